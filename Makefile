@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Both create their own virtual environment in .venv and install what they need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint unit postgres system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python system-deps
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(RUN_STAMP)
+
+## Serve every organisation on http://127.0.0.1:8000 (demo data seeded on first start).
+run: $(RUN_STAMP)
+	$(BIN)/mynumber run
+
+## The whole suite: format, lint, types, import contracts, tests on SQLite, then PostgreSQL.
+test: lint
+	$(BIN)/pytest -q -n 2 --dist loadfile
+	scripts/ensure-postgres.sh
+	$(BIN)/pytest -q -n 2 --dist loadfile --database=postgres -m "not pcsc" tests/integration tests/api tests/e2e
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+system-deps:
+	scripts/system-deps.sh
+
+bench: $(DEV_STAMP)
+	for b in benchmarks/*.py; do $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""The ``mynumber`` command: a client of the same public APIs the web serves.
+
+Every sub-command takes ``--data DIR`` (default ``./var``, or ``MYNUMBER_DATA_DIR``).
+A :class:`mynumber.errors.Error` is turned into a message and exit code 1 in one place.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from mynumber.cli import numbers, residents, serve
+
+app = typer.Typer(
+    name="mynumber",
+    help="Japan's My Number system, runnable: numbers, residents, cards and services.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(numbers.app, name="number")
+app.add_typer(residents.app, name="resident")
+app.command("run")(serve.run)
+app.command("seed")(serve.seed)
+
+
+def _add_optional_commands() -> None:
+    try:
+        from mynumber.cli import card
+    except ImportError:  # pragma: no cover - the card package is optional at build time
+        return
+    app.add_typer(card.app, name="card")
+
+
+_add_optional_commands()
+
+
+def main() -> None:
+    from mynumber.errors import Error
+
+    try:
+        app()
+    except Error as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc.message} [dim]({exc.code})[/dim]")
+        sys.exit(1)

@@ -1,0 +1,102 @@
+"""``mynumber run`` and ``mynumber seed``."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from mynumber.cli.options import DataDir, settings
+from mynumber.orgs.municipality.model import municipality
+from mynumber.platform import federation, logs
+
+out = Console()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=out,
+    )
+
+
+def run(
+    port: Annotated[int, typer.Option(help="port to serve on")] = 8000,
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    seed_demo: Annotated[
+        bool, typer.Option("--seed/--no-seed", help="seed demo data on first start")
+    ] = True,
+    data: DataDir = None,
+) -> None:
+    """Serve every organisation on one server, seeding demo data on first start."""
+    import uvicorn
+
+    config = settings(data).model_copy(update={"port": port, "host": host})
+    logs.configure(config.log_level)
+    fed = federation.build(config, in_process=False)
+    if seed_demo:
+        in_process = federation.build(config, in_process=True)
+        with _progress() as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def advance(org: str, n: int) -> None:
+                if org not in tasks:
+                    tasks[org] = bar.add_task(f"seeding {org}", total=config.seed_residents)
+                bar.advance(tasks[org], n)
+
+            in_process.seed_demo(advance)
+        in_process.close()
+    out.print(f"[bold]mynumber[/bold] on {config.base_url}/  (data: {config.data_dir.resolve()})")
+    for org, url in fed.urls().items():
+        out.print(f"  {fed.apps[org].title:40} {url}")
+    out.print(f"  {'health':40} {config.base_url}/healthz")
+    uvicorn.run(fed.root, host=host, port=port, log_level="warning")
+
+
+def seed(
+    residents: Annotated[
+        int, typer.Option("--residents", "-n", min=1, help="how many residents")
+    ] = 1000,
+    municipality_code: Annotated[
+        str | None,
+        typer.Option(
+            "--municipality", "-m", help="municipality code (default: each demo municipality)"
+        ),
+    ] = None,
+    data: DataDir = None,
+) -> None:
+    """Register N synthetic residents (Faker ja_JP) with codes and My Numbers from J-LIS."""
+    config = settings(data)
+    codes = (
+        [municipality(municipality_code).code] if municipality_code else list(config.municipalities)
+    )
+    if municipality_code and municipality_code not in config.municipalities:
+        config = config.model_copy(
+            update={"municipalities": (*config.municipalities, municipality_code)}
+        )
+    fed = federation.build(config, in_process=True)
+    try:
+        with _progress() as bar:
+            for code in codes:
+                task = bar.add_task(f"seeding {code}", total=residents)
+                report = fed.seed(code, residents, partial(bar.advance, task))
+                rate = report.residents / max(report.seconds, 1e-9)
+                out.print(
+                    f"{code}: {report.residents} residents in {report.households} households, "
+                    f"{report.seconds:.1f} s ({rate:,.0f}/s)"
+                )
+    finally:
+        fed.close()

@@ -1,0 +1,185 @@
+"""J-LIS use cases for numbers: reserve resident codes, generate and re-issue My Numbers.
+
+Each function is one unit of work over a connection the caller opened in a transaction.
+A unique key that races with a concurrent writer raises ``IntegrityError``; the caller
+runs the unit again (:func:`mynumber.platform.db.retrying`), which then sees the winner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from mynumber.errors import Conflict, InvalidInput, NotFound
+from mynumber.number import validate, validate_resident_code
+from mynumber.number_bulk import validate_resident_codes
+from mynumber.orgs.jlis import store
+from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.platform.db import chunked
+
+MAX_BATCH = 100_000
+
+codes_t = store.resident_codes
+issued_t = store.issued_numbers
+
+
+@dataclass(frozen=True, slots=True)
+class _Holder:
+    municipality: str
+    generation: int | None
+
+
+def _checked_codes(codes: list[str]) -> list[str]:
+    if len(codes) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} codes per request", field="resident_codes")
+    checked = validate_resident_codes(codes)
+    if len(set(checked)) != len(checked):
+        raise InvalidInput("a resident code appears twice", field="resident_codes")
+    return checked
+
+
+def _holders(conn: Connection, code_fps: list[str]) -> dict[str, _Holder]:
+    found: dict[str, _Holder] = {}
+    for part in chunked(code_fps):
+        rows = conn.execute(
+            select(codes_t.c.code_fp, codes_t.c.municipality, codes_t.c.generation).where(
+                codes_t.c.code_fp.in_(part)
+            )
+        )
+        found.update({fp: _Holder(m, g) for fp, m, g in rows.tuples()})
+    return found
+
+
+def _issued(conn: Connection, number_fps: list[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunked(number_fps):
+        found.update(
+            conn.execute(
+                select(issued_t.c.number_fp).where(issued_t.c.number_fp.in_(part))
+            ).scalars()
+        )
+    return found
+
+
+def _first_numbers(
+    conn: Connection, numbering: Numbering, codes: list[str], now: datetime
+) -> list[int]:
+    """Choose and record the first number of each code; returns the generations used.
+
+    Generation 0 unless that number was issued before (to another code, at another
+    generation): then the next generation, until a never-issued number comes out.
+    """
+    generations = [0] * len(codes)
+    pending = list(range(len(codes)))
+    while pending:
+        numbers = numbering.numbers([codes[i] for i in pending], [generations[i] for i in pending])
+        candidates = {
+            numbering.fingerprint("number", n): i for n, i in zip(numbers, pending, strict=True)
+        }
+        used = _issued(conn, list(candidates))
+        fresh = [{"number_fp": fp, "issued_at": now} for fp in candidates if fp not in used]
+        if fresh:
+            conn.execute(issued_t.insert(), fresh)
+        pending = [candidates[fp] for fp in used]
+        for i in pending:
+            generations[i] += 1
+    return generations
+
+
+def generate_numbers(
+    conn: Connection,
+    numbering: Numbering,
+    *,
+    municipality: str,
+    codes: list[str],
+    reserve: bool = False,
+) -> tuple[list[str | None], list[str]]:
+    """The My Number of each of the municipality's resident codes, generated on first request.
+
+    With ``reserve``, codes nobody holds are reserved for the municipality in the same
+    step. Codes another municipality holds come back as taken, without a number. Asking
+    again for a code returns the number it already has (a retry changes nothing).
+    Returns (numbers in the order of ``codes``, taken codes).
+    """
+    checked = _checked_codes(codes)
+    fps = [numbering.fingerprint("code", code) for code in checked]
+    holders = _holders(conn, fps)
+    generations: dict[int, int] = {}
+    fresh: list[int] = []
+    unnumbered: list[int] = []
+    taken: list[int] = []
+    for i, fp in enumerate(fps):
+        holder = holders.get(fp)
+        if holder is None:
+            if not reserve:
+                raise NotFound("a resident code was not reserved", code="unknown_resident_code")
+            fresh.append(i)
+        elif holder.municipality != municipality:
+            taken.append(i)
+        elif holder.generation is None:
+            unnumbered.append(i)
+        else:
+            generations[i] = holder.generation
+
+    now = datetime.now(UTC)
+    new = fresh + unnumbered
+    first = _first_numbers(conn, numbering, [checked[i] for i in new], now)
+    generations.update(zip(new, first, strict=True))
+    if fresh:
+        conn.execute(
+            codes_t.insert(),
+            [
+                {
+                    "code_fp": fps[i],
+                    "municipality": municipality,
+                    "reserved_at": now,
+                    "generation": generations[i],
+                }
+                for i in fresh
+            ],
+        )
+    if unnumbered:
+        conn.execute(
+            update(codes_t)
+            .where(codes_t.c.code_fp == bindparam("fp"))
+            .values(generation=bindparam("g")),
+            [{"fp": fps[i], "g": generations[i]} for i in unnumbered],
+        )
+    wanted = sorted(generations)
+    computed = numbering.numbers([checked[i] for i in wanted], [generations[i] for i in wanted])
+    numbers: list[str | None] = [None] * len(codes)
+    for i, number in zip(wanted, computed, strict=True):
+        numbers[i] = number
+    return numbers, [checked[i] for i in taken]
+
+
+def reissue_number(
+    conn: Connection, numbering: Numbering, *, code: str, old_number: str, reason: str
+) -> str:
+    """Retire a leaked My Number and issue the resident a new one (never issued before)."""
+    code = validate_resident_code(code)
+    old_number = validate(old_number)
+    code_fp = numbering.fingerprint("code", code)
+    holder = _holders(conn, [code_fp]).get(code_fp)
+    if holder is None or holder.generation is None:
+        raise NotFound("no My Number was issued for that code", code="no_number")
+    if numbering.numbers([code], [holder.generation])[0] != old_number:
+        raise Conflict("that number is not the resident's current number", code="not_current")
+    now = datetime.now(UTC)
+    conn.execute(
+        update(issued_t)
+        .where(issued_t.c.number_fp == numbering.fingerprint("number", old_number))
+        .values(retired_at=now, retire_reason=reason[:40])
+    )
+    generation = holder.generation + 1
+    while True:
+        number = numbering.numbers([code], [generation])[0]
+        fp = numbering.fingerprint("number", number)
+        if not _issued(conn, [fp]):
+            break
+        generation += 1
+    conn.execute(issued_t.insert().values(number_fp=fp, issued_at=now))
+    conn.execute(update(codes_t).where(codes_t.c.code_fp == code_fp).values(generation=generation))
+    return number

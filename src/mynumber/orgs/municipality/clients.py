@@ -1,0 +1,34 @@
+"""The municipality's typed clients of other organisations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mynumber.platform.http import Directory, ServiceClient
+from mynumber.platform.signing import Identity
+
+
+class JlisClient(ServiceClient):
+    """J-LIS: resident codes reserved nationwide, My Numbers generated from them."""
+
+    def __init__(self, directory: Directory, identity: Identity) -> None:
+        super().__init__(directory, "jlis", identity)
+
+    def reserve_and_number(self, codes: list[str]) -> dict[str, str]:
+        """Reserve fresh codes and get their numbers in one call; taken codes are left out."""
+        answer = self.request("POST", "/numbers", {"resident_codes": codes, "reserve": True})
+        return {c: n for c, n in zip(codes, answer["numbers"], strict=True) if n is not None}
+
+    def reissue_number(self, code: str, old_number: str, reason: str) -> str:
+        body = {"resident_code": code, "old_number": old_number, "reason": reason}
+        return str(self.request("POST", "/numbers/reissue", body)["number"])
+
+
+class PeerMunicipalityClient(ServiceClient):
+    """Another municipality, to which a resident moves (転出 → 転入)."""
+
+    def __init__(self, directory: Directory, identity: Identity, code: str) -> None:
+        super().__init__(directory, f"municipality-{code}", identity)
+
+    def move_in(self, transfer: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(self.request("POST", "/api/move-in", transfer)["residents"])

@@ -1,0 +1,218 @@
+"""The rules of the resident registry, in plain Python.
+
+The four basic items (基本4情報: name, address, date of birth, sex) and the household are
+what a 住民票 records; this module validates them and knows the demo municipalities.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from mynumber.errors import InvalidInput
+
+
+class Sex(StrEnum):
+    """ISO 5218 codes, as the card's text AP stores them."""
+
+    MALE = "1"
+    FEMALE = "2"
+    NOT_APPLICABLE = "9"
+
+    @property
+    def label(self) -> str:
+        return {"1": "男 male", "2": "女 female", "9": "適用不能 n/a"}[self.value]
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    MOVED_OUT = "moved_out"
+    DECEASED = "deceased"
+
+
+RELATIONSHIPS = (
+    "世帯主",
+    "妻",
+    "夫",
+    "子",
+    "父",
+    "母",
+    "孫",
+    "兄",
+    "姉",
+    "弟",
+    "妹",
+    "同居人",
+    "その他",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Municipality:
+    code: str  # 全国地方公共団体コード, 6 digits with its check digit
+    prefecture: str
+    name: str
+    name_en: str
+    towns: tuple[str, ...]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.prefecture}{self.name}"
+
+    @property
+    def org(self) -> str:
+        return f"municipality-{self.code}"
+
+
+def local_government_check_digit(base5: str) -> int:
+    """Check digit of a 5-digit local government code (weights 6..2, modulus 11)."""
+    remainder = sum(w * int(d) for w, d in zip((6, 5, 4, 3, 2), base5, strict=True)) % 11
+    return (11 - remainder) % 10
+
+
+_KNOWN = (
+    Municipality(
+        "131016",
+        "東京都",
+        "千代田区",
+        "Chiyoda",
+        (
+            "丸の内",
+            "大手町",
+            "霞が関",
+            "永田町",
+            "麹町",
+            "神田神保町",
+            "一番町",
+            "有楽町",
+            "飯田橋",
+            "九段南",
+            "九段北",
+            "神田小川町",
+        ),
+    ),
+    Municipality(
+        "131041",
+        "東京都",
+        "新宿区",
+        "Shinjuku",
+        (
+            "西新宿",
+            "歌舞伎町",
+            "四谷",
+            "高田馬場",
+            "大久保",
+            "百人町",
+            "神楽坂",
+            "市谷本村町",
+            "新宿",
+            "早稲田町",
+            "戸山",
+            "北新宿",
+        ),
+    ),
+    Municipality(
+        "131024",
+        "東京都",
+        "中央区",
+        "Chuo",
+        ("銀座", "日本橋", "築地", "月島", "勝どき", "晴海", "八丁堀", "新川", "佃", "湊"),
+    ),
+    Municipality(
+        "271004",
+        "大阪府",
+        "大阪市",
+        "Osaka",
+        ("梅田", "中之島", "難波", "天王寺", "本町", "心斎橋", "京橋", "天満", "福島", "西九条"),
+    ),
+    Municipality(
+        "011002",
+        "北海道",
+        "札幌市",
+        "Sapporo",
+        (
+            "大通西",
+            "北一条西",
+            "すすきの",
+            "円山",
+            "真駒内",
+            "琴似",
+            "月寒",
+            "麻生町",
+            "平岸",
+            "新琴似",
+        ),
+    ),
+)
+MUNICIPALITIES = {m.code: m for m in _KNOWN}
+
+
+def municipality(code: str) -> Municipality:
+    """The municipality with this code; an unknown one is an :class:`InvalidInput`."""
+    try:
+        return MUNICIPALITIES[code]
+    except KeyError as exc:
+        raise InvalidInput(f"unknown municipality code {code}", field="municipality") from exc
+
+
+_KANA = re.compile(r"^[\u30a1-\u30fc\u3000 ]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _text(value: str, field: str, *, max_length: int) -> str:
+    value = (
+        unicodedata.normalize("NFKC", value).strip() if field.endswith("kana") else value.strip()
+    )
+    if not value:
+        raise InvalidInput(f"{field} is required", field=field)
+    if len(value) > max_length:
+        raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
+    if _CONTROL.search(value):
+        raise InvalidInput(f"{field} contains control characters", field=field)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class BasicItems:
+    """The four basic items of one person, validated. ``repr`` shows no personal data."""
+
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+    sex: Sex
+    address: str
+
+    def __post_init__(self) -> None:
+        for field, limit in (("family_name", 30), ("given_name", 30), ("address", 200)):
+            object.__setattr__(self, field, _text(getattr(self, field), field, max_length=limit))
+        for field in ("family_name_kana", "given_name_kana"):
+            value = _text(getattr(self, field), field, max_length=60)
+            if not _KANA.match(value):
+                raise InvalidInput(f"{field} must be written in katakana", field=field)
+            object.__setattr__(self, field, value)
+        if self.birth_date > date.today():
+            raise InvalidInput("the date of birth is in the future", field="birth_date")
+        if self.birth_date < date(1880, 1, 1):
+            raise InvalidInput("the date of birth is implausibly early", field="birth_date")
+        object.__setattr__(self, "sex", Sex(self.sex))
+
+    def __repr__(self) -> str:
+        return "BasicItems(<personal data>)"
+
+    @property
+    def name(self) -> str:
+        return f"{self.family_name}\u3000{self.given_name}"
+
+    @property
+    def name_kana(self) -> str:
+        return f"{self.family_name_kana}\u3000{self.given_name_kana}"
+
+
+def age_on(birth: date, on: date) -> int:
+    """Completed years of age on a date (a 29 February birthday counts on 28 February)."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

@@ -1,0 +1,1 @@
+"""What every organisation shares: settings, databases, app factory, HTTP clients, logs."""

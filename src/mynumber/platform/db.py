@@ -1,0 +1,200 @@
+"""One database per organisation: SQLite files by default, PostgreSQL when configured.
+
+Each organisation declares its tables with SQLAlchemy Core in its own ``store`` module and
+keeps its Alembic migrations in its own ``migrations`` folder; :func:`open_database`
+creates the database if needed and brings it to the newest revision.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from mynumber.platform.settings import Settings
+
+T = TypeVar("T")
+
+_SAFE_NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+def database_name(settings: Settings, org: str) -> str:
+    """The PostgreSQL database (or SQLite file stem) of an organisation."""
+    name = f"{settings.database_prefix}_{org}".replace("-", "_").lower()
+    if not _SAFE_NAME.match(name):
+        raise ValueError(f"unsafe database name {name!r}")
+    return name
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    # up to 512 MiB of page cache, allocated only as used: with millions of rows, index
+    # upkeep on random keys dominates writes once the indexes outgrow the cache
+    cursor.execute("PRAGMA cache_size=-524288")
+    cursor.close()
+
+
+def create_org_engine(settings: Settings, org: str) -> Engine:
+    """An engine on the organisation's own database, creating the database if missing."""
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path = settings.data_dir / f"{org}.db"
+        engine = create_engine(
+            f"sqlite:///{path}", connect_args={"timeout": 30}, hide_parameters=True
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    name = database_name(settings, org)
+    server = make_url(settings.database_url)
+    ensure_postgres_database(server.render_as_string(hide_password=False), name)
+    return create_engine(
+        server.set(database=name),
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        hide_parameters=True,  # a failed statement's parameters may hold a My Number
+    )
+
+
+def ensure_postgres_database(server_url: str, name: str) -> None:
+    """Create database ``name`` on the server unless it exists (CREATE DATABASE is not
+    transactional, so this runs in autocommit on the maintenance database)."""
+    admin = create_engine(
+        make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def drop_postgres_databases(server_url: str, prefix: str) -> None:
+    """Drop every database whose name starts with ``prefix_`` (test clean-up)."""
+    admin = create_engine(
+        make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as conn:
+            names = conn.scalars(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                {"p": f"{prefix}\\_%"},
+            ).all()
+            for name in names:
+                if _SAFE_NAME.match(name):
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def migrate(engine: Engine, migrations_package: str) -> None:
+    """Upgrade the database to the newest revision of the given migrations package."""
+    location = resources.files(migrations_package)
+    config = Config()
+    config.set_main_option("script_location", str(Path(str(location))))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def run_migrations_online() -> None:
+    """The body of every organisation's Alembic ``env.py``."""
+    from alembic import context
+
+    connection = context.config.attributes["connection"]
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A unit of work: commits when the block ends, rolls back if it raises."""
+    with engine.begin() as connection:
+        yield connection
+
+
+def chunked(items: list[Any], size: int = 5000) -> Iterator[list[Any]]:
+    """Slices of at most ``size`` items (SQLite caps the parameters of one statement)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(table).on_conflict_do_nothing(), rows)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
+
+
+def retrying(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 3) -> T:
+    """Run ``work`` in a transaction, again if a unique key raced with another writer."""
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _sqlite_value(value: Any) -> Any:
+    # the forms SQLAlchemy's SQLite Date and DateTime types store and read back
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows at the speed of the driver: COPY on PostgreSQL, a raw
+    ``executemany`` on SQLite (SQLAlchemy's per-row parameter handling is skipped)."""
+    if not rows:
+        return
+    columns = [c.name for c in table.columns]
+    if conn.dialect.name == "postgresql":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        names = ", ".join(f'"{c}"' for c in columns)
+        with cursor.copy(
+            f"COPY {table.name} ({names}) FROM STDIN WITH (FORMAT csv, NULL '')"
+        ) as copy:
+            copy.write(buffer.getvalue())
+        cursor.close()
+        return
+    marks = ", ".join("?" for _ in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({names}) VALUES ({marks})",  # noqa: S608 - names from the schema
+        [tuple(_sqlite_value(row.get(c)) for c in columns) for row in rows],
+    )

@@ -1,0 +1,99 @@
+"""Typed HTTP clients between organisations: the only way one organisation reaches another.
+
+A :class:`ServiceClient` signs every request with its organisation's identity and turns a
+problem+json answer back into the matching :class:`mynumber.errors.Error`, so a caller
+sees the same error the other organisation raised.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio.from_thread
+import httpx
+from starlette.types import ASGIApp
+
+from mynumber import errors
+from mynumber.platform.signing import Identity
+
+_ERROR_OF_STATUS: dict[int, type[errors.Error]] = {
+    400: errors.InvalidInput,
+    401: errors.Unauthorized,
+    403: errors.Forbidden,
+    404: errors.NotFound,
+    409: errors.Conflict,
+    422: errors.InvalidInput,
+}
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """Carries HTTP requests to an ASGI app in this process, without a socket.
+
+    Each request runs on a short-lived event loop in its own thread, so a route that
+    calls another organisation from a worker thread works the same as over the network.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        response = await self._asgi.handle_async_request(request)
+        content = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        with anyio.from_thread.start_blocking_portal() as portal:
+            return portal.call(self._send, request)
+
+
+class Directory:
+    """Where each organisation is reached, and the HTTP client that reaches it.
+
+    In one process every organisation is mounted on one app and reached in-process;
+    split, each has its own URL. Either way the client speaks HTTP.
+    """
+
+    def __init__(self, urls: dict[str, str], http: httpx.Client | None = None) -> None:
+        self.urls = dict(urls)
+        self.http = http or httpx.Client(timeout=30.0)
+
+    def url(self, org: str) -> str:
+        try:
+            return self.urls[org].rstrip("/")
+        except KeyError as exc:
+            raise errors.NotFound(f"no organisation named {org}") from exc
+
+
+class ServiceClient:
+    """Base of the typed clients: one per organisation called, owned by the caller."""
+
+    def __init__(self, directory: Directory, org: str, identity: Identity | None) -> None:
+        self.directory = directory
+        self.org = org
+        self.identity = identity
+
+    def request(self, method: str, path: str, payload: Any = None) -> Any:
+        url = httpx.URL(self.directory.url(self.org) + path)
+        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
+        headers = {"content-type": "application/json"} if payload is not None else {}
+        if self.identity is not None:
+            headers.update(self.identity.sign(method, url.raw_path.decode(), body))
+        try:
+            response = self.directory.http.request(method, url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise errors.Unavailable(f"{self.org} did not answer: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            raise _error_from(self.org, response)
+        return response.json() if response.content else None
+
+
+def _error_from(org: str, response: httpx.Response) -> errors.Error:
+    try:
+        body = response.json()
+        code, detail = str(body.get("title", "error")), str(body.get("detail", ""))
+    except ValueError:
+        code, detail = "error", response.text[:200]
+    cls = _ERROR_OF_STATUS.get(response.status_code, errors.Unavailable)
+    return cls(f"{org}: {detail}", code=code)

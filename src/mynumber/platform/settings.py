@@ -1,0 +1,40 @@
+"""Typed settings, read from ``MYNUMBER_*`` environment variables and command-line options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The demo municipalities (全国地方公共団体コード with its check digit): 千代田区, 新宿区.
+DEMO_MUNICIPALITIES = ("131016", "131041")
+
+
+class Settings(BaseSettings):
+    """Everything a deployment may change. Nothing is built from it at import time."""
+
+    model_config = SettingsConfigDict(env_prefix="MYNUMBER_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="where databases and keys live")
+    database_url: str | None = Field(
+        default=None,
+        description="a PostgreSQL server URL; each organisation gets its own database there. "
+        "Unset: one SQLite file per organisation in data_dir",
+    )
+    database_prefix: str = Field(default="mynumber", description="prefix of database names")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(
+        default=None, description="the URL residents and verifiers reach; default http://host:port"
+    )
+    municipalities: tuple[str, ...] = DEMO_MUNICIPALITIES
+    seed_residents: int = Field(default=500, description="demo residents per municipality")
+    log_level: str = "INFO"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def with_data_dir(self, data_dir: Path | None) -> Settings:
+        return self if data_dir is None else self.model_copy(update={"data_dir": data_dir})

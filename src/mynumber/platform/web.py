@@ -1,0 +1,104 @@
+"""The pieces every organisation's web layer is built from.
+
+:func:`new_app` makes a FastAPI app that turns :class:`mynumber.errors.Error` into an HTTP
+status and an RFC 9457 problem+json body in one place, so routes never catch domain
+errors; :func:`templates_for` gives Jinja2 templates that extend the shared base page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.templating import Jinja2Templates
+
+from mynumber import errors
+from mynumber.platform.logs import redact
+from mynumber.platform.signing import Verifier
+
+log = logging.getLogger("mynumber.web")
+
+STATUS_OF: dict[type[errors.Error], int] = {
+    errors.InvalidInput: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.Unavailable: 503,
+}
+
+_PLATFORM_TEMPLATES = Path(__file__).with_name("templates")
+
+
+def status_of(exc: errors.Error) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 500
+
+
+def problem(status: int, code: str, detail: str, **extra: object) -> JSONResponse:
+    body = {"type": f"urn:mynumber:error:{code}", "title": code, "status": status}
+    body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+async def _on_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.Error)
+    status = status_of(exc)
+    field = getattr(exc, "field", None)
+    extra = {"field": field} if field else {}
+    log.info("refused: %s %s", exc.code, redact(exc.message), extra={"status": status})
+    return problem(status, exc.code, exc.message, **extra)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [
+        {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in exc.errors()
+    ]
+    return problem(422, "invalid_input", "the request body is not valid", errors=fields)
+
+
+def new_app(*, title: str, description: str = "", version: str = "0.1.0") -> FastAPI:
+    """A FastAPI app with the shared error handling and a ``/healthz`` route."""
+    app = FastAPI(title=title, description=description, version=version)
+    app.add_exception_handler(errors.Error, _on_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    return app
+
+
+def templates_for(org_templates: Path) -> Jinja2Templates:
+    """Templates from the organisation's own folder, falling back to the shared ones."""
+    loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(org_templates), jinja2.FileSystemLoader(_PLATFORM_TEMPLATES)]
+    )
+    env = jinja2.Environment(loader=loader, autoescape=True)
+    return Jinja2Templates(env=env)
+
+
+def signed_by(verifier: Verifier, allowed: Callable[[str], bool]) -> Callable[..., Awaitable[str]]:
+    """A dependency that checks the request's organisation signature and returns the sender.
+
+    ``allowed`` says which organisations this route serves; any other is refused (403).
+    """
+
+    async def dependency(request: Request) -> str:
+        body = await request.body()
+        path = request.scope.get("raw_path", request.url.path.encode()).decode()
+        if request.url.query:
+            path += "?" + request.url.query
+        org = verifier.verify(
+            method=request.method, path=path, headers=dict(request.headers), body=body
+        )
+        if not allowed(org):
+            raise errors.Forbidden(f"{org} may not call this", code="org_not_allowed")
+        return org
+
+    return dependency
