@@ -61,7 +61,9 @@ def make_settings(data_dir: Path, kind: str, **overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def fed(tmp_path_factory: pytest.TempPathFactory, database_kind: str) -> Iterator[federation.Federation]:
+def fed(
+    tmp_path_factory: pytest.TempPathFactory, database_kind: str
+) -> Iterator[federation.Federation]:
     """A whole federation in-process (no sockets), with empty registries."""
     settings = make_settings(tmp_path_factory.mktemp("data"), database_kind)
     built = federation.build(settings, in_process=True)

@@ -96,7 +96,9 @@ def seed(
                 rate = report.residents / max(report.seconds, 1e-9)
                 out.print(
                     f"{code}: {report.residents} residents in {report.households} households, "
-                    f"{report.seconds:.1f} s ({rate:,.0f}/s)"
+                    f"{report.seconds:.1f} s ({rate:,.0f}/s; "
+                    f"J-LIS {report.numbering_seconds:.1f} s, "
+                    f"database {report.writing_seconds:.1f} s)"
                 )
     finally:
         fed.close()

@@ -7,8 +7,7 @@ creates the database if needed and brings it to the newest revision.
 
 from __future__ import annotations
 
-import csv
-import io
+import operator
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy import Connection, Date, DateTime, Engine, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -175,26 +174,32 @@ def _sqlite_value(value: Any) -> Any:
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows at the speed of the driver: COPY on PostgreSQL, a raw
-    ``executemany`` on SQLite (SQLAlchemy's per-row parameter handling is skipped)."""
+    ``executemany`` on SQLite (SQLAlchemy's per-row parameter handling is skipped).
+
+    Every row must carry every column of the table.
+    """
     if not rows:
         return
     columns = [c.name for c in table.columns]
+    values = operator.itemgetter(*columns)
+    names = ", ".join(f'"{c}"' for c in columns)
     if conn.dialect.name == "postgresql":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in rows:
-            writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        names = ", ".join(f'"{c}"' for c in columns)
-        with cursor.copy(
-            f"COPY {table.name} ({names}) FROM STDIN WITH (FORMAT csv, NULL '')"
-        ) as copy:
-            copy.write(buffer.getvalue())
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(values(row))
         cursor.close()
         return
+    temporal = [i for i, c in enumerate(table.columns) if isinstance(c.type, Date | DateTime)]
+
+    def driver_row(row: dict[str, Any]) -> tuple[Any, ...]:
+        out: list[Any] = list(values(row))
+        for i in temporal:
+            out[i] = _sqlite_value(out[i])
+        return tuple(out)
+
     marks = ", ".join("?" for _ in columns)
-    names = ", ".join(f'"{c}"' for c in columns)
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({names}) VALUES ({marks})",  # noqa: S608 - names from the schema
-        [tuple(_sqlite_value(row.get(c)) for c in columns) for row in rows],
+        [driver_row(row) for row in rows],
     )

@@ -17,7 +17,7 @@ from mynumber.number import validate, validate_resident_code
 from mynumber.number_bulk import validate_resident_codes
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.numbering import Numbering
-from mynumber.platform.db import chunked
+from mynumber.platform.db import bulk_insert, chunked
 
 MAX_BATCH = 100_000
 
@@ -79,9 +79,12 @@ def _first_numbers(
             numbering.fingerprint("number", n): i for n, i in zip(numbers, pending, strict=True)
         }
         used = _issued(conn, list(candidates))
-        fresh = [{"number_fp": fp, "issued_at": now} for fp in candidates if fp not in used]
-        if fresh:
-            conn.execute(issued_t.insert(), fresh)
+        fresh = [
+            {"number_fp": fp, "issued_at": now, "retired_at": None, "retire_reason": None}
+            for fp in candidates
+            if fp not in used
+        ]
+        bulk_insert(conn, issued_t, fresh)
         pending = [candidates[fp] for fp in used]
         for i in pending:
             generations[i] += 1
@@ -128,8 +131,9 @@ def generate_numbers(
     first = _first_numbers(conn, numbering, [checked[i] for i in new], now)
     generations.update(zip(new, first, strict=True))
     if fresh:
-        conn.execute(
-            codes_t.insert(),
+        bulk_insert(
+            conn,
+            codes_t,
             [
                 {
                     "code_fp": fps[i],

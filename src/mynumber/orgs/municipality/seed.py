@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import random
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -26,6 +27,7 @@ from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.clients import JlisClient
 from mynumber.orgs.municipality.model import Municipality
 from mynumber.platform.db import bulk_insert, insert_ignoring_duplicates
+from mynumber.platform.ids import new_id
 
 BATCH = 20_000
 
@@ -39,7 +41,8 @@ class SeedReport:
     residents: int = 0
     households: int = 0
     seconds: float = 0.0
-    rates: dict[str, float] = field(default_factory=dict)
+    numbering_seconds: float = 0.0  # waiting for J-LIS
+    writing_seconds: float = 0.0  # in the database writer (overlaps numbering)
 
 
 def _household(rng: random.Random, town_address: str, today: date) -> list[dict[str, Any]]:
@@ -128,7 +131,7 @@ def _batches(
                 made += 1
         if not unique:
             continue
-        household_id = secrets.token_hex(8)
+        household_id = new_id()
         households.append({"id": household_id, "address": unique[0]["address"], "created_at": now})
         for member in unique:
             member["household_id"] = household_id
@@ -160,10 +163,12 @@ def seed(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-writer") as writer:
         pending: Future[None] | None = None
         for households, people in _batches(municipality, count, rng, started):
+            clock = time.perf_counter()
             _number(jlis, people, started)
+            report.numbering_seconds += time.perf_counter() - clock
             if pending is not None:
                 pending.result()
-            pending = writer.submit(_write, engine, households, people)
+            pending = writer.submit(_write, engine, households, people, report)
             pending.add_done_callback(partial(_report_progress, progress, len(people)))
             report.residents += len(people)
             report.households += len(households)
@@ -188,7 +193,7 @@ def _number(jlis: JlisClient, people: list[dict[str, Any]], now: datetime) -> No
     today = now.date()
     for person, (code, number) in zip(people, numbered.items(), strict=True):
         person.update(
-            id=secrets.token_hex(8),
+            id=new_id(),
             resident_code=code,
             my_number=number,
             status="active",
@@ -202,7 +207,13 @@ def _number(jlis: JlisClient, people: list[dict[str, Any]], now: datetime) -> No
         )
 
 
-def _write(engine: Engine, households: list[dict[str, Any]], people: list[dict[str, Any]]) -> None:
+def _write(
+    engine: Engine,
+    households: list[dict[str, Any]],
+    people: list[dict[str, Any]],
+    report: SeedReport,
+) -> None:
+    clock = time.perf_counter()
     try:
         with engine.begin() as conn:
             bulk_insert(conn, store.households, households)
@@ -212,3 +223,4 @@ def _write(engine: Engine, households: list[dict[str, Any]], people: list[dict[s
         with engine.begin() as conn:
             conn.execute(store.households.insert(), households)
             insert_ignoring_duplicates(conn, store.residents, people)
+    report.writing_seconds += time.perf_counter() - clock

@@ -8,7 +8,6 @@ retry finds the code reserved, the number already generated, the move-in already
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -35,12 +34,9 @@ from mynumber.orgs.municipality.schemas import (
     TransferMember,
     masked,
 )
+from mynumber.platform.ids import new_id
 
 _CODE_ATTEMPTS = 5
-
-
-def new_id() -> str:
-    return secrets.token_hex(8)
 
 
 def to_out(row: RowMapping, code: str) -> ResidentOut:

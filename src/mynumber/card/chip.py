@@ -1,0 +1,789 @@
+"""The chip: an ISO 7816-4 APDU engine over the My Number card's file system (bytes in,
+bytes out).
+
+**A software card is not a secure element** (see :mod:`mynumber.card.image`): it models
+the card's behaviour faithfully, not its physical protection.
+
+Behaviour worth knowing (each choice is documented where the real card is unsourced):
+
+- Short APDUs only; extended length → ``67 00``. CLA ``00`` (no logical channel, no
+  secure messaging, no chaining) for ISO commands, ``80`` for COMPUTE DIGITAL SIGNATURE;
+  channel/SM/chaining bits → ``68 81``/``68 82``/``68 84``; other classes → ``6E 00``;
+  unknown INS → ``6D 00``. A foreign AID → ``6A 82`` (never ``90 00``).
+- READ BINARY with ``Le = 00`` returns what is left of the file (at most 256 bytes) with
+  ``90 00``; with an explicit Le past the end it returns what is there with ``62 82``;
+  an offset at or past the end → ``6B 00``. READ RECORD with a wrong Le → ``6C xx``.
+- A response longer than Le allows (GENERATE's 294-byte public key), or data produced
+  by a case-3 command, waits for GET RESPONSE (``61 xx``), as T=0 cards do. Pending data
+  is lost on any other command.
+- VERIFY ``00 20 00 80`` without data always answers ``63 Cx`` (tries left), even right
+  after a successful VERIFY and when blocked (``63 C0``). A malformed PIN → ``6A 80``
+  and costs no try. A well-formed wrong one → ``63 Cx`` (the last one ``63 C0``); then
+  ``69 83`` even for the right value. The try is spent and **persisted before the
+  comparison** (anti-tearing), then given back on success, so a crash never returns one.
+- Re-selecting the current application keeps its verified PINs; selecting another, a
+  reset or a power-off clears them.
+- Issuer (J-LIS) path: GET CHALLENGE, then EXTERNAL AUTHENTICATE ``00 82 00 00`` with
+  AES-256-CMAC(issuer key, challenge) opens an admin session (until reset). In it:
+  GENERATE ASYMMETRIC KEY PAIR ``00 46 00 00`` on the selected key EF (returns the
+  DER SubjectPublicKeyInfo only), UPDATE BINARY ``00 D6`` (offset 0 replaces the whole
+  file, a higher offset patches or appends), RESET RETRY COUNTER ``00 2C 02 80`` + new
+  PIN (sets it, refills the tries, unblocks) and ACTIVATE FILE ``00 44 00 00`` which
+  ends personalisation: from then on only RESET RETRY COUNTER is allowed (``69 85``).
+- Tamper response: the third READ BINARY of a key EF over the card's life (each
+  answered ``69 82``), or :meth:`Chip.tamper`, erases the private keys and the issuer
+  key; from then on every APDU is answered ``6F 00`` (the ATR is still given, so a
+  reader sees a card that no longer works).
+- Anything that changes persistent state is saved through the store before the answer
+  is returned; if saving fails, :class:`PersistenceError` is raised and no answer leaves.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo
+
+from mynumber.card import image as _image
+from mynumber.card.apdu import Command, Response
+from mynumber.card.codes import (
+    INS,
+    SW,
+    sw_bytes_remaining,
+    sw_verify_failed,
+    sw_wrong_le,
+)
+from mynumber.card.errors import ApduError, ImageError, ManufactureError, PersistenceError
+from mynumber.card.files import (
+    BinaryFile,
+    DedicatedFile,
+    ElementaryFile,
+    KeyFile,
+    PinFile,
+    RecordFile,
+)
+from mynumber.card.issuer import ISSUER_KEY_LENGTH, admin_cryptogram
+from mynumber.card.keys import RSA_KEY_BITS, GeneratingKeySource, KeySource
+from mynumber.card.layout import build_filesystem, validate_manufacture_number
+
+__all__ = ["TAMPER_PROBE_LIMIT", "Chip", "Lifecycle"]
+
+#: The third attempt to read key material kills the chip (this project's choice).
+TAMPER_PROBE_LIMIT = 3
+
+
+class Lifecycle:
+    """Life-cycle states kept in the card image."""
+
+    PERSONALISATION = "personalisation"
+    OPERATIONAL = "operational"
+    DEAD = "dead"
+
+
+_MIN_CHALLENGE = 8
+_CRYPTOGRAM_LENGTH = 16
+_MAX_SIGN_INPUT = RSA_KEY_BITS // 8 - 11  # PKCS#1 v1.5 type 1 (RFC 8017 §9.2)
+
+#: DER of hash OIDs (RFC 8017 §9.2 note 1) → digest length.
+_HASH_OIDS: dict[bytes, int] = {
+    bytes.fromhex("2b0e03021a"): 20,  # SHA-1
+    bytes.fromhex("608648016503040204"): 28,  # SHA-224
+    bytes.fromhex("608648016503040201"): 32,  # SHA-256
+    bytes.fromhex("608648016503040202"): 48,  # SHA-384
+    bytes.fromhex("608648016503040203"): 64,  # SHA-512
+}
+
+
+def _reject(sw: int, why: str) -> ApduError:
+    return ApduError(why, status_word=sw)
+
+
+def _is_digest_info(data: bytes) -> bool:
+    """A DER DigestInfo (RFC 8017 §9.2) for a known hash, with or without NULL parameters."""
+    if len(data) < 2 or data[0] != 0x30 or data[1] != len(data) - 2 or data[1] > 0x7F:
+        return False
+    body = data[2:]
+    if len(body) < 2 or body[0] != 0x30 or body[1] > 0x7F:
+        return False
+    alg, rest = body[2 : 2 + body[1]], body[2 + body[1] :]
+    if len(alg) != body[1] or len(alg) < 2 or alg[0] != 0x06 or alg[1] > 0x7F:
+        return False
+    oid, params = alg[2 : 2 + alg[1]], alg[2 + alg[1] :]
+    if len(oid) != alg[1] or params not in (b"", b"\x05\x00"):
+        return False
+    size = _HASH_OIDS.get(oid)
+    return size is not None and rest[:2] == bytes((0x04, size)) and len(rest) == 2 + size
+
+
+class _Vault:
+    """Private keys and the issuer key. Nothing here returns a private key."""
+
+    __slots__ = ("__issuer_key", "__keys")
+
+    def __init__(self, issuer_key: bytes | None, keys: dict[str, rsa.RSAPrivateKey]) -> None:
+        self.__issuer_key = issuer_key
+        self.__keys = dict(keys)
+
+    def has(self, slot: str) -> bool:
+        return slot in self.__keys
+
+    def put(self, slot: str, key: rsa.RSAPrivateKey) -> None:
+        self.__keys[slot] = key
+
+    def sign(self, slot: str, data: bytes) -> bytes:
+        # PKCS#1 v1.5 type-1 padding over exactly the bytes given (no DigestInfo added).
+        return self.__keys[slot].sign(data, padding.PKCS1v15(), NoDigestInfo())
+
+    def public_key_der(self, slot: str) -> bytes:
+        return (
+            self.__keys[slot]
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+
+    def check_cryptogram(self, challenge: bytes, cryptogram: bytes) -> bool:
+        if self.__issuer_key is None:
+            return False
+        expected = admin_cryptogram(self.__issuer_key, challenge)
+        return hmac.compare_digest(expected, cryptogram)
+
+    def erase(self) -> None:
+        self.__keys.clear()
+        self.__issuer_key = None
+
+    def seal(
+        self, seal_key: bytes, manufacture_number: str, content: dict[str, Any]
+    ) -> dict[str, str]:
+        keys = {
+            slot: base64.b64encode(
+                key.private_bytes(
+                    serialization.Encoding.DER,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            ).decode("ascii")
+            for slot, key in sorted(self.__keys.items())
+        }
+        issuer = base64.b64encode(self.__issuer_key).decode("ascii") if self.__issuer_key else None
+        doc = {**content, "keys": keys, "issuer_key": issuer}
+        plaintext = json.dumps(doc, sort_keys=True).encode("utf-8")
+        return _image._seal(seal_key, manufacture_number, plaintext)
+
+    @classmethod
+    def unseal(cls, content: dict[str, Any]) -> _Vault:
+        keys: dict[str, rsa.RSAPrivateKey] = {}
+        raw_keys = content.get("keys", {})
+        if not isinstance(raw_keys, dict):
+            raise ImageError("card image keys are malformed")
+        for slot, der in raw_keys.items():
+            try:
+                key = serialization.load_der_private_key(_image._unb64(der), password=None)
+            except ValueError as exc:
+                raise ImageError("card image holds an unreadable key") from exc
+            if not isinstance(key, rsa.RSAPrivateKey):
+                raise ImageError("card image holds a non-RSA key")
+            keys[str(slot)] = key
+        issuer = content.get("issuer_key")
+        return cls(_image._unb64(issuer) if issuer is not None else None, keys)
+
+    def __repr__(self) -> str:
+        return "_Vault(<sealed>)"
+
+
+class Chip:
+    """A My Number card chip. Make one with :meth:`manufacture` or :meth:`from_image`."""
+
+    def __init__(
+        self,
+        *,
+        manufacture_number: str,
+        filesystem: dict[bytes, DedicatedFile],
+        vault: _Vault,
+        seal_key: bytes,
+        lifecycle: str = Lifecycle.PERSONALISATION,
+        tamper_probes: int = 0,
+        key_source: KeySource | None = None,
+        store: _image.ImageStore | None = None,
+        sealed: dict[str, str] | None = None,
+    ) -> None:
+        _image._check_seal_key(seal_key)
+        self._manufacture_number = manufacture_number
+        self._dfs = filesystem
+        self.__vault = vault
+        self.__seal_key = seal_key
+        self._lifecycle = lifecycle
+        self._tamper_probes = tamper_probes
+        self._key_source: KeySource = key_source or GeneratingKeySource()
+        self._store = store
+        self._sealed = sealed  # cached sealed block; None when secrets changed
+        self._df: DedicatedFile | None = None
+        self._ef: ElementaryFile | None = None
+        self._verified: set[int] = set()
+        self._admin = False
+        self._challenge: bytes | None = None
+        self._pending = b""
+        self._handlers: dict[tuple[int, int], Callable[[Command], Response]] = {
+            (0x00, INS.SELECT): self._select,
+            (0x00, INS.READ_BINARY): self._read_binary,
+            (0x00, INS.READ_RECORD): self._read_record,
+            (0x00, INS.VERIFY): self._verify,
+            (0x00, INS.CHANGE_REFERENCE_DATA): self._change_reference_data,
+            (0x00, INS.RESET_RETRY_COUNTER): self._reset_retry_counter,
+            (0x00, INS.GET_CHALLENGE): self._get_challenge,
+            (0x00, INS.EXTERNAL_AUTHENTICATE): self._external_authenticate,
+            (0x00, INS.GENERATE_ASYMMETRIC_KEY_PAIR): self._generate_key_pair,
+            (0x00, INS.UPDATE_BINARY): self._update_binary,
+            (0x00, INS.ACTIVATE_FILE): self._activate,
+            (0x80, INS.COMPUTE_DIGITAL_SIGNATURE): self._compute_signature,
+        }
+
+    # --- construction ------------------------------------------------------------------
+
+    @classmethod
+    def manufacture(
+        cls,
+        *,
+        manufacture_number: str,
+        issuer_key: bytes,
+        seal_key: bytes,
+        key_source: KeySource | None = None,
+        store: _image.ImageStore | None = None,
+    ) -> Chip:
+        """A blank chip in personalisation state: files empty, PINs unset, no keys yet.
+
+        Keys are generated inside the chip by GENERATE ASYMMETRIC KEY PAIR during
+        personalisation (see :class:`mynumber.reader.IssuerSession`). The image is saved
+        once before this returns.
+        """
+        validate_manufacture_number(manufacture_number)
+        if len(issuer_key) != ISSUER_KEY_LENGTH:
+            raise ManufactureError("an issuer key is 32 bytes")
+        chip = cls(
+            manufacture_number=manufacture_number,
+            filesystem=build_filesystem(manufacture_number),
+            vault=_Vault(issuer_key, {}),
+            seal_key=seal_key,
+            key_source=key_source,
+            store=store,
+        )
+        chip._persist()
+        return chip
+
+    @classmethod
+    def from_image(
+        cls,
+        image: bytes,
+        *,
+        seal_key: bytes,
+        key_source: KeySource | None = None,
+        store: _image.ImageStore | None = None,
+    ) -> Chip:
+        """Load a chip from its image; raises :class:`SealError` for a wrong seal key."""
+        doc = _image._decode(seal_key, image)
+        mfg = doc.get("manufacture_number")
+        if not isinstance(mfg, str):
+            raise ImageError("card image has no manufacture number")
+        try:
+            validate_manufacture_number(mfg)
+        except ManufactureError as exc:
+            raise ImageError("card image has a malformed manufacture number") from exc
+        lifecycle = doc.get("lifecycle")
+        if lifecycle not in (Lifecycle.PERSONALISATION, Lifecycle.OPERATIONAL, Lifecycle.DEAD):
+            raise ImageError("card image has an unknown life-cycle state")
+        probes = doc.get("tamper_probes")
+        if not isinstance(probes, int) or probes < 0:
+            raise ImageError("card image has a malformed tamper counter")
+        try:
+            content = json.loads(_image._unseal(seal_key, mfg, doc.get("sealed")))
+        except ValueError as exc:
+            raise ImageError("card image sealed block is not JSON") from exc
+        if not isinstance(content, dict):
+            raise ImageError("card image sealed block is malformed")
+        fs = build_filesystem(mfg)
+        _fill(fs, content, doc.get("pin_tries"))
+        return cls(
+            manufacture_number=mfg,
+            filesystem=fs,
+            vault=_Vault.unseal(content),
+            seal_key=seal_key,
+            lifecycle=lifecycle,
+            tamper_probes=probes,
+            key_source=key_source,
+            store=store,
+            sealed=doc["sealed"],
+        )
+
+    # --- public surface ------------------------------------------------------------------
+
+    @property
+    def manufacture_number(self) -> str:
+        return self._manufacture_number
+
+    @property
+    def lifecycle(self) -> str:
+        return self._lifecycle
+
+    @property
+    def is_dead(self) -> bool:
+        return self._lifecycle == Lifecycle.DEAD
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """Process one C-APDU and return the R-APDU (data + SW1 SW2)."""
+        if self._lifecycle == Lifecycle.DEAD:
+            return SW.NO_PRECISE_DIAGNOSIS.to_bytes(2, "big")
+        pending, self._pending = self._pending, b""  # 61xx data lives for one command
+        try:
+            cmd = Command.from_bytes(apdu)
+            if cmd.ins == INS.GET_RESPONSE and cmd.cla == 0x00:
+                response = self._get_response(cmd, pending)
+            else:
+                response = self._handler(cmd)(cmd)
+        except ApduError as exc:
+            response = Response(exc.status_word)
+        return response.to_bytes()
+
+    def reset(self) -> None:
+        """Warm reset or power cycle: clear selection, verified PINs and admin session."""
+        self._df = None
+        self._ef = None
+        self._verified = set()
+        self._admin = False
+        self._challenge = None
+        self._pending = b""
+
+    def tamper(self) -> None:
+        """Simulate a physical attack: erase the keys; the chip answers ``6F 00`` for ever."""
+        self._die()
+
+    def to_image(self) -> bytes:
+        """The card image (JSON bytes): secrets sealed, retry counters MAC-protected."""
+        if self._sealed is None:
+            self._sealed = self.__vault.seal(
+                self.__seal_key, self._manufacture_number, self._content()
+            )
+        doc: dict[str, Any] = {
+            "format": _image.IMAGE_FORMAT,
+            "version": _image.IMAGE_VERSION,
+            "manufacture_number": self._manufacture_number,
+            "lifecycle": self._lifecycle,
+            "tamper_probes": self._tamper_probes,
+            "pin_tries": {
+                f"{df.name}/{ef.fid:04x}": ef.tries_left
+                for df in self._dfs.values()
+                for ef in df.efs.values()
+                if isinstance(ef, PinFile)
+            },
+            "sealed": self._sealed,
+        }
+        return _image._encode(self.__seal_key, doc)
+
+    def __repr__(self) -> str:
+        return (
+            f"Chip(manufacture_number={self._manufacture_number!r}, lifecycle={self._lifecycle!r})"
+        )
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    def _handler(self, cmd: Command) -> Callable[[Command], Response]:
+        cla = cmd.cla
+        if cla == 0xFF:
+            raise _reject(SW.CLA_NOT_SUPPORTED, "CLA FF is reserved for PPS")
+        if cla & 0x80 == 0:
+            if cla & 0x60 == 0x20:
+                raise _reject(SW.CLA_NOT_SUPPORTED, "RFU class")
+            if cla & 0x10:
+                raise _reject(SW.COMMAND_CHAINING_NOT_SUPPORTED, "no command chaining")
+            further = bool(cla & 0x40)
+            sm = cla & 0x20 if further else cla & 0x0C
+            channel = 4 + (cla & 0x0F) if further else cla & 0x03
+            if sm:
+                raise _reject(SW.SECURE_MESSAGING_NOT_SUPPORTED, "no secure messaging")
+            if channel:
+                raise _reject(SW.LOGICAL_CHANNEL_NOT_SUPPORTED, "only the basic channel")
+        elif cla != 0x80:
+            raise _reject(SW.CLA_NOT_SUPPORTED, "unknown proprietary class")
+        handler = self._handlers.get((cla, cmd.ins))
+        if handler is None:
+            raise _reject(SW.INS_NOT_SUPPORTED, "instruction not supported")
+        return handler
+
+    def _persist(self) -> None:
+        if self._store is None:
+            return
+        try:
+            self._store.save(self.to_image())
+        except OSError as exc:
+            raise PersistenceError("the card image could not be saved") from exc
+
+    def _secrets_changed(self) -> None:
+        self._sealed = None
+
+    def _content(self) -> dict[str, Any]:
+        files: dict[str, str] = {}
+        pins: dict[str, str | None] = {}
+        for df in self._dfs.values():
+            for ef in df.efs.values():
+                slot = f"{df.name}/{ef.fid:04x}"
+                if isinstance(ef, BinaryFile) and ef.writable and ef.data:
+                    files[slot] = base64.b64encode(ef.data).decode("ascii")
+                elif isinstance(ef, PinFile):
+                    pins[slot] = None if ef.value is None else ef.value.decode("ascii")
+        return {"files": files, "pins": pins}
+
+    def _die(self) -> None:
+        self.__vault.erase()
+        self._lifecycle = Lifecycle.DEAD
+        self._secrets_changed()
+        self.reset()
+        self._persist()
+
+    def _slot(self, ef: ElementaryFile) -> str:
+        assert self._df is not None
+        return f"{self._df.name}/{ef.fid:04x}"
+
+    def _current_ef(self) -> ElementaryFile:
+        if self._ef is None:
+            raise _reject(SW.NO_CURRENT_EF, "no current EF")
+        return self._ef
+
+    def _current_pin(self) -> PinFile:
+        ef = self._current_ef()
+        if not isinstance(ef, PinFile):
+            raise _reject(SW.NO_CURRENT_EF, "the current EF is not a PIN")
+        return ef
+
+    def _current_key(self) -> KeyFile:
+        ef = self._current_ef()
+        if not isinstance(ef, KeyFile):
+            raise _reject(SW.INCOMPATIBLE_FILE, "the current EF is not a key")
+        return ef
+
+    def _require_admin(self, *, personalising: bool) -> None:
+        if not self._admin:
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "no issuer session")
+        if personalising and self._lifecycle != Lifecycle.PERSONALISATION:
+            raise _reject(SW.CONDITIONS_NOT_SATISFIED, "personalisation is finished")
+
+    @staticmethod
+    def _p1p2(cmd: Command, p1: int, p2: int) -> None:
+        if (cmd.p1, cmd.p2) != (p1, p2):
+            raise _reject(SW.INCORRECT_P1P2, "wrong P1-P2")
+
+    @staticmethod
+    def _no_le(cmd: Command) -> None:
+        if cmd.le is not None:
+            raise _reject(SW.WRONG_LENGTH, "this command returns no data")
+
+    @staticmethod
+    def _needs_data(cmd: Command) -> None:
+        if not cmd.data:
+            raise _reject(SW.WRONG_LENGTH, "command data missing")
+
+    def _answer(self, cmd: Command, data: bytes) -> Response:
+        """Return ``data`` within Le, leaving the rest for GET RESPONSE (``61 xx``)."""
+        if cmd.le is None:
+            self._pending = data
+            return Response(sw_bytes_remaining(len(data)))
+        if cmd.le != 256 and cmd.le < len(data):
+            raise _reject(sw_wrong_le(min(len(data), 256)), "wrong Le")
+        head, rest = data[: cmd.le], data[cmd.le :]
+        if rest:
+            self._pending = rest
+            return Response(sw_bytes_remaining(len(rest)), head)
+        return Response(SW.OK, head)
+
+    # --- commands ------------------------------------------------------------------------
+
+    def _select(self, cmd: Command) -> Response:
+        if cmd.p1 == 0x04:
+            if cmd.p2 not in (0x0C, 0x00):
+                raise _reject(SW.INCORRECT_P1P2, "SELECT by name: P2 must be 0C or 00")
+            self._needs_data(cmd)
+            df = self._dfs.get(cmd.data)
+            if df is None:
+                raise _reject(SW.FILE_NOT_FOUND, "no application with this AID")
+            fci = b""
+            if cmd.p2 == 0x00:  # FCI template with the DF name (ISO 7816-4 §7.4.1)
+                fci = b"\x6f" + bytes((len(df.aid) + 2, 0x84, len(df.aid))) + df.aid
+                if cmd.le is not None and cmd.le != 256 and cmd.le < len(fci):
+                    raise _reject(sw_wrong_le(len(fci)), "wrong Le for the FCI")
+            if df is not self._df:
+                self._verified = set()
+            self._df, self._ef = df, None
+            return self._answer(cmd, fci) if fci else Response(SW.OK)
+        if cmd.p1 == 0x02:
+            if cmd.p2 != 0x0C:
+                raise _reject(SW.INCORRECT_P1P2, "SELECT EF: P2 must be 0C")
+            self._needs_data(cmd)
+            if len(cmd.data) != 2:
+                raise _reject(SW.LC_INCONSISTENT_WITH_P1P2, "an EF id is two bytes")
+            ef = self._df.efs.get(int.from_bytes(cmd.data, "big")) if self._df else None
+            if ef is None:
+                raise _reject(SW.FILE_NOT_FOUND, "no such EF in the current application")
+            self._ef = ef
+            return Response(SW.OK)
+        if cmd.p1 in (0x00, 0x01, 0x03, 0x08, 0x09):
+            raise _reject(SW.FILE_NOT_FOUND, "selection by path or MF not supported")
+        raise _reject(SW.INCORRECT_P1P2, "unknown SELECT mode")
+
+    def _read_binary(self, cmd: Command) -> Response:
+        if cmd.p1 & 0x80:
+            raise _reject(SW.FUNCTION_NOT_SUPPORTED, "READ BINARY by SFI not supported")
+        if cmd.data or cmd.le is None:
+            raise _reject(SW.WRONG_LENGTH, "READ BINARY takes Le only")
+        ef = self._current_ef()
+        if isinstance(ef, KeyFile):
+            self._tamper_probes += 1
+            if self._tamper_probes >= TAMPER_PROBE_LIMIT:
+                self._die()
+                return Response(SW.NO_PRECISE_DIAGNOSIS)
+            self._persist()
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "key material is never read")
+        if isinstance(ef, PinFile):
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "a PIN is never read")
+        if isinstance(ef, RecordFile):
+            raise _reject(SW.INCOMPATIBLE_FILE, "a record EF is read with READ RECORD")
+        if not ef.read.allows(self._verified):
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "PIN not verified")
+        offset = (cmd.p1 << 8) | cmd.p2
+        if offset >= len(ef.data):
+            raise _reject(SW.WRONG_P1P2, "offset outside the EF")
+        chunk = ef.data[offset : offset + cmd.le]
+        if len(chunk) < cmd.le and cmd.le != 256:
+            return Response(SW.END_OF_FILE, chunk)
+        return Response(SW.OK, chunk)
+
+    def _read_record(self, cmd: Command) -> Response:
+        if cmd.data or cmd.le is None:
+            raise _reject(SW.WRONG_LENGTH, "READ RECORD takes Le only")
+        if cmd.p2 & 0x07 != 0x04 or cmd.p1 == 0 or cmd.p2 >> 3 == 0x1F:
+            raise _reject(SW.INCORRECT_P1P2, "only READ RECORD P1 by SFI or current EF")
+        if self._df is None:
+            raise _reject(SW.NO_CURRENT_EF, "no current application")
+        sfi = cmd.p2 >> 3
+        ef: ElementaryFile | None
+        if sfi == 0:
+            ef = self._current_ef()
+            if not isinstance(ef, RecordFile):
+                raise _reject(SW.INCOMPATIBLE_FILE, "the current EF has no records")
+        else:
+            ef = next(
+                (e for e in self._df.efs.values() if isinstance(e, RecordFile) and e.sfi == sfi),
+                None,
+            )
+            if ef is None:
+                raise _reject(SW.FILE_NOT_FOUND, "no EF with this SFI")
+        if not ef.read.allows(self._verified):
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "PIN not verified")
+        if cmd.p1 > len(ef.records):
+            raise _reject(SW.RECORD_NOT_FOUND, "no such record")
+        record = ef.records[cmd.p1 - 1]
+        if cmd.le != 256 and cmd.le != len(record):
+            raise _reject(sw_wrong_le(len(record)), "wrong Le for this record")
+        return Response(SW.OK, record)
+
+    def _verify(self, cmd: Command) -> Response:
+        self._p1p2(cmd, 0x00, 0x80)
+        self._no_le(cmd)
+        pin = self._current_pin()
+        if not cmd.data:
+            return Response(sw_verify_failed(pin.tries_left))
+        if pin.value is None:
+            raise _reject(SW.REFERENCE_DATA_NOT_USABLE, "PIN not set by the issuer")
+        if pin.tries_left == 0:
+            raise _reject(SW.PIN_BLOCKED, "PIN blocked")
+        if not pin.policy.accepts(cmd.data):
+            raise _reject(SW.WRONG_DATA, "malformed PIN")
+        # Anti-tearing: spend the try and persist it before comparing.
+        pin.tries_left -= 1
+        self._verified.discard(pin.fid)
+        self._persist()
+        if hmac.compare_digest(cmd.data, pin.value):
+            pin.tries_left = pin.policy.max_tries
+            self._verified.add(pin.fid)
+            self._persist()
+            return Response(SW.OK)
+        return Response(sw_verify_failed(pin.tries_left))
+
+    def _change_reference_data(self, cmd: Command) -> Response:
+        self._p1p2(cmd, 0x01, 0x80)
+        self._no_le(cmd)
+        self._needs_data(cmd)
+        pin = self._current_pin()
+        if pin.value is None:
+            raise _reject(SW.REFERENCE_DATA_NOT_USABLE, "PIN not set by the issuer")
+        if pin.tries_left == 0:
+            raise _reject(SW.PIN_BLOCKED, "PIN blocked")
+        if pin.fid not in self._verified:
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "verify the PIN first")
+        if not pin.policy.accepts(cmd.data):
+            raise _reject(SW.WRONG_DATA, "malformed new PIN")
+        pin.value = cmd.data
+        self._secrets_changed()
+        self._persist()
+        return Response(SW.OK)
+
+    def _reset_retry_counter(self, cmd: Command) -> Response:
+        self._p1p2(cmd, 0x02, 0x80)
+        self._no_le(cmd)
+        self._needs_data(cmd)
+        pin = self._current_pin()
+        self._require_admin(personalising=False)
+        if not pin.policy.accepts(cmd.data):
+            raise _reject(SW.WRONG_DATA, "malformed new PIN")
+        pin.value = cmd.data
+        pin.tries_left = pin.policy.max_tries
+        self._verified.discard(pin.fid)
+        self._secrets_changed()
+        self._persist()
+        return Response(SW.OK)
+
+    def _get_challenge(self, cmd: Command) -> Response:
+        self._p1p2(cmd, 0x00, 0x00)
+        if cmd.data or cmd.le is None:
+            raise _reject(SW.WRONG_LENGTH, "GET CHALLENGE takes Le only")
+        self._challenge = secrets.token_bytes(cmd.le)
+        return Response(SW.OK, self._challenge)
+
+    def _external_authenticate(self, cmd: Command) -> Response:
+        self._p1p2(cmd, 0x00, 0x00)
+        self._no_le(cmd)
+        self._needs_data(cmd)
+        challenge, self._challenge = self._challenge, None
+        if challenge is None or len(challenge) < _MIN_CHALLENGE:
+            raise _reject(SW.CONDITIONS_NOT_SATISFIED, "GET CHALLENGE (8+ bytes) first")
+        if len(cmd.data) != _CRYPTOGRAM_LENGTH:
+            raise _reject(SW.WRONG_DATA, "the cryptogram is 16 bytes")
+        if not self.__vault.check_cryptogram(challenge, cmd.data):
+            self._admin = False
+            return Response(SW.AUTHENTICATION_FAILED)
+        self._admin = True
+        return Response(SW.OK)
+
+    def _get_response(self, cmd: Command, pending: bytes = b"") -> Response:
+        self._p1p2(cmd, 0x00, 0x00)
+        if cmd.data or cmd.le is None:
+            raise _reject(SW.WRONG_LENGTH, "GET RESPONSE takes Le only")
+        if not pending:
+            raise _reject(SW.CONDITIONS_NOT_SATISFIED, "no response data waiting")
+        if cmd.le != 256 and cmd.le > len(pending):
+            self._pending = pending
+            raise _reject(sw_wrong_le(len(pending)), "wrong Le")
+        head, rest = pending[: cmd.le], pending[cmd.le :]
+        if rest:
+            self._pending = rest
+            return Response(sw_bytes_remaining(len(rest)), head)
+        return Response(SW.OK, head)
+
+    def _generate_key_pair(self, cmd: Command) -> Response:
+        self._p1p2(cmd, 0x00, 0x00)
+        if cmd.data:
+            raise _reject(SW.WRONG_DATA, "GENERATE takes no data: select the key EF first")
+        if cmd.le is not None and cmd.le != 256:
+            raise _reject(sw_wrong_le(0), "Le must be 00 (the key is longer than 256 bytes)")
+        key_ef = self._current_key()
+        self._require_admin(personalising=True)
+        key = self._key_source.new_rsa_key()
+        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != RSA_KEY_BITS:
+            raise ManufactureError("the key source must return RSA-2048 private keys")
+        self.__vault.put(self._slot(key_ef), key)
+        self._secrets_changed()
+        self._persist()
+        return self._answer(cmd, self.__vault.public_key_der(self._slot(key_ef)))
+
+    def _update_binary(self, cmd: Command) -> Response:
+        if cmd.p1 & 0x80:
+            raise _reject(SW.FUNCTION_NOT_SUPPORTED, "UPDATE BINARY by SFI not supported")
+        self._no_le(cmd)
+        self._needs_data(cmd)
+        ef = self._current_ef()
+        if isinstance(ef, KeyFile | PinFile):
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "keys and PINs are not written")
+        if isinstance(ef, RecordFile):
+            raise _reject(SW.INCOMPATIBLE_FILE, "not a binary EF")
+        self._require_admin(personalising=True)
+        if not ef.writable:
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "this EF is fixed at manufacture")
+        offset = (cmd.p1 << 8) | cmd.p2
+        if offset > len(ef.data):
+            raise _reject(SW.WRONG_P1P2, "offset past the end of the EF")
+        end = offset + len(cmd.data)
+        if end > ef.capacity:
+            raise _reject(SW.NOT_ENOUGH_MEMORY, "past the capacity of the EF")
+        if offset == 0:
+            ef.data = cmd.data
+        else:
+            ef.data = ef.data[:offset] + cmd.data + ef.data[end:]
+        self._secrets_changed()
+        self._persist()
+        return Response(SW.OK)
+
+    def _activate(self, cmd: Command) -> Response:
+        self._p1p2(cmd, 0x00, 0x00)
+        self._no_le(cmd)
+        if cmd.data:
+            raise _reject(SW.WRONG_LENGTH, "ACTIVATE FILE takes no data")
+        self._require_admin(personalising=True)
+        self._lifecycle = Lifecycle.OPERATIONAL
+        self._persist()
+        return Response(SW.OK)
+
+    def _compute_signature(self, cmd: Command) -> Response:
+        self._p1p2(cmd, 0x00, 0x80)
+        self._needs_data(cmd)
+        key_ef = self._current_key()
+        if key_ef.pin_fid not in self._verified:
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "verify the PIN first")
+        slot = self._slot(key_ef)
+        if not self.__vault.has(slot):
+            raise _reject(SW.REFERENCED_DATA_NOT_FOUND, "no key generated in this slot")
+        if len(cmd.data) > _MAX_SIGN_INPUT or not _is_digest_info(cmd.data):
+            raise _reject(SW.WRONG_DATA, "not a DigestInfo")
+        if cmd.le is not None and cmd.le != 256:
+            raise _reject(sw_wrong_le(256), "a signature is 256 bytes")
+        return self._answer(cmd, self.__vault.sign(slot, cmd.data))
+
+    # --- test hook -----------------------------------------------------------------------
+
+    def _session_state(self) -> tuple[object, ...]:
+        """Volatile state that a rejected command must leave alone (for tests)."""
+        return (
+            self._df.name if self._df else None,
+            self._ef.fid if self._ef else None,
+            frozenset(self._verified),
+            self._admin,
+        )
+
+
+def _fill(fs: dict[bytes, DedicatedFile], content: dict[str, Any], tries: object) -> None:
+    """Put the unsealed contents and the retry counters into a fresh file system."""
+    files, pins = content.get("files", {}), content.get("pins", {})
+    if not isinstance(files, dict) or not isinstance(pins, dict) or not isinstance(tries, dict):
+        raise ImageError("card image contents are malformed")
+    for df in fs.values():
+        for ef in df.efs.values():
+            slot = f"{df.name}/{ef.fid:04x}"
+            if isinstance(ef, BinaryFile) and ef.writable and slot in files:
+                ef.data = _image._unb64(files[slot])
+                if len(ef.data) > ef.capacity:
+                    raise ImageError("card image file exceeds its capacity")
+            elif isinstance(ef, PinFile):
+                value, left = pins.get(slot), tries.get(slot, ef.policy.max_tries)
+                if value is not None:
+                    if not isinstance(value, str) or not ef.policy.accepts(
+                        value.encode("ascii", "replace")
+                    ):
+                        raise ImageError("card image holds a malformed PIN")
+                    ef.value = value.encode("ascii")
+                if not isinstance(left, int) or not 0 <= left <= ef.policy.max_tries:
+                    raise ImageError("card image holds a bad retry counter")
+                ef.tries_left = left

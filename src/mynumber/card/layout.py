@@ -1,0 +1,174 @@
+"""The four applications and the free area, with the real AIDs, EF ids and rules.
+
+Sources: ``domain-reference.md`` §2 and §4. Only the EFs clients are known to use are
+modelled; other EFs of the real card (JPKI 0008/0016, text AP 0004–0007 and 0013–0015,
+券面AP 0003) are not on this chip. Capacities are this project's choice (the real sizes
+are not public); they bound what the issuer can write.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mynumber.card import pins
+from mynumber.card.codes import (
+    AID_FREE_AREA,
+    AID_JPKI,
+    AID_JUKI,
+    AID_TEXT,
+    AID_VISUAL,
+    EF,
+    JPKI_TOKEN,
+)
+from mynumber.card.errors import ManufactureError
+from mynumber.card.files import (
+    BinaryFile,
+    DedicatedFile,
+    ElementaryFile,
+    KeyFile,
+    PinFile,
+    RecordFile,
+    after,
+)
+
+__all__ = [
+    "MANUFACTURE_NUMBER_LENGTH",
+    "build_filesystem",
+    "juki_record",
+    "validate_manufacture_number",
+]
+
+#: Card manufacture number: 13 characters read at [2..15] of the 住基AP record (libmyna
+#: ``src/unknown.rs``). Its alphabet is UNSOURCED; here: A–Z and 0–9.
+MANUFACTURE_NUMBER_LENGTH = 13
+_MANUFACTURE_RE = re.compile(r"[0-9A-Z]{13}")
+
+_CERT_CAPACITY = 4096
+_TEXT_CAPACITY = 2048
+_FACE_CAPACITY = 0x7FFF  # the largest offset a short UPDATE BINARY can address
+
+
+def validate_manufacture_number(value: str) -> str:
+    """Return ``value`` if it is 13 of A–Z 0–9, else raise :class:`ManufactureError`."""
+    if not _MANUFACTURE_RE.fullmatch(value):
+        raise ManufactureError("a card manufacture number is 13 characters of A-Z and 0-9")
+    return value
+
+
+def juki_record(manufacture_number: str) -> bytes:
+    """住基AP record 1 (SFI 1): one TLV whose value holds the manufacture number at [2..15].
+
+    libmyna BER-decodes the record and prints ``value[2..15]``. The tag and the two
+    leading characters are UNSOURCED: here tag ``DF 01`` and the characters ``01``.
+    """
+    value = b"01" + manufacture_number.encode("ascii")
+    return b"\xdf\x01" + bytes((len(value),)) + value
+
+
+def build_filesystem(manufacture_number: str) -> dict[bytes, DedicatedFile]:
+    """A fresh chip's applications, keyed by AID, with empty data, keys and PINs."""
+    validate_manufacture_number(manufacture_number)
+    jpki = DedicatedFile(
+        "jpki",
+        AID_JPKI,
+        "JPKI-AP (公的個人認証AP)",
+        _index(
+            BinaryFile(
+                EF.JPKI_SIGN_CERT,
+                "signing certificate (X.509 DER, carries the four basic items)",
+                read=after(EF.JPKI_SIGN_PIN),
+                writable=True,
+                capacity=_CERT_CAPACITY,
+            ),
+            BinaryFile(
+                EF.JPKI_SIGN_CA,
+                "signing CA certificate (X.509 DER)",
+                writable=True,
+                capacity=_CERT_CAPACITY,
+            ),
+            BinaryFile(EF.JPKI_TOKEN, "token string JPKIAPICCTOKEN", data=JPKI_TOKEN),
+            BinaryFile(
+                EF.JPKI_AUTH_CERT,
+                "user-authentication certificate (X.509 DER, no personal data)",
+                writable=True,
+                capacity=_CERT_CAPACITY,
+            ),
+            BinaryFile(
+                EF.JPKI_AUTH_CA,
+                "user-authentication CA certificate (X.509 DER)",
+                writable=True,
+                capacity=_CERT_CAPACITY,
+            ),
+            KeyFile(
+                EF.JPKI_AUTH_KEY, "user-authentication private key (RSA-2048)", EF.JPKI_AUTH_PIN
+            ),
+            PinFile(EF.JPKI_AUTH_PIN, "user-authentication PIN", pins.JPKI_AUTH_PIN),
+            KeyFile(EF.JPKI_SIGN_KEY, "signing private key (RSA-2048)", EF.JPKI_SIGN_PIN),
+            PinFile(EF.JPKI_SIGN_PIN, "signing password", pins.JPKI_SIGN_PASSWORD),
+        ),
+    )
+    text = DedicatedFile(
+        "text",
+        AID_TEXT,
+        "券面事項入力補助AP",
+        _index(
+            BinaryFile(
+                EF.TEXT_MY_NUMBER,
+                "My Number (FF 10 0C + 12 ASCII digits)",
+                read=after(EF.TEXT_PIN),
+                writable=True,
+                capacity=64,
+            ),
+            BinaryFile(
+                EF.TEXT_ATTRIBUTES,
+                "four basic items: name, address, birth date, sex (FF 20 container)",
+                read=after(EF.TEXT_PIN),
+                writable=True,
+                capacity=_TEXT_CAPACITY,
+            ),
+            BinaryFile(
+                EF.TEXT_SIGNATURE,
+                "J-LIS signature over the digests of the number and the items (FF 30)",
+                read=after(EF.TEXT_PIN),
+                writable=True,
+                capacity=1024,
+            ),
+            PinFile(EF.TEXT_PIN, "text AP PIN", pins.TEXT_PIN),
+        ),
+    )
+    visual = DedicatedFile(
+        "visual",
+        AID_VISUAL,
+        "券面AP (券面確認AP)",
+        _index(
+            BinaryFile(
+                EF.VISUAL_FACE,
+                "card face: birth date, sex, name image, address image, photo, expiry",
+                read=after(EF.VISUAL_PIN_A, EF.VISUAL_PIN_B),
+                writable=True,
+                capacity=_FACE_CAPACITY,
+            ),
+            PinFile(EF.VISUAL_PIN_B, "visual AP PIN B", pins.VISUAL_PIN_B),
+            PinFile(EF.VISUAL_PIN_A, "visual AP PIN A (the My Number)", pins.VISUAL_PIN_A),
+        ),
+    )
+    juki = DedicatedFile(
+        "juki",
+        AID_JUKI,
+        "住基AP",
+        _index(
+            RecordFile(
+                EF.JUKI_RECORDS,
+                1,
+                "card manufacture number",
+                records=[juki_record(manufacture_number)],
+            ),
+            PinFile(EF.JUKI_PIN, "juki AP PIN", pins.JUKI_PIN),
+        ),
+    )
+    free = DedicatedFile("free", AID_FREE_AREA, "free area (空き領域), empty")
+    return {df.aid: df for df in (jpki, text, visual, juki, free)}
+
+
+def _index(*efs: ElementaryFile) -> dict[int, ElementaryFile]:
+    return {ef.fid: ef for ef in efs}

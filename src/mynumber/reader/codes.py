@@ -1,0 +1,77 @@
+"""What a host program knows about the card: AIDs, EF ids, instruction bytes, status words.
+
+The host keeps its own copy, as real readers (OpenSC, libmyna) do, and does not import
+the chip package: the reader is checked against the chip, not built from it. Sources as
+in ``domain-reference.md`` §4: OpenSC ``card-jpki.c``/``pkcs15-jpki.c``/``jpki.h``,
+libmyna ``src/*.rs``, TRETJapanNFCReader; status words from ISO 7816-4 §5.6.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AID_FREE_AREA",
+    "AID_JPKI",
+    "AID_JUKI",
+    "AID_TEXT",
+    "AID_VISUAL",
+    "APPLICATIONS",
+    "EF_JPKI_AUTH_CA",
+    "EF_JPKI_AUTH_CERT",
+    "EF_JPKI_AUTH_KEY",
+    "EF_JPKI_AUTH_PIN",
+    "EF_JPKI_SIGN_CA",
+    "EF_JPKI_SIGN_CERT",
+    "EF_JPKI_SIGN_KEY",
+    "EF_JPKI_SIGN_PIN",
+    "EF_JPKI_TOKEN",
+    "EF_JUKI_PIN",
+    "EF_TEXT_ATTRIBUTES",
+    "EF_TEXT_MY_NUMBER",
+    "EF_TEXT_PIN",
+    "EF_TEXT_SIGNATURE",
+    "EF_VISUAL_FACE",
+    "EF_VISUAL_PIN_A",
+    "EF_VISUAL_PIN_B",
+    "SW_BLOCKED",
+    "SW_FILE_NOT_FOUND",
+    "SW_OK",
+    "SW_SECURITY",
+]
+
+AID_JPKI = bytes.fromhex("D392F000260100000001")  # OpenSC jpki.h
+AID_TEXT = bytes.fromhex("D3921000310001010408")  # 券面事項入力補助AP, libmyna text.rs
+AID_VISUAL = bytes.fromhex("D3921000310001010402")  # 券面AP, libmyna visual.rs
+AID_JUKI = bytes.fromhex("D3921000310001010100")  # 住基AP, TRET / libmyna unknown.rs
+AID_FREE_AREA = b"\xf0MYNAFREE"  # this project's free area (the real AID is not public)
+
+#: Applications in the order a reader lists them: (label, AID).
+APPLICATIONS: tuple[tuple[str, bytes], ...] = (
+    ("JPKI-AP (公的個人認証AP)", AID_JPKI),
+    ("券面事項入力補助AP", AID_TEXT),
+    ("券面AP", AID_VISUAL),
+    ("住基AP", AID_JUKI),
+    ("free area (空き領域)", AID_FREE_AREA),
+)
+
+EF_JPKI_SIGN_CERT = 0x0001
+EF_JPKI_SIGN_CA = 0x0002
+EF_JPKI_TOKEN = 0x0006
+EF_JPKI_AUTH_CERT = 0x000A
+EF_JPKI_AUTH_CA = 0x000B
+EF_JPKI_AUTH_KEY = 0x0017
+EF_JPKI_AUTH_PIN = 0x0018
+EF_JPKI_SIGN_KEY = 0x001A
+EF_JPKI_SIGN_PIN = 0x001B
+EF_TEXT_MY_NUMBER = 0x0001
+EF_TEXT_ATTRIBUTES = 0x0002
+EF_TEXT_SIGNATURE = 0x0003
+EF_TEXT_PIN = 0x0011
+EF_VISUAL_FACE = 0x0002
+EF_VISUAL_PIN_B = 0x0012
+EF_VISUAL_PIN_A = 0x0013
+EF_JUKI_PIN = 0x001C
+
+SW_OK = 0x9000
+SW_SECURITY = 0x6982  # security status not satisfied
+SW_BLOCKED = 0x6983  # authentication method blocked
+SW_FILE_NOT_FOUND = 0x6A82

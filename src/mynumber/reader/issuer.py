@@ -1,0 +1,128 @@
+"""The issuer's (J-LIS's) side of personalisation: an authenticated admin session.
+
+J-LIS never speaks raw bytes: it opens a session with the card's issuer key
+(``mynumber.card.derive_issuer_key(master, manufacture number)``), has the chip
+generate its key pairs (getting back the public keys only), writes certificates and the
+text/visual AP data, sets the initial PINs and finishes personalisation. After
+:meth:`IssuerSession.finish` only :meth:`IssuerSession.set_pin` (a PIN reset at the
+municipality) is still accepted by the chip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives import cmac, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers import algorithms
+
+from mynumber.reader import cardfiles, codes
+from mynumber.reader.client import KeyKind, PinRef, _Channel
+from mynumber.reader.errors import CardDataError, IssuerAuthenticationFailed
+from mynumber.reader.transport import Transport
+
+__all__ = ["IssuerSession"]
+
+_CHALLENGE_LENGTH = 16
+_WRITE_CHUNK = 240
+
+
+class IssuerSession:
+    """An open admin session on one card. Make it with :meth:`open`."""
+
+    def __init__(self, channel: _Channel) -> None:
+        self._ch = channel
+
+    @classmethod
+    def open(cls, transport: Transport, *, issuer_key: bytes) -> IssuerSession:
+        """GET CHALLENGE then EXTERNAL AUTHENTICATE with AES-256-CMAC(issuer key, challenge)."""
+        if len(issuer_key) != 32:
+            raise ValueError("an issuer key is 32 bytes")
+        ch = _Channel(transport)
+        challenge = ch.command("GET CHALLENGE", 0x00, 0x84, 0x00, 0x00, le=_CHALLENGE_LENGTH)
+        mac = cmac.CMAC(algorithms.AES(issuer_key))
+        mac.update(challenge)
+        _, sw = ch.exchange(bytes((0x00, 0x82, 0x00, 0x00, 16)) + mac.finalize())
+        if sw != codes.SW_OK:
+            raise IssuerAuthenticationFailed(
+                "issuer key refused", status_word=sw, operation="EXTERNAL AUTHENTICATE"
+            )
+        return cls(ch)
+
+    def _select(self, aid: bytes, fid: int | None = None) -> None:
+        self._ch.command("SELECT AP", 0x00, 0xA4, 0x04, 0x0C, aid)
+        if fid is not None:
+            self._ch.command("SELECT EF", 0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big"))
+
+    def _write(self, aid: bytes, fid: int, data: bytes) -> None:
+        self._select(aid, fid)
+        if not data:
+            raise ValueError("nothing to write")
+        for offset in range(0, len(data), _WRITE_CHUNK):
+            self._ch.command(
+                "UPDATE BINARY",
+                0x00,
+                0xD6,
+                offset >> 8,
+                offset & 0xFF,
+                data[offset : offset + _WRITE_CHUNK],
+            )
+
+    def generate_key_pair(self, kind: KeyKind) -> rsa.RSAPublicKey:
+        """The chip makes a new key pair in ``kind``'s slot; only the public key comes back."""
+        self._select(codes.AID_JPKI, kind.key_ef)
+        der = self._ch.command("GENERATE ASYMMETRIC KEY PAIR", 0x00, 0x46, 0x00, 0x00, le=256)
+        try:
+            key = serialization.load_der_public_key(der)
+        except ValueError as exc:
+            raise CardDataError("GENERATE returned no SubjectPublicKeyInfo") from exc
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise CardDataError("GENERATE returned a non-RSA key")
+        return key
+
+    def write_certificate(self, kind: KeyKind, certificate_der: bytes) -> None:
+        """Write the user certificate of ``kind`` (DER, must start ``30 82``)."""
+        self._write(codes.AID_JPKI, kind.certificate_ef, _check_der(certificate_der))
+
+    def write_ca_certificate(self, kind: KeyKind, certificate_der: bytes) -> None:
+        self._write(codes.AID_JPKI, kind.ca_ef, _check_der(certificate_der))
+
+    def write_text_ap(
+        self,
+        *,
+        my_number: str,
+        attributes: cardfiles.TextAttributes,
+        sign: Callable[[bytes], bytes],
+    ) -> None:
+        """Write EF 0001–0003; ``sign`` is J-LIS's RSA PKCS#1 v1.5 SHA-256 signer over the
+        64 bytes of :func:`text_signed_data`."""
+        number_ef = cardfiles.encode_my_number(my_number)
+        attributes_ef = cardfiles.encode_attributes(attributes)
+        signed = cardfiles.text_signed_data(my_number, attributes_ef)
+        signature_ef = cardfiles.encode_text_signature(signed, sign(signed))
+        self._write(codes.AID_TEXT, codes.EF_TEXT_MY_NUMBER, number_ef)
+        self._write(codes.AID_TEXT, codes.EF_TEXT_ATTRIBUTES, attributes_ef)
+        self._write(codes.AID_TEXT, codes.EF_TEXT_SIGNATURE, signature_ef)
+
+    def write_card_face(self, face: cardfiles.CardFace) -> None:
+        self._write(codes.AID_VISUAL, codes.EF_VISUAL_FACE, cardfiles.encode_card_face(face))
+
+    def set_pin(self, pin: PinRef, value: str) -> None:
+        """RESET RETRY COUNTER ``00 2C 02 80``: set the PIN, refill its tries, unblock it."""
+        spec = pin.spec
+        encoded = spec.encode(value)
+        self._select(spec.aid, spec.fid)
+        self._ch.command("RESET RETRY COUNTER", 0x00, 0x2C, 0x02, 0x80, encoded)
+
+    def finish(self) -> None:
+        """ACTIVATE FILE ``00 44 00 00``: end personalisation; later writes are refused."""
+        self._ch.command("ACTIVATE FILE", 0x00, 0x44, 0x00, 0x00)
+
+    def __repr__(self) -> str:
+        return "IssuerSession(<open>)"
+
+
+def _check_der(der: bytes) -> bytes:
+    if len(der) < 4 or der[:2] != b"\x30\x82" or int.from_bytes(der[2:4], "big") + 4 != len(der):
+        raise ValueError("a certificate file must be one DER SEQUENCE starting 30 82")
+    return der
