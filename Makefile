@@ -25,9 +25,11 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python system-deps
 run: $(RUN_STAMP)
 	$(BIN)/mynumber run
 
-## The whole suite: format, lint, types, import contracts, tests on SQLite, then PostgreSQL.
+## The whole suite: format, lint, types, import contracts; tests on SQLite (the PC/SC ones
+## alone: they share pcscd's virtual reader), then the database tests again on PostgreSQL.
 test: lint
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not pcsc"
+	$(BIN)/pytest -q -m pcsc
 	scripts/ensure-postgres.sh
 	$(BIN)/pytest -q -n 2 --dist loadfile --database=postgres -m "not pcsc" tests/integration tests/api tests/e2e
 
