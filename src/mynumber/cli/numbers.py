@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from mynumber import number
+from mynumber.cli.options import DataDir
 from mynumber.number_bulk import check_file
 
 app = typer.Typer(help="Check and generate My Numbers (個人番号).", no_args_is_help=True)
@@ -25,6 +26,7 @@ def check(
         Path | None, typer.Option("--file", "-f", help="a file of one number a line")
     ] = None,
     show: Annotated[int, typer.Option(help="how many bad lines to list")] = 20,
+    data: DataDir = None,
 ) -> None:
     """Exit 0 when valid; 1 with the reason when not. With --file, a summary and the bad lines."""
     if (value is None) == (file is None):
@@ -49,6 +51,7 @@ def check(
 @app.command()
 def generate(
     count: Annotated[int, typer.Option("--count", "-n", min=1, help="how many")] = 1,
+    data: DataDir = None,
 ) -> None:
     """Print COUNT distinct valid My Numbers, one a line (synthetic, for tests)."""
     for value in number.generate(count=count):

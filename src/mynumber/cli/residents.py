@@ -61,6 +61,8 @@ def _registry(code: str, data: Any, url: str | None) -> Iterator[ServiceClient]:
 
 def _print(resident: dict[str, Any]) -> None:
     table = Table(show_header=False)
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
     for key, value in resident.items():
         table.add_row(key, "" if value is None else str(value))
     out.print(table)
@@ -134,9 +136,10 @@ def list_(
         found = api.request(
             "GET", "/residents?" + httpx.QueryParams(q=query, status=status, limit=limit).__str__()
         )
-    table = Table(
-        "id", "氏名", "カナ", "生年月日", "住所", "状態", title=f"{found['total']} residents"
-    )
+    table = Table(title=f"{found['total']} residents")
+    table.add_column("id", no_wrap=True, min_width=16)  # ids are what other commands take
+    for heading in ("氏名", "カナ", "生年月日", "住所", "状態"):
+        table.add_column(heading)
     for r in found["residents"]:
         table.add_row(
             r["id"],

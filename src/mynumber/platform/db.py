@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Date, DateTime, Engine, Table, create_engine, event, text
@@ -184,11 +185,17 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     values = operator.itemgetter(*columns)
     names = ", ".join(f'"{c}"' for c in columns)
     if conn.dialect.name == "postgresql":
+        statement = f"COPY {table.name} ({names}) FROM STDIN"
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(values(row))
-        cursor.close()
+        try:
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(values(row))
+        except psycopg.errors.IntegrityError as exc:
+            # the same exception SQLAlchemy raises for INSERT, so callers can retry alike
+            raise IntegrityError(statement, None, exc) from None
+        finally:
+            cursor.close()
         return
     temporal = [i for i, c in enumerate(table.columns) if isinstance(c.type, Date | DateTime)]
 

@@ -93,7 +93,10 @@ def _error_from(org: str, response: httpx.Response) -> errors.Error:
     try:
         body = response.json()
         code, detail = str(body.get("title", "error")), str(body.get("detail", ""))
-    except ValueError:
+        fields = body.get("errors") or []
+        if fields:  # name the first field at fault, as the validation error did
+            detail += f" ({fields[0].get('field')}: {fields[0].get('message')})"
+    except (ValueError, AttributeError):
         code, detail = "error", response.text[:200]
     cls = _ERROR_OF_STATUS.get(response.status_code, errors.Unavailable)
     return cls(f"{org}: {detail}", code=code)

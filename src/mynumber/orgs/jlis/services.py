@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select, update
 
 from mynumber.errors import Conflict, InvalidInput, NotFound
 from mynumber.number import validate, validate_resident_code
@@ -28,7 +28,7 @@ issued_t = store.issued_numbers
 @dataclass(frozen=True, slots=True)
 class _Holder:
     municipality: str
-    generation: int | None
+    generation: int
 
 
 def _checked_codes(codes: list[str]) -> list[str]:
@@ -48,7 +48,7 @@ def _holders(conn: Connection, code_fps: list[str]) -> dict[str, _Holder]:
                 codes_t.c.code_fp.in_(part)
             )
         )
-        found.update({fp: _Holder(m, g) for fp, m, g in rows.tuples()})
+        found.update({fp: _Holder(m, g) for fp, m, g in rows})
     return found
 
 
@@ -99,58 +99,47 @@ def generate_numbers(
     codes: list[str],
     reserve: bool = False,
 ) -> tuple[list[str | None], list[str]]:
-    """The My Number of each of the municipality's resident codes, generated on first request.
+    """My Numbers for a municipality's resident codes.
 
-    With ``reserve``, codes nobody holds are reserved for the municipality in the same
-    step. Codes another municipality holds come back as taken, without a number. Asking
-    again for a code returns the number it already has (a retry changes nothing).
-    Returns (numbers in the order of ``codes``, taken codes).
+    With ``reserve``, the codes are new ones the municipality drew: each one nobody holds
+    is reserved for it nationwide and gets its first number; one already held (by anyone)
+    comes back as taken. Without, the codes are ones the municipality holds, and their
+    current numbers come back (asking again changes nothing); another's code is taken.
+    Returns (numbers in the order of ``codes``, None where taken; the taken codes).
     """
     checked = _checked_codes(codes)
     fps = [numbering.fingerprint("code", code) for code in checked]
     holders = _holders(conn, fps)
     generations: dict[int, int] = {}
     fresh: list[int] = []
-    unnumbered: list[int] = []
     taken: list[int] = []
     for i, fp in enumerate(fps):
         holder = holders.get(fp)
-        if holder is None:
-            if not reserve:
-                raise NotFound("a resident code was not reserved", code="unknown_resident_code")
+        if holder is None and reserve:
             fresh.append(i)
-        elif holder.municipality != municipality:
+        elif holder is None:
+            raise NotFound("a resident code was not reserved", code="unknown_resident_code")
+        elif reserve or holder.municipality != municipality:
             taken.append(i)
-        elif holder.generation is None:
-            unnumbered.append(i)
         else:
             generations[i] = holder.generation
 
     now = datetime.now(UTC)
-    new = fresh + unnumbered
-    first = _first_numbers(conn, numbering, [checked[i] for i in new], now)
-    generations.update(zip(new, first, strict=True))
-    if fresh:
-        bulk_insert(
-            conn,
-            codes_t,
-            [
-                {
-                    "code_fp": fps[i],
-                    "municipality": municipality,
-                    "reserved_at": now,
-                    "generation": generations[i],
-                }
-                for i in fresh
-            ],
-        )
-    if unnumbered:
-        conn.execute(
-            update(codes_t)
-            .where(codes_t.c.code_fp == bindparam("fp"))
-            .values(generation=bindparam("g")),
-            [{"fp": fps[i], "g": generations[i]} for i in unnumbered],
-        )
+    first = _first_numbers(conn, numbering, [checked[i] for i in fresh], now)
+    generations.update(zip(fresh, first, strict=True))
+    bulk_insert(
+        conn,
+        codes_t,
+        [
+            {
+                "code_fp": fps[i],
+                "municipality": municipality,
+                "reserved_at": now,
+                "generation": generations[i],
+            }
+            for i in fresh
+        ],
+    )
     wanted = sorted(generations)
     computed = numbering.numbers([checked[i] for i in wanted], [generations[i] for i in wanted])
     numbers: list[str | None] = [None] * len(codes)
@@ -167,7 +156,7 @@ def reissue_number(
     old_number = validate(old_number)
     code_fp = numbering.fingerprint("code", code)
     holder = _holders(conn, [code_fp]).get(code_fp)
-    if holder is None or holder.generation is None:
+    if holder is None:
         raise NotFound("no My Number was issued for that code", code="no_number")
     if numbering.numbers([code], [holder.generation])[0] != old_number:
         raise Conflict("that number is not the resident's current number", code="not_current")

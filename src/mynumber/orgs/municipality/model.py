@@ -29,6 +29,7 @@ class Sex(StrEnum):
 
 class Status(StrEnum):
     ACTIVE = "active"
+    MOVING = "moving"  # claimed by a move-out that has not finished
     MOVED_OUT = "moved_out"
     DECEASED = "deceased"
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mynumber.errors import Conflict, InvalidInput, NotFound
+from mynumber.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mynumber.number import random_resident_code, validate, validate_resident_code
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.clients import JlisClient, PeerMunicipalityClient
@@ -37,6 +37,9 @@ from mynumber.orgs.municipality.schemas import (
 from mynumber.platform.ids import new_id
 
 _CODE_ATTEMPTS = 5
+
+#: How old a move-out claim must be before the same move may take it over.
+STALE_CLAIM = timedelta(seconds=60)
 
 
 def to_out(row: RowMapping, code: str) -> ResidentOut:
@@ -108,7 +111,10 @@ class Registry:
         r = store.residents.c
         conditions = []
         if status:
-            conditions.append(r.status == Status(status).value)
+            try:
+                conditions.append(r.status == Status(status).value)
+            except ValueError:
+                raise InvalidInput("unknown status", field="status") from None
         for word in query.split():
             like = f"%{word}%"
             conditions.append(
@@ -177,15 +183,8 @@ class Registry:
         """Register a person, assign a resident code and designate their My Number."""
         if relationship not in RELATIONSHIPS:
             raise InvalidInput("unknown relationship (続柄)", field="relationship")
-        if idempotency_key:
-            with self.engine.connect() as conn:
-                done = conn.execute(
-                    select(store.residents.c.id).where(
-                        store.residents.c.idempotency_key == idempotency_key
-                    )
-                ).scalar()
-            if done is not None:
-                return self.get(done)
+        if idempotency_key and (done := self._by_idempotency_key(idempotency_key, items)):
+            return done
         self._refuse_duplicate(items)
         for _ in range(_CODE_ATTEMPTS):
             code, number = self._code_and_number()
@@ -206,16 +205,29 @@ class Registry:
                 return self.get(resident_id)
             except IntegrityError:
                 self._refuse_duplicate(items)
-                if idempotency_key:  # a concurrent retry of the same request won
-                    with self.engine.connect() as conn:
-                        done = conn.execute(
-                            select(store.residents.c.id).where(
-                                store.residents.c.idempotency_key == idempotency_key
-                            )
-                        ).scalar()
-                    if done is not None:
-                        return self.get(done)
+                if idempotency_key and (done := self._by_idempotency_key(idempotency_key, items)):
+                    return done  # a concurrent retry of the same request won
         raise Conflict("could not register: resident codes kept colliding", code="codes_exhausted")
+
+    def _by_idempotency_key(self, key: str, items: BasicItems) -> ResidentOut | None:
+        """The resident an earlier request with this key registered, if any."""
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(
+                    select(store.residents).where(store.residents.c.idempotency_key == key)
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        if (row["family_name"], row["given_name"], row["birth_date"]) != (
+            items.family_name,
+            items.given_name,
+            items.birth_date,
+        ):
+            raise Conflict("this idempotency key was used for another person", code="key_reused")
+        return to_out(row, self.municipality.code)
 
     def _refuse_duplicate(self, items: BasicItems) -> None:
         r = store.residents.c
@@ -301,63 +313,90 @@ class Registry:
         moved_on: date | None = None,
         whole_household: bool = False,
     ) -> list[ResidentOut]:
-        """転出: hand the record to another municipality; the My Number stays the same."""
-        destination = municipality(to)
-        if destination.code == self.municipality.code:
-            raise InvalidInput("a move within the municipality is not a move-out", field="to")
-        on = moved_on or date.today()
-        with self.engine.connect() as conn:
+        """転出: hand the record to another municipality; the My Number stays the same.
+
+        The records are first claimed (``moving``) so that two moves cannot both go ahead;
+        then the new municipality takes them in (idempotently); then they close here as
+        ``moved_out``. If the new municipality refuses, the claim is released; if it cannot
+        be reached (or this process stops), the records stay ``moving`` and the same move can
+        be run again once the claim is :data:`STALE_CLAIM` old; before that a second move
+        is a conflict, so two clerks never move one person twice.
+        """
+        destination = self._destination(to)
+        r = store.residents.c
+        with self.engine.begin() as conn:
             mover = self._row(conn, resident_id)
-            if mover["status"] != "active":
+            resuming = (
+                mover["status"] == Status.MOVING
+                and mover["moved_to"] == destination.code
+                and _aware(mover["updated_at"]) < datetime.now(UTC) - STALE_CLAIM
+            )
+            if mover["status"] != Status.ACTIVE and not resuming:
                 raise Conflict("this resident no longer lives here", code="not_active")
+            on = mover["left_on"] if resuming else (moved_on or date.today())
+            wanted = Status.MOVING if resuming else Status.ACTIVE
             members = [mover]
             if whole_household:
                 members = list(
                     conn.execute(
                         select(store.residents)
-                        .where(
-                            store.residents.c.household_id == mover["household_id"],
-                            store.residents.c.status == "active",
-                        )
-                        .order_by(
-                            store.residents.c.relationship != "世帯主", store.residents.c.birth_date
-                        )
+                        .where(r.household_id == mover["household_id"], r.status == wanted)
+                        .order_by(r.relationship != "世帯主", r.birth_date)
                     ).mappings()
                 )
+            ids = [m["id"] for m in members]
+            if not resuming:
+                claimed = conn.execute(
+                    update(store.residents)
+                    .where(r.id.in_(ids), r.status == Status.ACTIVE)
+                    .values(
+                        status=Status.MOVING,
+                        moved_to=destination.code,
+                        left_on=on,
+                        updated_at=datetime.now(UTC),
+                    )
+                ).rowcount
+                if claimed != len(ids):
+                    raise Conflict("a record changed during the move", code="not_active")
         transfer = Transfer(
             moved_from=self.municipality.code,
             moved_on=on,
             address=address,
-            members=[
-                TransferMember(
-                    resident_code=m["resident_code"],
-                    my_number=m["my_number"],
-                    family_name=m["family_name"],
-                    given_name=m["given_name"],
-                    family_name_kana=m["family_name_kana"],
-                    given_name_kana=m["given_name_kana"],
-                    birth_date=m["birth_date"],
-                    sex=m["sex"],
-                    relationship=m["relationship"] if whole_household else "世帯主",
-                )
-                for m in members
-            ],
+            members=[_transfer_member(m, whole_household) for m in members],
         )
-        moved = self.peer(destination.code).move_in(transfer.model_dump(mode="json"))
+        try:
+            moved = self.peer(destination.code).move_in(transfer.model_dump(mode="json"))
+        except (InvalidInput, Conflict, Forbidden, NotFound):
+            self._release(ids)  # refused: nothing moved, the people still live here
+            raise
         with self.engine.begin() as conn:
-            for m in members:
-                conn.execute(
-                    update(store.residents)
-                    .where(store.residents.c.id == m["id"], store.residents.c.status == "active")
-                    .values(
-                        status="moved_out",
-                        left_on=on,
-                        moved_to=destination.code,
-                        updated_at=datetime.now(UTC),
-                    )
-                )
-                _event(conn, m["id"], "move_out", on, {"to": destination.code})
-        return [ResidentOut(**r) for r in moved]
+            conn.execute(
+                update(store.residents)
+                .where(r.id.in_(ids), r.status == Status.MOVING)
+                .values(status=Status.MOVED_OUT, updated_at=datetime.now(UTC))
+            )
+            for resident in ids:
+                _event(conn, resident, "move_out", on, {"to": destination.code})
+        return [ResidentOut(**moved_in) for moved_in in moved]
+
+    def _destination(self, to: str) -> Municipality:
+        try:
+            destination = municipality(to)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, field="to") from None
+        if destination.code == self.municipality.code:
+            raise InvalidInput("a move within the municipality is not a move-out", field="to")
+        if not self.peer(destination.code).reachable():
+            raise InvalidInput(f"{destination.full_name} is not served here", field="to")
+        return destination
+
+    def _release(self, ids: list[str]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(store.residents)
+                .where(store.residents.c.id.in_(ids), store.residents.c.status == Status.MOVING)
+                .values(status=Status.ACTIVE, moved_to=None, left_on=None)
+            )
 
     def receive_move_in(self, transfer: Transfer) -> list[ResidentOut]:
         """転入: take in people moving from another municipality, once (retries are no-ops)."""
@@ -368,44 +407,47 @@ class Registry:
         for m in transfer.members:
             if m.my_number is not None:
                 validate(m.my_number)
-        with self.engine.begin() as conn:
-            existing = dict(
-                conn.execute(
-                    select(store.residents.c.resident_code, store.residents.c.id).where(
-                        store.residents.c.resident_code.in_(codes),
-                        store.residents.c.status == "active",
-                    )
-                )
-                .tuples()
-                .all()
-            )
-            household_id: str | None = None
-            ids: list[str] = []
-            for member, code in zip(transfer.members, codes, strict=True):
-                if code in existing:
-                    ids.append(existing[code])
-                    continue
-                items = member.items(transfer.address)
-                ids.append(
-                    self._insert(
-                        conn,
-                        items=items,
-                        code=code,
-                        number=member.my_number,
-                        household_id=household_id,
-                        relationship=member.relationship,
-                        reason="move_in",
-                        on=transfer.moved_on,
-                        idempotency_key=None,
-                        moved_from=transfer.moved_from,
-                    )
-                )
-                if household_id is None:
-                    household_id = conn.execute(
-                        select(store.residents.c.household_id).where(
-                            store.residents.c.id == ids[-1]
+        try:
+            with self.engine.begin() as conn:
+                existing = dict(
+                    conn.execute(
+                        select(store.residents.c.resident_code, store.residents.c.id).where(
+                            store.residents.c.resident_code.in_(codes),
+                            store.residents.c.status == "active",
                         )
-                    ).scalar_one()
+                    ).all()
+                )
+                household_id: str | None = None
+                ids: list[str] = []
+                for member, code in zip(transfer.members, codes, strict=True):
+                    if code in existing:
+                        ids.append(existing[code])
+                        continue
+                    items = member.items(transfer.address)
+                    ids.append(
+                        self._insert(
+                            conn,
+                            items=items,
+                            code=code,
+                            number=member.my_number,
+                            household_id=household_id,
+                            relationship=member.relationship,
+                            reason="move_in",
+                            on=transfer.moved_on,
+                            idempotency_key=None,
+                            moved_from=transfer.moved_from,
+                        )
+                    )
+                    if household_id is None:
+                        household_id = conn.execute(
+                            select(store.residents.c.household_id).where(
+                                store.residents.c.id == ids[-1]
+                            )
+                        ).scalar_one()
+        except IntegrityError as exc:  # the same person already lives here
+            raise Conflict(
+                "this person is already registered here", code="already_registered"
+            ) from exc
         return [self.get(i) for i in ids]
 
     def reissue_number(self, resident_id: str, *, reason: str = "leak") -> ResidentOut:
@@ -439,6 +481,25 @@ class Registry:
             )
             _event(conn, resident_id, "death", died_on, {})
         return self.get(resident_id)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive UTC datetimes; PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _transfer_member(row: RowMapping, whole_household: bool) -> TransferMember:
+    return TransferMember(
+        resident_code=row["resident_code"],
+        my_number=row["my_number"],
+        family_name=row["family_name"],
+        given_name=row["given_name"],
+        family_name_kana=row["family_name_kana"],
+        given_name_kana=row["given_name_kana"],
+        birth_date=row["birth_date"],
+        sex=row["sex"],
+        relationship=row["relationship"] if whole_household else "世帯主",
+    )
 
 
 def _event(conn: Connection, resident_id: str, kind: str, on: date, detail: dict[str, Any]) -> None:

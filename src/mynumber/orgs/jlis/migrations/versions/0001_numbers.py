@@ -19,7 +19,7 @@ def upgrade() -> None:
         sa.Column("code_fp", sa.String(32), primary_key=True),
         sa.Column("municipality", sa.String(6), nullable=False),
         sa.Column("reserved_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("generation", sa.Integer),
+        sa.Column("generation", sa.Integer, nullable=False),
     )
     op.create_table(
         "issued_numbers",

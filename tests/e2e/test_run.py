@@ -1,0 +1,191 @@
+"""``mynumber run`` as a real server: demo data, a registration and a move over real HTTP
+(organisations call each other over loopback), and data that survives a restart."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from mynumber.number import validate
+from mynumber.platform.db import drop_postgres_databases
+
+pytestmark = pytest.mark.slow
+
+MYNUMBER = Path(sys.executable).with_name("mynumber")
+POSTGRES_URL = os.environ.get(
+    "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SEEDED = 50
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen[bytes], base: str, out: Path, err: Path):
+        self.process, self.base, self.out, self.err = process, base, out, err
+
+    def output(self) -> str:
+        return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
+
+
+@contextmanager
+def serving(data: Path, env: dict[str, str], run: int) -> Iterator[Server]:
+    port = free_port()
+    out, err = data.parent / f"stdout-{run}.txt", data.parent / f"stderr-{run}.txt"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [str(MYNUMBER), "run", "--port", str(port), "--data", str(data)],
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", out, err)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"mynumber run exited with {process.returncode}:\n{server.output()}")
+            try:
+                if httpx.get(f"{server.base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"mynumber run did not answer /healthz in 60 s:\n{server.output()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def environment(tmp_path: Path, database_kind: str) -> Iterator[tuple[dict[str, str], Any]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MYNUMBER_")}
+    env["MYNUMBER_SEED_RESIDENTS"] = str(SEEDED)
+    data = tmp_path / "data"
+    if database_kind == "postgres":
+        prefix = f"mne_{secrets.token_hex(4)}"
+        env |= {"MYNUMBER_DATABASE_URL": POSTGRES_URL, "MYNUMBER_DATABASE_PREFIX": prefix}
+
+        def database(org: str) -> str:
+            name = f"{prefix}_{org}".replace("-", "_")
+            return make_url(POSTGRES_URL).set(database=name).render_as_string(False)
+
+        yield env, database
+        drop_postgres_databases(POSTGRES_URL, prefix)
+    else:
+        yield env, lambda org: f"sqlite:///{data / f'{org}.db'}"
+
+
+def my_number(database_url: str, resident_id: str) -> str:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return str(
+                conn.execute(
+                    text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident_id}
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(tmp_path, environment):
+    env, database = environment
+    data = tmp_path / "data"
+    person = {
+        "family_name": "長谷川",
+        "given_name": "美咲",
+        "family_name_kana": "ハセガワ",
+        "given_name_kana": "ミサキ",
+        "birth_date": "1995-12-24",
+        "sex": "2",
+        "address": "東京都千代田区九段南1丁目2番3号",
+    }
+
+    with serving(data, env, 1) as server:
+        printed = server.out.read_text()
+        for path in ("/", "/jlis/", "/municipality/131016/", "/municipality/131041/", "/healthz"):
+            assert server.base + path in printed, printed
+
+        with httpx.Client(base_url=server.base, timeout=30) as http:
+            health = http.get("/healthz").json()
+            assert health["ok"] is True
+            assert health["orgs"]["municipality-131016"]["residents"] == SEEDED
+            assert health["orgs"]["municipality-131041"]["residents"] == SEEDED
+            assert health["orgs"]["jlis"]["numbers_issued"] == 2 * SEEDED
+            demo = http.get("/municipality/131041/api/residents", params={"limit": 5}).json()
+            assert demo["total"] == SEEDED and len(demo["residents"]) == 5
+
+            registered = http.post("/municipality/131016/api/residents", json=person)
+            assert registered.status_code == 201, registered.text
+            old_id = registered.json()["id"]
+            number = my_number(database("municipality-131016"), old_id)
+            assert validate(number) == number
+
+            moved = http.post(
+                f"/municipality/131016/api/residents/{old_id}/move",
+                json={"to": "131041", "address": "東京都新宿区戸山3丁目4番5号"},
+            )
+            assert moved.status_code == 200, moved.text
+            new_id = moved.json()["residents"][0]["id"]
+            found = http.post(
+                "/municipality/131041/api/residents/search", json={"my_number": number}
+            )
+            assert found.status_code == 200 and found.json()["id"] == new_id
+            assert (
+                http.get(f"/municipality/131016/api/residents/{old_id}").json()["status"]
+                == "moved_out"
+            )
+            assert http.get("/municipality/131016/").status_code == 200
+            issued = http.get("/healthz").json()["orgs"]["jlis"]["numbers_issued"]
+
+    first_output = server.output()
+    assert number not in first_output
+    assert f"{number[:4]} {number[4:8]} {number[8:]}" not in first_output
+
+    with serving(data, env, 2) as server:
+        with httpx.Client(base_url=server.base, timeout=30) as http:
+            health = http.get("/healthz").json()
+            assert health["orgs"]["municipality-131016"]["residents"] == SEEDED
+            assert health["orgs"]["municipality-131041"]["residents"] == SEEDED + 1
+            assert health["orgs"]["jlis"]["numbers_issued"] == issued  # not seeded again
+            assert (
+                http.get(f"/municipality/131041/api/residents/{new_id}").json()["moved_from"]
+                == "131016"
+            )
+            found = http.post(
+                "/municipality/131041/api/residents/search", json={"my_number": number}
+            )
+            assert found.json()["id"] == new_id
+            again = http.post(
+                "/municipality/131041/api/residents",
+                json=person | {"address": "東京都新宿区戸山3丁目4番5号"},
+            )
+            assert again.status_code == 409
+        assert server.base + "/municipality/131016/" in server.out.read_text()
+
+    assert number not in server.output()
