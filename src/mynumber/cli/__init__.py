@@ -6,14 +6,29 @@ A :class:`mynumber.errors.Error` is turned into a message and exit code 1 in one
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
-from mynumber.cli import numbers, residents, serve
+from mynumber.cli import jlis, numbers, residents, serve
+from mynumber.errors import Error
+
+
+class _Commands(TyperGroup):
+    """Turns a :class:`mynumber.errors.Error` from any command into a message and exit 1."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click; its Context is private
+        try:
+            return super().invoke(ctx)
+        except Error as exc:
+            Console(stderr=True).print(f"[red]error:[/red] {exc.message} [dim]({exc.code})[/dim]")
+            raise typer.Exit(1) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="mynumber",
     help="Japan's My Number system, runnable: numbers, residents, cards and services.",
     no_args_is_help=True,
@@ -21,6 +36,7 @@ app = typer.Typer(
 )
 app.add_typer(numbers.app, name="number")
 app.add_typer(residents.app, name="resident")
+app.add_typer(jlis.app, name="jlis")
 app.command("run")(serve.run)
 app.command("seed")(serve.seed)
 
@@ -37,10 +53,4 @@ _add_optional_commands()
 
 
 def main() -> None:
-    from mynumber.errors import Error
-
-    try:
-        app()
-    except Error as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc.message} [dim]({exc.code})[/dim]")
-        sys.exit(1)
+    app()

@@ -1,4 +1,5 @@
-"""``mynumber card …``: put a virtual card into a PC/SC reader, or show what it reveals.
+"""``mynumber card …``: issue a card through a municipality, put it into a PC/SC reader,
+show what it reveals, suspend it at J-LIS.
 
 A client of the public API: parse, one call, print. Every :class:`mynumber.errors.Error`
 becomes a message and exit code 1 in one place (:func:`_errors`).
@@ -27,19 +28,25 @@ from mynumber.card import (
     reader_name,
     reader_port,
 )
+from mynumber.cli.options import DataDir, settings
 from mynumber.errors import Error
+from mynumber.platform import federation
+from mynumber.platform.http import ServiceClient
+from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import JPKIClient, KeyKind, PinRef, ReaderError
 
 app = typer.Typer(help="Virtual My Number cards (chip images).", no_args_is_help=True)
 console = Console()
 
-DEFAULT_SEAL_KEY = Path("var/card-seal.key")
+SEAL_KEY_NAME = "card-seal.key"
 
 SealKeyOption = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--seal-key-file",
-        help="Sealing key of the card images (created with a DEMO value if missing).",
+        help="Sealing key of the card images (default DATA/card-seal.key, the one J-LIS "
+        "seals issued cards with; created with a DEMO value if missing).",
+        show_default=False,
     ),
 ]
 CardFileArg = Annotated[Path, typer.Argument(help="Card image file (JSON).", exists=True)]
@@ -54,6 +61,10 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(1) from exc
 
 
+def _seal_key_path(seal_key_file: Path | None, data: Path | None) -> Path:
+    return seal_key_file or settings(data).data_dir / SEAL_KEY_NAME
+
+
 def _load(file: Path, seal_key_file: Path, *, writable: bool) -> Chip:
     seal_key = load_or_create_demo_seal_key(seal_key_file)
     store = CardFile(file)
@@ -65,11 +76,12 @@ def insert(
     file: CardFileArg,
     reader: Annotated[int, typer.Option("--reader", min=0, max=1, help="vpcd reader 0 or 1.")] = 0,
     host: Annotated[str, typer.Option("--host", help="Where pcscd's vpcd listens.")] = "127.0.0.1",
-    seal_key_file: SealKeyOption = DEFAULT_SEAL_KEY,
+    seal_key_file: SealKeyOption = None,
+    data: DataDir = None,
 ) -> None:
     """Serve the card into pcscd's virtual reader until Ctrl-C."""
     with _errors():
-        chip = _load(file, seal_key_file, writable=True)
+        chip = _load(file, _seal_key_path(seal_key_file, data), writable=True)
         card = VpcdCard(chip, host=host, port=reader_port(reader))
         console.print(
             f"card [bold]{chip.manufacture_number}[/] inserted in "
@@ -90,10 +102,10 @@ def _describe(der: bytes) -> tuple[str, str, str]:
 
 
 @app.command()
-def show(file: CardFileArg, seal_key_file: SealKeyOption = DEFAULT_SEAL_KEY) -> None:
+def show(file: CardFileArg, seal_key_file: SealKeyOption = None, data: DataDir = None) -> None:
     """Print what any reader can read without a PIN (never keys, never personal data)."""
     with _errors():
-        chip = _load(file, seal_key_file, writable=False)
+        chip = _load(file, _seal_key_path(seal_key_file, data), writable=False)
         console.print(
             f"card [bold]{chip.manufacture_number}[/]  life cycle: [bold]{chip.lifecycle}[/]"
         )
@@ -132,3 +144,99 @@ def show(file: CardFileArg, seal_key_file: SealKeyOption = DEFAULT_SEAL_KEY) -> 
                 left = f"[dim]{escape(type(exc).__name__)}[/]"
             pins.add_row(ref.spec.label, left)
         console.print(pins)
+
+
+@app.command()
+def issue(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the card image (JSON).")],
+    auth_pin: Annotated[
+        str, typer.Option("--auth-pin", help="利用者証明用 PIN: 4 digits (also text and 住基 PIN).")
+    ],
+    sign_password: Annotated[
+        str | None,
+        typer.Option("--sign-password", help="署名用 password: 6-16 of A-Z 0-9 (15 and over)."),
+    ] = None,
+    resident: Annotated[
+        str | None,
+        typer.Option("--resident", help="Resident id (default: register a new synthetic adult)."),
+    ] = None,
+    code: Annotated[
+        str, typer.Option("--municipality", "-m", help="Municipality code.")
+    ] = "131016",
+    data: DataDir = None,
+) -> None:
+    """交付: a municipality applies, J-LIS makes the card; the image is written to --out.
+
+    Runs in-process on the data folder, through the municipality's API.
+    """
+    with _errors():
+        config = settings(data)
+        if code not in config.municipalities:
+            config = config.model_copy(update={"municipalities": (*config.municipalities, code)})
+        if out.exists():
+            raise typer.BadParameter(
+                f"{out} exists; cards are never overwritten", param_hint="--out"
+            )
+        fed = federation.build(config, in_process=True)
+        try:
+            if resident is None:
+                person = fed.register_synthetic_adult(code)
+                resident = str(person["id"])
+                console.print(
+                    f"registered synthetic resident [bold]{resident}[/] "
+                    f"({escape(person['family_name'])} {escape(person['given_name'])}, "
+                    f"{person['birth_date']}) in {code}"
+                )
+            issued = fed.issue_card(code, resident, auth_pin=auth_pin, sign_password=sign_password)
+        finally:
+            fed.close()
+        CardFile(out).save(issued["card_image"].encode("utf-8"))
+        summary = issued["summary"]
+        console.print(
+            f"card [bold]{summary['manufacture_number']}[/] written to [bold]{out}[/] "
+            f"(expires {summary['expires_on']}, security code {summary['security_code']})"
+        )
+        for cert in summary["certificates"]:
+            console.print(f"  {cert['hierarchy']:4} certificate serial {cert['serial']}")
+        if not summary["signing_certificate_issued"]:
+            console.print(f"  [yellow]{escape(summary['note'] or 'no signing certificate')}[/]")
+        console.print(
+            f"  sealed with {config.data_dir / SEAL_KEY_NAME}; next: "
+            f"mynumber card insert {out} --data {config.data_dir}"
+        )
+
+
+@app.command()
+def suspend(
+    file: CardFileArg,
+    reason: Annotated[
+        str, typer.Option(help="RFC 5280 reason for the revocations.")
+    ] = "keyCompromise",
+    seal_key_file: SealKeyOption = None,
+    data: DataDir = None,
+) -> None:
+    """一時停止 at J-LIS's 24/7 line: both certificates of the card are revoked at once.
+
+    Reads the manufacture number from the card's 住基AP, then asks J-LIS as its operator.
+    """
+    with _errors():
+        config = settings(data)
+        chip = _load(file, _seal_key_path(seal_key_file, data), writable=False)
+        manufacture_number = JPKIClient(ChipTransport(chip)).read_manufacture_number()
+        fed = federation.build(config, in_process=True)
+        try:
+            keys = KeyFolder(config.data_dir / "keys")
+            operator = ServiceClient(
+                fed.directory, "jlis", Identity("jlis", keys.private_key("jlis"))
+            )
+            answer = operator.request(
+                "POST", f"/cards/{manufacture_number}/suspend", {"reason": reason}
+            )
+        finally:
+            fed.close()
+        console.print(f"card [bold]{manufacture_number}[/]: {answer['status']}")
+        for r in answer["revoked"]:
+            console.print(
+                f"  {r['hierarchy']:4} certificate {r['serial']} revoked at "
+                f"{r['revoked_at']} ({r['reason']})"
+            )

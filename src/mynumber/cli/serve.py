@@ -63,6 +63,7 @@ def run(
     for org, url in fed.urls().items():
         out.print(f"  {fed.apps[org].title:40} {url}")
     out.print(f"  {'health':40} {config.base_url}/healthz")
+    _print_jpki(fed)
     uvicorn.run(fed.root, host=host, port=port, log_level="warning")
 
 
@@ -102,3 +103,32 @@ def seed(
                 )
     finally:
         fed.close()
+
+
+def _print_jpki(fed: federation.Federation) -> None:
+    """J-LIS's CA, OCSP and CRL URLs, and the demo wallet with its PINs (demo values)."""
+    base = fed.settings.base_url + "/jlis"
+
+    def line(text: str) -> None:
+        out.print(text, soft_wrap=True)  # never wrap a path or a URL
+
+    line("[bold]J-LIS JPKI[/bold]: OCSP and CRLs need a verifier (mynumber jlis verifier add NAME)")
+    for hierarchy in ("auth", "sign"):
+        line(f"  {hierarchy} CA   {base}/ca/{hierarchy}.pem")
+        line(f"  {hierarchy} OCSP {base}/ocsp/{hierarchy}")
+        line(f"  {hierarchy} CRL  {base}/crl/{hierarchy}.crl")
+    wallet = fed.demo_wallet()
+    if not wallet:
+        return
+    line("[bold]demo cards[/bold] (DEMO PINs: never use them anywhere else)")
+    for card in wallet:
+        line(f"  {card['path']}")
+        line(
+            f"    {card['holder']}, resident {card['resident_id']} of {card['municipality']}, "
+            f"card {card['manufacture_number']}"
+        )
+        line(
+            f"    auth PIN {card['auth_pin']}  signing password {card['sign_password']}  "
+            f"text/住基 PIN {card['text_pin']}  security code {card['security_code']}"
+        )
+    line(f"  try: mynumber card insert {wallet[0]['path']} --data {fed.settings.data_dir}")

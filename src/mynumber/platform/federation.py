@@ -9,26 +9,36 @@ in-process (the same HTTP requests, without a socket) for the command line and t
 from __future__ import annotations
 
 import html
+import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
+from faker.providers.person.ja_JP import Provider as JaPerson
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from mynumber.card import CardFile
 from mynumber.orgs.jlis.app import create_app as create_jlis
 from mynumber.orgs.municipality.app import create_app as create_municipality
 from mynumber.orgs.municipality.model import municipality
 from mynumber.orgs.municipality.seed import SeedReport, seed
 from mynumber.orgs.municipality.services import Registry
 from mynumber.platform.context import OrgContext
-from mynumber.platform.http import Directory, InProcessTransport
+from mynumber.platform.http import Directory, InProcessTransport, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import KeyFolder
 
 INTERNAL_BASE = "http://mynumber.internal"
+
+#: PINs of the demo cards in ``DATA/wallet/`` (printed by ``mynumber run``): demo values.
+DEMO_AUTH_PIN = "1234"
+DEMO_SIGN_PASSWORD = "ABC123"  # noqa: S105 - a printed demo value
 
 
 def mount_path(org: str) -> str:
@@ -54,7 +64,8 @@ class Federation:
     def seed_demo(
         self, progress: Callable[[str, int], None] = lambda org, n: None
     ) -> list[SeedReport]:
-        """On first start, give every municipality its synthetic residents."""
+        """On first start, give every municipality its synthetic residents, and one of
+        them a card in the demo wallet (:meth:`issue_demo_cards`)."""
         reports = []
         for code in self.settings.municipalities:
             registry = self.registry(code)
@@ -67,7 +78,114 @@ class Federation:
                         partial(progress, registry.municipality.org),
                     )
                 )
+        self.issue_demo_cards()
         return reports
+
+    # --- cards, through the municipalities' API ------------------------------------------
+
+    @property
+    def wallet(self) -> Path:
+        """Where the demo cards live: ``DATA/wallet/<municipality>.card`` (+ ``.json``)."""
+        return self.settings.data_dir / "wallet"
+
+    def _municipality_api(self, code: str) -> ServiceClient:
+        org = municipality(code).org
+        api = Directory({org: self.directory.url(org) + "/api"}, self.directory.http)
+        return ServiceClient(api, org, None)
+
+    def register_synthetic_adult(self, code: str) -> dict[str, Any]:
+        """Register a new synthetic adult (Faker ``ja_JP`` names) through the registry API."""
+        m = municipality(code)
+        family, family_kana, _ = secrets.choice(list(JaPerson.last_name_pairs))
+        sex = secrets.choice("12")
+        pairs = JaPerson.first_name_male_pairs if sex == "1" else JaPerson.first_name_female_pairs
+        given, given_kana, _ = secrets.choice(list(pairs))
+        age_days = (20 + secrets.randbelow(50)) * 365 + secrets.randbelow(365)
+        address = (
+            f"{m.full_name}{secrets.choice(m.towns)}{1 + secrets.randbelow(5)}丁目"
+            f"{1 + secrets.randbelow(30)}番{1 + secrets.randbelow(20)}号"
+        )
+        body = {
+            "family_name": family,
+            "given_name": given,
+            "family_name_kana": family_kana,
+            "given_name_kana": given_kana,
+            "birth_date": (date.today() - timedelta(days=age_days)).isoformat(),
+            "sex": sex,
+            "address": address,
+            "reason": "move_in",
+        }
+        return dict(self._municipality_api(code).request("POST", "/residents", body))
+
+    def issue_card(
+        self,
+        code: str,
+        resident_id: str,
+        *,
+        auth_pin: str,
+        sign_password: str | None = None,
+        text_pin: str | None = None,
+        juki_pin: str | None = None,
+    ) -> dict[str, Any]:
+        """交付申請 + 交付 at the municipality; returns ``summary`` and ``card_image``."""
+        body = {
+            "auth_pin": auth_pin,
+            "sign_password": sign_password,
+            "text_pin": text_pin,
+            "juki_pin": juki_pin,
+        }
+        return dict(
+            self._municipality_api(code).request("POST", f"/residents/{resident_id}/card", body)
+        )
+
+    def issue_demo_cards(self) -> list[Path]:
+        """One demo card per seeded municipality, for an adult resident, once.
+
+        The card image goes to ``DATA/wallet/<municipality>.card``, what the console prints
+        about it (holder, PINs — demo values) to the ``.json`` beside it.
+        """
+        made = []
+        for code in self.settings.municipalities:
+            m = municipality(code)
+            path = self.wallet / f"{m.name_en.lower()}.card"
+            if path.exists():
+                continue
+            _, found = self.registry(code).search(status="active", limit=200)
+            adults = [r for r in found if (date.today() - r.birth_date).days >= 20 * 366]
+            if not adults:
+                continue
+            holder = adults[0]
+            issued = self.issue_card(
+                code, holder.id, auth_pin=DEMO_AUTH_PIN, sign_password=DEMO_SIGN_PASSWORD
+            )
+            CardFile(path).save(issued["card_image"].encode("utf-8"))
+            note = {
+                "card": path.name,
+                "municipality": code,
+                "resident_id": holder.id,
+                "holder": f"{holder.family_name} {holder.given_name}",
+                "manufacture_number": issued["summary"]["manufacture_number"],
+                "auth_pin": DEMO_AUTH_PIN,
+                "sign_password": DEMO_SIGN_PASSWORD,
+                "text_pin": DEMO_AUTH_PIN,
+                "juki_pin": DEMO_AUTH_PIN,
+                "security_code": issued["summary"]["security_code"],
+                "demo": "demo values: never use these PINs anywhere else",
+            }
+            path.with_suffix(".json").write_text(
+                json.dumps(note, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
+            made.append(path)
+        return made
+
+    def demo_wallet(self) -> list[dict[str, Any]]:
+        """What :meth:`issue_demo_cards` noted about each demo card."""
+        notes = []
+        for path in sorted(self.wallet.glob("*.json")):
+            note = json.loads(path.read_text(encoding="utf-8"))
+            note["path"] = str(path.with_suffix(".card"))
+            notes.append(note)
+        return notes
 
     def seed(
         self, code: str, count: int, progress: Callable[[int], None] = lambda n: None

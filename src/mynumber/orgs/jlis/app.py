@@ -1,22 +1,34 @@
-"""J-LIS's web API: only municipalities, signing their requests, may ask for numbers."""
+"""J-LIS's web API.
+
+- numbers: only municipalities, signing their requests, may ask for My Numbers;
+- cards: municipalities apply for cards; municipalities and J-LIS's own operator suspend
+  cards and revoke certificates (``cards_api``);
+- PKI: CA certificates for anyone, OCSP and CRLs for registered verifiers, verifier
+  registration for J-LIS itself (``revocation_api``).
+"""
 
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from mynumber.orgs.jlis import services, store
+from mynumber.orgs.jlis import cards_api, revocation_api, services, store
+from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.orgs.jlis.cards import CardIssuer
 from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.schemas import (
     NumbersIn,
     NumbersOut,
     ReissueIn,
     ReissueOut,
 )
+from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate, retrying
 from mynumber.platform.secrets import secret_bytes
-from mynumber.platform.web import new_app, signed_by
+from mynumber.platform.web import new_app, problem, signed_by
 
 ORG = "jlis"
 
@@ -25,22 +37,56 @@ def _is_municipality(org: str) -> bool:
     return org.startswith("municipality-")
 
 
+def _is_municipality_or_jlis(org: str) -> bool:
+    return org == ORG or _is_municipality(org)
+
+
+async def _verifier_refused(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VerifierUnauthorized)
+    response = problem(401, exc.code, exc.message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="jlis"'
+    return response
+
+
 def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.jlis.migrations")
     numbering = Numbering(secret_bytes(ctx.settings.data_dir / "jlis" / "numbering.key"))
-    from_municipality = Depends(signed_by(ctx.verifier(), _is_municipality))
+    verifier = ctx.verifier()
+    from_municipality = Depends(signed_by(verifier, _is_municipality))
+    from_authority = Depends(signed_by(verifier, _is_municipality_or_jlis))
+    from_jlis = Depends(signed_by(verifier, lambda org: org == ORG))
+    # key material is made on first use (the first card, CA certificate or OCSP answer)
+    authority = AuthorityStore(ctx.settings.data_dir)
+    issuer = CardIssuer(
+        engine=engine,
+        authority=authority,
+        seal_key_path=ctx.settings.data_dir / "card-seal.key",
+        base_url=ctx.settings.base_url,
+    )
+    revocation = RevocationService(engine=engine, authority=authority)
 
     app = new_app(
         title="J-LIS",
-        description="地方公共団体情報システム機構: My Numbers from resident record codes.",
+        description="地方公共団体情報システム機構: My Numbers from resident record codes; the JPKI "
+        "certificate authority, card issuance, suspension, OCSP and CRLs.",
+    )
+    app.add_exception_handler(VerifierUnauthorized, _verifier_refused)
+    app.include_router(
+        cards_api.router(issuer, from_municipality=from_municipality, from_authority=from_authority)
+    )
+    app.include_router(
+        revocation_api.router(
+            engine=engine, authority=authority, revocation=revocation, from_jlis=from_jlis
+        )
     )
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
         with engine.connect() as conn:
             count = conn.scalar(select(func.count()).select_from(store.issued_numbers))
-        return {"org": ORG, "ok": True, "numbers_issued": count}
+            cards = conn.scalar(select(func.count()).select_from(store.cards))
+        return {"org": ORG, "ok": True, "numbers_issued": count, "cards_issued": cards}
 
     @app.post("/numbers", response_model=NumbersOut)
     def generate_numbers(
@@ -79,5 +125,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
         return ReissueOut(number=number)
 
     app.state.engine = engine
+    app.state.authority = authority
+    app.state.cards = issuer
+    app.state.revocation = revocation
     app.state.health = healthz
     return app

@@ -1,23 +1,36 @@
 """J-LIS's tables. It keeps keyed hashes, never a My Number or a resident code in clear.
 
-Two tables, each keyed by one hash, so a bulk load maintains two indexes and no more.
+The numbering tables are each keyed by one hash, so a bulk load maintains two indexes and no
+more. The JPKI tables hold cards, certificate serials and verifiers: no personal data.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
 
 metadata = MetaData()
 
 #: Resident record codes in use nationwide (住基ネット keeps them unique across
-#: municipalities), with the generation of the code's current My Number (null: none yet).
+#: municipalities), with the generation of the code's current My Number.
 resident_codes = Table(
     "resident_codes",
     metadata,
     Column("code_fp", String(32), primary_key=True),
     Column("municipality", String(6), nullable=False),
     Column("reserved_at", DateTime(timezone=True), nullable=False),
-    Column("generation", Integer),
+    Column("generation", Integer, nullable=False),
 )
 
 #: Every My Number ever issued, by keyed hash; a retired one stays, so it is never reissued.
@@ -28,4 +41,62 @@ issued_numbers = Table(
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("retired_at", DateTime(timezone=True)),
     Column("retire_reason", String(40)),
+)
+
+# --- JPKI: cards, certificates, verifiers, CRL numbers (no personal data in any of them) ---
+
+#: Cards J-LIS personalised, by manufacture number (カード製造番号). Nothing about the holder.
+cards = Table(
+    "cards",
+    metadata,
+    Column("manufacture_number", String(13), primary_key=True),
+    Column("municipality", String(6), nullable=False),  # who handed it over
+    Column("status", String(10), nullable=False),  # active | suspended
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_on", Date, nullable=False),  # card expiry (券面の有効期限)
+    Column("suspended_at", DateTime(timezone=True)),
+    Column("request_key", String(64), unique=True),  # keyed hash of an idempotency key
+)
+
+#: Every user certificate issued, by hierarchy and serial (lower-case hex): what OCSP and the
+#: CRL answer from. The certificate itself (it carries the four items) is not kept.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("hierarchy", String(4), primary_key=True),  # auth | sign
+    Column("serial", String(40), primary_key=True),
+    Column(
+        "manufacture_number",
+        String(13),
+        ForeignKey("cards.manufacture_number"),
+        nullable=False,
+        index=True,
+    ),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("not_after", DateTime(timezone=True), nullable=False),
+    Column("status", String(8), nullable=False),  # good | revoked
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("reason", String(24)),  # RFC 5280 CRLReason name, e.g. keyCompromise
+)
+Index("certificates_by_status", certificates.c.hierarchy, certificates.c.status)
+
+#: Registered verifiers (署名検証者 / 利用者証明検証者, 公的個人認証法 Art. 17, 36): only they
+#: may get revocation information. Only a SHA-256 of the bearer credential is kept.
+verifiers = Table(
+    "verifiers",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("credential_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+#: The last CRLNumber (RFC 5280 §5.2.3) issued per hierarchy; it only grows.
+crl_numbers = Table(
+    "crl_numbers",
+    metadata,
+    Column("hierarchy", String(4), primary_key=True),
+    Column("number", BigInteger, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
 )

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from mynumber import errors
-from mynumber.orgs.municipality import store
+from mynumber.orgs.municipality import cards, store
 from mynumber.orgs.municipality.clients import JlisClient, PeerMunicipalityClient
 from mynumber.orgs.municipality.model import MUNICIPALITIES, RELATIONSHIPS, Municipality, Sex
 from mynumber.orgs.municipality.schemas import (
@@ -53,6 +53,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     )
     app.state.registry = registry
     app.include_router(_api(ctx, registry), prefix="/api")
+    app.include_router(cards.router(registry), prefix="/api")
     app.include_router(_pages(registry))
 
     @app.get("/healthz")
@@ -79,7 +80,7 @@ def _api(ctx: OrgContext, registry: Registry) -> APIRouter:
     @router.get("/residents", response_model=ResidentList)
     def list_residents(
         q: str = "",
-        status: str | None = Query("active", pattern="^(active|moved_out|deceased)?$"),
+        status: str | None = Query("active", pattern="^(active|moving|moved_out|deceased)?$"),
         limit: int = Query(50, ge=1, le=500),
         offset: int = Query(0, ge=0),
     ) -> ResidentList:
@@ -227,15 +228,21 @@ def _pages(registry: Registry) -> APIRouter:
         return RedirectResponse(f"residents/{resident.id}?registered=1", status_code=303)
 
     @router.get("/residents/{resident_id}", response_class=HTMLResponse)
-    def resident(request: Request, resident_id: str, error: str | None = None) -> HTMLResponse:
+    def resident_page(request: Request, resident_id: str) -> HTMLResponse:
+        return resident(request, resident_id)
+
+    def resident(
+        request: Request, resident_id: str, error: errors.Error | None = None
+    ) -> HTMLResponse:
         person = registry.get(resident_id)
         return page(
             request,
             "resident.html",
+            status_of(error) if error else 200,
             r=person,
             household=registry.household(person.household_id),
             history=registry.history(resident_id),
-            error=error,
+            error=error.message if error else None,
             registered=request.query_params.get("registered"),
             today=date.today(),
         )
@@ -251,7 +258,7 @@ def _pages(registry: Registry) -> APIRouter:
         try:
             registry.move_out(resident_id, to=to, address=address, whole_household=whole_household)
         except errors.Error as exc:
-            return resident(request, resident_id, error=exc.message)
+            return resident(request, resident_id, error=exc)
         return RedirectResponse(f"../{resident_id}", status_code=303)
 
     @router.post("/residents/{resident_id}/death", response_model=None)
@@ -259,7 +266,7 @@ def _pages(registry: Registry) -> APIRouter:
         try:
             registry.record_death(resident_id, died_on=died_on)
         except errors.Error as exc:
-            return resident(request, resident_id, error=exc.message)
+            return resident(request, resident_id, error=exc)
         return RedirectResponse(f"../{resident_id}", status_code=303)
 
     return router

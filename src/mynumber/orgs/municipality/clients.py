@@ -23,12 +23,20 @@ class JlisClient(ServiceClient):
         body = {"resident_code": code, "old_number": old_number, "reason": reason}
         return str(self.request("POST", "/numbers/reissue", body)["number"])
 
+    def issue_card(self, application: dict[str, Any]) -> dict[str, Any]:
+        """交付: J-LIS makes the card (items, My Number, PINs in; card image and summary out)."""
+        return dict(self.request("POST", "/cards", application))
+
 
 class PeerMunicipalityClient(ServiceClient):
     """Another municipality, to which a resident moves (転出 → 転入)."""
 
     def __init__(self, directory: Directory, identity: Identity, code: str) -> None:
         super().__init__(directory, f"municipality-{code}", identity)
+
+    def reachable(self) -> bool:
+        """Whether this deployment serves that municipality at all."""
+        return self.org in self.directory.urls
 
     def move_in(self, transfer: dict[str, Any]) -> list[dict[str, Any]]:
         return list(self.request("POST", "/api/move-in", transfer)["residents"])

@@ -1,0 +1,460 @@
+"""Card issuance (個人番号カードの発行) and suspension (一時停止), with their certificates.
+
+J-LIS manufactures a chip, opens an issuer session with the card's issuer key, has the chip
+generate both JPKI key pairs, issues the certificates from the public keys that come back,
+writes them with the CA certificates, the text AP (sealed by J-LIS), the card face and the
+initial PINs, and ends personalisation. It records the card and the certificates' serials:
+**never the My Number or the four basic items** — those pass through into the certificate
+and the chip only, and the card image goes back to the caller.
+
+Rules this module decides (the real ones are partly unsourced, domain-reference §2.2, §3.2):
+
+- No signing certificate for a person under 15 on the issue day (§3.1): the card then has
+  no signing key, certificate or password, and the answer says so.
+- Card expiry (券面の有効期限): the 10th birthday after the issue day; the 5th for a person
+  under 18 on the issue day (the 2015 rule said under 20; the under-18 age is UNSOURCED
+  and follows the 2022 age of majority).
+- The text-AP PIN and the 住基 PIN default to the user-authentication PIN (§2.2: the three
+  4-digit PINs may be the same).
+- Visual AP PIN A is the My Number (§2.2). PIN B (14 digits, composition UNSOURCED) is
+  birth date ``YYMMDD`` + card-expiry year ``YYYY`` + the 4-digit security code printed on
+  the card face, as it is commonly described; the security code is returned with the card.
+- Manufacture numbers (カード製造番号) are 13 random characters of A–Z and 0–9 (the real
+  format is not public); J-LIS's table keeps them unique.
+- Suspension revokes every certificate of the card at once (reason ``keyCompromise``
+  unless told otherwise): a lost card's keys may be in someone else's hands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mynumber.card import Chip, ChipTransport, KeySource, derive_issuer_key
+from mynumber.card import load_or_create_demo_seal_key as load_seal_key
+from mynumber.errors import Conflict, InvalidInput, NotFound
+from mynumber.number import validate
+from mynumber.orgs.jlis import store
+from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.pki import BasicItems, Gender, Purpose, age_on
+from mynumber.reader import (
+    CardFace,
+    InvalidPin,
+    IssuerSession,
+    KeyKind,
+    PinRef,
+    TextAttributes,
+    placeholder_png,
+)
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+SIGNING_MINIMUM_AGE = 15
+ADULT_CARD_AGE = 18
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_KIND = {Purpose.AUTH: KeyKind.AUTH, Purpose.SIGN: KeyKind.SIGN}
+
+#: Revocation reasons a caller may give (RFC 5280 §5.3.1 names); CA/AA compromise and
+#: removeFromCRL are not a card's business.
+REASONS = frozenset(
+    {
+        x509.ReasonFlags.unspecified,
+        x509.ReasonFlags.key_compromise,
+        x509.ReasonFlags.affiliation_changed,
+        x509.ReasonFlags.superseded,
+        x509.ReasonFlags.cessation_of_operation,
+        x509.ReasonFlags.certificate_hold,
+        x509.ReasonFlags.privilege_withdrawn,
+    }
+)
+
+
+def reason_of(name: str) -> x509.ReasonFlags:
+    """The RFC 5280 reason named ``name`` (``keyCompromise`` …); ``InvalidInput`` otherwise."""
+    try:
+        reason = x509.ReasonFlags(name)
+    except ValueError:
+        reason = None
+    if reason not in REASONS:
+        allowed = ", ".join(sorted(r.value for r in REASONS))
+        raise InvalidInput(f"reason must be one of {allowed}", field="reason")
+    return reason
+
+
+def serial_hex(serial: int) -> str:
+    return f"{serial:x}"
+
+
+def parse_serial(text: str) -> int:
+    """A certificate serial in hexadecimal (as ``openssl`` and ``mynumber card show`` print it)."""
+    cleaned = text.replace(":", "").strip().lower()
+    if not cleaned or len(cleaned) > 40 or any(c not in "0123456789abcdef" for c in cleaned):
+        raise InvalidInput("a serial number is up to 40 hexadecimal digits", field="serial")
+    return int(cleaned, 16)
+
+
+def _birthday(year: int, birth: dt.date) -> dt.date:
+    try:
+        return birth.replace(year=year)
+    except ValueError:  # 29 February: the last day of February (Civil Code Art. 143(2))
+        return dt.date(year, 2, 28)
+
+
+def card_expiry(birth_date: dt.date, issued_on: dt.date) -> dt.date:
+    """The card's last day: the 10th birthday after issue (5th if under 18 on the issue day)."""
+    years = 5 if age_on(birth_date, issued_on) < ADULT_CARD_AGE else 10
+    year = issued_on.year + (1 if _birthday(issued_on.year, birth_date) <= issued_on else 0)
+    return _birthday(year + years - 1, birth_date)
+
+
+def visual_pin_b(birth_date: dt.date, expiry: dt.date, security_code: str) -> str:
+    """PIN B of the visual AP: YYMMDD of birth, expiry year, security code (14 digits)."""
+    return f"{birth_date:%y%m%d}{expiry.year:04d}{security_code}"
+
+
+def new_manufacture_number() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(13))
+
+
+def _pin(ref: PinRef, value: str, field_name: str) -> str:
+    try:
+        ref.spec.encode(value)
+    except InvalidPin as exc:  # the message names the rule, never the value
+        raise InvalidInput(exc.message, field=field_name, code="invalid_pin") from exc
+    return value.upper() if ref.spec.upper else value
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Pins:
+    """The initial PINs the holder chose at the counter. ``repr`` shows none of them."""
+
+    auth: str
+    sign: str | None = None
+    text: str | None = None
+    juki: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "auth", _pin(PinRef.JPKI_AUTH, self.auth, "auth_pin"))
+        if self.sign is not None:
+            object.__setattr__(self, "sign", _pin(PinRef.JPKI_SIGN, self.sign, "sign_password"))
+        for name, ref in (("text", PinRef.TEXT), ("juki", PinRef.JUKI)):
+            value = getattr(self, name)
+            object.__setattr__(
+                self, name, self.auth if value is None else _pin(ref, value, f"{name}_pin")
+            )
+
+    def __repr__(self) -> str:
+        return "Pins(<masked>)"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Holder:
+    """What the municipality sends about the person: the four items and the My Number."""
+
+    name: str
+    address: str
+    birth_date: dt.date
+    sex: str  # ISO 5218
+    my_number: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "my_number", validate(self.my_number))
+        if self.sex not in ("0", "1", "2", "9"):
+            raise InvalidInput("sex must be an ISO 5218 code", field="sex")
+
+    def basic_items(self) -> BasicItems:
+        return BasicItems(
+            name=self.name,
+            gender=Gender(int(self.sex)),
+            birth_date=self.birth_date,
+            address=self.address,
+        )
+
+    def __repr__(self) -> str:
+        return "Holder(<personal data>)"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCard:
+    manufacture_number: str
+    image: bytes = field(repr=False)
+    expires_on: dt.date
+    security_code: str = field(repr=False)
+    certificates: dict[Purpose, x509.Certificate]
+
+    @property
+    def signing_certificate_issued(self) -> bool:
+        return Purpose.SIGN in self.certificates
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedCertificate:
+    hierarchy: Purpose
+    serial: int
+    revoked_at: dt.datetime
+    reason: str
+
+
+class CardIssuer:
+    """J-LIS's card and certificate use cases over its database and key material."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        authority: AuthorityStore,
+        seal_key_path: Path,
+        base_url: str,
+        key_source: KeySource | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.engine = engine
+        self.authority = authority
+        self.seal_key_path = seal_key_path
+        self.base_url = base_url.rstrip("/")
+        self.key_source = key_source
+        self.clock = clock
+
+    def ocsp_url(self, purpose: Purpose) -> str:
+        return f"{self.base_url}/jlis/ocsp/{purpose.value}"
+
+    def crl_url(self, purpose: Purpose) -> str:
+        return f"{self.base_url}/jlis/crl/{purpose.value}.crl"
+
+    # --- issuance ------------------------------------------------------------------------
+
+    def issue(
+        self,
+        *,
+        municipality: str,
+        holder: Holder,
+        pins: Pins,
+        idempotency_key: str | None = None,
+    ) -> IssuedCard:
+        """Manufacture, personalise and record one card; return it with its image."""
+        now = self.clock().replace(microsecond=0)
+        issued_on = now.astimezone(JST).date()
+        if holder.birth_date > issued_on:
+            raise InvalidInput("the date of birth is after the issue day", field="birth_date")
+        with_signing = age_on(holder.birth_date, issued_on) >= SIGNING_MINIMUM_AGE
+        if with_signing and pins.sign is None:
+            raise InvalidInput("a signing password is needed from 15 up", field="sign_password")
+        request_key = (
+            None
+            if idempotency_key is None
+            else hashlib.sha256(f"{municipality}\n{idempotency_key}".encode()).hexdigest()
+        )
+        if request_key is not None:
+            self._refuse_repeat(request_key)
+
+        authority = self.authority.get()
+        mfg = new_manufacture_number()
+        issuer_key = derive_issuer_key(authority.issuer_master_key, mfg)
+        chip = Chip.manufacture(
+            manufacture_number=mfg,
+            issuer_key=issuer_key,
+            seal_key=load_seal_key(self.seal_key_path),
+            key_source=self.key_source,
+        )
+        session = IssuerSession.open(ChipTransport(chip), issuer_key=issuer_key)
+        certificates: dict[Purpose, x509.Certificate] = {}
+        for purpose in (Purpose.AUTH, Purpose.SIGN):
+            kind = _KIND[purpose]
+            ca = authority.ca(purpose)
+            session.write_ca_certificate(
+                kind, ca.certificate.public_bytes(serialization.Encoding.DER)
+            )
+            if purpose is Purpose.SIGN and not with_signing:
+                continue
+            public_key = session.generate_key_pair(kind)
+            ocsp_url, crl_url = self.ocsp_url(purpose), self.crl_url(purpose)
+            if purpose is Purpose.AUTH:
+                cert = ca.issue_auth(
+                    public_key,
+                    birth_date=holder.birth_date,
+                    now=now,
+                    ocsp_url=ocsp_url,
+                    crl_url=crl_url,
+                )
+            else:
+                cert = ca.issue_sign(
+                    public_key,
+                    items=holder.basic_items(),
+                    now=now,
+                    ocsp_url=ocsp_url,
+                    crl_url=crl_url,
+                )
+            session.write_certificate(kind, cert.public_bytes(serialization.Encoding.DER))
+            certificates[purpose] = cert
+
+        expiry = card_expiry(holder.birth_date, issued_on)
+        security_code = f"{secrets.randbelow(10_000):04d}"
+        session.write_text_ap(
+            my_number=holder.my_number,
+            attributes=TextAttributes(
+                name=holder.name,
+                address=holder.address,
+                birth_date=f"{holder.birth_date:%Y%m%d}",
+                sex=holder.sex,
+            ),
+            sign=authority.sign_text,
+        )
+        session.write_card_face(
+            CardFace(
+                birth_date=f"{holder.birth_date:%Y%m%d}",
+                sex=holder.sex,
+                name_image=placeholder_png(96, 16),
+                address_image=placeholder_png(160, 16),
+                photo=placeholder_png(48, 64, shade=0x80),
+                expiry=f"{expiry:%Y%m%d}",
+            )
+        )
+        session.set_pin(PinRef.JPKI_AUTH, pins.auth)
+        if with_signing and pins.sign is not None:
+            session.set_pin(PinRef.JPKI_SIGN, pins.sign)
+        session.set_pin(PinRef.TEXT, pins.text or pins.auth)
+        session.set_pin(PinRef.JUKI, pins.juki or pins.auth)
+        session.set_pin(PinRef.VISUAL_A, holder.my_number)
+        session.set_pin(PinRef.VISUAL_B, visual_pin_b(holder.birth_date, expiry, security_code))
+        session.finish()
+        chip.reset()
+
+        try:
+            with self.engine.begin() as conn:
+                self._record(conn, mfg, municipality, now, expiry, request_key, certificates)
+        except IntegrityError as exc:
+            if request_key is not None:
+                self._refuse_repeat(request_key)
+            raise Conflict("the card could not be recorded; try again", code="retry") from exc
+        return IssuedCard(mfg, chip.to_image(), expiry, security_code, certificates)
+
+    def _refuse_repeat(self, request_key: str) -> None:
+        with self.engine.connect() as conn:
+            done = conn.scalar(
+                select(store.cards.c.manufacture_number).where(
+                    store.cards.c.request_key == request_key
+                )
+            )
+        if done is not None:
+            raise Conflict(
+                f"a card was already issued for this request ({done})",
+                code="card_already_issued",
+            )
+
+    @staticmethod
+    def _record(
+        conn: Connection,
+        mfg: str,
+        municipality: str,
+        now: dt.datetime,
+        expiry: dt.date,
+        request_key: str | None,
+        certificates: dict[Purpose, x509.Certificate],
+    ) -> None:
+        conn.execute(
+            store.cards.insert().values(
+                manufacture_number=mfg,
+                municipality=municipality,
+                status="active",
+                issued_at=now,
+                expires_on=expiry,
+                suspended_at=None,
+                request_key=request_key,
+            )
+        )
+        conn.execute(
+            store.certificates.insert(),
+            [
+                {
+                    "hierarchy": purpose.value,
+                    "serial": serial_hex(cert.serial_number),
+                    "manufacture_number": mfg,
+                    "issued_at": now,
+                    "not_after": cert.not_valid_after_utc,
+                    "status": "good",
+                    "revoked_at": None,
+                    "reason": None,
+                }
+                for purpose, cert in certificates.items()
+            ],
+        )
+
+    # --- suspension and revocation -------------------------------------------------------
+
+    def suspend(
+        self, manufacture_number: str, *, reason: str = "keyCompromise"
+    ) -> tuple[str, list[RevokedCertificate]]:
+        """一時停止: the card is suspended and all its certificates revoked in one step.
+
+        Repeating it changes nothing and answers the same. Returns (card status, revocations).
+        """
+        flag = reason_of(reason)
+        now = self.clock().replace(microsecond=0)
+        c = store.cards.c
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(c.status).where(c.manufacture_number == manufacture_number)
+            ).first()
+            if row is None:
+                raise NotFound("no card with that manufacture number", code="card_not_found")
+            conn.execute(
+                update(store.cards)
+                .where(c.manufacture_number == manufacture_number, c.status == "active")
+                .values(status="suspended", suspended_at=now)
+            )
+            t = store.certificates.c
+            conn.execute(
+                update(store.certificates)
+                .where(t.manufacture_number == manufacture_number, t.status == "good")
+                .values(status="revoked", revoked_at=now, reason=flag.value)
+            )
+            rows = conn.execute(
+                select(t.hierarchy, t.serial, t.revoked_at, t.reason)
+                .where(t.manufacture_number == manufacture_number)
+                .order_by(t.hierarchy)
+            ).all()
+        return "suspended", [_revoked(*r) for r in rows]
+
+    def revoke(self, serial: str, *, reason: str = "unspecified") -> RevokedCertificate:
+        """Revoke one certificate (e.g. the signing one after a change of the four items).
+
+        Revoking a revoked certificate changes nothing and answers the first revocation.
+        """
+        flag = reason_of(reason)
+        key = serial_hex(parse_serial(serial))
+        now = self.clock().replace(microsecond=0)
+        t = store.certificates.c
+        with self.engine.begin() as conn:
+            found = conn.execute(select(t.hierarchy).where(t.serial == key)).scalars().all()
+            if not found:
+                raise NotFound(
+                    "no certificate with that serial number", code="certificate_not_found"
+                )
+            conn.execute(
+                update(store.certificates)
+                .where(t.serial == key, t.status == "good")
+                .values(status="revoked", revoked_at=now, reason=flag.value)
+            )
+            row = conn.execute(
+                select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(t.serial == key)
+            ).one()
+        return _revoked(*row)
+
+
+def _revoked(
+    hierarchy: str, serial: str, revoked_at: dt.datetime | None, reason: str | None
+) -> RevokedCertificate:
+    assert revoked_at is not None
+    if revoked_at.tzinfo is None:  # SQLite gives naive UTC back
+        revoked_at = revoked_at.replace(tzinfo=dt.UTC)
+    return RevokedCertificate(
+        Purpose(hierarchy), int(serial, 16), revoked_at, reason or "unspecified"
+    )

@@ -1,0 +1,107 @@
+"""J-LIS's card routes: issuance for municipalities, suspension and revocation for them and
+for J-LIS's own 24/7 operator (the call centre, signing as ``jlis``)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi.params import Depends as DependsParam
+
+from mynumber.orgs.jlis.cards import CardIssuer, Holder, IssuedCard, Pins, RevokedCertificate
+from mynumber.orgs.jlis.schemas import (
+    CardIssueIn,
+    CardIssueOut,
+    CardSummary,
+    CertificateOut,
+    RevokedOut,
+    RevokeIn,
+    SuspendIn,
+    SuspendOut,
+)
+
+NO_SIGNING_NOTE = (
+    "no signing certificate (署名用電子証明書): the holder is under 15 on the issue day"
+)
+
+
+def summary(issuer: CardIssuer, card: IssuedCard) -> CardSummary:
+    return CardSummary(
+        manufacture_number=card.manufacture_number,
+        expires_on=card.expires_on,
+        security_code=card.security_code,
+        signing_certificate_issued=card.signing_certificate_issued,
+        note=None if card.signing_certificate_issued else NO_SIGNING_NOTE,
+        certificates=[
+            CertificateOut(
+                hierarchy=purpose.value,
+                serial=f"{cert.serial_number:x}",
+                not_after=cert.not_valid_after_utc,
+                ocsp_url=issuer.ocsp_url(purpose),
+                crl_url=issuer.crl_url(purpose),
+            )
+            for purpose, cert in card.certificates.items()
+        ],
+    )
+
+
+def _revoked_out(r: RevokedCertificate) -> RevokedOut:
+    return RevokedOut(
+        hierarchy=r.hierarchy.value,
+        serial=f"{r.serial:x}",
+        revoked_at=r.revoked_at,
+        reason=r.reason,
+    )
+
+
+def router(
+    issuer: CardIssuer, *, from_municipality: DependsParam, from_authority: DependsParam
+) -> APIRouter:
+    api = APIRouter(tags=["cards"])
+
+    @api.post("/cards", response_model=CardIssueOut, status_code=201)
+    def issue_card(
+        body: CardIssueIn, municipality: Annotated[str, from_municipality]
+    ) -> CardIssueOut:
+        """個人番号カードの発行: manufacture and personalise a card, issue its certificates.
+
+        The four items and the My Number go into the certificates and the chip only; J-LIS
+        records the card and the serials. Under 15: no signing certificate (see ``note``).
+        """
+        pins = body.pins
+        card = issuer.issue(
+            municipality=municipality.removeprefix("municipality-"),
+            holder=Holder(
+                name=body.items.name,
+                address=body.items.address,
+                birth_date=body.items.birth_date,
+                sex=body.items.sex,
+                my_number=body.my_number,
+            ),
+            pins=Pins(
+                auth=pins.auth_pin, sign=pins.sign_password, text=pins.text_pin, juki=pins.juki_pin
+            ),
+            idempotency_key=body.idempotency_key,
+        )
+        return CardIssueOut(summary=summary(issuer, card), card_image=card.image.decode("utf-8"))
+
+    @api.post("/cards/{manufacture_number}/suspend", response_model=SuspendOut)
+    def suspend_card(
+        manufacture_number: str,
+        caller: Annotated[str, from_authority],
+        body: SuspendIn | None = None,
+    ) -> SuspendOut:
+        """一時停止 (lost or stolen card): every certificate of the card is revoked at once."""
+        status, revoked = issuer.suspend(manufacture_number, reason=(body or SuspendIn()).reason)
+        return SuspendOut(
+            manufacture_number=manufacture_number,
+            status=status,
+            revoked=[_revoked_out(r) for r in revoked],
+        )
+
+    @api.post("/certificates/{serial}/revoke", response_model=RevokedOut)
+    def revoke_certificate(
+        serial: str, body: RevokeIn, caller: Annotated[str, from_authority]
+    ) -> RevokedOut:
+        """失効: revoke one certificate (serial in hexadecimal)."""
+        return _revoked_out(issuer.revoke(serial, reason=body.reason))
+
+    return api

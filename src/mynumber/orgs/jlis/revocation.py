@@ -1,0 +1,165 @@
+"""Revocation information: OCSP answers and CRLs of both hierarchies, from J-LIS's table.
+
+- OCSP (RFC 6960): one :class:`mynumber.pki.OCSPResponder` per hierarchy, signing with its
+  delegated responder certificate; its cache keeps repeated no-nonce answers cheap, and a
+  change of status changes the cache key, so a revocation shows at once.
+- CRL (RFC 5280, DER as the 官報 notice says, §3.3): the revoked, not yet expired
+  certificates of a hierarchy, valid for :data:`CRL_VALIDITY`. A CRL is signed again (with
+  the next CRLNumber, kept in ``crl_numbers``) when the revoked set changes or after
+  :data:`CRL_REISSUE_AFTER`; in between the same bytes are served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography import x509
+from sqlalchemy import Connection, Engine, select, update
+
+from mynumber.errors import Unavailable
+from mynumber.orgs.jlis import store
+from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.pki import (
+    GOOD,
+    UNKNOWN,
+    CertStatus,
+    LocalSigner,
+    OCSPResponder,
+    Purpose,
+    Revocation,
+    Revoked,
+    build_crl,
+)
+from mynumber.platform.db import retrying
+
+CRL_VALIDITY = dt.timedelta(hours=24)
+CRL_REISSUE_AFTER = dt.timedelta(hours=1)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def status_of(engine: Engine, purpose: Purpose, serial: int) -> CertStatus:
+    """What J-LIS's records say about one certificate of a hierarchy."""
+    t = store.certificates.c
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(t.status, t.revoked_at, t.reason).where(
+                    t.hierarchy == purpose.value, t.serial == f"{serial:x}"
+                )
+            ).first()
+    except Exception as exc:  # the database is down: OCSP says tryLater
+        raise Unavailable("J-LIS's certificate records are unavailable") from exc
+    if row is None:
+        return UNKNOWN
+    status, revoked_at, reason = row
+    if status != "revoked" or revoked_at is None:
+        return GOOD
+    return Revoked(_utc(revoked_at), x509.ReasonFlags(reason) if reason else None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Crl:
+    revoked: frozenset[tuple[str, dt.datetime, str | None]]
+    this_update: dt.datetime
+    next_update: dt.datetime
+    der: bytes
+
+
+class RevocationService:
+    """OCSP responders and CRLs for both hierarchies."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        authority: AuthorityStore,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.engine = engine
+        self.authority = authority
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._responders: dict[Purpose, OCSPResponder] = {}
+        self._crls: dict[Purpose, _Crl] = {}
+
+    def responder(self, purpose: Purpose) -> OCSPResponder:
+        with self._lock:
+            found = self._responders.get(purpose)
+            if found is None:
+                keys = self.authority.get()
+                responder = keys.responders[purpose]
+                found = self._responders[purpose] = OCSPResponder(
+                    issuer=keys.ca(purpose).certificate,
+                    certificate=responder.certificate,
+                    signer=LocalSigner(responder.key),
+                    status_of=lambda _key_hash, serial: status_of(self.engine, purpose, serial),
+                )
+            return found
+
+    def ocsp(self, purpose: Purpose, request_der: bytes) -> bytes:
+        """The DER OCSPResponse to a DER OCSPRequest (HTTP POST)."""
+        return self.responder(purpose).respond(request_der)
+
+    def ocsp_get(self, purpose: Purpose, path_component: str) -> bytes:
+        """The DER OCSPResponse to a GET request (RFC 6960 Appendix A.1)."""
+        return self.responder(purpose).respond_to_get(path_component)
+
+    def crl(self, purpose: Purpose) -> tuple[bytes, dt.datetime]:
+        """(DER CRL, its nextUpdate) of a hierarchy."""
+        now = self.clock().replace(microsecond=0)
+        t = store.certificates.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.serial, t.revoked_at, t.reason).where(
+                    t.hierarchy == purpose.value, t.status == "revoked", t.not_after > now
+                )
+            ).all()
+        revoked = frozenset((s, _utc(at), r) for s, at, r in rows if at is not None)
+        with self._lock:
+            cached = self._crls.get(purpose)
+            if (
+                cached is not None
+                and cached.revoked == revoked
+                and cached.this_update <= now < cached.this_update + CRL_REISSUE_AFTER
+            ):
+                return cached.der, cached.next_update
+            number = self._next_crl_number(purpose, now)
+            der = build_crl(
+                self.authority.get().ca(purpose),
+                [
+                    Revocation(int(s, 16), at, x509.ReasonFlags(r) if r else None)
+                    for s, at, r in sorted(revoked)
+                ],
+                crl_number=number,
+                this_update=now,
+                next_update=now + CRL_VALIDITY,
+            )
+            self._crls[purpose] = _Crl(revoked, now, now + CRL_VALIDITY, der)
+            return der, now + CRL_VALIDITY
+
+    def _next_crl_number(self, purpose: Purpose, now: dt.datetime) -> int:
+        c = store.crl_numbers.c
+
+        def bump(conn: Connection) -> int:
+            changed = conn.execute(
+                update(store.crl_numbers)
+                .where(c.hierarchy == purpose.value)
+                .values(number=c.number + 1, issued_at=now)
+            ).rowcount
+            if not changed:  # the first CRL of the hierarchy (a racing twin retries)
+                conn.execute(
+                    store.crl_numbers.insert().values(
+                        hierarchy=purpose.value, number=1, issued_at=now
+                    )
+                )
+            return int(
+                conn.execute(select(c.number).where(c.hierarchy == purpose.value)).scalar_one()
+            )
+
+        return retrying(self.engine, bump)

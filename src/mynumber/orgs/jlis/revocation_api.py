@@ -1,0 +1,107 @@
+"""J-LIS's public PKI routes: CA certificates for anyone; OCSP and CRLs for registered
+verifiers only (domain-reference §3.3); verifier registration for J-LIS itself."""
+
+from email.utils import format_datetime
+from typing import Annotated
+
+from cryptography.hazmat.primitives import serialization
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.params import Depends as DependsParam
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from mynumber.orgs.jlis import verifiers
+from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.orgs.jlis.revocation import RevocationService
+from mynumber.orgs.jlis.schemas import VerifierIn, VerifierOut
+from mynumber.pki import Purpose
+
+OCSP_RESPONSE = "application/ocsp-response"
+PKIX_CRL = "application/pkix-crl"
+PKIX_CERT = "application/pkix-cert"
+PEM_FILE = "application/x-pem-file"
+
+_bearer = HTTPBearer(auto_error=False, description="a registered verifier's credential")
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def router(
+    *,
+    engine: Engine,
+    authority: AuthorityStore,
+    revocation: RevocationService,
+    from_jlis: DependsParam,
+) -> APIRouter:
+    api = APIRouter()
+
+    def registered_verifier(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> str:
+        header = None if credentials is None else f"{credentials.scheme} {credentials.credentials}"
+        return verifiers.authenticate(engine, header)
+
+    Verifier = Annotated[str, Depends(registered_verifier)]  # noqa: N806 - a dependency alias
+
+    @api.get("/ca/{hierarchy}.pem", tags=["pki"], response_class=Response)
+    def ca_pem(hierarchy: Purpose) -> Response:
+        """The root CA certificate of a hierarchy (PEM), for trust stores."""
+        cert = authority.ca_certificate(hierarchy)
+        return Response(cert.public_bytes(serialization.Encoding.PEM), media_type=PEM_FILE)
+
+    @api.get("/ca/{hierarchy}.der", tags=["pki"], response_class=Response)
+    def ca_der(hierarchy: Purpose) -> Response:
+        """The root CA certificate of a hierarchy (DER)."""
+        cert = authority.ca_certificate(hierarchy)
+        return Response(cert.public_bytes(serialization.Encoding.DER), media_type=PKIX_CERT)
+
+    @api.get("/keys/text-ap.pem", tags=["pki"], response_class=Response)
+    def text_ap_key() -> Response:
+        """J-LIS's public key that verifies the seal over a card's text AP."""
+        key = authority.get().text_key.public_key()
+        pem = key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return Response(pem, media_type=PEM_FILE)
+
+    @api.get("/crl/{hierarchy}.crl", tags=["revocation"], response_class=Response)
+    def crl(hierarchy: Purpose, verifier: Verifier) -> Response:
+        """The CRL of a hierarchy (DER, RFC 5280), for registered verifiers."""
+        der, next_update = revocation.crl(hierarchy)
+        return Response(
+            der, media_type=PKIX_CRL, headers={"Expires": format_datetime(next_update, usegmt=True)}
+        )
+
+    @api.post("/ocsp/{hierarchy}", tags=["revocation"], response_class=Response)
+    def ocsp_post(
+        hierarchy: Purpose, verifier: Verifier, body: Annotated[bytes, Depends(_raw_body)]
+    ) -> Response:
+        """OCSP (RFC 6960), body ``application/ocsp-request``; for registered verifiers."""
+        return Response(revocation.ocsp(hierarchy, body), media_type=OCSP_RESPONSE)
+
+    @api.get("/ocsp/{hierarchy}/{request:path}", tags=["revocation"], response_class=Response)
+    def ocsp_get(hierarchy: Purpose, request: str, verifier: Verifier) -> Response:
+        """OCSP over GET (RFC 6960 Appendix A.1): the base64 DER request in the path."""
+        return Response(revocation.ocsp_get(hierarchy, request), media_type=OCSP_RESPONSE)
+
+    @api.post("/verifiers", tags=["verifiers"], response_model=VerifierOut, status_code=201)
+    def register_verifier(body: VerifierIn, caller: Annotated[str, from_jlis]) -> VerifierOut:
+        """Register a verifier (J-LIS itself only); the credential is shown this once."""
+        verifier, credential = verifiers.register(engine, name=body.name)
+        return VerifierOut(
+            id=verifier.id,
+            name=verifier.name,
+            created_at=verifier.created_at,
+            active=verifier.active,
+            credential=credential,
+        )
+
+    @api.post("/verifiers/{verifier_id}/deactivate", tags=["verifiers"], status_code=204)
+    def deactivate_verifier(verifier_id: str, caller: Annotated[str, from_jlis]) -> Response:
+        """Withdraw a registration: the verifier's credential stops working at once."""
+        verifiers.deactivate(engine, verifier_id)
+        return Response(status_code=204)
+
+    return api

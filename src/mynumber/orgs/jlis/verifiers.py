@@ -1,0 +1,89 @@
+"""Registered verifiers: only they may get revocation information (domain-reference §3.3).
+
+署名検証者 and 利用者証明検証者 file a notice with J-LIS in advance (公的個人認証法 Art. 17(1),
+36(1)); here registration hands out a bearer credential once. J-LIS keeps its SHA-256
+only: the credential is 256 random bits, so a plain hash cannot be searched back, and a
+copy of the table lets nobody in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select, update
+
+from mynumber.errors import InvalidInput, NotFound, Unauthorized
+from mynumber.orgs.jlis import store
+from mynumber.platform.ids import new_id
+
+CREDENTIAL_PREFIX = "jv_"
+
+
+class VerifierUnauthorized(Unauthorized):
+    """No credential, or one J-LIS does not know: revocation information is refused."""
+
+    code = "verifier_unauthorized"
+
+
+@dataclass(frozen=True, slots=True)
+class Verifier:
+    id: str
+    name: str
+    created_at: dt.datetime
+    active: bool
+
+
+def credential_hash(credential: str) -> str:
+    return hashlib.sha256(credential.encode("utf-8")).hexdigest()
+
+
+def register(engine: Engine, *, name: str) -> tuple[Verifier, str]:
+    """Register a verifier; returns it and its credential (shown this once, never stored)."""
+    name = name.strip()
+    if not name or len(name) > 100 or any(ord(ch) < 0x20 for ch in name):
+        raise InvalidInput("a verifier's name is 1-100 printable characters", field="name")
+    credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
+    verifier = Verifier(new_id(), name, dt.datetime.now(dt.UTC).replace(microsecond=0), True)
+    with engine.begin() as conn:
+        conn.execute(
+            store.verifiers.insert().values(
+                id=verifier.id,
+                name=verifier.name,
+                credential_hash=credential_hash(credential),
+                created_at=verifier.created_at,
+                active=True,
+            )
+        )
+    return verifier, credential
+
+
+def deactivate(engine: Engine, verifier_id: str) -> None:
+    """Withdraw a verifier's registration: its credential stops working at once."""
+    with engine.begin() as conn:
+        changed = conn.execute(
+            update(store.verifiers).where(store.verifiers.c.id == verifier_id).values(active=False)
+        ).rowcount
+    if not changed:
+        raise NotFound("no such verifier", code="verifier_not_found")
+
+
+def authenticate(engine: Engine, authorization: str | None) -> str:
+    """The id of the active verifier whose ``Authorization: Bearer …`` this is, or raise."""
+    scheme, _, credential = (authorization or "").partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise VerifierUnauthorized(
+            "revocation information is for registered verifiers: "
+            "send Authorization: Bearer <credential>"
+        )
+    v = store.verifiers.c
+    with engine.connect() as conn:
+        found = conn.scalar(
+            select(v.id).where(v.credential_hash == credential_hash(credential), v.active.is_(True))
+        )
+    if found is None:
+        raise VerifierUnauthorized("the verifier credential is not registered or withdrawn")
+    return str(found)
