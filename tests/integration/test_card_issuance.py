@@ -296,3 +296,43 @@ def test_jlis_tables_hold_no_my_number_and_no_four_items(fed, http, adult_card, 
                 for value in secrets_of_the_person:
                     assert value not in text, f"{table.name} holds personal data"
     assert seen > 0
+
+
+def certificate_statuses(fed, summary: dict[str, Any]) -> dict[str, str]:
+    from mynumber.orgs.jlis.revocation import status_of
+
+    engine = fed.apps["jlis"].state.revocation.engine
+    return {
+        c["hierarchy"]: type(
+            status_of(engine, Purpose(c["hierarchy"]), int(c["serial"], 16))
+        ).__name__
+        for c in summary["certificates"]
+    }
+
+
+def test_a_move_revokes_the_signing_certificate_and_keeps_the_card(fed, http) -> None:
+    resident = register(http, adult)
+    summary = apply(http, resident["id"]).json()["summary"]
+    assert certificate_statuses(fed, summary) == {"auth": "Good", "sign": "Good"}
+
+    moved = http.post(
+        f"/municipality/131016/api/residents/{resident['id']}/move",
+        json={"to": "131041", "address": f"東京都新宿区戸山3丁目{secrets.randbelow(10**6)}番"},
+    )
+
+    assert moved.status_code == 200, moved.text
+    # the address in the signing certificate is no longer true; logging in still works
+    assert certificate_statuses(fed, summary) == {"auth": "Good", "sign": "Revoked"}
+
+
+def test_a_death_ends_every_certificate_of_the_card(fed, http) -> None:
+    resident = register(http, adult)
+    summary = apply(http, resident["id"]).json()["summary"]
+
+    died = http.post(
+        f"/municipality/131016/api/residents/{resident['id']}/death",
+        json={"died_on": date.today().isoformat()},
+    )
+
+    assert died.status_code == 200, died.text
+    assert certificate_statuses(fed, summary) == {"auth": "Revoked", "sign": "Revoked"}

@@ -423,6 +423,42 @@ class CardIssuer:
             ).all()
         return "suspended", [_revoked(*r) for r in rows]
 
+    def revoke_signing(
+        self, manufacture_number: str, *, reason: str = "affiliationChanged"
+    ) -> list[RevokedCertificate]:
+        """Revoke the card's signing certificate: one of the four basic items changed.
+
+        The card and its user-authentication certificate stay valid (a move does not end
+        them). Repeating it changes nothing. A card without a signing certificate (issued
+        under 15) has nothing to revoke.
+        """
+        flag = reason_of(reason)
+        now = self.clock().replace(microsecond=0)
+        t = store.certificates.c
+        with self.engine.begin() as conn:
+            if (
+                conn.execute(
+                    select(store.cards.c.status).where(
+                        store.cards.c.manufacture_number == manufacture_number
+                    )
+                ).first()
+                is None
+            ):
+                raise NotFound("no card with that manufacture number", code="card_not_found")
+            signing = (
+                t.manufacture_number == manufacture_number,
+                t.hierarchy == Purpose.SIGN.value,
+            )
+            conn.execute(
+                update(store.certificates)
+                .where(*signing, t.status == "good")
+                .values(status="revoked", revoked_at=now, reason=flag.value)
+            )
+            rows = conn.execute(
+                select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(*signing)
+            ).all()
+        return [_revoked(*r) for r in rows]
+
     def revoke(self, serial: str, *, reason: str = "unspecified") -> RevokedCertificate:
         """Revoke one certificate (e.g. the signing one after a change of the four items).
 

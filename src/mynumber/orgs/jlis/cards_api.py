@@ -97,6 +97,17 @@ def router(
             revoked=[_revoked_out(r) for r in revoked],
         )
 
+    @api.post("/cards/{manufacture_number}/revoke-signing", response_model=list[RevokedOut])
+    def revoke_signing(
+        manufacture_number: str,
+        caller: Annotated[str, from_authority],
+        body: RevokeIn | None = None,
+    ) -> list[RevokedOut]:
+        """署名用電子証明書の失効: a basic item changed (a move, a new name); the card and its
+        user-authentication certificate stay valid."""
+        reason = body.reason if body else "affiliationChanged"
+        return [_revoked_out(r) for r in issuer.revoke_signing(manufacture_number, reason=reason)]
+
     @api.post("/certificates/{serial}/revoke", response_model=RevokedOut)
     def revoke_certificate(
         serial: str, body: RevokeIn, caller: Annotated[str, from_authority]

@@ -2,20 +2,16 @@
 
 The resident applies and receives the card in one step here: the municipality checks the
 record is current, sends J-LIS the four basic items and the My Number with the PINs the
-resident chose (signed, over J-LIS's API), and hands back the card image. It notes the
-card's manufacture number in the record's history; PINs are never stored or logged.
+resident chose (signed, over J-LIS's API), and hands back the card image (the rules are in
+:meth:`Registry.issue_card`; this is the web layer).
 """
 
-import json
-from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from mynumber.errors import Conflict, NotFound
-from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.services import Registry
 
 
@@ -70,45 +66,9 @@ def router(registry: Registry) -> APIRouter:
         A resident who moved out or died gets 409. Under 15 the card has no signing
         certificate (see ``summary.note``).
         """
-        r = store.residents.c
-        with registry.engine.connect() as conn:
-            row = (
-                conn.execute(select(store.residents).where(r.id == resident_id)).mappings().first()
-            )
-        if row is None:
-            raise NotFound("no such resident", code="resident_not_found")
-        if row["status"] != "active":
-            raise Conflict("this resident no longer lives here", code="not_active")
-        if row["my_number"] is None:
-            raise Conflict("this resident has no My Number yet", code="no_number")
-        application: dict[str, Any] = {
-            "items": {
-                "name": f"{row['family_name']}\u3000{row['given_name']}",
-                "address": row["address"],
-                "birth_date": row["birth_date"].isoformat(),
-                "sex": row["sex"],
-            },
-            "my_number": row["my_number"],
-            "pins": {
-                "auth_pin": body.auth_pin,
-                "sign_password": body.sign_password,
-                "text_pin": body.text_pin,
-                "juki_pin": body.juki_pin,
-            },
-            "idempotency_key": body.idempotency_key,
-        }
-        issued = registry.jlis.issue_card(application)
+        pins = body.model_dump(include={"auth_pin", "sign_password", "text_pin", "juki_pin"})
+        issued = registry.issue_card(resident_id, pins, body.idempotency_key)
         summary = CardSummary.model_validate(issued["summary"])
-        with registry.engine.begin() as conn:
-            conn.execute(
-                store.events.insert().values(
-                    resident_id=resident_id,
-                    kind="card_issued",
-                    on=date.today(),
-                    detail=json.dumps({"manufacture_number": summary.manufacture_number}),
-                    recorded_at=datetime.now(UTC),
-                )
-            )
         return CardHandedOver(
             resident_id=resident_id, summary=summary, card_image=issued["card_image"]
         )

@@ -27,6 +27,14 @@ class JlisClient(ServiceClient):
         """交付: J-LIS makes the card (items, My Number, PINs in; card image and summary out)."""
         return dict(self.request("POST", "/cards", application))
 
+    def revoke_signing(self, manufacture_number: str, reason: str) -> None:
+        """A basic item changed: J-LIS revokes the card's signing certificate."""
+        self.request("POST", f"/cards/{manufacture_number}/revoke-signing", {"reason": reason})
+
+    def suspend_card(self, manufacture_number: str, reason: str) -> None:
+        """The card is no longer valid (e.g. its holder died): all its certificates go."""
+        self.request("POST", f"/cards/{manufacture_number}/suspend", {"reason": reason})
+
 
 class PeerMunicipalityClient(ServiceClient):
     """Another municipality, to which a resident moves (転出 → 転入)."""

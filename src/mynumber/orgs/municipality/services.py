@@ -369,6 +369,10 @@ class Registry:
         except (InvalidInput, Conflict, Forbidden, NotFound):
             self._release(ids)  # refused: nothing moved, the people still live here
             raise
+        # the address changed: J-LIS revokes each mover's signing certificate (idempotent,
+        # so a move resumed after a failure here asks again)
+        for card in self._cards_of(ids):
+            self.jlis.revoke_signing(card, reason="affiliationChanged")
         with self.engine.begin() as conn:
             conn.execute(
                 update(store.residents)
@@ -450,6 +454,49 @@ class Registry:
             ) from exc
         return [self.get(i) for i in ids]
 
+    def issue_card(self, resident_id: str, pins: dict[str, str | None], key: str | None) -> Any:
+        """交付申請 and 交付: J-LIS makes the resident's card; its manufacture number goes in
+        the record's history (PINs are passed on, never stored or logged)."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, resident_id)
+        if row["status"] != Status.ACTIVE:
+            raise Conflict("this resident no longer lives here", code="not_active")
+        if row["my_number"] is None:
+            raise Conflict("this resident has no My Number yet", code="no_number")
+        issued = self.jlis.issue_card(
+            {
+                "items": {
+                    "name": f"{row['family_name']}\u3000{row['given_name']}",
+                    "address": row["address"],
+                    "birth_date": row["birth_date"].isoformat(),
+                    "sex": row["sex"],
+                },
+                "my_number": row["my_number"],
+                "pins": pins,
+                "idempotency_key": key,
+            }
+        )
+        with self.engine.begin() as conn:
+            _event(
+                conn,
+                resident_id,
+                "card_issued",
+                date.today(),
+                {"manufacture_number": issued["summary"]["manufacture_number"]},
+            )
+        return issued
+
+    def _cards_of(self, resident_ids: list[str]) -> list[str]:
+        """Manufacture numbers of the cards issued to these residents here."""
+        with self.engine.connect() as conn:
+            details = conn.execute(
+                select(store.events.c.detail).where(
+                    store.events.c.resident_id.in_(resident_ids),
+                    store.events.c.kind == "card_issued",
+                )
+            ).scalars()
+            return [json.loads(detail)["manufacture_number"] for detail in details]
+
     def reissue_number(self, resident_id: str, *, reason: str = "leak") -> ResidentOut:
         """個人番号の変更: after a leak, J-LIS issues a new number; the old one is retired."""
         with self.engine.connect() as conn:
@@ -467,13 +514,20 @@ class Registry:
         return self.get(resident_id)
 
     def record_death(self, resident_id: str, *, died_on: date) -> ResidentOut:
-        """死亡届: the record stays, closed; the My Number is never given to anyone else."""
+        """死亡届: the record stays, closed; the My Number is never given to anyone else;
+        the person's cards end (J-LIS revokes all their certificates first)."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, resident_id)
+        if row["status"] != "active":
+            raise Conflict("this resident no longer lives here", code="not_active")
+        if died_on < row["birth_date"] or died_on > date.today():
+            raise InvalidInput("the date of death is not plausible", field="died_on")
+        for card in self._cards_of([resident_id]):
+            self.jlis.suspend_card(card, reason="cessationOfOperation")
         with self.engine.begin() as conn:
             row = self._row(conn, resident_id)
             if row["status"] != "active":
                 raise Conflict("this resident no longer lives here", code="not_active")
-            if died_on < row["birth_date"] or died_on > date.today():
-                raise InvalidInput("the date of death is not plausible", field="died_on")
             conn.execute(
                 update(store.residents)
                 .where(store.residents.c.id == resident_id)
