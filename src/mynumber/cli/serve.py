@@ -15,6 +15,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.municipality.model import municipality
@@ -60,9 +61,11 @@ def run(
             in_process.seed_demo(advance)
         in_process.close()
     out.print(f"[bold]mynumber[/bold] on {config.base_url}/  (data: {config.data_dir.resolve()})")
+    urls = Table.grid(padding=(0, 2))
     for org, url in fed.urls().items():
-        out.print(f"  {fed.apps[org].title:40} {url}")
-    out.print(f"  {'health':40} {config.base_url}/healthz")
+        urls.add_row("", fed.apps[org].title, url)
+    urls.add_row("", "health", f"{config.base_url}/healthz")
+    out.print(urls, soft_wrap=True)
     _print_jpki(fed)
     uvicorn.run(fed.root, host=host, port=port, log_level="warning")
 
