@@ -8,13 +8,14 @@ errors; :func:`templates_for` gives Jinja2 templates that extend the shared base
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mynumber import errors
@@ -66,8 +67,31 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "invalid_input", "the request body is not valid", errors=fields)
 
 
+async def access_log(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """One JSON log line per request: method, path, status and time (paths never carry a
+    My Number by design, and the log filter redacts twelve-digit runs regardless)."""
+    started = time.perf_counter()
+    response = await call_next(request)
+    log.info(
+        "%s %s %s",
+        request.method,
+        request.url.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "path": request.url.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return response
+
+
 def new_app(*, title: str, description: str = "", version: str = "0.1.0") -> FastAPI:
-    """A FastAPI app with the shared error handling and a ``/healthz`` route."""
+    """A FastAPI app with the shared error handling: an :class:`errors.Error` becomes its
+    HTTP status with a problem+json body."""
     app = FastAPI(title=title, description=description, version=version)
     app.add_exception_handler(errors.Error, _on_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
