@@ -17,19 +17,10 @@ All figures come from one run on one machine, one thread:
 The vpcd figures need pcscd with vsmartcard-vpcd and OpenSC; if pcscd is not running it
 is started for the run and stopped after; if that fails the figures are null with a note.
 
-Run: ``.venv/bin/python benchmarks/card.py [--seconds 2] [--cards 5]``.
+Run: ``.venv/bin/python -m benchmarks.card [--seconds 2] [--cards 5]``.
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before the imports
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# ``benchmarks/numbers.py`` would shadow the standard library's ``numbers`` (which
-# ``statistics`` and ``decimal`` import): look in this folder after everything else.
-_HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if p not in ("", _HERE)] + [_HERE]
 
 import argparse
 import gc
@@ -50,7 +41,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from machine import machine
+from benchmarks.machine import machine
 from mynumber.card import (
     AID_JPKI,
     EF,

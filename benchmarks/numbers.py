@@ -2,7 +2,7 @@
 
 Prints JSON:
 
-    .venv/bin/python benchmarks/numbers.py [--bulk 10000000] [--seconds 2]
+    .venv/bin/python -m benchmarks.numbers [--bulk 10000000] [--seconds 2]
 
 - ``is_valid_per_s`` and ``stdnum_is_valid_per_s``: the same numbers, the same run;
 - ``bulk_numbers_per_s``: ``mynumber number check --file``'s engine on a file of valid
@@ -11,25 +11,18 @@ Prints JSON:
 
 from __future__ import annotations
 
-import sys
+import argparse
+import json
+import tempfile
+import time
 from pathlib import Path
 
-# This file shares its name with the standard library's ``numbers``: keep its folder from
-# shadowing it, and look for the sibling ``machine`` module after everything else.
-_HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if p not in ("", _HERE)] + [_HERE]
+import numpy as np
+from stdnum.jp import in_ as stdnum_in
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-from stdnum.jp import in_ as stdnum_in  # noqa: E402
-
-from machine import machine  # noqa: E402
-from mynumber import number  # noqa: E402
-from mynumber.number_bulk import check_file  # noqa: E402
+from benchmarks.machine import machine
+from mynumber import number
+from mynumber.number_bulk import check_file
 
 
 def per_second(numbers: list[str], check: object, seconds: float) -> float:

@@ -2,7 +2,7 @@
 
 Prints JSON. All figures come from the same run on the same machine, one thread:
 
-    .venv/bin/python benchmarks/ocsp.py [--seconds 2] [--serials 1000]
+    .venv/bin/python -m benchmarks.ocsp [--seconds 2] [--serials 1000]
 
 - ``rsa2048_signatures_per_s``: PKCS#1 v1.5 SHA-256 signatures over 200 bytes (the floor of an
   uncached answer);

@@ -2,7 +2,7 @@
 
 Prints JSON:
 
-    .venv/bin/python benchmarks/seed.py [--residents 1000000] [--skip-postgres]
+    .venv/bin/python -m benchmarks.seed [--residents 1000000] [--skip-postgres]
 
 For each database: the whole path of ``mynumber seed`` (synthetic people, codes and
 numbers from J-LIS over its API, rows into the registry with its indexes), and as a
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, Date, MetaData, String, Table
 
-from machine import machine
+from benchmarks.machine import machine
 from mynumber.platform import federation
 from mynumber.platform.db import bulk_insert, create_org_engine, drop_postgres_databases
 from mynumber.platform.settings import Settings

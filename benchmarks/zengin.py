@@ -2,7 +2,7 @@
 
 Prints JSON:
 
-    .venv/bin/python benchmarks/zengin.py [--transfers 999999] [--read 100000]
+    .venv/bin/python -m benchmarks.zengin [--transfers 999999] [--read 100000]
 
 - ``transfers_built_per_s``: ``Transfer(**fields)`` from prepared field values (validation
   and the per-payee fixed part of the record, computed once);
@@ -28,7 +28,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from machine import machine
+from benchmarks.machine import machine
 from mynumber.payments import (
     MAX_COUNT,
     DepositType,
