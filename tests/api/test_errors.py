@@ -206,6 +206,11 @@ def test_healthz_reports_every_organisation(fed, http):
             "jlis",
             "municipality-131016",
             "municipality-131041",
+            "portal",
+            "hub",
+            "tax",
+            "pension",
+            "insurer",
         }
     )
     assert all(org["ok"] for org in report["orgs"].values())

@@ -392,8 +392,13 @@ def test_data_folder_is_where_everything_lands(cli, tmp_path):
     result = cli("resident", "list", "--data", str(folder))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in folder.glob("*.db")) == [
+        "hub.db",
+        "insurer.db",
         "jlis.db",
         "municipality-131016.db",
         "municipality-131041.db",
+        "pension.db",
+        "portal.db",
+        "tax.db",
     ]
     assert (folder / "keys").is_dir()

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from mynumber.cli import jlis, numbers, residents, serve
+from mynumber.cli import hub, jlis, numbers, residents, serve
 from mynumber.errors import Error
 
 
@@ -37,16 +37,19 @@ app = typer.Typer(
 app.add_typer(numbers.app, name="number")
 app.add_typer(residents.app, name="resident")
 app.add_typer(jlis.app, name="jlis")
+app.add_typer(hub.app, name="hub")
 app.command("run")(serve.run)
 app.command("seed")(serve.seed)
 
 
 def _add_optional_commands() -> None:
     try:
-        from mynumber.cli import card
+        from mynumber.cli import card, phone, reader
     except ImportError:  # pragma: no cover - the card package is optional at build time
         return
     app.add_typer(card.app, name="card")
+    app.add_typer(phone.app, name="phone")
+    app.add_typer(reader.app, name="reader")
 
 
 _add_optional_commands()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -15,11 +16,11 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.municipality.model import municipality
 from mynumber.platform import federation, logs
+from mynumber.platform.settings import Settings
 
 out = Console()
 
@@ -41,6 +42,12 @@ def run(
         bool, typer.Option("--seed/--no-seed", help="seed demo data on first start")
     ] = True,
     data: DataDir = None,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split", help="one process per organisation, on ports PORT, PORT+1, … (printed)"
+        ),
+    ] = False,
 ) -> None:
     """Serve every organisation on one server, seeding demo data on first start."""
     import uvicorn
@@ -60,12 +67,16 @@ def run(
 
             in_process.seed_demo(advance)
         in_process.close()
+    if split:
+        fed.close()
+        _run_split(config)
+        return
     out.print(f"[bold]mynumber[/bold] on {config.base_url}/  (data: {config.data_dir.resolve()})")
-    urls = Table.grid(padding=(0, 2))
-    for org, url in fed.urls().items():
-        urls.add_row("", fed.apps[org].title, url)
-    urls.add_row("", "health", f"{config.base_url}/healthz")
-    out.print(urls, soft_wrap=True)
+    rows = [(fed.apps[org].title, url) for org, url in fed.urls().items()]
+    rows.append(("health", f"{config.base_url}/healthz"))
+    width = max(cell_len(title) for title, _ in rows)
+    for title, url in rows:  # padded by display width: kanji take two columns
+        out.print(f"  {title}{' ' * (width - cell_len(title))}  {url}", soft_wrap=True)
     _print_jpki(fed)
     uvicorn.run(fed.root, host=host, port=port, log_level="warning")
 
@@ -135,3 +146,46 @@ def _print_jpki(fed: federation.Federation) -> None:
             f"text/住基 PIN {card['text_pin']}  security code {card['security_code']}"
         )
     line(f"  try: mynumber card insert {wallet[0]['path']} --data {fed.settings.data_dir}")
+
+
+def _run_split(config: Settings) -> None:
+    """Each organisation in its own process on its own port, wired by URLs (the hub, the
+    agencies, J-LIS and the municipalities reach each other over loopback HTTP)."""
+    import multiprocessing
+    import signal
+    import sys
+    import time
+
+    urls = federation.split_urls(config)
+    spawn = multiprocessing.get_context("spawn")
+    processes = []
+    out.print(f"[bold]mynumber --split[/bold] (data: {config.data_dir.resolve()})")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        for index, (org, url) in enumerate(urls.items()):
+            process = spawn.Process(
+                target=_serve_org,
+                args=(config.model_dump(mode="json"), org, urls, config.port + index),
+                name=f"mynumber-{org}",
+            )
+            process.start()
+            processes.append(process)
+            out.print(f"  {org:22} {url}/  (port {config.port + index}, pid {process.pid})")
+        while all(p.is_alive() for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(10)
+
+
+def _serve_org(values: dict[str, Any], org: str, urls: dict[str, str], port: int) -> None:
+    import uvicorn
+
+    config = Settings.model_validate(values)
+    logs.configure(config.log_level)
+    app = federation.build_one(config, org, urls)
+    uvicorn.run(app, host=config.host, port=port, log_level="warning")

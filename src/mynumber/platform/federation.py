@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,19 +23,38 @@ import httpx
 from faker.providers.person.ja_JP import Provider as JaPerson
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
 from mynumber.card import CardFile
+from mynumber.orgs.hub.app import create_app as create_hub
+from mynumber.orgs.insurer.app import create_app as create_insurer
 from mynumber.orgs.jlis.app import create_app as create_jlis
 from mynumber.orgs.municipality.app import create_app as create_municipality
-from mynumber.orgs.municipality.model import municipality
+from mynumber.orgs.municipality.model import age_on, municipality
 from mynumber.orgs.municipality.seed import SeedReport, seed
 from mynumber.orgs.municipality.services import Registry
+from mynumber.orgs.municipality.store import residents as residents_table
+from mynumber.orgs.pension.app import create_app as create_pension
+from mynumber.orgs.portal.app import create_app as create_portal
+from mynumber.orgs.tax.app import create_app as create_tax
 from mynumber.platform.context import OrgContext
 from mynumber.platform.http import Directory, InProcessTransport, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import KeyFolder
+from mynumber.platform.web import access_log
 
 INTERNAL_BASE = "http://mynumber.internal"
+
+#: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``).
+LINKAGE_ORGS = ("hub", "tax", "pension", "insurer")
+_LINKAGE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
+    "hub": create_hub,
+    "tax": create_tax,
+    "pension": create_pension,
+    "insurer": create_insurer,
+}
+#: Residents per municipality the agencies get demo records for (keeps first start fast).
+LINKAGE_SEED_PER_MUNICIPALITY = 300
 
 #: PINs of the demo cards in ``DATA/wallet/`` (printed by ``mynumber run``): demo values.
 DEMO_AUTH_PIN = "1234"
@@ -78,8 +98,96 @@ class Federation:
                         partial(progress, registry.municipality.org),
                     )
                 )
+        self.seed_linkage()
         self.issue_demo_cards()
         return reports
+
+    # --- the linkage network's demo data -------------------------------------------------
+
+    def seed_linkage(self, *, per_municipality: int = LINKAGE_SEED_PER_MUNICIPALITY) -> int:
+        """Once: give the agencies demo records for residents they would legitimately know.
+
+        The seeding driver hands each agency the My Numbers it would hold (the tax office
+        from filings, the pension service and the insurer from their members) through that
+        agency's API; each enrols them once, in bulk, for its own codes (J-LIS → hub). Each
+        municipality enrols its residents and records their resident tax. Returns how many
+        residents got agency records.
+        """
+        if "tax" not in self.apps:
+            return 0
+        call = partial(self.directory.http.post, timeout=600.0)
+        tax_health = self.apps["tax"].state.health()
+        if tax_health.get("taxpayers"):
+            return 0
+        rng = random.Random(secrets.randbits(64))
+        today = date.today()
+        year = today.year - 1
+        filings: list[dict[str, Any]] = []
+        pensions: list[dict[str, Any]] = []
+        insured: list[dict[str, Any]] = []
+        total = 0
+        for code in self.settings.municipalities:
+            org = municipality(code).org
+            base = self.directory.url(org)
+            r = residents_table
+            with self.registry(code).engine.connect() as conn:
+                people = conn.execute(
+                    select(r.c.id, r.c.my_number, r.c.birth_date)
+                    .where(r.c.status == "active", r.c.my_number.is_not(None))
+                    .order_by(r.c.id)
+                    .limit(per_municipality)
+                ).all()
+            if not people:
+                continue
+            ids = [p.id for p in people]
+            call(base + "/api/linkage/enrol", json={"resident_ids": ids}).raise_for_status()
+            taxes = []
+            for p in people:
+                age = age_on(p.birth_date, today)
+                total += 1
+                if age >= 18 and rng.random() < 0.85:
+                    base_income = int(rng.lognormvariate(15.1, 0.5)) // 1000 * 1000
+                    for y in (year - 2, year - 1, year):
+                        income = max(0, int(base_income * rng.uniform(0.9, 1.1)) // 1000 * 1000)
+                        filings.append({"my_number": p.my_number, "year": y, "income_yen": income})
+                        taxes.append(
+                            {
+                                "resident_id": p.id,
+                                "year": y,
+                                "amount_yen": max(0, (income - 430_000) // 10 // 100 * 100),
+                            }
+                        )
+                if age >= 20:
+                    receiving = age >= 65
+                    pensions.append(
+                        {
+                            "my_number": p.my_number,
+                            "category": "R" if receiving else rng.choice("112"),
+                            "contribution_months": min(480, (age - 20) * 12),
+                            "annual_benefit_yen": rng.randint(600, 2400) * 1000
+                            if receiving
+                            else None,
+                        }
+                    )
+                if rng.random() < 0.7:
+                    start = max(p.birth_date, today - timedelta(days=rng.randint(30, 3650)))
+                    insured.append(
+                        {
+                            "my_number": p.my_number,
+                            "symbol": str(rng.randint(1, 9999)),
+                            "number": str(rng.randint(1, 99999)),
+                            "branch": "00",
+                            "valid_from": start.isoformat(),
+                        }
+                    )
+            call(base + "/api/linkage/resident-taxes", json={"records": taxes}).raise_for_status()
+        for org, path, body in (
+            ("tax", "/api/filings", {"filings": filings}),
+            ("pension", "/api/members", {"members": pensions}),
+            ("insurer", "/api/members", {"members": insured}),
+        ):
+            call(self.directory.url(org) + path, json=body).raise_for_status()
+        return total
 
     # --- cards, through the municipalities' API ------------------------------------------
 
@@ -213,6 +321,8 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     """Build every organisation; ``in_process`` wires them without sockets."""
     keys = KeyFolder(settings.data_dir / "keys")
     orgs = ["jlis", *(municipality(code).org for code in settings.municipalities)]
+    orgs.append("portal")  # Mynaportal (Digital Agency)
+    orgs.extend(LINKAGE_ORGS)
     base = INTERNAL_BASE if in_process else settings.base_url
     directory = Directory({org: base + mount_path(org) for org in orgs})
     federation = Federation(settings=settings, directory=directory)
@@ -224,6 +334,9 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     for code in settings.municipalities:
         m = municipality(code)
         federation.apps[m.org] = create_municipality(context(m.org), m)
+    federation.apps["portal"] = create_portal(context("portal"))
+    for org in LINKAGE_ORGS:
+        federation.apps[org] = _LINKAGE_FACTORIES[org](context(org))
 
     federation.root = _root_app(federation)
     if in_process:
@@ -237,6 +350,7 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
 
 def _root_app(federation: Federation) -> FastAPI:
     root = FastAPI(title="mynumber", description="Japan's My Number system, runnable.")
+    root.middleware("http")(access_log)
 
     @root.get("/healthz")
     def healthz() -> dict[str, Any]:
@@ -264,4 +378,50 @@ def _root_app(federation: Federation) -> FastAPI:
 
     for org, app in federation.apps.items():
         root.mount(mount_path(org), app)
+    return root
+
+
+# --- split deployment: one organisation per process ---------------------------------------
+
+
+def split_orgs(settings: Settings) -> list[str]:
+    """Every organisation, in the order ``mynumber run --split`` gives them ports."""
+    return [
+        "jlis",
+        *(municipality(code).org for code in settings.municipalities),
+        "portal",
+        *LINKAGE_ORGS,
+    ]
+
+
+def split_urls(settings: Settings) -> dict[str, str]:
+    """Each organisation at ``http://host:(port + index)`` under its usual mount path."""
+    return {
+        org: f"http://{settings.host}:{settings.port + i}{mount_path(org)}"
+        for i, org in enumerate(split_orgs(settings))
+    }
+
+
+def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
+    """One organisation's app, mounted at its usual path, reaching the others by ``urls``."""
+    keys = KeyFolder(settings.data_dir / "keys")
+    directory = Directory(urls, httpx.Client(timeout=60.0))
+    ctx = OrgContext(org=org, settings=settings, keys=keys, directory=directory)
+    if org == "jlis":
+        app = create_jlis(ctx)
+    elif org == "portal":
+        app = create_portal(ctx)
+    elif org in _LINKAGE_FACTORIES:
+        app = _LINKAGE_FACTORIES[org](ctx)
+    else:
+        app = create_municipality(ctx, municipality(org.removeprefix("municipality-")))
+    root = FastAPI(title=app.title)
+
+    @root.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        report = app.state.health()
+        return {"ok": bool(report.get("ok")), "orgs": {org: report}}
+
+    root.mount(mount_path(org), app)
+    root.state.org_app = app
     return root

@@ -65,3 +65,11 @@ def test_fingerprints_are_keyed_and_separate_kinds() -> None:
     )
     assert numbering.fingerprint("code", "1") != Numbering(bytes(32)).fingerprint("code", "1")
     assert len(numbering.fingerprint("number", "621498320257")) == 32
+
+
+@given(st.integers(0, 10**11 - 1), st.integers(0, 5))
+def test_the_key_holder_can_run_the_conversion_backwards(code: int, generation: int) -> None:
+    numbering = Numbering(KEY)
+    gens = np.array([generation], dtype=np.uint32)
+    base = numbering.bases(np.array([code], dtype=np.uint64), gens)
+    assert int(numbering.codes_of(base, gens)[0]) == code

@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from mynumber.orgs.jlis import cards_api, revocation_api, services, store
+from mynumber.orgs.jlis import cards_api, linkage, portal_link, revocation_api, services, store
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
 from mynumber.orgs.jlis.numbering import Numbering
@@ -63,6 +63,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         authority=authority,
         seal_key_path=ctx.settings.data_dir / "card-seal.key",
         base_url=ctx.settings.base_url,
+        code_fingerprint=lambda code: numbering.fingerprint("code", code),
     )
     revocation = RevocationService(engine=engine, authority=authority)
 
@@ -80,6 +81,16 @@ def create_app(ctx: OrgContext) -> FastAPI:
             engine=engine, authority=authority, revocation=revocation, from_jlis=from_jlis
         )
     )
+
+    app.include_router(
+        portal_link.router(
+            engine=engine,
+            key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
+            from_portal=Depends(signed_by(verifier, lambda org: org == portal_link.PORTAL)),
+        )
+    )
+
+    app.include_router(linkage.router(ctx, engine=engine, numbering=numbering))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:

@@ -215,6 +215,7 @@ class CardIssuer:
         base_url: str,
         key_source: KeySource | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        code_fingerprint: Callable[[str], str] | None = None,
     ) -> None:
         self.engine = engine
         self.authority = authority
@@ -222,6 +223,9 @@ class CardIssuer:
         self.base_url = base_url.rstrip("/")
         self.key_source = key_source
         self.clock = clock
+        #: the keyed hash of a resident code (J-LIS's ``code_fp``), kept on the card so the
+        #: portal link (``portal_link``) can say whose card it is without personal data
+        self.code_fingerprint = code_fingerprint
 
     def ocsp_url(self, purpose: Purpose) -> str:
         return f"{self.base_url}/jlis/ocsp/{purpose.value}"
@@ -238,8 +242,12 @@ class CardIssuer:
         holder: Holder,
         pins: Pins,
         idempotency_key: str | None = None,
+        resident_code: str | None = None,
     ) -> IssuedCard:
-        """Manufacture, personalise and record one card; return it with its image."""
+        """Manufacture, personalise and record one card; return it with its image.
+
+        With ``resident_code`` the card row keeps the code's keyed hash (never the code).
+        """
         now = self.clock().replace(microsecond=0)
         issued_on = now.astimezone(JST).date()
         if holder.birth_date > issued_on:
@@ -330,6 +338,12 @@ class CardIssuer:
         try:
             with self.engine.begin() as conn:
                 self._record(conn, mfg, municipality, now, expiry, request_key, certificates)
+                if resident_code is not None and self.code_fingerprint is not None:
+                    conn.execute(
+                        update(store.cards)
+                        .where(store.cards.c.manufacture_number == mfg)
+                        .values(code_fp=self.code_fingerprint(resident_code))
+                    )
         except IntegrityError as exc:
             if request_key is not None:
                 self._refuse_repeat(request_key)

@@ -80,6 +80,7 @@ def router(
                 auth=pins.auth_pin, sign=pins.sign_password, text=pins.text_pin, juki=pins.juki_pin
             ),
             idempotency_key=body.idempotency_key,
+            resident_code=body.resident_code,
         )
         return CardIssueOut(summary=summary(issuer, card), card_image=card.image.decode("utf-8"))
 

@@ -69,6 +69,20 @@ class Numbering:
                 ) % np.uint64(_MODULI[1])
         return left * np.uint64(_MODULI[1]) + right
 
+    def codes_of(
+        self, bases: npt.NDArray[np.uint64], generations: npt.NDArray[np.uint32]
+    ) -> npt.NDArray[np.uint64]:
+        """The inverse of :meth:`bases`: the resident codes (as integers) that give these
+        11 base digits at these generations. Only the key holder can compute it."""
+        m0, m1 = np.uint64(_MODULI[0]), np.uint64(_MODULI[1])
+        left, right = bases // m1, bases % m1
+        for rnd in reversed(range(ROUNDS)):
+            if rnd % 2 == 0:
+                left = (left + m0 - self._round(rnd, generations, right) % m0) % m0
+            else:
+                right = (right + m1 - self._round(rnd, generations, left) % m1) % m1
+        return left * m1 + right
+
     def numbers(self, codes: list[str], generations: list[int] | None = None) -> list[str]:
         """The My Numbers of resident codes (11 digits each) at the given generations."""
         if not codes:

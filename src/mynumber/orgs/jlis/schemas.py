@@ -71,6 +71,13 @@ class CardIssueIn(BaseModel):
         max_length=64,
         description="a retried request with the same key is refused (409), never issued twice",
     )
+    resident_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{11}$",
+        repr=False,
+        description="住民票コード: J-LIS keeps only its keyed hash on the card, so the portal "
+        "can be told whose card it is (開示システム用符号) without personal data",
+    )
 
 
 class CertificateOut(BaseModel):

@@ -100,3 +100,9 @@ crl_numbers = Table(
     Column("number", BigInteger, nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- the portal link (portal_link.py): whose card this is, without personal data ---------
+
+#: The keyed hash of the holder's resident code (``resident_codes.code_fp``), sent by the
+#: municipality with the card application; null for cards issued before migration 0004.
+cards.append_column(Column("code_fp", String(32), index=True))

@@ -472,6 +472,7 @@ class Registry:
                     "sex": row["sex"],
                 },
                 "my_number": row["my_number"],
+                "resident_code": row["resident_code"],
                 "pins": pins,
                 "idempotency_key": key,
             }

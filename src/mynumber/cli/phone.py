@@ -1,0 +1,105 @@
+"""``mynumber phone login``: the Mynaportal smartphone app, on the command line.
+
+Reads the one-time code (or the URL in the QR code) shown by ``/portal/login``, shows
+which site asks, signs the challenge with the card's user-authentication key after the
+PIN, and sends the signature with the auth certificate. The PC page then logs in by itself.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from mynumber import errors
+from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.cli.options import DataDir, settings
+from mynumber.orgs.portal.phoneapp import sign_challenge
+from mynumber.platform.http import _error_from
+from mynumber.reader import JPKIClient, PinBlocked, PinIncorrect
+
+app = typer.Typer(help="The Mynaportal smartphone app, simulated.", no_args_is_help=True)
+console = Console()
+
+
+def parse_target(target: str) -> tuple[str | None, str]:
+    """(portal base URL or None, code) from a code or the QR code's URL."""
+    if "://" not in target:
+        return None, target
+    parts = urlsplit(target)
+    code = (parse_qs(parts.query).get("code") or [""])[0]
+    if not code:
+        raise errors.InvalidInput("the URL carries no login code", field="target")
+    return f"{parts.scheme}://{parts.netloc}", code
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code >= 400:
+        raise _error_from("portal", response)
+    return dict(response.json())
+
+
+def challenge(http: httpx.Client, code: str) -> dict[str, Any]:
+    """What the portal asks the phone to sign (and which site asks)."""
+    return _json(http.get(f"/portal/api/login/{code}"))
+
+
+def approve(
+    http: httpx.Client, code: str, client: JPKIClient, *, pin: str, via: str = "qr"
+) -> dict[str, Any]:
+    """Sign the challenge of ``code`` with the card and send the answer to the portal.
+
+    Raises :class:`~mynumber.reader.PinIncorrect` / ``PinBlocked`` from the card, or the
+    portal's refusal as a :class:`mynumber.errors.Error`.
+    """
+    asked = challenge(http, code)
+    answer = sign_challenge(client, base64.b64decode(asked["challenge"]), pin=pin)
+    return _json(http.post(f"/portal/api/login/{code}", json=answer.to_json(via=via)))
+
+
+def open_card(file: Path, data: Path | None) -> JPKIClient:
+    """A card image file as the phone's NFC reader sees it (PIN counters are saved)."""
+    store = CardFile(file)
+    seal = load_or_create_demo_seal_key(settings(data).data_dir / "card-seal.key")
+    return JPKIClient(ChipTransport(Chip.from_image(store.load(), seal_key=seal, store=store)))
+
+
+@app.command()
+def login(
+    target: Annotated[str, typer.Argument(help="The code shown on the PC, or the QR code's URL.")],
+    card: Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)],
+    pin: Annotated[
+        str | None, typer.Option("--pin", help="Auth PIN (asked when missing).", show_default=False)
+    ] = None,
+    portal: Annotated[
+        str | None, typer.Option("--portal", help="Portal base URL (default: the local server).")
+    ] = None,
+    data: DataDir = None,
+) -> None:
+    """Approve a PC's login with a card, as the smartphone app does."""
+    base, code = parse_target(target)
+    base = base or portal or settings(data).base_url
+    client = open_card(card, data)
+    with httpx.Client(base_url=base, timeout=30.0) as http:
+        asked = challenge(http, code)
+        console.print(f"ログインを求めているサイト / site asking: [bold]{escape(asked['site'])}[/]")
+        if pin is None:
+            pin = typer.prompt("利用者証明用暗証番号 / auth PIN (4 digits)", hide_input=True)
+        try:
+            result = approve(http, code, client, pin=pin)
+        except PinIncorrect as exc:
+            console.print(f"[red]暗証番号が違います / wrong PIN: {exc.tries_left} tries left[/]")
+            raise typer.Exit(1) from None
+        except PinBlocked:
+            console.print(
+                "[red]暗証番号がロックされています。市区町村の窓口で初期化してください / "
+                "the PIN is locked: have it reset at your municipality's counter[/]"
+            )
+            raise typer.Exit(1) from None
+    console.print(f"[green]{escape(result['message'])}[/]")

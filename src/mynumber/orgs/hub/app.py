@@ -1,0 +1,182 @@
+"""The hub's web API.
+
+- ``POST /codes`` (J-LIS only): agency codes for 取得番号, in bulk;
+- ``POST /exchanges`` (any agency, signed): relay a permitted exchange;
+- ``GET /permitted``: the permitted-exchange table;
+- ``POST /records``, ``POST /records/export`` (an agency or the portal, presenting its own
+  code for the person): the person's やりとり履歴;
+- ``GET /log/head`` (anyone) and ``GET /log`` (the hub's operator): the hash chain.
+"""
+
+# no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
+# made inside the router factory, which string annotations would hide from it
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, FastAPI, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from mynumber import errors
+from mynumber.orgs.hub import permitted, store
+from mynumber.orgs.hub.codes import CodeScheme
+from mynumber.orgs.hub.services import Hub, Request
+from mynumber.platform.context import OrgContext
+from mynumber.platform.db import create_org_engine, migrate
+from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.web import new_app, signed_by
+
+ORG = "hub"
+#: How long the hub waits for a provider's intermediate server.
+PROVIDER_TIMEOUT = 10.0
+
+
+class CodesIn(BaseModel):
+    agency: str = Field(max_length=40)
+    acquisition: list[str] = Field(max_length=10_000)
+
+
+class CodesOut(BaseModel):
+    codes: list[str]
+
+
+class ExchangeIn(BaseModel):
+    code: str = Field(max_length=32, description="the requester's own code for the person")
+    procedure: str = Field(max_length=60)
+    provider: str = Field(max_length=40, description="a kind (tax) or an organisation")
+    items: list[str] = Field(min_length=1, max_length=20)
+
+
+class ExchangeOut(BaseModel):
+    exchange_id: str
+    provider: str
+    procedure: str
+    items: list[str]
+    jwe: str = Field(description="the provider's answer, sealed to the requester (RFC 7516)")
+
+
+class RecordsIn(BaseModel):
+    code: str = Field(max_length=32, description="the caller's own code for the person")
+
+
+def _is_agency(org: str) -> bool:
+    return org not in (ORG, "jlis")
+
+
+def create_app(ctx: OrgContext) -> FastAPI:
+    engine = create_org_engine(ctx.settings, ORG)
+    migrate(engine, "mynumber.orgs.hub.migrations")
+    scheme = CodeScheme(secret_bytes(ctx.settings.data_dir / "hub" / "codes.key"))
+    identity = ctx.identity
+
+    def forward(provider: str, body: dict[str, Any]) -> Any:
+        """POST the converted request to the provider's intermediate server, signed by the
+        hub, with a deadline: a slow provider is an unavailable one."""
+        url = httpx.URL(ctx.directory.url(provider) + "/intermediate/provide")
+        content = json.dumps(body, ensure_ascii=False).encode()
+        headers = {"content-type": "application/json"}
+        headers.update(identity.sign("POST", url.raw_path.decode(), content))
+        response = ctx.directory.http.post(
+            url, content=content, headers=headers, timeout=PROVIDER_TIMEOUT
+        )
+        if response.status_code == 404:
+            raise errors.NotFound(f"{provider} holds no record of this person", code="not_held")
+        if response.status_code >= 400:
+            raise errors.Unavailable(f"{provider} answered {response.status_code}")
+        return response.json()
+
+    hub = Hub(engine=engine, scheme=scheme, forward=forward)
+    verifier = ctx.verifier()
+    from_jlis = Depends(signed_by(verifier, lambda org: org == "jlis"))
+    from_agency = Depends(signed_by(verifier, _is_agency))
+    from_hub = Depends(signed_by(verifier, lambda org: org == ORG))
+
+    app = new_app(
+        title="情報提供ネットワークシステム (linkage hub)",
+        description="Agency codes, the permitted-exchange table, the relay of sealed answers, "
+        "and the hash-chained record of every exchange. Never a My Number, never the data.",
+    )
+
+    @app.post("/codes", response_model=CodesOut)
+    def enrol(body: CodesIn, _: Annotated[str, from_jlis]) -> CodesOut:
+        """符号の生成: the agency's codes for 取得番号 J-LIS derived from numbers it holds."""
+        return CodesOut(codes=hub.enrol(body.agency, body.acquisition))
+
+    @app.post("/exchanges", response_model=ExchangeOut)
+    def exchange(body: ExchangeIn, requester: Annotated[str, from_agency]) -> ExchangeOut:
+        """情報照会: relayed if the table permits it; refused (and recorded) otherwise."""
+        answer = hub.relay(
+            Request(
+                requester=requester,
+                code=body.code,
+                procedure=body.procedure,
+                provider=body.provider,
+                items=tuple(body.items),
+            )
+        )
+        return ExchangeOut(**answer)
+
+    @app.get("/permitted")
+    def table() -> list[dict[str, Any]]:
+        """The permitted-exchange table (like 番号法 別表第二)."""
+        return [
+            {
+                "requester": r.requester,
+                "procedure": r.procedure,
+                "procedure_name": r.procedure_name,
+                "provider": r.provider,
+                "items": sorted(r.items),
+                "basis": r.basis,
+            }
+            for r in permitted.table()
+        ]
+
+    @app.post("/records")
+    def records(body: RecordsIn, caller: Annotated[str, from_agency]) -> list[dict[str, Any]]:
+        """やりとり履歴 of the person behind the caller's own code."""
+        return hub.records_of(caller, body.code)
+
+    @app.post("/records/export")
+    def export(body: RecordsIn, caller: Annotated[str, from_agency]) -> JSONResponse:
+        """The same records as a JSON document, with the chain head to check them against."""
+        head = hub.head()
+        document = {
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "chain_head": {"seq": head.seq, "hash": head.hash},
+            "records": hub.records_of(caller, body.code),
+        }
+        return JSONResponse(
+            document,
+            headers={"Content-Disposition": 'attachment; filename="exchange-records.json"'},
+        )
+
+    @app.get("/log/head")
+    def log_head() -> dict[str, Any]:
+        """The chain head: publish it, and anyone can later check the log against it."""
+        head = hub.head()
+        return {"seq": head.seq, "hash": head.hash}
+
+    @app.get("/log")
+    def log(
+        _: Annotated[str, from_hub],
+        after: int = Query(0, ge=0),
+        limit: int = Query(5000, ge=1, le=10_000),
+    ) -> list[dict[str, Any]]:
+        """The whole chain, page by page (the hub's operator only)."""
+        return hub.log(after=after, limit=limit)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, object]:
+        with engine.connect() as conn:
+            people = conn.scalar(select(func.count()).select_from(store.persons))
+            codes = conn.scalar(select(func.count()).select_from(store.codes))
+        head = hub.head()
+        return {"org": ORG, "ok": True, "persons": people, "codes": codes, "records": head.seq}
+
+    app.state.engine = engine
+    app.state.hub = hub
+    app.state.health = healthz
+    return app

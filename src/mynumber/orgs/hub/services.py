@@ -1,0 +1,258 @@
+"""The hub's use cases: enrol agency codes, relay an exchange, keep and show the record.
+
+The hub converts codes and checks the permitted-exchange table; the answer it relays is a
+JWE sealed by the provider to the requester, which the hub passes on without reading.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from mynumber import errors
+from mynumber.orgs.hub import chain, permitted, store
+from mynumber.orgs.hub.codes import CodeScheme
+from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.encryption import is_compact_jwe
+from mynumber.platform.ids import new_id
+
+log = logging.getLogger("mynumber.hub")
+
+MAX_ENROL = 10_000
+
+#: Outcomes recorded for an exchange.
+PROVIDED = "provided"
+REFUSED = "refused"
+NOT_FOUND = "not_found"
+UNAVAILABLE = "provider_unavailable"
+
+#: Sends the forwarded request to a provider organisation: (org, body) → its JSON answer.
+Forward = Callable[[str, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    requester: str
+    code: str
+    procedure: str
+    provider: str  # a kind (tax) or an organisation (municipality-131016)
+    items: tuple[str, ...]
+
+
+class Hub:
+    def __init__(self, *, engine: Engine, scheme: CodeScheme, forward: Forward) -> None:
+        self.engine = engine
+        self.scheme = scheme
+        self.forward = forward
+        self._append_lock = threading.Lock()
+
+    # --- codes -----------------------------------------------------------------------------
+
+    def enrol(self, agency: str, acquisitions: list[str]) -> list[str]:
+        """The agency's codes for these 取得番号 (from J-LIS), made on first enrolment."""
+        if len(acquisitions) > MAX_ENROL:
+            raise errors.InvalidInput(f"at most {MAX_ENROL} per request", field="acquisition")
+        if agency in ("hub", "jlis") or not agency:
+            raise errors.InvalidInput("not an agency", field="agency")
+        return retrying(self.engine, lambda conn: self._enrol(conn, agency, acquisitions))
+
+    def _enrol(self, conn: Connection, agency: str, acquisitions: list[str]) -> list[str]:
+        now = datetime.now(UTC)
+        fps = [self.scheme.person_fp(a) for a in acquisitions]
+        insert_ignoring_duplicates(
+            conn,
+            store.persons,
+            [{"person_fp": fp, "ref": new_id(), "created_at": now} for fp in dict.fromkeys(fps)],
+        )
+        refs: dict[str, str] = {}
+        for part in chunked(list(dict.fromkeys(fps))):
+            refs.update(
+                conn.execute(
+                    select(store.persons.c.person_fp, store.persons.c.ref).where(
+                        store.persons.c.person_fp.in_(part)
+                    )
+                ).all()
+            )
+        issued = [self.scheme.code(agency, a) for a in acquisitions]
+        insert_ignoring_duplicates(
+            conn,
+            store.codes,
+            [
+                {"agency": agency, "code": code, "person_ref": refs[fp], "created_at": now}
+                for code, fp in dict.fromkeys(zip(issued, fps, strict=True))
+            ],
+        )
+        return issued
+
+    def person_of(self, agency: str, code: str) -> str | None:
+        """The internal reference behind an agency's own code (None: it matches nobody)."""
+        with self.engine.connect() as conn:
+            ref = conn.scalar(
+                select(store.codes.c.person_ref).where(
+                    store.codes.c.agency == agency, store.codes.c.code == code
+                )
+            )
+        return None if ref is None else str(ref)
+
+    def _code_at(self, provider: str, person: str) -> tuple[str, str] | None:
+        """(provider organisation, its code) for the person; a kind picks the newest."""
+        codes = store.codes
+        query = select(codes.c.agency, codes.c.code).where(codes.c.person_ref == person)
+        if "-" in provider or provider not in ("municipality",):
+            query = query.where(codes.c.agency == provider)
+        else:
+            query = query.where(codes.c.agency.like(f"{provider}-%"))
+        with self.engine.connect() as conn:
+            row = conn.execute(query.order_by(codes.c.created_at.desc()).limit(1)).first()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    # --- relay -----------------------------------------------------------------------------
+
+    def relay(self, request: Request) -> dict[str, Any]:
+        """Check, convert, forward, record. Returns the provider's sealed answer (a JWE)."""
+        exchange_id = new_id()
+        person = self.person_of(request.requester, request.code) or ""
+
+        def record(outcome: str, reason: str = "", provider: str = request.provider) -> None:
+            self._append(exchange_id, person, request, provider, outcome, reason)
+
+        if not person:
+            record(REFUSED, "unknown_code: the code matches nobody for this requester")
+            raise errors.NotFound("the code matches nobody for this requester", code="unknown_code")
+        try:
+            row = permitted.check(
+                request.requester, request.procedure, request.provider, request.items
+            )
+        except permitted.NotPermitted as exc:
+            record(REFUSED, f"not_permitted: {exc.message}")
+            raise
+        target = self._code_at(request.provider, person)
+        if target is None:
+            record(NOT_FOUND, "the provider holds no record of this person")
+            raise errors.NotFound("the provider holds no record of this person", code="not_held")
+        provider, provider_code = target
+        body = {
+            "exchange_id": exchange_id,
+            "code": provider_code,
+            "requester": request.requester,
+            "procedure": row.procedure,
+            "items": sorted(request.items),
+        }
+        try:
+            answer = self.forward(provider, body)
+        except errors.NotFound as exc:
+            record(NOT_FOUND, exc.message, provider)
+            raise
+        except Exception as exc:  # any failure of the provider is the same to the requester
+            log.warning("provider %s failed: %s", provider, type(exc).__name__)
+            record(UNAVAILABLE, f"{type(exc).__name__}", provider)
+            raise errors.Unavailable(
+                f"{provider} did not answer; the exchange is recorded as failed",
+                code="provider_unavailable",
+            ) from None
+        sealed = answer.get("jwe") if isinstance(answer, dict) else None
+        if not is_compact_jwe(sealed):
+            record(UNAVAILABLE, "the provider's answer was not sealed", provider)
+            raise errors.Unavailable(
+                "the provider's answer was not sealed", code="provider_unavailable"
+            )
+        record(PROVIDED, "", provider)
+        return {
+            "exchange_id": exchange_id,
+            "provider": provider,
+            "procedure": row.procedure,
+            "items": sorted(request.items),
+            "jwe": sealed,
+        }
+
+    # --- records ---------------------------------------------------------------------------
+
+    def _append(
+        self,
+        exchange_id: str,
+        person: str,
+        request: Request,
+        provider: str,
+        outcome: str,
+        reason: str,
+    ) -> None:
+        def work(conn: Connection) -> None:
+            last = conn.execute(
+                select(store.records.c.seq, store.records.c.hash)
+                .order_by(store.records.c.seq.desc())
+                .limit(1)
+            ).first()
+            head = chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
+            entry: dict[str, Any] = {
+                "seq": head.seq + 1,
+                "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+                "exchange_id": exchange_id,
+                "person": person,
+                "requester": request.requester,
+                "provider": provider,
+                "procedure": request.procedure[:60],
+                "items": " ".join(sorted(request.items))[:2000],
+                "outcome": outcome,
+                "reason": reason[:500],
+                "prev": head.hash,
+            }
+            entry["hash"] = chain.entry_hash(entry)
+            conn.execute(store.records.insert().values(**entry))
+
+        with self._append_lock:  # one writer in this process; a racing process retries
+            retrying(self.engine, work, attempts=20)
+
+    def head(self) -> chain.Head:
+        with self.engine.connect() as conn:
+            last = conn.execute(
+                select(store.records.c.seq, store.records.c.hash)
+                .order_by(store.records.c.seq.desc())
+                .limit(1)
+            ).first()
+        return chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
+
+    def log(self, *, after: int = 0, limit: int = 5000) -> list[dict[str, Any]]:
+        """Entries after sequence number ``after``, oldest first (for ``verify-log``)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(store.records)
+                .where(store.records.c.seq > after)
+                .order_by(store.records.c.seq)
+                .limit(limit)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def records_of(self, agency: str, code: str) -> list[dict[str, Any]]:
+        """Every exchange about the person behind ``agency``'s ``code``, oldest first."""
+        person = self.person_of(agency, code)
+        if person is None:
+            raise errors.NotFound("the code matches nobody for this caller", code="unknown_code")
+        names = {r.procedure: r.procedure_name for r in permitted.table()}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(store.records)
+                .where(store.records.c.person == person)
+                .order_by(store.records.c.seq)
+            ).mappings()
+            return [
+                {
+                    "seq": r["seq"],
+                    "at": r["at"],
+                    "exchange_id": r["exchange_id"],
+                    "requester": r["requester"],
+                    "provider": r["provider"],
+                    "procedure": r["procedure"],
+                    "procedure_name": names.get(r["procedure"], ""),
+                    "items": r["items"].split(),
+                    "outcome": r["outcome"],
+                    "reason": r["reason"],
+                    "hash": r["hash"],
+                }
+                for r in rows
+            ]

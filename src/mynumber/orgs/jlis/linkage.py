@@ -1,0 +1,135 @@
+"""J-LIS's part in agency codes (番号法 Art. 21-2): My Number → 取得番号 → the hub.
+
+An agency sends J-LIS the My Numbers it legitimately holds. J-LIS finds the resident code
+each belongs to **without keeping any new table**: the numbering is a keyed permutation
+(:mod:`mynumber.orgs.jlis.numbering`), so J-LIS runs it backwards at each generation and
+keeps the candidate whose code it reserved at exactly that generation, with the number
+issued and not retired (so a retired number enrols nobody). From the code's keyed hash it
+derives the 取得番号, ``HMAC(J-LIS acquisition key, code_fp)`` — neither the number nor the
+code, and stable across a number re-issue — and sends only that to the hub, which answers
+with the agency's codes. J-LIS keeps neither the 取得番号 nor the codes.
+"""
+
+# no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
+# made inside the router factory, which string annotations would hide from it
+import hmac
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, select
+
+from mynumber.number import validate
+from mynumber.orgs.jlis import store
+from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.platform.context import OrgContext
+from mynumber.platform.db import chunked
+from mynumber.platform.http import ServiceClient
+from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.web import signed_by
+
+MAX_ENROL = 10_000
+#: Generations tried when running the numbering backwards (a re-issue moves one up; a
+#: collision with an earlier number moves one more).
+MAX_GENERATION = 16
+
+
+class EnrolIn(BaseModel):
+    numbers: list[str] = Field(max_length=MAX_ENROL, repr=False)
+
+
+class EnrolOut(BaseModel):
+    codes: list[str | None] = Field(
+        description="the caller's agency codes in the order of the numbers; null for a "
+        "number that is not a current My Number"
+    )
+
+
+class Acquisition:
+    """Turns My Numbers into 取得番号 from J-LIS's own tables and keys."""
+
+    def __init__(self, *, engine: Engine, numbering: Numbering, key: bytes) -> None:
+        self.engine = engine
+        self.numbering = numbering
+        self._key = key
+
+    def acquisition_numbers(self, numbers: list[str]) -> list[str | None]:
+        checked = [validate(n) for n in numbers]
+        result: list[str | None] = [None] * len(checked)
+        if not checked:
+            return result
+        number_fps = [self.numbering.fingerprint("number", n) for n in checked]
+        live = self._live(number_fps)
+        pending = [i for i, fp in enumerate(number_fps) if fp in live]
+        bases = np.array([int(n[:11]) for n in checked], dtype=np.uint64)
+        for generation in range(MAX_GENERATION):
+            if not pending:
+                break
+            generations = np.full(len(pending), generation, dtype=np.uint32)
+            codes = self.numbering.codes_of(bases[pending], generations)
+            code_fps = [self.numbering.fingerprint("code", f"{int(c):011d}") for c in codes]
+            held = self._at_generation(code_fps, generation)
+            still = []
+            for i, code_fp in zip(pending, code_fps, strict=True):
+                if code_fp in held:
+                    result[i] = hmac.digest(self._key, code_fp.encode(), "sha256")[:16].hex()
+                else:
+                    still.append(i)
+            pending = still
+        return result
+
+    def _live(self, number_fps: list[str]) -> set[str]:
+        t = store.issued_numbers
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for part in chunked(list(set(number_fps))):
+                found.update(
+                    conn.execute(
+                        select(t.c.number_fp).where(
+                            t.c.number_fp.in_(part), t.c.retired_at.is_(None)
+                        )
+                    ).scalars()
+                )
+        return found
+
+    def _at_generation(self, code_fps: list[str], generation: int) -> set[str]:
+        t = store.resident_codes
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for part in chunked(list(set(code_fps))):
+                found.update(
+                    conn.execute(
+                        select(t.c.code_fp).where(
+                            t.c.code_fp.in_(part), t.c.generation == generation
+                        )
+                    ).scalars()
+                )
+        return found
+
+
+class HubClient(ServiceClient):
+    def codes(self, agency: str, acquisition: list[str]) -> list[str]:
+        body = {"agency": agency, "acquisition": acquisition}
+        return list(self.request("POST", "/codes", body)["codes"])
+
+
+def router(ctx: OrgContext, *, engine: Engine, numbering: Numbering) -> APIRouter:
+    acquisition = Acquisition(
+        engine=engine,
+        numbering=numbering,
+        key=secret_bytes(ctx.settings.data_dir / "jlis" / "acquisition.key"),
+    )
+    hub = HubClient(ctx.directory, "hub", ctx.identity)
+    from_agency = Depends(signed_by(ctx.verifier(), lambda org: org not in ("jlis", "hub")))
+    api = APIRouter(tags=["linkage"])
+
+    @api.post("/linkage/enrol", response_model=EnrolOut)
+    def enrol(body: EnrolIn, agency: Annotated[str, from_agency]) -> EnrolOut:
+        """機関別符号の取得: the caller's codes for My Numbers it holds, through the hub."""
+        found = acquisition.acquisition_numbers(body.numbers)
+        known = [a for a in found if a is not None]
+        codes = iter(hub.codes(agency, known) if known else [])
+        return EnrolOut(codes=[None if a is None else next(codes) for a in found])
+
+    return api

@@ -1,0 +1,295 @@
+"""The municipality's intermediate server (中間サーバー) and its requests through the hub.
+
+Provider side (``POST /intermediate/provide``, the hub only): resident tax (住民税) and the
+household, about the resident behind the municipality's own agency code, sealed to the
+requester. Requester side: the municipality holds its own code for each enrolled resident
+and asks the hub — e.g. the tax office's income for a child allowance claim
+(``POST /api/residents/{id}/linkage/income``) — and decrypts the answer itself.
+"""
+
+# no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
+# made inside the router factory, which string annotations would hide from it
+from datetime import UTC, date, datetime
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    select,
+)
+
+from mynumber import errors
+from mynumber.orgs.municipality import store
+from mynumber.orgs.municipality.model import Municipality, age_on
+from mynumber.platform.context import OrgContext
+from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.encryption import EncryptionKeys, open_sealed, seal
+from mynumber.platform.http import ServiceClient
+from mynumber.platform.web import signed_by
+
+#: The procedure of the child allowance claim in the hub's permitted-exchange table.
+CHILD_ALLOWANCE = "child_allowance_claim"
+ITEMS = frozenset({"resident_tax", "household"})
+
+#: The municipality's agency code (機関別符号) for each enrolled resident record.
+agency_codes = Table(
+    "agency_codes",
+    store.metadata,
+    Column("resident_id", String(16), ForeignKey("residents.id"), primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+)
+
+#: 住民税 (individual inhabitant tax) assessed per year: the municipality's own data.
+resident_taxes = Table(
+    "resident_taxes",
+    store.metadata,
+    Column("resident_id", String(16), ForeignKey("residents.id"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("amount_yen", BigInteger, nullable=False),
+)
+
+
+class EnrolIn(BaseModel):
+    resident_ids: list[str] | None = Field(
+        default=None, max_length=10_000, description="none: every active resident not enrolled"
+    )
+
+
+class EnrolOut(BaseModel):
+    enrolled: int
+
+
+class ResidentTax(BaseModel):
+    resident_id: str
+    year: int = Field(ge=1990, le=2100)
+    amount_yen: int = Field(ge=0)
+
+
+class ResidentTaxesIn(BaseModel):
+    records: list[ResidentTax] = Field(max_length=10_000)
+
+
+class ProvideIn(BaseModel):
+    exchange_id: str
+    code: str
+    requester: str
+    procedure: str
+    items: list[str]
+
+
+class ProvideOut(BaseModel):
+    jwe: str
+
+
+class IncomeOut(BaseModel):
+    exchange_id: str
+    provider: str
+    procedure: str
+    income: list[dict[str, int]] = Field(description="所得金額 per year, newest first")
+
+
+class Linkage:
+    """The municipality in the linkage network: its codes, its answers, its questions."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        municipality: Municipality,
+        jlis: ServiceClient,
+        hub: ServiceClient,
+        keys: EncryptionKeys,
+    ) -> None:
+        self.engine = engine
+        self.org = municipality.org
+        self.jlis = jlis
+        self.hub = hub
+        self.keys = keys
+
+    # --- codes -----------------------------------------------------------------------------
+
+    def enrol(self, resident_ids: list[str] | None = None) -> int:
+        """Get our agency codes for residents (by their My Numbers, through J-LIS)."""
+        r, a = store.residents, agency_codes
+        query = (
+            select(r.c.id, r.c.my_number)
+            .select_from(r.outerjoin(a, a.c.resident_id == r.c.id))
+            .where(a.c.code.is_(None), r.c.my_number.is_not(None))
+        )
+        if resident_ids is None:
+            query = query.where(r.c.status == "active")
+        with self.engine.connect() as conn:
+            if resident_ids is None:
+                pending = conn.execute(query).all()
+            else:
+                pending = []
+                for part in chunked(resident_ids):
+                    pending.extend(conn.execute(query.where(r.c.id.in_(part))).all())
+        enrolled = 0
+        for part in chunked(list(pending), 10_000):
+            numbers = [str(n) for _, n in part]
+            codes = self.jlis.request("POST", "/linkage/enrol", {"numbers": numbers})["codes"]
+            now = datetime.now(UTC)
+            rows = [
+                {"resident_id": rid, "code": code, "enrolled_at": now}
+                for (rid, _), code in zip(part, codes, strict=True)
+                if code is not None
+            ]
+            retrying(
+                self.engine, partial(insert_ignoring_duplicates, table=agency_codes, rows=rows)
+            )
+            enrolled += len(rows)
+        return enrolled
+
+    def code_of(self, resident_id: str) -> str:
+        """Our code for the resident, enrolling on first use."""
+        for _ in range(2):
+            with self.engine.connect() as conn:
+                exists = conn.scalar(
+                    select(store.residents.c.id).where(store.residents.c.id == resident_id)
+                )
+                code = conn.scalar(
+                    select(agency_codes.c.code).where(agency_codes.c.resident_id == resident_id)
+                )
+            if exists is None:
+                raise errors.NotFound("no such resident")
+            if code is not None:
+                return str(code)
+            self.enrol([resident_id])
+        raise errors.Conflict("the resident has no current My Number", code="not_enrolled")
+
+    def set_resident_taxes(self, records: list[ResidentTax]) -> int:
+        t = resident_taxes
+
+        def work(conn: Any) -> None:
+            conn.execute(
+                t.delete().where(
+                    and_(t.c.resident_id == bindparam("r"), t.c.year == bindparam("y"))
+                ),
+                [{"r": x.resident_id, "y": x.year} for x in records],
+            )
+            conn.execute(t.insert(), [x.model_dump() for x in records])
+
+        if records:
+            retrying(self.engine, work)
+        return len(records)
+
+    # --- provider side ---------------------------------------------------------------------
+
+    def provide(self, request: ProvideIn) -> str:
+        unknown = set(request.items) - ITEMS
+        if unknown:
+            raise errors.InvalidInput(f"no such item here: {', '.join(sorted(unknown))}")
+        r = store.residents
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(r.c.id, r.c.household_id, r.c.status)
+                .select_from(r.join(agency_codes, agency_codes.c.resident_id == r.c.id))
+                .where(agency_codes.c.code == request.code)
+            ).first()
+            if row is None:
+                raise errors.NotFound("no resident has this code", code="unknown_code")
+            data: dict[str, Any] = {}
+            if "resident_tax" in request.items:
+                years = conn.execute(
+                    select(resident_taxes.c.year, resident_taxes.c.amount_yen)
+                    .where(resident_taxes.c.resident_id == row.id)
+                    .order_by(resident_taxes.c.year.desc())
+                ).all()
+                data["resident_tax"] = [{"year": y, "amount_yen": amount} for y, amount in years]
+            if "household" in request.items:
+                births = (
+                    conn.execute(
+                        select(r.c.birth_date).where(
+                            r.c.household_id == row.household_id, r.c.status == "active"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                today = date.today()
+                data["household"] = {
+                    "active": row.status == "active",
+                    "household_size": len(births),
+                    "children_under_18": sum(1 for b in births if age_on(b, today) < 18),
+                }
+        return seal(self.keys, request.requester, data, exchange_id=request.exchange_id)
+
+    # --- requester side --------------------------------------------------------------------
+
+    def ask(self, resident_id: str, *, procedure: str, provider: str, items: list[str]) -> Any:
+        """情報照会 through the hub; returns (the hub's answer, the decrypted data)."""
+        body = {"code": self.code_of(resident_id), "procedure": procedure, "provider": provider}
+        answer = self.hub.request("POST", "/exchanges", body | {"items": items})
+        data = open_sealed(self.keys, self.org, answer["jwe"], exchange_id=answer["exchange_id"])
+        return answer, data
+
+    def income_for_child_allowance(self, resident_id: str) -> IncomeOut:
+        """児童手当 認定請求: the tax office's income of the claimant."""
+        answer, data = self.ask(
+            resident_id, procedure=CHILD_ALLOWANCE, provider="tax", items=["income"]
+        )
+        return IncomeOut(
+            exchange_id=answer["exchange_id"],
+            provider=answer["provider"],
+            procedure=answer["procedure"],
+            income=data["income"],
+        )
+
+    def records(self, resident_id: str) -> list[dict[str, Any]]:
+        """The resident's やりとり履歴 as the hub keeps it."""
+        return list(self.hub.request("POST", "/records", {"code": self.code_of(resident_id)}))
+
+
+def router(ctx: OrgContext, *, engine: Engine, municipality: Municipality) -> APIRouter:
+    keys = EncryptionKeys(ctx.settings.data_dir / "keys")
+    keys.ensure(municipality.org)
+    identity = ctx.identity
+    linkage = Linkage(
+        engine=engine,
+        municipality=municipality,
+        jlis=ServiceClient(ctx.directory, "jlis", identity),
+        hub=ServiceClient(ctx.directory, "hub", identity),
+        keys=keys,
+    )
+    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
+    api = APIRouter(tags=["linkage"])
+
+    @api.post("/api/linkage/enrol", response_model=EnrolOut)
+    def enrol(body: EnrolIn) -> EnrolOut:
+        """機関別符号の取得 for residents (all active ones not yet enrolled by default)."""
+        return EnrolOut(enrolled=linkage.enrol(body.resident_ids))
+
+    @api.post("/api/linkage/resident-taxes")
+    def set_resident_taxes(body: ResidentTaxesIn) -> dict[str, int]:
+        """住民税 assessments (the municipality's own data the intermediate server answers)."""
+        return {"recorded": linkage.set_resident_taxes(body.records)}
+
+    @api.post("/api/residents/{resident_id}/linkage/income", response_model=IncomeOut)
+    def income(resident_id: str) -> IncomeOut:
+        """児童手当 認定請求: ask the tax office for the resident's income, through the hub."""
+        return linkage.income_for_child_allowance(resident_id)
+
+    @api.get("/api/residents/{resident_id}/linkage/records")
+    def records(resident_id: str) -> list[dict[str, Any]]:
+        """Every exchange about the resident, as the hub recorded it."""
+        return linkage.records(resident_id)
+
+    @api.post("/intermediate/provide", response_model=ProvideOut)
+    def provide(body: ProvideIn, _: Annotated[str, from_hub]) -> ProvideOut:
+        """情報提供 (the hub only): the answer, encrypted to the requester."""
+        return ProvideOut(jwe=linkage.provide(body))
+
+    return api

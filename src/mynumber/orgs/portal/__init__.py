@@ -1,0 +1,1 @@
+"""Mynaportal (マイナポータル, Digital Agency): login with the card, pages, notices."""

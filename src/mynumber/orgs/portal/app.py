@@ -1,0 +1,57 @@
+"""Mynaportal's web app (``/portal``): login with the card, わたしの情報, notices.
+
+On first start the portal files its notice with J-LIS as a 利用者証明検証者 and keeps the
+OCSP credential in ``DATA/portal/jlis-verifier.credential`` (done on the first login, so
+that J-LIS need not be up when the portal starts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from mynumber.orgs.portal import store
+from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.services import Portal
+from mynumber.orgs.portal.web import Pages, api_router, page_router
+from mynumber.platform.context import OrgContext
+from mynumber.platform.db import create_org_engine, migrate
+from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.web import new_app, templates_for
+
+ORG = "portal"
+
+
+def create_app(ctx: OrgContext) -> FastAPI:
+    engine = create_org_engine(ctx.settings, ORG)
+    migrate(engine, "mynumber.orgs.portal.migrations")
+    folder = ctx.settings.data_dir / ORG
+    jlis = JlisClient(ctx.directory, ctx.identity, folder / "jlis-verifier.credential")
+    portal = Portal(engine=engine, jlis=jlis)
+    pages = Pages(
+        portal=portal,
+        templates=templates_for(Path(__file__).with_name("templates")),
+        base_url=ctx.settings.base_url,
+        csrf_key=secret_bytes(folder / "csrf.key"),
+        data_dir=ctx.settings.data_dir,
+    )
+    app = new_app(
+        title="マイナポータル (Mynaportal)",
+        description="デジタル庁 (Digital Agency): log in with the My Number card "
+        "(challenge–response with the user-authentication key), notices, わたしの情報.",
+    )
+    app.include_router(api_router(pages))
+    app.include_router(page_router(pages))
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, object]:
+        with engine.connect() as conn:
+            accounts = conn.scalar(select(func.count()).select_from(store.accounts))
+        return {"org": ORG, "ok": True, "accounts": accounts}
+
+    app.state.engine = engine
+    app.state.portal = portal
+    app.state.health = healthz
+    return app

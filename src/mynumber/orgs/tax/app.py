@@ -1,0 +1,171 @@
+"""The tax office: filings in (``POST /api/filings``), its intermediate server
+(``POST /intermediate/provide``, the hub only) answering with income sealed to the requester.
+"""
+
+# no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
+# made inside the router factory, which string annotations would hide from it
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, and_, bindparam, func, select
+
+from mynumber import errors
+from mynumber.orgs.tax import store
+from mynumber.platform.context import OrgContext
+from mynumber.platform.db import (
+    chunked,
+    create_org_engine,
+    insert_ignoring_duplicates,
+    migrate,
+    retrying,
+)
+from mynumber.platform.encryption import EncryptionKeys, seal
+from mynumber.platform.http import ServiceClient
+from mynumber.platform.ids import new_id
+from mynumber.platform.web import new_app, signed_by
+
+ORG = "tax"
+ITEMS = frozenset({"income"})
+
+
+class Filing(BaseModel):
+    my_number: str = Field(repr=False, max_length=14)
+    year: int = Field(ge=1990, le=2100)
+    income_yen: int = Field(ge=0)
+
+
+class FilingsIn(BaseModel):
+    filings: list[Filing] = Field(max_length=10_000)
+
+
+class FilingsOut(BaseModel):
+    filed: int
+    unknown: int = Field(description="filings whose number is not a current My Number")
+
+
+class ProvideIn(BaseModel):
+    exchange_id: str
+    code: str
+    requester: str
+    procedure: str
+    items: list[str]
+
+
+class ProvideOut(BaseModel):
+    jwe: str
+
+
+class TaxOffice:
+    def __init__(self, *, engine: Engine, jlis: ServiceClient, keys: EncryptionKeys) -> None:
+        self.engine = engine
+        self.jlis = jlis
+        self.keys = keys
+
+    def _codes(self, numbers: list[str]) -> list[str | None]:
+        """Enrol at J-LIS (which asks the hub): our code for each number we hold."""
+        codes: list[str | None] = []
+        for part in chunked(numbers, 10_000):
+            codes.extend(self.jlis.request("POST", "/linkage/enrol", {"numbers": part})["codes"])
+        return codes
+
+    def file(self, filings: list[Filing]) -> tuple[int, int]:
+        """Record filings (a later one for the same year replaces the earlier)."""
+        numbers = list(dict.fromkeys(f.my_number for f in filings))
+        code_of = dict(zip(numbers, self._codes(numbers), strict=True))
+        known = [f for f in filings if code_of[f.my_number] is not None]
+        now = datetime.now(UTC)
+
+        def work(conn: Any) -> None:
+            codes = list({str(code_of[f.my_number]) for f in known})
+            insert_ignoring_duplicates(
+                conn,
+                store.taxpayers,
+                [{"id": new_id(), "code": c, "enrolled_at": now} for c in codes],
+            )
+            ids: dict[str, str] = {}
+            for part in chunked(codes):
+                ids.update(
+                    conn.execute(
+                        select(store.taxpayers.c.code, store.taxpayers.c.id).where(
+                            store.taxpayers.c.code.in_(part)
+                        )
+                    ).all()
+                )
+            rows = {(ids[str(code_of[f.my_number])], f.year): f.income_yen for f in known}
+            if not rows:
+                return
+            t = store.incomes
+            conn.execute(
+                t.delete().where(
+                    and_(t.c.taxpayer_id == bindparam("t"), t.c.year == bindparam("y"))
+                ),
+                [{"t": tid, "y": year} for tid, year in rows],
+            )
+            conn.execute(
+                t.insert(),
+                [
+                    {"taxpayer_id": tid, "year": year, "income_yen": amount, "filed_at": now}
+                    for (tid, year), amount in rows.items()
+                ],
+            )
+
+        retrying(self.engine, work)
+        return len(known), len(filings) - len(known)
+
+    def provide(self, request: ProvideIn) -> str:
+        """中間サーバー: the items asked for, about the person behind our code, sealed."""
+        unknown = set(request.items) - ITEMS
+        if unknown:
+            raise errors.InvalidInput(f"no such item here: {', '.join(sorted(unknown))}")
+        with self.engine.connect() as conn:
+            taxpayer = conn.scalar(
+                select(store.taxpayers.c.id).where(store.taxpayers.c.code == request.code)
+            )
+            if taxpayer is None:
+                raise errors.NotFound("no taxpayer has this code", code="unknown_code")
+            years = conn.execute(
+                select(store.incomes.c.year, store.incomes.c.income_yen)
+                .where(store.incomes.c.taxpayer_id == taxpayer)
+                .order_by(store.incomes.c.year.desc())
+            ).all()
+        data = {"income": [{"year": y, "income_yen": amount} for y, amount in years]}
+        return seal(self.keys, request.requester, data, exchange_id=request.exchange_id)
+
+
+def create_app(ctx: OrgContext) -> FastAPI:
+    engine = create_org_engine(ctx.settings, ORG)
+    migrate(engine, "mynumber.orgs.tax.migrations")
+    keys = EncryptionKeys(ctx.settings.data_dir / "keys")
+    keys.ensure(ORG)
+    office = TaxOffice(
+        engine=engine, jlis=ServiceClient(ctx.directory, "jlis", ctx.identity), keys=keys
+    )
+    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
+    app = new_app(
+        title="税務署 (tax office)",
+        description="Income per year from filings; its intermediate server answers the hub.",
+    )
+
+    @app.post("/api/filings", response_model=FilingsOut)
+    def file(body: FilingsIn) -> FilingsOut:
+        """確定申告 / 源泉徴収票: income filed with the taxpayer's My Number."""
+        filed, unknown = office.file(body.filings)
+        return FilingsOut(filed=filed, unknown=unknown)
+
+    @app.post("/intermediate/provide", response_model=ProvideOut)
+    def provide(body: ProvideIn, _: Annotated[str, from_hub]) -> ProvideOut:
+        """情報提供 (the hub only): the answer, encrypted to the requester."""
+        return ProvideOut(jwe=office.provide(body))
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, object]:
+        with engine.connect() as conn:
+            count = conn.scalar(select(func.count()).select_from(store.taxpayers))
+        return {"org": ORG, "ok": True, "taxpayers": count}
+
+    app.state.engine = engine
+    app.state.office = office
+    app.state.health = healthz
+    return app

@@ -1,0 +1,426 @@
+"""Mynaportal login with the card: challenge–response with the user-authentication key,
+chain to J-LIS's CA, OCSP as a registered verifier, J-LIS's portal code for the person;
+QR pairing of a PC pc with the phone app (the CLI's code), sessions, CSRF, records.
+Runs on SQLite and, with ``--database=postgres``, on PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+from sqlalchemy import select
+
+from mynumber import errors
+from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.cli.phone import approve, challenge
+from mynumber.orgs.jlis import store as jlis_store
+from mynumber.orgs.municipality import store as municipality_store
+from mynumber.orgs.portal import store as portal_store
+from mynumber.orgs.portal.phoneapp import sign_challenge
+from mynumber.platform.federation import INTERNAL_BASE
+from mynumber.platform.http import InProcessTransport, ServiceClient
+from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.reader import JPKIClient, PinBlocked, PinIncorrect, PinRef
+
+AUTH_PIN = "1234"  # demo values
+SIGN_PASSWORD = "ABC123"
+
+
+def _adult() -> dict[str, Any]:
+    return {
+        "family_name": "試験",
+        "given_name": "花子",
+        "family_name_kana": "シケン",
+        "given_name_kana": "ハナコ",
+        "birth_date": "1985-06-15",
+        "sex": "2",
+        "address": f"東京都千代田区丸の内1丁目{secrets.randbelow(10**6)}番"
+        f"{secrets.randbelow(10**6)}号",
+    }
+
+
+def issue(fed, http) -> dict[str, Any]:
+    """A new resident of 千代田区 and their card; ``client`` talks to its chip."""
+    resident = http.post("/municipality/131016/api/residents", json=_adult())
+    assert resident.status_code == 201, resident.text
+    answer = http.post(
+        f"/municipality/131016/api/residents/{resident.json()['id']}/card",
+        json={"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD},
+    )
+    assert answer.status_code == 201, answer.text
+    seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+    image = answer.json()["card_image"]
+    chip = Chip.from_image(image.encode(), seal_key=seal)
+    return {
+        "resident": resident.json(),
+        "summary": answer.json()["summary"],
+        "image": image,
+        "client": JPKIClient(ChipTransport(chip)),
+    }
+
+
+@pytest.fixture(scope="module")
+def card(fed, http) -> dict[str, Any]:
+    return issue(fed, http)
+
+
+@pytest.fixture(scope="module")
+def other_card(fed, http) -> dict[str, Any]:
+    return issue(fed, http)
+
+
+@pytest.fixture
+def pc(fed) -> Iterator[httpx.Client]:
+    """A PC browser of its own (its own cookies)."""
+    with httpx.Client(
+        transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE, follow_redirects=False
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def portal(fed):
+    service = fed.apps["portal"].state.portal
+    real = service.clock
+    yield service
+    service.clock = real
+
+
+def open_login(pc: httpx.Client) -> dict[str, str]:
+    page = pc.get("/portal/login")
+    assert page.status_code == 200
+    assert "portal_pair" in pc.cookies
+    found = re.search(r'data-id="([^"]+)" data-code="([^"]+)"', page.text)
+    assert found is not None
+    return {"id": found.group(1), "code": found.group(2)}
+
+
+def poll(pc: httpx.Client, login: dict[str, str]) -> dict[str, Any]:
+    response = pc.get("/portal/login/status", params={"id": login["id"]})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def log_in(pc: httpx.Client, http: httpx.Client, card: dict[str, Any]) -> str:
+    """QR login end to end; returns the session's CSRF token from the landing page."""
+    login = open_login(pc)
+    approve(http, login["code"], card["client"], pin=AUTH_PIN)
+    assert poll(pc, login)["state"] == "done"
+    home = pc.get("/portal/home")
+    assert home.status_code == 200, home.text
+    token = re.search(r'name="csrf" value="([^"]+)"', home.text)
+    assert token is not None
+    return token.group(1)
+
+
+def portal_rows(fed, table) -> list[dict[str, Any]]:
+    with fed.apps["portal"].state.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(table))]
+
+
+def test_qr_login_completed_by_the_phone_logs_the_pc_in(fed, http, pc, card) -> None:
+    login = open_login(pc)
+    assert poll(pc, login)["state"] == "pending"
+    assert "portal_session" not in pc.cookies
+
+    asked = challenge(http, login["code"])
+    assert "マイナポータル" in asked["site"] and asked["code"] == login["code"]
+    result = approve(http, login["code"], card["client"], pin=AUTH_PIN)
+    assert result["result"] == "ok"
+
+    assert poll(pc, login)["state"] == "done"
+    session = pc.cookies.jar
+    cookie = next(c for c in session if c.name == "portal_session")
+    assert cookie.path == "/portal" and cookie.has_nonstandard_attr("HttpOnly")
+    home = pc.get("/portal/home")
+    assert home.status_code == 200
+    assert "わたしの情報" in home.text and "成功" in home.text
+    # the session is handed out once: a second poll (another tab, a thief) gets none
+    again = pc.get("/portal/login/status", params={"id": login["id"]})
+    assert again.json()["state"] == "done" and "set-cookie" not in again.headers
+    notices = pc.get("/portal/notices")
+    assert "ログインしました" in notices.text and "未読" in notices.text
+
+
+def test_the_account_is_keyed_by_the_portal_code_never_a_my_number(fed, http, pc, card) -> None:
+    log_in(pc, http, card)
+    accounts = portal_rows(fed, portal_store.accounts)
+    residents = municipality_store.residents
+    with fed.registry("131016").engine.connect() as conn:
+        row = conn.execute(select(residents).where(residents.c.id == card["resident"]["id"])).one()
+    codes = {a["portal_code"] for a in accounts}
+    assert row.my_number not in codes and row.resident_code not in codes
+    assert all(re.fullmatch(r"[0-9a-f]{32}", c) for c in codes)
+    with fed.apps["jlis"].state.engine.connect() as conn:
+        code_fp = conn.scalar(
+            select(jlis_store.cards.c.code_fp).where(
+                jlis_store.cards.c.manufacture_number == card["summary"]["manufacture_number"]
+            )
+        )
+    assert code_fp is not None and code_fp != row.resident_code
+    # only the portal may ask J-LIS whose card it is
+    keys = KeyFolder(fed.settings.data_dir / "keys")
+    as_municipality = ServiceClient(
+        fed.directory,
+        "jlis",
+        Identity("municipality-131016", keys.private_key("municipality-131016")),
+    )
+    serial = next(c["serial"] for c in card["summary"]["certificates"] if c["hierarchy"] == "auth")
+    with pytest.raises(errors.Forbidden):
+        as_municipality.request("POST", "/portal/resolve", {"serial": serial})
+    # and the portal registered itself as a verifier, keeping the credential in its folder
+    credential = fed.settings.data_dir / "portal" / "jlis-verifier.credential"
+    assert credential.read_text().startswith("jv_")
+
+
+def test_login_on_the_phone_itself_from_the_phone_page(fed, http, pc, other_card) -> None:
+    wallet = fed.settings.data_dir / "wallet"
+    CardFile(wallet / "phone-test.card").save(other_card["image"].encode())
+    (wallet / "phone-test.json").write_text(
+        json.dumps({"holder": "試験 花子", "municipality": "131016"})
+    )
+    page = pc.get("/portal/phone/")
+    assert page.status_code == 200 and "phone-test" in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    done = pc.post(
+        "/portal/phone/approve",
+        data={"csrf": csrf.group(1), "card": "phone-test", "pin": AUTH_PIN, "code": ""},
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/portal/home"
+    home = pc.get("/portal/home")
+    assert home.status_code == 200 and "スマートフォン" in home.text
+    # without the page's token the phone refuses the form
+    refused = pc.post(
+        "/portal/phone/approve", data={"card": "phone-test", "pin": AUTH_PIN, "code": ""}
+    )
+    assert refused.status_code == 403 and refused.json()["title"] == "csrf_refused"
+
+
+def test_wrong_pin_says_how_many_tries_are_left_then_blocked(fed, http, pc) -> None:
+    victim = issue(fed, http)
+    wallet = fed.settings.data_dir / "wallet"
+    CardFile(wallet / "pin-test.card").save(victim["image"].encode())
+    (wallet / "pin-test.json").write_text(json.dumps({"holder": "試験", "municipality": "131016"}))
+    login = open_login(pc)
+    page = pc.get(f"/portal/phone/?code={login['code']}")
+    assert "ログインを求めています" in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    form = {"csrf": csrf, "card": "pin-test", "pin": "9999", "code": login["code"]}
+    first = pc.post("/portal/phone/approve", data=form)
+    assert first.status_code == 401 and "残り2回" in first.text and "2 tries left" in first.text
+
+    # the CLI's phone app on the same card sees the counter the page left
+    def wallet_card() -> JPKIClient:  # the card as it is now, as the phone reads it
+        store = CardFile(wallet / "pin-test.card")
+        seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+        return JPKIClient(ChipTransport(Chip.from_image(store.load(), seal_key=seal, store=store)))
+
+    with pytest.raises(PinIncorrect) as wrong:
+        approve(http, login["code"], wallet_card(), pin="0000")
+    assert wrong.value.tries_left == 1
+    third = pc.post("/portal/phone/approve", data=form)
+    assert third.status_code in (401, 403)
+    blocked = pc.post("/portal/phone/approve", data=form | {"pin": AUTH_PIN})
+    assert blocked.status_code == 403 and "市区町村の窓口" in blocked.text
+    with pytest.raises(PinBlocked):
+        approve(http, login["code"], wallet_card(), pin=AUTH_PIN)
+    # the challenge was never answered: the PC is still waiting
+    assert poll(pc, login)["state"] == "pending"
+
+
+def test_a_suspended_card_is_refused_as_revoked_and_recorded_for_its_holder(fed, http, pc) -> None:
+    lost = issue(fed, http)
+    log_in(pc, http, lost)  # the holder logged in before losing it
+    keys = KeyFolder(fed.settings.data_dir / "keys")
+    operator = ServiceClient(fed.directory, "jlis", Identity("jlis", keys.private_key("jlis")))
+    mfg = lost["summary"]["manufacture_number"]
+    operator.request("POST", f"/cards/{mfg}/suspend", {"reason": "keyCompromise"})
+
+    login = open_login(pc)
+    with pytest.raises(errors.Unauthorized) as refused:
+        approve(http, login["code"], lost["client"], pin=AUTH_PIN)
+    assert refused.value.code == "certificate_revoked"
+    assert "市区町村の窓口" in refused.value.message
+    state = poll(pc, login)
+    assert state["state"] == "refused" and state["reason"] == "certificate_revoked"
+    serial = next(c["serial"] for c in lost["summary"]["certificates"] if c["hierarchy"] == "auth")
+    rows = [r for r in portal_rows(fed, portal_store.logins) if r["serial"] == serial]
+    assert [r["result"] for r in sorted(rows, key=lambda r: r["id"])] == ["success", "refused"]
+    assert rows[0]["portal_code"] == rows[1]["portal_code"] is not None
+
+
+def _answer(http: httpx.Client, code: str, client: JPKIClient) -> dict[str, str]:
+    nonce = base64.b64decode(challenge(http, code)["challenge"])
+    return sign_challenge(client, nonce, pin=AUTH_PIN).to_json(via="cli")
+
+
+def _start(http: httpx.Client) -> str:
+    started = http.post("/portal/api/login/start", json={"method": "cli"})
+    assert started.status_code == 201
+    return str(started.json()["code"])
+
+
+def test_a_replayed_signature_or_a_reused_challenge_is_refused(http, card) -> None:
+    code = _start(http)
+    answer = _answer(http, code, card["client"])
+    assert http.post(f"/portal/api/login/{code}", json=answer).status_code == 200
+    reused = http.post(f"/portal/api/login/{code}", json=answer)
+    assert reused.status_code == 409 and reused.json()["title"] == "challenge_used"
+    replayed = http.post(f"/portal/api/login/{_start(http)}", json=answer)
+    assert replayed.status_code == 401 and replayed.json()["title"] == "signature_invalid"
+    assert "もう一度カードを読み取ってください" in replayed.json()["detail"]
+
+
+def test_an_expired_challenge_is_refused(http, card, portal) -> None:
+    code = _start(http)
+    answer = _answer(http, code, card["client"])
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6)
+    portal.clock = lambda: later
+    refused = http.post(f"/portal/api/login/{code}", json=answer)
+    assert refused.status_code == 401 and refused.json()["title"] == "challenge_expired"
+    assert "開き直してください" in refused.json()["detail"]
+
+
+def test_someone_elses_certificate_with_another_cards_signature_is_refused(
+    http, card, other_card
+) -> None:
+    code = _start(http)
+    nonce = base64.b64decode(challenge(http, code)["challenge"])
+    forged = sign_challenge(other_card["client"], nonce, pin=AUTH_PIN)
+    victim = sign_challenge(card["client"], nonce, pin=AUTH_PIN)
+    body = {
+        "signature": base64.b64encode(forged.signature).decode(),
+        "certificate": base64.b64encode(victim.certificate).decode(),
+    }
+    refused = http.post(f"/portal/api/login/{code}", json=body)
+    assert refused.status_code == 401 and refused.json()["title"] == "signature_invalid"
+
+
+def test_a_certificate_from_an_unknown_ca_is_refused(http) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not J-LIS")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    code = _start(http)
+    nonce = base64.b64decode(challenge(http, code)["challenge"])
+    body = {
+        "signature": base64.b64encode(
+            key.sign(nonce, padding.PKCS1v15(), hashes.SHA256())
+        ).decode(),
+        "certificate": base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode(),
+    }
+    refused = http.post(f"/portal/api/login/{code}", json=body)
+    assert refused.status_code == 401 and refused.json()["title"] == "unknown_issuer"
+
+
+def test_forms_need_the_csrf_token_and_logout_ends_the_session(http, pc, card) -> None:
+    csrf = log_in(pc, http, card)
+    notices = pc.get("/portal/notices")
+    notice_id = re.search(r"/notices/([0-9a-f]+)/read", notices.text).group(1)  # type: ignore[union-attr]
+    assert pc.post(f"/portal/notices/{notice_id}/read").status_code == 403
+    assert pc.post(f"/portal/notices/{notice_id}/read", data={"csrf": "x"}).status_code == 403
+    read = pc.post(f"/portal/notices/{notice_id}/read", data={"csrf": csrf})
+    assert read.status_code == 303
+    assert f"/notices/{notice_id}/read" not in pc.get("/portal/notices").text
+
+    refused = pc.post("/portal/logout")
+    assert refused.status_code == 403 and refused.json()["title"] == "csrf_refused"
+    assert pc.get("/portal/home").status_code == 200
+    out = pc.post("/portal/logout", data={"csrf": csrf})
+    assert out.status_code == 303 and out.headers["location"] == "/portal/login?why=logout"
+    again = pc.get("/portal/home")
+    assert again.status_code == 303 and again.headers["location"].startswith("/portal/login")
+
+
+def test_a_session_ends_after_fifteen_idle_minutes(http, pc, card, portal) -> None:
+    log_in(pc, http, card)
+    start = dt.datetime.now(dt.UTC)
+    portal.clock = lambda: start + dt.timedelta(minutes=14)
+    assert pc.get("/portal/home").status_code == 200  # use restarts the idle clock
+    portal.clock = lambda: start + dt.timedelta(minutes=28)
+    assert pc.get("/portal/home").status_code == 200
+    portal.clock = lambda: start + dt.timedelta(minutes=44)
+    expired = pc.get("/portal/home")
+    assert expired.status_code == 303 and expired.headers["location"] == "/portal/login?why=expired"
+    portal.clock = lambda: start + dt.timedelta(minutes=45)
+    assert pc.get("/portal/home").status_code == 303  # ended for good
+
+
+def test_every_login_is_recorded_with_time_method_and_result(fed, http, pc, card) -> None:
+    before = len(portal_rows(fed, portal_store.logins))
+    log_in(pc, http, card)
+    code = _start(http)
+    bad = http.post(
+        f"/portal/api/login/{code}",
+        json={
+            "signature": base64.b64encode(b"\0" * 256).decode(),
+            "certificate": _answer(http, _start(http), card["client"])["certificate"],
+        },
+    )
+    assert bad.status_code == 401
+    rows = sorted(portal_rows(fed, portal_store.logins), key=lambda r: r["id"])[before:]
+    assert [(r["method"], r["result"]) for r in rows] == [("qr", "success"), ("cli", "refused")]
+    assert rows[1]["reason"] == "signature_invalid" and rows[0]["at"] is not None
+    home = pc.get("/portal/home")
+    assert "ログイン履歴" in home.text and "QR + スマートフォン" in home.text
+    assert PinRef.JPKI_AUTH  # the auth PIN guards every one of these signatures
+
+
+def test_the_reader_helper_signs_for_the_portal_origin_only(fed, http, pc, other_card) -> None:
+    import threading
+
+    from mynumber.cli.reader import make_server
+
+    origin = fed.settings.base_url
+    helper = make_server(port=0, origin=origin, client=lambda: other_card["client"])
+    threading.Thread(target=helper.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{helper.server_address[1]}/sign"
+    try:
+        login = open_login(pc)
+        digest = challenge(http, login["code"])["challenge"]
+        elsewhere = httpx.post(
+            url,
+            json={"mode": "01", "digest": digest, "pin": AUTH_PIN},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert elsewhere.status_code == 403
+        preflight = httpx.options(url, headers={"Origin": origin})
+        assert preflight.headers["access-control-allow-origin"] == origin
+        wrong = httpx.post(
+            url, json={"mode": "01", "digest": digest, "pin": "9999"}, headers={"Origin": origin}
+        )
+        assert wrong.status_code == 401 and wrong.json()["tries_left"] == 2
+        signed = httpx.post(
+            url, json={"mode": "01", "digest": digest, "pin": AUTH_PIN}, headers={"Origin": origin}
+        )
+        assert signed.status_code == 200
+        assert signed.headers["access-control-allow-origin"] == origin
+        sent = http.post(
+            f"/portal/api/login/{login['code']}", json=signed.json() | {"via": "reader"}
+        )
+        assert sent.status_code == 200, sent.text
+        assert poll(pc, login)["state"] == "done"
+    finally:
+        helper.shutdown()
+        helper.server_close()
