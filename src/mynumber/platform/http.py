@@ -7,11 +7,15 @@ sees the same error the other organisation raised.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from typing import Any
 
 import anyio.from_thread
+import anyio.to_thread
 import httpx
+from anyio.from_thread import BlockingPortal
 from starlette.types import ASGIApp
 
 from mynumber import errors
@@ -30,22 +34,55 @@ _ERROR_OF_STATUS: dict[int, type[errors.Error]] = {
 class InProcessTransport(httpx.BaseTransport):
     """Carries HTTP requests to an ASGI app in this process, without a socket.
 
-    Each request runs on a short-lived event loop in its own thread, so a route that
-    calls another organisation from a worker thread works the same as over the network.
+    Requests run on one long-lived event loop in a thread of its own (started on first
+    use, stopped by :meth:`close`). Routes that call another organisation run in that
+    loop's worker threads and block only themselves, so nested calls work the same as
+    over the network. A call made on the loop's own thread (an ``async`` route calling a
+    client synchronously) gets a short-lived loop instead of deadlocking.
     """
+
+    #: worker threads of the loop: each nested call holds one while it waits
+    WORKER_THREADS = 200
 
     def __init__(self, app: ASGIApp) -> None:
         self._asgi = httpx.ASGITransport(app=app)
+        self._lock = threading.Lock()
+        self._portal: BlockingPortal | None = None
+        self._stop: contextlib.ExitStack | None = None
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         response = await self._asgi.handle_async_request(request)
         content = await response.aread()
         return httpx.Response(response.status_code, headers=response.headers, content=content)
 
+    def _loop(self) -> BlockingPortal:
+        with self._lock:
+            if self._portal is None:
+                stack = contextlib.ExitStack()
+                portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
+                portal.call(_widen_thread_limit, self.WORKER_THREADS)
+                self._portal, self._stop = portal, stack
+            return self._portal
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
+        try:
+            return self._loop().call(self._send, request)
+        except RuntimeError as exc:
+            if "event loop thread" not in str(exc):
+                raise
         with anyio.from_thread.start_blocking_portal() as portal:
             return portal.call(self._send, request)
+
+    def close(self) -> None:
+        with self._lock:
+            stop, self._portal, self._stop = self._stop, None, None
+        if stop is not None:
+            stop.close()
+
+
+async def _widen_thread_limit(tokens: int) -> None:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = tokens
 
 
 class Directory:
