@@ -2,29 +2,27 @@
 (``POST /intermediate/provide``, the hub only) answering with eligibility, sealed.
 """
 
-# no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
-# made inside the router factory, which string annotations would hide from it
-from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from __future__ import annotations
 
-from fastapi import Depends, FastAPI
+from datetime import date
+from typing import Any
+
+from fastapi import FastAPI
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, func, select
 
-from mynumber import errors
 from mynumber.orgs.insurer import store
 from mynumber.platform.context import OrgContext
-from mynumber.platform.db import (
-    chunked,
-    create_org_engine,
-    insert_ignoring_duplicates,
-    migrate,
-    retrying,
-)
-from mynumber.platform.encryption import EncryptionKeys, seal
+from mynumber.platform.db import create_org_engine, migrate
+from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
-from mynumber.platform.ids import new_id
-from mynumber.platform.web import new_app, signed_by
+from mynumber.platform.intermediate import (
+    IntermediateServer,
+    ProvideIn,
+    provide_router,
+    upsert_by_code,
+)
+from mynumber.platform.web import new_app
 
 ORG = "insurer"
 ITEMS = frozenset({"eligibility"})
@@ -51,99 +49,55 @@ class MembersOut(BaseModel):
     unknown: int
 
 
-class ProvideIn(BaseModel):
-    exchange_id: str
-    code: str
-    requester: str
-    procedure: str
-    items: list[str]
-
-
-class ProvideOut(BaseModel):
-    jwe: str
-
-
 class Insurer:
-    def __init__(self, *, engine: Engine, jlis: ServiceClient, keys: EncryptionKeys) -> None:
+    def __init__(self, *, engine: Engine, server: IntermediateServer) -> None:
         self.engine = engine
-        self.jlis = jlis
-        self.keys = keys
+        self.server = server
 
     def enrol(self, members: list[Member]) -> tuple[int, int]:
         """Record members (the newest record per person wins), keyed by our agency code."""
-        numbers = list(dict.fromkeys(m.my_number for m in members))
-        codes: list[str | None] = []
-        for part in chunked(numbers, 10_000):
-            codes.extend(self.jlis.request("POST", "/linkage/enrol", {"numbers": part})["codes"])
-        code_of = dict(zip(numbers, codes, strict=True))
-        now = datetime.now(UTC)
+        code_of = self.server.codes([m.my_number for m in members])
         rows = {
-            str(code_of[m.my_number]): {
-                "symbol": m.symbol,
-                "number": m.number,
-                "branch": m.branch,
-                "valid_from": m.valid_from,
-                "valid_to": m.valid_to,
-            }
+            code: m.model_dump(include={"symbol", "number", "branch", "valid_from", "valid_to"})
             for m in members
-            if code_of[m.my_number] is not None
+            if (code := code_of[m.my_number]) is not None
         }
+        upsert_by_code(self.engine, store.members, rows)
+        return len(rows), len(code_of) - len(rows)
 
-        def work(conn: Any) -> None:
-            if not rows:
-                return
-            insert_ignoring_duplicates(
-                conn,
-                store.members,
-                [{"id": new_id(), "code": c, "enrolled_at": now, **v} for c, v in rows.items()],
-            )
-            t = store.members
-            conn.execute(
-                t.update()
-                .where(t.c.code == bindparam("c"))
-                .values({k: bindparam(f"v_{k}") for k in next(iter(rows.values()))}),
-                [{"c": c, **{f"v_{k}": x for k, x in v.items()}} for c, v in rows.items()],
-            )
-
-        retrying(self.engine, work)
-        return len(rows), len(numbers) - len(rows)
-
-    def provide(self, request: ProvideIn) -> str:
-        unknown = set(request.items) - ITEMS
-        if unknown:
-            raise errors.InvalidInput(f"no such item here: {', '.join(sorted(unknown))}")
+    def _eligibility(self, code: str, items: frozenset[str]) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            row = (
-                conn.execute(select(store.members).where(store.members.c.code == request.code))
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise errors.NotFound("no member has this code", code="unknown_code")
-        valid_to = row["valid_to"]
-        data = {
+            row = conn.execute(select(store.members).where(store.members.c.code == code))
+            found = row.mappings().first()
+        if found is None:
+            return None
+        valid_to = found["valid_to"]
+        return {
             "eligibility": {
                 "insurer_number": INSURER_NUMBER,
-                "symbol": row["symbol"],
-                "number": row["number"],
-                "branch": row["branch"],
-                "valid_from": row["valid_from"].isoformat(),
+                "symbol": found["symbol"],
+                "number": found["number"],
+                "branch": found["branch"],
+                "valid_from": found["valid_from"].isoformat(),
                 "valid_to": None if valid_to is None else valid_to.isoformat(),
                 "eligible": valid_to is None or valid_to >= date.today(),
             }
         }
-        return seal(self.keys, request.requester, data, exchange_id=request.exchange_id)
+
+    def provide(self, request: ProvideIn) -> str:
+        return self.server.answer(request, self._eligibility)
 
 
 def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.insurer.migrations")
-    keys = EncryptionKeys(ctx.settings.data_dir / "keys")
-    keys.ensure(ORG)
-    service = Insurer(
-        engine=engine, jlis=ServiceClient(ctx.directory, "jlis", ctx.identity), keys=keys
+    server = IntermediateServer(
+        org=ORG,
+        items=ITEMS,
+        jlis=ServiceClient(ctx.directory, "jlis", ctx.identity),
+        keys=EncryptionKeys(ctx.settings.data_dir / "keys"),
     )
-    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
+    service = Insurer(engine=engine, server=server)
     app = new_app(
         title="健康保険組合 (health insurer)",
         description="Eligibility (保険者番号, 記号・番号, 資格); its intermediate server answers "
@@ -156,10 +110,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         enrolled, unknown = service.enrol(body.members)
         return MembersOut(enrolled=enrolled, unknown=unknown)
 
-    @app.post("/intermediate/provide", response_model=ProvideOut)
-    def provide(body: ProvideIn, _: Annotated[str, from_hub]) -> ProvideOut:
-        """情報提供 (the hub only): the answer, encrypted to the requester."""
-        return ProvideOut(jwe=service.provide(body))
+    app.include_router(provide_router(ctx, service.provide))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:

@@ -11,9 +11,9 @@ and asks the hub — e.g. the tax office's income for a child allowance claim
 # made inside the router factory, which string annotations would hide from it
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import (
     BigInteger,
@@ -34,9 +34,14 @@ from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import Municipality, age_on
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
-from mynumber.platform.encryption import EncryptionKeys, open_sealed, seal
+from mynumber.platform.encryption import EncryptionKeys, open_sealed
 from mynumber.platform.http import ServiceClient
-from mynumber.platform.web import signed_by
+from mynumber.platform.intermediate import (
+    ENROL_BATCH,
+    IntermediateServer,
+    ProvideIn,
+    provide_router,
+)
 
 #: The procedure of the child allowance claim in the hub's permitted-exchange table.
 CHILD_ALLOWANCE = "child_allowance_claim"
@@ -81,18 +86,6 @@ class ResidentTaxesIn(BaseModel):
     records: list[ResidentTax] = Field(max_length=10_000)
 
 
-class ProvideIn(BaseModel):
-    exchange_id: str
-    code: str
-    requester: str
-    procedure: str
-    items: list[str]
-
-
-class ProvideOut(BaseModel):
-    jwe: str
-
-
 class IncomeOut(BaseModel):
     exchange_id: str
     provider: str
@@ -117,6 +110,7 @@ class Linkage:
         self.jlis = jlis
         self.hub = hub
         self.keys = keys
+        self.server = IntermediateServer(org=self.org, items=ITEMS, jlis=jlis, keys=keys)
 
     # --- codes -----------------------------------------------------------------------------
 
@@ -138,14 +132,13 @@ class Linkage:
                 for part in chunked(resident_ids):
                     pending.extend(conn.execute(query.where(r.c.id.in_(part))).all())
         enrolled = 0
-        for part in chunked(list(pending), 10_000):
-            numbers = [str(n) for _, n in part]
-            codes = self.jlis.request("POST", "/linkage/enrol", {"numbers": numbers})["codes"]
+        for part in chunked(list(pending), ENROL_BATCH):
+            code_of = self.server.codes([str(n) for _, n in part])
             now = datetime.now(UTC)
             rows = [
                 {"resident_id": rid, "code": code, "enrolled_at": now}
-                for (rid, _), code in zip(part, codes, strict=True)
-                if code is not None
+                for rid, number in part
+                if (code := code_of[str(number)]) is not None
             ]
             retrying(
                 self.engine, partial(insert_ignoring_duplicates, table=agency_codes, rows=rows)
@@ -189,27 +182,27 @@ class Linkage:
     # --- provider side ---------------------------------------------------------------------
 
     def provide(self, request: ProvideIn) -> str:
-        unknown = set(request.items) - ITEMS
-        if unknown:
-            raise errors.InvalidInput(f"no such item here: {', '.join(sorted(unknown))}")
+        return self.server.answer(request, self._data)
+
+    def _data(self, code: str, items: frozenset[str]) -> dict[str, Any] | None:
         r = store.residents
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(r.c.id, r.c.household_id, r.c.status)
                 .select_from(r.join(agency_codes, agency_codes.c.resident_id == r.c.id))
-                .where(agency_codes.c.code == request.code)
+                .where(agency_codes.c.code == code)
             ).first()
             if row is None:
-                raise errors.NotFound("no resident has this code", code="unknown_code")
+                return None
             data: dict[str, Any] = {}
-            if "resident_tax" in request.items:
+            if "resident_tax" in items:
                 years = conn.execute(
                     select(resident_taxes.c.year, resident_taxes.c.amount_yen)
                     .where(resident_taxes.c.resident_id == row.id)
                     .order_by(resident_taxes.c.year.desc())
                 ).all()
                 data["resident_tax"] = [{"year": y, "amount_yen": amount} for y, amount in years]
-            if "household" in request.items:
+            if "household" in items:
                 births = (
                     conn.execute(
                         select(r.c.birth_date).where(
@@ -225,7 +218,7 @@ class Linkage:
                     "household_size": len(births),
                     "children_under_18": sum(1 for b in births if age_on(b, today) < 18),
                 }
-        return seal(self.keys, request.requester, data, exchange_id=request.exchange_id)
+        return data
 
     # --- requester side --------------------------------------------------------------------
 
@@ -264,7 +257,6 @@ def router(ctx: OrgContext, *, engine: Engine, municipality: Municipality) -> AP
         hub=ServiceClient(ctx.directory, "hub", identity),
         keys=keys,
     )
-    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
     api = APIRouter(tags=["linkage"])
 
     @api.post("/api/linkage/enrol", response_model=EnrolOut)
@@ -287,9 +279,6 @@ def router(ctx: OrgContext, *, engine: Engine, municipality: Municipality) -> AP
         """Every exchange about the resident, as the hub recorded it."""
         return linkage.records(resident_id)
 
-    @api.post("/intermediate/provide", response_model=ProvideOut)
-    def provide(body: ProvideIn, _: Annotated[str, from_hub]) -> ProvideOut:
-        """情報提供 (the hub only): the answer, encrypted to the requester."""
-        return ProvideOut(jwe=linkage.provide(body))
+    api.include_router(provide_router(ctx, linkage.provide))
 
     return api

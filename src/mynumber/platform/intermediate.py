@@ -1,0 +1,115 @@
+"""What every agency's intermediate server (中間サーバー) shares.
+
+An agency learns a person's My Number through its own procedures and enrols it once
+(:meth:`IntermediateServer.codes`: J-LIS turns the numbers into 取得番号 and the hub answers
+with the agency's own codes); from then on it keeps the person's data under its code only.
+When the hub forwards a permitted request, :meth:`IntermediateServer.answer` finds the data
+for the agency's code and seals it to the requester, so the hub relays what it cannot read.
+"""
+
+# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine, Table, bindparam
+
+from mynumber import errors
+from mynumber.platform.context import OrgContext
+from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.encryption import EncryptionKeys, seal
+from mynumber.platform.http import ServiceClient
+from mynumber.platform.ids import new_id
+from mynumber.platform.web import signed_by
+
+#: My Numbers per enrolment request to J-LIS
+ENROL_BATCH = 10_000
+
+
+class ProvideIn(BaseModel):
+    """A request the hub forwards: the provider's own code for the person, never a number."""
+
+    exchange_id: str
+    code: str
+    requester: str
+    procedure: str
+    items: list[str]
+
+
+class ProvideOut(BaseModel):
+    jwe: str
+
+
+class IntermediateServer:
+    """An agency's enrolment and answers; ``items`` are the data items it can provide."""
+
+    def __init__(
+        self, *, org: str, items: frozenset[str], jlis: ServiceClient, keys: EncryptionKeys
+    ) -> None:
+        self.org = org
+        self.items = items
+        self.jlis = jlis
+        self.keys = keys
+        keys.ensure(org)
+
+    def codes(self, numbers: list[str]) -> dict[str, str | None]:
+        """Our agency code for each My Number we hold (None: not a current My Number)."""
+        unique = list(dict.fromkeys(numbers))
+        codes: list[str | None] = []
+        for part in chunked(unique, ENROL_BATCH):
+            codes.extend(self.jlis.request("POST", "/linkage/enrol", {"numbers": part})["codes"])
+        return dict(zip(unique, codes, strict=True))
+
+    def answer(
+        self, request: ProvideIn, data_for: Callable[[str, frozenset[str]], dict[str, Any] | None]
+    ) -> str:
+        """The items asked for, about the person behind our code, sealed to the requester.
+
+        ``data_for(code, items)`` reads our own records; None means nobody has that code.
+        """
+        unknown = set(request.items) - self.items
+        if unknown:
+            raise errors.InvalidInput(f"no such item here: {', '.join(sorted(unknown))}")
+        data = data_for(request.code, frozenset(request.items))
+        if data is None:
+            raise errors.NotFound("nobody here has this code", code="unknown_code")
+        return seal(self.keys, request.requester, data, exchange_id=request.exchange_id)
+
+
+def provide_router(ctx: OrgContext, answer: Callable[[ProvideIn], str]) -> APIRouter:
+    """``POST /intermediate/provide``, which only the hub may call."""
+    router = APIRouter(tags=["intermediate server"])
+    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
+
+    @router.post("/intermediate/provide", response_model=ProvideOut)
+    def provide(body: ProvideIn, _: Annotated[str, from_hub]) -> ProvideOut:
+        """情報提供 (the hub only): the answer, encrypted to the requester."""
+        return ProvideOut(jwe=answer(body))
+
+    return router
+
+
+def upsert_by_code(engine: Engine, table: Table, rows: dict[str, dict[str, Any]]) -> None:
+    """One row per agency code in ``table`` (columns ``id``, ``code``, ``enrolled_at`` and
+    the values): new codes are inserted, known ones get the new values."""
+    if not rows:
+        return
+    now = datetime.now(UTC)
+    names = list(next(iter(rows.values())))
+
+    def work(conn: Connection) -> None:
+        insert_ignoring_duplicates(
+            conn,
+            table,
+            [{"id": new_id(), "code": c, "enrolled_at": now, **v} for c, v in rows.items()],
+        )
+        conn.execute(
+            table.update()
+            .where(table.c.code == bindparam("_code"))
+            .values({name: bindparam(f"_{name}") for name in names}),
+            [{"_code": c, **{f"_{k}": x for k, x in v.items()}} for c, v in rows.items()],
+        )
+
+    retrying(engine, work)
