@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import secrets
 import threading
 import time
@@ -39,37 +40,74 @@ def _payload(method: str, path: str, stamp: str, nonce: str, body: bytes) -> byt
 
 
 class KeyFolder:
-    """The folder of organisation keys: loads a key, or makes a demo one on first use."""
+    """The folder of organisation keys: ``<org>.pem`` (private, mode 0600) and
+    ``<org>.pub.pem`` (what others verify with). A missing key is made, as a demo value, on
+    first use; keys are read once and kept in memory (a restart picks up a new key)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()
+        self._private: dict[str, Ed25519PrivateKey] = {}
+        self._public: dict[str, Ed25519PublicKey] = {}
 
-    def _path(self, org: str) -> Path:
-        return self.folder / f"{org.replace('/', '-')}.pem"
+    def _path(self, org: str, suffix: str = ".pem") -> Path:
+        return self.folder / f"{org.replace('/', '-')}{suffix}"
+
+    def knows(self, org: str) -> bool:
+        """Whether ``org`` has a key here (so its signatures can be checked)."""
+        return (
+            org in self._public or self._path(org, ".pub.pem").exists() or self._path(org).exists()
+        )
 
     def private_key(self, org: str) -> Ed25519PrivateKey:
-        path = self._path(org)
         with self._lock:
-            if not path.exists():
-                self.folder.mkdir(parents=True, exist_ok=True)
-                key = Ed25519PrivateKey.generate()
-                pem = key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-                tmp = path.with_suffix(".tmp")
-                tmp.write_bytes(_DEMO_NOTE + pem)
-                tmp.chmod(0o600)
-                tmp.replace(path)
+            if org not in self._private:
+                self._private[org] = self._load_or_make(org)
+            return self._private[org]
+
+    def public_key(self, org: str) -> Ed25519PublicKey:
+        with self._lock:
+            if org not in self._public:
+                public = self._path(org, ".pub.pem")
+                if public.exists():
+                    loaded = serialization.load_pem_public_key(public.read_bytes())
+                    if not isinstance(loaded, Ed25519PublicKey):
+                        raise TypeError(f"{public} is not an Ed25519 key")
+                    self._public[org] = loaded
+                else:
+                    self._public[org] = self._load_or_make(org).public_key()
+            return self._public[org]
+
+    def _load_or_make(self, org: str) -> Ed25519PrivateKey:
+        path = self._path(org)
+        if not path.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            pem = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_bytes(_DEMO_NOTE + pem)
+            tmp.chmod(0o600)
+            try:
+                os.link(tmp, path)  # atomic: two processes starting at once keep one key
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(loaded, Ed25519PrivateKey):
             raise TypeError(f"{path} is not an Ed25519 key")
+        public = self._path(org, ".pub.pem")
+        if not public.exists():
+            pem = loaded.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            tmp = public.with_name(f".{public.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_bytes(pem)
+            tmp.replace(public)
         return loaded
-
-    def public_key(self, org: str) -> Ed25519PublicKey:
-        return self.private_key(org).public_key()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +159,7 @@ class Verifier:
         now = time.time() if now is None else now
         if not stamp.isdigit() or abs(now - int(stamp)) > WINDOW_SECONDS:
             raise Unauthorized("the request time is outside the window", code="stale_request")
-        if not self.keys._path(org).exists():
+        if not self.keys.knows(org):
             raise Unauthorized("unknown organisation", code="unknown_org")
         try:
             self.keys.public_key(org).verify(signature, _payload(method, path, stamp, nonce, body))
