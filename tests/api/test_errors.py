@@ -211,6 +211,10 @@ def test_healthz_reports_every_organisation(fed, http):
             "tax",
             "pension",
             "insurer",
+            "accounts",
+            "bank-0001",
+            "bank-0005",
+            "bank-9900",
         }
     )
     assert all(org["ok"] for org in report["orgs"].values())

@@ -392,6 +392,10 @@ def test_data_folder_is_where_everything_lands(cli, tmp_path):
     result = cli("resident", "list", "--data", str(folder))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in folder.glob("*.db")) == [
+        "accounts.db",
+        "bank-0001.db",
+        "bank-0005.db",
+        "bank-9900.db",
         "hub.db",
         "insurer.db",
         "jlis.db",

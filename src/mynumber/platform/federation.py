@@ -20,12 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import zengin_code
 from faker.providers.person.ja_JP import Provider as JaPerson
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from mynumber.card import CardFile
+from mynumber.orgs.accounts.app import create_app as create_accounts
+from mynumber.orgs.accounts.services import Account
+from mynumber.orgs.bank.app import create_app as create_bank
+from mynumber.orgs.bank.app import org_name as bank_org
 from mynumber.orgs.hub.app import create_app as create_hub
 from mynumber.orgs.insurer.app import create_app as create_insurer
 from mynumber.orgs.jlis.app import create_app as create_jlis
@@ -46,13 +51,22 @@ from mynumber.platform.web import access_log
 INTERNAL_BASE = "http://mynumber.internal"
 
 #: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``).
-LINKAGE_ORGS = ("hub", "tax", "pension", "insurer")
+LINKAGE_ORGS = ("hub", "tax", "pension", "insurer", "accounts")
 _LINKAGE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
     "hub": create_hub,
     "tax": create_tax,
     "pension": create_pension,
     "insurer": create_insurer,
+    "accounts": create_accounts,  # 公金受取口座 registry (Digital Agency)
 }
+#: The demo banks (全銀協 bank codes), each its own organisation at ``/bank/<code>``.
+DEMO_BANKS = ("0001", "0005", "9900")
+#: Share of the residents seeded for the agencies who get accounts at the demo banks,
+#: of those the share registered as public-fund accounts, and the share of accounts a
+#: family member opened in their own name (the 2023 audit's ~130,000 such registrations).
+BANK_SEED_SHARE = 0.6
+ACCOUNT_SEED_SHARE = 0.5
+FAMILY_ACCOUNT_SHARE = 0.03
 #: Residents per municipality the agencies get demo records for (keeps first start fast).
 LINKAGE_SEED_PER_MUNICIPALITY = 300
 
@@ -99,6 +113,7 @@ class Federation:
                     )
                 )
         self.seed_linkage()
+        self.seed_accounts()
         self.issue_demo_cards()
         return reports
 
@@ -188,6 +203,70 @@ class Federation:
         ):
             call(self.directory.url(org) + path, json=body).raise_for_status()
         return total
+
+    # --- banks and public-fund accounts ------------------------------------------------
+
+    def seed_accounts(self, *, per_municipality: int = LINKAGE_SEED_PER_MUNICIPALITY) -> int:
+        """Once: open demo bank accounts for a share of the residents the agencies know, in
+        their own names (a few in a family member's name instead), and register a share of
+        the own-name ones as public-fund accounts. Returns how many were registered."""
+        banks = [c for c in DEMO_BANKS if bank_org(c) in self.apps]
+        if "accounts" not in self.apps or not banks:
+            return 0
+        if any(self.apps[bank_org(c)].state.health().get("accounts") for c in banks):
+            return 0
+        rng = random.Random(secrets.randbits(64))
+        r = residents_table
+        opened: dict[str, list[dict[str, str]]] = {c: [] for c in banks}
+        holders: dict[str, list[tuple[str, dict[str, str]]]] = {c: [] for c in banks}
+        for code in self.settings.municipalities:
+            with self.registry(code).engine.connect() as conn:
+                people = conn.execute(
+                    select(r.c.my_number, r.c.family_name_kana, r.c.given_name_kana, r.c.birth_date)
+                    .where(r.c.status == "active", r.c.my_number.is_not(None))
+                    .order_by(r.c.id)
+                    .limit(per_municipality)
+                ).all()
+            today = date.today()
+            for p in people:
+                if age_on(p.birth_date, today) < 18 or rng.random() >= BANK_SEED_SHARE:
+                    continue
+                at = rng.choice(banks)
+                branches = self._demo_branches(at)
+                family = rng.random() < FAMILY_ACCOUNT_SHARE
+                given = rng.choice(("ハナコ", "タロウ", "ヨウコ")) if family else p.given_name_kana
+                account = {
+                    "branch_code": rng.choice(branches),
+                    "deposit_type": "1",
+                    "account_number": f"{rng.randrange(10**7):07d}",
+                    "holder_kana": f"{p.family_name_kana} {given}",
+                }
+                opened[at].append(account)
+                if not family and rng.random() < ACCOUNT_SEED_SHARE:
+                    holders[at].append((p.my_number, account))
+        entries: list[tuple[str, Account]] = []
+        for at in banks:
+            self.apps[bank_org(at)].state.bank.open_accounts(opened[at])
+            for my_number, a in holders[at]:
+                entries.append(
+                    (
+                        my_number,
+                        Account.checked(
+                            bank_code=at,
+                            branch_code=a["branch_code"],
+                            deposit_type="1",
+                            number=a["account_number"],
+                            holder_kana=a["holder_kana"],
+                        ),
+                    )
+                )
+        registered: int = self.apps["accounts"].state.registry.register_demo(entries)
+        return registered
+
+    @staticmethod
+    def _demo_branches(code: str) -> list[str]:
+        """The first few branches of a demo bank (from the Zengin code list)."""
+        return sorted(zengin_code.Bank.all[code].branches)[:5]
 
     # --- cards, through the municipalities' API ------------------------------------------
 
@@ -323,6 +402,7 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     orgs = ["jlis", *(municipality(code).org for code in settings.municipalities)]
     orgs.append("portal")  # Mynaportal (Digital Agency)
     orgs.extend(LINKAGE_ORGS)
+    orgs.extend(bank_org(code) for code in DEMO_BANKS)
     base = INTERNAL_BASE if in_process else settings.base_url
     directory = Directory({org: base + mount_path(org) for org in orgs})
     federation = Federation(settings=settings, directory=directory)
@@ -337,6 +417,8 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     federation.apps["portal"] = create_portal(context("portal"))
     for org in LINKAGE_ORGS:
         federation.apps[org] = _LINKAGE_FACTORIES[org](context(org))
+    for code in DEMO_BANKS:
+        federation.apps[bank_org(code)] = create_bank(context(bank_org(code)), code)
 
     federation.root = _root_app(federation)
     if in_process:
@@ -391,6 +473,7 @@ def split_orgs(settings: Settings) -> list[str]:
         *(municipality(code).org for code in settings.municipalities),
         "portal",
         *LINKAGE_ORGS,
+        *(bank_org(code) for code in DEMO_BANKS),
     ]
 
 
@@ -413,6 +496,8 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
         app = create_portal(ctx)
     elif org in _LINKAGE_FACTORIES:
         app = _LINKAGE_FACTORIES[org](ctx)
+    elif org.startswith("bank-"):
+        app = create_bank(ctx, org.removeprefix("bank-"))
     else:
         app = create_municipality(ctx, municipality(org.removeprefix("municipality-")))
     root = FastAPI(title=app.title)

@@ -1,0 +1,31 @@
+"""The registry's tables: holders by the registry's own agency code (no My Number), and at
+most one registered account per holder (the primary key makes "one per person" a rule)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, ForeignKey, MetaData, String, Table
+
+metadata = MetaData()
+
+holders = Table(
+    "holders",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),  # 機関別符号 of the registry
+    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+)
+
+#: 公金受取口座: one per holder (公金受取口座登録法; domain-reference §7.1).
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("holder_id", String(16), ForeignKey("holders.id"), primary_key=True),
+    Column("bank_code", String(4), nullable=False),
+    Column("branch_code", String(3), nullable=False),
+    Column("deposit_type", String(1), nullable=False),
+    Column("account_number", String(7), nullable=False),
+    Column("holder_kana", String(30), nullable=False),
+    Column("channel", String(12), nullable=False),  # portal | bank_counter | demo
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,29 @@
+"""公金受取口座: the government never learns a balance or a transaction (domain-reference
+§7.1), so no organisation — bank, registry or any other — offers a route for either."""
+
+from __future__ import annotations
+
+import json
+
+FORBIDDEN = ("balance", "transaction", "statement", "残高", "取引", "入出金", "明細")
+
+
+def test_no_route_of_any_organisation_offers_a_balance_or_a_transaction(fed):
+    offered = []
+    schemas = {org: app.openapi() for org, app in fed.apps.items()} | {"root": fed.root.openapi()}
+    for org, schema in schemas.items():
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                text = json.dumps([path, operation], ensure_ascii=False).lower()
+                offered += [f"{org} {method.upper()} {path}: {w}" for w in FORBIDDEN if w in text]
+        for name, component in schema.get("components", {}).get("schemas", {}).items():
+            fields = " ".join([name, *component.get("properties", {})]).lower()
+            offered += [f"{org} schema {name}: {w}" for w in FORBIDDEN if w in fields]
+    assert {"bank-0001", "bank-0005", "bank-9900", "accounts"} <= set(fed.apps)
+    assert offered == []
+
+
+def test_a_bank_has_one_api_route_and_it_only_verifies(fed):
+    for code in ("0001", "0005", "9900"):
+        paths = set(fed.apps[f"bank-{code}"].openapi()["paths"])
+        assert paths == {"/api/accounts/verify", "/healthz"}
