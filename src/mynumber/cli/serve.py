@@ -53,7 +53,6 @@ def run(
     import uvicorn
 
     config = settings(data).model_copy(update={"port": port, "host": host})
-    logs.configure(config.log_level)
     fed = federation.build(config, in_process=False)
     if seed_demo:
         in_process = federation.build(config, in_process=True)
@@ -71,6 +70,7 @@ def run(
         fed.close()
         _run_split(config)
         return
+    logs.configure(config.log_level)  # after seeding: its internal requests are not news
     out.print(f"[bold]mynumber[/bold] on {config.base_url}/  (data: {config.data_dir.resolve()})")
     rows = [(fed.apps[org].title, url) for org, url in fed.urls().items()]
     rows.append(("health", f"{config.base_url}/healthz"))

@@ -161,7 +161,9 @@ def _pages(registry: Registry) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     templates = templates_for(Path(__file__).with_name("templates"))
     m = registry.municipality
-    others = [x for x in MUNICIPALITIES.values() if x.code != m.code]
+    others = [  # the municipalities this deployment serves: where a move can go
+        x for x in MUNICIPALITIES.values() if x.code != m.code and registry.peer(x.code).reachable()
+    ]
     common = {"m": m, "sexes": list(Sex), "relationships": RELATIONSHIPS, "others": others}
 
     def page(request: Request, name: str, http_status: int = 200, **values: object) -> HTMLResponse:
