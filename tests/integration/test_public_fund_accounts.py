@@ -13,16 +13,22 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
 from sqlalchemy import select
 
+from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.cli.phone import approve
 from mynumber.orgs.municipality import intermediate
+from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.encryption import EncryptionKeys, open_sealed
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.reader import JPKIClient, KeyKind
 
 CHIYODA = "131016"
 CHIYODA_ORG = f"municipality-{CHIYODA}"
 MIZUHO, MUFG = "0001", "0005"
 COUNTER = "/accounts/api/bank-counter"
+AUTH_PIN = "1234"  # demo value
 
 
 def signed(http: httpx.Client, keys: KeyFolder, org: str, path: str, body: Any) -> httpx.Response:
@@ -293,21 +299,28 @@ def test_demo_residents_have_accounts_and_a_share_are_registered(http, demo):
 
 
 def portal_hub_code(http, keys, fed, resident) -> str:
-    """The portal's own hub code for the person, the registry enrolled too.
-
-    A stand-in for what J-LIS does not offer yet: from the login certificate's serial, enrol
-    the person at the hub for the portal and for the registry (the portal never holds a My
-    Number, and the hub cannot mint a code for an agency the person was never enrolled at).
-    Here both are enrolled with the My Number, signed as each organisation.
-    """
-    EncryptionKeys(fed.settings.data_dir / "keys").ensure("portal")
-    codes = {}
-    for org in ("portal", "accounts"):
-        body = {"numbers": [resident["number"]]}
-        response = signed(http, keys, org, "/jlis/linkage/enrol", body)
-        assert response.status_code == 200, response.text
-        codes[org] = str(response.json()["codes"][0])
-    return codes["portal"]
+    """The portal's own hub code for the person, as the portal gets it: the resident logs in
+    with a new card, and the portal asks J-LIS for its hub code from the login certificate's
+    serial (``POST /jlis/portal/codes``, which codes the person for the registry too)."""
+    answer = http.post(
+        f"/municipality/{CHIYODA}/api/residents/{resident['id']}/card",
+        json={"auth_pin": AUTH_PIN, "sign_password": "ABC123"},
+    )
+    assert answer.status_code == 201, answer.text
+    seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+    chip = Chip.from_image(answer.json()["card_image"].encode(), seal_key=seal)
+    client = JPKIClient(ChipTransport(chip))
+    started = http.post("/portal/api/login/start", json={"method": "cli"})
+    assert started.status_code == 201, started.text
+    approve(http, started.json()["code"], client, pin=AUTH_PIN, via="cli")
+    serial = (
+        f"{x509.load_der_x509_certificate(client.read_certificate(KeyKind.AUTH)).serial_number:x}"
+    )
+    logins = portal_store.logins.c
+    with fed.apps["portal"].state.engine.connect() as conn:
+        portal_code = conn.scalar(select(logins.portal_code).where(logins.serial == serial))
+    assert portal_code is not None
+    return str(fed.apps["portal"].state.link.hub_code(portal_code))
 
 
 def self_service(http, keys, fed, code: str) -> dict[str, Any]:

@@ -82,15 +82,19 @@ def create_app(ctx: OrgContext) -> FastAPI:
         )
     )
 
+    acquisition = linkage.acquisition_for(ctx, engine=engine, numbering=numbering)
+    hub = linkage.HubClient(ctx.directory, "hub", ctx.identity)
     app.include_router(
         portal_link.router(
             engine=engine,
             key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
             from_portal=Depends(signed_by(verifier, lambda org: org == portal_link.PORTAL)),
+            acquisition=acquisition,
+            hub=hub,
         )
     )
 
-    app.include_router(linkage.router(ctx, engine=engine, numbering=numbering))
+    app.include_router(linkage.router(ctx, acquisition=acquisition, hub=hub))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:

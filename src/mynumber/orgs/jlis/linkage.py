@@ -73,11 +73,16 @@ class Acquisition:
             still = []
             for i, code_fp in zip(pending, code_fps, strict=True):
                 if code_fp in held:
-                    result[i] = hmac.digest(self._key, code_fp.encode(), "sha256")[:16].hex()
+                    result[i] = self.of_code_fp(code_fp)
                 else:
                     still.append(i)
             pending = still
         return result
+
+    def of_code_fp(self, code_fp: str) -> str:
+        """The 取得番号 of the person whose resident code has keyed hash ``code_fp``
+        (what a card keeps as ``code_fp``, so a login serial leads here without a number)."""
+        return hmac.digest(self._key, code_fp.encode(), "sha256")[:16].hex()
 
     def _live(self, number_fps: list[str]) -> set[str]:
         t = store.issued_numbers
@@ -114,13 +119,16 @@ class HubClient(ServiceClient):
         return list(self.request("POST", "/codes", body)["codes"])
 
 
-def router(ctx: OrgContext, *, engine: Engine, numbering: Numbering) -> APIRouter:
-    acquisition = Acquisition(
+def acquisition_for(ctx: OrgContext, *, engine: Engine, numbering: Numbering) -> Acquisition:
+    """J-LIS's :class:`Acquisition` with its key from the data folder."""
+    return Acquisition(
         engine=engine,
         numbering=numbering,
         key=secret_bytes(ctx.settings.data_dir / "jlis" / "acquisition.key"),
     )
-    hub = HubClient(ctx.directory, "hub", ctx.identity)
+
+
+def router(ctx: OrgContext, *, acquisition: Acquisition, hub: HubClient) -> APIRouter:
     from_agency = Depends(signed_by(ctx.verifier(), lambda org: org not in ("jlis", "hub")))
     api = APIRouter(tags=["linkage"])
 

@@ -6,6 +6,16 @@ Domain-reference §3.4 and §5: the Digital Agency sends J-LIS the serial number
 under a J-LIS key kept for the portal, of the card's ``code_fp`` (itself a keyed hash of
 the resident code): stable across the person's cards, meaningless anywhere else.
 
+For the linkage hub the portal also needs a hub code (``POST /portal/codes``): J-LIS derives
+the person's 取得番号 from the card's ``code_fp`` exactly as for an agency's enrolment
+(:meth:`Acquisition.of_code_fp`) and asks the hub for the codes of the portal and of the
+public-fund account registry (``accounts``) — the registry is where the person registers
+for themself through the portal, so the hub must be able to convert the portal's code to
+the registry's even before the registry ever saw the person. The hub makes codes for any
+agency J-LIS names (they are a keyed function of the 取得番号, the same ones the agency
+would get by enrolling); the registry accepts a code it meets first in a registration
+handle. Only the portal's code goes back to the portal.
+
 The portal also registers itself here as a 利用者証明検証者 (公的個人認証法 Art. 36(1)),
 which gives it the OCSP credential it keeps in its own data folder.
 """
@@ -18,13 +28,17 @@ from fastapi.params import Depends as DependsParam
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
-from mynumber.errors import NotFound
+from mynumber.errors import Forbidden, NotFound
 from mynumber.orgs.jlis import store, verifiers
 from mynumber.orgs.jlis.cards import parse_serial, serial_hex
+from mynumber.orgs.jlis.linkage import Acquisition, HubClient
 from mynumber.orgs.jlis.schemas import VerifierOut
 from mynumber.pki import Purpose
 
 PORTAL = "portal"
+#: Organisations J-LIS asks the hub to code the person for when the portal links a login:
+#: the portal itself, and the registry the person uses through the portal.
+PORTAL_LINKED = (PORTAL, "accounts")
 VERIFIER_NAME = "デジタル庁 マイナポータル (Digital Agency, Mynaportal)"
 
 
@@ -39,13 +53,17 @@ class ResolveOut(BaseModel):
     certificate_status: str
 
 
+class HubCodeOut(BaseModel):
+    hub_code: str = Field(description="the portal's code for the person at the linkage hub")
+
+
 def portal_code(key: bytes, code_fp: str) -> str:
     """The portal's code for the person whose resident code has keyed hash ``code_fp``."""
     return hmac.digest(key, f"portal:{code_fp}".encode(), "sha256")[:16].hex()
 
 
-def resolve(engine: Engine, key: bytes, serial: str) -> ResolveOut:
-    """The person behind an auth certificate serial, as the portal's code; raise if unknown."""
+def _card_of(engine: Engine, serial: str) -> tuple[str, str, str, str]:
+    """(code_fp, municipality, card status, certificate status) behind an auth serial."""
     wanted = serial_hex(parse_serial(serial))
     t, c = store.certificates.c, store.cards.c
     with engine.connect() as conn:
@@ -64,6 +82,12 @@ def resolve(engine: Engine, key: bytes, serial: str) -> ResolveOut:
             "this card was issued before J-LIS kept whose it is: apply for a new card",
             code="holder_unknown",
         )
+    return code_fp, municipality, card_status, cert_status
+
+
+def resolve(engine: Engine, key: bytes, serial: str) -> ResolveOut:
+    """The person behind an auth certificate serial, as the portal's code; raise if unknown."""
+    code_fp, municipality, card_status, cert_status = _card_of(engine, serial)
     return ResolveOut(
         portal_code=portal_code(key, code_fp),
         municipality=municipality,
@@ -72,13 +96,35 @@ def resolve(engine: Engine, key: bytes, serial: str) -> ResolveOut:
     )
 
 
-def router(*, engine: Engine, key: bytes, from_portal: DependsParam) -> APIRouter:
+def hub_code(engine: Engine, acquisition: Acquisition, hub: HubClient, serial: str) -> str:
+    """The portal's hub code for the holder of an auth serial (the registry coded too)."""
+    code_fp, _, _, cert_status = _card_of(engine, serial)
+    if cert_status != "good":
+        raise Forbidden("the login certificate is not valid", code="certificate_not_good")
+    number = acquisition.of_code_fp(code_fp)
+    codes = {org: hub.codes(org, [number])[0] for org in PORTAL_LINKED}
+    return codes[PORTAL]
+
+
+def router(
+    *,
+    engine: Engine,
+    key: bytes,
+    from_portal: DependsParam,
+    acquisition: Acquisition,
+    hub: HubClient,
+) -> APIRouter:
     api = APIRouter(prefix="/portal", tags=["portal link"])
 
     @api.post("/resolve", response_model=ResolveOut)
     def resolve_serial(body: ResolveIn, caller: Annotated[str, from_portal]) -> ResolveOut:
         """利用者証明用電子証明書のシリアル番号 → 開示システム用符号 (Mynaportal only)."""
         return resolve(engine, key, body.serial)
+
+    @api.post("/codes", response_model=HubCodeOut)
+    def codes(body: ResolveIn, caller: Annotated[str, from_portal]) -> HubCodeOut:
+        """開示システム用符号 at the hub for the holder of a login certificate (Mynaportal only)."""
+        return HubCodeOut(hub_code=hub_code(engine, acquisition, hub, body.serial))
 
     @api.post("/verifier", response_model=VerifierOut, status_code=201)
     def register_portal(caller: Annotated[str, from_portal]) -> VerifierOut:

@@ -1,4 +1,5 @@
-"""Mynaportal's web app (``/portal``): login with the card, わたしの情報, notices.
+"""Mynaportal's web app (``/portal``): login with the card, わたしの情報 and やりとり履歴
+through the linkage hub, 公金受取口座, notices.
 
 On first start the portal files its notice with J-LIS as a 利用者証明検証者 and keeps the
 OCSP credential in ``DATA/portal/jlis-verifier.credential`` (done on the first login, so
@@ -12,12 +13,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import store
+from mynumber.orgs.portal import accounts, linkage, store
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.services import Portal
 from mynumber.orgs.portal.web import Pages, api_router, page_router
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
+from mynumber.platform.encryption import EncryptionKeys
+from mynumber.platform.http import ServiceClient
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.web import new_app, templates_for
 
@@ -44,6 +47,16 @@ def create_app(ctx: OrgContext) -> FastAPI:
     )
     app.include_router(api_router(pages))
     app.include_router(page_router(pages))
+    link = linkage.HubLink(
+        engine=engine,
+        jlis=jlis,
+        hub=ServiceClient(ctx.directory, "hub", ctx.identity),
+        keys=EncryptionKeys(ctx.settings.data_dir / "keys"),
+    )
+    app.include_router(linkage.page_router(pages, link))
+    registry = ServiceClient(ctx.directory, "accounts", ctx.identity)
+    public_fund = accounts.PublicFundAccounts(link=link, registry=registry)
+    app.include_router(accounts.page_router(pages, public_fund))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
@@ -53,5 +66,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     app.state.engine = engine
     app.state.portal = portal
+    app.state.link = link
     app.state.health = healthz
     return app

@@ -60,3 +60,7 @@ class JlisClient(ServiceClient):
     def resolve(self, serial: str) -> dict[str, str]:
         """開示システム用符号 of the holder of an auth certificate serial."""
         return dict(self.request("POST", "/portal/resolve", {"serial": serial}))
+
+    def hub_code(self, serial: str) -> str:
+        """The portal's code at the linkage hub for the holder of an auth serial."""
+        return str(self.request("POST", "/portal/codes", {"serial": serial})["hub_code"])

@@ -14,6 +14,8 @@ accounts = Table(
     Column("municipality", String(6), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_login_at", DateTime(timezone=True)),
+    # the portal's code for the person at the linkage hub (from J-LIS, on first need)
+    Column("hub_code", String(32)),
 )
 
 #: One-time login challenges; ``browser_hash`` binds a QR login to the PC browser that

@@ -1,0 +1,153 @@
+"""公金受取口座 on Mynaportal (``/account``): see, register, change, delete.
+
+The portal asks the hub, under its own code for the person and the row
+``public_fund_account_self_service``, for the registered account and a registration handle
+the registry seals to it; it then calls the registry's portal routes with a fresh handle
+(``POST /accounts/api/portal/{register,change,delete}``). Neither the portal nor the hub
+learns the registry's code; the registry's refusals (a family member's name, a closed
+account, an unknown bank) are shown on the page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Cookie, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mynumber import errors
+from mynumber.orgs.portal.linkage import HubLink, logged_in
+from mynumber.orgs.portal.web import Pages
+from mynumber.platform.http import ServiceClient
+
+PROCEDURE = "public_fund_account_self_service"
+ITEMS = ["public_fund_account", "registration_handle"]
+ACTIONS = ("register", "change", "delete")
+DEPOSIT_TYPES = {"1": "普通 Ordinary", "2": "当座 Current", "4": "貯蓄 Savings"}
+
+
+class PublicFundAccounts:
+    """The person's 公金受取口座, through the hub and the registry's portal routes."""
+
+    def __init__(self, *, link: HubLink, registry: ServiceClient) -> None:
+        self.link = link
+        self.registry = registry
+
+    def _self_service(self, portal_code: str) -> dict[str, Any]:
+        return dict(
+            self.link.ask(portal_code, procedure=PROCEDURE, provider="accounts", items=ITEMS)
+        )
+
+    def show(self, portal_code: str) -> dict[str, Any] | None:
+        """The registered account (None: none registered)."""
+        account = self._self_service(portal_code)["public_fund_account"]
+        return None if account is None else dict(account)
+
+    def act(self, portal_code: str, action: str, account: dict[str, str] | None = None) -> None:
+        """Register, change or delete, with a handle fresh from the hub."""
+        if action not in ACTIONS:
+            raise errors.NotFound("no such action")
+        handle = self._self_service(portal_code)["registration_handle"]
+        body: dict[str, Any] = {"handle": handle}
+        if action != "delete":
+            body["account"] = account
+        self.registry.request("POST", f"/api/portal/{action}", body)
+
+
+def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
+    web = APIRouter(include_in_schema=False)
+
+    def page(
+        request: Request,
+        session: Any,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        done: str | None = None,
+        form: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        problem = None
+        try:
+            account = accounts.show(session.portal_code)
+        except errors.Error as exc:
+            account, problem = None, f"現在表示できません / Not available now ({exc.code})"
+        return pages.render(
+            request,
+            "account.html",
+            status=status,
+            session=session,
+            account=account,
+            problem=problem,
+            error=error,
+            done=done,
+            form=form or {},
+            deposit_types=DEPOSIT_TYPES,
+        )
+
+    @web.get("/account", response_class=HTMLResponse)
+    def show(request: Request, portal_session: Annotated[str | None, Cookie()] = None) -> Response:
+        """公金受取口座: the registered account and the forms to change it."""
+        session = logged_in(pages, request, portal_session)
+        if isinstance(session, RedirectResponse):
+            return session
+        return page(request, session)
+
+    @web.post("/account/{action}", response_class=HTMLResponse)
+    def act(
+        request: Request,
+        action: str,
+        csrf: Annotated[str | None, Form()] = None,
+        bank_code: Annotated[str, Form(max_length=16)] = "",
+        branch_code: Annotated[str, Form(max_length=16)] = "",
+        deposit_type: Annotated[str, Form(max_length=16)] = "1",
+        account_number: Annotated[str, Form(max_length=16)] = "",
+        holder_kana: Annotated[str, Form(max_length=60)] = "",
+        portal_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        session = pages.portal.session(portal_session)
+        pages.check_csrf(session, csrf)
+        form = {
+            "bank_code": bank_code.strip(),
+            "branch_code": branch_code.strip(),
+            "deposit_type": deposit_type.strip(),
+            "account_number": account_number.strip(),
+            "holder_kana": holder_kana.strip(),
+        }
+        try:
+            accounts.act(session.portal_code, action, None if action == "delete" else form)
+        except errors.NotFound as exc:
+            if exc.message == "no such action":
+                raise
+            return page(request, session, status=404, error=_explain(exc), form=form)
+        except errors.Error as exc:
+            return page(request, session, status=422, error=_explain(exc), form=form)
+        done = {
+            "register": "登録しました / Registered.",
+            "change": "変更しました / Changed.",
+            "delete": "登録を抹消しました / Deleted.",
+        }[action]
+        return page(request, session, done=done)
+
+    return web
+
+
+#: The registry's refusals as the person reads them.
+REASONS = {
+    "holder_name_mismatch": "口座名義がご本人と一致しません。"
+    "ご本人名義の口座のみ登録できます（ご家族の口座は登録できません） / "
+    "The account is not in your own name: only your own account can be registered, "
+    "not a family member's.",
+    "account_closed": "この口座は解約されています / The account is closed.",
+    "no_such_account": "この口座は見つかりません / The bank has no such account.",
+    "unknown_bank": "金融機関コードが見つかりません / Unknown bank code.",
+    "unknown_branch": "支店コードが見つかりません / Unknown branch code.",
+    "bank_not_connected": "この金融機関とは接続されていません / This bank is not connected.",
+    "not_registered": "登録されている口座はありません / No account is registered.",
+    "already_registered": "既に登録されています。変更してください / An account is already "
+    "registered: change it instead.",
+}
+
+
+def _explain(exc: errors.Error) -> str:
+    reason = REASONS.get(exc.code)
+    return f"{reason} ({exc.code})" if reason else f"{exc.message} ({exc.code})"

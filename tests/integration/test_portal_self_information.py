@@ -1,0 +1,208 @@
+"""Mynaportal on the linkage hub: J-LIS links a login certificate to the portal's hub code,
+わたしの情報 (自己情報) from the agencies, やりとり履歴 and its export, 公金受取口座 from
+the portal — with a real card, and no My Number in the hub's or the portal's database.
+Runs on SQLite and, with ``--database=postgres``, on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, inspect, select, text
+from test_portal_login import issue, log_in
+
+from mynumber.orgs.portal import store as portal_store
+from mynumber.platform.federation import INTERNAL_BASE
+from mynumber.platform.http import InProcessTransport
+from mynumber.platform.signing import Identity, KeyFolder
+
+CHIYODA = "131016"
+API = f"/municipality/{CHIYODA}/api"
+
+
+def signed(http: httpx.Client, keys: KeyFolder, org: str, path: str, body: Any) -> httpx.Response:
+    content = json.dumps(body).encode()
+    headers = {"content-type": "application/json"}
+    headers.update(Identity(org, keys.private_key(org)).sign("POST", path, content))
+    return http.post(path, content=content, headers=headers)
+
+
+def dump(engine: Engine) -> str:
+    """Every value in every table of a database, as one string."""
+    parts = []
+    with engine.connect() as conn:
+        for name in inspect(conn).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{name}"')):
+                parts.append(" ".join(str(v) for v in row))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def keys(fed) -> KeyFolder:
+    return KeyFolder(fed.settings.data_dir / "keys")
+
+
+@pytest.fixture(scope="module")
+def holder(fed, http) -> dict[str, Any]:
+    """A resident of Chiyoda with a card, income filed at the tax office and resident tax
+    assessed by the municipality (both agencies enrolled the person for their codes)."""
+    card = issue(fed, http)
+    resident_id = card["resident"]["id"]
+    with fed.registry(CHIYODA).engine.connect() as conn:
+        number = conn.execute(
+            text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident_id}
+        ).scalar_one()
+    filings = [
+        {"my_number": number, "year": 2023, "income_yen": 4_100_000},
+        {"my_number": number, "year": 2024, "income_yen": 4_350_000},
+    ]
+    assert http.post("/tax/api/filings", json={"filings": filings}).status_code == 200
+    enrolled = http.post(f"{API}/linkage/enrol", json={"resident_ids": [resident_id]})
+    assert enrolled.json() == {"enrolled": 1}, enrolled.text
+    taxes = {"records": [{"resident_id": resident_id, "year": 2024, "amount_yen": 215_300}]}
+    assert http.post(f"{API}/linkage/resident-taxes", json=taxes).status_code == 200
+    kana = f"{card['resident']['family_name_kana']} {card['resident']['given_name_kana']}"
+    return card | {"number": str(number), "kana": kana}
+
+
+@pytest.fixture(scope="module")
+def pc(fed, http, holder) -> Iterator[httpx.Client]:
+    """A PC browser logged in with the holder's card."""
+    with httpx.Client(
+        transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE, follow_redirects=False
+    ) as client:
+        client.headers["x-csrf"] = log_in(client, http, holder)
+        yield client
+
+
+def account_row(fed) -> dict[str, Any]:
+    with fed.apps["portal"].state.engine.connect() as conn:
+        rows = conn.execute(select(portal_store.accounts)).mappings().all()
+    assert len(rows) == 1
+    return dict(rows[0])
+
+
+def latest_serial(fed) -> str:
+    g = portal_store.logins.c
+    with fed.apps["portal"].state.engine.connect() as conn:
+        return str(
+            conn.scalar(
+                select(g.serial).where(g.result == "success").order_by(g.at.desc()).limit(1)
+            )
+        )
+
+
+def test_jlis_gives_only_the_portal_its_hub_code_from_the_login_serial(fed, http, keys, pc):
+    serial = latest_serial(fed)
+    by_portal = signed(http, keys, "portal", "/jlis/portal/codes", {"serial": serial})
+    again = signed(http, keys, "portal", "/jlis/portal/codes", {"serial": serial})
+    by_agency = signed(http, keys, "tax", "/jlis/portal/codes", {"serial": serial})
+    unknown = signed(http, keys, "portal", "/jlis/portal/codes", {"serial": "abcdef0123"})
+
+    assert by_portal.status_code == 200, by_portal.text
+    code = by_portal.json()["hub_code"]
+    assert again.json()["hub_code"] == code  # deterministic: the same person, the same code
+    assert by_agency.status_code == 403
+    assert unknown.status_code == 404 and unknown.json()["title"] == "unknown_serial"
+    # the portal asks once, on first need, and keeps it on the account
+    assert pc.get("/portal/records").status_code == 200
+    assert account_row(fed)["hub_code"] == code
+
+
+def test_my_information_shows_income_and_resident_tax_through_the_hub(pc) -> None:
+    page = pc.get("/portal/information")
+
+    assert page.status_code == 200, page.text
+    assert "わたしの情報" in page.text
+    tax = page.text.split('id="self-tax"')[1].split("</section>")[0]
+    assert "4,350,000" in tax and "2024" in tax
+    municipality = page.text.split('id="self-municipality"')[1].split("</section>")[0]
+    assert "215,300" in municipality
+    pension = page.text.split('id="self-pension"')[1].split("</section>")[0]
+    assert "No record held" in pension  # the pension service never enrolled this person
+
+
+def test_the_exchanges_show_in_the_records_and_the_export(pc) -> None:
+    pc.get("/portal/information")
+    page = pc.get("/portal/records")
+    exported = pc.get("/portal/records/export")
+
+    assert page.status_code == 200 and "やりとり履歴" in page.text
+    assert "自己情報提供 (マイナポータル)" in page.text
+    assert exported.status_code == 200
+    assert "attachment" in exported.headers["content-disposition"]
+    document = exported.json()
+    records = document["records"]
+    provided = {(r["provider"], r["outcome"]) for r in records if r["requester"] == "portal"}
+    assert ("tax", "provided") in provided
+    assert (f"municipality-{CHIYODA}", "provided") in provided
+    assert document["chain_head"]["seq"] >= records[-1]["seq"]
+
+
+def test_logged_out_pages_send_to_login(fed) -> None:
+    with httpx.Client(
+        transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE, follow_redirects=False
+    ) as stranger:
+        for path in ("/portal/information", "/portal/records", "/portal/account"):
+            response = stranger.get(path)
+            assert response.status_code == 303 and "/login" in response.headers["location"]
+        posted = stranger.post("/portal/account/delete", data={"csrf": "x"})
+        assert posted.status_code in (401, 403)
+
+
+def open_account(fed, holder_kana: str, *, at: str = "0001", branch: str = "001") -> dict:
+    (number,) = fed.apps[f"bank-{at}"].state.bank.open_accounts(
+        [{"branch_code": branch, "deposit_type": "1", "holder_kana": holder_kana}]
+    )
+    return {
+        "bank_code": at,
+        "branch_code": branch,
+        "deposit_type": "1",
+        "account_number": number,
+        "holder_kana": holder_kana,
+    }
+
+
+def test_register_change_and_delete_the_public_fund_account_from_the_portal(
+    fed, pc, holder
+) -> None:
+    csrf = pc.headers["x-csrf"]
+    empty = pc.get("/portal/account")
+    assert empty.status_code == 200 and 'id="none"' in empty.text
+
+    mine = open_account(fed, holder["kana"], at="9900", branch="019")
+    no_token = pc.post("/portal/account/register", data=mine)
+    made = pc.post("/portal/account/register", data=mine | {"csrf": csrf})
+    assert no_token.status_code == 403
+    assert made.status_code == 200 and 'id="done"' in made.text, made.text
+    assert mine["account_number"] in made.text
+
+    family = open_account(fed, f"{holder['resident']['family_name_kana']} チチオヤ")
+    refused = pc.post(
+        "/portal/account/change", data=family | {"holder_kana": holder["kana"], "csrf": csrf}
+    )
+    assert refused.status_code == 422 and "holder_name_mismatch" in refused.text
+    assert "ご家族" in refused.text
+    unknown_bank = pc.post(
+        "/portal/account/change", data=mine | {"bank_code": "0999", "csrf": csrf}
+    )
+    assert unknown_bank.status_code == 422 and "unknown_bank" in unknown_bank.text
+
+    other = open_account(fed, holder["kana"])
+    changed = pc.post("/portal/account/change", data=other | {"csrf": csrf})
+    assert changed.status_code == 200 and other["account_number"] in changed.text
+    deleted = pc.post("/portal/account/delete", data={"csrf": csrf})
+    assert deleted.status_code == 200 and 'id="none"' in deleted.text
+
+    records = pc.get("/portal/records/export").json()["records"]
+    assert any(r["procedure"] == "public_fund_account_self_service" for r in records)
+
+
+def test_the_hub_and_the_portal_hold_no_my_number(fed, holder, pc) -> None:
+    pc.get("/portal/information")
+    number = holder["number"]
+    for org in ("hub", "portal"):
+        assert number not in dump(fed.apps[org].state.engine), org
