@@ -39,7 +39,7 @@ def free_base(count: int) -> int:
 
 def test_split_deployment_runs_a_linkage_exchange_across_processes(tmp_path):
     data = tmp_path / "data"
-    orgs = federation.split_orgs(Settings())
+    orgs = federation.org_names(Settings())
     base = free_base(len(orgs))
     urls = federation.split_urls(Settings(port=base))
     env = os.environ | {"MYNUMBER_SEED_RESIDENTS": "20", "MYNUMBER_DATABASE_URL": ""}

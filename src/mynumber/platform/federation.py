@@ -399,10 +399,7 @@ class Federation:
 def build(settings: Settings, *, in_process: bool = True) -> Federation:
     """Build every organisation; ``in_process`` wires them without sockets."""
     keys = KeyFolder(settings.data_dir / "keys")
-    orgs = ["jlis", *(municipality(code).org for code in settings.municipalities)]
-    orgs.append("portal")  # Mynaportal (Digital Agency)
-    orgs.extend(LINKAGE_ORGS)
-    orgs.extend(bank_org(code) for code in DEMO_BANKS)
+    orgs = org_names(settings)
     base = INTERNAL_BASE if in_process else settings.base_url
     directory = Directory({org: base + mount_path(org) for org in orgs})
     federation = Federation(settings=settings, directory=directory)
@@ -466,8 +463,9 @@ def _root_app(federation: Federation) -> FastAPI:
 # --- split deployment: one organisation per process ---------------------------------------
 
 
-def split_orgs(settings: Settings) -> list[str]:
-    """Every organisation, in the order ``mynumber run --split`` gives them ports."""
+def org_names(settings: Settings) -> list[str]:
+    """Every organisation of a deployment, in the order ``mynumber run --split`` gives them
+    ports."""
     return [
         "jlis",
         *(municipality(code).org for code in settings.municipalities),
@@ -481,7 +479,7 @@ def split_urls(settings: Settings) -> dict[str, str]:
     """Each organisation at ``http://host:(port + index)`` under its usual mount path."""
     return {
         org: f"http://{settings.host}:{settings.port + i}{mount_path(org)}"
-        for i, org in enumerate(split_orgs(settings))
+        for i, org in enumerate(org_names(settings))
     }
 
 
