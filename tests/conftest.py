@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("MYNUMBER_TEST_DATABASE", "sqlite"),
         help="the database every federation in the tests runs on",
     )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """In CI a test that needs pcscd or Chromium fails instead of skipping: ``make test``
+    installs both, so a missing one is a broken set-up, not something to pass over."""
+    outcome = yield
+    report = outcome.get_result()
+    needs = any(item.get_closest_marker(marker) for marker in ("pcsc", "browser"))
+    if report.skipped and needs and os.environ.get("CI") == "true":
+        report.outcome = "failed"
 
 
 @pytest.fixture(scope="session")
