@@ -112,7 +112,7 @@ def test_jlis_gives_only_the_portal_its_hub_code_from_the_login_serial(fed, http
     assert account_row(fed)["hub_code"] == code
 
 
-def test_my_information_shows_income_and_resident_tax_through_the_hub(pc) -> None:
+def test_my_information_shows_income_and_resident_tax_through_the_hub(pc, holder) -> None:
     page = pc.get("/portal/information")
 
     assert page.status_code == 200, page.text
@@ -121,6 +121,9 @@ def test_my_information_shows_income_and_resident_tax_through_the_hub(pc) -> Non
     assert "4,350,000" in tax and "2024" in tax
     municipality = page.text.split('id="self-municipality"')[1].split("</section>")[0]
     assert "215,300" in municipality
+    # the four basic items, as the municipality's registry records them
+    assert holder["resident"]["family_name"] in municipality
+    assert holder["resident"]["address"] in municipality
     pension = page.text.split('id="self-pension"')[1].split("</section>")[0]
     assert "No record held" in pension  # the pension service never enrolled this person
 

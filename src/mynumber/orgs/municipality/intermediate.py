@@ -31,7 +31,7 @@ from sqlalchemy import (
 
 from mynumber import errors
 from mynumber.orgs.municipality import store
-from mynumber.orgs.municipality.model import Municipality, age_on
+from mynumber.orgs.municipality.model import Municipality, Sex, age_on
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
 from mynumber.platform.encryption import EncryptionKeys, open_sealed
@@ -45,7 +45,7 @@ from mynumber.platform.intermediate import (
 
 #: The procedure of the child allowance claim in the hub's permitted-exchange table.
 CHILD_ALLOWANCE = "child_allowance_claim"
-ITEMS = frozenset({"resident_tax", "household"})
+ITEMS = frozenset({"resident_tax", "household", "basic_items"})
 
 #: The municipality's agency code (機関別符号) for each enrolled resident record.
 agency_codes = Table(
@@ -188,13 +188,21 @@ class Linkage:
         r = store.residents
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(r.c.id, r.c.household_id, r.c.status)
+                select(r)
                 .select_from(r.join(agency_codes, agency_codes.c.resident_id == r.c.id))
                 .where(agency_codes.c.code == code)
             ).first()
             if row is None:
                 return None
             data: dict[str, Any] = {}
+            if "basic_items" in items:  # 基本4情報, as the registry records them
+                data["basic_items"] = {
+                    "name": f"{row.family_name}\u3000{row.given_name}",
+                    "name_kana": f"{row.family_name_kana}\u3000{row.given_name_kana}",
+                    "address": row.address,
+                    "birth_date": row.birth_date.isoformat(),
+                    "sex": Sex(row.sex).label,
+                }
             if "resident_tax" in items:
                 years = conn.execute(
                     select(resident_taxes.c.year, resident_taxes.c.amount_yen)

@@ -36,8 +36,8 @@ SOURCES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("insurer", ("eligibility",), "医療保険の資格 / Health-insurance eligibility"),
     (
         "municipality",
-        ("resident_tax", "household"),
-        "住民税・世帯 (市区町村) / Resident tax and household (municipality)",
+        ("basic_items", "resident_tax", "household"),
+        "基本4情報・住民税・世帯 (市区町村) / Basic items, resident tax, household (municipality)",
     ),
 )
 
