@@ -54,6 +54,16 @@ class IntermediateServer:
         self.keys = keys
         keys.ensure(org)
 
+    @classmethod
+    def of(cls, ctx: OrgContext, items: frozenset[str]) -> "IntermediateServer":
+        """The intermediate server of the organisation ``ctx`` describes, wired to J-LIS."""
+        return cls(
+            org=ctx.org,
+            items=items,
+            jlis=ServiceClient(ctx.directory, "jlis", ctx.identity),
+            keys=EncryptionKeys(ctx.settings.data_dir / "keys"),
+        )
+
     def codes(self, numbers: list[str]) -> dict[str, str | None]:
         """Our agency code for each My Number we hold (None: not a current My Number)."""
         unique = list(dict.fromkeys(numbers))

@@ -26,7 +26,6 @@ from mynumber.orgs.accounts import handles, store
 from mynumber.orgs.accounts.services import ITEM, Account, Registry, bank_org
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
-from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.intermediate import IntermediateServer, ProvideIn, provide_router
 from mynumber.platform.secrets import secret_bytes
@@ -89,12 +88,7 @@ class RegistrationOut(BaseModel):
 def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.accounts.migrations")
-    server = IntermediateServer(
-        org=ORG,
-        items=frozenset({ITEM, handles.ITEM}),
-        jlis=ServiceClient(ctx.directory, "jlis", ctx.identity),
-        keys=EncryptionKeys(ctx.settings.data_dir / "keys"),
-    )
+    server = IntermediateServer.of(ctx, frozenset({ITEM, handles.ITEM}))
 
     def enrol(numbers: list[str]) -> list[str | None]:
         codes = server.codes(numbers)

@@ -14,8 +14,6 @@ from sqlalchemy import Engine, func, select
 from mynumber.orgs.insurer import store
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
-from mynumber.platform.encryption import EncryptionKeys
-from mynumber.platform.http import ServiceClient
 from mynumber.platform.intermediate import (
     IntermediateServer,
     ProvideIn,
@@ -91,12 +89,7 @@ class Insurer:
 def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.insurer.migrations")
-    server = IntermediateServer(
-        org=ORG,
-        items=ITEMS,
-        jlis=ServiceClient(ctx.directory, "jlis", ctx.identity),
-        keys=EncryptionKeys(ctx.settings.data_dir / "keys"),
-    )
+    server = IntermediateServer.of(ctx, ITEMS)
     service = Insurer(engine=engine, server=server)
     app = new_app(
         title="健康保険組合 (health insurer)",

@@ -13,8 +13,6 @@ from sqlalchemy import Engine, func, select
 from mynumber.orgs.pension import store
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
-from mynumber.platform.encryption import EncryptionKeys
-from mynumber.platform.http import ServiceClient
 from mynumber.platform.intermediate import (
     IntermediateServer,
     ProvideIn,
@@ -79,12 +77,7 @@ class PensionService:
 def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.pension.migrations")
-    server = IntermediateServer(
-        org=ORG,
-        items=ITEMS,
-        jlis=ServiceClient(ctx.directory, "jlis", ctx.identity),
-        keys=EncryptionKeys(ctx.settings.data_dir / "keys"),
-    )
+    server = IntermediateServer.of(ctx, ITEMS)
     service = PensionService(engine=engine, server=server)
     app = new_app(
         title="日本年金機構 (pension service)",

@@ -20,8 +20,6 @@ from mynumber.platform.db import (
     migrate,
     retrying,
 )
-from mynumber.platform.encryption import EncryptionKeys
-from mynumber.platform.http import ServiceClient
 from mynumber.platform.ids import new_id
 from mynumber.platform.intermediate import IntermediateServer, ProvideIn, provide_router
 from mynumber.platform.web import new_app
@@ -115,12 +113,7 @@ class TaxOffice:
 def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.tax.migrations")
-    server = IntermediateServer(
-        org=ORG,
-        items=ITEMS,
-        jlis=ServiceClient(ctx.directory, "jlis", ctx.identity),
-        keys=EncryptionKeys(ctx.settings.data_dir / "keys"),
-    )
+    server = IntermediateServer.of(ctx, ITEMS)
     office = TaxOffice(engine=engine, server=server)
     app = new_app(
         title="税務署 (tax office)",
