@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, deliveries, linkage, store
+from mynumber.orgs.portal import accounts, deliveries, events, linkage, store
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.services import Portal
@@ -50,6 +50,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     )
     app.include_router(api_router(pages))
     app.include_router(page_router(pages))
+    app.include_router(events.event_router(portal))  # the QR login's server-sent events
     link = linkage.HubLink(
         engine=engine,
         jlis=jlis,
