@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, deliveries, events, linkage, store
+from mynumber.orgs.portal import accounts, deliveries, events, linkage, proxies, store
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.services import Portal
@@ -67,6 +67,11 @@ def create_app(ctx: OrgContext) -> FastAPI:
     receivers["*_notice"] = deliveries.NoticeReceiver(engine=engine, inbox=inbox)
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(deliveries.page_router(pages, inbox))
+    # 代理人: the pages that show a person's data show the principal's to a proxy
+    proxy_rights = proxies.Proxies(engine=engine, name_of=proxies.names_via(link))
+    pages.subject = proxy_rights.subject
+    pages.context_hooks.append(proxy_rights.switcher)
+    app.include_router(proxies.page_router(pages, proxy_rights))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
@@ -78,5 +83,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.portal = portal
     app.state.link = link
     app.state.receivers = receivers
+    app.state.proxies = proxy_rights
     app.state.health = healthz
     return app

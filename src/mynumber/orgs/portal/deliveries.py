@@ -138,8 +138,10 @@ def page_router(pages: Pages, inbox: Inbox) -> APIRouter:
         session = logged_in(pages, request, portal_session)
         if isinstance(session, RedirectResponse):
             return session
-        item = inbox.get(session.portal_code, notice_id)  # another person's: 404
-        inbox.mark_read(session.portal_code, notice_id)
+        owner = pages.subject(session, "notice")  # a proxy may read, not mark read
+        item = inbox.get(owner, notice_id)  # another person's: 404
+        if owner == session.portal_code:
+            inbox.mark_read(owner, notice_id)
         return pages.render(request, "notice.html", session=session, notice=item)
 
     return web
