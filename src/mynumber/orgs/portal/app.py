@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, linkage, store
+from mynumber.orgs.portal import accounts, linkage, signing, store
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.services import Portal
 from mynumber.orgs.portal.web import Pages, api_router, page_router
@@ -47,6 +47,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
     )
     app.include_router(api_router(pages))
     app.include_router(page_router(pages))
+    sign_requests = signing.SignRequests(engine=engine, jlis=jlis)
+    app.include_router(signing.api_router(sign_requests))
+    app.include_router(signing.page_router(pages, sign_requests))
     link = linkage.HubLink(
         engine=engine,
         jlis=jlis,
@@ -67,5 +70,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.portal = portal
     app.state.link = link
+    app.state.signing = sign_requests
     app.state.health = healthz
     return app
