@@ -36,6 +36,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Cookie, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine, exc, or_, select, update
+from starlette.concurrency import run_in_threadpool
 
 from mynumber import errors
 from mynumber.orgs.portal import store
@@ -557,7 +558,7 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         request: Request, kind: str, token: str | None, application_id: str | None = None
     ) -> Response:
         raw = await request.form()
-        session = pages.portal.session(token)
+        session = await _in_thread(pages.portal.session, token)
         csrf = raw.get("csrf")
         pages.check_csrf(session, csrf if isinstance(csrf, str) else None)
         form = FORMS.get(kind)
@@ -636,13 +637,13 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
         raw = await request.form()
-        session = pages.portal.session(portal_session)
+        session = await _in_thread(pages.portal.session, portal_session)
         csrf = raw.get("csrf")
         pages.check_csrf(session, csrf if isinstance(csrf, str) else None)
         try:
             await _in_thread(apps.submit, application_id, session.portal_code)
         except errors.Error as failure:
-            application = apps.get(application_id, session.portal_code)
+            application = await _in_thread(apps.get, application_id, session.portal_code)
             return pages.render(
                 request,
                 "application.html",
@@ -674,8 +675,8 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         application_id: str,
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
-        session = pages.portal.session(portal_session)
-        application = apps.get(application_id, session.portal_code)
+        session = await _in_thread(pages.portal.session, portal_session)
+        application = await _in_thread(apps.get, application_id, session.portal_code)
         return await post_form(request, application["kind"], portal_session, application_id)
 
     return web
@@ -683,6 +684,4 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
 
 async def _in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Blocking service calls (database, hub) off the event loop."""
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(function, *args, **kwargs)
