@@ -13,7 +13,15 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, deliveries, events, linkage, store
+from mynumber.orgs.portal import (
+    accounts,
+    applications,
+    deliveries,
+    events,
+    linkage,
+    signing,
+    store,
+)
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.services import Portal
@@ -51,6 +59,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.include_router(api_router(pages))
     app.include_router(page_router(pages))
     app.include_router(events.event_router(portal))  # the QR login's server-sent events
+    sign_requests = signing.SignRequests(engine=engine, jlis=jlis)
+    app.include_router(signing.api_router(sign_requests))
+    app.include_router(signing.page_router(pages, sign_requests))
     link = linkage.HubLink(
         engine=engine,
         jlis=jlis,
@@ -67,6 +78,11 @@ def create_app(ctx: OrgContext) -> FastAPI:
     receivers["*_notice"] = deliveries.NoticeReceiver(engine=engine, inbox=inbox)
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(deliveries.page_router(pages, inbox))
+    e_applications = applications.Applications(
+        engine=engine, signing=sign_requests, link=link, inbox=inbox
+    )
+    receivers[applications.DECISION] = e_applications
+    app.include_router(applications.page_router(pages, e_applications))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
@@ -77,6 +93,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.portal = portal
     app.state.link = link
+    app.state.signing = sign_requests
+    app.state.applications = e_applications
     app.state.receivers = receivers
     app.state.health = healthz
     return app
