@@ -13,8 +13,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, linkage, store
+from mynumber.orgs.portal import accounts, linkage, oidc_web, store
 from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.oidc_service import oidc_provider
 from mynumber.orgs.portal.services import Portal
 from mynumber.orgs.portal.web import Pages, api_router, page_router
 from mynumber.platform.context import OrgContext
@@ -43,7 +44,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app = new_app(
         title="マイナポータル (Mynaportal)",
         description="デジタル庁 (Digital Agency): log in with the My Number card "
-        "(challenge–response with the user-authentication key), notices, わたしの情報.",
+        "(challenge–response with the user-authentication key), notices, わたしの情報; "
+        "an OpenID Connect provider for private services (``/portal/.well-known/"
+        "openid-configuration``).",
     )
     app.include_router(api_router(pages))
     app.include_router(page_router(pages))
@@ -57,6 +60,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
     registry = ServiceClient(ctx.directory, "accounts", ctx.identity)
     public_fund = accounts.PublicFundAccounts(link=link, registry=registry)
     app.include_router(accounts.page_router(pages, public_fund))
+    oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine))
+    app.include_router(oidc_web.router(oidc))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
@@ -67,5 +72,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.portal = portal
     app.state.link = link
+    app.state.oidc = oidc.provider
     app.state.health = healthz
     return app
