@@ -576,3 +576,32 @@ def test_userinfo_refuses_a_missing_or_unknown_token(discovery):
         discovery["userinfo_endpoint"], headers={"Authorization": "Bearer forged"}, timeout=10
     )
     assert forged.status_code == 401 and forged.json()["error"] == "invalid_token"
+
+
+def test_a_nonce_is_required_and_good_for_one_sign_in(http, pc, card, bank, discovery):
+    rp = rp_session(bank)
+    url, state = rp.authorization_url(discovery["authorization_endpoint"])
+    back = parse_qs(urlsplit(pc.get(url).headers["location"]).query)
+    assert back["error"] == ["invalid_request"] and back["state"] == [state]
+    callback, _, nonce = authorize(pc, http, card, rp, discovery, prompt="consent")
+    assert "code=" in callback
+    url, _ = rp.authorization_url(discovery["authorization_endpoint"], nonce=nonce)
+    answer = pc.get(url)
+    assert answer.headers["location"].startswith(BANK_CB)
+    assert parse_qs(urlsplit(answer.headers["location"]).query)["error"] == ["invalid_request"]
+
+
+def test_prompt_none_without_consent_answers_consent_required(http, pc, card, provider, discovery):
+    newcomer = register(provider, "はじめて書店 (First Books)", "https://books.example/cb")
+    rp = rp_session(newcomer)
+    url, _ = rp.authorization_url(discovery["authorization_endpoint"], nonce="n-first")
+    form = consent_form(to_consent(pc, http, card, url))  # logs in; consent not given
+    assert form["request"]
+    url, state = rp.authorization_url(
+        discovery["authorization_endpoint"], nonce="n-none", prompt="none"
+    )
+    consent = pc.get(pc.get(url).headers["location"])
+    assert consent.status_code == 303
+    back = parse_qs(urlsplit(consent.headers["location"]).query)
+    assert consent.headers["location"].startswith("https://books.example/cb")
+    assert back["error"] == ["consent_required"] and back["state"] == [state]

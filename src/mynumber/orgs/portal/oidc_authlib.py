@@ -147,6 +147,14 @@ class PortalOpenIDCode(OpenIDCode):  # type: ignore[misc]
     def get_client_claims(self, client: RelyingParty) -> dict[str, Any]:
         return {"iss": self.provider.issuer, "aud": [client.client_id]}
 
+    def validate_openid_authorization_request(self, grant: Any, redirect_uri: str) -> None:
+        """A nonce is required and good once; the refusal goes back to the service."""
+        try:
+            super().validate_openid_authorization_request(grant, redirect_uri)
+        except InvalidRequestError as exc:
+            exc.redirect_uri = redirect_uri
+            raise
+
     def exists_nonce(self, nonce: str, request: PortalRequest) -> bool:
         return self.provider.nonce_used(request.payload.client_id, nonce)
 

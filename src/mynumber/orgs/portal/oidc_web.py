@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oidc.core.errors import ConsentRequiredError
 from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -181,6 +182,10 @@ def router(oidc: OidcPages) -> APIRouter:
                 oreq, grant_user=oidc.grantee(pending, session), grant=grant
             )
             return oidc.answer(request, response)
+        if "none" in prompt:  # the service asked not to show any page
+            provider.finish(pending.id, session.portal_code)
+            error = ConsentRequiredError(redirect_uri=grant.redirect_uri, state=oreq.payload.state)
+            return oidc.answer(request, oidc.server.handle_error_response(oreq, error))
         return pages.render(
             request,
             "consent.html",
