@@ -184,8 +184,10 @@ def router(oidc: OidcPages) -> APIRouter:
             return oidc.answer(request, response)
         if "none" in prompt:  # the service asked not to show any page
             provider.finish(pending.id, session.portal_code)
-            error = ConsentRequiredError(redirect_uri=grant.redirect_uri, state=oreq.payload.state)
-            return oidc.answer(request, oidc.server.handle_error_response(oreq, error))
+            required = ConsentRequiredError(
+                redirect_uri=grant.redirect_uri, state=oreq.payload.state
+            )
+            return oidc.answer(request, oidc.server.handle_error_response(oreq, required))
         return pages.render(
             request,
             "consent.html",
