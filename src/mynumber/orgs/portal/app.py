@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, deliveries, linkage, oidc_web, store
+from mynumber.orgs.portal import accounts, deliveries, linkage, oidc_web, signing, store
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.oidc_service import oidc_provider
@@ -53,6 +53,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
     )
     app.include_router(api_router(pages))
     app.include_router(page_router(pages))
+    sign_requests = signing.SignRequests(engine=engine, jlis=jlis)
+    app.include_router(signing.api_router(sign_requests))
+    app.include_router(signing.page_router(pages, sign_requests))
     link = linkage.HubLink(
         engine=engine,
         jlis=jlis,
@@ -83,5 +86,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.link = link
     app.state.receivers = receivers
     app.state.oidc = oidc.provider
+    app.state.signing = sign_requests
     app.state.health = healthz
     return app

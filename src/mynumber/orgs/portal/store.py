@@ -3,7 +3,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -150,4 +160,60 @@ oidc_consents = Table(
     Column("client_id", String(64), primary_key=True),
     Column("scope", Text, nullable=False),
     Column("granted_at", DateTime(timezone=True), nullable=False),
+)
+
+#: A request to sign exact bytes with the card's signing key (署名用電子証明書), for the
+#: logged-in person; the phone answers with a detached CMS (``cms``) once. ``data`` is
+#: cleared when the caller has taken the result (:meth:`SignRequests.forget_data`).
+sign_requests = Table(
+    "sign_requests",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("code", String(8), nullable=False, unique=True),
+    Column("portal_code", String(32), nullable=False, index=True),
+    Column("purpose_ja", String(200), nullable=False),
+    Column("purpose_en", String(200)),
+    Column("summary", Text, nullable=False),
+    Column("data", LargeBinary),
+    Column("data_hash", String(64), nullable=False),
+    Column("next_path", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(8), nullable=False),  # pending | signed | refused
+    Column("used_at", DateTime(timezone=True)),
+    Column("reason", String(40)),
+    Column("cms", LargeBinary),
+    Column("serial", String(40)),
+    Column("signed_at", DateTime(timezone=True)),
+)
+
+#: E-applications (電子申請) as the portal keeps them: status and the sealed payload it
+#: delivered (JWE to the municipality), never the form in clear. The actor (who applied)
+#: and the applicant (for whom) are kept apart: a proxy may apply for someone.
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("actor_code", String(32), nullable=False, index=True),
+    Column("applicant_code", String(32), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("sign_request_id", String(16)),
+    Column("sealed", Text),
+    Column("delivery_id", String(40)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("decision_reason", Text),
+)
+
+#: The random key each application form carries: a second post with the same key (double
+#: click, retries, concurrent posts) finds the first application instead of making one.
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("application_id", String(16), nullable=False, index=True),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
