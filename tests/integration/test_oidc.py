@@ -7,10 +7,13 @@ Runs on SQLite and, with ``--database=postgres``, on PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import re
 import secrets
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -22,12 +25,14 @@ import jwt
 import pytest
 import requests
 import uvicorn
+from asn1crypto.core import load as asn1_load
+from cryptography import x509
 from oauthlib.oauth2.rfc6749.errors import MismatchingStateError
 from requests_oauthlib import OAuth2Session
 from sqlalchemy import select
 
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
-from mynumber.cli.phone import approve
+from mynumber.cli.phone import approve, sign, sign_request
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform import federation
 from mynumber.platform.db import drop_postgres_databases
@@ -113,7 +118,8 @@ def shop(provider) -> dict[str, Any]:
 
 
 def issue(http: httpx.Client, fed) -> JPKIClient:
-    """A new adult resident of 千代田区 with a card; the JPKI client talks to its chip."""
+    """A new adult resident of 千代田区 with a card, enrolled on the linkage network; the
+    JPKI client talks to its chip."""
     body = {
         "family_name": "連携",
         "given_name": "花子",
@@ -131,6 +137,11 @@ def issue(http: httpx.Client, fed) -> JPKIClient:
         json={"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD},
     )
     assert answer.status_code == 201, answer.text
+    # the municipality enrols its residents for their codes on the linkage network
+    enrolled = http.post(
+        "/municipality/131016/api/linkage/enrol", json={"resident_ids": [resident.json()["id"]]}
+    )
+    assert enrolled.json() == {"enrolled": 1}, enrolled.text
     seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
     chip = Chip.from_image(answer.json()["card_image"].encode(), seal_key=seal)
     return JPKIClient(ChipTransport(chip))
@@ -605,3 +616,98 @@ def test_prompt_none_without_consent_answers_consent_required(http, pc, card, pr
     back = parse_qs(urlsplit(consent.headers["location"]).query)
     assert consent.headers["location"].startswith("https://books.example/cb")
     assert back["error"] == ["consent_required"] and back["state"] == [state]
+
+
+# --- the four basic items, proven by the signing key ---------------------------------------
+
+NAME, BIRTH, GENDER, ADDRESS = (f"1.2.392.200149.8.5.5.{n}" for n in (1, 4, 3, 5))
+
+
+def release_with(pc, http, card, signer, rp, discovery) -> tuple[httpx.Response, str, str]:
+    """Ask for profile_basic4, allow, sign the release on the phone with ``signer``'s card;
+    returns the answer of the page the signing page continues to, the state and nonce."""
+    nonce = secrets.token_urlsafe(16)
+    url, state = rp.authorization_url(discovery["authorization_endpoint"], nonce=nonce)
+    page = to_consent(pc, http, card, url)
+    assert 'data-scope="profile_basic4"' in page.text and "署名" in page.text
+    asked = pc.post("/portal/oidc/consent", data={**consent_form(page), "decision": "allow"})
+    assert asked.status_code == 303 and asked.headers["location"].startswith("/portal/sign/")
+    waiting = pc.get(asked.headers["location"])
+    assert waiting.status_code == 200
+    code = re.search(r'id="code">([A-Z0-9]{4})-([A-Z0-9]{4})<', waiting.text)
+    assert code is not None
+    shown = sign_request(http, code.group(1) + code.group(2))
+    assert "氏名・住所・生年月日・性別" in shown["summary"]
+    # too early: the release page sends the browser back to wait for the phone
+    early = pc.get(f"/portal/oidc/release?request={consent_form(page)['request']}")
+    assert early.status_code == 303 and early.headers["location"].startswith("/portal/sign/")
+    sign(http, code.group(1) + code.group(2), signer, password=SIGN_PASSWORD)
+    status = pc.get(asked.headers["location"] + "/status").json()
+    assert status["state"] == "signed" and status["next"].startswith("/portal/oidc/release?")
+    return pc.get(status["next"]), state, nonce
+
+
+def other_names(cert_der: bytes) -> dict[str, str]:
+    """The SAN otherNames of a certificate, decoded with asn1crypto (not the portal's code)."""
+    cert = x509.load_der_x509_certificate(cert_der)
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return {
+        general.type_id.dotted_string: asn1_load(general.value).native
+        for general in san
+        if isinstance(general, x509.OtherName)
+    }
+
+
+def test_the_four_basic_items_come_with_a_jpki_proof_the_service_checks_itself(
+    fed, http, pc, card, bank, base, discovery, tmp_path
+):
+    rp = rp_session(bank, "openid profile_basic4")
+    back, state, nonce = release_with(pc, http, card, card, rp, discovery)
+    assert back.status_code == 303, back.text
+    assert back.headers["location"].startswith(BANK_CB + "?code=")
+    assert parse_qs(urlsplit(back.headers["location"]).query)["state"] == [state]
+    token = fetch_token(rp, bank, discovery, back.headers["location"])
+    claims = verify_id_token(token["id_token"], bank, discovery, nonce)
+    info = rp.get(discovery["userinfo_endpoint"], timeout=10).json()
+    assert info["sub"] == claims["sub"]
+    assert info["name"] == "連携\u3000花子" and info["birthdate"] == "1985-06-15"
+    assert info["gender"] == "female" and info["address"].startswith("東京都千代田区丸の内")
+
+    # the bank checks the proof with tools of its own: the statement names it and its nonce
+    statement = base64.b64decode(info["jpki_statement"])
+    said = json.loads(statement)
+    assert said["client_id"] == bank["client_id"] and said["nonce"] == nonce
+    assert said["iss"] == discovery["issuer"]
+    assert set(said["claims"]) == {"name", "address", "birthdate", "gender"}
+    # openssl verifies the CMS over exactly those bytes, chained to J-LIS's signing root
+    (tmp_path / "statement.json").write_bytes(statement)
+    (tmp_path / "sig.der").write_bytes(base64.b64decode(info["jpki_signature"]))
+    (tmp_path / "ca.pem").write_bytes(requests.get(f"{base}/jlis/ca/sign.pem", timeout=10).content)
+    cmd = ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any"]
+    files = ["-in", "sig.der", "-content", "statement.json", "-CAfile", "ca.pem"]
+    verified = subprocess.run(
+        [*cmd, *files, "-out", "/dev/null"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stderr
+    changed = statement.replace(bank["client_id"].encode(), b"rp_someone_else")
+    (tmp_path / "statement.json").write_bytes(changed)
+    forged = subprocess.run(
+        [*cmd, *files, "-out", "/dev/null"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert forged.returncode != 0
+    # and the claims are what the signing certificate states
+    names = other_names(base64.b64decode(info["jpki_sign_cert"]))
+    assert names[NAME] == info["name"] and names[ADDRESS] == info["address"]
+    assert names[BIRTH][1:] == info["birthdate"].replace("-", "") and names[GENDER] == "2"
+    # a sign-in without profile_basic4 releases none of it, consent or not
+    plain = sign_in(pc, http, card, bank, discovery)
+    assert set(plain["userinfo"]) == {"sub"} and plain["userinfo"]["sub"] == info["sub"]
+
+
+def test_a_signature_with_another_persons_card_releases_nothing(
+    http, pc, card, other_card, shop, discovery
+):
+    rp = rp_session(shop, "openid profile_basic4")
+    back, _, _ = release_with(pc, http, card, other_card, rp, discovery)
+    assert back.status_code == 403 and "location" not in back.headers
+    assert "signer_not_account_holder" in back.text

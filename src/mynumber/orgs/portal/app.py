@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from mynumber.orgs.portal import accounts, deliveries, linkage, oidc_web, signing, store
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
+from mynumber.orgs.portal.oidc_release import BasicItemsRelease
 from mynumber.orgs.portal.oidc_service import oidc_provider
 from mynumber.orgs.portal.services import Portal
 from mynumber.orgs.portal.web import Pages, api_router, page_router
@@ -72,7 +73,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
     receivers["*_notice"] = deliveries.NoticeReceiver(engine=engine, inbox=inbox)
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(deliveries.page_router(pages, inbox))
-    oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine))
+    release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
+    oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine), release)
     app.include_router(oidc_web.router(oidc))
 
     @app.get("/healthz")

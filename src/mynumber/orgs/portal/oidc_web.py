@@ -16,12 +16,15 @@ from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from mynumber.errors import Error
 from mynumber.orgs.portal import oidc_model
 from mynumber.orgs.portal.model import Session, SessionRequired
 from mynumber.orgs.portal.oidc_authlib import PortalAuthorizationServer, PortalRequest
 from mynumber.orgs.portal.oidc_keys import ALGORITHM, jwks
+from mynumber.orgs.portal.oidc_release import BasicItemsRelease, SignerNotHolder
 from mynumber.orgs.portal.oidc_service import Grantee, InvalidToken, OidcProvider, Pending
 from mynumber.orgs.portal.web import Pages
+from mynumber.pki import CertificateError
 
 AUTHORIZE = "/oidc/authorize"
 
@@ -33,9 +36,10 @@ def _strings(items: list[tuple[str, Any]]) -> list[tuple[str, str]]:
 class OidcPages:
     """What the OpenID routes share: the portal's pages, the provider, Authlib's server."""
 
-    def __init__(self, pages: Pages, provider: OidcProvider) -> None:
+    def __init__(self, pages: Pages, provider: OidcProvider, release: BasicItemsRelease) -> None:
         self.pages = pages
         self.provider = provider
+        self.release = release
         self.server = PortalAuthorizationServer(provider)
 
     @property
@@ -51,12 +55,15 @@ class OidcPages:
         except SessionRequired:
             return None
 
-    def grantee(self, pending: Pending, session: Session) -> Grantee:
+    def grantee(
+        self, pending: Pending, session: Session, claims: dict[str, str] | None = None
+    ) -> Grantee:
         client = self.provider.clients.require(pending.client_id)
         return Grantee(
             session.portal_code,
             self.provider.sub(client, session.portal_code),
             session.created_at,
+            claims,
         )
 
     def error_page(self, request: Request, error: OAuth2Error | str, status: int = 400) -> Response:
@@ -225,16 +232,67 @@ def router(oidc: OidcPages) -> APIRouter:
             return oidc.answer(request, response)
         scope = str(oreq.scope)
         if oidc_model.BASIC4 in oidc_model.scopes_of(scope):
-            return oidc.error_page(
-                request,
-                "基本4情報の提供には署名用電子証明書での署名が必要です（未対応） / "
-                "releasing the basic items needs a signature with the signing certificate",
-                status=501,
+            # the four items go out only with a signature: on to the phone, then release
+            client = provider.clients.require(pending.client_id)
+            asked = oidc.release.ask(
+                portal_code=session.portal_code,
+                issuer=oidc.issuer,
+                client=client,
+                nonce=pending.nonce,
+                next_path=f"/portal/oidc/release?request={pending.id}",
             )
+            provider.attach_signature_request(
+                pending.id, session.portal_code, asked.sign_request, asked.statement
+            )
+            prefix = request.scope.get("root_path", "")
+            return RedirectResponse(f"{prefix}/sign/{asked.sign_request}", status_code=303)
         provider.finish(pending.id, session.portal_code)
         provider.remember_consent(session.portal_code, pending.client_id, scope)
         response = oidc.server.create_authorization_response(
             oreq, grant_user=oidc.grantee(pending, session), grant=grant
+        )
+        return oidc.answer(request, response)
+
+    @web.get("/oidc/release", include_in_schema=False)
+    def release(
+        request: Request,
+        request_id: Annotated[str, Query(alias="request", max_length=64)] = "",
+        portal_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        """Where the signing page continues: check the release signature, then back to the
+        service with a code (the four items and their proof wait at userinfo)."""
+        prefix = request.scope.get("root_path", "")
+        session = pages.portal.session(portal_session)
+        pending = provider.pending(request_id, session.portal_code)
+        if pending.sign_request is None or pending.statement is None:
+            raise oidc_model.OidcRequestUnknown("nothing was signed for this sign-in request")
+        try:
+            claims = oidc.release.collect(
+                portal_code=session.portal_code,
+                sign_request=pending.sign_request,
+                statement=pending.statement,
+            )
+        except (CertificateError, SignerNotHolder) as exc:
+            provider.finish(pending.id, session.portal_code)
+            return oidc.error_page(request, f"{exc.message} ({exc.code})", status=403)
+        except Error as exc:  # the municipality's record could not be reached
+            return oidc.error_page(
+                request,
+                "ご本人の記録を確認できませんでした。しばらくしてからやり直してください / "
+                f"your record could not be checked now: try again later ({exc.code})",
+                status=503,
+            )
+        if claims is None:  # not signed yet: back to the page that waits for the phone
+            return RedirectResponse(f"{prefix}/sign/{pending.sign_request}", status_code=303)
+        oreq = oidc.authorize_request(request, pending.params)
+        try:
+            grant = oidc.server.get_consent_grant(oreq, end_user=session.portal_code)
+        except OAuth2Error as error:
+            return oidc.error_page(request, error)
+        provider.finish(pending.id, session.portal_code)
+        provider.remember_consent(session.portal_code, pending.client_id, str(oreq.scope))
+        response = oidc.server.create_authorization_response(
+            oreq, grant_user=oidc.grantee(pending, session, claims), grant=grant
         )
         return oidc.answer(request, response)
 
