@@ -149,6 +149,8 @@ class OidcProvider:
         request_id = secrets.token_urlsafe(24)
         now = self.clock()
         with self.engine.begin() as conn:
+            # requests nobody finished in time are of no use to anyone: drop them
+            conn.execute(delete(store.oidc_requests).where(store.oidc_requests.c.expires_at < now))
             conn.execute(
                 store.oidc_requests.insert().values(
                     id=request_id,
