@@ -19,11 +19,14 @@ from mynumber.orgs.portal import (
     deliveries,
     events,
     linkage,
+    oidc_web,
     signing,
     store,
 )
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
+from mynumber.orgs.portal.oidc_release import BasicItemsRelease
+from mynumber.orgs.portal.oidc_service import oidc_provider
 from mynumber.orgs.portal.services import Portal
 from mynumber.orgs.portal.web import Pages, api_router, page_router
 from mynumber.platform.context import OrgContext
@@ -54,7 +57,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app = new_app(
         title="マイナポータル (Mynaportal)",
         description="デジタル庁 (Digital Agency): log in with the My Number card "
-        "(challenge–response with the user-authentication key), notices, わたしの情報.",
+        "(challenge–response with the user-authentication key), notices, わたしの情報; "
+        "an OpenID Connect provider for private services (``/portal/.well-known/"
+        "openid-configuration``).",
     )
     app.include_router(api_router(pages))
     app.include_router(page_router(pages))
@@ -83,6 +88,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
     )
     receivers[applications.DECISION] = e_applications
     app.include_router(applications.page_router(pages, e_applications))
+    release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
+    oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine), release)
+    app.include_router(oidc_web.router(oidc))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
@@ -96,5 +104,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.signing = sign_requests
     app.state.applications = e_applications
     app.state.receivers = receivers
+    app.state.oidc = oidc.provider
     app.state.health = healthz
     return app
