@@ -99,6 +99,8 @@ class Programme:
                 raise InvalidInput(f"municipality {code} is not served here", field="municipality")
         if not isinstance(as_of, date):
             raise InvalidInput("as_of must be a date", field="as_of")
+        if as_of > date.today():
+            raise InvalidInput("as_of (the base date) is in the future", field="as_of")
         for label, age in (("min_age", min_age), ("max_age", max_age)):
             if age is not None and not 0 <= age <= MAX_AGE:
                 raise InvalidInput(f"{label} must be 0 to {MAX_AGE}", field=label)

@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, linkage, store
+from mynumber.orgs.portal import accounts, benefits, linkage, store
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.services import Portal
 from mynumber.orgs.portal.web import Pages, api_router, page_router
@@ -57,6 +57,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
     registry = ServiceClient(ctx.directory, "accounts", ctx.identity)
     public_fund = accounts.PublicFundAccounts(link=link, registry=registry)
     app.include_router(accounts.page_router(pages, public_fund))
+    office = ServiceClient(ctx.directory, "benefits", ctx.identity)
+    applications = benefits.BenefitApplications(link=link, office=office, accounts=public_fund)
+    app.include_router(benefits.page_router(pages, applications))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
