@@ -14,9 +14,9 @@ import logging
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -28,8 +28,8 @@ from mynumber.orgs.benefits.run import PaymentRun
 from mynumber.orgs.benefits.services import Applications, Programmes
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
-from mynumber.platform.encryption import open_sealed
-from mynumber.platform.web import new_app, signed_by, templates_for
+from mynumber.platform.deliveries import Answer, Receivers, receiver_router
+from mynumber.platform.web import new_app, templates_for
 
 log = logging.getLogger("mynumber.benefits")
 TITLE = "給付金事務局 (Benefit Office, demo)"
@@ -45,19 +45,6 @@ class ProgrammeIn(BaseModel):
     max_age: int | None = None
 
 
-class DeliveryIn(BaseModel):
-    delivery_id: str = Field(max_length=64)
-    sender: str = Field(max_length=40)
-    procedure: str = Field(max_length=60)
-    items: list[str] = Field(max_length=10)
-    codes: list[str | None] = Field(max_length=10_000)
-    sealed: str = Field(max_length=20_000_000)
-
-
-class DeliveryOut(BaseModel):
-    accepted: list[bool]
-
-
 def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.benefits.migrations")
@@ -69,7 +56,11 @@ def create_app(ctx: OrgContext) -> FastAPI:
     )
     running: dict[str, threading.Thread] = {}
     templates = templates_for(Path(__file__).with_name("templates"))
-    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
+
+    receivers = Receivers(org=ORG, keys=clients.keys)
+    receivers[APPLICATION_PROCEDURE] = lambda d: Answer(
+        accepted=applications.receive(d.delivery_id, d.codes, d.messages)
+    )
 
     app = new_app(
         title=TITLE,
@@ -119,16 +110,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         thread.start()
         return {"started": True}
 
-    @app.post("/api/deliveries", response_model=DeliveryOut)
-    def deliveries(body: DeliveryIn, _: Annotated[str, from_hub]) -> DeliveryOut:
-        """Hub deliveries to the office: ``benefit_application`` from Mynaportal."""
-        if body.procedure != APPLICATION_PROCEDURE:
-            raise errors.NotFound(f"no procedure {body.procedure} here", code="no_procedure")
-        opened = open_sealed(clients.keys, ORG, body.sealed)
-        messages = opened.get("messages") if isinstance(opened, dict) else None
-        if not isinstance(messages, list):
-            raise errors.InvalidInput("the sealed payload has no messages", field="sealed")
-        return DeliveryOut(accepted=applications.receive(body.delivery_id, body.codes, messages))
+    app.include_router(receiver_router(ctx, receivers))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> HTMLResponse:

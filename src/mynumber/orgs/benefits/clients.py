@@ -20,7 +20,8 @@ import httpx
 
 from mynumber import errors
 from mynumber.platform.context import OrgContext
-from mynumber.platform.encryption import EncryptionKeys, open_sealed, seal
+from mynumber.platform.deliveries import send
+from mynumber.platform.encryption import EncryptionKeys, open_sealed
 from mynumber.platform.http import ServiceClient, _error_from
 from mynumber.platform.intermediate import IntermediateServer
 
@@ -137,19 +138,20 @@ class Clients:
     # (d) notices --------------------------------------------------------------------------
 
     def notify(self, codes: list[str], messages: list[dict[str, str]]) -> tuple[str, list[bool]]:
-        """Notices to Mynaportal inboxes; (delivery id, accepted per code)."""
-        body = {
-            "procedure": NOTICE_PROCEDURE,
-            "recipient": "portal",
-            "items": ["notice"],
-            "codes": codes,
-            "sealed": seal(self.keys, "portal", {"messages": messages}),
-        }
-        answer = self.hub.request("POST", "/api/deliveries", body)
-        accepted = [bool(a) for a in answer["accepted"]]
-        if len(accepted) != len(codes):
+        """Notices to Mynaportal inboxes; (delivery id, accepted per code — False: the
+        person has no Mynaportal account, so the notice goes on paper)."""
+        result = send(
+            self.hub,
+            self.keys,
+            procedure=NOTICE_PROCEDURE,
+            recipient="portal",
+            items=["notice"],
+            codes=codes,
+            messages=messages,
+        )
+        if len(result.accepted) != len(codes):
             raise errors.Unavailable("the hub answered a different count")
-        return str(answer["delivery_id"]), accepted
+        return result.delivery_id, result.accepted
 
 
 def _account(found: Any) -> dict[str, Any] | None:

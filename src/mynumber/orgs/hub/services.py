@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +34,20 @@ UNAVAILABLE = "provider_unavailable"
 
 #: Sends the forwarded request to a provider organisation: (org, body) → its JSON answer.
 Forward = Callable[[str, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One やりとり履歴 entry to append: who sent what about whom, and what came of it."""
+
+    exchange_id: str
+    person: str  # the internal reference; "" if no person matched
+    requester: str
+    provider: str
+    procedure: str
+    items: tuple[str, ...]
+    outcome: str
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,31 +196,62 @@ class Hub:
         outcome: str,
         reason: str,
     ) -> None:
-        def work(conn: Connection) -> None:
+        self.append(
+            [
+                Entry(
+                    exchange_id=exchange_id,
+                    person=person,
+                    requester=request.requester,
+                    provider=provider,
+                    procedure=request.procedure,
+                    items=request.items,
+                    outcome=outcome,
+                    reason=reason,
+                )
+            ]
+        )
+
+    def append(self, entries: Sequence[Entry]) -> chain.Head:
+        """Append entries to the chain in one transaction, in order; returns the new head.
+
+        A delivery to thousands of people is thousands of entries: one transaction keeps
+        them together (all or none) and the chain unbroken.
+        """
+
+        def work(conn: Connection) -> chain.Head:
             last = conn.execute(
                 select(store.records.c.seq, store.records.c.hash)
                 .order_by(store.records.c.seq.desc())
                 .limit(1)
             ).first()
             head = chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
-            entry: dict[str, Any] = {
-                "seq": head.seq + 1,
-                "at": datetime.now(UTC).isoformat(timespec="microseconds"),
-                "exchange_id": exchange_id,
-                "person": person,
-                "requester": request.requester,
-                "provider": provider,
-                "procedure": request.procedure[:60],
-                "items": " ".join(sorted(request.items))[:2000],
-                "outcome": outcome,
-                "reason": reason[:500],
-                "prev": head.hash,
-            }
-            entry["hash"] = chain.entry_hash(entry)
-            conn.execute(store.records.insert().values(**entry))
+            at = datetime.now(UTC).isoformat(timespec="microseconds")
+            rows = []
+            for e in entries:
+                row: dict[str, Any] = {
+                    "seq": head.seq + 1,
+                    "at": at,
+                    "exchange_id": e.exchange_id,
+                    "person": e.person,
+                    "requester": e.requester,
+                    "provider": e.provider,
+                    "procedure": e.procedure[:60],
+                    "items": " ".join(sorted(e.items))[:2000],
+                    "outcome": e.outcome,
+                    "reason": e.reason[:500],
+                    "prev": head.hash,
+                }
+                row["hash"] = chain.entry_hash(row)
+                rows.append(row)
+                head = chain.Head(row["seq"], row["hash"])
+            for part in chunked(rows, 1000):
+                conn.execute(store.records.insert(), part)
+            return head
 
+        if not entries:
+            return self.head()
         with self._append_lock:  # one writer in this process; a racing process retries
-            retrying(self.engine, work, attempts=20)
+            return retrying(self.engine, work, attempts=20)
 
     def head(self) -> chain.Head:
         with self.engine.connect() as conn:

@@ -13,12 +13,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, benefits, linkage, store
+from mynumber.orgs.portal import accounts, benefits, deliveries, linkage, store
 from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.services import Portal
 from mynumber.orgs.portal.web import Pages, api_router, page_router
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
+from mynumber.platform.deliveries import Receivers, receiver_router
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.secrets import secret_bytes
@@ -32,7 +34,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
     migrate(engine, "mynumber.orgs.portal.migrations")
     folder = ctx.settings.data_dir / ORG
     jlis = JlisClient(ctx.directory, ctx.identity, folder / "jlis-verifier.credential")
-    portal = Portal(engine=engine, jlis=jlis)
+    inbox = Inbox(engine=engine, cipher=NoticeCipher(secret_bytes(folder / "notices.key")))
+    portal = Portal(engine=engine, jlis=jlis, inbox=inbox)
     pages = Pages(
         portal=portal,
         templates=templates_for(Path(__file__).with_name("templates")),
@@ -60,6 +63,12 @@ def create_app(ctx: OrgContext) -> FastAPI:
     office = ServiceClient(ctx.directory, "benefits", ctx.identity)
     applications = benefits.BenefitApplications(link=link, office=office, accounts=public_fund)
     app.include_router(benefits.page_router(pages, applications))
+    # deliveries through the hub: agencies' notices into お知らせ; other modules register
+    # their procedures on app.state.receivers
+    receivers = Receivers(org=ORG, keys=link.keys)
+    receivers["*_notice"] = deliveries.NoticeReceiver(engine=engine, inbox=inbox)
+    app.include_router(receiver_router(ctx, receivers))
+    app.include_router(deliveries.page_router(pages, inbox))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
@@ -70,5 +79,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.portal = portal
     app.state.link = link
+    app.state.receivers = receivers
     app.state.health = healthz
     return app

@@ -23,7 +23,7 @@ from mynumber.orgs.portal.accounts import DEPOSIT_TYPES, PublicFundAccounts
 from mynumber.orgs.portal.linkage import HubLink, logged_in
 from mynumber.orgs.portal.web import Pages
 from mynumber.payments import DepositType, account_number, branch, to_zengin_kana
-from mynumber.platform.encryption import seal
+from mynumber.platform.deliveries import send
 from mynumber.platform.http import ServiceClient
 
 PROCEDURE = "benefit_application"
@@ -82,15 +82,16 @@ class BenefitApplications:
             "choice": choice,
             "account": checked_account(account or {}) if choice == "account" else None,
         }
-        body = {
-            "procedure": PROCEDURE,
-            "recipient": OFFICE,
-            "items": ["application"],
-            "codes": [self.link.hub_code(portal_code)],
-            "sealed": seal(self.link.keys, OFFICE, {"messages": [message]}),
-        }
-        answer = self.link.hub.request("POST", "/api/deliveries", body)
-        return bool(answer["accepted"][0])
+        result = send(
+            self.link.hub,
+            self.link.keys,
+            procedure=PROCEDURE,
+            recipient=OFFICE,
+            items=["application"],
+            codes=[self.link.hub_code(portal_code)],
+            messages=[message],
+        )
+        return result.accepted[0]
 
 
 def page_router(pages: Pages, benefits: BenefitApplications) -> APIRouter:

@@ -9,6 +9,7 @@ for its own code for the person (開示システム用符号) from the certifica
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -16,11 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, select, update
 
 from mynumber.errors import Error, NotFound
 from mynumber.orgs.portal import model, store
 from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.inbox import Inbox, NewNotice
 from mynumber.orgs.portal.model import (
     CHALLENGE_BYTES,
     CHALLENGE_TTL,
@@ -45,6 +47,8 @@ from mynumber.platform.db import insert_ignoring_duplicates
 from mynumber.platform.ids import new_id
 
 SENDER = "デジタル庁 マイナポータル"
+
+log = logging.getLogger("mynumber.portal")
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -74,10 +78,12 @@ class Portal:
         *,
         engine: Engine,
         jlis: JlisClient,
+        inbox: Inbox,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.engine = engine
         self.jlis = jlis
+        self.inbox = inbox
         self.clock = clock
 
     # --- challenges ------------------------------------------------------------------------
@@ -192,7 +198,29 @@ class Portal:
         except (MalformedCertificate, NotFound) as exc:
             self._refuse(challenge, method, exc.code, exc.message, serial, signed=False)
             raise refused(exc.code, exc.message) from exc
-        return self._accept(challenge, method, person, serial, now)
+        result = self._accept(challenge, method, person, serial, now)
+        self._keep_hub_code(result.portal_code, serial)
+        return result
+
+    def _keep_hub_code(self, portal_code: str, serial: str) -> None:
+        """The portal's hub code, asked of J-LIS when the account is made (or at the login
+        of an account that has none yet), so agencies' notices reach the person from their
+        first login on. If J-LIS does not answer now, the hub link asks on first need."""
+        a = store.accounts.c
+        with self.engine.connect() as conn:
+            if conn.scalar(select(a.hub_code).where(a.portal_code == portal_code)):
+                return
+        try:
+            code = self.jlis.hub_code(serial)
+        except Error as exc:
+            log.warning("no hub code at login: %s", exc.code)
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(store.accounts)
+                .where(a.portal_code == portal_code, a.hub_code.is_(None))
+                .values(hub_code=code)
+            )
 
     def _accept(
         self,
@@ -233,18 +261,15 @@ class Portal:
                 "reader": "ICカードリーダー",
                 "cli": "コマンドライン",
             }.get(method, method)
-            conn.execute(
-                store.notices.insert().values(
-                    id=new_id(),
-                    portal_code=code,
-                    created_at=now,
-                    sender=SENDER,
-                    title="マイナポータルにログインしました (You logged in)",
-                    body=f"{now.astimezone(model.JST):%Y-%m-%d %H:%M} に{label}でログインしました。"
-                    "心当たりがない場合は、市区町村の窓口またはマイナンバー総合フリーダイヤルに"
-                    "ご連絡ください。 / If this was not you, contact your municipality.",
-                )
+            notice = NewNotice(
+                portal_code=code,
+                sender=SENDER,
+                title="マイナポータルにログインしました (You logged in)",
+                body=f"{now.astimezone(model.JST):%Y-%m-%d %H:%M} に{label}でログインしました。"
+                "心当たりがない場合は、市区町村の窓口またはマイナンバー総合フリーダイヤルに"
+                "ご連絡ください。 / If this was not you, contact your municipality.",
             )
+            self.inbox.add(conn, [notice], at=now)
         return LoginResult(code, person["municipality"], first)
 
     def _refuse(
@@ -402,29 +427,10 @@ class Portal:
         return [dict(r._mapping) | {"at": _utc(r.at)} for r in rows]
 
     def notices(self, portal_code: str) -> list[dict[str, Any]]:
-        n = store.notices.c
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(n.id, n.created_at, n.sender, n.title, n.body, n.read_at)
-                .where(n.portal_code == portal_code)
-                .order_by(n.created_at.desc(), n.id.desc())
-            ).all()
-        return [dict(r._mapping) | {"created_at": _utc(r.created_at)} for r in rows]
+        return self.inbox.list(portal_code)
 
     def mark_read(self, portal_code: str, notice_id: str) -> None:
-        n = store.notices.c
-        with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(store.notices)
-                .where(and_(n.id == notice_id, n.portal_code == portal_code), n.read_at.is_(None))
-                .values(read_at=self.clock())
-            ).rowcount
-            if (
-                not changed
-                and conn.scalar(select(n.id).where(n.id == notice_id, n.portal_code == portal_code))
-                is None
-            ):
-                raise NotFound("no such notice")
+        self.inbox.mark_read(portal_code, notice_id)
 
     def challenge_owner(self, challenge_id: str) -> str:
         """Who logged in with a completed challenge (for a login on the same device)."""

@@ -62,6 +62,7 @@ logins = Table(
 )
 Index("logins_by_person", logins.c.portal_code, logins.c.at)
 
+#: お知らせ: title and body encrypted at rest (see ``inbox``); ``link`` a /portal/... path.
 notices = Table(
     "notices",
     metadata,
@@ -69,7 +70,8 @@ notices = Table(
     Column("portal_code", String(32), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sender", String(100), nullable=False),
-    Column("title", String(200), nullable=False),
+    Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("read_at", DateTime(timezone=True)),
+    Column("link", String(300)),
 )
