@@ -4,7 +4,7 @@
   (``POST /municipality/{code}/api/benefits/eligible``);
 - enrolment of the eligible My Numbers for the office's own codes (J-LIS → hub), after
   which the numbers are dropped;
-- (b) registered public-fund accounts for many codes at once (``POST /hub/api/exchanges/bulk``,
+- (b) registered public-fund accounts for many codes at once (``POST /hub/exchanges/bulk``,
   procedure ``benefit_payment``, provider ``accounts``);
 - (c) a Zengin 総合振込 file to a bank (``POST /bank/{code}/api/transfers`` with an
   ``Idempotency-Key``), answered by the bank's result file;
@@ -108,7 +108,7 @@ class Clients:
                 "items": [ACCOUNT_ITEM],
                 "codes": part,
             }
-            answer = self.hub.request("POST", "/api/exchanges/bulk", body)
+            answer = self.hub.request("POST", "/exchanges/bulk", body)
             data = open_sealed(self.keys, ORG, answer["jwe"], exchange_id=answer["exchange_id"])
             found = list(data["results"])
             if len(found) != len(part):
