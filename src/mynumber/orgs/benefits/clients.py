@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from mynumber import errors
+from mynumber.orgs.benefits.model import check_account
 from mynumber.platform.context import OrgContext
 from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys, open_sealed
@@ -97,9 +98,9 @@ class Clients:
 
     # (b) accounts through the hub ---------------------------------------------------------
 
-    def accounts(self, codes: list[str]) -> list[dict[str, Any] | None]:
+    def accounts(self, codes: list[str]) -> list[dict[str, str] | None]:
         """Each code's registered public-fund account, or None (aligned with ``codes``)."""
-        results: list[dict[str, Any] | None] = []
+        results: list[dict[str, str] | None] = []
         for start in range(0, len(codes), BULK_CODES):
             part = codes[start : start + BULK_CODES]
             body = {
@@ -154,9 +155,18 @@ class Clients:
         return result.delivery_id, result.accepted
 
 
-def _account(found: Any) -> dict[str, Any] | None:
-    """The registry's answer for one code: the account, or None."""
+def _account(found: Any) -> dict[str, str] | None:
+    """The registry's answer for one code: the account in the office's terms (checked as
+    the registry checks accounts), or None — also for an answer that is not one."""
     if not isinstance(found, dict):
         return None
     account = found.get(ACCOUNT_ITEM, found)
-    return dict(account) if isinstance(account, dict) and account.get("bank_code") else None
+    if not isinstance(account, dict):
+        return None
+    account = dict(account)
+    if "account_number" not in account and "number" in account:
+        account["account_number"] = account["number"]
+    try:
+        return check_account(account)
+    except (errors.InvalidInput, KeyError, TypeError, ValueError):
+        return None

@@ -12,9 +12,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from mynumber.errors import InvalidInput
-from mynumber.payments import MAX_AMOUNT, DepositType, ResultCode, to_zengin_kana
+from mynumber.payments import (
+    MAX_AMOUNT,
+    DepositType,
+    ResultCode,
+    account_number,
+    branch,
+    to_zengin_kana,
+)
 
 PER = ("person", "household")
 MAX_AGE = 150
@@ -206,4 +214,24 @@ def notice(kind: str, *, programme: str, programme_id: str, **facts: object) -> 
         "この給付金の受取口座を申請できます。 / No public-fund account is registered: "
         "use the link to apply with one click.",
         "link": link,
+    }
+
+
+def check_account(account: dict[str, Any]) -> dict[str, str]:
+    """Bank, branch, deposit type and number as the registry checks them (codes in the
+    Zengin list, 普通/当座/貯蓄, up to 7 digits); InvalidInput naming the field."""
+    bank_code, branch_code = str(account["bank_code"]), str(account["branch_code"])
+    branch(bank_code, branch_code)
+    kind = str(account.get("deposit_type", "1"))
+    if kind not in (
+        DepositType.ORDINARY.value,
+        DepositType.CURRENT.value,
+        DepositType.SAVINGS.value,
+    ):
+        raise InvalidInput("deposit_type must be 1, 2 or 4", field="deposit_type")
+    return {
+        "bank_code": bank_code,
+        "branch_code": branch_code,
+        "deposit_type": kind,
+        "account_number": account_number(str(account.get("account_number", ""))),
     }

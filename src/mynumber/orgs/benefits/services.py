@@ -11,7 +11,6 @@ from sqlalchemy import Connection, Engine, func, select
 
 from mynumber import errors
 from mynumber.orgs.benefits import model, store
-from mynumber.payments import DepositType, account_number, branch
 from mynumber.platform.db import retrying
 from mynumber.platform.ids import new_id
 
@@ -266,28 +265,8 @@ def _application(code: str, message: Any, delivery_id: str, now: datetime) -> di
         if not isinstance(account, dict):
             return None
         try:
-            checked = check_account(account)
+            checked = model.check_account(account)
         except (errors.InvalidInput, KeyError, TypeError, ValueError):
             return None
         row.update(checked)
     return row
-
-
-def check_account(account: dict[str, Any]) -> dict[str, str]:
-    """Bank, branch, deposit type and number as the registry checks them (codes in the
-    Zengin list, 普通/当座/貯蓄, up to 7 digits); InvalidInput naming the field."""
-    bank_code, branch_code = str(account["bank_code"]), str(account["branch_code"])
-    branch(bank_code, branch_code)
-    kind = str(account.get("deposit_type", "1"))
-    if kind not in (
-        DepositType.ORDINARY.value,
-        DepositType.CURRENT.value,
-        DepositType.SAVINGS.value,
-    ):
-        raise errors.InvalidInput("deposit_type must be 1, 2 or 4", field="deposit_type")
-    return {
-        "bank_code": bank_code,
-        "branch_code": branch_code,
-        "deposit_type": kind,
-        "account_number": account_number(str(account.get("account_number", ""))),
-    }
