@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, deliveries, linkage, store
+from mynumber.orgs.portal import accounts, benefits, deliveries, linkage, store
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.services import Portal
@@ -60,6 +60,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
     registry = ServiceClient(ctx.directory, "accounts", ctx.identity)
     public_fund = accounts.PublicFundAccounts(link=link, registry=registry)
     app.include_router(accounts.page_router(pages, public_fund))
+    office = ServiceClient(ctx.directory, "benefits", ctx.identity)
+    applications = benefits.BenefitApplications(link=link, office=office, accounts=public_fund)
+    app.include_router(benefits.page_router(pages, applications))
     # deliveries through the hub: agencies' notices into お知らせ; other modules register
     # their procedures on app.state.receivers
     receivers = Receivers(org=ORG, keys=link.keys)
