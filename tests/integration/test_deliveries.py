@@ -229,6 +229,9 @@ def test_a_malformed_message_is_refused_and_the_rest_delivered(fed, keys, enc, h
         {"title": "", "body": "x"},
         notice("外部リンク", link="https://evil.example/"),
         notice("抜け道", link="/portal/../jlis/"),
+        notice("別のホスト", link="/portal//evil.example/"),
+        notice("改行", link="/portal/records\n"),
+        {"title": "件名\n二行目", "body": "y"},
         {"title": "x", "body": "y", "script": "z"},
         "not an object",
     ]
@@ -415,6 +418,14 @@ def test_the_tax_office_sends_notices_by_its_own_codes(
         http, keys, "tax", "/tax/api/notices", body | {"messages": body["messages"][:1]}
     )
     assert mismatched.status_code == 422
+    outside = signed(
+        http,
+        keys,
+        "tax",
+        "/tax/api/notices",
+        body | {"messages": [notice(title, link="https://evil.example/"), notice(title)]},
+    )
+    assert outside.status_code == 422
 
 
 def test_pension_and_insurer_send_notices_by_their_own_codes(fed, http, keys, holder, pc) -> None:

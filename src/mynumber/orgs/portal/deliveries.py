@@ -23,14 +23,16 @@ from mynumber.orgs.portal.linkage import logged_in
 from mynumber.orgs.portal.web import Pages
 from mynumber.platform.db import chunked
 from mynumber.platform.deliveries import Answer, Opened
+from mynumber.platform.notices import LINK_PATTERN
 
 NOTICE_ITEMS = ("notice",)
 MAX_TITLE = 200
 MAX_BODY = 4000
 MAX_LINK = 300
 #: A relative link into the portal: no scheme, no host, no way out of /portal/.
-LINK = re.compile(r"/portal/(?!.*\.\.)(?!.*//)[A-Za-z0-9._~\-/?=&%#]*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+LINK = re.compile(LINK_PATTERN)
+#: Control characters other than tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 #: How the portal names the organisations that send notices (差出人).
 SENDER_NAMES = {
@@ -67,7 +69,7 @@ def valid_notice(message: Any) -> dict[str, str] | None:
         return None
     if not isinstance(body, str) or not 0 < len(body.strip()) <= MAX_BODY:
         return None
-    if _CONTROL.search(title) or "\n" in title or _CONTROL.search(body):
+    if _CONTROL.search(title) or "\n" in title or "\r" in title or _CONTROL.search(body):
         return None
     notice = {"title": title.strip(), "body": body.strip()}
     if link is not None:
