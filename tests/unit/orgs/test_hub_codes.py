@@ -6,6 +6,7 @@ import pytest
 
 from mynumber.orgs.hub import permitted
 from mynumber.orgs.hub.codes import CodeScheme
+from mynumber.orgs.hub.deliveries import ITEM_KINDS as KINDS
 
 KEY = bytes(range(32))
 
@@ -41,8 +42,26 @@ def test_the_child_allowance_row_permits_income_from_tax():
 
 
 def test_the_portal_rows_for_self_information_are_listed():
-    providers = {r.provider for r in permitted.table() if r.requester == "portal"}
-    assert providers == {"tax", "pension", "insurer", "municipality", "accounts"}
+    exchanges = [r for r in permitted.table() if r.requester == "portal" and not r.items & KINDS]
+    assert {r.provider for r in exchanges} == {
+        "tax",
+        "pension",
+        "insurer",
+        "municipality",
+        "accounts",
+    }
+
+
+def test_deliveries_carry_only_the_delivery_item_kinds():
+    deliveries = [r for r in permitted.table() if r.items & KINDS]
+    assert all(r.items <= KINDS for r in deliveries)
+    assert {(r.requester, r.provider) for r in deliveries if r.procedure.endswith("_notice")} == {
+        ("tax", "portal"),
+        ("pension", "portal"),
+        ("insurer", "portal"),
+        ("municipality", "portal"),
+        ("benefits", "portal"),
+    }
 
 
 @pytest.mark.parametrize(
