@@ -13,7 +13,15 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, deliveries, linkage, oidc_web, signing, store
+from mynumber.orgs.portal import (
+    accounts,
+    applications,
+    deliveries,
+    linkage,
+    oidc_web,
+    signing,
+    store,
+)
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.oidc_release import BasicItemsRelease
@@ -73,6 +81,11 @@ def create_app(ctx: OrgContext) -> FastAPI:
     receivers["*_notice"] = deliveries.NoticeReceiver(engine=engine, inbox=inbox)
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(deliveries.page_router(pages, inbox))
+    e_applications = applications.Applications(
+        engine=engine, signing=sign_requests, link=link, inbox=inbox
+    )
+    receivers[applications.DECISION] = e_applications
+    app.include_router(applications.page_router(pages, e_applications))
     release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
     oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine), release)
     app.include_router(oidc_web.router(oidc))
@@ -86,8 +99,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.portal = portal
     app.state.link = link
+    app.state.signing = sign_requests
+    app.state.applications = e_applications
     app.state.receivers = receivers
     app.state.oidc = oidc.provider
-    app.state.signing = sign_requests
     app.state.health = healthz
     return app
