@@ -359,6 +359,13 @@ def test_an_unknown_client_is_told_to_the_person_not_redirected(pc, discovery):
     assert "invalid_client" in answer.text
 
 
+def test_an_oversized_request_is_refused_and_not_kept(pc, bank, discovery):
+    rp = rp_session(bank)
+    url, _ = rp.authorization_url(discovery["authorization_endpoint"], nonce="n" * 5000)
+    answer = pc.get(url)
+    assert answer.status_code == 400 and "location" not in answer.headers
+
+
 def test_an_unregistered_redirect_uri_is_never_redirected_to(pc, bank, discovery):
     rp = rp_session({**bank, "redirect_uri": "https://evil.example/steal"})
     url, _ = rp.authorization_url(discovery["authorization_endpoint"], nonce="n")
