@@ -49,6 +49,12 @@ SCOPE_LABELS: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: The same, short, for the list of services a person has allowed.
+SCOPE_SHORT: dict[str, tuple[str, str]] = {
+    OPENID: ("利用者識別子", "Identifier"),
+    BASIC4: ("基本4情報（署名付き）", "Four basic items, signed"),
+}
+
 STATEMENT_TYPE = "mynaportal-basic4-release"
 SUB_LABEL = b"mynaportal-oidc-sub"
 

@@ -356,7 +356,7 @@ def router(oidc: OidcPages) -> APIRouter:
             "services.html",
             session=session,
             allowed=provider.allowed(session.portal_code),
-            labels=oidc_model.SCOPE_LABELS,
+            labels=oidc_model.SCOPE_SHORT,
         )
 
     @web.post("/oidc/services/{client_id}/withdraw", include_in_schema=False)
