@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from mynumber.orgs.portal import (
     accounts,
     applications,
+    benefits,
     deliveries,
+    events,
     linkage,
     oidc_web,
     signing,
@@ -62,6 +64,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     )
     app.include_router(api_router(pages))
     app.include_router(page_router(pages))
+    app.include_router(events.event_router(portal))  # the QR login's server-sent events
     sign_requests = signing.SignRequests(engine=engine, jlis=jlis)
     app.include_router(signing.api_router(sign_requests))
     app.include_router(signing.page_router(pages, sign_requests))
@@ -75,6 +78,11 @@ def create_app(ctx: OrgContext) -> FastAPI:
     registry = ServiceClient(ctx.directory, "accounts", ctx.identity)
     public_fund = accounts.PublicFundAccounts(link=link, registry=registry)
     app.include_router(accounts.page_router(pages, public_fund))
+    office = ServiceClient(ctx.directory, "benefits", ctx.identity)
+    benefit_applications = benefits.BenefitApplications(
+        link=link, office=office, accounts=public_fund
+    )
+    app.include_router(benefits.page_router(pages, benefit_applications))
     # deliveries through the hub: agencies' notices into お知らせ; other modules register
     # their procedures on app.state.receivers
     receivers = Receivers(org=ORG, keys=link.keys)
