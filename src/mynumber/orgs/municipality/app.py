@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from mynumber import errors
-from mynumber.orgs.municipality import applications, cards, intermediate, store
+from mynumber.orgs.municipality import applications, cards, intermediate, notices, store
 from mynumber.orgs.municipality.clients import JlisClient, PeerMunicipalityClient
 from mynumber.orgs.municipality.model import MUNICIPALITIES, RELATIONSHIPS, Municipality, Sex
 from mynumber.orgs.municipality.schemas import (
@@ -73,6 +73,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(applications.page_router(e_applications, municipality))
     app.state.applications = e_applications
+    app.include_router(notices.router(ctx, engine=registry.engine, municipality=municipality))
     app.include_router(_pages(registry))
 
     @app.get("/healthz")

@@ -13,7 +13,15 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, applications, deliveries, linkage, signing, store
+from mynumber.orgs.portal import (
+    accounts,
+    applications,
+    deliveries,
+    events,
+    linkage,
+    signing,
+    store,
+)
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.services import Portal
@@ -50,6 +58,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     )
     app.include_router(api_router(pages))
     app.include_router(page_router(pages))
+    app.include_router(events.event_router(portal))  # the QR login's server-sent events
     sign_requests = signing.SignRequests(engine=engine, jlis=jlis)
     app.include_router(signing.api_router(sign_requests))
     app.include_router(signing.page_router(pages, sign_requests))
