@@ -218,11 +218,9 @@ class Applications:
                 accepted.append(False)
                 answers.append({"status": "refused", "code": exc.code, "reason": exc.message})
                 continue
-            except errors.Unavailable as exc:
+            except errors.Error as exc:  # J-LIS unreachable, the person not enrolled, …
                 accepted.append(False)
-                answers.append(
-                    {"status": "refused", "code": "revocation_unknown", "reason": exc.message}
-                )
+                answers.append({"status": "refused", "code": exc.code, "reason": exc.message})
                 continue
             accepted.append(True)
             answers.append({"status": "received", "id": own_id})

@@ -201,6 +201,7 @@ class Applications:
         if not (
             isinstance(key, str)
             and KEY_LENGTH[0] <= len(key) <= KEY_LENGTH[1]
+            and key.isascii()
             and key.replace("-", "").replace("_", "").isalnum()
         ):
             raise errors.InvalidInput("the form's submission key is missing: reload the form")
