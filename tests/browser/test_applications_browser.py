@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
@@ -95,3 +99,89 @@ def test_a_child_allowance_claim_from_login_to_approval(
 
     pc.click("#logout")
     pc.wait_for_url("**/portal/login?why=logout")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    mynumber = Path(sys.executable).with_name("mynumber")
+    return subprocess.run([str(mynumber), *args], capture_output=True, text=True, check=False)
+
+
+def test_the_command_line_phone_logs_in_and_signs(server: dict[str, Any]) -> None:
+    """``mynumber phone login`` and ``mynumber phone sign`` against the running server."""
+    url, data = server["url"], str(server["settings"].data_dir)
+    card = next(c for c in server["wallet"] if c["municipality"] == "131016")
+    with httpx.Client(base_url=url, timeout=30.0) as pc:
+        page = pc.get("/portal/login")
+        code = re.search(r'data-id="([^"]+)" data-code="([^"]+)"', page.text)
+        assert code is not None
+        login = cli(
+            "phone",
+            "login",
+            code.group(2),
+            "--card",
+            card["path"],
+            "--pin",
+            PIN,
+            "--portal",
+            url,
+            "--data",
+            data,
+        )
+        assert login.returncode == 0, login.stdout + login.stderr
+        assert (
+            pc.get("/portal/login/status", params={"id": code.group(1)}).json()["state"] == "done"
+        )
+
+        form = pc.get("/portal/applications/new/child_allowance_claim").text
+        key = re.search(r'name="key" value="([^"]+)"', form)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert key is not None and csrf is not None
+        prefilled = dict(re.findall(r'<input name="([a-z_]+)" id="[a-z_]+" value="([^"]*)"', form))
+        fields = {k: prefilled[k] for k in ("name", "kana", "birth_date", "address")}
+        five = dt.date.today().replace(year=dt.date.today().year - 5).isoformat()
+        fields |= {
+            "tel": "0312345678",
+            "spouse": "yes",
+            "child1_name": "試験 花",
+            "child1_kana": "シケン ハナ",
+            "child1_birth_date": five,
+            "child1_relation": "child",
+            "child1_together": "together",
+            "account": "public_fund",
+            "key": key.group(1),
+            "csrf": csrf.group(1),
+        }
+        posted = pc.post("/portal/applications/new/child_allowance_claim", data=fields)
+        assert posted.status_code == 303, posted.text
+        waiting = pc.get(posted.headers["location"])
+        phone_url = re.search(r'href="([^"]+/portal/phone/sign\?code=[A-Z0-9]+)"', waiting.text)
+        assert phone_url is not None
+
+        wrong = cli(
+            "phone",
+            "sign",
+            phone_url.group(1),
+            "--card",
+            card["path"],
+            "--password",
+            "WRONG1",
+            "--data",
+            data,
+        )
+        assert wrong.returncode == 1 and "tries left" in wrong.stdout
+        signed = cli(
+            "phone",
+            "sign",
+            phone_url.group(1),
+            "--card",
+            card["path"],
+            "--password",
+            PASSWORD,
+            "--data",
+            data,
+        )
+        assert signed.returncode == 0, signed.stdout + signed.stderr
+        assert "児童手当" in signed.stdout and "署名しました" in signed.stdout
+        sign_id = posted.headers["location"].rsplit("/", 1)[1]
+        status = pc.get(f"/portal/sign/{sign_id}/status").json()
+        assert status["state"] == "signed" and status["next"].startswith("/portal/applications/")
