@@ -608,6 +608,8 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
     async def create(
         request: Request, kind: str, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
+        """Post a form: errors next to the fields (422), or the application (once per key)
+        and on to its sign request, or straight to the application when unsigned."""
         return await post_form(request, kind, portal_session)
 
     @web.get("/applications/{application_id}", response_class=HTMLResponse)
@@ -637,6 +639,7 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         application_id: str,
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
+        """申請を送信: deliver the signed application to the municipality."""
         raw = await request.form()
         session = await _in_thread(pages.portal.session, portal_session)
         csrf = raw.get("csrf")
@@ -676,6 +679,7 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         application_id: str,
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
+        """再申請: the corrected form, as a new revision of the same application."""
         session = await _in_thread(pages.portal.session, portal_session)
         application = await _in_thread(apps.get, application_id, session.portal_code)
         return await post_form(request, application["kind"], portal_session, application_id)

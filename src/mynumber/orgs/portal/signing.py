@@ -543,6 +543,7 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
         csrf: Annotated[str | None, Form()] = None,
         portal_pre: Annotated[str | None, Cookie()] = None,
     ) -> Response:
+        """Sign on the (simulated) phone: the wallet card, the signing password."""
         pages.check_pre(portal_pre, csrf)
         code = model.normalise_code(code)
 
