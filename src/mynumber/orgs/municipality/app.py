@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from mynumber import errors
-from mynumber.orgs.municipality import applications, cards, intermediate, notices, store
+from mynumber.orgs.municipality import applications, benefits, cards, intermediate, notices, store
 from mynumber.orgs.municipality.clients import JlisClient, PeerMunicipalityClient
 from mynumber.orgs.municipality.model import MUNICIPALITIES, RELATIONSHIPS, Municipality, Sex
 from mynumber.orgs.municipality.schemas import (
@@ -55,8 +55,10 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.state.registry = registry
     app.include_router(_api(ctx, registry), prefix="/api")
     app.include_router(cards.router(registry), prefix="/api")
+    app.include_router(benefits.router(ctx, engine=registry.engine), prefix="/api")
     linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
     app.include_router(intermediate.router(ctx, linkage=linkage))
+    app.include_router(notices.router(ctx, engine=registry.engine, municipality=municipality))
     # e-applications from Mynaportal, delivered through the hub; staff review pages
     e_applications = applications.Applications(
         engine=registry.engine,
@@ -73,7 +75,6 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(applications.page_router(e_applications, municipality))
     app.state.applications = e_applications
-    app.include_router(notices.router(ctx, engine=registry.engine, municipality=municipality))
     app.include_router(_pages(registry))
 
     @app.get("/healthz")
