@@ -8,6 +8,7 @@ that J-LIS need not be up when the portal starts).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -32,7 +33,11 @@ def create_app(ctx: OrgContext) -> FastAPI:
     migrate(engine, "mynumber.orgs.portal.migrations")
     folder = ctx.settings.data_dir / ORG
     jlis = JlisClient(ctx.directory, ctx.identity, folder / "jlis-verifier.credential")
-    portal = Portal(engine=engine, jlis=jlis)
+    portal = Portal(
+        engine=engine,
+        jlis=jlis,
+        ocsp_max_age=dt.timedelta(seconds=ctx.settings.portal_ocsp_max_age),
+    )
     pages = Pages(
         portal=portal,
         templates=templates_for(Path(__file__).with_name("templates")),
