@@ -2,6 +2,11 @@
 
 The hub converts codes and checks the permitted-exchange table; the answer it relays is a
 JWE sealed by the provider to the requester, which the hub passes on without reading.
+
+Records are appended with group commit: an exchange queues its record and waits for the
+chain's writer lock; whoever holds it writes every record queued so far, each chained to
+the one before, in one transaction. Under load many exchanges share one commit; alone, an
+exchange writes its own record at once. The chain is the same as one record at a time.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from mynumber import errors
 from mynumber.orgs.hub import chain, permitted, store
@@ -35,6 +40,38 @@ UNAVAILABLE = "provider_unavailable"
 #: Sends the forwarded request to a provider organisation: (org, body) → its JSON answer.
 Forward = Callable[[str, dict[str, Any]], Any]
 
+# The relay's statements, built once and run with parameters: building a statement with
+# literal values costs more than running it.
+_PERSON_OF = select(store.codes.c.person_ref).where(
+    store.codes.c.agency == bindparam("wanted_agency"), store.codes.c.code == bindparam("wanted")
+)
+_CODE_AT = select(store.codes.c.agency, store.codes.c.code).where(
+    store.codes.c.person_ref == bindparam("ref")
+)
+_CODE_OF_AGENCY = (
+    _CODE_AT.where(store.codes.c.agency == bindparam("wanted_agency"))
+    .order_by(store.codes.c.created_at.desc())
+    .limit(1)
+)
+_CODE_OF_KIND = (
+    _CODE_AT.where(store.codes.c.agency.like(bindparam("kind_pattern")))
+    .order_by(store.codes.c.created_at.desc())
+    .limit(1)
+)
+_HEAD = (
+    select(store.records.c.seq, store.records.c.hash).order_by(store.records.c.seq.desc()).limit(1)
+)
+_INSERT_RECORD = store.records.insert()
+
+
+@dataclass(slots=True)
+class _Queued:
+    """A record waiting for the chain's writer: its fields, then whether (and how) it went."""
+
+    fields: dict[str, str]
+    written: bool = False
+    error: BaseException | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class Request:
@@ -50,7 +87,9 @@ class Hub:
         self.engine = engine
         self.scheme = scheme
         self.forward = forward
-        self._append_lock = threading.Lock()
+        self._append_lock = threading.Lock()  # the chain's writer in this process
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Queued] = []
 
     # --- codes -----------------------------------------------------------------------------
 
@@ -93,23 +132,17 @@ class Hub:
     def person_of(self, agency: str, code: str) -> str | None:
         """The internal reference behind an agency's own code (None: it matches nobody)."""
         with self.engine.connect() as conn:
-            ref = conn.scalar(
-                select(store.codes.c.person_ref).where(
-                    store.codes.c.agency == agency, store.codes.c.code == code
-                )
-            )
+            ref = conn.scalar(_PERSON_OF, {"wanted_agency": agency, "wanted": code})
         return None if ref is None else str(ref)
 
     def _code_at(self, provider: str, person: str) -> tuple[str, str] | None:
         """(provider organisation, its code) for the person; a kind picks the newest."""
-        codes = store.codes
-        query = select(codes.c.agency, codes.c.code).where(codes.c.person_ref == person)
         if "-" in provider or provider not in ("municipality",):
-            query = query.where(codes.c.agency == provider)
+            query, params = _CODE_OF_AGENCY, {"ref": person, "wanted_agency": provider}
         else:
-            query = query.where(codes.c.agency.like(f"{provider}-%"))
+            query, params = _CODE_OF_KIND, {"ref": person, "kind_pattern": f"{provider}-%"}
         with self.engine.connect() as conn:
-            row = conn.execute(query.order_by(codes.c.created_at.desc()).limit(1)).first()
+            row = conn.execute(query, params).first()
         return None if row is None else (str(row[0]), str(row[1]))
 
     # --- relay -----------------------------------------------------------------------------
@@ -182,16 +215,8 @@ class Hub:
         outcome: str,
         reason: str,
     ) -> None:
-        def work(conn: Connection) -> None:
-            last = conn.execute(
-                select(store.records.c.seq, store.records.c.hash)
-                .order_by(store.records.c.seq.desc())
-                .limit(1)
-            ).first()
-            head = chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
-            entry: dict[str, Any] = {
-                "seq": head.seq + 1,
-                "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        queued = _Queued(
+            {
                 "exchange_id": exchange_id,
                 "person": person,
                 "requester": request.requester,
@@ -200,21 +225,50 @@ class Hub:
                 "items": " ".join(sorted(request.items))[:2000],
                 "outcome": outcome,
                 "reason": reason[:500],
+            }
+        )
+        with self._queue_lock:
+            self._queue.append(queued)
+        with self._append_lock:  # one writer in this process; a racing process retries
+            if not queued.written:  # nobody wrote it while we waited: write all queued
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                try:
+                    retrying(self.engine, lambda conn: self._write(conn, batch), attempts=20)
+                except BaseException as exc:
+                    for waiting in batch:
+                        waiting.error = exc
+                    if not isinstance(exc, Exception):
+                        raise
+                finally:
+                    for waiting in batch:
+                        waiting.written = True
+        if queued.error is not None:
+            log.error("exchange records not written: %s", type(queued.error).__name__)
+            raise errors.Unavailable(
+                "the hub could not record the exchange", code="record_failed"
+            ) from queued.error
+
+    @staticmethod
+    def _write(conn: Connection, batch: list[_Queued]) -> None:
+        """Chain ``batch`` after the current head, in order, in one statement."""
+        last = conn.execute(_HEAD).first()
+        head = chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
+        rows = []
+        for queued in batch:
+            entry: dict[str, Any] = queued.fields | {
+                "seq": head.seq + 1,
+                "at": datetime.now(UTC).isoformat(timespec="microseconds"),
                 "prev": head.hash,
             }
             entry["hash"] = chain.entry_hash(entry)
-            conn.execute(store.records.insert().values(**entry))
-
-        with self._append_lock:  # one writer in this process; a racing process retries
-            retrying(self.engine, work, attempts=20)
+            rows.append(entry)
+            head = chain.Head(entry["seq"], entry["hash"])
+        conn.execute(_INSERT_RECORD, rows)
 
     def head(self) -> chain.Head:
         with self.engine.connect() as conn:
-            last = conn.execute(
-                select(store.records.c.seq, store.records.c.hash)
-                .order_by(store.records.c.seq.desc())
-                .limit(1)
-            ).first()
+            last = conn.execute(_HEAD).first()
         return chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
 
     def log(self, *, after: int = 0, limit: int = 5000) -> list[dict[str, Any]]:
