@@ -23,7 +23,8 @@ def test_no_route_of_any_organisation_offers_a_balance_or_a_transaction(fed):
     assert offered == []
 
 
-def test_a_bank_has_one_api_route_and_it_only_verifies(fed):
+def test_a_bank_only_verifies_accounts_and_receives_transfer_files(fed):
+    """Two API routes: 口座確認 (yes or no) and 総合振込 (a result code per record)."""
     for code in ("0001", "0005", "9900"):
         paths = set(fed.apps[f"bank-{code}"].openapi()["paths"])
-        assert paths == {"/api/accounts/verify", "/healthz"}
+        assert paths == {"/api/accounts/verify", "/api/transfers", "/healthz"}

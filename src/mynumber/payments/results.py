@@ -49,6 +49,7 @@ class ResultCode(enum.Enum):
     NO_SUCH_ACCOUNT = "1"  # 口座なし
     ACCOUNT_CLOSED = "2"  # 解約済み
     NAME_MISMATCH = "3"  # 受取人名相違
+    NOT_THIS_BANK = "4"  # 他行宛: the record is addressed to another bank
     OTHER = "9"  # その他
 
 

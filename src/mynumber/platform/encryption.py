@@ -16,6 +16,7 @@ from typing import Any
 
 from joserfc import jwe
 from joserfc.errors import JoseError
+from joserfc.jwe import JWERegistry
 from joserfc.jwk import ECKey
 
 from mynumber.errors import InvalidInput, NotFound
@@ -24,6 +25,23 @@ ALGORITHM = "ECDH-ES+A256KW"  # RFC 7518 §4.6: ephemeral-static ECDH, key wrapp
 ENCRYPTION = "A256GCM"  # RFC 7518 §5.3
 
 _DEMO_NOTE = b"# DEMO KEY of a mynumber sandbox organisation - never use it elsewhere\n"
+
+#: The largest ciphertext accepted: a bulk answer about 10^5 people, or a 2×10^5-person
+#: eligibility page, is tens of megabytes (joserfc's default stops at 64 KiB).
+MAX_CIPHERTEXT = 256 * 1024 * 1024
+_REGISTRY = JWERegistry(algorithms=[ALGORITHM, ENCRYPTION])
+_REGISTRY.max_ciphertext_length = MAX_CIPHERTEXT
+
+
+class _BulkRegistry(JWERegistry):
+    """joserfc's registry with room for bulk answers: its default refuses ciphertexts over
+    64 KiB (a few hundred people), while an eligibility page or a bulk exchange carries up
+    to 2×10^5 (tens of MB). Request bodies are bounded by each route's own limits."""
+
+    max_ciphertext_length = 256 * 1024 * 1024
+
+
+_REGISTRY = _BulkRegistry()
 
 
 class EncryptionKeys:
@@ -92,7 +110,7 @@ def open_sealed(keys: EncryptionKeys, recipient: str, token: str, *, exchange_id
     """Decrypt a JWE sealed to ``recipient``; raises InvalidInput if it is not one for it
     (or is bound to another exchange)."""
     try:
-        obj = jwe.decrypt_compact(token, keys.private_key(recipient))
+        obj = jwe.decrypt_compact(token, keys.private_key(recipient), registry=_REGISTRY)
     except (JoseError, ValueError) as exc:
         raise InvalidInput("the answer does not decrypt", code="bad_ciphertext") from exc
     try:

@@ -31,6 +31,7 @@ from mynumber.orgs.accounts.app import create_app as create_accounts
 from mynumber.orgs.accounts.services import Account
 from mynumber.orgs.bank.app import create_app as create_bank
 from mynumber.orgs.bank.app import org_name as bank_org
+from mynumber.orgs.benefits.app import create_app as create_benefits
 from mynumber.orgs.hub.app import create_app as create_hub
 from mynumber.orgs.insurer.app import create_app as create_insurer
 from mynumber.orgs.jlis.app import create_app as create_jlis
@@ -61,6 +62,10 @@ _LINKAGE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
 }
 #: The demo banks (全銀協 bank codes), each its own organisation at ``/bank/<code>``.
 DEMO_BANKS = ("0001", "0005", "9900")
+#: Paying bodies: the benefit office (給付金事務局) pays designated public benefits into
+#: public-fund accounts by Zengin files to the banks (see ``orgs/benefits``).
+PAYING_ORGS = ("benefits",)
+_PAYING_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {"benefits": create_benefits}
 #: Share of the residents seeded for the agencies who get accounts at the demo banks,
 #: of those the share registered as public-fund accounts, and the share of accounts a
 #: family member opened in their own name (the 2023 audit's ~130,000 such registrations).
@@ -416,6 +421,8 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
         federation.apps[org] = _LINKAGE_FACTORIES[org](context(org))
     for code in DEMO_BANKS:
         federation.apps[bank_org(code)] = create_bank(context(bank_org(code)), code)
+    for org in PAYING_ORGS:
+        federation.apps[org] = _PAYING_FACTORIES[org](context(org))
 
     federation.root = _root_app(federation)
     if in_process:
@@ -472,6 +479,7 @@ def org_names(settings: Settings) -> list[str]:
         "portal",
         *LINKAGE_ORGS,
         *(bank_org(code) for code in DEMO_BANKS),
+        *PAYING_ORGS,
     ]
 
 
@@ -496,6 +504,8 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
         app = _LINKAGE_FACTORIES[org](ctx)
     elif org.startswith("bank-"):
         app = create_bank(ctx, org.removeprefix("bank-"))
+    elif org in _PAYING_FACTORIES:
+        app = _PAYING_FACTORIES[org](ctx)
     else:
         app = create_municipality(ctx, municipality(org.removeprefix("municipality-")))
     root = FastAPI(title=app.title)

@@ -5,15 +5,18 @@ An agency learns a person's My Number through its own procedures and enrols it o
 with the agency's own codes); from then on it keeps the person's data under its code only.
 When the hub forwards a permitted request, :meth:`IntermediateServer.answer` finds the data
 for the agency's code and seals it to the requester, so the hub relays what it cannot read.
+A bulk request (``POST /intermediate/provide-bulk``, up to :data:`MAX_BULK` people, for a
+national payment run) is answered the same way by :meth:`IntermediateServer.answer_bulk`:
+one lookup for all the codes, one JWE holding the results in the order of the codes.
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the route's annotations
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, Table, bindparam
 
 from mynumber import errors
@@ -26,6 +29,8 @@ from mynumber.platform.web import signed_by
 
 #: My Numbers per enrolment request to J-LIS
 ENROL_BATCH = 10_000
+#: People per bulk exchange (the hub's ``POST /exchanges/bulk``)
+MAX_BULK = 100_000
 
 
 class ProvideIn(BaseModel):
@@ -40,6 +45,21 @@ class ProvideIn(BaseModel):
 
 class ProvideOut(BaseModel):
     jwe: str
+
+
+class ProvideBulkIn(BaseModel):
+    """A bulk request the hub forwards: the provider's codes, null where the hub found none."""
+
+    exchange_id: str
+    requester: str
+    procedure: str
+    items: list[str]
+    codes: list[str | None] = Field(max_length=MAX_BULK)
+
+
+#: Reads our own records for many codes at once: (codes, items) → {code: data} for the
+#: codes someone here has (the others are left out).
+BulkData = Callable[[list[str], frozenset[str]], Mapping[str, Any]]
 
 
 class IntermediateServer:
@@ -87,6 +107,24 @@ class IntermediateServer:
             raise errors.NotFound("nobody here has this code", code="unknown_code")
         return seal(self.keys, request.requester, data, exchange_id=request.exchange_id)
 
+    def answer_bulk(self, request: ProvideBulkIn, data_for: BulkData) -> str:
+        """``{"results": [data | null, …]}`` in the order of the codes, sealed to the requester.
+
+        ``data_for(codes, items)`` reads our records for all the codes in one go; a code
+        that is null (the hub found no code here) or that nobody has gives null.
+        """
+        unknown = set(request.items) - self.items
+        if unknown or not request.items:
+            raise errors.InvalidInput(
+                f"no such item here: {', '.join(sorted(unknown)) or '(none asked)'}"
+            )
+        wanted = list(dict.fromkeys(c for c in request.codes if c is not None))
+        found = data_for(wanted, frozenset(request.items)) if wanted else {}
+        results = [None if c is None else found.get(c) for c in request.codes]
+        return seal(
+            self.keys, request.requester, {"results": results}, exchange_id=request.exchange_id
+        )
+
 
 def provide_router(ctx: OrgContext, answer: Callable[[ProvideIn], str]) -> APIRouter:
     """``POST /intermediate/provide``, which only the hub may call."""
@@ -96,6 +134,20 @@ def provide_router(ctx: OrgContext, answer: Callable[[ProvideIn], str]) -> APIRo
     @router.post("/intermediate/provide", response_model=ProvideOut)
     def provide(body: ProvideIn, _: Annotated[str, from_hub]) -> ProvideOut:
         """情報提供 (the hub only): the answer, encrypted to the requester."""
+        return ProvideOut(jwe=answer(body))
+
+    return router
+
+
+def provide_bulk_router(ctx: OrgContext, answer: Callable[[ProvideBulkIn], str]) -> APIRouter:
+    """``POST /intermediate/provide-bulk``, which only the hub may call."""
+    router = APIRouter(tags=["intermediate server"])
+    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
+
+    @router.post("/intermediate/provide-bulk", response_model=ProvideOut)
+    def provide_bulk(body: ProvideBulkIn, _: Annotated[str, from_hub]) -> ProvideOut:
+        """一括情報提供 (the hub only): ``{"results": [data | null, …]}`` aligned with
+        ``codes``, encrypted to the requester."""
         return ProvideOut(jwe=answer(body))
 
     return router

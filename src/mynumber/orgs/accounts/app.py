@@ -6,7 +6,10 @@
   in, identified by a registration handle the portal got through the hub
   (:mod:`mynumber.orgs.accounts.handles`), never by a code of the portal's or a My Number;
 - ``POST /intermediate/provide`` (the hub only): a paying agency's request for the person's
-  ``public_fund_account``, sealed to it — agencies never ask by My Number.
+  ``public_fund_account``, sealed to it — agencies never ask by My Number;
+- ``POST /intermediate/provide-bulk`` (the hub only): the same for up to 10^5 people at once
+  (a benefit run), ``{"results": [{"bank_code", "branch_code", "deposit_type", "number",
+  "holder_kana"} | null, …]}`` in the order of the codes, sealed to the paying agency.
 
 The registry keeps its own agency code for each person (enrolled through J-LIS and the hub),
 never a My Number. Nothing here, or at any bank, offers a balance or a transaction.
@@ -27,7 +30,13 @@ from mynumber.orgs.accounts.services import ITEM, Account, Registry, bank_org
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.http import ServiceClient
-from mynumber.platform.intermediate import IntermediateServer, ProvideIn, provide_router
+from mynumber.platform.intermediate import (
+    IntermediateServer,
+    ProvideBulkIn,
+    ProvideIn,
+    provide_bulk_router,
+    provide_router,
+)
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.web import new_app, signed_by
 
@@ -187,6 +196,17 @@ def create_app(ctx: OrgContext) -> FastAPI:
         return server.answer(request, account_of)
 
     app.include_router(provide_router(ctx, provide))
+
+    def accounts_of(codes: list[str], items: frozenset[str]) -> dict[str, Any]:
+        """一括情報提供 for a national payment: the account alone (no handle in bulk)."""
+        if items != {ITEM}:
+            raise errors.InvalidInput(f"a bulk request may ask for {ITEM} only", field="items")
+        return registry.accounts_of(codes)
+
+    def provide_bulk(request: ProvideBulkIn) -> str:
+        return server.answer_bulk(request, accounts_of)
+
+    app.include_router(provide_bulk_router(ctx, provide_bulk))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:

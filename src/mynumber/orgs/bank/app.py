@@ -1,5 +1,7 @@
 """A bank (``/bank/<code>``): its accounts, and one question it answers for signed callers —
 ``POST /api/accounts/verify``: does this account exist, is it open, is it held by this name?
+Payers send it 総合振込 files (``POST /api/transfers``, :mod:`mynumber.orgs.bank.transfers`)
+and get a result file back.
 
 The answer is yes or no and why not (口座名義の確認). There is deliberately no route for a
 balance or a transaction (domain-reference §7.1: the government never learns them); accounts
@@ -18,7 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, func, select, update
 
 from mynumber import errors
-from mynumber.orgs.bank import store
+from mynumber.orgs.bank import store, transfers
 from mynumber.payments import DepositType, account_number, bank, branch, to_zengin_kana
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate, retrying
@@ -146,6 +148,10 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
         """口座確認 (signed callers only): yes, or no and why not."""
         verdict = service.verify(body)
         return VerifyOut(ok=verdict.ok, reason=verdict.reason)
+
+    app.include_router(
+        transfers.router(ctx, transfers.Transfers(engine=engine, code=code)), prefix="/api"
+    )
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:

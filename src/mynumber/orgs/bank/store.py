@@ -1,9 +1,21 @@
 """A bank's tables: accounts by branch, deposit type and number, with the holder's name in
-Zengin kana and whether the account is open. No balances and no transactions are modelled."""
+Zengin kana and whether the account is open; the 総合振込 files received and the transfers
+they credited (each once: one row per file and record). Nothing sums them per account."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -19,4 +31,27 @@ accounts = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
     UniqueConstraint("branch_code", "deposit_type", "number", name="accounts_by_number"),
+)
+
+#: 総合振込 files received, by the payer's Idempotency-Key, with the result file answered.
+transfer_files = Table(
+    "transfer_files",
+    metadata,
+    Column("id", String(64), primary_key=True),  # Idempotency-Key: the payer's file id
+    Column("payer", String(40), nullable=False),
+    Column("digest", String(64), nullable=False),  # SHA-256 of the file's bytes
+    Column("records", Integer, nullable=False),  # data records in the file
+    Column("results", LargeBinary, nullable=False),  # the result file, as answered
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+#: 入金: one row per credited data record; the key makes a record credit at most once.
+credits = Table(
+    "credits",
+    metadata,
+    Column("file_id", String(64), ForeignKey("transfer_files.id"), primary_key=True),
+    Column("record_index", Integer, primary_key=True),  # 1 = the file's first data record
+    Column("account_id", String(16), ForeignKey("accounts.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("credited_at", DateTime(timezone=True), nullable=False),
 )

@@ -2,6 +2,9 @@
 
 - ``POST /codes`` (J-LIS only): agency codes for 取得番号, in bulk;
 - ``POST /exchanges`` (any agency, signed): relay a permitted exchange;
+- ``POST /exchanges/bulk`` (any agency, signed): the same for up to 10^5 people at once;
+- ``POST /api/deliveries`` (any agency, signed): deliver a sealed notice, application or
+  decision to another organisation (see ``deliveries``);
 - ``GET /permitted``: the permitted-exchange table;
 - ``POST /records``, ``POST /records/export`` (an agency or the portal, presenting its own
   code for the person): the person's やりとり履歴;
@@ -17,12 +20,13 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import func, select
 
 from mynumber import errors
-from mynumber.orgs.hub import permitted, store
+from mynumber.orgs.hub import bulk, permitted, store
 from mynumber.orgs.hub.codes import CodeScheme
+from mynumber.orgs.hub.deliveries import MAX_CODES, Deliveries, Delivery
 from mynumber.orgs.hub.services import Hub, Request
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
@@ -32,6 +36,10 @@ from mynumber.platform.web import new_app, signed_by
 ORG = "hub"
 #: How long the hub waits for a provider's intermediate server.
 PROVIDER_TIMEOUT = 10.0
+#: How long the hub waits for a recipient to take a delivery (up to 10,000 messages).
+RECIPIENT_TIMEOUT = 120.0
+#: The largest sealed payload the hub relays (about 1.6 KB per message at the most codes).
+MAX_SEALED = 16_000_000
 
 
 class CodesIn(BaseModel):
@@ -56,6 +64,45 @@ class ExchangeOut(BaseModel):
     procedure: str
     items: list[str]
     jwe: str = Field(description="the provider's answer, sealed to the requester (RFC 7516)")
+
+
+class DeliveryIn(BaseModel):
+    procedure: str = Field(max_length=60)
+    recipient: str = Field(max_length=40, description="an organisation, or a kind (municipality)")
+    items: list[str] = Field(min_length=1, max_length=3, description="notice, application, …")
+    codes: list[str] = Field(
+        min_length=1, max_length=MAX_CODES, description="the sender's own code for each person"
+    )
+    sealed: str = Field(
+        max_length=MAX_SEALED,
+        description='compact JWE to the recipient; plaintext {"messages": [...]} aligned '
+        "with codes (see mynumber.platform.deliveries)",
+    )
+
+
+class DeliveryOut(BaseModel):
+    delivery_id: str
+    accepted: list[bool] = Field(description="per code: did the recipient take the message")
+    sealed: str | None = Field(description="the recipient's reply, sealed to the sender")
+
+
+class BulkExchangeIn(BaseModel):
+    procedure: str = Field(max_length=60)
+    provider: str = Field(max_length=40, description="one organisation (accounts, tax …)")
+    items: list[str] = Field(min_length=1, max_length=20)
+    codes: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+        min_length=1,
+        max_length=bulk.MAX_BULK,
+        description="the requester's own codes for the people, one each",
+    )
+
+
+class BulkExchangeOut(BaseModel):
+    exchange_id: str
+    jwe: str = Field(
+        description='the provider\'s {"results": [data | null, …]}, aligned with `codes`, '
+        "sealed to the requester (RFC 7516)"
+    )
 
 
 class RecordsIn(BaseModel):
@@ -88,7 +135,29 @@ def create_app(ctx: OrgContext) -> FastAPI:
             raise errors.Unavailable(f"{provider} answered {response.status_code}")
         return response.json()
 
+    def forward_delivery(recipient: str, body: dict[str, Any]) -> Any:
+        """POST the converted delivery to the recipient's receiver, signed by the hub; a
+        4xx answer is the recipient refusing it (InvalidInput), anything else unavailable."""
+        url = httpx.URL(ctx.directory.url(recipient) + "/api/deliveries")
+        content = json.dumps(body, ensure_ascii=False).encode()
+        headers = {"content-type": "application/json"}
+        headers.update(identity.sign("POST", url.raw_path.decode(), content))
+        response = ctx.directory.http.post(
+            url, content=content, headers=headers, timeout=RECIPIENT_TIMEOUT
+        )
+        if 400 <= response.status_code < 500:
+            try:
+                problem = response.json()
+                why = f"{problem.get('title', 'error')}: {problem.get('detail', '')}"
+            except (ValueError, AttributeError):
+                why = f"HTTP {response.status_code}"
+            raise errors.InvalidInput(why[:300], code="delivery_refused")
+        if response.status_code >= 400:
+            raise errors.Unavailable(f"{recipient} answered {response.status_code}")
+        return response.json()
+
     hub = Hub(engine=engine, scheme=scheme, forward=forward)
+    deliveries = Deliveries(hub=hub, forward=forward_delivery)
     verifier = ctx.verifier()
     from_jlis = Depends(signed_by(verifier, lambda org: org == "jlis"))
     from_agency = Depends(signed_by(verifier, _is_agency))
@@ -118,6 +187,49 @@ def create_app(ctx: OrgContext) -> FastAPI:
             )
         )
         return ExchangeOut(**answer)
+
+    @app.post("/api/deliveries", response_model=DeliveryOut)
+    def deliver(body: DeliveryIn, sender: Annotated[str, from_agency]) -> DeliveryOut:
+        """送達: a sealed notice, application or decision to another organisation.
+
+        Each of the sender's codes is converted to the recipient's (``false`` where the
+        recipient holds no code for the person), the JWE is relayed unread to
+        ``POST {recipient}/api/deliveries`` signed by the hub, and one やりとり履歴 entry is
+        recorded per person. 403 ``not_permitted`` if the table has no row for it; 503
+        ``recipient_unavailable`` if the recipient does not answer (both recorded).
+        """
+        answer = deliveries.deliver(
+            Delivery(
+                sender=sender,
+                procedure=body.procedure,
+                recipient=body.recipient,
+                items=tuple(body.items),
+                codes=tuple(body.codes),
+                sealed=body.sealed,
+            )
+        )
+        return DeliveryOut(**answer)
+
+    relay_bulk = bulk.BulkRelay(hub, bulk.forward_over_http(ctx))
+
+    @app.post("/exchanges/bulk", response_model=BulkExchangeOut)
+    def exchange_bulk(
+        body: BulkExchangeIn, requester: Annotated[str, from_agency]
+    ) -> BulkExchangeOut:
+        """一括情報照会 (a benefit run): the permitted table checked once, every code
+        converted, one request to the provider, one record per person in the chain; the
+        answer is the provider's results, sealed to the requester, in the order of the codes.
+        A code that matches nobody for the requester gets null."""
+        answer = relay_bulk.relay(
+            bulk.BulkRequest(
+                requester=requester,
+                procedure=body.procedure,
+                provider=body.provider,
+                items=tuple(body.items),
+                codes=tuple(body.codes),
+            )
+        )
+        return BulkExchangeOut(exchange_id=answer["exchange_id"], jwe=answer["jwe"])
 
     @app.get("/permitted")
     def table() -> list[dict[str, Any]]:
@@ -178,5 +290,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     app.state.engine = engine
     app.state.hub = hub
+    app.state.deliveries = deliveries
     app.state.health = healthz
     return app

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -64,11 +64,26 @@ _HEAD = (
 _INSERT_RECORD = store.records.insert()
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One やりとり履歴 entry to append: who sent what about whom, and what came of it."""
+
+    exchange_id: str
+    person: str  # the internal reference; "" if no person matched
+    requester: str
+    provider: str
+    procedure: str
+    items: tuple[str, ...]
+    outcome: str
+    reason: str = ""
+
+
 @dataclass(slots=True)
 class _Queued:
-    """A record waiting for the chain's writer: its fields, then whether (and how) it went."""
+    """Entries waiting for the chain's writer, then the head after them (or the error)."""
 
-    fields: dict[str, str]
+    entries: list[Entry]
+    head: chain.Head | None = None
     written: bool = False
     error: BaseException | None = None
 
@@ -215,22 +230,37 @@ class Hub:
         outcome: str,
         reason: str,
     ) -> None:
-        queued = _Queued(
-            {
-                "exchange_id": exchange_id,
-                "person": person,
-                "requester": request.requester,
-                "provider": provider,
-                "procedure": request.procedure[:60],
-                "items": " ".join(sorted(request.items))[:2000],
-                "outcome": outcome,
-                "reason": reason[:500],
-            }
+        self.append(
+            [
+                Entry(
+                    exchange_id=exchange_id,
+                    person=person,
+                    requester=request.requester,
+                    provider=provider,
+                    procedure=request.procedure,
+                    items=request.items,
+                    outcome=outcome,
+                    reason=reason,
+                )
+            ]
         )
+
+    def append(self, entries: Sequence[Entry]) -> chain.Head:
+        """Append entries to the chain in one transaction, in order; returns the head after
+        the last of them.
+
+        A delivery to thousands of people is thousands of entries: one transaction keeps
+        them together (all or none) and the chain unbroken. Group commit: the entries wait
+        for the chain's writer lock; whoever holds it writes everything queued by then,
+        other callers' entries too, in one transaction (so all of them, or none).
+        """
+        if not entries:
+            return self.head()
+        queued = _Queued(list(entries))
         with self._queue_lock:
             self._queue.append(queued)
         with self._append_lock:  # one writer in this process; a racing process retries
-            if not queued.written:  # nobody wrote it while we waited: write all queued
+            if not queued.written:  # nobody wrote them while we waited: write all queued
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 try:
@@ -248,23 +278,37 @@ class Hub:
             raise errors.Unavailable(
                 "the hub could not record the exchange", code="record_failed"
             ) from queued.error
+        assert queued.head is not None
+        return queued.head
 
     @staticmethod
     def _write(conn: Connection, batch: list[_Queued]) -> None:
-        """Chain ``batch`` after the current head, in order, in one statement."""
+        """Chain every queued entry after the current head, in order; note each caller's head."""
         last = conn.execute(_HEAD).first()
         head = chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
+        at = datetime.now(UTC).isoformat(timespec="microseconds")
         rows = []
         for queued in batch:
-            entry: dict[str, Any] = queued.fields | {
-                "seq": head.seq + 1,
-                "at": datetime.now(UTC).isoformat(timespec="microseconds"),
-                "prev": head.hash,
-            }
-            entry["hash"] = chain.entry_hash(entry)
-            rows.append(entry)
-            head = chain.Head(entry["seq"], entry["hash"])
-        conn.execute(_INSERT_RECORD, rows)
+            for e in queued.entries:
+                row: dict[str, Any] = {
+                    "seq": head.seq + 1,
+                    "at": at,
+                    "exchange_id": e.exchange_id,
+                    "person": e.person,
+                    "requester": e.requester,
+                    "provider": e.provider,
+                    "procedure": e.procedure[:60],
+                    "items": " ".join(sorted(e.items))[:2000],
+                    "outcome": e.outcome,
+                    "reason": e.reason[:500],
+                    "prev": head.hash,
+                }
+                row["hash"] = chain.entry_hash(row)
+                rows.append(row)
+                head = chain.Head(row["seq"], row["hash"])
+            queued.head = head
+        for part in chunked(rows, 1000):
+            conn.execute(_INSERT_RECORD, part)
 
     def head(self) -> chain.Head:
         with self.engine.connect() as conn:

@@ -15,6 +15,7 @@ session are written in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -22,12 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Connection, Engine, and_, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mynumber.errors import Error, NotFound
 from mynumber.orgs.portal import model, store
 from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.inbox import Inbox, NewNotice
 from mynumber.orgs.portal.model import (
     CHALLENGE_BYTES,
     CHALLENGE_TTL,
@@ -54,6 +56,8 @@ from mynumber.platform.ids import new_id
 
 SENDER = "デジタル庁 マイナポータル"
 
+log = logging.getLogger("mynumber.portal")
+
 # The login path's statements, built once and run with parameters: building a statement
 # with literal values costs more than running it on SQLite.
 _c, _a, _t = store.challenges.c, store.accounts.c, store.login_certificates.c
@@ -77,8 +81,8 @@ _TOUCH_ACCOUNT = (
     .where(_a.portal_code == bindparam("person_code"))
     .values(last_login_at=bindparam("at"))
 )
+_HUB_CODE_OF = select(_a.hub_code).where(_a.portal_code == bindparam("person_code"))
 _INSERT_LOGIN = store.logins.insert()
-_INSERT_NOTICE = store.notices.insert()
 _INSERT_SESSION = store.sessions.insert()
 
 
@@ -111,11 +115,13 @@ class Portal:
         *,
         engine: Engine,
         jlis: JlisClient,
+        inbox: Inbox,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         ocsp_max_age: dt.timedelta = DEFAULT_MAX_AGE,
     ) -> None:
         self.engine = engine
         self.jlis = jlis
+        self.inbox = inbox
         self.clock = clock
         self.ocsp_answers = OcspAnswers(ocsp_max_age)
 
@@ -218,7 +224,27 @@ class Portal:
         except (MalformedCertificate, NotFound) as exc:
             self._refuse(challenge, method, exc.code, exc.message, serial, signed=False)
             raise refused(exc.code, exc.message) from exc
-        return self._accept(challenge, method, person, serial, now, open_session)
+        result, hub_code_kept = self._accept(challenge, method, person, serial, now, open_session)
+        if not hub_code_kept:
+            self._keep_hub_code(result.portal_code, serial)
+        return result
+
+    def _keep_hub_code(self, portal_code: str, serial: str) -> None:
+        """The portal's hub code, asked of J-LIS when the account is made (or at the login
+        of an account that has none yet), so agencies' notices reach the person from their
+        first login on. If J-LIS does not answer now, the hub link asks on first need."""
+        a = store.accounts.c
+        try:
+            code = self.jlis.hub_code(serial)
+        except Error as exc:
+            log.warning("no hub code at login: %s", exc.code)
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(store.accounts)
+                .where(a.portal_code == portal_code, a.hub_code.is_(None))
+                .values(hub_code=code)
+            )
 
     def _check_status(
         self, cert: x509.Certificate, anchor: x509.Certificate, now: dt.datetime
@@ -286,7 +312,9 @@ class Portal:
         serial: str,
         now: dt.datetime,
         open_session: bool,
-    ) -> LoginResult:
+    ) -> tuple[LoginResult, bool]:
+        """Log the person in, in one transaction; also says whether the account already
+        holds its hub code."""
         code = person["portal_code"]
         token: str | None = None
         with self.engine.begin() as conn:
@@ -312,24 +340,19 @@ class Portal:
                 "reader": "ICカードリーダー",
                 "cli": "コマンドライン",
             }.get(method, method)
-            conn.execute(
-                _INSERT_NOTICE,
-                {
-                    "id": new_id(),
-                    "portal_code": code,
-                    "created_at": now,
-                    "sender": SENDER,
-                    "title": "マイナポータルにログインしました (You logged in)",
-                    "body": f"{now.astimezone(model.JST):%Y-%m-%d %H:%M} に{label}で"
-                    "ログインしました。心当たりがない場合は、市区町村の窓口または"
-                    "マイナンバー総合フリーダイヤルにご連絡ください。 / "
-                    "If this was not you, contact your municipality.",
-                    "read_at": None,
-                },
+            notice = NewNotice(
+                portal_code=code,
+                sender=SENDER,
+                title="マイナポータルにログインしました (You logged in)",
+                body=f"{now.astimezone(model.JST):%Y-%m-%d %H:%M} に{label}でログインしました。"
+                "心当たりがない場合は、市区町村の窓口またはマイナンバー総合フリーダイヤルに"
+                "ご連絡ください。 / If this was not you, contact your municipality.",
             )
+            self.inbox.add(conn, [notice], at=now)
+            hub_code_kept = bool(conn.scalar(_HUB_CODE_OF, {"person_code": code}))
             if open_session:
                 token = self._open_session(conn, code, now)
-        return LoginResult(code, person["municipality"], first, token)
+        return LoginResult(code, person["municipality"], first, token), hub_code_kept
 
     def _refuse(
         self,
@@ -377,8 +400,10 @@ class Portal:
 
     # --- the PC browser waiting for its phone ---------------------------------------------
 
-    def poll(self, challenge_id: str, browser_token: str) -> PollResult:
-        """The state of this browser's QR login; once done, a session (given only once)."""
+    def poll(self, challenge_id: str, browser_token: str, *, claim: bool = True) -> PollResult:
+        """The state of this browser's QR login; once done, a session (given only once).
+
+        ``claim=False`` only looks (the event stream, which cannot set a cookie)."""
         c = store.challenges.c
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -394,6 +419,8 @@ class Portal:
             if row.used_at is None and self.clock() >= _utc(row.expires_at):
                 return PollResult("expired", "challenge_expired", model.advice("challenge_expired"))
             return PollResult("pending")
+        if not claim:
+            return PollResult("done")
         with self.engine.begin() as conn:
             claimed = conn.execute(
                 update(store.challenges)
@@ -489,29 +516,10 @@ class Portal:
         return [dict(r._mapping) | {"at": _utc(r.at)} for r in rows]
 
     def notices(self, portal_code: str) -> list[dict[str, Any]]:
-        n = store.notices.c
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(n.id, n.created_at, n.sender, n.title, n.body, n.read_at)
-                .where(n.portal_code == portal_code)
-                .order_by(n.created_at.desc(), n.id.desc())
-            ).all()
-        return [dict(r._mapping) | {"created_at": _utc(r.created_at)} for r in rows]
+        return self.inbox.list(portal_code)
 
     def mark_read(self, portal_code: str, notice_id: str) -> None:
-        n = store.notices.c
-        with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(store.notices)
-                .where(and_(n.id == notice_id, n.portal_code == portal_code), n.read_at.is_(None))
-                .values(read_at=self.clock())
-            ).rowcount
-            if (
-                not changed
-                and conn.scalar(select(n.id).where(n.id == notice_id, n.portal_code == portal_code))
-                is None
-            ):
-                raise NotFound("no such notice")
+        self.inbox.mark_read(portal_code, notice_id)
 
     def challenge_owner(self, challenge_id: str) -> str:
         """Who logged in with a completed challenge (for a login on the same device)."""

@@ -1,14 +1,14 @@
 """Mynaportal: the portal code behind each login certificate serial, as J-LIS said.
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0002"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

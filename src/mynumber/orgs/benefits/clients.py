@@ -1,0 +1,172 @@
+"""The benefit office's calls to other organisations, each signed as ``benefits``.
+
+- (a) eligibility pages from a municipality, sealed to the office
+  (``POST /municipality/{code}/api/benefits/eligible``);
+- enrolment of the eligible My Numbers for the office's own codes (J-LIS → hub), after
+  which the numbers are dropped;
+- (b) registered public-fund accounts for many codes at once (``POST /hub/exchanges/bulk``,
+  procedure ``benefit_payment``, provider ``accounts``);
+- (c) a Zengin 総合振込 file to a bank (``POST /bank/{code}/api/transfers`` with an
+  ``Idempotency-Key``), answered by the bank's result file;
+- (d) notices to Mynaportal through hub deliveries (procedure ``benefit_notice``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from mynumber import errors
+from mynumber.orgs.benefits.model import check_account
+from mynumber.platform.context import OrgContext
+from mynumber.platform.deliveries import send
+from mynumber.platform.encryption import EncryptionKeys, open_sealed
+from mynumber.platform.http import ServiceClient, _error_from
+from mynumber.platform.intermediate import IntermediateServer
+
+ORG = "benefits"
+PAYMENT_PROCEDURE = "benefit_payment"
+ACCOUNT_ITEM = "public_fund_account"
+NOTICE_PROCEDURE = "benefit_notice"
+APPLICATION_PROCEDURE = "benefit_application"
+#: Codes per bulk account request, and per notice delivery (the hub's limits).
+BULK_CODES = 100_000
+DELIVERY_CODES = 10_000
+
+
+def municipality_org(code: str) -> str:
+    return f"municipality-{code}"
+
+
+def bank_org(code: str) -> str:
+    return f"bank-{code}"
+
+
+@dataclass(frozen=True, slots=True)
+class EligiblePage:
+    """One page of eligible residents; ``people`` hold My Numbers — use, then drop."""
+
+    people: list[dict[str, Any]]
+    next: str | None
+
+
+class Clients:
+    """Everything the office asks of others; one instance per app."""
+
+    def __init__(self, ctx: OrgContext) -> None:
+        self.ctx = ctx
+        self.keys = EncryptionKeys(ctx.settings.data_dir / "keys")
+        self.keys.ensure(ORG)
+        self.server = IntermediateServer.of(ctx, frozenset())
+        self.hub = ServiceClient(ctx.directory, "hub", ctx.identity)
+
+    def _client(self, org: str) -> ServiceClient:
+        return ServiceClient(self.ctx.directory, org, self.ctx.identity)
+
+    # (a) eligibility ----------------------------------------------------------------------
+
+    def eligible(
+        self,
+        municipality: str,
+        *,
+        programme: str,
+        as_of: str,
+        min_age: int | None,
+        max_age: int | None,
+        after: str | None,
+        limit: int,
+    ) -> EligiblePage:
+        body = {
+            "programme": programme,
+            "as_of": as_of,
+            "min_age": min_age,
+            "max_age": max_age,
+            "after": after,
+            "limit": limit,
+        }
+        answer = self._client(municipality_org(municipality)).request(
+            "POST", "/api/benefits/eligible", body
+        )
+        data = open_sealed(self.keys, ORG, answer["sealed"])
+        return EligiblePage(people=list(data["people"]), next=data.get("next"))
+
+    def enrol(self, numbers: list[str]) -> dict[str, str | None]:
+        """The office's own code for each My Number (None: not a current number)."""
+        return self.server.codes(numbers)
+
+    # (b) accounts through the hub ---------------------------------------------------------
+
+    def accounts(self, codes: list[str]) -> list[dict[str, str] | None]:
+        """Each code's registered public-fund account, or None (aligned with ``codes``)."""
+        results: list[dict[str, str] | None] = []
+        for start in range(0, len(codes), BULK_CODES):
+            part = codes[start : start + BULK_CODES]
+            body = {
+                "procedure": PAYMENT_PROCEDURE,
+                "provider": "accounts",
+                "items": [ACCOUNT_ITEM],
+                "codes": part,
+            }
+            answer = self.hub.request("POST", "/exchanges/bulk", body)
+            data = open_sealed(self.keys, ORG, answer["jwe"], exchange_id=answer["exchange_id"])
+            found = list(data["results"])
+            if len(found) != len(part):
+                raise errors.Unavailable("the account registry answered a different count")
+            results.extend(_account(r) for r in found)
+        return results
+
+    # (c) transfers ------------------------------------------------------------------------
+
+    def transfer(self, bank_code: str, file_id: str, content: bytes) -> bytes:
+        """Submit a 総合振込 file; the bank's result file (the same bytes on a resubmission
+        with the same key)."""
+        org = bank_org(bank_code)
+        url = httpx.URL(self.ctx.directory.url(org) + "/api/transfers")
+        headers = {"content-type": "application/octet-stream", "idempotency-key": file_id}
+        headers.update(self.ctx.identity.sign("POST", url.raw_path.decode(), content))
+        try:
+            response = self.ctx.directory.http.post(
+                url, content=content, headers=headers, timeout=600.0
+            )
+        except httpx.HTTPError as exc:
+            raise errors.Unavailable(f"{org} did not answer: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            raise _error_from(org, response)
+        return response.content
+
+    # (d) notices --------------------------------------------------------------------------
+
+    def notify(self, codes: list[str], messages: list[dict[str, str]]) -> tuple[str, list[bool]]:
+        """Notices to Mynaportal inboxes; (delivery id, accepted per code — False: the
+        person has no Mynaportal account, so the notice goes on paper)."""
+        result = send(
+            self.hub,
+            self.keys,
+            procedure=NOTICE_PROCEDURE,
+            recipient="portal",
+            items=["notice"],
+            codes=codes,
+            messages=messages,
+        )
+        if len(result.accepted) != len(codes):
+            raise errors.Unavailable("the hub answered a different count")
+        return result.delivery_id, result.accepted
+
+
+def _account(found: Any) -> dict[str, str] | None:
+    """The registry's answer for one code: the account in the office's terms (checked as
+    the registry checks accounts), or None — also for an answer that is not one."""
+    if not isinstance(found, dict):
+        return None
+    account = found.get(ACCOUNT_ITEM, found)
+    if not isinstance(account, dict):
+        return None
+    account = dict(account)
+    if "account_number" not in account and "number" in account:
+        account["account_number"] = account["number"]
+    try:
+        return check_account(account)
+    except (errors.InvalidInput, KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,753 @@
+"""A push-type payment run (プッシュ型給付), resumable phase by phase.
+
+A run works in rounds. Round 1 goes through every phase; a later round (``benefit run``
+again) starts at ``accounts`` and retries whoever is not yet paid: people who have since
+registered an account or applied get a new attempt, nobody else is touched.
+
+1. ``eligibility`` — pages of eligible residents from each municipality; each page's My
+   Numbers are enrolled at once for the office's own codes and dropped; the page and the
+   municipality's cursor are stored in one transaction;
+2. ``payees`` — one payee per (programme, code); a household benefit pays its head;
+3. ``accounts`` — each payee's account (a one-click application, else the registered
+   public-fund account through the hub in bulk) becomes a payment instruction with the
+   unique keys (programme, payee, attempt) and (payee, round);
+4. ``files`` — Zengin 総合振込 files per receiving bank (:mod:`.files`);
+5. ``transfers`` — each file to its bank with its id as ``Idempotency-Key``; the result
+   file is stored and each instruction marked credited or failed with the reason;
+6. ``notices`` — through the hub to Mynaportal: credited, failed (why, what to do), or no
+   registered account (with the one-click application link).
+
+State lives in the office's database; each step commits what it did together with how far
+it got, so a process killed at any moment reruns to the same end. Payments are exactly
+once (unique keys, deterministic files, the banks' idempotency); a notice is at least
+once (a crash between the hub's answer and our commit sends it again).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
+
+from mynumber import errors
+from mynumber.orgs.benefits import files, model, store
+from mynumber.orgs.benefits.clients import Clients
+from mynumber.payments import ResultCode, bank, read_results
+from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.ids import new_id
+
+log = logging.getLogger("mynumber.benefits")
+
+PHASES = ("eligibility", "payees", "accounts", "files", "transfers", "notices", "done")
+#: Residents per eligibility page; payees per account batch; notices per delivery.
+PAGE = 5_000
+BATCH = 10_000
+NOTICE_BATCH = 1_000
+
+#: (phase, done, total) — total None while unknown.
+Progress = Callable[[str, int, int | None], None]
+
+
+def _quiet(phase: str, done: int, total: int | None) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    id: str
+    programme_id: str
+    number: int
+    phase: str
+    transfer_date: date
+
+
+def reason_of(code: ResultCode) -> str:
+    """The stored reason of a bank's result code (``name_mismatch``, ``no_such_account`` …)."""
+    return code.name.lower()
+
+
+class PaymentRun:
+    """Runs (and resumes) rounds of a programme against the office's database."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        clients: Clients,
+        folder: Path,
+        page: int = PAGE,
+        batch: int = BATCH,
+        max_records: int | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clients = clients
+        self.folder = folder
+        self.page = page
+        self.batch = batch
+        self.max_records = max_records
+
+    # --- rounds -----------------------------------------------------------------------------
+
+    def run(self, programme_id: str, progress: Progress = _quiet) -> dict[str, Any]:
+        """Finish the open round, or run a new one; returns what the round did."""
+        programme = self._programme(programme_id)
+        current = self._open_round(programme_id)
+        for phase in PHASES[PHASES.index(current.phase) : -1]:
+            getattr(self, f"_{phase}")(programme, current, progress)
+            self._advance(current, phase)
+        return self._finish(current)
+
+    def _programme(self, programme_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(store.programmes).where(store.programmes.c.id == programme_id))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise errors.NotFound("no such programme", code="no_programme")
+        return dict(row)
+
+    def _open_round(self, programme_id: str) -> Round:
+        r = store.rounds.c
+
+        def work(conn: Connection) -> Round:
+            last = conn.execute(
+                select(store.rounds)
+                .where(r.programme_id == programme_id)
+                .order_by(r.number.desc())
+                .limit(1)
+            ).first()
+            if last is not None and last.finished_at is None:
+                return Round(last.id, programme_id, last.number, last.phase, last.transfer_date)
+            number = 1 if last is None else last.number + 1
+            row = Round(
+                new_id(),
+                programme_id,
+                number,
+                "eligibility" if number == 1 else "accounts",
+                date.today(),
+            )
+            conn.execute(
+                store.rounds.insert().values(
+                    id=row.id,
+                    programme_id=programme_id,
+                    number=number,
+                    phase=row.phase,
+                    transfer_date=row.transfer_date,
+                    started_at=datetime.now(UTC),
+                )
+            )
+            return row
+
+        return retrying(self.engine, work)
+
+    def _advance(self, current: Round, phase: str) -> None:
+        following = PHASES[PHASES.index(phase) + 1]
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(store.rounds)
+                .where(store.rounds.c.id == current.id, store.rounds.c.phase == phase)
+                .values(phase=following)
+            )
+
+    def _finish(self, current: Round) -> dict[str, Any]:
+        i, n = store.instructions.c, store.notices.c
+        with self.engine.begin() as conn:
+            made = conn.scalar(
+                select(func.count())
+                .select_from(store.instructions)
+                .where(i.programme_id == current.programme_id, i.round == current.number)
+            )
+            told = conn.scalar(
+                select(func.count())
+                .select_from(store.notices)
+                .where(n.programme_id == current.programme_id, n.round == current.number)
+            )
+            if current.number > 1 and not made and not told:
+                # a retry round that found nothing to do leaves no trace
+                conn.execute(store.rounds.delete().where(store.rounds.c.id == current.id))
+                return {"round": None, "instructions": 0, "notices": 0}
+            conn.execute(
+                update(store.rounds)
+                .where(store.rounds.c.id == current.id, store.rounds.c.finished_at.is_(None))
+                .values(finished_at=datetime.now(UTC))
+            )
+        return {"round": current.number, "instructions": made, "notices": told}
+
+    # --- 1. eligibility ---------------------------------------------------------------------
+
+    def _eligibility(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        c = store.eligibility_cursors
+        codes = p["municipalities"].split()
+        insert_rows = [
+            {"programme_id": p["id"], "municipality": m, "after": None, "done": False, "read": 0}
+            for m in codes
+        ]
+        retrying(self.engine, lambda conn: insert_ignoring_duplicates(conn, c, insert_rows))
+        for m in codes:
+            while True:
+                with self.engine.connect() as conn:
+                    cursor = conn.execute(
+                        select(c).where(c.c.programme_id == p["id"], c.c.municipality == m)
+                    ).one()
+                progress("eligibility", self._read(p["id"]), None)
+                if cursor.done:
+                    break
+                self._eligibility_page(p, m, cursor.after, cursor.read)
+        progress("eligibility", self._read(p["id"]), self._read(p["id"]))
+
+    def _read(self, programme_id: str) -> int:
+        c = store.eligibility_cursors.c
+        with self.engine.connect() as conn:
+            return int(
+                conn.scalar(select(func.sum(c.read)).where(c.programme_id == programme_id)) or 0
+            )
+
+    def _eligibility_page(self, p: dict[str, Any], m: str, after: str | None, read: int) -> None:
+        page = self.clients.eligible(
+            m,
+            programme=p["id"],
+            as_of=p["as_of"].isoformat(),
+            min_age=p["min_age"],
+            max_age=p["max_age"],
+            after=after,
+            limit=self.page,
+        )
+        people = page.people
+        code_of = self.clients.enrol([str(x["my_number"]) for x in people])
+        rows = []
+        for person in people:
+            code = code_of.get(str(person.pop("my_number")))  # the number is dropped here
+            if code is None:
+                continue
+            rows.append(
+                {
+                    "programme_id": p["id"],
+                    "code": code,
+                    "municipality": m,
+                    "household": str(person["household"]),
+                    "head": bool(person["head"]),
+                    "kana": str(person["kana"])[:60],
+                    "age": int(person["age"]),
+                }
+            )
+        del code_of
+        c = store.eligibility_cursors
+
+        def work(conn: Connection) -> None:
+            for part in chunked(rows):
+                insert_ignoring_duplicates(conn, store.eligibles, part)
+            moved = conn.execute(
+                update(c)
+                .where(
+                    c.c.programme_id == p["id"],
+                    c.c.municipality == m,
+                    c.c.after.is_(None) if after is None else c.c.after == after,
+                    c.c.done.is_(False),
+                )
+                .values(after=page.next, done=page.next is None, read=read + len(people))
+            ).rowcount
+            if moved != 1:  # another run read this page first: keep its work, not ours
+                raise errors.Conflict("the page was read concurrently", code="concurrent_run")
+
+        try:
+            retrying(self.engine, work)
+        except errors.Conflict:
+            log.info("eligibility page of %s read by another run", m)
+
+    # --- 2. payees --------------------------------------------------------------------------
+
+    def _payees(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        programme = model.Programme(
+            p["name"],
+            p["amount"],
+            p["per"],
+            tuple(p["municipalities"].split()),
+            p["as_of"],
+            p["min_age"],
+            p["max_age"],
+        )
+        e = store.eligibles.c
+        with self.engine.connect() as conn:
+            people = [
+                model.Eligible(r.code, r.municipality, r.household, r.head, r.kana, r.age)
+                for r in conn.execute(
+                    select(e.code, e.municipality, e.household, e.head, e.kana, e.age).where(
+                        e.programme_id == p["id"]
+                    )
+                )
+            ]
+        paid = model.payees(programme, people)
+        rows = [
+            {
+                "id": new_id(),
+                "programme_id": p["id"],
+                "code": x.code,
+                "municipality": x.municipality,
+                "household": x.household,
+                "name": x.name,
+                "members": x.members,
+                "amount": x.amount,
+                "status": "pending",
+                "reason": None,
+            }
+            for x in paid
+        ]
+
+        def work(conn: Connection) -> None:
+            for part in chunked(rows):
+                insert_ignoring_duplicates(conn, store.payees, part)
+
+        retrying(self.engine, work)
+        progress("payees", len(rows), len(rows))
+
+    # --- 3. accounts → instructions ---------------------------------------------------------
+
+    def _accounts(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        y, i = store.payees.c, store.instructions.c
+        this_round = (
+            select(i.payee_id).where(i.programme_id == p["id"], i.round == current.number)
+        ).scalar_subquery()
+        open_payees = and_(
+            y.programme_id == p["id"],
+            y.status.in_(("pending", "no_account", "failed")),
+            y.id.not_in(this_round),
+        )
+        with self.engine.connect() as conn:
+            total = int(
+                conn.scalar(select(func.count()).select_from(store.payees).where(open_payees)) or 0
+            )
+        done, after = 0, ""
+        progress("accounts", 0, total)
+        while True:
+            with self.engine.connect() as conn:
+                batch = conn.execute(
+                    select(y.id, y.code, y.status, y.amount)
+                    .where(open_payees, y.id > after)
+                    .order_by(y.id)
+                    .limit(self.batch)
+                ).all()
+            if not batch:
+                break
+            self._account_batch(p, current, batch)
+            after = batch[-1].id
+            done += len(batch)
+            progress("accounts", done, total)
+
+    def _account_batch(self, p: dict[str, Any], current: Round, batch: Sequence[Any]) -> None:
+        a, i = store.applications.c, store.instructions.c
+        ids = [b.id for b in batch]
+        with self.engine.connect() as conn:
+            applied = {
+                r.code: r
+                for r in conn.execute(
+                    select(store.applications).where(
+                        a.programme_id == p["id"], a.code.in_([b.code for b in batch])
+                    )
+                )
+            }
+            previous: dict[str, Any] = {}
+            for r in conn.execute(
+                select(i.payee_id, i.attempt, i.status, i.bank_code, i.branch_code)
+                .add_columns(i.deposit_type, i.account_number, i.created_at)
+                .where(i.payee_id.in_(ids))
+                .order_by(i.attempt)
+            ):
+                previous[r.payee_id] = r  # the last attempt wins
+        ask = [b.code for b in batch if not _own_account(applied.get(b.code))]
+        registered = dict(zip(ask, self.clients.accounts(ask), strict=True)) if ask else {}
+        now = datetime.now(UTC)
+        instructions, statuses = [], []
+        for b in batch:
+            application = applied.get(b.code)
+            account: dict[str, Any] | None
+            if _own_account(application):
+                account, source = _application_account(application), "application"
+            else:
+                account, source = registered.get(b.code), "registered"
+            last = previous.get(b.id)
+            if account is None:
+                if b.status == "pending":
+                    statuses.append({"_id": b.id, "_status": "no_account", "_reason": None})
+                continue
+            fresh_application = (
+                application is not None
+                and last is not None
+                and _aware(application.received_at) > _aware(last.created_at)
+            )
+            if last is not None and _same_account(last, account) and not fresh_application:
+                continue  # the account that failed, again: a definitive failure, noticed
+            instructions.append(
+                {
+                    "id": new_id(),
+                    "programme_id": p["id"],
+                    "payee_id": b.id,
+                    "attempt": 1 if last is None else last.attempt + 1,
+                    "round": current.number,
+                    "source": source,
+                    "bank_code": account["bank_code"],
+                    "branch_code": account["branch_code"],
+                    "deposit_type": account["deposit_type"],
+                    "account_number": str(account["account_number"]).zfill(7),
+                    "amount": b.amount,
+                    "status": "planned",
+                    "reason": None,
+                    "file_id": None,
+                    "record_index": None,
+                    "created_at": now,
+                    "settled_at": None,
+                }
+            )
+            statuses.append({"_id": b.id, "_status": "instructed", "_reason": None})
+
+        def work(conn: Connection) -> None:
+            insert_ignoring_duplicates(conn, store.instructions, instructions)
+            if statuses:
+                conn.execute(
+                    update(store.payees)
+                    .where(store.payees.c.id == bindparam("_id"))
+                    .values(status=bindparam("_status"), reason=bindparam("_reason")),
+                    statuses,
+                )
+
+        retrying(self.engine, work)
+
+    # --- 4. files ---------------------------------------------------------------------------
+
+    def _files(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        i, y = store.instructions.c, store.payees.c
+        with self.engine.connect() as conn:
+            lines = [
+                files.Line(
+                    r.id,
+                    r.bank_code,
+                    r.branch_code,
+                    r.deposit_type,
+                    r.account_number,
+                    r.name,
+                    r.amount,
+                )
+                for r in conn.execute(
+                    select(
+                        i.id,
+                        i.bank_code,
+                        i.branch_code,
+                        i.deposit_type,
+                        i.account_number,
+                        y.name,
+                        i.amount,
+                    )
+                    .join_from(store.instructions, store.payees, y.id == i.payee_id)
+                    .where(i.programme_id == p["id"], i.round == current.number)
+                )
+            ]
+            settled = set(
+                conn.scalars(
+                    select(store.transfer_files.c.id).where(
+                        store.transfer_files.c.programme_id == p["id"],
+                        store.transfer_files.c.round == current.number,
+                    )
+                )
+            )
+        limit = {} if self.max_records is None else {"max_count": self.max_records}
+        planned = files.plan(p["id"], current.number, lines, **limit)
+        head = files.header(
+            payer_code=p["payer_code"],
+            payer_name=p["payer_name"],
+            bank_code=p["payer_bank"],
+            branch_code=p["payer_branch"],
+            deposit_type=p["payer_deposit_type"],
+            account_number=p["payer_account"],
+            transfer_date=current.transfer_date,
+        )
+        progress("files", 0, len(planned))
+        for n, plan in enumerate(planned, start=1):
+            path = self.folder / p["id"] / f"round-{current.number:03d}" / f"{plan.id}.zengin"
+            if plan.id not in settled:
+                data = files.render(head, plan)
+                files.write_atomically(path, data)
+                self._record_file(p, current, plan, path, data)
+            progress("files", n, len(planned))
+
+    def _record_file(
+        self, p: dict[str, Any], current: Round, plan: files.Planned, path: Path, data: bytes
+    ) -> None:
+        row = {
+            "id": plan.id,
+            "programme_id": p["id"],
+            "round": current.number,
+            "bank_code": plan.bank_code,
+            "part": plan.part,
+            "path": str(path),
+            "sha256": files.sha256(data),
+            "count": len(plan.lines),
+            "total": sum(x.amount for x in plan.lines),
+            "status": "written",
+            "result_path": None,
+            "credited_count": None,
+            "credited_total": None,
+            "settled_at": None,
+        }
+        placed = [
+            {"_id": x.instruction_id, "_file": plan.id, "_index": n}
+            for n, x in enumerate(plan.lines)
+        ]
+
+        def work(conn: Connection) -> None:
+            insert_ignoring_duplicates(conn, store.transfer_files, [row])
+            i = store.instructions
+            for part in chunked(placed):
+                conn.execute(
+                    update(i)
+                    .where(i.c.id == bindparam("_id"), i.c.status == "planned")
+                    .values(
+                        file_id=bindparam("_file"), record_index=bindparam("_index"), status="filed"
+                    ),
+                    part,
+                )
+
+        retrying(self.engine, work)
+
+    # --- 5. transfers -----------------------------------------------------------------------
+
+    def _transfers(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        f = store.transfer_files.c
+        with self.engine.connect() as conn:
+            pending = conn.execute(
+                select(store.transfer_files)
+                .where(f.programme_id == p["id"], f.round == current.number)
+                .order_by(f.id)
+            ).all()
+        progress("transfers", 0, len(pending))
+        for n, row in enumerate(pending, start=1):
+            if row.status != "settled":
+                self._submit(p, current, row)
+            progress("transfers", n, len(pending))
+
+    def _submit(self, p: dict[str, Any], current: Round, row: Any) -> None:
+        data = Path(row.path).read_bytes()
+        if files.sha256(data) != row.sha256:
+            raise errors.Conflict(f"transfer file {row.id} changed on disk", code="file_changed")
+        answer = self.clients.transfer(row.bank_code, row.id, data)
+        result_path = Path(row.path).with_suffix(".result")
+        files.write_atomically(result_path, answer)
+        results = read_results(answer, reference=current.transfer_date).results
+        if len(results) != row.count:
+            raise errors.Unavailable(f"bank {row.bank_code} answered {len(results)} results")
+        i = store.instructions
+        with self.engine.connect() as conn:
+            placed = {
+                r.record_index: r
+                for r in conn.execute(
+                    select(
+                        i.c.id, i.c.payee_id, i.c.record_index, i.c.amount, i.c.account_number
+                    ).where(i.c.file_id == row.id)
+                )
+            }
+        now = datetime.now(UTC)
+        settle, payees = [], []
+        credited_count = credited_total = 0
+        for index, result in enumerate(results):
+            mine = placed[index]
+            if (result.transfer.amount, result.transfer.account_number) != (
+                mine.amount,
+                mine.account_number,
+            ):
+                raise errors.Unavailable(f"bank {row.bank_code}'s result {index} is not ours")
+            ok = result.credited
+            reason = None if ok else reason_of(result.code)
+            status = "credited" if ok else "failed"
+            settle.append({"_id": mine.id, "_status": status, "_reason": reason, "_at": now})
+            payees.append({"_id": mine.payee_id, "_status": status, "_reason": reason})
+            if ok:
+                credited_count += 1
+                credited_total += mine.amount
+
+        def work(conn: Connection) -> None:
+            for part in chunked(settle):
+                conn.execute(
+                    update(i)
+                    .where(i.c.id == bindparam("_id"), i.c.status == "filed")
+                    .values(
+                        status=bindparam("_status"),
+                        reason=bindparam("_reason"),
+                        settled_at=bindparam("_at"),
+                    ),
+                    part,
+                )
+            y = store.payees
+            for part in chunked(payees):
+                conn.execute(
+                    update(y)
+                    .where(y.c.id == bindparam("_id"), y.c.status != "credited")
+                    .values(status=bindparam("_status"), reason=bindparam("_reason")),
+                    part,
+                )
+            conn.execute(
+                update(store.transfer_files)
+                .where(store.transfer_files.c.id == row.id)
+                .values(
+                    status="settled",
+                    result_path=str(result_path),
+                    credited_count=credited_count,
+                    credited_total=credited_total,
+                    settled_at=now,
+                )
+            )
+
+        retrying(self.engine, work)
+
+    # --- 6. notices -------------------------------------------------------------------------
+
+    def _notices(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        self._plan_notices(p, current)
+        n, y = store.notices.c, store.payees.c
+        with self.engine.connect() as conn:
+            total = int(
+                conn.scalar(
+                    select(func.count())
+                    .select_from(store.notices)
+                    .where(n.programme_id == p["id"], n.outcome == "pending")
+                )
+                or 0
+            )
+        done = 0
+        progress("notices", 0, total)
+        while True:
+            with self.engine.connect() as conn:
+                pending = conn.execute(
+                    select(n.id, n.subject, n.kind, y.code, y.amount)
+                    .join_from(store.notices, store.payees, y.id == n.payee_id)
+                    .where(n.programme_id == p["id"], n.outcome == "pending")
+                    .order_by(n.id)
+                    .limit(NOTICE_BATCH)
+                ).all()
+            if not pending:
+                break
+            self._send_notices(p, pending)
+            done += len(pending)
+            progress("notices", done, max(total, done))
+
+    def _plan_notices(self, p: dict[str, Any], current: Round) -> None:
+        i, y = store.instructions.c, store.payees.c
+        with self.engine.connect() as conn:
+            settled = conn.execute(
+                select(i.id, i.payee_id, i.status).where(
+                    i.programme_id == p["id"],
+                    i.round == current.number,
+                    i.status.in_(("credited", "failed")),
+                )
+            ).all()
+            missing = conn.scalars(
+                select(y.id).where(y.programme_id == p["id"], y.status == "no_account")
+            ).all()
+        rows = [
+            {
+                "id": new_id(),
+                "programme_id": p["id"],
+                "payee_id": s.payee_id,
+                "subject": f"{s.status}:{s.id}",
+                "kind": s.status,
+                "round": current.number,
+                "outcome": "pending",
+                "delivery_id": None,
+                "sent_at": None,
+            }
+            for s in settled
+        ] + [
+            {
+                "id": new_id(),
+                "programme_id": p["id"],
+                "payee_id": payee,
+                "subject": "no_account",
+                "kind": "no_account",
+                "round": current.number,
+                "outcome": "pending",
+                "delivery_id": None,
+                "sent_at": None,
+            }
+            for payee in missing
+        ]
+
+        def work(conn: Connection) -> None:
+            for part in chunked(rows):
+                insert_ignoring_duplicates(conn, store.notices, part)
+
+        retrying(self.engine, work)
+
+    def _send_notices(self, p: dict[str, Any], pending: Sequence[Any]) -> None:
+        i = store.instructions.c
+        instruction_ids = [x.subject.partition(":")[2] for x in pending if ":" in x.subject]
+        with self.engine.connect() as conn:
+            facts = {
+                r.id: r
+                for part in chunked(instruction_ids)
+                for r in conn.execute(
+                    select(i.id, i.bank_code, i.amount, i.reason).where(i.id.in_(part))
+                )
+            }
+        messages = []
+        for x in pending:
+            fact = facts.get(x.subject.partition(":")[2])
+            extra: dict[str, object] = {}
+            if fact is not None:
+                extra = {
+                    "bank": bank(fact.bank_code).name,
+                    "amount": fact.amount,
+                    "reason": fact.reason,
+                }
+            messages.append(
+                model.notice(x.kind, programme=p["name"], programme_id=p["id"], **extra)
+            )
+        delivery, accepted = self.clients.notify([x.code for x in pending], messages)
+        now = datetime.now(UTC)
+        n = store.notices
+
+        def work(conn: Connection) -> None:
+            conn.execute(
+                update(n)
+                .where(n.c.id == bindparam("_id"))
+                .values(outcome=bindparam("_outcome"), delivery_id=delivery, sent_at=now),
+                [
+                    {"_id": x.id, "_outcome": "delivered" if ok else "paper"}
+                    for x, ok in zip(pending, accepted, strict=True)
+                ],
+            )
+
+        retrying(self.engine, work)
+
+
+def _own_account(application: Any) -> bool:
+    return application is not None and application.choice == "account"
+
+
+def _application_account(application: Any) -> dict[str, Any]:
+    return {
+        "bank_code": application.bank_code,
+        "branch_code": application.branch_code,
+        "deposit_type": application.deposit_type,
+        "account_number": application.account_number,
+    }
+
+
+def _same_account(last: Any, account: dict[str, Any]) -> bool:
+    return (last.bank_code, last.branch_code, last.deposit_type, last.account_number) == (
+        account["bank_code"],
+        account["branch_code"],
+        account["deposit_type"],
+        str(account["account_number"]).zfill(7),
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive UTC datetimes back; PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+__all__ = ["PHASES", "PaymentRun", "Progress"]

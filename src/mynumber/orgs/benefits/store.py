@@ -1,0 +1,190 @@
+"""The benefit office's tables. People appear only under the office's own agency code
+(機関別符号); a My Number is never stored here.
+
+Unique keys carry the payment rules: one payee per (programme, code); one payment
+instruction per (programme, payee, attempt) and per (payee, round); at most one credited
+instruction per (programme, payee) — whatever crashes, nobody is paid twice.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData()
+
+#: A benefit programme (特定公的給付): who is eligible, how much, from which account.
+programmes = Table(
+    "programmes",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("amount", BigInteger, nullable=False),  # yen per person (or per member)
+    Column("per", String(9), nullable=False),  # person | household
+    Column("municipalities", String(400), nullable=False),  # space-separated codes
+    Column("as_of", Date, nullable=False),  # 基準日
+    Column("min_age", Integer),
+    Column("max_age", Integer),
+    Column("payer_name", String(40), nullable=False),  # 振込依頼人名, Zengin kana
+    Column("payer_code", String(10), nullable=False),  # 振込依頼人コード
+    Column("payer_bank", String(4), nullable=False),  # 仕向銀行
+    Column("payer_branch", String(3), nullable=False),
+    Column("payer_deposit_type", String(1), nullable=False),
+    Column("payer_account", String(7), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: One run round (回) of a programme: its phase, so a crashed run resumes where it stopped.
+rounds = Table(
+    "rounds",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("programme_id", String(16), ForeignKey("programmes.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("phase", String(12), nullable=False),
+    Column("transfer_date", Date, nullable=False),  # 振込指定日 of the round's files
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    UniqueConstraint("programme_id", "number", name="one_round_number"),
+)
+
+#: How far eligibility was read from each municipality (the resident-id cursor).
+eligibility_cursors = Table(
+    "eligibility_cursors",
+    metadata,
+    Column("programme_id", String(16), ForeignKey("programmes.id"), primary_key=True),
+    Column("municipality", String(6), primary_key=True),
+    Column("after", String(64)),
+    Column("done", Boolean, nullable=False),
+    Column("read", Integer, nullable=False),
+)
+
+#: Eligible people as the municipalities listed them, under the office's code only.
+eligibles = Table(
+    "eligibles",
+    metadata,
+    Column("programme_id", String(16), ForeignKey("programmes.id"), primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("municipality", String(6), nullable=False),
+    Column("household", String(64), nullable=False),
+    Column("head", Boolean, nullable=False),
+    Column("kana", String(60), nullable=False),
+    Column("age", Integer, nullable=False),
+)
+
+#: Who is paid: one row per (programme, code); a household benefit pays its head.
+payees = Table(
+    "payees",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("programme_id", String(16), ForeignKey("programmes.id"), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("municipality", String(6), nullable=False),
+    Column("household", String(64), nullable=False),
+    Column("name", String(30), nullable=False),  # 受取人名, Zengin kana
+    Column("members", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False),  # pending|no_account|instructed|credited|failed
+    Column("reason", String(32)),
+    UniqueConstraint("programme_id", "code", name="one_payee_per_code"),
+)
+
+#: Payment instructions (振込指示): one per attempt; the account it pays into.
+instructions = Table(
+    "instructions",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("programme_id", String(16), ForeignKey("programmes.id"), nullable=False),
+    Column("payee_id", String(16), ForeignKey("payees.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("source", String(12), nullable=False),  # registered | application
+    Column("bank_code", String(4), nullable=False),
+    Column("branch_code", String(3), nullable=False),
+    Column("deposit_type", String(1), nullable=False),
+    Column("account_number", String(7), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),  # planned | filed | credited | failed
+    Column("reason", String(32)),
+    Column("file_id", String(64)),
+    Column("record_index", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("settled_at", DateTime(timezone=True)),
+    UniqueConstraint("programme_id", "payee_id", "attempt", name="one_instruction_per_attempt"),
+    UniqueConstraint("payee_id", "round", name="one_instruction_per_round"),
+)
+_CREDITED = text("status = 'credited'")
+Index(
+    "one_credit_per_payee",
+    instructions.c.programme_id,
+    instructions.c.payee_id,
+    unique=True,
+    sqlite_where=_CREDITED,
+    postgresql_where=_CREDITED,
+)
+Index("instructions_by_file", instructions.c.file_id, instructions.c.record_index)
+
+#: Zengin 総合振込 files, one per receiving bank per round (and part, over 999,999 records).
+transfer_files = Table(
+    "transfer_files",
+    metadata,
+    Column("id", String(64), primary_key=True),  # also the Idempotency-Key at the bank
+    Column("programme_id", String(16), ForeignKey("programmes.id"), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("bank_code", String(4), nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),  # written | settled
+    Column("result_path", Text),
+    Column("credited_count", Integer),
+    Column("credited_total", BigInteger),
+    Column("settled_at", DateTime(timezone=True)),
+)
+
+#: Notices sent (or tried) through the hub: one per (payee, subject), so none is repeated.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("programme_id", String(16), ForeignKey("programmes.id"), nullable=False),
+    Column("payee_id", String(16), ForeignKey("payees.id"), nullable=False),
+    Column("subject", String(40), nullable=False),  # credited:<id> | failed:<id> | no_account
+    Column("kind", String(12), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("outcome", String(12), nullable=False),  # pending | delivered | paper
+    Column("delivery_id", String(64)),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("payee_id", "subject", name="one_notice_per_subject"),
+)
+
+#: One-click applications from Mynaportal (a hub delivery), the newest per person.
+applications = Table(
+    "applications",
+    metadata,
+    Column("programme_id", String(16), ForeignKey("programmes.id"), primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("choice", String(10), nullable=False),  # registered | account
+    Column("bank_code", String(4)),
+    Column("branch_code", String(3)),
+    Column("deposit_type", String(1)),
+    Column("account_number", String(7)),
+    Column("delivery_id", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,243 @@
+"""Bulk exchanges: one permitted request about up to 10^5 people (a national benefit run).
+
+``POST /exchanges/bulk`` does what :meth:`Hub.relay` does for one person, once for all of
+them: the permitted-exchange table is checked once, the requester's codes are converted to
+the provider's with one statement per slice, the provider gets one signed request
+(``POST /intermediate/provide-bulk``) and answers one JWE sealed to the requester holding a
+result per code, and the やりとり履歴 gets one entry per person in one transaction
+(:func:`append_entries`: the chain is computed in memory and written with COPY on
+PostgreSQL). A code that matches nobody for the requester (a code of another agency, a
+typo) is forwarded as null and noted in one entry of its own without a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection, select
+
+from mynumber import errors
+from mynumber.orgs.hub import chain, permitted, store
+from mynumber.orgs.hub.services import NOT_FOUND, PROVIDED, REFUSED, UNAVAILABLE, Hub
+from mynumber.platform.context import OrgContext
+from mynumber.platform.db import bulk_insert, chunked, retrying
+from mynumber.platform.encryption import is_compact_jwe
+from mynumber.platform.ids import new_id
+
+log = logging.getLogger("mynumber.hub")
+
+MAX_BULK = 100_000
+#: How long the hub waits for a provider to answer a whole bulk request.
+PROVIDER_TIMEOUT = 300.0
+#: Codes per statement (SQLite allows 32,766 parameters; PostgreSQL gets one array).
+SLICE = 30_000
+
+#: Sends the bulk request to a provider organisation: (org, body) → its JSON answer.
+ForwardBulk = Callable[[str, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkRequest:
+    requester: str
+    procedure: str
+    provider: str  # one organisation (``accounts``, ``municipality-131016``)
+    items: tuple[str, ...]
+    codes: tuple[str, ...]
+
+
+def _persons(conn: Connection, agency: str, codes: list[str]) -> dict[str, str]:
+    """Agency code → internal reference, for the codes that are the agency's own."""
+    c = store.codes.c
+    found: dict[str, str] = {}
+    for part in chunked(list(dict.fromkeys(codes)), SLICE):
+        found.update(
+            conn.execute(
+                select(c.code, c.person_ref).where(c.agency == agency, c.code.in_(part))
+            ).all()
+        )
+    return found
+
+
+def _codes_at(conn: Connection, provider: str, persons: list[str]) -> dict[str, str]:
+    """Internal reference → the provider's code, for the people the provider has."""
+    c = store.codes.c
+    found: dict[str, str] = {}
+    for part in chunked(list(dict.fromkeys(persons)), SLICE):
+        found.update(
+            conn.execute(
+                select(c.person_ref, c.code).where(c.agency == provider, c.person_ref.in_(part))
+            ).all()
+        )
+    return found
+
+
+def forward_over_http(ctx: OrgContext) -> ForwardBulk:
+    """POST the bulk request to the provider's intermediate server, signed by the hub."""
+    identity = ctx.identity
+
+    def forward(provider: str, body: dict[str, Any]) -> Any:
+        url = httpx.URL(ctx.directory.url(provider) + "/intermediate/provide-bulk")
+        content = json.dumps(body, ensure_ascii=False).encode()
+        headers = {"content-type": "application/json"}
+        headers.update(identity.sign("POST", url.raw_path.decode(), content))
+        response = ctx.directory.http.post(
+            url, content=content, headers=headers, timeout=PROVIDER_TIMEOUT
+        )
+        if response.status_code >= 400:
+            raise errors.Unavailable(f"{provider} answered {response.status_code}")
+        return response.json()
+
+    return forward
+
+
+class BulkRelay:
+    """The hub's bulk path, over the same tables, lock and chain as :class:`Hub`."""
+
+    def __init__(self, hub: Hub, forward: ForwardBulk) -> None:
+        self.hub = hub
+        self.forward = forward
+
+    def relay(self, request: BulkRequest) -> dict[str, Any]:
+        """Check once, convert all, forward once, record each person; the sealed answer."""
+        if not request.codes:
+            raise errors.InvalidInput("no codes were given", field="codes")
+        if len(request.codes) > MAX_BULK:
+            raise errors.InvalidInput(f"at most {MAX_BULK} codes per request", field="codes")
+        if request.provider == "municipality":
+            raise errors.InvalidInput(
+                "a bulk exchange names one provider organisation (municipality-<code>)",
+                field="provider",
+            )
+        exchange_id = new_id()
+        with self.hub.engine.connect() as conn:
+            persons = _persons(conn, request.requester, list(request.codes))
+        people = list(dict.fromkeys(persons.values()))
+        unmatched = sum(1 for c in request.codes if c not in persons)
+
+        def record(outcome: str, reason: str, provider: str, held: set[str] | None = None) -> None:
+            entries = [
+                (p, outcome if held is None or p in held else NOT_FOUND, reason) for p in people
+            ]
+            if unmatched:
+                entries.append(
+                    ("", REFUSED, f"unknown_code: {unmatched} codes match nobody for the requester")
+                )
+            append_entries(self.hub, exchange_id, request, provider, entries)
+
+        try:
+            row = permitted.check(
+                request.requester, request.procedure, request.provider, request.items
+            )
+        except permitted.NotPermitted as exc:
+            record(REFUSED, f"not_permitted: {exc.message}", request.provider)
+            raise
+        provider = request.provider
+        with self.hub.engine.connect() as conn:
+            at_provider = _codes_at(conn, provider, people)
+        body = {
+            "exchange_id": exchange_id,
+            "requester": request.requester,
+            "procedure": row.procedure,
+            "items": sorted(request.items),
+            "codes": [at_provider.get(persons[c]) if c in persons else None for c in request.codes],
+        }
+        held = set(at_provider)
+        try:
+            answer = self.forward(provider, body)
+        except Exception as exc:  # any failure of the provider is the same to the requester
+            log.warning("provider %s failed a bulk exchange: %s", provider, type(exc).__name__)
+            record(UNAVAILABLE, type(exc).__name__, provider, held)
+            raise errors.Unavailable(
+                f"{provider} did not answer; the exchange is recorded as failed",
+                code="provider_unavailable",
+            ) from None
+        sealed = answer.get("jwe") if isinstance(answer, dict) else None
+        if not is_compact_jwe(sealed):
+            record(UNAVAILABLE, "the provider's answer was not sealed", provider, held)
+            raise errors.Unavailable(
+                "the provider's answer was not sealed", code="provider_unavailable"
+            )
+        record(PROVIDED, "", provider, held)
+        return {
+            "exchange_id": exchange_id,
+            "provider": provider,
+            "procedure": row.procedure,
+            "items": sorted(request.items),
+            "jwe": sealed,
+        }
+
+
+def _json(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def append_entries(
+    hub: Hub,
+    exchange_id: str,
+    request: BulkRequest,
+    provider: str,
+    entries: list[tuple[str, str, str]],
+) -> chain.Head:
+    """Append one record per (person, outcome, reason) in one transaction; the new head.
+
+    The hashes are those of :func:`chain.entry_hash` (the canonical JSON is built from a
+    template whose fixed fields are encoded once, which a test holds equal), so
+    ``mynumber hub verify-log`` checks bulk entries like any other.
+    """
+    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    procedure = request.procedure[:60]
+    items = " ".join(sorted(request.items))[:2000]
+    at_, id_, items_ = _json(at), _json(exchange_id), _json(items)
+    procedure_, provider_, requester_ = _json(procedure), _json(provider), _json(request.requester)
+    # sorted keys, no spaces: what chain.entry_hash hashes; %-fields vary per entry
+    template = (
+        f'{{"at":{at_},"exchange_id":{id_},"items":{items_},"outcome":%s,"person":%s,'
+        f'"prev":"%s","procedure":{procedure_},"provider":{provider_},"reason":%s,'
+        f'"requester":{requester_},"seq":%d}}'
+    )
+    reasons: dict[str, str] = {}
+    sha256 = hashlib.sha256
+
+    def work(conn: Connection) -> chain.Head:
+        last = conn.execute(
+            select(store.records.c.seq, store.records.c.hash)
+            .order_by(store.records.c.seq.desc())
+            .limit(1)
+        ).first()
+        seq, prev = (0, chain.GENESIS) if last is None else (int(last[0]), str(last[1]))
+        rows: list[dict[str, Any]] = []
+        for person, outcome, reason in entries:
+            seq += 1
+            reason = reason[:500]
+            encoded = reasons.get(reason) or reasons.setdefault(reason, _json(reason))
+            canonical = template % (_json(outcome), _json(person), prev, encoded, seq)
+            digest = sha256(canonical.encode()).hexdigest()
+            rows.append(
+                {
+                    "seq": seq,
+                    "at": at,
+                    "exchange_id": exchange_id,
+                    "person": person,
+                    "requester": request.requester,
+                    "provider": provider,
+                    "procedure": procedure,
+                    "items": items,
+                    "outcome": outcome,
+                    "reason": reason,
+                    "prev": prev,
+                    "hash": digest,
+                }
+            )
+            prev = digest
+        bulk_insert(conn, store.records, rows)
+        return chain.Head(seq, prev)
+
+    with hub._append_lock:  # the single-exchange path's writer lock: one chain, one writer
+        return retrying(hub.engine, work, attempts=20)

@@ -1,0 +1,145 @@
+"""Mynaportal as a recipient of deliveries: agencies' notices (``*_notice``) into お知らせ.
+
+The hub forwards a delivery to ``POST /portal/api/deliveries`` (the hub's signature only)
+with the portal's own hub code for each person (``accounts.hub_code``, obtained from J-LIS
+at the person's first login); a person with no account, hence no code, is ``accepted:
+false`` and the sender falls back to paper. Each message ``{"title", "body", "link"?}`` is
+checked and put in the person's inbox under the sending organisation's display name.
+Other procedures are registered on the same :class:`~mynumber.platform.deliveries.Receivers`
+by the modules that handle them.
+"""
+
+# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Cookie, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine, select
+
+from mynumber.orgs.portal import store
+from mynumber.orgs.portal.inbox import Inbox, NewNotice
+from mynumber.orgs.portal.linkage import logged_in
+from mynumber.orgs.portal.web import Pages
+from mynumber.platform.db import chunked
+from mynumber.platform.deliveries import Answer, Opened
+
+NOTICE_ITEMS = ("notice",)
+MAX_TITLE = 200
+MAX_BODY = 4000
+MAX_LINK = 300
+#: A relative link into the portal: no scheme, no host, no way out of /portal/.
+LINK = re.compile(r"/portal/(?!.*\.\.)(?!.*//)[A-Za-z0-9._~\-/?=&%#]*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+#: How the portal names the organisations that send notices (差出人).
+SENDER_NAMES = {
+    "tax": "国税庁 / National Tax Agency",
+    "pension": "日本年金機構 / Japan Pension Service",
+    "insurer": "医療保険者 / Health insurer",
+    "benefits": "給付金の担当機関 / Benefits office",
+    "accounts": "デジタル庁 公金受取口座 / Public-fund account registry",
+}
+#: 全国地方公共団体コード of the municipalities this deployment knows (public names).
+MUNICIPALITY_NAMES = {
+    "131016": "東京都千代田区 / Chiyoda City",
+    "131041": "東京都新宿区 / Shinjuku City",
+    "131024": "東京都中央区 / Chuo City",
+    "271004": "大阪府大阪市 / Osaka City",
+    "011002": "北海道札幌市 / Sapporo City",
+}
+
+
+def sender_name(org: str) -> str:
+    """The display name of a sending organisation (差出人)."""
+    kind, _, code = org.partition("-")
+    if kind == "municipality":
+        return MUNICIPALITY_NAMES.get(code, f"市区町村 {code} / Municipality {code}")
+    return SENDER_NAMES.get(org, org)
+
+
+def valid_notice(message: Any) -> dict[str, str] | None:
+    """The notice's title, body and link if the message is a well-formed notice, else None."""
+    if not isinstance(message, dict) or set(message) - {"title", "body", "link"}:
+        return None
+    title, body, link = message.get("title"), message.get("body"), message.get("link")
+    if not isinstance(title, str) or not 0 < len(title.strip()) <= MAX_TITLE:
+        return None
+    if not isinstance(body, str) or not 0 < len(body.strip()) <= MAX_BODY:
+        return None
+    if _CONTROL.search(title) or "\n" in title or _CONTROL.search(body):
+        return None
+    notice = {"title": title.strip(), "body": body.strip()}
+    if link is not None:
+        if not isinstance(link, str) or len(link) > MAX_LINK or not LINK.fullmatch(link):
+            return None
+        notice["link"] = link
+    return notice
+
+
+class NoticeReceiver:
+    """Handles ``*_notice`` deliveries: each well-formed message for a known person goes in
+    that person's inbox; the rest are refused (``false``) and nothing of them is kept."""
+
+    def __init__(self, *, engine: Engine, inbox: Inbox) -> None:
+        self.engine = engine
+        self.inbox = inbox
+
+    def accounts_of(self, hub_codes: list[str]) -> dict[str, str]:
+        """hub code → portal code, for the codes the portal holds."""
+        a = store.accounts.c
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for part in chunked(list(dict.fromkeys(hub_codes))):
+                found.update(
+                    conn.execute(
+                        select(a.hub_code, a.portal_code).where(a.hub_code.in_(part))
+                    ).all()
+                )
+        return found
+
+    def __call__(self, delivery: Opened) -> Answer:
+        if delivery.items != NOTICE_ITEMS:
+            return Answer(accepted=[False] * len(delivery.codes))
+        owners = self.accounts_of([c for c in delivery.codes if c is not None])
+        sender = sender_name(delivery.sender)
+        accepted: list[bool] = []
+        notices: list[NewNotice] = []
+        for code, message in zip(delivery.codes, delivery.messages, strict=True):
+            owner = owners.get(code) if code is not None else None
+            notice = valid_notice(message)
+            if owner is None or notice is None:
+                accepted.append(False)
+                continue
+            accepted.append(True)
+            notices.append(
+                NewNotice(
+                    portal_code=owner,
+                    sender=sender,
+                    title=notice["title"],
+                    body=notice["body"],
+                    link=notice.get("link"),
+                )
+            )
+        with self.engine.begin() as conn:
+            self.inbox.add(conn, notices)
+        return Answer(accepted=accepted)
+
+
+def page_router(pages: Pages, inbox: Inbox) -> APIRouter:
+    """``GET /notices/{id}``: one notice, opened (and so read) by its owner only."""
+    web = APIRouter(include_in_schema=False)
+
+    @web.get("/notices/{notice_id}", response_class=HTMLResponse)
+    def notice(
+        request: Request, notice_id: str, portal_session: Annotated[str | None, Cookie()] = None
+    ) -> Response:
+        """お知らせの詳細: the whole notice; opening it marks it read."""
+        session = logged_in(pages, request, portal_session)
+        if isinstance(session, RedirectResponse):
+            return session
+        item = inbox.get(session.portal_code, notice_id)  # another person's: 404
+        inbox.mark_read(session.portal_code, notice_id)
+        return pages.render(request, "notice.html", session=session, notice=item)
+
+    return web

@@ -1,0 +1,249 @@
+"""Deliveries through the linkage hub, for senders and recipients alike.
+
+A delivery carries messages (notices, applications, decisions) from one organisation to
+another about one or more persons. The sender names each person by its OWN agency code;
+the hub converts the codes to the recipient's and relays a JWE it cannot read
+(``POST /hub/api/deliveries``, see ``mynumber.orgs.hub.deliveries``).
+
+Sender side::
+
+    result = send(hub_client, keys, procedure="benefit_notice", recipient="portal",
+                  items=["notice"], codes=[code1, code2], messages=[msg1, msg2])
+    result.accepted   # [True, False]: aligned with codes; False → fall back to paper
+    result.answers    # what the recipient replied, opened (None if it replied nothing)
+
+Recipient side: register a handler per procedure and mount the receiver, which accepts
+only the hub's signature::
+
+    receivers = Receivers(org="portal", keys=keys)
+    receivers["tax_notice"] = take_notices          # or a pattern: receivers["*_notice"]
+    app.include_router(receiver_router(ctx, receivers))   # POST /api/deliveries
+
+A handler gets an :class:`Opened` delivery (codes are the recipient's own, ``None`` where
+the hub found none) and returns an :class:`Answer`: ``accepted`` aligned with the codes and
+optional ``answers`` the receiver seals back to the sender. :func:`open_delivery` opens a
+forwarded body by hand when a recipient does not use :class:`Receivers`.
+
+The payload is bound to ``delivery:<sender>:<procedure>`` inside the ciphertext, so the hub
+cannot pass an application off as another procedure or another sender's; the reply is bound
+to the delivery id.
+"""
+
+# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+import fnmatch
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from mynumber import errors
+from mynumber.platform.context import OrgContext
+from mynumber.platform.encryption import EncryptionKeys, open_sealed, seal
+from mynumber.platform.http import ServiceClient
+from mynumber.platform.web import signed_by
+
+#: Kinds of organisation a recipient may be named by (the hub picks the person's current one).
+RECIPIENT_KINDS = frozenset({"municipality"})
+HUB = "hub"
+
+
+def binding(sender: str, procedure: str) -> str:
+    """What a delivery's payload is bound to inside its ciphertext."""
+    return f"delivery:{sender}:{procedure}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """The hub's answer to a sender, aligned with the codes it sent."""
+
+    delivery_id: str
+    accepted: list[bool]
+    answers: list[Any] | None = None
+
+
+def send(
+    client: ServiceClient,
+    keys: EncryptionKeys,
+    *,
+    procedure: str,
+    recipient: str,
+    items: Sequence[str],
+    codes: Sequence[str],
+    messages: Sequence[Any],
+    seal_to: str | None = None,
+) -> DeliveryResult:
+    """Seal ``{"messages": [...]}`` to the recipient and deliver it through the hub.
+
+    ``client`` is a :class:`ServiceClient` of the hub with the sender's identity; ``codes``
+    are the sender's own agency codes, ``messages`` one JSON value per code. ``recipient``
+    is an organisation (``portal``, ``municipality-131016``) or the kind ``municipality``
+    (the hub picks each person's current municipality): with a kind, ``seal_to`` names the
+    organisation the sender believes holds the person, and only persons there get it.
+    Raises the hub's error (403 ``not_permitted``, 503 ``recipient_unavailable``, …).
+    """
+    if client.identity is None:
+        raise ValueError("a delivery is signed by its sender: the client needs an identity")
+    if len(codes) != len(messages):
+        raise ValueError("one message per code")
+    target = seal_to or recipient
+    if target in RECIPIENT_KINDS:
+        raise ValueError(f"name the {target} to seal to (seal_to=...)")
+    sender = client.identity.org
+    sealed = seal(
+        keys, target, {"messages": list(messages)}, exchange_id=binding(sender, procedure)
+    )
+    answer = client.request(
+        "POST",
+        "/api/deliveries",
+        {
+            "procedure": procedure,
+            "recipient": recipient,
+            "items": list(items),
+            "codes": list(codes),
+            "sealed": sealed,
+        },
+    )
+    replies = None
+    if answer.get("sealed"):
+        opened = open_sealed(keys, sender, answer["sealed"], exchange_id=answer["delivery_id"])
+        replies = list(opened["answers"])
+    return DeliveryResult(
+        delivery_id=str(answer["delivery_id"]),
+        accepted=[bool(a) for a in answer["accepted"]],
+        answers=replies,
+    )
+
+
+# --- recipient side ------------------------------------------------------------------------
+
+
+class DeliveryIn(BaseModel):
+    """What the hub forwards to a recipient's ``POST /api/deliveries``."""
+
+    delivery_id: str = Field(max_length=32)
+    sender: str = Field(max_length=40, description="the sending organisation")
+    procedure: str = Field(max_length=60)
+    items: list[str] = Field(max_length=3)
+    codes: list[str | None] = Field(
+        max_length=10_000, description="the recipient's own code per person; null: none"
+    )
+    sealed: str = Field(max_length=16_000_000)
+
+
+class DeliveryOut(BaseModel):
+    accepted: list[bool] = Field(description="aligned with codes: was the message taken")
+    sealed: str | None = Field(
+        default=None, description='the reply sealed to the sender: {"answers": [...]}'
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A delivery as its handler sees it: the recipient's codes and the opened messages."""
+
+    delivery_id: str
+    sender: str
+    procedure: str
+    items: tuple[str, ...]
+    codes: list[str | None]
+    messages: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A handler's answer: ``accepted`` aligned with the codes; ``answers`` (optional, one
+    JSON value per code) go back to the sender sealed."""
+
+    accepted: list[bool]
+    answers: list[Any] | None = None
+
+
+Handler = Callable[[Opened], Answer]
+
+
+def open_delivery(
+    keys: EncryptionKeys, body: DeliveryIn | dict[str, Any], *, recipient: str
+) -> tuple[list[str | None], list[Any]]:
+    """(codes, messages) of a forwarded delivery sealed to ``recipient`` (this organisation).
+
+    Raises InvalidInput (``bad_ciphertext``) if the JWE does not open with our key, is bound
+    to another sender or procedure, or its messages are not aligned with the codes.
+    """
+    incoming = body if isinstance(body, DeliveryIn) else DeliveryIn.model_validate(body)
+    data = open_sealed(
+        keys,
+        recipient,
+        incoming.sealed,
+        exchange_id=binding(incoming.sender, incoming.procedure),
+    )
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(messages, list) or len(messages) != len(incoming.codes):
+        raise errors.InvalidInput(
+            "the messages are not aligned with the codes", code="bad_ciphertext"
+        )
+    return list(incoming.codes), messages
+
+
+@dataclass
+class Receivers:
+    """The recipient's handlers by procedure: ``receivers["tax_notice"] = handler``; a key
+    with ``*`` is a pattern (``*_notice``), tried after the exact names."""
+
+    org: str
+    keys: EncryptionKeys
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def __setitem__(self, procedure: str, handler: Handler) -> None:
+        self.handlers[procedure] = handler
+
+    def handler(self, procedure: str) -> Handler:
+        if procedure in self.handlers:
+            return self.handlers[procedure]
+        for pattern, handler in self.handlers.items():
+            if "*" in pattern and fnmatch.fnmatchcase(procedure, pattern):
+                return handler
+        raise errors.NotFound(f"{self.org} takes no delivery for {procedure!r}", code="no_receiver")
+
+    def receive(self, body: DeliveryIn) -> DeliveryOut:
+        """Open, dispatch, and seal the handler's answers back to the sender."""
+        handler = self.handler(body.procedure)
+        codes, messages = open_delivery(self.keys, body, recipient=self.org)
+        answer = handler(
+            Opened(
+                delivery_id=body.delivery_id,
+                sender=body.sender,
+                procedure=body.procedure,
+                items=tuple(body.items),
+                codes=codes,
+                messages=messages,
+            )
+        )
+        if len(answer.accepted) != len(codes):
+            raise ValueError("a handler must answer once per code")
+        accepted = [bool(a) and c is not None for a, c in zip(answer.accepted, codes, strict=True)]
+        sealed = None
+        if answer.answers is not None:
+            if len(answer.answers) != len(codes):
+                raise ValueError("a handler's answers must align with the codes")
+            sealed = seal(
+                self.keys,
+                body.sender,
+                {"answers": list(answer.answers)},
+                exchange_id=body.delivery_id,
+            )
+        return DeliveryOut(accepted=accepted, sealed=sealed)
+
+
+def receiver_router(ctx: OrgContext, receivers: Receivers) -> APIRouter:
+    """``POST /api/deliveries``, which only the hub may call."""
+    router = APIRouter(tags=["deliveries"])
+    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == HUB))
+
+    @router.post("/api/deliveries", response_model=DeliveryOut)
+    def receive(body: DeliveryIn, _: Annotated[str, from_hub]) -> DeliveryOut:
+        """送達の受領 (the hub only): messages sealed to us, dispatched by procedure."""
+        return receivers.receive(body)
+
+    return router

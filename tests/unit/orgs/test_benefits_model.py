@@ -1,0 +1,143 @@
+"""The benefit office's rules without I/O: programmes, payees and households, and the
+Zengin files a round's instructions make (deterministic, per bank, in parts)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from mynumber.errors import InvalidInput
+from mynumber.orgs.benefits import files, model
+from mynumber.payments import read_file
+
+AS_OF = date(2020, 4, 27)
+
+
+def programme(**change: object) -> model.Programme:
+    values: dict[str, object] = {
+        "name": "特別定額給付金",
+        "amount": 100_000,
+        "per": "person",
+        "municipalities": ["131016"],
+        "as_of": AS_OF,
+    }
+    values.update(change)
+    return model.Programme.checked(**values)  # type: ignore[arg-type]
+
+
+def eligible(code: str, household: str, *, head: bool = False, age: int = 40) -> model.Eligible:
+    return model.Eligible(code, "131016", household, head, "ヤマダ タロウ", age)
+
+
+def test_a_household_is_paid_to_its_head_for_each_eligible_member():
+    people = [
+        eligible("c1", "h1", age=10),
+        eligible("c2", "h1", head=True, age=45),
+        eligible("c3", "h1", age=43),
+        eligible("c4", "h2", head=True),
+    ]
+
+    paid = model.payees(programme(per="household"), people)
+
+    assert [(p.code, p.members, p.amount) for p in paid] == [
+        ("c2", 3, 300_000),
+        ("c4", 1, 100_000),
+    ]
+
+
+def test_a_household_without_its_head_on_the_date_is_paid_to_its_eldest_member():
+    paid = model.payees(
+        programme(per="household"), [eligible("c1", "h", age=20), eligible("c2", "h", age=50)]
+    )
+    assert [(p.code, p.amount) for p in paid] == [("c2", 200_000)]
+
+
+def test_ages_bound_who_is_paid_and_the_order_never_changes_the_payees():
+    people = [eligible(f"c{n}", f"h{n}", head=True, age=age) for n, age in enumerate(range(60))]
+    bounded = programme(min_age=18, max_age=20)
+
+    paid = model.payees(bounded, people)
+
+    assert sorted(p.code for p in paid) == ["c18", "c19", "c20"]
+    assert model.payees(bounded, list(reversed(people))) == paid
+
+
+def test_payee_names_are_zengin_kana_cut_to_thirty():
+    assert model.payee_name("ヤマダ　タロウ") == "ﾔﾏﾀﾞ ﾀﾛｳ"
+    assert len(model.payee_name("ア" * 40)) == 30
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount": 0}, "amount"),
+        ({"amount": True}, "amount"),
+        ({"per": "family"}, "per"),
+        ({"municipalities": []}, "municipality"),
+        ({"municipalities": ["1310"]}, "municipality"),
+        ({"municipalities": ["999999"], "served": ["131016"]}, "municipality"),
+        ({"as_of": date.today() + timedelta(days=1)}, "as_of"),
+        ({"min_age": -1}, "min_age"),
+        ({"min_age": 30, "max_age": 20}, "min_age"),
+        ({"name": ""}, "name"),
+    ],
+)
+def test_a_bad_programme_names_the_field(change, field):
+    with pytest.raises(InvalidInput) as raised:
+        programme(**change)
+    assert raised.value.field == field
+
+
+def lines(bank_code: str, count: int, *, start: int = 0) -> list[files.Line]:
+    return [
+        files.Line(f"i{n:05d}", bank_code, "001", "1", f"{n:07d}", "ﾔﾏﾀﾞ ﾀﾛｳ", 100_000 + n)
+        for n in range(start, start + count)
+    ]
+
+
+def test_files_are_split_per_bank_and_in_parts_and_read_back_with_their_totals():
+    head = files.header(
+        payer_code=model.PAYER_CODE,
+        payer_name=model.PAYER_NAME,
+        bank_code="0001",
+        branch_code="001",
+        deposit_type="1",
+        account_number=model.PAYER_ACCOUNT,
+        transfer_date=AS_OF,
+    )
+    planned = files.plan("p", 1, [*lines("0005", 5), *lines("0001", 3)], max_count=4)
+
+    assert [(p.bank_code, p.part, len(p.lines)) for p in planned] == [
+        ("0001", 1, 3),
+        ("0005", 1, 4),
+        ("0005", 2, 1),
+    ]
+    assert len({p.id for p in planned}) == 3
+    for p in planned:
+        zengin = read_file(files.render(head, p), reference=AS_OF)
+        assert zengin.trailer.count == len(p.lines)
+        assert zengin.trailer.total == sum(x.amount for x in p.lines)
+        assert {t.bank_code for t in zengin.transfers} == {p.bank_code}
+
+
+def test_the_same_instructions_in_any_order_make_the_same_bytes(tmp_path):
+    head = files.header(
+        payer_code=model.PAYER_CODE,
+        payer_name=model.PAYER_NAME,
+        bank_code="0001",
+        branch_code="001",
+        deposit_type="1",
+        account_number=model.PAYER_ACCOUNT,
+        transfer_date=AS_OF,
+    )
+    some = lines("0001", 20)
+    (one,) = files.plan("p", 1, some)
+    (other,) = files.plan("p", 1, list(reversed(some)))
+    path = tmp_path / "out" / "f.zengin"
+
+    files.write_atomically(path, files.render(head, one))
+    files.write_atomically(path, files.render(head, other))
+
+    assert path.read_bytes() == files.render(head, one)
+    assert [p.name for p in path.parent.iterdir()] == ["f.zengin"]  # no temp file left
