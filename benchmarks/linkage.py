@@ -22,14 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +34,7 @@ import httpx
 from sqlalchemy import select
 
 from benchmarks.machine import machine
+from benchmarks.split import cpu_seconds, servers
 from mynumber.errors import Error
 from mynumber.orgs.hub import store
 from mynumber.orgs.municipality import intermediate
@@ -51,23 +49,13 @@ REQUESTER = "municipality-131016"
 SPLIT_ORGS = ("hub", "tax")
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """CPU (user + system) used so far by these processes (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 def measure(
     work: Callable[[int], object], seconds: float, threads: int, servers: list[int] | None = None
 ) -> dict[str, float]:
     latencies: list[float] = []
     lock = threading.Lock()
     servers = servers or []
-    server_cpu = _cpu_seconds(servers)
+    server_cpu = cpu_seconds(servers)
     stop = time.perf_counter() + seconds
 
     def worker(offset: int) -> None:
@@ -88,7 +76,7 @@ def measure(
     for t in pool:
         t.join()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    cpu += _cpu_seconds(servers) - server_cpu
+    cpu += cpu_seconds(servers) - server_cpu
     latencies.sort()
     return {
         "exchanges": len(latencies),
@@ -211,64 +199,10 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _free_base(count: int) -> int:
-    """A port with ``count`` free ports from it on."""
-    for base in range(28_000, 60_000, 97):
-        try:
-            for port in range(base, base + count):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free ports")
-
-
-@contextmanager
-def split_servers(settings: Settings) -> Iterator[tuple[dict[str, str], list[int]]]:
-    """The hub and the tax office, each in its own uvicorn process as ``mynumber run
-    --split`` starts them; yields (every organisation's URL, the servers' pids)."""
-    from mynumber.cli.serve import _serve_org
-
-    settings = settings.model_copy(update={"port": _free_base(len(federation.org_names(settings)))})
-    urls = federation.split_urls(settings)
-    spawn = multiprocessing.get_context("spawn")
-    processes = []
-    for index, org in enumerate(federation.org_names(settings)):
-        if org in SPLIT_ORGS:
-            process = spawn.Process(
-                target=_serve_org,
-                args=(settings.model_dump(mode="json"), org, urls, settings.port + index),
-                name=f"mynumber-{org}",
-                daemon=True,
-            )
-            process.start()
-            processes.append(process)
-    try:
-        deadline = time.monotonic() + 120
-        for org in SPLIT_ORGS:
-            health = urls[org].rsplit("/", 1)[0] + "/healthz"
-            while True:
-                try:
-                    if httpx.get(health, timeout=2).is_success:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{org} did not start")
-                time.sleep(0.2)
-        yield urls, [p.pid for p in processes if p.pid is not None]
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.join(10)
-
-
 def run_split(
     settings: Settings, args: argparse.Namespace, usable: list[str], tax_codes: dict[str, str]
 ) -> dict[str, Any]:
-    with split_servers(settings) as (urls, pids):
+    with servers(settings, SPLIT_ORGS) as (urls, pids):
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
         directory = Directory(urls, httpx.Client(timeout=60.0, limits=limits))
         through_hub, direct = exchanges(directory, settings.data_dir, usable, tax_codes)

@@ -2,7 +2,7 @@
 
 Prints JSON. One in-process federation on SQLite in a temporary folder, one thread:
 
-    .venv/bin/python benchmarks/login.py [--logins 300]
+    .venv/bin/python benchmarks/login.py [--logins 300] [--split [--threads 4]]
 
 - ``logins_per_s`` with ``p50_ms``/``p99_ms``: per login, the portal issues a challenge,
   checks the card's signature and the chain, checks the certificate's status (a good OCSP
@@ -14,6 +14,11 @@ Prints JSON. One in-process federation on SQLite in a temporary folder, one thre
   every time, so this is the steady state of a card seen within the window.
 - ``ocsp_every_login``: the same with max age 0: J-LIS's responder is asked (over the
   in-process HTTP hop) at every login, and answers from its RFC 5019 cache.
+- ``split`` (with ``--split``): the same logins over loopback HTTP, J-LIS, the portal and
+  the hub each in its own uvicorn process as ``mynumber run --split`` starts them, with 1
+  and ``--threads`` clients sending the answers, steady and with max age 0;
+- ``cpu_ms_per_login``: CPU per login (in split mode summed over client and servers):
+  steadier than the rate on a shared machine;
 - ``rsa2048_verifications_per_s``: raw PKCS#1 v1.5 SHA-256 verifications, same run;
 - ``rsa2048_signatures_per_s``: raw signatures, the floor of an OCSP answer with a nonce.
 """
@@ -21,12 +26,14 @@ Prints JSON. One in-process federation on SQLite in a temporary folder, one thre
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import importlib.util
 import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -38,11 +45,21 @@ _HERE = Path(__file__).resolve().parent
 # benchmarks/numbers.py shadows the stdlib ``numbers`` (which httpx needs): leave the folder
 # off the path and load machine.py by its file name
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-_spec = importlib.util.spec_from_file_location("bench_machine", _HERE / "machine.py")
-assert _spec is not None and _spec.loader is not None
-_machine = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_machine)
-machine = _machine.machine
+
+
+def _load(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", _HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+machine = _load("machine").machine
+
+import httpx  # noqa: E402 - after the path fix
+
+split = _load("split")
 
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key  # noqa: E402 - after the path fix
 from mynumber.orgs.portal.phoneapp import sign_challenge  # noqa: E402 - after the path fix
@@ -96,12 +113,99 @@ def summary(times: list[float], cpu: float) -> dict[str, float]:
     }
 
 
+def split_logins(settings: Settings, card: JPKIClient, count: int, threads: int) -> dict[str, Any]:
+    """The same logins over loopback HTTP: J-LIS, the portal and the hub each in its own
+    uvicorn process. All challenges are asked for first (timed), the card signs them
+    (untimed), then ``threads`` clients send the answers (timed)."""
+    with split.servers(settings, ("jlis", "portal", "hub")) as (urls, pids):
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        http = httpx.Client(timeout=60.0, limits=limits)
+        api = urls["portal"] + "/api/login"
+
+        def start() -> dict[str, Any]:
+            started = http.post(api + "/start", json={"method": "cli"})
+            started.raise_for_status()
+            return dict(started.json())
+
+        def answer(code: str, body: dict[str, str]) -> None:
+            sent = http.post(f"{api}/{code}", json=body)
+            assert sent.status_code == 200, sent.text
+
+        def signed(challenge: dict[str, Any]) -> dict[str, str]:
+            nonce = base64.b64decode(challenge["challenge"])
+            return sign_challenge(card, nonce, pin="1234").to_json(via="cli")
+
+        for _ in range(3):  # warm up: verifier registration, CA fetch, connections
+            warm = start()
+            answer(warm["code"], signed(warm))
+        figures: dict[str, Any] = {}
+        for clients in sorted({1, threads}):
+            wall, cpu = time.perf_counter(), time.process_time() + split.cpu_seconds(pids)
+            challenges = [start() for _ in range(count)]
+            start_wall = time.perf_counter() - wall
+            start_cpu = time.process_time() + split.cpu_seconds(pids) - cpu
+            answers = [(c["code"], signed(c)) for c in challenges]  # the card's part
+            latencies: list[float] = []
+            lock = threading.Lock()
+
+            def send(
+                mine: list[tuple[str, dict[str, str]]],
+                latencies: list[float],
+                lock: threading.Lock,
+            ) -> None:
+                took = []
+                for code, body in mine:
+                    t0 = time.perf_counter()
+                    answer(code, body)
+                    took.append(time.perf_counter() - t0)
+                with lock:
+                    latencies.extend(took)
+
+            wall, cpu = time.perf_counter(), time.process_time() + split.cpu_seconds(pids)
+            pool = [
+                threading.Thread(target=send, args=(answers[n::clients], latencies, lock))
+                for n in range(clients)
+            ]
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+            answer_wall = time.perf_counter() - wall
+            answer_cpu = time.process_time() + split.cpu_seconds(pids) - cpu
+            latencies.sort()
+            figures[f"threads_{clients}"] = {
+                "logins_per_s": round(count / (start_wall + answer_wall), 1),
+                "challenges_per_s": round(count / start_wall, 1),
+                "answers_per_s": round(count / answer_wall, 1),
+                "answer_p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
+                "answer_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+                "cpu_ms_per_login": round((start_cpu + answer_cpu) / count * 1000, 2),
+            }
+        http.close()
+    return figures
+
+
+def split_report(over_http: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "transport": "loopback HTTP: J-LIS, the portal and the hub each their own uvicorn "
+        "process; the challenge and the answer are two requests; no session is opened "
+        "(the API answer route does not); CPU summed over the client and the servers",
+        **over_http,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--logins", type=int, default=300)
+    parser.add_argument(
+        "--split", action="store_true", help="also over loopback HTTP, one process per org"
+    )
+    parser.add_argument("--threads", type=int, default=4, help="client threads with --split")
     args = parser.parse_args()
+    over_http: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
-        fed = federation.build(Settings(data_dir=Path(folder), seed_residents=0))
+        settings = Settings(data_dir=Path(folder), seed_residents=0, log_level="WARNING")
+        fed = federation.build(settings)
         try:
             person = fed.register_synthetic_adult("131016")
             issued = fed.issue_card("131016", person["id"], auth_pin="1234", sign_password="ABC123")
@@ -118,6 +222,14 @@ def main() -> None:
             every, every_cpu = logins(portal, card, args.logins)
         finally:
             fed.close()
+        if args.split:
+            for name, max_age in (("steady", 60.0), ("ocsp_every_login", 0.0)):
+                over_http[name] = split_logins(
+                    settings.model_copy(update={"portal_ocsp_max_age": max_age}),
+                    card,
+                    args.logins,
+                    args.threads,
+                )
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     data = os.urandom(32)
@@ -138,6 +250,7 @@ def main() -> None:
                 "rsa2048_verifications_per_s": round(verify_rate),
                 "rsa2048_signatures_per_s": round(sign_rate),
                 "target_logins_per_s": 500,
+                **({"split": split_report(over_http)} if over_http else {}),
             },
             indent=2,
         )
