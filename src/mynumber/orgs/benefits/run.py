@@ -47,7 +47,7 @@ PHASES = ("eligibility", "payees", "accounts", "files", "transfers", "notices", 
 #: Residents per eligibility page; payees per account batch; notices per delivery.
 PAGE = 5_000
 BATCH = 10_000
-NOTICE_BATCH = 5_000
+NOTICE_BATCH = 1_000
 
 #: (phase, done, total) — total None while unknown.
 Progress = Callable[[str, int, int | None], None]
@@ -608,6 +608,17 @@ class PaymentRun:
     def _notices(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
         self._plan_notices(p, current)
         n, y = store.notices.c, store.payees.c
+        with self.engine.connect() as conn:
+            total = int(
+                conn.scalar(
+                    select(func.count())
+                    .select_from(store.notices)
+                    .where(n.programme_id == p["id"], n.outcome == "pending")
+                )
+                or 0
+            )
+        done = 0
+        progress("notices", 0, total)
         while True:
             with self.engine.connect() as conn:
                 pending = conn.execute(
@@ -617,16 +628,11 @@ class PaymentRun:
                     .order_by(n.id)
                     .limit(NOTICE_BATCH)
                 ).all()
-                total = conn.scalar(
-                    select(func.count())
-                    .select_from(store.notices)
-                    .where(n.programme_id == p["id"], n.round == current.number)
-                )
             if not pending:
                 break
             self._send_notices(p, pending)
-            progress("notices", int(total or 0) - len(pending), int(total or 0))
-        progress("notices", 1, 1)
+            done += len(pending)
+            progress("notices", done, max(total, done))
 
     def _plan_notices(self, p: dict[str, Any], current: Round) -> None:
         i, y = store.instructions.c, store.payees.c

@@ -1,0 +1,223 @@
+"""``mynumber benefit run`` killed with SIGKILL at random moments, then run again to the
+end: every eligible person with a registered account is credited exactly once — counted in
+the banks' own credit rows — and nobody else; each file's trailer equals the sums of its
+instructions and of its result file; ``mynumber benefit status`` agrees with the banks.
+
+A data folder with a few thousand seeded residents and public-fund accounts is made once;
+each seed is a programme of its own, run with its own random kills.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from mynumber.orgs.accounts import store as accounts_store
+from mynumber.orgs.bank import store as bank_store
+from mynumber.orgs.benefits import store as benefits_store
+from mynumber.payments import read_file, read_results
+from mynumber.platform import federation
+from mynumber.platform.db import create_org_engine, drop_postgres_databases
+from mynumber.platform.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+MYNUMBER = Path(sys.executable).with_name("mynumber")
+POSTGRES_URL = os.environ.get(
+    "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+PER_MUNICIPALITY = 4_000
+SEEDS = (11, 23, 37)
+AMOUNT = 100_000
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, database_kind) -> Iterator[tuple[Settings, dict[str, str]]]:
+    """A data folder with residents, bank accounts and registrations; the environment a
+    ``mynumber`` subprocess needs to use it."""
+    data = tmp_path_factory.mktemp("crash") / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MYNUMBER_")}
+    values: dict[str, Any] = {"data_dir": data, "seed_residents": 0}
+    if database_kind == "postgres":
+        prefix = f"mnc_{secrets.token_hex(4)}"
+        values |= {"database_url": POSTGRES_URL, "database_prefix": prefix}
+        env |= {"MYNUMBER_DATABASE_URL": POSTGRES_URL, "MYNUMBER_DATABASE_PREFIX": prefix}
+    settings = Settings(**values)
+    fed = federation.build(settings, in_process=True)
+    try:
+        for code in settings.municipalities:
+            fed.seed(code, PER_MUNICIPALITY)
+        registered = fed.seed_accounts(per_municipality=PER_MUNICIPALITY)
+        assert registered > 1_000
+    finally:
+        fed.close()
+    yield settings, env
+    if settings.database_url:
+        drop_postgres_databases(settings.database_url, settings.database_prefix)
+
+
+def mynumber(env: dict[str, str], data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(MYNUMBER), *args, "--data", str(data)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def phase_of(settings: Settings, programme: str) -> str:
+    """The phase the office's database says the run is in (read directly, as a probe)."""
+    engine = create_org_engine(settings, "benefits")
+    try:
+        with engine.connect() as conn:
+            phase = conn.scalar(
+                select(benefits_store.rounds.c.phase)
+                .where(benefits_store.rounds.c.programme_id == programme)
+                .order_by(benefits_store.rounds.c.number.desc())
+                .limit(1)
+            )
+    finally:
+        engine.dispose()
+    return str(phase or "not_started")
+
+
+def run_with_kills(
+    settings: Settings, env: dict[str, str], programme: str, rng: random.Random
+) -> list[str]:
+    """Start the run, SIGKILL it after a random while, again and again, until a run ends by
+    itself; returns the phase each killed run was in."""
+    data = settings.data_dir
+    killed: list[str] = []
+    for _ in range(10):
+        process = subprocess.Popen(
+            [str(MYNUMBER), "benefit", "run", programme, "--data", str(data)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            process.wait(timeout=rng.uniform(1.0, 5.0))
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            killed.append(phase_of(settings, programme))
+            continue
+        assert process.returncode == 0, process.stderr.read().decode() if process.stderr else ""
+        return killed
+    finished = mynumber(env, data, "benefit", "run", programme)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    return killed
+
+
+def expected_accounts(fed: federation.Federation) -> Counter[tuple[str, str, str, str]]:
+    """The registered account of every eligible person (active residents today), by the
+    registry's own code — what the run must pay, once each."""
+    numbers = []
+    for code in fed.settings.municipalities:
+        with fed.registry(code).engine.connect() as conn:
+            numbers += list(
+                conn.scalars(
+                    text(
+                        "SELECT my_number FROM residents "
+                        "WHERE status = 'active' AND my_number IS NOT NULL"
+                    )
+                )
+            )
+    registry = fed.apps["accounts"].state.registry
+    codes = set(filter(None, registry.enrol(numbers)))
+    h, r = accounts_store.holders.c, accounts_store.registrations.c
+    with fed.apps["accounts"].state.engine.connect() as conn:
+        rows = conn.execute(
+            select(h.code, r.bank_code, r.branch_code, r.deposit_type, r.account_number).join_from(
+                accounts_store.registrations, accounts_store.holders, r.holder_id == h.id
+            )
+        ).all()
+    return Counter(
+        (bank, branch, kind, number) for code, bank, branch, kind, number in rows if code in codes
+    )
+
+
+def bank_credits(fed: federation.Federation, programme: str) -> Counter[tuple[str, str, str, str]]:
+    """The banks' own credit rows for the programme's files, per account."""
+    credited: Counter[tuple[str, str, str, str]] = Counter()
+    for bank in federation.DEMO_BANKS:
+        c, a = bank_store.credits.c, bank_store.accounts.c
+        with fed.apps[f"bank-{bank}"].state.engine.connect() as conn:
+            rows = conn.execute(
+                select(a.branch_code, a.deposit_type, a.number, c.amount)
+                .join_from(bank_store.credits, bank_store.accounts, c.account_id == a.id)
+                .where(c.file_id.like(f"{programme}-%"))
+            ).all()
+        for branch, kind, number, amount in rows:
+            assert amount == AMOUNT
+            credited[(bank, branch, kind, number)] += 1
+    return credited
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_killed_run_reruns_to_exactly_one_credit_per_eligible_account(world, seed):
+    settings, env = world
+    data = settings.data_dir
+    created = mynumber(
+        env,
+        data,
+        "benefit",
+        "create",
+        f"crash-{seed}",
+        "--amount",
+        str(AMOUNT),
+        "--municipality",
+        settings.municipalities[0],
+        "--municipality",
+        settings.municipalities[1],
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    programme = created.stdout.strip().splitlines()[-1]
+
+    killed = run_with_kills(settings, env, programme, random.Random(seed))
+    again = mynumber(env, data, "benefit", "run", programme)  # finished: changes nothing
+    shown = mynumber(env, data, "benefit", "status", programme, "--json")
+
+    assert again.returncode == 0 and "nothing to do" in again.stdout, again.stdout + again.stderr
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    fed = federation.build(settings, in_process=True)
+    try:
+        expected = expected_accounts(fed)
+        credited = bank_credits(fed, programme)
+    finally:
+        fed.close()
+    assert killed, "no run was killed: the kills came too late"
+    print(f"seed {seed}: killed in phases {killed}")
+    assert credited == expected  # each eligible account once, nobody else
+    assert report["phase"] == "done"
+    assert report["payees"]["credited"] == {
+        "count": sum(credited.values()),
+        "yen": AMOUNT * sum(credited.values()),
+    }
+    assert report["instructions"]["credited"]["count"] == sum(credited.values())
+    for f in report["files"]:
+        sent = read_file(Path(f["path"]).read_bytes())
+        answered = read_results(Path(f["result_path"]).read_bytes())
+        assert (sent.trailer.count, sent.trailer.total) == (f["count"], f["total"])
+        assert answered.trailer == sent.trailer
+        credits = [r.transfer.amount for r in answered.results if r.credited]
+        assert (len(credits), sum(credits)) == (f["credited_count"], f["credited_total"])
+    assert sum(f["credited_total"] for f in report["files"]) == AMOUNT * sum(credited.values())
+    assert sum(f["total"] for f in report["files"]) == sum(
+        v["yen"] for k, v in report["instructions"].items()
+    )
