@@ -232,10 +232,8 @@ class Hub:
             ).first()
             head = chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
             at = datetime.now(UTC).isoformat(timespec="microseconds")
-            rows = []
-            for e in entries:
-                row: dict[str, Any] = {
-                    "seq": head.seq + 1,
+            rows = [
+                {
                     "at": at,
                     "exchange_id": e.exchange_id,
                     "person": e.person,
@@ -245,13 +243,11 @@ class Hub:
                     "items": " ".join(sorted(e.items))[:2000],
                     "outcome": e.outcome,
                     "reason": e.reason[:500],
-                    "prev": head.hash,
                 }
-                row["hash"] = chain.entry_hash(row)
-                rows.append(row)
-                head = chain.Head(row["seq"], row["hash"])
-            for part in chunked(rows, 1000):
-                conn.execute(store.records.insert(), part)
+                for e in entries
+            ]
+            head = chain.link(rows, head)
+            bulk_insert(conn, store.records, rows)  # COPY on PostgreSQL
             return head
 
         if not entries:
