@@ -503,3 +503,28 @@ def test_result_codes_name_the_reasons_the_notices_explain():
     assert reason_of(ResultCode.NAME_MISMATCH) in FAILURES
     assert reason_of(ResultCode.NO_SUCH_ACCOUNT) in FAILURES
     assert reason_of(ResultCode.ACCOUNT_CLOSED) in FAILURES
+
+
+def test_one_run_of_a_programme_at_a_time_and_a_killed_runs_lease_is_taken_over(fed, http):
+    import os
+    import socket
+    import subprocess
+
+    from mynumber import errors
+
+    runner = fed.apps["benefits"].state.runner
+    programme = create(http, name="一度に一つの実行", municipalities=[SHINJUKU])
+    current = runner._open_round(programme["id"])
+    host = socket.gethostname()
+    runner._lease(current, f"{host}:{os.getpid()}:another-run")
+
+    with pytest.raises(errors.Conflict) as busy:
+        runner.run(programme["id"])
+    assert busy.value.code == "running"
+
+    runner._release(current, f"{host}:{os.getpid()}:another-run")
+    ended = subprocess.Popen(["true"])  # a process that has ended, as a killed run has
+    ended.wait()
+    runner._lease(current, f"{host}:{ended.pid}:killed-run")
+    assert run(fed, programme["id"])["round"] == 1
+    assert status(http, programme["id"])["phase"] == "done"

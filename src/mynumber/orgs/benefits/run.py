@@ -26,9 +26,12 @@ once (a crash between the hub's answer and our commit sends it again).
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,9 @@ PHASES = ("eligibility", "payees", "accounts", "files", "transfers", "notices", 
 PAGE = 5_000
 BATCH = 10_000
 NOTICE_BATCH = 1_000
+
+#: How long a run's lease on its round lasts unless renewed (each batch renews it).
+LEASE = timedelta(minutes=10)
 
 #: (phase, done, total) — total None while unknown.
 Progress = Callable[[str, int, int | None], None]
@@ -94,13 +100,57 @@ class PaymentRun:
     # --- rounds -----------------------------------------------------------------------------
 
     def run(self, programme_id: str, progress: Progress = _quiet) -> dict[str, Any]:
-        """Finish the open round, or run a new one; returns what the round did."""
+        """Finish the open round, or run a new one; returns what the round did.
+
+        :class:`errors.Conflict` (``running``) if another run of the programme holds the
+        round's lease: two runs at once could file instructions the other has not made yet.
+        """
         programme = self._programme(programme_id)
         current = self._open_round(programme_id)
-        for phase in PHASES[PHASES.index(current.phase) : -1]:
-            getattr(self, f"_{phase}")(programme, current, progress)
-            self._advance(current, phase)
-        return self._finish(current)
+        owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._lease(current, owner)
+
+        def report(phase: str, done: int, total: int | None) -> None:
+            self._lease(current, owner)
+            progress(phase, done, total)
+
+        try:
+            for phase in PHASES[PHASES.index(current.phase) : -1]:
+                getattr(self, f"_{phase}")(programme, current, report)
+                self._advance(current, phase)
+            return self._finish(current)
+        finally:
+            self._release(current, owner)
+
+    def _lease(self, current: Round, owner: str) -> None:
+        """Take or renew the round's lease; a lease of a process on this host that is gone
+        (killed) is taken over at once, any other only once it has expired."""
+        r = store.rounds.c
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            held = conn.execute(
+                select(r.lease_owner, r.lease_until).where(r.id == current.id)
+            ).first()
+            if held is not None and held.lease_owner not in (None, owner):
+                until = _aware(held.lease_until) if held.lease_until else now
+                if until > now and _alive(held.lease_owner):
+                    raise errors.Conflict(
+                        "another run of this programme is going on", code="running"
+                    )
+            conn.execute(
+                update(store.rounds)
+                .where(r.id == current.id)
+                .values(lease_owner=owner, lease_until=now + LEASE)
+            )
+
+    def _release(self, current: Round, owner: str) -> None:
+        r = store.rounds.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(store.rounds)
+                .where(r.id == current.id, r.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
 
     def _programme(self, programme_id: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
@@ -743,6 +793,21 @@ def _same_account(last: Any, account: dict[str, Any]) -> bool:
         account["deposit_type"],
         str(account["account_number"]).zfill(7),
     )
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process a lease (``host:pid:run``) names may still run; a process on
+    another host is assumed alive until its lease expires."""
+    host, pid, _ = owner.rsplit(":", 2) if owner.count(":") >= 2 else ("", "", "")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _aware(moment: datetime) -> datetime:
