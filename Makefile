@@ -42,7 +42,8 @@ lint: $(DEV_STAMP)
 system-deps:
 	scripts/system-deps.sh
 
-## Every benchmark, each printing JSON (they take minutes: the seed one loads a million residents).
+## Every benchmark, each printing JSON (they take minutes: the seed one loads a million residents,
+## the disbursement one pays them).
 bench: $(DEV_STAMP)
 	for b in $$(ls benchmarks/*.py | xargs -n1 basename | sed 's/\.py$$//' | grep -v -e '^__init__$$' -e '^machine$$'); do \
 		$(BIN)/python -m benchmarks.$$b || exit 1; done

@@ -27,6 +27,7 @@ def test_pc_logs_in_by_itself_when_the_phone_approves(
     pc = context.new_page()
     pc.goto(server["url"] + "/portal/login")
     expect(pc.locator("#login svg")).to_be_visible()
+    expect(pc.locator("#login")).to_have_attribute("data-wait", "events")  # not polling
     phone_url = pc.locator("#login a[target=_blank]").get_attribute("href")
     assert phone_url and "/portal/phone/?code=" in phone_url
 

@@ -386,3 +386,85 @@ def test_the_hub_and_the_portal_store_no_my_number_and_no_notice_text(
         for value in (holder["number"], stranger["number"], secret, body):
             assert value not in stored, (org, value)
         assert secret.encode().hex() not in stored
+
+
+def test_the_tax_office_sends_notices_by_its_own_codes(
+    fed, http, keys, holder, stranger, pc
+) -> None:
+    title = f"予定納税のお知らせ {secrets.token_hex(3)}"
+    body = {
+        "codes": [holder["tax_code"], stranger["tax_code"]],
+        "messages": [notice(title, link="/portal/information"), notice(title)],
+    }
+
+    unsigned = http.post("/tax/api/notices", json=body)
+    by_another = signed(http, keys, "pension", "/tax/api/notices", body)
+    sent = signed(http, keys, "tax", "/tax/api/notices", body)
+
+    assert unsigned.status_code == 401 and by_another.status_code == 403
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["accepted"] == [True, False] and sent.json()["delivered"] == 1
+    page = pc.get("/portal/notices").text
+    assert (
+        page.count(f"<strong>{title}</strong>") == 1
+        and "国税庁" in page.split(title)[0].rsplit("<tr", 1)[1]
+    )
+    mismatched = signed(
+        http, keys, "tax", "/tax/api/notices", body | {"messages": body["messages"][:1]}
+    )
+    assert mismatched.status_code == 422
+
+
+def test_pension_and_insurer_send_notices_by_their_own_codes(fed, http, keys, holder, pc) -> None:
+    for agency, name in (("pension", "日本年金機構"), ("insurer", "医療保険者")):
+        title = f"{agency} のお知らせ {secrets.token_hex(3)}"
+        body = {"codes": [agency_code(fed, agency, holder["number"])], "messages": [notice(title)]}
+        sent = signed(http, keys, agency, f"/{agency}/api/notices", body)
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["accepted"] == [True]
+        page = pc.get("/portal/notices").text
+        assert name in page.split(title)[0].rsplit("<tr", 1)[1]
+
+
+def test_the_municipality_sends_notices_by_resident_id(fed, http, keys, holder, pc) -> None:
+    org = f"municipality-{CHIYODA}"
+    title = f"住民税決定通知のお知らせ {secrets.token_hex(3)}"
+    body = {
+        "resident_ids": [holder["resident"]["id"], "0000000000000000"],
+        "messages": [notice(title), notice(title)],
+    }
+
+    sent = signed(http, keys, org, f"/municipality/{CHIYODA}/api/notices", body)
+    by_another = signed(
+        http, keys, "municipality-131041", f"/municipality/{CHIYODA}/api/notices", body
+    )
+
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["accepted"] == [True, False]
+    assert by_another.status_code == 403
+    page = pc.get("/portal/notices").text
+    assert "千代田区" in page.split(title)[0].rsplit("<tr", 1)[1]
+    records = pc.get("/portal/records/export").json()["records"]
+    assert (org, "portal", "municipality_notice", "delivered") in {
+        (r["requester"], r["provider"], r["procedure"], r["outcome"]) for r in records
+    }
+
+
+def test_another_persons_notice_cannot_be_read(fed, http, keys, enc, holder) -> None:
+    other = issue(fed, http)
+    other_code = agency_code(fed, "tax", my_number(fed, other["resident"]["id"]))
+    with browser(fed) as theirs:
+        csrf = log_in(theirs, http, other)
+        title = f"他人宛て {secrets.token_hex(3)}"
+        result = tax_notice(fed, keys, enc, [other_code], [notice(title)])
+        assert result.accepted == [True]
+        found = re.search(r'/portal/notices/([0-9a-f]{16})"', theirs.get("/portal/notices").text)
+        assert found is not None and title in theirs.get("/portal/notices").text
+        notice_id = found.group(1)
+    with browser(fed) as mine:
+        my_csrf = log_in(mine, http, holder)
+        assert mine.get(f"/portal/notices/{notice_id}").status_code == 404
+        marked = mine.post(f"/portal/notices/{notice_id}/read", data={"csrf": my_csrf})
+        assert marked.status_code == 404
+        assert title not in mine.get("/portal/notices").text
+    assert csrf

@@ -297,7 +297,7 @@ def test_the_log_recomputes_and_a_changed_entry_breaks_it(fed, http, claimant):
 
     assert (head.seq, head.hash) == tuple(http.get("/hub/log/head").json().values())
     tampered = [dict(e) for e in entries]
-    tampered[0]["outcome"] = "refused"
+    tampered[0]["outcome"] = "tampered"  # never a real outcome, whatever came first
     with pytest.raises(chain.BrokenChain):
         chain.verify(tampered)
     with pytest.raises(chain.BrokenChain):

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from mynumber.cli import benefits, hub, jlis, numbers, residents, serve
+from mynumber.cli import benefits, hub, jlis, numbers, portal, residents, serve
 from mynumber.errors import Error
 
 
@@ -38,6 +38,7 @@ app.add_typer(numbers.app, name="number")
 app.add_typer(residents.app, name="resident")
 app.add_typer(jlis.app, name="jlis")
 app.add_typer(hub.app, name="hub")
+app.add_typer(portal.app, name="portal")
 app.add_typer(benefits.app, name="benefit")
 app.command("run")(serve.run)
 app.command("seed")(serve.seed)

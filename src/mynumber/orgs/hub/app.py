@@ -66,25 +66,6 @@ class ExchangeOut(BaseModel):
     jwe: str = Field(description="the provider's answer, sealed to the requester (RFC 7516)")
 
 
-class BulkExchangeIn(BaseModel):
-    procedure: str = Field(max_length=60)
-    provider: str = Field(max_length=40, description="one organisation (accounts, tax …)")
-    items: list[str] = Field(min_length=1, max_length=20)
-    codes: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
-        min_length=1,
-        max_length=bulk.MAX_BULK,
-        description="the requester's own codes for the people, one each",
-    )
-
-
-class BulkExchangeOut(BaseModel):
-    exchange_id: str
-    jwe: str = Field(
-        description='the provider\'s {"results": [data | null, …]}, aligned with `codes`, '
-        "sealed to the requester (RFC 7516)"
-    )
-
-
 class DeliveryIn(BaseModel):
     procedure: str = Field(max_length=60)
     recipient: str = Field(max_length=40, description="an organisation, or a kind (municipality)")
@@ -103,6 +84,25 @@ class DeliveryOut(BaseModel):
     delivery_id: str
     accepted: list[bool] = Field(description="per code: did the recipient take the message")
     sealed: str | None = Field(description="the recipient's reply, sealed to the sender")
+
+
+class BulkExchangeIn(BaseModel):
+    procedure: str = Field(max_length=60)
+    provider: str = Field(max_length=40, description="one organisation (accounts, tax …)")
+    items: list[str] = Field(min_length=1, max_length=20)
+    codes: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+        min_length=1,
+        max_length=bulk.MAX_BULK,
+        description="the requester's own codes for the people, one each",
+    )
+
+
+class BulkExchangeOut(BaseModel):
+    exchange_id: str
+    jwe: str = Field(
+        description='the provider\'s {"results": [data | null, …]}, aligned with `codes`, '
+        "sealed to the requester (RFC 7516)"
+    )
 
 
 class RecordsIn(BaseModel):
@@ -188,27 +188,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
         )
         return ExchangeOut(**answer)
 
-    relay_bulk = bulk.BulkRelay(hub, bulk.forward_over_http(ctx))
-
-    @app.post("/exchanges/bulk", response_model=BulkExchangeOut)
-    def exchange_bulk(
-        body: BulkExchangeIn, requester: Annotated[str, from_agency]
-    ) -> BulkExchangeOut:
-        """一括情報照会 (a benefit run): the permitted table checked once, every code
-        converted, one request to the provider, one record per person in the chain; the
-        answer is the provider's results, sealed to the requester, in the order of the codes.
-        A code that matches nobody for the requester gets null."""
-        answer = relay_bulk.relay(
-            bulk.BulkRequest(
-                requester=requester,
-                procedure=body.procedure,
-                provider=body.provider,
-                items=tuple(body.items),
-                codes=tuple(body.codes),
-            )
-        )
-        return BulkExchangeOut(exchange_id=answer["exchange_id"], jwe=answer["jwe"])
-
     @app.post("/api/deliveries", response_model=DeliveryOut)
     def deliver(body: DeliveryIn, sender: Annotated[str, from_agency]) -> DeliveryOut:
         """送達: a sealed notice, application or decision to another organisation.
@@ -230,6 +209,27 @@ def create_app(ctx: OrgContext) -> FastAPI:
             )
         )
         return DeliveryOut(**answer)
+
+    relay_bulk = bulk.BulkRelay(hub, bulk.forward_over_http(ctx))
+
+    @app.post("/exchanges/bulk", response_model=BulkExchangeOut)
+    def exchange_bulk(
+        body: BulkExchangeIn, requester: Annotated[str, from_agency]
+    ) -> BulkExchangeOut:
+        """一括情報照会 (a benefit run): the permitted table checked once, every code
+        converted, one request to the provider, one record per person in the chain; the
+        answer is the provider's results, sealed to the requester, in the order of the codes.
+        A code that matches nobody for the requester gets null."""
+        answer = relay_bulk.relay(
+            bulk.BulkRequest(
+                requester=requester,
+                procedure=body.procedure,
+                provider=body.provider,
+                items=tuple(body.items),
+                codes=tuple(body.codes),
+            )
+        )
+        return BulkExchangeOut(exchange_id=answer["exchange_id"], jwe=answer["jwe"])
 
     @app.get("/permitted")
     def table() -> list[dict[str, Any]]:

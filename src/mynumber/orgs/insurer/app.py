@@ -1,5 +1,6 @@
 """A health insurer: members in (``POST /api/members``), its intermediate server
 (``POST /intermediate/provide``, the hub only) answering with eligibility, sealed.
+Notices to people's Mynaportal by our own codes: ``POST /api/notices`` (signed by us).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mynumber.platform.intermediate import (
     provide_router,
     upsert_by_code,
 )
+from mynumber.platform.notices import notices_router
 from mynumber.platform.web import new_app
 
 ORG = "insurer"
@@ -104,6 +106,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         return MembersOut(enrolled=enrolled, unknown=unknown)
 
     app.include_router(provide_router(ctx, service.provide))
+    app.include_router(notices_router(ctx))  # お知らせ to Mynaportal, by our codes
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:

@@ -13,7 +13,15 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from mynumber.orgs.jlis import cards_api, linkage, portal_link, revocation_api, services, store
+from mynumber.orgs.jlis import (
+    cards_api,
+    linkage,
+    portal_link,
+    revocation_api,
+    services,
+    store,
+    verifiers,
+)
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
 from mynumber.orgs.jlis.numbering import Numbering
@@ -23,6 +31,7 @@ from mynumber.orgs.jlis.schemas import (
     NumbersOut,
     ReissueIn,
     ReissueOut,
+    VerifierOut,
 )
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.platform.context import OrgContext
@@ -123,6 +132,21 @@ def create_app(ctx: OrgContext) -> FastAPI:
             ),
         )
         return NumbersOut(numbers=numbers, taken=taken)
+
+    @app.post(
+        "/verifiers/municipality", response_model=VerifierOut, status_code=201, tags=["verifiers"]
+    )
+    def register_municipality(municipality: Annotated[str, from_municipality]) -> VerifierOut:
+        """A municipality files its notice as a 署名検証者 (公的個人認証法 Art. 17(1)) to check
+        the signatures on e-applications; the credential is shown this once."""
+        verifier, credential = verifiers.register(engine, name=f"{municipality} (署名検証者)")
+        return VerifierOut(
+            id=verifier.id,
+            name=verifier.name,
+            created_at=verifier.created_at,
+            active=verifier.active,
+            credential=credential,
+        )
 
     @app.post("/numbers/reissue", response_model=ReissueOut)
     def reissue(body: ReissueIn, municipality: Annotated[str, from_municipality]) -> ReissueOut:

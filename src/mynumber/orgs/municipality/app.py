@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from mynumber import errors
-from mynumber.orgs.municipality import benefits, cards, intermediate, store
+from mynumber.orgs.municipality import applications, benefits, cards, intermediate, notices, store
 from mynumber.orgs.municipality.clients import JlisClient, PeerMunicipalityClient
 from mynumber.orgs.municipality.model import MUNICIPALITIES, RELATIONSHIPS, Municipality, Sex
 from mynumber.orgs.municipality.schemas import (
@@ -27,6 +27,7 @@ from mynumber.orgs.municipality.schemas import (
 from mynumber.orgs.municipality.services import Registry
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
+from mynumber.platform.deliveries import Receivers, receiver_router
 from mynumber.platform.web import new_app, signed_by, status_of, templates_for
 
 MIGRATIONS = "mynumber.orgs.municipality.migrations"
@@ -55,7 +56,25 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(_api(ctx, registry), prefix="/api")
     app.include_router(cards.router(registry), prefix="/api")
     app.include_router(benefits.router(ctx, engine=registry.engine), prefix="/api")
-    app.include_router(intermediate.router(ctx, engine=registry.engine, municipality=municipality))
+    linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
+    app.include_router(intermediate.router(ctx, linkage=linkage))
+    app.include_router(notices.router(ctx, engine=registry.engine, municipality=municipality))
+    # e-applications from Mynaportal, delivered through the hub; staff review pages
+    e_applications = applications.Applications(
+        engine=registry.engine,
+        municipality=municipality,
+        linkage=linkage,
+        jlis=applications.JlisVerifierClient(
+            ctx.directory,
+            ctx.identity,
+            ctx.settings.data_dir / municipality.org / "jlis-verifier.credential",
+        ),
+    )
+    receivers = Receivers(org=municipality.org, keys=linkage.keys)
+    applications.register(receivers, e_applications)
+    app.include_router(receiver_router(ctx, receivers))
+    app.include_router(applications.page_router(e_applications, municipality))
+    app.state.applications = e_applications
     app.include_router(_pages(registry))
 
     @app.get("/healthz")

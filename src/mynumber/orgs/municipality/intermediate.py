@@ -254,17 +254,21 @@ class Linkage:
         return list(self.hub.request("POST", "/records", {"code": self.code_of(resident_id)}))
 
 
-def router(ctx: OrgContext, *, engine: Engine, municipality: Municipality) -> APIRouter:
+def build_linkage(ctx: OrgContext, *, engine: Engine, municipality: Municipality) -> Linkage:
+    """The municipality's linkage service with its keys and its clients of J-LIS and the hub."""
     keys = EncryptionKeys(ctx.settings.data_dir / "keys")
     keys.ensure(municipality.org)
     identity = ctx.identity
-    linkage = Linkage(
+    return Linkage(
         engine=engine,
         municipality=municipality,
         jlis=ServiceClient(ctx.directory, "jlis", identity),
         hub=ServiceClient(ctx.directory, "hub", identity),
         keys=keys,
     )
+
+
+def router(ctx: OrgContext, *, linkage: Linkage) -> APIRouter:
     api = APIRouter(tags=["linkage"])
 
     @api.post("/api/linkage/enrol", response_model=EnrolOut)

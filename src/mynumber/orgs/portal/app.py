@@ -13,9 +13,21 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from mynumber.orgs.portal import accounts, benefits, deliveries, linkage, store
+from mynumber.orgs.portal import (
+    accounts,
+    applications,
+    benefits,
+    deliveries,
+    events,
+    linkage,
+    oidc_web,
+    signing,
+    store,
+)
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
+from mynumber.orgs.portal.oidc_release import BasicItemsRelease
+from mynumber.orgs.portal.oidc_service import oidc_provider
 from mynumber.orgs.portal.services import Portal
 from mynumber.orgs.portal.web import Pages, api_router, page_router
 from mynumber.platform.context import OrgContext
@@ -46,10 +58,16 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app = new_app(
         title="マイナポータル (Mynaportal)",
         description="デジタル庁 (Digital Agency): log in with the My Number card "
-        "(challenge–response with the user-authentication key), notices, わたしの情報.",
+        "(challenge–response with the user-authentication key), notices, わたしの情報; "
+        "an OpenID Connect provider for private services (``/portal/.well-known/"
+        "openid-configuration``).",
     )
     app.include_router(api_router(pages))
     app.include_router(page_router(pages))
+    app.include_router(events.event_router(portal))  # the QR login's server-sent events
+    sign_requests = signing.SignRequests(engine=engine, jlis=jlis)
+    app.include_router(signing.api_router(sign_requests))
+    app.include_router(signing.page_router(pages, sign_requests))
     link = linkage.HubLink(
         engine=engine,
         jlis=jlis,
@@ -61,14 +79,24 @@ def create_app(ctx: OrgContext) -> FastAPI:
     public_fund = accounts.PublicFundAccounts(link=link, registry=registry)
     app.include_router(accounts.page_router(pages, public_fund))
     office = ServiceClient(ctx.directory, "benefits", ctx.identity)
-    applications = benefits.BenefitApplications(link=link, office=office, accounts=public_fund)
-    app.include_router(benefits.page_router(pages, applications))
+    benefit_applications = benefits.BenefitApplications(
+        link=link, office=office, accounts=public_fund
+    )
+    app.include_router(benefits.page_router(pages, benefit_applications))
     # deliveries through the hub: agencies' notices into お知らせ; other modules register
     # their procedures on app.state.receivers
     receivers = Receivers(org=ORG, keys=link.keys)
     receivers["*_notice"] = deliveries.NoticeReceiver(engine=engine, inbox=inbox)
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(deliveries.page_router(pages, inbox))
+    e_applications = applications.Applications(
+        engine=engine, signing=sign_requests, link=link, inbox=inbox
+    )
+    receivers[applications.DECISION] = e_applications
+    app.include_router(applications.page_router(pages, e_applications))
+    release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
+    oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine), release)
+    app.include_router(oidc_web.router(oidc))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
@@ -79,6 +107,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.portal = portal
     app.state.link = link
+    app.state.signing = sign_requests
+    app.state.applications = e_applications
     app.state.receivers = receivers
+    app.state.oidc = oidc.provider
     app.state.health = healthz
     return app

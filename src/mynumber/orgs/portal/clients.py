@@ -20,6 +20,7 @@ class JlisClient(ServiceClient):
         self.credential_path = credential_path
         self._lock = threading.Lock()
         self._ca: x509.Certificate | None = None
+        self._sign_ca: x509.Certificate | None = None
 
     def _raw(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         url = self.directory.url(self.org) + path
@@ -37,6 +38,12 @@ class JlisClient(ServiceClient):
             self._ca = x509.load_der_x509_certificate(self._raw("GET", "/ca/auth.der").content)
         return self._ca
 
+    def sign_ca(self) -> x509.Certificate:
+        """J-LIS's signing root (``/jlis/ca/sign.der``): signatures on e-applications."""
+        if self._sign_ca is None:
+            self._sign_ca = x509.load_der_x509_certificate(self._raw("GET", "/ca/sign.der").content)
+        return self._sign_ca
+
     def credential(self) -> str:
         """The portal's verifier credential, registering with J-LIS on first use."""
         with self._lock:
@@ -50,12 +57,12 @@ class JlisClient(ServiceClient):
             tmp.replace(self.credential_path)
             return str(answer["credential"])
 
-    def ocsp(self, request_der: bytes) -> bytes:
+    def ocsp(self, request_der: bytes, hierarchy: str = "auth") -> bytes:
         headers = {
             "content-type": "application/ocsp-request",
             "authorization": f"Bearer {self.credential()}",
         }
-        return self._raw("POST", "/ocsp/auth", content=request_der, headers=headers).content
+        return self._raw("POST", f"/ocsp/{hierarchy}", content=request_der, headers=headers).content
 
     def resolve(self, serial: str) -> dict[str, str]:
         """開示システム用符号 of the holder of an auth certificate serial."""

@@ -320,8 +320,10 @@ class Portal:
 
     # --- the PC browser waiting for its phone ---------------------------------------------
 
-    def poll(self, challenge_id: str, browser_token: str) -> PollResult:
-        """The state of this browser's QR login; once done, a session (given only once)."""
+    def poll(self, challenge_id: str, browser_token: str, *, claim: bool = True) -> PollResult:
+        """The state of this browser's QR login; once done, a session (given only once).
+
+        ``claim=False`` only looks (the event stream, which cannot set a cookie)."""
         c = store.challenges.c
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -337,6 +339,8 @@ class Portal:
             if row.used_at is None and self.clock() >= _utc(row.expires_at):
                 return PollResult("expired", "challenge_expired", model.advice("challenge_expired"))
             return PollResult("pending")
+        if not claim:
+            return PollResult("done")
         with self.engine.begin() as conn:
             claimed = conn.execute(
                 update(store.challenges)

@@ -3,7 +3,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -74,4 +84,136 @@ notices = Table(
     Column("body", Text, nullable=False),
     Column("read_at", DateTime(timezone=True)),
     Column("link", String(300)),
+)
+
+# --- OpenID Connect provider (orgs/portal/oidc*.py) -----------------------------------------
+
+#: Relying parties registered with ``mynumber portal client add``: a confidential client's
+#: secret is kept only as its SHA-256; ``sector`` keys the pairwise ``sub``.
+oidc_clients = Table(
+    "oidc_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("secret_hash", String(64)),
+    Column("redirect_uris", Text, nullable=False),  # JSON list
+    Column("sector", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Authorization requests waiting for the person (login, consent, signature), by random id:
+#: the browser carries only the id.
+oidc_requests = Table(
+    "oidc_requests",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("params", Text, nullable=False),  # JSON list of [name, value]
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("portal_code", String(32)),
+    Column("sign_request", String(64)),
+    Column("statement", LargeBinary),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+#: Authorization codes (by SHA-256): single use, bound to client, redirect_uri and PKCE.
+oidc_codes = Table(
+    "oidc_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("portal_code", String(32), nullable=False),
+    Column("redirect_uri", Text),
+    Column("scope", Text, nullable=False),
+    Column("nonce", String(255)),
+    Column("code_challenge", String(128), nullable=False),
+    Column("code_challenge_method", String(8), nullable=False),
+    Column("auth_time", DateTime(timezone=True), nullable=False),
+    Column("claims", Text),  # JSON: the basic items and their JPKI proof, when consented
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+#: Access tokens (by SHA-256), traced to the code they came from (revoked if it is replayed).
+oidc_tokens = Table(
+    "oidc_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("code_hash", String(64), nullable=False, index=True),
+    Column("client_id", String(64), nullable=False),
+    Column("portal_code", String(32), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("claims", Text),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+Index("oidc_tokens_by_grant", oidc_tokens.c.portal_code, oidc_tokens.c.client_id)
+
+#: What a person allowed a relying party; withdrawing it revokes the party's tokens.
+oidc_consents = Table(
+    "oidc_consents",
+    metadata,
+    Column("portal_code", String(32), primary_key=True),
+    Column("client_id", String(64), primary_key=True),
+    Column("scope", Text, nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+)
+
+#: A request to sign exact bytes with the card's signing key (署名用電子証明書), for the
+#: logged-in person; the phone answers with a detached CMS (``cms``) once. ``data`` is
+#: cleared when the caller has taken the result (:meth:`SignRequests.forget_data`).
+sign_requests = Table(
+    "sign_requests",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("code", String(8), nullable=False, unique=True),
+    Column("portal_code", String(32), nullable=False, index=True),
+    Column("purpose_ja", String(200), nullable=False),
+    Column("purpose_en", String(200)),
+    Column("summary", Text, nullable=False),
+    Column("data", LargeBinary),
+    Column("data_hash", String(64), nullable=False),
+    Column("next_path", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(8), nullable=False),  # pending | signed | refused
+    Column("used_at", DateTime(timezone=True)),
+    Column("reason", String(40)),
+    Column("cms", LargeBinary),
+    Column("serial", String(40)),
+    Column("signed_at", DateTime(timezone=True)),
+)
+
+#: E-applications (電子申請) as the portal keeps them: status and the sealed payload it
+#: delivered (JWE to the municipality), never the form in clear. The actor (who applied)
+#: and the applicant (for whom) are kept apart: a proxy may apply for someone.
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("actor_code", String(32), nullable=False, index=True),
+    Column("applicant_code", String(32), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("sign_request_id", String(16)),
+    Column("sealed", Text),
+    Column("delivery_id", String(40)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("decision_reason", Text),
+)
+
+#: The random key each application form carries: a second post with the same key (double
+#: click, retries, concurrent posts) finds the first application instead of making one.
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("application_id", String(16), nullable=False, index=True),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -187,8 +187,13 @@ def page_router(pages: Pages) -> APIRouter:
         return RedirectResponse(f"{prefix}/home", status_code=303)
 
     @web.get("/login", response_class=HTMLResponse)
-    def login(request: Request, why: str | None = None) -> HTMLResponse:
-        """2次元コードログイン: the QR code and one-time code; the page logs in by itself."""
+    def login(request: Request, why: str | None = None, oidc: str | None = None) -> HTMLResponse:
+        """2次元コードログイン: the QR code and one-time code; the page logs in by itself,
+        then goes home or, for a relying party's sign-in request ``oidc``, to its consent."""
+        prefix = request.scope.get("root_path", "")
+        next_url = f"{prefix}/home"
+        if oidc and len(oidc) <= 64 and oidc.replace("-", "").replace("_", "").isalnum():
+            next_url = f"{prefix}/oidc/consent?request={oidc}"
         browser = secrets.token_urlsafe(32)
         challenge = portal.start(method="qr", browser_token=browser)
         phone_url = f"{pages.base_url}/portal/phone/?code={challenge.code}"
@@ -206,6 +211,7 @@ def page_router(pages: Pages) -> APIRouter:
             phone_url=phone_url,
             qr_svg=svg,
             notice=notice,
+            next_url=next_url,
         )
         pages.set_cookie(response, PAIR_COOKIE, browser, request)
         return response

@@ -1,5 +1,6 @@
 """The tax office: filings in (``POST /api/filings``), its intermediate server
 (``POST /intermediate/provide``, the hub only) answering with income sealed to the requester.
+Notices to people's Mynaportal by our own codes: ``POST /api/notices`` (signed by us).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mynumber.platform.db import (
 )
 from mynumber.platform.ids import new_id
 from mynumber.platform.intermediate import IntermediateServer, ProvideIn, provide_router
+from mynumber.platform.notices import notices_router
 from mynumber.platform.web import new_app
 
 ORG = "tax"
@@ -128,6 +130,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     # late-bound, so the office's answer can be swapped (tests take the provider down)
     app.include_router(provide_router(ctx, lambda request: office.provide(request)))
+    app.include_router(notices_router(ctx))  # お知らせ to Mynaportal, by our codes
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:

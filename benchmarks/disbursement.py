@@ -1,0 +1,329 @@
+"""A national benefit run: payees/s from a programme's definition to its Zengin files.
+
+Prints JSON. Set-up, timed apart: synthetic residents in the demo municipalities, bank
+accounts for a share of the adults, registered as public-fund accounts (which enrols them
+at the account registry through J-LIS and the hub: the network is warm). Then the benefit
+office's own run (``mynumber.orgs.benefits.run.PaymentRun``, pages and batches of 10^5)
+for a programme paying every resident, phase by phase:
+
+- ``eligibility``: the municipalities' sealed pages (``POST …/api/benefits/eligible``);
+- ``enrolment``: the office's codes for those My Numbers (J-LIS 取得番号 → hub);
+- ``accounts_via_hub``: registered accounts through ``POST /hub/exchanges/bulk``;
+- ``instructions``: payees and payment instructions in the office's database;
+- ``files``: the Zengin 総合振込 files per bank, written atomically.
+
+``payees_per_s`` counts from the programme's creation to the last file. In the same run,
+``io_limit`` writes the same bytes straight to disk (write + fsync per file): the rate
+nothing above the disk could beat, and the run's ratio to it. ``--transfers`` then sends
+the files to the banks (``POST /bank/{code}/api/transfers``) and times that too. All
+organisations in one process, in-process HTTP (no sockets), SQLite unless ``--postgres``:
+
+    .venv/bin/python -m benchmarks.disbursement [--residents 1000000] [--large] [--postgres]
+
+The issue's goal is 126 million people in 10 minutes: 210,000 payees/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import zengin_code
+from sqlalchemy import select
+
+from benchmarks.machine import machine
+from mynumber.orgs.accounts.services import Account
+from mynumber.orgs.benefits.run import PaymentRun
+from mynumber.orgs.municipality.model import age_on, municipality
+from mynumber.orgs.municipality.store import residents
+from mynumber.platform import federation
+from mynumber.platform.db import drop_postgres_databases
+from mynumber.platform.settings import Settings
+
+POSTGRES = os.environ.get(
+    "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+GOAL_PER_S = 126_000_000 / 600  # the issue: everyone in Japan in ten minutes
+#: Share of adults with an account at a demo bank registered as their public-fund account.
+REGISTERED_SHARE = 0.7
+PAGE = 100_000
+
+
+class _Stop(Exception):
+    """Raised from the run's progress callback to end it after a phase (it resumes)."""
+
+
+def _timed(report: dict[str, float], name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            report[name] = report.get(name, 0.0) + time.perf_counter() - started
+
+    return wrapper
+
+
+# --- set-up --------------------------------------------------------------------------------
+
+
+def seed_residents(fed: federation.Federation, count: int) -> dict[str, Any]:
+    codes = fed.settings.municipalities
+    started = time.perf_counter()
+    seeded = 0
+    for n, code in enumerate(codes):
+        share = count // len(codes) + (1 if n < count % len(codes) else 0)
+        seeded += fed.seed(code, share).residents
+    return {"residents": seeded, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def register_accounts(fed: federation.Federation) -> dict[str, Any]:
+    """Open an own-name account for a share of the adults at the demo banks and register it
+    as the public-fund account (the registry enrols the numbers through J-LIS and the hub)."""
+    started = time.perf_counter()
+    rng = random.Random(7)
+    banks = list(federation.DEMO_BANKS)
+    branches = {b: sorted(zengin_code.Bank.all[b].branches)[:5] for b in banks}
+    next_number = dict.fromkeys(((b, br) for b in banks for br in branches[b]), 1)
+    today = date.today()
+    opened: dict[str, list[dict[str, str]]] = {b: [] for b in banks}
+    entries: list[tuple[str, Account]] = []
+    r = residents.c
+    for code in fed.settings.municipalities:
+        with fed.registry(code).engine.connect() as conn:
+            rows = conn.execute(
+                select(r.my_number, r.family_name_kana, r.given_name_kana, r.birth_date).where(
+                    r.status == "active", r.my_number.is_not(None)
+                )
+            ).all()
+        for number, family, given, born in rows:
+            if age_on(born, today) < 18 or rng.random() >= REGISTERED_SHARE:
+                continue
+            at = rng.choice(banks)
+            br = rng.choice(branches[at])
+            account = {
+                "branch_code": br,
+                "deposit_type": "1",
+                "account_number": f"{next_number[(at, br)]:07d}",
+                "holder_kana": f"{family} {given}",
+            }
+            next_number[(at, br)] += 1
+            opened[at].append(account)
+            entries.append(
+                (
+                    str(number),
+                    Account.checked(
+                        bank_code=at,
+                        branch_code=br,
+                        deposit_type="1",
+                        number=account["account_number"],
+                        holder_kana=account["holder_kana"],
+                    ),
+                )
+            )
+    opening = time.perf_counter()
+    for at in banks:
+        bank = fed.apps[federation.bank_org(at)].state.bank
+        for start in range(0, len(opened[at]), 50_000):
+            bank.open_accounts(opened[at][start : start + 50_000])
+    registering = time.perf_counter()
+    registry = fed.apps["accounts"].state.registry
+    registered = 0
+    for start in range(0, len(entries), PAGE):
+        registered += registry.register_demo(entries[start : start + PAGE])
+    done = time.perf_counter()
+    return {
+        "accounts": sum(len(v) for v in opened.values()),
+        "registered": registered,
+        "seconds": round(done - started, 1),
+        "opening_seconds": round(registering - opening, 1),
+        "registering_seconds": round(done - registering, 1),
+    }
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def run_to_files(fed: federation.Federation, folder: Path) -> dict[str, Any]:
+    """Create a programme paying every resident, run it until its files are written."""
+    benefits = fed.apps["benefits"].state
+    calls: dict[str, float] = {}
+    clients = benefits.clients
+    clients.eligible = _timed(calls, "eligible", clients.eligible)
+    clients.enrol = _timed(calls, "enrol", clients.enrol)
+    clients.accounts = _timed(calls, "accounts", clients.accounts)
+    runner = PaymentRun(
+        engine=benefits.engine, clients=clients, folder=folder, page=PAGE, batch=PAGE
+    )
+    starts: dict[str, float] = {}
+    stop_at = {"transfers"}
+
+    def progress(phase: str, done: int, total: int | None) -> None:
+        starts.setdefault(phase, time.perf_counter())
+        if phase in stop_at:
+            raise _Stop(phase)
+
+    started = time.perf_counter()
+    programme = benefits.programmes.create(
+        name=f"bench-{secrets.token_hex(3)}",
+        amount=100_000,
+        per="person",
+        municipalities=list(fed.settings.municipalities),
+        as_of=date.today(),
+    )
+    with contextlib.suppress(_Stop):
+        runner.run(programme["id"], progress)
+    finished = starts["transfers"]
+    status = benefits.programmes.status(programme["id"])
+    phase_seconds = {
+        phase: starts[following] - starts[phase]
+        for phase, following in (
+            ("eligibility", "payees"),
+            ("payees", "accounts"),
+            ("accounts", "files"),
+            ("files", "transfers"),
+        )
+    }
+    payees = sum(s["count"] for s in status["payees"].values())
+    seconds = finished - started
+    phases = {
+        "eligibility": phase_seconds["eligibility"] - calls.get("enrol", 0.0),
+        "enrolment": calls.get("enrol", 0.0),
+        "accounts_via_hub": calls.get("accounts", 0.0),
+        "instructions": phase_seconds["payees"]
+        + phase_seconds["accounts"]
+        - calls.get("accounts", 0.0),
+        "files": phase_seconds["files"],
+    }
+    return {
+        "programme": programme["id"],
+        "payees": payees,
+        "instructions": sum(s["count"] for s in status["instructions"].values()),
+        "seconds": round(seconds, 2),
+        "payees_per_s": round(payees / seconds),
+        "phases": {
+            name: {
+                "seconds": round(value, 2),
+                "share": round(value / seconds, 3),
+                "payees_per_s": round(payees / value) if value else None,
+            }
+            for name, value in phases.items()
+        },
+        "of_which_waiting_for_municipalities_s": round(calls.get("eligible", 0.0), 2),
+        "_runner": runner,
+    }
+
+
+def io_limit(folder: Path, payees: int) -> dict[str, Any]:
+    """The same bytes written straight to disk, each file with write + fsync."""
+    written = sorted(folder.rglob("*.zengin"))
+    blobs = [p.read_bytes() for p in written]
+    with tempfile.TemporaryDirectory(dir=folder) as out:
+        started = time.perf_counter()
+        for n, data in enumerate(blobs):
+            fd = os.open(Path(out) / f"{n}.zengin", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        seconds = time.perf_counter() - started
+    size = sum(len(b) for b in blobs)
+    return {
+        "files": len(blobs),
+        "bytes": size,
+        "seconds": round(seconds, 3),
+        "mb_per_s": round(size / seconds / 1e6, 1),
+        "payees_per_s": round(payees / seconds),
+    }
+
+
+def transfers(fed: federation.Federation, run: dict[str, Any]) -> dict[str, Any]:
+    """Send the files to the banks and settle the results (the run's next phase)."""
+    runner: PaymentRun = run["_runner"]
+    starts: dict[str, float] = {}
+
+    def progress(phase: str, done: int, total: int | None) -> None:
+        starts.setdefault(phase, time.perf_counter())
+        if phase == "notices":
+            raise _Stop(phase)
+
+    with contextlib.suppress(_Stop):
+        runner.run(run["programme"], progress)
+    seconds = starts["notices"] - starts["transfers"]
+    status = fed.apps["benefits"].state.programmes.status(run["programme"])
+    credited = status["instructions"].get("credited", {}).get("count", 0)
+    return {
+        "seconds": round(seconds, 2),
+        "records_per_s": round(run["instructions"] / seconds) if seconds else None,
+        "credited": credited,
+    }
+
+
+def measure(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    fed = federation.build(settings, in_process=True)
+    try:
+        setup = {
+            "residents": seed_residents(fed, args.residents),
+            "accounts": register_accounts(fed),
+        }
+        folder = settings.data_dir / "benefits" / "bench-files"
+        run = run_to_files(fed, folder)
+        limit = io_limit(folder, run["payees"])
+        result: dict[str, Any] = {
+            "setup": setup,
+            "run": {k: v for k, v in run.items() if not k.startswith("_")},
+            "io_limit": limit,
+            "ratio_to_io_limit": round(run["payees_per_s"] / limit["payees_per_s"], 4),
+            "goal_payees_per_s": round(GOAL_PER_S),
+            "ratio_to_goal": round(run["payees_per_s"] / GOAL_PER_S, 4),
+        }
+        if args.transfers:
+            result["transfers"] = transfers(fed, run)
+        return result
+    finally:
+        fed.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--residents", type=int, default=1_000_000)
+    parser.add_argument("--large", action="store_true", help="10,000,000 residents")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--transfers", action="store_true", help="also send the files to banks")
+    args = parser.parse_args()
+    if args.large:
+        args.residents = 10_000_000
+    result: dict[str, Any] = {
+        "benchmark": "disbursement",
+        "machine": machine() | {"load_average": [round(x, 2) for x in os.getloadavg()]},
+        "database": "postgresql" if args.postgres else "sqlite",
+        "municipalities": [municipality(c).org for c in Settings().municipalities],
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        values: dict[str, Any] = {"data_dir": Path(folder), "seed_residents": 0}
+        values["log_level"] = "WARNING"
+        if args.postgres:
+            values |= {"database_url": POSTGRES, "database_prefix": f"bench_{secrets.token_hex(3)}"}
+        settings = Settings(**values)
+        try:
+            result |= measure(settings, args)
+        finally:
+            if settings.database_url:
+                drop_postgres_databases(settings.database_url, settings.database_prefix)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,585 @@
+"""E-applications (電子申請) received from Mynaportal through the hub, reviewed by staff.
+
+Receiver (``POST /api/deliveries``, the hub's signature only; procedures
+``child_allowance_claim``, ``nursery_admission``, ``pregnancy_notification``,
+``child_rearing_allowance_status``): each message is ``{"application_id", "revision",
+"kind", "data", "cms"}``. The municipality
+
+1. finds the resident behind its own agency code (the hub converted the portal's),
+2. checks the detached CMS over ``data`` (:func:`mynumber.pki.cms.verify_detached`: the
+   digest, the signature, the chain to J-LIS's signing CA) — required for every kind but the
+   pregnancy notification,
+3. asks J-LIS for the signing certificate's OCSP status as a registered 署名検証者
+   (registered on first need, credential in ``DATA/<org>/jlis-verifier.credential``),
+4. checks that the certificate's four basic items are the resident's (name, birth date,
+   sex, address as the registry records them),
+5. keeps the application; anything refused is answered ``false`` with a reason sealed back
+   to the portal, and nothing of it is kept.
+
+Staff pages ``/applications/``: list and filter, the form and the signature verdict, for
+the child allowance claim the claimant's income from the tax office through the hub
+(the existing ``linkage/income``; no income certificate is attached), and the decision —
+approve, reject with a reason, or return for changes (差戻し: the person resubmits the same
+application) — which goes back to the portal as a delivery (``application_decision``).
+"""
+
+# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+import base64
+import binascii
+import datetime as dt
+import hmac
+import json
+import os
+import secrets
+import threading
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from cryptography import x509
+from fastapi import APIRouter, Cookie, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    update,
+)
+
+from mynumber import errors
+from mynumber.orgs.municipality import store
+from mynumber.orgs.municipality.intermediate import Linkage, agency_codes
+from mynumber.orgs.municipality.model import Municipality
+from mynumber.pki import (
+    BasicItems,
+    CertificateError,
+    build_ocsp_request,
+    check_ocsp_response,
+)
+from mynumber.pki.cms import verify_detached
+from mynumber.platform.deliveries import Answer, Opened, Receivers, send
+from mynumber.platform.http import Directory, ServiceClient, _error_from
+from mynumber.platform.ids import new_id
+from mynumber.platform.signing import Identity
+from mynumber.platform.web import status_of, templates_for
+
+#: The e-applications a municipality takes, and whether each must be signed.
+KINDS: dict[str, tuple[str, bool]] = {
+    "child_allowance_claim": ("児童手当 認定請求 / Child allowance claim", True),
+    "nursery_admission": ("保育所等 入所申込 / Nursery admission", True),
+    "pregnancy_notification": ("妊娠届 / Pregnancy notification", False),
+    "child_rearing_allowance_status": (
+        "児童扶養手当 現況届 / Child-rearing allowance status",
+        True,
+    ),
+}
+ITEMS = ("application",)
+DECISION = "application_decision"
+STATUS = {
+    "received": "受付 / Received",
+    "approved": "承認 / Approved",
+    "rejected": "却下 / Rejected",
+    "returned": "差戻し / Returned",
+}
+DECISIONS = {"approved", "rejected", "returned"}
+MAX_DATA = 256 * 1024
+CSRF_COOKIE = "staff_csrf"
+
+applications = Table(
+    "applications",
+    store.metadata,
+    Column("id", String(16), primary_key=True),
+    Column("portal_application_id", String(16), nullable=False, unique=True),
+    Column("revision", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("resident_id", String(16), ForeignKey("residents.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("cms", LargeBinary),
+    Column("signer_serial", String(40)),
+    Column("verdict", Text, nullable=False),
+    Column("delivery_id", String(40), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("decision_reason", Text),
+    Column("income", Text),
+    Column("income_exchange_id", String(40)),
+)
+
+
+class Refused(errors.Error):
+    """An application the municipality will not take; ``code`` says why."""
+
+    code = "application_refused"
+
+
+class JlisVerifierClient(ServiceClient):
+    """J-LIS for a 署名検証者: the signing CA, registration once, OCSP with the credential."""
+
+    def __init__(self, directory: Directory, identity: Identity, credential_path: Path) -> None:
+        super().__init__(directory, "jlis", identity)
+        self.credential_path = credential_path
+        self._lock = threading.Lock()
+        self._ca: x509.Certificate | None = None
+
+    def _raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.directory.http.request(
+                method, self.directory.url(self.org) + path, **kwargs
+            )
+        except httpx.HTTPError as exc:
+            raise errors.Unavailable(f"jlis did not answer: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            raise _error_from(self.org, response)
+        return response
+
+    def sign_ca(self) -> x509.Certificate:
+        if self._ca is None:
+            self._ca = x509.load_der_x509_certificate(self._raw("GET", "/ca/sign.der").content)
+        return self._ca
+
+    def credential(self) -> str:
+        with self._lock:
+            if self.credential_path.exists():
+                return self.credential_path.read_text(encoding="ascii").strip()
+            answer = self.request("POST", "/verifiers/municipality")
+            self.credential_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.credential_path.with_suffix(".tmp")
+            tmp.write_text(str(answer["credential"]) + "\n", encoding="ascii")
+            tmp.chmod(0o600)
+            tmp.replace(self.credential_path)
+            return str(answer["credential"])
+
+    def ocsp(self, request_der: bytes) -> bytes:
+        headers = {
+            "content-type": "application/ocsp-request",
+            "authorization": f"Bearer {self.credential()}",
+        }
+        return self._raw("POST", "/ocsp/sign", content=request_der, headers=headers).content
+
+
+def _compact(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _matches(items: BasicItems, resident: Any) -> list[str]:
+    """Which of the four basic items differ from the registry's record (empty: all match)."""
+    differ = []
+    if _compact(items.name) != _compact(f"{resident.family_name}{resident.given_name}"):
+        differ.append("name")
+    if items.birth_date != resident.birth_date:
+        differ.append("birth_date")
+    if str(items.gender.value) != str(resident.sex):
+        differ.append("sex")
+    if _compact(items.address) != _compact(resident.address):
+        differ.append("address")
+    return differ
+
+
+class Applications:
+    """The municipality's e-applications: receive, verify, review, decide."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        municipality: Municipality,
+        linkage: Linkage,
+        jlis: JlisVerifierClient,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.engine = engine
+        self.municipality = municipality
+        self.linkage = linkage
+        self.jlis = jlis
+        self.clock = clock
+
+    # --- receiving ------------------------------------------------------------------------
+
+    def __call__(self, delivery: Opened) -> Answer:
+        accepted: list[bool] = []
+        answers: list[Any] = []
+        for code, message in zip(delivery.codes, delivery.messages, strict=True):
+            try:
+                if delivery.sender != "portal" or delivery.items != ITEMS:
+                    raise Refused("only Mynaportal's applications are taken here")
+                own_id = self.receive(delivery.procedure, code, message, delivery.delivery_id)
+            except (Refused, CertificateError) as exc:
+                accepted.append(False)
+                answers.append({"status": "refused", "code": exc.code, "reason": exc.message})
+                continue
+            except errors.Unavailable as exc:
+                accepted.append(False)
+                answers.append(
+                    {"status": "refused", "code": "revocation_unknown", "reason": exc.message}
+                )
+                continue
+            accepted.append(True)
+            answers.append({"status": "received", "id": own_id})
+        return Answer(accepted=accepted, answers=answers)
+
+    def _resident(self, code: str | None) -> Any:
+        if code is None:
+            raise Refused("the person is not known here", code="unknown_person")
+        r, a = store.residents, agency_codes
+        query = select(r).select_from(r.join(a, a.c.resident_id == r.c.id)).where(a.c.code == code)
+        for attempt in range(2):
+            with self.engine.connect() as conn:
+                row = conn.execute(query).first()
+            if row is not None:
+                return row
+            if attempt == 0:
+                self.linkage.enrol()  # residents registered since the last enrolment
+        raise Refused("the person is not a resident here", code="unknown_person")
+
+    def receive(self, kind: str, code: str | None, message: Any, delivery_id: str) -> str:
+        """Verify one application and keep it; returns the municipality's own id."""
+        if kind not in KINDS:
+            raise Refused(f"no e-application {kind!r} here", code="unknown_procedure")
+        if not isinstance(message, dict):
+            raise Refused("the application is not an object", code="malformed")
+        application_id, revision = message.get("application_id"), message.get("revision")
+        if not isinstance(application_id, str) or not 0 < len(application_id) <= 16:
+            raise Refused("application_id is missing", code="malformed")
+        if not isinstance(revision, int) or revision < 1:
+            raise Refused("revision is missing", code="malformed")
+        try:
+            data = base64.b64decode(message.get("data") or "", validate=True)
+            cms_text = message.get("cms")
+            cms = None if cms_text is None else base64.b64decode(cms_text, validate=True)
+        except (binascii.Error, ValueError, TypeError) as exc:
+            raise Refused("data or cms is not base64", code="malformed") from exc
+        if not data or len(data) > MAX_DATA:
+            raise Refused("the application data is empty or too large", code="malformed")
+        try:
+            document = json.loads(data)
+        except ValueError as exc:
+            raise Refused("the application data is not JSON", code="malformed") from exc
+        if not (
+            isinstance(document, dict)
+            and document.get("application_id") == application_id
+            and document.get("revision") == revision
+            and document.get("kind") == kind
+            and isinstance(document.get("form"), dict)
+        ):
+            raise Refused("the signed data is not this application", code="malformed")
+        resident = self._resident(code)
+        now = self.clock()
+        needs_signature = KINDS[kind][1]
+        verdict: dict[str, Any] = {"signed": False}
+        serial = None
+        if cms is None and needs_signature:
+            raise Refused("this application must be signed", code="signature_required")
+        if cms is not None:
+            signature = verify_detached(cms, data, [self.jlis.sign_ca()], now)
+            nonce = os.urandom(16)
+            check = check_ocsp_response(
+                self.jlis.ocsp(build_ocsp_request(signature.certificate, signature.issuer, nonce)),
+                signature.certificate,
+                signature.issuer,
+                now,
+                nonce,
+            )
+            differ = _matches(signature.items, resident)
+            if differ:
+                raise Refused(
+                    "the signing certificate is not this resident's (" + ", ".join(differ) + ")",
+                    code="signer_mismatch",
+                )
+            serial = signature.serial
+            verdict = {
+                "signed": True,
+                "serial": serial,
+                "issuer": signature.issuer.subject.rfc4514_string(),
+                "ocsp": "good",
+                "ocsp_this_update": check.this_update.isoformat(),
+                "checked_at": now.isoformat(),
+                "basic_items": "match",
+            }
+        a = applications.c
+        with self.engine.begin() as conn:
+            before = conn.execute(
+                select(a.id, a.revision, a.status, a.resident_id).where(
+                    a.portal_application_id == application_id
+                )
+            ).first()
+            if before is not None:
+                if before.resident_id != resident.id:
+                    raise Refused("another person's application", code="malformed")
+                if before.revision >= revision:
+                    return str(before.id)  # the same delivery again: already kept
+                if before.status != "returned":
+                    raise Refused("the application is under review", code="not_returned")
+                conn.execute(
+                    update(applications)
+                    .where(a.id == before.id)
+                    .values(
+                        revision=revision,
+                        status="received",
+                        data=data,
+                        cms=cms,
+                        signer_serial=serial,
+                        verdict=json.dumps(verdict),
+                        delivery_id=delivery_id,
+                        updated_at=now,
+                        decision_reason=None,
+                    )
+                )
+                return str(before.id)
+            own_id = new_id()
+            conn.execute(
+                applications.insert().values(
+                    id=own_id,
+                    portal_application_id=application_id,
+                    revision=revision,
+                    kind=kind,
+                    resident_id=resident.id,
+                    status="received",
+                    data=data,
+                    cms=cms,
+                    signer_serial=serial,
+                    verdict=json.dumps(verdict),
+                    delivery_id=delivery_id,
+                    received_at=now,
+                    updated_at=now,
+                )
+            )
+        return own_id
+
+    # --- staff ----------------------------------------------------------------------------
+
+    def search(self, *, status: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        a, r = applications.c, store.residents.c
+        query = (
+            select(
+                a.id,
+                a.kind,
+                a.status,
+                a.revision,
+                a.received_at,
+                a.updated_at,
+                r.family_name,
+                r.given_name,
+            )
+            .select_from(applications.join(store.residents, r.id == a.resident_id))
+            .order_by(a.received_at.desc(), a.id.desc())
+            .limit(500)
+        )
+        if status:
+            query = query.where(a.status == status)
+        if kind:
+            query = query.where(a.kind == kind)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def counts(self) -> dict[str, int]:
+        a = applications.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(a.status, func.count()).group_by(a.status)).all()
+        return {str(s): int(n) for s, n in rows}
+
+    def get(self, own_id: str) -> dict[str, Any]:
+        a = applications.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(applications).where(a.id == own_id)).first()
+            if row is None:
+                raise errors.NotFound("no such application", code="application_not_found")
+            resident = conn.execute(
+                select(store.residents).where(store.residents.c.id == row.resident_id)
+            ).first()
+        out = dict(row._mapping)
+        out["document"] = json.loads(row.data)
+        out["verdict"] = json.loads(row.verdict)
+        out["income"] = None if row.income is None else json.loads(row.income)
+        out["resident"] = resident
+        out["kind_label"] = KINDS[row.kind][0]
+        out["status_label"] = STATUS.get(row.status, row.status)
+        return out
+
+    def fetch_income(self, own_id: str) -> dict[str, Any]:
+        """児童手当: the claimant's income from the tax office, through the hub."""
+        application = self.get(own_id)
+        if application["kind"] != "child_allowance_claim":
+            raise errors.Conflict("income is asked for the child allowance claim only")
+        answer = self.linkage.income_for_child_allowance(application["resident_id"])
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(applications)
+                .where(applications.c.id == own_id)
+                .values(
+                    income=json.dumps(answer.income),
+                    income_exchange_id=answer.exchange_id,
+                    updated_at=self.clock(),
+                )
+            )
+        return self.get(own_id)
+
+    def decide(self, own_id: str, decision: str, reason: str) -> dict[str, Any]:
+        """Approve, reject (with a reason) or return (差戻し, with what to change); the
+        decision goes to the person's Mynaportal through the hub before it is recorded."""
+        if decision not in DECISIONS:
+            raise errors.InvalidInput("decide approved, rejected or returned", field="decision")
+        reason = reason.strip()
+        if decision != "approved" and not reason:
+            raise errors.InvalidInput(
+                "却下・差戻しには理由が必要です / A reason is required", field="reason"
+            )
+        if len(reason) > 1000:
+            raise errors.InvalidInput("the reason is at most 1000 characters", field="reason")
+        application = self.get(own_id)
+        if application["status"] != "received":
+            raise errors.Conflict("this application was already decided", code="already_decided")
+        result = send(
+            self.linkage.hub,
+            self.linkage.keys,
+            procedure=DECISION,
+            recipient="portal",
+            items=["decision"],
+            codes=[self.linkage.code_of(application["resident_id"])],
+            messages=[
+                {
+                    "application_id": application["portal_application_id"],
+                    "revision": application["revision"],
+                    "decision": decision,
+                    "reason": reason or None,
+                }
+            ],
+        )
+        if not result.accepted[0]:
+            raise errors.Unavailable(
+                "Mynaportal did not take the decision: tell the person on paper",
+                code="decision_not_delivered",
+            )
+        a = applications.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(applications)
+                .where(a.id == own_id, a.status == "received")
+                .values(status=decision, decision_reason=reason or None, updated_at=self.clock())
+            )
+        return self.get(own_id)
+
+
+def register(receivers: Receivers, service: Applications) -> None:
+    for kind in KINDS:
+        receivers[kind] = service
+
+
+def page_router(service: Applications, municipality: Municipality) -> APIRouter:
+    """Staff pages under ``/applications/`` (CSRF: a double-submit cookie on every form)."""
+    web = APIRouter(include_in_schema=False)
+    templates = templates_for(Path(__file__).with_name("templates"))
+
+    def page(
+        request: Request, name: str, token: str | None, status: int = 200, **values: Any
+    ) -> HTMLResponse:
+        token = token or secrets.token_urlsafe(24)
+        response = templates.TemplateResponse(
+            request,
+            name,
+            {"m": municipality, "csrf": token, "kinds": KINDS, "statuses": STATUS, **values},
+            status_code=status,
+        )
+        response.set_cookie(
+            CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            path=request.scope.get("root_path") or "/",
+        )
+        return response
+
+    def check(cookie: str | None, sent: str | None) -> None:
+        if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+            raise errors.Forbidden(
+                "the form's CSRF token is missing or wrong: reload the page", code="csrf_refused"
+            )
+
+    @web.get("/applications/", response_class=HTMLResponse)
+    def index(
+        request: Request,
+        status: str = "",
+        kind: str = "",
+        staff_csrf: Annotated[str | None, Cookie()] = None,
+    ) -> HTMLResponse:
+        """電子申請の一覧: filter by status and procedure."""
+        found = service.search(status=status or None, kind=kind or None)
+        return page(
+            request,
+            "applications.html",
+            staff_csrf,
+            applications=found,
+            counts=service.counts(),
+            status_filter=status,
+            kind_filter=kind,
+        )
+
+    def detail(
+        request: Request,
+        own_id: str,
+        token: str | None,
+        error: errors.Error | None = None,
+    ) -> HTMLResponse:
+        return page(
+            request,
+            "application.html",
+            token,
+            status=status_of(error) if error else 200,
+            a=service.get(own_id),
+            error=error.message if error else None,
+        )
+
+    @web.get("/applications/{own_id}", response_class=HTMLResponse)
+    def show(
+        request: Request, own_id: str, staff_csrf: Annotated[str | None, Cookie()] = None
+    ) -> HTMLResponse:
+        """One application: the form, the signature's verdict, income, the decision."""
+        return detail(request, own_id, staff_csrf)
+
+    @web.post("/applications/{own_id}/income", response_model=None)
+    def income(
+        request: Request,
+        own_id: str,
+        csrf: Annotated[str | None, Form()] = None,
+        staff_csrf: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        check(staff_csrf, csrf)
+        try:
+            service.fetch_income(own_id)
+        except errors.NotFound as exc:
+            if exc.code == "application_not_found":
+                raise
+            return detail(request, own_id, staff_csrf, exc)
+        except errors.Error as exc:
+            return detail(request, own_id, staff_csrf, exc)
+        return RedirectResponse(f"../{own_id}", status_code=303)
+
+    @web.post("/applications/{own_id}/decide", response_model=None)
+    def decide(
+        request: Request,
+        own_id: str,
+        decision: Annotated[str, Form()],
+        reason: Annotated[str, Form()] = "",
+        csrf: Annotated[str | None, Form()] = None,
+        staff_csrf: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        check(staff_csrf, csrf)
+        try:
+            service.decide(own_id, decision, reason)
+        except errors.NotFound:
+            raise
+        except errors.Error as exc:
+            return detail(request, own_id, staff_csrf, exc)
+        return RedirectResponse(f"../{own_id}", status_code=303)
+
+    return web

@@ -1,0 +1,687 @@
+"""電子申請 (ぴったりサービス, 子育てワンストップ): four child-rearing applications from the
+portal to the person's municipality, through the hub.
+
+A form (:mod:`mynumber.orgs.portal.application_forms`) carries a random submission key:
+the first post with a key makes the application, any later post with it (a double click,
+retries, concurrent posts) finds the same one (the ``submissions`` table's primary key).
+A form that needs a signature goes through a sign request (:mod:`.signing`) over the exact
+bytes of the application; the person then submits, and the portal delivers ``{"data",
+"cms"}`` sealed to the municipality (procedure = the application's kind, item
+``application``, recipient ``municipality``). The portal keeps the status, its own id and
+the sealed payload it sent, never the form in clear; the signed bytes are dropped once
+delivered. Actor (who applied) and applicant (for whom) are kept apart; until proxies exist
+they are the same person.
+
+Which need a signature: the child allowance claim, the nursery application and the
+child-rearing allowance status report (each is a claim or declaration by the person,
+made online with the signing certificate as the real ぴったりサービス forms ask). The
+pregnancy notification does not: it is a notification (母子保健法 Art. 15) and the login
+with the card already identifies the person (modelled; whether every municipality's
+online form asks for a signature is not sourced).
+
+The municipality's decision comes back as a delivery (``application_decision``, item
+``decision``): the status changes and a notice goes to the person's inbox.
+"""
+
+# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+import base64
+import contextlib
+import datetime as dt
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Cookie, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine, exc, or_, select, update
+from starlette.concurrency import run_in_threadpool
+
+from mynumber import errors
+from mynumber.orgs.portal import store
+from mynumber.orgs.portal.application_forms import FORMS, Form, validate
+from mynumber.orgs.portal.deliveries import sender_name
+from mynumber.orgs.portal.inbox import Inbox, NewNotice
+from mynumber.orgs.portal.linkage import HubLink, logged_in
+from mynumber.orgs.portal.model import JST
+from mynumber.orgs.portal.signing import SignRequests
+from mynumber.orgs.portal.web import Pages
+from mynumber.platform.deliveries import Answer, Opened, binding
+from mynumber.platform.encryption import open_sealed, seal
+from mynumber.platform.ids import new_id
+from mynumber.platform.web import status_of
+
+ORG = "portal"
+ITEM = "application"
+DECISION = "application_decision"
+DECISION_ITEMS = ("decision",)
+KEY_LENGTH = (16, 64)
+
+STATUS = {
+    "signing": "署名待ち / Awaiting signature",
+    "sending": "送信中 / Sending",
+    "submitted": "審査中 / Under review",
+    "approved": "承認 / Approved",
+    "rejected": "却下 / Rejected",
+    "returned": "差戻し / Returned for changes",
+    "refused": "受付不可 / Not accepted",
+}
+DECISIONS = {"approved", "rejected", "returned"}
+
+
+class NotSubmittable(errors.Conflict):
+    code = "not_submittable"
+
+
+class FormInvalid(errors.InvalidInput):
+    """The form has errors; ``by_field`` holds the message next to each field."""
+
+    code = "form_invalid"
+
+    def __init__(self, by_field: dict[str, str]) -> None:
+        super().__init__("入力内容を確認してください / Check the form")
+        self.by_field = by_field
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    application: dict[str, Any]
+    created: bool
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def payload(application_id: str, revision: int, form: Form, values: dict[str, str]) -> bytes:
+    """The exact bytes signed and delivered: canonical JSON of the application, with the
+    form's labels so that the municipality shows what the person saw."""
+    document = {
+        "application_id": application_id,
+        "revision": revision,
+        "kind": form.kind,
+        "title": f"{form.ja} / {form.en}",
+        "form": values,
+        "display": [
+            [f"{f.ja} / {f.en}", dict(f.choices).get(values[f.name], values[f.name])]
+            for f in form.fields
+            if f.name in values
+        ],
+    }
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def summary(form: Form, values: dict[str, str]) -> str:
+    """What the phone shows before signing: each filled field, one a line."""
+    lines = [f"{form.ja} / {form.en}"]
+    for f in form.fields:
+        if f.name in values:
+            shown = dict(f.choices).get(values[f.name], values[f.name])
+            lines.append(f"{f.ja}: {shown}")
+    return "\n".join(lines)
+
+
+class Applications:
+    """The person's applications: start (idempotent), sign, submit, decisions."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        signing: SignRequests,
+        link: HubLink,
+        inbox: Inbox,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.engine = engine
+        self.signing = signing
+        self.link = link
+        self.inbox = inbox
+        self.clock = clock
+
+    # --- reading --------------------------------------------------------------------------
+
+    def list(self, portal_code: str) -> list[dict[str, Any]]:
+        a = store.applications.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(store.applications)
+                .where(or_(a.applicant_code == portal_code, a.actor_code == portal_code))
+                .order_by(a.created_at.desc(), a.id.desc())
+            ).all()
+        return [self._out(r) for r in rows]
+
+    def get(self, application_id: str, portal_code: str) -> dict[str, Any]:
+        """One of the person's applications (as applicant or actor); another's is 404."""
+        a = store.applications.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(store.applications).where(
+                    a.id == application_id,
+                    or_(a.applicant_code == portal_code, a.actor_code == portal_code),
+                )
+            ).first()
+        if row is None:
+            raise errors.NotFound("no such application", code="application_not_found")
+        return self._out(row)
+
+    @staticmethod
+    def _out(row: Any) -> dict[str, Any]:
+        out = dict(row._mapping)
+        out["created_at"] = _utc(out["created_at"])
+        out["updated_at"] = _utc(out["updated_at"])
+        out["form"] = FORMS[out["kind"]]
+        out["status_label"] = STATUS.get(out["status"], out["status"])
+        return out
+
+    # --- starting (idempotent) ------------------------------------------------------------
+
+    def start(
+        self,
+        kind: str,
+        *,
+        actor: str,
+        applicant: str,
+        submitted: dict[str, str],
+        key: str,
+        application_id: str | None = None,
+    ) -> Started:
+        """Check the form and make the application once per ``key``.
+
+        A key seen before returns its application (``created`` False) whatever the form
+        says. A new one: the form is checked (:class:`FormInvalid`), the application made
+        (or, with ``application_id``, a returned one taken up again as a new revision), and
+        a sign request made for the bytes when the form needs a signature; a form that
+        needs none is delivered at once.
+        """
+        form = FORMS.get(kind)
+        if form is None:
+            raise errors.NotFound("no such application form", code="form_not_found")
+        if not (
+            isinstance(key, str)
+            and KEY_LENGTH[0] <= len(key) <= KEY_LENGTH[1]
+            and key.replace("-", "").replace("_", "").isalnum()
+        ):
+            raise errors.InvalidInput("the form's submission key is missing: reload the form")
+        if actor != applicant:  # until proxies exist (Proxies.require on main)
+            raise errors.Forbidden("applying for someone else needs a registered proxy")
+        existing = self._by_key(key)
+        if existing is not None:
+            return Started(self.get(existing, actor), created=False)
+        values, problems = validate(form, submitted, self.clock().astimezone(JST).date())
+        if problems:
+            raise FormInvalid(problems)
+        now = self.clock()
+        revision = 1
+        if application_id is not None:
+            before = self.get(application_id, actor)
+            if before["kind"] != kind or before["status"] != "returned":
+                raise NotSubmittable("only an application returned for changes is resubmitted")
+            revision = before["revision"] + 1
+        target = application_id or new_id()
+        data = payload(target, revision, form, values)
+        sign_id = None
+        if form.signed:
+            asked = self.signing.create(
+                applicant,
+                (f"{form.ja}の電子申請", f"E-application: {form.en}"),
+                data,
+                summary(form, values),
+                next_path=f"/portal/applications/{target}",
+            )
+            sign_id = asked.id
+        status = "signing" if form.signed else "sending"
+        a = store.applications.c
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    store.submissions.insert().values(
+                        key=key, application_id=target, revision=revision, created_at=now
+                    )
+                )
+                if application_id is None:
+                    conn.execute(
+                        store.applications.insert().values(
+                            id=target,
+                            kind=kind,
+                            actor_code=actor,
+                            applicant_code=applicant,
+                            status=status,
+                            revision=revision,
+                            sign_request_id=sign_id,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                else:
+                    taken = conn.execute(
+                        update(store.applications)
+                        .where(a.id == target, a.status == "returned", a.revision == revision - 1)
+                        .values(
+                            status=status,
+                            revision=revision,
+                            sign_request_id=sign_id,
+                            sealed=None,
+                            updated_at=now,
+                        )
+                    ).rowcount
+                    if not taken:
+                        raise NotSubmittable("the application was already resubmitted")
+        except exc.IntegrityError:
+            existing = self._by_key(key)
+            if existing is None:
+                raise
+            return Started(self.get(existing, actor), created=False)
+        if not form.signed:
+            # a failure is recorded on the application: its page says why
+            with contextlib.suppress(errors.Error):
+                self._deliver(target, applicant, kind, revision, data, None)
+        return Started(self.get(target, actor), created=True)
+
+    def _municipality_of(self, portal_code: str) -> str:
+        a = store.accounts.c
+        with self.engine.connect() as conn:
+            found = conn.scalar(select(a.municipality).where(a.portal_code == portal_code))
+        if found is None:
+            raise errors.NotFound("no such account")
+        return str(found)
+
+    def _by_key(self, key: str) -> str | None:
+        s = store.submissions.c
+        with self.engine.connect() as conn:
+            found = conn.scalar(select(s.application_id).where(s.key == key))
+        return None if found is None else str(found)
+
+    # --- submitting -----------------------------------------------------------------------
+
+    def submit(self, application_id: str, actor: str) -> dict[str, Any]:
+        """Deliver a signed application to the municipality (once; later calls are no-ops)."""
+        application = self.get(application_id, actor)
+        if application["status"] != "signing":
+            if application["status"] in ("submitted", "approved", "rejected"):
+                return application
+            raise NotSubmittable("this application cannot be submitted now")
+        request_id = application["sign_request_id"]
+        cms = self.signing.result(request_id, application["applicant_code"])
+        if cms is None:
+            raise NotSubmittable("sign the application on your phone first", code="not_signed")
+        data = self.signing.get(request_id, application["applicant_code"]).data
+        if data is None:
+            raise NotSubmittable("the signed bytes are gone: start again")
+        a = store.applications.c
+        with self.engine.begin() as conn:
+            claimed = conn.execute(
+                update(store.applications)
+                .where(a.id == application_id, a.status == "signing")
+                .values(status="sending", updated_at=self.clock())
+            ).rowcount
+        if not claimed:
+            return self.get(application_id, actor)
+        self._deliver(
+            application_id,
+            application["applicant_code"],
+            application["kind"],
+            application["revision"],
+            data,
+            cms,
+        )
+        self.signing.discard_data(request_id, application["applicant_code"])
+        return self.get(application_id, actor)
+
+    def _deliver(
+        self,
+        application_id: str,
+        applicant: str,
+        kind: str,
+        revision: int,
+        data: bytes,
+        cms: bytes | None,
+    ) -> None:
+        """Seal the application to the person's municipality and deliver it via the hub.
+
+        On a failure the application goes back to where it was (signing, or refused for
+        an unsigned form) and the error is raised.
+        """
+        a = store.applications.c
+        back = "signing" if cms is not None else "refused"
+        try:
+            municipality = f"municipality-{self._municipality_of(applicant)}"
+            message = {
+                "application_id": application_id,
+                "revision": revision,
+                "kind": kind,
+                "data": base64.b64encode(data).decode(),
+                "cms": None if cms is None else base64.b64encode(cms).decode(),
+            }
+            sealed = seal(
+                self.link.keys,
+                municipality,
+                {"messages": [message]},
+                exchange_id=binding(ORG, kind),
+            )
+            answer = self.link.hub.request(
+                "POST",
+                "/api/deliveries",
+                {
+                    "procedure": kind,
+                    "recipient": "municipality",
+                    "items": [ITEM],
+                    "codes": [self.link.hub_code(applicant)],
+                    "sealed": sealed,
+                },
+            )
+            reply: dict[str, Any] = {}
+            if answer.get("sealed"):
+                opened = open_sealed(
+                    self.link.keys, ORG, answer["sealed"], exchange_id=answer["delivery_id"]
+                )
+                replies = opened.get("answers") or [None]
+                reply = replies[0] if isinstance(replies[0], dict) else {}
+        except errors.Error as failure:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(store.applications)
+                    .where(a.id == application_id)
+                    .values(
+                        status=back, decision_reason=failure.message[:500], updated_at=self.clock()
+                    )
+                )
+            raise
+        accepted = bool(answer["accepted"] and answer["accepted"][0])
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(store.applications)
+                .where(a.id == application_id)
+                .values(
+                    status="submitted" if accepted else "refused",
+                    sealed=sealed,
+                    delivery_id=str(answer["delivery_id"]),
+                    decision_reason=None if accepted else str(reply.get("reason", ""))[:500],
+                    updated_at=self.clock(),
+                )
+            )
+        if not accepted:
+            raise errors.Unauthorized(
+                "市区町村が申請を受け付けませんでした / The municipality did not accept the "
+                f"application: {reply.get('reason', 'no reason given')}",
+                code=str(reply.get("code") or "application_refused")[:40],
+            )
+
+    # --- the municipality's decision ------------------------------------------------------
+
+    def __call__(self, delivery: Opened) -> Answer:
+        """``application_decision``: update the status and tell the person in お知らせ."""
+        if delivery.items != DECISION_ITEMS or not delivery.sender.startswith("municipality-"):
+            return Answer(accepted=[False] * len(delivery.codes))
+        accounts = store.accounts.c
+        a = store.applications.c
+        accepted: list[bool] = []
+        with self.engine.begin() as conn:
+            for code, message in zip(delivery.codes, delivery.messages, strict=True):
+                owner = (
+                    conn.scalar(select(accounts.portal_code).where(accounts.hub_code == code))
+                    if code is not None
+                    else None
+                )
+                decision = message.get("decision") if isinstance(message, dict) else None
+                reason = message.get("reason") if isinstance(message, dict) else None
+                if (
+                    owner is None
+                    or decision not in DECISIONS
+                    or not isinstance(message.get("application_id"), str)
+                    or not isinstance(message.get("revision"), int)
+                    or not (reason is None or (isinstance(reason, str) and len(reason) <= 1000))
+                ):
+                    accepted.append(False)
+                    continue
+                application_id = message["application_id"]
+                row = conn.execute(
+                    select(a.kind).where(
+                        a.id == application_id,
+                        a.applicant_code == owner,
+                        a.revision == message["revision"],
+                        a.status == "submitted",
+                    )
+                ).first()
+                if row is None:
+                    accepted.append(False)
+                    continue
+                conn.execute(
+                    update(store.applications)
+                    .where(a.id == application_id)
+                    .values(status=decision, decision_reason=reason, updated_at=self.clock())
+                )
+                form = FORMS[row.kind]
+                label = STATUS[decision]
+                body = f"{form.ja}（{form.en}）の審査結果: {label}"
+                if reason:
+                    body += f"\n理由 / Reason: {reason}"
+                if decision == "returned":
+                    body += "\n申請状況から修正して再申請できます / Correct and resubmit it."
+                self.inbox.add(
+                    conn,
+                    [
+                        NewNotice(
+                            portal_code=owner,
+                            sender=sender_name(delivery.sender),
+                            title=f"【{label.split(' / ')[0]}】{form.ja}",
+                            body=body,
+                            link=f"/portal/applications/{application_id}",
+                        )
+                    ],
+                )
+                accepted.append(True)
+        return Answer(accepted=accepted)
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def _form_values(raw: Any) -> dict[str, str]:
+    return {k: v for k, v in raw.items() if isinstance(v, str) and k not in ("csrf", "key")}
+
+
+def page_router(pages: Pages, apps: Applications) -> APIRouter:
+    """申請状況 (``/applications``), the four forms, an application's page, submit."""
+    web = APIRouter(include_in_schema=False)
+
+    def prefill(portal_code: str) -> dict[str, str]:
+        """わたしの情報's basic items, as the municipality records them, for the form."""
+        try:
+            data = apps.link.ask(
+                portal_code,
+                procedure="self_information",
+                provider="municipality",
+                items=["basic_items"],
+            )
+        except errors.Error:
+            return {}
+        items = data.get("basic_items") if isinstance(data, dict) else None
+        return {k: str(v) for k, v in (items or {}).items()}
+
+    def form_page(
+        request: Request,
+        session: Any,
+        form: Form,
+        *,
+        values: dict[str, str],
+        problems: dict[str, str] | None = None,
+        key: str | None = None,
+        application_id: str | None = None,
+        status: int = 200,
+        error: str | None = None,
+    ) -> HTMLResponse:
+        return pages.render(
+            request,
+            "application_form.html",
+            status=status,
+            session=session,
+            form=form,
+            values=values,
+            problems=problems or {},
+            key=key or secrets.token_urlsafe(24),
+            application_id=application_id,
+            error=error,
+        )
+
+    @web.get("/applications", response_class=HTMLResponse)
+    def index(request: Request, portal_session: Annotated[str | None, Cookie()] = None) -> Response:
+        """申請状況: the person's applications and their status, and the forms."""
+        session = logged_in(pages, request, portal_session)
+        if isinstance(session, RedirectResponse):
+            return session
+        return pages.render(
+            request,
+            "applications.html",
+            session=session,
+            applications=apps.list(session.portal_code),
+            forms=FORMS,
+        )
+
+    def fresh_form(
+        request: Request, kind: str, token: str | None, application_id: str | None = None
+    ) -> Response:
+        session = logged_in(pages, request, token)
+        if isinstance(session, RedirectResponse):
+            return session
+        form = FORMS.get(kind)
+        if form is None:
+            raise errors.NotFound("no such application form", code="form_not_found")
+        known = prefill(session.portal_code)
+        values = {f.name: known[f.prefill] for f in form.fields if f.prefill in known}
+        if "birth_date" in values:
+            values["birth_date"] = values["birth_date"][:10]
+        return form_page(request, session, form, values=values, application_id=application_id)
+
+    async def post_form(
+        request: Request, kind: str, token: str | None, application_id: str | None = None
+    ) -> Response:
+        raw = await request.form()
+        session = await _in_thread(pages.portal.session, token)
+        csrf = raw.get("csrf")
+        pages.check_csrf(session, csrf if isinstance(csrf, str) else None)
+        form = FORMS.get(kind)
+        if form is None:
+            raise errors.NotFound("no such application form", code="form_not_found")
+        key = raw.get("key")
+        values = _form_values(raw)
+        try:
+            started = await _in_thread(
+                apps.start,
+                kind,
+                actor=session.portal_code,
+                applicant=session.portal_code,
+                submitted=values,
+                key=key if isinstance(key, str) else "",
+                application_id=application_id,
+            )
+        except FormInvalid as invalid:
+            return form_page(
+                request,
+                session,
+                form,
+                values=values,
+                problems=invalid.by_field,
+                key=key if isinstance(key, str) else None,
+                application_id=application_id,
+                status=422,
+                error=invalid.message,
+            )
+        prefix = request.scope.get("root_path", "")
+        application = started.application
+        if application["status"] == "signing" and application["sign_request_id"]:
+            return RedirectResponse(
+                f"{prefix}/sign/{application['sign_request_id']}", status_code=303
+            )
+        return RedirectResponse(f"{prefix}/applications/{application['id']}", status_code=303)
+
+    @web.get("/applications/new/{kind}", response_class=HTMLResponse)
+    def new(
+        request: Request, kind: str, portal_session: Annotated[str | None, Cookie()] = None
+    ) -> Response:
+        """An application form, prefilled from わたしの情報, with a fresh submission key."""
+        return fresh_form(request, kind, portal_session)
+
+    @web.post("/applications/new/{kind}", response_class=HTMLResponse)
+    async def create(
+        request: Request, kind: str, portal_session: Annotated[str | None, Cookie()] = None
+    ) -> Response:
+        return await post_form(request, kind, portal_session)
+
+    @web.get("/applications/{application_id}", response_class=HTMLResponse)
+    def show(
+        request: Request,
+        application_id: str,
+        portal_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        """One application: status, signature, submit, the municipality's decision."""
+        session = logged_in(pages, request, portal_session)
+        if isinstance(session, RedirectResponse):
+            return session
+        application = apps.get(application_id, session.portal_code)
+        signed = False
+        if application["status"] == "signing" and application["sign_request_id"]:
+            signed = (
+                apps.signing.result(application["sign_request_id"], application["applicant_code"])
+                is not None
+            )
+        return pages.render(
+            request, "application.html", session=session, application=application, signed=signed
+        )
+
+    @web.post("/applications/{application_id}/submit")
+    async def submit(
+        request: Request,
+        application_id: str,
+        portal_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        raw = await request.form()
+        session = await _in_thread(pages.portal.session, portal_session)
+        csrf = raw.get("csrf")
+        pages.check_csrf(session, csrf if isinstance(csrf, str) else None)
+        try:
+            await _in_thread(apps.submit, application_id, session.portal_code)
+        except errors.Error as failure:
+            application = await _in_thread(apps.get, application_id, session.portal_code)
+            return pages.render(
+                request,
+                "application.html",
+                status=status_of(failure),
+                session=session,
+                application=application,
+                signed=False,
+                error=failure.message,
+            )
+        prefix = request.scope.get("root_path", "")
+        return RedirectResponse(f"{prefix}/applications/{application_id}", status_code=303)
+
+    @web.get("/applications/{application_id}/resubmit", response_class=HTMLResponse)
+    def resubmit_form(
+        request: Request,
+        application_id: str,
+        portal_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        """A returned application (差戻し): the form again, for the same application."""
+        session = logged_in(pages, request, portal_session)
+        if isinstance(session, RedirectResponse):
+            return session
+        application = apps.get(application_id, session.portal_code)
+        return fresh_form(request, application["kind"], portal_session, application_id)
+
+    @web.post("/applications/{application_id}/resubmit", response_class=HTMLResponse)
+    async def resubmit(
+        request: Request,
+        application_id: str,
+        portal_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        session = await _in_thread(pages.portal.session, portal_session)
+        application = await _in_thread(apps.get, application_id, session.portal_code)
+        return await post_form(request, application["kind"], portal_session, application_id)
+
+    return web
+
+
+async def _in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Blocking service calls (database, hub) off the event loop."""
+    return await run_in_threadpool(function, *args, **kwargs)

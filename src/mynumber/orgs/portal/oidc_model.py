@@ -1,0 +1,169 @@
+"""The rules of Mynaportal's OpenID Connect provider, in plain Python: scopes and claims,
+the pairwise ``sub``, client secrets, lifetimes, and the statement a person signs to release
+the four basic items.
+
+**Pairwise sub** (OpenID Connect Core §8.1): ``sub`` is
+``base64url(HMAC-SHA256(K, "mynaportal-oidc-sub" 0x00 sector 0x00 portal_code))`` where ``K``
+is the portal's 32-byte secret (``DATA/portal/oidc-pairwise.key``) and ``sector`` the relying
+party's sector identifier (by default the host of its redirect URIs). The same person gets
+the same ``sub`` at one party every time and unrelated values at two parties; without ``K``
+no one can link them, and the portal's own code never leaves the portal.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from mynumber.errors import Forbidden, InvalidInput, NotFound
+from mynumber.pki import BasicItems, Gender
+
+#: A code lives 60 s and is answered once; a waiting authorization request 10 min.
+CODE_TTL = dt.timedelta(seconds=60)
+REQUEST_TTL = dt.timedelta(minutes=10)
+TOKEN_TTL = dt.timedelta(minutes=10)
+
+OPENID = "openid"
+BASIC4 = "profile_basic4"
+SCOPES = (OPENID, BASIC4)
+#: The claims ``profile_basic4`` releases, with the JPKI proof an RP can check by itself.
+BASIC4_CLAIMS = ("name", "address", "birthdate", "gender")
+PROOF_CLAIMS = ("jpki_sign_cert", "jpki_signature", "jpki_statement")
+
+#: What the consent page says each scope releases: (日本語, English).
+SCOPE_LABELS: dict[str, tuple[str, str]] = {
+    OPENID: (
+        "このサービス専用の利用者識別子（他のサービスとは共通になりません）",
+        "An identifier for you at this service only (no other service sees the same one)",
+    ),
+    BASIC4: (
+        "基本4情報（氏名・住所・生年月日・性別）— 署名用電子証明書で署名して提供します",
+        "The four basic items (name, address, birth date, sex), signed with your "
+        "signing certificate",
+    ),
+}
+
+STATEMENT_TYPE = "mynaportal-basic4-release"
+SUB_LABEL = b"mynaportal-oidc-sub"
+
+
+class OidcRequestUnknown(NotFound):
+    code = "oidc_request_unknown"
+
+
+class ClientUnknown(NotFound):
+    code = "client_unknown"
+
+
+class ConsentRequired(Forbidden):
+    code = "consent_required"
+
+
+def hash_secret(value: str) -> str:
+    """Secrets, codes and tokens are 256-bit random values kept by their SHA-256."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def check_secret(value: str, expected_hash: str | None) -> bool:
+    return expected_hash is not None and hmac.compare_digest(hash_secret(value), expected_hash)
+
+
+def new_client_id() -> str:
+    return "rp_" + secrets.token_urlsafe(18)
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def pairwise_sub(key: bytes, sector: str, portal_code: str) -> str:
+    """The person's ``sub`` at the relying parties of ``sector`` (see the module docstring)."""
+    message = SUB_LABEL + b"\x00" + sector.encode() + b"\x00" + portal_code.encode()
+    digest = hmac.digest(key, message, "sha256")
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def check_redirect_uri(uri: str) -> str:
+    """A redirect URI a client may register: absolute https, or http on a loopback host
+    (RFC 8252 §7.3); no fragment."""
+    if not isinstance(uri, str) or len(uri) > 500:
+        raise InvalidInput("the redirect URI is too long", field="redirect_uri")
+    parts = urlsplit(uri)
+    loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise InvalidInput(
+            "a redirect URI must be https (or http on localhost)", field="redirect_uri"
+        )
+    if not parts.hostname or parts.fragment:
+        raise InvalidInput("a redirect URI needs a host and no fragment", field="redirect_uri")
+    return uri
+
+
+def sector_of(redirect_uris: Iterable[str], sector: str | None = None) -> str:
+    """The sector identifier: given, or the one host all the redirect URIs share."""
+    hosts = {urlsplit(u).hostname or "" for u in redirect_uris}
+    if sector:
+        if len(sector) > 255 or not sector.strip():
+            raise InvalidInput("the sector identifier is not a host name", field="sector")
+        return sector.strip().lower()
+    if len(hosts) != 1:
+        raise InvalidInput(
+            "redirect URIs on several hosts need --sector (one sector identifier)",
+            field="sector",
+        )
+    return hosts.pop().lower()
+
+
+def scopes_of(scope: str | None) -> list[str]:
+    return [s for s in (scope or "").split() if s]
+
+
+def allowed_scope(requested: str | None) -> str | None:
+    """The supported part of the requested scope; ``None`` (invalid_scope) without openid."""
+    wanted = scopes_of(requested)
+    if OPENID not in wanted:
+        return None
+    return " ".join(s for s in SCOPES if s in wanted)
+
+
+def gender_claim(gender: Gender) -> str:
+    """OpenID's ``gender`` from the ISO 5218 code in the certificate."""
+    return {
+        Gender.MALE: "male",
+        Gender.FEMALE: "female",
+        Gender.NOT_KNOWN: "not_known",
+        Gender.NOT_APPLICABLE: "not_applicable",
+    }[gender]
+
+
+def basic4_claims(items: BasicItems) -> dict[str, str]:
+    return {
+        "name": items.name,
+        "address": items.address,
+        "birthdate": items.birth_date.isoformat(),
+        "gender": gender_claim(items.gender),
+    }
+
+
+def release_statement(
+    *, issuer: str, client_id: str, client_name: str, nonce: str | None, at: dt.datetime
+) -> bytes:
+    """The exact bytes a person signs with the signing key to release the four basic items
+    to one relying party for one login (its ``nonce``); the RP receives them as
+    ``jpki_statement`` and checks the CMS signature over them."""
+    body = {
+        "type": STATEMENT_TYPE,
+        "iss": issuer,
+        "client_id": client_id,
+        "client_name": client_name,
+        "nonce": nonce,
+        "claims": list(BASIC4_CLAIMS),
+        "iat": int(at.timestamp()),
+    }
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()

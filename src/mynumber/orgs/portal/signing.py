@@ -1,0 +1,566 @@
+"""Sign requests: the logged-in person signs exact bytes with the card's SIGNING key.
+
+Modelled on the QR login: the portal makes a request (purpose, the bytes, a summary to
+show) with an id, a short one-time code and a QR code; the phone (``/portal/phone/sign``,
+or ``mynumber phone sign``) shows who asks and what, asks for the signing password (6-16
+of A-Z, 0-9), signs a detached CMS SignedData over the bytes on the card
+(:func:`mynumber.reader.cms.sign_detached`) and posts it back; the PC page waits and
+continues. The portal checks the CMS over the bytes, the chain to J-LIS's signing CA
+(:func:`mynumber.pki.cms.verify_detached`) and the OCSP status as a registered verifier
+before it keeps the CMS.
+
+The portal does not tie the signing certificate to the account (J-LIS links only the
+user-authentication serial to the portal's code): whoever receives the signed bytes checks
+the certificate's four basic items against its own record (the municipality does).
+
+Other code uses :meth:`SignRequests.create` and :meth:`SignRequests.result`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import segno
+from cryptography import x509
+from fastapi import APIRouter, Cookie, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, select, update
+
+from mynumber.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from mynumber.orgs.portal import model, store
+from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.model import SessionRequired
+from mynumber.orgs.portal.web import Pages
+from mynumber.pki import CertificateError, build_ocsp_request, check_ocsp_response
+from mynumber.pki.cms import MAX_CMS_BYTES, verify_detached
+from mynumber.platform.ids import new_id
+from mynumber.reader import InvalidPin, PinBlocked, PinIncorrect
+from mynumber.reader.cms import sign_detached
+
+SIGN_TTL = dt.timedelta(minutes=10)
+MAX_DATA_BYTES = 256 * 1024
+MAX_SUMMARY = 4000
+MAX_PURPOSE = 200
+SITE = "マイナポータル (Mynaportal)"
+
+#: what to tell the person, by reason (日本語, English)
+ADVICE: dict[str, tuple[str, str]] = {
+    "sign_request_unknown": (
+        "署名用コードが見つかりません。PCの画面に表示されたコードを確認してください。",
+        "No such signing code: check the code shown on the PC.",
+    ),
+    "sign_request_used": (
+        "この署名用コードは使用済みです。PCの画面からもう一度やり直してください。",
+        "This signing code was already used: start again from the PC.",
+    ),
+    "sign_request_expired": (
+        "この署名用コードは有効期限切れです。PCの画面からもう一度やり直してください。",
+        "This signing code has expired: start again from the PC.",
+    ),
+    "password_blocked": (
+        "署名用電子証明書のパスワードがロックされています。お住まいの市区町村の窓口で"
+        "パスワードの初期化（再設定）をしてください。",
+        "The signing password is locked: have it reset at your municipality's counter.",
+    ),
+    "password_format": (
+        "署名用電子証明書のパスワードは英大文字と数字の6〜16文字です。",
+        "The signing password is 6 to 16 characters of A-Z and 0-9.",
+    ),
+    "certificate_revoked": (
+        "署名用電子証明書は失効しています（住所や氏名の変更で失効します）。市区町村の窓口で"
+        "新しい証明書の発行を受けてください。",
+        "The signing certificate is revoked (a move or a name change revokes it): "
+        "have a new one issued at your municipality's counter.",
+    ),
+    "certificate_expired": (
+        "署名用電子証明書の有効期限が切れています。市区町村の窓口で更新してください。",
+        "The signing certificate has expired: renew it at your municipality's counter.",
+    ),
+    "cms_invalid": (
+        "署名を確認できませんでした。もう一度お試しください。",
+        "The signature could not be verified: try again.",
+    ),
+}
+
+
+def advice(code: str) -> str:
+    ja, en = ADVICE.get(code, ("署名できませんでした。", "The signature was refused."))
+    return f"{ja} / {en}"
+
+
+class SignRequestUnknown(NotFound):
+    code = "sign_request_unknown"
+
+
+class SignRequestUsed(Conflict):
+    code = "sign_request_used"
+
+
+class SignRequestExpired(Unauthorized):
+    code = "sign_request_expired"
+
+
+class SignatureRefused(Unauthorized):
+    """The phone's CMS was refused; ``code`` is the reason (``certificate_revoked`` …)."""
+
+    code = "signature_refused"
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SignRequest:
+    """What is to be signed, for whom, and where the request stands."""
+
+    id: str
+    code: str
+    portal_code: str
+    purpose_ja: str
+    purpose_en: str | None
+    summary: str
+    data: bytes | None
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    state: str  # pending | signed | refused
+    next_path: str | None = None
+    reason: str | None = None
+    used: bool = False
+
+    @property
+    def purpose(self) -> str:
+        return self.purpose_ja if not self.purpose_en else f"{self.purpose_ja} / {self.purpose_en}"
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the bytes, grouped for reading aloud."""
+        value = hashlib.sha256(self.data or b"").hexdigest().upper()
+        return " ".join(value[i : i + 8] for i in range(0, 32, 8))
+
+    def expired(self, now: dt.datetime) -> bool:
+        return self.state == "pending" and now >= self.expires_at
+
+
+def _check_text(value: str, field: str, limit: int, *, lines: bool = False) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidInput(f"{field} is 1-{limit} characters", field=field)
+    allowed = "\n\t" if lines else ""
+    if any(ord(ch) < 0x20 and ch not in allowed for ch in value):
+        raise InvalidInput(f"{field} contains control characters", field=field)
+    return value.strip()
+
+
+def _check_next(path: str | None) -> str | None:
+    if path is None:
+        return None
+    if not path.startswith("/portal/") or "//" in path or "\\" in path or len(path) > 200:
+        raise InvalidInput("next is a /portal/... path", field="next")
+    return path
+
+
+class SignRequests:
+    """Sign requests over the portal's database and its J-LIS client."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        jlis: JlisClient,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.engine = engine
+        self.jlis = jlis
+        self.clock = clock
+
+    # --- for other code -----------------------------------------------------------------
+
+    def create(
+        self,
+        portal_code: str,
+        purpose: str | tuple[str, str],
+        data: bytes,
+        summary: str,
+        *,
+        next_path: str | None = None,
+    ) -> SignRequest:
+        """A pending request for ``portal_code`` to sign ``data`` with the signing key.
+
+        ``purpose`` is Japanese text or (日本語, English); ``summary`` is what the phone
+        shows of ``data`` (lines of text); ``next_path`` is where the PC page continues
+        once signed (a ``/portal/...`` path).
+        """
+        ja, en = (purpose, None) if isinstance(purpose, str) else purpose
+        ja = _check_text(ja, "purpose", MAX_PURPOSE)
+        en = None if en is None else _check_text(en, "purpose", MAX_PURPOSE)
+        summary = _check_text(summary, "summary", MAX_SUMMARY, lines=True)
+        if not isinstance(data, bytes) or not data or len(data) > MAX_DATA_BYTES:
+            raise InvalidInput(f"data is 1-{MAX_DATA_BYTES} bytes", field="data")
+        next_path = _check_next(next_path)
+        now = self.clock()
+        for _ in range(5):
+            request = SignRequest(
+                id=new_id(),
+                code=model.new_code(),
+                portal_code=portal_code,
+                purpose_ja=ja,
+                purpose_en=en,
+                summary=summary,
+                data=data,
+                created_at=now,
+                expires_at=now + SIGN_TTL,
+                state="pending",
+                next_path=next_path,
+            )
+            with self.engine.begin() as conn:
+                taken = conn.scalar(
+                    select(store.sign_requests.c.id).where(
+                        store.sign_requests.c.code == request.code
+                    )
+                )
+                if taken is not None:
+                    continue
+                conn.execute(
+                    store.sign_requests.insert().values(
+                        id=request.id,
+                        code=request.code,
+                        portal_code=portal_code,
+                        purpose_ja=ja,
+                        purpose_en=en,
+                        summary=summary,
+                        data=data,
+                        data_hash=hashlib.sha256(data).hexdigest(),
+                        next_path=next_path,
+                        created_at=now,
+                        expires_at=request.expires_at,
+                        state="pending",
+                    )
+                )
+            return request
+        raise RuntimeError("could not draw a free signing code")
+
+    def result(self, request_id: str, portal_code: str) -> bytes | None:
+        """The CMS (DER) once ``portal_code`` signed request ``request_id``; else None."""
+        request = self.get(request_id, portal_code)
+        if request.state != "signed":
+            return None
+        s = store.sign_requests.c
+        with self.engine.connect() as conn:
+            cms = conn.scalar(select(s.cms).where(s.id == request.id))
+        return None if cms is None else bytes(cms)
+
+    def get(self, request_id: str, portal_code: str) -> SignRequest:
+        """A request of ``portal_code`` by id (another person's is not found)."""
+        s = store.sign_requests.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(store.sign_requests).where(s.id == request_id, s.portal_code == portal_code)
+            ).first()
+        if row is None:
+            raise SignRequestUnknown("no such sign request")
+        return self._from_row(row)
+
+    def discard_data(self, request_id: str, portal_code: str) -> None:
+        """Forget the signed bytes once the caller has sent them on (the CMS stays)."""
+        s = store.sign_requests.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(store.sign_requests)
+                .where(s.id == request_id, s.portal_code == portal_code, s.state != "pending")
+                .values(data=None)
+            )
+
+    @staticmethod
+    def _from_row(row: Any) -> SignRequest:
+        return SignRequest(
+            id=row.id,
+            code=row.code,
+            portal_code=row.portal_code,
+            purpose_ja=row.purpose_ja,
+            purpose_en=row.purpose_en,
+            summary=row.summary,
+            data=None if row.data is None else bytes(row.data),
+            created_at=_utc(row.created_at),
+            expires_at=_utc(row.expires_at),
+            state=row.state,
+            next_path=row.next_path,
+            reason=row.reason,
+            used=row.used_at is not None,
+        )
+
+    # --- the phone ----------------------------------------------------------------------
+
+    def asking(self, code: str) -> SignRequest:
+        """The pending request with this one-time code (what the phone shows and signs)."""
+        s = store.sign_requests.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(store.sign_requests).where(s.code == model.normalise_code(code))
+            ).first()
+        if row is None:
+            raise SignRequestUnknown(f"no such signing code — {advice('sign_request_unknown')}")
+        request = self._from_row(row)
+        if request.used:
+            raise SignRequestUsed(
+                f"the signing code was already used — {advice('sign_request_used')}"
+            )
+        if request.expired(self.clock()):
+            raise SignRequestExpired(
+                f"the signing code has expired — {advice('sign_request_expired')}"
+            )
+        return request
+
+    def complete(self, code: str, cms: bytes) -> SignRequest:
+        """Check the phone's detached CMS over the request's bytes and keep it.
+
+        CMS and chain (:func:`mynumber.pki.cms.verify_detached`), then OCSP at J-LIS as a
+        registered verifier. The code is used up either way; a refusal is recorded and
+        raised as :class:`SignatureRefused`.
+        """
+        request = self.asking(code)
+        s = store.sign_requests.c
+        now = self.clock()
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                update(store.sign_requests)
+                .where(s.id == request.id, s.used_at.is_(None))
+                .values(used_at=now)
+            ).rowcount
+        if not taken:
+            raise SignRequestUsed(
+                f"the signing code was already used — {advice('sign_request_used')}"
+            )
+        try:
+            signature = verify_detached(cms, request.data or b"", [self.jlis.sign_ca()], now)
+            self._check_ocsp(signature.certificate, signature.issuer, now)
+        except CertificateError as exc:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(store.sign_requests)
+                    .where(s.id == request.id)
+                    .values(state="refused", reason=exc.code[:40])
+                )
+            raise SignatureRefused(f"{exc.message} — {advice(exc.code)}", code=exc.code) from exc
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(store.sign_requests)
+                .where(s.id == request.id)
+                .values(state="signed", cms=cms, serial=signature.serial, signed_at=now)
+            )
+        return self.get(request.id, request.portal_code)
+
+    def _check_ocsp(
+        self, certificate: x509.Certificate, issuer: x509.Certificate, now: dt.datetime
+    ) -> None:
+        nonce = os.urandom(16)
+        answer = self.jlis.ocsp(build_ocsp_request(certificate, issuer, nonce), "sign")
+        check_ocsp_response(answer, certificate, issuer, now, nonce)
+
+    # --- the PC waiting -----------------------------------------------------------------
+
+    def status(self, request_id: str, portal_code: str) -> dict[str, str | None]:
+        """pending | signed | refused | expired, with advice, and where to go next."""
+        request = self.get(request_id, portal_code)
+        state = "expired" if request.expired(self.clock()) else request.state
+        reason = request.reason or ("sign_request_expired" if state == "expired" else None)
+        return {
+            "state": state,
+            "reason": reason,
+            "detail": None if reason is None else advice(reason),
+            "next": request.next_path,
+        }
+
+
+# --- web -------------------------------------------------------------------------------
+
+
+class SignAsked(BaseModel):
+    code: str
+    site: str = Field(description="who asks: the portal")
+    purpose_ja: str
+    purpose_en: str | None
+    summary: str = Field(description="what the phone shows of the data")
+    data: str = Field(description="base64 of the exact bytes to sign (detached CMS)")
+    expires_at: dt.datetime
+
+
+class SignAnswer(BaseModel):
+    cms: str = Field(max_length=MAX_CMS_BYTES * 2, description="base64 DER detached CMS")
+
+
+class SignDone(BaseModel):
+    result: str
+    message: str
+
+
+class SignStatus(BaseModel):
+    state: str
+    reason: str | None = None
+    detail: str | None = None
+    next: str | None = None
+
+
+def phone_url(base_url: str, code: str) -> str:
+    return f"{base_url}/portal/phone/sign?code={code}"
+
+
+def api_router(requests: SignRequests) -> APIRouter:
+    api = APIRouter(prefix="/api", tags=["signing"])
+
+    @api.get("/sign/{code}", response_model=SignAsked)
+    def show(code: str) -> SignAsked:
+        """What the phone shows and signs: who asks, the purpose, a summary and the bytes."""
+        request = requests.asking(code)
+        return SignAsked(
+            code=request.code,
+            site=SITE,
+            purpose_ja=request.purpose_ja,
+            purpose_en=request.purpose_en,
+            summary=request.summary,
+            data=base64.b64encode(request.data or b"").decode(),
+            expires_at=request.expires_at,
+        )
+
+    @api.post("/sign/{code}", response_model=SignDone)
+    def answer(code: str, body: SignAnswer) -> SignDone:
+        """The phone's detached CMS SignedData over the bytes (signing certificate inside)."""
+        try:
+            cms = base64.b64decode(body.cms, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidInput("cms is not base64", field="cms") from exc
+        requests.complete(code, cms)
+        return SignDone(
+            result="ok", message="署名しました。PCの画面をご覧ください / Signed: look at the PC"
+        )
+
+    return api
+
+
+def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
+    """The PC page that waits (``/sign/{id}``) and the simulated phone (``/phone/sign``)."""
+    web = APIRouter(include_in_schema=False)
+    portal = pages.portal
+
+    @web.get("/sign/{request_id}", response_class=HTMLResponse)
+    def waiting(
+        request: Request,
+        request_id: str,
+        portal_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        """署名: the QR code and code for the phone; the page continues once signed."""
+        prefix = request.scope.get("root_path", "")
+        try:
+            session = portal.session(portal_session)
+        except SessionRequired:
+            return RedirectResponse(f"{prefix}/login?why=expired", status_code=303)
+        asked = requests.get(request_id, session.portal_code)
+        url = phone_url(pages.base_url, asked.code)
+        return pages.render(
+            request,
+            "sign.html",
+            session=session,
+            asked=asked,
+            phone_url=url,
+            qr_svg=segno.make(url, error="m").svg_inline(scale=4, dark="#1f2933"),
+        )
+
+    @web.get("/sign/{request_id}/status", response_model=SignStatus)
+    def waiting_status(
+        request_id: str, portal_session: Annotated[str | None, Cookie()] = None
+    ) -> JSONResponse:
+        """Polled by the waiting page: pending, signed, refused or expired."""
+        session = portal.session(portal_session)
+        return JSONResponse(
+            SignStatus(**requests.status(request_id, session.portal_code)).model_dump()
+        )
+
+    def phone_page(
+        request: Request,
+        *,
+        code: str | None,
+        status: int = 200,
+        error: str | None = None,
+        done: str | None = None,
+        card: str | None = None,
+        pre: str | None = None,
+    ) -> HTMLResponse:
+        pre = pre or secrets.token_urlsafe(24)
+        asked = None
+        problem = None
+        if code:
+            try:
+                asked = requests.asking(code)
+            except (SignRequestUnknown, SignRequestUsed, SignRequestExpired) as exc:
+                problem = exc.message
+        response = pages.render(
+            request,
+            "phone_sign.html",
+            status=status,
+            code=code or "",
+            asked=asked,
+            site=f"{SITE} — {pages.base_url}/portal/",
+            wallet=pages.wallet(),
+            card=card,
+            csrf=pages.pre_token(pre),
+            error=error or (None if done else problem),
+            done=done,
+        )
+        pages.set_cookie(response, "portal_pre", pre, request)
+        return response
+
+    @web.get("/phone/sign", response_class=HTMLResponse)
+    def phone(request: Request, code: str | None = None) -> HTMLResponse:
+        """The phone app's signing screen: who asks and what, the card, the password."""
+        return phone_page(request, code=model.normalise_code(code) if code else None)
+
+    @web.post("/phone/sign", response_class=HTMLResponse)
+    def sign(
+        request: Request,
+        card: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        code: Annotated[str, Form()] = "",
+        csrf: Annotated[str | None, Form()] = None,
+        portal_pre: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        pages.check_pre(portal_pre, csrf)
+        code = model.normalise_code(code)
+
+        def again(status: int, error: str) -> HTMLResponse:
+            return phone_page(
+                request, code=code, status=status, card=card, pre=portal_pre, error=error
+            )
+
+        try:
+            asked = requests.asking(code)
+            with pages.card_lock:
+                client, _ = pages.card_client(card)
+                cms = sign_detached(client, asked.data or b"", password=password)
+            requests.complete(code, cms)
+        except PinIncorrect as exc:
+            return again(
+                401,
+                f"署名用電子証明書のパスワードが違います。残り{exc.tries_left}回 / "
+                f"Wrong signing password: {exc.tries_left} tries left",
+            )
+        except PinBlocked:
+            return again(403, advice("password_blocked"))
+        except InvalidPin:
+            return again(422, advice("password_format"))
+        except (SignatureRefused, SignRequestUnknown, SignRequestUsed, SignRequestExpired) as exc:
+            return again(401, exc.message)
+        return phone_page(
+            request,
+            code=None,
+            done="署名しました。PCの画面で手続きが続きます / Signed: the PC continues.",
+        )
+
+    return web

@@ -1,0 +1,93 @@
+"""``POST /api/notices`` of an agency: its own notices to people's Mynaportal お知らせ.
+
+An agency addresses each person by its OWN agency code (it never holds the portal's); the
+route seals the messages to the portal and delivers them through the hub (procedure
+``<kind>_notice``, item ``notice``). The agency's back office calls it with a request
+signed by the agency's own key; ``accepted`` says, per person, whether the notice reached
+an inbox (``false``: no Mynaportal account, or not a person of ours — send it on paper).
+"""
+
+# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from mynumber import errors
+from mynumber.platform.context import OrgContext
+from mynumber.platform.deliveries import send
+from mynumber.platform.encryption import EncryptionKeys
+from mynumber.platform.http import ServiceClient
+from mynumber.platform.web import signed_by
+
+MAX_NOTICES = 10_000
+PORTAL = "portal"
+
+
+class Notice(BaseModel):
+    """One notice as the person reads it."""
+
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=4000)
+    link: str | None = Field(
+        default=None, max_length=300, pattern=r"^/portal/", description="a /portal/... path"
+    )
+
+
+class NoticesIn(BaseModel):
+    codes: list[str] = Field(
+        min_length=1, max_length=MAX_NOTICES, description="our own agency code per person"
+    )
+    messages: list[Notice] = Field(min_length=1, max_length=MAX_NOTICES)
+
+
+class NoticesOut(BaseModel):
+    delivery_id: str
+    accepted: list[bool] = Field(description="per person: in their inbox (false: use paper)")
+    delivered: int
+
+
+def procedure_of(org: str) -> str:
+    """``tax`` → ``tax_notice``; ``municipality-131016`` → ``municipality_notice``."""
+    return f"{org.partition('-')[0]}_notice"
+
+
+class Notices:
+    """An agency's sender of notices to the portal, through the hub."""
+
+    def __init__(self, ctx: OrgContext) -> None:
+        self.org = ctx.org
+        self.hub = ServiceClient(ctx.directory, "hub", ctx.identity)
+        self.keys = EncryptionKeys(ctx.settings.data_dir / "keys")
+
+    def send(self, codes: list[str], messages: list[Notice]) -> NoticesOut:
+        if len(codes) != len(messages):
+            raise errors.InvalidInput("one message per code", field="messages")
+        result = send(
+            self.hub,
+            self.keys,
+            procedure=procedure_of(self.org),
+            recipient=PORTAL,
+            items=["notice"],
+            codes=codes,
+            messages=[m.model_dump(exclude_none=True) for m in messages],
+        )
+        return NoticesOut(
+            delivery_id=result.delivery_id,
+            accepted=result.accepted,
+            delivered=sum(result.accepted),
+        )
+
+
+def notices_router(ctx: OrgContext) -> APIRouter:
+    """``POST /api/notices``, signed by this organisation itself (its back office)."""
+    router = APIRouter(tags=["notices"])
+    ourselves = Depends(signed_by(ctx.verifier(), lambda org: org == ctx.org))
+    notices = Notices(ctx)
+
+    @router.post("/api/notices", response_model=NoticesOut)
+    def send_notices(body: NoticesIn, _: Annotated[str, ourselves]) -> NoticesOut:
+        """お知らせの送付: notices to people's Mynaportal inbox, by our own codes."""
+        return notices.send(body.codes, body.messages)
+
+    return router
