@@ -33,17 +33,6 @@ _REGISTRY = JWERegistry(algorithms=[ALGORITHM, ENCRYPTION])
 _REGISTRY.max_ciphertext_length = MAX_CIPHERTEXT
 
 
-class _BulkRegistry(JWERegistry):
-    """joserfc's registry with room for bulk answers: its default refuses ciphertexts over
-    64 KiB (a few hundred people), while an eligibility page or a bulk exchange carries up
-    to 2×10^5 (tens of MB). Request bodies are bounded by each route's own limits."""
-
-    max_ciphertext_length = 256 * 1024 * 1024
-
-
-_REGISTRY = _BulkRegistry()
-
-
 class EncryptionKeys:
     """The organisations' encryption key pairs, beside their signing keys."""
 
