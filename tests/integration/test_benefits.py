@@ -189,7 +189,9 @@ def check_files(fed, report: dict[str, Any]) -> None:
                 select(func.count(), func.sum(i.amount)).where(i.file_id == f["id"])
             ).one()
         assert (count, total) == (f["count"], f["total"])
-        if f["status"] == "settled":
+        if f["status"] == "settled" and f["result_path"] is None:  # a bank off the network
+            assert (f["credited_count"], f["credited_total"]) == (0, 0)
+        elif f["status"] == "settled":
             results = read_results(Path(f["result_path"]).read_bytes())
             assert results.trailer == zengin.trailer
             assert [r.transfer for r in results.results] == list(zengin.transfers)
@@ -472,6 +474,35 @@ def test_an_application_from_someone_the_programme_does_not_pay_is_refused(fed, 
             .where(store.applications.c.programme_id == elsewhere["id"])
         )
     assert kept == 0
+
+
+def test_an_account_at_a_bank_off_the_network_fails_with_a_reason_and_the_run_ends(
+    fed, http, holder, pc
+):
+    programme = create(http, name="接続されていない銀行の給付", municipalities=[CHIYODA])
+    pid = programme["id"]
+    run(fed, pid)
+    assert payee(fed, pid, holder)["status"] == "no_account"
+    page = pc.get(f"/portal/benefits/{pid}")
+    smbc = {"bank_code": "0009", "branch_code": "001", "deposit_type": "1"}
+    applied = pc.post(
+        f"/portal/benefits/{pid}",
+        data={"csrf": csrf(page), "choice": "account", "account_number": "1234567"}
+        | smbc
+        | {"holder_kana": holder["kana"]},
+    )
+    assert applied.status_code == 200, applied.text
+
+    again = run(fed, pid)
+
+    assert again["round"] == 2
+    failed = payee(fed, pid, holder)
+    assert (failed["status"], failed["reason"]) == ("failed", "bank_not_connected")
+    assert {n["kind"] for n in notices_of(fed, pid, holder)} == {"no_account", "failed"}
+    report = status(http, pid)
+    assert report["phase"] == "done"
+    check_files(fed, report)
+    assert run(fed, pid)["round"] is None  # the same account again is not retried
 
 
 def test_the_staff_pages_show_the_programmes_and_a_run(fed, http):

@@ -46,6 +46,9 @@ from mynumber.platform.ids import new_id
 
 log = logging.getLogger("mynumber.benefits")
 
+#: Why an instruction to a bank that is not on this network failed (no file was sent).
+BANK_NOT_CONNECTED = "bank_not_connected"
+
 PHASES = ("eligibility", "payees", "accounts", "files", "transfers", "notices", "done")
 #: Residents per eligibility page; payees per account batch; notices per delivery.
 PAGE = 5_000
@@ -426,8 +429,9 @@ class PaymentRun:
                 if b.status == "pending":
                     statuses.append({"_id": b.id, "_status": "no_account", "_reason": None})
                 continue
-            fresh_application = (
+            fresh_application = (  # the person named this account again, explicitly
                 application is not None
+                and _own_account(application)
                 and last is not None
                 and _aware(application.received_at) > _aware(last.created_at)
             )
@@ -581,15 +585,6 @@ class PaymentRun:
             progress("transfers", n, len(pending))
 
     def _submit(self, p: dict[str, Any], current: Round, row: Any) -> None:
-        data = Path(row.path).read_bytes()
-        if files.sha256(data) != row.sha256:
-            raise errors.Conflict(f"transfer file {row.id} changed on disk", code="file_changed")
-        answer = self.clients.transfer(row.bank_code, row.id, data)
-        result_path = Path(row.path).with_suffix(".result")
-        files.write_atomically(result_path, answer)
-        results = read_results(answer, reference=current.transfer_date).results
-        if len(results) != row.count:
-            raise errors.Unavailable(f"bank {row.bank_code} answered {len(results)} results")
         i = store.instructions
         with self.engine.connect() as conn:
             placed = {
@@ -600,9 +595,21 @@ class PaymentRun:
                     ).where(i.c.file_id == row.id)
                 )
             }
-        now = datetime.now(UTC)
-        settle, payees = [], []
-        credited_count = credited_total = 0
+        outcomes: list[tuple[Any, bool, str | None]] = []
+        if not self.clients.reaches(row.bank_code):
+            # named in an application, in the Zengin list, but not on this network
+            outcomes = [(placed[n], False, BANK_NOT_CONNECTED) for n in range(row.count)]
+            self._settle(row, outcomes, None)
+            return
+        data = Path(row.path).read_bytes()
+        if files.sha256(data) != row.sha256:
+            raise errors.Conflict(f"transfer file {row.id} changed on disk", code="file_changed")
+        answer = self.clients.transfer(row.bank_code, row.id, data)
+        result_path = Path(row.path).with_suffix(".result")
+        files.write_atomically(result_path, answer)
+        results = read_results(answer, reference=current.transfer_date).results
+        if len(results) != row.count:
+            raise errors.Unavailable(f"bank {row.bank_code} answered {len(results)} results")
         for index, result in enumerate(results):
             mine = placed[index]
             if (result.transfer.amount, result.transfer.account_number) != (
@@ -611,7 +618,19 @@ class PaymentRun:
             ):
                 raise errors.Unavailable(f"bank {row.bank_code}'s result {index} is not ours")
             ok = result.credited
-            reason = None if ok else reason_of(result.code)
+            outcomes.append((mine, ok, None if ok else reason_of(result.code)))
+        self._settle(row, outcomes, result_path)
+
+    def _settle(
+        self, row: Any, outcomes: list[tuple[Any, bool, str | None]], result_path: Path | None
+    ) -> None:
+        """Mark each instruction of the file credited or failed, its payee likewise, and
+        the file settled with its credited count and total — in one transaction."""
+        i = store.instructions
+        now = datetime.now(UTC)
+        settle, payees = [], []
+        credited_count = credited_total = 0
+        for mine, ok, reason in outcomes:
             status = "credited" if ok else "failed"
             settle.append({"_id": mine.id, "_status": status, "_reason": reason, "_at": now})
             payees.append({"_id": mine.payee_id, "_status": status, "_reason": reason})
@@ -644,7 +663,7 @@ class PaymentRun:
                 .where(store.transfer_files.c.id == row.id)
                 .values(
                     status="settled",
-                    result_path=str(result_path),
+                    result_path=None if result_path is None else str(result_path),
                     credited_count=credited_count,
                     credited_total=credited_total,
                     settled_at=now,
