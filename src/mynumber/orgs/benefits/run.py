@@ -317,6 +317,7 @@ class PaymentRun:
     # --- 2. payees --------------------------------------------------------------------------
 
     def _payees(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        progress("payees", 0, None)
         programme = model.Programme(
             p["name"],
             p["amount"],
