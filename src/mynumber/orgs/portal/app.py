@@ -8,6 +8,7 @@ that J-LIS need not be up when the portal starts).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -48,7 +49,12 @@ def create_app(ctx: OrgContext) -> FastAPI:
     folder = ctx.settings.data_dir / ORG
     jlis = JlisClient(ctx.directory, ctx.identity, folder / "jlis-verifier.credential")
     inbox = Inbox(engine=engine, cipher=NoticeCipher(secret_bytes(folder / "notices.key")))
-    portal = Portal(engine=engine, jlis=jlis, inbox=inbox)
+    portal = Portal(
+        engine=engine,
+        jlis=jlis,
+        inbox=inbox,
+        ocsp_max_age=dt.timedelta(seconds=ctx.settings.portal_ocsp_max_age),
+    )
     pages = Pages(
         portal=portal,
         templates=templates_for(Path(__file__).with_name("templates")),

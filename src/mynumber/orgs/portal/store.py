@@ -265,3 +265,15 @@ submissions = Table(
     Column("revision", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+#: What J-LIS said about each login certificate it was asked about: the person's portal
+#: code behind an auth-certificate serial (a serial never changes hands, so a later login
+#: with the same certificate need not ask again; a new certificate is asked about once).
+login_certificates = Table(
+    "login_certificates",
+    metadata,
+    Column("serial", String(40), primary_key=True),
+    Column("portal_code", String(32), nullable=False, index=True),
+    Column("municipality", String(6), nullable=False),
+    Column("learned_at", DateTime(timezone=True), nullable=False),
+)
