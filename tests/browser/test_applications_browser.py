@@ -60,6 +60,7 @@ def test_a_child_allowance_claim_from_login_to_approval(
     pc.click("#apply-button")
     pc.wait_for_url("**/portal/sign/*")
     expect(pc.locator("#purpose")).to_contain_text("児童手当", timeout=WAIT)
+    expect(pc.locator("#sign")).to_have_attribute("data-wait", "events", timeout=WAIT)
     sign_url = pc.locator("#phone-link").get_attribute("href")
     assert sign_url and "/portal/phone/sign?code=" in sign_url
 
