@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from test_portal_login import SIGN_PASSWORD, issue, log_in
 
 from mynumber.cli.phone import sign
@@ -108,6 +108,16 @@ def person_fields(holder: dict[str, Any]) -> dict[str, str]:
         "address": r["address"],
         "tel": "03-1234-5678",
     }
+
+
+def dump(engine: Any) -> str:
+    """Every value in every table of a database, as one string."""
+    parts = []
+    with engine.connect() as conn:
+        for name in inspect(conn).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{name}"')):
+                parts.append(" ".join(str(v) for v in row))
+    return "\n".join(parts)
 
 
 def child_allowance(holder: dict[str, Any]) -> dict[str, str]:
@@ -360,6 +370,7 @@ def test_a_child_allowance_claim_is_signed_submitted_reviewed_and_approved(
             )
         ).scalar_one()
     assert row.sealed.count(".") == 4 and "試験 太郎" not in row.sealed and kept is None
+    assert "試験 太郎" not in dump(fed.apps["portal"].state.engine)
     assert row.actor_code == row.applicant_code
 
     own = own_id_of(fed, application_id)

@@ -317,6 +317,7 @@ class Applications:
                 .where(a.id == application_id, a.sign_request_id == before.id)
                 .values(sign_request_id=asked.id, updated_at=self.clock())
             )
+        self.signing.discard_data(before.id, application["applicant_code"])
         return self.get(application_id, actor)
 
     # --- submitting -----------------------------------------------------------------------
@@ -344,15 +345,18 @@ class Applications:
             ).rowcount
         if not claimed:
             return self.get(application_id, actor)
-        self._deliver(
-            application_id,
-            application["applicant_code"],
-            application["kind"],
-            application["revision"],
-            data,
-            cms,
-        )
-        self.signing.discard_data(request_id, application["applicant_code"])
+        try:
+            self._deliver(
+                application_id,
+                application["applicant_code"],
+                application["kind"],
+                application["revision"],
+                data,
+                cms,
+            )
+        finally:
+            if self.get(application_id, actor)["status"] != "signing":  # sent, or refused
+                self.signing.discard_data(request_id, application["applicant_code"])
         return self.get(application_id, actor)
 
     def _deliver(

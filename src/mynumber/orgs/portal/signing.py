@@ -43,7 +43,7 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from mynumber.errors import Conflict, Error, InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.portal import model, store
@@ -66,6 +66,8 @@ MAX_DATA_BYTES = 256 * 1024
 MAX_SUMMARY = 4000
 MAX_PURPOSE = 200
 SITE = "マイナポータル (Mynaportal)"
+#: what a request's summary reads once its bytes are gone (no form data kept in clear)
+DISCARDED = "（送信済みのため内容は保持していません / not kept after sending）"
 #: the waiting page's server-sent events: how often the state is looked at, a comment line
 #: against idle proxies, no stream longer than a request lives, the browser's reconnect delay
 EVENTS_INTERVAL = 0.5
@@ -292,13 +294,18 @@ class SignRequests:
         return self._from_row(row)
 
     def discard_data(self, request_id: str, portal_code: str) -> None:
-        """Forget the signed bytes once the caller has sent them on (the CMS stays)."""
+        """Forget the signed bytes and their summary once the caller has sent them on, or
+        given up on the request (the CMS and the digest stay); a pending request closes."""
         s = store.sign_requests.c
         with self.engine.begin() as conn:
             conn.execute(
                 update(store.sign_requests)
-                .where(s.id == request_id, s.portal_code == portal_code, s.state != "pending")
-                .values(data=None)
+                .where(s.id == request_id, s.portal_code == portal_code)
+                .values(
+                    data=None,
+                    summary=DISCARDED,
+                    used_at=func.coalesce(s.used_at, self.clock()),
+                )
             )
 
     @staticmethod
