@@ -461,7 +461,7 @@ class Portal:
         now = self.clock()
         with self.engine.begin() as conn:
             row = conn.execute(
-                select(s.portal_code, s.csrf, s.created_at, s.last_seen).where(
+                select(s.portal_code, s.csrf, s.created_at, s.last_seen, s.acting_for).where(
                     s.token_hash == token_hash(token), s.ended_at.is_(None)
                 )
             ).first()
@@ -482,7 +482,7 @@ class Portal:
                 .where(s.token_hash == token_hash(token))
                 .values(last_seen=now)
             )
-        return Session(session.portal_code, session.csrf, session.created_at, now)
+        return Session(session.portal_code, session.csrf, session.created_at, now, row.acting_for)
 
     def logout(self, token: str) -> None:
         s = store.sessions.c
