@@ -215,6 +215,7 @@ def test_healthz_reports_every_organisation(fed, http):
             "bank-0001",
             "bank-0005",
             "bank-9900",
+            "benefits",
         }
     )
     assert all(org["ok"] for org in report["orgs"].values())

@@ -396,6 +396,7 @@ def test_data_folder_is_where_everything_lands(cli, tmp_path):
         "bank-0001.db",
         "bank-0005.db",
         "bank-9900.db",
+        "benefits.db",
         "hub.db",
         "insurer.db",
         "jlis.db",

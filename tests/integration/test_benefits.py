@@ -189,7 +189,9 @@ def check_files(fed, report: dict[str, Any]) -> None:
                 select(func.count(), func.sum(i.amount)).where(i.file_id == f["id"])
             ).one()
         assert (count, total) == (f["count"], f["total"])
-        if f["status"] == "settled":
+        if f["status"] == "settled" and f["result_path"] is None:  # a bank off the network
+            assert (f["credited_count"], f["credited_total"]) == (0, 0)
+        elif f["status"] == "settled":
             results = read_results(Path(f["result_path"]).read_bytes())
             assert results.trailer == zengin.trailer
             assert [r.transfer for r in results.results] == list(zengin.transfers)
@@ -474,6 +476,35 @@ def test_an_application_from_someone_the_programme_does_not_pay_is_refused(fed, 
     assert kept == 0
 
 
+def test_an_account_at_a_bank_off_the_network_fails_with_a_reason_and_the_run_ends(
+    fed, http, holder, pc
+):
+    programme = create(http, name="接続されていない銀行の給付", municipalities=[CHIYODA])
+    pid = programme["id"]
+    run(fed, pid)
+    assert payee(fed, pid, holder)["status"] == "no_account"
+    page = pc.get(f"/portal/benefits/{pid}")
+    smbc = {"bank_code": "0009", "branch_code": "001", "deposit_type": "1"}
+    applied = pc.post(
+        f"/portal/benefits/{pid}",
+        data={"csrf": csrf(page), "choice": "account", "account_number": "1234567"}
+        | smbc
+        | {"holder_kana": holder["kana"]},
+    )
+    assert applied.status_code == 200, applied.text
+
+    again = run(fed, pid)
+
+    assert again["round"] == 2
+    failed = payee(fed, pid, holder)
+    assert (failed["status"], failed["reason"]) == ("failed", "bank_not_connected")
+    assert {n["kind"] for n in notices_of(fed, pid, holder)} == {"no_account", "failed"}
+    report = status(http, pid)
+    assert report["phase"] == "done"
+    check_files(fed, report)
+    assert run(fed, pid)["round"] is None  # the same account again is not retried
+
+
 def test_the_staff_pages_show_the_programmes_and_a_run(fed, http):
     listed = http.get("/benefits/")
     programme = http.get("/benefits/api/programmes").json()[0]
@@ -503,3 +534,28 @@ def test_result_codes_name_the_reasons_the_notices_explain():
     assert reason_of(ResultCode.NAME_MISMATCH) in FAILURES
     assert reason_of(ResultCode.NO_SUCH_ACCOUNT) in FAILURES
     assert reason_of(ResultCode.ACCOUNT_CLOSED) in FAILURES
+
+
+def test_one_run_of_a_programme_at_a_time_and_a_killed_runs_lease_is_taken_over(fed, http):
+    import os
+    import socket
+    import subprocess
+
+    from mynumber import errors
+
+    runner = fed.apps["benefits"].state.runner
+    programme = create(http, name="一度に一つの実行", municipalities=[SHINJUKU])
+    current = runner._open_round(programme["id"])
+    host = socket.gethostname()
+    runner._lease(current, f"{host}:{os.getpid()}:another-run")
+
+    with pytest.raises(errors.Conflict) as busy:
+        runner.run(programme["id"])
+    assert busy.value.code == "running"
+
+    runner._release(current, f"{host}:{os.getpid()}:another-run")
+    ended = subprocess.Popen(["true"])  # a process that has ended, as a killed run has
+    ended.wait()
+    runner._lease(current, f"{host}:{ended.pid}:killed-run")
+    assert run(fed, programme["id"])["round"] == 1
+    assert status(http, programme["id"])["phase"] == "done"

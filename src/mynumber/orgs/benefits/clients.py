@@ -119,6 +119,10 @@ class Clients:
 
     # (c) transfers ------------------------------------------------------------------------
 
+    def reaches(self, bank_code: str) -> bool:
+        """Whether the bank is on this network (the Zengin list holds many more banks)."""
+        return bank_org(bank_code) in self.ctx.directory.urls
+
     def transfer(self, bank_code: str, file_id: str, content: bytes) -> bytes:
         """Submit a 総合振込 file; the bank's result file (the same bytes on a resubmission
         with the same key)."""

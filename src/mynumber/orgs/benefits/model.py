@@ -53,6 +53,10 @@ FAILURES: dict[str, tuple[str, str]] = {
         "ご本人名義の口座を登録するか申請してください（ご家族の口座には振り込めません） / "
         "Register or name an account in your own name (not a family member's).",
     ),
+    "bank_not_connected": (
+        "この金融機関には振り込めませんでした / This bank cannot be paid into",
+        "ほかの金融機関の口座を申請してください / Name an account at another bank.",
+    ),
 }
 OTHER_FAILURE = (
     "振込ができませんでした / The transfer could not be made",

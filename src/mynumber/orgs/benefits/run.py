@@ -26,9 +26,12 @@ once (a crash between the hub's answer and our commit sends it again).
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +46,17 @@ from mynumber.platform.ids import new_id
 
 log = logging.getLogger("mynumber.benefits")
 
+#: Why an instruction to a bank that is not on this network failed (no file was sent).
+BANK_NOT_CONNECTED = "bank_not_connected"
+
 PHASES = ("eligibility", "payees", "accounts", "files", "transfers", "notices", "done")
 #: Residents per eligibility page; payees per account batch; notices per delivery.
 PAGE = 5_000
 BATCH = 10_000
 NOTICE_BATCH = 1_000
+
+#: How long a run's lease on its round lasts unless renewed (each batch renews it).
+LEASE = timedelta(minutes=10)
 
 #: (phase, done, total) — total None while unknown.
 Progress = Callable[[str, int, int | None], None]
@@ -94,13 +103,57 @@ class PaymentRun:
     # --- rounds -----------------------------------------------------------------------------
 
     def run(self, programme_id: str, progress: Progress = _quiet) -> dict[str, Any]:
-        """Finish the open round, or run a new one; returns what the round did."""
+        """Finish the open round, or run a new one; returns what the round did.
+
+        :class:`errors.Conflict` (``running``) if another run of the programme holds the
+        round's lease: two runs at once could file instructions the other has not made yet.
+        """
         programme = self._programme(programme_id)
         current = self._open_round(programme_id)
-        for phase in PHASES[PHASES.index(current.phase) : -1]:
-            getattr(self, f"_{phase}")(programme, current, progress)
-            self._advance(current, phase)
-        return self._finish(current)
+        owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._lease(current, owner)
+
+        def report(phase: str, done: int, total: int | None) -> None:
+            self._lease(current, owner)
+            progress(phase, done, total)
+
+        try:
+            for phase in PHASES[PHASES.index(current.phase) : -1]:
+                getattr(self, f"_{phase}")(programme, current, report)
+                self._advance(current, phase)
+            return self._finish(current)
+        finally:
+            self._release(current, owner)
+
+    def _lease(self, current: Round, owner: str) -> None:
+        """Take or renew the round's lease; a lease of a process on this host that is gone
+        (killed) is taken over at once, any other only once it has expired."""
+        r = store.rounds.c
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            held = conn.execute(
+                select(r.lease_owner, r.lease_until).where(r.id == current.id)
+            ).first()
+            if held is not None and held.lease_owner not in (None, owner):
+                until = _aware(held.lease_until) if held.lease_until else now
+                if until > now and _alive(held.lease_owner):
+                    raise errors.Conflict(
+                        "another run of this programme is going on", code="running"
+                    )
+            conn.execute(
+                update(store.rounds)
+                .where(r.id == current.id)
+                .values(lease_owner=owner, lease_until=now + LEASE)
+            )
+
+    def _release(self, current: Round, owner: str) -> None:
+        r = store.rounds.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(store.rounds)
+                .where(r.id == current.id, r.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
 
     def _programme(self, programme_id: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
@@ -264,6 +317,7 @@ class PaymentRun:
     # --- 2. payees --------------------------------------------------------------------------
 
     def _payees(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        progress("payees", 0, None)
         programme = model.Programme(
             p["name"],
             p["amount"],
@@ -376,8 +430,9 @@ class PaymentRun:
                 if b.status == "pending":
                     statuses.append({"_id": b.id, "_status": "no_account", "_reason": None})
                 continue
-            fresh_application = (
+            fresh_application = (  # the person named this account again, explicitly
                 application is not None
+                and _own_account(application)
                 and last is not None
                 and _aware(application.received_at) > _aware(last.created_at)
             )
@@ -531,15 +586,6 @@ class PaymentRun:
             progress("transfers", n, len(pending))
 
     def _submit(self, p: dict[str, Any], current: Round, row: Any) -> None:
-        data = Path(row.path).read_bytes()
-        if files.sha256(data) != row.sha256:
-            raise errors.Conflict(f"transfer file {row.id} changed on disk", code="file_changed")
-        answer = self.clients.transfer(row.bank_code, row.id, data)
-        result_path = Path(row.path).with_suffix(".result")
-        files.write_atomically(result_path, answer)
-        results = read_results(answer, reference=current.transfer_date).results
-        if len(results) != row.count:
-            raise errors.Unavailable(f"bank {row.bank_code} answered {len(results)} results")
         i = store.instructions
         with self.engine.connect() as conn:
             placed = {
@@ -550,9 +596,21 @@ class PaymentRun:
                     ).where(i.c.file_id == row.id)
                 )
             }
-        now = datetime.now(UTC)
-        settle, payees = [], []
-        credited_count = credited_total = 0
+        outcomes: list[tuple[Any, bool, str | None]] = []
+        if not self.clients.reaches(row.bank_code):
+            # named in an application, in the Zengin list, but not on this network
+            outcomes = [(placed[n], False, BANK_NOT_CONNECTED) for n in range(row.count)]
+            self._settle(row, outcomes, None)
+            return
+        data = Path(row.path).read_bytes()
+        if files.sha256(data) != row.sha256:
+            raise errors.Conflict(f"transfer file {row.id} changed on disk", code="file_changed")
+        answer = self.clients.transfer(row.bank_code, row.id, data)
+        result_path = Path(row.path).with_suffix(".result")
+        files.write_atomically(result_path, answer)
+        results = read_results(answer, reference=current.transfer_date).results
+        if len(results) != row.count:
+            raise errors.Unavailable(f"bank {row.bank_code} answered {len(results)} results")
         for index, result in enumerate(results):
             mine = placed[index]
             if (result.transfer.amount, result.transfer.account_number) != (
@@ -561,7 +619,19 @@ class PaymentRun:
             ):
                 raise errors.Unavailable(f"bank {row.bank_code}'s result {index} is not ours")
             ok = result.credited
-            reason = None if ok else reason_of(result.code)
+            outcomes.append((mine, ok, None if ok else reason_of(result.code)))
+        self._settle(row, outcomes, result_path)
+
+    def _settle(
+        self, row: Any, outcomes: list[tuple[Any, bool, str | None]], result_path: Path | None
+    ) -> None:
+        """Mark each instruction of the file credited or failed, its payee likewise, and
+        the file settled with its credited count and total — in one transaction."""
+        i = store.instructions
+        now = datetime.now(UTC)
+        settle, payees = [], []
+        credited_count = credited_total = 0
+        for mine, ok, reason in outcomes:
             status = "credited" if ok else "failed"
             settle.append({"_id": mine.id, "_status": status, "_reason": reason, "_at": now})
             payees.append({"_id": mine.payee_id, "_status": status, "_reason": reason})
@@ -594,7 +664,7 @@ class PaymentRun:
                 .where(store.transfer_files.c.id == row.id)
                 .values(
                     status="settled",
-                    result_path=str(result_path),
+                    result_path=None if result_path is None else str(result_path),
                     credited_count=credited_count,
                     credited_total=credited_total,
                     settled_at=now,
@@ -743,6 +813,21 @@ def _same_account(last: Any, account: dict[str, Any]) -> bool:
         account["deposit_type"],
         str(account["account_number"]).zfill(7),
     )
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process a lease (``host:pid:run``) names may still run; a process on
+    another host is assumed alive until its lease expires."""
+    host, pid, _ = owner.rsplit(":", 2) if owner.count(":") >= 2 else ("", "", "")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _aware(moment: datetime) -> datetime:

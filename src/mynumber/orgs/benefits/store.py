@@ -59,6 +59,9 @@ rounds = Table(
     Column("transfer_date", Date, nullable=False),  # 振込指定日 of the round's files
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    # who runs the round now (host:pid) and until when, unless it renews: one run at a time
+    Column("lease_owner", String(80)),
+    Column("lease_until", DateTime(timezone=True)),
     UniqueConstraint("programme_id", "number", name="one_round_number"),
 )
 
