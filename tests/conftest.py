@@ -127,8 +127,9 @@ def new_person(municipality: str = "131016", **overrides: Any) -> dict[str, Any]
     return body
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def person() -> Person:
+    """Makes registration bodies (a plain function, so any scope may use it)."""
     return new_person
 
 

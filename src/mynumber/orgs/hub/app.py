@@ -70,7 +70,7 @@ class DeliveryIn(BaseModel):
     procedure: str = Field(max_length=60)
     recipient: str = Field(max_length=40, description="an organisation, or a kind (municipality)")
     items: list[str] = Field(min_length=1, max_length=3, description="notice, application, …")
-    codes: list[str] = Field(
+    codes: list[Annotated[str, Field(max_length=32)]] = Field(
         min_length=1, max_length=MAX_CODES, description="the sender's own code for each person"
     )
     sealed: str = Field(
