@@ -100,9 +100,9 @@ def rank(phase: str) -> int:
 def run_with_kills(
     settings: Settings, env: dict[str, str], programme: str, rng: random.Random
 ) -> list[str]:
-    """Start the run and SIGKILL it at a random moment of a random phase not yet done (the
-    moment found by watching the office's database, so a slow machine kills as a fast one
-    does), again and again; then let a run end by itself. Returns the phases of the kills."""
+    """Start the run and SIGKILL it at a random moment of the phase it is in or the next
+    (found by watching the office's database, so a slow machine kills as a fast one does),
+    again and again; then let a run end by itself. Returns the phases of the kills."""
     data = settings.data_dir
     killed: list[str] = []
     probe = create_org_engine(settings, "benefits")
@@ -111,7 +111,8 @@ def run_with_kills(
             now = phase_of(probe, programme)
             if now == "done":
                 break
-            target = rng.choice(PHASES[max(rank(now), 0) : -1])
+            here = max(rank(now), 0)  # this phase or the next, so the kills walk the run
+            target = rng.choice(PHASES[here : min(here + 2, len(PHASES) - 1)])
             process = subprocess.Popen(
                 [str(MYNUMBER), "benefit", "run", programme, "--data", str(data)],
                 env=env,
