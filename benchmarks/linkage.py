@@ -8,13 +8,21 @@ relays the ciphertext; the municipality decrypts. ``direct`` sends the converted
 straight to the tax office (signed as the hub would), sealed and decrypted the same way: the
 hub's overhead is the ratio of the two. In-process (no sockets), SQLite, one run:
 
-    .venv/bin/python -m benchmarks.linkage [--seconds 3] [--threads 4] [--people 50]
+    .venv/bin/python -m benchmarks.linkage [--seconds 3] [--threads 4] [--people 50] [--split]
+
+``--split`` then runs the same exchanges over loopback HTTP, the hub and the tax office each
+in its own uvicorn process as ``mynumber run --split`` starts them (this process plays the
+municipality's intermediate server: it signs, sends and decrypts), with 1, ``--threads`` and
+twice ``--threads`` client threads, and reports them beside the in-process figures.
+``cpu_ms_per_exchange`` is the CPU of this process per exchange (with the servers' CPU too
+in split mode): steadier than the rate on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import threading
 import time
@@ -22,24 +30,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from benchmarks.machine import machine
+from benchmarks.split import cpu_seconds, servers
 from mynumber.errors import Error
 from mynumber.orgs.hub import store
 from mynumber.orgs.municipality import intermediate
 from mynumber.platform import federation
 from mynumber.platform.encryption import EncryptionKeys, open_sealed
-from mynumber.platform.http import ServiceClient
+from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
 
 REQUESTER = "municipality-131016"
+#: The organisations an exchange passes through (the requester is this process).
+SPLIT_ORGS = ("hub", "tax")
 
 
-def measure(work: Callable[[int], object], seconds: float, threads: int) -> dict[str, float]:
+def measure(
+    work: Callable[[int], object], seconds: float, threads: int, servers: list[int] | None = None
+) -> dict[str, float]:
     latencies: list[float] = []
     lock = threading.Lock()
+    servers = servers or []
+    server_cpu = cpu_seconds(servers)
     stop = time.perf_counter() + seconds
 
     def worker(offset: int) -> None:
@@ -53,17 +69,20 @@ def measure(work: Callable[[int], object], seconds: float, threads: int) -> dict
         with lock:
             latencies.extend(mine)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    cpu += cpu_seconds(servers) - server_cpu
     latencies.sort()
     return {
         "exchanges": len(latencies),
         "per_s": round(len(latencies) / elapsed, 1),
+        # CPU of this process per exchange: steadier than the rate on a shared machine
+        "cpu_ms_per_exchange": round(cpu / len(latencies) * 1000, 2),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
     }
@@ -74,6 +93,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--people", type=int, default=50, help="residents seeded per municipality")
+    parser.add_argument(
+        "--split", action="store_true", help="also over loopback HTTP, one process per org"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,21 +106,21 @@ def main() -> None:
                 fed.seed(code, args.people)
             fed.seed_linkage()
             result = run(fed, args)
+            if args.split:
+                usable, tax_codes = people(fed)
         finally:
             fed.close()
+        if args.split:
+            result["split"] = run_split(settings, args, usable, tax_codes)
+    result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
-def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
-    keys = EncryptionKeys(fed.settings.data_dir / "keys")
-    ctx_keys = KeyFolder(fed.settings.data_dir / "keys")
-
-    municipality = Identity(REQUESTER, ctx_keys.private_key(REQUESTER))
-    hub_identity = Identity("hub", ctx_keys.private_key("hub"))
-    to_hub = ServiceClient(fed.directory, "hub", municipality)
-    to_tax = ServiceClient(fed.directory, "tax", hub_identity)
-
-    # residents the tax office knows: the municipality's codes for them, the tax office's too
+def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
+    """Up to 20 of the municipality's codes for residents the tax office knows, and the
+    tax office's code for each, as the hub converts it."""
+    keys = KeyFolder(fed.settings.data_dir / "keys")
+    to_hub = ServiceClient(fed.directory, "hub", Identity(REQUESTER, keys.private_key(REQUESTER)))
     with fed.registry("131016").engine.connect() as conn:
         codes = list(conn.scalars(select(intermediate.agency_codes.c.code)))
     usable = []
@@ -111,9 +133,10 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
         usable.append(code)
         if len(usable) >= 20:
             break
+    assert usable, "no resident with income"
     hub_engine = fed.apps["hub"].state.engine
     tax_codes: dict[str, str] = {}
-    for code in usable:  # the provider's code for each, as the hub converts it
+    for code in usable:
         ref = fed.apps["hub"].state.hub.person_of(REQUESTER, code)
         with hub_engine.connect() as conn:
             tax_codes[code] = conn.scalar(
@@ -121,7 +144,17 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
                     store.codes.c.person_ref == ref, store.codes.c.agency == "tax"
                 )
             )
-    assert usable, "no resident with income"
+    return usable, tax_codes
+
+
+def exchanges(
+    directory: Directory, data_dir: Path, usable: list[str], tax_codes: dict[str, str]
+) -> tuple[Callable[[int], None], Callable[[int], None]]:
+    """(through the hub, straight to the tax office): one sealed exchange each, decrypted."""
+    keys = EncryptionKeys(data_dir / "keys")
+    signing = KeyFolder(data_dir / "keys")
+    to_hub = ServiceClient(directory, "hub", Identity(REQUESTER, signing.private_key(REQUESTER)))
+    to_tax = ServiceClient(directory, "tax", Identity("hub", signing.private_key("hub")))
 
     def through_hub(i: int) -> None:
         body = {"code": usable[i % len(usable)], "procedure": "child_allowance_claim"}
@@ -131,7 +164,7 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
         open_sealed(keys, REQUESTER, answer["jwe"], exchange_id=answer["exchange_id"])
 
     def direct(i: int) -> None:
-        exchange_id = f"{i:016x}"
+        exchange_id = f"{os.getpid():08x}{i:08x}"
         body = {
             "exchange_id": exchange_id,
             "code": tax_codes[usable[i % len(usable)]],
@@ -142,6 +175,12 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
         answer = to_tax.request("POST", "/intermediate/provide", body)
         open_sealed(keys, REQUESTER, answer["jwe"], exchange_id=exchange_id)
 
+    return through_hub, direct
+
+
+def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
+    usable, tax_codes = people(fed)
+    through_hub, direct = exchanges(fed.directory, fed.settings.data_dir, usable, tax_codes)
     through_hub(0)
     direct(0)
     hub = measure(through_hub, args.seconds, args.threads)
@@ -157,6 +196,32 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
         "hub_overhead_ratio": round(straight["per_s"] / hub["per_s"], 2),
         "target_per_s": 250,
         "records_in_chain": fed.apps["hub"].state.hub.head().seq,
+    }
+
+
+def run_split(
+    settings: Settings, args: argparse.Namespace, usable: list[str], tax_codes: dict[str, str]
+) -> dict[str, Any]:
+    with servers(settings, SPLIT_ORGS) as (urls, pids):
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        directory = Directory(urls, httpx.Client(timeout=60.0, limits=limits))
+        through_hub, direct = exchanges(directory, settings.data_dir, usable, tax_codes)
+        for i in range(20):  # warm up: connections, key files, statement caches
+            through_hub(i)
+            direct(i)
+        figures: dict[str, Any] = {}
+        for threads in sorted({1, args.threads, 2 * args.threads}):
+            figures[f"threads_{threads}"] = {
+                "through_hub": measure(through_hub, args.seconds, threads, pids),
+                "direct_to_provider": measure(direct, args.seconds, threads, pids),
+            }
+        directory.http.close()
+    best = max(figures.values(), key=lambda f: f["through_hub"]["per_s"])
+    return {
+        "transport": "loopback HTTP, hub and tax office each their own uvicorn process",
+        "processes": list(SPLIT_ORGS),
+        **figures,
+        "best_through_hub_per_s": best["through_hub"]["per_s"],
     }
 
 

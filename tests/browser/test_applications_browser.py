@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
@@ -16,6 +20,8 @@ pytestmark = pytest.mark.browser
 
 PIN = "1234"  # the demo cards' PINs (printed by mynumber run)
 PASSWORD = "ABC123"
+#: generous waits: the machine running the suite may be busy
+WAIT = 30_000
 
 
 def test_a_child_allowance_claim_from_login_to_approval(
@@ -24,8 +30,11 @@ def test_a_child_allowance_claim_from_login_to_approval(
     url = server["url"]
     card = next(c for c in server["wallet"] if c["municipality"] == "131016")
     card_id = card["card"].removesuffix(".card")
-    phone = context.browser.new_context(viewport={"width": 390, "height": 844}).new_page()  # type: ignore[union-attr]
+    phone_context = context.browser.new_context(viewport={"width": 390, "height": 844})  # type: ignore[union-attr]
+    phone_context.set_default_timeout(WAIT)
+    phone = phone_context.new_page()
 
+    context.set_default_timeout(WAIT)
     pc = context.new_page()
     pc.goto(url + "/portal/login")
     login_url = pc.locator("#login a[target=_blank]").get_attribute("href")
@@ -34,11 +43,11 @@ def test_a_child_allowance_claim_from_login_to_approval(
     phone.select_option("#card", card_id)
     phone.fill("#pin", PIN)
     phone.click("#approve-button")
-    pc.wait_for_url("**/portal/home", timeout=10_000)
+    pc.wait_for_url("**/portal/home", timeout=WAIT)
 
     pc.click("text=電子申請")
     pc.click("#new-child_allowance_claim")
-    expect(pc.locator("#name")).to_have_value(re.compile(card["holder"].split()[0]))
+    expect(pc.locator("#name")).to_have_value(re.compile(card["holder"].split()[0]), timeout=WAIT)
     five = dt.date.today().replace(year=dt.date.today().year - 5)
     pc.fill("#tel", "03-1234-5678")
     pc.select_option("#spouse", "no")
@@ -50,48 +59,134 @@ def test_a_child_allowance_claim_from_login_to_approval(
     pc.select_option("#account", "public_fund")
     pc.click("#apply-button")
     pc.wait_for_url("**/portal/sign/*")
-    expect(pc.locator("#purpose")).to_contain_text("児童手当")
+    expect(pc.locator("#purpose")).to_contain_text("児童手当", timeout=WAIT)
     sign_url = pc.locator("#phone-link").get_attribute("href")
     assert sign_url and "/portal/phone/sign?code=" in sign_url
 
     phone.goto(sign_url)
-    expect(phone.locator("#asking")).to_contain_text("児童手当")
-    expect(phone.locator("#summary")).to_contain_text("シケン\u3000タロウ")
+    expect(phone.locator("#asking")).to_contain_text("児童手当", timeout=WAIT)
+    expect(phone.locator("#summary")).to_contain_text("シケン\u3000タロウ", timeout=WAIT)
     phone.select_option("#card", card_id)
     phone.fill("#password", "WRONG1")
     phone.click("#sign-button")
-    expect(phone.locator("#error")).to_contain_text("残り4回")
+    expect(phone.locator("#error")).to_contain_text("残り4回", timeout=WAIT)
     phone.fill("#password", PASSWORD)
     phone.click("#sign-button")
-    expect(phone.locator("#done")).to_contain_text("署名しました")
+    expect(phone.locator("#done")).to_contain_text("署名しました", timeout=WAIT)
 
-    pc.wait_for_url(re.compile(r".*/portal/applications/[0-9a-f]{16}$"), timeout=10_000)
+    pc.wait_for_url(re.compile(r".*/portal/applications/[0-9a-f]{16}$"), timeout=WAIT)
     pc.click("#submit-button")
-    expect(pc.locator("#status")).to_contain_text("審査中")
+    expect(pc.locator("#status")).to_contain_text("審査中", timeout=WAIT)
     application_url = pc.url
 
     staff = context.new_page()
     staff.goto(url + "/municipality/131016/applications/")
     staff.locator("#applications a").first.click()
-    expect(staff.locator("#verdict")).to_contain_text("有効")
-    expect(staff.locator("#form")).to_contain_text("試験 太郎")
+    expect(staff.locator("#verdict")).to_contain_text("有効", timeout=WAIT)
+    expect(staff.locator("#form")).to_contain_text("試験 太郎", timeout=WAIT)
     staff.click("#income-button")
-    expect(staff.locator("#income-table")).to_be_visible()
+    expect(staff.locator("#income-table")).to_be_visible(timeout=WAIT)
     staff.select_option("#decision", "approved")
     staff.click("#decide-button")
-    expect(staff.locator("#status")).to_contain_text("承認")
+    expect(staff.locator("#status")).to_contain_text("承認", timeout=WAIT)
 
     pc.goto(url + "/portal/notices")
-    expect(pc.locator("#notices")).to_contain_text("【承認】児童手当 認定請求書")
+    expect(pc.locator("#notices")).to_contain_text("【承認】児童手当 認定請求書", timeout=WAIT)
     pc.goto(application_url)
-    expect(pc.locator("#status")).to_contain_text("承認")
+    expect(pc.locator("#status")).to_contain_text("承認", timeout=WAIT)
     pc.goto(url + "/portal/applications")
-    expect(pc.locator("#applications")).to_contain_text("承認")
+    expect(pc.locator("#applications")).to_contain_text("承認", timeout=WAIT)
     pc.goto(url + "/portal/records")
-    expect(pc.locator("#records")).to_contain_text("児童手当")
-    expect(pc.locator("#records")).to_contain_text("tax")
+    expect(pc.locator("#records")).to_contain_text("児童手当", timeout=WAIT)
+    expect(pc.locator("#records")).to_contain_text("tax", timeout=WAIT)
     pc.set_viewport_size({"width": 390, "height": 844})
     pc.screenshot(path="/tmp/portal-records-after-application.png", full_page=True)
 
     pc.click("#logout")
     pc.wait_for_url("**/portal/login?why=logout")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    mynumber = Path(sys.executable).with_name("mynumber")
+    return subprocess.run([str(mynumber), *args], capture_output=True, text=True, check=False)
+
+
+def test_the_command_line_phone_logs_in_and_signs(server: dict[str, Any]) -> None:
+    """``mynumber phone login`` and ``mynumber phone sign`` against the running server."""
+    url, data = server["url"], str(server["settings"].data_dir)
+    card = next(c for c in server["wallet"] if c["municipality"] == "131016")
+    with httpx.Client(base_url=url, timeout=30.0) as pc:
+        page = pc.get("/portal/login")
+        code = re.search(r'data-id="([^"]+)" data-code="([^"]+)"', page.text)
+        assert code is not None
+        login = cli(
+            "phone",
+            "login",
+            code.group(2),
+            "--card",
+            card["path"],
+            "--pin",
+            PIN,
+            "--portal",
+            url,
+            "--data",
+            data,
+        )
+        assert login.returncode == 0, login.stdout + login.stderr
+        assert (
+            pc.get("/portal/login/status", params={"id": code.group(1)}).json()["state"] == "done"
+        )
+
+        form = pc.get("/portal/applications/new/child_allowance_claim").text
+        key = re.search(r'name="key" value="([^"]+)"', form)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert key is not None and csrf is not None
+        prefilled = dict(re.findall(r'<input name="([a-z_]+)" id="[a-z_]+" value="([^"]*)"', form))
+        fields = {k: prefilled[k] for k in ("name", "kana", "birth_date", "address")}
+        five = dt.date.today().replace(year=dt.date.today().year - 5).isoformat()
+        fields |= {
+            "tel": "0312345678",
+            "spouse": "yes",
+            "child1_name": "試験 花",
+            "child1_kana": "シケン ハナ",
+            "child1_birth_date": five,
+            "child1_relation": "child",
+            "child1_together": "together",
+            "account": "public_fund",
+            "key": key.group(1),
+            "csrf": csrf.group(1),
+        }
+        posted = pc.post("/portal/applications/new/child_allowance_claim", data=fields)
+        assert posted.status_code == 303, posted.text
+        waiting = pc.get(posted.headers["location"])
+        phone_url = re.search(r'href="([^"]+/portal/phone/sign\?code=[A-Z0-9]+)"', waiting.text)
+        assert phone_url is not None
+
+        wrong = cli(
+            "phone",
+            "sign",
+            phone_url.group(1),
+            "--card",
+            card["path"],
+            "--password",
+            "WRONG1",
+            "--data",
+            data,
+        )
+        assert wrong.returncode == 1 and "tries left" in wrong.stdout
+        signed = cli(
+            "phone",
+            "sign",
+            phone_url.group(1),
+            "--card",
+            card["path"],
+            "--password",
+            PASSWORD,
+            "--data",
+            data,
+        )
+        assert signed.returncode == 0, signed.stdout + signed.stderr
+        assert "児童手当" in signed.stdout and "署名しました" in signed.stdout
+        sign_id = posted.headers["location"].rsplit("/", 1)[1]
+        status = pc.get(f"/portal/sign/{sign_id}/status").json()
+        assert status["state"] == "signed" and status["next"].startswith("/portal/applications/")

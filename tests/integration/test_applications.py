@@ -621,3 +621,28 @@ def test_forms_without_the_csrf_token_are_refused(fed, pc, holder, staff) -> Non
     assert staff.post(f"{STAFF}/{own}/decide", data={"decision": "approved"}).status_code == 403
     assert staff.post(f"{STAFF}/{own}/income", data={"csrf": "wrong"}).status_code == 403
     assert "受付" in staff.get(f"{STAFF}/{own}").text
+
+
+def test_an_expired_sign_request_is_made_again_for_the_same_bytes(fed, http, pc, holder) -> None:
+    application_id, code = start(fed, pc, "nursery_admission", holder)
+    signing = fed.apps["portal"].state.signing
+    real = signing.clock
+    try:
+        signing.clock = lambda: real() + dt.timedelta(minutes=11)
+        with pytest.raises(Exception, match="expired"):
+            sign(http, code, holder["client"], password=SIGN_PASSWORD)
+    finally:
+        signing.clock = real
+    again = pc.post(f"/portal/applications/{application_id}/sign-again", data={"csrf": csrf_of(pc)})
+    assert again.status_code == 303
+    new_id = again.headers["location"].rsplit("/", 1)[1]
+    fresh = signing.get(new_id, holder_code(fed, pc))
+    assert fresh.code != code and fresh.data is not None
+    current = fed.apps["portal"].state.applications.get(application_id, holder_code(fed, pc))
+    assert current["sign_request_id"] == new_id
+    sign(http, fresh.code, holder["client"], password=SIGN_PASSWORD)
+    done = pc.post(f"/portal/applications/{application_id}/submit", data={"csrf": csrf_of(pc)})
+    assert done.status_code == 303
+    assert "審査中" in status_of(pc, application_id)
+    late = pc.post(f"/portal/applications/{application_id}/sign-again", data={"csrf": csrf_of(pc)})
+    assert late.status_code == 409

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import new_person
 from mynumber.platform.encryption import EncryptionKeys, is_compact_jwe, open_sealed
 from mynumber.platform.signing import Identity, KeyFolder
 
@@ -48,11 +47,11 @@ def sealing(fed) -> EncryptionKeys:
 
 
 @pytest.fixture(scope="module")
-def town(fed, http) -> dict[str, dict[str, Any]]:
+def town(fed, http, person) -> dict[str, dict[str, Any]]:
     """Residents of Chiyoda whose situation on the base date is known, by name."""
 
     def register(name: str, born: date, on: date, **extra: Any) -> dict[str, Any]:
-        body = new_person(CHIYODA, birth_date=born.isoformat(), registered_on=on.isoformat())
+        body = person(CHIYODA, birth_date=born.isoformat(), registered_on=on.isoformat())
         body.update(extra)
         response = http.post(f"/municipality/{CHIYODA}/api/residents", json=body)
         assert response.status_code == 201, response.text

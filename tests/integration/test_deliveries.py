@@ -223,12 +223,15 @@ def test_another_agencys_code_reaches_nobody(fed, keys, enc, holder, pc) -> None
     assert (entry["requester"], entry["outcome"], entry["person"]) == ("pension", "refused", "")
 
 
-def test_a_malformed_message_is_refused_and_the_rest_delivered(fed, keys, enc, holder) -> None:
+def test_a_malformed_message_is_refused_and_the_rest_delivered(fed, keys, enc, holder, pc) -> None:
     before = len(inbox_rows(fed))
     bad = [
         {"title": "", "body": "x"},
         notice("外部リンク", link="https://evil.example/"),
         notice("抜け道", link="/portal/../jlis/"),
+        notice("別のホスト", link="/portal//evil.example/"),
+        notice("改行", link="/portal/records\n"),
+        {"title": "件名\n二行目", "body": "y"},
         {"title": "x", "body": "y", "script": "z"},
         "not an object",
     ]
@@ -260,7 +263,9 @@ def test_a_procedure_outside_the_table_is_refused_and_recorded(fed, keys, enc, h
     assert last["reason"].startswith("not_permitted") and last["person"]
 
 
-def test_a_tampered_jwe_is_refused_and_the_inbox_is_unchanged(fed, http, keys, enc, holder) -> None:
+def test_a_tampered_jwe_is_refused_and_the_inbox_is_unchanged(
+    fed, http, keys, enc, holder, pc
+) -> None:
     before = inbox_rows(fed)
     sealed = seal(enc, "portal", {"messages": [notice("改ざん")]}, exchange_id="delivery:tax:x")
     parts = sealed.split(".")
@@ -283,7 +288,7 @@ def test_a_tampered_jwe_is_refused_and_the_inbox_is_unchanged(fed, http, keys, e
     assert last["outcome"] == "refused" and "bad_ciphertext" in last["reason"]
 
 
-def test_a_payload_bound_to_another_procedure_is_refused(fed, http, keys, enc, holder) -> None:
+def test_a_payload_bound_to_another_procedure_is_refused(fed, http, keys, enc, holder, pc) -> None:
     # sealed by the tax office for tax_notice, replayed under another procedure: the binding
     # inside the ciphertext does not match, so the portal refuses it
     sealed = seal(
@@ -327,7 +332,7 @@ def test_only_the_hub_may_deliver_to_the_portal(http, keys) -> None:
 
 
 def test_a_recipient_that_is_down_gives_503_and_a_record(
-    fed, keys, enc, holder, monkeypatch
+    fed, keys, enc, holder, monkeypatch, pc
 ) -> None:
     def down(delivery: Any) -> Any:
         raise ConnectionError("the portal is down")
@@ -413,6 +418,14 @@ def test_the_tax_office_sends_notices_by_its_own_codes(
         http, keys, "tax", "/tax/api/notices", body | {"messages": body["messages"][:1]}
     )
     assert mismatched.status_code == 422
+    outside = signed(
+        http,
+        keys,
+        "tax",
+        "/tax/api/notices",
+        body | {"messages": [notice(title, link="https://evil.example/"), notice(title)]},
+    )
+    assert outside.status_code == 422
 
 
 def test_pension_and_insurer_send_notices_by_their_own_codes(fed, http, keys, holder, pc) -> None:

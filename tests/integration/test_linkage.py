@@ -304,6 +304,33 @@ def test_the_log_recomputes_and_a_changed_entry_breaks_it(fed, http, claimant):
         chain.verify(entries[1:])
 
 
+def test_concurrent_exchanges_share_commits_and_the_chain_still_recomputes(
+    fed, http, keys, claimant
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    code = code_of(fed, claimant["id"])
+    body = {"code": code, "procedure": "child_allowance_claim", "provider": "tax"}
+    before = fed.apps["hub"].state.hub.head().seq
+
+    def exchange(n: int) -> str:
+        # every other one refused (an item not in the table): both outcomes are recorded
+        items = ["income"] if n % 2 else ["pension"]
+        answer = signed(http, keys, CHIYODA_ORG, "/hub/exchanges", body | {"items": items})
+        assert answer.status_code in (200, 403), answer.text
+        return str(answer.json().get("exchange_id", ""))
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = [i for i in pool.map(exchange, range(40)) if i]
+
+    entries = fed.apps["hub"].state.hub.log(after=0, limit=100_000)
+    head = chain.verify(entries)
+    assert head.seq == before + 40 and [e["seq"] for e in entries] == list(range(1, head.seq + 1))
+    mine = [e for e in entries if e["seq"] > before]
+    assert sorted(e["outcome"] for e in mine) == ["provided"] * 20 + ["refused"] * 20
+    assert {e["exchange_id"] for e in mine if e["outcome"] == "provided"} == set(ids)
+
+
 def test_no_my_number_and_no_data_at_the_hub_only_own_data_at_agencies(fed, http, claimant, caplog):
     with caplog.at_level("DEBUG"):
         http.post(f"{API}/residents/{claimant['id']}/linkage/income").raise_for_status()

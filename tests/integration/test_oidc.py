@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 import re
 import secrets
 import socket
@@ -17,6 +18,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,8 +38,12 @@ from mynumber.cli.phone import approve, sign, sign_request
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform import federation
 from mynumber.platform.db import drop_postgres_databases
+from mynumber.platform.settings import Settings
 from mynumber.reader import JPKIClient
 
+POSTGRES_URL = os.environ.get(
+    "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 AUTH_PIN = "1234"  # demo values
 SIGN_PASSWORD = "ABC123"
 BANK_CB = "https://bank.example/callback"
@@ -53,10 +59,16 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory, database_kind) -> Iterator[federation.Federation]:
     """The federation in-process, its root app also served on a free port (the RP's side)."""
-    from conftest import make_settings
-
     port = _free_port()
-    settings = make_settings(tmp_path_factory.mktemp("oidc-data"), database_kind, port=port)
+    values: dict[str, Any] = {
+        "data_dir": tmp_path_factory.mktemp("oidc-data"),
+        "seed_residents": 0,
+        "port": port,
+    }
+    if database_kind == "postgres":
+        values["database_url"] = POSTGRES_URL
+        values["database_prefix"] = f"mnt_{secrets.token_hex(4)}"
+    settings = Settings(**values)
     built = federation.build(settings, in_process=True)
     server = uvicorn.Server(
         uvicorn.Config(built.root, host="127.0.0.1", port=port, log_level="warning")
@@ -359,6 +371,14 @@ def test_an_unknown_client_is_told_to_the_person_not_redirected(pc, discovery):
     assert "invalid_client" in answer.text
 
 
+def test_an_oversized_request_is_refused_and_not_kept(pc, bank, discovery):
+    rp = rp_session(bank)
+    url, _ = rp.authorization_url(discovery["authorization_endpoint"], nonce="n" * 5000)
+    answer = pc.get(url)
+    assert answer.status_code == 400 and "location" not in answer.headers
+    assert "too long" in answer.text
+
+
 def test_an_unregistered_redirect_uri_is_never_redirected_to(pc, bank, discovery):
     rp = rp_session({**bank, "redirect_uri": "https://evil.example/steal"})
     url, _ = rp.authorization_url(discovery["authorization_endpoint"], nonce="n")
@@ -641,7 +661,12 @@ def release_with(pc, http, card, signer, rp, discovery) -> tuple[httpx.Response,
     # too early: the release page sends the browser back to wait for the phone
     early = pc.get(f"/portal/oidc/release?request={consent_form(page)['request']}")
     assert early.status_code == 303 and early.headers["location"].startswith("/portal/sign/")
-    sign(http, code.group(1) + code.group(2), signer, password=SIGN_PASSWORD)
+    # the phone signs in a thread of its own: pyHanko runs its own event loop, and the test
+    # process may already have one running (Playwright's, when browser tests ran first)
+    with ThreadPoolExecutor(1) as phone:
+        phone.submit(
+            sign, http, code.group(1) + code.group(2), signer, password=SIGN_PASSWORD
+        ).result()
     status = pc.get(asked.headers["location"] + "/status").json()
     assert status["state"] == "signed" and status["next"].startswith("/portal/oidc/release?")
     return pc.get(status["next"]), state, nonce

@@ -28,6 +28,7 @@ from mynumber.orgs.jlis import store as jlis_store
 from mynumber.orgs.municipality import store as municipality_store
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.phoneapp import sign_challenge
+from mynumber.pki import Purpose
 from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
@@ -92,9 +93,10 @@ def pc(fed) -> Iterator[httpx.Client]:
 @pytest.fixture
 def portal(fed):
     service = fed.apps["portal"].state.portal
-    real = service.clock
+    real, max_age = service.clock, service.ocsp_answers.max_age
     yield service
     service.clock = real
+    service.ocsp_answers.max_age = max_age
 
 
 def open_login(pc: httpx.Client) -> dict[str, str]:
@@ -240,13 +242,21 @@ def test_wrong_pin_says_how_many_tries_are_left_then_blocked(fed, http, pc) -> N
     assert poll(pc, login)["state"] == "pending"
 
 
-def test_a_suspended_card_is_refused_as_revoked_and_recorded_for_its_holder(fed, http, pc) -> None:
-    lost = issue(fed, http)
-    log_in(pc, http, lost)  # the holder logged in before losing it
+def suspend(fed, card: dict[str, Any]) -> None:
+    """J-LIS suspends the card (it was reported lost)."""
     keys = KeyFolder(fed.settings.data_dir / "keys")
     operator = ServiceClient(fed.directory, "jlis", Identity("jlis", keys.private_key("jlis")))
-    mfg = lost["summary"]["manufacture_number"]
+    mfg = card["summary"]["manufacture_number"]
     operator.request("POST", f"/cards/{mfg}/suspend", {"reason": "keyCompromise"})
+
+
+def test_a_suspended_card_is_refused_as_revoked_and_recorded_for_its_holder(
+    fed, http, pc, portal
+) -> None:
+    portal.ocsp_answers.max_age = dt.timedelta(0)  # J-LIS is asked at every login
+    lost = issue(fed, http)
+    log_in(pc, http, lost)  # the holder logged in before losing it
+    suspend(fed, lost)
 
     login = open_login(pc)
     with pytest.raises(errors.Unauthorized) as refused:
@@ -259,6 +269,65 @@ def test_a_suspended_card_is_refused_as_revoked_and_recorded_for_its_holder(fed,
     rows = [r for r in portal_rows(fed, portal_store.logins) if r["serial"] == serial]
     assert [r["result"] for r in sorted(rows, key=lambda r: r["id"])] == ["success", "refused"]
     assert rows[0]["portal_code"] == rows[1]["portal_code"] is not None
+
+
+def _ocsp_requests(fed) -> int:
+    """How many OCSP requests J-LIS's auth responder has answered."""
+    stats = fed.apps["jlis"].state.revocation.responder(Purpose.AUTH).stats
+    return int(stats.hits + stats.misses)
+
+
+def test_a_good_ocsp_answer_is_reused_for_max_age_then_a_suspension_shows(
+    fed, http, portal
+) -> None:
+    holder = issue(fed, http)
+    now = dt.datetime.now(dt.UTC)
+    portal.clock = lambda: now
+    assert _login(http, holder).status_code == 200
+    asked = _ocsp_requests(fed)
+    assert _login(http, holder).status_code == 200
+    assert _ocsp_requests(fed) == asked  # within the window: J-LIS not asked again
+    suspend(fed, holder)
+    portal.clock = lambda: now + dt.timedelta(seconds=59)
+    assert _login(http, holder).status_code == 200  # the documented window
+    portal.clock = lambda: now + dt.timedelta(seconds=60)
+    refused = _login(http, holder)
+    assert refused.status_code == 401 and refused.json()["title"] == "certificate_revoked"
+    assert _ocsp_requests(fed) == asked + 1
+    again = _login(http, holder)  # a revoked answer is never kept
+    assert again.status_code == 401 and _ocsp_requests(fed) == asked + 2
+
+
+def test_the_holder_of_a_certificate_is_asked_of_jlis_once_and_a_new_card_resolves(
+    fed, http
+) -> None:
+    first = issue(fed, http)
+    assert _login(http, first).status_code == 200
+    again = http.post(
+        f"/municipality/131016/api/residents/{first['resident']['id']}/card",
+        json={"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD},
+    )
+    assert again.status_code == 201, again.text
+    seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+    chip = Chip.from_image(again.json()["card_image"].encode(), seal_key=seal)
+    renewed = {"client": JPKIClient(ChipTransport(chip)), "summary": again.json()["summary"]}
+    assert _login(http, renewed).status_code == 200
+
+    serials = {
+        next(c["serial"] for c in card["summary"]["certificates"] if c["hierarchy"] == "auth")
+        for card in (first, renewed)
+    }
+    kept = [r for r in portal_rows(fed, portal_store.login_certificates) if r["serial"] in serials]
+    assert len(kept) == 2 and kept[0]["portal_code"] == kept[1]["portal_code"]
+    logins = [r for r in portal_rows(fed, portal_store.logins) if r["serial"] in serials]
+    assert {r["portal_code"] for r in logins} == {kept[0]["portal_code"]}
+    assert len({r["serial"] for r in logins}) == 2
+
+
+def _login(http: httpx.Client, card: dict[str, Any]) -> httpx.Response:
+    """A CLI login with the card, answer sent; the portal's response."""
+    code = _start(http)
+    return http.post(f"/portal/api/login/{code}", json=_answer(http, code, card["client"]))
 
 
 def _answer(http: httpx.Client, code: str, client: JPKIClient) -> dict[str, str]:

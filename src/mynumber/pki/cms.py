@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -39,6 +41,19 @@ __all__ = ["MAX_CMS_BYTES", "CmsInvalid", "CmsSignature", "verify_detached"]
 DER = Encoding.DER
 #: a SignedData with one 2048-bit signature and one certificate is ~3 KB
 MAX_CMS_BYTES = 32 * 1024
+
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one of pyHanko's coroutines from synchronous code, even under a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class CmsInvalid(CertificateError):
@@ -108,7 +123,7 @@ def verify_detached(
     signed = _signed_data(cms_der)
     certificate = _signer_certificate(signed)
     anchors = list(trust_anchors)
-    status = asyncio.run(
+    status = _run(
         async_validate_detached_cms(
             data,
             signed,
@@ -124,10 +139,10 @@ def verify_detached(
         raise CmsInvalid("the signed bytes were changed after signing (digest mismatch)")
     if not status.valid:
         raise CmsInvalid("the signature does not verify with the signer's certificate")
-    if not status.bottom_line:
-        raise CmsInvalid("the signer's certificate is not trusted for signing")
     # the project's JPKI rules (policy, purpose, critical extensions) over pyHanko's trust
     issuer = verify_chain(certificate, anchors, moment, purpose=Purpose.SIGN)
+    if not status.bottom_line:  # pyHanko's own path validation agrees
+        raise CmsInvalid("the signer's certificate is not trusted for signing")
     try:
         items = read_basic_items(certificate)
     except MalformedCertificate as exc:

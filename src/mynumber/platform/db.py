@@ -173,11 +173,20 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    ignore_duplicates: bool = False,
+) -> None:
     """Insert many rows at the speed of the driver: COPY on PostgreSQL, a raw
     ``executemany`` on SQLite (SQLAlchemy's per-row parameter handling is skipped).
 
-    Every row must carry every column of the table.
+    Every row must carry every column of the table. With ``ignore_duplicates`` a row that
+    clashes with a unique key is skipped, as :func:`insert_ignoring_duplicates` does (on
+    PostgreSQL the rows are copied into a temporary table first, then inserted from it
+    with ``ON CONFLICT DO NOTHING``).
     """
     if not rows:
         return
@@ -185,7 +194,15 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     values = operator.itemgetter(*columns)
     names = ", ".join(f'"{c}"' for c in columns)
     if conn.dialect.name == "postgresql":
-        statement = f"COPY {table.name} ({names}) FROM STDIN"
+        target = table.name
+        if ignore_duplicates:
+            target = f"_incoming_{table.name}"
+            conn.exec_driver_sql(
+                f'CREATE TEMP TABLE IF NOT EXISTS "{target}" '
+                f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
+            )
+            conn.exec_driver_sql(f'TRUNCATE "{target}"')
+        statement = f'COPY "{target}" ({names}) FROM STDIN'
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             with cursor.copy(statement) as copy:
@@ -196,6 +213,11 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             raise IntegrityError(statement, None, exc) from None
         finally:
             cursor.close()
+        if ignore_duplicates:
+            conn.exec_driver_sql(
+                f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{target}" '  # noqa: S608 - names from the schema
+                "ON CONFLICT DO NOTHING"
+            )
         return
     temporal = [i for i, c in enumerate(table.columns) if isinstance(c.type, Date | DateTime)]
 
@@ -206,7 +228,8 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         return tuple(out)
 
     marks = ", ".join("?" for _ in columns)
+    verb = "INSERT OR IGNORE" if ignore_duplicates else "INSERT"
     conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({names}) VALUES ({marks})",  # noqa: S608 - names from the schema
-        [driver_row(row) for row in rows],
+        f"{verb} INTO {table.name} ({names}) VALUES ({marks})",
+        [driver_row(row) for row in rows] if temporal else [values(row) for row in rows],
     )

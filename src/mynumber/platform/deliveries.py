@@ -126,7 +126,7 @@ class DeliveryIn(BaseModel):
     sender: str = Field(max_length=40, description="the sending organisation")
     procedure: str = Field(max_length=60)
     items: list[str] = Field(max_length=3)
-    codes: list[str | None] = Field(
+    codes: list[Annotated[str, Field(max_length=32)] | None] = Field(
         max_length=10_000, description="the recipient's own code per person; null: none"
     )
     sealed: str = Field(max_length=16_000_000)

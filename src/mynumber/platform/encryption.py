@@ -26,11 +26,16 @@ ENCRYPTION = "A256GCM"  # RFC 7518 §5.3
 
 _DEMO_NOTE = b"# DEMO KEY of a mynumber sandbox organisation - never use it elsewhere\n"
 
-#: The largest ciphertext accepted: a bulk answer about 10^5 people, or a 2×10^5-person
-#: eligibility page, is tens of megabytes (joserfc's default stops at 64 KiB).
-MAX_CIPHERTEXT = 256 * 1024 * 1024
-_REGISTRY = JWERegistry(algorithms=[ALGORITHM, ENCRYPTION])
-_REGISTRY.max_ciphertext_length = MAX_CIPHERTEXT
+
+class _BulkRegistry(JWERegistry):
+    """joserfc's registry with room for bulk answers: its default refuses ciphertexts over
+    64 KiB (a few hundred people), while an eligibility page or a bulk exchange carries up
+    to 2×10^5 (tens of MB). Request bodies are bounded by each route's own limits."""
+
+    max_ciphertext_length = 256 * 1024 * 1024
+
+
+_REGISTRY = _BulkRegistry(algorithms=[ALGORITHM, ENCRYPTION])  # ours only
 
 
 class EncryptionKeys:

@@ -47,7 +47,7 @@ from mynumber.platform.context import OrgContext
 from mynumber.platform.http import Directory, InProcessTransport, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import KeyFolder
-from mynumber.platform.web import access_log
+from mynumber.platform.web import AccessLog
 
 INTERNAL_BASE = "http://mynumber.internal"
 
@@ -442,7 +442,7 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
 
 def _root_app(federation: Federation) -> FastAPI:
     root = FastAPI(title="mynumber", description="Japan's My Number system, runnable.")
-    root.middleware("http")(access_log)
+    root.add_middleware(AccessLog)
 
     @root.get("/healthz")
     def healthz() -> dict[str, Any]:

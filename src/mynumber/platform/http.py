@@ -16,7 +16,7 @@ import anyio.from_thread
 import anyio.to_thread
 import httpx
 from anyio.from_thread import BlockingPortal
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message
 
 from mynumber import errors
 from mynumber.platform.signing import Identity
@@ -39,21 +39,64 @@ class InProcessTransport(httpx.BaseTransport):
     loop's worker threads and block only themselves, so nested calls work the same as
     over the network. A call made on the loop's own thread (an ``async`` route calling a
     client synchronously) gets a short-lived loop instead of deadlocking.
+
+    The request is handed to the app as one ASGI ``http`` scope with its whole body, and
+    the answer gathered whole, as :class:`httpx.ASGITransport` does, less its per-request
+    probing for trio and its stream wrappers (a measurable share of an in-process call).
     """
 
     #: worker threads of the loop: each nested call holds one while it waits
     WORKER_THREADS = 200
 
     def __init__(self, app: ASGIApp) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
+        self._app = app
         self._lock = threading.Lock()
         self._portal: BlockingPortal | None = None
         self._stop: contextlib.ExitStack | None = None
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        response = await self._asgi.handle_async_request(request)
-        content = await response.aread()
-        return httpx.Response(response.status_code, headers=response.headers, content=content)
+        url = request.url
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "headers": [(k.lower(), v) for k, v in request.headers.raw],
+            "scheme": url.scheme,
+            "path": url.path,
+            "raw_path": url.raw_path.split(b"?")[0],
+            "query_string": url.query,
+            "server": (url.host, url.port),
+            "client": ("127.0.0.1", 123),
+            "root_path": "",
+        }
+        body = request.content
+        body_sent = False
+        complete = anyio.Event()
+        status = 500
+        headers: list[tuple[bytes, bytes]] = []
+        parts: list[bytes] = []
+
+        async def receive() -> Message:
+            nonlocal body_sent
+            if not body_sent:
+                body_sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await complete.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status, headers = message["status"], list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                if request.method != "HEAD":
+                    parts.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    complete.set()
+
+        await self._app(scope, receive, send)
+        return httpx.Response(status, headers=headers, content=b"".join(parts))
 
     def _loop(self) -> BlockingPortal:
         with self._lock:

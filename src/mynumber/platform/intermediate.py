@@ -27,8 +27,8 @@ from mynumber.platform.http import ServiceClient
 from mynumber.platform.ids import new_id
 from mynumber.platform.web import signed_by
 
-#: My Numbers per enrolment request to J-LIS
-ENROL_BATCH = 10_000
+#: My Numbers per enrolment request to J-LIS (its limit)
+ENROL_BATCH = 100_000
 #: People per bulk exchange (the hub's ``POST /exchanges/bulk``)
 MAX_BULK = 100_000
 

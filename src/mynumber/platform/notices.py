@@ -11,7 +11,7 @@ an inbox (``false``: no Mynaportal account, or not a person of ours — send it 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mynumber import errors
 from mynumber.platform.context import OrgContext
@@ -22,20 +22,24 @@ from mynumber.platform.web import signed_by
 
 MAX_NOTICES = 10_000
 PORTAL = "portal"
+#: A notice's link: a path into the portal — no scheme, no host, no ``..``, no ``//``.
+LINK_PATTERN = r"^(?!.*//)(?!.*\.\.)/portal/[A-Za-z0-9._~\-/?=&%#]*\Z"
 
 
 class Notice(BaseModel):
     """One notice as the person reads it."""
 
+    model_config = ConfigDict(regex_engine="python-re")  # the link pattern looks ahead
+
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=4000)
     link: str | None = Field(
-        default=None, max_length=300, pattern=r"^/portal/", description="a /portal/... path"
+        default=None, max_length=300, pattern=LINK_PATTERN, description="a /portal/... path"
     )
 
 
 class NoticesIn(BaseModel):
-    codes: list[str] = Field(
+    codes: list[Annotated[str, Field(max_length=32)]] = Field(
         min_length=1, max_length=MAX_NOTICES, description="our own agency code per person"
     )
     messages: list[Notice] = Field(min_length=1, max_length=MAX_NOTICES)

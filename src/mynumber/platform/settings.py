@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     municipalities: tuple[str, ...] = DEMO_MUNICIPALITIES
     seed_residents: int = Field(default=500, description="demo residents per municipality")
     log_level: str = "INFO"
+    portal_ocsp_max_age: float = Field(
+        default=60.0,
+        ge=0,
+        description="seconds the portal reuses a good OCSP answer about a login certificate "
+        "(never past its nextUpdate); 0 asks J-LIS at every login",
+    )
 
     @property
     def base_url(self) -> str:

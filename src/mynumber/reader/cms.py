@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from asn1crypto import algos, x509
 from pyhanko.sign.signers.pdf_cms import Signer
@@ -22,6 +25,19 @@ __all__ = ["CardSigner", "sign_detached"]
 
 #: an RSA-2048 signature is 256 bytes (the size pyHanko reserves on a dry run)
 _SIGNATURE_BYTES = 256
+
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one of pyHanko's coroutines from synchronous code, even under a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class CardSigner(Signer):
@@ -60,5 +76,5 @@ def sign_detached(client: JPKIClient, data: bytes, *, password: str) -> bytes:
     client.verify_pin(PinRef.JPKI_SIGN, password)
     signer = CardSigner(client, client.read_certificate(KeyKind.SIGN))
     # pyHanko is asynchronous; callers here are synchronous (a worker thread has no loop)
-    info = asyncio.run(signer.async_sign_general_data(data, "sha256", detached=True))
+    info = _run(signer.async_sign_general_data(data, "sha256", detached=True))
     return bytes(info.dump())

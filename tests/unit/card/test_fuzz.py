@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import time
 
 import mynumber_test_cardkit as kit
 import pytest
@@ -147,7 +146,6 @@ def test_100k_random_apdus_never_raise_always_answer_and_rejections_change_nothi
     chip = fresh()
     before: tuple[bytes, tuple[object, ...]] | None = None
     counts: dict[int, int] = {}
-    started = time.perf_counter()
     for i in range(N_APDUS):
         if chip.is_dead:
             chip, before = fresh(), None
@@ -174,6 +172,4 @@ def test_100k_random_apdus_never_raise_always_answer_and_rejections_change_nothi
         if after != before and not tamper_probe:
             pytest.fail(f"seed={seed} apdu #{i} {apdu.hex()} -> {answer[-2:].hex()} changed state")
         before = after
-    elapsed = time.perf_counter() - started
     assert counts.get(0x90, 0) > 1000 and counts.get(0x6A, 0) > 1000, counts
-    assert elapsed < 60, f"fuzz took {elapsed:.1f}s"

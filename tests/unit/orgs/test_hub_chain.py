@@ -73,3 +73,27 @@ def test_a_rehashed_forgery_does_not_match_the_published_head():
         entry["hash"] = chain.entry_hash(entry)
         prev = str(entry["hash"])
     assert chain.verify(forged).hash != published.hash  # …and the head gives it away
+
+
+def test_linking_in_bulk_gives_the_hashes_of_entry_hash() -> None:
+    texts = ['"quoted" \\ back', "改行\nand\ttab", "\x00\x1f\u2028", "ﾔﾏﾀﾞ 山田", ""]
+    rows = [
+        {
+            "at": "2025-01-01T00:00:00.000001+00:00",
+            "exchange_id": f"{n:016x}",
+            "person": texts[n % len(texts)],
+            "requester": "benefits",
+            "provider": texts[(n + 1) % len(texts)],
+            "procedure": "benefit_payment",
+            "items": "public_fund_account",
+            "outcome": "provided",
+            "reason": texts[(n + 2) % len(texts)],
+        }
+        for n in range(20)
+    ]
+    start = chain.Head(7, "ab" * 32)
+    head = chain.link(rows, start)
+    assert head.seq == 27
+    for row in rows:
+        assert row["hash"] == chain.entry_hash(row)
+    assert chain.verify(rows, start=start) == head

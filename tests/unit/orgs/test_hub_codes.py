@@ -41,8 +41,12 @@ def test_the_child_allowance_row_permits_income_from_tax():
 
 
 def test_the_portal_rows_for_self_information_are_listed():
-    providers = {r.provider for r in permitted.table() if r.requester == "portal"}
-    assert providers == {"tax", "pension", "insurer", "municipality", "accounts"}
+    providers = {
+        r.provider
+        for r in permitted.table()
+        if r.requester == "portal" and r.procedure == "self_information"
+    }
+    assert providers == {"tax", "pension", "insurer", "municipality"}
 
 
 @pytest.mark.parametrize(

@@ -62,12 +62,19 @@ def test_unsafe_redirect_uris_are_refused(uri):
 
 
 def test_the_sector_is_the_one_host_or_given():
-    assert oidc_model.sector_of(["https://Bank.example/a", "https://bank.example/b"]) == (
-        "bank.example"
-    )
+    uris = ["https://Bank.example/a", "https://bank.example/b"]
+    assert oidc_model.sector_of(uris, "rp_1") == "bank.example"
     with pytest.raises(InvalidInput):
-        oidc_model.sector_of(["https://a.example/cb", "https://b.example/cb"])
-    assert oidc_model.sector_of(["https://a.example/cb"], "Group.Example") == "group.example"
+        oidc_model.sector_of(["https://a.example/cb", "https://b.example/cb"], "rp_1")
+    assert oidc_model.sector_of(["https://a.example/cb"], "rp_1", "Group.Example") == (
+        "group.example"
+    )
+
+
+def test_two_loopback_apps_are_sectors_of_their_own():
+    uris = ["http://127.0.0.1:9000/cb", "http://localhost:9001/cb"]
+    assert oidc_model.sector_of(uris, "rp_1") == "client:rp_1"
+    assert oidc_model.sector_of(uris[:1], "rp_2") == "client:rp_2"
 
 
 def test_scope_needs_openid_and_keeps_only_what_is_supported():

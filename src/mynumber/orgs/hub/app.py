@@ -27,7 +27,7 @@ from mynumber import errors
 from mynumber.orgs.hub import bulk, permitted, store
 from mynumber.orgs.hub.codes import CodeScheme
 from mynumber.orgs.hub.deliveries import MAX_CODES, Deliveries, Delivery
-from mynumber.orgs.hub.services import Hub, Request
+from mynumber.orgs.hub.services import MAX_ENROL, Hub, Request
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.secrets import secret_bytes
@@ -44,7 +44,7 @@ MAX_SEALED = 16_000_000
 
 class CodesIn(BaseModel):
     agency: str = Field(max_length=40)
-    acquisition: list[str] = Field(max_length=10_000)
+    acquisition: list[str] = Field(max_length=MAX_ENROL)
 
 
 class CodesOut(BaseModel):
@@ -70,7 +70,7 @@ class DeliveryIn(BaseModel):
     procedure: str = Field(max_length=60)
     recipient: str = Field(max_length=40, description="an organisation, or a kind (municipality)")
     items: list[str] = Field(min_length=1, max_length=3, description="notice, application, …")
-    codes: list[str] = Field(
+    codes: list[Annotated[str, Field(max_length=32)]] = Field(
         min_length=1, max_length=MAX_CODES, description="the sender's own code for each person"
     )
     sealed: str = Field(

@@ -5,29 +5,27 @@ them: the permitted-exchange table is checked once, the requester's codes are co
 the provider's with one statement per slice, the provider gets one signed request
 (``POST /intermediate/provide-bulk``) and answers one JWE sealed to the requester holding a
 result per code, and the やりとり履歴 gets one entry per person in one transaction
-(:func:`append_entries`: the chain is computed in memory and written with COPY on
-PostgreSQL). A code that matches nobody for the requester (a code of another agency, a
-typo) is forwarded as null and noted in one entry of its own without a person.
+(:meth:`Hub.append`: the chain is computed in memory and written with COPY on PostgreSQL).
+A code that matches nobody for the requester (a code of another agency, a typo) is
+forwarded as null and noted in one entry of its own without a person.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from sqlalchemy import Connection, select
 
 from mynumber import errors
-from mynumber.orgs.hub import chain, permitted, store
-from mynumber.orgs.hub.services import NOT_FOUND, PROVIDED, REFUSED, UNAVAILABLE, Hub
+from mynumber.orgs.hub import permitted, store
+from mynumber.orgs.hub.services import NOT_FOUND, PROVIDED, REFUSED, UNAVAILABLE, Entry, Hub
 from mynumber.platform.context import OrgContext
-from mynumber.platform.db import bulk_insert, chunked, retrying
+from mynumber.platform.db import chunked
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
 
@@ -122,14 +120,26 @@ class BulkRelay:
         unmatched = sum(1 for c in request.codes if c not in persons)
 
         def record(outcome: str, reason: str, provider: str, held: set[str] | None = None) -> None:
+            def entry(person: str, outcome: str, reason: str) -> Entry:
+                return Entry(
+                    exchange_id=exchange_id,
+                    person=person,
+                    requester=request.requester,
+                    provider=provider,
+                    procedure=request.procedure,
+                    items=request.items,
+                    outcome=outcome,
+                    reason=reason,
+                )
+
             entries = [
-                (p, outcome if held is None or p in held else NOT_FOUND, reason) for p in people
+                entry(p, outcome if held is None or p in held else NOT_FOUND, reason)
+                for p in people
             ]
             if unmatched:
-                entries.append(
-                    ("", REFUSED, f"unknown_code: {unmatched} codes match nobody for the requester")
-                )
-            append_entries(self.hub, exchange_id, request, provider, entries)
+                note = f"unknown_code: {unmatched} codes match nobody for the requester"
+                entries.append(entry("", REFUSED, note))
+            self.hub.append(entries)  # one transaction, one chain
 
         try:
             row = permitted.check(
@@ -172,72 +182,3 @@ class BulkRelay:
             "items": sorted(request.items),
             "jwe": sealed,
         }
-
-
-def _json(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def append_entries(
-    hub: Hub,
-    exchange_id: str,
-    request: BulkRequest,
-    provider: str,
-    entries: list[tuple[str, str, str]],
-) -> chain.Head:
-    """Append one record per (person, outcome, reason) in one transaction; the new head.
-
-    The hashes are those of :func:`chain.entry_hash` (the canonical JSON is built from a
-    template whose fixed fields are encoded once, which a test holds equal), so
-    ``mynumber hub verify-log`` checks bulk entries like any other.
-    """
-    at = datetime.now(UTC).isoformat(timespec="microseconds")
-    procedure = request.procedure[:60]
-    items = " ".join(sorted(request.items))[:2000]
-    at_, id_, items_ = _json(at), _json(exchange_id), _json(items)
-    procedure_, provider_, requester_ = _json(procedure), _json(provider), _json(request.requester)
-    # sorted keys, no spaces: what chain.entry_hash hashes; %-fields vary per entry
-    template = (
-        f'{{"at":{at_},"exchange_id":{id_},"items":{items_},"outcome":%s,"person":%s,'
-        f'"prev":"%s","procedure":{procedure_},"provider":{provider_},"reason":%s,'
-        f'"requester":{requester_},"seq":%d}}'
-    )
-    reasons: dict[str, str] = {}
-    sha256 = hashlib.sha256
-
-    def work(conn: Connection) -> chain.Head:
-        last = conn.execute(
-            select(store.records.c.seq, store.records.c.hash)
-            .order_by(store.records.c.seq.desc())
-            .limit(1)
-        ).first()
-        seq, prev = (0, chain.GENESIS) if last is None else (int(last[0]), str(last[1]))
-        rows: list[dict[str, Any]] = []
-        for person, outcome, reason in entries:
-            seq += 1
-            reason = reason[:500]
-            encoded = reasons.get(reason) or reasons.setdefault(reason, _json(reason))
-            canonical = template % (_json(outcome), _json(person), prev, encoded, seq)
-            digest = sha256(canonical.encode()).hexdigest()
-            rows.append(
-                {
-                    "seq": seq,
-                    "at": at,
-                    "exchange_id": exchange_id,
-                    "person": person,
-                    "requester": request.requester,
-                    "provider": provider,
-                    "procedure": procedure,
-                    "items": items,
-                    "outcome": outcome,
-                    "reason": reason,
-                    "prev": prev,
-                    "hash": digest,
-                }
-            )
-            prev = digest
-        bulk_insert(conn, store.records, rows)
-        return chain.Head(seq, prev)
-
-    with hub._append_lock:  # the single-exchange path's writer lock: one chain, one writer
-        return retrying(hub.engine, work, attempts=20)

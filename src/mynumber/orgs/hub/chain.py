@@ -56,6 +56,47 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+#: The canonical JSON of an entry with its keys sorted (what :func:`entry_hash` hashes):
+#: each ``%s`` a JSON-encoded string, ``%d`` the sequence number.
+_CANONICAL = (
+    '{"at":%s,"exchange_id":%s,"items":%s,"outcome":%s,"person":%s,"prev":"%s",'
+    '"procedure":%s,"provider":%s,"reason":%s,"requester":%s,"seq":%d}'
+)
+_TEXT_FIELDS = ("at", "exchange_id", "items", "outcome", "person")
+_MORE_TEXT = ("procedure", "provider", "reason", "requester")
+
+
+def link(rows: list[dict[str, Any]], head: Head) -> Head:
+    """Number and hash ``rows`` (entries without ``seq``, ``prev``, ``hash``) in order after
+    ``head``, filling those three in; returns the new head.
+
+    The same hashes as :func:`entry_hash`, at bulk speed: a bulk exchange or delivery
+    appends 10^5 entries whose texts mostly repeat, so each distinct text is JSON-encoded
+    once (``sorted(FIELDS)`` is the key order; a unit test holds the two equal).
+    """
+    encoded: dict[str, str] = {}
+
+    def enc(value: str) -> str:
+        found = encoded.get(value)
+        if found is None:
+            found = encoded[value] = json.dumps(value, ensure_ascii=False)
+        return found
+
+    seq, prev = head.seq, head.hash
+    sha256 = hashlib.sha256
+    for row in rows:
+        seq += 1
+        canonical = _CANONICAL % (
+            *(enc(row[name]) for name in _TEXT_FIELDS),
+            prev,
+            *(enc(row[name]) for name in _MORE_TEXT),
+            seq,
+        )
+        row["seq"], row["prev"] = seq, prev
+        row["hash"] = prev = sha256(canonical.encode()).hexdigest()
+    return Head(seq, prev)
+
+
 def verify(entries: Iterable[Mapping[str, Any]], *, start: Head | None = None) -> Head:
     """Recompute the chain from ``start`` (the genesis by default); return its head or raise
     :class:`BrokenChain` at the first entry that does not follow."""

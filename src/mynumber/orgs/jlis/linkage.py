@@ -29,7 +29,10 @@ from mynumber.platform.http import ServiceClient
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.web import signed_by
 
-MAX_ENROL = 10_000
+#: My Numbers per enrolment request (a benefit run enrols 10^5 people per call).
+MAX_ENROL = 100_000
+#: Values per IN (…) statement (SQLite allows 32,766 parameters).
+SLICE = 30_000
 #: Generations tried when running the numbering backwards (a re-issue moves one up; a
 #: collision with an earlier number moves one more).
 MAX_GENERATION = 16
@@ -88,7 +91,7 @@ class Acquisition:
         t = store.issued_numbers
         found: set[str] = set()
         with self.engine.connect() as conn:
-            for part in chunked(list(set(number_fps))):
+            for part in chunked(list(set(number_fps)), SLICE):
                 found.update(
                     conn.execute(
                         select(t.c.number_fp).where(
@@ -102,7 +105,7 @@ class Acquisition:
         t = store.resident_codes
         found: set[str] = set()
         with self.engine.connect() as conn:
-            for part in chunked(list(set(code_fps))):
+            for part in chunked(list(set(code_fps)), SLICE):
                 found.update(
                     conn.execute(
                         select(t.c.code_fp).where(

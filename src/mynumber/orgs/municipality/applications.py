@@ -218,11 +218,9 @@ class Applications:
                 accepted.append(False)
                 answers.append({"status": "refused", "code": exc.code, "reason": exc.message})
                 continue
-            except errors.Unavailable as exc:
+            except errors.Error as exc:  # J-LIS unreachable, the person not enrolled, …
                 accepted.append(False)
-                answers.append(
-                    {"status": "refused", "code": "revocation_unknown", "reason": exc.message}
-                )
+                answers.append({"status": "refused", "code": exc.code, "reason": exc.message})
                 continue
             accepted.append(True)
             answers.append({"status": "received", "id": own_id})
@@ -553,6 +551,7 @@ def page_router(service: Applications, municipality: Municipality) -> APIRouter:
         csrf: Annotated[str | None, Form()] = None,
         staff_csrf: Annotated[str | None, Cookie()] = None,
     ) -> Response:
+        """所得を照会: the claimant's income from the tax office, through the hub."""
         check(staff_csrf, csrf)
         try:
             service.fetch_income(own_id)
@@ -573,6 +572,7 @@ def page_router(service: Applications, municipality: Municipality) -> APIRouter:
         csrf: Annotated[str | None, Form()] = None,
         staff_csrf: Annotated[str | None, Cookie()] = None,
     ) -> Response:
+        """決定: approve, reject or return; the decision is delivered to the portal."""
         check(staff_csrf, csrf)
         try:
             service.decide(own_id, decision, reason)

@@ -25,7 +25,9 @@ from mynumber.platform.web import signed_by
 
 
 class ResidentNoticesIn(BaseModel):
-    resident_ids: list[str] = Field(min_length=1, max_length=MAX_NOTICES)
+    resident_ids: list[Annotated[str, Field(max_length=16)]] = Field(
+        min_length=1, max_length=MAX_NOTICES
+    )
     messages: list[Notice] = Field(min_length=1, max_length=MAX_NOTICES)
 
 

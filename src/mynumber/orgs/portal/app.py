@@ -8,6 +8,7 @@ that J-LIS need not be up when the portal starts).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from mynumber.orgs.portal import (
     events,
     linkage,
     oidc_web,
+    proxies,
     signing,
     store,
 )
@@ -47,7 +49,12 @@ def create_app(ctx: OrgContext) -> FastAPI:
     folder = ctx.settings.data_dir / ORG
     jlis = JlisClient(ctx.directory, ctx.identity, folder / "jlis-verifier.credential")
     inbox = Inbox(engine=engine, cipher=NoticeCipher(secret_bytes(folder / "notices.key")))
-    portal = Portal(engine=engine, jlis=jlis, inbox=inbox)
+    portal = Portal(
+        engine=engine,
+        jlis=jlis,
+        inbox=inbox,
+        ocsp_max_age=dt.timedelta(seconds=ctx.settings.portal_ocsp_max_age),
+    )
     pages = Pages(
         portal=portal,
         templates=templates_for(Path(__file__).with_name("templates")),
@@ -97,6 +104,11 @@ def create_app(ctx: OrgContext) -> FastAPI:
     release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
     oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine), release)
     app.include_router(oidc_web.router(oidc))
+    # 代理人: the pages that show a person's data show the principal's to a proxy
+    proxy_rights = proxies.Proxies(engine=engine, name_of=proxies.names_via(link))
+    pages.subject = proxy_rights.subject
+    pages.context_hooks.append(proxy_rights.switcher)
+    app.include_router(proxies.page_router(pages, proxy_rights))
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:
@@ -111,5 +123,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.applications = e_applications
     app.state.receivers = receivers
     app.state.oidc = oidc.provider
+    app.state.proxies = proxy_rights
     app.state.health = healthz
     return app

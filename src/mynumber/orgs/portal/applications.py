@@ -201,6 +201,7 @@ class Applications:
         if not (
             isinstance(key, str)
             and KEY_LENGTH[0] <= len(key) <= KEY_LENGTH[1]
+            and key.isascii()
             and key.replace("-", "").replace("_", "").isalnum()
         ):
             raise errors.InvalidInput("the form's submission key is missing: reload the form")
@@ -292,6 +293,31 @@ class Applications:
         with self.engine.connect() as conn:
             found = conn.scalar(select(s.application_id).where(s.key == key))
         return None if found is None else str(found)
+
+    def sign_again(self, application_id: str, actor: str) -> dict[str, Any]:
+        """A fresh sign request over the same bytes, when the first expired or was refused."""
+        application = self.get(application_id, actor)
+        if application["status"] != "signing" or not application["sign_request_id"]:
+            raise NotSubmittable("this application is not waiting for a signature")
+        before = self.signing.get(application["sign_request_id"], application["applicant_code"])
+        if before.state == "signed" or before.data is None:
+            raise NotSubmittable("the application is signed already: submit it")
+        form = FORMS[application["kind"]]
+        asked = self.signing.create(
+            application["applicant_code"],
+            (before.purpose_ja, before.purpose_en or form.en),
+            before.data,
+            before.summary,
+            next_path=before.next_path,
+        )
+        a = store.applications.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(store.applications)
+                .where(a.id == application_id, a.sign_request_id == before.id)
+                .values(sign_request_id=asked.id, updated_at=self.clock())
+            )
+        return self.get(application_id, actor)
 
     # --- submitting -----------------------------------------------------------------------
 
@@ -607,6 +633,8 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
     async def create(
         request: Request, kind: str, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
+        """Post a form: errors next to the fields (422), or the application (once per key)
+        and on to its sign request, or straight to the application when unsigned."""
         return await post_form(request, kind, portal_session)
 
     @web.get("/applications/{application_id}", response_class=HTMLResponse)
@@ -636,6 +664,7 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         application_id: str,
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
+        """申請を送信: deliver the signed application to the municipality."""
         raw = await request.form()
         session = await _in_thread(pages.portal.session, portal_session)
         csrf = raw.get("csrf")
@@ -656,6 +685,21 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         prefix = request.scope.get("root_path", "")
         return RedirectResponse(f"{prefix}/applications/{application_id}", status_code=303)
 
+    @web.post("/applications/{application_id}/sign-again")
+    async def sign_again(
+        request: Request,
+        application_id: str,
+        portal_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        """署名をやり直す: a new sign request when the first expired or was refused."""
+        raw = await request.form()
+        session = await _in_thread(pages.portal.session, portal_session)
+        csrf = raw.get("csrf")
+        pages.check_csrf(session, csrf if isinstance(csrf, str) else None)
+        application = await _in_thread(apps.sign_again, application_id, session.portal_code)
+        prefix = request.scope.get("root_path", "")
+        return RedirectResponse(f"{prefix}/sign/{application['sign_request_id']}", status_code=303)
+
     @web.get("/applications/{application_id}/resubmit", response_class=HTMLResponse)
     def resubmit_form(
         request: Request,
@@ -675,6 +719,7 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         application_id: str,
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
+        """再申請: the corrected form, as a new revision of the same application."""
         session = await _in_thread(pages.portal.session, portal_session)
         application = await _in_thread(apps.get, application_id, session.portal_code)
         return await post_form(request, application["kind"], portal_session, application_id)

@@ -23,14 +23,16 @@ from mynumber.orgs.portal.linkage import logged_in
 from mynumber.orgs.portal.web import Pages
 from mynumber.platform.db import chunked
 from mynumber.platform.deliveries import Answer, Opened
+from mynumber.platform.notices import LINK_PATTERN
 
 NOTICE_ITEMS = ("notice",)
 MAX_TITLE = 200
 MAX_BODY = 4000
 MAX_LINK = 300
 #: A relative link into the portal: no scheme, no host, no way out of /portal/.
-LINK = re.compile(r"/portal/(?!.*\.\.)(?!.*//)[A-Za-z0-9._~\-/?=&%#]*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+LINK = re.compile(LINK_PATTERN)
+#: Control characters other than tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 #: How the portal names the organisations that send notices (差出人).
 SENDER_NAMES = {
@@ -67,7 +69,7 @@ def valid_notice(message: Any) -> dict[str, str] | None:
         return None
     if not isinstance(body, str) or not 0 < len(body.strip()) <= MAX_BODY:
         return None
-    if _CONTROL.search(title) or "\n" in title or _CONTROL.search(body):
+    if _CONTROL.search(title) or "\n" in title or "\r" in title or _CONTROL.search(body):
         return None
     notice = {"title": title.strip(), "body": body.strip()}
     if link is not None:
@@ -138,8 +140,10 @@ def page_router(pages: Pages, inbox: Inbox) -> APIRouter:
         session = logged_in(pages, request, portal_session)
         if isinstance(session, RedirectResponse):
             return session
-        item = inbox.get(session.portal_code, notice_id)  # another person's: 404
-        inbox.mark_read(session.portal_code, notice_id)
+        owner = pages.subject(session, "notice")  # a proxy may read, not mark read
+        item = inbox.get(owner, notice_id)  # another person's: 404
+        if owner == session.portal_code:
+            inbox.mark_read(owner, notice_id)
         return pages.render(request, "notice.html", session=session, notice=item)
 
     return web

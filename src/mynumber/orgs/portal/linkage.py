@@ -162,7 +162,7 @@ def page_router(pages: Pages, link: HubLink) -> APIRouter:
             request,
             "information.html",
             session=session,
-            sections=link.self_information(session.portal_code),
+            sections=link.self_information(pages.subject(session, "information")),
         )
 
     @web.get("/records", response_class=HTMLResponse)
@@ -173,9 +173,8 @@ def page_router(pages: Pages, link: HubLink) -> APIRouter:
         session = logged_in(pages, request, portal_session)
         if isinstance(session, RedirectResponse):
             return session
-        return pages.render(
-            request, "records.html", session=session, records=link.records(session.portal_code)
-        )
+        records = link.records(pages.subject(session, "records"))
+        return pages.render(request, "records.html", session=session, records=records)
 
     @web.get("/records/export")
     def export(
@@ -185,7 +184,7 @@ def page_router(pages: Pages, link: HubLink) -> APIRouter:
         session = logged_in(pages, request, portal_session)
         if isinstance(session, RedirectResponse):
             return session
-        document = link.export(session.portal_code)
+        document = link.export(pages.subject(session, "records_export"))
         return Response(
             json.dumps(document, ensure_ascii=False, indent=1),
             media_type="application/json",

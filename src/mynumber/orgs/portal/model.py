@@ -156,6 +156,7 @@ class Session:
     csrf: str
     created_at: dt.datetime
     last_seen: dt.datetime
+    acting_for: str | None = None  # 代理: the person whose data this session shows
 
     def check_idle(self, now: dt.datetime) -> None:
         if now - self.last_seen > IDLE_TIMEOUT:

@@ -86,11 +86,12 @@ class RelyingParties:
             raise InvalidInput("give at least one --redirect-uri", field="redirect_uri")
         uris = tuple(dict.fromkeys(oidc_model.check_redirect_uri(u) for u in redirect_uris))
         secret = None if public else oidc_model.new_secret()
+        client_id = oidc_model.new_client_id()
         client = RelyingParty(
-            client_id=oidc_model.new_client_id(),
+            client_id=client_id,
             name=name,
             redirect_uris=uris,
-            sector=oidc_model.sector_of(uris, sector),
+            sector=oidc_model.sector_of(uris, client_id, sector),
             public=public,
             created_at=self.clock(),
             secret_hash=None if secret is None else oidc_model.hash_secret(secret),

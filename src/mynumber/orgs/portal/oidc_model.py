@@ -49,6 +49,12 @@ SCOPE_LABELS: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: The same, short, for the list of services a person has allowed.
+SCOPE_SHORT: dict[str, tuple[str, str]] = {
+    OPENID: ("利用者識別子", "Identifier"),
+    BASIC4: ("基本4情報（署名付き）", "Four basic items, signed"),
+}
+
 STATEMENT_TYPE = "mynaportal-basic4-release"
 SUB_LABEL = b"mynaportal-oidc-sub"
 
@@ -95,7 +101,7 @@ def check_redirect_uri(uri: str) -> str:
     if not isinstance(uri, str) or len(uri) > 500:
         raise InvalidInput("the redirect URI is too long", field="redirect_uri")
     parts = urlsplit(uri)
-    loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    loopback = parts.hostname in LOOPBACK
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
         raise InvalidInput(
             "a redirect URI must be https (or http on localhost)", field="redirect_uri"
@@ -105,19 +111,26 @@ def check_redirect_uri(uri: str) -> str:
     return uri
 
 
-def sector_of(redirect_uris: Iterable[str], sector: str | None = None) -> str:
-    """The sector identifier: given, or the one host all the redirect URIs share."""
-    hosts = {urlsplit(u).hostname or "" for u in redirect_uris}
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def sector_of(redirect_uris: Iterable[str], client_id: str, sector: str | None = None) -> str:
+    """The sector identifier: given, or the one host all the redirect URIs share. Loopback
+    redirect URIs (native apps, RFC 8252) name no one, so such a client is a sector of its
+    own (``client:<client_id>``): two apps on 127.0.0.1 must not share a ``sub``."""
+    hosts = {(urlsplit(u).hostname or "").lower() for u in redirect_uris}
     if sector:
         if len(sector) > 255 or not sector.strip():
             raise InvalidInput("the sector identifier is not a host name", field="sector")
         return sector.strip().lower()
+    if hosts <= LOOPBACK:
+        return f"client:{client_id}"
     if len(hosts) != 1:
         raise InvalidInput(
             "redirect URIs on several hosts need --sector (one sector identifier)",
             field="sector",
         )
-    return hosts.pop().lower()
+    return hosts.pop()
 
 
 def scopes_of(scope: str | None) -> list[str]:

@@ -27,6 +27,8 @@ from mynumber.orgs.portal.web import Pages
 from mynumber.pki import CertificateError
 
 AUTHORIZE = "/oidc/authorize"
+#: an authorization request is kept while the person logs in: bound its size
+MAX_QUERY = 4096
 
 
 def _strings(items: list[tuple[str, Any]]) -> list[tuple[str, str]]:
@@ -137,6 +139,8 @@ def router(oidc: OidcPages) -> APIRouter:
     ) -> Response:
         """The authorization endpoint: check the request, keep it under a random id, and
         send the person to log in (if needed), then to the consent page."""
+        if len(request.url.query) > MAX_QUERY:
+            return oidc.error_page(request, "the authorization request is too long")
         params = _strings(request.query_params.multi_items())
         prefix = request.scope.get("root_path", "")
 
@@ -352,7 +356,7 @@ def router(oidc: OidcPages) -> APIRouter:
             "services.html",
             session=session,
             allowed=provider.allowed(session.portal_code),
-            labels=oidc_model.SCOPE_LABELS,
+            labels=oidc_model.SCOPE_SHORT,
         )
 
     @web.post("/oidc/services/{client_id}/withdraw", include_in_schema=False)

@@ -4,6 +4,12 @@ key, QR pairing of a PC browser with a phone, sessions, login records, notices.
 The portal never sees a My Number: it checks the signature, the chain to J-LIS's
 user-authentication CA and the OCSP status (as a registered verifier), then asks J-LIS
 for its own code for the person (開示システム用符号) from the certificate's serial.
+
+What a login costs: J-LIS is asked about a certificate's holder once per certificate
+(the answer is kept in ``login_certificates``), and about its status once per
+``ocsp_max_age`` (see :mod:`mynumber.orgs.portal.ocsp_answers`); the challenge is read
+once, and using it up, the account, the login record, the notice and (if asked) the
+session are written in one transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mynumber.errors import Error, NotFound
 from mynumber.orgs.portal import model, store
@@ -34,6 +41,7 @@ from mynumber.orgs.portal.model import (
     refused,
     token_hash,
 )
+from mynumber.orgs.portal.ocsp_answers import DEFAULT_MAX_AGE, OcspAnswers
 from mynumber.pki import (
     CertificateError,
     MalformedCertificate,
@@ -50,6 +58,33 @@ SENDER = "デジタル庁 マイナポータル"
 
 log = logging.getLogger("mynumber.portal")
 
+# The login path's statements, built once and run with parameters: building a statement
+# with literal values costs more than running it on SQLite.
+_c, _a, _t = store.challenges.c, store.accounts.c, store.login_certificates.c
+_INSERT_CHALLENGE = store.challenges.insert()
+_CHALLENGE_BY_CODE = select(
+    _c.id, _c.code, _c.nonce, _c.created_at, _c.expires_at, _c.method, _c.used_at
+).where(_c.code == bindparam("wanted"))
+_USE_UP = (
+    update(store.challenges)
+    .where(_c.id == bindparam("challenge_id"), _c.used_at.is_(None))
+    .values(
+        used_at=bindparam("at"),
+        state=bindparam("outcome"),
+        portal_code=bindparam("person_code"),
+        reason=bindparam("why"),
+    )
+)
+_HOLDER = select(_t.portal_code, _t.municipality).where(_t.serial == bindparam("wanted"))
+_TOUCH_ACCOUNT = (
+    update(store.accounts)
+    .where(_a.portal_code == bindparam("person_code"))
+    .values(last_login_at=bindparam("at"))
+)
+_HUB_CODE_OF = select(_a.hub_code).where(_a.portal_code == bindparam("person_code"))
+_INSERT_LOGIN = store.logins.insert()
+_INSERT_SESSION = store.sessions.insert()
+
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
@@ -60,6 +95,8 @@ class LoginResult:
     portal_code: str
     municipality: str
     first_login: bool
+    #: the new session's token when :meth:`Portal.complete` was asked to open one
+    session_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +117,13 @@ class Portal:
         jlis: JlisClient,
         inbox: Inbox,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        ocsp_max_age: dt.timedelta = DEFAULT_MAX_AGE,
     ) -> None:
         self.engine = engine
         self.jlis = jlis
         self.inbox = inbox
         self.clock = clock
+        self.ocsp_answers = OcspAnswers(ocsp_max_age)
 
     # --- challenges ------------------------------------------------------------------------
 
@@ -102,36 +141,32 @@ class Portal:
                 expires_at=now + CHALLENGE_TTL,
                 method=method,
             )
-            with self.engine.begin() as conn:
-                before = conn.scalar(
-                    select(store.challenges.c.id).where(store.challenges.c.code == challenge.code)
-                )
-                if before is not None:
-                    continue
-                conn.execute(
-                    store.challenges.insert().values(
-                        id=challenge.id,
-                        code=challenge.code,
-                        nonce=challenge.nonce,
-                        method=method,
-                        browser_hash=None if browser_token is None else token_hash(browser_token),
-                        created_at=now,
-                        expires_at=challenge.expires_at,
-                        state="pending",
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        _INSERT_CHALLENGE,
+                        {
+                            "id": challenge.id,
+                            "code": challenge.code,
+                            "nonce": challenge.nonce,
+                            "method": method,
+                            "browser_hash": None
+                            if browser_token is None
+                            else token_hash(browser_token),
+                            "created_at": now,
+                            "expires_at": challenge.expires_at,
+                            "state": "pending",
+                        },
                     )
-                )
+            except IntegrityError:  # the short code is taken: draw another
+                continue
             return challenge
         raise RuntimeError("could not draw a free login code")
 
     def challenge(self, code: str) -> Challenge:
         """The pending challenge with this short code (what a phone shows and signs)."""
-        c = store.challenges.c
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(
-                    c.id, c.code, c.nonce, c.created_at, c.expires_at, c.method, c.used_at
-                ).where(c.code == model.normalise_code(code))
-            ).first()
+            row = conn.execute(_CHALLENGE_BY_CODE, {"wanted": model.normalise_code(code)}).first()
         if row is None:
             raise ChallengeUnknown(f"no such login code — {model.advice('challenge_unknown')}")
         challenge = Challenge(
@@ -149,32 +184,25 @@ class Portal:
         challenge.check_fresh(self.clock())
         return challenge
 
-    def _consume(self, code: str) -> Challenge:
-        challenge = self.challenge(code)
-        c = store.challenges.c
-        with self.engine.begin() as conn:
-            taken = conn.execute(
-                update(store.challenges)
-                .where(c.id == challenge.id, c.used_at.is_(None))
-                .values(used_at=self.clock())
-            ).rowcount
-        if not taken:
-            raise ChallengeUsed(
-                f"the login code was already used — {model.advice('challenge_used')}"
-            )
-        return challenge
-
     # --- the login itself -----------------------------------------------------------------
 
     def complete(
-        self, code: str, *, signature: bytes, certificate: bytes, via: str | None = None
+        self,
+        code: str,
+        *,
+        signature: bytes,
+        certificate: bytes,
+        via: str | None = None,
+        open_session: bool = False,
     ) -> LoginResult:
         """Check a card's answer to the challenge ``code`` and log the person in.
 
-        Signature, chain to J-LIS's auth CA, OCSP (as a registered verifier), then J-LIS's
-        portal code for the certificate's serial. Any failure is recorded and raised.
+        Signature, chain to J-LIS's auth CA, OCSP (as a registered verifier), then the
+        portal code for the certificate's serial. Any failure uses the challenge up, is
+        recorded and raised. ``open_session`` opens the session in the same transaction
+        (its token is in the result).
         """
-        challenge = self._consume(code)
+        challenge = self.challenge(code)
         method = via if via in model.METHODS else challenge.method
         now = self.clock()
         serial: str | None = None
@@ -188,18 +216,17 @@ class Portal:
             anchor = verify_chain(cert, [self.jlis.auth_ca()], now, purpose=Purpose.AUTH)
             verify_signature(cert, challenge.nonce, signature)
             signed = True
-            nonce = os.urandom(16)
-            answer = self.jlis.ocsp(build_ocsp_request(cert, anchor, nonce))
-            check_ocsp_response(answer, cert, anchor, now, nonce)
-            person = self.jlis.resolve(serial)
+            self._check_status(cert, anchor, now)
+            person = self._holder(serial, now)
         except CertificateError as exc:
             self._refuse(challenge, method, exc.code, exc.message, serial, signed)
             raise refused(exc.code, exc.message) from exc
         except (MalformedCertificate, NotFound) as exc:
             self._refuse(challenge, method, exc.code, exc.message, serial, signed=False)
             raise refused(exc.code, exc.message) from exc
-        result = self._accept(challenge, method, person, serial, now)
-        self._keep_hub_code(result.portal_code, serial)
+        result, hub_code_kept = self._accept(challenge, method, person, serial, now, open_session)
+        if not hub_code_kept:
+            self._keep_hub_code(result.portal_code, serial)
         return result
 
     def _keep_hub_code(self, portal_code: str, serial: str) -> None:
@@ -207,9 +234,6 @@ class Portal:
         of an account that has none yet), so agencies' notices reach the person from their
         first login on. If J-LIS does not answer now, the hub link asks on first need."""
         a = store.accounts.c
-        with self.engine.connect() as conn:
-            if conn.scalar(select(a.hub_code).where(a.portal_code == portal_code)):
-                return
         try:
             code = self.jlis.hub_code(serial)
         except Error as exc:
@@ -222,6 +246,64 @@ class Portal:
                 .values(hub_code=code)
             )
 
+    def _check_status(
+        self, cert: x509.Certificate, anchor: x509.Certificate, now: dt.datetime
+    ) -> None:
+        """OCSP: a good answer checked within the last ``ocsp_max_age`` stands; otherwise
+        J-LIS is asked without a nonce (RFC 5019), which it answers from its cache."""
+        if self.ocsp_answers.good(cert.serial_number, now):
+            return
+        answer = self.jlis.ocsp(build_ocsp_request(cert, anchor))
+        self.ocsp_answers.remember(check_ocsp_response(answer, cert, anchor, now), now)
+
+    def _holder(self, serial: str, now: dt.datetime) -> dict[str, str]:
+        """The portal code and municipality behind an auth serial: kept from J-LIS's answer
+        the first time the certificate was used, asked of J-LIS otherwise."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_HOLDER, {"wanted": serial}).first()
+        if row is not None:
+            return {"portal_code": row.portal_code, "municipality": row.municipality}
+        person = self.jlis.resolve(serial)
+        with self.engine.begin() as conn:
+            insert_ignoring_duplicates(
+                conn,
+                store.login_certificates,
+                [
+                    {
+                        "serial": serial,
+                        "portal_code": person["portal_code"],
+                        "municipality": person["municipality"],
+                        "learned_at": now,
+                    }
+                ],
+            )
+        return {"portal_code": person["portal_code"], "municipality": person["municipality"]}
+
+    @staticmethod
+    def _use_up(
+        conn: Connection,
+        challenge: Challenge,
+        at: dt.datetime,
+        outcome: str,
+        code: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Mark the challenge used (done or refused), or raise if another answer was first."""
+        taken = conn.execute(
+            _USE_UP,
+            {
+                "challenge_id": challenge.id,
+                "at": at,
+                "outcome": outcome,
+                "person_code": code,
+                "why": reason,
+            },
+        ).rowcount
+        if not taken:
+            raise ChallengeUsed(
+                f"the login code was already used — {model.advice('challenge_used')}"
+            )
+
     def _accept(
         self,
         challenge: Challenge,
@@ -229,31 +311,28 @@ class Portal:
         person: dict[str, str],
         serial: str,
         now: dt.datetime,
-    ) -> LoginResult:
+        open_session: bool,
+    ) -> tuple[LoginResult, bool]:
+        """Log the person in, in one transaction; also says whether the account already
+        holds its hub code."""
         code = person["portal_code"]
-        a = store.accounts.c
+        token: str | None = None
         with self.engine.begin() as conn:
-            first = conn.scalar(select(a.portal_code).where(a.portal_code == code)) is None
-            insert_ignoring_duplicates(
-                conn,
-                store.accounts,
-                [
-                    {
-                        "portal_code": code,
-                        "municipality": person["municipality"],
-                        "created_at": now,
-                        "last_login_at": None,
-                    }
-                ],
-            )
-            conn.execute(
-                update(store.accounts).where(a.portal_code == code).values(last_login_at=now)
-            )
-            conn.execute(
-                update(store.challenges)
-                .where(store.challenges.c.id == challenge.id)
-                .values(state="done", portal_code=code)
-            )
+            self._use_up(conn, challenge, now, "done", code=code)
+            first = not conn.execute(_TOUCH_ACCOUNT, {"person_code": code, "at": now}).rowcount
+            if first:
+                insert_ignoring_duplicates(
+                    conn,
+                    store.accounts,
+                    [
+                        {
+                            "portal_code": code,
+                            "municipality": person["municipality"],
+                            "created_at": now,
+                            "last_login_at": now,
+                        }
+                    ],
+                )
             self._record(conn, code, method, "success", None, serial, now)
             label = {
                 "qr": "2次元コード (QR) とスマートフォン",
@@ -270,7 +349,10 @@ class Portal:
                 "ご連絡ください。 / If this was not you, contact your municipality.",
             )
             self.inbox.add(conn, [notice], at=now)
-        return LoginResult(code, person["municipality"], first)
+            hub_code_kept = bool(conn.scalar(_HUB_CODE_OF, {"person_code": code}))
+            if open_session:
+                token = self._open_session(conn, code, now)
+        return LoginResult(code, person["municipality"], first, token), hub_code_kept
 
     def _refuse(
         self,
@@ -282,19 +364,16 @@ class Portal:
         signed: bool,
     ) -> None:
         person: str | None = None
+        now = self.clock()
         if signed and serial is not None:
             # the card proved itself (a suspended card, say): the attempt is the holder's
             try:
-                person = self.jlis.resolve(serial)["portal_code"]
+                person = self._holder(serial, now)["portal_code"]
             except Error:
                 person = None
         with self.engine.begin() as conn:
-            conn.execute(
-                update(store.challenges)
-                .where(store.challenges.c.id == challenge.id)
-                .values(state="refused", reason=reason[:40])
-            )
-            self._record(conn, person, method, "refused", reason, serial, self.clock())
+            self._use_up(conn, challenge, now, "refused", reason=reason[:40])
+            self._record(conn, person, method, "refused", reason, serial, now)
 
     @staticmethod
     def _record(
@@ -307,15 +386,16 @@ class Portal:
         at: dt.datetime,
     ) -> None:
         conn.execute(
-            store.logins.insert().values(
-                id=new_id(),
-                portal_code=portal_code,
-                at=at,
-                method=method,
-                result=result,
-                reason=None if reason is None else reason[:40],
-                serial=serial,
-            )
+            _INSERT_LOGIN,
+            {
+                "id": new_id(),
+                "portal_code": portal_code,
+                "at": at,
+                "method": method,
+                "result": result,
+                "reason": None if reason is None else reason[:40],
+                "serial": serial,
+            },
         )
 
     # --- the PC browser waiting for its phone ---------------------------------------------
@@ -354,18 +434,23 @@ class Portal:
     # --- sessions -------------------------------------------------------------------------
 
     def open_session(self, portal_code: str) -> str:
-        token = secrets.token_urlsafe(32)
-        now = self.clock()
         with self.engine.begin() as conn:
-            conn.execute(
-                store.sessions.insert().values(
-                    token_hash=token_hash(token),
-                    portal_code=portal_code,
-                    csrf=secrets.token_urlsafe(32),
-                    created_at=now,
-                    last_seen=now,
-                )
-            )
+            return self._open_session(conn, portal_code, self.clock())
+
+    @staticmethod
+    def _open_session(conn: Connection, portal_code: str, now: dt.datetime) -> str:
+        token = secrets.token_urlsafe(32)
+        conn.execute(
+            _INSERT_SESSION,
+            {
+                "token_hash": token_hash(token),
+                "portal_code": portal_code,
+                "csrf": secrets.token_urlsafe(32),
+                "created_at": now,
+                "last_seen": now,
+                "ended_at": None,
+            },
+        )
         return token
 
     def session(self, token: str | None) -> Session:
@@ -376,7 +461,7 @@ class Portal:
         now = self.clock()
         with self.engine.begin() as conn:
             row = conn.execute(
-                select(s.portal_code, s.csrf, s.created_at, s.last_seen).where(
+                select(s.portal_code, s.csrf, s.created_at, s.last_seen, s.acting_for).where(
                     s.token_hash == token_hash(token), s.ended_at.is_(None)
                 )
             ).first()
@@ -397,7 +482,7 @@ class Portal:
                 .where(s.token_hash == token_hash(token))
                 .values(last_seen=now)
             )
-        return Session(session.portal_code, session.csrf, session.created_at, now)
+        return Session(session.portal_code, session.csrf, session.created_at, now, row.acting_for)
 
     def logout(self, token: str) -> None:
         s = store.sessions.c

@@ -35,12 +35,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select, update
 
-from mynumber.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from mynumber.errors import Conflict, Error, InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.portal import model, store
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.model import SessionRequired
 from mynumber.orgs.portal.web import Pages
-from mynumber.pki import CertificateError, build_ocsp_request, check_ocsp_response
+from mynumber.pki import (
+    CertificateError,
+    MalformedCertificate,
+    build_ocsp_request,
+    check_ocsp_response,
+)
 from mynumber.pki.cms import MAX_CMS_BYTES, verify_detached
 from mynumber.platform.ids import new_id
 from mynumber.reader import InvalidPin, PinBlocked, PinIncorrect
@@ -342,7 +347,7 @@ class SignRequests:
         try:
             signature = verify_detached(cms, request.data or b"", [self.jlis.sign_ca()], now)
             self._check_ocsp(signature.certificate, signature.issuer, now)
-        except CertificateError as exc:
+        except (CertificateError, MalformedCertificate) as exc:
             with self.engine.begin() as conn:
                 conn.execute(
                     update(store.sign_requests)
@@ -350,6 +355,13 @@ class SignRequests:
                     .values(state="refused", reason=exc.code[:40])
                 )
             raise SignatureRefused(f"{exc.message} — {advice(exc.code)}", code=exc.code) from exc
+        except Error:
+            # J-LIS did not answer: nothing was decided, the phone may send it again
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(store.sign_requests).where(s.id == request.id).values(used_at=None)
+                )
+            raise
         with self.engine.begin() as conn:
             conn.execute(
                 update(store.sign_requests)
@@ -531,6 +543,7 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
         csrf: Annotated[str | None, Form()] = None,
         portal_pre: Annotated[str | None, Cookie()] = None,
     ) -> Response:
+        """Sign on the (simulated) phone: the wallet card, the signing password."""
         pages.check_pre(portal_pre, csrf)
         code = model.normalise_code(code)
 

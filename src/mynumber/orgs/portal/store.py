@@ -56,6 +56,8 @@ sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True)),
+    # 代理: the portal code of the person this session acts for (see ``proxies``)
+    Column("acting_for", String(32)),
 )
 
 #: Every login attempt that reached the portal: for the person when known.
@@ -85,6 +87,52 @@ notices = Table(
     Column("read_at", DateTime(timezone=True)),
     Column("link", String(300)),
 )
+
+#: 代理人の登録: a one-time code the grantor hands to the grantee (kept as its SHA-256).
+proxy_invitations = Table(
+    "proxy_invitations",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("principal_code", String(32), nullable=False, index=True),
+    Column("scope", String(8), nullable=False),  # view | apply
+    Column("until", DateTime(timezone=True)),  # the right's end, if the grantor set one
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),  # the code's end
+    Column("used_at", DateTime(timezone=True)),
+    Column("used_by", String(32)),
+)
+
+#: A right to act for another person, between portal codes; revoked_at ends it at once.
+proxies = Table(
+    "proxies",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("principal_code", String(32), nullable=False),
+    Column("agent_code", String(32), nullable=False),
+    Column("scope", String(8), nullable=False),
+    Column("principal_name", String(100)),  # 氏名 as the municipality gives it
+    Column("agent_name", String(100)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("until", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("invitation_id", String(16), nullable=False),
+)
+Index("proxies_by_principal", proxies.c.principal_code, proxies.c.created_at)
+Index("proxies_by_agent", proxies.c.agent_code, proxies.c.created_at)
+
+#: Everything done under a proxy right, for the principal to see (who, what, when).
+proxy_actions = Table(
+    "proxy_actions",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("proxy_id", String(16), nullable=False),
+    Column("principal_code", String(32), nullable=False),
+    Column("agent_code", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(80), nullable=False),
+)
+Index("proxy_actions_by_principal", proxy_actions.c.principal_code, proxy_actions.c.at)
 
 # --- OpenID Connect provider (orgs/portal/oidc*.py) -----------------------------------------
 
@@ -216,4 +264,16 @@ submissions = Table(
     Column("application_id", String(16), nullable=False, index=True),
     Column("revision", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: What J-LIS said about each login certificate it was asked about: the person's portal
+#: code behind an auth-certificate serial (a serial never changes hands, so a later login
+#: with the same certificate need not ask again; a new certificate is asked about once).
+login_certificates = Table(
+    "login_certificates",
+    metadata,
+    Column("serial", String(40), primary_key=True),
+    Column("portal_code", String(32), nullable=False, index=True),
+    Column("municipality", String(6), nullable=False),
+    Column("learned_at", DateTime(timezone=True), nullable=False),
 )

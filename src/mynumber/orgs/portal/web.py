@@ -8,6 +8,7 @@ import hmac
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -63,6 +64,10 @@ class Pages:
         self.csrf_key = csrf_key
         self.data_dir = data_dir
         self.card_lock = threading.Lock()
+        #: whose data a page shows: the person, or whom they act for as a proxy (``proxies``)
+        self.subject: Callable[[Session, str], str] = lambda session, what: session.portal_code
+        #: add to every page's template context (the proxy switcher, for one)
+        self.context_hooks: list[Callable[[dict[str, Any]], None]] = []
 
     # cookies: HttpOnly, SameSite=Lax, only under /portal
     def set_cookie(self, response: Response, name: str, value: str, request: Request) -> None:
@@ -91,6 +96,8 @@ class Pages:
         ctx.setdefault("prefix", request.scope.get("root_path", ""))
         ctx.setdefault("method_label", METHOD_LABEL)
         ctx.setdefault("jst", model.JST)
+        for hook in self.context_hooks:
+            hook(ctx)
         return self.templates.TemplateResponse(request, name, ctx, status_code=status)
 
     # the demo wallet: DATA/wallet/*.card with the notes issue_demo_cards wrote
@@ -256,7 +263,7 @@ def page_router(pages: Pages) -> APIRouter:
             session = session_of(portal_session)
         except SessionRequired:
             return to_login(request, "expired" if portal_session else "")
-        items = portal.notices(session.portal_code)
+        items = portal.notices(pages.subject(session, "notices"))
         return pages.render(
             request,
             "notices.html",

@@ -1,0 +1,62 @@
+"""``bulk_insert`` at driver speed, with and without skipping rows that clash with a unique
+key, on SQLite and (``--database=postgres``) PostgreSQL."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select
+from sqlalchemy.exc import IntegrityError
+
+from mynumber.platform.db import bulk_insert, create_org_engine, drop_postgres_databases
+
+metadata = MetaData()
+things = Table(
+    "things",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(30), nullable=False, unique=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
+@pytest.fixture
+def engine(tmp_path, settings_for) -> Iterator[Engine]:
+    settings = settings_for(tmp_path)
+    made = create_org_engine(settings, f"bulk-{secrets.token_hex(3)}")
+    metadata.create_all(made)
+    yield made
+    made.dispose()
+    if settings.database_url:
+        drop_postgres_databases(settings.database_url, settings.database_prefix)
+
+
+def rows(*pairs: tuple[str, str]) -> list[dict[str, object]]:
+    now = datetime.now(UTC)
+    return [{"id": i, "name": n, "at": now} for i, n in pairs]
+
+
+def stored(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(things.c.id, things.c.name).order_by("id"))]
+
+
+def test_rows_go_in_and_a_clash_raises_and_rolls_back(engine) -> None:
+    with engine.begin() as conn:
+        bulk_insert(conn, things, rows(("1", "a"), ("2", "b")))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        bulk_insert(conn, things, rows(("3", "c"), ("1", "z")))
+    assert stored(engine) == [("1", "a"), ("2", "b")]
+
+
+def test_ignoring_duplicates_skips_clashes_on_any_unique_key(engine) -> None:
+    with engine.begin() as conn:
+        bulk_insert(conn, things, rows(("1", "a"), ("2", "b")))
+    with engine.begin() as conn:
+        # twice in one transaction: the staging table is reused
+        bulk_insert(conn, things, rows(("1", "x"), ("3", "c")), ignore_duplicates=True)
+        bulk_insert(conn, things, rows(("4", "b"), ("5", "e")), ignore_duplicates=True)
+    assert stored(engine) == [("1", "a"), ("2", "b"), ("3", "c"), ("5", "e")]
