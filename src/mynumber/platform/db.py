@@ -7,6 +7,7 @@ creates the database if needed and brings it to the newest revision.
 
 from __future__ import annotations
 
+import json
 import operator
 import re
 from collections.abc import Callable, Iterator
@@ -19,7 +20,24 @@ from typing import Any, TypeVar
 import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Date, DateTime, Engine, Table, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    String,
+    Table,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -138,6 +156,18 @@ def chunked(items: list[Any], size: int = 5000) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+def among(conn: Connection, column: Any, values: list[str]) -> ColumnElement[bool]:
+    """``column IN values`` as one parameter however many values: a PostgreSQL array
+    (``= ANY``), a JSON array on SQLite (``IN (SELECT value FROM json_each(?))``). A list
+    of 10^5 values costs no statement of 10^5 placeholders nor slicing to SQLite's limit."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))  # type: ignore[no-any-return]
+    listed: Any = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(values), type_=String))
+    )
+    return column.in_(listed)  # type: ignore[no-any-return]
+
+
 def insert_ignoring_duplicates(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike."""
     if not rows:
@@ -176,22 +206,25 @@ def _sqlite_value(value: Any) -> Any:
 def bulk_insert(
     conn: Connection,
     table: Table,
-    rows: list[dict[str, Any]],
+    rows: list[dict[str, Any]] | list[tuple[Any, ...]],
     *,
     ignore_duplicates: bool = False,
 ) -> None:
     """Insert many rows at the speed of the driver: COPY on PostgreSQL, a raw
     ``executemany`` on SQLite (SQLAlchemy's per-row parameter handling is skipped).
 
-    Every row must carry every column of the table. With ``ignore_duplicates`` a row that
-    clashes with a unique key is skipped, as :func:`insert_ignoring_duplicates` does (on
-    PostgreSQL the rows are copied into a temporary table first, then inserted from it
-    with ``ON CONFLICT DO NOTHING``).
+    Every row must carry every column of the table: a dict by name, or a tuple in the
+    table's column order (no dict per row for the caller to build). With
+    ``ignore_duplicates`` a row that clashes with a unique key is skipped, as
+    :func:`insert_ignoring_duplicates` does (on PostgreSQL the rows are copied into a
+    temporary table first, then inserted from it with ``ON CONFLICT DO NOTHING``).
     """
     if not rows:
         return
     columns = [c.name for c in table.columns]
-    values = operator.itemgetter(*columns)
+    values: Callable[[Any], Any] = (
+        tuple if isinstance(rows[0], tuple) else operator.itemgetter(*columns)
+    )
     names = ", ".join(f'"{c}"' for c in columns)
     if conn.dialect.name == "postgresql":
         target = table.name
@@ -223,7 +256,7 @@ def bulk_insert(
 
     converted: dict[Any, Any] = {}  # a batch mostly repeats one timestamp: convert it once
 
-    def driver_row(row: dict[str, Any]) -> tuple[Any, ...]:
+    def driver_row(row: Any) -> tuple[Any, ...]:
         out: list[Any] = list(values(row))
         for i in temporal:
             value = out[i]

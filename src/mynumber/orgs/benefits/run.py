@@ -41,13 +41,16 @@ from mynumber import errors
 from mynumber.orgs.benefits import files, model, store
 from mynumber.orgs.benefits.clients import Clients
 from mynumber.payments import ResultCode, bank, read_results
-from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.db import among, bulk_insert, chunked, insert_ignoring_duplicates, retrying
 from mynumber.platform.ids import new_id
 
 log = logging.getLogger("mynumber.benefits")
 
 #: Why an instruction to a bank that is not on this network failed (no file was sent).
 BANK_NOT_CONNECTED = "bank_not_connected"
+
+#: A new payee's (status, reason), the last columns of store.payees.
+_PENDING = ("pending", None)
 
 PHASES = ("eligibility", "payees", "accounts", "files", "transfers", "notices", "done")
 #: Residents per eligibility page; payees per account batch; notices per delivery.
@@ -271,28 +274,27 @@ class PaymentRun:
         )
         people = page.people
         code_of = self.clients.enrol([str(x["my_number"]) for x in people])
-        rows = []
+        rows = []  # in the column order of store.eligibles
         for person in people:
             code = code_of.get(str(person.pop("my_number")))  # the number is dropped here
             if code is None:
                 continue
             rows.append(
-                {
-                    "programme_id": p["id"],
-                    "code": code,
-                    "municipality": m,
-                    "household": str(person["household"]),
-                    "head": bool(person["head"]),
-                    "kana": str(person["kana"])[:60],
-                    "age": int(person["age"]),
-                }
+                (
+                    p["id"],
+                    code,
+                    m,
+                    str(person["household"]),
+                    bool(person["head"]),
+                    str(person["kana"])[:60],
+                    int(person["age"]),
+                )
             )
         del code_of
         c = store.eligibility_cursors
 
         def work(conn: Connection) -> None:
-            for part in chunked(rows):
-                insert_ignoring_duplicates(conn, store.eligibles, part)
+            bulk_insert(conn, store.eligibles, rows, ignore_duplicates=True)
             moved = conn.execute(
                 update(c)
                 .where(
@@ -325,35 +327,67 @@ class PaymentRun:
             p["max_age"],
         )
         e = store.eligibles.c
-        with self.engine.connect() as conn:
-            people = [
-                model.Eligible(r.code, r.municipality, r.household, r.head, r.kana, r.age)
-                for r in conn.execute(
-                    select(e.code, e.municipality, e.household, e.head, e.kana, e.age).where(
-                        e.programme_id == p["id"]
+        admitted = [e.programme_id == p["id"]]
+        if programme.min_age is not None:
+            admitted.append(e.age >= programme.min_age)
+        if programme.max_age is not None:
+            admitted.append(e.age <= programme.max_age)
+        rows: list[tuple[Any, ...]]
+        if programme.per == "person":
+            # everyone admitted is paid once: no per-person objects, each distinct kana
+            # converted to its Zengin form once
+            with self.engine.connect() as conn:
+                people = conn.execute(
+                    select(e.code, e.municipality, e.household, e.kana).where(*admitted)
+                ).all()
+            name_of: dict[str, str] = {}
+            rows = []
+            for code, municipality, household, kana in people:
+                name = name_of.get(kana)
+                if name is None:
+                    name = name_of[kana] = model.payee_name(kana)
+                rows.append(
+                    (
+                        new_id(),
+                        p["id"],
+                        code,
+                        municipality,
+                        household,
+                        name,
+                        1,
+                        p["amount"],
+                        *_PENDING,
                     )
                 )
+            del people
+        else:
+            with self.engine.connect() as conn:
+                eligible = [
+                    model.Eligible(*r)
+                    for r in conn.execute(
+                        select(e.code, e.municipality, e.household, e.head, e.kana, e.age).where(
+                            *admitted
+                        )
+                    )
+                ]
+            rows = [
+                (
+                    new_id(),
+                    p["id"],
+                    x.code,
+                    x.municipality,
+                    x.household,
+                    x.name,
+                    x.members,
+                    x.amount,
+                    *_PENDING,
+                )
+                for x in model.payees(programme, eligible)
             ]
-        paid = model.payees(programme, people)
-        rows = [
-            {
-                "id": new_id(),
-                "programme_id": p["id"],
-                "code": x.code,
-                "municipality": x.municipality,
-                "household": x.household,
-                "name": x.name,
-                "members": x.members,
-                "amount": x.amount,
-                "status": "pending",
-                "reason": None,
-            }
-            for x in paid
-        ]
 
         def work(conn: Connection) -> None:
-            for part in chunked(rows):
-                insert_ignoring_duplicates(conn, store.payees, part)
+            # one payee per (programme, code): a resumed phase skips those it made before
+            bulk_insert(conn, store.payees, rows, ignore_duplicates=True)
 
         retrying(self.engine, work)
         progress("payees", len(rows), len(rows))
@@ -376,10 +410,35 @@ class PaymentRun:
             )
         done, after = 0, ""
         progress("accounts", 0, total)
+        a = store.applications.c
+        last = store.instructions.alias("last")
+        newest = (
+            select(func.max(i.attempt))
+            .where(i.programme_id == p["id"], i.payee_id == y.id)
+            .scalar_subquery()
+        )
+        # each open payee with its one-click application and its last instruction, if any
+        joined = store.payees.outerjoin(
+            store.applications, and_(a.programme_id == y.programme_id, a.code == y.code)
+        ).outerjoin(
+            last,
+            and_(
+                last.c.programme_id == y.programme_id,
+                last.c.payee_id == y.id,
+                last.c.attempt == newest,
+            ),
+        )
+        columns = (
+            *(y.id, y.code, y.status, y.amount),
+            *(a.choice, a.bank_code, a.branch_code, a.deposit_type, a.account_number),
+            *(a.received_at, last.c.attempt, last.c.bank_code, last.c.branch_code),
+            *(last.c.deposit_type, last.c.account_number, last.c.created_at),
+        )
         while True:
             with self.engine.connect() as conn:
                 batch = conn.execute(
-                    select(y.id, y.code, y.status, y.amount)
+                    select(*columns)
+                    .select_from(joined)
                     .where(open_payees, y.id > after)
                     .order_by(y.id)
                     .limit(self.batch)
@@ -387,86 +446,57 @@ class PaymentRun:
             if not batch:
                 break
             self._account_batch(p, current, batch)
-            after = batch[-1].id
+            after = batch[-1][0]
             done += len(batch)
             progress("accounts", done, total)
 
     def _account_batch(self, p: dict[str, Any], current: Round, batch: Sequence[Any]) -> None:
-        a, i = store.applications.c, store.instructions.c
-        ids = [b.id for b in batch]
-        with self.engine.connect() as conn:
-            applied = {
-                r.code: r
-                for r in conn.execute(
-                    select(store.applications).where(
-                        a.programme_id == p["id"], a.code.in_([b.code for b in batch])
-                    )
-                )
-            }
-            previous: dict[str, Any] = {}
-            for r in conn.execute(
-                select(i.payee_id, i.attempt, i.status, i.bank_code, i.branch_code)
-                .add_columns(i.deposit_type, i.account_number, i.created_at)
-                .where(i.payee_id.in_(ids))
-                .order_by(i.attempt)
-            ):
-                previous[r.payee_id] = r  # the last attempt wins
-        ask = [b.code for b in batch if not _own_account(applied.get(b.code))]
+        """Instructions for a batch of open payees (rows of :meth:`_accounts`' query)."""
+        ask = [b[1] for b in batch if b[4] != "account"]  # no account named in an application
         registered = dict(zip(ask, self.clients.accounts(ask), strict=True)) if ask else {}
         now = datetime.now(UTC)
-        instructions, statuses = [], []
-        for b in batch:
-            application = applied.get(b.code)
-            account: dict[str, Any] | None
-            if _own_account(application):
-                account, source = _application_account(application), "application"
+        instructions: list[tuple[Any, ...]] = []
+        instructed, missing = [], []
+        for row in batch:
+            payee, code, status, amount, choice = row[:5]
+            named, received_at, attempt, before = row[5:9], row[9], row[10], row[11:16]
+            account: tuple[str, str, str, str] | None
+            if choice == "account":
+                account = (named[0], named[1], named[2], str(named[3]).zfill(7))
+                source = "application"
             else:
-                account, source = registered.get(b.code), "registered"
-            last = previous.get(b.id)
+                found = registered.get(code)
+                account, source = None if found is None else _account_of(found), "registered"
             if account is None:
-                if b.status == "pending":
-                    statuses.append({"_id": b.id, "_status": "no_account", "_reason": None})
+                if status == "pending":
+                    missing.append(payee)
                 continue
-            fresh_application = (  # the person named this account again, explicitly
-                application is not None
-                and _own_account(application)
-                and last is not None
-                and _aware(application.received_at) > _aware(last.created_at)
-            )
-            if last is not None and _same_account(last, account) and not fresh_application:
-                continue  # the account that failed, again: a definitive failure, noticed
+            if attempt is not None:
+                fresh_application = (  # the person named this account again, explicitly
+                    choice == "account" and _aware(received_at) > _aware(before[4])
+                )
+                if tuple(before[:4]) == account and not fresh_application:
+                    continue  # the account that failed, again: a definitive failure, noticed
             instructions.append(
-                {
-                    "id": new_id(),
-                    "programme_id": p["id"],
-                    "payee_id": b.id,
-                    "attempt": 1 if last is None else last.attempt + 1,
-                    "round": current.number,
-                    "source": source,
-                    "bank_code": account["bank_code"],
-                    "branch_code": account["branch_code"],
-                    "deposit_type": account["deposit_type"],
-                    "account_number": str(account["account_number"]).zfill(7),
-                    "amount": b.amount,
-                    "status": "planned",
-                    "reason": None,
-                    "file_id": None,
-                    "record_index": None,
-                    "created_at": now,
-                    "settled_at": None,
-                }
+                (
+                    *(new_id(), p["id"], payee, 1 if attempt is None else attempt + 1),
+                    *(current.number, source, *account, amount, "planned"),
+                    *(None, None, None, now, None),
+                )
             )
-            statuses.append({"_id": b.id, "_status": "instructed", "_reason": None})
+            instructed.append(payee)
+        y = store.payees.c
 
         def work(conn: Connection) -> None:
-            insert_ignoring_duplicates(conn, store.instructions, instructions)
-            if statuses:
-                conn.execute(
-                    update(store.payees)
-                    .where(store.payees.c.id == bindparam("_id"))
-                    .values(status=bindparam("_status"), reason=bindparam("_reason")),
-                    statuses,
-                )
+            # the unique keys (programme, payee, attempt) and (payee, round) are the guard
+            bulk_insert(conn, store.instructions, instructions, ignore_duplicates=True)
+            for ids, status in ((instructed, "instructed"), (missing, "no_account")):
+                if ids:
+                    conn.execute(
+                        update(store.payees)
+                        .where(among(conn, y.id, ids))
+                        .values(status=status, reason=None)
+                    )
 
         retrying(self.engine, work)
 
@@ -790,25 +820,13 @@ class PaymentRun:
         retrying(self.engine, work)
 
 
-def _own_account(application: Any) -> bool:
-    return application is not None and application.choice == "account"
-
-
-def _application_account(application: Any) -> dict[str, Any]:
-    return {
-        "bank_code": application.bank_code,
-        "branch_code": application.branch_code,
-        "deposit_type": application.deposit_type,
-        "account_number": application.account_number,
-    }
-
-
-def _same_account(last: Any, account: dict[str, Any]) -> bool:
-    return (last.bank_code, last.branch_code, last.deposit_type, last.account_number) == (
-        account["bank_code"],
-        account["branch_code"],
-        account["deposit_type"],
-        str(account["account_number"]).zfill(7),
+def _account_of(found: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(bank, branch, deposit type, 7-digit number) of a registered account."""
+    return (
+        found["bank_code"],
+        found["branch_code"],
+        found["deposit_type"],
+        str(found["account_number"]).zfill(7),
     )
 
 

@@ -25,7 +25,7 @@ from mynumber import errors
 from mynumber.orgs.hub import permitted, store
 from mynumber.orgs.hub.services import NOT_FOUND, PROVIDED, REFUSED, UNAVAILABLE, Entry, Hub
 from mynumber.platform.context import OrgContext
-from mynumber.platform.db import chunked
+from mynumber.platform.db import among
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
 
@@ -34,8 +34,6 @@ log = logging.getLogger("mynumber.hub")
 MAX_BULK = 100_000
 #: How long the hub waits for a provider to answer a whole bulk request.
 PROVIDER_TIMEOUT = 300.0
-#: Codes per statement (SQLite allows 32,766 parameters; PostgreSQL gets one array).
-SLICE = 30_000
 
 #: Sends the bulk request to a provider organisation: (org, body) → its JSON answer.
 ForwardBulk = Callable[[str, dict[str, Any]], Any]
@@ -53,27 +51,17 @@ class BulkRequest:
 def _persons(conn: Connection, agency: str, codes: list[str]) -> dict[str, str]:
     """Agency code → internal reference, for the codes that are the agency's own."""
     c = store.codes.c
-    found: dict[str, str] = {}
-    for part in chunked(list(dict.fromkeys(codes)), SLICE):
-        found.update(
-            conn.execute(
-                select(c.code, c.person_ref).where(c.agency == agency, c.code.in_(part))
-            ).all()
-        )
-    return found
+    wanted = among(conn, c.code, list(dict.fromkeys(codes)))
+    rows = conn.execute(select(c.code, c.person_ref).where(c.agency == agency, wanted))
+    return dict(rows.all())
 
 
 def _codes_at(conn: Connection, provider: str, persons: list[str]) -> dict[str, str]:
     """Internal reference → the provider's code, for the people the provider has."""
     c = store.codes.c
-    found: dict[str, str] = {}
-    for part in chunked(list(dict.fromkeys(persons)), SLICE):
-        found.update(
-            conn.execute(
-                select(c.person_ref, c.code).where(c.agency == provider, c.person_ref.in_(part))
-            ).all()
-        )
-    return found
+    wanted = among(conn, c.person_ref, list(dict.fromkeys(persons)))
+    rows = conn.execute(select(c.person_ref, c.code).where(c.agency == provider, wanted))
+    return dict(rows.all())
 
 
 def forward_over_http(ctx: OrgContext) -> ForwardBulk:

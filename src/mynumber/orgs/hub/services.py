@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, bindparam, select
 from mynumber import errors
 from mynumber.orgs.hub import chain, permitted, store
 from mynumber.orgs.hub.codes import CodeScheme
-from mynumber.platform.db import bulk_insert, chunked, retrying
+from mynumber.platform.db import among, bulk_insert, retrying
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
 
@@ -31,8 +31,6 @@ log = logging.getLogger("mynumber.hub")
 
 #: 取得番号 per enrolment request: a benefit run enrols 10^5 people per call.
 MAX_ENROL = 100_000
-#: Values per IN (…) statement (SQLite allows 32,766 parameters).
-SLICE = 30_000
 
 #: Outcomes recorded for an exchange.
 PROVIDED = "provided"
@@ -128,15 +126,12 @@ class Hub:
             [{"person_fp": fp, "ref": new_id(), "created_at": now} for fp in dict.fromkeys(fps)],
             ignore_duplicates=True,
         )
-        refs: dict[str, str] = {}
-        for part in chunked(list(dict.fromkeys(fps)), SLICE):
-            refs.update(
-                conn.execute(
-                    select(store.persons.c.person_fp, store.persons.c.ref).where(
-                        store.persons.c.person_fp.in_(part)
-                    )
-                ).all()
-            )
+        p = store.persons.c
+        refs: dict[str, str] = dict(
+            conn.execute(
+                select(p.person_fp, p.ref).where(among(conn, p.person_fp, list(dict.fromkeys(fps))))
+            ).all()
+        )
         issued = [self.scheme.code(agency, a) for a in acquisitions]
         bulk_insert(
             conn,

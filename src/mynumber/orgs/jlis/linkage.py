@@ -24,15 +24,13 @@ from mynumber.number import validate
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.platform.context import OrgContext
-from mynumber.platform.db import chunked
+from mynumber.platform.db import among
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.web import signed_by
 
 #: My Numbers per enrolment request (a benefit run enrols 10^5 people per call).
 MAX_ENROL = 100_000
-#: Values per IN (…) statement (SQLite allows 32,766 parameters).
-SLICE = 30_000
 #: Generations tried when running the numbering backwards (a re-issue moves one up; a
 #: collision with an earlier number moves one more).
 MAX_GENERATION = 16
@@ -89,31 +87,23 @@ class Acquisition:
 
     def _live(self, number_fps: list[str]) -> set[str]:
         t = store.issued_numbers
-        found: set[str] = set()
         with self.engine.connect() as conn:
-            for part in chunked(list(set(number_fps)), SLICE):
-                found.update(
-                    conn.execute(
-                        select(t.c.number_fp).where(
-                            t.c.number_fp.in_(part), t.c.retired_at.is_(None)
-                        )
-                    ).scalars()
-                )
-        return found
+            wanted = among(conn, t.c.number_fp, list(set(number_fps)))
+            return set(
+                conn.execute(select(t.c.number_fp).where(wanted, t.c.retired_at.is_(None)))
+                .scalars()
+                .all()
+            )
 
     def _at_generation(self, code_fps: list[str], generation: int) -> set[str]:
         t = store.resident_codes
-        found: set[str] = set()
         with self.engine.connect() as conn:
-            for part in chunked(list(set(code_fps)), SLICE):
-                found.update(
-                    conn.execute(
-                        select(t.c.code_fp).where(
-                            t.c.code_fp.in_(part), t.c.generation == generation
-                        )
-                    ).scalars()
-                )
-        return found
+            wanted = among(conn, t.c.code_fp, list(set(code_fps)))
+            return set(
+                conn.execute(select(t.c.code_fp).where(wanted, t.c.generation == generation))
+                .scalars()
+                .all()
+            )
 
 
 class HubClient(ServiceClient):
