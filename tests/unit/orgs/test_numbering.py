@@ -7,8 +7,10 @@ from itertools import pairwise
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import create_engine
 
 from mynumber import number
+from mynumber.orgs.jlis.linkage import Acquisition
 from mynumber.orgs.jlis.numbering import Numbering
 
 KEY = bytes(range(32))  # a fixed test key
@@ -73,3 +75,22 @@ def test_the_key_holder_can_run_the_conversion_backwards(code: int, generation: 
     gens = np.array([generation], dtype=np.uint32)
     base = numbering.bases(np.array([code], dtype=np.uint64), gens)
     assert int(numbering.codes_of(base, gens)[0]) == code
+
+
+@given(st.lists(st.integers(0, 10**11 - 1), max_size=50))
+def test_fingerprints_in_bulk_are_the_fingerprints_one_at_a_time(codes: list[int]) -> None:
+    numbering = Numbering(KEY)
+    values = [f"{c:011d}" for c in codes]
+    for kind in ("number", "code"):
+        assert numbering.fingerprints(kind, values) == [
+            numbering.fingerprint(kind, v) for v in values
+        ]
+
+
+def test_acquisition_numbers_in_bulk_are_those_one_at_a_time() -> None:
+    acquisition = Acquisition(
+        engine=create_engine("sqlite://"), numbering=Numbering(KEY), key=bytes(32)
+    )
+    fps = Numbering(KEY).fingerprints("code", [f"{i:011d}" for i in range(100)])
+    assert acquisition.of_code_fps(fps) == [acquisition.of_code_fp(fp) for fp in fps]
+    assert len(set(acquisition.of_code_fps(fps))) == len(fps)

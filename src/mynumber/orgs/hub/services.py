@@ -97,6 +97,12 @@ class Request:
     items: tuple[str, ...]
 
 
+def _refs(conn: Connection, fps: list[str]) -> dict[str, str]:
+    """person_fp → internal reference, for the people the hub knows."""
+    p = store.persons.c
+    return dict(conn.execute(select(p.person_fp, p.ref).where(among(conn, p.person_fp, fps))).all())
+
+
 class Hub:
     def __init__(self, *, engine: Engine, scheme: CodeScheme, forward: Forward) -> None:
         self.engine = engine
@@ -119,25 +125,19 @@ class Hub:
     def _enrol(self, conn: Connection, agency: str, acquisitions: list[str]) -> list[str]:
         now = datetime.now(UTC)
         fps = [self.scheme.person_fp(a) for a in acquisitions]
-        # raw driver inserts (COPY on PostgreSQL): 10^5 rows per call, existing ones skipped
-        bulk_insert(
-            conn,
-            store.persons,
-            [{"person_fp": fp, "ref": new_id(), "created_at": now} for fp in dict.fromkeys(fps)],
-            ignore_duplicates=True,
-        )
-        p = store.persons.c
-        refs: dict[str, str] = dict(
-            conn.execute(
-                select(p.person_fp, p.ref).where(among(conn, p.person_fp, list(dict.fromkeys(fps))))
-            ).all()
-        )
+        unique = list(dict.fromkeys(fps))
+        refs = _refs(conn, unique)
+        new = [fp for fp in unique if fp not in refs]
+        if new:  # people no agency enrolled before: raw driver inserts (COPY on PostgreSQL)
+            rows = [(fp, new_id(), now) for fp in new]
+            bulk_insert(conn, store.persons, rows, ignore_duplicates=True)
+            refs.update(_refs(conn, new))  # ours, or those of a writer that raced us
         issued = [self.scheme.code(agency, a) for a in acquisitions]
-        bulk_insert(
+        bulk_insert(  # codes the agency already has are skipped
             conn,
             store.codes,
             [
-                {"agency": agency, "code": code, "person_ref": refs[fp], "created_at": now}
+                (agency, code, refs[fp], now)
                 for code, fp in dict.fromkeys(zip(issued, fps, strict=True))
             ],
             ignore_duplicates=True,

@@ -60,7 +60,7 @@ class Acquisition:
         result: list[str | None] = [None] * len(checked)
         if not checked:
             return result
-        number_fps = [self.numbering.fingerprint("number", n) for n in checked]
+        number_fps = self.numbering.fingerprints("number", checked)
         live = self._live(number_fps)
         pending = [i for i, fp in enumerate(number_fps) if fp in live]
         bases = np.array([int(n[:11]) for n in checked], dtype=np.uint64)
@@ -69,14 +69,17 @@ class Acquisition:
                 break
             generations = np.full(len(pending), generation, dtype=np.uint32)
             codes = self.numbering.codes_of(bases[pending], generations)
-            code_fps = [self.numbering.fingerprint("code", f"{int(c):011d}") for c in codes]
+            code_fps = self.numbering.fingerprints("code", [f"{c:011d}" for c in codes.tolist()])
             held = self._at_generation(code_fps, generation)
-            still = []
+            still, found, found_fps = [], [], []
             for i, code_fp in zip(pending, code_fps, strict=True):
                 if code_fp in held:
-                    result[i] = self.of_code_fp(code_fp)
+                    found.append(i)
+                    found_fps.append(code_fp)
                 else:
                     still.append(i)
+            for i, acquisition in zip(found, self.of_code_fps(found_fps), strict=True):
+                result[i] = acquisition
             pending = still
         return result
 
@@ -84,6 +87,11 @@ class Acquisition:
         """The 取得番号 of the person whose resident code has keyed hash ``code_fp``
         (what a card keeps as ``code_fp``, so a login serial leads here without a number)."""
         return hmac.digest(self._key, code_fp.encode(), "sha256")[:16].hex()
+
+    def of_code_fps(self, code_fps: list[str]) -> list[str]:
+        """:meth:`of_code_fp` of each (the same values, without a call per person)."""
+        key, digest = self._key, hmac.digest
+        return [digest(key, fp.encode(), "sha256")[:16].hex() for fp in code_fps]
 
     def _live(self, number_fps: list[str]) -> set[str]:
         t = store.issued_numbers
