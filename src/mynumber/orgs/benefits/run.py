@@ -25,6 +25,7 @@ once (a crash between the hub's answer and our commit sends it again).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -35,7 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, text, update
 
 from mynumber import errors
 from mynumber.orgs.benefits import files, model, store
@@ -576,23 +577,11 @@ class PaymentRun:
             "credited_total": None,
             "settled_at": None,
         }
-        placed = [
-            {"_id": x.instruction_id, "_file": plan.id, "_index": n}
-            for n, x in enumerate(plan.lines)
-        ]
+        placed = [x.instruction_id for x in plan.lines]
 
         def work(conn: Connection) -> None:
             insert_ignoring_duplicates(conn, store.transfer_files, [row])
-            i = store.instructions
-            for part in chunked(placed):
-                conn.execute(
-                    update(i)
-                    .where(i.c.id == bindparam("_id"), i.c.status == "planned")
-                    .values(
-                        file_id=bindparam("_file"), record_index=bindparam("_index"), status="filed"
-                    ),
-                    part,
-                )
+            _place(conn, plan.id, placed)
 
         retrying(self.engine, work)
 
@@ -818,6 +807,28 @@ class PaymentRun:
             )
 
         retrying(self.engine, work)
+
+
+#: Each instruction of a file gets the file and its record's index, in one statement.
+_PLACE_SQLITE = text(
+    "UPDATE instructions SET file_id = :file, record_index = placed.key, status = 'filed' "
+    "FROM json_each(:ids) AS placed "
+    "WHERE instructions.id = placed.value AND instructions.status = 'planned'"
+)
+_PLACE_POSTGRES = text(
+    "UPDATE instructions SET file_id = :file, record_index = placed.n - 1, status = 'filed' "
+    "FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS placed(id, n) "
+    "WHERE instructions.id = placed.id AND instructions.status = 'planned'"
+)
+
+
+def _place(conn: Connection, file_id: str, ids: list[str]) -> None:
+    """Mark the instructions ``ids`` filed in ``file_id``, each at its index in the list
+    (still planned ones only: a resumed run does not move a filed instruction)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_PLACE_POSTGRES, {"file": file_id, "ids": ids})
+    else:
+        conn.execute(_PLACE_SQLITE, {"file": file_id, "ids": json.dumps(ids)})
 
 
 def _account_of(found: dict[str, Any]) -> tuple[str, str, str, str]:
