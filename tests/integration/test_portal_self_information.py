@@ -137,10 +137,12 @@ def test_my_information_shows_every_agency_through_the_hub(pc, holder) -> None:
     assert holder["resident"]["address"] in municipality
     pension = section(page.text, "pension")
     assert "372" in pension and "年金 Pension" in pension
+    assert "納付月数 Months paid" in pension and "contribution_months" not in pension
     assert "No record held" not in pension
     insurance = section(page.text, "insurer")
     assert "4711" in insurance and "80423" in insurance and "2019-04-01" in insurance
     assert "06139994" in insurance  # the insurer's 保険者番号
+    assert "保険者番号 Insurer number" in insurance and "valid_from" not in insurance
     household = municipality.split("世帯 Household")[1]
     assert "世帯人数 Household size" in household and "18歳未満の子 Children under 18" in household
     size = household.split("世帯人数 Household size</th><td>")[1].split("<")[0]
