@@ -2,11 +2,12 @@
 
 Prints JSON. Each exchange through the hub: the municipality signs a request, the hub checks
 the signature (replays refused), the permitted-exchange table and converts the code, signs and
-forwards it to the tax office's intermediate server, which seals the income to the
-municipality (JWE, ECDH-ES+A256KW / A256GCM); the hub appends the hash-chained record and
-relays the ciphertext; the municipality decrypts. ``direct`` sends the converted request
-straight to the tax office (signed as the hub would), sealed and decrypted the same way: the
-hub's overhead is the ratio of the two. In-process (no sockets), SQLite, one run:
+forwards it to the tax office's intermediate server, which signs the income (JWS, Ed25519)
+and seals it to the municipality (JWE, ECDH-ES+A256KW / A256GCM); the hub appends the
+hash-chained record and relays the ciphertext; the municipality decrypts and checks the tax
+office's signature. ``direct`` sends the converted request straight to the tax office
+(signed as the hub would), signed, sealed, decrypted and verified the same way: the hub's
+overhead is the ratio of the two. In-process (no sockets), SQLite, one run:
 
     .venv/bin/python -m benchmarks.linkage [--seconds 3] [--threads 4] [--people 50] [--split]
 
@@ -39,12 +40,13 @@ from mynumber.errors import Error
 from mynumber.orgs.hub import store
 from mynumber.orgs.municipality import intermediate
 from mynumber.platform import federation
-from mynumber.platform.encryption import EncryptionKeys, open_sealed
+from mynumber.platform.encryption import EncryptionKeys, open_answer, open_signed
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
 
 REQUESTER = "municipality-131016"
+PROCEDURE = "child_allowance_claim"
 #: The organisations an exchange passes through (the requester is this process).
 SPLIT_ORGS = ("hub", "tax")
 
@@ -125,7 +127,7 @@ def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
         codes = list(conn.scalars(select(intermediate.agency_codes.c.code)))
     usable = []
     for code in codes:
-        body = {"code": code, "procedure": "child_allowance_claim", "provider": "tax"}
+        body = {"code": code, "procedure": PROCEDURE, "provider": "tax"}
         try:
             to_hub.request("POST", "/exchanges", body | {"items": ["income"]})
         except Error:  # people the tax office does not know
@@ -150,18 +152,19 @@ def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
 def exchanges(
     directory: Directory, data_dir: Path, usable: list[str], tax_codes: dict[str, str]
 ) -> tuple[Callable[[int], None], Callable[[int], None]]:
-    """(through the hub, straight to the tax office): one sealed exchange each, decrypted."""
+    """(through the hub, straight to the tax office): one signed and sealed exchange each,
+    decrypted and verified."""
     keys = EncryptionKeys(data_dir / "keys")
     signing = KeyFolder(data_dir / "keys")
     to_hub = ServiceClient(directory, "hub", Identity(REQUESTER, signing.private_key(REQUESTER)))
     to_tax = ServiceClient(directory, "tax", Identity("hub", signing.private_key("hub")))
 
     def through_hub(i: int) -> None:
-        body = {"code": usable[i % len(usable)], "procedure": "child_allowance_claim"}
+        body = {"code": usable[i % len(usable)], "procedure": PROCEDURE}
         answer = to_hub.request(
             "POST", "/exchanges", body | {"provider": "tax", "items": ["income"]}
         )
-        open_sealed(keys, REQUESTER, answer["jwe"], exchange_id=answer["exchange_id"])
+        open_answer(keys, answer, requester=REQUESTER, provider="tax", procedure=PROCEDURE)
 
     def direct(i: int) -> None:
         exchange_id = f"{os.getpid():08x}{i:08x}"
@@ -169,11 +172,18 @@ def exchanges(
             "exchange_id": exchange_id,
             "code": tax_codes[usable[i % len(usable)]],
             "requester": REQUESTER,
-            "procedure": "child_allowance_claim",
+            "procedure": PROCEDURE,
             "items": ["income"],
         }
         answer = to_tax.request("POST", "/intermediate/provide", body)
-        open_sealed(keys, REQUESTER, answer["jwe"], exchange_id=exchange_id)
+        open_signed(
+            keys,
+            answer["jwe"],
+            recipient=REQUESTER,
+            signer="tax",
+            exchange_id=exchange_id,
+            procedure=PROCEDURE,
+        )
 
     return through_hub, direct
 
