@@ -528,3 +528,28 @@ def test_another_persons_notice_cannot_be_read(fed, http, keys, enc, holder) -> 
         assert marked.status_code == 404
         assert title not in mine.get("/portal/notices").text
     assert csrf
+
+
+def test_a_reply_the_hub_forged_is_refused_by_the_sender(
+    fed, keys, enc, holder, pc, monkeypatch
+) -> None:
+    # the hub swaps the portal's reply for one it sealed to the tax office itself
+    deliveries = fed.apps["hub"].state.deliveries
+    genuine = deliveries.forward
+
+    def forge(recipient: str, body: dict[str, Any]) -> Any:
+        answer = dict(genuine(recipient, body))
+        answer["sealed"] = seal_signed(
+            enc,
+            {"answers": [{"read": True}]},
+            signer="hub",
+            recipient=body["sender"],
+            exchange_id=body["delivery_id"],
+            procedure=body["procedure"],
+        )
+        return answer
+
+    monkeypatch.setattr(deliveries, "forward", forge)
+    with pytest.raises(errors.InvalidInput, match="signed by 'hub', not by portal") as refused:
+        tax_notice(fed, keys, enc, [holder["tax_code"]], [notice("返信のすり替え")])
+    assert refused.value.code == "bad_answer_signature"
