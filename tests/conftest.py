@@ -11,16 +11,23 @@ import os
 import secrets
 from collections.abc import Callable, Generator, Iterator
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from mynumber.platform import federation
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
+
+# Property tests check behaviour, not speed: on a busy machine (CI, parallel workers) slow
+# input generation or a slow example is not a failure.
+settings.register_profile("mynumber", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("mynumber")
 
 POSTGRES_URL = os.environ.get(
     "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -73,6 +80,12 @@ def make_settings(data_dir: Path, kind: str, **overrides: object) -> Settings:
         values["database_prefix"] = f"mnt_{secrets.token_hex(4)}"
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings_for(database_kind: str) -> Callable[..., Settings]:
+    """Settings for a test's own data folder (and its own PostgreSQL databases)."""
+    return partial(make_settings, kind=database_kind)
 
 
 @pytest.fixture(scope="module")

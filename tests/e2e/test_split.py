@@ -52,7 +52,7 @@ def test_split_deployment_runs_a_linkage_exchange_across_processes(tmp_path):
         env=env,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # fifteen processes start on two cores
         pending = set(orgs)
         while pending and time.monotonic() < deadline:
             assert process.poll() is None, (tmp_path / "out.txt").read_text()

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select
 from sqlalchemy.exc import IntegrityError
 
-from conftest import make_settings
 from mynumber.platform.db import bulk_insert, create_org_engine, drop_postgres_databases
 
 metadata = MetaData()
@@ -25,8 +24,8 @@ things = Table(
 
 
 @pytest.fixture
-def engine(tmp_path, database_kind) -> Iterator[Engine]:
-    settings = make_settings(tmp_path, database_kind)
+def engine(tmp_path, settings_for) -> Iterator[Engine]:
+    settings = settings_for(tmp_path)
     made = create_org_engine(settings, f"bulk-{secrets.token_hex(3)}")
     metadata.create_all(made)
     yield made

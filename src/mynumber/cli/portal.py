@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.portal.oidc_clients import RelyingParties
@@ -75,7 +75,15 @@ def list_clients(data: DataDir = None) -> None:
         clients = parties.all()
     finally:
         parties.engine.dispose()
-    view = Table("client_id", "name", "type", "sector", "redirect URIs")
+    # the client_id is what people copy: never shortened, whatever the terminal's width
+    widest = max((len(c.client_id) for c in clients), default=9)
+    view = Table(
+        Column("client_id", no_wrap=True, min_width=widest),
+        Column("name", overflow="fold"),
+        "type",
+        Column("sector", overflow="fold"),
+        Column("redirect URIs", overflow="fold"),
+    )
     for c in clients:
         view.add_row(
             c.client_id,

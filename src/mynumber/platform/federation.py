@@ -224,6 +224,7 @@ class Federation:
         r = residents_table
         opened: dict[str, list[dict[str, str]]] = {c: [] for c in banks}
         holders: dict[str, list[tuple[str, dict[str, str]]]] = {c: [] for c in banks}
+        drawn: set[tuple[str, str, str]] = set()
         for code in self.settings.municipalities:
             with self.registry(code).engine.connect() as conn:
                 people = conn.execute(
@@ -240,10 +241,15 @@ class Federation:
                 branches = self._demo_branches(at)
                 family = rng.random() < FAMILY_ACCOUNT_SHARE
                 given = rng.choice(("ハナコ", "タロウ", "ヨウコ")) if family else p.given_name_kana
+                branch = rng.choice(branches)
+                number = f"{rng.randrange(10**7):07d}"
+                while (at, branch, number) in drawn:  # thousands of draws would collide
+                    number = f"{rng.randrange(10**7):07d}"
+                drawn.add((at, branch, number))
                 account = {
-                    "branch_code": rng.choice(branches),
+                    "branch_code": branch,
                     "deposit_type": "1",
-                    "account_number": f"{rng.randrange(10**7):07d}",
+                    "account_number": number,
                     "holder_kana": f"{p.family_name_kana} {given}",
                 }
                 opened[at].append(account)

@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from mynumber import errors
 from mynumber.orgs.benefits import files, model, store
@@ -126,25 +126,22 @@ class PaymentRun:
             self._release(current, owner)
 
     def _lease(self, current: Round, owner: str) -> None:
-        """Take or renew the round's lease; a lease of a process on this host that is gone
-        (killed) is taken over at once, any other only once it has expired."""
+        """Take or renew the round's lease (compare-and-set, so two runs never both hold
+        it); a lease of a process on this host that is gone (killed) is taken over at
+        once, any other only once it has expired."""
         r = store.rounds.c
         now = datetime.now(UTC)
+        take = update(store.rounds).values(lease_owner=owner, lease_until=now + LEASE)
         with self.engine.begin() as conn:
-            held = conn.execute(
-                select(r.lease_owner, r.lease_until).where(r.id == current.id)
-            ).first()
-            if held is not None and held.lease_owner not in (None, owner):
-                until = _aware(held.lease_until) if held.lease_until else now
-                if until > now and _alive(held.lease_owner):
-                    raise errors.Conflict(
-                        "another run of this programme is going on", code="running"
-                    )
-            conn.execute(
-                update(store.rounds)
-                .where(r.id == current.id)
-                .values(lease_owner=owner, lease_until=now + LEASE)
-            )
+            free = or_(r.lease_owner.is_(None), r.lease_owner == owner, r.lease_until < now)
+            if conn.execute(take.where(r.id == current.id, free)).rowcount == 1:
+                return
+            holder = conn.scalar(select(r.lease_owner).where(r.id == current.id))
+            if holder is not None and not _alive(str(holder)):
+                gone = r.lease_owner == holder
+                if conn.execute(take.where(r.id == current.id, gone)).rowcount == 1:
+                    return
+        raise errors.Conflict("another run of this programme is going on", code="running")
 
     def _release(self, current: Round, owner: str) -> None:
         r = store.rounds.c
