@@ -16,7 +16,8 @@ in its own uvicorn process as ``mynumber run --split`` starts them (this process
 municipality's intermediate server: it signs, sends and decrypts), with 1, ``--threads`` and
 twice ``--threads`` client threads, and reports them beside the in-process figures.
 ``cpu_ms_per_exchange`` is the CPU of this process per exchange (with the servers' CPU too
-in split mode): steadier than the rate on a shared machine.
+in split mode): steadier than the rate on a shared machine. ``answer_crypto`` is the CPU to
+seal and open one answer, encrypted only and signed then encrypted (the signature's cost).
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ from mynumber.errors import Error
 from mynumber.orgs.hub import store
 from mynumber.orgs.municipality import intermediate
 from mynumber.platform import federation
-from mynumber.platform.encryption import EncryptionKeys, open_answer, open_signed
+from mynumber.platform.encryption import (
+    EncryptionKeys,
+    open_answer,
+    open_sealed,
+    open_signed,
+    seal,
+    seal_signed,
+)
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
@@ -188,6 +196,31 @@ def exchanges(
     return through_hub, direct
 
 
+def answer_crypto(data_dir: Path, rounds: int = 1000) -> dict[str, float]:
+    """CPU µs to seal and open one income answer, encrypted only (what any holder of the
+    requester's public key can make) and signed then encrypted (what providers send)."""
+    keys = EncryptionKeys(data_dir / "keys")
+    income = {"income": [{"year": 2024, "income_yen": 4_350_000}]}
+    bound = {"exchange_id": "0" * 16, "procedure": PROCEDURE}
+
+    def encrypted() -> None:
+        token = seal(keys, REQUESTER, income, exchange_id=bound["exchange_id"])
+        open_sealed(keys, REQUESTER, token, exchange_id=bound["exchange_id"])
+
+    def signed() -> None:
+        token = seal_signed(keys, income, signer="tax", recipient=REQUESTER, **bound)
+        open_signed(keys, token, recipient=REQUESTER, signer="tax", **bound)
+
+    result = {}
+    for name, work in (("encrypted_us", encrypted), ("signed_and_encrypted_us", signed)):
+        work()
+        started = time.process_time()
+        for _ in range(rounds):
+            work()
+        result[name] = round((time.process_time() - started) / rounds * 1e6, 1)
+    return result
+
+
 def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
     usable, tax_codes = people(fed)
     through_hub, direct = exchanges(fed.directory, fed.settings.data_dir, usable, tax_codes)
@@ -206,6 +239,7 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
         "hub_overhead_ratio": round(straight["per_s"] / hub["per_s"], 2),
         "target_per_s": 250,
         "records_in_chain": fed.apps["hub"].state.hub.head().seq,
+        "answer_crypto": answer_crypto(fed.settings.data_dir),
     }
 
 
