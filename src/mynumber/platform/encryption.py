@@ -133,7 +133,10 @@ class EncryptionKeys:
 
 
 def seal(keys: EncryptionKeys, recipient: str, payload: Any, *, exchange_id: str = "") -> str:
-    """``payload`` as JSON, encrypted to ``recipient``: a compact JWE (five dot-separated parts)."""
+    """``payload`` as JSON, encrypted to ``recipient``: a compact JWE (five dot-separated parts).
+
+    Unsigned, so it proves nothing about its writer: answers between organisations use
+    :func:`seal_signed`, and :func:`open_signed` refuses what this makes."""
     header = {"alg": ALGORITHM, "enc": ENCRYPTION, "kid": recipient, "cty": "json"}
     # the exchange id goes inside the ciphertext, so an answer cannot be replayed as another's
     body = {"exchange": exchange_id, "data": payload}
