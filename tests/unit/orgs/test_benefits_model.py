@@ -68,6 +68,11 @@ def test_payee_names_are_zengin_kana_cut_to_thirty():
     assert len(model.payee_name("ア" * 40)) == 30
 
 
+def test_a_name_with_no_zengin_form_does_not_stop_the_run():
+    assert model.payee_name("ヤマダ＝タロウ") == "ﾔﾏﾀﾞﾀﾛｳ"
+    assert model.payee_name("山田") == model.UNKNOWN_NAME
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -25,6 +25,8 @@ from mynumber.payments import (
 )
 
 PER = ("person", "household")
+#: 受取人名 when a registry name has no Zengin character at all (フメイ, "unknown").
+UNKNOWN_NAME = "ﾌﾒｲ"
 MAX_AGE = 150
 _CODE = re.compile(r"[0-9]{6}")
 
@@ -150,8 +152,24 @@ class Payee:
 
 
 def payee_name(kana: str) -> str:
-    """受取人名: the person's kana as the registry records it, in Zengin kana (C(30))."""
-    return to_zengin_kana(kana, field="kana").strip()[:30].rstrip(" ")
+    """受取人名: the person's kana as the registry records it, in Zengin kana (C(30)).
+
+    A character with no Zengin form is left out rather than stopping the whole run (the
+    bank then compares the name as it stands, and says so if it differs).
+    """
+    try:
+        name = to_zengin_kana(kana, field="kana")
+    except InvalidInput:
+        name = "".join(_zengin_or_nothing(c) for c in kana)
+    name = " ".join(name.split())[:30].rstrip(" ")
+    return name or UNKNOWN_NAME
+
+
+def _zengin_or_nothing(character: str) -> str:
+    try:
+        return to_zengin_kana(character, field="kana")
+    except InvalidInput:
+        return ""
 
 
 def payees(programme: Programme, people: Iterable[Eligible]) -> list[Payee]:
