@@ -17,7 +17,6 @@ import pytest
 import uvicorn
 from sqlalchemy import text
 
-from conftest import make_settings, new_person
 from mynumber.orgs.hub import app as hub_app
 from mynumber.platform import federation
 from mynumber.platform.db import drop_postgres_databases
@@ -33,10 +32,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, database_kind: str) -> Iterator[Any]:
+def served(tmp_path_factory: pytest.TempPathFactory, settings_for: Any) -> Iterator[Any]:
     """Every organisation on one real socket; organisations call each other by URL."""
     port = _free_port()
-    settings = make_settings(tmp_path_factory.mktemp("data"), database_kind, port=port)
+    settings = settings_for(tmp_path_factory.mktemp("data"), port=port)
     fed = federation.build(settings, in_process=False)
     web = uvicorn.Server(uvicorn.Config(fed.root, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=web.run, daemon=True)
@@ -60,9 +59,9 @@ def client(served) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def claimant(served, client) -> dict[str, Any]:
+def claimant(served, client, person) -> dict[str, Any]:
     """A resident of Chiyoda with income filed at the tax office, enrolled for codes."""
-    resident = client.post(f"{API}/residents", json=new_person())
+    resident = client.post(f"{API}/residents", json=person())
     assert resident.status_code == 201, resident.text
     resident_id = resident.json()["id"]
     with served.registry(CHIYODA).engine.connect() as conn:
