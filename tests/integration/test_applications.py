@@ -17,8 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from test_portal_login import SIGN_PASSWORD, issue, log_in
+from test_proxies import accept, act, invite, proxy_ids
 
 from mynumber.cli.phone import sign
 from mynumber.orgs.municipality.applications import applications as municipality_applications
@@ -108,6 +109,16 @@ def person_fields(holder: dict[str, Any]) -> dict[str, str]:
         "address": r["address"],
         "tel": "03-1234-5678",
     }
+
+
+def dump(engine: Any) -> str:
+    """Every value in every table of a database, as one string."""
+    parts = []
+    with engine.connect() as conn:
+        for name in inspect(conn).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{name}"')):
+                parts.append(" ".join(str(v) for v in row))
+    return "\n".join(parts)
 
 
 def child_allowance(holder: dict[str, Any]) -> dict[str, str]:
@@ -360,6 +371,7 @@ def test_a_child_allowance_claim_is_signed_submitted_reviewed_and_approved(
             )
         ).scalar_one()
     assert row.sealed.count(".") == 4 and "試験 太郎" not in row.sealed and kept is None
+    assert "試験 太郎" not in dump(fed.apps["portal"].state.engine)
     assert row.actor_code == row.applicant_code
 
     own = own_id_of(fed, application_id)
@@ -646,3 +658,59 @@ def test_an_expired_sign_request_is_made_again_for_the_same_bytes(fed, http, pc,
     assert "審査中" in status_of(pc, application_id)
     late = pc.post(f"/portal/applications/{application_id}/sign-again", data={"csrf": csrf_of(pc)})
     assert late.status_code == 409
+
+
+def test_a_proxy_applies_with_an_apply_right_and_signs_with_their_own_card(
+    fed, http, pc, holder, staff
+) -> None:
+    kind = "child_allowance_claim"
+    pc.headers["x-csrf"] = csrf_of(pc)
+    agent_card, viewer_card = issue(fed, http), issue(fed, http)
+    with browser(fed) as agent, browser(fed) as viewer:
+        for client, card in ((agent, agent_card), (viewer, viewer_card)):
+            client.headers["x-csrf"] = client.headers["x-test-csrf"] = log_in(client, http, card)
+        assert accept(agent, invite(pc, "apply")).status_code == 200
+        assert accept(viewer, invite(pc, "view")).status_code == 200
+
+        assert act(viewer, proxy_ids(viewer)[0]).status_code < 400
+        before = portal_count(fed, portal_store.applications)
+        form = open_form(viewer, kind)
+        refused = post_form(viewer, kind, valid_form(kind, holder), form["key"])
+        assert refused.status_code == 403 and refused.json()["title"] == "proxy_refused"
+        assert portal_count(fed, portal_store.applications) == before
+
+        assert act(agent, proxy_ids(agent)[0]).status_code < 400
+        form = open_form(agent, kind)
+        assert form["prefill_address"] == holder["resident"]["address"]  # the principal's
+        answer = post_form(agent, kind, valid_form(kind, holder), form["key"])
+        assert answer.status_code == 303, answer.text
+        agent_code = holder_code(fed, agent)
+        asked = fed.apps["portal"].state.signing.get(
+            answer.headers["location"].rsplit("/", 1)[1], agent_code
+        )
+        sign(http, asked.code, agent_card["client"], password=SIGN_PASSWORD)
+        application_id = asked.next_path.rsplit("/", 1)[1]
+        done = agent.post(
+            f"/portal/applications/{application_id}/submit", data={"csrf": csrf_of(agent)}
+        )
+        assert done.status_code == 303, done.text
+
+    with fed.apps["portal"].state.engine.connect() as conn:
+        row = conn.execute(
+            select(portal_store.applications).where(
+                portal_store.applications.c.id == application_id
+            )
+        ).one()
+    assert row.actor_code == agent_code and row.applicant_code == holder_code(fed, pc)
+    assert row.status == "submitted"
+    kept = next(r for r in municipality_rows(fed) if r["portal_application_id"] == application_id)
+    assert kept["resident_id"] == holder["resident"]["id"]
+    verdict = json.loads(kept["verdict"])
+    agent_name = f"{agent_card['resident']['family_name']}{agent_card['resident']['given_name']}"
+    assert (
+        verdict["basic_items"] == "proxy"
+        and verdict["proxy_name"].replace(" ", "").replace("\u3000", "") == agent_name
+    )
+    assert application_id in pc.get("/portal/applications").text  # the principal sees it
+    log = pc.get("/portal/proxies").text.split('id="proxy-actions"')[1]
+    assert "申請" in log and kind in log  # recorded for the principal

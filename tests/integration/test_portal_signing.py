@@ -11,6 +11,8 @@ import json
 import re
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -310,3 +312,41 @@ def test_bad_requests_are_refused(fed, http, pc, card, signing) -> None:
     answer = http.post(f"/portal/api/sign/{asked.code}", json={"cms": "%%%"})
     assert answer.status_code == 422
     assert status(pc, asked.id)["state"] == "pending"
+
+
+class Events(threading.Thread):
+    """Reads the waiting page's event stream to its end, in the background."""
+
+    def __init__(self, pc: httpx.Client, request_id: str) -> None:
+        super().__init__(daemon=True)
+        self.pc, self.request_id = pc, request_id
+        self.status, self.content_type = 0, ""
+        self.events: list[dict[str, Any]] = []
+
+    def run(self) -> None:
+        with self.pc.stream("GET", f"/portal/sign/{self.request_id}/events") as response:
+            self.status = response.status_code
+            self.content_type = response.headers.get("content-type", "")
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    self.events.append(json.loads(line.removeprefix("data: ")))
+
+
+def test_the_waiting_page_hears_of_the_signature_by_server_sent_events(
+    fed, http, pc, card, signing
+) -> None:
+    log_in(pc, http, card)
+    asked = ask(fed, pc, signing, b"streamed")
+    stream = Events(pc, asked.id)
+    stream.start()
+    time.sleep(1.0)
+    assert stream.is_alive()
+    sign(http, asked.code, card["client"], password=SIGN_PASSWORD)
+    stream.join(timeout=15)
+    assert not stream.is_alive()
+    assert stream.status == 200 and stream.content_type.startswith("text/event-stream")
+    assert [e["state"] for e in stream.events] == ["pending", "signed"]
+    assert stream.events[-1]["next"] == "/portal/home"
+    with browser(fed) as stranger:
+        log_in(stranger, http, issue(fed, http))
+        assert stranger.get(f"/portal/sign/{asked.id}/events").status_code == 404

@@ -7,19 +7,21 @@ sees the same error the other organisation raised.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import json
 import threading
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import anyio.from_thread
 import anyio.to_thread
 import httpx
-from anyio.from_thread import BlockingPortal
 from starlette.types import ASGIApp, Message
 
 from mynumber import errors
 from mynumber.platform.signing import Identity
+
+T = TypeVar("T")
 
 _ERROR_OF_STATUS: dict[int, type[errors.Error]] = {
     400: errors.InvalidInput,
@@ -29,6 +31,47 @@ _ERROR_OF_STATUS: dict[int, type[errors.Error]] = {
     409: errors.Conflict,
     422: errors.InvalidInput,
 }
+
+
+class _LoopThread:
+    """An asyncio event loop in a daemon thread of its own, until :meth:`stop`.
+
+    Its one long-lived main task is what AnyIO takes for the root task, so the worker
+    threads that run sync routes stay alive between requests (and stop with it).
+    Coroutines are handed over with :func:`asyncio.run_coroutine_threadsafe`: one
+    wake-up of the loop per call, no task group or cancel scope around each.
+    """
+
+    def __init__(self, worker_threads: int) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._stopped: asyncio.Event | None = None
+        ready = threading.Event()
+
+        async def main() -> None:
+            self._stopped = asyncio.Event()
+            anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
+            ready.set()
+            await self._stopped.wait()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            try:
+                self.loop.run_until_complete(main())
+                self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            finally:
+                self.loop.close()
+
+        self.thread = threading.Thread(target=run, name="mynumber-in-process", daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def call(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
+
+    def stop(self) -> None:
+        if self._stopped is not None:
+            self.loop.call_soon_threadsafe(self._stopped.set)
+        self.thread.join(10)
 
 
 class InProcessTransport(httpx.BaseTransport):
@@ -51,8 +94,7 @@ class InProcessTransport(httpx.BaseTransport):
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
         self._lock = threading.Lock()
-        self._portal: BlockingPortal | None = None
-        self._stop: contextlib.ExitStack | None = None
+        self._thread: _LoopThread | None = None
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -98,34 +140,25 @@ class InProcessTransport(httpx.BaseTransport):
         await self._app(scope, receive, send)
         return httpx.Response(status, headers=headers, content=b"".join(parts))
 
-    def _loop(self) -> BlockingPortal:
+    def _loop(self) -> _LoopThread:
         with self._lock:
-            if self._portal is None:
-                stack = contextlib.ExitStack()
-                portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
-                portal.call(_widen_thread_limit, self.WORKER_THREADS)
-                self._portal, self._stop = portal, stack
-            return self._portal
+            if self._thread is None:
+                self._thread = _LoopThread(self.WORKER_THREADS)
+            return self._thread
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        try:
-            return self._loop().call(self._send, request)
-        except RuntimeError as exc:
-            if "event loop thread" not in str(exc):
-                raise
+        loop = self._loop()
+        if threading.current_thread() is not loop.thread:
+            return loop.call(self._send(request))
         with anyio.from_thread.start_blocking_portal() as portal:
             return portal.call(self._send, request)
 
     def close(self) -> None:
         with self._lock:
-            stop, self._portal, self._stop = self._stop, None, None
-        if stop is not None:
-            stop.close()
-
-
-async def _widen_thread_limit(tokens: int) -> None:
-    anyio.to_thread.current_default_thread_limiter().total_tokens = tokens
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.stop()
 
 
 class Directory:

@@ -6,6 +6,7 @@ import pytest
 
 from mynumber.orgs.hub import permitted
 from mynumber.orgs.hub.codes import CodeScheme
+from mynumber.orgs.hub.deliveries import ITEM_KINDS as KINDS
 
 KEY = bytes(range(32))
 
@@ -47,6 +48,18 @@ def test_the_portal_rows_for_self_information_are_listed():
         if r.requester == "portal" and r.procedure == "self_information"
     }
     assert providers == {"tax", "pension", "insurer", "municipality"}
+
+
+def test_deliveries_carry_only_the_delivery_item_kinds():
+    deliveries = [r for r in permitted.table() if r.items & KINDS]
+    assert all(r.items <= KINDS for r in deliveries)
+    assert {(r.requester, r.provider) for r in deliveries if r.procedure.endswith("_notice")} == {
+        ("tax", "portal"),
+        ("pension", "portal"),
+        ("insurer", "portal"),
+        ("municipality", "portal"),
+        ("benefits", "portal"),
+    }
 
 
 @pytest.mark.parametrize(

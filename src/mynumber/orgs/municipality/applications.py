@@ -12,7 +12,9 @@ Receiver (``POST /api/deliveries``, the hub's signature only; procedures
 3. asks J-LIS for the signing certificate's OCSP status as a registered 署名検証者
    (registered on first need, credential in ``DATA/<org>/jlis-verifier.credential``),
 4. checks that the certificate's four basic items are the resident's (name, birth date,
-   sex, address as the registry records them),
+   sex, address as the registry records them) — unless a proxy (代理人) applied: Mynaportal
+   checked their ``apply`` right and says so (``by_proxy``), the proxy signed with their own
+   card, and the verdict names the proxy,
 5. keeps the application; anything refused is answered ``false`` with a reason sealed back
    to the portal, and nothing of it is kept.
 
@@ -288,7 +290,8 @@ class Applications:
                 now,
                 nonce,
             )
-            differ = _matches(signature.items, resident)
+            by_proxy = message.get("by_proxy") is True
+            differ = [] if by_proxy else _matches(signature.items, resident)
             if differ:
                 raise Refused(
                     "the signing certificate is not this resident's (" + ", ".join(differ) + ")",
@@ -302,8 +305,10 @@ class Applications:
                 "ocsp": "good",
                 "ocsp_this_update": check.this_update.isoformat(),
                 "checked_at": now.isoformat(),
-                "basic_items": "match",
+                "basic_items": "proxy" if by_proxy else "match",
             }
+            if by_proxy:  # 代理人: the portal vouches for the right; the signer is the proxy
+                verdict["proxy_name"] = signature.items.name
         a = applications.c
         with self.engine.begin() as conn:
             before = conn.execute(

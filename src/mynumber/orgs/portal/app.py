@@ -106,6 +106,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.include_router(oidc_web.router(oidc))
     # 代理人: the pages that show a person's data show the principal's to a proxy
     proxy_rights = proxies.Proxies(engine=engine, name_of=proxies.names_via(link))
+    e_applications.proxies = proxy_rights  # 代理人 apply with an apply right
     pages.subject = proxy_rights.subject
     pages.context_hooks.append(proxy_rights.switcher)
     app.include_router(proxies.page_router(pages, proxy_rights))

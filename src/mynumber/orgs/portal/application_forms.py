@@ -46,7 +46,6 @@ class Field:
     prefill: str | None = None  # a key of わたしの情報's basic items
     max_length: int = 60
     group: str | None = None  # fields of one optional row (a second child …)
-    hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +57,6 @@ class Form:
     why_signed: str
     fields: tuple[Field, ...]
     rules: Callable[[Values, Errors, dt.date], None] = field(default=lambda v, e, t: None)
-
-    def field(self, name: str) -> Field:
-        return next(f for f in self.fields if f.name == name)
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -125,7 +121,7 @@ def fiscal_year_start(day: dt.date) -> dt.date:
 # --- the generic checks --------------------------------------------------------------------
 
 
-def _check(f: Field, raw: str, today: dt.date) -> tuple[str | None, str | None]:
+def _check(f: Field, raw: str) -> tuple[str | None, str | None]:
     """(clean value or None, error or None) for one field."""
     value = raw.strip()
     if f.kind == "check":
@@ -174,7 +170,7 @@ def validate(form: Form, submitted: Mapping[str, str], today: dt.date) -> tuple[
     }
     for f in form.fields:
         raw = submitted.get(f.name, "")
-        clean, error = _check(f, raw if isinstance(raw, str) else "", today)
+        clean, error = _check(f, raw if isinstance(raw, str) else "")
         needed = f.required and (f.group is None or f.group in groups_used)
         if error:
             errors[f.name] = error

@@ -9,8 +9,10 @@ bytes of the application; the person then submits, and the portal delivers ``{"d
 "cms"}`` sealed to the municipality (procedure = the application's kind, item
 ``application``, recipient ``municipality``). The portal keeps the status, its own id and
 the sealed payload it sent, never the form in clear; the signed bytes are dropped once
-delivered. Actor (who applied) and applicant (for whom) are kept apart; until proxies exist
-they are the same person.
+delivered. Actor (who applied) and applicant (for whom) are kept apart: a proxy (代理人)
+acting for the person applies only with an ``apply`` right (``Proxies.require(actor,
+principal, "apply")``, checked when the form is posted and again at submission, recorded for
+the principal), signs with their own card, and the delivery says ``by_proxy``.
 
 Which need a signature: the child allowance claim, the nursery application and the
 child-rearing allowance status report (each is a claim or declaration by the person,
@@ -45,6 +47,7 @@ from mynumber.orgs.portal.deliveries import sender_name
 from mynumber.orgs.portal.inbox import Inbox, NewNotice
 from mynumber.orgs.portal.linkage import HubLink, logged_in
 from mynumber.orgs.portal.model import JST
+from mynumber.orgs.portal.proxies import Proxies
 from mynumber.orgs.portal.signing import SignRequests
 from mynumber.orgs.portal.web import Pages
 from mynumber.platform.deliveries import Answer, Opened, binding
@@ -132,12 +135,14 @@ class Applications:
         signing: SignRequests,
         link: HubLink,
         inbox: Inbox,
+        proxies: Proxies | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.engine = engine
         self.signing = signing
         self.link = link
         self.inbox = inbox
+        self.proxies = proxies
         self.clock = clock
 
     # --- reading --------------------------------------------------------------------------
@@ -205,11 +210,10 @@ class Applications:
             and key.replace("-", "").replace("_", "").isalnum()
         ):
             raise errors.InvalidInput("the form's submission key is missing: reload the form")
-        if actor != applicant:  # until proxies exist (Proxies.require on main)
-            raise errors.Forbidden("applying for someone else needs a registered proxy")
         existing = self._by_key(key)
         if existing is not None:
             return Started(self.get(existing, actor), created=False)
+        self._require_proxy(actor, applicant, kind)
         values, problems = validate(form, submitted, self.clock().astimezone(JST).date())
         if problems:
             raise FormInvalid(problems)
@@ -225,7 +229,7 @@ class Applications:
         sign_id = None
         if form.signed:
             asked = self.signing.create(
-                applicant,
+                actor,  # the one at the PC signs, with their own card (a proxy: theirs)
                 (f"{form.ja}の電子申請", f"E-application: {form.en}"),
                 data,
                 summary(form, values),
@@ -277,8 +281,19 @@ class Applications:
         if not form.signed:
             # a failure is recorded on the application: its page says why
             with contextlib.suppress(errors.Error):
-                self._deliver(target, applicant, kind, revision, data, None)
+                self._deliver(
+                    target, applicant, kind, revision, data, None, by_proxy=actor != applicant
+                )
         return Started(self.get(target, actor), created=True)
+
+    def _require_proxy(self, actor: str, applicant: str, kind: str) -> None:
+        """A proxy (代理人) applies only with an ``apply`` right, checked now and recorded
+        for the person they act for; the person themself needs none."""
+        if actor == applicant:
+            return
+        if self.proxies is None:
+            raise errors.Forbidden("applying for someone else needs a registered proxy")
+        self.proxies.require(actor, applicant, "apply", action=f"apply:{kind}"[:80])
 
     def _municipality_of(self, portal_code: str) -> str:
         a = store.accounts.c
@@ -299,12 +314,12 @@ class Applications:
         application = self.get(application_id, actor)
         if application["status"] != "signing" or not application["sign_request_id"]:
             raise NotSubmittable("this application is not waiting for a signature")
-        before = self.signing.get(application["sign_request_id"], application["applicant_code"])
+        before = self.signing.get(application["sign_request_id"], application["actor_code"])
         if before.state == "signed" or before.data is None:
             raise NotSubmittable("the application is signed already: submit it")
         form = FORMS[application["kind"]]
         asked = self.signing.create(
-            application["applicant_code"],
+            application["actor_code"],
             (before.purpose_ja, before.purpose_en or form.en),
             before.data,
             before.summary,
@@ -317,6 +332,7 @@ class Applications:
                 .where(a.id == application_id, a.sign_request_id == before.id)
                 .values(sign_request_id=asked.id, updated_at=self.clock())
             )
+        self.signing.discard_data(before.id, application["actor_code"])
         return self.get(application_id, actor)
 
     # --- submitting -----------------------------------------------------------------------
@@ -328,11 +344,12 @@ class Applications:
             if application["status"] in ("submitted", "approved", "rejected"):
                 return application
             raise NotSubmittable("this application cannot be submitted now")
+        self._require_proxy(application["actor_code"], application["applicant_code"], "submit")
         request_id = application["sign_request_id"]
-        cms = self.signing.result(request_id, application["applicant_code"])
+        cms = self.signing.result(request_id, application["actor_code"])
         if cms is None:
             raise NotSubmittable("sign the application on your phone first", code="not_signed")
-        data = self.signing.get(request_id, application["applicant_code"]).data
+        data = self.signing.get(request_id, application["actor_code"]).data
         if data is None:
             raise NotSubmittable("the signed bytes are gone: start again")
         a = store.applications.c
@@ -344,15 +361,19 @@ class Applications:
             ).rowcount
         if not claimed:
             return self.get(application_id, actor)
-        self._deliver(
-            application_id,
-            application["applicant_code"],
-            application["kind"],
-            application["revision"],
-            data,
-            cms,
-        )
-        self.signing.discard_data(request_id, application["applicant_code"])
+        try:
+            self._deliver(
+                application_id,
+                application["applicant_code"],
+                application["kind"],
+                application["revision"],
+                data,
+                cms,
+                by_proxy=application["actor_code"] != application["applicant_code"],
+            )
+        finally:
+            if self.get(application_id, actor)["status"] != "signing":  # sent, or refused
+                self.signing.discard_data(request_id, application["actor_code"])
         return self.get(application_id, actor)
 
     def _deliver(
@@ -363,6 +384,8 @@ class Applications:
         revision: int,
         data: bytes,
         cms: bytes | None,
+        *,
+        by_proxy: bool = False,
     ) -> None:
         """Seal the application to the person's municipality and deliver it via the hub.
 
@@ -379,6 +402,8 @@ class Applications:
                 "kind": kind,
                 "data": base64.b64encode(data).decode(),
                 "cms": None if cms is None else base64.b64encode(cms).decode(),
+                # a proxy signed with their own card: the portal vouches for the right
+                "by_proxy": by_proxy,
             }
             sealed = seal(
                 self.link.keys,
@@ -526,6 +551,13 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         items = data.get("basic_items") if isinstance(data, dict) else None
         return {k: str(v) for k, v in (items or {}).items()}
 
+    def subject_of(session: Any) -> str:
+        """Whose form it is: the person's, or (acting as a proxy) the principal's — the
+        view right checked and the view recorded for them."""
+        if session.acting_for and apps.proxies is not None:
+            return apps.proxies.subject(session, "information")
+        return str(session.portal_code)
+
     def form_page(
         request: Request,
         session: Any,
@@ -574,7 +606,7 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         form = FORMS.get(kind)
         if form is None:
             raise errors.NotFound("no such application form", code="form_not_found")
-        known = prefill(session.portal_code)
+        known = prefill(subject_of(session))
         values = {f.name: known[f.prefill] for f in form.fields if f.prefill in known}
         if "birth_date" in values:
             values["birth_date"] = values["birth_date"][:10]
@@ -597,7 +629,7 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
                 apps.start,
                 kind,
                 actor=session.portal_code,
-                applicant=session.portal_code,
+                applicant=session.acting_for or session.portal_code,  # 代理: the principal
                 submitted=values,
                 key=key if isinstance(key, str) else "",
                 application_id=application_id,
@@ -651,7 +683,7 @@ def page_router(pages: Pages, apps: Applications) -> APIRouter:
         signed = False
         if application["status"] == "signing" and application["sign_request_id"]:
             signed = (
-                apps.signing.result(application["sign_request_id"], application["applicant_code"])
+                apps.signing.result(application["sign_request_id"], application["actor_code"])
                 is not None
             )
         return pages.render(

@@ -22,18 +22,28 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import json
 import os
 import secrets
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
+import anyio.to_thread
 import segno
 from cryptography import x509
 from fastapi import APIRouter, Cookie, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from mynumber.errors import Conflict, Error, InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.portal import model, store
@@ -56,6 +66,15 @@ MAX_DATA_BYTES = 256 * 1024
 MAX_SUMMARY = 4000
 MAX_PURPOSE = 200
 SITE = "マイナポータル (Mynaportal)"
+#: what a request's summary reads once its bytes are gone (no form data kept in clear)
+DISCARDED = "（送信済みのため内容は保持していません / not kept after sending）"
+#: the waiting page's server-sent events: how often the state is looked at, a comment line
+#: against idle proxies, no stream longer than a request lives, the browser's reconnect delay
+EVENTS_INTERVAL = 0.5
+EVENTS_HEARTBEAT = 15.0
+EVENTS_LONGEST = SIGN_TTL.total_seconds() + 30
+EVENTS_RETRY_MS = 2000
+FINAL = frozenset({"signed", "refused", "expired"})
 
 #: what to tell the person, by reason (日本語, English)
 ADVICE: dict[str, tuple[str, str]] = {
@@ -275,13 +294,18 @@ class SignRequests:
         return self._from_row(row)
 
     def discard_data(self, request_id: str, portal_code: str) -> None:
-        """Forget the signed bytes once the caller has sent them on (the CMS stays)."""
+        """Forget the signed bytes and their summary once the caller has sent them on, or
+        given up on the request (the CMS and the digest stay); a pending request closes."""
         s = store.sign_requests.c
         with self.engine.begin() as conn:
             conn.execute(
                 update(store.sign_requests)
-                .where(s.id == request_id, s.portal_code == portal_code, s.state != "pending")
-                .values(data=None)
+                .where(s.id == request_id, s.portal_code == portal_code)
+                .values(
+                    data=None,
+                    summary=DISCARDED,
+                    used_at=func.coalesce(s.used_at, self.clock()),
+                )
             )
 
     @staticmethod
@@ -493,6 +517,42 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
         session = portal.session(portal_session)
         return JSONResponse(
             SignStatus(**requests.status(request_id, session.portal_code)).model_dump()
+        )
+
+    @web.get("/sign/{request_id}/events")
+    async def waiting_events(
+        request: Request,
+        request_id: str,
+        portal_session: Annotated[str | None, Cookie()] = None,
+    ) -> StreamingResponse:
+        """The sign request's state as server-sent events (``data:`` the status JSON),
+        until it is signed, refused or expired; the waiting page polls only without them."""
+        session = await anyio.to_thread.run_sync(portal.session, portal_session)
+        look = partial(requests.status, request_id, session.portal_code)
+        first = await anyio.to_thread.run_sync(look)  # another person's request: 404 up front
+
+        async def stream() -> AsyncIterator[str]:
+            yield f"retry: {EVENTS_RETRY_MS}\n\n"
+            started = quiet = time.monotonic()
+            state, last = first, None
+            while True:
+                if state["state"] != last:
+                    yield f"data: {json.dumps(state, ensure_ascii=False)}\n\n"
+                    last, quiet = state["state"], time.monotonic()
+                if state["state"] in FINAL or time.monotonic() - started > EVENTS_LONGEST:
+                    return
+                if time.monotonic() - quiet > EVENTS_HEARTBEAT:
+                    yield ": waiting\n\n"
+                    quiet = time.monotonic()
+                if await request.is_disconnected():
+                    return
+                await anyio.sleep(EVENTS_INTERVAL)
+                state = await anyio.to_thread.run_sync(look)
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
     def phone_page(
