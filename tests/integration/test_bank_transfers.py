@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -348,32 +350,47 @@ def test_a_resubmission_after_a_crash_between_forwarding_and_storing_credits_not
 
 
 class _Down(httpx.BaseTransport):
-    """The network as it is while one bank's host refuses connections."""
+    """The network as it is while one bank is in trouble: its host refuses connections
+    (``refuse``), it answers 503 (``fail``) or 403 (``refuse_records``), or the answer is
+    lost (``timeout``)."""
 
-    def __init__(self, inner: httpx.BaseTransport, prefix: str) -> None:
-        self.inner, self.prefix = inner, prefix
+    def __init__(self, inner: httpx.BaseTransport, prefix: str, how: str = "refuse") -> None:
+        self.inner, self.prefix, self.how = inner, prefix, how
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path.startswith(self.prefix):
+        if not request.url.path.startswith(self.prefix):
+            return self.inner.handle_request(request)
+        if self.how == "refuse":
             raise httpx.ConnectError("connection refused", request=request)
-        return self.inner.handle_request(request)
+        if self.how == "timeout":  # delivered and maybe credited, the answer lost
+            self.inner.handle_request(request)
+            raise httpx.ReadTimeout("no answer", request=request)
+        status = {"fail": 503, "refuse_records": 403}[self.how]
+        return httpx.Response(status, json={"title": "down"}, request=request)
+
+
+@contextmanager
+def sandbox_bank(fed, how: str) -> Iterator[None]:
+    """Every organisation's calls to the 9900 bank go as ``how`` says, for a while."""
+    directory = fed.directory
+    working = directory.http
+    directory.http = httpx.Client(
+        transport=_Down(working._transport, f"/bank/{SANDBOX}/", how),
+        base_url=working.base_url,
+        timeout=60.0,
+    )
+    try:
+        yield
+    finally:
+        directory.http = working
 
 
 def test_a_receiving_bank_that_is_down_gets_its_records_answered_so_and_the_others_credited(
     fed, http, keys, accounts
 ) -> None:
     key = new_key()
-    directory = fed.directory
-    working = directory.http
-    directory.http = httpx.Client(
-        transport=_Down(working._transport, f"/bank/{SANDBOX}/"),
-        base_url=working.base_url,
-        timeout=60.0,
-    )
-    try:
-        response = send(working, keys, three_banks(accounts), key)
-    finally:
-        directory.http = working
+    with sandbox_bank(fed, "refuse"):
+        response = send(http, keys, three_banks(accounts), key)
 
     assert response.status_code == 200, response.text
     assert [r.code for r in read_results(response.content).results] == [
@@ -387,6 +404,51 @@ def test_a_receiving_bank_that_is_down_gets_its_records_answered_so_and_the_othe
     # the answer is kept: the bank being back does not change it, nor credit anything
     assert send(http, keys, three_banks(accounts), key).content == response.content
     assert SANDBOX not in all_credits(fed, key)
+
+
+def test_a_receiving_bank_that_refuses_the_records_gets_them_answered_other(
+    fed, http, keys, accounts
+) -> None:
+    key = new_key()
+    with sandbox_bank(fed, "refuse_records"):
+        response = send(http, keys, three_banks(accounts), key)
+
+    assert response.status_code == 200, response.text
+    codes = [r.code for r in read_results(response.content).results]
+    assert codes == [
+        ResultCode.OTHER,
+        *[ResultCode.CREDITED] * 2,
+        ResultCode.OTHER,
+        ResultCode.CREDITED,
+    ]
+    assert SANDBOX not in all_credits(fed, key)
+
+
+@pytest.mark.parametrize("how", ["fail", "timeout"])
+def test_a_lost_answer_stores_no_result_and_the_same_file_later_credits_each_once(
+    fed, http, keys, accounts, how
+) -> None:
+    key = new_key()
+    with sandbox_bank(fed, how):
+        lost = send(http, keys, three_banks(accounts), key)
+
+    assert lost.status_code == 503, lost.text
+    assert lost.headers["content-type"] == "application/problem+json"
+    with fed.apps[f"bank-{MIZUHO}"].state.engine.connect() as conn:
+        kept = conn.scalar(
+            select(store.transfer_files.c.results).where(store.transfer_files.c.id == key)
+        )
+    assert kept is None
+
+    later = send(http, keys, three_banks(accounts), key)
+
+    assert later.status_code == 200, later.text
+    assert [r.code for r in read_results(later.content).results] == [ResultCode.CREDITED] * 5
+    assert all_credits(fed, key) == {
+        MIZUHO: [(2, 100)],
+        MUFG: [(3, 200), (5, 201)],
+        SANDBOX: [(1, 300), (4, 301)],
+    }
 
 
 def forward(
