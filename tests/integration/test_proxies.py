@@ -301,3 +301,24 @@ def test_the_portal_database_holds_no_my_number(fed, grantor, grantee, bob) -> N
             for v in row
         )
     assert grantor["number"] not in dump and grantee["number"] not in dump
+
+
+def test_the_grantors_name_follows_the_municipalitys_record(fed, grantor, alice, bob) -> None:
+    accept(bob, invite(alice, "view"))
+    (proxy_id,) = proxy_ids(bob)
+    rename = text("UPDATE residents SET family_name = :name WHERE id = :id")
+    new_family = f"改姓{secrets.choice('一二三四五')}"
+    registry = fed.registry(CHIYODA).engine
+    with registry.begin() as conn:  # 婚姻: the registry's record changes
+        conn.execute(rename, {"name": new_family, "id": grantor["resident"]["id"]})
+    try:
+        act(bob, proxy_id)
+
+        shown = bob.get("/portal/home").text.split('id="acting-as">')[1].split("<")[0]
+        assert shown.startswith(new_family)
+    finally:
+        with registry.begin() as conn:
+            family = grantor["resident"]["family_name"]
+            conn.execute(rename, {"name": family, "id": grantor["resident"]["id"]})
+        act(bob, proxy_id)  # and back, for the tests that follow
+        act(bob, "self")

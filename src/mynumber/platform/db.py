@@ -221,10 +221,16 @@ def bulk_insert(
         return
     temporal = [i for i, c in enumerate(table.columns) if isinstance(c.type, Date | DateTime)]
 
+    converted: dict[Any, Any] = {}  # a batch mostly repeats one timestamp: convert it once
+
     def driver_row(row: dict[str, Any]) -> tuple[Any, ...]:
         out: list[Any] = list(values(row))
         for i in temporal:
-            out[i] = _sqlite_value(out[i])
+            value = out[i]
+            found = converted.get(value)
+            if found is None:
+                found = converted[value] = _sqlite_value(value)
+            out[i] = found
         return tuple(out)
 
     marks = ", ".join("?" for _ in columns)

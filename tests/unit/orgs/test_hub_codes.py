@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+
 import pytest
 
 from mynumber.orgs.hub import permitted
@@ -75,3 +79,15 @@ def test_deliveries_carry_only_the_delivery_item_kinds():
 def test_anything_not_listed_is_refused_with_the_reason(requester, procedure, provider, items, why):
     with pytest.raises(permitted.NotPermitted, match=why):
         permitted.check(requester, procedure, provider, items)
+
+
+def test_codes_are_the_lower_case_base32_of_the_first_128_bits():
+    key = bytes(range(32))
+    scheme = CodeScheme(key)
+    for n in range(500):
+        acquisition = f"{n:032x}"
+        digest = hmac.new(
+            key, f"mynumber/hub/code\x00tax\x00{acquisition}".encode(), hashlib.sha256
+        ).digest()[:16]
+        expected = base64.b32encode(digest).decode().rstrip("=").lower()
+        assert scheme.code("tax", acquisition) == expected

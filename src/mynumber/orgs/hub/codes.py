@@ -16,8 +16,11 @@ The scheme, published here with a secret key (the production algorithm is not pu
 
 from __future__ import annotations
 
-import base64
 import hmac
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # RFC 4648 base32, lower-case
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
+_SHIFTS = range(120, -1, -10)
 
 
 class CodeScheme:
@@ -36,4 +39,7 @@ class CodeScheme:
     def code(self, agency: str, acquisition: str) -> str:
         """Agency ``agency``'s code for the person (26 lower-case base32 characters)."""
         digest = self._mac("mynumber/hub/code", agency, acquisition)[:16]
-        return base64.b32encode(digest).decode().rstrip("=").lower()
+        # = base64.b32encode(digest).decode().rstrip("=").lower(), ten bits per lookup: the
+        # 128 bits padded to 130 are 26 base32 characters (RFC 4648 §6), 13 pairs of them
+        bits = int.from_bytes(digest, "big") << 2
+        return "".join([_PAIRS[(bits >> shift) & 0x3FF] for shift in _SHIFTS])

@@ -373,6 +373,14 @@ class Proxies:
                 raise errors.NotFound("no such proxy")
             self.require(session.portal_code, proxy.principal_code, "view", action="act")
             principal = proxy.principal_code
+            name = self.name_of(principal)  # the municipality's current name (a marriage …)
+            if name and name[:100] != proxy.principal_name:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        update(store.proxies)
+                        .where(store.proxies.c.principal_code == principal)
+                        .values(principal_name=name[:100])
+                    )
         s = store.sessions.c
         with self.engine.begin() as conn:
             conn.execute(
