@@ -479,6 +479,11 @@ def test_the_network_hop_credits_a_record_once_per_paying_bank_file_and_index(
             select(c.paying_bank, c.record_index, c.amount).where(c.file_id == body["file_id"])
         ).all()
     assert sorted(tuple(r) for r in rows) == [(MIZUHO, 3, 42), (SANDBOX, 3, 42)]
+    changed = transfer(accounts["at_mufg"], amount=43).to_record().decode("cp932")
+    body["records"] = [{"index": 3, "record": changed}]
+    refused = forward(http, keys, body, org=f"bank-{MIZUHO}")
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("org", ["benefits", "portal", f"bank-{MUFG}"])

@@ -7,7 +7,8 @@ happen twice, so only failures that certainly credited nothing become result cod
 
 - the receiving bank is not on the network (not in the directory), or refused the
   connection → ``BANK_NOT_CONNECTED`` for its records;
-- it answered 4xx (it refused the records, crediting none) → ``OTHER``;
+- it answered 4xx (it refused the records, crediting none) → ``OTHER``; but 409 (it
+  credited other records under these keys) stops the file, as below;
 - anything else — a timeout, a 5xx, an answer that is not one — may have credited:
   :class:`errors.Unavailable`; the paying bank stores no result and the payer sends the
   file again (the receiving bank's (paying bank, file id, index) key makes that harmless).
@@ -79,6 +80,8 @@ class ZenginNetwork:
             return [ResultCode.BANK_NOT_CONNECTED] * len(records)
         except httpx.HTTPError as exc:
             raise errors.Unavailable(f"{org} did not answer: {type(exc).__name__}") from exc
+        if response.status_code == 409:  # it holds other credits under these keys: stop
+            raise errors.Unavailable(f"{org} holds other records under {file_id}")
         if 400 <= response.status_code < 500:
             log.warning("zengin: %s refused %s: %s", org, file_id, response.status_code)
             return [ResultCode.OTHER] * len(records)
