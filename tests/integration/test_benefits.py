@@ -1,6 +1,7 @@
 """A benefit programme paid push-type, end to end: eligibility from the municipalities (date
-and age rules, households paid to their head), accounts through the hub, Zengin 総合振込
-files per bank, the banks' results, notices in Mynaportal, a one-click application, and a
+and age rules, households paid to their head), accounts through the hub, one Zengin 総合振込
+file per round to the paying bank, which routes it to the receiving banks and answers one
+result file, notices in Mynaportal, a one-click application, and a
 later round that pays whoever has since registered or applied — nobody twice.
 
 Every hop is a signed HTTP request carried in-process; runs on SQLite and, with
@@ -175,21 +176,29 @@ def credited_results(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
 
 
 def check_files(fed, report: dict[str, Any]) -> None:
-    """Each file reads back, its trailer adds up and equals the instructions it holds; the
-    bank's result file answers every record and its credits equal what the office booked."""
+    """Each round has one file (part) for the paying bank, the payer account's bank; each
+    reads back with its records ordered by receiving bank, branch and account, its trailer
+    adds up and equals the instructions it holds; the paying bank's result file answers
+    every record and its credits equal what the office booked."""
     i = store.instructions.c
+    rounds = [(f["round"], f["part"]) for f in report["files"]]
+    assert len(rounds) == len(set(rounds))
     for f in report["files"]:
         data = Path(f["path"]).read_bytes()
         zengin = read_file(data)
         assert zengin.header.requester_name == "ｷﾕｳﾌｷﾝｼﾞﾑｷﾖｸ"
-        assert {t.bank_code for t in zengin.transfers} == {f["bank_code"]}
+        assert (
+            zengin.header.bank_code == f["bank_code"] == report["programme"]["payer"]["bank_code"]
+        )
+        routed = [(t.bank_code, t.branch_code, t.account_number) for t in zengin.transfers]
+        assert routed == sorted(routed)
         assert (zengin.trailer.count, zengin.trailer.total) == (f["count"], f["total"])
         with fed.apps["benefits"].state.engine.connect() as conn:
             count, total = conn.execute(
                 select(func.count(), func.sum(i.amount)).where(i.file_id == f["id"])
             ).one()
         assert (count, total) == (f["count"], f["total"])
-        if f["status"] == "settled" and f["result_path"] is None:  # a bank off the network
+        if f["status"] == "settled" and f["result_path"] is None:  # paying bank off the network
             assert (f["credited_count"], f["credited_total"]) == (0, 0)
         elif f["status"] == "settled":
             results = read_results(Path(f["result_path"]).read_bytes())
@@ -502,6 +511,10 @@ def test_an_account_at_a_bank_off_the_network_fails_with_a_reason_and_the_run_en
     report = status(http, pid)
     assert report["phase"] == "done"
     check_files(fed, report)
+    # the record went in the paying bank's file, which answered that SMBC is not connected
+    (second,) = [f for f in report["files"] if f["round"] == 2]
+    (answer,) = read_results(Path(second["result_path"]).read_bytes()).results
+    assert (answer.transfer.bank_code, answer.code) == ("0009", ResultCode.BANK_NOT_CONNECTED)
     assert run(fed, pid)["round"] is None  # the same account again is not retried
 
 

@@ -6,8 +6,9 @@
   which the numbers are dropped;
 - (b) registered public-fund accounts for many codes at once (``POST /hub/exchanges/bulk``,
   procedure ``benefit_payment``, provider ``accounts``);
-- (c) a Zengin 総合振込 file to a bank (``POST /bank/{code}/api/transfers`` with an
-  ``Idempotency-Key``), answered by the bank's result file;
+- (c) a Zengin 総合振込 file to the paying bank (``POST /bank/{code}/api/transfers`` with
+  an ``Idempotency-Key``), which routes it to the receiving banks and answers one result
+  file;
 - (d) notices to Mynaportal through hub deliveries (procedure ``benefit_notice``).
 """
 
@@ -140,8 +141,8 @@ class Clients:
         return bank_org(bank_code) in self.ctx.directory.urls
 
     def transfer(self, bank_code: str, file_id: str, content: bytes) -> bytes:
-        """Submit a 総合振込 file; the bank's result file (the same bytes on a resubmission
-        with the same key)."""
+        """Submit a 総合振込 file to the paying bank; its result file for every record, wherever
+        addressed (the same bytes on a resubmission with the same key)."""
         org = bank_org(bank_code)
         url = httpx.URL(self.ctx.directory.url(org) + "/api/transfers")
         headers = {"content-type": "application/octet-stream", "idempotency-key": file_id}

@@ -11,9 +11,12 @@ registered an account or applied get a new attempt, nobody else is touched.
 3. ``accounts`` — each payee's account (a one-click application, else the registered
    public-fund account through the hub in bulk) becomes a payment instruction with the
    unique keys (programme, payee, attempt) and (payee, round);
-4. ``files`` — Zengin 総合振込 files per receiving bank (:mod:`.files`);
-5. ``transfers`` — each file to its bank with its id as ``Idempotency-Key``; the result
-   file is stored and each instruction marked credited or failed with the reason;
+4. ``files`` — the round's Zengin 総合振込 file for the paying bank (the payer account's
+   bank), in parts of at most 999,999 records (:mod:`.files`);
+5. ``transfers`` — each file to the paying bank with its id as ``Idempotency-Key``; the
+   paying bank credits its own records and routes the others over the Zengin network to
+   their receiving banks; its result file is stored and each instruction marked credited
+   or failed with the reason;
 6. ``notices`` — through the hub to Mynaportal: credited, failed (why, what to do), or no
    registered account (with the one-click application link).
 
@@ -46,7 +49,9 @@ from mynumber.platform.ids import new_id
 
 log = logging.getLogger("mynumber.benefits")
 
-#: Why an instruction to a bank that is not on this network failed (no file was sent).
+#: Why an instruction failed when its bank is not on this network: the paying bank's
+#: result code for a receiving bank it cannot reach, or the office's own verdict when the
+#: paying bank itself is off the network (then no file was sent).
 BANK_NOT_CONNECTED = "bank_not_connected"
 
 PHASES = ("eligibility", "payees", "accounts", "files", "transfers", "notices", "done")
@@ -508,7 +513,7 @@ class PaymentRun:
                 )
             )
         limit = {} if self.max_records is None else {"max_count": self.max_records}
-        planned = files.plan(p["id"], current.number, lines, **limit)
+        planned = files.plan(p["id"], current.number, lines, paying_bank=p["payer_bank"], **limit)
         head = files.header(
             payer_code=p["payer_code"],
             payer_name=p["payer_name"],
@@ -595,7 +600,7 @@ class PaymentRun:
             }
         outcomes: list[tuple[Any, bool, str | None]] = []
         if not self.clients.reaches(row.bank_code):
-            # named in an application, in the Zengin list, but not on this network
+            # the paying bank is in the Zengin list but not on this network
             outcomes = [(placed[n], False, BANK_NOT_CONNECTED) for n in range(row.count)]
             self._settle(row, outcomes, None)
             return
