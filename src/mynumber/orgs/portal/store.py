@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -86,6 +87,10 @@ notices = Table(
     Column("body", Text, nullable=False),
     Column("read_at", DateTime(timezone=True)),
     Column("link", String(300)),
+    # the sending organisation and its own name for the notice: one notice per ref
+    Column("sender_org", String(40)),
+    Column("ref", String(64)),
+    UniqueConstraint("portal_code", "sender_org", "ref", name="one_notice_per_ref"),
 )
 
 #: 代理人の登録: a one-time code the grantor hands to the grantee (kept as its SHA-256).
