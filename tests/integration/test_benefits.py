@@ -507,13 +507,18 @@ def test_an_account_at_a_bank_off_the_network_fails_with_a_reason_and_the_run_en
     assert run(fed, pid)["round"] is None  # the same account again is not retried
 
 
-def test_the_staff_pages_show_the_programmes_and_a_run(fed, http):
+def test_the_staff_pages_show_the_programmes_and_a_run(fed, http, keys, person):
+    resident = register(fed, http, person, SHINJUKU, birth_date=born(30))
+    at_counter(http, keys, resident, open_account(fed, resident["kana"]))
+    programme = create(http, name="職員画面で見る給付", municipalities=[SHINJUKU])
+    run(fed, programme["id"])
+
     listed = http.get("/benefits/")
-    programme = http.get("/benefits/api/programmes").json()[0]
     watched = http.get(f"/benefits/programmes/{programme['id']}")
 
     assert listed.status_code == 200 and programme["name"] in listed.text
     assert watched.status_code == 200 and "総合振込ファイル" in watched.text
+    assert status(http, programme["id"])["files"], "the run made no file to show"
 
 
 def portal_notices(fed, programme: dict[str, Any]) -> Counter[tuple[str, str]]:
