@@ -13,6 +13,9 @@ Domain reference §5: legal or voluntary proxies are registered on the portal an
   moment (:meth:`Proxies.require`) and recorded for the grantor (who, what, when);
 * the grantor sees their proxies and what they did, and revokes a right: at once, since
   every request checks it. E-applications call ``require(actor, principal, "apply")``.
+* 公金受取口座, 給付金 and 連携サービス are the person's own money and consents: acting for
+  someone, they refuse (:meth:`~mynumber.orgs.portal.web.Pages.only_oneself`) with a
+  button back to oneself.
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the route's annotations
