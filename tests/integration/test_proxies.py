@@ -403,3 +403,45 @@ def test_own_money_and_consent_pages_refuse_a_proxy_and_change_nothing(
     assert mine_too.status_code == 200 and number in mine_too.text, mine_too.text
     # and acting for them again, the pages they share are still theirs to show
     assert "/portal/information" in act(mine, proxy_ids(mine)[0]).headers["location"]
+
+
+def test_guessing_invitation_codes_is_refused_after_five_wrong_ones(
+    fed, http, alice, monkeypatch
+) -> None:
+    from mynumber.orgs.portal.invitation_attempts import BLOCKED, WRONG
+
+    proxies = fed.apps["portal"].state.proxies
+    guesser_person = resident(fed, http, 1_000_000)
+    with browser(fed) as guesser:
+        guesser.headers["x-csrf"] = log_in(guesser, http, guesser_person)
+        portal_code = proxies_codes_of(fed, guesser)
+        real = invite(alice, "view")
+        before = codes_of(fed)
+
+        wrong = [accept(guesser, f"AAAA-BBBB-{n:04d}") for n in range(5)]
+        blocked = accept(guesser, real)  # even the right code, while blocked
+
+        assert [r.status_code for r in wrong] == [409] * 5
+        assert all("invitation_unknown" in r.text for r in wrong)
+        assert blocked.status_code == 429, blocked.text
+        assert "too_many_attempts" in blocked.text
+        assert "15分後にもう一度お試しください" in blocked.text and "15 minutes" in blocked.text
+        assert 14 * 60 < int(blocked.headers["retry-after"]) <= 15 * 60
+        assert codes_of(fed) == before  # nothing accepted
+        assert proxies.attempts.count(portal_code, WRONG) == 5
+        assert proxies.attempts.count(portal_code, BLOCKED) == 1
+        # another person is not blocked by it
+        assert accept(alice, "AAAA-BBBB-9999").status_code == 409
+
+        # a quarter of an hour after the first wrong code, one more try is allowed
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15, seconds=5)
+        monkeypatch.setattr(proxies, "clock", lambda: later)
+        assert accept(guesser, real).status_code == 200
+        assert proxies.attempts.count(portal_code, BLOCKED) == 1
+
+
+def proxies_codes_of(fed, client: httpx.Client) -> str:
+    """The portal code of the person logged in on ``client`` (read from their session)."""
+    token = client.cookies.get("portal_session")
+    assert token is not None
+    return str(fed.apps["portal"].state.portal.session(token).portal_code)

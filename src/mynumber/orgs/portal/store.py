@@ -108,6 +108,17 @@ proxy_invitations = Table(
     Column("used_by", String(32)),
 )
 
+#: Wrong 代理人 invitation codes a person entered, and refusals for too many of them.
+proxy_code_attempts = Table(
+    "proxy_code_attempts",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("portal_code", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(8), nullable=False),  # wrong | blocked
+)
+Index("proxy_code_attempts_by_person", proxy_code_attempts.c.portal_code, proxy_code_attempts.c.at)
+
 #: A right to act for another person, between portal codes; revoked_at ends it at once.
 proxies = Table(
     "proxies",
