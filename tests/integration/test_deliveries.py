@@ -22,7 +22,7 @@ from mynumber import errors
 from mynumber.orgs.hub import chain
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.deliveries import DeliveryResult, send
-from mynumber.platform.encryption import EncryptionKeys, seal
+from mynumber.platform.encryption import EncryptionKeys, seal, seal_signed
 from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
@@ -267,7 +267,14 @@ def test_a_tampered_jwe_is_refused_and_the_inbox_is_unchanged(
     fed, http, keys, enc, holder, pc
 ) -> None:
     before = inbox_rows(fed)
-    sealed = seal(enc, "portal", {"messages": [notice("改ざん")]}, exchange_id="delivery:tax:x")
+    sealed = seal_signed(
+        enc,
+        {"messages": [notice("改ざん")]},
+        signer="tax",
+        recipient="portal",
+        exchange_id="delivery:tax:tax_notice",
+        procedure="tax_notice",
+    )
     parts = sealed.split(".")
     parts[3] = ("A" if parts[3][0] != "A" else "B") + parts[3][1:]  # flip the ciphertext
     body = {
@@ -291,8 +298,13 @@ def test_a_tampered_jwe_is_refused_and_the_inbox_is_unchanged(
 def test_a_payload_bound_to_another_procedure_is_refused(fed, http, keys, enc, holder, pc) -> None:
     # sealed by the tax office for tax_notice, replayed under another procedure: the binding
     # inside the ciphertext does not match, so the portal refuses it
-    sealed = seal(
-        enc, "portal", {"messages": [notice("すり替え")]}, exchange_id="delivery:tax:other"
+    sealed = seal_signed(
+        enc,
+        {"messages": [notice("すり替え")]},
+        signer="tax",
+        recipient="portal",
+        exchange_id="delivery:tax:other",
+        procedure="other",
     )
     body = {
         "procedure": "tax_notice",
@@ -305,8 +317,43 @@ def test_a_payload_bound_to_another_procedure_is_refused(fed, http, keys, enc, h
     assert response.status_code == 422 and "another exchange" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("forger", ["hub", None])
+def test_a_payload_not_signed_by_the_sender_is_refused(
+    fed, http, keys, enc, holder, pc, forger
+) -> None:
+    # made by someone holding only the portal's public key: signed by the hub, or unsigned
+    before = inbox_rows(fed)
+    message = {"messages": [notice("なりすまし")]}
+    bound = {"exchange_id": "delivery:tax:tax_notice", "procedure": "tax_notice"}
+    sealed = (
+        seal(enc, "portal", message, exchange_id=bound["exchange_id"])
+        if forger is None
+        else seal_signed(enc, message, signer=forger, recipient="portal", **bound)
+    )
+    body = {
+        "procedure": "tax_notice",
+        "recipient": "portal",
+        "items": ["notice"],
+        "codes": [holder["tax_code"]],
+        "sealed": sealed,
+    }
+
+    response = signed(http, keys, "tax", "/hub/api/deliveries", body)
+
+    assert response.status_code == 422, response.text
+    assert "bad_answer_signature" in response.json()["detail"]
+    assert inbox_rows(fed) == before
+
+
 def test_a_payload_sealed_to_another_organisation_is_refused(fed, http, keys, enc, holder) -> None:
-    sealed = seal(enc, "tax", {"messages": [notice("宛先違い")]}, exchange_id="x")
+    sealed = seal_signed(
+        enc,
+        {"messages": [notice("宛先違い")]},
+        signer="tax",
+        recipient="tax",
+        exchange_id="delivery:tax:tax_notice",
+        procedure="tax_notice",
+    )
     body = {
         "procedure": "tax_notice",
         "recipient": "portal",
@@ -483,6 +530,31 @@ def test_another_persons_notice_cannot_be_read(fed, http, keys, enc, holder) -> 
     assert csrf
 
 
+def test_a_reply_the_hub_forged_is_refused_by_the_sender(
+    fed, keys, enc, holder, pc, monkeypatch
+) -> None:
+    # the hub swaps the portal's reply for one it sealed to the tax office itself
+    deliveries = fed.apps["hub"].state.deliveries
+    genuine = deliveries.forward
+
+    def forge(recipient: str, body: dict[str, Any]) -> Any:
+        answer = dict(genuine(recipient, body))
+        answer["sealed"] = seal_signed(
+            enc,
+            {"answers": [{"read": True}]},
+            signer="hub",
+            recipient=body["sender"],
+            exchange_id=body["delivery_id"],
+            procedure=body["procedure"],
+        )
+        return answer
+
+    monkeypatch.setattr(deliveries, "forward", forge)
+    with pytest.raises(errors.InvalidInput, match="signed by 'hub', not by portal") as refused:
+        tax_notice(fed, keys, enc, [holder["tax_code"]], [notice("返信のすり替え")])
+    assert refused.value.code == "bad_answer_signature"
+
+
 def test_a_batch_sent_again_with_refs_leaves_one_notice_each(
     fed, http, keys, enc, holder, stranger, pc
 ) -> None:
@@ -544,8 +616,13 @@ def test_a_bad_ref_is_refused_by_the_sender_and_by_the_portal(
             "procedure": "tax_notice",
             "items": ["notice"],
             "codes": [portal_hub_code(fed)],
-            "sealed": seal(
-                enc, "portal", {"messages": body["messages"]}, exchange_id="delivery:tax:tax_notice"
+            "sealed": seal_signed(
+                enc,
+                {"messages": body["messages"]},
+                signer="tax",
+                recipient="portal",
+                exchange_id="delivery:tax:tax_notice",
+                procedure="tax_notice",
             ),
         },
     )

@@ -20,7 +20,7 @@ from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import approve
 from mynumber.orgs.municipality import intermediate
 from mynumber.orgs.portal import store as portal_store
-from mynumber.platform.encryption import EncryptionKeys, open_sealed
+from mynumber.platform.encryption import EncryptionKeys, open_answer
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import JPKIClient, KeyKind
 
@@ -244,11 +244,12 @@ def test_a_paying_agency_gets_the_account_through_the_hub_and_it_is_recorded(
 
     assert response.status_code == 200, response.text
     answer = response.json()
-    data = open_sealed(
+    data = open_answer(
         EncryptionKeys(fed.settings.data_dir / "keys"),
-        CHIYODA_ORG,
-        answer["jwe"],
-        exchange_id=answer["exchange_id"],
+        answer,
+        requester=CHIYODA_ORG,
+        provider="accounts",
+        procedure="child_allowance_payment",
     )
     got = data["public_fund_account"]
     assert (got["bank_code"], got["branch_code"], got["account_number"]) == (
@@ -334,11 +335,12 @@ def self_service(http, keys, fed, code: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     answer = response.json()
     return dict(
-        open_sealed(
+        open_answer(
             EncryptionKeys(fed.settings.data_dir / "keys"),
-            "portal",
-            answer["jwe"],
-            exchange_id=answer["exchange_id"],
+            answer,
+            requester="portal",
+            provider="accounts",
+            procedure="public_fund_account_self_service",
         )
     )
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -22,12 +23,14 @@ from mynumber import errors
 from mynumber.orgs.benefits.model import check_account
 from mynumber.platform.context import OrgContext
 from mynumber.platform.deliveries import send
-from mynumber.platform.encryption import EncryptionKeys, open_sealed
+from mynumber.platform.encryption import EncryptionKeys, open_answer, open_signed
 from mynumber.platform.http import ServiceClient, _error_from
 from mynumber.platform.intermediate import IntermediateServer
 
 ORG = "benefits"
 PAYMENT_PROCEDURE = "benefit_payment"
+#: What a municipality's signed eligibility page is bound to (with the page's query).
+ELIGIBILITY = "benefit_eligibility"
 ACCOUNT_ITEM = "public_fund_account"
 NOTICE_PROCEDURE = "benefit_notice"
 APPLICATION_PROCEDURE = "benefit_application"
@@ -89,7 +92,14 @@ class Clients:
         answer = self._client(municipality_org(municipality)).request(
             "POST", "/api/benefits/eligible", body
         )
-        data = open_sealed(self.keys, ORG, answer["sealed"])
+        data = open_signed(  # signed by the municipality, for this very page
+            self.keys,
+            answer["sealed"],
+            recipient=ORG,
+            signer=municipality_org(municipality),
+            exchange_id=f"{programme}:{date.fromisoformat(as_of)}:{after or ''}",
+            procedure=ELIGIBILITY,
+        )
         return EligiblePage(people=list(data["people"]), next=data.get("next"))
 
     def enrol(self, numbers: list[str]) -> dict[str, str | None]:
@@ -110,7 +120,13 @@ class Clients:
                 "codes": part,
             }
             answer = self.hub.request("POST", "/exchanges/bulk", body)
-            data = open_sealed(self.keys, ORG, answer["jwe"], exchange_id=answer["exchange_id"])
+            data = open_answer(
+                self.keys,
+                answer,
+                requester=ORG,
+                provider="accounts",
+                procedure=PAYMENT_PROCEDURE,
+            )
             found = list(data["results"])
             if len(found) != len(part):
                 raise errors.Unavailable("the account registry answered a different count")
