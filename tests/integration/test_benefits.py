@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,11 +20,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from test_portal_login import issue, log_in
 
 from mynumber.orgs.accounts.services import Account
 from mynumber.orgs.benefits import store
+from mynumber.orgs.portal import store as portal_store
 from mynumber.payments import ResultCode, read_file, read_results
 from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
@@ -518,13 +520,73 @@ def test_an_account_at_a_bank_off_the_network_fails_with_a_reason_and_the_run_en
     assert run(fed, pid)["round"] is None  # the same account again is not retried
 
 
-def test_the_staff_pages_show_the_programmes_and_a_run(fed, http):
+def test_the_staff_pages_show_the_programmes_and_a_run(fed, http, keys, person):
+    resident = register(fed, http, person, SHINJUKU, birth_date=born(30))
+    at_counter(http, keys, resident, open_account(fed, resident["kana"]))
+    programme = create(http, name="職員画面で見る給付", municipalities=[SHINJUKU])
+    run(fed, programme["id"])
+
     listed = http.get("/benefits/")
-    programme = http.get("/benefits/api/programmes").json()[0]
     watched = http.get(f"/benefits/programmes/{programme['id']}")
 
     assert listed.status_code == 200 and programme["name"] in listed.text
     assert watched.status_code == 200 and "総合振込ファイル" in watched.text
+    assert status(http, programme["id"])["files"], "the run made no file to show"
+
+
+def portal_notices(fed, programme: dict[str, Any]) -> Counter[tuple[str, str]]:
+    """(person, title) of the programme's notices in Mynaportal, each counted: read from
+    the portal's database and decrypted by its own inbox, as the person's page does."""
+    portal = fed.apps["portal"].state
+    n = portal_store.notices.c
+    with portal.engine.connect() as conn:
+        owners = set(conn.scalars(select(n.portal_code).where(n.ref.like(f"{programme['id']}:%"))))
+    return Counter(
+        (owner, item["title"])
+        for owner in owners
+        for item in portal.portal.inbox.list(owner)
+        if programme["name"] in item["title"]
+    )
+
+
+def killed_before_the_notices_were_committed(fed, programme_id: str) -> None:
+    """What a run killed between the hub's answer and its own commit leaves: the round in
+    its notices phase, every notice still pending (though the portal has them)."""
+    n, r = store.notices, store.rounds
+    with fed.apps["benefits"].state.engine.begin() as conn:
+        conn.execute(
+            update(n)
+            .where(n.c.programme_id == programme_id)
+            .values(outcome="pending", delivery_id=None, sent_at=None)
+        )
+        conn.execute(
+            update(r)
+            .where(r.c.programme_id == programme_id)
+            .values(phase="notices", finished_at=None)
+        )
+
+
+def test_notices_sent_again_after_a_crash_are_in_the_portal_once(
+    fed, http, keys, person, holder, pc
+):
+    paid = register(fed, http, person, CHIYODA, birth_date=born(50))
+    at_counter(http, keys, paid, open_account(fed, paid["kana"]))
+    programme = create(http, name="お知らせは一度だけ", municipalities=[CHIYODA])
+    pid = programme["id"]
+    assert run(fed, pid)["round"] == 1
+    first = portal_notices(fed, programme)
+    (told,) = notices_of(fed, pid, holder)
+    assert (told["kind"], told["outcome"]) == ("no_account", "delivered")
+    assert first and set(first.values()) == {1}
+
+    killed_before_the_notices_were_committed(fed, pid)
+    again = run(fed, pid)
+
+    assert again["round"] == 1
+    assert portal_notices(fed, programme) == first  # each person's notice once
+    assert notices_of(fed, pid, holder)[0]["outcome"] == "delivered"
+    page = pc.get("/portal/notices").text
+    assert page.count("お知らせは一度だけ の受取口座をお知らせください") == 1
 
 
 def test_only_the_hub_may_deliver_applications_to_the_office(http, keys):

@@ -553,3 +553,91 @@ def test_a_reply_the_hub_forged_is_refused_by_the_sender(
     with pytest.raises(errors.InvalidInput, match="signed by 'hub', not by portal") as refused:
         tax_notice(fed, keys, enc, [holder["tax_code"]], [notice("返信のすり替え")])
     assert refused.value.code == "bad_answer_signature"
+
+
+def test_a_batch_sent_again_with_refs_leaves_one_notice_each(
+    fed, http, keys, enc, holder, stranger, pc
+) -> None:
+    """A sender that sends a batch again (a retry after a crash) with the same refs: every
+    notice is accepted both times and the inbox holds one of each."""
+    tag = secrets.token_hex(3)
+    titles = [f"還付のお知らせ {tag}", f"督促のお知らせ {tag}"]
+    codes = [holder["tax_code"], holder["tax_code"], stranger["tax_code"]]
+    messages = [
+        notice(titles[0], ref=f"refund:{tag}"),
+        notice(titles[1], ref=f"reminder:{tag}"),
+        notice(titles[0], ref=f"refund:{tag}"),
+    ]
+    before = len(inbox_rows(fed))
+
+    first = tax_notice(fed, keys, enc, codes, messages)
+    again = tax_notice(fed, keys, enc, codes, messages)
+    within = tax_notice(fed, keys, enc, codes[:1] * 2, messages[:1] * 2)
+
+    assert first.accepted == again.accepted == [True, True, False]
+    assert within.accepted == [True, True]
+    assert len(inbox_rows(fed)) == before + 2
+    page = pc.get("/portal/notices").text
+    assert [page.count(f"<strong>{t}</strong>") for t in titles] == [1, 1]
+    # the same ref from another sender is another notice
+    by_pension = signed(
+        http,
+        keys,
+        "pension",
+        "/pension/api/notices",
+        {
+            "codes": [agency_code(fed, "pension", holder["number"])],
+            "messages": [notice(titles[0], ref=f"refund:{tag}")],
+        },
+    )
+    assert by_pension.status_code == 200 and by_pension.json()["accepted"] == [True]
+    assert pc.get("/portal/notices").text.count(f"<strong>{titles[0]}</strong>") == 2
+
+
+@pytest.mark.parametrize("ref", ["", "x" * 65, "a b", "a/b", "日本", 7])
+def test_a_bad_ref_is_refused_by_the_sender_and_by_the_portal(
+    fed, http, keys, enc, holder, pc, ref
+) -> None:
+    before = len(inbox_rows(fed))
+    body = {"codes": [holder["tax_code"]], "messages": [notice("参照番号", ref=ref)]}
+
+    assert signed(http, keys, "tax", "/tax/api/notices", body).status_code == 422
+    with pytest.raises(ValueError, match="ref"):
+        tax_notice(fed, keys, enc, body["codes"], body["messages"])
+    # sealed by hand past the sender's check: the portal refuses it and keeps nothing
+    answer = signed(
+        http,
+        keys,
+        "hub",
+        "/portal/api/deliveries",
+        {
+            "delivery_id": secrets.token_hex(8),
+            "sender": "tax",
+            "procedure": "tax_notice",
+            "items": ["notice"],
+            "codes": [portal_hub_code(fed)],
+            "sealed": seal_signed(
+                enc,
+                {"messages": body["messages"]},
+                signer="tax",
+                recipient="portal",
+                exchange_id="delivery:tax:tax_notice",
+                procedure="tax_notice",
+            ),
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == [False]
+    assert len(inbox_rows(fed)) == before
+
+
+def portal_hub_code(fed) -> str:
+    """Some person's code at the portal (what the hub would put in a delivery)."""
+    with fed.apps["portal"].state.engine.connect() as conn:
+        code = conn.scalar(
+            select(portal_store.accounts.c.hub_code).where(
+                portal_store.accounts.c.hub_code.is_not(None)
+            )
+        )
+    assert code is not None
+    return str(code)

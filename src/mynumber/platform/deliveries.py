@@ -33,6 +33,7 @@ delivery id.
 
 # no `from __future__ import annotations`: FastAPI resolves the route's annotations
 import fnmatch
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -49,6 +50,16 @@ from mynumber.platform.web import signed_by
 #: Kinds of organisation a recipient may be named by (the hub picks the person's current one).
 RECIPIENT_KINDS = frozenset({"municipality"})
 HUB = "hub"
+#: A message's optional ``ref``: the sender's own name for it, which a recipient keeps
+#: unique per (person, sender), so a message sent again (a retry after a crash) is taken
+#: once. Up to 64 characters of ``[0-9A-Za-z._:-]``.
+REF_PATTERN = r"^[0-9A-Za-z._:\-]{1,64}\Z"
+_REF = re.compile(REF_PATTERN)
+
+
+def valid_ref(ref: object) -> bool:
+    """Whether ``ref`` is a well-formed message reference (see :data:`REF_PATTERN`)."""
+    return isinstance(ref, str) and _REF.fullmatch(ref) is not None
 
 
 def binding(sender: str, procedure: str) -> str:
@@ -89,6 +100,9 @@ def send(
         raise ValueError("a delivery is signed by its sender: the client needs an identity")
     if len(codes) != len(messages):
         raise ValueError("one message per code")
+    for message in messages:
+        if isinstance(message, dict) and "ref" in message and not valid_ref(message["ref"]):
+            raise ValueError(f"a message ref must match {REF_PATTERN}")
     target = seal_to or recipient
     if target in RECIPIENT_KINDS:
         raise ValueError(f"name the {target} to seal to (seal_to=...)")

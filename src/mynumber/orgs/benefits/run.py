@@ -22,8 +22,10 @@ registered an account or applied get a new attempt, nobody else is touched.
 
 State lives in the office's database; each step commits what it did together with how far
 it got, so a process killed at any moment reruns to the same end. Payments are exactly
-once (unique keys, deterministic files, the banks' idempotency); a notice is at least
-once (a crash between the hub's answer and our commit sends it again).
+once (unique keys, deterministic files, the banks' idempotency); a notice is sent at
+least once (a crash between the hub's answer and our commit sends it again) and kept once:
+each carries the ref ``programme:round:payee:kind`` (:func:`notice_ref`), which the portal
+keeps unique per person.
 """
 
 from __future__ import annotations
@@ -694,7 +696,7 @@ class PaymentRun:
         while True:
             with self.engine.connect() as conn:
                 pending = conn.execute(
-                    select(n.id, n.subject, n.kind, y.code, y.amount)
+                    select(n.id, n.subject, n.kind, n.round, n.payee_id, y.code, y.amount)
                     .join_from(store.notices, store.payees, y.id == n.payee_id)
                     .where(n.programme_id == p["id"], n.outcome == "pending")
                     .order_by(n.id)
@@ -774,9 +776,9 @@ class PaymentRun:
                     "amount": fact.amount,
                     "reason": fact.reason,
                 }
-            messages.append(
-                model.notice(x.kind, programme=p["name"], programme_id=p["id"], **extra)
-            )
+            message = model.notice(x.kind, programme=p["name"], programme_id=p["id"], **extra)
+            message["ref"] = notice_ref(p["id"], x.round, x.payee_id, x.kind)
+            messages.append(message)
         delivery, accepted = self.clients.notify([x.code for x in pending], messages)
         now = datetime.now(UTC)
         n = store.notices
@@ -793,6 +795,12 @@ class PaymentRun:
             )
 
         retrying(self.engine, work)
+
+
+def notice_ref(programme_id: str, round_number: int, payee_id: str, kind: str) -> str:
+    """The ref a payee's notice carries (``programme:round:payee:kind``): the same notice
+    sent again after a crash has the same ref, and the portal keeps it once."""
+    return f"{programme_id}:{round_number}:{payee_id}:{kind}"
 
 
 def _own_account(application: Any) -> bool:
