@@ -43,7 +43,7 @@ system-deps:
 	scripts/system-deps.sh
 
 ## Every benchmark, each printing JSON (they take minutes: the seed one loads a million residents,
-## the disbursement one pays them).
+## the disbursement one pays them). machine.py and split.py are helper modules, not benchmarks.
 bench: $(DEV_STAMP)
 	for b in $$(ls benchmarks/*.py | xargs -n1 basename | sed 's/\.py$$//' | grep -v -e '^__init__$$' -e '^machine$$' -e '^split$$'); do \
 		$(BIN)/python -m benchmarks.$$b || exit 1; done

@@ -7,11 +7,13 @@ Prints JSON:
 Seeds ``--residents`` synthetic residents in each demo municipality, opens bank accounts and
 registers public-fund accounts for a share of them (as ``mynumber run`` does), creates a
 programme for everyone, and runs it in-process: eligibility pages, enrolment, payees,
-accounts through the hub in bulk, Zengin files, transfers at the banks, notices.
+accounts through the hub in bulk, Zengin files, transfers (the paying bank credits its own
+records and routes the others to the receiving banks over the modelled Zengin network),
+notices.
 
 - ``seconds`` in all, ``phase_seconds`` from each phase's first progress report to the
   next's; ``eligible_per_s`` over the whole run;
-- ``credited``: transfers the banks credited; ``files``: one per receiving bank;
+- ``credited``: transfers the banks credited; ``files``: one per paying bank (per part);
 - ``rerun_seconds``: a second run, which finds nothing new to do.
 """
 

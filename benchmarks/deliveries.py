@@ -27,7 +27,7 @@ from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.inbox import NoticeCipher
 from mynumber.platform import federation
 from mynumber.platform.deliveries import binding, send
-from mynumber.platform.encryption import EncryptionKeys, open_sealed, seal
+from mynumber.platform.encryption import EncryptionKeys, open_signed, seal_signed
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
@@ -121,8 +121,9 @@ def run(fed: federation.Federation, count: int) -> dict[str, Any]:
     cipher = NoticeCipher(secrets.token_bytes(32))
     messages = [notice(i) for i in range(count)]
     started = time.perf_counter()
-    token = seal(enc, "portal", {"messages": messages}, exchange_id=binding("tax", "tax_notice"))
-    opened = open_sealed(enc, "portal", token, exchange_id=binding("tax", "tax_notice"))
+    bound = {"exchange_id": binding("tax", "tax_notice"), "procedure": "tax_notice"}
+    token = seal_signed(enc, {"messages": messages}, signer="tax", recipient="portal", **bound)
+    opened = open_signed(enc, token, recipient="portal", signer="tax", **bound)
     for i, m in enumerate(opened["messages"]):
         cipher.seal(str(i), "owner", "title", m["title"])
         cipher.seal(str(i), "owner", "body", m["body"])

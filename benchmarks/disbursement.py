@@ -10,14 +10,17 @@ for a programme paying every resident, phase by phase:
 - ``enrolment``: the office's codes for those My Numbers (J-LIS 取得番号 → hub);
 - ``accounts_via_hub``: registered accounts through ``POST /hub/exchanges/bulk``;
 - ``instructions``: payees and payment instructions in the office's database;
-- ``files``: the Zengin 総合振込 files per bank, written atomically.
+- ``files``: the Zengin 総合振込 file for the paying bank (parts of ≤ 999,999 records),
+  written atomically.
 
 ``payees_per_s`` counts from the programme's creation to the last file (``payees_per_cpu_s``
 divides by the process's CPU time instead: every organisation runs in this process, so that
 figure does not depend on what else the machine runs). In the same run,
 ``io_limit`` writes the same bytes straight to disk (write + fsync per file): the rate
 nothing above the disk could beat, and the run's ratio to it. ``--transfers`` then sends
-the files to the banks (``POST /bank/{code}/api/transfers``) and times that too. All
+the files to the paying bank (``POST /bank/{code}/api/transfers``), which routes the other
+banks' records over the modelled Zengin network (``POST /bank/{code}/api/zengin/credits``),
+and times that too. All
 organisations in one process, in-process HTTP (no sockets), SQLite unless ``--postgres``:
 
     .venv/bin/python -m benchmarks.disbursement [--residents 1000000] [--large] [--postgres]

@@ -2,11 +2,12 @@
 
 Prints JSON. Each exchange through the hub: the municipality signs a request, the hub checks
 the signature (replays refused), the permitted-exchange table and converts the code, signs and
-forwards it to the tax office's intermediate server, which seals the income to the
-municipality (JWE, ECDH-ES+A256KW / A256GCM); the hub appends the hash-chained record and
-relays the ciphertext; the municipality decrypts. ``direct`` sends the converted request
-straight to the tax office (signed as the hub would), sealed and decrypted the same way: the
-hub's overhead is the ratio of the two. In-process (no sockets), SQLite, one run:
+forwards it to the tax office's intermediate server, which signs the income (JWS, Ed25519)
+and seals it to the municipality (JWE, ECDH-ES+A256KW / A256GCM); the hub appends the
+hash-chained record and relays the ciphertext; the municipality decrypts and checks the tax
+office's signature. ``direct`` sends the converted request straight to the tax office
+(signed as the hub would), signed, sealed, decrypted and verified the same way: the hub's
+overhead is the ratio of the two. In-process (no sockets), SQLite, one run:
 
     .venv/bin/python -m benchmarks.linkage [--seconds 3] [--threads 4] [--people 50] [--split]
 
@@ -15,7 +16,8 @@ in its own uvicorn process as ``mynumber run --split`` starts them (this process
 municipality's intermediate server: it signs, sends and decrypts), with 1, ``--threads`` and
 twice ``--threads`` client threads, and reports them beside the in-process figures.
 ``cpu_ms_per_exchange`` is the CPU of this process per exchange (with the servers' CPU too
-in split mode): steadier than the rate on a shared machine.
+in split mode): steadier than the rate on a shared machine. ``answer_crypto`` is the CPU to
+seal and open one answer, encrypted only and signed then encrypted (the signature's cost).
 """
 
 from __future__ import annotations
@@ -39,12 +41,20 @@ from mynumber.errors import Error
 from mynumber.orgs.hub import store
 from mynumber.orgs.municipality import intermediate
 from mynumber.platform import federation
-from mynumber.platform.encryption import EncryptionKeys, open_sealed
+from mynumber.platform.encryption import (
+    EncryptionKeys,
+    open_answer,
+    open_sealed,
+    open_signed,
+    seal,
+    seal_signed,
+)
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
 
 REQUESTER = "municipality-131016"
+PROCEDURE = "child_allowance_claim"
 #: The organisations an exchange passes through (the requester is this process).
 SPLIT_ORGS = ("hub", "tax")
 
@@ -125,7 +135,7 @@ def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
         codes = list(conn.scalars(select(intermediate.agency_codes.c.code)))
     usable = []
     for code in codes:
-        body = {"code": code, "procedure": "child_allowance_claim", "provider": "tax"}
+        body = {"code": code, "procedure": PROCEDURE, "provider": "tax"}
         try:
             to_hub.request("POST", "/exchanges", body | {"items": ["income"]})
         except Error:  # people the tax office does not know
@@ -150,18 +160,19 @@ def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
 def exchanges(
     directory: Directory, data_dir: Path, usable: list[str], tax_codes: dict[str, str]
 ) -> tuple[Callable[[int], None], Callable[[int], None]]:
-    """(through the hub, straight to the tax office): one sealed exchange each, decrypted."""
+    """(through the hub, straight to the tax office): one signed and sealed exchange each,
+    decrypted and verified."""
     keys = EncryptionKeys(data_dir / "keys")
     signing = KeyFolder(data_dir / "keys")
     to_hub = ServiceClient(directory, "hub", Identity(REQUESTER, signing.private_key(REQUESTER)))
     to_tax = ServiceClient(directory, "tax", Identity("hub", signing.private_key("hub")))
 
     def through_hub(i: int) -> None:
-        body = {"code": usable[i % len(usable)], "procedure": "child_allowance_claim"}
+        body = {"code": usable[i % len(usable)], "procedure": PROCEDURE}
         answer = to_hub.request(
             "POST", "/exchanges", body | {"provider": "tax", "items": ["income"]}
         )
-        open_sealed(keys, REQUESTER, answer["jwe"], exchange_id=answer["exchange_id"])
+        open_answer(keys, answer, requester=REQUESTER, provider="tax", procedure=PROCEDURE)
 
     def direct(i: int) -> None:
         exchange_id = f"{os.getpid():08x}{i:08x}"
@@ -169,13 +180,45 @@ def exchanges(
             "exchange_id": exchange_id,
             "code": tax_codes[usable[i % len(usable)]],
             "requester": REQUESTER,
-            "procedure": "child_allowance_claim",
+            "procedure": PROCEDURE,
             "items": ["income"],
         }
         answer = to_tax.request("POST", "/intermediate/provide", body)
-        open_sealed(keys, REQUESTER, answer["jwe"], exchange_id=exchange_id)
+        open_signed(
+            keys,
+            answer["jwe"],
+            recipient=REQUESTER,
+            signer="tax",
+            exchange_id=exchange_id,
+            procedure=PROCEDURE,
+        )
 
     return through_hub, direct
+
+
+def answer_crypto(data_dir: Path, rounds: int = 1000) -> dict[str, float]:
+    """CPU µs to seal and open one income answer, encrypted only (what any holder of the
+    requester's public key can make) and signed then encrypted (what providers send)."""
+    keys = EncryptionKeys(data_dir / "keys")
+    income = {"income": [{"year": 2024, "income_yen": 4_350_000}]}
+    bound = {"exchange_id": "0" * 16, "procedure": PROCEDURE}
+
+    def encrypted() -> None:
+        token = seal(keys, REQUESTER, income, exchange_id=bound["exchange_id"])
+        open_sealed(keys, REQUESTER, token, exchange_id=bound["exchange_id"])
+
+    def signed() -> None:
+        token = seal_signed(keys, income, signer="tax", recipient=REQUESTER, **bound)
+        open_signed(keys, token, recipient=REQUESTER, signer="tax", **bound)
+
+    result = {}
+    for name, work in (("encrypted_us", encrypted), ("signed_and_encrypted_us", signed)):
+        work()
+        started = time.process_time()
+        for _ in range(rounds):
+            work()
+        result[name] = round((time.process_time() - started) / rounds * 1e6, 1)
+    return result
 
 
 def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
@@ -196,6 +239,7 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
         "hub_overhead_ratio": round(straight["per_s"] / hub["per_s"], 2),
         "target_per_s": 250,
         "records_in_chain": fed.apps["hub"].state.hub.head().seq,
+        "answer_crypto": answer_crypto(fed.settings.data_dir),
     }
 
 

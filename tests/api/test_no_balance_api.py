@@ -24,7 +24,19 @@ def test_no_route_of_any_organisation_offers_a_balance_or_a_transaction(fed):
 
 
 def test_a_bank_only_verifies_accounts_and_receives_transfer_files(fed):
-    """Two API routes: 口座確認 (yes or no) and 総合振込 (a result code per record)."""
+    """Three API routes: 口座確認 (yes or no), 総合振込 from payers and the Zengin network's
+    records from other banks (a result code per record each)."""
     for code in ("0001", "0005", "9900"):
         paths = set(fed.apps[f"bank-{code}"].openapi()["paths"])
-        assert paths == {"/api/accounts/verify", "/api/transfers", "/healthz"}
+        assert paths == {
+            "/api/accounts/verify",
+            "/api/transfers",
+            "/api/zengin/credits",
+            "/healthz",
+        }
+
+
+def test_the_zengin_network_answers_a_code_per_record_and_nothing_about_an_account(fed):
+    schemas = fed.apps["bank-0001"].openapi()["components"]["schemas"]
+    answer = schemas["RecordResult"]["properties"]
+    assert set(answer) == {"index", "code"}

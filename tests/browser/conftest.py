@@ -68,3 +68,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     web.should_exit = True
     thread.join(timeout=10)
     fed.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def fits_phone() -> Any:
+    """Checks that a page, shown 390 px wide (a phone), needs no sideways scrolling; the
+    check is made on the page as it is, then the screenshot is kept for people to look at."""
+
+    def check(page: Any, name: str) -> None:
+        page.set_viewport_size(PHONE)
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=f"/tmp/portal-{name}.png", full_page=True)
+        assert width <= PHONE["width"], f"{name} ({page.url}) is {width} px wide on a phone"
+
+    return check

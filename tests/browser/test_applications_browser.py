@@ -40,7 +40,7 @@ def file_income(server: dict[str, Any], card: dict[str, Any]) -> None:
 
 
 def test_a_child_allowance_claim_from_login_to_approval(
-    server: dict[str, Any], context: BrowserContext
+    server: dict[str, Any], context: BrowserContext, fits_phone: Any
 ) -> None:
     url = server["url"]
     card = next(c for c in server["wallet"] if c["municipality"] == "131016")
@@ -116,8 +116,14 @@ def test_a_child_allowance_claim_from_login_to_approval(
     pc.goto(url + "/portal/records")
     expect(pc.locator("#records")).to_contain_text("児童手当", timeout=WAIT)
     expect(pc.locator("#records")).to_contain_text("tax", timeout=WAIT)
-    pc.set_viewport_size({"width": 390, "height": 844})
-    pc.screenshot(path="/tmp/portal-records-after-application.png", full_page=True)
+    fits_phone(pc, "records-after-application")
+    pc.goto(application_url)
+    fits_phone(pc, "application")
+    pc.goto(url + "/portal/applications")
+    fits_phone(pc, "applications")
+    pc.goto(url + "/portal/applications/new/child_allowance_claim")
+    expect(pc.locator("#name")).to_be_visible()
+    fits_phone(pc, "application-form")
 
     pc.click("#logout")
     pc.wait_for_url("**/portal/login?why=logout")

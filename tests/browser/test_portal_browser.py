@@ -22,11 +22,12 @@ def approve_on_phone(phone: Page, url: str, card: str, pin: str) -> None:
 
 
 def test_pc_logs_in_by_itself_when_the_phone_approves(
-    server: dict[str, Any], context: BrowserContext
+    server: dict[str, Any], context: BrowserContext, fits_phone: Any
 ) -> None:
     pc = context.new_page()
     pc.goto(server["url"] + "/portal/login")
     expect(pc.locator("#login svg")).to_be_visible()
+    fits_phone(pc, "login")
     expect(pc.locator("#login")).to_have_attribute("data-wait", "events")  # not polling
     phone_url = pc.locator("#login a[target=_blank]").get_attribute("href")
     assert phone_url and "/portal/phone/?code=" in phone_url
@@ -39,8 +40,11 @@ def test_pc_logs_in_by_itself_when_the_phone_approves(
     pc.wait_for_url("**/portal/home", timeout=10_000)
     expect(pc.locator("h1")).to_contain_text("わたしの情報")
     expect(pc.locator("#logins")).to_contain_text("成功")
-    pc.set_viewport_size({"width": 390, "height": 844})
-    pc.screenshot(path="/tmp/portal-home.png", full_page=True)
+    fits_phone(pc, "home")
+    pc.goto(server["url"] + "/portal/information")
+    expect(pc.locator("h1")).to_contain_text("わたしの情報")
+    fits_phone(pc, "information")
+    pc.goto(server["url"] + "/portal/home")
 
     pc.click("#logout")
     pc.wait_for_url("**/portal/login?why=logout")

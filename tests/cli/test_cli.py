@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 import sys
 from datetime import date
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner, Result
 
 from mynumber.cli import app, main
@@ -347,20 +349,28 @@ def test_seed_of_one_municipality(cli, tmp_path):
     assert "0 residents" in listed.output
 
 
-COMMANDS = [
-    [],
-    ["run"],
-    ["seed"],
-    ["number"],
-    ["number", "check"],
-    ["number", "generate"],
-    ["resident"],
-    ["resident", "register"],
-    ["resident", "show"],
-    ["resident", "list"],
-    ["resident", "move"],
-    ["resident", "death"],
-]
+def every_command() -> list[tuple[list[str], Any]]:
+    """Every command and sub-command of the typer app, walked from its click tree (so a new
+    command is covered without touching this list)."""
+    found: list[tuple[list[str], Any]] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        found.append((path, command))
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+COMMANDS = [path for path, _ in every_command()]
+
+
+def test_the_command_tree_has_every_group() -> None:
+    groups = {path[0] for path in COMMANDS if path}
+    expected = {"run", "seed", "number", "resident", "jlis", "hub", "portal", "benefit"}
+    assert expected | {"card", "phone", "reader"} <= groups
+    assert ["portal", "client", "add"] in COMMANDS and ["reader", "serve"] in COMMANDS
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "mynumber")
@@ -370,7 +380,32 @@ def test_help_of_every_command_exits_0(cli, command):
     assert "Usage" in result.output
 
 
-LEAVES = [c for c in COMMANDS if c and c not in (["number"], ["resident"])]
+@pytest.mark.parametrize(
+    ("command", "click_command"),
+    [pytest.param(path, c, id=" ".join(path) or "mynumber") for path, c in every_command()],
+)
+def test_every_command_and_option_has_help_text(command, click_command):
+    assert click_command.help or click_command.short_help, f"{command} has no help"
+    silent = [
+        p.name
+        for p in click_command.params
+        if not getattr(p, "hidden", False) and not getattr(p, "help", None)
+    ]
+    assert not silent, f"{' '.join(command)}: no help for {silent}"
+
+
+#: The registry's commands, each of which opens the data folder.
+LEAVES = [
+    ["run"],
+    ["seed"],
+    ["number", "check"],
+    ["number", "generate"],
+    ["resident", "register"],
+    ["resident", "show"],
+    ["resident", "list"],
+    ["resident", "move"],
+    ["resident", "death"],
+]
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, select, text
 from mynumber.orgs.accounts import store as accounts_store
 from mynumber.orgs.bank import store as bank_store
 from mynumber.orgs.benefits import store as benefits_store
+from mynumber.orgs.benefits.model import PAYER_BANK
 from mynumber.orgs.benefits.run import PHASES
 from mynumber.payments import read_file, read_results
 from mynumber.platform import federation
@@ -167,18 +168,19 @@ def expected_accounts(fed: federation.Federation) -> Counter[tuple[str, str, str
 
 
 def bank_credits(fed: federation.Federation, programme: str) -> Counter[tuple[str, str, str, str]]:
-    """The banks' own credit rows for the programme's files, per account."""
+    """Every bank's own credit rows for the programme's files, per account: the paying
+    bank's for its own accounts, each receiving bank's for the records routed to it."""
     credited: Counter[tuple[str, str, str, str]] = Counter()
     for bank in federation.DEMO_BANKS:
         c, a = bank_store.credits.c, bank_store.accounts.c
         with fed.apps[f"bank-{bank}"].state.engine.connect() as conn:
             rows = conn.execute(
-                select(a.branch_code, a.deposit_type, a.number, c.amount)
+                select(c.paying_bank, a.branch_code, a.deposit_type, a.number, c.amount)
                 .join_from(bank_store.credits, bank_store.accounts, c.account_id == a.id)
                 .where(c.file_id.like(f"{programme}-%"))
             ).all()
-        for branch, kind, number, amount in rows:
-            assert amount == AMOUNT
+        for paying_bank, branch, kind, number, amount in rows:
+            assert (paying_bank, amount) == (PAYER_BANK, AMOUNT)
             credited[(bank, branch, kind, number)] += 1
     return credited
 

@@ -1,22 +1,32 @@
-"""``mynumber run --split``: each organisation its own process on its own port, and a
-linkage exchange (municipality → hub → tax office → back, sealed) across processes."""
+"""``mynumber run --split``: each organisation its own process on its own port, and the
+end-to-end flows across processes: a linkage exchange (municipality → hub → tax office →
+back, sealed); a resident logging in to the portal with a demo card through the portal's
+HTTP API (``mynumber phone login``), わたしの情報 fetched through the hub, the exchange in
+やりとり履歴, an agency's notice in お知らせ; and ``mynumber hub verify-log`` on the split
+hub's log. One split deployment serves the whole module."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import re
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from mynumber.platform import federation
 from mynumber.platform.settings import Settings
+from mynumber.platform.signing import Identity, KeyFolder
 
 pytestmark = pytest.mark.slow
 
@@ -37,14 +47,33 @@ def free_base(count: int) -> int:
     raise RuntimeError("no free ports")
 
 
-def test_split_deployment_runs_a_linkage_exchange_across_processes(tmp_path):
+CHIYODA = "municipality-131016"
+PIN = "1234"  # the demo cards' PIN (printed by mynumber run)
+
+
+def origin(url: str) -> str:
+    """``http://host:port`` of an organisation's URL (its mount path cut off)."""
+    return "/".join(url.split("/")[:3])
+
+
+def mynumber(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(MYNUMBER), *args], capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """``mynumber run --split`` with demo data, every organisation answering its health."""
+    tmp_path = tmp_path_factory.mktemp("split")
     data = tmp_path / "data"
     orgs = federation.org_names(Settings())
     base = free_base(len(orgs))
     urls = federation.split_urls(Settings(port=base))
     env = os.environ | {"MYNUMBER_SEED_RESIDENTS": "20", "MYNUMBER_DATABASE_URL": ""}
     env.pop("MYNUMBER_DATABASE_URL")
-    log = (tmp_path / "out.txt").open("wb")
+    output = tmp_path / "out.txt"
+    log = output.open("wb")
     process = subprocess.Popen(
         [str(MYNUMBER), "run", "--split", "--port", str(base), "--data", str(data)],
         stdout=log,
@@ -52,36 +81,19 @@ def test_split_deployment_runs_a_linkage_exchange_across_processes(tmp_path):
         env=env,
     )
     try:
-        deadline = time.monotonic() + 300  # fifteen processes start on two cores
+        deadline = time.monotonic() + 120
         pending = set(orgs)
         while pending and time.monotonic() < deadline:
-            assert process.poll() is None, (tmp_path / "out.txt").read_text()
+            assert process.poll() is None, output.read_text()
             for org in list(pending):
-                port = urls[org].split(":")[2].split("/")[0]
                 try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).is_success:
+                    if httpx.get(f"{origin(urls[org])}/healthz", timeout=2).is_success:
                         pending.discard(org)
                 except httpx.HTTPError:
                     pass
             time.sleep(0.3)
-        assert not pending, (tmp_path / "out.txt").read_text()
-        printed = (tmp_path / "out.txt").read_text()
-        assert urls["hub"] in printed and urls["tax"] in printed
-
-        chiyoda = urls["municipality-131016"]
-        residents = httpx.get(f"{chiyoda}/api/residents", params={"limit": 50}).json()
-        answers = []
-        for resident in residents["residents"]:
-            response = httpx.post(
-                f"{chiyoda}/api/residents/{resident['id']}/linkage/income", timeout=30
-            )
-            assert response.status_code in (200, 404), response.text
-            if response.status_code == 200:
-                answers.append(response.json())
-                break
-        assert answers and answers[0]["provider"] == "tax" and answers[0]["income"]
-        hub = httpx.get(urls["hub"].rsplit("/hub", 1)[0] + "/healthz").json()
-        assert hub["orgs"]["hub"]["records"] >= 1
+        assert not pending, output.read_text()
+        yield {"urls": urls, "data": data, "output": output}
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -89,3 +101,109 @@ def test_split_deployment_runs_a_linkage_exchange_across_processes(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def card(split) -> dict[str, Any]:
+    """The demo card of 千代田区 from the wallet ``mynumber run`` issued."""
+    note = json.loads((split["data"] / "wallet" / "chiyoda.json").read_text(encoding="utf-8"))
+    return note | {"path": split["data"] / "wallet" / note["card"]}
+
+
+@pytest.fixture(scope="module")
+def pc(split, card) -> Iterator[httpx.Client]:
+    """A PC browser on the split portal, logged in with the demo card by the phone app."""
+    portal = origin(split["urls"]["portal"])
+    with httpx.Client(base_url=portal, follow_redirects=False, timeout=60) as client:
+        page = client.get("/portal/login")
+        assert page.status_code == 200, page.text
+        found = re.search(r'data-id="([^"]+)" data-code="([^"]+)"', page.text)
+        assert found is not None
+        login_id, code = found.groups()
+        approved = mynumber(
+            "phone", "login", code, "--card", str(card["path"]), "--pin", PIN,
+            "--portal", portal, "--data", str(split["data"]),
+        )  # fmt: skip
+        assert approved.returncode == 0, approved.stdout + approved.stderr
+        status = client.get("/portal/login/status", params={"id": login_id})
+        assert status.json()["state"] == "done", status.text
+        assert "portal_session" in client.cookies
+        yield client
+
+
+def test_split_deployment_runs_a_linkage_exchange_across_processes(split):
+    urls = split["urls"]
+    printed = split["output"].read_text()
+    assert urls["hub"] in printed and urls["tax"] in printed
+
+    chiyoda = urls[CHIYODA]
+    residents = httpx.get(f"{chiyoda}/api/residents", params={"limit": 50}).json()
+    answers = []
+    for resident in residents["residents"]:
+        response = httpx.post(
+            f"{chiyoda}/api/residents/{resident['id']}/linkage/income", timeout=30
+        )
+        assert response.status_code in (200, 404), response.text
+        if response.status_code == 200:
+            answers.append(response.json())
+            break
+    assert answers and answers[0]["provider"] == "tax" and answers[0]["income"]
+    hub = httpx.get(origin(urls["hub"]) + "/healthz").json()
+    assert hub["orgs"]["hub"]["records"] >= 1
+
+
+def test_a_resident_logs_in_and_sees_my_information_through_the_split_hub(pc, card):
+    home = pc.get("/portal/home")
+    assert home.status_code == 200 and "成功" in home.text
+    page = pc.get("/portal/information")
+
+    assert page.status_code == 200, page.text
+    municipality = page.text.split('id="self-municipality"')[1].split("</section>")[0]
+    family, given = card["holder"].split()
+    assert family in municipality and given in municipality  # the four basic items, via the hub
+    assert "世帯人数 Household size" in municipality
+    records = pc.get("/portal/records")
+    assert records.status_code == 200 and "自己情報提供 (マイナポータル)" in records.text
+    exported = pc.get("/portal/records/export").json()
+    mine = [r for r in exported["records"] if r["requester"] == "portal"]
+    assert (CHIYODA, "provided") in {(r["provider"], r["outcome"]) for r in mine}
+
+
+def test_an_agency_notice_reaches_the_inbox_across_processes(split, pc, card):
+    title = f"住民税のお知らせ {secrets.token_hex(3)}"
+    body = {
+        "resident_ids": [card["resident_id"]],
+        "messages": [{"title": title, "body": "本文です。 / The body."}],
+    }
+    url = httpx.URL(split["urls"][CHIYODA] + "/api/notices")
+    content = json.dumps(body, ensure_ascii=False).encode()
+    keys = KeyFolder(split["data"] / "keys")
+    headers = {"content-type": "application/json"}
+    headers.update(Identity(CHIYODA, keys.private_key(CHIYODA)).sign("POST", url.path, content))
+    unsigned = httpx.post(url, json=body, timeout=30)
+    sent = httpx.post(url, content=content, headers=headers, timeout=30)
+
+    assert unsigned.status_code == 401
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["accepted"] == [True] and sent.json()["delivered"] == 1
+    inbox = pc.get("/portal/notices")
+    assert inbox.status_code == 200 and title in inbox.text and "未読" in inbox.text
+    records = pc.get("/portal/records/export").json()["records"]
+    assert any(r["procedure"] == "municipality_notice" for r in records)
+
+
+def test_verify_log_recomputes_the_split_hubs_chain(split, pc):
+    pc.get("/portal/information")  # at least one more exchange in the log
+    head = httpx.get(split["urls"]["hub"] + "/log/head", timeout=30)
+    assert head.status_code == 200, head.text
+
+    verified = mynumber("hub", "verify-log", "--data", str(split["data"]))
+
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert str(head.json()["seq"]) in verified.stdout
+    with_head = mynumber(
+        "hub", "verify-log", "--expect", head.json()["hash"], "--data", str(split["data"])
+    )
+    assert with_head.returncode == 0, with_head.stdout + with_head.stderr
+    unknown = mynumber("hub", "verify-log", "--expect", "ab" * 32, "--data", str(split["data"]))
+    assert unknown.returncode == 1 and "not in the log" in unknown.stdout

@@ -8,16 +8,18 @@ and the decision back in the person's お知らせ. Runs on SQLite and, with
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import re
+import secrets
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import event, func, inspect, select, text
 from test_portal_login import SIGN_PASSWORD, issue, log_in
 from test_proxies import accept, act, invite, proxy_ids
 
@@ -714,3 +716,73 @@ def test_a_proxy_applies_with_an_apply_right_and_signs_with_their_own_card(
     assert application_id in pc.get("/portal/applications").text  # the principal sees it
     log = pc.get("/portal/proxies").text.split('id="proxy-actions"')[1]
     assert "申請" in log and kind in log  # recorded for the principal
+
+
+def test_the_same_application_delivered_twice_at_once_is_kept_once(fed, pc, holder) -> None:
+    """Identical deliveries of one application arriving together (a retry racing the first):
+    each is answered as the first was — accepted, with the same id — and one row is kept."""
+    application_id = secrets.token_hex(8)
+    form = valid_form("pregnancy_notification", holder)
+    data = json.dumps(
+        {
+            "application_id": application_id,
+            "revision": 1,
+            "kind": "pregnancy_notification",
+            "form": form,
+            "display": [],
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
+    message = {
+        "application_id": application_id,
+        "revision": 1,
+        "kind": "pregnancy_notification",
+        "data": base64.b64encode(data).decode(),
+        "cms": None,
+    }
+    code = hub_code(fed, pc)
+    engine = fed.apps[f"municipality-{CHIYODA}"].state.applications.engine
+    # hold each delivery at its INSERT until both have looked and found nothing: the two
+    # really are at once, whatever the machine's timing
+    at_insert = threading.Barrier(2, timeout=5)
+    held = threading.local()
+
+    def meet(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith("INSERT INTO applications") and not getattr(held, "once", False):
+            held.once = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                at_insert.wait()
+
+    results: list[Any] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def deliver() -> None:
+        try:
+            result = portal_deliver(fed, code, "pregnancy_notification", message)
+        except BaseException as exc:
+            with lock:
+                failures.append(exc)
+            return
+        with lock:
+            results.append(result)
+
+    event.listen(engine, "before_cursor_execute", meet)
+    try:
+        threads = [threading.Thread(target=deliver) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        event.remove(engine, "before_cursor_execute", meet)
+
+    assert not at_insert.broken, "the two deliveries did not meet at the insert"
+    assert failures == []
+    assert [r.accepted for r in results] == [[True]] * 2
+    assert {r.answers[0]["status"] for r in results} == {"received"}
+    own_ids = {r.answers[0]["id"] for r in results}
+    rows = [r for r in municipality_rows(fed) if r["portal_application_id"] == application_id]
+    assert len(rows) == 1 and own_ids == {rows[0]["id"]}

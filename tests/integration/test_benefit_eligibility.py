@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mynumber.platform.encryption import EncryptionKeys, is_compact_jwe, open_sealed
+from mynumber.platform.encryption import EncryptionKeys, is_compact_jwe, open_signed
 from mynumber.platform.signing import Identity, KeyFolder
 
 CHIYODA, SHINJUKU = "131016", "131041"
@@ -95,9 +95,17 @@ def fetch_all(
     pages, after = [], None
     while True:
         body = {"programme": "tokubetsu-teigaku", "as_of": BASE.isoformat(), "after": after}
-        response = signed(http, keys, CALLER, eligible_path(code), body | query)
+        sent = body | query
+        response = signed(http, keys, CALLER, eligible_path(code), sent)
         assert response.status_code == 200, response.text
-        page = open_sealed(sealing, CALLER, response.json()["sealed"])
+        page = open_signed(  # signed by the municipality, bound to this page's query
+            sealing,
+            response.json()["sealed"],
+            recipient=CALLER,
+            signer=f"municipality-{code}",
+            exchange_id=f"{sent['programme']}:{sent['as_of']}:{after or ''}",
+            procedure="benefit_eligibility",
+        )
         pages.append(page["people"])
         after = page["next"]
         if after is None:
@@ -159,8 +167,12 @@ def test_the_answer_is_sealed_to_the_benefit_office(http, keys, sealing, town, n
     sealed = response.json()["sealed"]
     assert is_compact_jwe(sealed)
     assert number_of(CHIYODA, town["head"]["id"]) not in response.text
+    bound = {"exchange_id": f"x:{BASE.isoformat()}:", "procedure": "benefit_eligibility"}
     with pytest.raises(Exception, match="does not decrypt"):
-        open_sealed(sealing, "portal", sealed)
+        open_signed(sealing, sealed, recipient="portal", signer=f"municipality-{CHIYODA}", **bound)
+    with pytest.raises(Exception, match="not by municipality-131041"):
+        open_signed(sealing, sealed, recipient=CALLER, signer=f"municipality-{SHINJUKU}", **bound)
+    assert open_signed(sealing, sealed, recipient=CALLER, signer=f"municipality-{CHIYODA}", **bound)
 
 
 @pytest.mark.parametrize("caller", ["portal", f"municipality-{SHINJUKU}", "accounts"])

@@ -1,6 +1,7 @@
 """A benefit programme paid push-type, end to end: eligibility from the municipalities (date
-and age rules, households paid to their head), accounts through the hub, Zengin 総合振込
-files per bank, the banks' results, notices in Mynaportal, a one-click application, and a
+and age rules, households paid to their head), accounts through the hub, one Zengin 総合振込
+file per round to the paying bank, which routes it to the receiving banks and answers one
+result file, notices in Mynaportal, a one-click application, and a
 later round that pays whoever has since registered or applied — nobody twice.
 
 Every hop is a signed HTTP request carried in-process; runs on SQLite and, with
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,11 +20,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from test_portal_login import issue, log_in
 
 from mynumber.orgs.accounts.services import Account
 from mynumber.orgs.benefits import store
+from mynumber.orgs.portal import store as portal_store
 from mynumber.payments import ResultCode, read_file, read_results
 from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
@@ -175,21 +178,29 @@ def credited_results(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
 
 
 def check_files(fed, report: dict[str, Any]) -> None:
-    """Each file reads back, its trailer adds up and equals the instructions it holds; the
-    bank's result file answers every record and its credits equal what the office booked."""
+    """Each round has one file (part) for the paying bank, the payer account's bank; each
+    reads back with its records ordered by receiving bank, branch and account, its trailer
+    adds up and equals the instructions it holds; the paying bank's result file answers
+    every record and its credits equal what the office booked."""
     i = store.instructions.c
+    rounds = [(f["round"], f["part"]) for f in report["files"]]
+    assert len(rounds) == len(set(rounds))
     for f in report["files"]:
         data = Path(f["path"]).read_bytes()
         zengin = read_file(data)
         assert zengin.header.requester_name == "ｷﾕｳﾌｷﾝｼﾞﾑｷﾖｸ"
-        assert {t.bank_code for t in zengin.transfers} == {f["bank_code"]}
+        assert (
+            zengin.header.bank_code == f["bank_code"] == report["programme"]["payer"]["bank_code"]
+        )
+        routed = [(t.bank_code, t.branch_code, t.account_number) for t in zengin.transfers]
+        assert routed == sorted(routed)
         assert (zengin.trailer.count, zengin.trailer.total) == (f["count"], f["total"])
         with fed.apps["benefits"].state.engine.connect() as conn:
             count, total = conn.execute(
                 select(func.count(), func.sum(i.amount)).where(i.file_id == f["id"])
             ).one()
         assert (count, total) == (f["count"], f["total"])
-        if f["status"] == "settled" and f["result_path"] is None:  # a bank off the network
+        if f["status"] == "settled" and f["result_path"] is None:  # paying bank off the network
             assert (f["credited_count"], f["credited_total"]) == (0, 0)
         elif f["status"] == "settled":
             results = read_results(Path(f["result_path"]).read_bytes())
@@ -502,16 +513,80 @@ def test_an_account_at_a_bank_off_the_network_fails_with_a_reason_and_the_run_en
     report = status(http, pid)
     assert report["phase"] == "done"
     check_files(fed, report)
+    # the record went in the paying bank's file, which answered that SMBC is not connected
+    (second,) = [f for f in report["files"] if f["round"] == 2]
+    (answer,) = read_results(Path(second["result_path"]).read_bytes()).results
+    assert (answer.transfer.bank_code, answer.code) == ("0009", ResultCode.BANK_NOT_CONNECTED)
     assert run(fed, pid)["round"] is None  # the same account again is not retried
 
 
-def test_the_staff_pages_show_the_programmes_and_a_run(fed, http):
+def test_the_staff_pages_show_the_programmes_and_a_run(fed, http, keys, person):
+    resident = register(fed, http, person, SHINJUKU, birth_date=born(30))
+    at_counter(http, keys, resident, open_account(fed, resident["kana"]))
+    programme = create(http, name="職員画面で見る給付", municipalities=[SHINJUKU])
+    run(fed, programme["id"])
+
     listed = http.get("/benefits/")
-    programme = http.get("/benefits/api/programmes").json()[0]
     watched = http.get(f"/benefits/programmes/{programme['id']}")
 
     assert listed.status_code == 200 and programme["name"] in listed.text
     assert watched.status_code == 200 and "総合振込ファイル" in watched.text
+    assert status(http, programme["id"])["files"], "the run made no file to show"
+
+
+def portal_notices(fed, programme: dict[str, Any]) -> Counter[tuple[str, str]]:
+    """(person, title) of the programme's notices in Mynaportal, each counted: read from
+    the portal's database and decrypted by its own inbox, as the person's page does."""
+    portal = fed.apps["portal"].state
+    n = portal_store.notices.c
+    with portal.engine.connect() as conn:
+        owners = set(conn.scalars(select(n.portal_code).where(n.ref.like(f"{programme['id']}:%"))))
+    return Counter(
+        (owner, item["title"])
+        for owner in owners
+        for item in portal.portal.inbox.list(owner)
+        if programme["name"] in item["title"]
+    )
+
+
+def killed_before_the_notices_were_committed(fed, programme_id: str) -> None:
+    """What a run killed between the hub's answer and its own commit leaves: the round in
+    its notices phase, every notice still pending (though the portal has them)."""
+    n, r = store.notices, store.rounds
+    with fed.apps["benefits"].state.engine.begin() as conn:
+        conn.execute(
+            update(n)
+            .where(n.c.programme_id == programme_id)
+            .values(outcome="pending", delivery_id=None, sent_at=None)
+        )
+        conn.execute(
+            update(r)
+            .where(r.c.programme_id == programme_id)
+            .values(phase="notices", finished_at=None)
+        )
+
+
+def test_notices_sent_again_after_a_crash_are_in_the_portal_once(
+    fed, http, keys, person, holder, pc
+):
+    paid = register(fed, http, person, CHIYODA, birth_date=born(50))
+    at_counter(http, keys, paid, open_account(fed, paid["kana"]))
+    programme = create(http, name="お知らせは一度だけ", municipalities=[CHIYODA])
+    pid = programme["id"]
+    assert run(fed, pid)["round"] == 1
+    first = portal_notices(fed, programme)
+    (told,) = notices_of(fed, pid, holder)
+    assert (told["kind"], told["outcome"]) == ("no_account", "delivered")
+    assert first and set(first.values()) == {1}
+
+    killed_before_the_notices_were_committed(fed, pid)
+    again = run(fed, pid)
+
+    assert again["round"] == 1
+    assert portal_notices(fed, programme) == first  # each person's notice once
+    assert notices_of(fed, pid, holder)[0]["outcome"] == "delivered"
+    page = pc.get("/portal/notices").text
+    assert page.count("お知らせは一度だけ の受取口座をお知らせください") == 1
 
 
 def test_only_the_hub_may_deliver_applications_to_the_office(http, keys):

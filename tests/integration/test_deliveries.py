@@ -22,7 +22,7 @@ from mynumber import errors
 from mynumber.orgs.hub import chain
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.deliveries import DeliveryResult, send
-from mynumber.platform.encryption import EncryptionKeys, seal
+from mynumber.platform.encryption import EncryptionKeys, seal, seal_signed
 from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
@@ -267,7 +267,14 @@ def test_a_tampered_jwe_is_refused_and_the_inbox_is_unchanged(
     fed, http, keys, enc, holder, pc
 ) -> None:
     before = inbox_rows(fed)
-    sealed = seal(enc, "portal", {"messages": [notice("改ざん")]}, exchange_id="delivery:tax:x")
+    sealed = seal_signed(
+        enc,
+        {"messages": [notice("改ざん")]},
+        signer="tax",
+        recipient="portal",
+        exchange_id="delivery:tax:tax_notice",
+        procedure="tax_notice",
+    )
     parts = sealed.split(".")
     parts[3] = ("A" if parts[3][0] != "A" else "B") + parts[3][1:]  # flip the ciphertext
     body = {
@@ -291,8 +298,13 @@ def test_a_tampered_jwe_is_refused_and_the_inbox_is_unchanged(
 def test_a_payload_bound_to_another_procedure_is_refused(fed, http, keys, enc, holder, pc) -> None:
     # sealed by the tax office for tax_notice, replayed under another procedure: the binding
     # inside the ciphertext does not match, so the portal refuses it
-    sealed = seal(
-        enc, "portal", {"messages": [notice("すり替え")]}, exchange_id="delivery:tax:other"
+    sealed = seal_signed(
+        enc,
+        {"messages": [notice("すり替え")]},
+        signer="tax",
+        recipient="portal",
+        exchange_id="delivery:tax:other",
+        procedure="other",
     )
     body = {
         "procedure": "tax_notice",
@@ -305,8 +317,43 @@ def test_a_payload_bound_to_another_procedure_is_refused(fed, http, keys, enc, h
     assert response.status_code == 422 and "another exchange" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("forger", ["hub", None])
+def test_a_payload_not_signed_by_the_sender_is_refused(
+    fed, http, keys, enc, holder, pc, forger
+) -> None:
+    # made by someone holding only the portal's public key: signed by the hub, or unsigned
+    before = inbox_rows(fed)
+    message = {"messages": [notice("なりすまし")]}
+    bound = {"exchange_id": "delivery:tax:tax_notice", "procedure": "tax_notice"}
+    sealed = (
+        seal(enc, "portal", message, exchange_id=bound["exchange_id"])
+        if forger is None
+        else seal_signed(enc, message, signer=forger, recipient="portal", **bound)
+    )
+    body = {
+        "procedure": "tax_notice",
+        "recipient": "portal",
+        "items": ["notice"],
+        "codes": [holder["tax_code"]],
+        "sealed": sealed,
+    }
+
+    response = signed(http, keys, "tax", "/hub/api/deliveries", body)
+
+    assert response.status_code == 422, response.text
+    assert "bad_answer_signature" in response.json()["detail"]
+    assert inbox_rows(fed) == before
+
+
 def test_a_payload_sealed_to_another_organisation_is_refused(fed, http, keys, enc, holder) -> None:
-    sealed = seal(enc, "tax", {"messages": [notice("宛先違い")]}, exchange_id="x")
+    sealed = seal_signed(
+        enc,
+        {"messages": [notice("宛先違い")]},
+        signer="tax",
+        recipient="tax",
+        exchange_id="delivery:tax:tax_notice",
+        procedure="tax_notice",
+    )
     body = {
         "procedure": "tax_notice",
         "recipient": "portal",
@@ -481,3 +528,116 @@ def test_another_persons_notice_cannot_be_read(fed, http, keys, enc, holder) -> 
         assert marked.status_code == 404
         assert title not in mine.get("/portal/notices").text
     assert csrf
+
+
+def test_a_reply_the_hub_forged_is_refused_by_the_sender(
+    fed, keys, enc, holder, pc, monkeypatch
+) -> None:
+    # the hub swaps the portal's reply for one it sealed to the tax office itself
+    deliveries = fed.apps["hub"].state.deliveries
+    genuine = deliveries.forward
+
+    def forge(recipient: str, body: dict[str, Any]) -> Any:
+        answer = dict(genuine(recipient, body))
+        answer["sealed"] = seal_signed(
+            enc,
+            {"answers": [{"read": True}]},
+            signer="hub",
+            recipient=body["sender"],
+            exchange_id=body["delivery_id"],
+            procedure=body["procedure"],
+        )
+        return answer
+
+    monkeypatch.setattr(deliveries, "forward", forge)
+    with pytest.raises(errors.InvalidInput, match="signed by 'hub', not by portal") as refused:
+        tax_notice(fed, keys, enc, [holder["tax_code"]], [notice("返信のすり替え")])
+    assert refused.value.code == "bad_answer_signature"
+
+
+def test_a_batch_sent_again_with_refs_leaves_one_notice_each(
+    fed, http, keys, enc, holder, stranger, pc
+) -> None:
+    """A sender that sends a batch again (a retry after a crash) with the same refs: every
+    notice is accepted both times and the inbox holds one of each."""
+    tag = secrets.token_hex(3)
+    titles = [f"還付のお知らせ {tag}", f"督促のお知らせ {tag}"]
+    codes = [holder["tax_code"], holder["tax_code"], stranger["tax_code"]]
+    messages = [
+        notice(titles[0], ref=f"refund:{tag}"),
+        notice(titles[1], ref=f"reminder:{tag}"),
+        notice(titles[0], ref=f"refund:{tag}"),
+    ]
+    before = len(inbox_rows(fed))
+
+    first = tax_notice(fed, keys, enc, codes, messages)
+    again = tax_notice(fed, keys, enc, codes, messages)
+    within = tax_notice(fed, keys, enc, codes[:1] * 2, messages[:1] * 2)
+
+    assert first.accepted == again.accepted == [True, True, False]
+    assert within.accepted == [True, True]
+    assert len(inbox_rows(fed)) == before + 2
+    page = pc.get("/portal/notices").text
+    assert [page.count(f"<strong>{t}</strong>") for t in titles] == [1, 1]
+    # the same ref from another sender is another notice
+    by_pension = signed(
+        http,
+        keys,
+        "pension",
+        "/pension/api/notices",
+        {
+            "codes": [agency_code(fed, "pension", holder["number"])],
+            "messages": [notice(titles[0], ref=f"refund:{tag}")],
+        },
+    )
+    assert by_pension.status_code == 200 and by_pension.json()["accepted"] == [True]
+    assert pc.get("/portal/notices").text.count(f"<strong>{titles[0]}</strong>") == 2
+
+
+@pytest.mark.parametrize("ref", ["", "x" * 65, "a b", "a/b", "日本", 7])
+def test_a_bad_ref_is_refused_by_the_sender_and_by_the_portal(
+    fed, http, keys, enc, holder, pc, ref
+) -> None:
+    before = len(inbox_rows(fed))
+    body = {"codes": [holder["tax_code"]], "messages": [notice("参照番号", ref=ref)]}
+
+    assert signed(http, keys, "tax", "/tax/api/notices", body).status_code == 422
+    with pytest.raises(ValueError, match="ref"):
+        tax_notice(fed, keys, enc, body["codes"], body["messages"])
+    # sealed by hand past the sender's check: the portal refuses it and keeps nothing
+    answer = signed(
+        http,
+        keys,
+        "hub",
+        "/portal/api/deliveries",
+        {
+            "delivery_id": secrets.token_hex(8),
+            "sender": "tax",
+            "procedure": "tax_notice",
+            "items": ["notice"],
+            "codes": [portal_hub_code(fed)],
+            "sealed": seal_signed(
+                enc,
+                {"messages": body["messages"]},
+                signer="tax",
+                recipient="portal",
+                exchange_id="delivery:tax:tax_notice",
+                procedure="tax_notice",
+            ),
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == [False]
+    assert len(inbox_rows(fed)) == before
+
+
+def portal_hub_code(fed) -> str:
+    """Some person's code at the portal (what the hub would put in a delivery)."""
+    with fed.apps["portal"].state.engine.connect() as conn:
+        code = conn.scalar(
+            select(portal_store.accounts.c.hub_code).where(
+                portal_store.accounts.c.hub_code.is_not(None)
+            )
+        )
+    assert code is not None
+    return str(code)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, inspect, select, text
 
 from mynumber.orgs.hub import chain
 from mynumber.orgs.municipality import intermediate
-from mynumber.platform.encryption import EncryptionKeys, is_compact_jwe, open_sealed
+from mynumber.platform.encryption import EncryptionKeys, is_compact_jwe, open_answer
 from mynumber.platform.signing import Identity, KeyFolder
 
 CHIYODA, SHINJUKU = "131016", "131041"
@@ -209,12 +209,14 @@ def test_the_hub_relays_a_jwe_it_cannot_read(fed, http, keys, claimant):
     assert "4350000" not in sealed and "income_yen" not in sealed
 
     enc = EncryptionKeys(fed.settings.data_dir / "keys")
+    asked = {"provider": "tax", "procedure": "child_allowance_claim"}
     with pytest.raises(Exception, match="decrypt"):
-        open_sealed(enc, "hub", sealed)  # the hub's own key opens nothing
-    data = open_sealed(enc, CHIYODA_ORG, sealed, exchange_id=response.json()["exchange_id"])
+        open_answer(enc, response.json(), requester="hub", **asked)  # the hub's key opens nothing
+    data = open_answer(enc, response.json(), requester=CHIYODA_ORG, **asked)
     assert data["income"][0]["year"] == 2024
     with pytest.raises(Exception, match="another exchange"):
-        open_sealed(enc, CHIYODA_ORG, sealed, exchange_id="0000000000000000")
+        other = response.json() | {"exchange_id": "0000000000000000"}
+        open_answer(enc, other, requester=CHIYODA_ORG, **asked)
 
 
 def test_a_replayed_request_is_refused(fed, http, keys, claimant):

@@ -736,3 +736,76 @@ def test_a_signature_with_another_persons_card_releases_nothing(
     back, _, _ = release_with(pc, http, card, other_card, rp, discovery)
     assert back.status_code == 403 and "location" not in back.headers
     assert "signer_not_account_holder" in back.text
+
+
+def oidc_state(fed) -> dict[str, list[Any]]:
+    """Everything the provider keeps about sign-ins: codes, tokens, consents, requests."""
+    tables = {
+        "codes": portal_store.oidc_codes,
+        "tokens": portal_store.oidc_tokens,
+        "consents": portal_store.oidc_consents,
+        "requests": portal_store.oidc_requests,
+    }
+    with fed.apps["portal"].state.engine.connect() as conn:
+        return {
+            name: sorted(tuple(map(str, row)) for row in conn.execute(select(table)))
+            for name, table in tables.items()
+        }
+
+
+def test_a_forged_request_id_on_the_consent_form_is_404_and_creates_nothing(
+    fed, http, pc, card, bank, discovery
+):
+    rp = rp_session(bank)
+    url, _ = rp.authorization_url(
+        discovery["authorization_endpoint"], nonce="n-forged", prompt="consent"
+    )
+    form = consent_form(to_consent(pc, http, card, url))
+    before = oidc_state(fed)
+
+    for forged in (secrets.token_urlsafe(24), "", "../" + form["request"]):
+        answer = pc.post(
+            "/portal/oidc/consent", data={**form, "request": forged, "decision": "allow"}
+        )
+        assert answer.status_code in (404, 422), answer.text
+        assert "location" not in answer.headers
+    unknown = pc.post(
+        "/portal/oidc/consent",
+        data={**form, "request": secrets.token_urlsafe(24), "decision": "allow"},
+    )
+    assert unknown.status_code == 404 and "location" not in unknown.headers
+
+    assert oidc_state(fed) == before
+
+
+def test_a_consent_posted_for_another_persons_request_is_404_and_creates_nothing(
+    fed, http, pc, card, other_card, bank, discovery, base
+):
+    rp = rp_session(bank)
+    url, state = rp.authorization_url(
+        discovery["authorization_endpoint"], nonce="n-theirs", prompt="consent"
+    )
+    theirs = consent_form(to_consent(pc, http, card, url))  # bound to the card's holder
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as intruder:
+        mine_url, _ = rp.authorization_url(
+            discovery["authorization_endpoint"], nonce="n-mine", prompt="consent"
+        )
+        mine = consent_form(to_consent(intruder, http, other_card, mine_url))
+        before = oidc_state(fed)
+
+        for decision in ("allow", "deny"):
+            posted = intruder.post(
+                "/portal/oidc/consent",
+                data={"csrf": mine["csrf"], "request": theirs["request"], "decision": decision},
+            )
+            assert posted.status_code == 404, posted.text
+            assert "location" not in posted.headers
+        page = intruder.get("/portal/oidc/consent", params={"request": theirs["request"]})
+        assert page.status_code == 404
+
+        assert oidc_state(fed) == before
+    # the holder's own request is untouched and still answered by the holder
+    answer = pc.post("/portal/oidc/consent", data={**theirs, "decision": "allow"})
+    assert answer.status_code == 303, answer.text
+    back = parse_qs(urlsplit(answer.headers["location"]).query)
+    assert back["state"] == [state] and back["code"]

@@ -271,6 +271,36 @@ def test_a_suspended_card_is_refused_as_revoked_and_recorded_for_its_holder(
     assert rows[0]["portal_code"] == rows[1]["portal_code"] is not None
 
 
+def test_an_expired_login_certificate_is_refused_with_the_renewal_advice(
+    fed, http, pc, portal
+) -> None:
+    holder = issue(fed, http)
+    auth = next(c for c in holder["summary"]["certificates"] if c["hierarchy"] == "auth")
+    expiry = dt.datetime.fromisoformat(str(auth["not_after"]))
+    log_in(pc, http, holder)  # today the certificate works
+    portal.clock = lambda: expiry + dt.timedelta(seconds=1)
+
+    login = open_login(pc)
+    with pytest.raises(errors.Unauthorized) as refused:
+        approve(http, login["code"], holder["client"], pin=AUTH_PIN)
+
+    assert refused.value.code == "certificate_expired"
+    assert "市区町村の窓口で更新してください" in refused.value.message
+    state = poll(pc, login)
+    assert state["state"] == "refused" and state["reason"] == "certificate_expired"
+    assert "renew it at your municipality" in json.dumps(state, ensure_ascii=False)
+    api = _login(http, holder)  # the CLI's way: the same refusal, as problem+json
+    assert api.status_code == 401 and api.json()["title"] == "certificate_expired"
+    assert "更新" in api.json()["detail"]
+    rows = [r for r in portal_rows(fed, portal_store.logins) if r["serial"] == auth["serial"]]
+    results = [(r["result"], r["reason"]) for r in sorted(rows, key=lambda r: r["at"])]
+    assert results == [
+        ("success", None),
+        ("refused", "certificate_expired"),
+        ("refused", "certificate_expired"),
+    ]
+
+
 def _ocsp_requests(fed) -> int:
     """How many OCSP requests J-LIS's auth responder has answered."""
     stats = fed.apps["jlis"].state.revocation.responder(Purpose.AUTH).stats

@@ -47,8 +47,9 @@ def keys(fed) -> KeyFolder:
 
 @pytest.fixture(scope="module")
 def holder(fed, http) -> dict[str, Any]:
-    """A resident of Chiyoda with a card, income filed at the tax office and resident tax
-    assessed by the municipality (both agencies enrolled the person for their codes)."""
+    """A resident of Chiyoda with a card, income filed at the tax office, a pension record,
+    health insurance and resident tax assessed by the municipality (each agency enrolled the
+    person for its own code from the My Number it holds, as ``seed_linkage`` does)."""
     card = issue(fed, http)
     resident_id = card["resident"]["id"]
     with fed.registry(CHIYODA).engine.connect() as conn:
@@ -60,6 +61,12 @@ def holder(fed, http) -> dict[str, Any]:
         {"my_number": number, "year": 2024, "income_yen": 4_350_000},
     ]
     assert http.post("/tax/api/filings", json={"filings": filings}).status_code == 200
+    pension = {"my_number": number, "category": "1", "contribution_months": 372}
+    members = http.post("/pension/api/members", json={"members": [pension]})
+    assert members.json() == {"enrolled": 1, "unknown": 0}, members.text
+    insured = {"my_number": number, "symbol": "4711", "number": "80423", "valid_from": "2019-04-01"}
+    members = http.post("/insurer/api/members", json={"members": [insured]})
+    assert members.json() == {"enrolled": 1, "unknown": 0}, members.text
     enrolled = http.post(f"{API}/linkage/enrol", json={"resident_ids": [resident_id]})
     assert enrolled.json() == {"enrolled": 1}, enrolled.text
     taxes = {"records": [{"resident_id": resident_id, "year": 2024, "amount_yen": 215_300}]}
@@ -112,7 +119,11 @@ def test_jlis_gives_only_the_portal_its_hub_code_from_the_login_serial(fed, http
     assert account_row(fed)["hub_code"] == code
 
 
-def test_my_information_shows_income_and_resident_tax_through_the_hub(pc, holder) -> None:
+def section(page: str, provider: str) -> str:
+    return page.split(f'id="self-{provider}"')[1].split("</section>")[0]
+
+
+def test_my_information_shows_every_agency_through_the_hub(pc, holder) -> None:
     page = pc.get("/portal/information")
 
     assert page.status_code == 200, page.text
@@ -124,8 +135,19 @@ def test_my_information_shows_income_and_resident_tax_through_the_hub(pc, holder
     # the four basic items, as the municipality's registry records them
     assert holder["resident"]["family_name"] in municipality
     assert holder["resident"]["address"] in municipality
-    pension = page.text.split('id="self-pension"')[1].split("</section>")[0]
-    assert "No record held" in pension  # the pension service never enrolled this person
+    pension = section(page.text, "pension")
+    assert "372" in pension and "年金 Pension" in pension
+    assert "納付月数 Months paid" in pension and "contribution_months" not in pension
+    assert "No record held" not in pension
+    insurance = section(page.text, "insurer")
+    assert "4711" in insurance and "80423" in insurance and "2019-04-01" in insurance
+    assert "06139994" in insurance  # the insurer's 保険者番号
+    assert "保険者番号 Insurer number" in insurance and "valid_from" not in insurance
+    household = municipality.split("世帯 Household")[1]
+    assert "世帯人数 Household size" in household and "18歳未満の子 Children under 18" in household
+    size = household.split("世帯人数 Household size</th><td>")[1].split("<")[0]
+    children = household.split("18歳未満の子 Children under 18</th><td>")[1].split("<")[0]
+    assert (size, children) == ("1", "0")  # an adult registered alone: a household of one
 
 
 def test_the_exchanges_show_in_the_records_and_the_export(pc) -> None:

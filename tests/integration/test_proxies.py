@@ -322,3 +322,126 @@ def test_the_grantors_name_follows_the_municipalitys_record(fed, grantor, alice,
             conn.execute(rename, {"name": family, "id": grantor["resident"]["id"]})
         act(bob, proxy_id)  # and back, for the tests that follow
         act(bob, "self")
+
+
+@pytest.fixture(scope="module")
+def acting_proxy(fed, http) -> Iterator[tuple[dict[str, Any], httpx.Client, httpx.Client]]:
+    """(the principal, their browser, a proxy's browser acting for them with an apply right)."""
+    principal, agent = resident(fed, http, 2_000_000), resident(fed, http, 3_000_000)
+    with browser(fed) as theirs, browser(fed) as mine:
+        theirs.headers["x-csrf"] = log_in(theirs, http, principal)
+        mine.headers["x-csrf"] = log_in(mine, http, agent)
+        assert accept(mine, invite(theirs, "apply")).status_code == 200
+        (proxy_id,) = proxy_ids(mine)
+        assert act(mine, proxy_id).status_code == 303
+        yield principal, theirs, mine
+
+
+def refused_to_a_proxy(response: httpx.Response) -> None:
+    assert response.status_code == 403, response.text
+    assert "代理人としては利用できません。ご本人としてログインしてください" in response.text
+    assert "not available to a proxy" in response.text.lower()
+    back = response.text.split('id="back-to-self"')[1].split("</form>")[0]
+    assert 'name="principal" value="self"' in back and 'id="switch-to-self"' in back
+
+
+def test_own_money_and_consent_pages_refuse_a_proxy_and_change_nothing(
+    fed, http, acting_proxy
+) -> None:
+    principal, theirs, mine = acting_proxy
+    csrf = mine.headers["x-csrf"]
+    made = http.post(
+        "/benefits/api/programmes",
+        json={
+            "name": f"代理不可の給付 {secrets.token_hex(3)}",
+            "amount": 1000,
+            "municipalities": [CHIYODA],
+        },
+    )
+    assert made.status_code == 201, made.text
+    programme = made.json()["id"]
+    kana = f"{principal['resident']['family_name_kana']} {principal['resident']['given_name_kana']}"
+    # a real account in the principal's own name: registering it would succeed for them
+    (number,) = fed.apps["bank-0001"].state.bank.open_accounts(
+        [{"branch_code": "001", "deposit_type": "1", "holder_kana": kana}]
+    )
+    account = {
+        "bank_code": "0001",
+        "branch_code": "001",
+        "deposit_type": "1",
+        "account_number": number,
+        "holder_kana": kana,
+    }
+    assert 'id="none"' in theirs.get("/portal/account").text
+
+    for path in (
+        "/portal/account",
+        f"/portal/benefits/{programme}",
+        "/portal/oidc/services",
+        "/portal/oidc/consent?request=anything",
+        "/portal/oidc/release?request=anything",
+    ):
+        refused_to_a_proxy(mine.get(path))
+    for path, form in (
+        ("/portal/account/register", account),
+        (f"/portal/benefits/{programme}", {"choice": "account", **account}),
+        ("/portal/oidc/services/some-client/withdraw", {}),
+        ("/portal/oidc/consent", {"request": "anything", "decision": "allow"}),
+    ):
+        refused_to_a_proxy(mine.post(path, data={"csrf": csrf, **form}))
+
+    # nothing was registered for the principal; back to oneself, the pages are one's own
+    assert 'id="none"' in theirs.get("/portal/account").text
+    assert act(mine, "self").status_code == 303
+    assert mine.get("/portal/account").status_code == 200
+    assert mine.get("/portal/oidc/services").status_code == 200
+    assert mine.get(f"/portal/benefits/{programme}").status_code == 200
+    # the same form from the principal themself registers the account
+    mine_too = theirs.post(
+        "/portal/account/register", data={"csrf": theirs.headers["x-csrf"], **account}
+    )
+    assert mine_too.status_code == 200 and number in mine_too.text, mine_too.text
+    # and acting for them again, the pages they share are still theirs to show
+    assert "/portal/information" in act(mine, proxy_ids(mine)[0]).headers["location"]
+
+
+def test_guessing_invitation_codes_is_refused_after_five_wrong_ones(
+    fed, http, alice, monkeypatch
+) -> None:
+    from mynumber.orgs.portal.invitation_attempts import BLOCKED, WRONG
+
+    proxies = fed.apps["portal"].state.proxies
+    guesser_person = resident(fed, http, 1_000_000)
+    with browser(fed) as guesser:
+        guesser.headers["x-csrf"] = log_in(guesser, http, guesser_person)
+        portal_code = proxies_codes_of(fed, guesser)
+        real = invite(alice, "view")
+        before = codes_of(fed)
+
+        wrong = [accept(guesser, f"AAAA-BBBB-{n:04d}") for n in range(5)]
+        blocked = accept(guesser, real)  # even the right code, while blocked
+
+        assert [r.status_code for r in wrong] == [409] * 5
+        assert all("invitation_unknown" in r.text for r in wrong)
+        assert blocked.status_code == 429, blocked.text
+        assert "too_many_attempts" in blocked.text
+        assert "15分後にもう一度お試しください" in blocked.text and "15 minutes" in blocked.text
+        assert 14 * 60 < int(blocked.headers["retry-after"]) <= 15 * 60
+        assert codes_of(fed) == before  # nothing accepted
+        assert proxies.attempts.count(portal_code, WRONG) == 5
+        assert proxies.attempts.count(portal_code, BLOCKED) == 1
+        # another person is not blocked by it
+        assert accept(alice, "AAAA-BBBB-9999").status_code == 409
+
+        # a quarter of an hour after the first wrong code, one more try is allowed
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15, seconds=5)
+        monkeypatch.setattr(proxies, "clock", lambda: later)
+        assert accept(guesser, real).status_code == 200
+        assert proxies.attempts.count(portal_code, BLOCKED) == 1
+
+
+def proxies_codes_of(fed, client: httpx.Client) -> str:
+    """The portal code of the person logged in on ``client`` (read from their session)."""
+    token = client.cookies.get("portal_session")
+    assert token is not None
+    return str(fed.apps["portal"].state.portal.session(token).portal_code)

@@ -8,6 +8,7 @@ request carried in-process.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -20,7 +21,7 @@ from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import approve
 from mynumber.orgs.municipality import intermediate
 from mynumber.orgs.portal import store as portal_store
-from mynumber.platform.encryption import EncryptionKeys, open_sealed
+from mynumber.platform.encryption import EncryptionKeys, open_answer
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import JPKIClient, KeyKind
 
@@ -244,11 +245,12 @@ def test_a_paying_agency_gets_the_account_through_the_hub_and_it_is_recorded(
 
     assert response.status_code == 200, response.text
     answer = response.json()
-    data = open_sealed(
+    data = open_answer(
         EncryptionKeys(fed.settings.data_dir / "keys"),
-        CHIYODA_ORG,
-        answer["jwe"],
-        exchange_id=answer["exchange_id"],
+        answer,
+        requester=CHIYODA_ORG,
+        provider="accounts",
+        procedure="child_allowance_payment",
     )
     got = data["public_fund_account"]
     assert (got["bank_code"], got["branch_code"], got["account_number"]) == (
@@ -334,11 +336,12 @@ def self_service(http, keys, fed, code: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     answer = response.json()
     return dict(
-        open_sealed(
+        open_answer(
             EncryptionKeys(fed.settings.data_dir / "keys"),
-            "portal",
-            answer["jwe"],
-            exchange_id=answer["exchange_id"],
+            answer,
+            requester="portal",
+            provider="accounts",
+            procedure="public_fund_account_self_service",
         )
     )
 
@@ -403,7 +406,10 @@ def test_a_forged_or_foreign_handle_is_refused_and_only_the_portal_may_use_one(
     account = open_account(fed, resident["kana"])
     path = "/accounts/api/portal/register"
 
-    forged = signed(http, keys, "portal", path, {"handle": handle[:-2] + "AA", "account": account})
+    raw = bytearray(base64.urlsafe_b64decode(handle + "=" * (-len(handle) % 4)))
+    raw[len(raw) // 2] ^= 0x01  # one bit of the sealed body changed
+    tampered = base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
+    forged = signed(http, keys, "portal", path, {"handle": tampered, "account": account})
     by_a_bank = signed(http, keys, f"bank-{MIZUHO}", path, {"handle": handle, "account": account})
 
     assert forged.status_code == 401 and forged.json()["title"] == "bad_handle"

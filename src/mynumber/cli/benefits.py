@@ -166,7 +166,7 @@ def _print_status(report: dict[str, Any]) -> None:
         )
     out.print(counts)
     if report["files"]:
-        table = Table("file", "bank", "trailer count", "trailer total", "credited", "status")
+        table = Table("file", "paying bank", "trailer count", "trailer total", "credited", "status")
         for f in report["files"]:
             credited = (
                 ""

@@ -80,7 +80,7 @@ def list_clients(data: DataDir = None) -> None:
     view = Table(
         Column("client_id", no_wrap=True, min_width=widest),
         Column("name", overflow="fold"),
-        "type",
+        Column("type", no_wrap=True),
         Column("sector", overflow="fold"),
         Column("redirect URIs", overflow="fold"),
     )

@@ -126,7 +126,9 @@ def list_(
     status: Annotated[
         str, typer.Option(help="active, moved_out, deceased or '' for all")
     ] = "active",
-    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    limit: Annotated[
+        int, typer.Option(min=1, max=500, help="Show at most this many residents.")
+    ] = 20,
     code: Municipality = "131016",
     url: Url = None,
     data: DataDir = None,

@@ -1,4 +1,7 @@
-"""Transfer results: what a receiving bank answers for each transfer.
+"""Transfer results: what the banks answered for each transfer of a file.
+
+The paying bank (仕向銀行) assembles them: its own verdict for the records addressed to it,
+the receiving banks' (被仕向銀行) for the ones the Zengin network carried to them.
 
 Real result (不能/振込結果) formats differ from bank to bank and none is in our sources; this is
 **this sandbox's own** format, modelled on the 総合振込 file (mynumber.payments.zengin):
@@ -49,8 +52,10 @@ class ResultCode(enum.Enum):
     NO_SUCH_ACCOUNT = "1"  # 口座なし
     ACCOUNT_CLOSED = "2"  # 解約済み
     NAME_MISMATCH = "3"  # 受取人名相違
-    NOT_THIS_BANK = "4"  # 他行宛: the record is addressed to another bank
-    OTHER = "9"  # その他
+    #: 被仕向銀行に接続できない: the receiving bank is not on the Zengin network, or it refused
+    #: the connection (nothing was credited there)
+    BANK_NOT_CONNECTED = "4"
+    OTHER = "9"  # その他: e.g. the receiving bank refused the forwarded records
 
 
 @dataclass(frozen=True, slots=True)

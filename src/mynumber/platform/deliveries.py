@@ -24,13 +24,16 @@ the hub found none) and returns an :class:`Answer`: ``accepted`` aligned with th
 optional ``answers`` the receiver seals back to the sender. :func:`open_delivery` opens a
 forwarded body by hand when a recipient does not use :class:`Receivers`.
 
-The payload is bound to ``delivery:<sender>:<procedure>`` inside the ciphertext, so the hub
-cannot pass an application off as another procedure or another sender's; the reply is bound
-to the delivery id.
+The payload is signed by the sender and bound to ``delivery:<sender>:<procedure>``, the
+procedure and the recipient inside the ciphertext (:func:`~mynumber.platform.encryption.
+seal_signed`), so the hub can neither write one nor pass an application off as another
+procedure or another sender's; the reply is signed by the recipient and bound to the
+delivery id.
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the route's annotations
 import fnmatch
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -40,13 +43,23 @@ from pydantic import BaseModel, Field
 
 from mynumber import errors
 from mynumber.platform.context import OrgContext
-from mynumber.platform.encryption import EncryptionKeys, open_sealed, seal
+from mynumber.platform.encryption import EncryptionKeys, open_signed, seal_signed
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.web import signed_by
 
 #: Kinds of organisation a recipient may be named by (the hub picks the person's current one).
 RECIPIENT_KINDS = frozenset({"municipality"})
 HUB = "hub"
+#: A message's optional ``ref``: the sender's own name for it, which a recipient keeps
+#: unique per (person, sender), so a message sent again (a retry after a crash) is taken
+#: once. Up to 64 characters of ``[0-9A-Za-z._:-]``.
+REF_PATTERN = r"^[0-9A-Za-z._:\-]{1,64}\Z"
+_REF = re.compile(REF_PATTERN)
+
+
+def valid_ref(ref: object) -> bool:
+    """Whether ``ref`` is a well-formed message reference (see :data:`REF_PATTERN`)."""
+    return isinstance(ref, str) and _REF.fullmatch(ref) is not None
 
 
 def binding(sender: str, procedure: str) -> str:
@@ -87,12 +100,20 @@ def send(
         raise ValueError("a delivery is signed by its sender: the client needs an identity")
     if len(codes) != len(messages):
         raise ValueError("one message per code")
+    for message in messages:
+        if isinstance(message, dict) and "ref" in message and not valid_ref(message["ref"]):
+            raise ValueError(f"a message ref must match {REF_PATTERN}")
     target = seal_to or recipient
     if target in RECIPIENT_KINDS:
         raise ValueError(f"name the {target} to seal to (seal_to=...)")
     sender = client.identity.org
-    sealed = seal(
-        keys, target, {"messages": list(messages)}, exchange_id=binding(sender, procedure)
+    sealed = seal_signed(
+        keys,
+        {"messages": list(messages)},
+        signer=sender,
+        recipient=target,
+        exchange_id=binding(sender, procedure),
+        procedure=procedure,
     )
     answer = client.request(
         "POST",
@@ -107,12 +128,27 @@ def send(
     )
     replies = None
     if answer.get("sealed"):
-        opened = open_sealed(keys, sender, answer["sealed"], exchange_id=answer["delivery_id"])
+        opened = open_reply(keys, answer, sender=sender, recipient=target, procedure=procedure)
         replies = list(opened["answers"])
     return DeliveryResult(
         delivery_id=str(answer["delivery_id"]),
         accepted=[bool(a) for a in answer["accepted"]],
         answers=replies,
+    )
+
+
+def open_reply(
+    keys: EncryptionKeys, answer: dict[str, Any], *, sender: str, recipient: str, procedure: str
+) -> Any:
+    """The recipient's reply in the hub's answer to a delivery (``delivery_id``, ``sealed``),
+    opened by the ``sender``: it must be signed by ``recipient`` for this delivery."""
+    return open_signed(
+        keys,
+        str(answer["sealed"]),
+        recipient=sender,
+        signer=recipient,
+        exchange_id=str(answer["delivery_id"]),
+        procedure=procedure,
     )
 
 
@@ -168,15 +204,18 @@ def open_delivery(
 ) -> tuple[list[str | None], list[Any]]:
     """(codes, messages) of a forwarded delivery sealed to ``recipient`` (this organisation).
 
-    Raises InvalidInput (``bad_ciphertext``) if the JWE does not open with our key, is bound
-    to another sender or procedure, or its messages are not aligned with the codes.
+    Raises InvalidInput: ``bad_ciphertext`` if the JWE does not open with our key or its
+    messages are not aligned with the codes, ``bad_answer_signature`` if it is not signed by
+    the sender or is bound to another sender, procedure or recipient.
     """
     incoming = body if isinstance(body, DeliveryIn) else DeliveryIn.model_validate(body)
-    data = open_sealed(
+    data = open_signed(
         keys,
-        recipient,
         incoming.sealed,
+        recipient=recipient,
+        signer=incoming.sender,
         exchange_id=binding(incoming.sender, incoming.procedure),
+        procedure=incoming.procedure,
     )
     messages = data.get("messages") if isinstance(data, dict) else None
     if not isinstance(messages, list) or len(messages) != len(incoming.codes):
@@ -227,11 +266,13 @@ class Receivers:
         if answer.answers is not None:
             if len(answer.answers) != len(codes):
                 raise ValueError("a handler's answers must align with the codes")
-            sealed = seal(
+            sealed = seal_signed(
                 self.keys,
-                body.sender,
                 {"answers": list(answer.answers)},
+                signer=self.org,
+                recipient=body.sender,
                 exchange_id=body.delivery_id,
+                procedure=body.procedure,
             )
         return DeliveryOut(accepted=accepted, sealed=sealed)
 

@@ -4,10 +4,11 @@ An agency learns a person's My Number through its own procedures and enrols it o
 (:meth:`IntermediateServer.codes`: J-LIS turns the numbers into 取得番号 and the hub answers
 with the agency's own codes); from then on it keeps the person's data under its code only.
 When the hub forwards a permitted request, :meth:`IntermediateServer.answer` finds the data
-for the agency's code and seals it to the requester, so the hub relays what it cannot read.
+for the agency's code, signs it and seals it to the requester, so the hub relays what it
+cannot read and could not have written.
 A bulk request (``POST /intermediate/provide-bulk``, up to :data:`MAX_BULK` people, for a
 national payment run) is answered the same way by :meth:`IntermediateServer.answer_bulk`:
-one lookup for all the codes, one JWE holding the results in the order of the codes.
+one lookup for all the codes, one signed JWE holding the results in the order of the codes.
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the route's annotations
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam
 from mynumber import errors
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
-from mynumber.platform.encryption import EncryptionKeys, seal
+from mynumber.platform.encryption import EncryptionKeys, seal_signed
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.ids import new_id
 from mynumber.platform.web import signed_by
@@ -81,7 +82,7 @@ class IntermediateServer:
             org=ctx.org,
             items=items,
             jlis=ServiceClient(ctx.directory, "jlis", ctx.identity),
-            keys=EncryptionKeys(ctx.settings.data_dir / "keys"),
+            keys=EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys),
         )
 
     def codes(self, numbers: list[str]) -> dict[str, str | None]:
@@ -105,7 +106,7 @@ class IntermediateServer:
         data = data_for(request.code, frozenset(request.items))
         if data is None:
             raise errors.NotFound("nobody here has this code", code="unknown_code")
-        return seal(self.keys, request.requester, data, exchange_id=request.exchange_id)
+        return self._seal(request, data)
 
     def answer_bulk(self, request: ProvideBulkIn, data_for: BulkData) -> str:
         """``{"results": [data | null, …]}`` in the order of the codes, sealed to the requester.
@@ -121,8 +122,18 @@ class IntermediateServer:
         wanted = list(dict.fromkeys(c for c in request.codes if c is not None))
         found = data_for(wanted, frozenset(request.items)) if wanted else {}
         results = [None if c is None else found.get(c) for c in request.codes]
-        return seal(
-            self.keys, request.requester, {"results": results}, exchange_id=request.exchange_id
+        return self._seal(request, {"results": results})
+
+    def _seal(self, request: ProvideIn | ProvideBulkIn, data: Any) -> str:
+        """Signed by us, bound to the exchange, the procedure and the requester, and
+        encrypted to the requester: one signature per answer, a bulk one included."""
+        return seal_signed(
+            self.keys,
+            data,
+            signer=self.org,
+            recipient=request.requester,
+            exchange_id=request.exchange_id,
+            procedure=request.procedure,
         )
 
 

@@ -5,6 +5,8 @@ route seals the messages to the portal and delivers them through the hub (proced
 ``<kind>_notice``, item ``notice``). The agency's back office calls it with a request
 signed by the agency's own key; ``accepted`` says, per person, whether the notice reached
 an inbox (``false``: no Mynaportal account, or not a person of ours — send it on paper).
+A notice with a ``ref`` is kept once per person: a retry of the same notice is ``true``
+again and adds nothing.
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the route's annotations
@@ -15,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mynumber import errors
 from mynumber.platform.context import OrgContext
-from mynumber.platform.deliveries import send
+from mynumber.platform.deliveries import REF_PATTERN, send
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.web import signed_by
@@ -35,6 +37,13 @@ class Notice(BaseModel):
     body: str = Field(min_length=1, max_length=4000)
     link: str | None = Field(
         default=None, max_length=300, pattern=LINK_PATTERN, description="a /portal/... path"
+    )
+    ref: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=REF_PATTERN,
+        description="our own name for this notice ([0-9A-Za-z._:-], up to 64): the portal "
+        "keeps one notice per (person, sender, ref), so sending it again adds nothing",
     )
 
 

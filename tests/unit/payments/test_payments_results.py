@@ -24,7 +24,7 @@ def test_result_codes_are_the_documented_digits() -> None:
         "NO_SUCH_ACCOUNT": "1",
         "ACCOUNT_CLOSED": "2",
         "NAME_MISMATCH": "3",
-        "NOT_THIS_BANK": "4",
+        "BANK_NOT_CONNECTED": "4",
         "OTHER": "9",
     }
 

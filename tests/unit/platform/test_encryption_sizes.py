@@ -8,7 +8,7 @@ import pytest
 from joserfc import jwe
 
 from mynumber.errors import InvalidInput
-from mynumber.platform.encryption import EncryptionKeys, open_sealed, seal
+from mynumber.platform.encryption import EncryptionKeys, open_sealed, open_signed, seal, seal_signed
 
 
 @pytest.fixture
@@ -23,6 +23,17 @@ def test_an_answer_about_a_hundred_thousand_people_opens(keys) -> None:
     token = seal(keys, "benefits", {"results": results}, exchange_id="x")
     assert len(token) > 4 * 1024 * 1024
     assert open_sealed(keys, "benefits", token, exchange_id="x") == {"results": results}
+
+
+def test_a_signed_answer_about_a_hundred_thousand_people_opens(keys) -> None:
+    results = [{"number": f"{n:07d}", "holder_kana": "ﾔﾏﾀﾞ ﾀﾛｳ"} for n in range(100_000)]
+    bound = {"exchange_id": "x", "procedure": "benefit_payment"}
+    token = seal_signed(
+        keys, {"results": results}, signer="accounts", recipient="benefits", **bound
+    )
+    assert len(token) > 4 * 1024 * 1024
+    data = open_signed(keys, token, recipient="benefits", signer="accounts", **bound)
+    assert data == {"results": results}
 
 
 def test_a_token_with_another_algorithm_is_refused(keys) -> None:

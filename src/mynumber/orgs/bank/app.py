@@ -1,7 +1,9 @@
 """A bank (``/bank/<code>``): its accounts, and one question it answers for signed callers —
 ``POST /api/accounts/verify``: does this account exist, is it open, is it held by this name?
 Payers send it 総合振込 files (``POST /api/transfers``, :mod:`mynumber.orgs.bank.transfers`)
-and get a result file back.
+and get a result file back; as paying bank it forwards records addressed to other banks
+over the Zengin network, and as receiving bank it credits the records other paying banks
+forward to it (``POST /api/zengin/credits``, :mod:`mynumber.orgs.bank.credits`).
 
 The answer is yes or no and why not (口座名義の確認). There is deliberately no route for a
 balance or a transaction (domain-reference §7.1: the government never learns them); accounts
@@ -20,7 +22,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, func, select, update
 
 from mynumber import errors
-from mynumber.orgs.bank import store, transfers
+from mynumber.orgs.bank import credits, store, transfers
+from mynumber.orgs.bank.network import ZenginNetwork
 from mynumber.payments import DepositType, account_number, bank, branch, to_zengin_kana
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate, retrying
@@ -140,7 +143,8 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
     app = new_app(
         title=f"{info.name}銀行 ({info.code})",
         description="A bank: it answers only whether an account exists, is open and is held "
-        "by a name. No balance and no transaction is ever offered.",
+        "by a name, and receives 総合振込 files and the Zengin network's credits. No balance "
+        "and no transaction is ever offered.",
     )
 
     @app.post("/api/accounts/verify", response_model=VerifyOut)
@@ -149,9 +153,10 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
         verdict = service.verify(body)
         return VerifyOut(ok=verdict.ok, reason=verdict.reason)
 
-    app.include_router(
-        transfers.router(ctx, transfers.Transfers(engine=engine, code=code)), prefix="/api"
-    )
+    credited = credits.Credits(engine=engine, code=code)
+    intake = transfers.Transfers(engine=engine, credits=credited, network=ZenginNetwork(ctx))
+    app.include_router(transfers.router(ctx, intake), prefix="/api")
+    app.include_router(credits.router(ctx, credited), prefix="/api")
 
     @app.get("/healthz")
     def healthz() -> dict[str, object]:

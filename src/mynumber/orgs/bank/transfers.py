@@ -1,13 +1,18 @@
-"""総合振込 received by a bank: a payer's Zengin file in, the result file out.
+"""総合振込 at the paying bank (仕向銀行): a payer's Zengin file in, ONE result file out.
 
 ``POST /api/transfers`` (signed; payers in :data:`PAYERS`), the body the raw file
-(:mod:`mynumber.payments.zengin`, cp932, 120-byte records), ``Idempotency-Key`` the payer's
-file id. The whole file is checked before anything is credited (a bad file is a 422 and
-changes nothing). Then each data record gets a :class:`~mynumber.payments.ResultCode`:
-addressed to another bank, no such account, closed, holder name differs, or credited; the
-credits and the result file are stored in one transaction under the key, so the same key
-again answers the same bytes and credits nothing twice (two racing submissions included:
-the key is the primary key), and the same key with other bytes is a 409.
+(:mod:`mynumber.payments.zengin`, cp932, 120-byte records) whose header names this bank as
+仕向銀行, ``Idempotency-Key`` the payer's file id. The whole file is checked before anything
+is done (a bad file is a 422 and changes nothing). Then the key is claimed with the file's
+digest, the records addressed to this bank are credited here
+(:class:`~mynumber.orgs.bank.credits.Credits`), and the others go, grouped per receiving
+bank, over the Zengin network (:mod:`mynumber.orgs.bank.network`). Each record gets a
+:class:`~mynumber.payments.ResultCode` — credited, no such account, closed, holder name
+differs, receiving bank not connected, other — and the result file, in the file's order,
+is stored under the key: the same key again answers the same bytes and credits nothing
+twice (every bank keys its credits by (paying bank, file id, index), so routing again after
+a crash before the result was stored is harmless), and the same key with other bytes is a
+409. If a receiving bank's answer is lost the call is a 503 and the payer sends again.
 
 The bank keeps what it credited and nothing else: no route shows an account's money.
 """
@@ -16,28 +21,30 @@ The bank keeps what it credited and nothing else: no route shows an account's mo
 # made inside the router factory, which string annotations would hide from it
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from mynumber import errors
 from mynumber.orgs.bank import store
+from mynumber.orgs.bank.credits import FORWARD_SLICE, Credits
+from mynumber.orgs.bank.network import ZenginNetwork
 from mynumber.payments import (
     MAX_COUNT,
     RECORD_LENGTH,
     ResultCode,
+    Transfer,
     TransferResult,
-    bank,
     read_file,
     write_results,
 )
 from mynumber.platform.context import OrgContext
-from mynumber.platform.db import bulk_insert, chunked
 from mynumber.platform.web import signed_by
 
 #: Organisations that may send transfer files (the benefit office; other payers can join).
@@ -46,26 +53,20 @@ PAYERS = ("benefits",)
 _KEY = re.compile(r"^[0-9A-Za-z._:-]{1,64}$")
 #: The largest file: header, MAX_COUNT data records, trailer, end, each with CRLF.
 MAX_BYTES = (MAX_COUNT + 3) * (RECORD_LENGTH + 2)
-#: Account numbers per lookup statement (SQLite allows 32,766 parameters).
-_SLICE = 30_000
 _OCTETS = "application/octet-stream"
 
 
-def _same_name(a: str, b: str) -> bool:
-    """Holder names in Zengin kana are the same name, spaces between names ignored
-    (as the bank's 口座名義の確認 compares them)."""
-    return a.replace(" ", "") == b.replace(" ", "")
-
-
 class Transfers:
-    """One bank's 総合振込 intake over its own database."""
+    """One bank's 総合振込 intake as paying bank, over its own database."""
 
-    def __init__(self, *, engine: Engine, code: str) -> None:
+    def __init__(self, *, engine: Engine, credits: Credits, network: ZenginNetwork) -> None:
         self.engine = engine
-        self.code = bank(code).code
+        self.credits = credits
+        self.network = network
+        self.code = credits.code
 
     def receive(self, *, payer: str, key: str | None, data: bytes) -> bytes:
-        """Credit the file's transfers to this bank's accounts once; the result file."""
+        """Credit or forward every transfer of the file once; the result file."""
         if key is None or _KEY.fullmatch(key) is None:
             raise errors.InvalidInput(
                 "Idempotency-Key must be the file id: 1 to 64 letters, digits or ._:-",
@@ -76,39 +77,38 @@ class Transfers:
         digest = hashlib.sha256(data).hexdigest()
         stored = self._stored(key)
         if stored is not None:
-            return self._again(stored, payer, digest)
-        parsed = read_file(data)  # ZenginError (422) before anything is credited
+            _same_file(stored, payer, digest)
+            if stored.results is not None:
+                return bytes(stored.results)
+        parsed = read_file(data)  # ZenginError (422) before anything is done
+        if parsed.header.bank_code != self.code:
+            raise errors.InvalidInput(
+                f"the file's paying bank (仕向銀行) is {parsed.header.bank_code}, "
+                f"not this bank ({self.code})",
+                field="file",
+            )
+        if stored is None:
+            self._claim(key, payer, digest, len(parsed.transfers))
+        codes = self._route(key, parsed.transfers)
         crlf = data[RECORD_LENGTH : RECORD_LENGTH + 2] == b"\r\n"
-        accounts = self._accounts(parsed.transfers)
-        now = datetime.now(UTC)
-        results: list[TransferResult] = []
-        credited: list[dict[str, Any]] = []
-        for index, transfer in enumerate(parsed.transfers, start=1):
-            if transfer.bank_code != self.code:
-                code = ResultCode.NOT_THIS_BANK
-            else:
-                account = accounts.get(
-                    (transfer.branch_code, transfer.deposit_type.value, transfer.account_number)
-                )
-                if account is None:
-                    code = ResultCode.NO_SUCH_ACCOUNT
-                elif account[1] != "open":
-                    code = ResultCode.ACCOUNT_CLOSED
-                elif not _same_name(account[2], transfer.payee_name):
-                    code = ResultCode.NAME_MISMATCH
-                else:
-                    code = ResultCode.CREDITED
-                    credited.append(
-                        {
-                            "file_id": key,
-                            "record_index": index,
-                            "account_id": account[0],
-                            "amount": transfer.amount,
-                            "credited_at": now,
-                        }
-                    )
-            results.append(TransferResult(transfer, code))
-        answer = write_results(parsed.header, results, crlf=crlf)
+        answer = write_results(
+            parsed.header,
+            (TransferResult(t, c) for t, c in zip(parsed.transfers, codes, strict=True)),
+            crlf=crlf,
+        )
+        f = store.transfer_files.c
+        with self.engine.begin() as conn:  # a racing submission may have stored it first
+            conn.execute(
+                update(store.transfer_files)
+                .where(f.id == key, f.results.is_(None))
+                .values(results=answer)
+            )
+        stored = self._stored(key)
+        return bytes(stored.results)
+
+    def _claim(self, key: str, payer: str, digest: str, records: int) -> None:
+        """Hold the key for this payer's file before any record is credited or sent, so
+        the same key with other bytes is refused even while this one is routed."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -116,46 +116,49 @@ class Transfers:
                         id=key,
                         payer=payer,
                         digest=digest,
-                        records=len(results),
-                        results=answer,
-                        received_at=now,
+                        records=records,
+                        results=None,
+                        received_at=datetime.now(UTC),
                     )
                 )
-                bulk_insert(conn, store.credits, credited)
-        except IntegrityError:  # the same key raced in: one of the two was kept
+        except IntegrityError:  # the same key raced in: fine if it is the same file
             stored = self._stored(key)
             if stored is None:
                 raise
-            return self._again(stored, payer, digest)
-        return answer
+            _same_file(stored, payer, digest)
+
+    def _route(self, key: str, transfers: Sequence[Transfer]) -> list[ResultCode]:
+        """Each transfer's result code: credited here, or forwarded to its receiving bank."""
+        by_bank: dict[str, list[tuple[int, Transfer]]] = {}
+        for index, transfer in enumerate(transfers, start=1):
+            by_bank.setdefault(transfer.bank_code, []).append((index, transfer))
+        codes: list[ResultCode | None] = [None] * len(transfers)
+        for bank_code in sorted(by_bank):
+            records = by_bank[bank_code]
+            if bank_code == self.code:
+                answered: list[ResultCode] = []
+                for start in range(0, len(records), FORWARD_SLICE):
+                    part = records[start : start + FORWARD_SLICE]
+                    answered += self.credits.credit(self.code, key, part)
+            else:
+                answered = self.network.forward(bank_code, key, records)
+            for (index, _), code in zip(records, answered, strict=True):
+                codes[index - 1] = code
+        assert all(code is not None for code in codes)
+        return codes  # type: ignore[return-value]
 
     def _stored(self, key: str) -> Any:
         f = store.transfer_files.c
         with self.engine.connect() as conn:
             return conn.execute(select(f.payer, f.digest, f.results).where(f.id == key)).first()
 
-    @staticmethod
-    def _again(stored: Any, payer: str, digest: str) -> bytes:
-        """The answer already given for this key, if it is the same payer's same file."""
-        if stored.payer != payer or stored.digest != digest:
-            raise errors.Conflict(
-                "this Idempotency-Key was used for another file", code="idempotency_key_reused"
-            )
-        return bytes(stored.results)
 
-    def _accounts(self, transfers: Any) -> dict[tuple[str, str, str], tuple[str, str, str]]:
-        """(branch, deposit type, number) → (id, status, holder kana) of the accounts here."""
-        numbers = list({t.account_number for t in transfers if t.bank_code == self.code})
-        a = store.accounts.c
-        query = select(a.branch_code, a.deposit_type, a.number, a.id, a.status, a.holder_kana)
-        found: dict[tuple[str, str, str], tuple[str, str, str]] = {}
-        with self.engine.connect() as conn:
-            for part in chunked(numbers, _SLICE):
-                for branch, kind, number, id_, status, kana in conn.execute(
-                    query.where(a.number.in_(part))
-                ):
-                    found[(branch, kind, number)] = (id_, status, kana)
-        return found
+def _same_file(stored: Any, payer: str, digest: str) -> None:
+    """The key was used for this payer's same file, or it is a conflict."""
+    if stored.payer != payer or stored.digest != digest:
+        raise errors.Conflict(
+            "this Idempotency-Key was used for another file", code="idempotency_key_reused"
+        )
 
 
 def router(ctx: OrgContext, service: Transfers) -> APIRouter:
@@ -189,10 +192,13 @@ def router(ctx: OrgContext, service: Transfers) -> APIRouter:
         key: Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)] = None,
     ) -> Response:
         """総合振込 (payers only, signed): the body is a Zengin 総合振込 file (cp932, 120-byte
-        records). The whole file is checked first (a bad one is refused and credits
-        nothing); the answer is the result file, each data record carrying its result code
-        at position 114 (0 credited, 1 no such account, 2 closed, 3 name differs,
-        4 addressed to another bank)."""
+        records) naming this bank as 仕向銀行. The whole file is checked first (a bad one
+        is refused and credits nothing); records addressed to this bank are credited here,
+        the others sent over the Zengin network to their receiving banks. The answer is
+        one result file in the file's order, each data record carrying its result code at
+        position 114 (0 credited, 1 no such account, 2 closed, 3 name differs, 4 receiving
+        bank not connected, 9 other). 503 if a receiving bank's answer was lost: send the
+        same file again."""
         data = await request.body()
         answer = await run_in_threadpool(service.receive, payer=payer, key=key, data=data)
         return Response(answer, media_type=_OCTETS)

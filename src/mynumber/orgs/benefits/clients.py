@@ -6,14 +6,16 @@
   which the numbers are dropped;
 - (b) registered public-fund accounts for many codes at once (``POST /hub/exchanges/bulk``,
   procedure ``benefit_payment``, provider ``accounts``);
-- (c) a Zengin 総合振込 file to a bank (``POST /bank/{code}/api/transfers`` with an
-  ``Idempotency-Key``), answered by the bank's result file;
+- (c) a Zengin 総合振込 file to the paying bank (``POST /bank/{code}/api/transfers`` with
+  an ``Idempotency-Key``), which routes it to the receiving banks and answers one result
+  file;
 - (d) notices to Mynaportal through hub deliveries (procedure ``benefit_notice``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -22,12 +24,14 @@ from mynumber import errors
 from mynumber.orgs.benefits.model import check_account
 from mynumber.platform.context import OrgContext
 from mynumber.platform.deliveries import send
-from mynumber.platform.encryption import EncryptionKeys, open_sealed
+from mynumber.platform.encryption import EncryptionKeys, open_answer, open_signed
 from mynumber.platform.http import ServiceClient, _error_from
 from mynumber.platform.intermediate import IntermediateServer
 
 ORG = "benefits"
 PAYMENT_PROCEDURE = "benefit_payment"
+#: What a municipality's signed eligibility page is bound to (with the page's query).
+ELIGIBILITY = "benefit_eligibility"
 ACCOUNT_ITEM = "public_fund_account"
 NOTICE_PROCEDURE = "benefit_notice"
 APPLICATION_PROCEDURE = "benefit_application"
@@ -89,7 +93,14 @@ class Clients:
         answer = self._client(municipality_org(municipality)).request(
             "POST", "/api/benefits/eligible", body
         )
-        data = open_sealed(self.keys, ORG, answer["sealed"])
+        data = open_signed(  # signed by the municipality, for this very page
+            self.keys,
+            answer["sealed"],
+            recipient=ORG,
+            signer=municipality_org(municipality),
+            exchange_id=f"{programme}:{date.fromisoformat(as_of)}:{after or ''}",
+            procedure=ELIGIBILITY,
+        )
         return EligiblePage(people=list(data["people"]), next=data.get("next"))
 
     def enrol(self, numbers: list[str]) -> dict[str, str | None]:
@@ -110,7 +121,13 @@ class Clients:
                 "codes": part,
             }
             answer = self.hub.request("POST", "/exchanges/bulk", body)
-            data = open_sealed(self.keys, ORG, answer["jwe"], exchange_id=answer["exchange_id"])
+            data = open_answer(
+                self.keys,
+                answer,
+                requester=ORG,
+                provider="accounts",
+                procedure=PAYMENT_PROCEDURE,
+            )
             found = list(data["results"])
             if len(found) != len(part):
                 raise errors.Unavailable("the account registry answered a different count")
@@ -124,8 +141,8 @@ class Clients:
         return bank_org(bank_code) in self.ctx.directory.urls
 
     def transfer(self, bank_code: str, file_id: str, content: bytes) -> bytes:
-        """Submit a 総合振込 file; the bank's result file (the same bytes on a resubmission
-        with the same key)."""
+        """Submit a 総合振込 file to the paying bank; its result file for every record, wherever
+        addressed (the same bytes on a resubmission with the same key)."""
         org = bank_org(bank_code)
         url = httpx.URL(self.ctx.directory.url(org) + "/api/transfers")
         headers = {"content-type": "application/octet-stream", "idempotency-key": file_id}

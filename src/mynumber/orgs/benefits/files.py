@@ -1,12 +1,14 @@
 """Zengin 総合振込 files of a run round, written atomically and deterministically.
 
-The Zengin network (全銀システム) routes each transfer from the paying bank to the receiving
-one; this sandbox models that routing by splitting a round's instructions per receiving
-bank and sending each bank its own file. A file holds at most 999,999 records (the
-trailer's 合計件数 is six digits); more make further parts. The bytes depend only on the
-instructions, the programme's payer account and the round's transfer date, so a rerun
-after a crash writes the same file, and the bank's ``Idempotency-Key`` (the file id)
-makes a resubmission harmless.
+The payer (依頼人) hands ONE 総合振込 file per round to its own bank (仕向銀行, the bank of the
+programme's payer account); the paying bank credits the records addressed to itself and
+the Zengin network (全銀システム) carries every other record to its receiving bank
+(被仕向銀行). So a round makes one file per paying bank — a programme has one payer account,
+hence one paying bank — with its records ordered by receiving bank, branch and account.
+A file holds at most 999,999 records (the trailer's 合計件数 is six digits); more make
+further parts. The bytes depend only on the instructions, the programme's payer account
+and the round's transfer date, so a rerun after a crash writes the same file, and the
+paying bank's ``Idempotency-Key`` (the file id) makes a resubmission harmless.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """A file to write: its id (the bank's Idempotency-Key), bank, part and lines in order."""
+    """A file to write: its id (the paying bank's Idempotency-Key), the paying bank (仕向銀行)
+    it is handed to, its part and its lines in order."""
 
     id: str
     bank_code: str
@@ -56,28 +59,34 @@ def file_id(programme_id: str, round_number: int, bank_code: str, part: int) -> 
 
 
 def plan(
-    programme_id: str, round_number: int, lines: Iterable[Line], *, max_count: int = MAX_COUNT
+    programme_id: str,
+    round_number: int,
+    lines: Iterable[Line],
+    *,
+    paying_bank: str,
+    max_count: int = MAX_COUNT,
 ) -> list[Planned]:
-    """Split per receiving bank (and in parts of ``max_count``), in a fixed order."""
-    by_bank: dict[str, list[Line]] = {}
-    for line in lines:
-        by_bank.setdefault(line.bank_code, []).append(line)
-    planned = []
-    for bank_code in sorted(by_bank):
-        ordered = sorted(
-            by_bank[bank_code],
-            key=lambda x: (x.branch_code, x.deposit_type, x.account_number, x.instruction_id),
+    """The round's file for the paying bank (in parts of ``max_count``), its records in a
+    fixed order: receiving bank, branch, deposit type, account, instruction."""
+    ordered = sorted(
+        lines,
+        key=lambda x: (
+            x.bank_code,
+            x.branch_code,
+            x.deposit_type,
+            x.account_number,
+            x.instruction_id,
+        ),
+    )
+    return [
+        Planned(
+            file_id(programme_id, round_number, paying_bank, part),
+            paying_bank,
+            part,
+            tuple(ordered[start : start + max_count]),
         )
-        for part, start in enumerate(range(0, len(ordered), max_count), start=1):
-            planned.append(
-                Planned(
-                    file_id(programme_id, round_number, bank_code, part),
-                    bank_code,
-                    part,
-                    tuple(ordered[start : start + max_count]),
-                )
-            )
-    return planned
+        for part, start in enumerate(range(0, len(ordered), max_count), start=1)
+    ]
 
 
 def header(

@@ -11,16 +11,21 @@ registered an account or applied get a new attempt, nobody else is touched.
 3. ``accounts`` — each payee's account (a one-click application, else the registered
    public-fund account through the hub in bulk) becomes a payment instruction with the
    unique keys (programme, payee, attempt) and (payee, round);
-4. ``files`` — Zengin 総合振込 files per receiving bank (:mod:`.files`);
-5. ``transfers`` — each file to its bank with its id as ``Idempotency-Key``; the result
-   file is stored and each instruction marked credited or failed with the reason;
+4. ``files`` — the round's Zengin 総合振込 file for the paying bank (the payer account's
+   bank), in parts of at most 999,999 records (:mod:`.files`);
+5. ``transfers`` — each file to the paying bank with its id as ``Idempotency-Key``; the
+   paying bank credits its own records and routes the others over the Zengin network to
+   their receiving banks; its result file is stored and each instruction marked credited
+   or failed with the reason;
 6. ``notices`` — through the hub to Mynaportal: credited, failed (why, what to do), or no
    registered account (with the one-click application link).
 
 State lives in the office's database; each step commits what it did together with how far
 it got, so a process killed at any moment reruns to the same end. Payments are exactly
-once (unique keys, deterministic files, the banks' idempotency); a notice is at least
-once (a crash between the hub's answer and our commit sends it again).
+once (unique keys, deterministic files, the banks' idempotency); a notice is sent at
+least once (a crash between the hub's answer and our commit sends it again) and kept once:
+each carries the ref ``programme:round:payee:kind`` (:func:`notice_ref`), which the portal
+keeps unique per person.
 """
 
 from __future__ import annotations
@@ -47,7 +52,9 @@ from mynumber.platform.ids import new_id
 
 log = logging.getLogger("mynumber.benefits")
 
-#: Why an instruction to a bank that is not on this network failed (no file was sent).
+#: Why an instruction failed when its bank is not on this network: the paying bank's
+#: result code for a receiving bank it cannot reach, or the office's own verdict when the
+#: paying bank itself is off the network (then no file was sent).
 BANK_NOT_CONNECTED = "bank_not_connected"
 
 #: A new payee's (status, reason), the last columns of store.payees.
@@ -539,7 +546,7 @@ class PaymentRun:
                 )
             )
         limit = {} if self.max_records is None else {"max_count": self.max_records}
-        planned = files.plan(p["id"], current.number, lines, **limit)
+        planned = files.plan(p["id"], current.number, lines, paying_bank=p["payer_bank"], **limit)
         head = files.header(
             payer_code=p["payer_code"],
             payer_name=p["payer_name"],
@@ -614,7 +621,7 @@ class PaymentRun:
             }
         outcomes: list[tuple[Any, bool, str | None]] = []
         if not self.clients.reaches(row.bank_code):
-            # named in an application, in the Zengin list, but not on this network
+            # the paying bank is in the Zengin list but not on this network
             outcomes = [(placed[n], False, BANK_NOT_CONNECTED) for n in range(row.count)]
             self._settle(row, outcomes, None)
             return
@@ -708,7 +715,7 @@ class PaymentRun:
         while True:
             with self.engine.connect() as conn:
                 pending = conn.execute(
-                    select(n.id, n.subject, n.kind, y.code, y.amount)
+                    select(n.id, n.subject, n.kind, n.round, n.payee_id, y.code, y.amount)
                     .join_from(store.notices, store.payees, y.id == n.payee_id)
                     .where(n.programme_id == p["id"], n.outcome == "pending")
                     .order_by(n.id)
@@ -788,9 +795,9 @@ class PaymentRun:
                     "amount": fact.amount,
                     "reason": fact.reason,
                 }
-            messages.append(
-                model.notice(x.kind, programme=p["name"], programme_id=p["id"], **extra)
-            )
+            message = model.notice(x.kind, programme=p["name"], programme_id=p["id"], **extra)
+            message["ref"] = notice_ref(p["id"], x.round, x.payee_id, x.kind)
+            messages.append(message)
         delivery, accepted = self.clients.notify([x.code for x in pending], messages)
         now = datetime.now(UTC)
         n = store.notices
@@ -807,6 +814,12 @@ class PaymentRun:
             )
 
         retrying(self.engine, work)
+
+
+def notice_ref(programme_id: str, round_number: int, payee_id: str, kind: str) -> str:
+    """The ref a payee's notice carries (``programme:round:payee:kind``): the same notice
+    sent again after a crash has the same ref, and the portal keeps it once."""
+    return f"{programme_id}:{round_number}:{payee_id}:{kind}"
 
 
 #: Each instruction of a file gets the file and its record's index, in one statement.

@@ -141,7 +141,8 @@ Index(
 )
 Index("instructions_by_file", instructions.c.file_id, instructions.c.record_index)
 
-#: Zengin 総合振込 files, one per receiving bank per round (and part, over 999,999 records).
+#: Zengin 総合振込 files, one per paying bank (仕向銀行) per round (and part, over 999,999
+#: records); ``bank_code`` is the paying bank the file is handed to.
 transfer_files = Table(
     "transfer_files",
     metadata,

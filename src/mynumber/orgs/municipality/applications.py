@@ -16,7 +16,8 @@ Receiver (``POST /api/deliveries``, the hub's signature only; procedures
    checked their ``apply`` right and says so (``by_proxy``), the proxy signed with their own
    card, and the verdict names the proxy,
 5. keeps the application; anything refused is answered ``false`` with a reason sealed back
-   to the portal, and nothing of it is kept.
+   to the portal, and nothing of it is kept. The same application delivered again — even
+   twice at the same moment — is answered as the first was (accepted, the same id).
 
 Staff pages ``/applications/``: list and filter, the form and the signature verdict, for
 the child allowance claim the claimant's income from the tax office through the hub
@@ -45,6 +46,7 @@ from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     ForeignKey,
@@ -69,6 +71,7 @@ from mynumber.pki import (
     check_ocsp_response,
 )
 from mynumber.pki.cms import verify_detached
+from mynumber.platform.db import retrying
 from mynumber.platform.deliveries import Answer, Opened, Receivers, send
 from mynumber.platform.http import Directory, ServiceClient, _error_from
 from mynumber.platform.ids import new_id
@@ -310,7 +313,10 @@ class Applications:
             if by_proxy:  # 代理人: the portal vouches for the right; the signer is the proxy
                 verdict["proxy_name"] = signature.items.name
         a = applications.c
-        with self.engine.begin() as conn:
+
+        def keep(conn: Connection) -> str:
+            """Keep the application, or find it kept: the same delivery twice at once
+            meets the unique key, and the retry reads the first one's row."""
             before = conn.execute(
                 select(a.id, a.revision, a.status, a.resident_id).where(
                     a.portal_application_id == application_id
@@ -357,7 +363,9 @@ class Applications:
                     updated_at=now,
                 )
             )
-        return own_id
+            return own_id
+
+        return retrying(self.engine, keep)
 
     # --- staff ----------------------------------------------------------------------------
 

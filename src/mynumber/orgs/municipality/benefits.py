@@ -25,11 +25,13 @@ from mynumber import errors
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import age_on
 from mynumber.platform.context import OrgContext
-from mynumber.platform.encryption import EncryptionKeys, seal
+from mynumber.platform.encryption import EncryptionKeys, seal_signed
 from mynumber.platform.web import signed_by
 
 #: The organisation that may ask (the national benefit office, 給付金事務局).
 CALLERS = frozenset({"benefits"})
+#: What a signed eligibility page is bound to (with the page's query), as the caller checks.
+ELIGIBILITY = "benefit_eligibility"
 MAX_PAGE = 200_000
 HEAD = "世帯主"
 
@@ -148,7 +150,7 @@ def eligible(
 
 
 def router(ctx: OrgContext, *, engine: Engine) -> APIRouter:
-    keys = EncryptionKeys(ctx.settings.data_dir / "keys")
+    keys = EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys)
     from_benefits = Depends(signed_by(ctx.verifier(), lambda org: org in CALLERS))
     api = APIRouter(tags=["benefits"])
 
@@ -156,8 +158,8 @@ def router(ctx: OrgContext, *, engine: Engine) -> APIRouter:
     def eligible_people(body: EligibleIn, caller: Annotated[str, from_benefits]) -> EligibleOut:
         """給付対象者の抽出 (the benefit office only): one page of the residents registered
         in this municipality on ``as_of`` (not moved out or dead by then), with their age
-        on that date, household id and whether they head it, sealed to the caller (JWE).
-        Page with ``after`` = the previous page's ``next`` until it is null."""
+        on that date, household id and whether they head it, signed by us and sealed to the
+        caller (JWE). Page with ``after`` = the previous page's ``next`` until it is null."""
         page = eligible(
             engine,
             as_of=body.as_of,
@@ -166,6 +168,14 @@ def router(ctx: OrgContext, *, engine: Engine) -> APIRouter:
             after=body.after,
             limit=body.limit,
         )
-        return EligibleOut(sealed=seal(keys, caller, page, exchange_id=""))
+        sealed = seal_signed(  # signed by us and bound to this page's query
+            keys,
+            page,
+            signer=ctx.org,
+            recipient=caller,
+            exchange_id=f"{body.programme}:{body.as_of.isoformat()}:{body.after or ''}",
+            procedure=ELIGIBILITY,
+        )
+        return EligibleOut(sealed=sealed)
 
     return api

@@ -34,7 +34,7 @@ from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import Municipality, Sex, age_on
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
-from mynumber.platform.encryption import EncryptionKeys, open_sealed
+from mynumber.platform.encryption import EncryptionKeys, open_answer
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.intermediate import (
     ENROL_BATCH,
@@ -234,7 +234,9 @@ class Linkage:
         """情報照会 through the hub; returns (the hub's answer, the decrypted data)."""
         body = {"code": self.code_of(resident_id), "procedure": procedure, "provider": provider}
         answer = self.hub.request("POST", "/exchanges", body | {"items": items})
-        data = open_sealed(self.keys, self.org, answer["jwe"], exchange_id=answer["exchange_id"])
+        data = open_answer(
+            self.keys, answer, requester=self.org, provider=provider, procedure=procedure
+        )
         return answer, data
 
     def income_for_child_allowance(self, resident_id: str) -> IncomeOut:
@@ -256,7 +258,7 @@ class Linkage:
 
 def build_linkage(ctx: OrgContext, *, engine: Engine, municipality: Municipality) -> Linkage:
     """The municipality's linkage service with its keys and its clients of J-LIS and the hub."""
-    keys = EncryptionKeys(ctx.settings.data_dir / "keys")
+    keys = EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys)
     keys.ensure(municipality.org)
     identity = ctx.identity
     return Linkage(

@@ -90,6 +90,8 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
         session = logged_in(pages, request, portal_session)
         if isinstance(session, RedirectResponse):
             return session
+        if (refused := pages.only_oneself(request, session)) is not None:
+            return refused
         return page(request, session)
 
     @web.post("/account/{action}", response_class=HTMLResponse)
@@ -106,6 +108,8 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
     ) -> Response:
         session = pages.portal.session(portal_session)
         pages.check_csrf(session, csrf)
+        if (refused := pages.only_oneself(request, session)) is not None:
+            return refused
         form = {
             "bank_code": bank_code.strip(),
             "branch_code": branch_code.strip(),

@@ -79,7 +79,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         engine=engine,
         jlis=jlis,
         hub=ServiceClient(ctx.directory, "hub", ctx.identity),
-        keys=EncryptionKeys(ctx.settings.data_dir / "keys"),
+        keys=EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys),
     )
     app.include_router(linkage.page_router(pages, link))
     registry = ServiceClient(ctx.directory, "accounts", ctx.identity)

@@ -50,8 +50,8 @@ from mynumber.orgs.portal.model import JST
 from mynumber.orgs.portal.proxies import Proxies
 from mynumber.orgs.portal.signing import SignRequests
 from mynumber.orgs.portal.web import Pages
-from mynumber.platform.deliveries import Answer, Opened, binding
-from mynumber.platform.encryption import open_sealed, seal
+from mynumber.platform.deliveries import Answer, Opened, binding, open_reply
+from mynumber.platform.encryption import seal_signed
 from mynumber.platform.ids import new_id
 from mynumber.platform.web import status_of
 
@@ -405,11 +405,13 @@ class Applications:
                 # a proxy signed with their own card: the portal vouches for the right
                 "by_proxy": by_proxy,
             }
-            sealed = seal(
+            sealed = seal_signed(
                 self.link.keys,
-                municipality,
                 {"messages": [message]},
+                signer=ORG,
+                recipient=municipality,
                 exchange_id=binding(ORG, kind),
+                procedure=kind,
             )
             answer = self.link.hub.request(
                 "POST",
@@ -424,8 +426,8 @@ class Applications:
             )
             reply: dict[str, Any] = {}
             if answer.get("sealed"):
-                opened = open_sealed(
-                    self.link.keys, ORG, answer["sealed"], exchange_id=answer["delivery_id"]
+                opened = open_reply(
+                    self.link.keys, answer, sender=ORG, recipient=municipality, procedure=kind
                 )
                 replies = opened.get("answers") or [None]
                 reply = replies[0] if isinstance(replies[0], dict) else {}

@@ -136,6 +136,8 @@ def page_router(pages: Pages, benefits: BenefitApplications) -> APIRouter:
         session = logged_in(pages, request, portal_session)
         if isinstance(session, RedirectResponse):
             return session
+        if (refused := pages.only_oneself(request, session)) is not None:
+            return refused
         return page(request, session, programme_id)
 
     @web.post("/benefits/{programme_id}", response_class=HTMLResponse)
@@ -153,6 +155,8 @@ def page_router(pages: Pages, benefits: BenefitApplications) -> APIRouter:
     ) -> Response:
         session = pages.portal.session(portal_session)
         pages.check_csrf(session, csrf)
+        if (refused := pages.only_oneself(request, session)) is not None:
+            return refused
         form = {
             "bank_code": bank_code.strip(),
             "branch_code": branch_code.strip(),

@@ -4,7 +4,9 @@ The hub forwards a delivery to ``POST /portal/api/deliveries`` (the hub's signat
 with the portal's own hub code for each person (``accounts.hub_code``, obtained from J-LIS
 at the person's first login); a person with no account, hence no code, is ``accepted:
 false`` and the sender falls back to paper. Each message ``{"title", "body", "link"?}`` is
-checked and put in the person's inbox under the sending organisation's display name.
+checked and put in the person's inbox under the sending organisation's display name. A
+message may name itself with the sender's ``ref``: the inbox keeps one notice per
+(person, sender, ref), so a repeat is accepted (``true``) and adds nothing.
 Other procedures are registered on the same :class:`~mynumber.platform.deliveries.Receivers`
 by the modules that handle them.
 """
@@ -22,7 +24,7 @@ from mynumber.orgs.portal.inbox import Inbox, NewNotice
 from mynumber.orgs.portal.linkage import logged_in
 from mynumber.orgs.portal.web import Pages
 from mynumber.platform.db import chunked
-from mynumber.platform.deliveries import Answer, Opened
+from mynumber.platform.deliveries import Answer, Opened, valid_ref
 from mynumber.platform.notices import LINK_PATTERN
 
 NOTICE_ITEMS = ("notice",)
@@ -61,10 +63,14 @@ def sender_name(org: str) -> str:
 
 
 def valid_notice(message: Any) -> dict[str, str] | None:
-    """The notice's title, body and link if the message is a well-formed notice, else None."""
-    if not isinstance(message, dict) or set(message) - {"title", "body", "link"}:
+    """The notice's title, body, link and ref if the message is a well-formed notice, else
+    None."""
+    if not isinstance(message, dict) or set(message) - {"title", "body", "link", "ref"}:
         return None
     title, body, link = message.get("title"), message.get("body"), message.get("link")
+    ref = message.get("ref")
+    if ref is not None and not valid_ref(ref):
+        return None
     if not isinstance(title, str) or not 0 < len(title.strip()) <= MAX_TITLE:
         return None
     if not isinstance(body, str) or not 0 < len(body.strip()) <= MAX_BODY:
@@ -76,6 +82,8 @@ def valid_notice(message: Any) -> dict[str, str] | None:
         if not isinstance(link, str) or len(link) > MAX_LINK or not LINK.fullmatch(link):
             return None
         notice["link"] = link
+    if ref is not None:
+        notice["ref"] = ref
     return notice
 
 
@@ -121,6 +129,8 @@ class NoticeReceiver:
                     title=notice["title"],
                     body=notice["body"],
                     link=notice.get("link"),
+                    sender_org=delivery.sender,
+                    ref=notice.get("ref"),
                 )
             )
         with self.engine.begin() as conn:

@@ -5,6 +5,10 @@ them only to show them to that person, so their title and body are stored encryp
 AES-256-GCM under a portal key (``DATA/portal/notices.key``), bound to the notice's id and
 its owner: a row copied onto another person, or a file copied off the server, shows nothing.
 Rows written before encryption (plain text) still read as they are.
+
+A notice may carry its sender's own reference (``ref``); the inbox keeps one notice per
+(person, sending organisation, ref), so a sender that sends a batch again after a crash
+adds nothing the second time.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from mynumber.errors import NotFound
 from mynumber.orgs.portal import store
+from mynumber.platform.db import chunked, insert_ignoring_duplicates
 from mynumber.platform.ids import new_id
 
 PREFIX = "v1:"
@@ -65,6 +70,15 @@ class NewNotice:
     title: str
     body: str
     link: str | None = None
+    #: the sending organisation and its own reference: with both, kept once per person
+    sender_org: str | None = None
+    ref: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str] | None:
+        if self.sender_org is None or self.ref is None:
+            return None
+        return (self.portal_code, self.sender_org, self.ref)
 
 
 class Inbox:
@@ -84,11 +98,22 @@ class Inbox:
     def add(
         self, conn: Connection, notices: Sequence[NewNotice], *, at: dt.datetime | None = None
     ) -> list[str]:
-        """Insert notices in the caller's transaction; returns their ids."""
+        """Insert notices in the caller's transaction; returns the ids of those added.
+
+        A notice whose (person, sender organisation, ref) the inbox already holds, or that
+        repeats one earlier in ``notices``, is skipped; one racing a concurrent writer is
+        dropped by the unique key (so its id may be returned though another row won).
+        """
         now = at or self.clock()
         rows: list[dict[str, Any]] = []
         ids: list[str] = []
+        known = self._known_refs(conn, notices)
         for n in notices:
+            key = n.key
+            if key is not None:
+                if key in known:
+                    continue
+                known.add(key)
             notice_id = new_id()
             ids.append(notice_id)
             rows.append(
@@ -100,11 +125,31 @@ class Inbox:
                     "title": self.cipher.seal(notice_id, n.portal_code, "title", n.title),
                     "body": self.cipher.seal(notice_id, n.portal_code, "body", n.body),
                     "link": n.link,
+                    "sender_org": n.sender_org,
+                    "ref": n.ref,
                 }
             )
         if rows:
-            conn.execute(store.notices.insert(), rows)
+            insert_ignoring_duplicates(conn, store.notices, rows)
         return ids
+
+    @staticmethod
+    def _known_refs(conn: Connection, notices: Sequence[NewNotice]) -> set[tuple[str, str, str]]:
+        """The (person, sender organisation, ref) of ``notices`` already in the inbox."""
+        wanted = {n.key for n in notices if n.key is not None}
+        if not wanted:
+            return set()
+        n = store.notices.c
+        refs = sorted({key[2] for key in wanted})
+        found: set[tuple[str, str, str]] = set()
+        for part in chunked(refs):
+            found.update(
+                (row.portal_code, row.sender_org, row.ref)
+                for row in conn.execute(
+                    select(n.portal_code, n.sender_org, n.ref).where(n.ref.in_(part))
+                )
+            )
+        return found & wanted
 
     def _opened(self, row: Any) -> dict[str, Any]:
         value = dict(row._mapping)

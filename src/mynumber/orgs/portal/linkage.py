@@ -23,7 +23,7 @@ from mynumber.orgs.portal import store
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.model import Session, SessionRequired
 from mynumber.orgs.portal.web import Pages
-from mynumber.platform.encryption import EncryptionKeys, open_sealed
+from mynumber.platform.encryption import EncryptionKeys, open_answer
 from mynumber.platform.http import ServiceClient
 
 ORG = "portal"
@@ -90,7 +90,8 @@ class HubLink:
         return code
 
     def ask(self, portal_code: str, *, procedure: str, provider: str, items: list[str]) -> Any:
-        """情報照会 through the hub; the provider's answer, opened with the portal's key."""
+        """情報照会 through the hub; the provider's answer, opened with the portal's key and
+        checked: signed by the provider, for this exchange and procedure."""
         body = {
             "code": self.hub_code(portal_code),
             "procedure": procedure,
@@ -98,7 +99,7 @@ class HubLink:
             "items": items,
         }
         answer = self.hub.request("POST", "/exchanges", body)
-        return open_sealed(self.keys, ORG, answer["jwe"], exchange_id=answer["exchange_id"])
+        return open_answer(self.keys, answer, requester=ORG, provider=provider, procedure=procedure)
 
     def self_information(self, portal_code: str) -> list[Section]:
         """自己情報: each holding agency's data about the person, or why it is missing."""

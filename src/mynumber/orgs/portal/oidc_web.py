@@ -173,6 +173,8 @@ def router(oidc: OidcPages) -> APIRouter:
         session = oidc.session(portal_session)
         if session is None:
             return RedirectResponse(f"{prefix}/login?oidc={request_id}", status_code=303)
+        if (refused := pages.only_oneself(request, session)) is not None:
+            return refused
         pending = provider.pending(request_id, session.portal_code)
         provider.bind(pending.id, session.portal_code)
         client = provider.clients.require(pending.client_id)
@@ -222,6 +224,8 @@ def router(oidc: OidcPages) -> APIRouter:
         """The person's answer: allow (remembered until withdrawn) or deny (access_denied)."""
         session = pages.portal.session(portal_session)
         pages.check_csrf(session, csrf)
+        if (refused := pages.only_oneself(request, session)) is not None:
+            return refused
         pending = provider.pending(request_id, session.portal_code)
         if pending.portal_code != session.portal_code:
             raise oidc_model.OidcRequestUnknown("open the consent page first")
@@ -267,6 +271,8 @@ def router(oidc: OidcPages) -> APIRouter:
         service with a code (the four items and their proof wait at userinfo)."""
         prefix = request.scope.get("root_path", "")
         session = pages.portal.session(portal_session)
+        if (refused := pages.only_oneself(request, session)) is not None:
+            return refused
         pending = provider.pending(request_id, session.portal_code)
         if pending.sign_request is None or pending.statement is None:
             raise oidc_model.OidcRequestUnknown("nothing was signed for this sign-in request")
@@ -351,6 +357,8 @@ def router(oidc: OidcPages) -> APIRouter:
         session = oidc.session(portal_session)
         if session is None:
             return RedirectResponse(f"{request.scope.get('root_path', '')}/login", status_code=303)
+        if (refused := pages.only_oneself(request, session)) is not None:
+            return refused
         return pages.render(
             request,
             "services.html",
@@ -368,6 +376,8 @@ def router(oidc: OidcPages) -> APIRouter:
     ) -> Response:
         session = pages.portal.session(portal_session)
         pages.check_csrf(session, csrf)
+        if (refused := pages.only_oneself(request, session)) is not None:
+            return refused
         provider.withdraw(session.portal_code, client_id)
         return RedirectResponse(
             f"{request.scope.get('root_path', '')}/oidc/services?withdrawn=1", status_code=303

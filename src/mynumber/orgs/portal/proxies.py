@@ -7,12 +7,17 @@ Domain reference §5: legal or voluntary proxies are registered on the portal an
   includes ``view``), and an optional end date — and gets a one-time code, valid for
   :data:`INVITATION_TTL` and kept only as its SHA-256;
 * the grantee logs in with their OWN card and accepts the code (not their own, and only
-  once); the right is then a relation between the two portal codes, recorded with time;
+  once; at most five wrong codes per quarter hour, each recorded — see
+  :mod:`.invitation_attempts`); the right is then a relation between the two portal
+  codes, recorded with time;
 * the grantee switches to act for the grantor ("代理で操作"): わたしの情報, お知らせ and
   やりとり履歴 then show the grantor's data, each view checked against the right at that
   moment (:meth:`Proxies.require`) and recorded for the grantor (who, what, when);
 * the grantor sees their proxies and what they did, and revokes a right: at once, since
   every request checks it. E-applications call ``require(actor, principal, "apply")``.
+* 公金受取口座, 給付金 and 連携サービス are the person's own money and consents: acting for
+  someone, they refuse (:meth:`~mynumber.orgs.portal.web.Pages.only_oneself`) with a
+  button back to oneself.
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the route's annotations
@@ -29,6 +34,11 @@ from sqlalchemy import Connection, Engine, or_, select, update
 
 from mynumber import errors
 from mynumber.orgs.portal import store
+from mynumber.orgs.portal.invitation_attempts import (
+    WRONG,
+    InvitationAttempts,
+    TooManyAttempts,
+)
 from mynumber.orgs.portal.linkage import SELF_INFORMATION, HubLink, logged_in
 from mynumber.orgs.portal.model import CODE_ALPHABET, JST, Session, normalise_code, token_hash
 from mynumber.orgs.portal.web import Pages
@@ -169,6 +179,7 @@ class Proxies:
         self.engine = engine
         self.name_of = name_of  # 氏名 as the municipality gives it (わたしの情報)
         self.clock = clock
+        self.attempts = InvitationAttempts(engine=engine, clock=lambda: self.clock())
 
     # --- granting --------------------------------------------------------------------------
 
@@ -201,7 +212,12 @@ class Proxies:
         return invitation
 
     def accept(self, grantee: str, code: str) -> Proxy:
-        """The grantee takes the right the code carries; the code is spent."""
+        """The grantee takes the right the code carries; the code is spent.
+
+        :class:`TooManyAttempts` after too many unknown codes lately
+        (:mod:`.invitation_attempts`).
+        """
+        self.attempts.check(grantee)
         i = store.proxy_invitations.c
         now = self.clock()
         with self.engine.connect() as conn:
@@ -209,6 +225,7 @@ class Proxies:
                 select(store.proxy_invitations).where(i.code_hash == code_hash(code))
             ).first()
         if row is None:
+            self.attempts.record(grantee, WRONG)
             raise InvitationRefused(
                 "この招待コードは見つかりません / No such invitation code",
                 code="invitation_unknown",
@@ -570,6 +587,10 @@ def page_router(pages: Pages, proxies: Proxies) -> APIRouter:
         session = form_session(portal_session, csrf)
         try:
             proxy = proxies.accept(session.portal_code, code)
+        except TooManyAttempts as exc:
+            refused = page(request, session, status=429, error=f"{exc.message} ({exc.code})")
+            refused.headers["Retry-After"] = str(max(1, int(exc.retry_after.total_seconds())))
+            return refused
         except InvitationRefused as exc:
             return page(request, session, status=409, error=f"{exc.message} ({exc.code})")
         name = proxy.principal_name or UNKNOWN_NAME

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -86,6 +87,10 @@ notices = Table(
     Column("body", Text, nullable=False),
     Column("read_at", DateTime(timezone=True)),
     Column("link", String(300)),
+    # the sending organisation and its own name for the notice: one notice per ref
+    Column("sender_org", String(40)),
+    Column("ref", String(64)),
+    UniqueConstraint("portal_code", "sender_org", "ref", name="one_notice_per_ref"),
 )
 
 #: 代理人の登録: a one-time code the grantor hands to the grantee (kept as its SHA-256).
@@ -102,6 +107,17 @@ proxy_invitations = Table(
     Column("used_at", DateTime(timezone=True)),
     Column("used_by", String(32)),
 )
+
+#: Wrong 代理人 invitation codes a person entered, and refusals for too many of them.
+proxy_code_attempts = Table(
+    "proxy_code_attempts",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("portal_code", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(8), nullable=False),  # wrong | blocked
+)
+Index("proxy_code_attempts_by_person", proxy_code_attempts.c.portal_code, proxy_code_attempts.c.at)
 
 #: A right to act for another person, between portal codes; revoked_at ends it at once.
 proxies = Table(

@@ -43,6 +43,12 @@ METHOD_LABEL = {
     "reader": "ICカードリーダー",
     "cli": "コマンドライン",
 }
+#: What a page about the person's own money or consents says to a session acting for
+#: someone else (代理で操作).
+ONLY_ONESELF = (
+    "代理人としては利用できません。ご本人としてログインしてください / "
+    "Not available to a proxy: switch to yourself (log in as yourself)"
+)
 
 
 class Pages:
@@ -91,6 +97,16 @@ class Pages:
     def check_csrf(session: Session, token: str | None) -> None:
         if not token or not hmac.compare_digest(session.csrf, token):
             raise CsrfRefused("the form's CSRF token is missing or wrong: reload the page")
+
+    def only_oneself(self, request: Request, session: Session) -> HTMLResponse | None:
+        """None for the person themself; for a session acting for someone else, the 403
+        page that refuses (with a button back to oneself). 公金受取口座, 給付金 and 連携サービス
+        are the person's own money and consents: a proxy neither sees nor changes them."""
+        if session.acting_for is None or session.acting_for == session.portal_code:
+            return None
+        return self.render(
+            request, "only_oneself.html", status=403, session=session, message=ONLY_ONESELF
+        )
 
     def render(self, request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("prefix", request.scope.get("root_path", ""))
