@@ -204,7 +204,8 @@ def test_an_exchange_not_in_the_table_is_refused_and_recorded(
     assert portal.status_code == 403
 
 
-def test_codes_of_another_agency_match_nobody(fed, http, keys, sealing) -> None:
+def test_codes_of_another_agency_match_nobody(fed, http, keys, sealing, numbers) -> None:
+    """``numbers`` seeds the linkage, so Chiyoda holds codes of its own to present."""
     before = head(http)
     foreign = municipality_codes(fed, 5)
     response = ask(http, keys, foreign)
