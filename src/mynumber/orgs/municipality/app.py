@@ -28,6 +28,7 @@ from mynumber.orgs.municipality.services import Registry
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers, receiver_router
+from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.web import new_app, signed_by, status_of, templates_for
 
 MIGRATIONS = "mynumber.orgs.municipality.migrations"
@@ -64,10 +65,11 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
         engine=registry.engine,
         municipality=municipality,
         linkage=linkage,
-        jlis=applications.JlisVerifierClient(
+        jlis=JlisVerifierClient(
             ctx.directory,
             ctx.identity,
             ctx.settings.data_dir / municipality.org / "jlis-verifier.credential",
+            register_path="/verifiers/municipality",  # 署名検証者
         ),
     )
     receivers = Receivers(org=municipality.org, keys=linkage.keys)

@@ -34,14 +34,11 @@ import hmac
 import json
 import os
 import secrets
-import threading
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
-from cryptography import x509
 from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import (
@@ -73,9 +70,8 @@ from mynumber.pki import (
 from mynumber.pki.cms import verify_detached
 from mynumber.platform.db import retrying
 from mynumber.platform.deliveries import Answer, Opened, Receivers, send
-from mynumber.platform.http import Directory, ServiceClient, _error_from
 from mynumber.platform.ids import new_id
-from mynumber.platform.signing import Identity
+from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.web import status_of, templates_for
 
 #: The e-applications a municipality takes, and whether each must be signed.
@@ -126,51 +122,6 @@ class Refused(errors.Error):
     """An application the municipality will not take; ``code`` says why."""
 
     code = "application_refused"
-
-
-class JlisVerifierClient(ServiceClient):
-    """J-LIS for a 署名検証者: the signing CA, registration once, OCSP with the credential."""
-
-    def __init__(self, directory: Directory, identity: Identity, credential_path: Path) -> None:
-        super().__init__(directory, "jlis", identity)
-        self.credential_path = credential_path
-        self._lock = threading.Lock()
-        self._ca: x509.Certificate | None = None
-
-    def _raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self.directory.http.request(
-                method, self.directory.url(self.org) + path, **kwargs
-            )
-        except httpx.HTTPError as exc:
-            raise errors.Unavailable(f"jlis did not answer: {type(exc).__name__}") from exc
-        if response.status_code >= 400:
-            raise _error_from(self.org, response)
-        return response
-
-    def sign_ca(self) -> x509.Certificate:
-        if self._ca is None:
-            self._ca = x509.load_der_x509_certificate(self._raw("GET", "/ca/sign.der").content)
-        return self._ca
-
-    def credential(self) -> str:
-        with self._lock:
-            if self.credential_path.exists():
-                return self.credential_path.read_text(encoding="ascii").strip()
-            answer = self.request("POST", "/verifiers/municipality")
-            self.credential_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.credential_path.with_suffix(".tmp")
-            tmp.write_text(str(answer["credential"]) + "\n", encoding="ascii")
-            tmp.chmod(0o600)
-            tmp.replace(self.credential_path)
-            return str(answer["credential"])
-
-    def ocsp(self, request_der: bytes) -> bytes:
-        headers = {
-            "content-type": "application/ocsp-request",
-            "authorization": f"Bearer {self.credential()}",
-        }
-        return self._raw("POST", "/ocsp/sign", content=request_der, headers=headers).content
 
 
 def _compact(text: str) -> str:
@@ -287,7 +238,9 @@ class Applications:
             signature = verify_detached(cms, data, [self.jlis.sign_ca()], now)
             nonce = os.urandom(16)
             check = check_ocsp_response(
-                self.jlis.ocsp(build_ocsp_request(signature.certificate, signature.issuer, nonce)),
+                self.jlis.ocsp(
+                    build_ocsp_request(signature.certificate, signature.issuer, nonce), "sign"
+                ),
                 signature.certificate,
                 signature.issuer,
                 now,

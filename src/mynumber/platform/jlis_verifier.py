@@ -1,0 +1,83 @@
+"""J-LIS as a 検証者 (a registered verifier) sees it: the JPKI roots, registration once, and
+OCSP with the credential J-LIS gave.
+
+Only registered verifiers may ask J-LIS for certificate status (domain reference §3.3): the
+portal (利用者証明 — logins) and the municipalities (署名検証 — e-applications) register on
+first need and keep the credential in their own data folder.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography import x509
+
+from mynumber import errors
+from mynumber.platform.http import Directory, ServiceClient, _error_from
+from mynumber.platform.signing import Identity
+
+
+class JlisVerifierClient(ServiceClient):
+    """``register_path`` is where this kind of verifier files its notice with J-LIS."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        identity: Identity,
+        credential_path: Path,
+        *,
+        register_path: str,
+    ) -> None:
+        super().__init__(directory, "jlis", identity)
+        self.credential_path = credential_path
+        self.register_path = register_path
+        self._lock = threading.Lock()
+        self._roots: dict[str, x509.Certificate] = {}
+
+    def _raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        url = self.directory.url(self.org) + path
+        try:
+            response = self.directory.http.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise errors.Unavailable(f"jlis did not answer: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            raise _error_from(self.org, response)
+        return response
+
+    def _root(self, hierarchy: str) -> x509.Certificate:
+        if hierarchy not in self._roots:
+            der = self._raw("GET", f"/ca/{hierarchy}.der").content
+            self._roots[hierarchy] = x509.load_der_x509_certificate(der)
+        return self._roots[hierarchy]
+
+    def auth_ca(self) -> x509.Certificate:
+        """J-LIS's user-authentication root (``/jlis/ca/auth.der``), fetched once."""
+        return self._root("auth")
+
+    def sign_ca(self) -> x509.Certificate:
+        """J-LIS's signing root (``/jlis/ca/sign.der``), fetched once."""
+        return self._root("sign")
+
+    def credential(self) -> str:
+        """This verifier's credential, registering with J-LIS on first use."""
+        with self._lock:
+            if self.credential_path.exists():
+                return self.credential_path.read_text(encoding="ascii").strip()
+            answer = self.request("POST", self.register_path)
+            self.credential_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.credential_path.with_suffix(".tmp")
+            tmp.write_text(str(answer["credential"]) + "\n", encoding="ascii")
+            tmp.chmod(0o600)
+            tmp.replace(self.credential_path)
+            return str(answer["credential"])
+
+    def ocsp(self, request_der: bytes, hierarchy: str = "auth") -> bytes:
+        """J-LIS's OCSP answer (DER) for ``hierarchy`` (``auth`` or ``sign``)."""
+        headers = {
+            "content-type": "application/ocsp-request",
+            "authorization": f"Bearer {self.credential()}",
+        }
+        return self._raw("POST", f"/ocsp/{hierarchy}", content=request_der, headers=headers).content
