@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Form, Request
+from fastapi import APIRouter, Cookie, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynumber import errors
@@ -24,6 +24,24 @@ PROCEDURE = "public_fund_account_self_service"
 ITEMS = ["public_fund_account", "registration_handle"]
 ACTIONS = ("register", "change", "delete")
 DEPOSIT_TYPES = {"1": "普通 Ordinary", "2": "当座 Current", "4": "貯蓄 Savings"}
+
+
+def account_form(
+    bank_code: Annotated[str, Form(max_length=16)] = "",
+    branch_code: Annotated[str, Form(max_length=16)] = "",
+    deposit_type: Annotated[str, Form(max_length=16)] = "1",
+    account_number: Annotated[str, Form(max_length=16)] = "",
+    holder_kana: Annotated[str, Form(max_length=60)] = "",
+) -> dict[str, str]:
+    """An account's fields as a form posts them, trimmed (this page and the one-click
+    benefit application)."""
+    return {
+        "bank_code": bank_code.strip(),
+        "branch_code": branch_code.strip(),
+        "deposit_type": deposit_type.strip(),
+        "account_number": account_number.strip(),
+        "holder_kana": holder_kana.strip(),
+    }
 
 
 class PublicFundAccounts:
@@ -98,25 +116,14 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
     def act(
         request: Request,
         action: str,
+        form: Annotated[dict[str, str], Depends(account_form)],
         csrf: Annotated[str | None, Form()] = None,
-        bank_code: Annotated[str, Form(max_length=16)] = "",
-        branch_code: Annotated[str, Form(max_length=16)] = "",
-        deposit_type: Annotated[str, Form(max_length=16)] = "1",
-        account_number: Annotated[str, Form(max_length=16)] = "",
-        holder_kana: Annotated[str, Form(max_length=60)] = "",
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
         session = pages.portal.session(portal_session)
         pages.check_csrf(session, csrf)
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
-        form = {
-            "bank_code": bank_code.strip(),
-            "branch_code": branch_code.strip(),
-            "deposit_type": deposit_type.strip(),
-            "account_number": account_number.strip(),
-            "holder_kana": holder_kana.strip(),
-        }
         try:
             accounts.act(session.portal_code, action, None if action == "delete" else form)
         except errors.NotFound as exc:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Form, Request
+from fastapi import APIRouter, Cookie, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynumber import errors
-from mynumber.orgs.portal.accounts import DEPOSIT_TYPES, PublicFundAccounts
+from mynumber.orgs.portal.accounts import DEPOSIT_TYPES, PublicFundAccounts, account_form
 from mynumber.orgs.portal.linkage import HubLink, logged_in
 from mynumber.orgs.portal.web import Pages
 from mynumber.payments import DepositType, account_number, branch, to_zengin_kana
@@ -144,26 +144,15 @@ def page_router(pages: Pages, benefits: BenefitApplications) -> APIRouter:
     def apply(
         request: Request,
         programme_id: str,
+        form: Annotated[dict[str, str], Depends(account_form)],
         csrf: Annotated[str | None, Form()] = None,
         choice: Annotated[str, Form(max_length=16)] = "",
-        bank_code: Annotated[str, Form(max_length=16)] = "",
-        branch_code: Annotated[str, Form(max_length=16)] = "",
-        deposit_type: Annotated[str, Form(max_length=16)] = "1",
-        account_number: Annotated[str, Form(max_length=16)] = "",
-        holder_kana: Annotated[str, Form(max_length=60)] = "",
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
         session = pages.portal.session(portal_session)
         pages.check_csrf(session, csrf)
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
-        form = {
-            "bank_code": bank_code.strip(),
-            "branch_code": branch_code.strip(),
-            "deposit_type": deposit_type.strip(),
-            "account_number": account_number.strip(),
-            "holder_kana": holder_kana.strip(),
-        }
         benefits.programme(programme_id)  # an unknown programme is a 404, not a delivery
         try:
             accepted = benefits.apply(session.portal_code, programme_id, choice, form)

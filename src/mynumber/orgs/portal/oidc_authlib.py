@@ -191,7 +191,9 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         return request
 
     def create_json_request(self, request: Any) -> Any:
-        raise NotImplementedError("no JSON endpoints")
+        raise NotImplementedError(
+            "the provider has no JSON-bodied endpoints (token and consent are forms)"
+        )
 
     def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
         if isinstance(body, dict):
