@@ -359,16 +359,3 @@ def test_no_my_number_and_no_data_at_the_hub_only_own_data_at_agencies(fed, http
     tax_codes = set(dump(fed.apps["tax"].state.engine).split())
     pension_codes = set(dump(fed.apps["pension"].state.engine).split())
     assert not {c for c in tax_codes if len(c) == 26} & pension_codes
-
-
-@pytest.mark.parametrize("org", ["hub", "tax", "pension", "insurer"])
-def test_migrated_schema_matches_the_store_metadata(fed, org):
-    from importlib import import_module
-
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    metadata = import_module(f"mynumber.orgs.{org}.store").metadata
-    with fed.apps[org].state.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, metadata) == []

@@ -140,7 +140,7 @@ class IntermediateServer:
 def provide_router(ctx: OrgContext, answer: Callable[[ProvideIn], str]) -> APIRouter:
     """``POST /intermediate/provide``, which only the hub may call."""
     router = APIRouter(tags=["intermediate server"])
-    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
+    from_hub = Depends(signed_by(lambda org: org == "hub"))
 
     @router.post("/intermediate/provide", response_model=ProvideOut)
     def provide(body: ProvideIn, _: Annotated[str, from_hub]) -> ProvideOut:
@@ -153,7 +153,7 @@ def provide_router(ctx: OrgContext, answer: Callable[[ProvideIn], str]) -> APIRo
 def provide_bulk_router(ctx: OrgContext, answer: Callable[[ProvideBulkIn], str]) -> APIRouter:
     """``POST /intermediate/provide-bulk``, which only the hub may call."""
     router = APIRouter(tags=["intermediate server"])
-    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
+    from_hub = Depends(signed_by(lambda org: org == "hub"))
 
     @router.post("/intermediate/provide-bulk", response_model=ProvideOut)
     def provide_bulk(body: ProvideBulkIn, _: Annotated[str, from_hub]) -> ProvideOut:

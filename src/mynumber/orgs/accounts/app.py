@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from mynumber import errors
 from mynumber.orgs.accounts import handles, store
+from mynumber.orgs.accounts.model import ROLES
 from mynumber.orgs.accounts.services import ITEM, Account, Registry, bank_org
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
@@ -38,6 +39,7 @@ from mynumber.platform.intermediate import (
     provide_router,
 )
 from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, signed_by
 
 ORG = "accounts"
@@ -119,8 +121,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     registry = Registry(engine=engine, enrol=enrol, ask_bank=ask_bank)
     handle = handles.Handles(secret_bytes(ctx.settings.data_dir / ORG / "handle.key"))
-    from_bank = Depends(signed_by(ctx.verifier(), lambda org: org.startswith("bank-")))
-    from_portal = Depends(signed_by(ctx.verifier(), lambda org: org == "portal"))
+    from_bank = Depends(signed_by(lambda org: org.startswith("bank-")))
+    from_portal = Depends(signed_by(lambda org: org == "portal"))
 
     app = new_app(
         title="公金受取口座登録システム (public-fund account registry)",
@@ -217,4 +219,5 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.registry = registry
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

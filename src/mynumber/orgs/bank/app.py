@@ -23,11 +23,13 @@ from sqlalchemy import Engine, func, select, update
 
 from mynumber import errors
 from mynumber.orgs.bank import credits, store, transfers
+from mynumber.orgs.bank.model import ROLES
 from mynumber.orgs.bank.network import ZenginNetwork
 from mynumber.payments import DepositType, account_number, bank, branch, to_zengin_kana
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate, retrying
 from mynumber.platform.ids import new_id
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, signed_by
 
 #: Why a verification said no (machine-readable, shown to the registering person).
@@ -139,7 +141,7 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
     engine = create_org_engine(ctx.settings, org)
     migrate(engine, "mynumber.orgs.bank.migrations")
     service = Bank(engine=engine, code=code)
-    signed = Depends(signed_by(ctx.verifier(), lambda caller: caller != org))
+    signed = Depends(signed_by(lambda caller: caller != org))
     app = new_app(
         title=f"{info.name}銀行 ({info.code})",
         description="A bank: it answers only whether an account exists, is open and is held "
@@ -167,4 +169,5 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
     app.state.engine = engine
     app.state.bank = service
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

@@ -24,11 +24,13 @@ from sqlalchemy import func, select
 from mynumber import errors
 from mynumber.orgs.benefits import store
 from mynumber.orgs.benefits.clients import APPLICATION_PROCEDURE, ORG, Clients
+from mynumber.orgs.benefits.model import ROLES
 from mynumber.orgs.benefits.run import PaymentRun
 from mynumber.orgs.benefits.services import Applications, Programmes
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Answer, Receivers, receiver_router
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, templates_for
 
 log = logging.getLogger("mynumber.benefits")
@@ -143,6 +145,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.runner = runner
     app.state.clients = clients
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app
 
 

@@ -23,6 +23,7 @@ from mynumber.payments import (
     branch,
     to_zengin_kana,
 )
+from mynumber.platform.staff.model import Role, Roles
 
 PER = ("person", "household")
 #: 受取人名 when a registry name has no Zengin character at all (フメイ, "unknown").
@@ -257,3 +258,21 @@ def check_account(account: dict[str, Any]) -> dict[str, str]:
         "deposit_type": kind,
         "account_number": account_number(str(account.get("account_number", ""))),
     }
+
+
+# --- staff roles (see platform/staff) --------------------------------------------------------
+
+#: 企画担当 makes programmes and starts their runs; 承認者 approves a programme, and must be
+#: another person than the one who made it (a run refuses an unapproved programme).
+ROLES = Roles.of(
+    Role(
+        "planner",
+        "企画担当 (programme planner)",
+        frozenset({"programmes.read", "programmes.create", "programmes.run"}),
+    ),
+    Role(
+        "approver",
+        "承認者 (programme approver)",
+        frozenset({"programmes.read", "programmes.approve"}),
+    ),
+)

@@ -27,10 +27,12 @@ from mynumber import errors
 from mynumber.orgs.hub import bulk, permitted, store
 from mynumber.orgs.hub.codes import CodeScheme
 from mynumber.orgs.hub.deliveries import MAX_CODES, Deliveries, Delivery
+from mynumber.orgs.hub.model import ROLES
 from mynumber.orgs.hub.services import MAX_ENROL, Hub, Request
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, signed_by
 
 ORG = "hub"
@@ -158,10 +160,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     hub = Hub(engine=engine, scheme=scheme, forward=forward)
     deliveries = Deliveries(hub=hub, forward=forward_delivery)
-    verifier = ctx.verifier()
-    from_jlis = Depends(signed_by(verifier, lambda org: org == "jlis"))
-    from_agency = Depends(signed_by(verifier, _is_agency))
-    from_hub = Depends(signed_by(verifier, lambda org: org == ORG))
+    from_jlis = Depends(signed_by(lambda org: org == "jlis"))
+    from_agency = Depends(signed_by(_is_agency))
+    from_hub = Depends(signed_by(lambda org: org == ORG))
 
     app = new_app(
         title="情報提供ネットワークシステム (linkage hub)",
@@ -292,4 +293,5 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.hub = hub
     app.state.deliveries = deliveries
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

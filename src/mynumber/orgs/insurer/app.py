@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, func, select
 
 from mynumber.orgs.insurer import store
+from mynumber.orgs.insurer.model import ROLES
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.intermediate import (
@@ -22,6 +23,7 @@ from mynumber.platform.intermediate import (
     upsert_by_code,
 )
 from mynumber.platform.notices import notices_router
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app
 
 ORG = "insurer"
@@ -117,4 +119,5 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.service = service
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

@@ -24,6 +24,7 @@ from mynumber.orgs.jlis import (
 )
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
+from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.schemas import (
@@ -37,6 +38,7 @@ from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate, retrying
 from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, problem, signed_by
 
 ORG = "jlis"
@@ -61,10 +63,10 @@ def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.jlis.migrations")
     numbering = Numbering(secret_bytes(ctx.settings.data_dir / "jlis" / "numbering.key"))
-    verifier = ctx.verifier()
-    from_municipality = Depends(signed_by(verifier, _is_municipality))
-    from_authority = Depends(signed_by(verifier, _is_municipality_or_jlis))
-    from_jlis = Depends(signed_by(verifier, lambda org: org == ORG))
+    from_municipality = Depends(signed_by(_is_municipality))
+    from_authority = Depends(signed_by(_is_municipality_or_jlis))
+    from_jlis = Depends(signed_by(lambda org: org == ORG))
+    from_any_org = Depends(signed_by(lambda org: True, who="any organisation"))
     # key material is made on first use (the first card, CA certificate or OCSP answer)
     authority = AuthorityStore(ctx.settings.data_dir)
     issuer = CardIssuer(
@@ -97,7 +99,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         portal_link.router(
             engine=engine,
             key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
-            from_portal=Depends(signed_by(verifier, lambda org: org == portal_link.PORTAL)),
+            from_portal=Depends(signed_by(lambda org: org == portal_link.PORTAL)),
             acquisition=acquisition,
             hub=hub,
         )
@@ -148,6 +150,21 @@ def create_app(ctx: OrgContext) -> FastAPI:
             credential=credential,
         )
 
+    @app.post("/verifiers/staff", response_model=VerifierOut, status_code=201, tags=["verifiers"])
+    def register_staff_verifier(org: Annotated[str, from_any_org]) -> VerifierOut:
+        """An organisation files its notice as a 利用者証明検証者 (公的個人認証法 Art. 36(1)) to
+        check its staff's cards at sign-in; the credential is shown this once."""
+        verifier, credential = verifiers.register(
+            engine, name=f"{org} (利用者証明検証者: 職員認証)"
+        )
+        return VerifierOut(
+            id=verifier.id,
+            name=verifier.name,
+            created_at=verifier.created_at,
+            active=verifier.active,
+            credential=credential,
+        )
+
     @app.post("/numbers/reissue", response_model=ReissueOut)
     def reissue(body: ReissueIn, municipality: Annotated[str, from_municipality]) -> ReissueOut:
         """Retire a leaked number and issue a new one that was never issued before."""
@@ -168,4 +185,5 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.cards = issuer
     app.state.revocation = revocation
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

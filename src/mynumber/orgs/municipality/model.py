@@ -13,6 +13,7 @@ from datetime import date
 from enum import StrEnum
 
 from mynumber.errors import InvalidInput
+from mynumber.platform.staff.model import Role, Roles
 
 
 class Sex(StrEnum):
@@ -217,3 +218,40 @@ class BasicItems:
 def age_on(birth: date, on: date) -> int:
     """Completed years of age on a date (a 29 February birthday counts on 28 February)."""
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# --- staff roles (each route asks for one permission; see platform/staff) -------------------
+
+#: 窓口担当: the counter — registrations, moves, deaths, card issuance, looking people up.
+#: 審査担当: e-applications and what their review needs. 監督者: corrections and number
+#: re-issue (a second supervisor approves). 税務担当: resident tax and linkage enrolment.
+ROLES = Roles.of(
+    Role(
+        "clerk",
+        "窓口担当 (counter clerk)",
+        frozenset(
+            {
+                "residents.read",
+                "residents.register",
+                "residents.move",
+                "residents.death",
+                "cards.issue",
+            }
+        ),
+    ),
+    Role(
+        "reviewer",
+        "審査担当 (reviewer)",
+        frozenset({"applications.read", "applications.decide", "linkage.income", "residents.read"}),
+    ),
+    Role(
+        "supervisor",
+        "監督者 (supervisor)",
+        frozenset({"residents.read", "numbers.reissue", "numbers.approve", "linkage.read"}),
+    ),
+    Role(
+        "tax_clerk",
+        "税務担当 (resident-tax clerk)",
+        frozenset({"taxes.record", "linkage.enrol", "linkage.read"}),
+    ),
+)

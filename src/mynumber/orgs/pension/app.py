@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, func, select
 
 from mynumber.orgs.pension import store
+from mynumber.orgs.pension.model import ROLES
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.intermediate import (
@@ -21,6 +22,7 @@ from mynumber.platform.intermediate import (
     upsert_by_code,
 )
 from mynumber.platform.notices import notices_router
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app
 
 ORG = "pension"
@@ -104,4 +106,5 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.service = service
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

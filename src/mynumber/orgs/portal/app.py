@@ -28,6 +28,7 @@ from mynumber.orgs.portal import (
 )
 from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
+from mynumber.orgs.portal.model import ROLES
 from mynumber.orgs.portal.oidc_release import BasicItemsRelease
 from mynumber.orgs.portal.oidc_service import oidc_provider
 from mynumber.orgs.portal.services import Portal
@@ -38,6 +39,7 @@ from mynumber.platform.deliveries import Receivers, receiver_router
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, templates_for
 
 ORG = "portal"
@@ -126,4 +128,5 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.oidc = oidc.provider
     app.state.proxies = proxy_rights
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

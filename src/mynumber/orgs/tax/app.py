@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, and_, bindparam, func, select
 
 from mynumber.orgs.tax import store
+from mynumber.orgs.tax.model import ROLES
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import (
     chunked,
@@ -24,6 +25,7 @@ from mynumber.platform.db import (
 from mynumber.platform.ids import new_id
 from mynumber.platform.intermediate import IntermediateServer, ProvideIn, provide_router
 from mynumber.platform.notices import notices_router
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app
 
 ORG = "tax"
@@ -141,4 +143,5 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.office = office
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app
