@@ -261,11 +261,11 @@ def test_a_provider_that_is_down_gives_503_and_a_record(fed, http, claimant, mon
 
 
 def test_a_retired_number_enrols_nobody_and_the_new_one_keeps_the_code(
-    fed, http, number_of, claimant
+    fed, http, number_of, claimant, reissue
 ):
     old = claimant["number"]
     code_before = code_of(fed, claimant["id"])
-    response = http.post(f"{API}/residents/{claimant['id']}/reissue-number", json={})
+    response = reissue(CHIYODA, claimant["id"])
     assert response.status_code == 200, response.text
     new = number_of(CHIYODA, claimant["id"])
     assert new != old

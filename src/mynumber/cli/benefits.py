@@ -44,7 +44,7 @@ def _office(data: Any) -> Iterator[tuple[federation.Federation, ServiceClient]]:
     try:
         api = Directory(
             {"benefits": federation.INTERNAL_BASE + federation.mount_path("benefits") + "/api"},
-            fed.directory.http,
+            fed.admin_http,
         )
         yield fed, ServiceClient(api, "benefits", None)
     finally:

@@ -255,3 +255,15 @@ ROLES = Roles.of(
         frozenset({"taxes.record", "linkage.enrol", "linkage.read"}),
     ),
 )
+
+#: Why a staff member opens one person's record (asked before it is shown, kept in the
+#: access log, shown to the person on Mynaportal). ``application:<id>`` names the
+#: e-application under review. The list is this project's choice.
+PURPOSES = {
+    "counter": "窓口での届出・証明 (a counter visit)",
+    "inquiry": "本人からの問い合わせ (the person's own inquiry)",
+    "correction": "職権による記載の修正 (a correction)",
+    "application": "電子申請の審査 (an e-application under review)",
+    "search": "検索 (a search)",
+}
+PURPOSE_PATTERN = r"^(counter|inquiry|correction|application:[0-9A-Za-z_-]{1,40})$"

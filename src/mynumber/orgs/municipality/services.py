@@ -514,6 +514,67 @@ class Registry:
             _event(conn, resident_id, "number", date.today(), {"reissued": True, "reason": reason})
         return self.get(resident_id)
 
+    def request_reissue(self, resident_id: str, *, reason: str, by: str) -> dict[str, Any]:
+        """Ask for a new My Number (the first of two people); nothing changes until a second
+        supervisor approves (:meth:`approve_reissue`)."""
+        with self.engine.begin() as conn:
+            row = self._row(conn, resident_id)
+            if row["status"] != "active" or row["my_number"] is None:
+                raise Conflict("only a current resident's number can be changed", code="not_active")
+            r = store.reissue_requests.c
+            pending = conn.scalar(
+                select(r.id).where(r.resident_id == resident_id, r.status == "pending")
+            )
+            if pending is not None:
+                raise Conflict("a re-issue is already waiting for approval", code="reissue_pending")
+            request = {
+                "id": new_id(),
+                "resident_id": resident_id,
+                "reason": reason,
+                "requested_by": by,
+                "requested_at": datetime.now(UTC),
+                "status": "pending",
+                "approved_by": None,
+                "approved_at": None,
+            }
+            conn.execute(store.reissue_requests.insert(), request)
+        return request
+
+    def reissue_request(self, request_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            found = (
+                conn.execute(
+                    select(store.reissue_requests).where(store.reissue_requests.c.id == request_id)
+                )
+                .mappings()
+                .first()
+            )
+        if found is None:
+            raise NotFound("no such re-issue request", code="reissue_request_not_found")
+        return dict(found)
+
+    def approve_reissue(self, request_id: str, *, by: str) -> ResidentOut:
+        """The second person approves: J-LIS issues the new number. The one who asked may not
+        approve their own request."""
+        request = self.reissue_request(request_id)
+        if request["status"] != "pending":
+            raise Conflict("this request was already approved", code="reissue_done")
+        if request["requested_by"] == by:
+            raise Forbidden(
+                "a re-issue needs a second person: you asked for this one",
+                code="four_eyes_required",
+            )
+        r = store.reissue_requests.c
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                update(store.reissue_requests)
+                .where(r.id == request_id, r.status == "pending")
+                .values(status="approved", approved_by=by, approved_at=datetime.now(UTC))
+            ).rowcount
+        if not taken:
+            raise Conflict("this request was already approved", code="reissue_done")
+        return self.reissue_number(request["resident_id"], reason=request["reason"])
+
     def record_death(self, resident_id: str, *, died_on: date) -> ResidentOut:
         """死亡届: the record stays, closed; the My Number is never given to anyone else;
         the person's cards end (J-LIS revokes all their certificates first)."""
