@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, Table, bindparam
 
 from mynumber import errors
@@ -27,35 +26,23 @@ from mynumber.platform.encryption import EncryptionKeys, seal_signed
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.ids import new_id
 from mynumber.platform.web import signed_by
+from mynumber.platform.wire import MAX_BULK, ProvideBulkIn, ProvideIn, ProvideOut
+
+__all__ = [
+    "ENROL_BATCH",
+    "MAX_BULK",
+    "BulkData",
+    "IntermediateServer",
+    "ProvideBulkIn",
+    "ProvideIn",
+    "ProvideOut",
+    "provide_bulk_router",
+    "provide_router",
+    "upsert_by_code",
+]
 
 #: My Numbers per enrolment request to J-LIS (its limit)
 ENROL_BATCH = 100_000
-#: People per bulk exchange (the hub's ``POST /exchanges/bulk``)
-MAX_BULK = 100_000
-
-
-class ProvideIn(BaseModel):
-    """A request the hub forwards: the provider's own code for the person, never a number."""
-
-    exchange_id: str
-    code: str
-    requester: str
-    procedure: str
-    items: list[str]
-
-
-class ProvideOut(BaseModel):
-    jwe: str
-
-
-class ProvideBulkIn(BaseModel):
-    """A bulk request the hub forwards: the provider's codes, null where the hub found none."""
-
-    exchange_id: str
-    requester: str
-    procedure: str
-    items: list[str]
-    codes: list[str | None] = Field(max_length=MAX_BULK)
 
 
 #: Reads our own records for many codes at once: (codes, items) → {code: data} for the
