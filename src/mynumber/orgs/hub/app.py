@@ -13,18 +13,16 @@
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
 # made inside the router factory, which string annotations would hide from it
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import httpx
 from fastapi import Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import func, select
 
-from mynumber import errors
 from mynumber.orgs.hub import bulk, permitted, store
+from mynumber.orgs.hub.clients import Forwarder
 from mynumber.orgs.hub.codes import CodeScheme
 from mynumber.orgs.hub.deliveries import MAX_CODES, Deliveries, Delivery
 from mynumber.orgs.hub.model import ROLES
@@ -119,44 +117,18 @@ def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.hub.migrations")
     scheme = CodeScheme(secret_bytes(ctx.settings.data_dir / "hub" / "codes.key"))
-    identity = ctx.identity
 
+    forwarder = Forwarder(ctx.directory, ctx.identity)
+
+    # the deadlines are read at each call, so a test (or an operator's patch) can move them
     def forward(provider: str, body: dict[str, Any]) -> Any:
-        """POST the converted request to the provider's intermediate server, signed by the
-        hub, with a deadline: a slow provider is an unavailable one."""
-        url = httpx.URL(ctx.directory.url(provider) + "/intermediate/provide")
-        content = json.dumps(body, ensure_ascii=False).encode()
-        headers = {"content-type": "application/json"}
-        headers.update(identity.sign("POST", url.raw_path.decode(), content))
-        response = ctx.directory.http.post(
-            url, content=content, headers=headers, timeout=PROVIDER_TIMEOUT
-        )
-        if response.status_code == 404:
-            raise errors.NotFound(f"{provider} holds no record of this person", code="not_held")
-        if response.status_code >= 400:
-            raise errors.Unavailable(f"{provider} answered {response.status_code}")
-        return response.json()
+        return forwarder.provide(provider, body, timeout=PROVIDER_TIMEOUT)
+
+    def forward_bulk(provider: str, body: dict[str, Any]) -> Any:
+        return forwarder.provide_bulk(provider, body, timeout=bulk.PROVIDER_TIMEOUT)
 
     def forward_delivery(recipient: str, body: dict[str, Any]) -> Any:
-        """POST the converted delivery to the recipient's receiver, signed by the hub; a
-        4xx answer is the recipient refusing it (InvalidInput), anything else unavailable."""
-        url = httpx.URL(ctx.directory.url(recipient) + "/api/deliveries")
-        content = json.dumps(body, ensure_ascii=False).encode()
-        headers = {"content-type": "application/json"}
-        headers.update(identity.sign("POST", url.raw_path.decode(), content))
-        response = ctx.directory.http.post(
-            url, content=content, headers=headers, timeout=RECIPIENT_TIMEOUT
-        )
-        if 400 <= response.status_code < 500:
-            try:
-                problem = response.json()
-                why = f"{problem.get('title', 'error')}: {problem.get('detail', '')}"
-            except (ValueError, AttributeError):
-                why = f"HTTP {response.status_code}"
-            raise errors.InvalidInput(why[:300], code="delivery_refused")
-        if response.status_code >= 400:
-            raise errors.Unavailable(f"{recipient} answered {response.status_code}")
-        return response.json()
+        return forwarder.deliver(recipient, body, timeout=RECIPIENT_TIMEOUT)
 
     hub = Hub(engine=engine, scheme=scheme, forward=forward)
     deliveries = Deliveries(hub=hub, forward=forward_delivery)
@@ -211,7 +183,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         )
         return DeliveryOut(**answer)
 
-    relay_bulk = bulk.BulkRelay(hub, bulk.forward_over_http(ctx))
+    relay_bulk = bulk.BulkRelay(hub, forward_bulk)
 
     @app.post("/exchanges/bulk", response_model=BulkExchangeOut)
     def exchange_bulk(
