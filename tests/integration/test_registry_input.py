@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from mynumber.number import random_resident_code
 from mynumber.platform.signing import Identity, KeyFolder
@@ -207,3 +208,52 @@ def test_the_largest_offset_still_answers(http):
     response = http.get(f"{API[CHIYODA]}/residents", params={"offset": 10**7})
     assert response.status_code == 200, response.text
     assert response.json()["residents"] == []
+
+
+# --- resident taxes ----------------------------------------------------------------------
+
+
+def _taxes_held(fed: Any) -> list[tuple[str, int, int]]:
+    with fed.registry(CHIYODA).engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT resident_id, year, amount_yen FROM resident_taxes ORDER BY 1, 2")
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("case", "field"),
+    [
+        ("duplicate", "records.1"),
+        ("unknown", "records.1.resident_id"),
+        ("huge", "records.1.amount_yen"),
+        ("huge-year", "records.1.year"),
+    ],
+)
+def test_resident_taxes_with_a_bad_record_are_refused_whole(fed, http, person, case, field):
+    resident = register(http, person())
+    good = {"resident_id": resident["id"], "year": 2024, "amount_yen": 100_000}
+    bad = {
+        "duplicate": good | {"amount_yen": 200_000},
+        "unknown": good | {"resident_id": "ffffffffffffffff"},
+        "huge": good | {"year": 2023, "amount_yen": 2**63},
+        "huge-year": good | {"year": 2**70},
+    }[case]
+    before = _taxes_held(fed)
+
+    response = http.post(f"{API[CHIYODA]}/linkage/resident-taxes", json={"records": [good, bad]})
+
+    assert_refused(response, field)
+    assert _taxes_held(fed) == before
+
+
+def test_resident_taxes_replace_the_same_year(fed, http, person):
+    resident = register(http, person())
+    url = f"{API[CHIYODA]}/linkage/resident-taxes"
+    for amount in (100_000, 150_000):
+        record = {"resident_id": resident["id"], "year": 2024, "amount_yen": amount}
+        response = http.post(url, json={"records": [record]})
+        assert response.json() == {"recorded": 1}, response.text
+    assert [t for t in _taxes_held(fed) if t[0] == resident["id"]] == [
+        (resident["id"], 2024, 150_000)
+    ]
