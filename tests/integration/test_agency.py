@@ -22,8 +22,8 @@ from sqlalchemy import Connection, RowMapping, text
 
 from mynumber.number import check_digit
 from mynumber.orgs.pension import store as pension_store
-from mynumber.orgs.pension.model import ROLES
 from mynumber.orgs.pension.app import Member
+from mynumber.orgs.pension.model import ROLES
 from mynumber.platform.agency import Agency, Intake, create_agency_app
 from mynumber.platform.context import OrgContext
 from mynumber.platform.encryption import EncryptionKeys, open_signed

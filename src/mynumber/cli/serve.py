@@ -78,7 +78,8 @@ def run(
     for title, url in rows:  # padded by display width: kanji take two columns
         out.print(f"  {title}{' ' * (width - cell_len(title))}  {url}", soft_wrap=True)
     _print_jpki(fed)
-    uvicorn.run(fed.root, host=host, port=port, log_level="warning")
+    # log_config=None: uvicorn keeps the redacting handler logs.configure gave its loggers
+    uvicorn.run(fed.root, host=host, port=port, log_level="warning", log_config=None)
 
 
 def seed(
@@ -188,4 +189,4 @@ def _serve_org(values: dict[str, Any], org: str, urls: dict[str, str], port: int
     config = Settings.model_validate(values)
     logs.configure(config.log_level)
     app = federation.build_one(config, org, urls)
-    uvicorn.run(app, host=config.host, port=port, log_level="warning")
+    uvicorn.run(app, host=config.host, port=port, log_level="warning", log_config=None)

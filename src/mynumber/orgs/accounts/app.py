@@ -1,7 +1,8 @@
 """The 公金受取口座 registry (``/accounts``, Digital Agency).
 
 - ``POST /api/bank-counter/{register,change,delete}`` (a bank, signed): at the counter, with
-  the My Number in the body as the real counter route does; the account must be at that bank;
+  the My Number in the body as the real counter route does; the account registered, changed
+  to or deleted must be at that bank;
 - ``POST /api/portal/{register,change,delete}`` (Mynaportal, signed): for the person logged
   in, identified by a registration handle the portal got through the hub
   (:mod:`mynumber.orgs.accounts.handles`), never by a code of the portal's or a My Number;
@@ -171,9 +172,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
         return RegistrationOut(**registry.change(code, account, channel="bank_counter"))
 
     @app.post("/api/bank-counter/delete", status_code=204)
-    def counter_delete(body: CounterDeleteIn, _: Annotated[str, from_bank]) -> None:
-        """金融機関窓口での抹消."""
-        registry.delete(registry.code_for(body.my_number))
+    def counter_delete(body: CounterDeleteIn, caller: Annotated[str, from_bank]) -> None:
+        """金融機関窓口での抹消: only an account held at this bank."""
+        registry.delete(registry.code_for(body.my_number), at_bank=caller)
 
     def account_of(code: str, items: frozenset[str]) -> dict[str, Any] | None:
         """情報提供: the registered account (None: not registered) and, for the portal's

@@ -247,7 +247,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     @app.get("/log")
     def log(
         _: Annotated[str, from_hub],
-        after: int = Query(0, ge=0),
+        after: int = Query(0, ge=0, le=2**62, description="a sequence number"),
         limit: int = Query(5000, ge=1, le=10_000),
     ) -> list[dict[str, Any]]:
         """The whole chain, page by page (the hub's operator only)."""

@@ -56,6 +56,11 @@ from mynumber.platform.web import new_app, signed_by, status_of, templates_for
 
 MIGRATIONS = "mynumber.orgs.municipality.migrations"
 
+#: The largest list offset a caller may ask for: this project's bound, above the residents
+#: of any municipality (Yokohama has under 4 million), so a huge one is a 422, not a 500.
+MAX_OFFSET = 10_000_000
+PAGE_SIZE = 50  # residents on one staff list page
+
 
 def build_registry(ctx: OrgContext, municipality: Municipality) -> Registry:
     """The registry service with its database migrated and its clients wired."""
@@ -130,7 +135,7 @@ def _api(ctx: OrgContext, registry: Registry, staff: Staff) -> APIRouter:
         q: Annotated[str, Query(max_length=100)] = "",
         status: str | None = Query("active", pattern="^(active|moving|moved_out|deceased)?$"),
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0, le=10_000_000),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> ResidentList:
         """Search by name, kana or address (never by My Number: that goes in a POST body)."""
         total, found = registry.search(query=q, status=status or None, limit=limit, offset=offset)
@@ -308,10 +313,10 @@ def _pages(registry: Registry, staff: Staff) -> APIRouter:
         acting: Reader,
         q: Annotated[str, Query(max_length=100)] = "",
         status: Annotated[str, Query(pattern="^(active|moving|moved_out|deceased)?$")] = "active",
-        page_no: Annotated[int, Query(ge=1, le=200_000)] = 1,
+        page_no: Annotated[int, Query(ge=1, le=MAX_OFFSET // PAGE_SIZE)] = 1,
     ) -> HTMLResponse:
         total, found = registry.search(
-            query=q, status=status or None, limit=50, offset=(page_no - 1) * 50
+            query=q, status=status or None, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
         )
         staff.log(
             acting,

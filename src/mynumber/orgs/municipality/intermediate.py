@@ -85,10 +85,15 @@ class EnrolOut(BaseModel):
     enrolled: int
 
 
+#: The largest assessment taken, in yen: this project's bound (no resident owes ¥1 trillion),
+#: well inside the BIGINT column, so a huge amount is a 422 and never a database error.
+MAX_AMOUNT_YEN = 10**12
+
+
 class ResidentTax(BaseModel):
-    resident_id: str
+    resident_id: str = Field(min_length=1, max_length=16)
     year: int = Field(ge=1990, le=2100)
-    amount_yen: int = Field(ge=0)
+    amount_yen: int = Field(ge=0, le=MAX_AMOUNT_YEN)
 
 
 class ResidentTaxesIn(BaseModel):
@@ -173,7 +178,34 @@ class Linkage:
         raise errors.Conflict("the resident has no current My Number", code="not_enrolled")
 
     def set_resident_taxes(self, records: list[ResidentTax]) -> int:
+        """Record assessments, replacing those of the same resident and year; all or none.
+
+        A request naming one resident and year twice, or a resident this municipality does
+        not hold, is refused whole before anything is written.
+        """
         t = resident_taxes
+        seen: set[tuple[str, int]] = set()
+        for index, record in enumerate(records):
+            key = (record.resident_id, record.year)
+            if key in seen:
+                raise errors.InvalidInput(
+                    f"records[{index}] repeats a resident and year given before",
+                    field=f"records.{index}",
+                )
+            seen.add(key)
+        wanted = list(dict.fromkeys(x.resident_id for x in records))
+        known: set[str] = set()
+        with self.engine.connect() as conn:
+            for part in chunked(wanted):
+                known.update(
+                    conn.scalars(select(store.residents.c.id).where(store.residents.c.id.in_(part)))
+                )
+        for index, record in enumerate(records):
+            if record.resident_id not in known:
+                raise errors.InvalidInput(
+                    f"records[{index}] names no resident of this municipality",
+                    field=f"records.{index}.resident_id",
+                )
 
         def work(conn: Any) -> None:
             conn.execute(

@@ -25,6 +25,7 @@ from mynumber.orgs.municipality.model import (
     BasicItems,
     Municipality,
     Status,
+    check_date,
     municipality,
 )
 from mynumber.orgs.municipality.schemas import (
@@ -183,6 +184,10 @@ class Registry:
         """Register a person, assign a resident code and designate their My Number."""
         if relationship not in RELATIONSHIPS:
             raise InvalidInput("unknown relationship (続柄)", field="relationship")
+        today = date.today()
+        registered_on = check_date(
+            registered_on or today, field="registered_on", birth=items.birth_date, today=today
+        )
         if idempotency_key and (done := self._by_idempotency_key(idempotency_key, items)):
             return done
         self._refuse_duplicate(items)
@@ -198,7 +203,7 @@ class Registry:
                         household_id=household_id,
                         relationship=relationship,
                         reason=reason,
-                        on=registered_on or date.today(),
+                        on=registered_on,
                         idempotency_key=idempotency_key,
                         moved_from=None,
                     )
@@ -333,7 +338,17 @@ class Registry:
             )
             if mover["status"] != Status.ACTIVE and not resuming:
                 raise Conflict("this resident no longer lives here", code="not_active")
-            on = mover["left_on"] if resuming else (moved_on or date.today())
+            if resuming:
+                on = mover["left_on"]
+            else:
+                today = date.today()
+                on = check_date(
+                    moved_on or today,
+                    field="moved_on",
+                    birth=mover["birth_date"],
+                    today=today,
+                    not_before=mover["registered_on"],
+                )
             wanted = Status.MOVING if resuming else Status.ACTIVE
             members = [mover]
             if whole_household:
@@ -408,9 +423,13 @@ class Registry:
         if transfer.moved_from == self.municipality.code:
             raise InvalidInput("a move-in from the same municipality", field="moved_from")
         codes = [validate_resident_code(m.resident_code) for m in transfer.members]
+        today = date.today()
         for m in transfer.members:
             if m.my_number is not None:
                 validate(m.my_number)
+            check_date(transfer.moved_on, field="moved_on", birth=m.birth_date, today=today)
+        # every name, kana and the address checked before anything is looked up or written
+        people = [m.items(transfer.address) for m in transfer.members]
         try:
             with self.engine.begin() as conn:
                 existing = dict(
@@ -423,11 +442,10 @@ class Registry:
                 )
                 household_id: str | None = None
                 ids: list[str] = []
-                for member, code in zip(transfer.members, codes, strict=True):
+                for member, code, items in zip(transfer.members, codes, people, strict=True):
                     if code in existing:
                         ids.append(existing[code])
                         continue
-                    items = member.items(transfer.address)
                     ids.append(
                         self._insert(
                             conn,

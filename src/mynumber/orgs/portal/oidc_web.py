@@ -8,6 +8,7 @@ Thin: each route reads the request (the form is async), then hands it to Authlib
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
@@ -77,6 +78,46 @@ class OidcPages:
             code, detail = "invalid_request", error
         return self.pages.render(
             request, "oidc_error.html", status=status, error=code, detail=detail, session=None
+        )
+
+    # --- the browser that started a request ------------------------------------------------
+    # An authorization request belongs to the browser that made it: the authorization
+    # endpoint gives that browser a cookie named after the request, holding a MAC of its id;
+    # the consent page, the consent answer and the release ask for it back. Someone else
+    # who opens the consent URL (sent a link by the party that started it) has no such
+    # cookie, and gets an error page and no code, even if they allowed that service before.
+
+    @staticmethod
+    def browser_cookie(request_id: str) -> str:
+        return f"oidc_{request_id}"
+
+    def browser_token(self, request_id: str) -> str:
+        return hmac.digest(
+            self.pages.csrf_key, f"oidc-browser:{request_id}".encode(), "sha256"
+        ).hex()
+
+    def bind_browser(self, request: Request, response: Response, request_id: str) -> None:
+        response.set_cookie(
+            self.browser_cookie(request_id),
+            self.browser_token(request_id),
+            max_age=int(oidc_model.REQUEST_TTL.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=self.pages.secure,
+            path=request.scope.get("root_path", "") + "/oidc",
+        )
+
+    def other_browser(self, request: Request, request_id: str) -> Response | None:
+        """An error page when this browser did not start the request, else None."""
+        held = request.cookies.get(self.browser_cookie(request_id))
+        if held is not None and hmac.compare_digest(held, self.browser_token(request_id)):
+            return None
+        return self.error_page(
+            request,
+            "この連携の要求は別のブラウザーで始められました。サービスの画面からやり直して"
+            "ください / this sign-in request was started in another browser: start again "
+            "from the service",
+            status=403,
         )
 
     def answer(self, request: Request, response: Response) -> Response:
@@ -157,8 +198,12 @@ def router(oidc: OidcPages) -> APIRouter:
                 return oidc.error_page(request, error)
             request_id = provider.begin(dict(params)["client_id"], params)
             if session is None:
-                return RedirectResponse(f"{prefix}/login?oidc={request_id}", status_code=303)
-            return RedirectResponse(f"{prefix}/oidc/consent?request={request_id}", status_code=303)
+                next_page = f"{prefix}/login?oidc={request_id}"
+            else:
+                next_page = f"{prefix}/oidc/consent?request={request_id}"
+            response = RedirectResponse(next_page, status_code=303)
+            oidc.bind_browser(request, response, request_id)
+            return response
 
         return await run_in_threadpool(start)
 
@@ -176,6 +221,8 @@ def router(oidc: OidcPages) -> APIRouter:
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         pending = provider.pending(request_id, session.portal_code)
+        if (other := oidc.other_browser(request, pending.id)) is not None:
+            return other
         provider.bind(pending.id, session.portal_code)
         client = provider.clients.require(pending.client_id)
         oreq = oidc.authorize_request(request, pending.params)
@@ -227,6 +274,8 @@ def router(oidc: OidcPages) -> APIRouter:
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         pending = provider.pending(request_id, session.portal_code)
+        if (other := oidc.other_browser(request, pending.id)) is not None:
+            return other
         if pending.portal_code != session.portal_code:
             raise oidc_model.OidcRequestUnknown("open the consent page first")
         oreq = oidc.authorize_request(request, pending.params)
@@ -274,6 +323,8 @@ def router(oidc: OidcPages) -> APIRouter:
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         pending = provider.pending(request_id, session.portal_code)
+        if (other := oidc.other_browser(request, pending.id)) is not None:
+            return other
         if pending.sign_request is None or pending.statement is None:
             raise oidc_model.OidcRequestUnknown("nothing was signed for this sign-in request")
         try:
