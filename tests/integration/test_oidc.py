@@ -369,6 +369,9 @@ def test_an_unknown_client_is_told_to_the_person_not_redirected(pc, discovery):
     answer = pc.get(url)
     assert answer.status_code == 400 and "location" not in answer.headers
     assert "invalid_client" in answer.text
+    # the person reads what it means, in Japanese and English, not the library's message
+    assert "このサービスはマイナポータルに登録されていません" in answer.text
+    assert "This service is not registered with Mynaportal" in answer.text
 
 
 def test_an_oversized_request_is_refused_and_not_kept(pc, bank, discovery):

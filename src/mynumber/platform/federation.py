@@ -8,7 +8,6 @@ in-process (the same HTTP requests, without a socket) for the command line and t
 
 from __future__ import annotations
 
-import html
 import json
 import random
 import secrets
@@ -23,7 +22,7 @@ from typing import Any
 import httpx
 import zengin_code
 from faker.providers.person.ja_JP import Provider as JaPerson
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
@@ -49,7 +48,7 @@ from mynumber.platform.http import Directory, InProcessTransport, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import KeyFolder
 from mynumber.platform.staff.services import Staff
-from mynumber.platform.web import AccessLog
+from mynumber.platform.web import AccessLog, templates_for
 
 INTERNAL_BASE = "http://mynumber.internal"
 
@@ -508,18 +507,13 @@ def _root_app(federation: Federation) -> FastAPI:
                 report[org] = {"org": org, "ok": False, "error": type(exc).__name__}
         return {"ok": all(r.get("ok") for r in report.values()), "orgs": report}
 
+    index_page = templates_for(Path(__file__).with_name("templates"))
+
     @root.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        items = "".join(
-            f'<li><a href="{mount_path(org)}/">{html.escape(app.title)}</a> '
-            f'— <a href="{mount_path(org)}/docs">API</a></li>'
-            for org, app in federation.apps.items()
-        )
-        return (
-            "<!doctype html><html lang='ja'><meta charset='utf-8'>"
-            "<title>mynumber</title><h1>mynumber</h1>"
-            f"<p>マイナンバー制度 — Japan's My Number system, runnable.</p><ul>{items}</ul></html>"
-        )
+    def index(request: Request) -> HTMLResponse:
+        """What runs here, in the shared pages' look: each organisation and its API."""
+        orgs = [(app.title, mount_path(org)) for org, app in federation.apps.items()]
+        return index_page.TemplateResponse(request, "index.html", {"orgs": orgs})
 
     for org, app in federation.apps.items():
         root.mount(mount_path(org), app)

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.errors import InvalidInput
-from mynumber.orgs.portal import model
+from mynumber.orgs.portal import display, model
 from mynumber.orgs.portal.model import CsrfRefused, LoginRefused, Session, SessionRequired
 from mynumber.orgs.portal.phoneapp import sign_challenge
 from mynumber.orgs.portal.schemas import (
@@ -65,6 +65,7 @@ class Pages:
     ) -> None:
         self.portal = portal
         self.templates = templates
+        display.install(templates.env)
         self.base_url = base_url.rstrip("/")
         self.secure = self.base_url.startswith("https://")
         self.csrf_key = csrf_key
