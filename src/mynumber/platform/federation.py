@@ -170,6 +170,7 @@ class Federation:
         self.seed_linkage()
         self.seed_accounts()
         self.issue_demo_cards()
+        self.enrol_demo_staff()
         return reports
 
     # --- the linkage network's demo data -------------------------------------------------
@@ -418,6 +419,67 @@ class Federation:
                 "text_pin": DEMO_AUTH_PIN,
                 "juki_pin": DEMO_AUTH_PIN,
                 "security_code": issued["summary"]["security_code"],
+                "demo": "demo values: never use these PINs anywhere else",
+            }
+            path.with_suffix(".json").write_text(
+                json.dumps(note, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
+            made.append(path)
+        return made
+
+    @property
+    def staff_wallet(self) -> Path:
+        """Where the demo staff cards live: ``DATA/staff-wallet/<name>.card`` (+ ``.json``)."""
+        return self.settings.data_dir / "staff-wallet"
+
+    def enrol_demo_staff(self) -> list[Path]:
+        """Two demo staff members, once, each with their own card (PINs printed: demo
+        values): 職員A holds every role of every organisation; 職員B is a second supervisor
+        at the municipalities and the approver at the benefit office, so that what needs two
+        people (a number re-issue, a benefit programme) can be walked through."""
+        code = self.settings.municipalities[0]
+        made: list[Path] = []
+        for name, seats in (
+            ("staff-a", None),
+            (
+                "staff-b",
+                {
+                    **{municipality(c).org: ["supervisor"] for c in self.settings.municipalities},
+                    "benefits": ["approver"],
+                },
+            ),
+        ):
+            path = self.staff_wallet / f"{name}.card"
+            if path.exists():
+                continue
+            person = self.register_synthetic_adult(code)
+            issued = self.issue_card(
+                code, person["id"], auth_pin=DEMO_AUTH_PIN, sign_password=DEMO_SIGN_PASSWORD
+            )
+            self.staff_wallet.mkdir(parents=True, exist_ok=True)
+            CardFile(path).save(issued["card_image"].encode("utf-8"))
+            serial = next(
+                c["serial"] for c in issued["summary"]["certificates"] if c["hierarchy"] == "auth"
+            )
+            holder = f"{person['family_name']} {person['given_name']}"
+            enrolled: dict[str, list[str]] = {}
+            for org, app in self.apps.items():
+                staff: Staff = app.state.staff
+                roles = (
+                    [r for r in staff.roles.by_name if r != "admin"]
+                    if seats is None
+                    else seats.get(org)
+                )
+                if roles:
+                    staff.add(name=f"{holder} (demo)", roles=roles, auth_serial=serial)
+                    enrolled[org] = roles
+            note = {
+                "card": path.name,
+                "municipality": code,
+                "holder": holder,
+                "staff_at": enrolled,
+                "auth_pin": DEMO_AUTH_PIN,
+                "sign_password": DEMO_SIGN_PASSWORD,
                 "demo": "demo values: never use these PINs anywhere else",
             }
             path.with_suffix(".json").write_text(
