@@ -38,9 +38,7 @@ def test_verify_log_reports_the_head(tmp_path):
         fed.seed_linkage()
         people = fed.admin_http.get("/municipality/131016/api/residents").json()
         for person in people["residents"][:5]:
-            fed.admin_http.post(
-                f"/municipality/131016/api/residents/{person['id']}/linkage/income"
-            )
+            fed.admin_http.post(f"/municipality/131016/api/residents/{person['id']}/linkage/income")
         head = fed.directory.http.get("/hub/log/head").json()
     finally:
         fed.close()
