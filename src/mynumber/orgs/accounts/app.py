@@ -12,6 +12,9 @@
   (a benefit run), ``{"results": [{"bank_code", "branch_code", "deposit_type", "number",
   "holder_kana"} | null, …]}`` in the order of the codes, sealed to the paying agency.
 
+Every route is signed by the organisation it serves, except ``GET /healthz`` (public); the
+registry has no staff route (its operator role is kept for corrections to come).
+
 The registry keeps its own agency code for each person (enrolled through J-LIS and the hub),
 never a My Number. Nothing here, or at any bank, offers a balance or a transaction.
 """
@@ -39,6 +42,7 @@ from mynumber.platform.intermediate import (
     provide_bulk_router,
     provide_router,
 )
+from mynumber.platform.policy import public
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, signed_by
@@ -122,8 +126,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     registry = Registry(engine=engine, enrol=enrol, ask_bank=ask_bank)
     handle = handles.Handles(secret_bytes(ctx.settings.data_dir / ORG / "handle.key"))
-    from_bank = Depends(signed_by(lambda org: org.startswith("bank-")))
-    from_portal = Depends(signed_by(lambda org: org == "portal"))
+    from_bank = Depends(signed_by(lambda org: org.startswith("bank-"), who="a bank"))
+    from_portal = Depends(signed_by(lambda org: org == "portal", who="Mynaportal"))
 
     app = new_app(
         title="公金受取口座登録システム (public-fund account registry)",
@@ -211,7 +215,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     app.include_router(provide_bulk_router(ctx, provide_bulk))
 
-    @app.get("/healthz")
+    @app.get("/healthz", dependencies=[public("health, for monitoring")])
     def healthz() -> dict[str, object]:
         with engine.connect() as conn:
             count = conn.scalar(select(func.count()).select_from(store.registrations))

@@ -186,7 +186,9 @@ def parse_records(body: CreditsIn) -> list[tuple[int, Transfer]]:
 
 def router(ctx: OrgContext, service: Credits) -> APIRouter:
     own = f"bank-{service.code}"
-    from_bank = Depends(signed_by(lambda org: bank_of(org) is not None and org != own))
+    from_bank = Depends(
+        signed_by(lambda org: bank_of(org) is not None and org != own, who="another bank")
+    )
     api = APIRouter(tags=["zengin"])
 
     @api.post("/zengin/credits", response_model=CreditsOut)
