@@ -103,7 +103,14 @@ def fed(
 
 @pytest.fixture(scope="module")
 def http(fed: federation.Federation) -> httpx.Client:
-    """An HTTP client of the federation: paths start with the organisation's mount."""
+    """An HTTP client of the federation acting as each organisation's local administrator
+    (every staff permission): paths start with the organisation's mount."""
+    return fed.admin_http
+
+
+@pytest.fixture(scope="module")
+def anonymous(fed: federation.Federation) -> httpx.Client:
+    """An HTTP client of the federation with no credential at all."""
     return fed.directory.http
 
 

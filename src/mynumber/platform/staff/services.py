@@ -45,6 +45,7 @@ from mynumber.platform.staff.model import (
     LOCAL_ADMIN_NAME,
     STATUS_RECHECK,
     TOKEN_TTL_MAX,
+    Acting,
     BrokenLog,
     ChallengeGone,
     Roles,
@@ -568,6 +569,27 @@ class Staff:
         conn.execute(store.access_log.insert(), {**entry, "disclosed": False})
         conn.execute(update(store.access_log_head).where(h.id == 1).values(hash=entry["hash"]))
         return int(head.seq)
+
+    def log(
+        self,
+        acting: Acting,
+        *,
+        action: str,
+        purpose: str,
+        person: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Append one entry about what ``acting`` read or changed, in a unit of work of its own."""
+        with self.unit_of_work() as conn:
+            return self.record(
+                conn,
+                actor=acting.session,
+                role=acting.role,
+                action=action,
+                purpose=purpose,
+                person=person,
+                detail=detail,
+            )
 
     def log_entries(
         self, *, person: str | None = None, after: int = 0, limit: int = 1000
