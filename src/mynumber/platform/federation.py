@@ -13,7 +13,7 @@ import json
 import random
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -105,7 +105,7 @@ class LocalAdministrator(httpx.Auth):
                 self._tokens[org] = staff.local_admin_token(ttl=timedelta(hours=8))
             return self._tokens[org]
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         org = self.federation.org_at(request.url.path)
         if org is not None and "authorization" not in request.headers:
             request.headers["Authorization"] = f"Bearer {self.token(org)}"
