@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from mynumber.errors import InvalidInput
+from mynumber.errors import Conflict, Forbidden, InvalidInput
 from mynumber.payments import (
     MAX_AMOUNT,
     DepositType,
@@ -65,6 +65,26 @@ OTHER_FAILURE = (
     "振込ができませんでした / The transfer could not be made",
     "この給付金の受取口座を申請してください / Name an account for this payment.",
 )
+
+
+class NotApproved(Conflict):
+    """A run of a programme nobody approved yet."""
+
+    code = "programme_not_approved"
+
+
+class OwnProgramme(Forbidden):
+    """The staff member who made a programme asked to approve it (four eyes: another must)."""
+
+    code = "approver_made_programme"
+
+
+def check_approver(*, maker: str | None, approver: str) -> None:
+    """Another staff member than the maker approves; :class:`OwnProgramme` otherwise.
+
+    Holding both roles, or every permission (the local administrator), changes nothing."""
+    if maker is not None and maker == approver:
+        raise OwnProgramme("the staff member who made a programme may not approve it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +283,8 @@ def check_account(account: dict[str, Any]) -> dict[str, str]:
 # --- staff roles (see platform/staff) --------------------------------------------------------
 
 #: 企画担当 makes programmes and starts their runs; 承認者 approves a programme, and must be
-#: another person than the one who made it (a run refuses an unapproved programme).
+#: another person than the one who made it (a run refuses an unapproved programme). Both
+#: see the staff pages. The split of duties is this project's choice (a maker–checker rule).
 ROLES = Roles.of(
     Role(
         "planner",

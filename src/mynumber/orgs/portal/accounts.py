@@ -16,6 +16,7 @@ from fastapi import APIRouter, Cookie, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynumber import errors
+from mynumber.orgs.portal.deps import RESIDENT
 from mynumber.orgs.portal.linkage import HubLink, logged_in
 from mynumber.orgs.portal.web import Pages
 from mynumber.platform.http import ServiceClient
@@ -78,7 +79,7 @@ class PublicFundAccounts:
 
 
 def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
-    web = APIRouter(include_in_schema=False)
+    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     def page(
         request: Request,

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine, select
 
 from mynumber.orgs.portal import display, store
+from mynumber.orgs.portal.deps import RESIDENT
 from mynumber.orgs.portal.inbox import Inbox, NewNotice
 from mynumber.orgs.portal.linkage import logged_in
 from mynumber.orgs.portal.web import Pages
@@ -120,7 +121,7 @@ class NoticeReceiver:
 
 def page_router(pages: Pages, inbox: Inbox) -> APIRouter:
     """``GET /notices/{id}``: one notice, opened (and so read) by its owner only."""
-    web = APIRouter(include_in_schema=False)
+    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     @web.get("/notices/{notice_id}", response_class=HTMLResponse)
     def notice(

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select, update
 from mynumber import errors
 from mynumber.orgs.portal import store
 from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.deps import RESIDENT
 from mynumber.orgs.portal.display import Label
 from mynumber.orgs.portal.model import Session, SessionRequired
 from mynumber.orgs.portal.web import Pages
@@ -153,7 +154,7 @@ def logged_in(pages: Pages, request: Request, token: str | None) -> Session | Re
 
 def page_router(pages: Pages, link: HubLink) -> APIRouter:
     """わたしの情報 (``/information``) and やりとり履歴 (``/records``, ``/records/export``)."""
-    web = APIRouter(include_in_schema=False)
+    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     @web.get("/information", response_class=HTMLResponse)
     def information(

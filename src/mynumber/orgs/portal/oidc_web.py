@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mynumber.errors import Error
 from mynumber.orgs.portal import oidc_model
+from mynumber.orgs.portal.deps import DISCOVERY, OIDC_ENDPOINT, RESIDENT
 from mynumber.orgs.portal.model import Session, SessionRequired
 from mynumber.orgs.portal.oidc_authlib import PortalAuthorizationServer, PortalRequest
 from mynumber.orgs.portal.oidc_keys import ALGORITHM, jwks
@@ -132,7 +133,7 @@ def router(oidc: OidcPages) -> APIRouter:
     provider = oidc.provider
     pages = oidc.pages
 
-    @web.get("/.well-known/openid-configuration")
+    @web.get("/.well-known/openid-configuration", dependencies=[DISCOVERY])
     def discovery() -> dict[str, Any]:
         """OpenID Provider metadata (OpenID Connect Discovery 1.0 §3)."""
         iss = oidc.issuer
@@ -169,12 +170,12 @@ def router(oidc: OidcPages) -> APIRouter:
             "ui_locales_supported": ["ja", "en"],
         }
 
-    @web.get("/oidc/jwks.json")
+    @web.get("/oidc/jwks.json", dependencies=[DISCOVERY])
     def keys() -> dict[str, Any]:
         """The public key (JWK Set) that ID tokens are signed with; ``kid`` names it."""
         return jwks(provider.signing_key)
 
-    @web.get(AUTHORIZE, include_in_schema=False)
+    @web.get(AUTHORIZE, include_in_schema=False, dependencies=[OIDC_ENDPOINT])
     async def authorize(
         request: Request, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
@@ -207,7 +208,12 @@ def router(oidc: OidcPages) -> APIRouter:
 
         return await run_in_threadpool(start)
 
-    @web.get("/oidc/consent", response_class=HTMLResponse, include_in_schema=False)
+    @web.get(
+        "/oidc/consent",
+        response_class=HTMLResponse,
+        include_in_schema=False,
+        dependencies=[RESIDENT],
+    )
     def consent_page(
         request: Request,
         request_id: Annotated[str, Query(alias="request", max_length=64)] = "",
@@ -260,7 +266,7 @@ def router(oidc: OidcPages) -> APIRouter:
             or client.get_default_redirect_uri(),
         )
 
-    @web.post("/oidc/consent", include_in_schema=False)
+    @web.post("/oidc/consent", include_in_schema=False, dependencies=[RESIDENT])
     def consent(
         request: Request,
         request_id: Annotated[str, Form(alias="request", max_length=64)],
@@ -310,7 +316,7 @@ def router(oidc: OidcPages) -> APIRouter:
         )
         return oidc.answer(request, response)
 
-    @web.get("/oidc/release", include_in_schema=False)
+    @web.get("/oidc/release", include_in_schema=False, dependencies=[RESIDENT])
     def release(
         request: Request,
         request_id: Annotated[str, Query(alias="request", max_length=64)] = "",
@@ -357,7 +363,7 @@ def router(oidc: OidcPages) -> APIRouter:
         )
         return oidc.answer(request, response)
 
-    @web.post("/oidc/token")
+    @web.post("/oidc/token", dependencies=[OIDC_ENDPOINT])
     async def token(request: Request) -> Response:
         """The token endpoint: code + PKCE verifier (+ client secret) → access and ID token."""
         form = _strings((await request.form()).multi_items())
@@ -386,21 +392,26 @@ def router(oidc: OidcPages) -> APIRouter:
             )
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
-    @web.get("/oidc/userinfo")
+    @web.get("/oidc/userinfo", dependencies=[OIDC_ENDPOINT])
     async def userinfo(request: Request) -> Response:
         """UserInfo (OpenID Connect Core §5.3): ``sub``, and the four basic items with their
         JPKI proof when the person released them."""
         response: Response = await run_in_threadpool(_userinfo, request, [])
         return response
 
-    @web.post("/oidc/userinfo")
+    @web.post("/oidc/userinfo", dependencies=[OIDC_ENDPOINT])
     async def userinfo_post(request: Request) -> Response:
         """UserInfo by POST (the token in the header or the form)."""
         form = _strings((await request.form()).multi_items())
         response: Response = await run_in_threadpool(_userinfo, request, form)
         return response
 
-    @web.get("/oidc/services", response_class=HTMLResponse, include_in_schema=False)
+    @web.get(
+        "/oidc/services",
+        response_class=HTMLResponse,
+        include_in_schema=False,
+        dependencies=[RESIDENT],
+    )
     def services(
         request: Request, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
@@ -418,7 +429,9 @@ def router(oidc: OidcPages) -> APIRouter:
             labels=oidc_model.SCOPE_SHORT,
         )
 
-    @web.post("/oidc/services/{client_id}/withdraw", include_in_schema=False)
+    @web.post(
+        "/oidc/services/{client_id}/withdraw", include_in_schema=False, dependencies=[RESIDENT]
+    )
     def withdraw(
         request: Request,
         client_id: str,
