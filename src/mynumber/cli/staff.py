@@ -105,7 +105,11 @@ def list_staff(
 
 
 @app.command("remove")
-def remove(org: Org, staff_id: Annotated[str, typer.Argument()], data: DataDir = None) -> None:
+def remove(
+    org: Org,
+    staff_id: Annotated[str, typer.Argument(help="the staff member's id")],
+    data: DataDir = None,
+) -> None:
     """Remove a staff member: their sessions and tokens end now."""
     with _staff(org, data) as staff:
         staff.remove(staff_id)
@@ -115,7 +119,7 @@ def remove(org: Org, staff_id: Annotated[str, typer.Argument()], data: DataDir =
 @app.command("token")
 def token(
     org: Org,
-    staff_id: Annotated[str, typer.Argument()],
+    staff_id: Annotated[str, typer.Argument(help="the staff member's id")],
     hours: Annotated[float, typer.Option(help="how long it lives (at most 720)")] = 8,
     data: DataDir = None,
 ) -> None:
