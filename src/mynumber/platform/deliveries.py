@@ -44,7 +44,7 @@ from pydantic import BaseModel, Field
 from mynumber import errors
 from mynumber.platform.context import OrgContext
 from mynumber.platform.encryption import EncryptionKeys, open_signed, seal_signed
-from mynumber.platform.http import ServiceClient
+from mynumber.platform.http import DELIVERY_DEADLINE, ServiceClient
 from mynumber.platform.web import signed_by
 
 #: Kinds of organisation a recipient may be named by (the hub picks the person's current one).
@@ -125,6 +125,7 @@ def send(
             "codes": list(codes),
             "sealed": sealed,
         },
+        timeout=DELIVERY_DEADLINE,
     )
     replies = None
     if answer.get("sealed"):
