@@ -200,6 +200,11 @@ class Portal:
             ).rowcount
         return Swept(challenges=challenges, sessions=sessions)
 
+    def _sweep_due(self, now: dt.datetime) -> bool:
+        """A minute since the last sweep, or the clock went back past it."""
+        last = self._swept_at
+        return last is None or not (last <= now < last + SWEEP_EVERY)
+
     def _sweep_if_due(self, now: dt.datetime) -> None:
         """Sweep at most every :data:`SWEEP_EVERY`, on the login start that finds it due.
 
@@ -207,12 +212,12 @@ class Portal:
         also mounted under the federation's root and driven in-process (tests, the command
         line), where a mounted app's lifespan never runs; and the tables only grow while
         logins start. A failed sweep is logged and left for the next one."""
-        if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+        if not self._sweep_due(now):
             return
         if not self._sweep_lock.acquire(blocking=False):
             return  # another thread is sweeping
         try:
-            if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+            if not self._sweep_due(now):
                 return
             self._swept_at = now
             swept = self.sweep(now)
