@@ -60,3 +60,13 @@ class Unavailable(Error):
     """Another organisation could not be reached or did not answer in time."""
 
     code = "unavailable"
+
+
+class RateLimited(Error):
+    """The caller asked too often; ``retry_after`` says in how many seconds to try again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

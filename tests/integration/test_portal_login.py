@@ -27,6 +27,7 @@ from mynumber.cli.phone import approve, challenge
 from mynumber.orgs.jlis import store as jlis_store
 from mynumber.orgs.municipality import store as municipality_store
 from mynumber.orgs.portal import store as portal_store
+from mynumber.orgs.portal.model import SESSION_LIFETIME, token_hash
 from mynumber.orgs.portal.phoneapp import sign_challenge
 from mynumber.pki import Purpose
 from mynumber.platform.federation import INTERNAL_BASE
@@ -522,3 +523,47 @@ def test_the_reader_helper_signs_for_the_portal_origin_only(fed, http, pc, other
     finally:
         helper.shutdown()
         helper.server_close()
+
+
+def test_a_session_ends_eight_hours_after_login_however_busy(http, pc, card, portal) -> None:
+    log_in(pc, http, card)
+    start = dt.datetime.now(dt.UTC)
+    at = start
+    while at < start + SESSION_LIFETIME - dt.timedelta(minutes=14):
+        at += dt.timedelta(minutes=14)  # never idle for 15 minutes
+        portal.clock = lambda at=at: at
+        assert pc.get("/portal/home").status_code == 200
+    portal.clock = lambda: start + SESSION_LIFETIME + dt.timedelta(minutes=1)
+    ended = pc.get("/portal/home")
+    assert ended.status_code == 303 and ended.headers["location"] == "/portal/login?why=expired"
+
+
+def test_login_starts_sweep_expired_challenges_and_ended_sessions_once_a_minute(
+    fed, http, pc, card, portal
+) -> None:
+    challenges, sessions = portal_store.challenges, portal_store.sessions
+    old_login = open_login(pc)
+    log_in(pc, http, card)
+    logins = portal_rows(fed, portal_store.logins)
+    holder = portal.session(pc.cookies["portal_session"]).portal_code
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    portal.clock = lambda: later
+    live = portal.open_session(holder)  # opened "now": survives the sweep
+    open_login(pc)  # a login start finds the sweep due
+    ids = {row["id"] for row in portal_rows(fed, challenges)}
+    assert old_login["id"] not in ids and ids  # the new one stays
+
+    def kept() -> set[str]:
+        return {row["token_hash"] for row in portal_rows(fed, sessions)}
+
+    idle = token_hash(pc.cookies["portal_session"])  # an hour without use
+    assert idle not in kept() and token_hash(live) in kept()
+    assert len(portal_rows(fed, portal_store.logins)) == len(logins)  # the records stay
+
+    portal.logout(live)  # ended: swept by the next sweep, not before a minute has passed
+    portal.clock = lambda: later + dt.timedelta(seconds=30)
+    open_login(pc)
+    assert token_hash(live) in kept()
+    portal.clock = lambda: later + dt.timedelta(seconds=61)
+    open_login(pc)
+    assert token_hash(live) not in kept()

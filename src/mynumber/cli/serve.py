@@ -20,7 +20,7 @@ from rich.progress import (
 
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.municipality.model import municipality
-from mynumber.platform import federation, logs
+from mynumber.platform import federation, limits, logs
 from mynumber.platform.settings import Settings
 
 out = Console()
@@ -51,8 +51,6 @@ def run(
     ] = False,
 ) -> None:
     """Serve every organisation on one server, seeding demo data on first start."""
-    import uvicorn
-
     config = settings(data).model_copy(update={"port": port, "host": host})
     fed = federation.build(config, in_process=False)
     if seed_demo:
@@ -79,8 +77,7 @@ def run(
     for title, url in rows:  # padded by display width: kanji take two columns
         out.print(f"  {title}{' ' * (width - cell_len(title))}  {url}", soft_wrap=True)
     _print_jpki(fed)
-    # log_config=None: uvicorn keeps the redacting handler logs.configure gave its loggers
-    uvicorn.run(fed.root, host=host, port=port, log_level="warning", log_config=None)
+    _serve(fed.root, host, port, threads=limits.thread_tokens(config, len(fed.apps)))
 
 
 def seed(
@@ -196,9 +193,32 @@ def _run_split(config: Settings) -> None:
 
 
 def _serve_org(values: dict[str, Any], org: str, urls: dict[str, str], port: int) -> None:
-    import uvicorn
-
     config = Settings.model_validate(values)
     logs.configure(config.log_level)
     app = federation.build_one(config, org, urls)
-    uvicorn.run(app, host=config.host, port=port, log_level="warning", log_config=None)
+    _serve(app, config.host, port, threads=limits.thread_tokens(config, 1))
+
+
+def _serve(app: Any, host: str, port: int, *, threads: int) -> None:
+    """Serve ``app`` with uvicorn, its worker-thread pool (AnyIO's default limiter, where
+    sync routes run) sized for every organisation's concurrency limit together."""
+    import asyncio
+    import contextlib
+
+    import anyio.to_thread
+    import uvicorn
+
+    # log_config=None: uvicorn keeps the redacting handler logs.configure gave its loggers
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None)
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        await server.serve()
+
+    # as uvicorn.run does, on the event loop it would pick
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=config.get_loop_factory()) as runner,
+    ):
+        runner.run(main())

@@ -43,7 +43,7 @@ from fastapi import APIRouter, Depends
 from mynumber import errors
 from mynumber.platform.context import OrgContext
 from mynumber.platform.encryption import EncryptionKeys, open_signed, seal_signed
-from mynumber.platform.http import ServiceClient
+from mynumber.platform.http import DELIVERY_DEADLINE, ServiceClient
 from mynumber.platform.web import signed_by
 from mynumber.platform.wire import DeliveryIn, DeliveryOut
 
@@ -125,6 +125,7 @@ def send(
             "codes": list(codes),
             "sealed": sealed,
         },
+        timeout=DELIVERY_DEADLINE,
     )
     replies = None
     if answer.get("sealed"):

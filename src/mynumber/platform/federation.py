@@ -43,7 +43,9 @@ from mynumber.orgs.municipality.store import residents as residents_table
 from mynumber.orgs.pension.app import create_app as create_pension
 from mynumber.orgs.portal.app import create_app as create_portal
 from mynumber.orgs.tax.app import create_app as create_tax
+from mynumber.platform import limits
 from mynumber.platform.context import OrgContext
+from mynumber.platform.headers import SecurityHeaders
 from mynumber.platform.http import Directory, InProcessTransport, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import KeyFolder
@@ -544,6 +546,8 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     for org in PAYING_ORGS:
         federation.apps[org] = _PAYING_FACTORIES[org](context(org))
 
+    for app in federation.apps.values():
+        limits.configure(app, settings)
     federation.root = _root_app(federation)
     if in_process:
         directory.http = httpx.Client(
@@ -556,6 +560,7 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
 
 def _root_app(federation: Federation) -> FastAPI:
     root = FastAPI(title="mynumber", description="Japan's My Number system, runnable.")
+    root.add_middleware(SecurityHeaders)
     root.add_middleware(AccessLog)
 
     @root.get("/healthz")
@@ -623,6 +628,7 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
         app = _PAYING_FACTORIES[org](ctx)
     else:
         app = create_municipality(ctx, municipality(org.removeprefix("municipality-")))
+    limits.configure(app, settings)
     root = FastAPI(title=app.title)
 
     @root.get("/healthz")

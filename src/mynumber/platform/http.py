@@ -26,6 +26,23 @@ from mynumber.platform.signing import Identity
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
+# Deadlines (seconds) of calls between organisations, by kind of call. Each hop's is
+# shorter than its caller's, so a caller hears "unavailable" from the hop that waited
+# instead of giving up itself. Over sockets they bite; the in-process transport ignores
+# them (the call runs to its end), and the organisations' concurrency gates (``limits``)
+# bound the waiting there. The values are this project's choice.
+
+#: any call of one organisation to another that names no deadline (:class:`ServiceClient`)
+CALL_DEADLINE = 30.0
+#: an organisation asking the hub about one person; the hub waits ``PROVIDE_DEADLINE``
+EXCHANGE_DEADLINE = 20.0
+#: the hub waiting for a provider's intermediate server about one person
+PROVIDE_DEADLINE = 10.0
+#: an organisation's delivery through the hub, which waits 120 s for the recipient
+DELIVERY_DEADLINE = 180.0
+#: a bulk exchange through the hub, which waits 300 s for the provider
+BULK_DEADLINE = 600.0
+
 _ERROR_OF_STATUS: dict[int, type[errors.Error]] = {
     400: errors.InvalidInput,
     401: errors.Unauthorized,
@@ -33,6 +50,7 @@ _ERROR_OF_STATUS: dict[int, type[errors.Error]] = {
     404: errors.NotFound,
     409: errors.Conflict,
     422: errors.InvalidInput,
+    429: errors.RateLimited,
 }
 
 
@@ -89,6 +107,10 @@ class InProcessTransport(httpx.BaseTransport):
     The request is handed to the app as one ASGI ``http`` scope with its whole body, and
     the answer gathered whole, as :class:`httpx.ASGITransport` does, less its per-request
     probing for trio and its stream wrappers (a measurable share of an in-process call).
+
+    Deadlines (``timeout``) are not enforced: a call runs to its end, as a nested call
+    cannot be stopped halfway in a worker thread; the organisations' concurrency gates
+    bound how long a call waits to be served.
     """
 
     #: worker threads of the loop: each nested call holds one while it waits
@@ -187,21 +209,32 @@ class ServiceClient:
 
     :meth:`request` answers JSON; :meth:`call` checks the answer against a pydantic model
     (the wire contract), so a caller never reads half of an answer it did not agree on.
-    """
 
-    def __init__(self, directory: Directory, org: str, identity: Identity | None) -> None:
+    ``timeout`` is the deadline of each call in seconds (default :data:`CALL_DEADLINE`);
+    :meth:`request` takes another for one call. A call past it raises
+    :class:`errors.Unavailable`."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        org: str,
+        identity: Identity | None,
+        *,
+        timeout: float = CALL_DEADLINE,
+    ) -> None:
         self.directory = directory
         self.org = org
         self.identity = identity
+        self.timeout = timeout
 
     def request(
         self, method: str, path: str, payload: Any = None, *, timeout: float | None = None
     ) -> Any:
         """The JSON answer (None if empty) to a request signed by our identity.
 
-        ``timeout`` (seconds) is this call's deadline instead of the client's default; a
-        late, unreachable or non-JSON answer raises Unavailable, an error answer the error
-        the other organisation raised (:func:`error_from_response`).
+        ``timeout`` (seconds) is this call's deadline instead of the client's; a late,
+        unreachable or non-JSON answer raises Unavailable, an error answer the error the
+        other organisation raised (:func:`error_from_response`).
         """
         url = httpx.URL(self.directory.url(self.org) + path)
         if isinstance(payload, BaseModel):
@@ -210,7 +243,7 @@ class ServiceClient:
         headers = {"content-type": "application/json"} if payload is not None else {}
         if self.identity is not None:
             headers.update(self.identity.sign(method, url.raw_path.decode(), body))
-        deadline = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+        deadline = self.timeout if timeout is None else timeout
         try:
             response = self.directory.http.request(
                 method, url, content=body, headers=headers, timeout=deadline

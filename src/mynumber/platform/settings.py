@@ -38,6 +38,32 @@ class Settings(BaseSettings):
         "(never past its nextUpdate); 0 asks J-LIS at every login",
     )
 
+    org_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description="requests each organisation serves at once (this project's choice); "
+        "served, the thread pool holds this many per organisation",
+    )
+    org_queue: int = Field(
+        default=64,
+        ge=0,
+        description="requests that may wait for one of an organisation's slots; more get 503",
+    )
+    org_queue_wait: float = Field(
+        default=5.0,
+        ge=0,
+        description="seconds a request waits for a slot before it gets 503 with Retry-After",
+    )
+    login_rate_per_minute: float = Field(
+        default=30.0,
+        ge=0,
+        description="portal login starts (GET /portal/login, POST /portal/api/login/start) "
+        "per client address a minute; 0 turns the limit off",
+    )
+    login_burst: int = Field(
+        default=20, ge=1, description="login starts a client address may make at once"
+    )
+
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -21,6 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mynumber import errors
 from mynumber.platform.callers import SIGNED_BY
+from mynumber.platform.headers import SecurityHeaders, csp_nonce
+from mynumber.platform.limits import ConcurrencyGate, Gate
 from mynumber.platform.logs import redact
 from mynumber.platform.policy import tagged
 
@@ -33,6 +35,7 @@ STATUS_OF: dict[type[errors.Error], int] = {
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
     errors.Unavailable: 503,
+    errors.RateLimited: 429,
 }
 
 _PLATFORM_TEMPLATES = Path(__file__).with_name("templates")
@@ -45,11 +48,20 @@ def status_of(exc: errors.Error) -> int:
     return 500
 
 
-def problem(status: int, code: str, detail: str, **extra: object) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
     body = {"type": f"urn:mynumber:error:{code}", "title": code, "status": status}
     body["detail"] = detail
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
 
 
 async def _on_error(request: Request, exc: Exception) -> JSONResponse:
@@ -58,7 +70,9 @@ async def _on_error(request: Request, exc: Exception) -> JSONResponse:
     field = getattr(exc, "field", None)
     extra = {"field": field} if field else {}
     log.info("refused: %s %s", exc.code, redact(exc.message), extra={"status": status})
-    return problem(status, exc.code, exc.message, **extra)
+    retry = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry)} if retry is not None else None
+    return problem(status, exc.code, exc.message, headers=headers, **extra)
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -113,11 +127,14 @@ class AccessLog:
 
 
 def new_app(*, title: str, description: str = "", version: str = "0.1.0") -> FastAPI:
-    """A FastAPI app with the shared error handling: an :class:`errors.Error` becomes its
-    HTTP status with a problem+json body."""
+    """A FastAPI app with the shared error handling (an :class:`errors.Error` becomes its
+    HTTP status with a problem+json body), a concurrency gate (``limits``, configured by
+    the composition root) and security headers on every answer, the gate's 503 included."""
     app = FastAPI(title=title, description=description, version=version)
     app.add_exception_handler(errors.Error, _on_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_middleware(ConcurrencyGate, gate=Gate.of(app))
+    app.add_middleware(SecurityHeaders)  # added last: outermost
     return app
 
 
@@ -127,7 +144,15 @@ def templates_for(org_templates: Path) -> Jinja2Templates:
         [jinja2.FileSystemLoader(org_templates), jinja2.FileSystemLoader(_PLATFORM_TEMPLATES)]
     )
     env = jinja2.Environment(loader=loader, autoescape=True)
+    env.globals["csp_nonce"] = _template_nonce
     return Jinja2Templates(env=env)
+
+
+@jinja2.pass_context
+def _template_nonce(context: jinja2.runtime.Context) -> str:
+    """``<script nonce="{{ csp_nonce() }}">``: the nonce this page's CSP allows."""
+    request = context.get("request")
+    return csp_nonce(request.scope) if request is not None else ""
 
 
 def signed_by(allowed: Callable[[str], bool], *, who: str = "") -> Callable[..., str]:

@@ -25,7 +25,7 @@ from mynumber.orgs.benefits.model import check_account
 from mynumber.platform.context import OrgContext
 from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys, open_answer, open_signed
-from mynumber.platform.http import ServiceClient, error_from_response
+from mynumber.platform.http import BULK_DEADLINE, ServiceClient, error_from_response
 from mynumber.platform.intermediate import IntermediateServer
 
 ORG = "benefits"
@@ -120,7 +120,7 @@ class Clients:
                 "items": [ACCOUNT_ITEM],
                 "codes": part,
             }
-            answer = self.hub.request("POST", "/exchanges/bulk", body)
+            answer = self.hub.request("POST", "/exchanges/bulk", body, timeout=BULK_DEADLINE)
             data = open_answer(
                 self.keys,
                 answer,

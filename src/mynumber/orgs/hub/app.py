@@ -34,14 +34,15 @@ from mynumber.orgs.hub.model import ROLES
 from mynumber.orgs.hub.services import MAX_ENROL, Hub, Request
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
+from mynumber.platform.http import PROVIDE_DEADLINE
 from mynumber.platform.policy import public
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, signed_by
 
 ORG = "hub"
-#: How long the hub waits for a provider's intermediate server.
-PROVIDER_TIMEOUT = 10.0
+#: How long the hub waits for a provider's intermediate server (shorter than its caller's).
+PROVIDER_TIMEOUT = PROVIDE_DEADLINE
 #: How long the hub waits for a recipient to take a delivery (up to 10,000 messages).
 RECIPIENT_TIMEOUT = 120.0
 #: The largest sealed payload the hub relays (about 1.6 KB per message at the most codes).

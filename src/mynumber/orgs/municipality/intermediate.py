@@ -43,7 +43,7 @@ from mynumber.orgs.municipality.model import Municipality, Sex, age_on
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
 from mynumber.platform.encryption import EncryptionKeys, open_answer
-from mynumber.platform.http import ServiceClient
+from mynumber.platform.http import EXCHANGE_DEADLINE, ServiceClient
 from mynumber.platform.intermediate import (
     ENROL_BATCH,
     IntermediateServer,
@@ -274,7 +274,9 @@ class Linkage:
     def ask(self, resident_id: str, *, procedure: str, provider: str, items: list[str]) -> Any:
         """情報照会 through the hub; returns (the hub's answer, the decrypted data)."""
         body = {"code": self.code_of(resident_id), "procedure": procedure, "provider": provider}
-        answer = self.hub.request("POST", "/exchanges", body | {"items": items})
+        answer = self.hub.request(
+            "POST", "/exchanges", body | {"items": items}, timeout=EXCHANGE_DEADLINE
+        )
         data = open_answer(
             self.keys, answer, requester=self.org, provider=provider, procedure=procedure
         )

@@ -40,6 +40,7 @@ from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers, receiver_router
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
+from mynumber.platform.limits import RateLimit
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, templates_for
@@ -65,6 +66,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
         base_url=ctx.settings.base_url,
         csrf_key=secret_bytes(folder / "csrf.key"),
         data_dir=ctx.settings.data_dir,
+        login_limit=RateLimit.per_minute(
+            ctx.settings.login_rate_per_minute, ctx.settings.login_burst
+        ),
     )
     app = new_app(
         title="マイナポータル (Mynaportal)",

@@ -26,7 +26,7 @@ from mynumber.orgs.portal.display import Label
 from mynumber.orgs.portal.model import Session, SessionRequired
 from mynumber.orgs.portal.web import Pages
 from mynumber.platform.encryption import EncryptionKeys, open_answer
-from mynumber.platform.http import ServiceClient
+from mynumber.platform.http import EXCHANGE_DEADLINE, ServiceClient
 
 ORG = "portal"
 SELF_INFORMATION = "self_information"
@@ -103,7 +103,7 @@ class HubLink:
             "provider": provider,
             "items": items,
         }
-        answer = self.hub.request("POST", "/exchanges", body)
+        answer = self.hub.request("POST", "/exchanges", body, timeout=EXCHANGE_DEADLINE)
         return open_answer(self.keys, answer, requester=ORG, provider=provider, procedure=procedure)
 
     def self_information(self, portal_code: str) -> list[Section]:

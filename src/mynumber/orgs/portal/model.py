@@ -3,7 +3,8 @@ whose login was refused.
 
 A challenge is 32 random bytes, valid for :data:`CHALLENGE_TTL` and answered once; the card
 signs it with the user-authentication key (PKCS#1 v1.5, SHA-256; domain-reference §4.5,
-the MPA host's mode ``01``). A session ends after :data:`IDLE_TIMEOUT` without a request.
+the MPA host's mode ``01``). A session ends after :data:`IDLE_TIMEOUT` without a request,
+and :data:`SESSION_LIFETIME` after the login however busy it is.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from mynumber.platform.staff.model import Role, Roles
 
 CHALLENGE_TTL = dt.timedelta(minutes=5)
 IDLE_TIMEOUT = dt.timedelta(minutes=15)
+#: A session's absolute lifetime: this project's choice (the real portal's is not public).
+SESSION_LIFETIME = dt.timedelta(hours=8)
+#: How long a used or expired challenge is kept past its expiry, so that a browser still
+#: polling learns "expired" rather than "unknown"; then it is swept (this project's choice).
+CHALLENGE_KEEP = dt.timedelta(minutes=10)
 CHALLENGE_BYTES = 32
 #: the one-time code typed on a phone: no 0/O, 1/I/L (easy to misread)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -162,6 +168,12 @@ class Session:
     def check_idle(self, now: dt.datetime) -> None:
         if now - self.last_seen > IDLE_TIMEOUT:
             raise SessionRequired("the session ended after 15 minutes without use: log in again")
+
+    def check_live(self, now: dt.datetime) -> None:
+        """Raise :class:`SessionRequired` if the session idled out or outlived its lifetime."""
+        self.check_idle(now)
+        if now - self.created_at > SESSION_LIFETIME:
+            raise SessionRequired("the session ended 8 hours after the login: log in again")
 
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")

@@ -18,13 +18,14 @@ import datetime as dt
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Connection, Engine, bindparam, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, bindparam, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mynumber.errors import Error, NotFound
 from mynumber.orgs.portal import model, store
@@ -32,7 +33,10 @@ from mynumber.orgs.portal.clients import JlisClient
 from mynumber.orgs.portal.inbox import Inbox, NewNotice
 from mynumber.orgs.portal.model import (
     CHALLENGE_BYTES,
+    CHALLENGE_KEEP,
     CHALLENGE_TTL,
+    IDLE_TIMEOUT,
+    SESSION_LIFETIME,
     Challenge,
     ChallengeUnknown,
     ChallengeUsed,
@@ -55,6 +59,8 @@ from mynumber.platform.db import insert_ignoring_duplicates
 from mynumber.platform.ids import new_id
 
 SENDER = "デジタル庁 マイナポータル"
+#: How often login starts sweep expired challenges and ended sessions away (at most).
+SWEEP_EVERY = dt.timedelta(minutes=1)
 
 log = logging.getLogger("mynumber.portal")
 
@@ -100,6 +106,12 @@ class LoginResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Swept:
+    challenges: int
+    sessions: int
+
+
+@dataclass(frozen=True, slots=True)
 class PollResult:
     state: str  # pending | done | refused | expired
     reason: str | None = None
@@ -124,6 +136,8 @@ class Portal:
         self.inbox = inbox
         self.clock = clock
         self.ocsp_answers = OcspAnswers(ocsp_max_age)
+        self._swept_at: dt.datetime | None = None
+        self._sweep_lock = threading.Lock()
 
     # --- challenges ------------------------------------------------------------------------
 
@@ -160,8 +174,59 @@ class Portal:
                     )
             except IntegrityError:  # the short code is taken: draw another
                 continue
+            self._sweep_if_due(now)
             return challenge
         raise RuntimeError("could not draw a free login code")
+
+    # --- sweeping ---------------------------------------------------------------------------
+
+    def sweep(self, now: dt.datetime | None = None) -> Swept:
+        """Delete challenges past expiry (plus :data:`CHALLENGE_KEEP`) and sessions that
+        ended, idled out or outlived :data:`SESSION_LIFETIME`. The login records stay."""
+        now = now or self.clock()
+        c, s = store.challenges.c, store.sessions.c
+        with self.engine.begin() as conn:
+            challenges = conn.execute(
+                delete(store.challenges).where(c.expires_at < now - CHALLENGE_KEEP)
+            ).rowcount
+            sessions = conn.execute(
+                delete(store.sessions).where(
+                    or_(
+                        s.ended_at.is_not(None),
+                        s.last_seen < now - IDLE_TIMEOUT,
+                        s.created_at < now - SESSION_LIFETIME,
+                    )
+                )
+            ).rowcount
+        return Swept(challenges=challenges, sessions=sessions)
+
+    def _sweep_due(self, now: dt.datetime) -> bool:
+        """A minute since the last sweep, or the clock went back past it."""
+        last = self._swept_at
+        return last is None or not (last <= now < last + SWEEP_EVERY)
+
+    def _sweep_if_due(self, now: dt.datetime) -> None:
+        """Sweep at most every :data:`SWEEP_EVERY`, on the login start that finds it due.
+
+        Piggy-backed on login starts rather than a background task: the portal's app is
+        also mounted under the federation's root and driven in-process (tests, the command
+        line), where a mounted app's lifespan never runs; and the tables only grow while
+        logins start. A failed sweep is logged and left for the next one."""
+        if not self._sweep_due(now):
+            return
+        if not self._sweep_lock.acquire(blocking=False):
+            return  # another thread is sweeping
+        try:
+            if not self._sweep_due(now):
+                return
+            self._swept_at = now
+            swept = self.sweep(now)
+            if swept.challenges or swept.sessions:
+                log.info("swept %d challenges and %d sessions", swept.challenges, swept.sessions)
+        except SQLAlchemyError as exc:
+            log.warning("sweeping challenges and sessions failed: %s", type(exc).__name__)
+        finally:
+            self._sweep_lock.release()
 
     def challenge(self, code: str) -> Challenge:
         """The pending challenge with this short code (what a phone shows and signs)."""
@@ -469,7 +534,7 @@ class Portal:
                 raise SessionRequired("log in first")
             session = Session(row.portal_code, row.csrf, _utc(row.created_at), _utc(row.last_seen))
             try:
-                session.check_idle(now)
+                session.check_live(now)
             except SessionRequired:
                 conn.execute(
                     update(store.sessions)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Cookie, Form, Request
+from fastapi import APIRouter, Cookie, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -32,6 +32,7 @@ from mynumber.orgs.portal.schemas import (
     StatusOut,
 )
 from mynumber.orgs.portal.services import Portal
+from mynumber.platform.limits import RateLimit
 from mynumber.reader import JPKIClient, PinBlocked, PinIncorrect
 
 SESSION_COOKIE = "portal_session"
@@ -63,6 +64,7 @@ class Pages:
         base_url: str,
         csrf_key: bytes,
         data_dir: Path,
+        login_limit: RateLimit | None = None,
     ) -> None:
         self.portal = portal
         self.templates = templates
@@ -71,6 +73,8 @@ class Pages:
         self.secure = self.base_url.startswith("https://")
         self.csrf_key = csrf_key
         self.data_dir = data_dir
+        #: login starts per client address (``GET /login``, ``POST /api/login/start``)
+        self.login_limit = login_limit or RateLimit.per_minute(0, 1)
         self.card_lock = threading.Lock()
         #: whose data a page shows: the person, or whom they act for as a proxy (``proxies``)
         self.subject: Callable[[Session, str], str] = lambda session, what: session.portal_code
@@ -162,7 +166,13 @@ def api_router(pages: Pages) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["login"], dependencies=[LOGIN])
     portal = pages.portal
 
-    @api.post("/login/start", response_model=StartOut, status_code=201)
+    @api.post(
+        "/login/start",
+        response_model=StartOut,
+        status_code=201,
+        dependencies=[Depends(pages.login_limit)],
+        responses={429: {"description": "too many login starts from this address"}},
+    )
     def start(body: StartIn) -> StartOut:
         """A one-time challenge for a login without a browser to pair (CLI, tests)."""
         challenge = portal.start(method=body.method)
@@ -211,7 +221,9 @@ def page_router(pages: Pages) -> APIRouter:
             return RedirectResponse(f"{prefix}/login", status_code=303)
         return RedirectResponse(f"{prefix}/home", status_code=303)
 
-    @web.get("/login", response_class=HTMLResponse, dependencies=[LOGIN])
+    @web.get(
+        "/login", response_class=HTMLResponse, dependencies=[LOGIN, Depends(pages.login_limit)]
+    )
     def login(request: Request, why: str | None = None, oidc: str | None = None) -> HTMLResponse:
         """2次元コードログイン: the QR code and one-time code; the page logs in by itself,
         then goes home or, for a relying party's sign-in request ``oidc``, to its consent."""
