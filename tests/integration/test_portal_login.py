@@ -24,10 +24,10 @@ from sqlalchemy import select
 from mynumber import errors
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import approve, challenge
+from mynumber.devices.phone import sign_challenge
 from mynumber.orgs.jlis import store as jlis_store
 from mynumber.orgs.municipality import store as municipality_store
 from mynumber.orgs.portal import store as portal_store
-from mynumber.orgs.portal.phoneapp import sign_challenge
 from mynumber.pki import Purpose
 from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient

@@ -60,7 +60,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         templates=templates_for(Path(__file__).with_name("templates")),
         base_url=ctx.settings.base_url,
         csrf_key=secret_bytes(folder / "csrf.key"),
-        data_dir=ctx.settings.data_dir,
+        phone_url=ctx.settings.base_url + "/phone",
     )
     app = new_app(
         title="マイナポータル (Mynaportal)",
