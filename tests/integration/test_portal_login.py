@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from fastapi.routing import APIRoute
-from starlette.routing import Mount
 from sqlalchemy import select
+from starlette.routing import Mount
 
 from mynumber import errors
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
