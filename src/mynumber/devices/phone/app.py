@@ -20,6 +20,7 @@ from fastapi import Cookie, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from mynumber import errors
+from mynumber.devices.phone.card import sign_challenge, sign_document
 from mynumber.devices.phone.protocol import LoginAsked, Resources, SignAsked, resource_of
 from mynumber.devices.phone.wallet import Wallet
 from mynumber.platform.secrets import secret_bytes
@@ -164,8 +165,10 @@ def create_app(
             )
 
         try:
-            with wallet.holding(card) as client:
-                result = resources.approve(request_url, client, pin=pin, via="qr")
+            asked_login = resources.login_asked(request_url)
+            with wallet.holding(card) as client:  # the card alone; the site is asked outside
+                answer = sign_challenge(client, asked_login.challenge, pin=pin)
+            result = resources.answer_login(asked_login, answer, via="qr")
         except PinIncorrect as exc:
             return again(
                 401,
@@ -178,8 +181,9 @@ def create_app(
             return again(422, "暗証番号は数字4桁です / The auth PIN is 4 digits.")
         except errors.Error as exc:
             return again(status_of(exc), exc.message)
-        done = str(result.get("message") or "承認しました / Approved")
-        return login_page(request, request_url, done=done)
+        said = str(result.get("message") or "")
+        done = "承認しました。PCの画面でログインが完了します / Approved: the PC logs in now."
+        return login_page(request, request_url, done=f"{done} {said}".strip())
 
     # --- signing -------------------------------------------------------------------------
 
@@ -242,8 +246,10 @@ def create_app(
             )
 
         try:
+            asked_sign = resources.sign_asked(request_url)
             with wallet.holding(card) as client:
-                result = resources.sign(request_url, client, password=password)
+                cms = sign_document(client, asked_sign.data, password=password)
+            result = resources.answer_sign(asked_sign, cms)
         except PinIncorrect as exc:
             return again(
                 401,
@@ -256,8 +262,9 @@ def create_app(
             return again(422, ADVICE_SIGNING_FORMAT)
         except errors.Error as exc:
             return again(status_of(exc), exc.message)
-        done = str(result.get("message") or "署名しました / Signed")
-        return sign_page(request, request_url, done=done)
+        said = str(result.get("message") or "")
+        done = "署名しました。PCの画面で手続きが続きます / Signed: the PC continues."
+        return sign_page(request, request_url, done=f"{done} {said}".strip())
 
     def health() -> dict[str, object]:
         return {"org": "phone", "ok": True, "cards": len(wallet.cards())}

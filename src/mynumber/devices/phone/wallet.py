@@ -70,7 +70,11 @@ class Wallet:
                         id=note.stem if kind == "resident" else f"{kind}:{note.stem}",
                         kind=kind,
                         holder=str(data.get("holder", "")),
-                        organisation=str(data.get("organisation") or data.get("municipality", "")),
+                        organisation=str(
+                            data.get("organisation")
+                            or data.get("org")
+                            or data.get("municipality", "")
+                        ),
                         path=card,
                     )
                 )
