@@ -78,10 +78,11 @@ def test_a_child_allowance_claim_from_login_to_approval(
     expect(pc.locator("#purpose")).to_contain_text("児童手当", timeout=WAIT)
     expect(pc.locator("#sign")).to_have_attribute("data-wait", "events", timeout=WAIT)
     sign_url = pc.locator("#phone-link").get_attribute("href")
-    assert sign_url and "/portal/phone/sign?code=" in sign_url
+    assert sign_url and sign_url.startswith(url + "/phone/sign?request=")
 
     phone.goto(sign_url)
     expect(phone.locator("#asking")).to_contain_text("児童手当", timeout=WAIT)
+    fits_phone(phone, "phone-sign")
     expect(phone.locator("#summary")).to_contain_text("シケン\u3000タロウ", timeout=WAIT)
     phone.select_option("#card", card_id)
     phone.fill("#password", "WRONG1")
@@ -150,7 +151,7 @@ def test_the_command_line_phone_logs_in_and_signs(server: dict[str, Any]) -> Non
             card["path"],
             "--pin",
             PIN,
-            "--portal",
+            "--url",
             url,
             "--data",
             data,
@@ -182,8 +183,22 @@ def test_the_command_line_phone_logs_in_and_signs(server: dict[str, Any]) -> Non
         posted = pc.post("/portal/applications/new/child_allowance_claim", data=fields)
         assert posted.status_code == 303, posted.text
         waiting = pc.get(posted.headers["location"])
-        phone_url = re.search(r'href="([^"]+/portal/phone/sign\?code=[A-Z0-9]+)"', waiting.text)
+        phone_url = re.search(r'href="([^"]+/phone/sign\?request=[^"]+)"', waiting.text)
         assert phone_url is not None
+        elsewhere = cli(
+            "phone",
+            "sign",
+            phone_url.group(1),
+            "--card",
+            card["path"],
+            "--password",
+            PASSWORD,
+            "--url",
+            "http://127.0.0.1:1",
+            "--data",
+            data,
+        )
+        assert elsewhere.returncode == 1 and "not for this deployment" in elsewhere.stderr
 
         wrong = cli(
             "phone",
@@ -193,6 +208,8 @@ def test_the_command_line_phone_logs_in_and_signs(server: dict[str, Any]) -> Non
             card["path"],
             "--password",
             "WRONG1",
+            "--url",
+            url,
             "--data",
             data,
         )
@@ -205,6 +222,8 @@ def test_the_command_line_phone_logs_in_and_signs(server: dict[str, Any]) -> Non
             card["path"],
             "--password",
             PASSWORD,
+            "--url",
+            url,
             "--data",
             data,
         )

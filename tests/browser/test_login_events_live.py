@@ -3,6 +3,7 @@ login is still pending (the stream is not buffered), the last when the phone app
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -27,13 +28,19 @@ def test_events_arrive_as_they_happen(server: dict[str, Any]) -> None:
             first = next(line for line in lines if line.startswith("data: "))
             assert json.loads(first.removeprefix("data: "))["state"] == "pending"
 
-            form = phone.get("/portal/phone/", params={"code": code}).text
+            form = phone.get("/phone/login", params={"code": code}).text
             csrf = re.search(r'name="csrf" value="([^"]+)"', form)
-            assert csrf is not None
+            request = re.search(r'name="request" value="([^"]+)"', form)
+            assert csrf is not None and request is not None
             card = server["wallet"][0]["card"].removesuffix(".card")
             approved = phone.post(
-                "/portal/phone/approve",
-                data={"csrf": csrf.group(1), "card": card, "pin": PIN, "code": code},
+                "/phone/login",
+                data={
+                    "csrf": csrf.group(1),
+                    "card": card,
+                    "pin": PIN,
+                    "request": html.unescape(request.group(1)),
+                },
             )
             assert approved.status_code == 200 and 'id="done"' in approved.text
 

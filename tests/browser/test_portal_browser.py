@@ -1,5 +1,6 @@
-"""Mynaportal in Chromium: the PC page shows a QR code, the simulated phone approves with
-a demo card, and the PC page logs in by itself; wrong PINs; logout."""
+"""Mynaportal in Chromium: the PC page shows a QR code, the phone app (``/phone``, a
+browser of its own 390 px wide) approves with a demo card, and the PC page logs in by
+itself; wrong PINs; logout."""
 
 from __future__ import annotations
 
@@ -30,12 +31,18 @@ def test_pc_logs_in_by_itself_when_the_phone_approves(
     fits_phone(pc, "login")
     expect(pc.locator("#login")).to_have_attribute("data-wait", "events")  # not polling
     phone_url = pc.locator("#login a[target=_blank]").get_attribute("href")
-    assert phone_url and "/portal/phone/?code=" in phone_url
+    assert phone_url and phone_url.startswith(server["url"] + "/phone/login?request=")
 
     phone = context.browser.new_context(viewport={"width": 390, "height": 844}).new_page()  # type: ignore[union-attr]
     card = server["wallet"][0]["card"].removesuffix(".card")
+    phone.goto(phone_url)
+    fits_phone(phone, "phone-login")
     approve_on_phone(phone, phone_url, card, PIN)
     expect(phone.locator("#done")).to_contain_text("承認しました")
+    fits_phone(phone, "phone-approved")
+    phone.goto(server["url"] + "/phone/")
+    expect(phone.locator("#wallet")).to_contain_text(server["wallet"][0]["holder"])
+    fits_phone(phone, "phone-home")
 
     pc.wait_for_url("**/portal/home", timeout=10_000)
     expect(pc.locator("h1")).to_contain_text("ホーム")

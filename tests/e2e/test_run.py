@@ -128,7 +128,14 @@ def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(tmp
 
     with serving(data, env, 1) as server:
         printed = server.out.read_text()
-        for path in ("/", "/jlis/", "/municipality/131016/", "/municipality/131041/", "/healthz"):
+        for path in (
+            "/",
+            "/jlis/",
+            "/municipality/131016/",
+            "/municipality/131041/",
+            "/phone/",
+            "/healthz",
+        ):
             assert server.base + path in printed, printed
 
         with httpx.Client(base_url=server.base, timeout=30) as http:
@@ -161,6 +168,8 @@ def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(tmp
                 == "moved_out"
             )
             assert http.get("/municipality/131016/").status_code == 200
+            phone = http.get("/phone/")  # the phone app, its wallet holding the demo cards
+            assert phone.status_code == 200 and "マイナンバーカード" in phone.text
             issued = http.get("/healthz").json()["orgs"]["jlis"]["numbers_issued"]
 
     first_output = server.output()

@@ -7,6 +7,7 @@ hub's log. One split deployment serves the whole module."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import random
@@ -122,13 +123,37 @@ def pc(split, card) -> Iterator[httpx.Client]:
         login_id, code = found.groups()
         approved = mynumber(
             "phone", "login", code, "--card", str(card["path"]), "--pin", PIN,
-            "--portal", portal, "--data", str(split["data"]),
+            "--url", portal, "--data", str(split["data"]),
         )  # fmt: skip
         assert approved.returncode == 0, approved.stdout + approved.stderr
         status = client.get("/portal/login/status", params={"id": login_id})
         assert status.json()["state"] == "done", status.text
         assert "portal_session" in client.cookies
         yield client
+
+
+def test_the_phone_app_beside_the_split_portal_approves_a_login(split, card):
+    """Split, the phone app shares the portal's process; the QR code names it, and it
+    reaches the portal's login resource over HTTP."""
+    portal = origin(split["urls"]["portal"])
+    with (
+        httpx.Client(base_url=portal, timeout=60) as pc,
+        httpx.Client(base_url=portal, timeout=60) as phone,
+    ):
+        page = pc.get("/portal/login").text
+        login_id = re.findall(r'data-id="([^"]+)"', page)[0]
+        qr = html.unescape(re.findall(r'<a href="([^"]+)" target="_blank"', page)[0])
+        assert qr.startswith(f"{portal}/phone/login?request=")
+        form = phone.get(qr.removeprefix(portal)).text
+        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+        approved = phone.post(
+            "/phone/login",
+            data={k: html.unescape(v) for k, v in fields.items()}
+            | {"card": card["card"].removesuffix(".card"), "pin": PIN},
+        )
+        assert approved.status_code == 200 and 'id="done"' in approved.text, approved.text
+        status = pc.get("/portal/login/status", params={"id": login_id})
+        assert status.json()["state"] == "done"
 
 
 def test_split_deployment_runs_a_linkage_exchange_across_processes(split):

@@ -18,7 +18,7 @@ import pytest
 from test_portal_login import AUTH_PIN, issue, open_login
 
 from mynumber.cli.phone import approve, challenge
-from mynumber.orgs.portal.phoneapp import sign_challenge
+from mynumber.devices.phone import sign_challenge
 from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
 

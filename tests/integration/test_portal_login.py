@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import html
 import json
 import re
 import secrets
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -19,16 +21,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+from fastapi.routing import APIRoute
 from sqlalchemy import select
+from starlette.routing import Mount
 
 from mynumber import errors
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import approve, challenge
+from mynumber.devices.phone import sign_challenge
 from mynumber.orgs.jlis import store as jlis_store
 from mynumber.orgs.municipality import store as municipality_store
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.model import SESSION_LIFETIME, token_hash
-from mynumber.orgs.portal.phoneapp import sign_challenge
 from mynumber.pki import Purpose
 from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient
@@ -187,41 +191,140 @@ def test_the_account_is_keyed_by_the_portal_code_never_a_my_number(fed, http, pc
     assert credential.read_text().startswith("jv_")
 
 
-def test_login_on_the_phone_itself_from_the_phone_page(fed, http, pc, other_card) -> None:
-    wallet = fed.settings.data_dir / "wallet"
-    CardFile(wallet / "phone-test.card").save(other_card["image"].encode())
-    (wallet / "phone-test.json").write_text(
+def add_to_wallet(fed, name: str, card: dict[str, Any], *, folder: str = "wallet") -> None:
+    """Put ``card``'s image into the phone's wallet as ``name`` (with its note)."""
+    wallet = fed.settings.data_dir / folder
+    CardFile(wallet / f"{name}.card").save(card["image"].encode())
+    (wallet / f"{name}.json").write_text(
         json.dumps({"holder": "試験 花子", "municipality": "131016"})
     )
-    page = pc.get("/portal/phone/")
-    assert page.status_code == 200 and "phone-test" in page.text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert csrf is not None
-    done = pc.post(
-        "/portal/phone/approve",
-        data={"csrf": csrf.group(1), "card": "phone-test", "pin": AUTH_PIN, "code": ""},
+
+
+def phone_page(phone: httpx.Client, url: str) -> tuple[httpx.Response, dict[str, str]]:
+    """The phone app's page at ``url`` and its form's hidden fields (csrf, request)."""
+    page = phone.get(url)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
+    return page, {k: html.unescape(v) for k, v in fields.items()}
+
+
+@pytest.fixture
+def phone(fed) -> Iterator[httpx.Client]:
+    """The resident's phone: a browser of its own on the phone app."""
+    with httpx.Client(
+        transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE, follow_redirects=False
+    ) as client:
+        yield client
+
+
+def test_the_phone_app_approves_the_login_the_pc_shows_as_a_qr_code(
+    fed, http, pc, phone, other_card
+) -> None:
+    add_to_wallet(fed, "phone-test", other_card)
+    add_to_wallet(fed, "clerk", other_card, folder="staff-wallet")
+    page = pc.get("/portal/login")
+    login = dict(
+        zip(
+            ("id", "code"),
+            re.findall(r'data-id="([^"]+)" data-code="([^"]+)"', page.text)[0],
+            strict=True,
+        )
     )
-    assert done.status_code == 303 and done.headers["location"] == "/portal/home"
+    link = html.unescape(re.search(r'<a href="([^"]+)" target="_blank"', page.text).group(1))  # type: ignore[union-attr]
+    base = fed.settings.base_url
+    resource = f"{base}/portal/api/login/{login['code']}"
+    # the QR code carries the phone app's login page, naming the portal's resource
+    assert link == f"{base}/phone/login?request={quote(resource, safe='')}"
+    url = link.removeprefix(base)
+    page, form = phone_page(phone, url)
+    assert page.status_code == 200 and "マイナポータル" in page.text
+    assert "phone-test" in page.text and "staff:clerk" in page.text and "職員証" in page.text
+    done = phone.post("/phone/login", data=form | {"card": "phone-test", "pin": AUTH_PIN})
+    assert done.status_code == 200 and 'id="done"' in done.text, done.text
+    assert poll(pc, login)["state"] == "done"
     home = pc.get("/portal/home")
     assert home.status_code == 200 and "スマートフォン" in home.text
-    # without the page's token the phone refuses the form
-    refused = pc.post(
-        "/portal/phone/approve", data={"card": "phone-test", "pin": AUTH_PIN, "code": ""}
+    # without the page's token the phone refuses the form; the portal saw no PIN at all
+    refused = phone.post(
+        "/phone/login", data={"card": "phone-test", "pin": AUTH_PIN, "request": form["request"]}
     )
-    assert refused.status_code == 403 and refused.json()["title"] == "csrf_refused"
+    assert refused.status_code == 403 and refused.json()["title"] == "csrf"
 
 
-def test_wrong_pin_says_how_many_tries_are_left_then_blocked(fed, http, pc) -> None:
+def test_the_phone_refuses_a_resource_outside_the_deployment(fed, pc, phone, other_card) -> None:
+    add_to_wallet(fed, "phone-test", other_card)
+    for elsewhere in (
+        "http://evil.example/portal/api/login/ABCD1234",
+        f"{fed.settings.base_url}@evil.example/portal/api/login/ABCD1234",
+        "http://127.0.0.1:1/portal/api/login/ABCD1234",
+        "file:///etc/passwd",
+    ):
+        page = phone.get("/phone/login", params={"request": elsewhere})
+        assert page.status_code == 422 and "not" in page.text, elsewhere
+        assert 'id="approve"' not in page.text
+    _, form = phone_page(phone, f"/phone/login?code={open_login(pc)['code']}")  # a token
+    sent = phone.post(
+        "/phone/sign",
+        data={
+            "csrf": form["csrf"],
+            "card": "phone-test",
+            "password": SIGN_PASSWORD,
+            "request": "http://evil.example/portal/api/sign/ABCD1234",
+        },
+    )
+    assert sent.status_code == 422 and "only to" in sent.text
+
+
+def test_no_portal_route_takes_a_pin_or_a_password(fed) -> None:
+    """Walk every route of the portal: no query, form, cookie or body field (nor a field
+    of a body model) is a PIN or a password; those go only to the card, on the phone."""
+    secret = re.compile(r"(^|_)(pin|pins|password|passwd|passcode)($|_)", re.IGNORECASE)
+    seen: set[str] = set()
+
+    def fields(dependant: Any) -> Iterator[str]:
+        for param in (
+            *dependant.query_params,
+            *dependant.body_params,
+            *dependant.cookie_params,
+            *dependant.header_params,
+            *dependant.path_params,
+        ):
+            yield param.alias
+            yield param.name
+            annotation = getattr(param.field_info, "annotation", None)
+            for name, field in getattr(annotation, "model_fields", {}).items():
+                yield name
+                yield field.alias or name
+        for sub in dependant.dependencies:
+            yield from fields(sub)
+
+    def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                yield route
+            # an included router (FastAPI keeps the router it was given) or a mount
+            inner = getattr(route, "original_router", route)
+            yield from api_routes(getattr(inner, "routes", []) if inner is not route else [])
+            if isinstance(route, Mount):
+                yield from api_routes(route.routes)
+
+    routes = list(api_routes(fed.apps["portal"].routes))
+    assert len(routes) > 40
+    for route in routes:
+        for name in fields(route.dependant):
+            seen.add(name)
+            assert not secret.search(name), f"{route.path} takes {name}"
+    assert {"csrf", "signature", "certificate", "cms"} <= seen  # the walk sees the fields
+
+
+def test_wrong_pin_says_how_many_tries_are_left_then_blocked(fed, http, pc, phone) -> None:
     victim = issue(fed, http)
     wallet = fed.settings.data_dir / "wallet"
-    CardFile(wallet / "pin-test.card").save(victim["image"].encode())
-    (wallet / "pin-test.json").write_text(json.dumps({"holder": "試験", "municipality": "131016"}))
+    add_to_wallet(fed, "pin-test", victim)
     login = open_login(pc)
-    page = pc.get(f"/portal/phone/?code={login['code']}")
+    page, hidden = phone_page(phone, f"/phone/login?code={login['code']}")
     assert "ログインを求めています" in page.text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    form = {"csrf": csrf, "card": "pin-test", "pin": "9999", "code": login["code"]}
-    first = pc.post("/portal/phone/approve", data=form)
+    form = hidden | {"card": "pin-test", "pin": "9999"}
+    first = phone.post("/phone/login", data=form)
     assert first.status_code == 401 and "残り2回" in first.text and "2 tries left" in first.text
 
     # the CLI's phone app on the same card sees the counter the page left
@@ -233,9 +336,9 @@ def test_wrong_pin_says_how_many_tries_are_left_then_blocked(fed, http, pc) -> N
     with pytest.raises(PinIncorrect) as wrong:
         approve(http, login["code"], wallet_card(), pin="0000")
     assert wrong.value.tries_left == 1
-    third = pc.post("/portal/phone/approve", data=form)
+    third = phone.post("/phone/login", data=form)
     assert third.status_code in (401, 403)
-    blocked = pc.post("/portal/phone/approve", data=form | {"pin": AUTH_PIN})
+    blocked = phone.post("/phone/login", data=form | {"pin": AUTH_PIN})
     assert blocked.status_code == 403 and "市区町村の窓口" in blocked.text
     with pytest.raises(PinBlocked):
         approve(http, login["code"], wallet_card(), pin=AUTH_PIN)

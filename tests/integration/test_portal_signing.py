@@ -1,12 +1,14 @@
 """Sign requests: the logged-in person signs exact bytes with the card's SIGNING key on the
-phone (page or ``mynumber phone sign``); a real detached CMS, checked by the portal (CMS,
-chain to J-LIS's signing CA, OCSP as a registered verifier) and by ``openssl cms -verify``.
+phone (the phone app at ``/phone/sign`` or ``mynumber phone sign``); a real detached CMS,
+checked by the portal (CMS, chain to J-LIS's signing CA, OCSP as a registered verifier)
+and by ``openssl cms -verify``.
 Runs on SQLite and, with ``--database=postgres``, on PostgreSQL."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import html
 import json
 import re
 import shutil
@@ -15,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -105,7 +108,8 @@ def test_the_cli_signs_a_detached_cms_the_portal_and_openssl_accept(
     page = pc.get(f"/portal/sign/{asked.id}")
     assert page.status_code == 200
     assert "テスト文書への署名" in page.text and "<svg" in page.text
-    assert f"/portal/phone/sign?code={asked.code}" in page.text
+    resource = quote(f"{fed.settings.base_url}/portal/api/sign/{asked.code}", safe="")
+    assert f'href="{fed.settings.base_url}/phone/sign?request={resource}"' in page.text
     assert status(pc, asked.id)["state"] == "pending"
     assert signing.result(asked.id, asked.portal_code) is None
 
@@ -149,47 +153,43 @@ def test_the_cli_signs_a_detached_cms_the_portal_and_openssl_accept(
     assert run.returncode != 0
 
 
-def phone_form(phone: httpx.Client, code: str) -> str:
-    page = phone.get("/portal/phone/sign", params={"code": code})
+def phone_form(phone: httpx.Client, code: str) -> dict[str, str]:
+    """The phone app's signing page for a typed ``code``: its hidden fields (csrf, request)."""
+    page = phone.get("/phone/sign", params={"code": code})
     assert page.status_code == 200, page.text
     assert "テスト文書への署名" in page.text and "signer" in page.text
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert token is not None
-    return token.group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
+    assert set(fields) == {"csrf", "request"}
+    return {k: html.unescape(v) for k, v in fields.items()}
 
 
 def test_the_phone_page_signs_and_counts_down_wrong_passwords(fed, http, pc, card, signing) -> None:
     log_in(pc, http, card)
     asked = ask(fed, pc, signing, b"phone page bytes")
     with browser(fed) as phone:
-        csrf = phone_form(phone, asked.code)
+        form = phone_form(phone, asked.code)
         wrong = phone.post(
-            "/portal/phone/sign",
-            data={"card": "signer", "password": "WRONG1", "code": asked.code, "csrf": csrf},
+            "/phone/sign",
+            data=form | {"card": "signer", "password": "WRONG1"},
         )
         assert wrong.status_code == 401
         assert "残り4回" in wrong.text and "4 tries left" in wrong.text
         assert status(pc, asked.id)["state"] == "pending"
         badly_typed = phone.post(
-            "/portal/phone/sign",
-            data={"card": "signer", "password": "ab", "code": asked.code, "csrf": csrf},
+            "/phone/sign",
+            data=form | {"card": "signer", "password": "ab"},
         )
         assert badly_typed.status_code == 422 and "6〜16文字" in badly_typed.text
         no_csrf = phone.post(
-            "/portal/phone/sign",
-            data={"card": "signer", "password": SIGN_PASSWORD, "code": asked.code},
+            "/phone/sign",
+            data={"card": "signer", "password": SIGN_PASSWORD, "request": form["request"]},
         )
         assert no_csrf.status_code == 403
-        assert no_csrf.json()["title"] == "csrf_refused"
+        assert no_csrf.json()["title"] == "csrf"
         assert status(pc, asked.id)["state"] == "pending"
         done = phone.post(
-            "/portal/phone/sign",
-            data={
-                "card": "signer",
-                "password": SIGN_PASSWORD.lower(),
-                "code": asked.code,
-                "csrf": csrf,
-            },
+            "/phone/sign",
+            data=form | {"card": "signer", "password": SIGN_PASSWORD.lower()},
         )
         assert done.status_code == 200, done.text
         assert 'id="done"' in done.text
@@ -210,17 +210,17 @@ def test_five_wrong_passwords_block_the_key_and_say_where_to_reset(fed, http, pc
     (wallet / "blocked.json").write_text(json.dumps({"holder": "x"}), encoding="utf-8")
     # the wallet copy is the card before the four tries: spend its five tries on the page
     with browser(fed) as phone:
-        csrf = phone_form(phone, asked.code)
+        form = phone_form(phone, asked.code)
         for _ in range(5):
             answer = phone.post(
-                "/portal/phone/sign",
-                data={"card": "blocked", "password": "WRONG9", "code": asked.code, "csrf": csrf},
+                "/phone/sign",
+                data=form | {"card": "blocked", "password": "WRONG9"},
             )
         assert answer.status_code == 403
         assert "ロック" in answer.text and "市区町村の窓口" in answer.text
         still = phone.post(
-            "/portal/phone/sign",
-            data={"card": "blocked", "password": SIGN_PASSWORD, "code": asked.code, "csrf": csrf},
+            "/phone/sign",
+            data=form | {"card": "blocked", "password": SIGN_PASSWORD},
         )
         assert still.status_code == 403
     assert status(pc, asked.id)["state"] == "pending"

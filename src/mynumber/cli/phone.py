@@ -1,12 +1,13 @@
-"""``mynumber phone login`` and ``mynumber phone sign``: the Mynaportal smartphone app,
-on the command line.
+"""``mynumber phone login`` and ``mynumber phone sign``: the Mynaportal smartphone app
+(:mod:`mynumber.devices.phone`), on the command line.
 
-``login`` reads the one-time code (or the URL in the QR code) shown by ``/portal/login``,
-shows which site asks, signs the challenge with the card's user-authentication key after
-the PIN, and sends the signature with the auth certificate. The PC page then logs in by
-itself. ``sign`` does the same for a sign request (``/portal/sign/...``): it shows the
-purpose and summary, signs a detached CMS over the bytes with the card's SIGNING key after
-the signing password, and sends it; the PC page then continues.
+TARGET is the one-time code shown on the PC (then Mynaportal's resource in the deployment
+at ``--url``, default the local server), the URL in the QR code (``…/phone/login?request=
+…``) or the challenge resource's URL itself. ``login`` shows which site asks, signs the
+challenge with the card's user-authentication key after the PIN and sends the signature
+with the auth certificate; ``sign`` shows the purpose and summary, signs a detached CMS
+over the bytes with the signing key after the signing password and sends it. The PIN and
+the password go only to the card. The phone talks only to resources under ``--url``.
 """
 
 from __future__ import annotations
@@ -14,108 +15,101 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mynumber import errors
-from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.options import DataDir, settings
-from mynumber.orgs.portal.phoneapp import sign_challenge
-from mynumber.platform.http import error_from_response
+from mynumber.devices.phone import Resources, open_card, resource_of
 from mynumber.reader import InvalidPin, JPKIClient, PinBlocked, PinIncorrect
-from mynumber.reader.cms import sign_detached
 
 app = typer.Typer(help="The Mynaportal smartphone app, simulated.", no_args_is_help=True)
 console = Console()
 
-
-def parse_target(target: str) -> tuple[str | None, str]:
-    """(portal base URL or None, code) from a code or the QR code's URL."""
-    if "://" not in target:
-        return None, target
-    parts = urlsplit(target)
-    code = (parse_qs(parts.query).get("code") or [""])[0]
-    if not code:
-        raise errors.InvalidInput("the URL carries no code", field="target")
-    return f"{parts.scheme}://{parts.netloc}", code
+Url = Annotated[
+    str | None,
+    typer.Option("--url", help="The deployment, e.g. http://127.0.0.1:8000 (default: local)."),
+]
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    if response.status_code >= 400:
-        raise error_from_response("portal", response)
-    return dict(response.json())
+def _resources(http: httpx.Client) -> Resources:
+    """The phone's resources within the deployment ``http`` is based at."""
+    return Resources(allowed=[str(http.base_url).rstrip("/")], http=http)
+
+
+def _url(http: httpx.Client, code: str, kind: str) -> str:
+    return resource_of(code, kind=kind, base_url=str(http.base_url))
 
 
 def challenge(http: httpx.Client, code: str) -> dict[str, Any]:
-    """What the portal asks the phone to sign (and which site asks)."""
-    return _json(http.get(f"/portal/api/login/{code}"))
+    """What Mynaportal's login ``code`` asks the phone to sign (and which site asks)."""
+    asked = _resources(http).login_asked(_url(http, code, "login"))
+    return {
+        "code": asked.code,
+        "challenge": base64.b64encode(asked.challenge).decode(),
+        "site": asked.site,
+        "expires_at": asked.expires_at,
+    }
 
 
 def approve(
     http: httpx.Client, code: str, client: JPKIClient, *, pin: str, via: str = "qr"
 ) -> dict[str, Any]:
-    """Sign the challenge of ``code`` with the card and send the answer to the portal.
-
-    Raises :class:`~mynumber.reader.PinIncorrect` / ``PinBlocked`` from the card, or the
-    portal's refusal as a :class:`mynumber.errors.Error`.
-    """
-    asked = challenge(http, code)
-    answer = sign_challenge(client, base64.b64decode(asked["challenge"]), pin=pin)
-    return _json(http.post(f"/portal/api/login/{code}", json=answer.to_json(via=via)))
+    """Sign the challenge of Mynaportal's login ``code`` with the card and send it
+    (:meth:`mynumber.devices.phone.Resources.approve`)."""
+    return _resources(http).approve(_url(http, code, "login"), client, pin=pin, via=via)
 
 
 def sign_request(http: httpx.Client, code: str) -> dict[str, Any]:
-    """What a sign request asks the phone to sign: purpose, summary, the bytes."""
-    return _json(http.get(f"/portal/api/sign/{code}"))
+    """What Mynaportal's sign request ``code`` asks: purpose, summary, the bytes (base64)."""
+    asked = _resources(http).sign_asked(_url(http, code, "sign"))
+    return {
+        "code": asked.code,
+        "site": asked.site,
+        "purpose_ja": asked.purpose_ja,
+        "purpose_en": asked.purpose_en,
+        "summary": asked.summary,
+        "data": base64.b64encode(asked.data).decode(),
+        "expires_at": asked.expires_at,
+    }
 
 
 def sign(http: httpx.Client, code: str, client: JPKIClient, *, password: str) -> dict[str, Any]:
-    """Sign the bytes of sign request ``code`` (detached CMS, signing key) and send it.
-
-    Raises :class:`~mynumber.reader.PinIncorrect` / ``PinBlocked`` / ``InvalidPin`` from
-    the card, or the portal's refusal as a :class:`mynumber.errors.Error`.
-    """
-    asked = sign_request(http, code)
-    cms = sign_detached(client, base64.b64decode(asked["data"]), password=password)
-    return _json(
-        http.post(f"/portal/api/sign/{code}", json={"cms": base64.b64encode(cms).decode()})
-    )
+    """Sign the bytes of Mynaportal's sign request ``code`` on the card and send the CMS
+    (:meth:`mynumber.devices.phone.Resources.sign`)."""
+    return _resources(http).sign(_url(http, code, "sign"), client, password=password)
 
 
-def open_card(file: Path, data: Path | None) -> JPKIClient:
-    """A card image file as the phone's NFC reader sees it (PIN counters are saved)."""
-    store = CardFile(file)
-    seal = load_or_create_demo_seal_key(settings(data).data_dir / "card-seal.key")
-    return JPKIClient(ChipTransport(Chip.from_image(store.load(), seal_key=seal, store=store)))
+def _card(file: Path, data: Path | None) -> JPKIClient:
+    return open_card(file, settings(data).data_dir / "card-seal.key")
 
 
 @app.command()
 def login(
-    target: Annotated[str, typer.Argument(help="The code shown on the PC, or the QR code's URL.")],
+    target: Annotated[
+        str, typer.Argument(help="The code shown on the PC, the QR code's URL or the resource.")
+    ],
     card: Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)],
     pin: Annotated[
         str | None, typer.Option("--pin", help="Auth PIN (asked when missing).", show_default=False)
     ] = None,
-    portal: Annotated[
-        str | None, typer.Option("--portal", help="Portal base URL (default: the local server).")
-    ] = None,
+    url: Url = None,
     data: DataDir = None,
 ) -> None:
-    """Approve a PC's login with a card, as the smartphone app does."""
-    base, code = parse_target(target)
-    base = base or portal or settings(data).base_url
-    client = open_card(card, data)
+    """Approve a login with a card, as the smartphone app does."""
+    base = (url or settings(data).base_url).rstrip("/")
+    client = _card(card, data)
     with httpx.Client(base_url=base, timeout=30.0) as http:
-        asked = challenge(http, code)
-        console.print(f"ログインを求めているサイト / site asking: [bold]{escape(asked['site'])}[/]")
+        phone = _resources(http)
+        resource = resource_of(target, kind="login", base_url=base)
+        asked = phone.login_asked(resource)
+        console.print(f"ログインを求めているサイト / site asking: [bold]{escape(asked.site)}[/]")
         if pin is None:
             pin = typer.prompt("利用者証明用暗証番号 / auth PIN (4 digits)", hide_input=True)
         try:
-            result = approve(http, code, client, pin=pin)
+            result = phone.approve(resource, client, pin=pin)
         except PinIncorrect as exc:
             console.print(f"[red]暗証番号が違います / wrong PIN: {exc.tries_left} tries left[/]")
             raise typer.Exit(1) from None
@@ -125,12 +119,17 @@ def login(
                 "the PIN is locked: have it reset at your municipality's counter[/]"
             )
             raise typer.Exit(1) from None
-    console.print(f"[green]{escape(result['message'])}[/]")
+        except InvalidPin:
+            console.print("[red]暗証番号は数字4桁です / the auth PIN is 4 digits[/]")
+            raise typer.Exit(1) from None
+    console.print(f"[green]{escape(str(result.get('message', 'ok')))}[/]")
 
 
 @app.command("sign")
 def sign_command(
-    target: Annotated[str, typer.Argument(help="The code shown on the PC, or the QR code's URL.")],
+    target: Annotated[
+        str, typer.Argument(help="The code shown on the PC, the QR code's URL or the resource.")
+    ],
     card: Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)],
     password: Annotated[
         str | None,
@@ -138,27 +137,25 @@ def sign_command(
             "--password", help="Signing password (asked when missing).", show_default=False
         ),
     ] = None,
-    portal: Annotated[
-        str | None, typer.Option("--portal", help="Portal base URL (default: the local server).")
-    ] = None,
+    url: Url = None,
     data: DataDir = None,
 ) -> None:
-    """Sign what a PC asks for with the card's signing key, as the smartphone app does."""
-    base, code = parse_target(target)
-    base = base or portal or settings(data).base_url
-    client = open_card(card, data)
+    """Sign what a site asks for with the card's signing key, as the smartphone app does."""
+    base = (url or settings(data).base_url).rstrip("/")
+    client = _card(card, data)
     with httpx.Client(base_url=base, timeout=30.0) as http:
-        asked = sign_request(http, code)
-        console.print(f"署名を求めているサイト / site asking: [bold]{escape(asked['site'])}[/]")
-        purpose = asked["purpose_ja"] + (f" / {asked['purpose_en']}" if asked["purpose_en"] else "")
-        console.print(f"目的 / purpose: [bold]{escape(purpose)}[/]")
-        console.print(escape(asked["summary"]))
+        phone = _resources(http)
+        resource = resource_of(target, kind="sign", base_url=base)
+        asked = phone.sign_asked(resource)
+        console.print(f"署名を求めているサイト / site asking: [bold]{escape(asked.site)}[/]")
+        console.print(f"目的 / purpose: [bold]{escape(asked.purpose)}[/]")
+        console.print(escape(asked.summary))
         if password is None:
             password = typer.prompt(
                 "署名用電子証明書のパスワード / signing password (6-16 A-Z 0-9)", hide_input=True
             )
         try:
-            result = sign(http, code, client, password=password)
+            result = phone.sign(resource, client, password=password)
         except PinIncorrect as exc:
             console.print(
                 f"[red]パスワードが違います / wrong password: {exc.tries_left} tries left[/]"
@@ -173,4 +170,4 @@ def sign_command(
         except InvalidPin:
             console.print("[red]パスワードは英大文字と数字の6〜16文字です / 6-16 of A-Z, 0-9[/]")
             raise typer.Exit(1) from None
-    console.print(f"[green]{escape(result['message'])}[/]")
+    console.print(f"[green]{escape(str(result.get('message', 'ok')))}[/]")

@@ -21,9 +21,8 @@ import typer
 from rich.console import Console
 
 from mynumber.cli.options import DataDir, settings
-from mynumber.cli.phone import open_card
+from mynumber.devices.phone import open_card, sign_challenge
 from mynumber.errors import Error
-from mynumber.orgs.portal.phoneapp import sign_challenge
 from mynumber.reader import JPKIClient, PCSCTransport, PinBlocked, PinIncorrect
 
 app = typer.Typer(help="Local card-reader helper for browser login.", no_args_is_help=True)
@@ -132,7 +131,9 @@ def serve(
     allowed = (origin or settings(data).base_url).rstrip("/")
 
     def client() -> JPKIClient:
-        return open_card(card, data) if card is not None else JPKIClient(PCSCTransport(reader))
+        if card is not None:
+            return open_card(card, settings(data).data_dir / "card-seal.key")
+        return JPKIClient(PCSCTransport(reader))
 
     server = make_server(port=port, origin=allowed, client=client)
     console.print(

@@ -72,6 +72,7 @@ def run(
     logs.configure(config.log_level)  # after seeding: its internal requests are not news
     out.print(f"[bold]mynumber[/bold] on {config.base_url}/  (data: {config.data_dir.resolve()})")
     rows = [(fed.apps[org].title, url) for org, url in fed.urls().items()]
+    rows.append(("phone (マイナポータルアプリ)", f"{config.base_url}{federation.PHONE_PATH}/"))
     rows.append(("health", f"{config.base_url}/healthz"))
     width = max(cell_len(title) for title, _ in rows)
     for title, url in rows:  # padded by display width: kanji take two columns
@@ -144,6 +145,10 @@ def _print_jpki(fed: federation.Federation) -> None:
             f"    auth PIN {card['auth_pin']}  signing password {card['sign_password']}  "
             f"text/住基 PIN {card['text_pin']}  security code {card['security_code']}"
         )
+    line(
+        f"  the phone app holds them: {fed.settings.base_url}{federation.PHONE_PATH}/ "
+        "(scan or open the QR code of /portal/login there)"
+    )
     line(f"  try: mynumber card insert {wallet[0]['path']} --data {fed.settings.data_dir}")
     for note in sorted(fed.staff_wallet.glob("*.json")):
         staff = json.loads(note.read_text(encoding="utf-8"))
@@ -181,6 +186,9 @@ def _run_split(config: Settings) -> None:
             process.start()
             processes.append(process)
             out.print(f"  {org:22} {url}/  (port {config.port + index}, pid {process.pid})")
+            if org == "portal":  # the phone app shares the portal's process
+                phone = url.removesuffix(federation.mount_path(org)) + federation.PHONE_PATH
+                out.print(f"  {'phone':22} {phone}/  (with the portal)")
         while all(p.is_alive() for p in processes):
             time.sleep(0.5)
     except KeyboardInterrupt:

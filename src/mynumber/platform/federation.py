@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from mynumber.card import CardFile
+from mynumber.devices.phone import create_app as create_phone
 from mynumber.orgs.accounts.app import create_app as create_accounts
 from mynumber.orgs.accounts.services import Account
 from mynumber.orgs.bank.app import create_app as create_bank
@@ -53,6 +54,8 @@ from mynumber.platform.staff.services import Staff
 from mynumber.platform.web import AccessLog, templates_for
 
 INTERNAL_BASE = "http://mynumber.internal"
+#: where the resident's phone app (:mod:`mynumber.devices.phone`) is served
+PHONE_PATH = "/phone"
 
 #: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``).
 LINKAGE_ORGS = ("hub", "tax", "pension", "insurer", "accounts")
@@ -144,6 +147,10 @@ class Federation:
                 auth=LocalAdministrator(self),
             )
         return self._admin_http
+
+    #: the resident's phone app (not an organisation), served at ``/phone``
+    phone: FastAPI | None = None
+    phone_http: httpx.Client | None = None
 
     def registry(self, code: str) -> Registry:
         registry: Registry = self.apps[municipality(code).org].state.registry
@@ -515,6 +522,8 @@ class Federation:
         if self._admin_http is not None:
             self._admin_http.close()
         self.directory.http.close()
+        if self.phone_http is not None:
+            self.phone_http.close()
         for app in self.apps.values():
             engine = getattr(app.state, "engine", None) or getattr(
                 getattr(app.state, "registry", None), "engine", None
@@ -549,6 +558,13 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     for app in federation.apps.values():
         limits.configure(app, settings)
     federation.root = _root_app(federation)
+    # the phone reaches the sites' challenge resources through the same root app, without
+    # a socket: the same in one process under uvicorn or in tests
+    federation.phone_http = httpx.Client(
+        transport=InProcessTransport(federation.root), timeout=60.0
+    )
+    federation.phone = create_phone(settings, http=federation.phone_http)
+    federation.root.mount(PHONE_PATH, federation.phone)
     if in_process:
         directory.http = httpx.Client(
             transport=InProcessTransport(federation.root), base_url=INTERNAL_BASE, timeout=60.0
@@ -580,6 +596,7 @@ def _root_app(federation: Federation) -> FastAPI:
     def index(request: Request) -> HTMLResponse:
         """What runs here, in the shared pages' look: each organisation and its API."""
         orgs = [(app.title, mount_path(org)) for org, app in federation.apps.items()]
+        orgs.append(("マイナポータルアプリ (the resident's phone)", PHONE_PATH))
         return index_page.TemplateResponse(request, "index.html", {"orgs": orgs})
 
     for org, app in federation.apps.items():
@@ -615,6 +632,10 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
     """One organisation's app, mounted at its usual path, reaching the others by ``urls``."""
     keys = KeyFolder(settings.data_dir / "keys")
     directory = Directory(urls, httpx.Client(timeout=60.0))
+    if org == "portal" and settings.public_url is None:
+        # the portal's links (QR codes, the phone app beside it) name its own process
+        own = urls[org].removesuffix(mount_path(org))
+        settings = settings.model_copy(update={"public_url": own})
     ctx = OrgContext(org=org, settings=settings, keys=keys, directory=directory)
     if org == "jlis":
         app = create_jlis(ctx)
@@ -637,5 +658,14 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
         return {"ok": bool(report.get("ok")), "orgs": {org: report}}
 
     root.mount(mount_path(org), app)
+    if org == "portal":
+        # this project's choice: split, the phone app shares the portal's process (and its
+        # port); it may reach every organisation of the deployment by its split URL
+        phone = create_phone(
+            settings,
+            http=httpx.Client(timeout=60.0),
+            allowed=[settings.base_url, *urls.values()],
+        )
+        root.mount(PHONE_PATH, phone)
     root.state.org_app = app
     return root

@@ -65,7 +65,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         templates=templates_for(Path(__file__).with_name("templates")),
         base_url=ctx.settings.base_url,
         csrf_key=secret_bytes(folder / "csrf.key"),
-        data_dir=ctx.settings.data_dir,
+        phone_url=ctx.settings.base_url + "/phone",
         login_limit=RateLimit.per_minute(
             ctx.settings.login_rate_per_minute, ctx.settings.login_burst
         ),

@@ -18,7 +18,6 @@ LOGIN = public("resident login by a one-time code only the card holder's device 
 SIGN_BY_CODE = public(
     "a signature request shown and answered by a one-time code only the holder's device learns"
 )
-DEVICE = marker("device", "the simulated smartphone: the PIN goes to the card, never to a server")
 DISCOVERY = public("OpenID Connect discovery and the ID tokens' public keys")
 OIDC_ENDPOINT = public(
     "OpenID Connect endpoint: the relying party proves itself (code + PKCE or secret, or the "

@@ -1,13 +1,13 @@
 """Sign requests: the logged-in person signs exact bytes with the card's SIGNING key.
 
 Modelled on the QR login: the portal makes a request (purpose, the bytes, a summary to
-show) with an id, a short one-time code and a QR code; the phone (``/portal/phone/sign``,
-or ``mynumber phone sign``) shows who asks and what, asks for the signing password (6-16
-of A-Z, 0-9), signs a detached CMS SignedData over the bytes on the card
-(:func:`mynumber.reader.cms.sign_detached`) and posts it back; the PC page waits and
-continues. The portal checks the CMS over the bytes, the chain to J-LIS's signing CA
-(:func:`mynumber.pki.cms.verify_detached`) and the OCSP status as a registered verifier
-before it keeps the CMS.
+show) with an id, a short one-time code and a QR code; the resident's phone (the app at
+``/phone/sign?request=…``, or ``mynumber phone sign``) fetches ``/portal/api/sign/{code}``,
+shows who asks and what, has the card sign a detached CMS SignedData over the bytes after
+the signing password, and posts only the CMS back; the PC page waits and continues. The
+portal never sees the password. It checks the CMS over the bytes, the chain to J-LIS's
+signing CA (:func:`mynumber.pki.cms.verify_detached`) and the OCSP status as a registered
+verifier before it keeps the CMS.
 
 The portal does not tie the signing certificate to the account (J-LIS links only the
 user-authentication serial to the portal's code): whoever receives the signed bytes checks
@@ -24,7 +24,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 import segno
 from cryptography import x509
-from fastapi import APIRouter, Cookie, Form, Request
+from fastapi import APIRouter, Cookie, Request
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
@@ -48,7 +47,7 @@ from sqlalchemy import Engine, func, select, update
 from mynumber.errors import Conflict, Error, InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.portal import model, store
 from mynumber.orgs.portal.clients import JlisClient
-from mynumber.orgs.portal.deps import DEVICE, RESIDENT, SIGN_BY_CODE
+from mynumber.orgs.portal.deps import RESIDENT, SIGN_BY_CODE
 from mynumber.orgs.portal.model import SessionRequired
 from mynumber.orgs.portal.web import Pages
 from mynumber.pki import (
@@ -59,8 +58,6 @@ from mynumber.pki import (
 )
 from mynumber.pki.cms import MAX_CMS_BYTES, verify_detached
 from mynumber.platform.ids import new_id
-from mynumber.reader import InvalidPin, PinBlocked, PinIncorrect
-from mynumber.reader.cms import sign_detached
 
 SIGN_TTL = dt.timedelta(minutes=10)
 MAX_DATA_BYTES = 256 * 1024
@@ -90,15 +87,6 @@ ADVICE: dict[str, tuple[str, str]] = {
     "sign_request_expired": (
         "この署名用コードは有効期限切れです。PCの画面からもう一度やり直してください。",
         "This signing code has expired: start again from the PC.",
-    ),
-    "password_blocked": (
-        "署名用電子証明書のパスワードがロックされています。お住まいの市区町村の窓口で"
-        "パスワードの初期化（再設定）をしてください。",
-        "The signing password is locked: have it reset at your municipality's counter.",
-    ),
-    "password_format": (
-        "署名用電子証明書のパスワードは英大文字と数字の6〜16文字です。",
-        "The signing password is 6 to 16 characters of A-Z and 0-9.",
     ),
     "certificate_revoked": (
         "署名用電子証明書は失効しています（住所や氏名の変更で失効します）。市区町村の窓口で"
@@ -446,10 +434,6 @@ class SignStatus(BaseModel):
     next: str | None = None
 
 
-def phone_url(base_url: str, code: str) -> str:
-    return f"{base_url}/portal/phone/sign?code={code}"
-
-
 def api_router(requests: SignRequests) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["signing"], dependencies=[SIGN_BY_CODE])
 
@@ -483,7 +467,7 @@ def api_router(requests: SignRequests) -> APIRouter:
 
 
 def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
-    """The PC page that waits (``/sign/{id}``) and the simulated phone (``/phone/sign``)."""
+    """The PC page that waits (``/sign/{id}``) with the QR code for the phone app."""
     web = APIRouter(include_in_schema=False)
     portal = pages.portal
 
@@ -500,7 +484,7 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
         except SessionRequired:
             return RedirectResponse(f"{prefix}/login?why=expired", status_code=303)
         asked = requests.get(request_id, session.portal_code)
-        url = phone_url(pages.base_url, asked.code)
+        url = pages.phone_link("sign", f"/portal/api/sign/{asked.code}")
         return pages.render(
             request,
             "sign.html",
@@ -554,87 +538,6 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
             stream(),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
-
-    def phone_page(
-        request: Request,
-        *,
-        code: str | None,
-        status: int = 200,
-        error: str | None = None,
-        done: str | None = None,
-        card: str | None = None,
-        pre: str | None = None,
-    ) -> HTMLResponse:
-        pre = pre or secrets.token_urlsafe(24)
-        asked = None
-        problem = None
-        if code:
-            try:
-                asked = requests.asking(code)
-            except (SignRequestUnknown, SignRequestUsed, SignRequestExpired) as exc:
-                problem = exc.message
-        response = pages.render(
-            request,
-            "phone_sign.html",
-            status=status,
-            code=code or "",
-            asked=asked,
-            site=f"{SITE} — {pages.base_url}/portal/",
-            wallet=pages.wallet(),
-            card=card,
-            csrf=pages.pre_token(pre),
-            error=error or (None if done else problem),
-            done=done,
-        )
-        pages.set_cookie(response, "portal_pre", pre, request)
-        return response
-
-    @web.get("/phone/sign", response_class=HTMLResponse, dependencies=[DEVICE])
-    def phone(request: Request, code: str | None = None) -> HTMLResponse:
-        """The phone app's signing screen: who asks and what, the card, the password."""
-        return phone_page(request, code=model.normalise_code(code) if code else None)
-
-    @web.post("/phone/sign", response_class=HTMLResponse, dependencies=[DEVICE])
-    def sign(
-        request: Request,
-        card: Annotated[str, Form()],
-        password: Annotated[str, Form()],
-        code: Annotated[str, Form()] = "",
-        csrf: Annotated[str | None, Form()] = None,
-        portal_pre: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """Sign on the (simulated) phone: the wallet card, the signing password."""
-        pages.check_pre(portal_pre, csrf)
-        code = model.normalise_code(code)
-
-        def again(status: int, error: str) -> HTMLResponse:
-            return phone_page(
-                request, code=code, status=status, card=card, pre=portal_pre, error=error
-            )
-
-        try:
-            asked = requests.asking(code)
-            with pages.card_lock:
-                client, _ = pages.card_client(card)
-                cms = sign_detached(client, asked.data or b"", password=password)
-            requests.complete(code, cms)
-        except PinIncorrect as exc:
-            return again(
-                401,
-                f"署名用電子証明書のパスワードが違います。残り{exc.tries_left}回 / "
-                f"Wrong signing password: {exc.tries_left} tries left",
-            )
-        except PinBlocked:
-            return again(403, advice("password_blocked"))
-        except InvalidPin:
-            return again(422, advice("password_format"))
-        except (SignatureRefused, SignRequestUnknown, SignRequestUsed, SignRequestExpired) as exc:
-            return again(401, exc.message)
-        return phone_page(
-            request,
-            code=None,
-            done="署名しました。PCの画面で手続きが続きます / Signed: the PC continues.",
         )
 
     return web

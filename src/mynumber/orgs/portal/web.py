@@ -5,24 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import secrets
-import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Cookie, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.errors import InvalidInput
 from mynumber.orgs.portal import display, model
-from mynumber.orgs.portal.deps import DEVICE, LOGIN, RESIDENT
-from mynumber.orgs.portal.model import CsrfRefused, LoginRefused, Session, SessionRequired
-from mynumber.orgs.portal.phoneapp import sign_challenge
+from mynumber.orgs.portal.deps import LOGIN, RESIDENT
+from mynumber.orgs.portal.model import CsrfRefused, Session, SessionRequired
 from mynumber.orgs.portal.schemas import (
     AnswerIn,
     AnswerOut,
@@ -33,11 +29,9 @@ from mynumber.orgs.portal.schemas import (
 )
 from mynumber.orgs.portal.services import Portal
 from mynumber.platform.limits import RateLimit
-from mynumber.reader import JPKIClient, PinBlocked, PinIncorrect
 
 SESSION_COOKIE = "portal_session"
 PAIR_COOKIE = "portal_pair"
-PRE_COOKIE = "portal_pre"
 SITE = "マイナポータル (Mynaportal)"
 METHOD_LABEL = {
     "qr": "QR + スマートフォン",
@@ -54,7 +48,7 @@ ONLY_ONESELF = (
 
 
 class Pages:
-    """Everything the routes share: the service, templates, cookie rules, the wallet."""
+    """Everything the routes share: the service, templates, cookie rules, the phone's URL."""
 
     def __init__(
         self,
@@ -63,7 +57,7 @@ class Pages:
         templates: Jinja2Templates,
         base_url: str,
         csrf_key: bytes,
-        data_dir: Path,
+        phone_url: str,
         login_limit: RateLimit | None = None,
     ) -> None:
         self.portal = portal
@@ -72,10 +66,10 @@ class Pages:
         self.base_url = base_url.rstrip("/")
         self.secure = self.base_url.startswith("https://")
         self.csrf_key = csrf_key
-        self.data_dir = data_dir
+        #: the resident's phone app (``mynumber.devices.phone``), where QR codes point
+        self.phone_url = phone_url.rstrip("/")
         #: login starts per client address (``GET /login``, ``POST /api/login/start``)
         self.login_limit = login_limit or RateLimit.per_minute(0, 1)
-        self.card_lock = threading.Lock()
         #: whose data a page shows: the person, or whom they act for as a proxy (``proxies``)
         self.subject: Callable[[Session, str], str] = lambda session, what: session.portal_code
         #: add to every page's template context (the proxy switcher, for one)
@@ -91,13 +85,6 @@ class Pages:
             secure=self.secure,
             path=request.scope.get("root_path") or "/",
         )
-
-    def pre_token(self, pre: str) -> str:
-        return hmac.digest(self.csrf_key, f"pre:{pre}".encode(), "sha256").hex()
-
-    def check_pre(self, pre: str | None, token: str | None) -> None:
-        if not pre or not token or not hmac.compare_digest(self.pre_token(pre), token):
-            raise CsrfRefused("the form's CSRF token is missing or wrong: reload the page")
 
     @staticmethod
     def check_csrf(session: Session, token: str | None) -> None:
@@ -122,28 +109,10 @@ class Pages:
             hook(ctx)
         return self.templates.TemplateResponse(request, name, ctx, status_code=status)
 
-    # the demo wallet: DATA/wallet/*.card with the notes issue_demo_cards wrote
-    def wallet(self) -> list[dict[str, Any]]:
-        cards = []
-        for note in sorted((self.data_dir / "wallet").glob("*.json")):
-            data = json.loads(note.read_text(encoding="utf-8"))
-            if note.with_suffix(".card").exists():
-                cards.append(
-                    {
-                        "id": note.stem,
-                        "holder": data.get("holder", ""),
-                        "city": data.get("municipality", ""),
-                    }
-                )
-        return cards
-
-    def card_client(self, card_id: str) -> tuple[JPKIClient, CardFile]:
-        if card_id not in {c["id"] for c in self.wallet()}:
-            raise InvalidInput("no such card in the wallet", field="card")
-        store = CardFile(self.data_dir / "wallet" / f"{card_id}.card")
-        seal = load_or_create_demo_seal_key(self.data_dir / "card-seal.key")
-        chip = Chip.from_image(store.load(), seal_key=seal, store=store)
-        return JPKIClient(ChipTransport(chip)), store
+    def phone_link(self, kind: str, resource: str) -> str:
+        """The URL a QR code carries: the phone app's ``login``/``sign`` page for the
+        challenge resource at ``resource`` (a path under the portal)."""
+        return f"{self.phone_url}/{kind}?request={quote(self.base_url + resource, safe='')}"
 
 
 def _b64(value: str, field: str) -> bytes:
@@ -233,7 +202,7 @@ def page_router(pages: Pages) -> APIRouter:
             next_url = f"{prefix}/oidc/consent?request={oidc}"
         browser = secrets.token_urlsafe(32)
         challenge = portal.start(method="qr", browser_token=browser)
-        phone_url = f"{pages.base_url}/portal/phone/?code={challenge.code}"
+        phone_url = pages.phone_link("login", f"/portal/api/login/{challenge.code}")
         svg = segno.make(phone_url, error="m").svg_inline(scale=4, dark="#1f2933")
         notice = {
             "expired": "一定時間操作がなかったため、ログアウトしました / "
@@ -326,109 +295,6 @@ def page_router(pages: Pages) -> APIRouter:
         portal.logout(portal_session)
         response = to_login(request, "logout")
         response.delete_cookie(SESSION_COOKIE, path=request.scope.get("root_path") or "/")
-        return response
-
-    # --- the simulated smartphone -------------------------------------------------------
-
-    def phone_page(
-        request: Request,
-        *,
-        code: str | None,
-        status: int = 200,
-        error: str | None = None,
-        done: str | None = None,
-        card: str | None = None,
-        pre: str | None = None,
-    ) -> HTMLResponse:
-        pre = pre or secrets.token_urlsafe(24)
-        asking = None
-        problem = None
-        if code:
-            try:
-                asking = portal.challenge(code)
-            except (model.ChallengeUnknown, model.ChallengeUsed, model.ChallengeExpired) as exc:
-                problem = exc.message
-        response = pages.render(
-            request,
-            "phone.html",
-            status=status,
-            code=code or "",
-            asking=asking,
-            site=f"{SITE} — {pages.base_url}/portal/login",
-            wallet=pages.wallet(),
-            card=card,
-            csrf=pages.pre_token(pre),
-            error=error or (None if done else problem),
-            done=done,
-        )
-        pages.set_cookie(response, PRE_COOKIE, pre, request)
-        return response
-
-    @web.get("/phone/", response_class=HTMLResponse, dependencies=[DEVICE])
-    def phone(request: Request, code: str | None = None) -> HTMLResponse:
-        """A smartphone with the Mynaportal app, simulated: pick a wallet card, type the PIN."""
-        return phone_page(request, code=model.normalise_code(code) if code else None)
-
-    @web.post("/phone/approve", response_class=HTMLResponse, dependencies=[DEVICE])
-    def approve(
-        request: Request,
-        card: Annotated[str, Form()],
-        pin: Annotated[str, Form()],
-        code: Annotated[str, Form()] = "",
-        csrf: Annotated[str | None, Form()] = None,
-        portal_pre: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        pages.check_pre(portal_pre, csrf)
-        code = model.normalise_code(code)
-        direct = not code
-        try:
-            with pages.card_lock:
-                client, _ = pages.card_client(card)
-                challenge = portal.start(method="phone") if direct else portal.challenge(code)
-                answer = sign_challenge(client, challenge.nonce, pin=pin)
-            portal.complete(
-                challenge.code,
-                signature=answer.signature,
-                certificate=answer.certificate,
-                via="phone" if direct else "qr",
-            )
-        except PinIncorrect as exc:
-            return phone_page(
-                request,
-                code=code,
-                status=401,
-                card=card,
-                pre=portal_pre,
-                error=f"暗証番号が違います。残り{exc.tries_left}回 / "
-                f"Wrong PIN: {exc.tries_left} tries left",
-            )
-        except PinBlocked:
-            return phone_page(
-                request,
-                code=code,
-                status=403,
-                card=card,
-                pre=portal_pre,
-                error=model.advice("pin_blocked"),
-            )
-        except (
-            LoginRefused,
-            model.ChallengeUsed,
-            model.ChallengeExpired,
-            model.ChallengeUnknown,
-        ) as exc:
-            return phone_page(
-                request, code=code, status=401, card=card, pre=portal_pre, error=exc.message
-            )
-        if not direct:
-            return phone_page(
-                request,
-                code=None,
-                done="承認しました。PCの画面でログインが完了します / Approved: the PC logs in now.",
-            )
-        token = portal.open_session(portal.challenge_owner(challenge.id))
-        response = RedirectResponse(f"{request.scope.get('root_path', '')}/home", status_code=303)
-        pages.set_cookie(response, SESSION_COOKIE, token, request)
         return response
 
     return web

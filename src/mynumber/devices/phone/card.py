@@ -1,7 +1,6 @@
-"""What the Mynaportal app does with the card (domain-reference §4.5, MPA mode ``01``):
-verify the auth PIN, sign the server's challenge with the user-authentication key, and
-return the signature with the auth certificate. Shared by ``mynumber phone login``, the
-``mynumber reader serve`` helper and the simulated phone page."""
+"""What the Mynaportal app does with the card (domain-reference §4.5): sign a login
+challenge with the user-authentication key after the auth PIN (MPA mode ``01``), and sign
+a detached CMS over exact bytes with the signing key after the signing password."""
 
 from __future__ import annotations
 
@@ -9,10 +8,13 @@ import base64
 from dataclasses import dataclass
 
 from mynumber.reader import JPKIClient, KeyKind
+from mynumber.reader.cms import sign_detached
 
 
 @dataclass(frozen=True, slots=True)
 class CardAnswer:
+    """The card's answer to a login challenge: the signature and the auth certificate."""
+
     signature: bytes
     certificate: bytes
 
@@ -28,3 +30,9 @@ def sign_challenge(client: JPKIClient, challenge: bytes, *, pin: str) -> CardAns
     """Raises :class:`mynumber.reader.PinIncorrect` (``tries_left``) or ``PinBlocked``."""
     signature = client.sign(KeyKind.AUTH, challenge, pin=pin)
     return CardAnswer(signature, client.read_certificate(KeyKind.AUTH))
+
+
+def sign_document(client: JPKIClient, data: bytes, *, password: str) -> bytes:
+    """DER detached CMS SignedData over ``data`` with the signing key; raises
+    ``PinIncorrect``, ``PinBlocked`` or ``InvalidPin`` before anything is signed."""
+    return sign_detached(client, data, password=password)

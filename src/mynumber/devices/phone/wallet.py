@@ -1,0 +1,94 @@
+"""The phone's wallet: the card images it can reach by NFC, in the demo a folder of files.
+
+``DATA/wallet/*.card`` are residents' cards and ``DATA/staff-wallet/*.card`` staff cards,
+each with the ``.json`` note written beside it when it was issued. The images are sealed
+with ``DATA/card-seal.key`` (:func:`mynumber.card.load_or_create_demo_seal_key`); PIN
+counters change on the card and are saved back to its file.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.errors import InvalidInput
+from mynumber.reader import JPKIClient
+
+#: the wallet's folders under the data folder, and how the phone labels their cards
+FOLDERS = {"wallet": "resident", "staff-wallet": "staff"}
+
+
+@dataclass(frozen=True, slots=True)
+class WalletCard:
+    """One card in the wallet: ``id`` is ``<stem>`` (resident) or ``staff:<stem>``."""
+
+    id: str
+    kind: str  # resident | staff
+    holder: str
+    organisation: str
+    path: Path
+
+    @property
+    def label(self) -> str:
+        role = "職員証 staff" if self.kind == "staff" else "マイナンバーカード"
+        return f"{role} — {self.holder} ({self.organisation})"
+
+
+def open_card(path: Path, seal_key: Path) -> JPKIClient:
+    """A card image file as the phone's NFC reader sees it (PIN counters are saved)."""
+    store = CardFile(path)
+    seal = load_or_create_demo_seal_key(seal_key)
+    return JPKIClient(ChipTransport(Chip.from_image(store.load(), seal_key=seal, store=store)))
+
+
+class Wallet:
+    """The cards under one data folder; one card operation at a time (the files change)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.seal_key = data_dir / "card-seal.key"
+        self._lock = threading.Lock()
+
+    def cards(self) -> list[WalletCard]:
+        found = []
+        for folder, kind in FOLDERS.items():
+            for note in sorted((self.data_dir / folder).glob("*.json")):
+                card = note.with_suffix(".card")
+                if not card.exists():
+                    continue
+                try:
+                    data = json.loads(note.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    data = {}
+                found.append(
+                    WalletCard(
+                        id=note.stem if kind == "resident" else f"{kind}:{note.stem}",
+                        kind=kind,
+                        holder=str(data.get("holder", "")),
+                        organisation=str(
+                            data.get("organisation")
+                            or data.get("org")
+                            or data.get("municipality", "")
+                        ),
+                        path=card,
+                    )
+                )
+        return found
+
+    def card(self, card_id: str) -> WalletCard:
+        for card in self.cards():
+            if card.id == card_id:
+                return card
+        raise InvalidInput("no such card in the wallet", field="card")
+
+    @contextmanager
+    def holding(self, card_id: str) -> Iterator[JPKIClient]:
+        """The card ``card_id`` held to the phone, alone for the time of the block."""
+        card = self.card(card_id)
+        with self._lock:
+            yield open_card(card.path, self.seal_key)
