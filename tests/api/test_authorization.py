@@ -12,24 +12,19 @@ import re
 from typing import Any
 
 import httpx
-from fastapi.routing import APIRoute
+from fastapi.routing import RouteContext
 from sqlalchemy import Engine, MetaData, func, select
 
 from mynumber.platform.federation import Federation, mount_path
-from mynumber.platform.policy import Policy, policies_of
+from mynumber.platform.policy import Policy, api_routes, policies_of
 from mynumber.platform.signing import Identity, KeyFolder
 
 
-def routes(fed: Federation) -> list[tuple[str, APIRoute]]:
-    return [
-        (org, route)
-        for org, app in fed.apps.items()
-        for route in app.routes
-        if isinstance(route, APIRoute)
-    ]
+def routes(fed: Federation) -> list[tuple[str, RouteContext]]:
+    return [(org, route) for org, app in fed.apps.items() for route in api_routes(app)]
 
 
-def url_of(org: str, route: APIRoute) -> str:
+def url_of(org: str, route: RouteContext) -> str:
     path = re.sub(r"\{([^}:]+)(:path)?\}", "0123456789abcdef", route.path)
     return mount_path(org) + path
 
@@ -53,7 +48,9 @@ def snapshot(fed: Federation) -> dict[str, int]:
     return counts
 
 
-def call(client: httpx.Client, org: str, route: APIRoute, **kwargs: Any) -> list[httpx.Response]:
+def call(
+    client: httpx.Client, org: str, route: RouteContext, **kwargs: Any
+) -> list[httpx.Response]:
     url = url_of(org, route)
     return [
         client.request(
@@ -86,7 +83,7 @@ def test_staff_routes_name_a_permission_their_organisation_knows(fed):
     assert unknown == []
 
 
-def _guarded(fed: Federation) -> list[tuple[str, APIRoute, list[Policy]]]:
+def _guarded(fed: Federation) -> list[tuple[str, RouteContext, list[Policy]]]:
     out = []
     for org, route in routes(fed):
         found = policies_of(route)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from mynumber.orgs.benefits.model import NotApproved
-from mynumber.platform.policy import policies_of
+from mynumber.platform.policy import api_routes, policies_of
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.platform.staff.model import LOCAL_ADMIN_ID
 
@@ -68,9 +68,7 @@ def staff_routes(pid: str) -> list[tuple[str, str, dict[str, Any] | None]]:
 
 
 def test_every_route_of_the_office_declares_who_may_call_it(fed):
-    from fastapi.routing import APIRoute
-
-    routes = [r for r in fed.apps["benefits"].routes if isinstance(r, APIRoute)]
+    routes = list(api_routes(fed.apps["benefits"]))
     undeclared = [r.path for r in routes if not policies_of(r)]
 
     assert routes and undeclared == []

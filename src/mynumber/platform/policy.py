@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 POLICY = "__mynumber_policy__"
 
@@ -72,6 +72,14 @@ def _walk(dependant: Dependant) -> Iterator[Policy]:
         yield from _walk(sub)
 
 
-def policies_of(route: APIRoute) -> list[Policy]:
-    """Every policy a route declares (through its own and its router's dependencies)."""
+def policies_of(route: APIRoute | RouteContext) -> list[Policy]:
+    """Every policy a route declares (through its own and its routers' dependencies)."""
     return list(_walk(route.dependant))
+
+
+def api_routes(app: FastAPI) -> Iterator[RouteContext]:
+    """Every API route of an app as served: included routers flattened, with their prefix
+    (``.path``) and the dependencies their inclusion added (``.dependant``)."""
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            yield context

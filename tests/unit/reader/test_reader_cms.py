@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import mynumber_test_cardkit as kit
 import pytest
@@ -62,4 +63,7 @@ def test_signing_and_checking_work_under_a_running_event_loop(client) -> None:
         with pytest.raises(WrongPurpose):
             verify_detached(signed, b"data", [kit.ca_certificate(KeyKind.SIGN)], NOW)
 
-    asyncio.run(inside_a_loop())
+    # a thread of its own: another test in this process (Playwright's sync API) may keep a
+    # loop running on the main thread, where asyncio.run() would refuse to start
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, inside_a_loop()).result()
