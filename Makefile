@@ -26,9 +26,12 @@ run: $(RUN_STAMP)
 	$(BIN)/mynumber run
 
 ## The whole suite: format, lint, types, import contracts; tests on SQLite (the PC/SC ones
-## alone: they share pcscd's virtual reader), then the database tests again on PostgreSQL.
+## alone: they share pcscd's virtual reader; the browser ones alone: Playwright keeps an event
+## loop on the main thread for the rest of its process), then the database tests again on
+## PostgreSQL.
 test: lint
-	$(BIN)/pytest -q -n 2 --dist loadfile -m "not pcsc"
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not pcsc and not browser"
+	$(BIN)/pytest -q -m browser
 	$(BIN)/pytest -q -m pcsc
 	scripts/ensure-postgres.sh
 	$(BIN)/pytest -q -n 2 --dist loadfile --database=postgres -m "not pcsc" tests/integration tests/api tests/e2e

@@ -21,8 +21,10 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from mynumber.platform import federation
-from mynumber.platform.db import drop_postgres_databases
+from mynumber.platform.db import create_org_engine, drop_postgres_databases
 from mynumber.platform.settings import Settings
+from mynumber.platform.staff.model import Roles
+from mynumber.platform.staff.services import Staff
 
 # Property tests check behaviour, not speed: on a busy machine (CI, parallel workers) slow
 # input generation or a slow example is not a failure.
@@ -149,6 +151,23 @@ def reissue(fed: federation.Federation) -> Callable[..., httpx.Response]:
         )
 
     return run
+
+
+def local_admin_token(settings: Settings, org: str) -> str:
+    """A bearer token of ``org``'s local administrator, minted on its database (for tests
+    that drive a running server, as ``mynumber staff token`` does for an operator)."""
+    engine = create_org_engine(settings, org)
+    try:
+        staff = Staff(engine=engine, org=org, roles=Roles.of(), authority=None)
+        return staff.local_admin_token()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def admin_token() -> Callable[[Settings, str], str]:
+    """Mints a local administrator's token for an organisation of a running server."""
+    return local_admin_token
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             raise RuntimeError("the server did not start")
         time.sleep(0.05)
     assert httpx.get(f"{settings.base_url}/healthz").status_code == 200
-    yield {"url": settings.base_url, "wallet": wallet, "settings": settings}
+    yield {"url": settings.base_url, "wallet": wallet, "settings": settings, "fed": fed}
     web.should_exit = True
     thread.join(timeout=10)
     fed.close()

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import text
 
+from mynumber.platform import federation
 from mynumber.platform.db import create_org_engine
 
 pytestmark = pytest.mark.browser
@@ -36,7 +37,9 @@ def file_income(server: dict[str, Any], card: dict[str, Any]) -> None:
         ).scalar_one()
     engine.dispose()
     filings = {"filings": [{"my_number": number, "year": 2024, "income_yen": 3_800_000}]}
-    assert httpx.post(f"{server['url']}/tax/api/filings", json=filings).status_code == 200
+    intake = federation.LocalAdministrator(server["fed"])  # the tax office's back office
+    response = httpx.post(f"{server['url']}/tax/api/filings", json=filings, auth=intake)
+    assert response.status_code == 200, response.text
 
 
 def test_a_child_allowance_claim_from_login_to_approval(
@@ -97,8 +100,18 @@ def test_a_child_allowance_claim_from_login_to_approval(
     expect(pc.locator("#status")).to_contain_text("審査中", timeout=WAIT)
     application_url = pc.url
 
+    # the reviewer signs in with their own card, on their own phone
     staff = context.new_page()
     staff.goto(url + "/municipality/131016/applications/")
+    staff.wait_for_url("**/municipality/131016/staff/login/wait*")
+    staff_login = staff.locator("a[target=_blank]").get_attribute("href")
+    assert staff_login and staff_login.startswith(url + "/phone/login?request=")
+    phone.goto(staff_login)
+    expect(phone.locator("body")).to_contain_text("職員認証", timeout=WAIT)
+    phone.select_option("#card", "staff:staff-a")
+    phone.fill("#pin", PIN)
+    phone.click("#approve-button")
+    staff.wait_for_url("**/municipality/131016/applications/", timeout=WAIT)
     staff.locator("#applications a").first.click()
     expect(staff.locator("#verdict")).to_contain_text("有効", timeout=WAIT)
     expect(staff.locator("#form")).to_contain_text("試験 太郎", timeout=WAIT)

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from mynumber.number import validate
 from mynumber.platform.db import drop_postgres_databases
+from mynumber.platform.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +31,26 @@ POSTGRES_URL = os.environ.get(
     "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 SEEDED = 50
+#: the demo staff members are residents of the first municipality, with cards of their own
+DEMO_STAFF = 2
+
+
+class MunicipalityStaff(httpx.Auth):
+    """Acts as each municipality's local administrator (a token minted on its database)."""
+
+    def __init__(self, settings: Settings, mint: Callable[[Settings, str], str]) -> None:
+        self.settings = settings
+        self.mint = mint
+        self.tokens: dict[str, str] = {}
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        parts = request.url.path.split("/")
+        if len(parts) > 2 and parts[1] == "municipality":
+            org = f"municipality-{parts[2]}"
+            if org not in self.tokens:
+                self.tokens[org] = self.mint(self.settings, org)
+            request.headers["Authorization"] = f"Bearer {self.tokens[org]}"
+        yield request
 
 
 def free_port() -> int:
@@ -113,7 +134,9 @@ def my_number(database_url: str, resident_id: str) -> str:
         engine.dispose()
 
 
-def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(tmp_path, environment):
+def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(
+    tmp_path, environment, admin_token
+):
     env, database = environment
     data = tmp_path / "data"
     person = {
@@ -138,12 +161,18 @@ def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(tmp
         ):
             assert server.base + path in printed, printed
 
-        with httpx.Client(base_url=server.base, timeout=30) as http:
+        settings = Settings(
+            data_dir=data,
+            database_url=env.get("MYNUMBER_DATABASE_URL"),
+            database_prefix=env.get("MYNUMBER_DATABASE_PREFIX", "mynumber"),
+        )
+        staff = MunicipalityStaff(settings, admin_token)
+        with httpx.Client(base_url=server.base, timeout=30, auth=staff) as http:
             health = http.get("/healthz").json()
             assert health["ok"] is True
-            assert health["orgs"]["municipality-131016"]["residents"] == SEEDED
+            assert health["orgs"]["municipality-131016"]["residents"] == SEEDED + DEMO_STAFF
             assert health["orgs"]["municipality-131041"]["residents"] == SEEDED
-            assert health["orgs"]["jlis"]["numbers_issued"] == 2 * SEEDED
+            assert health["orgs"]["jlis"]["numbers_issued"] == 2 * SEEDED + DEMO_STAFF
             demo = http.get("/municipality/131041/api/residents", params={"limit": 5}).json()
             assert demo["total"] == SEEDED and len(demo["residents"]) == 5
 
@@ -168,6 +197,7 @@ def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(tmp
                 == "moved_out"
             )
             assert http.get("/municipality/131016/").status_code == 200
+            assert httpx.get(server.base + "/municipality/131016/api/residents").status_code == 401
             phone = http.get("/phone/")  # the phone app, its wallet holding the demo cards
             assert phone.status_code == 200 and "マイナンバーカード" in phone.text
             issued = http.get("/healthz").json()["orgs"]["jlis"]["numbers_issued"]
@@ -177,9 +207,9 @@ def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(tmp
     assert f"{number[:4]} {number[4:8]} {number[8:]}" not in first_output
 
     with serving(data, env, 2) as server:
-        with httpx.Client(base_url=server.base, timeout=30) as http:
+        with httpx.Client(base_url=server.base, timeout=30, auth=staff) as http:
             health = http.get("/healthz").json()
-            assert health["orgs"]["municipality-131016"]["residents"] == SEEDED
+            assert health["orgs"]["municipality-131016"]["residents"] == SEEDED + DEMO_STAFF
             assert health["orgs"]["municipality-131041"]["residents"] == SEEDED + 1
             assert health["orgs"]["jlis"]["numbers_issued"] == issued  # not seeded again
             assert (

@@ -633,10 +633,18 @@ def test_forms_without_the_csrf_token_are_refused(fed, pc, holder, staff) -> Non
     assert pc.post(f"/portal/applications/{application_id}/submit", data={}).status_code == 403
     sent, _ = start(fed, pc, "pregnancy_notification", holder)
     own = own_id_of(fed, sent)
-    staff.get(f"{STAFF}/{own}")
-    assert staff.post(f"{STAFF}/{own}/decide", data={"decision": "approved"}).status_code == 403
-    assert staff.post(f"{STAFF}/{own}/income", data={"csrf": "wrong"}).status_code == 403
-    assert "受付" in staff.get(f"{STAFF}/{own}").text
+    # a reviewer in a browser: a cookie session, whose forms need its CSRF token
+    municipality = fed.apps["municipality-131016"].state.staff
+    reviewer = municipality.add(
+        name="審査 一郎", roles=["reviewer"], auth_serial=secrets.token_hex(8)
+    )
+    with browser(fed) as cookie_staff:
+        cookie_staff.cookies.set("staff_session", municipality.issue_token(reviewer.id).token)
+        cookie_staff.get(f"{STAFF}/{own}")
+        decide = f"{STAFF}/{own}/decide"
+        assert cookie_staff.post(decide, data={"decision": "approved"}).status_code == 403
+        assert cookie_staff.post(f"{STAFF}/{own}/income", data={"csrf": "wrong"}).status_code == 403
+        assert "受付" in cookie_staff.get(f"{STAFF}/{own}").text
 
 
 def test_an_expired_sign_request_is_made_again_for_the_same_bytes(fed, http, pc, holder) -> None:

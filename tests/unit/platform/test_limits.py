@@ -246,7 +246,7 @@ async def test_every_answer_carries_the_security_headers(tmp_path) -> None:
         docs = await client.get("/docs")
     for answer in (page, data, missing, public, docs):
         assert answer.headers["x-content-type-options"] == "nosniff"
-        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["referrer-policy"] == "same-origin"
         assert answer.headers["x-frame-options"] == "DENY"
     for answer in (page, data, missing):
         assert answer.headers["cache-control"] == "no-store"

@@ -320,7 +320,9 @@ async def _on_staff_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.Error)
     if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
         prefix = request.scope.get("root_path", "")
-        target = quote(prefix + request.scope.get("path", "/"))
+        path = request.scope.get("path", "/")
+        # a mounted app's scope path may or may not carry its mount prefix already
+        target = quote(path if path.startswith(prefix + "/") else prefix + path)
         return RedirectResponse(f"{prefix}/staff/login?next={target}", status_code=303)
     response = problem(401, exc.code, exc.message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="staff"'
