@@ -234,6 +234,7 @@ def test_a_malformed_signature_header_is_a_401(fed, anonymous, name, value):
         headers={**headers, "content-type": "application/json"},
     )
     assert response.status_code == 401, response.text
+    assert response.headers["x-content-type-options"] == "nosniff"  # refused inside the headers
 
 
 def test_an_oversized_body_is_refused_before_it_is_read(fed, anonymous):

@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from functools import partial
 
+import anyio.to_thread
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -139,8 +141,16 @@ class SignedRequests:
             if query:
                 path += "?" + query
             try:
-                org = self.verifier.verify(
-                    method=scope["method"], path=path, headers=headers, body=body, now=now
+                # in a worker thread: the nonce goes to the database, which may wait
+                org = await anyio.to_thread.run_sync(
+                    partial(
+                        self.verifier.verify,
+                        method=scope["method"],
+                        path=path,
+                        headers=headers,
+                        body=body,
+                        now=now,
+                    )
                 )
             except errors.Error as exc:
                 await _problem(send, 401, exc.code, exc.message)

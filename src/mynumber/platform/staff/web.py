@@ -30,6 +30,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from starlette.middleware import Middleware
 
 from mynumber import errors
 from mynumber.platform.callers import DatabaseNonces, SignedRequests
@@ -355,7 +356,11 @@ def install(app: FastAPI, ctx: OrgContext, *, engine: Engine, roles: Roles, titl
     service = Staff(engine=engine, org=ctx.org, roles=roles, authority=authority)
     app.state.staff = service
     app.state.base_url = ctx.settings.base_url
-    app.add_middleware(SignedRequests, verifier=Verifier(ctx.keys, DatabaseNonces(engine)))
+    # innermost of the app's middleware: the security headers and the concurrency gate
+    # (added by new_app) wrap it, so its refusals carry the headers and wait their turn
+    app.user_middleware.append(
+        Middleware(SignedRequests, verifier=Verifier(ctx.keys, DatabaseNonces(engine)))
+    )
     app.add_exception_handler(StaffRequired, _on_staff_required)
     app.add_exception_handler(PermissionDenied, _on_forbidden)
     app.add_exception_handler(CsrfRefused, _on_forbidden)
