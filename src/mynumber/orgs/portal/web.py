@@ -232,8 +232,9 @@ def page_router(pages: Pages) -> APIRouter:
         phone_url = f"{pages.base_url}/portal/phone/?code={challenge.code}"
         svg = segno.make(phone_url, error="m").svg_inline(scale=4, dark="#1f2933")
         notice = {
-            "expired": "一定時間操作がなかったため、ログアウトしました / "
-            "You were logged out after 15 minutes without use.",
+            "expired": "一定時間操作がなかったか、ログインから8時間たったため、"
+            "ログアウトしました / You were logged out after 15 minutes without use, "
+            "or 8 hours after logging in.",
             "logout": "ログアウトしました / You are logged out.",
         }.get(why or "")
         response = pages.render(
