@@ -43,11 +43,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(data: Path) -> Iterator[str]:
-    """``mynumber run`` on a free port with a fresh data folder and a few residents."""
+def serving(data: Path, **settings: str) -> Iterator[str]:
+    """``mynumber run`` on a free port with a fresh data folder and a few residents;
+    ``settings`` as ``MYNUMBER_*`` variables (``org_concurrency="4"``)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYNUMBER_")}
     env["MYNUMBER_SEED_RESIDENTS"] = "20"
+    env.update({f"MYNUMBER_{k.upper()}": v for k, v in settings.items()})
     log = data.parent / "server.txt"
     with log.open("wb") as out:
         process = subprocess.Popen(
