@@ -54,9 +54,7 @@ from mynumber.card import (
 )
 from mynumber.pki import Purpose, build_ocsp_request
 from mynumber.platform import federation
-from mynumber.platform.http import ServiceClient
 from mynumber.platform.settings import Settings
-from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import JPKIClient, KeyKind, PinRef, digest_info
 
 PKCS11_CANDIDATES = (
@@ -230,11 +228,8 @@ def main() -> None:
             sign_rate = rate(lambda: chip.transmit(sign), args.seconds)
             chip.reset()
 
-            keys = KeyFolder(Path(folder) / "keys")
-            operator = ServiceClient(
-                fed.directory, "jlis", Identity("jlis", keys.private_key("jlis"))
-            )
-            credential = operator.request("POST", "/verifiers", {"name": "benchmark"})["credential"]
+            registered = fed.admin_http.post("/jlis/verifiers", json={"name": "benchmark"})
+            credential = registered.raise_for_status().json()["credential"]
             http = fed.directory.http
             ca = x509.load_pem_x509_certificate(http.get("/jlis/ca/auth.pem").content)
             leaves = [

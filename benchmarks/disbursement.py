@@ -54,6 +54,7 @@ from mynumber.orgs.municipality.store import residents
 from mynumber.platform import federation
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
+from mynumber.platform.staff.model import LOCAL_ADMIN_ID
 
 POSTGRES = os.environ.get(
     "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -187,7 +188,10 @@ def run_to_files(fed: federation.Federation, folder: Path) -> dict[str, Any]:
         per="person",
         municipalities=list(fed.settings.municipalities),
         as_of=date.today(),
+        by=LOCAL_ADMIN_ID,
     )
+    # a run needs another staff member's approval: the benchmark's own approver
+    benefits.programmes.approve(programme["id"], by="benchmark-approver")
     with contextlib.suppress(_Stop):
         runner.run(programme["id"], progress)
     finished = starts["transfers"]

@@ -110,7 +110,50 @@ def fed(
 
 @pytest.fixture(scope="module")
 def http(fed: federation.Federation) -> httpx.Client:
-    """An HTTP client of the federation: paths start with the organisation's mount."""
+    """An HTTP client of the federation acting as each organisation's local administrator
+    (every staff permission): paths start with the organisation's mount."""
+    return fed.admin_http
+
+
+def staff_headers(fed: federation.Federation, org: str, roles: list[str]) -> dict[str, str]:
+    """``Authorization`` for a new staff member of ``org`` with ``roles`` (a token an
+    administrator issued; the card enrolled is a made-up serial: tokens need no card)."""
+    staff = fed.apps[org].state.staff
+    member = staff.add(
+        name=f"職員 {secrets.token_hex(2)}", roles=roles, auth_serial=secrets.token_hex(8)
+    )
+    return {"Authorization": f"Bearer {staff.issue_token(member.id).token}"}
+
+
+@pytest.fixture(scope="module")
+def as_staff(fed: federation.Federation) -> Callable[[str, list[str]], dict[str, str]]:
+    """Makes a staff member of an organisation with the given roles; their headers."""
+    return partial(staff_headers, fed)
+
+
+@pytest.fixture(scope="module")
+def reissue(fed: federation.Federation) -> Callable[..., httpx.Response]:
+    """個人番号の変更 in its two steps: the local administrator asks, a second supervisor
+    approves; the approval's response (or the refused request's)."""
+
+    def run(code: str, resident_id: str, reason: str = "leak") -> httpx.Response:
+        base = f"/municipality/{code}/api"
+        asked = fed.admin_http.post(
+            f"{base}/residents/{resident_id}/reissue-number", json={"reason": reason}
+        )
+        if asked.status_code != 202:
+            return asked
+        headers = staff_headers(fed, f"municipality-{code}", ["supervisor"])
+        return fed.directory.http.post(
+            f"{base}/reissue-requests/{asked.json()['id']}/approve", headers=headers
+        )
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def anonymous(fed: federation.Federation) -> httpx.Client:
+    """An HTTP client of the federation with no credential at all."""
     return fed.directory.http
 
 

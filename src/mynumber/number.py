@@ -21,6 +21,7 @@ __all__ = [
     "CORPORATE_LENGTH",
     "LENGTH",
     "RESIDENT_CODE_LENGTH",
+    "SEPARATORS",
     "InvalidNumber",
     "check_digit",
     "compact",
@@ -44,7 +45,11 @@ CORPORATE_LENGTH = 13
 #: Weights of the 11 base digits, left to right (MIC ordinance No. 85 Art. 5).
 WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 
-_SEPARATORS = str.maketrans("", "", " -\u3000\u2010\u2011\u2012\u2013\u2212\uff0d")
+#: What :func:`compact` removes between digits: spaces (ASCII, ideographic) and hyphens,
+#: dashes and minus signs (ASCII, Unicode, full-width).
+SEPARATORS = " -\u3000\u2010\u2011\u2012\u2013\u2212\uff0d"
+
+_SEPARATORS = str.maketrans("", "", SEPARATORS)
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 

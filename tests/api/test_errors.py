@@ -250,7 +250,7 @@ def number_forms(number: str) -> list[str]:
     ]
 
 
-def test_no_response_carries_an_unmasked_my_number(http, person, number_of):
+def test_no_response_carries_an_unmasked_my_number(http, person, number_of, reissue):
     head = http.post(
         f"{API}/residents", json=person(family_name="漏洩", family_name_kana="ロウエイ")
     )
@@ -282,7 +282,7 @@ def test_no_response_carries_an_unmasked_my_number(http, person, number_of):
     new_id = moved.json()["residents"][0]["id"]
     responses.append(http.get(f"/municipality/131041/api/residents/{new_id}"))
     responses.append(http.get(f"/municipality/131041/api/residents/{new_id}/history"))
-    reissued = http.post(f"/municipality/131041/api/residents/{new_id}/reissue-number", json={})
+    reissued = reissue("131041", new_id)
     responses.append(reissued)
     numbers.append(number_of("131041", new_id))
 

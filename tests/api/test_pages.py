@@ -150,7 +150,12 @@ def test_duplicate_register_form_re_renders_with_a_conflict(http, person):
 def test_resident_page_shows_the_record_household_and_history(http, person):
     resident = http.post(f"{API}/residents", json=person()).json()
 
-    response = http.get(f"{BASE}/residents/{resident['id']}")
+    asked = http.get(f"{BASE}/residents/{resident['id']}")
+    assert asked.status_code == 200
+    assert 'name="purpose"' in asked.text  # why it is opened comes first
+    assert resident["resident_code"] not in asked.text
+
+    response = http.get(f"{BASE}/residents/{resident['id']}", params={"purpose": "counter"})
 
     assert response.status_code == 200
     page = response.text

@@ -115,7 +115,7 @@ def test_a_child_allowance_claim_from_login_to_approval(
     expect(pc.locator("#applications")).to_contain_text("承認", timeout=WAIT)
     pc.goto(url + "/portal/records")
     expect(pc.locator("#records")).to_contain_text("児童手当", timeout=WAIT)
-    expect(pc.locator("#records")).to_contain_text("tax", timeout=WAIT)
+    expect(pc.locator("#records")).to_contain_text("国税庁", timeout=WAIT)
     fits_phone(pc, "records-after-application")
     pc.goto(application_url)
     fits_phone(pc, "application")

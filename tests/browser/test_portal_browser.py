@@ -38,7 +38,7 @@ def test_pc_logs_in_by_itself_when_the_phone_approves(
     expect(phone.locator("#done")).to_contain_text("承認しました")
 
     pc.wait_for_url("**/portal/home", timeout=10_000)
-    expect(pc.locator("h1")).to_contain_text("わたしの情報")
+    expect(pc.locator("h1")).to_contain_text("ホーム")
     expect(pc.locator("#logins")).to_contain_text("成功")
     fits_phone(pc, "home")
     pc.goto(server["url"] + "/portal/information")

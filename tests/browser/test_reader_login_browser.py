@@ -77,6 +77,6 @@ def test_the_login_page_reads_the_card_through_the_local_helper(
     pc.click("#reader-go")
 
     pc.wait_for_url("**/portal/home", timeout=WAIT)
-    expect(pc.locator("h1")).to_contain_text("わたしの情報")
+    expect(pc.locator("h1")).to_contain_text("ホーム")
     expect(pc.locator("#logins")).to_contain_text("ICカードリーダー")
     expect(pc.locator("#logins")).to_contain_text("成功")

@@ -36,11 +36,9 @@ def test_verify_log_reports_the_head(tmp_path):
     try:
         fed.seed("131016", 10)
         fed.seed_linkage()
-        people = fed.directory.http.get("/municipality/131016/api/residents").json()
+        people = fed.admin_http.get("/municipality/131016/api/residents").json()
         for person in people["residents"][:5]:
-            fed.directory.http.post(
-                f"/municipality/131016/api/residents/{person['id']}/linkage/income"
-            )
+            fed.admin_http.post(f"/municipality/131016/api/residents/{person['id']}/linkage/income")
         head = fed.directory.http.get("/hub/log/head").json()
     finally:
         fed.close()

@@ -73,6 +73,18 @@ def world(tmp_path_factory, database_kind) -> Iterator[tuple[Settings, dict[str,
         drop_postgres_databases(settings.database_url, settings.database_prefix)
 
 
+def approver_token(settings: Settings) -> str:
+    """A second staff member of the benefit office, an approver (the local administrator
+    made the programme and may not approve it): their bearer token."""
+    fed = federation.build(settings, in_process=True)
+    try:
+        staff = fed.apps["benefits"].state.staff
+        member = staff.add(name="承認 次郎", roles=["approver"], auth_serial=secrets.token_hex(8))
+        return staff.issue_token(member.id).token
+    finally:
+        fed.close()
+
+
 def mynumber(env: dict[str, str], data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(MYNUMBER), *args, "--data", str(data)],
@@ -204,6 +216,14 @@ def test_a_killed_run_reruns_to_exactly_one_credit_per_eligible_account(world, s
     )
     assert created.returncode == 0, created.stdout + created.stderr
     programme = created.stdout.strip().splitlines()[-1]
+    approved = mynumber(
+        env | {"MYNUMBER_STAFF_TOKEN": approver_token(settings)},
+        data,
+        "benefit",
+        "approve",
+        programme,
+    )
+    assert approved.returncode == 0, approved.stdout + approved.stderr
 
     killed = run_with_kills(settings, env, programme, random.Random(seed))
     again = mynumber(env, data, "benefit", "run", programme)  # finished: changes nothing

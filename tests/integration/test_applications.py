@@ -78,8 +78,10 @@ def pc(fed, http, holder) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def staff(fed) -> Iterator[httpx.Client]:
+def staff(fed, as_staff) -> Iterator[httpx.Client]:
+    """A reviewer of 千代田区 (a token an administrator issued)."""
     with browser(fed) as client:
+        client.headers.update(as_staff("municipality-131016", ["reviewer"]))
         yield client
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -109,10 +110,24 @@ def registered_before_the_check(fed, resident, account) -> None:
     assert fed.apps["accounts"].state.registry.register_demo([(resident["number"], entry)]) == 1
 
 
-def create(http, **body: Any) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def approver(fed) -> dict[str, str]:
+    """A second staff member of the office, an approver, with a token: the programmes'
+    maker (the local administrator) may not approve them itself."""
+    staff = fed.apps["benefits"].state.staff
+    member = staff.add(name="承認 花子", roles=["approver"], auth_serial=secrets.token_hex(8))
+    token = staff.issue_token(member.id, ttl=timedelta(hours=2)).token
+    return {"Authorization": f"Bearer {token}"}
+
+
+def create(http, approver: dict[str, str], **body: Any) -> dict[str, Any]:
+    """A programme the local administrator makes and a second staff member approves."""
     response = http.post("/benefits/api/programmes", json={"amount": 100_000} | body)
     assert response.status_code == 201, response.text
-    return dict(response.json())
+    made = response.json()
+    approved = http.post(f"/benefits/api/programmes/{made['id']}/approve", headers=approver)
+    assert approved.status_code == 200, approved.text
+    return dict(approved.json())
 
 
 def run(fed, programme_id: str) -> dict[str, Any]:
@@ -237,8 +252,8 @@ def test_a_bad_programme_is_refused_naming_the_field_and_nothing_is_kept(http, c
     assert http.get("/benefits/api/programmes").json() == before
 
 
-def test_a_programme_name_is_taken_once_and_the_per_rule_is_person_or_household(http):
-    create(http, name="重複チェック給付", municipalities=[CHIYODA])
+def test_a_programme_name_is_taken_once_and_the_per_rule_is_person_or_household(http, approver):
+    create(http, approver, name="重複チェック給付", municipalities=[CHIYODA])
 
     again = http.post(
         "/benefits/api/programmes",
@@ -257,7 +272,7 @@ def test_a_programme_name_is_taken_once_and_the_per_rule_is_person_or_household(
 
 
 def test_eligibility_follows_the_base_date_and_ages_and_a_household_is_paid_to_its_head(
-    fed, http, keys, person
+    fed, http, keys, person, approver
 ):
     as_of = TODAY - timedelta(days=30)
     before = (TODAY - timedelta(days=60)).isoformat()
@@ -295,6 +310,7 @@ def test_eligibility_follows_the_base_date_and_ages_and_a_household_is_paid_to_i
     at_counter(http, keys, head, open_account(fed, head["kana"], at=MUFG))
     households = create(
         http,
+        approver,
         name="世帯給付テスト",
         amount=50_000,
         per="household",
@@ -303,6 +319,7 @@ def test_eligibility_follows_the_base_date_and_ages_and_a_household_is_paid_to_i
     )
     ages = create(
         http,
+        approver,
         name="年齢給付テスト",
         amount=10_000,
         municipalities=[SHINJUKU],
@@ -329,9 +346,9 @@ def test_eligibility_follows_the_base_date_and_ages_and_a_household_is_paid_to_i
     assert (only["amount"], only["status"], only["bank_code"]) == (150_000, "credited", MUFG)
 
 
-def test_the_office_keeps_no_my_number(fed, http, person):
+def test_the_office_keeps_no_my_number(fed, http, person, approver):
     someone = register(fed, http, person, SHINJUKU)
-    create(http, name="番号を保存しない給付", municipalities=[SHINJUKU])
+    create(http, approver, name="番号を保存しない給付", municipalities=[SHINJUKU])
     run(fed, fed.apps["benefits"].state.programmes.find("番号を保存しない給付"))
     with fed.apps["benefits"].state.engine.connect() as conn:
         for table in store.metadata.sorted_tables:
@@ -370,7 +387,7 @@ def csrf(page: httpx.Response) -> str:
 
 
 def test_a_run_pays_tells_and_a_later_round_pays_whoever_registered_or_applied_once(
-    fed, http, keys, person, holder, pc
+    fed, http, keys, person, holder, pc, approver
 ):
     adult = born(40)
     paid = register(fed, http, person, CHIYODA, birth_date=adult)
@@ -389,7 +406,9 @@ def test_a_run_pays_tells_and_a_later_round_pays_whoever_registered_or_applied_o
     at_counter(http, keys, paid, paid_account)
     mother = open_account(fed, f"{family['family_name_kana']} ハハオヤ", at=DEMO_BANK)
     registered_before_the_check(fed, family, mother)
-    programme = create(http, name="特別定額給付金テスト", municipalities=[CHIYODA], min_age=18)
+    programme = create(
+        http, approver, name="特別定額給付金テスト", municipalities=[CHIYODA], min_age=18
+    )
     pid = programme["id"]
 
     first = run(fed, pid)
@@ -467,8 +486,10 @@ def test_a_run_pays_tells_and_a_later_round_pays_whoever_registered_or_applied_o
     assert {f["id"]: Path(f["path"]).read_bytes() for f in report["files"]} == files_before
 
 
-def test_an_application_from_someone_the_programme_does_not_pay_is_refused(fed, http, holder, pc):
-    elsewhere = create(http, name="新宿区だけの給付", municipalities=[SHINJUKU])
+def test_an_application_from_someone_the_programme_does_not_pay_is_refused(
+    fed, http, holder, pc, approver
+):
+    elsewhere = create(http, approver, name="新宿区だけの給付", municipalities=[SHINJUKU])
     page = pc.get(f"/portal/benefits/{elsewhere['id']}")
     assert page.status_code == 200
 
@@ -488,9 +509,9 @@ def test_an_application_from_someone_the_programme_does_not_pay_is_refused(fed, 
 
 
 def test_an_account_at_a_bank_off_the_network_fails_with_a_reason_and_the_run_ends(
-    fed, http, holder, pc
+    fed, http, holder, pc, approver
 ):
-    programme = create(http, name="接続されていない銀行の給付", municipalities=[CHIYODA])
+    programme = create(http, approver, name="接続されていない銀行の給付", municipalities=[CHIYODA])
     pid = programme["id"]
     run(fed, pid)
     assert payee(fed, pid, holder)["status"] == "no_account"
@@ -520,10 +541,10 @@ def test_an_account_at_a_bank_off_the_network_fails_with_a_reason_and_the_run_en
     assert run(fed, pid)["round"] is None  # the same account again is not retried
 
 
-def test_the_staff_pages_show_the_programmes_and_a_run(fed, http, keys, person):
+def test_the_staff_pages_show_the_programmes_and_a_run(fed, http, keys, person, approver):
     resident = register(fed, http, person, SHINJUKU, birth_date=born(30))
     at_counter(http, keys, resident, open_account(fed, resident["kana"]))
-    programme = create(http, name="職員画面で見る給付", municipalities=[SHINJUKU])
+    programme = create(http, approver, name="職員画面で見る給付", municipalities=[SHINJUKU])
     run(fed, programme["id"])
 
     listed = http.get("/benefits/")
@@ -567,11 +588,11 @@ def killed_before_the_notices_were_committed(fed, programme_id: str) -> None:
 
 
 def test_notices_sent_again_after_a_crash_are_in_the_portal_once(
-    fed, http, keys, person, holder, pc
+    fed, http, keys, person, holder, pc, approver
 ):
     paid = register(fed, http, person, CHIYODA, birth_date=born(50))
     at_counter(http, keys, paid, open_account(fed, paid["kana"]))
-    programme = create(http, name="お知らせは一度だけ", municipalities=[CHIYODA])
+    programme = create(http, approver, name="お知らせは一度だけ", municipalities=[CHIYODA])
     pid = programme["id"]
     assert run(fed, pid)["round"] == 1
     first = portal_notices(fed, programme)
@@ -611,7 +632,9 @@ def test_result_codes_name_the_reasons_the_notices_explain():
     assert reason_of(ResultCode.ACCOUNT_CLOSED) in FAILURES
 
 
-def test_one_run_of_a_programme_at_a_time_and_a_killed_runs_lease_is_taken_over(fed, http):
+def test_one_run_of_a_programme_at_a_time_and_a_killed_runs_lease_is_taken_over(
+    fed, http, approver
+):
     import os
     import socket
     import subprocess
@@ -619,7 +642,7 @@ def test_one_run_of_a_programme_at_a_time_and_a_killed_runs_lease_is_taken_over(
     from mynumber import errors
 
     runner = fed.apps["benefits"].state.runner
-    programme = create(http, name="一度に一つの実行", municipalities=[SHINJUKU])
+    programme = create(http, approver, name="一度に一つの実行", municipalities=[SHINJUKU])
     current = runner._open_round(programme["id"])
     host = socket.gethostname()
     runner._lease(current, f"{host}:{os.getpid()}:another-run")

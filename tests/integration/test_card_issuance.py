@@ -58,7 +58,7 @@ def ca_certificates(http) -> dict[Purpose, x509.Certificate]:
 
 
 def jlis_as(fed, org: str) -> ServiceClient:
-    """A client of J-LIS signing as ``org`` (a municipality, or J-LIS's own operator)."""
+    """A client of J-LIS signing as ``org`` (a municipality)."""
     keys = KeyFolder(fed.settings.data_dir / "keys")
     return ServiceClient(fed.directory, "jlis", Identity(org, keys.private_key(org)))
 
@@ -259,7 +259,7 @@ def test_suspension_revokes_both_certificates_at_once(fed, http) -> None:
     }
     assert {r["reason"] for r in answer["revoked"]} == {"keyCompromise"}
 
-    again = jlis_as(fed, "jlis").request("POST", f"/cards/{mfg}/suspend", {})  # 24/7 operator
+    again = http.post(f"/jlis/cards/{mfg}/suspend", json={}).json()  # J-LIS's 24/7 desk
     assert again["revoked"] == answer["revoked"]  # nothing changes the second time
     service = fed.apps["jlis"].state.revocation
     from mynumber.orgs.jlis.revocation import status_of
@@ -270,11 +270,12 @@ def test_suspension_revokes_both_certificates_at_once(fed, http) -> None:
         assert isinstance(status, Revoked)
 
 
-def test_another_municipalitys_signature_or_an_unknown_card_is_handled(fed) -> None:
+def test_another_municipalitys_signature_or_an_unknown_card_is_handled(fed, http) -> None:
     from mynumber.errors import NotFound
 
     with pytest.raises(NotFound):
-        jlis_as(fed, "jlis").request("POST", "/cards/ZZZZZZZZZZZZZ/suspend", {})
+        jlis_as(fed, "municipality-131016").request("POST", "/cards/ZZZZZZZZZZZZZ/suspend", {})
+    assert http.post("/jlis/cards/ZZZZZZZZZZZZZ/suspend", json={}).status_code == 404
 
 
 def test_jlis_tables_hold_no_my_number_and_no_four_items(fed, http, adult_card, number_of) -> None:

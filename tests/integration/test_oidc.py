@@ -369,6 +369,9 @@ def test_an_unknown_client_is_told_to_the_person_not_redirected(pc, discovery):
     answer = pc.get(url)
     assert answer.status_code == 400 and "location" not in answer.headers
     assert "invalid_client" in answer.text
+    # the person reads what it means, in Japanese and English, not the library's message
+    assert "このサービスはマイナポータルに登録されていません" in answer.text
+    assert "This service is not registered with Mynaportal" in answer.text
 
 
 def test_an_oversized_request_is_refused_and_not_kept(pc, bank, discovery):
@@ -809,3 +812,64 @@ def test_a_consent_posted_for_another_persons_request_is_404_and_creates_nothing
     assert answer.status_code == 303, answer.text
     back = parse_qs(urlsplit(answer.headers["location"]).query)
     assert back["state"] == [state] and back["code"]
+
+
+def test_a_request_opened_in_another_browser_gives_no_code_even_to_someone_who_consented(
+    fed, http, pc, card, other_card, bank, discovery, base
+):
+    """The party that starts a request cannot hand its consent URL to someone else: their
+    browser, logged in and having allowed the service before, gets an error page and no
+    code, and the request stays the first browser's."""
+    sign_in(pc, http, card, bank, discovery)  # the victim has allowed the bank before
+    rp = rp_session(bank)
+    url, _ = rp.authorization_url(discovery["authorization_endpoint"], nonce="n-lure")
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as starter:
+        started = starter.get(url)  # not logged in: sent to the login page
+        assert started.status_code == 303, started.text
+        request_id = parse_qs(urlsplit(started.headers["location"]).query)["oidc"][0]
+        lure = f"/portal/oidc/consent?request={request_id}"
+        before = oidc_state(fed)
+
+        opened = pc.get(lure)
+
+        assert opened.status_code == 403, opened.text
+        assert "location" not in opened.headers
+        assert "別のブラウザー" in opened.text and "code=" not in opened.text
+        assert oidc_state(fed) == before  # no code, and the request is bound to nobody
+
+        # the browser that started it still finishes it, as whoever logs in there
+        location = log_in_for(starter, http, other_card, started.headers["location"])
+        assert location == lure
+        finished = starter.get(location)  # the consent page, or back if allowed before
+        assert finished.status_code == 200 or finished.headers["location"].startswith(
+            BANK_CB + "?code="
+        ), finished.text
+
+
+def test_the_consent_answer_and_the_release_also_need_the_starting_browser(
+    fed, http, pc, card, bank, discovery
+):
+    rp = rp_session(bank)
+    url, _ = rp.authorization_url(
+        discovery["authorization_endpoint"], nonce="n-answer", prompt="consent"
+    )
+    form = consent_form(to_consent(pc, http, card, url))
+    cookie = f"oidc_{form['request']}"
+    assert cookie in pc.cookies
+    held = pc.cookies[cookie]
+    pc.cookies.delete(cookie)
+    before = oidc_state(fed)
+
+    answer = pc.post("/portal/oidc/consent", data={**form, "decision": "allow"})
+    assert answer.status_code == 403 and "location" not in answer.headers
+    release = pc.get("/portal/oidc/release", params={"request": form["request"]})
+    assert release.status_code == 403 and "location" not in release.headers
+    pc.cookies.set(cookie, held + "0", path="/portal/oidc")
+    forged = pc.post("/portal/oidc/consent", data={**form, "decision": "allow"})
+    assert forged.status_code == 403
+    assert oidc_state(fed) == before
+
+    pc.cookies.delete(cookie)
+    pc.cookies.set(cookie, held, path="/portal/oidc")
+    allowed = pc.post("/portal/oidc/consent", data={**form, "decision": "allow"})
+    assert allowed.status_code == 303 and "code=" in allowed.headers["location"]

@@ -244,11 +244,10 @@ def test_wrong_pin_says_how_many_tries_are_left_then_blocked(fed, http, pc) -> N
 
 
 def suspend(fed, card: dict[str, Any]) -> None:
-    """J-LIS suspends the card (it was reported lost)."""
-    keys = KeyFolder(fed.settings.data_dir / "keys")
-    operator = ServiceClient(fed.directory, "jlis", Identity("jlis", keys.private_key("jlis")))
+    """J-LIS's 24/7 desk suspends the card (it was reported lost)."""
     mfg = card["summary"]["manufacture_number"]
-    operator.request("POST", f"/cards/{mfg}/suspend", {"reason": "keyCompromise"})
+    answer = fed.admin_http.post(f"/jlis/cards/{mfg}/suspend", json={"reason": "keyCompromise"})
+    assert answer.status_code == 200, answer.text
 
 
 def test_a_suspended_card_is_refused_as_revoked_and_recorded_for_its_holder(

@@ -6,6 +6,7 @@ Runs on SQLite and, with ``--database=postgres``, on PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -123,6 +124,11 @@ def section(page: str, provider: str) -> str:
     return page.split(f'id="self-{provider}"')[1].split("</section>")[0]
 
 
+def seen(html: str) -> str:
+    """What a reader sees of some HTML: the text, without the tags."""
+    return re.sub(r"<[^>]+>", "", html)
+
+
 def test_my_information_shows_every_agency_through_the_hub(pc, holder) -> None:
     page = pc.get("/portal/information")
 
@@ -135,18 +141,23 @@ def test_my_information_shows_every_agency_through_the_hub(pc, holder) -> None:
     # the four basic items, as the municipality's registry records them
     assert holder["resident"]["family_name"] in municipality
     assert holder["resident"]["address"] in municipality
-    pension = section(page.text, "pension")
+    pension = seen(section(page.text, "pension"))
     assert "372" in pension and "年金 Pension" in pension
     assert "納付月数 Months paid" in pension and "contribution_months" not in pension
     assert "No record held" not in pension
-    insurance = section(page.text, "insurer")
+    # 被保険者種別 by its name, not its code; a benefit not yet paid reads as none
+    assert "第1号被保険者" in pension
+    assert "年金額（年額・円） Annual benefit (yen)なし none" in pension
+    insurance = seen(section(page.text, "insurer"))
     assert "4711" in insurance and "80423" in insurance and "2019-04-01" in insurance
     assert "06139994" in insurance  # the insurer's 保険者番号
     assert "保険者番号 Insurer number" in insurance and "valid_from" not in insurance
-    household = municipality.split("世帯 Household")[1]
-    assert "世帯人数 Household size" in household and "18歳未満の子 Children under 18" in household
-    size = household.split("世帯人数 Household size</th><td>")[1].split("<")[0]
-    children = household.split("18歳未満の子 Children under 18</th><td>")[1].split("<")[0]
+    assert "資格喪失日 Valid toなし none" in insurance  # no end date
+    assert "None" not in seen(page.text)
+    household = municipality.split('data-field="household"')[1]
+    assert "世帯人数" in household and "18歳未満の子" in household
+    size = household.split('data-field="household_size">')[1].split("<")[0]
+    children = household.split('data-field="children_under_18">')[1].split("<")[0]
     assert (size, children) == ("1", "0")  # an adult registered alone: a household of one
 
 
@@ -157,6 +168,13 @@ def test_the_exchanges_show_in_the_records_and_the_export(pc) -> None:
 
     assert page.status_code == 200 and "やりとり履歴" in page.text
     assert "自己情報提供 (マイナポータル)" in page.text
+    # what a resident reads: organisations and items by name, outcomes in Japanese, JST
+    shown = seen(page.text)
+    assert "マイナポータル Mynaportal" in shown and "国税庁 National Tax Agency" in shown
+    assert "東京都千代田区 Chiyoda City" in shown and "基本4情報 The four basic items" in shown
+    assert "提供 provided" in shown and "Time (JST)" in shown
+    for internal in (f"municipality-{CHIYODA}", "basic_items", "resident_tax", "UTC"):
+        assert internal not in shown, internal
     assert exported.status_code == 200
     assert "attachment" in exported.headers["content-disposition"]
     document = exported.json()
@@ -219,7 +237,10 @@ def test_register_change_and_delete_the_public_fund_account_from_the_portal(
     other = open_account(fed, holder["kana"])
     changed = pc.post("/portal/account/change", data=other | {"csrf": csrf})
     assert changed.status_code == 200 and other["account_number"] in changed.text
-    deleted = pc.post("/portal/account/delete", data={"csrf": csrf})
+    unconfirmed = pc.post("/portal/account/delete", data={"csrf": csrf})
+    assert unconfirmed.status_code == 422 and "確認のチェック" in unconfirmed.text
+    assert other["account_number"] in pc.get("/portal/account").text  # still registered
+    deleted = pc.post("/portal/account/delete", data={"csrf": csrf, "confirm": "yes"})
     assert deleted.status_code == 200 and 'id="none"' in deleted.text
 
     records = pc.get("/portal/records/export").json()["records"]

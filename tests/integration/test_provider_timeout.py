@@ -54,7 +54,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, settings_for: Any) -> Itera
 
 @pytest.fixture(scope="module")
 def client(served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served.settings.base_url, timeout=30) as http:
+    admin = federation.LocalAdministrator(served)  # the staff side acts as its administrator
+    with httpx.Client(base_url=served.settings.base_url, timeout=30, auth=admin) as http:
         yield http
 
 

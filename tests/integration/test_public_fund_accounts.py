@@ -425,3 +425,19 @@ def test_a_paying_agency_cannot_ask_for_a_registration_handle(fed, http, keys, r
     }
     response = signed(http, keys, CHIYODA_ORG, "/hub/exchanges", body)
     assert response.status_code == 403 and response.json()["title"] == "not_permitted"
+
+
+def test_a_bank_deletes_only_an_account_held_at_itself(fed, http, keys, resident):
+    account = open_account(fed, resident["kana"], at=MUFG)
+    assert at_counter(http, keys, resident, account, bank=MUFG).status_code == 201
+    delete = {"my_number": resident["number"]}
+
+    elsewhere = signed(http, keys, f"bank-{MIZUHO}", f"{COUNTER}/delete", delete)
+
+    assert elsewhere.status_code == 403 and elsewhere.json()["title"] == "not_this_bank"
+    shown = fed.apps["accounts"].state.registry.show(
+        fed.apps["accounts"].state.registry.code_for(resident["number"])
+    )
+    assert (shown["bank_code"], shown["account_number"]) == (MUFG, account["account_number"])
+    held_here = signed(http, keys, f"bank-{MUFG}", f"{COUNTER}/delete", delete)
+    assert held_here.status_code == 204

@@ -490,13 +490,13 @@ def test_list_searches_by_name_kana_and_address_and_status(http, person):
 # --- re-issue ----------------------------------------------------------------------------
 
 
-def test_reissue_after_a_leak_designates_a_new_number_and_retires_the_old(http, person, number_of):
+def test_reissue_after_a_leak_designates_a_new_number_and_retires_the_old(
+    http, person, number_of, reissue
+):
     resident = register(http, person())
     old = number_of(CHIYODA, resident["id"])
 
-    response = http.post(
-        f"{API[CHIYODA]}/residents/{resident['id']}/reissue-number", json={"reason": "leak"}
-    )
+    response = reissue(CHIYODA, resident["id"], "leak")
 
     assert response.status_code == 200, response.text
     new = number_of(CHIYODA, resident["id"])
@@ -510,7 +510,7 @@ def test_reissue_after_a_leak_designates_a_new_number_and_retires_the_old(http, 
     assert history[-1]["detail"]["reissued"] is True
 
 
-def test_reissue_after_a_move_works_in_the_new_municipality(http, person, number_of):
+def test_reissue_after_a_move_works_in_the_new_municipality(http, person, number_of, reissue):
     resident = register(http, person())
     old = number_of(CHIYODA, resident["id"])
     moved = http.post(
@@ -518,7 +518,7 @@ def test_reissue_after_a_move_works_in_the_new_municipality(http, person, number
         json={"to": SHINJUKU, "address": person(SHINJUKU)["address"]},
     ).json()["residents"][0]
 
-    response = http.post(f"{API[SHINJUKU]}/residents/{moved['id']}/reissue-number", json={})
+    response = reissue(SHINJUKU, moved["id"])
 
     assert response.status_code == 200, response.text
     new = number_of(SHINJUKU, moved["id"])
@@ -538,6 +538,35 @@ def test_reissue_for_a_resident_who_left_is_refused(http, person, number_of):
 
     assert_problem(response, 409, "not_active")
     assert number_of(CHIYODA, resident["id"]) == number
+
+
+def test_reissue_waits_for_a_second_supervisor_and_the_asker_cannot_approve(
+    fed, http, anonymous, person, number_of, as_staff
+):
+    resident = register(http, person())
+    old = number_of(CHIYODA, resident["id"])
+    first = as_staff(f"municipality-{CHIYODA}", ["supervisor"])
+    clerk = as_staff(f"municipality-{CHIYODA}", ["clerk"])
+    url = f"{API[CHIYODA]}/residents/{resident['id']}/reissue-number"
+
+    assert_problem(anonymous.post(url, json={}), 401)
+    assert_problem(anonymous.post(url, json={}, headers=clerk), 403)
+    asked = anonymous.post(url, json={"reason": "leak"}, headers=first)
+    assert asked.status_code == 202, asked.text
+    assert number_of(CHIYODA, resident["id"]) == old  # nothing changes yet
+    assert_problem(anonymous.post(url, json={}, headers=first), 409)  # one at a time
+    approve = f"{API[CHIYODA]}/reissue-requests/{asked.json()['id']}/approve"
+
+    refused = anonymous.post(approve, headers=first)
+    assert_problem(refused, 403)
+    assert refused.json()["title"] == "four_eyes_required"
+    assert number_of(CHIYODA, resident["id"]) == old
+
+    second = as_staff(f"municipality-{CHIYODA}", ["supervisor"])
+    approved = anonymous.post(approve, headers=second)
+    assert approved.status_code == 200, approved.text
+    assert number_of(CHIYODA, resident["id"]) != old
+    assert_problem(anonymous.post(approve, headers=second), 409)  # approved once
 
 
 # --- races and clashes at the receiving end ------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mynumber import number
@@ -49,15 +49,39 @@ lines = st.one_of(
 )
 
 
+def _scalar_reason(value: str) -> str | None:
+    try:
+        number.validate(value)
+    except number.InvalidNumber as exc:
+        return exc.code
+    return None
+
+
 @settings(max_examples=200)
 @given(st.lists(lines, max_size=40))
+# Thirteen bytes with a newline as the 13th, yet three lines: once read as one 12-byte row.
+@example(values=["", "", "0000000000", ""])
+# Twelve bytes that are not all digits, but that the scalar code refuses for their length.
+@example(values=["6214 9832 02", "62149832025-"])
 def test_bulk_agrees_with_the_scalar_validator(values: list[str]) -> None:
     values = [v for v in values if "\n" not in v and "\r" not in v]
     report = check_bytes("\n".join(values).encode())
-    expected = [i + 1 for i, v in enumerate(values) if not number.is_valid(v)]
+    expected = [(i + 1, _scalar_reason(v)) for i, v in enumerate(values)]
+    expected = [(line, reason) for line, reason in expected if reason is not None]
     if values and values[-1] == "":
         expected = expected[:-1]  # a final newline opens no line
-    assert [b.line for b in report.bad_lines] == expected
+    assert [(b.line, b.reason) for b in report.bad_lines] == expected
+    assert report.invalid == len(expected)
+
+
+def test_blank_lines_before_a_short_line_are_each_reported() -> None:
+    report = check_bytes(b"\n\n0000000000\n")
+    assert report.total == 3
+    assert [(b.line, b.reason) for b in report.bad_lines] == [
+        (1, "length"),
+        (2, "length"),
+        (3, "length"),
+    ]
 
 
 def test_resident_codes_in_bulk() -> None:

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from mynumber.cli import benefits, hub, jlis, numbers, portal, residents, serve
+from mynumber.cli import benefits, hub, jlis, numbers, portal, residents, serve, staff
 from mynumber.errors import Error
 
 
@@ -40,6 +40,8 @@ app.add_typer(jlis.app, name="jlis")
 app.add_typer(hub.app, name="hub")
 app.add_typer(portal.app, name="portal")
 app.add_typer(benefits.app, name="benefit")
+app.add_typer(staff.app, name="staff")
+app.add_typer(staff.audit, name="audit")
 app.command("run")(serve.run)
 app.command("seed")(serve.seed)
 

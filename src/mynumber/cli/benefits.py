@@ -1,26 +1,36 @@
 """``mynumber benefit …``: benefit programmes and their push-type payment runs.
 
-``create`` and ``status`` speak to the benefit office's API; ``run`` drives the office's
-run in this process (the whole federation, in-process, over the data folder) to show a
-progress bar per phase. A run killed at any moment resumes where it stopped when started
-again; nobody is paid twice.
+``create``, ``approve`` and ``status`` speak to the benefit office's API. On the data folder
+(in-process) they act as the office's local administrator, or as the staff member whose
+token ``--token`` (``MYNUMBER_STAFF_TOKEN``) gives; with ``--url`` they call a running
+server with that token. A programme runs only once another staff member than its maker
+approved it — the local administrator who made one cannot approve it.
+
+``run`` in-process drives the office's run in this process to show a progress bar per
+phase; with ``--url`` it starts the run on the server and follows its phase. A run killed
+at any moment resumes where it stopped when started again; nobody is paid twice.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from mynumber.cli.options import DataDir, settings
+from mynumber.orgs.benefits.deps import PURPOSE
 from mynumber.platform import federation
 from mynumber.platform.http import Directory, ServiceClient
+from mynumber.platform.staff.model import Acting, PermissionDenied
+from mynumber.platform.staff.services import Staff
 
 app = typer.Typer(
     help="Benefit programmes (給付金) paid push-type into public-fund accounts.",
@@ -38,17 +48,67 @@ PHASE_LABELS = {
 }
 
 
+Url = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        help="a running server (e.g. http://127.0.0.1:8000) instead of the data folder; "
+        "needs --token",
+        show_default=False,
+    ),
+]
+Token = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="MYNUMBER_STAFF_TOKEN",
+        help="a staff member's bearer token (default on the data folder: the local administrator)",
+        show_default=False,
+    ),
+]
+
+
 @contextmanager
-def _office(data: Any) -> Iterator[tuple[federation.Federation, ServiceClient]]:
+def _office(
+    data: Any, url: str | None = None, token: str | None = None
+) -> Iterator[tuple[federation.Federation | None, ServiceClient]]:
+    """The office's API: on a running server (``url``), or in-process on the data folder
+    as the staff member of ``token`` or else as the local administrator."""
+    if url is not None:
+        if not token:
+            raise typer.BadParameter("a server needs a staff token", param_hint="--token")
+        base = url.rstrip("/") + federation.mount_path("benefits") + "/api"
+        with httpx.Client(timeout=60.0, headers={"Authorization": f"Bearer {token}"}) as http:
+            yield None, ServiceClient(Directory({"benefits": base}, http), "benefits", None)
+        return
     fed = federation.build(settings(data), in_process=True)
     try:
+        http = fed.admin_http
+        if token:
+            local = fed.directory.http
+            http = httpx.Client(
+                transport=local._transport,
+                base_url=local.base_url,
+                timeout=local.timeout,
+                headers={"Authorization": f"Bearer {token}"},
+            )
         api = Directory(
             {"benefits": federation.INTERNAL_BASE + federation.mount_path("benefits") + "/api"},
-            fed.directory.http,
+            http,
         )
         yield fed, ServiceClient(api, "benefits", None)
     finally:
         fed.close()
+
+
+def _acting(staff: Staff, token: str | None, permission: str) -> Acting:
+    """Who runs in-process: the token's staff member (or the local administrator), under a
+    role that grants ``permission``, as a route would check it."""
+    session = staff.session(token or staff.local_admin_token())
+    role = staff.roles.granting(session.roles, permission)
+    if role is None:
+        raise PermissionDenied(f"your roles do not allow {permission}")
+    return Acting(session, role, permission)
 
 
 def _find(api: ServiceClient, ref: str) -> dict[str, Any]:
@@ -70,6 +130,8 @@ def create(
     min_age: Annotated[int | None, typer.Option(help="youngest eligible age on the date")] = None,
     max_age: Annotated[int | None, typer.Option(help="oldest eligible age on the date")] = None,
     data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
 ) -> None:
     """Create a programme: who is eligible (residents of the municipalities on a date,
     optionally by age) and how much each is paid."""
@@ -86,22 +148,56 @@ def create(
         "min_age": min_age,
         "max_age": max_age,
     }
-    with _office(data) as (_, api):
+    with _office(data, url, token) as (_, api):
         created = api.request("POST", "/programmes", body)
-    out.print(f"[green]created[/green] {created['name']} (id {created['id']})")
+    out.print(
+        f"[green]created[/green] {created['name']} (id {created['id']}): another staff member "
+        "approves it with `mynumber benefit approve` before it runs"
+    )
     print(created["id"])
+
+
+@app.command()
+def approve(
+    programme: Annotated[str, typer.Argument(help="programme name or id")],
+    data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+) -> None:
+    """Approve a programme (承認): a staff member with the approver role who did not make
+    it. The local administrator cannot approve a programme it made itself."""
+    with _office(data, url, token) as (_, api):
+        found = _find(api, programme)
+        approved = api.request("POST", f"/programmes/{found['id']}/approve")
+    out.print(f"[green]approved[/green] {approved['name']} at {approved['approved_at']}")
 
 
 @app.command()
 def run(
     programme: Annotated[str, typer.Argument(help="programme name or id")],
     data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
 ) -> None:
-    """Run (or resume) a payment round: eligibility, payees, accounts, files, transfers,
-    notices — a progress bar per phase. Run again later to retry whoever is not paid."""
-    with _office(data) as (fed, api):
+    """Run (or resume) a payment round of an approved programme: eligibility, payees,
+    accounts, files, transfers, notices — a progress bar per phase. Run again later to retry
+    whoever is not paid."""
+    if url is not None:
+        _run_on_server(programme, url, token)
+        return
+    with _office(data, url, token) as (fed, api):
+        assert fed is not None
         found = _find(api, programme)
-        runner = fed.apps["benefits"].state.runner
+        office = fed.apps["benefits"].state
+        acting = _acting(office.staff, token, "programmes.run")
+        office.programmes.require_approved(found["id"])
+        office.staff.log(
+            acting,
+            action="programme.run",
+            purpose=PURPOSE,
+            detail={"programme": found["id"], "name": found["name"]},
+        )
+        runner = office.runner
         tasks: dict[str, TaskID] = {}
         with Progress(
             TextColumn("{task.description:<22}"),
@@ -127,14 +223,38 @@ def run(
     _print_status(report)
 
 
+def _run_on_server(programme: str, url: str, token: str | None) -> None:
+    """Start the run on the server and follow its phase until it stops."""
+    with _office(None, url, token) as (_, api):
+        found = _find(api, programme)
+        path = f"/programmes/{found['id']}"
+        api.request("POST", path + "/run")
+        phase = ""
+        with out.status("running…") as spinner:
+            while True:
+                report = api.request("GET", path + "/status")
+                if report["phase"] != phase:
+                    phase = report["phase"]
+                    spinner.update(f"running: {PHASE_LABELS.get(phase, phase)}")
+                if not report["running"]:
+                    break
+                time.sleep(1.0)
+    _print_status(report)
+    if report["phase"] not in ("done", "not_started"):
+        out.print(f"[red]the run stopped in phase {report['phase']}[/red]: run it again to resume")
+        raise typer.Exit(1)
+
+
 @app.command()
 def status(
     programme: Annotated[str, typer.Argument(help="programme name or id")],
     json_out: Annotated[bool, typer.Option("--json", help="print the status as JSON")] = False,
     data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
 ) -> None:
     """Counts and yen per status, and each file with its trailer totals and results."""
-    with _office(data) as (_, api):
+    with _office(data, url, token) as (_, api):
         found = _find(api, programme)
         report = api.request("GET", f"/programmes/{found['id']}/status")
     if json_out:
@@ -148,7 +268,8 @@ def status(
 def _print_status(report: dict[str, Any]) -> None:
     p = report["programme"]
     out.print(
-        f"[bold]{p['name']}[/bold] ¥{p['amount']:,} per {p['per']} — phase {report['phase']}, "
+        f"[bold]{p['name']}[/bold] ¥{p['amount']:,} per {p['per']} — "
+        f"{'approved' if p['approved'] else 'not approved'}, phase {report['phase']}, "
         f"{report['eligible']} eligible"
     )
     counts = Table("payees", "count", "yen", "instructions", "count", "yen")

@@ -29,10 +29,9 @@ from mynumber.card import (
     reader_port,
 )
 from mynumber.cli.options import DataDir, settings
+from mynumber.cli.staff_client import Token, Url, staff_client
 from mynumber.errors import Error
 from mynumber.platform import federation
-from mynumber.platform.http import ServiceClient
-from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import JPKIClient, KeyKind, PinRef, ReaderError
 
 app = typer.Typer(help="Virtual My Number cards (chip images).", no_args_is_help=True)
@@ -214,26 +213,21 @@ def suspend(
     ] = "keyCompromise",
     seal_key_file: SealKeyOption = None,
     data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
 ) -> None:
     """一時停止 at J-LIS's 24/7 line: both certificates of the card are revoked at once.
 
-    Reads the manufacture number from the card's 住基AP, then asks J-LIS as its operator.
+    Reads the manufacture number from the card's 住基AP, then asks J-LIS as its operator
+    (the local administrator on the data folder, or an operator's ``--token`` with ``--url``).
     """
     with _errors():
-        config = settings(data)
         chip = _load(file, _seal_key_path(seal_key_file, data), writable=False)
         manufacture_number = JPKIClient(ChipTransport(chip)).read_manufacture_number()
-        fed = federation.build(config, in_process=True)
-        try:
-            keys = KeyFolder(config.data_dir / "keys")
-            operator = ServiceClient(
-                fed.directory, "jlis", Identity("jlis", keys.private_key("jlis"))
-            )
+        with staff_client("jlis", data=data, url=url, token=token) as operator:
             answer = operator.request(
                 "POST", f"/cards/{manufacture_number}/suspend", {"reason": reason}
             )
-        finally:
-            fed.close()
         console.print(f"card [bold]{manufacture_number}[/]: {answer['status']}")
         for r in answer["revoked"]:
             console.print(

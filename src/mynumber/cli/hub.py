@@ -9,11 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mynumber.cli.options import DataDir, settings
+from mynumber.cli.options import DataDir
+from mynumber.cli.staff_client import Token, Url, staff_client
 from mynumber.orgs.hub import chain, permitted
-from mynumber.platform import federation
-from mynumber.platform.http import ServiceClient
-from mynumber.platform.signing import Identity, KeyFolder
 
 app = typer.Typer(
     help="The linkage hub (情報提供ネットワークシステム): permitted exchanges and records.",
@@ -57,13 +55,12 @@ def verify_log(
         str | None, typer.Option(help="a chain head hash published earlier: it must be in the log")
     ] = None,
     data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
 ) -> None:
-    """Recompute the hash chain of every exchange record and print its head."""
-    config = settings(data)
-    fed = federation.build(config, in_process=True)
-    try:
-        keys = KeyFolder(config.data_dir / "keys")
-        client = ServiceClient(fed.directory, "hub", Identity("hub", keys.private_key("hub")))
+    """Recompute the hash chain of every exchange record and print its head (as the hub's
+    local administrator, or its operator's ``--token`` with ``--url``)."""
+    with staff_client("hub", data=data, url=url, token=token) as client:
         head = chain.Head(0, chain.GENESIS)
         seen_expected = expect is None or expect == chain.GENESIS
         while True:
@@ -74,8 +71,6 @@ def verify_log(
                 break
             head = chain.verify(page, start=head)  # BrokenChain → exit 1
             seen_expected = seen_expected or any(e["hash"] == expect for e in page)
-    finally:
-        fed.close()
     if not seen_expected:
         out.print("[red]the expected head is not in the log[/red]")
         raise typer.Exit(1)

@@ -1,6 +1,8 @@
-"""``mynumber jlis …``: J-LIS's own operations — register verifiers, print CA certificates.
+"""``mynumber jlis …``: J-LIS's own operations — register and withdraw verifiers, print CA
+certificates.
 
-Runs in-process on the data folder; requests to J-LIS are signed as J-LIS itself.
+Runs in-process on the data folder as J-LIS's local administrator, or against a running
+server with ``--url`` and an operator's ``--token``.
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from mynumber.cli.options import DataDir, settings
+from mynumber.cli.staff_client import Token, Url, staff_client
 from mynumber.platform import federation
-from mynumber.platform.http import ServiceClient
-from mynumber.platform.signing import Identity, KeyFolder
 
 app = typer.Typer(
     help="J-LIS (地方公共団体情報システム機構): the JPKI CA and its verifiers.",
@@ -27,27 +28,39 @@ app.add_typer(verifier_app, name="verifier")
 out = Console()
 
 
-def _as_jlis(data: Any, method: str, path: str, body: Any = None) -> Any:
-    config = settings(data)
-    fed = federation.build(config, in_process=True)
-    try:
-        keys = KeyFolder(config.data_dir / "keys")
-        client = ServiceClient(fed.directory, "jlis", Identity("jlis", keys.private_key("jlis")))
-        return client.request(method, path, body)
-    finally:
-        fed.close()
+def _as_operator(
+    data: Any, url: str | None, token: str | None, method: str, path: str, body: Any = None
+) -> Any:
+    with staff_client("jlis", data=data, url=url, token=token) as jlis:
+        return jlis.request(method, path, body)
 
 
 @verifier_app.command("add")
 def verifier_add(
     name: Annotated[str, typer.Argument(help="the verifier's name, e.g. a bank")],
     data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
 ) -> None:
     """Register a verifier and print its credential (shown this once; J-LIS keeps a hash)."""
-    added = _as_jlis(data, "POST", "/verifiers", {"name": name})
+    added = _as_operator(data, url, token, "POST", "/verifiers", {"name": name})
     out.print(f"verifier [bold]{escape(added['name'])}[/] registered as {added['id']}")
     out.print("credential (send as 'Authorization: Bearer …'; shown once):", style="dim")
     print(added["credential"])
+
+
+@verifier_app.command("withdraw")
+def verifier_withdraw(
+    verifier_id: Annotated[str, typer.Argument(help="the id printed by 'verifier add'")],
+    data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+) -> None:
+    """Withdraw a verifier's registration: its credential stops working at once."""
+    if len(verifier_id) > 40:
+        raise typer.BadParameter("a verifier id is at most 40 characters", param_hint="ID")
+    _as_operator(data, url, token, "POST", f"/verifiers/{verifier_id}/deactivate")
+    out.print(f"verifier {escape(verifier_id)} withdrawn")
 
 
 @app.command("ca-cert")

@@ -25,7 +25,7 @@ from mynumber import errors
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.portal.phoneapp import sign_challenge
-from mynumber.platform.http import _error_from
+from mynumber.platform.http import error_from_response
 from mynumber.reader import InvalidPin, JPKIClient, PinBlocked, PinIncorrect
 from mynumber.reader.cms import sign_detached
 
@@ -46,7 +46,7 @@ def parse_target(target: str) -> tuple[str | None, str]:
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     if response.status_code >= 400:
-        raise _error_from("portal", response)
+        raise error_from_response("portal", response)
     return dict(response.json())
 
 

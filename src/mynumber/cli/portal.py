@@ -1,22 +1,28 @@
 """``mynumber portal …``: Mynaportal's operator commands — the relying parties of its
 OpenID Connect provider (``portal client add|list|remove``).
 
-These work on the portal's own database under ``--data`` (the operator's side of the
-portal, like registering a service at the Digital Agency), not over the web.
+They call the portal's operator API (``/portal/api/oidc/clients``, the operator role
+``oidc.clients``): in-process on ``--data`` as the portal's local administrator, or as the
+staff member of ``--token`` (``MYNUMBER_STAFF_TOKEN``); with ``--url``, a running server.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+from urllib.parse import quote
 
+import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
+from mynumber.cli.benefits import Token, Url
 from mynumber.cli.options import DataDir, settings
-from mynumber.orgs.portal.oidc_clients import RelyingParties
-from mynumber.platform.db import create_org_engine, migrate
+from mynumber.platform import federation
+from mynumber.platform.http import Directory, ServiceClient
 
 app = typer.Typer(help="Mynaportal (マイナポータル): operator commands.", no_args_is_help=True)
 client_app = typer.Typer(
@@ -27,10 +33,32 @@ app.add_typer(client_app, name="client")
 out = Console()
 
 
-def _parties(data: DataDir) -> RelyingParties:
-    engine = create_org_engine(settings(data), "portal")
-    migrate(engine, "mynumber.orgs.portal.migrations")
-    return RelyingParties(engine)
+@contextmanager
+def _operator(data: Any, url: str | None, token: str | None) -> Iterator[ServiceClient]:
+    """The portal's operator API: on a running server, or in-process on the data folder."""
+    path = federation.mount_path("portal") + "/api/oidc/clients"
+    if url is not None:
+        if not token:
+            raise typer.BadParameter("a server needs a staff token", param_hint="--token")
+        with httpx.Client(timeout=60.0, headers={"Authorization": f"Bearer {token}"}) as http:
+            yield ServiceClient(Directory({"portal": url.rstrip("/") + path}, http), "portal", None)
+        return
+    fed = federation.build(settings(data), in_process=True)
+    try:
+        http = fed.admin_http
+        if token:
+            local = fed.directory.http
+            http = httpx.Client(
+                transport=local._transport,
+                base_url=local.base_url,
+                timeout=local.timeout,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        yield ServiceClient(
+            Directory({"portal": federation.INTERNAL_BASE + path}, http), "portal", None
+        )
+    finally:
+        fed.close()
 
 
 @client_app.command("add")
@@ -47,17 +75,17 @@ def add(
         typer.Option(help="sector identifier for the pairwise sub (default: the URIs' host)"),
     ] = None,
     data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
 ) -> None:
     """Register a relying party: prints its client_id and, for a confidential client, its
     secret — shown this once and kept only as a hash."""
-    parties = _parties(data)
-    try:
-        made = parties.add(name=name, redirect_uris=redirect_uri, public=public, sector=sector)
-    finally:
-        parties.engine.dispose()
-    print(f"client_id {made.client.client_id}")
-    if made.secret is not None:
-        print(f"client_secret {made.secret}")
+    body = {"name": name, "redirect_uris": redirect_uri, "public": public, "sector": sector}
+    with _operator(data, url, token) as api:
+        made = api.request("POST", "", body)
+    print(f"client_id {made['client_id']}")
+    if made["client_secret"] is not None:
+        print(f"client_secret {made['client_secret']}")
         out.print(
             "[yellow]the secret is shown only now: keep it safe (the portal stores only a hash)"
             "[/yellow]",
@@ -68,15 +96,12 @@ def add(
 
 
 @client_app.command("list")
-def list_clients(data: DataDir = None) -> None:
+def list_clients(data: DataDir = None, url: Url = None, token: Token = None) -> None:
     """List the registered relying parties."""
-    parties = _parties(data)
-    try:
-        clients = parties.all()
-    finally:
-        parties.engine.dispose()
+    with _operator(data, url, token) as api:
+        clients = api.request("GET", "")
     # the client_id is what people copy: never shortened, whatever the terminal's width
-    widest = max((len(c.client_id) for c in clients), default=9)
+    widest = max((len(c["client_id"]) for c in clients), default=9)
     view = Table(
         Column("client_id", no_wrap=True, min_width=widest),
         Column("name", overflow="fold"),
@@ -86,11 +111,11 @@ def list_clients(data: DataDir = None) -> None:
     )
     for c in clients:
         view.add_row(
-            c.client_id,
-            escape(c.name),
-            "public" if c.public else "confidential",
-            c.sector,
-            "\n".join(c.redirect_uris),
+            c["client_id"],
+            escape(c["name"]),
+            "public" if c["public"] else "confidential",
+            c["sector"],
+            "\n".join(c["redirect_uris"]),
         )
     out.print(view)
 
@@ -99,11 +124,10 @@ def list_clients(data: DataDir = None) -> None:
 def remove(
     client_id: Annotated[str, typer.Argument(help="the client_id to remove")],
     data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
 ) -> None:
     """Remove a relying party: its consents, codes and tokens stop working at once."""
-    parties = _parties(data)
-    try:
-        parties.remove(client_id)  # ClientUnknown → exit 1
-    finally:
-        parties.engine.dispose()
+    with _operator(data, url, token) as api:
+        api.request("DELETE", "/" + quote(client_id, safe=""))  # an unknown one → exit 1
     out.print(f"removed {client_id}", highlight=False)

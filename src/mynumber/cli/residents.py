@@ -7,6 +7,7 @@ running server with ``--url``.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -17,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mynumber import errors
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.municipality.model import Sex, municipality
 from mynumber.platform import federation
@@ -37,8 +39,15 @@ Url = Annotated[
 def _registry(code: str, data: Any, url: str | None) -> Iterator[ServiceClient]:
     org = municipality(code).org
     if url:
+        token = os.environ.get("MYNUMBER_STAFF_TOKEN", "")
+        if not token:
+            raise errors.Unauthorized(
+                "with --url, give a staff token: export MYNUMBER_STAFF_TOKEN=…",
+                code="staff_sign_in_required",
+            )
         directory = Directory(
-            {org: url.rstrip("/") + federation.mount_path(org) + "/api"}, httpx.Client(timeout=60)
+            {org: url.rstrip("/") + federation.mount_path(org) + "/api"},
+            httpx.Client(timeout=60, headers={"Authorization": f"Bearer {token}"}),
         )
         try:
             yield ServiceClient(directory, org, None)
@@ -52,7 +61,7 @@ def _registry(code: str, data: Any, url: str | None) -> Iterator[ServiceClient]:
     try:
         api = Directory(
             {org: federation.INTERNAL_BASE + federation.mount_path(org) + "/api"},
-            fed.directory.http,
+            fed.admin_http,
         )
         yield ServiceClient(api, org, None)
     finally:
@@ -183,9 +192,25 @@ def reissue_number(
     url: Url = None,
     data: DataDir = None,
 ) -> None:
-    """個人番号の変更: J-LIS issues a new My Number; the old one is never issued again."""
+    """個人番号の変更, first step: ask for a new My Number. A second supervisor approves
+    (``approve-reissue``); then J-LIS issues it and the old one is never issued again."""
     with _registry(code, data, url) as api:
-        _print(api.request("POST", f"/residents/{resident_id}/reissue-number", {"reason": reason}))
+        request = api.request(
+            "POST", f"/residents/{resident_id}/reissue-number", {"reason": reason}
+        )
+    out.print(f"asked: re-issue request {request['id']} waits for a second supervisor")
+
+
+@app.command("approve-reissue")
+def approve_reissue(
+    request_id: Annotated[str, typer.Argument(help="the re-issue request's id")],
+    code: Municipality = "131016",
+    url: Url = None,
+    data: DataDir = None,
+) -> None:
+    """個人番号の変更, second step: approve another supervisor's request (never your own)."""
+    with _registry(code, data, url) as api:
+        _print(api.request("POST", f"/reissue-requests/{request_id}/approve"))
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Annotated, Any
 
@@ -144,6 +145,17 @@ def _print_jpki(fed: federation.Federation) -> None:
             f"text/住基 PIN {card['text_pin']}  security code {card['security_code']}"
         )
     line(f"  try: mynumber card insert {wallet[0]['path']} --data {fed.settings.data_dir}")
+    for note in sorted(fed.staff_wallet.glob("*.json")):
+        staff = json.loads(note.read_text(encoding="utf-8"))
+        line(
+            f"[bold]demo staff card[/bold] {note.with_suffix('.card')} — {staff['holder']}, "
+            f"auth PIN {staff['auth_pin']} (DEMO): sign in at <org>/staff/login, e.g. "
+            f"{fed.settings.base_url}/municipality/{fed.settings.municipalities[0]}/staff/login"
+        )
+        line(
+            "    staff at: "
+            + ", ".join(f"{o} ({' '.join(r)})" for o, r in staff["staff_at"].items())
+        )
 
 
 def _run_split(config: Settings) -> None:
@@ -196,7 +208,8 @@ def _serve(app: Any, host: str, port: int, *, threads: int) -> None:
     import anyio.to_thread
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    # log_config=None: uvicorn keeps the redacting handler logs.configure gave its loggers
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None)
     server = uvicorn.Server(config)
 
     async def main() -> None:

@@ -38,8 +38,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeDecorator
 
 from mynumber.platform.settings import Settings
 
@@ -123,14 +124,45 @@ def drop_postgres_databases(server_url: str, prefix: str) -> None:
         admin.dispose()
 
 
-def migrate(engine: Engine, migrations_package: str) -> None:
-    """Upgrade the database to the newest revision of the given migrations package."""
-    location = resources.files(migrations_package)
-    config = Config()
-    config.set_main_option("script_location", str(Path(str(location))))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database: SQLite hands back naive values,
+    which this marks as UTC (they were stored as UTC); a naive value is refused on the way in."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("a naive datetime: give it a time zone")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+#: The Alembic history every organisation's database also carries: the tables of
+#: ``platform/store.py`` (signed-request nonces, staff, sessions, access log), versioned in
+#: a table of their own so each organisation's history stays its own.
+PLATFORM_MIGRATIONS = "mynumber.platform.migrations"
+PLATFORM_VERSION_TABLE = "alembic_version_platform"
+
+
+def migrate(engine: Engine, migrations_package: str, *, with_platform: bool = True) -> None:
+    """Upgrade the database to the newest revision of the given migrations package, and of
+    the platform's shared tables (unless ``with_platform`` is False)."""
+    histories = [(migrations_package, "alembic_version")]
+    if with_platform:
+        histories.append((PLATFORM_MIGRATIONS, PLATFORM_VERSION_TABLE))
+    for package, version_table in histories:
+        location = resources.files(package)
+        config = Config()
+        config.set_main_option("script_location", str(Path(str(location))))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            config.attributes["version_table"] = version_table
+            command.upgrade(config, "head")
 
 
 def run_migrations_online() -> None:
@@ -138,7 +170,8 @@ def run_migrations_online() -> None:
     from alembic import context
 
     connection = context.config.attributes["connection"]
-    context.configure(connection=connection, target_metadata=None)
+    version_table = context.config.attributes.get("version_table", "alembic_version")
+    context.configure(connection=connection, target_metadata=None, version_table=version_table)
     with context.begin_transaction():
         context.run_migrations()
 

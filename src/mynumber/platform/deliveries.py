@@ -39,13 +39,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
 
 from mynumber import errors
 from mynumber.platform.context import OrgContext
 from mynumber.platform.encryption import EncryptionKeys, open_signed, seal_signed
 from mynumber.platform.http import DELIVERY_DEADLINE, ServiceClient
 from mynumber.platform.web import signed_by
+from mynumber.platform.wire import DeliveryIn, DeliveryOut
 
 #: Kinds of organisation a recipient may be named by (the hub picks the person's current one).
 RECIPIENT_KINDS = frozenset({"municipality"})
@@ -156,26 +156,6 @@ def open_reply(
 # --- recipient side ------------------------------------------------------------------------
 
 
-class DeliveryIn(BaseModel):
-    """What the hub forwards to a recipient's ``POST /api/deliveries``."""
-
-    delivery_id: str = Field(max_length=32)
-    sender: str = Field(max_length=40, description="the sending organisation")
-    procedure: str = Field(max_length=60)
-    items: list[str] = Field(max_length=3)
-    codes: list[Annotated[str, Field(max_length=32)] | None] = Field(
-        max_length=10_000, description="the recipient's own code per person; null: none"
-    )
-    sealed: str = Field(max_length=16_000_000)
-
-
-class DeliveryOut(BaseModel):
-    accepted: list[bool] = Field(description="aligned with codes: was the message taken")
-    sealed: str | None = Field(
-        default=None, description='the reply sealed to the sender: {"answers": [...]}'
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Opened:
     """A delivery as its handler sees it: the recipient's codes and the opened messages."""
@@ -281,7 +261,7 @@ class Receivers:
 def receiver_router(ctx: OrgContext, receivers: Receivers) -> APIRouter:
     """``POST /api/deliveries``, which only the hub may call."""
     router = APIRouter(tags=["deliveries"])
-    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == HUB))
+    from_hub = Depends(signed_by(lambda org: org == HUB))
 
     @router.post("/api/deliveries", response_model=DeliveryOut)
     def receive(body: DeliveryIn, _: Annotated[str, from_hub]) -> DeliveryOut:

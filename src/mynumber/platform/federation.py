@@ -8,11 +8,11 @@ in-process (the same HTTP requests, without a socket) for the command line and t
 
 from __future__ import annotations
 
-import html
 import json
 import random
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import zengin_code
 from faker.providers.person.ja_JP import Provider as JaPerson
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
@@ -49,7 +49,8 @@ from mynumber.platform.headers import SecurityHeaders
 from mynumber.platform.http import Directory, InProcessTransport, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import KeyFolder
-from mynumber.platform.web import AccessLog
+from mynumber.platform.staff.services import Staff
+from mynumber.platform.web import AccessLog, templates_for
 
 INTERNAL_BASE = "http://mynumber.internal"
 
@@ -88,12 +89,61 @@ def mount_path(org: str) -> str:
     return f"/{kind}/{code}" if code else f"/{kind}"
 
 
+class LocalAdministrator(httpx.Auth):
+    """Signs each request in as the local administrator of the organisation it goes to:
+    whoever holds the data folder (the command line, the demo seeding, tests). Each
+    organisation records what is done under this identity in its access log."""
+
+    def __init__(self, federation: Federation) -> None:
+        self.federation = federation
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def token(self, org: str) -> str:
+        with self._lock:
+            if org not in self._tokens:
+                staff: Staff = self.federation.apps[org].state.staff
+                self._tokens[org] = staff.local_admin_token(ttl=timedelta(hours=8))
+            return self._tokens[org]
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        org = self.federation.org_at(request.url.path)
+        if org is not None and "authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {self.token(org)}"
+        yield request
+
+
 @dataclass
 class Federation:
     settings: Settings
     directory: Directory
     apps: dict[str, FastAPI] = field(default_factory=dict)
     root: FastAPI = field(default_factory=FastAPI)
+    _admin_http: httpx.Client | None = None
+
+    def org_at(self, path: str) -> str | None:
+        """The organisation whose mount path ``path`` is under."""
+        best: tuple[int, str] | None = None
+        for org in self.apps:
+            mount = mount_path(org)
+            if (path == mount or path.startswith(mount + "/")) and (
+                best is None or len(mount) > best[0]
+            ):
+                best = (len(mount), org)
+        return None if best is None else best[1]
+
+    @property
+    def admin_http(self) -> httpx.Client:
+        """An HTTP client of the federation acting as each organisation's local administrator."""
+        if self._admin_http is None:
+            http = self.directory.http
+            self._admin_http = httpx.Client(
+                transport=http._transport,
+                base_url=http.base_url,
+                timeout=http.timeout,
+                auth=LocalAdministrator(self),
+            )
+        return self._admin_http
 
     def registry(self, code: str) -> Registry:
         registry: Registry = self.apps[municipality(code).org].state.registry
@@ -122,6 +172,7 @@ class Federation:
         self.seed_linkage()
         self.seed_accounts()
         self.issue_demo_cards()
+        self.enrol_demo_staff()
         return reports
 
     # --- the linkage network's demo data -------------------------------------------------
@@ -137,7 +188,7 @@ class Federation:
         """
         if "tax" not in self.apps:
             return 0
-        call = partial(self.directory.http.post, timeout=600.0)
+        call = partial(self.admin_http.post, timeout=600.0)
         tax_health = self.apps["tax"].state.health()
         if tax_health.get("taxpayers"):
             return 0
@@ -290,7 +341,7 @@ class Federation:
 
     def _municipality_api(self, code: str) -> ServiceClient:
         org = municipality(code).org
-        api = Directory({org: self.directory.url(org) + "/api"}, self.directory.http)
+        api = Directory({org: self.directory.url(org) + "/api"}, self.admin_http)
         return ServiceClient(api, org, None)
 
     def register_synthetic_adult(self, code: str) -> dict[str, Any]:
@@ -378,6 +429,67 @@ class Federation:
             made.append(path)
         return made
 
+    @property
+    def staff_wallet(self) -> Path:
+        """Where the demo staff cards live: ``DATA/staff-wallet/<name>.card`` (+ ``.json``)."""
+        return self.settings.data_dir / "staff-wallet"
+
+    def enrol_demo_staff(self) -> list[Path]:
+        """Two demo staff members, once, each with their own card (PINs printed: demo
+        values): 職員A holds every role of every organisation; 職員B is a second supervisor
+        at the municipalities and the approver at the benefit office, so that what needs two
+        people (a number re-issue, a benefit programme) can be walked through."""
+        code = self.settings.municipalities[0]
+        made: list[Path] = []
+        for name, seats in (
+            ("staff-a", None),
+            (
+                "staff-b",
+                {
+                    **{municipality(c).org: ["supervisor"] for c in self.settings.municipalities},
+                    "benefits": ["approver"],
+                },
+            ),
+        ):
+            path = self.staff_wallet / f"{name}.card"
+            if path.exists():
+                continue
+            person = self.register_synthetic_adult(code)
+            issued = self.issue_card(
+                code, person["id"], auth_pin=DEMO_AUTH_PIN, sign_password=DEMO_SIGN_PASSWORD
+            )
+            self.staff_wallet.mkdir(parents=True, exist_ok=True)
+            CardFile(path).save(issued["card_image"].encode("utf-8"))
+            serial = next(
+                c["serial"] for c in issued["summary"]["certificates"] if c["hierarchy"] == "auth"
+            )
+            holder = f"{person['family_name']} {person['given_name']}"
+            enrolled: dict[str, list[str]] = {}
+            for org, app in self.apps.items():
+                staff: Staff = app.state.staff
+                roles = (
+                    [r for r in staff.roles.by_name if r != "admin"]
+                    if seats is None
+                    else seats.get(org)
+                )
+                if roles:
+                    staff.add(name=f"{holder} (demo)", roles=roles, auth_serial=serial)
+                    enrolled[org] = roles
+            note = {
+                "card": path.name,
+                "municipality": code,
+                "holder": holder,
+                "staff_at": enrolled,
+                "auth_pin": DEMO_AUTH_PIN,
+                "sign_password": DEMO_SIGN_PASSWORD,
+                "demo": "demo values: never use these PINs anywhere else",
+            }
+            path.with_suffix(".json").write_text(
+                json.dumps(note, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
+            made.append(path)
+        return made
+
     def demo_wallet(self) -> list[dict[str, Any]]:
         """What :meth:`issue_demo_cards` noted about each demo card."""
         notes = []
@@ -400,6 +512,8 @@ class Federation:
         )
 
     def close(self) -> None:
+        if self._admin_http is not None:
+            self._admin_http.close()
         self.directory.http.close()
         for app in self.apps.values():
             engine = getattr(app.state, "engine", None) or getattr(
@@ -460,18 +574,13 @@ def _root_app(federation: Federation) -> FastAPI:
                 report[org] = {"org": org, "ok": False, "error": type(exc).__name__}
         return {"ok": all(r.get("ok") for r in report.values()), "orgs": report}
 
+    index_page = templates_for(Path(__file__).with_name("templates"))
+
     @root.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        items = "".join(
-            f'<li><a href="{mount_path(org)}/">{html.escape(app.title)}</a> '
-            f'— <a href="{mount_path(org)}/docs">API</a></li>'
-            for org, app in federation.apps.items()
-        )
-        return (
-            "<!doctype html><html lang='ja'><meta charset='utf-8'>"
-            "<title>mynumber</title><h1>mynumber</h1>"
-            f"<p>マイナンバー制度 — Japan's My Number system, runnable.</p><ul>{items}</ul></html>"
-        )
+    def index(request: Request) -> HTMLResponse:
+        """What runs here, in the shared pages' look: each organisation and its API."""
+        orgs = [(app.title, mount_path(org)) for org, app in federation.apps.items()]
+        return index_page.TemplateResponse(request, "index.html", {"orgs": orgs})
 
     for org, app in federation.apps.items():
         root.mount(mount_path(org), app)

@@ -1,8 +1,9 @@
 """Typed HTTP clients between organisations: the only way one organisation reaches another.
 
-A :class:`ServiceClient` signs every request with its organisation's identity and turns a
-problem+json answer back into the matching :class:`mynumber.errors.Error`, so a caller
-sees the same error the other organisation raised.
+A :class:`ServiceClient` signs every request with its organisation's identity, gives each
+call its own deadline if asked, and turns a problem+json answer back into the matching
+:class:`mynumber.errors.Error` (:func:`error_from_response`), so a caller sees the same
+error the other organisation raised.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from typing import Any, TypeVar
 import anyio.from_thread
 import anyio.to_thread
 import httpx
+from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Message
 
 from mynumber import errors
 from mynumber.platform.signing import Identity
 
 T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 # Deadlines (seconds) of calls between organisations, by kind of call. Each hop's is
 # shorter than its caller's, so a caller hears "unavailable" from the hop that waited
@@ -204,6 +207,8 @@ class Directory:
 class ServiceClient:
     """Base of the typed clients: one per organisation called, owned by the caller.
 
+    :meth:`request` answers JSON; :meth:`call` checks the answer against a pydantic model
+    (the wire contract), so a caller never reads half of an answer it did not agree on.
     ``timeout`` is the deadline of each call in seconds (default :data:`CALL_DEADLINE`);
     :meth:`request` takes another for one call. A call past it raises
     :class:`errors.Unavailable`."""
@@ -224,7 +229,15 @@ class ServiceClient:
     def request(
         self, method: str, path: str, payload: Any = None, *, timeout: float | None = None
     ) -> Any:
+        """The JSON answer (None if empty) to a request signed by our identity.
+
+        ``timeout`` (seconds) is this call's deadline instead of the client's; a late,
+        unreachable or non-JSON answer raises Unavailable, an error answer the error the
+        other organisation raised (:func:`error_from_response`).
+        """
         url = httpx.URL(self.directory.url(self.org) + path)
+        if isinstance(payload, BaseModel):
+            payload = payload.model_dump(mode="json")
         body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
         headers = {"content-type": "application/json"} if payload is not None else {}
         if self.identity is not None:
@@ -237,11 +250,41 @@ class ServiceClient:
         except httpx.HTTPError as exc:
             raise errors.Unavailable(f"{self.org} did not answer: {type(exc).__name__}") from exc
         if response.status_code >= 400:
-            raise _error_from(self.org, response)
-        return response.json() if response.content else None
+            raise error_from_response(self.org, response)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise errors.Unavailable(f"{self.org} answered something not JSON") from exc
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        answer: type[ModelT],
+        timeout: float | None = None,
+    ) -> ModelT:
+        """:meth:`request`, its answer validated as ``answer``; one shaped otherwise raises
+        Unavailable (``bad_answer``), naming the contract, never the data."""
+        data = self.request(method, path, payload, timeout=timeout)
+        try:
+            return answer.model_validate(data)
+        except ValidationError as exc:
+            raise errors.Unavailable(
+                f"{self.org} answered outside the contract {answer.__name__}", code="bad_answer"
+            ) from exc
 
 
-def _error_from(org: str, response: httpx.Response) -> errors.Error:
+def error_from_response(org: str, response: httpx.Response) -> errors.Error:
+    """The :class:`~mynumber.errors.Error` an error answer of ``org`` stands for.
+
+    The class follows the status (a status we do not map is Unavailable), the ``code`` is
+    the problem's ``title``, and the message ``"<org>: <detail>"`` names the first field at
+    fault when the problem lists some.
+    """
     try:
         body = response.json()
         code, detail = str(body.get("title", "error")), str(body.get("detail", ""))

@@ -13,49 +13,32 @@ one lookup for all the codes, one signed JWE holding the results in the order of
 
 # no `from __future__ import annotations`: FastAPI resolves the route's annotations
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, Table, bindparam
 
 from mynumber import errors
 from mynumber.platform.context import OrgContext
-from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.db import chunked
 from mynumber.platform.encryption import EncryptionKeys, seal_signed
 from mynumber.platform.http import ServiceClient
-from mynumber.platform.ids import new_id
 from mynumber.platform.web import signed_by
+from mynumber.platform.wire import MAX_BULK, ProvideBulkIn, ProvideIn, ProvideOut
+
+__all__ = [
+    "ENROL_BATCH",
+    "MAX_BULK",
+    "BulkData",
+    "IntermediateServer",
+    "ProvideBulkIn",
+    "ProvideIn",
+    "ProvideOut",
+    "provide_bulk_router",
+    "provide_router",
+]
 
 #: My Numbers per enrolment request to J-LIS (its limit)
 ENROL_BATCH = 100_000
-#: People per bulk exchange (the hub's ``POST /exchanges/bulk``)
-MAX_BULK = 100_000
-
-
-class ProvideIn(BaseModel):
-    """A request the hub forwards: the provider's own code for the person, never a number."""
-
-    exchange_id: str
-    code: str
-    requester: str
-    procedure: str
-    items: list[str]
-
-
-class ProvideOut(BaseModel):
-    jwe: str
-
-
-class ProvideBulkIn(BaseModel):
-    """A bulk request the hub forwards: the provider's codes, null where the hub found none."""
-
-    exchange_id: str
-    requester: str
-    procedure: str
-    items: list[str]
-    codes: list[str | None] = Field(max_length=MAX_BULK)
 
 
 #: Reads our own records for many codes at once: (codes, items) → {code: data} for the
@@ -140,7 +123,7 @@ class IntermediateServer:
 def provide_router(ctx: OrgContext, answer: Callable[[ProvideIn], str]) -> APIRouter:
     """``POST /intermediate/provide``, which only the hub may call."""
     router = APIRouter(tags=["intermediate server"])
-    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
+    from_hub = Depends(signed_by(lambda org: org == "hub"))
 
     @router.post("/intermediate/provide", response_model=ProvideOut)
     def provide(body: ProvideIn, _: Annotated[str, from_hub]) -> ProvideOut:
@@ -153,7 +136,7 @@ def provide_router(ctx: OrgContext, answer: Callable[[ProvideIn], str]) -> APIRo
 def provide_bulk_router(ctx: OrgContext, answer: Callable[[ProvideBulkIn], str]) -> APIRouter:
     """``POST /intermediate/provide-bulk``, which only the hub may call."""
     router = APIRouter(tags=["intermediate server"])
-    from_hub = Depends(signed_by(ctx.verifier(), lambda org: org == "hub"))
+    from_hub = Depends(signed_by(lambda org: org == "hub"))
 
     @router.post("/intermediate/provide-bulk", response_model=ProvideOut)
     def provide_bulk(body: ProvideBulkIn, _: Annotated[str, from_hub]) -> ProvideOut:
@@ -162,27 +145,3 @@ def provide_bulk_router(ctx: OrgContext, answer: Callable[[ProvideBulkIn], str])
         return ProvideOut(jwe=answer(body))
 
     return router
-
-
-def upsert_by_code(engine: Engine, table: Table, rows: dict[str, dict[str, Any]]) -> None:
-    """One row per agency code in ``table`` (columns ``id``, ``code``, ``enrolled_at`` and
-    the values): new codes are inserted, known ones get the new values."""
-    if not rows:
-        return
-    now = datetime.now(UTC)
-    names = list(next(iter(rows.values())))
-
-    def work(conn: Connection) -> None:
-        insert_ignoring_duplicates(
-            conn,
-            table,
-            [{"id": new_id(), "code": c, "enrolled_at": now, **v} for c, v in rows.items()],
-        )
-        conn.execute(
-            table.update()
-            .where(table.c.code == bindparam("_code"))
-            .values({name: bindparam(f"_{name}") for name in names}),
-            [{"_code": c, **{f"_{k}": x for k, x in v.items()}} for c, v in rows.items()],
-        )
-
-    retrying(engine, work)

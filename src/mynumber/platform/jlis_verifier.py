@@ -16,7 +16,7 @@ import httpx
 from cryptography import x509
 
 from mynumber import errors
-from mynumber.platform.http import Directory, ServiceClient, _error_from
+from mynumber.platform.http import Directory, ServiceClient, error_from_response
 from mynumber.platform.signing import Identity
 
 
@@ -44,7 +44,7 @@ class JlisVerifierClient(ServiceClient):
         except httpx.HTTPError as exc:
             raise errors.Unavailable(f"jlis did not answer: {type(exc).__name__}") from exc
         if response.status_code >= 400:
-            raise _error_from(self.org, response)
+            raise error_from_response(self.org, response)
         return response
 
     def _root(self, hierarchy: str) -> x509.Certificate:

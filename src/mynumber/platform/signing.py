@@ -10,14 +10,17 @@ All organisations read public keys from the same folder; a split deployment shar
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
+import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -25,11 +28,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from mynumber.errors import Unauthorized
 
+#: How old a signed request may be (seconds), and how far ahead of the receiver's clock
+#: its time may be (clock skew): a request lives at most ``WINDOW_SECONDS + SKEW_SECONDS``.
 WINDOW_SECONDS = 300
+SKEW_SECONDS = 30
 HEADER_ORG = "X-Mynumber-Org"
 HEADER_TIME = "X-Mynumber-Time"
 HEADER_NONCE = "X-Mynumber-Nonce"
 HEADER_SIGNATURE = "X-Mynumber-Signature"
+
+#: What a well-formed header holds: an organisation name, a time in whole seconds, a nonce,
+#: a base64 Ed25519 signature. Anything else is refused before any key is looked up.
+ORG_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+_MAX_ORG = 40
+_STAMP = re.compile(r"[0-9]{1,12}")
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_SIGNATURE_B64 = 88  # 64 bytes
 
 _DEMO_NOTE = b"# DEMO KEY of a mynumber sandbox organisation - never use it elsewhere\n"
 
@@ -129,14 +143,89 @@ class Identity:
         }
 
 
+class NonceStore(Protocol):
+    """Where a receiver remembers the nonces it accepted (for at least the window)."""
+
+    def remember(self, org: str, nonce: str, at: float) -> bool:
+        """Keep ``nonce``; False if it was already kept (a replay)."""
+
+
+class MemoryNonces:
+    """Nonces in memory, the newest ``size`` of them: for tools and tests; organisations
+    keep theirs in their database (:class:`mynumber.platform.callers.DatabaseNonces`), so a
+    replay is refused across restarts too."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def remember(self, org: str, nonce: str, at: float) -> bool:
+        with self._lock:
+            if (org, nonce) in self._seen:
+                return False
+            self._seen[(org, nonce)] = at
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+            return True
+
+
+@dataclass(frozen=True, slots=True)
+class SignedHeaders:
+    """The four ``X-Mynumber-*`` headers of a request, checked for form (not yet for truth)."""
+
+    org: str
+    stamp: str
+    nonce: str
+    signature: bytes
+
+    @classmethod
+    def parse(cls, headers: dict[str, str]) -> SignedHeaders:
+        """The headers, or :class:`Unauthorized`: a missing, over-long, non-ASCII or
+        malformed header is refused here, never deeper."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        values = [
+            lower.get(name.lower())
+            for name in (HEADER_ORG, HEADER_TIME, HEADER_NONCE, HEADER_SIGNATURE)
+        ]
+        if any(v is None for v in values):
+            raise Unauthorized("the request is not signed", code="unsigned")
+        org, stamp, nonce, signature = (str(v) for v in values)
+        if len(org) > _MAX_ORG or not ORG_PATTERN.fullmatch(org):
+            raise Unauthorized("the sender header is malformed", code="bad_signature_header")
+        if not _STAMP.fullmatch(stamp):
+            raise Unauthorized("the time header is malformed", code="bad_signature_header")
+        if not _NONCE.fullmatch(nonce):
+            raise Unauthorized("the nonce header is malformed", code="bad_signature_header")
+        if len(signature) != _SIGNATURE_B64:
+            raise Unauthorized("the signature header is malformed", code="bad_signature_header")
+        try:
+            raw = base64.b64decode(signature.encode("ascii"), validate=True)
+        except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+            raise Unauthorized(
+                "the signature header is malformed", code="bad_signature_header"
+            ) from exc
+        return cls(org, stamp, nonce, raw)
+
+    def check_time(self, now: float) -> None:
+        if not (now - WINDOW_SECONDS <= int(self.stamp) <= now + SKEW_SECONDS):
+            raise Unauthorized("the request time is outside the window", code="stale_request")
+
+
 class Verifier:
     """Checks signed requests addressed to one organisation; refuses replays."""
 
-    def __init__(self, keys: KeyFolder, *, cache_size: int = 100_000) -> None:
+    def __init__(self, keys: KeyFolder, nonces: NonceStore | None = None) -> None:
         self.keys = keys
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self.nonces: NonceStore = nonces if nonces is not None else MemoryNonces()
+
+    def precheck(self, headers: dict[str, str], now: float | None = None) -> SignedHeaders:
+        """What can be checked before the body is read: form, time, a known sender."""
+        signed = SignedHeaders.parse(headers)
+        signed.check_time(time.time() if now is None else now)
+        if not self.keys.knows(signed.org):
+            raise Unauthorized("unknown organisation", code="unknown_org")
+        return signed
 
     def verify(
         self,
@@ -148,27 +237,13 @@ class Verifier:
         now: float | None = None,
     ) -> str:
         """Return the sending organisation, or raise :class:`Unauthorized`."""
-        lower = {k.lower(): v for k, v in headers.items()}
-        try:
-            org = lower[HEADER_ORG.lower()]
-            stamp = lower[HEADER_TIME.lower()]
-            nonce = lower[HEADER_NONCE.lower()]
-            signature = base64.b64decode(lower[HEADER_SIGNATURE.lower()], validate=True)
-        except (KeyError, ValueError) as exc:
-            raise Unauthorized("the request is not signed", code="unsigned") from exc
         now = time.time() if now is None else now
-        if not stamp.isdigit() or abs(now - int(stamp)) > WINDOW_SECONDS:
-            raise Unauthorized("the request time is outside the window", code="stale_request")
-        if not self.keys.knows(org):
-            raise Unauthorized("unknown organisation", code="unknown_org")
+        signed = self.precheck(headers, now)
+        payload = _payload(method, path, signed.stamp, signed.nonce, body)
         try:
-            self.keys.public_key(org).verify(signature, _payload(method, path, stamp, nonce, body))
+            self.keys.public_key(signed.org).verify(signed.signature, payload)
         except InvalidSignature as exc:
             raise Unauthorized("the signature does not verify", code="bad_signature") from exc
-        with self._lock:
-            if nonce in self._seen:
-                raise Unauthorized("this request was already received", code="replay")
-            self._seen[nonce] = now
-            while len(self._seen) > self._cache_size:
-                self._seen.popitem(last=False)
-        return org
+        if not self.nonces.remember(signed.org, signed.nonce, now):
+            raise Unauthorized("this request was already received", code="replay")
+        return signed.org

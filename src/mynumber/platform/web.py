@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -20,10 +20,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mynumber import errors
+from mynumber.platform.callers import SIGNED_BY
 from mynumber.platform.headers import SecurityHeaders, csp_nonce
 from mynumber.platform.limits import ConcurrencyGate, Gate
 from mynumber.platform.logs import redact
-from mynumber.platform.signing import Verifier
+from mynumber.platform.policy import tagged
 
 log = logging.getLogger("mynumber.web")
 
@@ -154,20 +155,19 @@ def _template_nonce(context: jinja2.runtime.Context) -> str:
     return csp_nonce(request.scope) if request is not None else ""
 
 
-def signed_by(verifier: Verifier, allowed: Callable[[str], bool]) -> Callable[..., Awaitable[str]]:
-    """A dependency that checks the request's organisation signature and returns the sender.
+def signed_by(allowed: Callable[[str], bool], *, who: str = "") -> Callable[..., str]:
+    """A dependency for routes that serve other organisations: the sender whose signature
+    :class:`~mynumber.platform.callers.SignedRequests` verified before the body was read.
 
-    ``allowed`` says which organisations this route serves; any other is refused (403).
+    ``allowed`` says which organisations this route serves; any other is refused (403);
+    an unsigned request is refused (401). ``who`` names them for the route's policy.
     """
 
-    async def dependency(request: Request) -> str:
-        body = await request.body()
-        path = request.scope.get("raw_path", request.url.path.encode()).decode()
-        if request.url.query:
-            path += "?" + request.url.query
-        org = verifier.verify(
-            method=request.method, path=path, headers=dict(request.headers), body=body
-        )
+    @tagged("signed", who or "organisations")
+    def dependency(request: Request) -> str:
+        org = request.scope.get(SIGNED_BY)
+        if not isinstance(org, str):
+            raise errors.Unauthorized("the request is not signed", code="unsigned")
         if not allowed(org):
             raise errors.Forbidden(f"{org} may not call this", code="org_not_allowed")
         return org

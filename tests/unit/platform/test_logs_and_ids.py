@@ -17,12 +17,8 @@ def test_twelve_digit_runs_are_redacted_however_written() -> None:
     assert logs.redact("1234567890123") == "1234567890123"  # thirteen digits: not a My Number
 
 
-def test_the_configured_logger_writes_json_without_numbers(capsys: object) -> None:
-    stream = io.StringIO()
-    logs.configure("INFO")
-    handler = logging.getLogger("mynumber").handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(stream)
+def test_the_configured_logger_writes_json_without_numbers(log_stream: io.StringIO) -> None:
+    stream = log_stream
     logging.getLogger("mynumber.test").info("designated %s for %s", "621498320257", "someone")
     line = json.loads(stream.getvalue())
     assert line["message"] == "designated [redacted] for someone"

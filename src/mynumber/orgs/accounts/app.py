@@ -1,7 +1,8 @@
 """The 公金受取口座 registry (``/accounts``, Digital Agency).
 
 - ``POST /api/bank-counter/{register,change,delete}`` (a bank, signed): at the counter, with
-  the My Number in the body as the real counter route does; the account must be at that bank;
+  the My Number in the body as the real counter route does; the account registered, changed
+  to or deleted must be at that bank;
 - ``POST /api/portal/{register,change,delete}`` (Mynaportal, signed): for the person logged
   in, identified by a registration handle the portal got through the hub
   (:mod:`mynumber.orgs.accounts.handles`), never by a code of the portal's or a My Number;
@@ -10,6 +11,9 @@
 - ``POST /intermediate/provide-bulk`` (the hub only): the same for up to 10^5 people at once
   (a benefit run), ``{"results": [{"bank_code", "branch_code", "deposit_type", "number",
   "holder_kana"} | null, …]}`` in the order of the codes, sealed to the paying agency.
+
+Every route is signed by the organisation it serves, except ``GET /healthz`` (public); the
+registry has no staff route (its operator role is kept for corrections to come).
 
 The registry keeps its own agency code for each person (enrolled through J-LIS and the hub),
 never a My Number. Nothing here, or at any bank, offers a balance or a transaction.
@@ -26,6 +30,7 @@ from sqlalchemy import func, select
 
 from mynumber import errors
 from mynumber.orgs.accounts import handles, store
+from mynumber.orgs.accounts.model import ROLES
 from mynumber.orgs.accounts.services import ITEM, Account, Registry, bank_org
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
@@ -37,7 +42,9 @@ from mynumber.platform.intermediate import (
     provide_bulk_router,
     provide_router,
 )
+from mynumber.platform.policy import public
 from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, signed_by
 
 ORG = "accounts"
@@ -119,8 +126,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     registry = Registry(engine=engine, enrol=enrol, ask_bank=ask_bank)
     handle = handles.Handles(secret_bytes(ctx.settings.data_dir / ORG / "handle.key"))
-    from_bank = Depends(signed_by(ctx.verifier(), lambda org: org.startswith("bank-")))
-    from_portal = Depends(signed_by(ctx.verifier(), lambda org: org == "portal"))
+    from_bank = Depends(signed_by(lambda org: org.startswith("bank-"), who="a bank"))
+    from_portal = Depends(signed_by(lambda org: org == "portal", who="Mynaportal"))
 
     app = new_app(
         title="公金受取口座登録システム (public-fund account registry)",
@@ -169,9 +176,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
         return RegistrationOut(**registry.change(code, account, channel="bank_counter"))
 
     @app.post("/api/bank-counter/delete", status_code=204)
-    def counter_delete(body: CounterDeleteIn, _: Annotated[str, from_bank]) -> None:
-        """金融機関窓口での抹消."""
-        registry.delete(registry.code_for(body.my_number))
+    def counter_delete(body: CounterDeleteIn, caller: Annotated[str, from_bank]) -> None:
+        """金融機関窓口での抹消: only an account held at this bank."""
+        registry.delete(registry.code_for(body.my_number), at_bank=caller)
 
     def account_of(code: str, items: frozenset[str]) -> dict[str, Any] | None:
         """情報提供: the registered account (None: not registered) and, for the portal's
@@ -208,7 +215,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     app.include_router(provide_bulk_router(ctx, provide_bulk))
 
-    @app.get("/healthz")
+    @app.get("/healthz", dependencies=[public("health, for monitoring")])
     def healthz() -> dict[str, object]:
         with engine.connect() as conn:
             count = conn.scalar(select(func.count()).select_from(store.registrations))
@@ -217,4 +224,5 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.registry = registry
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

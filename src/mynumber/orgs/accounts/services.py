@@ -184,13 +184,20 @@ class Registry:
             raise errors.NotFound("no account is registered", code="not_registered")
         return self.show(code)
 
-    def delete(self, code: str) -> None:
+    def delete(self, code: str, *, at_bank: str | None = None) -> None:
+        """抹消. ``at_bank`` (a bank's organisation): only an account held at that bank, as
+        at the bank counter register and change take only accounts held there."""
         r = store.registrations
         with self.engine.begin() as conn:
             holder = self._holder(conn, code, create=False)
-            deleted = conn.execute(r.delete().where(r.c.holder_id == holder)).rowcount
-        if not deleted:
-            raise errors.NotFound("no account is registered", code="not_registered")
+            held = conn.execute(select(r.c.bank_code).where(r.c.holder_id == holder)).scalar()
+            if held is None:
+                raise errors.NotFound("no account is registered", code="not_registered")
+            if at_bank is not None and bank_org(held) != at_bank:
+                raise errors.Forbidden(
+                    "a bank deletes accounts held at itself only", code="not_this_bank"
+                )
+            conn.execute(r.delete().where(r.c.holder_id == holder, r.c.bank_code == held))
 
     def show(self, code: str) -> dict[str, Any]:
         """The registered account of the person behind ``code``; NotFound if none."""

@@ -25,7 +25,7 @@ from mynumber.orgs.benefits.model import check_account
 from mynumber.platform.context import OrgContext
 from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys, open_answer, open_signed
-from mynumber.platform.http import BULK_DEADLINE, ServiceClient, _error_from
+from mynumber.platform.http import BULK_DEADLINE, ServiceClient, error_from_response
 from mynumber.platform.intermediate import IntermediateServer
 
 ORG = "benefits"
@@ -154,7 +154,7 @@ class Clients:
         except httpx.HTTPError as exc:
             raise errors.Unavailable(f"{org} did not answer: {type(exc).__name__}") from exc
         if response.status_code >= 400:
-            raise _error_from(org, response)
+            raise error_from_response(org, response)
         return response.content
 
     # (d) notices --------------------------------------------------------------------------

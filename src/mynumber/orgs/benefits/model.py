@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from mynumber.errors import InvalidInput
+from mynumber.errors import Conflict, Forbidden, InvalidInput
 from mynumber.payments import (
     MAX_AMOUNT,
     DepositType,
@@ -23,6 +23,7 @@ from mynumber.payments import (
     branch,
     to_zengin_kana,
 )
+from mynumber.platform.staff.model import Role, Roles
 
 PER = ("person", "household")
 #: 受取人名 when a registry name has no Zengin character at all (フメイ, "unknown").
@@ -64,6 +65,26 @@ OTHER_FAILURE = (
     "振込ができませんでした / The transfer could not be made",
     "この給付金の受取口座を申請してください / Name an account for this payment.",
 )
+
+
+class NotApproved(Conflict):
+    """A run of a programme nobody approved yet."""
+
+    code = "programme_not_approved"
+
+
+class OwnProgramme(Forbidden):
+    """The staff member who made a programme asked to approve it (four eyes: another must)."""
+
+    code = "approver_made_programme"
+
+
+def check_approver(*, maker: str | None, approver: str) -> None:
+    """Another staff member than the maker approves; :class:`OwnProgramme` otherwise.
+
+    Holding both roles, or every permission (the local administrator), changes nothing."""
+    if maker is not None and maker == approver:
+        raise OwnProgramme("the staff member who made a programme may not approve it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,3 +278,22 @@ def check_account(account: dict[str, Any]) -> dict[str, str]:
         "deposit_type": kind,
         "account_number": account_number(str(account.get("account_number", ""))),
     }
+
+
+# --- staff roles (see platform/staff) --------------------------------------------------------
+
+#: 企画担当 makes programmes and starts their runs; 承認者 approves a programme, and must be
+#: another person than the one who made it (a run refuses an unapproved programme). Both
+#: see the staff pages. The split of duties is this project's choice (a maker–checker rule).
+ROLES = Roles.of(
+    Role(
+        "planner",
+        "企画担当 (programme planner)",
+        frozenset({"programmes.read", "programmes.create", "programmes.run"}),
+    ),
+    Role(
+        "approver",
+        "承認者 (programme approver)",
+        frozenset({"programmes.read", "programmes.approve"}),
+    ),
+)

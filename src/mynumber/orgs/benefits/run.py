@@ -116,10 +116,14 @@ class PaymentRun:
     def run(self, programme_id: str, progress: Progress = _quiet) -> dict[str, Any]:
         """Finish the open round, or run a new one; returns what the round did.
 
-        :class:`errors.Conflict` (``running``) if another run of the programme holds the
-        round's lease: two runs at once could file instructions the other has not made yet.
+        :class:`model.NotApproved` if nobody approved the programme (another staff member
+        than its maker must); :class:`errors.Conflict` (``running``) if another run of the
+        programme holds the round's lease: two runs at once could file instructions the
+        other has not made yet.
         """
         programme = self._programme(programme_id)
+        if programme["approved_at"] is None:
+            raise model.NotApproved("the programme is not approved yet: it cannot be run")
         current = self._open_round(programme_id)
         owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._lease(current, owner)

@@ -35,8 +35,10 @@ class Programmes:
         as_of: date | None = None,
         min_age: int | None = None,
         max_age: int | None = None,
+        by: str,
     ) -> dict[str, Any]:
-        """A new programme; :class:`errors.Conflict` if the name is taken."""
+        """A new programme made by staff member ``by``, not yet approved;
+        :class:`errors.Conflict` if the name is taken."""
         checked = model.Programme.checked(
             name=name,
             amount=amount,
@@ -63,6 +65,9 @@ class Programmes:
             "payer_deposit_type": model.PAYER_DEPOSIT_TYPE,
             "payer_account": model.PAYER_ACCOUNT,
             "created_at": datetime.now(UTC),
+            "created_by": by,
+            "approved_by": None,
+            "approved_at": None,
         }
         p = store.programmes.c
 
@@ -73,6 +78,38 @@ class Programmes:
 
         retrying(self.engine, work)
         return self.get(row["id"])
+
+    def approve(self, programme_id: str, *, by: str) -> dict[str, Any]:
+        """Approve a programme as staff member ``by``, who did not make it
+        (:class:`model.OwnProgramme`); approving an approved programme changes nothing."""
+        p = store.programmes.c
+
+        def work(conn: Connection) -> None:
+            row = conn.execute(
+                select(p.created_by, p.approved_at).where(p.id == programme_id)
+            ).first()
+            if row is None:
+                raise errors.NotFound("no such programme", code="no_programme")
+            model.check_approver(maker=row.created_by, approver=by)
+            if row.approved_at is None:
+                conn.execute(
+                    store.programmes.update()
+                    .where(p.id == programme_id, p.approved_at.is_(None))
+                    .values(approved_by=by, approved_at=datetime.now(UTC))
+                )
+
+        retrying(self.engine, work)
+        return self.get(programme_id)
+
+    def require_approved(self, programme_id: str) -> dict[str, Any]:
+        """The programme, or :class:`model.NotApproved` while nobody approved it."""
+        programme = self.get(programme_id)
+        if not programme["approved"]:
+            raise model.NotApproved(
+                "the programme is not approved yet: another staff member "
+                "with the approver role must approve it first"
+            )
+        return programme
 
     def find(self, ref: str) -> str:
         """A programme's id from its id or its name."""
@@ -195,6 +232,10 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
             "bank_code": row["payer_bank"],
             "branch_code": row["payer_branch"],
         },
+        "approved": row["approved_at"] is not None,
+        "approved_at": None if row["approved_at"] is None else row["approved_at"].isoformat(),
+        "created_by": row["created_by"],
+        "approved_by": row["approved_by"],
     }
 
 

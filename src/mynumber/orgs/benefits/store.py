@@ -46,6 +46,10 @@ programmes = Table(
     Column("payer_deposit_type", String(1), nullable=False),
     Column("payer_account", String(7), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # the staff member who made it, and the other one who approved it (a run needs both)
+    Column("created_by", String(40)),
+    Column("approved_by", String(40)),
+    Column("approved_at", DateTime(timezone=True)),
 )
 
 #: One run round (回) of a programme: its phase, so a crashed run resumes where it stopped.

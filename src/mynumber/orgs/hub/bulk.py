@@ -12,26 +12,32 @@ forwarded as null and noted in one entry of its own without a person.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from sqlalchemy import Connection, select
 
 from mynumber import errors
 from mynumber.orgs.hub import permitted, store
-from mynumber.orgs.hub.services import NOT_FOUND, PROVIDED, REFUSED, UNAVAILABLE, Entry, Hub
-from mynumber.platform.context import OrgContext
+from mynumber.orgs.hub.services import (
+    NOT_FOUND,
+    PROVIDED,
+    REFUSED,
+    UNAVAILABLE,
+    Entry,
+    Hub,
+    failure_reason,
+)
+from mynumber.platform import wire
 from mynumber.platform.db import among
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
 
 log = logging.getLogger("mynumber.hub")
 
-MAX_BULK = 100_000
+MAX_BULK = wire.MAX_BULK
 #: How long the hub waits for a provider to answer a whole bulk request.
 PROVIDER_TIMEOUT = 300.0
 
@@ -62,25 +68,6 @@ def _codes_at(conn: Connection, provider: str, persons: list[str]) -> dict[str, 
     wanted = among(conn, c.person_ref, list(dict.fromkeys(persons)))
     rows = conn.execute(select(c.person_ref, c.code).where(c.agency == provider, wanted))
     return dict(rows.all())
-
-
-def forward_over_http(ctx: OrgContext) -> ForwardBulk:
-    """POST the bulk request to the provider's intermediate server, signed by the hub."""
-    identity = ctx.identity
-
-    def forward(provider: str, body: dict[str, Any]) -> Any:
-        url = httpx.URL(ctx.directory.url(provider) + "/intermediate/provide-bulk")
-        content = json.dumps(body, ensure_ascii=False).encode()
-        headers = {"content-type": "application/json"}
-        headers.update(identity.sign("POST", url.raw_path.decode(), content))
-        response = ctx.directory.http.post(
-            url, content=content, headers=headers, timeout=PROVIDER_TIMEOUT
-        )
-        if response.status_code >= 400:
-            raise errors.Unavailable(f"{provider} answered {response.status_code}")
-        return response.json()
-
-    return forward
 
 
 class BulkRelay:
@@ -151,7 +138,7 @@ class BulkRelay:
             answer = self.forward(provider, body)
         except Exception as exc:  # any failure of the provider is the same to the requester
             log.warning("provider %s failed a bulk exchange: %s", provider, type(exc).__name__)
-            record(UNAVAILABLE, type(exc).__name__, provider, held)
+            record(UNAVAILABLE, failure_reason(exc), provider, held)
             raise errors.Unavailable(
                 f"{provider} did not answer; the exchange is recorded as failed",
                 code="provider_unavailable",

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from mynumber import errors
 from mynumber.orgs.hub import permitted, store
-from mynumber.orgs.hub.services import REFUSED, Entry, Hub
+from mynumber.orgs.hub.services import REFUSED, Entry, Hub, failure_reason
 from mynumber.platform.db import chunked
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
@@ -146,7 +146,7 @@ class Deliveries:
             log.warning("recipient %s failed: %s", target, type(exc).__name__)
             for person in persons:
                 if person is not None:
-                    record.add(person, target, UNAVAILABLE, type(exc).__name__)
+                    record.add(person, target, UNAVAILABLE, failure_reason(exc))
             record.flush()
             raise errors.Unavailable(
                 f"{target} did not answer; the delivery is recorded as failed",

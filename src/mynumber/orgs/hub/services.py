@@ -97,6 +97,12 @@ class Request:
     items: tuple[str, ...]
 
 
+def failure_reason(exc: Exception) -> str:
+    """What the record says of a provider that failed: our error's message (it names the
+    transport failure: ``tax did not answer: ReadTimeout``), else the exception's class."""
+    return exc.message if isinstance(exc, errors.Error) else type(exc).__name__
+
+
 def _refs(conn: Connection, fps: list[str]) -> dict[str, str]:
     """person_fp → internal reference, for the people the hub knows."""
     p = store.persons.c
@@ -199,7 +205,7 @@ class Hub:
             raise
         except Exception as exc:  # any failure of the provider is the same to the requester
             log.warning("provider %s failed: %s", provider, type(exc).__name__)
-            record(UNAVAILABLE, f"{type(exc).__name__}", provider)
+            record(UNAVAILABLE, failure_reason(exc), provider)
             raise errors.Unavailable(
                 f"{provider} did not answer; the exchange is recorded as failed",
                 code="provider_unavailable",

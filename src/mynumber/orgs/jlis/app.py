@@ -1,10 +1,13 @@
 """J-LIS's web API.
 
 - numbers: only municipalities, signing their requests, may ask for My Numbers;
-- cards: municipalities apply for cards; municipalities and J-LIS's own operator suspend
-  cards and revoke certificates (``cards_api``);
+- cards: municipalities apply for cards; municipalities and J-LIS's own operator (staff)
+  suspend cards and revoke certificates (``cards_api``);
 - PKI: CA certificates for anyone, OCSP and CRLs for registered verifiers, verifier
-  registration for J-LIS itself (``revocation_api``).
+  registration and withdrawal for J-LIS's operator (``revocation_api``).
+
+Who may call each route is in ``deps`` (staff permissions) and the ``signed_by`` and
+``public`` declarations beside the routes.
 """
 
 from typing import Annotated
@@ -24,6 +27,8 @@ from mynumber.orgs.jlis import (
 )
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
+from mynumber.orgs.jlis.deps import is_municipality
+from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.schemas import (
@@ -36,18 +41,12 @@ from mynumber.orgs.jlis.schemas import (
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate, retrying
+from mynumber.platform.policy import public
 from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, problem, signed_by
 
 ORG = "jlis"
-
-
-def _is_municipality(org: str) -> bool:
-    return org.startswith("municipality-")
-
-
-def _is_municipality_or_jlis(org: str) -> bool:
-    return org == ORG or _is_municipality(org)
 
 
 async def _verifier_refused(request: Request, exc: Exception) -> JSONResponse:
@@ -61,10 +60,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.jlis.migrations")
     numbering = Numbering(secret_bytes(ctx.settings.data_dir / "jlis" / "numbering.key"))
-    verifier = ctx.verifier()
-    from_municipality = Depends(signed_by(verifier, _is_municipality))
-    from_authority = Depends(signed_by(verifier, _is_municipality_or_jlis))
-    from_jlis = Depends(signed_by(verifier, lambda org: org == ORG))
+    from_municipality = Depends(signed_by(is_municipality, who="a municipality"))
+    from_any_org = Depends(signed_by(lambda org: True, who="any organisation"))
     # key material is made on first use (the first card, CA certificate or OCSP answer)
     authority = AuthorityStore(ctx.settings.data_dir)
     issuer = CardIssuer(
@@ -82,12 +79,11 @@ def create_app(ctx: OrgContext) -> FastAPI:
         "certificate authority, card issuance, suspension, OCSP and CRLs.",
     )
     app.add_exception_handler(VerifierUnauthorized, _verifier_refused)
-    app.include_router(
-        cards_api.router(issuer, from_municipality=from_municipality, from_authority=from_authority)
-    )
+    staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
+    app.include_router(cards_api.router(issuer, from_municipality=from_municipality, staff=staff))
     app.include_router(
         revocation_api.router(
-            engine=engine, authority=authority, revocation=revocation, from_jlis=from_jlis
+            engine=engine, authority=authority, revocation=revocation, staff=staff
         )
     )
 
@@ -97,7 +93,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         portal_link.router(
             engine=engine,
             key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
-            from_portal=Depends(signed_by(verifier, lambda org: org == portal_link.PORTAL)),
+            from_portal=Depends(signed_by(lambda org: org == portal_link.PORTAL, who="Mynaportal")),
             acquisition=acquisition,
             hub=hub,
         )
@@ -105,7 +101,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     app.include_router(linkage.router(ctx, acquisition=acquisition, hub=hub))
 
-    @app.get("/healthz")
+    @app.get("/healthz", dependencies=[public("health, for monitoring")])
     def healthz() -> dict[str, object]:
         with engine.connect() as conn:
             count = conn.scalar(select(func.count()).select_from(store.issued_numbers))
@@ -140,6 +136,21 @@ def create_app(ctx: OrgContext) -> FastAPI:
         """A municipality files its notice as a 署名検証者 (公的個人認証法 Art. 17(1)) to check
         the signatures on e-applications; the credential is shown this once."""
         verifier, credential = verifiers.register(engine, name=f"{municipality} (署名検証者)")
+        return VerifierOut(
+            id=verifier.id,
+            name=verifier.name,
+            created_at=verifier.created_at,
+            active=verifier.active,
+            credential=credential,
+        )
+
+    @app.post("/verifiers/staff", response_model=VerifierOut, status_code=201, tags=["verifiers"])
+    def register_staff_verifier(org: Annotated[str, from_any_org]) -> VerifierOut:
+        """An organisation files its notice as a 利用者証明検証者 (公的個人認証法 Art. 36(1)) to
+        check its staff's cards at sign-in; the credential is shown this once."""
+        verifier, credential = verifiers.register(
+            engine, name=f"{org} (利用者証明検証者: 職員認証)"
+        )
         return VerifierOut(
             id=verifier.id,
             name=verifier.name,

@@ -473,6 +473,16 @@ class CardIssuer:
             ).all()
         return [_revoked(*r) for r in rows]
 
+    def card_of(self, serial: str) -> str:
+        """The manufacture number of the card a certificate (serial in hex) is on."""
+        t = store.certificates.c
+        key = serial_hex(parse_serial(serial))
+        with self.engine.connect() as conn:
+            found = conn.scalar(select(t.manufacture_number).where(t.serial == key).limit(1))
+        if found is None:
+            raise NotFound("no certificate with that serial number", code="certificate_not_found")
+        return str(found)
+
     def revoke(self, serial: str, *, reason: str = "unspecified") -> RevokedCertificate:
         """Revoke one certificate (e.g. the signing one after a change of the four items).
 

@@ -1,5 +1,8 @@
 """J-LIS's card routes: issuance for municipalities, suspension and revocation for them and
-for J-LIS's own 24/7 operator (the call centre, signing as ``jlis``)."""
+for J-LIS's own 24/7 operator (the call centre, signed in as staff; see ``deps``).
+
+What the operator does to a card is recorded in J-LIS's access log under the card's
+manufacture number, J-LIS's own key for its holder (never a My Number)."""
 
 from typing import Annotated
 
@@ -7,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.params import Depends as DependsParam
 
 from mynumber.orgs.jlis.cards import CardIssuer, Holder, IssuedCard, Pins, RevokedCertificate
+from mynumber.orgs.jlis.deps import Revoker, Suspender
 from mynumber.orgs.jlis.schemas import (
     CardIssueIn,
     CardIssueOut,
@@ -17,6 +21,8 @@ from mynumber.orgs.jlis.schemas import (
     SuspendIn,
     SuspendOut,
 )
+from mynumber.platform.staff.model import Acting
+from mynumber.platform.staff.services import Staff
 
 NO_SIGNING_NOTE = (
     "no signing certificate (署名用電子証明書): the holder is under 15 on the issue day"
@@ -52,10 +58,17 @@ def _revoked_out(r: RevokedCertificate) -> RevokedOut:
     )
 
 
-def router(
-    issuer: CardIssuer, *, from_municipality: DependsParam, from_authority: DependsParam
-) -> APIRouter:
+def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff) -> APIRouter:
     api = APIRouter(tags=["cards"])
+
+    def record(caller: str | Acting, action: str, card: str, reason: str) -> None:
+        """An operator's act on a card goes in J-LIS's access log; a municipality records
+        its own staff's acts in its own."""
+        if isinstance(caller, Acting):
+            purpose = "24/7 desk"
+            staff.log(
+                caller, action=action, purpose=purpose, person=card, detail={"reason": reason}
+            )
 
     @api.post("/cards", response_model=CardIssueOut, status_code=201)
     def issue_card(
@@ -87,11 +100,13 @@ def router(
     @api.post("/cards/{manufacture_number}/suspend", response_model=SuspendOut)
     def suspend_card(
         manufacture_number: str,
-        caller: Annotated[str, from_authority],
+        caller: Suspender,
         body: SuspendIn | None = None,
     ) -> SuspendOut:
         """一時停止 (lost or stolen card): every certificate of the card is revoked at once."""
-        status, revoked = issuer.suspend(manufacture_number, reason=(body or SuspendIn()).reason)
+        reason = (body or SuspendIn()).reason
+        status, revoked = issuer.suspend(manufacture_number, reason=reason)
+        record(caller, "cards.suspend", manufacture_number, reason)
         return SuspendOut(
             manufacture_number=manufacture_number,
             status=status,
@@ -101,19 +116,21 @@ def router(
     @api.post("/cards/{manufacture_number}/revoke-signing", response_model=list[RevokedOut])
     def revoke_signing(
         manufacture_number: str,
-        caller: Annotated[str, from_authority],
+        caller: Revoker,
         body: RevokeIn | None = None,
     ) -> list[RevokedOut]:
         """署名用電子証明書の失効: a basic item changed (a move, a new name); the card and its
         user-authentication certificate stay valid."""
         reason = body.reason if body else "affiliationChanged"
-        return [_revoked_out(r) for r in issuer.revoke_signing(manufacture_number, reason=reason)]
+        revoked = issuer.revoke_signing(manufacture_number, reason=reason)
+        record(caller, "cards.revoke_signing", manufacture_number, reason)
+        return [_revoked_out(r) for r in revoked]
 
     @api.post("/certificates/{serial}/revoke", response_model=RevokedOut)
-    def revoke_certificate(
-        serial: str, body: RevokeIn, caller: Annotated[str, from_authority]
-    ) -> RevokedOut:
+    def revoke_certificate(serial: str, body: RevokeIn, caller: Revoker) -> RevokedOut:
         """失効: revoke one certificate (serial in hexadecimal)."""
-        return _revoked_out(issuer.revoke(serial, reason=body.reason))
+        revoked = issuer.revoke(serial, reason=body.reason)
+        record(caller, "certificates.revoke", issuer.card_of(serial), body.reason)
+        return _revoked_out(revoked)
 
     return api

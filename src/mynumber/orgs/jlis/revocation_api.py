@@ -1,20 +1,23 @@
 """J-LIS's public PKI routes: CA certificates for anyone; OCSP and CRLs for registered
-verifiers only (domain-reference §3.3); verifier registration for J-LIS itself."""
+verifiers only (domain-reference §3.3); verifier registration and withdrawal for J-LIS's
+operator (staff, ``verifiers.manage``)."""
 
 from email.utils import format_datetime
 from typing import Annotated
 
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.params import Depends as DependsParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from mynumber.orgs.jlis import verifiers
 from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.orgs.jlis.deps import VerifierManager
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.schemas import VerifierIn, VerifierOut
 from mynumber.pki import Purpose
+from mynumber.platform.policy import public, tagged
+from mynumber.platform.staff.services import Staff
 
 OCSP_RESPONSE = "application/ocsp-response"
 PKIX_CRL = "application/pkix-crl"
@@ -33,10 +36,12 @@ def router(
     engine: Engine,
     authority: AuthorityStore,
     revocation: RevocationService,
-    from_jlis: DependsParam,
+    staff: Staff,
 ) -> APIRouter:
     api = APIRouter()
+    trust_anchor = public("CA certificates and J-LIS's public keys are published for trust stores")
 
+    @tagged("verifier", "a registered verifier's credential (Authorization: Bearer jv_…)")
     def registered_verifier(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> str:
@@ -45,19 +50,25 @@ def router(
 
     Verifier = Annotated[str, Depends(registered_verifier)]  # noqa: N806 - a dependency alias
 
-    @api.get("/ca/{hierarchy}.pem", tags=["pki"], response_class=Response)
+    @api.get(
+        "/ca/{hierarchy}.pem", tags=["pki"], response_class=Response, dependencies=[trust_anchor]
+    )
     def ca_pem(hierarchy: Purpose) -> Response:
         """The root CA certificate of a hierarchy (PEM), for trust stores."""
         cert = authority.ca_certificate(hierarchy)
         return Response(cert.public_bytes(serialization.Encoding.PEM), media_type=PEM_FILE)
 
-    @api.get("/ca/{hierarchy}.der", tags=["pki"], response_class=Response)
+    @api.get(
+        "/ca/{hierarchy}.der", tags=["pki"], response_class=Response, dependencies=[trust_anchor]
+    )
     def ca_der(hierarchy: Purpose) -> Response:
         """The root CA certificate of a hierarchy (DER)."""
         cert = authority.ca_certificate(hierarchy)
         return Response(cert.public_bytes(serialization.Encoding.DER), media_type=PKIX_CERT)
 
-    @api.get("/keys/text-ap.pem", tags=["pki"], response_class=Response)
+    @api.get(
+        "/keys/text-ap.pem", tags=["pki"], response_class=Response, dependencies=[trust_anchor]
+    )
     def text_ap_key() -> Response:
         """J-LIS's public key that verifies the seal over a card's text AP."""
         key = authority.get().text_key.public_key()
@@ -87,9 +98,15 @@ def router(
         return Response(revocation.ocsp_get(hierarchy, request), media_type=OCSP_RESPONSE)
 
     @api.post("/verifiers", tags=["verifiers"], response_model=VerifierOut, status_code=201)
-    def register_verifier(body: VerifierIn, caller: Annotated[str, from_jlis]) -> VerifierOut:
-        """Register a verifier (J-LIS itself only); the credential is shown this once."""
+    def register_verifier(body: VerifierIn, acting: VerifierManager) -> VerifierOut:
+        """Register a verifier (J-LIS's operator); the credential is shown this once."""
         verifier, credential = verifiers.register(engine, name=body.name)
+        staff.log(
+            acting,
+            action="verifiers.register",
+            purpose="verifier registration",
+            detail={"verifier": verifier.id, "name": verifier.name},
+        )
         return VerifierOut(
             id=verifier.id,
             name=verifier.name,
@@ -99,9 +116,15 @@ def router(
         )
 
     @api.post("/verifiers/{verifier_id}/deactivate", tags=["verifiers"], status_code=204)
-    def deactivate_verifier(verifier_id: str, caller: Annotated[str, from_jlis]) -> Response:
+    def deactivate_verifier(verifier_id: str, acting: VerifierManager) -> Response:
         """Withdraw a registration: the verifier's credential stops working at once."""
         verifiers.deactivate(engine, verifier_id)
+        staff.log(
+            acting,
+            action="verifiers.withdraw",
+            purpose="verifier registration",
+            detail={"verifier": verifier_id},
+        )
         return Response(status_code=204)
 
     return api

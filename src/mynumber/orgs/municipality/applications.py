@@ -30,16 +30,14 @@ application) — which goes back to the portal as a delivery (``application_deci
 import base64
 import binascii
 import datetime as dt
-import hmac
 import json
 import os
-import secrets
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import (
     Column,
@@ -59,6 +57,11 @@ from sqlalchemy import (
 
 from mynumber import errors
 from mynumber.orgs.municipality import store
+from mynumber.orgs.municipality.deps import (
+    ApplicationDecider,
+    ApplicationReader,
+    IncomeReader,
+)
 from mynumber.orgs.municipality.intermediate import Linkage, agency_codes
 from mynumber.orgs.municipality.model import Municipality
 from mynumber.pki import (
@@ -72,6 +75,8 @@ from mynumber.platform.db import retrying
 from mynumber.platform.deliveries import Answer, Opened, Receivers, send
 from mynumber.platform.ids import new_id
 from mynumber.platform.jlis_verifier import JlisVerifierClient
+from mynumber.platform.staff.model import Acting
+from mynumber.platform.staff.services import Staff
 from mynumber.platform.web import status_of, templates_for
 
 #: The e-applications a municipality takes, and whether each must be signed.
@@ -94,7 +99,6 @@ STATUS = {
 }
 DECISIONS = {"approved", "rejected", "returned"}
 MAX_DATA = 256 * 1024
-CSRF_COOKIE = "staff_csrf"
 
 applications = Table(
     "applications",
@@ -439,49 +443,42 @@ def register(receivers: Receivers, service: Applications) -> None:
         receivers[kind] = service
 
 
-def page_router(service: Applications, municipality: Municipality) -> APIRouter:
-    """Staff pages under ``/applications/`` (CSRF: a double-submit cookie on every form)."""
+def page_router(service: Applications, municipality: Municipality, staff: Staff) -> APIRouter:
+    """Staff pages under ``/applications/`` (reviewers; CSRF with the staff session)."""
     web = APIRouter(include_in_schema=False)
     templates = templates_for(Path(__file__).with_name("templates"))
 
     def page(
-        request: Request, name: str, token: str | None, status: int = 200, **values: Any
+        request: Request, name: str, acting: Acting, status: int = 200, **values: Any
     ) -> HTMLResponse:
-        token = token or secrets.token_urlsafe(24)
-        response = templates.TemplateResponse(
+        return templates.TemplateResponse(
             request,
             name,
-            {"m": municipality, "csrf": token, "kinds": KINDS, "statuses": STATUS, **values},
+            {
+                "m": municipality,
+                "csrf": acting.session.csrf,
+                "staff": acting.session,
+                "kinds": KINDS,
+                "statuses": STATUS,
+                **values,
+            },
             status_code=status,
+            headers={"Cache-Control": "no-store"},
         )
-        response.set_cookie(
-            CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            path=request.scope.get("root_path") or "/",
-        )
-        return response
-
-    def check(cookie: str | None, sent: str | None) -> None:
-        if not cookie or not sent or not hmac.compare_digest(cookie, sent):
-            raise errors.Forbidden(
-                "the form's CSRF token is missing or wrong: reload the page", code="csrf_refused"
-            )
 
     @web.get("/applications/", response_class=HTMLResponse)
     def index(
         request: Request,
-        status: str = "",
-        kind: str = "",
-        staff_csrf: Annotated[str | None, Cookie()] = None,
+        acting: ApplicationReader,
+        status: Annotated[str, Query(max_length=20)] = "",
+        kind: Annotated[str, Query(max_length=40)] = "",
     ) -> HTMLResponse:
         """電子申請の一覧: filter by status and procedure."""
         found = service.search(status=status or None, kind=kind or None)
         return page(
             request,
             "applications.html",
-            staff_csrf,
+            acting,
             applications=found,
             counts=service.counts(),
             status_filter=status,
@@ -489,63 +486,70 @@ def page_router(service: Applications, municipality: Municipality) -> APIRouter:
         )
 
     def detail(
-        request: Request,
-        own_id: str,
-        token: str | None,
-        error: errors.Error | None = None,
+        request: Request, own_id: str, acting: Acting, error: errors.Error | None = None
     ) -> HTMLResponse:
+        application = service.get(own_id)
+        staff.log(
+            acting,
+            action="applications.read",
+            purpose=f"application:{own_id}",
+            person=application["resident_id"],
+        )
         return page(
             request,
             "application.html",
-            token,
+            acting,
             status=status_of(error) if error else 200,
-            a=service.get(own_id),
+            a=application,
             error=error.message if error else None,
         )
 
     @web.get("/applications/{own_id}", response_class=HTMLResponse)
-    def show(
-        request: Request, own_id: str, staff_csrf: Annotated[str | None, Cookie()] = None
-    ) -> HTMLResponse:
+    def show(request: Request, own_id: str, acting: ApplicationReader) -> HTMLResponse:
         """One application: the form, the signature's verdict, income, the decision."""
-        return detail(request, own_id, staff_csrf)
+        return detail(request, own_id, acting)
 
     @web.post("/applications/{own_id}/income", response_model=None)
-    def income(
-        request: Request,
-        own_id: str,
-        csrf: Annotated[str | None, Form()] = None,
-        staff_csrf: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
+    def income(request: Request, own_id: str, acting: IncomeReader) -> Response:
         """所得を照会: the claimant's income from the tax office, through the hub."""
-        check(staff_csrf, csrf)
         try:
-            service.fetch_income(own_id)
+            application = service.fetch_income(own_id)
         except errors.NotFound as exc:
             if exc.code == "application_not_found":
                 raise
-            return detail(request, own_id, staff_csrf, exc)
+            return detail(request, own_id, acting, exc)
         except errors.Error as exc:
-            return detail(request, own_id, staff_csrf, exc)
+            return detail(request, own_id, acting, exc)
+        staff.log(
+            acting,
+            action="linkage.income",
+            purpose=f"application:{own_id}",
+            person=application["resident_id"],
+        )
         return RedirectResponse(f"../{own_id}", status_code=303)
 
     @web.post("/applications/{own_id}/decide", response_model=None)
     def decide(
         request: Request,
         own_id: str,
+        acting: ApplicationDecider,
         decision: Annotated[str, Form()],
         reason: Annotated[str, Form()] = "",
-        csrf: Annotated[str | None, Form()] = None,
-        staff_csrf: Annotated[str | None, Cookie()] = None,
     ) -> Response:
         """決定: approve, reject or return; the decision is delivered to the portal."""
-        check(staff_csrf, csrf)
         try:
-            service.decide(own_id, decision, reason)
+            application = service.decide(own_id, decision, reason)
         except errors.NotFound:
             raise
         except errors.Error as exc:
-            return detail(request, own_id, staff_csrf, exc)
+            return detail(request, own_id, acting, exc)
+        staff.log(
+            acting,
+            action="applications.decide",
+            purpose=f"application:{own_id}",
+            person=application["resident_id"],
+            detail={"decision": decision},
+        )
         return RedirectResponse(f"../{own_id}", status_code=303)
 
     return web

@@ -12,7 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
+from mynumber.orgs.municipality.deps import CardIssuer
 from mynumber.orgs.municipality.services import Registry
+from mynumber.platform.staff.services import Staff
 
 
 class CardApplicationIn(BaseModel):
@@ -54,12 +56,12 @@ class CardHandedOver(BaseModel):
     card_image: str = Field(description="the card image file's content (JSON, secrets sealed)")
 
 
-def router(registry: Registry) -> APIRouter:
+def router(registry: Registry, staff: Staff) -> APIRouter:
     api = APIRouter(tags=["cards"])
 
     @api.post("/residents/{resident_id}/card", response_model=CardHandedOver, status_code=201)
     def apply_for_card(
-        resident_id: str, body: Annotated[CardApplicationIn, Body()]
+        resident_id: str, body: Annotated[CardApplicationIn, Body()], acting: CardIssuer
     ) -> CardHandedOver:
         """交付申請 and 交付: J-LIS issues the resident's card; the image comes back.
 
@@ -68,6 +70,7 @@ def router(registry: Registry) -> APIRouter:
         """
         pins = body.model_dump(include={"auth_pin", "sign_password", "text_pin", "juki_pin"})
         issued = registry.issue_card(resident_id, pins, body.idempotency_key)
+        staff.log(acting, action="cards.issue", purpose="counter", person=resident_id)
         summary = CardSummary.model_validate(issued["summary"])
         return CardHandedOver(
             resident_id=resident_id, summary=summary, card_image=issued["card_image"]

@@ -31,6 +31,14 @@ from sqlalchemy import (
 
 from mynumber import errors
 from mynumber.orgs.municipality import store
+from mynumber.orgs.municipality.deps import (
+    Enroller,
+    IncomeReader,
+    LinkageReader,
+    Purpose,
+    TaxClerk,
+    why,
+)
 from mynumber.orgs.municipality.model import Municipality, Sex, age_on
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
@@ -42,6 +50,7 @@ from mynumber.platform.intermediate import (
     ProvideIn,
     provide_router,
 )
+from mynumber.platform.staff.services import Staff
 
 #: The procedure of the child allowance claim in the hub's permitted-exchange table.
 CHILD_ALLOWANCE = "child_allowance_claim"
@@ -76,10 +85,15 @@ class EnrolOut(BaseModel):
     enrolled: int
 
 
+#: The largest assessment taken, in yen: this project's bound (no resident owes ¥1 trillion),
+#: well inside the BIGINT column, so a huge amount is a 422 and never a database error.
+MAX_AMOUNT_YEN = 10**12
+
+
 class ResidentTax(BaseModel):
-    resident_id: str
+    resident_id: str = Field(min_length=1, max_length=16)
     year: int = Field(ge=1990, le=2100)
-    amount_yen: int = Field(ge=0)
+    amount_yen: int = Field(ge=0, le=MAX_AMOUNT_YEN)
 
 
 class ResidentTaxesIn(BaseModel):
@@ -164,7 +178,34 @@ class Linkage:
         raise errors.Conflict("the resident has no current My Number", code="not_enrolled")
 
     def set_resident_taxes(self, records: list[ResidentTax]) -> int:
+        """Record assessments, replacing those of the same resident and year; all or none.
+
+        A request naming one resident and year twice, or a resident this municipality does
+        not hold, is refused whole before anything is written.
+        """
         t = resident_taxes
+        seen: set[tuple[str, int]] = set()
+        for index, record in enumerate(records):
+            key = (record.resident_id, record.year)
+            if key in seen:
+                raise errors.InvalidInput(
+                    f"records[{index}] repeats a resident and year given before",
+                    field=f"records.{index}",
+                )
+            seen.add(key)
+        wanted = list(dict.fromkeys(x.resident_id for x in records))
+        known: set[str] = set()
+        with self.engine.connect() as conn:
+            for part in chunked(wanted):
+                known.update(
+                    conn.scalars(select(store.residents.c.id).where(store.residents.c.id.in_(part)))
+                )
+        for index, record in enumerate(records):
+            if record.resident_id not in known:
+                raise errors.InvalidInput(
+                    f"records[{index}] names no resident of this municipality",
+                    field=f"records.{index}.resident_id",
+                )
 
         def work(conn: Any) -> None:
             conn.execute(
@@ -272,28 +313,44 @@ def build_linkage(ctx: OrgContext, *, engine: Engine, municipality: Municipality
     )
 
 
-def router(ctx: OrgContext, *, linkage: Linkage) -> APIRouter:
+def router(ctx: OrgContext, *, linkage: Linkage, staff: Staff) -> APIRouter:
     api = APIRouter(tags=["linkage"])
 
     @api.post("/api/linkage/enrol", response_model=EnrolOut)
-    def enrol(body: EnrolIn) -> EnrolOut:
+    def enrol(body: EnrolIn, acting: Enroller) -> EnrolOut:
         """機関別符号の取得 for residents (all active ones not yet enrolled by default)."""
-        return EnrolOut(enrolled=linkage.enrol(body.resident_ids))
+        enrolled = linkage.enrol(body.resident_ids)
+        staff.log(
+            acting, action="linkage.enrol", purpose="correction", detail={"enrolled": enrolled}
+        )
+        return EnrolOut(enrolled=enrolled)
 
     @api.post("/api/linkage/resident-taxes")
-    def set_resident_taxes(body: ResidentTaxesIn) -> dict[str, int]:
+    def set_resident_taxes(body: ResidentTaxesIn, acting: TaxClerk) -> dict[str, int]:
         """住民税 assessments (the municipality's own data the intermediate server answers)."""
-        return {"recorded": linkage.set_resident_taxes(body.records)}
+        recorded = linkage.set_resident_taxes(body.records)
+        staff.log(
+            acting, action="taxes.record", purpose="correction", detail={"recorded": recorded}
+        )
+        return {"recorded": recorded}
 
     @api.post("/api/residents/{resident_id}/linkage/income", response_model=IncomeOut)
-    def income(resident_id: str) -> IncomeOut:
+    def income(resident_id: str, acting: IncomeReader, purpose: Purpose = None) -> IncomeOut:
         """児童手当 認定請求: ask the tax office for the resident's income, through the hub."""
-        return linkage.income_for_child_allowance(resident_id)
+        answer = linkage.income_for_child_allowance(resident_id)
+        staff.log(acting, action="linkage.income", purpose=why(acting, purpose), person=resident_id)
+        return answer
 
     @api.get("/api/residents/{resident_id}/linkage/records")
-    def records(resident_id: str) -> list[dict[str, Any]]:
+    def records(
+        resident_id: str, acting: LinkageReader, purpose: Purpose = None
+    ) -> list[dict[str, Any]]:
         """Every exchange about the resident, as the hub recorded it."""
-        return linkage.records(resident_id)
+        found = linkage.records(resident_id)
+        staff.log(
+            acting, action="linkage.records", purpose=why(acting, purpose), person=resident_id
+        )
+        return found
 
     api.include_router(provide_router(ctx, linkage.provide))
 

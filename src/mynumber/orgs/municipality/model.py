@@ -7,12 +7,13 @@ what a 住民票 records; this module validates them and knows the demo municipa
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
 from mynumber.errors import InvalidInput
+from mynumber.platform.staff.model import Role, Roles
+from mynumber.text import clean
 
 
 class Sex(StrEnum):
@@ -160,20 +161,31 @@ def municipality(code: str) -> Municipality:
 
 
 _KANA = re.compile(r"^[\u30a1-\u30fc\u3000 ]+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+#: The earliest date of birth the registry takes. No law sets one; this project chose
+#: 1900-01-01 (nobody registered today was born before it) to refuse typing slips.
+EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 def _text(value: str, field: str, *, max_length: int) -> str:
-    value = (
-        unicodedata.normalize("NFKC", value).strip() if field.endswith("kana") else value.strip()
+    return clean(
+        value, field=field, max_length=max_length, form="NFKC" if field.endswith("kana") else "NFC"
     )
-    if not value:
-        raise InvalidInput(f"{field} is required", field=field)
-    if len(value) > max_length:
-        raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
-    if _CONTROL.search(value):
-        raise InvalidInput(f"{field} contains control characters", field=field)
-    return value
+
+
+def check_date(
+    on: date, *, field: str, birth: date, today: date, not_before: date | None = None
+) -> date:
+    """``on`` (a registration, move or death) when it falls between the person's birth (and
+    ``not_before``, e.g. the registration a move follows) and ``today``, the municipality's
+    clock; :class:`InvalidInput` naming ``field`` otherwise."""
+    if on > today:
+        raise InvalidInput(f"{field} is in the future", field=field)
+    if on < birth:
+        raise InvalidInput(f"{field} is before the date of birth", field=field)
+    if not_before is not None and on < not_before:
+        raise InvalidInput(f"{field} is before the resident was registered here", field=field)
+    return on
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +210,10 @@ class BasicItems:
             object.__setattr__(self, field, value)
         if self.birth_date > date.today():
             raise InvalidInput("the date of birth is in the future", field="birth_date")
-        if self.birth_date < date(1880, 1, 1):
-            raise InvalidInput("the date of birth is implausibly early", field="birth_date")
+        if self.birth_date < EARLIEST_BIRTH:
+            raise InvalidInput(
+                f"the date of birth is before {EARLIEST_BIRTH.isoformat()}", field="birth_date"
+            )
         object.__setattr__(self, "sex", Sex(self.sex))
 
     def __repr__(self) -> str:
@@ -217,3 +231,52 @@ class BasicItems:
 def age_on(birth: date, on: date) -> int:
     """Completed years of age on a date (a 29 February birthday counts on 28 February)."""
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# --- staff roles (each route asks for one permission; see platform/staff) -------------------
+
+#: 窓口担当: the counter — registrations, moves, deaths, card issuance, looking people up.
+#: 審査担当: e-applications and what their review needs. 監督者: corrections and number
+#: re-issue (a second supervisor approves). 税務担当: resident tax and linkage enrolment.
+ROLES = Roles.of(
+    Role(
+        "clerk",
+        "窓口担当 (counter clerk)",
+        frozenset(
+            {
+                "residents.read",
+                "residents.register",
+                "residents.move",
+                "residents.death",
+                "cards.issue",
+            }
+        ),
+    ),
+    Role(
+        "reviewer",
+        "審査担当 (reviewer)",
+        frozenset({"applications.read", "applications.decide", "linkage.income", "residents.read"}),
+    ),
+    Role(
+        "supervisor",
+        "監督者 (supervisor)",
+        frozenset({"residents.read", "numbers.reissue", "numbers.approve", "linkage.read"}),
+    ),
+    Role(
+        "tax_clerk",
+        "税務担当 (resident-tax clerk)",
+        frozenset({"taxes.record", "linkage.enrol", "linkage.read"}),
+    ),
+)
+
+#: Why a staff member opens one person's record (asked before it is shown, kept in the
+#: access log, shown to the person on Mynaportal). ``application:<id>`` names the
+#: e-application under review. The list is this project's choice.
+PURPOSES = {
+    "counter": "窓口での届出・証明 (a counter visit)",
+    "inquiry": "本人からの問い合わせ (the person's own inquiry)",
+    "correction": "職権による記載の修正 (a correction)",
+    "application": "電子申請の審査 (an e-application under review)",
+    "search": "検索 (a search)",
+}
+PURPOSE_PATTERN = r"^(counter|inquiry|correction|application:[0-9A-Za-z_-]{1,40})$"

@@ -76,7 +76,7 @@ class MoveIn(BaseModel):
 
 
 class ReissueIn(BaseModel):
-    reason: str = Field(default="leak", max_length=40)
+    reason: str = Field(default="leak", pattern=r"^[a-z_]{1,20}$")
 
 
 class DeathIn(BaseModel):
@@ -117,3 +117,13 @@ class HouseholdOut(BaseModel):
 
 def masked(number: str | None) -> str | None:
     return None if number is None else mask(number)
+
+
+class ReissueRequestOut(BaseModel):
+    """A re-issue waiting for a second supervisor's approval."""
+
+    id: str
+    resident_id: str
+    reason: str
+    requested_by: str
+    status: str

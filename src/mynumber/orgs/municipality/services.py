@@ -25,6 +25,7 @@ from mynumber.orgs.municipality.model import (
     BasicItems,
     Municipality,
     Status,
+    check_date,
     municipality,
 )
 from mynumber.orgs.municipality.schemas import (
@@ -183,6 +184,10 @@ class Registry:
         """Register a person, assign a resident code and designate their My Number."""
         if relationship not in RELATIONSHIPS:
             raise InvalidInput("unknown relationship (続柄)", field="relationship")
+        today = date.today()
+        registered_on = check_date(
+            registered_on or today, field="registered_on", birth=items.birth_date, today=today
+        )
         if idempotency_key and (done := self._by_idempotency_key(idempotency_key, items)):
             return done
         self._refuse_duplicate(items)
@@ -198,7 +203,7 @@ class Registry:
                         household_id=household_id,
                         relationship=relationship,
                         reason=reason,
-                        on=registered_on or date.today(),
+                        on=registered_on,
                         idempotency_key=idempotency_key,
                         moved_from=None,
                     )
@@ -333,7 +338,17 @@ class Registry:
             )
             if mover["status"] != Status.ACTIVE and not resuming:
                 raise Conflict("this resident no longer lives here", code="not_active")
-            on = mover["left_on"] if resuming else (moved_on or date.today())
+            if resuming:
+                on = mover["left_on"]
+            else:
+                today = date.today()
+                on = check_date(
+                    moved_on or today,
+                    field="moved_on",
+                    birth=mover["birth_date"],
+                    today=today,
+                    not_before=mover["registered_on"],
+                )
             wanted = Status.MOVING if resuming else Status.ACTIVE
             members = [mover]
             if whole_household:
@@ -408,9 +423,13 @@ class Registry:
         if transfer.moved_from == self.municipality.code:
             raise InvalidInput("a move-in from the same municipality", field="moved_from")
         codes = [validate_resident_code(m.resident_code) for m in transfer.members]
+        today = date.today()
         for m in transfer.members:
             if m.my_number is not None:
                 validate(m.my_number)
+            check_date(transfer.moved_on, field="moved_on", birth=m.birth_date, today=today)
+        # every name, kana and the address checked before anything is looked up or written
+        people = [m.items(transfer.address) for m in transfer.members]
         try:
             with self.engine.begin() as conn:
                 existing = dict(
@@ -423,11 +442,10 @@ class Registry:
                 )
                 household_id: str | None = None
                 ids: list[str] = []
-                for member, code in zip(transfer.members, codes, strict=True):
+                for member, code, items in zip(transfer.members, codes, people, strict=True):
                     if code in existing:
                         ids.append(existing[code])
                         continue
-                    items = member.items(transfer.address)
                     ids.append(
                         self._insert(
                             conn,
@@ -513,6 +531,67 @@ class Registry:
             )
             _event(conn, resident_id, "number", date.today(), {"reissued": True, "reason": reason})
         return self.get(resident_id)
+
+    def request_reissue(self, resident_id: str, *, reason: str, by: str) -> dict[str, Any]:
+        """Ask for a new My Number (the first of two people); nothing changes until a second
+        supervisor approves (:meth:`approve_reissue`)."""
+        with self.engine.begin() as conn:
+            row = self._row(conn, resident_id)
+            if row["status"] != "active" or row["my_number"] is None:
+                raise Conflict("only a current resident's number can be changed", code="not_active")
+            r = store.reissue_requests.c
+            pending = conn.scalar(
+                select(r.id).where(r.resident_id == resident_id, r.status == "pending")
+            )
+            if pending is not None:
+                raise Conflict("a re-issue is already waiting for approval", code="reissue_pending")
+            request = {
+                "id": new_id(),
+                "resident_id": resident_id,
+                "reason": reason,
+                "requested_by": by,
+                "requested_at": datetime.now(UTC),
+                "status": "pending",
+                "approved_by": None,
+                "approved_at": None,
+            }
+            conn.execute(store.reissue_requests.insert(), request)
+        return request
+
+    def reissue_request(self, request_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            found = (
+                conn.execute(
+                    select(store.reissue_requests).where(store.reissue_requests.c.id == request_id)
+                )
+                .mappings()
+                .first()
+            )
+        if found is None:
+            raise NotFound("no such re-issue request", code="reissue_request_not_found")
+        return dict(found)
+
+    def approve_reissue(self, request_id: str, *, by: str) -> ResidentOut:
+        """The second person approves: J-LIS issues the new number. The one who asked may not
+        approve their own request."""
+        request = self.reissue_request(request_id)
+        if request["status"] != "pending":
+            raise Conflict("this request was already approved", code="reissue_done")
+        if request["requested_by"] == by:
+            raise Forbidden(
+                "a re-issue needs a second person: you asked for this one",
+                code="four_eyes_required",
+            )
+        r = store.reissue_requests.c
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                update(store.reissue_requests)
+                .where(r.id == request_id, r.status == "pending")
+                .values(status="approved", approved_by=by, approved_at=datetime.now(UTC))
+            ).rowcount
+        if not taken:
+            raise Conflict("this request was already approved", code="reissue_done")
+        return self.reissue_number(request["resident_id"], reason=request["reason"])
 
     def record_death(self, resident_id: str, *, died_on: date) -> ResidentOut:
         """死亡届: the record stays, closed; the My Number is never given to anyone else;

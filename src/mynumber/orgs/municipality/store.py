@@ -88,3 +88,18 @@ events = Table(
     Column("detail", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
+
+#: 個人番号の変更 needs two people: one supervisor asks (with the reason), another approves;
+#: only then does J-LIS issue the new number.
+reissue_requests = Table(
+    "reissue_requests",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("resident_id", String(16), ForeignKey("residents.id"), nullable=False, index=True),
+    Column("reason", String(20), nullable=False),
+    Column("requested_by", String(24), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(10), nullable=False),  # pending | approved
+    Column("approved_by", String(24)),
+    Column("approved_at", DateTime(timezone=True)),
+)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Cookie, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynumber import errors
+from mynumber.orgs.portal.deps import RESIDENT
 from mynumber.orgs.portal.linkage import HubLink, logged_in
 from mynumber.orgs.portal.web import Pages
 from mynumber.platform.http import ServiceClient
@@ -23,6 +24,11 @@ from mynumber.platform.http import ServiceClient
 PROCEDURE = "public_fund_account_self_service"
 ITEMS = ["public_fund_account", "registration_handle"]
 ACTIONS = ("register", "change", "delete")
+#: Deleting the account is the one step here that stops payments: the form must say so twice.
+CONFIRM_DELETE = (
+    "抹消するには、確認のチェックを入れてください / "
+    "Tick the confirmation box to delete the registration."
+)
 DEPOSIT_TYPES = {"1": "普通 Ordinary", "2": "当座 Current", "4": "貯蓄 Savings"}
 
 
@@ -73,7 +79,7 @@ class PublicFundAccounts:
 
 
 def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
-    web = APIRouter(include_in_schema=False)
+    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     def page(
         request: Request,
@@ -83,6 +89,7 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
         error: str | None = None,
         done: str | None = None,
         form: dict[str, str] | None = None,
+        confirm_delete: bool = False,
     ) -> HTMLResponse:
         problem = None
         try:
@@ -100,6 +107,7 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
             done=done,
             form=form or {},
             deposit_types=DEPOSIT_TYPES,
+            confirm_delete=confirm_delete,
         )
 
     @web.get("/account", response_class=HTMLResponse)
@@ -118,12 +126,15 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
         action: str,
         form: Annotated[dict[str, str], Depends(account_form)],
         csrf: Annotated[str | None, Form()] = None,
+        confirm: Annotated[str | None, Form(max_length=8)] = None,
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
         session = pages.portal.session(portal_session)
         pages.check_csrf(session, csrf)
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
+        if action == "delete" and confirm != "yes":
+            return page(request, session, status=422, error=CONFIRM_DELETE, confirm_delete=True)
         try:
             accounts.act(session.portal_code, action, None if action == "delete" else form)
         except errors.NotFound as exc:

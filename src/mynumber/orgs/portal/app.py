@@ -21,13 +21,16 @@ from mynumber.orgs.portal import (
     deliveries,
     events,
     linkage,
+    oidc_operator,
     oidc_web,
     proxies,
     signing,
     store,
 )
 from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.deps import HEALTH
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
+from mynumber.orgs.portal.model import ROLES
 from mynumber.orgs.portal.oidc_release import BasicItemsRelease
 from mynumber.orgs.portal.oidc_service import oidc_provider
 from mynumber.orgs.portal.services import Portal
@@ -39,6 +42,7 @@ from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.limits import RateLimit
 from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, templates_for
 
 ORG = "portal"
@@ -108,6 +112,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
     oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine), release)
     app.include_router(oidc_web.router(oidc))
+    app.include_router(oidc_operator.router(oidc.provider.clients))
     # 代理人: the pages that show a person's data show the principal's to a proxy
     proxy_rights = proxies.Proxies(engine=engine, name_of=proxies.names_via(link))
     e_applications.proxies = proxy_rights  # 代理人 apply with an apply right
@@ -115,7 +120,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     pages.context_hooks.append(proxy_rights.switcher)
     app.include_router(proxies.page_router(pages, proxy_rights))
 
-    @app.get("/healthz")
+    @app.get("/healthz", dependencies=[HEALTH])
     def healthz() -> dict[str, object]:
         with engine.connect() as conn:
             accounts = conn.scalar(select(func.count()).select_from(store.accounts))
@@ -130,4 +135,5 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.oidc = oidc.provider
     app.state.proxies = proxy_rights
     app.state.health = healthz
+    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

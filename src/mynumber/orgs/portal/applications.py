@@ -44,6 +44,7 @@ from mynumber import errors
 from mynumber.orgs.portal import store
 from mynumber.orgs.portal.application_forms import FORMS, Form, validate
 from mynumber.orgs.portal.deliveries import sender_name
+from mynumber.orgs.portal.deps import RESIDENT
 from mynumber.orgs.portal.inbox import Inbox, NewNotice
 from mynumber.orgs.portal.linkage import HubLink, logged_in
 from mynumber.orgs.portal.model import JST
@@ -537,7 +538,7 @@ def _form_values(raw: Any) -> dict[str, str]:
 
 def page_router(pages: Pages, apps: Applications) -> APIRouter:
     """申請状況 (``/applications``), the four forms, an application's page, submit."""
-    web = APIRouter(include_in_schema=False)
+    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     def prefill(portal_code: str) -> dict[str, str]:
         """わたしの情報's basic items, as the municipality records them, for the form."""

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynumber import errors
 from mynumber.orgs.portal.accounts import DEPOSIT_TYPES, PublicFundAccounts, account_form
+from mynumber.orgs.portal.deps import RESIDENT
 from mynumber.orgs.portal.linkage import HubLink, logged_in
 from mynumber.orgs.portal.web import Pages
 from mynumber.payments import DepositType, account_number, branch, to_zengin_kana
@@ -95,7 +96,7 @@ class BenefitApplications:
 
 
 def page_router(pages: Pages, benefits: BenefitApplications) -> APIRouter:
-    web = APIRouter(include_in_schema=False)
+    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     def page(
         request: Request,

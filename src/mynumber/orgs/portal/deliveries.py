@@ -19,7 +19,8 @@ from fastapi import APIRouter, Cookie, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine, select
 
-from mynumber.orgs.portal import store
+from mynumber.orgs.portal import display, store
+from mynumber.orgs.portal.deps import RESIDENT
 from mynumber.orgs.portal.inbox import Inbox, NewNotice
 from mynumber.orgs.portal.linkage import logged_in
 from mynumber.orgs.portal.web import Pages
@@ -36,30 +37,10 @@ LINK = re.compile(LINK_PATTERN)
 #: Control characters other than tab, line feed and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-#: How the portal names the organisations that send notices (差出人).
-SENDER_NAMES = {
-    "tax": "国税庁 / National Tax Agency",
-    "pension": "日本年金機構 / Japan Pension Service",
-    "insurer": "医療保険者 / Health insurer",
-    "benefits": "給付金の担当機関 / Benefits office",
-    "accounts": "デジタル庁 公金受取口座 / Public-fund account registry",
-}
-#: 全国地方公共団体コード of the municipalities this deployment knows (public names).
-MUNICIPALITY_NAMES = {
-    "131016": "東京都千代田区 / Chiyoda City",
-    "131041": "東京都新宿区 / Shinjuku City",
-    "131024": "東京都中央区 / Chuo City",
-    "271004": "大阪府大阪市 / Osaka City",
-    "011002": "北海道札幌市 / Sapporo City",
-}
-
 
 def sender_name(org: str) -> str:
-    """The display name of a sending organisation (差出人)."""
-    kind, _, code = org.partition("-")
-    if kind == "municipality":
-        return MUNICIPALITY_NAMES.get(code, f"市区町村 {code} / Municipality {code}")
-    return SENDER_NAMES.get(org, org)
+    """The display name of a sending organisation (差出人), as :mod:`display` names it."""
+    return str(display.organisation(org))
 
 
 def valid_notice(message: Any) -> dict[str, str] | None:
@@ -140,7 +121,7 @@ class NoticeReceiver:
 
 def page_router(pages: Pages, inbox: Inbox) -> APIRouter:
     """``GET /notices/{id}``: one notice, opened (and so read) by its owner only."""
-    web = APIRouter(include_in_schema=False)
+    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     @web.get("/notices/{notice_id}", response_class=HTMLResponse)
     def notice(

@@ -18,6 +18,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Cookie, Request
 from fastapi.responses import StreamingResponse
 
+from mynumber.orgs.portal.deps import LOGIN
 from mynumber.orgs.portal.model import CHALLENGE_TTL, SessionRequired
 from mynumber.orgs.portal.services import PollResult, Portal
 
@@ -43,7 +44,7 @@ def event(result: PollResult) -> str:
 
 
 def event_router(portal: Portal) -> APIRouter:
-    web = APIRouter(include_in_schema=False)
+    web = APIRouter(include_in_schema=False, dependencies=[LOGIN])
 
     @web.get("/login/events/{challenge_id}")
     async def login_events(

@@ -21,6 +21,8 @@ from sqlalchemy import Engine, select, update
 from mynumber import errors
 from mynumber.orgs.portal import store
 from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.deps import RESIDENT
+from mynumber.orgs.portal.display import Label
 from mynumber.orgs.portal.model import Session, SessionRequired
 from mynumber.orgs.portal.web import Pages
 from mynumber.platform.encryption import EncryptionKeys, open_answer
@@ -30,14 +32,17 @@ ORG = "portal"
 SELF_INFORMATION = "self_information"
 
 #: 自己情報 the portal shows: (provider, items, heading) per permitted row of the hub's table.
-SOURCES: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("tax", ("income",), "所得 (国税庁) / Income (tax office)"),
-    ("pension", ("pension",), "年金 (日本年金機構) / Pension"),
-    ("insurer", ("eligibility",), "医療保険の資格 / Health-insurance eligibility"),
+SOURCES: tuple[tuple[str, tuple[str, ...], Label], ...] = (
+    ("tax", ("income",), Label("所得（国税庁）", "Income (National Tax Agency)")),
+    ("pension", ("pension",), Label("年金（日本年金機構）", "Pension (Japan Pension Service)")),
+    ("insurer", ("eligibility",), Label("医療保険の資格", "Health-insurance eligibility")),
     (
         "municipality",
         ("basic_items", "resident_tax", "household"),
-        "基本4情報・住民税・世帯 (市区町村) / Basic items, resident tax, household (municipality)",
+        Label(
+            "基本4情報・住民税・世帯（お住まいの市区町村）",
+            "Basic items, resident tax, household (your municipality)",
+        ),
     ),
 )
 
@@ -47,7 +52,7 @@ class Section:
     """One agency's answer on わたしの情報: the data, or why there is none."""
 
     provider: str
-    heading: str
+    heading: Label
     data: dict[str, Any] | None
     problem: str | None = None
 
@@ -149,7 +154,7 @@ def logged_in(pages: Pages, request: Request, token: str | None) -> Session | Re
 
 def page_router(pages: Pages, link: HubLink) -> APIRouter:
     """わたしの情報 (``/information``) and やりとり履歴 (``/records``, ``/records/export``)."""
-    web = APIRouter(include_in_schema=False)
+    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     @web.get("/information", response_class=HTMLResponse)
     def information(

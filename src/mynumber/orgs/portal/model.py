@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from mynumber.errors import Conflict, Forbidden, NotFound, Unauthorized
+from mynumber.platform.staff.model import Role, Roles
 
 CHALLENGE_TTL = dt.timedelta(minutes=5)
 IDLE_TIMEOUT = dt.timedelta(minutes=15)
@@ -176,3 +177,11 @@ class Session:
 
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+# --- staff roles (see platform/staff) --------------------------------------------------------
+
+#: 運用担当: registers and removes the OpenID Connect relying parties (連携サービス).
+ROLES = Roles.of(
+    Role("operator", "運用担当 (portal operator)", frozenset({"oidc.clients"})),
+)

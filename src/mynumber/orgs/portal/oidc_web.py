@@ -8,6 +8,7 @@ Thin: each route reads the request (the form is async), then hands it to Authlib
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mynumber.errors import Error
 from mynumber.orgs.portal import oidc_model
+from mynumber.orgs.portal.deps import DISCOVERY, OIDC_ENDPOINT, RESIDENT
 from mynumber.orgs.portal.model import Session, SessionRequired
 from mynumber.orgs.portal.oidc_authlib import PortalAuthorizationServer, PortalRequest
 from mynumber.orgs.portal.oidc_keys import ALGORITHM, jwks
@@ -79,6 +81,46 @@ class OidcPages:
             request, "oidc_error.html", status=status, error=code, detail=detail, session=None
         )
 
+    # --- the browser that started a request ------------------------------------------------
+    # An authorization request belongs to the browser that made it: the authorization
+    # endpoint gives that browser a cookie named after the request, holding a MAC of its id;
+    # the consent page, the consent answer and the release ask for it back. Someone else
+    # who opens the consent URL (sent a link by the party that started it) has no such
+    # cookie, and gets an error page and no code, even if they allowed that service before.
+
+    @staticmethod
+    def browser_cookie(request_id: str) -> str:
+        return f"oidc_{request_id}"
+
+    def browser_token(self, request_id: str) -> str:
+        return hmac.digest(
+            self.pages.csrf_key, f"oidc-browser:{request_id}".encode(), "sha256"
+        ).hex()
+
+    def bind_browser(self, request: Request, response: Response, request_id: str) -> None:
+        response.set_cookie(
+            self.browser_cookie(request_id),
+            self.browser_token(request_id),
+            max_age=int(oidc_model.REQUEST_TTL.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=self.pages.secure,
+            path=request.scope.get("root_path", "") + "/oidc",
+        )
+
+    def other_browser(self, request: Request, request_id: str) -> Response | None:
+        """An error page when this browser did not start the request, else None."""
+        held = request.cookies.get(self.browser_cookie(request_id))
+        if held is not None and hmac.compare_digest(held, self.browser_token(request_id)):
+            return None
+        return self.error_page(
+            request,
+            "この連携の要求は別のブラウザーで始められました。サービスの画面からやり直して"
+            "ください / this sign-in request was started in another browser: start again "
+            "from the service",
+            status=403,
+        )
+
     def answer(self, request: Request, response: Response) -> Response:
         """Authlib answers a redirect with 302; the browser gets 303 (after a POST)."""
         if response.status_code == 302:
@@ -91,7 +133,7 @@ def router(oidc: OidcPages) -> APIRouter:
     provider = oidc.provider
     pages = oidc.pages
 
-    @web.get("/.well-known/openid-configuration")
+    @web.get("/.well-known/openid-configuration", dependencies=[DISCOVERY])
     def discovery() -> dict[str, Any]:
         """OpenID Provider metadata (OpenID Connect Discovery 1.0 §3)."""
         iss = oidc.issuer
@@ -128,12 +170,12 @@ def router(oidc: OidcPages) -> APIRouter:
             "ui_locales_supported": ["ja", "en"],
         }
 
-    @web.get("/oidc/jwks.json")
+    @web.get("/oidc/jwks.json", dependencies=[DISCOVERY])
     def keys() -> dict[str, Any]:
         """The public key (JWK Set) that ID tokens are signed with; ``kid`` names it."""
         return jwks(provider.signing_key)
 
-    @web.get(AUTHORIZE, include_in_schema=False)
+    @web.get(AUTHORIZE, include_in_schema=False, dependencies=[OIDC_ENDPOINT])
     async def authorize(
         request: Request, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
@@ -157,12 +199,21 @@ def router(oidc: OidcPages) -> APIRouter:
                 return oidc.error_page(request, error)
             request_id = provider.begin(dict(params)["client_id"], params)
             if session is None:
-                return RedirectResponse(f"{prefix}/login?oidc={request_id}", status_code=303)
-            return RedirectResponse(f"{prefix}/oidc/consent?request={request_id}", status_code=303)
+                next_page = f"{prefix}/login?oidc={request_id}"
+            else:
+                next_page = f"{prefix}/oidc/consent?request={request_id}"
+            response = RedirectResponse(next_page, status_code=303)
+            oidc.bind_browser(request, response, request_id)
+            return response
 
         return await run_in_threadpool(start)
 
-    @web.get("/oidc/consent", response_class=HTMLResponse, include_in_schema=False)
+    @web.get(
+        "/oidc/consent",
+        response_class=HTMLResponse,
+        include_in_schema=False,
+        dependencies=[RESIDENT],
+    )
     def consent_page(
         request: Request,
         request_id: Annotated[str, Query(alias="request", max_length=64)] = "",
@@ -176,6 +227,8 @@ def router(oidc: OidcPages) -> APIRouter:
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         pending = provider.pending(request_id, session.portal_code)
+        if (other := oidc.other_browser(request, pending.id)) is not None:
+            return other
         provider.bind(pending.id, session.portal_code)
         client = provider.clients.require(pending.client_id)
         oreq = oidc.authorize_request(request, pending.params)
@@ -213,7 +266,7 @@ def router(oidc: OidcPages) -> APIRouter:
             or client.get_default_redirect_uri(),
         )
 
-    @web.post("/oidc/consent", include_in_schema=False)
+    @web.post("/oidc/consent", include_in_schema=False, dependencies=[RESIDENT])
     def consent(
         request: Request,
         request_id: Annotated[str, Form(alias="request", max_length=64)],
@@ -227,6 +280,8 @@ def router(oidc: OidcPages) -> APIRouter:
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         pending = provider.pending(request_id, session.portal_code)
+        if (other := oidc.other_browser(request, pending.id)) is not None:
+            return other
         if pending.portal_code != session.portal_code:
             raise oidc_model.OidcRequestUnknown("open the consent page first")
         oreq = oidc.authorize_request(request, pending.params)
@@ -261,7 +316,7 @@ def router(oidc: OidcPages) -> APIRouter:
         )
         return oidc.answer(request, response)
 
-    @web.get("/oidc/release", include_in_schema=False)
+    @web.get("/oidc/release", include_in_schema=False, dependencies=[RESIDENT])
     def release(
         request: Request,
         request_id: Annotated[str, Query(alias="request", max_length=64)] = "",
@@ -274,6 +329,8 @@ def router(oidc: OidcPages) -> APIRouter:
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         pending = provider.pending(request_id, session.portal_code)
+        if (other := oidc.other_browser(request, pending.id)) is not None:
+            return other
         if pending.sign_request is None or pending.statement is None:
             raise oidc_model.OidcRequestUnknown("nothing was signed for this sign-in request")
         try:
@@ -306,7 +363,7 @@ def router(oidc: OidcPages) -> APIRouter:
         )
         return oidc.answer(request, response)
 
-    @web.post("/oidc/token")
+    @web.post("/oidc/token", dependencies=[OIDC_ENDPOINT])
     async def token(request: Request) -> Response:
         """The token endpoint: code + PKCE verifier (+ client secret) → access and ID token."""
         form = _strings((await request.form()).multi_items())
@@ -335,21 +392,26 @@ def router(oidc: OidcPages) -> APIRouter:
             )
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
-    @web.get("/oidc/userinfo")
+    @web.get("/oidc/userinfo", dependencies=[OIDC_ENDPOINT])
     async def userinfo(request: Request) -> Response:
         """UserInfo (OpenID Connect Core §5.3): ``sub``, and the four basic items with their
         JPKI proof when the person released them."""
         response: Response = await run_in_threadpool(_userinfo, request, [])
         return response
 
-    @web.post("/oidc/userinfo")
+    @web.post("/oidc/userinfo", dependencies=[OIDC_ENDPOINT])
     async def userinfo_post(request: Request) -> Response:
         """UserInfo by POST (the token in the header or the form)."""
         form = _strings((await request.form()).multi_items())
         response: Response = await run_in_threadpool(_userinfo, request, form)
         return response
 
-    @web.get("/oidc/services", response_class=HTMLResponse, include_in_schema=False)
+    @web.get(
+        "/oidc/services",
+        response_class=HTMLResponse,
+        include_in_schema=False,
+        dependencies=[RESIDENT],
+    )
     def services(
         request: Request, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
@@ -367,7 +429,9 @@ def router(oidc: OidcPages) -> APIRouter:
             labels=oidc_model.SCOPE_SHORT,
         )
 
-    @web.post("/oidc/services/{client_id}/withdraw", include_in_schema=False)
+    @web.post(
+        "/oidc/services/{client_id}/withdraw", include_in_schema=False, dependencies=[RESIDENT]
+    )
     def withdraw(
         request: Request,
         client_id: str,

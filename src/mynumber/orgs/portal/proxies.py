@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Engine, or_, select, update
 
 from mynumber import errors
 from mynumber.orgs.portal import store
+from mynumber.orgs.portal.deps import RESIDENT
 from mynumber.orgs.portal.invitation_attempts import (
     WRONG,
     InvitationAttempts,
@@ -507,7 +508,7 @@ class Proxies:
 
 def page_router(pages: Pages, proxies: Proxies) -> APIRouter:
     """``/proxies``: invite, accept, act for, revoke; and the record of proxies' actions."""
-    web = APIRouter(include_in_schema=False)
+    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     def page(
         request: Request,

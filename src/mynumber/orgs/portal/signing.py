@@ -48,6 +48,7 @@ from sqlalchemy import Engine, func, select, update
 from mynumber.errors import Conflict, Error, InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.portal import model, store
 from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.deps import DEVICE, RESIDENT, SIGN_BY_CODE
 from mynumber.orgs.portal.model import SessionRequired
 from mynumber.orgs.portal.web import Pages
 from mynumber.pki import (
@@ -450,7 +451,7 @@ def phone_url(base_url: str, code: str) -> str:
 
 
 def api_router(requests: SignRequests) -> APIRouter:
-    api = APIRouter(prefix="/api", tags=["signing"])
+    api = APIRouter(prefix="/api", tags=["signing"], dependencies=[SIGN_BY_CODE])
 
     @api.get("/sign/{code}", response_model=SignAsked)
     def show(code: str) -> SignAsked:
@@ -486,7 +487,7 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
     web = APIRouter(include_in_schema=False)
     portal = pages.portal
 
-    @web.get("/sign/{request_id}", response_class=HTMLResponse)
+    @web.get("/sign/{request_id}", response_class=HTMLResponse, dependencies=[RESIDENT])
     def waiting(
         request: Request,
         request_id: str,
@@ -509,7 +510,7 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
             qr_svg=segno.make(url, error="m").svg_inline(scale=4, dark="#1f2933"),
         )
 
-    @web.get("/sign/{request_id}/status", response_model=SignStatus)
+    @web.get("/sign/{request_id}/status", response_model=SignStatus, dependencies=[RESIDENT])
     def waiting_status(
         request_id: str, portal_session: Annotated[str | None, Cookie()] = None
     ) -> JSONResponse:
@@ -519,7 +520,7 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
             SignStatus(**requests.status(request_id, session.portal_code)).model_dump()
         )
 
-    @web.get("/sign/{request_id}/events")
+    @web.get("/sign/{request_id}/events", dependencies=[RESIDENT])
     async def waiting_events(
         request: Request,
         request_id: str,
@@ -589,12 +590,12 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
         pages.set_cookie(response, "portal_pre", pre, request)
         return response
 
-    @web.get("/phone/sign", response_class=HTMLResponse)
+    @web.get("/phone/sign", response_class=HTMLResponse, dependencies=[DEVICE])
     def phone(request: Request, code: str | None = None) -> HTMLResponse:
         """The phone app's signing screen: who asks and what, the card, the password."""
         return phone_page(request, code=model.normalise_code(code) if code else None)
 
-    @web.post("/phone/sign", response_class=HTMLResponse)
+    @web.post("/phone/sign", response_class=HTMLResponse, dependencies=[DEVICE])
     def sign(
         request: Request,
         card: Annotated[str, Form()],

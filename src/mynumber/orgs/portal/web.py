@@ -19,7 +19,8 @@ from fastapi.templating import Jinja2Templates
 
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.errors import InvalidInput
-from mynumber.orgs.portal import model
+from mynumber.orgs.portal import display, model
+from mynumber.orgs.portal.deps import DEVICE, LOGIN, RESIDENT
 from mynumber.orgs.portal.model import CsrfRefused, LoginRefused, Session, SessionRequired
 from mynumber.orgs.portal.phoneapp import sign_challenge
 from mynumber.orgs.portal.schemas import (
@@ -67,6 +68,7 @@ class Pages:
     ) -> None:
         self.portal = portal
         self.templates = templates
+        display.install(templates.env)
         self.base_url = base_url.rstrip("/")
         self.secure = self.base_url.startswith("https://")
         self.csrf_key = csrf_key
@@ -161,7 +163,7 @@ def _challenge_out(pages: Pages, challenge: model.Challenge) -> dict[str, Any]:
 
 
 def api_router(pages: Pages) -> APIRouter:
-    api = APIRouter(prefix="/api", tags=["login"])
+    api = APIRouter(prefix="/api", tags=["login"], dependencies=[LOGIN])
     portal = pages.portal
 
     @api.post(
@@ -210,7 +212,7 @@ def page_router(pages: Pages) -> APIRouter:
         prefix = request.scope.get("root_path", "")
         return RedirectResponse(f"{prefix}/login?why={why}", status_code=303)
 
-    @web.get("/")
+    @web.get("/", dependencies=[LOGIN])
     def index(request: Request, portal_session: Annotated[str | None, Cookie()] = None) -> Response:
         prefix = request.scope.get("root_path", "")
         try:
@@ -219,7 +221,11 @@ def page_router(pages: Pages) -> APIRouter:
             return RedirectResponse(f"{prefix}/login", status_code=303)
         return RedirectResponse(f"{prefix}/home", status_code=303)
 
-    @web.get("/login", response_class=HTMLResponse, dependencies=[Depends(pages.login_limit)])
+    @web.get(
+        "/login",
+        response_class=HTMLResponse,
+        dependencies=[LOGIN, Depends(pages.login_limit)],
+    )
     def login(request: Request, why: str | None = None, oidc: str | None = None) -> HTMLResponse:
         """2次元コードログイン: the QR code and one-time code; the page logs in by itself,
         then goes home or, for a relying party's sign-in request ``oidc``, to its consent."""
@@ -250,7 +256,7 @@ def page_router(pages: Pages) -> APIRouter:
         pages.set_cookie(response, PAIR_COOKIE, browser, request)
         return response
 
-    @web.get("/login/status", response_model=StatusOut)
+    @web.get("/login/status", response_model=StatusOut, dependencies=[LOGIN])
     def status(
         request: Request, id: str, portal_pair: Annotated[str | None, Cookie()] = None
     ) -> JSONResponse:
@@ -264,7 +270,7 @@ def page_router(pages: Pages) -> APIRouter:
             pages.set_cookie(response, SESSION_COOKIE, result.session_token, request)
         return response
 
-    @web.get("/home", response_class=HTMLResponse)
+    @web.get("/home", response_class=HTMLResponse, dependencies=[RESIDENT])
     def home(request: Request, portal_session: Annotated[str | None, Cookie()] = None) -> Response:
         """わたしの情報 (placeholder): the login history until the linkage hub brings data."""
         try:
@@ -281,7 +287,7 @@ def page_router(pages: Pages) -> APIRouter:
             unread=sum(1 for n in notices if n["read_at"] is None),
         )
 
-    @web.get("/notices", response_class=HTMLResponse)
+    @web.get("/notices", response_class=HTMLResponse, dependencies=[RESIDENT])
     def notices(
         request: Request, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
@@ -299,7 +305,7 @@ def page_router(pages: Pages) -> APIRouter:
             unread=sum(1 for n in items if n["read_at"] is None),
         )
 
-    @web.post("/notices/{notice_id}/read")
+    @web.post("/notices/{notice_id}/read", dependencies=[RESIDENT])
     def read_notice(
         request: Request,
         notice_id: str,
@@ -311,7 +317,7 @@ def page_router(pages: Pages) -> APIRouter:
         portal.mark_read(session.portal_code, notice_id)
         return RedirectResponse(f"{request.scope.get('root_path', '')}/notices", status_code=303)
 
-    @web.post("/logout")
+    @web.post("/logout", dependencies=[RESIDENT])
     def logout(
         request: Request,
         csrf: Annotated[str | None, Form()] = None,
@@ -361,12 +367,12 @@ def page_router(pages: Pages) -> APIRouter:
         pages.set_cookie(response, PRE_COOKIE, pre, request)
         return response
 
-    @web.get("/phone/", response_class=HTMLResponse)
+    @web.get("/phone/", response_class=HTMLResponse, dependencies=[DEVICE])
     def phone(request: Request, code: str | None = None) -> HTMLResponse:
         """A smartphone with the Mynaportal app, simulated: pick a wallet card, type the PIN."""
         return phone_page(request, code=model.normalise_code(code) if code else None)
 
-    @web.post("/phone/approve", response_class=HTMLResponse)
+    @web.post("/phone/approve", response_class=HTMLResponse, dependencies=[DEVICE])
     def approve(
         request: Request,
         card: Annotated[str, Form()],

@@ -1,0 +1,211 @@
+"""One shape for every provider agency (the tax office, the pension service, an insurer).
+
+An agency is described by an :class:`Agency`: its member table (one row per person under
+the agency's OWN code: columns ``id``, ``code``, ``enrolled_at`` and its own), its
+:class:`Intake` (records that arrive with the My Number the person gave, e.g. ``POST
+/api/filings``) and its projections (for each data item it provides, what it answers about
+the member behind a code). :func:`create_agency_app` builds the rest, the same for all:
+
+- the intake route: the numbers are enrolled once for the agency's codes (J-LIS → hub,
+  :meth:`IntermediateServer.codes`) and dropped; a record whose number is not a current My
+  Number is counted ``unknown`` and kept nowhere;
+- ``POST /intermediate/provide`` (the hub only): the projections asked for, signed and
+  sealed to the requester; ``POST /api/notices`` (signed by the agency itself); ``GET
+  /healthz``.
+"""
+
+# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from pydantic import BaseModel, Field, create_model
+from sqlalchemy import Connection, Engine, RowMapping, Table, bindparam, func, select
+
+from mynumber.platform.context import OrgContext
+from mynumber.platform.db import create_org_engine, insert_ignoring_duplicates, migrate, retrying
+from mynumber.platform.ids import new_id
+from mynumber.platform.intermediate import IntermediateServer, provide_router
+from mynumber.platform.notices import notices_router
+from mynumber.platform.policy import public
+from mynumber.platform.staff.model import Acting, Roles
+from mynumber.platform.staff.services import Staff
+from mynumber.platform.staff.web import install as install_staff
+from mynumber.platform.staff.web import staff as staff_permission
+from mynumber.platform.web import new_app
+from mynumber.platform.wire import ProvideIn
+
+#: Records per intake request.
+MAX_INTAKE = 10_000
+
+
+class Numbered(BaseModel):
+    """A record as it arrives: with the My Number the person gave (used once, never kept)."""
+
+    my_number: str = Field(repr=False, max_length=14)
+
+
+#: Writes the records of known people, in one transaction: (connection, [(our code,
+#: record)], now). The default puts each record's fields on the member's row.
+Write = Callable[[Connection, list[tuple[str, Any]], datetime], None]
+#: What the agency answers for one item about one member: (connection, the member's row)
+#: → a JSON value.
+Projection = Callable[[Connection, RowMapping], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """``POST {path}`` ``{"{field}": [record, …]}`` → ``{"{taken}": n, "unknown": n}``."""
+
+    path: str
+    field: str
+    record: type[Numbered]
+    taken: str
+    summary: str
+    write: Write | None = None
+    #: True: counted per person (the last record per person wins); False: per record
+    per_person: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    """What makes one agency itself; everything else is the same for all of them."""
+
+    org: str
+    title: str
+    description: str
+    migrations: str  # the package of its Alembic migrations
+    members: Table
+    roles: Roles  # its staff's roles; intake needs ``records.intake``
+    intake: Intake
+    projections: Mapping[str, Projection]
+
+
+def upsert_members(
+    conn: Connection, table: Table, rows: Mapping[str, Mapping[str, Any]], now: datetime
+) -> None:
+    """One row per agency code in ``table``: new codes are inserted, known ones get the new
+    values (if any)."""
+    if not rows:
+        return
+    insert_ignoring_duplicates(
+        conn,
+        table,
+        [{"id": new_id(), "code": c, "enrolled_at": now, **v} for c, v in rows.items()],
+    )
+    names = list(next(iter(rows.values())))
+    if names:
+        conn.execute(
+            table.update()
+            .where(table.c.code == bindparam("_code"))
+            .values({name: bindparam(f"_{name}") for name in names}),
+            [{"_code": c, **{f"_{k}": x for k, x in v.items()}} for c, v in rows.items()],
+        )
+
+
+class ProviderAgency:
+    """A running agency: its database, its intermediate server, intake and answers."""
+
+    def __init__(self, spec: Agency, *, engine: Engine, server: IntermediateServer) -> None:
+        self.spec = spec
+        self.engine = engine
+        self.server = server
+
+    def take(self, records: list[Numbered]) -> tuple[int, int]:
+        """Enrol the numbers, write the records of the people we now have codes for; the
+        count taken and the count whose number is not a current My Number."""
+        intake = self.spec.intake
+        code_of = self.server.codes([r.my_number for r in records])
+        known = [(code, r) for r in records if (code := code_of[r.my_number]) is not None]
+        if known:
+            write = intake.write or self._write_fields
+            now = datetime.now(UTC)
+            retrying(self.engine, lambda conn: write(conn, known, now))
+        if intake.per_person:
+            people = len({code for code, _ in known})
+            return people, len(code_of) - people
+        return len(known), len(records) - len(known)
+
+    def _write_fields(self, conn: Connection, known: list[tuple[str, Any]], now: datetime) -> None:
+        rows = {code: r.model_dump(exclude={"my_number"}) for code, r in known}
+        upsert_members(conn, self.spec.members, rows, now)
+
+    def data_for(self, code: str, items: frozenset[str]) -> dict[str, Any] | None:
+        """The items about the member behind our ``code`` (None: nobody has it)."""
+        members = self.spec.members
+        with self.engine.connect() as conn:
+            found = conn.execute(select(members).where(members.c.code == code))
+            member = found.mappings().first()
+            if member is None:
+                return None
+            return {item: self.spec.projections[item](conn, member) for item in sorted(items)}
+
+    def provide(self, request: ProvideIn) -> str:
+        """中間サーバー: the items asked for, about the person behind our code, sealed."""
+        return self.server.answer(request, self.data_for)
+
+    def health(self) -> dict[str, object]:
+        with self.engine.connect() as conn:
+            count = conn.scalar(select(func.count()).select_from(self.spec.members))
+        return {"org": self.spec.org, "ok": True, self.spec.members.name: count}
+
+
+def intake_router(agency: ProviderAgency, staff: Staff) -> APIRouter:
+    """The agency's intake route: its intake staff (``records.intake``) feed it records;
+    each call is recorded in the access log."""
+    intake = agency.spec.intake
+    name = intake.field.capitalize()
+    many: Any = list[intake.record]  # type: ignore[name-defined]  # the record type is data here
+    records: dict[str, Any] = {intake.field: (many, Field(max_length=MAX_INTAKE))}
+    counts: dict[str, Any] = {
+        intake.taken: (int, ...),
+        "unknown": (
+            int,
+            Field(description=f"{intake.field} whose number is not a current My Number"),
+        ),
+    }
+    body_model = create_model(f"{name}In", **records)
+    out_model = create_model(f"{name}Out", **counts)
+    router = APIRouter(tags=["intake"])
+
+    def take(
+        body: body_model, acting: Annotated[Acting, Depends(staff_permission("records.intake"))]
+    ) -> dict[str, int]:
+        taken, unknown = agency.take(getattr(body, intake.field))
+        staff.log(
+            acting,
+            action="records.intake",
+            purpose="intake",
+            detail={intake.taken: taken, "unknown": unknown},
+        )
+        return {intake.taken: taken, "unknown": unknown}
+
+    router.add_api_route(
+        intake.path, take, methods=["POST"], response_model=out_model, description=intake.summary
+    )
+    return router
+
+
+def create_agency_app(ctx: OrgContext, spec: Agency) -> FastAPI:
+    """The agency's app: intake, intermediate server, notices and health, on its database."""
+    engine = create_org_engine(ctx.settings, spec.org)
+    migrate(engine, spec.migrations)
+    server = IntermediateServer.of(ctx, frozenset(spec.projections))
+    agency = ProviderAgency(spec, engine=engine, server=server)
+    app = new_app(title=spec.title, description=spec.description)
+    staff = install_staff(app, ctx, engine=engine, roles=spec.roles, title=spec.title)
+    app.include_router(intake_router(agency, staff))
+    # late-bound, so the agency's answer can be swapped (tests take the provider down)
+    app.include_router(provide_router(ctx, lambda request: agency.provide(request)))
+    app.include_router(notices_router(ctx))  # お知らせ to Mynaportal, by our codes
+
+    @app.get("/healthz", dependencies=[public("health, for monitoring")])
+    def healthz() -> dict[str, object]:
+        return agency.health()
+
+    app.state.engine = engine
+    app.state.agency = agency
+    app.state.health = healthz
+    return app

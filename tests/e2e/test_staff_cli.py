@@ -1,0 +1,160 @@
+"""The command line of J-LIS and the hub as staff: in-process on the data folder as the local
+administrator, and against a running ``mynumber run`` with ``--url`` and a staff token — the
+act is recorded under that staff member in the organisation's access log."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from mynumber.cli import app
+from mynumber.platform import federation
+from mynumber.platform.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+MYNUMBER = Path(sys.executable).with_name("mynumber")
+runner = CliRunner()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Running:
+    base: str
+    data: Path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """``mynumber run`` on a free port, without demo data."""
+    folder = tmp_path_factory.mktemp("staff-cli")
+    data = folder / "data"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MYNUMBER_")}
+    env["MYNUMBER_PORT"] = str(port)
+    base = f"http://127.0.0.1:{port}"
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(MYNUMBER), "run", "--port", str(port), "--data", str(data), "--no-seed"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"mynumber run exited: {(folder / 'server.log').read_text()}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("mynumber run did not answer in 60 s")
+            time.sleep(0.2)
+        yield Running(base, data)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def enrol(data: Path, org: str, role: str) -> tuple[str, str]:
+    """A staff member of ``org`` with ``role`` (by the local administrator): id and token."""
+    fed = federation.build(Settings(data_dir=data, seed_residents=0), in_process=True)
+    try:
+        staff = fed.apps[org].state.staff
+        member = staff.add(name="運用 太郎", roles=[role], auth_serial=secrets.token_hex(8))
+        return member.id, staff.issue_token(member.id).token
+    finally:
+        fed.close()
+
+
+def entries(data: Path, org: str) -> list[dict[str, object]]:
+    fed = federation.build(Settings(data_dir=data, seed_residents=0), in_process=True)
+    try:
+        return list(fed.apps[org].state.staff.log_entries())
+    finally:
+        fed.close()
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
+
+
+def test_jlis_verifiers_are_managed_remotely_with_an_operators_token(server) -> None:
+    operator, token = enrol(server.data, "jlis", "operator")
+
+    added = invoke(
+        "jlis", "verifier", "add", "遠隔の検証者", "--url", server.base, "--token", token
+    )
+
+    assert added.exit_code == 0, added.output
+    credential = added.output.strip().splitlines()[-1]
+    assert credential.startswith("jv_")
+    crl = httpx.get(
+        f"{server.base}/jlis/crl/auth.crl", headers={"Authorization": f"Bearer {credential}"}
+    )
+    assert crl.status_code == 200
+    verifier_id = added.output.split(" registered as ")[1].split()[0]
+    withdrawn = invoke(
+        "jlis",
+        "verifier",
+        "withdraw",
+        verifier_id,
+        "--url",
+        server.base,
+        env={"MYNUMBER_STAFF_TOKEN": token},
+    )
+    assert withdrawn.exit_code == 0, withdrawn.output
+    crl = httpx.get(
+        f"{server.base}/jlis/crl/auth.crl", headers={"Authorization": f"Bearer {credential}"}
+    )
+    assert crl.status_code == 401
+    mine = [
+        (e["action"], e["role"]) for e in entries(server.data, "jlis") if e["actor"] == operator
+    ]
+    assert mine == [("verifiers.register", "operator"), ("verifiers.withdraw", "operator")]
+
+
+def test_a_running_server_needs_a_valid_staff_token(server) -> None:
+    missing = invoke("jlis", "verifier", "add", "x", "--url", server.base)
+    assert missing.exit_code != 0 and "--token" in missing.output
+    wrong = invoke("hub", "verify-log", "--url", server.base, "--token", "not-a-token")
+    assert wrong.exit_code == 1
+    assert "staff_sign_in_required" in wrong.output
+    _, desk = enrol(server.data, "jlis", "desk")
+    refused = invoke("jlis", "verifier", "add", "x", "--url", server.base, "--token", desk)
+    assert refused.exit_code == 1 and "permission_denied" in refused.output
+
+
+def test_hub_verify_log_remotely_and_in_process(server) -> None:
+    operator, token = enrol(server.data, "hub", "operator")
+    remote = invoke("hub", "verify-log", "--url", server.base, "--token", token)
+    assert remote.exit_code == 0, remote.output
+    assert "intact" in remote.output
+    local = invoke("hub", "verify-log", "--data", str(server.data))
+    assert local.exit_code == 0, local.output
+    readers = {e["actor"] for e in entries(server.data, "hub") if e["action"] == "log.read"}
+    assert readers == {operator, "local-admin"}
