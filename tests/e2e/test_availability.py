@@ -43,11 +43,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(data: Path) -> Iterator[str]:
-    """``mynumber run`` on a free port with a fresh data folder and a few residents."""
+def serving(data: Path, **settings: str) -> Iterator[str]:
+    """``mynumber run`` on a free port with a fresh data folder and a few residents;
+    ``settings`` as ``MYNUMBER_*`` variables (``org_concurrency="4"``)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYNUMBER_")}
     env["MYNUMBER_SEED_RESIDENTS"] = "20"
+    env.update({f"MYNUMBER_{k.upper()}": v for k, v in settings.items()})
     log = data.parent / "server.txt"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -106,7 +108,12 @@ def test_a_burst_of_exchanges_leaves_the_login_page_answering_within_a_second(tm
         start = threading.Barrier(BURST + 1)
         limits = httpx.Limits(max_connections=BURST + 10, max_keepalive_connections=BURST + 10)
 
-        with httpx.Client(base_url=base, timeout=120.0, limits=limits) as http:
+        with (
+            httpx.Client(base_url=base, timeout=120.0, limits=limits) as http,
+            httpx.Client(base_url=base, timeout=30.0) as visitor,
+        ):
+            # a first visit before the burst: templates compiled, connection open
+            assert visitor.get("/portal/login").status_code == 200
 
             def exchange(i: int) -> int:
                 body = json.dumps(
@@ -127,18 +134,17 @@ def test_a_burst_of_exchanges_leaves_the_login_page_answering_within_a_second(tm
                 start.wait()
                 time.sleep(0.05)  # let the burst reach the server first
                 seen: list[tuple[int, float, int]] = []  # (status, seconds, exchanges done)
-                with httpx.Client(base_url=base, timeout=30.0) as visitor:
-                    while len(seen) < 5 and not all(f.done() for f in burst):
-                        done = sum(f.done() for f in burst)
-                        began = time.monotonic()
-                        status = visitor.get("/portal/login").status_code
-                        seen.append((status, time.monotonic() - began, done))
-                        time.sleep(0.1)
+                while len(seen) < 5 and not all(f.done() for f in burst):
+                    done = sum(f.done() for f in burst)
+                    began = time.monotonic()
+                    status = visitor.get("/portal/login").status_code
+                    seen.append((status, time.monotonic() - began, done))
+                    time.sleep(0.1)
                 statuses = [f.result(timeout=120) for f in burst]
 
     assert seen and seen[0][2] < BURST, "the burst was over before the visitor came"
     assert [s for s, _, _ in seen] == [200] * len(seen)
     slowest = max(took for _, took, _ in seen)
-    assert slowest < LOGIN_WITHIN, f"the login page took {slowest:.2f} s during the burst"
+    assert slowest < LOGIN_WITHIN, f"the login page took {slowest:.2f} s during the burst: {seen}"
     assert all(s == 200 or s in (429, 503) for s in statuses), statuses
     assert statuses.count(200) > 0

@@ -64,6 +64,7 @@ def fed(tmp_path_factory, database_kind) -> Iterator[federation.Federation]:
         "data_dir": tmp_path_factory.mktemp("oidc-data"),
         "seed_residents": 0,
         "port": port,
+        "login_rate_per_minute": 0,  # every browser here is 127.0.0.1 (see make_settings)
     }
     if database_kind == "postgres":
         values["database_url"] = POSTGRES_URL

@@ -6,7 +6,9 @@
   ``Retry-After``. A waiting request holds no thread. Served, the process's thread pool
   has room for every organisation's ``limit`` together (:func:`thread_tokens`), so a
   burst at one organisation, and the nested calls it makes to others, cannot take the
-  threads another organisation needs.
+  threads another organisation needs. A call that comes back into an organisation whose
+  slots are all waiting on it (A → hub → A) waits at most ``wait`` and gets 503: bounded,
+  never a hang.
 - :class:`TokenBuckets` and :class:`RateLimit` (a FastAPI dependency): so many requests a
   minute per client address, with a burst; beyond it 429 ``rate_limited`` with
   ``Retry-After``.

@@ -205,8 +205,9 @@ def page_router(pages: Pages) -> APIRouter:
         phone_url = pages.phone_link("login", f"/portal/api/login/{challenge.code}")
         svg = segno.make(phone_url, error="m").svg_inline(scale=4, dark="#1f2933")
         notice = {
-            "expired": "一定時間操作がなかったため、ログアウトしました / "
-            "You were logged out after 15 minutes without use.",
+            "expired": "一定時間操作がなかったか、ログインから8時間たったため、"
+            "ログアウトしました / You were logged out after 15 minutes without use, "
+            "or 8 hours after logging in.",
             "logout": "ログアウトしました / You are logged out.",
         }.get(why or "")
         response = pages.render(
