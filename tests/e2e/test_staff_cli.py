@@ -158,3 +158,71 @@ def test_hub_verify_log_remotely_and_in_process(server) -> None:
     assert local.exit_code == 0, local.output
     readers = {e["actor"] for e in entries(server.data, "hub") if e["action"] == "log.read"}
     assert readers == {operator, "local-admin"}
+
+
+def test_a_clerk_signs_in_with_their_card_from_the_command_line(server, tmp_path) -> None:
+    """``mynumber staff sign-in``: the card answers the challenge (the PIN goes to the card
+    only); the token it prints lists residents with ``--url``, recorded under the clerk."""
+    fed = federation.build(Settings(data_dir=server.data, seed_residents=0), in_process=True)
+    try:
+        holder = fed.register_synthetic_adult("131016")
+        issued = fed.issue_card("131016", holder["id"], auth_pin="1234", sign_password="ABC123")
+    finally:
+        fed.close()
+    card = tmp_path / "clerk.card"
+    card.write_text(issued["card_image"], encoding="utf-8")
+    org = "municipality-131016"
+    data = ["--data", str(server.data)]
+    added = invoke(
+        "staff",
+        "add",
+        "--org",
+        org,
+        "--name",
+        "窓口 花子",
+        "--role",
+        "clerk",
+        "--card",
+        str(card),
+        *data,
+    )
+    assert added.exit_code == 0, added.output
+    clerk = added.output.strip().split(": ")[-1]
+
+    wrong = invoke(
+        "staff",
+        "sign-in",
+        "--org",
+        org,
+        "--card",
+        str(card),
+        "--url",
+        server.base,
+        "--pin",
+        "9999",
+        *data,
+    )
+    assert wrong.exit_code != 0
+    signed = invoke(
+        "staff",
+        "sign-in",
+        "--org",
+        org,
+        "--card",
+        str(card),
+        "--url",
+        server.base,
+        "--pin",
+        "1234",
+        *data,
+    )
+    assert signed.exit_code == 0, signed.output
+    token = signed.stdout.strip().splitlines()[-1]
+
+    listed = invoke("resident", "list", "--url", server.base, env={"MYNUMBER_STAFF_TOKEN": token})
+    assert listed.exit_code == 0, listed.output
+    assert ("residents.search", "clerk") in {
+        (e["action"], e["role"]) for e in entries(server.data, org) if e["actor"] == clerk
+    }
+    refused = invoke("resident", "list", "--url", server.base)
+    assert refused.exit_code == 1

@@ -50,13 +50,11 @@ def card_serial(card: Path, data: Path | None) -> str:
     """The serial (hex) of the user-authentication certificate on a card file."""
     from cryptography import x509
 
-    from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
-    from mynumber.reader import JPKIClient, KeyKind
+    from mynumber.devices.phone import open_card
+    from mynumber.reader import KeyKind
 
-    seal = load_or_create_demo_seal_key(settings(data).data_dir / "card-seal.key")
-    store = CardFile(card)
-    chip = Chip.from_image(store.load(), seal_key=seal, store=store)
-    der = JPKIClient(ChipTransport(chip)).read_certificate(KeyKind.AUTH)
+    client = open_card(card, settings(data).data_dir / "card-seal.key")
+    der = client.read_certificate(KeyKind.AUTH)
     return f"{x509.load_der_x509_certificate(der).serial_number:x}"
 
 
@@ -159,3 +157,42 @@ def show(
             e["purpose"],
         )
     out.print(view)
+
+
+@app.command("sign-in")
+def sign_in(
+    org: Org,
+    card: Annotated[Path, typer.Option(help="your own card file")],
+    url: Annotated[str, typer.Option(help="the running server")] = "http://127.0.0.1:8000",
+    pin: Annotated[str | None, typer.Option(help="the auth PIN (asked when not given)")] = None,
+    data: DataDir = None,
+) -> None:
+    """Sign in as staff with your own card (a device flow); prints the bearer token for
+    ``--url`` commands (``export MYNUMBER_STAFF_TOKEN=…``). The PIN goes only to the card."""
+    import base64
+
+    import httpx
+
+    from mynumber.devices.phone import open_card, sign_challenge
+    from mynumber.platform.http import error_from_response
+
+    base = url.rstrip("/") + federation.mount_path(org) + "/staff/api/sign-in"
+    secret = pin or typer.prompt("auth PIN", hide_input=True)
+    client = open_card(card, settings(data).data_dir / "card-seal.key")
+    with httpx.Client(timeout=60) as http:
+
+        def ok(response: httpx.Response) -> dict[str, str]:
+            if response.status_code >= 400:
+                raise error_from_response(org, response)
+            return dict(response.json())
+
+        started = ok(http.post(base))
+        Console(stderr=True).print(f"signing in at {started['site']}")
+        answer = sign_challenge(client, base64.b64decode(started["challenge"]), pin=secret)
+        ok(http.post(f"{base}/{started['code']}", json=answer.to_json(via="cli")))
+        token = ok(
+            http.post(
+                f"{base}/{started['id']}/session", json={"pair_secret": started["pair_secret"]}
+            )
+        )
+    out.print(token["token"], soft_wrap=True)
