@@ -168,3 +168,19 @@ def test_the_public_routes_are_the_ones_public_by_design(fed):
         assert path in text
     for never in ("/api/residents", "/api/programmes", "/api/filings", "/api/members"):
         assert never not in text, public
+
+
+def test_the_readme_lists_every_public_route(fed):
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("**Public by design**")[1].split("\n\n")[1]
+    missing = sorted(
+        {
+            route.path
+            for _, route in routes(fed)
+            if any(p.kind in ("public", "verifier") for p in policies_of(route))
+            and f"{route.path.replace(':path', '')}`" not in listed
+        }
+    )
+    assert missing == []
