@@ -25,7 +25,8 @@ import pytest
 import zengin_code
 from sqlalchemy import func, select
 
-from mynumber.orgs.bank import store, transfers
+from mynumber.orgs.bank import store
+from mynumber.orgs.bank.services import transfers
 from mynumber.payments import (
     DepositType,
     Header,

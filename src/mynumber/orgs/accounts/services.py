@@ -10,91 +10,36 @@ family member's account is refused (the 2023 audit found ~130,000 such registrat
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
 from mynumber import errors
-from mynumber.orgs.accounts import store
-from mynumber.payments import DepositType, account_number, bank, branch, to_zengin_kana
+from mynumber.orgs.accounts import handles, store
+from mynumber.orgs.accounts.model import ITEM, REFUSALS, Account, AccountRefused, bank_org
 from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
 from mynumber.platform.ids import new_id
 
-ITEM = "public_fund_account"
-#: 預金種目 a public-fund account may be: 普通, 当座, 貯蓄 (domain-reference §10 codes).
-ACCOUNT_TYPES = frozenset({DepositType.ORDINARY, DepositType.CURRENT, DepositType.SAVINGS})
+__all__ = [
+    "ITEM",
+    "Account",
+    "AccountRefused",
+    "AskBank",
+    "Enrol",
+    "Registry",
+    "account_of",
+    "accounts_of",
+    "bank_org",
+]
 
 #: Codes per statement of a bulk lookup (SQLite allows 32,766 parameters).
 BULK_SLICE = 30_000
-
-#: What the bank said, as the person reads it.
-REFUSALS = {
-    "no_such_account": "the bank has no such account",
-    "account_closed": "the account is closed",
-    "holder_name_mismatch": "the account is not held in the registrant's own name: "
-    "a public-fund account must be the person's own (a family member's account, "
-    "a parent's for a child, cannot be registered)",
-}
 
 #: Enrols My Numbers at J-LIS for the registry's own codes (None: not a current number).
 Enrol = Callable[[list[str]], list[str | None]]
 #: Asks a bank (by code) about an account: (bank code, body) → {"ok": …, "reason": …}.
 AskBank = Callable[[str, dict[str, str]], dict[str, Any]]
-
-
-class AccountRefused(errors.InvalidInput):
-    """The bank did not confirm the account; ``code`` says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    """A public-fund account as registered: checked codes, the holder's Zengin kana."""
-
-    bank_code: str
-    branch_code: str
-    deposit_type: str
-    account_number: str
-    holder_kana: str = ""
-
-    @classmethod
-    def checked(
-        cls,
-        *,
-        bank_code: str,
-        branch_code: str,
-        deposit_type: str,
-        number: str,
-        holder_kana: str,
-    ) -> Account:
-        branch(bank_code, branch_code)  # raises naming bank_code or branch_code
-        try:
-            kind = DepositType(deposit_type)
-        except ValueError:
-            kind = DepositType.OTHER
-        if kind not in ACCOUNT_TYPES:
-            raise errors.InvalidInput(
-                "deposit_type must be 1 (普通), 2 (当座) or 4 (貯蓄)",
-                field="deposit_type",
-                code="malformed_code",
-            )
-        name = to_zengin_kana(holder_kana, field="holder_kana").strip()
-        if not name or len(name) > 30:
-            raise errors.InvalidInput("holder_kana must be 1 to 30 kana", field="holder_kana")
-        return cls(bank_code, branch_code, kind.value, account_number(number), name)
-
-    def public(self) -> dict[str, str]:
-        b = branch(self.bank_code, self.branch_code)
-        return {
-            "bank_code": self.bank_code,
-            "bank_name": b.bank.name,
-            "branch_code": self.branch_code,
-            "branch_name": b.name,
-            "deposit_type": self.deposit_type,
-            "account_number": self.account_number,
-            "holder_kana": self.holder_kana,
-        }
 
 
 class Registry:
@@ -227,6 +172,11 @@ class Registry:
             "updated_at": row["updated_at"],
         }
 
+    def count(self) -> int:
+        """How many accounts are registered (for the health report)."""
+        with self.engine.connect() as conn:
+            return store.count_registrations(conn)
+
     def accounts_of(self, codes: list[str]) -> dict[str, dict[str, str]]:
         """一括情報提供: the registered account of each code that has one, in one join per
         slice of codes (what a paying agency's bulk exchange asks for)."""
@@ -302,6 +252,32 @@ def _columns(account: Account) -> dict[str, str]:
     }
 
 
-def bank_org(code: str) -> str:
-    """The organisation of bank ``code`` (``bank-0001``)."""
-    return f"bank-{bank(code).code}"
+def account_of(
+    *, registry: Registry, handle: handles.Handles, code: str, items: frozenset[str]
+) -> dict[str, Any] | None:
+    """情報提供: the registered account (None: not registered) and, for the portal's row
+    only (the hub's table decides), a registration handle for the person."""
+    try:
+        shown = registry.show(code)
+    except errors.NotFound:
+        if handles.ITEM not in items:
+            return None
+        shown = None
+    data: dict[str, Any] = {}
+    if ITEM in items:
+        data[ITEM] = None
+        if shown is not None:
+            account = {k: v for k, v in shown.items() if k not in ("registered_at", "channel")}
+            data[ITEM] = account | {"updated_at": shown["updated_at"].isoformat()}
+    if handles.ITEM in items:
+        data[handles.ITEM] = handle.issue(code)
+    return data
+
+
+def accounts_of(
+    *, registry: Registry, codes: list[str], items: frozenset[str]
+) -> dict[str, dict[str, str]]:
+    """一括情報提供 for a national payment: the account alone (no handle in bulk)."""
+    if items != {ITEM}:
+        raise errors.InvalidInput(f"a bulk request may ask for {ITEM} only", field="items")
+    return registry.accounts_of(codes)

@@ -3,7 +3,17 @@ most one registered account per holder (the primary key makes "one per person" a
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, MetaData, String, Table
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    ForeignKey,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+)
 
 metadata = MetaData()
 
@@ -29,3 +39,8 @@ registrations = Table(
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+
+def count_registrations(conn: Connection) -> int:
+    """How many accounts are registered."""
+    return int(conn.scalar(select(func.count()).select_from(registrations)) or 0)

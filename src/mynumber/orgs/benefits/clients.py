@@ -21,14 +21,13 @@ from typing import Any
 import httpx
 
 from mynumber import errors
-from mynumber.orgs.benefits.model import check_account
+from mynumber.orgs.benefits.model import ORG, check_account
 from mynumber.platform.context import OrgContext
 from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys, open_answer, open_signed
 from mynumber.platform.http import BULK_DEADLINE, ServiceClient, error_from_response
 from mynumber.platform.intermediate import IntermediateServer
 
-ORG = "benefits"
 PAYMENT_PROCEDURE = "benefit_payment"
 #: What a municipality's signed eligibility page is bound to (with the page's query).
 ELIGIBILITY = "benefit_eligibility"

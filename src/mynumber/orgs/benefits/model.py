@@ -25,6 +25,8 @@ from mynumber.payments import (
 )
 from mynumber.platform.staff.model import Role, Roles
 
+ORG = "benefits"
+
 PER = ("person", "household")
 #: 受取人名 when a registry name has no Zengin character at all (フメイ, "unknown").
 UNKNOWN_NAME = "ﾌﾒｲ"

@@ -35,6 +35,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -879,3 +880,36 @@ def _aware(moment: datetime) -> datetime:
 
 
 __all__ = ["PHASES", "PaymentRun", "Progress"]
+
+
+class Rounds:
+    """Rounds of a programme's payment run in the background, one at a time per programme
+    (a round that fails resumes when it is started again)."""
+
+    def __init__(self, runner: PaymentRun) -> None:
+        self.runner = runner
+        self._running: dict[str, threading.Thread] = {}
+
+    def is_running(self, programme_id: str) -> bool:
+        return programme_id in self._running
+
+    def ensure_idle(self, programme_id: str) -> None:
+        """:class:`errors.Conflict` if a round of the programme is going on."""
+        thread = self._running.get(programme_id)
+        if thread is not None and thread.is_alive():
+            raise errors.Conflict("a run of this programme is going on", code="running")
+
+    def start(self, programme_id: str) -> None:
+        """Start a round on a thread of its own; watch it with the programme's status."""
+
+        def work() -> None:
+            try:
+                self.runner.run(programme_id)
+            except Exception:
+                log.exception("benefit run failed (it resumes when started again)")
+            finally:
+                self._running.pop(programme_id, None)
+
+        thread = threading.Thread(target=work, name=f"benefit-run-{programme_id}", daemon=True)
+        self._running[programme_id] = thread
+        thread.start()

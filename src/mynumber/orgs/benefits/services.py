@@ -131,6 +131,11 @@ class Programmes:
             raise errors.NotFound("no such programme", code="no_programme")
         return _public(dict(row))
 
+    def count(self) -> int:
+        """How many programmes there are (for the health report)."""
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(store.programmes)) or 0)
+
     def all(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(

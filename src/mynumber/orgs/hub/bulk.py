@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 
 from mynumber import errors
 from mynumber.orgs.hub import permitted, store
+from mynumber.orgs.hub.model import MAX_BULK
 from mynumber.orgs.hub.services import (
     NOT_FOUND,
     PROVIDED,
@@ -30,14 +31,12 @@ from mynumber.orgs.hub.services import (
     Hub,
     failure_reason,
 )
-from mynumber.platform import wire
 from mynumber.platform.db import among
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
 
 log = logging.getLogger("mynumber.hub")
 
-MAX_BULK = wire.MAX_BULK
 #: How long the hub waits for a provider to answer a whole bulk request.
 PROVIDER_TIMEOUT = 300.0
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from mynumber import errors
 from mynumber.orgs.hub import permitted, store
+from mynumber.orgs.hub.model import MAX_CODES
 from mynumber.orgs.hub.services import REFUSED, Entry, Hub, failure_reason
 from mynumber.platform.db import chunked
 from mynumber.platform.encryption import is_compact_jwe
@@ -35,7 +36,6 @@ from mynumber.platform.ids import new_id
 
 log = logging.getLogger("mynumber.hub.deliveries")
 
-MAX_CODES = 10_000
 #: Item kinds a delivery carries (the permitted table's ``items`` column for deliveries).
 ITEM_KINDS = frozenset({"notice", "application", "decision"})
 #: Kinds of organisation a recipient may be named by; anything else names one organisation.

@@ -23,14 +23,12 @@ from sqlalchemy import Connection, Engine, bindparam, select
 from mynumber import errors
 from mynumber.orgs.hub import chain, permitted, store
 from mynumber.orgs.hub.codes import CodeScheme
+from mynumber.orgs.hub.model import MAX_ENROL
 from mynumber.platform.db import among, bulk_insert, retrying
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
 
 log = logging.getLogger("mynumber.hub")
-
-#: 取得番号 per enrolment request: a benefit run enrols 10^5 people per call.
-MAX_ENROL = 100_000
 
 #: Outcomes recorded for an exchange.
 PROVIDED = "provided"
@@ -312,6 +310,11 @@ class Hub:
             head = queued.head = chain.link(mine, head)
             rows.extend(mine)
         bulk_insert(conn, store.records, rows)  # COPY on PostgreSQL
+
+    def population(self) -> tuple[int, int]:
+        """How many people and agency codes the hub holds (for the health report)."""
+        with self.engine.connect() as conn:
+            return store.population(conn)
 
     def head(self) -> chain.Head:
         with self.engine.connect() as conn:

@@ -5,7 +5,19 @@ No My Number, no resident code, no 取得番号 in clear, and never the data exc
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+)
 
 metadata = MetaData()
 
@@ -48,3 +60,10 @@ records = Table(
     Column("hash", String(64), nullable=False),
 )
 Index("records_by_person", records.c.person, records.c.seq)
+
+
+def population(conn: Connection) -> tuple[int, int]:
+    """How many people and how many agency codes the hub holds."""
+    people = conn.scalar(select(func.count()).select_from(persons)) or 0
+    held = conn.scalar(select(func.count()).select_from(codes)) or 0
+    return int(people), int(held)

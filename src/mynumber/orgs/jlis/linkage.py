@@ -10,14 +10,11 @@ code, and stable across a number re-issue — and sends only that to the hub, wh
 with the agency's codes. J-LIS keeps neither the 取得番号 nor the codes.
 """
 
-# no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
-# made inside the router factory, which string annotations would hide from it
+from __future__ import annotations
+
 import hmac
-from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
 from mynumber.number import validate
@@ -25,26 +22,11 @@ from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import among
-from mynumber.platform.http import ServiceClient
 from mynumber.platform.secrets import secret_bytes
-from mynumber.platform.web import signed_by
 
-#: My Numbers per enrolment request (a benefit run enrols 10^5 people per call).
-MAX_ENROL = 100_000
 #: Generations tried when running the numbering backwards (a re-issue moves one up; a
 #: collision with an earlier number moves one more).
 MAX_GENERATION = 16
-
-
-class EnrolIn(BaseModel):
-    numbers: list[str] = Field(max_length=MAX_ENROL, repr=False)
-
-
-class EnrolOut(BaseModel):
-    codes: list[str | None] = Field(
-        description="the caller's agency codes in the order of the numbers; null for a "
-        "number that is not a current My Number"
-    )
 
 
 class Acquisition:
@@ -114,12 +96,6 @@ class Acquisition:
             )
 
 
-class HubClient(ServiceClient):
-    def codes(self, agency: str, acquisition: list[str]) -> list[str]:
-        body = {"agency": agency, "acquisition": acquisition}
-        return list(self.request("POST", "/codes", body)["codes"])
-
-
 def acquisition_for(ctx: OrgContext, *, engine: Engine, numbering: Numbering) -> Acquisition:
     """J-LIS's :class:`Acquisition` with its key from the data folder."""
     return Acquisition(
@@ -127,18 +103,3 @@ def acquisition_for(ctx: OrgContext, *, engine: Engine, numbering: Numbering) ->
         numbering=numbering,
         key=secret_bytes(ctx.settings.data_dir / "jlis" / "acquisition.key"),
     )
-
-
-def router(ctx: OrgContext, *, acquisition: Acquisition, hub: HubClient) -> APIRouter:
-    from_agency = Depends(signed_by(lambda org: org not in ("jlis", "hub"), who="an agency"))
-    api = APIRouter(tags=["linkage"])
-
-    @api.post("/linkage/enrol", response_model=EnrolOut)
-    def enrol(body: EnrolIn, agency: Annotated[str, from_agency]) -> EnrolOut:
-        """機関別符号の取得: the caller's codes for My Numbers it holds, through the hub."""
-        found = acquisition.acquisition_numbers(body.numbers)
-        known = [a for a in found if a is not None]
-        codes = iter(hub.codes(agency, known) if known else [])
-        return EnrolOut(codes=[None if a is None else next(codes) for a in found])
-
-    return api

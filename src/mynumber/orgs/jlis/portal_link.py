@@ -20,19 +20,18 @@ The portal also registers itself here as a 利用者証明検証者 (公的個�
 which gives it the OCSP credential it keeps in its own data folder.
 """
 
-import hmac
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.params import Depends as DependsParam
-from pydantic import BaseModel, Field
+import hmac
+
 from sqlalchemy import Engine, select
 
 from mynumber.errors import Forbidden, NotFound
-from mynumber.orgs.jlis import store, verifiers
+from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.cards import parse_serial, serial_hex
-from mynumber.orgs.jlis.linkage import Acquisition, HubClient
-from mynumber.orgs.jlis.schemas import VerifierOut
+from mynumber.orgs.jlis.clients import HubClient
+from mynumber.orgs.jlis.linkage import Acquisition
+from mynumber.orgs.jlis.schemas import ResolveOut
 from mynumber.pki import Purpose
 
 PORTAL = "portal"
@@ -40,21 +39,6 @@ PORTAL = "portal"
 #: the portal itself, and the registry the person uses through the portal.
 PORTAL_LINKED = (PORTAL, "accounts")
 VERIFIER_NAME = "デジタル庁 マイナポータル (Digital Agency, Mynaportal)"
-
-
-class ResolveIn(BaseModel):
-    serial: str = Field(max_length=64, description="auth certificate serial, hexadecimal")
-
-
-class ResolveOut(BaseModel):
-    portal_code: str = Field(description="開示システム用符号: the portal's code for the person")
-    municipality: str = Field(description="the municipality that handed over the card")
-    card_status: str
-    certificate_status: str
-
-
-class HubCodeOut(BaseModel):
-    hub_code: str = Field(description="the portal's code for the person at the linkage hub")
 
 
 def portal_code(key: bytes, code_fp: str) -> str:
@@ -104,38 +88,3 @@ def hub_code(engine: Engine, acquisition: Acquisition, hub: HubClient, serial: s
     number = acquisition.of_code_fp(code_fp)
     codes = {org: hub.codes(org, [number])[0] for org in PORTAL_LINKED}
     return codes[PORTAL]
-
-
-def router(
-    *,
-    engine: Engine,
-    key: bytes,
-    from_portal: DependsParam,
-    acquisition: Acquisition,
-    hub: HubClient,
-) -> APIRouter:
-    api = APIRouter(prefix="/portal", tags=["portal link"])
-
-    @api.post("/resolve", response_model=ResolveOut)
-    def resolve_serial(body: ResolveIn, caller: Annotated[str, from_portal]) -> ResolveOut:
-        """利用者証明用電子証明書のシリアル番号 → 開示システム用符号 (Mynaportal only)."""
-        return resolve(engine, key, body.serial)
-
-    @api.post("/codes", response_model=HubCodeOut)
-    def codes(body: ResolveIn, caller: Annotated[str, from_portal]) -> HubCodeOut:
-        """開示システム用符号 at the hub for the holder of a login certificate (Mynaportal only)."""
-        return HubCodeOut(hub_code=hub_code(engine, acquisition, hub, body.serial))
-
-    @api.post("/verifier", response_model=VerifierOut, status_code=201)
-    def register_portal(caller: Annotated[str, from_portal]) -> VerifierOut:
-        """The portal files its notice as a 利用者証明検証者; the credential is shown once."""
-        verifier, credential = verifiers.register(engine, name=VERIFIER_NAME)
-        return VerifierOut(
-            id=verifier.id,
-            name=verifier.name,
-            created_at=verifier.created_at,
-            active=verifier.active,
-            credential=credential,
-        )
-
-    return api

@@ -141,3 +141,33 @@ class VerifierOut(BaseModel):
     credential: str | None = Field(
         default=None, description="shown once, at registration; J-LIS keeps only its hash"
     )
+
+
+#: My Numbers per enrolment request (a benefit run enrols 10^5 people per call).
+MAX_ENROL = 100_000
+
+
+class EnrolIn(BaseModel):
+    numbers: list[str] = Field(max_length=MAX_ENROL, repr=False)
+
+
+class EnrolOut(BaseModel):
+    codes: list[str | None] = Field(
+        description="the caller's agency codes in the order of the numbers; null for a "
+        "number that is not a current My Number"
+    )
+
+
+class ResolveIn(BaseModel):
+    serial: str = Field(max_length=64, description="auth certificate serial, hexadecimal")
+
+
+class ResolveOut(BaseModel):
+    portal_code: str = Field(description="開示システム用符号: the portal's code for the person")
+    municipality: str = Field(description="the municipality that handed over the card")
+    card_status: str
+    certificate_status: str
+
+
+class HubCodeOut(BaseModel):
+    hub_code: str = Field(description="the portal's code for the person at the linkage hub")

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Date,
     DateTime,
     ForeignKey,
@@ -18,6 +19,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    func,
+    select,
 )
 
 metadata = MetaData()
@@ -106,3 +109,10 @@ crl_numbers = Table(
 #: The keyed hash of the holder's resident code (``resident_codes.code_fp``), sent by the
 #: municipality with the card application; null for cards issued before migration 0004.
 cards.append_column(Column("code_fp", String(32), index=True))
+
+
+def issued(conn: Connection) -> tuple[int, int]:
+    """How many My Numbers and how many cards J-LIS has issued."""
+    numbers = conn.scalar(select(func.count()).select_from(issued_numbers)) or 0
+    issued_cards = conn.scalar(select(func.count()).select_from(cards)) or 0
+    return int(numbers), int(issued_cards)

@@ -1,6 +1,6 @@
 """The Zengin network (全銀システム) as a paying bank uses it: records of a payer's file carried
 to their receiving bank, a signed bank-to-bank call (``POST /bank/{code}/api/zengin/credits``,
-:mod:`mynumber.orgs.bank.credits`), answered by a result code per record.
+:mod:`mynumber.orgs.bank.services.credits`), answered by a result code per record.
 
 What the paying bank may conclude from a failed call decides whether a payment can ever
 happen twice, so only failures that certainly credited nothing become result codes:
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import httpx
 
 from mynumber import errors
-from mynumber.orgs.bank.credits import FORWARD_SLICE
+from mynumber.orgs.bank.model import FORWARD_SLICE
 from mynumber.payments import ResultCode, Transfer
 from mynumber.platform.context import OrgContext
 

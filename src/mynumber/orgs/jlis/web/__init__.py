@@ -1,0 +1,66 @@
+"""J-LIS's routes, one module per family: cards (:mod:`.cards`), PKI and verifiers
+(:mod:`.revocation`), Mynaportal's link (:mod:`.portal`), agency codes (:mod:`.linkage`),
+numbers (:mod:`.numbers`). Each route parses, is authorised, and calls a service."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import Engine
+
+from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.orgs.jlis.cards import CardIssuer
+from mynumber.orgs.jlis.clients import HubClient
+from mynumber.orgs.jlis.deps import is_municipality
+from mynumber.orgs.jlis.linkage import Acquisition
+from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.orgs.jlis.portal_link import PORTAL
+from mynumber.orgs.jlis.revocation import RevocationService
+from mynumber.orgs.jlis.web import cards, linkage, numbers, portal, revocation
+from mynumber.platform.staff.services import Staff
+from mynumber.platform.web import signed_by
+
+__all__ = ["router"]
+
+
+def router(
+    *,
+    engine: Engine,
+    numbering: Numbering,
+    authority: AuthorityStore,
+    issuer: CardIssuer,
+    revocation_service: RevocationService,
+    acquisition: Acquisition,
+    hub: HubClient,
+    portal_key: bytes,
+    staff: Staff,
+) -> APIRouter:
+    """Every route of J-LIS, over its services."""
+    from_municipality = Depends(signed_by(is_municipality, who="a municipality"))
+    from_any_org = Depends(signed_by(lambda org: True, who="any organisation"))
+    from_portal = Depends(signed_by(lambda org: org == PORTAL, who="Mynaportal"))
+    api = APIRouter()
+    api.include_router(cards.router(issuer, from_municipality=from_municipality, staff=staff))
+    api.include_router(
+        revocation.router(
+            engine=engine, authority=authority, revocation=revocation_service, staff=staff
+        )
+    )
+    api.include_router(
+        portal.router(
+            engine=engine,
+            key=portal_key,
+            from_portal=from_portal,
+            acquisition=acquisition,
+            hub=hub,
+        )
+    )
+    api.include_router(linkage.router(acquisition=acquisition, hub=hub))
+    api.include_router(
+        numbers.router(
+            engine=engine,
+            numbering=numbering,
+            from_municipality=from_municipality,
+            from_any_org=from_any_org,
+        )
+    )
+    return api

@@ -1,0 +1,106 @@
+"""J-LIS's number and verifier routes: My Numbers for municipalities (generation and
+re-issue), the notices of 署名検証者 and 利用者証明検証者, and a health report."""
+
+# no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
+# made inside the router factory, which string annotations would hide from it
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from fastapi.params import Depends as DependsParam
+from sqlalchemy import Engine
+
+from mynumber.orgs.jlis import services, store, verifiers
+from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.orgs.jlis.schemas import NumbersIn, NumbersOut, ReissueIn, ReissueOut, VerifierOut
+from mynumber.platform.db import retrying
+from mynumber.platform.policy import public
+
+
+def router(
+    *,
+    engine: Engine,
+    numbering: Numbering,
+    from_municipality: DependsParam,
+    from_any_org: DependsParam,
+) -> APIRouter:
+    """The number and verifier routes, over J-LIS's database and numbering key."""
+    api = APIRouter()
+
+    @api.get("/healthz", dependencies=[public("health, for monitoring")])
+    def healthz() -> dict[str, object]:
+        return health(engine)
+
+    @api.post("/numbers", response_model=NumbersOut)
+    def generate_numbers(
+        body: NumbersIn, municipality: Annotated[str, from_municipality]
+    ) -> NumbersOut:
+        """番号法 Art. 8: the My Number of each resident code, generated on first request.
+
+        With ``reserve``, fresh codes are first reserved nationwide for the caller; codes
+        another municipality holds come back in ``taken``.
+        """
+        numbers, taken = retrying(
+            engine,
+            lambda conn: services.generate_numbers(
+                conn,
+                numbering,
+                municipality=municipality.removeprefix("municipality-"),
+                codes=body.resident_codes,
+                reserve=body.reserve,
+            ),
+        )
+        return NumbersOut(numbers=numbers, taken=taken)
+
+    @api.post(
+        "/verifiers/municipality", response_model=VerifierOut, status_code=201, tags=["verifiers"]
+    )
+    def register_municipality(municipality: Annotated[str, from_municipality]) -> VerifierOut:
+        """A municipality files its notice as a 署名検証者 (公的個人認証法 Art. 17(1)) to check
+        the signatures on e-applications; the credential is shown this once."""
+        verifier, credential = verifiers.register(engine, name=f"{municipality} (署名検証者)")
+        return VerifierOut(
+            id=verifier.id,
+            name=verifier.name,
+            created_at=verifier.created_at,
+            active=verifier.active,
+            credential=credential,
+        )
+
+    @api.post("/verifiers/staff", response_model=VerifierOut, status_code=201, tags=["verifiers"])
+    def register_staff_verifier(org: Annotated[str, from_any_org]) -> VerifierOut:
+        """An organisation files its notice as a 利用者証明検証者 (公的個人認証法 Art. 36(1)) to
+        check its staff's cards at sign-in; the credential is shown this once."""
+        verifier, credential = verifiers.register(
+            engine, name=f"{org} (利用者証明検証者: 職員認証)"
+        )
+        return VerifierOut(
+            id=verifier.id,
+            name=verifier.name,
+            created_at=verifier.created_at,
+            active=verifier.active,
+            credential=credential,
+        )
+
+    @api.post("/numbers/reissue", response_model=ReissueOut)
+    def reissue(body: ReissueIn, municipality: Annotated[str, from_municipality]) -> ReissueOut:
+        """Retire a leaked number and issue a new one that was never issued before."""
+        number = retrying(
+            engine,
+            lambda conn: services.reissue_number(
+                conn,
+                numbering,
+                code=body.resident_code,
+                old_number=body.old_number,
+                reason=body.reason,
+            ),
+        )
+        return ReissueOut(number=number)
+
+    return api
+
+
+def health(engine: Engine) -> dict[str, Any]:
+    """J-LIS's health report: numbers and cards issued."""
+    with engine.connect() as conn:
+        numbers, cards = store.issued(conn)
+    return {"org": "jlis", "ok": True, "numbers_issued": numbers, "cards_issued": cards}
