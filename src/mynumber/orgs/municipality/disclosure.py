@@ -14,10 +14,11 @@ crash between the hub's answer and the marking) is stored once. The message name
 staff member's ROLE, not the staff member: this project's choice (the person learns which
 office and function looked, the staff member's name stays with the municipality's own
 log, where ``mynumber audit show`` has it). Entries the portal accepted are marked
-disclosed. The entries of a person the portal does not take (no Mynaportal account yet,
-or no current My Number hence no code) are KEPT pending, also this project's choice: they
-go again with that person's next entry or with ``mynumber audit disclose``, so a person who
-opens an account later sees the earlier accesses too.
+disclosed. The entries of a person the portal does not take (no Mynaportal account yet),
+or not yet enrolled in the linkage (no agency code: no current My Number, or not enrolled
+yet), are KEPT pending, also this project's choice: they go again with that person's next
+entry or with ``mynumber audit disclose``, so a person who opens an account later sees the
+earlier accesses too.
 
 When: after every staff request that logged entries about persons (:func:`install`: a
 worker thread sends them once the response is out; a failure is logged without personal
@@ -141,11 +142,9 @@ class Disclosure:
             return sorted(found, key=lambda e: e.seq)[:PAGE]
 
     def codes_of(self, resident_ids: list[str]) -> dict[str, str]:
-        """Our agency code per resident (enrolled now if not yet); ids with none left out."""
-        try:
-            self.linkage.enrol(resident_ids)
-        except errors.Error as exc:  # J-LIS unreachable: send to those already enrolled
-            log.warning("enrolment for disclosure failed: %s", exc.code)
+        """Our agency code per resident already enrolled in the linkage; the others are left
+        out (their entries wait for the enrolment, which registration and the linkage API do:
+        the disclosure itself asks J-LIS nothing)."""
         found: dict[str, str] = {}
         c = agency_codes.c
         with self.engine.connect() as conn:
