@@ -47,14 +47,14 @@ def other(fed, http) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def pc(fed, http, holder) -> Iterator[httpx.Client]:
     with browser(fed) as client:
-        log_in(client, http, holder)
+        client.headers["x-csrf"] = log_in(client, http, holder)
         yield client
 
 
 @pytest.fixture(scope="module")
 def other_pc(fed, http, other) -> Iterator[httpx.Client]:
     with browser(fed) as client:
-        log_in(client, http, other)
+        client.headers["x-csrf"] = log_in(client, http, other)
         yield client
 
 
@@ -216,3 +216,59 @@ def test_nothing_sent_holds_a_my_number(fed, holder, pc) -> None:
         if fed.settings.database_url is None:
             raw = raw_files(fed, org)
             assert not [n for n in numbers if n.encode() in raw]
+
+
+def test_a_proxy_with_the_view_right_sees_the_principals_record_and_it_is_recorded(
+    fed, pc, other_pc, holder
+) -> None:
+    from test_proxies import accept, act, invite, proxy_ids
+
+    municipality(fed).disclosure.send_pending()
+    own = shown(pc.get("/portal/record-access").text)
+    assert accept(other_pc, invite(pc, "view")).status_code == 200
+    (proxy_id,) = proxy_ids(other_pc)
+    assert act(other_pc, proxy_id).status_code == 303
+    try:
+        seen = other_pc.get("/portal/record-access")
+        assert seen.status_code == 200
+        assert shown(seen.text) == own
+        log = pc.get("/portal/proxies").text.split('id="proxy-actions"')[1].split("</table>")[0]
+        assert "住民票の閲覧・変更の記録を閲覧" in log
+    finally:
+        revoked = pc.post(f"/portal/proxies/{proxy_id}/revoke", data={"csrf": pc.headers["x-csrf"]})
+        assert revoked.status_code == 200
+    # the right revoked, the acting ends at once: the proxy's own record again
+    again = other_pc.get("/portal/record-access")
+    assert again.status_code == 200 and shown(again.text) and shown(again.text) != own
+
+
+def test_the_audit_disclose_command_sends_what_is_pending(fed, pc, holder, monkeypatch) -> None:
+    if fed.settings.database_url is not None:
+        pytest.skip("the command runs on the data folder's SQLite databases")
+    from typer.testing import CliRunner
+
+    from mynumber.cli import app
+
+    monkeypatch.delenv("MYNUMBER_DATABASE_URL", raising=False)
+    resident_id = holder["resident"]["id"]
+    drain(fed)
+    with fed.registry(CHIYODA).engine.begin() as conn:  # as after an outage of the hub
+        conn.execute(
+            text("UPDATE access_log SET disclosed = :no WHERE person = :p"),
+            {"no": False, "p": resident_id},
+        )
+    pending = len(log_rows(fed, resident_id))
+    before = len(portal_rows(fed))
+    result = CliRunner().invoke(
+        app,
+        ["audit", "disclose", "--org", ORG, "--data", str(fed.settings.data_dir)],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{pending} disclosed to Mynaportal" in result.output
+    assert all(e["disclosed"] for e in log_rows(fed, resident_id))
+    assert len(portal_rows(fed)) == before  # sent before: stored once
+    refused = CliRunner().invoke(
+        app, ["audit", "disclose", "--org", "tax", "--data", str(fed.settings.data_dir)]
+    )
+    assert refused.exit_code != 0
