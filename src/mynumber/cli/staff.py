@@ -196,3 +196,22 @@ def sign_in(
             )
         )
     out.print(token["token"], soft_wrap=True)
+
+
+@audit.command("disclose")
+def disclose(org: Org, data: DataDir = None) -> None:
+    """Send the pending access-log entries to the persons' Mynaportal (a municipality; after
+    an outage). Entries for people the portal does not take yet stay pending."""
+    config = settings(data)
+    fed = federation.build(config, in_process=True)
+    try:
+        disclosure = getattr(fed.apps[org].state, "disclosure", None) if org in fed.apps else None
+        if disclosure is None:
+            raise errors.NotFound(f"{org} discloses no access log (a municipality does)")
+        sent = disclosure.send_pending()
+    finally:
+        fed.close()
+    out.print(
+        f"{org}: {sent.entries} pending entries, {sent.disclosed} disclosed to Mynaportal, "
+        f"{sent.kept} kept (no portal account or no code yet)"
+    )

@@ -9,7 +9,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from mynumber import errors
-from mynumber.orgs.municipality import applications, benefits, cards, intermediate, notices, store
+from mynumber.orgs.municipality import (
+    applications,
+    benefits,
+    cards,
+    disclosure,
+    intermediate,
+    notices,
+    store,
+)
 from mynumber.orgs.municipality.clients import JlisClient, PeerMunicipalityClient
 from mynumber.orgs.municipality.deps import (
     DeathRecorder,
@@ -88,6 +96,8 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(benefits.router(ctx, engine=registry.engine), prefix="/api")
     linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
     app.include_router(intermediate.router(ctx, linkage=linkage, staff=staff))
+    # 本人確認情報の提供状況の開示: staff reads and changes go to the person's Mynaportal
+    disclosure.install(app, engine=registry.engine, staff=staff, linkage=linkage)
     app.include_router(notices.router(ctx, engine=registry.engine, municipality=municipality))
     # e-applications from Mynaportal, delivered through the hub; staff review pages
     e_applications = applications.Applications(

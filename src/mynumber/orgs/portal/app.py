@@ -24,6 +24,7 @@ from mynumber.orgs.portal import (
     oidc_operator,
     oidc_web,
     proxies,
+    record_access,
     signing,
     store,
 )
@@ -109,6 +110,10 @@ def create_app(ctx: OrgContext) -> FastAPI:
     )
     receivers[applications.DECISION] = e_applications
     app.include_router(applications.page_router(pages, e_applications))
+    # 本人確認情報の提供状況の開示: municipalities' access-log entries, by the portal's code
+    accesses = record_access.RecordAccesses(engine=engine)
+    receivers[record_access.PROCEDURE] = accesses
+    app.include_router(record_access.page_router(pages, accesses))
     release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
     oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine), release)
     app.include_router(oidc_web.router(oidc))
@@ -132,6 +137,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.signing = sign_requests
     app.state.applications = e_applications
     app.state.receivers = receivers
+    app.state.record_accesses = accesses
     app.state.oidc = oidc.provider
     app.state.proxies = proxy_rights
     app.state.health = healthz

@@ -58,6 +58,7 @@ MUNICIPALITIES: dict[str, Label] = {
 
 #: Linkage items (the hub's ``items``) and the fields of the agencies' answers.
 ITEMS: dict[str, Label] = {
+    "access_record": Label("住民票の閲覧・変更の記録", "Who looked at your resident record"),
     "application": Label("申請内容", "Application"),
     "basic_items": Label("基本4情報", "The four basic items"),
     "decision": Label("決定", "Decision"),

@@ -10,9 +10,10 @@ Domain reference §5: legal or voluntary proxies are registered on the portal an
   once; at most five wrong codes per quarter hour, each recorded — see
   :mod:`.invitation_attempts`); the right is then a relation between the two portal
   codes, recorded with time;
-* the grantee switches to act for the grantor ("代理で操作"): わたしの情報, お知らせ and
-  やりとり履歴 then show the grantor's data, each view checked against the right at that
-  moment (:meth:`Proxies.require`) and recorded for the grantor (who, what, when);
+* the grantee switches to act for the grantor ("代理で操作"): わたしの情報, お知らせ,
+  やりとり履歴 and 住民票の閲覧・変更の記録 then show the grantor's data, each view checked
+  against the right at that moment (:meth:`Proxies.require`) and recorded for the grantor
+  (who, what, when);
 * the grantor sees their proxies and what they did, and revokes a right: at once, since
   every request checks it. E-applications call ``require(actor, principal, "apply")``.
 * 公金受取口座, 給付金 and 連携サービス are the person's own money and consents: acting for
@@ -63,6 +64,7 @@ ACTION_LABEL = {
     "notice": "お知らせを開封 / opened a notice",
     "records": "やりとり履歴を閲覧 / viewed the exchange records",
     "records_export": "やりとり履歴をダウンロード / downloaded the exchange records",
+    "record_access": "住民票の閲覧・変更の記録を閲覧 / viewed who looked at your resident record",
     "revoke": "代理権を取り消し / right revoked",
     "view": "閲覧 / viewed",
     "apply": "申請 / applied",

@@ -16,6 +16,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from mynumber.platform.db import UtcDateTime
+
 metadata = MetaData()
 
 accounts = Table(
@@ -293,3 +295,23 @@ login_certificates = Table(
     Column("municipality", String(6), nullable=False),
     Column("learned_at", DateTime(timezone=True), nullable=False),
 )
+
+#: 本人確認情報の提供状況: who at a municipality looked at or changed the person's resident
+#: record, as the municipality passed it on through the hub (labels as it sent them: the
+#: staff member's role, never their name). One row per (person, sender, ref): a resend adds
+#: nothing.
+record_accesses = Table(
+    "record_accesses",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("portal_code", String(32), nullable=False),
+    Column("sender_org", String(40), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("role", String(100), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("purpose", String(100), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    UniqueConstraint("portal_code", "sender_org", "ref", name="one_record_access_per_ref"),
+)
+Index("record_accesses_by_person", record_accesses.c.portal_code, record_accesses.c.at)

@@ -118,6 +118,9 @@ class Staff:
         self.authority = authority
         self.clock = clock
         self._swept: dt.datetime | None = None
+        #: called with the person of each entry appended (before its unit of work commits):
+        #: how an organisation learns whose entries to pass on (see municipality/disclosure)
+        self.listeners: list[Callable[[str | None], None]] = []
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Connection]:
@@ -568,6 +571,8 @@ class Staff:
         entry["hash"] = entry_hash(entry)
         conn.execute(store.access_log.insert(), {**entry, "disclosed": False})
         conn.execute(update(store.access_log_head).where(h.id == 1).values(hash=entry["hash"]))
+        for listener in self.listeners:
+            listener(person)
         return int(head.seq)
 
     def log(
