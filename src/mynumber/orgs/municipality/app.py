@@ -87,6 +87,8 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(cards.router(registry, staff), prefix="/api")
     app.include_router(benefits.router(ctx, engine=registry.engine), prefix="/api")
     linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
+    registry.enrol = linkage.enrol_registered  # 符号取得 at registration and move-in
+    app.state.linkage = linkage
     app.include_router(intermediate.router(ctx, linkage=linkage, staff=staff))
     app.include_router(notices.router(ctx, engine=registry.engine, municipality=municipality))
     # e-applications from Mynaportal, delivered through the hub; staff review pages
