@@ -20,11 +20,13 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import event, func, inspect, select, text
+from test_enrolment import jlis_enrolment_down
 from test_portal_login import SIGN_PASSWORD, issue, log_in
 from test_proxies import accept, act, invite, proxy_ids
 
 from mynumber.cli.phone import sign
 from mynumber.orgs.municipality.applications import applications as municipality_applications
+from mynumber.orgs.municipality.intermediate import SWEEP_INTERVAL
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.application_forms import FORMS, end_of_child_period, validate
 from mynumber.platform.deliveries import send
@@ -217,7 +219,11 @@ def start(fed, pc: httpx.Client, kind: str, holder: dict[str, Any]) -> tuple[str
 def status_of(pc: httpx.Client, application_id: str) -> str:
     page = pc.get(f"/portal/applications/{application_id}")
     assert page.status_code == 200, page.text
-    found = re.search(r'<strong id="status">([^<]+)</strong>', page.text)
+    return status_of_page(page.text)
+
+
+def status_of_page(html: str) -> str:
+    found = re.search(r'<strong id="status">([^<]+)</strong>', html)
     assert found is not None
     return found.group(1)
 
@@ -796,3 +802,36 @@ def test_the_same_application_delivered_twice_at_once_is_kept_once(fed, pc, hold
     own_ids = {r.answers[0]["id"] for r in results}
     rows = [r for r in municipality_rows(fed) if r["portal_application_id"] == application_id]
     assert len(rows) == 1 and own_ids == {rows[0]["id"]}
+
+
+def test_a_delivery_the_hub_could_not_pass_on_shows_the_hubs_reason_on_the_portal(
+    fed, http
+) -> None:
+    linkage = fed.apps[f"municipality-{CHIYODA}"].state.linkage
+    linkage.sweep_interval = float("inf")  # no sweep enrols the person during the test
+    try:
+        with jlis_enrolment_down(fed):
+            stranger = issue(fed, http)  # registered and given a card, but not enrolled
+        with browser(fed) as own_pc:
+            own_pc.headers["x-test-csrf"] = log_in(own_pc, http, stranger)
+            kind = "pregnancy_notification"
+            form = open_form(own_pc, kind)
+            answer = post_form(own_pc, kind, valid_form(kind, stranger), form["key"])
+            a = portal_store.applications.c
+            with fed.apps["portal"].state.engine.connect() as conn:
+                application_id = conn.scalar(
+                    select(a.id).where(
+                        a.id
+                        == select(portal_store.submissions.c.application_id)
+                        .where(portal_store.submissions.c.key == form["key"])
+                        .scalar_subquery()
+                    )
+                )
+            page = own_pc.get(f"/portal/applications/{application_id}")
+    finally:
+        linkage.sweep_interval = SWEEP_INTERVAL
+
+    assert answer.status_code in (303, 401), answer.text
+    assert "受付不可" in status_of_page(page.text)
+    assert "no reason given" not in page.text
+    assert f"municipality-{CHIYODA} holds no record of this person" in page.text
