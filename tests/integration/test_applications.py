@@ -358,6 +358,17 @@ def test_the_child_period_ends_on_the_first_31_march_after_turning_18() -> None:
 def test_a_child_allowance_claim_is_signed_submitted_reviewed_and_approved(
     fed, http, pc, holder, staff
 ) -> None:
+    child = {  # the claimed child lives with the claimant: every child check passes
+        "family_name": "試験",
+        "given_name": "太郎",
+        "family_name_kana": "シケン",
+        "given_name_kana": "タロウ",
+        "birth_date": ago(5),
+        "sex": "1",
+        "household_id": holder["resident"]["household_id"],
+        "relationship": "子",
+    }
+    assert http.post(f"{API}/residents", json=child).status_code == 201
     application_id, code = start(fed, pc, "child_allowance_claim", holder)
     assert code is not None
     assert "署名待ち" in status_of(pc, application_id)
