@@ -20,18 +20,23 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import event, func, inspect, select, text
-from test_portal_login import SIGN_PASSWORD, issue, log_in
+from test_enrolment import jlis_enrolment_down
+from test_portal_login import AUTH_PIN, SIGN_PASSWORD, issue, log_in
 from test_proxies import accept, act, invite, proxy_ids
 
+from mynumber.ages import end_of_child_period
+from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import sign
 from mynumber.orgs.municipality.applications import applications as municipality_applications
+from mynumber.orgs.municipality.intermediate import SWEEP_INTERVAL
 from mynumber.orgs.portal import store as portal_store
-from mynumber.orgs.portal.application_forms import FORMS, end_of_child_period, validate
+from mynumber.orgs.portal.application_forms import FORMS, validate
 from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.reader import JPKIClient
 from mynumber.reader.cms import sign_detached
 
 CHIYODA = "131016"
@@ -217,7 +222,11 @@ def start(fed, pc: httpx.Client, kind: str, holder: dict[str, Any]) -> tuple[str
 def status_of(pc: httpx.Client, application_id: str) -> str:
     page = pc.get(f"/portal/applications/{application_id}")
     assert page.status_code == 200, page.text
-    found = re.search(r'<strong id="status">([^<]+)</strong>', page.text)
+    return status_of_page(page.text)
+
+
+def status_of_page(html: str) -> str:
+    found = re.search(r'<strong id="status">([^<]+)</strong>', html)
     assert found is not None
     return found.group(1)
 
@@ -349,6 +358,17 @@ def test_the_child_period_ends_on_the_first_31_march_after_turning_18() -> None:
 def test_a_child_allowance_claim_is_signed_submitted_reviewed_and_approved(
     fed, http, pc, holder, staff
 ) -> None:
+    child = {  # the claimed child lives with the claimant: every child check passes
+        "family_name": "試験",
+        "given_name": "太郎",
+        "family_name_kana": "シケン",
+        "given_name_kana": "タロウ",
+        "birth_date": ago(5),
+        "sex": "1",
+        "household_id": holder["resident"]["household_id"],
+        "relationship": "子",
+    }
+    assert http.post(f"{API}/residents", json=child).status_code == 201
     application_id, code = start(fed, pc, "child_allowance_claim", holder)
     assert code is not None
     assert "署名待ち" in status_of(pc, application_id)
@@ -796,3 +816,204 @@ def test_the_same_application_delivered_twice_at_once_is_kept_once(fed, pc, hold
     own_ids = {r.answers[0]["id"] for r in results}
     rows = [r for r in municipality_rows(fed) if r["portal_application_id"] == application_id]
     assert len(rows) == 1 and own_ids == {rows[0]["id"]}
+
+
+def test_a_delivery_the_hub_could_not_pass_on_shows_the_hubs_reason_on_the_portal(
+    fed, http
+) -> None:
+    linkage = fed.apps[f"municipality-{CHIYODA}"].state.linkage
+    linkage.sweep_interval = float("inf")  # no sweep enrols the person during the test
+    try:
+        with jlis_enrolment_down(fed):
+            stranger = issue(fed, http)  # registered and given a card, but not enrolled
+        with browser(fed) as own_pc:
+            own_pc.headers["x-test-csrf"] = log_in(own_pc, http, stranger)
+            kind = "pregnancy_notification"
+            form = open_form(own_pc, kind)
+            answer = post_form(own_pc, kind, valid_form(kind, stranger), form["key"])
+            a = portal_store.applications.c
+            with fed.apps["portal"].state.engine.connect() as conn:
+                application_id = conn.scalar(
+                    select(a.id).where(
+                        a.id
+                        == select(portal_store.submissions.c.application_id)
+                        .where(portal_store.submissions.c.key == form["key"])
+                        .scalar_subquery()
+                    )
+                )
+            page = own_pc.get(f"/portal/applications/{application_id}")
+    finally:
+        linkage.sweep_interval = SWEEP_INTERVAL
+
+    assert answer.status_code in (303, 401), answer.text
+    assert "受付不可" in status_of_page(page.text)
+    assert "no reason given" not in page.text
+    assert f"municipality-{CHIYODA} holds no record of this person" in page.text
+
+
+def checks_on(html: str, child: int) -> dict[str, str]:
+    """``{check: "yes"|"no"}`` of one claimed child's row on the review page."""
+    row = html.split(f'id="child-{child}"')[1].split("</tr>")[0]
+    return dict(re.findall(r'data-check="([a-z_]+)" data-ok="(yes|no)"', row))
+
+
+def test_the_review_shows_each_claimed_childs_checks_and_an_approval_past_them_needs_a_reason(
+    fed, http, staff, person
+) -> None:
+    # an 84-year-old living alone claims for a 6-year-old nobody registered and for a
+    # 4-year-old who lives in another household
+    elder = register_and_card(fed, http, person(birth_date=ago(84), sex="2"))
+    other_home = person(
+        family_name="試験",
+        given_name="花子",
+        family_name_kana="シケン",
+        given_name_kana="ハナコ",
+        birth_date=ago(4),
+    )
+    assert http.post(f"{API}/residents", json=other_home).status_code == 201
+    with browser(fed) as own_pc:
+        own_pc.headers["x-test-csrf"] = log_in(own_pc, http, elder)
+        kind = "child_allowance_claim"
+        fields = child_allowance(elder) | {
+            "child1_birth_date": ago(6),
+            "child2_name": "試験 花子",
+            "child2_kana": "シケン ハナコ",
+            "child2_birth_date": ago(4),
+            "child2_relation": "grandchild",
+            "child2_together": "together",
+        }
+        form = open_form(own_pc, kind)
+        assert post_form(own_pc, kind, fields, form["key"]).status_code == 303
+        a = portal_store.applications.c
+        with fed.apps["portal"].state.engine.connect() as conn:
+            application_id, sign_code = conn.execute(
+                select(a.id, portal_store.sign_requests.c.code)
+                .select_from(
+                    portal_store.applications.join(
+                        portal_store.submissions,
+                        portal_store.submissions.c.application_id == a.id,
+                    ).join(
+                        portal_store.sign_requests,
+                        portal_store.sign_requests.c.id == a.sign_request_id,
+                    )
+                )
+                .where(portal_store.submissions.c.key == form["key"])
+            ).one()
+        assert sign(http, sign_code, elder["client"], password=SIGN_PASSWORD)["result"] == "ok"
+        submitted = own_pc.post(
+            f"/portal/applications/{application_id}/submit", data={"csrf": csrf_of(own_pc)}
+        )
+        assert submitted.status_code == 303, submitted.text
+    own = own_id_of(fed, application_id)
+    municipality_staff = fed.apps[f"municipality-{CHIYODA}"].state.staff
+    before = municipality_staff.log_entries(limit=100_000)[-1]["seq"]
+
+    page = staff.get(f"{STAFF}/{own}")
+
+    assert page.status_code == 200, page.text
+    assert checks_on(page.text, 1) == {
+        "on_registry": "no",
+        "in_household": "no",
+        "eligible_age": "yes",
+    }
+    assert checks_on(page.text, 2) == {
+        "on_registry": "yes",
+        "in_household": "no",
+        "eligible_age": "yes",
+    }
+    row = page.text.split('id="child-1"')[1].split("</tr>")[0]
+    assert "<td>6</td>" in row
+    assert 'id="override"' in page.text
+    # the child found on the registry was read for the application, and the read logged
+    reads = [
+        e for e in municipality_staff.log_entries(after=before) if e["action"] == "households.read"
+    ]
+    assert [e["purpose"] for e in reads] == [f"application:{own}"]
+
+    token = staff_csrf(staff, f"{STAFF}/{own}")
+    refused = staff.post(
+        f"{STAFF}/{own}/decide", data={"csrf": token, "decision": "approved", "reason": ""}
+    )
+    assert refused.status_code == 422, refused.text
+    assert "override" in refused.text
+    assert municipality_rows_by_id(fed, own)["status"] == "received"
+
+    approved = staff.post(
+        f"{STAFF}/{own}/decide",
+        data={
+            "csrf": token,
+            "decision": "approved",
+            "reason": "",
+            "override": "孫と同居の届出を窓口で確認済み",
+        },
+    )
+
+    assert approved.status_code == 303, approved.text
+    kept = municipality_rows_by_id(fed, own)
+    assert kept["status"] == "approved"
+    assert kept["override_reason"] == "孫と同居の届出を窓口で確認済み"
+    recorded = json.loads(kept["checks"])
+    assert [(c["child"], c["on_registry"], c["in_household"]) for c in recorded] == [
+        (1, False, False),
+        (2, True, False),
+    ]
+    assert "孫と同居の届出を窓口で確認済み" in staff.get(f"{STAFF}/{own}").text
+
+
+def test_a_claim_whose_children_all_pass_is_approved_without_an_override(
+    fed, http, staff, person
+) -> None:
+    parent = register_and_card(fed, http, person(birth_date=ago(35), sex="2"))
+    child = person(
+        family_name="試験",
+        given_name="太郎",
+        family_name_kana="シケン",
+        given_name_kana="タロウ",
+        birth_date=ago(5),
+    )
+    child.pop("address")
+    child |= {"household_id": parent["resident"]["household_id"], "relationship": "子"}
+    assert http.post(f"{API}/residents", json=child).status_code == 201, child
+    with browser(fed) as own_pc:
+        own_pc.headers["x-test-csrf"] = log_in(own_pc, http, parent)
+        application_id, code = start(fed, own_pc, "child_allowance_claim", parent)
+        assert sign(http, code, parent["client"], password=SIGN_PASSWORD)["result"] == "ok"
+        own_pc.post(f"/portal/applications/{application_id}/submit", data={"csrf": csrf_of(own_pc)})
+    own = own_id_of(fed, application_id)
+
+    page = staff.get(f"{STAFF}/{own}")
+
+    assert checks_on(page.text, 1) == {
+        "on_registry": "yes",
+        "in_household": "yes",
+        "eligible_age": "yes",
+    }
+    assert 'id="override"' not in page.text
+    token = staff_csrf(staff, f"{STAFF}/{own}")
+    decided = staff.post(
+        f"{STAFF}/{own}/decide", data={"csrf": token, "decision": "approved", "reason": ""}
+    )
+    assert decided.status_code == 303, decided.text
+    assert municipality_rows_by_id(fed, own)["override_reason"] is None
+
+
+def municipality_rows_by_id(fed, own_id: str) -> dict[str, Any]:
+    return next(r for r in municipality_rows(fed) if r["id"] == own_id)
+
+
+def register_and_card(fed, http, body: dict[str, Any]) -> dict[str, Any]:
+    """A new resident of Chiyoda registered from ``body``, living alone, with a card."""
+    resident = http.post(f"{API}/residents", json=body)
+    assert resident.status_code == 201, resident.text
+    answer = http.post(
+        f"{API}/residents/{resident.json()['id']}/card",
+        json={"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD},
+    )
+    assert answer.status_code == 201, answer.text
+    seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+    chip = Chip.from_image(answer.json()["card_image"].encode(), seal_key=seal)
+    return {
+        "resident": resident.json(),
+        "summary": answer.json()["summary"],
+        "client": JPKIClient(ChipTransport(chip)),
+    }

@@ -86,8 +86,9 @@ def claimant(http, person, number_of, demo) -> dict[str, Any]:
     number = number_of(CHIYODA, resident["id"])
     assert number is not None
     file_income(http, number, {2023: 4_100_000, 2024: 4_350_000})
+    # registration enrolled the person (符号取得): nothing is left to enrol
     enrolled = http.post(f"{API}/linkage/enrol", json={"resident_ids": [resident["id"]]})
-    assert enrolled.json() == {"enrolled": 1}, enrolled.text
+    assert enrolled.json() == {"enrolled": 0}, enrolled.text
     return resident | {"number": number}
 
 

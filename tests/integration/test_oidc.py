@@ -150,11 +150,6 @@ def issue(http: httpx.Client, fed) -> JPKIClient:
         json={"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD},
     )
     assert answer.status_code == 201, answer.text
-    # the municipality enrols its residents for their codes on the linkage network
-    enrolled = http.post(
-        "/municipality/131016/api/linkage/enrol", json={"resident_ids": [resident.json()["id"]]}
-    )
-    assert enrolled.json() == {"enrolled": 1}, enrolled.text
     seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
     chip = Chip.from_image(answer.json()["card_image"].encode(), seal_key=seal)
     return JPKIClient(ChipTransport(chip))

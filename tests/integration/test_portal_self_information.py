@@ -50,7 +50,8 @@ def keys(fed) -> KeyFolder:
 def holder(fed, http) -> dict[str, Any]:
     """A resident of Chiyoda with a card, income filed at the tax office, a pension record,
     health insurance and resident tax assessed by the municipality (each agency enrolled the
-    person for its own code from the My Number it holds, as ``seed_linkage`` does)."""
+    person for its own code from the My Number it holds, as ``seed_linkage`` does; the
+    municipality at registration, with no enrolment asked for)."""
     card = issue(fed, http)
     resident_id = card["resident"]["id"]
     with fed.registry(CHIYODA).engine.connect() as conn:
@@ -68,8 +69,6 @@ def holder(fed, http) -> dict[str, Any]:
     insured = {"my_number": number, "symbol": "4711", "number": "80423", "valid_from": "2019-04-01"}
     members = http.post("/insurer/api/members", json={"members": [insured]})
     assert members.json() == {"enrolled": 1, "unknown": 0}, members.text
-    enrolled = http.post(f"{API}/linkage/enrol", json={"resident_ids": [resident_id]})
-    assert enrolled.json() == {"enrolled": 1}, enrolled.text
     taxes = {"records": [{"resident_id": resident_id, "year": 2024, "amount_yen": 215_300}]}
     assert http.post(f"{API}/linkage/resident-taxes", json=taxes).status_code == 200
     kana = f"{card['resident']['family_name_kana']} {card['resident']['given_name_kana']}"

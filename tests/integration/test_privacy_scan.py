@@ -76,8 +76,6 @@ def holder(fed, http) -> dict[str, Any]:
         )
     filing = {"my_number": number, "year": 2024, "income_yen": 3_600_000}
     assert http.post("/tax/api/filings", json={"filings": [filing]}).status_code == 200
-    enrolled = http.post(f"{API}/linkage/enrol", json={"resident_ids": [resident_id]})
-    assert enrolled.json() == {"enrolled": 1}, enrolled.text
     kana = f"{card['resident']['family_name_kana']} {card['resident']['given_name_kana']}"
     return card | {"number": number, "kana": kana}
 

@@ -71,8 +71,6 @@ def claimant(served, client, person) -> dict[str, Any]:
         ).scalar_one()
     filing = {"my_number": number, "year": 2024, "income_yen": 3_900_000}
     assert client.post("/tax/api/filings", json={"filings": [filing]}).status_code == 200
-    enrolled = client.post(f"{API}/linkage/enrol", json={"resident_ids": [resident_id]})
-    assert enrolled.json() == {"enrolled": 1}, enrolled.text
     return dict(resident.json())
 
 

@@ -29,8 +29,6 @@ def claimant(http, person, number_of) -> dict[str, Any]:
     number = number_of(CHIYODA, resident["id"])
     assert number is not None
     file_income(http, number, {2024: 4_350_000})
-    enrolled = http.post(f"{API}/linkage/enrol", json={"resident_ids": [resident["id"]]})
-    assert enrolled.json() == {"enrolled": 1}, enrolled.text
     return resident
 
 

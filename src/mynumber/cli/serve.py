@@ -113,7 +113,8 @@ def seed(
                     f"{code}: {report.residents} residents in {report.households} households, "
                     f"{report.seconds:.1f} s ({rate:,.0f}/s; "
                     f"J-LIS {report.numbering_seconds:.1f} s, "
-                    f"database {report.writing_seconds:.1f} s)"
+                    f"database {report.writing_seconds:.1f} s); "
+                    f"{report.enrolled} enrolled at the hub"
                 )
     finally:
         fed.close()

@@ -38,6 +38,7 @@ from mynumber.orgs.insurer.app import create_app as create_insurer
 from mynumber.orgs.jlis.app import create_app as create_jlis
 from mynumber.orgs.municipality.app import create_app as create_municipality
 from mynumber.orgs.municipality.model import age_on, municipality
+from mynumber.orgs.municipality.schemas import ResidentOut
 from mynumber.orgs.municipality.seed import SeedReport, seed
 from mynumber.orgs.municipality.services import Registry
 from mynumber.orgs.municipality.store import residents as residents_table
@@ -185,7 +186,9 @@ class Federation:
     # --- the linkage network's demo data -------------------------------------------------
 
     def seed_linkage(self, *, per_municipality: int = LINKAGE_SEED_PER_MUNICIPALITY) -> int:
-        """Once: give the agencies demo records for residents they would legitimately know.
+        """Once: give the agencies demo records for residents they would legitimately know
+        (the first ``per_municipality`` of each municipality, and its demo card holder, who
+        gets income, pension and insurance records so that the demo card shows them).
 
         The seeding driver hands each agency the My Numbers it would hold (the tax office
         from filings, the pension service and the insurer from their members) through that
@@ -211,21 +214,32 @@ class Federation:
             base = self.directory.url(org)
             r = residents_table
             with self.registry(code).engine.connect() as conn:
-                people = conn.execute(
-                    select(r.c.id, r.c.my_number, r.c.birth_date)
-                    .where(r.c.status == "active", r.c.my_number.is_not(None))
-                    .order_by(r.c.id)
-                    .limit(per_municipality)
-                ).all()
+                people = list(
+                    conn.execute(
+                        select(r.c.id, r.c.my_number, r.c.birth_date)
+                        .where(r.c.status == "active", r.c.my_number.is_not(None))
+                        .order_by(r.c.id)
+                        .limit(per_municipality)
+                    ).all()
+                )
             if not people:
                 continue
-            ids = [p.id for p in people]
-            call(base + "/api/linkage/enrol", json={"resident_ids": ids}).raise_for_status()
+            holder = self.demo_holder(code)
+            if holder is not None and holder.id not in {p.id for p in people}:
+                with self.registry(code).engine.connect() as conn:
+                    people.extend(
+                        conn.execute(
+                            select(r.c.id, r.c.my_number, r.c.birth_date).where(r.c.id == holder.id)
+                        ).all()
+                    )
+            # every resident not yet enrolled (registration enrols at once; seeding in bulk)
+            call(base + "/api/linkage/enrol", json={}).raise_for_status()
             taxes = []
             for p in people:
                 age = age_on(p.birth_date, today)
                 total += 1
-                if age >= 18 and rng.random() < 0.85:
+                sure = holder is not None and p.id == holder.id  # the demo card shows them all
+                if age >= 18 and (sure or rng.random() < 0.85):
                     base_income = int(rng.lognormvariate(15.1, 0.5)) // 1000 * 1000
                     for y in (year - 2, year - 1, year):
                         income = max(0, int(base_income * rng.uniform(0.9, 1.1)) // 1000 * 1000)
@@ -249,7 +263,7 @@ class Federation:
                             else None,
                         }
                     )
-                if rng.random() < 0.7:
+                if sure or rng.random() < 0.7:
                     start = max(p.birth_date, today - timedelta(days=rng.randint(30, 3650)))
                     insured.append(
                         {
@@ -396,6 +410,12 @@ class Federation:
             self._municipality_api(code).request("POST", f"/residents/{resident_id}/card", body)
         )
 
+    def demo_holder(self, code: str) -> ResidentOut | None:
+        """Who gets the municipality's demo card: the first adult on its register's list."""
+        _, found = self.registry(code).search(status="active", limit=200)
+        adults = [r for r in found if (date.today() - r.birth_date).days >= 20 * 366]
+        return adults[0] if adults else None
+
     def issue_demo_cards(self) -> list[Path]:
         """One demo card per seeded municipality, for an adult resident, once.
 
@@ -408,11 +428,9 @@ class Federation:
             path = self.wallet / f"{m.name_en.lower()}.card"
             if path.exists():
                 continue
-            _, found = self.registry(code).search(status="active", limit=200)
-            adults = [r for r in found if (date.today() - r.birth_date).days >= 20 * 366]
-            if not adults:
+            holder = self.demo_holder(code)
+            if holder is None:
                 continue
-            holder = adults[0]
             issued = self.issue_card(
                 code, holder.id, auth_pin=DEMO_AUTH_PIN, sign_password=DEMO_SIGN_PASSWORD
             )
@@ -509,14 +527,21 @@ class Federation:
     def seed(
         self, code: str, count: int, progress: Callable[[int], None] = lambda n: None
     ) -> SeedReport:
+        """Register ``count`` synthetic residents in bulk, then enrol every resident not yet
+        enrolled at the hub (符号取得, in bulk through the municipality's API)."""
         registry = self.registry(code)
-        return seed(
+        report = seed(
             engine=registry.engine,
             municipality=registry.municipality,
             jlis=registry.jlis,
             count=count,
             progress=progress,
         )
+        base = self.directory.url(registry.municipality.org)
+        enrolled = self.admin_http.post(base + "/api/linkage/enrol", json={}, timeout=3600.0)
+        enrolled.raise_for_status()
+        report.enrolled = int(enrolled.json()["enrolled"])
+        return report
 
     def close(self) -> None:
         if self._admin_http is not None:

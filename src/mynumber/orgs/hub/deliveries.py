@@ -118,12 +118,22 @@ class Deliveries:
         for person in persons:
             found = where.get(person) if person is not None else None
             forwarded.append(found[1] if found is not None and found[0] == target else None)
+        # why each person's message did not go, as the sender is told (None: it went on)
+        reasons = [
+            _untaken(person, code, where, target)
+            for person, code in zip(persons, forwarded, strict=True)
+        ]
         if not any(forwarded):
             for person in persons:
                 if person is not None:
                     record.add(person, target, NOT_DELIVERED, _why_not(where.get(person), target))
             record.flush()
-            return {"delivery_id": delivery_id, "accepted": [False] * len(persons), "sealed": None}
+            return {
+                "delivery_id": delivery_id,
+                "accepted": [False] * len(persons),
+                "sealed": None,
+                "reasons": reasons,
+            }
         body = {
             "delivery_id": delivery_id,
             "sender": delivery.sender,
@@ -162,8 +172,18 @@ class Deliveries:
                 record.add(person, target, NOT_DELIVERED, _why_not(where.get(person), target))
             else:
                 record.add(person, target, NOT_DELIVERED, f"{target} did not accept the message")
+        for index, taken in enumerate(accepted):
+            if not taken and reasons[index] is None:
+                reasons[index] = f"{target} did not accept the message"
+            elif taken:
+                reasons[index] = None
         record.flush()
-        return {"delivery_id": delivery_id, "accepted": accepted, "sealed": sealed}
+        return {
+            "delivery_id": delivery_id,
+            "accepted": accepted,
+            "sealed": sealed,
+            "reasons": reasons,
+        }
 
     # --- codes -----------------------------------------------------------------------------
 
@@ -215,6 +235,20 @@ class Deliveries:
                     if person not in newest or created > newest[person][0]:
                         newest[person] = (created, agency, code)
         return {p: (agency, code) for p, (_, agency, code) in newest.items()}
+
+
+def _untaken(
+    person: str | None, code: str | None, where: dict[str, tuple[str, str]], target: str
+) -> str | None:
+    """Why the hub did not pass a person's message on, as the sender is told: it names
+    neither the person nor where they live now (None: passed on to the recipient)."""
+    if person is None:
+        return "unknown_code: the hub knows nobody by this code of the sender"
+    if code is not None:
+        return None
+    if where.get(person) is None:
+        return f"not_enrolled: {target} holds no record of this person (not enrolled there)"
+    return f"moved: the person no longer lives at {target}"
 
 
 def _why_not(found: tuple[str, str] | None, target: str) -> str:

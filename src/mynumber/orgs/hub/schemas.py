@@ -52,6 +52,11 @@ class DeliveryOut(BaseModel):
     delivery_id: str
     accepted: list[bool] = Field(description="per code: did the recipient take the message")
     sealed: str | None = Field(description="the recipient's reply, sealed to the sender")
+    reasons: list[str | None] = Field(
+        default_factory=list,
+        description="per code: why the message was not taken (null where it was); the "
+        "recipient's own reason, if any, is in its sealed reply",
+    )
 
 
 class BulkExchangeIn(BaseModel):

@@ -95,6 +95,8 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(cards.router(registry, staff), prefix="/api")
     app.include_router(benefits.router(ctx, engine=registry.engine), prefix="/api")
     linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
+    registry.enrol = linkage.enrol_registered  # 符号取得 at registration and move-in
+    app.state.linkage = linkage
     app.include_router(intermediate.router(ctx, linkage=linkage, staff=staff))
     # 本人確認情報の提供状況の開示: staff reads and changes go to the person's Mynaportal
     disclosure.install(app, engine=registry.engine, staff=staff, linkage=linkage)

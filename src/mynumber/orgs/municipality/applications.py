@@ -21,9 +21,14 @@ Receiver (``POST /api/deliveries``, the hub's signature only; procedures
 
 Staff pages ``/applications/``: list and filter, the form and the signature verdict, for
 the child allowance claim the claimant's income from the tax office through the hub
-(the existing ``linkage/income``; no income certificate is attached), and the decision —
+(the existing ``linkage/income``; no income certificate is attached) and each claimed child
+checked against the registry (:meth:`Applications.child_checks`: on the registry by name and
+birth date, in the claimant's household, within the child period of
+:func:`mynumber.ages.end_of_child_period`), and the decision —
 approve, reject with a reason, or return for changes (差戻し: the person resubmits the same
 application) — which goes back to the portal as a delivery (``application_decision``).
+Approving a claim with a failing child check needs an override reason, recorded with the
+checks as they stood (this project's choice of safeguard; the real review is by hand).
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the route's annotations
@@ -34,6 +39,7 @@ import json
 import os
 import unicodedata
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,6 +62,7 @@ from sqlalchemy import (
 )
 
 from mynumber import errors
+from mynumber.ages import age_on, end_of_child_period
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.deps import (
     ApplicationDecider,
@@ -119,7 +126,38 @@ applications = Table(
     Column("decision_reason", Text),
     Column("income", Text),
     Column("income_exchange_id", String(40)),
+    Column("checks", Text),  # the child checks as they stood at the decision (JSON)
+    Column("override_reason", Text),  # why it was approved with a check failing
 )
+
+#: Children a child allowance claim form names at most (child1 … child3).
+MAX_CHILDREN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ChildCheck:
+    """One claimed child against the registry: found by name and birth date among the
+    active residents here, in the claimant's household, and within the child period."""
+
+    child: int  # 1, 2, 3: the form's row
+    name: str
+    birth_date: dt.date | None
+    resident_id: str | None  # the resident found (None: nobody with that name and birth)
+    on_registry: bool
+    in_household: bool
+    age: int | None
+    eligible_age: bool
+    period_ends: dt.date | None
+
+    @property
+    def passed(self) -> bool:
+        return self.on_registry and self.in_household and self.eligible_age
+
+    def to_json(self) -> dict[str, Any]:
+        values = asdict(self)
+        for key in ("birth_date", "period_ends"):
+            values[key] = None if values[key] is None else values[key].isoformat()
+        return values | {"passed": self.passed}
 
 
 class Refused(errors.Error):
@@ -370,6 +408,7 @@ class Applications:
         out["verdict"] = json.loads(row.verdict)
         out["income"] = None if row.income is None else json.loads(row.income)
         out["resident"] = resident
+        out["checks"] = None if row.checks is None else json.loads(row.checks)
         out["kind_label"] = KINDS[row.kind][0]
         out["status_label"] = STATUS.get(row.status, row.status)
         return out
@@ -392,21 +431,93 @@ class Applications:
             )
         return self.get(own_id)
 
-    def decide(self, own_id: str, decision: str, reason: str) -> dict[str, Any]:
+    def child_checks(self, application: dict[str, Any]) -> list[ChildCheck]:
+        """For a child allowance claim, each claimed child (name and birth date as claimed)
+        against the active residents here and the claimant's household; none otherwise.
+
+        Only people with the claimed name and birth date are read, never the others.
+        """
+        if application["kind"] != "child_allowance_claim":
+            return []
+        form = application["document"].get("form")
+        form = form if isinstance(form, dict) else {}
+        household = application["resident"].household_id
+        today = dt.date.today()
+        r = store.residents.c
+        checks = []
+        with self.engine.connect() as conn:
+            for n in range(1, MAX_CHILDREN + 1):
+                name = form.get(f"child{n}_name")
+                if not isinstance(name, str) or not name.strip():
+                    continue
+                try:
+                    birth: dt.date | None = dt.date.fromisoformat(
+                        str(form.get(f"child{n}_birth_date"))
+                    )
+                except ValueError:
+                    birth = None
+                found: list[Any] = []
+                if birth is not None:
+                    found = list(
+                        conn.execute(
+                            select(r.id, r.household_id).where(
+                                r.status == "active",
+                                r.birth_date == birth,
+                                r.family_name.concat(r.given_name) == _compact(name),
+                            )
+                        ).all()
+                    )
+                home = next((f for f in found if f.household_id == household), None)
+                match = home or (found[0] if found else None)
+                checks.append(
+                    ChildCheck(
+                        child=n,
+                        name=name,
+                        birth_date=birth,
+                        resident_id=None if match is None else str(match.id),
+                        on_registry=match is not None,
+                        in_household=home is not None,
+                        age=None if birth is None else age_on(birth, today),
+                        eligible_age=birth is not None
+                        and birth <= today <= end_of_child_period(birth),
+                        period_ends=None if birth is None else end_of_child_period(birth),
+                    )
+                )
+        return checks
+
+    def decide(
+        self, own_id: str, decision: str, reason: str, *, override: str = ""
+    ) -> dict[str, Any]:
         """Approve, reject (with a reason) or return (差戻し, with what to change); the
-        decision goes to the person's Mynaportal through the hub before it is recorded."""
+        decision goes to the person's Mynaportal through the hub before it is recorded.
+
+        Approving a child allowance claim whose child checks do not all pass needs an
+        ``override`` reason; the checks as they stood and the override are recorded.
+        """
         if decision not in DECISIONS:
             raise errors.InvalidInput("decide approved, rejected or returned", field="decision")
-        reason = reason.strip()
+        reason, override = reason.strip(), override.strip()
         if decision != "approved" and not reason:
             raise errors.InvalidInput(
                 "却下・差戻しには理由が必要です / A reason is required", field="reason"
             )
         if len(reason) > 1000:
             raise errors.InvalidInput("the reason is at most 1000 characters", field="reason")
+        if len(override) > 1000:
+            raise errors.InvalidInput("the override is at most 1000 characters", field="override")
         application = self.get(own_id)
         if application["status"] != "received":
             raise errors.Conflict("this application was already decided", code="already_decided")
+        checks = self.child_checks(application)
+        failing = [c for c in checks if not c.passed]
+        if decision == "approved" and failing and not override:
+            raise errors.InvalidInput(
+                "確認に通らない児童がいます。承認するには理由を記入してください / "
+                f"Child {', '.join(str(c.child) for c in failing)} failed a check: "
+                "give an override reason to approve",
+                field="override",
+                code="override_required",
+            )
         result = send(
             self.linkage.hub,
             self.linkage.keys,
@@ -433,9 +544,15 @@ class Applications:
             conn.execute(
                 update(applications)
                 .where(a.id == own_id, a.status == "received")
-                .values(status=decision, decision_reason=reason or None, updated_at=self.clock())
+                .values(
+                    status=decision,
+                    decision_reason=reason or None,
+                    checks=json.dumps([c.to_json() for c in checks]) if checks else None,
+                    override_reason=override if decision == "approved" and failing else None,
+                    updated_at=self.clock(),
+                )
             )
-        return self.get(own_id)
+        return self.get(own_id) | {"read": [c.resident_id for c in checks if c.resident_id]}
 
 
 def register(receivers: Receivers, service: Applications) -> None:
@@ -495,14 +612,31 @@ def page_router(service: Applications, municipality: Municipality, staff: Staff)
             purpose=f"application:{own_id}",
             person=application["resident_id"],
         )
+        checks = service.child_checks(application)
+        log_household_read(acting, own_id, application, [c.resident_id for c in checks])
         return page(
             request,
             "application.html",
             acting,
             status=status_of(error) if error else 200,
             a=application,
+            child_checks=checks,
             error=error.message if error else None,
         )
+
+    def log_household_read(
+        acting: Acting, own_id: str, application: dict[str, Any], read: list[str | None]
+    ) -> None:
+        """The claimed children looked up on the registry: a staff read of each person
+        found, for the application (shown to them on Mynaportal)."""
+        for person in dict.fromkeys(p for p in read if p):
+            staff.log(
+                acting,
+                action="households.read",
+                purpose=f"application:{own_id}",
+                person=person,
+                detail={"household": application["resident"].household_id},
+            )
 
     @web.get("/applications/{own_id}", response_class=HTMLResponse)
     def show(request: Request, own_id: str, acting: ApplicationReader) -> HTMLResponse:
@@ -533,12 +667,14 @@ def page_router(service: Applications, municipality: Municipality, staff: Staff)
         request: Request,
         own_id: str,
         acting: ApplicationDecider,
-        decision: Annotated[str, Form()],
-        reason: Annotated[str, Form()] = "",
+        decision: Annotated[str, Form(max_length=20)],
+        reason: Annotated[str, Form(max_length=2000)] = "",
+        override: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
-        """決定: approve, reject or return; the decision is delivered to the portal."""
+        """決定: approve, reject or return; the decision is delivered to the portal. An
+        approval with a child check failing needs ``override``, the reason (recorded)."""
         try:
-            application = service.decide(own_id, decision, reason)
+            application = service.decide(own_id, decision, reason, override=override)
         except errors.NotFound:
             raise
         except errors.Error as exc:
@@ -548,8 +684,9 @@ def page_router(service: Applications, municipality: Municipality, staff: Staff)
             action="applications.decide",
             purpose=f"application:{own_id}",
             person=application["resident_id"],
-            detail={"decision": decision},
+            detail={"decision": decision, "override": bool(application["override_reason"])},
         )
+        log_household_read(acting, own_id, application, application["read"])
         return RedirectResponse(f"../{own_id}", status_code=303)
 
     return web

@@ -5,10 +5,20 @@ household, about the resident behind the municipality's own agency code, sealed 
 requester. Requester side: the municipality holds its own code for each enrolled resident
 and asks the hub — e.g. the tax office's income for a child allowance claim
 (``POST /api/residents/{id}/linkage/income``) — and decrypts the answer itself.
+
+Enrolment (符号取得): a registration or a move-in enrols the person as soon as the record
+is committed (:meth:`Linkage.enrol_registered`). The record never waits for J-LIS or the
+hub: if either is out, the person stays unenrolled and is enrolled later — on next use by
+the municipality itself (:meth:`Linkage.code_of`), or by the sweep that the next
+registration runs once a previous enrolment failed (:meth:`Linkage.sweep`), or by an
+operator's ``POST /api/linkage/enrol`` (every active resident not yet enrolled).
 """
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
 # made inside the router factory, which string annotations would hide from it
+import logging
+import threading
+import time
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
@@ -51,6 +61,14 @@ from mynumber.platform.intermediate import (
     provide_router,
 )
 from mynumber.platform.staff.services import Staff
+
+log = logging.getLogger("mynumber.municipality.linkage")
+
+#: Residents the sweep enrols at most in one go (the rest wait for the next sweep).
+SWEEP_LIMIT = 10_000
+#: Seconds between two sweeps at most: a J-LIS or hub outage is not hammered on each
+#: registration. This project's choice.
+SWEEP_INTERVAL = 60.0
 
 #: The procedure of the child allowance claim in the hub's permitted-exchange table.
 CHILD_ALLOWANCE = "child_allowance_claim"
@@ -118,18 +136,29 @@ class Linkage:
         jlis: ServiceClient,
         hub: ServiceClient,
         keys: EncryptionKeys,
+        sweep_interval: float = SWEEP_INTERVAL,
     ) -> None:
         self.engine = engine
+        self.sweep_interval = sweep_interval
         self.org = municipality.org
         self.jlis = jlis
         self.hub = hub
         self.keys = keys
         self.server = IntermediateServer(org=self.org, items=ITEMS, jlis=jlis, keys=keys)
+        # True while some resident may be left unenrolled (at start: a crash or an outage
+        # before it may have left some); the next registration then sweeps
+        self._behind = True
+        self._last_sweep = float("-inf")
+        self._sweep_lock = threading.Lock()
 
     # --- codes -----------------------------------------------------------------------------
 
-    def enrol(self, resident_ids: list[str] | None = None) -> int:
-        """Get our agency codes for residents (by their My Numbers, through J-LIS)."""
+    def enrol(self, resident_ids: list[str] | None = None, *, limit: int | None = None) -> int:
+        """Get our agency codes for residents (by their My Numbers, through J-LIS).
+
+        ``resident_ids`` None: every active resident not yet enrolled (at most ``limit``).
+        Returns how many were newly enrolled; those enrolled before are left as they are.
+        """
         r, a = store.residents, agency_codes
         query = (
             select(r.c.id, r.c.my_number)
@@ -138,6 +167,8 @@ class Linkage:
         )
         if resident_ids is None:
             query = query.where(r.c.status == "active")
+            if limit is not None:
+                query = query.order_by(r.c.id).limit(limit)
         with self.engine.connect() as conn:
             if resident_ids is None:
                 pending = conn.execute(query).all()
@@ -159,6 +190,49 @@ class Linkage:
             )
             enrolled += len(rows)
         return enrolled
+
+    def enrol_registered(self, resident_ids: list[str]) -> None:
+        """符号取得 for people just registered or moved in, after their records committed.
+
+        Never raises: with J-LIS or the hub out, the people are left for later (first use,
+        the sweep, an operator's enrolment) and the registration stands. After a failure,
+        or at the first registration since start, the sweep enrols whoever is still left.
+        """
+        try:
+            self.enrol(resident_ids)
+        except errors.Error as exc:
+            self._behind = True
+            log.warning(
+                "enrolment of %d new residents failed (%s); left for the sweep",
+                len(resident_ids),
+                exc.code,
+            )
+            return
+        self.sweep()
+
+    def sweep(self, *, force: bool = False) -> int | None:
+        """Enrol active residents left unenrolled, at most :data:`SWEEP_LIMIT`, when some may
+        be left (a failure, or a process start) and ``sweep_interval`` seconds have passed since
+        the last sweep (``force``: now). Returns how many were enrolled (None: not run, or
+        failed — logged, left for the next)."""
+        now = time.monotonic()
+        if not force and (not self._behind or now - self._last_sweep < self.sweep_interval):
+            return None
+        if not self._sweep_lock.acquire(blocking=False):
+            return None  # another thread is sweeping
+        try:
+            self._last_sweep = now
+            try:
+                enrolled = self.enrol(limit=SWEEP_LIMIT)
+            except errors.Error as exc:
+                log.warning("the enrolment sweep failed (%s); left for the next", exc.code)
+                return None
+            self._behind = enrolled >= SWEEP_LIMIT  # a full sweep: more may be left
+            if enrolled:
+                log.info("the enrolment sweep enrolled %d residents", enrolled)
+            return enrolled
+        finally:
+            self._sweep_lock.release()
 
     def code_of(self, resident_id: str) -> str:
         """Our code for the resident, enrolling on first use."""

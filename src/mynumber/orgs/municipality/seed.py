@@ -42,6 +42,7 @@ class SeedReport:
     seconds: float = 0.0
     numbering_seconds: float = 0.0  # waiting for J-LIS
     writing_seconds: float = 0.0  # in the database writer (overlaps numbering)
+    enrolled: int = 0  # residents enrolled at the hub afterwards (by whoever enrols them)
 
 
 def _household(rng: random.Random, town_address: str, today: date) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 Remote calls (J-LIS, another municipality) happen before the local transaction and are
 idempotent on the other side, so a crash between them loses and duplicates nothing: the
 retry finds the code reserved, the number already generated, the move-in already made.
+Enrolment at the hub (符号取得) comes after the commit and never undoes it (``enrol``).
 """
 
 from __future__ import annotations
@@ -53,12 +54,17 @@ def to_out(row: RowMapping, code: str) -> ResidentOut:
 
 @dataclass
 class Registry:
-    """One municipality's registry: its database and its clients of J-LIS and peers."""
+    """One municipality's registry: its database and its clients of J-LIS and peers.
+
+    ``enrol`` gets the ids of people registered or moved in, once their records are
+    committed, to enrol them at the hub; it must not raise (an outage leaves them for later).
+    """
 
     engine: Engine
     municipality: Municipality
     jlis: JlisClient
     peer: Callable[[str], PeerMunicipalityClient]
+    enrol: Callable[[list[str]], None] = lambda resident_ids: None
 
     # --- reading -------------------------------------------------------------------------
 
@@ -189,6 +195,7 @@ class Registry:
             registered_on or today, field="registered_on", birth=items.birth_date, today=today
         )
         if idempotency_key and (done := self._by_idempotency_key(idempotency_key, items)):
+            self.enrol([done.id])  # a retry: perhaps the first try's enrolment failed
             return done
         self._refuse_duplicate(items)
         for _ in range(_CODE_ATTEMPTS):
@@ -207,11 +214,13 @@ class Registry:
                         idempotency_key=idempotency_key,
                         moved_from=None,
                     )
-                return self.get(resident_id)
             except IntegrityError:
                 self._refuse_duplicate(items)
                 if idempotency_key and (done := self._by_idempotency_key(idempotency_key, items)):
                     return done  # a concurrent retry of the same request won
+                continue
+            self.enrol([resident_id])
+            return self.get(resident_id)
         raise Conflict("could not register: resident codes kept colliding", code="codes_exhausted")
 
     def _by_idempotency_key(self, key: str, items: BasicItems) -> ResidentOut | None:
@@ -470,6 +479,7 @@ class Registry:
             raise Conflict(
                 "this person is already registered here", code="already_registered"
             ) from exc
+        self.enrol(ids)
         return [self.get(i) for i in ids]
 
     def issue_card(self, resident_id: str, pins: dict[str, str | None], key: str | None) -> Any:

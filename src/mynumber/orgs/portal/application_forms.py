@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 import jaconv
 
+from mynumber.ages import add_years, age_on, end_of_child_period
+
 Values = dict[str, str]
 Errors = dict[str, str]
 
@@ -93,25 +95,6 @@ def _month(value: str) -> dt.date | None:
         return dt.date.fromisoformat(value.strip() + "-01")
     except ValueError:
         return None
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, month=3, day=1)
-
-
-def age_on(birth: dt.date, day: dt.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def end_of_child_period(birth: dt.date) -> dt.date:
-    """The first 31 March on or after the day a child reaches 18 (the day before the 18th
-    birthday, 年齢計算ニ関スル法律): 児童手当 and 児童扶養手当 count them until then."""
-    reached = add_years(birth, 18) - dt.timedelta(days=1)
-    march = dt.date(reached.year, 3, 31)
-    return march if reached <= march else dt.date(reached.year + 1, 3, 31)
 
 
 def fiscal_year_start(day: dt.date) -> dt.date:

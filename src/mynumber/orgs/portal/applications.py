@@ -443,6 +443,10 @@ class Applications:
                 )
             raise
         accepted = bool(answer["accepted"] and answer["accepted"][0])
+        # the municipality's own reason, else the hub's (it passed nothing on: the person
+        # is not enrolled there, or has moved)
+        hub_reasons = answer.get("reasons") or [None]
+        reason = str(reply.get("reason") or hub_reasons[0] or "no reason given")[:500]
         with self.engine.begin() as conn:
             conn.execute(
                 update(store.applications)
@@ -451,14 +455,14 @@ class Applications:
                     status="submitted" if accepted else "refused",
                     sealed=sealed,
                     delivery_id=str(answer["delivery_id"]),
-                    decision_reason=None if accepted else str(reply.get("reason", ""))[:500],
+                    decision_reason=None if accepted else reason,
                     updated_at=self.clock(),
                 )
             )
         if not accepted:
             raise errors.Unauthorized(
                 "市区町村が申請を受け付けませんでした / The municipality did not accept the "
-                f"application: {reply.get('reason', 'no reason given')}",
+                f"application: {reason}",
                 code=str(reply.get("code") or "application_refused")[:40],
             )
 
