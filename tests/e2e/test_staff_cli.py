@@ -58,7 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             env=env,
         )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while True:
             if process.poll() is not None:
                 pytest.fail(f"mynumber run exited: {(folder / 'server.log').read_text()}")
@@ -68,7 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("mynumber run did not answer in 60 s")
+                pytest.fail("mynumber run did not answer in 180 s")
             time.sleep(0.2)
         yield Running(base, data)
     finally:
