@@ -24,12 +24,12 @@ from test_portal_login import SIGN_PASSWORD, issue, log_in
 from test_proxies import accept, act, invite, proxy_ids
 
 from mynumber.cli.phone import sign
+from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.municipality.applications import applications as municipality_applications
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.application_forms import FORMS, end_of_child_period, validate
 from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys
-from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader.cms import sign_detached

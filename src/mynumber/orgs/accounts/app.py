@@ -6,14 +6,19 @@
 - ``POST /api/portal/{register,change,delete}`` (Mynaportal, signed): for the person logged
   in, identified by a registration handle the portal got through the hub
   (:mod:`mynumber.orgs.accounts.handles`), never by a code of the portal's or a My Number;
+- ``POST /api/registrations/bulk`` (staff: ``accounts.register``, the registry's operator):
+  accounts the demo banks have just opened in each holder's own name, registered in bulk
+  without the bank round trip (the demo seeding; this project's choice, akin to the 2024
+  registration through an administrative body). Numbers the registry cannot enrol are
+  skipped; the count registered is returned;
 - ``POST /intermediate/provide`` (the hub only): a paying agency's request for the person's
   ``public_fund_account``, sealed to it — agencies never ask by My Number;
 - ``POST /intermediate/provide-bulk`` (the hub only): the same for up to 10^5 people at once
   (a benefit run), ``{"results": [{"bank_code", "branch_code", "deposit_type", "number",
   "holder_kana"} | null, …]}`` in the order of the codes, sealed to the paying agency.
 
-Every route is signed by the organisation it serves, except ``GET /healthz`` (public); the
-registry has no staff route (its operator role is kept for corrections to come).
+Every route is signed by the organisation it serves, except ``GET /healthz`` (public) and
+the operator's bulk registration (staff).
 
 The registry keeps its own agency code for each person (enrolled through J-LIS and the hub),
 never a My Number. Nothing here, or at any bank, offers a balance or a transaction.
@@ -44,7 +49,9 @@ from mynumber.platform.intermediate import (
 )
 from mynumber.platform.policy import public
 from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.web import install as install_staff
+from mynumber.platform.staff.web import staff as staff_permission
 from mynumber.platform.web import new_app, signed_by
 
 ORG = "accounts"
@@ -77,6 +84,23 @@ class CounterIn(BaseModel):
 
 class CounterDeleteIn(BaseModel):
     my_number: str = Field(repr=False, max_length=14)
+
+
+class BulkEntry(BaseModel):
+    my_number: str = Field(repr=False, pattern=r"^[0-9]{12}$")
+    account: AccountIn
+
+
+class BulkIn(BaseModel):
+    registrations: list[BulkEntry] = Field(max_length=10_000)
+
+
+class BulkOut(BaseModel):
+    registered: int = Field(description="how many were registered (unknown numbers skipped)")
+
+
+#: 運用担当: the registry's operator registers accounts in bulk.
+Operator = Annotated[Acting, Depends(staff_permission("accounts.register"))]
 
 
 class PortalIn(BaseModel):
@@ -215,6 +239,21 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     app.include_router(provide_bulk_router(ctx, provide_bulk))
 
+    staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
+
+    @app.post("/api/registrations/bulk", response_model=BulkOut, tags=["operator"])
+    def register_bulk(body: BulkIn, acting: Operator) -> BulkOut:
+        """Register accounts just opened in each holder's own name, in bulk (demo seeding)."""
+        entries = [(e.my_number, e.account.checked()) for e in body.registrations]
+        registered = registry.register_demo(entries)
+        staff.log(
+            acting,
+            action="accounts.register_bulk",
+            purpose="administration",
+            detail={"given": len(entries), "registered": registered},
+        )
+        return BulkOut(registered=registered)
+
     @app.get("/healthz", dependencies=[public("health, for monitoring")])
     def healthz() -> dict[str, object]:
         with engine.connect() as conn:
@@ -224,5 +263,4 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.engine = engine
     app.state.registry = registry
     app.state.health = healthz
-    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

@@ -9,7 +9,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from mynumber import errors
-from mynumber.orgs.municipality import applications, benefits, cards, intermediate, notices, store
+from mynumber.orgs.municipality import (
+    applications,
+    benefits,
+    cards,
+    export,
+    intermediate,
+    notices,
+    store,
+)
 from mynumber.orgs.municipality.clients import JlisClient, PeerMunicipalityClient
 from mynumber.orgs.municipality.deps import (
     DeathRecorder,
@@ -85,6 +93,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     staff = install_staff(app, ctx, engine=registry.engine, roles=ROLES, title=app.title)
     app.include_router(_api(ctx, registry, staff), prefix="/api")
     app.include_router(cards.router(registry, staff), prefix="/api")
+    app.include_router(export.router(engine=registry.engine, staff=staff), prefix="/api")
     app.include_router(benefits.router(ctx, engine=registry.engine), prefix="/api")
     linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
     app.include_router(intermediate.router(ctx, linkage=linkage, staff=staff))
