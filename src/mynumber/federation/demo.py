@@ -44,6 +44,8 @@ FAMILY_ACCOUNT_SHARE = 0.03
 LINKAGE_SEED_PER_MUNICIPALITY = 300
 #: Residents per page of a municipality's export (its bound is 5,000).
 EXPORT_PAGE = 1_000
+#: Accounts per bulk call to a bank or the account registry (their bound is 10,000).
+BULK_PAGE = 5_000
 #: A bulk call of the seeding may take long on a large first start.
 SEED_CALL_TIMEOUT = 600.0
 
@@ -194,7 +196,7 @@ def seed_linkage(fed: Federation, *, per_municipality: int = LINKAGE_SEED_PER_MU
 
 def seed_accounts(fed: Federation, *, per_municipality: int = LINKAGE_SEED_PER_MUNICIPALITY) -> int:
     """Once: open demo bank accounts for a share of the residents the agencies know, in
-    their own names (a few in a family member's name instead), at each bank's counter
+    their own names (a few in a family member's name instead), through each bank's back-office
     route, and register a share of the own-name ones as public-fund accounts through the
     registry operator's bulk route. Returns how many were registered."""
     banks = [c for c in DEMO_BANKS if bank_org(c) in fed.apps]
@@ -206,7 +208,9 @@ def seed_accounts(fed: Federation, *, per_municipality: int = LINKAGE_SEED_PER_M
     ):
         return 0
     rng = random.Random(secrets.randbits(64))
-    registrations: list[dict[str, Any]] = []
+    opening: dict[str, list[dict[str, str]]] = {c: [] for c in banks}
+    #: per bank, in the order opened: the holder's My Number when it is to be registered
+    to_register: dict[str, list[str | None]] = {c: [] for c in banks}
     drawn: set[tuple[str, str, str]] = set()
     today = date.today()
     for code in fed.settings.municipalities:
@@ -221,35 +225,45 @@ def seed_accounts(fed: Federation, *, per_municipality: int = LINKAGE_SEED_PER_M
             while (at, branch, number) in drawn:  # thousands of draws would collide
                 number = f"{rng.randrange(10**7):07d}"
             drawn.add((at, branch, number))
-            opened = http.post(
-                fed.directory.url(bank_org(at)) + "/api/accounts",
-                json={
+            opening[at].append(
+                {
                     "branch_code": branch,
                     "deposit_type": "1",
                     "account_number": number,
                     "holder_kana": f"{p['family_name_kana']} {given}",
-                },
+                }
             )
-            opened.raise_for_status()
-            if not family and rng.random() < ACCOUNT_SEED_SHARE:
-                account = opened.json()
-                registrations.append(
-                    {
-                        "my_number": p["my_number"],
-                        "account": {
-                            "bank_code": at,
-                            "branch_code": account["branch_code"],
-                            "deposit_type": account["deposit_type"],
-                            "account_number": account["account_number"],
-                            "holder_kana": account["holder_kana"],
-                        },
-                    }
-                )
+            own = not family and rng.random() < ACCOUNT_SEED_SHARE
+            to_register[at].append(p["my_number"] if own else None)
+    registrations: list[dict[str, Any]] = []
+    for at in banks:
+        for start in range(0, len(opening[at]), BULK_PAGE):
+            answer = http.post(
+                fed.directory.url(bank_org(at)) + "/api/accounts/bulk",
+                json={"accounts": opening[at][start : start + BULK_PAGE]},
+                timeout=SEED_CALL_TIMEOUT,
+            )
+            answer.raise_for_status()
+            holders = to_register[at][start : start + BULK_PAGE]
+            for my_number, a in zip(holders, answer.json()["accounts"], strict=True):
+                if my_number is not None:
+                    registrations.append(
+                        {
+                            "my_number": my_number,
+                            "account": {
+                                "bank_code": at,
+                                "branch_code": a["branch_code"],
+                                "deposit_type": a["deposit_type"],
+                                "account_number": a["account_number"],
+                                "holder_kana": a["holder_kana"],
+                            },
+                        }
+                    )
     registered = 0
-    for start in range(0, len(registrations), 10_000):
+    for start in range(0, len(registrations), BULK_PAGE):
         answer = http.post(
             fed.directory.url("accounts") + "/api/registrations/bulk",
-            json={"registrations": registrations[start : start + 10_000]},
+            json={"registrations": registrations[start : start + BULK_PAGE]},
             timeout=SEED_CALL_TIMEOUT,
         )
         answer.raise_for_status()

@@ -9,7 +9,8 @@ The answer is yes or no and why not (口座名義の確認). There is deliberate
 balance or a transaction (domain-reference §7.1: the government never learns them). The
 bank's own clerks, signed in with their card, open and close accounts at the counter
 (``POST /api/accounts``, ``POST /api/accounts/close``; recorded in the bank's access log
-under the account's id, the bank's own key for its holder). ``GET /healthz`` is public.
+under the account's id, the bank's own key for its holder); its back office opens many at
+once (``POST /api/accounts/bulk``, the demo seeding). ``GET /healthz`` is public.
 """
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
@@ -85,6 +86,14 @@ class OpenedOut(BaseModel):
     holder_kana: str
 
 
+class OpenManyIn(BaseModel):
+    accounts: list[OpenIn] = Field(min_length=1, max_length=10_000)
+
+
+class OpenedManyOut(BaseModel):
+    accounts: list[OpenedOut]
+
+
 class CloseIn(BaseModel):
     branch_code: str = Field(pattern=r"^[0-9]{3}$")
     deposit_type: str = Field(pattern=r"^[1249]$")
@@ -143,6 +152,20 @@ class Bank:
                 "this account number is already in use at this branch", code="account_exists"
             ) from None
         return row
+
+    def open_many(self, accounts: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """The back office opens accounts in one transaction; their rows. A number already
+        in use (or given twice) is a conflict and nothing is opened."""
+        now = datetime.now(UTC)
+        rows = [self._row(a, now) for a in accounts]
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(store.accounts.insert(), rows)
+        except IntegrityError:
+            raise errors.Conflict(
+                "an account number is already in use at its branch", code="account_exists"
+            ) from None
+        return rows
 
     def close_account(self, branch_code: str, deposit_type: str, number: str) -> str:
         """Close an account; the bank's id for it."""
@@ -206,6 +229,33 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
             deposit_type=row["deposit_type"],
             account_number=row["number"],
             holder_kana=row["holder_kana"],
+        )
+
+    @app.post("/api/accounts/bulk", response_model=OpenedManyOut, status_code=201, tags=["counter"])
+    def open_accounts(body: OpenManyIn, acting: Clerk) -> OpenedManyOut:
+        """口座開設 by the back office, many at once, all or none (numbers drawn unless given)."""
+        rows = service.open_many([a.model_dump(exclude_none=True) for a in body.accounts])
+        with staff.unit_of_work() as conn:
+            for row in rows:
+                staff.record(
+                    conn,
+                    actor=acting.session,
+                    role=acting.role,
+                    action="accounts.open",
+                    purpose="counter",
+                    person=row["id"],
+                )
+        return OpenedManyOut(
+            accounts=[
+                OpenedOut(
+                    id=row["id"],
+                    branch_code=row["branch_code"],
+                    deposit_type=row["deposit_type"],
+                    account_number=row["number"],
+                    holder_kana=row["holder_kana"],
+                )
+                for row in rows
+            ]
         )
 
     @app.post("/api/accounts/close", status_code=204, tags=["counter"])
