@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from benchmarks.machine import machine
+from mynumber import federation
 from mynumber.card import (
     AID_JPKI,
     EF,
@@ -53,7 +54,6 @@ from mynumber.card import (
     reader_port,
 )
 from mynumber.pki import Purpose, build_ocsp_request
-from mynumber.platform import federation
 from mynumber.platform.settings import Settings
 from mynumber.reader import JPKIClient, KeyKind, PinRef, digest_info
 

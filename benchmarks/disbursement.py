@@ -47,11 +47,12 @@ import zengin_code
 from sqlalchemy import select
 
 from benchmarks.machine import machine
+from mynumber import federation
 from mynumber.orgs.accounts.services import Account
+from mynumber.orgs.bank.app import org_name as bank_org
 from mynumber.orgs.benefits.run import PaymentRun
 from mynumber.orgs.municipality.model import age_on, municipality
 from mynumber.orgs.municipality.store import residents
-from mynumber.platform import federation
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
 from mynumber.platform.staff.model import LOCAL_ADMIN_ID
@@ -139,7 +140,7 @@ def register_accounts(fed: federation.Federation) -> dict[str, Any]:
             )
     opening = time.perf_counter()
     for at in banks:
-        bank = fed.apps[federation.bank_org(at)].state.bank
+        bank = fed.apps[bank_org(at)].state.bank
         for start in range(0, len(opened[at]), 50_000):
             bank.open_accounts(opened[at][start : start + 50_000])
     registering = time.perf_counter()

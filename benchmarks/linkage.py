@@ -37,10 +37,10 @@ from sqlalchemy import select
 
 from benchmarks.machine import machine
 from benchmarks.split import cpu_seconds, servers
+from mynumber import federation
 from mynumber.errors import Error
 from mynumber.orgs.hub import store
 from mynumber.orgs.municipality import intermediate
-from mynumber.platform import federation
 from mynumber.platform.encryption import (
     EncryptionKeys,
     open_answer,

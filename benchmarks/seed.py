@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import Column, Date, MetaData, String, Table
 
 from benchmarks.machine import machine
-from mynumber.platform import federation
+from mynumber import federation
 from mynumber.platform.db import bulk_insert, create_org_engine, drop_postgres_databases
 from mynumber.platform.settings import Settings
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from mynumber.platform import federation
+from mynumber import federation
 from mynumber.platform.settings import Settings
 
 

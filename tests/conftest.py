@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
-from mynumber.platform import federation
+from mynumber import federation
 from mynumber.platform.db import create_org_engine, drop_postgres_databases
 from mynumber.platform.settings import Settings
 from mynumber.platform.staff.model import Roles

@@ -15,7 +15,7 @@ import httpx
 from fastapi.routing import RouteContext
 from sqlalchemy import Engine, MetaData, func, select
 
-from mynumber.platform.federation import Federation, mount_path
+from mynumber.federation import Federation, mount_path
 from mynumber.platform.policy import Policy, api_routes, policies_of
 from mynumber.platform.signing import Identity, KeyFolder
 

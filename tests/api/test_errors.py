@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from mynumber.federation import mount_path
 from mynumber.number import generate, mask
-from mynumber.platform.federation import mount_path
 
 API = "/municipality/131016/api"
 

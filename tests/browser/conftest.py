@@ -14,7 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
-from mynumber.platform import federation
+from mynumber import federation
 from mynumber.platform.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")

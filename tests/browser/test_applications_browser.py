@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import text
 
-from mynumber.platform import federation
+from mynumber import federation
 from mynumber.platform.db import create_org_engine
 
 pytestmark = pytest.mark.browser

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from mynumber import federation
 from mynumber.cli import main
-from mynumber.platform import federation
 from mynumber.platform.settings import Settings
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from typer.testing import CliRunner
 
+from mynumber import federation
 from mynumber.cli import app, hub
-from mynumber.platform import federation
 from mynumber.platform.settings import Settings
 
 runner = CliRunner()

@@ -25,13 +25,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text
 
+from mynumber import federation
 from mynumber.orgs.accounts import store as accounts_store
 from mynumber.orgs.bank import store as bank_store
 from mynumber.orgs.benefits import store as benefits_store
 from mynumber.orgs.benefits.model import PAYER_BANK
 from mynumber.orgs.benefits.run import PHASES
 from mynumber.payments import read_file, read_results
-from mynumber.platform import federation
 from mynumber.platform.db import create_org_engine, drop_postgres_databases
 from mynumber.platform.settings import Settings
 

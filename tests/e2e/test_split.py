@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mynumber.platform import federation
+from mynumber import federation
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
 

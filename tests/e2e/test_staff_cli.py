@@ -19,8 +19,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from mynumber import federation
 from mynumber.cli import app
-from mynumber.platform import federation
 from mynumber.platform.settings import Settings
 
 pytestmark = pytest.mark.slow

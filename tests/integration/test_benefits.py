@@ -24,11 +24,11 @@ import pytest
 from sqlalchemy import func, select, text, update
 from test_portal_login import issue, log_in
 
+from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.accounts.services import Account
 from mynumber.orgs.benefits import store
 from mynumber.orgs.portal import store as portal_store
 from mynumber.payments import ResultCode, read_file, read_results
-from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
 from mynumber.platform.signing import Identity, KeyFolder
 

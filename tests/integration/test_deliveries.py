@@ -19,11 +19,11 @@ from sqlalchemy import Engine, inspect, select, text
 from test_portal_login import issue, log_in
 
 from mynumber import errors
+from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.hub import chain
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.deliveries import DeliveryResult, send
 from mynumber.platform.encryption import EncryptionKeys, seal, seal_signed
-from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
 

@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import func, select
 from test_portal_login import log_in
 
+from mynumber import federation
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.municipality import intermediate
 from mynumber.orgs.municipality import store as registry_store
-from mynumber.platform import federation
 from mynumber.platform.db import drop_postgres_databases
-from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
 from mynumber.reader import JPKIClient
 
@@ -188,7 +188,7 @@ def test_the_demo_card_holder_sees_tax_pension_and_insurance_on_my_information(f
     fed.issue_demo_cards()
 
     note = next(c for c in fed.demo_wallet() if c["municipality"] == CHIYODA)
-    assert note["resident_id"] == holder.id
+    assert note["resident_id"] == holder["id"]
     seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
     chip = Chip.from_image(CardFile(note["path"]).load(), seal_key=seal)
     with httpx.Client(
@@ -202,7 +202,7 @@ def test_the_demo_card_holder_sees_tax_pension_and_insurance_on_my_information(f
         shown = page.text.split(f'id="self-{provider}"')[1].split("</section>")[0]
         assert "No record held" not in shown, provider
         assert "Not available now" not in shown, provider
-    income = http.post(f"/municipality/{CHIYODA}/api/residents/{holder.id}/linkage/income")
+    income = http.post(f"/municipality/{CHIYODA}/api/residents/{holder['id']}/linkage/income")
     assert income.status_code == 200, income.text
     assert len(income.json()["income"]) == 3  # three years of filings
 

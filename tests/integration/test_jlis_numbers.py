@@ -18,8 +18,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import inspect, select, table
 
+from mynumber import federation
 from mynumber.number import is_valid, random_resident_code, resident_code_check_digit
-from mynumber.platform import federation, signing
+from mynumber.platform import signing
 from mynumber.platform.signing import Identity, KeyFolder
 
 CHIYODA, SHINJUKU = "municipality-131016", "municipality-131041"

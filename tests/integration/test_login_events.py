@@ -19,7 +19,7 @@ from test_portal_login import AUTH_PIN, issue, open_login
 
 from mynumber.cli.phone import approve, challenge
 from mynumber.devices.phone import sign_challenge
-from mynumber.platform.federation import INTERNAL_BASE
+from mynumber.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
 
 

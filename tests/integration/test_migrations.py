@@ -10,7 +10,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData
 
-from mynumber.platform import federation, store
+from mynumber import federation
+from mynumber.platform import store
 from mynumber.platform.db import PLATFORM_MIGRATIONS, PLATFORM_VERSION_TABLE
 from mynumber.platform.settings import Settings
 

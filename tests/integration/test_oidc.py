@@ -33,10 +33,10 @@ from oauthlib.oauth2.rfc6749.errors import MismatchingStateError
 from requests_oauthlib import OAuth2Session
 from sqlalchemy import select
 
+from mynumber import federation
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import approve, sign, sign_request
 from mynumber.orgs.portal import store as portal_store
-from mynumber.platform import federation
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
 from mynumber.reader import JPKIClient

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from mynumber import federation
 from mynumber.cli import main
 from mynumber.orgs.portal import store as portal_store
-from mynumber.platform import federation
 from mynumber.platform.settings import Settings
 
 

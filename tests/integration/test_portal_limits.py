@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from mynumber import federation
+from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.portal import store
-from mynumber.platform import federation
-from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
 from mynumber.platform.settings import Settings
 

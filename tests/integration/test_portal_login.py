@@ -29,12 +29,12 @@ from mynumber import errors
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import approve, challenge
 from mynumber.devices.phone import sign_challenge
+from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.jlis import store as jlis_store
 from mynumber.orgs.municipality import store as municipality_store
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.model import SESSION_LIFETIME, token_hash
 from mynumber.pki import Purpose
-from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import JPKIClient, PinBlocked, PinIncorrect, PinRef

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text
 from test_portal_login import issue, log_in
 
+from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.portal import store as portal_store
-from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
 from mynumber.platform.signing import Identity, KeyFolder
 

@@ -29,10 +29,10 @@ from test_portal_login import SIGN_PASSWORD, issue, log_in
 from mynumber import errors
 from mynumber.card import CardFile
 from mynumber.cli.phone import sign, sign_request
+from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.signing import SignRequests
 from mynumber.pki.cms import CmsInvalid, verify_detached
-from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import KeyKind, PinIncorrect

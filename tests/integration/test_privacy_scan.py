@@ -23,7 +23,7 @@ from test_deliveries import agency_code, signed
 from test_portal_login import issue, log_in
 from test_portal_self_information import open_account
 
-from mynumber.platform.federation import INTERNAL_BASE
+from mynumber.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
 from mynumber.platform.signing import KeyFolder
 

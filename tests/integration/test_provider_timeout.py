@@ -17,8 +17,8 @@ import pytest
 import uvicorn
 from sqlalchemy import text
 
+from mynumber import federation
 from mynumber.orgs.hub import app as hub_app
-from mynumber.platform import federation
 from mynumber.platform.db import drop_postgres_databases
 
 CHIYODA = "131016"

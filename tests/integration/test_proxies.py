@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select, text
 from test_portal_login import issue, log_in
 
+from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.proxies import ProxyRefused
 from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys
-from mynumber.platform.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
 

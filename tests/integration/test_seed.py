@@ -7,8 +7,8 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import text
 
+from mynumber import federation
 from mynumber.number import validate, validate_resident_code
-from mynumber.platform import federation
 
 CHIYODA, SHINJUKU = "131016", "131041"
 COUNT = 3000

@@ -12,8 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from mynumber import federation
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
-from mynumber.platform import federation, store
+from mynumber.platform import store
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.platform.staff.model import BrokenLog
 from mynumber.reader import JPKIClient, KeyKind

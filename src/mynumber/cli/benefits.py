@@ -25,9 +25,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from mynumber import federation
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.benefits.deps import PURPOSE
-from mynumber.platform import federation
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.staff.model import Acting, PermissionDenied
 from mynumber.platform.staff.services import Staff

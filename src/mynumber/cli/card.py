@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mynumber import federation
 from mynumber.card import (
     CardFile,
     Chip,
@@ -31,7 +32,6 @@ from mynumber.card import (
 from mynumber.cli.options import DataDir, settings
 from mynumber.cli.staff_client import Token, Url, staff_client
 from mynumber.errors import Error
-from mynumber.platform import federation
 from mynumber.reader import JPKIClient, KeyKind, PinRef, ReaderError
 
 app = typer.Typer(help="Virtual My Number cards (chip images).", no_args_is_help=True)

@@ -13,9 +13,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from mynumber import federation
 from mynumber.cli.options import DataDir, settings
 from mynumber.cli.staff_client import Token, Url, staff_client
-from mynumber.platform import federation
 
 app = typer.Typer(
     help="J-LIS (地方公共団体情報システム機構): the JPKI CA and its verifiers.",

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
+from mynumber import federation
 from mynumber.cli.benefits import Token, Url
 from mynumber.cli.options import DataDir, settings
-from mynumber.platform import federation
 from mynumber.platform.http import Directory, ServiceClient
 
 app = typer.Typer(help="Mynaportal (マイナポータル): operator commands.", no_args_is_help=True)

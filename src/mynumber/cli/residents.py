@@ -18,10 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mynumber import errors
+from mynumber import errors, federation
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.municipality.model import Sex, municipality
-from mynumber.platform import federation
 from mynumber.platform.http import Directory, ServiceClient
 
 app = typer.Typer(

@@ -18,9 +18,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from mynumber import federation
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.municipality.model import municipality
-from mynumber.platform import federation, limits, logs
+from mynumber.platform import limits, logs
 from mynumber.platform.settings import Settings
 
 out = Console()

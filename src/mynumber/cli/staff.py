@@ -18,9 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mynumber import errors
+from mynumber import errors, federation
 from mynumber.cli.options import DataDir, settings
-from mynumber.platform import federation
 from mynumber.platform.staff.services import Staff
 
 app = typer.Typer(

@@ -15,8 +15,8 @@ from typing import Annotated
 import httpx
 import typer
 
+from mynumber import federation
 from mynumber.cli.options import settings
-from mynumber.platform import federation
 from mynumber.platform.http import Directory, ServiceClient
 
 Url = Annotated[

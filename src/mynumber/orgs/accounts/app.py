@@ -55,9 +55,11 @@ def create_app(ctx: OrgContext) -> FastAPI:
         description="デジタル庁: one account per person, in the person's own name, checked "
         "with the bank; paying agencies get it through the linkage hub, never by My Number.",
     )
-    app.include_router(web.router(ctx, registry=registry, handle=handle, server=server))
+    staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
+    app.include_router(
+        web.router(ctx, registry=registry, handle=handle, server=server, staff=staff)
+    )
     app.state.engine = engine
     app.state.registry = registry
     app.state.health = lambda: web.health(registry)
-    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

@@ -59,3 +59,16 @@ class RegistrationOut(BaseModel):
     channel: str
     registered_at: datetime
     updated_at: datetime
+
+
+class BulkEntry(BaseModel):
+    my_number: str = Field(repr=False, pattern=r"^[0-9]{12}$")
+    account: AccountIn
+
+
+class BulkIn(BaseModel):
+    registrations: list[BulkEntry] = Field(max_length=10_000)
+
+
+class BulkOut(BaseModel):
+    registered: int = Field(description="how many were registered (unknown numbers skipped)")

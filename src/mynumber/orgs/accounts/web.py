@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends
 from mynumber.orgs.accounts import handles, services
 from mynumber.orgs.accounts.model import at_bank
 from mynumber.orgs.accounts.schemas import (
+    BulkIn,
+    BulkOut,
     CounterDeleteIn,
     CounterIn,
     PortalDeleteIn,
@@ -25,8 +27,13 @@ from mynumber.platform.intermediate import (
     provide_router,
 )
 from mynumber.platform.policy import public
+from mynumber.platform.staff.model import Acting
+from mynumber.platform.staff.services import Staff
+from mynumber.platform.staff.web import staff as staff_permission
 from mynumber.platform.web import signed_by
 
+#: 運用担当: the registry's operator registers accounts in bulk.
+Operator = Annotated[Acting, Depends(staff_permission("accounts.register"))]
 #: The bank that signed the request.
 FromBank = Annotated[str, Depends(signed_by(lambda org: org.startswith("bank-"), who="a bank"))]
 #: Mynaportal, having signed the request.
@@ -39,9 +46,24 @@ def router(
     registry: services.Registry,
     handle: handles.Handles,
     server: IntermediateServer,
+    staff: Staff,
 ) -> APIRouter:
     """Every route of the registry, over its services."""
     api = APIRouter()
+
+    @api.post("/api/registrations/bulk", response_model=BulkOut, tags=["operator"])
+    def register_bulk(body: BulkIn, acting: Operator) -> BulkOut:
+        """Register accounts just opened in each holder's own name, in bulk (the demo
+        seeding; this project's choice, akin to registration through an administrative body)."""
+        entries = [(e.my_number, e.account.checked()) for e in body.registrations]
+        registered = registry.register_demo(entries)
+        staff.log(
+            acting,
+            action="accounts.register_bulk",
+            purpose="administration",
+            detail={"given": len(entries), "registered": registered},
+        )
+        return BulkOut(registered=registered)
 
     @api.post("/api/portal/register", response_model=RegistrationOut, status_code=201)
     def portal_register(body: PortalIn, _: FromPortal) -> RegistrationOut:

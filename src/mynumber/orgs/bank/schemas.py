@@ -36,6 +36,14 @@ class OpenedOut(BaseModel):
     holder_kana: str
 
 
+class OpenManyIn(BaseModel):
+    accounts: list[OpenIn] = Field(min_length=1, max_length=10_000)
+
+
+class OpenedManyOut(BaseModel):
+    accounts: list[OpenedOut]
+
+
 class CloseIn(BaseModel):
     branch_code: str = Field(pattern=r"^[0-9]{3}$")
     deposit_type: str = Field(pattern=r"^[1249]$")

@@ -16,8 +16,10 @@ from mynumber.orgs.bank.schemas import (
     CloseIn,
     CreditsIn,
     CreditsOut,
+    OpenedManyOut,
     OpenedOut,
     OpenIn,
+    OpenManyIn,
     RecordResult,
     VerifyIn,
     VerifyOut,
@@ -40,18 +42,28 @@ def router(*, bank: Bank, credits: Credits, transfers: Transfers, staff: Staff) 
     )
     api = APIRouter()
 
+    @api.post("/api/accounts/bulk", response_model=OpenedManyOut, status_code=201, tags=["counter"])
+    def open_accounts(body: OpenManyIn, acting: Clerk) -> OpenedManyOut:
+        """口座開設 by the back office, many at once, all or none (numbers drawn unless given)."""
+        rows = bank.open_many([a.model_dump(exclude_none=True) for a in body.accounts])
+        with staff.unit_of_work() as conn:
+            for row in rows:
+                staff.record(
+                    conn,
+                    actor=acting.session,
+                    role=acting.role,
+                    action="accounts.open",
+                    purpose="counter",
+                    person=row["id"],
+                )
+        return OpenedManyOut(accounts=[_opened(row) for row in rows])
+
     @api.post("/api/accounts", response_model=OpenedOut, status_code=201, tags=["counter"])
     def open_account(body: OpenIn, acting: Clerk) -> OpenedOut:
         """口座開設 at the counter (a clerk): the number is drawn unless given."""
         row = bank.open_account(body.model_dump(exclude_none=True))
         staff.log(acting, action="accounts.open", purpose="counter", person=row["id"])
-        return OpenedOut(
-            id=row["id"],
-            branch_code=row["branch_code"],
-            deposit_type=row["deposit_type"],
-            account_number=row["number"],
-            holder_kana=row["holder_kana"],
-        )
+        return _opened(row)
 
     @api.post("/api/accounts/close", status_code=204, tags=["counter"])
     def close_account(body: CloseIn, acting: Closer) -> None:
@@ -138,3 +150,13 @@ def router(*, bank: Bank, credits: Credits, transfers: Transfers, staff: Staff) 
 def health(bank: Bank) -> dict[str, Any]:
     """The bank's health report: it answers, and how many accounts it keeps."""
     return {"org": org_name(bank.code), "ok": True, "accounts": bank.count()}
+
+
+def _opened(row: dict[str, Any]) -> OpenedOut:
+    return OpenedOut(
+        id=row["id"],
+        branch_code=row["branch_code"],
+        deposit_type=row["deposit_type"],
+        account_number=row["number"],
+        holder_kana=row["holder_kana"],
+    )

@@ -14,6 +14,7 @@ from mynumber.orgs.municipality import (
     benefits,
     cards,
     disclosure,
+    export,
     intermediate,
     notices,
     store,
@@ -93,6 +94,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     staff = install_staff(app, ctx, engine=registry.engine, roles=ROLES, title=app.title)
     app.include_router(_api(ctx, registry, staff), prefix="/api")
     app.include_router(cards.router(registry, staff), prefix="/api")
+    app.include_router(export.router(engine=registry.engine, staff=staff), prefix="/api")
     app.include_router(benefits.router(ctx, engine=registry.engine), prefix="/api")
     linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
     registry.enrol = linkage.enrol_registered  # 符号取得 at registration and move-in

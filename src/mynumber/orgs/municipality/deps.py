@@ -24,6 +24,7 @@ IncomeReader = Annotated[Acting, Depends(staff("linkage.income"))]
 LinkageReader = Annotated[Acting, Depends(staff("linkage.read"))]
 ApplicationReader = Annotated[Acting, Depends(staff("applications.read"))]
 ApplicationDecider = Annotated[Acting, Depends(staff("applications.decide"))]
+Exporter = Annotated[Acting, Depends(staff("residents.export"))]
 
 #: Why the record is opened (see :data:`~mynumber.orgs.municipality.model.PURPOSES`).
 Purpose = Annotated[

@@ -238,6 +238,8 @@ def age_on(birth: date, on: date) -> int:
 #: 窓口担当: the counter — registrations, moves, deaths, card issuance, looking people up.
 #: 審査担当: e-applications and what their review needs. 監督者: corrections and number
 #: re-issue (a second supervisor approves). 税務担当: resident tax and linkage enrolment.
+#: データ管理: the paged export of residents with their My Numbers that the demo seeding
+#: uses (this project's choice; see ``export.py``).
 ROLES = Roles.of(
     Role(
         "clerk",
@@ -267,6 +269,7 @@ ROLES = Roles.of(
         "税務担当 (resident-tax clerk)",
         frozenset({"taxes.record", "linkage.enrol", "linkage.read"}),
     ),
+    Role("data_steward", "データ管理 (data steward)", frozenset({"residents.export"})),
 )
 
 #: Why a staff member opens one person's record (asked before it is shown, kept in the

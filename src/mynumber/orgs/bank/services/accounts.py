@@ -64,6 +64,20 @@ class Bank:
             ) from None
         return row
 
+    def open_many(self, accounts: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """The back office opens accounts in one transaction; their rows. A number already
+        in use (or given twice) is a conflict and nothing is opened."""
+        now = datetime.now(UTC)
+        rows = [self._row(a, now) for a in accounts]
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(store.accounts.insert(), rows)
+        except IntegrityError:
+            raise errors.Conflict(
+                "an account number is already in use at its branch", code="account_exists"
+            ) from None
+        return rows
+
     def close_account(self, branch_code: str, deposit_type: str, number: str) -> str:
         """Close an account; the bank's id for it."""
         br, kind, number = self._key(branch_code, deposit_type, number)

@@ -1,0 +1,362 @@
+"""The composition root: every organisation built from one set of settings.
+
+Each organisation gets its own database and its own FastAPI app, mounted under its path
+on one server (``/jlis``, ``/municipality/131016`` …). Organisations reach each other only
+through :class:`~mynumber.platform.http.Directory`: over loopback HTTP when served, or
+in-process (the same HTTP requests, without a socket) for the command line and tests.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+
+from mynumber.devices.phone import create_app as create_phone
+from mynumber.federation import demo
+from mynumber.federation.demo import DEMO_BANKS
+from mynumber.orgs.accounts.app import create_app as create_accounts
+from mynumber.orgs.bank.app import create_app as create_bank
+from mynumber.orgs.bank.app import org_name as bank_org
+from mynumber.orgs.benefits.app import create_app as create_benefits
+from mynumber.orgs.hub.app import create_app as create_hub
+from mynumber.orgs.insurer.app import create_app as create_insurer
+from mynumber.orgs.jlis.app import create_app as create_jlis
+from mynumber.orgs.municipality.app import create_app as create_municipality
+from mynumber.orgs.municipality.model import municipality
+from mynumber.orgs.municipality.seed import SeedReport
+from mynumber.orgs.municipality.services import Registry
+from mynumber.orgs.pension.app import create_app as create_pension
+from mynumber.orgs.portal.app import create_app as create_portal
+from mynumber.orgs.tax.app import create_app as create_tax
+from mynumber.platform import limits
+from mynumber.platform.context import OrgContext
+from mynumber.platform.headers import SecurityHeaders
+from mynumber.platform.http import Directory, InProcessTransport
+from mynumber.platform.settings import Settings
+from mynumber.platform.signing import KeyFolder
+from mynumber.platform.staff.services import Staff
+from mynumber.platform.web import AccessLog, templates_for
+
+INTERNAL_BASE = "http://mynumber.internal"
+#: where the resident's phone app (:mod:`mynumber.devices.phone`) is served
+PHONE_PATH = "/phone"
+
+#: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``).
+LINKAGE_ORGS = ("hub", "tax", "pension", "insurer", "accounts")
+_LINKAGE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
+    "hub": create_hub,
+    "tax": create_tax,
+    "pension": create_pension,
+    "insurer": create_insurer,
+    "accounts": create_accounts,  # 公金受取口座 registry (Digital Agency)
+}
+#: Paying bodies: the benefit office (給付金事務局) pays designated public benefits into
+#: public-fund accounts by Zengin files to the banks (see ``orgs/benefits``).
+PAYING_ORGS = ("benefits",)
+_PAYING_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {"benefits": create_benefits}
+
+
+def mount_path(org: str) -> str:
+    """``municipality-131016`` is served at ``/municipality/131016``; ``jlis`` at ``/jlis``."""
+    kind, _, code = org.partition("-")
+    return f"/{kind}/{code}" if code else f"/{kind}"
+
+
+class LocalAdministrator(httpx.Auth):
+    """Signs each request in as the local administrator of the organisation it goes to:
+    whoever holds the data folder (the command line, the demo seeding, tests). Each
+    organisation records what is done under this identity in its access log."""
+
+    def __init__(self, federation: Federation) -> None:
+        self.federation = federation
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def token(self, org: str) -> str:
+        with self._lock:
+            if org not in self._tokens:
+                staff: Staff = self.federation.apps[org].state.staff
+                self._tokens[org] = staff.local_admin_token(ttl=timedelta(hours=8))
+            return self._tokens[org]
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        org = self.federation.org_at(request.url.path)
+        if org is not None and "authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {self.token(org)}"
+        yield request
+
+
+@dataclass
+class Federation:
+    settings: Settings
+    directory: Directory
+    apps: dict[str, FastAPI] = field(default_factory=dict)
+    root: FastAPI = field(default_factory=FastAPI)
+    _admin_http: httpx.Client | None = None
+
+    def org_at(self, path: str) -> str | None:
+        """The organisation whose mount path ``path`` is under."""
+        best: tuple[int, str] | None = None
+        for org in self.apps:
+            mount = mount_path(org)
+            if (path == mount or path.startswith(mount + "/")) and (
+                best is None or len(mount) > best[0]
+            ):
+                best = (len(mount), org)
+        return None if best is None else best[1]
+
+    @property
+    def admin_http(self) -> httpx.Client:
+        """An HTTP client of the federation acting as each organisation's local administrator."""
+        if self._admin_http is None:
+            http = self.directory.http
+            self._admin_http = httpx.Client(
+                transport=http._transport,
+                base_url=http.base_url,
+                timeout=http.timeout,
+                auth=LocalAdministrator(self),
+            )
+        return self._admin_http
+
+    #: the resident's phone app (not an organisation), served at ``/phone``
+    phone: FastAPI | None = None
+    phone_http: httpx.Client | None = None
+
+    def registry(self, code: str) -> Registry:
+        registry: Registry = self.apps[municipality(code).org].state.registry
+        return registry
+
+    def urls(self) -> dict[str, str]:
+        return {org: self.settings.base_url + mount_path(org) + "/" for org in self.apps}
+
+    # --- the demo seeding (:mod:`mynumber.federation.demo`) ----------------------------------
+
+    def seed_demo(
+        self, progress: Callable[[str, int], None] = lambda org, n: None
+    ) -> list[SeedReport]:
+        """:func:`~mynumber.federation.demo.seed_demo`."""
+        return demo.seed_demo(self, progress)
+
+    def seed(
+        self, code: str, count: int, progress: Callable[[int], None] = lambda n: None
+    ) -> SeedReport:
+        """:func:`~mynumber.federation.demo.seed_residents`."""
+        return demo.seed_residents(self, code, count, progress)
+
+    def seed_linkage(self, *, per_municipality: int = demo.LINKAGE_SEED_PER_MUNICIPALITY) -> int:
+        """:func:`~mynumber.federation.demo.seed_linkage`."""
+        return demo.seed_linkage(self, per_municipality=per_municipality)
+
+    def seed_accounts(self, *, per_municipality: int = demo.LINKAGE_SEED_PER_MUNICIPALITY) -> int:
+        """:func:`~mynumber.federation.demo.seed_accounts`."""
+        return demo.seed_accounts(self, per_municipality=per_municipality)
+
+    def register_synthetic_adult(self, code: str) -> dict[str, Any]:
+        """:func:`~mynumber.federation.demo.register_synthetic_adult`."""
+        return demo.register_synthetic_adult(self, code)
+
+    def issue_card(
+        self,
+        code: str,
+        resident_id: str,
+        *,
+        auth_pin: str,
+        sign_password: str | None = None,
+        text_pin: str | None = None,
+        juki_pin: str | None = None,
+    ) -> dict[str, Any]:
+        """:func:`~mynumber.federation.demo.issue_card`."""
+        return demo.issue_card(
+            self,
+            code,
+            resident_id,
+            auth_pin=auth_pin,
+            sign_password=sign_password,
+            text_pin=text_pin,
+            juki_pin=juki_pin,
+        )
+
+    def demo_holder(self, code: str) -> dict[str, Any] | None:
+        return demo.demo_holder(self, code)
+
+    def issue_demo_cards(self) -> list[Path]:
+        """:func:`~mynumber.federation.demo.issue_demo_cards`."""
+        return demo.issue_demo_cards(self)
+
+    def enrol_demo_staff(self) -> list[Path]:
+        """:func:`~mynumber.federation.demo.enrol_demo_staff`."""
+        return demo.enrol_demo_staff(self)
+
+    def demo_wallet(self) -> list[dict[str, Any]]:
+        """:func:`~mynumber.federation.demo.demo_wallet`."""
+        return demo.demo_wallet(self)
+
+    @property
+    def wallet(self) -> Path:
+        """Where the demo cards live: ``DATA/wallet/<municipality>.card`` (+ ``.json``)."""
+        return demo.wallet(self)
+
+    @property
+    def staff_wallet(self) -> Path:
+        """Where the demo staff cards live: ``DATA/staff-wallet/<name>.card`` (+ ``.json``)."""
+        return demo.staff_wallet(self)
+
+    def close(self) -> None:
+        if self._admin_http is not None:
+            self._admin_http.close()
+        self.directory.http.close()
+        if self.phone_http is not None:
+            self.phone_http.close()
+        for app in self.apps.values():
+            engine = getattr(app.state, "engine", None) or getattr(
+                getattr(app.state, "registry", None), "engine", None
+            )
+            if engine is not None:
+                engine.dispose()
+
+
+def build(settings: Settings, *, in_process: bool = True) -> Federation:
+    """Build every organisation; ``in_process`` wires them without sockets."""
+    keys = KeyFolder(settings.data_dir / "keys")
+    orgs = org_names(settings)
+    base = INTERNAL_BASE if in_process else settings.base_url
+    directory = Directory({org: base + mount_path(org) for org in orgs})
+    federation = Federation(settings=settings, directory=directory)
+
+    def context(org: str) -> OrgContext:
+        return OrgContext(org=org, settings=settings, keys=keys, directory=directory)
+
+    federation.apps["jlis"] = create_jlis(context("jlis"))
+    for code in settings.municipalities:
+        m = municipality(code)
+        federation.apps[m.org] = create_municipality(context(m.org), m)
+    federation.apps["portal"] = create_portal(context("portal"))
+    for org in LINKAGE_ORGS:
+        federation.apps[org] = _LINKAGE_FACTORIES[org](context(org))
+    for code in DEMO_BANKS:
+        federation.apps[bank_org(code)] = create_bank(context(bank_org(code)), code)
+    for org in PAYING_ORGS:
+        federation.apps[org] = _PAYING_FACTORIES[org](context(org))
+
+    for app in federation.apps.values():
+        limits.configure(app, settings)
+    federation.root = _root_app(federation)
+    # the phone reaches the sites' challenge resources through the same root app, without
+    # a socket: the same in one process under uvicorn or in tests
+    federation.phone_http = httpx.Client(
+        transport=InProcessTransport(federation.root), timeout=60.0
+    )
+    federation.phone = create_phone(settings, http=federation.phone_http)
+    federation.root.mount(PHONE_PATH, federation.phone)
+    if in_process:
+        directory.http = httpx.Client(
+            transport=InProcessTransport(federation.root), base_url=INTERNAL_BASE, timeout=60.0
+        )
+    else:
+        directory.http = httpx.Client(timeout=60.0)
+    return federation
+
+
+def _root_app(federation: Federation) -> FastAPI:
+    root = FastAPI(title="mynumber", description="Japan's My Number system, runnable.")
+    root.add_middleware(SecurityHeaders)
+    root.add_middleware(AccessLog)
+
+    @root.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        """Every organisation's health, as its own ``/healthz`` reports it."""
+        report: dict[str, Any] = {}
+        for org, app in federation.apps.items():
+            try:
+                report[org] = app.state.health()
+            except Exception as exc:  # a broken organisation must not hide the others
+                report[org] = {"org": org, "ok": False, "error": type(exc).__name__}
+        return {"ok": all(r.get("ok") for r in report.values()), "orgs": report}
+
+    index_page = templates_for(Path(__file__).with_name("templates"))
+
+    @root.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        """What runs here, in the shared pages' look: each organisation and its API."""
+        orgs = [(app.title, mount_path(org)) for org, app in federation.apps.items()]
+        orgs.append(("マイナポータルアプリ (the resident's phone)", PHONE_PATH))
+        return index_page.TemplateResponse(request, "index.html", {"orgs": orgs})
+
+    for org, app in federation.apps.items():
+        root.mount(mount_path(org), app)
+    return root
+
+
+# --- split deployment: one organisation per process ---------------------------------------
+
+
+def org_names(settings: Settings) -> list[str]:
+    """Every organisation of a deployment, in the order ``mynumber run --split`` gives them
+    ports."""
+    return [
+        "jlis",
+        *(municipality(code).org for code in settings.municipalities),
+        "portal",
+        *LINKAGE_ORGS,
+        *(bank_org(code) for code in DEMO_BANKS),
+        *PAYING_ORGS,
+    ]
+
+
+def split_urls(settings: Settings) -> dict[str, str]:
+    """Each organisation at ``http://host:(port + index)`` under its usual mount path."""
+    return {
+        org: f"http://{settings.host}:{settings.port + i}{mount_path(org)}"
+        for i, org in enumerate(org_names(settings))
+    }
+
+
+def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
+    """One organisation's app, mounted at its usual path, reaching the others by ``urls``."""
+    keys = KeyFolder(settings.data_dir / "keys")
+    directory = Directory(urls, httpx.Client(timeout=60.0))
+    if org == "portal" and settings.public_url is None:
+        # the portal's links (QR codes, the phone app beside it) name its own process
+        own = urls[org].removesuffix(mount_path(org))
+        settings = settings.model_copy(update={"public_url": own})
+    ctx = OrgContext(org=org, settings=settings, keys=keys, directory=directory)
+    if org == "jlis":
+        app = create_jlis(ctx)
+    elif org == "portal":
+        app = create_portal(ctx)
+    elif org in _LINKAGE_FACTORIES:
+        app = _LINKAGE_FACTORIES[org](ctx)
+    elif org.startswith("bank-"):
+        app = create_bank(ctx, org.removeprefix("bank-"))
+    elif org in _PAYING_FACTORIES:
+        app = _PAYING_FACTORIES[org](ctx)
+    else:
+        app = create_municipality(ctx, municipality(org.removeprefix("municipality-")))
+    limits.configure(app, settings)
+    root = FastAPI(title=app.title)
+
+    @root.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        report = app.state.health()
+        return {"ok": bool(report.get("ok")), "orgs": {org: report}}
+
+    root.mount(mount_path(org), app)
+    if org == "portal":
+        # this project's choice: split, the phone app shares the portal's process (and its
+        # port); it may reach every organisation of the deployment by its split URL
+        phone = create_phone(
+            settings,
+            http=httpx.Client(timeout=60.0),
+            allowed=[settings.base_url, *urls.values()],
+        )
+        root.mount(PHONE_PATH, phone)
+    root.state.org_app = app
+    return root
