@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from mynumber import errors
 from mynumber.orgs.accounts import handles, store
 from mynumber.orgs.accounts.model import ROLES
-from mynumber.orgs.accounts.services import ITEM, Account, Registry, bank_org
+from mynumber.orgs.accounts.services import ITEM, Account, AccountRegistry, bank_org
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.http import ServiceClient
@@ -124,7 +124,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             )
         )
 
-    registry = Registry(engine=engine, enrol=enrol, ask_bank=ask_bank)
+    registry = AccountRegistry(engine=engine, enrol=enrol, ask_bank=ask_bank)
     handle = handles.Handles(secret_bytes(ctx.settings.data_dir / ORG / "handle.key"))
     from_bank = Depends(signed_by(lambda org: org.startswith("bank-"), who="a bank"))
     from_portal = Depends(signed_by(lambda org: org == "portal", who="Mynaportal"))

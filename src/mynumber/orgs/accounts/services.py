@@ -97,7 +97,9 @@ class Account:
         }
 
 
-class Registry:
+class AccountRegistry:
+    """The 公金受取口座 registry's use cases: one account per person, checked with the bank."""
+
     def __init__(self, *, engine: Engine, enrol: Enrol, ask_bank: AskBank) -> None:
         self.engine = engine
         self.enrol = enrol

@@ -3,7 +3,9 @@ most one registered account per holder (the primary key makes "one per person" a
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, MetaData, String, Table
+from sqlalchemy import Column, ForeignKey, MetaData, String, Table
+
+from mynumber.platform.db import UtcDateTime
 
 metadata = MetaData()
 
@@ -12,7 +14,7 @@ holders = Table(
     metadata,
     Column("id", String(16), primary_key=True),
     Column("code", String(32), nullable=False, unique=True),  # 機関別符号 of the registry
-    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+    Column("enrolled_at", UtcDateTime, nullable=False),
 )
 
 #: 公金受取口座: one per holder (公金受取口座登録法; domain-reference §7.1).
@@ -26,6 +28,6 @@ registrations = Table(
     Column("account_number", String(7), nullable=False),
     Column("holder_kana", String(30), nullable=False),
     Column("channel", String(12), nullable=False),  # portal | bank_counter | demo
-    Column("registered_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("registered_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

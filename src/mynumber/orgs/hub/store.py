@@ -5,7 +5,9 @@ No My Number, no resident code, no 取得番号 in clear, and never the data exc
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, Text
+
+from mynumber.platform.db import UtcDateTime
 
 metadata = MetaData()
 
@@ -15,7 +17,7 @@ persons = Table(
     metadata,
     Column("person_fp", String(32), primary_key=True),
     Column("ref", String(16), nullable=False, unique=True),  # internal reference
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 #: (agency, agency code) → internal reference; one code per person and agency.
@@ -25,7 +27,7 @@ codes = Table(
     Column("agency", String(40), primary_key=True),
     Column("code", String(32), primary_key=True),
     Column("person_ref", String(16), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 Index("one_code_per_person_and_agency", codes.c.person_ref, codes.c.agency, unique=True)
 

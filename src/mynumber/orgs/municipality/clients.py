@@ -8,8 +8,9 @@ from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.signing import Identity
 
 
-class JlisClient(ServiceClient):
-    """J-LIS: resident codes reserved nationwide, My Numbers generated from them."""
+class JlisIssuanceClient(ServiceClient):
+    """J-LIS as the issuer the municipality calls: resident codes reserved nationwide, My
+    Numbers generated from them, cards made, their certificates revoked or suspended."""
 
     def __init__(self, directory: Directory, identity: Identity) -> None:
         super().__init__(directory, "jlis", identity)

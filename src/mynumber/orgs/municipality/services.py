@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from mynumber.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mynumber.number import random_resident_code, validate, validate_resident_code
 from mynumber.orgs.municipality import store
-from mynumber.orgs.municipality.clients import JlisClient, PeerMunicipalityClient
+from mynumber.orgs.municipality.clients import JlisIssuanceClient, PeerMunicipalityClient
 from mynumber.orgs.municipality.model import (
     RELATIONSHIPS,
     BasicItems,
@@ -52,12 +52,12 @@ def to_out(row: RowMapping, code: str) -> ResidentOut:
 
 
 @dataclass
-class Registry:
+class ResidentRegistry:
     """One municipality's registry: its database and its clients of J-LIS and peers."""
 
     engine: Engine
     municipality: Municipality
-    jlis: JlisClient
+    jlis: JlisIssuanceClient
     peer: Callable[[str], PeerMunicipalityClient]
 
     # --- reading -------------------------------------------------------------------------
@@ -334,7 +334,7 @@ class Registry:
             resuming = (
                 mover["status"] == Status.MOVING
                 and mover["moved_to"] == destination.code
-                and _aware(mover["updated_at"]) < datetime.now(UTC) - STALE_CLAIM
+                and mover["updated_at"] < datetime.now(UTC) - STALE_CLAIM
             )
             if mover["status"] != Status.ACTIVE and not resuming:
                 raise Conflict("this resident no longer lives here", code="not_active")
@@ -615,11 +615,6 @@ class Registry:
             )
             _event(conn, resident_id, "death", died_on, {})
         return self.get(resident_id)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive UTC datetimes; PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _transfer_member(row: RowMapping, whole_household: bool) -> TransferMember:

@@ -36,7 +36,7 @@ from mynumber.platform.callers import DatabaseNonces, SignedRequests
 from mynumber.platform.context import OrgContext
 from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.policy import public, tagged
-from mynumber.platform.signing import Verifier
+from mynumber.platform.signing import RequestVerifier
 from mynumber.platform.staff.model import (
     Acting,
     CsrfRefused,
@@ -355,7 +355,7 @@ def install(app: FastAPI, ctx: OrgContext, *, engine: Engine, roles: Roles, titl
     service = Staff(engine=engine, org=ctx.org, roles=roles, authority=authority)
     app.state.staff = service
     app.state.base_url = ctx.settings.base_url
-    app.add_middleware(SignedRequests, verifier=Verifier(ctx.keys, DatabaseNonces(engine)))
+    app.add_middleware(SignedRequests, verifier=RequestVerifier(ctx.keys, DatabaseNonces(engine)))
     app.add_exception_handler(StaffRequired, _on_staff_required)
     app.add_exception_handler(PermissionDenied, _on_forbidden)
     app.add_exception_handler(CsrfRefused, _on_forbidden)
