@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from mynumber.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mynumber.number import random_resident_code, validate, validate_resident_code
 from mynumber.orgs.municipality import store
-from mynumber.orgs.municipality.clients import JlisIssuanceClient, PeerMunicipalityClient
+from mynumber.orgs.municipality.clients import JlisIssuer, PeerMunicipality
 from mynumber.orgs.municipality.model import (
     RELATIONSHIPS,
     BasicItems,
@@ -57,8 +57,8 @@ class ResidentRegistry:
 
     engine: Engine
     municipality: Municipality
-    jlis: JlisIssuanceClient
-    peer: Callable[[str], PeerMunicipalityClient]
+    jlis: JlisIssuer
+    peer: Callable[[str], PeerMunicipality]
 
     # --- reading -------------------------------------------------------------------------
 
