@@ -32,7 +32,7 @@ from mynumber.orgs.jlis.app import create_app as create_jlis
 from mynumber.orgs.municipality.app import create_app as create_municipality
 from mynumber.orgs.municipality.model import municipality
 from mynumber.orgs.municipality.seed import SeedReport
-from mynumber.orgs.municipality.services import Registry
+from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.orgs.pension.app import create_app as create_pension
 from mynumber.orgs.portal.app import create_app as create_portal
 from mynumber.orgs.tax.app import create_app as create_tax
@@ -130,8 +130,8 @@ class Federation:
     phone: FastAPI | None = None
     phone_http: httpx.Client | None = None
 
-    def registry(self, code: str) -> Registry:
-        registry: Registry = self.apps[municipality(code).org].state.registry
+    def registry(self, code: str) -> ResidentRegistry:
+        registry: ResidentRegistry = self.apps[municipality(code).org].state.registry
         return registry
 
     def urls(self) -> dict[str, str]:

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mynumber import errors
 from mynumber.platform import store
-from mynumber.platform.signing import HEADER_ORG, SKEW_SECONDS, WINDOW_SECONDS, Verifier
+from mynumber.platform.signing import HEADER_ORG, SKEW_SECONDS, WINDOW_SECONDS, RequestVerifier
 
 #: Where the verified sender goes in the ASGI scope.
 SIGNED_BY = "mynumber.signed_by"
@@ -94,7 +94,7 @@ class SignedRequests:
         self,
         app: ASGIApp,
         *,
-        verifier: Verifier,
+        verifier: RequestVerifier,
         max_plain: int = MAX_PLAIN_BODY,
         max_signed: int = MAX_SIGNED_BODY,
     ) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from mynumber.platform.http import Directory
 from mynumber.platform.settings import Settings
-from mynumber.platform.signing import Identity, KeyFolder, Verifier
+from mynumber.platform.signing import Identity, KeyFolder
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,3 @@ class OrgContext:
     @property
     def identity(self) -> Identity:
         return Identity(self.org, self.keys.private_key(self.org))
-
-    def verifier(self) -> Verifier:
-        return Verifier(self.keys)

@@ -125,16 +125,22 @@ def drop_postgres_databases(server_url: str, prefix: str) -> None:
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every database: SQLite hands back naive values,
-    which this marks as UTC (they were stored as UTC); a naive value is refused on the way in."""
+    """A timezone-aware UTC datetime on every database, the type of every datetime column.
+
+    The database type stays ``DateTime(timezone=True)``. SQLite keeps no offset, so a value
+    is stored as UTC and read back marked as UTC; PostgreSQL's ``timestamptz`` gives aware
+    values already. A naive value is refused on the way in (its zone would be a guess).
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("a naive datetime: give it a time zone")
-        return value
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
@@ -285,7 +291,9 @@ def bulk_insert(
                 "ON CONFLICT DO NOTHING"
             )
         return
-    temporal = [i for i, c in enumerate(table.columns) if isinstance(c.type, Date | DateTime)]
+    temporal = [
+        i for i, c in enumerate(table.columns) if isinstance(c.type, Date | DateTime | UtcDateTime)
+    ]
 
     converted: dict[Any, Any] = {}  # a batch mostly repeats one timestamp: convert it once
 

@@ -212,7 +212,7 @@ class SignedHeaders:
             raise Unauthorized("the request time is outside the window", code="stale_request")
 
 
-class Verifier:
+class RequestVerifier:
     """Checks signed requests addressed to one organisation; refuses replays."""
 
     def __init__(self, keys: KeyFolder, nonces: NonceStore | None = None) -> None:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from mynumber.errors import InvalidInput
-from mynumber.orgs.municipality.benefits import births_for_ages
+from mynumber.orgs.municipality.eligibility import births_for_ages
 from mynumber.orgs.municipality.model import age_on
 
 BASE_DATES = (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mynumber.errors import Unauthorized
-from mynumber.platform.signing import HEADER_SIGNATURE, HEADER_TIME, KeyFolder, Verifier
+from mynumber.platform.signing import HEADER_SIGNATURE, HEADER_TIME, KeyFolder, RequestVerifier
 
 
 @pytest.fixture
@@ -24,7 +24,9 @@ def sign(keys: KeyFolder, org: str = "municipality-131016", body: bytes = b"{}")
 
 def test_a_signed_request_names_its_sender(keys: KeyFolder) -> None:
     headers = sign(keys)
-    org = Verifier(keys).verify(method="POST", path="/jlis/numbers", headers=headers, body=b"{}")
+    org = RequestVerifier(keys).verify(
+        method="POST", path="/jlis/numbers", headers=headers, body=b"{}"
+    )
     assert org == "municipality-131016"
 
 
@@ -48,12 +50,12 @@ def test_any_change_breaks_the_signature(
     keys: KeyFolder, method: str, path: str, body: bytes
 ) -> None:
     with pytest.raises(Unauthorized) as caught:
-        Verifier(keys).verify(method=method, path=path, headers=sign(keys), body=body)
+        RequestVerifier(keys).verify(method=method, path=path, headers=sign(keys), body=body)
     assert caught.value.code == "bad_signature"
 
 
 def test_a_replay_is_refused(keys: KeyFolder) -> None:
-    verifier, headers = Verifier(keys), sign(keys)
+    verifier, headers = RequestVerifier(keys), sign(keys)
     verifier.verify(method="POST", path="/jlis/numbers", headers=headers, body=b"{}")
     with pytest.raises(Unauthorized) as caught:
         verifier.verify(method="POST", path="/jlis/numbers", headers=headers, body=b"{}")
@@ -63,14 +65,14 @@ def test_a_replay_is_refused(keys: KeyFolder) -> None:
 def test_an_old_request_is_refused(keys: KeyFolder) -> None:
     headers = sign(keys)
     with pytest.raises(Unauthorized) as caught:
-        Verifier(keys).verify(
+        RequestVerifier(keys).verify(
             method="POST", path="/jlis/numbers", headers=headers, body=b"{}", now=time.time() + 600
         )
     assert caught.value.code == "stale_request"
 
 
 def test_unsigned_and_unknown_senders_are_refused(keys: KeyFolder) -> None:
-    verifier = Verifier(keys)
+    verifier = RequestVerifier(keys)
     with pytest.raises(Unauthorized, match="not signed"):
         verifier.verify(method="POST", path="/x", headers={}, body=b"")
     other = KeyFolder(keys.folder.parent / "elsewhere")
@@ -85,8 +87,12 @@ def test_a_signature_by_another_key_for_a_known_name_is_refused(keys: KeyFolder)
     keys.private_key("municipality-131016")
     forged = sign(KeyFolder(keys.folder.parent / "forger"))
     with pytest.raises(Unauthorized):
-        Verifier(keys).verify(method="POST", path="/jlis/numbers", headers=forged, body=b"{}")
+        RequestVerifier(keys).verify(
+            method="POST", path="/jlis/numbers", headers=forged, body=b"{}"
+        )
     garbled = sign(keys) | {HEADER_SIGNATURE: "not base64!"}
     with pytest.raises(Unauthorized):
-        Verifier(keys).verify(method="POST", path="/jlis/numbers", headers=garbled, body=b"{}")
+        RequestVerifier(keys).verify(
+            method="POST", path="/jlis/numbers", headers=garbled, body=b"{}"
+        )
     assert HEADER_TIME in garbled

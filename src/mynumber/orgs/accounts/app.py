@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from mynumber.orgs.accounts import handles, web
 from mynumber.orgs.accounts.clients import Banks
 from mynumber.orgs.accounts.model import ROLES
-from mynumber.orgs.accounts.services import ITEM, Registry
+from mynumber.orgs.accounts.services import ITEM, AccountRegistry
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.intermediate import IntermediateServer
@@ -47,7 +47,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         codes = server.codes(numbers)
         return [codes[n] for n in numbers]
 
-    registry = Registry(engine=engine, enrol=enrol, ask_bank=Banks(ctx).ask)
+    registry = AccountRegistry(engine=engine, enrol=enrol, ask_bank=Banks(ctx).ask)
     handle = handles.Handles(secret_bytes(ctx.settings.data_dir / ORG / "handle.key"))
 
     app = new_app(

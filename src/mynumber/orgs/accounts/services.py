@@ -25,9 +25,9 @@ __all__ = [
     "ITEM",
     "Account",
     "AccountRefused",
+    "AccountRegistry",
     "AskBank",
     "Enrol",
-    "Registry",
     "account_of",
     "accounts_of",
     "bank_org",
@@ -42,7 +42,7 @@ Enrol = Callable[[list[str]], list[str | None]]
 AskBank = Callable[[str, dict[str, str]], dict[str, Any]]
 
 
-class Registry:
+class AccountRegistry:
     def __init__(self, *, engine: Engine, enrol: Enrol, ask_bank: AskBank) -> None:
         self.engine = engine
         self.enrol = enrol
@@ -253,7 +253,7 @@ def _columns(account: Account) -> dict[str, str]:
 
 
 def account_of(
-    *, registry: Registry, handle: handles.Handles, code: str, items: frozenset[str]
+    *, registry: AccountRegistry, handle: handles.Handles, code: str, items: frozenset[str]
 ) -> dict[str, Any] | None:
     """情報提供: the registered account (None: not registered) and, for the portal's row
     only (the hub's table decides), a registration handle for the person."""
@@ -275,7 +275,7 @@ def account_of(
 
 
 def accounts_of(
-    *, registry: Registry, codes: list[str], items: frozenset[str]
+    *, registry: AccountRegistry, codes: list[str], items: frozenset[str]
 ) -> dict[str, dict[str, str]]:
     """一括情報提供 for a national payment: the account alone (no handle in bulk)."""
     if items != {ITEM}:

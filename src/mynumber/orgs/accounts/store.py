@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Column,
     Connection,
-    DateTime,
     ForeignKey,
     MetaData,
     String,
@@ -15,6 +14,8 @@ from sqlalchemy import (
     select,
 )
 
+from mynumber.platform.db import UtcDateTime
+
 metadata = MetaData()
 
 holders = Table(
@@ -22,7 +23,7 @@ holders = Table(
     metadata,
     Column("id", String(16), primary_key=True),
     Column("code", String(32), nullable=False, unique=True),  # 機関別符号 of the registry
-    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+    Column("enrolled_at", UtcDateTime, nullable=False),
 )
 
 #: 公金受取口座: one per holder (公金受取口座登録法; domain-reference §7.1).
@@ -36,8 +37,8 @@ registrations = Table(
     Column("account_number", String(7), nullable=False),
     Column("holder_kana", String(30), nullable=False),
     Column("channel", String(12), nullable=False),  # portal | bank_counter | demo
-    Column("registered_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("registered_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 

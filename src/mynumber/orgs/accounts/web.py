@@ -43,7 +43,7 @@ FromPortal = Annotated[str, Depends(signed_by(lambda org: org == "portal", who="
 def router(
     ctx: OrgContext,
     *,
-    registry: services.Registry,
+    registry: services.AccountRegistry,
     handle: handles.Handles,
     server: IntermediateServer,
     staff: Staff,
@@ -127,6 +127,6 @@ def router(
     return api
 
 
-def health(registry: services.Registry) -> dict[str, Any]:
+def health(registry: services.AccountRegistry) -> dict[str, Any]:
     """The registry's health report: it answers, and how many accounts it holds."""
     return {"org": "accounts", "ok": True, "registered": registry.count()}

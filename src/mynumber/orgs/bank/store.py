@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -18,6 +17,8 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
+
+from mynumber.platform.db import UtcDateTime
 
 metadata = MetaData()
 
@@ -30,8 +31,8 @@ accounts = Table(
     Column("number", String(7), nullable=False),
     Column("holder_kana", String(30), nullable=False),  # 口座名義, Zengin half-width kana
     Column("status", String(6), nullable=False),  # open | closed
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("closed_at", DateTime(timezone=True)),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime),
     UniqueConstraint("branch_code", "deposit_type", "number", name="accounts_by_number"),
 )
 
@@ -46,7 +47,7 @@ transfer_files = Table(
     Column("digest", String(64), nullable=False),  # SHA-256 of the file's bytes
     Column("records", Integer, nullable=False),  # data records in the file
     Column("results", LargeBinary),  # the result file, as answered; NULL while routing
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
 )
 
 #: 入金: one row per credited data record, by the paying bank (仕向銀行: this bank for its own
@@ -60,5 +61,5 @@ credits = Table(
     Column("record_index", Integer, primary_key=True),  # 1 = the file's first data record
     Column("account_id", String(16), ForeignKey("accounts.id"), nullable=False),
     Column("amount", BigInteger, nullable=False),
-    Column("credited_at", DateTime(timezone=True), nullable=False),
+    Column("credited_at", UtcDateTime, nullable=False),
 )

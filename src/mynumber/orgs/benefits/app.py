@@ -22,7 +22,7 @@ from mynumber.orgs.benefits import web
 from mynumber.orgs.benefits.clients import APPLICATION_PROCEDURE, Clients
 from mynumber.orgs.benefits.model import ORG, ROLES
 from mynumber.orgs.benefits.run import PaymentRun, Rounds
-from mynumber.orgs.benefits.services import Applications, Programmes
+from mynumber.orgs.benefits.services import BenefitApplications, Programmes
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Answer, Receivers
@@ -39,7 +39,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     migrate(engine, "mynumber.orgs.benefits.migrations")
     clients = Clients(ctx)
     programmes = Programmes(engine=engine, served=ctx.settings.municipalities)
-    applications = Applications(engine=engine)
+    applications = BenefitApplications(engine=engine)
     runner = PaymentRun(
         engine=engine, clients=clients, folder=ctx.settings.data_dir / ORG / "files"
     )

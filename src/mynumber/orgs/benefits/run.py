@@ -486,7 +486,7 @@ class PaymentRun:
                 continue
             if attempt is not None:
                 fresh_application = (  # the person named this account again, explicitly
-                    choice == "account" and _aware(received_at) > _aware(before[4])
+                    choice == "account" and received_at > before[4]
                 )
                 if tuple(before[:4]) == account and not fresh_application:
                     continue  # the account that failed, again: a definitive failure, noticed
@@ -872,11 +872,6 @@ def _alive(owner: str) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive UTC datetimes back; PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 __all__ = ["PHASES", "PaymentRun", "Progress"]

@@ -244,7 +244,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class Applications:
+class BenefitApplications:
     """One-click applications (``benefit_application``) the hub delivers from Mynaportal."""
 
     def __init__(self, *, engine: Engine) -> None:

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +23,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+
+from mynumber.platform.db import UtcDateTime
 
 metadata = MetaData()
 
@@ -45,11 +46,11 @@ programmes = Table(
     Column("payer_branch", String(3), nullable=False),
     Column("payer_deposit_type", String(1), nullable=False),
     Column("payer_account", String(7), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
     # the staff member who made it, and the other one who approved it (a run needs both)
     Column("created_by", String(40)),
     Column("approved_by", String(40)),
-    Column("approved_at", DateTime(timezone=True)),
+    Column("approved_at", UtcDateTime),
 )
 
 #: One run round (回) of a programme: its phase, so a crashed run resumes where it stopped.
@@ -61,11 +62,11 @@ rounds = Table(
     Column("number", Integer, nullable=False),
     Column("phase", String(12), nullable=False),
     Column("transfer_date", Date, nullable=False),  # 振込指定日 of the round's files
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
     # who runs the round now (host:pid) and until when, unless it renews: one run at a time
     Column("lease_owner", String(80)),
-    Column("lease_until", DateTime(timezone=True)),
+    Column("lease_until", UtcDateTime),
     UniqueConstraint("programme_id", "number", name="one_round_number"),
 )
 
@@ -129,8 +130,8 @@ instructions = Table(
     Column("reason", String(32)),
     Column("file_id", String(64)),
     Column("record_index", Integer),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("settled_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("settled_at", UtcDateTime),
     UniqueConstraint("programme_id", "payee_id", "attempt", name="one_instruction_per_attempt"),
     UniqueConstraint("payee_id", "round", name="one_instruction_per_round"),
 )
@@ -163,7 +164,7 @@ transfer_files = Table(
     Column("result_path", Text),
     Column("credited_count", Integer),
     Column("credited_total", BigInteger),
-    Column("settled_at", DateTime(timezone=True)),
+    Column("settled_at", UtcDateTime),
 )
 
 #: Notices sent (or tried) through the hub: one per (payee, subject), so none is repeated.
@@ -178,7 +179,7 @@ notices = Table(
     Column("round", Integer, nullable=False),
     Column("outcome", String(12), nullable=False),  # pending | delivered | paper
     Column("delivery_id", String(64)),
-    Column("sent_at", DateTime(timezone=True)),
+    Column("sent_at", UtcDateTime),
     UniqueConstraint("payee_id", "subject", name="one_notice_per_subject"),
 )
 
@@ -194,5 +195,5 @@ applications = Table(
     Column("deposit_type", String(1)),
     Column("account_number", String(7)),
     Column("delivery_id", String(64), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
 )

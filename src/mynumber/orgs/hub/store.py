@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
-    DateTime,
     Index,
     MetaData,
     String,
@@ -19,6 +18,8 @@ from sqlalchemy import (
     select,
 )
 
+from mynumber.platform.db import UtcDateTime
+
 metadata = MetaData()
 
 #: One row per person the hub knows, by keyed hash of the 取得番号 (see ``codes``).
@@ -27,7 +28,7 @@ persons = Table(
     metadata,
     Column("person_fp", String(32), primary_key=True),
     Column("ref", String(16), nullable=False, unique=True),  # internal reference
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 #: (agency, agency code) → internal reference; one code per person and agency.
@@ -37,7 +38,7 @@ codes = Table(
     Column("agency", String(40), primary_key=True),
     Column("code", String(32), primary_key=True),
     Column("person_ref", String(16), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 Index("one_code_per_person_and_agency", codes.c.person_ref, codes.c.agency, unique=True)
 

@@ -513,8 +513,6 @@ def _revoked(
     hierarchy: str, serial: str, revoked_at: dt.datetime | None, reason: str | None
 ) -> RevokedCertificate:
     assert revoked_at is not None
-    if revoked_at.tzinfo is None:  # SQLite gives naive UTC back
-        revoked_at = revoked_at.replace(tzinfo=dt.UTC)
     return RevokedCertificate(
         Purpose(hierarchy), int(serial, 16), revoked_at, reason or "unspecified"
     )

@@ -39,10 +39,6 @@ CRL_VALIDITY = dt.timedelta(hours=24)
 CRL_REISSUE_AFTER = dt.timedelta(hours=1)
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
 def status_of(engine: Engine, purpose: Purpose, serial: int) -> CertStatus:
     """What J-LIS's records say about one certificate of a hierarchy."""
     t = store.certificates.c
@@ -60,7 +56,7 @@ def status_of(engine: Engine, purpose: Purpose, serial: int) -> CertStatus:
     status, revoked_at, reason = row
     if status != "revoked" or revoked_at is None:
         return GOOD
-    return Revoked(_utc(revoked_at), x509.ReasonFlags(reason) if reason else None)
+    return Revoked(revoked_at, x509.ReasonFlags(reason) if reason else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +116,7 @@ class RevocationService:
                     t.hierarchy == purpose.value, t.status == "revoked", t.not_after > now
                 )
             ).all()
-        revoked = frozenset((s, _utc(at), r) for s, at, r in rows if at is not None)
+        revoked = frozenset((s, at, r) for s, at, r in rows if at is not None)
         with self._lock:
             cached = self._crls.get(purpose)
             if (

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +22,8 @@ from sqlalchemy import (
     select,
 )
 
+from mynumber.platform.db import UtcDateTime
+
 metadata = MetaData()
 
 #: Resident record codes in use nationwide (住基ネット keeps them unique across
@@ -32,7 +33,7 @@ resident_codes = Table(
     metadata,
     Column("code_fp", String(32), primary_key=True),
     Column("municipality", String(6), nullable=False),
-    Column("reserved_at", DateTime(timezone=True), nullable=False),
+    Column("reserved_at", UtcDateTime, nullable=False),
     Column("generation", Integer, nullable=False),
 )
 
@@ -41,8 +42,8 @@ issued_numbers = Table(
     "issued_numbers",
     metadata,
     Column("number_fp", String(32), primary_key=True),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
-    Column("retired_at", DateTime(timezone=True)),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("retired_at", UtcDateTime),
     Column("retire_reason", String(40)),
 )
 
@@ -55,9 +56,9 @@ cards = Table(
     Column("manufacture_number", String(13), primary_key=True),
     Column("municipality", String(6), nullable=False),  # who handed it over
     Column("status", String(10), nullable=False),  # active | suspended
-    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
     Column("expires_on", Date, nullable=False),  # card expiry (券面の有効期限)
-    Column("suspended_at", DateTime(timezone=True)),
+    Column("suspended_at", UtcDateTime),
     Column("request_key", String(64), unique=True),  # keyed hash of an idempotency key
 )
 
@@ -75,10 +76,10 @@ certificates = Table(
         nullable=False,
         index=True,
     ),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
-    Column("not_after", DateTime(timezone=True), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("not_after", UtcDateTime, nullable=False),
     Column("status", String(8), nullable=False),  # good | revoked
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_at", UtcDateTime),
     Column("reason", String(24)),  # RFC 5280 CRLReason name, e.g. keyCompromise
 )
 Index("certificates_by_status", certificates.c.hierarchy, certificates.c.status)
@@ -91,7 +92,7 @@ verifiers = Table(
     Column("id", String(16), primary_key=True),
     Column("name", String(100), nullable=False),
     Column("credential_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
     Column("active", Boolean, nullable=False),
 )
 
@@ -101,7 +102,7 @@ crl_numbers = Table(
     metadata,
     Column("hierarchy", String(4), primary_key=True),
     Column("number", BigInteger, nullable=False),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
 )
 
 # --- the portal link (portal_link.py): whose card this is, without personal data ---------

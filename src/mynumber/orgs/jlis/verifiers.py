@@ -29,7 +29,9 @@ class VerifierUnauthorized(Unauthorized):
 
 
 @dataclass(frozen=True, slots=True)
-class Verifier:
+class RegisteredVerifier:
+    """A 検証者 registered with J-LIS (JPKI sense): may fetch CRLs and ask OCSP."""
+
     id: str
     name: str
     created_at: dt.datetime
@@ -40,13 +42,15 @@ def credential_hash(credential: str) -> str:
     return hashlib.sha256(credential.encode("utf-8")).hexdigest()
 
 
-def register(engine: Engine, *, name: str) -> tuple[Verifier, str]:
+def register(engine: Engine, *, name: str) -> tuple[RegisteredVerifier, str]:
     """Register a verifier; returns it and its credential (shown this once, never stored)."""
     name = name.strip()
     if not name or len(name) > 100 or any(ord(ch) < 0x20 for ch in name):
         raise InvalidInput("a verifier's name is 1-100 printable characters", field="name")
     credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
-    verifier = Verifier(new_id(), name, dt.datetime.now(dt.UTC).replace(microsecond=0), True)
+    verifier = RegisteredVerifier(
+        new_id(), name, dt.datetime.now(dt.UTC).replace(microsecond=0), True
+    )
     with engine.begin() as conn:
         conn.execute(
             store.verifiers.insert().values(

@@ -11,15 +11,15 @@ from sqlalchemy import func, select
 from mynumber import errors
 from mynumber.orgs.municipality import (
     applications,
-    benefits,
     cards,
     disclosure,
+    eligibility,
     export,
     intermediate,
     notices,
     store,
 )
-from mynumber.orgs.municipality.clients import JlisClient, PeerMunicipalityClient
+from mynumber.orgs.municipality.clients import JlisIssuanceClient, PeerMunicipalityClient
 from mynumber.orgs.municipality.deps import (
     DeathRecorder,
     Mover,
@@ -52,7 +52,7 @@ from mynumber.orgs.municipality.schemas import (
     Transfer,
     TransferResult,
 )
-from mynumber.orgs.municipality.services import Registry
+from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers, receiver_router
@@ -71,15 +71,15 @@ MAX_OFFSET = 10_000_000
 PAGE_SIZE = 50  # residents on one staff list page
 
 
-def build_registry(ctx: OrgContext, municipality: Municipality) -> Registry:
+def build_registry(ctx: OrgContext, municipality: Municipality) -> ResidentRegistry:
     """The registry service with its database migrated and its clients wired."""
     engine = create_org_engine(ctx.settings, municipality.org)
     migrate(engine, MIGRATIONS)
     identity = ctx.identity
-    return Registry(
+    return ResidentRegistry(
         engine=engine,
         municipality=municipality,
-        jlis=JlisClient(ctx.directory, identity),
+        jlis=JlisIssuanceClient(ctx.directory, identity),
         peer=lambda code: PeerMunicipalityClient(ctx.directory, identity, code),
     )
 
@@ -95,7 +95,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(_api(ctx, registry, staff), prefix="/api")
     app.include_router(cards.router(registry, staff), prefix="/api")
     app.include_router(export.router(engine=registry.engine, staff=staff), prefix="/api")
-    app.include_router(benefits.router(ctx, engine=registry.engine), prefix="/api")
+    app.include_router(eligibility.router(ctx, engine=registry.engine), prefix="/api")
     linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
     registry.enrol = linkage.enrol_registered  # 符号取得 at registration and move-in
     app.state.linkage = linkage
@@ -104,7 +104,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     disclosure.install(app, engine=registry.engine, staff=staff, linkage=linkage)
     app.include_router(notices.router(ctx, engine=registry.engine, municipality=municipality))
     # e-applications from Mynaportal, delivered through the hub; staff review pages
-    e_applications = applications.Applications(
+    e_applications = applications.MunicipalityApplications(
         engine=registry.engine,
         municipality=municipality,
         linkage=linkage,
@@ -136,7 +136,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     return app
 
 
-def _api(ctx: OrgContext, registry: Registry, staff: Staff) -> APIRouter:
+def _api(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRouter:
     router = APIRouter(tags=["residents"])
     peer_municipality = signed_by(
         lambda org: org.startswith("municipality-") and org != registry.municipality.org,
@@ -296,7 +296,7 @@ def _api(ctx: OrgContext, registry: Registry, staff: Staff) -> APIRouter:
     return router
 
 
-def _pages(registry: Registry, staff: Staff) -> APIRouter:
+def _pages(registry: ResidentRegistry, staff: Staff) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     templates = templates_for(Path(__file__).with_name("templates"))
     m = registry.municipality

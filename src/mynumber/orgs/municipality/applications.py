@@ -48,7 +48,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import (
     Column,
     Connection,
-    DateTime,
     Engine,
     ForeignKey,
     Integer,
@@ -78,7 +77,7 @@ from mynumber.pki import (
     check_ocsp_response,
 )
 from mynumber.pki.cms import verify_detached
-from mynumber.platform.db import retrying
+from mynumber.platform.db import UtcDateTime, retrying
 from mynumber.platform.deliveries import Answer, Opened, Receivers, send
 from mynumber.platform.ids import new_id
 from mynumber.platform.jlis_verifier import JlisVerifierClient
@@ -121,8 +120,8 @@ applications = Table(
     Column("signer_serial", String(40)),
     Column("verdict", Text, nullable=False),
     Column("delivery_id", String(40), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
     Column("decision_reason", Text),
     Column("income", Text),
     Column("income_exchange_id", String(40)),
@@ -184,7 +183,7 @@ def _matches(items: BasicItems, resident: Any) -> list[str]:
     return differ
 
 
-class Applications:
+class MunicipalityApplications:
     """The municipality's e-applications: receive, verify, review, decide."""
 
     def __init__(
@@ -555,12 +554,14 @@ class Applications:
         return self.get(own_id) | {"read": [c.resident_id for c in checks if c.resident_id]}
 
 
-def register(receivers: Receivers, service: Applications) -> None:
+def register(receivers: Receivers, service: MunicipalityApplications) -> None:
     for kind in KINDS:
         receivers[kind] = service
 
 
-def page_router(service: Applications, municipality: Municipality, staff: Staff) -> APIRouter:
+def page_router(
+    service: MunicipalityApplications, municipality: Municipality, staff: Staff
+) -> APIRouter:
     """Staff pages under ``/applications/`` (reviewers; CSRF with the staff session)."""
     web = APIRouter(include_in_schema=False)
     templates = templates_for(Path(__file__).with_name("templates"))

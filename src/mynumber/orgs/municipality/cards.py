@@ -3,7 +3,7 @@
 The resident applies and receives the card in one step here: the municipality checks the
 record is current, sends J-LIS the four basic items and the My Number with the PINs the
 resident chose (signed, over J-LIS's API), and hands back the card image (the rules are in
-:meth:`Registry.issue_card`; this is the web layer).
+:meth:`ResidentRegistry.issue_card`; this is the web layer).
 """
 
 from datetime import date, datetime
@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from mynumber.orgs.municipality.deps import CardIssuer
-from mynumber.orgs.municipality.services import Registry
+from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.platform.staff.services import Staff
 
 
@@ -56,7 +56,7 @@ class CardHandedOver(BaseModel):
     card_image: str = Field(description="the card image file's content (JSON, secrets sealed)")
 
 
-def router(registry: Registry, staff: Staff) -> APIRouter:
+def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
     api = APIRouter(tags=["cards"])
 
     @api.post("/residents/{resident_id}/card", response_model=CardHandedOver, status_code=201)

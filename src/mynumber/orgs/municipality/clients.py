@@ -1,15 +1,39 @@
-"""The municipality's typed clients of other organisations."""
+"""The municipality's typed clients of other organisations, and the ports the registry uses
+(:class:`JlisIssuer`, :class:`PeerMunicipality`), so a service test can hand it fakes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.signing import Identity
 
 
-class JlisClient(ServiceClient):
-    """J-LIS: resident codes reserved nationwide, My Numbers generated from them."""
+class JlisIssuer(Protocol):
+    """What the resident registry asks of J-LIS."""
+
+    def reserve_and_number(self, codes: list[str]) -> dict[str, str]: ...
+
+    def reissue_number(self, code: str, old_number: str, reason: str) -> str: ...
+
+    def issue_card(self, application: dict[str, Any]) -> dict[str, Any]: ...
+
+    def revoke_signing(self, manufacture_number: str, reason: str) -> None: ...
+
+    def suspend_card(self, manufacture_number: str, reason: str) -> None: ...
+
+
+class PeerMunicipality(Protocol):
+    """What the resident registry asks of the municipality a resident moves to."""
+
+    def reachable(self) -> bool: ...
+
+    def move_in(self, transfer: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+
+class JlisIssuanceClient(ServiceClient):
+    """J-LIS as the issuer the municipality calls: resident codes reserved nationwide, My
+    Numbers generated from them, cards made, their certificates revoked or suspended."""
 
     def __init__(self, directory: Directory, identity: Identity) -> None:
         super().__init__(directory, "jlis", identity)

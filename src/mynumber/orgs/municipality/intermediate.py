@@ -28,7 +28,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Engine,
     ForeignKey,
     Integer,
@@ -51,7 +50,7 @@ from mynumber.orgs.municipality.deps import (
 )
 from mynumber.orgs.municipality.model import Municipality, Sex, age_on
 from mynumber.platform.context import OrgContext
-from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.db import UtcDateTime, chunked, insert_ignoring_duplicates, retrying
 from mynumber.platform.encryption import EncryptionKeys, open_answer
 from mynumber.platform.http import EXCHANGE_DEADLINE, ServiceClient
 from mynumber.platform.intermediate import (
@@ -80,7 +79,7 @@ agency_codes = Table(
     store.metadata,
     Column("resident_id", String(16), ForeignKey("residents.id"), primary_key=True),
     Column("code", String(32), nullable=False, unique=True),
-    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+    Column("enrolled_at", UtcDateTime, nullable=False),
 )
 
 #: 住民税 (individual inhabitant tax) assessed per year: the municipality's own data.

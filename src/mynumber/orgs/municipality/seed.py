@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mynumber.number import random_resident_code
 from mynumber.orgs.municipality import store
-from mynumber.orgs.municipality.clients import JlisClient
+from mynumber.orgs.municipality.clients import JlisIssuer
 from mynumber.orgs.municipality.model import Municipality
 from mynumber.platform.db import bulk_insert, insert_ignoring_duplicates
 from mynumber.platform.ids import new_id
@@ -147,7 +147,7 @@ def seed(
     *,
     engine: Engine,
     municipality: Municipality,
-    jlis: JlisClient,
+    jlis: JlisIssuer,
     count: int,
     progress: Callable[[int], None] = lambda n: None,
     rng: random.Random | None = None,
@@ -182,7 +182,7 @@ def _report_progress(progress: Callable[[int], None], count: int, _done: Future[
     progress(count)
 
 
-def _number(jlis: JlisClient, people: list[dict[str, Any]], now: datetime) -> None:
+def _number(jlis: JlisIssuer, people: list[dict[str, Any]], now: datetime) -> None:
     """Reserve resident codes and get My Numbers for a batch, through J-LIS's API."""
     numbered: dict[str, str] = {}
     while len(numbered) < len(people):

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from mynumber.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mynumber.number import random_resident_code, validate, validate_resident_code
 from mynumber.orgs.municipality import store
-from mynumber.orgs.municipality.clients import JlisClient, PeerMunicipalityClient
+from mynumber.orgs.municipality.clients import JlisIssuer, PeerMunicipality
 from mynumber.orgs.municipality.model import (
     RELATIONSHIPS,
     BasicItems,
@@ -53,7 +53,7 @@ def to_out(row: RowMapping, code: str) -> ResidentOut:
 
 
 @dataclass
-class Registry:
+class ResidentRegistry:
     """One municipality's registry: its database and its clients of J-LIS and peers.
 
     ``enrol`` gets the ids of people registered or moved in, once their records are
@@ -62,8 +62,8 @@ class Registry:
 
     engine: Engine
     municipality: Municipality
-    jlis: JlisClient
-    peer: Callable[[str], PeerMunicipalityClient]
+    jlis: JlisIssuer
+    peer: Callable[[str], PeerMunicipality]
     enrol: Callable[[list[str]], None] = lambda resident_ids: None
 
     # --- reading -------------------------------------------------------------------------
@@ -343,7 +343,7 @@ class Registry:
             resuming = (
                 mover["status"] == Status.MOVING
                 and mover["moved_to"] == destination.code
-                and _aware(mover["updated_at"]) < datetime.now(UTC) - STALE_CLAIM
+                and mover["updated_at"] < datetime.now(UTC) - STALE_CLAIM
             )
             if mover["status"] != Status.ACTIVE and not resuming:
                 raise Conflict("this resident no longer lives here", code="not_active")
@@ -625,11 +625,6 @@ class Registry:
             )
             _event(conn, resident_id, "death", died_on, {})
         return self.get(resident_id)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive UTC datetimes; PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _transfer_member(row: RowMapping, whole_household: bool) -> TransferMember:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -16,6 +15,8 @@ from sqlalchemy import (
     text,
 )
 
+from mynumber.platform.db import UtcDateTime
+
 metadata = MetaData()
 
 households = Table(
@@ -23,7 +24,7 @@ households = Table(
     metadata,
     Column("id", String(16), primary_key=True),
     Column("address", String(200), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 residents = Table(
@@ -48,7 +49,7 @@ residents = Table(
     Column("left_on", Date),
     Column("moved_to", String(6)),
     Column("idempotency_key", String(64), unique=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 _ACTIVE = text("status = 'active'")
 Index(
@@ -86,7 +87,7 @@ events = Table(
     Column("kind", String(12), nullable=False),  # birth | move_in | move_out | death | number
     Column("on", Date, nullable=False),
     Column("detail", Text, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
 )
 
 #: 個人番号の変更 needs two people: one supervisor asks (with the reason), another approves;
@@ -98,8 +99,8 @@ reissue_requests = Table(
     Column("resident_id", String(16), ForeignKey("residents.id"), nullable=False, index=True),
     Column("reason", String(20), nullable=False),
     Column("requested_by", String(24), nullable=False),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
     Column("status", String(10), nullable=False),  # pending | approved
     Column("approved_by", String(24)),
-    Column("approved_at", DateTime(timezone=True)),
+    Column("approved_at", UtcDateTime),
 )

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from mynumber.orgs.portal import (
     accounts,
     applications,
-    benefits,
+    benefit_applications,
     deliveries,
     events,
     linkage,
@@ -28,7 +28,7 @@ from mynumber.orgs.portal import (
     signing,
     store,
 )
-from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.clients import JlisPortalClient
 from mynumber.orgs.portal.deps import HEALTH
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.model import ROLES
@@ -53,7 +53,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.portal.migrations")
     folder = ctx.settings.data_dir / ORG
-    jlis = JlisClient(ctx.directory, ctx.identity, folder / "jlis-verifier.credential")
+    jlis = JlisPortalClient(ctx.directory, ctx.identity, folder / "jlis-verifier.credential")
     inbox = Inbox(engine=engine, cipher=NoticeCipher(secret_bytes(folder / "notices.key")))
     portal = Portal(
         engine=engine,
@@ -95,17 +95,17 @@ def create_app(ctx: OrgContext) -> FastAPI:
     public_fund = accounts.PublicFundAccounts(link=link, registry=registry)
     app.include_router(accounts.page_router(pages, public_fund))
     office = ServiceClient(ctx.directory, "benefits", ctx.identity)
-    benefit_applications = benefits.BenefitApplications(
+    one_click = benefit_applications.PortalBenefitApplications(
         link=link, office=office, accounts=public_fund
     )
-    app.include_router(benefits.page_router(pages, benefit_applications))
+    app.include_router(benefit_applications.page_router(pages, one_click))
     # deliveries through the hub: agencies' notices into お知らせ; other modules register
     # their procedures on app.state.receivers
     receivers = Receivers(org=ORG, keys=link.keys)
     receivers["*_notice"] = deliveries.NoticeReceiver(engine=engine, inbox=inbox)
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(deliveries.page_router(pages, inbox))
-    e_applications = applications.Applications(
+    e_applications = applications.PortalApplications(
         engine=engine, signing=sign_requests, link=link, inbox=inbox
     )
     receivers[applications.DECISION] = e_applications

@@ -94,10 +94,6 @@ class Started:
     created: bool
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def payload(application_id: str, revision: int, form: Form, values: dict[str, str]) -> bytes:
     """The exact bytes signed and delivered: canonical JSON of the application, with the
     form's labels so that the municipality shows what the person saw."""
@@ -126,7 +122,7 @@ def summary(form: Form, values: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-class Applications:
+class PortalApplications:
     """The person's applications: start (idempotent), sign, submit, decisions."""
 
     def __init__(
@@ -175,8 +171,6 @@ class Applications:
     @staticmethod
     def _out(row: Any) -> dict[str, Any]:
         out = dict(row._mapping)
-        out["created_at"] = _utc(out["created_at"])
-        out["updated_at"] = _utc(out["updated_at"])
         out["form"] = FORMS[out["kind"]]
         out["status_label"] = STATUS.get(out["status"], out["status"])
         return out
@@ -540,7 +534,7 @@ def _form_values(raw: Any) -> dict[str, str]:
     return {k: v for k, v in raw.items() if isinstance(v, str) and k not in ("csrf", "key")}
 
 
-def page_router(pages: Pages, apps: Applications) -> APIRouter:
+def page_router(pages: Pages, apps: PortalApplications) -> APIRouter:
     """申請状況 (``/applications``), the four forms, an application's page, submit."""
     web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 

@@ -10,7 +10,9 @@ from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.signing import Identity
 
 
-class JlisClient(JlisVerifierClient):
+class JlisPortalClient(JlisVerifierClient):
+    """J-LIS as the portal calls it: a registered verifier, and J-LIS's ``/portal`` link."""
+
     def __init__(self, directory: Directory, identity: Identity, credential_path: Path) -> None:
         super().__init__(directory, identity, credential_path, register_path="/portal/verifier")
 

@@ -155,8 +155,6 @@ class Inbox:
         value = dict(row._mapping)
         for field in ("title", "body"):
             value[field] = self.cipher.open(value["id"], value["portal_code"], field, value[field])
-        created = value["created_at"]
-        value["created_at"] = created if created.tzinfo else created.replace(tzinfo=dt.UTC)
         return value
 
     def list(self, portal_code: str) -> list[dict[str, Any]]:

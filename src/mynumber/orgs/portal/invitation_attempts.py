@@ -39,10 +39,6 @@ class TooManyAttempts(Conflict):
         )
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 class InvitationAttempts:
     """Counts and records a person's wrong invitation codes."""
 
@@ -58,15 +54,14 @@ class InvitationAttempts:
         now = self.clock()
         a = store.proxy_code_attempts.c
         with self.engine.connect() as conn:
-            recent = [
-                _utc(at)
-                for at in conn.scalars(
+            recent = list(
+                conn.scalars(
                     select(a.at)
                     .where(a.portal_code == portal_code, a.outcome == WRONG, a.at > now - WINDOW)
                     .order_by(a.at.desc())
                     .limit(MAX_WRONG)
                 )
-            ]
+            )
         if len(recent) < MAX_WRONG:
             return
         self.record(portal_code, BLOCKED)

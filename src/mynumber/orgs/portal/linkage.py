@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select, update
 
 from mynumber import errors
 from mynumber.orgs.portal import store
-from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.clients import JlisPortalClient
 from mynumber.orgs.portal.deps import RESIDENT
 from mynumber.orgs.portal.display import Label
 from mynumber.orgs.portal.model import Session, SessionRequired
@@ -61,7 +61,7 @@ class HubLink:
     """The portal's requests through the hub on behalf of the person logged in."""
 
     def __init__(
-        self, *, engine: Engine, jlis: JlisClient, hub: ServiceClient, keys: EncryptionKeys
+        self, *, engine: Engine, jlis: JlisPortalClient, hub: ServiceClient, keys: EncryptionKeys
     ) -> None:
         self.engine = engine
         self.jlis = jlis

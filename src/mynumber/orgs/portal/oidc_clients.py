@@ -150,13 +150,12 @@ class RelyingParties:
 
 def _client(row: object) -> RelyingParty:
     m = row._mapping  # type: ignore[attr-defined]
-    created = m["created_at"]
     return RelyingParty(
         client_id=m["client_id"],
         name=m["name"],
         redirect_uris=tuple(json.loads(m["redirect_uris"])),
         sector=m["sector"],
         public=m["secret_hash"] is None,
-        created_at=created if created.tzinfo else created.replace(tzinfo=dt.UTC),
+        created_at=m["created_at"],
         secret_hash=m["secret_hash"],
     )

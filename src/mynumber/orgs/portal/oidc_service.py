@@ -36,10 +36,6 @@ from mynumber.platform.context import OrgContext
 from mynumber.platform.secrets import secret_bytes
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 class InvalidToken(Unauthorized):
     """RFC 6750 ``invalid_token``: unknown, expired, revoked, or consent withdrawn."""
 
@@ -169,7 +165,7 @@ class OidcProvider:
             row = conn.execute(
                 select(store.oidc_requests).where(r.id == str(request_id)[:64])
             ).first()
-        if row is None or row.used_at is not None or self.clock() >= _utc(row.expires_at):
+        if row is None or row.used_at is not None or self.clock() >= row.expires_at:
             raise OidcRequestUnknown(
                 "no such sign-in request, or it was used or has expired: "
                 "start again from the service / 連携サービスの画面からやり直してください"
@@ -264,7 +260,7 @@ class OidcProvider:
                 .where(c.portal_code == portal_code)
                 .order_by(c.granted_at.desc())
             ).all()
-        return [Allowed(r.client_id, r.name, scopes_of(r.scope), _utc(r.granted_at)) for r in rows]
+        return [Allowed(r.client_id, r.name, scopes_of(r.scope), r.granted_at) for r in rows]
 
     def withdraw(self, portal_code: str, client_id: str) -> None:
         """Withdraw consent: the party's tokens for this person stop working at once."""
@@ -332,7 +328,7 @@ class OidcProvider:
                     .values(revoked_at=now)
                 )
                 return None
-        if now >= _utc(row.expires_at):
+        if now >= row.expires_at:
             return None
         return StoredCode(
             code_hash=row.code_hash,
@@ -343,7 +339,7 @@ class OidcProvider:
             nonce=row.nonce,
             code_challenge=row.code_challenge,
             code_challenge_method=row.code_challenge_method,
-            auth_time=_utc(row.auth_time),
+            auth_time=row.auth_time,
             claims=None if row.claims is None else json.loads(row.claims),
         )
 
@@ -398,7 +394,7 @@ class OidcProvider:
                 )
                 is not None
             )
-        if row is None or row.revoked_at is not None or self.clock() >= _utc(row.expires_at):
+        if row is None or row.revoked_at is not None or self.clock() >= row.expires_at:
             raise InvalidToken("the access token is unknown, expired or revoked")
         if not consented:
             raise InvalidToken("the person withdrew consent for this service")

@@ -106,12 +106,6 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), JST)
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def names_via(link: HubLink) -> Callable[[str], str | None]:
     """氏名 as the municipality gives it on わたしの情報 (基本4情報), through the hub; None
     when the municipality holds no record or does not answer."""
@@ -163,9 +157,9 @@ def _proxy(row: Any) -> Proxy:
         scope=row.scope,
         principal_name=row.principal_name,
         agent_name=row.agent_name,
-        created_at=_utc(row.created_at) or row.created_at,
-        until=_utc(row.until),
-        revoked_at=_utc(row.revoked_at),
+        created_at=row.created_at,
+        until=row.until,
+        revoked_at=row.revoked_at,
     )
 
 
@@ -243,12 +237,12 @@ class Proxies:
                 "この招待コードは使用済みです / The invitation code was already used",
                 code="invitation_used",
             )
-        if now >= (_utc(row.expires_at) or now):
+        if now >= row.expires_at:
             raise InvitationRefused(
                 "この招待コードは有効期限切れです / The invitation code has expired",
                 code="invitation_expired",
             )
-        until = _utc(row.until)
+        until = row.until
         if until is not None and until <= now:
             raise InvitationRefused(
                 "代理権の期限が過ぎています / The right has already ended",
@@ -457,7 +451,7 @@ class Proxies:
             ).all()
         return [
             {
-                "at": _utc(r.at),
+                "at": r.at,
                 "who": r.agent_name or UNKNOWN_NAME,
                 "action": r.action,
                 "label": ACTION_LABEL.get(r.action)

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mynumber.errors import Error, NotFound
 from mynumber.orgs.portal import model, store
-from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.clients import JlisPortalClient
 from mynumber.orgs.portal.inbox import Inbox, NewNotice
 from mynumber.orgs.portal.model import (
     CHALLENGE_BYTES,
@@ -92,10 +92,6 @@ _INSERT_LOGIN = store.logins.insert()
 _INSERT_SESSION = store.sessions.insert()
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class LoginResult:
     portal_code: str
@@ -126,7 +122,7 @@ class Portal:
         self,
         *,
         engine: Engine,
-        jlis: JlisClient,
+        jlis: JlisPortalClient,
         inbox: Inbox,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         ocsp_max_age: dt.timedelta = DEFAULT_MAX_AGE,
@@ -238,8 +234,8 @@ class Portal:
             row.id,
             row.code,
             bytes(row.nonce),
-            _utc(row.created_at),
-            _utc(row.expires_at),
+            row.created_at,
+            row.expires_at,
             row.method,
         )
         if row.used_at is not None:
@@ -481,7 +477,7 @@ class Portal:
         if row.state == "refused":
             return PollResult("refused", row.reason, model.advice(row.reason or ""))
         if row.state == "pending":
-            if row.used_at is None and self.clock() >= _utc(row.expires_at):
+            if row.used_at is None and self.clock() >= row.expires_at:
                 return PollResult("expired", "challenge_expired", model.advice("challenge_expired"))
             return PollResult("pending")
         if not claim:
@@ -532,7 +528,7 @@ class Portal:
             ).first()
             if row is None:
                 raise SessionRequired("log in first")
-            session = Session(row.portal_code, row.csrf, _utc(row.created_at), _utc(row.last_seen))
+            session = Session(row.portal_code, row.csrf, row.created_at, row.last_seen)
             try:
                 session.check_live(now)
             except SessionRequired:
@@ -578,7 +574,7 @@ class Portal:
                 .order_by(g.at.desc(), g.id.desc())
                 .limit(limit)
             ).all()
-        return [dict(r._mapping) | {"at": _utc(r.at)} for r in rows]
+        return [dict(r._mapping) | {"at": r.at} for r in rows]
 
     def notices(self, portal_code: str) -> list[dict[str, Any]]:
         return self.inbox.list(portal_code)

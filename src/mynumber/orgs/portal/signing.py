@@ -46,7 +46,7 @@ from sqlalchemy import Engine, func, select, update
 
 from mynumber.errors import Conflict, Error, InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.portal import model, store
-from mynumber.orgs.portal.clients import JlisClient
+from mynumber.orgs.portal.clients import JlisPortalClient
 from mynumber.orgs.portal.deps import RESIDENT, SIGN_BY_CODE
 from mynumber.orgs.portal.model import SessionRequired
 from mynumber.orgs.portal.web import Pages
@@ -128,10 +128,6 @@ class SignatureRefused(Unauthorized):
     code = "signature_refused"
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class SignRequest:
     """What is to be signed, for whom, and where the request stands."""
@@ -188,7 +184,7 @@ class SignRequests:
         self,
         *,
         engine: Engine,
-        jlis: JlisClient,
+        jlis: JlisPortalClient,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.engine = engine
@@ -307,8 +303,8 @@ class SignRequests:
             purpose_en=row.purpose_en,
             summary=row.summary,
             data=None if row.data is None else bytes(row.data),
-            created_at=_utc(row.created_at),
-            expires_at=_utc(row.expires_at),
+            created_at=row.created_at,
+            expires_at=row.expires_at,
             state=row.state,
             next_path=row.next_path,
             reason=row.reason,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -25,8 +24,8 @@ accounts = Table(
     metadata,
     Column("portal_code", String(32), primary_key=True),
     Column("municipality", String(6), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("last_login_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_login_at", UtcDateTime),
     # the portal's code for the person at the linkage hub (from J-LIS, on first need)
     Column("hub_code", String(32)),
 )
@@ -41,13 +40,13 @@ challenges = Table(
     Column("nonce", LargeBinary(64), nullable=False),
     Column("method", String(8), nullable=False),
     Column("browser_hash", String(64)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("used_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
     Column("state", String(8), nullable=False),  # pending | done | refused
     Column("portal_code", String(32)),
     Column("reason", String(40)),
-    Column("claimed_at", DateTime(timezone=True)),
+    Column("claimed_at", UtcDateTime),
 )
 
 sessions = Table(
@@ -56,9 +55,9 @@ sessions = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("portal_code", String(32), nullable=False, index=True),
     Column("csrf", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("last_seen", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
     # 代理: the portal code of the person this session acts for (see ``proxies``)
     Column("acting_for", String(32)),
 )
@@ -69,7 +68,7 @@ logins = Table(
     metadata,
     Column("id", String(16), primary_key=True),
     Column("portal_code", String(32)),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
     Column("method", String(8), nullable=False),
     Column("result", String(8), nullable=False),  # success | refused
     Column("reason", String(40)),
@@ -83,11 +82,11 @@ notices = Table(
     metadata,
     Column("id", String(16), primary_key=True),
     Column("portal_code", String(32), nullable=False, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
     Column("sender", String(100), nullable=False),
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
-    Column("read_at", DateTime(timezone=True)),
+    Column("read_at", UtcDateTime),
     Column("link", String(300)),
     # the sending organisation and its own name for the notice: one notice per ref
     Column("sender_org", String(40)),
@@ -103,10 +102,10 @@ proxy_invitations = Table(
     Column("code_hash", String(64), nullable=False, unique=True),
     Column("principal_code", String(32), nullable=False, index=True),
     Column("scope", String(8), nullable=False),  # view | apply
-    Column("until", DateTime(timezone=True)),  # the right's end, if the grantor set one
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),  # the code's end
-    Column("used_at", DateTime(timezone=True)),
+    Column("until", UtcDateTime),  # the right's end, if the grantor set one
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),  # the code's end
+    Column("used_at", UtcDateTime),
     Column("used_by", String(32)),
 )
 
@@ -116,7 +115,7 @@ proxy_code_attempts = Table(
     metadata,
     Column("id", String(16), primary_key=True),
     Column("portal_code", String(32), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
     Column("outcome", String(8), nullable=False),  # wrong | blocked
 )
 Index("proxy_code_attempts_by_person", proxy_code_attempts.c.portal_code, proxy_code_attempts.c.at)
@@ -131,9 +130,9 @@ proxies = Table(
     Column("scope", String(8), nullable=False),
     Column("principal_name", String(100)),  # 氏名 as the municipality gives it
     Column("agent_name", String(100)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("until", DateTime(timezone=True)),
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("until", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
     Column("invitation_id", String(16), nullable=False),
 )
 Index("proxies_by_principal", proxies.c.principal_code, proxies.c.created_at)
@@ -147,7 +146,7 @@ proxy_actions = Table(
     Column("proxy_id", String(16), nullable=False),
     Column("principal_code", String(32), nullable=False),
     Column("agent_code", String(32), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
     Column("action", String(80), nullable=False),
 )
 Index("proxy_actions_by_principal", proxy_actions.c.principal_code, proxy_actions.c.at)
@@ -164,7 +163,7 @@ oidc_clients = Table(
     Column("secret_hash", String(64)),
     Column("redirect_uris", Text, nullable=False),  # JSON list
     Column("sector", String(255), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 #: Authorization requests waiting for the person (login, consent, signature), by random id:
@@ -175,12 +174,12 @@ oidc_requests = Table(
     Column("id", String(64), primary_key=True),
     Column("client_id", String(64), nullable=False),
     Column("params", Text, nullable=False),  # JSON list of [name, value]
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
     Column("portal_code", String(32)),
     Column("sign_request", String(64)),
     Column("statement", LargeBinary),
-    Column("used_at", DateTime(timezone=True)),
+    Column("used_at", UtcDateTime),
 )
 
 #: Authorization codes (by SHA-256): single use, bound to client, redirect_uri and PKCE.
@@ -195,11 +194,11 @@ oidc_codes = Table(
     Column("nonce", String(255)),
     Column("code_challenge", String(128), nullable=False),
     Column("code_challenge_method", String(8), nullable=False),
-    Column("auth_time", DateTime(timezone=True), nullable=False),
+    Column("auth_time", UtcDateTime, nullable=False),
     Column("claims", Text),  # JSON: the basic items and their JPKI proof, when consented
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("used_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
 )
 
 #: Access tokens (by SHA-256), traced to the code they came from (revoked if it is replayed).
@@ -212,9 +211,9 @@ oidc_tokens = Table(
     Column("portal_code", String(32), nullable=False),
     Column("scope", Text, nullable=False),
     Column("claims", Text),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
 )
 Index("oidc_tokens_by_grant", oidc_tokens.c.portal_code, oidc_tokens.c.client_id)
 
@@ -225,7 +224,7 @@ oidc_consents = Table(
     Column("portal_code", String(32), primary_key=True),
     Column("client_id", String(64), primary_key=True),
     Column("scope", Text, nullable=False),
-    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("granted_at", UtcDateTime, nullable=False),
 )
 
 #: A request to sign exact bytes with the card's signing key (署名用電子証明書), for the
@@ -243,14 +242,14 @@ sign_requests = Table(
     Column("data", LargeBinary),
     Column("data_hash", String(64), nullable=False),
     Column("next_path", String(200)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
     Column("state", String(8), nullable=False),  # pending | signed | refused
-    Column("used_at", DateTime(timezone=True)),
+    Column("used_at", UtcDateTime),
     Column("reason", String(40)),
     Column("cms", LargeBinary),
     Column("serial", String(40)),
-    Column("signed_at", DateTime(timezone=True)),
+    Column("signed_at", UtcDateTime),
 )
 
 #: E-applications (電子申請) as the portal keeps them: status and the sealed payload it
@@ -268,8 +267,8 @@ applications = Table(
     Column("sign_request_id", String(16)),
     Column("sealed", Text),
     Column("delivery_id", String(40)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
     Column("decision_reason", Text),
 )
 
@@ -281,7 +280,7 @@ submissions = Table(
     Column("key", String(64), primary_key=True),
     Column("application_id", String(16), nullable=False, index=True),
     Column("revision", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 #: What J-LIS said about each login certificate it was asked about: the person's portal
@@ -293,7 +292,7 @@ login_certificates = Table(
     Column("serial", String(40), primary_key=True),
     Column("portal_code", String(32), nullable=False, index=True),
     Column("municipality", String(6), nullable=False),
-    Column("learned_at", DateTime(timezone=True), nullable=False),
+    Column("learned_at", UtcDateTime, nullable=False),
 )
 
 #: 本人確認情報の提供状況: who at a municipality looked at or changed the person's resident

@@ -239,7 +239,7 @@ def page_router(pages: Pages) -> APIRouter:
 
     @web.get("/home", response_class=HTMLResponse, dependencies=[RESIDENT])
     def home(request: Request, portal_session: Annotated[str | None, Cookie()] = None) -> Response:
-        """わたしの情報 (placeholder): the login history until the linkage hub brings data."""
+        """ホーム: links to わたしの情報, やりとり履歴, the account; unread notices; logins."""
         try:
             session = session_of(portal_session)
         except SessionRequired:

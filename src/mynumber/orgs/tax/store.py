@@ -5,7 +5,9 @@ No My Number: a filing carries one, the office enrols it for its code and keeps 
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, String, Table
+
+from mynumber.platform.db import UtcDateTime
 
 metadata = MetaData()
 
@@ -14,7 +16,7 @@ taxpayers = Table(
     metadata,
     Column("id", String(16), primary_key=True),
     Column("code", String(32), nullable=False, unique=True),  # 機関別符号 of the tax office
-    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+    Column("enrolled_at", UtcDateTime, nullable=False),
 )
 
 #: 所得金額 per year, from the 確定申告 or the employer's 源泉徴収票.
@@ -24,5 +26,5 @@ incomes = Table(
     Column("taxpayer_id", String(16), ForeignKey("taxpayers.id"), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("income_yen", BigInteger, nullable=False),
-    Column("filed_at", DateTime(timezone=True), nullable=False),
+    Column("filed_at", UtcDateTime, nullable=False),
 )

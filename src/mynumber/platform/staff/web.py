@@ -37,7 +37,7 @@ from mynumber.platform.callers import DatabaseNonces, SignedRequests
 from mynumber.platform.context import OrgContext
 from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.policy import public, tagged
-from mynumber.platform.signing import Verifier
+from mynumber.platform.signing import RequestVerifier
 from mynumber.platform.staff.model import (
     Acting,
     CsrfRefused,
@@ -359,7 +359,7 @@ def install(app: FastAPI, ctx: OrgContext, *, engine: Engine, roles: Roles, titl
     # innermost of the app's middleware: the security headers and the concurrency gate
     # (added by new_app) wrap it, so its refusals carry the headers and wait their turn
     app.user_middleware.append(
-        Middleware(SignedRequests, verifier=Verifier(ctx.keys, DatabaseNonces(engine)))
+        Middleware(SignedRequests, verifier=RequestVerifier(ctx.keys, DatabaseNonces(engine)))
     )
     app.add_exception_handler(StaffRequired, _on_staff_required)
     app.add_exception_handler(PermissionDenied, _on_forbidden)

@@ -56,7 +56,7 @@ def checked_account(form: dict[str, str]) -> dict[str, str]:
     }
 
 
-class BenefitApplications:
+class PortalBenefitApplications:
     """Programmes as the office shows them, and applications sent to it through the hub."""
 
     def __init__(
@@ -95,7 +95,7 @@ class BenefitApplications:
         return result.accepted[0]
 
 
-def page_router(pages: Pages, benefits: BenefitApplications) -> APIRouter:
+def page_router(pages: Pages, benefits: PortalBenefitApplications) -> APIRouter:
     web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     def page(
