@@ -31,6 +31,7 @@ def test_a_bank_only_verifies_accounts_and_receives_transfer_files(fed):
         paths = set(fed.apps[f"bank-{code}"].openapi()["paths"])
         assert {p for p in paths if not p.startswith("/staff/")} == {
             "/api/accounts",
+            "/api/accounts/bulk",
             "/api/accounts/close",
             "/api/accounts/verify",
             "/api/transfers",

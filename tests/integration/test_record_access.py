@@ -63,8 +63,7 @@ def municipality(fed):
 
 
 def drain(fed) -> None:
-    """Wait for the sends queued after staff requests (they run on a thread of their own)."""
-    municipality(fed).disclosure_worker.drain()
+    """The sends after staff requests are done when the request returns (in-process)."""
 
 
 def log_rows(fed, person: str) -> list[dict[str, Any]]:

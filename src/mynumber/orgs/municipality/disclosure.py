@@ -20,9 +20,9 @@ yet), are KEPT pending, also this project's choice: they go again with that pers
 entry or with ``mynumber audit disclose``, so a person who opens an account later sees the
 earlier accesses too.
 
-When: after every staff request that logged entries about persons (:func:`install`: a
-worker thread sends them once the response is out; a failure is logged without personal
-data and never reaches the staff request), and by ``mynumber audit disclose --org ORG``
+When: after every staff request that logged entries about persons (:func:`install`: once
+the response is out, before the request ends; a failure is logged without personal data
+and never reaches the staff request), and by ``mynumber audit disclose --org ORG``
 (everything pending, after an outage).
 """
 
@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import queue
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine, select, update
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -210,50 +210,6 @@ class Disclosure:
                 conn.execute(update(store.access_log).where(a.seq.in_(part)).values(disclosed=True))
 
 
-class Worker:
-    """Sends the persons' pending entries on a thread of its own, one run at a time; a
-    failure is logged (its code, no personal data) and the entries stay pending."""
-
-    def __init__(self, disclosure: Disclosure) -> None:
-        self.disclosure = disclosure
-        self._queue: queue.Queue[frozenset[str]] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._start = threading.Lock()
-
-    def soon(self, persons: Iterable[str]) -> None:
-        self._queue.put(frozenset(persons))
-        with self._start:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name=f"disclosure-{self.disclosure.org}", daemon=True
-                )
-                self._thread.start()
-
-    def drain(self) -> None:
-        """Wait until every queued run is done (tests; a clean shutdown)."""
-        self._queue.join()
-
-    def _run(self) -> None:
-        while True:
-            persons = set(self._queue.get())
-            taken = 1
-            while True:  # what queued meanwhile goes in the same run
-                try:
-                    persons |= self._queue.get_nowait()
-                    taken += 1
-                except queue.Empty:
-                    break
-            try:
-                self.disclosure.send_pending(persons)
-            except errors.Error as exc:
-                log.warning("disclosure to Mynaportal failed (%s): kept for later", exc.code)
-            except Exception as exc:  # never let the thread die: the next run tries again
-                log.warning("disclosure to Mynaportal failed (%s)", type(exc).__name__)
-            finally:
-                for _ in range(taken):
-                    self._queue.task_done()
-
-
 #: The persons whose entries the current request logged (set by :class:`AfterRequest`).
 _touched: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
     "disclosure_touched", default=None
@@ -262,11 +218,13 @@ _touched: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
 
 class AfterRequest:
     """ASGI middleware: once a request's response is out, the persons it logged entries
-    about go to the worker (the entries are committed by then)."""
+    about are disclosed (in a worker thread; the entries are committed by then). The staff
+    member already has the answer; a failure is logged (its code, no personal data), never
+    reaches them, and leaves the entries pending."""
 
-    def __init__(self, app: ASGIApp, worker: Worker) -> None:
+    def __init__(self, app: ASGIApp, disclosure: Disclosure) -> None:
         self.app = app
-        self.worker = worker
+        self.disclosure = disclosure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -278,11 +236,16 @@ class AfterRequest:
             await self.app(scope, receive, send)
         finally:
             _touched.reset(token)
-            if touched:
-                try:
-                    self.worker.soon(touched)
-                except Exception as exc:  # the staff request never fails for this
-                    log.warning("could not queue a disclosure (%s)", type(exc).__name__)
+        if touched:
+            await anyio.to_thread.run_sync(self._send, touched)
+
+    def _send(self, persons: set[str]) -> None:
+        try:
+            self.disclosure.send_pending(persons)
+        except errors.Error as exc:
+            log.warning("disclosure to Mynaportal failed (%s): kept for later", exc.code)
+        except Exception as exc:  # the staff request never fails for this
+            log.warning("disclosure to Mynaportal failed (%s)", type(exc).__name__)
 
 
 def _note(person: str | None) -> None:
@@ -292,12 +255,10 @@ def _note(person: str | None) -> None:
 
 
 def install(app: FastAPI, *, engine: Engine, staff: Staff, linkage: Linkage) -> Disclosure:
-    """Wire the disclosure into a municipality's app: ``app.state.disclosure`` (the
-    sender) and ``app.state.disclosure_worker``, fed after each staff request."""
+    """Wire the disclosure into a municipality's app (``app.state.disclosure``), run after
+    each staff request that logged entries about persons."""
     disclosure = Disclosure(engine=engine, staff=staff, linkage=linkage)
-    worker = Worker(disclosure)
     staff.listeners.append(_note)
-    app.add_middleware(AfterRequest, worker=worker)
+    app.add_middleware(AfterRequest, disclosure=disclosure)
     app.state.disclosure = disclosure
-    app.state.disclosure_worker = worker
     return disclosure
