@@ -213,6 +213,11 @@ def test_a_cookie_session_needs_the_csrf_token_and_this_sites_origin(fed, anonym
             headers={"Origin": "https://evil.example"},
         )
         assert evil.status_code == 403
+        # a token of any characters is only wrong (a 403), never a server error
+        for wrong in ("トークン", "é"):
+            assert client.post(f"{BASE}/register", data={**form, "csrf": wrong}).status_code == 403
+        latin = client.post(f"{BASE}/register", headers={"X-CSRF-Token": b"\xe9t\xe9"})
+        assert latin.status_code == 403
         assert len(staff.log_entries()) == before  # nothing registered
         ok = client.post(f"{BASE}/register", data={**form, "csrf": csrf})
         assert ok.status_code == 303, ok.text

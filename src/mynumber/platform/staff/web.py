@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +36,7 @@ from mynumber.platform.context import OrgContext
 from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.limits import RateLimit
 from mynumber.platform.policy import public, tagged
+from mynumber.platform.secrets import same_secret
 from mynumber.platform.signing import Verifier
 from mynumber.platform.staff.model import (
     Acting,
@@ -90,7 +90,7 @@ async def _session(request: Request) -> StaffSession:
         sent = request.headers.get("x-csrf-token")
         if sent is None and "form" in request.headers.get("content-type", ""):
             sent = str((await request.form()).get("csrf") or "") or None
-        if not sent or not hmac.compare_digest(sent, session.csrf):
+        if not sent or not same_secret(sent, session.csrf):
             raise CsrfRefused("the form's CSRF token is missing or wrong: reload the page")
         return StaffSession(
             session.staff_id, session.name, session.roles, session.csrf, session.kind, True
