@@ -77,12 +77,13 @@ def database_kind(request: pytest.FixtureRequest) -> str:
 def make_settings(data_dir: Path, kind: str, **overrides: object) -> Settings:
     """Settings for a test federation: its own data folder and, on PostgreSQL, databases.
 
-    The login rate limit is off: every in-process request comes from one address, and a
-    module's tests share a federation; tests of the limit turn it on."""
+    The login and staff sign-in rate limits are off: every in-process request comes from one
+    address, and a module's tests share a federation; tests of the limits turn them on."""
     values: dict[str, object] = {
         "data_dir": data_dir,
         "seed_residents": 0,
         "login_rate_per_minute": 0,
+        "staff_sign_in_rate_per_minute": 0,
     }
     if kind == "postgres":
         values["database_url"] = POSTGRES_URL

@@ -248,6 +248,11 @@ def test_the_phone_app_approves_the_login_the_pc_shows_as_a_qr_code(
         "/phone/login", data={"card": "phone-test", "pin": AUTH_PIN, "request": form["request"]}
     )
     assert refused.status_code == 403 and refused.json()["title"] == "csrf"
+    # a token of any characters is only wrong, never a server error
+    odd = phone.post(
+        "/phone/login", data=form | {"card": "phone-test", "pin": AUTH_PIN, "csrf": "トークン"}
+    )
+    assert odd.status_code == 403 and odd.json()["title"] == "csrf"
 
 
 def test_the_phone_refuses_a_resource_outside_the_deployment(fed, pc, phone, other_card) -> None:
@@ -542,6 +547,8 @@ def test_forms_need_the_csrf_token_and_logout_ends_the_session(http, pc, card) -
     notice_id = re.search(r"/notices/([0-9a-f]+)/read", notices.text).group(1)  # type: ignore[union-attr]
     assert pc.post(f"/portal/notices/{notice_id}/read").status_code == 403
     assert pc.post(f"/portal/notices/{notice_id}/read", data={"csrf": "x"}).status_code == 403
+    odd = pc.post(f"/portal/notices/{notice_id}/read", data={"csrf": "トークン"})
+    assert odd.status_code == 403  # any characters: wrong, never a server error
     read = pc.post(f"/portal/notices/{notice_id}/read", data={"csrf": csrf})
     assert read.status_code == 303
     assert f"/notices/{notice_id}/read" not in pc.get("/portal/notices").text

@@ -117,6 +117,32 @@ def test_a_card_that_is_not_enrolled_signs_nobody_in(fed, http, anonymous, perso
     assert refused.json()["title"] == "not_staff"
 
 
+def test_a_sign_in_code_takes_one_answer_a_refused_one_uses_it_up(anonymous, card):
+    started = anonymous.post(f"{BASE}/staff/api/sign-in").json()
+    code = started["code"]
+    nonce = base64.b64decode(anonymous.get(f"{BASE}/staff/api/sign-in/{code}").json()["challenge"])
+    certificate = base64.b64encode(card["client"].read_certificate(KeyKind.AUTH)).decode()
+
+    def answer(signed: bytes) -> httpx.Response:
+        signature = base64.b64encode(card["client"].sign(KeyKind.AUTH, signed, pin=PIN)).decode()
+        return anonymous.post(
+            f"{BASE}/staff/api/sign-in/{code}",
+            json={"signature": signature, "certificate": certificate},
+        )
+
+    wrong = answer(b"\x00" * len(nonce))  # the enrolled card, but not this challenge
+    assert wrong.status_code == 401
+    # the right answer comes too late: the code is gone, and so is the sign-in
+    late = answer(nonce)
+    assert late.status_code == 404 and late.json()["title"] == "sign_in_code_unknown"
+    assert anonymous.get(f"{BASE}/staff/api/sign-in/{code}").status_code == 404
+    claimed = anonymous.post(
+        f"{BASE}/staff/api/sign-in/{started['id']}/session",
+        json={"pair_secret": started["pair_secret"]},
+    )
+    assert claimed.status_code == 401 and "refused" in claimed.json()["detail"]
+
+
 def test_removing_a_staff_member_ends_their_sessions(fed, anonymous, card):
     staff = fed.apps[CHIYODA].state.staff
     other = staff.add(name="一時 職員", roles=["clerk"], auth_serial=secrets.token_hex(8))
@@ -188,6 +214,11 @@ def test_a_cookie_session_needs_the_csrf_token_and_this_sites_origin(fed, anonym
             headers={"Origin": "https://evil.example"},
         )
         assert evil.status_code == 403
+        # a token of any characters is only wrong (a 403), never a server error
+        for wrong in ("トークン", "é"):
+            assert client.post(f"{BASE}/register", data={**form, "csrf": wrong}).status_code == 403
+        latin = client.post(f"{BASE}/register", headers={"X-CSRF-Token": b"\xe9t\xe9"})
+        assert latin.status_code == 403
         assert len(staff.log_entries()) == before  # nothing registered
         ok = client.post(f"{BASE}/register", data={**form, "csrf": csrf})
         assert ok.status_code == 303, ok.text

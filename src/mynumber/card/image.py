@@ -225,6 +225,8 @@ def _decode(seal_key: bytes, image: bytes) -> dict[str, Any]:
         raise ImageError("unsupported card image version")
     mac = doc.pop("mac", None)
     expected = hmac.new(_mac_key(seal_key), _canonical(doc), hashlib.sha256).hexdigest()
-    if not isinstance(mac, str) or not hmac.compare_digest(mac, expected):
+    if not isinstance(mac, str) or not hmac.compare_digest(
+        mac.encode("utf-8", "surrogatepass"), expected.encode()
+    ):
         raise SealError("card image MAC mismatch: wrong sealing key or an edited image")
     return doc

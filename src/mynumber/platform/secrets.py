@@ -6,6 +6,7 @@ puts its own file there first. These are sandbox secrets, never to be reused els
 
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -28,3 +29,12 @@ def secret_bytes(path: Path, size: int = 32) -> bytes:
     if len(value) != size:
         raise ValueError(f"{path} must hold {size} bytes")
     return value
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Whether ``given`` equals ``expected``, compared in constant time. Any characters:
+    ``hmac.compare_digest`` refuses non-ASCII strings with a TypeError (a 500 for a form
+    field or cookie someone typed)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     login_burst: int = Field(
         default=20, ge=1, description="login starts a client address may make at once"
     )
+    staff_sign_in_rate_per_minute: float = Field(
+        default=30.0,
+        ge=0,
+        description="staff sign-in starts (GET <org>/staff/login, POST <org>/staff/api/sign-in) "
+        "per client address a minute, at each organisation; 0 turns the limit off",
+    )
+    staff_sign_in_burst: int = Field(
+        default=20, ge=1, description="staff sign-in starts a client address may make at once"
+    )
 
     @property
     def base_url(self) -> str:

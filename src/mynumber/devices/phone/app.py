@@ -23,7 +23,7 @@ from mynumber import errors
 from mynumber.devices.phone.card import sign_challenge, sign_document
 from mynumber.devices.phone.protocol import LoginAsked, Resources, SignAsked, resource_of
 from mynumber.devices.phone.wallet import Wallet
-from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.secrets import same_secret, secret_bytes
 from mynumber.platform.settings import Settings
 from mynumber.platform.web import new_app, status_of, templates_for
 from mynumber.reader import InvalidPin, PinBlocked, PinIncorrect
@@ -68,7 +68,7 @@ def create_app(
         return hmac.digest(csrf_key, f"pre:{pre}".encode(), "sha256").hex()
 
     def check_csrf(pre: str | None, given: str | None) -> None:
-        if not pre or not given or not hmac.compare_digest(token(pre), given):
+        if not pre or not given or not same_secret(given, token(pre)):
             raise errors.Forbidden(
                 "the form's CSRF token is missing or wrong: reload the page", code="csrf"
             )

@@ -27,6 +27,7 @@ from mynumber.orgs.portal.oidc_release import BasicItemsRelease, SignerNotHolder
 from mynumber.orgs.portal.oidc_service import Grantee, InvalidToken, OidcProvider, Pending
 from mynumber.orgs.portal.web import Pages
 from mynumber.pki import CertificateError
+from mynumber.platform.secrets import same_secret
 
 AUTHORIZE = "/oidc/authorize"
 #: an authorization request is kept while the person logs in: bound its size
@@ -111,7 +112,7 @@ class OidcPages:
     def other_browser(self, request: Request, request_id: str) -> Response | None:
         """An error page when this browser did not start the request, else None."""
         held = request.cookies.get(self.browser_cookie(request_id))
-        if held is not None and hmac.compare_digest(held, self.browser_token(request_id)):
+        if held is not None and same_secret(held, self.browser_token(request_id)):
             return None
         return self.error_page(
             request,

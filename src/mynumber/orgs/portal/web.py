@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -29,6 +28,7 @@ from mynumber.orgs.portal.schemas import (
 )
 from mynumber.orgs.portal.services import Portal
 from mynumber.platform.limits import RateLimit
+from mynumber.platform.secrets import same_secret
 
 SESSION_COOKIE = "portal_session"
 PAIR_COOKIE = "portal_pair"
@@ -88,7 +88,7 @@ class Pages:
 
     @staticmethod
     def check_csrf(session: Session, token: str | None) -> None:
-        if not token or not hmac.compare_digest(session.csrf, token):
+        if not token or not same_secret(token, session.csrf):
             raise CsrfRefused("the form's CSRF token is missing or wrong: reload the page")
 
     def only_oneself(self, request: Request, session: Session) -> HTMLResponse | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +35,9 @@ from mynumber import errors
 from mynumber.platform.callers import DatabaseNonces, SignedRequests
 from mynumber.platform.context import OrgContext
 from mynumber.platform.jlis_verifier import JlisVerifierClient
+from mynumber.platform.limits import RateLimit
 from mynumber.platform.policy import public, tagged
+from mynumber.platform.secrets import same_secret
 from mynumber.platform.signing import RequestVerifier
 from mynumber.platform.staff.model import (
     Acting,
@@ -90,7 +91,7 @@ async def _session(request: Request) -> StaffSession:
         sent = request.headers.get("x-csrf-token")
         if sent is None and "form" in request.headers.get("content-type", ""):
             sent = str((await request.form()).get("csrf") or "") or None
-        if not sent or not hmac.compare_digest(sent, session.csrf):
+        if not sent or not same_secret(sent, session.csrf):
             raise CsrfRefused("the form's CSRF token is missing or wrong: reload the page")
         return StaffSession(
             session.staff_id, session.name, session.roles, session.csrf, session.kind, True
@@ -177,10 +178,12 @@ def _safe_next(request: Request, next_url: str | None) -> str:
     return prefix + "/"
 
 
-def sign_in_router(*, title: str, base_url: str) -> APIRouter:
-    """``/staff/…``: the sign-in page, the device API, sign-out."""
+def sign_in_router(*, title: str, base_url: str, limit: RateLimit | None = None) -> APIRouter:
+    """``/staff/…``: the sign-in page, the device API, sign-out. ``limit`` bounds the
+    sign-in starts (the page and the device API) per client address."""
     router = APIRouter(prefix="/staff", tags=["staff sign-in"])
     by_code = public("staff sign-in by a one-time code only the staff member's device learns")
+    limited = Depends(limit or RateLimit.per_minute(0, 1))
 
     def site(request: Request) -> str:
         return f"{title} 職員認証 (staff sign-in) — {base_url}{request.scope.get('root_path', '')}"
@@ -203,7 +206,7 @@ def sign_in_router(*, title: str, base_url: str) -> APIRouter:
             path=request.scope.get("root_path") or "/",
         )
 
-    @router.get("/login", dependencies=[by_code])
+    @router.get("/login", dependencies=[by_code, limited])
     def login(
         request: Request, next: Annotated[str | None, Query(max_length=300)] = None
     ) -> Response:
@@ -252,7 +255,10 @@ def sign_in_router(*, title: str, base_url: str) -> APIRouter:
         )
 
     @router.post(
-        "/api/sign-in", response_model=SignInStartOut, status_code=201, dependencies=[by_code]
+        "/api/sign-in",
+        response_model=SignInStartOut,
+        status_code=201,
+        dependencies=[by_code, limited],
     )
     def start(request: Request) -> SignInStartOut:
         """A sign-in for a device without a browser (``mynumber staff sign-in``)."""
@@ -364,5 +370,8 @@ def install(app: FastAPI, ctx: OrgContext, *, engine: Engine, roles: Roles, titl
     app.add_exception_handler(StaffRequired, _on_staff_required)
     app.add_exception_handler(PermissionDenied, _on_forbidden)
     app.add_exception_handler(CsrfRefused, _on_forbidden)
-    app.include_router(sign_in_router(title=title, base_url=ctx.settings.base_url))
+    limit = RateLimit.per_minute(
+        ctx.settings.staff_sign_in_rate_per_minute, ctx.settings.staff_sign_in_burst
+    )
+    app.include_router(sign_in_router(title=title, base_url=ctx.settings.base_url, limit=limit))
     return service
