@@ -184,3 +184,38 @@ def test_the_readme_lists_every_public_route(fed):
         }
     )
     assert missing == []
+
+
+def test_every_staff_form_needs_the_csrf_token_and_this_sites_origin(fed, anonymous):
+    """A browser's cookie session on any unsafe staff route: without the session's CSRF
+    token, or from another site's page, it is refused before anything is read or changed."""
+    before = snapshot(fed)
+    refused_wrongly = []
+    for org, route, found in _guarded(fed):
+        if not any(p.kind == "staff" for p in found):
+            continue
+        unsafe = sorted(route.methods - {"GET", "HEAD", "OPTIONS"})
+        if not unsafe:
+            continue
+        staff = fed.apps[org].state.staff
+        token = staff.local_admin_token()
+        csrf = staff.session(token).csrf
+        cookie = {"Cookie": f"staff_session={token}"}  # what a browser sends
+        for method in unsafe:
+            for extra in ({}, {"X-CSRF-Token": csrf, "Origin": "https://evil.example"}):
+                response = anonymous.request(
+                    method,
+                    url_of(org, route),
+                    content=b"{}",
+                    headers={"content-type": "application/json", **cookie, **extra},
+                )
+                if response.status_code != 403:
+                    refused_wrongly.append(
+                        f"{org} {method} {route.path} {sorted(extra)} → {response.status_code}"
+                    )
+    assert refused_wrongly == []
+    changed = {k: v for k, v in snapshot(fed).items() if before.get(k) != v}
+    # the sessions made for this test, and nothing else
+    assert set(changed) <= {f"{org}.staff_sessions" for org in fed.apps} | {
+        f"{org}.staff_members" for org in fed.apps
+    }
