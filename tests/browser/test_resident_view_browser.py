@@ -30,14 +30,20 @@ def chiyoda_card(server: dict[str, Any]) -> dict[str, Any]:
 
 
 def log_in(server: dict[str, Any], context: BrowserContext) -> Page:
-    """The PC logged in on the simulated phone with Chiyoda's demo card."""
+    """The PC logged in by the QR code, approved on the phone app with Chiyoda's demo card."""
     context.set_default_timeout(WAIT)
     pc = context.new_page()
-    pc.goto(server["url"] + "/portal/phone/")
-    pc.select_option("#card", chiyoda_card(server)["card"].removesuffix(".card"))
-    pc.fill("#pin", PIN)
-    pc.click("#approve-button")
+    pc.goto(server["url"] + "/portal/login")
+    phone_url = pc.locator("#login a[target=_blank]").get_attribute("href")
+    assert phone_url
+    phone = context.browser.new_context().new_page()  # type: ignore[union-attr]
+    phone.set_default_timeout(WAIT)
+    phone.goto(phone_url)
+    phone.select_option("#card", chiyoda_card(server)["card"].removesuffix(".card"))
+    phone.fill("#pin", PIN)
+    phone.click("#approve-button")
     pc.wait_for_url("**/portal/home")
+    phone.context.close()
     return pc
 
 
