@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -299,3 +300,14 @@ def test_the_access_log_recomputes_and_a_changed_entry_is_found(fed, http, perso
             .values(purpose=changed["purpose"])
         )
     staff.verify_log()
+
+
+@pytest.mark.parametrize("sign_in_id", ["\x00", "a\x00b", "é" * 3, "x" * 41])
+def test_a_malformed_sign_in_id_is_refused_before_the_database(anonymous, sign_in_id):
+    waited = anonymous.get(f"{BASE}/staff/login/wait", params={"id": sign_in_id})
+    assert waited.status_code == 422
+    claimed = anonymous.post(
+        f"{BASE}/staff/api/sign-in/{quote(sign_in_id, safe='')}/session",
+        json={"pair_secret": "p" * 32},
+    )
+    assert claimed.status_code == 422

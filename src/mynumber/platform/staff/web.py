@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 import anyio.to_thread
 import segno
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
@@ -51,6 +52,8 @@ from mynumber.platform.staff.services import Staff
 from mynumber.platform.web import problem, templates_for
 
 SESSION_COOKIE = "staff_session"
+#: A sign-in's id as the service makes them (anything else never reaches the database)
+ID_PATTERN = r"^[0-9A-Za-z_-]{1,40}$"
 PAIR_COOKIE = "staff_pair"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _templates = templates_for(Path(__file__).with_name("templates"))
@@ -221,7 +224,7 @@ def sign_in_router(*, title: str, base_url: str, limit: RateLimit | None = None)
     @router.get("/login/wait", response_class=HTMLResponse, dependencies=[by_code])
     def wait(
         request: Request,
-        id: Annotated[str, Query(max_length=40)],
+        id: Annotated[str, Query(pattern=ID_PATTERN)],
         next: Annotated[str | None, Query(max_length=300)] = None,
     ) -> Response:
         """The QR code and one-time code for the staff member's phone; the page reloads
@@ -290,9 +293,11 @@ def sign_in_router(*, title: str, base_url: str, limit: RateLimit | None = None)
     @router.post(
         "/api/sign-in/{challenge_id}/session", response_model=TokenOut, dependencies=[by_code]
     )
-    def claim(request: Request, challenge_id: str, body: ClaimIn) -> TokenOut:
+    def claim(
+        request: Request, challenge_id: Annotated[str, PathParam(pattern=ID_PATTERN)], body: ClaimIn
+    ) -> TokenOut:
         """The device flow's session: a bearer token, once, for whoever started the sign-in."""
-        result = _staff_of(request).poll(challenge_id[:40], body.pair_secret)
+        result = _staff_of(request).poll(challenge_id, body.pair_secret)
         if result.state != "done" or result.token is None:
             why = f" ({result.reason})" if result.reason else ""
             raise StaffRequired(f"the sign-in is {result.state}{why}")
