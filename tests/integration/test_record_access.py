@@ -242,13 +242,15 @@ def test_a_proxy_with_the_view_right_sees_the_principals_record_and_it_is_record
 
 
 def test_the_audit_disclose_command_sends_what_is_pending(fed, pc, holder, monkeypatch) -> None:
-    if fed.settings.database_url is not None:
-        pytest.skip("the command runs on the data folder's SQLite databases")
     from typer.testing import CliRunner
 
     from mynumber.cli import app
 
+    # the command reaches the same databases as this federation (SQLite files or PostgreSQL)
     monkeypatch.delenv("MYNUMBER_DATABASE_URL", raising=False)
+    if fed.settings.database_url is not None:
+        monkeypatch.setenv("MYNUMBER_DATABASE_URL", fed.settings.database_url)
+        monkeypatch.setenv("MYNUMBER_DATABASE_PREFIX", fed.settings.database_prefix)
     resident_id = holder["resident"]["id"]
     drain(fed)
     with fed.registry(CHIYODA).engine.begin() as conn:  # as after an outage of the hub
