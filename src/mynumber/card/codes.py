@@ -32,10 +32,9 @@ class SW(IntEnum):
 
     OK = 0x9000  # normal processing
     BYTES_REMAINING = 0x6100  # 61xx: xx more bytes for GET RESPONSE (ISO 7816-4 §5.6)
-    END_OF_FILE = 0x6282  # end of file reached before reading Ne bytes
     AUTHENTICATION_FAILED = 0x6300  # EXTERNAL AUTHENTICATE: cryptogram refused
     VERIFY_FAILED = 0x63C0  # 63Cx: x tries left (OpenSC reads sw2 & 0x0F; §13)
-    WRONG_LENGTH = 0x6700  # Lc/Le absent, inconsistent, or extended length
+    WRONG_LENGTH = 0x6700  # Lc/Le absent or inconsistent
     LOGICAL_CHANNEL_NOT_SUPPORTED = 0x6881
     SECURE_MESSAGING_NOT_SUPPORTED = 0x6882
     COMMAND_CHAINING_NOT_SUPPORTED = 0x6884
@@ -52,7 +51,7 @@ class SW(IntEnum):
     NOT_ENOUGH_MEMORY = 0x6A84  # write past the capacity of an EF
     INCORRECT_P1P2 = 0x6A86  # libmyna dummy.rs: bad P1
     LC_INCONSISTENT_WITH_P1P2 = 0x6A87
-    REFERENCED_DATA_NOT_FOUND = 0x6A88  # key slot empty (no key generated yet)
+    REFERENCED_DATA_NOT_FOUND = 0x6A88  # key slot empty; VERIFY 00 20 00 8x: no such PIN
     WRONG_P1P2 = 0x6B00  # offset outside the EF
     WRONG_LE = 0x6C00  # 6Cxx: wrong Le, xx = the exact length available
     INS_NOT_SUPPORTED = 0x6D00  # libmyna dummy.rs; answer to foreign probes (§13)
