@@ -56,9 +56,9 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo, Prehashed
 
 from mynumber.card import image as _image
 from mynumber.card.apdu import Command, Response
@@ -71,6 +71,7 @@ from mynumber.card.codes import (
 )
 from mynumber.card.errors import ApduError, ImageError, ManufactureError, PersistenceError
 from mynumber.card.files import (
+    EC_P384,
     BinaryFile,
     DedicatedFile,
     ElementaryFile,
@@ -79,8 +80,8 @@ from mynumber.card.files import (
     RecordFile,
 )
 from mynumber.card.issuer import ISSUER_KEY_LENGTH, admin_cryptogram
-from mynumber.card.keys import RSA_KEY_BITS, GeneratingKeySource, KeySource
-from mynumber.card.layout import build_filesystem, validate_manufacture_number
+from mynumber.card.keys import EC_CURVE, RSA_KEY_BITS, GeneratingKeySource, KeySource, new_ec_key
+from mynumber.card.layout import GENERATIONS, build_filesystem, validate_manufacture_number
 
 __all__ = ["TAMPER_PROBE_LIMIT", "Chip", "Lifecycle"]
 
@@ -99,6 +100,11 @@ class Lifecycle:
 _MIN_CHALLENGE = 8
 _MAX_CHALLENGE = 256
 _SIGNATURE_LENGTH = RSA_KEY_BITS // 8
+_SHA384_LENGTH = 48
+#: DER ECDSA-Sig-Value on P-384: at most 2 + 2 × (2 + 49) bytes.
+_MAX_EC_SIGNATURE_LENGTH = 104
+
+_PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 _MAX_SFI = 0x1E
 _CRYPTOGRAM_LENGTH = 16
 _MAX_SIGN_INPUT = RSA_KEY_BITS // 8 - 11  # PKCS#1 v1.5 type 1 (RFC 8017 §9.2)
@@ -147,19 +153,23 @@ class _Vault:
 
     __slots__ = ("__issuer_key", "__keys")
 
-    def __init__(self, issuer_key: bytes | None, keys: dict[str, rsa.RSAPrivateKey]) -> None:
+    def __init__(self, issuer_key: bytes | None, keys: dict[str, _PrivateKey]) -> None:
         self.__issuer_key = issuer_key
         self.__keys = dict(keys)
 
     def has(self, slot: str) -> bool:
         return slot in self.__keys
 
-    def put(self, slot: str, key: rsa.RSAPrivateKey) -> None:
+    def put(self, slot: str, key: _PrivateKey) -> None:
         self.__keys[slot] = key
 
     def sign(self, slot: str, data: bytes) -> bytes:
+        key = self.__keys[slot]
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            # ECDSA over the SHA-384 hash given; the signature is DER (ECDSA-Sig-Value).
+            return key.sign(data, ec.ECDSA(Prehashed(hashes.SHA384())))
         # PKCS#1 v1.5 type-1 padding over exactly the bytes given (no DigestInfo added).
-        return self.__keys[slot].sign(data, padding.PKCS1v15(), NoDigestInfo())
+        return key.sign(data, padding.PKCS1v15(), NoDigestInfo())
 
     def public_key_der(self, slot: str) -> bytes:
         return (
@@ -200,7 +210,7 @@ class _Vault:
 
     @classmethod
     def unseal(cls, content: dict[str, Any]) -> _Vault:
-        keys: dict[str, rsa.RSAPrivateKey] = {}
+        keys: dict[str, _PrivateKey] = {}
         raw_keys = content.get("keys", {})
         if not isinstance(raw_keys, dict):
             raise ImageError("card image keys are malformed")
@@ -209,8 +219,10 @@ class _Vault:
                 key = serialization.load_der_private_key(_image._unb64(der), password=None)
             except ValueError as exc:
                 raise ImageError("card image holds an unreadable key") from exc
-            if not isinstance(key, rsa.RSAPrivateKey):
-                raise ImageError("card image holds a non-RSA key")
+            if not isinstance(key, rsa.RSAPrivateKey) and not (
+                isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == EC_CURVE.name
+            ):
+                raise ImageError("card image holds a key that is neither RSA nor P-384")
             keys[str(slot)] = key
         issuer = content.get("issuer_key")
         return cls(_image._unb64(issuer) if issuer is not None else None, keys)
@@ -234,9 +246,11 @@ class Chip:
         key_source: KeySource | None = None,
         store: _image.ImageStore | None = None,
         sealed: dict[str, str] | None = None,
+        generation: int = 1,
     ) -> None:
         _image._check_seal_key(seal_key)
         self._manufacture_number = manufacture_number
+        self._generation = generation
         self._dfs = filesystem
         self.__vault = vault
         self.__seal_key = seal_key
@@ -277,8 +291,12 @@ class Chip:
         seal_key: bytes,
         key_source: KeySource | None = None,
         store: _image.ImageStore | None = None,
+        generation: int = 1,
     ) -> Chip:
         """A blank chip in personalisation state: files empty, PINs unset, no keys yet.
+
+        ``generation`` 2 makes this project's model of the next card (two applications, two
+        PINs, ECDSA P-384 keys; :func:`mynumber.card.layout.build_filesystem`).
 
         Keys are generated inside the chip by GENERATE ASYMMETRIC KEY PAIR during
         personalisation (see :class:`mynumber.reader.IssuerSession`). The image is saved
@@ -287,13 +305,16 @@ class Chip:
         validate_manufacture_number(manufacture_number)
         if len(issuer_key) != ISSUER_KEY_LENGTH:
             raise ManufactureError("an issuer key is 32 bytes")
+        if generation not in GENERATIONS:
+            raise ManufactureError("a card generation is 1 or 2")
         chip = cls(
             manufacture_number=manufacture_number,
-            filesystem=build_filesystem(manufacture_number),
+            filesystem=build_filesystem(manufacture_number, generation),
             vault=_Vault(issuer_key, {}),
             seal_key=seal_key,
             key_source=key_source,
             store=store,
+            generation=generation,
         )
         chip._persist()
         return chip
@@ -319,6 +340,9 @@ class Chip:
         lifecycle = doc.get("lifecycle")
         if lifecycle not in (Lifecycle.PERSONALISATION, Lifecycle.OPERATIONAL, Lifecycle.DEAD):
             raise ImageError("card image has an unknown life-cycle state")
+        generation = doc.get("generation", 1)
+        if generation not in GENERATIONS:
+            raise ImageError("card image has an unknown card generation")
         probes = doc.get("tamper_probes")
         if not isinstance(probes, int) or probes < 0:
             raise ImageError("card image has a malformed tamper counter")
@@ -328,7 +352,7 @@ class Chip:
             raise ImageError("card image sealed block is not JSON") from exc
         if not isinstance(content, dict):
             raise ImageError("card image sealed block is malformed")
-        fs = build_filesystem(mfg)
+        fs = build_filesystem(mfg, generation)
         _fill(fs, content, doc.get("pin_tries"))
         return cls(
             manufacture_number=mfg,
@@ -340,6 +364,7 @@ class Chip:
             key_source=key_source,
             store=store,
             sealed=doc["sealed"],
+            generation=generation,
         )
 
     # --- public surface ------------------------------------------------------------------
@@ -347,6 +372,11 @@ class Chip:
     @property
     def manufacture_number(self) -> str:
         return self._manufacture_number
+
+    @property
+    def generation(self) -> int:
+        """1: today's card; 2: this project's model of the next-generation card."""
+        return self._generation
 
     @property
     def lifecycle(self) -> str:
@@ -404,6 +434,8 @@ class Chip:
             },
             "sealed": self._sealed,
         }
+        if self._generation != 1:  # generation-1 images stay as they were
+            doc["generation"] = self._generation
         return _image._encode(self.__seal_key, doc)
 
     def __repr__(self) -> str:
@@ -740,9 +772,16 @@ class Chip:
             raise _reject(sw_wrong_le(0), "Le must be 00 (the key is longer than 256 bytes)")
         key_ef = self._current_key()
         self._require_admin(personalising=True)
-        key = self._key_source.new_rsa_key()
-        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != RSA_KEY_BITS:
-            raise ManufactureError("the key source must return RSA-2048 private keys")
+        key: _PrivateKey
+        if key_ef.algorithm == EC_P384:
+            make_ec = getattr(self._key_source, "new_ec_key", new_ec_key)
+            key = make_ec()
+            if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != EC_CURVE.name:
+                raise ManufactureError("the key source must return P-384 private keys")
+        else:
+            key = self._key_source.new_rsa_key()
+            if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != RSA_KEY_BITS:
+                raise ManufactureError("the key source must return RSA-2048 private keys")
         self.__vault.put(self._slot(key_ef), key)
         self._secrets_changed()
         self._persist()
@@ -794,6 +833,14 @@ class Chip:
         slot = self._slot(key_ef)
         if not self.__vault.has(slot):
             raise _reject(SW.REFERENCED_DATA_NOT_FOUND, "no key generated in this slot")
+        if key_ef.algorithm == EC_P384:
+            # Generation 2 (this project's choice, the real APDUs are not public): the data
+            # is a SHA-384 hash; the answer a DER ECDSA signature (at most 104 bytes).
+            if len(cmd.data) != _SHA384_LENGTH:
+                raise _reject(SW.WRONG_DATA, "an ECDSA P-384 key signs a 48-byte SHA-384 hash")
+            if cmd.le is not None and not _covers(cmd, _MAX_EC_SIGNATURE_LENGTH):
+                raise _reject(sw_wrong_le(0), "Le must be 00 for an ECDSA signature")
+            return self._answer(cmd, self.__vault.sign(slot, cmd.data))
         if len(cmd.data) > _MAX_SIGN_INPUT or not _is_digest_info(cmd.data):
             raise _reject(SW.WRONG_DATA, "not a DigestInfo")
         if cmd.le is not None and not _covers(cmd, _SIGNATURE_LENGTH):

@@ -29,7 +29,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mynumber.errors import InvalidInput, Unavailable
 from mynumber.pki._time import as_utc
-from mynumber.pki.signer import Signer, as_private_key
+from mynumber.pki.signer import Signer, as_private_key, hash_for
 from mynumber.pki.status import CertStatus, Good, Revoked, Unknown
 
 StatusLookup = Callable[[bytes, int], CertStatus]
@@ -275,4 +275,4 @@ class OCSPResponder:
         )
         if nonce is not None:
             builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
-        return builder.sign(self._key, hashes.SHA256()).public_bytes(Encoding.DER)
+        return builder.sign(self._key, hash_for(self._key)).public_bytes(Encoding.DER)
