@@ -16,6 +16,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from mynumber_test_cardkit import run, select_ap, select_ef, tx
 
 from mynumber.card import (
@@ -36,12 +37,20 @@ from mynumber.card import (
 from mynumber.card.files import BinaryFile, KeyFile, PinFile, RecordFile
 from mynumber.errors import InvalidInput
 from mynumber.pki import (
+    GOOD,
     CertificateAuthority,
+    CertStatus,
+    LocalSigner,
+    OCSPResponder,
     Purpose,
     Revocation,
+    Revoked,
     build_crl,
+    build_ocsp_request,
     check_crl,
+    check_ocsp_response,
     create_root,
+    generate_gen2_key,
     verify_chain,
     verify_signature,
 )
@@ -319,3 +328,31 @@ def test_both_hierarchies_run_side_by_side(hierarchy) -> None:
     assert isinstance(gen1.certificate.signature_hash_algorithm, hashes.SHA256)
     with pytest.raises(InvalidInput):
         create_root(Purpose.AUTH, NOW, generation=3)
+
+
+def test_ocsp_of_the_second_hierarchy_answers_good_then_revoked(card, hierarchy) -> None:
+    """A delegated P-384 responder signs with SHA-384; the verifier accepts its answers."""
+    _, certs, _ = card
+    ca, cert = hierarchy[Purpose.AUTH], certs[Purpose.AUTH]
+    key = generate_gen2_key()
+    responder_cert = ca.issue_ocsp_responder(key.public_key(), now=NOW)
+    revoked: set[int] = set()
+
+    def status_of(_issuer_key_hash: bytes, serial: int) -> CertStatus:
+        return Revoked(NOW, x509.ReasonFlags.key_compromise) if serial in revoked else GOOD
+
+    responder = OCSPResponder(
+        issuer=ca.certificate,
+        certificate=responder_cert,
+        signer=LocalSigner(key),
+        status_of=status_of,
+        reuse_for=dt.timedelta(0),
+    )
+    moment = NOW + dt.timedelta(minutes=1)
+    answer = responder.respond(build_ocsp_request(cert, ca.certificate), now=NOW)
+    assert isinstance(ocsp.load_der_ocsp_response(answer).signature_hash_algorithm, hashes.SHA384)
+    check_ocsp_response(answer, cert, ca.certificate, moment)
+    revoked.add(cert.serial_number)
+    answer = responder.respond(build_ocsp_request(cert, ca.certificate), now=NOW)
+    with pytest.raises(CertificateRevoked):
+        check_ocsp_response(answer, cert, ca.certificate, moment)
