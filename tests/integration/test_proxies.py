@@ -19,7 +19,7 @@ from test_portal_login import issue, log_in
 
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.portal import store as portal_store
-from mynumber.orgs.portal.services.proxies import ProxyRefused
+from mynumber.orgs.portal.model.proxies import ProxyRefused
 from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import InProcessTransport, ServiceClient

@@ -12,17 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynumber import errors
 from mynumber.orgs.portal.model import Session
+from mynumber.orgs.portal.model.proxies import (
+    RIGHT_LABEL,
+    UNKNOWN_NAME,
+    InvitationRefused,
+    show_code,
+)
 from mynumber.orgs.portal.services.invitation_attempts import (
     TooManyAttempts,
 )
-from mynumber.orgs.portal.services.proxies import (
-    RIGHT_LABEL,
-    UNKNOWN_NAME,
-    Invitation,
-    InvitationRefused,
-    Proxies,
-    show_code,
-)
+from mynumber.orgs.portal.services.proxies import Invitation, Proxies
 from mynumber.orgs.portal.web.deps import RESIDENT
 from mynumber.orgs.portal.web.pages import Pages
 
