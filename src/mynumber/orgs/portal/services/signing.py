@@ -44,16 +44,8 @@ SIGN_TTL = dt.timedelta(minutes=10)
 MAX_DATA_BYTES = 256 * 1024
 MAX_SUMMARY = 4000
 MAX_PURPOSE = 200
-SITE = "マイナポータル (Mynaportal)"
 #: what a request's summary reads once its bytes are gone (no form data kept in clear)
 DISCARDED = "（送信済みのため内容は保持していません / not kept after sending）"
-#: the waiting page's server-sent events: how often the state is looked at, a comment line
-#: against idle proxies, no stream longer than a request lives, the browser's reconnect delay
-EVENTS_INTERVAL = 0.5
-EVENTS_HEARTBEAT = 15.0
-EVENTS_LONGEST = SIGN_TTL.total_seconds() + 30
-EVENTS_RETRY_MS = 2000
-FINAL = frozenset({"signed", "refused", "expired"})
 
 #: what to tell the person, by reason (日本語, English)
 ADVICE: dict[str, tuple[str, str]] = {

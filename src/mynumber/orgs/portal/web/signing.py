@@ -25,17 +25,17 @@ from fastapi.responses import (
 from mynumber.errors import InvalidInput
 from mynumber.orgs.portal.model import Session
 from mynumber.orgs.portal.schemas import SignAnswer, SignAsked, SignDone, SignStatus
-from mynumber.orgs.portal.services.signing import (
-    EVENTS_HEARTBEAT,
-    EVENTS_INTERVAL,
-    EVENTS_LONGEST,
-    EVENTS_RETRY_MS,
-    FINAL,
-    SITE,
-    SignRequests,
-)
+from mynumber.orgs.portal.services.signing import SIGN_TTL, SignRequests
 from mynumber.orgs.portal.web.deps import RESIDENT, SIGN_BY_CODE
-from mynumber.orgs.portal.web.pages import Pages
+from mynumber.orgs.portal.web.pages import SITE, Pages
+
+#: the waiting page's server-sent events: how often the state is looked at, a comment line
+#: against idle proxies, no stream longer than a request lives, the browser's reconnect delay
+EVENTS_INTERVAL = 0.5
+EVENTS_HEARTBEAT = 15.0
+EVENTS_LONGEST = SIGN_TTL.total_seconds() + 30
+EVENTS_RETRY_MS = 2000
+FINAL = frozenset({"signed", "refused", "expired"})
 
 
 def api_router(requests: SignRequests) -> APIRouter:
