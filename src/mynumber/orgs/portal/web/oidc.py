@@ -411,12 +411,9 @@ def router(oidc: OidcPages) -> APIRouter:
         dependencies=[RESIDENT],
     )
     def services(
-        request: Request, portal_session: Annotated[str | None, Cookie()] = None
+        request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """連携サービス: the services this person has allowed, each with a withdraw button."""
-        session = oidc.session(portal_session)
-        if session is None:
-            return RedirectResponse(f"{request.scope.get('root_path', '')}/login", status_code=303)
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         return pages.render(
