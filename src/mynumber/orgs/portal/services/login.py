@@ -7,7 +7,7 @@ for its own code for the person (開示システム用符号) from the certifica
 
 What a login costs: J-LIS is asked about a certificate's holder once per certificate
 (the answer is kept in ``login_certificates``), and about its status once per
-``ocsp_max_age`` (see :mod:`mynumber.orgs.portal.ocsp_answers`); the challenge is read
+``ocsp_max_age`` (see :mod:`mynumber.orgs.portal.services.ocsp_answers`); the challenge is read
 once, and using it up, the account, the login record, the notice and (if asked) the
 session are written in one transaction.
 """
@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Connection, Engine, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mynumber.errors import Error, NotFound
 from mynumber.orgs.portal import model, store
-from mynumber.orgs.portal.clients import JlisPortalClient
-from mynumber.orgs.portal.inbox import Inbox, NewNotice
+from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.orgs.portal.model import (
     CHALLENGE_BYTES,
     CHALLENGE_KEEP,
@@ -45,7 +44,8 @@ from mynumber.orgs.portal.model import (
     refused,
     token_hash,
 )
-from mynumber.orgs.portal.ocsp_answers import DEFAULT_MAX_AGE, OcspAnswers
+from mynumber.orgs.portal.services.inbox import Inbox, NewNotice
+from mynumber.orgs.portal.services.ocsp_answers import DEFAULT_MAX_AGE, OcspAnswers
 from mynumber.pki import (
     CertificateError,
     MalformedCertificate,
@@ -555,6 +555,11 @@ class Portal:
             )
 
     # --- what a person sees ---------------------------------------------------------------
+
+    def account_count(self) -> int:
+        """How many people have a portal account (the health report's one figure)."""
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(store.accounts)) or 0)
 
     def account(self, portal_code: str) -> dict[str, Any]:
         with self.engine.connect() as conn:

@@ -1,29 +1,20 @@
-"""公金受取口座 on Mynaportal (``/account``): see, register, change, delete.
+"""公金受取口座 pages: register, change or delete the person's own public-fund account
+through the registry (a proxy is refused)."""
 
-The portal asks the hub, under its own code for the person and the row
-``public_fund_account_self_service``, for the registered account and a registration handle
-the registry seals to it; it then calls the registry's portal routes with a fresh handle
-(``POST /accounts/api/portal/{register,change,delete}``). Neither the portal nor the hub
-learns the registry's code; the registry's refusals (a family member's name, a closed
-account, an unknown bank) are shown on the page.
-"""
-
-from __future__ import annotations
+# no `from __future__ import annotations`: FastAPI resolves the routes' session
+# dependencies, made from ``pages`` inside the router factory, from the real annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
 
 from mynumber import errors
-from mynumber.orgs.portal.deps import RESIDENT
-from mynumber.orgs.portal.linkage import HubLink, logged_in
-from mynumber.orgs.portal.web import Pages
-from mynumber.platform.http import ServiceClient
+from mynumber.orgs.portal.model import Session
+from mynumber.orgs.portal.services.public_fund import PublicFundAccounts
+from mynumber.orgs.portal.web.deps import RESIDENT
+from mynumber.orgs.portal.web.pages import Pages
 
-PROCEDURE = "public_fund_account_self_service"
-ITEMS = ["public_fund_account", "registration_handle"]
-ACTIONS = ("register", "change", "delete")
 #: Deleting the account is the one step here that stops payments: the form must say so twice.
 CONFIRM_DELETE = (
     "抹消するには、確認のチェックを入れてください / "
@@ -48,34 +39,6 @@ def account_form(
         "account_number": account_number.strip(),
         "holder_kana": holder_kana.strip(),
     }
-
-
-class PublicFundAccounts:
-    """The person's 公金受取口座, through the hub and the registry's portal routes."""
-
-    def __init__(self, *, link: HubLink, registry: ServiceClient) -> None:
-        self.link = link
-        self.registry = registry
-
-    def _self_service(self, portal_code: str) -> dict[str, Any]:
-        return dict(
-            self.link.ask(portal_code, procedure=PROCEDURE, provider="accounts", items=ITEMS)
-        )
-
-    def show(self, portal_code: str) -> dict[str, Any] | None:
-        """The registered account (None: none registered)."""
-        account = self._self_service(portal_code)["public_fund_account"]
-        return None if account is None else dict(account)
-
-    def act(self, portal_code: str, action: str, account: dict[str, str] | None = None) -> None:
-        """Register, change or delete, with a handle fresh from the hub."""
-        if action not in ACTIONS:
-            raise errors.NotFound("no such action")
-        handle = self._self_service(portal_code)["registration_handle"]
-        body: dict[str, Any] = {"handle": handle}
-        if action != "delete":
-            body["account"] = account
-        self.registry.request("POST", f"/api/portal/{action}", body)
 
 
 def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
@@ -111,11 +74,10 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
         )
 
     @web.get("/account", response_class=HTMLResponse)
-    def show(request: Request, portal_session: Annotated[str | None, Cookie()] = None) -> Response:
+    def show(
+        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+    ) -> Response:
         """公金受取口座: the registered account and the forms to change it."""
-        session = logged_in(pages, request, portal_session)
-        if isinstance(session, RedirectResponse):
-            return session
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         return page(request, session)
@@ -123,14 +85,11 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
     @web.post("/account/{action}", response_class=HTMLResponse)
     def act(
         request: Request,
+        session: Annotated[Session, Depends(pages.form_session)],
         action: str,
         form: Annotated[dict[str, str], Depends(account_form)],
-        csrf: Annotated[str | None, Form()] = None,
         confirm: Annotated[str | None, Form(max_length=8)] = None,
-        portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
-        session = pages.portal.session(portal_session)
-        pages.check_csrf(session, csrf)
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         if action == "delete" and confirm != "yes":

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, select
 
 from mynumber.errors import InvalidInput
-from mynumber.orgs.portal import oidc_model, store
-from mynumber.orgs.portal.oidc_model import ClientUnknown
+from mynumber.orgs.portal import store
+from mynumber.orgs.portal.model import oidc as oidc_model
+from mynumber.orgs.portal.model.oidc import ClientUnknown
 
 
 @dataclass(frozen=True, slots=True)

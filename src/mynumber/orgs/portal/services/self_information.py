@@ -10,23 +10,16 @@ opens the sealed answers with its own key, and shows the hub's records of every 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Cookie, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine, select, update
 
 from mynumber import errors
 from mynumber.orgs.portal import store
-from mynumber.orgs.portal.clients import JlisPortalClient
-from mynumber.orgs.portal.deps import RESIDENT
-from mynumber.orgs.portal.display import Label
-from mynumber.orgs.portal.model import Session, SessionRequired
-from mynumber.orgs.portal.web import Pages
-from mynumber.platform.encryption import EncryptionKeys, open_answer
-from mynumber.platform.http import EXCHANGE_DEADLINE, ServiceClient
+from mynumber.orgs.portal.clients.hub import PortalHubClient
+from mynumber.orgs.portal.clients.jlis import JlisPortalClient
+from mynumber.orgs.portal.model.names import Label
 
 ORG = "portal"
 SELF_INFORMATION = "self_information"
@@ -60,14 +53,10 @@ class Section:
 class HubLink:
     """The portal's requests through the hub on behalf of the person logged in."""
 
-    def __init__(
-        self, *, engine: Engine, jlis: JlisPortalClient, hub: ServiceClient, keys: EncryptionKeys
-    ) -> None:
+    def __init__(self, *, engine: Engine, jlis: JlisPortalClient, hub: PortalHubClient) -> None:
         self.engine = engine
         self.jlis = jlis
         self.hub = hub
-        self.keys = keys
-        keys.ensure(ORG)
 
     def hub_code(self, portal_code: str) -> str:
         """The portal's hub code for the person: kept on the account, else asked of J-LIS
@@ -97,14 +86,9 @@ class HubLink:
     def ask(self, portal_code: str, *, procedure: str, provider: str, items: list[str]) -> Any:
         """情報照会 through the hub; the provider's answer, opened with the portal's key and
         checked: signed by the provider, for this exchange and procedure."""
-        body = {
-            "code": self.hub_code(portal_code),
-            "procedure": procedure,
-            "provider": provider,
-            "items": items,
-        }
-        answer = self.hub.request("POST", "/exchanges", body, timeout=EXCHANGE_DEADLINE)
-        return open_answer(self.keys, answer, requester=ORG, provider=provider, procedure=procedure)
+        return self.hub.exchange(
+            self.hub_code(portal_code), procedure=procedure, provider=provider, items=items
+        )
 
     def self_information(self, portal_code: str) -> list[Section]:
         """自己情報: each holding agency's data about the person, or why it is missing."""
@@ -132,69 +116,8 @@ class HubLink:
 
     def records(self, portal_code: str) -> list[dict[str, Any]]:
         """やりとり履歴: every exchange about the person, newest first."""
-        rows = self.hub.request("POST", "/records", {"code": self.hub_code(portal_code)})
-        return list(reversed(rows))
+        return list(reversed(self.hub.records(self.hub_code(portal_code))))
 
     def export(self, portal_code: str) -> dict[str, Any]:
         """The hub's JSON export of the records, with the chain head to check them against."""
-        return dict(
-            self.hub.request("POST", "/records/export", {"code": self.hub_code(portal_code)})
-        )
-
-
-def logged_in(pages: Pages, request: Request, token: str | None) -> Session | RedirectResponse:
-    """The session, or the redirect to the login page a page answers with."""
-    try:
-        return pages.portal.session(token)
-    except SessionRequired:
-        prefix = request.scope.get("root_path", "")
-        why = "expired" if token else ""
-        return RedirectResponse(f"{prefix}/login?why={why}", status_code=303)
-
-
-def page_router(pages: Pages, link: HubLink) -> APIRouter:
-    """わたしの情報 (``/information``) and やりとり履歴 (``/records``, ``/records/export``)."""
-    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
-
-    @web.get("/information", response_class=HTMLResponse)
-    def information(
-        request: Request, portal_session: Annotated[str | None, Cookie()] = None
-    ) -> Response:
-        """わたしの情報: each agency's data about the person, through the hub."""
-        session = logged_in(pages, request, portal_session)
-        if isinstance(session, RedirectResponse):
-            return session
-        return pages.render(
-            request,
-            "information.html",
-            session=session,
-            sections=link.self_information(pages.subject(session, "information")),
-        )
-
-    @web.get("/records", response_class=HTMLResponse)
-    def records(
-        request: Request, portal_session: Annotated[str | None, Cookie()] = None
-    ) -> Response:
-        """やりとり履歴: who asked whom for which of the person's data, when and why."""
-        session = logged_in(pages, request, portal_session)
-        if isinstance(session, RedirectResponse):
-            return session
-        records = link.records(pages.subject(session, "records"))
-        return pages.render(request, "records.html", session=session, records=records)
-
-    @web.get("/records/export")
-    def export(
-        request: Request, portal_session: Annotated[str | None, Cookie()] = None
-    ) -> Response:
-        """The records as the hub's JSON document, to keep or to check against the chain."""
-        session = logged_in(pages, request, portal_session)
-        if isinstance(session, RedirectResponse):
-            return session
-        document = link.export(pages.subject(session, "records_export"))
-        return Response(
-            json.dumps(document, ensure_ascii=False, indent=1),
-            media_type="application/json",
-            headers={"Content-Disposition": 'attachment; filename="exchange-records.json"'},
-        )
-
-    return web
+        return self.hub.export(self.hub_code(portal_code))

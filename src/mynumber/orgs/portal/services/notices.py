@@ -11,19 +11,16 @@ Other procedures are registered on the same :class:`~mynumber.platform.deliverie
 by the modules that handle them.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
-import re
-from typing import Annotated, Any
+from __future__ import annotations
 
-from fastapi import APIRouter, Cookie, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+import re
+from typing import Any
+
 from sqlalchemy import Engine, select
 
-from mynumber.orgs.portal import display, store
-from mynumber.orgs.portal.deps import RESIDENT
-from mynumber.orgs.portal.inbox import Inbox, NewNotice
-from mynumber.orgs.portal.linkage import logged_in
-from mynumber.orgs.portal.web import Pages
+from mynumber.orgs.portal import store
+from mynumber.orgs.portal.model import names
+from mynumber.orgs.portal.services.inbox import Inbox, NewNotice
 from mynumber.platform.db import chunked
 from mynumber.platform.deliveries import Answer, Opened, valid_ref
 from mynumber.platform.notices import LINK_PATTERN
@@ -40,7 +37,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def sender_name(org: str) -> str:
     """The display name of a sending organisation (差出人), as :mod:`display` names it."""
-    return str(display.organisation(org))
+    return str(names.organisation(org))
 
 
 def valid_notice(message: Any) -> dict[str, str] | None:
@@ -117,24 +114,3 @@ class NoticeReceiver:
         with self.engine.begin() as conn:
             self.inbox.add(conn, notices)
         return Answer(accepted=accepted)
-
-
-def page_router(pages: Pages, inbox: Inbox) -> APIRouter:
-    """``GET /notices/{id}``: one notice, opened (and so read) by its owner only."""
-    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
-
-    @web.get("/notices/{notice_id}", response_class=HTMLResponse)
-    def notice(
-        request: Request, notice_id: str, portal_session: Annotated[str | None, Cookie()] = None
-    ) -> Response:
-        """お知らせの詳細: the whole notice; opening it marks it read."""
-        session = logged_in(pages, request, portal_session)
-        if isinstance(session, RedirectResponse):
-            return session
-        owner = pages.subject(session, "notice")  # a proxy may read, not mark read
-        item = inbox.get(owner, notice_id)  # another person's: 404
-        if owner == session.portal_code:
-            inbox.mark_read(owner, notice_id)
-        return pages.render(request, "notice.html", session=session, notice=item)
-
-    return web

@@ -3,7 +3,7 @@ access tokens, userinfo, and the page of services a person has allowed.
 
 A request from a relying party is kept server-side under a random id while the person logs
 in and consents (the browser carries only the id). Codes are single-use, live
-:data:`~mynumber.orgs.portal.oidc_model.CODE_TTL` and are bound to the client, the
+:data:`~mynumber.orgs.portal.model.oidc.CODE_TTL` and are bound to the client, the
 redirect URI and the PKCE challenge; presenting a used code revokes the tokens it gave.
 Withdrawing consent revokes the party's tokens at once.
 """
@@ -21,10 +21,9 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import Engine, and_, delete, select, update
 
 from mynumber.errors import Conflict, Unauthorized
-from mynumber.orgs.portal import oidc_model, store
-from mynumber.orgs.portal.oidc_clients import RelyingParties, RelyingParty
-from mynumber.orgs.portal.oidc_keys import load_or_create_signing_key
-from mynumber.orgs.portal.oidc_model import (
+from mynumber.orgs.portal import store
+from mynumber.orgs.portal.model import oidc as oidc_model
+from mynumber.orgs.portal.model.oidc import (
     CODE_TTL,
     REQUEST_TTL,
     OidcRequestUnknown,
@@ -32,6 +31,8 @@ from mynumber.orgs.portal.oidc_model import (
     pairwise_sub,
     scopes_of,
 )
+from mynumber.orgs.portal.services.oidc_clients import RelyingParties, RelyingParty
+from mynumber.orgs.portal.services.oidc_keys import load_or_create_signing_key
 from mynumber.platform.context import OrgContext
 from mynumber.platform.secrets import secret_bytes
 

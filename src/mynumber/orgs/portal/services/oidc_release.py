@@ -1,8 +1,8 @@
 """Releasing the four basic items (基本4情報) to a relying party, proven by the signing key.
 
 At consent the person signs, with the card's signing key, a statement naming the relying
-party, the login's ``nonce`` and the claims (:func:`~mynumber.orgs.portal.oidc_model.
-release_statement`), through a sign request (:mod:`mynumber.orgs.portal.signing`, which
+party, the login's ``nonce`` and the claims (:func:`~mynumber.orgs.portal.model.oidc.
+release_statement`), through a sign request (:mod:`mynumber.orgs.portal.services.signing`, which
 checks the CMS, the chain to J-LIS's signing CA and OCSP as a registered verifier). The portal
 then checks the CMS over *its* statement once more, and that the signer is the person logged
 in: J-LIS links only the login certificate to the portal's account, so the portal compares
@@ -23,10 +23,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynumber.errors import Forbidden
-from mynumber.orgs.portal import oidc_model
-from mynumber.orgs.portal.linkage import SELF_INFORMATION, HubLink
-from mynumber.orgs.portal.oidc_clients import RelyingParty
-from mynumber.orgs.portal.signing import SignRequests
+from mynumber.orgs.portal.model import oidc as oidc_model
+from mynumber.orgs.portal.services.oidc_clients import RelyingParty
+from mynumber.orgs.portal.services.self_information import SELF_INFORMATION, HubLink
+from mynumber.orgs.portal.services.signing import SignRequests
 from mynumber.pki import BasicItems
 from mynumber.pki.cms import verify_detached
 

@@ -7,19 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
 
-from mynumber.orgs.portal.deps import Operator
-from mynumber.orgs.portal.oidc_clients import RelyingParties, RelyingParty
+from mynumber.orgs.portal.schemas import ClientIn
+from mynumber.orgs.portal.services.oidc_clients import RelyingParties, RelyingParty
+from mynumber.orgs.portal.web.deps import Operator
 
 PURPOSE = "連携サービスの管理 (managing OpenID relying parties)"
-
-
-class ClientIn(BaseModel):
-    name: str = Field(max_length=100)
-    redirect_uris: list[str] = Field(min_length=1, max_length=20)
-    public: bool = False
-    sector: str | None = Field(default=None, max_length=255)
 
 
 def client_out(client: RelyingParty) -> dict[str, Any]:

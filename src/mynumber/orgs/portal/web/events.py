@@ -18,9 +18,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Cookie, Request
 from fastapi.responses import StreamingResponse
 
-from mynumber.orgs.portal.deps import LOGIN
 from mynumber.orgs.portal.model import CHALLENGE_TTL, SessionRequired
-from mynumber.orgs.portal.services import PollResult, Portal
+from mynumber.orgs.portal.services.login import PollResult, Portal
+from mynumber.orgs.portal.web.deps import LOGIN
 
 #: How often the stream looks at the login's state (seconds).
 INTERVAL = 0.5

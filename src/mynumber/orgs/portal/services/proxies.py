@@ -17,93 +17,43 @@ Domain reference §5: legal or voluntary proxies are registered on the portal an
 * the grantor sees their proxies and what they did, and revokes a right: at once, since
   every request checks it. E-applications call ``require(actor, principal, "apply")``.
 * 公金受取口座, 給付金 and 連携サービス are the person's own money and consents: acting for
-  someone, they refuse (:meth:`~mynumber.orgs.portal.web.Pages.only_oneself`) with a
+  someone, they refuse (:meth:`~mynumber.orgs.portal.web.pages.Pages.only_oneself`) with a
   button back to oneself.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from __future__ import annotations
+
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Cookie, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, Engine, or_, select, update
 
 from mynumber import errors
 from mynumber.orgs.portal import store
-from mynumber.orgs.portal.deps import RESIDENT
-from mynumber.orgs.portal.invitation_attempts import (
+from mynumber.orgs.portal.model import Session, token_hash
+from mynumber.orgs.portal.model.proxies import (
+    ACTION_LABEL,
+    INVITATION_TTL,
+    LONGEST_RIGHT,
+    RIGHT_LABEL,
+    RIGHTS,
+    SELF,
+    UNKNOWN_NAME,
+    InvitationRefused,
+    ProxyRefused,
+    code_hash,
+    end_of_day,
+    includes,
+    new_invitation_code,
+)
+from mynumber.orgs.portal.services.invitation_attempts import (
     WRONG,
     InvitationAttempts,
-    TooManyAttempts,
 )
-from mynumber.orgs.portal.linkage import SELF_INFORMATION, HubLink, logged_in
-from mynumber.orgs.portal.model import CODE_ALPHABET, JST, Session, normalise_code, token_hash
-from mynumber.orgs.portal.web import Pages
+from mynumber.orgs.portal.services.self_information import SELF_INFORMATION, HubLink
 from mynumber.platform.ids import new_id
-
-#: Rights, weakest first: a right includes every right before it.
-RIGHTS = ("view", "apply")
-RIGHT_LABEL = {"view": "閲覧 / view", "apply": "閲覧・申請 / view and apply"}
-INVITATION_TTL = dt.timedelta(days=3)
-INVITATION_CODE_LENGTH = 12
-LONGEST_RIGHT = dt.timedelta(days=5 * 366)
-SELF = "ご本人"
-UNKNOWN_NAME = "（氏名を取得できませんでした / name unavailable）"
-
-#: What a proxy did, as the grantor reads it.
-ACTION_LABEL = {
-    "accept": "代理人として登録 / became your proxy",
-    "act": "代理での操作を開始 / started acting for you",
-    "information": "わたしの情報を閲覧 / viewed My information",
-    "notices": "お知らせを閲覧 / viewed the notices",
-    "notice": "お知らせを開封 / opened a notice",
-    "records": "やりとり履歴を閲覧 / viewed the exchange records",
-    "records_export": "やりとり履歴をダウンロード / downloaded the exchange records",
-    "record_access": "住民票の閲覧・変更の記録を閲覧 / viewed who looked at your resident record",
-    "revoke": "代理権を取り消し / right revoked",
-    "view": "閲覧 / viewed",
-    "apply": "申請 / applied",
-}
-
-
-class ProxyRefused(errors.Forbidden):
-    """The actor holds no (or no longer a) right to do this for the principal."""
-
-    code = "proxy_refused"
-
-
-class InvitationRefused(errors.Conflict):
-    """The invitation code cannot be accepted (unknown, used, expired, or one's own)."""
-
-    code = "invitation_refused"
-
-
-def includes(scope: str, right: str) -> bool:
-    """Whether a proxy's ``scope`` includes ``right`` (``apply`` includes ``view``)."""
-    return scope in RIGHTS and right in RIGHTS and RIGHTS.index(scope) >= RIGHTS.index(right)
-
-
-def new_invitation_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(INVITATION_CODE_LENGTH))
-
-
-def show_code(code: str) -> str:
-    """``ABCDEFGHJKMN`` → ``ABCD-EFGH-JKMN`` (read aloud or typed more easily)."""
-    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
-
-
-def code_hash(code: str) -> str:
-    return hashlib.sha256(f"mynumber/portal/proxy\x00{normalise_code(code)}".encode()).hexdigest()
-
-
-def end_of_day(day: dt.date) -> dt.datetime:
-    """The last second of ``day`` in Japan, as an aware time (shown as that day)."""
-    return dt.datetime.combine(day, dt.time(23, 59, 59), JST)
 
 
 def names_via(link: HubLink) -> Callable[[str], str | None]:
@@ -500,124 +450,3 @@ class Proxies:
 
 
 # --- pages -------------------------------------------------------------------------------
-
-
-def page_router(pages: Pages, proxies: Proxies) -> APIRouter:
-    """``/proxies``: invite, accept, act for, revoke; and the record of proxies' actions."""
-    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
-
-    def page(
-        request: Request,
-        session: Session,
-        *,
-        status: int = 200,
-        error: str | None = None,
-        done: str | None = None,
-        invitation: Invitation | None = None,
-    ) -> HTMLResponse:
-        now = proxies.clock()
-        return pages.render(
-            request,
-            "proxies.html",
-            status=status,
-            session=session,
-            granted=proxies.granted(session.portal_code),
-            principals=proxies.principals(session.portal_code),
-            actions=proxies.actions(session.portal_code),
-            invitation=invitation,
-            invitation_code=show_code(invitation.code) if invitation else None,
-            error=error,
-            done=done,
-            now=now,
-            rights=RIGHT_LABEL,
-            unknown_name=UNKNOWN_NAME,
-        )
-
-    def form_session(portal_session: str | None, csrf: str | None) -> Session:
-        session = pages.portal.session(portal_session)
-        pages.check_csrf(session, csrf)
-        return session
-
-    @web.get("/proxies", response_class=HTMLResponse)
-    def show(request: Request, portal_session: Annotated[str | None, Cookie()] = None) -> Response:
-        """代理人: my proxies, the people I act for, and what proxies did for me."""
-        session = logged_in(pages, request, portal_session)
-        if isinstance(session, RedirectResponse):
-            return session
-        return page(request, session)
-
-    @web.post("/proxies/invite", response_class=HTMLResponse)
-    def invite(
-        request: Request,
-        scope: Annotated[str, Form(max_length=8)],
-        until: Annotated[str, Form(max_length=10)] = "",
-        csrf: Annotated[str | None, Form()] = None,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """A one-time code for a new proxy (shown once)."""
-        session = form_session(portal_session, csrf)
-        if session.acting_for is not None:
-            return page(
-                request,
-                session,
-                status=403,
-                error="代理中は招待できません / Switch back to yourself to invite a proxy",
-            )
-        try:
-            day = dt.date.fromisoformat(until) if until.strip() else None
-            invitation = proxies.invite(session.portal_code, scope=scope, until=day)
-        except (ValueError, errors.InvalidInput) as exc:
-            message = (
-                exc.message if isinstance(exc, errors.Error) else "日付の形式が違います / bad date"
-            )
-            return page(request, session, status=422, error=message)
-        return page(request, session, invitation=invitation)
-
-    @web.post("/proxies/accept", response_class=HTMLResponse)
-    def accept(
-        request: Request,
-        code: Annotated[str, Form(max_length=40)],
-        csrf: Annotated[str | None, Form()] = None,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """The grantee accepts an invitation code with their own login."""
-        session = form_session(portal_session, csrf)
-        try:
-            proxy = proxies.accept(session.portal_code, code)
-        except TooManyAttempts as exc:
-            refused = page(request, session, status=429, error=f"{exc.message} ({exc.code})")
-            refused.headers["Retry-After"] = str(max(1, int(exc.retry_after.total_seconds())))
-            return refused
-        except InvitationRefused as exc:
-            return page(request, session, status=409, error=f"{exc.message} ({exc.code})")
-        name = proxy.principal_name or UNKNOWN_NAME
-        return page(request, session, done=f"{name} さんの代理人になりました / You are now a proxy")
-
-    @web.post("/proxies/{proxy_id}/revoke", response_class=HTMLResponse)
-    def revoke(
-        request: Request,
-        proxy_id: str,
-        csrf: Annotated[str | None, Form()] = None,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """The grantor ends a proxy's right, at once."""
-        session = form_session(portal_session, csrf)
-        proxies.revoke(session.portal_code, proxy_id)
-        return page(request, session, done="代理権を取り消しました / The right is revoked")
-
-    @web.post("/proxies/act")
-    def act(
-        request: Request,
-        principal: Annotated[str, Form(max_length=16)],
-        csrf: Annotated[str | None, Form()] = None,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """代理で操作: act for a principal (a proxy id) or for oneself (``self``)."""
-        session = form_session(portal_session, csrf)
-        assert portal_session is not None
-        acting = proxies.act(portal_session, session, None if principal == "self" else principal)
-        prefix = request.scope.get("root_path", "")
-        target = "/information" if acting else "/home"
-        return RedirectResponse(f"{prefix}{target}", status_code=303)
-
-    return web

@@ -18,61 +18,34 @@ Other code uses :meth:`SignRequests.create` and :meth:`SignRequests.result`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
-import json
 import os
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
-import anyio.to_thread
-import segno
 from cryptography import x509
-from fastapi import APIRouter, Cookie, Request
-from fastapi.responses import (
-    HTMLResponse,
-    JSONResponse,
-    RedirectResponse,
-    Response,
-    StreamingResponse,
-)
-from pydantic import BaseModel, Field
 from sqlalchemy import Engine, func, select, update
 
 from mynumber.errors import Conflict, Error, InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.portal import model, store
-from mynumber.orgs.portal.clients import JlisPortalClient
-from mynumber.orgs.portal.deps import RESIDENT, SIGN_BY_CODE
-from mynumber.orgs.portal.model import SessionRequired
-from mynumber.orgs.portal.web import Pages
+from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.pki import (
     CertificateError,
     MalformedCertificate,
     build_ocsp_request,
     check_ocsp_response,
 )
-from mynumber.pki.cms import MAX_CMS_BYTES, verify_detached
+from mynumber.pki.cms import verify_detached
 from mynumber.platform.ids import new_id
 
 SIGN_TTL = dt.timedelta(minutes=10)
 MAX_DATA_BYTES = 256 * 1024
 MAX_SUMMARY = 4000
 MAX_PURPOSE = 200
-SITE = "マイナポータル (Mynaportal)"
 #: what a request's summary reads once its bytes are gone (no form data kept in clear)
 DISCARDED = "（送信済みのため内容は保持していません / not kept after sending）"
-#: the waiting page's server-sent events: how often the state is looked at, a comment line
-#: against idle proxies, no stream longer than a request lives, the browser's reconnect delay
-EVENTS_INTERVAL = 0.5
-EVENTS_HEARTBEAT = 15.0
-EVENTS_LONGEST = SIGN_TTL.total_seconds() + 30
-EVENTS_RETRY_MS = 2000
-FINAL = frozenset({"signed", "refused", "expired"})
 
 #: what to tell the person, by reason (日本語, English)
 ADVICE: dict[str, tuple[str, str]] = {
@@ -402,138 +375,3 @@ class SignRequests:
 
 
 # --- web -------------------------------------------------------------------------------
-
-
-class SignAsked(BaseModel):
-    code: str
-    site: str = Field(description="who asks: the portal")
-    purpose_ja: str
-    purpose_en: str | None
-    summary: str = Field(description="what the phone shows of the data")
-    data: str = Field(description="base64 of the exact bytes to sign (detached CMS)")
-    expires_at: dt.datetime
-
-
-class SignAnswer(BaseModel):
-    cms: str = Field(max_length=MAX_CMS_BYTES * 2, description="base64 DER detached CMS")
-
-
-class SignDone(BaseModel):
-    result: str
-    message: str
-
-
-class SignStatus(BaseModel):
-    state: str
-    reason: str | None = None
-    detail: str | None = None
-    next: str | None = None
-
-
-def api_router(requests: SignRequests) -> APIRouter:
-    api = APIRouter(prefix="/api", tags=["signing"], dependencies=[SIGN_BY_CODE])
-
-    @api.get("/sign/{code}", response_model=SignAsked)
-    def show(code: str) -> SignAsked:
-        """What the phone shows and signs: who asks, the purpose, a summary and the bytes."""
-        request = requests.asking(code)
-        return SignAsked(
-            code=request.code,
-            site=SITE,
-            purpose_ja=request.purpose_ja,
-            purpose_en=request.purpose_en,
-            summary=request.summary,
-            data=base64.b64encode(request.data or b"").decode(),
-            expires_at=request.expires_at,
-        )
-
-    @api.post("/sign/{code}", response_model=SignDone)
-    def answer(code: str, body: SignAnswer) -> SignDone:
-        """The phone's detached CMS SignedData over the bytes (signing certificate inside)."""
-        try:
-            cms = base64.b64decode(body.cms, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise InvalidInput("cms is not base64", field="cms") from exc
-        requests.complete(code, cms)
-        return SignDone(
-            result="ok", message="署名しました。PCの画面をご覧ください / Signed: look at the PC"
-        )
-
-    return api
-
-
-def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
-    """The PC page that waits (``/sign/{id}``) with the QR code for the phone app."""
-    web = APIRouter(include_in_schema=False)
-    portal = pages.portal
-
-    @web.get("/sign/{request_id}", response_class=HTMLResponse, dependencies=[RESIDENT])
-    def waiting(
-        request: Request,
-        request_id: str,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """署名: the QR code and code for the phone; the page continues once signed."""
-        prefix = request.scope.get("root_path", "")
-        try:
-            session = portal.session(portal_session)
-        except SessionRequired:
-            return RedirectResponse(f"{prefix}/login?why=expired", status_code=303)
-        asked = requests.get(request_id, session.portal_code)
-        url = pages.phone_link("sign", f"/portal/api/sign/{asked.code}")
-        return pages.render(
-            request,
-            "sign.html",
-            session=session,
-            asked=asked,
-            phone_url=url,
-            qr_svg=segno.make(url, error="m").svg_inline(scale=4, dark="#1f2933"),
-        )
-
-    @web.get("/sign/{request_id}/status", response_model=SignStatus, dependencies=[RESIDENT])
-    def waiting_status(
-        request_id: str, portal_session: Annotated[str | None, Cookie()] = None
-    ) -> JSONResponse:
-        """Polled by the waiting page: pending, signed, refused or expired."""
-        session = portal.session(portal_session)
-        return JSONResponse(
-            SignStatus(**requests.status(request_id, session.portal_code)).model_dump()
-        )
-
-    @web.get("/sign/{request_id}/events", dependencies=[RESIDENT])
-    async def waiting_events(
-        request: Request,
-        request_id: str,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> StreamingResponse:
-        """The sign request's state as server-sent events (``data:`` the status JSON),
-        until it is signed, refused or expired; the waiting page polls only without them."""
-        session = await anyio.to_thread.run_sync(portal.session, portal_session)
-        look = partial(requests.status, request_id, session.portal_code)
-        first = await anyio.to_thread.run_sync(look)  # another person's request: 404 up front
-
-        async def stream() -> AsyncIterator[str]:
-            yield f"retry: {EVENTS_RETRY_MS}\n\n"
-            started = quiet = time.monotonic()
-            state, last = first, None
-            while True:
-                if state["state"] != last:
-                    yield f"data: {json.dumps(state, ensure_ascii=False)}\n\n"
-                    last, quiet = state["state"], time.monotonic()
-                if state["state"] in FINAL or time.monotonic() - started > EVENTS_LONGEST:
-                    return
-                if time.monotonic() - quiet > EVENTS_HEARTBEAT:
-                    yield ": waiting\n\n"
-                    quiet = time.monotonic()
-                if await request.is_disconnected():
-                    return
-                await anyio.sleep(EVENTS_INTERVAL)
-                state = await anyio.to_thread.run_sync(look)
-
-        return StreamingResponse(
-            stream(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
-
-    return web

@@ -1,7 +1,7 @@
 """電子申請 (ぴったりサービス, 子育てワンストップ): four child-rearing applications from the
 portal to the person's municipality, through the hub.
 
-A form (:mod:`mynumber.orgs.portal.application_forms`) carries a random submission key:
+A form (:mod:`mynumber.orgs.portal.model.forms`) carries a random submission key:
 the first post with a key makes the application, any later post with it (a double click,
 retries, concurrent posts) finds the same one (the ``submissions`` table's primary key).
 A form that needs a signature goes through a sign request (:mod:`.signing`) over the exact
@@ -25,36 +25,29 @@ The municipality's decision comes back as a delivery (``application_decision``, 
 ``decision``): the status changes and a notice goes to the person's inbox.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from __future__ import annotations
+
 import base64
 import contextlib
 import datetime as dt
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Cookie, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine, exc, or_, select, update
-from starlette.concurrency import run_in_threadpool
 
 from mynumber import errors
 from mynumber.orgs.portal import store
-from mynumber.orgs.portal.application_forms import FORMS, Form, validate
-from mynumber.orgs.portal.deliveries import sender_name
-from mynumber.orgs.portal.deps import RESIDENT
-from mynumber.orgs.portal.inbox import Inbox, NewNotice
-from mynumber.orgs.portal.linkage import HubLink, logged_in
 from mynumber.orgs.portal.model import JST
-from mynumber.orgs.portal.proxies import Proxies
-from mynumber.orgs.portal.signing import SignRequests
-from mynumber.orgs.portal.web import Pages
-from mynumber.platform.deliveries import Answer, Opened, binding, open_reply
-from mynumber.platform.encryption import seal_signed
+from mynumber.orgs.portal.model.forms import FORMS, Form, validate
+from mynumber.orgs.portal.services.inbox import Inbox, NewNotice
+from mynumber.orgs.portal.services.notices import sender_name
+from mynumber.orgs.portal.services.proxies import Proxies
+from mynumber.orgs.portal.services.self_information import HubLink
+from mynumber.orgs.portal.services.signing import SignRequests
+from mynumber.platform.deliveries import Answer, Opened
 from mynumber.platform.ids import new_id
-from mynumber.platform.web import status_of
 
 ORG = "portal"
 ITEM = "application"
@@ -122,7 +115,7 @@ def summary(form: Form, values: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-class PortalApplications:
+class ElectronicApplications:
     """The person's applications: start (idempotent), sign, submit, decisions."""
 
     def __init__(
@@ -400,32 +393,16 @@ class PortalApplications:
                 # a proxy signed with their own card: the portal vouches for the right
                 "by_proxy": by_proxy,
             }
-            sealed = seal_signed(
-                self.link.keys,
-                {"messages": [message]},
-                signer=ORG,
-                recipient=municipality,
-                exchange_id=binding(ORG, kind),
+            result = self.link.hub.deliver(
                 procedure=kind,
+                recipient="municipality",
+                items=[ITEM],
+                codes=[self.link.hub_code(applicant)],
+                messages=[message],
+                seal_to=municipality,
             )
-            answer = self.link.hub.request(
-                "POST",
-                "/api/deliveries",
-                {
-                    "procedure": kind,
-                    "recipient": "municipality",
-                    "items": [ITEM],
-                    "codes": [self.link.hub_code(applicant)],
-                    "sealed": sealed,
-                },
-            )
-            reply: dict[str, Any] = {}
-            if answer.get("sealed"):
-                opened = open_reply(
-                    self.link.keys, answer, sender=ORG, recipient=municipality, procedure=kind
-                )
-                replies = opened.get("answers") or [None]
-                reply = replies[0] if isinstance(replies[0], dict) else {}
+            replies = result.answers or [None]
+            reply: dict[str, Any] = replies[0] if isinstance(replies[0], dict) else {}
         except errors.Error as failure:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -436,10 +413,10 @@ class PortalApplications:
                     )
                 )
             raise
-        accepted = bool(answer["accepted"] and answer["accepted"][0])
+        accepted = bool(result.accepted and result.accepted[0])
         # the municipality's own reason, else the hub's (it passed nothing on: the person
         # is not enrolled there, or has moved)
-        hub_reasons = answer.get("reasons") or [None]
+        hub_reasons = result.reasons or [None]
         reason = str(reply.get("reason") or hub_reasons[0] or "no reason given")[:500]
         with self.engine.begin() as conn:
             conn.execute(
@@ -447,8 +424,8 @@ class PortalApplications:
                 .where(a.id == application_id)
                 .values(
                     status="submitted" if accepted else "refused",
-                    sealed=sealed,
-                    delivery_id=str(answer["delivery_id"]),
+                    sealed=result.sealed,
+                    delivery_id=result.delivery_id,
                     decision_reason=None if accepted else reason,
                     updated_at=self.clock(),
                 )
@@ -528,238 +505,3 @@ class PortalApplications:
 
 
 # --- pages ---------------------------------------------------------------------------------
-
-
-def _form_values(raw: Any) -> dict[str, str]:
-    return {k: v for k, v in raw.items() if isinstance(v, str) and k not in ("csrf", "key")}
-
-
-def page_router(pages: Pages, apps: PortalApplications) -> APIRouter:
-    """申請状況 (``/applications``), the four forms, an application's page, submit."""
-    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
-
-    def prefill(portal_code: str) -> dict[str, str]:
-        """わたしの情報's basic items, as the municipality records them, for the form."""
-        try:
-            data = apps.link.ask(
-                portal_code,
-                procedure="self_information",
-                provider="municipality",
-                items=["basic_items"],
-            )
-        except errors.Error:
-            return {}
-        items = data.get("basic_items") if isinstance(data, dict) else None
-        return {k: str(v) for k, v in (items or {}).items()}
-
-    def subject_of(session: Any) -> str:
-        """Whose form it is: the person's, or (acting as a proxy) the principal's — the
-        view right checked and the view recorded for them."""
-        if session.acting_for and apps.proxies is not None:
-            return apps.proxies.subject(session, "information")
-        return str(session.portal_code)
-
-    def form_page(
-        request: Request,
-        session: Any,
-        form: Form,
-        *,
-        values: dict[str, str],
-        problems: dict[str, str] | None = None,
-        key: str | None = None,
-        application_id: str | None = None,
-        status: int = 200,
-        error: str | None = None,
-    ) -> HTMLResponse:
-        return pages.render(
-            request,
-            "application_form.html",
-            status=status,
-            session=session,
-            form=form,
-            values=values,
-            problems=problems or {},
-            key=key or secrets.token_urlsafe(24),
-            application_id=application_id,
-            error=error,
-        )
-
-    @web.get("/applications", response_class=HTMLResponse)
-    def index(request: Request, portal_session: Annotated[str | None, Cookie()] = None) -> Response:
-        """申請状況: the person's applications and their status, and the forms."""
-        session = logged_in(pages, request, portal_session)
-        if isinstance(session, RedirectResponse):
-            return session
-        return pages.render(
-            request,
-            "applications.html",
-            session=session,
-            applications=apps.list(session.portal_code),
-            forms=FORMS,
-        )
-
-    def fresh_form(
-        request: Request, kind: str, token: str | None, application_id: str | None = None
-    ) -> Response:
-        session = logged_in(pages, request, token)
-        if isinstance(session, RedirectResponse):
-            return session
-        form = FORMS.get(kind)
-        if form is None:
-            raise errors.NotFound("no such application form", code="form_not_found")
-        known = prefill(subject_of(session))
-        values = {f.name: known[f.prefill] for f in form.fields if f.prefill in known}
-        if "birth_date" in values:
-            values["birth_date"] = values["birth_date"][:10]
-        return form_page(request, session, form, values=values, application_id=application_id)
-
-    async def post_form(
-        request: Request, kind: str, token: str | None, application_id: str | None = None
-    ) -> Response:
-        raw = await request.form()
-        session = await _in_thread(pages.portal.session, token)
-        csrf = raw.get("csrf")
-        pages.check_csrf(session, csrf if isinstance(csrf, str) else None)
-        form = FORMS.get(kind)
-        if form is None:
-            raise errors.NotFound("no such application form", code="form_not_found")
-        key = raw.get("key")
-        values = _form_values(raw)
-        try:
-            started = await _in_thread(
-                apps.start,
-                kind,
-                actor=session.portal_code,
-                applicant=session.acting_for or session.portal_code,  # 代理: the principal
-                submitted=values,
-                key=key if isinstance(key, str) else "",
-                application_id=application_id,
-            )
-        except FormInvalid as invalid:
-            return form_page(
-                request,
-                session,
-                form,
-                values=values,
-                problems=invalid.by_field,
-                key=key if isinstance(key, str) else None,
-                application_id=application_id,
-                status=422,
-                error=invalid.message,
-            )
-        prefix = request.scope.get("root_path", "")
-        application = started.application
-        if application["status"] == "signing" and application["sign_request_id"]:
-            return RedirectResponse(
-                f"{prefix}/sign/{application['sign_request_id']}", status_code=303
-            )
-        return RedirectResponse(f"{prefix}/applications/{application['id']}", status_code=303)
-
-    @web.get("/applications/new/{kind}", response_class=HTMLResponse)
-    def new(
-        request: Request, kind: str, portal_session: Annotated[str | None, Cookie()] = None
-    ) -> Response:
-        """An application form, prefilled from わたしの情報, with a fresh submission key."""
-        return fresh_form(request, kind, portal_session)
-
-    @web.post("/applications/new/{kind}", response_class=HTMLResponse)
-    async def create(
-        request: Request, kind: str, portal_session: Annotated[str | None, Cookie()] = None
-    ) -> Response:
-        """Post a form: errors next to the fields (422), or the application (once per key)
-        and on to its sign request, or straight to the application when unsigned."""
-        return await post_form(request, kind, portal_session)
-
-    @web.get("/applications/{application_id}", response_class=HTMLResponse)
-    def show(
-        request: Request,
-        application_id: str,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """One application: status, signature, submit, the municipality's decision."""
-        session = logged_in(pages, request, portal_session)
-        if isinstance(session, RedirectResponse):
-            return session
-        application = apps.get(application_id, session.portal_code)
-        signed = False
-        if application["status"] == "signing" and application["sign_request_id"]:
-            signed = (
-                apps.signing.result(application["sign_request_id"], application["actor_code"])
-                is not None
-            )
-        return pages.render(
-            request, "application.html", session=session, application=application, signed=signed
-        )
-
-    @web.post("/applications/{application_id}/submit")
-    async def submit(
-        request: Request,
-        application_id: str,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """申請を送信: deliver the signed application to the municipality."""
-        raw = await request.form()
-        session = await _in_thread(pages.portal.session, portal_session)
-        csrf = raw.get("csrf")
-        pages.check_csrf(session, csrf if isinstance(csrf, str) else None)
-        try:
-            await _in_thread(apps.submit, application_id, session.portal_code)
-        except errors.Error as failure:
-            application = await _in_thread(apps.get, application_id, session.portal_code)
-            return pages.render(
-                request,
-                "application.html",
-                status=status_of(failure),
-                session=session,
-                application=application,
-                signed=False,
-                error=failure.message,
-            )
-        prefix = request.scope.get("root_path", "")
-        return RedirectResponse(f"{prefix}/applications/{application_id}", status_code=303)
-
-    @web.post("/applications/{application_id}/sign-again")
-    async def sign_again(
-        request: Request,
-        application_id: str,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """署名をやり直す: a new sign request when the first expired or was refused."""
-        raw = await request.form()
-        session = await _in_thread(pages.portal.session, portal_session)
-        csrf = raw.get("csrf")
-        pages.check_csrf(session, csrf if isinstance(csrf, str) else None)
-        application = await _in_thread(apps.sign_again, application_id, session.portal_code)
-        prefix = request.scope.get("root_path", "")
-        return RedirectResponse(f"{prefix}/sign/{application['sign_request_id']}", status_code=303)
-
-    @web.get("/applications/{application_id}/resubmit", response_class=HTMLResponse)
-    def resubmit_form(
-        request: Request,
-        application_id: str,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """A returned application (差戻し): the form again, for the same application."""
-        session = logged_in(pages, request, portal_session)
-        if isinstance(session, RedirectResponse):
-            return session
-        application = apps.get(application_id, session.portal_code)
-        return fresh_form(request, application["kind"], portal_session, application_id)
-
-    @web.post("/applications/{application_id}/resubmit", response_class=HTMLResponse)
-    async def resubmit(
-        request: Request,
-        application_id: str,
-        portal_session: Annotated[str | None, Cookie()] = None,
-    ) -> Response:
-        """再申請: the corrected form, as a new revision of the same application."""
-        session = await _in_thread(pages.portal.session, portal_session)
-        application = await _in_thread(apps.get, application_id, session.portal_code)
-        return await post_form(request, application["kind"], portal_session, application_id)
-
-    return web
-
-
-async def _in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Blocking service calls (database, hub) off the event loop."""
-    return await run_in_threadpool(function, *args, **kwargs)

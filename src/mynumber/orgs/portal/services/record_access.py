@@ -15,20 +15,16 @@ right that shows whom the agencies asked shows who looked), and the view is reco
 the principal.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from __future__ import annotations
+
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Cookie, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine, select
 
 from mynumber.orgs.portal import store
-from mynumber.orgs.portal.deps import RESIDENT
-from mynumber.orgs.portal.linkage import logged_in
-from mynumber.orgs.portal.web import Pages
 from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
 from mynumber.platform.deliveries import Answer, Opened, valid_ref
 from mynumber.platform.ids import new_id
@@ -140,21 +136,3 @@ class RecordAccesses:
         )
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def page_router(pages: Pages, accesses: RecordAccesses) -> APIRouter:
-    """``GET /record-access``: 住民票の閲覧・変更の記録."""
-    web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
-
-    @web.get("/record-access", response_class=HTMLResponse)
-    def record_access(
-        request: Request, portal_session: Annotated[str | None, Cookie()] = None
-    ) -> Response:
-        """Who at a municipality looked at or changed the person's resident record, when."""
-        session = logged_in(pages, request, portal_session)
-        if isinstance(session, RedirectResponse):
-            return session
-        found = accesses.of(pages.subject(session, "record_access"))
-        return pages.render(request, "record_access.html", session=session, accesses=found)
-
-    return web

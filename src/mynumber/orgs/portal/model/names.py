@@ -1,18 +1,16 @@
 """How the portal's pages name things: organisations, linkage items, outcomes, codes, times.
 
-One place for what a resident reads instead of internal codes, registered on the templates
-as filters (:func:`install`), so every page says 国税庁 rather than ``tax`` and shows times
-in JST. The names are public; the English beside them is this project's choice.
+One place for what a resident reads instead of internal codes, registered as template
+filters by the web layer (``web.pages``), so every page says 国税庁 rather than ``tax`` and
+shows times in JST. The names are public; the English beside them is this project's choice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass
 from typing import Any
-
-import jinja2
-from markupsafe import Markup, escape
 
 from mynumber.orgs.portal.model import JST
 
@@ -27,8 +25,8 @@ class Label:
 
     def __html__(self) -> str:
         if not self.en:
-            return str(escape(self.ja))
-        return str(Markup('{} <span class="en">{}</span>').format(self.ja, self.en))
+            return html.escape(self.ja)
+        return f'{html.escape(self.ja)} <span class="en">{html.escape(self.en)}</span>'
 
     def __str__(self) -> str:
         return f"{self.ja} / {self.en}" if self.en else self.ja
@@ -234,16 +232,3 @@ def jst(moment: dt.datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A time as a resident reads it: in JST, to the minute unless ``fmt`` says otherwise."""
     local = to_jst(moment)
     return "" if local is None else local.strftime(fmt)
-
-
-def install(env: jinja2.Environment) -> None:
-    """Register the filters and helpers every portal template uses."""
-    env.filters.update(
-        org=organisation,
-        municipality=municipality,
-        item=item,
-        outcome=outcome,
-        jst=jst,
-        oauth_error=oauth_error,
-    )
-    env.globals.update(shown_value=value, no_value=NONE)

@@ -5,7 +5,7 @@ Authlib ships server integrations for Flask and Django only; its core
 object and a way to answer, which :class:`PortalRequest` and :class:`PortalAuthorizationServer`
 give. The web layer reads the query and form first (the form is async in Starlette) and hands
 a finished :class:`PortalRequest` to the synchronous core. Storage is
-:class:`mynumber.orgs.portal.oidc_service.OidcProvider`'s.
+:class:`mynumber.orgs.portal.services.oidc.OidcProvider`'s.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from authlib.oidc.core.grants import OpenIDCode
 from fastapi.responses import JSONResponse, Response
 from joserfc.jwk import RSAKey
 
-from mynumber.orgs.portal import oidc_model
-from mynumber.orgs.portal.oidc_keys import ALGORITHM
+from mynumber.orgs.portal.model import oidc as oidc_model
+from mynumber.orgs.portal.services.oidc_keys import ALGORITHM
 
 if TYPE_CHECKING:
-    from mynumber.orgs.portal.oidc_clients import RelyingParty
-    from mynumber.orgs.portal.oidc_service import Grantee, OidcProvider, StoredCode
+    from mynumber.orgs.portal.services.oidc import Grantee, OidcProvider, StoredCode
+    from mynumber.orgs.portal.services.oidc_clients import RelyingParty
 
 
 class _Payload(OAuth2Payload):  # type: ignore[misc]

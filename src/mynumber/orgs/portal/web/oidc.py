@@ -3,29 +3,30 @@ endpoint, the consent page, the token and userinfo endpoints, and 連携サー�
 person has allowed, where consent is withdrawn).
 
 Thin: each route reads the request (the form is async), then hands it to Authlib's core or to
-:class:`~mynumber.orgs.portal.oidc_service.OidcProvider` in a worker thread.
+:class:`~mynumber.orgs.portal.services.oidc.OidcProvider` in a worker thread.
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: FastAPI resolves the routes' session
+# dependencies, made from ``pages`` inside the router factory, from the real annotations
 
 import hmac
 from typing import Annotated, Any
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError
-from fastapi import APIRouter, Cookie, Form, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from mynumber.errors import Error
-from mynumber.orgs.portal import oidc_model
-from mynumber.orgs.portal.deps import DISCOVERY, OIDC_ENDPOINT, RESIDENT
 from mynumber.orgs.portal.model import Session, SessionRequired
-from mynumber.orgs.portal.oidc_authlib import PortalAuthorizationServer, PortalRequest
-from mynumber.orgs.portal.oidc_keys import ALGORITHM, jwks
-from mynumber.orgs.portal.oidc_release import BasicItemsRelease, SignerNotHolder
-from mynumber.orgs.portal.oidc_service import Grantee, InvalidToken, OidcProvider, Pending
-from mynumber.orgs.portal.web import Pages
+from mynumber.orgs.portal.model import oidc as oidc_model
+from mynumber.orgs.portal.services.oidc import Grantee, InvalidToken, OidcProvider, Pending
+from mynumber.orgs.portal.services.oidc_keys import ALGORITHM, jwks
+from mynumber.orgs.portal.services.oidc_release import BasicItemsRelease, SignerNotHolder
+from mynumber.orgs.portal.web.deps import DISCOVERY, OIDC_ENDPOINT, RESIDENT
+from mynumber.orgs.portal.web.oidc_authlib import PortalAuthorizationServer, PortalRequest
+from mynumber.orgs.portal.web.pages import Pages
 from mynumber.pki import CertificateError
 from mynumber.platform.secrets import same_secret
 
@@ -270,14 +271,11 @@ def router(oidc: OidcPages) -> APIRouter:
     @web.post("/oidc/consent", include_in_schema=False, dependencies=[RESIDENT])
     def consent(
         request: Request,
+        session: Annotated[Session, Depends(pages.form_session)],
         request_id: Annotated[str, Form(alias="request", max_length=64)],
         decision: Annotated[str, Form(max_length=8)],
-        csrf: Annotated[str | None, Form()] = None,
-        portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
         """The person's answer: allow (remembered until withdrawn) or deny (access_denied)."""
-        session = pages.portal.session(portal_session)
-        pages.check_csrf(session, csrf)
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         pending = provider.pending(request_id, session.portal_code)
@@ -320,13 +318,12 @@ def router(oidc: OidcPages) -> APIRouter:
     @web.get("/oidc/release", include_in_schema=False, dependencies=[RESIDENT])
     def release(
         request: Request,
+        session: Annotated[Session, Depends(pages.api_session)],
         request_id: Annotated[str, Query(alias="request", max_length=64)] = "",
-        portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
         """Where the signing page continues: check the release signature, then back to the
         service with a code (the four items and their proof wait at userinfo)."""
         prefix = request.scope.get("root_path", "")
-        session = pages.portal.session(portal_session)
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         pending = provider.pending(request_id, session.portal_code)
@@ -414,12 +411,9 @@ def router(oidc: OidcPages) -> APIRouter:
         dependencies=[RESIDENT],
     )
     def services(
-        request: Request, portal_session: Annotated[str | None, Cookie()] = None
+        request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """連携サービス: the services this person has allowed, each with a withdraw button."""
-        session = oidc.session(portal_session)
-        if session is None:
-            return RedirectResponse(f"{request.scope.get('root_path', '')}/login", status_code=303)
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         return pages.render(
@@ -436,11 +430,8 @@ def router(oidc: OidcPages) -> APIRouter:
     def withdraw(
         request: Request,
         client_id: str,
-        csrf: Annotated[str | None, Form()] = None,
-        portal_session: Annotated[str | None, Cookie()] = None,
+        session: Annotated[Session, Depends(pages.form_session)],
     ) -> Response:
-        session = pages.portal.session(portal_session)
-        pages.check_csrf(session, csrf)
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         provider.withdraw(session.portal_code, client_id)
