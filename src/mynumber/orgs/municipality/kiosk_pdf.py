@@ -17,10 +17,11 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -177,11 +178,29 @@ class MayorSigner:
         )
         cert = next(iter(load_certs_from_pemder_data(self.certificate.public_bytes(pem))))
         root = next(iter(load_certs_from_pemder_data(self.root.public_bytes(pem))))
-        return signers.SimpleSigner(
+        return _KeptKeySigner(
+            self.key,
             signing_cert=cert,
             signing_key=load_private_key_from_pemder_data(key_der, passphrase=None),
             cert_registry=SimpleCertificateStore.from_certs([root]),  # type: ignore[no-untyped-call]
         )
+
+
+class _KeptKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner loads its key from DER on every signature (~0.2 s for an
+    RSA-2048 key, its checks included); this one signs with the key already loaded
+    (RSA PKCS#1 v1.5 with SHA-256, the only mechanism the mayor's key is used with)."""
+
+    def __init__(self, key: rsa.RSAPrivateKey, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._key = key
+
+    async def async_sign_raw(
+        self, data: bytes, digest_algorithm: str, dry_run: bool = False
+    ) -> bytes:
+        if digest_algorithm.lower() != "sha256":
+            raise ValueError("the mayor's key signs with SHA-256 only")
+        return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
 
 def sign(pdf: bytes, signer: signers.SimpleSigner, *, reason: str, location: str) -> bytes:
@@ -194,5 +213,6 @@ def sign(pdf: bytes, signer: signers.SimpleSigner, *, reason: str, location: str
         reason=reason,
         location=location,
     )
-    out = signers.PdfSigner(meta, signer=signer).sign_pdf(writer)
+    # a fixed reservation (the CMS is ~4 KB): pyHanko skips its trial signature to size it
+    out = signers.PdfSigner(meta, signer=signer).sign_pdf(writer, bytes_reserved=16384)
     return bytes(out.getvalue())
