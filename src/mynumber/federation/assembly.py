@@ -375,5 +375,12 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
             allowed=[settings.base_url, *urls.values()],
         )
         root.mount(PHONE_PATH, phone)
+        # the kiosks too, reaching J-LIS's 証明書交付センター by its split URL
+        kiosk_http = httpx.Client(timeout=60.0)
+        for store in STORES.values():
+            root.mount(
+                f"{KIOSK_PATH}/{store.id}",
+                create_kiosk(settings, store, http=kiosk_http, jlis_url=urls["jlis"]),
+            )
     root.state.org_app = app
     return root
