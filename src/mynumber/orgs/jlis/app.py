@@ -53,6 +53,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         seal_key_path=ctx.settings.data_dir / "card-seal.key",
         base_url=ctx.settings.base_url,
         code_fingerprint=lambda code: numbering.fingerprint("code", code),
+        item_fingerprint=numbering.fingerprint,
     )
     revocation = RevocationService(engine=engine, authority=authority)
 

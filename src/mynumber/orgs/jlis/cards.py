@@ -22,7 +22,14 @@ Rules this module decides (the real ones are partly unsourced, domain-reference 
 - Manufacture numbers (カード製造番号) are 13 random characters of A–Z and 0–9 (the real
   format is not public); J-LIS's table keeps them unique.
 - Suspension revokes every certificate of the card at once (reason ``keyCompromise``
-  unless told otherwise): a lost card's keys may be in someone else's hands.
+  unless told otherwise): a lost card's keys may be in someone else's hands. The call
+  centre's suspension (``callcentre``) gives reason ``certificateHold`` instead, so that
+  lifting it at the counter (:meth:`CardIssuer.resume`) makes the held certificates good
+  again; any other revocation is final.
+- One card per person: issuing a card to a holder J-LIS knows (by the keyed hash of the
+  resident code) cancels (廃止) every earlier card of theirs and revokes all their
+  certificates, reason ``superseded`` — a reissued person's old card logs in nowhere.
+- Cancellation (廃止) is final: a cancelled card is never suspended, lifted or used again.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from mynumber.errors import Conflict, InvalidInput, NotFound
 from mynumber.number import validate
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.orgs.jlis.model import normalise_name
 from mynumber.pki import BasicItems, Gender, Purpose, age_on
 from mynumber.reader import (
     CardFace,
@@ -189,6 +197,8 @@ class IssuedCard:
     expires_on: dt.date
     security_code: str = field(repr=False)
     certificates: dict[Purpose, x509.Certificate]
+    #: the holder's earlier cards this issuance cancelled (their certificates revoked)
+    replaced: tuple[str, ...] = ()
 
     @property
     def signing_certificate_issued(self) -> bool:
@@ -216,6 +226,7 @@ class CardIssuer:
         key_source: KeySource | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         code_fingerprint: Callable[[str], str] | None = None,
+        item_fingerprint: Callable[[str, str], str] | None = None,
     ) -> None:
         self.engine = engine
         self.authority = authority
@@ -226,6 +237,9 @@ class CardIssuer:
         #: the keyed hash of a resident code (J-LIS's ``code_fp``), kept on the card so the
         #: portal link (``portal_link``) can say whose card it is without personal data
         self.code_fingerprint = code_fingerprint
+        #: a keyed hash of (kind, value), kept for the holder's name and date of birth so the
+        #: call centre can check a caller (``callcentre``) without J-LIS keeping either
+        self.item_fingerprint = item_fingerprint
 
     def ocsp_url(self, purpose: Purpose) -> str:
         return f"{self.base_url}/jlis/ocsp/{purpose.value}"
@@ -250,6 +264,7 @@ class CardIssuer:
         """
         now = self.clock().replace(microsecond=0)
         issued_on = now.astimezone(JST).date()
+        replaced: list[str] = []
         if holder.birth_date > issued_on:
             raise InvalidInput("the date of birth is after the issue day", field="birth_date")
         with_signing = age_on(holder.birth_date, issued_on) >= SIGNING_MINIMUM_AGE
@@ -338,17 +353,30 @@ class CardIssuer:
         try:
             with self.engine.begin() as conn:
                 self._record(conn, mfg, municipality, now, expiry, request_key, certificates)
-                if resident_code is not None and self.code_fingerprint is not None:
+                if self.item_fingerprint is not None:
                     conn.execute(
                         update(store.cards)
                         .where(store.cards.c.manufacture_number == mfg)
-                        .values(code_fp=self.code_fingerprint(resident_code))
+                        .values(
+                            name_fp=self.item_fingerprint("name", normalise_name(holder.name)),
+                            birth_fp=self.item_fingerprint("birth", holder.birth_date.isoformat()),
+                        )
                     )
+                if resident_code is not None and self.code_fingerprint is not None:
+                    code_fp = self.code_fingerprint(resident_code)
+                    conn.execute(
+                        update(store.cards)
+                        .where(store.cards.c.manufacture_number == mfg)
+                        .values(code_fp=code_fp)
+                    )
+                    replaced = self._supersede(conn, code_fp, mfg, now)
         except IntegrityError as exc:
             if request_key is not None:
                 self._refuse_repeat(request_key)
             raise Conflict("the card could not be recorded; try again", code="retry") from exc
-        return IssuedCard(mfg, chip.to_image(), expiry, security_code, certificates)
+        return IssuedCard(
+            mfg, chip.to_image(), expiry, security_code, certificates, tuple(replaced)
+        )
 
     def _refuse_repeat(self, request_key: str) -> None:
         with self.engine.connect() as conn:
@@ -404,38 +432,176 @@ class CardIssuer:
     # --- suspension and revocation -------------------------------------------------------
 
     def suspend(
-        self, manufacture_number: str, *, reason: str = "keyCompromise"
+        self,
+        manufacture_number: str,
+        *,
+        reason: str = "keyCompromise",
+        police_receipt: str | None = None,
     ) -> tuple[str, list[RevokedCertificate]]:
         """一時停止: the card is suspended and all its certificates revoked in one step.
 
-        Repeating it changes nothing and answers the same. Returns (card status, revocations).
+        Repeating it changes nothing and answers the same; a cancelled card stays cancelled
+        (and its certificates revoked). ``police_receipt`` (a loss outside) is kept with the
+        card. Returns (card status, revocations).
         """
         flag = reason_of(reason)
         now = self.clock().replace(microsecond=0)
         c = store.cards.c
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(c.status).where(c.manufacture_number == manufacture_number)
-            ).first()
-            if row is None:
-                raise NotFound("no card with that manufacture number", code="card_not_found")
-            conn.execute(
-                update(store.cards)
-                .where(c.manufacture_number == manufacture_number, c.status == "active")
-                .values(status="suspended", suspended_at=now)
-            )
+            status = self._status(conn, manufacture_number)
+            if status == "active":
+                conn.execute(
+                    update(store.cards)
+                    .where(c.manufacture_number == manufacture_number, c.status == "active")
+                    .values(status="suspended", suspended_at=now)
+                )
+                status = "suspended"
+            if police_receipt is not None:
+                conn.execute(
+                    update(store.cards)
+                    .where(c.manufacture_number == manufacture_number)
+                    .values(police_receipt=police_receipt)
+                )
             t = store.certificates.c
             conn.execute(
                 update(store.certificates)
                 .where(t.manufacture_number == manufacture_number, t.status == "good")
                 .values(status="revoked", revoked_at=now, reason=flag.value)
             )
-            rows = conn.execute(
-                select(t.hierarchy, t.serial, t.revoked_at, t.reason)
-                .where(t.manufacture_number == manufacture_number)
-                .order_by(t.hierarchy)
-            ).all()
-        return "suspended", [_revoked(*r) for r in rows]
+            rows = self._revocations(conn, manufacture_number)
+        return status, rows
+
+    def resume(self, auth_serial: str, *, code_fp: str) -> tuple[str, str, list[str]]:
+        """一時停止の解除 of the card whose user-auth certificate is ``auth_serial`` (hex),
+        asked by the holder's municipality where the card proved itself.
+
+        ``code_fp`` (the keyed hash of the resident code the municipality holds) must be the
+        card's: a municipality lifts only its resident's own card. The certificates held by
+        the suspension (reason ``certificateHold``) are good again; any other revocation
+        stands (the answer lists what is good). A cancelled card is refused. Returns
+        (manufacture number, card status, good hierarchies).
+        """
+        key = serial_hex(parse_serial(auth_serial))
+        with self.engine.connect() as conn:
+            manufacture_number = conn.scalar(
+                select(store.certificates.c.manufacture_number).where(
+                    store.certificates.c.hierarchy == Purpose.AUTH.value,
+                    store.certificates.c.serial == key,
+                )
+            )
+        if manufacture_number is None:
+            raise NotFound("no card of this resident with that certificate", code="card_not_found")
+        c, t = store.cards.c, store.certificates.c
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(c.status, c.code_fp).where(c.manufacture_number == manufacture_number)
+            ).first()
+            if row is None or row.code_fp is None or row.code_fp != code_fp:
+                raise NotFound("no card of this resident with that number", code="card_not_found")
+            if row.status == "cancelled":
+                raise Conflict(
+                    "the card was cancelled (廃止) and cannot be used again: apply for a new one",
+                    code="card_cancelled",
+                )
+            conn.execute(
+                update(store.cards)
+                .where(c.manufacture_number == manufacture_number)
+                .values(status="active", suspended_at=None)
+            )
+            conn.execute(
+                update(store.certificates)
+                .where(
+                    t.manufacture_number == manufacture_number,
+                    t.status == "revoked",
+                    t.reason == x509.ReasonFlags.certificate_hold.value,
+                )
+                .values(status="good", revoked_at=None, reason=None)
+            )
+            good = (
+                conn.execute(
+                    select(t.hierarchy).where(
+                        t.manufacture_number == manufacture_number, t.status == "good"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return manufacture_number, "active", sorted(good)
+
+    def cancel(
+        self, manufacture_number: str, *, reason: str = "cessationOfOperation"
+    ) -> tuple[str, list[RevokedCertificate]]:
+        """廃止: the card ends for good and every certificate on it is revoked (``reason``);
+        held certificates are revoked for good too. Repeating it changes nothing."""
+        flag = reason_of(reason)
+        if flag is x509.ReasonFlags.certificate_hold:
+            raise InvalidInput("a cancellation is final: not certificateHold", field="reason")
+        now = self.clock().replace(microsecond=0)
+        with self.engine.begin() as conn:
+            self._status(conn, manufacture_number)
+            self._end(conn, [manufacture_number], now, "cancelled", None, flag)
+            rows = self._revocations(conn, manufacture_number)
+        return "cancelled", rows
+
+    def _supersede(self, conn: Connection, code_fp: str, mfg: str, now: dt.datetime) -> list[str]:
+        """The holder's earlier cards, cancelled because card ``mfg`` replaces them."""
+        c = store.cards.c
+        earlier = list(
+            conn.execute(
+                select(c.manufacture_number).where(
+                    c.code_fp == code_fp, c.manufacture_number != mfg, c.status != "cancelled"
+                )
+            ).scalars()
+        )
+        if earlier:
+            self._end(conn, earlier, now, "replaced", mfg, x509.ReasonFlags.superseded)
+        return earlier
+
+    @staticmethod
+    def _end(
+        conn: Connection,
+        cards: list[str],
+        now: dt.datetime,
+        why: str,
+        replaced_by: str | None,
+        flag: x509.ReasonFlags,
+    ) -> None:
+        c, t = store.cards.c, store.certificates.c
+        conn.execute(
+            update(store.cards)
+            .where(c.manufacture_number.in_(cards), c.status != "cancelled")
+            .values(status="cancelled", ended_at=now, end_reason=why, replaced_by=replaced_by)
+        )
+        hold = x509.ReasonFlags.certificate_hold.value
+        conn.execute(
+            update(store.certificates)
+            .where(
+                t.manufacture_number.in_(cards),
+                (t.status == "good") | (t.reason == hold),
+            )
+            .values(status="revoked", revoked_at=now, reason=flag.value)
+        )
+
+    @staticmethod
+    def _status(conn: Connection, manufacture_number: str) -> str:
+        found = conn.scalar(
+            select(store.cards.c.status).where(
+                store.cards.c.manufacture_number == manufacture_number
+            )
+        )
+        if found is None:
+            raise NotFound("no card with that manufacture number", code="card_not_found")
+        return str(found)
+
+    @staticmethod
+    def _revocations(conn: Connection, manufacture_number: str) -> list[RevokedCertificate]:
+        t = store.certificates.c
+        rows = conn.execute(
+            select(t.hierarchy, t.serial, t.revoked_at, t.reason)
+            .where(t.manufacture_number == manufacture_number, t.status == "revoked")
+            .order_by(t.hierarchy)
+        ).all()
+        return [_revoked(*r) for r in rows]
 
     def revoke_signing(
         self, manufacture_number: str, *, reason: str = "affiliationChanged"

@@ -95,6 +95,11 @@ class CardSummary(BaseModel):
     signing_certificate_issued: bool
     note: str | None = None
     certificates: list[CertificateOut]
+    replaced: list[str] = Field(
+        default_factory=list,
+        description="the holder's earlier cards this card cancelled (廃止); their "
+        "certificates are revoked",
+    )
 
 
 class CardIssueOut(BaseModel):
@@ -127,6 +132,53 @@ class SuspendOut(BaseModel):
     manufacture_number: str
     status: str
     revoked: list[RevokedOut]
+
+
+#: カード製造番号 as J-LIS issues it (13 of A-Z 0-9, this project's format).
+CARD_NUMBER = r"^[A-Z0-9]{13}$"
+
+
+class CallCentreSuspendIn(BaseModel):
+    """What a caller to the 24/7 call centre says: the card and the basic items."""
+
+    card_number: str = Field(pattern=CARD_NUMBER, description="カード製造番号 (manufacture number)")
+    name: str = Field(min_length=1, max_length=100, repr=False, description="氏名 as on the card")
+    birth_date: date | None = Field(default=None, repr=False, description="生年月日, if given")
+    lost_outside: bool = Field(
+        default=False, description="lost or stolen outside the home (a police matter)"
+    )
+    police_receipt: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Za-z-]{1,40}$",
+        description="遺失届・盗難届の受理番号, kept with the card for a loss outside",
+    )
+
+
+class CallCentreSuspendOut(SuspendOut):
+    police_receipt_recorded: bool
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(
+        default="cessationOfOperation",
+        description="RFC 5280 reason for the revocations (keyCompromise for a lost card)",
+    )
+
+
+class ResumeIn(BaseModel):
+    """一時停止の解除 at the counter: the card proved itself there (its user-auth key)."""
+
+    resident_code: str = Field(pattern=r"^[0-9]{11}$", repr=False)
+    auth_serial: str = Field(
+        pattern=r"^[0-9a-f]{1,40}$", description="the card's user-auth certificate (hex)"
+    )
+
+
+class ResumeOut(BaseModel):
+    manufacture_number: str
+    status: str
+    good: list[str] = Field(description="hierarchies whose certificate is good again")
+    note: str | None = None
 
 
 class VerifierIn(BaseModel):

@@ -515,6 +515,10 @@ class ResidentRegistry:
             )
         return issued
 
+    def cards_of(self, resident_id: str) -> list[str]:
+        """Manufacture numbers of the cards issued to this resident here."""
+        return self._cards_of([resident_id])
+
     def _cards_of(self, resident_ids: list[str]) -> list[str]:
         """Manufacture numbers of the cards issued to these residents here."""
         with self.engine.connect() as conn:

@@ -9,13 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi.params import Depends as DependsParam
 
+from mynumber.errors import Unavailable
 from mynumber.orgs.jlis.cards import CardIssuer, Holder, IssuedCard, Pins, RevokedCertificate
-from mynumber.orgs.jlis.deps import Revoker, Suspender
+from mynumber.orgs.jlis.deps import Canceller, Revoker, Suspender
 from mynumber.orgs.jlis.schemas import (
+    CancelIn,
     CardIssueIn,
     CardIssueOut,
     CardSummary,
     CertificateOut,
+    ResumeIn,
+    ResumeOut,
     RevokedOut,
     RevokeIn,
     SuspendIn,
@@ -46,6 +50,7 @@ def summary(issuer: CardIssuer, card: IssuedCard) -> CardSummary:
             )
             for purpose, cert in card.certificates.items()
         ],
+        replaced=list(card.replaced),
     )
 
 
@@ -111,6 +116,39 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
             manufacture_number=manufacture_number,
             status=status,
             revoked=[_revoked_out(r) for r in revoked],
+        )
+
+    @api.post("/cards/{manufacture_number}/cancel", response_model=SuspendOut)
+    def cancel_card(
+        manufacture_number: str, caller: Canceller, body: CancelIn | None = None
+    ) -> SuspendOut:
+        """廃止: the card ends for good, every certificate on it revoked; never lifted."""
+        reason = (body or CancelIn()).reason
+        status, revoked = issuer.cancel(manufacture_number, reason=reason)
+        record(caller, "cards.cancel", manufacture_number, reason)
+        return SuspendOut(
+            manufacture_number=manufacture_number,
+            status=status,
+            revoked=[_revoked_out(r) for r in revoked],
+        )
+
+    @api.post("/cards/resume", response_model=ResumeOut)
+    def resume_card(body: ResumeIn, municipality: Annotated[str, from_municipality]) -> ResumeOut:
+        """一時停止の解除: only the holder's municipality, at its counter where the card proved
+        itself (never by telephone). The certificates the suspension held are good again."""
+        if issuer.code_fingerprint is None:
+            raise Unavailable("J-LIS keeps no holder codes here", code="no_holder_codes")
+        mfg, status, good = issuer.resume(
+            body.auth_serial, code_fp=issuer.code_fingerprint(body.resident_code)
+        )
+        return ResumeOut(
+            manufacture_number=mfg,
+            status=status,
+            good=good,
+            note=None
+            if "auth" in good
+            else "the user-authentication certificate stays revoked: have new certificates "
+            "issued at the counter",
         )
 
     @api.post("/cards/{manufacture_number}/revoke-signing", response_model=list[RevokedOut])

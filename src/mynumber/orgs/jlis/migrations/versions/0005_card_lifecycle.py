@@ -1,0 +1,35 @@
+"""The card's life after issue: the call centre's keyed hashes, the police receipt number,
+cancellation (廃止) and the card that replaced it.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+_COLUMNS = (
+    ("name_fp", 32),
+    ("birth_fp", 32),
+    ("police_receipt", 40),
+    ("end_reason", 20),
+    ("replaced_by", 13),
+)
+
+
+def upgrade() -> None:
+    for name, length in _COLUMNS:
+        op.add_column("cards", sa.Column(name, sa.String(length)))
+    op.add_column("cards", sa.Column("ended_at", sa.DateTime(timezone=True)))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("cards") as batch:
+        for name, _ in _COLUMNS:
+            batch.drop_column(name)
+        batch.drop_column("ended_at")

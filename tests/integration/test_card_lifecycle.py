@@ -1,0 +1,428 @@
+"""The card after issue: J-LIS's 24/7 call centre suspends a lost card (command line, API,
+operator's console) and OCSP says so at once; the suspension is lifted only at the
+municipality's counter with the card; cancellation is final; a reissued person's old card
+is refused at the portal login and at OpenID Connect sign-in."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from mynumber import errors
+from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.cli import app as cli_app
+from mynumber.cli.phone import approve, challenge
+from mynumber.devices.phone import sign_challenge
+from mynumber.federation import INTERNAL_BASE
+from mynumber.orgs.jlis import store as jlis_store
+from mynumber.platform.http import InProcessTransport
+from mynumber.reader import JPKIClient, KeyKind, PinRef
+
+AUTH_PIN = "1234"  # demo values
+SIGN_PASSWORD = "ABC123"
+NAME = ("紛失", "太郎")
+BIRTH = "1979-11-02"
+runner = CliRunner()
+
+
+def new_resident(http: httpx.Client) -> dict[str, Any]:
+    body = {
+        "family_name": NAME[0],
+        "given_name": NAME[1],
+        "family_name_kana": "フンシツ",
+        "given_name_kana": "タロウ",
+        "birth_date": BIRTH,
+        "sex": "1",
+        "address": f"東京都千代田区永田町1丁目{secrets.randbelow(10**6)}番",
+    }
+    resident = http.post("/municipality/131016/api/residents", json=body)
+    assert resident.status_code == 201, resident.text
+    return dict(resident.json())
+
+
+def card_of(fed, answer: httpx.Response) -> dict[str, Any]:
+    assert answer.status_code == 201, answer.text
+    seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+    image = answer.json()["card_image"]
+    chip = Chip.from_image(image.encode(), seal_key=seal)
+    return {
+        "answer": answer.json(),
+        "mfg": answer.json()["summary"]["manufacture_number"],
+        "image": image,
+        "client": JPKIClient(ChipTransport(chip)),
+    }
+
+
+def issue(fed, http, resident: dict[str, Any] | None = None) -> dict[str, Any]:
+    resident = resident or new_resident(http)
+    answer = http.post(
+        f"/municipality/131016/api/residents/{resident['id']}/card",
+        json={"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD},
+    )
+    return card_of(fed, answer) | {"resident": resident}
+
+
+@pytest.fixture(scope="module")
+def verifier(http) -> str:
+    added = http.post("/jlis/verifiers", json={"name": "テスト検証者"})
+    assert added.status_code == 201, added.text
+    return str(added.json()["credential"])
+
+
+@pytest.fixture(autouse=True)
+def fresh_ocsp(fed):
+    """The portal asks J-LIS at every login here (no reuse of a good answer)."""
+    answers = fed.apps["portal"].state.portal.ocsp_answers
+    kept = answers.max_age
+    answers.max_age = answers.max_age * 0
+    yield
+    answers.max_age = kept
+
+
+def openssl_ocsp(
+    fed, http, verifier: str, card: dict[str, Any], tmp: Path, kind=KeyKind.AUTH
+) -> str:
+    """``openssl ocsp`` writes the request, J-LIS answers it, ``openssl ocsp`` reads the
+    answer (it exits 0 for revoked too: its text is read)."""
+    hierarchy = "auth" if kind is KeyKind.AUTH else "sign"
+    leaf, ca = tmp / f"{hierarchy}.der", tmp / f"{hierarchy}-ca.pem"
+    if kind is KeyKind.SIGN:
+        card["client"].verify_pin(PinRef.JPKI_SIGN, SIGN_PASSWORD)
+    leaf.write_bytes(card["client"].read_certificate(kind))
+    ca.write_text(http.get(f"/jlis/ca/{hierarchy}.pem").text)
+    request, response = tmp / "req.der", tmp / "resp.der"
+
+    def run(*args: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["openssl", "ocsp", *map(str, args)], capture_output=True, text=True, check=True
+        )
+
+    pem = tmp / f"{hierarchy}.pem"
+    subprocess.run(["openssl", "x509", "-inform", "DER", "-in", leaf, "-out", pem], check=True)
+    run("-issuer", ca, "-cert", pem, "-no_nonce", "-reqout", request)
+    answer = http.post(
+        f"/jlis/ocsp/{hierarchy}",
+        content=request.read_bytes(),
+        headers={
+            "Content-Type": "application/ocsp-request",
+            "Authorization": f"Bearer {verifier}",
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    response.write_bytes(answer.content)
+    result = run(
+        "-respin", response, "-issuer", ca, "-cert", pem, "-CAfile", ca, "-no_nonce", "-resp_text"
+    )
+    assert "Response verify OK" in result.stderr, result.stderr
+    found = re.search(rf"^{re.escape(str(pem))}: (\w+)$", result.stdout, re.M)
+    assert found, result.stdout
+    text = found.group(1)
+    if text == "revoked":
+        reason = re.search(r"Reason: (\w+)", result.stdout)
+        text += f" {reason.group(1) if reason else ''}".rstrip()
+    return text
+
+
+def portal_login(http: httpx.Client, card: dict[str, Any]) -> httpx.Response:
+    """A command-line login with the card at Mynaportal; the portal's answer."""
+    started = http.post("/portal/api/login/start", json={"method": "cli"})
+    code = started.json()["code"]
+    nonce = base64.b64decode(challenge(http, code)["challenge"])
+    answer = sign_challenge(card["client"], nonce, pin=AUTH_PIN).to_json(via="cli")
+    return http.post(f"/portal/api/login/{code}", json=answer)
+
+
+def call_centre(fed, monkeypatch, *args: str):
+    """``mynumber callcentre …`` on the federation's data folder (and its databases)."""
+    if fed.settings.database_url:
+        monkeypatch.setenv("MYNUMBER_DATABASE_URL", fed.settings.database_url)
+        monkeypatch.setenv("MYNUMBER_DATABASE_PREFIX", fed.settings.database_prefix)
+    else:
+        monkeypatch.delenv("MYNUMBER_DATABASE_URL", raising=False)
+    return runner.invoke(
+        cli_app,
+        ["callcentre", *args, "--data", str(fed.settings.data_dir)],
+        env={"COLUMNS": "200"},
+    )
+
+
+def resume_at_counter(http, resident_id: str, card: dict[str, Any], pin: str = AUTH_PIN):
+    """The counter asks for a challenge; the holder's card signs it on the counter's reader."""
+    base = f"/municipality/131016/api/residents/{resident_id}/card"
+    made = http.post(f"{base}/resume-challenge")
+    assert made.status_code == 200, made.text
+    challenge = made.json()["challenge"]
+    answer = sign_challenge(card["client"], base64.b64decode(challenge), pin=pin)
+    body = answer.to_json(via="counter") | {"challenge": challenge}
+    del body["via"]
+    return http.post(f"{base}/resume", json=body)
+
+
+def card_row(fed, mfg: str) -> dict[str, Any]:
+    c = jlis_store.cards.c
+    with fed.apps["jlis"].state.engine.connect() as conn:
+        row = conn.execute(jlis_store.cards.select().where(c.manufacture_number == mfg)).one()
+    return dict(row._mapping)
+
+
+# --- the call centre ------------------------------------------------------------------------
+
+
+def test_a_call_centre_suspension_shows_as_revoked_at_ocsp_right_after_the_command(
+    fed, http, verifier, tmp_path, monkeypatch
+) -> None:
+    lost = issue(fed, http)
+    assert openssl_ocsp(fed, http, verifier, lost, tmp_path) == "good"
+    assert portal_login(http, lost).status_code == 200
+
+    done = call_centre(
+        fed,
+        monkeypatch,
+        "suspend",
+        "--card-number",
+        lost["mfg"],
+        "--name",
+        " ".join(NAME),  # an ASCII space where the card has U+3000: still the same name
+        "--birth-date",
+        BIRTH,
+        "--lost-outside",
+        "--police-receipt",
+        "R-2026-001234",
+    )
+
+    assert done.exit_code == 0, done.output
+    assert f"card {lost['mfg']}: suspended" in done.output
+    assert "police receipt number recorded" in done.output
+    assert openssl_ocsp(fed, http, verifier, lost, tmp_path) == "revoked certificateHold"
+    sign = openssl_ocsp(fed, http, verifier, lost, tmp_path, kind=KeyKind.SIGN)
+    assert sign == "revoked certificateHold"  # this project's choice: both certificates
+    refused = portal_login(http, lost)
+    assert refused.status_code == 401 and refused.json()["title"] == "certificate_revoked"
+    row = card_row(fed, lost["mfg"])
+    assert row["status"] == "suspended" and row["police_receipt"] == "R-2026-001234"
+
+
+def test_a_caller_whose_items_do_not_match_is_refused_and_nothing_changes(
+    fed, http, verifier, tmp_path, monkeypatch
+) -> None:
+    card = issue(fed, http)
+    wrong_name = call_centre(
+        fed, monkeypatch, "suspend", "--card-number", card["mfg"], "--name", "別人 花子"
+    )
+    assert wrong_name.exit_code == 1 and "caller_not_identified" in wrong_name.output
+    wrong_birth = call_centre(
+        fed,
+        monkeypatch,
+        "suspend",
+        "--card-number",
+        card["mfg"],
+        "--name",
+        "".join(NAME),
+        "--birth-date",
+        "1979-11-03",
+    )
+    assert wrong_birth.exit_code == 1 and "caller_not_identified" in wrong_birth.output
+    unknown = call_centre(
+        fed, monkeypatch, "suspend", "--card-number", "ZZZZZZZZZZZZZ", "--name", "紛失 太郎"
+    )
+    assert unknown.exit_code == 1 and "caller_not_identified" in unknown.output
+    assert card_row(fed, card["mfg"])["status"] == "active"
+    assert openssl_ocsp(fed, http, verifier, card, tmp_path) == "good"
+    refused = [
+        e
+        for e in fed.apps["jlis"].state.staff.log_entries(person=card["mfg"])
+        if e["action"] == "callcentre.refused"
+    ]
+    assert len(refused) == 2
+
+
+def test_the_operator_role_suspends_through_the_api_and_the_console(fed, http, as_staff) -> None:
+    operator = as_staff("jlis", ["callcentre_operator"])
+    desk = as_staff("jlis", ["desk"])
+    card = issue(fed, http)
+    body = {"card_number": card["mfg"], "name": "紛失　太郎"}
+    denied = http.post("/jlis/callcentre/suspensions", json=body, headers=desk)
+    assert denied.status_code == 403
+    anonymous = httpx.Client(transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE)
+    assert anonymous.post("/jlis/callcentre/suspensions", json=body).status_code == 401
+    assert card_row(fed, card["mfg"])["status"] == "active"
+
+    page = http.get("/jlis/callcentre/", headers=operator)
+    assert page.status_code == 200 and "一時利用停止" in page.text
+    bad = http.post(
+        "/jlis/callcentre/", data={"card_number": "short", "name": "x"}, headers=operator
+    )
+    assert bad.status_code == 422 and card_row(fed, card["mfg"])["status"] == "active"
+    done = http.post(
+        "/jlis/callcentre/",
+        data={"card_number": card["mfg"].lower(), "name": "紛失太郎", "birth_date": BIRTH},
+        headers=operator,
+    )
+    assert done.status_code == 200, done.text
+    assert f"{card['mfg']}</strong>: suspended" in done.text
+    assert card_row(fed, card["mfg"])["status"] == "suspended"
+    again = http.post("/jlis/callcentre/suspensions", json=body, headers=operator)
+    assert again.status_code == 200 and again.json()["status"] == "suspended"
+
+
+# --- lifting, cancelling --------------------------------------------------------------------
+
+
+def test_a_suspension_is_lifted_only_at_the_counter_with_the_card(
+    fed, http, verifier, tmp_path, as_staff
+) -> None:
+    found = issue(fed, http)
+    other = issue(fed, http)
+    operator = as_staff("jlis", ["operator"])
+    suspended = http.post(
+        "/jlis/callcentre/suspensions",
+        json={"card_number": found["mfg"], "name": "紛失 太郎"},
+        headers=operator,
+    )
+    assert suspended.status_code == 200, suspended.text
+    # J-LIS's own staff cannot lift it (nor can a call): only a municipality's request
+    serial = next(
+        c["serial"] for c in found["answer"]["summary"]["certificates"] if c["hierarchy"] == "auth"
+    )
+    by_operator = http.post(
+        "/jlis/cards/resume", json={"resident_code": "0" * 11, "auth_serial": serial}
+    )
+    assert by_operator.status_code == 401
+    resident = found["resident"]["id"]
+    # another resident's card does not lift this resident's suspension
+    wrong = resume_at_counter(http, resident, other)
+    assert wrong.status_code == 404 and wrong.json()["title"] == "card_not_found"
+    # an answer to another resident's challenge, or a forged signature, is refused
+    base = f"/municipality/131016/api/residents/{resident}/card"
+    others = http.post(
+        f"/municipality/131016/api/residents/{other['resident']['id']}/card/resume-challenge"
+    ).json()["challenge"]
+    signed = sign_challenge(found["client"], base64.b64decode(others), pin=AUTH_PIN)
+    replayed = signed.to_json(via="counter") | {"challenge": others}
+    del replayed["via"]
+    assert http.post(f"{base}/resume", json=replayed).status_code == 422
+    mine = http.post(f"{base}/resume-challenge").json()["challenge"]
+    forged = replayed | {"challenge": mine}  # the signature is over the other challenge
+    refused = http.post(f"{base}/resume", json=forged)
+    assert refused.status_code == 401 and refused.json()["title"] == "signature_invalid"
+    assert openssl_ocsp(fed, http, verifier, found, tmp_path) == "revoked certificateHold"
+
+    lifted = resume_at_counter(http, resident, found)
+    assert lifted.status_code == 200, lifted.text
+    assert lifted.json()["status"] == "active" and lifted.json()["good"] == ["auth", "sign"]
+    assert openssl_ocsp(fed, http, verifier, found, tmp_path) == "good"
+    assert portal_login(http, found).status_code == 200
+
+
+def test_a_cancelled_card_is_final(fed, http, verifier, tmp_path) -> None:
+    card = issue(fed, http)
+    cancelled = http.post(f"/jlis/cards/{card['mfg']}/cancel", json={"reason": "keyCompromise"})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert openssl_ocsp(fed, http, verifier, card, tmp_path) == "revoked keyCompromise"
+    hold = http.post(f"/jlis/cards/{card['mfg']}/cancel", json={"reason": "certificateHold"})
+    assert hold.status_code == 422
+    lift = resume_at_counter(http, card["resident"]["id"], card)
+    assert lift.status_code == 409 and lift.json()["title"] == "card_cancelled"
+    suspend = http.post(f"/jlis/cards/{card['mfg']}/suspend", json={})
+    assert suspend.status_code == 200 and suspend.json()["status"] == "cancelled"
+    assert openssl_ocsp(fed, http, verifier, card, tmp_path) == "revoked keyCompromise"
+    assert portal_login(http, card).status_code == 401
+
+
+# --- reissue --------------------------------------------------------------------------------
+
+
+def reissue(http, resident_id: str, **body: Any) -> httpx.Response:
+    return http.post(
+        f"/municipality/131016/api/residents/{resident_id}/card/reissue",
+        json={"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD} | body,
+    )
+
+
+def test_reissue_channels_have_their_fees_and_rules(fed, http) -> None:
+    old = issue(fed, http)
+    resident = old["resident"]["id"]
+    not_express = reissue(http, resident, kind="express", reason="other")
+    assert not_express.status_code == 422 and "特急" in not_express.text
+    no_receipt = reissue(http, resident, kind="normal", reason="lost_outside")
+    assert no_receipt.status_code == 422 and "受理番号" in no_receipt.text
+    assert card_row(fed, old["mfg"])["status"] == "active"  # nothing was issued
+
+    express = reissue(http, resident, kind="express", reason="stolen", police_receipt="A-77")
+    assert express.status_code == 201, express.text
+    out = express.json()
+    assert (out["fee_yen"], out["fee_without_certificates_yen"]) == (2000, 1800)
+    assert out["replaced"] == [old["mfg"]]
+    normal = reissue(http, resident, kind="normal", reason="damaged")
+    assert normal.status_code == 201 and normal.json()["fee_yen"] == 1000
+    assert normal.json()["replaced"] == [out["summary"]["manufacture_number"]]
+
+
+def oidc_login(fed, http, card: dict[str, Any]) -> dict[str, Any]:
+    """A relying party sends the person to the portal's authorization endpoint; the login
+    page is completed with the card. Returns the login's state (and the next page)."""
+    provider = fed.apps["portal"].state.oidc
+    made = provider.clients.add(
+        name=f"テスト銀行 {secrets.token_hex(2)}",
+        redirect_uris=["https://rp.example/cb"],
+        public=False,
+    )
+    verifier_ = secrets.token_urlsafe(48)
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": made.client.client_id,
+            "redirect_uri": "https://rp.example/cb",
+            "scope": "openid",
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+            "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(verifier_.encode()).digest())
+            .decode()
+            .rstrip("="),
+            "code_challenge_method": "S256",
+        }
+    )
+    with httpx.Client(transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE) as pc:
+        sent = pc.get(f"/portal/oidc/authorize?{query}")
+        assert sent.status_code == 303, sent.text
+        page = pc.get(sent.headers["location"])
+        assert page.status_code == 200
+        found = re.search(r'data-id="([^"]+)" data-code="([^"]+)"', page.text)
+        assert found is not None
+        try:
+            approve(http, found.group(2), card["client"], pin=AUTH_PIN)
+        except errors.Unauthorized as exc:
+            return {"state": "refused", "reason": exc.code}
+        return dict(pc.get("/portal/login/status", params={"id": found.group(1)}).json())
+
+
+def test_a_reissued_persons_old_card_is_refused_at_the_portal_and_oidc(
+    fed, http, verifier, tmp_path
+) -> None:
+    old = issue(fed, http)
+    assert portal_login(http, old).status_code == 200
+    assert oidc_login(fed, http, old)["state"] == "done"
+
+    answer = reissue(http, old["resident"]["id"], kind="normal", reason="lost")
+    new = card_of(fed, answer)
+
+    assert card_row(fed, old["mfg"])["status"] == "cancelled"
+    assert card_row(fed, old["mfg"])["replaced_by"] == new["mfg"]
+    refused = portal_login(http, old)
+    assert refused.status_code == 401 and refused.json()["title"] == "certificate_revoked"
+    assert oidc_login(fed, http, old) == {"state": "refused", "reason": "certificate_revoked"}
+    assert openssl_ocsp(fed, http, verifier, old, tmp_path) == "revoked superseded"
+    old_sign = openssl_ocsp(fed, http, verifier, old, tmp_path, kind=KeyKind.SIGN)
+    assert old_sign == "revoked superseded"  # signatures made with it no longer verify
+    assert portal_login(http, new).status_code == 200
+    assert oidc_login(fed, http, new)["state"] == "done"
