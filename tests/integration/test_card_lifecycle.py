@@ -6,16 +6,22 @@ is refused at the portal login and at OpenID Connect sign-in."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import re
 import secrets
+import socket
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
+import uvicorn
 from typer.testing import CliRunner
 
 from mynumber import errors
@@ -23,10 +29,11 @@ from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli import app as cli_app
 from mynumber.cli.phone import approve, challenge
 from mynumber.devices.phone import sign_challenge
+from mynumber.devices.pin_reset import OTHER_KEY, face_score, prove, read_photo
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.jlis import store as jlis_store
 from mynumber.platform.http import InProcessTransport
-from mynumber.reader import JPKIClient, KeyKind, PinRef
+from mynumber.reader import JPKIClient, KeyKind, PinBlocked, PinIncorrect, PinRef
 
 AUTH_PIN = "1234"  # demo values
 SIGN_PASSWORD = "ABC123"
@@ -59,6 +66,7 @@ def card_of(fed, answer: httpx.Response) -> dict[str, Any]:
         "answer": answer.json(),
         "mfg": answer.json()["summary"]["manufacture_number"],
         "image": image,
+        "chip": chip,
         "client": JPKIClient(ChipTransport(chip)),
     }
 
@@ -133,12 +141,12 @@ def openssl_ocsp(
     return text
 
 
-def portal_login(http: httpx.Client, card: dict[str, Any]) -> httpx.Response:
+def portal_login(http: httpx.Client, card: dict[str, Any], pin: str = AUTH_PIN) -> httpx.Response:
     """A command-line login with the card at Mynaportal; the portal's answer."""
     started = http.post("/portal/api/login/start", json={"method": "cli"})
     code = started.json()["code"]
     nonce = base64.b64decode(challenge(http, code)["challenge"])
-    answer = sign_challenge(card["client"], nonce, pin=AUTH_PIN).to_json(via="cli")
+    answer = sign_challenge(card["client"], nonce, pin=pin).to_json(via="cli")
     return http.post(f"/portal/api/login/{code}", json=answer)
 
 
@@ -426,3 +434,231 @@ def test_a_reissued_persons_old_card_is_refused_at_the_portal_and_oidc(
     assert old_sign == "revoked superseded"  # signatures made with it no longer verify
     assert portal_login(http, new).status_code == 200
     assert oidc_login(fed, http, new)["state"] == "done"
+
+
+# --- PIN reset ------------------------------------------------------------------------------
+
+NEW_PIN = "5678"
+
+
+def card_file(card: dict[str, Any], tmp: Path) -> Path:
+    path = tmp / f"{card['mfg']}.json"
+    path.write_text(card["image"])
+    return path
+
+
+def pin_b(card: dict[str, Any]) -> str:
+    summary = card["answer"]["summary"]
+    born = BIRTH.replace("-", "")[2:]
+    return f"{born}{summary['expires_on'][:4]}{summary['security_code']}"
+
+
+def reload(fed, path: Path) -> JPKIClient:
+    seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+    return JPKIClient(ChipTransport(Chip.from_image(path.read_bytes(), seal_key=seal)))
+
+
+def block_auth_pin(client: JPKIClient) -> None:
+    for _ in range(3):
+        with pytest.raises((PinIncorrect, PinBlocked)):
+            client.verify_pin(PinRef.JPKI_AUTH, "0000")
+    with pytest.raises(PinBlocked):
+        client.verify_pin(PinRef.JPKI_AUTH, AUTH_PIN)
+
+
+@pytest.fixture(scope="module")
+def server(fed) -> Iterator[str]:
+    """The federation also served on a free port, for the command line's ``--url``."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    running = uvicorn.Server(
+        uvicorn.Config(fed.root, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not running.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def jlis_clock(fed):
+    resets = fed.apps["jlis"].state.pin_resets
+    real = resets.clock
+    yield resets
+    resets.clock = real
+
+
+def at_jst(hour: int, minute: int = 0, days: int = 0):
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).replace(
+        hour=hour, minute=minute, second=0, microsecond=0
+    )
+    moment = (today + dt.timedelta(days=days)).astimezone(dt.UTC)
+    return lambda: moment
+
+
+def test_a_blocked_pin_is_reset_at_the_counter_and_the_new_pin_logs_in(
+    fed, http, tmp_path, server, as_staff
+) -> None:
+    clerk = as_staff("municipality-131016", ["clerk"])["Authorization"].removeprefix("Bearer ")
+    card = issue(fed, http)
+    path = card_file(card, tmp_path)
+    block_auth_pin(card["client"])
+    path.write_bytes(card["chip"].to_image())  # the card, its PIN blocked
+
+    done = runner.invoke(
+        cli_app,
+        [
+            "card",
+            "pin-reset",
+            "counter",
+            str(path),
+            "--resident",
+            card["resident"]["id"],
+            "--municipality",
+            "131016",
+            "--pin",
+            "auth",
+            "--new-pin",
+            NEW_PIN,
+            "--data",
+            str(fed.settings.data_dir),
+            "--url",
+            server,
+            "--token",
+            clerk,
+        ],
+        env={"COLUMNS": "200"},
+    )
+
+    assert done.exit_code == 0, done.output
+    client = reload(fed, path)
+    assert client.pin_status(PinRef.JPKI_AUTH) == 3
+    assert portal_login(http, {"client": client}, pin=NEW_PIN).status_code == 200
+    # another resident's municipality record cannot have this card reset
+    other = new_resident(http)
+    refused = http.post(
+        f"/municipality/131016/api/residents/{other['id']}/card/pin-reset",
+        json={
+            "manufacture_number": card["mfg"],
+            "pin": "auth",
+            "card_challenge": base64.b64encode(b"0" * 16).decode(),
+            "identity_checked_with": "passport",
+        },
+    )
+    assert refused.status_code == 404
+
+
+def reserve(http, card: dict[str, Any], pin: str, face: bytes, *, other_pin: str) -> httpx.Response:
+    score = face_score(face, read_photo(card["client"], pin_b(card)))
+    challenge = base64.b64decode(http.post("/jlis/pin-reset/challenge").json()["challenge"])
+    key = OTHER_KEY.get(pin, KeyKind.AUTH)
+    proof = prove(card["client"], challenge, key=key, pin=other_pin)
+    return http.post("/jlis/pin-reset/reservations", json=proof | {"pin": pin, "face_score": score})
+
+
+def chip_photo(card: dict[str, Any]) -> bytes:
+    return read_photo(card["client"], pin_b(card))
+
+
+def test_a_kiosk_reset_reserved_on_the_phone_sets_the_pin_within_24_hours_and_hours(
+    fed, http, tmp_path, jlis_clock, server
+) -> None:
+    card = issue(fed, http)
+    path = card_file(card, tmp_path)
+    face = tmp_path / "face.png"
+    face.write_bytes(chip_photo(card))
+    jlis_clock.clock = at_jst(10)
+    data = ["--data", str(fed.settings.data_dir), "--url", server]
+
+    reserved = runner.invoke(
+        cli_app,
+        [
+            "card",
+            "pin-reset",
+            "reserve",
+            str(path),
+            "--pin",
+            "auth",
+            "--other-pin",
+            SIGN_PASSWORD,
+            "--face",
+            str(face),
+            "--pin-b",
+            pin_b(card),
+            *data,
+        ],
+        env={"COLUMNS": "200"},
+    )
+    assert reserved.exit_code == 0, reserved.output
+    code = re.search(r"reservation ([0-9A-F]{16})", reserved.output)
+    assert code is not None
+    kiosk = [
+        "card",
+        "pin-reset",
+        "kiosk",
+        str(path),
+        "--reservation",
+        code.group(1),
+        "--pin",
+        "auth",
+        "--other-pin",
+        SIGN_PASSWORD,
+        "--new-pin",
+        NEW_PIN,
+        *data,
+    ]
+
+    jlis_clock.clock = at_jst(23, 30)  # the kiosk is closed
+    closed = runner.invoke(cli_app, kiosk, env={"COLUMNS": "200"})
+    assert closed.exit_code == 1 and "6:30" in closed.output
+    jlis_clock.clock = at_jst(6, 29, days=1)
+    assert runner.invoke(cli_app, kiosk).exit_code == 1
+    jlis_clock.clock = at_jst(8)
+    done = runner.invoke(cli_app, kiosk, env={"COLUMNS": "200"})
+    assert done.exit_code == 0, done.output
+    client = reload(fed, path)
+    client.verify_pin(PinRef.JPKI_AUTH, NEW_PIN)  # raises if the PIN were not set
+    used = runner.invoke(cli_app, kiosk, env={"COLUMNS": "200"})
+    assert used.exit_code == 1 and "no reservation" in used.output
+
+
+def test_kiosk_reset_refusals(fed, http, jlis_clock) -> None:
+    jlis_clock.clock = at_jst(12)
+    card = issue(fed, http)
+    face = chip_photo(card)
+    for pin in ("juki", "text"):
+        refused = reserve(http, card, pin, face, other_pin=AUTH_PIN)
+        assert refused.status_code == 403 and "counter" in refused.json()["detail"]
+    stranger = reserve(http, card, "auth", b"\x89PNG another person", other_pin=SIGN_PASSWORD)
+    assert stranger.status_code == 403 and "face" in stranger.json()["detail"]
+    # a reservation older than 24 hours is not honoured
+    made = reserve(http, card, "sign", face, other_pin=AUTH_PIN)
+    assert made.status_code == 201, made.text
+    jlis_clock.clock = at_jst(12, 1, days=1)
+    late = kiosk_reset(http, card, made.json()["reservation"], "sign")
+    assert late.status_code == 403 and "24" in late.json()["detail"]
+    # one of the four items changed (the signing certificate revoked): no kiosk reset
+    jlis_clock.clock = at_jst(12)
+    moved = http.post(f"/jlis/cards/{card['mfg']}/revoke-signing", json={})
+    assert moved.status_code == 200
+    changed = reserve(http, card, "sign", face, other_pin=AUTH_PIN)
+    assert changed.status_code == 403 and "counter" in changed.json()["detail"]
+    # a suspended card neither
+    held = issue(fed, http)
+    http.post(f"/jlis/cards/{held['mfg']}/suspend", json={"reason": "certificateHold"})
+    suspended = reserve(http, held, "auth", chip_photo(held), other_pin=SIGN_PASSWORD)
+    assert suspended.status_code == 403
+
+
+def kiosk_reset(http, card: dict[str, Any], code: str, pin: str) -> httpx.Response:
+    challenge = base64.b64decode(http.post("/jlis/pin-reset/challenge").json()["challenge"])
+    other_pin = SIGN_PASSWORD if pin == "auth" else AUTH_PIN
+    proof = prove(card["client"], challenge, key=OTHER_KEY[pin], pin=other_pin)
+    body = proof | {"reservation": code, "card_challenge": base64.b64encode(b"c" * 16).decode()}
+    return http.post("/jlis/pin-reset/kiosk", json=body)

@@ -49,9 +49,10 @@ app.command("seed")(serve.seed)
 
 def _add_optional_commands() -> None:
     try:
-        from mynumber.cli import card, phone, reader
+        from mynumber.cli import card, phone, pin_reset, reader
     except ImportError:  # pragma: no cover - the card package is optional at build time
         return
+    card.app.add_typer(pin_reset.app, name="pin-reset")
     app.add_typer(card.app, name="card")
     app.add_typer(phone.app, name="phone")
     app.add_typer(reader.app, name="reader")

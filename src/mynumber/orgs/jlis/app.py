@@ -21,6 +21,7 @@ from mynumber.orgs.jlis.cards import CardIssuer
 from mynumber.orgs.jlis.clients import HubClient
 from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.orgs.jlis.pin_reset import PinResets
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.orgs.jlis.web.numbers import health
@@ -56,6 +57,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
         item_fingerprint=numbering.fingerprint,
     )
     revocation = RevocationService(engine=engine, authority=authority)
+    pin_resets = PinResets(
+        issuer=issuer, key=secret_bytes(ctx.settings.data_dir / "jlis" / "pin-reset.key")
+    )
 
     app = new_app(
         title="J-LIS",
@@ -75,11 +79,13 @@ def create_app(ctx: OrgContext) -> FastAPI:
             hub=HubClient(ctx.directory, "hub", ctx.identity),
             portal_key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
             staff=staff,
+            pin_resets=pin_resets,
         )
     )
     app.state.engine = engine
     app.state.authority = authority
     app.state.cards = issuer
     app.state.revocation = revocation
+    app.state.pin_resets = pin_resets
     app.state.health = lambda: health(engine)
     return app

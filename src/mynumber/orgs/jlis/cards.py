@@ -46,7 +46,13 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mynumber.card import Chip, ChipTransport, KeySource, derive_issuer_key
+from mynumber.card import (
+    Chip,
+    ChipTransport,
+    KeySource,
+    admin_cryptogram,
+    derive_issuer_key,
+)
 from mynumber.card import load_or_create_demo_seal_key as load_seal_key
 from mynumber.errors import Conflict, InvalidInput, NotFound
 from mynumber.number import validate
@@ -638,6 +644,15 @@ class CardIssuer:
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(*signing)
             ).all()
         return [_revoked(*r) for r in rows]
+
+    def reset_cryptogram(self, manufacture_number: str, challenge: bytes) -> bytes:
+        """The admin cryptogram for one challenge of one card: it opens an issuer session on
+        that chip, where (personalisation being over) only a PIN reset is allowed. The
+        caller has checked who asks (``pin_reset``)."""
+        if len(challenge) != 16:
+            raise InvalidInput("a card challenge is 16 bytes", field="card_challenge")
+        key = derive_issuer_key(self.authority.get().issuer_master_key, manufacture_number)
+        return admin_cryptogram(key, challenge)
 
     def card_of(self, serial: str) -> str:
         """The manufacture number of the card a certificate (serial in hex) is on."""

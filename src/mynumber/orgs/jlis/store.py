@@ -131,3 +131,24 @@ def issued(conn: Connection) -> tuple[int, int]:
     numbers = conn.scalar(select(func.count()).select_from(issued_numbers)) or 0
     issued_cards = conn.scalar(select(func.count()).select_from(cards)) or 0
     return int(numbers), int(issued_cards)
+
+
+#: コンビニでの暗証番号リセット: a reservation made on the phone (the other JPKI PIN and a
+#: face match), completed at a kiosk within its validity. No personal data: the card and
+#: which PIN.
+pin_resets = Table(
+    "pin_resets",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column(
+        "manufacture_number",
+        String(13),
+        ForeignKey("cards.manufacture_number"),
+        nullable=False,
+        index=True,
+    ),
+    Column("pin", String(4), nullable=False),  # auth | sign
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)

@@ -10,6 +10,10 @@ earlier one, revoking all its certificates (see ``orgs/jlis/cards``). This proje
 the card is made at once and handed over in the same request; the answer carries the lead
 time and the date the real channel would have it ready.
 
+PIN reset at the counter: the clerk checks the holder's identity and passes the chip's
+challenge to J-LIS; the counter's reader sets the new PIN with J-LIS's answer
+(``orgs/jlis/pin_reset``).
+
 Lifting a suspension: never by telephone — the holder comes to the counter with the card.
 The municipality holds no card (PINs go only to the card, on a device): the counter asks
 for a challenge, the holder's card signs it with the user-authentication key on the
@@ -162,6 +166,24 @@ class ResumeAtCounterOut(BaseModel):
     note: str | None = None
 
 
+class PinResetIn(BaseModel):
+    """A PIN reset at the counter: the chip's challenge (from the counter's reader), after
+    the clerk checked the holder's identity. The new PIN never comes here: the reader sets
+    it on the card with J-LIS's cryptogram."""
+
+    manufacture_number: str = Field(pattern=r"^[A-Z0-9]{13}$")
+    pin: Literal["auth", "sign", "text", "juki"]
+    card_challenge: str = Field(max_length=64, description="base64 of GET CHALLENGE")
+    identity_checked_with: Literal["card_photo", "passport", "driver_licence", "two_documents"] = (
+        Field(description="how the clerk identified the holder (本人確認)")
+    )
+
+
+class CryptogramOut(BaseModel):
+    pin: str
+    cryptogram: str
+
+
 def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRouter:
     api = APIRouter(tags=["cards"])
     jlis = ServiceClient(ctx.directory, "jlis", ctx.identity)
@@ -260,5 +282,29 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
             good=answer["good"],
             note=answer.get("note"),
         )
+
+    @api.post("/residents/{resident_id}/card/pin-reset", response_model=CryptogramOut)
+    def reset_pin(resident_id: str, body: PinResetIn, acting: CardIssuer) -> CryptogramOut:
+        """暗証番号の初期化 at the counter: J-LIS's cryptogram for the card's challenge, after the
+        identity check; the counter's reader then sets the new PIN on the card."""
+        resident = registry.get(resident_id)
+        answer = jlis.request(
+            "POST",
+            "/cards/pin-reset",
+            {
+                "resident_code": resident.resident_code,
+                "manufacture_number": body.manufacture_number,
+                "pin": body.pin,
+                "card_challenge": body.card_challenge,
+            },
+        )
+        staff.log(
+            acting,
+            action="cards.pin_reset",
+            purpose="counter",
+            person=resident_id,
+            detail={"pin": body.pin, "identity_checked_with": body.identity_checked_with},
+        )
+        return CryptogramOut(pin=answer["pin"], cryptogram=answer["cryptogram"])
 
     return api
