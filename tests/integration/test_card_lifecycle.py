@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
 from mynumber import errors
@@ -33,7 +34,14 @@ from mynumber.devices.pin_reset import OTHER_KEY, face_score, prove, read_photo
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.jlis import store as jlis_store
 from mynumber.platform.http import InProcessTransport
-from mynumber.reader import JPKIClient, KeyKind, PinBlocked, PinIncorrect, PinRef
+from mynumber.reader import (
+    JPKIClient,
+    KeyKind,
+    PinBlocked,
+    PinIncorrect,
+    PinRef,
+    verify_text_signature,
+)
 
 AUTH_PIN = "1234"  # demo values
 SIGN_PASSWORD = "ABC123"
@@ -662,3 +670,107 @@ def kiosk_reset(http, card: dict[str, Any], code: str, pin: str) -> httpx.Respon
     proof = prove(card["client"], challenge, key=OTHER_KEY[pin], pin=other_pin)
     body = proof | {"reservation": code, "card_challenge": base64.b64encode(b"c" * 16).decode()}
     return http.post("/jlis/pin-reset/kiosk", json=body)
+
+
+# --- renewal and address change -------------------------------------------------------------
+
+
+@pytest.fixture
+def issuer_clock(fed):
+    issuer = fed.apps["jlis"].state.cards
+    real = issuer.clock
+    yield issuer
+    issuer.clock = real
+
+
+def auth_expiry(card: dict[str, Any]) -> dt.datetime:
+    auth = next(c for c in card["answer"]["summary"]["certificates"] if c["hierarchy"] == "auth")
+    return dt.datetime.fromisoformat(str(auth["not_after"]))
+
+
+def client_of(fed, image: str) -> JPKIClient:
+    seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+    return JPKIClient(ChipTransport(Chip.from_image(image.encode(), seal_key=seal)))
+
+
+def test_certificates_renew_from_three_months_before_they_end(
+    fed, http, verifier, tmp_path, issuer_clock
+) -> None:
+    card = issue(fed, http)
+    resident = card["resident"]["id"]
+    ends = auth_expiry(card)
+    renew = f"/municipality/131016/api/residents/{resident}/card/renew"
+
+    issuer_clock.clock = lambda: ends - dt.timedelta(days=100)
+    early = http.post(renew, json={"card_image": card["image"]})
+    assert early.status_code == 409 and early.json()["title"] == "renewal_not_open"
+    issuer_clock.clock = lambda: ends - dt.timedelta(days=80)
+    renewed = http.post(renew, json={"card_image": card["image"]})
+
+    assert renewed.status_code == 200, renewed.text
+    out = renewed.json()
+    assert sorted(c["hierarchy"] for c in out["certificates"]) == ["auth", "sign"]
+    new_auth = next(c for c in out["certificates"] if c["hierarchy"] == "auth")
+    assert dt.datetime.fromisoformat(new_auth["not_after"]) > ends  # five more years
+    assert openssl_ocsp(fed, http, verifier, card, tmp_path) == "revoked superseded"
+    new = {"client": client_of(fed, out["card_image"])}
+    assert openssl_ocsp(fed, http, verifier, new, tmp_path) == "good"
+    new["client"].verify_pin(PinRef.JPKI_AUTH, AUTH_PIN)  # the PINs stay as they were
+    # the card itself past its expiry is not renewed: a new card is needed
+    expires = dt.date.fromisoformat(card["answer"]["summary"]["expires_on"])
+    issuer_clock.clock = lambda: (
+        dt.datetime.combine(expires, dt.time(), dt.UTC) + dt.timedelta(days=2)
+    )
+    expired = http.post(renew, json={"card_image": out["card_image"]})
+    assert expired.status_code == 409 and expired.json()["title"] == "card_expired"
+
+
+def test_an_address_change_rewrites_the_text_ap_and_issues_a_new_signing_certificate(
+    fed, http, verifier, tmp_path
+) -> None:
+    card = issue(fed, http)
+    new_address = f"東京都新宿区西新宿2丁目{secrets.randbelow(10**6)}番"
+    moved = http.post(
+        f"/municipality/131016/api/residents/{card['resident']['id']}/move",
+        json={"to": "131041", "address": new_address},
+    )
+    assert moved.status_code == 200, moved.text
+    there = http.post(
+        "/municipality/131041/api/residents/search",
+        json={"resident_code": card["resident"]["resident_code"]},
+    )
+    assert there.status_code == 200, there.text
+    # the move revoked the signing certificate; the auth one survives a move
+    assert openssl_ocsp(fed, http, verifier, card, tmp_path, kind=KeyKind.SIGN).startswith(
+        "revoked"
+    )
+    assert openssl_ocsp(fed, http, verifier, card, tmp_path) == "good"
+
+    changed = http.post(
+        f"/municipality/131041/api/residents/{there.json()['id']}/card/address",
+        json={"card_image": card["image"]},
+    )
+
+    assert changed.status_code == 200, changed.text
+    out = changed.json()
+    assert [c["hierarchy"] for c in out["certificates"]] == ["sign"]
+    client = client_of(fed, out["card_image"])
+    record = client.read_text_ap(AUTH_PIN)
+    assert record.attributes.address == new_address
+    key = serialization.load_pem_public_key(http.get("/jlis/keys/text-ap.pem").content)
+    verify_text_signature(record, key)  # raises if J-LIS's seal does not cover it
+    new = {"client": client}
+    assert openssl_ocsp(fed, http, verifier, new, tmp_path, kind=KeyKind.SIGN) == "good"
+    assert client.read_certificate(KeyKind.AUTH) == card["client"].read_certificate(KeyKind.AUTH)
+    # another municipality's resident is not this card's holder
+    stranger = new_resident(http)
+    refused = http.post(
+        f"/municipality/131016/api/residents/{stranger['id']}/card/address",
+        json={"card_image": out["card_image"]},
+    )
+    assert refused.status_code == 404
+    garbage = http.post(
+        f"/municipality/131041/api/residents/{there.json()['id']}/card/address",
+        json={"card_image": "not a card"},
+    )
+    assert garbage.status_code == 422

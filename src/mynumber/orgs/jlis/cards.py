@@ -30,6 +30,14 @@ Rules this module decides (the real ones are partly unsourced, domain-reference 
   resident code) cancels (廃止) every earlier card of theirs and revokes all their
   certificates, reason ``superseded`` — a reissued person's old card logs in nowhere.
 - Cancellation (廃止) is final: a cancelled card is never suspended, lifted or used again.
+- Renewal (電子証明書の更新, :meth:`CardIssuer.renew`): from 3 months before the
+  certificates end (or after), on a card that is active and not past its own expiry; the
+  chip makes new key pairs, the new certificates run to the 5th birthday after the renewal
+  day, and the earlier ones are revoked (``superseded``).
+- Address change (:meth:`CardIssuer.change_address`): the text AP is rewritten (address,
+  sealed again by J-LIS) and a new signing certificate replaces the old one (revoked,
+  ``affiliationChanged``); the user-authentication certificate stays (services-reference,
+  corrections). The 追記欄 is the card's printed back: the counter writes it by hand.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -54,7 +63,7 @@ from mynumber.card import (
     derive_issuer_key,
 )
 from mynumber.card import load_or_create_demo_seal_key as load_seal_key
-from mynumber.errors import Conflict, InvalidInput, NotFound
+from mynumber.errors import Conflict, Error, InvalidInput, NotFound
 from mynumber.number import validate
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
@@ -209,6 +218,33 @@ class IssuedCard:
     @property
     def signing_certificate_issued(self) -> bool:
         return Purpose.SIGN in self.certificates
+
+
+@dataclass(frozen=True, slots=True)
+class Rewritten:
+    """A card the counter brought back: its new image and the certificates just issued."""
+
+    manufacture_number: str
+    image: bytes = field(repr=False)
+    certificates: dict[Purpose, x509.Certificate]
+    revoked: list[str]
+
+
+#: Renewal opens this many months before the certificates end [O] (services-reference §6).
+RENEWAL_MONTHS = 3
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` earlier (the month's last day where it has fewer days)."""
+    month = day.month - months
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    for last in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -644,6 +680,165 @@ class CardIssuer:
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(*signing)
             ).all()
         return [_revoked(*r) for r in rows]
+
+    # --- the counter's rewrites: renewal and address change -------------------------------
+
+    def _open(self, image: bytes) -> tuple[Chip, IssuerSession]:
+        try:
+            chip = Chip.from_image(
+                image, seal_key=load_seal_key(self.seal_key_path), key_source=self.key_source
+            )
+        except (ValueError, Error) as exc:
+            raise InvalidInput("the card could not be read", field="card_image") from exc
+        key = derive_issuer_key(self.authority.get().issuer_master_key, chip.manufacture_number)
+        return chip, IssuerSession.open(ChipTransport(chip), issuer_key=key)
+
+    def _card_for_counter(self, conn: Connection, mfg: str, code_fp: str | None) -> Any:
+        c = store.cards.c
+        row = conn.execute(
+            select(c.status, c.code_fp, c.expires_on).where(c.manufacture_number == mfg)
+        ).first()
+        if row is None or (code_fp is not None and row.code_fp != code_fp):
+            raise NotFound("no card of this resident with that number", code="card_not_found")
+        if row.status != "active":
+            raise Conflict(
+                f"the card is {row.status}: lift the suspension or apply for a new card",
+                code=f"card_{row.status}",
+            )
+        return row
+
+    def _new_certificate(
+        self,
+        session: IssuerSession,
+        purpose: Purpose,
+        items: BasicItems,
+        now: dt.datetime,
+    ) -> x509.Certificate:
+        ca = self.authority.get().ca(purpose)
+        public_key = session.generate_key_pair(_KIND[purpose])
+        ocsp_url, crl_url = self.ocsp_url(purpose), self.crl_url(purpose)
+        if purpose is Purpose.AUTH:
+            cert = ca.issue_auth(
+                public_key,
+                birth_date=items.birth_date,
+                now=now,
+                ocsp_url=ocsp_url,
+                crl_url=crl_url,
+            )
+        else:
+            cert = ca.issue_sign(
+                public_key, items=items, now=now, ocsp_url=ocsp_url, crl_url=crl_url
+            )
+        session.write_certificate(_KIND[purpose], cert.public_bytes(serialization.Encoding.DER))
+        return cert
+
+    def _replace(
+        self,
+        conn: Connection,
+        mfg: str,
+        now: dt.datetime,
+        certificates: dict[Purpose, x509.Certificate],
+        flag: x509.ReasonFlags,
+    ) -> list[str]:
+        """Revoke the card's earlier certificates of these hierarchies; record the new."""
+        t = store.certificates.c
+        hierarchies = [p.value for p in certificates]
+        old = list(
+            conn.execute(
+                select(t.serial).where(
+                    t.manufacture_number == mfg,
+                    t.hierarchy.in_(hierarchies),
+                    t.status == "good",
+                )
+            ).scalars()
+        )
+        conn.execute(
+            update(store.certificates)
+            .where(t.manufacture_number == mfg, t.hierarchy.in_(hierarchies), t.status == "good")
+            .values(status="revoked", revoked_at=now, reason=flag.value)
+        )
+        conn.execute(
+            store.certificates.insert(),
+            [
+                {
+                    "hierarchy": purpose.value,
+                    "serial": serial_hex(cert.serial_number),
+                    "manufacture_number": mfg,
+                    "issued_at": now,
+                    "not_after": cert.not_valid_after_utc,
+                    "status": "good",
+                    "revoked_at": None,
+                    "reason": None,
+                }
+                for purpose, cert in certificates.items()
+            ],
+        )
+        return old
+
+    def renew(self, *, image: bytes, items: BasicItems, code_fp: str | None) -> Rewritten:
+        """電子証明書の更新 at the counter: new key pairs and certificates on the same card."""
+        now = self.clock().replace(microsecond=0)
+        today = now.astimezone(JST).date()
+        chip, session = self._open(image)
+        mfg = chip.manufacture_number
+        t = store.certificates.c
+        with self.engine.connect() as conn:
+            card = self._card_for_counter(conn, mfg, code_fp)
+            ends = conn.scalar(
+                select(t.not_after)
+                .where(t.manufacture_number == mfg, t.hierarchy == Purpose.AUTH.value)
+                .order_by(t.not_after.desc())
+                .limit(1)
+            )
+        if card.expires_on < today:
+            raise Conflict("the card itself has expired: apply for a new card", code="card_expired")
+        if ends is not None:
+            opens = months_before(ends.astimezone(JST).date(), RENEWAL_MONTHS)
+            if today < opens:
+                raise Conflict(
+                    f"renewal opens on {opens:%Y-%m-%d}, 3 months before the certificates end",
+                    code="renewal_not_open",
+                )
+        purposes = [Purpose.AUTH]
+        if age_on(items.birth_date, today) >= SIGNING_MINIMUM_AGE:
+            purposes.append(Purpose.SIGN)
+        certificates = {p: self._new_certificate(session, p, items, now) for p in purposes}
+        chip.reset()
+        with self.engine.begin() as conn:
+            revoked = self._replace(conn, mfg, now, certificates, x509.ReasonFlags.superseded)
+        return Rewritten(mfg, chip.to_image(), certificates, revoked)
+
+    def change_address(self, *, image: bytes, holder: Holder, code_fp: str | None) -> Rewritten:
+        """住所変更 at the counter: the text AP rewritten and sealed, a new signing certificate."""
+        now = self.clock().replace(microsecond=0)
+        today = now.astimezone(JST).date()
+        chip, session = self._open(image)
+        mfg = chip.manufacture_number
+        with self.engine.connect() as conn:
+            self._card_for_counter(conn, mfg, code_fp)
+        session.write_text_ap(
+            my_number=holder.my_number,
+            attributes=TextAttributes(
+                name=holder.name,
+                address=holder.address,
+                birth_date=f"{holder.birth_date:%Y%m%d}",
+                sex=holder.sex,
+            ),
+            sign=self.authority.get().sign_text,
+        )
+        certificates: dict[Purpose, x509.Certificate] = {}
+        if age_on(holder.birth_date, today) >= SIGNING_MINIMUM_AGE:
+            certificates[Purpose.SIGN] = self._new_certificate(
+                session, Purpose.SIGN, holder.basic_items(), now
+            )
+        chip.reset()
+        revoked: list[str] = []
+        if certificates:
+            with self.engine.begin() as conn:
+                revoked = self._replace(
+                    conn, mfg, now, certificates, x509.ReasonFlags.affiliation_changed
+                )
+        return Rewritten(mfg, chip.to_image(), certificates, revoked)
 
     def reset_cryptogram(self, manufacture_number: str, challenge: bytes) -> bytes:
         """The admin cryptogram for one challenge of one card: it opens an issuer session on

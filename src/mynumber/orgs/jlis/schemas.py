@@ -223,3 +223,22 @@ class ResolveOut(BaseModel):
 
 class HubCodeOut(BaseModel):
     hub_code: str = Field(description="the portal's code for the person at the linkage hub")
+
+
+class CardRewriteIn(BaseModel):
+    """The counter's rewrite of a live card (renewal, address change): the card, read there,
+    and the holder's current items from the registry."""
+
+    card_image: str = Field(max_length=2_000_000, repr=False)
+    items: CardItemsIn
+    resident_code: str = Field(pattern=r"^[0-9]{11}$", repr=False)
+    my_number: str | None = Field(
+        default=None, repr=False, description="for the text AP (address change only)"
+    )
+
+
+class CardRewriteOut(BaseModel):
+    manufacture_number: str
+    card_image: str
+    certificates: list[CertificateOut]
+    revoked: list[str] = Field(description="serials of the certificates replaced")

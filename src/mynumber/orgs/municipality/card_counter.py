@@ -39,7 +39,12 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from mynumber.errors import InvalidInput, Unauthorized, Unavailable
-from mynumber.orgs.municipality.cards import CardApplicationIn, CardHandedOver, CardSummary
+from mynumber.orgs.municipality.cards import (
+    CardApplicationIn,
+    CardCertificate,
+    CardHandedOver,
+    CardSummary,
+)
 from mynumber.orgs.municipality.deps import CardIssuer
 from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.pki import CertificateError, Purpose, verify_chain, verify_signature
@@ -184,6 +189,17 @@ class CryptogramOut(BaseModel):
     cryptogram: str
 
 
+class CardAtCounterIn(BaseModel):
+    card_image: str = Field(max_length=2_000_000, description="the card, read at the counter")
+
+
+class CardRewriteOut(BaseModel):
+    manufacture_number: str
+    card_image: str
+    certificates: list[CardCertificate]
+    revoked: list[str]
+
+
 def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRouter:
     api = APIRouter(tags=["cards"])
     jlis = ServiceClient(ctx.directory, "jlis", ctx.identity)
@@ -306,5 +322,26 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
             detail={"pin": body.pin, "identity_checked_with": body.identity_checked_with},
         )
         return CryptogramOut(pin=answer["pin"], cryptogram=answer["cryptogram"])
+
+    def rewrite(path: str, resident_id: str, card_image: str) -> dict[str, Any]:
+        holder = registry.card_holder(resident_id)
+        return dict(jlis.request("POST", path, holder | {"card_image": card_image}))
+
+    @api.post("/residents/{resident_id}/card/renew", response_model=CardRewriteOut)
+    def renew_card(resident_id: str, body: CardAtCounterIn, acting: CardIssuer) -> CardRewriteOut:
+        """電子証明書の更新: from 3 months before the certificates end; free."""
+        answer = rewrite("/cards/renew", resident_id, body.card_image)
+        staff.log(acting, action="cards.renew", purpose="counter", person=resident_id)
+        return CardRewriteOut.model_validate(answer)
+
+    @api.post("/residents/{resident_id}/card/address", response_model=CardRewriteOut)
+    def change_address(
+        resident_id: str, body: CardAtCounterIn, acting: CardIssuer
+    ) -> CardRewriteOut:
+        """住所変更 on the card: the registry's current address into the text AP (sealed by
+        J-LIS) and a new signing certificate; the auth certificate stays."""
+        answer = rewrite("/cards/address", resident_id, body.card_image)
+        staff.log(acting, action="cards.address", purpose="counter", person=resident_id)
+        return CardRewriteOut.model_validate(answer)
 
     return api

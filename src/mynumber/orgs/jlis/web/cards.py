@@ -9,13 +9,22 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi.params import Depends as DependsParam
 
-from mynumber.errors import Unavailable
-from mynumber.orgs.jlis.cards import CardIssuer, Holder, IssuedCard, Pins, RevokedCertificate
+from mynumber.errors import InvalidInput, Unavailable
+from mynumber.orgs.jlis.cards import (
+    CardIssuer,
+    Holder,
+    IssuedCard,
+    Pins,
+    RevokedCertificate,
+    Rewritten,
+)
 from mynumber.orgs.jlis.deps import Canceller, Revoker, Suspender
 from mynumber.orgs.jlis.schemas import (
     CancelIn,
     CardIssueIn,
     CardIssueOut,
+    CardRewriteIn,
+    CardRewriteOut,
     CardSummary,
     CertificateOut,
     ResumeIn,
@@ -25,6 +34,7 @@ from mynumber.orgs.jlis.schemas import (
     SuspendIn,
     SuspendOut,
 )
+from mynumber.pki import BasicItems, Gender
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 
@@ -149,6 +159,66 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
             if "auth" in good
             else "the user-authentication certificate stays revoked: have new certificates "
             "issued at the counter",
+        )
+
+    def rewritten(done: Rewritten) -> CardRewriteOut:
+        return CardRewriteOut(
+            manufacture_number=done.manufacture_number,
+            card_image=done.image.decode("utf-8"),
+            certificates=[
+                CertificateOut(
+                    hierarchy=purpose.value,
+                    serial=f"{cert.serial_number:x}",
+                    not_after=cert.not_valid_after_utc,
+                    ocsp_url=issuer.ocsp_url(purpose),
+                    crl_url=issuer.crl_url(purpose),
+                )
+                for purpose, cert in done.certificates.items()
+            ],
+            revoked=done.revoked,
+        )
+
+    def code_fp(resident_code: str) -> str | None:
+        return None if issuer.code_fingerprint is None else issuer.code_fingerprint(resident_code)
+
+    @api.post("/cards/renew", response_model=CardRewriteOut)
+    def renew_card(
+        body: CardRewriteIn, municipality: Annotated[str, from_municipality]
+    ) -> CardRewriteOut:
+        """電子証明書の更新 at the counter: from 3 months before the certificates end."""
+        items = body.items
+        holder_items = BasicItems(
+            name=items.name,
+            gender=Gender(int(items.sex)),
+            birth_date=items.birth_date,
+            address=items.address,
+        )
+        return rewritten(
+            issuer.renew(
+                image=body.card_image.encode(),
+                items=holder_items,
+                code_fp=code_fp(body.resident_code),
+            )
+        )
+
+    @api.post("/cards/address", response_model=CardRewriteOut)
+    def change_address(
+        body: CardRewriteIn, municipality: Annotated[str, from_municipality]
+    ) -> CardRewriteOut:
+        """住所変更: the text AP rewritten and sealed again, a new signing certificate."""
+        if body.my_number is None:
+            raise InvalidInput("the text AP needs the My Number", field="my_number")
+        holder = Holder(
+            name=body.items.name,
+            address=body.items.address,
+            birth_date=body.items.birth_date,
+            sex=body.items.sex,
+            my_number=body.my_number,
+        )
+        return rewritten(
+            issuer.change_address(
+                image=body.card_image.encode(), holder=holder, code_fp=code_fp(body.resident_code)
+            )
         )
 
     @api.post("/cards/{manufacture_number}/revoke-signing", response_model=list[RevokedOut])
