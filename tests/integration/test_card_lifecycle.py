@@ -33,6 +33,7 @@ from mynumber.devices.phone import sign_challenge
 from mynumber.devices.pin_reset import OTHER_KEY, face_score, prove, read_photo
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.jlis import store as jlis_store
+from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.http import InProcessTransport
 from mynumber.reader import (
     JPKIClient,
@@ -50,13 +51,13 @@ BIRTH = "1979-11-02"
 runner = CliRunner()
 
 
-def new_resident(http: httpx.Client) -> dict[str, Any]:
+def new_resident(http: httpx.Client, birth: str = BIRTH) -> dict[str, Any]:
     body = {
         "family_name": NAME[0],
         "given_name": NAME[1],
         "family_name_kana": "フンシツ",
         "given_name_kana": "タロウ",
-        "birth_date": BIRTH,
+        "birth_date": birth,
         "sex": "1",
         "address": f"東京都千代田区永田町1丁目{secrets.randbelow(10**6)}番",
     }
@@ -774,3 +775,34 @@ def test_an_address_change_rewrites_the_text_ap_and_issues_a_new_signing_certifi
         json={"card_image": "not a card"},
     )
     assert garbage.status_code == 422
+
+
+def expiry_notices(fed, card: dict[str, Any]) -> int:
+    portal = fed.apps["portal"].state
+    auth = next(c for c in card["answer"]["summary"]["certificates"] if c["hierarchy"] == "auth")
+    with portal.engine.connect() as conn:
+        rows = conn.execute(portal_store.login_certificates.select()).all()
+    code = next(r.portal_code for r in rows if r.serial == auth["serial"])
+    return sum("有効期限" in n["title"] for n in portal.portal.inbox.list(code))
+
+
+def test_the_portal_gives_one_expiry_notice_inside_the_window(fed, http, issuer_clock) -> None:
+    today = dt.datetime.now(dt.UTC)
+    ends_on = (today + dt.timedelta(days=60)).date()
+    if ends_on.month == 2 and ends_on.day == 29:
+        ends_on += dt.timedelta(days=1)
+    resident = new_resident(http, birth=ends_on.replace(year=1980).isoformat())
+    # a card issued almost five years ago: its certificates end in about 60 days
+    issued_on = ends_on.replace(year=ends_on.year - 5) + dt.timedelta(days=1)
+    issuer_clock.clock = lambda: dt.datetime.combine(issued_on, dt.time(3), dt.UTC)
+    card = issue(fed, http, resident)
+    issuer_clock.clock = lambda: dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=50) < auth_expiry(card) - today < dt.timedelta(days=70)
+
+    assert portal_login(http, card).status_code == 200
+    assert portal_login(http, card).status_code == 200
+
+    assert expiry_notices(fed, card) == 1
+    fresh = issue(fed, http)  # a card far from its end gets none
+    assert portal_login(http, fresh).status_code == 200
+    assert expiry_notices(fed, fresh) == 0
