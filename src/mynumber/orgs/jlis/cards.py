@@ -131,8 +131,16 @@ def _birthday(year: int, birth: dt.date) -> dt.date:
         return dt.date(year, 2, 28)
 
 
-def card_expiry(birth_date: dt.date, issued_on: dt.date) -> dt.date:
-    """The card's last day: the 10th birthday after issue (5th if under 18 on the issue day)."""
+def card_expiry(
+    birth_date: dt.date, issued_on: dt.date, stay_until: dt.date | None = None
+) -> dt.date:
+    """The card's last day: the 10th birthday after issue (5th if under 18 on the issue day);
+    for a foreign resident with a period of stay, its end if that comes first [O]
+    (services-reference, corrections)."""
+    if stay_until is not None and stay_until < issued_on:
+        raise InvalidInput("the period of stay has ended", field="stay_until")
+    if stay_until is not None:
+        return min(stay_until, card_expiry(birth_date, issued_on))
     years = 5 if age_on(birth_date, issued_on) < ADULT_CARD_AGE else 10
     year = issued_on.year + (1 if _birthday(issued_on.year, birth_date) <= issued_on else 0)
     return _birthday(year + years - 1, birth_date)
@@ -187,6 +195,8 @@ class Holder:
     birth_date: dt.date
     sex: str  # ISO 5218
     my_number: str
+    #: a foreign resident's end of the period of stay (在留期間の満了日): the card ends then
+    stay_until: dt.date | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "my_number", validate(self.my_number))
@@ -360,7 +370,7 @@ class CardIssuer:
             session.write_certificate(kind, cert.public_bytes(serialization.Encoding.DER))
             certificates[purpose] = cert
 
-        expiry = card_expiry(holder.birth_date, issued_on)
+        expiry = card_expiry(holder.birth_date, issued_on, holder.stay_until)
         security_code = f"{secrets.randbelow(10_000):04d}"
         session.write_text_ap(
             my_number=holder.my_number,

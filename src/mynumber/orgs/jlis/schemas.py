@@ -64,6 +64,11 @@ class CardPinsIn(BaseModel):
 
 class CardIssueIn(BaseModel):
     items: CardItemsIn
+    stay_until: date | None = Field(
+        default=None,
+        repr=False,
+        description="a foreign resident's end of the period of stay: the card ends then",
+    )
     my_number: str = Field(repr=False, description="written to the chip only; J-LIS keeps none")
     pins: CardPinsIn
     idempotency_key: str | None = Field(

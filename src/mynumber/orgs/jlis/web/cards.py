@@ -103,6 +103,7 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
                 birth_date=body.items.birth_date,
                 sex=body.items.sex,
                 my_number=body.my_number,
+                stay_until=body.stay_until,
             ),
             pins=Pins(
                 auth=pins.auth_pin, sign=pins.sign_password, text=pins.text_pin, juki=pins.juki_pin
