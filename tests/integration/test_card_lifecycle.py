@@ -173,6 +173,15 @@ def call_centre(fed, monkeypatch, *args: str):
     )
 
 
+def call_centre_at(server: str, token: str, *args: str):
+    """``mynumber callcentre …`` against the running server, as a call-centre operator."""
+    return runner.invoke(
+        cli_app,
+        ["callcentre", *args, "--url", server, "--token", token],
+        env={"COLUMNS": "200"},
+    )
+
+
 def resume_at_counter(http, resident_id: str, card: dict[str, Any], pin: str = AUTH_PIN):
     """The counter asks for a challenge; the holder's card signs it on the counter's reader."""
     base = f"/municipality/131016/api/residents/{resident_id}/card"
@@ -230,27 +239,18 @@ def test_a_call_centre_suspension_shows_as_revoked_at_ocsp_right_after_the_comma
 
 
 def test_a_caller_whose_items_do_not_match_is_refused_and_nothing_changes(
-    fed, http, verifier, tmp_path, monkeypatch
+    fed, http, verifier, tmp_path, server, as_staff
 ) -> None:
     card = issue(fed, http)
-    wrong_name = call_centre(
-        fed, monkeypatch, "suspend", "--card-number", card["mfg"], "--name", "別人 花子"
-    )
+    token = as_staff("jlis", ["callcentre_operator"])["Authorization"].removeprefix("Bearer ")
+    number = ["suspend", "--card-number", card["mfg"]]
+    wrong_name = call_centre_at(server, token, *number, "--name", "別人 花子")
     assert wrong_name.exit_code == 1 and "caller_not_identified" in wrong_name.output
-    wrong_birth = call_centre(
-        fed,
-        monkeypatch,
-        "suspend",
-        "--card-number",
-        card["mfg"],
-        "--name",
-        "".join(NAME),
-        "--birth-date",
-        "1979-11-03",
-    )
+    born = ["--birth-date", "1979-11-03"]
+    wrong_birth = call_centre_at(server, token, *number, "--name", "".join(NAME), *born)
     assert wrong_birth.exit_code == 1 and "caller_not_identified" in wrong_birth.output
-    unknown = call_centre(
-        fed, monkeypatch, "suspend", "--card-number", "ZZZZZZZZZZZZZ", "--name", "紛失 太郎"
+    unknown = call_centre_at(
+        server, token, "suspend", "--card-number", "ZZZZZZZZZZZZZ", "--name", "紛失 太郎"
     )
     assert unknown.exit_code == 1 and "caller_not_identified" in unknown.output
     assert card_row(fed, card["mfg"])["status"] == "active"
