@@ -34,7 +34,8 @@ from mynumber.devices.pin_reset import OTHER_KEY, face_score, prove, read_photo
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.jlis import store as jlis_store
 from mynumber.orgs.portal import store as portal_store
-from mynumber.platform.http import InProcessTransport
+from mynumber.platform.http import InProcessTransport, ServiceClient
+from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import (
     JPKIClient,
     KeyKind,
@@ -806,3 +807,41 @@ def test_the_portal_gives_one_expiry_notice_inside_the_window(fed, http, issuer_
     fresh = issue(fed, http)  # a card far from its end gets none
     assert portal_login(http, fresh).status_code == 200
     assert expiry_notices(fed, fresh) == 0
+
+
+def test_a_card_past_its_period_of_stay_is_refused_everywhere(
+    fed, http, verifier, tmp_path, issuer_clock
+) -> None:
+    """A foreign resident's card ends with the period of stay, before its certificates do:
+    J-LIS's OCSP answers revoked (cessationOfOperation), so every verifier refuses it."""
+    keys = KeyFolder(fed.settings.data_dir / "keys")
+    municipality = "municipality-131016"
+    jlis = ServiceClient(
+        fed.directory, "jlis", Identity(municipality, keys.private_key(municipality))
+    )
+    today = dt.datetime.now(dt.UTC)
+    issuer_clock.clock = lambda: today - dt.timedelta(days=400)
+    stay_until = (today - dt.timedelta(days=2)).date()
+    answer = jlis.request(
+        "POST",
+        "/cards",
+        {
+            "items": {
+                "name": "在留\u3000花子",
+                "address": "東京都千代田区1",
+                "birth_date": "1990-04-01",
+                "sex": "2",
+            },
+            "my_number": "123456789018",
+            "stay_until": stay_until.isoformat(),
+            "pins": {"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD},
+        },
+    )
+    issuer_clock.clock = lambda: dt.datetime.now(dt.UTC)
+    assert answer["summary"]["expires_on"] == stay_until.isoformat()
+    card = {"client": client_of(fed, answer["card_image"])}
+    assert auth_expiry({"answer": answer}) > today  # the certificates would still run
+
+    assert openssl_ocsp(fed, http, verifier, card, tmp_path) == "revoked cessationOfOperation"
+    refused = portal_login(http, card)
+    assert refused.status_code == 401 and refused.json()["title"] == "certificate_revoked"
