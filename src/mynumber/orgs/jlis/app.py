@@ -23,6 +23,7 @@ from mynumber.orgs.jlis.kiosk_center import KioskCenter
 from mynumber.orgs.jlis.lgpki import LgpkiAuthority
 from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.orgs.jlis.pin_reset import PinResets
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.orgs.jlis.web import kiosk as kiosk_web
@@ -56,8 +57,12 @@ def create_app(ctx: OrgContext) -> FastAPI:
         seal_key_path=ctx.settings.data_dir / "card-seal.key",
         base_url=ctx.settings.base_url,
         code_fingerprint=lambda code: numbering.fingerprint("code", code),
+        item_fingerprint=numbering.fingerprint,
     )
     revocation = RevocationService(engine=engine, authority=authority)
+    pin_resets = PinResets(
+        issuer=issuer, key=secret_bytes(ctx.settings.data_dir / "jlis" / "pin-reset.key")
+    )
 
     app = new_app(
         title="J-LIS",
@@ -77,6 +82,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             hub=HubClient(ctx.directory, "hub", ctx.identity),
             portal_key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
             staff=staff,
+            pin_resets=pin_resets,
         )
     )
     # LGPKI and the 証明書交付センター (コンビニ交付)
@@ -94,5 +100,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.authority = authority
     app.state.cards = issuer
     app.state.revocation = revocation
+    app.state.pin_resets = pin_resets
     app.state.health = lambda: health(engine)
     return app

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from mynumber import errors
 from mynumber.orgs.municipality import (
     applications,
+    card_counter,
     cards,
     disclosure,
     eligibility,
@@ -101,6 +102,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     staff = install_staff(app, ctx, engine=registry.engine, roles=ROLES, title=app.title)
     app.include_router(_api(ctx, registry, staff), prefix="/api")
     app.include_router(cards.router(registry, staff), prefix="/api")
+    app.include_router(card_counter.router(ctx, registry, staff), prefix="/api")
     app.include_router(export.router(engine=registry.engine, staff=staff), prefix="/api")
     app.include_router(eligibility.router(ctx, engine=registry.engine), prefix="/api")
     linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
