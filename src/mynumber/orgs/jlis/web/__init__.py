@@ -15,7 +15,7 @@ from mynumber.orgs.jlis.linkage import Acquisition
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.portal_link import PORTAL
 from mynumber.orgs.jlis.revocation import RevocationService
-from mynumber.orgs.jlis.web import cards, linkage, numbers, portal, revocation
+from mynumber.orgs.jlis.web import cards, linkage, numbers, platforms, portal, revocation
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.web import signed_by
 
@@ -54,6 +54,7 @@ def router(
             hub=hub,
         )
     )
+    api.include_router(platforms.router(engine=engine))
     api.include_router(linkage.router(acquisition=acquisition, hub=hub))
     api.include_router(
         numbers.router(

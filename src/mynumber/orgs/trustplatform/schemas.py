@@ -1,0 +1,75 @@
+"""The platform operator's wire models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class EkycIn(BaseModel):
+    """What the person signed (base64) and the detached CMS made with the card (base64)."""
+
+    data: str = Field(min_length=1, max_length=20000)
+    signature: str = Field(min_length=1, max_length=40000)
+
+
+class EkycOut(BaseModel):
+    id: str
+    provider: str
+    serial: str
+    items: dict[str, Any] | None
+    checked_at: dt.datetime
+    keep_until: dt.date
+
+
+class SignerOut(BaseModel):
+    field: str
+    serial: str
+    items: dict[str, Any] | None
+
+
+class ContractOut(BaseModel):
+    id: str
+    provider: str
+    title: str
+    completed_at: dt.datetime
+    signers: list[SignerOut]
+
+
+class StatusOut(BaseModel):
+    field: str | None = None
+    serial: str
+    status: str
+    revoked_at: dt.datetime | None = None
+    reason: str | None = None
+    meaning: str | None = None
+
+
+class SignatureReportOut(BaseModel):
+    field: str
+    intact: bool
+    trusted: bool
+    revocation_embedded: bool
+    timestamped: bool
+    signed_at: dt.datetime | None
+    modified_after_signing: bool
+    serial: str
+    items: dict[str, Any] | None
+    ok: bool
+    current: StatusOut | None = None
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    document_timestamp: dt.datetime | None
+    document_timestamp_ok: bool
+    signatures: list[SignatureReportOut]
+
+
+class ProviderOut(BaseModel):
+    id: str
+    name: str
+    service: str
+    ekyc: bool
