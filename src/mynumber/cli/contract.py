@@ -12,6 +12,7 @@ data folder, in-process. The password goes only to the card.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +29,15 @@ from mynumber import errors, federation
 from mynumber.cli.options import DataDir, settings
 from mynumber.devices.phone import open_card
 from mynumber.platform.http import InProcessTransport, error_from_response
-from mynumber.reader import InvalidPin, JPKIClient, PinBlocked, PinIncorrect
+from mynumber.reader import (
+    InvalidPin,
+    JPKIClient,
+    KeyKind,
+    PinBlocked,
+    PinIncorrect,
+    PinRef,
+    digest_info,
+)
 from mynumber.reader.pades import sign_pdf
 
 app = typer.Typer(help="Contracts signed with the card (PAdES).", no_args_is_help=True)
@@ -107,6 +116,30 @@ def verify_contract(http: httpx.Client, pdf: bytes) -> dict[str, Any]:
     )
     report: dict[str, Any] = answer.json()
     return report
+
+
+def authorize_sign_transaction(
+    http: httpx.Client, client: JPKIClient, tx_id: str, *, password: str
+) -> dict[str, Any]:
+    """The person's device: fetch what a sign transaction asks, have the card sign its
+    DigestInfo after the signing password, send the signature and certificate."""
+    tx = _check(http.get(f"{PLATFORM}/sign-transactions/{tx_id}")).json()
+    info = base64.b64decode(tx["digest_info"])
+    for algorithm, size in (("sha256", 32), ("sha384", 48), ("sha512", 64)):
+        if digest_info(info[-size:], algorithm) == info:
+            break
+    else:
+        raise errors.InvalidInput("the transaction's DigestInfo is not one the card signs")
+    client.verify_pin(PinRef.JPKI_SIGN, password)
+    signature = client.sign_digest(KeyKind.SIGN, info[-size:], algorithm=algorithm)
+    body = {
+        "signature": base64.b64encode(signature).decode(),
+        "certificate": base64.b64encode(client.read_certificate(KeyKind.SIGN)).decode(),
+    }
+    answer: dict[str, Any] = _check(
+        http.post(f"{PLATFORM}/sign-transactions/{tx_id}/authorize", json=body)
+    ).json()
+    return answer
 
 
 @contextmanager

@@ -72,6 +72,10 @@ class Platform:
         check_ocsp_response(der, cert, root, dt.datetime.now(dt.UTC), nonce)
         return der
 
+    def status_or_raise(self, cert: x509.Certificate) -> None:
+        """Raise :class:`CertificateRevoked` unless J-LIS says ``good`` now (with a nonce)."""
+        self._answer(cert, nonce=os.urandom(16))
+
     def status_of(self, cert: x509.Certificate) -> Status:
         """現況確認: J-LIS's current answer about a signing certificate (fresh, with a nonce)."""
         serial = f"{cert.serial_number:x}"
