@@ -246,3 +246,78 @@ def test_ekyc_keeps_the_record_the_law_asks_for(fed, http, web, borrower) -> Non
         401,
         422,
     )
+
+
+def _statement(person: dict[str, Any], **fields: str) -> dict[str, str]:
+    import base64
+    import json
+
+    from cryptography import x509
+
+    from mynumber.reader import KeyKind
+
+    cert = x509.load_der_x509_certificate(person["client"].read_certificate(KeyKind.SIGN))
+    data = json.dumps({**fields, "serial": f"{cert.serial_number:x}"}).encode()
+    cms = sign_detached(person["client"], data, password=SIGN_PASSWORD)
+    return {"data": base64.b64encode(data).decode(), "signature": base64.b64encode(cms).decode()}
+
+
+def test_after_a_move_the_platform_learns_the_new_address_with_consent(fed, http, web) -> None:
+    mover = issue(fed, http)
+    shy = issue(fed, http)
+    contract_id, _ = sign_contract(
+        web,
+        mover["client"],
+        contract_pdf(),
+        password=SIGN_PASSWORD,
+        field="Buyer",
+        provider="realestate",
+    )
+    shy_id, _ = sign_contract(
+        web,
+        shy["client"],
+        contract_pdf(),
+        password=SIGN_PASSWORD,
+        field="Buyer",
+        provider="realestate",
+    )
+    base = "/trustplatform/api/providers/realestate"
+    signer = f"{base}/contracts/{contract_id}/signers/Buyer"
+    assert http.get(f"{signer}/latest-items").json()["title"] == "consent_missing"
+    given = web.post(f"{base}/consents", json=_statement(mover, consent="latest-basic-items"))
+    assert given.status_code == 201, given.text
+    assert (
+        web.post(f"{base}/consents", json=_statement(shy, consent="something else")).status_code
+        == 422
+    )
+    before = http.get(f"{signer}/latest-items").json()
+    assert before["status"] == "active" and before["changed"] == []
+    new_address = "東京都新宿区西新宿2丁目8番1号"
+    moved = http.post(
+        f"/municipality/131016/api/residents/{mover['resident']['id']}/move",
+        json={"to": "131041", "address": new_address},
+    )
+    assert moved.status_code == 200, moved.text
+    status = http.get(f"{base}/contracts/{contract_id}/status").json()[0]
+    assert status["status"] == "revoked" and status["reason"] == "affiliationChanged"
+    after = http.get(f"{signer}/latest-items")
+    assert after.status_code == 200, after.text
+    assert after.json()["address"] == new_address and after.json()["changed"] == ["address"]
+    # a new consent cannot be signed with the revoked certificate; a withdrawal can
+    assert (
+        web.post(
+            f"{base}/consents", json=_statement(mover, consent="latest-basic-items")
+        ).status_code
+        == 401
+    )
+    withdrawn = web.post(
+        f"{base}/consents/withdraw", json=_statement(mover, withdraw="latest-basic-items")
+    )
+    assert withdrawn.status_code == 200 and withdrawn.json()["withdrawn"] == 1
+    assert http.get(f"{signer}/latest-items").status_code == 403
+    # shy never consented; the sign → auth serial link needs no consent (a verifier's right)
+    shy_signer = f"{base}/contracts/{shy_id}/signers/Buyer"
+    assert http.get(f"{shy_signer}/latest-items").json()["title"] == "consent_missing"
+    assert http.get(f"{shy_signer}/auth-serial").json()["auth_serial"] in [
+        c["serial"] for c in shy["summary"]["certificates"] if c["hierarchy"] == "auth"
+    ]

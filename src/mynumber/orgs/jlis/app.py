@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from mynumber.orgs.jlis import linkage, web
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
-from mynumber.orgs.jlis.clients import HubClient
+from mynumber.orgs.jlis.clients import HubClient, MunicipalityClients
 from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.revocation import RevocationService
@@ -72,6 +72,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             revocation_service=revocation,
             acquisition=linkage.acquisition_for(ctx, engine=engine, numbering=numbering),
             hub=HubClient(ctx.directory, "hub", ctx.identity),
+            municipalities=MunicipalityClients(ctx.directory, ctx.identity),
             portal_key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
             staff=staff,
         )

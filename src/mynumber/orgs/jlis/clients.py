@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from mynumber.platform.http import ServiceClient
+from typing import Any
+
+from mynumber.platform.http import Directory, ServiceClient
+from mynumber.platform.signing import Identity
 
 
 class HubClient(ServiceClient):
@@ -12,3 +15,17 @@ class HubClient(ServiceClient):
         """``POST /codes``: the agency's codes for 取得番号, in their order."""
         body = {"agency": agency, "acquisition": acquisition}
         return list(self.request("POST", "/codes", body)["codes"])
+
+
+class MunicipalityClients:
+    """The municipalities, signed as J-LIS: the current four items of a card's holder
+    (:mod:`mynumber.orgs.municipality.holder_items`)."""
+
+    def __init__(self, directory: Directory, identity: Identity) -> None:
+        self.directory = directory
+        self.identity = identity
+
+    def holder_items(self, municipality: str, manufacture_number: str) -> dict[str, Any]:
+        client = ServiceClient(self.directory, f"municipality-{municipality}", self.identity)
+        body = {"manufacture_number": manufacture_number}
+        return dict(client.request("POST", "/api/jlis/holder-items", body))

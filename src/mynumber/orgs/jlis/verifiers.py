@@ -119,3 +119,19 @@ def auth_serial_of(engine: Engine, sign_serial: int) -> tuple[str, str]:
     if row is None:
         raise NotFound("the card holds no user-authentication certificate", code="unknown_serial")
     return str(row.serial), str(row.status)
+
+
+def card_of_sign_serial(engine: Engine, sign_serial: int) -> tuple[str, str]:
+    """(manufacture number, municipality that handed it over) of a signing certificate."""
+    t, c = store.certificates.c, store.cards.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(c.manufacture_number, c.municipality)
+            .join_from(
+                store.certificates, store.cards, t.manufacture_number == c.manufacture_number
+            )
+            .where(t.hierarchy == "sign", t.serial == f"{sign_serial:x}")
+        ).first()
+    if row is None:
+        raise NotFound("no signing certificate with that serial", code="unknown_serial")
+    return str(row[0]), str(row[1])

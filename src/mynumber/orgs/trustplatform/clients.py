@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
+from typing import Any
 
 from mynumber.platform.http import Directory
 from mynumber.platform.jlis_verifier import JlisVerifierClient
@@ -24,3 +26,18 @@ class JlisClient(JlisVerifierClient):
             headers={"authorization": f"Bearer {self.credential()}"},
         )
         return {str(k): str(v) for k, v in answer.json().items()}
+
+    def latest_items(self, sign_serial: str, data: bytes, cms: bytes) -> dict[str, Any]:
+        """J-LIS's latest four items of the signing certificate's holder, with the consent."""
+        body = {
+            "serial": sign_serial,
+            "consent_data": base64.b64encode(data).decode(),
+            "consent_signature": base64.b64encode(cms).decode(),
+        }
+        answer = self._raw(
+            "POST",
+            "/platforms/latest-items",
+            json=body,
+            headers={"authorization": f"Bearer {self.credential()}"},
+        )
+        return dict(answer.json())

@@ -75,5 +75,9 @@ REASONS = {
 EKYC_KEEP = dt.timedelta(days=7 * 366)
 
 
+#: What a person consents to (and withdraws) by signing with the signing certificate.
+CONSENT = "latest-basic-items"
+
+
 def meaning(reason: str | None) -> str:
     return REASONS.get(reason or "unspecified", REASONS["unspecified"])

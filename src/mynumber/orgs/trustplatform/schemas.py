@@ -109,3 +109,38 @@ class AuthorizeIn(BaseModel):
 
     signature: str = Field(min_length=1, max_length=1000)
     certificate: str = Field(min_length=1, max_length=8000)
+
+
+class SignedStatementIn(BaseModel):
+    """A JSON statement (base64) and the detached CMS the person made over it with the
+    card's signing key (base64)."""
+
+    data: str = Field(min_length=1, max_length=4000)
+    signature: str = Field(min_length=1, max_length=20000)
+
+
+class ConsentOut(BaseModel):
+    id: str
+    provider: str
+    serial: str
+
+
+class WithdrawnOut(BaseModel):
+    withdrawn: int
+
+
+class LatestItemsOut(BaseModel):
+    field: str
+    serial: str
+    status: str
+    name: str | None = None
+    gender: int | None = None
+    birth_date: str | None = None
+    address: str | None = None
+    changed: list[str]
+
+
+class AuthSerialOut(BaseModel):
+    sign_serial: str
+    auth_serial: str
+    auth_status: str

@@ -15,9 +15,9 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
-from mynumber.errors import InvalidInput, NotFound
+from mynumber.errors import Forbidden, InvalidInput, NotFound
 from mynumber.orgs.trustplatform import model, pades, store
 from mynumber.orgs.trustplatform.clients import JlisClient
 from mynumber.orgs.trustplatform.tsa import TimeStampAuthority
@@ -188,6 +188,94 @@ class Platform:
             {"field": p["field"], **self.status_of(p["certificate"]).as_dict()}
             for p in found["signers"]
         ]
+
+    # --- the latest four items, with consent (services-reference §5) ----------------------
+
+    def _signed_by_card(self, data: bytes, cms: bytes, *, good: bool = True) -> Any:
+        now = dt.datetime.now(dt.UTC)
+        signature = verify_detached(cms, data, [self.jlis.sign_ca()], now)
+        if good:
+            self.status_or_raise(signature.certificate)
+        try:
+            statement = json.loads(data)
+        except ValueError as exc:
+            raise InvalidInput("the signed statement is JSON", field="data") from exc
+        serial = f"{signature.certificate.serial_number:x}"
+        if not isinstance(statement, dict) or statement.get("serial") != serial:
+            raise InvalidInput("the statement names another certificate", field="data")
+        return signature, statement, serial
+
+    def give_consent(self, provider_id: str, data: bytes, cms: bytes) -> dict[str, Any]:
+        """Record a consent ``{"consent": "latest-basic-items", "serial": …}`` the person
+        signed with a good signing certificate."""
+        provider = model.provider(provider_id)
+        _, statement, serial = self._signed_by_card(data, cms)
+        if statement.get("consent") != model.CONSENT:
+            raise InvalidInput(f"consent must be {model.CONSENT!r}", field="data")
+        record = {"id": new_id(), "provider": provider.id, "serial": serial}
+        with self.engine.begin() as conn:
+            conn.execute(
+                store.consents.insert().values(
+                    **record, data=data, signature=cms, given_at=dt.datetime.now(dt.UTC)
+                )
+            )
+        return record
+
+    def withdraw_consent(self, provider_id: str, data: bytes, cms: bytes) -> int:
+        """The person withdraws (``{"withdraw": "latest-basic-items", "serial": …}``,
+        signed); every consent of theirs with this provider ends."""
+        provider = model.provider(provider_id)
+        # a revoked certificate still proves who withdraws (a move must not trap a consent)
+        _, statement, serial = self._signed_by_card(data, cms, good=False)
+        if statement.get("withdraw") != model.CONSENT:
+            raise InvalidInput(f"withdraw must be {model.CONSENT!r}", field="data")
+        k = store.consents.c
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    update(store.consents)
+                    .where(k.provider == provider.id, k.serial == serial, k.withdrawn_at.is_(None))
+                    .values(withdrawn_at=dt.datetime.now(dt.UTC))
+                ).rowcount
+            )
+
+    def _signer(self, provider_id: str, contract_id: str, field: str) -> dict[str, Any]:
+        signers: list[dict[str, Any]] = self.contract(provider_id, contract_id)["signers"]
+        for signer in signers:
+            if signer["field"] == field:
+                return signer
+        raise NotFound("no such signer", code="signer_not_found")
+
+    def latest_items(self, provider_id: str, contract_id: str, field: str) -> dict[str, Any]:
+        """J-LIS's current four items of a signer, with their consent on file; ``changed``
+        lists the items that differ from the signing certificate's."""
+        signer = self._signer(provider_id, contract_id, field)
+        k = store.consents.c
+        with self.engine.connect() as conn:
+            consent = conn.execute(
+                select(k.data, k.signature)
+                .where(
+                    k.provider == provider_id,
+                    k.serial == signer["serial"],
+                    k.withdrawn_at.is_(None),
+                )
+                .order_by(k.given_at.desc())
+            ).first()
+        if consent is None:
+            raise Forbidden("the person has not consented, or withdrew", code="consent_missing")
+        latest = self.jlis.latest_items(signer["serial"], consent[0], consent[1])
+        before = signer["items"] or {}
+        changed = [
+            name
+            for name in ("name", "gender", "birth_date", "address")
+            if latest.get(name) is not None and latest.get(name) != before.get(name)
+        ]
+        return {"field": field, "serial": signer["serial"], **latest, "changed": changed}
+
+    def auth_serial(self, provider_id: str, contract_id: str, field: str) -> dict[str, str]:
+        """The user-authentication serial on the same card as a signer's certificate."""
+        signer = self._signer(provider_id, contract_id, field)
+        return self.jlis.auth_serial(signer["serial"])
 
     # --- 犯収法 eKYC by JPKI signature ---------------------------------------------------
 

@@ -78,3 +78,17 @@ sign_transactions = Table(
     Column("signature", LargeBinary),
     Column("certificate", LargeBinary),
 )
+
+#: Consents to J-LIS's provision of the latest four items (基本4情報の最新情報提供), each
+#: signed by the person with the signing certificate (the CMS and the bytes kept).
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("provider", String(20), nullable=False),
+    Column("serial", String(40), nullable=False, index=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("given_at", UtcDateTime, nullable=False),
+    Column("withdrawn_at", UtcDateTime),
+)

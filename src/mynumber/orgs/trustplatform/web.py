@@ -20,18 +20,23 @@ from mynumber.errors import InvalidInput
 from mynumber.orgs.trustplatform import model
 from mynumber.orgs.trustplatform.schemas import (
     AuthorizeIn,
+    AuthSerialOut,
     ClientKeyIn,
     ClientKeyOut,
+    ConsentOut,
     ContractOut,
     EkycIn,
     EkycOut,
+    LatestItemsOut,
     ProviderOut,
     SignatureReportOut,
+    SignedStatementIn,
     SignerOut,
     SignTransactionIn,
     SignTransactionOut,
     StatusOut,
     VerifyOut,
+    WithdrawnOut,
 )
 from mynumber.orgs.trustplatform.services import Platform
 from mynumber.orgs.trustplatform.sign_transactions import (
@@ -222,6 +227,71 @@ def router(*, platform: Platform, transactions: SignTransactions, staff: Staff) 
             detail={"provider": provider, "record": record_id},
         )
         return EkycOut(**record)
+
+    @api.post(
+        "/api/providers/{provider}/consents",
+        response_model=ConsentOut,
+        status_code=201,
+        tags=["latest items"],
+        dependencies=[self_proving],
+    )
+    def consent(provider: str, body: SignedStatementIn) -> ConsentOut:
+        """The person consents, signing ``{"consent": "latest-basic-items", "serial": …}``
+        with the card, to J-LIS telling this provider their current four items."""
+        record = platform.give_consent(
+            provider, _b64(body.data, "data"), _b64(body.signature, "signature")
+        )
+        return ConsentOut(**record)
+
+    @api.post(
+        "/api/providers/{provider}/consents/withdraw",
+        response_model=WithdrawnOut,
+        tags=["latest items"],
+        dependencies=[self_proving],
+    )
+    def withdraw(provider: str, body: SignedStatementIn) -> WithdrawnOut:
+        """The person withdraws, signing ``{"withdraw": "latest-basic-items", "serial": …}``."""
+        count = platform.withdraw_consent(
+            provider, _b64(body.data, "data"), _b64(body.signature, "signature")
+        )
+        return WithdrawnOut(withdrawn=count)
+
+    @api.get(
+        "/api/providers/{provider}/contracts/{contract_id}/signers/{field}/latest-items",
+        response_model=LatestItemsOut,
+        tags=["latest items"],
+    )
+    def latest_items(
+        provider: str, contract_id: str, field: str, acting: StatusCheck
+    ) -> LatestItemsOut:
+        """J-LIS's current four items of a signer who consented; ``changed`` names the
+        items that differ from their certificate's."""
+        found = platform.latest_items(provider, contract_id, field)
+        staff.log(
+            acting,
+            action="latest_items.read",
+            purpose="基本4情報の最新情報",
+            detail={"provider": provider, "contract": contract_id, "field": field},
+        )
+        return LatestItemsOut(**found)
+
+    @api.get(
+        "/api/providers/{provider}/contracts/{contract_id}/signers/{field}/auth-serial",
+        response_model=AuthSerialOut,
+        tags=["latest items"],
+    )
+    def auth_serial(
+        provider: str, contract_id: str, field: str, acting: StatusCheck
+    ) -> AuthSerialOut:
+        """The user-authentication serial on the signer's card (J-LIS's serial link)."""
+        found = platform.auth_serial(provider, contract_id, field)
+        staff.log(
+            acting,
+            action="serial_link.read",
+            purpose="シリアル番号紐付け",
+            detail={"provider": provider, "contract": contract_id, "field": field},
+        )
+        return AuthSerialOut(**found)
 
     @api.put("/api/providers/{provider}/client-key", response_model=ClientKeyOut, tags=["signing"])
     def client_key(provider: str, body: ClientKeyIn, acting: Contracts) -> ClientKeyOut:

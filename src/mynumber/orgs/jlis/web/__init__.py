@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
-from mynumber.orgs.jlis.clients import HubClient
+from mynumber.orgs.jlis.clients import HubClient, MunicipalityClients
 from mynumber.orgs.jlis.deps import is_municipality
 from mynumber.orgs.jlis.linkage import Acquisition
 from mynumber.orgs.jlis.numbering import Numbering
@@ -33,6 +33,7 @@ def router(
     hub: HubClient,
     portal_key: bytes,
     staff: Staff,
+    municipalities: MunicipalityClients,
 ) -> APIRouter:
     """Every route of J-LIS, over its services."""
     from_municipality = Depends(signed_by(is_municipality, who="a municipality"))
@@ -54,7 +55,9 @@ def router(
             hub=hub,
         )
     )
-    api.include_router(platforms.router(engine=engine))
+    api.include_router(
+        platforms.router(engine=engine, authority=authority, municipalities=municipalities)
+    )
     api.include_router(linkage.router(acquisition=acquisition, hub=hub))
     api.include_router(
         numbers.router(

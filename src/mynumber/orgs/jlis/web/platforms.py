@@ -2,6 +2,9 @@
 利用者証明検証者 (公的個人認証法 Art. 17(1), 36(1)), and the sign → auth serial link a
 registered verifier may ask for (services-reference §5)."""
 
+import base64
+import datetime as dt
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -9,9 +12,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
+from mynumber.errors import Forbidden, InvalidInput
 from mynumber.orgs.jlis import verifiers
+from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import parse_serial
+from mynumber.orgs.jlis.clients import MunicipalityClients
 from mynumber.orgs.jlis.schemas import VerifierOut
+from mynumber.pki import Purpose
+from mynumber.pki.cms import verify_detached
 from mynumber.platform.policy import tagged
 from mynumber.platform.web import signed_by
 
@@ -28,7 +36,30 @@ class SerialLinkOut(BaseModel):
     auth_status: str
 
 
-def router(*, engine: Engine) -> APIRouter:
+class LatestItemsIn(BaseModel):
+    """The signing serial, and the person's consent: the bytes they signed (base64 JSON
+    ``{"consent": "latest-basic-items", "serial": "<hex>", …}``) and the detached CMS
+    made with that very certificate (base64)."""
+
+    serial: str = Field(min_length=1, max_length=60)
+    consent_data: str = Field(min_length=1, max_length=4000)
+    consent_signature: str = Field(min_length=1, max_length=20000)
+
+
+class LatestItemsOut(BaseModel):
+    status: str  # active | deceased | unknown
+    name: str | None = None
+    gender: int | None = None
+    birth_date: str | None = None
+    address: str | None = None
+
+
+CONSENT = "latest-basic-items"
+
+
+def router(
+    *, engine: Engine, authority: AuthorityStore, municipalities: MunicipalityClients
+) -> APIRouter:
     api = APIRouter(tags=["verifiers"])
     from_platform = Depends(
         signed_by(lambda org: org in verifiers.PLATFORM_OPERATORS, who="a platform operator")
@@ -63,5 +94,31 @@ def router(*, engine: Engine) -> APIRouter:
         sign = parse_serial(body.serial)
         auth, status = verifiers.auth_serial_of(engine, sign)
         return SerialLinkOut(sign_serial=f"{sign:x}", auth_serial=auth, auth_status=status)
+
+    @api.post("/platforms/latest-items", response_model=LatestItemsOut)
+    def latest_items(
+        body: LatestItemsIn, verifier: Annotated[str, Depends(registered_verifier)]
+    ) -> LatestItemsOut:
+        """基本4情報の最新情報: the person's current four items, with their consent signed
+        with the signing certificate asked about (a registered verifier only)."""
+        serial = parse_serial(body.serial)
+        try:
+            data = base64.b64decode(body.consent_data, validate=True)
+            cms = base64.b64decode(body.consent_signature, validate=True)
+            consent = json.loads(data)
+        except ValueError as exc:
+            raise InvalidInput("consent is base64 JSON and CMS", field="consent_data") from exc
+        if not isinstance(consent, dict) or consent.get("consent") != CONSENT:
+            raise Forbidden("no consent to provide the latest items", code="consent_missing")
+        root = authority.ca_certificate(Purpose.SIGN)
+        signed = verify_detached(cms, data, [root], dt.datetime.now(dt.UTC))
+        # a consent given while the certificate was good still holds after a move revoked it
+        if signed.certificate.serial_number != serial or consent.get("serial") != f"{serial:x}":
+            raise Forbidden(
+                "the consent was not signed with this signing certificate", code="consent_missing"
+            )
+        manufacture_number, municipality = verifiers.card_of_sign_serial(engine, serial)
+        answer = municipalities.holder_items(municipality, manufacture_number)
+        return LatestItemsOut(**{k: answer.get(k) for k in LatestItemsOut.model_fields})
 
     return api

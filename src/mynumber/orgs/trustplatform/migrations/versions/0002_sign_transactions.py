@@ -1,4 +1,4 @@
-"""Client keys, used client assertions, sign transactions.
+"""Client keys, used client assertions, sign transactions, consents.
 
 Revision ID: 0002
 Revises: 0001
@@ -37,9 +37,20 @@ def upgrade() -> None:
         sa.Column("signature", sa.LargeBinary),
         sa.Column("certificate", sa.LargeBinary),
     )
+    op.create_table(
+        "consents",
+        sa.Column("id", sa.String(16), primary_key=True),
+        sa.Column("provider", sa.String(20), nullable=False),
+        sa.Column("serial", sa.String(40), nullable=False, index=True),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("signature", sa.LargeBinary, nullable=False),
+        sa.Column("given_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True)),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("consents")
     op.drop_table("sign_transactions")
     op.drop_table("used_assertions")
     op.drop_table("client_keys")
