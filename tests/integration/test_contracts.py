@@ -321,3 +321,32 @@ def test_after_a_move_the_platform_learns_the_new_address_with_consent(fed, http
     assert http.get(f"{shy_signer}/auth-serial").json()["auth_serial"] in [
         c["serial"] for c in shy["summary"]["certificates"] if c["hierarchy"] == "auth"
     ]
+
+
+def test_the_command_line_signs_and_verifies(fed, http, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mynumber.card import CardFile
+    from mynumber.cli import app
+
+    person = issue(fed, http)
+    card = tmp_path / "person.card"
+    CardFile(card).save(person["image"].encode())
+    source, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    source.write_bytes(contract_pdf())
+    data = str(fed.settings.data_dir)
+    runner = CliRunner()
+    signed = runner.invoke(
+        app,
+        ["contract", "sign", "--card", str(card), "--password", SIGN_PASSWORD,
+         "--in", str(source), "--out", str(out), "--field", "Buyer", "--data", data],
+    )  # fmt: skip
+    assert signed.exit_code == 0, signed.output
+    assert "signed (Buyer)" in signed.output and out.read_bytes().startswith(b"%PDF")
+    checked = runner.invoke(app, ["contract", "verify", str(out), "--data", data])
+    assert checked.exit_code == 0, checked.output
+    assert "Buyer: ok" in checked.output and "today: good" in checked.output
+    raw = bytearray(out.read_bytes())
+    raw[raw.index(b"Housing loan agreement")] = ord("h")
+    out.write_bytes(bytes(raw))
+    assert runner.invoke(app, ["contract", "verify", str(out), "--data", data]).exit_code == 1
