@@ -26,7 +26,7 @@ from test_portal_login import SIGN_PASSWORD, issue
 from mynumber.cli.contract import sign_contract, verify_contract
 from mynumber.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
-from mynumber.reader import PinIncorrect
+from mynumber.reader import PinBlocked, PinIncorrect
 from mynumber.reader.cms import sign_detached
 
 pytestmark = pytest.mark.slow
@@ -174,6 +174,11 @@ def test_a_wrong_password_signs_nothing(web, fed, http) -> None:
     with pytest.raises(PinIncorrect) as wrong:
         sign_contract(web, person["client"], contract_pdf(), password="WRONG99", field="X")
     assert wrong.value.tries_left == 4
+    for _ in range(4):
+        with pytest.raises((PinIncorrect, PinBlocked)):
+            sign_contract(web, person["client"], contract_pdf(), password="WRONG99")
+    with pytest.raises(PinBlocked):  # locked: the right password no longer opens the key
+        sign_contract(web, person["client"], contract_pdf(), password=SIGN_PASSWORD)
 
 
 def test_a_provider_not_behind_the_platform_is_refused(web, borrower) -> None:
@@ -350,3 +355,36 @@ def test_the_command_line_signs_and_verifies(fed, http, tmp_path: Path) -> None:
     raw[raw.index(b"Housing loan agreement")] = ord("h")
     out.write_bytes(bytes(raw))
     assert runner.invoke(app, ["contract", "verify", str(out), "--data", data]).exit_code == 1
+
+
+def test_a_platform_whose_registration_j_lis_withdrew_gets_no_answer(fed, http, web) -> None:
+    """J-LIS withdraws the operator's notice: its checks are refused, so are its contracts;
+    registering again (a new notice) restores them."""
+    from sqlalchemy import select
+
+    from mynumber.orgs.jlis import store as jlis_store
+
+    person = issue(fed, http)
+    contract_id, _ = sign_contract(
+        web, person["client"], contract_pdf(), password=SIGN_PASSWORD, field="Buyer"
+    )
+    v = jlis_store.verifiers.c
+    with fed.apps["jlis"].state.engine.connect() as conn:
+        ids = conn.scalars(
+            select(v.id).where(v.name.like("trustplatform%"), v.active.is_(True))
+        ).all()
+    for verifier in ids:
+        assert http.post(f"/jlis/verifiers/{verifier}/deactivate").status_code == 204
+    status = f"/trustplatform/api/providers/housing-loan/contracts/{contract_id}/status"
+    refused = http.get(status)
+    assert refused.status_code == 401 and refused.json()["title"] == "verifier_unauthorized"
+    assert (
+        web.post(
+            "/trustplatform/api/providers/housing-loan/contracts",
+            content=_signed_only(person),
+            headers={"content-type": "application/pdf"},
+        ).status_code
+        == 401
+    )
+    (fed.settings.data_dir / "trustplatform" / "jlis-verifier.credential").unlink()
+    assert http.get(status).json()[0]["status"] == "good"
