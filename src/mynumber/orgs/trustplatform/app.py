@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mynumber.orgs.trustplatform import web
+from mynumber.orgs.trustplatform import pages, web
 from mynumber.orgs.trustplatform.clients import JlisClient
 from mynumber.orgs.trustplatform.model import NAME, ORG, ROLES
 from mynumber.orgs.trustplatform.services import Platform
@@ -43,6 +43,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         audience_base=ctx.settings.base_url.rstrip("/") + "/" + ORG,
     )
     app.include_router(web.router(platform=platform, transactions=transactions, staff=staff))
+    app.include_router(pages.router(platform=platform, root="/" + ORG))
     app.state.engine = engine
     app.state.platform = platform
     app.state.transactions = transactions

@@ -75,6 +75,9 @@ REASONS = {
 EKYC_KEEP = dt.timedelta(days=7 * 366)
 
 
+#: the largest contract a provider's page accepts (bytes)
+MAX_UPLOAD = 8 * 1024 * 1024
+
 #: What a person consents to (and withdraws) by signing with the signing certificate.
 CONSENT = "latest-basic-items"
 
