@@ -38,6 +38,7 @@ from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.orgs.pension.app import create_app as create_pension
 from mynumber.orgs.portal.app import create_app as create_portal
 from mynumber.orgs.tax.app import create_app as create_tax
+from mynumber.orgs.trustplatform.app import create_app as create_trustplatform
 from mynumber.platform import limits
 from mynumber.platform.context import OrgContext
 from mynumber.platform.headers import SecurityHeaders
@@ -66,6 +67,12 @@ _LINKAGE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
 #: public-fund accounts by Zengin files to the banks (see ``orgs/benefits``).
 PAYING_ORGS = ("benefits",)
 _PAYING_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {"benefits": create_benefits}
+#: Private parties: a certified platform operator (認定プラットフォーム事業者) with its
+#: service providers and time-stamp authority (see ``orgs/trustplatform``).
+PRIVATE_ORGS = ("trustplatform",)
+_PRIVATE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
+    "trustplatform": create_trustplatform
+}
 
 
 def mount_path(org: str) -> str:
@@ -249,6 +256,8 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
         federation.apps[bank_org(code)] = create_bank(context(bank_org(code)), code)
     for org in PAYING_ORGS:
         federation.apps[org] = _PAYING_FACTORIES[org](context(org))
+    for org in PRIVATE_ORGS:
+        federation.apps[org] = _PRIVATE_FACTORIES[org](context(org))
 
     for app in federation.apps.values():
         limits.configure(app, settings)
@@ -325,6 +334,7 @@ def org_names(settings: Settings) -> list[str]:
         *LINKAGE_ORGS,
         *(bank_org(code) for code in DEMO_BANKS),
         *PAYING_ORGS,
+        *PRIVATE_ORGS,
     ]
 
 
@@ -355,6 +365,8 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
         app = create_bank(ctx, org.removeprefix("bank-"))
     elif org in _PAYING_FACTORIES:
         app = _PAYING_FACTORIES[org](ctx)
+    elif org in _PRIVATE_FACTORIES:
+        app = _PRIVATE_FACTORIES[org](ctx)
     else:
         app = create_municipality(ctx, municipality(org.removeprefix("municipality-")))
     limits.configure(app, settings)

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from mynumber.orgs.jlis import linkage, web
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
-from mynumber.orgs.jlis.clients import HubClient, KioskRelayClient
+from mynumber.orgs.jlis.clients import HubClient, KioskRelayClient, MunicipalityClients
 from mynumber.orgs.jlis.kiosk_center import KioskCenter
 from mynumber.orgs.jlis.lgpki import LgpkiAuthority
 from mynumber.orgs.jlis.model import ROLES
@@ -80,6 +80,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             revocation_service=revocation,
             acquisition=linkage.acquisition_for(ctx, engine=engine, numbering=numbering),
             hub=HubClient(ctx.directory, "hub", ctx.identity),
+            municipalities=MunicipalityClients(ctx.directory, ctx.identity),
             portal_key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
             staff=staff,
             pin_resets=pin_resets,

@@ -16,6 +16,7 @@ from mynumber.orgs.municipality import (
     disclosure,
     eligibility,
     export,
+    holder_items,
     intermediate,
     kiosk_web,
     notices,
@@ -105,6 +106,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(card_counter.router(ctx, registry, staff), prefix="/api")
     app.include_router(export.router(engine=registry.engine, staff=staff), prefix="/api")
     app.include_router(eligibility.router(ctx, engine=registry.engine), prefix="/api")
+    app.include_router(holder_items.router(ctx, engine=registry.engine, code=municipality.code))
     linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
     registry.enrol = linkage.enrol_registered  # 符号取得 at registration and move-in
     app.state.linkage = linkage

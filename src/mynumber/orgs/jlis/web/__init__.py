@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.callcentre import CallCentre
 from mynumber.orgs.jlis.cards import CardIssuer
-from mynumber.orgs.jlis.clients import HubClient
+from mynumber.orgs.jlis.clients import HubClient, MunicipalityClients
 from mynumber.orgs.jlis.deps import is_municipality
 from mynumber.orgs.jlis.linkage import Acquisition
 from mynumber.orgs.jlis.numbering import Numbering
@@ -23,6 +23,7 @@ from mynumber.orgs.jlis.web import (
     linkage,
     numbers,
     pin_reset,
+    platforms,
     portal,
     revocation,
 )
@@ -44,6 +45,7 @@ def router(
     portal_key: bytes,
     staff: Staff,
     pin_resets: PinResets,
+    municipalities: MunicipalityClients,
 ) -> APIRouter:
     """Every route of J-LIS, over its services."""
     from_municipality = Depends(signed_by(is_municipality, who="a municipality"))
@@ -66,6 +68,9 @@ def router(
             acquisition=acquisition,
             hub=hub,
         )
+    )
+    api.include_router(
+        platforms.router(engine=engine, authority=authority, municipalities=municipalities)
     )
     api.include_router(linkage.router(acquisition=acquisition, hub=hub))
     api.include_router(
