@@ -142,10 +142,14 @@ class CeleryPartitions:
             )
             for x in parts
         ).apply_async()
-        for finished, _ in enumerate(
-            sent.iter_native(timeout=self.timeout, propagate=True), start=1
-        ):
-            done(finished)
+        finished = [0]
+
+        def one_more(task_id: str, value: object) -> None:
+            finished[0] += 1
+            done(finished[0])
+
+        join = sent.join_native if sent.supports_native_join else sent.join
+        join(timeout=self.timeout, propagate=True, callback=one_more)
 
 
 def partitions(settings: Settings) -> CeleryPartitions | None:
@@ -205,7 +209,7 @@ __all__ = [
     "partitions",
     "queue_of",
     "use_engine",
-    "worker_argv",
     "wait_for_workers",
+    "worker_argv",
     "worker_env",
 ]
