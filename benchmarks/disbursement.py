@@ -210,7 +210,8 @@ class Workers:
             for n in range(count)
         ]
         self.celery = distributed.make_celery(env["MYNUMBER_BROKER_URL"])
-        distributed.wait_for_workers(self.celery, count, timeout=600)
+        names = [distributed.node_name(settings, f"b{n}") for n in range(count)]
+        distributed.wait_for_workers(self.celery, names, timeout=600)
         self.partitions = distributed.CeleryPartitions(self.celery, distributed.queue_of(settings))
 
     def cpu(self) -> float:

@@ -44,17 +44,25 @@ PART_SIZE = 20_000
 PHASE_TIMEOUT = 3600.0
 
 
-def wait_for_workers(celery: Celery, count: int, timeout: float = 120.0) -> int:
-    """Wait until ``count`` workers answer a ping (each built its federation first)."""
+def wait_for_workers(celery: Celery, names: list[str], timeout: float = 120.0) -> int:
+    """Wait until the workers ``names`` (node names, ``name@host``) answer a ping — each
+    builds its federation before it does."""
     import time
 
     deadline = time.monotonic() + timeout
     seen = 0
     while time.monotonic() < deadline:
-        seen = len(celery.control.ping(timeout=1.0) or [])
-        if seen >= count:
+        seen = len(celery.control.ping(destination=names, timeout=1.0) or [])
+        if seen >= len(names):
             return seen
-    raise TimeoutError(f"{seen} of {count} workers answered")
+    raise TimeoutError(f"{seen} of {len(names)} workers answered")
+
+
+def node_name(settings: Settings, name: str) -> str:
+    """A worker's node name, unique per federation on a shared broker (``name.queue@host``)."""
+    import socket
+
+    return f"{name}.{queue_of(settings)}@{socket.gethostname()}"
 
 
 def broker_url() -> str | None:
@@ -79,6 +87,10 @@ def make_celery(url: str) -> Celery:
         result_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
+        # a solo worker cannot answer AMQP heartbeats while it does a part: without this
+        # the broker would drop a busy worker's connection and redeliver its part
+        broker_heartbeat=0,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_hijack_root_logger=False,
         task_track_started=False,
     )
@@ -194,7 +206,7 @@ def worker_argv(settings: Settings, *, name: str) -> list[str]:
         "--queues",
         queue_of(settings),
         "--hostname",
-        f"{name}@%h",
+        node_name(settings, name),
         "--loglevel",
         "WARNING",
         "--without-gossip",
@@ -206,6 +218,7 @@ def worker_argv(settings: Settings, *, name: str) -> list[str]:
 __all__ = [
     "CeleryPartitions",
     "app",
+    "node_name",
     "partitions",
     "queue_of",
     "use_engine",
