@@ -172,6 +172,12 @@ def main() -> None:
     parser.add_argument("--bank-records-per-s", type=float, default=50_000.0)
     parser.add_argument("--bank-processes", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--by-cpu",
+        action="store_true",
+        help="take the 1 → 2 scaling from the CPU per payee (2 × CPU₁ / CPU₂: what two "
+        "workers give on cores of their own) rather than from the payees/s of a shared machine",
+    )
     args = parser.parse_args()
     measured: dict[str, Any] = dict(MEASURED)
     if args.source is not None:
@@ -179,9 +185,13 @@ def main() -> None:
         run = bench["run"]
         by_phase = run["cpu_seconds_by_phase"]
         total = sum(by_phase.values())
+        scaling = bench.get("scaling", {}).get("2", MEASURED["scaling_1_to_2"])
+        runs = {str(r["workers"]): r for r in bench.get("runs", [])}
+        if args.by_cpu and "1" in runs and "2" in runs:
+            scaling = 2 * runs["1"]["cpu_seconds"] / runs["2"]["cpu_seconds"]
         measured = {
             "payees_per_cpu_s": run["payees_per_cpu_s"],
-            "scaling_1_to_2": bench.get("scaling", {}).get("2", MEASURED["scaling_1_to_2"]),
+            "scaling_1_to_2": round(scaling, 3),
             "cpu_share": {k: v / total for k, v in by_phase.items()},
         }
     print(json.dumps({"benchmark": "capacity"} | model(measured, args), indent=2))
