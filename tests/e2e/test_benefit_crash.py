@@ -5,6 +5,11 @@ instructions and of its result file; ``mynumber benefit status`` agrees with the
 
 A data folder with a few thousand seeded residents and public-fund accounts is made once;
 each seed is a programme of its own, run with its own random kills.
+
+The same with the run's parts on two Celery workers (RabbitMQ; the test fails if it is
+down): a worker — now and then the coordinator — is SIGKILLed with parts in flight and
+started again; its unacknowledged part is redelivered, and the banks' credit rows must
+still hold each eligible account once.
 """
 
 from __future__ import annotations
