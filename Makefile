@@ -30,6 +30,7 @@ run: $(RUN_STAMP)
 ## loop on the main thread for the rest of its process), then the database tests again on
 ## PostgreSQL.
 test: lint
+	scripts/ensure-rabbitmq.sh
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "not pcsc and not browser"
 	$(BIN)/pytest -q -m browser
 	$(BIN)/pytest -q -m pcsc

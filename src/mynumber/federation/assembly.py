@@ -8,6 +8,7 @@ in-process (the same HTTP requests, without a socket) for the command line and t
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -256,6 +257,7 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
         federation.apps[bank_org(code)] = create_bank(context(bank_org(code)), code)
     for org in PAYING_ORGS:
         federation.apps[org] = _PAYING_FACTORIES[org](context(org))
+        _distribute(federation.apps[org], settings)
     for org in PRIVATE_ORGS:
         federation.apps[org] = _PRIVATE_FACTORIES[org](context(org))
 
@@ -346,6 +348,15 @@ def split_urls(settings: Settings) -> dict[str, str]:
     }
 
 
+def _distribute(app: FastAPI, settings: Settings) -> None:
+    """With ``MYNUMBER_BROKER_URL`` set, the paying body's benefit runs send their parts to
+    Celery workers (:mod:`mynumber.federation.distributed`); unset, they run in-process."""
+    if os.environ.get("MYNUMBER_BROKER_URL"):
+        from mynumber.federation import distributed  # Celery only when a broker is set
+
+        distributed.use_engine(app.state.runner, settings)
+
+
 def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
     """One organisation's app, mounted at its usual path, reaching the others by ``urls``."""
     keys = KeyFolder(settings.data_dir / "keys")
@@ -365,6 +376,7 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
         app = create_bank(ctx, org.removeprefix("bank-"))
     elif org in _PAYING_FACTORIES:
         app = _PAYING_FACTORIES[org](ctx)
+        _distribute(app, settings)
     elif org in _PRIVATE_FACTORIES:
         app = _PRIVATE_FACTORIES[org](ctx)
     else:
