@@ -440,5 +440,6 @@ def test_data_folder_is_where_everything_lands(cli, tmp_path):
         "pension.db",
         "portal.db",
         "tax.db",
+        "trustplatform.db",
     ]
     assert (folder / "keys").is_dir()
