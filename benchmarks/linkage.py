@@ -40,7 +40,7 @@ from benchmarks.split import cpu_seconds, servers
 from mynumber import federation
 from mynumber.errors import Error
 from mynumber.orgs.hub import store
-from mynumber.orgs.municipality import intermediate
+from mynumber.orgs.municipality import store as registry_store
 from mynumber.platform.encryption import (
     EncryptionKeys,
     open_answer,
@@ -132,7 +132,7 @@ def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
     keys = KeyFolder(fed.settings.data_dir / "keys")
     to_hub = ServiceClient(fed.directory, "hub", Identity(REQUESTER, keys.private_key(REQUESTER)))
     with fed.registry("131016").engine.connect() as conn:
-        codes = list(conn.scalars(select(intermediate.agency_codes.c.code)))
+        codes = list(conn.scalars(select(registry_store.agency_codes.c.code)))
     usable = []
     for code in codes:
         body = {"code": code, "procedure": PROCEDURE, "provider": "tax"}

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from mynumber.orgs.municipality.intermediate import CHILD_ALLOWANCE
+from mynumber.orgs.municipality.services.linkage import CHILD_ALLOWANCE
 from mynumber.platform.signing import Identity, KeyFolder
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text
 
 from mynumber.orgs.hub import chain
-from mynumber.orgs.municipality import intermediate
+from mynumber.orgs.municipality import store as registry_store
 from mynumber.platform.encryption import EncryptionKeys, is_compact_jwe, open_answer
 from mynumber.platform.signing import Identity, KeyFolder
 
@@ -59,8 +59,8 @@ def code_of(fed, resident_id: str) -> str:
     with fed.registry(CHIYODA).engine.connect() as conn:
         return str(
             conn.scalar(
-                select(intermediate.agency_codes.c.code).where(
-                    intermediate.agency_codes.c.resident_id == resident_id
+                select(registry_store.agency_codes.c.code).where(
+                    registry_store.agency_codes.c.resident_id == resident_id
                 )
             )
         )
@@ -352,7 +352,7 @@ def test_no_my_number_and_no_data_at_the_hub_only_own_data_at_agencies(fed, http
             numbers.update(
                 n for n in conn.scalars(text("SELECT my_number FROM residents")) if n is not None
             )
-            codes.update(conn.scalars(select(intermediate.agency_codes.c.code)))
+            codes.update(conn.scalars(select(registry_store.agency_codes.c.code)))
     assert len(numbers) >= 60
 
     hub_db = dump(fed.apps["hub"].state.engine)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import approve
-from mynumber.orgs.municipality import intermediate
+from mynumber.orgs.municipality import store as registry_store
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.encryption import EncryptionKeys, open_answer
 from mynumber.platform.signing import Identity, KeyFolder
@@ -222,8 +222,8 @@ def municipality_code(fed, http, resident_id: str) -> str:
     with fed.registry(CHIYODA).engine.connect() as conn:
         return str(
             conn.scalar(
-                select(intermediate.agency_codes.c.code).where(
-                    intermediate.agency_codes.c.resident_id == resident_id
+                select(registry_store.agency_codes.c.code).where(
+                    registry_store.agency_codes.c.resident_id == resident_id
                 )
             )
         )

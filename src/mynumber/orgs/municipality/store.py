@@ -1,13 +1,16 @@
-"""A municipality's tables: households, residents and the history of each record."""
+"""A municipality's tables: households, residents and the history of each record; the
+agency codes and resident taxes of its intermediate server; the e-applications it received."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -103,4 +106,46 @@ reissue_requests = Table(
     Column("status", String(10), nullable=False),  # pending | approved
     Column("approved_by", String(24)),
     Column("approved_at", UtcDateTime),
+)
+
+#: The municipality's agency code (機関別符号) for each enrolled resident record.
+agency_codes = Table(
+    "agency_codes",
+    metadata,
+    Column("resident_id", String(16), ForeignKey("residents.id"), primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("enrolled_at", UtcDateTime, nullable=False),
+)
+
+#: 住民税 (individual inhabitant tax) assessed per year: the municipality's own data.
+resident_taxes = Table(
+    "resident_taxes",
+    metadata,
+    Column("resident_id", String(16), ForeignKey("residents.id"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("amount_yen", BigInteger, nullable=False),
+)
+
+#: E-applications (電子申請) received from Mynaportal, and their review.
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("portal_application_id", String(16), nullable=False, unique=True),
+    Column("revision", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("resident_id", String(16), ForeignKey("residents.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("cms", LargeBinary),
+    Column("signer_serial", String(40)),
+    Column("verdict", Text, nullable=False),
+    Column("delivery_id", String(40), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("decision_reason", Text),
+    Column("income", Text),
+    Column("income_exchange_id", String(40)),
+    Column("checks", Text),  # the child checks as they stood at the decision (JSON)
+    Column("override_reason", Text),  # why it was approved with a check failing
 )
