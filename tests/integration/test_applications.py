@@ -28,8 +28,8 @@ from mynumber.ages import end_of_child_period
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import sign
 from mynumber.federation import INTERNAL_BASE
-from mynumber.orgs.municipality.store import applications as municipality_applications
 from mynumber.orgs.municipality.services.linkage import SWEEP_INTERVAL
+from mynumber.orgs.municipality.store import applications as municipality_applications
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.application_forms import FORMS, validate
 from mynumber.platform.deliveries import send

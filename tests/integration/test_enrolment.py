@@ -21,8 +21,8 @@ from test_portal_login import log_in
 from mynumber import federation
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.federation import INTERNAL_BASE
-from mynumber.orgs.municipality.services.linkage import SWEEP_INTERVAL
 from mynumber.orgs.municipality import store as registry_store
+from mynumber.orgs.municipality.services.linkage import SWEEP_INTERVAL
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.http import InProcessTransport
 from mynumber.reader import JPKIClient

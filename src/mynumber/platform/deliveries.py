@@ -19,6 +19,8 @@ only the hub's signature::
     receivers["tax_notice"] = take_notices          # or a pattern: receivers["*_notice"]
     app.include_router(receiver_router(ctx, receivers))   # POST /api/deliveries
 
+(:func:`mynumber.platform.web.deliveries.receiver_router`).
+
 A handler gets an :class:`Opened` delivery (codes are the recipient's own, ``None`` where
 the hub found none) and returns an :class:`Answer`: ``accepted`` aligned with the codes and
 optional ``answers`` the receiver seals back to the sender. :func:`open_delivery` opens a
@@ -31,20 +33,17 @@ procedure or another sender's; the reply is signed by the recipient and bound to
 delivery id.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from __future__ import annotations
+
 import fnmatch
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends
+from typing import Any
 
 from mynumber import errors
-from mynumber.platform.context import OrgContext
 from mynumber.platform.encryption import EncryptionKeys, open_signed, seal_signed
 from mynumber.platform.http import DELIVERY_DEADLINE, ServiceClient
-from mynumber.platform.web import signed_by
 from mynumber.platform.wire import DeliveryIn, DeliveryOut
 
 #: Kinds of organisation a recipient may be named by (the hub picks the person's current one).
@@ -256,16 +255,3 @@ class Receivers:
                 procedure=body.procedure,
             )
         return DeliveryOut(accepted=accepted, sealed=sealed)
-
-
-def receiver_router(ctx: OrgContext, receivers: Receivers) -> APIRouter:
-    """``POST /api/deliveries``, which only the hub may call."""
-    router = APIRouter(tags=["deliveries"])
-    from_hub = Depends(signed_by(lambda org: org == HUB))
-
-    @router.post("/api/deliveries", response_model=DeliveryOut)
-    def receive(body: DeliveryIn, _: Annotated[str, from_hub]) -> DeliveryOut:
-        """送達の受領 (the hub only): messages sealed to us, dispatched by procedure."""
-        return receivers.receive(body)
-
-    return router

@@ -9,10 +9,10 @@ A notice with a ``ref`` is kept once per person: a retry of the same notice is `
 again and adds nothing.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from __future__ import annotations
+
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from mynumber import errors
@@ -20,7 +20,6 @@ from mynumber.platform.context import OrgContext
 from mynumber.platform.deliveries import REF_PATTERN, send
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
-from mynumber.platform.web import signed_by
 
 MAX_NOTICES = 10_000
 PORTAL = "portal"
@@ -90,17 +89,3 @@ class Notices:
             accepted=result.accepted,
             delivered=sum(result.accepted),
         )
-
-
-def notices_router(ctx: OrgContext) -> APIRouter:
-    """``POST /api/notices``, signed by this organisation itself (its back office)."""
-    router = APIRouter(tags=["notices"])
-    ourselves = Depends(signed_by(lambda org: org == ctx.org))
-    notices = Notices(ctx)
-
-    @router.post("/api/notices", response_model=NoticesOut)
-    def send_notices(body: NoticesIn, _: Annotated[str, ourselves]) -> NoticesOut:
-        """お知らせの送付: notices to people's Mynaportal inbox, by our own codes."""
-        return notices.send(body.codes, body.messages)
-
-    return router

@@ -30,12 +30,13 @@ from mynumber.orgs.municipality.web import (
 )
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
-from mynumber.platform.deliveries import Receivers, receiver_router
+from mynumber.platform.deliveries import Receivers
 from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.notices import Notices
 from mynumber.platform.policy import public
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app
+from mynumber.platform.web.deliveries import receiver_router
 
 MIGRATIONS = "mynumber.orgs.municipality.migrations"
 

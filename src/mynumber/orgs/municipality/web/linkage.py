@@ -18,8 +18,8 @@ from mynumber.orgs.municipality.web.deps import (
     why,
 )
 from mynumber.platform.context import OrgContext
-from mynumber.platform.intermediate import provide_router
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.web.intermediate import provide_router
 
 
 def router(ctx: OrgContext, *, linkage: Linkage, staff: Staff) -> APIRouter:
