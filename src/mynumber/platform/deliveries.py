@@ -44,7 +44,7 @@ from typing import Any
 from mynumber import errors
 from mynumber.platform.encryption import EncryptionKeys, open_signed, seal_signed
 from mynumber.platform.http import DELIVERY_DEADLINE, ServiceClient
-from mynumber.platform.wire import DeliveryIn, DeliveryOut
+from mynumber.platform.wire import DeliverOut, DeliveryIn, DeliveryOut
 
 #: Kinds of organisation a recipient may be named by (the hub picks the person's current one).
 RECIPIENT_KINDS = frozenset({"municipality"})
@@ -114,7 +114,7 @@ def send(
         exchange_id=binding(sender, procedure),
         procedure=procedure,
     )
-    answer = client.request(
+    answer = client.call(
         "POST",
         "/api/deliveries",
         {
@@ -124,17 +124,18 @@ def send(
             "codes": list(codes),
             "sealed": sealed,
         },
+        answer=DeliverOut,
         timeout=DELIVERY_DEADLINE,
     )
+    if len(answer.accepted) != len(codes):
+        raise errors.Unavailable("the hub answered a different count", code="bad_answer")
     replies = None
-    if answer.get("sealed"):
-        opened = open_reply(keys, answer, sender=sender, recipient=target, procedure=procedure)
+    if answer.sealed:
+        opened = open_reply(
+            keys, answer.model_dump(), sender=sender, recipient=target, procedure=procedure
+        )
         replies = list(opened["answers"])
-    return DeliveryResult(
-        delivery_id=str(answer["delivery_id"]),
-        accepted=[bool(a) for a in answer["accepted"]],
-        answers=replies,
-    )
+    return DeliveryResult(delivery_id=answer.delivery_id, accepted=answer.accepted, answers=replies)
 
 
 def open_reply(

@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mynumber import errors
 from mynumber.platform.context import OrgContext
-from mynumber.platform.deliveries import REF_PATTERN, send
+from mynumber.platform.deliveries import REF_PATTERN
 from mynumber.platform.encryption import EncryptionKeys
-from mynumber.platform.http import ServiceClient
+from mynumber.platform.hub_client import HubClient
 
 MAX_NOTICES = 10_000
 PORTAL = "portal"
@@ -69,15 +69,13 @@ class Notices:
 
     def __init__(self, ctx: OrgContext) -> None:
         self.org = ctx.org
-        self.hub = ServiceClient(ctx.directory, "hub", ctx.identity)
         self.keys = EncryptionKeys(ctx.settings.data_dir / "keys")
+        self.hub = HubClient(ctx.directory, ctx.identity, self.keys)
 
     def send(self, codes: list[str], messages: list[Notice]) -> NoticesOut:
         if len(codes) != len(messages):
             raise errors.InvalidInput("one message per code", field="messages")
-        result = send(
-            self.hub,
-            self.keys,
+        result = self.hub.deliver(
             procedure=procedure_of(self.org),
             recipient=PORTAL,
             items=["notice"],

@@ -63,7 +63,7 @@ from mynumber.orgs.municipality.store import agency_codes, applications
 from mynumber.pki import CertificateError, build_ocsp_request, check_ocsp_response
 from mynumber.pki.cms import verify_detached
 from mynumber.platform.db import retrying
-from mynumber.platform.deliveries import Answer, Opened, Receivers, send
+from mynumber.platform.deliveries import Answer, Opened, Receivers
 from mynumber.platform.ids import new_id
 from mynumber.platform.jlis_verifier import JlisVerifierClient
 
@@ -411,9 +411,7 @@ class MunicipalityApplications:
                 field="override",
                 code="override_required",
             )
-        result = send(
-            self.linkage.hub,
-            self.linkage.keys,
+        result = self.linkage.hub.deliver(
             procedure=DECISION,
             recipient="portal",
             items=["decision"],

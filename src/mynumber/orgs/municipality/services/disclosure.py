@@ -43,7 +43,6 @@ from mynumber.orgs.municipality.services.linkage import Linkage
 from mynumber.orgs.municipality.store import agency_codes
 from mynumber.platform import store
 from mynumber.platform.db import chunked
-from mynumber.platform.deliveries import send
 from mynumber.platform.staff.model import Roles
 from mynumber.platform.staff.services import Staff
 
@@ -181,9 +180,7 @@ class Disclosure:
         people = [p for p in by_person if p in codes]
         disclosed = 0
         for part in chunked(people, BATCH):
-            result = send(
-                self.linkage.hub,
-                self.linkage.keys,
+            result = self.linkage.hub.deliver(
                 procedure=PROCEDURE,
                 recipient="portal",
                 items=list(ITEMS),

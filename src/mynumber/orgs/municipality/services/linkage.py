@@ -32,9 +32,11 @@ from mynumber.orgs.municipality.schemas import IncomeOut, ResidentTax
 from mynumber.orgs.municipality.store import agency_codes, resident_taxes
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
-from mynumber.platform.encryption import EncryptionKeys, open_answer
-from mynumber.platform.http import EXCHANGE_DEADLINE, ServiceClient
+from mynumber.platform.encryption import EncryptionKeys
+from mynumber.platform.http import ServiceClient
+from mynumber.platform.hub_client import Exchanged, HubClient
 from mynumber.platform.intermediate import ENROL_BATCH, IntermediateServer, ProvideIn
+from mynumber.platform.wire import ExchangeRecord
 
 log = logging.getLogger("mynumber.municipality.linkage")
 
@@ -58,7 +60,7 @@ class Linkage:
         engine: Engine,
         municipality: Municipality,
         jlis: ServiceClient,
-        hub: ServiceClient,
+        hub: HubClient,
         keys: EncryptionKeys,
         sweep_interval: float = SWEEP_INTERVAL,
     ) -> None:
@@ -269,32 +271,30 @@ class Linkage:
 
     # --- requester side --------------------------------------------------------------------
 
-    def ask(self, resident_id: str, *, procedure: str, provider: str, items: list[str]) -> Any:
-        """情報照会 through the hub; returns (the hub's answer, the decrypted data)."""
-        body = {"code": self.code_of(resident_id), "procedure": procedure, "provider": provider}
-        answer = self.hub.request(
-            "POST", "/exchanges", body | {"items": items}, timeout=EXCHANGE_DEADLINE
+    def ask(
+        self, resident_id: str, *, procedure: str, provider: str, items: list[str]
+    ) -> Exchanged:
+        """情報照会 through the hub: the provider's answer, opened and checked."""
+        return self.hub.exchange(
+            self.code_of(resident_id), procedure=procedure, provider=provider, items=items
         )
-        data = open_answer(
-            self.keys, answer, requester=self.org, provider=provider, procedure=procedure
-        )
-        return answer, data
 
     def income_for_child_allowance(self, resident_id: str) -> IncomeOut:
         """児童手当 認定請求: the tax office's income of the claimant."""
-        answer, data = self.ask(
-            resident_id, procedure=CHILD_ALLOWANCE, provider="tax", items=["income"]
-        )
+        answer = self.ask(resident_id, procedure=CHILD_ALLOWANCE, provider="tax", items=["income"])
+        income = answer.data.get("income") if isinstance(answer.data, dict) else None
+        if not isinstance(income, list):
+            raise errors.Unavailable("the tax office answered no income", code="bad_answer")
         return IncomeOut(
-            exchange_id=answer["exchange_id"],
-            provider=answer["provider"],
-            procedure=answer["procedure"],
-            income=data["income"],
+            exchange_id=answer.exchange_id,
+            provider=answer.provider,
+            procedure=answer.procedure,
+            income=income,
         )
 
-    def records(self, resident_id: str) -> list[dict[str, Any]]:
-        """The resident's やりとり履歴 as the hub keeps it."""
-        return list(self.hub.request("POST", "/records", {"code": self.code_of(resident_id)}))
+    def records(self, resident_id: str) -> list[ExchangeRecord]:
+        """The resident's やりとり履歴 as the hub keeps it, oldest first."""
+        return self.hub.records(self.code_of(resident_id))
 
 
 def build_linkage(ctx: OrgContext, *, engine: Engine, municipality: Municipality) -> Linkage:
@@ -306,6 +306,6 @@ def build_linkage(ctx: OrgContext, *, engine: Engine, municipality: Municipality
         engine=engine,
         municipality=municipality,
         jlis=ServiceClient(ctx.directory, "jlis", identity),
-        hub=ServiceClient(ctx.directory, "hub", identity),
+        hub=HubClient(ctx.directory, identity, keys),
         keys=keys,
     )

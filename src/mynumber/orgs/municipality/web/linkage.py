@@ -3,7 +3,6 @@ exchange records, and the intermediate server's ``POST /intermediate/provide`` (
 :mod:`mynumber.orgs.municipality.services.linkage`)."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
-from typing import Any
 
 from fastapi import APIRouter
 
@@ -20,6 +19,7 @@ from mynumber.orgs.municipality.web.deps import (
 from mynumber.platform.context import OrgContext
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.web.intermediate import provide_router
+from mynumber.platform.wire import ExchangeRecord
 
 
 def router(ctx: OrgContext, *, linkage: Linkage, staff: Staff) -> APIRouter:
@@ -51,10 +51,10 @@ def router(ctx: OrgContext, *, linkage: Linkage, staff: Staff) -> APIRouter:
         staff.log(acting, action="linkage.income", purpose=why(acting, purpose), person=resident_id)
         return answer
 
-    @api.get("/api/residents/{resident_id}/linkage/records")
+    @api.get("/api/residents/{resident_id}/linkage/records", response_model=list[ExchangeRecord])
     def records(
         resident_id: str, acting: LinkageReader, purpose: Purpose = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[ExchangeRecord]:
         """Every exchange about the resident, as the hub recorded it."""
         found = linkage.records(resident_id)
         staff.log(
