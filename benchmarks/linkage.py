@@ -144,10 +144,10 @@ def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
         if len(usable) >= 20:
             break
     assert usable, "no resident with income"
-    hub_engine = fed.apps["hub"].state.engine
+    hub_engine = fed.hub().engine
     tax_codes: dict[str, str] = {}
     for code in usable:
-        ref = fed.apps["hub"].state.hub.person_of(REQUESTER, code)
+        ref = fed.hub().hub.person_of(REQUESTER, code)
         with hub_engine.connect() as conn:
             tax_codes[code] = conn.scalar(
                 select(store.codes.c.code).where(
@@ -238,7 +238,7 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
         "direct_to_provider": straight,
         "hub_overhead_ratio": round(straight["per_s"] / hub["per_s"], 2),
         "target_per_s": 250,
-        "records_in_chain": fed.apps["hub"].state.hub.head().seq,
+        "records_in_chain": fed.hub().hub.head().seq,
         "answer_crypto": answer_crypto(fed.settings.data_dir),
     }
 

@@ -84,7 +84,7 @@ def payer_codes(fed, keys, sealing, numbers) -> list[str]:
 @pytest.fixture(scope="module")
 def registered(fed, numbers) -> list[dict[str, str] | None]:
     """What the registry holds for each number, read through its own code for the person."""
-    registry = fed.apps["accounts"].state.registry
+    registry = fed.accounts().registry
     expected: list[dict[str, str] | None] = []
     for number in numbers:
         code = registry.code_for(number)

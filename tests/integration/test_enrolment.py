@@ -131,7 +131,7 @@ def test_registration_stands_through_an_enrolment_outage_and_the_next_use_enrols
 
 
 def test_the_next_registration_sweeps_in_whoever_an_outage_left_unenrolled(fed, http, person):
-    linkage = fed.apps[f"municipality-{CHIYODA}"].state.linkage
+    linkage = fed.municipality(CHIYODA).linkage
     linkage.sweep_interval = 0.0  # no pause between sweeps: the test does not wait a minute
     try:
         with jlis_enrolment_down(fed):

@@ -27,7 +27,7 @@ PROCEDURE = "child_allowance_claim"
 @pytest.fixture(scope="module")
 def hub(fed) -> HubClient:
     """The municipality's own hub client, as its linkage service holds it."""
-    return fed.apps[CHIYODA_ORG].state.linkage.hub
+    return fed.municipality(CHIYODA).linkage.hub
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_the_staff_route_answers_the_typed_records(http, asked) -> None:
 
 def _stand_in(fed, answer: Any) -> HubClient:
     """A client of a stand-in hub that answers ``answer`` to every request."""
-    real = fed.apps[CHIYODA_ORG].state.linkage.hub
+    real = fed.municipality(CHIYODA).linkage.hub
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
     directory = Directory(
         {"hub": "http://hub.test"}, httpx.Client(transport=transport, base_url="http://hub.test")
@@ -89,7 +89,7 @@ def test_an_answer_replayed_from_another_exchange_is_refused(fed, http, asked) -
     """The hub cannot hand one exchange's sealed answer back as another's: the provider's
     signature binds the exchange id."""
     code, answer, _ = asked
-    real = fed.apps[CHIYODA_ORG].state.linkage.hub
+    real = fed.municipality(CHIYODA).linkage.hub
     sealed = real.call(
         "POST",
         "/exchanges",

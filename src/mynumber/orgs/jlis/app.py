@@ -12,6 +12,8 @@ Who may call each route is in ``deps`` (staff permissions) and the ``signed_by``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -24,6 +26,7 @@ from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.orgs.jlis.web.numbers import health
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.secrets import secret_bytes
@@ -31,6 +34,15 @@ from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, problem
 
 ORG = "jlis"
+
+
+@dataclass(frozen=True, slots=True)
+class JlisServices(OrgServices):
+    """J-LIS's services, as the federation and the tests reach them."""
+
+    authority: AuthorityStore
+    cards: CardIssuer
+    revocation: RevocationService
 
 
 async def _verifier_refused(request: Request, exc: Exception) -> JSONResponse:
@@ -76,9 +88,16 @@ def create_app(ctx: OrgContext) -> FastAPI:
             staff=staff,
         )
     )
-    app.state.engine = engine
-    app.state.authority = authority
-    app.state.cards = issuer
-    app.state.revocation = revocation
-    app.state.health = lambda: health(engine)
+    expose(
+        app,
+        JlisServices(
+            org=ORG,
+            engine=engine,
+            staff=staff,
+            health=lambda: health(engine),
+            authority=authority,
+            cards=issuer,
+            revocation=revocation,
+        ),
+    )
     return app

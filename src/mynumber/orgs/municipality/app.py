@@ -8,6 +8,8 @@ pages; the disclosure of the access log to each person's Mynaportal.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
 from mynumber.orgs.municipality.clients import JlisIssuanceClient, PeerMunicipalityClient
@@ -15,7 +17,7 @@ from mynumber.orgs.municipality.model import ROLES, Municipality
 from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.orgs.municipality.services.applications import MunicipalityApplications, register
 from mynumber.orgs.municipality.services.disclosure import Disclosure
-from mynumber.orgs.municipality.services.linkage import build_linkage
+from mynumber.orgs.municipality.services.linkage import Linkage, build_linkage
 from mynumber.orgs.municipality.services.notices import ResidentNotices
 from mynumber.orgs.municipality.web import (
     applications,
@@ -28,6 +30,7 @@ from mynumber.orgs.municipality.web import (
     pages,
     residents,
 )
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers
@@ -39,6 +42,16 @@ from mynumber.platform.web import new_app
 from mynumber.platform.web.deliveries import receiver_router
 
 MIGRATIONS = "mynumber.orgs.municipality.migrations"
+
+
+@dataclass(frozen=True, slots=True)
+class MunicipalityServices(OrgServices):
+    """A municipality's services, as the federation and the tests reach them."""
+
+    registry: ResidentRegistry
+    linkage: Linkage
+    disclosure: Disclosure
+    applications: MunicipalityApplications
 
 
 def build_registry(ctx: OrgContext, municipality: Municipality) -> ResidentRegistry:
@@ -61,7 +74,6 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
         title=f"{municipality.full_name} ({municipality.name_en})",
         description="住民基本台帳 — the resident registry of one municipality.",
     )
-    app.state.registry = registry
     staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     app.include_router(residents.router(registry, staff), prefix="/api")
     app.include_router(cards.router(registry, staff), prefix="/api")
@@ -69,12 +81,10 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(eligibility.router(ctx, engine=engine), prefix="/api")
     link = build_linkage(ctx, engine=engine, municipality=municipality)
     registry.enrol = link.enrol_registered  # 符号取得 at registration and move-in
-    app.state.linkage = link
     app.include_router(linkage.router(ctx, linkage=link, staff=staff))
     # 本人確認情報の提供状況の開示: staff reads and changes go to the person's Mynaportal
     disclosed = Disclosure(engine=engine, staff=staff, linkage=link)
     disclosure.install(app, disclosure=disclosed, staff=staff)
-    app.state.disclosure = disclosed
     resident_notices = ResidentNotices(engine=engine, linkage=link, notices=Notices(ctx))
     app.include_router(notices.router(org=ctx.org, service=resident_notices))
     # e-applications from Mynaportal, delivered through the hub; staff review pages
@@ -93,12 +103,23 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     register(receivers, e_applications)
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(applications.page_router(e_applications, municipality, staff))
-    app.state.applications = e_applications
     app.include_router(pages.router(registry, staff))
 
     @app.get("/healthz", dependencies=[public("health, for monitoring")])
     def healthz() -> dict[str, object]:
         return {"org": municipality.org, "ok": True, "residents": registry.active_count()}
 
-    app.state.health = healthz
+    expose(
+        app,
+        MunicipalityServices(
+            org=municipality.org,
+            engine=engine,
+            staff=staff,
+            health=healthz,
+            registry=registry,
+            linkage=link,
+            disclosure=disclosed,
+            applications=e_applications,
+        ),
+    )
     return app
