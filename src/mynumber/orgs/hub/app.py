@@ -24,8 +24,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from mynumber.orgs.hub import bulk, web
+from mynumber.orgs.hub.agency_codes import CodeScheme
 from mynumber.orgs.hub.clients import Forwarder
-from mynumber.orgs.hub.codes import CodeScheme
 from mynumber.orgs.hub.deliveries import Deliveries
 from mynumber.orgs.hub.model import ORG, ROLES
 from mynumber.orgs.hub.services import Hub

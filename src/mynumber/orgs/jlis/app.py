@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from mynumber.orgs.jlis import linkage, web
+from mynumber.orgs.jlis import acquisition, web
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
-from mynumber.orgs.jlis.clients import HubClient
+from mynumber.orgs.jlis.clients import HubCodesClient
 from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.revocation import RevocationService
@@ -82,8 +82,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
             authority=authority,
             issuer=issuer,
             revocation_service=revocation,
-            acquisition=linkage.acquisition_for(ctx, engine=engine, numbering=numbering),
-            hub=HubClient(ctx.directory, "hub", ctx.identity),
+            acquisition=acquisition.acquisition_for(ctx, engine=engine, numbering=numbering),
+            hub=HubCodesClient(ctx.directory, "hub", ctx.identity),
             portal_key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
             staff=staff,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mynumber.platform.http import ServiceClient
 
 
-class HubClient(ServiceClient):
+class HubCodesClient(ServiceClient):
     """The hub, signed as J-LIS."""
 
     def codes(self, agency: str, acquisition: list[str]) -> list[str]:
