@@ -151,11 +151,11 @@ def register_accounts(fed: federation.Federation) -> dict[str, Any]:
             )
     opening = time.perf_counter()
     for at in banks:
-        bank = fed.apps[bank_org(at)].state.bank
+        bank = fed.bank(bank_org(at)).bank
         for start in range(0, len(opened[at]), 50_000):
             bank.open_accounts(opened[at][start : start + 50_000])
     registering = time.perf_counter()
-    registry = fed.apps["accounts"].state.registry
+    registry = fed.accounts().registry
     registered = 0
     for start in range(0, len(entries), PAGE):
         registered += registry.register_demo(entries[start : start + PAGE])
@@ -228,7 +228,7 @@ def run_to_files(
     fed: federation.Federation, folder: Path, workers: Workers | None = None
 ) -> dict[str, Any]:
     """Create a programme paying every resident, run it until its files are written."""
-    benefits = fed.apps["benefits"].state
+    benefits = fed.benefits()
     calls: dict[str, float] = {}
     clients = benefits.clients
     clients.eligible = _timed(calls, "eligible", clients.eligible)
@@ -362,7 +362,7 @@ def transfers(fed: federation.Federation, run: dict[str, Any]) -> dict[str, Any]
     with contextlib.suppress(_Stop):
         runner.run(run["programme"], progress)
     seconds = starts["notices"] - starts["transfers"]
-    status = fed.apps["benefits"].state.programmes.status(run["programme"])
+    status = fed.benefits().programmes.status(run["programme"])
     credited = status["instructions"].get("credited", {}).get("count", 0)
     return {
         "seconds": round(seconds, 2),

@@ -12,10 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
+from mynumber.orgs.municipality.services.kiosk_pdf import HEIGHT, REGIONS, WIDTH
 from PIL import Image
 from playwright.sync_api import Page, expect
-
-from mynumber.orgs.municipality.kiosk_pdf import HEIGHT, REGIONS, WIDTH
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +41,7 @@ def test_the_kiosk_prints_a_certificate_laid_out_like_the_form(
     server: dict[str, Any], page: Page, tmp_path: Path
 ) -> None:
     noon = dt.datetime(2026, 6, 15, 12, 0, tzinfo=JST)  # within service hours
-    server["fed"].apps["jlis"].state.kiosk_center.clock = lambda: noon
+    server["fed"].jlis().kiosk_center.clock = lambda: noon
     card = next(c for c in server["wallet"] if c["municipality"] == "131016")
     page.set_default_timeout(WAIT)
     page.goto(server["url"] + "/kiosk/sunrise-0001/")

@@ -42,7 +42,7 @@ def staff_token(data: Path, roles: list[str]) -> str:
     """Enrol a staff member of the benefit office on the data folder; their bearer token."""
     fed = federation.build(Settings().with_data_dir(data), in_process=True)
     try:
-        staff = fed.apps["benefits"].state.staff
+        staff = fed.benefits().staff
         member = staff.add(name="承認 一郎", roles=roles, auth_serial=secrets.token_hex(8))
         return staff.issue_token(member.id).token
     finally:

@@ -83,7 +83,7 @@ def approver_token(settings: Settings) -> str:
     made the programme and may not approve it): their bearer token."""
     fed = federation.build(settings, in_process=True)
     try:
-        staff = fed.apps["benefits"].state.staff
+        staff = fed.benefits().staff
         member = staff.add(name="承認 次郎", roles=["approver"], auth_serial=secrets.token_hex(8))
         return staff.issue_token(member.id).token
     finally:
@@ -170,10 +170,10 @@ def expected_accounts(fed: federation.Federation) -> Counter[tuple[str, str, str
                     )
                 )
             )
-    registry = fed.apps["accounts"].state.registry
+    registry = fed.accounts().registry
     codes = set(filter(None, registry.enrol(numbers)))
     h, r = accounts_store.holders.c, accounts_store.registrations.c
-    with fed.apps["accounts"].state.engine.connect() as conn:
+    with fed.accounts().engine.connect() as conn:
         rows = conn.execute(
             select(h.code, r.bank_code, r.branch_code, r.deposit_type, r.account_number).join_from(
                 accounts_store.registrations, accounts_store.holders, r.holder_id == h.id
@@ -190,7 +190,7 @@ def bank_credits(fed: federation.Federation, programme: str) -> Counter[tuple[st
     credited: Counter[tuple[str, str, str, str]] = Counter()
     for bank in federation.DEMO_BANKS:
         c, a = bank_store.credits.c, bank_store.accounts.c
-        with fed.apps[f"bank-{bank}"].state.engine.connect() as conn:
+        with fed.bank(f"bank-{bank}").engine.connect() as conn:
             rows = conn.execute(
                 select(c.paying_bank, a.branch_code, a.deposit_type, a.number, c.amount)
                 .join_from(bank_store.credits, bank_store.accounts, c.account_id == a.id)

@@ -498,7 +498,7 @@ def server(fed) -> Iterator[str]:
 
 @pytest.fixture
 def jlis_clock(fed):
-    resets = fed.apps["jlis"].state.pin_resets
+    resets = fed.jlis().pin_resets
     real = resets.clock
     yield resets
     resets.clock = real

@@ -43,7 +43,7 @@ def test_the_demo_seeding_works_through_the_apis_and_leaves_its_trace(fed, http)
     assert fed.seed_accounts() > 0
     assert fed.seed_accounts() == 0  # once
     actions = {
-        org: {e["action"] for e in fed.apps[org].state.staff.log_entries(limit=100_000)}
+        org: {e["action"] for e in fed.services(org).staff.log_entries(limit=100_000)}
         for org in (CHIYODA_ORG, "bank-0001", "accounts")
     }
     assert {"residents.export", "linkage.enrol", "taxes.record"} <= actions[CHIYODA_ORG]
@@ -64,7 +64,7 @@ def test_the_export_pages_through_every_active_resident_with_their_number(http):
 
 def test_each_exported_resident_sees_the_export_in_the_access_log(fed, http):
     first = http.post(EXPORT, json={"limit": 3}).json()["residents"]
-    staff = fed.apps[CHIYODA_ORG].state.staff
+    staff = fed.services(CHIYODA_ORG).staff
     for resident in first:
         entries = staff.log_entries(person=resident["id"])
         assert entries[-1]["action"] == "residents.export"
@@ -137,7 +137,7 @@ def test_the_registry_operator_registers_in_bulk_and_skips_unknown_numbers(
     assert response.status_code == 200, response.text
     assert response.json() == {"registered": 1}
     assert registered(http) == before + 1
-    logged = fed.apps["accounts"].state.staff.log_entries()[-1]
+    logged = fed.accounts().staff.log_entries()[-1]
     assert logged["action"] == "accounts.register_bulk"
     assert my_number not in str(logged)
 

@@ -38,7 +38,7 @@ PIN = "1234"
 @pytest.fixture(scope="module")
 def town(fed: federation.Federation, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Chiyoda's holder (a card, a spouse in the household), within service hours."""
-    fed.apps["jlis"].state.kiosk_center.clock = lambda: NOON
+    fed.jlis().kiosk_center.clock = lambda: NOON
     folder = tmp_path_factory.mktemp("cards")
     holder = fed.register_synthetic_adult("131016")
     spouse = fed.admin_http.post(
@@ -250,7 +250,7 @@ def test_refusals_issue_and_charge_nothing(fed, town):
     card = town["card"]["path"]
     refused(fed, "not_in_household", card, certificate="juminhyo", member_names=["他人 太郎"])
     refused(fed, "not_offered", card, certificate="koseki-fuhyo", honseki="131041")
-    center = fed.apps["jlis"].state.kiosk_center
+    center = fed.jlis().kiosk_center
     center.clock = lambda: dt.datetime(2026, 6, 15, 23, 30, tzinfo=JST)
     try:
         before = issuances(fed)

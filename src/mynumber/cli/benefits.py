@@ -208,7 +208,7 @@ def run(
     with _office(data, url, token) as (fed, api), _workers(fed, workers):
         assert fed is not None
         found = _find(api, programme)
-        office = fed.apps["benefits"].state
+        office = fed.benefits()
         acting = _acting(office.staff, token, "programmes.run")
         office.programmes.require_approved(found["id"])
         office.staff.log(

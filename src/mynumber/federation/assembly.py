@@ -25,13 +25,19 @@ from mynumber.devices.kiosk import create_app as create_kiosk
 from mynumber.devices.phone import create_app as create_phone
 from mynumber.federation import demo
 from mynumber.federation.demo import DEMO_BANKS
+from mynumber.orgs.accounts.app import AccountServices
 from mynumber.orgs.accounts.app import create_app as create_accounts
+from mynumber.orgs.bank.app import BankServices
 from mynumber.orgs.bank.app import create_app as create_bank
 from mynumber.orgs.bank.app import org_name as bank_org
+from mynumber.orgs.benefits.app import BenefitServices
 from mynumber.orgs.benefits.app import create_app as create_benefits
+from mynumber.orgs.hub.app import HubServices
 from mynumber.orgs.hub.app import create_app as create_hub
 from mynumber.orgs.insurer.app import create_app as create_insurer
+from mynumber.orgs.jlis.app import JlisServices
 from mynumber.orgs.jlis.app import create_app as create_jlis
+from mynumber.orgs.municipality.app import MunicipalityServices
 from mynumber.orgs.municipality.app import create_app as create_municipality
 from mynumber.orgs.municipality.model import municipality
 from mynumber.orgs.municipality.seed import SeedReport
@@ -41,6 +47,7 @@ from mynumber.orgs.portal.app import create_app as create_portal
 from mynumber.orgs.tax.app import create_app as create_tax
 from mynumber.orgs.trustplatform.app import create_app as create_trustplatform
 from mynumber.platform import limits
+from mynumber.platform.composition import OrgServices, S, services_of
 from mynumber.platform.context import OrgContext
 from mynumber.platform.headers import SecurityHeaders
 from mynumber.platform.http import Directory, InProcessTransport
@@ -95,7 +102,7 @@ class LocalAdministrator(httpx.Auth):
     def token(self, org: str) -> str:
         with self._lock:
             if org not in self._tokens:
-                staff: Staff = self.federation.apps[org].state.staff
+                staff: Staff = self.federation.services(org).staff
                 self._tokens[org] = staff.local_admin_token(ttl=timedelta(hours=8))
             return self._tokens[org]
 
@@ -142,9 +149,31 @@ class Federation:
     phone: FastAPI | None = None
     phone_http: httpx.Client | None = None
 
+    def services(self, org: str, kind: type[S] = OrgServices) -> S:  # type: ignore[assignment]
+        """The services ``org``'s app exposes, typed (see :mod:`mynumber.platform.composition`)."""
+        return services_of(self.apps[org], kind)
+
+    def municipality(self, code: str) -> MunicipalityServices:
+        return self.services(municipality(code).org, MunicipalityServices)
+
     def registry(self, code: str) -> ResidentRegistry:
-        registry: ResidentRegistry = self.apps[municipality(code).org].state.registry
-        return registry
+        return self.municipality(code).registry
+
+    def jlis(self) -> JlisServices:
+        return self.services("jlis", JlisServices)
+
+    def hub(self) -> HubServices:
+        return self.services("hub", HubServices)
+
+    def accounts(self) -> AccountServices:
+        return self.services("accounts", AccountServices)
+
+    def benefits(self) -> BenefitServices:
+        return self.services("benefits", BenefitServices)
+
+    def bank(self, org: str) -> BankServices:
+        """``bank-0001``'s services."""
+        return self.services(org, BankServices)
 
     def urls(self) -> dict[str, str]:
         return {org: self.settings.base_url + mount_path(org) + "/" for org in self.apps}
@@ -228,11 +257,7 @@ class Federation:
         if self.phone_http is not None:
             self.phone_http.close()
         for app in self.apps.values():
-            engine = getattr(app.state, "engine", None) or getattr(
-                getattr(app.state, "registry", None), "engine", None
-            )
-            if engine is not None:
-                engine.dispose()
+            services_of(app, OrgServices).engine.dispose()
 
 
 def build(settings: Settings, *, in_process: bool = True) -> Federation:
@@ -302,7 +327,7 @@ def _root_app(federation: Federation) -> FastAPI:
         report: dict[str, Any] = {}
         for org, app in federation.apps.items():
             try:
-                report[org] = app.state.health()
+                report[org] = services_of(app, OrgServices).health()
             except Exception as exc:  # a broken organisation must not hide the others
                 report[org] = {"org": org, "ok": False, "error": type(exc).__name__}
         return {"ok": all(r.get("ok") for r in report.values()), "orgs": report}
@@ -386,7 +411,7 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
 
     @root.get("/healthz")
     def healthz() -> dict[str, Any]:
-        report = app.state.health()
+        report = services_of(app, OrgServices).health()
         return {"ok": bool(report.get("ok")), "orgs": {org: report}}
 
     root.mount(mount_path(org), app)

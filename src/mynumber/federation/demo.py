@@ -26,6 +26,7 @@ from mynumber.card import CardFile
 from mynumber.orgs.bank.app import org_name as bank_org
 from mynumber.orgs.municipality.model import age_on, municipality
 from mynumber.orgs.municipality.seed import SeedReport, seed
+from mynumber.platform.composition import OrgServices, services_of
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.staff.services import Staff
 
@@ -444,7 +445,7 @@ def enrol_demo_staff(fed: Federation) -> list[Path]:
         holder = f"{person['family_name']} {person['given_name']}"
         enrolled: dict[str, list[str]] = {}
         for org, app in fed.apps.items():
-            staff: Staff = app.state.staff
+            staff: Staff = services_of(app, OrgServices).staff
             roles = (
                 [r for r in staff.roles.by_name if r != "admin"]
                 if seats is None

@@ -15,8 +15,9 @@ from sqlalchemy import Connection, RowMapping
 
 from mynumber.orgs.insurer import store
 from mynumber.orgs.insurer.model import ROLES
-from mynumber.platform.agency import Agency, Intake, Numbered, create_agency_app
+from mynumber.platform.agency import Agency, Intake, Numbered
 from mynumber.platform.context import OrgContext
+from mynumber.platform.web.agency import create_agency_app
 
 ORG = "insurer"
 #: 保険者番号 of this demo insurer (8 digits: 法別番号 06 健康保険組合, 都道府県 13 東京; the

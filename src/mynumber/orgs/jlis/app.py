@@ -12,13 +12,15 @@ Who may call each route is in ``deps`` (staff permissions) and the ``signed_by``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from mynumber.orgs.jlis import linkage, web
+from mynumber.orgs.jlis import acquisition, web
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
-from mynumber.orgs.jlis.clients import HubClient, KioskRelayClient, MunicipalityClients
+from mynumber.orgs.jlis.clients import HubCodesClient, KioskRelayClient, MunicipalityClients
 from mynumber.orgs.jlis.kiosk_center import KioskCenter
 from mynumber.orgs.jlis.lgpki import LgpkiAuthority
 from mynumber.orgs.jlis.model import ROLES
@@ -28,6 +30,7 @@ from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.orgs.jlis.web import kiosk as kiosk_web
 from mynumber.orgs.jlis.web.numbers import health
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.secrets import secret_bytes
@@ -35,6 +38,18 @@ from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, problem
 
 ORG = "jlis"
+
+
+@dataclass(frozen=True, slots=True)
+class JlisServices(OrgServices):
+    """J-LIS's services, as the federation and the tests reach them."""
+
+    authority: AuthorityStore
+    cards: CardIssuer
+    revocation: RevocationService
+    pin_resets: PinResets
+    lgpki: LgpkiAuthority
+    kiosk_center: KioskCenter
 
 
 async def _verifier_refused(request: Request, exc: Exception) -> JSONResponse:
@@ -78,8 +93,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
             authority=authority,
             issuer=issuer,
             revocation_service=revocation,
-            acquisition=linkage.acquisition_for(ctx, engine=engine, numbering=numbering),
-            hub=HubClient(ctx.directory, "hub", ctx.identity),
+            acquisition=acquisition.acquisition_for(ctx, engine=engine, numbering=numbering),
+            hub=HubCodesClient(ctx.directory, "hub", ctx.identity),
             municipalities=MunicipalityClients(ctx.directory, ctx.identity),
             portal_key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
             staff=staff,
@@ -95,12 +110,19 @@ def create_app(ctx: OrgContext) -> FastAPI:
         relay=lambda code: KioskRelayClient(ctx.directory, f"municipality-{code}", ctx.identity),
     )
     app.include_router(kiosk_web.router(lgpki=lgpki, center=center))
-    app.state.lgpki = lgpki
-    app.state.kiosk_center = center
-    app.state.engine = engine
-    app.state.authority = authority
-    app.state.cards = issuer
-    app.state.revocation = revocation
-    app.state.pin_resets = pin_resets
-    app.state.health = lambda: health(engine)
+    expose(
+        app,
+        JlisServices(
+            org=ORG,
+            engine=engine,
+            staff=staff,
+            health=lambda: health(engine),
+            authority=authority,
+            cards=issuer,
+            revocation=revocation,
+            pin_resets=pin_resets,
+            lgpki=lgpki,
+            kiosk_center=center,
+        ),
+    )
     return app

@@ -8,7 +8,7 @@ from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.signing import Identity
 
 
-class HubClient(ServiceClient):
+class HubCodesClient(ServiceClient):
     """The hub, signed as J-LIS."""
 
     def codes(self, agency: str, acquisition: list[str]) -> list[str]:

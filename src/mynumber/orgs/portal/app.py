@@ -53,13 +53,14 @@ from mynumber.orgs.portal.web.oidc import OidcPages
 from mynumber.orgs.portal.web.pages import Pages, login_needed
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
-from mynumber.platform.deliveries import Receivers, receiver_router
+from mynumber.platform.deliveries import Receivers
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.limits import RateLimit
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, templates_for
+from mynumber.platform.web.deliveries import receiver_router
 
 ORG = "portal"
 

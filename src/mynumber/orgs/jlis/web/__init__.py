@@ -7,12 +7,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from sqlalchemy import Engine
 
+from mynumber.orgs.jlis.acquisition import Acquisition
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.callcentre import CallCentre
 from mynumber.orgs.jlis.cards import CardIssuer
-from mynumber.orgs.jlis.clients import HubClient, MunicipalityClients
+from mynumber.orgs.jlis.clients import HubCodesClient, MunicipalityClients
 from mynumber.orgs.jlis.deps import is_municipality
-from mynumber.orgs.jlis.linkage import Acquisition
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.pin_reset import PinResets
 from mynumber.orgs.jlis.portal_link import PORTAL
@@ -41,7 +41,7 @@ def router(
     issuer: CardIssuer,
     revocation_service: RevocationService,
     acquisition: Acquisition,
-    hub: HubClient,
+    hub: HubCodesClient,
     portal_key: bytes,
     staff: Staff,
     pin_resets: PinResets,

@@ -1,5 +1,5 @@
 """J-LIS's linkage route: an agency's codes for the My Numbers it holds, through the hub
-(:mod:`mynumber.orgs.jlis.linkage`)."""
+(:mod:`mynumber.orgs.jlis.acquisition`)."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
 # made inside the router factory, which string annotations would hide from it
@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from mynumber.orgs.jlis.clients import HubClient
-from mynumber.orgs.jlis.linkage import Acquisition
+from mynumber.orgs.jlis.acquisition import Acquisition
+from mynumber.orgs.jlis.clients import HubCodesClient
 from mynumber.orgs.jlis.schemas import EnrolIn, EnrolOut
 from mynumber.platform.web import signed_by
 
 
-def router(*, acquisition: Acquisition, hub: HubClient) -> APIRouter:
+def router(*, acquisition: Acquisition, hub: HubCodesClient) -> APIRouter:
     from_agency = Depends(signed_by(lambda org: org not in ("jlis", "hub"), who="an agency"))
     api = APIRouter(tags=["linkage"])
 

@@ -9,7 +9,7 @@ import hmac
 import pytest
 
 from mynumber.orgs.hub import permitted
-from mynumber.orgs.hub.codes import CodeScheme
+from mynumber.orgs.hub.agency_codes import CodeScheme
 from mynumber.orgs.hub.deliveries import ITEM_KINDS as KINDS
 
 KEY = bytes(range(32))

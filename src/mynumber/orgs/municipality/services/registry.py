@@ -75,6 +75,18 @@ class ResidentRegistry:
             raise NotFound("no such resident", code="resident_not_found")
         return found
 
+    def active_count(self) -> int:
+        """How many residents are active here (the health report)."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.scalar(
+                    select(func.count())
+                    .select_from(store.residents)
+                    .where(store.residents.c.status == "active")
+                )
+                or 0
+            )
+
     def get(self, resident_id: str) -> ResidentOut:
         with self.engine.connect() as conn:
             return to_out(self._row(conn, resident_id), self.municipality.code)

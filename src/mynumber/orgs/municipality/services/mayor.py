@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mynumber.orgs.municipality.clients import LgpkiClient
 from mynumber.orgs.municipality.kiosk_model import MAYORS, mayor_title
-from mynumber.orgs.municipality.kiosk_pdf import MayorSigner
 from mynumber.orgs.municipality.model import Municipality
+from mynumber.orgs.municipality.services.kiosk_pdf import MayorSigner
 
 _DEMO_NOTE = b"# DEMO KEY of the mynumber sandbox: a mayor's LGPKI key - never use it elsewhere\n"
 

@@ -39,14 +39,14 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from mynumber.errors import InvalidInput, Unauthorized, Unavailable
-from mynumber.orgs.municipality.cards import (
+from mynumber.orgs.municipality.schemas import (
     CardApplicationIn,
     CardCertificate,
     CardHandedOver,
     CardSummary,
 )
-from mynumber.orgs.municipality.deps import CardIssuer
 from mynumber.orgs.municipality.services import ResidentRegistry
+from mynumber.orgs.municipality.web.deps import CardIssuer
 from mynumber.pki import CertificateError, Purpose, verify_chain, verify_signature
 from mynumber.platform.context import OrgContext
 from mynumber.platform.http import ServiceClient

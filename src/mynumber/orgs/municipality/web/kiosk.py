@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from mynumber import errors
-from mynumber.orgs.municipality.kiosk import JST, KioskIssuing
 from mynumber.orgs.municipality.model import RELATIONSHIPS
+from mynumber.orgs.municipality.services.kiosk import JST, KioskIssuing
 from mynumber.platform.policy import public
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff

@@ -38,7 +38,7 @@ STATUS_OF: dict[type[errors.Error], int] = {
     errors.RateLimited: 429,
 }
 
-_PLATFORM_TEMPLATES = Path(__file__).with_name("templates")
+_PLATFORM_TEMPLATES = Path(__file__).parent.parent / "templates"
 
 
 def status_of(exc: errors.Error) -> int:

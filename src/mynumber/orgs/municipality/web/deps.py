@@ -2,6 +2,7 @@
 purpose for which one person's record is opened."""
 
 # no `from __future__ import annotations`: FastAPI resolves the aliases at import
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -10,6 +11,14 @@ from mynumber.errors import InvalidInput
 from mynumber.orgs.municipality.model import PURPOSE_PATTERN
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.web import staff
+
+#: The largest list offset a caller may ask for: this project's bound, above the residents
+#: of any municipality (Yokohama has under 4 million), so a huge one is a 422, not a 500.
+MAX_OFFSET = 10_000_000
+PAGE_SIZE = 50  # residents on one staff list page
+
+#: The staff pages' templates.
+TEMPLATES = Path(__file__).parent.parent / "templates"
 
 Reader = Annotated[Acting, Depends(staff("residents.read"))]
 Registrar = Annotated[Acting, Depends(staff("residents.register"))]

@@ -14,8 +14,8 @@ registration runs once a previous enrolment failed (:meth:`Linkage.sweep`), or b
 operator's ``POST /api/linkage/enrol`` (every active resident not yet enrolled).
 """
 
-# no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
-# made inside the router factory, which string annotations would hide from it
+from __future__ import annotations
+
 import logging
 import threading
 import time
@@ -23,43 +23,20 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Engine,
-    ForeignKey,
-    Integer,
-    String,
-    Table,
-    and_,
-    bindparam,
-    select,
-)
+from sqlalchemy import Engine, and_, bindparam, select
 
 from mynumber import errors
 from mynumber.orgs.municipality import store
-from mynumber.orgs.municipality.deps import (
-    Enroller,
-    IncomeReader,
-    LinkageReader,
-    Purpose,
-    TaxClerk,
-    why,
-)
 from mynumber.orgs.municipality.model import Municipality, Sex, age_on
+from mynumber.orgs.municipality.schemas import IncomeOut, ResidentTax
+from mynumber.orgs.municipality.store import agency_codes, resident_taxes
 from mynumber.platform.context import OrgContext
-from mynumber.platform.db import UtcDateTime, chunked, insert_ignoring_duplicates, retrying
-from mynumber.platform.encryption import EncryptionKeys, open_answer
-from mynumber.platform.http import EXCHANGE_DEADLINE, ServiceClient
-from mynumber.platform.intermediate import (
-    ENROL_BATCH,
-    IntermediateServer,
-    ProvideIn,
-    provide_router,
-)
-from mynumber.platform.staff.services import Staff
+from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.encryption import EncryptionKeys
+from mynumber.platform.http import ServiceClient
+from mynumber.platform.hub_client import Exchanged, HubClient
+from mynumber.platform.intermediate import ENROL_BATCH, IntermediateServer, ProvideIn
+from mynumber.platform.wire import ExchangeRecord
 
 log = logging.getLogger("mynumber.municipality.linkage")
 
@@ -73,56 +50,6 @@ SWEEP_INTERVAL = 60.0
 CHILD_ALLOWANCE = "child_allowance_claim"
 ITEMS = frozenset({"resident_tax", "household", "basic_items"})
 
-#: The municipality's agency code (機関別符号) for each enrolled resident record.
-agency_codes = Table(
-    "agency_codes",
-    store.metadata,
-    Column("resident_id", String(16), ForeignKey("residents.id"), primary_key=True),
-    Column("code", String(32), nullable=False, unique=True),
-    Column("enrolled_at", UtcDateTime, nullable=False),
-)
-
-#: 住民税 (individual inhabitant tax) assessed per year: the municipality's own data.
-resident_taxes = Table(
-    "resident_taxes",
-    store.metadata,
-    Column("resident_id", String(16), ForeignKey("residents.id"), primary_key=True),
-    Column("year", Integer, primary_key=True),
-    Column("amount_yen", BigInteger, nullable=False),
-)
-
-
-class EnrolIn(BaseModel):
-    resident_ids: list[str] | None = Field(
-        default=None, max_length=10_000, description="none: every active resident not enrolled"
-    )
-
-
-class EnrolOut(BaseModel):
-    enrolled: int
-
-
-#: The largest assessment taken, in yen: this project's bound (no resident owes ¥1 trillion),
-#: well inside the BIGINT column, so a huge amount is a 422 and never a database error.
-MAX_AMOUNT_YEN = 10**12
-
-
-class ResidentTax(BaseModel):
-    resident_id: str = Field(min_length=1, max_length=16)
-    year: int = Field(ge=1990, le=2100)
-    amount_yen: int = Field(ge=0, le=MAX_AMOUNT_YEN)
-
-
-class ResidentTaxesIn(BaseModel):
-    records: list[ResidentTax] = Field(max_length=10_000)
-
-
-class IncomeOut(BaseModel):
-    exchange_id: str
-    provider: str
-    procedure: str
-    income: list[dict[str, int]] = Field(description="所得金額 per year, newest first")
-
 
 class Linkage:
     """The municipality in the linkage network: its codes, its answers, its questions."""
@@ -133,7 +60,7 @@ class Linkage:
         engine: Engine,
         municipality: Municipality,
         jlis: ServiceClient,
-        hub: ServiceClient,
+        hub: HubClient,
         keys: EncryptionKeys,
         sweep_interval: float = SWEEP_INTERVAL,
     ) -> None:
@@ -344,32 +271,30 @@ class Linkage:
 
     # --- requester side --------------------------------------------------------------------
 
-    def ask(self, resident_id: str, *, procedure: str, provider: str, items: list[str]) -> Any:
-        """情報照会 through the hub; returns (the hub's answer, the decrypted data)."""
-        body = {"code": self.code_of(resident_id), "procedure": procedure, "provider": provider}
-        answer = self.hub.request(
-            "POST", "/exchanges", body | {"items": items}, timeout=EXCHANGE_DEADLINE
+    def ask(
+        self, resident_id: str, *, procedure: str, provider: str, items: list[str]
+    ) -> Exchanged:
+        """情報照会 through the hub: the provider's answer, opened and checked."""
+        return self.hub.exchange(
+            self.code_of(resident_id), procedure=procedure, provider=provider, items=items
         )
-        data = open_answer(
-            self.keys, answer, requester=self.org, provider=provider, procedure=procedure
-        )
-        return answer, data
 
     def income_for_child_allowance(self, resident_id: str) -> IncomeOut:
         """児童手当 認定請求: the tax office's income of the claimant."""
-        answer, data = self.ask(
-            resident_id, procedure=CHILD_ALLOWANCE, provider="tax", items=["income"]
-        )
+        answer = self.ask(resident_id, procedure=CHILD_ALLOWANCE, provider="tax", items=["income"])
+        income = answer.data.get("income") if isinstance(answer.data, dict) else None
+        if not isinstance(income, list):
+            raise errors.Unavailable("the tax office answered no income", code="bad_answer")
         return IncomeOut(
-            exchange_id=answer["exchange_id"],
-            provider=answer["provider"],
-            procedure=answer["procedure"],
-            income=data["income"],
+            exchange_id=answer.exchange_id,
+            provider=answer.provider,
+            procedure=answer.procedure,
+            income=income,
         )
 
-    def records(self, resident_id: str) -> list[dict[str, Any]]:
-        """The resident's やりとり履歴 as the hub keeps it."""
-        return list(self.hub.request("POST", "/records", {"code": self.code_of(resident_id)}))
+    def records(self, resident_id: str) -> list[ExchangeRecord]:
+        """The resident's やりとり履歴 as the hub keeps it, oldest first."""
+        return self.hub.records(self.code_of(resident_id))
 
 
 def build_linkage(ctx: OrgContext, *, engine: Engine, municipality: Municipality) -> Linkage:
@@ -381,50 +306,6 @@ def build_linkage(ctx: OrgContext, *, engine: Engine, municipality: Municipality
         engine=engine,
         municipality=municipality,
         jlis=ServiceClient(ctx.directory, "jlis", identity),
-        hub=ServiceClient(ctx.directory, "hub", identity),
+        hub=HubClient(ctx.directory, identity, keys),
         keys=keys,
     )
-
-
-def router(ctx: OrgContext, *, linkage: Linkage, staff: Staff) -> APIRouter:
-    api = APIRouter(tags=["linkage"])
-
-    @api.post("/api/linkage/enrol", response_model=EnrolOut)
-    def enrol(body: EnrolIn, acting: Enroller) -> EnrolOut:
-        """機関別符号の取得 for residents (all active ones not yet enrolled by default)."""
-        enrolled = linkage.enrol(body.resident_ids)
-        staff.log(
-            acting, action="linkage.enrol", purpose="correction", detail={"enrolled": enrolled}
-        )
-        return EnrolOut(enrolled=enrolled)
-
-    @api.post("/api/linkage/resident-taxes")
-    def set_resident_taxes(body: ResidentTaxesIn, acting: TaxClerk) -> dict[str, int]:
-        """住民税 assessments (the municipality's own data the intermediate server answers)."""
-        recorded = linkage.set_resident_taxes(body.records)
-        staff.log(
-            acting, action="taxes.record", purpose="correction", detail={"recorded": recorded}
-        )
-        return {"recorded": recorded}
-
-    @api.post("/api/residents/{resident_id}/linkage/income", response_model=IncomeOut)
-    def income(resident_id: str, acting: IncomeReader, purpose: Purpose = None) -> IncomeOut:
-        """児童手当 認定請求: ask the tax office for the resident's income, through the hub."""
-        answer = linkage.income_for_child_allowance(resident_id)
-        staff.log(acting, action="linkage.income", purpose=why(acting, purpose), person=resident_id)
-        return answer
-
-    @api.get("/api/residents/{resident_id}/linkage/records")
-    def records(
-        resident_id: str, acting: LinkageReader, purpose: Purpose = None
-    ) -> list[dict[str, Any]]:
-        """Every exchange about the resident, as the hub recorded it."""
-        found = linkage.records(resident_id)
-        staff.log(
-            acting, action="linkage.records", purpose=why(acting, purpose), person=resident_id
-        )
-        return found
-
-    api.include_router(provide_router(ctx, linkage.provide))
-
-    return api

@@ -25,11 +25,11 @@ from sqlalchemy import Connection, Engine, RowMapping, and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from mynumber import errors
-from mynumber.orgs.municipality import kiosk_model, kiosk_pdf, kiosk_store, store
-from mynumber.orgs.municipality.intermediate import resident_taxes
+from mynumber.orgs.municipality import kiosk_model, store
 from mynumber.orgs.municipality.kiosk_model import KINDS, CertificateKind
-from mynumber.orgs.municipality.mayor import MayorKeys
 from mynumber.orgs.municipality.model import Municipality, Sex
+from mynumber.orgs.municipality.services import kiosk_pdf
+from mynumber.orgs.municipality.services.mayor import MayorKeys
 from mynumber.platform.ids import new_id
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -89,23 +89,21 @@ class KioskIssuing:
     def _koseki_member(self, conn: Connection, manufacture_number: str) -> RowMapping:
         """The 戸籍 member a card stands for here: a resident whose 戸籍 is here, or a
         card registered for 本籍地 issuance."""
-        m = kiosk_store.koseki_members.c
+        m = store.koseki_members.c
         resident = self._resident_of_card(conn, manufacture_number)
         if resident is not None:
             found = (
-                conn.execute(
-                    select(kiosk_store.koseki_members).where(m.resident_id == resident["id"])
-                )
+                conn.execute(select(store.koseki_members).where(m.resident_id == resident["id"]))
                 .mappings()
                 .first()
             )
             if found is not None:
                 return found
-        h = kiosk_store.honseki_registrations.c
+        h = store.honseki_registrations.c
         found = (
             conn.execute(
-                select(kiosk_store.koseki_members)
-                .join(kiosk_store.honseki_registrations, h.member_id == m.id)
+                select(store.koseki_members)
+                .join(store.honseki_registrations, h.member_id == m.id)
                 .where(h.manufacture_number == manufacture_number)
             )
             .mappings()
@@ -166,7 +164,7 @@ class KioskIssuing:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    kiosk_store.kiosk_issuances.insert().values(
+                    store.kiosk_issuances.insert().values(
                         id=new_id(),
                         verification_code=code,
                         certificate=kind.key,
@@ -200,11 +198,7 @@ class KioskIssuing:
         r = store.residents.c
         if kind.key == "inkan":
             seal = (
-                conn.execute(
-                    select(kiosk_store.seals).where(
-                        kiosk_store.seals.c.resident_id == resident["id"]
-                    )
-                )
+                conn.execute(select(store.seals).where(store.seals.c.resident_id == resident["id"]))
                 .mappings()
                 .first()
             )
@@ -221,7 +215,7 @@ class KioskIssuing:
                 ]
             ]
         if kind.key == "shotoku":
-            t = resident_taxes.c
+            t = store.resident_taxes.c
             taxes = conn.execute(
                 select(t.year, t.amount_yen)
                 .where(t.resident_id == resident["id"])
@@ -292,21 +286,19 @@ class KioskIssuing:
         return sections
 
     def _honseki_of(self, conn: Connection, resident_id: str) -> str | None:
-        m, k = kiosk_store.koseki_members.c, kiosk_store.koseki.c
+        m, k = store.koseki_members.c, store.koseki.c
         return conn.scalar(
             select(k.honseki)
-            .join(kiosk_store.koseki_members, m.koseki_id == k.id)
+            .join(store.koseki_members, m.koseki_id == k.id)
             .where(m.resident_id == resident_id)
         )
 
     def _koseki_sections(
         self, conn: Connection, kind: CertificateKind, member: RowMapping
     ) -> tuple[list[list[tuple[str, str]]], str, str | None]:
-        k, m = kiosk_store.koseki.c, kiosk_store.koseki_members.c
+        k, m = store.koseki.c, store.koseki_members.c
         family = (
-            conn.execute(select(kiosk_store.koseki).where(k.id == member["koseki_id"]))
-            .mappings()
-            .one()
+            conn.execute(select(store.koseki).where(k.id == member["koseki_id"])).mappings().one()
         )
         head = [("本籍", family["honseki"]), ("筆頭者", family["head_name"])]
         if kind.key == "koseki-fuhyo":
@@ -324,9 +316,7 @@ class KioskIssuing:
             )
         sections = [head]
         for person in conn.execute(
-            select(kiosk_store.koseki_members)
-            .where(m.koseki_id == family["id"])
-            .order_by(m.birth_date)
+            select(store.koseki_members).where(m.koseki_id == family["id"]).order_by(m.birth_date)
         ).mappings():
             rows = [
                 ("氏名", person["name"]),
@@ -344,7 +334,7 @@ class KioskIssuing:
     def verify(self, code: str) -> dict[str, Any]:
         """What a verification code stands for; NotFound if nothing was issued with it."""
         wanted = kiosk_model.normalise_code(code)
-        i = kiosk_store.kiosk_issuances.c
+        i = store.kiosk_issuances.c
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(i.certificate, i.holder_name, i.issued_at, i.pdf_sha256).where(
@@ -368,7 +358,7 @@ class KioskIssuing:
 
     def issuances(self, day: dt.date) -> list[dict[str, Any]]:
         start = dt.datetime.combine(day, dt.time(), JST)
-        i = kiosk_store.kiosk_issuances.c
+        i = store.kiosk_issuances.c
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(
@@ -390,7 +380,7 @@ class KioskIssuing:
     def settlement(self, day: dt.date) -> dict[str, Any]:
         """The day's issuances and fees per store chain: what J-LIS settles with it."""
         start = dt.datetime.combine(day, dt.time(), JST)
-        i = kiosk_store.kiosk_issuances.c
+        i = store.kiosk_issuances.c
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(i.chain, func.count(), func.sum(i.fee_yen))
@@ -417,16 +407,14 @@ class KioskIssuing:
                 raise errors.NotFound("no such resident", code="resident_not_found")
             if status != "active":
                 raise errors.Conflict("this resident no longer lives here", code="not_active")
-            s = kiosk_store.seals.c
+            s = store.seals.c
             if conn.scalar(select(s.id).where(s.resident_id == resident_id)) is not None:
                 raise errors.Conflict("a seal is already registered", code="seal_registered")
-            sequence = (
-                int(conn.scalar(select(func.count()).select_from(kiosk_store.seals)) or 0) + 1
-            )
+            sequence = int(conn.scalar(select(func.count()).select_from(store.seals)) or 0) + 1
             number = kiosk_model.seal_card_number(self.municipality.code, sequence)
             try:
                 conn.execute(
-                    kiosk_store.seals.insert().values(
+                    store.seals.insert().values(
                         resident_id=resident_id,
                         card_number=number,
                         impression=impression,
@@ -456,7 +444,7 @@ class KioskIssuing:
                 if any(p.get("resident_id") and p["resident_id"] not in known for p in members):
                     raise errors.NotFound("no such resident", code="resident_not_found")
             conn.execute(
-                kiosk_store.koseki.insert().values(
+                store.koseki.insert().values(
                     id=koseki_id,
                     honseki=honseki,
                     head_name=members[0]["name"],
@@ -467,7 +455,7 @@ class KioskIssuing:
                 member_id = new_id()
                 ids.append(member_id)
                 conn.execute(
-                    kiosk_store.koseki_members.insert().values(
+                    store.koseki_members.insert().values(
                         id=member_id,
                         koseki_id=koseki_id,
                         resident_id=p.get("resident_id"),
@@ -487,12 +475,12 @@ class KioskIssuing:
     def register_honseki(self, *, member_id: str, manufacture_number: str) -> dict[str, Any]:
         """本籍地利用登録: this card may get the member's 戸籍 certificates from here."""
         with self.engine.begin() as conn:
-            m = kiosk_store.koseki_members.c
+            m = store.koseki_members.c
             if conn.scalar(select(m.id).where(m.id == member_id)) is None:
                 raise errors.NotFound("no such 戸籍 member", code="member_not_found")
             try:
                 conn.execute(
-                    kiosk_store.honseki_registrations.insert().values(
+                    store.honseki_registrations.insert().values(
                         manufacture_number=manufacture_number,
                         member_id=member_id,
                         registered_at=self.clock(),

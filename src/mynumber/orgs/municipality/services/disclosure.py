@@ -20,7 +20,8 @@ yet), are KEPT pending, also this project's choice: they go again with that pers
 entry or with ``mynumber audit disclose``, so a person who opens an account later sees the
 earlier accesses too.
 
-When: after every staff request that logged entries about persons (:func:`install`: once
+When: after every staff request that logged entries about persons
+(:func:`mynumber.orgs.municipality.web.disclosure.install`: once
 the response is out, before the request ends; a failure is logged without personal data
 and never reaches the staff request), and by ``mynumber audit disclose --org ORG``
 (everything pending, after an outage).
@@ -28,7 +29,6 @@ and never reaches the staff request), and by ``mynumber audit disclose --org ORG
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import threading
 from collections import defaultdict
@@ -36,17 +36,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import anyio.to_thread
-from fastapi import FastAPI
 from sqlalchemy import Engine, select, update
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mynumber import errors
-from mynumber.orgs.municipality.intermediate import Linkage, agency_codes
 from mynumber.orgs.municipality.model import PURPOSES
+from mynumber.orgs.municipality.services.linkage import Linkage
+from mynumber.orgs.municipality.store import agency_codes
 from mynumber.platform import store
 from mynumber.platform.db import chunked
-from mynumber.platform.deliveries import send
 from mynumber.platform.staff.model import Roles
 from mynumber.platform.staff.services import Staff
 
@@ -184,9 +180,7 @@ class Disclosure:
         people = [p for p in by_person if p in codes]
         disclosed = 0
         for part in chunked(people, BATCH):
-            result = send(
-                self.linkage.hub,
-                self.linkage.keys,
+            result = self.linkage.hub.deliver(
                 procedure=PROCEDURE,
                 recipient="portal",
                 items=list(ITEMS),
@@ -208,57 +202,3 @@ class Disclosure:
         with self.engine.begin() as conn:
             for part in chunked(sorted(set(seqs))):
                 conn.execute(update(store.access_log).where(a.seq.in_(part)).values(disclosed=True))
-
-
-#: The persons whose entries the current request logged (set by :class:`AfterRequest`).
-_touched: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
-    "disclosure_touched", default=None
-)
-
-
-class AfterRequest:
-    """ASGI middleware: once a request's response is out, the persons it logged entries
-    about are disclosed (in a worker thread; the entries are committed by then). The staff
-    member already has the answer; a failure is logged (its code, no personal data), never
-    reaches them, and leaves the entries pending."""
-
-    def __init__(self, app: ASGIApp, disclosure: Disclosure) -> None:
-        self.app = app
-        self.disclosure = disclosure
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        touched: set[str] = set()
-        token = _touched.set(touched)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            _touched.reset(token)
-        if touched:
-            await anyio.to_thread.run_sync(self._send, touched)
-
-    def _send(self, persons: set[str]) -> None:
-        try:
-            self.disclosure.send_pending(persons)
-        except errors.Error as exc:
-            log.warning("disclosure to Mynaportal failed (%s): kept for later", exc.code)
-        except Exception as exc:  # the staff request never fails for this
-            log.warning("disclosure to Mynaportal failed (%s)", type(exc).__name__)
-
-
-def _note(person: str | None) -> None:
-    touched = _touched.get()
-    if person is not None and touched is not None:
-        touched.add(person)
-
-
-def install(app: FastAPI, *, engine: Engine, staff: Staff, linkage: Linkage) -> Disclosure:
-    """Wire the disclosure into a municipality's app (``app.state.disclosure``), run after
-    each staff request that logged entries about persons."""
-    disclosure = Disclosure(engine=engine, staff=staff, linkage=linkage)
-    staff.listeners.append(_note)
-    app.add_middleware(AfterRequest, disclosure=disclosure)
-    app.state.disclosure = disclosure
-    return disclosure

@@ -3,57 +3,18 @@
 The resident applies and receives the card in one step here: the municipality checks the
 record is current, sends J-LIS the four basic items and the My Number with the PINs the
 resident chose (signed, over J-LIS's API), and hands back the card image (the rules are in
-:meth:`ResidentRegistry.issue_card`; this is the web layer).
+:meth:`ResidentRegistry.issue_card`; this is the route).
 """
 
-from datetime import date, datetime
+# no `from __future__ import annotations`: FastAPI resolves the route's annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, Field
 
-from mynumber.orgs.municipality.deps import CardIssuer
+from mynumber.orgs.municipality.schemas import CardApplicationIn, CardHandedOver, CardSummary
 from mynumber.orgs.municipality.services import ResidentRegistry
+from mynumber.orgs.municipality.web.deps import CardIssuer
 from mynumber.platform.staff.services import Staff
-
-
-class CardApplicationIn(BaseModel):
-    """The PINs the resident sets at the counter (a legal representative for a minor)."""
-
-    auth_pin: str = Field(repr=False, description="利用者証明用電子証明書: 4 digits")
-    sign_password: str | None = Field(
-        default=None,
-        repr=False,
-        description="署名用電子証明書: 6-16 of A-Z 0-9 (none for a child under 15)",
-    )
-    text_pin: str | None = Field(default=None, repr=False, description="default: the auth PIN")
-    juki_pin: str | None = Field(default=None, repr=False, description="default: the auth PIN")
-    idempotency_key: str | None = Field(
-        default=None, max_length=64, description="a retry with the same key is refused (409)"
-    )
-
-
-class CardCertificate(BaseModel):
-    hierarchy: str
-    serial: str
-    not_after: datetime
-    ocsp_url: str
-    crl_url: str
-
-
-class CardSummary(BaseModel):
-    manufacture_number: str
-    expires_on: date
-    security_code: str
-    signing_certificate_issued: bool
-    note: str | None = None
-    certificates: list[CardCertificate]
-
-
-class CardHandedOver(BaseModel):
-    resident_id: str
-    summary: CardSummary
-    card_image: str = Field(description="the card image file's content (JSON, secrets sealed)")
 
 
 def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:

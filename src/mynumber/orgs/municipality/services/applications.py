@@ -31,156 +31,50 @@ Approving a claim with a failing child check needs an override reason, recorded 
 checks as they stood (this project's choice of safeguard; the real review is by hand).
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from __future__ import annotations
+
 import base64
 import binascii
 import datetime as dt
 import json
 import os
-import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import (
-    Column,
-    Connection,
-    Engine,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    String,
-    Table,
-    Text,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, func, select, update
 
 from mynumber import errors
 from mynumber.ages import age_on, end_of_child_period
 from mynumber.orgs.municipality import store
-from mynumber.orgs.municipality.deps import (
-    ApplicationDecider,
-    ApplicationReader,
-    IncomeReader,
+from mynumber.orgs.municipality.model import (
+    DECISION,
+    DECISIONS,
+    ITEMS,
+    KINDS,
+    MAX_CHILDREN,
+    STATUS,
+    ChildCheck,
+    Municipality,
+    compact,
+    differing_items,
 )
-from mynumber.orgs.municipality.intermediate import Linkage, agency_codes
-from mynumber.orgs.municipality.model import Municipality
-from mynumber.pki import (
-    BasicItems,
-    CertificateError,
-    build_ocsp_request,
-    check_ocsp_response,
-)
+from mynumber.orgs.municipality.services.linkage import Linkage
+from mynumber.orgs.municipality.store import agency_codes, applications
+from mynumber.pki import CertificateError, build_ocsp_request, check_ocsp_response
 from mynumber.pki.cms import verify_detached
-from mynumber.platform.db import UtcDateTime, retrying
-from mynumber.platform.deliveries import Answer, Opened, Receivers, send
+from mynumber.platform.db import retrying
+from mynumber.platform.deliveries import Answer, Opened, Receivers
 from mynumber.platform.ids import new_id
 from mynumber.platform.jlis_verifier import JlisVerifierClient
-from mynumber.platform.staff.model import Acting
-from mynumber.platform.staff.services import Staff
-from mynumber.platform.web import status_of, templates_for
 
-#: The e-applications a municipality takes, and whether each must be signed.
-KINDS: dict[str, tuple[str, bool]] = {
-    "child_allowance_claim": ("児童手当 認定請求 / Child allowance claim", True),
-    "nursery_admission": ("保育所等 入所申込 / Nursery admission", True),
-    "pregnancy_notification": ("妊娠届 / Pregnancy notification", False),
-    "child_rearing_allowance_status": (
-        "児童扶養手当 現況届 / Child-rearing allowance status",
-        True,
-    ),
-}
-ITEMS = ("application",)
-DECISION = "application_decision"
-STATUS = {
-    "received": "受付 / Received",
-    "approved": "承認 / Approved",
-    "rejected": "却下 / Rejected",
-    "returned": "差戻し / Returned",
-}
-DECISIONS = {"approved", "rejected", "returned"}
+#: The largest application data taken (bytes): this project's bound.
 MAX_DATA = 256 * 1024
-
-applications = Table(
-    "applications",
-    store.metadata,
-    Column("id", String(16), primary_key=True),
-    Column("portal_application_id", String(16), nullable=False, unique=True),
-    Column("revision", Integer, nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("resident_id", String(16), ForeignKey("residents.id"), nullable=False, index=True),
-    Column("status", String(16), nullable=False),
-    Column("data", LargeBinary, nullable=False),
-    Column("cms", LargeBinary),
-    Column("signer_serial", String(40)),
-    Column("verdict", Text, nullable=False),
-    Column("delivery_id", String(40), nullable=False),
-    Column("received_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    Column("decision_reason", Text),
-    Column("income", Text),
-    Column("income_exchange_id", String(40)),
-    Column("checks", Text),  # the child checks as they stood at the decision (JSON)
-    Column("override_reason", Text),  # why it was approved with a check failing
-)
-
-#: Children a child allowance claim form names at most (child1 … child3).
-MAX_CHILDREN = 3
-
-
-@dataclass(frozen=True, slots=True)
-class ChildCheck:
-    """One claimed child against the registry: found by name and birth date among the
-    active residents here, in the claimant's household, and within the child period."""
-
-    child: int  # 1, 2, 3: the form's row
-    name: str
-    birth_date: dt.date | None
-    resident_id: str | None  # the resident found (None: nobody with that name and birth)
-    on_registry: bool
-    in_household: bool
-    age: int | None
-    eligible_age: bool
-    period_ends: dt.date | None
-
-    @property
-    def passed(self) -> bool:
-        return self.on_registry and self.in_household and self.eligible_age
-
-    def to_json(self) -> dict[str, Any]:
-        values = asdict(self)
-        for key in ("birth_date", "period_ends"):
-            values[key] = None if values[key] is None else values[key].isoformat()
-        return values | {"passed": self.passed}
 
 
 class Refused(errors.Error):
     """An application the municipality will not take; ``code`` says why."""
 
     code = "application_refused"
-
-
-def _compact(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split())
-
-
-def _matches(items: BasicItems, resident: Any) -> list[str]:
-    """Which of the four basic items differ from the registry's record (empty: all match)."""
-    differ = []
-    if _compact(items.name) != _compact(f"{resident.family_name}{resident.given_name}"):
-        differ.append("name")
-    if items.birth_date != resident.birth_date:
-        differ.append("birth_date")
-    if str(items.gender.value) != str(resident.sex):
-        differ.append("sex")
-    if _compact(items.address) != _compact(resident.address):
-        differ.append("address")
-    return differ
 
 
 class MunicipalityApplications:
@@ -288,7 +182,7 @@ class MunicipalityApplications:
                 nonce,
             )
             by_proxy = message.get("by_proxy") is True
-            differ = [] if by_proxy else _matches(signature.items, resident)
+            differ = [] if by_proxy else differing_items(signature.items, resident)
             if differ:
                 raise Refused(
                     "the signing certificate is not this resident's (" + ", ".join(differ) + ")",
@@ -462,7 +356,7 @@ class MunicipalityApplications:
                             select(r.id, r.household_id).where(
                                 r.status == "active",
                                 r.birth_date == birth,
-                                r.family_name.concat(r.given_name) == _compact(name),
+                                r.family_name.concat(r.given_name) == compact(name),
                             )
                         ).all()
                     )
@@ -517,9 +411,7 @@ class MunicipalityApplications:
                 field="override",
                 code="override_required",
             )
-        result = send(
-            self.linkage.hub,
-            self.linkage.keys,
+        result = self.linkage.hub.deliver(
             procedure=DECISION,
             recipient="portal",
             items=["decision"],
@@ -557,137 +449,3 @@ class MunicipalityApplications:
 def register(receivers: Receivers, service: MunicipalityApplications) -> None:
     for kind in KINDS:
         receivers[kind] = service
-
-
-def page_router(
-    service: MunicipalityApplications, municipality: Municipality, staff: Staff
-) -> APIRouter:
-    """Staff pages under ``/applications/`` (reviewers; CSRF with the staff session)."""
-    web = APIRouter(include_in_schema=False)
-    templates = templates_for(Path(__file__).with_name("templates"))
-
-    def page(
-        request: Request, name: str, acting: Acting, status: int = 200, **values: Any
-    ) -> HTMLResponse:
-        return templates.TemplateResponse(
-            request,
-            name,
-            {
-                "m": municipality,
-                "csrf": acting.session.csrf,
-                "staff": acting.session,
-                "kinds": KINDS,
-                "statuses": STATUS,
-                **values,
-            },
-            status_code=status,
-            headers={"Cache-Control": "no-store"},
-        )
-
-    @web.get("/applications/", response_class=HTMLResponse)
-    def index(
-        request: Request,
-        acting: ApplicationReader,
-        status: Annotated[str, Query(max_length=20)] = "",
-        kind: Annotated[str, Query(max_length=40)] = "",
-    ) -> HTMLResponse:
-        """電子申請の一覧: filter by status and procedure."""
-        found = service.search(status=status or None, kind=kind or None)
-        return page(
-            request,
-            "applications.html",
-            acting,
-            applications=found,
-            counts=service.counts(),
-            status_filter=status,
-            kind_filter=kind,
-        )
-
-    def detail(
-        request: Request, own_id: str, acting: Acting, error: errors.Error | None = None
-    ) -> HTMLResponse:
-        application = service.get(own_id)
-        staff.log(
-            acting,
-            action="applications.read",
-            purpose=f"application:{own_id}",
-            person=application["resident_id"],
-        )
-        checks = service.child_checks(application)
-        log_household_read(acting, own_id, application, [c.resident_id for c in checks])
-        return page(
-            request,
-            "application.html",
-            acting,
-            status=status_of(error) if error else 200,
-            a=application,
-            child_checks=checks,
-            error=error.message if error else None,
-        )
-
-    def log_household_read(
-        acting: Acting, own_id: str, application: dict[str, Any], read: list[str | None]
-    ) -> None:
-        """The claimed children looked up on the registry: a staff read of each person
-        found, for the application (shown to them on Mynaportal)."""
-        for person in dict.fromkeys(p for p in read if p):
-            staff.log(
-                acting,
-                action="households.read",
-                purpose=f"application:{own_id}",
-                person=person,
-                detail={"household": application["resident"].household_id},
-            )
-
-    @web.get("/applications/{own_id}", response_class=HTMLResponse)
-    def show(request: Request, own_id: str, acting: ApplicationReader) -> HTMLResponse:
-        """One application: the form, the signature's verdict, income, the decision."""
-        return detail(request, own_id, acting)
-
-    @web.post("/applications/{own_id}/income", response_model=None)
-    def income(request: Request, own_id: str, acting: IncomeReader) -> Response:
-        """所得を照会: the claimant's income from the tax office, through the hub."""
-        try:
-            application = service.fetch_income(own_id)
-        except errors.NotFound as exc:
-            if exc.code == "application_not_found":
-                raise
-            return detail(request, own_id, acting, exc)
-        except errors.Error as exc:
-            return detail(request, own_id, acting, exc)
-        staff.log(
-            acting,
-            action="linkage.income",
-            purpose=f"application:{own_id}",
-            person=application["resident_id"],
-        )
-        return RedirectResponse(f"../{own_id}", status_code=303)
-
-    @web.post("/applications/{own_id}/decide", response_model=None)
-    def decide(
-        request: Request,
-        own_id: str,
-        acting: ApplicationDecider,
-        decision: Annotated[str, Form(max_length=20)],
-        reason: Annotated[str, Form(max_length=2000)] = "",
-        override: Annotated[str, Form(max_length=2000)] = "",
-    ) -> Response:
-        """決定: approve, reject or return; the decision is delivered to the portal. An
-        approval with a child check failing needs ``override``, the reason (recorded)."""
-        try:
-            application = service.decide(own_id, decision, reason, override=override)
-        except errors.NotFound:
-            raise
-        except errors.Error as exc:
-            return detail(request, own_id, acting, exc)
-        staff.log(
-            acting,
-            action="applications.decide",
-            purpose=f"application:{own_id}",
-            person=application["resident_id"],
-            detail={"decision": decision, "override": bool(application["override_reason"])},
-        )
-        log_household_read(acting, own_id, application, application["read"])
-        return RedirectResponse(f"../{own_id}", status_code=303)
-
-    return web

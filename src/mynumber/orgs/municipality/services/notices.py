@@ -6,29 +6,15 @@ through the hub like any agency (procedure ``municipality_notice``). A resident 
 code (no current My Number) or without a Mynaportal account is ``accepted: false``.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
 from mynumber import errors
-from mynumber.orgs.municipality.intermediate import Linkage, agency_codes
-from mynumber.orgs.municipality.model import Municipality
-from mynumber.platform.context import OrgContext
+from mynumber.orgs.municipality.services.linkage import Linkage
+from mynumber.orgs.municipality.store import agency_codes
 from mynumber.platform.db import chunked
-from mynumber.platform.encryption import EncryptionKeys
-from mynumber.platform.http import ServiceClient
-from mynumber.platform.notices import MAX_NOTICES, Notice, Notices, NoticesOut
-from mynumber.platform.web import signed_by
-
-
-class ResidentNoticesIn(BaseModel):
-    resident_ids: list[Annotated[str, Field(max_length=16)]] = Field(
-        min_length=1, max_length=MAX_NOTICES
-    )
-    messages: list[Notice] = Field(min_length=1, max_length=MAX_NOTICES)
+from mynumber.platform.notices import Notice, Notices, NoticesOut
 
 
 class ResidentNotices:
@@ -66,25 +52,3 @@ class ResidentNotices:
         for index, ok in zip(sendable, sent.accepted, strict=True):
             accepted[index] = ok
         return NoticesOut(delivery_id=sent.delivery_id, accepted=accepted, delivered=sum(accepted))
-
-
-def router(ctx: OrgContext, *, engine: Engine, municipality: Municipality) -> APIRouter:
-    """``POST /api/notices``, signed by this municipality itself (its back office)."""
-    keys = EncryptionKeys(ctx.settings.data_dir / "keys")
-    linkage = Linkage(
-        engine=engine,
-        municipality=municipality,
-        jlis=ServiceClient(ctx.directory, "jlis", ctx.identity),
-        hub=ServiceClient(ctx.directory, "hub", ctx.identity),
-        keys=keys,
-    )
-    service = ResidentNotices(engine=engine, linkage=linkage, notices=Notices(ctx))
-    ourselves = Depends(signed_by(lambda org: org == ctx.org))
-    api = APIRouter(tags=["notices"])
-
-    @api.post("/api/notices", response_model=NoticesOut)
-    def send_notices(body: ResidentNoticesIn, _: Annotated[str, ourselves]) -> NoticesOut:
-        """お知らせの送付: notices to residents' Mynaportal inbox (by resident record id)."""
-        return service.send(body.resident_ids, body.messages)
-
-    return api
