@@ -12,9 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from mynumber.orgs.municipality.services.kiosk_pdf import HEIGHT, REGIONS, WIDTH
 from PIL import Image
 from playwright.sync_api import Page, expect
+
+from mynumber.orgs.municipality.services.kiosk_pdf import HEIGHT, REGIONS, WIDTH
 
 pytestmark = pytest.mark.browser
 

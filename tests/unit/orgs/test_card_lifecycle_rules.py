@@ -12,7 +12,11 @@ from mynumber.devices.pin_reset import face_score
 from mynumber.errors import InvalidInput
 from mynumber.orgs.jlis.cards import card_expiry, months_before
 from mynumber.orgs.jlis.model import normalise_name
-from mynumber.orgs.municipality.web.card_counter import check_challenge, check_reissue, new_challenge
+from mynumber.orgs.municipality.web.card_counter import (
+    check_challenge,
+    check_reissue,
+    new_challenge,
+)
 from mynumber.orgs.portal.model import expiry_notice
 
 BIRTH = dt.date(1990, 8, 31)
