@@ -171,3 +171,12 @@ class ResolveOut(BaseModel):
 
 class HubCodeOut(BaseModel):
     hub_code: str = Field(description="the portal's code for the person at the linkage hub")
+
+
+class OqsCodeOut(BaseModel):
+    code: str = Field(description="the eligibility system's hub code for the card holder")
+
+
+class CardStatusOut(BaseModel):
+    card_status: str = Field(description="active | suspended | revoked …")
+    certificate_status: str = Field(description="good | revoked")

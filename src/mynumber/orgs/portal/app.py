@@ -20,6 +20,7 @@ from mynumber.orgs.portal import (
     benefit_applications,
     deliveries,
     events,
+    insurance_card,
     linkage,
     oidc_operator,
     oidc_web,
@@ -31,6 +32,7 @@ from mynumber.orgs.portal import (
 from mynumber.orgs.portal.clients import JlisPortalClient
 from mynumber.orgs.portal.deps import HEALTH
 from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
+from mynumber.orgs.portal.insurance_card import InsuranceCard
 from mynumber.orgs.portal.model import ROLES
 from mynumber.orgs.portal.oidc_release import BasicItemsRelease
 from mynumber.orgs.portal.oidc_service import oidc_provider
@@ -114,6 +116,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
     accesses = record_access.RecordAccesses(engine=engine)
     receivers[record_access.PROCEDURE] = accesses
     app.include_router(record_access.page_router(pages, accesses))
+    # マイナ保険証: 利用登録 and the views of the person's drug data
+    app.include_router(insurance_card.page_router(pages, InsuranceCard(ctx, engine=engine)))
     release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
     oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine), release)
     app.include_router(oidc_web.router(oidc))

@@ -1,6 +1,7 @@
 """J-LIS's routes, one module per family: cards (:mod:`.cards`), PKI and verifiers
-(:mod:`.revocation`), Mynaportal's link (:mod:`.portal`), agency codes (:mod:`.linkage`),
-numbers (:mod:`.numbers`). Each route parses, is authorised, and calls a service."""
+(:mod:`.revocation`), Mynaportal's link (:mod:`.portal`), the eligibility system's
+(:mod:`.oqs`), agency codes (:mod:`.linkage`), numbers (:mod:`.numbers`). Each route
+parses, is authorised, and calls a service."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from mynumber.orgs.jlis.linkage import Acquisition
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.portal_link import PORTAL
 from mynumber.orgs.jlis.revocation import RevocationService
-from mynumber.orgs.jlis.web import cards, linkage, numbers, portal, revocation
+from mynumber.orgs.jlis.web import cards, linkage, numbers, oqs, portal, revocation
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.web import signed_by
 
@@ -55,6 +56,7 @@ def router(
         )
     )
     api.include_router(linkage.router(acquisition=acquisition, hub=hub))
+    api.include_router(oqs.router(engine=engine, acquisition=acquisition, hub=hub))
     api.include_router(
         numbers.router(
             engine=engine,
