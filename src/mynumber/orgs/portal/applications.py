@@ -42,7 +42,8 @@ from starlette.concurrency import run_in_threadpool
 
 from mynumber import errors
 from mynumber.orgs.portal import store
-from mynumber.orgs.portal.application_forms import FORMS, Form, validate
+from mynumber.orgs.portal.application_forms import Form, validate
+from mynumber.orgs.portal.care_forms import FORMS
 from mynumber.orgs.portal.deliveries import sender_name
 from mynumber.orgs.portal.deps import RESIDENT
 from mynumber.orgs.portal.inbox import Inbox, NewNotice
