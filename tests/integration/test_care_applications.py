@@ -1,6 +1,6 @@
 """介護ワンストップ on Mynaportal: 要介護・要支援認定の申請 (signed) and
-居宅サービス計画作成依頼届出 go to the municipality as e-applications, are reviewed by its staff and decided, and the
-decision comes back to the applicant as a notice."""
+居宅サービス計画作成依頼届出 go to the municipality as e-applications, are reviewed by its
+staff and decided, and the decision comes back to the applicant as a notice."""
 
 from __future__ import annotations
 
