@@ -15,8 +15,11 @@ from cryptography import x509
 from defusedxml.ElementTree import fromstring
 from sqlalchemy import text
 from test_portal_login import AUTH_PIN, issue, log_in
+from typer.testing import CliRunner, Result
 
 from mynumber import errors
+from mynumber.card import CardFile
+from mynumber.cli import app
 from mynumber.devices.clinic import CardReader, PrintedFace, ReaderRefused, Terminal
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.oqs.model import InsuranceQuery, query_xml
@@ -286,3 +289,63 @@ def test_lost_eligibility_answers_invalid(fed, http, terminal) -> None:
     assert found["QualificationValidity"] == "2"
     assert found["InsurerNumber"] == "  139993"  # 国保: 6 digits, padded to 8
     assert found["DisqualificationDate"] == "20250331"
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(fed, monkeypatch):
+    if fed.settings.database_url:
+        pytest.skip("the command builds the deployment from the data folder's SQLite files")
+    monkeypatch.delenv("MYNUMBER_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, [*args, "--data", str(fed.settings.data_dir)])
+
+    return invoke
+
+
+@pytest.mark.slow  # each command builds the deployment from the data folder
+def test_the_command_confirms_with_the_pin_and_prints_the_answer_xml(
+    fed, http, cli, tmp_path
+) -> None:
+    card = issue(fed, http)
+    member = enrol(fed, http, card, insurer="insurer-kyokai")
+    path = tmp_path / "patient.card"
+    CardFile(path).save(card["image"].encode("utf-8"))
+    registered = cli("clinic", "register", "--card", str(path), "--pin", AUTH_PIN)
+    assert registered.exit_code == 0, registered.output
+    done = cli("clinic", "confirm", "--card", str(path), "--pin", AUTH_PIN, "--consent", "drugs")
+    assert done.exit_code == 0, done.output
+    xml = done.stdout[done.stdout.index("<?xml") :].split("\n", 2)
+    found = answer_of("\n".join(xml[:2]).encode())
+    assert found["QualificationValidity"] == "1" and found["Name"] == member["name"]
+    assert found["PharmacistsInfoConsFlg"] == "1"
+    wrong = cli("clinic", "confirm", "--card", str(path), "--pin", "0000")
+    assert wrong.exit_code == 1 and "pin_wrong" in wrong.output
+    assert cli("clinic", "confirm", "--card", str(path), "--visual", "--pin", "1").exit_code == 2
+
+
+@pytest.mark.slow
+def test_the_folders_command_answers_each_request_file(fed, http, insured, cli, tmp_path) -> None:
+    member = insured["member"]
+    (tmp_path / "req").mkdir()
+    query = InsuranceQuery(
+        institution=CLINIC,
+        file_id="F9",
+        insurer_number="06139994",
+        symbol=member["symbol"],
+        number=member["number"],
+        branch=member["branch"],
+        birth_date=dt.date.fromisoformat(member["birth_date"]),
+    )
+    (tmp_path / "req" / "OQSsiquc01req_0001.xml").write_bytes(query_xml(query))
+    (tmp_path / "req" / "OQSsiquc01req_0002.xml").write_bytes(b"<broken")
+    done = cli("clinic", "folders", str(tmp_path))
+    assert done.exit_code == 0, done.output
+    good = answer_of((tmp_path / "res" / "OQSsiquc01res_0001.xml").read_bytes())
+    assert good["QualificationValidity"] == "1" and good["ArbitraryFileIdentifier"] == "F9"
+    bad = answer_of((tmp_path / "res" / "OQSsiquc01res_0002.xml").read_bytes())
+    assert bad["SegmentOfResult"] == "9"
