@@ -7,6 +7,7 @@ XML; consent for drug data lasts 24 hours and every view is shown on Mynaportal;
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from typing import Any
 
 import httpx
@@ -349,3 +350,33 @@ def test_the_folders_command_answers_each_request_file(fed, http, insured, cli, 
     assert good["QualificationValidity"] == "1" and good["ArbitraryFileIdentifier"] == "F9"
     bad = answer_of((tmp_path / "res" / "OQSsiquc01res_0002.xml").read_bytes())
     assert bad["SegmentOfResult"] == "9"
+
+
+def test_the_insurer_issues_a_certificate_without_a_registered_card_and_a_notice_with_one(
+    fed, http, insured, tmp_path
+) -> None:
+    member = insured["member"]
+    with_card = http.post(
+        "/insurer/api/documents",
+        json={"symbol": member["symbol"], "number": member["number"], "branch": member["branch"]},
+    )
+    assert with_card.status_code == 200, with_card.text
+    assert with_card.headers["content-type"] == "application/pdf"
+    card = issue(fed, http)
+    other = enrol(fed, http, card, number="777", branch="00")
+    without = http.post(
+        "/insurer/api/documents", json={"symbol": other["symbol"], "number": "777", "branch": "00"}
+    )
+    assert without.status_code == 200, without.text
+    texts = []
+    for name, pdf in (("with", with_card.content), ("without", without.content)):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(pdf)
+        done = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+        )
+        texts.append(done.stdout.decode("utf-8"))
+    assert "資格情報のお知らせ" in texts[0] and "有効期限" not in texts[0]
+    assert "資格確認書" in texts[1] and "有効期限" in texts[1] and "06139994" in texts[1]
+    missing = http.post("/insurer/api/documents", json={"symbol": "x", "number": "1"})
+    assert missing.status_code == 404

@@ -13,14 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI
-from pydantic import Field
-from sqlalchemy import Connection, RowMapping
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, Engine, RowMapping, select
 
+from mynumber import errors
 from mynumber.orgs.insurer import store
 from mynumber.orgs.insurer.clients import IntermediateServer
+from mynumber.orgs.insurer.documents import render
 from mynumber.orgs.insurer.model import (
     BY_ORG,
     PLANS,
@@ -31,6 +34,9 @@ from mynumber.orgs.insurer.model import (
 )
 from mynumber.platform.agency import Agency, Intake, Numbered, create_agency_app
 from mynumber.platform.context import OrgContext
+from mynumber.platform.staff.model import Acting
+from mynumber.platform.staff.services import Staff
+from mynumber.platform.staff.web import staff as staff_permission
 
 log = logging.getLogger("mynumber.insurer")
 
@@ -97,6 +103,54 @@ def copy_of(plan: InsurerPlan, m: Member) -> dict[str, Any] | None:
     }
 
 
+class DocumentIn(BaseModel):
+    symbol: str = Field(max_length=20)
+    number: str = Field(min_length=1, max_length=20, pattern="^[0-9]+$")
+    branch: str = Field(default="00", pattern="^[0-9]{2}$")
+
+
+def documents_router(
+    plan: InsurerPlan, engine: Engine, server: IntermediateServer, staff: Staff
+) -> APIRouter:
+    router = APIRouter(tags=["documents"])
+
+    @router.post(
+        "/api/documents",
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}, "description": "the PDF"}},
+    )
+    def issue(
+        body: DocumentIn, acting: Annotated[Acting, Depends(staff_permission("documents.issue"))]
+    ) -> Response:
+        """資格確認書 (no card registered as insurance card) or 資格情報のお知らせ (one is), as
+        PDF: the member's copy is registered with the 中間サーバー again, whose answer says
+        which."""
+        m = store.members.c
+        with engine.connect() as conn:
+            row = (
+                conn.execute(
+                    select(store.members).where(
+                        m.symbol == body.symbol, m.number == body.number, m.branch == body.branch
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise errors.NotFound("no member with that symbol and number", code="no_member")
+        fields = set(Member.model_fields) - {"my_number"}
+        member = Member.model_validate(
+            {"my_number": "0", **{k: row[k] for k in fields if row[k] is not None}}
+        )
+        copy = copy_of(plan, member)
+        registered = server.register([(row["code"], copy)]) if copy else [False]
+        kind, pdf = render(plan, dict(row), card_registered=registered[0], issued=date.today())
+        staff.log(acting, action="documents.issue", purpose=kind, detail={"kind": kind})
+        return Response(pdf, media_type="application/pdf")
+
+    return router
+
+
 def create_app(ctx: OrgContext, plan: InsurerPlan | None = None) -> FastAPI:
     plan = plan or BY_ORG[ctx.org]
     server = IntermediateServer(ctx)
@@ -131,6 +185,7 @@ def create_app(ctx: OrgContext, plan: InsurerPlan | None = None) -> FastAPI:
         projections={"eligibility": eligibility_of(plan)},
     )
     app = create_agency_app(ctx, spec)
+    app.include_router(documents_router(plan, app.state.engine, server, app.state.staff))
     app.state.service = app.state.agency  # the insurer
     app.state.plan = plan
     return app

@@ -27,9 +27,10 @@ class IntermediateServer:
         self.hub = ServiceClient(ctx.directory, "hub", ctx.identity)
         self.keys = EncryptionKeys(ctx.settings.data_dir / "keys")
 
-    def register(self, records: list[tuple[str, dict[str, Any]]]) -> int:
-        """Deliver ``(our code, record)`` pairs; the count the system accepted."""
-        taken = 0
+    def register(self, records: list[tuple[str, dict[str, Any]]]) -> list[bool]:
+        """Deliver ``(our code, record)`` pairs; per record, whether the person has a card
+        registered as insurance card (False also where the system did not take it)."""
+        registered: list[bool] = []
         for start in range(0, len(records), BATCH):
             part = records[start : start + BATCH]
             result = send(
@@ -41,5 +42,9 @@ class IntermediateServer:
                 codes=[code for code, _ in part],
                 messages=[record for _, record in part],
             )
-            taken += sum(result.accepted)
-        return taken
+            answers = result.answers or [None] * len(part)
+            registered.extend(
+                bool(ok and isinstance(a, dict) and a.get("card_registered") is True)
+                for ok, a in zip(result.accepted, answers, strict=True)
+            )
+        return registered

@@ -15,9 +15,14 @@ import jaconv
 
 from mynumber.platform.staff.model import Role, Roles
 
-#: 受付担当: takes in records (filings, members) keyed by My Number.
+#: 受付担当: takes in records (filings, members) keyed by My Number, and issues the
+#: 資格確認書 / 資格情報のお知らせ.
 ROLES = Roles.of(
-    Role("intake", "受付担当 (intake staff)", frozenset({"records.intake", "notices.send"})),
+    Role(
+        "intake",
+        "受付担当 (intake staff)",
+        frozenset({"records.intake", "notices.send", "documents.issue"}),
+    ),
 )
 
 

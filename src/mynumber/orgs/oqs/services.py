@@ -142,7 +142,16 @@ class EligibilitySystem:
 
         if rows:
             retrying(self.engine, write)
-        return Answer(accepted=accepted)
+        # the insurer learns who has a card registered (for 資格確認書 / お知らせ)
+        r = store.registrations.c
+        with self.engine.connect() as conn:
+            registered = set(
+                conn.scalars(select(r.code).where(r.code.in_(list(rows)))).all() if rows else []
+            )
+        return Answer(
+            accepted=accepted,
+            answers=[{"card_registered": code in registered} for code in delivery.codes],
+        )
 
     # --- 利用登録 (Mynaportal) ---------------------------------------------------------------
 
