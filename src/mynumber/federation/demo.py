@@ -196,7 +196,8 @@ def seed_linkage(fed: Federation, *, per_municipality: int = LINKAGE_SEED_PER_MU
             if sure or rng.random() < 0.7:
                 start = max(born, today - timedelta(days=rng.randint(30, 3650)))
                 who = details.get(p["id"], {})
-                plan = rng.choice(INSURER_ORGS)
+                # the demo card holder is in the 健保組合 (an 8-digit insurer number)
+                plan = INSURER_ORGS[0] if sure else rng.choice(INSURER_ORGS)
                 insured.setdefault(plan, []).append(
                     {
                         "my_number": my_number,
