@@ -142,9 +142,8 @@ def validity(record: Mapping[str, Any], today: dt.date) -> str:
 def choose(
     records: Sequence[Mapping[str, Any]], today: dt.date
 ) -> tuple[str, Mapping[str, Any] | None]:
-    """The answer's validity and the record it shows: a valid one if exactly one is; the
-    newest lost one (3 if a newer valid one exists elsewhere — never here: it would be valid);
-    none → 4; several valid → 5."""
+    """The answer's validity and the record it shows: the valid one if exactly one is
+    (several: 5, none shown); else the newest, lost (2) or not yet begun (4); none: 4."""
     if not records:
         return NO_QUALIFICATION, None
     valid = [r for r in records if validity(r, today) == VALID]
@@ -154,9 +153,15 @@ def choose(
         return SEVERAL, None
     newest = max(records, key=lambda r: r["valid_from"])
     state = validity(newest, today)
-    if state == INVALID and any(r["valid_from"] > newest["valid_from"] for r in records):
-        return INVALID_NEWER_EXISTS, newest
     return state, newest if state == INVALID else None
+
+
+def superseded(
+    state: str, shown: Mapping[str, Any] | None, others: Sequence[Mapping[str, Any]]
+) -> str:
+    """By insurance-card data: a lost record of a person with a newer one elsewhere is 3."""
+    newer = shown is not None and any(r["valid_from"] > shown["valid_from"] for r in others)
+    return INVALID_NEWER_EXISTS if state == INVALID and newer else state
 
 
 # --- XML (services-reference §1) -----------------------------------------------------------

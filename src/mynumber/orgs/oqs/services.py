@@ -392,6 +392,8 @@ class EligibilitySystem:
             ]
         now = self.clock()
         validity, record = model.choose(records, now.astimezone(model.JST).date())
+        if record is not None:
+            validity = model.superseded(validity, record, self._records(record["code"]))
         header = model.Header(
             institution=institution,
             reference=model.BY_INSURANCE_DATA,
