@@ -30,8 +30,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
-from test_availability import MUNICIPALITY, serving, taxpayer_codes
+from test_availability import MUNICIPALITY, taxpayer_codes
 
+from mynumber.federation.process import serving
 from mynumber.orgs.municipality.intermediate import CHILD_ALLOWANCE
 from mynumber.platform.signing import Identity, KeyFolder
 
@@ -43,7 +44,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "data"
-        with serving(data, org_concurrency=str(args.concurrency)) as base:
+        with serving(
+            data, settings={"seed_residents": "20", "org_concurrency": str(args.concurrency)}
+        ) as server:
+            base = server.base
             codes = taxpayer_codes(data)
             identity = Identity(MUNICIPALITY, KeyFolder(data / "keys").private_key(MUNICIPALITY))
             start = threading.Barrier(args.burst + 1)

@@ -8,78 +8,25 @@ the portal's login page answers within a second.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from mynumber.federation.process import serving
 from mynumber.orgs.municipality.intermediate import CHILD_ALLOWANCE
 from mynumber.platform.signing import Identity, KeyFolder
 
 pytestmark = pytest.mark.slow
 
-MYNUMBER = Path(sys.executable).with_name("mynumber")
 MUNICIPALITY = "municipality-131016"
 BURST = 60
 #: the liveness bound the issue asks for (a visitor's login page during the burst)
 LOGIN_WITHIN = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(data: Path, **settings: str) -> Iterator[str]:
-    """``mynumber run`` on a free port with a fresh data folder and a few residents;
-    ``settings`` as ``MYNUMBER_*`` variables (``org_concurrency="4"``)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MYNUMBER_")}
-    env["MYNUMBER_SEED_RESIDENTS"] = "20"
-    env.update({f"MYNUMBER_{k.upper()}": v for k, v in settings.items()})
-    log = data.parent / "server.txt"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(MYNUMBER), "run", "--port", str(port), "--data", str(data)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mynumber run exited:\n{log.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"no /healthz in 120 s:\n{log.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def taxpayer_codes(data: Path) -> list[str]:
@@ -101,7 +48,8 @@ def taxpayer_codes(data: Path) -> list[str]:
 
 def test_a_burst_of_exchanges_leaves_the_login_page_answering_within_a_second(tmp_path):
     data = tmp_path / "data"
-    with serving(data) as base:
+    with serving(data, settings={"seed_residents": "20"}) as server:
+        base = server.base
         codes = taxpayer_codes(data)
         assert codes, "the demo data gave nobody a resident tax"
         identity = Identity(MUNICIPALITY, KeyFolder(data / "keys").private_key(MUNICIPALITY))

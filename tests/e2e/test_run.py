@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +14,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from mynumber.federation.process import clean_environment, serving
 from mynumber.number import validate
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-MYNUMBER = Path(sys.executable).with_name("mynumber")
 POSTGRES_URL = os.environ.get(
     "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -53,58 +47,9 @@ class MunicipalityStaff(httpx.Auth):
         yield request
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, process: subprocess.Popen[bytes], base: str, out: Path, err: Path):
-        self.process, self.base, self.out, self.err = process, base, out, err
-
-    def output(self) -> str:
-        return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
-
-
-@contextmanager
-def serving(data: Path, env: dict[str, str], run: int) -> Iterator[Server]:
-    port = free_port()
-    out, err = data.parent / f"stdout-{run}.txt", data.parent / f"stderr-{run}.txt"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(
-            [str(MYNUMBER), "run", "--port", str(port), "--data", str(data)],
-            stdout=stdout,
-            stderr=stderr,
-            env=env,
-        )
-    server = Server(process, f"http://127.0.0.1:{port}", out, err)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mynumber run exited with {process.returncode}:\n{server.output()}")
-            try:
-                if httpx.get(f"{server.base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"mynumber run did not answer /healthz in 60 s:\n{server.output()}")
-            time.sleep(0.2)
-        yield server
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture
 def environment(tmp_path: Path, database_kind: str) -> Iterator[tuple[dict[str, str], Any]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MYNUMBER_")}
+    env = clean_environment()
     env["MYNUMBER_SEED_RESIDENTS"] = str(SEEDED)
     data = tmp_path / "data"
     if database_kind == "postgres":
@@ -149,8 +94,8 @@ def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(
         "address": "東京都千代田区九段南1丁目2番3号",
     }
 
-    with serving(data, env, 1) as server:
-        printed = server.out.read_text()
+    with serving(data, env=env) as server:
+        printed = server.stdout.read_text()
         for path in (
             "/",
             "/jlis/",
@@ -206,7 +151,7 @@ def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(
     assert number not in first_output
     assert f"{number[:4]} {number[4:8]} {number[8:]}" not in first_output
 
-    with serving(data, env, 2) as server:
+    with serving(data, env=env) as server:
         with httpx.Client(base_url=server.base, timeout=30, auth=staff) as http:
             health = http.get("/healthz").json()
             assert health["orgs"]["municipality-131016"]["residents"] == SEEDED + DEMO_STAFF
@@ -225,6 +170,6 @@ def test_run_serves_demo_data_registers_moves_and_keeps_data_across_restarts(
                 json=person | {"address": "東京都新宿区戸山3丁目4番5号"},
             )
             assert again.status_code == 409
-        assert server.base + "/municipality/131016/" in server.out.read_text()
+        assert server.base + "/municipality/131016/" in server.stdout.read_text()
 
     assert number not in server.output()

@@ -4,13 +4,7 @@ act is recorded under that staff member in the organisation's access log."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,18 +15,12 @@ from typer.testing import CliRunner
 
 from mynumber import federation
 from mynumber.cli import app
+from mynumber.federation.process import serving
 from mynumber.platform.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-MYNUMBER = Path(sys.executable).with_name("mynumber")
 runner = CliRunner()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -44,40 +32,9 @@ class Running:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """``mynumber run`` on a free port, without demo data."""
-    folder = tmp_path_factory.mktemp("staff-cli")
-    data = folder / "data"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MYNUMBER_")}
-    env["MYNUMBER_PORT"] = str(port)
-    base = f"http://127.0.0.1:{port}"
-    with (folder / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(MYNUMBER), "run", "--port", str(port), "--data", str(data), "--no-seed"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mynumber run exited: {(folder / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("mynumber run did not answer in 180 s")
-            time.sleep(0.2)
-        yield Running(base, data)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    data = tmp_path_factory.mktemp("staff-cli") / "data"
+    with serving(data, args=["--no-seed"], wait=180) as running:
+        yield Running(running.base, data)
 
 
 def enrol(data: Path, org: str, role: str) -> tuple[str, str]:

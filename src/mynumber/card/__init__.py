@@ -13,6 +13,8 @@ from __future__ import annotations
 from mynumber.card.apdu import Command, Response
 from mynumber.card.chip import TAMPER_PROBE_LIMIT, Chip, Lifecycle
 from mynumber.card.codes import (
+    AID_AUTH_GEN2,
+    AID_FACE_GEN2,
     AID_FREE_AREA,
     AID_JPKI,
     AID_JUKI,
@@ -20,6 +22,7 @@ from mynumber.card.codes import (
     AID_VISUAL,
     ATR,
     EF,
+    EF2,
     INS,
     JPKI_TOKEN,
     SW,
@@ -48,6 +51,8 @@ from mynumber.card.transport import ChipTransport
 from mynumber.card.vpcd import VPCD_PORTS, VpcdCard, reader_name, reader_port
 
 __all__ = [
+    "AID_AUTH_GEN2",
+    "AID_FACE_GEN2",
     "AID_FREE_AREA",
     "AID_JPKI",
     "AID_JUKI",
@@ -55,6 +60,7 @@ __all__ = [
     "AID_VISUAL",
     "ATR",
     "EF",
+    "EF2",
     "INS",
     "ISSUER_KEY_LENGTH",
     "JPKI_TOKEN",

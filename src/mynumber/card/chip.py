@@ -6,13 +6,22 @@ the card's behaviour faithfully, not its physical protection.
 
 Behaviour worth knowing (each choice is documented where the real card is unsourced):
 
-- Short APDUs only; extended length → ``67 00``. CLA ``00`` (no logical channel, no
-  secure messaging, no chaining) for ISO commands, ``80`` for COMPUTE DIGITAL SIGNATURE;
+- Short and extended-length APDUs (cases 2E/3E/4E, :mod:`mynumber.card.apdu`). CLA ``00``
+  (no logical channel, no secure messaging, no chaining) for ISO commands, ``80`` for
+  COMPUTE DIGITAL SIGNATURE;
   channel/SM/chaining bits → ``68 81``/``68 82``/``68 84``; other classes → ``6E 00``;
   unknown INS → ``6D 00``. A foreign AID → ``6A 82`` (never ``90 00``).
-- READ BINARY with ``Le = 00`` returns what is left of the file (at most 256 bytes) with
-  ``90 00``; with an explicit Le past the end it returns what is there with ``62 82``;
-  an offset at or past the end → ``6B 00``. READ RECORD with a wrong Le → ``6C xx``.
+- READ BINARY returns at most Ne bytes from the offset with ``90 00``; when fewer are
+  left (a short last chunk) it returns what is left, still with ``90 00`` — as real JPKI
+  cards do and as pyjpki (which reads 255-byte chunks and stops on an empty answer or
+  ``6B 00``) needs; ISO 7816-4 also allows ``62 82`` there, which that client refuses.
+  An offset at or past the end → ``6B 00``. ``P1 = 80|sfi`` reads the EF with that short
+  EF identifier (offset = P2) and makes it the current EF; an extended ``Le = 00 00 00``
+  returns a whole EF in one answer (AokiApp jsapdu ``readEfBinaryFull``).
+- Short EF identifiers: an EF whose id is ``0001``–``001E`` has that number as its SFI
+  (the ids clients use with SFIs on the real card, e.g. jsapdu's ``KENKAKU_AP_EF``). VERIFY
+  ``00 20 00 8x`` with x ≠ 0 names the PIN EF by its SFI without selecting it.
+- READ RECORD with a wrong short Le → ``6C xx``.
 - A response longer than Le allows (GENERATE's 294-byte public key), or data produced
   by a case-3 command, waits for GET RESPONSE (``61 xx``), as T=0 cards do. Pending data
   is lost on any other command.
@@ -47,9 +56,9 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo, Prehashed
 
 from mynumber.card import image as _image
 from mynumber.card.apdu import Command, Response
@@ -62,6 +71,7 @@ from mynumber.card.codes import (
 )
 from mynumber.card.errors import ApduError, ImageError, ManufactureError, PersistenceError
 from mynumber.card.files import (
+    EC_P384,
     BinaryFile,
     DedicatedFile,
     ElementaryFile,
@@ -70,8 +80,8 @@ from mynumber.card.files import (
     RecordFile,
 )
 from mynumber.card.issuer import ISSUER_KEY_LENGTH, admin_cryptogram
-from mynumber.card.keys import RSA_KEY_BITS, GeneratingKeySource, KeySource
-from mynumber.card.layout import build_filesystem, validate_manufacture_number
+from mynumber.card.keys import EC_CURVE, RSA_KEY_BITS, GeneratingKeySource, KeySource, new_ec_key
+from mynumber.card.layout import GENERATIONS, build_filesystem, validate_manufacture_number
 
 __all__ = ["TAMPER_PROBE_LIMIT", "Chip", "Lifecycle"]
 
@@ -88,6 +98,14 @@ class Lifecycle:
 
 
 _MIN_CHALLENGE = 8
+_MAX_CHALLENGE = 256
+_SIGNATURE_LENGTH = RSA_KEY_BITS // 8
+_SHA384_LENGTH = 48
+#: DER ECDSA-Sig-Value on P-384: at most 2 + 2 × (2 + 49) bytes.
+_MAX_EC_SIGNATURE_LENGTH = 104
+
+_PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+_MAX_SFI = 0x1E
 _CRYPTOGRAM_LENGTH = 16
 _MAX_SIGN_INPUT = RSA_KEY_BITS // 8 - 11  # PKCS#1 v1.5 type 1 (RFC 8017 §9.2)
 
@@ -103,6 +121,14 @@ _HASH_OIDS: dict[bytes, int] = {
 
 def _reject(sw: int, why: str) -> ApduError:
     return ApduError(why, status_word=sw)
+
+
+def _covers(cmd: Command, length: int) -> bool:
+    """Whether Le asks for at least ``length`` bytes: ``Le = 00`` (Ne 256), or any Ne of
+    ``length`` or more in an extended APDU."""
+    if cmd.le is None:
+        return False
+    return cmd.le == 256 or (cmd.extended and cmd.le >= length)
 
 
 def _is_digest_info(data: bytes) -> bool:
@@ -127,19 +153,23 @@ class _Vault:
 
     __slots__ = ("__issuer_key", "__keys")
 
-    def __init__(self, issuer_key: bytes | None, keys: dict[str, rsa.RSAPrivateKey]) -> None:
+    def __init__(self, issuer_key: bytes | None, keys: dict[str, _PrivateKey]) -> None:
         self.__issuer_key = issuer_key
         self.__keys = dict(keys)
 
     def has(self, slot: str) -> bool:
         return slot in self.__keys
 
-    def put(self, slot: str, key: rsa.RSAPrivateKey) -> None:
+    def put(self, slot: str, key: _PrivateKey) -> None:
         self.__keys[slot] = key
 
     def sign(self, slot: str, data: bytes) -> bytes:
+        key = self.__keys[slot]
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            # ECDSA over the SHA-384 hash given; the signature is DER (ECDSA-Sig-Value).
+            return key.sign(data, ec.ECDSA(Prehashed(hashes.SHA384())))
         # PKCS#1 v1.5 type-1 padding over exactly the bytes given (no DigestInfo added).
-        return self.__keys[slot].sign(data, padding.PKCS1v15(), NoDigestInfo())
+        return key.sign(data, padding.PKCS1v15(), NoDigestInfo())
 
     def public_key_der(self, slot: str) -> bytes:
         return (
@@ -180,7 +210,7 @@ class _Vault:
 
     @classmethod
     def unseal(cls, content: dict[str, Any]) -> _Vault:
-        keys: dict[str, rsa.RSAPrivateKey] = {}
+        keys: dict[str, _PrivateKey] = {}
         raw_keys = content.get("keys", {})
         if not isinstance(raw_keys, dict):
             raise ImageError("card image keys are malformed")
@@ -189,8 +219,10 @@ class _Vault:
                 key = serialization.load_der_private_key(_image._unb64(der), password=None)
             except ValueError as exc:
                 raise ImageError("card image holds an unreadable key") from exc
-            if not isinstance(key, rsa.RSAPrivateKey):
-                raise ImageError("card image holds a non-RSA key")
+            if not isinstance(key, rsa.RSAPrivateKey) and not (
+                isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == EC_CURVE.name
+            ):
+                raise ImageError("card image holds a key that is neither RSA nor P-384")
             keys[str(slot)] = key
         issuer = content.get("issuer_key")
         return cls(_image._unb64(issuer) if issuer is not None else None, keys)
@@ -214,9 +246,11 @@ class Chip:
         key_source: KeySource | None = None,
         store: _image.ImageStore | None = None,
         sealed: dict[str, str] | None = None,
+        generation: int = 1,
     ) -> None:
         _image._check_seal_key(seal_key)
         self._manufacture_number = manufacture_number
+        self._generation = generation
         self._dfs = filesystem
         self.__vault = vault
         self.__seal_key = seal_key
@@ -257,8 +291,12 @@ class Chip:
         seal_key: bytes,
         key_source: KeySource | None = None,
         store: _image.ImageStore | None = None,
+        generation: int = 1,
     ) -> Chip:
         """A blank chip in personalisation state: files empty, PINs unset, no keys yet.
+
+        ``generation`` 2 makes this project's model of the next card (two applications, two
+        PINs, ECDSA P-384 keys; :func:`mynumber.card.layout.build_filesystem`).
 
         Keys are generated inside the chip by GENERATE ASYMMETRIC KEY PAIR during
         personalisation (see :class:`mynumber.reader.IssuerSession`). The image is saved
@@ -267,13 +305,16 @@ class Chip:
         validate_manufacture_number(manufacture_number)
         if len(issuer_key) != ISSUER_KEY_LENGTH:
             raise ManufactureError("an issuer key is 32 bytes")
+        if generation not in GENERATIONS:
+            raise ManufactureError("a card generation is 1 or 2")
         chip = cls(
             manufacture_number=manufacture_number,
-            filesystem=build_filesystem(manufacture_number),
+            filesystem=build_filesystem(manufacture_number, generation),
             vault=_Vault(issuer_key, {}),
             seal_key=seal_key,
             key_source=key_source,
             store=store,
+            generation=generation,
         )
         chip._persist()
         return chip
@@ -299,6 +340,9 @@ class Chip:
         lifecycle = doc.get("lifecycle")
         if lifecycle not in (Lifecycle.PERSONALISATION, Lifecycle.OPERATIONAL, Lifecycle.DEAD):
             raise ImageError("card image has an unknown life-cycle state")
+        generation = doc.get("generation", 1)
+        if generation not in GENERATIONS:
+            raise ImageError("card image has an unknown card generation")
         probes = doc.get("tamper_probes")
         if not isinstance(probes, int) or probes < 0:
             raise ImageError("card image has a malformed tamper counter")
@@ -308,7 +352,7 @@ class Chip:
             raise ImageError("card image sealed block is not JSON") from exc
         if not isinstance(content, dict):
             raise ImageError("card image sealed block is malformed")
-        fs = build_filesystem(mfg)
+        fs = build_filesystem(mfg, generation)
         _fill(fs, content, doc.get("pin_tries"))
         return cls(
             manufacture_number=mfg,
@@ -320,6 +364,7 @@ class Chip:
             key_source=key_source,
             store=store,
             sealed=doc["sealed"],
+            generation=generation,
         )
 
     # --- public surface ------------------------------------------------------------------
@@ -327,6 +372,11 @@ class Chip:
     @property
     def manufacture_number(self) -> str:
         return self._manufacture_number
+
+    @property
+    def generation(self) -> int:
+        """1: today's card; 2: this project's model of the next-generation card."""
+        return self._generation
 
     @property
     def lifecycle(self) -> str:
@@ -384,6 +434,8 @@ class Chip:
             },
             "sealed": self._sealed,
         }
+        if self._generation != 1:  # generation-1 images stay as they were
+            doc["generation"] = self._generation
         return _image._encode(self.__seal_key, doc)
 
     def __repr__(self) -> str:
@@ -455,6 +507,29 @@ class Chip:
             raise _reject(SW.NO_CURRENT_EF, "no current EF")
         return self._ef
 
+    def _ef_by_sfi(self, sfi: int) -> ElementaryFile:
+        """The EF of the current application with this short EF identifier (1..30)."""
+        if not 1 <= sfi <= _MAX_SFI:
+            raise _reject(SW.INCORRECT_P1P2, "a short EF identifier is 1..30")
+        if self._df is None:
+            raise _reject(SW.NO_CURRENT_EF, "no current application")
+        for ef in self._df.efs.values():
+            if (ef.sfi if isinstance(ef, RecordFile) else ef.fid) == sfi:
+                return ef
+        raise _reject(SW.FILE_NOT_FOUND, "no EF with this short identifier")
+
+    def _pin_by_sfi(self, sfi: int) -> PinFile:
+        """VERIFY ``00 20 00 8x``: the PIN EF named by its SFI; the current EF stays."""
+        try:
+            ef = self._ef_by_sfi(sfi)
+        except ApduError as exc:
+            if exc.status_word == SW.NO_CURRENT_EF:
+                raise
+            raise _reject(SW.REFERENCED_DATA_NOT_FOUND, "no PIN with this reference") from exc
+        if not isinstance(ef, PinFile):
+            raise _reject(SW.REFERENCED_DATA_NOT_FOUND, "no PIN with this reference")
+        return ef
+
     def _current_pin(self) -> PinFile:
         ef = self._current_ef()
         if not isinstance(ef, PinFile):
@@ -493,7 +568,7 @@ class Chip:
         if cmd.le is None:
             self._pending = data
             return Response(sw_bytes_remaining(len(data)))
-        if cmd.le != 256 and cmd.le < len(data):
+        if not cmd.extended and cmd.le != 256 and cmd.le < len(data):
             raise _reject(sw_wrong_le(min(len(data), 256)), "wrong Le")
         head, rest = data[: cmd.le], data[cmd.le :]
         if rest:
@@ -514,7 +589,7 @@ class Chip:
             fci = b""
             if cmd.p2 == 0x00:  # FCI template with the DF name (ISO 7816-4 §7.4.1)
                 fci = b"\x6f" + bytes((len(df.aid) + 2, 0x84, len(df.aid))) + df.aid
-                if cmd.le is not None and cmd.le != 256 and cmd.le < len(fci):
+                if cmd.le is not None and not _covers(cmd, len(fci)):
                     raise _reject(sw_wrong_le(len(fci)), "wrong Le for the FCI")
             if df is not self._df:
                 self._verified = set()
@@ -536,11 +611,16 @@ class Chip:
         raise _reject(SW.INCORRECT_P1P2, "unknown SELECT mode")
 
     def _read_binary(self, cmd: Command) -> Response:
-        if cmd.p1 & 0x80:
-            raise _reject(SW.FUNCTION_NOT_SUPPORTED, "READ BINARY by SFI not supported")
         if cmd.data or cmd.le is None:
             raise _reject(SW.WRONG_LENGTH, "READ BINARY takes Le only")
-        ef = self._current_ef()
+        if cmd.p1 & 0x80:  # P1 = 100x xxxx: short EF identifier, P2 = offset 0..255
+            if cmd.p1 & 0x60:
+                raise _reject(SW.INCORRECT_P1P2, "P1 bits 7-6 must be 00 with an SFI")
+            ef = self._ef_by_sfi(cmd.p1 & 0x1F)
+            offset = cmd.p2
+        else:
+            ef = self._current_ef()
+            offset = (cmd.p1 << 8) | cmd.p2
         if isinstance(ef, KeyFile):
             self._tamper_probes += 1
             if self._tamper_probes >= TAMPER_PROBE_LIMIT:
@@ -554,13 +634,10 @@ class Chip:
             raise _reject(SW.INCOMPATIBLE_FILE, "a record EF is read with READ RECORD")
         if not ef.read.allows(self._verified):
             raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "PIN not verified")
-        offset = (cmd.p1 << 8) | cmd.p2
         if offset >= len(ef.data):
-            raise _reject(SW.WRONG_P1P2, "offset outside the EF")
-        chunk = ef.data[offset : offset + cmd.le]
-        if len(chunk) < cmd.le and cmd.le != 256:
-            return Response(SW.END_OF_FILE, chunk)
-        return Response(SW.OK, chunk)
+            raise _reject(SW.WRONG_P1P2, "offset at or past the end of the EF")
+        self._ef = ef  # an EF read by its SFI becomes the current EF (ISO 7816-4 §7.2.2)
+        return Response(SW.OK, ef.data[offset : offset + cmd.le])
 
     def _read_record(self, cmd: Command) -> Response:
         if cmd.data or cmd.le is None:
@@ -587,14 +664,15 @@ class Chip:
         if cmd.p1 > len(ef.records):
             raise _reject(SW.RECORD_NOT_FOUND, "no such record")
         record = ef.records[cmd.p1 - 1]
-        if cmd.le != 256 and cmd.le != len(record):
+        if not _covers(cmd, len(record)) and cmd.le != len(record):
             raise _reject(sw_wrong_le(len(record)), "wrong Le for this record")
         return Response(SW.OK, record)
 
     def _verify(self, cmd: Command) -> Response:
-        self._p1p2(cmd, 0x00, 0x80)
+        if cmd.p1 != 0x00 or cmd.p2 & 0xE0 != 0x80 or cmd.p2 == 0x9F:
+            raise _reject(SW.INCORRECT_P1P2, "VERIFY: P1-P2 must be 00 80 or 00 8x (x an SFI)")
         self._no_le(cmd)
-        pin = self._current_pin()
+        pin = self._current_pin() if cmd.p2 == 0x80 else self._pin_by_sfi(cmd.p2 & 0x1F)
         if not cmd.data:
             return Response(sw_verify_failed(pin.tries_left))
         if pin.value is None:
@@ -651,6 +729,8 @@ class Chip:
         self._p1p2(cmd, 0x00, 0x00)
         if cmd.data or cmd.le is None:
             raise _reject(SW.WRONG_LENGTH, "GET CHALLENGE takes Le only")
+        if cmd.le > _MAX_CHALLENGE:
+            raise _reject(SW.WRONG_LENGTH, "a challenge is at most 256 bytes")
         self._challenge = secrets.token_bytes(cmd.le)
         return Response(SW.OK, self._challenge)
 
@@ -675,7 +755,7 @@ class Chip:
             raise _reject(SW.WRONG_LENGTH, "GET RESPONSE takes Le only")
         if not pending:
             raise _reject(SW.CONDITIONS_NOT_SATISFIED, "no response data waiting")
-        if cmd.le != 256 and cmd.le > len(pending):
+        if not _covers(cmd, len(pending)) and cmd.le > len(pending):
             self._pending = pending
             raise _reject(sw_wrong_le(len(pending)), "wrong Le")
         head, rest = pending[: cmd.le], pending[cmd.le :]
@@ -688,13 +768,20 @@ class Chip:
         self._p1p2(cmd, 0x00, 0x00)
         if cmd.data:
             raise _reject(SW.WRONG_DATA, "GENERATE takes no data: select the key EF first")
-        if cmd.le is not None and cmd.le != 256:
+        if cmd.le is not None and not cmd.extended and cmd.le != 256:
             raise _reject(sw_wrong_le(0), "Le must be 00 (the key is longer than 256 bytes)")
         key_ef = self._current_key()
         self._require_admin(personalising=True)
-        key = self._key_source.new_rsa_key()
-        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != RSA_KEY_BITS:
-            raise ManufactureError("the key source must return RSA-2048 private keys")
+        key: _PrivateKey
+        if key_ef.algorithm == EC_P384:
+            make_ec = getattr(self._key_source, "new_ec_key", new_ec_key)
+            key = make_ec()
+            if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != EC_CURVE.name:
+                raise ManufactureError("the key source must return P-384 private keys")
+        else:
+            key = self._key_source.new_rsa_key()
+            if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != RSA_KEY_BITS:
+                raise ManufactureError("the key source must return RSA-2048 private keys")
         self.__vault.put(self._slot(key_ef), key)
         self._secrets_changed()
         self._persist()
@@ -746,10 +833,18 @@ class Chip:
         slot = self._slot(key_ef)
         if not self.__vault.has(slot):
             raise _reject(SW.REFERENCED_DATA_NOT_FOUND, "no key generated in this slot")
+        if key_ef.algorithm == EC_P384:
+            # Generation 2 (this project's choice, the real APDUs are not public): the data
+            # is a SHA-384 hash; the answer a DER ECDSA signature (at most 104 bytes).
+            if len(cmd.data) != _SHA384_LENGTH:
+                raise _reject(SW.WRONG_DATA, "an ECDSA P-384 key signs a 48-byte SHA-384 hash")
+            if cmd.le is not None and not _covers(cmd, _MAX_EC_SIGNATURE_LENGTH):
+                raise _reject(sw_wrong_le(0), "Le must be 00 for an ECDSA signature")
+            return self._answer(cmd, self.__vault.sign(slot, cmd.data))
         if len(cmd.data) > _MAX_SIGN_INPUT or not _is_digest_info(cmd.data):
             raise _reject(SW.WRONG_DATA, "not a DigestInfo")
-        if cmd.le is not None and cmd.le != 256:
-            raise _reject(sw_wrong_le(256), "a signature is 256 bytes")
+        if cmd.le is not None and not _covers(cmd, _SIGNATURE_LENGTH):
+            raise _reject(sw_wrong_le(_SIGNATURE_LENGTH), "a signature is 256 bytes")
         return self._answer(cmd, self.__vault.sign(slot, cmd.data))
 
     # --- test hook -----------------------------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 from enum import IntEnum
 
 __all__ = [
+    "AID_AUTH_GEN2",
+    "AID_FACE_GEN2",
     "AID_FREE_AREA",
     "AID_JPKI",
     "AID_JUKI",
@@ -18,6 +20,7 @@ __all__ = [
     "AID_VISUAL",
     "ATR",
     "EF",
+    "EF2",
     "INS",
     "JPKI_TOKEN",
     "SW",
@@ -32,10 +35,9 @@ class SW(IntEnum):
 
     OK = 0x9000  # normal processing
     BYTES_REMAINING = 0x6100  # 61xx: xx more bytes for GET RESPONSE (ISO 7816-4 §5.6)
-    END_OF_FILE = 0x6282  # end of file reached before reading Ne bytes
     AUTHENTICATION_FAILED = 0x6300  # EXTERNAL AUTHENTICATE: cryptogram refused
     VERIFY_FAILED = 0x63C0  # 63Cx: x tries left (OpenSC reads sw2 & 0x0F; §13)
-    WRONG_LENGTH = 0x6700  # Lc/Le absent, inconsistent, or extended length
+    WRONG_LENGTH = 0x6700  # Lc/Le absent or inconsistent
     LOGICAL_CHANNEL_NOT_SUPPORTED = 0x6881
     SECURE_MESSAGING_NOT_SUPPORTED = 0x6882
     COMMAND_CHAINING_NOT_SUPPORTED = 0x6884
@@ -52,7 +54,7 @@ class SW(IntEnum):
     NOT_ENOUGH_MEMORY = 0x6A84  # write past the capacity of an EF
     INCORRECT_P1P2 = 0x6A86  # libmyna dummy.rs: bad P1
     LC_INCONSISTENT_WITH_P1P2 = 0x6A87
-    REFERENCED_DATA_NOT_FOUND = 0x6A88  # key slot empty (no key generated yet)
+    REFERENCED_DATA_NOT_FOUND = 0x6A88  # key slot empty; VERIFY 00 20 00 8x: no such PIN
     WRONG_P1P2 = 0x6B00  # offset outside the EF
     WRONG_LE = 0x6C00  # 6Cxx: wrong Le, xx = the exact length available
     INS_NOT_SUPPORTED = 0x6D00  # libmyna dummy.rs; answer to foreign probes (§13)
@@ -107,6 +109,12 @@ AID_JUKI = bytes.fromhex("D3921000310001010100")  # 住基AP
 #: the unregistered proprietary category ``F`` of ISO 7816-5 ("\xF0MYNAFREE").
 AID_FREE_AREA = b"\xf0MYNAFREE"
 
+#: Generation-2 card (次期個人番号カード): its two applications' AIDs are not public
+#: (services-reference §6, "Not public"); these are project-local, in the same
+#: unregistered proprietary category ``F`` as the free area.
+AID_AUTH_GEN2 = b"\xf0MYNA2AUTH"  # (仮称)認証AP: everything behind a PIN
+AID_FACE_GEN2 = b"\xf0MYNA2FACE"  # (仮称)券面等AP: opened with a 照合番号
+
 #: Content of JPKI EF 0006: ``JPKIAPICCTOKEN`` NUL-padded to 0x20 (libmyna tests), §4.3.
 JPKI_TOKEN = b"JPKIAPICCTOKEN".ljust(0x20, b"\x00")
 
@@ -136,3 +144,31 @@ class EF:
     # 住基AP (TRET lookupRemainingPIN; libmyna src/unknown.rs: READ RECORD SFI 1)
     JUKI_RECORDS = 0x0001  # EF id UNSOURCED; reached by SFI 1
     JUKI_PIN = 0x001C
+
+
+class EF2:
+    """Elementary file ids of the generation-2 card: this project's layout (not public).
+
+    The 認証AP keeps the JPKI-AP's ids for what it took over from it (certificates, keys,
+    token) and puts the text items of the old 入力補助AP at ``0011``–``0013``; its two PINs
+    are the 4-digit PIN (``0018``) and the signing password (``001B``). The 券面等AP keeps
+    the old 券面AP's ids and carries the manufacture-number record at SFI 1D.
+    """
+
+    SIGN_CERT = 0x0001
+    SIGN_CA = 0x0002
+    TOKEN = 0x0006
+    AUTH_CERT = 0x000A
+    AUTH_CA = 0x000B
+    MY_NUMBER = 0x0011
+    ATTRIBUTES = 0x0012
+    TEXT_SIGNATURE = 0x0013
+    AUTH_KEY = 0x0017
+    PIN = 0x0018
+    SIGN_KEY = 0x001A
+    SIGN_PASSWORD = 0x001B
+    # 券面等AP
+    FACE = 0x0002
+    PIN_B = 0x0012
+    PIN_A = 0x0013
+    RECORDS = 0x001D

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from mynumber.card.pins import PinPolicy
 
 __all__ = [
+    "EC_P384",
     "FREE",
     "NEVER",
+    "RSA_2048",
     "Access",
     "BinaryFile",
     "DedicatedFile",
@@ -86,6 +88,12 @@ class PinFile:
             self.tries_left = self.policy.max_tries
 
 
+#: Key algorithms of a key EF: JPKI's RSA-2048 (PKCS#1 v1.5 over a DigestInfo) and the
+#: generation-2 card's ECDSA P-384 (over a SHA-384 hash).
+RSA_2048 = "rsa-2048"
+EC_P384 = "ecdsa-p384"
+
+
 @dataclass(slots=True)
 class KeyFile:
     """A private-key slot; signing with it needs ``pin_fid`` verified."""
@@ -93,6 +101,7 @@ class KeyFile:
     fid: int
     holds: str
     pin_fid: int
+    algorithm: str = RSA_2048
 
 
 ElementaryFile = BinaryFile | RecordFile | PinFile | KeyFile

@@ -12,16 +12,20 @@ import re
 
 from mynumber.card import pins
 from mynumber.card.codes import (
+    AID_AUTH_GEN2,
+    AID_FACE_GEN2,
     AID_FREE_AREA,
     AID_JPKI,
     AID_JUKI,
     AID_TEXT,
     AID_VISUAL,
     EF,
+    EF2,
     JPKI_TOKEN,
 )
 from mynumber.card.errors import ManufactureError
 from mynumber.card.files import (
+    EC_P384,
     BinaryFile,
     DedicatedFile,
     ElementaryFile,
@@ -32,6 +36,7 @@ from mynumber.card.files import (
 )
 
 __all__ = [
+    "GENERATIONS",
     "MANUFACTURE_NUMBER_LENGTH",
     "build_filesystem",
     "juki_record",
@@ -65,9 +70,18 @@ def juki_record(manufacture_number: str) -> bytes:
     return b"\xdf\x01" + bytes((len(value),)) + value
 
 
-def build_filesystem(manufacture_number: str) -> dict[bytes, DedicatedFile]:
+#: Card generations: 1, today's card (four APs, RSA-2048); 2, this project's model of the
+#: next card (two APs, two PINs, ECDSA P-384).
+GENERATIONS = (1, 2)
+
+
+def build_filesystem(manufacture_number: str, generation: int = 1) -> dict[bytes, DedicatedFile]:
     """A fresh chip's applications, keyed by AID, with empty data, keys and PINs."""
     validate_manufacture_number(manufacture_number)
+    if generation == 2:
+        return _generation_2(manufacture_number)
+    if generation != 1:
+        raise ManufactureError("a card generation is 1 or 2")
     jpki = DedicatedFile(
         "jpki",
         AID_JPKI,
@@ -168,6 +182,97 @@ def build_filesystem(manufacture_number: str) -> dict[bytes, DedicatedFile]:
     )
     free = DedicatedFile("free", AID_FREE_AREA, "free area (空き領域), empty")
     return {df.aid: df for df in (jpki, text, visual, juki, free)}
+
+
+def _generation_2(manufacture_number: str) -> dict[bytes, DedicatedFile]:
+    """The next-generation card modelled on the published plan (TF final draft 2024-03-18):
+    a (仮称)認証AP holding everything that needs a PIN, a (仮称)券面等AP opened with a
+    照合番号, two PINs, ECDSA P-384 keys. Its AIDs, ids and APDUs are not public: this
+    layout is this project's choice.
+    """
+    pin, password = EF2.PIN, EF2.SIGN_PASSWORD
+    auth = DedicatedFile(
+        "auth2",
+        AID_AUTH_GEN2,
+        "(仮称)認証AP",
+        _index(
+            BinaryFile(
+                EF2.SIGN_CERT,
+                "signing certificate (X.509 DER, ECDSA P-384, carries the four basic items)",
+                read=after(password),
+                writable=True,
+                capacity=_CERT_CAPACITY,
+            ),
+            BinaryFile(
+                EF2.SIGN_CA,
+                "signing CA certificate (X.509 DER, generation 2)",
+                writable=True,
+                capacity=_CERT_CAPACITY,
+            ),
+            BinaryFile(EF2.TOKEN, "token string JPKIAPICCTOKEN", data=JPKI_TOKEN),
+            BinaryFile(
+                EF2.AUTH_CERT,
+                "user-authentication certificate (X.509 DER, ECDSA P-384, no personal data)",
+                writable=True,
+                capacity=_CERT_CAPACITY,
+            ),
+            BinaryFile(
+                EF2.AUTH_CA,
+                "user-authentication CA certificate (X.509 DER, generation 2)",
+                writable=True,
+                capacity=_CERT_CAPACITY,
+            ),
+            BinaryFile(
+                EF2.MY_NUMBER,
+                "My Number (FF 10 0C + 12 ASCII digits)",
+                read=after(pin),
+                writable=True,
+                capacity=64,
+            ),
+            BinaryFile(
+                EF2.ATTRIBUTES,
+                "four basic items: name, address, birth date, sex (FF 20 container)",
+                read=after(pin),
+                writable=True,
+                capacity=_TEXT_CAPACITY,
+            ),
+            BinaryFile(
+                EF2.TEXT_SIGNATURE,
+                "J-LIS signature over the digests of the number and the items (FF 30)",
+                read=after(pin),
+                writable=True,
+                capacity=1024,
+            ),
+            KeyFile(EF2.AUTH_KEY, "user-authentication private key (ECDSA P-384)", pin, EC_P384),
+            PinFile(pin, "card PIN (4 digits)", pins.CARD_PIN_GEN2),
+            KeyFile(EF2.SIGN_KEY, "signing private key (ECDSA P-384)", password, EC_P384),
+            PinFile(password, "signing password", pins.JPKI_SIGN_PASSWORD),
+        ),
+    )
+    face = DedicatedFile(
+        "face2",
+        AID_FACE_GEN2,
+        "(仮称)券面等AP",
+        _index(
+            BinaryFile(
+                EF2.FACE,
+                "card face: birth date, sex, name image, address image, photo, expiry",
+                read=after(EF2.PIN_A, EF2.PIN_B),
+                writable=True,
+                capacity=_FACE_CAPACITY,
+            ),
+            PinFile(EF2.PIN_B, "照合番号B", pins.VISUAL_PIN_B),
+            PinFile(EF2.PIN_A, "照合番号A (the My Number)", pins.VISUAL_PIN_A),
+            RecordFile(
+                EF2.RECORDS,
+                EF2.RECORDS,
+                "card manufacture number",
+                records=[juki_record(manufacture_number)],
+            ),
+        ),
+    )
+    free = DedicatedFile("free", AID_FREE_AREA, "free area (空き領域), empty")
+    return {df.aid: df for df in (auth, face, free)}
 
 
 def _index(*efs: ElementaryFile) -> dict[int, ElementaryFile]:

@@ -11,6 +11,7 @@ import string
 from dataclasses import dataclass
 
 __all__ = [
+    "CARD_PIN_GEN2",
     "JPKI_AUTH_PIN",
     "JPKI_SIGN_PASSWORD",
     "JUKI_PIN",
@@ -56,6 +57,14 @@ TEXT_PIN = PinPolicy("text AP PIN", _DIGITS, 4, 4, 3)
 JUKI_PIN = PinPolicy("juki AP PIN", _DIGITS, 4, 4, 3)
 #: 券面AP PIN A = the 12-digit My Number (libmyna visual.rs). Tries: UNSOURCED (10 here).
 VISUAL_PIN_A = PinPolicy("visual AP PIN A", _DIGITS, 12, 12, 10)
-#: 券面AP PIN B: UNSOURCED; commonly described as birth date YYMMDD + card-expiry year
-#: YYYY + the 4-digit security code on the card face, hence 14 digits here; 10 tries.
+#: 券面AP 照合番号B (EF 0012): 14 digits = birth date YYMMDD + the card's expiry year YYYY
+#: (Western) + the 4-digit security code printed on the card face (services-reference
+#: "Corrections": sizu.me/ritou; AokiApp jsapdu ``KENKAKU_AP_EF.PIN_B``). One public script
+#: writes the birth date in the Japanese era instead; the Western form is used here.
+#: Tries: UNSOURCED (10 here).
 VISUAL_PIN_B = PinPolicy("visual AP PIN B", _DIGITS, 14, 14, 10)
+
+#: Generation-2 card: two PINs instead of four (services-reference §6). The 4-digit one
+#: opens the 認証AP's authentication key and text items; the signing password keeps the
+#: JPKI format. Digits and tries are this project's choice (those of today's 4-digit PINs).
+CARD_PIN_GEN2 = PinPolicy("generation-2 card PIN", _DIGITS, 4, 4, 3)

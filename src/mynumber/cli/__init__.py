@@ -48,11 +48,12 @@ app.command("seed")(serve.seed)
 
 def _add_optional_commands() -> None:
     try:
-        from mynumber.cli import card, clinic, phone, reader
+        from mynumber.cli import card, clinic, kiosk, phone, reader
     except ImportError:  # pragma: no cover - the card package is optional at build time
         return
     app.add_typer(card.app, name="card")
     app.add_typer(phone.app, name="phone")
+    app.add_typer(kiosk.app, name="kiosk")
     app.add_typer(reader.app, name="reader")
     app.add_typer(clinic.app, name="clinic")
 

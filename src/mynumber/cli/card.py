@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -101,10 +102,28 @@ def _describe(der: bytes) -> tuple[str, str, str]:
 
 
 @app.command()
-def show(file: CardFileArg, seal_key_file: SealKeyOption = None, data: DataDir = None) -> None:
+def show(
+    file: CardFileArg,
+    pem_auth: Annotated[
+        bool,
+        typer.Option(
+            "--pem-auth",
+            help="Print only the user-authentication certificate (EF 000A) as PEM.",
+        ),
+    ] = False,
+    seal_key_file: SealKeyOption = None,
+    data: DataDir = None,
+) -> None:
     """Print what any reader can read without a PIN (never keys, never personal data)."""
     with _errors():
         chip = _load(file, _seal_key_path(seal_key_file, data), writable=False)
+        if pem_auth:
+            if chip.is_dead:
+                raise typer.BadParameter("the chip is dead (tamper response)", param_hint="FILE")
+            der = JPKIClient(ChipTransport(chip)).read_certificate(KeyKind.AUTH)
+            pem = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
+            typer.echo(pem.decode("ascii"), nl=False)
+            return
         console.print(
             f"card [bold]{chip.manufacture_number}[/]  life cycle: [bold]{chip.lifecycle}[/]"
         )

@@ -19,6 +19,8 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from mynumber.devices.kiosk import STORES
+from mynumber.devices.kiosk import create_app as create_kiosk
 from mynumber.devices.phone import create_app as create_phone
 from mynumber.federation import demo
 from mynumber.federation.demo import DEMO_BANKS
@@ -52,6 +54,8 @@ from mynumber.platform.web import AccessLog, templates_for
 INTERNAL_BASE = "http://mynumber.internal"
 #: where the resident's phone app (:mod:`mynumber.devices.phone`) is served
 PHONE_PATH = "/phone"
+#: where the convenience-store kiosks (:mod:`mynumber.devices.kiosk`) are served
+KIOSK_PATH = "/kiosk"
 
 #: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``);
 #: the insurers (健保組合, 協会けんぽ, 国保) register eligibility with ``oqs`` (支払基金's
@@ -278,6 +282,17 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     )
     federation.phone = create_phone(settings, http=federation.phone_http)
     federation.root.mount(PHONE_PATH, federation.phone)
+    # the kiosks of each store reach J-LIS's 証明書交付センター the same way
+    for store in STORES.values():
+        federation.root.mount(
+            f"{KIOSK_PATH}/{store.id}",
+            create_kiosk(
+                settings,
+                store,
+                http=federation.phone_http,
+                jlis_url=INTERNAL_BASE + mount_path("jlis"),
+            ),
+        )
     if in_process:
         directory.http = httpx.Client(
             transport=InProcessTransport(federation.root), base_url=INTERNAL_BASE, timeout=60.0
@@ -310,6 +325,8 @@ def _root_app(federation: Federation) -> FastAPI:
         """What runs here, in the shared pages' look: each organisation and its API."""
         orgs = [(app.title, mount_path(org)) for org, app in federation.apps.items()]
         orgs.append(("マイナポータルアプリ (the resident's phone)", PHONE_PATH))
+        for store in STORES.values():
+            orgs.append((f"{store.name} コンビニ交付 (kiosk)", f"{KIOSK_PATH}/{store.id}"))
         return index_page.TemplateResponse(request, "index.html", {"orgs": orgs})
 
     # the longest mount first: ``/insurer/kyokai`` before ``/insurer``
@@ -384,5 +401,12 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
             allowed=[settings.base_url, *urls.values()],
         )
         root.mount(PHONE_PATH, phone)
+        # the kiosks too, reaching J-LIS's 証明書交付センター by its split URL
+        kiosk_http = httpx.Client(timeout=60.0)
+        for store in STORES.values():
+            root.mount(
+                f"{KIOSK_PATH}/{store.id}",
+                create_kiosk(settings, store, http=kiosk_http, jlis_url=urls["jlis"]),
+            )
     root.state.org_app = app
     return root

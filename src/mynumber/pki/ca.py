@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from mynumber.errors import InvalidInput
 from mynumber.pki.basic_items import BasicItems
 from mynumber.pki.errors import MalformedCertificate
-from mynumber.pki.names import Purpose, purpose_of_ca
+from mynumber.pki.names import Purpose, ca_of, purpose_of_ca
 from mynumber.pki.profiles import (
     CA_YEARS,
+    GEN2_CA_YEARS,
     KEY_SIZE,
     AuthCertificateRequest,
     SignCertificateRequest,
@@ -25,7 +26,13 @@ from mynumber.pki.profiles import (
     ocsp_responder_builder,
     sign_builder,
 )
-from mynumber.pki.signer import LocalSigner, Signer, as_private_key
+from mynumber.pki.signer import (
+    LocalSigner,
+    PublicKey,
+    Signer,
+    as_private_key,
+    hash_for,
+)
 
 OCSP_RESPONDER_LIFETIME = dt.timedelta(days=90)
 """Default life of a delegated responder certificate (it carries ocsp-nocheck: keep it short)."""
@@ -43,8 +50,10 @@ def _serial(serial_number: int | None) -> int:
     return serial_number
 
 
-def _same_key(a: rsa.RSAPublicKey, b: object) -> bool:
-    return isinstance(b, rsa.RSAPublicKey) and a.public_numbers() == b.public_numbers()
+def _same_key(a: PublicKey, b: object) -> bool:
+    if isinstance(a, rsa.RSAPublicKey):
+        return isinstance(b, rsa.RSAPublicKey) and a.public_numbers() == b.public_numbers()
+    return isinstance(b, ec.EllipticCurvePublicKey) and a.public_numbers() == b.public_numbers()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +76,16 @@ class CertificateAuthority:
     def purpose(self) -> Purpose:
         return purpose_of_ca(self.certificate.subject)
 
+    @property
+    def generation(self) -> int:
+        """1: today's RSA-2048 hierarchy; 2: this project's P-384 model of the next one."""
+        return ca_of(self.certificate.subject)[1]
+
     def sign(self, builder: x509.CertificateBuilder) -> x509.Certificate:
-        """Sign any certificate builder with the CA key (sha256WithRSAEncryption)."""
-        return builder.sign(as_private_key(self.signer), hashes.SHA256())
+        """Sign any certificate builder with the CA key (sha256WithRSAEncryption, or
+        ecdsa-with-SHA384 in generation 2)."""
+        key = as_private_key(self.signer)
+        return builder.sign(key, hash_for(key))
 
     def _require(self, purpose: Purpose) -> None:
         if self.purpose is not purpose:
@@ -80,7 +96,7 @@ class CertificateAuthority:
 
     def issue_auth(
         self,
-        public_key: rsa.RSAPublicKey,
+        public_key: PublicKey,
         *,
         birth_date: dt.date,
         now: dt.datetime,
@@ -104,7 +120,7 @@ class CertificateAuthority:
 
     def issue_sign(
         self,
-        public_key: rsa.RSAPublicKey,
+        public_key: PublicKey,
         *,
         items: BasicItems,
         now: dt.datetime,
@@ -128,7 +144,7 @@ class CertificateAuthority:
 
     def issue_ocsp_responder(
         self,
-        public_key: rsa.RSAPublicKey,
+        public_key: PublicKey,
         *,
         now: dt.datetime,
         lifetime: dt.timedelta = OCSP_RESPONDER_LIFETIME,
@@ -152,26 +168,44 @@ def generate_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
 
 
+def generate_gen2_key() -> ec.EllipticCurvePrivateKey:
+    """A fresh P-384 key for the generation-2 hierarchy."""
+    return ec.generate_private_key(ec.SECP384R1())
+
+
 def create_root(
     purpose: Purpose,
     now: dt.datetime,
     *,
     signer: Signer | None = None,
-    years: int = CA_YEARS,
+    years: int | None = None,
     crl_url: str | None = None,
     serial_number: int | None = None,
+    generation: int = 1,
 ) -> CertificateAuthority:
-    """A self-signed JPKI CA for ``purpose``; generates an RSA-2048 key unless given a signer."""
-    signer = signer if signer is not None else LocalSigner(generate_key())
+    """A self-signed JPKI CA for ``purpose``; generates a key unless given a signer.
+
+    ``generation`` 2 makes this project's model of the next card's CA: P-384, SHA-384,
+    20 years by default (its certificates run 10). A given signer's key decides the
+    generation (RSA-2048 → 1, P-384 → 2).
+    """
+    if generation not in (1, 2):
+        raise InvalidInput("a JPKI hierarchy generation is 1 or 2", field="generation")
+    if signer is None:
+        signer = LocalSigner(generate_gen2_key() if generation == 2 else generate_key())
+    public = signer.public_key()
+    if years is None:
+        years = GEN2_CA_YEARS if isinstance(public, ec.EllipticCurvePublicKey) else CA_YEARS
     builder = ca_builder(
         purpose,
-        signer.public_key(),
+        public,
         now=now,
         serial_number=_serial(serial_number),
         years=years,
         crl_url=crl_url,
     )
-    return CertificateAuthority(builder.sign(as_private_key(signer), hashes.SHA256()), signer)
+    key = as_private_key(signer)
+    return CertificateAuthority(builder.sign(key, hash_for(key)), signer)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,8 +254,8 @@ def load_authority(
         raise InvalidInput(
             "CA private key cannot be loaded (wrong password?)", field="private_key"
         ) from exc
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise InvalidInput("CA private key is not RSA", field="private_key")
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise InvalidInput("CA private key is neither RSA nor EC", field="private_key")
     return CertificateAuthority(cert, LocalSigner(key))
 
 

@@ -7,13 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mynumber.errors import InvalidInput
 from mynumber.pki._time import as_utc
 from mynumber.pki.ca import CertificateAuthority
-from mynumber.pki.signer import as_private_key
+from mynumber.pki.signer import as_private_key, hash_for
 from mynumber.pki.status import Revoked
 
 
@@ -85,5 +84,6 @@ def build_crl(
         if revocation.reason not in (None, x509.ReasonFlags.unspecified):
             entry = entry.add_extension(x509.CRLReason(revocation.reason), critical=False)
         builder = builder.add_revoked_certificate(entry.build())
-    crl = builder.sign(as_private_key(authority.signer), hashes.SHA256())
+    key = as_private_key(authority.signer)
+    crl = builder.sign(key, hash_for(key))
     return crl.public_bytes(Encoding.DER)

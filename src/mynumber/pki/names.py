@@ -4,6 +4,10 @@ CA names as in the J-LIS CA certificates parsed from libmyna ``src/ta/*.pem``
 (domain-reference §3.2): ``C=JP, O=JPKI, OU=JPKI for digital signature|user authentication,
 OU=Japan Agency for Local Authority Information Systems``; their SAN DirName in Japanese.
 End-entity subjects hold an opaque CN and nothing about the person (§3.1).
+
+Generation 2 (this project's model of the next card's hierarchy, ECDSA P-384; its real
+names are not public): the same DNs with `` (generation 2)`` appended to the hierarchy's
+OU, and ``（次期）`` to the Japanese one, so both hierarchies run side by side.
 """
 
 from __future__ import annotations
@@ -43,44 +47,67 @@ class Purpose(enum.Enum):
         return SERVICE_JA + ("署名用" if self is Purpose.SIGN else "利用者証明用")
 
 
-def ca_name(purpose: Purpose) -> x509.Name:
-    """Subject (= issuer) DN of the JPKI CA for ``purpose``."""
+GENERATIONS = (1, 2)
+
+
+def _check_generation(generation: int) -> None:
+    if generation not in GENERATIONS:
+        raise InvalidInput("a JPKI hierarchy generation is 1 or 2", field="generation")
+
+
+def ca_name(purpose: Purpose, generation: int = 1) -> x509.Name:
+    """Subject (= issuer) DN of the JPKI CA for ``purpose`` in hierarchy ``generation``."""
+    _check_generation(generation)
+    unit = purpose.unit if generation == 1 else f"{purpose.unit} (generation 2)"
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI"),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, purpose.unit),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, AGENCY),
         ]
     )
 
 
-def ca_alt_name(purpose: Purpose) -> x509.Name:
+def ca_alt_name(purpose: Purpose, generation: int = 1) -> x509.Name:
     """The CA's SAN DirName, in Japanese.
 
     ``C=JP, O=公的個人認証サービス, OU=公的個人認証サービス署名用, OU=地方公共団体情報システム機構``
     """
+    _check_generation(generation)
+    unit = purpose.unit_ja if generation == 1 else purpose.unit_ja + "（次期）"
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, SERVICE_JA),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, purpose.unit_ja),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, AGENCY_JA),
         ]
     )
 
 
-def purpose_of_ca(name: x509.Name) -> Purpose:
-    """Which hierarchy a JPKI CA DN names; ``InvalidInput`` for any other DN."""
-    for purpose in Purpose:
-        if name == ca_name(purpose):
-            return purpose
+def ca_of(name: x509.Name) -> tuple[Purpose, int]:
+    """(purpose, generation) of a JPKI CA DN; ``InvalidInput`` for any other DN."""
+    for generation in GENERATIONS:
+        for purpose in Purpose:
+            if name == ca_name(purpose, generation):
+                return purpose, generation
     raise InvalidInput("not a JPKI CA name", field="subject", code="not_jpki_ca")
 
 
-def ocsp_responder_name(purpose: Purpose) -> x509.Name:
+def purpose_of_ca(name: x509.Name) -> Purpose:
+    """Which purpose a JPKI CA DN (either generation) names; ``InvalidInput`` otherwise."""
+    return ca_of(name)[0]
+
+
+def ocsp_responder_name(purpose: Purpose, generation: int = 1) -> x509.Name:
     """DN of the delegated OCSP responder of a hierarchy: the CA DN plus ``CN=OCSP Responder``."""
-    return x509.Name([*ca_name(purpose), x509.NameAttribute(NameOID.COMMON_NAME, "OCSP Responder")])
+    return x509.Name(
+        [
+            *ca_name(purpose, generation),
+            x509.NameAttribute(NameOID.COMMON_NAME, "OCSP Responder"),
+        ]
+    )
 
 
 # The real CN format is not public (§3.1 says only "opaque"): 25 characters drawn at random

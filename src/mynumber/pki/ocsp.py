@@ -23,13 +23,14 @@ from urllib.parse import quote, unquote
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mynumber.errors import InvalidInput, Unavailable
 from mynumber.pki._time import as_utc
-from mynumber.pki.signer import Signer, as_private_key
+from mynumber.pki.signer import Signer, as_private_key, hash_for
 from mynumber.pki.status import CertStatus, Good, Revoked, Unknown
 
 StatusLookup = Callable[[bytes, int], CertStatus]
@@ -80,8 +81,13 @@ def issuer_hashes(issuer: x509.Certificate, algorithm: hashes.HashAlgorithm) -> 
     name = hashes.Hash(algorithm)
     name.update(issuer.subject.public_bytes())
     key = hashes.Hash(algorithm)
-    # For RSA the subjectPublicKey BIT STRING holds exactly the PKCS#1 RSAPublicKey DER.
-    key.update(issuer.public_key().public_bytes(Encoding.DER, PublicFormat.PKCS1))
+    public = issuer.public_key()
+    # The subjectPublicKey BIT STRING holds the PKCS#1 RSAPublicKey DER for RSA, and the
+    # uncompressed point for EC (generation 2; RFC 5480 §2.2).
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        key.update(public.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
+    else:
+        key.update(public.public_bytes(Encoding.DER, PublicFormat.PKCS1))
     return name.finalize(), key.finalize()
 
 
@@ -275,4 +281,4 @@ class OCSPResponder:
         )
         if nonce is not None:
             builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
-        return builder.sign(self._key, hashes.SHA256()).public_bytes(Encoding.DER)
+        return builder.sign(self._key, hash_for(self._key)).public_bytes(Encoding.DER)

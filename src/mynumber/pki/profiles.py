@@ -1,5 +1,9 @@
 """JPKI certificate profiles: validated inputs and the unsigned builders for each certificate.
 
+Generation 2 (this project's model of the next card, services-reference §6: ECDSA P-384 /
+SHA-384, certificates for 10 years, expiry on the birthday plus one month) is chosen by
+the key: a P-384 key gets the generation-2 CA name and validity (:func:`key_generation`).
+
 Profiles follow domain-reference §3: RSA-2048 and SHA-256; self-signed CAs with keyUsage
 (critical), basicConstraints CA (critical), SKI, SAN DirName and CRL DP; user certificates
 valid until the 5th birthday after issue; the signing certificate carries the four basic
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from mynumber.errors import InvalidInput
@@ -24,6 +28,7 @@ from mynumber.pki.names import (
     Purpose,
     ca_alt_name,
     ca_name,
+    ca_of,
     end_entity_name,
     new_subject_id,
     ocsp_responder_name,
@@ -37,6 +42,14 @@ CA_YEARS = 10
 """The 2015 and 2023 J-LIS CAs are valid for ten years (§3.2)."""
 VALIDITY_BIRTHDAYS = 5
 """User certificates run to the 5th birthday after issue (§3.2)."""
+GEN2_VALIDITY_BIRTHDAYS = 10
+"""Generation 2: certificates for 10 years (TF final draft 2024-03-18), to the 10th birthday
+after issue plus one month (this project's reading of "birthday + 1 month")."""
+GEN2_CA_YEARS = 20
+"""Generation-2 CA validity: this project's choice, long enough to cover 10-year certificates."""
+GEN2_CURVE = ec.SECP384R1.name
+
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 
 # ---------------------------------------------------------------------------------------------
@@ -55,17 +68,42 @@ def _birthday_in(year: int, birth_date: dt.date) -> dt.date:
         return dt.date(year, 2, 28)
 
 
-def validity_end(birth_date: dt.date, issued_on: dt.date) -> dt.date:
+def validity_end(birth_date: dt.date, issued_on: dt.date, generation: int = 1) -> dt.date:
     """The last day of a user certificate: the 5th birthday strictly after ``issued_on``.
 
     A birthday on the issue day itself does not count (発行日後 = after the issue day).
+    Generation 2: the 10th such birthday plus one month (the same day of the next month,
+    or that month's last day).
     """
     if birth_date > issued_on:
         raise InvalidInput("birth date is after the issue date", field="birth_date")
     year = issued_on.year
     if _birthday_in(year, birth_date) <= issued_on:
         year += 1  # this year's birthday is today or past: the first one comes next year
+    if generation == 2:
+        return _plus_one_month(_birthday_in(year + GEN2_VALIDITY_BIRTHDAYS - 1, birth_date))
     return _birthday_in(year + VALIDITY_BIRTHDAYS - 1, birth_date)
+
+
+def _plus_one_month(day: dt.date) -> dt.date:
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+def key_generation(key: object) -> int:
+    """1 for an RSA-2048 key, 2 for a P-384 key; ``InvalidInput`` for anything else."""
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size == KEY_SIZE:
+        return 1
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == GEN2_CURVE:
+        return 2
+    raise InvalidInput(
+        "public key must be RSA-2048 or ECDSA P-384", field="public_key", code="bad_key"
+    )
 
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:
@@ -99,8 +137,7 @@ def require_signing_age(birth_date: dt.date, issued_on: dt.date) -> None:
 
 
 def _check_public_key(key: object) -> None:
-    if not isinstance(key, rsa.RSAPublicKey) or key.key_size != KEY_SIZE:
-        raise InvalidInput("public key must be RSA-2048", field="public_key", code="bad_key")
+    key_generation(key)
 
 
 def _check_url(url: object, field_name: str) -> None:
@@ -120,7 +157,7 @@ class AuthCertificateRequest:
     ``ocsp_url`` and ``crl_url`` are J-LIS's own endpoints for this hierarchy.
     """
 
-    public_key: rsa.RSAPublicKey
+    public_key: PublicKey
     birth_date: dt.date
     ocsp_url: str
     crl_url: str
@@ -143,7 +180,7 @@ class AuthCertificateRequest:
 class SignCertificateRequest:
     """What J-LIS needs for a signing certificate: the key, the four basic items, endpoints."""
 
-    public_key: rsa.RSAPublicKey
+    public_key: PublicKey
     items: BasicItems
     ocsp_url: str
     crl_url: str
@@ -182,7 +219,7 @@ def _not_after(wanted: dt.datetime, issuer: x509.Certificate) -> dt.datetime:
 
 def ca_builder(
     purpose: Purpose,
-    public_key: rsa.RSAPublicKey,
+    public_key: PublicKey,
     *,
     now: dt.datetime,
     serial_number: int,
@@ -195,14 +232,14 @@ def ca_builder(
     (2023-07-16 → 2033-07-15 14:59:59Z on the real CA). The CRL DP is a DirName pointing back
     to the CA, like the real one (an LDAP-style ARL location), plus ``crl_url`` if given.
     """
-    _check_public_key(public_key)
+    generation = key_generation(public_key)
     start = as_utc(now)
     first = jst_date(start)
     try:
         anniversary = first.replace(year=first.year + years)
     except ValueError:  # 29 February
         anniversary = dt.date(first.year + years, 3, 1)
-    name = ca_name(purpose)
+    name = ca_name(purpose, generation)
     locations: list[x509.GeneralName] = [x509.DirectoryName(name)]
     if crl_url is not None:
         _check_url(crl_url, "crl_url")
@@ -230,7 +267,7 @@ def ca_builder(
             critical=True,
         )
         .add_extension(
-            x509.SubjectAlternativeName([x509.DirectoryName(ca_alt_name(purpose))]),
+            x509.SubjectAlternativeName([x509.DirectoryName(ca_alt_name(purpose, generation))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -251,7 +288,7 @@ def ca_builder(
 def _end_entity_builder(
     *,
     subject_id: str,
-    public_key: rsa.RSAPublicKey,
+    public_key: PublicKey,
     issuer: x509.Certificate,
     now: dt.datetime,
     not_after: dt.datetime,
@@ -328,7 +365,8 @@ def auth_builder(
     serial_number: int,
 ) -> x509.CertificateBuilder:
     """A user-authentication certificate: opaque CN, no personal data, keyUsage digitalSignature."""
-    not_after = end_of_jst_day(validity_end(request.birth_date, jst_date(now)))
+    generation = key_generation(request.public_key)
+    not_after = end_of_jst_day(validity_end(request.birth_date, jst_date(now), generation))
     builder = _end_entity_builder(
         subject_id=request.subject_id,
         public_key=request.public_key,
@@ -356,7 +394,8 @@ def sign_builder(
     """
     issued_on = jst_date(now)
     require_signing_age(request.items.birth_date, issued_on)
-    not_after = end_of_jst_day(validity_end(request.items.birth_date, issued_on))
+    generation = key_generation(request.public_key)
+    not_after = end_of_jst_day(validity_end(request.items.birth_date, issued_on, generation))
     builder = _end_entity_builder(
         subject_id=request.subject_id,
         public_key=request.public_key,
@@ -375,7 +414,7 @@ def sign_builder(
 
 
 def ocsp_responder_builder(
-    public_key: rsa.RSAPublicKey,
+    public_key: PublicKey,
     *,
     issuer: x509.Certificate,
     purpose: Purpose,
@@ -394,7 +433,7 @@ def ocsp_responder_builder(
     start = as_utc(now)
     return (
         x509.CertificateBuilder()
-        .subject_name(ocsp_responder_name(purpose))
+        .subject_name(ocsp_responder_name(purpose, ca_of(issuer.subject)[1]))
         .issuer_name(issuer.subject)
         .public_key(public_key)
         .serial_number(serial_number)

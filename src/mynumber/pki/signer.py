@@ -1,9 +1,11 @@
 """The signing port: a CA or OCSP key may live outside this process (an HSM, another service).
 
-A :class:`Signer` signs with RSASSA-PKCS1-v1_5 and SHA-256 (RFC 8017 §8.2), the only scheme
-JPKI uses (§3.2). cryptography's builders want a private-key object, so
-:func:`as_private_key` adapts any signer to the ``RSAPrivateKey`` interface, forwarding only
-``sign`` and ``public_key``; a :class:`LocalSigner` hands over its real key unchanged.
+A :class:`Signer` signs with RSASSA-PKCS1-v1_5 and SHA-256 (RFC 8017 §8.2), the scheme of
+today's JPKI (§3.2); a local signer over a P-384 key signs with ECDSA and SHA-384, the
+scheme of this project's model of the generation-2 hierarchy (:func:`hash_for`).
+cryptography's builders want a private-key object, so :func:`as_private_key` adapts a remote
+(RSA) signer to the ``RSAPrivateKey`` interface, forwarding only ``sign`` and
+``public_key``; a :class:`LocalSigner` hands over its real key unchanged.
 """
 
 from __future__ import annotations
@@ -12,17 +14,31 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo, Prehashed
 
 from mynumber.errors import InvalidInput
 
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+#: The generation-2 hierarchy's curve (次期個人番号カード: ECDSA P-384 / SHA-384).
+EC_CURVE_NAME = ec.SECP384R1.name
+
+
+def hash_for(key: PublicKey | PrivateKey) -> hashes.SHA256 | hashes.SHA384:
+    """The hash a JPKI key signs with: SHA-256 for RSA, SHA-384 for P-384."""
+    return (
+        hashes.SHA384()
+        if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey)
+        else hashes.SHA256()
+    )
+
 
 @runtime_checkable
 class Signer(Protocol):
-    """Something that holds an RSA private key and signs with it."""
+    """Something that holds a CA's private key (RSA-2048, or P-384 locally) and signs."""
 
-    def public_key(self) -> rsa.RSAPublicKey: ...
+    def public_key(self) -> PublicKey: ...
 
     def sign(self, data: bytes) -> bytes:
         """RSASSA-PKCS1-v1_5 signature with SHA-256 over ``data`` (not a digest)."""
@@ -31,30 +47,43 @@ class Signer(Protocol):
 
 @dataclass(frozen=True, slots=True, repr=False)
 class LocalSigner:
-    """A signer over an in-process RSA private key."""
+    """A signer over an in-process RSA or P-384 private key."""
 
-    private_key: rsa.RSAPrivateKey
+    private_key: PrivateKey
 
     def __post_init__(self) -> None:
-        if not isinstance(self.private_key, rsa.RSAPrivateKey):
-            raise InvalidInput("private_key must be an RSA private key", field="private_key")
+        key = self.private_key
+        if not isinstance(key, rsa.RSAPrivateKey) and not (
+            isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == EC_CURVE_NAME
+        ):
+            raise InvalidInput(
+                "private_key must be an RSA or P-384 private key", field="private_key"
+            )
 
-    def public_key(self) -> rsa.RSAPublicKey:
+    def public_key(self) -> PublicKey:
         return self.private_key.public_key()
 
     def sign(self, data: bytes) -> bytes:
-        return self.private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        key = self.private_key
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(hashes.SHA384()))
+        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
     def __repr__(self) -> str:
-        return f"LocalSigner(<RSA-{self.private_key.key_size} private key>)"
+        key = self.private_key
+        kind = f"RSA-{key.key_size}" if isinstance(key, rsa.RSAPrivateKey) else "P-384"
+        return f"LocalSigner(<{kind} private key>)"
 
 
 class _SignerKey(rsa.RSAPrivateKey):
     """An ``RSAPrivateKey`` face for a remote :class:`Signer`: only PKCS#1 v1.5 + SHA-256."""
 
     def __init__(self, signer: Signer) -> None:
+        public = signer.public_key()
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise InvalidInput("a remote signer must hold an RSA key", code="bad_algorithm")
         self._signer = signer
-        self._public = signer.public_key()
+        self._public = public
 
     def sign(
         self,
@@ -92,7 +121,7 @@ class _SignerKey(rsa.RSAPrivateKey):
         return self
 
 
-def as_private_key(signer: Signer) -> rsa.RSAPrivateKey:
+def as_private_key(signer: Signer) -> PrivateKey:
     """What to hand to cryptography's ``…Builder.sign``: the real key if local, else an adapter."""
     if isinstance(signer, LocalSigner):
         return signer.private_key

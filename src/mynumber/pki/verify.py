@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
@@ -181,14 +181,20 @@ def verify_chain(
 
 
 def verify_signature(certificate: x509.Certificate, data: bytes, signature: bytes) -> None:
-    """Check an RSASSA-PKCS1-v1_5 SHA-256 ``signature`` over ``data`` by ``certificate``'s key."""
+    """Check ``signature`` over ``data`` by ``certificate``'s key: RSASSA-PKCS1-v1_5 with
+    SHA-256 for a generation-1 (RSA) certificate, ECDSA with SHA-384 (DER signature) for a
+    generation-2 (P-384) one."""
     key = certificate.public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise SignatureInvalid(
-            "certificate key is not RSA", serial_number=certificate.serial_number
-        )
     try:
-        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp384r1":
+            key.verify(signature, data, ec.ECDSA(hashes.SHA384()))
+        else:
+            raise SignatureInvalid(
+                "certificate key is neither RSA nor P-384",
+                serial_number=certificate.serial_number,
+            )
     except InvalidSignature as exc:
         raise SignatureInvalid(
             "signature does not verify", serial_number=certificate.serial_number
@@ -298,15 +304,20 @@ def check_ocsp_response(
         )
     signer = _responder(response, issuer, moment)
     signer_key = signer.public_key()
-    if not isinstance(signer_key, rsa.RSAPublicKey) or response.signature_hash_algorithm is None:
-        raise OCSPResponseInvalid("OCSP response is not signed with RSA", serial_number=serial)
-    try:
-        signer_key.verify(
-            response.signature,
-            response.tbs_response_bytes,
-            padding.PKCS1v15(),
-            response.signature_hash_algorithm,
+    algorithm = response.signature_hash_algorithm
+    if algorithm is None or not isinstance(
+        signer_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+    ):
+        raise OCSPResponseInvalid(
+            "OCSP response is not signed with RSA or ECDSA", serial_number=serial
         )
+    try:
+        if isinstance(signer_key, rsa.RSAPublicKey):
+            signer_key.verify(
+                response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm
+            )
+        else:
+            signer_key.verify(response.signature, response.tbs_response_bytes, ec.ECDSA(algorithm))
     except InvalidSignature as exc:
         raise SignatureInvalid(
             "OCSP response signature does not verify", serial_number=serial
@@ -383,7 +394,9 @@ def check_crl(
     if crl.issuer != issuer.subject or certificate.issuer != issuer.subject:
         raise MalformedCertificate("CRL and certificate have different issuers")
     key = issuer.public_key()
-    if not isinstance(key, rsa.RSAPublicKey) or not crl.is_signature_valid(key):
+    if not isinstance(
+        key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+    ) or not crl.is_signature_valid(key):
         raise SignatureInvalid("CRL signature does not verify", serial_number=serial)
     next_update = crl.next_update_utc
     if crl.last_update_utc > moment + CLOCK_SKEW or next_update is None or moment > next_update:

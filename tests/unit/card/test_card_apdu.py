@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from mynumber.card import SW, ApduError, Command, Response
@@ -55,21 +55,52 @@ def test_response_round_trips_through_bytes(sw: int, data: bytes) -> None:
 )
 def test_the_four_short_cases_parse(hexstr: str, case: int, nc: int, ne: int | None) -> None:
     cmd = Command.from_bytes(bytes.fromhex(hexstr))
-    assert (cmd.case, len(cmd.data), cmd.le) == (case, nc, ne)
+    assert (cmd.case, len(cmd.data), cmd.le, cmd.extended) == (case, nc, ne, False)
+    assert cmd.to_bytes() == bytes.fromhex(hexstr)
+
+
+@pytest.mark.parametrize(
+    ("hexstr", "case", "nc", "ne"),
+    [
+        ("00B08A00000000", 2, 0, 65536),  # jsapdu readEfBinaryFull(0x0A)
+        ("00B00000000100", 2, 0, 256),
+        ("00B0000000FFFF", 2, 0, 65535),
+        ("00A4040C000002D392", 3, 2, None),
+        ("00D60000000100" + "AB" * 256, 3, 256, None),
+        ("802A0080" + "000002" + "0102" + "0000", 4, 2, 65536),
+        ("802A0080" + "000002" + "0102" + "0100", 4, 2, 256),
+    ],
+)
+def test_the_extended_cases_parse(hexstr: str, case: int, nc: int, ne: int | None) -> None:
+    raw = bytes.fromhex(hexstr)
+    cmd = Command.from_bytes(raw)
+    assert (cmd.case, len(cmd.data), cmd.le, cmd.extended) == (case, nc, ne, True)
+    assert cmd.to_bytes() == raw
+
+
+@given(
+    st.binary(min_size=0, max_size=700),
+    st.one_of(st.none(), st.integers(1, 65536)),
+)
+def test_extended_commands_round_trip_through_bytes(data: bytes, le: int | None) -> None:
+    assume(data or le is not None)  # case 1 has no length field to be extended
+    cmd = Command(0x00, 0xB0, 0x81, 0x00, data, le, extended=True)
+    assert Command.from_bytes(cmd.to_bytes()) == cmd
 
 
 @pytest.mark.parametrize(
     "hexstr",
     [
         "00A400",  # shorter than a header
-        "00B000000001",  # extended Le (00 0001)... as 6 bytes with Lc=00
-        "00B00000000100",  # extended case 2E
-        "00A4040C000002D392",  # extended case 3E
+        "00B000000001",  # extended Le cut short (00 01)
+        "00A4040C00000002D392",  # extended Lc of zero
+        "00A4040C000005D392",  # extended Lc says 5, 2 bytes follow
+        "00A4040C000002D39200",  # extended case 4E with a one-byte Le
         "00A4040C05D392",  # Lc says 5, 2 bytes follow
         "00A4040C02D392F0F0F0",  # Lc says 2, 4 bytes follow
     ],
 )
-def test_malformed_or_extended_length_is_wrong_length(hexstr: str) -> None:
+def test_malformed_length_is_wrong_length(hexstr: str) -> None:
     with pytest.raises(ApduError) as exc:
         Command.from_bytes(bytes.fromhex(hexstr))
     assert exc.value.status_word == SW.WRONG_LENGTH

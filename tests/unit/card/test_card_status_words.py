@@ -6,6 +6,7 @@ import hashlib
 
 import mynumber_test_cardkit as kit
 import pytest
+from cryptography.hazmat.primitives import serialization
 from mynumber_test_cardkit import (
     PIN_STATUS,
     read_binary,
@@ -18,7 +19,7 @@ from mynumber_test_cardkit import (
 )
 
 from mynumber.card import AID_JPKI, AID_JUKI, AID_TEXT, EF, JPKI_TOKEN, SW, admin_cryptogram
-from mynumber.reader import digest_info
+from mynumber.reader import KeyKind, digest_info
 
 SHA256_INFO = digest_info(hashlib.sha256(b"x").digest())
 
@@ -48,8 +49,14 @@ def test_unknown_instruction_is_6d00(card, header: str) -> None:
     assert tx(card.chip, header)[1] == SW.INS_NOT_SUPPORTED
 
 
-def test_extended_length_apdu_is_wrong_length(card) -> None:
-    assert tx(card.chip, "00A4040C00000A" + AID_JPKI.hex())[1] == SW.WRONG_LENGTH
+def test_extended_length_select_is_accepted(card) -> None:
+    assert tx(card.chip, "00A4040C00000A" + AID_JPKI.hex())[1] == SW.OK
+
+
+def test_extended_length_with_a_truncated_le_is_wrong_length(card) -> None:
+    assert run(card.chip, select_ap(AID_JPKI), select_ef(EF.JPKI_TOKEN), "00B000000001")[1] == (
+        SW.WRONG_LENGTH
+    )
 
 
 def test_lc_not_matching_the_data_is_wrong_length(card) -> None:
@@ -120,11 +127,106 @@ def test_read_binary_le_00_on_a_short_file_returns_it_all_with_9000(card) -> Non
     assert (data, sw) == (JPKI_TOKEN, SW.OK)
 
 
-def test_read_binary_with_explicit_le_past_the_end_returns_what_is_there_with_6282(card) -> None:
+def test_read_binary_with_explicit_le_past_the_end_returns_what_is_left_with_9000(card) -> None:
     data, sw = run(
         card.chip, select_ap(AID_JPKI), select_ef(EF.JPKI_TOKEN), read_binary(0x10, 0x20)
     )
-    assert (len(data), sw) == (0x10, SW.END_OF_FILE)
+    assert (data, sw) == (JPKI_TOKEN[0x10:], SW.OK)
+
+
+def test_reading_255_byte_chunks_until_6b00_gets_the_whole_certificate(card) -> None:
+    """pyjpki's ``read_certificate`` loop: 255-byte chunks, stop on no data or ``6B 00``."""
+    expected = card.certificates[KeyKind.AUTH].public_bytes(serialization.Encoding.DER)
+    assert len(expected) % 255 != 0
+    run(card.chip, select_ap(AID_JPKI), select_ef(EF.JPKI_AUTH_CERT))
+    got, sws = b"", []
+    while True:
+        data, sw = tx(card.chip, read_binary(len(got), 0xFF))
+        sws.append(sw)
+        if sw == SW.WRONG_P1P2 or not data:
+            break
+        assert sw == SW.OK
+        got += data
+    assert got == expected
+    assert sws[-1] == SW.WRONG_P1P2 and sws.count(SW.OK) == len(sws) - 1
+
+
+def test_read_binary_by_sfi_with_extended_le_returns_the_whole_ef(card) -> None:
+    """jsapdu ``readEfBinaryFull``: ``00 B0 80|sfi 00 00 00 00``, no SELECT EF."""
+    expected = card.certificates[KeyKind.AUTH].public_bytes(serialization.Encoding.DER)
+    assert len(expected) > 256
+    data, sw = run(card.chip, select_ap(AID_JPKI), "00B08A00000000")
+    assert (data, sw) == (expected, SW.OK)
+    # the EF read by its SFI is now the current EF
+    assert tx(card.chip, read_binary(0, 4)) == (expected[:4], SW.OK)
+
+
+def test_read_binary_by_sfi_uses_p2_as_the_offset(card) -> None:
+    assert run(card.chip, select_ap(AID_JPKI), "00B0861000") == (JPKI_TOKEN[0x10:], SW.OK)
+    assert tx(card.chip, "00B08620000000")[1] == SW.WRONG_P1P2
+
+
+@pytest.mark.parametrize(
+    ("apdu", "sw"),
+    [
+        ("00B0A60000", SW.INCORRECT_P1P2),  # P1 bits 7-6 not 00
+        ("00B0800000", SW.INCORRECT_P1P2),  # SFI 0
+        ("00B09F0000", SW.INCORRECT_P1P2),  # SFI 31
+        ("00B0830000", SW.FILE_NOT_FOUND),  # no EF 0003 in the JPKI-AP
+        ("00B0810000", SW.SECURITY_STATUS_NOT_SATISFIED),  # sign cert before the password
+        ("00B0980000", SW.SECURITY_STATUS_NOT_SATISFIED),  # a PIN EF
+    ],
+)
+def test_read_binary_by_sfi_refusals_leave_the_session_alone(card, apdu: str, sw: int) -> None:
+    card.chip.reset()
+    run(card.chip, select_ap(AID_JPKI), select_ef(EF.JPKI_TOKEN))
+    before = card.chip._session_state()
+    assert tx(card.chip, apdu)[1] == sw
+    assert card.chip._session_state() == before
+
+
+def test_read_binary_by_sfi_without_an_application_is_6986(card) -> None:
+    card.chip.reset()
+    assert tx(card.chip, "00B08A00000000")[1] == SW.NO_CURRENT_EF
+
+
+def test_verify_by_sfi_names_the_pin_without_selecting_it(card) -> None:
+    """jsapdu ``verify(pin, {ef})``: ``00 20 00 80|sfi``; the current EF does not change."""
+    pin = kit.TEXT_PIN.encode()
+    run(card.chip, select_ap(AID_TEXT), select_ef(EF.TEXT_MY_NUMBER))
+    assert tx(card.chip, bytes((0x00, 0x20, 0x00, 0x91, len(pin))) + pin)[1] == SW.OK
+    data, sw = tx(card.chip, read_binary(0, 0))
+    assert sw == SW.OK and data[3:15] == kit.MY_NUMBER.encode()
+    assert tx(card.chip, "00200091")[1] == SW.VERIFY_FAILED | 3
+
+
+@pytest.mark.parametrize(
+    ("apdu", "sw"),
+    [
+        ("002000820431323334", SW.REFERENCED_DATA_NOT_FOUND),  # EF 0002 is not a PIN
+        ("002000830431323334", SW.REFERENCED_DATA_NOT_FOUND),  # no EF 0003 here
+        ("0020009F0431323334", SW.INCORRECT_P1P2),
+        ("002000A00431323334", SW.INCORRECT_P1P2),
+        ("002001910431323334", SW.INCORRECT_P1P2),
+    ],
+)
+def test_verify_by_sfi_refusals(card, apdu: str, sw: int) -> None:
+    card.chip.reset()
+    assert run(card.chip, select_ap(AID_TEXT), apdu)[1] == sw
+
+
+def test_extended_le_on_sign_returns_the_signature_at_once(card) -> None:
+    # case 4E: 80 2A 00 80, Lc = 00 00 33, the DigestInfo, Le = 00 00 (Ne 65,536)
+    apdu = bytes.fromhex("802A0080000033") + SHA256_INFO + b"\x00\x00"
+    data, sw = run(
+        card.chip,
+        select_ap(AID_JPKI),
+        select_ef(EF.JPKI_AUTH_PIN),
+        verify(kit.AUTH_PIN),
+        select_ef(EF.JPKI_AUTH_KEY),
+        apdu,
+    )
+    assert (len(data), sw) == (256, SW.OK)
 
 
 def test_read_binary_without_le_is_wrong_length(card) -> None:
@@ -132,10 +234,6 @@ def test_read_binary_without_le_is_wrong_length(card) -> None:
         run(card.chip, select_ap(AID_JPKI), select_ef(EF.JPKI_TOKEN), "00B00000")[1]
         == SW.WRONG_LENGTH
     )
-
-
-def test_read_binary_by_sfi_is_not_supported(card) -> None:
-    assert run(card.chip, select_ap(AID_JPKI), "00B0860004")[1] == SW.FUNCTION_NOT_SUPPORTED
 
 
 @pytest.mark.parametrize("fid", [EF.JPKI_AUTH_PIN, EF.JPKI_SIGN_PIN, EF.JPKI_AUTH_KEY])
@@ -261,9 +359,16 @@ def test_verify_with_wrong_p2_is_6a86(card) -> None:
             card.chip,
             select_ap(AID_JPKI),
             select_ef(EF.JPKI_AUTH_PIN),
-            "0020008104" + b"1234".hex(),
+            "0020000004" + b"1234".hex(),
         )[1]
         == SW.INCORRECT_P1P2
+    )
+
+
+def test_verify_by_the_sfi_of_a_non_pin_is_6a88(card) -> None:
+    assert (
+        run(card.chip, select_ap(AID_JPKI), select_ef(EF.JPKI_AUTH_PIN), "002000810431323334")[1]
+        == SW.REFERENCED_DATA_NOT_FOUND
     )
 
 

@@ -62,6 +62,7 @@ def test_exported_members_are_pinned() -> None:
         "encode_birth_date",
         "encode_get_request",
         "end_entity_name",
+        "generate_gen2_key",
         "generate_key",
         "load_authority",
         "new_subject_id",

@@ -18,11 +18,14 @@ from fastapi.responses import JSONResponse
 from mynumber.orgs.jlis import linkage, web
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
-from mynumber.orgs.jlis.clients import HubClient
+from mynumber.orgs.jlis.clients import HubClient, KioskRelayClient
+from mynumber.orgs.jlis.kiosk_center import KioskCenter
+from mynumber.orgs.jlis.lgpki import LgpkiAuthority
 from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
+from mynumber.orgs.jlis.web import kiosk as kiosk_web
 from mynumber.orgs.jlis.web.numbers import health
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
@@ -76,6 +79,17 @@ def create_app(ctx: OrgContext) -> FastAPI:
             staff=staff,
         )
     )
+    # LGPKI and the 証明書交付センター (コンビニ交付)
+    lgpki = LgpkiAuthority(ctx.settings.data_dir)
+    center = KioskCenter(
+        engine=engine,
+        authority=authority,
+        revocation=revocation,
+        relay=lambda code: KioskRelayClient(ctx.directory, f"municipality-{code}", ctx.identity),
+    )
+    app.include_router(kiosk_web.router(lgpki=lgpki, center=center))
+    app.state.lgpki = lgpki
+    app.state.kiosk_center = center
     app.state.engine = engine
     app.state.authority = authority
     app.state.cards = issuer

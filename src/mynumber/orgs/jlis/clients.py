@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mynumber.platform.http import ServiceClient
 
 
@@ -12,3 +14,11 @@ class HubClient(ServiceClient):
         """``POST /codes``: the agency's codes for 取得番号, in their order."""
         body = {"agency": agency, "acquisition": acquisition}
         return list(self.request("POST", "/codes", body)["codes"])
+
+
+class KioskRelayClient(ServiceClient):
+    """A municipality's コンビニ交付 system, as J-LIS's 証明書交付センター relays to it."""
+
+    def issue(self, request: dict[str, object]) -> dict[str, Any]:
+        """``POST /api/kiosk/issue``: the certificate (PDF, base64) and its fee, or an error."""
+        return dict(self.request("POST", "/api/kiosk/issue", request))

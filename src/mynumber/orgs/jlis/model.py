@@ -11,7 +11,9 @@ ROLES = Roles.of(
     Role(
         "operator",
         "運用担当 (J-LIS operator)",
-        frozenset({"cards.suspend", "cards.revoke", "verifiers.manage", "cards.read"}),
+        frozenset(
+            {"cards.suspend", "cards.revoke", "verifiers.manage", "cards.read", "kiosk.settle"}
+        ),
     ),
     Role("desk", "受付担当 (24/7 suspension desk)", frozenset({"cards.suspend"})),
 )

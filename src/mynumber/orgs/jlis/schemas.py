@@ -173,6 +173,58 @@ class HubCodeOut(BaseModel):
     hub_code: str = Field(description="the portal's code for the person at the linkage hub")
 
 
+# --- LGPKI and the 証明書交付センター ------------------------------------------------------
+
+
+class OfficialIn(BaseModel):
+    """A municipality asks for its mayor's 職責証明書 (the key stays with it)."""
+
+    public_key_pem: str = Field(min_length=100, max_length=2000)
+    title: str = Field(min_length=1, max_length=40, description="the post, e.g. 千代田区長")
+    holder: str = Field(min_length=1, max_length=60, description="who holds it")
+    prefecture: str = Field(min_length=1, max_length=10)
+    municipality: str = Field(min_length=1, max_length=40)
+
+
+class OfficialOut(BaseModel):
+    certificate_pem: str
+    ca_pem: str
+
+
+class KioskSessionOut(BaseModel):
+    session: str
+    challenge: str = Field(description="base64: what the card signs with its auth key")
+    expires_at: datetime
+
+
+class KioskRequestIn(BaseModel):
+    """A kiosk's request: the card's answer to the challenge and what the person chose."""
+
+    session: str = Field(min_length=1, max_length=32)
+    store: str = Field(min_length=1, max_length=40)
+    signature: str = Field(min_length=1, max_length=1024, description="base64")
+    certificate_der: str = Field(min_length=1, max_length=8000, description="base64 auth cert")
+    certificate: str = Field(
+        pattern="^(juminhyo|juminhyo-kisai|inkan|shotoku|koseki|koseki-fuhyo)$"
+    )
+    members: str = Field(default="self", pattern="^(self|all)$")
+    member_names: list[str] = Field(
+        default_factory=list, max_length=10, description="household members asked for, by name"
+    )
+    honseki: str | None = Field(
+        default=None, pattern="^[0-9]{6}$", description="the 本籍地 municipality, for 戸籍"
+    )
+    options: dict[str, bool] = Field(default_factory=dict, max_length=8)
+
+
+class KioskIssuedOut(BaseModel):
+    pdf: str = Field(description="base64 PDF, signed (PAdES) by the mayor")
+    fee_yen: int
+    verification_code: str
+    municipality: str
+    certificate: str
+
+
 class OqsCodeOut(BaseModel):
     code: str = Field(description="the eligibility system's hub code for the card holder")
 

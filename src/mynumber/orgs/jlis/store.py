@@ -117,3 +117,33 @@ def issued(conn: Connection) -> tuple[int, int]:
     numbers = conn.scalar(select(func.count()).select_from(issued_numbers)) or 0
     issued_cards = conn.scalar(select(func.count()).select_from(cards)) or 0
     return int(numbers), int(issued_cards)
+
+
+# --- 証明書交付センター (コンビニ交付): challenges handed to kiosks, and the transaction log ---
+
+#: A challenge a kiosk's card signs (one use, short-lived).
+kiosk_sessions = Table(
+    "kiosk_sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("chain", String(40), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+#: Every kiosk request relayed, issued or refused; no personal data (the fee is what the
+#: store collected and the municipality is owed: 0 when refused).
+kiosk_transactions = Table(
+    "kiosk_transactions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("chain", String(40), nullable=False),
+    Column("store", String(40), nullable=False),
+    Column("municipality", String(6)),
+    Column("certificate", String(16), nullable=False),
+    Column("status", String(8), nullable=False),  # issued | refused
+    Column("reason", String(40)),
+    Column("fee_yen", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False, index=True),
+)

@@ -16,10 +16,15 @@ from mynumber.orgs.municipality import (
     eligibility,
     export,
     intermediate,
+    kiosk_web,
     notices,
     store,
 )
-from mynumber.orgs.municipality.clients import JlisIssuanceClient, PeerMunicipalityClient
+from mynumber.orgs.municipality.clients import (
+    JlisIssuanceClient,
+    LgpkiClient,
+    PeerMunicipalityClient,
+)
 from mynumber.orgs.municipality.deps import (
     DeathRecorder,
     Mover,
@@ -30,6 +35,8 @@ from mynumber.orgs.municipality.deps import (
     ReissueRequester,
     why,
 )
+from mynumber.orgs.municipality.kiosk import KioskIssuing
+from mynumber.orgs.municipality.mayor import MayorKeys
 from mynumber.orgs.municipality.model import (
     MUNICIPALITIES,
     PURPOSE_PATTERN,
@@ -120,6 +127,19 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(applications.page_router(e_applications, municipality, staff))
     app.state.applications = e_applications
+    # コンビニ交付: certificates for J-LIS's relay, signed by the mayor under LGPKI
+    kiosk = KioskIssuing(
+        engine=registry.engine,
+        municipality=municipality,
+        mayor=MayorKeys(
+            ctx.settings.data_dir / municipality.org,
+            municipality,
+            LgpkiClient(ctx.directory, ctx.identity),
+        ),
+        verify_url=f"{ctx.settings.base_url}/municipality/{municipality.code}/verify",
+    )
+    app.state.kiosk = kiosk
+    app.include_router(kiosk_web.router(kiosk, staff))
     app.include_router(_pages(registry, staff))
 
     @app.get("/healthz", dependencies=[public("health, for monitoring")])
