@@ -7,11 +7,15 @@ Runs on SQLite, or PostgreSQL with ``--database=postgres``; every call is HTTP i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from defusedxml.ElementTree import fromstring
 
+from mynumber.devices.clinic import CardReader, Terminal
+from mynumber.devices.phone.wallet import open_card
 from mynumber.number import validate
 
 CHIYODA = "131016"
@@ -178,3 +182,17 @@ def test_a_bulk_opening_that_reuses_a_number_opens_nothing(http):
     response = http.post("/bank/0005/api/accounts/bulk", json={"accounts": [account, account]})
     assert response.status_code == 409
     assert http.get("/bank/0005/healthz").json()["accounts"] == before
+
+
+def test_a_demo_card_is_registered_and_confirms_valid_eligibility_at_the_demo_clinic(fed, http):
+    fed.seed_linkage()  # once: a no-op if the test above ran
+    fed.issue_demo_cards()
+    note = next(n for n in fed.demo_wallet() if n["municipality"] == CHIYODA)
+    reader = CardReader(open_card(Path(note["path"]), fed.settings.data_dir / "card-seal.key"))
+    confirmed = Terminal(http, "/clinic/1311234567").confirm(reader, pin=note["auth_pin"])
+    root = fromstring(confirmed.xml)
+    found = {e.tag: e.text or "" for e in root.iter() if len(e) == 0}
+    assert found["QualificationValidity"] == "1"
+    assert len(found["InsurerNumber"]) == 8 and found["InsurerNumber"].isdigit()
+    assert len(found["InsuredBranchNumber"]) == 2 and found["InsuredBranchNumber"].isdigit()
+    assert found["Name"].replace("\u3000", " ") == note["holder"]

@@ -49,7 +49,7 @@ app.command("seed")(serve.seed)
 
 def _add_optional_commands() -> None:
     try:
-        from mynumber.cli import card, contract, kiosk, phone, pin_reset, reader
+        from mynumber.cli import card, clinic, contract, kiosk, phone, pin_reset, reader
     except ImportError:  # pragma: no cover - the card package is optional at build time
         return
     card.app.add_typer(pin_reset.app, name="pin-reset")
@@ -58,6 +58,7 @@ def _add_optional_commands() -> None:
     app.add_typer(kiosk.app, name="kiosk")
     app.add_typer(reader.app, name="reader")
     app.add_typer(contract.app, name="contract")
+    app.add_typer(clinic.app, name="clinic")
 
 
 _add_optional_commands()

@@ -32,6 +32,9 @@ from mynumber.orgs.bank.app import create_app as create_bank
 from mynumber.orgs.bank.app import org_name as bank_org
 from mynumber.orgs.benefits.app import BenefitServices
 from mynumber.orgs.benefits.app import create_app as create_benefits
+from mynumber.orgs.clinic.app import create_app as create_clinic
+from mynumber.orgs.clinic.app import org_name as clinic_org
+from mynumber.orgs.clinic.model import DEMO_INSTITUTIONS
 from mynumber.orgs.hub.app import HubServices
 from mynumber.orgs.hub.app import create_app as create_hub
 from mynumber.orgs.insurer.app import create_app as create_insurer
@@ -42,6 +45,7 @@ from mynumber.orgs.municipality.app import create_app as create_municipality
 from mynumber.orgs.municipality.model import municipality
 from mynumber.orgs.municipality.seed import SeedReport
 from mynumber.orgs.municipality.services import ResidentRegistry
+from mynumber.orgs.oqs.app import create_app as create_oqs
 from mynumber.orgs.pension.app import create_app as create_pension
 from mynumber.orgs.portal.app import create_app as create_portal
 from mynumber.orgs.tax.app import create_app as create_tax
@@ -62,15 +66,31 @@ PHONE_PATH = "/phone"
 #: where the convenience-store kiosks (:mod:`mynumber.devices.kiosk`) are served
 KIOSK_PATH = "/kiosk"
 
-#: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``).
-LINKAGE_ORGS = ("hub", "tax", "pension", "insurer", "accounts")
+#: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``);
+#: the insurers (健保組合, 協会けんぽ, 国保) register eligibility with ``oqs`` (支払基金's
+#: オンライン資格確認等システム) through it.
+LINKAGE_ORGS = (
+    "hub",
+    "tax",
+    "pension",
+    "insurer",
+    "insurer-kyokai",
+    "insurer-kokuho",
+    "accounts",
+    "oqs",
+)
 _LINKAGE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
     "hub": create_hub,
     "tax": create_tax,
     "pension": create_pension,
     "insurer": create_insurer,
+    "insurer-kyokai": create_insurer,
+    "insurer-kokuho": create_insurer,
     "accounts": create_accounts,  # 公金受取口座 registry (Digital Agency)
+    "oqs": create_oqs,
 }
+#: The demo clinic and pharmacy (``/clinic/<10-digit code>``), relying parties of the card.
+CLINIC_CODES = tuple(i.code for i in DEMO_INSTITUTIONS)
 #: Paying bodies: the benefit office (給付金事務局) pays designated public benefits into
 #: public-fund accounts by Zengin files to the banks (see ``orgs/benefits``).
 PAYING_ORGS = ("benefits",)
@@ -285,6 +305,8 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
         _distribute(federation.apps[org], settings)
     for org in PRIVATE_ORGS:
         federation.apps[org] = _PRIVATE_FACTORIES[org](context(org))
+    for code in CLINIC_CODES:
+        federation.apps[clinic_org(code)] = create_clinic(context(clinic_org(code)), code)
 
     for app in federation.apps.values():
         limits.configure(app, settings)
@@ -343,7 +365,8 @@ def _root_app(federation: Federation) -> FastAPI:
             orgs.append((f"{store.name} コンビニ交付 (kiosk)", f"{KIOSK_PATH}/{store.id}"))
         return index_page.TemplateResponse(request, "index.html", {"orgs": orgs})
 
-    for org, app in federation.apps.items():
+    # the longest mount first: ``/insurer/kyokai`` before ``/insurer``
+    for org, app in sorted(federation.apps.items(), key=lambda item: -len(mount_path(item[0]))):
         root.mount(mount_path(org), app)
     return root
 
@@ -362,6 +385,7 @@ def org_names(settings: Settings) -> list[str]:
         *(bank_org(code) for code in DEMO_BANKS),
         *PAYING_ORGS,
         *PRIVATE_ORGS,
+        *(clinic_org(code) for code in CLINIC_CODES),
     ]
 
 
@@ -404,6 +428,8 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
         _distribute(app, settings)
     elif org in _PRIVATE_FACTORIES:
         app = _PRIVATE_FACTORIES[org](ctx)
+    elif org.startswith("clinic-"):
+        app = create_clinic(ctx, org.removeprefix("clinic-"))
     else:
         app = create_municipality(ctx, municipality(org.removeprefix("municipality-")))
     limits.configure(app, settings)

@@ -61,6 +61,9 @@ class Intake:
     write: Write | None = None
     #: True: counted per person (the last record per person wins); False: per record
     per_person: bool = True
+    #: Called with the records of known people after they are written (e.g. an insurer
+    #: registers their eligibility with the 中間サーバー); its failure does not undo them.
+    after: Callable[[list[tuple[str, Any]]], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,8 @@ class ProviderAgency:
             write = intake.write or self._write_fields
             now = datetime.now(UTC)
             retrying(self.engine, lambda conn: write(conn, known, now))
+            if intake.after is not None:
+                intake.after(known)
         if intake.per_person:
             people = len({code for code, _ in known})
             return people, len(code_of) - people

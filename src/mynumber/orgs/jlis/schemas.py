@@ -299,3 +299,12 @@ class CardRewriteOut(BaseModel):
     card_image: str
     certificates: list[CertificateOut]
     revoked: list[str] = Field(description="serials of the certificates replaced")
+
+
+class OqsCodeOut(BaseModel):
+    code: str = Field(description="the eligibility system's hub code for the card holder")
+
+
+class CardStatusOut(BaseModel):
+    card_status: str = Field(description="active | suspended | revoked …")
+    certificate_status: str = Field(description="good | revoked")

@@ -335,6 +335,9 @@ KINDS: dict[str, tuple[str, bool]] = {
         "児童扶養手当 現況届 / Child-rearing allowance status",
         True,
     ),
+    # 介護ワンストップ (介護保険法 Art. 27, 32; 施行規則 Art. 83-9)
+    "care_certification": ("要介護・要支援認定の申請 / Long-term care certification", True),
+    "care_plan_notification": ("居宅サービス計画作成依頼届出 / Care-plan notification", False),
 }
 ITEMS = ("application",)
 DECISION = "application_decision"

@@ -1,6 +1,7 @@
 """J-LIS's routes, one module per family: cards (:mod:`.cards`), PKI and verifiers
-(:mod:`.revocation`), Mynaportal's link (:mod:`.portal`), agency codes (:mod:`.linkage`),
-numbers (:mod:`.numbers`). Each route parses, is authorised, and calls a service."""
+(:mod:`.revocation`), Mynaportal's link (:mod:`.portal`), the eligibility system's
+(:mod:`.oqs`), agency codes (:mod:`.linkage`), numbers (:mod:`.numbers`). Each route
+parses, is authorised, and calls a service."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from mynumber.orgs.jlis.web import (
     cards,
     linkage,
     numbers,
+    oqs,
     pin_reset,
     platforms,
     portal,
@@ -73,6 +75,7 @@ def router(
         platforms.router(engine=engine, authority=authority, municipalities=municipalities)
     )
     api.include_router(linkage.router(acquisition=acquisition, hub=hub))
+    api.include_router(oqs.router(engine=engine, acquisition=acquisition, hub=hub))
     api.include_router(
         numbers.router(
             engine=engine,

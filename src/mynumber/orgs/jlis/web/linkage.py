@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 
 from mynumber.orgs.jlis.acquisition import Acquisition
 from mynumber.orgs.jlis.clients import HubCodesClient
+from mynumber.orgs.jlis.oqs_link import CODED_FOR_OQS, OQS
 from mynumber.orgs.jlis.schemas import EnrolIn, EnrolOut
 from mynumber.platform.web import signed_by
 
@@ -23,6 +24,8 @@ def router(*, acquisition: Acquisition, hub: HubCodesClient) -> APIRouter:
         found = acquisition.acquisition_numbers(body.numbers)
         known = [a for a in found if a is not None]
         codes = iter(hub.codes(agency, known) if known else [])
+        if known and agency.partition("-")[0] in CODED_FOR_OQS:
+            hub.codes(OQS, known)  # the 中間サーバー's copy is registered under its own code
         return EnrolOut(codes=[None if a is None else next(codes) for a in found])
 
     return api
