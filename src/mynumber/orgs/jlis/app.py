@@ -3,6 +3,7 @@
 - numbers: only municipalities, signing their requests, may ask for My Numbers;
 - cards: municipalities apply for cards; municipalities and J-LIS's own operator (staff)
   suspend cards and revoke certificates (``web.cards``);
+- phones: a resident's phone asks for its certificates with the card (``web.phones``);
 - PKI: CA certificates for anyone, OCSP and CRLs for registered verifiers, verifier
   registration and withdrawal for J-LIS's operator (``web.revocation``).
 
@@ -21,6 +22,7 @@ from mynumber.orgs.jlis.cards import CardIssuer
 from mynumber.orgs.jlis.clients import HubClient
 from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.orgs.jlis.phones import PhoneIssuer
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.orgs.jlis.web.numbers import health
@@ -55,6 +57,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
         code_fingerprint=lambda code: numbering.fingerprint("code", code),
     )
     revocation = RevocationService(engine=engine, authority=authority)
+    phones = PhoneIssuer(
+        engine=engine, authority=authority, ocsp_url=issuer.ocsp_url, crl_url=issuer.crl_url
+    )
 
     app = new_app(
         title="J-LIS",
@@ -69,6 +74,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             numbering=numbering,
             authority=authority,
             issuer=issuer,
+            phone_issuer=phones,
             revocation_service=revocation,
             acquisition=linkage.acquisition_for(ctx, engine=engine, numbering=numbering),
             hub=HubClient(ctx.directory, "hub", ctx.identity),
@@ -80,5 +86,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.authority = authority
     app.state.cards = issuer
     app.state.revocation = revocation
+    app.state.phones = phones
     app.state.health = lambda: health(engine)
     return app

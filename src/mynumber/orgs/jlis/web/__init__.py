@@ -13,9 +13,10 @@ from mynumber.orgs.jlis.clients import HubClient
 from mynumber.orgs.jlis.deps import is_municipality
 from mynumber.orgs.jlis.linkage import Acquisition
 from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.orgs.jlis.phones import PhoneIssuer
 from mynumber.orgs.jlis.portal_link import PORTAL
 from mynumber.orgs.jlis.revocation import RevocationService
-from mynumber.orgs.jlis.web import cards, linkage, numbers, portal, revocation
+from mynumber.orgs.jlis.web import cards, linkage, numbers, phones, portal, revocation
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.web import signed_by
 
@@ -28,6 +29,7 @@ def router(
     numbering: Numbering,
     authority: AuthorityStore,
     issuer: CardIssuer,
+    phone_issuer: PhoneIssuer,
     revocation_service: RevocationService,
     acquisition: Acquisition,
     hub: HubClient,
@@ -40,6 +42,7 @@ def router(
     from_portal = Depends(signed_by(lambda org: org == PORTAL, who="Mynaportal"))
     api = APIRouter()
     api.include_router(cards.router(issuer, from_municipality=from_municipality, staff=staff))
+    api.include_router(phones.router(phone_issuer))
     api.include_router(
         revocation.router(
             engine=engine, authority=authority, revocation=revocation_service, staff=staff
