@@ -191,55 +191,43 @@ def test_a_phone_enrolled_from_the_card_logs_in_then_a_second_phone_revokes_it(
     assert approve(device, login["code"], card["client"], pin=AUTH_PIN)["result"] == "ok"
 
 
-def test_the_cli_enrols_and_logs_in_with_the_phone_file(fed, http, pc, portal, tmp_path) -> None:
+def test_the_cli_enrols_and_logs_in_with_the_phone_file(
+    fed, http, pc, portal, tmp_path, monkeypatch
+) -> None:
+    real = httpx.Client
+
+    def in_process(*args: Any, **kwargs: Any) -> httpx.Client:
+        """The CLI's HTTP client, routed to the in-process federation."""
+        return real(*args, transport=InProcessTransport(fed.root), **kwargs)
+
+    monkeypatch.setattr("mynumber.cli.phone.httpx.Client", in_process)
     card = issue(fed, http)
     card_file = tmp_path / "own.card"
     card_file.write_text(card["image"])
     out = tmp_path / "own.phone"
     common = ["--url", INTERNAL_BASE, "--data", str(fed.settings.data_dir)]
     runner = CliRunner()
-    with _cli_http(fed):
-        enrolled = runner.invoke(
-            cli_app,
-            ["phone", "enrol", "--card", str(card_file), "--password", SIGN_PASSWORD,
-             "--pin", PHONE_PIN, "--out", str(out), *common],
-        )  # fmt: skip
-        assert enrolled.exit_code == 0, enrolled.output
-        assert "JPKIAPGPSETOKEN" in enrolled.output and out.exists()
-        login = open_login(pc)
-        logged = runner.invoke(
-            cli_app,
-            ["phone", "login", login["code"], "--phone", str(out), "--pin", "0000", *common],
-        )
-        assert logged.exit_code == 1 and "2 tries left" in logged.output
-        logged = runner.invoke(
-            cli_app,
-            ["phone", "login", login["code"], "--phone", str(out), "--pin", PHONE_PIN, *common],
-        )
-        assert logged.exit_code == 0, logged.output
+    enrolled = runner.invoke(
+        cli_app,
+        ["phone", "enrol", "--card", str(card_file), "--password", SIGN_PASSWORD,
+         "--pin", PHONE_PIN, "--out", str(out), *common],
+    )  # fmt: skip
+    assert enrolled.exit_code == 0, enrolled.output
+    assert "JPKIAPGPSETOKEN" in enrolled.output and out.exists()
+    login = open_login(pc)
+    logged = runner.invoke(
+        cli_app,
+        ["phone", "login", login["code"], "--phone", str(out), "--pin", "0000", *common],
+    )
+    assert logged.exit_code == 1 and "2 tries left" in logged.output
+    logged = runner.invoke(
+        cli_app,
+        ["phone", "login", login["code"], "--phone", str(out), "--pin", PHONE_PIN, *common],
+    )
+    assert logged.exit_code == 0, logged.output
     assert state(pc, login)["state"] == "done"
     # the counter went back to 3 after the right PIN, in the phone's file
     assert PhoneCredential.load(out, seal_of(fed)).pin_status(KeyKind.AUTH.pin) == 3
-
-
-class _cli_http:
-    """Route the CLI's ``httpx.Client`` to the in-process federation."""
-
-    def __init__(self, fed) -> None:
-        self.fed = fed
-
-    def __enter__(self) -> None:
-        self.patch = pytest.MonkeyPatch()
-        real = httpx.Client
-        root = self.fed.root
-
-        def client(*args: Any, **kwargs: Any) -> httpx.Client:
-            return real(*args, transport=InProcessTransport(root), **kwargs)
-
-        self.patch.setattr("mynumber.cli.phone.httpx.Client", client)
-
-    def __exit__(self, *exc: object) -> None:
-        self.patch.undo()
 
 
 def test_the_phone_follows_the_card_suspension_and_the_link_function(
