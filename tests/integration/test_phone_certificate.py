@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import html
 import re
 import secrets
 from collections.abc import Iterator
@@ -332,3 +333,26 @@ def test_refusals_change_nothing(fed, http, device) -> None:
         == 403
     )
     assert phones() == before + 2
+
+
+def test_the_phone_app_holds_the_phone_credential_and_logs_in_with_it(
+    fed, http, device, pc, portal
+) -> None:
+    card = issue(fed, http)
+    phone = new_phone(fed, device, card).credential
+    name = f"mine-{secrets.token_hex(3)}"
+    phone.save(fed.settings.data_dir / "phone-credentials" / f"{name}.phone")
+    login = open_login(pc)
+    request = f"{fed.settings.base_url}/portal/api/login/{login['code']}"
+    page = device.get("/phone/login", params={"request": request})
+    assert page.status_code == 200 and f"phone:{name}" in page.text
+    assert "スマホ用電子証明書" in page.text
+    form = {
+        k: html.unescape(v)
+        for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text)
+    }
+    wrong = device.post("/phone/login", data=form | {"card": f"phone:{name}", "pin": "0000"})
+    assert wrong.status_code == 401 and "残り2回" in wrong.text
+    done = device.post("/phone/login", data=form | {"card": f"phone:{name}", "pin": PHONE_PIN})
+    assert done.status_code == 200 and 'id="done"' in done.text, done.text
+    assert state(pc, login)["state"] == "done"
