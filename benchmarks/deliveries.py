@@ -25,7 +25,7 @@ from benchmarks.machine import machine
 from mynumber import federation
 from mynumber.orgs.hub import chain
 from mynumber.orgs.portal import store as portal_store
-from mynumber.orgs.portal.inbox import NoticeCipher
+from mynumber.orgs.portal.services.inbox import NoticeCipher
 from mynumber.platform.deliveries import binding, send
 from mynumber.platform.encryption import EncryptionKeys, open_signed, seal_signed
 from mynumber.platform.http import ServiceClient

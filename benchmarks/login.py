@@ -61,10 +61,9 @@ import httpx  # noqa: E402 - after the path fix
 
 split = _load("split")
 
-from mynumber.orgs.portal.phoneapp import sign_challenge  # noqa: E402 - after the path fix
-
 from mynumber import federation  # noqa: E402 - after the path fix
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key  # noqa: E402 - after the path fix
+from mynumber.devices.phone import sign_challenge  # noqa: E402 - after the path fix
 from mynumber.platform.settings import Settings  # noqa: E402 - after the path fix
 from mynumber.reader import JPKIClient  # noqa: E402 - after the path fix
 

@@ -232,6 +232,7 @@ def test_healthz_reports_every_organisation(fed, http):
             "bank-0005",
             "bank-9900",
             "benefits",
+            "trustplatform",
         }
     )
     assert all(org["ok"] for org in report["orgs"].values())

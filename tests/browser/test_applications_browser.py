@@ -67,6 +67,10 @@ def test_a_child_allowance_claim_from_login_to_approval(
     pc.click("text=電子申請")
     pc.click("#new-child_allowance_claim")
     expect(pc.locator("#name")).to_have_value(re.compile(card["holder"].split()[0]), timeout=WAIT)
+    # the prefilled address shows whole: its field is not narrower than the address
+    address = pc.locator("#address")
+    expect(address).not_to_have_value("")
+    assert address.evaluate("e => e.scrollWidth <= e.clientWidth"), address.input_value()
     five = dt.date.today().replace(year=dt.date.today().year - 5)
     pc.fill("#tel", "03-1234-5678")
     pc.select_option("#spouse", "no")

@@ -125,6 +125,16 @@ def test_a_server_needs_a_token(mynumber):
     assert code != 0 and "token" in err
 
 
+def test_workers_need_a_broker_and_nothing_is_run(mynumber, monkeypatch):
+    monkeypatch.delenv("MYNUMBER_BROKER_URL", raising=False)
+    code, _, err = mynumber("benefit", "run", "x", "--workers", "2")
+    worker, _, worker_err = mynumber("benefit", "worker")
+
+    assert code != 0 and "MYNUMBER_BROKER_URL" in err
+    assert worker != 0 and "MYNUMBER_BROKER_URL" in worker_err
+    assert not mynumber.data.exists()  # no federation was even built
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

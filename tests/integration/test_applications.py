@@ -31,7 +31,7 @@ from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.municipality.applications import applications as municipality_applications
 from mynumber.orgs.municipality.intermediate import SWEEP_INTERVAL
 from mynumber.orgs.portal import store as portal_store
-from mynumber.orgs.portal.application_forms import FORMS, validate
+from mynumber.orgs.portal.model.forms import FORMS, validate
 from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import InProcessTransport, ServiceClient

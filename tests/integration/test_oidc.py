@@ -575,7 +575,12 @@ def test_the_consent_form_needs_its_csrf_token(http, pc, card, bank, discovery):
     assert again.status_code == 404 and "location" not in again.headers
 
 
-def test_withdrawn_consent_stops_the_services_token_at_userinfo(http, pc, card, bank, discovery):
+def test_withdrawn_consent_stops_the_services_token_at_userinfo(
+    http, pc, card, bank, discovery, anonymous
+):
+    # without a session the services page sends the person to log in
+    away = anonymous.get("/portal/oidc/services")
+    assert away.status_code == 303 and away.headers["location"].startswith("/portal/login")
     rp = rp_session(bank)
     callback, _, _ = authorize(pc, http, card, rp, discovery, prompt="consent")
     token = fetch_token(rp, bank, discovery, callback)

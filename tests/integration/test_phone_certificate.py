@@ -264,6 +264,13 @@ def test_the_phone_follows_the_card_suspension_and_the_link_function(
         )
         follow_card_certificate(conn, Purpose.AUTH, card_auth)
         assert conn.scalar(select(t.status).where(t.serial == phone_auth)) == "good"
+    # J-LIS revoking the card's auth certificate alone takes the phone's with it
+    revoked = fed.admin_http.post(
+        f"/jlis/certificates/{card_auth}/revoke", json={"reason": "unspecified"}
+    )
+    assert revoked.status_code == 200, revoked.text
+    with engine.connect() as conn:
+        assert conn.scalar(select(t.status).where(t.serial == phone_auth)) == "revoked"
     # suspending the card (J-LIS's 24/7 desk) revokes the phone's certificates with the card's
     mfg = card["summary"]["manufacture_number"]
     assert fed.admin_http.post(f"/jlis/cards/{mfg}/suspend", json={}).status_code == 200

@@ -31,7 +31,7 @@ from mynumber.card import CardFile
 from mynumber.cli.phone import sign, sign_request
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.portal import store as portal_store
-from mynumber.orgs.portal.signing import SignRequests
+from mynumber.orgs.portal.services.signing import SignRequests
 from mynumber.pki.cms import CmsInvalid, verify_detached
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder

@@ -19,7 +19,7 @@ from test_portal_login import issue, log_in
 
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.portal import store as portal_store
-from mynumber.orgs.portal.proxies import ProxyRefused
+from mynumber.orgs.portal.model.proxies import ProxyRefused
 from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import InProcessTransport, ServiceClient
@@ -408,7 +408,7 @@ def test_own_money_and_consent_pages_refuse_a_proxy_and_change_nothing(
 def test_guessing_invitation_codes_is_refused_after_five_wrong_ones(
     fed, http, alice, monkeypatch
 ) -> None:
-    from mynumber.orgs.portal.invitation_attempts import BLOCKED, WRONG
+    from mynumber.orgs.portal.services.invitation_attempts import BLOCKED, WRONG
 
     proxies = fed.apps["portal"].state.proxies
     guesser_person = resident(fed, http, 1_000_000)

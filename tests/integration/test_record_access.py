@@ -181,7 +181,7 @@ def test_entries_of_a_person_without_a_portal_account_are_kept_pending(fed, http
 
 
 def test_a_malformed_disclosure_is_refused_and_nothing_kept(fed, holder, pc) -> None:
-    from mynumber.orgs.portal.record_access import valid_message
+    from mynumber.orgs.portal.services.record_access import valid_message
 
     good = {
         "ref": f"{ORG}:1",

@@ -8,6 +8,7 @@ in-process (the same HTTP requests, without a socket) for the command line and t
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from mynumber.devices.kiosk import STORES
+from mynumber.devices.kiosk import create_app as create_kiosk
 from mynumber.devices.phone import create_app as create_phone
 from mynumber.federation import demo
 from mynumber.federation.demo import DEMO_BANKS
@@ -36,6 +39,7 @@ from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.orgs.pension.app import create_app as create_pension
 from mynumber.orgs.portal.app import create_app as create_portal
 from mynumber.orgs.tax.app import create_app as create_tax
+from mynumber.orgs.trustplatform.app import create_app as create_trustplatform
 from mynumber.platform import limits
 from mynumber.platform.context import OrgContext
 from mynumber.platform.headers import SecurityHeaders
@@ -48,6 +52,8 @@ from mynumber.platform.web import AccessLog, templates_for
 INTERNAL_BASE = "http://mynumber.internal"
 #: where the resident's phone app (:mod:`mynumber.devices.phone`) is served
 PHONE_PATH = "/phone"
+#: where the convenience-store kiosks (:mod:`mynumber.devices.kiosk`) are served
+KIOSK_PATH = "/kiosk"
 
 #: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``).
 LINKAGE_ORGS = ("hub", "tax", "pension", "insurer", "accounts")
@@ -62,6 +68,12 @@ _LINKAGE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
 #: public-fund accounts by Zengin files to the banks (see ``orgs/benefits``).
 PAYING_ORGS = ("benefits",)
 _PAYING_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {"benefits": create_benefits}
+#: Private parties: a certified platform operator (認定プラットフォーム事業者) with its
+#: service providers and time-stamp authority (see ``orgs/trustplatform``).
+PRIVATE_ORGS = ("trustplatform",)
+_PRIVATE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
+    "trustplatform": create_trustplatform
+}
 
 
 def mount_path(org: str) -> str:
@@ -245,6 +257,9 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
         federation.apps[bank_org(code)] = create_bank(context(bank_org(code)), code)
     for org in PAYING_ORGS:
         federation.apps[org] = _PAYING_FACTORIES[org](context(org))
+        _distribute(federation.apps[org], settings)
+    for org in PRIVATE_ORGS:
+        federation.apps[org] = _PRIVATE_FACTORIES[org](context(org))
 
     for app in federation.apps.values():
         limits.configure(app, settings)
@@ -256,6 +271,17 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     )
     federation.phone = create_phone(settings, http=federation.phone_http)
     federation.root.mount(PHONE_PATH, federation.phone)
+    # the kiosks of each store reach J-LIS's 証明書交付センター the same way
+    for store in STORES.values():
+        federation.root.mount(
+            f"{KIOSK_PATH}/{store.id}",
+            create_kiosk(
+                settings,
+                store,
+                http=federation.phone_http,
+                jlis_url=INTERNAL_BASE + mount_path("jlis"),
+            ),
+        )
     if in_process:
         directory.http = httpx.Client(
             transport=InProcessTransport(federation.root), base_url=INTERNAL_BASE, timeout=60.0
@@ -288,6 +314,8 @@ def _root_app(federation: Federation) -> FastAPI:
         """What runs here, in the shared pages' look: each organisation and its API."""
         orgs = [(app.title, mount_path(org)) for org, app in federation.apps.items()]
         orgs.append(("マイナポータルアプリ (the resident's phone)", PHONE_PATH))
+        for store in STORES.values():
+            orgs.append((f"{store.name} コンビニ交付 (kiosk)", f"{KIOSK_PATH}/{store.id}"))
         return index_page.TemplateResponse(request, "index.html", {"orgs": orgs})
 
     for org, app in federation.apps.items():
@@ -308,6 +336,7 @@ def org_names(settings: Settings) -> list[str]:
         *LINKAGE_ORGS,
         *(bank_org(code) for code in DEMO_BANKS),
         *PAYING_ORGS,
+        *PRIVATE_ORGS,
     ]
 
 
@@ -317,6 +346,15 @@ def split_urls(settings: Settings) -> dict[str, str]:
         org: f"http://{settings.host}:{settings.port + i}{mount_path(org)}"
         for i, org in enumerate(org_names(settings))
     }
+
+
+def _distribute(app: FastAPI, settings: Settings) -> None:
+    """With ``MYNUMBER_BROKER_URL`` set, the paying body's benefit runs send their parts to
+    Celery workers (:mod:`mynumber.federation.distributed`); unset, they run in-process."""
+    if os.environ.get("MYNUMBER_BROKER_URL"):
+        from mynumber.federation import distributed  # Celery only when a broker is set
+
+        distributed.use_engine(app.state.runner, settings)
 
 
 def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
@@ -338,6 +376,9 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
         app = create_bank(ctx, org.removeprefix("bank-"))
     elif org in _PAYING_FACTORIES:
         app = _PAYING_FACTORIES[org](ctx)
+        _distribute(app, settings)
+    elif org in _PRIVATE_FACTORIES:
+        app = _PRIVATE_FACTORIES[org](ctx)
     else:
         app = create_municipality(ctx, municipality(org.removeprefix("municipality-")))
     limits.configure(app, settings)
@@ -358,5 +399,12 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
             allowed=[settings.base_url, *urls.values()],
         )
         root.mount(PHONE_PATH, phone)
+        # the kiosks too, reaching J-LIS's 証明書交付センター by its split URL
+        kiosk_http = httpx.Client(timeout=60.0)
+        for store in STORES.values():
+            root.mount(
+                f"{KIOSK_PATH}/{store.id}",
+                create_kiosk(settings, store, http=kiosk_http, jlis_url=urls["jlis"]),
+            )
     root.state.org_app = app
     return root

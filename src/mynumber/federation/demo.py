@@ -69,6 +69,7 @@ def seed_demo(
     seed_linkage(fed)
     seed_accounts(fed)
     issue_demo_cards(fed)
+    seed_kiosk_demo(fed)
     enrol_demo_staff(fed)
     return reports
 
@@ -476,3 +477,58 @@ def demo_wallet(fed: Federation) -> list[dict[str, Any]]:
         note["path"] = str(path.with_suffix(".card"))
         notes.append(note)
     return notes
+
+
+# --- コンビニ交付: what the demo card holders' certificates need ----------------------------
+
+
+def seed_kiosk_demo(fed: Federation) -> int:
+    """Once per demo card: a registered seal (印鑑登録) at the holder's municipality, and a
+    戸籍 at another municipality (the 本籍地) with the card registered there for 本籍地
+    issuance, through the municipalities' staff APIs. The note beside the card says so."""
+    done = 0
+    codes = list(fed.settings.municipalities)
+    for note in demo_wallet(fed):
+        if "kiosk" in note or len(codes) < 2:
+            continue
+        code = note["municipality"]
+        honseki = next(c for c in codes if c != code)
+        town = _municipality_api(fed, code)
+        seal = town.request("POST", f"/residents/{note['resident_id']}/seal", {"impression": "印"})
+        person = town.request("GET", f"/residents/{note['resident_id']}?purpose=counter")
+        there = _municipality_api(fed, honseki)
+        full = municipality(honseki).full_name
+        koseki = there.request(
+            "POST",
+            "/koseki",
+            {
+                "honseki": f"{full}{municipality(honseki).towns[0]}一丁目1番地",
+                "members": [
+                    {
+                        "name": f"{person['family_name']} {person['given_name']}",
+                        "birth_date": person["birth_date"],
+                        "sex": person["sex"],
+                        "relationship": "筆頭者",
+                        "address": person["address"],
+                        "events": [[person["birth_date"], "出生"]],
+                    }
+                ],
+            },
+        )
+        there.request(
+            "POST",
+            "/koseki/registrations",
+            {
+                "member_id": koseki["member_ids"][0],
+                "manufacture_number": note["manufacture_number"],
+            },
+        )
+        path = Path(note.pop("path")).with_suffix(".json")
+        note["kiosk"] = {
+            "seal_card_number": seal["card_number"],
+            "honseki": honseki,
+            "demo": "mynumber kiosk issue --card … --certificate koseki --honseki " + honseki,
+        }
+        path.write_text(json.dumps(note, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        done += 1
+    return done

@@ -12,15 +12,15 @@ import pytest
 
 from mynumber import errors
 from mynumber.orgs.hub.deliveries import sealed_to
-from mynumber.orgs.portal.deliveries import sender_name, valid_notice
-from mynumber.orgs.portal.inbox import NoticeCipher
-from mynumber.orgs.portal.proxies import (
+from mynumber.orgs.portal.model.proxies import (
     code_hash,
     end_of_day,
     includes,
     new_invitation_code,
     show_code,
 )
+from mynumber.orgs.portal.services.inbox import NoticeCipher
+from mynumber.orgs.portal.services.notices import sender_name, valid_notice
 from mynumber.platform.encryption import EncryptionKeys, seal
 
 

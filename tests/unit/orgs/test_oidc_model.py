@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mynumber.errors import InvalidInput
-from mynumber.orgs.portal import oidc_model
+from mynumber.orgs.portal.model import oidc as oidc_model
 from mynumber.pki import BasicItems, Gender
 
 KEY = bytes(range(32))

@@ -7,7 +7,8 @@ import datetime as dt
 import jinja2
 import pytest
 
-from mynumber.orgs.portal import display
+from mynumber.orgs.portal.model import names as display
+from mynumber.orgs.portal.web.pages import install_filters
 
 
 def test_organisations_read_as_their_public_names() -> None:
@@ -59,7 +60,7 @@ def test_oauth_errors_are_explained_and_unknown_ones_too() -> None:
 
 def test_a_label_renders_both_languages_and_escapes_them() -> None:
     env = jinja2.Environment(autoescape=True)
-    display.install(env)
+    install_filters(env)
     page = env.from_string("{{ 'tax' | org }}|{{ x | item }}|{{ t | jst }}").render(
         x="<b>", t=dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC)
     )

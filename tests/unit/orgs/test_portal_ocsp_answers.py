@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from mynumber.orgs.portal.ocsp_answers import OcspAnswers
+from mynumber.orgs.portal.services.ocsp_answers import OcspAnswers
 from mynumber.pki import OCSPCheck
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)

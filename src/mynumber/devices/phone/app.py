@@ -26,7 +26,7 @@ from mynumber.devices.phone.wallet import Wallet
 from mynumber.platform.secrets import same_secret, secret_bytes
 from mynumber.platform.settings import Settings
 from mynumber.platform.web import new_app, status_of, templates_for
-from mynumber.reader import InvalidPin, JPKIClient, PinBlocked, PinIncorrect
+from mynumber.reader import InvalidPin, PinBlocked, PinIncorrect
 
 #: ``?request=`` the challenge resource's URL (from a QR code); ``?code=`` a typed code
 RequestUrl = Annotated[str | None, Query(alias="request", max_length=2000)]
@@ -166,7 +166,7 @@ def create_app(
 
         try:
             asked_login = resources.login_asked(request_url)
-            with wallet.holding(card) as client:  # the card alone; the site is asked outside
+            with wallet.holding_token(card) as client:  # the card alone; the site is asked outside
                 answer = sign_challenge(client, asked_login.challenge, pin=pin)
             result = resources.answer_login(asked_login, answer, via="qr")
         except PinIncorrect as exc:
@@ -248,12 +248,6 @@ def create_app(
         try:
             asked_sign = resources.sign_asked(request_url)
             with wallet.holding(card) as client:
-                if not isinstance(client, JPKIClient):
-                    raise errors.InvalidInput(
-                        "このスマホ用電子証明書では署名できません。カードを選んでください / "
-                        "Documents are signed with the card here: choose the card.",
-                        field="card",
-                    )
                 cms = sign_document(client, asked_sign.data, password=password)
             result = resources.answer_sign(asked_sign, cms)
         except PinIncorrect as exc:

@@ -104,9 +104,22 @@ class Wallet:
         raise InvalidInput("no such card in the wallet", field="card")
 
     @contextmanager
-    def holding(self, card_id: str) -> Iterator[JPKIClient | PhoneCredential]:
-        """The card ``card_id`` held to the phone (or the phone's own credential), alone
-        for the time of the block."""
+    def holding(self, card_id: str) -> Iterator[JPKIClient]:
+        """The card ``card_id`` held to the phone, alone for the time of the block; a phone
+        credential is refused here (what needs the card itself: signing, kiosks)."""
+        card = self.card(card_id)
+        if card.kind == "phone":
+            raise InvalidInput(
+                "スマホ用電子証明書ではなくカードを選んでください / choose a card here, "
+                "not the phone's own certificate",
+                field="card",
+            )
+        with self._lock:
+            yield open_card(card.path, self.seal_key)
+
+    @contextmanager
+    def holding_token(self, card_id: str) -> Iterator[JPKIClient | PhoneCredential]:
+        """What signs a login: the card ``card_id`` or the phone's own credential."""
         card = self.card(card_id)
         with self._lock:
             if card.kind == "phone":

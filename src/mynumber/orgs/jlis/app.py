@@ -19,12 +19,16 @@ from fastapi.responses import JSONResponse
 from mynumber.orgs.jlis import linkage, web
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
-from mynumber.orgs.jlis.clients import HubClient
+from mynumber.orgs.jlis.clients import HubClient, KioskRelayClient, MunicipalityClients
+from mynumber.orgs.jlis.kiosk_center import KioskCenter
+from mynumber.orgs.jlis.lgpki import LgpkiAuthority
 from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.phones import PhoneIssuer
+from mynumber.orgs.jlis.pin_reset import PinResets
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
+from mynumber.orgs.jlis.web import kiosk as kiosk_web
 from mynumber.orgs.jlis.web.numbers import health
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
@@ -55,10 +59,14 @@ def create_app(ctx: OrgContext) -> FastAPI:
         seal_key_path=ctx.settings.data_dir / "card-seal.key",
         base_url=ctx.settings.base_url,
         code_fingerprint=lambda code: numbering.fingerprint("code", code),
+        item_fingerprint=numbering.fingerprint,
     )
     revocation = RevocationService(engine=engine, authority=authority)
     phones = PhoneIssuer(
         engine=engine, authority=authority, ocsp_url=issuer.ocsp_url, crl_url=issuer.crl_url
+    )
+    pin_resets = PinResets(
+        issuer=issuer, key=secret_bytes(ctx.settings.data_dir / "jlis" / "pin-reset.key")
     )
 
     app = new_app(
@@ -78,14 +86,28 @@ def create_app(ctx: OrgContext) -> FastAPI:
             revocation_service=revocation,
             acquisition=linkage.acquisition_for(ctx, engine=engine, numbering=numbering),
             hub=HubClient(ctx.directory, "hub", ctx.identity),
+            municipalities=MunicipalityClients(ctx.directory, ctx.identity),
             portal_key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
             staff=staff,
+            pin_resets=pin_resets,
         )
     )
+    # LGPKI and the 証明書交付センター (コンビニ交付)
+    lgpki = LgpkiAuthority(ctx.settings.data_dir)
+    center = KioskCenter(
+        engine=engine,
+        authority=authority,
+        revocation=revocation,
+        relay=lambda code: KioskRelayClient(ctx.directory, f"municipality-{code}", ctx.identity),
+    )
+    app.include_router(kiosk_web.router(lgpki=lgpki, center=center))
+    app.state.lgpki = lgpki
+    app.state.kiosk_center = center
     app.state.engine = engine
     app.state.authority = authority
     app.state.cards = issuer
     app.state.revocation = revocation
     app.state.phones = phones
+    app.state.pin_resets = pin_resets
     app.state.health = lambda: health(engine)
     return app

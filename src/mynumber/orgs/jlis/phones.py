@@ -40,13 +40,18 @@ from sqlalchemy import Connection, Engine, select, update
 from mynumber.errors import Conflict, Forbidden, InvalidInput
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
-from mynumber.orgs.jlis.cards import serial_hex
 from mynumber.pki import Purpose
 from mynumber.pki.basic_items import read_basic_items
 from mynumber.pki.errors import CertificateError
 from mynumber.pki.mobile import ENROLMENT_KINDS, enrolment_payload, is_mobile, mobile_builder
 from mynumber.pki.profiles import KEY_SIZE
 from mynumber.pki.verify import verify_chain, verify_signature
+
+HOLD = x509.ReasonFlags.certificate_hold.value
+
+
+def serial_hex(serial: int) -> str:
+    return f"{serial:x}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +330,11 @@ class PhoneIssuer:
         for hierarchy, serial in rows:
             conn.execute(
                 update(store.certificates)
-                .where(t.hierarchy == hierarchy, t.serial == serial, t.status != "revoked")
+                .where(
+                    t.hierarchy == hierarchy,
+                    t.serial == serial,
+                    (t.status != "revoked") | (t.reason == HOLD),  # a hold must not lift it
+                )
                 .values(
                     status="revoked",
                     revoked_at=now,

@@ -11,15 +11,22 @@ from sqlalchemy import func, select
 from mynumber import errors
 from mynumber.orgs.municipality import (
     applications,
+    card_counter,
     cards,
     disclosure,
     eligibility,
     export,
+    holder_items,
     intermediate,
+    kiosk_web,
     notices,
     store,
 )
-from mynumber.orgs.municipality.clients import JlisIssuanceClient, PeerMunicipalityClient
+from mynumber.orgs.municipality.clients import (
+    JlisIssuanceClient,
+    LgpkiClient,
+    PeerMunicipalityClient,
+)
 from mynumber.orgs.municipality.deps import (
     DeathRecorder,
     Mover,
@@ -30,6 +37,8 @@ from mynumber.orgs.municipality.deps import (
     ReissueRequester,
     why,
 )
+from mynumber.orgs.municipality.kiosk import KioskIssuing
+from mynumber.orgs.municipality.mayor import MayorKeys
 from mynumber.orgs.municipality.model import (
     MUNICIPALITIES,
     PURPOSE_PATTERN,
@@ -94,8 +103,10 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     staff = install_staff(app, ctx, engine=registry.engine, roles=ROLES, title=app.title)
     app.include_router(_api(ctx, registry, staff), prefix="/api")
     app.include_router(cards.router(registry, staff), prefix="/api")
+    app.include_router(card_counter.router(ctx, registry, staff), prefix="/api")
     app.include_router(export.router(engine=registry.engine, staff=staff), prefix="/api")
     app.include_router(eligibility.router(ctx, engine=registry.engine), prefix="/api")
+    app.include_router(holder_items.router(ctx, engine=registry.engine, code=municipality.code))
     linkage = intermediate.build_linkage(ctx, engine=registry.engine, municipality=municipality)
     registry.enrol = linkage.enrol_registered  # 符号取得 at registration and move-in
     app.state.linkage = linkage
@@ -120,6 +131,19 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(applications.page_router(e_applications, municipality, staff))
     app.state.applications = e_applications
+    # コンビニ交付: certificates for J-LIS's relay, signed by the mayor under LGPKI
+    kiosk = KioskIssuing(
+        engine=registry.engine,
+        municipality=municipality,
+        mayor=MayorKeys(
+            ctx.settings.data_dir / municipality.org,
+            municipality,
+            LgpkiClient(ctx.directory, ctx.identity),
+        ),
+        verify_url=f"{ctx.settings.base_url}/municipality/{municipality.code}/verify",
+    )
+    app.state.kiosk = kiosk
+    app.include_router(kiosk_web.router(kiosk, staff))
     app.include_router(_pages(registry, staff))
 
     @app.get("/healthz", dependencies=[public("health, for monitoring")])

@@ -251,6 +251,9 @@ ROLES = Roles.of(
                 "residents.move",
                 "residents.death",
                 "cards.issue",
+                "kiosk.read",
+                "seals.register",
+                "koseki.record",
             }
         ),
     ),

@@ -515,6 +515,28 @@ class ResidentRegistry:
             )
         return issued
 
+    def card_holder(self, resident_id: str) -> dict[str, Any]:
+        """What J-LIS needs to rewrite the resident's card at the counter: the four items as
+        the card carries them, the My Number (for the text AP) and the resident code."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, resident_id)
+        if row["status"] != Status.ACTIVE:
+            raise Conflict("this resident no longer lives here", code="not_active")
+        return {
+            "items": {
+                "name": f"{row['family_name']}\u3000{row['given_name']}",
+                "address": row["address"],
+                "birth_date": row["birth_date"].isoformat(),
+                "sex": row["sex"],
+            },
+            "my_number": row["my_number"],
+            "resident_code": row["resident_code"],
+        }
+
+    def cards_of(self, resident_id: str) -> list[str]:
+        """Manufacture numbers of the cards issued to this resident here."""
+        return self._cards_of([resident_id])
+
     def _cards_of(self, resident_ids: list[str]) -> list[str]:
         """Manufacture numbers of the cards issued to these residents here."""
         with self.engine.connect() as conn:

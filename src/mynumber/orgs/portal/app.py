@@ -12,30 +12,45 @@ import datetime as dt
 from pathlib import Path
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
 
-from mynumber.orgs.portal import (
-    accounts,
-    applications,
-    benefit_applications,
-    deliveries,
-    events,
-    linkage,
-    oidc_operator,
-    oidc_web,
-    proxies,
-    record_access,
-    signing,
-    store,
-)
-from mynumber.orgs.portal.clients import JlisPortalClient
-from mynumber.orgs.portal.deps import HEALTH
-from mynumber.orgs.portal.inbox import Inbox, NoticeCipher
+from mynumber.orgs.portal.clients.hub import PortalHubClient
+from mynumber.orgs.portal.clients.jlis import JlisPortalClient
+from mynumber.orgs.portal.clients.offices import AccountRegistryClient, BenefitOfficeClient
 from mynumber.orgs.portal.model import ROLES
-from mynumber.orgs.portal.oidc_release import BasicItemsRelease
-from mynumber.orgs.portal.oidc_service import oidc_provider
-from mynumber.orgs.portal.services import Portal
-from mynumber.orgs.portal.web import Pages, api_router, page_router
+from mynumber.orgs.portal.services import (
+    applications,
+    benefit_claims,
+    notices,
+    proxies,
+    public_fund,
+    record_access,
+    self_information,
+    signing,
+)
+from mynumber.orgs.portal.services.inbox import Inbox, NoticeCipher
+from mynumber.orgs.portal.services.login import Portal
+from mynumber.orgs.portal.services.oidc import oidc_provider
+from mynumber.orgs.portal.services.oidc_release import BasicItemsRelease
+from mynumber.orgs.portal.web import (
+    applications_pages,
+    benefit_pages,
+    event_router,
+    login_api,
+    login_pages,
+    notice_pages,
+    oidc_operator_router,
+    oidc_router,
+    proxy_pages,
+    public_fund_pages,
+    record_access_pages,
+    self_information_pages,
+    sign_api,
+    sign_pages,
+)
+from mynumber.orgs.portal.web.deps import LoginNeeded
+from mynumber.orgs.portal.web.health import health, health_router
+from mynumber.orgs.portal.web.oidc import OidcPages
+from mynumber.orgs.portal.web.pages import Pages, login_needed
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers, receiver_router
@@ -78,58 +93,55 @@ def create_app(ctx: OrgContext) -> FastAPI:
         "an OpenID Connect provider for private services (``/portal/.well-known/"
         "openid-configuration``).",
     )
-    app.include_router(api_router(pages))
-    app.include_router(page_router(pages))
-    app.include_router(events.event_router(portal))  # the QR login's server-sent events
+    app.add_exception_handler(LoginNeeded, login_needed)
+    app.include_router(login_api(pages))
+    app.include_router(login_pages(pages))
+    app.include_router(event_router(portal))  # the QR login's server-sent events
     sign_requests = signing.SignRequests(engine=engine, jlis=jlis)
-    app.include_router(signing.api_router(sign_requests))
-    app.include_router(signing.page_router(pages, sign_requests))
-    link = linkage.HubLink(
+    app.include_router(sign_api(sign_requests))
+    app.include_router(sign_pages(pages, sign_requests))
+    link = self_information.HubLink(
         engine=engine,
         jlis=jlis,
-        hub=ServiceClient(ctx.directory, "hub", ctx.identity),
-        keys=EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys),
+        hub=PortalHubClient(
+            hub=ServiceClient(ctx.directory, "hub", ctx.identity),
+            keys=EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys),
+        ),
     )
-    app.include_router(linkage.page_router(pages, link))
-    registry = ServiceClient(ctx.directory, "accounts", ctx.identity)
-    public_fund = accounts.PublicFundAccounts(link=link, registry=registry)
-    app.include_router(accounts.page_router(pages, public_fund))
-    office = ServiceClient(ctx.directory, "benefits", ctx.identity)
-    one_click = benefit_applications.PortalBenefitApplications(
-        link=link, office=office, accounts=public_fund
-    )
-    app.include_router(benefit_applications.page_router(pages, one_click))
+    app.include_router(self_information_pages(pages, link))
+    registry = AccountRegistryClient(ServiceClient(ctx.directory, "accounts", ctx.identity))
+    fund_accounts = public_fund.PublicFundAccounts(link=link, registry=registry)
+    app.include_router(public_fund_pages(pages, fund_accounts))
+    office = BenefitOfficeClient(ServiceClient(ctx.directory, "benefits", ctx.identity))
+    one_click = benefit_claims.BenefitClaims(link=link, office=office, accounts=fund_accounts)
+    app.include_router(benefit_pages(pages, one_click))
     # deliveries through the hub: agencies' notices into お知らせ; other modules register
     # their procedures on app.state.receivers
-    receivers = Receivers(org=ORG, keys=link.keys)
-    receivers["*_notice"] = deliveries.NoticeReceiver(engine=engine, inbox=inbox)
+    receivers = Receivers(org=ORG, keys=link.hub.keys)
+    receivers["*_notice"] = notices.NoticeReceiver(engine=engine, inbox=inbox)
     app.include_router(receiver_router(ctx, receivers))
-    app.include_router(deliveries.page_router(pages, inbox))
-    e_applications = applications.PortalApplications(
+    app.include_router(notice_pages(pages, inbox))
+    e_applications = applications.ElectronicApplications(
         engine=engine, signing=sign_requests, link=link, inbox=inbox
     )
     receivers[applications.DECISION] = e_applications
-    app.include_router(applications.page_router(pages, e_applications))
+    app.include_router(applications_pages(pages, e_applications))
     # 本人確認情報の提供状況の開示: municipalities' access-log entries, by the portal's code
     accesses = record_access.RecordAccesses(engine=engine)
     receivers[record_access.PROCEDURE] = accesses
-    app.include_router(record_access.page_router(pages, accesses))
+    app.include_router(record_access_pages(pages, accesses))
     release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
-    oidc = oidc_web.OidcPages(pages, oidc_provider(ctx, engine), release)
-    app.include_router(oidc_web.router(oidc))
-    app.include_router(oidc_operator.router(oidc.provider.clients))
+    oidc = OidcPages(pages, oidc_provider(ctx, engine), release)
+    app.include_router(oidc_router(oidc))
+    app.include_router(oidc_operator_router(oidc.provider.clients))
     # 代理人: the pages that show a person's data show the principal's to a proxy
     proxy_rights = proxies.Proxies(engine=engine, name_of=proxies.names_via(link))
     e_applications.proxies = proxy_rights  # 代理人 apply with an apply right
     pages.subject = proxy_rights.subject
     pages.context_hooks.append(proxy_rights.switcher)
-    app.include_router(proxies.page_router(pages, proxy_rights))
+    app.include_router(proxy_pages(pages, proxy_rights))
 
-    @app.get("/healthz", dependencies=[HEALTH])
-    def healthz() -> dict[str, object]:
-        with engine.connect() as conn:
-            accounts = conn.scalar(select(func.count()).select_from(store.accounts))
-        return {"org": ORG, "ok": True, "accounts": accounts}
+    app.include_router(health_router(portal))
 
     app.state.engine = engine
     app.state.portal = portal
@@ -140,6 +152,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.record_accesses = accesses
     app.state.oidc = oidc.provider
     app.state.proxies = proxy_rights
-    app.state.health = healthz
+    app.state.health = lambda: health(portal)
     install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     return app

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from mynumber.pki.cms import MAX_CMS_BYTES
+
 
 class ChallengeOut(BaseModel):
     code: str = Field(description="the one-time code shown on the PC and in the QR code")
@@ -38,3 +40,38 @@ class StatusOut(BaseModel):
     state: str
     reason: str | None = None
     detail: str | None = None
+
+
+# 署名要求 (sign requests): what the phone fetches and posts back
+class SignAsked(BaseModel):
+    code: str
+    site: str = Field(description="who asks: the portal")
+    purpose_ja: str
+    purpose_en: str | None
+    summary: str = Field(description="what the phone shows of the data")
+    data: str = Field(description="base64 of the exact bytes to sign (detached CMS)")
+    expires_at: datetime
+
+
+class SignAnswer(BaseModel):
+    cms: str = Field(max_length=MAX_CMS_BYTES * 2, description="base64 DER detached CMS")
+
+
+class SignDone(BaseModel):
+    result: str
+    message: str
+
+
+class SignStatus(BaseModel):
+    state: str
+    reason: str | None = None
+    detail: str | None = None
+    next: str | None = None
+
+
+# 連携サービス (OpenID relying parties) as the operator registers them
+class ClientIn(BaseModel):
+    name: str = Field(max_length=100)
+    redirect_uris: list[str] = Field(min_length=1, max_length=20)
+    public: bool = False
+    sector: str | None = Field(default=None, max_length=255)

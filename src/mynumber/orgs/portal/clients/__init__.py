@@ -1,0 +1,1 @@
+"""Mynaportal's typed clients of other organisations."""
