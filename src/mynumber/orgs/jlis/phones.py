@@ -16,9 +16,13 @@ public; this module is THIS PROJECT'S model of them:
   card certificate each follows.
 - One device per person (by the card's resident-code hash, so a reissued card's phone counts
   too): a new enrolment revokes every earlier phone's certificates (reason ``superseded``).
-- :func:`follow_card_certificate` copies a card certificate's status (good, revoked, a hold)
-  to the certificates of the active phone that follows it: the lifecycle code calls it
-  whenever it changes a card certificate's status, in the same transaction.
+- The card's lifecycle (suspension and its hold, lifting, cancellation, reissue, renewal
+  and address change) changes certificates by the card's manufacture number, so the phone's
+  follow in the same statement: a hold holds them, lifting it lifts them, a renewal or a new
+  signing certificate revokes them (the phone is enrolled again). A change of one card
+  certificate by serial calls :func:`follow_card_certificate` in the same transaction
+  (``CardIssuer.revoke``); it copies the card certificate's status (good, revoked, a hold)
+  to the certificates of the active phone that follows it.
 - A replayed enrolment (the same public key again) is refused.
 """
 
