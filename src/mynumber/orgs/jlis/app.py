@@ -3,6 +3,7 @@
 - numbers: only municipalities, signing their requests, may ask for My Numbers;
 - cards: municipalities apply for cards; municipalities and J-LIS's own operator (staff)
   suspend cards and revoke certificates (``web.cards``);
+- phones: a resident's phone asks for its certificates with the card (``web.phones``);
 - PKI: CA certificates for anyone, OCSP and CRLs for registered verifiers, verifier
   registration and withdrawal for J-LIS's operator (``web.revocation``).
 
@@ -25,6 +26,7 @@ from mynumber.orgs.jlis.kiosk_center import KioskCenter
 from mynumber.orgs.jlis.lgpki import LgpkiAuthority
 from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.orgs.jlis.phones import PhoneIssuer
 from mynumber.orgs.jlis.pin_reset import PinResets
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
@@ -50,6 +52,7 @@ class JlisServices(OrgServices):
     pin_resets: PinResets
     lgpki: LgpkiAuthority
     kiosk_center: KioskCenter
+    phones: PhoneIssuer
 
 
 async def _verifier_refused(request: Request, exc: Exception) -> JSONResponse:
@@ -75,6 +78,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
         item_fingerprint=numbering.fingerprint,
     )
     revocation = RevocationService(engine=engine, authority=authority)
+    phones = PhoneIssuer(
+        engine=engine, authority=authority, ocsp_url=issuer.ocsp_url, crl_url=issuer.crl_url
+    )
     pin_resets = PinResets(
         issuer=issuer, key=secret_bytes(ctx.settings.data_dir / "jlis" / "pin-reset.key")
     )
@@ -92,6 +98,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             numbering=numbering,
             authority=authority,
             issuer=issuer,
+            phone_issuer=phones,
             revocation_service=revocation,
             acquisition=acquisition.acquisition_for(ctx, engine=engine, numbering=numbering),
             hub=HubCodesClient(ctx.directory, "hub", ctx.identity),
@@ -123,6 +130,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             pin_resets=pin_resets,
             lgpki=lgpki,
             kiosk_center=center,
+            phones=phones,
         ),
     )
     return app

@@ -68,6 +68,7 @@ from mynumber.number import validate
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.model import normalise_name
+from mynumber.orgs.jlis.phones import follow_card_certificate
 from mynumber.pki import BasicItems, Gender, Purpose, age_on
 from mynumber.reader import (
     CardFace,
@@ -889,6 +890,8 @@ class CardIssuer:
                 .where(t.serial == key, t.status == "good")
                 .values(status="revoked", revoked_at=now, reason=flag.value)
             )
+            for hierarchy in found:  # the phone's certificate that follows it (phones.py)
+                follow_card_certificate(conn, Purpose(hierarchy), key)
             row = conn.execute(
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(t.serial == key)
             ).one()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -308,3 +309,45 @@ class OqsCodeOut(BaseModel):
 class CardStatusOut(BaseModel):
     card_status: str = Field(description="active | suspended | revoked …")
     certificate_status: str = Field(description="good | revoked")
+
+
+# --- smartphone certificates (phones.py) ------------------------------------------------
+
+
+class PhoneEnrolIn(BaseModel):
+    """A phone's request for certificates, signed by the card (this project's protocol)."""
+
+    kind: Literal["android", "iphone"]
+    auth_public_key: str = Field(max_length=1000, description="DER SubjectPublicKeyInfo, base64")
+    sign_public_key: str = Field(max_length=1000, description="DER SubjectPublicKeyInfo, base64")
+    card_certificate: str = Field(
+        max_length=8000, description="the card's signing certificate, DER base64"
+    )
+    card_signature: str = Field(
+        max_length=1000,
+        description="the card's signing key over mynumber.pki.mobile.enrolment_payload, base64",
+    )
+    liveness_checked: bool = Field(
+        default=False, description="iPhone: the face-video liveness step was passed"
+    )
+
+
+class PhoneCertificateOut(BaseModel):
+    hierarchy: str
+    serial: str
+    not_after: datetime
+    certificate: str = Field(description="DER, base64")
+
+
+class PhoneReplacedOut(BaseModel):
+    hierarchy: str
+    serial: str
+
+
+class PhoneEnrolOut(BaseModel):
+    device_id: str
+    kind: str
+    certificates: list[PhoneCertificateOut]
+    replaced: list[PhoneReplacedOut] = Field(
+        description="the earlier phone's certificates, revoked (one device per person)"
+    )

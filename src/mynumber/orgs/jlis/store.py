@@ -180,3 +180,40 @@ pin_resets = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime),
 )
+
+# --- smartphone certificates (phones.py): devices linked to a card, no personal data -----
+
+#: Phones holding certificates (スマホ用電子証明書). ``holder_key`` says whose (the card's
+#: ``code_fp``, or ``card:<manufacture number>`` for a card without one) so that one device
+#: per person holds certificates; ``key_fp`` (SHA-256 of the auth public key) refuses a
+#: replayed enrolment.
+phone_devices = Table(
+    "phone_devices",
+    metadata,
+    Column("device_id", String(16), primary_key=True),
+    Column(
+        "manufacture_number", String(13), ForeignKey("cards.manufacture_number"), nullable=False
+    ),
+    Column("holder_key", String(40), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),  # android | iphone
+    Column("status", String(10), nullable=False),  # active | replaced
+    Column("enrolled_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
+    Column("key_fp", String(64), nullable=False, unique=True),
+)
+
+#: Each phone certificate (also a row of ``certificates``, under the card's manufacture
+#: number, which OCSP and the CRL answer from) and the card certificate it follows.
+phone_certificates = Table(
+    "phone_certificates",
+    metadata,
+    Column("hierarchy", String(4), primary_key=True),
+    Column("serial", String(40), primary_key=True),
+    Column("device_id", String(16), ForeignKey("phone_devices.device_id"), nullable=False),
+    Column("card_serial", String(40), nullable=False),
+)
+Index(
+    "phone_certificates_by_card",
+    phone_certificates.c.hierarchy,
+    phone_certificates.c.card_serial,
+)

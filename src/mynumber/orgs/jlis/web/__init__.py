@@ -15,6 +15,7 @@ from mynumber.orgs.jlis.cards import CardIssuer
 from mynumber.orgs.jlis.clients import HubCodesClient, MunicipalityClients
 from mynumber.orgs.jlis.deps import is_municipality
 from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.orgs.jlis.phones import PhoneIssuer
 from mynumber.orgs.jlis.pin_reset import PinResets
 from mynumber.orgs.jlis.portal_link import PORTAL
 from mynumber.orgs.jlis.revocation import RevocationService
@@ -24,6 +25,7 @@ from mynumber.orgs.jlis.web import (
     linkage,
     numbers,
     oqs,
+    phones,
     pin_reset,
     platforms,
     portal,
@@ -41,6 +43,7 @@ def router(
     numbering: Numbering,
     authority: AuthorityStore,
     issuer: CardIssuer,
+    phone_issuer: PhoneIssuer,
     revocation_service: RevocationService,
     acquisition: Acquisition,
     hub: HubCodesClient,
@@ -55,6 +58,7 @@ def router(
     from_portal = Depends(signed_by(lambda org: org == PORTAL, who="Mynaportal"))
     api = APIRouter()
     api.include_router(cards.router(issuer, from_municipality=from_municipality, staff=staff))
+    api.include_router(phones.router(phone_issuer))
     api.include_router(callcentre.router(CallCentre(issuer), staff=staff))
     api.include_router(pin_reset.router(pin_resets, issuer, from_municipality=from_municipality))
     api.include_router(
