@@ -10,6 +10,8 @@ import io
 import re
 import shutil
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,103 @@ def test_a_two_signer_contract_passes_pdfsig(signed, tmp_path: Path) -> None:
     assert "Borrower" in fields and "Guarantor" in fields
     assert out.count("Signature is Valid.") >= 2
     assert "Digest Mismatch" not in out and "Invalid" not in out
+
+
+class _OcspBridge(BaseHTTPRequestHandler):
+    """J-LIS's OCSP responder at the address the certificates name (AIA), for pdfsig.
+
+    The relying party's side: it forwards each request to J-LIS with a registered verifier's
+    credential (revocation answers go only to registered verifiers)."""
+
+    web: httpx.Client
+    bearer: dict[str, str]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        headers = {**self.bearer, "Content-Type": "application/ocsp-request"}
+        self._answer(self.web.post(self.path, content=body, headers=headers))
+
+    def do_GET(self) -> None:
+        self._answer(self.web.get(self.path, headers=self.bearer))
+
+    def _answer(self, got: httpx.Response) -> None:
+        self.send_response(got.status_code)
+        self.send_header(
+            "Content-Type", got.headers.get("content-type", "application/octet-stream")
+        )
+        self.send_header("Content-Length", str(len(got.content)))
+        self.end_headers()
+        self.wfile.write(got.content)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.skipif(
+    shutil.which("pdfsig") is None or shutil.which("certutil") is None,
+    reason="needs pdfsig (poppler-utils) and certutil (libnss3-tools)",
+)
+def test_pdfsig_trusts_the_signers_certificates_under_jlis_signing_ca(
+    web, http, signed, tmp_path: Path
+) -> None:
+    """pdfsig (poppler 22.12) asks the OCSP responder named in the signer's certificate and,
+    when it cannot reach it, reports "Unknown issue with Certificate" even though NSS accepted
+    the chain (poppler reads NSS's last error code, not the verification result). The JPKI
+    signing certificate names J-LIS's responder like the real one, so the check is made the
+    way NSS allows: with J-LIS's signing CA trusted and the responder reachable."""
+    from cryptography import x509
+
+    pdf = tmp_path / "contract.pdf"
+    pdf.write_bytes(signed["pdf"])
+    (tmp_path / "jlis-sign.der").write_bytes(web.get("/jlis/ca/sign.der").content)
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
+    subprocess.run(
+        ["certutil", "-A", "-d", f"sql:{nss}", "-n", "JPKI sign", "-t", "CT,C,C", "-i",
+         str(tmp_path / "jlis-sign.der")],
+        check=True,
+    )  # fmt: skip
+
+    # where the signer's certificate says J-LIS's OCSP responder is
+    reader = PdfFileReader(io.BytesIO(signed["pdf"]))
+    leaf = x509.load_der_x509_certificate(reader.embedded_regular_signatures[0].signer_cert.dump())
+    aia = leaf.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    url = httpx.URL(str(aia[0].access_location.value))
+    assert url.path == "/jlis/ocsp/sign"
+
+    credential = http.post("/jlis/verifiers", json={"name": "pdfsig 検証"}).json()["credential"]
+    handler = type(
+        "Bridge", (_OcspBridge,), {"web": web, "bearer": {"Authorization": f"Bearer {credential}"}}
+    )
+    try:
+        server = ThreadingHTTPServer((url.host, url.port or 80), handler)
+    except OSError as exc:  # the address belongs to a running deployment
+        pytest.skip(f"OCSP address {url.host}:{url.port} is in use: {exc}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        out = subprocess.run(
+            ["pdfsig", "-nssdir", f"sql:{nss}", str(pdf)], capture_output=True, text=True
+        ).stdout
+    finally:
+        server.shutdown()
+        server.server_close()
+    blocks = [b for b in out.split("Signature #") if "Signature Field Name: Borrower" in b
+              or "Signature Field Name: Guarantor" in b]  # fmt: skip
+    assert len(blocks) == 2, out
+    for block in blocks:
+        assert "Signature is Valid." in block, out
+        assert "Certificate is Trusted." in block, out
+
+    # without J-LIS's CA in the store the same file is not trusted
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{empty}", "--empty-password"], check=True)
+    untrusted = subprocess.run(
+        ["pdfsig", "-nssdir", f"sql:{empty}", "-no-ocsp", str(pdf)], capture_output=True, text=True
+    ).stdout
+    assert "Certificate is Trusted." not in untrusted
 
 
 def test_pyhanko_validates_each_signature_as_trusted_from_the_embedded_revocation(
