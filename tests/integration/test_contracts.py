@@ -134,9 +134,9 @@ def test_pdfsig_trusts_the_signers_certificates_under_jlis_signing_ca(
 ) -> None:
     """pdfsig (poppler 22.12) asks the OCSP responder named in the signer's certificate and,
     when it cannot reach it, reports "Unknown issue with Certificate" even though NSS accepted
-    the chain (poppler reads NSS's last error code, not the verification result). The JPKI
-    signing certificate names J-LIS's responder like the real one, so the check is made the
-    way NSS allows: with J-LIS's signing CA trusted and the responder reachable."""
+    the chain (poppler reads NSS's last error code, not the verification result). The
+    profile keeps J-LIS's responder in the certificate, so the check is made the way NSS
+    allows: with J-LIS's signing CA trusted and the responder reachable."""
     from cryptography import x509
 
     pdf = tmp_path / "contract.pdf"
