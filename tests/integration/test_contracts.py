@@ -103,6 +103,7 @@ class _OcspBridge(BaseHTTPRequestHandler):
 
     web: httpx.Client
     bearer: dict[str, str]
+    answered: list[int]
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -113,6 +114,7 @@ class _OcspBridge(BaseHTTPRequestHandler):
         self._answer(self.web.get(self.path, headers=self.bearer))
 
     def _answer(self, got: httpx.Response) -> None:
+        self.answered.append(got.status_code)
         self.send_response(got.status_code)
         self.send_header(
             "Content-Type", got.headers.get("content-type", "application/octet-stream")
@@ -160,7 +162,9 @@ def test_pdfsig_trusts_the_signers_certificates_under_jlis_signing_ca(
 
     credential = http.post("/jlis/verifiers", json={"name": "pdfsig 検証"}).json()["credential"]
     handler = type(
-        "Bridge", (_OcspBridge,), {"web": web, "bearer": {"Authorization": f"Bearer {credential}"}}
+        "Bridge",
+        (_OcspBridge,),
+        {"web": web, "bearer": {"Authorization": f"Bearer {credential}"}, "answered": []},
     )
     try:
         server = ThreadingHTTPServer((url.host, url.port or 80), handler)
@@ -181,6 +185,8 @@ def test_pdfsig_trusts_the_signers_certificates_under_jlis_signing_ca(
     for block in blocks:
         assert "Signature is Valid." in block, out
         assert "Certificate is Trusted." in block, out
+    # pdfsig asked J-LIS about the signers, and J-LIS answered
+    assert handler.answered and set(handler.answered) == {200}, handler.answered
 
     # without J-LIS's CA in the store the same file is not trusted
     empty = tmp_path / "empty"
