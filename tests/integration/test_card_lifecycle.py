@@ -197,7 +197,7 @@ def resume_at_counter(http, resident_id: str, card: dict[str, Any], pin: str = A
 
 def card_row(fed, mfg: str) -> dict[str, Any]:
     c = jlis_store.cards.c
-    with fed.apps["jlis"].state.engine.connect() as conn:
+    with fed.jlis().engine.connect() as conn:
         row = conn.execute(jlis_store.cards.select().where(c.manufacture_number == mfg)).one()
     return dict(row._mapping)
 
@@ -258,7 +258,7 @@ def test_a_caller_whose_items_do_not_match_is_refused_and_nothing_changes(
     assert openssl_ocsp(fed, http, verifier, card, tmp_path) == "good"
     refused = [
         e
-        for e in fed.apps["jlis"].state.staff.log_entries(person=card["mfg"])
+        for e in fed.jlis().staff.log_entries(person=card["mfg"])
         if e["action"] == "callcentre.refused"
     ]
     assert len(refused) == 2
@@ -679,7 +679,7 @@ def kiosk_reset(http, card: dict[str, Any], code: str, pin: str) -> httpx.Respon
 
 @pytest.fixture
 def issuer_clock(fed):
-    issuer = fed.apps["jlis"].state.cards
+    issuer = fed.jlis().cards
     real = issuer.clock
     yield issuer
     issuer.clock = real
