@@ -1055,3 +1055,12 @@ def test_a_wrong_password_or_a_revoked_certificate_signs_nothing(
         assert refused.value.code == "certificate_revoked"
         assert device.get(f"/portal/sign-transactions/{tx_id}").json()["status"] == "pending"
     assert rp.get(f"{base}/portal/sign-transactions/{tx_id}/result", timeout=10).status_code == 409
+
+
+def test_a_private_key_jwt_client_too_needs_pkce_s256(pc, securities, discovery):
+    plain = OAuth2Session(securities["client_id"], redirect_uri=SECURITIES_CB, scope=["openid"])
+    for extra in ({}, {"code_challenge": "a" * 43, "code_challenge_method": "plain"}):
+        url, _ = plain.authorization_url(discovery["authorization_endpoint"], nonce="n", **extra)
+        answer = pc.get(url)
+        assert answer.status_code == 303 and answer.headers["location"].startswith(SECURITIES_CB)
+        assert parse_qs(urlsplit(answer.headers["location"]).query)["error"] == ["invalid_request"]
