@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -29,17 +30,24 @@ import requests
 import uvicorn
 from asn1crypto.core import load as asn1_load
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from joserfc import jwe
+from joserfc.jwe import JWERegistry
+from joserfc.jwk import RSAKey
 from oauthlib.oauth2.rfc6749.errors import MismatchingStateError
 from requests_oauthlib import OAuth2Session
 from sqlalchemy import select
 
-from mynumber import federation
+from mynumber import errors, federation
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.cli.contract import authorize_sign_transaction
 from mynumber.cli.phone import approve, sign, sign_request
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
-from mynumber.reader import JPKIClient
+from mynumber.reader import JPKIClient, KeyKind, PinIncorrect, PinRef
 
 POSTGRES_URL = os.environ.get(
     "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -874,3 +882,185 @@ def test_the_consent_answer_and_the_release_also_need_the_starting_browser(
     pc.cookies.set(cookie, held, path="/portal/oidc")
     allowed = pc.post("/portal/oidc/consent", data={**form, "decision": "allow"})
     assert allowed.status_code == 303 and "code=" in allowed.headers["location"]
+
+
+# --- private_key_jwt and sign transactions (the デジタル認証アプリ-style API) ----------------
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+SECURITIES_CB = "https://securities.example/cb"
+JWE_REGISTRY = JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM"])
+
+
+@pytest.fixture(scope="module")
+def securities(http) -> dict[str, Any]:
+    """A private_key_jwt client: its key pair made by the RP, the public half registered by
+    the portal's operator through the API."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    made = http.post(
+        "/portal/api/oidc/clients",
+        json={
+            "name": "ひかり証券 (Hikari Securities)",
+            "redirect_uris": [SECURITIES_CB],
+            "jwk": public_jwk,
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["client_secret"] is None
+    assert made.json()["token_endpoint_auth_method"] == "private_key_jwt"
+    return {
+        "client_id": made.json()["client_id"],
+        "secret": None,
+        "key": key,
+        "redirect_uri": SECURITIES_CB,
+    }
+
+
+def client_assertion(client: dict[str, Any], audience: str, key: Any = None, **over: Any) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": client["client_id"],
+        "sub": client["client_id"],
+        "aud": audience,
+        "iat": now,
+        "exp": now + 120,
+        "jti": secrets.token_urlsafe(16),
+        **over,
+    }
+    return jwt.encode(claims, key or client["key"], algorithm="RS256")
+
+
+def code_for(pc, http, card, client, discovery, scope: str) -> tuple[OAuth2Session, str]:
+    rp = rp_session(client, scope)
+    callback, _, _ = authorize(pc, http, card, rp, discovery)
+    return rp, callback
+
+
+def token_by_assertion(rp: OAuth2Session, discovery, callback: str, assertion: str) -> dict:
+    return dict(
+        rp.fetch_token(
+            discovery["token_endpoint"],
+            authorization_response=callback,
+            include_client_id=True,
+            client_assertion_type=ASSERTION_TYPE,
+            client_assertion=assertion,
+        )
+    )
+
+
+def test_a_private_key_jwt_client_signs_with_the_persons_card_and_opens_the_jwe(
+    http, pc, base, card, securities, discovery
+):
+    assert "private_key_jwt" in discovery["token_endpoint_auth_methods_supported"]
+    assert "sign" in discovery["scopes_supported"]
+    rp, callback = code_for(pc, http, card, securities, discovery, "openid sign")
+    token = token_by_assertion(
+        rp, discovery, callback, client_assertion(securities, discovery["token_endpoint"])
+    )
+    assert "sign" in token["scope"]
+    document = "口座開設申込書 (demo)".encode()
+    created = rp.post(
+        f"{base}/portal/sign-transactions",
+        json={"hash": base64.b64encode(hashlib.sha256(document).digest()).decode()},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    tx_id = created.json()["sign_transaction_id"]
+    assert rp.get(f"{base}/portal/sign-transactions/{tx_id}/result", timeout=10).status_code == 409
+    with httpx.Client(base_url=base, timeout=30) as device:  # the person's phone
+        done = authorize_sign_transaction(device, card, tx_id, password=SIGN_PASSWORD)
+    assert done == {"id": tx_id, "status": "signed"}
+    got = rp.get(f"{base}/portal/sign-transactions/{tx_id}/result", timeout=10)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("application/jose")
+    private = RSAKey.import_key(
+        securities["key"].private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    )
+    payload = json.loads(jwe.decrypt_compact(got.text, private, registry=JWE_REGISTRY).plaintext)
+    cert = x509.load_der_x509_certificate(base64.b64decode(payload["certificate"]))
+    root = x509.load_der_x509_certificate(base64.b64decode(payload["certificate_chain"][0]))
+    cert.verify_directly_issued_by(root)
+    assert (
+        root.public_bytes(Encoding.DER)
+        == requests.get(f"{base}/jlis/ca/sign.der", timeout=10).content
+    )
+    cert.public_key().verify(  # type: ignore[union-attr]
+        base64.b64decode(payload["signature"]), document, padding.PKCS1v15(), hashes.SHA256()
+    )
+    assert cert.public_bytes(Encoding.DER) == card.read_certificate(KeyKind.SIGN)
+    with pytest.raises(Exception):  # noqa: B017 - another key cannot open it
+        jwe.decrypt_compact(got.text, RSAKey.generate_key(2048), registry=JWE_REGISTRY)
+
+
+def test_a_wrong_client_assertion_gets_no_token(http, pc, card, securities, discovery):
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    endpoint = discovery["token_endpoint"]
+    for bad in (
+        client_assertion(securities, endpoint, key=other),  # not the registered key
+        client_assertion(securities, "https://elsewhere.example/token"),  # another audience
+        client_assertion(securities, endpoint, exp=int(time.time()) - 5),  # expired
+        client_assertion(securities, endpoint, exp=int(time.time()) + 3600),  # lives too long
+    ):
+        rp, callback = code_for(pc, http, card, securities, discovery, "openid sign")
+        with pytest.raises(Exception) as refused:
+            token_by_assertion(rp, discovery, callback, bad)
+        assert "invalid_client" in str(refused.value) or "invalid_grant" in str(refused.value)
+    # a good assertion works once; its replay is refused
+    good = client_assertion(securities, endpoint)
+    rp, callback = code_for(pc, http, card, securities, discovery, "openid sign")
+    token_by_assertion(rp, discovery, callback, good)
+    rp, callback = code_for(pc, http, card, securities, discovery, "openid sign")
+    with pytest.raises(Exception, match="invalid_client"):
+        token_by_assertion(rp, discovery, callback, good)
+    # nor may this client fall back to having no authentication at all
+    rp, callback = code_for(pc, http, card, securities, discovery, "openid sign")
+    with pytest.raises(Exception, match="invalid_client"):
+        rp.fetch_token(endpoint, authorization_response=callback, include_client_id=True)
+
+
+def test_a_token_without_sign_creates_no_transaction(http, pc, base, card, securities, discovery):
+    rp, callback = code_for(pc, http, card, securities, discovery, "openid")
+    token_by_assertion(
+        rp, discovery, callback, client_assertion(securities, discovery["token_endpoint"])
+    )
+    body = {"hash": base64.b64encode(hashlib.sha256(b"x").digest()).decode()}
+    refused = rp.post(f"{base}/portal/sign-transactions", json=body, timeout=10)
+    assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"
+    anonymous = requests.post(f"{base}/portal/sign-transactions", json=body, timeout=10)
+    assert anonymous.status_code == 401
+
+
+def test_a_wrong_password_or_a_revoked_certificate_signs_nothing(
+    http, pc, base, fed, securities, discovery
+):
+    holder = issue(http, fed)
+    rp, callback = code_for(pc, http, holder, securities, discovery, "openid sign")
+    token_by_assertion(
+        rp, discovery, callback, client_assertion(securities, discovery["token_endpoint"])
+    )
+    body = {"hash": base64.b64encode(hashlib.sha256(b"y").digest()).decode()}
+    tx_id = rp.post(f"{base}/portal/sign-transactions", json=body, timeout=10).json()[
+        "sign_transaction_id"
+    ]
+    with httpx.Client(base_url=base, timeout=30) as device:
+        with pytest.raises(PinIncorrect):
+            authorize_sign_transaction(device, holder, tx_id, password="WRONG99")
+        holder.verify_pin(PinRef.JPKI_SIGN, SIGN_PASSWORD)  # the signing certificate is read
+        serial = x509.load_der_x509_certificate(holder.read_certificate(KeyKind.SIGN)).serial_number
+        revoked = http.post(
+            f"/jlis/certificates/{serial:x}/revoke", json={"reason": "keyCompromise"}
+        )
+        assert revoked.status_code == 200, revoked.text
+        with pytest.raises(errors.Unauthorized) as refused:
+            authorize_sign_transaction(device, holder, tx_id, password=SIGN_PASSWORD)
+        assert refused.value.code == "certificate_revoked"
+        assert device.get(f"/portal/sign-transactions/{tx_id}").json()["status"] == "pending"
+    assert rp.get(f"{base}/portal/sign-transactions/{tx_id}/result", timeout=10).status_code == 409
+
+
+def test_a_private_key_jwt_client_too_needs_pkce_s256(pc, securities, discovery):
+    plain = OAuth2Session(securities["client_id"], redirect_uri=SECURITIES_CB, scope=["openid"])
+    for extra in ({}, {"code_challenge": "a" * 43, "code_challenge_method": "plain"}):
+        url, _ = plain.authorization_url(discovery["authorization_endpoint"], nonce="n", **extra)
+        answer = pc.get(url)
+        assert answer.status_code == 303 and answer.headers["location"].startswith(SECURITIES_CB)
+        assert parse_qs(urlsplit(answer.headers["location"]).query)["error"] == ["invalid_request"]

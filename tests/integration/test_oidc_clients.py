@@ -4,6 +4,7 @@ registered on the portal's own database (SQLite under ``--data``), then used by 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sys
 from pathlib import Path
@@ -113,3 +114,37 @@ def test_redirect_uris_on_two_hosts_need_a_sector(run):
     assert code == 1 and "--sector" in err
     code, out, _ = run("portal", "client", "add", "two hosts", *args, "--sector", "example")
     assert code == 0 and "client_id" in out
+
+
+def test_a_private_key_jwt_client_registers_its_public_key_and_gets_no_secret(run, tmp_path):
+    from joserfc.jwk import RSAKey
+
+    key = RSAKey.generate_key(2048)
+    public = tmp_path / "rp.jwk.json"
+    public.write_text(json.dumps(key.as_dict(private=False)))
+    code, out, _ = run(
+        "portal",
+        "client",
+        "add",
+        "ひかり証券",
+        "--redirect-uri",
+        "https://sec.example/cb",
+        "--jwk",
+        str(public),
+    )
+    assert code == 0, out
+    assert "client_secret" not in out and "private_key_jwt" in out
+    # a private key is refused and registers nothing
+    private = tmp_path / "private.jwk.json"
+    private.write_text(json.dumps(key.as_dict(private=True)))
+    code, out, err = run(
+        "portal",
+        "client",
+        "add",
+        "x",
+        "--redirect-uri",
+        "https://x.example/cb",
+        "--jwk",
+        str(private),
+    )
+    assert code == 1 and "jwk" in err and "client_id" not in out

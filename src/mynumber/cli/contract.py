@@ -44,6 +44,7 @@ app = typer.Typer(help="Contracts signed with the card (PAdES).", no_args_is_hel
 console = Console()
 
 PLATFORM = "/trustplatform"
+SIGN_TRANSACTIONS = "/portal/sign-transactions"
 
 Url = Annotated[
     str | None,
@@ -121,9 +122,10 @@ def verify_contract(http: httpx.Client, pdf: bytes) -> dict[str, Any]:
 def authorize_sign_transaction(
     http: httpx.Client, client: JPKIClient, tx_id: str, *, password: str
 ) -> dict[str, Any]:
-    """The person's device: fetch what a sign transaction asks, have the card sign its
-    DigestInfo after the signing password, send the signature and certificate."""
-    tx = _check(http.get(f"{PLATFORM}/sign-transactions/{tx_id}")).json()
+    """The person's device: fetch what a sign transaction (beside Mynaportal's OpenID
+    provider) asks, have the card sign its DigestInfo after the signing password, send the
+    signature and certificate."""
+    tx = _check(http.get(f"{SIGN_TRANSACTIONS}/{tx_id}")).json()
     info = base64.b64decode(tx["digest_info"])
     for algorithm, size in (("sha256", 32), ("sha384", 48), ("sha512", 64)):
         if digest_info(info[-size:], algorithm) == info:
@@ -137,7 +139,7 @@ def authorize_sign_transaction(
         "certificate": base64.b64encode(client.read_certificate(KeyKind.SIGN)).decode(),
     }
     answer: dict[str, Any] = _check(
-        http.post(f"{PLATFORM}/sign-transactions/{tx_id}/authorize", json=body)
+        http.post(f"{SIGN_TRANSACTIONS}/{tx_id}/authorize", json=body)
     ).json()
     return answer
 

@@ -8,8 +8,10 @@ staff member of ``--token`` (``MYNUMBER_STAFF_TOKEN``); with ``--url``, a runnin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -74,13 +76,32 @@ def add(
         str | None,
         typer.Option(help="sector identifier for the pairwise sub (default: the URIs' host)"),
     ] = None,
+    jwk: Annotated[
+        Path | None,
+        typer.Option(
+            "--jwk",
+            exists=True,
+            dir_okay=False,
+            help="the client's RSA public key (JWK, JSON file): private_key_jwt, no secret",
+        ),
+    ] = None,
     data: DataDir = None,
     url: Url = None,
     token: Token = None,
 ) -> None:
     """Register a relying party: prints its client_id and, for a confidential client, its
-    secret — shown this once and kept only as a hash."""
-    body = {"name": name, "redirect_uris": redirect_uri, "public": public, "sector": sector}
+    secret — shown this once and kept only as a hash (none with ``--jwk``)."""
+    body: dict[str, Any] = {
+        "name": name,
+        "redirect_uris": redirect_uri,
+        "public": public,
+        "sector": sector,
+    }
+    if jwk is not None:
+        try:
+            body["jwk"] = json.loads(jwk.read_text())
+        except ValueError as exc:
+            raise typer.BadParameter("the --jwk file is not JSON") from exc
     with _operator(data, url, token) as api:
         made = api.request("POST", "", body)
     print(f"client_id {made['client_id']}")
@@ -89,6 +110,12 @@ def add(
         out.print(
             "[yellow]the secret is shown only now: keep it safe (the portal stores only a hash)"
             "[/yellow]",
+            highlight=False,
+        )
+    elif jwk is not None:
+        out.print(
+            "private_key_jwt client: no secret; it signs its assertions with its key and "
+            "must use PKCE (S256)",
             highlight=False,
         )
     else:

@@ -32,6 +32,7 @@ from mynumber.orgs.portal.services.insurance_card import InsuranceCard
 from mynumber.orgs.portal.services.login import Portal
 from mynumber.orgs.portal.services.oidc import oidc_provider
 from mynumber.orgs.portal.services.oidc_release import BasicItemsRelease
+from mynumber.orgs.portal.services.sign_transactions import SignTransactions
 from mynumber.orgs.portal.web import (
     applications_pages,
     benefit_pages,
@@ -53,6 +54,7 @@ from mynumber.orgs.portal.web.deps import LoginNeeded
 from mynumber.orgs.portal.web.health import health, health_router
 from mynumber.orgs.portal.web.oidc import OidcPages
 from mynumber.orgs.portal.web.pages import Pages, login_needed
+from mynumber.orgs.portal.web.sign_transactions import router as sign_transactions_router
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers
@@ -139,6 +141,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
     oidc = OidcPages(pages, oidc_provider(ctx, engine), release)
     app.include_router(oidc_router(oidc))
     app.include_router(oidc_operator_router(oidc.provider.clients))
+    sign_transactions = SignTransactions(engine=engine, jlis=jlis)
+    app.include_router(sign_transactions_router(oidc.provider, sign_transactions))
     # 代理人: the pages that show a person's data show the principal's to a proxy
     proxy_rights = proxies.Proxies(engine=engine, name_of=proxies.names_via(link))
     e_applications.proxies = proxy_rights  # 代理人 apply with an apply right
@@ -156,6 +160,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.state.receivers = receivers
     app.state.record_accesses = accesses
     app.state.oidc = oidc.provider
+    app.state.sign_transactions = sign_transactions
     app.state.proxies = proxy_rights
     app.state.health = lambda: health(portal)
     install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)

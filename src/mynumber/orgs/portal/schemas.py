@@ -75,3 +75,28 @@ class ClientIn(BaseModel):
     redirect_uris: list[str] = Field(min_length=1, max_length=20)
     public: bool = False
     sector: str | None = Field(default=None, max_length=255)
+    #: an RSA public key (JWK): the client authenticates with private_key_jwt, no secret
+    jwk: dict[str, str | list[str]] | None = Field(default=None, max_length=20)
+
+
+# sign transactions (the デジタル認証アプリ-style API)
+class SignTransactionIn(BaseModel):
+    """A SHA-256 ``hash`` or a DER ``digest_info`` (base64, exactly one)."""
+
+    hash: str | None = Field(default=None, max_length=200)
+    digest_info: str | None = Field(default=None, max_length=200)
+
+
+class SignTransactionOut(BaseModel):
+    sign_transaction_id: str
+    client_id: str
+    digest_info: str
+    status: str
+    expires_at: datetime
+
+
+class SignTransactionAuthorizeIn(BaseModel):
+    """The card's signature over the DigestInfo and the signing certificate (base64 DER)."""
+
+    signature: str = Field(min_length=1, max_length=1000)
+    certificate: str = Field(min_length=1, max_length=8000)

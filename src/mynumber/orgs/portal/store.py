@@ -164,6 +164,16 @@ oidc_clients = Table(
     Column("redirect_uris", Text, nullable=False),  # JSON list
     Column("sector", String(255), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("jwk", Text),  # JSON: the RSA public key of a private_key_jwt client
+)
+
+#: ``jti`` of private_key_jwt client assertions already presented (each is good once),
+#: kept until the assertion would have expired.
+oidc_used_assertions = Table(
+    "oidc_used_assertions",
+    metadata,
+    Column("jti", String(200), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False),
 )
 
 #: Authorization requests waiting for the person (login, consent, signature), by random id:
@@ -216,6 +226,24 @@ oidc_tokens = Table(
     Column("revoked_at", UtcDateTime),
 )
 Index("oidc_tokens_by_grant", oidc_tokens.c.portal_code, oidc_tokens.c.client_id)
+
+#: Sign transactions (the デジタル認証アプリ-style API): a relying party holding an access
+#: token with scope ``sign`` asks for a hash (DigestInfo) to be signed; the card holder's
+#: signature and certificate are kept once checked.
+oidc_sign_transactions = Table(
+    "oidc_sign_transactions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("portal_code", String(32), nullable=False),
+    Column("algorithm", String(8), nullable=False),
+    Column("digest", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("status", String(8), nullable=False),  # pending | signed
+    Column("signature", LargeBinary),
+    Column("certificate", LargeBinary),
+)
 
 #: What a person allowed a relying party; withdrawing it revokes the party's tokens.
 oidc_consents = Table(

@@ -13,7 +13,6 @@ from mynumber.orgs.trustplatform import pages, web
 from mynumber.orgs.trustplatform.clients import JlisClient
 from mynumber.orgs.trustplatform.model import NAME, ORG, ROLES
 from mynumber.orgs.trustplatform.services import Platform
-from mynumber.orgs.trustplatform.sign_transactions import SignTransactions
 from mynumber.orgs.trustplatform.tsa import TimeStampAuthority
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
@@ -37,15 +36,9 @@ def create_app(ctx: OrgContext) -> FastAPI:
         "現況確認, 犯収法 eKYC, an RFC 3161 TSA.",
     )
     staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
-    transactions = SignTransactions(
-        engine=engine,
-        platform=platform,
-        audience_base=ctx.settings.base_url.rstrip("/") + "/" + ORG,
-    )
-    app.include_router(web.router(platform=platform, transactions=transactions, staff=staff))
+    app.include_router(web.router(platform=platform, staff=staff))
     app.include_router(pages.router(platform=platform, root="/" + ORG))
     app.state.engine = engine
     app.state.platform = platform
-    app.state.transactions = transactions
     app.state.health = lambda: {"org": ORG, "ok": True}
     return app

@@ -75,42 +75,6 @@ class ProviderOut(BaseModel):
     ekyc: bool
 
 
-class ClientKeyIn(BaseModel):
-    """A provider's public RSA key as a JWK (``kty``, ``n``, ``e``)."""
-
-    jwk: dict[str, str]
-
-
-class ClientKeyOut(BaseModel):
-    client_id: str
-    jwk: dict[str, str]
-
-
-class SignTransactionIn(BaseModel):
-    """A SHA-256 ``hash`` or a DER ``digest_info`` (base64, exactly one), and the client's
-    ``private_key_jwt`` assertion (RFC 7523)."""
-
-    client_assertion_type: str = Field(max_length=100)
-    client_assertion: str = Field(min_length=1, max_length=8192)
-    hash: str | None = Field(default=None, max_length=200)
-    digest_info: str | None = Field(default=None, max_length=200)
-
-
-class SignTransactionOut(BaseModel):
-    sign_transaction_id: str
-    provider: str
-    digest_info: str
-    status: str
-    expires_at: dt.datetime
-
-
-class AuthorizeIn(BaseModel):
-    """The card's signature over the DigestInfo and the signing certificate (base64 DER)."""
-
-    signature: str = Field(min_length=1, max_length=1000)
-    certificate: str = Field(min_length=1, max_length=8000)
-
-
 class SignedStatementIn(BaseModel):
     """A JSON statement (base64) and the detached CMS the person made over it with the
     card's signing key (base64)."""

@@ -1,5 +1,5 @@
 """The platform operator's tables: completed contracts, their signers, identity-check
-records (犯収法 確認記録) and sign transactions."""
+records (犯収法 確認記録) and consents."""
 
 from __future__ import annotations
 
@@ -43,40 +43,6 @@ ekyc_records = Table(
     Column("items", Text, nullable=False),
     Column("checked_at", UtcDateTime, nullable=False),
     Column("keep_until", Date, nullable=False),
-)
-
-#: Each provider's public key (JWK, RSA): it authenticates the provider (private_key_jwt,
-#: RFC 7523) and the sign-transaction results are encrypted to it (JWE).
-client_keys = Table(
-    "client_keys",
-    metadata,
-    Column("provider", String(20), primary_key=True),
-    Column("jwk", Text, nullable=False),
-    Column("registered_at", UtcDateTime, nullable=False),
-)
-
-#: Client assertions already used (``jti``), refused again until they expire.
-used_assertions = Table(
-    "used_assertions",
-    metadata,
-    Column("jti", String(100), primary_key=True),
-    Column("expires_at", UtcDateTime, nullable=False),
-)
-
-#: Sign transactions (デジタル認証アプリ-style): a hash a provider wants signed, the card
-#: holder's signature and certificate once authorised.
-sign_transactions = Table(
-    "sign_transactions",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("provider", String(20), nullable=False),
-    Column("algorithm", String(8), nullable=False),
-    Column("digest", LargeBinary, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("expires_at", UtcDateTime, nullable=False),
-    Column("status", String(10), nullable=False),  # pending | signed | collected
-    Column("signature", LargeBinary),
-    Column("certificate", LargeBinary),
 )
 
 #: Consents to J-LIS's provision of the latest four items (基本4情報の最新情報提供), each

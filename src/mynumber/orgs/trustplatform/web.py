@@ -19,10 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from mynumber.errors import InvalidInput
 from mynumber.orgs.trustplatform import model
 from mynumber.orgs.trustplatform.schemas import (
-    AuthorizeIn,
     AuthSerialOut,
-    ClientKeyIn,
-    ClientKeyOut,
     ConsentOut,
     ContractOut,
     EkycIn,
@@ -32,20 +29,12 @@ from mynumber.orgs.trustplatform.schemas import (
     SignatureReportOut,
     SignedStatementIn,
     SignerOut,
-    SignTransactionIn,
-    SignTransactionOut,
     StatusOut,
     VerifyOut,
     WithdrawnOut,
 )
 from mynumber.orgs.trustplatform.services import Platform
-from mynumber.orgs.trustplatform.sign_transactions import (
-    ASSERTION_TYPE,
-    ClientUnauthorized,
-    SignTransactions,
-    parse_target,
-)
-from mynumber.platform.policy import public, tagged
+from mynumber.platform.policy import public
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.staff.web import staff as staff_permission
@@ -72,29 +61,9 @@ def _b64(text: str, field: str) -> bytes:
         raise InvalidInput("not base64", field=field) from exc
 
 
-def _tx_out(tx: dict[str, object], digest_info: bytes) -> SignTransactionOut:
-    return SignTransactionOut(
-        sign_transaction_id=str(tx["id"]),
-        provider=str(tx["provider"]),
-        digest_info=base64.b64encode(digest_info).decode(),
-        status=str(tx["status"]),
-        expires_at=tx["expires_at"],
-    )
-
-
-def router(*, platform: Platform, transactions: SignTransactions, staff: Staff) -> APIRouter:
+def router(*, platform: Platform, staff: Staff) -> APIRouter:
     api = APIRouter()
 
-    @tagged("signed", "a provider's private_key_jwt client assertion (RFC 7523)")
-    def by_client_assertion() -> None:
-        return None
-
-    @tagged("device", "the sign transaction's id, which only the person's device learns")
-    def by_transaction_id() -> None:
-        return None
-
-    client_signed = Depends(by_client_assertion)
-    device = Depends(by_transaction_id)
     by_design = public("the time-stamp service and the providers are public by design")
     self_proving = public(
         "a contract carries its own proof: only good JPKI signatures are completed or reported"
@@ -292,73 +261,6 @@ def router(*, platform: Platform, transactions: SignTransactions, staff: Staff) 
             detail={"provider": provider, "contract": contract_id, "field": field},
         )
         return AuthSerialOut(**found)
-
-    @api.put("/api/providers/{provider}/client-key", response_model=ClientKeyOut, tags=["signing"])
-    def client_key(provider: str, body: ClientKeyIn, acting: Contracts) -> ClientKeyOut:
-        """Register the provider's public key (private_key_jwt, and the JWE results)."""
-        registered = transactions.register_key(provider, body.jwk)
-        staff.log(
-            acting,
-            action="signing.client_key",
-            purpose="client registration",
-            detail={"provider": provider},
-        )
-        return ClientKeyOut(**registered)
-
-    @api.post(
-        "/sign-transactions",
-        response_model=SignTransactionOut,
-        status_code=201,
-        tags=["signing"],
-        dependencies=[client_signed],
-    )
-    def create_sign_transaction(body: SignTransactionIn) -> SignTransactionOut:
-        """A provider asks for a hash (or DigestInfo) to be signed by the card holder."""
-        if body.client_assertion_type != ASSERTION_TYPE:
-            raise ClientUnauthorized(f"client_assertion_type must be {ASSERTION_TYPE}")
-        client = transactions.authenticate(body.client_assertion, endpoint="/sign-transactions")
-        algorithm, digest = parse_target(hash_b64=body.hash, digest_info_b64=body.digest_info)
-        tx = transactions.create(client, algorithm, digest)
-        return _tx_out(tx, transactions.digest_info(tx))
-
-    @api.get(
-        "/sign-transactions/{tx_id}",
-        response_model=SignTransactionOut,
-        tags=["signing"],
-        dependencies=[device],
-    )
-    def show_sign_transaction(tx_id: str) -> SignTransactionOut:
-        """What the person's device is asked to sign, and for which provider."""
-        tx = transactions.get(tx_id)
-        return _tx_out(tx, transactions.digest_info(tx))
-
-    @api.post(
-        "/sign-transactions/{tx_id}/authorize",
-        tags=["signing"],
-        dependencies=[device],
-    )
-    def authorize_sign_transaction(tx_id: str, body: AuthorizeIn) -> dict[str, str]:
-        """The card's signature and certificate; refused if revoked or not over this."""
-        return transactions.authorize(
-            tx_id, _b64(body.signature, "signature"), _b64(body.certificate, "certificate")
-        )
-
-    @api.get(
-        "/sign-transactions/{tx_id}/result",
-        response_class=Response,
-        tags=["signing"],
-        dependencies=[client_signed],
-    )
-    def sign_transaction_result(tx_id: str, request: Request) -> Response:
-        """The signature and certificate as a JWE to the provider's key
-        (``Authorization: Bearer <client assertion>``)."""
-        scheme, _, assertion = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
-            raise ClientUnauthorized("send Authorization: Bearer <client assertion>")
-        client = transactions.authenticate(
-            assertion.strip(), endpoint=f"/sign-transactions/{tx_id}/result"
-        )
-        return Response(transactions.result(tx_id, client), media_type="application/jose")
 
     return api
 

@@ -18,8 +18,11 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
+
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
 
 from mynumber.errors import Forbidden, InvalidInput, NotFound
 from mynumber.pki import BasicItems, Gender
@@ -31,7 +34,10 @@ TOKEN_TTL = dt.timedelta(minutes=10)
 
 OPENID = "openid"
 BASIC4 = "profile_basic4"
-SCOPES = (OPENID, BASIC4)
+#: Sign transactions (the デジタル認証アプリ-style API): the token may create them; each is
+#: still authorised by the person with the card.
+SIGN = "sign"
+SCOPES = (OPENID, BASIC4, SIGN)
 #: The claims ``profile_basic4`` releases, with the JPKI proof an RP can check by itself.
 BASIC4_CLAIMS = ("name", "address", "birthdate", "gender")
 PROOF_CLAIMS = ("jpki_sign_cert", "jpki_signature", "jpki_statement")
@@ -47,12 +53,18 @@ SCOPE_LABELS: dict[str, tuple[str, str]] = {
         "The four basic items (name, address, birth date, sex), signed with your "
         "signing certificate",
     ),
+    SIGN: (
+        "電子署名の依頼（署名のたびにカードと署名用パスワードで承認します）",
+        "Requests for your electronic signature (you approve each with your card and "
+        "signing password)",
+    ),
 }
 
 #: The same, short, for the list of services a person has allowed.
 SCOPE_SHORT: dict[str, tuple[str, str]] = {
     OPENID: ("利用者識別子", "Identifier"),
     BASIC4: ("基本4情報（署名付き）", "Four basic items, signed"),
+    SIGN: ("電子署名の依頼", "Signature requests"),
 }
 
 STATEMENT_TYPE = "mynaportal-basic4-release"
@@ -131,6 +143,23 @@ def sector_of(redirect_uris: Iterable[str], client_id: str, sector: str | None =
             field="sector",
         )
     return hosts.pop()
+
+
+def client_public_jwk(jwk: Mapping[str, object]) -> str:
+    """A private_key_jwt client's key as kept (JSON): an RSA public key of 2048 bits or
+    more; a private key or anything else is refused. This project's choice: the one key
+    both verifies the client's assertions and receives its sign-transaction results (JWE),
+    so only ``kty``, ``n``, ``e`` (and ``kid``) are kept, not ``use``/``key_ops``."""
+    if any(part in jwk for part in ("d", "p", "q")):
+        raise InvalidInput("jwk must be a public key (no private parts)", field="jwk")
+    kept = {name: jwk[name] for name in ("kty", "n", "e", "kid") if name in jwk}
+    try:
+        key = RSAKey.import_key(kept)  # type: ignore[arg-type]
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidInput("jwk must be an RSA public key", field="jwk") from exc
+    if key.is_private or key.raw_value.key_size < 2048:
+        raise InvalidInput("jwk must be an RSA public key of 2048 bits or more", field="jwk")
+    return json.dumps(key.as_dict(private=False), sort_keys=True)
 
 
 def scopes_of(scope: str | None) -> list[str]:

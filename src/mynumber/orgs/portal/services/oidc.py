@@ -19,6 +19,7 @@ from typing import Any
 
 from joserfc.jwk import RSAKey
 from sqlalchemy import Engine, and_, delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mynumber.errors import Conflict, Unauthorized
 from mynumber.orgs.portal import store
@@ -51,6 +52,16 @@ class Grantee:
     sub: str
     auth_time: dt.datetime
     claims: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """What a valid access token stands for."""
+
+    client: RelyingParty
+    portal_code: str
+    scopes: tuple[str, ...]
+    claims: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +370,30 @@ class OidcProvider:
             )
         return found is not None
 
+    def first_use_of_assertion(self, client_id: str, jti: object, exp: object) -> bool:
+        """Record a private_key_jwt assertion's ``jti``; ``False`` when it was used before
+        (or is not a usable id). Kept until the assertion's ``exp``."""
+        if not isinstance(jti, str) or not 8 <= len(jti) <= 128:
+            return False
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
+            return False
+        now = self.clock()
+        u = store.oidc_used_assertions
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(delete(u).where(u.c.expires_at < now))
+                conn.execute(
+                    u.insert().values(
+                        jti=f"{client_id}:{jti}"[:200],
+                        expires_at=dt.datetime.fromtimestamp(
+                            min(float(exp), now.timestamp() + 3600), dt.UTC
+                        ),
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
     # --- tokens and userinfo ---------------------------------------------------------------
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
@@ -378,10 +413,12 @@ class OidcProvider:
                 )
             )
 
-    def userinfo(self, access_token: str) -> dict[str, Any]:
-        """What the token's scope releases: ``sub``, and with ``profile_basic4`` the four
-        items with their JPKI proof. The consent must still stand."""
+    def token_grant(self, access_token: str) -> TokenGrant:
+        """Who an access token speaks for, and with what scope; the consent must still
+        stand and the party still be registered."""
         t, c = store.oidc_tokens.c, store.oidc_consents.c
+        if not isinstance(access_token, str) or not 0 < len(access_token) <= 200:
+            raise InvalidToken("send the access token as a Bearer token")
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(store.oidc_tokens).where(t.token_hash == hash_secret(access_token))
@@ -402,9 +439,15 @@ class OidcProvider:
         client = self.clients.get(row.client_id)
         if client is None:
             raise InvalidToken("the relying party was removed")
-        info: dict[str, Any] = {"sub": self.sub(client, row.portal_code)}
-        if oidc_model.BASIC4 in scopes_of(row.scope) and row.claims:
-            info.update(json.loads(row.claims))
+        return TokenGrant(client, row.portal_code, tuple(scopes_of(row.scope)), row.claims)
+
+    def userinfo(self, access_token: str) -> dict[str, Any]:
+        """What the token's scope releases: ``sub``, and with ``profile_basic4`` the four
+        items with their JPKI proof. The consent must still stand."""
+        grant = self.token_grant(access_token)
+        info: dict[str, Any] = {"sub": self.sub(grant.client, grant.portal_code)}
+        if oidc_model.BASIC4 in grant.scopes and grant.claims:
+            info.update(json.loads(grant.claims))
         return info
 
 

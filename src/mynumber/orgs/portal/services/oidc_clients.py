@@ -1,14 +1,17 @@
 """Relying parties of Mynaportal's OpenID Connect provider: register, list, remove, look up.
 
 A confidential client gets a secret shown once and kept only as its SHA-256; a public client
-(a mobile or single-page app) has none and must use PKCE, as every client must here.
+(a mobile or single-page app) has none and must use PKCE, as every client must here. A
+``private_key_jwt`` client (RFC 7523 §2.2, as the デジタル認証アプリ asks of its clients)
+registers an RSA public key instead of receiving a secret and authenticates at the token
+endpoint with a JWT signed by its private key; it may use no other method.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, select
@@ -30,6 +33,7 @@ class RelyingParty:
     public: bool
     created_at: dt.datetime
     secret_hash: str | None = None
+    jwk: str | None = None  # JSON RSA public key (private_key_jwt)
 
     # --- authlib.oauth2.rfc6749.ClientMixin ------------------------------------------------
     def get_client_id(self) -> str:
@@ -50,6 +54,8 @@ class RelyingParty:
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.public:
             return method == "none"
+        if self.jwk is not None:
+            return method == "private_key_jwt"
         return method in ("client_secret_basic", "client_secret_post")
 
     def check_response_type(self, response_type: str) -> bool:
@@ -77,16 +83,26 @@ class RelyingParties:
         self.clock = clock
 
     def add(
-        self, *, name: str, redirect_uris: list[str], public: bool, sector: str | None = None
+        self,
+        *,
+        name: str,
+        redirect_uris: list[str],
+        public: bool,
+        sector: str | None = None,
+        jwk: Mapping[str, object] | None = None,
     ) -> Registered:
-        """Register a relying party; a confidential one's secret is returned this once."""
+        """Register a relying party; a confidential one's secret is returned this once, a
+        ``private_key_jwt`` one (``jwk`` given) gets no secret."""
         name = name.strip()
         if not name or len(name) > 100:
             raise InvalidInput("a client needs a name of 1–100 characters", field="name")
         if not redirect_uris:
             raise InvalidInput("give at least one --redirect-uri", field="redirect_uri")
         uris = tuple(dict.fromkeys(oidc_model.check_redirect_uri(u) for u in redirect_uris))
-        secret = None if public else oidc_model.new_secret()
+        if jwk is not None and public:
+            raise InvalidInput("a public client has no key", field="jwk")
+        public_jwk = None if jwk is None else oidc_model.client_public_jwk(jwk)
+        secret = None if public or public_jwk is not None else oidc_model.new_secret()
         client_id = oidc_model.new_client_id()
         client = RelyingParty(
             client_id=client_id,
@@ -96,6 +112,7 @@ class RelyingParties:
             public=public,
             created_at=self.clock(),
             secret_hash=None if secret is None else oidc_model.hash_secret(secret),
+            jwk=public_jwk,
         )
         with self.engine.begin() as conn:
             conn.execute(
@@ -106,6 +123,7 @@ class RelyingParties:
                     redirect_uris=json.dumps(list(uris)),
                     sector=client.sector,
                     created_at=client.created_at,
+                    jwk=client.jwk,
                 )
             )
         return Registered(client, secret)
@@ -156,7 +174,8 @@ def _client(row: object) -> RelyingParty:
         name=m["name"],
         redirect_uris=tuple(json.loads(m["redirect_uris"])),
         sector=m["sector"],
-        public=m["secret_hash"] is None,
+        public=m["secret_hash"] is None and m["jwk"] is None,
         created_at=m["created_at"],
         secret_hash=m["secret_hash"],
+        jwk=m["jwk"],
     )

@@ -27,6 +27,16 @@ OIDC_ENDPOINT = public(
     "OpenID Connect endpoint: the relying party proves itself (code + PKCE or secret, or the "
     "access token), the person logs in with the card"
 )
+SIGN_CLIENT = marker(
+    "signed",
+    "a sign transaction's relying party: its access token (RFC 6750, scope sign, from a "
+    "private_key_jwt client) is checked in the route",
+)
+SIGN_DEVICE = marker(
+    "device",
+    "a sign transaction's id, which only the relying party and the person's device learn; "
+    "only a good signature by the card changes it",
+)
 HEALTH = public("liveness probe: counts only, no personal data")
 
 

@@ -154,8 +154,10 @@ def router(oidc: OidcPages) -> APIRouter:
             "token_endpoint_auth_methods_supported": [
                 "client_secret_basic",
                 "client_secret_post",
+                "private_key_jwt",
                 "none",
             ],
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": [
                 "sub",

@@ -16,12 +16,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Payload, OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
 from fastapi.responses import JSONResponse, Response
+from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from mynumber.orgs.portal.model import oidc as oidc_model
@@ -108,7 +111,12 @@ class PortalCodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     """The authorization code grant over the portal's tables; a code is taken (used) the
     moment it is presented, and a second presentation revokes what the first gave."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]  # noqa: RUF012
+    TOKEN_ENDPOINT_AUTH_METHODS = [  # noqa: RUF012
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    ]
 
     @property
     def provider(self) -> OidcProvider:
@@ -126,6 +134,47 @@ class PortalCodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
 
     def authenticate_user(self, authorization_code: StoredCode) -> Grantee | None:
         return self.provider.grantee_of(authorization_code)
+
+
+class PortalPrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
+    """``private_key_jwt`` (RFC 7523 §2.2, OpenID Connect Core §9): a JWT signed RS256 by
+    the client's registered key, ``iss`` = ``sub`` = its client id, ``aud`` the token
+    endpoint (or the issuer), ``exp`` within five minutes, a ``jti`` good once."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+    MAX_LIFE_SECONDS = 300
+
+    def __init__(self, provider: OidcProvider) -> None:
+        super().__init__(validate_jti=True, leeway=0)
+        self.provider = provider
+
+    def get_audiences(self) -> list[str]:
+        return [self.provider.issuer + "/oidc/token", self.provider.issuer]
+
+    def verify_claims(self, claims: Any) -> None:
+        super().verify_claims(claims)
+        exp = claims.get("exp")
+        now = self.provider.clock().timestamp()
+        if not isinstance(exp, int | float) or exp > now + self.MAX_LIFE_SECONDS:
+            raise InvalidClientError(description="the client assertion lives too long")
+
+    def validate_jti(self, claims: Any, jti: Any) -> bool:
+        return self.provider.first_use_of_assertion(str(claims["sub"]), jti, claims.get("exp"))
+
+    def resolve_client_public_key(self, client: RelyingParty) -> RSAKey:
+        if client.jwk is None:
+            raise InvalidClientError(description="this client has registered no key")
+        return RSAKey.import_key(json.loads(client.jwk))
+
+    def process_assertion_claims(self, assertion: str, resolve_key: Any) -> Any:
+        try:
+            token = jwt.decode(assertion, resolve_key, algorithms=["RS256"])
+        except (JoseError, ValueError) as exc:
+            raise InvalidClientError(
+                description="the assertion is not signed by the client's key"
+            ) from exc
+        self.verify_claims(token.claims)
+        return token.claims
 
 
 class PortalOpenIDCode(OpenIDCode):  # type: ignore[misc]
@@ -177,6 +226,7 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                 ),
             ),
         )
+        self.register_client_auth_method("private_key_jwt", PortalPrivateKeyJWT(provider))
         self.register_grant(PortalCodeGrant, [PkceForEveryone(), PortalOpenIDCode(provider)])
 
     def query_client(self, client_id: str) -> RelyingParty | None:

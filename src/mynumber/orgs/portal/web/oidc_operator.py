@@ -20,6 +20,13 @@ def client_out(client: RelyingParty) -> dict[str, Any]:
         "client_id": client.client_id,
         "name": client.name,
         "public": client.public,
+        "token_endpoint_auth_method": (
+            "none"
+            if client.public
+            else "private_key_jwt"
+            if client.jwk is not None
+            else "client_secret_basic"
+        ),
         "sector": client.sector,
         "redirect_uris": list(client.redirect_uris),
     }
@@ -37,7 +44,11 @@ def router(parties: RelyingParties) -> APIRouter:
     def add(body: ClientIn, request: Request, acting: Operator) -> dict[str, Any]:
         """Register a relying party; a confidential one's secret is in this answer only."""
         made = parties.add(
-            name=body.name, redirect_uris=body.redirect_uris, public=body.public, sector=body.sector
+            name=body.name,
+            redirect_uris=body.redirect_uris,
+            public=body.public,
+            sector=body.sector,
+            jwk=body.jwk,
         )
         log(request, acting, "oidc.client.add", made.client.client_id)
         return client_out(made.client) | {"client_secret": made.secret}
