@@ -37,9 +37,14 @@ BASIC4 = "profile_basic4"
 #: Sign transactions (the デジタル認証アプリ-style API): the token may create them; each is
 #: still authorised by the person with the card.
 SIGN = "sign"
-SCOPES = (OPENID, BASIC4, SIGN)
+#: One basic item each (the デジタル認証アプリ's scopes; the claim has the scope's name). They
+#: are released without the JPKI proof: the signing certificate in the proof carries all four
+#: items, so it would show the ones not asked for (this project's reading).
+NAME, ADDRESS, BIRTHDATE, GENDER = "name", "address", "birthdate", "gender"
+ITEM_SCOPES = (NAME, ADDRESS, BIRTHDATE, GENDER)
+SCOPES = (OPENID, BASIC4, *ITEM_SCOPES, SIGN)
 #: The claims ``profile_basic4`` releases, with the JPKI proof an RP can check by itself.
-BASIC4_CLAIMS = ("name", "address", "birthdate", "gender")
+BASIC4_CLAIMS = ITEM_SCOPES
 PROOF_CLAIMS = ("jpki_sign_cert", "jpki_signature", "jpki_statement")
 
 #: What the consent page says each scope releases: (日本語, English).
@@ -53,6 +58,22 @@ SCOPE_LABELS: dict[str, tuple[str, str]] = {
         "The four basic items (name, address, birth date, sex), signed with your "
         "signing certificate",
     ),
+    NAME: (
+        "氏名（署名用電子証明書の記載事項）",
+        "Your name, as your signing certificate states it",
+    ),
+    ADDRESS: (
+        "住所（署名用電子証明書の記載事項）",
+        "Your address, as your signing certificate states it",
+    ),
+    BIRTHDATE: (
+        "生年月日（署名用電子証明書の記載事項）",
+        "Your birth date, as your signing certificate states it",
+    ),
+    GENDER: (
+        "性別（署名用電子証明書の記載事項）",
+        "Your sex, as your signing certificate states it",
+    ),
     SIGN: (
         "電子署名の依頼（署名のたびにカードと署名用パスワードで承認します）",
         "Requests for your electronic signature (you approve each with your card and "
@@ -64,6 +85,10 @@ SCOPE_LABELS: dict[str, tuple[str, str]] = {
 SCOPE_SHORT: dict[str, tuple[str, str]] = {
     OPENID: ("利用者識別子", "Identifier"),
     BASIC4: ("基本4情報（署名付き）", "Four basic items, signed"),
+    NAME: ("氏名", "Name"),
+    ADDRESS: ("住所", "Address"),
+    BIRTHDATE: ("生年月日", "Birth date"),
+    GENDER: ("性別", "Sex"),
     SIGN: ("電子署名の依頼", "Signature requests"),
 }
 
@@ -184,6 +209,19 @@ def gender_claim(gender: Gender) -> str:
     }[gender]
 
 
+def wants_items(scopes: list[str] | tuple[str, ...]) -> bool:
+    """Whether the scopes release any basic item (each release is signed by the person)."""
+    return BASIC4 in scopes or any(s in scopes for s in ITEM_SCOPES)
+
+
+def released_claims(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The basic items the scopes release: all four with ``profile_basic4``, else the ones
+    named by their own scopes."""
+    if BASIC4 in scopes:
+        return BASIC4_CLAIMS
+    return tuple(s for s in ITEM_SCOPES if s in scopes)
+
+
 def basic4_claims(items: BasicItems) -> dict[str, str]:
     return {
         "name": items.name,
@@ -194,7 +232,13 @@ def basic4_claims(items: BasicItems) -> dict[str, str]:
 
 
 def release_statement(
-    *, issuer: str, client_id: str, client_name: str, nonce: str | None, at: dt.datetime
+    *,
+    issuer: str,
+    client_id: str,
+    client_name: str,
+    nonce: str | None,
+    at: dt.datetime,
+    claims: tuple[str, ...] = BASIC4_CLAIMS,
 ) -> bytes:
     """The exact bytes a person signs with the signing key to release the four basic items
     to one relying party for one login (its ``nonce``); the RP receives them as
@@ -205,7 +249,7 @@ def release_statement(
         "client_id": client_id,
         "client_name": client_name,
         "nonce": nonce,
-        "claims": list(BASIC4_CLAIMS),
+        "claims": list(claims),
         "iat": int(at.timestamp()),
     }
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()

@@ -442,11 +442,12 @@ class OidcProvider:
         return TokenGrant(client, row.portal_code, tuple(scopes_of(row.scope)), row.claims)
 
     def userinfo(self, access_token: str) -> dict[str, Any]:
-        """What the token's scope releases: ``sub``, and with ``profile_basic4`` the four
-        items with their JPKI proof. The consent must still stand."""
+        """What the token's scope releases: ``sub``; with ``profile_basic4`` the four items
+        with their JPKI proof; with ``name`` … ``gender`` those items. The consent must still
+        stand."""
         grant = self.token_grant(access_token)
         info: dict[str, Any] = {"sub": self.sub(grant.client, grant.portal_code)}
-        if oidc_model.BASIC4 in grant.scopes and grant.claims:
+        if oidc_model.wants_items(grant.scopes) and grant.claims:
             info.update(json.loads(grant.claims))
         return info
 

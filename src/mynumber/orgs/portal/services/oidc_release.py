@@ -78,6 +78,7 @@ class BasicItemsRelease:
         client: RelyingParty,
         nonce: str | None,
         next_path: str,
+        claims: tuple[str, ...] = oidc_model.BASIC4_CLAIMS,
     ) -> Asked:
         """A sign request for the statement; the phone shows whom it releases what to."""
         statement = oidc_model.release_statement(
@@ -86,20 +87,29 @@ class BasicItemsRelease:
             client_name=client.name,
             nonce=nonce,
             at=self.clock(),
+            claims=claims,
         )
+        labels = [oidc_model.SCOPE_SHORT[c] for c in claims]
         summary = (
             f"{client.name} に、マイナポータルから次の情報を提供することに同意します。\n"
-            "氏名・住所・生年月日・性別（署名用電子証明書の記載事項）\n"
-            f"I agree that Mynaportal gives {client.name} my name, address, birth date "
-            "and sex, as my signing certificate states them."
+            f"{'・'.join(ja for ja, _ in labels)}（署名用電子証明書の記載事項）\n"
+            f"I agree that Mynaportal gives {client.name} these items, as my signing "
+            f"certificate states them: {', '.join(en for _, en in labels)}."
         )
         made = self.signing.create(portal_code, PURPOSE, statement, summary, next_path=next_path)
         return Asked(made.id, statement)
 
     def collect(
-        self, *, portal_code: str, sign_request: str, statement: bytes
+        self,
+        *,
+        portal_code: str,
+        sign_request: str,
+        statement: bytes,
+        claims: tuple[str, ...] = oidc_model.BASIC4_CLAIMS,
+        proof: bool = True,
     ) -> dict[str, str] | None:
-        """The claims with their proof once signed (``None`` while not signed yet).
+        """The ``claims`` once signed (``None`` while not signed yet), with their proof when
+        ``proof`` (``profile_basic4``).
 
         Raises a :class:`mynumber.pki.CertificateError` if the CMS is not over the statement
         or not by a J-LIS signing certificate, :class:`SignerNotHolder` if the certificate
@@ -111,7 +121,12 @@ class BasicItemsRelease:
         signature = verify_detached(cms_der, statement, [self.sign_ca()], self.clock())
         self._check_holder(portal_code, signature.items)
         self.signing.discard_data(sign_request, portal_code)
-        return oidc_model.basic4_claims(signature.items) | {
+        released = {
+            k: v for k, v in oidc_model.basic4_claims(signature.items).items() if k in claims
+        }
+        if not proof:
+            return released
+        return released | {
             "jpki_sign_cert": base64.b64encode(
                 signature.certificate.public_bytes(Encoding.DER)
             ).decode(),

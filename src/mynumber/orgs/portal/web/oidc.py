@@ -243,7 +243,7 @@ def router(oidc: OidcPages) -> APIRouter:
         scope = str(oreq.scope)
         prompt = set(oidc_model.scopes_of(dict(pending.params).get("prompt")))
         if (
-            oidc_model.BASIC4 not in oidc_model.scopes_of(scope)
+            not oidc_model.wants_items(oidc_model.scopes_of(scope))
             and "consent" not in prompt
             and provider.consent_covers(session.portal_code, client.client_id, scope)
         ):
@@ -265,7 +265,7 @@ def router(oidc: OidcPages) -> APIRouter:
             client=client,
             pending=pending,
             scopes=[(s, oidc_model.SCOPE_LABELS[s]) for s in oidc_model.scopes_of(scope)],
-            basic4=oidc_model.BASIC4 in oidc_model.scopes_of(scope),
+            basic4=oidc_model.wants_items(oidc_model.scopes_of(scope)),
             redirect_uri=dict(pending.params).get("redirect_uri")
             or client.get_default_redirect_uri(),
         )
@@ -295,8 +295,8 @@ def router(oidc: OidcPages) -> APIRouter:
             response = oidc.server.create_authorization_response(oreq, grant_user=None, grant=grant)
             return oidc.answer(request, response)
         scope = str(oreq.scope)
-        if oidc_model.BASIC4 in oidc_model.scopes_of(scope):
-            # the four items go out only with a signature: on to the phone, then release
+        if oidc_model.wants_items(oidc_model.scopes_of(scope)):
+            # the basic items go out only with a signature: on to the phone, then release
             client = provider.clients.require(pending.client_id)
             asked = oidc.release.ask(
                 portal_code=session.portal_code,
@@ -304,6 +304,7 @@ def router(oidc: OidcPages) -> APIRouter:
                 client=client,
                 nonce=pending.nonce,
                 next_path=f"/portal/oidc/release?request={pending.id}",
+                claims=oidc_model.released_claims(oidc_model.scopes_of(scope)),
             )
             provider.attach_signature_request(
                 pending.id, session.portal_code, asked.sign_request, asked.statement
@@ -334,10 +335,13 @@ def router(oidc: OidcPages) -> APIRouter:
         if pending.sign_request is None or pending.statement is None:
             raise oidc_model.OidcRequestUnknown("nothing was signed for this sign-in request")
         try:
+            asked = oidc_model.scopes_of(dict(pending.params).get("scope"))
             claims = oidc.release.collect(
                 portal_code=session.portal_code,
                 sign_request=pending.sign_request,
                 statement=pending.statement,
+                claims=oidc_model.released_claims(asked),
+                proof=oidc_model.BASIC4 in asked,
             )
         except (CertificateError, SignerNotHolder) as exc:
             provider.finish(pending.id, session.portal_code)
