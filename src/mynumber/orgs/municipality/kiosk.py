@@ -29,7 +29,7 @@ from mynumber.orgs.municipality import kiosk_model, kiosk_pdf, kiosk_store, stor
 from mynumber.orgs.municipality.intermediate import resident_taxes
 from mynumber.orgs.municipality.kiosk_model import KINDS, CertificateKind
 from mynumber.orgs.municipality.mayor import MayorKeys
-from mynumber.orgs.municipality.model import Municipality, Sex
+from mynumber.orgs.municipality.model import CARD_EVENTS, Municipality, Sex
 from mynumber.platform.ids import new_id
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -80,7 +80,7 @@ class KioskIssuing:
             conn.execute(
                 select(store.residents)
                 .join(store.events, e.resident_id == r.id)
-                .where(e.kind == "card_issued", e.detail == detail, r.status == "active")
+                .where(e.kind.in_(CARD_EVENTS), e.detail == detail, r.status == "active")
             )
             .mappings()
             .first()

@@ -286,3 +286,8 @@ PURPOSES = {
     "search": "検索 (a search)",
 }
 PURPOSE_PATTERN = r"^(counter|inquiry|correction|application:[0-9A-Za-z_-]{1,40})$"
+
+
+#: The events that tie a card (its manufacture number) to a resident here: handed over
+#: here, or brought along on a move-in (the card stays valid when its holder moves).
+CARD_EVENTS = ("card_issued", "card_moved_in")
