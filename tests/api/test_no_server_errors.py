@@ -1,4 +1,4 @@
-"""No generated request gets a 5xx from any organisation (or the phone app).
+"""No generated request gets a 5xx from any organisation (or the phone app, or a kiosk).
 
 Schemathesis reads each app's own OpenAPI description (``app.openapi()``) and generates
 requests for every operation, inside the schema (positive) and outside it (negative:
@@ -29,17 +29,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from starlette.routing import Mount
 
 from mynumber import federation
-from mynumber.federation import INTERNAL_BASE, PHONE_PATH, mount_path
+from mynumber.federation import INTERNAL_BASE, KIOSK_PATH, PHONE_PATH, mount_path
 from mynumber.platform.settings import Settings
 
 pytestmark = pytest.mark.slow
 
 #: examples per operation and mode; small for CI, raise it to search longer
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
-#: every organisation of a deployment, then the resident's phone app (not an organisation)
-TARGETS = [*federation.org_names(Settings(seed_residents=0)), "phone"]
+#: every organisation of a deployment, then the resident's phone app and a convenience-store
+#: kiosk's touch screen (devices, not organisations)
+KIOSK_STORE = "sunrise-0001"
+DEVICES = ("phone", "kiosk")
+TARGETS = [*federation.org_names(Settings(seed_residents=0)), *DEVICES]
 
 
 #: who sends the requests: ``FUZZ_CALLERS=administrator`` for the PostgreSQL pass, where
@@ -49,15 +53,19 @@ CALLERS = os.environ.get("FUZZ_CALLERS", "anonymous,administrator").split(",")
 
 def _cases() -> list[tuple[str, str]]:
     found = [(org, "anonymous") for org in TARGETS if "anonymous" in CALLERS]
-    # the phone app has no staff: a local administrator of it does not exist
+    # the devices have no staff: a local administrator of them does not exist
     if "administrator" in CALLERS:
-        found += [(org, "administrator") for org in TARGETS if org != "phone"]
+        found += [(org, "administrator") for org in TARGETS if org not in DEVICES]
     return found
 
 
 def _app_and_base(fed: federation.Federation, target: str) -> tuple[Any, str]:
     if target == "phone":
         return fed.phone, INTERNAL_BASE + PHONE_PATH
+    if target == "kiosk":
+        path = f"{KIOSK_PATH}/{KIOSK_STORE}"
+        [kiosk] = [r.app for r in fed.root.routes if isinstance(r, Mount) and r.path == path]
+        return kiosk, INTERNAL_BASE + path
     return fed.apps[target], INTERNAL_BASE + mount_path(target)
 
 

@@ -318,3 +318,60 @@ class _Kept:
 def _jpki_root(fed: federation.Federation) -> asn1_x509.Certificate:
     der = fed.directory.http.get("/jlis/ca/auth.der").content
     return asn1_x509.Certificate.load(der)
+
+
+def test_after_a_move_the_new_municipality_issues_the_juminhyo(fed, tmp_path):
+    """The card stays valid when its holder moves; J-LIS relays to where they live now."""
+    person = fed.register_synthetic_adult("131016")
+    made = card_for(fed, person, tmp_path)
+    new_address = "東京都新宿区西新宿二丁目8番1号"
+    moved = fed.admin_http.post(
+        f"/municipality/131016/api/residents/{person['id']}/move",
+        json={"to": "131041", "address": new_address},
+    )
+    assert moved.status_code == 200, moved.text
+    before_old, before_new = issuances(fed, "131016"), issuances(fed, "131041")
+    done = issue(fed, made["path"], certificate="juminhyo")
+    assert done.municipality == "131041"
+    assert issuances(fed, "131041") == before_new + 1
+    assert issuances(fed, "131016") == before_old
+    out = tmp_path / "after-move.pdf"
+    out.write_bytes(done.pdf)
+    text = pdf_text(out).replace(" ", "")
+    assert "新宿区長" in text and "千代田区長" not in text
+    assert "西新宿二丁目8番1号" in text and person["given_name"] in text
+    entry = log(fed)[-1]
+    assert entry["status"] == "issued" and entry["municipality"] == "131041"
+
+
+def test_the_old_card_after_a_reissue_is_refused(fed, tmp_path):
+    """再交付 ends the old card for good (廃止, every certificate revoked): at the kiosk it
+    is refused with nothing issued or charged; the new card works."""
+    person = fed.register_synthetic_adult("131016")
+    old = card_for(fed, person, tmp_path)
+    reissued = fed.admin_http.post(
+        f"/municipality/131016/api/residents/{person['id']}/card/reissue",
+        json={"auth_pin": PIN, "sign_password": "ABC123", "kind": "normal", "reason": "lost"},
+    )
+    assert reissued.status_code == 201, reissued.text
+    assert reissued.json()["replaced"] == [old["manufacture_number"]]
+    refused(fed, "certificate_revoked", old["path"], certificate="juminhyo")
+    new = tmp_path / "new.card"
+    CardFile(new).save(reissued.json()["card_image"].encode("utf-8"))
+    assert issue(fed, new, certificate="juminhyo").municipality == "131016"
+
+
+def test_the_kiosk_screen_refuses_a_post_without_its_csrf_token(fed, anonymous):
+    screen = "/kiosk/sunrise-0001"
+    shown = anonymous.get(f"{screen}/")
+    assert shown.status_code == 200 and "kiosk_pre" in shown.cookies
+    form = {"card": "none", "pin": PIN, "certificate": "juminhyo"}
+    before = issuances(fed)
+    for sent in (form, {**form, "csrf": "0" * 64}):
+        answer = anonymous.post(f"{screen}/issue", data=sent)
+        assert answer.status_code == 403 and "CSRF" in answer.text
+    # with the token of the screen last shown the post reaches the card (no such card: 4xx)
+    token = answer.text.split('name="csrf" value="')[1].split('"')[0]
+    answer = anonymous.post(f"{screen}/issue", data={**form, "csrf": token})
+    assert answer.status_code != 403 and 400 <= answer.status_code < 500, answer.text
+    assert issuances(fed) == before

@@ -162,7 +162,12 @@ def test_a_move_hands_the_record_to_the_new_municipality_with_the_same_number(
     assert shinjuku.find(my_number=number).id == arrived.id
     assert (arrived.municipality, arrived.resident_code) == (SHINJUKU, resident.resident_code)
     assert jlis.revoked == [card]  # the address changed: the signing certificate goes
-    assert [e["kind"] for e in shinjuku.history(arrived.id)] == ["move_in", "number"]
+    assert [e["kind"] for e in shinjuku.history(arrived.id)] == [
+        "move_in",
+        "number",
+        "card_moved_in",  # the card stays valid: the new municipality knows it
+    ]
+    assert shinjuku.cards_of(arrived.id) == [card]
     with pytest.raises(errors.Conflict):
         chiyoda.move_out(resident.id, to=SHINJUKU, address="東京都新宿区西新宿二丁目８番１号")
 

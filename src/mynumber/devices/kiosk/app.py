@@ -1,10 +1,12 @@
 """A kiosk's touch screen (``/kiosk/<store>/``): 行政サービス → card (from the demo wallet,
 standing for the card set on the reader) → PIN → certificate and options → pay → print
 (the PDF). The PIN goes only to the card; the screen keeps the last PDFs briefly in memory
-for printing."""
+for printing. Its form posts carry a CSRF token tied to a cookie (as the phone app's do), so
+no other page can make the screen print."""
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 from collections import OrderedDict
@@ -12,19 +14,21 @@ from pathlib import Path
 from typing import Annotated
 
 import httpx
-from fastapi import FastAPI, Form, Request
+from fastapi import Cookie, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from mynumber import errors
 from mynumber.devices.kiosk.terminal import CERTIFICATES, Choice, Kiosk, Store
 from mynumber.devices.phone.wallet import Wallet
 from mynumber.platform.policy import public
+from mynumber.platform.secrets import same_secret, secret_bytes
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.platform.web import new_app, status_of, templates_for
 from mynumber.reader import InvalidPin, PinBlocked, PinIncorrect
 
 KEPT_PDFS = 20
+PRE_COOKIE = "kiosk_pre"
 ON_SCREEN = public("the kiosk's screen is used by whoever stands at it; the card and PIN guard it")
 
 
@@ -37,6 +41,7 @@ def create_app(settings: Settings, store: Store, *, http: httpx.Client, jlis_url
         http=http,
         identity=Identity(store.chain, keys.private_key(store.chain)),
     )
+    csrf_key = secret_bytes(settings.data_dir / "kiosk" / "csrf.key")
     templates = templates_for(Path(__file__).with_name("templates"))
     printed: OrderedDict[str, bytes] = OrderedDict()
     lock = threading.Lock()
@@ -45,7 +50,13 @@ def create_app(settings: Settings, store: Store, *, http: httpx.Client, jlis_url
         description="コンビニ交付: a convenience-store kiosk that prints certificates.",
     )
 
-    def page(request: Request, status: int = 200, **values: object) -> HTMLResponse:
+    def token_of(pre: str) -> str:
+        return hmac.digest(csrf_key, f"kiosk:{store.id}:{pre}".encode(), "sha256").hex()
+
+    def page(
+        request: Request, status: int = 200, pre: str | None = None, **values: object
+    ) -> HTMLResponse:
+        pre = pre or secrets.token_urlsafe(24)
         context = {
             "store": store,
             "prefix": request.scope.get("root_path", ""),
@@ -53,15 +64,25 @@ def create_app(settings: Settings, store: Store, *, http: httpx.Client, jlis_url
             "certificates": CERTIFICATES,
             "error": None,
             "issued": None,
+            "csrf": token_of(pre),
             **values,
         }
-        return templates.TemplateResponse(
+        response = templates.TemplateResponse(
             request,
             "kiosk.html",
             context,
             status_code=status,
             headers={"Cache-Control": "no-store"},
         )
+        response.set_cookie(
+            PRE_COOKIE,
+            pre,
+            httponly=True,
+            samesite="strict",
+            secure=settings.base_url.startswith("https://"),
+            path=request.scope.get("root_path") or "/",
+        )
+        return response
 
     @app.get("/", response_class=HTMLResponse, dependencies=[ON_SCREEN])
     def screen(request: Request) -> HTMLResponse:
@@ -78,7 +99,18 @@ def create_app(settings: Settings, store: Store, *, http: httpx.Client, jlis_url
         honseki: Annotated[str, Form(max_length=6)] = "",
         with_honseki: Annotated[bool, Form()] = False,
         with_my_number: Annotated[bool, Form()] = False,
+        csrf: Annotated[str | None, Form(max_length=128)] = None,
+        kiosk_pre: Annotated[str | None, Cookie(max_length=64)] = None,
     ) -> HTMLResponse:
+        """Pay and print: the card signs J-LIS's challenge after the PIN (with the form's
+        CSRF token; without it nothing is asked of the card)."""
+        if not kiosk_pre or not csrf or not same_secret(csrf, token_of(kiosk_pre)):
+            return page(
+                request,
+                403,
+                error="画面を読み込み直してください / the form's CSRF token is missing or "
+                "wrong: reload the screen",
+            )
         try:
             choice = Choice(
                 certificate=certificate,

@@ -115,6 +115,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
         authority=authority,
         revocation=revocation,
         relay=lambda code: KioskRelayClient(ctx.directory, f"municipality-{code}", ctx.identity),
+        holder_items=MunicipalityClients(ctx.directory, ctx.identity).holder_items,
     )
     app.include_router(kiosk_web.router(lgpki=lgpki, center=center))
     expose(

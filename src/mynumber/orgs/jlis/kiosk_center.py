@@ -5,9 +5,12 @@ A kiosk (signed as its store chain) opens a session and gets a challenge; the ca
 with its user-authentication key after the 4-digit PIN, on the kiosk, so neither PIN nor My
 Number ever leaves the store. The centre checks the signature, the chain to J-LIS's auth CA
 and the certificate's status by OCSP (its own responder), finds the card and the
-municipality that issued it, and relays the request there (signed as J-LIS), naming the
-card by its manufacture number. Every request is logged — issued with its fee, or refused
-with its reason and no fee — and the log is what the day's settlement adds up.
+municipality where its holder lives now (asked of the municipality that issued the card,
+which follows the holder's moves), and relays the request there (signed as J-LIS), naming
+the card by its manufacture number; the new municipality knows the card from the move-in.
+A suspended or revoked (廃止) card is refused. Every request is logged — issued with its
+fee, or refused with its reason and no fee — and the log is what the day's settlement adds
+up.
 
 Service hours are 6:30–23:00 Japan time, closed 29 December – 3 January (§8). The clock
 that decides them (and stamps the log) is injectable, so tests can stand inside or outside
@@ -80,6 +83,9 @@ class KioskCenter:
     authority: AuthorityStore
     revocation: RevocationService
     relay: Callable[[str], KioskRelayClient]
+    #: the current four items of a card's holder, asked of the municipality that issued the
+    #: card (which follows the holder's moves): ``(issuer, manufacture number) -> items``
+    holder_items: Callable[[str, str], dict[str, Any]]
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
     def _check_hours(self, now: dt.datetime) -> None:
@@ -150,9 +156,24 @@ class KioskCenter:
             ).first()
         if row is None:
             raise errors.NotFound("J-LIS did not issue this card", code="unknown_card")
+        if row.status == "cancelled":
+            raise errors.Forbidden("this card is revoked (廃止)", code="card_revoked")
         if row.status != "active":
             raise errors.Forbidden("this card is suspended", code="card_suspended")
         return str(row.manufacture_number), str(row.municipality)
+
+    def _residence(self, issuer: str, manufacture_number: str) -> str:
+        """The municipality where the card's holder lives now: the card stays valid when
+        its holder moves, and J-LIS learns the move from the municipality that issued the
+        card, which follows the holder's 転出 to the municipality of the 転入 (the same
+        answer J-LIS gives for 基本4情報の最新情報提供)."""
+        found = self.holder_items(issuer, manufacture_number)
+        if found.get("status") != "active" or not found.get("municipality"):
+            raise errors.NotFound(
+                "住民登録が確認できません / the card's holder is not a current resident",
+                code="not_resident",
+            )
+        return str(found["municipality"])
 
     def request(self, chain: str, body: dict[str, Any]) -> dict[str, Any]:
         """Verify the card's answer and relay the request; log it, issued or refused."""
@@ -169,9 +190,10 @@ class KioskCenter:
                 cert = x509.load_der_x509_certificate(base64.b64decode(body["certificate_der"]))
             except ValueError as exc:
                 raise MalformedCertificate("the certificate is not DER X.509") from exc
-            manufacture_number, residence = self._card_of(
+            manufacture_number, issuer = self._card_of(
                 cert, nonce, base64.b64decode(body["signature"]), dt.datetime.now(dt.UTC)
             )
+            residence = self._residence(issuer, manufacture_number)
             target = target or residence
             answer = self.relay(target).issue(
                 {

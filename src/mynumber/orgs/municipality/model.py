@@ -395,3 +395,8 @@ def differing_items(items: CertificateItems, resident: Any) -> list[str]:
     if compact(items.address) != compact(resident.address):
         differ.append("address")
     return differ
+
+
+#: The events that tie a card (its manufacture number) to a resident here: handed over
+#: here, or brought along on a move-in (the card stays valid when its holder moves).
+CARD_EVENTS = ("card_issued", "card_moved_in")

@@ -96,6 +96,11 @@ class TransferMember(BasicItemsIn):
     resident_code: str
     my_number: str | None
     relationship: str
+    #: the manufacture numbers of the person's cards, which stay valid after the move (so
+    #: the new municipality knows the card, e.g. for コンビニ交付)
+    cards: list[Annotated[str, Field(pattern="^[A-Z0-9]{1,13}$")]] = Field(
+        default_factory=list, max_length=10
+    )
 
 
 class Transfer(BaseModel):

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from mynumber import errors
 from mynumber.orgs.municipality import kiosk_model, store
 from mynumber.orgs.municipality.kiosk_model import KINDS, CertificateKind
-from mynumber.orgs.municipality.model import Municipality, Sex
+from mynumber.orgs.municipality.model import CARD_EVENTS, Municipality, Sex
 from mynumber.orgs.municipality.services import kiosk_pdf
 from mynumber.orgs.municipality.services.mayor import MayorKeys
 from mynumber.platform.ids import new_id
@@ -80,7 +80,7 @@ class KioskIssuing:
             conn.execute(
                 select(store.residents)
                 .join(store.events, e.resident_id == r.id)
-                .where(e.kind == "card_issued", e.detail == detail, r.status == "active")
+                .where(e.kind.in_(CARD_EVENTS), e.detail == detail, r.status == "active")
             )
             .mappings()
             .first()

@@ -22,6 +22,7 @@ from mynumber.number import random_resident_code, validate, validate_resident_co
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.clients import JlisIssuer, PeerMunicipality
 from mynumber.orgs.municipality.model import (
+    CARD_EVENTS,
     RELATIONSHIPS,
     BasicItems,
     Municipality,
@@ -398,7 +399,9 @@ class ResidentRegistry:
             moved_from=self.municipality.code,
             moved_on=on,
             address=address,
-            members=[_transfer_member(m, whole_household) for m in members],
+            members=[
+                _transfer_member(m, whole_household, self._cards_of([m["id"]])) for m in members
+            ],
         )
         try:
             moved = self.peer(destination.code).move_in(transfer.model_dump(mode="json"))
@@ -481,6 +484,14 @@ class ResidentRegistry:
                             moved_from=transfer.moved_from,
                         )
                     )
+                    for card in member.cards:
+                        _event(
+                            conn,
+                            ids[-1],
+                            "card_moved_in",
+                            transfer.moved_on,
+                            {"manufacture_number": card},
+                        )
                     if household_id is None:
                         household_id = conn.execute(
                             select(store.residents.c.household_id).where(
@@ -555,7 +566,7 @@ class ResidentRegistry:
             details = conn.execute(
                 select(store.events.c.detail).where(
                     store.events.c.resident_id.in_(resident_ids),
-                    store.events.c.kind == "card_issued",
+                    store.events.c.kind.in_(CARD_EVENTS),
                 )
             ).scalars()
             return [json.loads(detail)["manufacture_number"] for detail in details]
@@ -661,7 +672,7 @@ class ResidentRegistry:
         return self.get(resident_id)
 
 
-def _transfer_member(row: RowMapping, whole_household: bool) -> TransferMember:
+def _transfer_member(row: RowMapping, whole_household: bool, cards: list[str]) -> TransferMember:
     return TransferMember(
         resident_code=row["resident_code"],
         my_number=row["my_number"],
@@ -672,6 +683,7 @@ def _transfer_member(row: RowMapping, whole_household: bool) -> TransferMember:
         birth_date=row["birth_date"],
         sex=row["sex"],
         relationship=row["relationship"] if whole_household else "世帯主",
+        cards=cards,
     )
 
 
