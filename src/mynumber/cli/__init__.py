@@ -48,12 +48,14 @@ app.command("seed")(serve.seed)
 
 def _add_optional_commands() -> None:
     try:
-        from mynumber.cli import card, phone, reader
+        from mynumber.cli import card, door, phone, reader
     except ImportError:  # pragma: no cover - the card package is optional at build time
         return
     app.add_typer(card.app, name="card")
     app.add_typer(phone.app, name="phone")
     app.add_typer(reader.app, name="reader")
+    app.add_typer(door.employer, name="employer")
+    app.add_typer(door.door, name="door")
 
 
 _add_optional_commands()

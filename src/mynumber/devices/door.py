@@ -96,10 +96,16 @@ class Entry:
 class Door:
     """The employer's access control: enrolments and the entry log under ``folder``."""
 
-    def __init__(self, folder: Path, status: JlisStatus) -> None:
+    def __init__(self, folder: Path, status: JlisStatus | None = None) -> None:
         self.folder = folder
-        self.status = status
+        self._status = status
         self._lock = threading.Lock()
+
+    @property
+    def status(self) -> JlisStatus:
+        if self._status is None:
+            raise errors.Unavailable("this door has no connection to J-LIS")
+        return self._status
 
     @property
     def _enrolments_path(self) -> Path:
