@@ -36,11 +36,8 @@ def test_enrol_then_tap_opens_and_a_suspended_card_does_not(fed, http, tmp_path)
 
     ok = runner.invoke(app, ["employer", "register", "--name", "DEMO 東京都庁", "--data", data])
     assert ok.exit_code == 0, ok.output
-    ok = runner.invoke(
-        app,
-        ["employer", "enrol", "--card", str(card), "--pin", "1234", "--employee", "E-7"]
-        + ["--data", data],
-    )
+    enrol = ["employer", "enrol", "--card", str(card), "--pin", "1234", "--employee", "E-7"]
+    ok = runner.invoke(app, [*enrol, "--data", data])
     assert ok.exit_code == 0, ok.output
     opened = runner.invoke(
         app, ["door", "tap", "--card", str(card), "--door", "n1", "--data", data]
