@@ -4,14 +4,10 @@ issuer session (this project's layout, :mod:`mynumber.card.freearea`)."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 
 import mynumber_test_cardkit as kit
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from mynumber.card import AID_FREE_AREA, AID_JPKI, Chip, ChipTransport
 from mynumber.card.freearea import FreeApp, derive_free_area_key
@@ -21,7 +17,6 @@ from mynumber.reader.freearea import (
     EMPLOYEE_ID_EF,
     LICENCE_DATA_EF,
     FreeAreaSession,
-    Licence,
     LicenceError,
     make_licence_number,
     read_employee_id,
@@ -31,59 +26,8 @@ from mynumber.reader.freearea import (
     verify_licence,
 )
 
-LICENCE_PIN = "4321"
-_NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-
-def _cert(
-    subject: str, key: ec.EllipticCurvePrivateKey, issuer: tuple[str, ec.EllipticCurvePrivateKey]
-) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    issuer_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer[0])])
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(_NOW - dt.timedelta(days=1))
-        .not_valid_after(_NOW + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=subject == issuer[0], path_length=None), True)
-        .sign(issuer[1], hashes.SHA256())
-    )
-
-
-@cache
-def police() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey, x509.Certificate]:
-    """DEMO: a police root, and the licence-signing key and certificate it issued."""
-    root_key = ec.generate_private_key(ec.SECP256R1())
-    root = _cert("DEMO 警察庁 licence root", root_key, ("DEMO 警察庁 licence root", root_key))
-    signer_key = ec.generate_private_key(ec.SECP256R1())
-    signer = _cert("DEMO 東京都公安委員会", signer_key, ("DEMO 警察庁 licence root", root_key))
-    return root, signer_key, signer
-
-
-def licence() -> Licence:
-    return Licence(
-        number=make_licence_number(30, 2010, 123456, reissues=1),
-        name="デモ 太郎",
-        birth_date=dt.date(1990, 1, 2),
-        address="東京都千代田区霞が関2-1-2",
-        issued_on=dt.date(2025, 3, 24),
-        valid_until=dt.date(2030, 2, 2),
-        types=("普通", "普自二"),
-        conditions=("眼鏡等",),
-        commission="東京都公安委員会",
-        photo=b"\x89PNG demo photo",
-    )
-
-
-def police_write(card: kit.DemoCard, lic: Licence, *, pin: str = LICENCE_PIN) -> None:
-    _, key, cert = police()
-    data = lic.to_bytes()
-    session_key = derive_free_area_key(card.issuer_key, FreeApp.LICENCE)
-    session = FreeAreaSession.open(card.transport, FreeApp.LICENCE, session_key)
-    session.write_licence(data, sign_licence(data, key, cert), pin)
+LICENCE_PIN = kit.LICENCE_PIN
+police, licence, police_write, _cert = kit.police, kit.demo_licence, kit.police_write, kit.ec_cert
 
 
 def test_licence_number_layout_and_check_digit() -> None:
