@@ -8,8 +8,12 @@ import json
 import secrets
 from typing import Any
 
+import pytest
+
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.devices.door import Door, JlisStatus
+from mynumber.pki import CertificateRevoked
+from mynumber.reader import PinIncorrect
 
 AUTH_PIN = "1234"  # demo values
 
@@ -61,6 +65,9 @@ def test_after_enrolment_a_door_opens_without_a_pin_and_not_once_the_card_is_sus
     chip.reset()  # the card leaves the enrolment reader: no PIN is verified any more
     entry = door.tap(card, "north-gate")
     assert entry.opened and entry.employee == "E-000123"
+    assert door.sign_in(card, AUTH_PIN) == "E-000123"  # PC sign-in: certificate and PIN
+    with pytest.raises(PinIncorrect):
+        door.sign_in(card, "9999")
 
     mfg = issued["summary"]["manufacture_number"]
     assert http.post(f"/jlis/cards/{mfg}/suspend", json={}).status_code == 200
@@ -68,6 +75,8 @@ def test_after_enrolment_a_door_opens_without_a_pin_and_not_once_the_card_is_sus
     refused = door.tap(card, "north-gate")
     assert not refused.opened and refused.employee == "E-000123"
     assert refused.reason.startswith("certificate refused")
+    with pytest.raises(CertificateRevoked):
+        door.sign_in(card, AUTH_PIN)
 
     log = [json.loads(line) for line in door.log_path.read_text("utf-8").splitlines()]
     assert [e["opened"] for e in log] == [False, True, False]

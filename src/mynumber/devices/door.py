@@ -11,6 +11,9 @@ PIN, finds the enrolment and asks J-LIS's OCSP: a suspended, revoked or reissued
 certificate is no longer ``good`` and the door stays shut. Every tap is logged (door,
 time, employee, result; never the certificate's subject, never a My Number).
 
+:meth:`Door.sign_in` (PC sign-in) is the same check with the PIN: the card signs a fresh
+challenge with its authentication key.
+
 The enrolments and the entry log are JSON files in the employer's data folder (this
 project's choice: an employer's access-control system is its own).
 """
@@ -147,6 +150,21 @@ class Door:
             tmp.write_text(json.dumps(enrolments, ensure_ascii=False, indent=1), encoding="utf-8")
             tmp.replace(self._enrolments_path)
         return serial
+
+    def sign_in(self, transport: Transport, pin: str) -> str:
+        """PC sign-in: the card signs a fresh challenge with the PIN; the certificate must
+        be enrolled and ``good`` at J-LIS. Returns the employee id, else raises
+        :class:`mynumber.errors.Unauthorized` (a wrong PIN: the card's :class:`PinIncorrect`)."""
+        client = JPKIClient(transport)
+        certificate = x509.load_der_x509_certificate(client.read_certificate(KeyKind.AUTH))
+        enrolment = self._enrolments().get(f"{certificate.serial_number:X}")
+        digest = hashlib.sha256(certificate.tbs_certificate_bytes).hexdigest()
+        if enrolment is None or enrolment.get("certificate_sha256") != digest:
+            raise errors.Unauthorized("this card is not enrolled", code="not_enrolled")
+        challenge = secrets.token_bytes(_CHALLENGE)
+        verify_signature(certificate, challenge, client.sign(KeyKind.AUTH, challenge, pin=pin))
+        self.status.check(certificate)
+        return enrolment["employee"]
 
     def leave(self, employee: str) -> int:
         """The employee leaves: drop their enrolments; returns how many."""
