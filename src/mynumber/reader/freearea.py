@@ -26,6 +26,7 @@ from mynumber.reader import codes
 from mynumber.reader.client import _Channel, status_error
 from mynumber.reader.errors import (
     CardDataError,
+    CardStatusError,
     FileNotFound,
     InvalidPin,
     IssuerAuthenticationFailed,
@@ -65,6 +66,7 @@ _WRITE_CHUNK = 240
 _READ_CHUNK = 256
 _MAX_FILE = 0x8000
 _SW_OFFSET_PAST_END = 0x6B00
+_SW_PIN_NOT_SET = 0x6984
 
 
 class FreeApp(IntEnum):
@@ -175,7 +177,12 @@ def read_licence(transport: Transport, pin: str) -> tuple[bytes, bytes]:
     ch = _Channel(transport)
     ch.command("SELECT AP", 0x00, 0xA4, 0x04, 0x0C, AID_FREE_AREA)
     ch.command("SELECT EF", 0x00, 0xA4, 0x02, 0x0C, LICENCE_PIN_EF.to_bytes(2, "big"))
-    ch.command("VERIFY", 0x00, 0x20, 0x00, 0x80, encoded)
+    try:
+        ch.command("VERIFY", 0x00, 0x20, 0x00, 0x80, encoded)
+    except CardStatusError as exc:
+        if exc.status_word == _SW_PIN_NOT_SET:  # the police never wrote a licence here
+            raise LicenceError("this card has no licence application") from exc
+        raise
     try:
         data = _read_whole(ch, LICENCE_DATA_EF)
         signature = _read_whole(ch, LICENCE_SIGNATURE_EF)

@@ -66,6 +66,14 @@ def test_a_tampered_licence_is_refused() -> None:
         verify_licence(forged, sign_licence(forged, other_key, other), police()[0])
 
 
+def test_a_card_without_a_licence_says_so() -> None:
+    card = kit.make_card()
+    with pytest.raises(LicenceError, match="no licence application"):
+        read_licence(card.transport, LICENCE_PIN)
+    with pytest.raises(LicenceError):
+        verify_licence(b"", b"", police()[0])
+
+
 def test_a_wrong_licence_pin_counts_down_and_reads_nothing() -> None:
     card = kit.make_card()
     police_write(card, licence())
