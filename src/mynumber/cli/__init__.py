@@ -48,7 +48,7 @@ app.command("seed")(serve.seed)
 
 def _add_optional_commands() -> None:
     try:
-        from mynumber.cli import card, door, phone, reader
+        from mynumber.cli import card, door, licence, phone, reader
     except ImportError:  # pragma: no cover - the card package is optional at build time
         return
     app.add_typer(card.app, name="card")
@@ -56,6 +56,7 @@ def _add_optional_commands() -> None:
     app.add_typer(reader.app, name="reader")
     app.add_typer(door.employer, name="employer")
     app.add_typer(door.door, name="door")
+    app.add_typer(licence.app, name="licence")
 
 
 _add_optional_commands()
