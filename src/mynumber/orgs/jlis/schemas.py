@@ -129,6 +129,18 @@ class SuspendOut(BaseModel):
     revoked: list[RevokedOut]
 
 
+class FreeAreaGrantIn(BaseModel):
+    """Which approved issuer J-LIS grants a free-area session to (for the record)."""
+
+    issuer: str = Field(min_length=1, max_length=100, examples=["DEMO 東京都公安委員会"])
+
+
+class FreeAreaGrantOut(BaseModel):
+    manufacture_number: str
+    application: str
+    session_key: str = Field(description="base64 of the 32-byte session key (one card)")
+
+
 class VerifierIn(BaseModel):
     name: str = Field(min_length=1, max_length=100, examples=["デモ銀行 eKYC"])
 

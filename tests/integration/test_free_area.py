@@ -1,11 +1,17 @@
-"""The card as an employee ID without writing the chip: enrol the auth certificate once
-with the PIN, then a door opens on a tap without a PIN; a suspended card, or an employee
-who left, stays outside. J-LIS's OCSP answers through the federation, real chips."""
+"""The free area on cards the federation issued. The card as an employee ID without writing
+the chip: enrol the auth certificate once with the PIN, then a door opens on a tap without a
+PIN; a suspended card, or an employee who left, stays outside (J-LIS's OCSP). The police
+write a licence with the session key J-LIS's operator grants; the reader verifies it."""
 
 from __future__ import annotations
 
+import base64
+import importlib.util
 import json
 import secrets
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -13,9 +19,32 @@ import pytest
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.devices.door import Door, JlisStatus
 from mynumber.pki import CertificateRevoked
-from mynumber.reader import PinIncorrect
+from mynumber.reader import IssuerAuthenticationFailed, PinIncorrect
+from mynumber.reader.freearea import (
+    FreeApp,
+    FreeAreaSession,
+    read_licence,
+    sign_licence,
+    verify_licence,
+)
 
 AUTH_PIN = "1234"  # demo values
+
+
+def _cardkit() -> ModuleType:
+    """The card tests' kit (its DEMO police keys and licence), loaded by path."""
+    name = "mynumber_test_cardkit"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "unit" / "card" / "cardkit.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+kit = _cardkit()
+police, licence = kit.police, kit.demo_licence
 
 
 def register(http) -> dict[str, Any]:
@@ -92,3 +121,38 @@ def test_an_employee_who_left_is_refused(fed, http, tmp_path) -> None:
     assert door.tap(ChipTransport(chip)).opened
     assert door.leave("C-42") == 1
     assert not door.tap(ChipTransport(chip)).opened
+
+
+def test_the_police_write_a_licence_onto_an_issued_card_with_a_jlis_grant(
+    fed, http, anonymous, as_staff
+) -> None:
+    resident = register(http)
+    issued = apply(http, resident["id"])
+    mfg = issued["summary"]["manufacture_number"]
+    chip = load_chip(fed, issued["card_image"])
+    path = f"/jlis/cards/{mfg}/free-area/licence"
+    body = {"issuer": "DEMO 東京都公安委員会"}
+
+    assert anonymous.post(path, json=body).status_code == 401
+    desk = as_staff("jlis", ["desk"])
+    assert anonymous.post(path, json=body, headers=desk).status_code == 403
+    granted = http.post(path, json=body)
+    assert granted.status_code == 200, granted.text
+    key = base64.b64decode(granted.json()["session_key"])
+    # the licence key opens the licence application only, not the employee one
+    with pytest.raises(IssuerAuthenticationFailed):
+        FreeAreaSession.open(ChipTransport(chip), FreeApp.EMPLOYEE, key)
+    chip.reset()
+
+    root, signer_key, signer = police()
+    data = licence().to_bytes()
+    session = FreeAreaSession.open(ChipTransport(chip), FreeApp.LICENCE, key)
+    session.write_licence(data, sign_licence(data, signer_key, signer), "4321")
+    chip.reset()
+    shown = verify_licence(*read_licence(ChipTransport(chip), "4321"), root)
+    assert shown == licence()
+
+    assert http.post(f"/jlis/cards/{mfg}/suspend", json={}).status_code == 200
+    refused = http.post(path, json=body)
+    assert refused.status_code == 409 and refused.json()["title"] == "card_not_active"
+    assert http.post(f"/jlis/cards/{mfg}/free-area/other", json=body).status_code == 422
