@@ -27,14 +27,19 @@ run: $(RUN_STAMP)
 
 ## The whole suite: format, lint, types, import contracts; tests on SQLite (the PC/SC ones
 ## alone: they share pcscd's virtual reader; the browser ones alone: Playwright keeps an event
-## loop on the main thread for the rest of its process), then the database tests again on
-## PostgreSQL.
+## loop on the main thread for the rest of its process), then the tests that reach a database
+## again on PostgreSQL (the integration tests, the fuzz test as each organisation's
+## administrator, `mynumber run` and the crash tests; the other end-to-end and API tests run
+## servers on SQLite or stop before any query).
 test: lint
-	$(BIN)/pytest -q -n 2 --dist loadfile -m "not pcsc and not browser"
+	scripts/ensure-rabbitmq.sh
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=20 -m "not pcsc and not browser"
 	$(BIN)/pytest -q -m browser
 	$(BIN)/pytest -q -m pcsc
 	scripts/ensure-postgres.sh
-	$(BIN)/pytest -q -n 2 --dist loadfile --database=postgres -m "not pcsc" tests/integration tests/api tests/e2e
+	FUZZ_CALLERS=administrator $(BIN)/pytest -q -n 2 --dist loadfile --durations=20 \
+		--database=postgres -m "not pcsc" tests/integration tests/api/test_no_server_errors.py \
+		tests/e2e/test_run.py tests/e2e/test_benefit_crash.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check src tests benchmarks

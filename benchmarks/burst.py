@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 from test_availability import MUNICIPALITY, taxpayer_codes
 
 from mynumber.federation.process import serving
-from mynumber.orgs.municipality.intermediate import CHILD_ALLOWANCE
+from mynumber.orgs.municipality.services.linkage import CHILD_ALLOWANCE
 from mynumber.platform.signing import Identity, KeyFolder
 
 

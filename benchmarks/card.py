@@ -203,7 +203,7 @@ def main() -> None:
         settings = Settings(data_dir=Path(folder), seed_residents=0)
         fed = federation.build(settings, in_process=True)
         try:
-            fed.apps["jlis"].state.authority.get()  # CA material first: not a card's cost
+            fed.jlis().authority.get()  # CA material first: not a card's cost
             people = [fed.register_synthetic_adult("131016") for _ in range(args.cards)]
             start = time.perf_counter()
             issued = [
@@ -261,7 +261,7 @@ def main() -> None:
 
             ocsp_cached = rate(lambda: ask(False), args.seconds)
             ocsp_nonce = rate(lambda: ask(True), args.seconds)
-            responder_key = fed.apps["jlis"].state.authority.get().responders[Purpose.AUTH].key
+            responder_key = fed.jlis().authority.get().responders[Purpose.AUTH].key
             rsa_rate = rate(
                 lambda: responder_key.sign(os.urandom(200), padding.PKCS1v15(), hashes.SHA256()),
                 args.seconds,

@@ -60,12 +60,12 @@ def people(fed: federation.Federation, count: int) -> list[str]:
 
     The hub codes them from made-up 取得番号 (what J-LIS would send), and the portal gets an
     account with its hub code, as a first login would leave it."""
-    hub = fed.apps["hub"].state.hub
+    hub = fed.hub().hub
     acquisitions = [f"bench-{secrets.token_hex(8)}" for _ in range(count)]
     tax = hub.enrol("tax", acquisitions)
     portal = hub.enrol("portal", acquisitions)
     now = datetime.now(UTC)
-    with fed.apps["portal"].state.engine.begin() as conn:
+    with fed.services("portal").engine.begin() as conn:
         conn.execute(
             portal_store.accounts.insert(),
             [
@@ -129,7 +129,7 @@ def run(fed: federation.Federation, count: int) -> dict[str, Any]:
         cipher.seal(str(i), "owner", "body", m["body"])
     crypto = time.perf_counter() - started
 
-    hub = fed.apps["hub"].state.hub
+    hub = fed.hub().hub
     started = time.perf_counter()
     head = chain.verify(hub.log(after=0, limit=1_000_000))
     verified = time.perf_counter() - started

@@ -24,6 +24,14 @@ and times that too. All
 organisations in one process, in-process HTTP (no sockets), SQLite unless ``--postgres``:
 
     .venv/bin/python -m benchmarks.disbursement [--residents 1000000] [--large] [--postgres]
+        [--workers K] [--transfers]
+
+``--workers K`` runs the same programme once per k = 1 … K with its parts on k Celery
+workers (single-process, started here against ``MYNUMBER_BROKER_URL``, by default the
+local RabbitMQ): ``run`` is then the k = 1 run, ``runs`` holds every k and ``scaling``
+each k's payees/s over k = 1's. ``payees_per_cpu_s`` then divides by the CPU of every
+process that takes part (this coordinator and each worker, read from ``/proc``); the
+broker's own CPU is reported beside it (``broker_cpu_seconds``).
 
 The issue's goal is 126 million people in 10 minutes: 210,000 payees/s.
 """
@@ -36,6 +44,8 @@ import json
 import os
 import random
 import secrets
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -48,6 +58,7 @@ from sqlalchemy import select
 
 from benchmarks.machine import machine
 from mynumber import federation
+from mynumber.federation import distributed
 from mynumber.orgs.accounts.services import Account
 from mynumber.orgs.bank.app import org_name as bank_org
 from mynumber.orgs.benefits.run import PaymentRun
@@ -140,11 +151,11 @@ def register_accounts(fed: federation.Federation) -> dict[str, Any]:
             )
     opening = time.perf_counter()
     for at in banks:
-        bank = fed.apps[bank_org(at)].state.bank
+        bank = fed.bank(bank_org(at)).bank
         for start in range(0, len(opened[at]), 50_000):
             bank.open_accounts(opened[at][start : start + 50_000])
     registering = time.perf_counter()
-    registry = fed.apps["accounts"].state.registry
+    registry = fed.accounts().registry
     registered = 0
     for start in range(0, len(entries), PAGE):
         registered += registry.register_demo(entries[start : start + PAGE])
@@ -160,10 +171,64 @@ def register_accounts(fed: federation.Federation) -> dict[str, Any]:
 
 # --- the run -------------------------------------------------------------------------------
 
+BROKER = "amqp://guest:guest@127.0.0.1:5672//"
+TICK = os.sysconf("SC_CLK_TCK")
 
-def run_to_files(fed: federation.Federation, folder: Path) -> dict[str, Any]:
+
+def cpu_of(pid: int) -> float:
+    """A process's user + system CPU seconds (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def broker_pid() -> int | None:
+    """The RabbitMQ node's process (beam.smp) on this machine, if any."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "beam.smp":
+                    return int(entry.name)
+            except OSError:
+                continue
+    return None
+
+
+class Workers:
+    """``count`` single-process Celery workers of this federation (subprocesses)."""
+
+    def __init__(self, settings: Settings, count: int) -> None:
+        env = distributed.worker_env(settings, dict(os.environ)) | {
+            "MYNUMBER_BROKER_URL": distributed.broker_url() or BROKER,
+            "MYNUMBER_LOG_LEVEL": "WARNING",
+        }
+        self.processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "celery", *distributed.worker_argv(settings, name=f"b{n}")],
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+            for n in range(count)
+        ]
+        self.celery = distributed.make_celery(env["MYNUMBER_BROKER_URL"])
+        names = [distributed.node_name(settings, f"b{n}") for n in range(count)]
+        distributed.wait_for_workers(self.celery, names, timeout=600)
+        self.partitions = distributed.CeleryPartitions(self.celery, distributed.queue_of(settings))
+
+    def cpu(self) -> float:
+        return sum(cpu_of(p.pid) for p in self.processes)
+
+    def stop(self) -> None:
+        for p in self.processes:
+            p.terminate()
+        for p in self.processes:
+            p.wait(timeout=60)
+
+
+def run_to_files(
+    fed: federation.Federation, folder: Path, workers: Workers | None = None
+) -> dict[str, Any]:
     """Create a programme paying every resident, run it until its files are written."""
-    benefits = fed.apps["benefits"].state
+    benefits = fed.benefits()
     calls: dict[str, float] = {}
     clients = benefits.clients
     clients.eligible = _timed(calls, "eligible", clients.eligible)
@@ -172,17 +237,23 @@ def run_to_files(fed: federation.Federation, folder: Path) -> dict[str, Any]:
     runner = PaymentRun(
         engine=benefits.engine, clients=clients, folder=folder, page=PAGE, batch=PAGE
     )
+    if workers is not None:
+        runner.partitions = workers.partitions
+        runner.part_size = distributed.PART_SIZE
+    others = workers.cpu if workers is not None else (lambda: 0.0)
+    broker = broker_pid() if workers is not None else None
+    broker_started = cpu_of(broker) if broker else 0.0
     starts: dict[str, float] = {}
     cpu: dict[str, float] = {}
     stop_at = {"transfers"}
 
     def progress(phase: str, done: int, total: int | None) -> None:
         starts.setdefault(phase, time.perf_counter())
-        cpu.setdefault(phase, time.process_time())
+        cpu.setdefault(phase, time.process_time() + others())
         if phase in stop_at:
             raise _Stop(phase)
 
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), time.process_time() + others()
     programme = benefits.programmes.create(
         name=f"bench-{secrets.token_hex(3)}",
         amount=100_000,
@@ -208,8 +279,8 @@ def run_to_files(fed: federation.Federation, folder: Path) -> dict[str, Any]:
     }
     payees = sum(s["count"] for s in status["payees"].values())
     seconds = finished - started
-    # every organisation runs in this process: its CPU time is the whole run's, however
-    # many other programs share the machine
+    # every organisation runs in this process (and in each worker's): their CPU time is
+    # the whole run's, however many other programs share the machine
     cpu_seconds = cpu["transfers"] - cpu_started
     cpu_phases = {
         phase: cpu[following] - cpu[phase]
@@ -247,7 +318,10 @@ def run_to_files(fed: federation.Federation, folder: Path) -> dict[str, Any]:
             for name, value in phases.items()
         },
         "of_which_waiting_for_municipalities_s": round(calls.get("eligible", 0.0), 2),
+        "workers": 0 if workers is None else len(workers.processes),
+        "broker_cpu_seconds": round(cpu_of(broker) - broker_started, 2) if broker else None,
         "_runner": runner,
+        "_folder": folder,
     }
 
 
@@ -288,7 +362,7 @@ def transfers(fed: federation.Federation, run: dict[str, Any]) -> dict[str, Any]
     with contextlib.suppress(_Stop):
         runner.run(run["programme"], progress)
     seconds = starts["notices"] - starts["transfers"]
-    status = fed.apps["benefits"].state.programmes.status(run["programme"])
+    status = fed.benefits().programmes.status(run["programme"])
     credited = status["instructions"].get("credited", {}).get("count", 0)
     return {
         "seconds": round(seconds, 2),
@@ -305,8 +379,18 @@ def measure(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             "accounts": register_accounts(fed),
         }
         folder = settings.data_dir / "benefits" / "bench-files"
-        run = run_to_files(fed, folder)
-        limit = io_limit(folder, run["payees"])
+        runs: list[dict[str, Any]] = []
+        if args.workers:
+            for k in range(1, args.workers + 1):
+                workers = Workers(settings, k)
+                try:
+                    runs.append(run_to_files(fed, folder / f"k{k}", workers))
+                finally:
+                    workers.stop()
+        else:
+            runs.append(run_to_files(fed, folder))
+        run = runs[0]
+        limit = io_limit(run["_folder"], run["payees"])
         result: dict[str, Any] = {
             "setup": setup,
             "run": {k: v for k, v in run.items() if not k.startswith("_")},
@@ -315,6 +399,11 @@ def measure(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             "goal_payees_per_s": round(GOAL_PER_S),
             "ratio_to_goal": round(run["payees_per_s"] / GOAL_PER_S, 4),
         }
+        if args.workers:
+            result["runs"] = [{k: v for k, v in r.items() if not k.startswith("_")} for r in runs]
+            result["scaling"] = {
+                str(r["workers"]): round(r["payees_per_s"] / run["payees_per_s"], 3) for r in runs
+            }
         if args.transfers:
             result["transfers"] = transfers(fed, run)
         return result
@@ -328,6 +417,9 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="10,000,000 residents")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--transfers", action="store_true", help="also send the files to banks")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="run once with 1 … K Celery workers (0: in-process)"
+    )
     args = parser.parse_args()
     if args.large:
         args.residents = 10_000_000

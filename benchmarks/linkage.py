@@ -40,7 +40,7 @@ from benchmarks.split import cpu_seconds, servers
 from mynumber import federation
 from mynumber.errors import Error
 from mynumber.orgs.hub import store
-from mynumber.orgs.municipality import intermediate
+from mynumber.orgs.municipality import store as registry_store
 from mynumber.platform.encryption import (
     EncryptionKeys,
     open_answer,
@@ -132,7 +132,7 @@ def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
     keys = KeyFolder(fed.settings.data_dir / "keys")
     to_hub = ServiceClient(fed.directory, "hub", Identity(REQUESTER, keys.private_key(REQUESTER)))
     with fed.registry("131016").engine.connect() as conn:
-        codes = list(conn.scalars(select(intermediate.agency_codes.c.code)))
+        codes = list(conn.scalars(select(registry_store.agency_codes.c.code)))
     usable = []
     for code in codes:
         body = {"code": code, "procedure": PROCEDURE, "provider": "tax"}
@@ -144,10 +144,10 @@ def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
         if len(usable) >= 20:
             break
     assert usable, "no resident with income"
-    hub_engine = fed.apps["hub"].state.engine
+    hub_engine = fed.hub().engine
     tax_codes: dict[str, str] = {}
     for code in usable:
-        ref = fed.apps["hub"].state.hub.person_of(REQUESTER, code)
+        ref = fed.hub().hub.person_of(REQUESTER, code)
         with hub_engine.connect() as conn:
             tax_codes[code] = conn.scalar(
                 select(store.codes.c.code).where(
@@ -238,7 +238,7 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
         "direct_to_provider": straight,
         "hub_overhead_ratio": round(straight["per_s"] / hub["per_s"], 2),
         "target_per_s": 250,
-        "records_in_chain": fed.apps["hub"].state.hub.head().seq,
+        "records_in_chain": fed.hub().hub.head().seq,
         "answer_crypto": answer_crypto(fed.settings.data_dir),
     }
 

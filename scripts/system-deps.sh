@@ -4,7 +4,8 @@
 # and what pyscard compiles against), only when one is missing.
 set -euo pipefail
 packages=(pcscd vsmartcard-vpcd opensc pcsc-tools libpcsclite-dev swig openssl
-  chromium fonts-ipaexfont-gothic)  # browser tests: Debian's Chromium, a Japanese font
+  chromium fonts-ipaexfont-gothic  # browser tests: Debian's Chromium, a Japanese font
+  poppler-utils libnss3-tools)  # コンビニ交付 PDFs: pdfsig/pdftotext/pdftoppm, certutil (NSS)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -121,7 +121,7 @@ def http(fed: federation.Federation) -> httpx.Client:
 def staff_headers(fed: federation.Federation, org: str, roles: list[str]) -> dict[str, str]:
     """``Authorization`` for a new staff member of ``org`` with ``roles`` (a token an
     administrator issued; the card enrolled is a made-up serial: tokens need no card)."""
-    staff = fed.apps[org].state.staff
+    staff = fed.services(org).staff
     member = staff.add(
         name=f"職員 {secrets.token_hex(2)}", roles=roles, auth_serial=secrets.token_hex(8)
     )

@@ -30,10 +30,7 @@ def url_of(org: str, route: RouteContext) -> str:
 
 
 def engine_of(fed: Federation, org: str) -> Engine:
-    state = fed.apps[org].state
-    engine = getattr(state, "engine", None) or state.registry.engine
-    assert isinstance(engine, Engine)
-    return engine
+    return fed.services(org).engine
 
 
 def snapshot(fed: Federation) -> dict[str, int]:
@@ -72,7 +69,7 @@ def test_every_route_declares_who_may_call_it(fed):
 def test_staff_routes_name_a_permission_their_organisation_knows(fed):
     unknown = []
     for org, route in routes(fed):
-        known = fed.apps[org].state.staff.roles.permissions
+        known = fed.services(org).staff.roles.permissions
         for policy in policies_of(route):
             if (
                 policy.kind == "staff"
@@ -132,7 +129,7 @@ def test_a_role_without_the_permission_is_refused(fed, anonymous, as_staff):
         wanted = [p.detail for p in found if p.kind == "staff" and p.detail != "signed in"]
         if not wanted:
             continue
-        roles = fed.apps[org].state.staff.roles
+        roles = fed.services(org).staff.roles
         other = [
             name
             for name, role in roles.by_name.items()
@@ -197,7 +194,7 @@ def test_every_staff_form_needs_the_csrf_token_and_this_sites_origin(fed, anonym
         unsafe = sorted(route.methods - {"GET", "HEAD", "OPTIONS"})
         if not unsafe:
             continue
-        staff = fed.apps[org].state.staff
+        staff = fed.services(org).staff
         token = staff.local_admin_token()
         csrf = staff.session(token).csrf
         cookie = {"Cookie": f"staff_session={token}"}  # what a browser sends

@@ -227,11 +227,17 @@ def test_healthz_reports_every_organisation(fed, http):
             "tax",
             "pension",
             "insurer",
+            "insurer-kyokai",
+            "insurer-kokuho",
             "accounts",
+            "oqs",
             "bank-0001",
             "bank-0005",
             "bank-9900",
             "benefits",
+            "trustplatform",
+            "clinic-1311234567",
+            "clinic-1341234568",
         }
     )
     assert all(org["ok"] for org in report["orgs"].values())

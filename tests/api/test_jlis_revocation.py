@@ -74,7 +74,7 @@ def card(fed, http) -> dict[str, Any]:
 def certificate_with(serial: str, cas, purpose: Purpose, fed) -> x509.Certificate:
     """A certificate of the hierarchy with this serial: OCSP asks by issuer hash and serial."""
     key = serialization.load_pem_private_key(DEMO_KEY.read_bytes(), None)
-    ca = fed.apps["jlis"].state.authority.get().ca(purpose)
+    ca = fed.jlis().authority.get().ca(purpose)
     return (
         ca.issue_auth(
             key.public_key(),

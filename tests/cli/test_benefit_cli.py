@@ -42,7 +42,7 @@ def staff_token(data: Path, roles: list[str]) -> str:
     """Enrol a staff member of the benefit office on the data folder; their bearer token."""
     fed = federation.build(Settings().with_data_dir(data), in_process=True)
     try:
-        staff = fed.apps["benefits"].state.staff
+        staff = fed.benefits().staff
         member = staff.add(name="承認 一郎", roles=roles, auth_serial=secrets.token_hex(8))
         return staff.issue_token(member.id).token
     finally:
@@ -123,6 +123,16 @@ def test_a_server_needs_a_token(mynumber):
     code, _, err = mynumber("benefit", "status", "x", "--url", "http://127.0.0.1:9")
 
     assert code != 0 and "token" in err
+
+
+def test_workers_need_a_broker_and_nothing_is_run(mynumber, monkeypatch):
+    monkeypatch.delenv("MYNUMBER_BROKER_URL", raising=False)
+    code, _, err = mynumber("benefit", "run", "x", "--workers", "2")
+    worker, _, worker_err = mynumber("benefit", "worker")
+
+    assert code != 0 and "MYNUMBER_BROKER_URL" in err
+    assert worker != 0 and "MYNUMBER_BROKER_URL" in worker_err
+    assert not mynumber.data.exists()  # no federation was even built
 
 
 @pytest.mark.parametrize(

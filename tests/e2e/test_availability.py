@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from mynumber.federation.process import serving
-from mynumber.orgs.municipality.intermediate import CHILD_ALLOWANCE
+from mynumber.orgs.municipality.services.linkage import CHILD_ALLOWANCE
 from mynumber.platform.signing import Identity, KeyFolder
 
 pytestmark = pytest.mark.slow

@@ -41,7 +41,7 @@ def enrol(data: Path, org: str, role: str) -> tuple[str, str]:
     """A staff member of ``org`` with ``role`` (by the local administrator): id and token."""
     fed = federation.build(Settings(data_dir=data, seed_residents=0), in_process=True)
     try:
-        staff = fed.apps[org].state.staff
+        staff = fed.services(org).staff
         member = staff.add(name="運用 太郎", roles=[role], auth_serial=secrets.token_hex(8))
         return member.id, staff.issue_token(member.id).token
     finally:
@@ -51,7 +51,7 @@ def enrol(data: Path, org: str, role: str) -> tuple[str, str]:
 def entries(data: Path, org: str) -> list[dict[str, object]]:
     fed = federation.build(Settings(data_dir=data, seed_residents=0), in_process=True)
     try:
-        return list(fed.apps[org].state.staff.log_entries())
+        return list(fed.services(org).staff.log_entries())
     finally:
         fed.close()
 

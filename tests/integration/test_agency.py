@@ -24,11 +24,12 @@ from mynumber.number import check_digit
 from mynumber.orgs.pension import store as pension_store
 from mynumber.orgs.pension.app import Member
 from mynumber.orgs.pension.model import ROLES
-from mynumber.platform.agency import Agency, Intake, create_agency_app
+from mynumber.platform.agency import Agency, Intake
 from mynumber.platform.context import OrgContext
 from mynumber.platform.encryption import EncryptionKeys, open_signed
 from mynumber.platform.http import InProcessTransport
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.web.agency import create_agency_app
 
 ORG = "scholarship"
 REQUESTER = "municipality-131016"

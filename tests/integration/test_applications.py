@@ -28,8 +28,8 @@ from mynumber.ages import end_of_child_period
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import sign
 from mynumber.federation import INTERNAL_BASE
-from mynumber.orgs.municipality.applications import applications as municipality_applications
-from mynumber.orgs.municipality.intermediate import SWEEP_INTERVAL
+from mynumber.orgs.municipality.services.linkage import SWEEP_INTERVAL
+from mynumber.orgs.municipality.store import applications as municipality_applications
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.model.forms import FORMS, validate
 from mynumber.platform.deliveries import send
@@ -184,7 +184,7 @@ def post_form(
 
 
 def portal_count(fed, table) -> int:
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(table)))
 
 
@@ -199,7 +199,7 @@ def start(fed, pc: httpx.Client, kind: str, holder: dict[str, Any]) -> tuple[str
     answer = post_form(pc, kind, valid_form(kind, holder), form["key"])
     assert answer.status_code == 303, answer.text
     a = portal_store.applications.c
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         application_id = conn.scalar(
             select(a.id)
             .select_from(
@@ -383,7 +383,7 @@ def test_a_child_allowance_claim_is_signed_submitted_reviewed_and_approved(
     assert "審査中" in status_of(pc, application_id)
 
     # the portal keeps the sealed payload only: no form field in clear, signed bytes dropped
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         row = conn.execute(
             select(portal_store.applications).where(
                 portal_store.applications.c.id == application_id
@@ -395,7 +395,7 @@ def test_a_child_allowance_claim_is_signed_submitted_reviewed_and_approved(
             )
         ).scalar_one()
     assert row.sealed.count(".") == 4 and "試験 太郎" not in row.sealed and kept is None
-    assert "試験 太郎" not in dump(fed.apps["portal"].state.engine)
+    assert "試験 太郎" not in dump(fed.services("portal").engine)
     assert row.actor_code == row.applicant_code
 
     own = own_id_of(fed, application_id)
@@ -452,7 +452,7 @@ def test_fifteen_concurrent_posts_with_one_key_make_one_application(fed, pc, hol
         a.text for a in answers if a.status_code != 303
     ]
     assert portal_count(fed, portal_store.applications) == before + 1
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         keys = conn.scalar(
             select(func.count())
             .select_from(portal_store.submissions)
@@ -560,7 +560,7 @@ def portal_deliver(fed, holder_hub_code: str, kind: str, message: dict[str, Any]
 
 
 def hub_code(fed, pc: httpx.Client) -> str:
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         return str(
             conn.scalar(
                 select(portal_store.accounts.c.hub_code).where(
@@ -654,7 +654,7 @@ def test_forms_without_the_csrf_token_are_refused(fed, pc, holder, staff) -> Non
     sent, _ = start(fed, pc, "pregnancy_notification", holder)
     own = own_id_of(fed, sent)
     # a reviewer in a browser: a cookie session, whose forms need its CSRF token
-    municipality = fed.apps["municipality-131016"].state.staff
+    municipality = fed.services("municipality-131016").staff
     reviewer = municipality.add(
         name="審査 一郎", roles=["reviewer"], auth_serial=secrets.token_hex(8)
     )
@@ -727,7 +727,7 @@ def test_a_proxy_applies_with_an_apply_right_and_signs_with_their_own_card(
         )
         assert done.status_code == 303, done.text
 
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         row = conn.execute(
             select(portal_store.applications).where(
                 portal_store.applications.c.id == application_id
@@ -773,7 +773,7 @@ def test_the_same_application_delivered_twice_at_once_is_kept_once(fed, pc, hold
         "cms": None,
     }
     code = hub_code(fed, pc)
-    engine = fed.apps[f"municipality-{CHIYODA}"].state.applications.engine
+    engine = fed.municipality(CHIYODA).applications.engine
     # hold each delivery at its INSERT until both have looked and found nothing: the two
     # really are at once, whatever the machine's timing
     at_insert = threading.Barrier(2, timeout=5)
@@ -821,7 +821,7 @@ def test_the_same_application_delivered_twice_at_once_is_kept_once(fed, pc, hold
 def test_a_delivery_the_hub_could_not_pass_on_shows_the_hubs_reason_on_the_portal(
     fed, http
 ) -> None:
-    linkage = fed.apps[f"municipality-{CHIYODA}"].state.linkage
+    linkage = fed.municipality(CHIYODA).linkage
     linkage.sweep_interval = float("inf")  # no sweep enrols the person during the test
     try:
         with jlis_enrolment_down(fed):
@@ -832,7 +832,7 @@ def test_a_delivery_the_hub_could_not_pass_on_shows_the_hubs_reason_on_the_porta
             form = open_form(own_pc, kind)
             answer = post_form(own_pc, kind, valid_form(kind, stranger), form["key"])
             a = portal_store.applications.c
-            with fed.apps["portal"].state.engine.connect() as conn:
+            with fed.services("portal").engine.connect() as conn:
                 application_id = conn.scalar(
                     select(a.id).where(
                         a.id
@@ -885,7 +885,7 @@ def test_the_review_shows_each_claimed_childs_checks_and_an_approval_past_them_n
         form = open_form(own_pc, kind)
         assert post_form(own_pc, kind, fields, form["key"]).status_code == 303
         a = portal_store.applications.c
-        with fed.apps["portal"].state.engine.connect() as conn:
+        with fed.services("portal").engine.connect() as conn:
             application_id, sign_code = conn.execute(
                 select(a.id, portal_store.sign_requests.c.code)
                 .select_from(
@@ -905,7 +905,7 @@ def test_the_review_shows_each_claimed_childs_checks_and_an_approval_past_them_n
         )
         assert submitted.status_code == 303, submitted.text
     own = own_id_of(fed, application_id)
-    municipality_staff = fed.apps[f"municipality-{CHIYODA}"].state.staff
+    municipality_staff = fed.services(f"municipality-{CHIYODA}").staff
     before = municipality_staff.log_entries(limit=100_000)[-1]["seq"]
 
     page = staff.get(f"{STAFF}/{own}")

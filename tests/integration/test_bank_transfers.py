@@ -73,12 +73,10 @@ def accounts(fed) -> dict[str, dict[str, str]]:
         at = account.setdefault("bank", MIZUHO)
         first_branch = "001" if at != SANDBOX else next(iter(zengin_code.Bank.all[at].branches))
         account |= {"branch_code": first_branch, "deposit_type": "1"}
-        bank = fed.apps[f"bank-{at}"].state.bank
+        bank = fed.bank(f"bank-{at}").bank
         fields = {k: v for k, v in account.items() if k != "bank"}
         (account["account_number"],) = bank.open_accounts([fields])
-    fed.apps[f"bank-{MIZUHO}"].state.bank.close_account(
-        "001", "1", opened["closed"]["account_number"]
-    )
+    fed.bank(f"bank-{MIZUHO}").bank.close_account("001", "1", opened["closed"]["account_number"])
     return opened
 
 
@@ -131,7 +129,7 @@ def every_case(accounts) -> tuple[bytes, list[ResultCode]]:
 def credits_of(fed, file_id: str, *, at: str = MIZUHO) -> list[Any]:
     """(record index, amount) the bank ``at`` credited for the paying bank's file."""
     c = store.credits.c
-    with fed.apps[f"bank-{at}"].state.engine.connect() as conn:
+    with fed.bank(f"bank-{at}").engine.connect() as conn:
         return [
             tuple(row)
             for row in conn.execute(
@@ -150,7 +148,7 @@ def all_credits(fed, file_id: str) -> dict[str, list[Any]]:
 
 def files_named(fed, file_id: str) -> int:
     f = store.transfer_files.c
-    with fed.apps[f"bank-{MIZUHO}"].state.engine.connect() as conn:
+    with fed.bank(f"bank-{MIZUHO}").engine.connect() as conn:
         return int(conn.scalar(select(func.count()).where(f.id == file_id)) or 0)
 
 
@@ -333,7 +331,7 @@ def test_a_resubmission_after_a_crash_between_forwarding_and_storing_credits_not
         MUFG: [(3, 200), (5, 201)],
         SANDBOX: [(1, 300), (4, 301)],
     }  # every bank credited before the crash; no result file was stored
-    with fed.apps[f"bank-{MIZUHO}"].state.engine.connect() as conn:
+    with fed.bank(f"bank-{MIZUHO}").engine.connect() as conn:
         kept = conn.scalar(
             select(store.transfer_files.c.results).where(store.transfer_files.c.id == key)
         )
@@ -435,7 +433,7 @@ def test_a_lost_answer_stores_no_result_and_the_same_file_later_credits_each_onc
 
     assert lost.status_code == 503, lost.text
     assert lost.headers["content-type"] == "application/problem+json"
-    with fed.apps[f"bank-{MIZUHO}"].state.engine.connect() as conn:
+    with fed.bank(f"bank-{MIZUHO}").engine.connect() as conn:
         kept = conn.scalar(
             select(store.transfer_files.c.results).where(store.transfer_files.c.id == key)
         )
@@ -475,7 +473,7 @@ def test_the_network_hop_credits_a_record_once_per_paying_bank_file_and_index(
     assert first.status_code == again.status_code == other_payer_bank.status_code == 200
     assert first.json() == again.json() == {"results": [{"index": 3, "code": "0"}]}
     c = store.credits.c
-    with fed.apps[f"bank-{MUFG}"].state.engine.connect() as conn:
+    with fed.bank(f"bank-{MUFG}").engine.connect() as conn:
         rows = conn.execute(
             select(c.paying_bank, c.record_index, c.amount).where(c.file_id == body["file_id"])
         ).all()

@@ -23,7 +23,7 @@ API = "/benefits/api/programmes"
 
 def staff_member(fed, roles: list[str]) -> tuple[str, dict[str, str]]:
     """A staff member of the office with these roles: (their id, their bearer header)."""
-    staff = fed.apps["benefits"].state.staff
+    staff = fed.benefits().staff
     member = staff.add(
         name=f"職員 {secrets.token_hex(2)}", roles=roles, auth_serial=secrets.token_hex(8)
     )
@@ -49,7 +49,7 @@ def new_programme(client: httpx.Client, headers: dict[str, str] | None = None) -
 
 def snapshot(fed) -> list[dict[str, Any]]:
     """Every programme as the office keeps it, with its status (what a refusal must not change)."""
-    office = fed.apps["benefits"].state
+    office = fed.benefits()
     return [p | {"status": office.programmes.status(p["id"])} for p in office.programmes.all()]
 
 
@@ -123,7 +123,7 @@ def test_one_staff_member_makes_a_programme_another_approves_it_then_it_runs(
     not_yet = anonymous.post(f"{API}/{pid}/run", headers=planner[1])
     assert not_yet.status_code == 409 and not_yet.json()["title"] == "programme_not_approved"
     with pytest.raises(NotApproved):
-        fed.apps["benefits"].state.runner.run(pid)
+        fed.benefits().runner.run(pid)
     listed = anonymous.get(API, headers=approver[1])
     assert listed.status_code == 200 and pid in {p["id"] for p in listed.json()}
     page = anonymous.get(f"/benefits/programmes/{pid}", headers=approver[1])
@@ -157,7 +157,7 @@ def test_the_maker_may_not_approve_even_holding_both_roles_nor_the_local_adminis
     assert admins["created_by"] == LOCAL_ADMIN_ID and theirs["created_by"] == both_id
     page = anonymous.get(f"/benefits/programmes/{theirs['id']}", headers=both)
     assert 'id="approve"' not in page.text  # no approve button for the maker
-    office = fed.apps["benefits"].state.programmes
+    office = fed.benefits().programmes
     assert not office.get(theirs["id"])["approved"] and not office.get(admins["id"])["approved"]
     # another staff member may; approving again changes nothing
     for _ in range(2):
@@ -166,7 +166,7 @@ def test_the_maker_may_not_approve_even_holding_both_roles_nor_the_local_adminis
 
 
 def test_what_staff_do_to_programmes_is_in_the_access_log(fed, anonymous, planner, approver):
-    staff = fed.apps["benefits"].state.staff
+    staff = fed.benefits().staff
     after = staff.verify_log()[0]
     pid = new_programme(anonymous, planner[1])["id"]
     anonymous.post(f"{API}/{pid}/approve", headers=approver[1])

@@ -78,7 +78,7 @@ def register(fed, http, person, municipality: str, **overrides: Any) -> dict[str
 
 def open_account(fed, holder_kana: str, *, at: str = MIZUHO) -> dict[str, str]:
     """The bank's back office opens an account (no API does)."""
-    (number,) = fed.apps[f"bank-{at}"].state.bank.open_accounts(
+    (number,) = fed.bank(f"bank-{at}").bank.open_accounts(
         [{"branch_code": BRANCH[at], "deposit_type": "1", "holder_kana": holder_kana}]
     )
     return {
@@ -107,14 +107,14 @@ def registered_before_the_check(fed, resident, account) -> None:
         number=account["account_number"],
         holder_kana=account["holder_kana"],
     )
-    assert fed.apps["accounts"].state.registry.register_demo([(resident["number"], entry)]) == 1
+    assert fed.accounts().registry.register_demo([(resident["number"], entry)]) == 1
 
 
 @pytest.fixture(scope="module")
 def approver(fed) -> dict[str, str]:
     """A second staff member of the office, an approver, with a token: the programmes'
     maker (the local administrator) may not approve them itself."""
-    staff = fed.apps["benefits"].state.staff
+    staff = fed.benefits().staff
     member = staff.add(name="承認 花子", roles=["approver"], auth_serial=secrets.token_hex(8))
     token = staff.issue_token(member.id, ttl=timedelta(hours=2)).token
     return {"Authorization": f"Bearer {token}"}
@@ -131,19 +131,19 @@ def create(http, approver: dict[str, str], **body: Any) -> dict[str, Any]:
 
 
 def run(fed, programme_id: str) -> dict[str, Any]:
-    return dict(fed.apps["benefits"].state.runner.run(programme_id))
+    return dict(fed.benefits().runner.run(programme_id))
 
 
 def code_of(fed, resident) -> str:
     """The office's own code for the resident (what its enrolment gives it)."""
-    code = fed.apps["benefits"].state.clients.enrol([resident["number"]])[resident["number"]]
+    code = fed.benefits().clients.enrol([resident["number"]])[resident["number"]]
     assert code is not None
     return str(code)
 
 
 def payee(fed, programme_id: str, resident) -> dict[str, Any] | None:
     y = store.payees.c
-    with fed.apps["benefits"].state.engine.connect() as conn:
+    with fed.benefits().engine.connect() as conn:
         row = conn.execute(
             select(store.payees).where(
                 y.programme_id == programme_id, y.code == code_of(fed, resident)
@@ -156,7 +156,7 @@ def instructions(fed, programme_id: str, resident) -> list[dict[str, Any]]:
     found = payee(fed, programme_id, resident)
     assert found is not None
     i = store.instructions.c
-    with fed.apps["benefits"].state.engine.connect() as conn:
+    with fed.benefits().engine.connect() as conn:
         rows = conn.execute(
             select(store.instructions).where(i.payee_id == found["id"]).order_by(i.attempt)
         )
@@ -167,7 +167,7 @@ def notices_of(fed, programme_id: str, resident) -> list[dict[str, Any]]:
     found = payee(fed, programme_id, resident)
     assert found is not None
     n = store.notices.c
-    with fed.apps["benefits"].state.engine.connect() as conn:
+    with fed.benefits().engine.connect() as conn:
         rows = conn.execute(select(store.notices).where(n.payee_id == found["id"]))
         return [dict(r._mapping) for r in rows]
 
@@ -210,7 +210,7 @@ def check_files(fed, report: dict[str, Any]) -> None:
         routed = [(t.bank_code, t.branch_code, t.account_number) for t in zengin.transfers]
         assert routed == sorted(routed)
         assert (zengin.trailer.count, zengin.trailer.total) == (f["count"], f["total"])
-        with fed.apps["benefits"].state.engine.connect() as conn:
+        with fed.benefits().engine.connect() as conn:
             count, total = conn.execute(
                 select(func.count(), func.sum(i.amount)).where(i.file_id == f["id"])
             ).one()
@@ -349,8 +349,8 @@ def test_eligibility_follows_the_base_date_and_ages_and_a_household_is_paid_to_i
 def test_the_office_keeps_no_my_number(fed, http, person, approver):
     someone = register(fed, http, person, SHINJUKU)
     create(http, approver, name="番号を保存しない給付", municipalities=[SHINJUKU])
-    run(fed, fed.apps["benefits"].state.programmes.find("番号を保存しない給付"))
-    with fed.apps["benefits"].state.engine.connect() as conn:
+    run(fed, fed.benefits().programmes.find("番号を保存しない給付"))
+    with fed.benefits().engine.connect() as conn:
         for table in store.metadata.sorted_tables:
             for row in conn.execute(select(table)):
                 assert someone["number"] not in " ".join(str(v) for v in row)
@@ -499,7 +499,7 @@ def test_an_application_from_someone_the_programme_does_not_pay_is_refused(
     )
 
     assert answer.status_code == 409
-    with fed.apps["benefits"].state.engine.connect() as conn:
+    with fed.benefits().engine.connect() as conn:
         kept = conn.scalar(
             select(func.count())
             .select_from(store.applications)
@@ -574,7 +574,7 @@ def killed_before_the_notices_were_committed(fed, programme_id: str) -> None:
     """What a run killed between the hub's answer and its own commit leaves: the round in
     its notices phase, every notice still pending (though the portal has them)."""
     n, r = store.notices, store.rounds
-    with fed.apps["benefits"].state.engine.begin() as conn:
+    with fed.benefits().engine.begin() as conn:
         conn.execute(
             update(n)
             .where(n.c.programme_id == programme_id)
@@ -641,7 +641,7 @@ def test_one_run_of_a_programme_at_a_time_and_a_killed_runs_lease_is_taken_over(
 
     from mynumber import errors
 
-    runner = fed.apps["benefits"].state.runner
+    runner = fed.benefits().runner
     programme = create(http, approver, name="一度に一つの実行", municipalities=[SHINJUKU])
     current = runner._open_round(programme["id"])
     host = socket.gethostname()

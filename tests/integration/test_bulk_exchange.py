@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from mynumber.cli import app as cli
 from mynumber.errors import InvalidInput
 from mynumber.orgs.hub import chain
-from mynumber.orgs.municipality import intermediate
+from mynumber.orgs.municipality import store as registry_store
 from mynumber.orgs.municipality.store import residents
 from mynumber.platform.encryption import EncryptionKeys, open_answer
 from mynumber.platform.http import ServiceClient
@@ -84,7 +84,7 @@ def payer_codes(fed, keys, sealing, numbers) -> list[str]:
 @pytest.fixture(scope="module")
 def registered(fed, numbers) -> list[dict[str, str] | None]:
     """What the registry holds for each number, read through its own code for the person."""
-    registry = fed.apps["accounts"].state.registry
+    registry = fed.accounts().registry
     expected: list[dict[str, str] | None] = []
     for number in numbers:
         code = registry.code_for(number)
@@ -134,7 +134,7 @@ def municipality_codes(fed, count: int) -> list[str]:
     with fed.registry(CHIYODA).engine.connect() as conn:
         return [
             str(c)
-            for c in conn.execute(select(intermediate.agency_codes.c.code).limit(count)).scalars()
+            for c in conn.execute(select(registry_store.agency_codes.c.code).limit(count)).scalars()
         ]
 
 

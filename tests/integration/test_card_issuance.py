@@ -200,7 +200,7 @@ def test_a_child_under_15_gets_a_card_without_signing_certificate(fed, http) -> 
     x509.load_der_x509_certificate(client.read_certificate(KeyKind.AUTH))
     with pytest.raises((FileNotFound, SecurityStatusNotSatisfied)):
         client.read_certificate(KeyKind.SIGN)
-    with fed.apps["jlis"].state.engine.connect() as conn:
+    with fed.jlis().engine.connect() as conn:
         rows = conn.execute(
             select(jlis_store.certificates.c.hierarchy).where(
                 jlis_store.certificates.c.manufacture_number == summary["manufacture_number"]
@@ -261,7 +261,7 @@ def test_suspension_revokes_both_certificates_at_once(fed, http) -> None:
 
     again = http.post(f"/jlis/cards/{mfg}/suspend", json={}).json()  # J-LIS's 24/7 desk
     assert again["revoked"] == answer["revoked"]  # nothing changes the second time
-    service = fed.apps["jlis"].state.revocation
+    service = fed.jlis().revocation
     from mynumber.orgs.jlis.revocation import status_of
     from mynumber.pki import Revoked
 
@@ -289,7 +289,7 @@ def test_jlis_tables_hold_no_my_number_and_no_four_items(fed, http, adult_card, 
         resident["address"],
     ]
     seen = 0
-    with fed.apps["jlis"].state.engine.connect() as conn:
+    with fed.jlis().engine.connect() as conn:
         for table in jlis_store.metadata.sorted_tables:
             for row in conn.execute(select(table)):
                 seen += 1
@@ -302,7 +302,7 @@ def test_jlis_tables_hold_no_my_number_and_no_four_items(fed, http, adult_card, 
 def certificate_statuses(fed, summary: dict[str, Any]) -> dict[str, str]:
     from mynumber.orgs.jlis.revocation import status_of
 
-    engine = fed.apps["jlis"].state.revocation.engine
+    engine = fed.jlis().revocation.engine
     return {
         c["hierarchy"]: type(
             status_of(engine, Purpose(c["hierarchy"]), int(c["serial"], 16))

@@ -130,17 +130,17 @@ def tax_notice(fed, keys, enc, codes: list[str], messages: list[Any]) -> Deliver
 
 
 def inbox_rows(fed) -> list[dict[str, Any]]:
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(portal_store.notices))]
 
 
 def hub_entries(fed, delivery_id: str) -> list[dict[str, Any]]:
-    log = fed.apps["hub"].state.hub.log(after=0, limit=10_000)
+    log = fed.hub().hub.log(after=0, limit=10_000)
     return [e for e in log if e["exchange_id"] == delivery_id]
 
 
 def test_the_portal_has_its_hub_code_from_the_first_login(fed, pc) -> None:
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         codes = list(conn.scalars(select(portal_store.accounts.c.hub_code)))
     assert codes and all(c and re.fullmatch(r"[a-z2-7]{26}", c) for c in codes)
 
@@ -201,8 +201,8 @@ def test_codes_are_aligned_and_each_person_is_recorded(
         (e["outcome"], e["person"] != "") for e in hub_entries(fed, result.delivery_id)
     )
     assert outcomes == [("delivered", True), ("not_delivered", True), ("refused", False)]
-    log = fed.apps["hub"].state.hub.log(after=0, limit=100_000)
-    assert chain.verify(log).hash == fed.apps["hub"].state.hub.head().hash
+    log = fed.hub().hub.log(after=0, limit=100_000)
+    assert chain.verify(log).hash == fed.hub().hub.head().hash
 
 
 def test_another_agencys_code_reaches_nobody(fed, keys, enc, holder, pc) -> None:
@@ -254,7 +254,7 @@ def test_a_procedure_outside_the_table_is_refused_and_recorded(fed, keys, enc, h
             codes=[agency_code(fed, "pension", holder["number"])],
             messages=[notice("なりすまし")],
         )
-    last = fed.apps["hub"].state.hub.log(after=0, limit=100_000)[-1]
+    last = fed.hub().hub.log(after=0, limit=100_000)[-1]
     assert (last["requester"], last["procedure"], last["outcome"]) == (
         "pension",
         "tax_notice",
@@ -291,7 +291,7 @@ def test_a_tampered_jwe_is_refused_and_the_inbox_is_unchanged(
     assert response.json()["title"] == "delivery_refused"
     assert "bad_ciphertext" in response.json()["detail"]
     assert inbox_rows(fed) == before
-    last = fed.apps["hub"].state.hub.log(after=0, limit=100_000)[-1]
+    last = fed.hub().hub.log(after=0, limit=100_000)[-1]
     assert last["outcome"] == "refused" and "bad_ciphertext" in last["reason"]
 
 
@@ -389,7 +389,7 @@ def test_a_recipient_that_is_down_gives_503_and_a_record(
     with pytest.raises(errors.Unavailable, match="did not answer"):
         tax_notice(fed, keys, enc, [holder["tax_code"]], [notice("届かない")])
     monkeypatch.undo()
-    last = fed.apps["hub"].state.hub.log(after=0, limit=100_000)[-1]
+    last = fed.hub().hub.log(after=0, limit=100_000)[-1]
     assert (last["provider"], last["outcome"]) == ("portal", "recipient_unavailable")
 
 
@@ -400,7 +400,7 @@ def test_a_kind_recipient_delivers_only_where_the_person_lives_now(
         f"/municipality/{CHIYODA}/api/linkage/enrol",
         json={"resident_ids": [holder["resident"]["id"]]},
     ).raise_for_status()
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         (portal_code,) = conn.scalars(
             select(portal_store.accounts.c.hub_code).where(
                 portal_store.accounts.c.hub_code.is_not(None)
@@ -432,7 +432,7 @@ def test_the_hub_and_the_portal_store_no_my_number_and_no_notice_text(
     assert secret in pc.get("/portal/notices").text  # the person reads it …
 
     for org in ("hub", "portal"):  # … but neither database holds it in clear
-        stored = stored_text(fed.apps[org].state.engine)
+        stored = stored_text(fed.services(org).engine)
         # what each is meant to keep is there: the scan does see the rows
         assert {"hub": "tax_notice", "portal": "National Tax Agency"}[org] in stored
         for value in (holder["number"], stranger["number"], secret, body):
@@ -534,7 +534,7 @@ def test_a_reply_the_hub_forged_is_refused_by_the_sender(
     fed, keys, enc, holder, pc, monkeypatch
 ) -> None:
     # the hub swaps the portal's reply for one it sealed to the tax office itself
-    deliveries = fed.apps["hub"].state.deliveries
+    deliveries = fed.hub().deliveries
     genuine = deliveries.forward
 
     def forge(recipient: str, body: dict[str, Any]) -> Any:
@@ -633,7 +633,7 @@ def test_a_bad_ref_is_refused_by_the_sender_and_by_the_portal(
 
 def portal_hub_code(fed) -> str:
     """Some person's code at the portal (what the hub would put in a delivery)."""
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         code = conn.scalar(
             select(portal_store.accounts.c.hub_code).where(
                 portal_store.accounts.c.hub_code.is_not(None)

@@ -7,11 +7,15 @@ Runs on SQLite, or PostgreSQL with ``--database=postgres``; every call is HTTP i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from defusedxml.ElementTree import fromstring
 
+from mynumber.devices.clinic import CardReader, Terminal
+from mynumber.devices.phone.wallet import open_card
 from mynumber.number import validate
 
 CHIYODA = "131016"
@@ -43,7 +47,7 @@ def test_the_demo_seeding_works_through_the_apis_and_leaves_its_trace(fed, http)
     assert fed.seed_accounts() > 0
     assert fed.seed_accounts() == 0  # once
     actions = {
-        org: {e["action"] for e in fed.apps[org].state.staff.log_entries(limit=100_000)}
+        org: {e["action"] for e in fed.services(org).staff.log_entries(limit=100_000)}
         for org in (CHIYODA_ORG, "bank-0001", "accounts")
     }
     assert {"residents.export", "linkage.enrol", "taxes.record"} <= actions[CHIYODA_ORG]
@@ -64,7 +68,7 @@ def test_the_export_pages_through_every_active_resident_with_their_number(http):
 
 def test_each_exported_resident_sees_the_export_in_the_access_log(fed, http):
     first = http.post(EXPORT, json={"limit": 3}).json()["residents"]
-    staff = fed.apps[CHIYODA_ORG].state.staff
+    staff = fed.services(CHIYODA_ORG).staff
     for resident in first:
         entries = staff.log_entries(person=resident["id"])
         assert entries[-1]["action"] == "residents.export"
@@ -137,7 +141,7 @@ def test_the_registry_operator_registers_in_bulk_and_skips_unknown_numbers(
     assert response.status_code == 200, response.text
     assert response.json() == {"registered": 1}
     assert registered(http) == before + 1
-    logged = fed.apps["accounts"].state.staff.log_entries()[-1]
+    logged = fed.accounts().staff.log_entries()[-1]
     assert logged["action"] == "accounts.register_bulk"
     assert my_number not in str(logged)
 
@@ -178,3 +182,17 @@ def test_a_bulk_opening_that_reuses_a_number_opens_nothing(http):
     response = http.post("/bank/0005/api/accounts/bulk", json={"accounts": [account, account]})
     assert response.status_code == 409
     assert http.get("/bank/0005/healthz").json()["accounts"] == before
+
+
+def test_a_demo_card_is_registered_and_confirms_valid_eligibility_at_the_demo_clinic(fed, http):
+    fed.seed_linkage()  # once: a no-op if the test above ran
+    fed.issue_demo_cards()
+    note = next(n for n in fed.demo_wallet() if n["municipality"] == CHIYODA)
+    reader = CardReader(open_card(Path(note["path"]), fed.settings.data_dir / "card-seal.key"))
+    confirmed = Terminal(http, "/clinic/1311234567").confirm(reader, pin=note["auth_pin"])
+    root = fromstring(confirmed.xml)
+    found = {e.tag: e.text or "" for e in root.iter() if len(e) == 0}
+    assert found["QualificationValidity"] == "1"
+    assert len(found["InsurerNumber"]) == 8 and found["InsurerNumber"].isdigit()
+    assert len(found["InsuredBranchNumber"]) == 2 and found["InsuredBranchNumber"].isdigit()
+    assert found["Name"].replace("\u3000", " ") == note["holder"]

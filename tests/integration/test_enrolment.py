@@ -21,8 +21,8 @@ from test_portal_login import log_in
 from mynumber import federation
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.federation import INTERNAL_BASE
-from mynumber.orgs.municipality import intermediate
 from mynumber.orgs.municipality import store as registry_store
+from mynumber.orgs.municipality.services.linkage import SWEEP_INTERVAL
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.http import InProcessTransport
 from mynumber.reader import JPKIClient
@@ -38,7 +38,7 @@ def register(http: httpx.Client, body: dict[str, Any], code: str = CHIYODA) -> d
 
 def agency_code(fed, code: str, resident_id: str) -> str | None:
     """The municipality's agency code for the resident (None: not enrolled)."""
-    a = intermediate.agency_codes.c
+    a = registry_store.agency_codes.c
     with fed.registry(code).engine.connect() as conn:
         found = conn.scalar(select(a.code).where(a.resident_id == resident_id))
     return None if found is None else str(found)
@@ -131,7 +131,7 @@ def test_registration_stands_through_an_enrolment_outage_and_the_next_use_enrols
 
 
 def test_the_next_registration_sweeps_in_whoever_an_outage_left_unenrolled(fed, http, person):
-    linkage = fed.apps[f"municipality-{CHIYODA}"].state.linkage
+    linkage = fed.municipality(CHIYODA).linkage
     linkage.sweep_interval = 0.0  # no pause between sweeps: the test does not wait a minute
     try:
         with jlis_enrolment_down(fed):
@@ -142,7 +142,7 @@ def test_the_next_registration_sweeps_in_whoever_an_outage_left_unenrolled(fed, 
 
         later = register(http, person())
     finally:
-        linkage.sweep_interval = intermediate.SWEEP_INTERVAL
+        linkage.sweep_interval = SWEEP_INTERVAL
 
     assert agency_code(fed, CHIYODA, later["id"]) is not None
     assert agency_code(fed, CHIYODA, left["id"]) is not None
@@ -152,12 +152,14 @@ def test_the_next_registration_sweeps_in_whoever_an_outage_left_unenrolled(fed, 
 def test_seeding_enrols_every_seeded_resident(fed):
     report = fed.seed(SHINJUKU, 350)
 
-    r, a = registry_store.residents.c, intermediate.agency_codes.c
+    r, a = registry_store.residents.c, registry_store.agency_codes.c
     with fed.registry(SHINJUKU).engine.connect() as conn:
         unenrolled = conn.scalar(
             select(func.count())
             .select_from(
-                registry_store.residents.outerjoin(intermediate.agency_codes, a.resident_id == r.id)
+                registry_store.residents.outerjoin(
+                    registry_store.agency_codes, a.resident_id == r.id
+                )
             )
             .where(r.status == "active", a.code.is_(None))
         )

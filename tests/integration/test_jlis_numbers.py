@@ -280,7 +280,7 @@ def test_jlis_keeps_no_number_or_code_in_clear(fed, http, keys):
     new = reissue(http, chiyoda, codes[0], numbers[0]).json()["number"]
     secrets_ = [*codes, *numbers, new]
 
-    engine = fed.apps["jlis"].state.engine
+    engine = fed.jlis().engine
     dump: list[str] = []
     with engine.connect() as conn:
         names = inspect(conn).get_table_names()

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text
 
 from mynumber.orgs.hub import chain
-from mynumber.orgs.municipality import intermediate
+from mynumber.orgs.municipality import store as registry_store
 from mynumber.platform.encryption import EncryptionKeys, is_compact_jwe, open_answer
 from mynumber.platform.signing import Identity, KeyFolder
 
@@ -59,8 +59,8 @@ def code_of(fed, resident_id: str) -> str:
     with fed.registry(CHIYODA).engine.connect() as conn:
         return str(
             conn.scalar(
-                select(intermediate.agency_codes.c.code).where(
-                    intermediate.agency_codes.c.resident_id == resident_id
+                select(registry_store.agency_codes.c.code).where(
+                    registry_store.agency_codes.c.resident_id == resident_id
                 )
             )
         )
@@ -138,7 +138,7 @@ def test_codes_differ_per_agency_and_a_second_filing_finds_the_same_taxpayer(fed
     file_income(http, claimant["number"], {2024: 4_400_000})  # 修正申告
 
     assert http.get("/healthz").json()["orgs"]["tax"]["taxpayers"] == taxpayers
-    tax_db = dump(fed.apps["tax"].state.engine)
+    tax_db = dump(fed.services("tax").engine)
     assert municipality_code not in tax_db
     answer = http.post(f"{API}/residents/{claimant['id']}/linkage/income").json()
     assert answer["income"][0] == {"year": 2024, "income_yen": 4_400_000}
@@ -157,7 +157,7 @@ def test_another_agencys_code_matches_nobody_and_is_recorded(fed, http, keys, cl
 
     assert response.status_code == 404, response.text
     assert response.json()["title"] == "unknown_code"
-    last = fed.apps["hub"].state.hub.log(after=0, limit=10_000)[-1]
+    last = fed.hub().hub.log(after=0, limit=10_000)[-1]
     assert (last["requester"], last["outcome"], last["person"]) == ("pension", "refused", "")
 
 
@@ -301,7 +301,7 @@ def test_records_export_as_json_with_the_chain_head(fed, http, keys, claimant):
 
 def test_the_log_recomputes_and_a_changed_entry_breaks_it(fed, http, claimant):
     http.post(f"{API}/residents/{claimant['id']}/linkage/income").raise_for_status()
-    entries = fed.apps["hub"].state.hub.log(after=0, limit=100_000)
+    entries = fed.hub().hub.log(after=0, limit=100_000)
 
     head = chain.verify(entries)
 
@@ -321,7 +321,7 @@ def test_concurrent_exchanges_share_commits_and_the_chain_still_recomputes(
 
     code = code_of(fed, claimant["id"])
     body = {"code": code, "procedure": "child_allowance_claim", "provider": "tax"}
-    before = fed.apps["hub"].state.hub.head().seq
+    before = fed.hub().hub.head().seq
 
     def exchange(n: int) -> str:
         # every other one refused (an item not in the table): both outcomes are recorded
@@ -333,7 +333,7 @@ def test_concurrent_exchanges_share_commits_and_the_chain_still_recomputes(
     with ThreadPoolExecutor(8) as pool:
         ids = [i for i in pool.map(exchange, range(40)) if i]
 
-    entries = fed.apps["hub"].state.hub.log(after=0, limit=100_000)
+    entries = fed.hub().hub.log(after=0, limit=100_000)
     head = chain.verify(entries)
     assert head.seq == before + 40 and [e["seq"] for e in entries] == list(range(1, head.seq + 1))
     mine = [e for e in entries if e["seq"] > before]
@@ -352,18 +352,18 @@ def test_no_my_number_and_no_data_at_the_hub_only_own_data_at_agencies(fed, http
             numbers.update(
                 n for n in conn.scalars(text("SELECT my_number FROM residents")) if n is not None
             )
-            codes.update(conn.scalars(select(intermediate.agency_codes.c.code)))
+            codes.update(conn.scalars(select(registry_store.agency_codes.c.code)))
     assert len(numbers) >= 60
 
-    hub_db = dump(fed.apps["hub"].state.engine)
+    hub_db = dump(fed.hub().engine)
     assert hub_db and not any(n in hub_db for n in numbers)
     assert "4350000" not in hub_db and "4500000" not in hub_db and "income_yen" not in hub_db
     assert "4500000" not in caplog.text
     for agency in ("tax", "pension", "insurer"):
-        agency_db = dump(fed.apps[agency].state.engine)
+        agency_db = dump(fed.services(agency).engine)
         assert agency_db
         assert not any(n in agency_db for n in numbers), agency
         assert not any(c in agency_db for c in codes), agency  # no municipality's codes
-    tax_codes = set(dump(fed.apps["tax"].state.engine).split())
-    pension_codes = set(dump(fed.apps["pension"].state.engine).split())
+    tax_codes = set(dump(fed.services("tax").engine).split())
+    pension_codes = set(dump(fed.services("pension").engine).split())
     assert not {c for c in tax_codes if len(c) == 26} & pension_codes

@@ -20,10 +20,7 @@ ORGS = federation.org_names(Settings())
 
 
 def engine_of(fed: federation.Federation, org: str) -> Engine:
-    state = fed.apps[org].state
-    engine = getattr(state, "engine", None) or state.registry.engine
-    assert isinstance(engine, Engine)
-    return engine
+    return fed.services(org).engine
 
 
 def package_of(org: str) -> str:

@@ -311,11 +311,11 @@ def test_a_confidential_client_signs_a_person_in_with_pkce_and_nonce(
     keys = requests.get(discovery["jwks_uri"], timeout=10).json()["keys"]
     assert header["alg"] == "RS256" and header["kid"] == keys[0]["kid"]
     # the portal's own code for the person is not what the bank sees
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         codes = set(conn.scalars(select(portal_store.accounts.c.portal_code)))
     assert claims["sub"] not in codes
     # codes and tokens are kept only as hashes
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         kept = set(conn.scalars(select(portal_store.oidc_codes.c.code_hash)))
         tokens = set(conn.scalars(select(portal_store.oidc_tokens.c.token_hash)))
     assert code_of(done["callback"]) not in kept
@@ -750,7 +750,7 @@ def oidc_state(fed) -> dict[str, list[Any]]:
         "consents": portal_store.oidc_consents,
         "requests": portal_store.oidc_requests,
     }
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         return {
             name: sorted(tuple(map(str, row)) for row in conn.execute(select(table)))
             for name, table in tables.items()

@@ -46,7 +46,7 @@ def test_a_confidential_client_gets_a_secret_shown_once_and_stored_as_a_hash(run
 
     fed = federation.build(Settings(data_dir=tmp_path, seed_residents=0), in_process=True)
     try:
-        with fed.apps["portal"].state.engine.connect() as conn:
+        with fed.services("portal").engine.connect() as conn:
             row = conn.execute(
                 select(portal_store.oidc_clients).where(
                     portal_store.oidc_clients.c.client_id == client_id.group(1)

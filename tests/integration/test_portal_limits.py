@@ -31,7 +31,7 @@ def limited(tmp_path, settings_for) -> Iterator[federation.Federation]:
 
 
 def challenges(fed: federation.Federation) -> int:
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(store.challenges)) or 0)
 
 

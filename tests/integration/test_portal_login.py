@@ -132,7 +132,7 @@ def log_in(pc: httpx.Client, http: httpx.Client, card: dict[str, Any]) -> str:
 
 
 def portal_rows(fed, table) -> list[dict[str, Any]]:
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(table))]
 
 
@@ -169,7 +169,7 @@ def test_the_account_is_keyed_by_the_portal_code_never_a_my_number(fed, http, pc
     codes = {a["portal_code"] for a in accounts}
     assert row.my_number not in codes and row.resident_code not in codes
     assert all(re.fullmatch(r"[0-9a-f]{32}", c) for c in codes)
-    with fed.apps["jlis"].state.engine.connect() as conn:
+    with fed.jlis().engine.connect() as conn:
         code_fp = conn.scalar(
             select(jlis_store.cards.c.code_fp).where(
                 jlis_store.cards.c.manufacture_number == card["summary"]["manufacture_number"]
@@ -411,7 +411,7 @@ def test_an_expired_login_certificate_is_refused_with_the_renewal_advice(
 
 def _ocsp_requests(fed) -> int:
     """How many OCSP requests J-LIS's auth responder has answered."""
-    stats = fed.apps["jlis"].state.revocation.responder(Purpose.AUTH).stats
+    stats = fed.jlis().revocation.responder(Purpose.AUTH).stats
     return int(stats.hits + stats.misses)
 
 

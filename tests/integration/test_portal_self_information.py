@@ -86,7 +86,7 @@ def pc(fed, http, holder) -> Iterator[httpx.Client]:
 
 
 def account_row(fed) -> dict[str, Any]:
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         rows = conn.execute(select(portal_store.accounts)).mappings().all()
     assert len(rows) == 1
     return dict(rows[0])
@@ -94,7 +94,7 @@ def account_row(fed) -> dict[str, Any]:
 
 def latest_serial(fed) -> str:
     g = portal_store.logins.c
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         return str(
             conn.scalar(
                 select(g.serial).where(g.result == "success").order_by(g.at.desc()).limit(1)
@@ -196,7 +196,7 @@ def test_logged_out_pages_send_to_login(fed) -> None:
 
 
 def open_account(fed, holder_kana: str, *, at: str = "0001", branch: str = "001") -> dict:
-    (number,) = fed.apps[f"bank-{at}"].state.bank.open_accounts(
+    (number,) = fed.bank(f"bank-{at}").bank.open_accounts(
         [{"branch_code": branch, "deposit_type": "1", "holder_kana": holder_kana}]
     )
     return {
@@ -250,4 +250,4 @@ def test_the_hub_and_the_portal_hold_no_my_number(fed, holder, pc) -> None:
     pc.get("/portal/information")
     number = holder["number"]
     for org in ("hub", "portal"):
-        assert number not in dump(fed.apps[org].state.engine), org
+        assert number not in dump(fed.services(org).engine), org

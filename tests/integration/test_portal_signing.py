@@ -78,7 +78,7 @@ def portal_code(fed, pc: httpx.Client) -> str:
 
 
 def sign_rows(fed) -> dict[str, dict[str, Any]]:
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         rows = conn.execute(select(portal_store.sign_requests)).all()
     return {r.id: dict(r._mapping) for r in rows}
 

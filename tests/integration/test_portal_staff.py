@@ -13,7 +13,7 @@ CLIENT = {"name": "テスト連携サービス", "redirect_uris": ["https://rp.e
 
 
 def staff_member(fed, roles: list[str]) -> tuple[str, dict[str, str]]:
-    staff = fed.apps["portal"].state.staff
+    staff = fed.services("portal").staff
     member = staff.add(name="運用 三郎", roles=roles, auth_serial=secrets.token_hex(8))
     return member.id, {"Authorization": f"Bearer {staff.issue_token(member.id).token}"}
 
@@ -33,10 +33,10 @@ def test_every_route_of_the_portal_and_the_office_declares_who_may_call_it(fed):
 def test_only_the_portal_operator_manages_relying_parties_and_it_is_logged(fed, http, anonymous):
     clients = fed.apps["portal"].state.oidc.clients
     before = [c.client_id for c in clients.all()]
-    staff = fed.apps["portal"].state.staff
+    staff = fed.services("portal").staff
     operator_id, operator = staff_member(fed, ["operator"])
     # another organisation's staff token means nothing here
-    office = fed.apps["benefits"].state.staff
+    office = fed.benefits().staff
     planner = office.add(name="企画 四郎", roles=["planner"], auth_serial=secrets.token_hex(8))
     elsewhere = {"Authorization": f"Bearer {office.issue_token(planner.id).token}"}
 

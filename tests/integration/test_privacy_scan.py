@@ -181,7 +181,7 @@ def test_no_my_number_in_the_hub_or_the_portal_after_every_flow(fed, http, pc, h
         "portal": {"accounts", "logins", "notices", "applications", "oidc_codes"},
     }
     for org in ("hub", "portal"):
-        tables, stored = dump(fed.apps[org].state.engine)
+        tables, stored = dump(fed.services(org).engine)
         assert expected[org] <= tables, (org, tables)
         assert stored  # the scan does see the rows it searches
         found = [n for n in numbers if n in stored]

@@ -125,7 +125,7 @@ def section(page: str, anchor: str) -> str:
 def codes_of(fed) -> dict[str, tuple[str, str]]:
     """principal → agent portal codes of every proxy right, newest first."""
     p = portal_store.proxies.c
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         rows = conn.execute(
             select(p.id, p.principal_code, p.agent_code).order_by(p.created_at.desc())
         ).all()
@@ -200,7 +200,7 @@ def test_acting_when_the_right_ends_between_requests_is_refused(
     assert act(bob, proxy_id).status_code == 303
     # the right is revoked behind the session's back (another server, say): the next page
     # checks the right itself
-    with fed.apps["portal"].state.engine.begin() as conn:
+    with fed.services("portal").engine.begin() as conn:
         conn.execute(
             portal_store.proxies.update()
             .where(portal_store.proxies.c.id == proxy_id)
@@ -293,7 +293,7 @@ def test_a_right_with_an_end_date_shows_it(alice, bob) -> None:
 
 
 def test_the_portal_database_holds_no_my_number(fed, grantor, grantee, bob) -> None:
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         dump = " ".join(
             str(v)
             for name in ("accounts", "proxies", "proxy_actions", "proxy_invitations", "sessions")
@@ -362,7 +362,7 @@ def test_own_money_and_consent_pages_refuse_a_proxy_and_change_nothing(
     programme = made.json()["id"]
     kana = f"{principal['resident']['family_name_kana']} {principal['resident']['given_name_kana']}"
     # a real account in the principal's own name: registering it would succeed for them
-    (number,) = fed.apps["bank-0001"].state.bank.open_accounts(
+    (number,) = fed.bank("bank-0001").bank.open_accounts(
         [{"branch_code": "001", "deposit_type": "1", "holder_kana": kana}]
     )
     account = {

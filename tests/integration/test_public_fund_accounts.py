@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import approve
-from mynumber.orgs.municipality import intermediate
+from mynumber.orgs.municipality import store as registry_store
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.encryption import EncryptionKeys, open_answer
 from mynumber.platform.signing import Identity, KeyFolder
@@ -55,7 +55,7 @@ def demo(fed) -> int:
 
 def open_account(fed, holder_kana: str, *, at: str = MIZUHO, branch: str = "001") -> dict[str, str]:
     """The bank's back office opens an account (no API does: banks answer one question)."""
-    (number,) = fed.apps[f"bank-{at}"].state.bank.open_accounts(
+    (number,) = fed.bank(f"bank-{at}").bank.open_accounts(
         [{"branch_code": branch, "deposit_type": "1", "holder_kana": holder_kana}]
     )
     return {
@@ -107,7 +107,7 @@ def test_a_bank_says_only_whether_the_account_exists_is_open_and_is_held_by_the_
     assert other_name.json() == {"ok": False, "reason": "holder_name_mismatch"}
     assert unknown.json() == {"ok": False, "reason": "no_such_account"}
     assert unsigned.status_code == 401
-    fed.apps[f"bank-{MIZUHO}"].state.bank.close_account("001", "1", account["account_number"])
+    fed.bank(f"bank-{MIZUHO}").bank.close_account("001", "1", account["account_number"])
     closed = signed(http, keys, "accounts", path, ask | {"holder_kana": "ヤマダ タロウ"})
     assert closed.json() == {"ok": False, "reason": "account_closed"}
 
@@ -139,7 +139,7 @@ def test_register_at_the_counter_then_one_account_per_person_then_change_and_del
 
 def test_the_registry_keeps_its_own_code_never_the_my_number(fed, http, keys, resident):
     assert at_counter(http, keys, resident, open_account(fed, resident["kana"])).status_code == 201
-    with fed.apps["accounts"].state.engine.connect() as conn:
+    with fed.accounts().engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT * FROM holders").all()
     assert rows and all(resident["number"] not in " ".join(map(str, r)) for r in rows)
 
@@ -179,7 +179,7 @@ def test_a_family_members_account_is_refused_with_the_reason(fed, http, keys, re
 
 def test_a_closed_account_is_refused(fed, http, keys, resident):
     account = open_account(fed, resident["kana"])
-    fed.apps[f"bank-{MIZUHO}"].state.bank.close_account("001", "1", account["account_number"])
+    fed.bank(f"bank-{MIZUHO}").bank.close_account("001", "1", account["account_number"])
 
     response = at_counter(http, keys, resident, account)
 
@@ -222,8 +222,8 @@ def municipality_code(fed, http, resident_id: str) -> str:
     with fed.registry(CHIYODA).engine.connect() as conn:
         return str(
             conn.scalar(
-                select(intermediate.agency_codes.c.code).where(
-                    intermediate.agency_codes.c.resident_id == resident_id
+                select(registry_store.agency_codes.c.code).where(
+                    registry_store.agency_codes.c.resident_id == resident_id
                 )
             )
         )
@@ -319,7 +319,7 @@ def portal_hub_code(http, keys, fed, resident) -> str:
         f"{x509.load_der_x509_certificate(client.read_certificate(KeyKind.AUTH)).serial_number:x}"
     )
     logins = portal_store.logins.c
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         portal_code = conn.scalar(select(logins.portal_code).where(logins.serial == serial))
     assert portal_code is not None
     return str(fed.apps["portal"].state.link.hub_code(portal_code))
@@ -435,9 +435,7 @@ def test_a_bank_deletes_only_an_account_held_at_itself(fed, http, keys, resident
     elsewhere = signed(http, keys, f"bank-{MIZUHO}", f"{COUNTER}/delete", delete)
 
     assert elsewhere.status_code == 403 and elsewhere.json()["title"] == "not_this_bank"
-    shown = fed.apps["accounts"].state.registry.show(
-        fed.apps["accounts"].state.registry.code_for(resident["number"])
-    )
+    shown = fed.accounts().registry.show(fed.accounts().registry.code_for(resident["number"]))
     assert (shown["bank_code"], shown["account_number"]) == (MUFG, account["account_number"])
     held_here = signed(http, keys, f"bank-{MUFG}", f"{COUNTER}/delete", delete)
     assert held_here.status_code == 204

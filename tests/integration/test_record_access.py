@@ -16,7 +16,8 @@ from test_deliveries import browser
 from test_portal_login import issue, log_in
 from test_privacy_scan import dump, every_my_number, raw_files
 
-from mynumber.orgs.municipality.disclosure import PROCEDURE
+from mynumber.orgs.municipality.app import MunicipalityServices
+from mynumber.orgs.municipality.services.disclosure import PROCEDURE
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.model import JST
 from mynumber.platform import store as platform_store
@@ -59,7 +60,7 @@ def other_pc(fed, http, other) -> Iterator[httpx.Client]:
 
 
 def municipality(fed):
-    return fed.apps[ORG].state
+    return fed.services(ORG, MunicipalityServices)
 
 
 def drain(fed) -> None:
@@ -74,7 +75,7 @@ def log_rows(fed, person: str) -> list[dict[str, Any]]:
 
 
 def portal_rows(fed) -> list[dict[str, Any]]:
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.services("portal").engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(portal_store.record_accesses))]
 
 
@@ -119,7 +120,7 @@ def test_a_staff_read_shows_on_the_persons_portal_with_role_purpose_and_jst(
 
 
 def test_the_disclosure_goes_through_the_hub_as_a_permitted_delivery(fed, holder, pc) -> None:
-    log = fed.apps["hub"].state.hub.log(after=0, limit=100_000)
+    log = fed.hub().hub.log(after=0, limit=100_000)
     sent = [e for e in log if e["procedure"] == PROCEDURE and e["requester"] == ORG]
     assert sent and {e["provider"] for e in sent} == {"portal"}
     assert "delivered" in {e["outcome"] for e in sent}
@@ -208,7 +209,7 @@ def test_nothing_sent_holds_a_my_number(fed, holder, pc) -> None:
     numbers = every_my_number(fed)
     assert numbers
     for org in ("hub", "portal"):
-        tables, stored = dump(fed.apps[org].state.engine)
+        tables, stored = dump(fed.services(org).engine)
         if org == "portal":
             assert "record_accesses" in tables
         assert not [n for n in numbers if n in stored], f"{org} holds a My Number"

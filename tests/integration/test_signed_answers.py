@@ -40,7 +40,7 @@ def enc(fed) -> EncryptionKeys:
 @pytest.fixture
 def hub_swaps(fed, monkeypatch) -> Callable[[Swap], None]:
     """Make the hub relay ``swap(request, genuine answer)`` instead of the provider's answer."""
-    hub = fed.apps["hub"].state.hub
+    hub = fed.hub().hub
     genuine = hub.forward
 
     def use(swap: Swap) -> None:

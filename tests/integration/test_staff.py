@@ -40,9 +40,7 @@ def card(fed, http, person) -> dict[str, Any]:
     serial = next(
         c["serial"] for c in issued["summary"]["certificates"] if c["hierarchy"] == "auth"
     )
-    member = fed.apps[CHIYODA].state.staff.add(
-        name="窓口 花子", roles=["clerk"], auth_serial=serial
-    )
+    member = fed.services(CHIYODA).staff.add(name="窓口 花子", roles=["clerk"], auth_serial=serial)
     return {"client": client, "member": member, "summary": issued["summary"]}
 
 
@@ -88,7 +86,7 @@ def test_a_staff_member_signs_in_with_their_card_and_may_do_only_their_role(
         f"{BASE}/api/residents/{made.json()['id']}", params={"purpose": "counter"}, headers=bearer
     )
     assert shown.status_code == 200
-    entries = fed.apps[CHIYODA].state.staff.log_entries(person=made.json()["id"])
+    entries = fed.services(CHIYODA).staff.log_entries(person=made.json()["id"])
     assert [(e["action"], e["role"], e["purpose"]) for e in entries] == [
         ("residents.register", "clerk", "counter"),
         ("residents.read", "clerk", "counter"),
@@ -145,7 +143,7 @@ def test_a_sign_in_code_takes_one_answer_a_refused_one_uses_it_up(anonymous, car
 
 
 def test_removing_a_staff_member_ends_their_sessions(fed, anonymous, card):
-    staff = fed.apps[CHIYODA].state.staff
+    staff = fed.services(CHIYODA).staff
     other = staff.add(name="一時 職員", roles=["clerk"], auth_serial=secrets.token_hex(8))
     token = staff.issue_token(other.id).token
     bearer = {"Authorization": f"Bearer {token}"}
@@ -184,7 +182,7 @@ def test_a_suspended_card_ends_its_sessions_at_the_next_status_check(fed, anonym
     # the status is asked again once a minute: make the last check old
     import datetime as dt
 
-    with fed.apps[CHIYODA].state.staff.engine.begin() as conn:
+    with fed.services(CHIYODA).staff.engine.begin() as conn:
         conn.execute(
             update(store.staff_sessions).values(
                 status_checked_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
@@ -196,7 +194,7 @@ def test_a_suspended_card_ends_its_sessions_at_the_next_status_check(fed, anonym
 
 
 def test_a_cookie_session_needs_the_csrf_token_and_this_sites_origin(fed, anonymous, person):
-    staff = fed.apps[CHIYODA].state.staff
+    staff = fed.services(CHIYODA).staff
     member = staff.add(name="窓口 次郎", roles=["clerk"], auth_serial=secrets.token_hex(8))
     opened = staff.issue_token(member.id)
     csrf = staff.session(opened.token).csrf
@@ -279,7 +277,7 @@ def test_an_oversized_body_is_refused_before_it_is_read(fed, anonymous):
 def test_the_access_log_recomputes_and_a_changed_entry_is_found(fed, http, person):
     resident = http.post(f"{BASE}/api/residents", json=person()).json()
     http.get(f"{BASE}/api/residents/{resident['id']}")
-    staff = fed.apps[CHIYODA].state.staff
+    staff = fed.services(CHIYODA).staff
     entries, head = staff.verify_log()
     assert entries >= 2 and len(head) == 64
 

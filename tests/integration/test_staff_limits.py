@@ -32,7 +32,7 @@ def client_of(fed: federation.Federation) -> httpx.Client:
 
 
 def challenges(fed: federation.Federation, org: str) -> int:
-    with fed.apps[org].state.staff.engine.connect() as conn:
+    with fed.services(org).staff.engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(store.staff_challenges)) or 0)
 
 

@@ -20,7 +20,7 @@ from mynumber.platform.signing import Identity, KeyFolder
 
 def staff_headers(fed, org: str, *roles: str) -> tuple[str, dict[str, str]]:
     """A new staff member of ``org`` with ``roles``: their id and bearer header."""
-    staff = fed.apps[org].state.staff
+    staff = fed.services(org).staff
     member = staff.add(
         name=f"職員 {secrets.token_hex(2)}", roles=list(roles), auth_serial=secrets.token_hex(8)
     )
@@ -28,7 +28,7 @@ def staff_headers(fed, org: str, *roles: str) -> tuple[str, dict[str, str]]:
 
 
 def log_of(fed, org: str, actor: str) -> list[dict[str, Any]]:
-    return [e for e in fed.apps[org].state.staff.log_entries() if e["actor"] == actor]
+    return [e for e in fed.services(org).staff.log_entries() if e["actor"] == actor]
 
 
 def issue_card(http) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def issue_card(http) -> dict[str, Any]:
 
 def card_state(fed, mfg: str) -> tuple[str, set[str]]:
     """The card's status and its certificates' statuses at J-LIS."""
-    engine = fed.apps["jlis"].state.engine
+    engine = fed.jlis().engine
     with engine.connect() as conn:
         status = conn.scalar(
             select(jlis_store.cards.c.status).where(jlis_store.cards.c.manufacture_number == mfg)
@@ -66,7 +66,7 @@ def card_state(fed, mfg: str) -> tuple[str, set[str]]:
 
 
 def verifier_count(fed) -> int:
-    with fed.apps["jlis"].state.engine.connect() as conn:
+    with fed.jlis().engine.connect() as conn:
         return len(conn.execute(select(jlis_store.verifiers.c.id)).all())
 
 
@@ -119,7 +119,7 @@ def test_the_24_7_desk_suspends_a_card_and_it_is_recorded_under_the_card(
     )
     assert json.loads(entry["detail"]) == {"reason": "keyCompromise"}
     number = number_of("131016", card["resident_id"])
-    assert number and number not in json.dumps(fed.apps["jlis"].state.staff.log_entries())
+    assert number and number not in json.dumps(fed.jlis().staff.log_entries())
 
 
 def test_the_desk_may_not_revoke_or_register_verifiers_403_and_nothing_changes(fed, http) -> None:
@@ -259,7 +259,7 @@ def test_every_route_of_the_registry_wants_a_signed_organisation(fed, anonymous,
 
 def account_status(fed, number: str) -> str | None:
     a = bank_accounts.c
-    with fed.apps["bank-0001"].state.engine.connect() as conn:
+    with fed.bank("bank-0001").engine.connect() as conn:
         found = conn.scalar(select(a.status).where(a.branch_code == "001", a.number == number))
     return None if found is None else str(found)
 

@@ -12,7 +12,7 @@ import pytest
 
 from mynumber import errors
 from mynumber.orgs.hub import chain
-from mynumber.orgs.hub.codes import CodeScheme
+from mynumber.orgs.hub.agency_codes import CodeScheme
 from mynumber.orgs.hub.permitted import NotPermitted
 from mynumber.orgs.hub.services import NOT_FOUND, PROVIDED, REFUSED, UNAVAILABLE, Hub, Request
 from mynumber.platform.encryption import EncryptionKeys, open_sealed, seal

@@ -38,7 +38,10 @@ Behaviour worth knowing (each choice is documented where the real card is unsour
   DER SubjectPublicKeyInfo only), UPDATE BINARY ``00 D6`` (offset 0 replaces the whole
   file, a higher offset patches or appends), RESET RETRY COUNTER ``00 2C 02 80`` + new
   PIN (sets it, refills the tries, unblocks) and ACTIVATE FILE ``00 44 00 00`` which
-  ends personalisation: from then on only RESET RETRY COUNTER is allowed (``69 85``).
+  ends personalisation: from then on only RESET RETRY COUNTER, and the counter's rewrites
+  of :data:`REWRITABLE` files (new JPKI key pairs and certificates at a renewal or after a
+  change of the four items; the text AP at an address change), are allowed (``69 85``
+  otherwise) — this project's model of the municipality's counter work on a live card.
 - Tamper response: the third READ BINARY of a key EF over the card's life (each
   answered ``69 82``), or :meth:`Chip.tamper`, erases the private keys and the issuer
   key; from then on every APDU is answered ``6F 00`` (the ATR is still given, so a
@@ -64,6 +67,7 @@ from mynumber.card import image as _image
 from mynumber.card.apdu import Command, Response
 from mynumber.card.codes import (
     AID_FREE_AREA,
+    EF,
     INS,
     SW,
     sw_bytes_remaining,
@@ -86,6 +90,19 @@ from mynumber.card.keys import EC_CURVE, RSA_KEY_BITS, GeneratingKeySource, KeyS
 from mynumber.card.layout import GENERATIONS, build_filesystem, validate_manufacture_number
 
 __all__ = ["TAMPER_PROBE_LIMIT", "Chip", "Lifecycle"]
+
+#: (DF, EF) an issuer session may rewrite on an operational card (this project's model).
+REWRITABLE = frozenset(
+    {
+        ("jpki", EF.JPKI_AUTH_KEY),
+        ("jpki", EF.JPKI_SIGN_KEY),
+        ("jpki", EF.JPKI_AUTH_CERT),
+        ("jpki", EF.JPKI_SIGN_CERT),
+        ("text", EF.TEXT_MY_NUMBER),
+        ("text", EF.TEXT_ATTRIBUTES),
+        ("text", EF.TEXT_SIGNATURE),
+    }
+)
 
 #: The third attempt to read key material kills the chip (this project's choice).
 TAMPER_PROBE_LIMIT = 3
@@ -552,6 +569,9 @@ class Chip:
             raise _reject(SW.INCOMPATIBLE_FILE, "the current EF is not a key")
         return ef
 
+    def _rewritable(self, ef: ElementaryFile) -> bool:
+        return self._df is not None and (self._df.name, ef.fid) in REWRITABLE
+
     def _require_admin(self, *, personalising: bool) -> None:
         if not self._admin:
             raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "no issuer session")
@@ -814,7 +834,7 @@ class Chip:
         if cmd.le is not None and not cmd.extended and cmd.le != 256:
             raise _reject(sw_wrong_le(0), "Le must be 00 (the key is longer than 256 bytes)")
         key_ef = self._current_key()
-        self._require_admin(personalising=True)
+        self._require_admin(personalising=not self._rewritable(key_ef))
         key: _PrivateKey
         if key_ef.algorithm == EC_P384:
             make_ec = getattr(self._key_source, "new_ec_key", new_ec_key)
@@ -843,7 +863,7 @@ class Chip:
         if self._in_free_area():
             self._require_free_session(ef)
         else:
-            self._require_admin(personalising=True)
+            self._require_admin(personalising=not self._rewritable(ef))
         if not ef.writable:
             raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "this EF is fixed at manufacture")
         offset = (cmd.p1 << 8) | cmd.p2

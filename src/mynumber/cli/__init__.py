@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from mynumber.cli import benefits, hub, jlis, numbers, portal, residents, serve, staff
+from mynumber.cli import benefits, callcentre, hub, jlis, numbers, portal, residents, serve, staff
 from mynumber.errors import Error
 
 
@@ -37,6 +37,7 @@ app = typer.Typer(
 app.add_typer(numbers.app, name="number")
 app.add_typer(residents.app, name="resident")
 app.add_typer(jlis.app, name="jlis")
+app.add_typer(callcentre.app, name="callcentre")
 app.add_typer(hub.app, name="hub")
 app.add_typer(portal.app, name="portal")
 app.add_typer(benefits.app, name="benefit")
@@ -48,12 +49,26 @@ app.command("seed")(serve.seed)
 
 def _add_optional_commands() -> None:
     try:
-        from mynumber.cli import card, door, licence, phone, reader
+        from mynumber.cli import (
+            card,
+            clinic,
+            contract,
+            door,
+            kiosk,
+            licence,
+            phone,
+            pin_reset,
+            reader,
+        )
     except ImportError:  # pragma: no cover - the card package is optional at build time
         return
+    card.app.add_typer(pin_reset.app, name="pin-reset")
     app.add_typer(card.app, name="card")
     app.add_typer(phone.app, name="phone")
+    app.add_typer(kiosk.app, name="kiosk")
     app.add_typer(reader.app, name="reader")
+    app.add_typer(contract.app, name="contract")
+    app.add_typer(clinic.app, name="clinic")
     app.add_typer(door.employer, name="employer")
     app.add_typer(door.door, name="door")
     app.add_typer(licence.app, name="licence")

@@ -8,11 +8,17 @@ approved it — the local administrator who made one cannot approve it.
 
 ``run`` in-process drives the office's run in this process to show a progress bar per
 phase; with ``--url`` it starts the run on the server and follows its phase. A run killed
-at any moment resumes where it stopped when started again; nobody is paid twice.
+at any moment resumes where it stopped when started again; nobody is paid twice. With
+``MYNUMBER_BROKER_URL`` set, the run's parts go to Celery workers on that broker
+(:mod:`mynumber.federation.distributed`); ``--workers N`` starts N of them for the run.
+``worker`` runs one such worker until stopped.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +33,7 @@ from rich.table import Table
 
 from mynumber import federation
 from mynumber.cli.options import DataDir, settings
+from mynumber.federation import distributed
 from mynumber.orgs.benefits.deps import PURPOSE
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.staff.model import Acting, PermissionDenied
@@ -178,6 +185,17 @@ def run(
     data: DataDir = None,
     url: Url = None,
     token: Token = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            max=64,
+            help="Celery workers to start for this run (needs MYNUMBER_BROKER_URL); "
+            "0: the parts run in this process, or on workers already running if a broker "
+            "is set",
+        ),
+    ] = 0,
 ) -> None:
     """Run (or resume) a payment round of an approved programme: eligibility, payees,
     accounts, files, transfers, notices — a progress bar per phase. Run again later to retry
@@ -185,10 +203,12 @@ def run(
     if url is not None:
         _run_on_server(programme, url, token)
         return
-    with _office(data, url, token) as (fed, api):
+    if workers and distributed.broker_url() is None:
+        raise typer.BadParameter("--workers needs MYNUMBER_BROKER_URL", param_hint="--workers")
+    with _office(data, url, token) as (fed, api), _workers(fed, workers):
         assert fed is not None
         found = _find(api, programme)
-        office = fed.apps["benefits"].state
+        office = fed.benefits()
         acting = _acting(office.staff, token, "programmes.run")
         office.programmes.require_approved(found["id"])
         office.staff.log(
@@ -198,6 +218,7 @@ def run(
             detail={"programme": found["id"], "name": found["name"]},
         )
         runner = office.runner
+        distributed.use_engine(runner, fed.settings)
         tasks: dict[str, TaskID] = {}
         with Progress(
             TextColumn("{task.description:<22}"),
@@ -221,6 +242,46 @@ def run(
             f"{result['notices']} notices"
         )
     _print_status(report)
+
+
+@contextmanager
+def _workers(fed: federation.Federation | None, count: int) -> Iterator[None]:
+    """``count`` single-process Celery workers of this federation while the run lasts."""
+    if fed is None or not count:
+        yield
+        return
+    env = distributed.worker_env(fed.settings, dict(os.environ))
+    started = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "celery", *distributed.worker_argv(fed.settings, name=f"w{n}")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        for n in range(count)
+    ]
+    try:
+        yield
+    finally:
+        for process in started:
+            process.terminate()  # warm shutdown: a task in hand is finished first
+        for process in started:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@app.command()
+def worker(data: DataDir = None) -> None:
+    """A Celery worker that does parts of benefit runs of this data folder's federation
+    (MYNUMBER_BROKER_URL); stop it with Ctrl-C."""
+    if distributed.broker_url() is None:
+        raise typer.BadParameter("a worker needs MYNUMBER_BROKER_URL")
+    chosen = settings(data)
+    env = distributed.worker_env(chosen, dict(os.environ))
+    argv = [sys.executable, "-m", "celery", *distributed.worker_argv(chosen, name="worker")]
+    raise typer.Exit(subprocess.call(argv, env=env))  # noqa: S603 - our own interpreter
 
 
 def _run_on_server(programme: str, url: str, token: str | None) -> None:

@@ -1,5 +1,9 @@
-"""``mynumber phone login`` and ``mynumber phone sign``: the Mynaportal smartphone app
-(:mod:`mynumber.devices.phone`), on the command line.
+"""``mynumber phone login``, ``mynumber phone sign`` and ``mynumber phone enrol``: the
+Mynaportal smartphone app (:mod:`mynumber.devices.phone`), on the command line.
+
+``enrol`` puts the phone's own JPKI certificates (スマホ用電子証明書) in a phone file with the
+card (:mod:`mynumber.devices.phone.enrolment`); ``login --phone`` then logs in with them
+instead of the card.
 
 TARGET is the one-time code shown on the PC (then Mynaportal's resource in the deployment
 at ``--url``, default the local server), the URL in the QR code (``…/phone/login?request=
@@ -21,8 +25,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from mynumber.card import load_or_create_demo_seal_key
 from mynumber.cli.options import DataDir, settings
 from mynumber.devices.phone import Resources, open_card, resource_of
+from mynumber.devices.phone.card import JPKIToken
+from mynumber.devices.phone.credential import PhoneCredential
+from mynumber.devices.phone.enrolment import enrol as enrol_phone
+from mynumber.errors import Error
 from mynumber.reader import InvalidPin, JPKIClient, PinBlocked, PinIncorrect
 
 app = typer.Typer(help="The Mynaportal smartphone app, simulated.", no_args_is_help=True)
@@ -55,7 +64,7 @@ def challenge(http: httpx.Client, code: str) -> dict[str, Any]:
 
 
 def approve(
-    http: httpx.Client, code: str, client: JPKIClient, *, pin: str, via: str = "qr"
+    http: httpx.Client, code: str, client: JPKIToken, *, pin: str, via: str = "qr"
 ) -> dict[str, Any]:
     """Sign the challenge of Mynaportal's login ``code`` with the card and send it
     (:meth:`mynumber.devices.phone.Resources.approve`)."""
@@ -86,21 +95,49 @@ def _card(file: Path, data: Path | None) -> JPKIClient:
     return open_card(file, settings(data).data_dir / "card-seal.key")
 
 
+def _seal(data: Path | None) -> bytes:
+    return load_or_create_demo_seal_key(settings(data).data_dir / "card-seal.key")
+
+
+def _phone(file: Path, data: Path | None) -> PhoneCredential:
+    try:
+        return PhoneCredential.load(file, _seal(data))
+    except Error as exc:
+        console.print(f"[red]{escape(exc.message)}[/]")
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def login(
     target: Annotated[
         str, typer.Argument(help="The code shown on the PC, the QR code's URL or the resource.")
     ],
-    card: Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)],
+    card: Annotated[
+        Path | None, typer.Option("--card", help="Card image file.", exists=True)
+    ] = None,
+    phone_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--phone", help="The phone's own certificates (from phone enrol).", exists=True
+        ),
+    ] = None,
     pin: Annotated[
         str | None, typer.Option("--pin", help="Auth PIN (asked when missing).", show_default=False)
     ] = None,
     url: Url = None,
     data: DataDir = None,
 ) -> None:
-    """Approve a login with a card, as the smartphone app does."""
+    """Approve a login with a card, or with the phone's own certificate, as the app does."""
     base = (url or settings(data).base_url).rstrip("/")
-    client = _card(card, data)
+    if (card is None) == (phone_file is None):
+        console.print("[red]give either --card or --phone[/]")
+        raise typer.Exit(2)
+    client: JPKIToken
+    if card is not None:
+        client = _card(card, data)
+    else:
+        assert phone_file is not None
+        client = _phone(phone_file, data)
     with httpx.Client(base_url=base, timeout=30.0) as http:
         phone = _resources(http)
         resource = resource_of(target, kind="login", base_url=base)
@@ -171,3 +208,103 @@ def sign_command(
             console.print("[red]パスワードは英大文字と数字の6〜16文字です / 6-16 of A-Z, 0-9[/]")
             raise typer.Exit(1) from None
     console.print(f"[green]{escape(str(result.get('message', 'ok')))}[/]")
+
+
+@app.command("enrol")
+def enrol_command(
+    card: Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)],
+    out: Annotated[Path, typer.Option("--out", help="The phone's file to write.")],
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            help="The card's signing password (asked when missing).",
+            show_default=False,
+        ),
+    ] = None,
+    pin: Annotated[
+        str | None,
+        typer.Option(
+            "--pin", help="The phone's new auth PIN, 4 digits (asked).", show_default=False
+        ),
+    ] = None,
+    new_password: Annotated[
+        str | None,
+        typer.Option(
+            "--new-password",
+            help="The phone's new signing password (default: the card's).",
+            show_default=False,
+        ),
+    ] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help="android or iphone.", case_sensitive=False)
+    ] = "android",
+    assist_pin: Annotated[
+        str | None,
+        typer.Option(
+            "--assist-pin",
+            help="iPhone: the card's 入力補助 PIN (asked when missing).",
+            show_default=False,
+        ),
+    ] = None,
+    url: Url = None,
+    data: DataDir = None,
+) -> None:
+    """スマホ用電子証明書: put the phone's own two certificates on it, with the card.
+
+    Two key pairs are made in the phone's store; the card signs the request after its
+    signing password; J-LIS issues the certificates. An earlier phone of the same person
+    loses its certificates (one device per person).
+    """
+    kind = kind.lower()
+    base = (url or settings(data).base_url).rstrip("/")
+    if out.exists():
+        console.print(f"[red]{escape(str(out))} exists: choose another file[/]")
+        raise typer.Exit(1)
+    if password is None:
+        password = typer.prompt(
+            "カードの署名用電子証明書のパスワード / the card's signing password", hide_input=True
+        )
+    if pin is None:
+        pin = typer.prompt("スマホの利用者証明用暗証番号 / the phone's auth PIN", hide_input=True)
+    if kind == "iphone" and assist_pin is None:
+        assist_pin = typer.prompt("券面事項入力補助用暗証番号 / 入力補助 PIN", hide_input=True)
+    client = _card(card, data)
+    with httpx.Client(base_url=base, timeout=60.0) as http:
+        try:
+            enrolled = enrol_phone(
+                http,
+                client,
+                seal=_seal(data),
+                kind=kind,
+                card_password=password,
+                pin=pin,
+                password=new_password or password,
+                assist_pin=assist_pin,
+            )
+        except PinIncorrect as exc:
+            console.print(
+                f"[red]カードの暗証番号が違います / wrong card PIN: {exc.tries_left} tries left[/]"
+            )
+            raise typer.Exit(1) from None
+        except PinBlocked:
+            console.print(
+                "[red]カードの暗証番号がロックされています。市区町村の窓口で初期化してください / "
+                "the card's PIN is locked: have it reset at your municipality's counter[/]"
+            )
+            raise typer.Exit(1) from None
+        except Error as exc:
+            console.print(f"[red]{escape(exc.message)}[/]")
+            raise typer.Exit(1) from None
+    enrolled.credential.save(out)
+    answer = enrolled.answer
+    console.print(
+        f"[green]スマホ用電子証明書を発行しました / phone certificates issued[/] "
+        f"({escape(kind)}, token {escape(enrolled.credential.read_token())}) → {escape(str(out))}"
+    )
+    for cert in answer["certificates"]:
+        console.print(
+            f"  {cert['hierarchy']}: serial {cert['serial']}, valid to {cert['not_after']}"
+        )
+    for old in answer["replaced"]:
+        console.print(f"  [yellow]earlier phone's {old['hierarchy']} {old['serial']} revoked[/]")

@@ -74,6 +74,7 @@ def run(
     out.print(f"[bold]mynumber[/bold] on {config.base_url}/  (data: {config.data_dir.resolve()})")
     rows = [(fed.apps[org].title, url) for org, url in fed.urls().items()]
     rows.append(("phone (マイナポータルアプリ)", f"{config.base_url}{federation.PHONE_PATH}/"))
+    rows.append(("kiosk (コンビニ交付)", f"{config.base_url}{federation.KIOSK_PATH}/sunrise-0001/"))
     rows.append(("health", f"{config.base_url}/healthz"))
     width = max(cell_len(title) for title, _ in rows)
     for title, url in rows:  # padded by display width: kanji take two columns
@@ -191,6 +192,8 @@ def _run_split(config: Settings) -> None:
             if org == "portal":  # the phone app shares the portal's process
                 phone = url.removesuffix(federation.mount_path(org)) + federation.PHONE_PATH
                 out.print(f"  {'phone':22} {phone}/  (with the portal)")
+                kiosks = url.removesuffix(federation.mount_path(org)) + federation.KIOSK_PATH
+                out.print(f"  {'kiosks':22} {kiosks}/<store>/  (with the portal)")
         while all(p.is_alive() for p in processes):
             time.sleep(0.5)
     except KeyboardInterrupt:

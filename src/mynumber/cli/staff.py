@@ -20,6 +20,7 @@ from rich.table import Table
 
 from mynumber import errors, federation
 from mynumber.cli.options import DataDir, settings
+from mynumber.orgs.municipality.app import MunicipalityServices
 from mynumber.platform.staff.services import Staff
 
 app = typer.Typer(
@@ -39,7 +40,7 @@ def _staff(org: str, data: Path | None) -> Iterator[Staff]:
         if org not in fed.apps:
             known = ", ".join(fed.apps)
             raise errors.NotFound(f"no organisation {org} here (known: {known})")
-        found: Staff = fed.apps[org].state.staff
+        found: Staff = fed.services(org).staff
         yield found
     finally:
         fed.close()
@@ -204,10 +205,10 @@ def disclose(org: Org, data: DataDir = None) -> None:
     config = settings(data)
     fed = federation.build(config, in_process=True)
     try:
-        disclosure = getattr(fed.apps[org].state, "disclosure", None) if org in fed.apps else None
-        if disclosure is None:
+        services = fed.services(org) if org in fed.apps else None
+        if not isinstance(services, MunicipalityServices):
             raise errors.NotFound(f"{org} discloses no access log (a municipality does)")
-        sent = disclosure.send_pending()
+        sent = services.disclosure.send_pending()
     finally:
         fed.close()
     out.print(

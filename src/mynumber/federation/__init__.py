@@ -8,6 +8,7 @@ imports this package (import-linter contracts in ``pyproject.toml``).
 
 from mynumber.federation.assembly import (
     INTERNAL_BASE,
+    KIOSK_PATH,
     LINKAGE_ORGS,
     PAYING_ORGS,
     PHONE_PATH,
@@ -31,6 +32,7 @@ __all__ = [
     "DEMO_BANKS",
     "DEMO_SIGN_PASSWORD",
     "INTERNAL_BASE",
+    "KIOSK_PATH",
     "LINKAGE_ORGS",
     "LINKAGE_SEED_PER_MUNICIPALITY",
     "PAYING_ORGS",

@@ -8,6 +8,7 @@ in-process (the same HTTP requests, without a socket) for the command line and t
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -19,24 +20,38 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from mynumber.devices.kiosk import STORES
+from mynumber.devices.kiosk import create_app as create_kiosk
 from mynumber.devices.phone import create_app as create_phone
 from mynumber.federation import demo
 from mynumber.federation.demo import DEMO_BANKS
+from mynumber.orgs.accounts.app import AccountServices
 from mynumber.orgs.accounts.app import create_app as create_accounts
+from mynumber.orgs.bank.app import BankServices
 from mynumber.orgs.bank.app import create_app as create_bank
 from mynumber.orgs.bank.app import org_name as bank_org
+from mynumber.orgs.benefits.app import BenefitServices
 from mynumber.orgs.benefits.app import create_app as create_benefits
+from mynumber.orgs.clinic.app import create_app as create_clinic
+from mynumber.orgs.clinic.app import org_name as clinic_org
+from mynumber.orgs.clinic.model import DEMO_INSTITUTIONS
+from mynumber.orgs.hub.app import HubServices
 from mynumber.orgs.hub.app import create_app as create_hub
 from mynumber.orgs.insurer.app import create_app as create_insurer
+from mynumber.orgs.jlis.app import JlisServices
 from mynumber.orgs.jlis.app import create_app as create_jlis
+from mynumber.orgs.municipality.app import MunicipalityServices
 from mynumber.orgs.municipality.app import create_app as create_municipality
 from mynumber.orgs.municipality.model import municipality
 from mynumber.orgs.municipality.seed import SeedReport
 from mynumber.orgs.municipality.services import ResidentRegistry
+from mynumber.orgs.oqs.app import create_app as create_oqs
 from mynumber.orgs.pension.app import create_app as create_pension
 from mynumber.orgs.portal.app import create_app as create_portal
 from mynumber.orgs.tax.app import create_app as create_tax
+from mynumber.orgs.trustplatform.app import create_app as create_trustplatform
 from mynumber.platform import limits
+from mynumber.platform.composition import OrgServices, S, services_of
 from mynumber.platform.context import OrgContext
 from mynumber.platform.headers import SecurityHeaders
 from mynumber.platform.http import Directory, InProcessTransport
@@ -48,20 +63,44 @@ from mynumber.platform.web import AccessLog, templates_for
 INTERNAL_BASE = "http://mynumber.internal"
 #: where the resident's phone app (:mod:`mynumber.devices.phone`) is served
 PHONE_PATH = "/phone"
+#: where the convenience-store kiosks (:mod:`mynumber.devices.kiosk`) are served
+KIOSK_PATH = "/kiosk"
 
-#: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``).
-LINKAGE_ORGS = ("hub", "tax", "pension", "insurer", "accounts")
+#: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``);
+#: the insurers (健保組合, 協会けんぽ, 国保) register eligibility with ``oqs`` (支払基金's
+#: オンライン資格確認等システム) through it.
+LINKAGE_ORGS = (
+    "hub",
+    "tax",
+    "pension",
+    "insurer",
+    "insurer-kyokai",
+    "insurer-kokuho",
+    "accounts",
+    "oqs",
+)
 _LINKAGE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
     "hub": create_hub,
     "tax": create_tax,
     "pension": create_pension,
     "insurer": create_insurer,
+    "insurer-kyokai": create_insurer,
+    "insurer-kokuho": create_insurer,
     "accounts": create_accounts,  # 公金受取口座 registry (Digital Agency)
+    "oqs": create_oqs,
 }
+#: The demo clinic and pharmacy (``/clinic/<10-digit code>``), relying parties of the card.
+CLINIC_CODES = tuple(i.code for i in DEMO_INSTITUTIONS)
 #: Paying bodies: the benefit office (給付金事務局) pays designated public benefits into
 #: public-fund accounts by Zengin files to the banks (see ``orgs/benefits``).
 PAYING_ORGS = ("benefits",)
 _PAYING_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {"benefits": create_benefits}
+#: Private parties: a certified platform operator (認定プラットフォーム事業者) with its
+#: service providers and time-stamp authority (see ``orgs/trustplatform``).
+PRIVATE_ORGS = ("trustplatform",)
+_PRIVATE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
+    "trustplatform": create_trustplatform
+}
 
 
 def mount_path(org: str) -> str:
@@ -83,7 +122,7 @@ class LocalAdministrator(httpx.Auth):
     def token(self, org: str) -> str:
         with self._lock:
             if org not in self._tokens:
-                staff: Staff = self.federation.apps[org].state.staff
+                staff: Staff = self.federation.services(org).staff
                 self._tokens[org] = staff.local_admin_token(ttl=timedelta(hours=8))
             return self._tokens[org]
 
@@ -130,9 +169,31 @@ class Federation:
     phone: FastAPI | None = None
     phone_http: httpx.Client | None = None
 
+    def services(self, org: str, kind: type[S] = OrgServices) -> S:  # type: ignore[assignment]
+        """The services ``org``'s app exposes, typed (see :mod:`mynumber.platform.composition`)."""
+        return services_of(self.apps[org], kind)
+
+    def municipality(self, code: str) -> MunicipalityServices:
+        return self.services(municipality(code).org, MunicipalityServices)
+
     def registry(self, code: str) -> ResidentRegistry:
-        registry: ResidentRegistry = self.apps[municipality(code).org].state.registry
-        return registry
+        return self.municipality(code).registry
+
+    def jlis(self) -> JlisServices:
+        return self.services("jlis", JlisServices)
+
+    def hub(self) -> HubServices:
+        return self.services("hub", HubServices)
+
+    def accounts(self) -> AccountServices:
+        return self.services("accounts", AccountServices)
+
+    def benefits(self) -> BenefitServices:
+        return self.services("benefits", BenefitServices)
+
+    def bank(self, org: str) -> BankServices:
+        """``bank-0001``'s services."""
+        return self.services(org, BankServices)
 
     def urls(self) -> dict[str, str]:
         return {org: self.settings.base_url + mount_path(org) + "/" for org in self.apps}
@@ -216,11 +277,7 @@ class Federation:
         if self.phone_http is not None:
             self.phone_http.close()
         for app in self.apps.values():
-            engine = getattr(app.state, "engine", None) or getattr(
-                getattr(app.state, "registry", None), "engine", None
-            )
-            if engine is not None:
-                engine.dispose()
+            services_of(app, OrgServices).engine.dispose()
 
 
 def build(settings: Settings, *, in_process: bool = True) -> Federation:
@@ -245,6 +302,11 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
         federation.apps[bank_org(code)] = create_bank(context(bank_org(code)), code)
     for org in PAYING_ORGS:
         federation.apps[org] = _PAYING_FACTORIES[org](context(org))
+        _distribute(federation.apps[org], settings)
+    for org in PRIVATE_ORGS:
+        federation.apps[org] = _PRIVATE_FACTORIES[org](context(org))
+    for code in CLINIC_CODES:
+        federation.apps[clinic_org(code)] = create_clinic(context(clinic_org(code)), code)
 
     for app in federation.apps.values():
         limits.configure(app, settings)
@@ -256,6 +318,17 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     )
     federation.phone = create_phone(settings, http=federation.phone_http)
     federation.root.mount(PHONE_PATH, federation.phone)
+    # the kiosks of each store reach J-LIS's 証明書交付センター the same way
+    for store in STORES.values():
+        federation.root.mount(
+            f"{KIOSK_PATH}/{store.id}",
+            create_kiosk(
+                settings,
+                store,
+                http=federation.phone_http,
+                jlis_url=INTERNAL_BASE + mount_path("jlis"),
+            ),
+        )
     if in_process:
         directory.http = httpx.Client(
             transport=InProcessTransport(federation.root), base_url=INTERNAL_BASE, timeout=60.0
@@ -276,7 +349,7 @@ def _root_app(federation: Federation) -> FastAPI:
         report: dict[str, Any] = {}
         for org, app in federation.apps.items():
             try:
-                report[org] = app.state.health()
+                report[org] = services_of(app, OrgServices).health()
             except Exception as exc:  # a broken organisation must not hide the others
                 report[org] = {"org": org, "ok": False, "error": type(exc).__name__}
         return {"ok": all(r.get("ok") for r in report.values()), "orgs": report}
@@ -288,9 +361,12 @@ def _root_app(federation: Federation) -> FastAPI:
         """What runs here, in the shared pages' look: each organisation and its API."""
         orgs = [(app.title, mount_path(org)) for org, app in federation.apps.items()]
         orgs.append(("マイナポータルアプリ (the resident's phone)", PHONE_PATH))
+        for store in STORES.values():
+            orgs.append((f"{store.name} コンビニ交付 (kiosk)", f"{KIOSK_PATH}/{store.id}"))
         return index_page.TemplateResponse(request, "index.html", {"orgs": orgs})
 
-    for org, app in federation.apps.items():
+    # the longest mount first: ``/insurer/kyokai`` before ``/insurer``
+    for org, app in sorted(federation.apps.items(), key=lambda item: -len(mount_path(item[0]))):
         root.mount(mount_path(org), app)
     return root
 
@@ -308,6 +384,8 @@ def org_names(settings: Settings) -> list[str]:
         *LINKAGE_ORGS,
         *(bank_org(code) for code in DEMO_BANKS),
         *PAYING_ORGS,
+        *PRIVATE_ORGS,
+        *(clinic_org(code) for code in CLINIC_CODES),
     ]
 
 
@@ -317,6 +395,15 @@ def split_urls(settings: Settings) -> dict[str, str]:
         org: f"http://{settings.host}:{settings.port + i}{mount_path(org)}"
         for i, org in enumerate(org_names(settings))
     }
+
+
+def _distribute(app: FastAPI, settings: Settings) -> None:
+    """With ``MYNUMBER_BROKER_URL`` set, the paying body's benefit runs send their parts to
+    Celery workers (:mod:`mynumber.federation.distributed`); unset, they run in-process."""
+    if os.environ.get("MYNUMBER_BROKER_URL"):
+        from mynumber.federation import distributed  # Celery only when a broker is set
+
+        distributed.use_engine(app.state.runner, settings)
 
 
 def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
@@ -338,6 +425,11 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
         app = create_bank(ctx, org.removeprefix("bank-"))
     elif org in _PAYING_FACTORIES:
         app = _PAYING_FACTORIES[org](ctx)
+        _distribute(app, settings)
+    elif org in _PRIVATE_FACTORIES:
+        app = _PRIVATE_FACTORIES[org](ctx)
+    elif org.startswith("clinic-"):
+        app = create_clinic(ctx, org.removeprefix("clinic-"))
     else:
         app = create_municipality(ctx, municipality(org.removeprefix("municipality-")))
     limits.configure(app, settings)
@@ -345,7 +437,7 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
 
     @root.get("/healthz")
     def healthz() -> dict[str, Any]:
-        report = app.state.health()
+        report = services_of(app, OrgServices).health()
         return {"ok": bool(report.get("ok")), "orgs": {org: report}}
 
     root.mount(mount_path(org), app)
@@ -358,5 +450,12 @@ def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
             allowed=[settings.base_url, *urls.values()],
         )
         root.mount(PHONE_PATH, phone)
+        # the kiosks too, reaching J-LIS's 証明書交付センター by its split URL
+        kiosk_http = httpx.Client(timeout=60.0)
+        for store in STORES.values():
+            root.mount(
+                f"{KIOSK_PATH}/{store.id}",
+                create_kiosk(settings, store, http=kiosk_http, jlis_url=urls["jlis"]),
+            )
     root.state.org_app = app
     return root

@@ -23,11 +23,18 @@ import zengin_code
 from faker.providers.person.ja_JP import Provider as JaPerson
 
 from mynumber.card import CardFile
+from mynumber.devices.clinic import CardReader, Terminal
+from mynumber.devices.phone.wallet import open_card
 from mynumber.orgs.bank.app import org_name as bank_org
+from mynumber.orgs.insurer.model import PLANS
 from mynumber.orgs.municipality.model import age_on, municipality
 from mynumber.orgs.municipality.seed import SeedReport, seed
+from mynumber.platform.composition import OrgServices, services_of
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.staff.services import Staff
+
+#: The insurers demo members are spread over (健保組合, 協会けんぽ, 国保).
+INSURER_ORGS = tuple(plan.org for plan in PLANS)
 
 if TYPE_CHECKING:
     from mynumber.federation.assembly import Federation
@@ -69,6 +76,7 @@ def seed_demo(
     seed_linkage(fed)
     seed_accounts(fed)
     issue_demo_cards(fed)
+    seed_kiosk_demo(fed)
     enrol_demo_staff(fed)
     return reports
 
@@ -140,11 +148,12 @@ def seed_linkage(fed: Federation, *, per_municipality: int = LINKAGE_SEED_PER_MU
     year = today.year - 1
     filings: list[dict[str, Any]] = []
     pensions: list[dict[str, Any]] = []
-    insured: list[dict[str, Any]] = []
+    insured: dict[str, list[dict[str, Any]]] = {}
     total = 0
     for code in fed.settings.municipalities:
         base = fed.directory.url(municipality(code).org)
         holder = demo_holder(fed, code)
+        details = resident_details(fed, code)
         people: list[dict[str, Any]] = []
         for resident in exported_residents(fed, code, limit=10**9):
             if len(people) < per_municipality:
@@ -188,23 +197,51 @@ def seed_linkage(fed: Federation, *, per_municipality: int = LINKAGE_SEED_PER_MU
                 )
             if sure or rng.random() < 0.7:
                 start = max(born, today - timedelta(days=rng.randint(30, 3650)))
-                insured.append(
+                who = details.get(p["id"], {})
+                # the demo card holder is in the 健保組合 (an 8-digit insurer number)
+                plan = INSURER_ORGS[0] if sure else rng.choice(INSURER_ORGS)
+                insured.setdefault(plan, []).append(
                     {
                         "my_number": my_number,
                         "symbol": str(rng.randint(1, 9999)),
                         "number": str(rng.randint(1, 99999)),
-                        "branch": "00",
+                        "branch": f"{rng.choice((0, 0, 0, 1, 2)):02d}",
                         "valid_from": start.isoformat(),
+                        "name": who.get("name"),
+                        "name_kana": f"{p['family_name_kana']}　{p['given_name_kana']}",
+                        "sex": who.get("sex") if who.get("sex") in ("1", "2") else None,
+                        "birth_date": born.isoformat(),
                     }
                 )
         call(base + "/api/linkage/resident-taxes", json={"records": taxes}).raise_for_status()
     for org, path, body in (
         ("tax", "/api/filings", {"filings": filings}),
         ("pension", "/api/members", {"members": pensions}),
-        ("insurer", "/api/members", {"members": insured}),
+        *(
+            (plan, "/api/members", {"members": members})
+            for plan, members in insured.items()
+            if plan in fed.apps
+        ),
     ):
         call(fed.directory.url(org) + path, json=body).raise_for_status()
     return total
+
+
+def resident_details(fed: Federation, code: str) -> dict[str, dict[str, str]]:
+    """The active residents' names and sex (ISO 5218) by id, from the register's list
+    (an insurer's 資格取得届 carries them)."""
+    api = _municipality_api(fed, code)
+    found: dict[str, dict[str, str]] = {}
+    offset = 0
+    while True:
+        page = api.request(
+            "GET", f"/residents?status=active&limit=500&offset={offset}", timeout=SEED_CALL_TIMEOUT
+        )
+        for r in page["residents"]:
+            found[r["id"]] = {"name": f"{r['family_name']}　{r['given_name']}", "sex": r["sex"]}
+        offset += len(page["residents"])
+        if not page["residents"] or offset >= page["total"]:
+            return found
 
 
 # --- banks and public-fund accounts ----------------------------------------------------------
@@ -398,13 +435,28 @@ def issue_demo_cards(fed: Federation) -> list[Path]:
             "text_pin": DEMO_AUTH_PIN,
             "juki_pin": DEMO_AUTH_PIN,
             "security_code": issued["summary"]["security_code"],
+            # printed on the card face: what a clinic's reader scans for 照合番号B
+            "birth_date": str(holder["birth_date"]),
+            "expires_on": str(issued["summary"]["expires_on"]),
             "demo": "demo values: never use these PINs anywhere else",
         }
         path.with_suffix(".json").write_text(
             json.dumps(note, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         made.append(path)
+        register_insurance_card(fed, path, DEMO_AUTH_PIN)
     return made
+
+
+def register_insurance_card(fed: Federation, card: Path, pin: str) -> bool:
+    """マイナ保険証の利用登録 of a card at the demo clinic's reader (PIN mode), as the holder
+    would at any reader; whether an insurer has records for them. No-op without a clinic."""
+    clinic = next((org for org in fed.apps if org.startswith("clinic-")), None)
+    if clinic is None or "oqs" not in fed.apps:
+        return False
+    terminal = Terminal(fed.admin_http, fed.directory.url(clinic))
+    reader = CardReader(open_card(card, fed.settings.data_dir / "card-seal.key"))
+    return terminal.register(reader, pin=pin)
 
 
 def enrol_demo_staff(fed: Federation) -> list[Path]:
@@ -443,7 +495,7 @@ def enrol_demo_staff(fed: Federation) -> list[Path]:
         holder = f"{person['family_name']} {person['given_name']}"
         enrolled: dict[str, list[str]] = {}
         for org, app in fed.apps.items():
-            staff: Staff = app.state.staff
+            staff: Staff = services_of(app, OrgServices).staff
             roles = (
                 [r for r in staff.roles.by_name if r != "admin"]
                 if seats is None
@@ -476,3 +528,58 @@ def demo_wallet(fed: Federation) -> list[dict[str, Any]]:
         note["path"] = str(path.with_suffix(".card"))
         notes.append(note)
     return notes
+
+
+# --- コンビニ交付: what the demo card holders' certificates need ----------------------------
+
+
+def seed_kiosk_demo(fed: Federation) -> int:
+    """Once per demo card: a registered seal (印鑑登録) at the holder's municipality, and a
+    戸籍 at another municipality (the 本籍地) with the card registered there for 本籍地
+    issuance, through the municipalities' staff APIs. The note beside the card says so."""
+    done = 0
+    codes = list(fed.settings.municipalities)
+    for note in demo_wallet(fed):
+        if "kiosk" in note or len(codes) < 2:
+            continue
+        code = note["municipality"]
+        honseki = next(c for c in codes if c != code)
+        town = _municipality_api(fed, code)
+        seal = town.request("POST", f"/residents/{note['resident_id']}/seal", {"impression": "印"})
+        person = town.request("GET", f"/residents/{note['resident_id']}?purpose=counter")
+        there = _municipality_api(fed, honseki)
+        full = municipality(honseki).full_name
+        koseki = there.request(
+            "POST",
+            "/koseki",
+            {
+                "honseki": f"{full}{municipality(honseki).towns[0]}一丁目1番地",
+                "members": [
+                    {
+                        "name": f"{person['family_name']} {person['given_name']}",
+                        "birth_date": person["birth_date"],
+                        "sex": person["sex"],
+                        "relationship": "筆頭者",
+                        "address": person["address"],
+                        "events": [[person["birth_date"], "出生"]],
+                    }
+                ],
+            },
+        )
+        there.request(
+            "POST",
+            "/koseki/registrations",
+            {
+                "member_id": koseki["member_ids"][0],
+                "manufacture_number": note["manufacture_number"],
+            },
+        )
+        path = Path(note.pop("path")).with_suffix(".json")
+        note["kiosk"] = {
+            "seal_card_number": seal["card_number"],
+            "honseki": honseki,
+            "demo": "mynumber kiosk issue --card … --certificate koseki --honseki " + honseki,
+        }
+        path.write_text(json.dumps(note, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        done += 1
+    return done

@@ -34,3 +34,11 @@ POLICY_AUTH = ObjectIdentifier("1.2.392.200149.8.5.1.3")
 """利用者証明用電子証明書 (user authentication) policy."""
 POLICY_AUTH_CLASS_30 = ObjectIdentifier("1.2.392.200149.8.5.1.3.30")
 """User authentication, class 30 sub-arc."""
+
+# Smartphone certificates (移動端末設備用電子証明書, services-reference §3). Their profile is
+# not public: these two policies are THIS PROJECT'S CHOICE, sub-arcs of the card's policies
+# so that every verifier that accepts a card's certificate accepts the phone's too.
+POLICY_SIGN_MOBILE = ObjectIdentifier("1.2.392.200149.8.5.1.1.90")
+"""移動端末設備用署名用電子証明書: this project's sub-arc of :data:`POLICY_SIGN`."""
+POLICY_AUTH_MOBILE = ObjectIdentifier("1.2.392.200149.8.5.1.3.90")
+"""移動端末設備用利用者証明用電子証明書: this project's sub-arc of :data:`POLICY_AUTH`."""

@@ -4,7 +4,8 @@ An agency is described by an :class:`Agency`: its member table (one row per pers
 the agency's OWN code: columns ``id``, ``code``, ``enrolled_at`` and its own), its
 :class:`Intake` (records that arrive with the My Number the person gave, e.g. ``POST
 /api/filings``) and its projections (for each data item it provides, what it answers about
-the member behind a code). :func:`create_agency_app` builds the rest, the same for all:
+the member behind a code). :func:`mynumber.platform.web.agency.create_agency_app` builds
+the rest, the same for all:
 
 - the intake route: the numbers are enrolled once for the agency's codes (J-LIS → hub,
   :meth:`IntermediateServer.codes`) and dropped; a record whose number is not a current My
@@ -14,27 +15,20 @@ the member behind a code). :func:`create_agency_app` builds the rest, the same f
   /healthz``.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from __future__ import annotations
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, RowMapping, Table, bindparam, func, select
 
-from mynumber.platform.context import OrgContext
-from mynumber.platform.db import create_org_engine, insert_ignoring_duplicates, migrate, retrying
+from mynumber.platform.db import insert_ignoring_duplicates, retrying
 from mynumber.platform.ids import new_id
-from mynumber.platform.intermediate import IntermediateServer, provide_router
-from mynumber.platform.notices import notices_router
-from mynumber.platform.policy import public
-from mynumber.platform.staff.model import Acting, Roles
-from mynumber.platform.staff.services import Staff
-from mynumber.platform.staff.web import install as install_staff
-from mynumber.platform.staff.web import staff as staff_permission
-from mynumber.platform.web import new_app
+from mynumber.platform.intermediate import IntermediateServer
+from mynumber.platform.staff.model import Roles
 from mynumber.platform.wire import ProvideIn
 
 #: Records per intake request.
@@ -67,6 +61,9 @@ class Intake:
     write: Write | None = None
     #: True: counted per person (the last record per person wins); False: per record
     per_person: bool = True
+    #: Called with the records of known people after they are written (e.g. an insurer
+    #: registers their eligibility with the 中間サーバー); its failure does not undo them.
+    after: Callable[[list[tuple[str, Any]]], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +120,8 @@ class ProviderAgency:
             write = intake.write or self._write_fields
             now = datetime.now(UTC)
             retrying(self.engine, lambda conn: write(conn, known, now))
+            if intake.after is not None:
+                intake.after(known)
         if intake.per_person:
             people = len({code for code, _ in known})
             return people, len(code_of) - people
@@ -150,62 +149,3 @@ class ProviderAgency:
         with self.engine.connect() as conn:
             count = conn.scalar(select(func.count()).select_from(self.spec.members))
         return {"org": self.spec.org, "ok": True, self.spec.members.name: count}
-
-
-def intake_router(agency: ProviderAgency, staff: Staff) -> APIRouter:
-    """The agency's intake route: its intake staff (``records.intake``) feed it records;
-    each call is recorded in the access log."""
-    intake = agency.spec.intake
-    name = intake.field.capitalize()
-    many: Any = list[intake.record]  # type: ignore[name-defined]  # the record type is data here
-    records: dict[str, Any] = {intake.field: (many, Field(max_length=MAX_INTAKE))}
-    counts: dict[str, Any] = {
-        intake.taken: (int, ...),
-        "unknown": (
-            int,
-            Field(description=f"{intake.field} whose number is not a current My Number"),
-        ),
-    }
-    body_model = create_model(f"{name}In", **records)
-    out_model = create_model(f"{name}Out", **counts)
-    router = APIRouter(tags=["intake"])
-
-    def take(
-        body: body_model, acting: Annotated[Acting, Depends(staff_permission("records.intake"))]
-    ) -> dict[str, int]:
-        taken, unknown = agency.take(getattr(body, intake.field))
-        staff.log(
-            acting,
-            action="records.intake",
-            purpose="intake",
-            detail={intake.taken: taken, "unknown": unknown},
-        )
-        return {intake.taken: taken, "unknown": unknown}
-
-    router.add_api_route(
-        intake.path, take, methods=["POST"], response_model=out_model, description=intake.summary
-    )
-    return router
-
-
-def create_agency_app(ctx: OrgContext, spec: Agency) -> FastAPI:
-    """The agency's app: intake, intermediate server, notices and health, on its database."""
-    engine = create_org_engine(ctx.settings, spec.org)
-    migrate(engine, spec.migrations)
-    server = IntermediateServer.of(ctx, frozenset(spec.projections))
-    agency = ProviderAgency(spec, engine=engine, server=server)
-    app = new_app(title=spec.title, description=spec.description)
-    staff = install_staff(app, ctx, engine=engine, roles=spec.roles, title=spec.title)
-    app.include_router(intake_router(agency, staff))
-    # late-bound, so the agency's answer can be swapped (tests take the provider down)
-    app.include_router(provide_router(ctx, lambda request: agency.provide(request)))
-    app.include_router(notices_router(ctx))  # お知らせ to Mynaportal, by our codes
-
-    @app.get("/healthz", dependencies=[public("health, for monitoring")])
-    def healthz() -> dict[str, object]:
-        return agency.health()
-
-    app.state.engine = engine
-    app.state.agency = agency
-    app.state.health = healthz
-    return app

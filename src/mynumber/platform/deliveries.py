@@ -19,6 +19,8 @@ only the hub's signature::
     receivers["tax_notice"] = take_notices          # or a pattern: receivers["*_notice"]
     app.include_router(receiver_router(ctx, receivers))   # POST /api/deliveries
 
+(:func:`mynumber.platform.web.deliveries.receiver_router`).
+
 A handler gets an :class:`Opened` delivery (codes are the recipient's own, ``None`` where
 the hub found none) and returns an :class:`Answer`: ``accepted`` aligned with the codes and
 optional ``answers`` the receiver seals back to the sender. :func:`open_delivery` opens a
@@ -31,21 +33,18 @@ procedure or another sender's; the reply is signed by the recipient and bound to
 delivery id.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from __future__ import annotations
+
 import fnmatch
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends
+from typing import Any
 
 from mynumber import errors
-from mynumber.platform.context import OrgContext
 from mynumber.platform.encryption import EncryptionKeys, open_signed, seal_signed
 from mynumber.platform.http import DELIVERY_DEADLINE, ServiceClient
-from mynumber.platform.web import signed_by
-from mynumber.platform.wire import DeliveryIn, DeliveryOut
+from mynumber.platform.wire import DeliverOut, DeliveryIn, DeliveryOut
 
 #: Kinds of organisation a recipient may be named by (the hub picks the person's current one).
 RECIPIENT_KINDS = frozenset({"municipality"})
@@ -115,7 +114,7 @@ def send(
         exchange_id=binding(sender, procedure),
         procedure=procedure,
     )
-    answer = client.request(
+    answer = client.call(
         "POST",
         "/api/deliveries",
         {
@@ -125,17 +124,18 @@ def send(
             "codes": list(codes),
             "sealed": sealed,
         },
+        answer=DeliverOut,
         timeout=DELIVERY_DEADLINE,
     )
+    if len(answer.accepted) != len(codes):
+        raise errors.Unavailable("the hub answered a different count", code="bad_answer")
     replies = None
-    if answer.get("sealed"):
-        opened = open_reply(keys, answer, sender=sender, recipient=target, procedure=procedure)
+    if answer.sealed:
+        opened = open_reply(
+            keys, answer.model_dump(), sender=sender, recipient=target, procedure=procedure
+        )
         replies = list(opened["answers"])
-    return DeliveryResult(
-        delivery_id=str(answer["delivery_id"]),
-        accepted=[bool(a) for a in answer["accepted"]],
-        answers=replies,
-    )
+    return DeliveryResult(delivery_id=answer.delivery_id, accepted=answer.accepted, answers=replies)
 
 
 def open_reply(
@@ -256,16 +256,3 @@ class Receivers:
                 procedure=body.procedure,
             )
         return DeliveryOut(accepted=accepted, sealed=sealed)
-
-
-def receiver_router(ctx: OrgContext, receivers: Receivers) -> APIRouter:
-    """``POST /api/deliveries``, which only the hub may call."""
-    router = APIRouter(tags=["deliveries"])
-    from_hub = Depends(signed_by(lambda org: org == HUB))
-
-    @router.post("/api/deliveries", response_model=DeliveryOut)
-    def receive(body: DeliveryIn, _: Annotated[str, from_hub]) -> DeliveryOut:
-        """送達の受領 (the hub only): messages sealed to us, dispatched by procedure."""
-        return receivers.receive(body)
-
-    return router

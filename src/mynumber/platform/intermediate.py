@@ -6,23 +6,22 @@ with the agency's own codes); from then on it keeps the person's data under its 
 When the hub forwards a permitted request, :meth:`IntermediateServer.answer` finds the data
 for the agency's code, signs it and seals it to the requester, so the hub relays what it
 cannot read and could not have written.
+The routes that call these are in :mod:`mynumber.platform.web.intermediate`.
 A bulk request (``POST /intermediate/provide-bulk``, up to :data:`MAX_BULK` people, for a
 national payment run) is answered the same way by :meth:`IntermediateServer.answer_bulk`:
 one lookup for all the codes, one signed JWE holding the results in the order of the codes.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from mynumber import errors
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked
 from mynumber.platform.encryption import EncryptionKeys, seal_signed
 from mynumber.platform.http import ServiceClient
-from mynumber.platform.web import signed_by
 from mynumber.platform.wire import MAX_BULK, ProvideBulkIn, ProvideIn, ProvideOut
 
 __all__ = [
@@ -33,8 +32,6 @@ __all__ = [
     "ProvideBulkIn",
     "ProvideIn",
     "ProvideOut",
-    "provide_bulk_router",
-    "provide_router",
 ]
 
 #: My Numbers per enrolment request to J-LIS (its limit)
@@ -59,7 +56,7 @@ class IntermediateServer:
         keys.ensure(org)
 
     @classmethod
-    def of(cls, ctx: OrgContext, items: frozenset[str]) -> "IntermediateServer":
+    def of(cls, ctx: OrgContext, items: frozenset[str]) -> IntermediateServer:
         """The intermediate server of the organisation ``ctx`` describes, wired to J-LIS."""
         return cls(
             org=ctx.org,
@@ -118,30 +115,3 @@ class IntermediateServer:
             exchange_id=request.exchange_id,
             procedure=request.procedure,
         )
-
-
-def provide_router(ctx: OrgContext, answer: Callable[[ProvideIn], str]) -> APIRouter:
-    """``POST /intermediate/provide``, which only the hub may call."""
-    router = APIRouter(tags=["intermediate server"])
-    from_hub = Depends(signed_by(lambda org: org == "hub"))
-
-    @router.post("/intermediate/provide", response_model=ProvideOut)
-    def provide(body: ProvideIn, _: Annotated[str, from_hub]) -> ProvideOut:
-        """情報提供 (the hub only): the answer, encrypted to the requester."""
-        return ProvideOut(jwe=answer(body))
-
-    return router
-
-
-def provide_bulk_router(ctx: OrgContext, answer: Callable[[ProvideBulkIn], str]) -> APIRouter:
-    """``POST /intermediate/provide-bulk``, which only the hub may call."""
-    router = APIRouter(tags=["intermediate server"])
-    from_hub = Depends(signed_by(lambda org: org == "hub"))
-
-    @router.post("/intermediate/provide-bulk", response_model=ProvideOut)
-    def provide_bulk(body: ProvideBulkIn, _: Annotated[str, from_hub]) -> ProvideOut:
-        """一括情報提供 (the hub only): ``{"results": [data | null, …]}`` aligned with
-        ``codes``, encrypted to the requester."""
-        return ProvideOut(jwe=answer(body))
-
-    return router

@@ -9,18 +9,17 @@ A notice with a ``ref`` is kept once per person: a retry of the same notice is `
 again and adds nothing.
 """
 
-# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from __future__ import annotations
+
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from mynumber import errors
 from mynumber.platform.context import OrgContext
-from mynumber.platform.deliveries import REF_PATTERN, send
+from mynumber.platform.deliveries import REF_PATTERN
 from mynumber.platform.encryption import EncryptionKeys
-from mynumber.platform.http import ServiceClient
-from mynumber.platform.web import signed_by
+from mynumber.platform.hub_client import HubClient
 
 MAX_NOTICES = 10_000
 PORTAL = "portal"
@@ -70,15 +69,13 @@ class Notices:
 
     def __init__(self, ctx: OrgContext) -> None:
         self.org = ctx.org
-        self.hub = ServiceClient(ctx.directory, "hub", ctx.identity)
         self.keys = EncryptionKeys(ctx.settings.data_dir / "keys")
+        self.hub = HubClient(ctx.directory, ctx.identity, self.keys)
 
     def send(self, codes: list[str], messages: list[Notice]) -> NoticesOut:
         if len(codes) != len(messages):
             raise errors.InvalidInput("one message per code", field="messages")
-        result = send(
-            self.hub,
-            self.keys,
+        result = self.hub.deliver(
             procedure=procedure_of(self.org),
             recipient=PORTAL,
             items=["notice"],
@@ -90,17 +87,3 @@ class Notices:
             accepted=result.accepted,
             delivered=sum(result.accepted),
         )
-
-
-def notices_router(ctx: OrgContext) -> APIRouter:
-    """``POST /api/notices``, signed by this organisation itself (its back office)."""
-    router = APIRouter(tags=["notices"])
-    ourselves = Depends(signed_by(lambda org: org == ctx.org))
-    notices = Notices(ctx)
-
-    @router.post("/api/notices", response_model=NoticesOut)
-    def send_notices(body: NoticesIn, _: Annotated[str, ourselves]) -> NoticesOut:
-        """お知らせの送付: notices to people's Mynaportal inbox, by our own codes."""
-        return notices.send(body.codes, body.messages)
-
-    return router

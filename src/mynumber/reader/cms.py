@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from asn1crypto import algos, x509
 from pyhanko.sign.signers.pdf_cms import Signer
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from mynumber.reader.client import JPKIClient, KeyKind, PinRef
 
@@ -44,16 +45,22 @@ class CardSigner(Signer):
     """A pyHanko signer whose raw signature comes from the card's signing key.
 
     The signing password must already be verified on ``client`` (see :func:`sign_detached`).
+    ``chain``: DER certificates to embed beside the signing certificate (J-LIS's CA).
     """
 
-    def __init__(self, client: JPKIClient, certificate_der: bytes) -> None:
+    def __init__(
+        self, client: JPKIClient, certificate_der: bytes, *, chain: tuple[bytes, ...] = ()
+    ) -> None:
         self.client = client
         super().__init__(
             signing_cert=x509.Certificate.load(certificate_der),
+            cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+                [x509.Certificate.load(der) for der in chain]
+            ),
             signature_mechanism=algos.SignedDigestAlgorithm(
                 {"algorithm": "sha256_rsa"}  # RSASSA-PKCS1-v1_5 with SHA-256
             ),
-            embed_roots=False,
+            embed_roots=bool(chain),
         )
 
     async def async_sign_raw(

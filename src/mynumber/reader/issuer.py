@@ -49,6 +49,29 @@ class IssuerSession:
             )
         return cls(ch)
 
+    @classmethod
+    def open_authorised(
+        cls, transport: Transport, *, authorise: Callable[[bytes], bytes]
+    ) -> IssuerSession:
+        """The same session where the issuer key stays with J-LIS: ``authorise`` sends the
+        card's challenge to J-LIS and returns its cryptogram (a PIN reset on a device, which
+        sets the new PIN itself so that no server ever receives it)."""
+        ch = _Channel(transport)
+        challenge = ch.command("GET CHALLENGE", 0x00, 0x84, 0x00, 0x00, le=_CHALLENGE_LENGTH)
+        cryptogram = authorise(challenge)
+        if len(cryptogram) != 16:
+            raise IssuerAuthenticationFailed(
+                "J-LIS's cryptogram is not 16 bytes",
+                status_word=0,
+                operation="EXTERNAL AUTHENTICATE",
+            )
+        _, sw = ch.exchange(bytes((0x00, 0x82, 0x00, 0x00, 16)) + cryptogram)
+        if sw != codes.SW_OK:
+            raise IssuerAuthenticationFailed(
+                "issuer cryptogram refused", status_word=sw, operation="EXTERNAL AUTHENTICATE"
+            )
+        return cls(ch)
+
     def _select(self, aid: bytes, fid: int | None = None) -> None:
         self._ch.command("SELECT AP", 0x00, 0xA4, 0x04, 0x0C, aid)
         if fid is not None:

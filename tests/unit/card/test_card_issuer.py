@@ -20,6 +20,7 @@ from mynumber.card import (
 from mynumber.reader import (
     IssuerAuthenticationFailed,
     IssuerSession,
+    JPKIClient,
     KeyKind,
     SecurityStatusNotSatisfied,
 )
@@ -95,11 +96,30 @@ def test_personalisation_then_finish_locks_writes(blank_chip) -> None:
     kit.personalise(chip, issuer_key)
     assert chip.lifecycle == Lifecycle.OPERATIONAL
     session = IssuerSession.open(ChipTransport(chip), issuer_key=issuer_key)
-    with pytest.raises(Exception) as exc:
-        session.write_certificate(
+    with pytest.raises(Exception) as exc:  # the CA certificate is fixed once personalised
+        session.write_ca_certificate(
             KeyKind.AUTH, kit.ca_certificate(KeyKind.AUTH).public_bytes(serialization.Encoding.DER)
         )
     assert getattr(exc.value, "status_word", None) == SW.CONDITIONS_NOT_SATISFIED
+
+
+def test_the_counter_rewrites_a_live_cards_key_and_certificate_in_an_issuer_session(
+    blank_chip,
+) -> None:
+    """Renewal: a new key pair and certificate on an operational card, issuer session only."""
+    chip, issuer_key = blank_chip
+    kit.personalise(chip, issuer_key)
+    client = JPKIClient(ChipTransport(chip))
+    before = client.read_certificate(KeyKind.AUTH)
+    no_session = run(chip, select_ap(AID_JPKI), select_ef(EF.JPKI_AUTH_KEY), "0046000000")
+    assert no_session[1] == SW.SECURITY_STATUS_NOT_SATISFIED  # nothing is written
+    session = IssuerSession.open(ChipTransport(chip), issuer_key=issuer_key)
+    new_key = session.generate_key_pair(KeyKind.AUTH)
+    der = kit.ca_certificate(KeyKind.AUTH).public_bytes(serialization.Encoding.DER)
+    session.write_certificate(KeyKind.AUTH, der)
+    chip.reset()
+    assert client.read_certificate(KeyKind.AUTH) == der != before
+    assert new_key.key_size == 2048
 
 
 def test_issuer_commands_need_a_session_even_through_the_client_api(blank_chip) -> None:

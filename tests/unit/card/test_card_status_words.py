@@ -18,7 +18,16 @@ from mynumber_test_cardkit import (
     verify,
 )
 
-from mynumber.card import AID_JPKI, AID_JUKI, AID_TEXT, EF, JPKI_TOKEN, SW, admin_cryptogram
+from mynumber.card import (
+    AID_JPKI,
+    AID_JUKI,
+    AID_TEXT,
+    AID_VISUAL,
+    EF,
+    JPKI_TOKEN,
+    SW,
+    admin_cryptogram,
+)
 from mynumber.reader import KeyKind, digest_info
 
 SHA256_INFO = digest_info(hashlib.sha256(b"x").digest())
@@ -594,14 +603,19 @@ def test_get_challenge_errors(card) -> None:
 
 
 def test_after_activation_writes_are_6985_but_pin_reset_works(card) -> None:
+    """Once personalised, only PIN resets and the counter's rewrites of the JPKI keys and
+    certificates and the text AP are allowed (``chip.REWRITABLE``); the rest is 69 85."""
     _admin(card.chip, card.issuer_key)
     assert (
-        run(card.chip, select_ap(AID_JPKI), select_ef(EF.JPKI_AUTH_CERT), "00D6000002AABB")[1]
+        run(card.chip, select_ap(AID_JPKI), select_ef(EF.JPKI_AUTH_CA), "00D6000002AABB")[1]
         == SW.CONDITIONS_NOT_SATISFIED
     )
     assert (
-        run(card.chip, select_ef(EF.JPKI_AUTH_KEY), "0046000000")[1] == SW.CONDITIONS_NOT_SATISFIED
+        run(card.chip, select_ap(AID_VISUAL), select_ef(EF.VISUAL_FACE), "00D6000002AABB")[1]
+        == SW.CONDITIONS_NOT_SATISFIED
     )
+    generated = run(card.chip, select_ap(AID_JPKI), select_ef(EF.JPKI_AUTH_KEY), "0046000000")[1]
+    assert generated >> 8 == 0x61  # a new key pair: its public key waits (61 xx)
     assert tx(card.chip, "00440000")[1] == SW.CONDITIONS_NOT_SATISFIED
     assert run(card.chip, select_ef(EF.JPKI_AUTH_PIN), "002C028004" + b"4321".hex())[1] == SW.OK
 

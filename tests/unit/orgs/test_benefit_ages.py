@@ -8,8 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from mynumber.errors import InvalidInput
-from mynumber.orgs.municipality.eligibility import births_for_ages
-from mynumber.orgs.municipality.model import age_on
+from mynumber.orgs.municipality.model import age_on, births_for_ages
 
 BASE_DATES = (
     date(2020, 4, 27),  # 特別定額給付金's 基準日

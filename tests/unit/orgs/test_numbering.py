@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from mynumber import number
-from mynumber.orgs.jlis.linkage import Acquisition
+from mynumber.orgs.jlis.acquisition import Acquisition
 from mynumber.orgs.jlis.numbering import Numbering
 
 KEY = bytes(range(32))  # a fixed test key

@@ -166,7 +166,7 @@ def create_app(
 
         try:
             asked_login = resources.login_asked(request_url)
-            with wallet.holding(card) as client:  # the card alone; the site is asked outside
+            with wallet.holding_token(card) as client:  # the card alone; the site is asked outside
                 answer = sign_challenge(client, asked_login.challenge, pin=pin)
             result = resources.answer_login(asked_login, answer, via="qr")
         except PinIncorrect as exc:

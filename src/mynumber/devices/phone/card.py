@@ -6,9 +6,19 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Protocol
 
 from mynumber.reader import JPKIClient, KeyKind
 from mynumber.reader.cms import sign_detached
+
+
+class JPKIToken(Protocol):
+    """What signs a login: the card (:class:`mynumber.reader.JPKIClient`) or the phone's own
+    credential (:class:`mynumber.devices.phone.credential.PhoneCredential`)."""
+
+    def sign(self, kind: KeyKind, data: bytes, *, pin: str | None = None) -> bytes: ...
+
+    def read_certificate(self, kind: KeyKind) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +36,7 @@ class CardAnswer:
         }
 
 
-def sign_challenge(client: JPKIClient, challenge: bytes, *, pin: str) -> CardAnswer:
+def sign_challenge(client: JPKIToken, challenge: bytes, *, pin: str) -> CardAnswer:
     """Raises :class:`mynumber.reader.PinIncorrect` (``tries_left``) or ``PinBlocked``."""
     signature = client.sign(KeyKind.AUTH, challenge, pin=pin)
     return CardAnswer(signature, client.read_certificate(KeyKind.AUTH))

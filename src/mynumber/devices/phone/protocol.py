@@ -27,7 +27,7 @@ import httpx
 from pydantic import BaseModel, Field, ValidationError
 
 from mynumber import errors
-from mynumber.devices.phone.card import CardAnswer, sign_challenge, sign_document
+from mynumber.devices.phone.card import CardAnswer, JPKIToken, sign_challenge, sign_document
 from mynumber.reader import JPKIClient
 
 #: Mynaportal's challenge resources, under the portal's URL
@@ -215,7 +215,7 @@ class Resources:
         """``POST`` the card's signature and certificate to the login resource."""
         return self._call("POST", asked.url, answer.to_json(via=via))
 
-    def approve(self, url: str, client: JPKIClient, *, pin: str, via: str = "qr") -> dict[str, Any]:
+    def approve(self, url: str, client: JPKIToken, *, pin: str, via: str = "qr") -> dict[str, Any]:
         """Fetch the challenge at ``url``, sign it on the card after ``pin`` and send it.
 
         Raises :class:`mynumber.reader.PinIncorrect` / ``PinBlocked`` from the card, or the

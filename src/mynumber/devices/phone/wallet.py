@@ -1,7 +1,9 @@
 """The phone's wallet: the card images it can reach by NFC, in the demo a folder of files.
 
 ``DATA/wallet/*.card`` are residents' cards and ``DATA/staff-wallet/*.card`` staff cards,
-each with the ``.json`` note written beside it when it was issued. The images are sealed
+each with the ``.json`` note written beside it when it was issued. The phone's own
+certificates (スマホ用電子証明書), made by ``mynumber phone enrol --out
+DATA/phone-credentials/NAME.phone``, are listed too (``phone:NAME``). The images are sealed
 with ``DATA/card-seal.key`` (:func:`mynumber.card.load_or_create_demo_seal_key`); PIN
 counters change on the card and are saved back to its file.
 """
@@ -16,11 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.errors import InvalidInput
 from mynumber.reader import JPKIClient
 
 #: the wallet's folders under the data folder, and how the phone labels their cards
 FOLDERS = {"wallet": "resident", "staff-wallet": "staff"}
+#: the phone's own credentials (its secure store), one file each
+PHONE_FOLDER = "phone-credentials"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +33,15 @@ class WalletCard:
     """One card in the wallet: ``id`` is ``<stem>`` (resident) or ``staff:<stem>``."""
 
     id: str
-    kind: str  # resident | staff
+    kind: str  # resident | staff | phone
     holder: str
     organisation: str
     path: Path
 
     @property
     def label(self) -> str:
+        if self.kind == "phone":
+            return f"スマホ用電子証明書 — {self.holder} ({self.organisation})"
         role = "職員証 staff" if self.kind == "staff" else "マイナンバーカード"
         return f"{role} — {self.holder} ({self.organisation})"
 
@@ -78,6 +85,16 @@ class Wallet:
                         path=card,
                     )
                 )
+        for credential in sorted((self.data_dir / PHONE_FOLDER).glob("*.phone")):
+            found.append(
+                WalletCard(
+                    id=f"phone:{credential.stem}",
+                    kind="phone",
+                    holder=credential.stem,
+                    organisation="J-LIS",
+                    path=credential,
+                )
+            )
         return found
 
     def card(self, card_id: str) -> WalletCard:
@@ -88,7 +105,24 @@ class Wallet:
 
     @contextmanager
     def holding(self, card_id: str) -> Iterator[JPKIClient]:
-        """The card ``card_id`` held to the phone, alone for the time of the block."""
+        """The card ``card_id`` held to the phone, alone for the time of the block; a phone
+        credential is refused here (what needs the card itself: signing, kiosks)."""
         card = self.card(card_id)
+        if card.kind == "phone":
+            raise InvalidInput(
+                "スマホ用電子証明書ではなくカードを選んでください / choose a card here, "
+                "not the phone's own certificate",
+                field="card",
+            )
         with self._lock:
             yield open_card(card.path, self.seal_key)
+
+    @contextmanager
+    def holding_token(self, card_id: str) -> Iterator[JPKIClient | PhoneCredential]:
+        """What signs a login: the card ``card_id`` or the phone's own credential."""
+        card = self.card(card_id)
+        with self._lock:
+            if card.kind == "phone":
+                yield PhoneCredential.load(card.path, load_or_create_demo_seal_key(self.seal_key))
+            else:
+                yield open_card(card.path, self.seal_key)

@@ -21,12 +21,15 @@ never a My Number. Nothing here, or at any bank, offers a balance or a transacti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
 from mynumber.orgs.accounts import handles, web
 from mynumber.orgs.accounts.clients import Banks
 from mynumber.orgs.accounts.model import ROLES
 from mynumber.orgs.accounts.services import ITEM, AccountRegistry
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.intermediate import IntermediateServer
@@ -35,6 +38,13 @@ from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app
 
 ORG = "accounts"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountServices(OrgServices):
+    """The account registry's services, as the federation and the tests reach them."""
+
+    registry: AccountRegistry
 
 
 def create_app(ctx: OrgContext) -> FastAPI:
@@ -59,7 +69,14 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.include_router(
         web.router(ctx, registry=registry, handle=handle, server=server, staff=staff)
     )
-    app.state.engine = engine
-    app.state.registry = registry
-    app.state.health = lambda: web.health(registry)
+    expose(
+        app,
+        AccountServices(
+            org=ORG,
+            engine=engine,
+            staff=staff,
+            health=lambda: web.health(registry),
+            registry=registry,
+        ),
+    )
     return app

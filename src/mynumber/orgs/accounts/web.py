@@ -19,18 +19,13 @@ from mynumber.orgs.accounts.schemas import (
     RegistrationOut,
 )
 from mynumber.platform.context import OrgContext
-from mynumber.platform.intermediate import (
-    IntermediateServer,
-    ProvideBulkIn,
-    ProvideIn,
-    provide_bulk_router,
-    provide_router,
-)
+from mynumber.platform.intermediate import IntermediateServer, ProvideBulkIn, ProvideIn
 from mynumber.platform.policy import public
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.staff.web import staff as staff_permission
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.intermediate import provide_bulk_router, provide_router
 
 #: 運用担当: the registry's operator registers accounts in bulk.
 Operator = Annotated[Acting, Depends(staff_permission("accounts.register"))]

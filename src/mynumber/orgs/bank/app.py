@@ -17,6 +17,8 @@ The routes are in :mod:`.web`, the use cases in :mod:`.services`, the tables in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
 from mynumber.orgs.bank import web
@@ -24,12 +26,20 @@ from mynumber.orgs.bank.clients import ZenginNetwork
 from mynumber.orgs.bank.model import ROLES, org_name
 from mynumber.orgs.bank.services import Bank, Credits, Transfers
 from mynumber.payments import bank
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app
 
 __all__ = ["Bank", "create_app", "org_name"]
+
+
+@dataclass(frozen=True, slots=True)
+class BankServices(OrgServices):
+    """A bank's services, as the federation and the tests reach them."""
+
+    bank: Bank
 
 
 def create_app(ctx: OrgContext, code: str) -> FastAPI:
@@ -48,7 +58,14 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
     )
     staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     app.include_router(web.router(bank=accounts, credits=credits, transfers=transfers, staff=staff))
-    app.state.engine = engine
-    app.state.bank = accounts
-    app.state.health = lambda: web.health(accounts)
+    expose(
+        app,
+        BankServices(
+            org=org_name(code),
+            engine=engine,
+            staff=staff,
+            health=lambda: web.health(accounts),
+            bank=accounts,
+        ),
+    )
     return app

@@ -16,6 +16,8 @@ What staff make, approve and run is recorded in the office's access log.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
 from mynumber.orgs.benefits import web
@@ -23,6 +25,7 @@ from mynumber.orgs.benefits.clients import APPLICATION_PROCEDURE, Clients
 from mynumber.orgs.benefits.model import ORG, ROLES
 from mynumber.orgs.benefits.run import PaymentRun, Rounds
 from mynumber.orgs.benefits.services import BenefitApplications, Programmes
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Answer, Receivers
@@ -30,6 +33,15 @@ from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app
 
 TITLE = "給付金事務局 (Benefit Office, demo)"
+
+
+@dataclass(frozen=True, slots=True)
+class BenefitServices(OrgServices):
+    """The benefit office's services, as the federation and the tests reach them."""
+
+    programmes: Programmes
+    runner: PaymentRun
+    clients: Clients
 
 
 def create_app(ctx: OrgContext) -> FastAPI:
@@ -65,9 +77,16 @@ def create_app(ctx: OrgContext) -> FastAPI:
             staff=staff,
         )
     )
-    app.state.engine = engine
-    app.state.programmes = programmes
-    app.state.runner = runner
-    app.state.clients = clients
-    app.state.health = lambda: web.health(programmes)
+    expose(
+        app,
+        BenefitServices(
+            org=ORG,
+            engine=engine,
+            staff=staff,
+            health=lambda: web.health(programmes),
+            programmes=programmes,
+            runner=runner,
+            clients=clients,
+        ),
+    )
     return app

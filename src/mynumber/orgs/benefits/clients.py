@@ -23,9 +23,9 @@ import httpx
 from mynumber import errors
 from mynumber.orgs.benefits.model import ORG, check_account
 from mynumber.platform.context import OrgContext
-from mynumber.platform.deliveries import send
-from mynumber.platform.encryption import EncryptionKeys, open_answer, open_signed
-from mynumber.platform.http import BULK_DEADLINE, ServiceClient, error_from_response
+from mynumber.platform.encryption import EncryptionKeys, open_signed
+from mynumber.platform.http import ServiceClient, error_from_response
+from mynumber.platform.hub_client import HubClient
 from mynumber.platform.intermediate import IntermediateServer
 
 PAYMENT_PROCEDURE = "benefit_payment"
@@ -63,7 +63,7 @@ class Clients:
         self.keys = EncryptionKeys(ctx.settings.data_dir / "keys")
         self.keys.ensure(ORG)
         self.server = IntermediateServer.of(ctx, frozenset())
-        self.hub = ServiceClient(ctx.directory, "hub", ctx.identity)
+        self.hub = HubClient(ctx.directory, ctx.identity, self.keys)
 
     def _client(self, org: str) -> ServiceClient:
         return ServiceClient(self.ctx.directory, org, self.ctx.identity)
@@ -113,24 +113,10 @@ class Clients:
         results: list[dict[str, str] | None] = []
         for start in range(0, len(codes), BULK_CODES):
             part = codes[start : start + BULK_CODES]
-            body = {
-                "procedure": PAYMENT_PROCEDURE,
-                "provider": "accounts",
-                "items": [ACCOUNT_ITEM],
-                "codes": part,
-            }
-            answer = self.hub.request("POST", "/exchanges/bulk", body, timeout=BULK_DEADLINE)
-            data = open_answer(
-                self.keys,
-                answer,
-                requester=ORG,
-                provider="accounts",
-                procedure=PAYMENT_PROCEDURE,
+            answer = self.hub.exchange_bulk(
+                part, procedure=PAYMENT_PROCEDURE, provider="accounts", items=[ACCOUNT_ITEM]
             )
-            found = list(data["results"])
-            if len(found) != len(part):
-                raise errors.Unavailable("the account registry answered a different count")
-            results.extend(_account(r) for r in found)
+            results.extend(_account(r) for r in answer.results)
         return results
 
     # (c) transfers ------------------------------------------------------------------------
@@ -161,9 +147,7 @@ class Clients:
     def notify(self, codes: list[str], messages: list[dict[str, str]]) -> tuple[str, list[bool]]:
         """Notices to Mynaportal inboxes; (delivery id, accepted per code — False: the
         person has no Mynaportal account, so the notice goes on paper)."""
-        result = send(
-            self.hub,
-            self.keys,
+        result = self.hub.deliver(
             procedure=NOTICE_PROCEDURE,
             recipient="portal",
             items=["notice"],

@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, text, update
 
@@ -74,6 +74,41 @@ LEASE = timedelta(minutes=10)
 Progress = Callable[[str, int, int | None], None]
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One partition of a phase: a municipality's eligibility pages
+    (``("eligibility", programme, round, municipality, None)``) or the open payees of a
+    round with ids in ``(after, upto]`` (``("accounts", programme, round, after, upto)``;
+    ``upto`` None: to the end). Each is idempotent: run twice, or by two workers at once,
+    it leaves what one run leaves (cursors move by compare-and-set; instructions have the
+    unique keys (programme, payee, attempt) and (payee, round))."""
+
+    phase: str
+    programme_id: str
+    round: int
+    after: str
+    upto: str | None
+
+
+class Partitions(Protocol):
+    """Runs a phase's parts and returns when every one is done, calling ``done(n)`` as
+    the n-th finishes."""
+
+    def run_parts(
+        self, runner: PaymentRun, parts: list[Part], done: Callable[[int], None]
+    ) -> None: ...
+
+
+class InProcess:
+    """The embedded default: the parts one after the other, in this process. A
+    distributed engine runs them on workers instead (:mod:`mynumber.federation.distributed`)."""
+
+    def run_parts(self, runner: PaymentRun, parts: list[Part], done: Callable[[int], None]) -> None:
+        for n, part in enumerate(parts, start=1):
+            runner.run_part(part)
+            done(n)
+
+
 def _quiet(phase: str, done: int, total: int | None) -> None:
     return None
 
@@ -104,6 +139,8 @@ class PaymentRun:
         page: int = PAGE,
         batch: int = BATCH,
         max_records: int | None = None,
+        partitions: Partitions | None = None,
+        part_size: int | None = None,
     ) -> None:
         self.engine = engine
         self.clients = clients
@@ -111,6 +148,19 @@ class PaymentRun:
         self.page = page
         self.batch = batch
         self.max_records = max_records
+        self.partitions: Partitions = partitions or InProcess()
+        #: Open payees per accounts part (None: one part for the whole round).
+        self.part_size = part_size
+
+    def run_part(self, part: Part) -> None:
+        """Do one part of a phase (what a worker does with a task); idempotent."""
+        p = self._programme(part.programme_id)
+        if part.phase == "eligibility":
+            self._eligibility_of(p, part.after)
+        elif part.phase == "accounts":
+            self._accounts_between(p, part.round, part.after, part.upto, _quiet, 0, 0)
+        else:
+            raise errors.InvalidInput(f"no such part of a run: {part.phase}", field="phase")
 
     # --- rounds -----------------------------------------------------------------------------
 
@@ -256,17 +306,24 @@ class PaymentRun:
             for m in codes
         ]
         retrying(self.engine, lambda conn: insert_ignoring_duplicates(conn, c, insert_rows))
-        for m in codes:
-            while True:
-                with self.engine.connect() as conn:
-                    cursor = conn.execute(
-                        select(c).where(c.c.programme_id == p["id"], c.c.municipality == m)
-                    ).one()
-                progress("eligibility", self._read(p["id"]), None)
-                if cursor.done:
-                    break
-                self._eligibility_page(p, m, cursor.after, cursor.read)
+        progress("eligibility", self._read(p["id"]), None)
+        parts = [Part("eligibility", p["id"], current.number, m, None) for m in codes]
+        self.partitions.run_parts(
+            self, parts, lambda n: progress("eligibility", self._read(p["id"]), None)
+        )
         progress("eligibility", self._read(p["id"]), self._read(p["id"]))
+
+    def _eligibility_of(self, p: dict[str, Any], m: str) -> None:
+        """Every page of one municipality, from its stored cursor to the end."""
+        c = store.eligibility_cursors
+        while True:
+            with self.engine.connect() as conn:
+                cursor = conn.execute(
+                    select(c).where(c.c.programme_id == p["id"], c.c.municipality == m)
+                ).one()
+            if cursor.done:
+                return
+            self._eligibility_page(p, m, cursor.after, cursor.read)
 
     def _read(self, programme_id: str) -> int:
         c = store.eligibility_cursors.c
@@ -407,22 +464,69 @@ class PaymentRun:
 
     # --- 3. accounts → instructions ---------------------------------------------------------
 
-    def _accounts(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+    def _open_payees(self, p: dict[str, Any], round_number: int) -> Any:
+        """Payees of the programme still to be instructed in this round."""
         y, i = store.payees.c, store.instructions.c
         this_round = (
-            select(i.payee_id).where(i.programme_id == p["id"], i.round == current.number)
+            select(i.payee_id).where(i.programme_id == p["id"], i.round == round_number)
         ).scalar_subquery()
-        open_payees = and_(
+        return and_(
             y.programme_id == p["id"],
             y.status.in_(("pending", "no_account", "failed")),
             y.id.not_in(this_round),
         )
+
+    def _accounts(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        y = store.payees.c
+        open_payees = self._open_payees(p, current.number)
         with self.engine.connect() as conn:
             total = int(
                 conn.scalar(select(func.count()).select_from(store.payees).where(open_payees)) or 0
             )
-        done, after = 0, ""
+            # the parts' bounds: every part_size-th open payee id (one part if unset)
+            bounds: list[str] = []
+            if self.part_size and total > self.part_size:
+                numbered = select(y.id, func.row_number().over(order_by=y.id).label("n")).where(
+                    open_payees
+                )
+                inner = numbered.subquery()
+                bounds = list(
+                    conn.scalars(
+                        select(inner.c.id)
+                        .where(inner.c.n % self.part_size == 0)
+                        .order_by(inner.c.id)
+                    )
+                )
         progress("accounts", 0, total)
+        if not self.part_size or len(bounds) == 0:
+            self._accounts_between(p, current.number, "", None, progress, 0, total)
+            return
+        edges = ["", *bounds]
+        parts = [
+            Part("accounts", p["id"], current.number, low, high)
+            for low, high in zip(edges, [*bounds, None], strict=True)
+        ]
+        self.partitions.run_parts(
+            self,
+            parts,
+            lambda n: progress("accounts", min(total, n * (self.part_size or total)), total),
+        )
+
+    def _accounts_between(
+        self,
+        p: dict[str, Any],
+        round_number: int,
+        after: str,
+        upto: str | None,
+        progress: Progress,
+        done: int,
+        total: int,
+    ) -> None:
+        """Instructions for the open payees with ids in (after, upto], batch by batch."""
+        y, i = store.payees.c, store.instructions.c
+        open_payees = self._open_payees(p, round_number)
+        if upto is not None:
+            open_payees = and_(open_payees, y.id <= upto)
         a = store.applications.c
         last = store.instructions.alias("last")
         newest = (
@@ -458,12 +562,12 @@ class PaymentRun:
                 ).all()
             if not batch:
                 break
-            self._account_batch(p, current, batch)
+            self._account_batch(p, round_number, batch)
             after = batch[-1][0]
             done += len(batch)
             progress("accounts", done, total)
 
-    def _account_batch(self, p: dict[str, Any], current: Round, batch: Sequence[Any]) -> None:
+    def _account_batch(self, p: dict[str, Any], round_number: int, batch: Sequence[Any]) -> None:
         """Instructions for a batch of open payees (rows of :meth:`_accounts`' query)."""
         ask = [b[1] for b in batch if b[4] != "account"]  # no account named in an application
         registered = dict(zip(ask, self.clients.accounts(ask), strict=True)) if ask else {}
@@ -493,7 +597,7 @@ class PaymentRun:
             instructions.append(
                 (
                     *(new_id(), p["id"], payee, 1 if attempt is None else attempt + 1),
-                    *(current.number, source, *account, amount, "planned"),
+                    *(round_number, source, *account, amount, "planned"),
                     *(None, None, None, now, None),
                 )
             )

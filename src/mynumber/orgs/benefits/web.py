@@ -16,11 +16,12 @@ from mynumber.orgs.benefits.run import Rounds
 from mynumber.orgs.benefits.schemas import ProgrammeIn
 from mynumber.orgs.benefits.services import Programmes
 from mynumber.platform.context import OrgContext
-from mynumber.platform.deliveries import Receivers, receiver_router
+from mynumber.platform.deliveries import Receivers
 from mynumber.platform.policy import public
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.web import templates_for
+from mynumber.platform.web.deliveries import receiver_router
 
 
 def router(

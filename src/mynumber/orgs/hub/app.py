@@ -18,16 +18,18 @@ is a release, not a route (this project's choice), so no route changes it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 
 from mynumber.orgs.hub import bulk, web
+from mynumber.orgs.hub.agency_codes import CodeScheme
 from mynumber.orgs.hub.clients import Forwarder
-from mynumber.orgs.hub.codes import CodeScheme
 from mynumber.orgs.hub.deliveries import Deliveries
 from mynumber.orgs.hub.model import ORG, ROLES
 from mynumber.orgs.hub.services import Hub
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.http import PROVIDE_DEADLINE
@@ -39,6 +41,14 @@ from mynumber.platform.web import new_app
 PROVIDER_TIMEOUT = PROVIDE_DEADLINE
 #: How long the hub waits for a recipient to take a delivery (up to 10,000 messages).
 RECIPIENT_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class HubServices(OrgServices):
+    """The hub's services, as the federation and the tests reach them."""
+
+    hub: Hub
+    deliveries: Deliveries
 
 
 def create_app(ctx: OrgContext) -> FastAPI:
@@ -76,8 +86,15 @@ def create_app(ctx: OrgContext) -> FastAPI:
             staff=staff,
         )
     )
-    app.state.engine = engine
-    app.state.hub = hub
-    app.state.deliveries = deliveries
-    app.state.health = lambda: web.health(hub)
+    expose(
+        app,
+        HubServices(
+            org=ORG,
+            engine=engine,
+            staff=staff,
+            health=lambda: web.health(hub),
+            hub=hub,
+            deliveries=deliveries,
+        ),
+    )
     return app

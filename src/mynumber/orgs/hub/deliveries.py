@@ -37,8 +37,9 @@ from mynumber.platform.ids import new_id
 log = logging.getLogger("mynumber.hub.deliveries")
 
 #: Item kinds a delivery carries (the permitted table's ``items`` column for deliveries);
-#: ``access_record``: a municipality's access-log entries for the person's Mynaportal.
-ITEM_KINDS = frozenset({"notice", "application", "decision", "access_record"})
+#: ``access_record``: a municipality's access-log entries for the person's Mynaportal;
+#: ``eligibility_copy``: an insurer's eligibility record for the 中間サーバー (``oqs``).
+ITEM_KINDS = frozenset({"notice", "application", "decision", "access_record", "eligibility_copy"})
 #: Kinds of organisation a recipient may be named by; anything else names one organisation.
 RECIPIENT_KINDS = frozenset({"municipality"})
 

@@ -15,7 +15,7 @@ ORG = "hub"
 #: 取得番号 per enrolment request: a benefit run enrols 10^5 people per call.
 MAX_ENROL = 100_000
 #: People per delivery.
-MAX_CODES = 10_000
+MAX_CODES = wire.MAX_DELIVERY_CODES
 #: People per bulk exchange.
 MAX_BULK = wire.MAX_BULK
 

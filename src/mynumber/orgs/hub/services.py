@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, bindparam, select
 
 from mynumber import errors
 from mynumber.orgs.hub import chain, permitted, store
-from mynumber.orgs.hub.codes import CodeScheme
+from mynumber.orgs.hub.agency_codes import CodeScheme
 from mynumber.orgs.hub.model import MAX_ENROL
 from mynumber.platform.db import among, bulk_insert, retrying
 from mynumber.platform.encryption import is_compact_jwe

@@ -19,8 +19,8 @@ from mynumber.orgs.hub.schemas import (
     BulkExchangeOut,
     CodesIn,
     CodesOut,
-    DeliveryIn,
-    DeliveryOut,
+    DeliverIn,
+    DeliverOut,
     ExchangeIn,
     ExchangeOut,
     RecordsIn,
@@ -58,8 +58,8 @@ def router(
         )
         return ExchangeOut(**answer)
 
-    @api.post("/api/deliveries", response_model=DeliveryOut)
-    def deliver(body: DeliveryIn, sender: Annotated[str, from_agency]) -> DeliveryOut:
+    @api.post("/api/deliveries", response_model=DeliverOut)
+    def deliver(body: DeliverIn, sender: Annotated[str, from_agency]) -> DeliverOut:
         """送達: a sealed notice, application or decision to another organisation.
 
         Each of the sender's codes is converted to the recipient's (``false`` where the
@@ -78,7 +78,7 @@ def router(
                 sealed=body.sealed,
             )
         )
-        return DeliveryOut(**answer)
+        return DeliverOut(**answer)
 
     @api.post("/exchanges/bulk", response_model=BulkExchangeOut)
     def exchange_bulk(

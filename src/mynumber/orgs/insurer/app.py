@@ -1,74 +1,72 @@
-"""A health insurer: members in (``POST /api/members``), its intermediate server
-(``POST /intermediate/provide``, the hub only) answering with eligibility, sealed.
-Notices to people's Mynaportal by our own codes: ``POST /api/notices`` (signed by us).
-The shape is every agency's (:mod:`mynumber.platform.agency`); here are its own parts.
+"""A health insurer (健康保険組合, 協会けんぽ or 市町村国保; :data:`~.model.PLANS`): members in
+(``POST /api/members``, with the My Number they gave, used once to enrol our codes), its
+intermediate-server answer to the hub (``POST /intermediate/provide``), notices to
+Mynaportal (``POST /api/notices``).
+
+After each intake the members' eligibility is registered with the オンライン資格確認等システム
+(``oqs``) through the hub by our own codes (:mod:`.clients`): the system clinics query never
+learns a My Number. The shape is every agency's (:mod:`mynumber.platform.agency`).
 """
 
 from __future__ import annotations
 
-from datetime import date
+import logging
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import Field
-from sqlalchemy import Connection, RowMapping
 
 from mynumber.orgs.insurer import store
-from mynumber.orgs.insurer.model import ROLES
-from mynumber.platform.agency import Agency, Intake, Numbered, create_agency_app
+from mynumber.orgs.insurer.clients import IntermediateServer
+from mynumber.orgs.insurer.model import BY_ORG, PLANS, ROLES, InsurerPlan
+from mynumber.orgs.insurer.schemas import Member
+from mynumber.orgs.insurer.services import copy_of, eligibility_of
+from mynumber.orgs.insurer.web import documents_router
+from mynumber.platform.agency import Agency, Intake
 from mynumber.platform.context import OrgContext
+from mynumber.platform.web.agency import create_agency_app
+
+log = logging.getLogger("mynumber.insurer")
 
 ORG = "insurer"
-#: 保険者番号 of this demo insurer (8 digits: 法別番号 06 健康保険組合, 都道府県 13 東京; the
-#: rest and the check digit are synthetic: a demo value).
-INSURER_NUMBER = "06139994"
+#: 保険者番号 of the first demo insurer (see :data:`~.model.PLANS`: a demo value).
+INSURER_NUMBER = PLANS[0].number
 
 
-class Member(Numbered):
-    """資格取得: a member's 被保険者証 entry, with the My Number they gave."""
+def create_app(ctx: OrgContext, plan: InsurerPlan | None = None) -> FastAPI:
+    plan = plan or BY_ORG[ctx.org]
+    server = IntermediateServer(ctx)
 
-    symbol: str = Field(max_length=20, description="記号")
-    number: str = Field(max_length=20, description="番号")
-    branch: str = Field(default="00", pattern="^[0-9]{2}$", description="枝番")
-    valid_from: date
-    valid_to: date | None = None
+    def register(known: list[tuple[str, Any]]) -> None:
+        copies = [(code, c) for code, m in known if (c := copy_of(plan, m)) is not None]
+        if not copies or "oqs" not in ctx.directory.urls:
+            return
+        try:
+            server.register(copies)
+        except Exception as exc:  # the members are kept; the copies go with the next intake
+            log.warning("eligibility registration failed: %s: %s", type(exc).__name__, exc)
 
-
-def eligibility(conn: Connection, member: RowMapping) -> dict[str, Any]:
-    """資格情報: who insures the member, under which symbol and number, and whether now."""
-    valid_to = member["valid_to"]
-    return {
-        "insurer_number": INSURER_NUMBER,
-        "symbol": member["symbol"],
-        "number": member["number"],
-        "branch": member["branch"],
-        "valid_from": member["valid_from"].isoformat(),
-        "valid_to": None if valid_to is None else valid_to.isoformat(),
-        "eligible": valid_to is None or valid_to >= date.today(),
-    }
-
-
-AGENCY = Agency(
-    org=ORG,
-    title="健康保険組合 (health insurer)",
-    description="Eligibility (保険者番号, 記号・番号, 資格); its intermediate server answers "
-    "the hub.",
-    roles=ROLES,
-    migrations="mynumber.orgs.insurer.migrations",
-    members=store.members,
-    intake=Intake(
-        path="/api/members",
-        field="members",
-        record=Member,
-        taken="enrolled",
-        summary="資格取得: members with the My Number they gave (番号法 Art. 14 提供の求め; the "
-        "newest record per person wins).",
-    ),
-    projections={"eligibility": eligibility},
-)
-
-
-def create_app(ctx: OrgContext) -> FastAPI:
-    app = create_agency_app(ctx, AGENCY)
+    spec = Agency(
+        org=plan.org,
+        title=f"{plan.name} (health insurer {plan.number})",
+        description="Eligibility (保険者番号, 記号・番号・枝番, 資格); registers copies with the "
+        "中間サーバー; its intermediate server answers the hub.",
+        roles=ROLES,
+        migrations="mynumber.orgs.insurer.migrations",
+        members=store.members,
+        intake=Intake(
+            path="/api/members",
+            field="members",
+            record=Member,
+            taken="enrolled",
+            summary="資格取得: members with the My Number they gave (番号法 Art. 14 提供の求め; "
+            "the newest record per person wins); their eligibility is then registered with "
+            "the 中間サーバー by our own codes.",
+            after=register,
+        ),
+        projections={"eligibility": eligibility_of(plan)},
+    )
+    app = create_agency_app(ctx, spec)
+    app.include_router(documents_router(plan, app.state.engine, server, app.state.staff))
     app.state.service = app.state.agency  # the insurer
+    app.state.plan = plan
     return app

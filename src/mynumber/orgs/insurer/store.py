@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, MetaData, String, Table
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table
 
 from mynumber.platform.db import UtcDateTime
 
@@ -19,4 +19,11 @@ members = Table(
     Column("branch", String(2), nullable=False),  # 枝番
     Column("valid_from", Date, nullable=False),  # 資格取得日
     Column("valid_to", Date),  # 資格喪失日
+    Column("name", String(100)),  # 氏名
+    Column("name_kana", String(100)),  # 氏名カナ (full-width)
+    Column("sex", String(1)),  # 1 male, 2 female
+    Column("birth_date", Date),
+    Column("relation", String(1)),  # 1 被保険者本人, 2 被扶養者
+    Column("insured_name", String(100)),  # the 被保険者's name, for a family member
+    Column("ratio", Integer),  # 一部負担金の割合 (%)
 )

@@ -3,6 +3,7 @@
 - numbers: only municipalities, signing their requests, may ask for My Numbers;
 - cards: municipalities apply for cards; municipalities and J-LIS's own operator (staff)
   suspend cards and revoke certificates (``web.cards``);
+- phones: a resident's phone asks for its certificates with the card (``web.phones``);
 - PKI: CA certificates for anyone, OCSP and CRLs for registered verifiers, verifier
   registration and withdrawal for J-LIS's operator (``web.revocation``).
 
@@ -12,18 +13,26 @@ Who may call each route is in ``deps`` (staff permissions) and the ``signed_by``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from mynumber.orgs.jlis import linkage, web
+from mynumber.orgs.jlis import acquisition, web
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import CardIssuer
-from mynumber.orgs.jlis.clients import HubClient
+from mynumber.orgs.jlis.clients import HubCodesClient, KioskRelayClient, MunicipalityClients
+from mynumber.orgs.jlis.kiosk_center import KioskCenter
+from mynumber.orgs.jlis.lgpki import LgpkiAuthority
 from mynumber.orgs.jlis.model import ROLES
 from mynumber.orgs.jlis.numbering import Numbering
+from mynumber.orgs.jlis.phones import PhoneIssuer
+from mynumber.orgs.jlis.pin_reset import PinResets
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
+from mynumber.orgs.jlis.web import kiosk as kiosk_web
 from mynumber.orgs.jlis.web.numbers import health
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.secrets import secret_bytes
@@ -31,6 +40,19 @@ from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, problem
 
 ORG = "jlis"
+
+
+@dataclass(frozen=True, slots=True)
+class JlisServices(OrgServices):
+    """J-LIS's services, as the federation and the tests reach them."""
+
+    authority: AuthorityStore
+    cards: CardIssuer
+    revocation: RevocationService
+    pin_resets: PinResets
+    lgpki: LgpkiAuthority
+    kiosk_center: KioskCenter
+    phones: PhoneIssuer
 
 
 async def _verifier_refused(request: Request, exc: Exception) -> JSONResponse:
@@ -53,8 +75,15 @@ def create_app(ctx: OrgContext) -> FastAPI:
         seal_key_path=ctx.settings.data_dir / "card-seal.key",
         base_url=ctx.settings.base_url,
         code_fingerprint=lambda code: numbering.fingerprint("code", code),
+        item_fingerprint=numbering.fingerprint,
     )
     revocation = RevocationService(engine=engine, authority=authority)
+    phones = PhoneIssuer(
+        engine=engine, authority=authority, ocsp_url=issuer.ocsp_url, crl_url=issuer.crl_url
+    )
+    pin_resets = PinResets(
+        issuer=issuer, key=secret_bytes(ctx.settings.data_dir / "jlis" / "pin-reset.key")
+    )
 
     app = new_app(
         title="J-LIS",
@@ -69,16 +98,39 @@ def create_app(ctx: OrgContext) -> FastAPI:
             numbering=numbering,
             authority=authority,
             issuer=issuer,
+            phone_issuer=phones,
             revocation_service=revocation,
-            acquisition=linkage.acquisition_for(ctx, engine=engine, numbering=numbering),
-            hub=HubClient(ctx.directory, "hub", ctx.identity),
+            acquisition=acquisition.acquisition_for(ctx, engine=engine, numbering=numbering),
+            hub=HubCodesClient(ctx.directory, "hub", ctx.identity),
+            municipalities=MunicipalityClients(ctx.directory, ctx.identity),
             portal_key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
             staff=staff,
+            pin_resets=pin_resets,
         )
     )
-    app.state.engine = engine
-    app.state.authority = authority
-    app.state.cards = issuer
-    app.state.revocation = revocation
-    app.state.health = lambda: health(engine)
+    # LGPKI and the 証明書交付センター (コンビニ交付)
+    lgpki = LgpkiAuthority(ctx.settings.data_dir)
+    center = KioskCenter(
+        engine=engine,
+        authority=authority,
+        revocation=revocation,
+        relay=lambda code: KioskRelayClient(ctx.directory, f"municipality-{code}", ctx.identity),
+    )
+    app.include_router(kiosk_web.router(lgpki=lgpki, center=center))
+    expose(
+        app,
+        JlisServices(
+            org=ORG,
+            engine=engine,
+            staff=staff,
+            health=lambda: health(engine),
+            authority=authority,
+            cards=issuer,
+            revocation=revocation,
+            pin_resets=pin_resets,
+            lgpki=lgpki,
+            kiosk_center=center,
+            phones=phones,
+        ),
+    )
     return app

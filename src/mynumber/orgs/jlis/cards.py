@@ -22,7 +22,22 @@ Rules this module decides (the real ones are partly unsourced, domain-reference 
 - Manufacture numbers (カード製造番号) are 13 random characters of A–Z and 0–9 (the real
   format is not public); J-LIS's table keeps them unique.
 - Suspension revokes every certificate of the card at once (reason ``keyCompromise``
-  unless told otherwise): a lost card's keys may be in someone else's hands.
+  unless told otherwise): a lost card's keys may be in someone else's hands. The call
+  centre's suspension (``callcentre``) gives reason ``certificateHold`` instead, so that
+  lifting it at the counter (:meth:`CardIssuer.resume`) makes the held certificates good
+  again; any other revocation is final.
+- One card per person: issuing a card to a holder J-LIS knows (by the keyed hash of the
+  resident code) cancels (廃止) every earlier card of theirs and revokes all their
+  certificates, reason ``superseded`` — a reissued person's old card logs in nowhere.
+- Cancellation (廃止) is final: a cancelled card is never suspended, lifted or used again.
+- Renewal (電子証明書の更新, :meth:`CardIssuer.renew`): from 3 months before the
+  certificates end (or after), on a card that is active and not past its own expiry; the
+  chip makes new key pairs, the new certificates run to the 5th birthday after the renewal
+  day, and the earlier ones are revoked (``superseded``).
+- Address change (:meth:`CardIssuer.change_address`): the text AP is rewritten (address,
+  sealed again by J-LIS) and a new signing certificate replaces the old one (revoked,
+  ``affiliationChanged``); the user-authentication certificate stays (services-reference,
+  corrections). The 追記欄 is the card's printed back: the counter writes it by hand.
 """
 
 from __future__ import annotations
@@ -33,6 +48,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -44,14 +60,17 @@ from mynumber.card import (
     ChipTransport,
     FreeApp,
     KeySource,
+    admin_cryptogram,
     derive_free_area_key,
     derive_issuer_key,
 )
 from mynumber.card import load_or_create_demo_seal_key as load_seal_key
-from mynumber.errors import Conflict, InvalidInput, NotFound
+from mynumber.errors import Conflict, Error, InvalidInput, NotFound
 from mynumber.number import validate
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.orgs.jlis.model import normalise_name
+from mynumber.orgs.jlis.phones import follow_card_certificate
 from mynumber.pki import BasicItems, Gender, Purpose, age_on
 from mynumber.reader import (
     CardFace,
@@ -115,8 +134,16 @@ def _birthday(year: int, birth: dt.date) -> dt.date:
         return dt.date(year, 2, 28)
 
 
-def card_expiry(birth_date: dt.date, issued_on: dt.date) -> dt.date:
-    """The card's last day: the 10th birthday after issue (5th if under 18 on the issue day)."""
+def card_expiry(
+    birth_date: dt.date, issued_on: dt.date, stay_until: dt.date | None = None
+) -> dt.date:
+    """The card's last day: the 10th birthday after issue (5th if under 18 on the issue day);
+    for a foreign resident with a period of stay, its end if that comes first [O]
+    (services-reference, corrections)."""
+    if stay_until is not None and stay_until < issued_on:
+        raise InvalidInput("the period of stay has ended", field="stay_until")
+    if stay_until is not None:
+        return min(stay_until, card_expiry(birth_date, issued_on))
     years = 5 if age_on(birth_date, issued_on) < ADULT_CARD_AGE else 10
     year = issued_on.year + (1 if _birthday(issued_on.year, birth_date) <= issued_on else 0)
     return _birthday(year + years - 1, birth_date)
@@ -171,6 +198,8 @@ class Holder:
     birth_date: dt.date
     sex: str  # ISO 5218
     my_number: str
+    #: a foreign resident's end of the period of stay (在留期間の満了日): the card ends then
+    stay_until: dt.date | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "my_number", validate(self.my_number))
@@ -196,10 +225,39 @@ class IssuedCard:
     expires_on: dt.date
     security_code: str = field(repr=False)
     certificates: dict[Purpose, x509.Certificate]
+    #: the holder's earlier cards this issuance cancelled (their certificates revoked)
+    replaced: tuple[str, ...] = ()
 
     @property
     def signing_certificate_issued(self) -> bool:
         return Purpose.SIGN in self.certificates
+
+
+@dataclass(frozen=True, slots=True)
+class Rewritten:
+    """A card the counter brought back: its new image and the certificates just issued."""
+
+    manufacture_number: str
+    image: bytes = field(repr=False)
+    certificates: dict[Purpose, x509.Certificate]
+    revoked: list[str]
+
+
+#: Renewal opens this many months before the certificates end [O] (services-reference §6).
+RENEWAL_MONTHS = 3
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` earlier (the month's last day where it has fewer days)."""
+    month = day.month - months
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    for last in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +281,7 @@ class CardIssuer:
         key_source: KeySource | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         code_fingerprint: Callable[[str], str] | None = None,
+        item_fingerprint: Callable[[str, str], str] | None = None,
     ) -> None:
         self.engine = engine
         self.authority = authority
@@ -233,6 +292,9 @@ class CardIssuer:
         #: the keyed hash of a resident code (J-LIS's ``code_fp``), kept on the card so the
         #: portal link (``portal_link``) can say whose card it is without personal data
         self.code_fingerprint = code_fingerprint
+        #: a keyed hash of (kind, value), kept for the holder's name and date of birth so the
+        #: call centre can check a caller (``callcentre``) without J-LIS keeping either
+        self.item_fingerprint = item_fingerprint
 
     def ocsp_url(self, purpose: Purpose) -> str:
         return f"{self.base_url}/jlis/ocsp/{purpose.value}"
@@ -257,6 +319,7 @@ class CardIssuer:
         """
         now = self.clock().replace(microsecond=0)
         issued_on = now.astimezone(JST).date()
+        replaced: list[str] = []
         if holder.birth_date > issued_on:
             raise InvalidInput("the date of birth is after the issue day", field="birth_date")
         with_signing = age_on(holder.birth_date, issued_on) >= SIGNING_MINIMUM_AGE
@@ -310,7 +373,7 @@ class CardIssuer:
             session.write_certificate(kind, cert.public_bytes(serialization.Encoding.DER))
             certificates[purpose] = cert
 
-        expiry = card_expiry(holder.birth_date, issued_on)
+        expiry = card_expiry(holder.birth_date, issued_on, holder.stay_until)
         security_code = f"{secrets.randbelow(10_000):04d}"
         session.write_text_ap(
             my_number=holder.my_number,
@@ -345,17 +408,30 @@ class CardIssuer:
         try:
             with self.engine.begin() as conn:
                 self._record(conn, mfg, municipality, now, expiry, request_key, certificates)
-                if resident_code is not None and self.code_fingerprint is not None:
+                if self.item_fingerprint is not None:
                     conn.execute(
                         update(store.cards)
                         .where(store.cards.c.manufacture_number == mfg)
-                        .values(code_fp=self.code_fingerprint(resident_code))
+                        .values(
+                            name_fp=self.item_fingerprint("name", normalise_name(holder.name)),
+                            birth_fp=self.item_fingerprint("birth", holder.birth_date.isoformat()),
+                        )
                     )
+                if resident_code is not None and self.code_fingerprint is not None:
+                    code_fp = self.code_fingerprint(resident_code)
+                    conn.execute(
+                        update(store.cards)
+                        .where(store.cards.c.manufacture_number == mfg)
+                        .values(code_fp=code_fp)
+                    )
+                    replaced = self._supersede(conn, code_fp, mfg, now)
         except IntegrityError as exc:
             if request_key is not None:
                 self._refuse_repeat(request_key)
             raise Conflict("the card could not be recorded; try again", code="retry") from exc
-        return IssuedCard(mfg, chip.to_image(), expiry, security_code, certificates)
+        return IssuedCard(
+            mfg, chip.to_image(), expiry, security_code, certificates, tuple(replaced)
+        )
 
     def _refuse_repeat(self, request_key: str) -> None:
         with self.engine.connect() as conn:
@@ -411,38 +487,176 @@ class CardIssuer:
     # --- suspension and revocation -------------------------------------------------------
 
     def suspend(
-        self, manufacture_number: str, *, reason: str = "keyCompromise"
+        self,
+        manufacture_number: str,
+        *,
+        reason: str = "keyCompromise",
+        police_receipt: str | None = None,
     ) -> tuple[str, list[RevokedCertificate]]:
         """一時停止: the card is suspended and all its certificates revoked in one step.
 
-        Repeating it changes nothing and answers the same. Returns (card status, revocations).
+        Repeating it changes nothing and answers the same; a cancelled card stays cancelled
+        (and its certificates revoked). ``police_receipt`` (a loss outside) is kept with the
+        card. Returns (card status, revocations).
         """
         flag = reason_of(reason)
         now = self.clock().replace(microsecond=0)
         c = store.cards.c
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(c.status).where(c.manufacture_number == manufacture_number)
-            ).first()
-            if row is None:
-                raise NotFound("no card with that manufacture number", code="card_not_found")
-            conn.execute(
-                update(store.cards)
-                .where(c.manufacture_number == manufacture_number, c.status == "active")
-                .values(status="suspended", suspended_at=now)
-            )
+            status = self._status(conn, manufacture_number)
+            if status == "active":
+                conn.execute(
+                    update(store.cards)
+                    .where(c.manufacture_number == manufacture_number, c.status == "active")
+                    .values(status="suspended", suspended_at=now)
+                )
+                status = "suspended"
+            if police_receipt is not None:
+                conn.execute(
+                    update(store.cards)
+                    .where(c.manufacture_number == manufacture_number)
+                    .values(police_receipt=police_receipt)
+                )
             t = store.certificates.c
             conn.execute(
                 update(store.certificates)
                 .where(t.manufacture_number == manufacture_number, t.status == "good")
                 .values(status="revoked", revoked_at=now, reason=flag.value)
             )
-            rows = conn.execute(
-                select(t.hierarchy, t.serial, t.revoked_at, t.reason)
-                .where(t.manufacture_number == manufacture_number)
-                .order_by(t.hierarchy)
-            ).all()
-        return "suspended", [_revoked(*r) for r in rows]
+            rows = self._revocations(conn, manufacture_number)
+        return status, rows
+
+    def resume(self, auth_serial: str, *, code_fp: str) -> tuple[str, str, list[str]]:
+        """一時停止の解除 of the card whose user-auth certificate is ``auth_serial`` (hex),
+        asked by the holder's municipality where the card proved itself.
+
+        ``code_fp`` (the keyed hash of the resident code the municipality holds) must be the
+        card's: a municipality lifts only its resident's own card. The certificates held by
+        the suspension (reason ``certificateHold``) are good again; any other revocation
+        stands (the answer lists what is good). A cancelled card is refused. Returns
+        (manufacture number, card status, good hierarchies).
+        """
+        key = serial_hex(parse_serial(auth_serial))
+        with self.engine.connect() as conn:
+            manufacture_number = conn.scalar(
+                select(store.certificates.c.manufacture_number).where(
+                    store.certificates.c.hierarchy == Purpose.AUTH.value,
+                    store.certificates.c.serial == key,
+                )
+            )
+        if manufacture_number is None:
+            raise NotFound("no card of this resident with that certificate", code="card_not_found")
+        c, t = store.cards.c, store.certificates.c
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(c.status, c.code_fp).where(c.manufacture_number == manufacture_number)
+            ).first()
+            if row is None or row.code_fp is None or row.code_fp != code_fp:
+                raise NotFound("no card of this resident with that number", code="card_not_found")
+            if row.status == "cancelled":
+                raise Conflict(
+                    "the card was cancelled (廃止) and cannot be used again: apply for a new one",
+                    code="card_cancelled",
+                )
+            conn.execute(
+                update(store.cards)
+                .where(c.manufacture_number == manufacture_number)
+                .values(status="active", suspended_at=None)
+            )
+            conn.execute(
+                update(store.certificates)
+                .where(
+                    t.manufacture_number == manufacture_number,
+                    t.status == "revoked",
+                    t.reason == x509.ReasonFlags.certificate_hold.value,
+                )
+                .values(status="good", revoked_at=None, reason=None)
+            )
+            good = (
+                conn.execute(
+                    select(t.hierarchy).where(
+                        t.manufacture_number == manufacture_number, t.status == "good"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return manufacture_number, "active", sorted(good)
+
+    def cancel(
+        self, manufacture_number: str, *, reason: str = "cessationOfOperation"
+    ) -> tuple[str, list[RevokedCertificate]]:
+        """廃止: the card ends for good and every certificate on it is revoked (``reason``);
+        held certificates are revoked for good too. Repeating it changes nothing."""
+        flag = reason_of(reason)
+        if flag is x509.ReasonFlags.certificate_hold:
+            raise InvalidInput("a cancellation is final: not certificateHold", field="reason")
+        now = self.clock().replace(microsecond=0)
+        with self.engine.begin() as conn:
+            self._status(conn, manufacture_number)
+            self._end(conn, [manufacture_number], now, "cancelled", None, flag)
+            rows = self._revocations(conn, manufacture_number)
+        return "cancelled", rows
+
+    def _supersede(self, conn: Connection, code_fp: str, mfg: str, now: dt.datetime) -> list[str]:
+        """The holder's earlier cards, cancelled because card ``mfg`` replaces them."""
+        c = store.cards.c
+        earlier = list(
+            conn.execute(
+                select(c.manufacture_number).where(
+                    c.code_fp == code_fp, c.manufacture_number != mfg, c.status != "cancelled"
+                )
+            ).scalars()
+        )
+        if earlier:
+            self._end(conn, earlier, now, "replaced", mfg, x509.ReasonFlags.superseded)
+        return earlier
+
+    @staticmethod
+    def _end(
+        conn: Connection,
+        cards: list[str],
+        now: dt.datetime,
+        why: str,
+        replaced_by: str | None,
+        flag: x509.ReasonFlags,
+    ) -> None:
+        c, t = store.cards.c, store.certificates.c
+        conn.execute(
+            update(store.cards)
+            .where(c.manufacture_number.in_(cards), c.status != "cancelled")
+            .values(status="cancelled", ended_at=now, end_reason=why, replaced_by=replaced_by)
+        )
+        hold = x509.ReasonFlags.certificate_hold.value
+        conn.execute(
+            update(store.certificates)
+            .where(
+                t.manufacture_number.in_(cards),
+                (t.status == "good") | (t.reason == hold),
+            )
+            .values(status="revoked", revoked_at=now, reason=flag.value)
+        )
+
+    @staticmethod
+    def _status(conn: Connection, manufacture_number: str) -> str:
+        found = conn.scalar(
+            select(store.cards.c.status).where(
+                store.cards.c.manufacture_number == manufacture_number
+            )
+        )
+        if found is None:
+            raise NotFound("no card with that manufacture number", code="card_not_found")
+        return str(found)
+
+    @staticmethod
+    def _revocations(conn: Connection, manufacture_number: str) -> list[RevokedCertificate]:
+        t = store.certificates.c
+        rows = conn.execute(
+            select(t.hierarchy, t.serial, t.revoked_at, t.reason)
+            .where(t.manufacture_number == manufacture_number, t.status == "revoked")
+            .order_by(t.hierarchy)
+        ).all()
+        return [_revoked(*r) for r in rows]
 
     def revoke_signing(
         self, manufacture_number: str, *, reason: str = "affiliationChanged"
@@ -497,6 +711,174 @@ class CardIssuer:
         master = self.authority.get().issuer_master_key
         return derive_free_area_key(derive_issuer_key(master, manufacture_number), app)
 
+    # --- the counter's rewrites: renewal and address change -------------------------------
+
+    def _open(self, image: bytes) -> tuple[Chip, IssuerSession]:
+        try:
+            chip = Chip.from_image(
+                image, seal_key=load_seal_key(self.seal_key_path), key_source=self.key_source
+            )
+        except (ValueError, Error) as exc:
+            raise InvalidInput("the card could not be read", field="card_image") from exc
+        key = derive_issuer_key(self.authority.get().issuer_master_key, chip.manufacture_number)
+        return chip, IssuerSession.open(ChipTransport(chip), issuer_key=key)
+
+    def _card_for_counter(self, conn: Connection, mfg: str, code_fp: str | None) -> Any:
+        c = store.cards.c
+        row = conn.execute(
+            select(c.status, c.code_fp, c.expires_on).where(c.manufacture_number == mfg)
+        ).first()
+        if row is None or (code_fp is not None and row.code_fp != code_fp):
+            raise NotFound("no card of this resident with that number", code="card_not_found")
+        if row.status != "active":
+            raise Conflict(
+                f"the card is {row.status}: lift the suspension or apply for a new card",
+                code=f"card_{row.status}",
+            )
+        return row
+
+    def _new_certificate(
+        self,
+        session: IssuerSession,
+        purpose: Purpose,
+        items: BasicItems,
+        now: dt.datetime,
+    ) -> x509.Certificate:
+        ca = self.authority.get().ca(purpose)
+        public_key = session.generate_key_pair(_KIND[purpose])
+        ocsp_url, crl_url = self.ocsp_url(purpose), self.crl_url(purpose)
+        if purpose is Purpose.AUTH:
+            cert = ca.issue_auth(
+                public_key,
+                birth_date=items.birth_date,
+                now=now,
+                ocsp_url=ocsp_url,
+                crl_url=crl_url,
+            )
+        else:
+            cert = ca.issue_sign(
+                public_key, items=items, now=now, ocsp_url=ocsp_url, crl_url=crl_url
+            )
+        session.write_certificate(_KIND[purpose], cert.public_bytes(serialization.Encoding.DER))
+        return cert
+
+    def _replace(
+        self,
+        conn: Connection,
+        mfg: str,
+        now: dt.datetime,
+        certificates: dict[Purpose, x509.Certificate],
+        flag: x509.ReasonFlags,
+    ) -> list[str]:
+        """Revoke the card's earlier certificates of these hierarchies; record the new."""
+        t = store.certificates.c
+        hierarchies = [p.value for p in certificates]
+        old = list(
+            conn.execute(
+                select(t.serial).where(
+                    t.manufacture_number == mfg,
+                    t.hierarchy.in_(hierarchies),
+                    t.status == "good",
+                )
+            ).scalars()
+        )
+        conn.execute(
+            update(store.certificates)
+            .where(t.manufacture_number == mfg, t.hierarchy.in_(hierarchies), t.status == "good")
+            .values(status="revoked", revoked_at=now, reason=flag.value)
+        )
+        conn.execute(
+            store.certificates.insert(),
+            [
+                {
+                    "hierarchy": purpose.value,
+                    "serial": serial_hex(cert.serial_number),
+                    "manufacture_number": mfg,
+                    "issued_at": now,
+                    "not_after": cert.not_valid_after_utc,
+                    "status": "good",
+                    "revoked_at": None,
+                    "reason": None,
+                }
+                for purpose, cert in certificates.items()
+            ],
+        )
+        return old
+
+    def renew(self, *, image: bytes, items: BasicItems, code_fp: str | None) -> Rewritten:
+        """電子証明書の更新 at the counter: new key pairs and certificates on the same card."""
+        now = self.clock().replace(microsecond=0)
+        today = now.astimezone(JST).date()
+        chip, session = self._open(image)
+        mfg = chip.manufacture_number
+        t = store.certificates.c
+        with self.engine.connect() as conn:
+            card = self._card_for_counter(conn, mfg, code_fp)
+            ends = conn.scalar(
+                select(t.not_after)
+                .where(t.manufacture_number == mfg, t.hierarchy == Purpose.AUTH.value)
+                .order_by(t.not_after.desc())
+                .limit(1)
+            )
+        if card.expires_on < today:
+            raise Conflict("the card itself has expired: apply for a new card", code="card_expired")
+        if ends is not None:
+            opens = months_before(ends.astimezone(JST).date(), RENEWAL_MONTHS)
+            if today < opens:
+                raise Conflict(
+                    f"renewal opens on {opens:%Y-%m-%d}, 3 months before the certificates end",
+                    code="renewal_not_open",
+                )
+        purposes = [Purpose.AUTH]
+        if age_on(items.birth_date, today) >= SIGNING_MINIMUM_AGE:
+            purposes.append(Purpose.SIGN)
+        certificates = {p: self._new_certificate(session, p, items, now) for p in purposes}
+        chip.reset()
+        with self.engine.begin() as conn:
+            revoked = self._replace(conn, mfg, now, certificates, x509.ReasonFlags.superseded)
+        return Rewritten(mfg, chip.to_image(), certificates, revoked)
+
+    def change_address(self, *, image: bytes, holder: Holder, code_fp: str | None) -> Rewritten:
+        """住所変更 at the counter: the text AP rewritten and sealed, a new signing certificate."""
+        now = self.clock().replace(microsecond=0)
+        today = now.astimezone(JST).date()
+        chip, session = self._open(image)
+        mfg = chip.manufacture_number
+        with self.engine.connect() as conn:
+            self._card_for_counter(conn, mfg, code_fp)
+        session.write_text_ap(
+            my_number=holder.my_number,
+            attributes=TextAttributes(
+                name=holder.name,
+                address=holder.address,
+                birth_date=f"{holder.birth_date:%Y%m%d}",
+                sex=holder.sex,
+            ),
+            sign=self.authority.get().sign_text,
+        )
+        certificates: dict[Purpose, x509.Certificate] = {}
+        if age_on(holder.birth_date, today) >= SIGNING_MINIMUM_AGE:
+            certificates[Purpose.SIGN] = self._new_certificate(
+                session, Purpose.SIGN, holder.basic_items(), now
+            )
+        chip.reset()
+        revoked: list[str] = []
+        if certificates:
+            with self.engine.begin() as conn:
+                revoked = self._replace(
+                    conn, mfg, now, certificates, x509.ReasonFlags.affiliation_changed
+                )
+        return Rewritten(mfg, chip.to_image(), certificates, revoked)
+
+    def reset_cryptogram(self, manufacture_number: str, challenge: bytes) -> bytes:
+        """The admin cryptogram for one challenge of one card: it opens an issuer session on
+        that chip, where (personalisation being over) only a PIN reset is allowed. The
+        caller has checked who asks (``pin_reset``)."""
+        if len(challenge) != 16:
+            raise InvalidInput("a card challenge is 16 bytes", field="card_challenge")
+        key = derive_issuer_key(self.authority.get().issuer_master_key, manufacture_number)
+        return admin_cryptogram(key, challenge)
+
     def card_of(self, serial: str) -> str:
         """The manufacture number of the card a certificate (serial in hex) is on."""
         t = store.certificates.c
@@ -527,6 +909,8 @@ class CardIssuer:
                 .where(t.serial == key, t.status == "good")
                 .values(status="revoked", revoked_at=now, reason=flag.value)
             )
+            for hierarchy in found:  # the phone's certificate that follows it (phones.py)
+                follow_card_certificate(conn, Purpose(hierarchy), key)
             row = conn.execute(
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(t.serial == key)
             ).one()

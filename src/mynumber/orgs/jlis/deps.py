@@ -48,5 +48,9 @@ def municipality_or_operator(permission: str) -> Callable[..., Any]:
 Suspender = Annotated[str | Acting, Depends(municipality_or_operator("cards.suspend"))]
 #: 失効: a municipality (a basic item changed) or J-LIS's operator.
 Revoker = Annotated[str | Acting, Depends(municipality_or_operator("cards.revoke"))]
+#: 廃止: a municipality (the card returned, or its holder dead) or J-LIS's operator.
+Canceller = Annotated[str | Acting, Depends(municipality_or_operator("cards.revoke"))]
+#: The 24/7 call centre's operator: identifies a caller and suspends their card.
+CallCentreOperator = Annotated[Acting, Depends(staff("callcentre.suspend"))]
 #: Registering and withdrawing verifiers (署名検証者 / 利用者証明検証者) by hand.
 VerifierManager = Annotated[Acting, Depends(staff("verifiers.manage"))]

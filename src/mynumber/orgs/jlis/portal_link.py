@@ -28,9 +28,9 @@ from sqlalchemy import Engine, select
 
 from mynumber.errors import Forbidden, NotFound
 from mynumber.orgs.jlis import store
+from mynumber.orgs.jlis.acquisition import Acquisition
 from mynumber.orgs.jlis.cards import parse_serial, serial_hex
-from mynumber.orgs.jlis.clients import HubClient
-from mynumber.orgs.jlis.linkage import Acquisition
+from mynumber.orgs.jlis.clients import HubCodesClient
 from mynumber.orgs.jlis.schemas import ResolveOut
 from mynumber.pki import Purpose
 
@@ -80,7 +80,7 @@ def resolve(engine: Engine, key: bytes, serial: str) -> ResolveOut:
     )
 
 
-def hub_code(engine: Engine, acquisition: Acquisition, hub: HubClient, serial: str) -> str:
+def hub_code(engine: Engine, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:
     """The portal's hub code for the holder of an auth serial (the registry coded too)."""
     code_fp, _, _, cert_status = _card_of(engine, serial)
     if cert_status != "good":

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, select, update
 from mynumber.errors import Unavailable
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.orgs.jlis.cards import JST
 from mynumber.pki import (
     GOOD,
     UNKNOWN,
@@ -39,22 +40,36 @@ CRL_VALIDITY = dt.timedelta(hours=24)
 CRL_REISSUE_AFTER = dt.timedelta(hours=1)
 
 
-def status_of(engine: Engine, purpose: Purpose, serial: int) -> CertStatus:
-    """What J-LIS's records say about one certificate of a hierarchy."""
-    t = store.certificates.c
+def status_of(
+    engine: Engine, purpose: Purpose, serial: int, *, today: dt.date | None = None
+) -> CertStatus:
+    """What J-LIS's records say about one certificate of a hierarchy.
+
+    A certificate on a card past the card's own expiry (a foreign resident's period of stay
+    can end before the certificates do) answers revoked, ``cessationOfOperation``, from the
+    day after the card's last day (Japan time): an expired card is refused by every verifier
+    (this project's choice; the certificates themselves are not rewritten).
+    """
+    t, c = store.certificates.c, store.cards.c
     try:
         with engine.connect() as conn:
             row = conn.execute(
-                select(t.status, t.revoked_at, t.reason).where(
-                    t.hierarchy == purpose.value, t.serial == f"{serial:x}"
+                select(t.status, t.revoked_at, t.reason, c.expires_on)
+                .join_from(
+                    store.certificates, store.cards, t.manufacture_number == c.manufacture_number
                 )
+                .where(t.hierarchy == purpose.value, t.serial == f"{serial:x}")
             ).first()
     except Exception as exc:  # the database is down: OCSP says tryLater
         raise Unavailable("J-LIS's certificate records are unavailable") from exc
     if row is None:
         return UNKNOWN
-    status, revoked_at, reason = row
+    status, revoked_at, reason, card_expires = row
     if status != "revoked" or revoked_at is None:
+        today = today or dt.datetime.now(JST).date()
+        if card_expires is not None and card_expires < today:
+            ended = dt.datetime.combine(card_expires + dt.timedelta(days=1), dt.time(), JST)
+            return Revoked(ended.astimezone(dt.UTC), x509.ReasonFlags.cessation_of_operation)
         return GOOD
     return Revoked(revoked_at, x509.ReasonFlags(reason) if reason else None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -64,6 +65,11 @@ class CardPinsIn(BaseModel):
 
 class CardIssueIn(BaseModel):
     items: CardItemsIn
+    stay_until: date | None = Field(
+        default=None,
+        repr=False,
+        description="a foreign resident's end of the period of stay: the card ends then",
+    )
     my_number: str = Field(repr=False, description="written to the chip only; J-LIS keeps none")
     pins: CardPinsIn
     idempotency_key: str | None = Field(
@@ -95,6 +101,11 @@ class CardSummary(BaseModel):
     signing_certificate_issued: bool
     note: str | None = None
     certificates: list[CertificateOut]
+    replaced: list[str] = Field(
+        default_factory=list,
+        description="the holder's earlier cards this card cancelled (廃止); their "
+        "certificates are revoked",
+    )
 
 
 class CardIssueOut(BaseModel):
@@ -141,6 +152,53 @@ class FreeAreaGrantOut(BaseModel):
     session_key: str = Field(description="base64 of the 32-byte session key (one card)")
 
 
+#: カード製造番号 as J-LIS issues it (13 of A-Z 0-9, this project's format).
+CARD_NUMBER = r"^[A-Z0-9]{13}$"
+
+
+class CallCentreSuspendIn(BaseModel):
+    """What a caller to the 24/7 call centre says: the card and the basic items."""
+
+    card_number: str = Field(pattern=CARD_NUMBER, description="カード製造番号 (manufacture number)")
+    name: str = Field(min_length=1, max_length=100, repr=False, description="氏名 as on the card")
+    birth_date: date | None = Field(default=None, repr=False, description="生年月日, if given")
+    lost_outside: bool = Field(
+        default=False, description="lost or stolen outside the home (a police matter)"
+    )
+    police_receipt: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Za-z-]{1,40}$",
+        description="遺失届・盗難届の受理番号, kept with the card for a loss outside",
+    )
+
+
+class CallCentreSuspendOut(SuspendOut):
+    police_receipt_recorded: bool
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(
+        default="cessationOfOperation",
+        description="RFC 5280 reason for the revocations (keyCompromise for a lost card)",
+    )
+
+
+class ResumeIn(BaseModel):
+    """一時停止の解除 at the counter: the card proved itself there (its user-auth key)."""
+
+    resident_code: str = Field(pattern=r"^[0-9]{11}$", repr=False)
+    auth_serial: str = Field(
+        pattern=r"^[0-9a-f]{1,40}$", description="the card's user-auth certificate (hex)"
+    )
+
+
+class ResumeOut(BaseModel):
+    manufacture_number: str
+    status: str
+    good: list[str] = Field(description="hierarchies whose certificate is good again")
+    note: str | None = None
+
+
 class VerifierIn(BaseModel):
     name: str = Field(min_length=1, max_length=100, examples=["デモ銀行 eKYC"])
 
@@ -183,3 +241,125 @@ class ResolveOut(BaseModel):
 
 class HubCodeOut(BaseModel):
     hub_code: str = Field(description="the portal's code for the person at the linkage hub")
+
+
+# --- LGPKI and the 証明書交付センター ------------------------------------------------------
+
+
+class OfficialIn(BaseModel):
+    """A municipality asks for its mayor's 職責証明書 (the key stays with it)."""
+
+    public_key_pem: str = Field(min_length=100, max_length=2000)
+    title: str = Field(min_length=1, max_length=40, description="the post, e.g. 千代田区長")
+    holder: str = Field(min_length=1, max_length=60, description="who holds it")
+    prefecture: str = Field(min_length=1, max_length=10)
+    municipality: str = Field(min_length=1, max_length=40)
+
+
+class OfficialOut(BaseModel):
+    certificate_pem: str
+    ca_pem: str
+
+
+class KioskSessionOut(BaseModel):
+    session: str
+    challenge: str = Field(description="base64: what the card signs with its auth key")
+    expires_at: datetime
+
+
+class KioskRequestIn(BaseModel):
+    """A kiosk's request: the card's answer to the challenge and what the person chose."""
+
+    session: str = Field(min_length=1, max_length=32)
+    store: str = Field(min_length=1, max_length=40)
+    signature: str = Field(min_length=1, max_length=1024, description="base64")
+    certificate_der: str = Field(min_length=1, max_length=8000, description="base64 auth cert")
+    certificate: str = Field(
+        pattern="^(juminhyo|juminhyo-kisai|inkan|shotoku|koseki|koseki-fuhyo)$"
+    )
+    members: str = Field(default="self", pattern="^(self|all)$")
+    member_names: list[str] = Field(
+        default_factory=list, max_length=10, description="household members asked for, by name"
+    )
+    honseki: str | None = Field(
+        default=None, pattern="^[0-9]{6}$", description="the 本籍地 municipality, for 戸籍"
+    )
+    options: dict[str, bool] = Field(default_factory=dict, max_length=8)
+
+
+class KioskIssuedOut(BaseModel):
+    pdf: str = Field(description="base64 PDF, signed (PAdES) by the mayor")
+    fee_yen: int
+    verification_code: str
+    municipality: str
+    certificate: str
+
+
+class CardRewriteIn(BaseModel):
+    """The counter's rewrite of a live card (renewal, address change): the card, read there,
+    and the holder's current items from the registry."""
+
+    card_image: str = Field(max_length=2_000_000, repr=False)
+    items: CardItemsIn
+    resident_code: str = Field(pattern=r"^[0-9]{11}$", repr=False)
+    my_number: str | None = Field(
+        default=None, repr=False, description="for the text AP (address change only)"
+    )
+
+
+class CardRewriteOut(BaseModel):
+    manufacture_number: str
+    card_image: str
+    certificates: list[CertificateOut]
+    revoked: list[str] = Field(description="serials of the certificates replaced")
+
+
+class OqsCodeOut(BaseModel):
+    code: str = Field(description="the eligibility system's hub code for the card holder")
+
+
+class CardStatusOut(BaseModel):
+    card_status: str = Field(description="active | suspended | revoked …")
+    certificate_status: str = Field(description="good | revoked")
+
+
+# --- smartphone certificates (phones.py) ------------------------------------------------
+
+
+class PhoneEnrolIn(BaseModel):
+    """A phone's request for certificates, signed by the card (this project's protocol)."""
+
+    kind: Literal["android", "iphone"]
+    auth_public_key: str = Field(max_length=1000, description="DER SubjectPublicKeyInfo, base64")
+    sign_public_key: str = Field(max_length=1000, description="DER SubjectPublicKeyInfo, base64")
+    card_certificate: str = Field(
+        max_length=8000, description="the card's signing certificate, DER base64"
+    )
+    card_signature: str = Field(
+        max_length=1000,
+        description="the card's signing key over mynumber.pki.mobile.enrolment_payload, base64",
+    )
+    liveness_checked: bool = Field(
+        default=False, description="iPhone: the face-video liveness step was passed"
+    )
+
+
+class PhoneCertificateOut(BaseModel):
+    hierarchy: str
+    serial: str
+    not_after: datetime
+    certificate: str = Field(description="DER, base64")
+
+
+class PhoneReplacedOut(BaseModel):
+    hierarchy: str
+    serial: str
+
+
+class PhoneEnrolOut(BaseModel):
+    device_id: str
+    kind: str
+    certificates: list[PhoneCertificateOut]
+    replaced: list[PhoneReplacedOut] = Field(
+        description="the earlier phone's certificates, revoked (one device per person)"
+    )

@@ -55,7 +55,7 @@ cards = Table(
     metadata,
     Column("manufacture_number", String(13), primary_key=True),
     Column("municipality", String(6), nullable=False),  # who handed it over
-    Column("status", String(10), nullable=False),  # active | suspended
+    Column("status", String(10), nullable=False),  # active | suspended | cancelled
     Column("issued_at", UtcDateTime, nullable=False),
     Column("expires_on", Date, nullable=False),  # card expiry (券面の有効期限)
     Column("suspended_at", UtcDateTime),
@@ -111,9 +111,109 @@ crl_numbers = Table(
 #: municipality with the card application; null for cards issued before migration 0004.
 cards.append_column(Column("code_fp", String(32), index=True))
 
+# --- the card's life after issue (migration 0005): the call centre, cancellation, reissue --
+
+#: Keyed hashes (J-LIS's numbering key) of the holder's name, normalised, and date of birth:
+#: what the call centre checks a caller against (``callcentre``); never the items in clear.
+cards.append_column(Column("name_fp", String(32)))
+cards.append_column(Column("birth_fp", String(32)))
+#: 遺失届の受理番号 a caller gave for a card lost outside (the police's receipt number).
+cards.append_column(Column("police_receipt", String(40)))
+#: 廃止: when and why the card ended (``cancelled``, ``replaced``, ``expired``…) and, for a
+#: reissue, the manufacture number of the card that replaced it.
+cards.append_column(Column("ended_at", UtcDateTime))
+cards.append_column(Column("end_reason", String(20)))
+cards.append_column(Column("replaced_by", String(13)))
+
 
 def issued(conn: Connection) -> tuple[int, int]:
     """How many My Numbers and how many cards J-LIS has issued."""
     numbers = conn.scalar(select(func.count()).select_from(issued_numbers)) or 0
     issued_cards = conn.scalar(select(func.count()).select_from(cards)) or 0
     return int(numbers), int(issued_cards)
+
+
+# --- 証明書交付センター (コンビニ交付): challenges handed to kiosks, and the transaction log ---
+
+#: A challenge a kiosk's card signs (one use, short-lived).
+kiosk_sessions = Table(
+    "kiosk_sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("chain", String(40), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+#: Every kiosk request relayed, issued or refused; no personal data (the fee is what the
+#: store collected and the municipality is owed: 0 when refused).
+kiosk_transactions = Table(
+    "kiosk_transactions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("chain", String(40), nullable=False),
+    Column("store", String(40), nullable=False),
+    Column("municipality", String(6)),
+    Column("certificate", String(16), nullable=False),
+    Column("status", String(8), nullable=False),  # issued | refused
+    Column("reason", String(40)),
+    Column("fee_yen", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False, index=True),
+)
+#: コンビニでの暗証番号リセット: a reservation made on the phone (the other JPKI PIN and a
+#: face match), completed at a kiosk within its validity. No personal data: the card and
+#: which PIN.
+pin_resets = Table(
+    "pin_resets",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column(
+        "manufacture_number",
+        String(13),
+        ForeignKey("cards.manufacture_number"),
+        nullable=False,
+        index=True,
+    ),
+    Column("pin", String(4), nullable=False),  # auth | sign
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+# --- smartphone certificates (phones.py): devices linked to a card, no personal data -----
+
+#: Phones holding certificates (スマホ用電子証明書). ``holder_key`` says whose (the card's
+#: ``code_fp``, or ``card:<manufacture number>`` for a card without one) so that one device
+#: per person holds certificates; ``key_fp`` (SHA-256 of the auth public key) refuses a
+#: replayed enrolment.
+phone_devices = Table(
+    "phone_devices",
+    metadata,
+    Column("device_id", String(16), primary_key=True),
+    Column(
+        "manufacture_number", String(13), ForeignKey("cards.manufacture_number"), nullable=False
+    ),
+    Column("holder_key", String(40), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),  # android | iphone
+    Column("status", String(10), nullable=False),  # active | replaced
+    Column("enrolled_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
+    Column("key_fp", String(64), nullable=False, unique=True),
+)
+
+#: Each phone certificate (also a row of ``certificates``, under the card's manufacture
+#: number, which OCSP and the CRL answer from) and the card certificate it follows.
+phone_certificates = Table(
+    "phone_certificates",
+    metadata,
+    Column("hierarchy", String(4), primary_key=True),
+    Column("serial", String(40), primary_key=True),
+    Column("device_id", String(16), ForeignKey("phone_devices.device_id"), nullable=False),
+    Column("card_serial", String(40), nullable=False),
+)
+Index(
+    "phone_certificates_by_card",
+    phone_certificates.c.hierarchy,
+    phone_certificates.c.card_serial,
+)

@@ -91,3 +91,47 @@ def authenticate(engine: Engine, authorization: str | None) -> str:
     if found is None:
         raise VerifierUnauthorized("the verifier credential is not registered or withdrawn")
     return str(found)
+
+
+#: Minister-certified platform operators (認定プラットフォーム事業者) of this deployment
+#: that may file their notice as 署名検証者 and 利用者証明検証者 by a signed request
+#: (this project's choice: the certification itself is outside the system).
+PLATFORM_OPERATORS = frozenset({"trustplatform"})
+
+
+def auth_serial_of(engine: Engine, sign_serial: int) -> tuple[str, str]:
+    """(serial, status) of the user-authentication certificate on the card that holds the
+    signing certificate ``sign_serial`` (services-reference §5: a verifier may ask)."""
+    t = store.certificates.c
+    with engine.connect() as conn:
+        card = conn.scalar(
+            select(t.manufacture_number).where(
+                t.hierarchy == "sign", t.serial == f"{sign_serial:x}"
+            )
+        )
+        if card is None:
+            raise NotFound("no signing certificate with that serial", code="unknown_serial")
+        row = conn.execute(
+            select(t.serial, t.status)
+            .where(t.hierarchy == "auth", t.manufacture_number == card)
+            .order_by(t.issued_at.desc())
+        ).first()
+    if row is None:
+        raise NotFound("the card holds no user-authentication certificate", code="unknown_serial")
+    return str(row.serial), str(row.status)
+
+
+def card_of_sign_serial(engine: Engine, sign_serial: int) -> tuple[str, str]:
+    """(manufacture number, municipality that handed it over) of a signing certificate."""
+    t, c = store.certificates.c, store.cards.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(c.manufacture_number, c.municipality)
+            .join_from(
+                store.certificates, store.cards, t.manufacture_number == c.manufacture_number
+            )
+            .where(t.hierarchy == "sign", t.serial == f"{sign_serial:x}")
+        ).first()
+    if row is None:
+        raise NotFound("no signing certificate with that serial", code="unknown_serial")
+    return str(row[0]), str(row[1])

@@ -72,3 +72,14 @@ class PeerMunicipalityClient(ServiceClient):
 
     def move_in(self, transfer: dict[str, Any]) -> list[dict[str, Any]]:
         return list(self.request("POST", "/api/move-in", transfer)["residents"])
+
+
+class LgpkiClient(ServiceClient):
+    """J-LIS as the LGPKI operator: the mayor's 職責証明書 (the key stays here)."""
+
+    def __init__(self, directory: Directory, identity: Identity) -> None:
+        super().__init__(directory, "jlis", identity)
+
+    def official(self, body: dict[str, str]) -> dict[str, str]:
+        """``POST /lgpki/officials``: {certificate_pem, ca_pem}."""
+        return dict(self.request("POST", "/lgpki/officials", body))

@@ -7,13 +7,18 @@ what a 住民票 records; this module validates them and knows the demo municipa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import asdict, dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from mynumber.errors import InvalidInput
 from mynumber.platform.staff.model import Role, Roles
 from mynumber.text import clean
+
+if TYPE_CHECKING:
+    from mynumber.pki import BasicItems as CertificateItems
 
 
 class Sex(StrEnum):
@@ -251,6 +256,9 @@ ROLES = Roles.of(
                 "residents.move",
                 "residents.death",
                 "cards.issue",
+                "kiosk.read",
+                "seals.register",
+                "koseki.record",
             }
         ),
     ),
@@ -283,3 +291,107 @@ PURPOSES = {
     "search": "検索 (a search)",
 }
 PURPOSE_PATTERN = r"^(counter|inquiry|correction|application:[0-9A-Za-z_-]{1,40})$"
+
+
+def _same_day(year: int, on: date) -> date:
+    """``on``'s month and day in ``year`` (29 February becomes the 28th in a common year)."""
+    try:
+        return on.replace(year=year)
+    except ValueError:
+        return on.replace(year=year, day=28)
+
+
+@dataclass(frozen=True, slots=True)
+class BirthRange:
+    """Births whose age on a date lies in an age range: ``after`` < birth ≤ ``until``."""
+
+    after: date | None
+    until: date | None
+
+
+def births_for_ages(as_of: date, min_age: int | None, max_age: int | None) -> BirthRange:
+    """The exact birth-date bounds of :func:`~mynumber.orgs.municipality.model.age_on`
+    ranges, so the filter runs in SQL.
+
+    Age ≥ a ⇔ (birth year, month, day) ≤ (as_of.year − a, as_of.month, as_of.day); when
+    that day is 29 February of a common year, ≤ 28 February is the same set of dates.
+    Age ≤ m ⇔ not age ≥ m + 1.
+    """
+    if min_age is not None and max_age is not None and min_age > max_age:
+        raise InvalidInput("min_age is greater than max_age", field="min_age")
+    until = None if min_age is None else _same_day(as_of.year - min_age, as_of)
+    after = None if max_age is None else _same_day(as_of.year - max_age - 1, as_of)
+    return BirthRange(after, until)
+
+
+# --- e-applications (電子申請) ----------------------------------------------------------
+
+#: The e-applications a municipality takes, and whether each must be signed.
+KINDS: dict[str, tuple[str, bool]] = {
+    "child_allowance_claim": ("児童手当 認定請求 / Child allowance claim", True),
+    "nursery_admission": ("保育所等 入所申込 / Nursery admission", True),
+    "pregnancy_notification": ("妊娠届 / Pregnancy notification", False),
+    "child_rearing_allowance_status": (
+        "児童扶養手当 現況届 / Child-rearing allowance status",
+        True,
+    ),
+    # 介護ワンストップ (介護保険法 Art. 27, 32; 施行規則 Art. 83-9)
+    "care_certification": ("要介護・要支援認定の申請 / Long-term care certification", True),
+    "care_plan_notification": ("居宅サービス計画作成依頼届出 / Care-plan notification", False),
+}
+ITEMS = ("application",)
+DECISION = "application_decision"
+STATUS = {
+    "received": "受付 / Received",
+    "approved": "承認 / Approved",
+    "rejected": "却下 / Rejected",
+    "returned": "差戻し / Returned",
+}
+DECISIONS = {"approved", "rejected", "returned"}
+
+#: Children a child allowance claim form names at most (child1 … child3).
+MAX_CHILDREN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ChildCheck:
+    """One claimed child against the registry: found by name and birth date among the
+    active residents here, in the claimant's household, and within the child period."""
+
+    child: int  # 1, 2, 3: the form's row
+    name: str
+    birth_date: date | None
+    resident_id: str | None  # the resident found (None: nobody with that name and birth)
+    on_registry: bool
+    in_household: bool
+    age: int | None
+    eligible_age: bool
+    period_ends: date | None
+
+    @property
+    def passed(self) -> bool:
+        return self.on_registry and self.in_household and self.eligible_age
+
+    def to_json(self) -> dict[str, Any]:
+        values = asdict(self)
+        for key in ("birth_date", "period_ends"):
+            values[key] = None if values[key] is None else values[key].isoformat()
+        return values | {"passed": self.passed}
+
+
+def compact(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def differing_items(items: CertificateItems, resident: Any) -> list[str]:
+    """Which of the four basic items differ from the registry's record (empty: all match)."""
+    differ = []
+    if compact(items.name) != compact(f"{resident.family_name}{resident.given_name}"):
+        differ.append("name")
+    if items.birth_date != resident.birth_date:
+        differ.append("birth_date")
+    if str(items.gender.value) != str(resident.sex):
+        differ.append("sex")
+    if compact(items.address) != compact(resident.address):
+        differ.append("address")
+    return differ

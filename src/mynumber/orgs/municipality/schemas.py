@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from mynumber.number import mask
 from mynumber.orgs.municipality.model import BasicItems, Sex
+from mynumber.platform.notices import MAX_NOTICES, Notice
 
 
 class BasicItemsIn(BaseModel):
@@ -127,3 +129,144 @@ class ReissueRequestOut(BaseModel):
     reason: str
     requested_by: str
     status: str
+
+
+# --- the intermediate server and the linkage ------------------------------------------
+
+
+class EnrolIn(BaseModel):
+    resident_ids: list[str] | None = Field(
+        default=None, max_length=10_000, description="none: every active resident not enrolled"
+    )
+
+
+class EnrolOut(BaseModel):
+    enrolled: int
+
+
+#: The largest assessment taken, in yen: this project's bound (no resident owes ¥1 trillion),
+#: well inside the BIGINT column, so a huge amount is a 422 and never a database error.
+MAX_AMOUNT_YEN = 10**12
+
+
+class ResidentTax(BaseModel):
+    resident_id: str = Field(min_length=1, max_length=16)
+    year: int = Field(ge=1990, le=2100)
+    amount_yen: int = Field(ge=0, le=MAX_AMOUNT_YEN)
+
+
+class ResidentTaxesIn(BaseModel):
+    records: list[ResidentTax] = Field(max_length=10_000)
+
+
+class IncomeOut(BaseModel):
+    exchange_id: str
+    provider: str
+    procedure: str
+    income: list[dict[str, int]] = Field(description="所得金額 per year, newest first")
+
+
+# --- cards -------------------------------------------------------------------------------
+
+
+class CardApplicationIn(BaseModel):
+    """The PINs the resident sets at the counter (a legal representative for a minor)."""
+
+    auth_pin: str = Field(repr=False, description="利用者証明用電子証明書: 4 digits")
+    sign_password: str | None = Field(
+        default=None,
+        repr=False,
+        description="署名用電子証明書: 6-16 of A-Z 0-9 (none for a child under 15)",
+    )
+    text_pin: str | None = Field(default=None, repr=False, description="default: the auth PIN")
+    juki_pin: str | None = Field(default=None, repr=False, description="default: the auth PIN")
+    idempotency_key: str | None = Field(
+        default=None, max_length=64, description="a retry with the same key is refused (409)"
+    )
+
+
+class CardCertificate(BaseModel):
+    hierarchy: str
+    serial: str
+    not_after: datetime
+    ocsp_url: str
+    crl_url: str
+
+
+class CardSummary(BaseModel):
+    manufacture_number: str
+    expires_on: date
+    security_code: str
+    signing_certificate_issued: bool
+    note: str | None = None
+    certificates: list[CardCertificate]
+
+
+class CardHandedOver(BaseModel):
+    resident_id: str
+    summary: CardSummary
+    card_image: str = Field(description="the card image file's content (JSON, secrets sealed)")
+
+
+# --- eligibility for a designated public benefit -------------------------------------------
+
+#: The most people one eligibility page holds (this project's bound).
+MAX_ELIGIBLE_PAGE = 200_000
+
+
+class EligibleIn(BaseModel):
+    programme: str = Field(min_length=1, max_length=60, description="the benefit's id")
+    as_of: date = Field(description="基準日: residents registered here on this date")
+    min_age: int | None = Field(default=None, ge=0, le=150, description="age on as_of, at least")
+    max_age: int | None = Field(default=None, ge=0, le=150, description="age on as_of, at most")
+    after: str | None = Field(
+        default=None,
+        max_length=16,
+        pattern="^[0-9a-f]{1,16}$",
+        description="the previous page's `next`; none for the first page",
+    )
+    limit: int = Field(default=100_000, ge=1, le=MAX_ELIGIBLE_PAGE)
+
+
+class EligibleOut(BaseModel):
+    sealed: str = Field(
+        description='JWE to `benefits` of {"people": [{"my_number", "household", "head", '
+        '"kana", "age"}], "next": cursor | null}'
+    )
+
+
+# --- the paged export for seeding ----------------------------------------------------------
+
+#: The most residents one export page holds: this project's bound, one unit of work of log
+#: entries.
+MAX_EXPORT_PAGE = 5_000
+
+
+class ExportIn(BaseModel):
+    after: str | None = Field(
+        default=None, max_length=16, description="the last id of the page before; none: start"
+    )
+    limit: int = Field(default=1_000, ge=1, le=MAX_EXPORT_PAGE)
+
+
+class ExportedResident(BaseModel):
+    id: str
+    my_number: str = Field(repr=False)
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+
+
+class ExportOut(BaseModel):
+    residents: list[ExportedResident]
+    next: str | None = Field(description="``after`` for the next page; none: this was the last")
+
+
+# --- notices ------------------------------------------------------------------------------
+
+
+class ResidentNoticesIn(BaseModel):
+    resident_ids: list[Annotated[str, Field(max_length=16)]] = Field(
+        min_length=1, max_length=MAX_NOTICES
+    )
+    messages: list[Notice] = Field(min_length=1, max_length=MAX_NOTICES)

@@ -14,8 +14,9 @@ from sqlalchemy import Connection, RowMapping
 
 from mynumber.orgs.pension import store
 from mynumber.orgs.pension.model import ROLES
-from mynumber.platform.agency import Agency, Intake, Numbered, create_agency_app
+from mynumber.platform.agency import Agency, Intake, Numbered
 from mynumber.platform.context import OrgContext
+from mynumber.platform.web.agency import create_agency_app
 
 ORG = "pension"
 

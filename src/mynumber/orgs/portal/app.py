@@ -28,6 +28,7 @@ from mynumber.orgs.portal.services import (
     signing,
 )
 from mynumber.orgs.portal.services.inbox import Inbox, NoticeCipher
+from mynumber.orgs.portal.services.insurance_card import InsuranceCard
 from mynumber.orgs.portal.services.login import Portal
 from mynumber.orgs.portal.services.oidc import oidc_provider
 from mynumber.orgs.portal.services.oidc_release import BasicItemsRelease
@@ -47,19 +48,21 @@ from mynumber.orgs.portal.web import (
     sign_api,
     sign_pages,
 )
+from mynumber.orgs.portal.web import insurance_card as insurance_card_pages
 from mynumber.orgs.portal.web.deps import LoginNeeded
 from mynumber.orgs.portal.web.health import health, health_router
 from mynumber.orgs.portal.web.oidc import OidcPages
 from mynumber.orgs.portal.web.pages import Pages, login_needed
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
-from mynumber.platform.deliveries import Receivers, receiver_router
+from mynumber.platform.deliveries import Receivers
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.limits import RateLimit
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app, templates_for
+from mynumber.platform.web.deliveries import receiver_router
 
 ORG = "portal"
 
@@ -130,6 +133,8 @@ def create_app(ctx: OrgContext) -> FastAPI:
     accesses = record_access.RecordAccesses(engine=engine)
     receivers[record_access.PROCEDURE] = accesses
     app.include_router(record_access_pages(pages, accesses))
+    # マイナ保険証: 利用登録 and the views of the person's drug data
+    app.include_router(insurance_card_pages.page_router(pages, InsuranceCard(ctx, engine=engine)))
     release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
     oidc = OidcPages(pages, oidc_provider(ctx, engine), release)
     app.include_router(oidc_router(oidc))

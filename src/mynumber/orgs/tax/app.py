@@ -15,9 +15,10 @@ from sqlalchemy import Connection, RowMapping, and_, bindparam, select
 
 from mynumber.orgs.tax import store
 from mynumber.orgs.tax.model import ROLES
-from mynumber.platform.agency import Agency, Intake, Numbered, create_agency_app, upsert_members
+from mynumber.platform.agency import Agency, Intake, Numbered, upsert_members
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked
+from mynumber.platform.web.agency import create_agency_app
 
 ORG = "tax"
 

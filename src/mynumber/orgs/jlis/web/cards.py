@@ -10,20 +10,34 @@ from typing import Annotated, Literal
 from fastapi import APIRouter
 from fastapi.params import Depends as DependsParam
 
-from mynumber.orgs.jlis.cards import CardIssuer, Holder, IssuedCard, Pins, RevokedCertificate
-from mynumber.orgs.jlis.deps import Revoker, Suspender, VerifierManager
+from mynumber.errors import InvalidInput, Unavailable
+from mynumber.orgs.jlis.cards import (
+    CardIssuer,
+    Holder,
+    IssuedCard,
+    Pins,
+    RevokedCertificate,
+    Rewritten,
+)
+from mynumber.orgs.jlis.deps import Canceller, Revoker, Suspender, VerifierManager
 from mynumber.orgs.jlis.schemas import (
+    CancelIn,
     CardIssueIn,
     CardIssueOut,
+    CardRewriteIn,
+    CardRewriteOut,
     CardSummary,
     CertificateOut,
     FreeAreaGrantIn,
     FreeAreaGrantOut,
+    ResumeIn,
+    ResumeOut,
     RevokedOut,
     RevokeIn,
     SuspendIn,
     SuspendOut,
 )
+from mynumber.pki import BasicItems, Gender
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 
@@ -49,6 +63,7 @@ def summary(issuer: CardIssuer, card: IssuedCard) -> CardSummary:
             )
             for purpose, cert in card.certificates.items()
         ],
+        replaced=list(card.replaced),
     )
 
 
@@ -91,6 +106,7 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
                 birth_date=body.items.birth_date,
                 sex=body.items.sex,
                 my_number=body.my_number,
+                stay_until=body.stay_until,
             ),
             pins=Pins(
                 auth=pins.auth_pin, sign=pins.sign_password, text=pins.text_pin, juki=pins.juki_pin
@@ -140,6 +156,99 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
             manufacture_number=manufacture_number,
             application=application,
             session_key=base64.b64encode(key).decode("ascii"),
+        )
+
+    @api.post("/cards/{manufacture_number}/cancel", response_model=SuspendOut)
+    def cancel_card(
+        manufacture_number: str, caller: Canceller, body: CancelIn | None = None
+    ) -> SuspendOut:
+        """廃止: the card ends for good, every certificate on it revoked; never lifted."""
+        reason = (body or CancelIn()).reason
+        status, revoked = issuer.cancel(manufacture_number, reason=reason)
+        record(caller, "cards.cancel", manufacture_number, reason)
+        return SuspendOut(
+            manufacture_number=manufacture_number,
+            status=status,
+            revoked=[_revoked_out(r) for r in revoked],
+        )
+
+    @api.post("/cards/resume", response_model=ResumeOut)
+    def resume_card(body: ResumeIn, municipality: Annotated[str, from_municipality]) -> ResumeOut:
+        """一時停止の解除: only the holder's municipality, at its counter where the card proved
+        itself (never by telephone). The certificates the suspension held are good again."""
+        if issuer.code_fingerprint is None:
+            raise Unavailable("J-LIS keeps no holder codes here", code="no_holder_codes")
+        mfg, status, good = issuer.resume(
+            body.auth_serial, code_fp=issuer.code_fingerprint(body.resident_code)
+        )
+        return ResumeOut(
+            manufacture_number=mfg,
+            status=status,
+            good=good,
+            note=None
+            if "auth" in good
+            else "the user-authentication certificate stays revoked: have new certificates "
+            "issued at the counter",
+        )
+
+    def rewritten(done: Rewritten) -> CardRewriteOut:
+        return CardRewriteOut(
+            manufacture_number=done.manufacture_number,
+            card_image=done.image.decode("utf-8"),
+            certificates=[
+                CertificateOut(
+                    hierarchy=purpose.value,
+                    serial=f"{cert.serial_number:x}",
+                    not_after=cert.not_valid_after_utc,
+                    ocsp_url=issuer.ocsp_url(purpose),
+                    crl_url=issuer.crl_url(purpose),
+                )
+                for purpose, cert in done.certificates.items()
+            ],
+            revoked=done.revoked,
+        )
+
+    def code_fp(resident_code: str) -> str | None:
+        return None if issuer.code_fingerprint is None else issuer.code_fingerprint(resident_code)
+
+    @api.post("/cards/renew", response_model=CardRewriteOut)
+    def renew_card(
+        body: CardRewriteIn, municipality: Annotated[str, from_municipality]
+    ) -> CardRewriteOut:
+        """電子証明書の更新 at the counter: from 3 months before the certificates end."""
+        items = body.items
+        holder_items = BasicItems(
+            name=items.name,
+            gender=Gender(int(items.sex)),
+            birth_date=items.birth_date,
+            address=items.address,
+        )
+        return rewritten(
+            issuer.renew(
+                image=body.card_image.encode(),
+                items=holder_items,
+                code_fp=code_fp(body.resident_code),
+            )
+        )
+
+    @api.post("/cards/address", response_model=CardRewriteOut)
+    def change_address(
+        body: CardRewriteIn, municipality: Annotated[str, from_municipality]
+    ) -> CardRewriteOut:
+        """住所変更: the text AP rewritten and sealed again, a new signing certificate."""
+        if body.my_number is None:
+            raise InvalidInput("the text AP needs the My Number", field="my_number")
+        holder = Holder(
+            name=body.items.name,
+            address=body.items.address,
+            birth_date=body.items.birth_date,
+            sex=body.items.sex,
+            my_number=body.my_number,
+        )
+        return rewritten(
+            issuer.change_address(
+                image=body.card_image.encode(), holder=holder, code_fp=code_fp(body.resident_code)
+            )
         )
 
     @api.post("/cards/{manufacture_number}/revoke-signing", response_model=list[RevokedOut])

@@ -10,8 +10,8 @@ from fastapi.params import Depends as DependsParam
 from sqlalchemy import Engine
 
 from mynumber.orgs.jlis import verifiers
-from mynumber.orgs.jlis.clients import HubClient
-from mynumber.orgs.jlis.linkage import Acquisition
+from mynumber.orgs.jlis.acquisition import Acquisition
+from mynumber.orgs.jlis.clients import HubCodesClient
 from mynumber.orgs.jlis.portal_link import VERIFIER_NAME, hub_code, resolve
 from mynumber.orgs.jlis.schemas import HubCodeOut, ResolveIn, ResolveOut, VerifierOut
 
@@ -22,7 +22,7 @@ def router(
     key: bytes,
     from_portal: DependsParam,
     acquisition: Acquisition,
-    hub: HubClient,
+    hub: HubCodesClient,
 ) -> APIRouter:
     api = APIRouter(prefix="/portal", tags=["portal link"])
 

@@ -185,3 +185,23 @@ JST = dt.timezone(dt.timedelta(hours=9), "JST")
 ROLES = Roles.of(
     Role("operator", "運用担当 (portal operator)", frozenset({"oidc.clients"})),
 )
+
+
+#: お知らせ of a certificate's end: from this long before it (renewal opens 3 months before;
+#: J-LIS mails its notice 2–3 months before [O] services-reference §6). Given once per
+#: certificate, at the first login inside the window — this project's channel for it.
+EXPIRY_NOTICE_BEFORE = dt.timedelta(days=92)
+
+
+def expiry_notice(not_after: dt.datetime, now: dt.datetime) -> tuple[str, str] | None:
+    """(title, body) of the notice that the login certificate ends soon, or None."""
+    if not not_after - EXPIRY_NOTICE_BEFORE <= now < not_after:
+        return None
+    ends = not_after.astimezone(JST)
+    return (
+        "電子証明書の有効期限のお知らせ (Your card's certificates expire soon)",
+        f"マイナンバーカードの電子証明書は {ends:%Y-%m-%d} に有効期限を迎えます。"
+        "お住まいの市区町村の窓口で更新してください（無料、有効期限の3か月前から）。"
+        f" / The certificates on your card end on {ends:%Y-%m-%d}: renew them at your "
+        "municipality's counter (free, from 3 months before).",
+    )

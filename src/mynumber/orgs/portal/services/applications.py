@@ -40,7 +40,8 @@ from sqlalchemy import Engine, exc, or_, select, update
 from mynumber import errors
 from mynumber.orgs.portal import store
 from mynumber.orgs.portal.model import JST
-from mynumber.orgs.portal.model.forms import FORMS, Form, validate
+from mynumber.orgs.portal.model.care_forms import FORMS
+from mynumber.orgs.portal.model.forms import Form, validate
 from mynumber.orgs.portal.services.inbox import Inbox, NewNotice
 from mynumber.orgs.portal.services.notices import sender_name
 from mynumber.orgs.portal.services.proxies import Proxies

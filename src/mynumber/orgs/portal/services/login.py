@@ -286,9 +286,32 @@ class Portal:
             self._refuse(challenge, method, exc.code, exc.message, serial, signed=False)
             raise refused(exc.code, exc.message) from exc
         result, hub_code_kept = self._accept(challenge, method, person, serial, now, open_session)
+        self._notice_expiry(result.portal_code, cert, now)
         if not hub_code_kept:
             self._keep_hub_code(result.portal_code, serial)
         return result
+
+    def _notice_expiry(self, portal_code: str, cert: x509.Certificate, now: dt.datetime) -> None:
+        """Once per certificate, inside the window: its end and where to renew, in お知らせ."""
+        notice = model.expiry_notice(cert.not_valid_after_utc, now)
+        if notice is None:
+            return
+        title, body = notice
+        with self.engine.begin() as conn:
+            self.inbox.add(
+                conn,
+                [
+                    NewNotice(
+                        portal_code=portal_code,
+                        sender="地方公共団体情報システム機構 (J-LIS)",
+                        title=title,
+                        body=body,
+                        sender_org="jlis",
+                        ref=f"cert-expiry-{cert.serial_number:x}",
+                    )
+                ],
+                at=now,
+            )
 
     def _keep_hub_code(self, portal_code: str, serial: str) -> None:
         """The portal's hub code, asked of J-LIS when the account is made (or at the login

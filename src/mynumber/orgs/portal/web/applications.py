@@ -14,7 +14,8 @@ from starlette.concurrency import run_in_threadpool
 
 from mynumber import errors
 from mynumber.orgs.portal.model import Session
-from mynumber.orgs.portal.model.forms import FORMS, Form
+from mynumber.orgs.portal.model.care_forms import FORMS
+from mynumber.orgs.portal.model.forms import Form
 from mynumber.orgs.portal.services.applications import ElectronicApplications, FormInvalid
 from mynumber.orgs.portal.web.deps import RESIDENT
 from mynumber.orgs.portal.web.pages import Pages

@@ -1,0 +1,228 @@
+"""A benefit run's parts executed by Celery on RabbitMQ (``MYNUMBER_BROKER_URL``).
+
+The run (:class:`mynumber.orgs.benefits.run.PaymentRun`) stays the coordinator: it holds
+the round's lease, moves the phases and writes the files. The partitioned phases — each
+municipality's eligibility pages, the open payees in ranges of payee ids for the accounts
+through the hub — go to the broker as tasks, one per part, and the coordinator waits for
+all of them. A worker (``mynumber benefit worker``, or ``celery -A
+mynumber.federation.distributed worker``) builds the federation on the same data folder
+and databases, as ``mynumber benefit run`` does, and does the part there.
+
+Why Celery on RabbitMQ (this project's choice): the parts are coarse (10^4–10^5 people
+each), so what matters is delivery, not scheduling latency. RabbitMQ redelivers a task
+whose worker died before acknowledging it (``acks_late``, ``reject_on_worker_lost``) and
+hands each worker one task at a time (prefetch 1), which is the exactly-once story the run
+needs together with its idempotent parts (cursors moved by compare-and-set, unique keys on
+instructions). Dask or Ray would schedule finer tasks faster, but keep results in worker
+memory and recompute lost ones, which suits pure functions, not parts that write to
+several organisations' databases. Results come back over RabbitMQ itself (``rpc://``), so
+no second service is needed.
+
+Without ``MYNUMBER_BROKER_URL`` nothing here is used: the run does its parts in-process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+
+from celery import Celery, group, signals
+from sqlalchemy.exc import OperationalError
+
+from mynumber import errors
+from mynumber.orgs.benefits.run import Part, PaymentRun
+from mynumber.platform.settings import Settings
+
+log = logging.getLogger("mynumber.distributed")
+
+#: Parts of the accounts phase, in open payees (a part is a few hub batches).
+PART_SIZE = 20_000
+#: How long the coordinator waits for one phase's parts before it gives up (it resumes).
+PHASE_TIMEOUT = 3600.0
+
+
+def wait_for_workers(celery: Celery, names: list[str], timeout: float = 120.0) -> int:
+    """Wait until the workers ``names`` (node names, ``name@host``) answer a ping — each
+    builds its federation before it does."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        seen = len(celery.control.ping(destination=names, timeout=1.0) or [])
+        if seen >= len(names):
+            return seen
+    raise TimeoutError(f"{seen} of {len(names)} workers answered")
+
+
+def node_name(settings: Settings, name: str) -> str:
+    """A worker's node name, unique per federation on a shared broker (``name.queue@host``)."""
+    import socket
+
+    return f"{name}.{queue_of(settings)}@{socket.gethostname()}"
+
+
+def broker_url() -> str | None:
+    return os.environ.get("MYNUMBER_BROKER_URL") or None
+
+
+def queue_of(settings: Settings) -> str:
+    """The task queue of one federation (its data folder and databases): workers of another
+    federation on the same broker never take its parts."""
+    where = f"{settings.data_dir.resolve()}|{settings.database_url or ''}|"
+    where += settings.database_prefix
+    return "benefits-" + hashlib.sha256(where.encode()).hexdigest()[:12]
+
+
+def make_celery(url: str) -> Celery:
+    app = Celery("mynumber", broker=url, backend="rpc://", set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,  # acknowledged when done: a killed worker's task is redelivered
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        # a solo worker cannot answer AMQP heartbeats while it does a part: without this
+        # the broker would drop a busy worker's connection and redeliver its part
+        broker_heartbeat=0,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        worker_hijack_root_logger=False,
+        task_track_started=False,
+    )
+    return app
+
+
+app = make_celery(broker_url() or "amqp://guest:guest@127.0.0.1:5672//")
+
+_runner: PaymentRun | None = None
+_runner_lock = threading.Lock()
+
+
+def _worker_runner() -> PaymentRun:
+    """The benefit office's run in this worker process, on a federation built once."""
+    global _runner
+    with _runner_lock:
+        if _runner is None:
+            from mynumber import federation  # the composition root, built once per worker
+
+            fed = federation.build(Settings(), in_process=True)
+            _runner = fed.apps["benefits"].state.runner
+        return _runner
+
+
+@signals.worker_ready.connect  # type: ignore[untyped-decorator]
+def _warm(**_: object) -> None:
+    """Build the federation when the worker starts, not in its first task."""
+    _worker_runner()
+
+
+@app.task(  # type: ignore[untyped-decorator]
+    name="mynumber.benefits.part",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # another organisation down for a moment, a database busy: the part is tried again
+    autoretry_for=(errors.Unavailable, OperationalError),
+    retry_backoff=1,
+    max_retries=5,
+)
+def run_part(phase: str, programme_id: str, round_number: int, after: str, upto: str | None) -> int:
+    """One part of a benefit run (idempotent: a redelivery redoes nothing done)."""
+    _worker_runner().run_part(Part(phase, programme_id, round_number, after, upto))
+    return os.getpid()
+
+
+class CeleryPartitions:
+    """Sends a phase's parts to the federation's queue and waits for every one."""
+
+    def __init__(self, celery: Celery, queue: str, timeout: float = PHASE_TIMEOUT) -> None:
+        self.celery = celery
+        self.queue = queue
+        self.timeout = timeout
+
+    def run_parts(self, runner: PaymentRun, parts: list[Part], done: Callable[[int], None]) -> None:
+        if not parts:
+            return
+        task = self.celery.signature("mynumber.benefits.part")
+        sent = group(
+            task.clone(args=(x.phase, x.programme_id, x.round, x.after, x.upto)).set(
+                queue=self.queue
+            )
+            for x in parts
+        ).apply_async()
+        finished = [0]
+
+        def one_more(task_id: str, value: object) -> None:
+            finished[0] += 1
+            done(finished[0])
+
+        join = sent.join_native if sent.supports_native_join else sent.join
+        join(timeout=self.timeout, propagate=True, callback=one_more)
+
+
+def partitions(settings: Settings) -> CeleryPartitions | None:
+    """The engine's partitions when ``MYNUMBER_BROKER_URL`` is set, else None (in-process)."""
+    url = broker_url()
+    if url is None:
+        return None
+    return CeleryPartitions(make_celery(url), queue_of(settings))
+
+
+def use_engine(runner: PaymentRun, settings: Settings, part_size: int = PART_SIZE) -> bool:
+    """Make ``runner`` send its parts to the engine if a broker is configured
+    (``MYNUMBER_RUN_PART_SIZE`` open payees per accounts part, else ``part_size``)."""
+    engine = partitions(settings)
+    if engine is None:
+        return False
+    runner.partitions = engine
+    runner.part_size = int(os.environ.get("MYNUMBER_RUN_PART_SIZE") or part_size)
+    return True
+
+
+def worker_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
+    """The environment of a worker process of this federation (``base`` plus where its
+    data and databases are)."""
+    env = dict(base) | {
+        "MYNUMBER_DATA_DIR": str(settings.data_dir.resolve()),
+        "MYNUMBER_DATABASE_PREFIX": settings.database_prefix,
+    }
+    if settings.database_url:
+        env["MYNUMBER_DATABASE_URL"] = settings.database_url
+    return env
+
+
+def worker_argv(settings: Settings, *, name: str) -> list[str]:
+    """Arguments of ``python -m celery`` for one single-process worker of this federation."""
+    return [
+        "-A",
+        "mynumber.federation.distributed",
+        "worker",
+        "--pool",
+        "solo",
+        "--queues",
+        queue_of(settings),
+        "--hostname",
+        node_name(settings, name),
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+
+
+__all__ = [
+    "CeleryPartitions",
+    "app",
+    "node_name",
+    "partitions",
+    "queue_of",
+    "use_engine",
+    "wait_for_workers",
+    "worker_argv",
+    "worker_env",
+]

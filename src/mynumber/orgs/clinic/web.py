@@ -1,0 +1,126 @@
+"""The reception terminal's routes (the clinic's staff): a challenge for the reader, the
+confirmation with the reader's result, by insurance-card data (single and batch), drug
+data with consent, a pharmacy's claims. Each staff call is recorded in the access log
+(never with the patient's data); the answers come from the eligibility system."""
+
+# no `from __future__ import annotations`: FastAPI resolves the route annotations
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import Engine
+
+from mynumber import errors
+from mynumber.orgs.clinic import store
+from mynumber.orgs.clinic.clients import XML, Oqs
+from mynumber.orgs.clinic.model import Institution
+from mynumber.orgs.clinic.schemas import (
+    BatchIn,
+    BatchOut,
+    ChallengeOut,
+    ClaimIn,
+    ClaimOut,
+    DrugsOut,
+    ReaderResultIn,
+    ReferenceIn,
+    RegistrationOut,
+)
+from mynumber.platform.policy import public
+from mynumber.platform.staff.model import Acting
+from mynumber.platform.staff.services import Staff
+from mynumber.platform.staff.web import staff as staff_permission
+
+Reception = Annotated[Acting, Depends(staff_permission("clinic.confirm"))]
+Pharmacist = Annotated[Acting, Depends(staff_permission("clinic.claim"))]
+MAX_XML = 64 * 1024
+
+
+async def _xml_body(request: Request) -> bytes:
+    body = await request.body()
+    if len(body) > MAX_XML:
+        raise errors.InvalidInput("the request is larger than 64 KiB", field="xml")
+    return body
+
+
+def router(institution: Institution, oqs: Oqs, staff: Staff, engine: Engine) -> APIRouter:
+    api = APIRouter(tags=["reception"])
+
+    def log(acting: Acting, action: str, **detail: Any) -> None:
+        staff.log(acting, action=action, purpose="資格確認", detail=detail)
+
+    @api.post("/api/reception/challenge", response_model=ChallengeOut)
+    def challenge(acting: Reception) -> ChallengeOut:
+        """A one-time challenge from the system for the card to sign (PIN mode)."""
+        return ChallengeOut.model_validate(oqs.request("POST", "/api/challenges"))
+
+    @api.post(
+        "/api/reception/confirm",
+        response_class=Response,
+        responses={200: {"content": {XML: {}}, "description": "the answer XML"}},
+    )
+    def confirm(body: ReaderResultIn, acting: Reception) -> Response:
+        """資格確認 with the reader's result: the system's answer XML."""
+        answer = oqs.xml("/api/confirmations", json=body.model_dump(mode="json"))
+        reference = answer.headers.get("x-reference-number", "")
+        log(acting, "clinic.confirm", mode=body.mode, reference=reference)
+        if reference:
+            with engine.begin() as conn:
+                conn.execute(
+                    store.confirmations.insert(),
+                    {"reference": reference, "mode": body.mode, "at": dt.datetime.now(dt.UTC)},
+                )
+        return Response(answer.content, media_type=XML, headers={"X-Reference-Number": reference})
+
+    @api.post("/api/reception/register", response_model=RegistrationOut)
+    def register(body: ReaderResultIn, acting: Reception) -> RegistrationOut:
+        """マイナ保険証の利用登録 at the reader (PIN mode)."""
+        answer = RegistrationOut.model_validate(
+            oqs.request("POST", "/api/registrations/reader", body.model_dump(mode="json"))
+        )
+        log(acting, "clinic.register")
+        return answer
+
+    @api.post(
+        "/api/reception/insurance",
+        response_class=Response,
+        responses={200: {"content": {XML: {}}, "description": "the answer XML"}},
+    )
+    def insurance(acting: Reception, body: Annotated[bytes, Depends(_xml_body)]) -> Response:
+        """資格確認 by the insurance-card data: request XML in, answer XML out."""
+        answer = oqs.xml("/api/confirmations/insurance", content=body)
+        log(acting, "clinic.confirm", mode="insurance")
+        return Response(answer.content, media_type=XML)
+
+    @api.post("/api/reception/batch", response_model=BatchOut)
+    def batch(body: BatchIn, acting: Reception) -> BatchOut:
+        """一括照会: up to 100 request XML documents."""
+        answer = BatchOut.model_validate(
+            oqs.request("POST", "/api/confirmations/batch", body.model_dump())
+        )
+        log(acting, "clinic.confirm", mode="batch", count=len(body.requests))
+        return answer
+
+    @api.post("/api/drugs", response_model=DrugsOut)
+    def drugs(body: ReferenceIn, acting: Reception) -> DrugsOut:
+        """薬剤情報 with the patient's consent (24 hours from the confirmation)."""
+        found = DrugsOut.model_validate(oqs.request("POST", "/api/drugs", body.model_dump()))
+        log(acting, "clinic.drugs", reference=body.reference_number)
+        return found
+
+    @api.post("/api/claims", response_model=ClaimOut)
+    def claims(body: ClaimIn, acting: Pharmacist) -> ClaimOut:
+        """調剤レセプト (a pharmacy only): what it dispensed to a person it confirmed."""
+        if not institution.pharmacy:
+            raise errors.Forbidden("only a pharmacy submits dispensing claims", code="not_pharmacy")
+        taken = ClaimOut.model_validate(
+            oqs.request("POST", "/api/claims", body.model_dump(mode="json"))
+        )
+        log(acting, "clinic.claim", reference=body.reference_number)
+        return taken
+
+    @api.get("/healthz", dependencies=[public("health, for monitoring")])
+    def healthz() -> dict[str, Any]:
+        return {"org": institution.org, "ok": True, "pharmacy": institution.pharmacy}
+
+    return api

@@ -1,0 +1,39 @@
+"""What J-LIS tells the オンライン資格確認等システム (``oqs``) about an auth certificate.
+
+マイナ保険証の利用登録 links the card to the person's insurance records by the serial of the
+利用者証明用電子証明書 (services-reference §1, domain-reference §3.4): J-LIS answers with the
+system's own hub code for the holder (from the card's ``code_fp`` → 取得番号 → the hub,
+exactly as for an agency's enrolment), never a My Number. At each confirmation the system
+asks for the card's and the certificate's status only.
+
+Insurers' members are coded for ``oqs`` when the insurer enrols them (:data:`OQS`; see
+``web/linkage.py``), so the insurer can register eligibility with it through the hub.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from mynumber.errors import Forbidden
+from mynumber.orgs.jlis.acquisition import Acquisition
+from mynumber.orgs.jlis.clients import HubCodesClient
+from mynumber.orgs.jlis.portal_link import _card_of
+
+OQS = "oqs"
+#: Kinds of organisation whose enrolment also codes the person for ``oqs`` (the 中間サーバー
+#: holds every insurer's members).
+CODED_FOR_OQS = frozenset({"insurer"})
+
+
+def status(engine: Engine, serial: str) -> tuple[str, str]:
+    """(card status, certificate status) behind an auth serial; raise NotFound if none."""
+    _, _, card_status, cert_status = _card_of(engine, serial)
+    return card_status, cert_status
+
+
+def oqs_code(engine: Engine, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:
+    """The system's hub code for the holder of a good auth certificate."""
+    code_fp, _, card_status, cert_status = _card_of(engine, serial)
+    if card_status != "active" or cert_status != "good":
+        raise Forbidden("the card or its certificate is not valid", code="certificate_not_good")
+    return hub.codes(OQS, [acquisition.of_code_fp(code_fp)])[0]

@@ -1,0 +1,33 @@
+"""J-LIS's routes for the オンライン資格確認等システム: the system's code for a registered card
+and the card's status (:mod:`mynumber.orgs.jlis.oqs_link`)."""
+
+# no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
+# made inside the router factory, which string annotations would hide from it
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import Engine
+
+from mynumber.orgs.jlis.acquisition import Acquisition
+from mynumber.orgs.jlis.clients import HubCodesClient
+from mynumber.orgs.jlis.oqs_link import OQS, oqs_code, status
+from mynumber.orgs.jlis.schemas import CardStatusOut, OqsCodeOut, ResolveIn
+from mynumber.platform.web import signed_by
+
+
+def router(*, engine: Engine, acquisition: Acquisition, hub: HubCodesClient) -> APIRouter:
+    from_oqs = Depends(signed_by(lambda org: org == OQS, who="the eligibility system"))
+    api = APIRouter(prefix="/oqs", tags=["eligibility system link"])
+
+    @api.post("/link", response_model=OqsCodeOut)
+    def link(body: ResolveIn, caller: Annotated[str, from_oqs]) -> OqsCodeOut:
+        """マイナ保険証の利用登録: the system's hub code for the holder of an auth serial."""
+        return OqsCodeOut(code=oqs_code(engine, acquisition, hub, body.serial))
+
+    @api.post("/status", response_model=CardStatusOut)
+    def card_status(body: ResolveIn, caller: Annotated[str, from_oqs]) -> CardStatusOut:
+        """The card's and the auth certificate's status (suspended, revoked, good)."""
+        card, certificate = status(engine, body.serial)
+        return CardStatusOut(card_status=card, certificate_status=certificate)
+
+    return api

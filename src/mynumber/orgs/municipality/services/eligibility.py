@@ -1,0 +1,90 @@
+"""Eligibility for a designated public benefit (特定公的給付): who lived here on the base date.
+
+``POST /api/benefits/eligible`` (the benefit office ``benefits`` only, signed) answers, page
+by page, the residents registered in this municipality on ``as_of`` — registered on or
+before it, not moved out or dead on or before it — with their age on that date, optionally
+bounded. For such a benefit the paying body may receive the My Numbers (公金受取口座登録法,
+modelled), so the page carries them, sealed to ``benefits`` (JWE): nothing on the way can
+read it. The household is the registry's own opaque household id; ``head`` is 世帯主.
+
+One page is one SQL statement over the residents table in id order (the cursor ``after``
+is the last id of the previous page), so a national run reads 10^5 people per call.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from mynumber import errors
+from mynumber.orgs.municipality import store
+from mynumber.orgs.municipality.model import age_on, births_for_ages
+from mynumber.orgs.municipality.schemas import MAX_ELIGIBLE_PAGE
+
+#: The organisation that may ask (the national benefit office, 給付金事務局).
+CALLERS = frozenset({"benefits"})
+#: What a signed eligibility page is bound to (with the page's query), as the caller checks.
+ELIGIBILITY = "benefit_eligibility"
+HEAD = "世帯主"
+
+
+def eligible(
+    conn: Connection,
+    *,
+    as_of: date,
+    min_age: int | None = None,
+    max_age: int | None = None,
+    after: str | None = None,
+    limit: int = 100_000,
+) -> dict[str, Any]:
+    """One page of the people registered here on ``as_of`` (in resident id order).
+
+    A record without a designated My Number yet is left out: the paying body could not
+    enrol it. ``next`` is the cursor of the following page, or None after the last.
+    """
+    if as_of > date.today():
+        raise errors.InvalidInput("as_of is in the future", field="as_of")
+    if not 1 <= limit <= MAX_ELIGIBLE_PAGE:
+        raise errors.InvalidInput(f"limit must be 1 to {MAX_ELIGIBLE_PAGE}", field="limit")
+    births = births_for_ages(as_of, min_age, max_age)
+    r = store.residents.c
+    query = (
+        select(
+            r.id,
+            r.my_number,
+            r.household_id,
+            r.relationship,
+            r.family_name_kana,
+            r.given_name_kana,
+            r.birth_date,
+        )
+        .where(
+            r.registered_on <= as_of,
+            or_(r.left_on.is_(None), r.left_on > as_of),
+            r.my_number.is_not(None),
+        )
+        .order_by(r.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        query = query.where(r.id > after)
+    if births.until is not None:
+        query = query.where(r.birth_date <= births.until)
+    if births.after is not None:
+        query = query.where(r.birth_date > births.after)
+    rows = list(conn.execute(query).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    people = [
+        {
+            "my_number": number,
+            "household": household,
+            "head": relationship == HEAD,
+            "kana": f"{family} {given}",
+            "age": age_on(birth, as_of),
+        }
+        for _, number, household, relationship, family, given, birth in rows
+    ]
+    return {"people": people, "next": rows[-1][0] if more else None}

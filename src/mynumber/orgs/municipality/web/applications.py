@@ -1,0 +1,155 @@
+"""Staff pages of the e-applications under ``/applications/``: list, review, income,
+decide (see :mod:`mynumber.orgs.municipality.services.applications`)."""
+
+# no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mynumber import errors
+from mynumber.orgs.municipality.model import KINDS, STATUS, Municipality
+from mynumber.orgs.municipality.services.applications import MunicipalityApplications
+from mynumber.orgs.municipality.web.deps import (
+    TEMPLATES,
+    ApplicationDecider,
+    ApplicationReader,
+    IncomeReader,
+)
+from mynumber.platform.staff.model import Acting
+from mynumber.platform.staff.services import Staff
+from mynumber.platform.web import status_of, templates_for
+
+
+def page_router(
+    service: MunicipalityApplications, municipality: Municipality, staff: Staff
+) -> APIRouter:
+    """Staff pages under ``/applications/`` (reviewers; CSRF with the staff session)."""
+    web = APIRouter(include_in_schema=False)
+    templates = templates_for(TEMPLATES)
+
+    def page(
+        request: Request, name: str, acting: Acting, status: int = 200, **values: Any
+    ) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request,
+            name,
+            {
+                "m": municipality,
+                "csrf": acting.session.csrf,
+                "staff": acting.session,
+                "kinds": KINDS,
+                "statuses": STATUS,
+                **values,
+            },
+            status_code=status,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @web.get("/applications/", response_class=HTMLResponse)
+    def index(
+        request: Request,
+        acting: ApplicationReader,
+        status: Annotated[str, Query(max_length=20)] = "",
+        kind: Annotated[str, Query(max_length=40)] = "",
+    ) -> HTMLResponse:
+        """電子申請の一覧: filter by status and procedure."""
+        found = service.search(status=status or None, kind=kind or None)
+        return page(
+            request,
+            "applications.html",
+            acting,
+            applications=found,
+            counts=service.counts(),
+            status_filter=status,
+            kind_filter=kind,
+        )
+
+    def detail(
+        request: Request, own_id: str, acting: Acting, error: errors.Error | None = None
+    ) -> HTMLResponse:
+        application = service.get(own_id)
+        staff.log(
+            acting,
+            action="applications.read",
+            purpose=f"application:{own_id}",
+            person=application["resident_id"],
+        )
+        checks = service.child_checks(application)
+        log_household_read(acting, own_id, application, [c.resident_id for c in checks])
+        return page(
+            request,
+            "application.html",
+            acting,
+            status=status_of(error) if error else 200,
+            a=application,
+            child_checks=checks,
+            error=error.message if error else None,
+        )
+
+    def log_household_read(
+        acting: Acting, own_id: str, application: dict[str, Any], read: list[str | None]
+    ) -> None:
+        """The claimed children looked up on the registry: a staff read of each person
+        found, for the application (shown to them on Mynaportal)."""
+        for person in dict.fromkeys(p for p in read if p):
+            staff.log(
+                acting,
+                action="households.read",
+                purpose=f"application:{own_id}",
+                person=person,
+                detail={"household": application["resident"].household_id},
+            )
+
+    @web.get("/applications/{own_id}", response_class=HTMLResponse)
+    def show(request: Request, own_id: str, acting: ApplicationReader) -> HTMLResponse:
+        """One application: the form, the signature's verdict, income, the decision."""
+        return detail(request, own_id, acting)
+
+    @web.post("/applications/{own_id}/income", response_model=None)
+    def income(request: Request, own_id: str, acting: IncomeReader) -> Response:
+        """所得を照会: the claimant's income from the tax office, through the hub."""
+        try:
+            application = service.fetch_income(own_id)
+        except errors.NotFound as exc:
+            if exc.code == "application_not_found":
+                raise
+            return detail(request, own_id, acting, exc)
+        except errors.Error as exc:
+            return detail(request, own_id, acting, exc)
+        staff.log(
+            acting,
+            action="linkage.income",
+            purpose=f"application:{own_id}",
+            person=application["resident_id"],
+        )
+        return RedirectResponse(f"../{own_id}", status_code=303)
+
+    @web.post("/applications/{own_id}/decide", response_model=None)
+    def decide(
+        request: Request,
+        own_id: str,
+        acting: ApplicationDecider,
+        decision: Annotated[str, Form(max_length=20)],
+        reason: Annotated[str, Form(max_length=2000)] = "",
+        override: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        """決定: approve, reject or return; the decision is delivered to the portal. An
+        approval with a child check failing needs ``override``, the reason (recorded)."""
+        try:
+            application = service.decide(own_id, decision, reason, override=override)
+        except errors.NotFound:
+            raise
+        except errors.Error as exc:
+            return detail(request, own_id, acting, exc)
+        staff.log(
+            acting,
+            action="applications.decide",
+            purpose=f"application:{own_id}",
+            person=application["resident_id"],
+            detail={"decision": decision, "override": bool(application["override_reason"])},
+        )
+        log_household_read(acting, own_id, application, application["read"])
+        return RedirectResponse(f"../{own_id}", status_code=303)
+
+    return web

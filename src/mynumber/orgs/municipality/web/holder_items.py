@@ -1,0 +1,121 @@
+"""The current four basic items of a card's holder, for J-LIS (基本4情報の最新情報提供).
+
+J-LIS provides a platform operator with a person's latest four items when the person has
+consented with the signing certificate (services-reference §5, from 2023-05-16). J-LIS
+keeps no personal data here, so it asks the municipality that handed the card over
+(``POST /api/jlis/holder-items``, J-LIS only, signed); that municipality follows the
+person's moves (``POST /api/residents/current-items``, another municipality only, signed,
+by the resident code the move-in carried) to the one where they live now. This project's
+choice: the real J-LIS holds 本人確認情報 in 住基ネット's national server.
+"""
+
+# no `from __future__ import annotations`: FastAPI resolves the dependency aliases
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, select
+
+from mynumber import errors
+from mynumber.orgs.municipality import store
+from mynumber.platform.context import OrgContext
+from mynumber.platform.http import ServiceClient
+from mynumber.platform.web import signed_by
+
+#: moves followed at most (a person moving more often within one request is unlikely)
+MAX_HOPS = 5
+
+
+class HolderIn(BaseModel):
+    manufacture_number: str = Field(pattern="^[A-Z0-9]{13}$")
+
+
+class CodeIn(BaseModel):
+    resident_code: str = Field(pattern="^[0-9]{11}$")
+    hops: int = Field(default=0, ge=0, le=MAX_HOPS)
+
+
+class ItemsOut(BaseModel):
+    status: str  # active | deceased | unknown
+    name: str | None = None
+    gender: int | None = None
+    birth_date: str | None = None
+    address: str | None = None
+    municipality: str | None = None
+
+
+def router(ctx: OrgContext, *, engine: Engine, code: str) -> APIRouter:
+    api = APIRouter(tags=["jlis"])
+    from_jlis = Depends(signed_by(lambda org: org == "jlis", who="J-LIS"))
+    from_peer = Depends(
+        signed_by(
+            lambda org: org.startswith("municipality-") and org != ctx.org,
+            who="another municipality",
+        )
+    )
+
+    def current(row: Any, hops: int) -> ItemsOut:
+        if row["status"] == "active":
+            return ItemsOut(
+                status="active",
+                name=f"{row['family_name']}\u3000{row['given_name']}",
+                gender=int(row["sex"]),
+                birth_date=row["birth_date"].isoformat(),
+                address=row["address"],
+                municipality=code,
+            )
+        if row["status"] == "deceased":
+            return ItemsOut(status="deceased")
+        if row["moved_to"] and hops < MAX_HOPS:
+            peer = ServiceClient(ctx.directory, f"municipality-{row['moved_to']}", ctx.identity)
+            if peer.org in ctx.directory.urls:
+                answer = peer.request(
+                    "POST",
+                    "/api/residents/current-items",
+                    {"resident_code": row["resident_code"], "hops": hops + 1},
+                )
+                return ItemsOut(**answer)
+        return ItemsOut(status="unknown")
+
+    @api.post("/api/jlis/holder-items", response_model=ItemsOut)
+    def holder_items(body: HolderIn, _: Annotated[str, from_jlis]) -> ItemsOut:
+        """The current four items of the holder of a card issued here (J-LIS only)."""
+        e, r = store.events.c, store.residents.c
+        with engine.connect() as conn:
+            for resident_id, detail in conn.execute(
+                select(e.resident_id, e.detail).where(
+                    e.kind == "card_issued", e.detail.contains(body.manufacture_number)
+                )
+            ):
+                if json.loads(detail).get("manufacture_number") == body.manufacture_number:
+                    row = (
+                        conn.execute(select(store.residents).where(r.id == resident_id))
+                        .mappings()
+                        .first()
+                    )
+                    if row is not None:
+                        break
+            else:
+                raise errors.NotFound("no card of that number was issued here", code="unknown_card")
+        return current(row, 0)
+
+    @api.post("/api/residents/current-items", response_model=ItemsOut)
+    def current_items(body: CodeIn, _: Annotated[str, from_peer]) -> ItemsOut:
+        """The current four items of a person who moved here (the municipality they left)."""
+        r = store.residents.c
+        with engine.connect() as conn:
+            row = (
+                conn.execute(
+                    select(store.residents)
+                    .where(r.resident_code == body.resident_code)
+                    .order_by(r.updated_at.desc())
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return ItemsOut(status="unknown")
+        return current(row, body.hops)
+
+    return api

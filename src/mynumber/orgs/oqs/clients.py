@@ -1,0 +1,32 @@
+"""The eligibility system's calls out: J-LIS (the code behind a registered card, a card's
+status, the auth root) — signed by us."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography import x509
+
+from mynumber.platform.context import OrgContext
+from mynumber.platform.jlis_verifier import JlisVerifierClient
+
+
+class Jlis(JlisVerifierClient):
+    """J-LIS as the system sees it: ``/oqs/link``, ``/oqs/status`` and the JPKI roots."""
+
+    def __init__(self, ctx: OrgContext, credential_path: Path) -> None:
+        super().__init__(
+            ctx.directory, ctx.identity, credential_path, register_path="/verifiers/staff"
+        )
+
+    def link(self, serial: str) -> str:
+        """Our hub code for the holder of the auth certificate ``serial``."""
+        return str(self.request("POST", "/oqs/link", {"serial": serial})["code"])
+
+    def status(self, serial: str) -> tuple[str, str]:
+        """(card status, certificate status)."""
+        answer = self.request("POST", "/oqs/status", {"serial": serial})
+        return str(answer["card_status"]), str(answer["certificate_status"])
+
+    def root(self) -> x509.Certificate:
+        return self.auth_ca()

@@ -1,0 +1,359 @@
+"""The eligibility system's plain rules: result codes, consent, the reader's face lock, and
+the answer in the clinics' XML layout (services-reference §1).
+
+Sources: the message element names and codes follow the third-party readings of 別紙3-1
+XMLレイアウト仕様 quoted in services-reference §1 ([S]/[C]); the error-code values, the
+face-match threshold and the exact header order are this project's choices (the full error
+table and the XSD are not public).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from defusedxml.ElementTree import fromstring
+
+from mynumber.errors import Forbidden, InvalidInput
+from mynumber.platform.staff.model import Role, Roles
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+#: QualificationValidity (資格有効性), services-reference §1.
+VALID = "1"
+INVALID = "2"  # 無効 (lost)
+INVALID_NEWER_EXISTS = "3"  # 無効, a newer qualification exists
+NO_QUALIFICATION = "4"  # 資格なし (none found)
+SEVERAL = "5"  # 複数該当
+VALID_UNREGISTERED = "6"
+
+#: ReferenceClassification: 1 the My Number card, 2 insurance-card data (記号・番号).
+BY_CARD = "1"
+BY_INSURANCE_DATA = "2"
+#: SegmentOfResult: 1 normal end; 9 error (this project's choice between the [?] 9 and 3).
+NORMAL = "1"
+ERROR = "9"
+
+#: Consent kinds (同意): data type → (XML element prefix, the CLI's name).
+CONSENT_KINDS: dict[str, str] = {
+    "drugs": "Pharmacists",  # 薬剤情報
+    "checkups": "SpecificHealthCheckups",  # 特定健診情報
+    "diagnosis": "Diagnosis",  # 診療情報
+    "operations": "Operation",  # 手術情報
+}
+#: Consent given on the reader can be used for 24 hours (iryohokenjyoho-portalsite FAQ 14).
+CONSENT_TTL = dt.timedelta(hours=24)
+
+#: Reader modes: face (顔認証), PIN (暗証番号), visual (目視確認, staff).
+MODES = ("face", "pin", "visual")
+#: Face mode locks after 10 consecutive failures until the municipality resets it.
+FACE_LOCK_AFTER = 10
+#: The face-match score a match needs (0-1; this project's choice: the algorithm and its
+#: threshold are not public).
+FACE_THRESHOLD = 0.90
+
+#: A challenge the reader signs in PIN mode is good for this long.
+CHALLENGE_TTL = dt.timedelta(minutes=5)
+
+#: Error codes in ErrorCode/ProcessingResultCode (this project's choice of values; the real
+#: table is not public). Each names why a query was refused.
+ERROR_CODES: dict[str, tuple[str, str]] = {
+    "malformed_request": ("E0001", "要求電文の形式が正しくありません"),
+    "certificate_invalid": ("E1001", "利用者証明用電子証明書を確認できません"),
+    "card_suspended": ("E1002", "マイナンバーカードが一時停止されています"),
+    "card_revoked": ("E1003", "マイナンバーカードが失効しています"),
+    "not_registered": ("E1004", "マイナ保険証の利用登録がありません"),
+    "pin_locked": ("E1005", "暗証番号がロックされています"),
+    "face_locked": ("E1006", "顔認証がロックされています（市区町村で解除）"),
+    "face_mismatch": ("E1007", "顔認証できませんでした"),
+    "challenge_invalid": ("E1008", "読取りの検証に失敗しました"),
+    "unknown_institution": ("E2001", "医療機関等コードが正しくありません"),
+}
+
+#: 保険医療機関等コード: 10 digits (prefecture 2, 点数表 1, institution 7) —
+#: point-table digit 1 medical, 3 dental, 4 pharmacy.
+INSTITUTION = re.compile(r"^[0-9]{10}\Z")
+PHARMACY_TABLE = "4"
+
+
+class Refused(Forbidden):
+    """A confirmation refused for a reason the clinic is told (``code``)."""
+
+    code = "refused"
+
+
+def refused(reason: str) -> Refused:
+    number, message = ERROR_CODES[reason]
+    return Refused(f"{number} {message}", code=reason)
+
+
+def check_institution(code: str) -> str:
+    if not INSTITUTION.fullmatch(code):
+        raise InvalidInput("a medical institution code is 10 digits", field="clinic")
+    return code
+
+
+def is_pharmacy(institution: str) -> bool:
+    return institution[2] == PHARMACY_TABLE
+
+
+def consent_kinds(kinds: Iterable[str]) -> frozenset[str]:
+    chosen = frozenset(kinds)
+    unknown = chosen - set(CONSENT_KINDS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown consent kind: {', '.join(sorted(unknown))} "
+            f"(one of {', '.join(CONSENT_KINDS)})",
+            field="consent",
+        )
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class FaceCounter:
+    """Consecutive face-match failures of one card (visual mode does not touch it)."""
+
+    failures: int = 0
+
+    @property
+    def locked(self) -> bool:
+        return self.failures >= FACE_LOCK_AFTER
+
+    def after(self, matched: bool) -> FaceCounter:
+        if self.locked:
+            raise refused("face_locked")
+        return FaceCounter(0 if matched else self.failures + 1)
+
+
+def validity(record: Mapping[str, Any], today: dt.date) -> str:
+    """QualificationValidity of one eligibility record on ``today``."""
+    valid_from, valid_to = record["valid_from"], record["valid_to"]
+    if valid_from > today:
+        return NO_QUALIFICATION
+    if valid_to is not None and valid_to < today:
+        return INVALID
+    return VALID
+
+
+def choose(
+    records: Sequence[Mapping[str, Any]], today: dt.date
+) -> tuple[str, Mapping[str, Any] | None]:
+    """The answer's validity and the record it shows: the valid one if exactly one is
+    (several: 5, none shown); else the newest, lost (2) or not yet begun (4); none: 4."""
+    if not records:
+        return NO_QUALIFICATION, None
+    valid = [r for r in records if validity(r, today) == VALID]
+    if len(valid) == 1:
+        return VALID, valid[0]
+    if len(valid) > 1:
+        return SEVERAL, None
+    newest = max(records, key=lambda r: r["valid_from"])
+    state = validity(newest, today)
+    return state, newest if state == INVALID else None
+
+
+def superseded(
+    state: str, shown: Mapping[str, Any] | None, others: Sequence[Mapping[str, Any]]
+) -> str:
+    """By insurance-card data: a lost record of a person with a newer one elsewhere is 3."""
+    newer = shown is not None and any(r["valid_from"] > shown["valid_from"] for r in others)
+    return INVALID_NEWER_EXISTS if state == INVALID and newer else state
+
+
+# --- XML (services-reference §1) -----------------------------------------------------------
+
+
+def _yyyymmdd(day: dt.date | None) -> str:
+    return "" if day is None else day.strftime("%Y%m%d")
+
+
+def insurer_number_field(number: str) -> str:
+    """8 characters: a 6-digit 国保 number is padded with leading spaces."""
+    return number.rjust(8)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    institution: str
+    reference: str  # ReferenceClassification
+    file_id: str = ""  # ArbitraryFileIdentifier
+    segment: str = NORMAL
+    error: str | None = None  # a reason of ERROR_CODES
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(JST))
+
+
+def _document(root: Element) -> bytes:
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="unicode").encode()
+
+
+def _text(parent: Element, name: str, value: str | None) -> None:
+    SubElement(parent, name).text = value or ""
+
+
+def _header(root: Element, h: Header) -> None:
+    header = SubElement(root, "MessageHeader")
+    at = h.at.astimezone(JST)
+    _text(header, "ProcessExecutionTime", at.strftime("%Y%m%d%H%M%S"))
+    _text(header, "QualificationConfirmationDate", at.strftime("%Y%m%d"))
+    _text(header, "MedicalInstitutionCode", h.institution)
+    _text(header, "ArbitraryFileIdentifier", h.file_id)
+    _text(header, "ReferenceClassification", h.reference)
+    _text(header, "SegmentOfResult", h.segment)
+    number, message = ERROR_CODES[h.error] if h.error else ("", "")
+    _text(header, "ErrorCode", number)
+    _text(header, "ErrorMessage", message)
+    _text(header, "CharacterCodeIdentifier", "0")
+
+
+def _consent_blocks(
+    parent: Element, consents: Mapping[str, tuple[dt.datetime, dt.datetime]]
+) -> None:
+    for kind, prefix in CONSENT_KINDS.items():
+        given = consents.get(kind)
+        _text(parent, f"{prefix}InfoConsFlg", "1" if given else "0")
+        _text(
+            parent,
+            f"{prefix}InfoConsTime",
+            given[0].astimezone(JST).strftime("%Y%m%d%H%M%S") if given else "",
+        )
+        _text(
+            parent,
+            f"{prefix}InfoAvailableTime",
+            given[1].astimezone(JST).strftime("%Y%m%d%H%M%S") if given else "",
+        )
+
+
+def answer_xml(
+    header: Header,
+    *,
+    validity_code: str,
+    record: Mapping[str, Any] | None,
+    reference_number: str = "",
+    consents: Mapping[str, tuple[dt.datetime, dt.datetime]] | None = None,
+) -> bytes:
+    """One answer (UTF-8): header, body with ProcessingResultStatus, QualificationValidity
+    and, where a record is shown, ResultList/ResultOfQualificationConfirmation."""
+    root = Element("XmlMsg")
+    _header(root, header)
+    body = SubElement(root, "MessageBody")
+    _text(body, "ProcessingResultStatus", "1")
+    _text(body, "QualificationValidity", validity_code)
+    _text(body, "ReferenceNumber", reference_number)
+    if record is not None:
+        found = SubElement(SubElement(body, "ResultList"), "ResultOfQualificationConfirmation")
+        _text(found, "InsuredCardClassification", record.get("card_classification") or "01")
+        _text(found, "InsurerNumber", insurer_number_field(record["insurer_number"]))
+        _text(found, "InsuredCardSymbol", record["symbol"])
+        _text(found, "InsuredIdentificationNumber", record["number"])
+        _text(found, "InsuredBranchNumber", record["branch"])
+        _text(found, "PersonalFamilyClassification", record.get("relation") or "1")
+        _text(found, "InsuredName", record.get("insured_name") or record.get("name"))
+        _text(found, "Name", record.get("name"))
+        _text(found, "NameKana", record.get("name_kana_half"))
+        _text(found, "Sex1", record.get("sex"))
+        _text(found, "Birthdate", _yyyymmdd(record.get("birth_date")))
+        _text(found, "QualificationDate", _yyyymmdd(record["valid_from"]))
+        _text(found, "DisqualificationDate", _yyyymmdd(record["valid_to"]))
+        _text(found, "InsuredPartialContributionRatio", f"{int(record.get('ratio') or 30):03d}")
+        _text(found, "InsurerName", record.get("insurer_name"))
+        _consent_blocks(found, consents or {})
+    return _document(root)
+
+
+def error_xml(header: Header) -> bytes:
+    """An answer that says only why the query was refused (SegmentOfResult 9)."""
+    root = Element("XmlMsg")
+    _header(root, header)
+    body = SubElement(root, "MessageBody")
+    _text(body, "ProcessingResultStatus", "2")
+    number, message = ERROR_CODES[header.error or "malformed_request"]
+    _text(body, "ProcessingResultCode", number)
+    _text(body, "ProcessingResultMessage", message)
+    return _document(root)
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceQuery:
+    """A 保険証の記号・番号 query (``OQSsiquc01req``): the insurance-card data, no card."""
+
+    institution: str
+    file_id: str
+    insurer_number: str
+    symbol: str
+    number: str
+    branch: str
+    birth_date: dt.date
+
+
+MAX_XML = 64 * 1024
+_DIGITS = re.compile(r"^[0-9]+\Z")
+
+
+def parse_query(data: bytes) -> InsuranceQuery:
+    """The request XML, checked (raises InvalidInput with the field at fault)."""
+    if len(data) > MAX_XML:
+        raise InvalidInput("the request is larger than 64 KiB", field="xml")
+    try:
+        root = fromstring(data)
+    except Exception as exc:  # defusedxml's and expat's errors alike
+        raise InvalidInput("the request is not well-formed XML", field="xml") from exc
+
+    def get(path: str, *, required: bool = True, limit: int = 20) -> str:
+        node = root.find(path)
+        value = (node.text or "").strip() if node is not None else ""
+        if required and not value:
+            raise InvalidInput(f"{path.rsplit('/', 1)[-1]} is missing", field=path)
+        if len(value) > limit or any(ord(c) < 0x20 for c in value):
+            raise InvalidInput(f"{path.rsplit('/', 1)[-1]} is not valid", field=path)
+        return value
+
+    if root.tag != "XmlMsg":
+        raise InvalidInput("the root element is XmlMsg", field="xml")
+    institution = get("MessageHeader/MedicalInstitutionCode")
+    check_institution(institution)
+    search = "MessageBody/QualificationConfirmSearchInfo/"
+    insurer = get(search + "InsurerNumber")
+    branch = get(search + "InsuredBranchNumber", required=False) or "00"
+    birth = get(search + "Birthdate")
+    if not _DIGITS.fullmatch(insurer) or len(insurer) not in (6, 8):
+        raise InvalidInput("InsurerNumber is 6 or 8 digits", field="InsurerNumber")
+    if not re.fullmatch(r"[0-9]{2}", branch):
+        raise InvalidInput("InsuredBranchNumber is 2 digits", field="InsuredBranchNumber")
+    try:
+        born = dt.datetime.strptime(birth, "%Y%m%d").date()
+    except ValueError as exc:
+        raise InvalidInput("Birthdate is yyyyMMdd", field="Birthdate") from exc
+    return InsuranceQuery(
+        institution=institution,
+        file_id=get("MessageHeader/ArbitraryFileIdentifier", required=False, limit=40),
+        insurer_number=insurer,
+        symbol=get(search + "InsuredCardSymbol", required=False),
+        number=get(search + "InsuredIdentificationNumber"),
+        branch=branch,
+        birth_date=born,
+    )
+
+
+def query_xml(q: InsuranceQuery) -> bytes:
+    """The request XML for ``q`` (the parser's serialiser)."""
+    root = Element("XmlMsg")
+    header = SubElement(root, "MessageHeader")
+    _text(header, "QualificationConfirmationDate", dt.datetime.now(JST).strftime("%Y%m%d"))
+    _text(header, "MedicalInstitutionCode", q.institution)
+    _text(header, "ArbitraryFileIdentifier", q.file_id)
+    info = SubElement(SubElement(root, "MessageBody"), "QualificationConfirmSearchInfo")
+    _text(info, "InsurerNumber", insurer_number_field(q.insurer_number))
+    _text(info, "InsuredCardSymbol", q.symbol)
+    _text(info, "InsuredIdentificationNumber", q.number)
+    _text(info, "InsuredBranchNumber", q.branch)
+    _text(info, "Birthdate", q.birth_date.strftime("%Y%m%d"))
+    _text(info, "LimitApplicationCertificateRelatedConsFlg", "0")
+    return _document(root)
+
+
+#: 運用担当 of the system: reads the health and statistics (no personal data route here).
+ROLES = Roles.of(Role("operator", "運用担当 (operator)", frozenset({"oqs.operate"})))

@@ -1,0 +1,525 @@
+"""The eligibility system's use cases: take insurers' copies, register cards, answer
+clinics (by card or by insurance-card data), keep consent and drug data, record views.
+
+Who may see what: a clinic gets an answer only for a card confirmed at its reader — by the
+card's signature over our one-time challenge (PIN mode: the card signs only after its PIN),
+or by the clinic's own signed word that the face matched or staff checked the face
+(this project's choice for the 特定利用者証明検証者 path: the real reader's upstream proof is not
+public). Drug data only with the person's consent for that institution, within 24 hours,
+and every view recorded for the person.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from sqlalchemy import Connection, Engine, and_, delete, func, select, update
+
+from mynumber import errors
+from mynumber.orgs.oqs import model, store
+from mynumber.orgs.oqs.clients import Jlis
+from mynumber.pki import CertificateError, Purpose, verify_chain, verify_signature
+from mynumber.platform.db import insert_ignoring_duplicates, retrying
+from mynumber.platform.deliveries import Answer, Opened
+from mynumber.platform.ids import new_id
+
+Clock = Callable[[], dt.datetime]
+
+#: The copy fields an insurer sends (all of them, nothing else).
+COPY_FIELDS = frozenset(
+    {
+        "insurer_number",
+        "insurer_name",
+        "symbol",
+        "number",
+        "branch",
+        "relation",
+        "card_classification",
+        "name",
+        "name_kana_half",
+        "sex",
+        "birth_date",
+        "valid_from",
+        "valid_to",
+        "ratio",
+        "insured_name",
+    }
+)
+
+
+def _copy(message: Any) -> dict[str, Any] | None:
+    """An insurer's eligibility copy, checked (None: malformed, nothing kept)."""
+    if not isinstance(message, dict) or set(message) != COPY_FIELDS:
+        return None
+    try:
+        out: dict[str, Any] = {
+            "insurer_number": str(message["insurer_number"]),
+            "insurer_name": str(message["insurer_name"])[:100],
+            "symbol": str(message["symbol"])[:20],
+            "number": str(message["number"])[:20],
+            "branch": str(message["branch"]),
+            "relation": str(message["relation"]),
+            "card_classification": str(message["card_classification"]),
+            "name": str(message["name"])[:100],
+            "name_kana_half": str(message["name_kana_half"])[:100],
+            "sex": str(message["sex"]),
+            "birth_date": dt.date.fromisoformat(message["birth_date"]),
+            "valid_from": dt.date.fromisoformat(message["valid_from"]),
+            "valid_to": None
+            if message["valid_to"] is None
+            else dt.date.fromisoformat(message["valid_to"]),
+            "ratio": int(message["ratio"]),
+        }
+    except (TypeError, ValueError):
+        return None
+    if (
+        not out["insurer_number"].isdigit()
+        or len(out["insurer_number"]) not in (6, 8)
+        or not (len(out["branch"]) == 2 and out["branch"].isdigit())
+        or out["relation"] not in ("1", "2")
+        or out["sex"] not in ("1", "2")
+        or out["ratio"] not in (10, 20, 30)
+    ):
+        return None
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CardConfirmation:
+    """What a clinic's reception terminal sends after the reader read the card."""
+
+    mode: str  # face | pin | visual
+    certificate: bytes  # the auth certificate (DER), read from the card without a PIN
+    challenge_id: str | None = None  # PIN mode: our challenge …
+    signature: bytes | None = None  # … signed by the card after its PIN
+    face_score: float | None = None  # face mode: the reader's match score (0-1)
+    consent: frozenset[str] = frozenset()
+    file_id: str = ""
+
+
+class EligibilitySystem:
+    """オンライン資格確認等システム over its own database and J-LIS."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        jlis: Jlis,
+        clock: Clock = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.engine = engine
+        self.jlis = jlis
+        self.clock = clock
+
+    # --- insurers' copies (the hub only) ---------------------------------------------------
+
+    def take_copies(self, delivery: Opened) -> Answer:
+        """Eligibility copies from an insurer, by our codes; a malformed one is refused."""
+        if delivery.items != ("eligibility_copy",) or delivery.sender.partition("-")[0] != (
+            "insurer"
+        ):
+            return Answer(accepted=[False] * len(delivery.codes))
+        now = self.clock()
+        accepted: list[bool] = []
+        rows: dict[str, dict[str, Any]] = {}
+        for code, message in zip(delivery.codes, delivery.messages, strict=True):
+            copy = _copy(message)
+            accepted.append(code is not None and copy is not None)
+            if code is not None and copy is not None:
+                rows[code] = {"code": code, "insurer": delivery.sender, "updated_at": now, **copy}
+
+        def write(conn: Connection) -> None:
+            e = store.eligibility
+            conn.execute(delete(e).where(e.c.insurer == delivery.sender, e.c.code.in_(list(rows))))
+            if rows:
+                conn.execute(e.insert(), [{"id": new_id(), **r} for r in rows.values()])
+
+        if rows:
+            retrying(self.engine, write)
+        # the insurer learns who has a card registered (for 資格確認書 / お知らせ)
+        r = store.registrations.c
+        with self.engine.connect() as conn:
+            registered = set(
+                conn.scalars(select(r.code).where(r.code.in_(list(rows)))).all() if rows else []
+            )
+        return Answer(
+            accepted=accepted,
+            answers=[{"card_registered": code in registered} for code in delivery.codes],
+        )
+
+    # --- 利用登録 (Mynaportal) ---------------------------------------------------------------
+
+    def register(self, serial: str) -> bool:
+        """Link the card (its auth serial) to the person's records; True if records exist."""
+        return self._link(serial)
+
+    def register_at_reader(self, institution: str, asked: CardConfirmation) -> bool:
+        """利用登録 at a clinic's reader: the card signs our challenge after its PIN."""
+        model.check_institution(institution)
+        if asked.mode != "pin" or asked.challenge_id is None or asked.signature is None:
+            raise errors.InvalidInput("registration needs the card's PIN", field="mode")
+        cert, serial = self._check_card(asked.certificate)
+        nonce = self._use_challenge(institution, asked.challenge_id)
+        try:
+            verify_signature(cert, nonce, asked.signature)
+        except CertificateError as exc:
+            raise model.refused("challenge_invalid") from exc
+        return self._link(serial)
+
+    def _link(self, serial: str) -> bool:
+        code = self.jlis.link(serial)
+        now = self.clock()
+        retrying(
+            self.engine,
+            lambda conn: insert_ignoring_duplicates(
+                conn, store.registrations, [{"serial": serial, "code": code, "registered_at": now}]
+            ),
+        )
+        with self.engine.connect() as conn:
+            found = conn.scalar(
+                select(func.count())
+                .select_from(store.eligibility)
+                .where(store.eligibility.c.code == code)
+            )
+        return bool(found)
+
+    def registered(self, serial: str) -> bool:
+        with self.engine.connect() as conn:
+            return (
+                conn.scalar(
+                    select(store.registrations.c.code).where(store.registrations.c.serial == serial)
+                )
+                is not None
+            )
+
+    def _code_of(self, serial: str) -> str | None:
+        with self.engine.connect() as conn:
+            found = conn.scalar(
+                select(store.registrations.c.code).where(store.registrations.c.serial == serial)
+            )
+        return None if found is None else str(found)
+
+    # --- the reader ------------------------------------------------------------------------
+
+    def challenge(self, institution: str) -> tuple[str, bytes]:
+        """A one-time challenge for the card to sign in PIN mode: (id, nonce)."""
+        model.check_institution(institution)
+        nonce = secrets.token_bytes(32)
+        challenge_id = new_id()
+        row = {
+            "id": challenge_id,
+            "institution": institution,
+            "nonce": nonce.hex(),
+            "expires_at": self.clock() + model.CHALLENGE_TTL,
+        }
+        retrying(self.engine, lambda conn: conn.execute(store.challenges.insert(), row))
+        return challenge_id, nonce
+
+    def _use_challenge(self, institution: str, challenge_id: str) -> bytes:
+        c = store.challenges.c
+        now = self.clock()
+        with self.engine.begin() as conn:
+            nonce = conn.scalar(
+                select(c.nonce).where(
+                    c.id == challenge_id,
+                    c.institution == institution,
+                    c.used_at.is_(None),
+                    c.expires_at > now,
+                )
+            )
+            if nonce is None:
+                raise model.refused("challenge_invalid")
+            conn.execute(update(store.challenges).where(c.id == challenge_id).values(used_at=now))
+        return bytes.fromhex(nonce)
+
+    def _check_card(self, certificate: bytes) -> tuple[x509.Certificate, str]:
+        """The auth certificate, chained to J-LIS's root and good now; its serial."""
+        try:
+            cert = x509.load_der_x509_certificate(certificate)
+            verify_chain(cert, [self.jlis.root()], self.clock(), purpose=Purpose.AUTH)
+        except (ValueError, CertificateError) as exc:
+            raise model.refused("certificate_invalid") from exc
+        serial = f"{cert.serial_number:x}"
+        try:
+            card_status, cert_status = self.jlis.status(serial)
+        except errors.NotFound as exc:
+            raise model.refused("certificate_invalid") from exc
+        if card_status == "suspended":
+            raise model.refused("card_suspended")
+        if card_status != "active" or cert_status != "good":
+            raise model.refused("card_revoked")
+        return cert, serial
+
+    def _face(self, serial: str, score: float | None) -> None:
+        """Count the face match; raise if it failed or the card's face mode is locked."""
+        if score is None or not 0.0 <= score <= 1.0:
+            raise errors.InvalidInput("face mode needs a score from 0 to 1", field="face_score")
+        matched = score >= model.FACE_THRESHOLD
+        f = store.face_counters.c
+        now = self.clock()
+        with self.engine.begin() as conn:
+            failures = conn.scalar(select(f.failures).where(f.serial == serial))
+            counter = model.FaceCounter(int(failures or 0))
+            if counter.locked:
+                raise model.refused("face_locked")
+            after = counter.after(matched)
+            if failures is None:
+                conn.execute(
+                    store.face_counters.insert(),
+                    {"serial": serial, "failures": after.failures, "updated_at": now},
+                )
+            else:
+                conn.execute(
+                    update(store.face_counters)
+                    .where(f.serial == serial)
+                    .values(failures=after.failures, updated_at=now)
+                )
+        if not matched:
+            raise model.refused("face_locked" if after.locked else "face_mismatch")
+
+    def reset_face(self, serial: str) -> None:
+        """The municipality unlocks face mode for a card (the holder came in person)."""
+        f = store.face_counters.c
+        retrying(
+            self.engine,
+            lambda conn: conn.execute(
+                update(store.face_counters)
+                .where(f.serial == serial)
+                .values(failures=0, updated_at=self.clock())
+            ),
+        )
+
+    def confirm(self, institution: str, asked: CardConfirmation) -> tuple[str, bytes]:
+        """資格確認 by card: (reference number, answer XML); raise :class:`model.Refused`."""
+        model.check_institution(institution)
+        if asked.mode not in model.MODES:
+            raise errors.InvalidInput("mode is face, pin or visual", field="mode")
+        consent = model.consent_kinds(asked.consent)
+        cert, serial = self._check_card(asked.certificate)
+        if asked.mode == "pin":
+            if asked.challenge_id is None or asked.signature is None:
+                raise errors.InvalidInput("PIN mode needs the signed challenge", field="signature")
+            nonce = self._use_challenge(institution, asked.challenge_id)
+            try:
+                verify_signature(cert, nonce, asked.signature)
+            except CertificateError as exc:
+                raise model.refused("challenge_invalid") from exc
+        elif asked.mode == "face":
+            self._face(serial, asked.face_score)
+        code = self._code_of(serial)
+        if code is None:
+            raise model.refused("not_registered")
+        now = self.clock()
+        today = now.astimezone(model.JST).date()
+        records = self._records(code)
+        validity, record = model.choose(records, today)
+        reference = new_id()
+        given: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+        if validity in (model.VALID,) and consent:
+            given = {kind: (now, now + model.CONSENT_TTL) for kind in consent}
+
+        def write(conn: Connection) -> None:
+            conn.execute(
+                store.confirmations.insert(),
+                {
+                    "id": reference,
+                    "institution": institution,
+                    "code": code,
+                    "mode": asked.mode,
+                    "result": f"validity:{validity}",
+                    "at": now,
+                },
+            )
+            if given:
+                conn.execute(
+                    store.consents.insert(),
+                    [
+                        {
+                            "id": new_id(),
+                            "code": code,
+                            "institution": institution,
+                            "kind": kind,
+                            "given_at": at,
+                            "expires_at": until,
+                        }
+                        for kind, (at, until) in given.items()
+                    ],
+                )
+
+        retrying(self.engine, write)
+        header = model.Header(
+            institution=institution, reference=model.BY_CARD, file_id=asked.file_id, at=now
+        )
+        xml = model.answer_xml(
+            header,
+            validity_code=validity,
+            record=record,
+            reference_number=reference,
+            consents=given,
+        )
+        return reference, xml
+
+    def _records(self, code: str) -> list[Mapping[str, Any]]:
+        e = store.eligibility
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(select(e).where(e.c.code == code)).mappings()]
+
+    def confirm_insurance(self, institution: str, query: model.InsuranceQuery) -> bytes:
+        """資格確認 by the insurance-card data (記号・番号・枝番 and birth date), no card."""
+        if query.institution != institution:
+            raise errors.Forbidden(
+                "the request names another institution", code="institution_mismatch"
+            )
+        e = store.eligibility.c
+        conditions = [
+            e.insurer_number == query.insurer_number.strip(),
+            e.number == query.number,
+            e.branch == query.branch,
+            e.birth_date == query.birth_date,
+        ]
+        if query.symbol:
+            conditions.append(e.symbol == query.symbol)
+        with self.engine.connect() as conn:
+            records = [
+                dict(r)
+                for r in conn.execute(select(store.eligibility).where(and_(*conditions))).mappings()
+            ]
+        now = self.clock()
+        validity, record = model.choose(records, now.astimezone(model.JST).date())
+        if record is not None:
+            validity = model.superseded(validity, record, self._records(record["code"]))
+        header = model.Header(
+            institution=institution,
+            reference=model.BY_INSURANCE_DATA,
+            file_id=query.file_id,
+            at=now,
+        )
+        return model.answer_xml(header, validity_code=validity, record=record)
+
+    def confirm_batch(
+        self, institution: str, queries: Sequence[model.InsuranceQuery]
+    ) -> list[bytes]:
+        """一括照会: each query answered on its own."""
+        return [self.confirm_insurance(institution, q) for q in queries]
+
+    # --- drug data ---------------------------------------------------------------------------
+
+    def _person_of(self, institution: str, reference: str) -> str:
+        c = store.confirmations.c
+        with self.engine.connect() as conn:
+            code = conn.scalar(
+                select(c.code).where(c.id == reference, c.institution == institution)
+            )
+        if code is None:
+            raise errors.NotFound("no such confirmation here", code="unknown_reference")
+        return str(code)
+
+    def drugs(self, institution: str, reference: str) -> list[dict[str, Any]]:
+        """薬剤情報 for the person confirmed under ``reference``: with a consent for this
+        institution within its 24 hours; the view is recorded for the person."""
+        code = self._person_of(institution, reference)
+        now = self.clock()
+        k = store.consents.c
+        with self.engine.connect() as conn:
+            consented = conn.scalar(
+                select(func.count())
+                .select_from(store.consents)
+                .where(
+                    k.code == code,
+                    k.institution == institution,
+                    k.kind == "drugs",
+                    k.given_at <= now,
+                    k.expires_at > now,
+                )
+            )
+        if not consented:
+            raise errors.Forbidden(
+                "no consent to view drug data, or it is older than 24 hours: confirm with the "
+                "card again",
+                code="no_consent",
+            )
+        d = store.drug_claims.c
+        with self.engine.begin() as conn:
+            found = [
+                {
+                    "dispensed_on": r.dispensed_on.isoformat(),
+                    "drug": r.drug,
+                    "quantity": r.quantity,
+                    "days": r.days,
+                    "pharmacy": r.pharmacy,
+                }
+                for r in conn.execute(
+                    select(d.dispensed_on, d.drug, d.quantity, d.days, d.pharmacy)
+                    .where(d.code == code)
+                    .order_by(d.dispensed_on.desc())
+                )
+            ]
+            conn.execute(
+                store.views.insert(),
+                {
+                    "id": new_id(),
+                    "code": code,
+                    "institution": institution,
+                    "kind": "drugs",
+                    "at": now,
+                },
+            )
+        return found
+
+    def claim(self, pharmacy: str, reference: str, drugs: Sequence[Mapping[str, Any]]) -> int:
+        """A pharmacy's dispensing claim (調剤レセプト) for the person it confirmed."""
+        if not model.is_pharmacy(pharmacy):
+            raise errors.Forbidden("only a pharmacy submits dispensing claims", code="not_pharmacy")
+        code = self._person_of(pharmacy, reference)
+        now = self.clock()
+        rows = [
+            {
+                "id": new_id(),
+                "code": code,
+                "pharmacy": pharmacy,
+                "dispensed_on": d["dispensed_on"],
+                "drug": d["drug"],
+                "quantity": d["quantity"],
+                "days": d["days"],
+                "received_at": now,
+            }
+            for d in drugs
+        ]
+        retrying(self.engine, lambda conn: conn.execute(store.drug_claims.insert(), rows))
+        return len(rows)
+
+    def views_of(self, serial: str) -> list[dict[str, Any]]:
+        """Who viewed the data of the holder of ``serial`` (for Mynaportal), newest first."""
+        code = self._code_of(serial)
+        if code is None:
+            raise errors.NotFound("this card is not registered", code="not_registered")
+        v = store.views.c
+        with self.engine.connect() as conn:
+            return [
+                {"institution": r.institution, "kind": r.kind, "at": r.at}
+                for r in conn.execute(
+                    select(v.institution, v.kind, v.at).where(v.code == code).order_by(v.at.desc())
+                )
+            ]
+
+    def health(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            copies = conn.scalar(select(func.count()).select_from(store.eligibility))
+            cards = conn.scalar(select(func.count()).select_from(store.registrations))
+        return {"org": "oqs", "ok": True, "eligibility": copies, "registrations": cards}
+
+
+def b64(data: str, field: str, limit: int = 8192) -> bytes:
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (ValueError, TypeError) as exc:
+        raise errors.InvalidInput(f"{field} is not base64", field=field) from exc
+    if len(raw) > limit:
+        raise errors.InvalidInput(f"{field} is too long", field=field)
+    return raw

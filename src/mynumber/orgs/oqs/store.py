@@ -1,0 +1,116 @@
+"""The eligibility system's tables: eligibility copies by its own agency code (never a My
+Number), card registrations by auth-certificate serial, reader state, consents,
+confirmations, drug claims and who viewed them."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, UniqueConstraint
+
+from mynumber.platform.db import UtcDateTime
+
+metadata = MetaData()
+
+#: 中間サーバー copies: one row per (person, insurer), as the insurer last sent it.
+eligibility = Table(
+    "eligibility",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("code", String(32), nullable=False, index=True),  # our agency code
+    Column("insurer", String(40), nullable=False),  # the insurer organisation
+    Column("insurer_number", String(8), nullable=False),
+    Column("insurer_name", String(100), nullable=False),
+    Column("symbol", String(20), nullable=False),
+    Column("number", String(20), nullable=False),
+    Column("branch", String(2), nullable=False),
+    Column("relation", String(1), nullable=False),  # 1 本人, 2 家族
+    Column("card_classification", String(2), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("name_kana_half", String(100), nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("ratio", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("code", "insurer", name="uq_eligibility_person_insurer"),
+    Index("ix_eligibility_card", "insurer_number", "symbol", "number", "branch"),
+)
+
+#: 利用登録: the card registered as insurance card, by its auth certificate's serial.
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("serial", String(40), primary_key=True),
+    Column("code", String(32), nullable=False, index=True),
+    Column("registered_at", UtcDateTime, nullable=False),
+)
+
+#: One-time challenges a reader signs in PIN mode.
+challenges = Table(
+    "challenges",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("institution", String(10), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+#: Consecutive face-match failures per card (by auth serial).
+face_counters = Table(
+    "face_counters",
+    metadata,
+    Column("serial", String(40), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: Confirmations answered: the reference number the clinic keeps, and whose it was.
+confirmations = Table(
+    "confirmations",
+    metadata,
+    Column("id", String(16), primary_key=True),  # ReferenceNumber
+    Column("institution", String(10), nullable=False, index=True),
+    Column("code", String(32), index=True),
+    Column("mode", String(8), nullable=False),
+    Column("result", String(24), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+#: Consent per data type, given on the reader at one institution; usable until expires_at.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("code", String(32), nullable=False),
+    Column("institution", String(10), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("given_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_consents_person", "code", "institution", "kind"),
+)
+
+#: Drugs dispensed, from the claims pharmacies submit (薬剤情報).
+drug_claims = Table(
+    "drug_claims",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("code", String(32), nullable=False, index=True),
+    Column("pharmacy", String(10), nullable=False),
+    Column("dispensed_on", Date, nullable=False),
+    Column("drug", String(100), nullable=False),
+    Column("quantity", String(40), nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+)
+
+#: Every view of a person's data by an institution (shown to the person on Mynaportal).
+views = Table(
+    "views",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("code", String(32), nullable=False, index=True),
+    Column("institution", String(10), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
