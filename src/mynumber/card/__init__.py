@@ -35,6 +35,7 @@ from mynumber.card.errors import (
     PersistenceError,
     SealError,
 )
+from mynumber.card.freearea import FreeApp, derive_free_area_key
 from mynumber.card.image import (
     SEAL_KEY_LENGTH,
     CardFile,
@@ -75,6 +76,7 @@ __all__ = [
     "Chip",
     "ChipTransport",
     "Command",
+    "FreeApp",
     "GeneratingKeySource",
     "ImageError",
     "ImageStore",
@@ -87,6 +89,7 @@ __all__ = [
     "SealError",
     "VpcdCard",
     "admin_cryptogram",
+    "derive_free_area_key",
     "derive_issuer_key",
     "load_or_create_demo_seal_key",
     "read_seal_key",

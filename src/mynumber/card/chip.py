@@ -66,6 +66,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo, Prehas
 from mynumber.card import image as _image
 from mynumber.card.apdu import Command, Response
 from mynumber.card.codes import (
+    AID_FREE_AREA,
     EF,
     INS,
     SW,
@@ -83,6 +84,7 @@ from mynumber.card.files import (
     PinFile,
     RecordFile,
 )
+from mynumber.card.freearea import FreeApp, derive_free_area_key, owner_of
 from mynumber.card.issuer import ISSUER_KEY_LENGTH, admin_cryptogram
 from mynumber.card.keys import EC_CURVE, RSA_KEY_BITS, GeneratingKeySource, KeySource, new_ec_key
 from mynumber.card.layout import GENERATIONS, build_filesystem, validate_manufacture_number
@@ -203,6 +205,12 @@ class _Vault:
         expected = admin_cryptogram(self.__issuer_key, challenge)
         return hmac.compare_digest(expected, cryptogram)
 
+    def check_free_area_cryptogram(self, app: FreeApp, challenge: bytes, cryptogram: bytes) -> bool:
+        if self.__issuer_key is None:
+            return False
+        key = derive_free_area_key(self.__issuer_key, app)
+        return hmac.compare_digest(admin_cryptogram(key, challenge), cryptogram)
+
     def erase(self) -> None:
         self.__keys.clear()
         self.__issuer_key = None
@@ -280,6 +288,7 @@ class Chip:
         self._ef: ElementaryFile | None = None
         self._verified: set[int] = set()
         self._admin = False
+        self._free_app: FreeApp | None = None  # an open free-area session (freearea.py)
         self._challenge: bytes | None = None
         self._pending = b""
         self._handlers: dict[tuple[int, int], Callable[[Command], Response]] = {
@@ -424,6 +433,7 @@ class Chip:
         self._ef = None
         self._verified = set()
         self._admin = False
+        self._free_app = None
         self._challenge = None
         self._pending = b""
 
@@ -613,6 +623,7 @@ class Chip:
                     raise _reject(sw_wrong_le(len(fci)), "wrong Le for the FCI")
             if df is not self._df:
                 self._verified = set()
+                self._free_app = None
             self._df, self._ef = df, None
             return self._answer(cmd, fci) if fci else Response(SW.OK)
         if cmd.p1 == 0x02:
@@ -735,7 +746,10 @@ class Chip:
         self._no_le(cmd)
         self._needs_data(cmd)
         pin = self._current_pin()
-        self._require_admin(personalising=False)
+        if self._in_free_area():
+            self._require_free_session(pin)
+        else:
+            self._require_admin(personalising=False)
         if not pin.policy.accepts(cmd.data):
             raise _reject(SW.WRONG_DATA, "malformed new PIN")
         pin.value = cmd.data
@@ -755,7 +769,9 @@ class Chip:
         return Response(SW.OK, self._challenge)
 
     def _external_authenticate(self, cmd: Command) -> Response:
-        self._p1p2(cmd, 0x00, 0x00)
+        free_app = self._free_area_app(cmd)
+        if free_app is None:
+            self._p1p2(cmd, 0x00, 0x00)
         self._no_le(cmd)
         self._needs_data(cmd)
         challenge, self._challenge = self._challenge, None
@@ -763,11 +779,38 @@ class Chip:
             raise _reject(SW.CONDITIONS_NOT_SATISFIED, "GET CHALLENGE (8+ bytes) first")
         if len(cmd.data) != _CRYPTOGRAM_LENGTH:
             raise _reject(SW.WRONG_DATA, "the cryptogram is 16 bytes")
+        if free_app is not None:
+            self._free_app = None
+            if self._lifecycle != Lifecycle.OPERATIONAL:
+                raise _reject(SW.CONDITIONS_NOT_SATISFIED, "the card is not issued yet")
+            if not self.__vault.check_free_area_cryptogram(free_app, challenge, cmd.data):
+                return Response(SW.AUTHENTICATION_FAILED)
+            self._free_app = free_app
+            return Response(SW.OK)
         if not self.__vault.check_cryptogram(challenge, cmd.data):
             self._admin = False
             return Response(SW.AUTHENTICATION_FAILED)
         self._admin = True
         return Response(SW.OK)
+
+    def _in_free_area(self) -> bool:
+        return self._df is not None and self._df.aid == AID_FREE_AREA
+
+    def _free_area_app(self, cmd: Command) -> FreeApp | None:
+        """EXTERNAL AUTHENTICATE ``00 82 00 <app>`` in the free area opens a free-area
+        session for that application (:mod:`mynumber.card.freearea`)."""
+        if not self._in_free_area() or (cmd.p1, cmd.p2) == (0x00, 0x00):
+            return None
+        if cmd.p1 != 0x00 or cmd.p2 not in tuple(FreeApp):
+            raise _reject(SW.INCORRECT_P1P2, "free area: P2 names the application")
+        return FreeApp(cmd.p2)
+
+    def _require_free_session(self, ef: ElementaryFile) -> None:
+        """In the free area, only the open session's own application is written."""
+        if self._free_app is None:
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "no free-area session")
+        if owner_of(ef.fid) is not self._free_app:
+            raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "another issuer's application")
 
     def _get_response(self, cmd: Command, pending: bytes = b"") -> Response:
         self._p1p2(cmd, 0x00, 0x00)
@@ -817,7 +860,10 @@ class Chip:
             raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "keys and PINs are not written")
         if isinstance(ef, RecordFile):
             raise _reject(SW.INCOMPATIBLE_FILE, "not a binary EF")
-        self._require_admin(personalising=not self._rewritable(ef))
+        if self._in_free_area():
+            self._require_free_session(ef)
+        else:
+            self._require_admin(personalising=not self._rewritable(ef))
         if not ef.writable:
             raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "this EF is fixed at manufacture")
         offset = (cmd.p1 << 8) | cmd.p2
@@ -876,6 +922,7 @@ class Chip:
             self._ef.fid if self._ef else None,
             frozenset(self._verified),
             self._admin,
+            self._free_app,
         )
 
 

@@ -14,7 +14,6 @@ from mynumber.card import pins
 from mynumber.card.codes import (
     AID_AUTH_GEN2,
     AID_FACE_GEN2,
-    AID_FREE_AREA,
     AID_JPKI,
     AID_JUKI,
     AID_TEXT,
@@ -34,6 +33,7 @@ from mynumber.card.files import (
     RecordFile,
     after,
 )
+from mynumber.card.freearea import build_free_area
 
 __all__ = [
     "GENERATIONS",
@@ -180,7 +180,7 @@ def build_filesystem(manufacture_number: str, generation: int = 1) -> dict[bytes
             PinFile(EF.JUKI_PIN, "juki AP PIN", pins.JUKI_PIN),
         ),
     )
-    free = DedicatedFile("free", AID_FREE_AREA, "free area (空き領域), empty")
+    free = build_free_area()
     return {df.aid: df for df in (jpki, text, visual, juki, free)}
 
 
@@ -271,7 +271,7 @@ def _generation_2(manufacture_number: str) -> dict[bytes, DedicatedFile]:
             ),
         ),
     )
-    free = DedicatedFile("free", AID_FREE_AREA, "free area (空き領域), empty")
+    free = build_free_area()
     return {df.aid: df for df in (auth, face, free)}
 
 

@@ -49,7 +49,17 @@ app.command("seed")(serve.seed)
 
 def _add_optional_commands() -> None:
     try:
-        from mynumber.cli import card, clinic, contract, kiosk, phone, pin_reset, reader
+        from mynumber.cli import (
+            card,
+            clinic,
+            contract,
+            door,
+            kiosk,
+            licence,
+            phone,
+            pin_reset,
+            reader,
+        )
     except ImportError:  # pragma: no cover - the card package is optional at build time
         return
     card.app.add_typer(pin_reset.app, name="pin-reset")
@@ -59,6 +69,9 @@ def _add_optional_commands() -> None:
     app.add_typer(reader.app, name="reader")
     app.add_typer(contract.app, name="contract")
     app.add_typer(clinic.app, name="clinic")
+    app.add_typer(door.employer, name="employer")
+    app.add_typer(door.door, name="door")
+    app.add_typer(licence.app, name="licence")
 
 
 _add_optional_commands()

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from mynumber.card import Chip, ChipTransport, derive_issuer_key
+from mynumber.card.freearea import FreeApp, derive_free_area_key
 from mynumber.card.image import ImageStore
 from mynumber.reader import (
     CardFace,
@@ -27,6 +28,12 @@ from mynumber.reader import (
     PinRef,
     TextAttributes,
     placeholder_png,
+)
+from mynumber.reader.freearea import (
+    FreeAreaSession,
+    Licence,
+    make_licence_number,
+    sign_licence,
 )
 
 DEMO_KEYS_DIR = Path(__file__).resolve().parents[2] / "assets" / "demo-keys"
@@ -266,3 +273,66 @@ def run(chip: Chip, *apdus: bytes | str) -> tuple[bytes, int]:
         _data, sw = tx(chip, apdu)
         assert sw == 0x9000, f"{apdu!r} -> {sw:04X}"
     return tx(chip, apdus[-1])
+
+
+# --- free area: the police (DEMO keys made per run) ----------------------------------
+
+LICENCE_PIN = "4321"  # demo value
+
+
+def ec_cert(
+    subject: str, key: ec.EllipticCurvePrivateKey, issuer: tuple[str, ec.EllipticCurvePrivateKey]
+) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    issuer_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer[0])])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_NOW - dt.timedelta(days=1))
+        .not_valid_after(_NOW + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=subject == issuer[0], path_length=None), True)
+        .sign(issuer[1], hashes.SHA256())
+    )
+
+
+@cache
+def police() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """DEMO: a police root, and the licence-signing key and certificate it issued."""
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = ec_cert("DEMO 警察庁 licence root", root_key, ("DEMO 警察庁 licence root", root_key))
+    signer_key = ec.generate_private_key(ec.SECP256R1())
+    signer = ec_cert("DEMO 東京都公安委員会", signer_key, ("DEMO 警察庁 licence root", root_key))
+    return root, signer_key, signer
+
+
+def demo_licence() -> Licence:
+    return Licence(
+        number=make_licence_number(30, 2010, 123456, reissues=1),
+        name="デモ 太郎",
+        birth_date=dt.date(1990, 1, 2),
+        address="東京都千代田区霞が関2-1-2",
+        issued_on=dt.date(2025, 3, 24),
+        valid_until=dt.date(2030, 2, 2),
+        types=("普通", "普自二"),
+        conditions=("眼鏡等",),
+        commission="東京都公安委員会",
+        photo=b"\x89PNG demo photo",
+    )
+
+
+def police_write(
+    card: DemoCard, lic: Licence, *, pin: str = LICENCE_PIN, transport: object = None
+) -> None:
+    """The police write ``lic`` into the card's licence application (a granted session)."""
+    _, key, cert = police()
+    data = lic.to_bytes()
+    session_key = derive_free_area_key(card.issuer_key, FreeApp.LICENCE)
+    session = FreeAreaSession.open(
+        transport or card.transport,  # type: ignore[arg-type]
+        FreeApp.LICENCE,
+        session_key,
+    )
+    session.write_licence(data, sign_licence(data, key, cert), pin)

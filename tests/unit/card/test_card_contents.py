@@ -38,7 +38,12 @@ EXPECTED = {
         0x0001: ("record", "card manufacture number"),
         0x001C: ("pin", "juki AP PIN"),
     },
-    AID_FREE_AREA: {},
+    AID_FREE_AREA: {
+        0x0001: ("binary", "employee application"),
+        0x0010: ("binary", "licence application"),
+        0x0011: ("binary", "police certificate and signature"),
+        0x0012: ("pin", "licence PIN"),
+    },
 }
 
 KIND = {BinaryFile: "binary", RecordFile: "record", PinFile: "pin", KeyFile: "key"}
@@ -70,4 +75,5 @@ def test_the_chip_holds_exactly_the_listed_files() -> None:
 def test_the_free_area_is_empty_and_selectable() -> None:
     card = kit.make_card()
     assert kit.tx(card.chip, kit.select_ap(AID_FREE_AREA))[1] == 0x9000
-    assert kit.tx(card.chip, kit.select_ef(0x0001))[1] == 0x6A82
+    assert kit.tx(card.chip, kit.select_ef(0x0001))[1] == 0x9000
+    assert kit.tx(card.chip, kit.read_binary(0, 0))[1] == 0x6B00  # empty until written

@@ -58,8 +58,10 @@ from sqlalchemy.exc import IntegrityError
 from mynumber.card import (
     Chip,
     ChipTransport,
+    FreeApp,
     KeySource,
     admin_cryptogram,
+    derive_free_area_key,
     derive_issuer_key,
 )
 from mynumber.card import load_or_create_demo_seal_key as load_seal_key
@@ -691,6 +693,23 @@ class CardIssuer:
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(*signing)
             ).all()
         return [_revoked(*r) for r in rows]
+
+    def free_area_key(self, manufacture_number: str, application: str) -> bytes:
+        """The free-area session key of one application on one active card, for an issuer
+        J-LIS approved (:mod:`mynumber.card.freearea`; the grant is this project's model).
+        A suspended card gets none; a reissued card is another chip with other keys."""
+        app = {"employee": FreeApp.EMPLOYEE, "licence": FreeApp.LICENCE}.get(application)
+        if app is None:
+            raise NotFound("no such free-area application", code="free_area_application")
+        c = store.cards.c
+        with self.engine.connect() as conn:
+            status = conn.scalar(select(c.status).where(c.manufacture_number == manufacture_number))
+        if status is None:
+            raise NotFound("no card with that manufacture number", code="card_not_found")
+        if status != "active":
+            raise Conflict("the card is not active", code="card_not_active")
+        master = self.authority.get().issuer_master_key
+        return derive_free_area_key(derive_issuer_key(master, manufacture_number), app)
 
     # --- the counter's rewrites: renewal and address change -------------------------------
 

@@ -140,6 +140,18 @@ class SuspendOut(BaseModel):
     revoked: list[RevokedOut]
 
 
+class FreeAreaGrantIn(BaseModel):
+    """Which approved issuer J-LIS grants a free-area session to (for the record)."""
+
+    issuer: str = Field(min_length=1, max_length=100, examples=["DEMO 東京都公安委員会"])
+
+
+class FreeAreaGrantOut(BaseModel):
+    manufacture_number: str
+    application: str
+    session_key: str = Field(description="base64 of the 32-byte session key (one card)")
+
+
 #: カード製造番号 as J-LIS issues it (13 of A-Z 0-9, this project's format).
 CARD_NUMBER = r"^[A-Z0-9]{13}$"
 

@@ -4,7 +4,8 @@ for J-LIS's own 24/7 operator (the call centre, signed in as staff; see ``deps``
 What the operator does to a card is recorded in J-LIS's access log under the card's
 manufacture number, J-LIS's own key for its holder (never a My Number)."""
 
-from typing import Annotated
+import base64
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from fastapi.params import Depends as DependsParam
@@ -18,7 +19,7 @@ from mynumber.orgs.jlis.cards import (
     RevokedCertificate,
     Rewritten,
 )
-from mynumber.orgs.jlis.deps import Canceller, Revoker, Suspender
+from mynumber.orgs.jlis.deps import Canceller, Revoker, Suspender, VerifierManager
 from mynumber.orgs.jlis.schemas import (
     CancelIn,
     CardIssueIn,
@@ -27,6 +28,8 @@ from mynumber.orgs.jlis.schemas import (
     CardRewriteOut,
     CardSummary,
     CertificateOut,
+    FreeAreaGrantIn,
+    FreeAreaGrantOut,
     ResumeIn,
     ResumeOut,
     RevokedOut,
@@ -127,6 +130,32 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
             manufacture_number=manufacture_number,
             status=status,
             revoked=[_revoked_out(r) for r in revoked],
+        )
+
+    @api.post(
+        "/cards/{manufacture_number}/free-area/{application}", response_model=FreeAreaGrantOut
+    )
+    def grant_free_area(
+        manufacture_number: str,
+        application: Literal["employee", "licence"],
+        body: FreeAreaGrantIn,
+        acting: VerifierManager,
+    ) -> FreeAreaGrantOut:
+        """空き領域: J-LIS's operator grants an approved issuer (an employer, the police) the
+        session key of one free-area application on one active card (this project's model;
+        the key opens that application only, :mod:`mynumber.card.freearea`)."""
+        key = issuer.free_area_key(manufacture_number, application)
+        staff.log(
+            acting,
+            action="cards.free_area_grant",
+            purpose="free-area approval",
+            person=manufacture_number,
+            detail={"application": application, "issuer": body.issuer},
+        )
+        return FreeAreaGrantOut(
+            manufacture_number=manufacture_number,
+            application=application,
+            session_key=base64.b64encode(key).decode("ascii"),
         )
 
     @api.post("/cards/{manufacture_number}/cancel", response_model=SuspendOut)

@@ -1,0 +1,103 @@
+"""``mynumber employer register|enrol``, ``mynumber door tap`` and ``mynumber licence
+write|read`` on the data folder (in process): exit 0 when the door opens, 1 once the card is
+suspended; a licence written with J-LIS's grant is verified and shown."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from typer.testing import CliRunner
+
+from mynumber.cli import app
+from mynumber.reader.freearea import make_licence_number
+
+runner = CliRunner()
+
+
+def test_enrol_then_tap_opens_and_a_suspended_card_does_not(fed, http, tmp_path) -> None:
+    data = str(fed.settings.data_dir)
+    body = {
+        "family_name": "職員",
+        "given_name": "一郎",
+        "family_name_kana": "ショクイン",
+        "given_name_kana": "イチロウ",
+        "birth_date": "1980-04-01",
+        "sex": "1",
+        "address": f"東京都千代田区丸の内2丁目{secrets.randbelow(10**6)}番",
+    }
+    resident = http.post("/municipality/131016/api/residents", json=body).json()
+    issued = http.post(
+        f"/municipality/131016/api/residents/{resident['id']}/card",
+        json={"auth_pin": "1234", "sign_password": "ABC123"},
+    ).json()
+    card = tmp_path / "card.json"
+    card.write_text(issued["card_image"], encoding="utf-8")
+
+    shut = runner.invoke(app, ["door", "tap", "--card", str(card), "--data", data])
+    assert shut.exit_code == 2 and "register" in shut.output  # not a verifier yet
+
+    ok = runner.invoke(app, ["employer", "register", "--name", "DEMO 東京都庁", "--data", data])
+    assert ok.exit_code == 0, ok.output
+    enrol = ["employer", "enrol", "--card", str(card), "--pin", "1234", "--employee", "E-7"]
+    ok = runner.invoke(app, [*enrol, "--data", data])
+    assert ok.exit_code == 0, ok.output
+    opened = runner.invoke(
+        app, ["door", "tap", "--card", str(card), "--door", "n1", "--data", data]
+    )
+    assert opened.exit_code == 0, opened.output
+    assert "opens for E-7" in opened.output
+
+    mfg = issued["summary"]["manufacture_number"]
+    assert http.post(f"/jlis/cards/{mfg}/suspend", json={}).status_code == 200
+    refused = runner.invoke(app, ["door", "tap", "--card", str(card), "--data", data])
+    assert refused.exit_code == 1
+    assert "stays shut" in refused.output and "certificate refused" in refused.output
+
+
+def test_licence_write_then_read_on_an_issued_card(fed, http, tmp_path) -> None:
+    data = str(fed.settings.data_dir)
+    body = {
+        "family_name": "運転",
+        "given_name": "花子",
+        "family_name_kana": "ウンテン",
+        "given_name_kana": "ハナコ",
+        "birth_date": "1990-01-02",
+        "sex": "2",
+        "address": f"東京都千代田区霞が関{secrets.randbelow(10**6)}番",
+    }
+    resident = http.post("/municipality/131016/api/residents", json=body).json()
+    issued = http.post(
+        f"/municipality/131016/api/residents/{resident['id']}/card",
+        json={"auth_pin": "1234", "sign_password": "ABC123"},
+    ).json()
+    card = tmp_path / "card.json"
+    card.write_text(issued["card_image"], encoding="utf-8")
+    record = tmp_path / "licence.json"
+    record.write_text(
+        json.dumps(
+            {
+                "number": make_licence_number(30, 2012, 654321),
+                "name": "運転 花子",
+                "birth_date": "1990-01-02",
+                "address": body["address"],
+                "issued_on": "2025-03-24",
+                "valid_until": "2030-02-02",
+                "types": ["普通"],
+                "conditions": ["AT限定"],
+                "commission": "東京都公安委員会",
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    write = ["licence", "write", "--card", str(card), "--licence", str(record), "--pin", "4321"]
+    written = runner.invoke(app, [*write, "--data", data])
+    assert written.exit_code == 0, written.output
+    root = fed.settings.data_dir / "police" / "police-root.pem"
+    read = ["licence", "read", "--card", str(card), "--police-root", str(root), "--data", data]
+    shown = runner.invoke(app, [*read, "--pin", "4321"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "運転 花子" in shown.output and "AT限定" in shown.output
+    wrong = runner.invoke(app, [*read, "--pin", "0000"], env={"COLUMNS": "200"})
+    assert wrong.exit_code == 1 and "2 tries left" in wrong.output
