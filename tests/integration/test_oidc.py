@@ -655,13 +655,23 @@ def test_prompt_none_without_consent_answers_consent_required(http, pc, card, pr
 NAME, BIRTH, GENDER, ADDRESS = (f"1.2.392.200149.8.5.5.{n}" for n in (1, 4, 3, 5))
 
 
-def release_with(pc, http, card, signer, rp, discovery) -> tuple[httpx.Response, str, str]:
-    """Ask for profile_basic4, allow, sign the release on the phone with ``signer``'s card;
-    returns the answer of the page the signing page continues to, the state and nonce."""
+def release_with(
+    pc,
+    http,
+    card,
+    signer,
+    rp,
+    discovery,
+    scope: str = "profile_basic4",
+    items: str = "氏名・住所・生年月日・性別",
+) -> tuple[httpx.Response, str, str]:
+    """Ask for ``scope`` (the rp's), allow, sign the release of ``items`` on the phone with
+    ``signer``'s card; returns the answer of the page the signing page continues to, the
+    state and nonce."""
     nonce = secrets.token_urlsafe(16)
     url, state = rp.authorization_url(discovery["authorization_endpoint"], nonce=nonce)
     page = to_consent(pc, http, card, url)
-    assert 'data-scope="profile_basic4"' in page.text and "署名" in page.text
+    assert f'data-scope="{scope}"' in page.text and "署名" in page.text
     asked = pc.post("/portal/oidc/consent", data={**consent_form(page), "decision": "allow"})
     assert asked.status_code == 303 and asked.headers["location"].startswith("/portal/sign/")
     waiting = pc.get(asked.headers["location"])
@@ -669,7 +679,7 @@ def release_with(pc, http, card, signer, rp, discovery) -> tuple[httpx.Response,
     code = re.search(r'id="code">([A-Z0-9]{4})-([A-Z0-9]{4})<', waiting.text)
     assert code is not None
     shown = sign_request(http, code.group(1) + code.group(2))
-    assert "氏名・住所・生年月日・性別" in shown["summary"]
+    assert f"{items}（" in shown["summary"]
     # too early: the release page sends the browser back to wait for the phone
     early = pc.get(f"/portal/oidc/release?request={consent_form(page)['request']}")
     assert early.status_code == 303 and early.headers["location"].startswith("/portal/sign/")
@@ -739,6 +749,21 @@ def test_the_four_basic_items_come_with_a_jpki_proof_the_service_checks_itself(
     # a sign-in without profile_basic4 releases none of it, consent or not
     plain = sign_in(pc, http, card, bank, discovery)
     assert set(plain["userinfo"]) == {"sub"} and plain["userinfo"]["sub"] == info["sub"]
+
+
+def test_item_scopes_release_only_their_items_without_the_proof(http, pc, card, shop, discovery):
+    rp = rp_session(shop, "openid name birthdate")
+    back, _, nonce = release_with(
+        pc, http, card, card, rp, discovery, scope="name", items="氏名・生年月日"
+    )
+    assert back.status_code == 303, back.text
+    token = fetch_token(rp, shop, discovery, back.headers["location"])
+    verify_id_token(token["id_token"], shop, discovery, nonce)
+    info = rp.get(discovery["userinfo_endpoint"], timeout=10).json()
+    # the certificate in the proof would show the address and sex: no proof, two items
+    assert set(info) == {"sub", "name", "birthdate"}
+    assert info["name"] == "連携\u3000花子" and info["birthdate"] == "1985-06-15"
+    assert {"name", "address", "birthdate", "gender"} <= set(discovery["scopes_supported"])
 
 
 def test_a_signature_with_another_persons_card_releases_nothing(
