@@ -181,7 +181,7 @@ def test_a_suspended_generation_2_card_is_revoked_at_the_auth_g2_responder(fed, 
     assert done.status_code == 200, done.text
     assert {r["hierarchy"] for r in done.json()["revoked"]} == {"auth-g2", "sign-g2"}
     assert status() is ocsp.OCSPCertStatus.REVOKED
-    with fed.apps["jlis"].state.engine.connect() as conn:
+    with fed.jlis().engine.connect() as conn:
         t = jlis_store.certificates.c
         rows = conn.execute(select(t.hierarchy).where(t.manufacture_number == mfg)).scalars()
         assert sorted(rows) == ["auth-g2", "sign-g2"]
