@@ -138,9 +138,9 @@ def shop(provider) -> dict[str, Any]:
     return register(provider, "さくら商店 (Sakura Shop)", SHOP_CB, public=True)
 
 
-def issue(http: httpx.Client, fed) -> JPKIClient:
-    """A new adult resident of 千代田区 with a card, enrolled on the linkage network; the
-    JPKI client talks to its chip."""
+def issue(http: httpx.Client, fed, generation: int = 1) -> JPKIClient:
+    """A new adult resident of 千代田区 with a card (of ``generation``), enrolled on the
+    linkage network; the JPKI client talks to its chip."""
     body = {
         "family_name": "連携",
         "given_name": "花子",
@@ -155,7 +155,7 @@ def issue(http: httpx.Client, fed) -> JPKIClient:
     assert resident.status_code == 201, resident.text
     answer = http.post(
         f"/municipality/131016/api/residents/{resident.json()['id']}/card",
-        json={"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD},
+        json={"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD, "generation": generation},
     )
     assert answer.status_code == 201, answer.text
     seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
@@ -333,6 +333,15 @@ def test_a_confidential_client_signs_a_person_in_with_pkce_and_nonce(
 def test_a_public_client_signs_in_with_pkce_and_no_secret(http, pc, card, shop, discovery):
     done = sign_in(pc, http, card, shop, discovery)
     assert done["userinfo"]["sub"] == done["claims"]["sub"]
+
+
+def test_a_generation_2_card_signs_a_person_in(fed, http, pc, shop, discovery):
+    """The next-generation card (P-384, the auth-g2 hierarchy) logs in the same way."""
+    g2 = issue(http, fed, generation=2)
+    assert g2.generation == 2
+    done = sign_in(pc, http, g2, shop, discovery)
+    assert done["userinfo"]["sub"] == done["claims"]["sub"]
+    assert done["claims"]["amr"] == ["hwk", "pin"]
 
 
 def test_sub_is_pairwise_a_bank_and_a_shop_cannot_correlate_one_person(

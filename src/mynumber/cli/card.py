@@ -181,6 +181,16 @@ def issue(
     code: Annotated[
         str, typer.Option("--municipality", "-m", help="Municipality code.")
     ] = "131016",
+    generation: Annotated[
+        int,
+        typer.Option(
+            "--generation",
+            min=1,
+            max=2,
+            help="1: today's card; 2: the next-generation card (this project's model: P-384, "
+            "two applications, two PINs).",
+        ),
+    ] = 1,
     data: DataDir = None,
 ) -> None:
     """交付: a municipality applies, J-LIS makes the card; the image is written to --out.
@@ -205,7 +215,13 @@ def issue(
                     f"({escape(person['family_name'])} {escape(person['given_name'])}, "
                     f"{person['birth_date']}) in {code}"
                 )
-            issued = fed.issue_card(code, resident, auth_pin=auth_pin, sign_password=sign_password)
+            issued = fed.issue_card(
+                code,
+                resident,
+                auth_pin=auth_pin,
+                sign_password=sign_password,
+                generation=generation,
+            )
         finally:
             fed.close()
         CardFile(out).save(issued["card_image"].encode("utf-8"))
@@ -215,7 +231,7 @@ def issue(
             f"(expires {summary['expires_on']}, security code {summary['security_code']})"
         )
         for cert in summary["certificates"]:
-            console.print(f"  {cert['hierarchy']:4} certificate serial {cert['serial']}")
+            console.print(f"  {cert['hierarchy']:7} certificate serial {cert['serial']}")
         if not summary["signing_certificate_issued"]:
             console.print(f"  [yellow]{escape(summary['note'] or 'no signing certificate')}[/]")
         console.print(

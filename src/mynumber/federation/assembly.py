@@ -233,6 +233,7 @@ class Federation:
         sign_password: str | None = None,
         text_pin: str | None = None,
         juki_pin: str | None = None,
+        generation: int = 1,
     ) -> dict[str, Any]:
         """:func:`~mynumber.federation.demo.issue_card`."""
         return demo.issue_card(
@@ -243,6 +244,7 @@ class Federation:
             sign_password=sign_password,
             text_pin=text_pin,
             juki_pin=juki_pin,
+            generation=generation,
         )
 
     def demo_holder(self, code: str) -> dict[str, Any] | None:

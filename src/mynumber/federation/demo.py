@@ -382,6 +382,7 @@ def issue_card(
     sign_password: str | None = None,
     text_pin: str | None = None,
     juki_pin: str | None = None,
+    generation: int = 1,
 ) -> dict[str, Any]:
     """交付申請 + 交付 at the municipality; returns ``summary`` and ``card_image``."""
     body = {
@@ -389,6 +390,7 @@ def issue_card(
         "sign_password": sign_password,
         "text_pin": text_pin,
         "juki_pin": juki_pin,
+        "generation": generation,
     }
     api = _municipality_api(fed, code)
     return dict(api.request("POST", f"/residents/{resident_id}/card", body))

@@ -16,6 +16,7 @@ import httpx
 from cryptography import x509
 
 from mynumber import errors
+from mynumber.pki.names import ca_of
 from mynumber.platform.http import Directory, ServiceClient, error_from_response
 from mynumber.platform.signing import Identity
 
@@ -61,6 +62,14 @@ class JlisVerifierClient(ServiceClient):
         """J-LIS's signing root (``/jlis/ca/sign.der``), fetched once."""
         return self._root("sign")
 
+    def auth_roots(self) -> list[x509.Certificate]:
+        """The user-authentication roots of both card generations (``auth``, ``auth-g2``)."""
+        return [self._root("auth"), self._root("auth-g2")]
+
+    def sign_roots(self) -> list[x509.Certificate]:
+        """The signing roots of both card generations (``sign``, ``sign-g2``)."""
+        return [self._root("sign"), self._root("sign-g2")]
+
     def credential(self) -> str:
         """This verifier's credential, registering with J-LIS on first use."""
         with self._lock:
@@ -75,9 +84,17 @@ class JlisVerifierClient(ServiceClient):
             return str(answer["credential"])
 
     def ocsp(self, request_der: bytes, hierarchy: str = "auth") -> bytes:
-        """J-LIS's OCSP answer (DER) for ``hierarchy`` (``auth`` or ``sign``)."""
+        """J-LIS's OCSP answer (DER) for ``hierarchy`` (``auth``, ``sign``, ``auth-g2``,
+        ``sign-g2``: :func:`hierarchy_of` names the one of a verified chain's anchor)."""
         headers = {
             "content-type": "application/ocsp-request",
             "authorization": f"Bearer {self.credential()}",
         }
         return self._raw("POST", f"/ocsp/{hierarchy}", content=request_der, headers=headers).content
+
+
+def hierarchy_of(anchor: x509.Certificate) -> str:
+    """J-LIS's name of the hierarchy whose root ``anchor`` is: ``auth`` or ``sign``, with
+    ``-g2`` for the generation-2 card's hierarchies."""
+    purpose, generation = ca_of(anchor.subject)
+    return purpose.value if generation == 1 else f"{purpose.value}-g2"

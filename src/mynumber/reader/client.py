@@ -4,6 +4,10 @@ It speaks the card's APDUs as OpenSC and libmyna do (``domain-reference.md`` §4
 SELECT by AID then by EF id, READ BINARY in chunks (a file's length from its DER/BER
 header), VERIFY with the PIN as ASCII, ``80 2A 00 80`` + DigestInfo to sign. ``61 xx``
 answers are followed with GET RESPONSE and ``6C xx`` answers resent with Le = xx.
+
+It reads both card generations: a card without the JPKI-AP is taken as a generation-2
+card (this project's model of 次期個人番号カード: the 認証AP and 券面等AP, two PINs, ECDSA
+P-384 keys that sign a bare 48-byte SHA-384 hash, see :func:`pin_location`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
     "PinRef",
     "PinSpec",
     "digest_info",
+    "pin_location",
     "verify_text_signature",
 ]
 
@@ -146,6 +151,37 @@ class KeyKind(Enum):
         return PinRef.JPKI_AUTH if self is KeyKind.AUTH else PinRef.JPKI_SIGN
 
 
+#: Where each PIN is on a generation-2 card: the card PIN serves the authentication key, the
+#: text items (there is no separate text PIN) and nothing else; no 住基 PIN.
+_PINS_GEN2: dict[PinRef, tuple[bytes, int]] = {
+    PinRef.JPKI_AUTH: (codes.AID_AUTH_GEN2, codes.EF_JPKI_AUTH_PIN),
+    PinRef.JPKI_SIGN: (codes.AID_AUTH_GEN2, codes.EF_JPKI_SIGN_PIN),
+    PinRef.TEXT: (codes.AID_AUTH_GEN2, codes.EF_JPKI_AUTH_PIN),
+    PinRef.VISUAL_A: (codes.AID_FACE_GEN2, codes.EF_VISUAL_PIN_A),
+    PinRef.VISUAL_B: (codes.AID_FACE_GEN2, codes.EF_VISUAL_PIN_B),
+}
+
+
+def pin_location(pin: PinRef, generation: int = 1) -> tuple[bytes, int]:
+    """(AID, EF id) of ``pin`` on a card of ``generation``; :class:`FileNotFound` for the
+    PINs a generation-2 card does not have."""
+    if generation == 1:
+        return pin.spec.aid, pin.spec.fid
+    found = _PINS_GEN2.get(pin)
+    if found is None:
+        raise FileNotFound(
+            f"a generation-2 card has no {pin.spec.label}",
+            status_word=codes.SW_FILE_NOT_FOUND,
+            operation="SELECT EF",
+        )
+    return found
+
+
+def jpki_aid(generation: int) -> bytes:
+    """The application holding the keys and certificates on a card of ``generation``."""
+    return codes.AID_JPKI if generation == 1 else codes.AID_AUTH_GEN2
+
+
 def _has_le(apdu: bytes) -> bool:
     return len(apdu) == 5 or (len(apdu) > 5 and len(apdu) == 6 + apdu[4])
 
@@ -218,6 +254,19 @@ class JPKIClient:
     def __init__(self, transport: Transport) -> None:
         self._ch = _Channel(transport)
         self._current_aid: bytes | None = None
+        self._generation: int | None = None
+
+    @property
+    def generation(self) -> int:
+        """1 for a card with the JPKI-AP, 2 for one with the generation-2 認証AP."""
+        if self._generation is None:
+            try:
+                self.select_application(codes.AID_JPKI)
+                self._generation = 1
+            except FileNotFound:
+                self.select_application(codes.AID_AUTH_GEN2)
+                self._generation = 2
+        return self._generation
 
     # --- selection and files -----------------------------------------------------------
 
@@ -280,21 +329,21 @@ class JPKIClient:
 
     def read_certificate(self, kind: KeyKind) -> bytes:
         """DER of the user certificate (the signing one needs the password verified)."""
-        return self._read_file(codes.AID_JPKI, kind.certificate_ef)
+        return self._read_file(jpki_aid(self.generation), kind.certificate_ef)
 
     def read_ca_certificate(self, kind: KeyKind) -> bytes:
-        return self._read_file(codes.AID_JPKI, kind.ca_ef)
+        return self._read_file(jpki_aid(self.generation), kind.ca_ef)
 
     def read_token(self) -> str:
-        self._ensure(codes.AID_JPKI)
+        self._ensure(jpki_aid(self.generation))
         self.select_ef(codes.EF_JPKI_TOKEN)
         return self.read_binary(0, 0x20).rstrip(b"\x00").decode("ascii", "replace")
 
     def pin_status(self, pin: PinRef) -> int:
         """Tries left (``63 Cx`` to a VERIFY without data); 0 when blocked."""
-        spec = pin.spec
-        self._ensure(spec.aid)
-        self.select_ef(spec.fid)
+        aid, fid = pin_location(pin, self.generation)
+        self._ensure(aid)
+        self.select_ef(fid)
         _, sw = self._ch.exchange(bytes((0x00, 0x20, 0x00, 0x80)))
         if sw & 0xFFF0 != 0x63C0:
             raise CardStatusError("no retry counter", status_word=sw, operation="PIN STATUS")
@@ -302,10 +351,10 @@ class JPKIClient:
 
     def verify_pin(self, pin: PinRef, value: str) -> None:
         """VERIFY; raises :class:`PinIncorrect` (``tries_left``) or :class:`PinBlocked`."""
-        spec = pin.spec
-        encoded = spec.encode(value)
-        self._ensure(spec.aid)
-        self.select_ef(spec.fid)
+        encoded = pin.spec.encode(value)
+        aid, fid = pin_location(pin, self.generation)
+        self._ensure(aid)
+        self.select_ef(fid)
         self._ch.command("VERIFY", 0x00, 0x20, 0x00, 0x80, encoded)
 
     def change_pin(self, pin: PinRef, current: str, new: str) -> None:
@@ -317,33 +366,52 @@ class JPKIClient:
     def sign_digest(
         self, kind: KeyKind, digest: bytes, *, algorithm: str = "sha256", pin: str | None = None
     ) -> bytes:
-        """Sign a digest with the card's key (PIN verified first if ``pin`` is given)."""
-        info = digest_info(digest, algorithm)
+        """Sign a digest with the card's key (PIN verified first if ``pin`` is given).
+
+        A generation-1 card takes a DigestInfo (RSA PKCS#1 v1.5); a generation-2 card takes
+        the bare 48-byte SHA-384 hash and answers a DER ECDSA signature."""
+        if self.generation == 2:
+            if algorithm != "sha384" or len(digest) != 48:
+                raise ValueError("a generation-2 card signs a 48-byte SHA-384 hash")
+            info = digest
+        else:
+            info = digest_info(digest, algorithm)
         if pin is not None:
             self.verify_pin(kind.pin, pin)
-        self._ensure(codes.AID_JPKI)
+        self._ensure(jpki_aid(self.generation))
         self.select_ef(kind.key_ef)
         return self._ch.command("COMPUTE DIGITAL SIGNATURE", 0x80, 0x2A, 0x00, 0x80, info, 256)
 
     def sign(self, kind: KeyKind, data: bytes, *, pin: str | None = None) -> bytes:
-        """SHA-256 ``data`` here and sign the digest on the card (RSA PKCS#1 v1.5)."""
+        """Hash ``data`` here and sign the digest on the card: SHA-256 and RSA PKCS#1 v1.5
+        (generation 1), SHA-384 and ECDSA P-384 (generation 2)."""
+        if self.generation == 2:
+            return self.sign_digest(
+                kind, hashlib.sha384(data).digest(), algorithm="sha384", pin=pin
+            )
         return self.sign_digest(kind, hashlib.sha256(data).digest(), pin=pin)
 
     # --- text AP, visual AP, 住基AP ------------------------------------------------------
 
+    def _text_efs(self) -> tuple[int, int, int]:
+        if self.generation == 2:
+            return codes.EF2_MY_NUMBER, codes.EF2_ATTRIBUTES, codes.EF2_TEXT_SIGNATURE
+        return codes.EF_TEXT_MY_NUMBER, codes.EF_TEXT_ATTRIBUTES, codes.EF_TEXT_SIGNATURE
+
     def read_my_number(self, pin: str) -> str:
         self.verify_pin(PinRef.TEXT, pin)
-        self.select_ef(codes.EF_TEXT_MY_NUMBER)
+        self.select_ef(self._text_efs()[0])
         return cardfiles.decode_my_number(self.read_binary(0, 17))
 
     def read_text_ap(self, pin: str) -> cardfiles.TextRecord:
         """The number, the four basic items and J-LIS's signature block (not yet checked)."""
+        number_ef, attributes_fid, signature_ef = self._text_efs()
         self.verify_pin(PinRef.TEXT, pin)
-        self.select_ef(codes.EF_TEXT_MY_NUMBER)
+        self.select_ef(number_ef)
         my_number = cardfiles.decode_my_number(self.read_binary(0, 17))
-        self.select_ef(codes.EF_TEXT_ATTRIBUTES)
+        self.select_ef(attributes_fid)
         attributes_ef = self.read_tlv_file()
-        self.select_ef(codes.EF_TEXT_SIGNATURE)
+        self.select_ef(signature_ef)
         number_digest, attributes_digest, signature = cardfiles.decode_text_signature(
             self.read_tlv_file()
         )
@@ -363,9 +431,15 @@ class JPKIClient:
         return cardfiles.decode_card_face(self.read_tlv_file())
 
     def read_manufacture_number(self) -> str:
-        """住基AP READ RECORD ``00 B2 01 0C 00``: characters [2..15] of the TLV value."""
-        self._ensure(codes.AID_JUKI)
-        record = self._ch.command("READ RECORD", 0x00, 0xB2, 0x01, 0x0C, le=256)
+        """住基AP READ RECORD ``00 B2 01 0C 00``: characters [2..15] of the TLV value (on a
+        generation-2 card the 券面等AP's record at SFI 1D, ``00 B2 01 EC 00``)."""
+        if self.generation == 2:
+            self._ensure(codes.AID_FACE_GEN2)
+            p2 = codes.SFI2_RECORDS << 3 | 0x04
+        else:
+            self._ensure(codes.AID_JUKI)
+            p2 = 0x0C
+        record = self._ch.command("READ RECORD", 0x00, 0xB2, 0x01, p2, le=256)
         _, value, _ = tlv.decode(record)
         if len(value) < 15:
             raise CardDataError("住基AP record shorter than 15 characters")

@@ -9,12 +9,17 @@ libmyna ``src/*.rs``, TRETJapanNFCReader; status words from ISO 7816-4 §5.6.
 from __future__ import annotations
 
 __all__ = [
+    "AID_AUTH_GEN2",
+    "AID_FACE_GEN2",
     "AID_FREE_AREA",
     "AID_JPKI",
     "AID_JUKI",
     "AID_TEXT",
     "AID_VISUAL",
     "APPLICATIONS",
+    "EF2_ATTRIBUTES",
+    "EF2_MY_NUMBER",
+    "EF2_TEXT_SIGNATURE",
     "EF_JPKI_AUTH_CA",
     "EF_JPKI_AUTH_CERT",
     "EF_JPKI_AUTH_KEY",
@@ -32,6 +37,7 @@ __all__ = [
     "EF_VISUAL_FACE",
     "EF_VISUAL_PIN_A",
     "EF_VISUAL_PIN_B",
+    "SFI2_RECORDS",
     "SW_BLOCKED",
     "SW_FILE_NOT_FOUND",
     "SW_OK",
@@ -43,6 +49,9 @@ AID_TEXT = bytes.fromhex("D3921000310001010408")  # 券面事項入力補助AP, 
 AID_VISUAL = bytes.fromhex("D3921000310001010402")  # 券面AP, libmyna visual.rs
 AID_JUKI = bytes.fromhex("D3921000310001010100")  # 住基AP, TRET / libmyna unknown.rs
 AID_FREE_AREA = b"\xf0MYNAFREE"  # this project's free area (the real AID is not public)
+# The generation-2 card (this project's model of 次期個人番号カード; its AIDs are not public):
+AID_AUTH_GEN2 = b"\xf0MYNA2AUTH"  # (仮称)認証AP: certificates, keys, text items, two PINs
+AID_FACE_GEN2 = b"\xf0MYNA2FACE"  # (仮称)券面等AP: card face (照合番号), manufacture number
 
 #: Applications in the order a reader lists them: (label, AID).
 APPLICATIONS: tuple[tuple[str, bytes], ...] = (
@@ -50,6 +59,8 @@ APPLICATIONS: tuple[tuple[str, bytes], ...] = (
     ("券面事項入力補助AP", AID_TEXT),
     ("券面AP", AID_VISUAL),
     ("住基AP", AID_JUKI),
+    ("(仮称)認証AP (generation 2)", AID_AUTH_GEN2),
+    ("(仮称)券面等AP (generation 2)", AID_FACE_GEN2),
     ("free area (空き領域)", AID_FREE_AREA),
 )
 
@@ -70,6 +81,13 @@ EF_VISUAL_FACE = 0x0002
 EF_VISUAL_PIN_B = 0x0012
 EF_VISUAL_PIN_A = 0x0013
 EF_JUKI_PIN = 0x001C
+# Generation 2: the 認証AP keeps the JPKI-AP's ids for certificates, keys, token and the two
+# PINs (0018 card PIN, 001B signing password) and holds the text items at 0011-0013; the
+# 券面等AP keeps the 券面AP's ids and the manufacture-number record at SFI 1D.
+EF2_MY_NUMBER = 0x0011
+EF2_ATTRIBUTES = 0x0012
+EF2_TEXT_SIGNATURE = 0x0013
+SFI2_RECORDS = 0x1D
 
 SW_OK = 0x9000
 SW_SECURITY = 0x6982  # security status not satisfied

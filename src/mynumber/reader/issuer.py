@@ -6,6 +6,9 @@ generate its key pairs (getting back the public keys only), writes certificates 
 text/visual AP data, sets the initial PINs and finishes personalisation. After
 :meth:`IssuerSession.finish` only :meth:`IssuerSession.set_pin` (a PIN reset at the
 municipality) is still accepted by the chip.
+
+A session opened with ``generation=2`` personalises a generation-2 card (this project's
+model: the 認証AP with P-384 keys, the text items and the two PINs; the 券面等AP).
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cryptography.hazmat.primitives import cmac, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers import algorithms
 
 from mynumber.reader import cardfiles, codes
-from mynumber.reader.client import KeyKind, PinRef, _Channel
+from mynumber.reader.client import KeyKind, PinRef, _Channel, jpki_aid, pin_location
 from mynumber.reader.errors import CardDataError, IssuerAuthenticationFailed
 from mynumber.reader.transport import Transport
 
@@ -30,11 +33,14 @@ _WRITE_CHUNK = 240
 class IssuerSession:
     """An open admin session on one card. Make it with :meth:`open`."""
 
-    def __init__(self, channel: _Channel) -> None:
+    def __init__(self, channel: _Channel, generation: int = 1) -> None:
+        if generation not in (1, 2):
+            raise ValueError("a card generation is 1 or 2")
         self._ch = channel
+        self.generation = generation
 
     @classmethod
-    def open(cls, transport: Transport, *, issuer_key: bytes) -> IssuerSession:
+    def open(cls, transport: Transport, *, issuer_key: bytes, generation: int = 1) -> IssuerSession:
         """GET CHALLENGE then EXTERNAL AUTHENTICATE with AES-256-CMAC(issuer key, challenge)."""
         if len(issuer_key) != 32:
             raise ValueError("an issuer key is 32 bytes")
@@ -47,7 +53,7 @@ class IssuerSession:
             raise IssuerAuthenticationFailed(
                 "issuer key refused", status_word=sw, operation="EXTERNAL AUTHENTICATE"
             )
-        return cls(ch)
+        return cls(ch, generation)
 
     @classmethod
     def open_authorised(
@@ -91,24 +97,29 @@ class IssuerSession:
                 data[offset : offset + _WRITE_CHUNK],
             )
 
-    def generate_key_pair(self, kind: KeyKind) -> rsa.RSAPublicKey:
-        """The chip makes a new key pair in ``kind``'s slot; only the public key comes back."""
-        self._select(codes.AID_JPKI, kind.key_ef)
+    def generate_key_pair(self, kind: KeyKind) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
+        """The chip makes a new key pair in ``kind``'s slot; only the public key comes back
+        (RSA-2048 on a generation-1 card, P-384 on a generation-2 card)."""
+        self._select(jpki_aid(self.generation), kind.key_ef)
         der = self._ch.command("GENERATE ASYMMETRIC KEY PAIR", 0x00, 0x46, 0x00, 0x00, le=256)
         try:
             key = serialization.load_der_public_key(der)
         except ValueError as exc:
             raise CardDataError("GENERATE returned no SubjectPublicKeyInfo") from exc
+        if self.generation == 2:
+            if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp384r1":
+                raise CardDataError("GENERATE returned a non-P-384 key")
+            return key
         if not isinstance(key, rsa.RSAPublicKey):
             raise CardDataError("GENERATE returned a non-RSA key")
         return key
 
     def write_certificate(self, kind: KeyKind, certificate_der: bytes) -> None:
         """Write the user certificate of ``kind`` (DER, must start ``30 82``)."""
-        self._write(codes.AID_JPKI, kind.certificate_ef, _check_der(certificate_der))
+        self._write(jpki_aid(self.generation), kind.certificate_ef, _check_der(certificate_der))
 
     def write_ca_certificate(self, kind: KeyKind, certificate_der: bytes) -> None:
-        self._write(codes.AID_JPKI, kind.ca_ef, _check_der(certificate_der))
+        self._write(jpki_aid(self.generation), kind.ca_ef, _check_der(certificate_der))
 
     def write_text_ap(
         self,
@@ -123,18 +134,23 @@ class IssuerSession:
         attributes_ef = cardfiles.encode_attributes(attributes)
         signed = cardfiles.text_signed_data(my_number, attributes_ef)
         signature_ef = cardfiles.encode_text_signature(signed, sign(signed))
-        self._write(codes.AID_TEXT, codes.EF_TEXT_MY_NUMBER, number_ef)
-        self._write(codes.AID_TEXT, codes.EF_TEXT_ATTRIBUTES, attributes_ef)
-        self._write(codes.AID_TEXT, codes.EF_TEXT_SIGNATURE, signature_ef)
+        if self.generation == 2:
+            aid = codes.AID_AUTH_GEN2
+            fids = (codes.EF2_MY_NUMBER, codes.EF2_ATTRIBUTES, codes.EF2_TEXT_SIGNATURE)
+        else:
+            aid = codes.AID_TEXT
+            fids = (codes.EF_TEXT_MY_NUMBER, codes.EF_TEXT_ATTRIBUTES, codes.EF_TEXT_SIGNATURE)
+        for fid, data in zip(fids, (number_ef, attributes_ef, signature_ef), strict=True):
+            self._write(aid, fid, data)
 
     def write_card_face(self, face: cardfiles.CardFace) -> None:
-        self._write(codes.AID_VISUAL, codes.EF_VISUAL_FACE, cardfiles.encode_card_face(face))
+        aid = codes.AID_FACE_GEN2 if self.generation == 2 else codes.AID_VISUAL
+        self._write(aid, codes.EF_VISUAL_FACE, cardfiles.encode_card_face(face))
 
     def set_pin(self, pin: PinRef, value: str) -> None:
         """RESET RETRY COUNTER ``00 2C 02 80``: set the PIN, refill its tries, unblock it."""
-        spec = pin.spec
-        encoded = spec.encode(value)
-        self._select(spec.aid, spec.fid)
+        encoded = pin.spec.encode(value)
+        self._select(*pin_location(pin, self.generation))
         self._ch.command("RESET RETRY COUNTER", 0x00, 0x2C, 0x02, 0x80, encoded)
 
     def finish(self) -> None:

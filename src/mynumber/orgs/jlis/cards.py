@@ -34,6 +34,11 @@ Rules this module decides (the real ones are partly unsourced, domain-reference 
   certificates end (or after), on a card that is active and not past its own expiry; the
   chip makes new key pairs, the new certificates run to the 5th birthday after the renewal
   day, and the earlier ones are revoked (``superseded``).
+- Generation 2 (``generation=2``, this project's model of 次期個人番号カード): the chip is a
+  generation-2 chip (認証AP and 券面等AP, two PINs: the 4-digit card PIN also opens the text
+  items, no 住基 PIN), its P-384 keys certified by J-LIS's ``auth-g2`` and ``sign-g2``
+  hierarchies (10 years + 1 month); the card runs to the birthday of the usual rule plus one
+  month, like its certificates (this project's reading of the published plan).
 - Address change (:meth:`CardIssuer.change_address`): the text AP is rewritten (address,
   sealed again by J-LIS) and a new signing certificate replaces the old one (revoked,
   ``affiliationChanged``); the user-authentication certificate stays (services-reference,
@@ -69,6 +74,7 @@ from mynumber.errors import Conflict, Error, InvalidInput, NotFound
 from mynumber.number import validate
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.orgs.jlis.model import normalise_name
 from mynumber.orgs.jlis.phones import follow_card_certificate
 from mynumber.pki import BasicItems, Gender, Purpose, age_on
@@ -227,6 +233,7 @@ class IssuedCard:
     certificates: dict[Purpose, x509.Certificate]
     #: the holder's earlier cards this issuance cancelled (their certificates revoked)
     replaced: tuple[str, ...] = ()
+    generation: int = 1
 
     @property
     def signing_certificate_issued(self) -> bool:
@@ -262,7 +269,7 @@ def months_before(day: dt.date, months: int) -> dt.date:
 
 @dataclass(frozen=True, slots=True)
 class RevokedCertificate:
-    hierarchy: Purpose
+    hierarchy: Hierarchy
     serial: int
     revoked_at: dt.datetime
     reason: str
@@ -296,11 +303,11 @@ class CardIssuer:
         #: call centre can check a caller (``callcentre``) without J-LIS keeping either
         self.item_fingerprint = item_fingerprint
 
-    def ocsp_url(self, purpose: Purpose) -> str:
-        return f"{self.base_url}/jlis/ocsp/{purpose.value}"
+    def ocsp_url(self, purpose: Purpose, generation: int = 1) -> str:
+        return f"{self.base_url}/jlis/ocsp/{Hierarchy.of(purpose, generation).value}"
 
-    def crl_url(self, purpose: Purpose) -> str:
-        return f"{self.base_url}/jlis/crl/{purpose.value}.crl"
+    def crl_url(self, purpose: Purpose, generation: int = 1) -> str:
+        return f"{self.base_url}/jlis/crl/{Hierarchy.of(purpose, generation).value}.crl"
 
     # --- issuance ------------------------------------------------------------------------
 
@@ -312,11 +319,15 @@ class CardIssuer:
         pins: Pins,
         idempotency_key: str | None = None,
         resident_code: str | None = None,
+        generation: int = 1,
     ) -> IssuedCard:
         """Manufacture, personalise and record one card; return it with its image.
 
         With ``resident_code`` the card row keeps the code's keyed hash (never the code).
+        ``generation`` 2 makes a generation-2 card (see the module's rules).
         """
+        if generation not in (1, 2):
+            raise InvalidInput("a card generation is 1 or 2", field="generation")
         now = self.clock().replace(microsecond=0)
         issued_on = now.astimezone(JST).date()
         replaced: list[str] = []
@@ -341,19 +352,23 @@ class CardIssuer:
             issuer_key=issuer_key,
             seal_key=load_seal_key(self.seal_key_path),
             key_source=self.key_source,
+            generation=generation,
         )
-        session = IssuerSession.open(ChipTransport(chip), issuer_key=issuer_key)
+        session = IssuerSession.open(
+            ChipTransport(chip), issuer_key=issuer_key, generation=generation
+        )
         certificates: dict[Purpose, x509.Certificate] = {}
         for purpose in (Purpose.AUTH, Purpose.SIGN):
             kind = _KIND[purpose]
-            ca = authority.ca(purpose)
+            ca = authority.ca(purpose, generation)
             session.write_ca_certificate(
                 kind, ca.certificate.public_bytes(serialization.Encoding.DER)
             )
             if purpose is Purpose.SIGN and not with_signing:
                 continue
             public_key = session.generate_key_pair(kind)
-            ocsp_url, crl_url = self.ocsp_url(purpose), self.crl_url(purpose)
+            ocsp_url = self.ocsp_url(purpose, generation)
+            crl_url = self.crl_url(purpose, generation)
             if purpose is Purpose.AUTH:
                 cert = ca.issue_auth(
                     public_key,
@@ -374,6 +389,8 @@ class CardIssuer:
             certificates[purpose] = cert
 
         expiry = card_expiry(holder.birth_date, issued_on, holder.stay_until)
+        if generation == 2 and holder.stay_until is None:
+            expiry = months_before(expiry, -1)  # the birthday plus one month
         security_code = f"{secrets.randbelow(10_000):04d}"
         session.write_text_ap(
             my_number=holder.my_number,
@@ -398,8 +415,9 @@ class CardIssuer:
         session.set_pin(PinRef.JPKI_AUTH, pins.auth)
         if with_signing and pins.sign is not None:
             session.set_pin(PinRef.JPKI_SIGN, pins.sign)
-        session.set_pin(PinRef.TEXT, pins.text or pins.auth)
-        session.set_pin(PinRef.JUKI, pins.juki or pins.auth)
+        if generation == 1:  # a generation-2 card has the card PIN and the password only
+            session.set_pin(PinRef.TEXT, pins.text or pins.auth)
+            session.set_pin(PinRef.JUKI, pins.juki or pins.auth)
         session.set_pin(PinRef.VISUAL_A, holder.my_number)
         session.set_pin(PinRef.VISUAL_B, visual_pin_b(holder.birth_date, expiry, security_code))
         session.finish()
@@ -407,7 +425,9 @@ class CardIssuer:
 
         try:
             with self.engine.begin() as conn:
-                self._record(conn, mfg, municipality, now, expiry, request_key, certificates)
+                self._record(
+                    conn, mfg, municipality, now, expiry, request_key, certificates, generation
+                )
                 if self.item_fingerprint is not None:
                     conn.execute(
                         update(store.cards)
@@ -430,7 +450,7 @@ class CardIssuer:
                 self._refuse_repeat(request_key)
             raise Conflict("the card could not be recorded; try again", code="retry") from exc
         return IssuedCard(
-            mfg, chip.to_image(), expiry, security_code, certificates, tuple(replaced)
+            mfg, chip.to_image(), expiry, security_code, certificates, tuple(replaced), generation
         )
 
     def _refuse_repeat(self, request_key: str) -> None:
@@ -455,6 +475,7 @@ class CardIssuer:
         expiry: dt.date,
         request_key: str | None,
         certificates: dict[Purpose, x509.Certificate],
+        generation: int = 1,
     ) -> None:
         conn.execute(
             store.cards.insert().values(
@@ -471,7 +492,7 @@ class CardIssuer:
             store.certificates.insert(),
             [
                 {
-                    "hierarchy": purpose.value,
+                    "hierarchy": Hierarchy.of(purpose, generation).value,
                     "serial": serial_hex(cert.serial_number),
                     "manufacture_number": mfg,
                     "issued_at": now,
@@ -540,7 +561,9 @@ class CardIssuer:
         with self.engine.connect() as conn:
             manufacture_number = conn.scalar(
                 select(store.certificates.c.manufacture_number).where(
-                    store.certificates.c.hierarchy == Purpose.AUTH.value,
+                    store.certificates.c.hierarchy.in_(
+                        (Hierarchy.AUTH.value, Hierarchy.AUTH_G2.value)
+                    ),
                     store.certificates.c.serial == key,
                 )
             )
@@ -721,7 +744,9 @@ class CardIssuer:
         except (ValueError, Error) as exc:
             raise InvalidInput("the card could not be read", field="card_image") from exc
         key = derive_issuer_key(self.authority.get().issuer_master_key, chip.manufacture_number)
-        return chip, IssuerSession.open(ChipTransport(chip), issuer_key=key)
+        return chip, IssuerSession.open(
+            ChipTransport(chip), issuer_key=key, generation=chip.generation
+        )
 
     def _card_for_counter(self, conn: Connection, mfg: str, code_fp: str | None) -> Any:
         c = store.cards.c
@@ -744,9 +769,11 @@ class CardIssuer:
         items: BasicItems,
         now: dt.datetime,
     ) -> x509.Certificate:
-        ca = self.authority.get().ca(purpose)
+        generation = session.generation
+        ca = self.authority.get().ca(purpose, generation)
         public_key = session.generate_key_pair(_KIND[purpose])
-        ocsp_url, crl_url = self.ocsp_url(purpose), self.crl_url(purpose)
+        ocsp_url = self.ocsp_url(purpose, generation)
+        crl_url = self.crl_url(purpose, generation)
         if purpose is Purpose.AUTH:
             cert = ca.issue_auth(
                 public_key,
@@ -769,10 +796,11 @@ class CardIssuer:
         now: dt.datetime,
         certificates: dict[Purpose, x509.Certificate],
         flag: x509.ReasonFlags,
+        generation: int = 1,
     ) -> list[str]:
         """Revoke the card's earlier certificates of these hierarchies; record the new."""
         t = store.certificates.c
-        hierarchies = [p.value for p in certificates]
+        hierarchies = [Hierarchy.of(p, generation).value for p in certificates]
         old = list(
             conn.execute(
                 select(t.serial).where(
@@ -791,7 +819,7 @@ class CardIssuer:
             store.certificates.insert(),
             [
                 {
-                    "hierarchy": purpose.value,
+                    "hierarchy": Hierarchy.of(purpose, generation).value,
                     "serial": serial_hex(cert.serial_number),
                     "manufacture_number": mfg,
                     "issued_at": now,
@@ -816,7 +844,10 @@ class CardIssuer:
             card = self._card_for_counter(conn, mfg, code_fp)
             ends = conn.scalar(
                 select(t.not_after)
-                .where(t.manufacture_number == mfg, t.hierarchy == Purpose.AUTH.value)
+                .where(
+                    t.manufacture_number == mfg,
+                    t.hierarchy == Hierarchy.of(Purpose.AUTH, chip.generation).value,
+                )
                 .order_by(t.not_after.desc())
                 .limit(1)
             )
@@ -835,7 +866,9 @@ class CardIssuer:
         certificates = {p: self._new_certificate(session, p, items, now) for p in purposes}
         chip.reset()
         with self.engine.begin() as conn:
-            revoked = self._replace(conn, mfg, now, certificates, x509.ReasonFlags.superseded)
+            revoked = self._replace(
+                conn, mfg, now, certificates, x509.ReasonFlags.superseded, chip.generation
+            )
         return Rewritten(mfg, chip.to_image(), certificates, revoked)
 
     def change_address(self, *, image: bytes, holder: Holder, code_fp: str | None) -> Rewritten:
@@ -866,7 +899,12 @@ class CardIssuer:
         if certificates:
             with self.engine.begin() as conn:
                 revoked = self._replace(
-                    conn, mfg, now, certificates, x509.ReasonFlags.affiliation_changed
+                    conn,
+                    mfg,
+                    now,
+                    certificates,
+                    x509.ReasonFlags.affiliation_changed,
+                    chip.generation,
                 )
         return Rewritten(mfg, chip.to_image(), certificates, revoked)
 
@@ -922,5 +960,5 @@ def _revoked(
 ) -> RevokedCertificate:
     assert revoked_at is not None
     return RevokedCertificate(
-        Purpose(hierarchy), int(serial, 16), revoked_at, reason or "unspecified"
+        Hierarchy(hierarchy), int(serial, 16), revoked_at, reason or "unspecified"
     )

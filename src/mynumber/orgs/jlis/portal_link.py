@@ -31,8 +31,11 @@ from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.acquisition import Acquisition
 from mynumber.orgs.jlis.cards import parse_serial, serial_hex
 from mynumber.orgs.jlis.clients import HubCodesClient
+from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.orgs.jlis.schemas import ResolveOut
-from mynumber.pki import Purpose
+
+#: a login certificate of either card generation
+_AUTH_HIERARCHIES = (Hierarchy.AUTH.value, Hierarchy.AUTH_G2.value)
 
 PORTAL = "portal"
 #: Organisations J-LIS asks the hub to code the person for when the portal links a login:
@@ -56,7 +59,7 @@ def _card_of(engine: Engine, serial: str) -> tuple[str, str, str, str]:
             .join_from(
                 store.certificates, store.cards, t.manufacture_number == c.manufacture_number
             )
-            .where(t.hierarchy == Purpose.AUTH.value, t.serial == wanted)
+            .where(t.hierarchy.in_(_AUTH_HIERARCHIES), t.serial == wanted)
         ).first()
     if row is None:
         raise NotFound("no user-authentication certificate with that serial", code="unknown_serial")

@@ -23,6 +23,7 @@ from mynumber.errors import Unavailable
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import JST
+from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.pki import (
     GOOD,
     UNKNOWN,
@@ -40,8 +41,13 @@ CRL_VALIDITY = dt.timedelta(hours=24)
 CRL_REISSUE_AFTER = dt.timedelta(hours=1)
 
 
+def _hierarchy(which: Hierarchy | Purpose) -> Hierarchy:
+    """A hierarchy; a bare purpose names its generation-1 hierarchy."""
+    return which if isinstance(which, Hierarchy) else Hierarchy.of(which)
+
+
 def status_of(
-    engine: Engine, purpose: Purpose, serial: int, *, today: dt.date | None = None
+    engine: Engine, which: Hierarchy | Purpose, serial: int, *, today: dt.date | None = None
 ) -> CertStatus:
     """What J-LIS's records say about one certificate of a hierarchy.
 
@@ -50,6 +56,7 @@ def status_of(
     day after the card's last day (Japan time): an expired card is refused by every verifier
     (this project's choice; the certificates themselves are not rewritten).
     """
+    hierarchy = _hierarchy(which)
     t, c = store.certificates.c, store.cards.c
     try:
         with engine.connect() as conn:
@@ -58,7 +65,7 @@ def status_of(
                 .join_from(
                     store.certificates, store.cards, t.manufacture_number == c.manufacture_number
                 )
-                .where(t.hierarchy == purpose.value, t.serial == f"{serial:x}")
+                .where(t.hierarchy == hierarchy.value, t.serial == f"{serial:x}")
             ).first()
     except Exception as exc:  # the database is down: OCSP says tryLater
         raise Unavailable("J-LIS's certificate records are unavailable") from exc
@@ -83,7 +90,7 @@ class _Crl:
 
 
 class RevocationService:
-    """OCSP responders and CRLs for both hierarchies."""
+    """OCSP responders and CRLs for the hierarchies of both card generations."""
 
     def __init__(
         self,
@@ -96,53 +103,55 @@ class RevocationService:
         self.authority = authority
         self.clock = clock
         self._lock = threading.Lock()
-        self._responders: dict[Purpose, OCSPResponder] = {}
-        self._crls: dict[Purpose, _Crl] = {}
+        self._responders: dict[Hierarchy, OCSPResponder] = {}
+        self._crls: dict[Hierarchy, _Crl] = {}
 
-    def responder(self, purpose: Purpose) -> OCSPResponder:
+    def responder(self, which: Hierarchy | Purpose) -> OCSPResponder:
+        hierarchy = _hierarchy(which)
         with self._lock:
-            found = self._responders.get(purpose)
+            found = self._responders.get(hierarchy)
             if found is None:
                 keys = self.authority.get()
-                responder = keys.responders[purpose]
-                found = self._responders[purpose] = OCSPResponder(
-                    issuer=keys.ca(purpose).certificate,
+                responder = keys.responder(hierarchy.purpose, hierarchy.generation)
+                found = self._responders[hierarchy] = OCSPResponder(
+                    issuer=keys.ca(hierarchy.purpose, hierarchy.generation).certificate,
                     certificate=responder.certificate,
                     signer=LocalSigner(responder.key),
-                    status_of=lambda _key_hash, serial: status_of(self.engine, purpose, serial),
+                    status_of=lambda _key_hash, serial: status_of(self.engine, hierarchy, serial),
                 )
             return found
 
-    def ocsp(self, purpose: Purpose, request_der: bytes) -> bytes:
+    def ocsp(self, which: Hierarchy | Purpose, request_der: bytes) -> bytes:
         """The DER OCSPResponse to a DER OCSPRequest (HTTP POST)."""
-        return self.responder(purpose).respond(request_der)
+        return self.responder(which).respond(request_der)
 
-    def ocsp_get(self, purpose: Purpose, path_component: str) -> bytes:
+    def ocsp_get(self, which: Hierarchy | Purpose, path_component: str) -> bytes:
         """The DER OCSPResponse to a GET request (RFC 6960 Appendix A.1)."""
-        return self.responder(purpose).respond_to_get(path_component)
+        return self.responder(which).respond_to_get(path_component)
 
-    def crl(self, purpose: Purpose) -> tuple[bytes, dt.datetime]:
+    def crl(self, which: Hierarchy | Purpose) -> tuple[bytes, dt.datetime]:
         """(DER CRL, its nextUpdate) of a hierarchy."""
+        hierarchy = _hierarchy(which)
         now = self.clock().replace(microsecond=0)
         t = store.certificates.c
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(t.serial, t.revoked_at, t.reason).where(
-                    t.hierarchy == purpose.value, t.status == "revoked", t.not_after > now
+                    t.hierarchy == hierarchy.value, t.status == "revoked", t.not_after > now
                 )
             ).all()
         revoked = frozenset((s, at, r) for s, at, r in rows if at is not None)
         with self._lock:
-            cached = self._crls.get(purpose)
+            cached = self._crls.get(hierarchy)
             if (
                 cached is not None
                 and cached.revoked == revoked
                 and cached.this_update <= now < cached.this_update + CRL_REISSUE_AFTER
             ):
                 return cached.der, cached.next_update
-            number = self._next_crl_number(purpose, now)
+            number = self._next_crl_number(hierarchy, now)
             der = build_crl(
-                self.authority.get().ca(purpose),
+                self.authority.get().ca(hierarchy.purpose, hierarchy.generation),
                 [
                     Revocation(int(s, 16), at, x509.ReasonFlags(r) if r else None)
                     for s, at, r in sorted(revoked)
@@ -151,26 +160,26 @@ class RevocationService:
                 this_update=now,
                 next_update=now + CRL_VALIDITY,
             )
-            self._crls[purpose] = _Crl(revoked, now, now + CRL_VALIDITY, der)
+            self._crls[hierarchy] = _Crl(revoked, now, now + CRL_VALIDITY, der)
             return der, now + CRL_VALIDITY
 
-    def _next_crl_number(self, purpose: Purpose, now: dt.datetime) -> int:
+    def _next_crl_number(self, hierarchy: Hierarchy, now: dt.datetime) -> int:
         c = store.crl_numbers.c
 
         def bump(conn: Connection) -> int:
             changed = conn.execute(
                 update(store.crl_numbers)
-                .where(c.hierarchy == purpose.value)
+                .where(c.hierarchy == hierarchy.value)
                 .values(number=c.number + 1, issued_at=now)
             ).rowcount
             if not changed:  # the first CRL of the hierarchy (a racing twin retries)
                 conn.execute(
                     store.crl_numbers.insert().values(
-                        hierarchy=purpose.value, number=1, issued_at=now
+                        hierarchy=hierarchy.value, number=1, issued_at=now
                     )
                 )
             return int(
-                conn.execute(select(c.number).where(c.hierarchy == purpose.value)).scalar_one()
+                conn.execute(select(c.number).where(c.hierarchy == hierarchy.value)).scalar_one()
             )
 
         return retrying(self.engine, bump)

@@ -84,10 +84,17 @@ class CardIssueIn(BaseModel):
         description="住民票コード: J-LIS keeps only its keyed hash on the card, so the portal "
         "can be told whose card it is (開示システム用符号) without personal data",
     )
+    generation: Literal[1, 2] = Field(
+        default=1,
+        description="1: today's card; 2: this project's model of the next-generation card "
+        "(P-384 certificates of the auth-g2 / sign-g2 hierarchies)",
+    )
 
 
 class CertificateOut(BaseModel):
-    hierarchy: str = Field(description="auth (利用者証明用) or sign (署名用)")
+    hierarchy: str = Field(
+        description="auth (利用者証明用) or sign (署名用); auth-g2 / sign-g2 on a generation-2 card"
+    )
     serial: str = Field(description="hexadecimal")
     not_after: datetime
     ocsp_url: str

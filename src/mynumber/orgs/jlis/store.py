@@ -67,7 +67,7 @@ cards = Table(
 certificates = Table(
     "certificates",
     metadata,
-    Column("hierarchy", String(4), primary_key=True),  # auth | sign
+    Column("hierarchy", String(8), primary_key=True),  # auth | sign | auth-g2 | sign-g2
     Column("serial", String(40), primary_key=True),
     Column(
         "manufacture_number",
@@ -100,7 +100,7 @@ verifiers = Table(
 crl_numbers = Table(
     "crl_numbers",
     metadata,
-    Column("hierarchy", String(4), primary_key=True),
+    Column("hierarchy", String(8), primary_key=True),
     Column("number", BigInteger, nullable=False),
     Column("issued_at", UtcDateTime, nullable=False),
 )

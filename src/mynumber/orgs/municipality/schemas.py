@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -187,6 +187,9 @@ class CardApplicationIn(BaseModel):
     juki_pin: str | None = Field(default=None, repr=False, description="default: the auth PIN")
     idempotency_key: str | None = Field(
         default=None, max_length=64, description="a retry with the same key is refused (409)"
+    )
+    generation: Literal[1, 2] = Field(
+        default=1, description="2: the next-generation card (this project's model of it)"
     )
 
 

@@ -20,6 +20,7 @@ from mynumber.orgs.jlis.cards import (
     Rewritten,
 )
 from mynumber.orgs.jlis.deps import Canceller, Revoker, Suspender, VerifierManager
+from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.orgs.jlis.schemas import (
     CancelIn,
     CardIssueIn,
@@ -55,11 +56,11 @@ def summary(issuer: CardIssuer, card: IssuedCard) -> CardSummary:
         note=None if card.signing_certificate_issued else NO_SIGNING_NOTE,
         certificates=[
             CertificateOut(
-                hierarchy=purpose.value,
+                hierarchy=Hierarchy.of(purpose, card.generation).value,
                 serial=f"{cert.serial_number:x}",
                 not_after=cert.not_valid_after_utc,
-                ocsp_url=issuer.ocsp_url(purpose),
-                crl_url=issuer.crl_url(purpose),
+                ocsp_url=issuer.ocsp_url(purpose, card.generation),
+                crl_url=issuer.crl_url(purpose, card.generation),
             )
             for purpose, cert in card.certificates.items()
         ],
@@ -113,6 +114,7 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
             ),
             idempotency_key=body.idempotency_key,
             resident_code=body.resident_code,
+            generation=body.generation,
         )
         return CardIssueOut(summary=summary(issuer, card), card_image=card.image.decode("utf-8"))
 

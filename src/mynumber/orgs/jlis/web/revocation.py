@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 from mynumber.orgs.jlis import verifiers
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.deps import VerifierManager
+from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.schemas import VerifierIn, VerifierOut
-from mynumber.pki import Purpose
 from mynumber.platform.policy import public, tagged
 from mynumber.platform.staff.services import Staff
 
@@ -53,17 +53,18 @@ def router(
     @api.get(
         "/ca/{hierarchy}.pem", tags=["pki"], response_class=Response, dependencies=[trust_anchor]
     )
-    def ca_pem(hierarchy: Purpose) -> Response:
-        """The root CA certificate of a hierarchy (PEM), for trust stores."""
-        cert = authority.ca_certificate(hierarchy)
+    def ca_pem(hierarchy: Hierarchy) -> Response:
+        """The root CA certificate of a hierarchy (PEM), for trust stores: ``auth``,
+        ``sign``, or the generation-2 card's ``auth-g2``, ``sign-g2``."""
+        cert = authority.ca_certificate(hierarchy.purpose, hierarchy.generation)
         return Response(cert.public_bytes(serialization.Encoding.PEM), media_type=PEM_FILE)
 
     @api.get(
         "/ca/{hierarchy}.der", tags=["pki"], response_class=Response, dependencies=[trust_anchor]
     )
-    def ca_der(hierarchy: Purpose) -> Response:
+    def ca_der(hierarchy: Hierarchy) -> Response:
         """The root CA certificate of a hierarchy (DER)."""
-        cert = authority.ca_certificate(hierarchy)
+        cert = authority.ca_certificate(hierarchy.purpose, hierarchy.generation)
         return Response(cert.public_bytes(serialization.Encoding.DER), media_type=PKIX_CERT)
 
     @api.get(
@@ -78,7 +79,7 @@ def router(
         return Response(pem, media_type=PEM_FILE)
 
     @api.get("/crl/{hierarchy}.crl", tags=["revocation"], response_class=Response)
-    def crl(hierarchy: Purpose, verifier: Verifier) -> Response:
+    def crl(hierarchy: Hierarchy, verifier: Verifier) -> Response:
         """The CRL of a hierarchy (DER, RFC 5280), for registered verifiers."""
         der, next_update = revocation.crl(hierarchy)
         return Response(
@@ -87,13 +88,13 @@ def router(
 
     @api.post("/ocsp/{hierarchy}", tags=["revocation"], response_class=Response)
     def ocsp_post(
-        hierarchy: Purpose, verifier: Verifier, body: Annotated[bytes, Depends(_raw_body)]
+        hierarchy: Hierarchy, verifier: Verifier, body: Annotated[bytes, Depends(_raw_body)]
     ) -> Response:
         """OCSP (RFC 6960), body ``application/ocsp-request``; for registered verifiers."""
         return Response(revocation.ocsp(hierarchy, body), media_type=OCSP_RESPONSE)
 
     @api.get("/ocsp/{hierarchy}/{request:path}", tags=["revocation"], response_class=Response)
-    def ocsp_get(hierarchy: Purpose, request: str, verifier: Verifier) -> Response:
+    def ocsp_get(hierarchy: Hierarchy, request: str, verifier: Verifier) -> Response:
         """OCSP over GET (RFC 6960 Appendix A.1): the base64 DER request in the path."""
         return Response(revocation.ocsp_get(hierarchy, request), media_type=OCSP_RESPONSE)
 

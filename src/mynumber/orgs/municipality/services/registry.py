@@ -505,7 +505,14 @@ class ResidentRegistry:
         self.enrol(ids)
         return [self.get(i) for i in ids]
 
-    def issue_card(self, resident_id: str, pins: dict[str, str | None], key: str | None) -> Any:
+    def issue_card(
+        self,
+        resident_id: str,
+        pins: dict[str, str | None],
+        key: str | None,
+        *,
+        generation: int = 1,
+    ) -> Any:
         """交付申請 and 交付: J-LIS makes the resident's card; its manufacture number goes in
         the record's history (PINs are passed on, never stored or logged)."""
         with self.engine.connect() as conn:
@@ -526,6 +533,7 @@ class ResidentRegistry:
                 "resident_code": row["resident_code"],
                 "pins": pins,
                 "idempotency_key": key,
+                "generation": generation,
             }
         )
         with self.engine.begin() as conn:

@@ -30,7 +30,9 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
         certificate (see ``summary.note``).
         """
         pins = body.model_dump(include={"auth_pin", "sign_password", "text_pin", "juki_pin"})
-        issued = registry.issue_card(resident_id, pins, body.idempotency_key)
+        issued = registry.issue_card(
+            resident_id, pins, body.idempotency_key, generation=body.generation
+        )
         staff.log(acting, action="cards.issue", purpose="counter", person=resident_id)
         summary = CardSummary.model_validate(issued["summary"])
         return CardHandedOver(

@@ -57,6 +57,7 @@ from mynumber.pki import (
 )
 from mynumber.platform.db import insert_ignoring_duplicates
 from mynumber.platform.ids import new_id
+from mynumber.platform.jlis_verifier import hierarchy_of
 
 SENDER = "デジタル庁 マイナポータル"
 #: How often login starts sweep expired challenges and ended sessions away (at most).
@@ -274,7 +275,7 @@ class Portal:
             except ValueError as exc:
                 raise MalformedCertificate("the certificate is not DER X.509") from exc
             serial = f"{cert.serial_number:x}"
-            anchor = verify_chain(cert, [self.jlis.auth_ca()], now, purpose=Purpose.AUTH)
+            anchor = verify_chain(cert, self.jlis.auth_roots(), now, purpose=Purpose.AUTH)
             verify_signature(cert, challenge.nonce, signature)
             signed = True
             self._check_status(cert, anchor, now)
@@ -337,7 +338,7 @@ class Portal:
         J-LIS is asked without a nonce (RFC 5019), which it answers from its cache."""
         if self.ocsp_answers.good(cert.serial_number, now):
             return
-        answer = self.jlis.ocsp(build_ocsp_request(cert, anchor))
+        answer = self.jlis.ocsp(build_ocsp_request(cert, anchor), hierarchy_of(anchor))
         self.ocsp_answers.remember(check_ocsp_response(answer, cert, anchor, now), now)
 
     def _holder(self, serial: str, now: dt.datetime) -> dict[str, str]:
