@@ -6,18 +6,27 @@ system's own hub code for the holder (from the card's ``code_fp`` → 取得番�
 exactly as for an agency's enrolment), never a My Number. At each confirmation the system
 asks for the card's and the certificate's status only.
 
+A smartphone's auth certificate (スマホ用電子証明書) is recorded as a certificate of the card
+it was enrolled from (:mod:`mynumber.orgs.jlis.phones`), so its status follows the card's;
+the status answer also names the card's auth serial the phone certificate follows, so the
+system finds the card's 利用登録 for a phone held to the reader (this project's model: the
+real link is not public).
+
 Insurers' members are coded for ``oqs`` when the insurer enrols them (:data:`OQS`; see
 ``web/linkage.py``), so the insurer can register eligibility with it through the hub.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from mynumber.errors import Forbidden
+from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.acquisition import Acquisition
+from mynumber.orgs.jlis.cards import parse_serial, serial_hex
 from mynumber.orgs.jlis.clients import HubCodesClient
 from mynumber.orgs.jlis.portal_link import _card_of
+from mynumber.pki import Purpose
 
 OQS = "oqs"
 #: Kinds of organisation whose enrolment also codes the person for ``oqs`` (the 中間サーバー
@@ -29,6 +38,18 @@ def status(engine: Engine, serial: str) -> tuple[str, str]:
     """(card status, certificate status) behind an auth serial; raise NotFound if none."""
     _, _, card_status, cert_status = _card_of(engine, serial)
     return card_status, cert_status
+
+
+def followed_card_serial(engine: Engine, serial: str) -> str | None:
+    """The card's auth serial a phone's auth certificate follows (None: a card's own)."""
+    p = store.phone_certificates.c
+    with engine.connect() as conn:
+        found = conn.scalar(
+            select(p.card_serial).where(
+                p.hierarchy == Purpose.AUTH.value, p.serial == serial_hex(parse_serial(serial))
+            )
+        )
+    return None if found is None else str(found)
 
 
 def oqs_code(engine: Engine, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:

@@ -309,6 +309,11 @@ class OqsCodeOut(BaseModel):
 class CardStatusOut(BaseModel):
     card_status: str = Field(description="active | suspended | revoked …")
     certificate_status: str = Field(description="good | revoked")
+    card_serial: str | None = Field(
+        default=None,
+        description="for a smartphone's auth certificate: the auth serial (hex) of the card "
+        "it was enrolled from and follows; none for a card's own certificate",
+    )
 
 
 # --- smartphone certificates (phones.py) ------------------------------------------------

@@ -23,10 +23,16 @@ class Jlis(JlisVerifierClient):
         """Our hub code for the holder of the auth certificate ``serial``."""
         return str(self.request("POST", "/oqs/link", {"serial": serial})["code"])
 
-    def status(self, serial: str) -> tuple[str, str]:
-        """(card status, certificate status)."""
+    def status(self, serial: str) -> tuple[str, str, str | None]:
+        """(card status, certificate status, for a phone's certificate the card's auth
+        serial it follows)."""
         answer = self.request("POST", "/oqs/status", {"serial": serial})
-        return str(answer["card_status"]), str(answer["certificate_status"])
+        followed = answer.get("card_serial")
+        return (
+            str(answer["card_status"]),
+            str(answer["certificate_status"]),
+            None if followed is None else str(followed),
+        )
 
     def root(self) -> x509.Certificate:
         return self.auth_ca()

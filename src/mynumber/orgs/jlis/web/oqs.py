@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from mynumber.orgs.jlis.acquisition import Acquisition
 from mynumber.orgs.jlis.clients import HubCodesClient
-from mynumber.orgs.jlis.oqs_link import OQS, oqs_code, status
+from mynumber.orgs.jlis.oqs_link import OQS, followed_card_serial, oqs_code, status
 from mynumber.orgs.jlis.schemas import CardStatusOut, OqsCodeOut, ResolveIn
 from mynumber.platform.web import signed_by
 
@@ -26,8 +26,13 @@ def router(*, engine: Engine, acquisition: Acquisition, hub: HubCodesClient) -> 
 
     @api.post("/status", response_model=CardStatusOut)
     def card_status(body: ResolveIn, caller: Annotated[str, from_oqs]) -> CardStatusOut:
-        """The card's and the auth certificate's status (suspended, revoked, good)."""
+        """The card's and the auth certificate's status (suspended, revoked, good), and for
+        a smartphone's certificate the serial of the card's it follows."""
         card, certificate = status(engine, body.serial)
-        return CardStatusOut(card_status=card, certificate_status=certificate)
+        return CardStatusOut(
+            card_status=card,
+            certificate_status=certificate,
+            card_serial=followed_card_serial(engine, body.serial),
+        )
 
     return api
