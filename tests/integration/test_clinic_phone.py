@@ -1,6 +1,7 @@
 """マイナ保険証 on a smartphone: the phone's own auth key and PIN confirm eligibility at the
 reader like the card's PIN mode, linked to the insured member through the card's 利用登録;
-face and visual modes are refused for a phone, and the card's suspension stops the phone."""
+face and visual modes are refused for a phone, and the card's suspension stops the phone.
+本人確認判定フラグ: a copy that is not the card holder's is hidden until the insurer fixes it."""
 
 from __future__ import annotations
 
@@ -78,3 +79,21 @@ def test_a_phone_of_an_unregistered_card_is_refused(fed, http, device, terminal)
     with pytest.raises(errors.Forbidden) as refused:
         terminal.confirm(phone, pin=PHONE_PIN)
     assert refused.value.code == "not_registered"
+
+
+def test_a_copy_that_is_not_the_holder_s_is_hidden_until_the_insurer_fixes_it(
+    fed, http, terminal
+) -> None:
+    """本人確認判定フラグ: the copy's name, sex and birth date against the register."""
+    card = issue(fed, http)
+    enrol(fed, http, card, insurer="insurer-kyokai", birth_date="1901-01-01")
+    reader = CardReader(card["client"])
+    assert terminal.register(reader, pin=AUTH_PIN) is True
+    with pytest.raises(errors.Forbidden) as refused:
+        terminal.confirm(reader, visual=True)
+    assert refused.value.code == "identity_mismatch" and "E1010" in refused.value.message
+    # the insurer sends the corrected copy: the record is shown again
+    enrol(fed, http, card, insurer="insurer-kyokai")
+    found = answer_of(terminal.confirm(reader, visual=True).xml)
+    assert found["QualificationValidity"] == "1"
+    assert found["Birthdate"] == card["resident"]["birth_date"].replace("-", "")

@@ -316,6 +316,19 @@ class CardStatusOut(BaseModel):
     )
 
 
+class HolderCheckIn(BaseModel):
+    """本人確認判定: an eligibility copy's items, to compare with the card holder's."""
+
+    serial: str = Field(max_length=64, description="auth certificate serial, hexadecimal")
+    name: str = Field(min_length=1, max_length=100)
+    sex: str = Field(pattern="^[12]$")
+    birth_date: date
+
+
+class HolderCheckOut(BaseModel):
+    matches: bool = Field(description="name, sex and birth date agree with the register")
+
+
 # --- smartphone certificates (phones.py) ------------------------------------------------
 
 

@@ -34,5 +34,10 @@ class Jlis(JlisVerifierClient):
             None if followed is None else str(followed),
         )
 
+    def holder_matches(self, serial: str, *, name: str, sex: str, birth_date: str) -> bool:
+        """本人確認判定: whether a copy's name, sex and birth date are the card holder's."""
+        body = {"serial": serial, "name": name, "sex": sex, "birth_date": birth_date}
+        return bool(self.request("POST", "/oqs/holder-check", body)["matches"])
+
     def root(self) -> x509.Certificate:
         return self.auth_ca()

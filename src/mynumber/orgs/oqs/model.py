@@ -75,6 +75,10 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
     "face_mismatch": ("E1007", "顔認証できませんでした"),
     "challenge_invalid": ("E1008", "読取りの検証に失敗しました"),
     "phone_pin_only": ("E1009", "スマートフォンは暗証番号でのみ確認できます"),
+    "identity_mismatch": (
+        "E1010",
+        "資格情報が住民基本台帳と一致しないため表示できません（保険者が確認中）",
+    ),
     "unknown_institution": ("E2001", "医療機関等コードが正しくありません"),
 }
 

@@ -5,8 +5,12 @@ Who may see what: a clinic gets an answer only for a card confirmed at its reade
 card's signature over our one-time challenge (PIN mode: the card signs only after its PIN),
 or by the clinic's own signed word that the face matched or staff checked the face
 (this project's choice for the 特定利用者証明検証者 path: the real reader's upstream proof is not
-public). Drug data only with the person's consent for that institution, within 24 hours,
-and every view recorded for the person.
+public). Before answering by card, the record's name, sex and birth date are checked against
+the resident register through J-LIS (本人確認判定フラグ; this project's choice: checked at
+each confirmation by card, as the copy is not linked to a card before): a record that does
+not match is hidden (refused, ``identity_mismatch``) until the insurer sends a corrected copy.
+Drug data only with the person's consent for that institution, within 24 hours, and every
+view recorded for the person.
 """
 
 from __future__ import annotations
@@ -333,6 +337,15 @@ class EligibilitySystem:
         today = now.astimezone(model.JST).date()
         records = self._records(code)
         validity, record = model.choose(records, today)
+        if record is not None and not self.jlis.holder_matches(
+            card_serial or serial,
+            name=str(record["name"]),
+            sex=str(record["sex"]),
+            birth_date=record["birth_date"].isoformat(),
+        ):
+            # 本人確認判定フラグ: a copy that is not the holder's is hidden until the insurer
+            # sends a corrected one
+            raise model.refused("identity_mismatch")
         reference = new_id()
         given: dict[str, tuple[dt.datetime, dt.datetime]] = {}
         if validity in (model.VALID,) and consent:
