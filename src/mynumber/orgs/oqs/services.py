@@ -7,7 +7,8 @@ or by the clinic's own signed word that the face matched or staff checked the fa
 (this project's choice for the 特定利用者証明検証者 path: the real reader's upstream proof is not
 public). Before answering by card, the record's name, sex and birth date are checked against
 the resident register through J-LIS (本人確認判定フラグ; this project's choice: checked at
-each confirmation by card, as the copy is not linked to a card before): a record that does
+the first confirmation of each copy by each card, as the copy is not linked to a card
+before; the answer is kept): a record that does
 not match is hidden (refused, ``identity_mismatch``) until the insurer sends a corrected copy.
 Drug data only with the person's consent for that institution, within 24 hours, and every
 view recorded for the person.
@@ -337,12 +338,7 @@ class EligibilitySystem:
         today = now.astimezone(model.JST).date()
         records = self._records(code)
         validity, record = model.choose(records, today)
-        if record is not None and not self.jlis.holder_matches(
-            card_serial or serial,
-            name=str(record["name"]),
-            sex=str(record["sex"]),
-            birth_date=record["birth_date"].isoformat(),
-        ):
+        if record is not None and not self._holder_matches(record, card_serial or serial):
             # 本人確認判定フラグ: a copy that is not the holder's is hidden until the insurer
             # sends a corrected one
             raise model.refused("identity_mismatch")
@@ -391,6 +387,31 @@ class EligibilitySystem:
             consents=given,
         )
         return reference, xml
+
+    def _holder_matches(self, record: Mapping[str, Any], serial: str) -> bool:
+        """本人確認判定 of a copy against the card holder: J-LIS asked once per copy and
+        card, the answer kept (a corrected copy is a new row, asked again)."""
+        i = store.identity_checks.c
+        with self.engine.connect() as conn:
+            known = conn.scalar(
+                select(i.matches).where(i.record == record["id"], i.serial == serial)
+            )
+        if known is not None:
+            return bool(known)
+        matches = self.jlis.holder_matches(
+            serial,
+            name=str(record["name"]),
+            sex=str(record["sex"]),
+            birth_date=record["birth_date"].isoformat(),
+        )
+        row = {"record": record["id"], "serial": serial, "matches": matches}
+        retrying(
+            self.engine,
+            lambda conn: insert_ignoring_duplicates(
+                conn, store.identity_checks, [row | {"checked_at": self.clock()}]
+            ),
+        )
+        return matches
 
     def _records(self, code: str) -> list[Mapping[str, Any]]:
         e = store.eligibility
