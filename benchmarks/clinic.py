@@ -10,9 +10,10 @@ system through the hub) and the card is registered at the demo clinic's reader. 
 
 - ``server_side``: ``EligibilitySystem.confirm`` called directly, PIN mode — per answer the
   system uses a challenge up, checks the card's signature over it and the certificate's
-  chain, asks J-LIS for the card's status (one in-process HTTP hop), reads the copy and
-  writes the confirmation, and builds the answer XML. The card's signatures are made
-  beforehand and not timed (the card, not the server, does that);
+  chain, asks J-LIS for the card's status (the 本人確認判定 is asked once per copy and card
+  and kept), reads the copy and writes the confirmation, and
+  builds the answer XML. The card's signatures are made beforehand and not timed (the
+  card, not the server, does that);
 - ``server_side_visual``: the same in visual mode (no challenge, no card signature);
 - ``through_http``: the reception terminal's route (clinic → oqs → J-LIS, each a signed
   in-process HTTP request), visual mode, as a clinic's terminal sends them;

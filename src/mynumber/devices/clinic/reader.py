@@ -9,6 +9,9 @@ holder by face, by the 4-digit auth PIN, or lets staff check visually (目視確
   certificate (read without a PIN). The comparison here is a stand-in (this project's
   choice): the mean byte difference of both images resampled to the same length — the
   real algorithm is not public. Consecutive failures are counted upstream (10 lock).
+- **A smartphone** (スマホ用電子証明書) held to the reader: PIN mode only, with the phone's
+  own auth key and PIN (a phone has no card face to scan and no photo); the system links it
+  to the insured member through the card it was enrolled from.
 - **Visual mode**: staff compare the card's face with the person; only the certificate goes
   upstream, and the counters are untouched.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -31,6 +35,14 @@ from mynumber.reader.errors import ReaderError
 
 #: Samples each image is resampled to before comparison.
 SAMPLES = 4096
+
+
+class AuthKeyHolder(Protocol):
+    """What PIN mode needs of the card or the phone: its auth certificate and key."""
+
+    def read_certificate(self, kind: KeyKind) -> bytes: ...
+
+    def sign(self, kind: KeyKind, data: bytes, *, pin: str | None = None) -> bytes: ...
 
 
 class ReaderRefused(Forbidden):
@@ -79,9 +91,9 @@ def face_score(photo: bytes, camera: bytes) -> float:
 
 
 class CardReader:
-    """The reader with one card on it."""
+    """The reader with one card (or a phone) on it."""
 
-    def __init__(self, card: JPKIClient) -> None:
+    def __init__(self, card: JPKIClient | AuthKeyHolder) -> None:
         self.card = card
 
     def certificate(self) -> bytes:
@@ -106,6 +118,11 @@ class CardReader:
 
     def photo(self, printed: PrintedFace) -> bytes:
         """The 券面AP's photo, opened with 照合番号B read off the printed face."""
+        if not isinstance(self.card, JPKIClient):
+            raise ReaderRefused(
+                "スマートフォンは暗証番号で確認してください / a phone is confirmed with its PIN",
+                code="face_unreadable",
+            )
         try:
             self.card.verify_pin(PinRef.VISUAL_B, printed.pin_b)
             self.card.select_ef(EF_VISUAL_FACE)

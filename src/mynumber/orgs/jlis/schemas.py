@@ -328,6 +328,24 @@ class OqsCodeOut(BaseModel):
 class CardStatusOut(BaseModel):
     card_status: str = Field(description="active | suspended | revoked …")
     certificate_status: str = Field(description="good | revoked")
+    card_serial: str | None = Field(
+        default=None,
+        description="for a smartphone's auth certificate: the auth serial (hex) of the card "
+        "it was enrolled from and follows; none for a card's own certificate",
+    )
+
+
+class HolderCheckIn(BaseModel):
+    """本人確認判定: an eligibility copy's items, to compare with the card holder's."""
+
+    serial: str = Field(max_length=64, description="auth certificate serial, hexadecimal")
+    name: str = Field(min_length=1, max_length=100)
+    sex: str = Field(pattern="^[12]$")
+    birth_date: date
+
+
+class HolderCheckOut(BaseModel):
+    matches: bool = Field(description="name, sex and birth date agree with the register")
 
 
 # --- smartphone certificates (phones.py) ------------------------------------------------

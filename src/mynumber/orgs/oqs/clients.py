@@ -23,10 +23,21 @@ class Jlis(JlisVerifierClient):
         """Our hub code for the holder of the auth certificate ``serial``."""
         return str(self.request("POST", "/oqs/link", {"serial": serial})["code"])
 
-    def status(self, serial: str) -> tuple[str, str]:
-        """(card status, certificate status)."""
+    def status(self, serial: str) -> tuple[str, str, str | None]:
+        """(card status, certificate status, for a phone's certificate the card's auth
+        serial it follows)."""
         answer = self.request("POST", "/oqs/status", {"serial": serial})
-        return str(answer["card_status"]), str(answer["certificate_status"])
+        followed = answer.get("card_serial")
+        return (
+            str(answer["card_status"]),
+            str(answer["certificate_status"]),
+            None if followed is None else str(followed),
+        )
+
+    def holder_matches(self, serial: str, *, name: str, sex: str, birth_date: str) -> bool:
+        """本人確認判定: whether a copy's name, sex and birth date are the card holder's."""
+        body = {"serial": serial, "name": name, "sex": sex, "birth_date": birth_date}
+        return bool(self.request("POST", "/oqs/holder-check", body)["matches"])
 
     def root(self) -> x509.Certificate:
         return self.auth_ca()

@@ -50,6 +50,9 @@ CONSENT_TTL = dt.timedelta(hours=24)
 
 #: Reader modes: face (顔認証), PIN (暗証番号), visual (目視確認, staff).
 MODES = ("face", "pin", "visual")
+#: How a confirmation by a smartphone's certificate (スマホ用電子証明書, its own PIN at the
+#: reader; PIN mode on the wire) is recorded.
+PHONE = "phone"
 #: Face mode locks after 10 consecutive failures until the municipality resets it.
 FACE_LOCK_AFTER = 10
 #: The face-match score a match needs (0-1; this project's choice: the algorithm and its
@@ -71,6 +74,11 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
     "face_locked": ("E1006", "顔認証がロックされています（市区町村で解除）"),
     "face_mismatch": ("E1007", "顔認証できませんでした"),
     "challenge_invalid": ("E1008", "読取りの検証に失敗しました"),
+    "phone_pin_only": ("E1009", "スマートフォンは暗証番号でのみ確認できます"),
+    "identity_mismatch": (
+        "E1010",
+        "資格情報が住民基本台帳と一致しないため表示できません（保険者が確認中）",
+    ),
     "unknown_institution": ("E2001", "医療機関等コードが正しくありません"),
 }
 

@@ -5,8 +5,13 @@ Who may see what: a clinic gets an answer only for a card confirmed at its reade
 card's signature over our one-time challenge (PIN mode: the card signs only after its PIN),
 or by the clinic's own signed word that the face matched or staff checked the face
 (this project's choice for the 特定利用者証明検証者 path: the real reader's upstream proof is not
-public). Drug data only with the person's consent for that institution, within 24 hours,
-and every view recorded for the person.
+public). Before answering by card, the record's name, sex and birth date are checked against
+the resident register through J-LIS (本人確認判定フラグ; this project's choice: checked at
+the first confirmation of each copy by each card, as the copy is not linked to a card
+before; the answer is kept): a record that does
+not match is hidden (refused, ``identity_mismatch``) until the insurer sends a corrected copy.
+Drug data only with the person's consent for that institution, within 24 hours, and every
+view recorded for the person.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from mynumber import errors
 from mynumber.orgs.oqs import model, store
 from mynumber.orgs.oqs.clients import Jlis
 from mynumber.pki import CertificateError, Purpose, verify_chain, verify_signature
+from mynumber.pki.mobile import is_mobile
 from mynumber.platform.db import insert_ignoring_duplicates, retrying
 from mynumber.platform.deliveries import Answer, Opened
 from mynumber.platform.ids import new_id
@@ -240,6 +246,12 @@ class EligibilitySystem:
 
     def _check_card(self, certificate: bytes) -> tuple[x509.Certificate, str]:
         """The auth certificate, chained to J-LIS's root and good now; its serial."""
+        cert, serial, _ = self._check_certificate(certificate)
+        return cert, serial
+
+    def _check_certificate(self, certificate: bytes) -> tuple[x509.Certificate, str, str | None]:
+        """The auth certificate (a card's or a phone's), chained to J-LIS's root and good
+        now; its serial and, for a phone's, the card's auth serial it follows."""
         try:
             cert = x509.load_der_x509_certificate(certificate)
             verify_chain(cert, [self.jlis.root()], self.clock(), purpose=Purpose.AUTH)
@@ -247,14 +259,16 @@ class EligibilitySystem:
             raise model.refused("certificate_invalid") from exc
         serial = f"{cert.serial_number:x}"
         try:
-            card_status, cert_status = self.jlis.status(serial)
+            card_status, cert_status, card_serial = self.jlis.status(serial)
         except errors.NotFound as exc:
             raise model.refused("certificate_invalid") from exc
         if card_status == "suspended":
             raise model.refused("card_suspended")
         if card_status != "active" or cert_status != "good":
             raise model.refused("card_revoked")
-        return cert, serial
+        if is_mobile(cert) != (card_serial is not None):
+            raise model.refused("certificate_invalid")
+        return cert, serial, card_serial
 
     def _face(self, serial: str, score: float | None) -> None:
         """Count the face match; raise if it failed or the card's face mode is locked."""
@@ -301,7 +315,10 @@ class EligibilitySystem:
         if asked.mode not in model.MODES:
             raise errors.InvalidInput("mode is face, pin or visual", field="mode")
         consent = model.consent_kinds(asked.consent)
-        cert, serial = self._check_card(asked.certificate)
+        cert, serial, card_serial = self._check_certificate(asked.certificate)
+        if card_serial is not None and asked.mode != "pin":
+            # a phone has no card face and no photo: only its own PIN confirms its holder
+            raise model.refused("phone_pin_only")
         if asked.mode == "pin":
             if asked.challenge_id is None or asked.signature is None:
                 raise errors.InvalidInput("PIN mode needs the signed challenge", field="signature")
@@ -312,13 +329,19 @@ class EligibilitySystem:
                 raise model.refused("challenge_invalid") from exc
         elif asked.mode == "face":
             self._face(serial, asked.face_score)
-        code = self._code_of(serial)
+        # a phone's certificate reaches the insured member through the card's 利用登録
+        code = self._code_of(card_serial or serial)
         if code is None:
             raise model.refused("not_registered")
+        mode = asked.mode if card_serial is None else model.PHONE
         now = self.clock()
         today = now.astimezone(model.JST).date()
         records = self._records(code)
         validity, record = model.choose(records, today)
+        if record is not None and not self._holder_matches(record, card_serial or serial):
+            # 本人確認判定フラグ: a copy that is not the holder's is hidden until the insurer
+            # sends a corrected one
+            raise model.refused("identity_mismatch")
         reference = new_id()
         given: dict[str, tuple[dt.datetime, dt.datetime]] = {}
         if validity in (model.VALID,) and consent:
@@ -331,7 +354,7 @@ class EligibilitySystem:
                     "id": reference,
                     "institution": institution,
                     "code": code,
-                    "mode": asked.mode,
+                    "mode": mode,
                     "result": f"validity:{validity}",
                     "at": now,
                 },
@@ -364,6 +387,31 @@ class EligibilitySystem:
             consents=given,
         )
         return reference, xml
+
+    def _holder_matches(self, record: Mapping[str, Any], serial: str) -> bool:
+        """本人確認判定 of a copy against the card holder: J-LIS asked once per copy and
+        card, the answer kept (a corrected copy is a new row, asked again)."""
+        i = store.identity_checks.c
+        with self.engine.connect() as conn:
+            known = conn.scalar(
+                select(i.matches).where(i.record == record["id"], i.serial == serial)
+            )
+        if known is not None:
+            return bool(known)
+        matches = self.jlis.holder_matches(
+            serial,
+            name=str(record["name"]),
+            sex=str(record["sex"]),
+            birth_date=record["birth_date"].isoformat(),
+        )
+        row = {"record": record["id"], "serial": serial, "matches": matches}
+        retrying(
+            self.engine,
+            lambda conn: insert_ignoring_duplicates(
+                conn, store.identity_checks, [row | {"checked_at": self.clock()}]
+            ),
+        )
+        return matches
 
     def _records(self, code: str) -> list[Mapping[str, Any]]:
         e = store.eligibility

@@ -4,7 +4,17 @@ confirmations, drug claims and who viewed them."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 from mynumber.platform.db import UtcDateTime
 
@@ -63,6 +73,17 @@ face_counters = Table(
     Column("serial", String(40), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: 本人確認判定 of an eligibility copy (by its row id: a corrected copy is a new row and is
+#: checked again) against the holder of a card's auth serial, as J-LIS answered it.
+identity_checks = Table(
+    "identity_checks",
+    metadata,
+    Column("record", String(16), primary_key=True),
+    Column("serial", String(40), primary_key=True),
+    Column("matches", Boolean, nullable=False),
+    Column("checked_at", UtcDateTime, nullable=False),
 )
 
 #: Confirmations answered: the reference number the clinic keeps, and whose it was.

@@ -79,7 +79,9 @@ def router(
         platforms.router(engine=engine, authority=authority, municipalities=municipalities)
     )
     api.include_router(linkage.router(acquisition=acquisition, hub=hub))
-    api.include_router(oqs.router(engine=engine, acquisition=acquisition, hub=hub))
+    api.include_router(
+        oqs.router(engine=engine, acquisition=acquisition, hub=hub, municipalities=municipalities)
+    )
     api.include_router(
         numbers.router(
             engine=engine,

@@ -9,13 +9,31 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import Engine
 
 from mynumber.orgs.jlis.acquisition import Acquisition
-from mynumber.orgs.jlis.clients import HubCodesClient
-from mynumber.orgs.jlis.oqs_link import OQS, oqs_code, status
-from mynumber.orgs.jlis.schemas import CardStatusOut, OqsCodeOut, ResolveIn
+from mynumber.orgs.jlis.clients import HubCodesClient, MunicipalityClients
+from mynumber.orgs.jlis.oqs_link import (
+    OQS,
+    followed_card_serial,
+    holder_matches,
+    oqs_code,
+    status,
+)
+from mynumber.orgs.jlis.schemas import (
+    CardStatusOut,
+    HolderCheckIn,
+    HolderCheckOut,
+    OqsCodeOut,
+    ResolveIn,
+)
 from mynumber.platform.web import signed_by
 
 
-def router(*, engine: Engine, acquisition: Acquisition, hub: HubCodesClient) -> APIRouter:
+def router(
+    *,
+    engine: Engine,
+    acquisition: Acquisition,
+    hub: HubCodesClient,
+    municipalities: MunicipalityClients,
+) -> APIRouter:
     from_oqs = Depends(signed_by(lambda org: org == OQS, who="the eligibility system"))
     api = APIRouter(prefix="/oqs", tags=["eligibility system link"])
 
@@ -26,8 +44,28 @@ def router(*, engine: Engine, acquisition: Acquisition, hub: HubCodesClient) -> 
 
     @api.post("/status", response_model=CardStatusOut)
     def card_status(body: ResolveIn, caller: Annotated[str, from_oqs]) -> CardStatusOut:
-        """The card's and the auth certificate's status (suspended, revoked, good)."""
+        """The card's and the auth certificate's status (suspended, revoked, good), and for
+        a smartphone's certificate the serial of the card's it follows."""
         card, certificate = status(engine, body.serial)
-        return CardStatusOut(card_status=card, certificate_status=certificate)
+        return CardStatusOut(
+            card_status=card,
+            certificate_status=certificate,
+            card_serial=followed_card_serial(engine, body.serial),
+        )
+
+    @api.post("/holder-check", response_model=HolderCheckOut)
+    def holder_check(body: HolderCheckIn, caller: Annotated[str, from_oqs]) -> HolderCheckOut:
+        """本人確認判定: whether an eligibility copy's name, sex and birth date are the
+        card holder's, as the issuing municipality has them now (no personal data back)."""
+        return HolderCheckOut(
+            matches=holder_matches(
+                engine,
+                municipalities,
+                body.serial,
+                name=body.name,
+                sex=body.sex,
+                birth_date=body.birth_date,
+            )
+        )
 
     return api
