@@ -100,7 +100,7 @@ def verifier(http) -> str:
 @pytest.fixture(autouse=True)
 def fresh_ocsp(fed):
     """The portal asks J-LIS at every login here (no reuse of a good answer)."""
-    answers = fed.apps["portal"].state.portal.ocsp_answers
+    answers = fed.portal().portal.ocsp_answers
     kept = answers.max_age
     answers.max_age = answers.max_age * 0
     yield
@@ -197,7 +197,7 @@ def resume_at_counter(http, resident_id: str, card: dict[str, Any], pin: str = A
 
 def card_row(fed, mfg: str) -> dict[str, Any]:
     c = jlis_store.cards.c
-    with fed.apps["jlis"].state.engine.connect() as conn:
+    with fed.jlis().engine.connect() as conn:
         row = conn.execute(jlis_store.cards.select().where(c.manufacture_number == mfg)).one()
     return dict(row._mapping)
 
@@ -258,7 +258,7 @@ def test_a_caller_whose_items_do_not_match_is_refused_and_nothing_changes(
     assert openssl_ocsp(fed, http, verifier, card, tmp_path) == "good"
     refused = [
         e
-        for e in fed.apps["jlis"].state.staff.log_entries(person=card["mfg"])
+        for e in fed.jlis().staff.log_entries(person=card["mfg"])
         if e["action"] == "callcentre.refused"
     ]
     assert len(refused) == 2
@@ -389,7 +389,7 @@ def test_reissue_channels_have_their_fees_and_rules(fed, http) -> None:
 def oidc_login(fed, http, card: dict[str, Any]) -> dict[str, Any]:
     """A relying party sends the person to the portal's authorization endpoint; the login
     page is completed with the card. Returns the login's state (and the next page)."""
-    provider = fed.apps["portal"].state.oidc
+    provider = fed.portal().oidc
     made = provider.clients.add(
         name=f"テスト銀行 {secrets.token_hex(2)}",
         redirect_uris=["https://rp.example/cb"],
@@ -679,7 +679,7 @@ def kiosk_reset(http, card: dict[str, Any], code: str, pin: str) -> httpx.Respon
 
 @pytest.fixture
 def issuer_clock(fed):
-    issuer = fed.apps["jlis"].state.cards
+    issuer = fed.jlis().cards
     real = issuer.clock
     yield issuer
     issuer.clock = real

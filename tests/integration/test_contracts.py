@@ -369,7 +369,7 @@ def test_a_platform_whose_registration_j_lis_withdrew_gets_no_answer(fed, http, 
         web, person["client"], contract_pdf(), password=SIGN_PASSWORD, field="Buyer"
     )
     v = jlis_store.verifiers.c
-    with fed.apps["jlis"].state.engine.connect() as conn:
+    with fed.jlis().engine.connect() as conn:
         ids = conn.scalars(
             select(v.id).where(v.name.like("trustplatform%"), v.active.is_(True))
         ).all()

@@ -384,7 +384,7 @@ def test_a_recipient_that_is_down_gives_503_and_a_record(
     def down(delivery: Any) -> Any:
         raise ConnectionError("the portal is down")
 
-    receivers = fed.apps["portal"].state.receivers
+    receivers = fed.portal().receivers
     monkeypatch.setitem(receivers.handlers, "*_notice", down)
     with pytest.raises(errors.Unavailable, match="did not answer"):
         tax_notice(fed, keys, enc, [holder["tax_code"]], [notice("届かない")])

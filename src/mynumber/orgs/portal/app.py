@@ -9,6 +9,7 @@ that J-LIS need not be up when the portal starts).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -27,11 +28,16 @@ from mynumber.orgs.portal.services import (
     self_information,
     signing,
 )
+from mynumber.orgs.portal.services.applications import ElectronicApplications
 from mynumber.orgs.portal.services.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.services.insurance_card import InsuranceCard
 from mynumber.orgs.portal.services.login import Portal
-from mynumber.orgs.portal.services.oidc import oidc_provider
+from mynumber.orgs.portal.services.oidc import OidcProvider, oidc_provider
 from mynumber.orgs.portal.services.oidc_release import BasicItemsRelease
+from mynumber.orgs.portal.services.proxies import Proxies
+from mynumber.orgs.portal.services.record_access import RecordAccesses
+from mynumber.orgs.portal.services.self_information import HubLink
+from mynumber.orgs.portal.services.signing import SignRequests
 from mynumber.orgs.portal.web import (
     applications_pages,
     benefit_pages,
@@ -53,6 +59,7 @@ from mynumber.orgs.portal.web.deps import LoginNeeded
 from mynumber.orgs.portal.web.health import health, health_router
 from mynumber.orgs.portal.web.oidc import OidcPages
 from mynumber.orgs.portal.web.pages import Pages, login_needed
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers
@@ -65,6 +72,20 @@ from mynumber.platform.web import new_app, templates_for
 from mynumber.platform.web.deliveries import receiver_router
 
 ORG = "portal"
+
+
+@dataclass(frozen=True, slots=True)
+class PortalServices(OrgServices):
+    """Mynaportal's services, as the federation and the tests reach them."""
+
+    portal: Portal
+    link: HubLink
+    signing: SignRequests
+    applications: ElectronicApplications
+    receivers: Receivers
+    record_accesses: RecordAccesses
+    oidc: OidcProvider
+    proxies: Proxies
 
 
 def create_app(ctx: OrgContext) -> FastAPI:
@@ -119,7 +140,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     one_click = benefit_claims.BenefitClaims(link=link, office=office, accounts=fund_accounts)
     app.include_router(benefit_pages(pages, one_click))
     # deliveries through the hub: agencies' notices into お知らせ; other modules register
-    # their procedures on app.state.receivers
+    # their procedures on the exposed services' receivers
     receivers = Receivers(org=ORG, keys=link.hub.keys)
     receivers["*_notice"] = notices.NoticeReceiver(engine=engine, inbox=inbox)
     app.include_router(receiver_router(ctx, receivers))
@@ -148,15 +169,22 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     app.include_router(health_router(portal))
 
-    app.state.engine = engine
-    app.state.portal = portal
-    app.state.link = link
-    app.state.signing = sign_requests
-    app.state.applications = e_applications
-    app.state.receivers = receivers
-    app.state.record_accesses = accesses
-    app.state.oidc = oidc.provider
-    app.state.proxies = proxy_rights
-    app.state.health = lambda: health(portal)
-    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
+    staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
+    expose(
+        app,
+        PortalServices(
+            org=ORG,
+            engine=engine,
+            staff=staff,
+            health=lambda: health(portal),
+            portal=portal,
+            link=link,
+            signing=sign_requests,
+            applications=e_applications,
+            receivers=receivers,
+            record_accesses=accesses,
+            oidc=oidc.provider,
+            proxies=proxy_rights,
+        ),
+    )
     return app
