@@ -14,7 +14,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from mynumber.orgs.portal.clients.hub import PortalHubClient
 from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.orgs.portal.clients.offices import AccountRegistryClient, BenefitOfficeClient
 from mynumber.orgs.portal.model import ROLES
@@ -65,6 +64,7 @@ from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
+from mynumber.platform.hub_client import HubClient
 from mynumber.platform.limits import RateLimit
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
@@ -124,13 +124,10 @@ def create_app(ctx: OrgContext) -> FastAPI:
     sign_requests = signing.SignRequests(engine=engine, jlis=jlis)
     app.include_router(sign_api(sign_requests))
     app.include_router(sign_pages(pages, sign_requests))
+    hub_keys = EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys)
+    hub_keys.ensure(ORG)  # providers seal their answers to us
     link = self_information.HubLink(
-        engine=engine,
-        jlis=jlis,
-        hub=PortalHubClient(
-            hub=ServiceClient(ctx.directory, "hub", ctx.identity),
-            keys=EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys),
-        ),
+        engine=engine, jlis=jlis, hub=HubClient(ctx.directory, ctx.identity, hub_keys)
     )
     app.include_router(self_information_pages(pages, link))
     registry = AccountRegistryClient(ServiceClient(ctx.directory, "accounts", ctx.identity))
