@@ -779,7 +779,7 @@ def test_an_address_change_rewrites_the_text_ap_and_issues_a_new_signing_certifi
 
 
 def expiry_notices(fed, card: dict[str, Any]) -> int:
-    portal = fed.apps["portal"].state
+    portal = fed.portal()
     auth = next(c for c in card["answer"]["summary"]["certificates"] if c["hierarchy"] == "auth")
     with portal.engine.connect() as conn:
         rows = conn.execute(portal_store.login_certificates.select()).all()

@@ -77,9 +77,7 @@ def my_number(fed, resident_id: str) -> str:
 
 def agency_code(fed, agency: str, number: str) -> str:
     """The agency's own code for a My Number it holds (J-LIS → hub, as its enrolment does)."""
-    state = fed.apps[agency].state
-    service = state.office if agency == "tax" else state.service
-    code = service.server.codes([number])[number]
+    code = fed.agency(agency).agency.server.codes([number])[number]
     assert code is not None
     return str(code)
 
