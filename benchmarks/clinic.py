@@ -130,7 +130,7 @@ def main() -> None:
             terminal = Terminal(http, f"/clinic/{CLINIC}")
             reader = CardReader(card)
             assert terminal.register(reader, pin=PIN)
-            system = fed.apps["oqs"].state.system
+            system = fed.oqs().system
             certificate = reader.certificate()
             # the card signs beforehand (its work, not the server's)
             pin_mode = []

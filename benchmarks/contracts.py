@@ -105,7 +105,7 @@ def main() -> None:
                 web, card(fed, 1), out.getvalue(), password=PASSWORD, field="A"
             )
             _, pdf = sign_contract(web, card(fed, 2), first, password=PASSWORD, field="B")
-            roots = fed.apps["trustplatform"].state.platform.roots()
+            roots = fed.trustplatform().platform.roots()
             assert pades.validate(pdf, roots=roots).ok
             validations = rate(lambda: pades.validate(pdf, roots=roots), args.seconds)
 

@@ -212,7 +212,7 @@ def main() -> None:
             seal = load_or_create_demo_seal_key(Path(folder) / "card-seal.key")
             chip = Chip.from_image(issued["card_image"].encode(), seal_key=seal)
             card = JPKIClient(ChipTransport(chip))
-            portal = fed.apps["portal"].state.portal
+            portal = fed.portal().portal
             # warm up: verifier registration, CA fetch, first connections, the holder's code
             warm = portal.start(method="cli")
             answer = sign_challenge(card, warm.nonce, pin="1234")

@@ -25,11 +25,12 @@ from mynumber.orgs.pension import store as pension_store
 from mynumber.orgs.pension.app import Member
 from mynumber.orgs.pension.model import ROLES
 from mynumber.platform.agency import Agency, Intake
+from mynumber.platform.composition import services_of
 from mynumber.platform.context import OrgContext
 from mynumber.platform.encryption import EncryptionKeys, open_signed
 from mynumber.platform.http import InProcessTransport
 from mynumber.platform.signing import Identity, KeyFolder
-from mynumber.platform.web.agency import create_agency_app
+from mynumber.platform.web.agency import AgencyServices, create_agency_app
 
 ORG = "scholarship"
 REQUESTER = "municipality-131016"
@@ -78,7 +79,9 @@ def fund_app(fed, keys) -> FastAPI:
 @pytest.fixture(scope="module")
 def fund(fund_app) -> Iterator[httpx.Client]:
     transport = InProcessTransport(fund_app)
-    token = fund_app.state.staff.local_admin_token()  # intake is the back office's
+    token = services_of(
+        fund_app, AgencyServices
+    ).staff.local_admin_token()  # intake is the back office's
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(
         transport=transport, base_url="http://fund.internal", headers=headers
@@ -127,7 +130,7 @@ def provide(
 
 def opened(fed, fund_app, fund, keys, number: str, items: list[str]) -> Any:
     """The fund's answer about the person with ``number``, opened as the requester."""
-    code = fund_app.state.agency.server.codes([number])[number]
+    code = services_of(fund_app, AgencyServices).agency.server.codes([number])[number]
     response = provide(fund, keys, code, items)
     assert response.status_code == 200, response.text
     return open_signed(

@@ -558,7 +558,7 @@ def test_the_staff_pages_show_the_programmes_and_a_run(fed, http, keys, person, 
 def portal_notices(fed, programme: dict[str, Any]) -> Counter[tuple[str, str]]:
     """(person, title) of the programme's notices in Mynaportal, each counted: read from
     the portal's database and decrypted by its own inbox, as the person's page does."""
-    portal = fed.apps["portal"].state
+    portal = fed.portal()
     n = portal_store.notices.c
     with portal.engine.connect() as conn:
         owners = set(conn.scalars(select(n.portal_code).where(n.ref.like(f"{programme['id']}:%"))))

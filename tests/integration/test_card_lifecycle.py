@@ -100,7 +100,7 @@ def verifier(http) -> str:
 @pytest.fixture(autouse=True)
 def fresh_ocsp(fed):
     """The portal asks J-LIS at every login here (no reuse of a good answer)."""
-    answers = fed.apps["portal"].state.portal.ocsp_answers
+    answers = fed.portal().portal.ocsp_answers
     kept = answers.max_age
     answers.max_age = answers.max_age * 0
     yield
@@ -389,7 +389,7 @@ def test_reissue_channels_have_their_fees_and_rules(fed, http) -> None:
 def oidc_login(fed, http, card: dict[str, Any]) -> dict[str, Any]:
     """A relying party sends the person to the portal's authorization endpoint; the login
     page is completed with the card. Returns the login's state (and the next page)."""
-    provider = fed.apps["portal"].state.oidc
+    provider = fed.portal().oidc
     made = provider.clients.add(
         name=f"テスト銀行 {secrets.token_hex(2)}",
         redirect_uris=["https://rp.example/cb"],
@@ -779,7 +779,7 @@ def test_an_address_change_rewrites_the_text_ap_and_issues_a_new_signing_certifi
 
 
 def expiry_notices(fed, card: dict[str, Any]) -> int:
-    portal = fed.apps["portal"].state
+    portal = fed.portal()
     auth = next(c for c in card["answer"]["summary"]["certificates"] if c["hierarchy"] == "auth")
     with portal.engine.connect() as conn:
         rows = conn.execute(portal_store.login_certificates.select()).all()

@@ -76,7 +76,7 @@ def submit(fed, pc: httpx.Client, kind: str, fields: dict[str, str]) -> tuple[st
     )
     assert answer.status_code == 303, answer.text
     a, s = portal_store.applications.c, portal_store.submissions.c
-    with fed.apps["portal"].state.engine.connect() as conn:
+    with fed.portal().engine.connect() as conn:
         application_id = conn.scalar(
             select(a.id)
             .select_from(

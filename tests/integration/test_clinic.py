@@ -119,7 +119,7 @@ def test_a_registered_card_confirms_valid_eligibility_with_the_holder_s_name(
     assert found["ReferenceNumber"] == confirmed.reference
     # the eligibility system never held a My Number
     number = insured["member"]["my_number"]
-    with fed.apps["oqs"].state.engine.connect() as conn:
+    with fed.oqs().engine.connect() as conn:
         for table in ("eligibility", "registrations", "confirmations"):
             rows = conn.execute(text(f"SELECT * FROM {table}")).all()
             assert rows and all(number not in str(row) for row in rows)
@@ -227,7 +227,7 @@ def test_drug_data_needs_consent_and_it_expires_after_24_hours(
     drugs = terminal.drugs(consented.reference)
     assert [d["drug"] for d in drugs] == ["ロキソプロフェン錠60mg"]
     # 24 hours later the consent is spent
-    system = fed.apps["oqs"].state.system
+    system = fed.oqs().system
     real = system.clock
     system.clock = lambda: real() + dt.timedelta(hours=24, seconds=1)
     try:

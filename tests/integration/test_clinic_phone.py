@@ -52,7 +52,7 @@ def test_a_phone_confirms_eligibility_with_its_own_pin(fed, http, device, termin
     # the same record as the card's own answer; the confirmation is recorded as the phone's
     by_card = answer_of(terminal.confirm(CardReader(card["client"]), pin=AUTH_PIN).xml)
     assert by_card["InsuredIdentificationNumber"] == found["InsuredIdentificationNumber"]
-    with fed.apps["oqs"].state.engine.connect() as conn:
+    with fed.oqs().engine.connect() as conn:
         mode = conn.execute(
             text("SELECT mode FROM confirmations WHERE id = :id"), {"id": confirmed.reference}
         ).scalar_one()

@@ -77,9 +77,7 @@ def my_number(fed, resident_id: str) -> str:
 
 def agency_code(fed, agency: str, number: str) -> str:
     """The agency's own code for a My Number it holds (J-LIS → hub, as its enrolment does)."""
-    state = fed.apps[agency].state
-    service = state.office if agency == "tax" else state.service
-    code = service.server.codes([number])[number]
+    code = fed.agency(agency).agency.server.codes([number])[number]
     assert code is not None
     return str(code)
 
@@ -384,7 +382,7 @@ def test_a_recipient_that_is_down_gives_503_and_a_record(
     def down(delivery: Any) -> Any:
         raise ConnectionError("the portal is down")
 
-    receivers = fed.apps["portal"].state.receivers
+    receivers = fed.portal().receivers
     monkeypatch.setitem(receivers.handlers, "*_notice", down)
     with pytest.raises(errors.Unavailable, match="did not answer"):
         tax_notice(fed, keys, enc, [holder["tax_code"]], [notice("届かない")])

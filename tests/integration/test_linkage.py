@@ -256,7 +256,7 @@ def test_a_provider_that_is_down_gives_503_and_a_record(fed, http, claimant, mon
     def down(request: Any) -> str:
         raise ConnectionError("the intermediate server is down")
 
-    monkeypatch.setattr(fed.apps["tax"].state.office, "provide", down)
+    monkeypatch.setattr(fed.agency("tax").agency, "provide", down)
 
     response = http.post(f"{API}/residents/{claimant['id']}/linkage/income")
 

@@ -38,7 +38,7 @@ def pc(fed) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def portal(fed):
-    service = fed.apps["portal"].state.portal
+    service = fed.portal().portal
     real = service.clock
     yield service
     service.clock = real

@@ -120,7 +120,7 @@ def discovery(base) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def provider(fed):
-    return fed.apps["portal"].state.oidc
+    return fed.portal().oidc
 
 
 def register(provider, name: str, uri: str, *, public: bool = False) -> dict[str, Any]:

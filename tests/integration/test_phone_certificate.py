@@ -105,7 +105,7 @@ def pc(fed) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def portal(fed):
-    service = fed.apps["portal"].state.portal
+    service = fed.portal().portal
     max_age = service.ocsp_answers.max_age
     service.ocsp_answers.max_age = dt.timedelta(0)  # J-LIS is asked at every login
     yield service

@@ -97,7 +97,7 @@ def pc(fed) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def portal(fed):
-    service = fed.apps["portal"].state.portal
+    service = fed.portal().portal
     real, max_age = service.clock, service.ocsp_answers.max_age
     yield service
     service.clock = real

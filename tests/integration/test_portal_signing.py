@@ -55,7 +55,7 @@ def pc(fed) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def signing(fed) -> SignRequests:
-    service: SignRequests = fed.apps["portal"].state.signing
+    service: SignRequests = fed.portal().signing
     return service
 
 
@@ -74,7 +74,7 @@ def card(fed, http) -> dict[str, Any]:
 
 def portal_code(fed, pc: httpx.Client) -> str:
     token = pc.cookies["portal_session"]
-    return fed.apps["portal"].state.portal.session(token).portal_code
+    return fed.portal().portal.session(token).portal_code
 
 
 def sign_rows(fed) -> dict[str, dict[str, Any]]:

@@ -31,7 +31,7 @@ def test_every_route_of_the_portal_and_the_office_declares_who_may_call_it(fed):
 
 
 def test_only_the_portal_operator_manages_relying_parties_and_it_is_logged(fed, http, anonymous):
-    clients = fed.apps["portal"].state.oidc.clients
+    clients = fed.portal().oidc.clients
     before = [c.client_id for c in clients.all()]
     staff = fed.services("portal").staff
     operator_id, operator = staff_member(fed, ["operator"])
@@ -67,7 +67,7 @@ def test_only_the_portal_operator_manages_relying_parties_and_it_is_logged(fed, 
 
 
 def test_a_bad_relying_party_is_refused_and_nothing_is_kept(fed, http):
-    clients = fed.apps["portal"].state.oidc.clients
+    clients = fed.portal().oidc.clients
     before = [c.client_id for c in clients.all()]
 
     unsafe = http.post(API, json=CLIENT | {"redirect_uris": ["http://rp.example/cb"]})

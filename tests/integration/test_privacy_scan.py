@@ -92,7 +92,7 @@ def pc(fed, http, holder) -> Iterator[httpx.Client]:
 
 def sign_in_with_oidc(fed, pc: httpx.Client) -> dict[str, Any]:
     """Authorization code with PKCE for a confidential relying party, by hand over HTTP."""
-    made = fed.apps["portal"].state.oidc.clients.add(
+    made = fed.portal().oidc.clients.add(
         name="さくら商店 (Sakura Shop)", redirect_uris=[CALLBACK], public=False
     )
     client_id, secret = made.client.client_id, made.secret

@@ -83,7 +83,7 @@ def test_a_provider_in_time_answers_over_the_network(client, claimant) -> None:
 def test_a_provider_slower_than_the_deadline_gives_503_and_a_record(
     served, client, claimant, monkeypatch
 ) -> None:
-    office = served.apps["tax"].state.office
+    office = served.agency("tax").agency
     answer = office.provide
 
     def slow(request: Any) -> str:

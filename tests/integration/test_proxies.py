@@ -42,7 +42,7 @@ def resident(fed, http, income: int) -> dict[str, Any]:
     filing = {"my_number": number, "year": 2024, "income_yen": income}
     assert http.post("/tax/api/filings", json={"filings": [filing]}).status_code == 200
     assert http.post(f"{API}/linkage/enrol", json={"resident_ids": [rid]}).status_code == 200
-    tax_code = fed.apps["tax"].state.office.server.codes([number])[number]
+    tax_code = fed.agency("tax").agency.server.codes([number])[number]
     name = f"{card['resident']['family_name']}\u3000{card['resident']['given_name']}"
     return card | {"number": number, "tax_code": tax_code, "name": name, "income": income}
 
@@ -204,7 +204,7 @@ def test_acting_when_the_right_ends_between_requests_is_refused(
         conn.execute(
             portal_store.proxies.update()
             .where(portal_store.proxies.c.id == proxy_id)
-            .values(revoked_at=fed.apps["portal"].state.proxies.clock())
+            .values(revoked_at=fed.portal().proxies.clock())
         )
     refused = bob.get("/portal/information")
     assert refused.status_code == 403 and refused.json()["title"] == "proxy_refused"
@@ -214,7 +214,7 @@ def test_acting_when_the_right_ends_between_requests_is_refused(
 def test_a_view_only_proxy_cannot_apply_and_an_apply_proxy_can(
     fed, grantor, grantee, third, alice, bob, carol
 ) -> None:
-    service = fed.apps["portal"].state.proxies
+    service = fed.portal().proxies
     accept(bob, invite(alice, "view"))
     accept(carol, invite(alice, "apply"))
     codes = codes_of(fed)
@@ -410,7 +410,7 @@ def test_guessing_invitation_codes_is_refused_after_five_wrong_ones(
 ) -> None:
     from mynumber.orgs.portal.services.invitation_attempts import BLOCKED, WRONG
 
-    proxies = fed.apps["portal"].state.proxies
+    proxies = fed.portal().proxies
     guesser_person = resident(fed, http, 1_000_000)
     with browser(fed) as guesser:
         guesser.headers["x-csrf"] = log_in(guesser, http, guesser_person)
@@ -444,4 +444,4 @@ def proxies_codes_of(fed, client: httpx.Client) -> str:
     """The portal code of the person logged in on ``client`` (read from their session)."""
     token = client.cookies.get("portal_session")
     assert token is not None
-    return str(fed.apps["portal"].state.portal.session(token).portal_code)
+    return str(fed.portal().portal.session(token).portal_code)

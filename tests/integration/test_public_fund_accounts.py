@@ -322,7 +322,7 @@ def portal_hub_code(http, keys, fed, resident) -> str:
     with fed.services("portal").engine.connect() as conn:
         portal_code = conn.scalar(select(logins.portal_code).where(logins.serial == serial))
     assert portal_code is not None
-    return str(fed.apps["portal"].state.link.hub_code(portal_code))
+    return str(fed.portal().link.hub_code(portal_code))
 
 
 def self_service(http, keys, fed, code: str) -> dict[str, Any]:

@@ -32,11 +32,13 @@ from mynumber.orgs.bank.app import create_app as create_bank
 from mynumber.orgs.bank.app import org_name as bank_org
 from mynumber.orgs.benefits.app import BenefitServices
 from mynumber.orgs.benefits.app import create_app as create_benefits
+from mynumber.orgs.clinic.app import ClinicServices
 from mynumber.orgs.clinic.app import create_app as create_clinic
 from mynumber.orgs.clinic.app import org_name as clinic_org
 from mynumber.orgs.clinic.model import DEMO_INSTITUTIONS
 from mynumber.orgs.hub.app import HubServices
 from mynumber.orgs.hub.app import create_app as create_hub
+from mynumber.orgs.insurer.app import InsurerServices
 from mynumber.orgs.insurer.app import create_app as create_insurer
 from mynumber.orgs.jlis.app import JlisServices
 from mynumber.orgs.jlis.app import create_app as create_jlis
@@ -45,10 +47,13 @@ from mynumber.orgs.municipality.app import create_app as create_municipality
 from mynumber.orgs.municipality.model import municipality
 from mynumber.orgs.municipality.seed import SeedReport
 from mynumber.orgs.municipality.services import ResidentRegistry
+from mynumber.orgs.oqs.app import OqsServices
 from mynumber.orgs.oqs.app import create_app as create_oqs
 from mynumber.orgs.pension.app import create_app as create_pension
+from mynumber.orgs.portal.app import PortalServices
 from mynumber.orgs.portal.app import create_app as create_portal
 from mynumber.orgs.tax.app import create_app as create_tax
+from mynumber.orgs.trustplatform.app import TrustPlatformServices
 from mynumber.orgs.trustplatform.app import create_app as create_trustplatform
 from mynumber.platform import limits
 from mynumber.platform.composition import OrgServices, S, services_of
@@ -59,6 +64,7 @@ from mynumber.platform.settings import Settings
 from mynumber.platform.signing import KeyFolder
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.web import AccessLog, templates_for
+from mynumber.platform.web.agency import AgencyServices
 
 INTERNAL_BASE = "http://mynumber.internal"
 #: where the resident's phone app (:mod:`mynumber.devices.phone`) is served
@@ -194,6 +200,26 @@ class Federation:
     def bank(self, org: str) -> BankServices:
         """``bank-0001``'s services."""
         return self.services(org, BankServices)
+
+    def portal(self) -> PortalServices:
+        return self.services("portal", PortalServices)
+
+    def agency(self, org: str) -> AgencyServices:
+        """A provider agency's services (``tax``, ``pension``, an insurer)."""
+        return self.services(org, AgencyServices)
+
+    def insurer(self, org: str = "insurer") -> InsurerServices:
+        return self.services(org, InsurerServices)
+
+    def oqs(self) -> OqsServices:
+        return self.services("oqs", OqsServices)
+
+    def trustplatform(self) -> TrustPlatformServices:
+        return self.services("trustplatform", TrustPlatformServices)
+
+    def clinic(self, org: str) -> ClinicServices:
+        """``clinic-<code>``'s services."""
+        return self.services(org, ClinicServices)
 
     def urls(self) -> dict[str, str]:
         return {org: self.settings.base_url + mount_path(org) + "/" for org in self.apps}
@@ -405,7 +431,7 @@ def _distribute(app: FastAPI, settings: Settings) -> None:
     if os.environ.get("MYNUMBER_BROKER_URL"):
         from mynumber.federation import distributed  # Celery only when a broker is set
 
-        distributed.use_engine(app.state.runner, settings)
+        distributed.use_engine(services_of(app, BenefitServices).runner, settings)
 
 
 def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:

@@ -111,7 +111,7 @@ def _worker_runner() -> PaymentRun:
             from mynumber import federation  # the composition root, built once per worker
 
             fed = federation.build(Settings(), in_process=True)
-            _runner = fed.apps["benefits"].state.runner
+            _runner = fed.benefits().runner
         return _runner
 
 

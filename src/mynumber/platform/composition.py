@@ -17,9 +17,8 @@ with :func:`expose`::
         return app
 
 The root reads it back typed with :func:`services_of` (``services_of(app,
-BankServices).bank``). An app that exposes nothing yet is read as the plain
-:class:`OrgServices` from what every app already has on its state (its engine, its staff,
-its health report), so organisations move over one at a time.
+BankServices).bank``). Every organisation's app exposes its services; an app that
+exposes none is refused.
 """
 
 from __future__ import annotations
@@ -56,15 +55,10 @@ def expose(app: FastAPI, services: S) -> S:
 
 def services_of(app: FastAPI, kind: type[S] = OrgServices) -> S:  # type: ignore[assignment]
     """The services ``app`` exposes, checked to be a ``kind``; an app that exposes none
-    is read as a plain :class:`OrgServices` (its engine, staff and health)."""
+    is refused (:class:`LookupError`)."""
     found = getattr(app.state, "services", None)
     if found is None:
-        found = OrgServices(
-            org=str(getattr(app.state.staff, "org", app.title)),
-            engine=app.state.engine,
-            staff=app.state.staff,
-            health=app.state.health,
-        )
+        raise LookupError(f"{app.title} exposes no services")
     if not isinstance(found, kind):
         raise TypeError(f"{found.org} exposes {type(found).__name__}, not {kind.__name__}")
     return found

@@ -68,11 +68,14 @@ def binding(sender: str, procedure: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryResult:
-    """The hub's answer to a sender, aligned with the codes it sent."""
+    """The hub's answer to a sender, aligned with the codes it sent: ``reasons`` the hub's
+    per code (``None`` where taken), ``sealed`` what was sent (kept by senders that keep it)."""
 
     delivery_id: str
     accepted: list[bool]
     answers: list[Any] | None = None
+    reasons: list[str | None] = field(default_factory=list)
+    sealed: str = ""
 
 
 def send(
@@ -135,7 +138,13 @@ def send(
             keys, answer.model_dump(), sender=sender, recipient=target, procedure=procedure
         )
         replies = list(opened["answers"])
-    return DeliveryResult(delivery_id=answer.delivery_id, accepted=answer.accepted, answers=replies)
+    return DeliveryResult(
+        delivery_id=answer.delivery_id,
+        accepted=answer.accepted,
+        answers=replies,
+        reasons=answer.reasons,
+        sealed=sealed,
+    )
 
 
 def open_reply(

@@ -49,16 +49,15 @@ def test_the_wrong_kind_and_a_second_exposure_are_refused() -> None:
         expose(app, exposed)
 
 
-def test_an_app_not_yet_converted_is_read_from_its_state() -> None:
-    app = FastAPI()
+def test_an_app_that_exposes_nothing_is_refused() -> None:
+    app = FastAPI(title="town")
     base = _base()
     app.state.engine, app.state.staff, app.state.health = (
         base["engine"],
         base["staff"],
         base["health"],
-    )
-    found = services_of(app)
-    assert type(found) is OrgServices
-    assert (found.org, found.engine) == ("town", base["engine"])
-    with pytest.raises(TypeError):
+    )  # what an app kept on its state before: no longer read
+    with pytest.raises(LookupError):
+        services_of(app)
+    with pytest.raises(LookupError):
         services_of(app, CounterServices)

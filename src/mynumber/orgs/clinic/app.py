@@ -4,15 +4,25 @@ its own (:mod:`mynumber.devices.clinic`): the clinic receives its result, never 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
 from mynumber.orgs.clinic import web
 from mynumber.orgs.clinic.clients import Oqs
-from mynumber.orgs.clinic.model import ROLES, institution
+from mynumber.orgs.clinic.model import ROLES, Institution, institution
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicServices(OrgServices):
+    """A clinic's or pharmacy's services: which institution it is."""
+
+    institution: Institution
 
 
 def org_name(code: str) -> str:
@@ -30,7 +40,14 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
     )
     staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     app.include_router(web.router(place, Oqs(ctx), staff, engine))
-    app.state.engine = engine
-    app.state.institution = place
-    app.state.health = lambda: {"org": place.org, "ok": True}
+    expose(
+        app,
+        ClinicServices(
+            org=place.org,
+            engine=engine,
+            staff=staff,
+            health=lambda: {"org": place.org, "ok": True},
+            institution=place,
+        ),
+    )
     return app

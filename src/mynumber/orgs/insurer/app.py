@@ -11,6 +11,7 @@ learns a My Number. The shape is every agency's (:mod:`mynumber.platform.agency`
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,14 +23,22 @@ from mynumber.orgs.insurer.schemas import Member
 from mynumber.orgs.insurer.services import copy_of, eligibility_of
 from mynumber.orgs.insurer.web import documents_router
 from mynumber.platform.agency import Agency, Intake
+from mynumber.platform.composition import expose
 from mynumber.platform.context import OrgContext
-from mynumber.platform.web.agency import create_agency_app
+from mynumber.platform.web.agency import AgencyServices, agency_app
 
 log = logging.getLogger("mynumber.insurer")
 
 ORG = "insurer"
 #: 保険者番号 of the first demo insurer (see :data:`~.model.PLANS`: a demo value).
 INSURER_NUMBER = PLANS[0].number
+
+
+@dataclass(frozen=True, slots=True)
+class InsurerServices(AgencyServices):
+    """An insurer's services: the agency's, and its plan (保険者番号, kind)."""
+
+    plan: InsurerPlan
 
 
 def create_app(ctx: OrgContext, plan: InsurerPlan | None = None) -> FastAPI:
@@ -65,8 +74,17 @@ def create_app(ctx: OrgContext, plan: InsurerPlan | None = None) -> FastAPI:
         ),
         projections={"eligibility": eligibility_of(plan)},
     )
-    app = create_agency_app(ctx, spec)
-    app.include_router(documents_router(plan, app.state.engine, server, app.state.staff))
-    app.state.service = app.state.agency  # the insurer
-    app.state.plan = plan
+    app, base = agency_app(ctx, spec)
+    app.include_router(documents_router(plan, base.engine, server, base.staff))
+    expose(
+        app,
+        InsurerServices(
+            org=base.org,
+            engine=base.engine,
+            staff=base.staff,
+            health=base.health,
+            agency=base.agency,
+            plan=plan,
+        ),
+    )
     return app

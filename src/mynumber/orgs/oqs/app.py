@@ -13,12 +13,15 @@ It never holds a My Number: insurers send copies by its hub code, cards are link
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
 from mynumber.orgs.oqs import web
 from mynumber.orgs.oqs.clients import Jlis
 from mynumber.orgs.oqs.model import ROLES
 from mynumber.orgs.oqs.services import EligibilitySystem
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers
@@ -28,6 +31,13 @@ from mynumber.platform.web import new_app
 from mynumber.platform.web.deliveries import receiver_router
 
 ORG = "oqs"
+
+
+@dataclass(frozen=True, slots=True)
+class OqsServices(OrgServices):
+    """The eligibility system's services."""
+
+    system: EligibilitySystem
 
 
 def create_app(ctx: OrgContext) -> FastAPI:
@@ -40,14 +50,15 @@ def create_app(ctx: OrgContext) -> FastAPI:
         description="Insurers' eligibility copies (中間サーバー) and the eligibility answers "
         "clinics and pharmacies get with the My Number card; never a My Number.",
     )
-    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
+    staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     keys = EncryptionKeys(ctx.settings.data_dir / "keys")
     keys.ensure(ORG)  # insurers seal their copies to us
     receivers = Receivers(org=ORG, keys=keys)
     receivers["eligibility_registration"] = system.take_copies
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(web.router(system))
-    app.state.engine = engine
-    app.state.system = system
-    app.state.health = system.health
+    expose(
+        app,
+        OqsServices(org=ORG, engine=engine, staff=staff, health=system.health, system=system),
+    )
     return app

@@ -54,6 +54,4 @@ AGENCY = Agency(
 
 
 def create_app(ctx: OrgContext) -> FastAPI:
-    app = create_agency_app(ctx, AGENCY)
-    app.state.service = app.state.agency  # the pension service
-    return app
+    return create_agency_app(ctx, AGENCY)

@@ -9,11 +9,11 @@ that J-LIS need not be up when the portal starts).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from mynumber.orgs.portal.clients.hub import PortalHubClient
 from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.orgs.portal.clients.offices import AccountRegistryClient, BenefitOfficeClient
 from mynumber.orgs.portal.model import ROLES
@@ -27,12 +27,17 @@ from mynumber.orgs.portal.services import (
     self_information,
     signing,
 )
+from mynumber.orgs.portal.services.applications import ElectronicApplications
 from mynumber.orgs.portal.services.inbox import Inbox, NoticeCipher
 from mynumber.orgs.portal.services.insurance_card import InsuranceCard
 from mynumber.orgs.portal.services.login import Portal
-from mynumber.orgs.portal.services.oidc import oidc_provider
+from mynumber.orgs.portal.services.oidc import OidcProvider, oidc_provider
 from mynumber.orgs.portal.services.oidc_release import BasicItemsRelease
+from mynumber.orgs.portal.services.proxies import Proxies
+from mynumber.orgs.portal.services.record_access import RecordAccesses
+from mynumber.orgs.portal.services.self_information import HubLink
 from mynumber.orgs.portal.services.sign_transactions import SignTransactions
+from mynumber.orgs.portal.services.signing import SignRequests
 from mynumber.orgs.portal.web import (
     applications_pages,
     benefit_pages,
@@ -55,11 +60,13 @@ from mynumber.orgs.portal.web.health import health, health_router
 from mynumber.orgs.portal.web.oidc import OidcPages
 from mynumber.orgs.portal.web.pages import Pages, login_needed
 from mynumber.orgs.portal.web.sign_transactions import router as sign_transactions_router
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
+from mynumber.platform.hub_client import HubClient
 from mynumber.platform.limits import RateLimit
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
@@ -67,6 +74,21 @@ from mynumber.platform.web import new_app, templates_for
 from mynumber.platform.web.deliveries import receiver_router
 
 ORG = "portal"
+
+
+@dataclass(frozen=True, slots=True)
+class PortalServices(OrgServices):
+    """Mynaportal's services, as the federation and the tests reach them."""
+
+    portal: Portal
+    link: HubLink
+    signing: SignRequests
+    applications: ElectronicApplications
+    receivers: Receivers
+    record_accesses: RecordAccesses
+    oidc: OidcProvider
+    proxies: Proxies
+    sign_transactions: SignTransactions
 
 
 def create_app(ctx: OrgContext) -> FastAPI:
@@ -105,13 +127,10 @@ def create_app(ctx: OrgContext) -> FastAPI:
     sign_requests = signing.SignRequests(engine=engine, jlis=jlis)
     app.include_router(sign_api(sign_requests))
     app.include_router(sign_pages(pages, sign_requests))
+    hub_keys = EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys)
+    hub_keys.ensure(ORG)  # providers seal their answers to us
     link = self_information.HubLink(
-        engine=engine,
-        jlis=jlis,
-        hub=PortalHubClient(
-            hub=ServiceClient(ctx.directory, "hub", ctx.identity),
-            keys=EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys),
-        ),
+        engine=engine, jlis=jlis, hub=HubClient(ctx.directory, ctx.identity, hub_keys)
     )
     app.include_router(self_information_pages(pages, link))
     registry = AccountRegistryClient(ServiceClient(ctx.directory, "accounts", ctx.identity))
@@ -121,7 +140,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     one_click = benefit_claims.BenefitClaims(link=link, office=office, accounts=fund_accounts)
     app.include_router(benefit_pages(pages, one_click))
     # deliveries through the hub: agencies' notices into お知らせ; other modules register
-    # their procedures on app.state.receivers
+    # their procedures on the exposed services' receivers
     receivers = Receivers(org=ORG, keys=link.hub.keys)
     receivers["*_notice"] = notices.NoticeReceiver(engine=engine, inbox=inbox)
     app.include_router(receiver_router(ctx, receivers))
@@ -152,16 +171,23 @@ def create_app(ctx: OrgContext) -> FastAPI:
 
     app.include_router(health_router(portal))
 
-    app.state.engine = engine
-    app.state.portal = portal
-    app.state.link = link
-    app.state.signing = sign_requests
-    app.state.applications = e_applications
-    app.state.receivers = receivers
-    app.state.record_accesses = accesses
-    app.state.oidc = oidc.provider
-    app.state.sign_transactions = sign_transactions
-    app.state.proxies = proxy_rights
-    app.state.health = lambda: health(portal)
-    install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
+    staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
+    expose(
+        app,
+        PortalServices(
+            org=ORG,
+            engine=engine,
+            staff=staff,
+            health=lambda: health(portal),
+            portal=portal,
+            link=link,
+            signing=sign_requests,
+            applications=e_applications,
+            receivers=receivers,
+            record_accesses=accesses,
+            oidc=oidc.provider,
+            proxies=proxy_rights,
+            sign_transactions=sign_transactions,
+        ),
+    )
     return app

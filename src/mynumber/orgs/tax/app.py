@@ -84,6 +84,4 @@ AGENCY = Agency(
 
 
 def create_app(ctx: OrgContext) -> FastAPI:
-    app = create_agency_app(ctx, AGENCY)
-    app.state.office = app.state.agency  # the tax office
-    return app
+    return create_agency_app(ctx, AGENCY)

@@ -7,6 +7,8 @@ contracts, :mod:`.tsa` for its RFC 3161 time-stamp authority.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
 from mynumber.orgs.trustplatform import pages, web
@@ -14,10 +16,18 @@ from mynumber.orgs.trustplatform.clients import JlisClient
 from mynumber.orgs.trustplatform.model import NAME, ORG, ROLES
 from mynumber.orgs.trustplatform.services import Platform
 from mynumber.orgs.trustplatform.tsa import TimeStampAuthority
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app
+
+
+@dataclass(frozen=True, slots=True)
+class TrustPlatformServices(OrgServices):
+    """The platform operator's services: contracts, status checks, consents and eKYC."""
+
+    platform: Platform
 
 
 def create_app(ctx: OrgContext) -> FastAPI:
@@ -38,7 +48,14 @@ def create_app(ctx: OrgContext) -> FastAPI:
     staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     app.include_router(web.router(platform=platform, staff=staff))
     app.include_router(pages.router(platform=platform, root="/" + ORG))
-    app.state.engine = engine
-    app.state.platform = platform
-    app.state.health = lambda: {"org": ORG, "ok": True}
+    expose(
+        app,
+        TrustPlatformServices(
+            org=ORG,
+            engine=engine,
+            staff=staff,
+            health=lambda: {"org": ORG, "ok": True},
+            platform=platform,
+        ),
+    )
     return app

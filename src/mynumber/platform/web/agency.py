@@ -2,12 +2,14 @@
 health, the same for every agency (see :mod:`mynumber.platform.agency`)."""
 
 # no `from __future__ import annotations`: FastAPI resolves the route's annotations
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import Field, create_model
 
 from mynumber.platform.agency import MAX_INTAKE, Agency, ProviderAgency
+from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.intermediate import IntermediateServer
@@ -19,6 +21,13 @@ from mynumber.platform.staff.web import staff as staff_permission
 from mynumber.platform.web import new_app
 from mynumber.platform.web.intermediate import provide_router
 from mynumber.platform.web.notices import notices_router
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyServices(OrgServices):
+    """A provider agency's services: the agency (its intake and its intermediate server)."""
+
+    agency: ProviderAgency
 
 
 def intake_router(agency: ProviderAgency, staff: Staff) -> APIRouter:
@@ -58,7 +67,16 @@ def intake_router(agency: ProviderAgency, staff: Staff) -> APIRouter:
 
 
 def create_agency_app(ctx: OrgContext, spec: Agency) -> FastAPI:
-    """The agency's app: intake, intermediate server, notices and health, on its database."""
+    """The agency's app: intake, intermediate server, notices and health, on its database;
+    it exposes its :class:`AgencyServices`."""
+    app, services = agency_app(ctx, spec)
+    expose(app, services)
+    return app
+
+
+def agency_app(ctx: OrgContext, spec: Agency) -> tuple[FastAPI, AgencyServices]:
+    """The agency's app and its services, not yet exposed (an agency with more to expose,
+    such as the insurer, extends them and exposes its own)."""
     engine = create_org_engine(ctx.settings, spec.org)
     migrate(engine, spec.migrations)
     server = IntermediateServer.of(ctx, frozenset(spec.projections))
@@ -74,7 +92,7 @@ def create_agency_app(ctx: OrgContext, spec: Agency) -> FastAPI:
     def healthz() -> dict[str, object]:
         return agency.health()
 
-    app.state.engine = engine
-    app.state.agency = agency
-    app.state.health = healthz
-    return app
+    services = AgencyServices(
+        org=spec.org, engine=engine, staff=staff, health=agency.health, agency=agency
+    )
+    return app, services

@@ -17,9 +17,9 @@ from sqlalchemy import Engine, select, update
 
 from mynumber import errors
 from mynumber.orgs.portal import store
-from mynumber.orgs.portal.clients.hub import PortalHubClient
 from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.orgs.portal.model.names import Label
+from mynumber.platform.hub_client import HubClient
 
 ORG = "portal"
 SELF_INFORMATION = "self_information"
@@ -53,7 +53,7 @@ class Section:
 class HubLink:
     """The portal's requests through the hub on behalf of the person logged in."""
 
-    def __init__(self, *, engine: Engine, jlis: JlisPortalClient, hub: PortalHubClient) -> None:
+    def __init__(self, *, engine: Engine, jlis: JlisPortalClient, hub: HubClient) -> None:
         self.engine = engine
         self.jlis = jlis
         self.hub = hub
@@ -88,7 +88,7 @@ class HubLink:
         checked: signed by the provider, for this exchange and procedure."""
         return self.hub.exchange(
             self.hub_code(portal_code), procedure=procedure, provider=provider, items=items
-        )
+        ).data
 
     def self_information(self, portal_code: str) -> list[Section]:
         """自己情報: each holding agency's data about the person, or why it is missing."""
@@ -116,8 +116,9 @@ class HubLink:
 
     def records(self, portal_code: str) -> list[dict[str, Any]]:
         """やりとり履歴: every exchange about the person, newest first."""
-        return list(reversed(self.hub.records(self.hub_code(portal_code))))
+        found = self.hub.records(self.hub_code(portal_code))
+        return [r.model_dump(mode="json") for r in reversed(found)]
 
     def export(self, portal_code: str) -> dict[str, Any]:
         """The hub's JSON export of the records, with the chain head to check them against."""
-        return self.hub.export(self.hub_code(portal_code))
+        return self.hub.export(self.hub_code(portal_code)).model_dump(mode="json")
