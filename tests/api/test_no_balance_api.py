@@ -4,8 +4,24 @@
 from __future__ import annotations
 
 import json
+import re
 
 FORBIDDEN = ("balance", "transaction", "statement", "残高", "取引", "入出金", "明細")
+#: The same words in senses that are not money: a request for a person's signature
+#: (Mynaportal's sign transactions), J-LIS's log of certificates printed at kiosks (and the
+#: municipality's reference to one), a consent statement the person signs.
+NOT_MONEY = re.compile(
+    r"sign[ _/-]*transaction"  # Mynaportal's sign transactions
+    r"|kioskissuein transaction"  # the municipality's reference to one
+    r"|signedstatement"  # a consent statement the person signs
+)
+#: J-LIS's log of the certificates printed at kiosks (fees settled with the stores)
+NOT_MONEY_ROUTES = {("jlis", "/kiosk/transactions")}
+
+
+def _money_words(text: str) -> list[str]:
+    text = NOT_MONEY.sub("", text)
+    return [w for w in FORBIDDEN if w in text]
 
 
 def test_no_route_of_any_organisation_offers_a_balance_or_a_transaction(fed):
@@ -14,11 +30,13 @@ def test_no_route_of_any_organisation_offers_a_balance_or_a_transaction(fed):
     for org, schema in schemas.items():
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
+                if (org, path) in NOT_MONEY_ROUTES:
+                    continue
                 text = json.dumps([path, operation], ensure_ascii=False).lower()
-                offered += [f"{org} {method.upper()} {path}: {w}" for w in FORBIDDEN if w in text]
+                offered += [f"{org} {method.upper()} {path}: {w}" for w in _money_words(text)]
         for name, component in schema.get("components", {}).get("schemas", {}).items():
             fields = " ".join([name, *component.get("properties", {})]).lower()
-            offered += [f"{org} schema {name}: {w}" for w in FORBIDDEN if w in fields]
+            offered += [f"{org} schema {name}: {w}" for w in _money_words(fields)]
     assert {"bank-0001", "bank-0005", "bank-9900", "accounts"} <= set(fed.apps)
     assert offered == []
 

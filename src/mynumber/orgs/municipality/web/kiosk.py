@@ -4,7 +4,6 @@ settlement, and the staff APIs for 印鑑登録, 戸籍 and 本籍地利用登�
 
 # no `from __future__ import annotations`: FastAPI resolves the aliases at import
 import datetime as dt
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -14,6 +13,7 @@ from pydantic import BaseModel, Field
 from mynumber import errors
 from mynumber.orgs.municipality.model import RELATIONSHIPS
 from mynumber.orgs.municipality.services.kiosk import JST, KioskIssuing
+from mynumber.orgs.municipality.web.deps import TEMPLATES
 from mynumber.platform.policy import public
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
@@ -169,7 +169,7 @@ def router(issuing: KioskIssuing, staff: Staff) -> APIRouter:
         return done
 
     # --- pages -----------------------------------------------------------------------------
-    templates = templates_for(Path(__file__).with_name("templates"))
+    templates = templates_for(TEMPLATES)
     m = issuing.municipality
 
     @api.get("/verify", response_class=HTMLResponse, include_in_schema=False, dependencies=[anyone])
