@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -25,42 +24,6 @@ class ReaderResultIn(BaseModel):
         default_factory=list, max_length=4
     )
     file_id: str = Field(default="", max_length=40, pattern="^[0-9A-Za-z_.-]*$")
-
-
-class BatchIn(BaseModel):
-    requests: list[str] = Field(min_length=1, max_length=100)
-
-
-class BatchOut(BaseModel):
-    answers: list[str]
-
-
-class ReferenceIn(BaseModel):
-    reference_number: str = Field(max_length=16, pattern="^[0-9A-Za-z_-]+$")
-
-
-class Drug(BaseModel):
-    dispensed_on: dt.date
-    drug: str = Field(min_length=1, max_length=100)
-    quantity: str = Field(min_length=1, max_length=40)
-    days: int = Field(ge=1, le=365)
-
-
-class DrugOut(Drug):
-    pharmacy: str
-
-
-class DrugsOut(BaseModel):
-    drugs: list[DrugOut]
-
-
-class ClaimIn(BaseModel):
-    reference_number: str = Field(max_length=16, pattern="^[0-9A-Za-z_-]+$")
-    drugs: list[Drug] = Field(min_length=1, max_length=100)
-
-
-class ClaimOut(BaseModel):
-    taken: int
 
 
 class RegistrationOut(BaseModel):

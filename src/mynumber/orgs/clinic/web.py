@@ -16,15 +16,17 @@ from mynumber.orgs.clinic import store
 from mynumber.orgs.clinic.clients import XML, Oqs
 from mynumber.orgs.clinic.model import Institution
 from mynumber.orgs.clinic.schemas import (
+    ChallengeOut,
+    ReaderResultIn,
+    RegistrationOut,
+)
+from mynumber.platform.eligibility_wire import (
     BatchIn,
     BatchOut,
-    ChallengeOut,
     ClaimIn,
     ClaimOut,
     DrugsOut,
-    ReaderResultIn,
     ReferenceIn,
-    RegistrationOut,
 )
 from mynumber.platform.policy import public
 from mynumber.platform.staff.model import Acting

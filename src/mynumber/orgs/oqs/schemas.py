@@ -40,42 +40,6 @@ class ConfirmIn(BaseModel):
     file_id: str = Field(default="", max_length=40, pattern="^[0-9A-Za-z_.-]*$")
 
 
-class BatchIn(BaseModel):
-    requests: list[str] = Field(min_length=1, max_length=100, description="request XML documents")
-
-
-class BatchOut(BaseModel):
-    answers: list[str]
-
-
-class ReferenceIn(BaseModel):
-    reference_number: str = Field(max_length=16, pattern="^[0-9A-Za-z_-]+$")
-
-
-class Drug(BaseModel):
-    dispensed_on: dt.date
-    drug: str = Field(min_length=1, max_length=100)
-    quantity: str = Field(min_length=1, max_length=40)
-    days: int = Field(ge=1, le=365)
-
-
-class DrugOut(Drug):
-    pharmacy: str
-
-
-class DrugsOut(BaseModel):
-    drugs: list[DrugOut]
-
-
-class ClaimIn(BaseModel):
-    reference_number: str = Field(max_length=16, pattern="^[0-9A-Za-z_-]+$")
-    drugs: list[Drug] = Field(min_length=1, max_length=100)
-
-
-class ClaimOut(BaseModel):
-    taken: int
-
-
 class View(BaseModel):
     institution: str
     kind: str

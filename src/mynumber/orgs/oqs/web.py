@@ -13,20 +13,22 @@ from fastapi.responses import Response
 from mynumber import errors
 from mynumber.orgs.oqs import model
 from mynumber.orgs.oqs.schemas import (
-    BatchIn,
-    BatchOut,
     ChallengeOut,
-    ClaimIn,
-    ClaimOut,
     ConfirmIn,
-    DrugsOut,
-    ReferenceIn,
     RegisteredOut,
     RegistrationOut,
     SerialIn,
     ViewsOut,
 )
 from mynumber.orgs.oqs.services import CardConfirmation, EligibilitySystem, b64
+from mynumber.platform.eligibility_wire import (
+    BatchIn,
+    BatchOut,
+    ClaimIn,
+    ClaimOut,
+    DrugsOut,
+    ReferenceIn,
+)
 from mynumber.platform.policy import public
 from mynumber.platform.web import signed_by
 
