@@ -32,6 +32,7 @@ from mynumber.orgs.municipality.web import (
     disclosure,
     eligibility,
     export,
+    health,
     holder_items,
     kiosk,
     linkage,
@@ -45,7 +46,6 @@ from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Receivers
 from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.notices import Notices
-from mynumber.platform.policy import public
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.web import new_app
 from mynumber.platform.web.deliveries import receiver_router
@@ -129,9 +129,8 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(kiosk.router(issuing, staff))
     app.include_router(pages.router(registry, staff))
 
-    @app.get("/healthz", dependencies=[public("health, for monitoring")])
-    def healthz() -> dict[str, object]:
-        return {"org": municipality.org, "ok": True, "residents": registry.active_count()}
+    healthz = health.report(municipality.org, registry)
+    app.include_router(health.router(healthz))
 
     expose(
         app,

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from mynumber.orgs.trustplatform import pages, web
+from mynumber.orgs.trustplatform import web
 from mynumber.orgs.trustplatform.clients import JlisClient
 from mynumber.orgs.trustplatform.model import NAME, ORG, ROLES
 from mynumber.orgs.trustplatform.services import Platform
 from mynumber.orgs.trustplatform.tsa import TimeStampAuthority
+from mynumber.orgs.trustplatform.web import pages
 from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate

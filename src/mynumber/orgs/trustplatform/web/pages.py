@@ -14,7 +14,7 @@ from mynumber.orgs.trustplatform.services import Platform
 from mynumber.platform.policy import public
 from mynumber.platform.web import templates_for
 
-_templates = templates_for(Path(__file__).with_name("templates"))
+_templates = templates_for(Path(__file__).parent.parent / "templates")
 
 
 def router(*, platform: Platform, root: str) -> APIRouter:
