@@ -10,7 +10,7 @@ import pytest
 
 from mynumber.devices.pin_reset import face_score
 from mynumber.errors import InvalidInput
-from mynumber.orgs.jlis.cards import card_expiry, months_before
+from mynumber.orgs.jlis.cards import card_expiry, months_before, renewal_opens
 from mynumber.orgs.jlis.model import normalise_name
 from mynumber.orgs.municipality.web.card_counter import (
     check_challenge,
@@ -36,6 +36,12 @@ def test_renewal_opens_three_calendar_months_before() -> None:
     assert months_before(dt.date(2031, 5, 31), 3) == dt.date(2031, 2, 28)
     assert months_before(dt.date(2032, 5, 31), 3) == dt.date(2032, 2, 29)
     assert months_before(dt.date(2031, 2, 15), 3) == dt.date(2030, 11, 15)
+
+
+def test_a_generation_2_card_renews_from_one_year_before() -> None:
+    ends = dt.date(2036, 9, 30)
+    assert renewal_opens(ends, 1) == dt.date(2036, 6, 30)
+    assert renewal_opens(ends, 2) == dt.date(2035, 9, 30)
 
 
 def test_the_call_centre_compares_names_without_spaces_and_width() -> None:

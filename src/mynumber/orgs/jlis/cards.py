@@ -250,8 +250,15 @@ class Rewritten:
     revoked: list[str]
 
 
-#: Renewal opens this many months before the certificates end [O] (services-reference §6).
-RENEWAL_MONTHS = 3
+#: Renewal opens this many months before the certificates end [O] (services-reference §6);
+#: for the generation-2 card one year before, as the published plan has it (this project's
+#: model of that plan).
+RENEWAL_MONTHS = {1: 3, 2: 12}
+
+
+def renewal_opens(ends: dt.date, generation: int) -> dt.date:
+    """The first day the certificates ending on ``ends`` may be renewed."""
+    return months_before(ends, RENEWAL_MONTHS[generation])
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
@@ -854,10 +861,12 @@ class CardIssuer:
         if card.expires_on < today:
             raise Conflict("the card itself has expired: apply for a new card", code="card_expired")
         if ends is not None:
-            opens = months_before(ends.astimezone(JST).date(), RENEWAL_MONTHS)
+            opens = renewal_opens(ends.astimezone(JST).date(), chip.generation)
             if today < opens:
+                months = RENEWAL_MONTHS[chip.generation]
                 raise Conflict(
-                    f"renewal opens on {opens:%Y-%m-%d}, 3 months before the certificates end",
+                    f"renewal opens on {opens:%Y-%m-%d}, {months} months before the "
+                    "certificates end",
                     code="renewal_not_open",
                 )
         purposes = [Purpose.AUTH]
