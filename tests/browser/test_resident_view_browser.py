@@ -92,8 +92,10 @@ def test_records_show_names_labels_and_jst(server: dict[str, Any], context: Brow
     expect(records).to_contain_text("東京都千代田区")
     expect(records).to_contain_text("基本4情報")
     expect(records).to_contain_text("Time (JST)")
-    for internal in (*INTERNAL, "portal", "pension", "delivered"):
+    # raw codes never show; the outcomes' English words ("delivered") are part of their labels
+    for internal in (*INTERNAL, "portal", "pension", "oqs", "eligibility_copy", "not_delivered"):
         expect(records).not_to_contain_text(re.compile(rf"\b{internal}\b"))
+    expect(records).not_to_contain_text("holds no record")
     outcomes = records.locator("td.outcome").all_inner_texts()
     assert outcomes and all(re.match(r"[\u3000-\u9fff]", o) for o in outcomes), outcomes
     # the newest record was made moments ago: read in JST, it is near the JST clock (UTC

@@ -44,6 +44,8 @@ ORGANISATIONS: dict[str, Label] = {
     "benefits": Label("給付金の担当機関", "Benefits office"),
     "municipality": Label("お住まいの市区町村", "Your municipality"),
     "bank": Label("金融機関", "Bank"),
+    "oqs": Label("オンライン資格確認等システム（支払基金）", "Online eligibility system"),
+    "trustplatform": Label("認定プラットフォーム事業者", "Certified platform operator"),
 }
 #: 全国地方公共団体コード (with its check digit) of the municipalities this deployment knows.
 MUNICIPALITIES: dict[str, Label] = {
@@ -61,6 +63,7 @@ ITEMS: dict[str, Label] = {
     "basic_items": Label("基本4情報", "The four basic items"),
     "decision": Label("決定", "Decision"),
     "eligibility": Label("医療保険の資格", "Health-insurance eligibility"),
+    "eligibility_copy": Label("資格情報（医療機関での確認用）", "Eligibility for clinics"),
     "household": Label("世帯", "Household"),
     "income": Label("所得", "Income"),
     "notice": Label("お知らせ", "Notice"),
@@ -184,6 +187,8 @@ def organisation(org: str | None) -> Label:
         return MUNICIPALITIES.get(code, Label(f"市区町村 {code}", f"Municipality {code}"))
     if kind == "bank" and code:
         return Label(f"金融機関 {code}", f"Bank {code}")
+    if kind == "insurer":
+        return ORGANISATIONS["insurer"]
     return ORGANISATIONS.get(org, Label(org, ""))
 
 
@@ -195,6 +200,25 @@ def municipality(code: str | None) -> Label:
 def item(code: str) -> Label:
     """A linkage item's or an answer field's label (``basic_items`` → 基本4情報)."""
     return ITEMS.get(code, Label(code, ""))
+
+
+#: Why a delivery or an exchange did not go through, as the hub words it, for a resident.
+REASONS: tuple[tuple[str, Label], ...] = (
+    (
+        "holds no record of this person",
+        Label(
+            "届け先にまだあなたの記録がありませんでした", "the recipient had no record of you yet"
+        ),
+    ),
+)
+
+
+def reason(text: str | None) -> Label:
+    """The hub's reason for an outcome as a resident reads it (its own words otherwise)."""
+    for words, label in REASONS:
+        if text and words in text:
+            return label
+    return Label("", text or "")
 
 
 def outcome(code: str) -> Label:

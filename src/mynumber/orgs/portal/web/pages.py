@@ -134,6 +134,7 @@ def install_filters(env: jinja2.Environment) -> None:
         municipality=display.municipality,
         item=display.item,
         outcome=display.outcome,
+        reason=display.reason,
         jst=display.jst,
         oauth_error=display.oauth_error,
     )
