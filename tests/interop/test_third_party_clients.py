@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,10 @@ def issued(pcscd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IssuedCa
     try:
         if not served.connected.wait(10):
             pytest.skip(f"vpcd did not accept the card on port {reader_port(READER)}")
+        # vpcd has the card, but pcscd sees it only at its next poll of the reader: a client
+        # that connects before then is told there is no card
+        if not _card_present(timeout=15):
+            pytest.fail(f"pcscd never saw the card in {reader_name(READER)}")
         yield IssuedCard(chip, birth.group(1), face.group(1), face.group(2))
     finally:
         served.stop()
@@ -123,6 +128,27 @@ def pyjpki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
         for name in [m for m in sys.modules if m == "pyjpki" or m.startswith("pyjpki.")]:
             del sys.modules[name]
         shutil.rmtree(checkout, ignore_errors=True)
+
+
+def _card_present(timeout: float) -> bool:
+    """Whether pcscd reports a card in the reader within ``timeout`` seconds."""
+    from smartcard.Exceptions import CardConnectionException, NoCardException
+    from smartcard.System import readers
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reader = next((r for r in readers() if str(r) == reader_name(READER)), None)
+        if reader is not None:
+            connection = reader.createConnection()
+            try:
+                connection.connect()
+            except (NoCardException, CardConnectionException):
+                pass
+            else:
+                connection.disconnect()
+                return True
+        time.sleep(0.2)
+    return False
 
 
 def _reader_index() -> int:
