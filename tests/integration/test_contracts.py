@@ -433,7 +433,7 @@ def test_after_a_move_the_platform_learns_the_new_address_with_consent(fed, http
     ]
 
 
-def test_the_command_line_signs_and_verifies(fed, http, tmp_path: Path) -> None:
+def test_the_command_line_signs_and_verifies(fed, http, tmp_path: Path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from mynumber.card import CardFile
@@ -445,6 +445,11 @@ def test_the_command_line_signs_and_verifies(fed, http, tmp_path: Path) -> None:
     source, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
     source.write_bytes(contract_pdf())
     data = str(fed.settings.data_dir)
+    # the command works on the federation's own databases (on PostgreSQL too)
+    monkeypatch.delenv("MYNUMBER_DATABASE_URL", raising=False)
+    if fed.settings.database_url is not None:
+        monkeypatch.setenv("MYNUMBER_DATABASE_URL", fed.settings.database_url)
+        monkeypatch.setenv("MYNUMBER_DATABASE_PREFIX", fed.settings.database_prefix)
     runner = CliRunner()
     signed = runner.invoke(
         app,

@@ -320,7 +320,7 @@ def _jpki_root(fed: federation.Federation) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(der)
 
 
-def test_after_a_move_the_new_municipality_issues_the_juminhyo(fed, tmp_path):
+def test_after_a_move_the_new_municipality_issues_the_juminhyo(fed, town, tmp_path):
     """The card stays valid when its holder moves; J-LIS relays to where they live now."""
     person = fed.register_synthetic_adult("131016")
     made = card_for(fed, person, tmp_path)

@@ -165,7 +165,7 @@ def test_a_move_hands_the_record_to_the_new_municipality_with_the_same_number(
     assert [e["kind"] for e in shinjuku.history(arrived.id)] == [
         "move_in",
         "number",
-        "card_moved_in",  # the card stays valid: the new municipality knows it
+        "card_moved",  # the card stays valid: the new municipality knows it
     ]
     assert shinjuku.cards_of(arrived.id) == [card]
     with pytest.raises(errors.Conflict):

@@ -399,4 +399,4 @@ def differing_items(items: CertificateItems, resident: Any) -> list[str]:
 
 #: The events that tie a card (its manufacture number) to a resident here: handed over
 #: here, or brought along on a move-in (the card stays valid when its holder moves).
-CARD_EVENTS = ("card_issued", "card_moved_in")
+CARD_EVENTS = ("card_issued", "card_moved")  # an event kind is at most 12 characters

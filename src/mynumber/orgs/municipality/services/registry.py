@@ -488,7 +488,7 @@ class ResidentRegistry:
                         _event(
                             conn,
                             ids[-1],
-                            "card_moved_in",
+                            "card_moved",
                             transfer.moved_on,
                             {"manufacture_number": card},
                         )
