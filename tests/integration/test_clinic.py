@@ -297,9 +297,11 @@ def test_lost_eligibility_answers_invalid(fed, http, terminal) -> None:
 
 @pytest.fixture
 def cli(fed, monkeypatch):
-    if fed.settings.database_url:
-        pytest.skip("the command builds the deployment from the data folder's SQLite files")
+    # the command builds the deployment on the federation's own databases (PostgreSQL too)
     monkeypatch.delenv("MYNUMBER_DATABASE_URL", raising=False)
+    if fed.settings.database_url is not None:
+        monkeypatch.setenv("MYNUMBER_DATABASE_URL", fed.settings.database_url)
+        monkeypatch.setenv("MYNUMBER_DATABASE_PREFIX", fed.settings.database_prefix)
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:

@@ -3,7 +3,9 @@ numbers, no patient data — the answer XML stays with the clinic's own records 
 
 from __future__ import annotations
 
-from sqlalchemy import Column, MetaData, String, Table
+import datetime as dt
+
+from sqlalchemy import Column, Engine, MetaData, String, Table
 
 from mynumber.platform.db import UtcDateTime
 
@@ -16,3 +18,12 @@ confirmations = Table(
     Column("mode", String(10), nullable=False),
     Column("at", UtcDateTime, nullable=False),
 )
+
+
+def record_confirmation(engine: Engine, reference: str, mode: str) -> None:
+    """Keep the 照会番号 of a confirmation made here, with how the person was identified."""
+    with engine.begin() as conn:
+        conn.execute(
+            confirmations.insert(),
+            {"reference": reference, "mode": mode, "at": dt.datetime.now(dt.UTC)},
+        )

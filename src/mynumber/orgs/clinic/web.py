@@ -4,7 +4,6 @@ data with consent, a pharmacy's claims. Each staff call is recorded in the acces
 (never with the patient's data); the answers come from the eligibility system."""
 
 # no `from __future__ import annotations`: FastAPI resolves the route annotations
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -67,11 +66,7 @@ def router(institution: Institution, oqs: Oqs, staff: Staff, engine: Engine) -> 
         reference = answer.headers.get("x-reference-number", "")
         log(acting, "clinic.confirm", mode=body.mode, reference=reference)
         if reference:
-            with engine.begin() as conn:
-                conn.execute(
-                    store.confirmations.insert(),
-                    {"reference": reference, "mode": body.mode, "at": dt.datetime.now(dt.UTC)},
-                )
+            store.record_confirmation(engine, reference, body.mode)
         return Response(answer.content, media_type=XML, headers={"X-Reference-Number": reference})
 
     @api.post("/api/reception/register", response_model=RegistrationOut)
