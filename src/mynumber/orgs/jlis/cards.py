@@ -733,11 +733,16 @@ class CardIssuer:
             raise NotFound("no such free-area application", code="free_area_application")
         c = store.cards.c
         with self.engine.connect() as conn:
-            status = conn.scalar(select(c.status).where(c.manufacture_number == manufacture_number))
-        if status is None:
+            found = conn.execute(
+                select(c.status, c.expires_on).where(c.manufacture_number == manufacture_number)
+            ).first()
+        if found is None:
             raise NotFound("no card with that manufacture number", code="card_not_found")
-        if status != "active":
+        if found.status != "active":
             raise Conflict("the card is not active", code="card_not_active")
+        if found.expires_on < dt.datetime.now(dt.UTC).date():
+            # the licence stays valid, but nothing is written to an expired card
+            raise Conflict("the card has expired", code="card_expired")
         master = self.authority.get().issuer_master_key
         return derive_free_area_key(derive_issuer_key(master, manufacture_number), app)
 

@@ -159,6 +159,26 @@ class FreeAreaGrantOut(BaseModel):
     session_key: str = Field(description="base64 of the 32-byte session key (one card)")
 
 
+class FreeAreaApprovalIn(BaseModel):
+    """A standing approval of a free-area issuer for one application."""
+
+    issuer: str = Field(min_length=1, max_length=100, examples=["DEMO 株式会社デモ (社員証)"])
+    application: Literal["employee", "licence"]
+
+
+class FreeAreaApprovalOut(BaseModel):
+    id: str
+    issuer: str
+    application: str
+    approved_at: datetime
+    withdrawn_at: datetime | None
+    active: bool
+
+
+class PoliceLinkIn(BaseModel):
+    serial: str = Field(max_length=64, description="signing certificate serial, hexadecimal")
+
+
 #: カード製造番号 as J-LIS issues it (13 of A-Z 0-9, this project's format).
 CARD_NUMBER = r"^[A-Z0-9]{13}$"
 
@@ -247,7 +267,7 @@ class ResolveOut(BaseModel):
 
 
 class HubCodeOut(BaseModel):
-    hub_code: str = Field(description="the portal's code for the person at the linkage hub")
+    hub_code: str = Field(description="the caller's code for the person at the linkage hub")
 
 
 # --- LGPKI and the 証明書交付センター ------------------------------------------------------

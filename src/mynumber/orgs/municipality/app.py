@@ -93,6 +93,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(holder_items.router(ctx, engine=engine, code=municipality.code))
     link = build_linkage(ctx, engine=engine, municipality=municipality)
     registry.enrol = link.enrol_registered  # 符号取得 at registration and move-in
+    registry.moved = link.tell_police_of_move  # マイナ免許証: one-stop address change
     app.include_router(linkage.router(ctx, linkage=link, staff=staff))
     # 本人確認情報の提供状況の開示: staff reads and changes go to the person's Mynaportal
     disclosed = Disclosure(engine=engine, staff=staff, linkage=link)

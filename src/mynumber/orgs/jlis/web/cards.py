@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.params import Depends as DependsParam
 
 from mynumber.errors import InvalidInput, Unavailable
+from mynumber.orgs.jlis import free_area
 from mynumber.orgs.jlis.cards import (
     CardIssuer,
     Holder,
@@ -29,6 +30,8 @@ from mynumber.orgs.jlis.schemas import (
     CardRewriteOut,
     CardSummary,
     CertificateOut,
+    FreeAreaApprovalIn,
+    FreeAreaApprovalOut,
     FreeAreaGrantIn,
     FreeAreaGrantOut,
     ResumeIn,
@@ -41,6 +44,7 @@ from mynumber.orgs.jlis.schemas import (
 from mynumber.pki import BasicItems, Gender
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.web.uow import Work
 
 NO_SIGNING_NOTE = (
     "no signing certificate (署名用電子証明書): the holder is under 15 on the issue day"
@@ -142,10 +146,13 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
         application: Literal["employee", "licence"],
         body: FreeAreaGrantIn,
         acting: VerifierManager,
+        uow: Work,
     ) -> FreeAreaGrantOut:
         """空き領域: J-LIS's operator grants an approved issuer (an employer, the police) the
-        session key of one free-area application on one active card (this project's model;
-        the key opens that application only, :mod:`mynumber.card.freearea`)."""
+        session key of one free-area application on one active, unexpired card (this
+        project's model; the key opens that application only, :mod:`mynumber.card.freearea`).
+        An issuer without a standing approval for the application gets none (403)."""
+        free_area.require(uow, body.issuer, application)
         key = issuer.free_area_key(manufacture_number, application)
         staff.log(
             acting,
@@ -159,6 +166,46 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
             application=application,
             session_key=base64.b64encode(key).decode("ascii"),
         )
+
+    @api.post("/free-area/approvals", response_model=FreeAreaApprovalOut, status_code=201)
+    def approve_free_area(
+        body: FreeAreaApprovalIn, acting: VerifierManager, uow: Work
+    ) -> FreeAreaApprovalOut:
+        """A standing approval: the issuer may be granted sessions on the application."""
+        approval = free_area.approve(uow, body.issuer, body.application)
+        staff.log(
+            acting,
+            action="free_area.approve",
+            purpose="free-area approval",
+            detail={"issuer": body.issuer, "application": body.application},
+        )
+        return FreeAreaApprovalOut.model_validate(approval)
+
+    @api.get("/free-area/approvals", response_model=list[FreeAreaApprovalOut])
+    def list_free_area_approvals(
+        acting: VerifierManager, uow: Work, active: bool = False
+    ) -> list[FreeAreaApprovalOut]:
+        """Every approval (``?active=true``: those standing)."""
+        return [
+            FreeAreaApprovalOut.model_validate(a)
+            for a in free_area.approvals(uow, active_only=active)
+        ]
+
+    @api.post("/free-area/approvals/{approval_id}/withdraw", response_model=FreeAreaApprovalOut)
+    def withdraw_free_area(
+        approval_id: str, acting: VerifierManager, uow: Work
+    ) -> FreeAreaApprovalOut:
+        """Withdraw an approval: no more session keys for that issuer."""
+        if len(approval_id) > 16:
+            raise InvalidInput("not an approval id", field="approval_id")
+        approval = free_area.withdraw(uow, approval_id)
+        staff.log(
+            acting,
+            action="free_area.withdraw",
+            purpose="free-area approval",
+            detail={"issuer": approval["issuer"], "application": approval["application"]},
+        )
+        return FreeAreaApprovalOut.model_validate(approval)
 
     @api.post("/cards/{manufacture_number}/cancel", response_model=SuspendOut)
     def cancel_card(

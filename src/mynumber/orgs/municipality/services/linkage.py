@@ -48,6 +48,8 @@ SWEEP_INTERVAL = 60.0
 
 #: The procedure of the child allowance claim in the hub's permitted-exchange table.
 CHILD_ALLOWANCE = "child_allowance_claim"
+#: the police's one-stop address change (a row of the hub's permitted table)
+LICENCE_ADDRESS_CHANGE = "licence_address_change"
 ITEMS = frozenset({"resident_tax", "household", "basic_items"})
 
 
@@ -176,6 +178,22 @@ class Linkage:
                 return str(code)
             self.enrol([resident_id])
         raise errors.Conflict("the resident has no current My Number", code="not_enrolled")
+
+    def tell_police_of_move(self, resident_ids: list[str], address: str) -> None:
+        """住所変更のワンストップ (マイナ免許証): the movers' new address to the police by our
+        own codes; the hub passes it on only for people the police linked (the others:
+        ``not_enrolled``). Never raises: a move never waits for the police."""
+        try:
+            codes = [self.code_of(i) for i in resident_ids]
+            self.hub.deliver(
+                procedure=LICENCE_ADDRESS_CHANGE,
+                recipient="police",
+                items=["notice"],
+                codes=codes,
+                messages=[{"address": address} for _ in codes],
+            )
+        except Exception as exc:  # the record is kept; the holder can still go to the police
+            log.warning("address change not passed to the police: %s", type(exc).__name__)
 
     def set_resident_taxes(self, records: list[ResidentTax]) -> int:
         """Record assessments, replacing those of the same resident and year; all or none.

@@ -66,6 +66,9 @@ class ResidentRegistry:
     jlis: JlisIssuer
     peer: Callable[[str], PeerMunicipality]
     enrol: Callable[[list[str]], None] = lambda resident_ids: None
+    #: after a move-in is committed (and enrolled): the movers' ids and new address, for
+    #: agencies told of a move (the police's one-stop address change); must not raise
+    moved: Callable[[list[str], str], None] = lambda resident_ids, address: None
 
     # --- reading -------------------------------------------------------------------------
 
@@ -503,6 +506,7 @@ class ResidentRegistry:
                 "this person is already registered here", code="already_registered"
             ) from exc
         self.enrol(ids)
+        self.moved(ids, people[0].address)
         return [self.get(i) for i in ids]
 
     def issue_card(
