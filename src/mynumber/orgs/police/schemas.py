@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from mynumber.orgs.police.model import Category, Holding
 
-LicenceNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}\Z")]
+LicenceNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=20)]
 #: A licence photo, base64 (up to 24 KiB of image: the free area's room, this project's choice).
 MAX_PHOTO = 24 * 1024
