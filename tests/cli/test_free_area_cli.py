@@ -1,5 +1,5 @@
 """``mynumber employer register|enrol``, ``mynumber door tap`` and ``mynumber licence
-write|read`` on the data folder (in process): exit 0 when the door opens, 1 once the card is
+write|read`` on the data folder (in process; the licence from the police's records): exit 0 when the door opens, 1 once the card is
 suspended; a licence written with J-LIS's grant is verified and shown."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import secrets
 from typer.testing import CliRunner
 
 from mynumber.cli import app
-from mynumber.reader.freearea import make_licence_number
 
 runner = CliRunner()
 
@@ -73,25 +72,20 @@ def test_licence_write_then_read_on_an_issued_card(fed, http, tmp_path) -> None:
     ).json()
     card = tmp_path / "card.json"
     card.write_text(issued["card_image"], encoding="utf-8")
-    record = tmp_path / "licence.json"
-    record.write_text(
-        json.dumps(
-            {
-                "number": make_licence_number(30, 2012, 654321),
-                "name": "運転 花子",
-                "birth_date": "1990-01-02",
-                "address": body["address"],
-                "issued_on": "2025-03-24",
-                "valid_until": "2030-02-02",
-                "types": ["普通"],
-                "conditions": ["AT限定"],
-                "commission": "東京都公安委員会",
-            },
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
-    )
-    write = ["licence", "write", "--card", str(card), "--licence", str(record), "--pin", "4321"]
+    licence = {
+        "name": "運転 花子",
+        "birth_date": "1990-01-02",
+        "address": body["address"],
+        "types": ["普通"],
+        "conditions": ["AT限定"],
+        "holding": "card",
+    }
+    number = http.post("/police/api/licences", json=licence).json()["licence"]["number"]
+    write = ["licence", "write", "--card", str(card), "--number", number, "--pin", "4321"]
+    unapproved = runner.invoke(app, [*write, "--data", data], env={"COLUMNS": "200"})
+    assert unapproved.exit_code == 1 and "no standing approval" in unapproved.output
+    approval = {"issuer": "東京都公安委員会", "application": "licence"}
+    http.post("/jlis/free-area/approvals", json=approval)  # once per module's federation
     written = runner.invoke(app, [*write, "--data", data])
     assert written.exit_code == 0, written.output
     root = fed.settings.data_dir / "police" / "police-root.pem"
