@@ -1,10 +1,11 @@
 """``mynumber employer register|enrol``, ``mynumber door tap`` and ``mynumber licence
-write|read`` on the data folder (in process; the licence from the police's records): exit 0 when the door opens, 1 once the card is
-suspended; a licence written with J-LIS's grant is verified and shown."""
+write|read|link|course`` on the data folder (in process): exit 0 when the door opens, 1
+once the card is suspended; a licence from the police's records, written with J-LIS's grant
+to an approved commission, is verified and shown; linked, the holder renews online."""
 
 from __future__ import annotations
 
-import json
+import base64
 import secrets
 
 from typer.testing import CliRunner
@@ -95,3 +96,78 @@ def test_licence_write_then_read_on_an_issued_card(fed, http, tmp_path) -> None:
     assert "運転 花子" in shown.output and "AT限定" in shown.output
     wrong = runner.invoke(app, [*read, "--pin", "0000"], env={"COLUMNS": "200"})
     assert wrong.exit_code == 1 and "2 tries left" in wrong.output
+
+
+def test_link_and_the_online_course_on_the_holders_device(fed, http, tmp_path) -> None:
+    data = str(fed.settings.data_dir)
+    body = {
+        "family_name": "講習",
+        "given_name": "次郎",
+        "family_name_kana": "コウシュウ",
+        "given_name_kana": "ジロウ",
+        "birth_date": "1975-08-09",
+        "sex": "1",
+        "address": f"東京都千代田区番町{secrets.randbelow(10**6)}番",
+    }
+    resident = http.post("/municipality/131016/api/residents", json=body).json()
+    issued = http.post(
+        f"/municipality/131016/api/residents/{resident['id']}/card",
+        json={"auth_pin": "1234", "sign_password": "ABC123"},
+    ).json()
+    card = tmp_path / "card.json"
+    card.write_text(issued["card_image"], encoding="utf-8")
+    photo = bytes(range(200, 256)) * 40  # synthetic
+    licence = {
+        "name": "講習 次郎",
+        "birth_date": body["birth_date"],
+        "address": body["address"],
+        "types": ["普通"],
+        "photo": base64.b64encode(photo).decode("ascii"),
+    }
+    number = http.post("/police/api/licences", json=licence).json()["licence"]["number"]
+    http.post(f"/police/api/licences/{number}/renew", json={"category": "一般"})
+    http.post(
+        "/jlis/free-area/approvals", json={"issuer": "東京都公安委員会", "application": "licence"}
+    )  # 409 when the module approved it already
+    written = runner.invoke(
+        app,
+        [
+            "licence",
+            "write",
+            "--card",
+            str(card),
+            "--number",
+            number,
+            "--pin",
+            "1357",
+            "--data",
+            data,
+        ],
+    )
+    assert written.exit_code == 0, written.output
+    before = http.get(f"/police/api/licences/{number}").json()["valid_until"]
+
+    course = ["licence", "course", "--card", str(card), "--number", number, "--pin", "1357"]
+    course += ["--password", "ABC123", "--data", data]
+    unlinked = runner.invoke(app, [*course, "--camera", str(_file(tmp_path, photo))])
+    assert unlinked.exit_code == 1 and "signing certificate" in unlinked.output
+
+    link = ["licence", "link", "--card", str(card), "--number", number, "--password", "ABC123"]
+    linked = runner.invoke(app, [*link, "--data", data], env={"COLUMNS": "200"})
+    assert linked.exit_code == 0 and "online_course" in linked.output, linked.output
+
+    stranger = _file(tmp_path, bytes(range(0, 40)) * 56, "stranger.bin")
+    refused = runner.invoke(app, [*course, "--camera", str(stranger)], env={"COLUMNS": "200"})
+    assert refused.exit_code == 1 and "does not match" in refused.output
+    done = runner.invoke(
+        app, [*course, "--camera", str(_file(tmp_path, photo))], env={"COLUMNS": "200"}
+    )
+    assert done.exit_code == 0, done.output
+    after = http.get(f"/police/api/licences/{number}").json()
+    assert after["valid_until"] > before and after["card_pending"] is True
+
+
+def _file(folder, content: bytes, name: str = "camera.bin"):
+    path = folder / name
+    path.write_bytes(content)
+    return path

@@ -15,8 +15,10 @@ police (an application signed with the card's signing key).
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +31,7 @@ from rich.markup import escape
 from mynumber.cli.inserted import CardOption, ReaderOption, inserted
 from mynumber.cli.options import DataDir, settings
 from mynumber.cli.staff_client import Token, Url, staff_client
+from mynumber.devices.clinic import face_score
 from mynumber.errors import Error
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.reader import JPKIClient
@@ -153,6 +156,20 @@ def signed_application(
     }
 
 
+@contextlib.contextmanager
+def _holder_client(data: Path | None, url: str | None) -> Iterator[ServiceClient]:
+    """The police as the holder reaches them: the signature (or the course id) is the
+    proof, no staff token."""
+    if url:
+        with httpx.Client(timeout=60.0) as http:
+            yield ServiceClient(
+                Directory({"police": url.rstrip("/") + "/police"}, http), "police", None
+            )
+        return
+    with staff_client("police", data=data, url=None, token=None) as police:
+        yield police
+
+
 @app.command()
 def link(
     number: Number,
@@ -174,16 +191,61 @@ def link(
     try:
         with inserted(card, reader, data, seal_key_file) as target:
             body = signed_application(target.transport, document, password)
-        if url:  # the holder's own request: the signature is its proof, no staff token
-            with httpx.Client(timeout=60.0) as http:
-                client = ServiceClient(
-                    Directory({"police": url.rstrip("/") + "/police"}, http), "police", None
-                )
-                answer = client.request("POST", "/api/links", body)
-        else:
-            with staff_client("police", data=data, url=None, token=None) as police:
-                answer = police.request("POST", "/api/links", body)
+        with _holder_client(data, url) as police:
+            answer = police.request("POST", "/api/links", body)
     except Error as exc:
         console.print(f"[red]refused:[/] {escape(exc.message)}")
         raise typer.Exit(1) from exc
     console.print(f"licence {licence_number} linked: {', '.join(answer['services'])}")
+
+
+@app.command()
+def course(
+    number: Number,
+    pin: Annotated[str, typer.Option("--pin", help="The licence PIN (reads the photo).")],
+    password: Annotated[str, typer.Option("--password", help="The signing password.")],
+    camera: Annotated[
+        Path, typer.Option("--camera", help="The camera's image of the holder.", exists=True)
+    ],
+    card: CardOption = None,
+    reader: ReaderOption = None,
+    url: Url = None,
+    seal_key_file: SealKey = None,
+    data: DataDir = None,
+) -> None:
+    """オンライン更新時講習 on the holder's device: the licence photo read from the card is
+    compared with the camera image (the clinic reader's matcher), the signed start goes to
+    the police with the score, every chapter is watched, and the renewal is recorded."""
+    licence_number = _number(number)
+    root_path = settings(data).data_dir / "police" / "police-root.pem"
+    try:
+        root = x509.load_pem_x509_certificate(root_path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter("no police root in the data folder", param_hint="--data") from exc
+    try:
+        with inserted(card, reader, data, seal_key_file) as target:
+            shown = verify_licence(*read_licence(target.transport, pin), root)
+            score = face_score(shown.photo, camera.read_bytes())
+            document: dict[str, object] = {
+                "kind": "online_course",
+                "number": licence_number,
+                "at": dt.datetime.now(dt.UTC).isoformat(),
+                "face_score": score,
+            }
+            body = signed_application(target.transport, document, password)
+        with _holder_client(data, url) as police:
+            started = police.request("POST", "/api/online-course", body)
+            for chapter in started["chapters"]:
+                console.print(f"視聴 {escape(chapter)}")
+            renewed = police.request(
+                "POST",
+                f"/api/online-course/{started['course_id']}/complete",
+                {"watched": started["chapters"]},
+            )
+    except Error as exc:
+        console.print(f"[red]refused:[/] {escape(exc.message)}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"face {score:.2f}: licence {licence_number} renewed until {renewed['valid_until']} "
+        "(written to the card at the next visit)"
+    )

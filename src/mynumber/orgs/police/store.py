@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from mynumber.platform.db import UtcDateTime
@@ -38,7 +39,7 @@ licences = Table(
     Column("hub_code", String(32), unique=True),
     Column("linked_at", UtcDateTime),
     # a change (renewal, address) the card's licence application does not show yet
-    Column("card_pending", Boolean, nullable=False, default=False),
+    Column("card_pending", Boolean, nullable=False, server_default=false()),
     Column("written_at", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
 )
