@@ -231,6 +231,7 @@ def test_healthz_reports_every_organisation(fed, http):
             "insurer-kokuho",
             "accounts",
             "oqs",
+            "police",
             "bank-0001",
             "bank-0005",
             "bank-9900",

@@ -255,6 +255,7 @@ def test_linking_with_the_signing_certificate_opens_the_portal_view(fed, http, h
     page = pc.get("/portal/licence")
     assert page.status_code == 200
     assert number in page.text and COMMISSION in page.text and "眼鏡等" in page.text
+    assert "免許証番号" in page.text and "有効期限" in page.text
     # the police's database holds no My Number, the hub's code only
     with fed.police().engine.connect() as conn:
         rows = conn.execute(text("SELECT number, hub_code FROM licences")).all()
@@ -300,6 +301,11 @@ def test_a_move_in_reaches_the_police_for_a_card_only_holder(fed, http, holder) 
     assert moved.status_code == 200, moved.text
     record = http.get(f"{API}/licences/{number}").json()
     assert record["address"] == new_address and record["card_pending"] is True
+    # the move revoked the card's signing certificate: J-LIS's OCSP refuses it now
+    again = http.post(
+        f"{API}/links", json=signed(holder, {"kind": "licence_link", "number": number, "at": now()})
+    )
+    assert again.status_code == 403 and again.json()["title"] == "signature_refused"
 
 
 def test_a_plastic_holder_is_told_to_go_to_the_police(fed, http) -> None:

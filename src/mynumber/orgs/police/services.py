@@ -395,7 +395,10 @@ class Licences:
         if row is None:
             return None
         shown = _out(self.commission, row).model_dump(mode="json")
-        shown.pop("linked")
+        for internal in ("linked", "holding"):  # holding_name says it in words
+            shown.pop(internal)
+        shown["licence_number"] = shown.pop("number")
+        shown["licence_category"] = shown.pop("category")  # 優良, 一般, 違反, 初回
         return shown
 
     def address_changes(self, uow: UnitOfWork, portal: Portal | None, opened: Opened) -> Answer:
