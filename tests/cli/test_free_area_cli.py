@@ -171,3 +171,25 @@ def _file(folder, content: bytes, name: str = "camera.bin"):
     path = folder / name
     path.write_bytes(content)
     return path
+
+
+def test_jlis_approves_lists_and_withdraws_a_free_area_issuer(fed) -> None:
+    data = ["--data", str(fed.settings.data_dir)]
+    name = f"DEMO 承認テスト{secrets.randbelow(10**6)}"
+    approved = runner.invoke(
+        app, ["jlis", "free-area", "approve", name, *data], env={"COLUMNS": "200"}
+    )
+    assert approved.exit_code == 0, approved.output
+    approval = approved.output.split(" as ")[-1].strip()
+    listed = runner.invoke(
+        app, ["jlis", "free-area", "list", "--active", *data], env={"COLUMNS": "200"}
+    )
+    assert name in listed.output and approval in listed.output
+    withdrawn = runner.invoke(
+        app, ["jlis", "free-area", "withdraw", approval, *data], env={"COLUMNS": "200"}
+    )
+    assert withdrawn.exit_code == 0, withdrawn.output
+    listed = runner.invoke(
+        app, ["jlis", "free-area", "list", "--active", *data], env={"COLUMNS": "200"}
+    )
+    assert name not in listed.output
