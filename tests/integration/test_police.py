@@ -320,10 +320,17 @@ def test_a_plastic_holder_is_told_to_go_to_the_police(fed, http) -> None:
         json=signed(card, {"kind": "licence_link", "number": lic["number"], "at": now()}),
     )
     assert linked.status_code == 200, linked.text
-    moved = http.post(
-        f"/municipality/{CHIYODA}/api/residents/{r['id']}/move",
-        json={"to": SHINJUKU, "address": "東京都新宿区歌舞伎町1番"},
-    )
-    assert moved.status_code == 200, moved.text
-    record = http.get(f"{API}/licences/{lic['number']}").json()
-    assert record["address"] == r["address"]  # no one-stop for a plastic licence
+    with httpx.Client(
+        transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE, follow_redirects=False
+    ) as browser:
+        log_in(browser, http, card)  # a Mynaportal account, for the police's notice
+        moved = http.post(
+            f"/municipality/{CHIYODA}/api/residents/{r['id']}/move",
+            json={"to": SHINJUKU, "address": "東京都新宿区歌舞伎町1番"},
+        )
+        assert moved.status_code == 200, moved.text
+        record = http.get(f"{API}/licences/{lic['number']}").json()
+        assert record["address"] == r["address"]  # no one-stop for a plastic licence
+        inbox = browser.get("/portal/notices")
+        assert inbox.status_code == 200
+        assert "運転免許証の住所変更のお願い" in inbox.text and "公安委員会" in inbox.text

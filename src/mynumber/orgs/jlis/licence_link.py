@@ -9,7 +9,7 @@ whose interface is not public)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber.errors import Forbidden, NotFound
 from mynumber.orgs.jlis import store
@@ -17,16 +17,17 @@ from mynumber.orgs.jlis.acquisition import Acquisition
 from mynumber.orgs.jlis.cards import parse_serial, serial_hex
 from mynumber.orgs.jlis.clients import HubCodesClient
 from mynumber.orgs.jlis.hierarchy import Hierarchy
+from mynumber.platform.uow import UnitOfWork
 
 POLICE = "police"
 _SIGN_HIERARCHIES = (Hierarchy.SIGN.value, Hierarchy.SIGN_G2.value)
 
 
-def police_code(engine: Engine, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:
+def police_code(uow: UnitOfWork, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:
     """The police's hub code for the holder of the signing certificate ``serial``."""
     wanted = serial_hex(parse_serial(serial))
     t, c = store.certificates.c, store.cards.c
-    with engine.connect() as conn:
+    with uow as conn:
         row = conn.execute(
             select(c.code_fp, t.status)
             .join_from(

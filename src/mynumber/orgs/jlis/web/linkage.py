@@ -15,6 +15,7 @@ from mynumber.orgs.jlis.licence_link import POLICE, police_code
 from mynumber.orgs.jlis.oqs_link import CODED_FOR_OQS, OQS
 from mynumber.orgs.jlis.schemas import EnrolIn, EnrolOut, HubCodeOut, PoliceLinkIn, VerifierOut
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.uow import Work
 
 
 def router(*, engine: Engine, acquisition: Acquisition, hub: HubCodesClient) -> APIRouter:
@@ -33,10 +34,10 @@ def router(*, engine: Engine, acquisition: Acquisition, hub: HubCodesClient) -> 
         return EnrolOut(codes=[None if a is None else next(codes) for a in found])
 
     @api.post("/linkage/licence", response_model=HubCodeOut)
-    def licence(body: PoliceLinkIn, police: Annotated[str, from_police]) -> HubCodeOut:
+    def licence(body: PoliceLinkIn, police: Annotated[str, from_police], uow: Work) -> HubCodeOut:
         """マイナ免許証の紐付け: the police's hub code for the holder of a signing
         certificate presented to them (the police only)."""
-        return HubCodeOut(hub_code=police_code(engine, acquisition, hub, body.serial))
+        return HubCodeOut(hub_code=police_code(uow, acquisition, hub, body.serial))
 
     @api.post("/verifiers/police", response_model=VerifierOut, status_code=201)
     def register_police(police: Annotated[str, from_police]) -> VerifierOut:
