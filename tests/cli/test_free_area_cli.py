@@ -193,3 +193,23 @@ def test_jlis_approves_lists_and_withdraws_a_free_area_issuer(fed) -> None:
         app, ["jlis", "free-area", "list", "--active", *data], env={"COLUMNS": "200"}
     )
     assert name not in listed.output
+
+
+def test_the_police_counter_on_the_command_line(fed) -> None:
+    data = ["--data", str(fed.settings.data_dir)]
+    env = {"COLUMNS": "200"}
+    issue = ["police", "issue", "--name", "窓口 三郎", "--birth-date", "1988-03-03"]
+    issue += ["--address", "東京都千代田区1番", "--type", "普通", "--type", "普自二"]
+    issued = runner.invoke(app, [*issue, "--holding", "plastic", *data], env=env)
+    assert issued.exit_code == 0, issued.output
+    assert "¥2,350" in issued.output and "普通・普自二" in issued.output
+    number = issued.output.split("免許証番号 ")[1].split()[0]
+    added = runner.invoke(app, ["police", "holding", number, "--to", "both", *data], env=env)
+    assert added.exit_code == 0 and "¥1,500" in added.output, added.output
+    renewed = runner.invoke(app, ["police", "renew", number, "--category", "優良", *data], env=env)
+    assert renewed.exit_code == 0 and "¥2,950" in renewed.output, renewed.output
+    shown = runner.invoke(app, ["police", "show", number, *data], env=env)
+    assert "優良" in shown.output and "カードへの記録待ち" in shown.output
+    refused = runner.invoke(app, ["police", "holding", number, "--to", "both", *data], env=env)
+    assert refused.exit_code == 1 and "already held" in refused.output
+    assert runner.invoke(app, ["police", "show", "12", *data]).exit_code == 2
