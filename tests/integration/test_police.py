@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import text, update
 from test_portal_login import SIGN_PASSWORD, issue, log_in
 
 from mynumber import licence as rules
-from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.jlis import store as jlis_store
 from mynumber.orgs.police.model import COURSE_CHAPTERS
@@ -334,3 +335,60 @@ def test_a_plastic_holder_is_told_to_go_to_the_police(fed, http) -> None:
         inbox = browser.get("/portal/notices")
         assert inbox.status_code == 200
         assert "運転免許証の住所変更のお願い" in inbox.text and "公安委員会" in inbox.text
+
+
+def test_the_online_course_on_the_phone_checks_the_face_against_the_licence_photo(
+    fed, http
+) -> None:
+    card = issue(fed, http)
+    r = card["resident"]
+    lic = issue_licence(
+        http, licence_body(f"{r['family_name']} {r['given_name']}", r["birth_date"], r["address"])
+    )["licence"]
+    number = lic["number"]
+    http.post(f"{API}/licences/{number}/renew", json={"category": "優良"})
+    # the card in the phone's wallet, with the licence written by the police desk
+    wallet = fed.settings.data_dir / "wallet"
+    wallet.mkdir(exist_ok=True)
+    path = wallet / "driver.card"
+    CardFile(path).save(card["image"].encode())
+    (wallet / "driver.json").write_text(json.dumps({"holder": "driver"}), encoding="utf-8")
+    seal = load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+    chip = Chip.from_image(path.read_bytes(), seal_key=seal, store=CardFile(path))
+    http.post("/jlis/free-area/approvals", json={"issuer": COMMISSION, "application": "licence"})
+    mfg = card["summary"]["manufacture_number"]
+    key = http.post(f"/jlis/cards/{mfg}/free-area/licence", json={"issuer": COMMISSION})
+    signed_data = http.post(f"{API}/licences/{number}/card-data").json()
+    FreeAreaSession.open(
+        ChipTransport(chip), FreeApp.LICENCE, base64.b64decode(key.json()["session_key"])
+    ).write_licence(
+        base64.b64decode(signed_data["data"]), base64.b64decode(signed_data["signature"]), "1357"
+    )
+    linked = http.post(
+        f"{API}/links", json=signed(card, {"kind": "licence_link", "number": number, "at": now()})
+    )
+    assert linked.status_code == 200, linked.text
+    before = http.get(f"{API}/licences/{number}").json()["valid_until"]
+
+    with httpx.Client(
+        transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE, follow_redirects=False
+    ) as phone:
+        page = phone.get("/phone/licence-course")
+        assert page.status_code == 200 and "driver" in page.text
+        form = {"csrf": fresh(page.text), "card": "driver", "number": number, "licence_pin": "1357"}
+        form["password"] = SIGN_PASSWORD
+        stranger = phone.post("/phone/licence-course", data=form | {"camera": "other"})
+        assert stranger.status_code == 403 and "does not match" in stranger.text
+        form["csrf"] = fresh(stranger.text)  # each page sets a new form token
+        wrong_pin = phone.post("/phone/licence-course", data=form | {"licence_pin": "0000"})
+        assert wrong_pin.status_code == 401 and "2 tries left" in wrong_pin.text
+        form["csrf"] = fresh(wrong_pin.text)
+        done = phone.post("/phone/licence-course", data=form | {"camera": "holder"})
+        assert done.status_code == 200 and 'id="done"' in done.text, done.text
+    after = http.get(f"{API}/licences/{number}").json()
+    assert after["valid_until"] > before and after["card_pending"] is True
+
+
+def fresh(page: str) -> str:
+    [csrf] = re.findall(r'name="csrf" value="([^"]+)"', page)
+    return csrf
