@@ -265,13 +265,16 @@ def test_linking_with_the_signing_certificate_opens_the_portal_view(fed, http, h
 
 def test_the_online_course_renews_a_linked_holders_licence(http, holder) -> None:
     number = holder["licence"]["number"]
-    # a 初回 licence is not eligible; make it 一般 (renewed once at the counter)
-    http.post(f"{API}/licences/{number}/renew", json={"category": "一般"})
-    before = http.get(f"{API}/licences/{number}").json()
 
     def start(score: float) -> httpx.Response:
         document = {"kind": "online_course", "number": number, "at": now(), "face_score": score}
         return http.post(f"{API}/online-course", json=signed(holder, document))
+
+    # a 初回 licence is not eligible; make it 一般 (renewed once at the counter)
+    first = start(0.99)
+    assert first.status_code == 403 and first.json()["title"] == "not_eligible"
+    http.post(f"{API}/licences/{number}/renew", json={"category": "一般"})
+    before = http.get(f"{API}/licences/{number}").json()
 
     low = start(0.42)
     assert low.status_code == 403 and low.json()["title"] == "face_mismatch"

@@ -70,7 +70,10 @@ def _show(lic: dict[str, Any]) -> None:
 @app.command()
 def issue(
     name: Annotated[str, typer.Option("--name", help="氏名")],
-    birth_date: Annotated[dt.datetime, typer.Option("--birth-date", formats=["%Y-%m-%d"])],
+    birth_date: Annotated[
+        dt.datetime,
+        typer.Option("--birth-date", formats=["%Y-%m-%d"], help="生年月日 (YYYY-MM-DD)"),
+    ],
     address: Annotated[str, typer.Option("--address", help="住所")],
     types: Annotated[list[str], typer.Option("--type", help="免許の種類 (repeat)")],
     conditions: Annotated[

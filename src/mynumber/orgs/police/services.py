@@ -341,7 +341,11 @@ class Licences:
                 raise errors.Forbidden(
                     "present the signing certificate to the police first", code="not_linked"
                 )
-            if not model.same_person(row["name"], signature.items.name):
+            items = signature.items
+            if (
+                not model.same_person(row["name"], items.name)
+                or items.birth_date != row["birth_date"]
+            ):
                 raise errors.Forbidden("not this licence's holder", code="signer_mismatch")
             why = model.online_course_refusal(
                 row["category"], row["birth_date"], row["valid_until"]

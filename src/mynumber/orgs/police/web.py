@@ -43,39 +43,43 @@ def counter_router(licences: Licences, staff: Staff) -> APIRouter:
         staff.log(acting, action="licences.issue", purpose=PURPOSE, person=issued.licence.number)
         return issued
 
-    @api.get("/{number}", response_model=LicenceOut)
-    def show(number: LicenceNumber, acting: Reader, uow: Work) -> LicenceOut:
+    @api.get("/{licence_number}", response_model=LicenceOut)
+    def show(licence_number: LicenceNumber, acting: Reader, uow: Work) -> LicenceOut:
         """The licence record."""
-        found = licences.get(uow, number)
-        staff.log(acting, action="licences.read", purpose=PURPOSE, person=number)
+        found = licences.get(uow, licence_number)
+        staff.log(acting, action="licences.read", purpose=PURPOSE, person=licence_number)
         return found
 
-    @api.post("/{number}/holding", response_model=FeeOut)
-    def holding(number: LicenceNumber, body: HoldingIn, acting: Counter, uow: Work) -> FeeOut:
+    @api.post("/{licence_number}/holding", response_model=FeeOut)
+    def holding(
+        licence_number: LicenceNumber, body: HoldingIn, acting: Counter, uow: Work
+    ) -> FeeOut:
         """保有方法の変更 outside renewal: add to the card (¥1,500), add a plastic licence,
         or give one up."""
-        fee = licences.change_holding(uow, number, body.holding)
+        fee = licences.change_holding(uow, licence_number, body.holding)
         staff.log(
             acting,
             action="licences.holding",
             purpose=PURPOSE,
-            person=number,
+            person=licence_number,
             detail={"holding": body.holding, "fee": fee.amount},
         )
         return fee
 
-    @api.post("/{number}/renew", response_model=IssuedOut)
-    def renew(number: LicenceNumber, body: RenewIn, acting: Counter, uow: Work) -> IssuedOut:
+    @api.post("/{licence_number}/renew", response_model=IssuedOut)
+    def renew(
+        licence_number: LicenceNumber, body: RenewIn, acting: Counter, uow: Work
+    ) -> IssuedOut:
         """更新 at the counter: the new validity and the renewal fee."""
-        renewed = licences.renew(uow, number, body.category, body.holding)
-        staff.log(acting, action="licences.renew", purpose=PURPOSE, person=number)
+        renewed = licences.renew(uow, licence_number, body.category, body.holding)
+        staff.log(acting, action="licences.renew", purpose=PURPOSE, person=licence_number)
         return renewed
 
-    @api.post("/{number}/card-data", response_model=CardDataOut)
-    def card_data(number: LicenceNumber, acting: Writer, uow: Work) -> CardDataOut:
+    @api.post("/{licence_number}/card-data", response_model=CardDataOut)
+    def card_data(licence_number: LicenceNumber, acting: Writer, uow: Work) -> CardDataOut:
         """The licence data and the police signature the desk writes into the card."""
-        data = licences.card_data(uow, number)
-        staff.log(acting, action="licences.write", purpose=PURPOSE, person=number)
+        data = licences.card_data(uow, licence_number)
+        staff.log(acting, action="licences.write", purpose=PURPOSE, person=licence_number)
         return data
 
     return api
