@@ -51,6 +51,11 @@ _MANUFACTURE_RE = re.compile(r"[0-9A-Z]{13}")
 _CERT_CAPACITY = 4096
 _TEXT_CAPACITY = 2048
 _FACE_CAPACITY = 0x7FFF  # the largest offset a short UPDATE BINARY can address
+#: The 追記欄 EF: room for its fixed number of entries (``reader.cardfiles.ENDORSEMENT_SLOTS``).
+_ENDORSEMENT_CAPACITY = 2048
+_ENDORSEMENTS = (
+    "追記欄: entries written after issue (date, kind, text, municipality; this project's layout)"
+)
 
 
 def validate_manufacture_number(value: str) -> str:
@@ -147,6 +152,13 @@ def build_filesystem(manufacture_number: str, generation: int = 1) -> dict[bytes
                 writable=True,
                 capacity=1024,
             ),
+            BinaryFile(
+                EF.TEXT_ENDORSEMENTS,
+                _ENDORSEMENTS,
+                read=after(EF.TEXT_PIN),
+                writable=True,
+                capacity=_ENDORSEMENT_CAPACITY,
+            ),
             PinFile(EF.TEXT_PIN, "text AP PIN", pins.TEXT_PIN),
         ),
     )
@@ -242,6 +254,13 @@ def _generation_2(manufacture_number: str) -> dict[bytes, DedicatedFile]:
                 read=after(pin),
                 writable=True,
                 capacity=1024,
+            ),
+            BinaryFile(
+                EF2.ENDORSEMENTS,
+                _ENDORSEMENTS,
+                read=after(pin),
+                writable=True,
+                capacity=_ENDORSEMENT_CAPACITY,
             ),
             KeyFile(EF2.AUTH_KEY, "user-authentication private key (ECDSA P-384)", pin, EC_P384),
             PinFile(pin, "card PIN (4 digits)", pins.CARD_PIN_GEN2),
