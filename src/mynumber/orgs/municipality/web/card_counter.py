@@ -69,6 +69,7 @@ Reason = Literal[
 EXPRESS_REASONS = frozenset(
     {"lost", "lost_outside", "stolen", "damaged", "under_one", "arrival", "full_endorsement"}
 )
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: Reasons for which the police's receipt number (受理番号) is needed [O].
 POLICE_REASONS = frozenset({"lost_outside", "stolen"})
 
@@ -244,7 +245,7 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
                 code="endorsement_not_full",
             )
         until = dt.date.fromisoformat(str(status["express_until"]))
-        if kind == "express" and dt.date.today() > until:
+        if kind == "express" and dt.datetime.now(JST).date() > until:
             raise Conflict(
                 f"特急発行 for a full 追記欄 is applied for within 30 days of its filling "
                 f"(until {until:%Y-%m-%d}); a normal reissue is still possible",
