@@ -213,3 +213,58 @@ def test_certificates_end_with_a_card_that_ends_first(fed, http, tmp_path: Path)
             check=True,
         )
         assert shown.stdout.strip() == expected, (kind, shown.stdout)
+
+
+def test_a_generation_2_childs_card_caps_its_certificate_and_takes_an_entry(fed, http) -> None:
+    """Generation 2 (this project's model): a 10-year-old's card runs five years (plus a
+    month), so the certificate's own ten years are cut to the card's; an address change
+    writes the 追記欄 of the 認証AP, read with the card PIN."""
+    keys = KeyFolder(fed.settings.data_dir / "keys")
+    municipality = f"municipality-{CHIYODA}"
+    jlis = ServiceClient(
+        fed.directory, "jlis", Identity(municipality, keys.private_key(municipality))
+    )
+    today = dt.date.today()
+    birth = dt.date(today.year - 10, 3, 3)
+    items = {
+        "name": "次世代\u3000陽",
+        "address": "東京都千代田区3",
+        "birth_date": birth.isoformat(),
+    }
+    code = f"{secrets.randbelow(10**11):011d}"
+    answer = jlis.request(
+        "POST",
+        "/cards",
+        {
+            "items": items | {"sex": "1"},
+            "my_number": "123456789018",
+            "pins": {"auth_pin": AUTH_PIN},
+            "generation": 2,
+            "resident_code": code,
+        },
+    )
+    expires_on = dt.date.fromisoformat(answer["summary"]["expires_on"])
+    (auth,) = answer["summary"]["certificates"]
+    assert auth["hierarchy"] == "auth-g2"
+    assert dt.datetime.fromisoformat(auth["not_after"]) == dt.datetime.combine(
+        expires_on, dt.time(14, 59, 59), dt.UTC
+    )
+    assert expires_on.year - today.year <= 6  # not the certificate's own ten years
+
+    moved = jlis.request(
+        "POST",
+        "/cards/address",
+        {
+            "card_image": answer["card_image"],
+            "items": items | {"sex": "1", "address": "東京都新宿区4"},
+            "resident_code": code,
+            "my_number": "123456789018",
+        },
+    )
+    assert moved["certificates"] == [] and moved["endorsements"] == 1
+    client = client_of(fed, moved["card_image"])
+    assert client.generation == 2
+    (entry,) = client.read_endorsements(AUTH_PIN)
+    assert entry.text == "東京都新宿区4"
+    text_key = serialization.load_pem_public_key(http.get("/jlis/keys/text-ap.pem").content)
+    verify_text_signature(client.read_text_ap(AUTH_PIN), text_key)
