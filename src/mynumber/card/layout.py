@@ -4,6 +4,10 @@ Sources: ``domain-reference.md`` §2 and §4. Only the EFs clients are known to 
 modelled; other EFs of the real card (JPKI 0008/0016, text AP 0004–0007 and 0013–0015,
 券面AP 0003) are not on this chip. Capacities are this project's choice (the real sizes
 are not public); they bound what the issuer can write.
+
+The 追記欄 EF (text AP 0009; 認証AP 0014 on a generation-2 card) is **this project's**: the
+real card prints its later changes on its back and how the chip keeps them is not public
+(the layout is in :mod:`mynumber.reader.cardfiles`).
 """
 
 from __future__ import annotations

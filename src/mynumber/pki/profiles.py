@@ -6,8 +6,9 @@ the key: a P-384 key gets the generation-2 CA name and validity (:func:`key_gene
 
 Profiles follow domain-reference §3: RSA-2048 and SHA-256; self-signed CAs with keyUsage
 (critical), basicConstraints CA (critical), SKI, SAN DirName and CRL DP; user certificates
-valid until the 5th birthday after issue; the signing certificate carries the four basic
-items, the user-authentication certificate none. Signing happens in :mod:`mynumber.pki.ca`.
+valid until the 5th birthday after issue, or the card's expiry if that comes first
+(:func:`last_day`); the signing certificate carries the four basic items, the
+user-authentication certificate none. Signing happens in :mod:`mynumber.pki.ca`.
 """
 
 from __future__ import annotations
