@@ -813,8 +813,8 @@ def test_a_card_past_its_period_of_stay_is_refused_everywhere(
     fed, http, verifier, tmp_path, issuer_clock
 ) -> None:
     """A foreign resident's card ends with the period of stay, before its certificates' own
-    term: they end with it, and J-LIS's OCSP answers revoked (cessationOfOperation), so every
-    verifier refuses the card."""
+    term: they end with it (a verifier refuses them as expired), and J-LIS's OCSP answers
+    revoked (cessationOfOperation) all the same."""
     keys = KeyFolder(fed.settings.data_dir / "keys")
     municipality = "municipality-131016"
     jlis = ServiceClient(
@@ -846,5 +846,5 @@ def test_a_card_past_its_period_of_stay_is_refused_everywhere(
     assert auth_expiry({"answer": answer}) == ends
 
     assert openssl_ocsp(fed, http, verifier, card, tmp_path) == "revoked cessationOfOperation"
-    refused = portal_login(http, card)
-    assert refused.status_code == 401 and refused.json()["title"] == "certificate_revoked"
+    refused = portal_login(http, card)  # the certificate ended with the card
+    assert refused.status_code == 401 and refused.json()["title"] == "certificate_expired"
