@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives import serialization
 
+from mynumber import errors
 from mynumber.card import AID_TEXT, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
@@ -184,6 +186,7 @@ def test_certificates_end_with_a_card_that_ends_first(fed, http, tmp_path: Path)
         fed.directory, "jlis", Identity(municipality, keys.private_key(municipality))
     )
     stay_until = dt.date.today() + dt.timedelta(days=730)
+    code = f"{secrets.randbelow(10**11):011d}"
     answer = jlis.request(
         "POST",
         "/cards",
@@ -197,6 +200,7 @@ def test_certificates_end_with_a_card_that_ends_first(fed, http, tmp_path: Path)
             "my_number": "123456789018",
             "stay_until": stay_until.isoformat(),
             "pins": {"auth_pin": AUTH_PIN, "sign_password": SIGN_PASSWORD},
+            "resident_code": code,
         },
     )
     assert answer["summary"]["expires_on"] == stay_until.isoformat()
@@ -213,6 +217,23 @@ def test_certificates_end_with_a_card_that_ends_first(fed, http, tmp_path: Path)
             check=True,
         )
         assert shown.stdout.strip() == expected, (kind, shown.stdout)
+    # renewing cannot take them past the card: the card itself is renewed (a new card)
+    with pytest.raises(errors.Conflict) as refused:
+        jlis.request(
+            "POST",
+            "/cards/renew",
+            {
+                "card_image": answer["card_image"],
+                "items": {
+                    "name": "在留\u3000一花",
+                    "address": "東京都千代田区2",
+                    "birth_date": "1991-05-20",
+                    "sex": "2",
+                },
+                "resident_code": code,
+            },
+        )
+    assert refused.value.code == "card_expiring"
 
 
 def test_a_generation_2_childs_card_caps_its_certificate_and_takes_an_entry(fed, http) -> None:
