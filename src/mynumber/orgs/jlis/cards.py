@@ -933,7 +933,7 @@ class CardIssuer:
         image: bytes,
         holder: Holder,
         code_fp: str | None,
-        municipality: str = "000000",
+        municipality: str,
     ) -> Rewritten:
         """住所変更 at the counter: an entry in the 追記欄, the text AP rewritten and sealed
         over both, a new signing certificate (ending with the card at the latest).
