@@ -437,3 +437,32 @@ def test_the_shared_check_trusts_a_generation_2_key_under_its_own_root_only(web,
         verify_signed(cert, data, signature, roots[:1], now, purpose=Purpose.AUTH)
     with pytest.raises(SignatureInvalid):
         verify_signed(cert, data + b"!", signature, roots, now, purpose=Purpose.AUTH)
+
+
+def test_the_command_line_signs_a_contract_with_the_phone(
+    fed, phone_holder, tmp_path: Path, monkeypatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from mynumber.cli import app
+
+    phone = tmp_path / "mine.phone"
+    phone_holder["phone"].save(phone)
+    source, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    source.write_bytes(contract_pdf())
+    data = str(fed.settings.data_dir)
+    # the command works on the federation's own databases (on PostgreSQL too)
+    monkeypatch.delenv("MYNUMBER_DATABASE_URL", raising=False)
+    if fed.settings.database_url is not None:
+        monkeypatch.setenv("MYNUMBER_DATABASE_URL", fed.settings.database_url)
+        monkeypatch.setenv("MYNUMBER_DATABASE_PREFIX", fed.settings.database_prefix)
+    runner = CliRunner()
+    command = ["contract", "sign", "--phone", str(phone), "--in", str(source), "--out", str(out),
+               "--field", "Buyer", "--data", data]  # fmt: skip
+    both = runner.invoke(app, [*command, "--card", str(phone), "--password", PHONE_PASSWORD])
+    assert both.exit_code == 2 and "either --card or --phone" in both.output
+    signed = runner.invoke(app, [*command, "--password", PHONE_PASSWORD])
+    assert signed.exit_code == 0, signed.output
+    checked = runner.invoke(app, ["contract", "verify", str(out), "--data", data])
+    assert checked.exit_code == 0, checked.output
+    assert "Buyer: ok" in checked.output and "today: good" in checked.output
