@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import html
 import io
 import json
@@ -28,6 +29,7 @@ import httpx
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -466,3 +468,48 @@ def test_the_command_line_signs_a_contract_with_the_phone(
     checked = runner.invoke(app, ["contract", "verify", str(out), "--data", data])
     assert checked.exit_code == 0, checked.output
     assert "Buyer: ok" in checked.output and "today: good" in checked.output
+
+
+def test_a_generation_2_card_signs_a_sign_transaction(fed, web, g2) -> None:
+    """デジタル認証アプリ-style: the party asks for a SHA-384 DigestInfo, the generation-2
+    card signs the hash (ECDSA), the portal checks it against sign-g2 and its responder and
+    sends the result with the sign-g2 root; a SHA-256 one is refused on the device."""
+    from joserfc import jwe
+    from joserfc.jwe import JWERegistry
+    from joserfc.jwk import RSAKey
+
+    from mynumber.cli.contract import authorize_sign_transaction
+    from mynumber.orgs.portal.services.oidc import TokenGrant
+    from mynumber.orgs.portal.services.oidc_clients import RelyingParty
+
+    key = RSAKey.generate_key(2048)
+    party = RelyingParty(
+        client_id=f"g2test{secrets.token_hex(4)}",
+        name="次期カード試験",
+        redirect_uris=("https://rp.example/cb",),
+        sector="rp.example",
+        public=False,
+        created_at=dt.datetime.now(dt.UTC),
+        jwk=json.dumps(key.as_dict(private=False)),
+    )
+    grant = TokenGrant(client=party, portal_code="g2-test", scopes=("openid", "sign"))
+    service = fed.portal().sign_transactions
+    document = "口座開設申込書 (generation 2)".encode()
+    tx = service.create(grant, "sha384", hashlib.sha384(document).digest())
+    done = authorize_sign_transaction(web, g2["client"], tx["id"], password=SIGN_PASSWORD)
+    assert done == {"id": tx["id"], "status": "signed"}
+    registry = JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM"])
+    payload = json.loads(
+        jwe.decrypt_compact(service.result(tx["id"], grant), key, registry=registry).plaintext
+    )
+    cert = x509.load_der_x509_certificate(base64.b64decode(payload["certificate"]))
+    root = x509.load_der_x509_certificate(base64.b64decode(payload["certificate_chain"][0]))
+    assert root == _root(web, "sign-g2")
+    cert.verify_directly_issued_by(root)
+    public = cert.public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    public.verify(base64.b64decode(payload["signature"]), document, ec.ECDSA(hashes.SHA384()))
+
+    sha256 = service.create(grant, "sha256", hashlib.sha256(document).digest())
+    with pytest.raises(errors.InvalidInput, match="SHA-384"):
+        authorize_sign_transaction(web, g2["client"], sha256["id"], password=SIGN_PASSWORD)

@@ -41,6 +41,7 @@ from mynumber.orgs.portal.model import oidc as oidc_model
 from mynumber.orgs.portal.model.sign_transactions import JWE_ALG, JWE_ENC, TTL, digest_info
 from mynumber.orgs.portal.services.oidc import TokenGrant
 from mynumber.pki import Purpose, SignatureInvalid, verify_chain, verify_digest_signature
+from mynumber.pki.verify import issuer_of
 
 _JWE = JWERegistry(algorithms=[JWE_ALG, JWE_ENC])
 _HASHES: dict[str, hashes.HashAlgorithm] = {
@@ -156,14 +157,16 @@ class SignTransactions:
             raise ScopeMissing("the access token was not granted the scope sign")
         if tx["status"] == "pending":
             raise Conflict("the person has not signed yet", code="authorization_pending")
+        # the root of the hierarchy that issued the signer's certificate (either generation)
+        root = issuer_of(
+            x509.load_der_x509_certificate(bytes(tx["certificate"])), self.jlis.sign_roots()
+        )
         payload = {
             "sign_transaction_id": tx_id,
             "digest_info": base64.b64encode(self.digest_info(tx)).decode(),
             "signature": base64.b64encode(tx["signature"]).decode(),
             "certificate": base64.b64encode(tx["certificate"]).decode(),
-            "certificate_chain": [
-                base64.b64encode(self.jlis.sign_ca().public_bytes(Encoding.DER)).decode()
-            ],
+            "certificate_chain": [base64.b64encode(root.public_bytes(Encoding.DER)).decode()],
         }
         return jwe.encrypt_compact(
             {"alg": JWE_ALG, "enc": JWE_ENC, "cty": "json"},
