@@ -371,6 +371,29 @@ def test_a_generation_2_card_and_an_android_phone_get_a_certificate_at_the_kiosk
     assert by_phone.pdf.startswith(b"%PDF") and by_phone.municipality == CHIYODA
 
 
+def test_the_kiosk_command_takes_the_phone(
+    fed, phone_holder, service_hours, tmp_path: Path, monkeypatch
+) -> None:
+    from test_kiosk import _Kept
+    from typer.testing import CliRunner
+
+    from mynumber.cli import app
+    from mynumber.cli import kiosk as kiosk_cli
+
+    # the command line's in-process deployment is the test's (its J-LIS clock at noon)
+    monkeypatch.setattr(kiosk_cli.federation, "build", lambda *a, **k: _Kept(fed))
+    phone = tmp_path / "mine.phone"
+    phone_holder["phone"].save(phone)
+    out = tmp_path / "juminhyo.pdf"
+    result = CliRunner().invoke(
+        app,
+        ["kiosk", "issue", "--phone", str(phone), "--pin", PHONE_PIN, "--certificate",
+         "juminhyo", "--out", str(out), "--data", str(fed.settings.data_dir)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"municipality {CHIYODA}" in result.output and out.read_bytes().startswith(b"%PDF")
+
+
 def test_an_iphone_is_refused_at_the_kiosk_with_the_reason(fed, http, service_hours) -> None:
     card = issue_generation_1(fed, http)
     with httpx.Client(transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE) as device:
