@@ -536,3 +536,18 @@ def test_a_generation_2_card_signs_a_sign_transaction(fed, web, g2) -> None:
     sha256 = service.create(grant, "sha256", hashlib.sha256(document).digest())
     with pytest.raises(errors.InvalidInput, match="SHA-384"):
         authorize_sign_transaction(web, g2["client"], sha256["id"], password=SIGN_PASSWORD)
+
+
+def test_a_generation_2_card_confirms_eligibility_at_the_clinic(fed, http) -> None:
+    """マイナ保険証: 利用登録 at the reader and PIN-mode confirmation, chain to auth-g2."""
+    from test_clinic import CLINIC, answer_of, enrol
+
+    from mynumber.devices.clinic import CardReader, Terminal
+
+    card = issue_generation_2(fed, http, given_name="受診")
+    enrol(fed, http, card, insurer="insurer-kyokai")
+    terminal = Terminal(http, f"/clinic/{CLINIC}")
+    assert terminal.register(CardReader(card["client"]), pin=AUTH_PIN) is True
+    found = answer_of(terminal.confirm(CardReader(card["client"]), pin=AUTH_PIN).xml)
+    assert found["QualificationValidity"] == "1" and found["InsurerNumber"] == "01130018"
+    assert found["Name"].startswith(card["resident"]["family_name"])
