@@ -551,3 +551,23 @@ def test_a_generation_2_card_confirms_eligibility_at_the_clinic(fed, http) -> No
     found = answer_of(terminal.confirm(CardReader(card["client"]), pin=AUTH_PIN).xml)
     assert found["QualificationValidity"] == "1" and found["InsurerNumber"] == "01130018"
     assert found["Name"].startswith(card["resident"]["family_name"])
+
+
+def test_a_revoked_generation_2_signing_certificate_signs_nothing(fed, http, web) -> None:
+    """Revoked by serial at J-LIS (the sign-g2 responder says so at once): the platform's
+    eKYC and a contract are refused."""
+    card = issue_generation_2(fed, http, given_name="失効")
+    serial = card["serials"]["sign-g2"]
+    revoked = http.post(f"/jlis/certificates/{serial}/revoke", json={"reason": "keyCompromise"})
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["hierarchy"] == "sign-g2"
+    data = b'{"application": "securities account"}'
+    cms = sign_detached(card["client"], data, password=SIGN_PASSWORD)
+    answer = web.post(
+        "/trustplatform/api/providers/securities/ekyc",
+        json={"data": base64.b64encode(data).decode(), "signature": base64.b64encode(cms).decode()},
+    )
+    assert answer.status_code == 401 and answer.json()["title"] == "certificate_revoked"
+    with pytest.raises(errors.Error) as refused:
+        sign_contract(web, card["client"], contract_pdf(), password=SIGN_PASSWORD)
+    assert refused.value.code == "certificate_revoked"

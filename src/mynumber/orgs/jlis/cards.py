@@ -956,8 +956,10 @@ class CardIssuer:
                 .where(t.serial == key, t.status == "good")
                 .values(status="revoked", revoked_at=now, reason=flag.value)
             )
-            for hierarchy in found:  # the phone's certificate that follows it (phones.py)
-                follow_card_certificate(conn, Purpose(hierarchy), key)
+            for name in found:  # the phone's certificate that follows it (phones.py)
+                hierarchy = Hierarchy(name)
+                if hierarchy.generation == 1:  # phones follow generation-1 cards only
+                    follow_card_certificate(conn, hierarchy.purpose, key)
             row = conn.execute(
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(t.serial == key)
             ).one()
