@@ -571,3 +571,34 @@ def test_a_revoked_generation_2_signing_certificate_signs_nothing(fed, http, web
     with pytest.raises(errors.Error) as refused:
         sign_contract(web, card["client"], contract_pdf(), password=SIGN_PASSWORD)
     assert refused.value.code == "certificate_revoked"
+
+
+def test_a_generation_2_signer_after_a_move_at_the_platform(fed, http, web) -> None:
+    """The move revokes the sign-g2 certificate (現況確認 says affiliationChanged); the
+    consent signed with it gives the latest four items; the serial link names the auth-g2
+    certificate on the same card."""
+    from test_contracts import _statement
+
+    mover = issue_generation_2(fed, http, given_name="転居")
+    base = "/trustplatform/api/providers/realestate"
+    contract_id, _ = sign_contract(
+        web, mover["client"], contract_pdf(), password=SIGN_PASSWORD, field="Buyer",
+        provider="realestate",
+    )  # fmt: skip
+    signer = f"{base}/contracts/{contract_id}/signers/Buyer"
+    linked = http.get(f"{signer}/auth-serial")
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["auth_serial"] == mover["serials"]["auth-g2"]
+    given = web.post(f"{base}/consents", json=_statement(mover, consent="latest-basic-items"))
+    assert given.status_code == 201, given.text
+    new_address = "東京都新宿区西新宿2丁目8番1号"
+    moved = http.post(
+        f"/municipality/{CHIYODA}/api/residents/{mover['resident']['id']}/move",
+        json={"to": "131041", "address": new_address},
+    )
+    assert moved.status_code == 200, moved.text
+    status = http.get(f"{base}/contracts/{contract_id}/status").json()[0]
+    assert status["status"] == "revoked" and status["reason"] == "affiliationChanged"
+    after = http.get(f"{signer}/latest-items")
+    assert after.status_code == 200, after.text
+    assert after.json()["address"] == new_address and after.json()["changed"] == ["address"]

@@ -710,9 +710,9 @@ class CardIssuer:
                 is None
             ):
                 raise NotFound("no card with that manufacture number", code="card_not_found")
-            signing = (
+            signing = (  # the card's signing certificate of either generation
                 t.manufacture_number == manufacture_number,
-                t.hierarchy == Purpose.SIGN.value,
+                t.hierarchy.in_((Hierarchy.SIGN.value, Hierarchy.SIGN_G2.value)),
             )
             conn.execute(
                 update(store.certificates)
