@@ -602,3 +602,26 @@ def test_a_generation_2_signer_after_a_move_at_the_platform(fed, http, web) -> N
     after = http.get(f"{signer}/latest-items")
     assert after.status_code == 200, after.text
     assert after.json()["address"] == new_address and after.json()["changed"] == ["address"]
+
+
+def test_a_generation_2_card_enrols_a_phone_that_follows_it(fed, http, pc) -> None:
+    """The card signs the enrolment with its P-384 key; the phone's own certificates (RSA,
+    generation-1 CAs) follow the card's: revoking the card's sign-g2 certificate by serial
+    revokes the phone's signing certificate."""
+    card = issue_generation_2(fed, http, given_name="携帯")
+    with httpx.Client(transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE) as device:
+        phone = new_phone(fed, device, card).credential
+    pc.headers["x-test-csrf"] = log_in(pc, http, card)
+    application_id, code = _apply(fed, pc, card)
+    assert sign(http, code, phone, password=PHONE_PASSWORD)["result"] == "ok"
+    verdict = _submitted_verdict(fed, pc, application_id)
+    assert verdict["signed"] is True and verdict["basic_items"] == "match"
+    revoked = http.post(
+        f"/jlis/certificates/{card['serials']['sign-g2']}/revoke",
+        json={"reason": "affiliationChanged"},
+    )
+    assert revoked.status_code == 200, revoked.text
+    _, code = _apply(fed, pc, card)
+    with pytest.raises(errors.Error) as refused:
+        sign(http, code, phone, password=PHONE_PASSWORD)
+    assert refused.value.code == "certificate_revoked"

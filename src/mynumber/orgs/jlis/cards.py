@@ -957,9 +957,7 @@ class CardIssuer:
                 .values(status="revoked", revoked_at=now, reason=flag.value)
             )
             for name in found:  # the phone's certificate that follows it (phones.py)
-                hierarchy = Hierarchy(name)
-                if hierarchy.generation == 1:  # phones follow generation-1 cards only
-                    follow_card_certificate(conn, hierarchy.purpose, key)
+                follow_card_certificate(conn, Hierarchy(name).purpose, key)
             row = conn.execute(
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(t.serial == key)
             ).one()
