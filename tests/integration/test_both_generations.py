@@ -50,6 +50,7 @@ from mynumber.cli.phone import sign
 from mynumber.devices.kiosk import STORES, Kiosk
 from mynumber.devices.kiosk.terminal import Choice
 from mynumber.devices.phone import sign_challenge
+from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.devices.pin_reset import prove
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.portal import store as portal_store
@@ -230,6 +231,41 @@ def test_the_phone_signs_an_e_application_in_the_phone_app(fed, http, pc, phone_
     assert verdict["signed"] is True and verdict["basic_items"] == "match"
     phone_sign = _certificate(phone_holder["phone"], KeyKind.SIGN)
     assert verdict["signer_serial"] == f"{phone_sign.serial_number:x}"
+
+
+def test_the_phone_sign_command_signs_an_e_application(
+    fed, http, pc, phone_holder, tmp_path: Path, monkeypatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from mynumber.cli import app
+
+    real = httpx.Client
+
+    def in_process(*args: Any, **kwargs: Any) -> httpx.Client:
+        """The command's HTTP client, routed to the in-process federation."""
+        return real(*args, transport=InProcessTransport(fed.root), **kwargs)
+
+    monkeypatch.setattr("mynumber.cli.phone.httpx.Client", in_process)
+    pc.headers["x-test-csrf"] = log_in(pc, http, phone_holder)
+    application_id, code = _apply(fed, pc, phone_holder)
+    phone = tmp_path / "mine.phone"
+    phone_holder["phone"].save(phone)
+    command = ["phone", "sign", code, "--phone", str(phone),
+               "--url", INTERNAL_BASE, "--data", str(fed.settings.data_dir)]  # fmt: skip
+    runner = CliRunner()
+    wrong = runner.invoke(
+        app, [*command, "--password", SIGN_PASSWORD]
+    )  # the card's, not the phone's
+    assert wrong.exit_code == 1 and "tries left" in wrong.output, wrong.output
+    signed = runner.invoke(app, [*command, "--password", PHONE_PASSWORD])
+    assert signed.exit_code == 0, signed.output
+    verdict = _submitted_verdict(fed, pc, application_id)
+    assert verdict["signed"] is True and verdict["basic_items"] == "match"
+    saved = PhoneCredential.load(
+        phone, load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+    )
+    assert verdict["signer_serial"] == f"{_certificate(saved, KeyKind.SIGN).serial_number:x}"
 
 
 def test_a_phone_whose_certificates_were_superseded_cannot_sign(fed, http, pc) -> None:
