@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -23,7 +24,12 @@ from mynumber.card import CardFile
 from mynumber.cli import app
 from mynumber.devices.clinic import CardReader, PrintedFace, ReaderRefused, Terminal
 from mynumber.federation import INTERNAL_BASE
-from mynumber.orgs.oqs.model import InsuranceQuery, query_xml
+from mynumber.orgs.oqs.model import (
+    InsuranceQuery,
+    ReferenceRegistration,
+    query_xml,
+    registration_xml,
+)
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
 
@@ -292,6 +298,91 @@ def test_lost_eligibility_answers_invalid(fed, http, terminal) -> None:
     assert found["DisqualificationDate"] == "20250331"
 
 
+def by_data(member: dict[str, Any], insurer_number: str, file_id: str = "") -> InsuranceQuery:
+    return InsuranceQuery(
+        institution=CLINIC,
+        file_id=file_id,
+        insurer_number=insurer_number,
+        symbol=member["symbol"],
+        number=member["number"],
+        branch=member["branch"],
+        birth_date=dt.date.fromisoformat(member["birth_date"]),
+    )
+
+
+def by_reference(number: str) -> bytes:
+    return query_xml(InsuranceQuery(CLINIC, "R", "", "", "", "", None, number))
+
+
+def registration(member: dict[str, Any], number: str) -> bytes:
+    return registration_xml(
+        ReferenceRegistration(CLINIC, "REG", number, by_data(member, "01130018"))
+    )
+
+
+def test_a_reference_number_registered_after_a_card_check_answers_without_the_card(
+    fed, http, terminal
+) -> None:
+    """照会番号 (``OQSsiimm01req``): registered for a patient whose card the clinic checked,
+    then a query by the number alone is answered; ReferenceNumber carries it."""
+    card = issue(fed, http)
+    member = enrol(fed, http, card, insurer="insurer-kyokai", number="91001")
+    reader = CardReader(card["client"])
+    assert terminal.register(reader, pin=AUTH_PIN) is True
+    other = issue(fed, http)
+    stranger = enrol(fed, http, other, insurer="insurer-kyokai", number="91002")
+    assert terminal.register(CardReader(other["client"]), pin=AUTH_PIN) is True
+    # not before the card was checked at this clinic
+    early = answer_of(terminal.reference(registration(member, "4242")))
+    assert early["SegmentOfResult"] == "9" and early["ErrorCode"] == "E3002"
+    assert answer_of(terminal.insurance(by_reference("4242")))["ErrorCode"] == "E3004"
+    checked = terminal.confirm(reader, visual=True)
+    assert answer_of(checked.xml)["ReferenceNumber"] == checked.reference  # none registered yet
+    done = answer_of(terminal.reference(registration(member, "4242")))
+    assert done["SegmentOfResult"] == "1" and done["ReferenceNumber"] == "4242"
+    assert done["ArbitraryFileIdentifier"] == "REG"
+    # later, without the card: by the number alone
+    found = answer_of(terminal.insurance(by_reference("4242")))
+    assert found["ReferenceClassification"] == "2" and found["QualificationValidity"] == "1"
+    assert found["ReferenceNumber"] == "4242" and found["Name"] == member["name"]
+    assert found["InsuredIdentificationNumber"] == "91001"
+    (batched,) = terminal.batch([by_reference("4242")])
+    assert answer_of(batched)["Name"] == member["name"]
+    # the card's and the insurance data's answers carry it too; the confirmation keeps its own
+    again = terminal.confirm(reader, visual=True)
+    assert answer_of(again.xml)["ReferenceNumber"] == "4242" != again.reference
+    assert (
+        answer_of(terminal.insurance(query_xml(by_data(member, "01130018"))))["ReferenceNumber"]
+        == "4242"
+    )
+    # the number names the patient for drug data as well (still only with consent)
+    with pytest.raises(errors.Forbidden) as refused:
+        terminal.drugs("4242")
+    assert refused.value.code == "no_consent"
+    # one patient per number: another patient, card checked, cannot take it
+    terminal.confirm(CardReader(other["client"]), visual=True)
+    taken = answer_of(terminal.reference(registration(stranger, "4242")))
+    assert taken["ErrorCode"] == "E3003"
+    assert answer_of(terminal.insurance(by_reference("4242")))["Name"] == member["name"]
+    # a new number for the same patient replaces the old one
+    assert answer_of(terminal.reference(registration(member, "4343")))["ReferenceNumber"] == "4343"
+    assert answer_of(terminal.insurance(by_reference("4242")))["ErrorCode"] == "E3004"
+    assert answer_of(terminal.insurance(by_reference("4343")))["Name"] == member["name"]
+    # the number is the clinic's: another institution does not know it
+    pharmacy = Terminal(http, f"/clinic/{PHARMACY}")
+    unknown = query_xml(InsuranceQuery(PHARMACY, "", "", "", "", "", None, "4343"))
+    assert answer_of(pharmacy.insurance(unknown))["ErrorCode"] == "E3004"
+    # malformed: a number that is not 1-10 digits, a request for another institution
+    for bad in ("12345678901", "12a"):
+        with pytest.raises(errors.InvalidInput):
+            terminal.reference(registration(member, bad))
+        with pytest.raises(errors.InvalidInput):
+            terminal.insurance(by_reference(bad))
+    with pytest.raises(errors.Forbidden) as refused:
+        terminal.insurance(unknown)
+    assert refused.value.code == "institution_mismatch"
+
+
 # --- the command line -----------------------------------------------------------------------
 
 
@@ -332,8 +423,11 @@ def test_the_command_confirms_with_the_pin_and_prints_the_answer_xml(
 
 
 @pytest.mark.slow
-def test_the_folders_command_answers_each_request_file(fed, http, insured, cli, tmp_path) -> None:
+def test_the_folders_command_answers_each_request_file(
+    fed, http, insured, terminal, cli, tmp_path
+) -> None:
     member = insured["member"]
+    terminal.confirm(CardReader(insured["client"]), visual=True)  # the card checked today
     (tmp_path / "req").mkdir()
     query = InsuranceQuery(
         institution=CLINIC,
@@ -346,12 +440,16 @@ def test_the_folders_command_answers_each_request_file(fed, http, insured, cli, 
     )
     (tmp_path / "req" / "OQSsiquc01req_0001.xml").write_bytes(query_xml(query))
     (tmp_path / "req" / "OQSsiquc01req_0002.xml").write_bytes(b"<broken")
+    register = ReferenceRegistration(CLINIC, "F10", "700123", replace(query, file_id=""))
+    (tmp_path / "req" / "OQSsiimm01req_0003.xml").write_bytes(registration_xml(register))
     done = cli("clinic", "folders", str(tmp_path))
     assert done.exit_code == 0, done.output
     good = answer_of((tmp_path / "res" / "OQSsiquc01res_0001.xml").read_bytes())
     assert good["QualificationValidity"] == "1" and good["ArbitraryFileIdentifier"] == "F9"
     bad = answer_of((tmp_path / "res" / "OQSsiquc01res_0002.xml").read_bytes())
     assert bad["SegmentOfResult"] == "9"
+    registered = answer_of((tmp_path / "res" / "OQSsiimm01res_0003.xml").read_bytes())
+    assert registered["ReferenceNumber"] == "700123" and registered["SegmentOfResult"] == "1"
 
 
 def test_the_insurer_issues_a_certificate_without_a_registered_card_and_a_notice_with_one(

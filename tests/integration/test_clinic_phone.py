@@ -102,7 +102,12 @@ def test_a_copy_that_is_not_the_holder_s_is_hidden_until_the_insurer_fixes_it(
 
 @pytest.mark.slow  # the command builds the deployment from the data folder
 def test_the_command_confirms_with_a_phone_and_its_pin(
-    fed, http, device, terminal, cli, tmp_path
+    fed,
+    http,
+    device,
+    terminal,
+    cli,  # noqa: F811 - the fixture of test_clinic
+    tmp_path,
 ) -> None:
     card = insured_card(fed, http, terminal)
     path = new_phone(fed, device, card).credential.save(tmp_path / "phone.json")

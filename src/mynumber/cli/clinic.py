@@ -5,10 +5,11 @@
 signs the system's challenge), ``--face IMAGE`` (the chip's photo, opened with 照合番号B
 read off the printed face in ``CARD.json``, against the camera image) or ``--visual``
 (staff looked) — or, with ``--phone PHONE --pin PIN``, a smartphone's スマホ用電子証明書
-held to the reader (the phone's own PIN) — asks the eligibility system through the clinic and prints the answer XML;
-exit 0 when the query was processed, 1 with the reason when refused. ``register`` does
-マイナ保険証の利用登録 at the reader (PIN). ``query`` sends request XML files (one, or several
-as a batch); ``folders`` answers every request file in ``DIR/req`` into ``DIR/res``.
+held to the reader (the phone's own PIN) — asks the eligibility system through the clinic
+and prints the answer XML; exit 0 when the query was processed, 1 with the reason when
+refused. ``register`` does マイナ保険証の利用登録 at the reader (PIN). ``query`` sends request
+XML files (one, or several as a batch); ``folders`` answers every request file in
+``DIR/req`` into ``DIR/res`` (照会番号 registrations ``OQSsiimm01req_*`` too).
 
 With ``--url`` the terminal talks to that running server as the clinic's local
 administrator (a token minted on the clinic's database in ``--data``); without it, to the

@@ -104,6 +104,14 @@ class Terminal:
             headers={"content-type": "application/xml"},
         ).content
 
+    def reference(self, request_xml: bytes) -> bytes:
+        """照会番号の登録: one request XML (``OQSsiimm01req``), its answer."""
+        return self._post(
+            "/api/reception/reference",
+            content=request_xml,
+            headers={"content-type": "application/xml"},
+        ).content
+
     def batch(self, requests: Sequence[bytes]) -> list[bytes]:
         answer = self._post(
             "/api/reception/batch", json={"requests": [r.decode("utf-8") for r in requests]}

@@ -89,6 +89,17 @@ def router(institution: Institution, oqs: Oqs, staff: Staff, engine: Engine) -> 
         log(acting, "clinic.confirm", mode="insurance")
         return Response(answer.content, media_type=XML)
 
+    @api.post(
+        "/api/reception/reference",
+        response_class=Response,
+        responses={200: {"content": {XML: {}}, "description": "the answer XML"}},
+    )
+    def reference(acting: Reception, body: Annotated[bytes, Depends(_xml_body)]) -> Response:
+        """照会番号の登録 (``OQSsiimm01req``): request XML in, answer XML out."""
+        answer = oqs.xml("/api/reference-numbers", content=body)
+        log(acting, "clinic.reference")
+        return Response(answer.content, media_type=XML)
+
     @api.post("/api/reception/batch", response_model=BatchOut)
     def batch(body: BatchIn, acting: Reception) -> BatchOut:
         """一括照会: up to 100 request XML documents."""

@@ -135,3 +135,15 @@ views = Table(
     Column("kind", String(16), nullable=False),
     Column("at", UtcDateTime, nullable=False),
 )
+
+#: 照会番号: the number an institution registered for a patient (after a card check there),
+#: so it can ask about them later without the card; one per patient per institution.
+reference_numbers = Table(
+    "reference_numbers",
+    metadata,
+    Column("institution", String(10), primary_key=True),
+    Column("number", String(10), primary_key=True),
+    Column("code", String(32), nullable=False),
+    Column("registered_at", UtcDateTime, nullable=False),
+    UniqueConstraint("institution", "code", name="uq_reference_numbers_person"),
+)
