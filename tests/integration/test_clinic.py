@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -24,7 +26,9 @@ from mynumber.card import CardFile
 from mynumber.cli import app
 from mynumber.devices.clinic import CardReader, PrintedFace, ReaderRefused, Terminal
 from mynumber.federation import INTERNAL_BASE
+from mynumber.insurance_dates import lapsed_certificate_usable_until
 from mynumber.orgs.oqs.model import (
+    JST,
     InsuranceQuery,
     ReferenceRegistration,
     query_xml,
@@ -381,6 +385,114 @@ def test_a_reference_number_registered_after_a_card_check_answers_without_the_ca
     with pytest.raises(errors.Forbidden) as refused:
         terminal.insurance(unknown)
     assert refused.value.code == "institution_mismatch"
+
+
+@contextmanager
+def on_day(fed, day: str | dt.date | dt.datetime) -> Iterator[None]:
+    """The eligibility system's clock at noon JST of ``day`` (or at that moment)."""
+    system = fed.oqs().system
+    real = system.clock
+    if isinstance(day, dt.datetime):
+        moment = day
+    else:
+        date = dt.date.fromisoformat(day) if isinstance(day, str) else day
+        moment = dt.datetime.combine(date, dt.time(12), tzinfo=JST)
+    system.clock = lambda: moment
+    try:
+        yield
+    finally:
+        system.clock = real
+
+
+def test_an_old_paper_card_serves_to_its_last_day_then_the_grace_then_not(
+    fed, http, terminal
+) -> None:
+    """End of paper cards: a query by the 記号・番号 of a paper card before 2025-12-01 (国保
+    2025-07-31) is valid, after it valid with the grace's note to 2026-03-31, then invalid
+    with the reason; a 資格確認書 issued then serves to its own last day."""
+    card = issue(fed, http)
+    member = enrol(
+        fed, http, card, insurer="insurer-kyokai", number="92001", paper_card_issued_on="2022-04-01"
+    )
+    query = query_xml(by_data(member, "01130018"))
+    days = {
+        "2025-12-01": ("1", ""),
+        "2025-12-02": ("1", "W4001"),
+        "2026-03-31": ("1", "W4001"),
+        "2026-04-01": ("2", "E4001"),
+    }
+    for day, (validity, code) in days.items():
+        with on_day(fed, day):
+            found = answer_of(terminal.insurance(query))
+        assert (found["QualificationValidity"], found.get("ProcessingResultCode", "")) == (
+            validity,
+            code,
+        ), day
+    found = answer_of(terminal.insurance(query))  # today
+    assert (
+        found["QualificationValidity"] == "2"
+        and "2025年12月1日" in found["ProcessingResultMessage"]
+    )
+    assert found["Name"] == member["name"] and found["InsuredCardValidDate"] == "20220401"
+    # 国保 paper cards ended 2025-07-31
+    kokuho = enrol(
+        fed,
+        http,
+        issue(fed, http),
+        insurer="insurer-kokuho",
+        number="92002",
+        paper_card_issued_on="2023-08-01",
+        paper_card_expires_on="2027-07-31",
+    )
+    kokuho_query = query_xml(by_data(kokuho, "139993"))
+    for day, code in (("2025-07-31", ""), ("2025-08-01", "W4001")):
+        with on_day(fed, day):
+            found = answer_of(terminal.insurance(kokuho_query))
+        assert (
+            found["QualificationValidity"] == "1" and found.get("ProcessingResultCode", "") == code
+        )
+    # no card registered: the insurer issues a 資格確認書, which serves to its last day
+    issued = http.post(
+        "/insurer/kyokai/api/documents",
+        json={"symbol": member["symbol"], "number": "92001", "branch": member["branch"]},
+    )
+    assert issued.status_code == 200, issued.text
+    found = answer_of(terminal.insurance(query))
+    assert found["QualificationValidity"] == "1" and "ProcessingResultCode" not in found
+    last = dt.date.fromisoformat(
+        f"{found['InsuredCardExpirationDate'][:4]}-{found['InsuredCardExpirationDate'][4:6]}-"
+        f"{found['InsuredCardExpirationDate'][6:]}"
+    )
+    today = dt.datetime.now(JST).date()
+    assert last == today.replace(year=today.year + 5) - dt.timedelta(days=1)
+    with on_day(fed, last + dt.timedelta(days=1)):
+        found = answer_of(terminal.insurance(query))
+    assert found["QualificationValidity"] == "2" and found["ProcessingResultCode"] == "E4003"
+    # no paper card was issued from 2024-12-02: the insurer takes none
+    refused = http.post(
+        "/insurer/kyokai/api/members",
+        json={"members": [member | {"number": "92003", "paper_card_issued_on": "2024-12-02"}]},
+    )
+    assert refused.status_code == 422 and "2024-12-02" in refused.text
+
+
+def test_a_card_whose_auth_certificate_lapsed_serves_to_the_end_of_the_third_month(
+    fed, http, terminal
+) -> None:
+    card = issue(fed, http)
+    enrol(fed, http, card, insurer="insurer-kyokai", number="92004")
+    reader = CardReader(card["client"])
+    assert terminal.register(reader, pin=AUTH_PIN) is True
+    ends = x509.load_der_x509_certificate(reader.certificate()).not_valid_after_utc
+    lapsed_on = ends.astimezone(JST).date()
+    allowed_to = lapsed_certificate_usable_until(lapsed_on)
+    for moment in (ends + dt.timedelta(seconds=1), allowed_to):
+        with on_day(fed, moment):
+            found = answer_of(terminal.confirm(reader, visual=True).xml)
+        assert found["QualificationValidity"] == "1"
+    with on_day(fed, allowed_to + dt.timedelta(days=1)), pytest.raises(errors.Forbidden) as refused:
+        terminal.confirm(reader, visual=True)
+    assert refused.value.code == "certificate_lapsed" and "E1011" in refused.value.message
 
 
 # --- the command line -----------------------------------------------------------------------

@@ -19,6 +19,12 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from defusedxml.ElementTree import fromstring
 
 from mynumber.errors import Forbidden, InvalidInput
+from mynumber.insurance_dates import (
+    PaperCard,
+    insurer_kind,
+    lapsed_certificate_usable_until,
+    paper_card_state,
+)
 from mynumber.platform.staff.model import Role, Roles
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -79,6 +85,10 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
         "E1010",
         "資格情報が住民基本台帳と一致しないため表示できません（保険者が確認中）",
     ),
+    "certificate_lapsed": (
+        "E1011",
+        "利用者証明用電子証明書の有効期限が切れてから3か月後の月末を過ぎています（更新してください）",
+    ),
     "unknown_institution": ("E2001", "医療機関等コードが正しくありません"),
     "reference_invalid": ("E3001", "照会番号は1〜10桁の数字です"),
     "reference_needs_card": (
@@ -87,6 +97,17 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
     ),
     "reference_taken": ("E3003", "この照会番号は別の患者に登録されています"),
     "reference_unknown": ("E3004", "照会番号が登録されていません"),
+    "paper_card_ended": (
+        "E4001",
+        "被保険者証の使用期限を過ぎています（2025年12月1日まで、国保・後期高齢者は2025年7月31日まで、"
+        "期限切れの被保険者証の暫定取扱いは2026年3月31日まで）",
+    ),
+    "paper_card_not_issued": ("E4002", "2024年12月2日以降、被保険者証は発行されていません"),
+    "certificate_expired": ("E4003", "資格確認書の有効期限を過ぎています"),
+    "paper_card_grace": (
+        "W4001",
+        "有効期限を過ぎた被保険者証です（2026年3月31日までの暫定取扱いにより確認しました）",
+    ),
 }
 
 #: 照会番号: the number a clinic or pharmacy gives a patient (its own patient or chart
@@ -186,6 +207,37 @@ def choose(
     return state, newest if state == INVALID else None
 
 
+def document_check(record: Mapping[str, Any], today: dt.date) -> str | None:
+    """Whether the document a patient shows with their 記号・番号 (no card) still serves on
+    ``today`` (services-reference §1, "End of paper cards"): None when it does or when the
+    insurer named no document (nothing to check); else the reason (a key of ERROR_CODES) —
+    ``paper_card_grace`` alone leaves the answer valid. A member may hold a paper card and
+    a 資格確認書 at once: either in force serves."""
+    issued, expires = record.get("paper_card_issued_on"), record.get("paper_card_expires_on")
+    certificate = record.get("certificate_valid_to")
+    if issued is None and certificate is None:
+        return None
+    if certificate is not None and today <= certificate:
+        return None
+    if issued is None:
+        return "certificate_expired"
+    state = paper_card_state(insurer_kind(record["insurer_number"]), issued, expires, today)
+    if state is PaperCard.VALID:
+        return None
+    if state is PaperCard.GRACE:
+        return "paper_card_grace"
+    if certificate is not None:
+        return "certificate_expired"
+    return "paper_card_not_issued" if state is PaperCard.NEVER else "paper_card_ended"
+
+
+def certificate_usable(not_after: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a card whose auth certificate ends at ``not_after`` still serves as insurance
+    card at ``now`` (to the end of the third month after it lapsed)."""
+    lapsed_on = not_after.astimezone(JST).date()
+    return now.astimezone(JST).date() <= lapsed_certificate_usable_until(lapsed_on)
+
+
 def superseded(
     state: str, shown: Mapping[str, Any] | None, others: Sequence[Mapping[str, Any]]
 ) -> str:
@@ -264,13 +316,19 @@ def answer_xml(
     record: Mapping[str, Any] | None,
     reference_number: str = "",
     consents: Mapping[str, tuple[dt.datetime, dt.datetime]] | None = None,
+    reason: str | None = None,
 ) -> bytes:
-    """One answer (UTF-8): header, body with ProcessingResultStatus, QualificationValidity
-    and, where a record is shown, ResultList/ResultOfQualificationConfirmation."""
+    """One answer (UTF-8): header, body with ProcessingResultStatus (and, with ``reason``,
+    ProcessingResultCode/Message saying why), QualificationValidity and, where a record is
+    shown, ResultList/ResultOfQualificationConfirmation."""
     root = Element("XmlMsg")
     _header(root, header)
     body = SubElement(root, "MessageBody")
     _text(body, "ProcessingResultStatus", "1")
+    if reason is not None:
+        number, message = ERROR_CODES[reason]
+        _text(body, "ProcessingResultCode", number)
+        _text(body, "ProcessingResultMessage", message)
     _text(body, "QualificationValidity", validity_code)
     _text(body, "ReferenceNumber", reference_number)
     if record is not None:
@@ -288,6 +346,12 @@ def answer_xml(
         _text(found, "Birthdate", _yyyymmdd(record.get("birth_date")))
         _text(found, "QualificationDate", _yyyymmdd(record["valid_from"]))
         _text(found, "DisqualificationDate", _yyyymmdd(record["valid_to"]))
+        _text(found, "InsuredCardValidDate", _yyyymmdd(record.get("paper_card_issued_on")))
+        _text(
+            found,
+            "InsuredCardExpirationDate",
+            _yyyymmdd(record.get("certificate_valid_to") or record.get("paper_card_expires_on")),
+        )
         _text(found, "InsuredPartialContributionRatio", f"{int(record.get('ratio') or 30):03d}")
         _text(found, "InsurerName", record.get("insurer_name"))
         _consent_blocks(found, consents or {})

@@ -56,8 +56,15 @@ COPY_FIELDS = frozenset(
         "valid_to",
         "ratio",
         "insured_name",
+        "paper_card_issued_on",
+        "paper_card_expires_on",
+        "certificate_valid_to",
     }
 )
+
+
+def _day(value: Any) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
 
 
 def _copy(message: Any) -> dict[str, Any] | None:
@@ -82,6 +89,9 @@ def _copy(message: Any) -> dict[str, Any] | None:
             if message["valid_to"] is None
             else dt.date.fromisoformat(message["valid_to"]),
             "ratio": int(message["ratio"]),
+            "paper_card_issued_on": _day(message["paper_card_issued_on"]),
+            "paper_card_expires_on": _day(message["paper_card_expires_on"]),
+            "certificate_valid_to": _day(message["certificate_valid_to"]),
         }
     except (TypeError, ValueError):
         return None
@@ -253,11 +263,25 @@ class EligibilitySystem:
     def _check_certificate(self, certificate: bytes) -> tuple[x509.Certificate, str, str | None]:
         """The auth certificate (a card's or a phone's), chained to J-LIS's root and good
         now; its serial and, for a phone's, the card's auth serial it follows."""
+        now = self.clock()
         try:
             cert = x509.load_der_x509_certificate(certificate)
-            verify_chain(cert, [self.jlis.root()], self.clock(), purpose=Purpose.AUTH)
-        except (ValueError, CertificateError) as exc:
+        except ValueError as exc:
             raise model.refused("certificate_invalid") from exc
+        try:
+            verify_chain(cert, [self.jlis.root()], now, purpose=Purpose.AUTH)
+        except CertificateError as exc:
+            # a lapsed auth certificate: the card still serves as insurance card to the end
+            # of the third month after it lapsed (the chain checked as on its last moment)
+            ended = cert.not_valid_after_utc
+            if not ended < now:
+                raise model.refused("certificate_invalid") from exc
+            try:
+                verify_chain(cert, [self.jlis.root()], ended, purpose=Purpose.AUTH)
+            except CertificateError as again:
+                raise model.refused("certificate_invalid") from again
+            if not model.certificate_usable(ended, now):
+                raise model.refused("certificate_lapsed") from exc
         serial = f"{cert.serial_number:x}"
         try:
             card_status, cert_status, card_serial = self.jlis.status(serial)
@@ -480,12 +504,21 @@ class EligibilitySystem:
                 )
             records = _matching(conn, query)
             validity, record = model.choose(records, today)
-            registered = ""
+            registered, reason = "", None
             if record is not None:
                 validity = model.superseded(validity, record, _records_of(conn, record["code"]))
                 registered = _registered_number(conn, institution, record["code"]) or ""
+            if record is not None and validity == model.VALID:
+                # the paper card or 資格確認書 shown must still serve (End of paper cards)
+                reason = model.document_check(record, today)
+                if reason is not None and reason != "paper_card_grace":
+                    validity = model.INVALID
         return model.answer_xml(
-            header, validity_code=validity, record=record, reference_number=registered
+            header,
+            validity_code=validity,
+            record=record,
+            reference_number=registered,
+            reason=reason,
         )
 
     # --- 照会番号 (reference numbers) ---------------------------------------------------------

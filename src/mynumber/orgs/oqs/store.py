@@ -41,6 +41,10 @@ eligibility = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date),
     Column("ratio", Integer, nullable=False),
+    # the paper 被保険者証 the member holds (issued before 2024-12-02), if the insurer says
+    Column("paper_card_issued_on", Date),
+    Column("paper_card_expires_on", Date),
+    Column("certificate_valid_to", Date),  # the 資格確認書 issued, its last day
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("code", "insurer", name="uq_eligibility_person_insurer"),
     Index("ix_eligibility_card", "insurer_number", "symbol", "number", "branch"),
