@@ -278,3 +278,19 @@ class ResidentNoticesIn(BaseModel):
         min_length=1, max_length=MAX_NOTICES
     )
     messages: list[Notice] = Field(min_length=1, max_length=MAX_NOTICES)
+
+
+# --- 介護保険 被保険者 -------------------------------------------------------------------
+
+
+class CareInsuredIn(BaseModel):
+    resident_id: str = Field(min_length=1, max_length=16, pattern="^[0-9a-f]+$")
+    insured_number: str = Field(pattern="^[0-9]{10}$", description="介護保険被保険者番号")
+    qualified_on: date = Field(description="資格取得日 (the 40th or 65th birthday, a move in …)")
+
+
+class CareInsuredOut(BaseModel):
+    resident_id: str
+    insured_number: str
+    category: str = Field(description="1 第1号被保険者 (65+), 2 第2号 (40-64)")
+    qualified_on: date
