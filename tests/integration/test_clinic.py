@@ -6,6 +6,7 @@ XML; consent for drug data lasts 24 hours and every view is shown on Mynaportal;
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import subprocess
 from collections.abc import Iterator
@@ -18,13 +19,16 @@ import pytest
 from cryptography import x509
 from defusedxml.ElementTree import fromstring
 from sqlalchemy import text
-from test_portal_login import AUTH_PIN, issue, log_in
+from test_kiosk import NOON, kiosk
+from test_portal_login import AUTH_PIN, SIGN_PASSWORD, _adult, issue, log_in, open_login
 from typer.testing import CliRunner, Result
 
 from mynumber import errors
-from mynumber.card import CardFile
+from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli import app
+from mynumber.cli.phone import approve
 from mynumber.devices.clinic import CardReader, PrintedFace, ReaderRefused, Terminal
+from mynumber.devices.kiosk.terminal import Choice
 from mynumber.federation import INTERNAL_BASE
 from mynumber.insurance_dates import lapsed_certificate_usable_until
 from mynumber.orgs.oqs.model import (
@@ -36,6 +40,8 @@ from mynumber.orgs.oqs.model import (
 )
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.reader import JPKIClient, KeyKind, PinNotSet, PinRef
+from mynumber.reader.issuer import IssuerSession
 
 CLINIC = "1311234567"
 PHARMACY = "1341234568"
@@ -493,6 +499,130 @@ def test_a_card_whose_auth_certificate_lapsed_serves_to_the_end_of_the_third_mon
     with on_day(fed, allowed_to + dt.timedelta(days=1)), pytest.raises(errors.Forbidden) as refused:
         terminal.confirm(reader, visual=True)
     assert refused.value.code == "certificate_lapsed" and "E1011" in refused.value.message
+
+
+def issue_face_only(fed, http) -> dict[str, Any]:
+    """A new resident's 顔認証マイナンバーカード (asked for at the counter: no PIN)."""
+    resident = http.post("/municipality/131016/api/residents", json=_adult())
+    assert resident.status_code == 201, resident.text
+    answer = http.post(
+        f"/municipality/131016/api/residents/{resident.json()['id']}/card",
+        json={"face_only": True},
+    )
+    assert answer.status_code == 201, answer.text
+    image = answer.json()["card_image"]
+    chip = Chip.from_image(image.encode(), seal_key=seal_of(fed))
+    return {
+        "resident": resident.json(),
+        "summary": answer.json()["summary"],
+        "image": image,
+        "chip": chip,
+        "client": JPKIClient(ChipTransport(chip)),
+    }
+
+
+def seal_of(fed) -> bytes:
+    return load_or_create_demo_seal_key(fed.settings.data_dir / "card-seal.key")
+
+
+def test_a_face_only_card_is_confirmed_by_face_or_sight_and_has_no_pin_anywhere(
+    fed, http, terminal, tmp_path
+) -> None:
+    card = issue_face_only(fed, http)
+    summary = card["summary"]
+    assert summary["face_only"] is True and summary["signing_certificate_issued"] is False
+    assert [c["hierarchy"] for c in summary["certificates"]] == ["auth"]
+    enrol(fed, http, card, insurer="insurer-kyokai", number="93001")
+    reader = CardReader(card["client"])
+    face = printed(card)
+    photo = reader.photo(face)
+    # 利用登録 and confirmations by face (or by sight); PIN mode is refused with the reason
+    assert terminal.register(reader, face=(face, photo)) is True
+    found = answer_of(terminal.confirm(reader, face=(face, photo)).xml)
+    assert found["QualificationValidity"] == "1" and found["InsuredIdentificationNumber"] == "93001"
+    assert answer_of(terminal.confirm(reader, visual=True).xml)["QualificationValidity"] == "1"
+    with pytest.raises(ReaderRefused) as refused:
+        terminal.confirm(reader, pin=AUTH_PIN)
+    assert refused.value.code == "face_only_card" and "顔認証" in refused.value.message
+    with pytest.raises(ReaderRefused):
+        terminal.register(reader, pin=AUTH_PIN)
+    # Mynaportal login and コンビニ交付 need the PIN: the card says it has none
+    with httpx.Client(
+        transport=InProcessTransport(fed.root), base_url=INTERNAL_BASE, follow_redirects=False
+    ) as pc:
+        login = open_login(pc)
+        with pytest.raises(PinNotSet) as no_pin:
+            approve(http, login["code"], card["client"], pin=AUTH_PIN)
+    assert "顔認証" in no_pin.value.message and "Mynaportal" in no_pin.value.message
+    center = fed.jlis().kiosk_center
+    real = center.clock
+    center.clock = lambda: NOON  # within the kiosks' service hours
+    try:
+        with pytest.raises(PinNotSet):
+            kiosk(fed).issue(card["client"], pin=AUTH_PIN, choice=Choice(certificate="juminhyo"))
+    finally:
+        center.clock = real
+    with pytest.raises(PinNotSet):
+        card["client"].sign(KeyKind.SIGN, b"x", pin=SIGN_PASSWORD)
+    # `card show` says 顔認証 (what the printed card face says)
+    path = tmp_path / "face-only.card"
+    CardFile(path).save(card["chip"].to_image())
+    shown = CliRunner().invoke(
+        app,
+        ["card", "show", str(path), "--data", str(fed.settings.data_dir)],
+        env={"COLUMNS": "200"},
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "顔認証" in shown.output and "not set" in shown.output
+
+
+def test_a_card_switches_to_face_only_and_back_at_the_counter(fed, http, terminal) -> None:
+    card = issue(fed, http)
+    resident = card["resident"]["id"]
+    enrol(fed, http, card, insurer="insurer-kyokai", number="93002")
+    assert terminal.register(CardReader(card["client"]), pin=AUTH_PIN) is True
+    switched = http.post(
+        f"/municipality/131016/api/residents/{resident}/card/face-only",
+        json={"card_image": card["image"]},
+    )
+    assert switched.status_code == 200, switched.text
+    signing = [c for c in card["summary"]["certificates"] if c["hierarchy"] == "sign"]
+    assert switched.json()["revoked"] == [signing[0]["serial"]]
+    chip = Chip.from_image(switched.json()["card_image"].encode(), seal_key=seal_of(fed))
+    reader = CardReader(JPKIClient(ChipTransport(chip)))
+    with pytest.raises(ReaderRefused) as refused:
+        terminal.confirm(reader, pin=AUTH_PIN)
+    assert refused.value.code == "face_only_card"
+    # the auth certificate stays: the insurance registration still holds, by sight or face
+    assert answer_of(terminal.confirm(reader, visual=True).xml)["QualificationValidity"] == "1"
+    # back: the counter sets a PIN where none is (暗証番号の初期化, J-LIS's cryptogram)
+    mfg = card["summary"]["manufacture_number"]
+
+    def authorise(challenge: bytes) -> bytes:
+        answer = http.post(
+            f"/municipality/131016/api/residents/{resident}/card/pin-reset",
+            json={
+                "manufacture_number": mfg,
+                "pin": "auth",
+                "card_challenge": base64.b64encode(challenge).decode(),
+                "identity_checked_with": "passport",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        return base64.b64decode(answer.json()["cryptogram"])
+
+    session = IssuerSession.open_authorised(ChipTransport(chip), authorise=authorise)
+    session.set_pin(PinRef.JPKI_AUTH, "2468")
+    chip.reset()
+    found = answer_of(terminal.confirm(reader, pin="2468").xml)
+    assert found["QualificationValidity"] == "1"
+    # a switch is for this resident's own card only
+    other = http.post("/municipality/131016/api/residents", json=_adult()).json()
+    refused_other = http.post(
+        f"/municipality/131016/api/residents/{other['id']}/card/face-only",
+        json={"card_image": card["image"]},
+    )
+    assert refused_other.status_code == 404
 
 
 # --- the command line -----------------------------------------------------------------------

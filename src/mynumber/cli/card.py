@@ -33,7 +33,7 @@ from mynumber.card import (
 from mynumber.cli.options import DataDir, settings
 from mynumber.cli.staff_client import Token, Url, staff_client
 from mynumber.errors import Error
-from mynumber.reader import JPKIClient, KeyKind, PinRef, ReaderError
+from mynumber.reader import JPKIClient, KeyKind, PinNotSet, PinRef, ReaderError
 
 app = typer.Typer(help="Virtual My Number cards (chip images).", no_args_is_help=True)
 console = Console()
@@ -155,13 +155,23 @@ def show(
         with contextlib.suppress(ReaderError):
             console.print(f"token (EF 0006): [bold]{escape(client.read_token())}[/]")
         pins = Table("PIN", "tries left", title="PINs")
+        face_only = False
         for ref in PinRef:
             try:
                 left = str(client.pin_status(ref))
+            except PinNotSet:
+                left = "[dim]none (not set)[/]"
+                face_only = face_only or ref is PinRef.JPKI_AUTH
             except ReaderError as exc:
                 left = f"[dim]{escape(type(exc).__name__)}[/]"
             pins.add_row(ref.spec.label, left)
         console.print(pins)
+        if face_only:
+            # the card face says 顔認証: no PIN, at a clinic's reader by face or by sight only
+            console.print(
+                "[bold]顔認証[/] マイナンバーカード (face-only card): no PIN, no signing "
+                "certificate; confirmed at a clinic's reader by face or by sight only"
+            )
 
 
 @app.command()

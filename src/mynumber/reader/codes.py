@@ -41,6 +41,7 @@ __all__ = [
     "SW_BLOCKED",
     "SW_FILE_NOT_FOUND",
     "SW_OK",
+    "SW_PIN_NOT_SET",
     "SW_SECURITY",
 ]
 
@@ -92,4 +93,5 @@ SFI2_RECORDS = 0x1D
 SW_OK = 0x9000
 SW_SECURITY = 0x6982  # security status not satisfied
 SW_BLOCKED = 0x6983  # authentication method blocked
+SW_PIN_NOT_SET = 0x6984  # reference data not usable: the PIN was never set (a face-only card)
 SW_FILE_NOT_FOUND = 0x6A82

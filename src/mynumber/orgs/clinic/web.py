@@ -71,7 +71,7 @@ def router(institution: Institution, oqs: Oqs, staff: Staff, engine: Engine) -> 
 
     @api.post("/api/reception/register", response_model=RegistrationOut)
     def register(body: ReaderResultIn, acting: Reception) -> RegistrationOut:
-        """マイナ保険証の利用登録 at the reader (PIN mode)."""
+        """マイナ保険証の利用登録 at the reader (PIN mode, or face mode for a face-only card)."""
         answer = RegistrationOut.model_validate(
             oqs.request("POST", "/api/registrations/reader", body.model_dump(mode="json"))
         )

@@ -234,6 +234,8 @@ class IssuedCard:
     #: the holder's earlier cards this issuance cancelled (their certificates revoked)
     replaced: tuple[str, ...] = ()
     generation: int = 1
+    #: 顔認証マイナンバーカード: no PIN at all and no signing certificate
+    face_only: bool = False
 
     @property
     def signing_certificate_issued(self) -> bool:
@@ -323,7 +325,7 @@ class CardIssuer:
         *,
         municipality: str,
         holder: Holder,
-        pins: Pins,
+        pins: Pins | None,
         idempotency_key: str | None = None,
         resident_code: str | None = None,
         generation: int = 1,
@@ -331,17 +333,27 @@ class CardIssuer:
         """Manufacture, personalise and record one card; return it with its image.
 
         With ``resident_code`` the card row keeps the code's keyed hash (never the code).
-        ``generation`` 2 makes a generation-2 card (see the module's rules).
+        ``generation`` 2 makes a generation-2 card (see the module's rules). Without
+        ``pins`` it is a 顔認証マイナンバーカード (from 2023-12-15, on request): no PIN is
+        set on the chip and no signing certificate is issued; the user-authentication key
+        and certificate are there (the clinic's reader reads the certificate without a PIN,
+        and the eligibility system links the card by its serial), but nothing can make the
+        key sign — this project's model of "face or visual check only".
         """
         if generation not in (1, 2):
             raise InvalidInput("a card generation is 1 or 2", field="generation")
+        face_only = pins is None
+        if face_only and generation != 1:
+            raise InvalidInput(
+                "a face-only card is modelled on today's card (generation 1)", field="generation"
+            )
         now = self.clock().replace(microsecond=0)
         issued_on = now.astimezone(JST).date()
         replaced: list[str] = []
         if holder.birth_date > issued_on:
             raise InvalidInput("the date of birth is after the issue day", field="birth_date")
-        with_signing = age_on(holder.birth_date, issued_on) >= SIGNING_MINIMUM_AGE
-        if with_signing and pins.sign is None:
+        with_signing = not face_only and age_on(holder.birth_date, issued_on) >= SIGNING_MINIMUM_AGE
+        if with_signing and pins is not None and pins.sign is None:
             raise InvalidInput("a signing password is needed from 15 up", field="sign_password")
         request_key = (
             None
@@ -419,12 +431,13 @@ class CardIssuer:
                 expiry=f"{expiry:%Y%m%d}",
             )
         )
-        session.set_pin(PinRef.JPKI_AUTH, pins.auth)
-        if with_signing and pins.sign is not None:
-            session.set_pin(PinRef.JPKI_SIGN, pins.sign)
-        if generation == 1:  # a generation-2 card has the card PIN and the password only
-            session.set_pin(PinRef.TEXT, pins.text or pins.auth)
-            session.set_pin(PinRef.JUKI, pins.juki or pins.auth)
+        if pins is not None:  # a face-only card has none
+            session.set_pin(PinRef.JPKI_AUTH, pins.auth)
+            if with_signing and pins.sign is not None:
+                session.set_pin(PinRef.JPKI_SIGN, pins.sign)
+            if generation == 1:  # a generation-2 card has the card PIN and the password only
+                session.set_pin(PinRef.TEXT, pins.text or pins.auth)
+                session.set_pin(PinRef.JUKI, pins.juki or pins.auth)
         session.set_pin(PinRef.VISUAL_A, holder.my_number)
         session.set_pin(PinRef.VISUAL_B, visual_pin_b(holder.birth_date, expiry, security_code))
         session.finish()
@@ -457,7 +470,14 @@ class CardIssuer:
                 self._refuse_repeat(request_key)
             raise Conflict("the card could not be recorded; try again", code="retry") from exc
         return IssuedCard(
-            mfg, chip.to_image(), expiry, security_code, certificates, tuple(replaced), generation
+            mfg,
+            chip.to_image(),
+            expiry,
+            security_code,
+            certificates,
+            tuple(replaced),
+            generation,
+            face_only,
         )
 
     def _refuse_repeat(self, request_key: str) -> None:
@@ -879,6 +899,26 @@ class CardIssuer:
                 conn, mfg, now, certificates, x509.ReasonFlags.superseded, chip.generation
             )
         return Rewritten(mfg, chip.to_image(), certificates, revoked)
+
+    def make_face_only(self, *, image: bytes, code_fp: str | None) -> Rewritten:
+        """顔認証マイナンバーカードへの切替 at the counter: every PIN is removed from the chip
+        and the signing certificate revoked; the user-authentication certificate stays (the
+        clinic's reader keeps working by face or sight). Back to a card with PINs: the
+        counter's PIN setting (暗証番号の初期化: the chip takes a new PIN where none is set)
+        — :mod:`.pin_reset`."""
+        chip, session = self._open(image)
+        mfg = chip.manufacture_number
+        if chip.generation != 1:
+            raise Conflict(
+                "a face-only card is modelled on today's card (generation 1)", code="generation"
+            )
+        with self.engine.connect() as conn:
+            self._card_for_counter(conn, mfg, code_fp)
+        for ref in (PinRef.JPKI_AUTH, PinRef.JPKI_SIGN, PinRef.TEXT, PinRef.JUKI):
+            session.remove_pin(ref)
+        chip.reset()
+        revoked = [f"{r.serial:x}" for r in self.revoke_signing(mfg, reason="cessationOfOperation")]
+        return Rewritten(mfg, chip.to_image(), {}, revoked)
 
     def change_address(self, *, image: bytes, holder: Holder, code_fp: str | None) -> Rewritten:
         """住所変更 at the counter: the text AP rewritten and sealed, a new signing certificate."""

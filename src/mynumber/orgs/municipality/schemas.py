@@ -177,7 +177,11 @@ class IncomeOut(BaseModel):
 class CardApplicationIn(BaseModel):
     """The PINs the resident sets at the counter (a legal representative for a minor)."""
 
-    auth_pin: str = Field(repr=False, description="利用者証明用電子証明書: 4 digits")
+    auth_pin: str | None = Field(
+        default=None,
+        repr=False,
+        description="利用者証明用電子証明書: 4 digits (none for a face-only card)",
+    )
     sign_password: str | None = Field(
         default=None,
         repr=False,
@@ -190,6 +194,11 @@ class CardApplicationIn(BaseModel):
     )
     generation: Literal[1, 2] = Field(
         default=1, description="2: the next-generation card (this project's model of it)"
+    )
+    face_only: bool = Field(
+        default=False,
+        description="顔認証マイナンバーカード (on request): no PIN, no signing certificate; "
+        "at a clinic's reader by face or by sight only",
     )
 
 
@@ -206,6 +215,7 @@ class CardSummary(BaseModel):
     expires_on: date
     security_code: str
     signing_certificate_issued: bool
+    face_only: bool = False
     note: str | None = None
     certificates: list[CardCertificate]
 

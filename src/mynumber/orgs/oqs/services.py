@@ -177,10 +177,21 @@ class EligibilitySystem:
         return self._link(serial)
 
     def register_at_reader(self, institution: str, asked: CardConfirmation) -> bool:
-        """利用登録 at a clinic's reader: the card signs our challenge after its PIN."""
+        """利用登録 at a clinic's reader: the card signs our challenge after its PIN, or (a
+        card's holder matched by face: how a 顔認証マイナンバーカード registers, this
+        project's reading of "face or visual check only") the reader's face score, counted
+        like a confirmation's. A phone registers nothing here (its card does)."""
         model.check_institution(institution)
+        if asked.mode == "face":
+            cert, serial, card_serial = self._check_certificate(asked.certificate)
+            if card_serial is not None:
+                raise model.refused("phone_pin_only")
+            self._face(serial, asked.face_score)
+            return self._link(serial)
         if asked.mode != "pin" or asked.challenge_id is None or asked.signature is None:
-            raise errors.InvalidInput("registration needs the card's PIN", field="mode")
+            raise errors.InvalidInput(
+                "registration needs the card's PIN or a face match", field="mode"
+            )
         cert, serial = self._check_card(asked.certificate)
         nonce = self._use_challenge(institution, asked.challenge_id)
         try:
