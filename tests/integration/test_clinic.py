@@ -665,6 +665,17 @@ def test_the_command_confirms_with_the_pin_and_prints_the_answer_xml(
 
 
 @pytest.mark.slow
+def test_the_command_issues_a_face_only_card_and_shows_it(fed, cli, tmp_path) -> None:
+    path = tmp_path / "face.card"
+    issued = cli("card", "issue", "--out", str(path), "--face-only")
+    assert issued.exit_code == 0, issued.output
+    shown = cli("card", "show", str(path))
+    assert shown.exit_code == 0 and "顔認証" in shown.output, shown.output
+    both = cli("card", "issue", "--out", str(tmp_path / "x.card"), "--face-only", "--auth-pin", "1")
+    assert both.exit_code == 2
+
+
+@pytest.mark.slow
 def test_the_folders_command_answers_each_request_file(
     fed, http, insured, terminal, cli, tmp_path
 ) -> None:

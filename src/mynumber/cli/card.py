@@ -178,8 +178,9 @@ def show(
 def issue(
     out: Annotated[Path, typer.Option("--out", help="Where to write the card image (JSON).")],
     auth_pin: Annotated[
-        str, typer.Option("--auth-pin", help="利用者証明用 PIN: 4 digits (also text and 住基 PIN).")
-    ],
+        str | None,
+        typer.Option("--auth-pin", help="利用者証明用 PIN: 4 digits (also text and 住基 PIN)."),
+    ] = None,
     sign_password: Annotated[
         str | None,
         typer.Option("--sign-password", help="署名用 password: 6-16 of A-Z 0-9 (15 and over)."),
@@ -201,12 +202,21 @@ def issue(
             "two applications, two PINs).",
         ),
     ] = 1,
+    face_only: Annotated[
+        bool,
+        typer.Option(
+            "--face-only",
+            help="顔認証マイナンバーカード: no PIN and no signing certificate (give no PINs).",
+        ),
+    ] = False,
     data: DataDir = None,
 ) -> None:
     """交付: a municipality applies, J-LIS makes the card; the image is written to --out.
 
     Runs in-process on the data folder, through the municipality's API.
     """
+    if face_only == (auth_pin is not None) or (face_only and sign_password is not None):
+        raise typer.BadParameter("give --auth-pin (and --sign-password), or --face-only alone")
     with _errors():
         config = settings(data)
         if code not in config.municipalities:
@@ -231,6 +241,7 @@ def issue(
                 auth_pin=auth_pin,
                 sign_password=sign_password,
                 generation=generation,
+                face_only=face_only,
             )
         finally:
             fed.close()
