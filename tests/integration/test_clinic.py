@@ -564,6 +564,13 @@ def test_a_face_only_card_is_confirmed_by_face_or_sight_and_has_no_pin_anywhere(
         center.clock = real
     with pytest.raises(PinNotSet):
         card["client"].sign(KeyKind.SIGN, b"x", pin=SIGN_PASSWORD)
+    # an address change at the counter gives it no signing certificate either
+    moved = http.post(
+        f"/municipality/131016/api/residents/{card['resident']['id']}/card/address",
+        json={"card_image": card["image"]},
+    )
+    assert moved.status_code == 200, moved.text
+    assert [c["hierarchy"] for c in moved.json()["certificates"]] == []
     # `card show` says 顔認証 (what the printed card face says)
     path = tmp_path / "face-only.card"
     CardFile(path).save(card["chip"].to_image())

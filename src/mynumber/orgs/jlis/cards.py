@@ -82,7 +82,9 @@ from mynumber.reader import (
     CardFace,
     InvalidPin,
     IssuerSession,
+    JPKIClient,
     KeyKind,
+    PinNotSet,
     PinRef,
     TextAttributes,
     placeholder_png,
@@ -890,7 +892,7 @@ class CardIssuer:
                     code="renewal_not_open",
                 )
         purposes = [Purpose.AUTH]
-        if age_on(items.birth_date, today) >= SIGNING_MINIMUM_AGE:
+        if age_on(items.birth_date, today) >= SIGNING_MINIMUM_AGE and not _face_only(chip):
             purposes.append(Purpose.SIGN)
         certificates = {p: self._new_certificate(session, p, items, now) for p in purposes}
         chip.reset()
@@ -939,7 +941,7 @@ class CardIssuer:
             sign=self.authority.get().sign_text,
         )
         certificates: dict[Purpose, x509.Certificate] = {}
-        if age_on(holder.birth_date, today) >= SIGNING_MINIMUM_AGE:
+        if age_on(holder.birth_date, today) >= SIGNING_MINIMUM_AGE and not _face_only(chip):
             certificates[Purpose.SIGN] = self._new_certificate(
                 session, Purpose.SIGN, holder.basic_items(), now
             )
@@ -1002,6 +1004,16 @@ class CardIssuer:
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(t.serial == key)
             ).one()
         return _revoked(*row)
+
+
+def _face_only(chip: Chip) -> bool:
+    """Whether the card is a 顔認証マイナンバーカード: its auth PIN is not set (it gets no
+    signing certificate at a renewal or an address change either)."""
+    try:
+        JPKIClient(ChipTransport(chip)).pin_status(PinRef.JPKI_AUTH)
+    except PinNotSet:
+        return True
+    return False
 
 
 def _revoked(
