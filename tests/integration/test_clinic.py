@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import secrets
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ import pytest
 from cryptography import x509
 from defusedxml.ElementTree import fromstring
 from sqlalchemy import text
+from test_card_endorsements import move
 from test_kiosk import NOON, kiosk
 from test_portal_login import AUTH_PIN, SIGN_PASSWORD, _adult, issue, log_in, open_login
 from typer.testing import CliRunner, Result
@@ -564,9 +566,11 @@ def test_a_face_only_card_is_confirmed_by_face_or_sight_and_has_no_pin_anywhere(
         center.clock = real
     with pytest.raises(PinNotSet):
         card["client"].sign(KeyKind.SIGN, b"x", pin=SIGN_PASSWORD)
-    # an address change at the counter gives it no signing certificate either
+    # after a move, the address change at the counter gives it no signing certificate either
+    address = f"東京都新宿区西新宿2丁目{secrets.randbelow(10**6)}番"
+    resident = move(http, card["resident"]["id"], "131016", "131041", address)
     moved = http.post(
-        f"/municipality/131016/api/residents/{card['resident']['id']}/card/address",
+        f"/municipality/131041/api/residents/{resident}/card/address",
         json={"card_image": card["image"]},
     )
     assert moved.status_code == 200, moved.text
