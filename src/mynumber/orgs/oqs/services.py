@@ -280,7 +280,8 @@ class EligibilitySystem:
         except ValueError as exc:
             raise model.refused("certificate_invalid") from exc
         try:
-            verify_chain(cert, [self.jlis.root()], now, purpose=Purpose.AUTH)
+            # a card of either generation, or a phone's certificate
+            verify_chain(cert, self.jlis.auth_roots(), now, purpose=Purpose.AUTH)
         except CertificateError as exc:
             # a lapsed auth certificate: the card still serves as insurance card to the end
             # of the third month after it lapsed (the chain checked as on its last moment)
@@ -288,7 +289,7 @@ class EligibilitySystem:
             if not ended < now:
                 raise model.refused("certificate_invalid") from exc
             try:
-                verify_chain(cert, [self.jlis.root()], ended, purpose=Purpose.AUTH)
+                verify_chain(cert, self.jlis.auth_roots(), ended, purpose=Purpose.AUTH)
             except CertificateError as again:
                 raise model.refused("certificate_invalid") from again
             if not model.certificate_usable(ended, now):
