@@ -262,11 +262,12 @@ class Federation:
         code: str,
         resident_id: str,
         *,
-        auth_pin: str,
+        auth_pin: str | None,
         sign_password: str | None = None,
         text_pin: str | None = None,
         juki_pin: str | None = None,
         generation: int = 1,
+        face_only: bool = False,
     ) -> dict[str, Any]:
         """:func:`~mynumber.federation.demo.issue_card`."""
         return demo.issue_card(
@@ -278,6 +279,7 @@ class Federation:
             text_pin=text_pin,
             juki_pin=juki_pin,
             generation=generation,
+            face_only=face_only,
         )
 
     def demo_holder(self, code: str) -> dict[str, Any] | None:

@@ -379,20 +379,24 @@ def issue_card(
     code: str,
     resident_id: str,
     *,
-    auth_pin: str,
+    auth_pin: str | None,
     sign_password: str | None = None,
     text_pin: str | None = None,
     juki_pin: str | None = None,
     generation: int = 1,
+    face_only: bool = False,
 ) -> dict[str, Any]:
-    """交付申請 + 交付 at the municipality; returns ``summary`` and ``card_image``."""
-    body = {
+    """交付申請 + 交付 at the municipality; returns ``summary`` and ``card_image``
+    (``face_only``: a 顔認証マイナンバーカード, no PINs)."""
+    body: dict[str, Any] = {
         "auth_pin": auth_pin,
         "sign_password": sign_password,
         "text_pin": text_pin,
         "juki_pin": juki_pin,
         "generation": generation,
     }
+    if face_only:
+        body = {"generation": generation, "face_only": True}
     api = _municipality_api(fed, code)
     return dict(api.request("POST", f"/residents/{resident_id}/card", body))
 

@@ -71,7 +71,13 @@ class CardIssueIn(BaseModel):
         description="a foreign resident's end of the period of stay: the card ends then",
     )
     my_number: str = Field(repr=False, description="written to the chip only; J-LIS keeps none")
-    pins: CardPinsIn
+    pins: CardPinsIn | None = Field(
+        default=None, description="the PINs chosen; none for a face-only card"
+    )
+    face_only: bool = Field(
+        default=False,
+        description="顔認証マイナンバーカード: no PIN, no signing certificate (from 2023-12-15)",
+    )
     idempotency_key: str | None = Field(
         default=None,
         max_length=64,
@@ -106,6 +112,7 @@ class CardSummary(BaseModel):
     expires_on: date
     security_code: str = Field(description="printed on the card face; part of visual PIN B")
     signing_certificate_issued: bool
+    face_only: bool = Field(default=False, description='顔認証マイナンバーカード: "顔認証" printed')
     note: str | None = None
     certificates: list[CertificateOut]
     replaced: list[str] = Field(
@@ -320,6 +327,13 @@ class KioskIssuedOut(BaseModel):
     verification_code: str
     municipality: str
     certificate: str
+
+
+class FaceOnlyIn(BaseModel):
+    """The counter's switch of a live card to a 顔認証マイナンバーカード."""
+
+    card_image: str = Field(max_length=2_000_000, repr=False)
+    resident_code: str = Field(pattern=r"^[0-9]{11}$", repr=False)
 
 
 class CardRewriteIn(BaseModel):

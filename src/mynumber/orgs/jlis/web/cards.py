@@ -37,6 +37,7 @@ from mynumber.orgs.jlis.schemas import (
     EndorsementStatusOut,
     FreeAreaApprovalIn,
     FreeAreaApprovalOut,
+    FaceOnlyIn,
     FreeAreaGrantIn,
     FreeAreaGrantOut,
     ResumeIn,
@@ -51,6 +52,10 @@ from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.web.uow import Work
 
+FACE_ONLY_NOTE = (
+    "顔認証マイナンバーカード: no PIN and no signing certificate; at a clinic's reader by face "
+    "or by sight only"
+)
 NO_SIGNING_NOTE = (
     "no signing certificate (署名用電子証明書): the holder is under 15 on the issue day"
 )
@@ -62,7 +67,12 @@ def summary(issuer: CardIssuer, card: IssuedCard) -> CardSummary:
         expires_on=card.expires_on,
         security_code=card.security_code,
         signing_certificate_issued=card.signing_certificate_issued,
-        note=None if card.signing_certificate_issued else NO_SIGNING_NOTE,
+        face_only=card.face_only,
+        note=FACE_ONLY_NOTE
+        if card.face_only
+        else None
+        if card.signing_certificate_issued
+        else NO_SIGNING_NOTE,
         certificates=[
             CertificateOut(
                 hierarchy=Hierarchy.of(purpose, card.generation).value,
@@ -108,6 +118,10 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
         records the card and the serials. Under 15: no signing certificate (see ``note``).
         """
         pins = body.pins
+        if body.face_only != (pins is None):
+            raise InvalidInput(
+                "a face-only card takes no PINs; any other card needs them", field="pins"
+            )
         card = issuer.issue(
             municipality=municipality.removeprefix("municipality-"),
             holder=Holder(
@@ -118,7 +132,9 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
                 my_number=body.my_number,
                 stay_until=body.stay_until,
             ),
-            pins=Pins(
+            pins=None
+            if pins is None
+            else Pins(
                 auth=pins.auth_pin, sign=pins.sign_password, text=pins.text_pin, juki=pins.juki_pin
             ),
             idempotency_key=body.idempotency_key,
@@ -294,6 +310,18 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
                 image=body.card_image.encode(),
                 items=holder_items,
                 code_fp=code_fp(body.resident_code),
+            )
+        )
+
+    @api.post("/cards/face-only", response_model=CardRewriteOut)
+    def make_face_only(
+        body: FaceOnlyIn, municipality: Annotated[str, from_municipality]
+    ) -> CardRewriteOut:
+        """顔認証マイナンバーカードへの切替: the PINs removed from the chip, the signing
+        certificate revoked (back: the counter sets a PIN with 暗証番号の初期化)."""
+        return rewritten(
+            issuer.make_face_only(
+                image=body.card_image.encode(), code_fp=code_fp(body.resident_code)
             )
         )
 

@@ -29,6 +29,7 @@ from mynumber import errors
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import Municipality, Sex, age_on
 from mynumber.orgs.municipality.schemas import IncomeOut, ResidentTax
+from mynumber.orgs.municipality.services.care import care_insurance
 from mynumber.orgs.municipality.store import agency_codes, resident_taxes
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
@@ -50,7 +51,7 @@ SWEEP_INTERVAL = 60.0
 CHILD_ALLOWANCE = "child_allowance_claim"
 #: the police's one-stop address change (a row of the hub's permitted table)
 LICENCE_ADDRESS_CHANGE = "licence_address_change"
-ITEMS = frozenset({"resident_tax", "household", "basic_items"})
+ITEMS = frozenset({"resident_tax", "household", "basic_items", "care_insurance"})
 
 
 class Linkage:
@@ -285,6 +286,8 @@ class Linkage:
                     "household_size": len(births),
                     "children_under_18": sum(1 for b in births if age_on(b, today) < 18),
                 }
+            if "care_insurance" in items:  # 介護保険: insured here, and the last 認定
+                data["care_insurance"] = care_insurance(conn, row.id)
         return data
 
     # --- requester side --------------------------------------------------------------------

@@ -512,13 +512,14 @@ class ResidentRegistry:
     def issue_card(
         self,
         resident_id: str,
-        pins: dict[str, str | None],
+        pins: dict[str, str | None] | None,
         key: str | None,
         *,
         generation: int = 1,
     ) -> Any:
         """交付申請 and 交付: J-LIS makes the resident's card; its manufacture number goes in
-        the record's history (PINs are passed on, never stored or logged)."""
+        the record's history (PINs are passed on, never stored or logged). No ``pins``: a
+        顔認証マイナンバーカード."""
         with self.engine.connect() as conn:
             row = self._row(conn, resident_id)
         if row["status"] != Status.ACTIVE:
@@ -536,6 +537,7 @@ class ResidentRegistry:
                 "my_number": row["my_number"],
                 "resident_code": row["resident_code"],
                 "pins": pins,
+                "face_only": pins is None,
                 "idempotency_key": key,
                 "generation": generation,
             }

@@ -62,6 +62,7 @@ ITEMS: dict[str, Label] = {
     "access_record": Label("住民票の閲覧・変更の記録", "Who looked at your resident record"),
     "application": Label("申請内容", "Application"),
     "basic_items": Label("基本4情報", "The four basic items"),
+    "care_insurance": Label("介護保険（被保険者・認定）", "Long-term care insurance"),
     "decision": Label("決定", "Decision"),
     "eligibility": Label("医療保険の資格", "Health-insurance eligibility"),
     "eligibility_copy": Label("資格情報（医療機関での確認用）", "Eligibility for clinics"),
@@ -105,6 +106,13 @@ ITEMS: dict[str, Label] = {
     "holding_name": Label("保有方法", "Held as"),
     "commission": Label("公安委員会", "Commission"),
     "card_pending": Label("カードへの記録待ちの変更", "A change awaiting the card"),
+    "insured_number": Label("被保険者番号", "Insured number"),
+    "care_category": Label("被保険者区分", "Insured category"),
+    "qualified_on": Label("資格取得日", "Insured from"),
+    "lost_on": Label("資格喪失日", "Insured to"),
+    "care_level": Label("要介護状態区分", "Care level certified"),
+    "certified_from": Label("認定有効期間（開始）", "Certified from"),
+    "certified_to": Label("認定有効期間（終了）", "Certified to"),
 }
 
 #: Coded values inside the answers, by field: 被保険者種別 (国民年金法 第7条; ``R`` is this

@@ -34,10 +34,10 @@ SOURCES: tuple[tuple[str, tuple[str, ...], Label], ...] = (
     ("insurer", ("eligibility",), Label("医療保険の資格", "Health-insurance eligibility")),
     (
         "municipality",
-        ("basic_items", "resident_tax", "household"),
+        ("basic_items", "resident_tax", "household", "care_insurance"),
         Label(
-            "基本4情報・住民税・世帯（お住まいの市区町村）",
-            "Basic items, resident tax, household (your municipality)",
+            "基本4情報・住民税・世帯・介護保険（お住まいの市区町村）",
+            "Basic items, resident tax, household, long-term care insurance (your municipality)",
         ),
     ),
 )
