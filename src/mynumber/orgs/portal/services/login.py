@@ -21,7 +21,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography import x509
 from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
@@ -29,7 +29,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mynumber.errors import Error, NotFound
 from mynumber.orgs.portal import model, store
-from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.orgs.portal.model import (
     CHALLENGE_BYTES,
     CHALLENGE_KEEP,
@@ -117,13 +116,27 @@ class PollResult:
     session_token: str | None = None
 
 
+class LoginAuthority(Protocol):
+    """What a login asks of J-LIS (:class:`~mynumber.orgs.portal.clients.jlis.JlisPortalClient`
+    over HTTP): its auth CA roots, OCSP as a registered verifier, whose certificate a serial
+    is, and the portal's hub code for that person."""
+
+    def auth_roots(self) -> list[x509.Certificate]: ...
+
+    def ocsp(self, request_der: bytes, hierarchy: str = "auth") -> bytes: ...
+
+    def resolve(self, serial: str) -> dict[str, str]: ...
+
+    def hub_code(self, serial: str) -> str: ...
+
+
 class Portal:
     """The portal's use cases over its database and its J-LIS client."""
 
     def __init__(
         self,
         *,
-        jlis: JlisPortalClient,
+        jlis: LoginAuthority,
         inbox: Inbox,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         ocsp_max_age: dt.timedelta = DEFAULT_MAX_AGE,
