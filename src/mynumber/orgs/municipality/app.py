@@ -29,6 +29,7 @@ from mynumber.orgs.municipality.web import (
     applications,
     card_counter,
     cards,
+    care,
     disclosure,
     eligibility,
     export,
@@ -93,7 +94,9 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(holder_items.router(ctx, engine=engine, code=municipality.code))
     link = build_linkage(ctx, engine=engine, municipality=municipality)
     registry.enrol = link.enrol_registered  # 符号取得 at registration and move-in
+    registry.moved = link.tell_police_of_move  # マイナ免許証: one-stop address change
     app.include_router(linkage.router(ctx, linkage=link, staff=staff))
+    app.include_router(care.router(staff))
     # 本人確認情報の提供状況の開示: staff reads and changes go to the person's Mynaportal
     disclosed = Disclosure(engine=engine, staff=staff, linkage=link)
     disclosure.install(app, disclosure=disclosed, staff=staff)

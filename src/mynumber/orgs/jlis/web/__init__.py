@@ -78,7 +78,7 @@ def router(
     api.include_router(
         platforms.router(engine=engine, authority=authority, municipalities=municipalities)
     )
-    api.include_router(linkage.router(acquisition=acquisition, hub=hub))
+    api.include_router(linkage.router(engine=engine, acquisition=acquisition, hub=hub))
     api.include_router(
         oqs.router(engine=engine, acquisition=acquisition, hub=hub, municipalities=municipalities)
     )

@@ -66,6 +66,9 @@ class ResidentRegistry:
     jlis: JlisIssuer
     peer: Callable[[str], PeerMunicipality]
     enrol: Callable[[list[str]], None] = lambda resident_ids: None
+    #: after a move-in is committed (and enrolled): the movers' ids and new address, for
+    #: agencies told of a move (the police's one-stop address change); must not raise
+    moved: Callable[[list[str], str], None] = lambda resident_ids, address: None
 
     # --- reading -------------------------------------------------------------------------
 
@@ -503,18 +506,20 @@ class ResidentRegistry:
                 "this person is already registered here", code="already_registered"
             ) from exc
         self.enrol(ids)
+        self.moved(ids, people[0].address)
         return [self.get(i) for i in ids]
 
     def issue_card(
         self,
         resident_id: str,
-        pins: dict[str, str | None],
+        pins: dict[str, str | None] | None,
         key: str | None,
         *,
         generation: int = 1,
     ) -> Any:
         """交付申請 and 交付: J-LIS makes the resident's card; its manufacture number goes in
-        the record's history (PINs are passed on, never stored or logged)."""
+        the record's history (PINs are passed on, never stored or logged). No ``pins``: a
+        顔認証マイナンバーカード."""
         with self.engine.connect() as conn:
             row = self._row(conn, resident_id)
         if row["status"] != Status.ACTIVE:
@@ -532,6 +537,7 @@ class ResidentRegistry:
                 "my_number": row["my_number"],
                 "resident_code": row["resident_code"],
                 "pins": pins,
+                "face_only": pins is None,
                 "idempotency_key": key,
                 "generation": generation,
             }

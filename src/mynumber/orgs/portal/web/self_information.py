@@ -32,6 +32,18 @@ def page_router(pages: Pages, link: HubLink) -> APIRouter:
             sections=link.self_information(uow, pages.subject(uow, session, "information")),
         )
 
+    @web.get("/licence", response_class=HTMLResponse)
+    def licence(
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
+    ) -> Response:
+        """運転免許情報: the licence the police keep, once linked (through the hub)."""
+        return pages.render(
+            request,
+            "information.html",
+            session=session,
+            sections=[link.licence(uow, pages.subject(uow, session, "licence"))],
+        )
+
     @web.get("/records", response_class=HTMLResponse)
     def records(
         uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
