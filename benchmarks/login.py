@@ -65,6 +65,7 @@ from mynumber import federation  # noqa: E402 - after the path fix
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key  # noqa: E402 - after the path fix
 from mynumber.devices.phone import sign_challenge  # noqa: E402 - after the path fix
 from mynumber.platform.settings import Settings  # noqa: E402 - after the path fix
+from mynumber.platform.uow import UnitOfWork  # noqa: E402 - after the path fix
 from mynumber.reader import JPKIClient  # noqa: E402 - after the path fix
 
 
@@ -76,7 +77,9 @@ def rate(work, seconds: float = 1.0) -> float:
     return count / (time.perf_counter() - start)
 
 
-def logins(portal: Any, card: JPKIClient, count: int) -> tuple[list[float], float]:
+def logins(
+    portal: Any, work: UnitOfWork, card: JPKIClient, count: int
+) -> tuple[list[float], float]:
     """Seconds per login, sorted (challenge, answer checked, session opened), and the
     process CPU seconds they took."""
     started_at = []
@@ -84,7 +87,7 @@ def logins(portal: Any, card: JPKIClient, count: int) -> tuple[list[float], floa
     start_cpu = 0.0
     for _ in range(count):  # the card's part, untimed
         t0, c0 = time.perf_counter(), time.process_time()
-        challenge = portal.start(method="cli")
+        challenge = portal.start(work, method="cli")
         started_at.append(time.perf_counter() - t0)
         start_cpu += time.process_time() - c0
         prepared.append((challenge, sign_challenge(card, challenge.nonce, pin="1234")))
@@ -93,6 +96,7 @@ def logins(portal: Any, card: JPKIClient, count: int) -> tuple[list[float], floa
     for (challenge, answer), start_cost in zip(prepared, started_at, strict=True):
         t0 = time.perf_counter()
         result = portal.complete(
+            work,
             challenge.code,
             signature=answer.signature,
             certificate=answer.certificate,
@@ -213,13 +217,16 @@ def main() -> None:
             chip = Chip.from_image(issued["card_image"].encode(), seal_key=seal)
             card = JPKIClient(ChipTransport(chip))
             portal = fed.portal().portal
+            work = UnitOfWork(fed.portal().engine)
             # warm up: verifier registration, CA fetch, first connections, the holder's code
-            warm = portal.start(method="cli")
+            warm = portal.start(work, method="cli")
             answer = sign_challenge(card, warm.nonce, pin="1234")
-            portal.complete(warm.code, signature=answer.signature, certificate=answer.certificate)
-            times, cpu = logins(portal, card, args.logins)
+            portal.complete(
+                work, warm.code, signature=answer.signature, certificate=answer.certificate
+            )
+            times, cpu = logins(portal, work, card, args.logins)
             portal.ocsp_answers.max_age = dt.timedelta(0)
-            every, every_cpu = logins(portal, card, args.logins)
+            every, every_cpu = logins(portal, work, card, args.logins)
         finally:
             fed.close()
         if args.split:

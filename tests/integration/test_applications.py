@@ -36,6 +36,7 @@ from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import JPKIClient
 from mynumber.reader.cms import sign_detached
 
@@ -500,7 +501,11 @@ def test_a_returned_application_is_resubmitted_as_the_same_application(
     )
     assert answer.status_code == 303
     sign_id = answer.headers["location"].rsplit("/", 1)[1]
-    code2 = fed.portal().signing.get(sign_id, holder_code(fed, pc)).code
+    code2 = (
+        fed.portal()
+        .signing.get(UnitOfWork(fed.portal().engine), sign_id, holder_code(fed, pc))
+        .code
+    )
     sign(http, code2, holder["client"], password=SIGN_PASSWORD)
     pc.post(f"/portal/applications/{application_id}/submit", data={"csrf": csrf_of(pc)})
     assert "審査中" in status_of(pc, application_id)
@@ -510,7 +515,11 @@ def test_a_returned_application_is_resubmitted_as_the_same_application(
 
 
 def holder_code(fed, pc: httpx.Client) -> str:
-    return fed.portal().portal.session(pc.cookies["portal_session"]).portal_code
+    return (
+        fed.portal()
+        .portal.session(UnitOfWork(fed.portal().engine), pc.cookies["portal_session"])
+        .portal_code
+    )
 
 
 # --- refusals -------------------------------------------------------------------------------
@@ -680,9 +689,11 @@ def test_an_expired_sign_request_is_made_again_for_the_same_bytes(fed, http, pc,
     again = pc.post(f"/portal/applications/{application_id}/sign-again", data={"csrf": csrf_of(pc)})
     assert again.status_code == 303
     new_id = again.headers["location"].rsplit("/", 1)[1]
-    fresh = signing.get(new_id, holder_code(fed, pc))
+    fresh = signing.get(UnitOfWork(fed.portal().engine), new_id, holder_code(fed, pc))
     assert fresh.code != code and fresh.data is not None
-    current = fed.portal().applications.get(application_id, holder_code(fed, pc))
+    current = fed.portal().applications.get(
+        UnitOfWork(fed.portal().engine), application_id, holder_code(fed, pc)
+    )
     assert current["sign_request_id"] == new_id
     sign(http, fresh.code, holder["client"], password=SIGN_PASSWORD)
     done = pc.post(f"/portal/applications/{application_id}/submit", data={"csrf": csrf_of(pc)})
@@ -717,7 +728,11 @@ def test_a_proxy_applies_with_an_apply_right_and_signs_with_their_own_card(
         answer = post_form(agent, kind, valid_form(kind, holder), form["key"])
         assert answer.status_code == 303, answer.text
         agent_code = holder_code(fed, agent)
-        asked = fed.portal().signing.get(answer.headers["location"].rsplit("/", 1)[1], agent_code)
+        asked = fed.portal().signing.get(
+            UnitOfWork(fed.portal().engine),
+            answer.headers["location"].rsplit("/", 1)[1],
+            agent_code,
+        )
         sign(http, asked.code, agent_card["client"], password=SIGN_PASSWORD)
         application_id = asked.next_path.rsplit("/", 1)[1]
         done = agent.post(

@@ -31,6 +31,7 @@ from mynumber.orgs.portal import store as portal_store
 from mynumber.payments import ResultCode, read_file, read_results
 from mynumber.platform.http import InProcessTransport
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 
 CHIYODA, SHINJUKU = "131016", "131041"
 MIZUHO, MUFG, DEMO_BANK = "0001", "0005", "9900"
@@ -565,7 +566,7 @@ def portal_notices(fed, programme: dict[str, Any]) -> Counter[tuple[str, str]]:
     return Counter(
         (owner, item["title"])
         for owner in owners
-        for item in portal.portal.inbox.list(owner)
+        for item in portal.portal.inbox.list(UnitOfWork(portal.engine), owner)
         if programme["name"] in item["title"]
     )
 

@@ -57,6 +57,7 @@ from mynumber.orgs.portal import store as portal_store
 from mynumber.pki import Purpose, SignatureInvalid, UnknownIssuer, generation_of, verify_signed
 from mynumber.platform.http import InProcessTransport
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import JPKIClient, KeyKind
 from mynumber.reader.cms import sign_detached
 
@@ -553,13 +554,14 @@ def test_a_generation_2_card_signs_a_sign_transaction(fed, web, g2) -> None:
     )
     grant = TokenGrant(client=party, portal_code="g2-test", scopes=("openid", "sign"))
     service = fed.portal().sign_transactions
+    work = UnitOfWork(fed.portal().engine)
     document = "口座開設申込書 (generation 2)".encode()
-    tx = service.create(grant, "sha384", hashlib.sha384(document).digest())
+    tx = service.create(work, grant, "sha384", hashlib.sha384(document).digest())
     done = authorize_sign_transaction(web, g2["client"], tx["id"], password=SIGN_PASSWORD)
     assert done == {"id": tx["id"], "status": "signed"}
     registry = JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM"])
     payload = json.loads(
-        jwe.decrypt_compact(service.result(tx["id"], grant), key, registry=registry).plaintext
+        jwe.decrypt_compact(service.result(work, tx["id"], grant), key, registry=registry).plaintext
     )
     cert = x509.load_der_x509_certificate(base64.b64decode(payload["certificate"]))
     root = x509.load_der_x509_certificate(base64.b64decode(payload["certificate_chain"][0]))
@@ -569,7 +571,7 @@ def test_a_generation_2_card_signs_a_sign_transaction(fed, web, g2) -> None:
     assert isinstance(public, ec.EllipticCurvePublicKey)
     public.verify(base64.b64decode(payload["signature"]), document, ec.ECDSA(hashes.SHA384()))
 
-    sha256 = service.create(grant, "sha256", hashlib.sha256(document).digest())
+    sha256 = service.create(work, grant, "sha256", hashlib.sha256(document).digest())
     with pytest.raises(errors.InvalidInput, match="SHA-384"):
         authorize_sign_transaction(web, g2["client"], sha256["id"], password=SIGN_PASSWORD)
 

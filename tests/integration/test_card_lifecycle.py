@@ -36,6 +36,7 @@ from mynumber.orgs.jlis import store as jlis_store
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import (
     JPKIClient,
     KeyKind,
@@ -391,6 +392,7 @@ def oidc_login(fed, http, card: dict[str, Any]) -> dict[str, Any]:
     page is completed with the card. Returns the login's state (and the next page)."""
     provider = fed.portal().oidc
     made = provider.clients.add(
+        UnitOfWork(fed.portal().engine),
         name=f"テスト銀行 {secrets.token_hex(2)}",
         redirect_uris=["https://rp.example/cb"],
         public=False,
@@ -784,7 +786,9 @@ def expiry_notices(fed, card: dict[str, Any]) -> int:
     with portal.engine.connect() as conn:
         rows = conn.execute(portal_store.login_certificates.select()).all()
     code = next(r.portal_code for r in rows if r.serial == auth["serial"])
-    return sum("有効期限" in n["title"] for n in portal.portal.inbox.list(code))
+    return sum(
+        "有効期限" in n["title"] for n in portal.portal.inbox.list(UnitOfWork(portal.engine), code)
+    )
 
 
 def test_the_portal_gives_one_expiry_notice_inside_the_window(fed, http, issuer_clock) -> None:

@@ -47,6 +47,7 @@ from mynumber.cli.phone import approve, sign, sign_request
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
+from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import JPKIClient, KeyKind, PinIncorrect, PinRef
 
 POSTGRES_URL = os.environ.get(
@@ -123,19 +124,27 @@ def provider(fed):
     return fed.portal().oidc
 
 
-def register(provider, name: str, uri: str, *, public: bool = False) -> dict[str, Any]:
-    made = provider.clients.add(name=name, redirect_uris=[uri], public=public)
+@pytest.fixture(scope="module")
+def work(fed) -> UnitOfWork:
+    """A unit of work on the portal's database, for calling its services directly."""
+    return UnitOfWork(fed.portal().engine)
+
+
+def register(
+    provider, work: UnitOfWork, name: str, uri: str, *, public: bool = False
+) -> dict[str, Any]:
+    made = provider.clients.add(work, name=name, redirect_uris=[uri], public=public)
     return {"client_id": made.client.client_id, "secret": made.secret, "redirect_uri": uri}
 
 
 @pytest.fixture(scope="module")
-def bank(provider) -> dict[str, Any]:
-    return register(provider, "みらい銀行 (Mirai Bank)", BANK_CB)
+def bank(provider, work) -> dict[str, Any]:
+    return register(provider, work, "みらい銀行 (Mirai Bank)", BANK_CB)
 
 
 @pytest.fixture(scope="module")
-def shop(provider) -> dict[str, Any]:
-    return register(provider, "さくら商店 (Sakura Shop)", SHOP_CB, public=True)
+def shop(provider, work) -> dict[str, Any]:
+    return register(provider, work, "さくら商店 (Sakura Shop)", SHOP_CB, public=True)
 
 
 def issue(http: httpx.Client, fed, generation: int = 1) -> JPKIClient:
@@ -643,8 +652,10 @@ def test_a_nonce_is_required_and_good_for_one_sign_in(http, pc, card, bank, disc
     assert parse_qs(urlsplit(answer.headers["location"]).query)["error"] == ["invalid_request"]
 
 
-def test_prompt_none_without_consent_answers_consent_required(http, pc, card, provider, discovery):
-    newcomer = register(provider, "はじめて書店 (First Books)", "https://books.example/cb")
+def test_prompt_none_without_consent_answers_consent_required(
+    http, pc, card, provider, work, discovery
+):
+    newcomer = register(provider, work, "はじめて書店 (First Books)", "https://books.example/cb")
     rp = rp_session(newcomer)
     url, _ = rp.authorization_url(discovery["authorization_endpoint"], nonce="n-first")
     form = consent_form(to_consent(pc, http, card, url))  # logs in; consent not given

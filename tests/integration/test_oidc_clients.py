@@ -16,6 +16,7 @@ from mynumber import federation
 from mynumber.cli import main
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.settings import Settings
+from mynumber.platform.uow import UnitOfWork
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_a_confidential_client_gets_a_secret_shown_once_and_stored_as_a_hash(run
             ).one()
         assert row.secret_hash == hashlib.sha256(secret.group(1).encode()).hexdigest()
         assert secret.group(1) not in str(tuple(row))
-        client = fed.portal().oidc.clients.get(client_id.group(1))
+        client = fed.portal().oidc.clients.get(UnitOfWork(fed.portal().engine), client_id.group(1))
         assert client is not None and client.sector == "bank.example"
         assert client.check_client_secret(secret.group(1))
         assert not client.check_client_secret(secret.group(1)[:-1])

@@ -37,6 +37,7 @@ from mynumber.orgs.portal.model import SESSION_LIFETIME, token_hash
 from mynumber.pki import Purpose
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import JPKIClient, PinBlocked, PinIncorrect, PinRef
 
 AUTH_PIN = "1234"  # demo values
@@ -655,10 +656,14 @@ def test_login_starts_sweep_expired_challenges_and_ended_sessions_once_a_minute(
     old_login = open_login(pc)
     log_in(pc, http, card)
     logins = portal_rows(fed, portal_store.logins)
-    holder = portal.session(pc.cookies["portal_session"]).portal_code
+    holder = portal.session(
+        UnitOfWork(fed.portal().engine), pc.cookies["portal_session"]
+    ).portal_code
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     portal.clock = lambda: later
-    live = portal.open_session(holder)  # opened "now": survives the sweep
+    live = portal.open_session(
+        UnitOfWork(fed.portal().engine), holder
+    )  # opened "now": survives the sweep
     open_login(pc)  # a login start finds the sweep due
     ids = {row["id"] for row in portal_rows(fed, challenges)}
     assert old_login["id"] not in ids and ids  # the new one stays
@@ -670,7 +675,9 @@ def test_login_starts_sweep_expired_challenges_and_ended_sessions_once_a_minute(
     assert idle not in kept() and token_hash(live) in kept()
     assert len(portal_rows(fed, portal_store.logins)) == len(logins)  # the records stay
 
-    portal.logout(live)  # ended: swept by the next sweep, not before a minute has passed
+    portal.logout(
+        UnitOfWork(fed.portal().engine), live
+    )  # ended: swept by the next sweep, not before a minute has passed
     portal.clock = lambda: later + dt.timedelta(seconds=30)
     open_login(pc)
     assert token_hash(live) in kept()

@@ -35,6 +35,7 @@ from mynumber.orgs.portal.services.signing import SignRequests
 from mynumber.pki.cms import CmsInvalid, verify_detached
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import KeyKind, PinIncorrect
 from mynumber.reader.cms import sign_detached
 
@@ -74,7 +75,7 @@ def card(fed, http) -> dict[str, Any]:
 
 def portal_code(fed, pc: httpx.Client) -> str:
     token = pc.cookies["portal_session"]
-    return fed.portal().portal.session(token).portal_code
+    return fed.portal().portal.session(UnitOfWork(fed.portal().engine), token).portal_code
 
 
 def sign_rows(fed) -> dict[str, dict[str, Any]]:
@@ -85,6 +86,7 @@ def sign_rows(fed) -> dict[str, dict[str, Any]]:
 
 def ask(fed, pc: httpx.Client, signing: SignRequests, data: bytes) -> Any:
     return signing.create(
+        UnitOfWork(fed.portal().engine),
         portal_code(fed, pc),
         PURPOSE,
         data,
@@ -111,7 +113,7 @@ def test_the_cli_signs_a_detached_cms_the_portal_and_openssl_accept(
     resource = quote(f"{fed.settings.base_url}/portal/api/sign/{asked.code}", safe="")
     assert f'href="{fed.settings.base_url}/phone/sign?request={resource}"' in page.text
     assert status(pc, asked.id)["state"] == "pending"
-    assert signing.result(asked.id, asked.portal_code) is None
+    assert signing.result(UnitOfWork(fed.portal().engine), asked.id, asked.portal_code) is None
 
     shown = sign_request(http, asked.code)
     assert shown["purpose_ja"] == PURPOSE[0] and base64.b64decode(shown["data"]) == data
@@ -123,7 +125,7 @@ def test_the_cli_signs_a_detached_cms_the_portal_and_openssl_accept(
         "detail": None,
         "next": "/portal/home",
     }
-    cms = signing.result(asked.id, asked.portal_code)
+    cms = signing.result(UnitOfWork(fed.portal().engine), asked.id, asked.portal_code)
     assert cms is not None
     ca = x509.load_der_x509_certificate(http.get("/jlis/ca/sign.der").content)
     checked = verify_detached(cms, data, [ca], dt.datetime.now(dt.UTC))
@@ -194,7 +196,7 @@ def test_the_phone_page_signs_and_counts_down_wrong_passwords(fed, http, pc, car
         assert done.status_code == 200, done.text
         assert 'id="done"' in done.text
     assert status(pc, asked.id)["state"] == "signed"
-    assert signing.result(asked.id, asked.portal_code) is not None
+    assert signing.result(UnitOfWork(fed.portal().engine), asked.id, asked.portal_code) is not None
 
 
 def test_five_wrong_passwords_block_the_key_and_say_where_to_reset(fed, http, pc, signing) -> None:
@@ -236,7 +238,7 @@ def test_a_tampered_cms_is_refused_and_nothing_is_kept(fed, http, pc, card, sign
     assert answer.status_code == 401
     assert answer.json()["title"] == "cms_invalid"
     assert sign_rows(fed)[asked.id]["cms"] is None
-    assert signing.result(asked.id, asked.portal_code) is None
+    assert signing.result(UnitOfWork(fed.portal().engine), asked.id, asked.portal_code) is None
     assert status(pc, asked.id)["state"] == "refused"
     # a flipped byte inside the signature, and garbage, fail the pure check as well
     good = sign_detached(card["client"], b"x", password=SIGN_PASSWORD)
@@ -267,7 +269,7 @@ def test_a_revoked_signing_certificate_is_refused(fed, http, pc, signing) -> Non
     assert refused.value.code == "certificate_revoked"
     assert status(pc, asked.id)["state"] == "refused"
     assert "失効" in (status(pc, asked.id)["detail"] or "")
-    assert signing.result(asked.id, asked.portal_code) is None
+    assert signing.result(UnitOfWork(fed.portal().engine), asked.id, asked.portal_code) is None
 
 
 def test_another_persons_request_is_not_found_and_an_old_one_expires(
@@ -281,7 +283,7 @@ def test_another_persons_request_is_not_found_and_an_old_one_expires(
         assert stranger.get(f"/portal/sign/{asked.id}").status_code == 404
         assert stranger.get(f"/portal/sign/{asked.id}/status").status_code == 404
         with pytest.raises(errors.NotFound):
-            signing.result(asked.id, portal_code(fed, stranger))
+            signing.result(UnitOfWork(fed.portal().engine), asked.id, portal_code(fed, stranger))
     with browser(fed) as nobody:
         assert nobody.get(f"/portal/sign/{asked.id}").status_code == 303
     real = signing.clock
@@ -306,7 +308,9 @@ def test_bad_requests_are_refused(fed, http, pc, card, signing) -> None:
         (PURPOSE, b"x" * (256 * 1024 + 1), "s", None),
     ):
         with pytest.raises(errors.InvalidInput):
-            signing.create(code, purpose, data, summary, next_path=next_path)
+            signing.create(
+                UnitOfWork(fed.portal().engine), code, purpose, data, summary, next_path=next_path
+            )
     assert http.get("/portal/api/sign/NOSUCHCD").status_code == 404
     asked = ask(fed, pc, signing, b"x")
     answer = http.post(f"/portal/api/sign/{asked.code}", json={"cms": "%%%"})

@@ -7,6 +7,7 @@ import json
 import secrets
 
 from mynumber.platform.policy import api_routes, policies_of
+from mynumber.platform.uow import UnitOfWork
 
 API = "/portal/api/oidc/clients"
 CLIENT = {"name": "テスト連携サービス", "redirect_uris": ["https://rp.example/cb"]}
@@ -32,7 +33,7 @@ def test_every_route_of_the_portal_and_the_office_declares_who_may_call_it(fed):
 
 def test_only_the_portal_operator_manages_relying_parties_and_it_is_logged(fed, http, anonymous):
     clients = fed.portal().oidc.clients
-    before = [c.client_id for c in clients.all()]
+    before = [c.client_id for c in clients.all(UnitOfWork(fed.portal().engine))]
     staff = fed.services("portal").staff
     operator_id, operator = staff_member(fed, ["operator"])
     # another organisation's staff token means nothing here
@@ -44,7 +45,7 @@ def test_only_the_portal_operator_manages_relying_parties_and_it_is_logged(fed, 
     assert anonymous.get(API).status_code == 401
     assert anonymous.delete(f"{API}/x").status_code == 401
     assert anonymous.post(API, json=CLIENT, headers=elsewhere).status_code == 401
-    assert [c.client_id for c in clients.all()] == before
+    assert [c.client_id for c in clients.all(UnitOfWork(fed.portal().engine))] == before
 
     after = staff.verify_log()[0]
     made = anonymous.post(API, json=CLIENT, headers=operator)
@@ -68,10 +69,10 @@ def test_only_the_portal_operator_manages_relying_parties_and_it_is_logged(fed, 
 
 def test_a_bad_relying_party_is_refused_and_nothing_is_kept(fed, http):
     clients = fed.portal().oidc.clients
-    before = [c.client_id for c in clients.all()]
+    before = [c.client_id for c in clients.all(UnitOfWork(fed.portal().engine))]
 
     unsafe = http.post(API, json=CLIENT | {"redirect_uris": ["http://rp.example/cb"]})
     none = http.post(API, json=CLIENT | {"redirect_uris": []})
 
     assert unsafe.status_code == 422 and none.status_code == 422
-    assert [c.client_id for c in clients.all()] == before
+    assert [c.client_id for c in clients.all(UnitOfWork(fed.portal().engine))] == before

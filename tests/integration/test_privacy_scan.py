@@ -26,6 +26,7 @@ from test_portal_self_information import open_account
 from mynumber.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
 from mynumber.platform.signing import KeyFolder
+from mynumber.platform.uow import UnitOfWork
 
 CHIYODA = "131016"
 API = f"/municipality/{CHIYODA}/api"
@@ -93,7 +94,10 @@ def pc(fed, http, holder) -> Iterator[httpx.Client]:
 def sign_in_with_oidc(fed, pc: httpx.Client) -> dict[str, Any]:
     """Authorization code with PKCE for a confidential relying party, by hand over HTTP."""
     made = fed.portal().oidc.clients.add(
-        name="さくら商店 (Sakura Shop)", redirect_uris=[CALLBACK], public=False
+        UnitOfWork(fed.portal().engine),
+        name="さくら商店 (Sakura Shop)",
+        redirect_uris=[CALLBACK],
+        public=False,
     )
     client_id, secret = made.client.client_id, made.secret
     verifier = secrets.token_urlsafe(48)

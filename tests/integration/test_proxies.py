@@ -24,6 +24,7 @@ from mynumber.platform.deliveries import send
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 
 CHIYODA = "131016"
 API = f"/municipality/{CHIYODA}/api"
@@ -224,13 +225,31 @@ def test_a_view_only_proxy_cannot_apply_and_an_apply_proxy_can(
     assert applier[0] == principal
 
     with pytest.raises(ProxyRefused, match="view only"):
-        service.require(viewer[1], principal, "apply", action="apply:child_allowance_claim")
-    assert service.require(viewer[1], principal, "view") is not None
-    proxy = service.require(applier[1], principal, "apply", action="apply:nursery_admission")
+        service.require(
+            UnitOfWork(fed.portal().engine),
+            viewer[1],
+            principal,
+            "apply",
+            action="apply:child_allowance_claim",
+        )
+    assert (
+        service.require(UnitOfWork(fed.portal().engine), viewer[1], principal, "view") is not None
+    )
+    proxy = service.require(
+        UnitOfWork(fed.portal().engine),
+        applier[1],
+        principal,
+        "apply",
+        action="apply:nursery_admission",
+    )
     assert proxy is not None and proxy.scope == "apply"
-    assert service.require(principal, principal, "apply") is None  # the person themself
+    assert (
+        service.require(UnitOfWork(fed.portal().engine), principal, principal, "apply") is None
+    )  # the person themself
     with pytest.raises(ProxyRefused):
-        service.require(applier[1], viewer[1], "view")  # no right the other way round
+        service.require(
+            UnitOfWork(fed.portal().engine), applier[1], viewer[1], "view"
+        )  # no right the other way round
 
     log = alice.get("/portal/proxies").text.split('id="proxy-actions"')[1]
     assert "申請" in log and "nursery_admission" in log
@@ -428,8 +447,8 @@ def test_guessing_invitation_codes_is_refused_after_five_wrong_ones(
         assert "15分後にもう一度お試しください" in blocked.text and "15 minutes" in blocked.text
         assert 14 * 60 < int(blocked.headers["retry-after"]) <= 15 * 60
         assert codes_of(fed) == before  # nothing accepted
-        assert proxies.attempts.count(portal_code, WRONG) == 5
-        assert proxies.attempts.count(portal_code, BLOCKED) == 1
+        assert proxies.attempts.count(UnitOfWork(fed.portal().engine), portal_code, WRONG) == 5
+        assert proxies.attempts.count(UnitOfWork(fed.portal().engine), portal_code, BLOCKED) == 1
         # another person is not blocked by it
         assert accept(alice, "AAAA-BBBB-9999").status_code == 409
 
@@ -437,11 +456,11 @@ def test_guessing_invitation_codes_is_refused_after_five_wrong_ones(
         later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15, seconds=5)
         monkeypatch.setattr(proxies, "clock", lambda: later)
         assert accept(guesser, real).status_code == 200
-        assert proxies.attempts.count(portal_code, BLOCKED) == 1
+        assert proxies.attempts.count(UnitOfWork(fed.portal().engine), portal_code, BLOCKED) == 1
 
 
 def proxies_codes_of(fed, client: httpx.Client) -> str:
     """The portal code of the person logged in on ``client`` (read from their session)."""
     token = client.cookies.get("portal_session")
     assert token is not None
-    return str(fed.portal().portal.session(token).portal_code)
+    return str(fed.portal().portal.session(UnitOfWork(fed.portal().engine), token).portal_code)

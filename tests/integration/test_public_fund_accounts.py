@@ -23,6 +23,7 @@ from mynumber.orgs.municipality import store as registry_store
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.encryption import EncryptionKeys, open_answer
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import JPKIClient, KeyKind
 
 CHIYODA = "131016"
@@ -322,7 +323,7 @@ def portal_hub_code(http, keys, fed, resident) -> str:
     with fed.services("portal").engine.connect() as conn:
         portal_code = conn.scalar(select(logins.portal_code).where(logins.serial == serial))
     assert portal_code is not None
-    return str(fed.portal().link.hub_code(portal_code))
+    return str(fed.portal().link.hub_code(UnitOfWork(fed.portal().engine), portal_code))
 
 
 def self_service(http, keys, fed, code: str) -> dict[str, Any]:

@@ -9,10 +9,12 @@ that J-LIS need not be up when the portal starts).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.orgs.portal.clients.offices import AccountRegistryClient, BenefitOfficeClient
@@ -63,13 +65,14 @@ from mynumber.orgs.portal.web.sign_transactions import router as sign_transactio
 from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
-from mynumber.platform.deliveries import Receivers
+from mynumber.platform.deliveries import Answer, Opened, Receivers
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.hub_client import HubClient
 from mynumber.platform.limits import RateLimit
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import new_app, templates_for
 from mynumber.platform.web.deliveries import receiver_router
 
@@ -91,14 +94,21 @@ class PortalServices(OrgServices):
     sign_transactions: SignTransactions
 
 
+def in_work(
+    engine: Engine, receiver: Callable[[UnitOfWork, Opened], Answer]
+) -> Callable[[Opened], Answer]:
+    """A delivery handler for :class:`Receivers`: the receiver, in a unit of work of its own
+    on the portal's database for each delivery."""
+    return lambda delivery: receiver(UnitOfWork(engine), delivery)
+
+
 def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.portal.migrations")
     folder = ctx.settings.data_dir / ORG
     jlis = JlisPortalClient(ctx.directory, ctx.identity, folder / "jlis-verifier.credential")
-    inbox = Inbox(engine=engine, cipher=NoticeCipher(secret_bytes(folder / "notices.key")))
+    inbox = Inbox(cipher=NoticeCipher(secret_bytes(folder / "notices.key")))
     portal = Portal(
-        engine=engine,
         jlis=jlis,
         inbox=inbox,
         ocsp_max_age=dt.timedelta(seconds=ctx.settings.portal_ocsp_max_age),
@@ -124,14 +134,12 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.include_router(login_api(pages))
     app.include_router(login_pages(pages))
     app.include_router(event_router(portal))  # the QR login's server-sent events
-    sign_requests = signing.SignRequests(engine=engine, jlis=jlis)
+    sign_requests = signing.SignRequests(jlis=jlis)
     app.include_router(sign_api(sign_requests))
     app.include_router(sign_pages(pages, sign_requests))
     hub_keys = EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys)
     hub_keys.ensure(ORG)  # providers seal their answers to us
-    link = self_information.HubLink(
-        engine=engine, jlis=jlis, hub=HubClient(ctx.directory, ctx.identity, hub_keys)
-    )
+    link = self_information.HubLink(jlis=jlis, hub=HubClient(ctx.directory, ctx.identity, hub_keys))
     app.include_router(self_information_pages(pages, link))
     registry = AccountRegistryClient(ServiceClient(ctx.directory, "accounts", ctx.identity))
     fund_accounts = public_fund.PublicFundAccounts(link=link, registry=registry)
@@ -142,28 +150,28 @@ def create_app(ctx: OrgContext) -> FastAPI:
     # deliveries through the hub: agencies' notices into お知らせ; other modules register
     # their procedures on the exposed services' receivers
     receivers = Receivers(org=ORG, keys=link.hub.keys)
-    receivers["*_notice"] = notices.NoticeReceiver(engine=engine, inbox=inbox)
+    receivers["*_notice"] = in_work(engine, notices.NoticeReceiver(inbox=inbox))
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(notice_pages(pages, inbox))
     e_applications = applications.ElectronicApplications(
-        engine=engine, signing=sign_requests, link=link, inbox=inbox
+        signing=sign_requests, link=link, inbox=inbox
     )
-    receivers[applications.DECISION] = e_applications
+    receivers[applications.DECISION] = in_work(engine, e_applications)
     app.include_router(applications_pages(pages, e_applications))
     # 本人確認情報の提供状況の開示: municipalities' access-log entries, by the portal's code
-    accesses = record_access.RecordAccesses(engine=engine)
-    receivers[record_access.PROCEDURE] = accesses
+    accesses = record_access.RecordAccesses()
+    receivers[record_access.PROCEDURE] = in_work(engine, accesses)
     app.include_router(record_access_pages(pages, accesses))
     # マイナ保険証: 利用登録 and the views of the person's drug data
-    app.include_router(insurance_card_pages.page_router(pages, InsuranceCard(ctx, engine=engine)))
+    app.include_router(insurance_card_pages.page_router(pages, InsuranceCard(ctx)))
     release = BasicItemsRelease(signing=sign_requests, link=link, sign_roots=jlis.sign_roots)
-    oidc = OidcPages(pages, oidc_provider(ctx, engine), release)
+    oidc = OidcPages(pages, oidc_provider(ctx), release)
     app.include_router(oidc_router(oidc))
     app.include_router(oidc_operator_router(oidc.provider.clients))
-    sign_transactions = SignTransactions(engine=engine, jlis=jlis)
+    sign_transactions = SignTransactions(jlis=jlis)
     app.include_router(sign_transactions_router(oidc.provider, sign_transactions))
     # 代理人: the pages that show a person's data show the principal's to a proxy
-    proxy_rights = proxies.Proxies(engine=engine, name_of=proxies.names_via(link))
+    proxy_rights = proxies.Proxies(name_of=proxies.names_via(link))
     e_applications.proxies = proxy_rights  # 代理人 apply with an apply right
     pages.subject = proxy_rights.subject
     pages.context_hooks.append(proxy_rights.switcher)
@@ -178,7 +186,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             org=ORG,
             engine=engine,
             staff=staff,
-            health=lambda: health(portal),
+            health=lambda: health(UnitOfWork(engine), portal),
             portal=portal,
             link=link,
             signing=sign_requests,

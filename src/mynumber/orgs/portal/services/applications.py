@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, exc, or_, select, update
+from sqlalchemy import exc, or_, select, update
 
 from mynumber import errors
 from mynumber.orgs.portal import store
@@ -49,6 +49,7 @@ from mynumber.orgs.portal.services.self_information import HubLink
 from mynumber.orgs.portal.services.signing import SignRequests
 from mynumber.platform.deliveries import Answer, Opened
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 ORG = "portal"
 ITEM = "application"
@@ -122,14 +123,12 @@ class ElectronicApplications:
     def __init__(
         self,
         *,
-        engine: Engine,
         signing: SignRequests,
         link: HubLink,
         inbox: Inbox,
         proxies: Proxies | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.signing = signing
         self.link = link
         self.inbox = inbox
@@ -138,9 +137,9 @@ class ElectronicApplications:
 
     # --- reading --------------------------------------------------------------------------
 
-    def list(self, portal_code: str) -> list[dict[str, Any]]:
+    def list(self, uow: UnitOfWork, portal_code: str) -> list[dict[str, Any]]:
         a = store.applications.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(store.applications)
                 .where(or_(a.applicant_code == portal_code, a.actor_code == portal_code))
@@ -148,10 +147,10 @@ class ElectronicApplications:
             ).all()
         return [self._out(r) for r in rows]
 
-    def get(self, application_id: str, portal_code: str) -> dict[str, Any]:
+    def get(self, uow: UnitOfWork, application_id: str, portal_code: str) -> dict[str, Any]:
         """One of the person's applications (as applicant or actor); another's is 404."""
         a = store.applications.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(store.applications).where(
                     a.id == application_id,
@@ -173,6 +172,7 @@ class ElectronicApplications:
 
     def start(
         self,
+        uow: UnitOfWork,
         kind: str,
         *,
         actor: str,
@@ -199,17 +199,17 @@ class ElectronicApplications:
             and key.replace("-", "").replace("_", "").isalnum()
         ):
             raise errors.InvalidInput("the form's submission key is missing: reload the form")
-        existing = self._by_key(key)
+        existing = self._by_key(uow, key)
         if existing is not None:
-            return Started(self.get(existing, actor), created=False)
-        self._require_proxy(actor, applicant, kind)
+            return Started(self.get(uow, existing, actor), created=False)
+        self._require_proxy(uow, actor, applicant, kind)
         values, problems = validate(form, submitted, self.clock().astimezone(JST).date())
         if problems:
             raise FormInvalid(problems)
         now = self.clock()
         revision = 1
         if application_id is not None:
-            before = self.get(application_id, actor)
+            before = self.get(uow, application_id, actor)
             if before["kind"] != kind or before["status"] != "returned":
                 raise NotSubmittable("only an application returned for changes is resubmitted")
             revision = before["revision"] + 1
@@ -218,6 +218,7 @@ class ElectronicApplications:
         sign_id = None
         if form.signed:
             asked = self.signing.create(
+                uow,
                 actor,  # the one at the PC signs, with their own card (a proxy: theirs)
                 (f"{form.ja}の電子申請", f"E-application: {form.en}"),
                 data,
@@ -228,7 +229,7 @@ class ElectronicApplications:
         status = "signing" if form.signed else "sending"
         a = store.applications.c
         try:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 conn.execute(
                     store.submissions.insert().values(
                         key=key, application_id=target, revision=revision, created_at=now
@@ -262,52 +263,54 @@ class ElectronicApplications:
                     ).rowcount
                     if not taken:
                         raise NotSubmittable("the application was already resubmitted")
+                uow.commit()
         except exc.IntegrityError:
-            existing = self._by_key(key)
+            existing = self._by_key(uow, key)
             if existing is None:
                 raise
-            return Started(self.get(existing, actor), created=False)
+            return Started(self.get(uow, existing, actor), created=False)
         if not form.signed:
             # a failure is recorded on the application: its page says why
             with contextlib.suppress(errors.Error):
                 self._deliver(
-                    target, applicant, kind, revision, data, None, by_proxy=actor != applicant
+                    uow, target, applicant, kind, revision, data, None, by_proxy=actor != applicant
                 )
-        return Started(self.get(target, actor), created=True)
+        return Started(self.get(uow, target, actor), created=True)
 
-    def _require_proxy(self, actor: str, applicant: str, kind: str) -> None:
+    def _require_proxy(self, uow: UnitOfWork, actor: str, applicant: str, kind: str) -> None:
         """A proxy (代理人) applies only with an ``apply`` right, checked now and recorded
         for the person they act for; the person themself needs none."""
         if actor == applicant:
             return
         if self.proxies is None:
             raise errors.Forbidden("applying for someone else needs a registered proxy")
-        self.proxies.require(actor, applicant, "apply", action=f"apply:{kind}"[:80])
+        self.proxies.require(uow, actor, applicant, "apply", action=f"apply:{kind}"[:80])
 
-    def _municipality_of(self, portal_code: str) -> str:
+    def _municipality_of(self, uow: UnitOfWork, portal_code: str) -> str:
         a = store.accounts.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             found = conn.scalar(select(a.municipality).where(a.portal_code == portal_code))
         if found is None:
             raise errors.NotFound("no such account")
         return str(found)
 
-    def _by_key(self, key: str) -> str | None:
+    def _by_key(self, uow: UnitOfWork, key: str) -> str | None:
         s = store.submissions.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             found = conn.scalar(select(s.application_id).where(s.key == key))
         return None if found is None else str(found)
 
-    def sign_again(self, application_id: str, actor: str) -> dict[str, Any]:
+    def sign_again(self, uow: UnitOfWork, application_id: str, actor: str) -> dict[str, Any]:
         """A fresh sign request over the same bytes, when the first expired or was refused."""
-        application = self.get(application_id, actor)
+        application = self.get(uow, application_id, actor)
         if application["status"] != "signing" or not application["sign_request_id"]:
             raise NotSubmittable("this application is not waiting for a signature")
-        before = self.signing.get(application["sign_request_id"], application["actor_code"])
+        before = self.signing.get(uow, application["sign_request_id"], application["actor_code"])
         if before.state == "signed" or before.data is None:
             raise NotSubmittable("the application is signed already: submit it")
         form = FORMS[application["kind"]]
         asked = self.signing.create(
+            uow,
             application["actor_code"],
             (before.purpose_ja, before.purpose_en or form.en),
             before.data,
@@ -315,43 +318,46 @@ class ElectronicApplications:
             next_path=before.next_path,
         )
         a = store.applications.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.applications)
                 .where(a.id == application_id, a.sign_request_id == before.id)
                 .values(sign_request_id=asked.id, updated_at=self.clock())
             )
-        self.signing.discard_data(before.id, application["actor_code"])
-        return self.get(application_id, actor)
+            uow.commit()
+        self.signing.discard_data(uow, before.id, application["actor_code"])
+        return self.get(uow, application_id, actor)
 
     # --- submitting -----------------------------------------------------------------------
 
-    def submit(self, application_id: str, actor: str) -> dict[str, Any]:
+    def submit(self, uow: UnitOfWork, application_id: str, actor: str) -> dict[str, Any]:
         """Deliver a signed application to the municipality (once; later calls are no-ops)."""
-        application = self.get(application_id, actor)
+        application = self.get(uow, application_id, actor)
         if application["status"] != "signing":
             if application["status"] in ("submitted", "approved", "rejected"):
                 return application
             raise NotSubmittable("this application cannot be submitted now")
-        self._require_proxy(application["actor_code"], application["applicant_code"], "submit")
+        self._require_proxy(uow, application["actor_code"], application["applicant_code"], "submit")
         request_id = application["sign_request_id"]
-        cms = self.signing.result(request_id, application["actor_code"])
+        cms = self.signing.result(uow, request_id, application["actor_code"])
         if cms is None:
             raise NotSubmittable("sign the application on your phone first", code="not_signed")
-        data = self.signing.get(request_id, application["actor_code"]).data
+        data = self.signing.get(uow, request_id, application["actor_code"]).data
         if data is None:
             raise NotSubmittable("the signed bytes are gone: start again")
         a = store.applications.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             claimed = conn.execute(
                 update(store.applications)
                 .where(a.id == application_id, a.status == "signing")
                 .values(status="sending", updated_at=self.clock())
             ).rowcount
+            uow.commit()
         if not claimed:
-            return self.get(application_id, actor)
+            return self.get(uow, application_id, actor)
         try:
             self._deliver(
+                uow,
                 application_id,
                 application["applicant_code"],
                 application["kind"],
@@ -361,12 +367,13 @@ class ElectronicApplications:
                 by_proxy=application["actor_code"] != application["applicant_code"],
             )
         finally:
-            if self.get(application_id, actor)["status"] != "signing":  # sent, or refused
-                self.signing.discard_data(request_id, application["actor_code"])
-        return self.get(application_id, actor)
+            if self.get(uow, application_id, actor)["status"] != "signing":  # sent, or refused
+                self.signing.discard_data(uow, request_id, application["actor_code"])
+        return self.get(uow, application_id, actor)
 
     def _deliver(
         self,
+        uow: UnitOfWork,
         application_id: str,
         applicant: str,
         kind: str,
@@ -384,7 +391,7 @@ class ElectronicApplications:
         a = store.applications.c
         back = "signing" if cms is not None else "refused"
         try:
-            municipality = f"municipality-{self._municipality_of(applicant)}"
+            municipality = f"municipality-{self._municipality_of(uow, applicant)}"
             message = {
                 "application_id": application_id,
                 "revision": revision,
@@ -398,14 +405,14 @@ class ElectronicApplications:
                 procedure=kind,
                 recipient="municipality",
                 items=[ITEM],
-                codes=[self.link.hub_code(applicant)],
+                codes=[self.link.hub_code(uow, applicant)],
                 messages=[message],
                 seal_to=municipality,
             )
             replies = result.answers or [None]
             reply: dict[str, Any] = replies[0] if isinstance(replies[0], dict) else {}
         except errors.Error as failure:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 conn.execute(
                     update(store.applications)
                     .where(a.id == application_id)
@@ -413,13 +420,14 @@ class ElectronicApplications:
                         status=back, decision_reason=failure.message[:500], updated_at=self.clock()
                     )
                 )
+                uow.commit()
             raise
         accepted = bool(result.accepted and result.accepted[0])
         # the municipality's own reason, else the hub's (it passed nothing on: the person
         # is not enrolled there, or has moved)
         hub_reasons = result.reasons or [None]
         reason = str(reply.get("reason") or hub_reasons[0] or "no reason given")[:500]
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.applications)
                 .where(a.id == application_id)
@@ -431,6 +439,7 @@ class ElectronicApplications:
                     updated_at=self.clock(),
                 )
             )
+            uow.commit()
         if not accepted:
             raise errors.Unauthorized(
                 "市区町村が申請を受け付けませんでした / The municipality did not accept the "
@@ -440,14 +449,14 @@ class ElectronicApplications:
 
     # --- the municipality's decision ------------------------------------------------------
 
-    def __call__(self, delivery: Opened) -> Answer:
+    def __call__(self, uow: UnitOfWork, delivery: Opened) -> Answer:
         """``application_decision``: update the status and tell the person in お知らせ."""
         if delivery.items != DECISION_ITEMS or not delivery.sender.startswith("municipality-"):
             return Answer(accepted=[False] * len(delivery.codes))
         accounts = store.accounts.c
         a = store.applications.c
         accepted: list[bool] = []
-        with self.engine.begin() as conn:
+        with uow as conn:
             for code, message in zip(delivery.codes, delivery.messages, strict=True):
                 owner = (
                     conn.scalar(select(accounts.portal_code).where(accounts.hub_code == code))
@@ -502,6 +511,7 @@ class ElectronicApplications:
                     ],
                 )
                 accepted.append(True)
+            uow.commit()
         return Answer(accepted=accepted)
 
 

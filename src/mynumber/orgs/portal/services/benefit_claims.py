@@ -20,6 +20,7 @@ from mynumber.orgs.portal.clients.offices import BenefitOfficeClient
 from mynumber.orgs.portal.services.public_fund import PublicFundAccounts
 from mynumber.orgs.portal.services.self_information import HubLink
 from mynumber.payments import DepositType, account_number, branch, to_zengin_kana
+from mynumber.platform.uow import UnitOfWork
 
 PROCEDURE = "benefit_application"
 OFFICE = "benefits"
@@ -66,7 +67,12 @@ class BenefitClaims:
         return self.office.programme(programme_id)
 
     def apply(
-        self, portal_code: str, programme_id: str, choice: str, account: dict[str, str] | None
+        self,
+        uow: UnitOfWork,
+        portal_code: str,
+        programme_id: str,
+        choice: str,
+        account: dict[str, str] | None,
     ) -> bool:
         """Send the application; whether the office accepted it (it keeps applications of
         the people it found eligible)."""
@@ -81,7 +87,7 @@ class BenefitClaims:
             procedure=PROCEDURE,
             recipient=OFFICE,
             items=["application"],
-            codes=[self.link.hub_code(portal_code)],
+            codes=[self.link.hub_code(uow, portal_code)],
             messages=[message],
         )
         return result.accepted[0]

@@ -22,12 +22,13 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, select, update
 
 from mynumber.errors import NotFound
 from mynumber.orgs.portal import store
 from mynumber.platform.db import chunked, insert_ignoring_duplicates
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 PREFIX = "v1:"
 NONCE_BYTES = 12
@@ -87,11 +88,9 @@ class Inbox:
     def __init__(
         self,
         *,
-        engine: Engine,
         cipher: NoticeCipher,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.cipher = cipher
         self.clock = clock
 
@@ -157,10 +156,10 @@ class Inbox:
             value[field] = self.cipher.open(value["id"], value["portal_code"], field, value[field])
         return value
 
-    def list(self, portal_code: str) -> list[dict[str, Any]]:
+    def list(self, uow: UnitOfWork, portal_code: str) -> list[dict[str, Any]]:
         """The person's notices, newest first."""
         n = store.notices.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(n.id, n.portal_code, n.created_at, n.sender, n.title, n.body, n.link)
                 .add_columns(n.read_at)
@@ -169,10 +168,10 @@ class Inbox:
             ).all()
         return [self._opened(r) for r in rows]
 
-    def get(self, portal_code: str, notice_id: str) -> dict[str, Any]:
+    def get(self, uow: UnitOfWork, portal_code: str, notice_id: str) -> dict[str, Any]:
         """One of the person's notices; another person's is :class:`NotFound` alike."""
         n = store.notices.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(n.id, n.portal_code, n.created_at, n.sender, n.title, n.body, n.link)
                 .add_columns(n.read_at)
@@ -182,9 +181,9 @@ class Inbox:
             raise NotFound("no such notice")
         return self._opened(row)
 
-    def mark_read(self, portal_code: str, notice_id: str) -> None:
+    def mark_read(self, uow: UnitOfWork, portal_code: str, notice_id: str) -> None:
         n = store.notices.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             exists = conn.scalar(
                 select(n.id).where(n.id == notice_id, n.portal_code == portal_code)
             )
@@ -195,3 +194,4 @@ class Inbox:
                 .where(n.id == notice_id, n.read_at.is_(None))
                 .values(read_at=self.clock())
             )
+            uow.commit()

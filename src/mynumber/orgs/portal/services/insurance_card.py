@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber import errors
 from mynumber.orgs.portal import store
 from mynumber.platform.context import OrgContext
 from mynumber.platform.http import ServiceClient
+from mynumber.platform.uow import UnitOfWork
 
 OQS = "oqs"
 KIND_LABEL = {"drugs": "薬剤情報 / Drug data"}
@@ -26,14 +27,13 @@ KIND_LABEL = {"drugs": "薬剤情報 / Drug data"}
 class InsuranceCard:
     """The portal's side of マイナ保険証: the person's login serial, sent to the system."""
 
-    def __init__(self, ctx: OrgContext, *, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, ctx: OrgContext) -> None:
         self.oqs = ServiceClient(ctx.directory, OQS, ctx.identity)
 
-    def serial_of(self, portal_code: str) -> str:
+    def serial_of(self, uow: UnitOfWork, portal_code: str) -> str:
         """The serial of the newest login certificate the person used."""
         t = store.login_certificates.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             serial = conn.scalar(
                 select(t.serial)
                 .where(t.portal_code == portal_code)
@@ -44,13 +44,15 @@ class InsuranceCard:
             raise errors.NotFound("log in with the card first", code="no_login_certificate")
         return str(serial)
 
-    def register(self, portal_code: str) -> dict[str, Any]:
+    def register(self, uow: UnitOfWork, portal_code: str) -> dict[str, Any]:
         return dict(
-            self.oqs.request("POST", "/api/registrations", {"serial": self.serial_of(portal_code)})
+            self.oqs.request(
+                "POST", "/api/registrations", {"serial": self.serial_of(uow, portal_code)}
+            )
         )
 
-    def status(self, portal_code: str) -> dict[str, Any]:
-        serial = self.serial_of(portal_code)
+    def status(self, uow: UnitOfWork, portal_code: str) -> dict[str, Any]:
+        serial = self.serial_of(uow, portal_code)
         registered = self.oqs.request("POST", "/api/registrations/check", {"serial": serial})
         views: list[dict[str, Any]] = []
         if registered["registered"]:

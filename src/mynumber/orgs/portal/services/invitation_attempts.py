@@ -12,11 +12,12 @@ import datetime as dt
 import math
 from collections.abc import Callable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from mynumber.errors import Conflict
 from mynumber.orgs.portal import store
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 MAX_WRONG = 5
 WINDOW = dt.timedelta(minutes=15)
@@ -43,17 +44,16 @@ class InvitationAttempts:
     """Counts and records a person's wrong invitation codes."""
 
     def __init__(
-        self, *, engine: Engine, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        self, *, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     ) -> None:
-        self.engine = engine
         self.clock = clock
 
-    def check(self, portal_code: str) -> None:
+    def check(self, uow: UnitOfWork, portal_code: str) -> None:
         """Raise :class:`TooManyAttempts` (and record the refusal) if the person entered
         :data:`MAX_WRONG` wrong codes within the last :data:`WINDOW`."""
         now = self.clock()
         a = store.proxy_code_attempts.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             recent = list(
                 conn.scalars(
                     select(a.at)
@@ -64,21 +64,22 @@ class InvitationAttempts:
             )
         if len(recent) < MAX_WRONG:
             return
-        self.record(portal_code, BLOCKED)
+        self.record(uow, portal_code, BLOCKED)
         raise TooManyAttempts(recent[-1] + WINDOW - now)
 
-    def record(self, portal_code: str, outcome: str) -> None:
-        with self.engine.begin() as conn:
+    def record(self, uow: UnitOfWork, portal_code: str, outcome: str) -> None:
+        with uow as conn:
             conn.execute(
                 store.proxy_code_attempts.insert().values(
                     id=new_id(), portal_code=portal_code, at=self.clock(), outcome=outcome
                 )
             )
+            uow.commit()
 
-    def count(self, portal_code: str, outcome: str) -> int:
+    def count(self, uow: UnitOfWork, portal_code: str, outcome: str) -> int:
         """How many attempts of this outcome the person has on record (for the record)."""
         a = store.proxy_code_attempts.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             return int(
                 conn.scalar(
                     select(func.count()).where(a.portal_code == portal_code, a.outcome == outcome)

@@ -21,15 +21,14 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography import x509
-from sqlalchemy import Connection, Engine, bindparam, delete, func, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mynumber.errors import Error, NotFound
 from mynumber.orgs.portal import model, store
-from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.orgs.portal.model import (
     CHALLENGE_BYTES,
     CHALLENGE_KEEP,
@@ -58,6 +57,7 @@ from mynumber.pki import (
 from mynumber.platform.db import insert_ignoring_duplicates
 from mynumber.platform.ids import new_id
 from mynumber.platform.jlis_verifier import hierarchy_of
+from mynumber.platform.uow import UnitOfWork
 
 SENDER = "デジタル庁 マイナポータル"
 #: How often login starts sweep expired challenges and ended sessions away (at most).
@@ -116,19 +116,31 @@ class PollResult:
     session_token: str | None = None
 
 
+class LoginAuthority(Protocol):
+    """What a login asks of J-LIS (:class:`~mynumber.orgs.portal.clients.jlis.JlisPortalClient`
+    over HTTP): its auth CA roots, OCSP as a registered verifier, whose certificate a serial
+    is, and the portal's hub code for that person."""
+
+    def auth_roots(self) -> list[x509.Certificate]: ...
+
+    def ocsp(self, request_der: bytes, hierarchy: str = "auth") -> bytes: ...
+
+    def resolve(self, serial: str) -> dict[str, str]: ...
+
+    def hub_code(self, serial: str) -> str: ...
+
+
 class Portal:
     """The portal's use cases over its database and its J-LIS client."""
 
     def __init__(
         self,
         *,
-        engine: Engine,
-        jlis: JlisPortalClient,
+        jlis: LoginAuthority,
         inbox: Inbox,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         ocsp_max_age: dt.timedelta = DEFAULT_MAX_AGE,
     ) -> None:
-        self.engine = engine
         self.jlis = jlis
         self.inbox = inbox
         self.clock = clock
@@ -138,7 +150,7 @@ class Portal:
 
     # --- challenges ------------------------------------------------------------------------
 
-    def start(self, *, method: str, browser_token: str | None = None) -> Challenge:
+    def start(self, uow: UnitOfWork, *, method: str, browser_token: str | None = None) -> Challenge:
         """A fresh one-time challenge (and short code); ``browser_token`` binds a QR login."""
         if method not in model.METHODS:
             raise ValueError(f"unknown login method {method}")
@@ -153,7 +165,7 @@ class Portal:
                 method=method,
             )
             try:
-                with self.engine.begin() as conn:
+                with uow as conn:
                     conn.execute(
                         _INSERT_CHALLENGE,
                         {
@@ -169,20 +181,21 @@ class Portal:
                             "state": "pending",
                         },
                     )
+                    uow.commit()
             except IntegrityError:  # the short code is taken: draw another
                 continue
-            self._sweep_if_due(now)
+            self._sweep_if_due(uow, now)
             return challenge
         raise RuntimeError("could not draw a free login code")
 
     # --- sweeping ---------------------------------------------------------------------------
 
-    def sweep(self, now: dt.datetime | None = None) -> Swept:
+    def sweep(self, uow: UnitOfWork, now: dt.datetime | None = None) -> Swept:
         """Delete challenges past expiry (plus :data:`CHALLENGE_KEEP`) and sessions that
         ended, idled out or outlived :data:`SESSION_LIFETIME`. The login records stay."""
         now = now or self.clock()
         c, s = store.challenges.c, store.sessions.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             challenges = conn.execute(
                 delete(store.challenges).where(c.expires_at < now - CHALLENGE_KEEP)
             ).rowcount
@@ -195,6 +208,7 @@ class Portal:
                     )
                 )
             ).rowcount
+            uow.commit()
         return Swept(challenges=challenges, sessions=sessions)
 
     def _sweep_due(self, now: dt.datetime) -> bool:
@@ -202,7 +216,7 @@ class Portal:
         last = self._swept_at
         return last is None or not (last <= now < last + SWEEP_EVERY)
 
-    def _sweep_if_due(self, now: dt.datetime) -> None:
+    def _sweep_if_due(self, uow: UnitOfWork, now: dt.datetime) -> None:
         """Sweep at most every :data:`SWEEP_EVERY`, on the login start that finds it due.
 
         Piggy-backed on login starts rather than a background task: the portal's app is
@@ -217,7 +231,7 @@ class Portal:
             if not self._sweep_due(now):
                 return
             self._swept_at = now
-            swept = self.sweep(now)
+            swept = self.sweep(uow, now)
             if swept.challenges or swept.sessions:
                 log.info("swept %d challenges and %d sessions", swept.challenges, swept.sessions)
         except SQLAlchemyError as exc:
@@ -225,9 +239,9 @@ class Portal:
         finally:
             self._sweep_lock.release()
 
-    def challenge(self, code: str) -> Challenge:
+    def challenge(self, uow: UnitOfWork, code: str) -> Challenge:
         """The pending challenge with this short code (what a phone shows and signs)."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(_CHALLENGE_BY_CODE, {"wanted": model.normalise_code(code)}).first()
         if row is None:
             raise ChallengeUnknown(f"no such login code — {model.advice('challenge_unknown')}")
@@ -250,6 +264,7 @@ class Portal:
 
     def complete(
         self,
+        uow: UnitOfWork,
         code: str,
         *,
         signature: bytes,
@@ -264,7 +279,7 @@ class Portal:
         recorded and raised. ``open_session`` opens the session in the same transaction
         (its token is in the result).
         """
-        challenge = self.challenge(code)
+        challenge = self.challenge(uow, code)
         method = via if via in model.METHODS else challenge.method
         now = self.clock()
         serial: str | None = None
@@ -279,26 +294,30 @@ class Portal:
             verify_signature(cert, challenge.nonce, signature)
             signed = True
             self._check_status(cert, anchor, now)
-            person = self._holder(serial, now)
+            person = self._holder(uow, serial, now)
         except CertificateError as exc:
-            self._refuse(challenge, method, exc.code, exc.message, serial, signed)
+            self._refuse(uow, challenge, method, exc.code, exc.message, serial, signed)
             raise refused(exc.code, exc.message) from exc
         except (MalformedCertificate, NotFound) as exc:
-            self._refuse(challenge, method, exc.code, exc.message, serial, signed=False)
+            self._refuse(uow, challenge, method, exc.code, exc.message, serial, signed=False)
             raise refused(exc.code, exc.message) from exc
-        result, hub_code_kept = self._accept(challenge, method, person, serial, now, open_session)
-        self._notice_expiry(result.portal_code, cert, now)
+        result, hub_code_kept = self._accept(
+            uow, challenge, method, person, serial, now, open_session
+        )
+        self._notice_expiry(uow, result.portal_code, cert, now)
         if not hub_code_kept:
-            self._keep_hub_code(result.portal_code, serial)
+            self._keep_hub_code(uow, result.portal_code, serial)
         return result
 
-    def _notice_expiry(self, portal_code: str, cert: x509.Certificate, now: dt.datetime) -> None:
+    def _notice_expiry(
+        self, uow: UnitOfWork, portal_code: str, cert: x509.Certificate, now: dt.datetime
+    ) -> None:
         """Once per certificate, inside the window: its end and where to renew, in お知らせ."""
         notice = model.expiry_notice(cert.not_valid_after_utc, now)
         if notice is None:
             return
         title, body = notice
-        with self.engine.begin() as conn:
+        with uow as conn:
             self.inbox.add(
                 conn,
                 [
@@ -313,8 +332,9 @@ class Portal:
                 ],
                 at=now,
             )
+            uow.commit()
 
-    def _keep_hub_code(self, portal_code: str, serial: str) -> None:
+    def _keep_hub_code(self, uow: UnitOfWork, portal_code: str, serial: str) -> None:
         """The portal's hub code, asked of J-LIS when the account is made (or at the login
         of an account that has none yet), so agencies' notices reach the person from their
         first login on. If J-LIS does not answer now, the hub link asks on first need."""
@@ -324,12 +344,13 @@ class Portal:
         except Error as exc:
             log.warning("no hub code at login: %s", exc.code)
             return
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.accounts)
                 .where(a.portal_code == portal_code, a.hub_code.is_(None))
                 .values(hub_code=code)
             )
+            uow.commit()
 
     def _check_status(
         self, cert: x509.Certificate, anchor: x509.Certificate, now: dt.datetime
@@ -341,15 +362,15 @@ class Portal:
         answer = self.jlis.ocsp(build_ocsp_request(cert, anchor), hierarchy_of(anchor))
         self.ocsp_answers.remember(check_ocsp_response(answer, cert, anchor, now), now)
 
-    def _holder(self, serial: str, now: dt.datetime) -> dict[str, str]:
+    def _holder(self, uow: UnitOfWork, serial: str, now: dt.datetime) -> dict[str, str]:
         """The portal code and municipality behind an auth serial: kept from J-LIS's answer
         the first time the certificate was used, asked of J-LIS otherwise."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(_HOLDER, {"wanted": serial}).first()
         if row is not None:
             return {"portal_code": row.portal_code, "municipality": row.municipality}
         person = self.jlis.resolve(serial)
-        with self.engine.begin() as conn:
+        with uow as conn:
             insert_ignoring_duplicates(
                 conn,
                 store.login_certificates,
@@ -362,6 +383,7 @@ class Portal:
                     }
                 ],
             )
+            uow.commit()
         return {"portal_code": person["portal_code"], "municipality": person["municipality"]}
 
     @staticmethod
@@ -391,6 +413,7 @@ class Portal:
 
     def _accept(
         self,
+        uow: UnitOfWork,
         challenge: Challenge,
         method: str,
         person: dict[str, str],
@@ -402,7 +425,7 @@ class Portal:
         holds its hub code."""
         code = person["portal_code"]
         token: str | None = None
-        with self.engine.begin() as conn:
+        with uow as conn:
             self._use_up(conn, challenge, now, "done", code=code)
             first = not conn.execute(_TOUCH_ACCOUNT, {"person_code": code, "at": now}).rowcount
             if first:
@@ -437,10 +460,12 @@ class Portal:
             hub_code_kept = bool(conn.scalar(_HUB_CODE_OF, {"person_code": code}))
             if open_session:
                 token = self._open_session(conn, code, now)
+            uow.commit()
         return LoginResult(code, person["municipality"], first, token), hub_code_kept
 
     def _refuse(
         self,
+        uow: UnitOfWork,
         challenge: Challenge,
         method: str,
         reason: str,
@@ -453,12 +478,13 @@ class Portal:
         if signed and serial is not None:
             # the card proved itself (a suspended card, say): the attempt is the holder's
             try:
-                person = self._holder(serial, now)["portal_code"]
+                person = self._holder(uow, serial, now)["portal_code"]
             except Error:
                 person = None
-        with self.engine.begin() as conn:
+        with uow as conn:
             self._use_up(conn, challenge, now, "refused", reason=reason[:40])
             self._record(conn, person, method, "refused", reason, serial, now)
+            uow.commit()
 
     @staticmethod
     def _record(
@@ -485,12 +511,14 @@ class Portal:
 
     # --- the PC browser waiting for its phone ---------------------------------------------
 
-    def poll(self, challenge_id: str, browser_token: str, *, claim: bool = True) -> PollResult:
+    def poll(
+        self, uow: UnitOfWork, challenge_id: str, browser_token: str, *, claim: bool = True
+    ) -> PollResult:
         """The state of this browser's QR login; once done, a session (given only once).
 
         ``claim=False`` only looks (the event stream, which cannot set a cookie)."""
         c = store.challenges.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(
                     c.state, c.reason, c.expires_at, c.portal_code, c.claimed_at, c.used_at
@@ -506,21 +534,24 @@ class Portal:
             return PollResult("pending")
         if not claim:
             return PollResult("done")
-        with self.engine.begin() as conn:
+        with uow as conn:
             claimed = conn.execute(
                 update(store.challenges)
                 .where(c.id == challenge_id, c.claimed_at.is_(None))
                 .values(claimed_at=self.clock())
             ).rowcount
+            uow.commit()
         if not claimed:
             return PollResult("done")
-        return PollResult("done", session_token=self.open_session(row.portal_code))
+        return PollResult("done", session_token=self.open_session(uow, row.portal_code))
 
     # --- sessions -------------------------------------------------------------------------
 
-    def open_session(self, portal_code: str) -> str:
-        with self.engine.begin() as conn:
-            return self._open_session(conn, portal_code, self.clock())
+    def open_session(self, uow: UnitOfWork, portal_code: str) -> str:
+        with uow as conn:
+            token = self._open_session(conn, portal_code, self.clock())
+            uow.commit()
+        return token
 
     @staticmethod
     def _open_session(conn: Connection, portal_code: str, now: dt.datetime) -> str:
@@ -538,13 +569,13 @@ class Portal:
         )
         return token
 
-    def session(self, token: str | None) -> Session:
+    def session(self, uow: UnitOfWork, token: str | None) -> Session:
         """The live session of ``token`` (its idle clock restarts), or :class:`SessionRequired`."""
         if not token:
             raise SessionRequired("log in first")
         s = store.sessions.c
         now = self.clock()
-        with self.engine.begin() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(s.portal_code, s.csrf, s.created_at, s.last_seen, s.acting_for).where(
                     s.token_hash == token_hash(token), s.ended_at.is_(None)
@@ -567,26 +598,28 @@ class Portal:
                 .where(s.token_hash == token_hash(token))
                 .values(last_seen=now)
             )
+            uow.commit()
         return Session(session.portal_code, session.csrf, session.created_at, now, row.acting_for)
 
-    def logout(self, token: str) -> None:
+    def logout(self, uow: UnitOfWork, token: str) -> None:
         s = store.sessions.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.sessions)
                 .where(s.token_hash == token_hash(token), s.ended_at.is_(None))
                 .values(ended_at=self.clock())
             )
+            uow.commit()
 
     # --- what a person sees ---------------------------------------------------------------
 
-    def account_count(self) -> int:
+    def account_count(self, uow: UnitOfWork) -> int:
         """How many people have a portal account (the health report's one figure)."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             return int(conn.scalar(select(func.count()).select_from(store.accounts)) or 0)
 
-    def account(self, portal_code: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
+    def account(self, uow: UnitOfWork, portal_code: str) -> dict[str, Any]:
+        with uow as conn:
             row = conn.execute(
                 select(store.accounts).where(store.accounts.c.portal_code == portal_code)
             ).first()
@@ -594,9 +627,9 @@ class Portal:
             raise NotFound("no such account")
         return dict(row._mapping)
 
-    def logins(self, portal_code: str, limit: int = 50) -> list[dict[str, Any]]:
+    def logins(self, uow: UnitOfWork, portal_code: str, limit: int = 50) -> list[dict[str, Any]]:
         g = store.logins.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(g.at, g.method, g.result, g.reason)
                 .where(g.portal_code == portal_code)
@@ -605,16 +638,16 @@ class Portal:
             ).all()
         return [dict(r._mapping) | {"at": r.at} for r in rows]
 
-    def notices(self, portal_code: str) -> list[dict[str, Any]]:
-        return self.inbox.list(portal_code)
+    def notices(self, uow: UnitOfWork, portal_code: str) -> list[dict[str, Any]]:
+        return self.inbox.list(uow, portal_code)
 
-    def mark_read(self, portal_code: str, notice_id: str) -> None:
-        self.inbox.mark_read(portal_code, notice_id)
+    def mark_read(self, uow: UnitOfWork, portal_code: str, notice_id: str) -> None:
+        self.inbox.mark_read(uow, portal_code, notice_id)
 
-    def challenge_owner(self, challenge_id: str) -> str:
+    def challenge_owner(self, uow: UnitOfWork, challenge_id: str) -> str:
         """Who logged in with a completed challenge (for a login on the same device)."""
         c = store.challenges.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             owner = conn.scalar(
                 select(c.portal_code).where(
                     c.id == challenge_id, c.state == "done", c.claimed_at.is_(None)
@@ -625,4 +658,5 @@ class Portal:
             conn.execute(
                 update(store.challenges).where(c.id == challenge_id).values(claimed_at=self.clock())
             )
+            uow.commit()
         return str(owner)

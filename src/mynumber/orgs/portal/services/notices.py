@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber.orgs.portal import store
 from mynumber.orgs.portal.model import names
@@ -24,6 +24,7 @@ from mynumber.orgs.portal.services.inbox import Inbox, NewNotice
 from mynumber.platform.db import chunked
 from mynumber.platform.deliveries import Answer, Opened, valid_ref
 from mynumber.platform.notices import LINK_PATTERN
+from mynumber.platform.uow import UnitOfWork
 
 NOTICE_ITEMS = ("notice",)
 MAX_TITLE = 200
@@ -69,15 +70,14 @@ class NoticeReceiver:
     """Handles ``*_notice`` deliveries: each well-formed message for a known person goes in
     that person's inbox; the rest are refused (``false``) and nothing of them is kept."""
 
-    def __init__(self, *, engine: Engine, inbox: Inbox) -> None:
-        self.engine = engine
+    def __init__(self, *, inbox: Inbox) -> None:
         self.inbox = inbox
 
-    def accounts_of(self, hub_codes: list[str]) -> dict[str, str]:
+    def accounts_of(self, uow: UnitOfWork, hub_codes: list[str]) -> dict[str, str]:
         """hub code → portal code, for the codes the portal holds."""
         a = store.accounts.c
         found: dict[str, str] = {}
-        with self.engine.connect() as conn:
+        with uow as conn:
             for part in chunked(list(dict.fromkeys(hub_codes))):
                 found.update(
                     conn.execute(
@@ -86,10 +86,10 @@ class NoticeReceiver:
                 )
         return found
 
-    def __call__(self, delivery: Opened) -> Answer:
+    def __call__(self, uow: UnitOfWork, delivery: Opened) -> Answer:
         if delivery.items != NOTICE_ITEMS:
             return Answer(accepted=[False] * len(delivery.codes))
-        owners = self.accounts_of([c for c in delivery.codes if c is not None])
+        owners = self.accounts_of(uow, [c for c in delivery.codes if c is not None])
         sender = sender_name(delivery.sender)
         accepted: list[bool] = []
         notices: list[NewNotice] = []
@@ -111,6 +111,7 @@ class NoticeReceiver:
                     ref=notice.get("ref"),
                 )
             )
-        with self.engine.begin() as conn:
+        with uow as conn:
             self.inbox.add(conn, notices)
+            uow.commit()
         return Answer(accepted=accepted)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from joserfc.jwk import RSAKey
-from sqlalchemy import Engine, and_, delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mynumber.errors import Conflict, Unauthorized
@@ -36,6 +36,7 @@ from mynumber.orgs.portal.services.oidc_clients import RelyingParties, RelyingPa
 from mynumber.orgs.portal.services.oidc_keys import load_or_create_signing_key
 from mynumber.platform.context import OrgContext
 from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.uow import UnitOfWork
 
 
 class InvalidToken(Unauthorized):
@@ -134,29 +135,27 @@ class OidcProvider:
     def __init__(
         self,
         *,
-        engine: Engine,
         issuer: str,
         signing_key: RSAKey,
         pairwise_key: bytes,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.issuer = issuer
         self.signing_key = signing_key
         self.pairwise_key = pairwise_key
         self.clock = clock
-        self.clients = RelyingParties(engine, clock=lambda: self.clock())
+        self.clients = RelyingParties(clock=lambda: self.clock())
 
     def sub(self, client: RelyingParty, portal_code: str) -> str:
         return pairwise_sub(self.pairwise_key, client.sector, portal_code)
 
     # --- waiting requests ------------------------------------------------------------------
 
-    def begin(self, client_id: str, params: list[tuple[str, str]]) -> str:
+    def begin(self, uow: UnitOfWork, client_id: str, params: list[tuple[str, str]]) -> str:
         """Keep a validated authorization request; the browser carries only the id."""
         request_id = secrets.token_urlsafe(24)
         now = self.clock()
-        with self.engine.begin() as conn:
+        with uow as conn:
             # requests nobody finished in time are of no use to anyone: drop them
             conn.execute(delete(store.oidc_requests).where(store.oidc_requests.c.expires_at < now))
             conn.execute(
@@ -168,12 +167,13 @@ class OidcProvider:
                     expires_at=now + REQUEST_TTL,
                 )
             )
+            uow.commit()
         return request_id
 
-    def pending(self, request_id: str, portal_code: str | None = None) -> Pending:
+    def pending(self, uow: UnitOfWork, request_id: str, portal_code: str | None = None) -> Pending:
         """A waiting request (not used, not expired; this person's once bound)."""
         r = store.oidc_requests.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(store.oidc_requests).where(r.id == str(request_id)[:64])
             ).first()
@@ -193,53 +193,63 @@ class OidcProvider:
             statement=None if row.statement is None else bytes(row.statement),
         )
 
-    def bind(self, request_id: str, portal_code: str) -> None:
+    def bind(self, uow: UnitOfWork, request_id: str, portal_code: str) -> None:
         """The first person to open the consent page owns the request."""
         r = store.oidc_requests.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.oidc_requests)
                 .where(r.id == request_id, r.portal_code.is_(None))
                 .values(portal_code=portal_code)
             )
-        self.pending(request_id, portal_code)
+            uow.commit()
+        self.pending(uow, request_id, portal_code)
 
     def attach_signature_request(
-        self, request_id: str, portal_code: str, sign_request: str, statement: bytes
+        self,
+        uow: UnitOfWork,
+        request_id: str,
+        portal_code: str,
+        sign_request: str,
+        statement: bytes,
     ) -> None:
         r = store.oidc_requests.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.oidc_requests)
                 .where(r.id == request_id, r.portal_code == portal_code, r.used_at.is_(None))
                 .values(sign_request=sign_request, statement=statement)
             )
+            uow.commit()
 
-    def finish(self, request_id: str, portal_code: str) -> None:
+    def finish(self, uow: UnitOfWork, request_id: str, portal_code: str) -> None:
         """Use the request up (once): a second answer to it is refused."""
         r = store.oidc_requests.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             taken = conn.execute(
                 update(store.oidc_requests)
                 .where(r.id == request_id, r.portal_code == portal_code, r.used_at.is_(None))
                 .values(used_at=self.clock())
             ).rowcount
+            uow.commit()
         if not taken:
             raise Conflict("this sign-in request was already answered", code="oidc_request_used")
 
     # --- consent ---------------------------------------------------------------------------
 
-    def consent_covers(self, portal_code: str, client_id: str, scope: str) -> bool:
+    def consent_covers(self, uow: UnitOfWork, portal_code: str, client_id: str, scope: str) -> bool:
         c = store.oidc_consents.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             kept = conn.scalar(
                 select(c.scope).where(c.portal_code == portal_code, c.client_id == client_id)
             )
         return kept is not None and set(scopes_of(scope)) <= set(scopes_of(kept))
 
-    def remember_consent(self, portal_code: str, client_id: str, scope: str) -> None:
+    def remember_consent(
+        self, uow: UnitOfWork, portal_code: str, client_id: str, scope: str
+    ) -> None:
         c = store.oidc_consents.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             kept = conn.scalar(
                 select(c.scope).where(c.portal_code == portal_code, c.client_id == client_id)
             )
@@ -261,11 +271,12 @@ class OidcProvider:
                     .where(c.portal_code == portal_code, c.client_id == client_id)
                     .values(scope=merged, granted_at=self.clock())
                 )
+            uow.commit()
 
-    def allowed(self, portal_code: str) -> list[Allowed]:
+    def allowed(self, uow: UnitOfWork, portal_code: str) -> list[Allowed]:
         """The services this person has allowed, newest first."""
         c, k = store.oidc_consents.c, store.oidc_clients.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(c.client_id, k.name, c.scope, c.granted_at)
                 .join(store.oidc_clients, k.client_id == c.client_id)
@@ -274,11 +285,11 @@ class OidcProvider:
             ).all()
         return [Allowed(r.client_id, r.name, scopes_of(r.scope), r.granted_at) for r in rows]
 
-    def withdraw(self, portal_code: str, client_id: str) -> None:
+    def withdraw(self, uow: UnitOfWork, portal_code: str, client_id: str) -> None:
         """Withdraw consent: the party's tokens for this person stop working at once."""
         c, t = store.oidc_consents.c, store.oidc_tokens.c
         now = self.clock()
-        with self.engine.begin() as conn:
+        with uow as conn:
             gone = conn.execute(
                 delete(store.oidc_consents).where(
                     c.portal_code == portal_code, c.client_id == client_id
@@ -292,14 +303,15 @@ class OidcProvider:
                 .where(t.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+            uow.commit()
 
     # --- codes -----------------------------------------------------------------------------
 
-    def save_code(self, code: str, request: Any) -> None:
+    def save_code(self, uow: UnitOfWork, code: str, request: Any) -> None:
         grantee: Grantee = request.user
         data = request.payload.data
         now = self.clock()
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 store.oidc_codes.insert().values(
                     code_hash=hash_secret(code),
@@ -316,14 +328,15 @@ class OidcProvider:
                     expires_at=now + CODE_TTL,
                 )
             )
+            uow.commit()
 
-    def take_code(self, code: str, client: RelyingParty) -> StoredCode | None:
+    def take_code(self, uow: UnitOfWork, code: str, client: RelyingParty) -> StoredCode | None:
         """Use a code up as it is presented: ``None`` if unknown, another client's, expired,
         or used before — in which case every token it gave is revoked (RFC 6749 §4.1.2)."""
         k = store.oidc_codes.c
         code_hash = hash_secret(code)
         now = self.clock()
-        with self.engine.begin() as conn:
+        with uow as conn:
             row = conn.execute(select(store.oidc_codes).where(k.code_hash == code_hash)).first()
             if row is None or row.client_id != client.client_id:
                 return None
@@ -339,7 +352,9 @@ class OidcProvider:
                     .where(t.code_hash == code_hash, t.revoked_at.is_(None))
                     .values(revoked_at=now)
                 )
+                uow.commit()
                 return None
+            uow.commit()
         if now >= row.expires_at:
             return None
         return StoredCode(
@@ -355,22 +370,24 @@ class OidcProvider:
             claims=None if row.claims is None else json.loads(row.claims),
         )
 
-    def grantee_of(self, code: StoredCode) -> Grantee | None:
-        client = self.clients.get(code.client_id)
+    def grantee_of(self, uow: UnitOfWork, code: StoredCode) -> Grantee | None:
+        client = self.clients.get(uow, code.client_id)
         if client is None:
             return None
         return Grantee(code.portal_code, self.sub(client, code.portal_code), code.auth_time)
 
-    def nonce_used(self, client_id: str, nonce: str) -> bool:
+    def nonce_used(self, uow: UnitOfWork, client_id: str, nonce: str) -> bool:
         """A nonce is good for one code per client (a replayed request is refused)."""
         k = store.oidc_codes.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             found = conn.scalar(
                 select(k.code_hash).where(and_(k.client_id == client_id, k.nonce == nonce))
             )
         return found is not None
 
-    def first_use_of_assertion(self, client_id: str, jti: object, exp: object) -> bool:
+    def first_use_of_assertion(
+        self, uow: UnitOfWork, client_id: str, jti: object, exp: object
+    ) -> bool:
         """Record a private_key_jwt assertion's ``jti``; ``False`` when it was used before
         (or is not a usable id). Kept until the assertion's ``exp``."""
         if not isinstance(jti, str) or not 8 <= len(jti) <= 128:
@@ -380,7 +397,7 @@ class OidcProvider:
         now = self.clock()
         u = store.oidc_used_assertions
         try:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 conn.execute(delete(u).where(u.c.expires_at < now))
                 conn.execute(
                     u.insert().values(
@@ -390,16 +407,17 @@ class OidcProvider:
                         ),
                     )
                 )
+                uow.commit()
         except IntegrityError:
             return False
         return True
 
     # --- tokens and userinfo ---------------------------------------------------------------
 
-    def save_token(self, token: dict[str, Any], request: Any) -> None:
+    def save_token(self, uow: UnitOfWork, token: dict[str, Any], request: Any) -> None:
         code: StoredCode = request.authorization_code
         now = self.clock()
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 store.oidc_tokens.insert().values(
                     token_hash=hash_secret(token["access_token"]),
@@ -412,14 +430,15 @@ class OidcProvider:
                     expires_at=now + dt.timedelta(seconds=int(token["expires_in"])),
                 )
             )
+            uow.commit()
 
-    def token_grant(self, access_token: str) -> TokenGrant:
+    def token_grant(self, uow: UnitOfWork, access_token: str) -> TokenGrant:
         """Who an access token speaks for, and with what scope; the consent must still
         stand and the party still be registered."""
         t, c = store.oidc_tokens.c, store.oidc_consents.c
         if not isinstance(access_token, str) or not 0 < len(access_token) <= 200:
             raise InvalidToken("send the access token as a Bearer token")
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(store.oidc_tokens).where(t.token_hash == hash_secret(access_token))
             ).first()
@@ -436,27 +455,26 @@ class OidcProvider:
             raise InvalidToken("the access token is unknown, expired or revoked")
         if not consented:
             raise InvalidToken("the person withdrew consent for this service")
-        client = self.clients.get(row.client_id)
+        client = self.clients.get(uow, row.client_id)
         if client is None:
             raise InvalidToken("the relying party was removed")
         return TokenGrant(client, row.portal_code, tuple(scopes_of(row.scope)), row.claims)
 
-    def userinfo(self, access_token: str) -> dict[str, Any]:
+    def userinfo(self, uow: UnitOfWork, access_token: str) -> dict[str, Any]:
         """What the token's scope releases: ``sub``; with ``profile_basic4`` the four items
         with their JPKI proof; with ``name`` … ``gender`` those items. The consent must still
         stand."""
-        grant = self.token_grant(access_token)
+        grant = self.token_grant(uow, access_token)
         info: dict[str, Any] = {"sub": self.sub(grant.client, grant.portal_code)}
         if oidc_model.wants_items(grant.scopes) and grant.claims:
             info.update(json.loads(grant.claims))
         return info
 
 
-def oidc_provider(ctx: OrgContext, engine: Engine) -> OidcProvider:
+def oidc_provider(ctx: OrgContext) -> OidcProvider:
     """The provider of a portal app: issuer ``BASE/portal``, keys in ``DATA/portal``."""
     folder = ctx.settings.data_dir / "portal"
     return OidcProvider(
-        engine=engine,
         issuer=ctx.settings.base_url.rstrip("/") + "/portal",
         signing_key=load_or_create_signing_key(folder),
         pairwise_key=secret_bytes(folder / "oidc-pairwise.key"),

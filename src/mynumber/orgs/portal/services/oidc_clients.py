@@ -14,12 +14,13 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import delete, select
 
 from mynumber.errors import InvalidInput
 from mynumber.orgs.portal import store
 from mynumber.orgs.portal.model import oidc as oidc_model
 from mynumber.orgs.portal.model.oidc import ClientUnknown
+from mynumber.platform.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +77,13 @@ class RelyingParties:
 
     def __init__(
         self,
-        engine: Engine,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.clock = clock
 
     def add(
         self,
+        uow: UnitOfWork,
         *,
         name: str,
         redirect_uris: list[str],
@@ -114,7 +114,7 @@ class RelyingParties:
             secret_hash=None if secret is None else oidc_model.hash_secret(secret),
             jwk=public_jwk,
         )
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 store.oidc_clients.insert().values(
                     client_id=client.client_id,
@@ -126,33 +126,34 @@ class RelyingParties:
                     jwk=client.jwk,
                 )
             )
+            uow.commit()
         return Registered(client, secret)
 
-    def get(self, client_id: str) -> RelyingParty | None:
+    def get(self, uow: UnitOfWork, client_id: str) -> RelyingParty | None:
         if not isinstance(client_id, str) or len(client_id) > 64:
             return None
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(store.oidc_clients).where(store.oidc_clients.c.client_id == client_id)
             ).first()
         return None if row is None else _client(row)
 
-    def require(self, client_id: str) -> RelyingParty:
-        client = self.get(client_id)
+    def require(self, uow: UnitOfWork, client_id: str) -> RelyingParty:
+        client = self.get(uow, client_id)
         if client is None:
             raise ClientUnknown("no such relying party")
         return client
 
-    def all(self) -> list[RelyingParty]:
-        with self.engine.connect() as conn:
+    def all(self, uow: UnitOfWork) -> list[RelyingParty]:
+        with uow as conn:
             rows = conn.execute(
                 select(store.oidc_clients).order_by(store.oidc_clients.c.created_at)
             ).all()
         return [_client(r) for r in rows]
 
-    def remove(self, client_id: str) -> None:
+    def remove(self, uow: UnitOfWork, client_id: str) -> None:
         """Remove a party with its consents, codes and tokens (they stop working at once)."""
-        with self.engine.begin() as conn:
+        with uow as conn:
             gone = conn.execute(
                 delete(store.oidc_clients).where(store.oidc_clients.c.client_id == client_id)
             ).rowcount
@@ -165,6 +166,7 @@ class RelyingParties:
                 store.oidc_requests,
             ):
                 conn.execute(delete(table).where(table.c.client_id == client_id))
+            uow.commit()
 
 
 def _client(row: object) -> RelyingParty:

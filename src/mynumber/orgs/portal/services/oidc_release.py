@@ -29,6 +29,7 @@ from mynumber.orgs.portal.services.self_information import SELF_INFORMATION, Hub
 from mynumber.orgs.portal.services.signing import SignRequests
 from mynumber.pki import BasicItems
 from mynumber.pki.cms import verify_detached
+from mynumber.platform.uow import UnitOfWork
 
 PURPOSE = ("基本4情報の提供への同意", "Consent to release the four basic items")
 
@@ -72,6 +73,7 @@ class BasicItemsRelease:
 
     def ask(
         self,
+        uow: UnitOfWork,
         *,
         portal_code: str,
         issuer: str,
@@ -96,11 +98,14 @@ class BasicItemsRelease:
             f"I agree that Mynaportal gives {client.name} these items, as my signing "
             f"certificate states them: {', '.join(en for _, en in labels)}."
         )
-        made = self.signing.create(portal_code, PURPOSE, statement, summary, next_path=next_path)
+        made = self.signing.create(
+            uow, portal_code, PURPOSE, statement, summary, next_path=next_path
+        )
         return Asked(made.id, statement)
 
     def collect(
         self,
+        uow: UnitOfWork,
         *,
         portal_code: str,
         sign_request: str,
@@ -115,12 +120,12 @@ class BasicItemsRelease:
         or not by a J-LIS signing certificate, :class:`SignerNotHolder` if the certificate
         is not the logged-in person's.
         """
-        cms_der = self.signing.result(sign_request, portal_code)
+        cms_der = self.signing.result(uow, sign_request, portal_code)
         if cms_der is None:
             return None
         signature = verify_detached(cms_der, statement, self.sign_roots(), self.clock())
-        self._check_holder(portal_code, signature.items)
-        self.signing.discard_data(sign_request, portal_code)
+        self._check_holder(uow, portal_code, signature.items)
+        self.signing.discard_data(uow, sign_request, portal_code)
         released = {
             k: v for k, v in oidc_model.basic4_claims(signature.items).items() if k in claims
         }
@@ -134,8 +139,9 @@ class BasicItemsRelease:
             "jpki_statement": base64.b64encode(statement).decode(),
         }
 
-    def _check_holder(self, portal_code: str, items: BasicItems) -> None:
+    def _check_holder(self, uow: UnitOfWork, portal_code: str, items: BasicItems) -> None:
         answer = self.link.ask(
+            uow,
             portal_code,
             procedure=SELF_INFORMATION,
             provider="municipality",

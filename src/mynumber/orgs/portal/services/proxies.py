@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from mynumber import errors
 from mynumber.orgs.portal import store
@@ -54,15 +54,17 @@ from mynumber.orgs.portal.services.invitation_attempts import (
 )
 from mynumber.orgs.portal.services.self_information import SELF_INFORMATION, HubLink
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 
-def names_via(link: HubLink) -> Callable[[str], str | None]:
+def names_via(link: HubLink) -> Callable[[UnitOfWork, str], str | None]:
     """氏名 as the municipality gives it on わたしの情報 (基本4情報), through the hub; None
     when the municipality holds no record or does not answer."""
 
-    def name_of(portal_code: str) -> str | None:
+    def name_of(uow: UnitOfWork, portal_code: str) -> str | None:
         try:
             data = link.ask(
+                uow,
                 portal_code,
                 procedure=SELF_INFORMATION,
                 provider="municipality",
@@ -119,18 +121,18 @@ class Proxies:
     def __init__(
         self,
         *,
-        engine: Engine,
-        name_of: Callable[[str], str | None],
+        name_of: Callable[[UnitOfWork, str], str | None],
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.name_of = name_of  # 氏名 as the municipality gives it (わたしの情報)
         self.clock = clock
-        self.attempts = InvitationAttempts(engine=engine, clock=lambda: self.clock())
+        self.attempts = InvitationAttempts(clock=lambda: self.clock())
 
     # --- granting --------------------------------------------------------------------------
 
-    def invite(self, grantor: str, *, scope: str, until: dt.date | None = None) -> Invitation:
+    def invite(
+        self, uow: UnitOfWork, grantor: str, *, scope: str, until: dt.date | None = None
+    ) -> Invitation:
         """A one-time code for a right to act for ``grantor``; shown once, kept hashed."""
         if scope not in RIGHTS:
             raise errors.InvalidInput(f"the right is one of {', '.join(RIGHTS)}", field="scope")
@@ -144,7 +146,7 @@ class Proxies:
                 )
         code = new_invitation_code()
         invitation = Invitation(code, scope, ends, now + INVITATION_TTL)
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 store.proxy_invitations.insert().values(
                     id=new_id(),
@@ -156,23 +158,24 @@ class Proxies:
                     expires_at=invitation.expires_at,
                 )
             )
+            uow.commit()
         return invitation
 
-    def accept(self, grantee: str, code: str) -> Proxy:
+    def accept(self, uow: UnitOfWork, grantee: str, code: str) -> Proxy:
         """The grantee takes the right the code carries; the code is spent.
 
         :class:`TooManyAttempts` after too many unknown codes lately
         (:mod:`.invitation_attempts`).
         """
-        self.attempts.check(grantee)
+        self.attempts.check(uow, grantee)
         i = store.proxy_invitations.c
         now = self.clock()
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(store.proxy_invitations).where(i.code_hash == code_hash(code))
             ).first()
         if row is None:
-            self.attempts.record(grantee, WRONG)
+            self.attempts.record(uow, grantee, WRONG)
             raise InvitationRefused(
                 "この招待コードは見つかりません / No such invitation code",
                 code="invitation_unknown",
@@ -198,9 +201,9 @@ class Proxies:
                 "代理権の期限が過ぎています / The right has already ended",
                 code="invitation_expired",
             )
-        names = (self.name_of(row.principal_code), self.name_of(grantee))
+        names = (self.name_of(uow, row.principal_code), self.name_of(uow, grantee))
         proxy_id = new_id()
-        with self.engine.begin() as conn:
+        with uow as conn:
             taken = conn.execute(
                 update(store.proxy_invitations)
                 .where(i.id == row.id, i.used_at.is_(None))
@@ -236,13 +239,14 @@ class Proxies:
                 )
             )
             self._record(conn, proxy_id, row.principal_code, grantee, "accept", now)
-        return self.proxy(proxy_id)
+            uow.commit()
+        return self.proxy(uow, proxy_id)
 
-    def revoke(self, grantor: str, proxy_id: str) -> None:
+    def revoke(self, uow: UnitOfWork, grantor: str, proxy_id: str) -> None:
         """The grantor ends a right, at once; another's proxy id is :class:`NotFound`."""
         p = store.proxies.c
         now = self.clock()
-        with self.engine.begin() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(p.agent_code, p.revoked_at).where(
                     p.id == proxy_id, p.principal_code == grantor
@@ -261,18 +265,25 @@ class Proxies:
                 .where(s.portal_code == row.agent_code, s.acting_for == grantor)
                 .values(acting_for=None)
             )
+            uow.commit()
 
     # --- checking --------------------------------------------------------------------------
 
-    def proxy(self, proxy_id: str) -> Proxy:
-        with self.engine.connect() as conn:
+    def proxy(self, uow: UnitOfWork, proxy_id: str) -> Proxy:
+        with uow as conn:
             row = conn.execute(select(store.proxies).where(store.proxies.c.id == proxy_id)).first()
         if row is None:
             raise errors.NotFound("no such proxy")
         return _proxy(row)
 
     def require(
-        self, actor_code: str, principal_code: str, right: str, *, action: str | None = None
+        self,
+        uow: UnitOfWork,
+        actor_code: str,
+        principal_code: str,
+        right: str,
+        *,
+        action: str | None = None,
     ) -> Proxy | None:
         """The right ``actor_code`` holds to do ``right`` for ``principal_code``, checked now,
         and the act recorded for the principal; None when the actor is the person themself.
@@ -287,7 +298,7 @@ class Proxies:
             return None
         now = self.clock()
         p = store.proxies.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(store.proxies).where(
                     p.principal_code == principal_code,
@@ -304,71 +315,77 @@ class Proxies:
                 raise ProxyRefused(why)
             proxy = found[0]
             self._record(conn, proxy.id, principal_code, actor_code, action or right, now)
+            uow.commit()
         return proxy
 
-    def applicant(self, session: Session, procedure: str) -> str:
+    def applicant(self, uow: UnitOfWork, session: Session, procedure: str) -> str:
         """Whom an application from this session is for: the person, or the principal they
         act for with an ``apply`` right (checked and recorded)."""
         principal = session.acting_for or session.portal_code
-        self.require(session.portal_code, principal, "apply", action=f"apply:{procedure}"[:80])
+        self.require(uow, session.portal_code, principal, "apply", action=f"apply:{procedure}"[:80])
         return principal
 
-    def subject(self, session: Session, what: str) -> str:
+    def subject(self, uow: UnitOfWork, session: Session, what: str) -> str:
         """Whose data a page shows: the person's, or — acting as a proxy — the principal's,
         after checking the ``view`` right now and recording the view for the principal. A
         right gone since the switch ends the acting and refuses the page."""
         if session.acting_for is None:
             return session.portal_code
         try:
-            self.require(session.portal_code, session.acting_for, "view", action=what)
+            self.require(uow, session.portal_code, session.acting_for, "view", action=what)
         except ProxyRefused:
-            self._stop_acting(session.portal_code, session.acting_for)
+            self._stop_acting(uow, session.portal_code, session.acting_for)
             raise
         return session.acting_for
 
     # --- acting ----------------------------------------------------------------------------
 
-    def act(self, token: str, session: Session, proxy_id: str | None) -> str | None:
+    def act(
+        self, uow: UnitOfWork, token: str, session: Session, proxy_id: str | None
+    ) -> str | None:
         """Switch this session to act for the principal of ``proxy_id`` (None: oneself)."""
         principal = None
         if proxy_id is not None:
-            proxy = self.proxy(proxy_id)
+            proxy = self.proxy(uow, proxy_id)
             if proxy.agent_code != session.portal_code:
                 raise errors.NotFound("no such proxy")
-            self.require(session.portal_code, proxy.principal_code, "view", action="act")
+            self.require(uow, session.portal_code, proxy.principal_code, "view", action="act")
             principal = proxy.principal_code
-            name = self.name_of(principal)  # the municipality's current name (a marriage …)
+            name = self.name_of(uow, principal)  # the municipality's current name (a marriage …)
             if name and name[:100] != proxy.principal_name:
-                with self.engine.begin() as conn:
+                with uow as conn:
                     conn.execute(
                         update(store.proxies)
                         .where(store.proxies.c.principal_code == principal)
                         .values(principal_name=name[:100])
                     )
+                    uow.commit()
         s = store.sessions.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.sessions)
                 .where(s.token_hash == token_hash(token), s.portal_code == session.portal_code)
                 .values(acting_for=principal)
             )
+            uow.commit()
         return principal
 
-    def _stop_acting(self, agent: str, principal: str) -> None:
+    def _stop_acting(self, uow: UnitOfWork, agent: str, principal: str) -> None:
         s = store.sessions.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.sessions)
                 .where(s.portal_code == agent, s.acting_for == principal)
                 .values(acting_for=None)
             )
+            uow.commit()
 
     # --- what people see -------------------------------------------------------------------
 
-    def granted(self, grantor: str) -> list[Proxy]:
+    def granted(self, uow: UnitOfWork, grantor: str) -> list[Proxy]:
         """The grantor's proxies, newest first, revoked ones too."""
         p = store.proxies.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(store.proxies)
                 .where(p.principal_code == grantor)
@@ -376,11 +393,11 @@ class Proxies:
             ).all()
         return [_proxy(r) for r in rows]
 
-    def principals(self, agent: str) -> list[Proxy]:
+    def principals(self, uow: UnitOfWork, agent: str) -> list[Proxy]:
         """The people ``agent`` may act for now."""
         now = self.clock()
         p = store.proxies.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(store.proxies)
                 .where(p.agent_code == agent, p.revoked_at.is_(None))
@@ -388,10 +405,10 @@ class Proxies:
             ).all()
         return [proxy for proxy in map(_proxy, rows) if proxy.active(now)]
 
-    def actions(self, principal: str, limit: int = 200) -> list[dict[str, Any]]:
+    def actions(self, uow: UnitOfWork, principal: str, limit: int = 200) -> list[dict[str, Any]]:
         """What proxies did for ``principal``: who, what, when; newest first."""
         a, p = store.proxy_actions.c, store.proxies.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(a.at, a.action, p.agent_name, p.scope)
                 .select_from(store.proxy_actions.join(store.proxies, p.id == a.proxy_id))
@@ -411,12 +428,12 @@ class Proxies:
             for r in rows
         ]
 
-    def switcher(self, ctx: dict[str, Any]) -> None:
+    def switcher(self, uow: UnitOfWork, ctx: dict[str, Any]) -> None:
         """Template context for "代理で操作" on every page of a person who may act for others."""
         session = ctx.get("session")
         if not isinstance(session, Session):
             return
-        choices = self.principals(session.portal_code)
+        choices = self.principals(uow, session.portal_code)
         if not choices and session.acting_for is None:
             return
         current = next((c for c in choices if c.principal_code == session.acting_for), None)

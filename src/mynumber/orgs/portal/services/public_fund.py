@@ -15,6 +15,7 @@ from typing import Any
 from mynumber import errors
 from mynumber.orgs.portal.clients.offices import AccountRegistryClient
 from mynumber.orgs.portal.services.self_information import HubLink
+from mynumber.platform.uow import UnitOfWork
 
 PROCEDURE = "public_fund_account_self_service"
 ITEMS = ["public_fund_account", "registration_handle"]
@@ -28,21 +29,23 @@ class PublicFundAccounts:
         self.link = link
         self.registry = registry
 
-    def _self_service(self, portal_code: str) -> dict[str, Any]:
+    def _self_service(self, uow: UnitOfWork, portal_code: str) -> dict[str, Any]:
         return dict(
-            self.link.ask(portal_code, procedure=PROCEDURE, provider="accounts", items=ITEMS)
+            self.link.ask(uow, portal_code, procedure=PROCEDURE, provider="accounts", items=ITEMS)
         )
 
-    def show(self, portal_code: str) -> dict[str, Any] | None:
+    def show(self, uow: UnitOfWork, portal_code: str) -> dict[str, Any] | None:
         """The registered account (None: none registered)."""
-        account = self._self_service(portal_code)["public_fund_account"]
+        account = self._self_service(uow, portal_code)["public_fund_account"]
         return None if account is None else dict(account)
 
-    def act(self, portal_code: str, action: str, account: dict[str, str] | None = None) -> None:
+    def act(
+        self, uow: UnitOfWork, portal_code: str, action: str, account: dict[str, str] | None = None
+    ) -> None:
         """Register, change or delete, with a handle fresh from the hub."""
         if action not in ACTIONS:
             raise errors.NotFound("no such action")
-        handle = self._self_service(portal_code)["registration_handle"]
+        handle = self._self_service(uow, portal_code)["registration_handle"]
         self.registry.act(
             action, handle=handle, account=None if action == "delete" else (account or {})
         )

@@ -22,12 +22,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber.orgs.portal import store
-from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.db import chunked, insert_ignoring_duplicates
 from mynumber.platform.deliveries import Answer, Opened, valid_ref
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 PROCEDURE = "record_access_disclosure"
 ITEMS = ("access_record",)
@@ -80,25 +81,24 @@ class RecordAccesses:
     """The portal's copy of what municipalities disclosed: receive and list."""
 
     def __init__(
-        self, *, engine: Engine, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        self, *, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     ) -> None:
-        self.engine = engine
         self.clock = clock
 
-    def owners(self, hub_codes: list[str]) -> dict[str, str]:
+    def owners(self, uow: UnitOfWork, hub_codes: list[str]) -> dict[str, str]:
         """hub code → portal code, for the codes of people with an account."""
         a = store.accounts.c
         found: dict[str, str] = {}
-        with self.engine.connect() as conn:
+        with uow as conn:
             for part in chunked(list(dict.fromkeys(hub_codes))):
                 query = select(a.hub_code, a.portal_code).where(a.hub_code.in_(part))
                 found.update((str(h), str(p)) for h, p in conn.execute(query))
         return found
 
-    def __call__(self, delivery: Opened) -> Answer:
+    def __call__(self, uow: UnitOfWork, delivery: Opened) -> Answer:
         if delivery.items != ITEMS or not delivery.sender.startswith("municipality-"):
             return Answer(accepted=[False] * len(delivery.codes))
-        owners = self.owners([c for c in delivery.codes if c is not None])
+        owners = self.owners(uow, [c for c in delivery.codes if c is not None])
         now = self.clock()
         accepted: list[bool] = []
         rows: list[dict[str, Any]] = []
@@ -119,13 +119,10 @@ class RecordAccesses:
                 }
                 for entry in entries
             )
-        retrying(
-            self.engine,
-            lambda conn: insert_ignoring_duplicates(conn, store.record_accesses, rows),
-        )
+        uow.run(lambda conn: insert_ignoring_duplicates(conn, store.record_accesses, rows))
         return Answer(accepted=accepted)
 
-    def of(self, portal_code: str, *, limit: int = 1000) -> list[dict[str, Any]]:
+    def of(self, uow: UnitOfWork, portal_code: str, *, limit: int = 1000) -> list[dict[str, Any]]:
         """The person's entries, newest first."""
         r = store.record_accesses.c
         query = (
@@ -134,5 +131,5 @@ class RecordAccesses:
             .order_by(r.at.desc(), r.ref.desc())
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with uow as conn:
             return [dict(row._mapping) for row in conn.execute(query)]

@@ -13,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from mynumber import errors
 from mynumber.orgs.portal import store
 from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.orgs.portal.model.names import Label
 from mynumber.platform.hub_client import HubClient
+from mynumber.platform.uow import UnitOfWork
 
 ORG = "portal"
 SELF_INFORMATION = "self_information"
@@ -56,16 +57,15 @@ class Section:
 class HubLink:
     """The portal's requests through the hub on behalf of the person logged in."""
 
-    def __init__(self, *, engine: Engine, jlis: JlisPortalClient, hub: HubClient) -> None:
-        self.engine = engine
+    def __init__(self, *, jlis: JlisPortalClient, hub: HubClient) -> None:
         self.jlis = jlis
         self.hub = hub
 
-    def hub_code(self, portal_code: str) -> str:
+    def hub_code(self, uow: UnitOfWork, portal_code: str) -> str:
         """The portal's hub code for the person: kept on the account, else asked of J-LIS
         with the serial of the person's latest successful login (once per account)."""
         a, g = store.accounts.c, store.logins.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             kept = conn.scalar(select(a.hub_code).where(a.portal_code == portal_code))
             serial = conn.scalar(
                 select(g.serial)
@@ -78,28 +78,35 @@ class HubLink:
         if serial is None:
             raise errors.NotFound("no login certificate known for this account", code="no_login")
         code = self.jlis.hub_code(serial)
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.accounts)
                 .where(a.portal_code == portal_code, a.hub_code.is_(None))
                 .values(hub_code=code)
             )
+            uow.commit()
         return code
 
-    def ask(self, portal_code: str, *, procedure: str, provider: str, items: list[str]) -> Any:
+    def ask(
+        self, uow: UnitOfWork, portal_code: str, *, procedure: str, provider: str, items: list[str]
+    ) -> Any:
         """情報照会 through the hub; the provider's answer, opened with the portal's key and
         checked: signed by the provider, for this exchange and procedure."""
         return self.hub.exchange(
-            self.hub_code(portal_code), procedure=procedure, provider=provider, items=items
+            self.hub_code(uow, portal_code), procedure=procedure, provider=provider, items=items
         ).data
 
-    def self_information(self, portal_code: str) -> list[Section]:
+    def self_information(self, uow: UnitOfWork, portal_code: str) -> list[Section]:
         """自己情報: each holding agency's data about the person, or why it is missing."""
         sections = []
         for provider, items, heading in SOURCES:
             try:
                 data = self.ask(
-                    portal_code, procedure=SELF_INFORMATION, provider=provider, items=list(items)
+                    uow,
+                    portal_code,
+                    procedure=SELF_INFORMATION,
+                    provider=provider,
+                    items=list(items),
                 )
                 sections.append(Section(provider, heading, dict(data)))
             except errors.NotFound:
@@ -117,13 +124,13 @@ class HubLink:
                 )
         return sections
 
-    def licence(self, portal_code: str) -> Section:
+    def licence(self, uow: UnitOfWork, portal_code: str) -> Section:
         """運転免許情報: the police's answer for a holder who presented the signing
         certificate to them; otherwise why there is none."""
         heading = Label("運転免許（公安委員会）", "Driver's licence (public safety commission)")
         try:
             data = self.ask(
-                portal_code, procedure=LICENCE_INFORMATION, provider=POLICE, items=["licence"]
+                uow, portal_code, procedure=LICENCE_INFORMATION, provider=POLICE, items=["licence"]
             )
             return Section(POLICE, heading, dict(data))
         except errors.NotFound:
@@ -139,11 +146,11 @@ class HubLink:
                 POLICE, heading, None, f"現在表示できません / Not available now ({exc.code})"
             )
 
-    def records(self, portal_code: str) -> list[dict[str, Any]]:
+    def records(self, uow: UnitOfWork, portal_code: str) -> list[dict[str, Any]]:
         """やりとり履歴: every exchange about the person, newest first."""
-        found = self.hub.records(self.hub_code(portal_code))
+        found = self.hub.records(self.hub_code(uow, portal_code))
         return [r.model_dump(mode="json") for r in reversed(found)]
 
-    def export(self, portal_code: str) -> dict[str, Any]:
+    def export(self, uow: UnitOfWork, portal_code: str) -> dict[str, Any]:
         """The hub's JSON export of the records, with the chain head to check them against."""
-        return self.hub.export(self.hub_code(portal_code)).model_dump(mode="json")
+        return self.hub.export(self.hub_code(uow, portal_code)).model_dump(mode="json")

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from joserfc import jwe
 from joserfc.jwe import JWERegistry
 from joserfc.jwk import RSAKey
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from mynumber.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.portal import store
@@ -42,6 +42,7 @@ from mynumber.orgs.portal.model.sign_transactions import JWE_ALG, JWE_ENC, TTL, 
 from mynumber.orgs.portal.services.oidc import TokenGrant
 from mynumber.pki import Purpose, SignatureInvalid, verify_chain, verify_digest_signature
 from mynumber.pki.verify import issuer_of
+from mynumber.platform.uow import UnitOfWork
 
 _JWE = JWERegistry(algorithms=[JWE_ALG, JWE_ENC])
 _HASHES: dict[str, hashes.HashAlgorithm] = {
@@ -69,15 +70,15 @@ class SignTransactions:
     def __init__(
         self,
         *,
-        engine: Engine,
         jlis: JlisPortalClient,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.jlis = jlis
         self.clock = clock
 
-    def create(self, grant: TokenGrant, algorithm: str, digest: bytes) -> dict[str, Any]:
+    def create(
+        self, uow: UnitOfWork, grant: TokenGrant, algorithm: str, digest: bytes
+    ) -> dict[str, Any]:
         """A pending transaction for the token's person; the token must carry ``sign``."""
         if oidc_model.SIGN not in grant.scopes:
             raise ScopeMissing("the access token was not granted the scope sign")
@@ -94,17 +95,18 @@ class SignTransactions:
             "expires_at": now + TTL,
             "status": "pending",
         }
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(store.oidc_sign_transactions.insert().values(**tx))
+            uow.commit()
         return tx
 
-    def get(self, tx_id: str) -> dict[str, Any]:
+    def get(self, uow: UnitOfWork, tx_id: str) -> dict[str, Any]:
         try:
             uuid.UUID(tx_id)
         except ValueError as exc:
             raise NotFound("no such sign transaction", code="transaction_not_found") from exc
         t = store.oidc_sign_transactions.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(select(store.oidc_sign_transactions).where(t.id == tx_id)).first()
         if row is None:
             raise NotFound("no such sign transaction", code="transaction_not_found")
@@ -117,10 +119,12 @@ class SignTransactions:
     def digest_info(tx: dict[str, Any]) -> bytes:
         return digest_info(str(tx["algorithm"]), bytes(tx["digest"]))
 
-    def authorize(self, tx_id: str, signature: bytes, certificate_der: bytes) -> dict[str, str]:
+    def authorize(
+        self, uow: UnitOfWork, tx_id: str, signature: bytes, certificate_der: bytes
+    ) -> dict[str, str]:
         """The card holder's signature over the transaction's DigestInfo; checked against
         the certificate, J-LIS's signing CA and J-LIS's OCSP (revoked: refused)."""
-        tx = self.get(tx_id)
+        tx = self.get(uow, tx_id)
         if tx["status"] != "pending":
             raise Conflict("this sign transaction is already signed", code="already_signed")
         try:
@@ -138,19 +142,20 @@ class SignTransactions:
             ) from exc
         self.jlis.check_status(cert, issuer, now)  # revoked: refused
         t = store.oidc_sign_transactions.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             changed = conn.execute(
                 update(store.oidc_sign_transactions)
                 .where(t.id == tx_id, t.status == "pending")
                 .values(status="signed", signature=signature, certificate=certificate_der)
             ).rowcount
+            uow.commit()
         if not changed:
             raise Conflict("this sign transaction is already signed", code="already_signed")
         return {"id": tx_id, "status": "signed"}
 
-    def result(self, tx_id: str, grant: TokenGrant) -> str:
+    def result(self, uow: UnitOfWork, tx_id: str, grant: TokenGrant) -> str:
         """The JWE (compact) of the result, encrypted to the client's registered key."""
-        tx = self.get(tx_id)
+        tx = self.get(uow, tx_id)
         if tx["client_id"] != grant.client.client_id or tx["portal_code"] != grant.portal_code:
             raise NotFound("no such sign transaction", code="transaction_not_found")
         if oidc_model.SIGN not in grant.scopes or grant.client.jwk is None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import func, select, update
 
 from mynumber.errors import Conflict, Error, InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.portal import model, store
@@ -36,6 +36,7 @@ from mynumber.pki import (
 )
 from mynumber.pki.cms import verify_detached
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 SIGN_TTL = dt.timedelta(minutes=10)
 MAX_DATA_BYTES = 256 * 1024
@@ -153,11 +154,9 @@ class SignRequests:
     def __init__(
         self,
         *,
-        engine: Engine,
         jlis: JlisPortalClient,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.jlis = jlis
         self.clock = clock
 
@@ -165,6 +164,7 @@ class SignRequests:
 
     def create(
         self,
+        uow: UnitOfWork,
         portal_code: str,
         purpose: str | tuple[str, str],
         data: bytes,
@@ -200,7 +200,7 @@ class SignRequests:
                 state="pending",
                 next_path=next_path,
             )
-            with self.engine.begin() as conn:
+            with uow as conn:
                 taken = conn.scalar(
                     select(store.sign_requests.c.id).where(
                         store.sign_requests.c.code == request.code
@@ -224,23 +224,24 @@ class SignRequests:
                         state="pending",
                     )
                 )
+                uow.commit()
             return request
         raise RuntimeError("could not draw a free signing code")
 
-    def result(self, request_id: str, portal_code: str) -> bytes | None:
+    def result(self, uow: UnitOfWork, request_id: str, portal_code: str) -> bytes | None:
         """The CMS (DER) once ``portal_code`` signed request ``request_id``; else None."""
-        request = self.get(request_id, portal_code)
+        request = self.get(uow, request_id, portal_code)
         if request.state != "signed":
             return None
         s = store.sign_requests.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             cms = conn.scalar(select(s.cms).where(s.id == request.id))
         return None if cms is None else bytes(cms)
 
-    def get(self, request_id: str, portal_code: str) -> SignRequest:
+    def get(self, uow: UnitOfWork, request_id: str, portal_code: str) -> SignRequest:
         """A request of ``portal_code`` by id (another person's is not found)."""
         s = store.sign_requests.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(store.sign_requests).where(s.id == request_id, s.portal_code == portal_code)
             ).first()
@@ -248,11 +249,11 @@ class SignRequests:
             raise SignRequestUnknown("no such sign request")
         return self._from_row(row)
 
-    def discard_data(self, request_id: str, portal_code: str) -> None:
+    def discard_data(self, uow: UnitOfWork, request_id: str, portal_code: str) -> None:
         """Forget the signed bytes and their summary once the caller has sent them on, or
         given up on the request (the CMS and the digest stay); a pending request closes."""
         s = store.sign_requests.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.sign_requests)
                 .where(s.id == request_id, s.portal_code == portal_code)
@@ -262,6 +263,7 @@ class SignRequests:
                     used_at=func.coalesce(s.used_at, self.clock()),
                 )
             )
+            uow.commit()
 
     @staticmethod
     def _from_row(row: Any) -> SignRequest:
@@ -283,10 +285,10 @@ class SignRequests:
 
     # --- the phone ----------------------------------------------------------------------
 
-    def asking(self, code: str) -> SignRequest:
+    def asking(self, uow: UnitOfWork, code: str) -> SignRequest:
         """The pending request with this one-time code (what the phone shows and signs)."""
         s = store.sign_requests.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(store.sign_requests).where(s.code == model.normalise_code(code))
             ).first()
@@ -303,22 +305,23 @@ class SignRequests:
             )
         return request
 
-    def complete(self, code: str, cms: bytes) -> SignRequest:
+    def complete(self, uow: UnitOfWork, code: str, cms: bytes) -> SignRequest:
         """Check the phone's detached CMS over the request's bytes and keep it.
 
         CMS and chain (:func:`mynumber.pki.cms.verify_detached`), then OCSP at J-LIS as a
         registered verifier. The code is used up either way; a refusal is recorded and
         raised as :class:`SignatureRefused`.
         """
-        request = self.asking(code)
+        request = self.asking(uow, code)
         s = store.sign_requests.c
         now = self.clock()
-        with self.engine.begin() as conn:
+        with uow as conn:
             taken = conn.execute(
                 update(store.sign_requests)
                 .where(s.id == request.id, s.used_at.is_(None))
                 .values(used_at=now)
             ).rowcount
+            uow.commit()
         if not taken:
             raise SignRequestUsed(
                 f"the signing code was already used — {advice('sign_request_used')}"
@@ -327,27 +330,30 @@ class SignRequests:
             signature = verify_detached(cms, request.data or b"", self.jlis.sign_roots(), now)
             self._check_ocsp(signature.certificate, signature.issuer, now)
         except (CertificateError, MalformedCertificate) as exc:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 conn.execute(
                     update(store.sign_requests)
                     .where(s.id == request.id)
                     .values(state="refused", reason=exc.code[:40])
                 )
+                uow.commit()
             raise SignatureRefused(f"{exc.message} — {advice(exc.code)}", code=exc.code) from exc
         except Error:
             # J-LIS did not answer: nothing was decided, the phone may send it again
-            with self.engine.begin() as conn:
+            with uow as conn:
                 conn.execute(
                     update(store.sign_requests).where(s.id == request.id).values(used_at=None)
                 )
+                uow.commit()
             raise
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.sign_requests)
                 .where(s.id == request.id)
                 .values(state="signed", cms=cms, serial=signature.serial, signed_at=now)
             )
-        return self.get(request.id, request.portal_code)
+            uow.commit()
+        return self.get(uow, request.id, request.portal_code)
 
     def _check_ocsp(
         self, certificate: x509.Certificate, issuer: x509.Certificate, now: dt.datetime
@@ -356,9 +362,9 @@ class SignRequests:
 
     # --- the PC waiting -----------------------------------------------------------------
 
-    def status(self, request_id: str, portal_code: str) -> dict[str, str | None]:
+    def status(self, uow: UnitOfWork, request_id: str, portal_code: str) -> dict[str, str | None]:
         """pending | signed | refused | expired, with advice, and where to go next."""
-        request = self.get(request_id, portal_code)
+        request = self.get(uow, request_id, portal_code)
         state = "expired" if request.expired(self.clock()) else request.state
         reason = request.reason or ("sign_request_expired" if state == "expired" else None)
         return {

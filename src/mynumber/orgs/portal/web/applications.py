@@ -6,7 +6,7 @@ and follow it to the municipality's decision."""
 
 import secrets
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,7 +19,12 @@ from mynumber.orgs.portal.model.forms import Form
 from mynumber.orgs.portal.services.applications import ElectronicApplications, FormInvalid
 from mynumber.orgs.portal.web.deps import RESIDENT
 from mynumber.orgs.portal.web.pages import Pages
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import status_of
+from mynumber.platform.web.uow import Work
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def _form_values(raw: Any) -> dict[str, str]:
@@ -30,10 +35,11 @@ def page_router(pages: Pages, apps: ElectronicApplications) -> APIRouter:
     """申請状況 (``/applications``), the four forms, an application's page, submit."""
     web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
-    def prefill(portal_code: str) -> dict[str, str]:
+    def prefill(uow: UnitOfWork, portal_code: str) -> dict[str, str]:
         """わたしの情報's basic items, as the municipality records them, for the form."""
         try:
             data = apps.link.ask(
+                uow,
                 portal_code,
                 procedure="self_information",
                 provider="municipality",
@@ -44,11 +50,11 @@ def page_router(pages: Pages, apps: ElectronicApplications) -> APIRouter:
         items = data.get("basic_items") if isinstance(data, dict) else None
         return {k: str(v) for k, v in (items or {}).items()}
 
-    def subject_of(session: Any) -> str:
+    def subject_of(uow: UnitOfWork, session: Any) -> str:
         """Whose form it is: the person's, or (acting as a proxy) the principal's — the
         view right checked and the view recorded for them."""
         if session.acting_for and apps.proxies is not None:
-            return apps.proxies.subject(session, "information")
+            return apps.proxies.subject(uow, session, "information")
         return str(session.portal_code)
 
     def form_page(
@@ -78,31 +84,39 @@ def page_router(pages: Pages, apps: ElectronicApplications) -> APIRouter:
 
     @web.get("/applications", response_class=HTMLResponse)
     def index(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """申請状況: the person's applications and their status, and the forms."""
         return pages.render(
             request,
             "applications.html",
             session=session,
-            applications=apps.list(session.portal_code),
+            applications=apps.list(uow, session.portal_code),
             forms=FORMS,
         )
 
     def fresh_form(
-        request: Request, session: Session, kind: str, application_id: str | None = None
+        uow: UnitOfWork,
+        request: Request,
+        session: Session,
+        kind: str,
+        application_id: str | None = None,
     ) -> Response:
         form = FORMS.get(kind)
         if form is None:
             raise errors.NotFound("no such application form", code="form_not_found")
-        known = prefill(subject_of(session))
+        known = prefill(uow, subject_of(uow, session))
         values = {f.name: known[f.prefill] for f in form.fields if f.prefill in known}
         if "birth_date" in values:
             values["birth_date"] = values["birth_date"][:10]
         return form_page(request, session, form, values=values, application_id=application_id)
 
     async def post_form(
-        request: Request, session: Session, kind: str, application_id: str | None = None
+        uow: UnitOfWork,
+        request: Request,
+        session: Session,
+        kind: str,
+        application_id: str | None = None,
     ) -> Response:
         raw = await request.form()  # the form's own fields, whatever the form is
         form = FORMS.get(kind)
@@ -113,6 +127,7 @@ def page_router(pages: Pages, apps: ElectronicApplications) -> APIRouter:
         try:
             started = await _in_thread(
                 apps.start,
+                uow,
                 kind,
                 actor=session.portal_code,
                 applicant=session.acting_for or session.portal_code,  # 代理: the principal
@@ -142,31 +157,38 @@ def page_router(pages: Pages, apps: ElectronicApplications) -> APIRouter:
 
     @web.get("/applications/new/{kind}", response_class=HTMLResponse)
     def new(
-        request: Request, kind: str, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work,
+        request: Request,
+        kind: str,
+        session: Annotated[Session, Depends(pages.page_session)],
     ) -> Response:
         """An application form, prefilled from わたしの情報, with a fresh submission key."""
-        return fresh_form(request, session, kind)
+        return fresh_form(uow, request, session, kind)
 
     @web.post("/applications/new/{kind}", response_class=HTMLResponse)
     async def create(
-        request: Request, kind: str, session: Annotated[Session, Depends(pages.form_session)]
+        uow: Work,
+        request: Request,
+        kind: str,
+        session: Annotated[Session, Depends(pages.form_session)],
     ) -> Response:
         """Post a form: errors next to the fields (422), or the application (once per key)
         and on to its sign request, or straight to the application when unsigned."""
-        return await post_form(request, session, kind)
+        return await post_form(uow, request, session, kind)
 
     @web.get("/applications/{application_id}", response_class=HTMLResponse)
     def show(
+        uow: Work,
         request: Request,
         application_id: str,
         session: Annotated[Session, Depends(pages.page_session)],
     ) -> Response:
         """One application: status, signature, submit, the municipality's decision."""
-        application = apps.get(application_id, session.portal_code)
+        application = apps.get(uow, application_id, session.portal_code)
         signed = False
         if application["status"] == "signing" and application["sign_request_id"]:
             signed = (
-                apps.signing.result(application["sign_request_id"], application["actor_code"])
+                apps.signing.result(uow, application["sign_request_id"], application["actor_code"])
                 is not None
             )
         return pages.render(
@@ -175,15 +197,16 @@ def page_router(pages: Pages, apps: ElectronicApplications) -> APIRouter:
 
     @web.post("/applications/{application_id}/submit")
     async def submit(
+        uow: Work,
         request: Request,
         application_id: str,
         session: Annotated[Session, Depends(pages.form_session)],
     ) -> Response:
         """申請を送信: deliver the signed application to the municipality."""
         try:
-            await _in_thread(apps.submit, application_id, session.portal_code)
+            await _in_thread(apps.submit, uow, application_id, session.portal_code)
         except errors.Error as failure:
-            application = await _in_thread(apps.get, application_id, session.portal_code)
+            application = await _in_thread(apps.get, uow, application_id, session.portal_code)
             return pages.render(
                 request,
                 "application.html",
@@ -198,38 +221,41 @@ def page_router(pages: Pages, apps: ElectronicApplications) -> APIRouter:
 
     @web.post("/applications/{application_id}/sign-again")
     async def sign_again(
+        uow: Work,
         request: Request,
         application_id: str,
         session: Annotated[Session, Depends(pages.form_session)],
     ) -> Response:
         """署名をやり直す: a new sign request when the first expired or was refused."""
-        application = await _in_thread(apps.sign_again, application_id, session.portal_code)
+        application = await _in_thread(apps.sign_again, uow, application_id, session.portal_code)
         prefix = request.scope.get("root_path", "")
         return RedirectResponse(f"{prefix}/sign/{application['sign_request_id']}", status_code=303)
 
     @web.get("/applications/{application_id}/resubmit", response_class=HTMLResponse)
     def resubmit_form(
+        uow: Work,
         request: Request,
         application_id: str,
         session: Annotated[Session, Depends(pages.page_session)],
     ) -> Response:
         """A returned application (差戻し): the form again, for the same application."""
-        application = apps.get(application_id, session.portal_code)
-        return fresh_form(request, session, application["kind"], application_id)
+        application = apps.get(uow, application_id, session.portal_code)
+        return fresh_form(uow, request, session, application["kind"], application_id)
 
     @web.post("/applications/{application_id}/resubmit", response_class=HTMLResponse)
     async def resubmit(
+        uow: Work,
         request: Request,
         application_id: str,
         session: Annotated[Session, Depends(pages.form_session)],
     ) -> Response:
         """再申請: the corrected form, as a new revision of the same application."""
-        application = await _in_thread(apps.get, application_id, session.portal_code)
-        return await post_form(request, session, application["kind"], application_id)
+        application = await _in_thread(apps.get, uow, application_id, session.portal_code)
+        return await post_form(uow, request, session, application["kind"], application_id)
 
     return web
 
 
-async def _in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+async def _in_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Blocking service calls (database, hub) off the event loop."""
     return await run_in_threadpool(function, *args, **kwargs)

@@ -15,12 +15,15 @@ from mynumber.orgs.portal.services.benefit_claims import BenefitClaims
 from mynumber.orgs.portal.web.deps import RESIDENT
 from mynumber.orgs.portal.web.pages import Pages
 from mynumber.orgs.portal.web.public_fund import DEPOSIT_TYPES, account_form
+from mynumber.platform.uow import UnitOfWork
+from mynumber.platform.web.uow import Work
 
 
 def page_router(pages: Pages, benefits: BenefitClaims) -> APIRouter:
     web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     def page(
+        uow: UnitOfWork,
         request: Request,
         session: Any,
         programme_id: str,
@@ -32,7 +35,7 @@ def page_router(pages: Pages, benefits: BenefitClaims) -> APIRouter:
     ) -> HTMLResponse:
         programme = benefits.programme(programme_id)
         try:
-            account, problem = benefits.accounts.show(session.portal_code), None
+            account, problem = benefits.accounts.show(uow, session.portal_code), None
         except errors.Error as exc:
             account, problem = None, f"現在表示できません / Not available now ({exc.code})"
         return pages.render(
@@ -51,6 +54,7 @@ def page_router(pages: Pages, benefits: BenefitClaims) -> APIRouter:
 
     @web.get("/benefits/{programme_id}", response_class=HTMLResponse)
     def show(
+        uow: Work,
         request: Request,
         session: Annotated[Session, Depends(pages.page_session)],
         programme_id: str,
@@ -58,10 +62,11 @@ def page_router(pages: Pages, benefits: BenefitClaims) -> APIRouter:
         """給付金の受取口座: apply with one click, with the registered account or another."""
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
-        return page(request, session, programme_id)
+        return page(uow, request, session, programme_id)
 
     @web.post("/benefits/{programme_id}", response_class=HTMLResponse)
     def apply(
+        uow: Work,
         request: Request,
         session: Annotated[Session, Depends(pages.form_session)],
         programme_id: str,
@@ -72,13 +77,18 @@ def page_router(pages: Pages, benefits: BenefitClaims) -> APIRouter:
             return refused
         benefits.programme(programme_id)  # an unknown programme is a 404, not a delivery
         try:
-            accepted = benefits.apply(session.portal_code, programme_id, choice, form)
+            accepted = benefits.apply(uow, session.portal_code, programme_id, choice, form)
         except errors.InvalidInput as exc:
-            return page(request, session, programme_id, status=422, error=_explain(exc), form=form)
+            return page(
+                uow, request, session, programme_id, status=422, error=_explain(exc), form=form
+            )
         except errors.Error as exc:
-            return page(request, session, programme_id, status=503, error=_explain(exc), form=form)
+            return page(
+                uow, request, session, programme_id, status=503, error=_explain(exc), form=form
+            )
         if not accepted:
             return page(
+                uow,
                 request,
                 session,
                 programme_id,
@@ -88,6 +98,7 @@ def page_router(pages: Pages, benefits: BenefitClaims) -> APIRouter:
                 form=form,
             )
         return page(
+            uow,
             request,
             session,
             programme_id,

@@ -21,6 +21,7 @@ from fastapi.responses import StreamingResponse
 from mynumber.orgs.portal.model import CHALLENGE_TTL, SessionRequired
 from mynumber.orgs.portal.services.login import PollResult, Portal
 from mynumber.orgs.portal.web.deps import LOGIN
+from mynumber.platform.web.uow import Work
 
 #: How often the stream looks at the login's state (seconds).
 INTERVAL = 0.5
@@ -48,6 +49,7 @@ def event_router(portal: Portal) -> APIRouter:
 
     @web.get("/login/events/{challenge_id}")
     async def login_events(
+        uow: Work,
         request: Request,
         challenge_id: str,
         portal_pair: Annotated[str | None, Cookie()] = None,
@@ -55,7 +57,7 @@ def event_router(portal: Portal) -> APIRouter:
         """The QR login's state as server-sent events, until it is done, refused or expired."""
         if not portal_pair:
             raise SessionRequired("this browser has no login waiting: reload the login page")
-        look = partial(portal.poll, challenge_id, portal_pair, claim=False)
+        look = partial(portal.poll, uow, challenge_id, portal_pair, claim=False)
         first = await anyio.to_thread.run_sync(look)  # an unknown challenge: 404 up front
 
         async def stream() -> AsyncIterator[str]:

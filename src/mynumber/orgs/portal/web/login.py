@@ -26,6 +26,7 @@ from mynumber.orgs.portal.schemas import (
 )
 from mynumber.orgs.portal.web.deps import LOGIN, RESIDENT
 from mynumber.orgs.portal.web.pages import PAIR_COOKIE, SESSION_COOKIE, SITE, Pages, to_login
+from mynumber.platform.web.uow import Work
 
 
 def _b64(value: str, field: str) -> bytes:
@@ -55,20 +56,21 @@ def api_router(pages: Pages) -> APIRouter:
         dependencies=[Depends(pages.login_limit)],
         responses={429: {"description": "too many login starts from this address"}},
     )
-    def start(body: StartIn) -> StartOut:
+    def start(uow: Work, body: StartIn) -> StartOut:
         """A one-time challenge for a login without a browser to pair (CLI, tests)."""
-        challenge = portal.start(method=body.method)
+        challenge = portal.start(uow, method=body.method)
         return StartOut(id=challenge.id, **_challenge_out(pages, challenge))
 
     @api.get("/login/{code}", response_model=ChallengeOut)
-    def show(code: str) -> ChallengeOut:
+    def show(uow: Work, code: str) -> ChallengeOut:
         """What the phone shows and signs: the site that asks and the challenge."""
-        return ChallengeOut(**_challenge_out(pages, portal.challenge(code)))
+        return ChallengeOut(**_challenge_out(pages, portal.challenge(uow, code)))
 
     @api.post("/login/{code}", response_model=AnswerOut)
-    def answer(code: str, body: AnswerIn) -> AnswerOut:
+    def answer(uow: Work, code: str, body: AnswerIn) -> AnswerOut:
         """The card's answer: signature over the challenge and the auth certificate."""
         result = portal.complete(
+            uow,
             code,
             signature=_b64(body.signature, "signature"),
             certificate=_b64(body.certificate, "certificate"),
@@ -88,10 +90,12 @@ def page_router(pages: Pages) -> APIRouter:
     portal = pages.portal
 
     @web.get("/", dependencies=[LOGIN])
-    def index(request: Request, portal_session: Annotated[str | None, Cookie()] = None) -> Response:
+    def index(
+        uow: Work, request: Request, portal_session: Annotated[str | None, Cookie()] = None
+    ) -> Response:
         prefix = request.scope.get("root_path", "")
         try:
-            portal.session(portal_session)
+            portal.session(uow, portal_session)
         except SessionRequired:
             return RedirectResponse(f"{prefix}/login", status_code=303)
         return RedirectResponse(f"{prefix}/home", status_code=303)
@@ -99,7 +103,9 @@ def page_router(pages: Pages) -> APIRouter:
     @web.get(
         "/login", response_class=HTMLResponse, dependencies=[LOGIN, Depends(pages.login_limit)]
     )
-    def login(request: Request, why: str | None = None, oidc: str | None = None) -> HTMLResponse:
+    def login(
+        uow: Work, request: Request, why: str | None = None, oidc: str | None = None
+    ) -> HTMLResponse:
         """2次元コードログイン: the QR code and one-time code; the page logs in by itself,
         then goes home or, for a relying party's sign-in request ``oidc``, to its consent."""
         prefix = request.scope.get("root_path", "")
@@ -107,7 +113,7 @@ def page_router(pages: Pages) -> APIRouter:
         if oidc and len(oidc) <= 64 and oidc.replace("-", "").replace("_", "").isalnum():
             next_url = f"{prefix}/oidc/consent?request={oidc}"
         browser = secrets.token_urlsafe(32)
-        challenge = portal.start(method="qr", browser_token=browser)
+        challenge = portal.start(uow, method="qr", browser_token=browser)
         phone_url = pages.phone_link("login", f"/portal/api/login/{challenge.code}")
         svg = segno.make(phone_url, error="m").svg_inline(scale=4, dark="#1f2933")
         notice = {
@@ -131,12 +137,12 @@ def page_router(pages: Pages) -> APIRouter:
 
     @web.get("/login/status", response_model=StatusOut, dependencies=[LOGIN])
     def status(
-        request: Request, id: str, portal_pair: Annotated[str | None, Cookie()] = None
+        uow: Work, request: Request, id: str, portal_pair: Annotated[str | None, Cookie()] = None
     ) -> JSONResponse:
         """Polled by the login page: pending, done (the session cookie comes with it), refused."""
         if not portal_pair:
             raise SessionRequired("this browser has no login waiting: reload the login page")
-        result = portal.poll(id, portal_pair)
+        result = portal.poll(uow, id, portal_pair)
         body = StatusOut(state=result.state, reason=result.reason, detail=result.detail)
         response = JSONResponse(body.model_dump())
         if result.session_token is not None:
@@ -145,25 +151,25 @@ def page_router(pages: Pages) -> APIRouter:
 
     @web.get("/home", response_class=HTMLResponse, dependencies=[RESIDENT])
     def home(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """ホーム: links to わたしの情報, やりとり履歴, the account; unread notices; logins."""
-        notices = portal.notices(session.portal_code)
+        notices = portal.notices(uow, session.portal_code)
         return pages.render(
             request,
             "home.html",
             session=session,
-            account=portal.account(session.portal_code),
-            logins=portal.logins(session.portal_code),
+            account=portal.account(uow, session.portal_code),
+            logins=portal.logins(uow, session.portal_code),
             unread=sum(1 for n in notices if n["read_at"] is None),
         )
 
     @web.get("/notices", response_class=HTMLResponse, dependencies=[RESIDENT])
     def notices(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """お知らせ: notices, read and unread."""
-        items = portal.notices(pages.subject(session, "notices"))
+        items = portal.notices(uow, pages.subject(uow, session, "notices"))
         return pages.render(
             request,
             "notices.html",
@@ -174,19 +180,23 @@ def page_router(pages: Pages) -> APIRouter:
 
     @web.post("/notices/{notice_id}/read", dependencies=[RESIDENT])
     def read_notice(
-        request: Request, notice_id: str, session: Annotated[Session, Depends(pages.form_session)]
+        uow: Work,
+        request: Request,
+        notice_id: str,
+        session: Annotated[Session, Depends(pages.form_session)],
     ) -> Response:
-        portal.mark_read(session.portal_code, notice_id)
+        portal.mark_read(uow, session.portal_code, notice_id)
         return RedirectResponse(f"{request.scope.get('root_path', '')}/notices", status_code=303)
 
     @web.post("/logout", dependencies=[RESIDENT])
     def logout(
+        uow: Work,
         request: Request,
         session: Annotated[Session, Depends(pages.form_session)],
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
         assert portal_session is not None  # form_session found the session by it
-        portal.logout(portal_session)
+        portal.logout(uow, portal_session)
         response = to_login(request, "logout")
         response.delete_cookie(SESSION_COOKIE, path=request.scope.get("root_path") or "/")
         return response

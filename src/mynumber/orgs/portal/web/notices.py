@@ -12,6 +12,7 @@ from mynumber.orgs.portal.model import Session
 from mynumber.orgs.portal.services.inbox import Inbox
 from mynumber.orgs.portal.web.deps import RESIDENT
 from mynumber.orgs.portal.web.pages import Pages
+from mynumber.platform.web.uow import Work
 
 
 def page_router(pages: Pages, inbox: Inbox) -> APIRouter:
@@ -20,13 +21,16 @@ def page_router(pages: Pages, inbox: Inbox) -> APIRouter:
 
     @web.get("/notices/{notice_id}", response_class=HTMLResponse)
     def notice(
-        request: Request, notice_id: str, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work,
+        request: Request,
+        notice_id: str,
+        session: Annotated[Session, Depends(pages.page_session)],
     ) -> Response:
         """お知らせの詳細: the whole notice; opening it marks it read."""
-        owner = pages.subject(session, "notice")  # a proxy may read, not mark read
-        item = inbox.get(owner, notice_id)  # another person's: 404
+        owner = pages.subject(uow, session, "notice")  # a proxy may read, not mark read
+        item = inbox.get(uow, owner, notice_id)  # another person's: 404
         if owner == session.portal_code:
-            inbox.mark_read(owner, notice_id)
+            inbox.mark_read(uow, owner, notice_id)
         return pages.render(request, "notice.html", session=session, notice=item)
 
     return web

@@ -29,6 +29,8 @@ from mynumber.orgs.portal.web.oidc_authlib import PortalAuthorizationServer, Por
 from mynumber.orgs.portal.web.pages import Pages
 from mynumber.pki import CertificateError
 from mynumber.platform.secrets import same_secret
+from mynumber.platform.uow import UnitOfWork
+from mynumber.platform.web.uow import Work
 
 AUTHORIZE = "/oidc/authorize"
 #: an authorization request is kept while the person logs in: bound its size
@@ -52,19 +54,25 @@ class OidcPages:
     def issuer(self) -> str:
         return self.provider.issuer
 
-    def authorize_request(self, request: Request, params: list[tuple[str, str]]) -> PortalRequest:
-        return PortalRequest("GET", self.issuer + AUTHORIZE, request.headers, query=params)
+    def authorize_request(
+        self, uow: UnitOfWork, request: Request, params: list[tuple[str, str]]
+    ) -> PortalRequest:
+        return PortalRequest(uow, "GET", self.issuer + AUTHORIZE, request.headers, query=params)
 
-    def session(self, token: str | None) -> Session | None:
+    def session(self, uow: UnitOfWork, token: str | None) -> Session | None:
         try:
-            return self.pages.portal.session(token)
+            return self.pages.portal.session(uow, token)
         except SessionRequired:
             return None
 
     def grantee(
-        self, pending: Pending, session: Session, claims: dict[str, str] | None = None
+        self,
+        uow: UnitOfWork,
+        pending: Pending,
+        session: Session,
+        claims: dict[str, str] | None = None,
     ) -> Grantee:
-        client = self.provider.clients.require(pending.client_id)
+        client = self.provider.clients.require(uow, pending.client_id)
         return Grantee(
             session.portal_code,
             self.provider.sub(client, session.portal_code),
@@ -181,7 +189,7 @@ def router(oidc: OidcPages) -> APIRouter:
 
     @web.get(AUTHORIZE, include_in_schema=False, dependencies=[OIDC_ENDPOINT])
     async def authorize(
-        request: Request, portal_session: Annotated[str | None, Cookie()] = None
+        uow: Work, request: Request, portal_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
         """The authorization endpoint: check the request, keep it under a random id, and
         send the person to log in (if needed), then to the consent page."""
@@ -191,17 +199,17 @@ def router(oidc: OidcPages) -> APIRouter:
         prefix = request.scope.get("root_path", "")
 
         def start() -> Response:
-            session = oidc.session(portal_session)
+            session = oidc.session(uow, portal_session)
             try:
                 oidc.server.get_consent_grant(
-                    oidc.authorize_request(request, params),
+                    oidc.authorize_request(uow, request, params),
                     end_user=None if session is None else session.portal_code,
                 )
             except OAuth2Error as error:
                 if error.redirect_uri:
                     return oidc.answer(request, oidc.server.handle_error_response(None, error))
                 return oidc.error_page(request, error)
-            request_id = provider.begin(dict(params)["client_id"], params)
+            request_id = provider.begin(uow, dict(params)["client_id"], params)
             if session is None:
                 next_page = f"{prefix}/login?oidc={request_id}"
             else:
@@ -219,23 +227,24 @@ def router(oidc: OidcPages) -> APIRouter:
         dependencies=[RESIDENT],
     )
     def consent_page(
+        uow: Work,
         request: Request,
         request_id: Annotated[str, Query(alias="request", max_length=64)] = "",
         portal_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
         """同意画面: which service asks, for what; or straight back if already allowed."""
         prefix = request.scope.get("root_path", "")
-        session = oidc.session(portal_session)
+        session = oidc.session(uow, portal_session)
         if session is None:
             return RedirectResponse(f"{prefix}/login?oidc={request_id}", status_code=303)
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
-        pending = provider.pending(request_id, session.portal_code)
+        pending = provider.pending(uow, request_id, session.portal_code)
         if (other := oidc.other_browser(request, pending.id)) is not None:
             return other
-        provider.bind(pending.id, session.portal_code)
-        client = provider.clients.require(pending.client_id)
-        oreq = oidc.authorize_request(request, pending.params)
+        provider.bind(uow, pending.id, session.portal_code)
+        client = provider.clients.require(uow, pending.client_id)
+        oreq = oidc.authorize_request(uow, request, pending.params)
         try:
             grant = oidc.server.get_consent_grant(oreq, end_user=session.portal_code)
         except OAuth2Error as error:
@@ -245,15 +254,15 @@ def router(oidc: OidcPages) -> APIRouter:
         if (
             not oidc_model.wants_items(oidc_model.scopes_of(scope))
             and "consent" not in prompt
-            and provider.consent_covers(session.portal_code, client.client_id, scope)
+            and provider.consent_covers(uow, session.portal_code, client.client_id, scope)
         ):
-            provider.finish(pending.id, session.portal_code)
+            provider.finish(uow, pending.id, session.portal_code)
             response = oidc.server.create_authorization_response(
-                oreq, grant_user=oidc.grantee(pending, session), grant=grant
+                oreq, grant_user=oidc.grantee(uow, pending, session), grant=grant
             )
             return oidc.answer(request, response)
         if "none" in prompt:  # the service asked not to show any page
-            provider.finish(pending.id, session.portal_code)
+            provider.finish(uow, pending.id, session.portal_code)
             required = ConsentRequiredError(
                 redirect_uri=grant.redirect_uri, state=oreq.payload.state
             )
@@ -272,6 +281,7 @@ def router(oidc: OidcPages) -> APIRouter:
 
     @web.post("/oidc/consent", include_in_schema=False, dependencies=[RESIDENT])
     def consent(
+        uow: Work,
         request: Request,
         session: Annotated[Session, Depends(pages.form_session)],
         request_id: Annotated[str, Form(alias="request", max_length=64)],
@@ -280,25 +290,26 @@ def router(oidc: OidcPages) -> APIRouter:
         """The person's answer: allow (remembered until withdrawn) or deny (access_denied)."""
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
-        pending = provider.pending(request_id, session.portal_code)
+        pending = provider.pending(uow, request_id, session.portal_code)
         if (other := oidc.other_browser(request, pending.id)) is not None:
             return other
         if pending.portal_code != session.portal_code:
             raise oidc_model.OidcRequestUnknown("open the consent page first")
-        oreq = oidc.authorize_request(request, pending.params)
+        oreq = oidc.authorize_request(uow, request, pending.params)
         try:
             grant = oidc.server.get_consent_grant(oreq, end_user=session.portal_code)
         except OAuth2Error as error:
             return oidc.error_page(request, error)
         if decision != "allow":
-            provider.finish(pending.id, session.portal_code)
+            provider.finish(uow, pending.id, session.portal_code)
             response = oidc.server.create_authorization_response(oreq, grant_user=None, grant=grant)
             return oidc.answer(request, response)
         scope = str(oreq.scope)
         if oidc_model.wants_items(oidc_model.scopes_of(scope)):
             # the basic items go out only with a signature: on to the phone, then release
-            client = provider.clients.require(pending.client_id)
+            client = provider.clients.require(uow, pending.client_id)
             asked = oidc.release.ask(
+                uow,
                 portal_code=session.portal_code,
                 issuer=oidc.issuer,
                 client=client,
@@ -307,19 +318,20 @@ def router(oidc: OidcPages) -> APIRouter:
                 claims=oidc_model.released_claims(oidc_model.scopes_of(scope)),
             )
             provider.attach_signature_request(
-                pending.id, session.portal_code, asked.sign_request, asked.statement
+                uow, pending.id, session.portal_code, asked.sign_request, asked.statement
             )
             prefix = request.scope.get("root_path", "")
             return RedirectResponse(f"{prefix}/sign/{asked.sign_request}", status_code=303)
-        provider.finish(pending.id, session.portal_code)
-        provider.remember_consent(session.portal_code, pending.client_id, scope)
+        provider.finish(uow, pending.id, session.portal_code)
+        provider.remember_consent(uow, session.portal_code, pending.client_id, scope)
         response = oidc.server.create_authorization_response(
-            oreq, grant_user=oidc.grantee(pending, session), grant=grant
+            oreq, grant_user=oidc.grantee(uow, pending, session), grant=grant
         )
         return oidc.answer(request, response)
 
     @web.get("/oidc/release", include_in_schema=False, dependencies=[RESIDENT])
     def release(
+        uow: Work,
         request: Request,
         session: Annotated[Session, Depends(pages.api_session)],
         request_id: Annotated[str, Query(alias="request", max_length=64)] = "",
@@ -329,7 +341,7 @@ def router(oidc: OidcPages) -> APIRouter:
         prefix = request.scope.get("root_path", "")
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
-        pending = provider.pending(request_id, session.portal_code)
+        pending = provider.pending(uow, request_id, session.portal_code)
         if (other := oidc.other_browser(request, pending.id)) is not None:
             return other
         if pending.sign_request is None or pending.statement is None:
@@ -337,6 +349,7 @@ def router(oidc: OidcPages) -> APIRouter:
         try:
             asked = oidc_model.scopes_of(dict(pending.params).get("scope"))
             claims = oidc.release.collect(
+                uow,
                 portal_code=session.portal_code,
                 sign_request=pending.sign_request,
                 statement=pending.statement,
@@ -344,7 +357,7 @@ def router(oidc: OidcPages) -> APIRouter:
                 proof=oidc_model.BASIC4 in asked,
             )
         except (CertificateError, SignerNotHolder) as exc:
-            provider.finish(pending.id, session.portal_code)
+            provider.finish(uow, pending.id, session.portal_code)
             return oidc.error_page(request, f"{exc.message} ({exc.code})", status=403)
         except Error as exc:  # the municipality's record could not be reached
             return oidc.error_page(
@@ -355,36 +368,36 @@ def router(oidc: OidcPages) -> APIRouter:
             )
         if claims is None:  # not signed yet: back to the page that waits for the phone
             return RedirectResponse(f"{prefix}/sign/{pending.sign_request}", status_code=303)
-        oreq = oidc.authorize_request(request, pending.params)
+        oreq = oidc.authorize_request(uow, request, pending.params)
         try:
             grant = oidc.server.get_consent_grant(oreq, end_user=session.portal_code)
         except OAuth2Error as error:
             return oidc.error_page(request, error)
-        provider.finish(pending.id, session.portal_code)
-        provider.remember_consent(session.portal_code, pending.client_id, str(oreq.scope))
+        provider.finish(uow, pending.id, session.portal_code)
+        provider.remember_consent(uow, session.portal_code, pending.client_id, str(oreq.scope))
         response = oidc.server.create_authorization_response(
-            oreq, grant_user=oidc.grantee(pending, session, claims), grant=grant
+            oreq, grant_user=oidc.grantee(uow, pending, session, claims), grant=grant
         )
         return oidc.answer(request, response)
 
     @web.post("/oidc/token", dependencies=[OIDC_ENDPOINT])
-    async def token(request: Request) -> Response:
+    async def token(uow: Work, request: Request) -> Response:
         """The token endpoint: code + PKCE verifier (+ client secret) → access and ID token."""
         form = _strings((await request.form()).multi_items())
         oreq = PortalRequest(
-            "POST", oidc.issuer + "/oidc/token", request.headers, query=[], form=form
+            uow, "POST", oidc.issuer + "/oidc/token", request.headers, query=[], form=form
         )
         response: Response = await run_in_threadpool(oidc.server.create_token_response, oreq)
         return response
 
-    def _userinfo(request: Request, form: list[tuple[str, str]]) -> Response:
+    def _userinfo(uow: UnitOfWork, request: Request, form: list[tuple[str, str]]) -> Response:
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         token = value.strip() if scheme.lower() == "bearer" else dict(form).get("access_token", "")
         try:
             if not token:
                 raise InvalidToken("send the access token as a Bearer token")
-            body = provider.userinfo(token)
+            body = provider.userinfo(uow, token)
         except InvalidToken as exc:
             return JSONResponse(
                 {"error": "invalid_token", "error_description": exc.message},
@@ -397,17 +410,17 @@ def router(oidc: OidcPages) -> APIRouter:
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     @web.get("/oidc/userinfo", dependencies=[OIDC_ENDPOINT])
-    async def userinfo(request: Request) -> Response:
+    async def userinfo(uow: Work, request: Request) -> Response:
         """UserInfo (OpenID Connect Core §5.3): ``sub``, and the four basic items with their
         JPKI proof when the person released them."""
-        response: Response = await run_in_threadpool(_userinfo, request, [])
+        response: Response = await run_in_threadpool(_userinfo, uow, request, [])
         return response
 
     @web.post("/oidc/userinfo", dependencies=[OIDC_ENDPOINT])
-    async def userinfo_post(request: Request) -> Response:
+    async def userinfo_post(uow: Work, request: Request) -> Response:
         """UserInfo by POST (the token in the header or the form)."""
         form = _strings((await request.form()).multi_items())
-        response: Response = await run_in_threadpool(_userinfo, request, form)
+        response: Response = await run_in_threadpool(_userinfo, uow, request, form)
         return response
 
     @web.get(
@@ -417,7 +430,7 @@ def router(oidc: OidcPages) -> APIRouter:
         dependencies=[RESIDENT],
     )
     def services(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """連携サービス: the services this person has allowed, each with a withdraw button."""
         if (refused := pages.only_oneself(request, session)) is not None:
@@ -426,7 +439,7 @@ def router(oidc: OidcPages) -> APIRouter:
             request,
             "services.html",
             session=session,
-            allowed=provider.allowed(session.portal_code),
+            allowed=provider.allowed(uow, session.portal_code),
             labels=oidc_model.SCOPE_SHORT,
         )
 
@@ -434,13 +447,14 @@ def router(oidc: OidcPages) -> APIRouter:
         "/oidc/services/{client_id}/withdraw", include_in_schema=False, dependencies=[RESIDENT]
     )
     def withdraw(
+        uow: Work,
         request: Request,
         client_id: str,
         session: Annotated[Session, Depends(pages.form_session)],
     ) -> Response:
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
-        provider.withdraw(session.portal_code, client_id)
+        provider.withdraw(uow, session.portal_code, client_id)
         return RedirectResponse(
             f"{request.scope.get('root_path', '')}/oidc/services?withdrawn=1", status_code=303
         )

@@ -5,14 +5,19 @@ Authlib ships server integrations for Flask and Django only; its core
 object and a way to answer, which :class:`PortalRequest` and :class:`PortalAuthorizationServer`
 give. The web layer reads the query and form first (the form is async in Starlette) and hands
 a finished :class:`PortalRequest` to the synchronous core. Storage is
-:class:`mynumber.orgs.portal.services.oidc.OidcProvider`'s.
+:class:`mynumber.orgs.portal.services.oidc.OidcProvider`'s, in the unit of work of the HTTP
+request the :class:`PortalRequest` came with: the server's entry points make it the current
+one while Authlib's core runs (its storage hooks, such as ``query_client(client_id)``, are
+not given the request).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Payload, OAuth2Request
@@ -29,10 +34,33 @@ from joserfc.jwk import RSAKey
 
 from mynumber.orgs.portal.model import oidc as oidc_model
 from mynumber.orgs.portal.services.oidc_keys import ALGORITHM
+from mynumber.platform.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from mynumber.orgs.portal.services.oidc import Grantee, OidcProvider, StoredCode
     from mynumber.orgs.portal.services.oidc_clients import RelyingParty
+
+
+#: The unit of work of the request Authlib's core is serving in this thread (or task).
+_WORK: ContextVar[UnitOfWork | None] = ContextVar("portal_oidc_work", default=None)
+
+
+def _work() -> UnitOfWork:
+    work = _WORK.get()
+    if work is None:
+        raise RuntimeError("Authlib's core runs only inside a PortalAuthorizationServer call")
+    return work
+
+
+@contextmanager
+def _serving(request: Any) -> Iterator[None]:
+    if not isinstance(request, PortalRequest):
+        raise TypeError("the web layer builds a PortalRequest first")
+    token = _WORK.set(request.uow)
+    try:
+        yield
+    finally:
+        _WORK.reset(token)
 
 
 class _Payload(OAuth2Payload):  # type: ignore[misc]
@@ -52,10 +80,12 @@ class _Payload(OAuth2Payload):  # type: ignore[misc]
 
 
 class PortalRequest(OAuth2Request):  # type: ignore[misc]
-    """An OAuth request already read off the wire: method, URL, headers, query, form."""
+    """An OAuth request already read off the wire: method, URL, headers, query, form; and
+    the unit of work of the HTTP request it came with."""
 
     def __init__(
         self,
+        uow: UnitOfWork,
         method: str,
         uri: str,
         headers: Mapping[str, str],
@@ -64,6 +94,7 @@ class PortalRequest(OAuth2Request):  # type: ignore[misc]
         form: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(method=method, uri=uri, headers=headers)
+        self.uow = uow
         self._query = query or []
         self._form = form or []
         self.payload = _Payload(self._query + self._form)
@@ -124,16 +155,16 @@ class PortalCodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         return provider
 
     def save_authorization_code(self, code: str, request: PortalRequest) -> None:
-        self.provider.save_code(code, request)
+        self.provider.save_code(_work(), code, request)
 
     def query_authorization_code(self, code: str, client: RelyingParty) -> StoredCode | None:
-        return self.provider.take_code(code, client)
+        return self.provider.take_code(_work(), code, client)
 
     def delete_authorization_code(self, authorization_code: StoredCode) -> None:
         """Nothing to do: :meth:`query_authorization_code` already used the code up."""
 
     def authenticate_user(self, authorization_code: StoredCode) -> Grantee | None:
-        return self.provider.grantee_of(authorization_code)
+        return self.provider.grantee_of(_work(), authorization_code)
 
 
 class PortalPrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
@@ -159,7 +190,9 @@ class PortalPrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
             raise InvalidClientError(description="the client assertion lives too long")
 
     def validate_jti(self, claims: Any, jti: Any) -> bool:
-        return self.provider.first_use_of_assertion(str(claims["sub"]), jti, claims.get("exp"))
+        return self.provider.first_use_of_assertion(
+            _work(), str(claims["sub"]), jti, claims.get("exp")
+        )
 
     def resolve_client_public_key(self, client: RelyingParty) -> RSAKey:
         if client.jwk is None:
@@ -205,7 +238,7 @@ class PortalOpenIDCode(OpenIDCode):  # type: ignore[misc]
             raise
 
     def exists_nonce(self, nonce: str, request: PortalRequest) -> bool:
-        return self.provider.nonce_used(request.payload.client_id, nonce)
+        return self.provider.nonce_used(_work(), request.payload.client_id, nonce)
 
     def generate_user_info(self, user: Grantee, scope: str) -> dict[str, Any]:
         return {"sub": user.sub}
@@ -230,10 +263,26 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(PortalCodeGrant, [PkceForEveryone(), PortalOpenIDCode(provider)])
 
     def query_client(self, client_id: str) -> RelyingParty | None:
-        return self.provider.clients.get(client_id)
+        return self.provider.clients.get(_work(), client_id)
 
     def save_token(self, token: dict[str, Any], request: PortalRequest) -> None:
-        self.provider.save_token(token, request)
+        self.provider.save_token(_work(), token, request)
+
+    # the entry points the web layer calls: each runs in its request's unit of work
+
+    def get_consent_grant(self, request: Any = None, end_user: Any = None) -> Any:
+        with _serving(request):
+            return super().get_consent_grant(request, end_user)
+
+    def create_authorization_response(
+        self, request: Any = None, grant_user: Any = None, grant: Any = None
+    ) -> Any:
+        with _serving(request):
+            return super().create_authorization_response(request, grant_user, grant)
+
+    def create_token_response(self, request: Any = None) -> Any:
+        with _serving(request):
+            return super().create_token_response(request)
 
     def create_oauth2_request(self, request: Any) -> PortalRequest:
         if not isinstance(request, PortalRequest):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from mynumber.orgs.portal.schemas import ClientIn
 from mynumber.orgs.portal.services.oidc_clients import RelyingParties, RelyingParty
 from mynumber.orgs.portal.web.deps import Operator
+from mynumber.platform.web.uow import Work
 
 PURPOSE = "連携サービスの管理 (managing OpenID relying parties)"
 
@@ -41,9 +42,10 @@ def router(parties: RelyingParties) -> APIRouter:
         )
 
     @api.post("", status_code=201)
-    def add(body: ClientIn, request: Request, acting: Operator) -> dict[str, Any]:
+    def add(uow: Work, body: ClientIn, request: Request, acting: Operator) -> dict[str, Any]:
         """Register a relying party; a confidential one's secret is in this answer only."""
         made = parties.add(
+            uow,
             name=body.name,
             redirect_uris=body.redirect_uris,
             public=body.public,
@@ -54,14 +56,14 @@ def router(parties: RelyingParties) -> APIRouter:
         return client_out(made.client) | {"client_secret": made.secret}
 
     @api.get("")
-    def listed(_: Operator) -> list[dict[str, Any]]:
+    def listed(uow: Work, _: Operator) -> list[dict[str, Any]]:
         """Every registered relying party (never a secret)."""
-        return [client_out(c) for c in parties.all()]
+        return [client_out(c) for c in parties.all(uow)]
 
     @api.delete("/{client_id}", status_code=204)
-    def remove(client_id: str, request: Request, acting: Operator) -> Response:
+    def remove(uow: Work, client_id: str, request: Request, acting: Operator) -> Response:
         """Remove a relying party: its consents, codes and tokens stop working at once."""
-        parties.remove(client_id[:100])
+        parties.remove(uow, client_id[:100])
         log(request, acting, "oidc.client.remove", client_id[:100])
         return Response(status_code=204)
 

@@ -19,6 +19,8 @@ from mynumber.orgs.portal.services.login import Portal
 from mynumber.orgs.portal.web.deps import LoginNeeded
 from mynumber.platform.limits import RateLimit
 from mynumber.platform.secrets import same_secret
+from mynumber.platform.uow import UnitOfWork
+from mynumber.platform.web.uow import Work, unit_of_work
 
 SESSION_COOKIE = "portal_session"
 PAIR_COOKIE = "portal_pair"
@@ -61,9 +63,12 @@ class Pages:
         #: login starts per client address (``GET /login``, ``POST /api/login/start``)
         self.login_limit = login_limit or RateLimit.per_minute(0, 1)
         #: whose data a page shows: the person, or whom they act for as a proxy (``proxies``)
-        self.subject: Callable[[Session, str], str] = lambda session, what: session.portal_code
-        #: add to every page's template context (the proxy switcher, for one)
-        self.context_hooks: list[Callable[[dict[str, Any]], None]] = []
+        self.subject: Callable[[UnitOfWork, Session, str], str] = lambda uow, session, what: (
+            session.portal_code
+        )
+        #: add to every page's template context (the proxy switcher, for one), reading in
+        #: a unit of work of their own on the app's database
+        self.context_hooks: list[Callable[[UnitOfWork, dict[str, Any]], None]] = []
 
     # cookies: HttpOnly, SameSite=Lax, only under /portal
     def set_cookie(self, response: Response, name: str, value: str, request: Request) -> None:
@@ -76,25 +81,30 @@ class Pages:
             path=request.scope.get("root_path") or "/",
         )
 
-    def page_session(self, portal_session: Annotated[str | None, Cookie()] = None) -> Session:
+    def page_session(
+        self, uow: Work, portal_session: Annotated[str | None, Cookie()] = None
+    ) -> Session:
         """A resident page's session; without one the page answers with the login page."""
         try:
-            return self.portal.session(portal_session)
+            return self.portal.session(uow, portal_session)
         except SessionRequired:
             raise LoginNeeded("expired" if portal_session else "") from None
 
-    def api_session(self, portal_session: Annotated[str | None, Cookie()] = None) -> Session:
+    def api_session(
+        self, uow: Work, portal_session: Annotated[str | None, Cookie()] = None
+    ) -> Session:
         """The session behind a page's own script (polling, events): 401 without one."""
-        return self.portal.session(portal_session)
+        return self.portal.session(uow, portal_session)
 
     def form_session(
         self,
+        uow: Work,
         portal_session: Annotated[str | None, Cookie()] = None,
         csrf: Annotated[str | None, Form()] = None,
     ) -> Session:
         """A resident form post's session, its CSRF token checked (401 without a session,
         403 with a wrong token)."""
-        session = self.portal.session(portal_session)
+        session = self.portal.session(uow, portal_session)
         self.check_csrf(session, csrf)
         return session
 
@@ -118,7 +128,7 @@ class Pages:
         ctx.setdefault("method_label", METHOD_LABEL)
         ctx.setdefault("jst", model.JST)
         for hook in self.context_hooks:
-            hook(ctx)
+            hook(unit_of_work(request), ctx)
         return self.templates.TemplateResponse(request, name, ctx, status_code=status)
 
     def phone_link(self, kind: str, resource: str) -> str:
@@ -152,9 +162,11 @@ def to_login(request: Request, why: str) -> RedirectResponse:
     return RedirectResponse(f"{prefix}/login?why={why}", status_code=303)
 
 
-def logged_in(pages: Pages, request: Request, token: str | None) -> Session | RedirectResponse:
+def logged_in(
+    uow: UnitOfWork, pages: Pages, request: Request, token: str | None
+) -> Session | RedirectResponse:
     """The session, or the redirect to the login page a page answers with."""
     try:
-        return pages.portal.session(token)
+        return pages.portal.session(uow, token)
     except SessionRequired:
         return to_login(request, "expired" if token else "")

@@ -24,6 +24,8 @@ from mynumber.orgs.portal.services.invitation_attempts import (
 from mynumber.orgs.portal.services.proxies import Invitation, Proxies
 from mynumber.orgs.portal.web.deps import RESIDENT
 from mynumber.orgs.portal.web.pages import Pages
+from mynumber.platform.uow import UnitOfWork
+from mynumber.platform.web.uow import Work
 
 
 def page_router(pages: Pages, proxies: Proxies) -> APIRouter:
@@ -31,6 +33,7 @@ def page_router(pages: Pages, proxies: Proxies) -> APIRouter:
     web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     def page(
+        uow: UnitOfWork,
         request: Request,
         session: Session,
         *,
@@ -45,9 +48,9 @@ def page_router(pages: Pages, proxies: Proxies) -> APIRouter:
             "proxies.html",
             status=status,
             session=session,
-            granted=proxies.granted(session.portal_code),
-            principals=proxies.principals(session.portal_code),
-            actions=proxies.actions(session.portal_code),
+            granted=proxies.granted(uow, session.portal_code),
+            principals=proxies.principals(uow, session.portal_code),
+            actions=proxies.actions(uow, session.portal_code),
             invitation=invitation,
             invitation_code=show_code(invitation.code) if invitation else None,
             error=error,
@@ -59,13 +62,14 @@ def page_router(pages: Pages, proxies: Proxies) -> APIRouter:
 
     @web.get("/proxies", response_class=HTMLResponse)
     def show(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """代理人: my proxies, the people I act for, and what proxies did for me."""
-        return page(request, session)
+        return page(uow, request, session)
 
     @web.post("/proxies/invite", response_class=HTMLResponse)
     def invite(
+        uow: Work,
         request: Request,
         session: Annotated[Session, Depends(pages.form_session)],
         scope: Annotated[str, Form(max_length=8)],
@@ -74,6 +78,7 @@ def page_router(pages: Pages, proxies: Proxies) -> APIRouter:
         """A one-time code for a new proxy (shown once)."""
         if session.acting_for is not None:
             return page(
+                uow,
                 request,
                 session,
                 status=403,
@@ -81,44 +86,49 @@ def page_router(pages: Pages, proxies: Proxies) -> APIRouter:
             )
         try:
             day = dt.date.fromisoformat(until) if until.strip() else None
-            invitation = proxies.invite(session.portal_code, scope=scope, until=day)
+            invitation = proxies.invite(uow, session.portal_code, scope=scope, until=day)
         except (ValueError, errors.InvalidInput) as exc:
             message = (
                 exc.message if isinstance(exc, errors.Error) else "日付の形式が違います / bad date"
             )
-            return page(request, session, status=422, error=message)
-        return page(request, session, invitation=invitation)
+            return page(uow, request, session, status=422, error=message)
+        return page(uow, request, session, invitation=invitation)
 
     @web.post("/proxies/accept", response_class=HTMLResponse)
     def accept(
+        uow: Work,
         request: Request,
         session: Annotated[Session, Depends(pages.form_session)],
         code: Annotated[str, Form(max_length=40)],
     ) -> Response:
         """The grantee accepts an invitation code with their own login."""
         try:
-            proxy = proxies.accept(session.portal_code, code)
+            proxy = proxies.accept(uow, session.portal_code, code)
         except TooManyAttempts as exc:
-            refused = page(request, session, status=429, error=f"{exc.message} ({exc.code})")
+            refused = page(uow, request, session, status=429, error=f"{exc.message} ({exc.code})")
             refused.headers["Retry-After"] = str(max(1, int(exc.retry_after.total_seconds())))
             return refused
         except InvitationRefused as exc:
-            return page(request, session, status=409, error=f"{exc.message} ({exc.code})")
+            return page(uow, request, session, status=409, error=f"{exc.message} ({exc.code})")
         name = proxy.principal_name or UNKNOWN_NAME
-        return page(request, session, done=f"{name} さんの代理人になりました / You are now a proxy")
+        return page(
+            uow, request, session, done=f"{name} さんの代理人になりました / You are now a proxy"
+        )
 
     @web.post("/proxies/{proxy_id}/revoke", response_class=HTMLResponse)
     def revoke(
+        uow: Work,
         request: Request,
         session: Annotated[Session, Depends(pages.form_session)],
         proxy_id: str,
     ) -> Response:
         """The grantor ends a proxy's right, at once."""
-        proxies.revoke(session.portal_code, proxy_id)
-        return page(request, session, done="代理権を取り消しました / The right is revoked")
+        proxies.revoke(uow, session.portal_code, proxy_id)
+        return page(uow, request, session, done="代理権を取り消しました / The right is revoked")
 
     @web.post("/proxies/act")
     def act(
+        uow: Work,
         request: Request,
         session: Annotated[Session, Depends(pages.form_session)],
         principal: Annotated[str, Form(max_length=16)],
@@ -126,7 +136,9 @@ def page_router(pages: Pages, proxies: Proxies) -> APIRouter:
     ) -> Response:
         """代理で操作: act for a principal (a proxy id) or for oneself (``self``)."""
         assert portal_session is not None
-        acting = proxies.act(portal_session, session, None if principal == "self" else principal)
+        acting = proxies.act(
+            uow, portal_session, session, None if principal == "self" else principal
+        )
         prefix = request.scope.get("root_path", "")
         target = "/information" if acting else "/home"
         return RedirectResponse(f"{prefix}{target}", status_code=303)

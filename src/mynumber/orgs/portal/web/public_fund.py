@@ -14,6 +14,8 @@ from mynumber.orgs.portal.model import Session
 from mynumber.orgs.portal.services.public_fund import PublicFundAccounts
 from mynumber.orgs.portal.web.deps import RESIDENT
 from mynumber.orgs.portal.web.pages import Pages
+from mynumber.platform.uow import UnitOfWork
+from mynumber.platform.web.uow import Work
 
 #: Deleting the account is the one step here that stops payments: the form must say so twice.
 CONFIRM_DELETE = (
@@ -45,6 +47,7 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
     web = APIRouter(include_in_schema=False, dependencies=[RESIDENT])
 
     def page(
+        uow: UnitOfWork,
         request: Request,
         session: Any,
         *,
@@ -56,7 +59,7 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
     ) -> HTMLResponse:
         problem = None
         try:
-            account = accounts.show(session.portal_code)
+            account = accounts.show(uow, session.portal_code)
         except errors.Error as exc:
             account, problem = None, f"現在表示できません / Not available now ({exc.code})"
         return pages.render(
@@ -75,15 +78,16 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
 
     @web.get("/account", response_class=HTMLResponse)
     def show(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """公金受取口座: the registered account and the forms to change it."""
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
-        return page(request, session)
+        return page(uow, request, session)
 
     @web.post("/account/{action}", response_class=HTMLResponse)
     def act(
+        uow: Work,
         request: Request,
         session: Annotated[Session, Depends(pages.form_session)],
         action: str,
@@ -93,21 +97,23 @@ def page_router(pages: Pages, accounts: PublicFundAccounts) -> APIRouter:
         if (refused := pages.only_oneself(request, session)) is not None:
             return refused
         if action == "delete" and confirm != "yes":
-            return page(request, session, status=422, error=CONFIRM_DELETE, confirm_delete=True)
+            return page(
+                uow, request, session, status=422, error=CONFIRM_DELETE, confirm_delete=True
+            )
         try:
-            accounts.act(session.portal_code, action, None if action == "delete" else form)
+            accounts.act(uow, session.portal_code, action, None if action == "delete" else form)
         except errors.NotFound as exc:
             if exc.message == "no such action":
                 raise
-            return page(request, session, status=404, error=_explain(exc), form=form)
+            return page(uow, request, session, status=404, error=_explain(exc), form=form)
         except errors.Error as exc:
-            return page(request, session, status=422, error=_explain(exc), form=form)
+            return page(uow, request, session, status=422, error=_explain(exc), form=form)
         done = {
             "register": "登録しました / Registered.",
             "change": "変更しました / Changed.",
             "delete": "登録を抹消しました / Deleted.",
         }[action]
-        return page(request, session, done=done)
+        return page(uow, request, session, done=done)
 
     return web
 

@@ -12,6 +12,7 @@ from mynumber.orgs.portal.model import Session
 from mynumber.orgs.portal.services.record_access import RecordAccesses
 from mynumber.orgs.portal.web.deps import RESIDENT
 from mynumber.orgs.portal.web.pages import Pages
+from mynumber.platform.web.uow import Work
 
 
 def page_router(pages: Pages, accesses: RecordAccesses) -> APIRouter:
@@ -20,10 +21,10 @@ def page_router(pages: Pages, accesses: RecordAccesses) -> APIRouter:
 
     @web.get("/record-access", response_class=HTMLResponse)
     def record_access(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """Who at a municipality looked at or changed the person's resident record, when."""
-        found = accesses.of(pages.subject(session, "record_access"))
+        found = accesses.of(uow, pages.subject(uow, session, "record_access"))
         return pages.render(request, "record_access.html", session=session, accesses=found)
 
     return web

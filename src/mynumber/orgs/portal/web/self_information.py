@@ -13,6 +13,7 @@ from mynumber.orgs.portal.model import Session
 from mynumber.orgs.portal.services.self_information import HubLink
 from mynumber.orgs.portal.web.deps import RESIDENT
 from mynumber.orgs.portal.web.pages import Pages
+from mynumber.platform.web.uow import Work
 
 
 def page_router(pages: Pages, link: HubLink) -> APIRouter:
@@ -21,42 +22,42 @@ def page_router(pages: Pages, link: HubLink) -> APIRouter:
 
     @web.get("/information", response_class=HTMLResponse)
     def information(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """わたしの情報: each agency's data about the person, through the hub."""
         return pages.render(
             request,
             "information.html",
             session=session,
-            sections=link.self_information(pages.subject(session, "information")),
+            sections=link.self_information(uow, pages.subject(uow, session, "information")),
         )
 
     @web.get("/licence", response_class=HTMLResponse)
     def licence(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """運転免許情報: the licence the police keep, once linked (through the hub)."""
         return pages.render(
             request,
             "information.html",
             session=session,
-            sections=[link.licence(pages.subject(session, "licence"))],
+            sections=[link.licence(uow, pages.subject(uow, session, "licence"))],
         )
 
     @web.get("/records", response_class=HTMLResponse)
     def records(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """やりとり履歴: who asked whom for which of the person's data, when and why."""
-        records = link.records(pages.subject(session, "records"))
+        records = link.records(uow, pages.subject(uow, session, "records"))
         return pages.render(request, "records.html", session=session, records=records)
 
     @web.get("/records/export")
     def export(
-        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+        uow: Work, request: Request, session: Annotated[Session, Depends(pages.page_session)]
     ) -> Response:
         """The records as the hub's JSON document, to keep or to check against the chain."""
-        document = link.export(pages.subject(session, "records_export"))
+        document = link.export(uow, pages.subject(uow, session, "records_export"))
         return Response(
             json.dumps(document, ensure_ascii=False, indent=1),
             media_type="application/json",

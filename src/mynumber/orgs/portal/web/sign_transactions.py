@@ -21,6 +21,8 @@ from mynumber.orgs.portal.schemas import (
 from mynumber.orgs.portal.services.oidc import InvalidToken, OidcProvider, TokenGrant
 from mynumber.orgs.portal.services.sign_transactions import ScopeMissing, SignTransactions
 from mynumber.orgs.portal.web.deps import SIGN_CLIENT, SIGN_DEVICE
+from mynumber.platform.uow import UnitOfWork
+from mynumber.platform.web.uow import Work
 
 
 def _b64(text: str, field: str) -> bytes:
@@ -51,42 +53,44 @@ def _bearer_refusal(code: str, message: str, status: int) -> JSONResponse:
 def router(provider: OidcProvider, transactions: SignTransactions) -> APIRouter:
     api = APIRouter(prefix="/sign-transactions", tags=["sign transactions"])
 
-    def grant_of(request: Request) -> TokenGrant:
+    def grant_of(uow: UnitOfWork, request: Request) -> TokenGrant:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("send the access token as a Bearer token")
-        return provider.token_grant(token.strip())
+        return provider.token_grant(uow, token.strip())
 
     @api.post("", response_model=SignTransactionOut, status_code=201, dependencies=[SIGN_CLIENT])
-    def create(body: SignTransactionIn, request: Request) -> SignTransactionOut | JSONResponse:
+    def create(
+        uow: Work, body: SignTransactionIn, request: Request
+    ) -> SignTransactionOut | JSONResponse:
         """A relying party asks the person of its token to sign a hash (or DigestInfo)."""
         try:
-            grant = grant_of(request)
+            grant = grant_of(uow, request)
             algorithm, digest = parse_target(hash_b64=body.hash, digest_info_b64=body.digest_info)
-            return _out(transactions.create(grant, algorithm, digest), transactions)
+            return _out(transactions.create(uow, grant, algorithm, digest), transactions)
         except InvalidToken as exc:
             return _bearer_refusal("invalid_token", exc.message, 401)
         except ScopeMissing as exc:
             return _bearer_refusal("insufficient_scope", exc.message, 403)
 
     @api.get("/{tx_id}", response_model=SignTransactionOut, dependencies=[SIGN_DEVICE])
-    def show(tx_id: str) -> SignTransactionOut:
+    def show(uow: Work, tx_id: str) -> SignTransactionOut:
         """What the person's device is asked to sign, and for which relying party."""
-        return _out(transactions.get(tx_id), transactions)
+        return _out(transactions.get(uow, tx_id), transactions)
 
     @api.post("/{tx_id}/authorize", dependencies=[SIGN_DEVICE])
-    def authorize(tx_id: str, body: SignTransactionAuthorizeIn) -> dict[str, str]:
+    def authorize(uow: Work, tx_id: str, body: SignTransactionAuthorizeIn) -> dict[str, str]:
         """The card's signature and certificate; refused if revoked or not over this."""
         return transactions.authorize(
-            tx_id, _b64(body.signature, "signature"), _b64(body.certificate, "certificate")
+            uow, tx_id, _b64(body.signature, "signature"), _b64(body.certificate, "certificate")
         )
 
     @api.get("/{tx_id}/result", response_class=Response, dependencies=[SIGN_CLIENT])
-    def result(tx_id: str, request: Request) -> Response:
+    def result(uow: Work, tx_id: str, request: Request) -> Response:
         """The signature and certificate as a JWE to the relying party's registered key."""
         try:
-            grant = grant_of(request)
-            return Response(transactions.result(tx_id, grant), media_type="application/jose")
+            grant = grant_of(uow, request)
+            return Response(transactions.result(uow, tx_id, grant), media_type="application/jose")
         except InvalidToken as exc:
             return _bearer_refusal("invalid_token", exc.message, 401)
         except ScopeMissing as exc:

@@ -28,6 +28,7 @@ from mynumber.orgs.portal.schemas import SignAnswer, SignAsked, SignDone, SignSt
 from mynumber.orgs.portal.services.signing import SIGN_TTL, SignRequests
 from mynumber.orgs.portal.web.deps import RESIDENT, SIGN_BY_CODE
 from mynumber.orgs.portal.web.pages import SITE, Pages
+from mynumber.platform.web.uow import Work
 
 #: the waiting page's server-sent events: how often the state is looked at, a comment line
 #: against idle proxies, no stream longer than a request lives, the browser's reconnect delay
@@ -42,9 +43,9 @@ def api_router(requests: SignRequests) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["signing"], dependencies=[SIGN_BY_CODE])
 
     @api.get("/sign/{code}", response_model=SignAsked)
-    def show(code: str) -> SignAsked:
+    def show(uow: Work, code: str) -> SignAsked:
         """What the phone shows and signs: who asks, the purpose, a summary and the bytes."""
-        request = requests.asking(code)
+        request = requests.asking(uow, code)
         return SignAsked(
             code=request.code,
             site=SITE,
@@ -56,13 +57,13 @@ def api_router(requests: SignRequests) -> APIRouter:
         )
 
     @api.post("/sign/{code}", response_model=SignDone)
-    def answer(code: str, body: SignAnswer) -> SignDone:
+    def answer(uow: Work, code: str, body: SignAnswer) -> SignDone:
         """The phone's detached CMS SignedData over the bytes (signing certificate inside)."""
         try:
             cms = base64.b64decode(body.cms, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise InvalidInput("cms is not base64", field="cms") from exc
-        requests.complete(code, cms)
+        requests.complete(uow, code, cms)
         return SignDone(
             result="ok", message="署名しました。PCの画面をご覧ください / Signed: look at the PC"
         )
@@ -76,12 +77,13 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
 
     @web.get("/sign/{request_id}", response_class=HTMLResponse, dependencies=[RESIDENT])
     def waiting(
+        uow: Work,
         request: Request,
         request_id: str,
         session: Annotated[Session, Depends(pages.page_session)],
     ) -> Response:
         """署名: the QR code and code for the phone; the page continues once signed."""
-        asked = requests.get(request_id, session.portal_code)
+        asked = requests.get(uow, request_id, session.portal_code)
         url = pages.phone_link("sign", f"/portal/api/sign/{asked.code}")
         return pages.render(
             request,
@@ -94,22 +96,23 @@ def page_router(pages: Pages, requests: SignRequests) -> APIRouter:
 
     @web.get("/sign/{request_id}/status", response_model=SignStatus, dependencies=[RESIDENT])
     def waiting_status(
-        request_id: str, session: Annotated[Session, Depends(pages.api_session)]
+        uow: Work, request_id: str, session: Annotated[Session, Depends(pages.api_session)]
     ) -> JSONResponse:
         """Polled by the waiting page: pending, signed, refused or expired."""
         return JSONResponse(
-            SignStatus(**requests.status(request_id, session.portal_code)).model_dump()
+            SignStatus(**requests.status(uow, request_id, session.portal_code)).model_dump()
         )
 
     @web.get("/sign/{request_id}/events", dependencies=[RESIDENT])
     async def waiting_events(
+        uow: Work,
         request: Request,
         request_id: str,
         session: Annotated[Session, Depends(pages.api_session)],
     ) -> StreamingResponse:
         """The sign request's state as server-sent events (``data:`` the status JSON),
         until it is signed, refused or expired; the waiting page polls only without them."""
-        look = partial(requests.status, request_id, session.portal_code)
+        look = partial(requests.status, uow, request_id, session.portal_code)
         first = await anyio.to_thread.run_sync(look)  # another person's request: 404 up front
 
         async def stream() -> AsyncIterator[str]:
