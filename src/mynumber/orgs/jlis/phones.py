@@ -50,6 +50,7 @@ from mynumber.pki.errors import CertificateError
 from mynumber.pki.mobile import ENROLMENT_KINDS, enrolment_payload, is_mobile, mobile_builder
 from mynumber.pki.profiles import KEY_SIZE
 from mynumber.pki.verify import verify_chain, verify_signature
+from mynumber.platform.uow import UnitOfWork
 
 HOLD = x509.ReasonFlags.certificate_hold.value
 
@@ -180,7 +181,7 @@ class PhoneIssuer:
             )
         return cert
 
-    def enrol(self, request: EnrolRequest) -> EnrolledPhone:
+    def enrol(self, uow: UnitOfWork, request: EnrolRequest) -> EnrolledPhone:
         """Issue a phone's two certificates from the card and revoke any earlier phone's."""
         now = self.clock().replace(microsecond=0)
         if request.kind not in ENROLMENT_KINDS:
@@ -215,7 +216,7 @@ class PhoneIssuer:
             store.phone_devices.c,
             store.phone_certificates.c,
         )
-        with self.engine.begin() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(t.manufacture_number, t.status, c.status, c.code_fp)
                 .join_from(
@@ -309,6 +310,7 @@ class PhoneIssuer:
                         card_serial=card_rows[purpose][0],
                     )
                 )
+            uow.commit()
         return EnrolledPhone(device_id, request.kind, certificates, replaced)
 
     @staticmethod

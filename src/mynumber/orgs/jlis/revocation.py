@@ -36,6 +36,7 @@ from mynumber.pki import (
     build_crl,
 )
 from mynumber.platform.db import retrying
+from mynumber.platform.uow import UnitOfWork
 
 CRL_VALIDITY = dt.timedelta(hours=24)
 CRL_REISSUE_AFTER = dt.timedelta(hours=1)
@@ -47,7 +48,7 @@ def _hierarchy(which: Hierarchy | Purpose) -> Hierarchy:
 
 
 def status_of(
-    engine: Engine, which: Hierarchy | Purpose, serial: int, *, today: dt.date | None = None
+    uow: UnitOfWork, which: Hierarchy | Purpose, serial: int, *, today: dt.date | None = None
 ) -> CertStatus:
     """What J-LIS's records say about one certificate of a hierarchy.
 
@@ -59,7 +60,7 @@ def status_of(
     hierarchy = _hierarchy(which)
     t, c = store.certificates.c, store.cards.c
     try:
-        with engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(t.status, t.revoked_at, t.reason, c.expires_on)
                 .join_from(
@@ -129,12 +130,12 @@ class RevocationService:
         """The DER OCSPResponse to a GET request (RFC 6960 Appendix A.1)."""
         return self.responder(which).respond_to_get(path_component)
 
-    def crl(self, which: Hierarchy | Purpose) -> tuple[bytes, dt.datetime]:
+    def crl(self, uow: UnitOfWork, which: Hierarchy | Purpose) -> tuple[bytes, dt.datetime]:
         """(DER CRL, its nextUpdate) of a hierarchy."""
         hierarchy = _hierarchy(which)
         now = self.clock().replace(microsecond=0)
         t = store.certificates.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(t.serial, t.revoked_at, t.reason).where(
                     t.hierarchy == hierarchy.value, t.status == "revoked", t.not_after > now

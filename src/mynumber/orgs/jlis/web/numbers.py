@@ -14,6 +14,7 @@ from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.schemas import NumbersIn, NumbersOut, ReissueIn, ReissueOut, VerifierOut
 from mynumber.platform.db import retrying
 from mynumber.platform.policy import public
+from mynumber.platform.uow import UnitOfWork
 
 
 def router(
@@ -99,8 +100,8 @@ def router(
     return api
 
 
-def health(engine: Engine) -> dict[str, Any]:
+def health(uow: UnitOfWork) -> dict[str, Any]:
     """J-LIS's health report: numbers and cards issued."""
-    with engine.connect() as conn:
+    with uow as conn:
         numbers, cards = store.issued(conn)
     return {"org": "jlis", "ok": True, "numbers_issued": numbers, "cards_issued": cards}

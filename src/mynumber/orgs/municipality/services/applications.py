@@ -41,7 +41,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from mynumber import errors
 from mynumber.ages import age_on, end_of_child_period
@@ -62,10 +62,10 @@ from mynumber.orgs.municipality.services.linkage import Linkage
 from mynumber.orgs.municipality.store import agency_codes, applications
 from mynumber.pki import CertificateError, build_ocsp_request, check_ocsp_response
 from mynumber.pki.cms import verify_detached
-from mynumber.platform.db import retrying
 from mynumber.platform.deliveries import Answer, Opened, Receivers
 from mynumber.platform.ids import new_id
 from mynumber.platform.jlis_verifier import JlisVerifierClient
+from mynumber.platform.uow import UnitOfWork
 
 #: The largest application data taken (bytes): this project's bound.
 MAX_DATA = 256 * 1024
@@ -83,13 +83,11 @@ class MunicipalityApplications:
     def __init__(
         self,
         *,
-        engine: Engine,
         municipality: Municipality,
         linkage: Linkage,
         jlis: JlisVerifierClient,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.municipality = municipality
         self.linkage = linkage
         self.jlis = jlis
@@ -97,14 +95,14 @@ class MunicipalityApplications:
 
     # --- receiving ------------------------------------------------------------------------
 
-    def __call__(self, delivery: Opened) -> Answer:
+    def __call__(self, uow: UnitOfWork, delivery: Opened) -> Answer:
         accepted: list[bool] = []
         answers: list[Any] = []
         for code, message in zip(delivery.codes, delivery.messages, strict=True):
             try:
                 if delivery.sender != "portal" or delivery.items != ITEMS:
                     raise Refused("only Mynaportal's applications are taken here")
-                own_id = self.receive(delivery.procedure, code, message, delivery.delivery_id)
+                own_id = self.receive(uow, delivery.procedure, code, message, delivery.delivery_id)
             except (Refused, CertificateError) as exc:
                 accepted.append(False)
                 answers.append({"status": "refused", "code": exc.code, "reason": exc.message})
@@ -117,21 +115,23 @@ class MunicipalityApplications:
             answers.append({"status": "received", "id": own_id})
         return Answer(accepted=accepted, answers=answers)
 
-    def _resident(self, code: str | None) -> Any:
+    def _resident(self, uow: UnitOfWork, code: str | None) -> Any:
         if code is None:
             raise Refused("the person is not known here", code="unknown_person")
         r, a = store.residents, agency_codes
         query = select(r).select_from(r.join(a, a.c.resident_id == r.c.id)).where(a.c.code == code)
         for attempt in range(2):
-            with self.engine.connect() as conn:
+            with uow as conn:
                 row = conn.execute(query).first()
             if row is not None:
                 return row
             if attempt == 0:
-                self.linkage.enrol()  # residents registered since the last enrolment
+                self.linkage.enrol(uow)  # residents registered since the last enrolment
         raise Refused("the person is not a resident here", code="unknown_person")
 
-    def receive(self, kind: str, code: str | None, message: Any, delivery_id: str) -> str:
+    def receive(
+        self, uow: UnitOfWork, kind: str, code: str | None, message: Any, delivery_id: str
+    ) -> str:
         """Verify one application and keep it; returns the municipality's own id."""
         if kind not in KINDS:
             raise Refused(f"no e-application {kind!r} here", code="unknown_procedure")
@@ -162,7 +162,7 @@ class MunicipalityApplications:
             and isinstance(document.get("form"), dict)
         ):
             raise Refused("the signed data is not this application", code="malformed")
-        resident = self._resident(code)
+        resident = self._resident(uow, code)
         now = self.clock()
         needs_signature = KINDS[kind][1]
         verdict: dict[str, Any] = {"signed": False}
@@ -253,11 +253,13 @@ class MunicipalityApplications:
             )
             return own_id
 
-        return retrying(self.engine, keep)
+        return uow.run(keep)
 
     # --- staff ----------------------------------------------------------------------------
 
-    def search(self, *, status: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    def search(
+        self, uow: UnitOfWork, *, status: str | None = None, kind: str | None = None
+    ) -> list[dict[str, Any]]:
         a, r = applications.c, store.residents.c
         query = (
             select(
@@ -278,18 +280,18 @@ class MunicipalityApplications:
             query = query.where(a.status == status)
         if kind:
             query = query.where(a.kind == kind)
-        with self.engine.connect() as conn:
+        with uow as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, uow: UnitOfWork) -> dict[str, int]:
         a = applications.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(select(a.status, func.count()).group_by(a.status)).all()
         return {str(s): int(n) for s, n in rows}
 
-    def get(self, own_id: str) -> dict[str, Any]:
+    def get(self, uow: UnitOfWork, own_id: str) -> dict[str, Any]:
         a = applications.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(select(applications).where(a.id == own_id)).first()
             if row is None:
                 raise errors.NotFound("no such application", code="application_not_found")
@@ -306,13 +308,13 @@ class MunicipalityApplications:
         out["status_label"] = STATUS.get(row.status, row.status)
         return out
 
-    def fetch_income(self, own_id: str) -> dict[str, Any]:
+    def fetch_income(self, uow: UnitOfWork, own_id: str) -> dict[str, Any]:
         """児童手当: the claimant's income from the tax office, through the hub."""
-        application = self.get(own_id)
+        application = self.get(uow, own_id)
         if application["kind"] != "child_allowance_claim":
             raise errors.Conflict("income is asked for the child allowance claim only")
-        answer = self.linkage.income_for_child_allowance(application["resident_id"])
-        with self.engine.begin() as conn:
+        answer = self.linkage.income_for_child_allowance(uow, application["resident_id"])
+        with uow as conn:
             conn.execute(
                 update(applications)
                 .where(applications.c.id == own_id)
@@ -322,9 +324,10 @@ class MunicipalityApplications:
                     updated_at=self.clock(),
                 )
             )
-        return self.get(own_id)
+            uow.commit()
+        return self.get(uow, own_id)
 
-    def child_checks(self, application: dict[str, Any]) -> list[ChildCheck]:
+    def child_checks(self, uow: UnitOfWork, application: dict[str, Any]) -> list[ChildCheck]:
         """For a child allowance claim, each claimed child (name and birth date as claimed)
         against the active residents here and the claimant's household; none otherwise.
 
@@ -338,7 +341,7 @@ class MunicipalityApplications:
         today = dt.date.today()
         r = store.residents.c
         checks = []
-        with self.engine.connect() as conn:
+        with uow as conn:
             for n in range(1, MAX_CHILDREN + 1):
                 name = form.get(f"child{n}_name")
                 if not isinstance(name, str) or not name.strip():
@@ -379,7 +382,7 @@ class MunicipalityApplications:
         return checks
 
     def decide(
-        self, own_id: str, decision: str, reason: str, *, override: str = ""
+        self, uow: UnitOfWork, own_id: str, decision: str, reason: str, *, override: str = ""
     ) -> dict[str, Any]:
         """Approve, reject (with a reason) or return (差戻し, with what to change); the
         decision goes to the person's Mynaportal through the hub before it is recorded.
@@ -398,10 +401,10 @@ class MunicipalityApplications:
             raise errors.InvalidInput("the reason is at most 1000 characters", field="reason")
         if len(override) > 1000:
             raise errors.InvalidInput("the override is at most 1000 characters", field="override")
-        application = self.get(own_id)
+        application = self.get(uow, own_id)
         if application["status"] != "received":
             raise errors.Conflict("this application was already decided", code="already_decided")
-        checks = self.child_checks(application)
+        checks = self.child_checks(uow, application)
         failing = [c for c in checks if not c.passed]
         if decision == "approved" and failing and not override:
             raise errors.InvalidInput(
@@ -415,7 +418,7 @@ class MunicipalityApplications:
             procedure=DECISION,
             recipient="portal",
             items=["decision"],
-            codes=[self.linkage.code_of(application["resident_id"])],
+            codes=[self.linkage.code_of(uow, application["resident_id"])],
             messages=[
                 {
                     "application_id": application["portal_application_id"],
@@ -431,7 +434,7 @@ class MunicipalityApplications:
                 code="decision_not_delivered",
             )
         a = applications.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(applications)
                 .where(a.id == own_id, a.status == "received")
@@ -443,9 +446,18 @@ class MunicipalityApplications:
                     updated_at=self.clock(),
                 )
             )
-        return self.get(own_id) | {"read": [c.resident_id for c in checks if c.resident_id]}
+            uow.commit()
+        return self.get(uow, own_id) | {"read": [c.resident_id for c in checks if c.resident_id]}
 
 
-def register(receivers: Receivers, service: MunicipalityApplications) -> None:
+def register(
+    receivers: Receivers, service: MunicipalityApplications, unit: Callable[[], UnitOfWork]
+) -> None:
+    """The service receives each kind of e-application, a delivery in a unit of work of its
+    own (``unit`` makes one on the municipality's database)."""
+
+    def receive(delivery: Opened) -> Answer:
+        return service(unit(), delivery)
+
     for kind in KINDS:
-        receivers[kind] = service
+        receivers[kind] = receive

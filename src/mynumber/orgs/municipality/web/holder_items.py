@@ -15,13 +15,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber import errors
 from mynumber.orgs.municipality import store
 from mynumber.platform.context import OrgContext
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.uow import Work
 
 #: moves followed at most (a person moving more often within one request is unlikely)
 MAX_HOPS = 5
@@ -45,7 +46,7 @@ class ItemsOut(BaseModel):
     municipality: str | None = None
 
 
-def router(ctx: OrgContext, *, engine: Engine, code: str) -> APIRouter:
+def router(ctx: OrgContext, *, code: str) -> APIRouter:
     api = APIRouter(tags=["jlis"])
     from_jlis = Depends(signed_by(lambda org: org == "jlis", who="J-LIS"))
     from_peer = Depends(
@@ -79,10 +80,10 @@ def router(ctx: OrgContext, *, engine: Engine, code: str) -> APIRouter:
         return ItemsOut(status="unknown")
 
     @api.post("/api/jlis/holder-items", response_model=ItemsOut)
-    def holder_items(body: HolderIn, _: Annotated[str, from_jlis]) -> ItemsOut:
+    def holder_items(body: HolderIn, _: Annotated[str, from_jlis], uow: Work) -> ItemsOut:
         """The current four items of the holder of a card issued here (J-LIS only)."""
         e, r = store.events.c, store.residents.c
-        with engine.connect() as conn:
+        with uow as conn:
             for resident_id, detail in conn.execute(
                 select(e.resident_id, e.detail).where(
                     e.kind == "card_issued", e.detail.contains(body.manufacture_number)
@@ -101,10 +102,10 @@ def router(ctx: OrgContext, *, engine: Engine, code: str) -> APIRouter:
         return current(row, 0)
 
     @api.post("/api/residents/current-items", response_model=ItemsOut)
-    def current_items(body: CodeIn, _: Annotated[str, from_peer]) -> ItemsOut:
+    def current_items(body: CodeIn, _: Annotated[str, from_peer], uow: Work) -> ItemsOut:
         """The current four items of a person who moved here (the municipality they left)."""
         r = store.residents.c
-        with engine.connect() as conn:
+        with uow as conn:
             row = (
                 conn.execute(
                     select(store.residents)
