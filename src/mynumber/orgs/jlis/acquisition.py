@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber.number import validate
 from mynumber.orgs.jlis import store
@@ -33,8 +33,7 @@ MAX_GENERATION = 16
 class Acquisition:
     """Turns My Numbers into 取得番号 from J-LIS's own tables and keys."""
 
-    def __init__(self, *, engine: Engine, numbering: Numbering, key: bytes) -> None:
-        self.engine = engine
+    def __init__(self, *, numbering: Numbering, key: bytes) -> None:
         self.numbering = numbering
         self._key = key
 
@@ -97,10 +96,9 @@ class Acquisition:
             )
 
 
-def acquisition_for(ctx: OrgContext, *, engine: Engine, numbering: Numbering) -> Acquisition:
+def acquisition_for(ctx: OrgContext, *, numbering: Numbering) -> Acquisition:
     """J-LIS's :class:`Acquisition` with its key from the data folder."""
     return Acquisition(
-        engine=engine,
         numbering=numbering,
         key=secret_bytes(ctx.settings.data_dir / "jlis" / "acquisition.key"),
     )

@@ -96,5 +96,5 @@ class CallCentre:
         """一時利用停止 of an identified caller's card: both certificates held at once."""
         self.identify(uow, card_number, name=name, birth_date=birth_date)
         receipt = police_receipt if lost_outside else None
-        status, revoked = self.issuer.suspend(card_number, reason=HOLD, police_receipt=receipt)
+        status, revoked = self.issuer.suspend(uow, card_number, reason=HOLD, police_receipt=receipt)
         return Suspension(card_number, status, revoked, receipt is not None)

@@ -57,7 +57,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mynumber.card import (
@@ -289,7 +289,6 @@ class CardIssuer:
     def __init__(
         self,
         *,
-        engine: Engine,
         authority: AuthorityStore,
         seal_key_path: Path,
         base_url: str,
@@ -298,7 +297,6 @@ class CardIssuer:
         code_fingerprint: Callable[[str], str] | None = None,
         item_fingerprint: Callable[[str, str], str] | None = None,
     ) -> None:
-        self.engine = engine
         self.authority = authority
         self.seal_key_path = seal_key_path
         self.base_url = base_url.rstrip("/")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import and_, func, select, update
 
 from mynumber import errors
 from mynumber.orgs.jlis import store
@@ -80,7 +80,6 @@ def _refusal(exc: errors.Error) -> str:
 
 @dataclass
 class KioskCenter:
-    engine: Engine
     authority: AuthorityStore
     revocation: RevocationService
     relay: Callable[[str], KioskRelayClient]
@@ -149,7 +148,7 @@ class KioskCenter:
         auth_ca = self.authority.ca_certificate(Purpose.AUTH)
         anchor = verify_chain(cert, [auth_ca], now, purpose=Purpose.AUTH)
         verify_signature(cert, nonce, signature)
-        answer = self.revocation.ocsp(Purpose.AUTH, build_ocsp_request(cert, anchor))
+        answer = self.revocation.ocsp(uow, Purpose.AUTH, build_ocsp_request(cert, anchor))
         check_ocsp_response(answer, cert, anchor, now)
         t, c = store.certificates.c, store.cards.c
         with uow as conn:
@@ -199,9 +198,6 @@ class KioskCenter:
             except ValueError as exc:
                 raise MalformedCertificate("the certificate is not DER X.509") from exc
             manufacture_number, issuer = self._card_of(
-                uow,
-                uow,
-                uow,
                 uow,
                 cert,
                 nonce,

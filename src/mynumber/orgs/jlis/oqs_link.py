@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber.errors import Forbidden, NotFound
 from mynumber.orgs.jlis import store
@@ -43,9 +43,9 @@ OQS = "oqs"
 CODED_FOR_OQS = frozenset({"insurer"})
 
 
-def status(engine: Engine, serial: str) -> tuple[str, str]:
+def status(uow: UnitOfWork, serial: str) -> tuple[str, str]:
     """(card status, certificate status) behind an auth serial; raise NotFound if none."""
-    _, _, card_status, cert_status = _card_of(engine, serial)
+    _, _, card_status, cert_status = _card_of(uow, serial)
     return card_status, cert_status
 
 
@@ -99,9 +99,9 @@ def holder_matches(
     )
 
 
-def oqs_code(engine: Engine, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:
+def oqs_code(uow: UnitOfWork, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:
     """The system's hub code for the holder of a good auth certificate."""
-    code_fp, _, card_status, cert_status = _card_of(engine, serial)
+    code_fp, _, card_status, cert_status = _card_of(uow, serial)
     if card_status != "active" or cert_status != "good":
         raise Forbidden("the card or its certificate is not valid", code="certificate_not_good")
     return hub.codes(OQS, [acquisition.of_code_fp(code_fp)])[0]

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, select, update
 
 from mynumber.errors import Conflict, Forbidden, InvalidInput
 from mynumber.orgs.jlis import store
@@ -143,13 +143,11 @@ class PhoneIssuer:
     def __init__(
         self,
         *,
-        engine: Engine,
         authority: AuthorityStore,
         ocsp_url: Callable[[Purpose], str],
         crl_url: Callable[[Purpose], str],
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.authority = authority
         self.ocsp_url = ocsp_url
         self.crl_url = crl_url

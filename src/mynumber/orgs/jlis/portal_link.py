@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hmac
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber.errors import Forbidden, NotFound
 from mynumber.orgs.jlis import store

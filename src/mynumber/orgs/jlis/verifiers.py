@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from mynumber.errors import InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.jlis import store

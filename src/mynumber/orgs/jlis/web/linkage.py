@@ -12,6 +12,7 @@ from mynumber.orgs.jlis.clients import HubCodesClient
 from mynumber.orgs.jlis.oqs_link import CODED_FOR_OQS, OQS
 from mynumber.orgs.jlis.schemas import EnrolIn, EnrolOut
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.uow import Work
 
 
 def router(*, acquisition: Acquisition, hub: HubCodesClient) -> APIRouter:
@@ -19,9 +20,9 @@ def router(*, acquisition: Acquisition, hub: HubCodesClient) -> APIRouter:
     api = APIRouter(tags=["linkage"])
 
     @api.post("/linkage/enrol", response_model=EnrolOut)
-    def enrol(body: EnrolIn, agency: Annotated[str, from_agency]) -> EnrolOut:
+    def enrol(body: EnrolIn, agency: Annotated[str, from_agency], uow: Work) -> EnrolOut:
         """機関別符号の取得: the caller's codes for My Numbers it holds, through the hub."""
-        found = acquisition.acquisition_numbers(body.numbers)
+        found = acquisition.acquisition_numbers(uow, body.numbers)
         known = [a for a in found if a is not None]
         codes = iter(hub.codes(agency, known) if known else [])
         if known and agency.partition("-")[0] in CODED_FOR_OQS:
