@@ -1,6 +1,7 @@
 """Only web layers declare routes and only ``store`` declares tables, for the
 municipality and the platform's shared agency, delivery, notice and intermediate-server
-modules (``lint-imports`` keeps the layer order; this checks what the layers hold)."""
+modules; services layers take a unit of work, never an engine (``lint-imports`` keeps the
+layer order; this checks what the layers hold)."""
 
 from __future__ import annotations
 
@@ -69,3 +70,122 @@ def test_the_platforms_shared_modules_declare_no_routes(graph, name: str) -> Non
     assert graph.find_modules_that_directly_import("fastapi") & {
         f"mynumber.platform.web.{n}" for n in ("agency", "deliveries", "intermediate", "notices")
     }
+
+
+# --- services take a unit of work ----------------------------------------------------------
+
+#: Organisations whose use cases take a unit of work from their caller, never an engine.
+UNIT_OF_WORK_ORGS = [
+    "jlis",
+    "municipality",
+]
+
+#: J-LIS keeps its use cases in modules beside its layers: every module but these (and the
+#: packages ``web`` and ``migrations``) is its services layer.
+NOT_SERVICES = {"app", "store", "schemas", "model", "clients"}
+
+
+def _services_layer(org: str) -> list[Path]:
+    """The organisation's services package (every module in it), or else every module of
+    the organisation outside its other layers."""
+    root = SRC / "orgs" / org
+    package = root / "services"
+    if package.is_dir():
+        return sorted(package.rglob("*.py"))
+    return sorted(p for p in root.glob("*.py") if p.stem not in NOT_SERVICES)
+
+
+def _names_engine(node: ast.AST | None) -> bool:
+    """An annotation that mentions ``Engine`` (also inside ``X | None``, strings, …)."""
+    if node is None:
+        return False
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id == "Engine":
+            return True
+        if isinstance(sub, ast.Attribute) and sub.attr == "Engine":
+            return True
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and "Engine" in sub.value:
+            return True
+    return False
+
+
+def _is_engine(node: ast.AST) -> bool:
+    """An expression that reads as an engine: ``engine``, ``self.engine``,
+    ``self.issuer.engine``, or a call that makes one (``create_org_engine(…)``)."""
+    if isinstance(node, ast.Name):
+        return "engine" in node.id.lower()
+    if isinstance(node, ast.Attribute):
+        return "engine" in node.attr.lower()
+    if isinstance(node, ast.Call):
+        return _is_engine(node.func)
+    return False
+
+
+def engine_uses(source: str) -> list[str]:
+    """Where a module annotates, stores or opens an engine (``line: what``, by line)."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.ImportFrom) and any(a.name == "Engine" for a in node.names):
+            found.append((line, "imports Engine"))
+        if isinstance(node, ast.arg) and _names_engine(node.annotation):
+            found.append((line, f"parameter {node.arg} is an Engine"))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _names_engine(node.returns):
+            found.append((line, f"{node.name} returns an Engine"))
+        if isinstance(node, ast.AnnAssign) and _names_engine(node.annotation):
+            found.append((line, "annotates an Engine"))
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(_is_engine(t) for t in targets):
+                found.append((line, "stores an engine"))
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("begin", "connect")
+            and _is_engine(node.func.value)
+        ):
+            found.append((line, f"opens the engine with .{node.func.attr}()"))
+    return [f"{line}: {what}" for line, what in sorted(found)]
+
+
+@pytest.mark.parametrize("org", UNIT_OF_WORK_ORGS)
+def test_the_services_layer_takes_a_unit_of_work_not_an_engine(org: str) -> None:
+    """No module of the services layer annotates or stores an ``Engine`` or opens one with
+    ``.begin()``/``.connect()``: a use case works in the ``UnitOfWork`` its caller gives."""
+    modules = _services_layer(org)
+    assert modules and all(p.is_file() for p in modules)
+    uses = {
+        _module(p): found for p in modules if (found := engine_uses(p.read_text(encoding="utf-8")))
+    }
+    assert uses == {}
+
+
+def test_the_engine_check_sees_what_it_forbids() -> None:
+    held = """
+from sqlalchemy import Engine
+
+class Service:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def read(self) -> None:
+        with self.engine.connect() as conn:
+            pass
+        with self.issuer.engine.begin() as conn:
+            pass
+"""
+    assert engine_uses(held) == [
+        "2: imports Engine",
+        "5: parameter engine is an Engine",
+        "6: stores an engine",
+        "9: opens the engine with .connect()",
+        "11: opens the engine with .begin()",
+    ]
+    given = """
+from mynumber.platform.uow import UnitOfWork
+
+def read(uow: UnitOfWork) -> None:
+    with uow as conn:
+        conn.begin_nested()
+"""
+    assert engine_uses(given) == []
