@@ -262,8 +262,8 @@ def test_suspension_revokes_both_certificates_at_once(fed, http) -> None:
     again = http.post(f"/jlis/cards/{mfg}/suspend", json={}).json()  # J-LIS's 24/7 desk
     assert again["revoked"] == answer["revoked"]  # nothing changes the second time
     from mynumber.orgs.jlis.revocation import status_of
-    from mynumber.platform.uow import UnitOfWork
     from mynumber.pki import Revoked
+    from mynumber.platform.uow import UnitOfWork
 
     for cert in summary["certificates"]:
         status = status_of(

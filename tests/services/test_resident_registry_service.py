@@ -14,10 +14,10 @@ import pytest
 
 from mynumber import errors
 from mynumber.number import generate, is_valid, random_resident_code
+from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.clients import JlisIssuer, PeerMunicipality
 from mynumber.orgs.municipality.model import BasicItems, Sex, municipality
 from mynumber.orgs.municipality.schemas import Transfer, TransferMember
-from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.platform.uow import UnitOfWork
 
