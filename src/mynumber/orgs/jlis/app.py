@@ -29,9 +29,9 @@ from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.phones import PhoneIssuer
 from mynumber.orgs.jlis.pin_reset import PinResets
 from mynumber.orgs.jlis.revocation import RevocationService
+from mynumber.orgs.jlis.services import health
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.orgs.jlis.web import kiosk as kiosk_web
-from mynumber.orgs.jlis.web.numbers import health
 from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate

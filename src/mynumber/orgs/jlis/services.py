@@ -1,4 +1,5 @@
-"""J-LIS use cases for numbers: reserve resident codes, generate and re-issue My Numbers.
+"""J-LIS use cases for numbers: reserve resident codes, generate and re-issue My Numbers (and
+the health report, which counts them and the cards issued).
 
 Each use case takes the unit of work of J-LIS's database from its caller and runs its work
 in it (:meth:`UnitOfWork.run`): a unique key that races with a concurrent writer raises
@@ -202,3 +203,10 @@ def _reissue_number(
     conn.execute(issued_t.insert().values(number_fp=fp, issued_at=now))
     conn.execute(update(codes_t).where(codes_t.c.code_fp == code_fp).values(generation=generation))
     return number
+
+
+def health(uow: UnitOfWork) -> dict[str, object]:
+    """J-LIS's health report: numbers and cards issued."""
+    with uow as conn:
+        numbers, cards = store.issued(conn)
+    return {"org": "jlis", "ok": True, "numbers_issued": numbers, "cards_issued": cards}

@@ -3,16 +3,15 @@ re-issue), the notices of 署名検証者 and 利用者証明検証者, and a he
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
 # made inside the router factory, which string annotations would hide from it
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi.params import Depends as DependsParam
 
-from mynumber.orgs.jlis import services, store, verifiers
+from mynumber.orgs.jlis import services, verifiers
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.schemas import NumbersIn, NumbersOut, ReissueIn, ReissueOut, VerifierOut
 from mynumber.platform.policy import public
-from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web.uow import Work
 
 
@@ -27,7 +26,7 @@ def router(
 
     @api.get("/healthz", dependencies=[public("health, for monitoring")])
     def healthz(uow: Work) -> dict[str, object]:
-        return health(uow)
+        return services.health(uow)
 
     @api.post("/numbers", response_model=NumbersOut)
     def generate_numbers(
@@ -92,10 +91,3 @@ def router(
         return ReissueOut(number=number)
 
     return api
-
-
-def health(uow: UnitOfWork) -> dict[str, Any]:
-    """J-LIS's health report: numbers and cards issued."""
-    with uow as conn:
-        numbers, cards = store.issued(conn)
-    return {"org": "jlis", "ok": True, "numbers_issued": numbers, "cards_issued": cards}

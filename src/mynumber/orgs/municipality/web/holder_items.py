@@ -10,15 +10,12 @@ choice: the real J-LIS holds 本人確認情報 in 住基ネット's national se
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the dependency aliases
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from mynumber import errors
-from mynumber.orgs.municipality import store
+from mynumber.orgs.municipality.services.holder_items import holder_of_card, latest_record
 from mynumber.platform.context import OrgContext
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.web import signed_by
@@ -82,39 +79,12 @@ def router(ctx: OrgContext, *, code: str) -> APIRouter:
     @api.post("/api/jlis/holder-items", response_model=ItemsOut)
     def holder_items(body: HolderIn, _: Annotated[str, from_jlis], uow: Work) -> ItemsOut:
         """The current four items of the holder of a card issued here (J-LIS only)."""
-        e, r = store.events.c, store.residents.c
-        with uow as conn:
-            for resident_id, detail in conn.execute(
-                select(e.resident_id, e.detail).where(
-                    e.kind == "card_issued", e.detail.contains(body.manufacture_number)
-                )
-            ):
-                if json.loads(detail).get("manufacture_number") == body.manufacture_number:
-                    row = (
-                        conn.execute(select(store.residents).where(r.id == resident_id))
-                        .mappings()
-                        .first()
-                    )
-                    if row is not None:
-                        break
-            else:
-                raise errors.NotFound("no card of that number was issued here", code="unknown_card")
-        return current(row, 0)
+        return current(holder_of_card(uow, body.manufacture_number), 0)
 
     @api.post("/api/residents/current-items", response_model=ItemsOut)
     def current_items(body: CodeIn, _: Annotated[str, from_peer], uow: Work) -> ItemsOut:
         """The current four items of a person who moved here (the municipality they left)."""
-        r = store.residents.c
-        with uow as conn:
-            row = (
-                conn.execute(
-                    select(store.residents)
-                    .where(r.resident_code == body.resident_code)
-                    .order_by(r.updated_at.desc())
-                )
-                .mappings()
-                .first()
-            )
+        row = latest_record(uow, body.resident_code)
         if row is None:
             return ItemsOut(status="unknown")
         return current(row, body.hops)
