@@ -812,8 +812,9 @@ def test_the_portal_gives_one_expiry_notice_inside_the_window(fed, http, issuer_
 def test_a_card_past_its_period_of_stay_is_refused_everywhere(
     fed, http, verifier, tmp_path, issuer_clock
 ) -> None:
-    """A foreign resident's card ends with the period of stay, before its certificates do:
-    J-LIS's OCSP answers revoked (cessationOfOperation), so every verifier refuses it."""
+    """A foreign resident's card ends with the period of stay, before its certificates' own
+    term: they end with it (a verifier refuses them as expired), and J-LIS's OCSP answers
+    revoked (cessationOfOperation) all the same."""
     keys = KeyFolder(fed.settings.data_dir / "keys")
     municipality = "municipality-131016"
     jlis = ServiceClient(
@@ -840,8 +841,10 @@ def test_a_card_past_its_period_of_stay_is_refused_everywhere(
     issuer_clock.clock = lambda: dt.datetime.now(dt.UTC)
     assert answer["summary"]["expires_on"] == stay_until.isoformat()
     card = {"client": client_of(fed, answer["card_image"])}
-    assert auth_expiry({"answer": answer}) > today  # the certificates would still run
+    # the certificates would still run; they end with the card, on the last day of the stay
+    ends = dt.datetime.combine(stay_until, dt.time(14, 59, 59), dt.UTC)  # 23:59:59 JST
+    assert auth_expiry({"answer": answer}) == ends
 
     assert openssl_ocsp(fed, http, verifier, card, tmp_path) == "revoked cessationOfOperation"
-    refused = portal_login(http, card)
-    assert refused.status_code == 401 and refused.json()["title"] == "certificate_revoked"
+    refused = portal_login(http, card)  # the certificate ended with the card
+    assert refused.status_code == 401 and refused.json()["title"] == "certificate_expired"

@@ -40,8 +40,10 @@ Behaviour worth knowing (each choice is documented where the real card is unsour
   PIN (sets it, refills the tries, unblocks) and ACTIVATE FILE ``00 44 00 00`` which
   ends personalisation: from then on only RESET RETRY COUNTER, and the counter's rewrites
   of :data:`REWRITABLE` files (new JPKI key pairs and certificates at a renewal or after a
-  change of the four items; the text AP at an address change), are allowed (``69 85``
-  otherwise) — this project's model of the municipality's counter work on a live card.
+  change of the four items; the text AP and its 追記欄 at an address change), are allowed
+  (``69 85`` otherwise) — this project's model of the municipality's counter work on a live
+  card. An issuer session also reads the 追記欄 without the holder's PIN
+  (:data:`ISSUER_READABLE`), to append to it.
 - Tamper response: the third READ BINARY of a key EF over the card's life (each
   answered ``69 82``), or :meth:`Chip.tamper`, erases the private keys and the issuer
   key; from then on every APDU is answered ``6F 00`` (the ATR is still given, so a
@@ -68,6 +70,7 @@ from mynumber.card.apdu import Command, Response
 from mynumber.card.codes import (
     AID_FREE_AREA,
     EF,
+    EF2,
     INS,
     SW,
     sw_bytes_remaining,
@@ -101,8 +104,22 @@ REWRITABLE = frozenset(
         ("text", EF.TEXT_MY_NUMBER),
         ("text", EF.TEXT_ATTRIBUTES),
         ("text", EF.TEXT_SIGNATURE),
+        ("text", EF.TEXT_ENDORSEMENTS),
+        ("auth2", EF2.AUTH_KEY),
+        ("auth2", EF2.SIGN_KEY),
+        ("auth2", EF2.AUTH_CERT),
+        ("auth2", EF2.SIGN_CERT),
+        ("auth2", EF2.MY_NUMBER),
+        ("auth2", EF2.ATTRIBUTES),
+        ("auth2", EF2.TEXT_SIGNATURE),
+        ("auth2", EF2.ENDORSEMENTS),
     }
 )
+
+#: (DF, EF) an issuer session may also read without the holder's PIN: the 追記欄, so that
+#: the counter appends an entry to what is there (this project's model; the same entries are
+#: printed on the back of the card for anyone holding it to read).
+ISSUER_READABLE = frozenset({("text", EF.TEXT_ENDORSEMENTS), ("auth2", EF2.ENDORSEMENTS)})
 
 #: The third attempt to read key material kills the chip (this project's choice).
 TAMPER_PROBE_LIMIT = 3
@@ -572,6 +589,9 @@ class Chip:
     def _rewritable(self, ef: ElementaryFile) -> bool:
         return self._df is not None and (self._df.name, ef.fid) in REWRITABLE
 
+    def _issuer_reads(self, ef: ElementaryFile) -> bool:
+        return self._admin and self._df is not None and (self._df.name, ef.fid) in ISSUER_READABLE
+
     def _require_admin(self, *, personalising: bool) -> None:
         if not self._admin:
             raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "no issuer session")
@@ -663,7 +683,7 @@ class Chip:
             raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "a PIN is never read")
         if isinstance(ef, RecordFile):
             raise _reject(SW.INCOMPATIBLE_FILE, "a record EF is read with READ RECORD")
-        if not ef.read.allows(self._verified):
+        if not ef.read.allows(self._verified) and not self._issuer_reads(ef):
             raise _reject(SW.SECURITY_STATUS_NOT_SATISFIED, "PIN not verified")
         if offset >= len(ef.data):
             raise _reject(SW.WRONG_P1P2, "offset at or past the end of the EF")

@@ -136,6 +136,8 @@ class EF:
     TEXT_MY_NUMBER = 0x0001
     TEXT_ATTRIBUTES = 0x0002
     TEXT_SIGNATURE = 0x0003
+    #: 追記欄 (entries written after issue): this project's EF (SFI 9), not a sourced one
+    TEXT_ENDORSEMENTS = 0x0009
     TEXT_PIN = 0x0011
     # 券面AP (libmyna src/visual.rs)
     VISUAL_FACE = 0x0002
@@ -163,6 +165,7 @@ class EF2:
     MY_NUMBER = 0x0011
     ATTRIBUTES = 0x0012
     TEXT_SIGNATURE = 0x0013
+    ENDORSEMENTS = 0x0014  # 追記欄 (this project's EF, SFI 14h)
     AUTH_KEY = 0x0017
     PIN = 0x0018
     SIGN_KEY = 0x001A

@@ -4,6 +4,10 @@ Sources: ``domain-reference.md`` §2 and §4. Only the EFs clients are known to 
 modelled; other EFs of the real card (JPKI 0008/0016, text AP 0004–0007 and 0013–0015,
 券面AP 0003) are not on this chip. Capacities are this project's choice (the real sizes
 are not public); they bound what the issuer can write.
+
+The 追記欄 EF (text AP 0009; 認証AP 0014 on a generation-2 card) is **this project's**: the
+real card prints its later changes on its back and how the chip keeps them is not public
+(the layout is in :mod:`mynumber.reader.cardfiles`).
 """
 
 from __future__ import annotations
@@ -51,6 +55,11 @@ _MANUFACTURE_RE = re.compile(r"[0-9A-Z]{13}")
 _CERT_CAPACITY = 4096
 _TEXT_CAPACITY = 2048
 _FACE_CAPACITY = 0x7FFF  # the largest offset a short UPDATE BINARY can address
+#: The 追記欄 EF: room for its fixed number of entries (``reader.cardfiles.ENDORSEMENT_SLOTS``).
+_ENDORSEMENT_CAPACITY = 2048
+_ENDORSEMENTS = (
+    "追記欄: entries written after issue (date, kind, text, municipality; this project's layout)"
+)
 
 
 def validate_manufacture_number(value: str) -> str:
@@ -147,6 +156,13 @@ def build_filesystem(manufacture_number: str, generation: int = 1) -> dict[bytes
                 writable=True,
                 capacity=1024,
             ),
+            BinaryFile(
+                EF.TEXT_ENDORSEMENTS,
+                _ENDORSEMENTS,
+                read=after(EF.TEXT_PIN),
+                writable=True,
+                capacity=_ENDORSEMENT_CAPACITY,
+            ),
             PinFile(EF.TEXT_PIN, "text AP PIN", pins.TEXT_PIN),
         ),
     )
@@ -242,6 +258,13 @@ def _generation_2(manufacture_number: str) -> dict[bytes, DedicatedFile]:
                 read=after(pin),
                 writable=True,
                 capacity=1024,
+            ),
+            BinaryFile(
+                EF2.ENDORSEMENTS,
+                _ENDORSEMENTS,
+                read=after(pin),
+                writable=True,
+                capacity=_ENDORSEMENT_CAPACITY,
             ),
             KeyFile(EF2.AUTH_KEY, "user-authentication private key (ECDSA P-384)", pin, EC_P384),
             PinFile(pin, "card PIN (4 digits)", pins.CARD_PIN_GEN2),

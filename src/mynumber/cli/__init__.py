@@ -51,6 +51,7 @@ def _add_optional_commands() -> None:
     try:
         from mynumber.cli import (
             card,
+            card_counter,
             clinic,
             contract,
             door,
@@ -63,6 +64,8 @@ def _add_optional_commands() -> None:
     except ImportError:  # pragma: no cover - the card package is optional at build time
         return
     card.app.add_typer(pin_reset.app, name="pin-reset")
+    card.app.command("renew")(card_counter.renew)
+    card.app.command("address")(card_counter.address)
     app.add_typer(card.app, name="card")
     app.add_typer(phone.app, name="phone")
     app.add_typer(kiosk.app, name="kiosk")

@@ -33,6 +33,7 @@ from mynumber.card import (
 from mynumber.cli.options import DataDir, settings
 from mynumber.cli.staff_client import Token, Url, staff_client
 from mynumber.errors import Error
+from mynumber.reader import ENDORSEMENT_SLOTS as SLOTS
 from mynumber.reader import JPKIClient, KeyKind, PinRef, ReaderError
 
 app = typer.Typer(help="Virtual My Number cards (chip images).", no_args_is_help=True)
@@ -111,10 +112,20 @@ def show(
             help="Print only the user-authentication certificate (EF 000A) as PEM.",
         ),
     ] = False,
+    text_pin: Annotated[
+        str | None,
+        typer.Option(
+            "--text-pin",
+            help="Also read the 追記欄 behind the text AP PIN (a generation-2 card: the card "
+            "PIN); a wrong one costs a try.",
+            show_default=False,
+        ),
+    ] = None,
     seal_key_file: SealKeyOption = None,
     data: DataDir = None,
 ) -> None:
-    """Print what any reader can read without a PIN (never keys, never personal data)."""
+    """Print what any reader can read without a PIN (never keys, never personal data); with
+    ``--text-pin`` also the 追記欄, the changes written on the card after issue."""
     with _errors():
         chip = _load(file, _seal_key_path(seal_key_file, data), writable=False)
         if pem_auth:
@@ -162,6 +173,22 @@ def show(
                 left = f"[dim]{escape(type(exc).__name__)}[/]"
             pins.add_row(ref.spec.label, left)
         console.print(pins)
+        if text_pin is None:
+            console.print("追記欄: [dim]needs the text AP PIN (--text-pin)[/]")
+            return
+        try:
+            entries = client.read_endorsements(text_pin)
+        except ReaderError as exc:
+            raise Error(f"the 追記欄 could not be read: {exc}") from exc
+        table = Table(
+            "#", "date", "kind", "text", "municipality", title=f"追記欄 ({len(entries)} of {SLOTS})"
+        )
+        for n, entry in enumerate(entries, 1):
+            day = f"{entry.date[:4]}-{entry.date[4:6]}-{entry.date[6:]}"
+            table.add_row(str(n), day, entry.kind, escape(entry.text), entry.municipality)
+        console.print(table)
+        if len(entries) >= SLOTS:
+            console.print("[yellow]the 追記欄 is full: a new card is needed for the next change[/]")
 
 
 @app.command()

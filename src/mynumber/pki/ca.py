@@ -104,8 +104,10 @@ class CertificateAuthority:
         crl_url: str,
         subject_id: str | None = None,
         serial_number: int | None = None,
+        card_expiry: dt.date | None = None,
     ) -> x509.Certificate:
-        """A user-authentication certificate for ``public_key``, valid to the 5th birthday."""
+        """A user-authentication certificate for ``public_key``, valid to the 5th birthday
+        (generation 2: the 10th plus a month) or ``card_expiry`` if that comes first."""
         self._require(Purpose.AUTH)
         request = (
             AuthCertificateRequest(public_key, birth_date, ocsp_url, crl_url)
@@ -114,7 +116,11 @@ class CertificateAuthority:
         )
         return self.sign(
             auth_builder(
-                request, issuer=self.certificate, now=now, serial_number=_serial(serial_number)
+                request,
+                issuer=self.certificate,
+                now=now,
+                serial_number=_serial(serial_number),
+                card_expiry=card_expiry,
             )
         )
 
@@ -128,8 +134,10 @@ class CertificateAuthority:
         crl_url: str,
         subject_id: str | None = None,
         serial_number: int | None = None,
+        card_expiry: dt.date | None = None,
     ) -> x509.Certificate:
-        """A signing certificate carrying ``items``; refuses a person under 15."""
+        """A signing certificate carrying ``items``; refuses a person under 15. It ends with
+        its own term or ``card_expiry``, whichever comes first."""
         self._require(Purpose.SIGN)
         request = (
             SignCertificateRequest(public_key, items, ocsp_url, crl_url)
@@ -138,7 +146,11 @@ class CertificateAuthority:
         )
         return self.sign(
             sign_builder(
-                request, issuer=self.certificate, now=now, serial_number=_serial(serial_number)
+                request,
+                issuer=self.certificate,
+                now=now,
+                serial_number=_serial(serial_number),
+                card_expiry=card_expiry,
             )
         )
 

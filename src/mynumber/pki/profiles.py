@@ -6,8 +6,9 @@ the key: a P-384 key gets the generation-2 CA name and validity (:func:`key_gene
 
 Profiles follow domain-reference §3: RSA-2048 and SHA-256; self-signed CAs with keyUsage
 (critical), basicConstraints CA (critical), SKI, SAN DirName and CRL DP; user certificates
-valid until the 5th birthday after issue; the signing certificate carries the four basic
-items, the user-authentication certificate none. Signing happens in :mod:`mynumber.pki.ca`.
+valid until the 5th birthday after issue, or the card's expiry if that comes first
+(:func:`last_day`); the signing certificate carries the four basic items, the
+user-authentication certificate none. Signing happens in :mod:`mynumber.pki.ca`.
 """
 
 from __future__ import annotations
@@ -357,16 +358,28 @@ def _key_usage(*, digital_signature: bool, non_repudiation: bool) -> x509.KeyUsa
     )
 
 
+def last_day(
+    birth_date: dt.date, issued_on: dt.date, generation: int, card_expiry: dt.date | None
+) -> dt.date:
+    """A user certificate's last day: its own term (:func:`validity_end`) or the card's
+    expiry if that comes first — a certificate never outlives the card that holds its key."""
+    own = validity_end(birth_date, issued_on, generation)
+    return own if card_expiry is None else min(own, card_expiry)
+
+
 def auth_builder(
     request: AuthCertificateRequest,
     *,
     issuer: x509.Certificate,
     now: dt.datetime,
     serial_number: int,
+    card_expiry: dt.date | None = None,
 ) -> x509.CertificateBuilder:
-    """A user-authentication certificate: opaque CN, no personal data, keyUsage digitalSignature."""
+    """A user-authentication certificate: opaque CN, no personal data, keyUsage digitalSignature.
+
+    ``card_expiry``: the card's last day; the certificate ends then if that comes first."""
     generation = key_generation(request.public_key)
-    not_after = end_of_jst_day(validity_end(request.birth_date, jst_date(now), generation))
+    not_after = end_of_jst_day(last_day(request.birth_date, jst_date(now), generation, card_expiry))
     builder = _end_entity_builder(
         subject_id=request.subject_id,
         public_key=request.public_key,
@@ -387,15 +400,19 @@ def sign_builder(
     issuer: x509.Certificate,
     now: dt.datetime,
     serial_number: int,
+    card_expiry: dt.date | None = None,
 ) -> x509.CertificateBuilder:
     """A signing certificate: the four basic items in SAN otherNames, nonRepudiation.
 
     Refuses (``InvalidInput``, code ``under_signing_age``) a person under 15 on the issue day.
+    ``card_expiry``: the card's last day; the certificate ends then if that comes first.
     """
     issued_on = jst_date(now)
     require_signing_age(request.items.birth_date, issued_on)
     generation = key_generation(request.public_key)
-    not_after = end_of_jst_day(validity_end(request.items.birth_date, issued_on, generation))
+    not_after = end_of_jst_day(
+        last_day(request.items.birth_date, issued_on, generation, card_expiry)
+    )
     builder = _end_entity_builder(
         subject_id=request.subject_id,
         public_key=request.public_key,

@@ -8,7 +8,9 @@ host program knows the card only through its APDUs.
 from __future__ import annotations
 
 from mynumber.reader.cardfiles import (
+    ENDORSEMENT_SLOTS,
     CardFace,
+    Endorsement,
     TextAttributes,
     TextRecord,
     decode_attributes,
@@ -48,9 +50,11 @@ from mynumber.reader.pcsc import PCSCTransport, list_readers
 from mynumber.reader.transport import Transport
 
 __all__ = [
+    "ENDORSEMENT_SLOTS",
     "CardDataError",
     "CardFace",
     "CardStatusError",
+    "Endorsement",
     "FileNotFound",
     "InvalidPin",
     "IssuerAuthenticationFailed",

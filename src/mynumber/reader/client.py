@@ -404,7 +404,8 @@ class JPKIClient:
         return cardfiles.decode_my_number(self.read_binary(0, 17))
 
     def read_text_ap(self, pin: str) -> cardfiles.TextRecord:
-        """The number, the four basic items and J-LIS's signature block (not yet checked)."""
+        """The number, the four basic items, the 追記欄 and J-LIS's signature block (not yet
+        checked)."""
         number_ef, attributes_fid, signature_ef = self._text_efs()
         self.verify_pin(PinRef.TEXT, pin)
         self.select_ef(number_ef)
@@ -412,8 +413,9 @@ class JPKIClient:
         self.select_ef(attributes_fid)
         attributes_ef = self.read_tlv_file()
         self.select_ef(signature_ef)
+        signature_block = self.read_tlv_file()
         number_digest, attributes_digest, signature = cardfiles.decode_text_signature(
-            self.read_tlv_file()
+            signature_block
         )
         return cardfiles.TextRecord(
             my_number=my_number,
@@ -422,7 +424,27 @@ class JPKIClient:
             number_digest=number_digest,
             attributes_digest=attributes_digest,
             signature=signature,
+            endorsements_ef=self._read_endorsements_ef(),
+            endorsements_digest=cardfiles.endorsements_digest(signature_block),
         )
+
+    def _read_endorsements_ef(self) -> bytes:
+        """The 追記欄 EF as stored (empty until the first entry: READ BINARY answers
+        ``6B 00`` at offset 0); the text PIN is verified already."""
+        fid = codes.EF2_ENDORSEMENTS if self.generation == 2 else codes.EF_TEXT_ENDORSEMENTS
+        self.select_ef(fid)
+        try:
+            return self.read_tlv_file()
+        except CardStatusError as exc:
+            if exc.status_word == codes.SW_WRONG_P1P2:
+                return b""
+            raise
+
+    def read_endorsements(self, pin: str) -> tuple[cardfiles.Endorsement, ...]:
+        """The 追記欄's entries, oldest first, after the text PIN (the card PIN on a
+        generation-2 card). Not checked against J-LIS's seal: see :meth:`read_text_ap`."""
+        self.verify_pin(PinRef.TEXT, pin)
+        return cardfiles.decode_endorsements(self._read_endorsements_ef())
 
     def read_card_face(self, my_number: str) -> cardfiles.CardFace:
         """The visual AP's card face, unlocked with PIN A (the My Number)."""
@@ -451,8 +473,13 @@ def verify_text_signature(
 ) -> cardfiles.TextRecord:
     """Check J-LIS's seal over the text AP; return the record or raise
     :class:`TextSignatureInvalid`."""
-    expected = cardfiles.text_signed_data(record.my_number, record.attributes_ef)
-    if expected != record.number_digest + record.attributes_digest:
+    expected = cardfiles.text_signed_data(
+        record.my_number, record.attributes_ef, record.endorsements_ef
+    )
+    digests = record.number_digest + record.attributes_digest
+    if record.endorsements_digest is not None:
+        digests += record.endorsements_digest
+    if expected != digests:  # an entry added, removed or altered after J-LIS sealed it too
         raise TextSignatureInvalid("text AP digests do not match the data")
     try:
         jlis_public_key.verify(record.signature, expected, padding.PKCS1v15(), hashes.SHA256())

@@ -18,6 +18,7 @@ __all__ = [
     "AID_VISUAL",
     "APPLICATIONS",
     "EF2_ATTRIBUTES",
+    "EF2_ENDORSEMENTS",
     "EF2_MY_NUMBER",
     "EF2_TEXT_SIGNATURE",
     "EF_JPKI_AUTH_CA",
@@ -31,6 +32,7 @@ __all__ = [
     "EF_JPKI_TOKEN",
     "EF_JUKI_PIN",
     "EF_TEXT_ATTRIBUTES",
+    "EF_TEXT_ENDORSEMENTS",
     "EF_TEXT_MY_NUMBER",
     "EF_TEXT_PIN",
     "EF_TEXT_SIGNATURE",
@@ -42,6 +44,7 @@ __all__ = [
     "SW_FILE_NOT_FOUND",
     "SW_OK",
     "SW_SECURITY",
+    "SW_WRONG_P1P2",
 ]
 
 AID_JPKI = bytes.fromhex("D392F000260100000001")  # OpenSC jpki.h
@@ -76,6 +79,7 @@ EF_JPKI_SIGN_PIN = 0x001B
 EF_TEXT_MY_NUMBER = 0x0001
 EF_TEXT_ATTRIBUTES = 0x0002
 EF_TEXT_SIGNATURE = 0x0003
+EF_TEXT_ENDORSEMENTS = 0x0009  # 追記欄: this project's EF (not a sourced one)
 EF_TEXT_PIN = 0x0011
 EF_VISUAL_FACE = 0x0002
 EF_VISUAL_PIN_B = 0x0012
@@ -87,9 +91,11 @@ EF_JUKI_PIN = 0x001C
 EF2_MY_NUMBER = 0x0011
 EF2_ATTRIBUTES = 0x0012
 EF2_TEXT_SIGNATURE = 0x0013
+EF2_ENDORSEMENTS = 0x0014  # 追記欄 on a generation-2 card (this project's EF)
 SFI2_RECORDS = 0x1D
 
 SW_OK = 0x9000
 SW_SECURITY = 0x6982  # security status not satisfied
 SW_BLOCKED = 0x6983  # authentication method blocked
 SW_FILE_NOT_FOUND = 0x6A82
+SW_WRONG_P1P2 = 0x6B00  # an offset at or past the end of the EF (an empty EF at 0)

@@ -20,7 +20,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers import algorithms
 
 from mynumber.reader import cardfiles, codes
-from mynumber.reader.client import KeyKind, PinRef, _Channel, jpki_aid, pin_location
+from mynumber.reader.client import (
+    KeyKind,
+    PinRef,
+    _Channel,
+    jpki_aid,
+    pin_location,
+    status_error,
+)
 from mynumber.reader.errors import CardDataError, IssuerAuthenticationFailed
 from mynumber.reader.transport import Transport
 
@@ -121,27 +128,66 @@ class IssuerSession:
     def write_ca_certificate(self, kind: KeyKind, certificate_der: bytes) -> None:
         self._write(jpki_aid(self.generation), kind.ca_ef, _check_der(certificate_der))
 
+    def _text_location(self) -> tuple[bytes, tuple[int, int, int, int]]:
+        """(AID, (number, items, signature, 追記欄 EF ids)) of the text items."""
+        if self.generation == 2:
+            return codes.AID_AUTH_GEN2, (
+                codes.EF2_MY_NUMBER,
+                codes.EF2_ATTRIBUTES,
+                codes.EF2_TEXT_SIGNATURE,
+                codes.EF2_ENDORSEMENTS,
+            )
+        return codes.AID_TEXT, (
+            codes.EF_TEXT_MY_NUMBER,
+            codes.EF_TEXT_ATTRIBUTES,
+            codes.EF_TEXT_SIGNATURE,
+            codes.EF_TEXT_ENDORSEMENTS,
+        )
+
     def write_text_ap(
         self,
         *,
         my_number: str,
         attributes: cardfiles.TextAttributes,
         sign: Callable[[bytes], bytes],
+        endorsements: tuple[cardfiles.Endorsement, ...] = (),
     ) -> None:
-        """Write EF 0001–0003; ``sign`` is J-LIS's RSA PKCS#1 v1.5 SHA-256 signer over the
-        64 bytes of :func:`text_signed_data`."""
+        """Write EF 0001–0003 (and the 追記欄 when ``endorsements`` has entries); ``sign``
+        is J-LIS's RSA PKCS#1 v1.5 SHA-256 signer over :func:`text_signed_data` (64 bytes,
+        or 96 with the 追記欄's digest)."""
         number_ef = cardfiles.encode_my_number(my_number)
         attributes_ef = cardfiles.encode_attributes(attributes)
-        signed = cardfiles.text_signed_data(my_number, attributes_ef)
+        endorsements_ef = cardfiles.encode_endorsements(endorsements)
+        signed = cardfiles.text_signed_data(my_number, attributes_ef, endorsements_ef)
         signature_ef = cardfiles.encode_text_signature(signed, sign(signed))
-        if self.generation == 2:
-            aid = codes.AID_AUTH_GEN2
-            fids = (codes.EF2_MY_NUMBER, codes.EF2_ATTRIBUTES, codes.EF2_TEXT_SIGNATURE)
-        else:
-            aid = codes.AID_TEXT
-            fids = (codes.EF_TEXT_MY_NUMBER, codes.EF_TEXT_ATTRIBUTES, codes.EF_TEXT_SIGNATURE)
-        for fid, data in zip(fids, (number_ef, attributes_ef, signature_ef), strict=True):
+        aid, (number_fid, items_fid, signature_fid, endorsements_fid) = self._text_location()
+        if endorsements_ef:  # the entries first: the seal that covers them comes last
+            self._write(aid, endorsements_fid, endorsements_ef)
+        for fid, data in (
+            (number_fid, number_ef),
+            (items_fid, attributes_ef),
+            (signature_fid, signature_ef),
+        ):
             self._write(aid, fid, data)
+
+    def read_endorsements(self) -> tuple[cardfiles.Endorsement, ...]:
+        """The 追記欄's entries as the card holds them (an issuer session reads them without
+        the holder's PIN, to append; this project's model)."""
+        aid, fids = self._text_location()
+        self._select(aid, fids[3])
+        data = b""
+        while True:
+            body, sw = self._ch.exchange(
+                bytes((0x00, 0xB0, len(data) >> 8, len(data) & 0xFF, 0x00))
+            )
+            if sw == codes.SW_WRONG_P1P2:  # at or past the end (an empty 追記欄 at 0)
+                break
+            if sw != codes.SW_OK:
+                raise status_error(sw, "READ BINARY")
+            if not body:
+                break
+            data += body
+        return cardfiles.decode_endorsements(data)
 
     def write_card_face(self, face: cardfiles.CardFace) -> None:
         aid = codes.AID_FACE_GEN2 if self.generation == 2 else codes.AID_VISUAL

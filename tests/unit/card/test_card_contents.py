@@ -27,6 +27,7 @@ EXPECTED = {
         0x0001: ("binary", "My Number"),
         0x0002: ("binary", "four basic items"),
         0x0003: ("binary", "J-LIS signature"),
+        0x0009: ("binary", "追記欄"),
         0x0011: ("pin", "text AP PIN"),
     },
     AID_VISUAL: {

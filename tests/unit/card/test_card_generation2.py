@@ -74,6 +74,7 @@ EXPECTED = {
         0x0011: ("binary", "My Number"),
         0x0012: ("binary", "four basic items"),
         0x0013: ("binary", "J-LIS signature"),
+        0x0014: ("binary", "追記欄"),
         0x0017: ("key", "user-authentication private key (ECDSA P-384)"),
         0x0018: ("pin", "card PIN"),
         0x001A: ("key", "signing private key (ECDSA P-384)"),

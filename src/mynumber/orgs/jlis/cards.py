@@ -39,10 +39,15 @@ Rules this module decides (the real ones are partly unsourced, domain-reference 
   items, no 住基 PIN), its P-384 keys certified by J-LIS's ``auth-g2`` and ``sign-g2``
   hierarchies (10 years + 1 month); the card runs to the birthday of the usual rule plus one
   month, like its certificates (this project's reading of the published plan).
-- Address change (:meth:`CardIssuer.change_address`): the text AP is rewritten (address,
-  sealed again by J-LIS) and a new signing certificate replaces the old one (revoked,
-  ``affiliationChanged``); the user-authentication certificate stays (services-reference,
-  corrections). The 追記欄 is the card's printed back: the counter writes it by hand.
+- Address change (:meth:`CardIssuer.change_address`): an entry (date, ``address``, the new
+  address, the municipality) goes into the chip's 追記欄, the text AP is rewritten (address,
+  sealed again by J-LIS over the items and the 追記欄) and a new signing certificate
+  replaces the old one (revoked, ``affiliationChanged``); the user-authentication
+  certificate stays (services-reference, corrections). The 追記欄 holds four entries
+  (this project's choice); a full one is refused and opens 特急発行 (``endorsements``).
+- A certificate never outlives its card: at issue, renewal and address change its last day
+  is its own term's or the card's expiry, whichever comes first. A renewal that could not
+  run past the card's expiry is refused: the card itself is renewed (a new card).
 """
 
 from __future__ import annotations
@@ -74,13 +79,16 @@ from mynumber.errors import Conflict, Error, InvalidInput, NotFound
 from mynumber.number import validate
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.orgs.jlis.endorsements import record_endorsement
 from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.orgs.jlis.model import normalise_name
 from mynumber.orgs.jlis.phones import follow_card_certificate
 from mynumber.pki import BasicItems, Gender, Purpose, age_on
 from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import (
+    ENDORSEMENT_SLOTS,
     CardFace,
+    Endorsement,
     InvalidPin,
     IssuerSession,
     KeyKind,
@@ -249,6 +257,16 @@ class Rewritten:
     image: bytes = field(repr=False)
     certificates: dict[Purpose, x509.Certificate]
     revoked: list[str]
+    generation: int = 1
+    card_expires_on: dt.date | None = None
+    #: the 追記欄 entry an address change wrote, and how many entries the card now has
+    endorsement: Endorsement | None = field(default=None, repr=False)
+    endorsements: int = 0
+
+    @property
+    def endorsement_full(self) -> bool:
+        """The 追記欄 has no room left: the holder needs a new card (特急発行 for 30 days)."""
+        return self.endorsements >= ENDORSEMENT_SLOTS
 
 
 #: Renewal opens this many months before the certificates end [O] (services-reference §6);
@@ -364,6 +382,9 @@ class CardIssuer:
         session = IssuerSession.open(
             ChipTransport(chip), issuer_key=issuer_key, generation=generation
         )
+        expiry = card_expiry(holder.birth_date, issued_on, holder.stay_until)
+        if generation == 2 and holder.stay_until is None:
+            expiry = months_before(expiry, -1)  # the birthday plus one month
         certificates: dict[Purpose, x509.Certificate] = {}
         for purpose in (Purpose.AUTH, Purpose.SIGN):
             kind = _KIND[purpose]
@@ -383,6 +404,7 @@ class CardIssuer:
                     now=now,
                     ocsp_url=ocsp_url,
                     crl_url=crl_url,
+                    card_expiry=expiry,
                 )
             else:
                 cert = ca.issue_sign(
@@ -391,13 +413,11 @@ class CardIssuer:
                     now=now,
                     ocsp_url=ocsp_url,
                     crl_url=crl_url,
+                    card_expiry=expiry,
                 )
             session.write_certificate(kind, cert.public_bytes(serialization.Encoding.DER))
             certificates[purpose] = cert
 
-        expiry = card_expiry(holder.birth_date, issued_on, holder.stay_until)
-        if generation == 2 and holder.stay_until is None:
-            expiry = months_before(expiry, -1)  # the birthday plus one month
         security_code = f"{secrets.randbelow(10_000):04d}"
         session.write_text_ap(
             my_number=holder.my_number,
@@ -442,6 +462,7 @@ class CardIssuer:
                         .values(
                             name_fp=self.item_fingerprint("name", normalise_name(holder.name)),
                             birth_fp=self.item_fingerprint("birth", holder.birth_date.isoformat()),
+                            address_fp=self._address_fp(holder.address),
                         )
                     )
                 if resident_code is not None and self.code_fingerprint is not None:
@@ -783,7 +804,10 @@ class CardIssuer:
         purpose: Purpose,
         items: BasicItems,
         now: dt.datetime,
+        card_expiry: dt.date,
     ) -> x509.Certificate:
+        """A new key pair on the chip and its certificate, ending with its own term or the
+        card, whichever comes first."""
         generation = session.generation
         ca = self.authority.get().ca(purpose, generation)
         public_key = session.generate_key_pair(_KIND[purpose])
@@ -796,10 +820,16 @@ class CardIssuer:
                 now=now,
                 ocsp_url=ocsp_url,
                 crl_url=crl_url,
+                card_expiry=card_expiry,
             )
         else:
             cert = ca.issue_sign(
-                public_key, items=items, now=now, ocsp_url=ocsp_url, crl_url=crl_url
+                public_key,
+                items=items,
+                now=now,
+                ocsp_url=ocsp_url,
+                crl_url=crl_url,
+                card_expiry=card_expiry,
             )
         session.write_certificate(_KIND[purpose], cert.public_bytes(serialization.Encoding.DER))
         return cert
@@ -870,6 +900,12 @@ class CardIssuer:
             )
         if card.expires_on < today:
             raise Conflict("the card itself has expired: apply for a new card", code="card_expired")
+        if ends is not None and ends.astimezone(JST).date() >= card.expires_on:
+            raise Conflict(
+                "the certificates already run to the card's own expiry "
+                f"({card.expires_on:%Y-%m-%d}): renew the card instead (apply for a new card)",
+                code="card_expiring",
+            )
         if ends is not None:
             opens = renewal_opens(ends.astimezone(JST).date(), chip.generation)
             if today < opens:
@@ -882,25 +918,73 @@ class CardIssuer:
         purposes = [Purpose.AUTH]
         if age_on(items.birth_date, today) >= SIGNING_MINIMUM_AGE:
             purposes.append(Purpose.SIGN)
-        certificates = {p: self._new_certificate(session, p, items, now) for p in purposes}
+        certificates = {
+            p: self._new_certificate(session, p, items, now, card.expires_on) for p in purposes
+        }
         chip.reset()
         with uow as conn:
             revoked = self._replace(
                 conn, mfg, now, certificates, x509.ReasonFlags.superseded, chip.generation
             )
             uow.commit()
-        return Rewritten(mfg, chip.to_image(), certificates, revoked)
+        return Rewritten(
+            mfg, chip.to_image(), certificates, revoked, chip.generation, card.expires_on
+        )
+
+    def _address_fp(self, address: str) -> str | None:
+        """The keyed hash of an address as the card carries it (spaces and width ignored)."""
+        if self.item_fingerprint is None:
+            return None
+        return self.item_fingerprint("address", normalise_name(address))
 
     def change_address(
-        self, uow: UnitOfWork, *, image: bytes, holder: Holder, code_fp: str | None
+        self,
+        uow: UnitOfWork,
+        *,
+        image: bytes,
+        holder: Holder,
+        code_fp: str | None,
+        municipality: str,
     ) -> Rewritten:
-        """住所変更 at the counter: the text AP rewritten and sealed, a new signing certificate."""
+        """住所変更 at the counter: an entry in the 追記欄, the text AP rewritten and sealed
+        over both, a new signing certificate (ending with the card at the latest).
+
+        Refused when the card already carries the registered address (no move recorded) and
+        when the 追記欄 is full (a new card is needed; 特急発行 is open for 30 days after it
+        filled, :mod:`mynumber.orgs.jlis.endorsements`).
+        """
         now = self.clock().replace(microsecond=0)
         today = now.astimezone(JST).date()
         chip, session = self._open(image)
         mfg = chip.manufacture_number
+        address_fp = self._address_fp(holder.address)
+        c = store.cards.c
         with uow as conn:
-            self._card_for_counter(conn, mfg, code_fp)
+            card = self._card_for_counter(conn, mfg, code_fp)
+            carried = conn.scalar(select(c.address_fp).where(c.manufacture_number == mfg))
+        if card.expires_on < today:
+            raise Conflict("the card itself has expired: apply for a new card", code="card_expired")
+        if address_fp is not None and carried == address_fp:
+            raise Conflict(
+                "no move recorded: the card already carries the registered address",
+                code="no_address_change",
+            )
+        entries = session.read_endorsements()
+        if len(entries) >= ENDORSEMENT_SLOTS:
+            raise Conflict(
+                f"the 追記欄 is full ({ENDORSEMENT_SLOTS} entries): apply for a new card "
+                "(特急発行 within 30 days of it filling)",
+                code="endorsement_full",
+            )
+        try:
+            entry = Endorsement(
+                date=f"{today:%Y%m%d}",
+                kind="address",
+                text=holder.address,
+                municipality=municipality,
+            )
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="address") from exc
         session.write_text_ap(
             my_number=holder.my_number,
             attributes=TextAttributes(
@@ -910,11 +994,12 @@ class CardIssuer:
                 sex=holder.sex,
             ),
             sign=self.authority.get().sign_text,
+            endorsements=(*entries, entry),
         )
         certificates: dict[Purpose, x509.Certificate] = {}
         if age_on(holder.birth_date, today) >= SIGNING_MINIMUM_AGE:
             certificates[Purpose.SIGN] = self._new_certificate(
-                session, Purpose.SIGN, holder.basic_items(), now
+                session, Purpose.SIGN, holder.basic_items(), now, card.expires_on
             )
         chip.reset()
         revoked: list[str] = []
@@ -929,7 +1014,24 @@ class CardIssuer:
                     chip.generation,
                 )
                 uow.commit()
-        return Rewritten(mfg, chip.to_image(), certificates, revoked)
+        record_endorsement(
+            uow,
+            mfg,
+            entries=len(entries) + 1,
+            full=len(entries) + 1 >= ENDORSEMENT_SLOTS,
+            on=today,
+            address_fp=address_fp,
+        )
+        return Rewritten(
+            mfg,
+            chip.to_image(),
+            certificates,
+            revoked,
+            chip.generation,
+            card.expires_on,
+            entry,
+            len(entries) + 1,
+        )
 
     def reset_cryptogram(self, manufacture_number: str, challenge: bytes) -> bytes:
         """The admin cryptogram for one challenge of one card: it opens an issuer session on

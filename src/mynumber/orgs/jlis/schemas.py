@@ -314,11 +314,46 @@ class CardRewriteIn(BaseModel):
     )
 
 
+class EndorsementOut(BaseModel):
+    """One entry of the card's 追記欄 (this project's layout, ``reader.cardfiles``)."""
+
+    date: date
+    kind: str = Field(description="address | name")
+    text: str
+    municipality: str
+
+
 class CardRewriteOut(BaseModel):
     manufacture_number: str
     card_image: str
     certificates: list[CertificateOut]
     revoked: list[str] = Field(description="serials of the certificates replaced")
+    card_expires_on: date | None = Field(
+        default=None, description="the card's own expiry: no certificate runs past it"
+    )
+    endorsement: EndorsementOut | None = Field(
+        default=None, description="the 追記欄 entry written (address change)"
+    )
+    endorsements: int = Field(default=0, description="entries in the 追記欄 now")
+    endorsement_full: bool = Field(
+        default=False, description="the 追記欄 is full: 特急発行 for 30 days"
+    )
+
+
+class EndorsementStatusIn(BaseModel):
+    resident_code: str = Field(pattern=r"^[0-9]{11}$", repr=False)
+
+
+class EndorsementStatusOut(BaseModel):
+    """How full the 追記欄 of the holder's current card is (never what it says)."""
+
+    manufacture_number: str
+    entries: int
+    full: bool
+    full_on: date | None = None
+    express_until: date | None = Field(
+        default=None, description="the last day to apply for 特急発行 because it is full"
+    )
 
 
 class OqsCodeOut(BaseModel):

@@ -125,6 +125,15 @@ cards.append_column(Column("ended_at", UtcDateTime))
 cards.append_column(Column("end_reason", String(20)))
 cards.append_column(Column("replaced_by", String(13)))
 
+# --- the 追記欄 (migration 0009, ``endorsements``): how full it is, never what it says -----
+
+#: Entries the counter wrote in the card's 追記欄, the day the last slot was filled (特急発行
+#: may be applied for within 30 days of it), and a keyed hash of the address the text AP
+#: carries (to tell a move from a repeat); the address itself stays on the card.
+cards.append_column(Column("endorsements", Integer, nullable=False, server_default="0"))
+cards.append_column(Column("endorsements_full_on", Date))
+cards.append_column(Column("address_fp", String(32)))
+
 
 def issued(conn: Connection) -> tuple[int, int]:
     """How many My Numbers and how many cards J-LIS has issued."""

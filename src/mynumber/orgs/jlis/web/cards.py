@@ -5,6 +5,7 @@ What the operator does to a card is recorded in J-LIS's access log under the car
 manufacture number, J-LIS's own key for its holder (never a My Number)."""
 
 import base64
+import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
@@ -20,6 +21,7 @@ from mynumber.orgs.jlis.cards import (
     Rewritten,
 )
 from mynumber.orgs.jlis.deps import Canceller, Revoker, Suspender, VerifierManager
+from mynumber.orgs.jlis.endorsements import endorsement_status
 from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.orgs.jlis.schemas import (
     CancelIn,
@@ -29,6 +31,9 @@ from mynumber.orgs.jlis.schemas import (
     CardRewriteOut,
     CardSummary,
     CertificateOut,
+    EndorsementOut,
+    EndorsementStatusIn,
+    EndorsementStatusOut,
     FreeAreaGrantIn,
     FreeAreaGrantOut,
     ResumeIn,
@@ -200,20 +205,32 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
         )
 
     def rewritten(done: Rewritten) -> CardRewriteOut:
+        entry = done.endorsement
         return CardRewriteOut(
             manufacture_number=done.manufacture_number,
             card_image=done.image.decode("utf-8"),
             certificates=[
                 CertificateOut(
-                    hierarchy=purpose.value,
+                    hierarchy=Hierarchy.of(purpose, done.generation).value,
                     serial=f"{cert.serial_number:x}",
                     not_after=cert.not_valid_after_utc,
-                    ocsp_url=issuer.ocsp_url(purpose),
-                    crl_url=issuer.crl_url(purpose),
+                    ocsp_url=issuer.ocsp_url(purpose, done.generation),
+                    crl_url=issuer.crl_url(purpose, done.generation),
                 )
                 for purpose, cert in done.certificates.items()
             ],
             revoked=done.revoked,
+            card_expires_on=done.card_expires_on,
+            endorsement=None
+            if entry is None
+            else EndorsementOut(
+                date=dt.datetime.strptime(entry.date, "%Y%m%d").date(),
+                kind=entry.kind,
+                text=entry.text,
+                municipality=entry.municipality,
+            ),
+            endorsements=done.endorsements,
+            endorsement_full=done.endorsement_full,
         )
 
     def code_fp(resident_code: str) -> str | None:
@@ -260,7 +277,25 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
                 image=body.card_image.encode(),
                 holder=holder,
                 code_fp=code_fp(body.resident_code),
+                municipality=municipality.removeprefix("municipality-"),
             )
+        )
+
+    @api.post("/cards/endorsement-status", response_model=EndorsementStatusOut)
+    def card_endorsement_status(
+        body: EndorsementStatusIn, municipality: Annotated[str, from_municipality], uow: Work
+    ) -> EndorsementStatusOut:
+        """How full the 追記欄 of the holder's current card is (a full one allows 特急発行
+        for 30 days); the holder's municipality asks at a reissue."""
+        if issuer.code_fingerprint is None:
+            raise Unavailable("J-LIS keeps no holder codes here", code="no_holder_codes")
+        status = endorsement_status(uow, issuer.code_fingerprint(body.resident_code))
+        return EndorsementStatusOut(
+            manufacture_number=status.manufacture_number,
+            entries=status.entries,
+            full=status.full,
+            full_on=status.full_on,
+            express_until=status.express_until,
         )
 
     @api.post("/cards/{manufacture_number}/revoke-signing", response_model=list[RevokedOut])

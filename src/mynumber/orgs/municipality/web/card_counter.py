@@ -38,7 +38,7 @@ from cryptography import x509
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from mynumber.errors import InvalidInput, Unauthorized, Unavailable
+from mynumber.errors import Conflict, InvalidInput, Unauthorized, Unavailable
 from mynumber.orgs.municipality.schemas import (
     CardApplicationIn,
     CardCertificate,
@@ -71,6 +71,7 @@ Reason = Literal[
 EXPRESS_REASONS = frozenset(
     {"lost", "lost_outside", "stolen", "damaged", "under_one", "arrival", "full_endorsement"}
 )
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: Reasons for which the police's receipt number (受理番号) is needed [O].
 POLICE_REASONS = frozenset({"lost_outside", "stolen"})
 
@@ -195,11 +196,28 @@ class CardAtCounterIn(BaseModel):
     card_image: str = Field(max_length=2_000_000, description="the card, read at the counter")
 
 
+class EndorsementOut(BaseModel):
+    """An entry of the card's 追記欄."""
+
+    date: dt.date
+    kind: str
+    text: str
+    municipality: str
+
+
 class CardRewriteOut(BaseModel):
     manufacture_number: str
     card_image: str
     certificates: list[CardCertificate]
     revoked: list[str]
+    card_expires_on: dt.date | None = None
+    endorsement: EndorsementOut | None = Field(
+        default=None, description="the 追記欄 entry written (address change)"
+    )
+    endorsements: int = Field(default=0, description="entries in the 追記欄 now")
+    endorsement_full: bool = Field(
+        default=False, description="no room left: a new card, 特急発行 within 30 days"
+    )
 
 
 def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRouter:
@@ -216,6 +234,26 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
             raise Unavailable("J-LIS's root is not known here", code="no_jlis")
         return staff.authority
 
+    def check_full_endorsement(uow: UnitOfWork, resident_id: str, kind: str) -> None:
+        """A reissue because the 追記欄 is full: J-LIS says whether the holder's card is
+        full and since when; 特急発行 is applied for within 30 days of it filling [O]."""
+        resident = registry.get(uow, resident_id)
+        status = jlis.request(
+            "POST", "/cards/endorsement-status", {"resident_code": resident.resident_code}
+        )
+        if not status["full"]:
+            raise Conflict(
+                f"the card's 追記欄 is not full ({status['entries']} entries)",
+                code="endorsement_not_full",
+            )
+        until = dt.date.fromisoformat(str(status["express_until"]))
+        if kind == "express" and dt.datetime.now(JST).date() > until:
+            raise Conflict(
+                f"特急発行 for a full 追記欄 is applied for within 30 days of its filling "
+                f"(until {until:%Y-%m-%d}); a normal reissue is still possible",
+                code="express_window_closed",
+            )
+
     @api.post("/residents/{resident_id}/card/reissue", response_model=ReissueOut, status_code=201)
     def reissue_card(
         resident_id: str, body: Annotated[ReissueIn, Body()], acting: CardIssuer, uow: Work
@@ -223,6 +261,8 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
         """再交付: a new card (normal or 特急) with its fee and lead time; J-LIS cancels the
         earlier card and revokes its certificates, so it logs in nowhere any more."""
         channel = check_reissue(body.kind, body.reason, body.police_receipt)
+        if body.reason == "full_endorsement":
+            check_full_endorsement(uow, resident_id, body.kind)
         pins = body.model_dump(include={"auth_pin", "sign_password", "text_pin", "juki_pin"})
         issued = registry.issue_card(uow, resident_id, pins, body.idempotency_key)
         summary = issued["summary"]
@@ -344,10 +384,21 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
     def change_address(
         resident_id: str, body: CardAtCounterIn, acting: CardIssuer, uow: Work
     ) -> CardRewriteOut:
-        """住所変更 on the card: the registry's current address into the text AP (sealed by
-        J-LIS) and a new signing certificate; the auth certificate stays."""
+        """住所変更 on the card: an entry in the 追記欄 and the registry's current address in
+        the text AP (sealed by J-LIS over both) and a new signing certificate; the auth
+        certificate stays. Refused when the card already carries the address (no move) or
+        its 追記欄 is full (a new card: 特急発行 within 30 days)."""
         answer = rewrite(uow, "/cards/address", resident_id, body.card_image)
-        staff.log(acting, action="cards.address", purpose="counter", person=resident_id)
+        staff.log(
+            acting,
+            action="cards.address",
+            purpose="counter",
+            person=resident_id,
+            detail={
+                "manufacture_number": answer["manufacture_number"],
+                "endorsements": answer.get("endorsements"),
+            },
+        )
         return CardRewriteOut.model_validate(answer)
 
     return api
