@@ -81,8 +81,8 @@ class CardAuthority:
 
     # --- what Staff asks of J-LIS (staff.services.CardAuthority) ------------------------
 
-    def auth_ca(self) -> x509.Certificate:
-        return self.ca.certificate
+    def auth_roots(self) -> list[x509.Certificate]:
+        return [self.ca.certificate]
 
     def ocsp(self, request_der: bytes, hierarchy: str = "auth") -> bytes:
         self.asked += 1

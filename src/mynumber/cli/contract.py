@@ -26,8 +26,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from mynumber import errors, federation
+from mynumber.card import load_or_create_demo_seal_key
 from mynumber.cli.options import DataDir, settings
 from mynumber.devices.phone import open_card
+from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.platform.http import InProcessTransport, error_from_response
 from mynumber.reader import (
     InvalidPin,
@@ -38,6 +40,7 @@ from mynumber.reader import (
     PinRef,
     digest_info,
 )
+from mynumber.reader.cms import SigningToken
 from mynumber.reader.pades import sign_pdf
 
 app = typer.Typer(help="Contracts signed with the card (PAdES).", no_args_is_help=True)
@@ -81,7 +84,7 @@ def _check(response: httpx.Response) -> httpx.Response:
 
 def sign_contract(
     http: httpx.Client,
-    client: JPKIClient,
+    client: SigningToken,
     pdf: bytes,
     *,
     password: str,
@@ -89,7 +92,8 @@ def sign_contract(
     provider: str = "housing-loan",
     title: str = "契約書",
 ) -> tuple[str, bytes]:
-    """(contract id, completed PDF): the card signs, the platform completes and keeps."""
+    """(contract id, completed PDF): the card (either generation) or the phone's own
+    credential signs, the platform completes and keeps."""
     signed = sign_pdf(
         client,
         pdf,
@@ -132,6 +136,11 @@ def authorize_sign_transaction(
             break
     else:
         raise errors.InvalidInput("the transaction's DigestInfo is not one the card signs")
+    if client.generation == 2 and algorithm != "sha384":
+        raise errors.InvalidInput(
+            "a generation-2 card signs a SHA-384 hash: the transaction must ask for SHA-384",
+            field="digest_info",
+        )
     client.verify_pin(PinRef.JPKI_SIGN, password)
     signature = client.sign_digest(KeyKind.SIGN, info[-size:], algorithm=algorithm)
     body = {
@@ -162,10 +171,20 @@ def _deployment(url: str | None, data: Path | None) -> Iterator[httpx.Client]:
 
 @app.command("sign")
 def sign_command(
-    card: Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)],
-    password: Annotated[str, typer.Option("--password", help="Signing password (card only).")],
+    password: Annotated[
+        str, typer.Option("--password", help="Signing password (the card's or the phone's).")
+    ],
     source: Annotated[Path, typer.Option("--in", help="The PDF to sign.", exists=True)],
     out: Annotated[Path, typer.Option("--out", help="Where the completed PDF goes.")],
+    card: Annotated[
+        Path | None, typer.Option("--card", help="Card image file.", exists=True)
+    ] = None,
+    phone_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--phone", help="The phone's own certificates (from phone enrol).", exists=True
+        ),
+    ] = None,
     field: Annotated[str, typer.Option("--field", help="Signature field name.")] = "Signature1",
     provider: Annotated[
         str, typer.Option("--provider", help="The service provider the contract is with.")
@@ -174,8 +193,22 @@ def sign_command(
     url: Url = None,
     data: DataDir = None,
 ) -> None:
-    """Sign a PDF with the card's signing key; the platform completes it for the long term."""
-    client = open_card(card, settings(data).data_dir / "card-seal.key")
+    """Sign a PDF with the card's signing key (or the phone's own signing certificate); the
+    platform completes it for the long term."""
+    if (card is None) == (phone_file is None):
+        console.print("[red]give either --card or --phone[/]")
+        raise typer.Exit(2)
+    seal = settings(data).data_dir / "card-seal.key"
+    client: SigningToken
+    try:
+        if card is not None:
+            client = open_card(card, seal)
+        else:
+            assert phone_file is not None
+            client = PhoneCredential.load(phone_file, load_or_create_demo_seal_key(seal))
+    except errors.Error as exc:
+        console.print(f"[red]{escape(exc.message)}[/]")
+        raise typer.Exit(1) from None
     try:
         with _deployment(url, data) as http:
             contract_id, done = sign_contract(

@@ -17,11 +17,14 @@ import typer
 from rich.console import Console
 
 from mynumber import federation
+from mynumber.card import load_or_create_demo_seal_key
 from mynumber.cli.benefits import Url
 from mynumber.cli.options import DataDir, settings
 from mynumber.devices.kiosk import STORES, Issued, Kiosk
 from mynumber.devices.kiosk.terminal import Choice
 from mynumber.devices.phone import open_card
+from mynumber.devices.phone.card import JPKIToken
+from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import InvalidPin, PinBlocked, PinIncorrect
 
@@ -46,7 +49,6 @@ def _http(url: str | None, data: Path | None) -> Iterator[tuple[httpx.Client, st
 
 @app.command()
 def issue(
-    card: Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)],
     certificate: Annotated[
         str,
         typer.Option(
@@ -55,6 +57,17 @@ def issue(
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Where to write the PDF.")],
+    card: Annotated[
+        Path | None, typer.Option("--card", help="Card image file.", exists=True)
+    ] = None,
+    phone_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--phone",
+            help="The phone's own certificates (from phone enrol; an Android phone's).",
+            exists=True,
+        ),
+    ] = None,
     pin: Annotated[
         str | None, typer.Option("--pin", help="Auth PIN (asked when missing).", show_default=False)
     ] = None,
@@ -73,7 +86,11 @@ def issue(
     url: Url = None,
     data: DataDir = None,
 ) -> None:
-    """Issue a certificate at a kiosk with the card, and write the PDF."""
+    """Issue a certificate at a kiosk with the card (or an Android phone's own certificate),
+    and write the PDF."""
+    if (card is None) == (phone_file is None):
+        console.print("[red]give either --card or --phone[/]")
+        raise typer.Exit(2)
     if store not in STORES:
         raise typer.BadParameter(f"one of {', '.join(STORES)}", param_hint="--store")
     config = settings(data)
@@ -86,7 +103,13 @@ def issue(
     )
     if pin is None:
         pin = typer.prompt("利用者証明用暗証番号 / auth PIN (4 digits)", hide_input=True)
-    client = open_card(card, config.data_dir / "card-seal.key")
+    seal = config.data_dir / "card-seal.key"
+    client: JPKIToken
+    if card is not None:
+        client = open_card(card, seal)
+    else:
+        assert phone_file is not None
+        client = PhoneCredential.load(phone_file, load_or_create_demo_seal_key(seal))
     keys = KeyFolder(config.data_dir / "keys")
     chain = STORES[store].chain
     with _http(url, data) as (http, jlis_url):

@@ -33,6 +33,7 @@ from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.devices.phone.enrolment import enrol as enrol_phone
 from mynumber.errors import Error
 from mynumber.reader import InvalidPin, JPKIClient, PinBlocked, PinIncorrect
+from mynumber.reader.cms import SigningToken
 
 app = typer.Typer(help="The Mynaportal smartphone app, simulated.", no_args_is_help=True)
 console = Console()
@@ -85,8 +86,9 @@ def sign_request(http: httpx.Client, code: str) -> dict[str, Any]:
     }
 
 
-def sign(http: httpx.Client, code: str, client: JPKIClient, *, password: str) -> dict[str, Any]:
-    """Sign the bytes of Mynaportal's sign request ``code`` on the card and send the CMS
+def sign(http: httpx.Client, code: str, client: SigningToken, *, password: str) -> dict[str, Any]:
+    """Sign the bytes of Mynaportal's sign request ``code`` on the card (or with the phone's
+    own credential) and send the CMS
     (:meth:`mynumber.devices.phone.Resources.sign`)."""
     return _resources(http).sign(_url(http, code, "sign"), client, password=password)
 
@@ -167,7 +169,15 @@ def sign_command(
     target: Annotated[
         str, typer.Argument(help="The code shown on the PC, the QR code's URL or the resource.")
     ],
-    card: Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)],
+    card: Annotated[
+        Path | None, typer.Option("--card", help="Card image file.", exists=True)
+    ] = None,
+    phone_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--phone", help="The phone's own certificates (from phone enrol).", exists=True
+        ),
+    ] = None,
     password: Annotated[
         str | None,
         typer.Option(
@@ -177,9 +187,18 @@ def sign_command(
     url: Url = None,
     data: DataDir = None,
 ) -> None:
-    """Sign what a site asks for with the card's signing key, as the smartphone app does."""
+    """Sign what a site asks for with the card's signing key, or with the phone's own
+    signing certificate, as the smartphone app does."""
     base = (url or settings(data).base_url).rstrip("/")
-    client = _card(card, data)
+    if (card is None) == (phone_file is None):
+        console.print("[red]give either --card or --phone[/]")
+        raise typer.Exit(2)
+    client: SigningToken
+    if card is not None:
+        client = _card(card, data)
+    else:
+        assert phone_file is not None
+        client = _phone(phone_file, data)
     with httpx.Client(base_url=base, timeout=30.0) as http:
         phone = _resources(http)
         resource = resource_of(target, kind="sign", base_url=base)

@@ -32,7 +32,7 @@ import httpx
 from cryptography import x509
 
 from mynumber import errors
-from mynumber.pki import Purpose, verify_chain, verify_signature
+from mynumber.pki import Purpose, generation_of, verify_chain, verify_signature
 from mynumber.pki.errors import CertificateError
 from mynumber.pki.verify import build_ocsp_request, check_ocsp_response
 from mynumber.reader import JPKIClient, KeyKind, ReaderError
@@ -51,7 +51,7 @@ class JlisStatus:
         self.http = http
         self.base = base.rstrip("/")
         self.credential = credential
-        self._root: x509.Certificate | None = None
+        self._roots: list[x509.Certificate] = []
 
     def _call(self, method: str, path: str, **kwargs: object) -> bytes:
         try:
@@ -62,20 +62,25 @@ class JlisStatus:
             raise errors.Unavailable(f"jlis answered {response.status_code}")
         return response.content
 
-    def auth_root(self) -> x509.Certificate:
-        if self._root is None:
-            self._root = x509.load_der_x509_certificate(self._call("GET", "/ca/auth.der"))
-        return self._root
+    def auth_roots(self) -> list[x509.Certificate]:
+        """J-LIS's user-authentication roots of both card generations, fetched once."""
+        if not self._roots:
+            self._roots = [
+                x509.load_der_x509_certificate(self._call("GET", f"/ca/{name}.der"))
+                for name in ("auth", "auth-g2")
+            ]
+        return self._roots
 
     def check(self, certificate: x509.Certificate) -> None:
-        """Raise :class:`CertificateError` unless the certificate chains to J-LIS's auth
-        root and J-LIS's OCSP says ``good`` now."""
+        """Raise :class:`CertificateError` unless the certificate chains to one of J-LIS's
+        auth roots and the OCSP responder of that hierarchy says ``good`` now."""
         now = dt.datetime.now(dt.UTC)
-        root = verify_chain(certificate, [self.auth_root()], now, purpose=Purpose.AUTH)
+        root = verify_chain(certificate, self.auth_roots(), now, purpose=Purpose.AUTH)
+        hierarchy = "auth" if generation_of(root) == 1 else "auth-g2"
         nonce = secrets.token_bytes(16)
         answer = self._call(
             "POST",
-            "/ocsp/auth",
+            f"/ocsp/{hierarchy}",
             content=build_ocsp_request(certificate, root, nonce),
             headers={
                 "content-type": "application/ocsp-request",

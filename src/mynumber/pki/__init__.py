@@ -62,8 +62,11 @@ from mynumber.pki.verify import (
     build_ocsp_request,
     check_crl,
     check_ocsp_response,
+    generation_of,
     verify_chain,
+    verify_digest_signature,
     verify_signature,
+    verify_signed,
 )
 
 __all__ = [
@@ -113,6 +116,7 @@ __all__ = [
     "end_entity_name",
     "generate_gen2_key",
     "generate_key",
+    "generation_of",
     "load_authority",
     "new_subject_id",
     "read_authority",
@@ -121,5 +125,7 @@ __all__ = [
     "save_authority",
     "validity_end",
     "verify_chain",
+    "verify_digest_signature",
     "verify_signature",
+    "verify_signed",
 ]

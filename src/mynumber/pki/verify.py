@@ -14,10 +14,12 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
+from mynumber.errors import InvalidInput
 from mynumber.pki import oids
 from mynumber.pki._time import as_utc
 from mynumber.pki.errors import (
@@ -33,7 +35,7 @@ from mynumber.pki.errors import (
     UnknownIssuer,
     WrongPurpose,
 )
-from mynumber.pki.names import Purpose
+from mynumber.pki.names import Purpose, ca_of
 from mynumber.pki.ocsp import CERT_ID_HASH, issuer_hashes
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -131,6 +133,14 @@ def _find_issuer(
     )
 
 
+def issuer_of(
+    leaf: x509.Certificate, trust_anchors: Iterable[x509.Certificate]
+) -> x509.Certificate:
+    """The anchor among ``trust_anchors`` (both generations' roots) that signed ``leaf``;
+    raises :class:`UnknownIssuer` or :class:`SignatureInvalid`. No other check."""
+    return _find_issuer(leaf, list(trust_anchors))
+
+
 def _check_purpose(leaf: x509.Certificate, purpose: Purpose) -> None:
     def refuse(why: str) -> WrongPurpose:
         return WrongPurpose(why, purpose=purpose.value, serial_number=leaf.serial_number)
@@ -155,6 +165,33 @@ def _check_purpose(leaf: x509.Certificate, purpose: Purpose) -> None:
         raise refuse(f"certificate lacks the JPKI {purpose.value} policy {wanted}")
 
 
+def generation_of(anchor: x509.Certificate) -> int | None:
+    """The card generation of a J-LIS root (1: RSA-2048, 2: P-384), ``None`` for another CA."""
+    try:
+        return ca_of(anchor.subject)[1]
+    except InvalidInput:
+        return None
+
+
+def _check_key_of_hierarchy(leaf: x509.Certificate, anchor: x509.Certificate) -> None:
+    """A J-LIS hierarchy certifies one kind of key: RSA-2048 (generation 1) or P-384
+    (generation 2); a certificate with the other kind is refused even if its CA signed it."""
+    generation = generation_of(anchor)
+    if generation is None:
+        return
+    key = leaf.public_key()
+    if generation == 1:
+        fits = isinstance(key, rsa.RSAPublicKey) and key.key_size == 2048
+    else:
+        fits = isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp384r1"
+    if not fits:
+        raise SignatureInvalid(
+            f"the certificate's key is not the kind its generation-{generation} hierarchy "
+            "certifies (generation 1: RSA-2048, generation 2: ECDSA P-384)",
+            serial_number=leaf.serial_number,
+        )
+
+
 def verify_chain(
     leaf: x509.Certificate,
     trust_anchors: Iterable[x509.Certificate],
@@ -177,7 +214,61 @@ def verify_chain(
     _check_critical(leaf)
     _check_validity(leaf, moment)
     _check_purpose(leaf, purpose)
+    _check_key_of_hierarchy(leaf, anchor)
     return anchor
+
+
+def verify_signed(
+    certificate: x509.Certificate,
+    data: bytes,
+    signature: bytes,
+    trust_anchors: Iterable[x509.Certificate],
+    at: dt.datetime,
+    *,
+    purpose: Purpose,
+) -> x509.Certificate:
+    """The one check of a card's (or a phone's) signature over ``data``: the chain to one of
+    ``trust_anchors`` (pass both generations' roots of ``purpose``) with the key the issuing
+    hierarchy certifies, then the signature by the key's scheme — RSA PKCS#1 v1.5 with SHA-256
+    (generation 1) or ECDSA P-384 with SHA-384 (generation 2). Returns the issuing anchor
+    (ask OCSP of its hierarchy); raises a :class:`CertificateError` otherwise."""
+    anchor = verify_chain(certificate, trust_anchors, at, purpose=purpose)
+    verify_signature(certificate, data, signature)
+    return anchor
+
+
+_DIGESTS: dict[str, hashes.HashAlgorithm] = {
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
+}
+
+
+def verify_digest_signature(
+    certificate: x509.Certificate, digest: bytes, algorithm: str, signature: bytes
+) -> None:
+    """Check ``signature`` over a ready ``digest`` (``sha256``/``sha384``/``sha512``) by
+    ``certificate``'s key: PKCS#1 v1.5 over its DigestInfo (RSA) or ECDSA (P-384)."""
+    chosen = _DIGESTS.get(algorithm)
+    if chosen is None or len(digest) != chosen.digest_size:
+        raise SignatureInvalid(
+            "the digest is not SHA-256/384/512", serial_number=certificate.serial_number
+        )
+    key = certificate.public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, digest, padding.PKCS1v15(), Prehashed(chosen))
+        elif isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp384r1":
+            key.verify(signature, digest, ec.ECDSA(Prehashed(chosen)))
+        else:
+            raise SignatureInvalid(
+                "certificate key is neither RSA nor P-384",
+                serial_number=certificate.serial_number,
+            )
+    except InvalidSignature as exc:
+        raise SignatureInvalid(
+            "signature does not verify", serial_number=certificate.serial_number
+        ) from exc
 
 
 def verify_signature(certificate: x509.Certificate, data: bytes, signature: bytes) -> None:

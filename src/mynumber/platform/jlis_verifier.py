@@ -8,6 +8,8 @@ first need and keep the credential in their own data folder.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import httpx
 from cryptography import x509
 
 from mynumber import errors
+from mynumber.pki import OCSPCheck, Purpose, build_ocsp_request, check_ocsp_response
 from mynumber.pki.names import ca_of
 from mynumber.platform.http import Directory, ServiceClient, error_from_response
 from mynumber.platform.signing import Identity
@@ -69,6 +72,21 @@ class JlisVerifierClient(ServiceClient):
     def sign_roots(self) -> list[x509.Certificate]:
         """The signing roots of both card generations (``sign``, ``sign-g2``)."""
         return [self._root("sign"), self._root("sign-g2")]
+
+    def roots(self, purpose: Purpose) -> list[x509.Certificate]:
+        """Both card generations' roots of ``purpose`` (what every verifier trusts)."""
+        return self.auth_roots() if purpose is Purpose.AUTH else self.sign_roots()
+
+    def check_status(
+        self, certificate: x509.Certificate, issuer: x509.Certificate, at: dt.datetime
+    ) -> OCSPCheck:
+        """J-LIS's verified OCSP answer (with a nonce) about ``certificate``, from the
+        responder of the hierarchy ``issuer`` heads (either generation); raises
+        :class:`mynumber.pki.CertificateRevoked` and the other verification errors."""
+        nonce = os.urandom(16)
+        request = build_ocsp_request(certificate, issuer, nonce)
+        answer = self.ocsp(request, hierarchy_of(issuer))
+        return check_ocsp_response(answer, certificate, issuer, at, nonce)
 
     def credential(self) -> str:
         """This verifier's credential, registering with J-LIS on first use."""

@@ -1,7 +1,8 @@
 """A PDF signed with the card's SIGNING key: PAdES (``/ETSI.CAdES.detached``) by pyHanko.
 
 pyHanko lays out the incremental update and the signed attributes; :class:`CardSigner`
-has the card sign their SHA-256 DigestInfo, so the private key never leaves the card
+has the card sign their SHA-256 DigestInfo (generation 1) or SHA-384 hash (generation 2,
+ECDSA P-384), or the phone's own credential sign them, so the private key never leaves it
 (engineering-notes "Signatures with a key that stays on the card"). The signing
 certificate and J-LIS's signing CA certificate (both read from the card) go into the CMS;
 with a ``timestamper`` the signature gets a signature time-stamp (PAdES B-T). Revocation
@@ -17,8 +18,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps.api import TimeStamper
 
-from mynumber.reader.client import JPKIClient, KeyKind, PinRef
-from mynumber.reader.cms import CardSigner, _run
+from mynumber.reader.client import JPKIClient, KeyKind
+from mynumber.reader.cms import SigningToken, _run, signer_for
 
 __all__ = ["sign_pdf"]
 
@@ -27,7 +28,7 @@ _RESERVED = 16384
 
 
 def sign_pdf(
-    client: JPKIClient,
+    client: SigningToken,
     pdf: bytes,
     *,
     password: str,
@@ -35,22 +36,20 @@ def sign_pdf(
     timestamper: TimeStamper | None = None,
     reason: str | None = None,
 ) -> bytes:
-    """``pdf`` with one more PAdES signature by the card's holder, in a new signature field.
+    """``pdf`` with one more PAdES signature by the card's (or the phone credential's)
+    holder, in a new signature field; SHA-256 for an RSA key, SHA-384 for a P-384 one.
 
     Verifies the signing password first: raises :class:`mynumber.reader.PinIncorrect`
     (``tries_left``), :class:`~mynumber.reader.PinBlocked` or
-    :class:`~mynumber.reader.InvalidPin` before anything is signed.
+    :class:`~mynumber.reader.InvalidPin` before anything is signed. A card also puts J-LIS's
+    CA certificate (read from the card) in the CMS; the phone holds none.
     """
-    client.verify_pin(PinRef.JPKI_SIGN, password)
-    signer = CardSigner(
-        client,
-        client.read_certificate(KeyKind.SIGN),
-        chain=(client.read_ca_certificate(KeyKind.SIGN),),
-    )
+    chain = (client.read_ca_certificate(KeyKind.SIGN),) if isinstance(client, JPKIClient) else ()
+    signer = signer_for(client, password=password, chain=chain)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
-        md_algorithm="sha256",
+        md_algorithm=signer.digest,
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,
     )

@@ -60,7 +60,8 @@ def create_app(settings: Settings, store: Store, *, http: httpx.Client, jlis_url
         context = {
             "store": store,
             "prefix": request.scope.get("root_path", ""),
-            "wallet": [c for c in wallet.cards() if c.kind == "resident"],
+            # the card, or the phone's own certificate (コンビニ交付 with a phone)
+            "wallet": [c for c in wallet.cards() if c.kind in ("resident", "phone")],
             "certificates": CERTIFICATES,
             "error": None,
             "issued": None,
@@ -118,7 +119,7 @@ def create_app(settings: Settings, store: Store, *, http: httpx.Client, jlis_url
                 honseki=honseki or None,
                 options={"honseki": with_honseki, "my_number": with_my_number},
             )
-            with wallet.holding(card) as held:
+            with wallet.holding_token(card) as held:
                 done = kiosk.issue(held, pin=pin, choice=choice)
         except PinIncorrect as exc:
             return page(

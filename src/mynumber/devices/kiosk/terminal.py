@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from mynumber.devices.phone.card import sign_challenge
+from mynumber.devices.phone.card import JPKIToken, sign_challenge
 from mynumber.errors import InvalidInput
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.signing import Identity
-from mynumber.reader import JPKIClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +77,10 @@ class Kiosk:
         self.store = store
         self.center = ServiceClient(Directory({"jlis": jlis_url}, http), "jlis", identity)
 
-    def issue(self, card: JPKIClient, *, pin: str, choice: Choice) -> Issued:
+    def issue(self, card: JPKIToken, *, pin: str, choice: Choice) -> Issued:
         """The certificate, or raises: ``PinIncorrect``/``PinBlocked``/``InvalidPin`` from the
-        card (before anything is sent), or the refusal J-LIS or the municipality gave."""
+        card or the phone's own credential (before anything is sent), or the refusal J-LIS
+        or the municipality gave."""
         session = self.center.request("POST", "/kiosk/sessions")
         answer = sign_challenge(card, base64.b64decode(session["challenge"]), pin=pin)
         body = {

@@ -237,7 +237,8 @@ def create_app(
         csrf: Annotated[str | None, Form()] = None,
         phone_pre: Annotated[str | None, Cookie()] = None,
     ) -> HTMLResponse:
-        """The card signs the bytes (detached CMS) after the password; the CMS is sent."""
+        """The card (or the phone's own credential) signs the bytes (detached CMS) after the
+        password; the CMS is sent."""
         check_csrf(phone_pre, csrf)
 
         def again(status: int, error: str) -> HTMLResponse:
@@ -247,7 +248,8 @@ def create_app(
 
         try:
             asked_sign = resources.sign_asked(request_url)
-            with wallet.holding(card) as client:
+            # the card, or the phone's own signing certificate (services-reference §3)
+            with wallet.holding_token(card) as client:
                 cms = sign_document(client, asked_sign.data, password=password)
             result = resources.answer_sign(asked_sign, cms)
         except PinIncorrect as exc:

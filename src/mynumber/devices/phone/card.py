@@ -1,6 +1,8 @@
 """What the Mynaportal app does with the card (domain-reference §4.5): sign a login
 challenge with the user-authentication key after the auth PIN (MPA mode ``01``), and sign
-a detached CMS over exact bytes with the signing key after the signing password."""
+a detached CMS over exact bytes with the signing key after the signing password. The phone's
+own credential (スマホ用電子証明書) does both as the card does (services-reference §3: the
+phone is usable where the card is)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ import base64
 from dataclasses import dataclass
 from typing import Protocol
 
-from mynumber.reader import JPKIClient, KeyKind
-from mynumber.reader.cms import sign_detached
+from mynumber.reader import KeyKind
+from mynumber.reader.cms import SigningToken, sign_detached
 
 
 class JPKIToken(Protocol):
@@ -42,7 +44,8 @@ def sign_challenge(client: JPKIToken, challenge: bytes, *, pin: str) -> CardAnsw
     return CardAnswer(signature, client.read_certificate(KeyKind.AUTH))
 
 
-def sign_document(client: JPKIClient, data: bytes, *, password: str) -> bytes:
-    """DER detached CMS SignedData over ``data`` with the signing key; raises
+def sign_document(client: SigningToken, data: bytes, *, password: str) -> bytes:
+    """DER detached CMS SignedData over ``data`` with the signing key of the card (either
+    generation) or of the phone's own credential; raises
     ``PinIncorrect``, ``PinBlocked`` or ``InvalidPin`` before anything is signed."""
     return sign_detached(client, data, password=password)

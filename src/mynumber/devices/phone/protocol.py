@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from mynumber import errors
 from mynumber.devices.phone.card import CardAnswer, JPKIToken, sign_challenge, sign_document
-from mynumber.reader import JPKIClient
+from mynumber.reader.cms import SigningToken
 
 #: Mynaportal's challenge resources, under the portal's URL
 PORTAL_LOGIN = "/portal/api/login/"
@@ -247,8 +247,9 @@ class Resources:
         """``POST`` the detached CMS to the sign resource."""
         return self._call("POST", asked.url, {"cms": base64.b64encode(cms).decode()})
 
-    def sign(self, url: str, client: JPKIClient, *, password: str) -> dict[str, Any]:
-        """Fetch the sign request at ``url``, sign its bytes on the card, send the CMS.
+    def sign(self, url: str, client: SigningToken, *, password: str) -> dict[str, Any]:
+        """Fetch the sign request at ``url``, sign its bytes on the card (or with the
+        phone's own signing certificate), send the CMS.
 
         Raises ``PinIncorrect`` / ``PinBlocked`` / ``InvalidPin`` from the card, or the
         site's refusal as a :class:`mynumber.errors.Error`.

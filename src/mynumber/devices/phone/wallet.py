@@ -106,7 +106,8 @@ class Wallet:
     @contextmanager
     def holding(self, card_id: str) -> Iterator[JPKIClient]:
         """The card ``card_id`` held to the phone, alone for the time of the block; a phone
-        credential is refused here (what needs the card itself: signing, kiosks)."""
+        credential is refused here (what needs the card itself: enrolling a phone, a PIN
+        reset, the card's own data)."""
         card = self.card(card_id)
         if card.kind == "phone":
             raise InvalidInput(
@@ -119,7 +120,8 @@ class Wallet:
 
     @contextmanager
     def holding_token(self, card_id: str) -> Iterator[JPKIClient | PhoneCredential]:
-        """What signs a login: the card ``card_id`` or the phone's own credential."""
+        """What signs a login, a document or a kiosk's challenge: the card ``card_id`` or the
+        phone's own credential."""
         card = self.card(card_id)
         with self._lock:
             if card.kind == "phone":

@@ -199,3 +199,8 @@ class AuthorityStore:
 
     def ca_certificate(self, purpose: Purpose, generation: int = 1) -> x509.Certificate:
         return self.get().ca(purpose, generation).certificate
+
+    def roots(self, purpose: Purpose) -> list[x509.Certificate]:
+        """The roots of ``purpose`` in both card generations: what J-LIS's own checks of a
+        card's (or a phone's) signature trust."""
+        return [self.ca_certificate(purpose, 1), self.ca_certificate(purpose, 2)]

@@ -738,9 +738,9 @@ class CardIssuer:
                 is None
             ):
                 raise NotFound("no card with that manufacture number", code="card_not_found")
-            signing = (
+            signing = (  # the card's signing certificate of either generation
                 t.manufacture_number == manufacture_number,
-                t.hierarchy == Purpose.SIGN.value,
+                t.hierarchy.in_((Hierarchy.SIGN.value, Hierarchy.SIGN_G2.value)),
             )
             conn.execute(
                 update(store.certificates)
@@ -1074,8 +1074,8 @@ class CardIssuer:
                 .where(t.serial == key, t.status == "good")
                 .values(status="revoked", revoked_at=now, reason=flag.value)
             )
-            for hierarchy in found:  # the phone's certificate that follows it (phones.py)
-                follow_card_certificate(conn, Purpose(hierarchy), key)
+            for name in found:  # the phone's certificate that follows it (phones.py)
+                follow_card_certificate(conn, Hierarchy(name).purpose, key)
             row = conn.execute(
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(t.serial == key)
             ).one()

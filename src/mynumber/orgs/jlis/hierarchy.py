@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import enum
 
+from cryptography import x509
+
 from mynumber.pki import Purpose
+from mynumber.pki.names import ca_of
 
 
 class Hierarchy(enum.Enum):
@@ -32,3 +35,9 @@ class Hierarchy(enum.Enum):
     def of(cls, purpose: Purpose, generation: int = 1) -> Hierarchy:
         """The hierarchy of ``purpose`` in card generation ``generation`` (1 or 2)."""
         return cls(purpose.value if generation == 1 else f"{purpose.value}-g2")
+
+    @classmethod
+    def of_root(cls, root: x509.Certificate) -> Hierarchy:
+        """The hierarchy whose root ``root`` is (its subject DN names it)."""
+        purpose, generation = ca_of(root.subject)
+        return cls.of(purpose, generation)

@@ -34,6 +34,7 @@ from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import serial_hex
 from mynumber.orgs.jlis.clients import KioskRelayClient
+from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.pki import (
     CertificateError,
@@ -41,9 +42,9 @@ from mynumber.pki import (
     Purpose,
     build_ocsp_request,
     check_ocsp_response,
-    verify_chain,
-    verify_signature,
+    verify_signed,
 )
+from mynumber.pki.mobile import is_mobile
 from mynumber.platform.uow import UnitOfWork
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -145,11 +146,14 @@ class KioskCenter:
     ) -> tuple[str, str]:
         """(manufacture number, issuing municipality) of a card whose auth key signed
         ``nonce``, after the chain, the signature and OCSP; raises otherwise."""
-        auth_ca = self.authority.ca_certificate(Purpose.AUTH)
-        anchor = verify_chain(cert, [auth_ca], now, purpose=Purpose.AUTH)
-        verify_signature(cert, nonce, signature)
-        answer = self.revocation.ocsp(uow, Purpose.AUTH, build_ocsp_request(cert, anchor))
+        # either card generation, or a phone's certificate (コンビニ交付 with a phone)
+        roots = self.authority.roots(Purpose.AUTH)
+        anchor = verify_signed(cert, nonce, signature, roots, now, purpose=Purpose.AUTH)
+        hierarchy = Hierarchy.of_root(anchor)
+        answer = self.revocation.ocsp(uow, hierarchy, build_ocsp_request(cert, anchor))
         check_ocsp_response(answer, cert, anchor, now)
+        if is_mobile(cert):
+            self._check_phone_at_kiosk(uow, cert)
         t, c = store.certificates.c, store.cards.c
         with uow as conn:
             row = conn.execute(
@@ -157,9 +161,7 @@ class KioskCenter:
                 .join_from(
                     store.certificates, store.cards, t.manufacture_number == c.manufacture_number
                 )
-                .where(
-                    t.hierarchy == Purpose.AUTH.value, t.serial == serial_hex(cert.serial_number)
-                )
+                .where(t.hierarchy == hierarchy.value, t.serial == serial_hex(cert.serial_number))
             ).first()
         if row is None:
             raise errors.NotFound("J-LIS did not issue this card", code="unknown_card")
@@ -168,6 +170,31 @@ class KioskCenter:
         if row.status != "active":
             raise errors.Forbidden("this card is suspended", code="card_suspended")
         return str(row.manufacture_number), str(row.municipality)
+
+    def _check_phone_at_kiosk(self, uow: UnitOfWork, cert: x509.Certificate) -> None:
+        """コンビニ交付 with the phone's own certificate: an Android phone's (services-reference
+        §3: nationwide from 2024-01-22); the iPhone's is refused (this project's reading: the
+        reference lists the kiosk for the Android phone only)."""
+        p, d = store.phone_certificates.c, store.phone_devices.c
+        with uow as conn:
+            kind = conn.scalar(
+                select(d.kind)
+                .join_from(
+                    store.phone_certificates, store.phone_devices, p.device_id == d.device_id
+                )
+                .where(
+                    p.hierarchy == Purpose.AUTH.value, p.serial == serial_hex(cert.serial_number)
+                )
+            )
+        if kind is None:
+            raise errors.NotFound("J-LIS did not issue this phone certificate", code="unknown_card")
+        if kind != "android":
+            raise errors.Forbidden(
+                "このスマートフォンの電子証明書はコンビニ交付に使えません。"
+                "カードをお使いください / the kiosk takes an Android phone's certificate, "
+                "not this phone's: use the card",
+                code="phone_not_at_kiosk",
+            )
 
     def _residence(self, issuer: str, manufacture_number: str) -> str:
         """The municipality where the card's holder lives now: the card stays valid when

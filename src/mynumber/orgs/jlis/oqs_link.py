@@ -33,7 +33,7 @@ from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.acquisition import Acquisition
 from mynumber.orgs.jlis.cards import parse_serial, serial_hex
 from mynumber.orgs.jlis.clients import HubCodesClient, MunicipalityClients
-from mynumber.orgs.jlis.portal_link import _card_of
+from mynumber.orgs.jlis.portal_link import _AUTH_HIERARCHIES, _card_of
 from mynumber.pki import Purpose
 from mynumber.platform.uow import UnitOfWork
 
@@ -83,7 +83,10 @@ def holder_matches(
             .join_from(
                 store.certificates, store.cards, t.manufacture_number == c.manufacture_number
             )
-            .where(t.hierarchy == Purpose.AUTH.value, t.serial == serial_hex(parse_serial(serial)))
+            .where(
+                t.hierarchy.in_(_AUTH_HIERARCHIES),  # either card generation
+                t.serial == serial_hex(parse_serial(serial)),
+            )
         ).first()
     if row is None:
         raise NotFound("no user-authentication certificate with that serial", code="unknown_serial")

@@ -8,7 +8,10 @@ public; this module is THIS PROJECT'S model of them:
   kind (``android`` | ``iphone``) and a signature by the card's signing key, after the
   card's signing password, over :func:`mynumber.pki.mobile.enrolment_payload`, with the
   card's signing certificate. J-LIS checks the certificate's chain and its own record (good,
-  on an active card, a card's and not a phone's), then the signature.
+  on an active card, a card's and not a phone's), then the signature. A card of either
+  generation enrols a phone; the phone's keys and certificates are RSA-2048 under the
+  generation-1 CAs whatever the card's generation (this project's choice: the phone's secure
+  store is today's), each following the card's certificate of the same purpose.
 - J-LIS issues an auth and a signing certificate under the mobile profiles
   (:mod:`mynumber.pki.mobile`), valid no longer than the card's certificate of the same
   purpose, and records them as certificates of the card (so suspending or reissuing the
@@ -44,6 +47,7 @@ from sqlalchemy import Connection, select, update
 from mynumber.errors import Conflict, Forbidden, InvalidInput
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
+from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.pki import Purpose
 from mynumber.pki.basic_items import read_basic_items
 from mynumber.pki.errors import CertificateError
@@ -102,9 +106,10 @@ def follow_card_certificate(conn: Connection, hierarchy: Purpose, card_serial: s
     changed. A replaced phone's certificates stay revoked whatever the card's become."""
     t, p, d = store.certificates.c, store.phone_certificates.c, store.phone_devices.c
     key = serial_hex(int(card_serial, 16))
+    card_hierarchies = (Hierarchy.of(hierarchy, 1).value, Hierarchy.of(hierarchy, 2).value)
     card = conn.execute(
         select(t.status, t.revoked_at, t.reason).where(
-            t.hierarchy == hierarchy.value, t.serial == key
+            t.hierarchy.in_(card_hierarchies), t.serial == key
         )
     ).first()
     if card is None:
@@ -153,19 +158,16 @@ class PhoneIssuer:
         self.crl_url = crl_url
         self.clock = clock
 
-    def _card_certificate(self, der: bytes, now: dt.datetime) -> x509.Certificate:
+    def _card_certificate(self, der: bytes, now: dt.datetime) -> tuple[x509.Certificate, Hierarchy]:
         try:
             cert = x509.load_der_x509_certificate(der)
         except ValueError as exc:
             raise InvalidInput(
                 "card_certificate is not a DER certificate", field="card_certificate"
             ) from exc
-        try:
-            verify_chain(
-                cert,
-                [self.authority.ca_certificate(Purpose.SIGN)],
-                now,
-                purpose=Purpose.SIGN,
+        try:  # a card of either generation
+            anchor = verify_chain(
+                cert, self.authority.roots(Purpose.SIGN), now, purpose=Purpose.SIGN
             )
         except CertificateError as exc:
             raise Forbidden(
@@ -177,7 +179,7 @@ class PhoneIssuer:
                 "a phone is enrolled with the card's signing certificate, not a phone's",
                 code="card_certificate_refused",
             )
-        return cert
+        return cert, Hierarchy.of_root(anchor)
 
     def enrol(self, uow: UnitOfWork, request: EnrolRequest) -> EnrolledPhone:
         """Issue a phone's two certificates from the card and revoke any earlier phone's."""
@@ -193,7 +195,7 @@ class PhoneIssuer:
         sign_key = _public_key(request.sign_public_key, "sign_public_key")
         if request.auth_public_key == request.sign_public_key:
             raise InvalidInput("the two keys must differ", field="sign_public_key")
-        card_cert = self._card_certificate(request.card_certificate, now)
+        card_cert, card_hierarchy = self._card_certificate(request.card_certificate, now)
         try:
             verify_signature(
                 card_cert,
@@ -220,7 +222,7 @@ class PhoneIssuer:
                 .join_from(
                     store.certificates, store.cards, t.manufacture_number == c.manufacture_number
                 )
-                .where(t.hierarchy == Purpose.SIGN.value, t.serial == card_serial)
+                .where(t.hierarchy == card_hierarchy.value, t.serial == card_serial)
             ).first()
             if row is None or conn.scalar(
                 select(p.serial).where(p.hierarchy == Purpose.SIGN.value, p.serial == card_serial)
@@ -239,7 +241,7 @@ class PhoneIssuer:
                 raise Conflict("this phone key was enrolled already", code="phone_key_reused")
             # the card's certificates this phone's follow (auth: the card's good one)
             card_rows = {
-                Purpose(h): (s, na)
+                Hierarchy(h).purpose: (s, na)
                 for h, s, na in conn.execute(
                     select(t.hierarchy, t.serial, t.not_after).where(
                         t.manufacture_number == mfg,

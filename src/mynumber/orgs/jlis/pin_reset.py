@@ -42,7 +42,9 @@ from sqlalchemy import select, update
 from mynumber.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.cards import JST, CardIssuer, serial_hex
-from mynumber.pki import Purpose, verify_chain, verify_signature
+from mynumber.orgs.jlis.hierarchy import Hierarchy
+from mynumber.pki import Purpose, verify_signed
+from mynumber.pki.mobile import is_mobile
 from mynumber.platform.uow import UnitOfWork
 
 FACE_THRESHOLD = 0.9
@@ -143,14 +145,22 @@ class PinResets:
             cert = x509.load_der_x509_certificate(proof.certificate)
         except ValueError as exc:
             raise InvalidInput("the certificate is not DER X.509", field="certificate") from exc
-        ca = self.issuer.authority.get().ca(expected).certificate
-        verify_chain(cert, [ca], now, purpose=expected)
-        verify_signature(cert, proof.challenge, proof.signature)
+        roots = self.issuer.authority.roots(expected)  # either card generation
+        anchor = verify_signed(cert, proof.challenge, proof.signature, roots, now, purpose=expected)
+        if is_mobile(cert):
+            # the card's PIN is reset with the card itself (services-reference §3: the
+            # phone's own password is reset with the card, not the other way round)
+            raise PinResetRefused(
+                "スマホ用電子証明書ではカードの暗証番号を初期化できません。"
+                "カードをかざしてください / the phone's own certificate cannot reset the "
+                "card's PIN: hold the card",
+            )
+        hierarchy = Hierarchy.of_root(anchor)
         t = store.certificates.c
         with uow as conn:
             mfg = conn.scalar(
                 select(t.manufacture_number).where(
-                    t.hierarchy == expected.value, t.serial == serial_hex(cert.serial_number)
+                    t.hierarchy == hierarchy.value, t.serial == serial_hex(cert.serial_number)
                 )
             )
             if mfg is None:
@@ -162,7 +172,8 @@ class PinResets:
                 select(t.hierarchy, t.status, t.not_after).where(t.manufacture_number == mfg)
             ).all()
         valid = {h for h, s, not_after in certs if s == "good" and not_after > now}
-        if status != "active" or valid != {Purpose.AUTH.value, Purpose.SIGN.value}:
+        both = {Hierarchy.of(p, hierarchy.generation).value for p in (Purpose.AUTH, Purpose.SIGN)}
+        if status != "active" or not both <= valid:  # (a phone's certificates may be there)
             raise PinResetRefused(
                 "a kiosk reset needs the card and both certificates valid and the four items "
                 "unchanged: reset the PIN at your municipality's counter",

@@ -17,6 +17,8 @@ from sqlalchemy import select, update
 
 from mynumber.errors import InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.jlis import store
+from mynumber.orgs.jlis.hierarchy import Hierarchy
+from mynumber.pki import Purpose
 from mynumber.platform.ids import new_id
 from mynumber.platform.uow import UnitOfWork
 
@@ -102,21 +104,27 @@ def authenticate(uow: UnitOfWork, authorization: str | None) -> str:
 PLATFORM_OPERATORS = frozenset({"trustplatform"})
 
 
+#: a signing certificate of either card generation
+_SIGN_HIERARCHIES = (Hierarchy.SIGN.value, Hierarchy.SIGN_G2.value)
+
+
 def auth_serial_of(uow: UnitOfWork, sign_serial: int) -> tuple[str, str]:
     """(serial, status) of the user-authentication certificate on the card that holds the
     signing certificate ``sign_serial`` (services-reference §5: a verifier may ask)."""
     t = store.certificates.c
     with uow as conn:
-        card = conn.scalar(
-            select(t.manufacture_number).where(
-                t.hierarchy == "sign", t.serial == f"{sign_serial:x}"
+        found = conn.execute(
+            select(t.manufacture_number, t.hierarchy).where(
+                t.hierarchy.in_(_SIGN_HIERARCHIES), t.serial == f"{sign_serial:x}"
             )
-        )
-        if card is None:
+        ).first()
+        if found is None:
             raise NotFound("no signing certificate with that serial", code="unknown_serial")
+        card, hierarchy = found
+        auth = Hierarchy.of(Purpose.AUTH, Hierarchy(hierarchy).generation)  # the same card's
         row = conn.execute(
             select(t.serial, t.status)
-            .where(t.hierarchy == "auth", t.manufacture_number == card)
+            .where(t.hierarchy == auth.value, t.manufacture_number == card)
             .order_by(t.issued_at.desc())
         ).first()
     if row is None:
@@ -133,7 +141,7 @@ def card_of_sign_serial(uow: UnitOfWork, sign_serial: int) -> tuple[str, str]:
             .join_from(
                 store.certificates, store.cards, t.manufacture_number == c.manufacture_number
             )
-            .where(t.hierarchy == "sign", t.serial == f"{sign_serial:x}")
+            .where(t.hierarchy.in_(_SIGN_HIERARCHIES), t.serial == f"{sign_serial:x}")
         ).first()
     if row is None:
         raise NotFound("no signing certificate with that serial", code="unknown_serial")

@@ -254,7 +254,8 @@ class EligibilitySystem:
         now; its serial and, for a phone's, the card's auth serial it follows."""
         try:
             cert = x509.load_der_x509_certificate(certificate)
-            verify_chain(cert, [self.jlis.root()], self.clock(), purpose=Purpose.AUTH)
+            # a card of either generation, or a phone's certificate
+            verify_chain(cert, self.jlis.auth_roots(), self.clock(), purpose=Purpose.AUTH)
         except (ValueError, CertificateError) as exc:
             raise model.refused("certificate_invalid") from exc
         serial = f"{cert.serial_number:x}"

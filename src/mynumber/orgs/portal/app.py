@@ -156,7 +156,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     app.include_router(record_access_pages(pages, accesses))
     # マイナ保険証: 利用登録 and the views of the person's drug data
     app.include_router(insurance_card_pages.page_router(pages, InsuranceCard(ctx, engine=engine)))
-    release = BasicItemsRelease(signing=sign_requests, link=link, sign_ca=jlis.sign_ca)
+    release = BasicItemsRelease(signing=sign_requests, link=link, sign_roots=jlis.sign_roots)
     oidc = OidcPages(pages, oidc_provider(ctx, engine), release)
     app.include_router(oidc_router(oidc))
     app.include_router(oidc_operator_router(oidc.provider.clients))

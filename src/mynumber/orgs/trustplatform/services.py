@@ -23,8 +23,9 @@ from mynumber.orgs.trustplatform.clients import JlisClient
 from mynumber.orgs.trustplatform.tsa import TimeStampAuthority
 from mynumber.pki import BasicItems, CertificateError, CertificateRevoked
 from mynumber.pki.cms import verify_detached
-from mynumber.pki.verify import build_ocsp_request, check_ocsp_response
+from mynumber.pki.verify import build_ocsp_request, check_ocsp_response, issuer_of
 from mynumber.platform.ids import new_id
+from mynumber.platform.jlis_verifier import hierarchy_of
 
 
 def items_json(items: BasicItems | None) -> dict[str, Any] | None:
@@ -62,13 +63,15 @@ class Platform:
         self.tsa = tsa
 
     def roots(self) -> list[x509.Certificate]:
-        """J-LIS's signing CA and the platform's TSA root: what a contract chains to."""
-        return [self.jlis.sign_ca(), self.tsa.root]
+        """J-LIS's signing CAs of both card generations and the platform's TSA root: what a
+        contract chains to."""
+        return [*self.jlis.sign_roots(), self.tsa.root]
 
     def _answer(self, cert: x509.Certificate, *, nonce: bytes | None = None) -> bytes:
-        """J-LIS's verified OCSP answer about ``cert``; raises CertificateRevoked."""
-        root = self.jlis.sign_ca()
-        der = self.jlis.ocsp(build_ocsp_request(cert, root, nonce), "sign")
+        """J-LIS's verified OCSP answer about ``cert`` from the responder of the hierarchy
+        that issued it (either generation); raises CertificateRevoked."""
+        root = issuer_of(cert, self.jlis.sign_roots())
+        der = self.jlis.ocsp(build_ocsp_request(cert, root, nonce), hierarchy_of(root))
         check_ocsp_response(der, cert, root, dt.datetime.now(dt.UTC), nonce)
         return der
 
@@ -193,7 +196,7 @@ class Platform:
 
     def _signed_by_card(self, data: bytes, cms: bytes, *, good: bool = True) -> Any:
         now = dt.datetime.now(dt.UTC)
-        signature = verify_detached(cms, data, [self.jlis.sign_ca()], now)
+        signature = verify_detached(cms, data, self.jlis.sign_roots(), now)
         if good:
             self.status_or_raise(signature.certificate)
         try:
@@ -286,17 +289,8 @@ class Platform:
         if not provider.ekyc:
             raise InvalidInput("this provider opens no accounts", field="provider")
         now = dt.datetime.now(dt.UTC)
-        signature = verify_detached(cms, data, [self.jlis.sign_ca()], now)
-        nonce = os.urandom(16)
-        check_ocsp_response(
-            self.jlis.ocsp(
-                build_ocsp_request(signature.certificate, signature.issuer, nonce), "sign"
-            ),
-            signature.certificate,
-            signature.issuer,
-            now,
-            nonce,
-        )
+        signature = verify_detached(cms, data, self.jlis.sign_roots(), now)
+        self.jlis.check_status(signature.certificate, signature.issuer, now)
         record = {
             "id": new_id(),
             "provider": provider.id,

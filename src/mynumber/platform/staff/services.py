@@ -31,10 +31,11 @@ from mynumber.pki import (
     build_ocsp_request,
     check_ocsp_response,
     verify_chain,
-    verify_signature,
+    verify_signed,
 )
 from mynumber.platform import store
 from mynumber.platform.ids import new_id
+from mynumber.platform.jlis_verifier import hierarchy_of
 from mynumber.platform.staff.model import (
     ABSOLUTE,
     ADMIN,
@@ -70,9 +71,10 @@ def utc_now() -> dt.datetime:
 
 
 class CardAuthority(Protocol):
-    """What sign-in needs of J-LIS: its auth root and OCSP as a registered verifier."""
+    """What sign-in needs of J-LIS: its auth roots (both card generations) and OCSP as a
+    registered verifier (``hierarchy``: ``auth`` or ``auth-g2``)."""
 
-    def auth_ca(self) -> x509.Certificate: ...
+    def auth_roots(self) -> list[x509.Certificate]: ...
 
     def ocsp(self, request_der: bytes, hierarchy: str = "auth") -> bytes: ...
 
@@ -298,8 +300,11 @@ class Staff:
             except ValueError as exc:
                 raise MalformedCertificate("the certificate is not DER X.509") from exc
             serial = f"{cert.serial_number:x}"
-            anchor = verify_chain(cert, [self.authority.auth_ca()], now, purpose=Purpose.AUTH)
-            verify_signature(cert, challenge.nonce, signature)
+            # a staff card of either generation (RSA-2048 or P-384)
+            anchor = verify_signed(
+                cert, challenge.nonce, signature, self.authority.auth_roots(), now,
+                purpose=Purpose.AUTH,
+            )  # fmt: skip
             self._check_status(cert, anchor, now)
             member = self._enrolled(serial, now)
         except (CertificateError, MalformedCertificate, SignInRefused) as exc:
@@ -312,7 +317,7 @@ class Staff:
         self, cert: x509.Certificate, anchor: x509.Certificate, now: dt.datetime
     ) -> None:
         assert self.authority is not None
-        answer = self.authority.ocsp(build_ocsp_request(cert, anchor))
+        answer = self.authority.ocsp(build_ocsp_request(cert, anchor), hierarchy_of(anchor))
         check_ocsp_response(answer, cert, anchor, now)
 
     def _enrolled(self, serial: str, now: dt.datetime) -> StaffMember:
@@ -512,7 +517,8 @@ class Staff:
             return "card_unknown"
         try:
             cert = x509.load_der_x509_certificate(certificate)
-            anchor = verify_chain(cert, [self.authority.auth_ca()], now, purpose=Purpose.AUTH)
+            roots = self.authority.auth_roots()
+            anchor = verify_chain(cert, roots, now, purpose=Purpose.AUTH)
             self._check_status(cert, anchor, now)
         except CertificateError as exc:
             return exc.code[:20]

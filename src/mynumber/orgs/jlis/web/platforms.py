@@ -109,8 +109,8 @@ def router(*, authority: AuthorityStore, municipalities: MunicipalityClients) ->
             raise InvalidInput("consent is base64 JSON and CMS", field="consent_data") from exc
         if not isinstance(consent, dict) or consent.get("consent") != CONSENT:
             raise Forbidden("no consent to provide the latest items", code="consent_missing")
-        root = authority.ca_certificate(Purpose.SIGN)
-        signed = verify_detached(cms, data, [root], dt.datetime.now(dt.UTC))
+        roots = authority.roots(Purpose.SIGN)  # either card generation
+        signed = verify_detached(cms, data, roots, dt.datetime.now(dt.UTC))
         # a consent given while the certificate was good still holds after a move revoked it
         if signed.certificate.serial_number != serial or consent.get("serial") != f"{serial:x}":
             raise Forbidden(

@@ -37,7 +37,6 @@ import base64
 import binascii
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +59,7 @@ from mynumber.orgs.municipality.model import (
 )
 from mynumber.orgs.municipality.services.linkage import Linkage
 from mynumber.orgs.municipality.store import agency_codes, applications
-from mynumber.pki import CertificateError, build_ocsp_request, check_ocsp_response
+from mynumber.pki import CertificateError
 from mynumber.pki.cms import verify_detached
 from mynumber.platform.deliveries import Answer, Opened, Receivers
 from mynumber.platform.ids import new_id
@@ -170,17 +169,9 @@ class MunicipalityApplications:
         if cms is None and needs_signature:
             raise Refused("this application must be signed", code="signature_required")
         if cms is not None:
-            signature = verify_detached(cms, data, [self.jlis.sign_ca()], now)
-            nonce = os.urandom(16)
-            check = check_ocsp_response(
-                self.jlis.ocsp(
-                    build_ocsp_request(signature.certificate, signature.issuer, nonce), "sign"
-                ),
-                signature.certificate,
-                signature.issuer,
-                now,
-                nonce,
-            )
+            # either card generation (or the phone's certificate); OCSP of its hierarchy
+            signature = verify_detached(cms, data, self.jlis.sign_roots(), now)
+            check = self.jlis.check_status(signature.certificate, signature.issuer, now)
             by_proxy = message.get("by_proxy") is True
             differ = [] if by_proxy else differing_items(signature.items, resident)
             if differ:

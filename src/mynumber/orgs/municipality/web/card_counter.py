@@ -47,7 +47,8 @@ from mynumber.orgs.municipality.schemas import (
 )
 from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.orgs.municipality.web.deps import CardIssuer
-from mynumber.pki import CertificateError, Purpose, verify_chain, verify_signature
+from mynumber.pki import CertificateError, Purpose, verify_signed
+from mynumber.pki.mobile import is_mobile
 from mynumber.platform.context import OrgContext
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.secrets import secret_bytes
@@ -314,13 +315,22 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
             cert = x509.load_der_x509_certificate(_b64(body.certificate, "certificate"))
         except ValueError as exc:
             raise InvalidInput("the certificate is not DER X.509", field="certificate") from exc
-        try:
-            verify_chain(cert, [staff_authority().auth_ca()], now, purpose=Purpose.AUTH)
-            verify_signature(cert, challenge, _b64(body.signature, "signature"))
+        try:  # a card of either generation
+            verify_signed(
+                cert, challenge, _b64(body.signature, "signature"),
+                staff_authority().auth_roots(), now, purpose=Purpose.AUTH,
+            )  # fmt: skip
         except CertificateError as exc:
             raise Unauthorized(
                 f"the card's answer is refused: {exc.message}", code=exc.code
             ) from exc
+        if is_mobile(cert):
+            # services-reference §6: a suspension is lifted in person with the card
+            raise Unauthorized(
+                "一時停止の解除はカードで行います（スマホ用電子証明書は使えません） / a suspension "
+                "is lifted with the card itself, not the phone's own certificate",
+                code="card_required",
+            )
         answer = jlis.request(
             "POST",
             "/cards/resume",

@@ -62,12 +62,12 @@ class BasicItemsRelease:
         *,
         signing: SignRequests,
         link: HubLink,
-        sign_ca: Callable[[], x509.Certificate],
+        sign_roots: Callable[[], list[x509.Certificate]],
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.signing = signing
         self.link = link
-        self.sign_ca = sign_ca
+        self.sign_roots = sign_roots
         self.clock = clock
 
     def ask(
@@ -118,7 +118,7 @@ class BasicItemsRelease:
         cms_der = self.signing.result(sign_request, portal_code)
         if cms_der is None:
             return None
-        signature = verify_detached(cms_der, statement, [self.sign_ca()], self.clock())
+        signature = verify_detached(cms_der, statement, self.sign_roots(), self.clock())
         self._check_holder(portal_code, signature.items)
         self.signing.discard_data(sign_request, portal_code)
         released = {

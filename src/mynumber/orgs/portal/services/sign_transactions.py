@@ -22,16 +22,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
 from joserfc import jwe
 from joserfc.jwe import JWERegistry
@@ -44,8 +40,8 @@ from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.orgs.portal.model import oidc as oidc_model
 from mynumber.orgs.portal.model.sign_transactions import JWE_ALG, JWE_ENC, TTL, digest_info
 from mynumber.orgs.portal.services.oidc import TokenGrant
-from mynumber.pki import Purpose, build_ocsp_request, check_ocsp_response
-from mynumber.pki.verify import verify_chain
+from mynumber.pki import Purpose, SignatureInvalid, verify_chain, verify_digest_signature
+from mynumber.pki.verify import issuer_of
 
 _JWE = JWERegistry(algorithms=[JWE_ALG, JWE_ENC])
 _HASHES: dict[str, hashes.HashAlgorithm] = {
@@ -132,25 +128,15 @@ class SignTransactions:
         except ValueError as exc:
             raise InvalidInput("certificate is not DER X.509", field="certificate") from exc
         now = self.clock()
-        issuer = self.jlis.sign_ca()
-        verify_chain(cert, [issuer], now, purpose=Purpose.SIGN)
-        key = cert.public_key()
-        if not isinstance(key, rsa.RSAPublicKey):
-            raise InvalidInput("not an RSA certificate", field="certificate")
+        # either card generation: PKCS#1 v1.5 over the DigestInfo (RSA) or ECDSA (P-384)
+        issuer = verify_chain(cert, self.jlis.sign_roots(), now, purpose=Purpose.SIGN)
         try:
-            key.verify(
-                signature,
-                bytes(tx["digest"]),
-                padding.PKCS1v15(),
-                Prehashed(_HASHES[tx["algorithm"]]),
-            )
-        except InvalidSignature as exc:
+            verify_digest_signature(cert, bytes(tx["digest"]), str(tx["algorithm"]), signature)
+        except SignatureInvalid as exc:
             raise Unauthorized(
                 "the signature is not over this transaction", code="signature_invalid"
             ) from exc
-        nonce = os.urandom(16)
-        answer = self.jlis.ocsp(build_ocsp_request(cert, issuer, nonce), "sign")
-        check_ocsp_response(answer, cert, issuer, now, nonce)  # revoked: refused
+        self.jlis.check_status(cert, issuer, now)  # revoked: refused
         t = store.oidc_sign_transactions.c
         with self.engine.begin() as conn:
             changed = conn.execute(
@@ -171,14 +157,16 @@ class SignTransactions:
             raise ScopeMissing("the access token was not granted the scope sign")
         if tx["status"] == "pending":
             raise Conflict("the person has not signed yet", code="authorization_pending")
+        # the root of the hierarchy that issued the signer's certificate (either generation)
+        root = issuer_of(
+            x509.load_der_x509_certificate(bytes(tx["certificate"])), self.jlis.sign_roots()
+        )
         payload = {
             "sign_transaction_id": tx_id,
             "digest_info": base64.b64encode(self.digest_info(tx)).decode(),
             "signature": base64.b64encode(tx["signature"]).decode(),
             "certificate": base64.b64encode(tx["certificate"]).decode(),
-            "certificate_chain": [
-                base64.b64encode(self.jlis.sign_ca().public_bytes(Encoding.DER)).decode()
-            ],
+            "certificate_chain": [base64.b64encode(root.public_bytes(Encoding.DER)).decode()],
         }
         return jwe.encrypt_compact(
             {"alg": JWE_ALG, "enc": JWE_ENC, "cty": "json"},

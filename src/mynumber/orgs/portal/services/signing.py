@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +33,6 @@ from mynumber.orgs.portal.clients.jlis import JlisPortalClient
 from mynumber.pki import (
     CertificateError,
     MalformedCertificate,
-    build_ocsp_request,
-    check_ocsp_response,
 )
 from mynumber.pki.cms import verify_detached
 from mynumber.platform.ids import new_id
@@ -327,7 +324,7 @@ class SignRequests:
                 f"the signing code was already used — {advice('sign_request_used')}"
             )
         try:
-            signature = verify_detached(cms, request.data or b"", [self.jlis.sign_ca()], now)
+            signature = verify_detached(cms, request.data or b"", self.jlis.sign_roots(), now)
             self._check_ocsp(signature.certificate, signature.issuer, now)
         except (CertificateError, MalformedCertificate) as exc:
             with self.engine.begin() as conn:
@@ -355,9 +352,7 @@ class SignRequests:
     def _check_ocsp(
         self, certificate: x509.Certificate, issuer: x509.Certificate, now: dt.datetime
     ) -> None:
-        nonce = os.urandom(16)
-        answer = self.jlis.ocsp(build_ocsp_request(certificate, issuer, nonce), "sign")
-        check_ocsp_response(answer, certificate, issuer, now, nonce)
+        self.jlis.check_status(certificate, issuer, now)
 
     # --- the PC waiting -----------------------------------------------------------------
 
