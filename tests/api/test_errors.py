@@ -183,7 +183,8 @@ def test_openapi_lists_the_registry_routes(http):
 
 
 #: parameters that name a number but are not a My Number (a card's 製造番号)
-NOT_A_MY_NUMBER = {"manufacture_number"}
+#: a card's manufacture number and a driver's licence number are not My Numbers
+NOT_A_MY_NUMBER = {"manufacture_number", "licence_number"}
 URL_PARTS = ("path", "query")
 
 
@@ -231,6 +232,7 @@ def test_healthz_reports_every_organisation(fed, http):
             "insurer-kokuho",
             "accounts",
             "oqs",
+            "police",
             "bank-0001",
             "bank-0005",
             "bank-9900",

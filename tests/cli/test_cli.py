@@ -443,6 +443,7 @@ def test_data_folder_is_where_everything_lands(cli, tmp_path):
         "municipality-131041.db",
         "oqs.db",
         "pension.db",
+        "police.db",
         "portal.db",
         "tax.db",
         "trustplatform.db",

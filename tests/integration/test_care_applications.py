@@ -32,7 +32,51 @@ TODAY = dt.date.today()
 
 @pytest.fixture(scope="module")
 def holder(fed, http) -> dict[str, Any]:
-    return issue(fed, http)  # born 1985: a 第2号被保険者 (40-64)
+    card = issue(fed, http)  # born 1985: a 第2号被保険者 (40-64)
+    # the municipality insures them (資格取得 at 40) under the number the forms give
+    insured = http.post(
+        "/municipality/131016/api/care-insured",
+        json={
+            "resident_id": card["resident"]["id"],
+            "insured_number": "1310160001",
+            "qualified_on": "2025-06-15",
+        },
+    )
+    assert insured.status_code == 201, insured.text
+    assert insured.json()["category"] == "2"
+    return card
+
+
+def test_the_municipality_insures_from_40_and_each_number_is_one_person(fed, http, holder) -> None:
+    young = http.post(
+        "/municipality/131016/api/care-insured",
+        json={
+            "resident_id": holder["resident"]["id"],
+            "insured_number": "1310160001",
+            "qualified_on": "2025-06-14",  # the day before the 40th birthday
+        },
+    )
+    assert young.status_code == 422 and "40" in young.text
+    other = issue(fed, http)
+    taken = http.post(
+        "/municipality/131016/api/care-insured",
+        json={
+            "resident_id": other["resident"]["id"],
+            "insured_number": "1310160001",
+            "qualified_on": "2025-06-15",
+        },
+    )
+    assert taken.status_code == 409 and "insured_number_taken" in taken.text
+    for bad in ({"insured_number": "131016000"}, {"resident_id": "nobody"}):
+        body = {
+            "resident_id": other["resident"]["id"],
+            "insured_number": "1310160002",
+            "qualified_on": "2025-06-15",
+        } | bad
+        assert http.post("/municipality/131016/api/care-insured", json=body).status_code in (
+            404,
+            422,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -119,14 +163,37 @@ def test_a_care_certification_is_signed_reviewed_and_approved_into_a_notice(
     assert listing.status_code == 200 and own in listing.text
     detail = staff.get(f"{STAFF}/{own}")
     assert "初老期における認知症" in detail.text and "1310160001" in detail.text
+    assert 'id="care_level"' in detail.text
     token = staff_csrf(staff, f"{STAFF}/{own}")
+    # an approval decides the level: without one, or with a period out of bounds, nothing
+    for missing in ({}, {"care_level": "care2", "months": "13"}):
+        refused = staff.post(
+            f"{STAFF}/{own}/decide",
+            data={"csrf": token, "decision": "approved", "reason": ""} | missing,
+        )
+        assert refused.status_code in (400, 422), refused.text
+        assert "審査中" in status_of(pc, application_id)
     decided = staff.post(
-        f"{STAFF}/{own}/decide", data={"csrf": token, "decision": "approved", "reason": ""}
+        f"{STAFF}/{own}/decide",
+        data={"csrf": token, "decision": "approved", "reason": "", "care_level": "care2"},
     )
     assert decided.status_code == 303, decided.text
     assert "承認" in status_of(pc, application_id)
     notices = pc.get("/portal/notices").text
     assert re.search(r"【承認】要介護・要支援認定 申請書", notices)
+    # the notice says the 認定: 要介護2 from the application day, 6 months to the month's end
+    applied = TODAY
+    month = applied.month - 1 + 6
+    year, month = applied.year + month // 12, month % 12 + 1
+    ends = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
+    link = re.search(r'href="(/portal/notices/[^"]+)"', notices)
+    assert link is not None
+    notice = pc.get(link.group(1)).text
+    assert "要介護2" in notice and ends.isoformat() in notice
+    # the municipality keeps it, and the person sees it on わたしの情報 (through the hub)
+    information = pc.get("/portal/information").text
+    assert "1310160001" in information and "要介護2" in information
+    assert "第2号被保険者" in information and ends.isoformat() in information
 
 
 def test_a_care_plan_notification_goes_unsigned_and_is_answered(fed, pc, holder, staff) -> None:

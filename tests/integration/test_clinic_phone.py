@@ -11,11 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from test_clinic import CLINIC, answer_of, enrol
+from test_clinic import CLINIC, answer_of, cli, enrol  # noqa: F401 - cli is a fixture
 from test_phone_certificate import PHONE_PIN, new_phone
 from test_portal_login import AUTH_PIN, issue
 
 from mynumber import errors
+from mynumber.card import CardFile
 from mynumber.devices.clinic import CardReader, ReaderRefused, Terminal
 from mynumber.federation import INTERNAL_BASE
 from mynumber.platform.http import InProcessTransport
@@ -97,3 +98,29 @@ def test_a_copy_that_is_not_the_holder_s_is_hidden_until_the_insurer_fixes_it(
     found = answer_of(terminal.confirm(reader, visual=True).xml)
     assert found["QualificationValidity"] == "1"
     assert found["Birthdate"] == card["resident"]["birth_date"].replace("-", "")
+
+
+@pytest.mark.slow  # the command builds the deployment from the data folder
+def test_the_command_confirms_with_a_phone_and_its_pin(
+    fed,
+    http,
+    device,
+    terminal,
+    cli,  # noqa: F811 - the fixture of test_clinic
+    tmp_path,
+) -> None:
+    card = insured_card(fed, http, terminal)
+    path = new_phone(fed, device, card).credential.save(tmp_path / "phone.json")
+    done = cli("clinic", "confirm", "--phone", str(path), "--pin", PHONE_PIN)
+    assert done.exit_code == 0, done.output
+    xml = done.stdout[done.stdout.index("<?xml") :].split("\n", 2)
+    found = answer_of("\n".join(xml[:2]).encode())
+    assert found["QualificationValidity"] == "1" and found["InsurerNumber"] == "01130018"
+    wrong = cli("clinic", "confirm", "--phone", str(path), "--pin", AUTH_PIN)
+    assert wrong.exit_code == 1 and "pin_wrong" in wrong.output
+    # a phone has no face to scan and no visual check; a card and a phone at once is a mistake
+    assert cli("clinic", "confirm", "--phone", str(path), "--visual").exit_code == 2
+    card_path = tmp_path / "patient.card"
+    CardFile(card_path).save(card["image"].encode("utf-8"))
+    both = cli("clinic", "confirm", "--phone", str(path), "--card", str(card_path), "--pin", "1")
+    assert both.exit_code == 2

@@ -136,6 +136,10 @@ def test_the_police_write_a_licence_onto_an_issued_card_with_a_jlis_grant(
     assert anonymous.post(path, json=body).status_code == 401
     desk = as_staff("jlis", ["desk"])
     assert anonymous.post(path, json=body, headers=desk).status_code == 403
+    unapproved = http.post(path, json=body)  # no standing approval for the commission yet
+    assert unapproved.status_code == 403 and unapproved.json()["title"] == "not_approved"
+    approval = {"issuer": body["issuer"], "application": "licence"}
+    assert http.post("/jlis/free-area/approvals", json=approval).status_code == 201
     granted = http.post(path, json=body)
     assert granted.status_code == 200, granted.text
     key = base64.b64decode(granted.json()["session_key"])

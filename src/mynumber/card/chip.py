@@ -724,10 +724,10 @@ class Chip:
             raise _reject(SW.INCORRECT_P1P2, "VERIFY: P1-P2 must be 00 80 or 00 8x (x an SFI)")
         self._no_le(cmd)
         pin = self._current_pin() if cmd.p2 == 0x80 else self._pin_by_sfi(cmd.p2 & 0x1F)
-        if not cmd.data:
-            return Response(sw_verify_failed(pin.tries_left))
         if pin.value is None:
             raise _reject(SW.REFERENCE_DATA_NOT_USABLE, "PIN not set by the issuer")
+        if not cmd.data:
+            return Response(sw_verify_failed(pin.tries_left))
         if pin.tries_left == 0:
             raise _reject(SW.PIN_BLOCKED, "PIN blocked")
         if not pin.policy.accepts(cmd.data):
@@ -762,6 +762,8 @@ class Chip:
         return Response(SW.OK)
 
     def _reset_retry_counter(self, cmd: Command) -> Response:
+        if (cmd.p1, cmd.p2) == (0x03, 0x80) and not self._in_free_area():
+            return self._remove_pin(cmd)
         self._p1p2(cmd, 0x02, 0x80)
         self._no_le(cmd)
         self._needs_data(cmd)
@@ -773,6 +775,22 @@ class Chip:
         if not pin.policy.accepts(cmd.data):
             raise _reject(SW.WRONG_DATA, "malformed new PIN")
         pin.value = cmd.data
+        pin.tries_left = pin.policy.max_tries
+        self._verified.discard(pin.fid)
+        self._secrets_changed()
+        self._persist()
+        return Response(SW.OK)
+
+    def _remove_pin(self, cmd: Command) -> Response:
+        """``00 2C 03 80`` without data, in an issuer session: the PIN is removed (never
+        set again until RESET RETRY COUNTER sets one) — the 顔認証マイナンバーカード's PINs.
+        This project's choice: the real card's command for the conversion is not public."""
+        self._no_le(cmd)
+        if cmd.data:
+            raise _reject(SW.WRONG_LENGTH, "removing a PIN takes no data")
+        self._require_admin(personalising=False)
+        pin = self._current_pin()
+        pin.value = None
         pin.tries_left = pin.policy.max_tries
         self._verified.discard(pin.fid)
         self._secrets_changed()

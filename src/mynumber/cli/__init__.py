@@ -12,7 +12,18 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from mynumber.cli import benefits, callcentre, hub, jlis, numbers, portal, residents, serve, staff
+from mynumber.cli import (
+    benefits,
+    callcentre,
+    hub,
+    jlis,
+    numbers,
+    police,
+    portal,
+    residents,
+    serve,
+    staff,
+)
 from mynumber.errors import Error
 
 
@@ -40,6 +51,7 @@ app.add_typer(jlis.app, name="jlis")
 app.add_typer(callcentre.app, name="callcentre")
 app.add_typer(hub.app, name="hub")
 app.add_typer(portal.app, name="portal")
+app.add_typer(police.app, name="police")
 app.add_typer(benefits.app, name="benefit")
 app.add_typer(staff.app, name="staff")
 app.add_typer(staff.audit, name="audit")

@@ -34,7 +34,7 @@ from mynumber.cli.options import DataDir, settings
 from mynumber.cli.staff_client import Token, Url, staff_client
 from mynumber.errors import Error
 from mynumber.reader import ENDORSEMENT_SLOTS as SLOTS
-from mynumber.reader import JPKIClient, KeyKind, PinRef, ReaderError
+from mynumber.reader import JPKIClient, KeyKind, PinNotSet, PinRef, ReaderError
 
 app = typer.Typer(help="Virtual My Number cards (chip images).", no_args_is_help=True)
 console = Console()
@@ -166,13 +166,23 @@ def show(
         with contextlib.suppress(ReaderError):
             console.print(f"token (EF 0006): [bold]{escape(client.read_token())}[/]")
         pins = Table("PIN", "tries left", title="PINs")
+        face_only = False
         for ref in PinRef:
             try:
                 left = str(client.pin_status(ref))
+            except PinNotSet:
+                left = "[dim]none (not set)[/]"
+                face_only = face_only or ref is PinRef.JPKI_AUTH
             except ReaderError as exc:
                 left = f"[dim]{escape(type(exc).__name__)}[/]"
             pins.add_row(ref.spec.label, left)
         console.print(pins)
+        if face_only:
+            # the card face says 顔認証: no PIN, at a clinic's reader by face or by sight only
+            console.print(
+                "[bold]顔認証[/] マイナンバーカード (face-only card): no PIN, no signing "
+                "certificate; confirmed at a clinic's reader by face or by sight only"
+            )
         if text_pin is None:
             console.print("追記欄: [dim]needs the text AP PIN (--text-pin)[/]")
             return
@@ -195,8 +205,9 @@ def show(
 def issue(
     out: Annotated[Path, typer.Option("--out", help="Where to write the card image (JSON).")],
     auth_pin: Annotated[
-        str, typer.Option("--auth-pin", help="利用者証明用 PIN: 4 digits (also text and 住基 PIN).")
-    ],
+        str | None,
+        typer.Option("--auth-pin", help="利用者証明用 PIN: 4 digits (also text and 住基 PIN)."),
+    ] = None,
     sign_password: Annotated[
         str | None,
         typer.Option("--sign-password", help="署名用 password: 6-16 of A-Z 0-9 (15 and over)."),
@@ -218,12 +229,21 @@ def issue(
             "two applications, two PINs).",
         ),
     ] = 1,
+    face_only: Annotated[
+        bool,
+        typer.Option(
+            "--face-only",
+            help="顔認証マイナンバーカード: no PIN and no signing certificate (give no PINs).",
+        ),
+    ] = False,
     data: DataDir = None,
 ) -> None:
     """交付: a municipality applies, J-LIS makes the card; the image is written to --out.
 
     Runs in-process on the data folder, through the municipality's API.
     """
+    if face_only == (auth_pin is not None) or (face_only and sign_password is not None):
+        raise typer.BadParameter("give --auth-pin (and --sign-password), or --face-only alone")
     with _errors():
         config = settings(data)
         if code not in config.municipalities:
@@ -248,6 +268,7 @@ def issue(
                 auth_pin=auth_pin,
                 sign_password=sign_password,
                 generation=generation,
+                face_only=face_only,
             )
         finally:
             fed.close()

@@ -4,10 +4,12 @@
 ``confirm`` reads the card file in one mode — ``--pin`` (the 4-digit auth PIN: the card
 signs the system's challenge), ``--face IMAGE`` (the chip's photo, opened with 照合番号B
 read off the printed face in ``CARD.json``, against the camera image) or ``--visual``
-(staff looked) — asks the eligibility system through the clinic and prints the answer XML;
-exit 0 when the query was processed, 1 with the reason when refused. ``register`` does
-マイナ保険証の利用登録 at the reader (PIN). ``query`` sends request XML files (one, or several
-as a batch); ``folders`` answers every request file in ``DIR/req`` into ``DIR/res``.
+(staff looked) — or, with ``--phone PHONE --pin PIN``, a smartphone's スマホ用電子証明書
+held to the reader (the phone's own PIN) — asks the eligibility system through the clinic
+and prints the answer XML; exit 0 when the query was processed, 1 with the reason when
+refused. ``register`` does マイナ保険証の利用登録 at the reader (PIN). ``query`` sends request
+XML files (one, or several as a batch); ``folders`` answers every request file in
+``DIR/req`` into ``DIR/res`` (照会番号 registrations ``OQSsiimm01req_*`` too).
 
 With ``--url`` the terminal talks to that running server as the clinic's local
 administrator (a token minted on the clinic's database in ``--data``); without it, to the
@@ -29,9 +31,11 @@ import typer
 from rich.console import Console
 
 from mynumber import errors, federation
+from mynumber.card import load_or_create_demo_seal_key
 from mynumber.cli.options import DataDir, settings
 from mynumber.devices.clinic import CardReader, PrintedFace, Terminal
 from mynumber.devices.clinic.folders import answer_folder
+from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.devices.phone.wallet import open_card
 from mynumber.federation.assembly import CLINIC_CODES
 from mynumber.platform.db import create_org_engine
@@ -96,7 +100,15 @@ def printed_face(card: Path) -> PrintedFace:
 
 @app.command("confirm")
 def confirm(
-    card: Card,
+    card: Annotated[
+        Path | None, typer.Option("--card", help="the card image file", exists=True)
+    ] = None,
+    phone: Annotated[
+        Path | None,
+        typer.Option(
+            "--phone", help="a smartphone's secure store (mynumber phone enrol)", exists=True
+        ),
+    ] = None,
     pin: Annotated[str | None, typer.Option("--pin", help="the 4-digit auth PIN")] = None,
     face: Annotated[
         Path | None, typer.Option("--face", help="the camera image", exists=True)
@@ -109,12 +121,22 @@ def confirm(
     url: Url = None,
     data: DataDir = None,
 ) -> None:
-    """資格確認 with the card; prints the answer XML."""
+    """資格確認 with the card (or a smartphone, PIN only); prints the answer XML."""
+    if (card is None) == (phone is None):
+        raise typer.BadParameter("give exactly one of --card or --phone")
     if sum((pin is not None, face is not None, visual)) != 1:
         raise typer.BadParameter("give exactly one of --pin, --face or --visual")
+    if phone is not None and pin is None:
+        raise typer.BadParameter("a phone is confirmed with its own PIN: --phone PHONE --pin PIN")
     kinds = [k.strip() for k in consent.split(",") if k.strip()]
-    reader = CardReader(open_card(card, settings(data).data_dir / "card-seal.key"))
-    camera = (printed_face(card), face.read_bytes()) if face is not None else None
+    seal = settings(data).data_dir / "card-seal.key"
+    if phone is not None:
+        reader = CardReader(PhoneCredential.load(phone, load_or_create_demo_seal_key(seal)))
+        camera = None
+    else:
+        assert card is not None
+        reader = CardReader(open_card(card, seal))
+        camera = (printed_face(card), face.read_bytes()) if face is not None else None
     with terminal(clinic, url=url, data=data) as desk:
         confirmed = desk.confirm(reader, pin=pin, face=camera, visual=visual, consent=kinds)
     sys.stdout.write(confirmed.xml.decode("utf-8") + "\n")

@@ -1,5 +1,6 @@
 """``mynumber employer …`` and ``mynumber door tap``: the card as an employee ID without
-writing the chip (:mod:`mynumber.devices.door`).
+writing the chip (:mod:`mynumber.devices.door`), a card file (``--card``) or the card in a
+PC/SC reader (``--reader``).
 
 The employer's folder is ``DATA/employer``: J-LIS's verifier credential, the enrolments and
 the entry log. With ``--url`` the commands speak to a running server; without it they run
@@ -20,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from mynumber import federation
-from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.cli.inserted import CardOption, ReaderOption, inserted
 from mynumber.cli.options import DataDir, settings
 from mynumber.cli.staff_client import Token, Url, staff_client
 from mynumber.devices.door import Door, JlisStatus
@@ -33,7 +34,6 @@ door = typer.Typer(help="An employer's door reader (a tap, no PIN).", no_args_is
 console = Console()
 
 CREDENTIAL = "jlis-verifier.credential"
-CardOption = Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)]
 
 
 def _folder(data: Path | None) -> Path:
@@ -60,13 +60,6 @@ def _door(data: Path | None, url: str | None) -> Iterator[Door]:
         fed.close()
 
 
-@contextlib.contextmanager
-def _card(file: Path, data: Path | None) -> Iterator[ChipTransport]:
-    seal_key = load_or_create_demo_seal_key(settings(data).data_dir / "card-seal.key")
-    store = CardFile(file)
-    yield ChipTransport(Chip.from_image(store.load(), seal_key=seal_key, store=store))
-
-
 @employer.command()
 def register(
     name: Annotated[str, typer.Option("--name", help="The employer's name.")],
@@ -89,15 +82,21 @@ def register(
 
 @employer.command()
 def enrol(
-    card: CardOption,
     pin: Annotated[str, typer.Option("--pin", help="The user-authentication PIN.")],
+    card: CardOption = None,
+    reader: ReaderOption = None,
     employee: Annotated[str, typer.Option("--employee", help="The employee's id.")] = "E-000001",
     url: Url = None,
     data: DataDir = None,
 ) -> None:
-    """Enrol the card's user-authentication certificate (the PIN proves the holder)."""
-    with _door(data, url) as d, _card(card, data) as transport:
-        serial = d.enrol(transport, pin, employee)
+    """Enrol the card's user-authentication certificate (the PIN proves the holder); the
+    card is a file (--card) or the one in a PC/SC reader (--reader)."""
+    try:
+        with _door(data, url) as d, inserted(card, reader, data) as target:
+            serial = d.enrol(target.transport, pin, employee)
+    except Error as exc:
+        console.print(f"[red]refused:[/] {escape(exc.message)}")
+        raise typer.Exit(1) from exc
     console.print(f"enrolled {escape(employee)} (certificate {serial})")
 
 
@@ -113,15 +112,16 @@ def leave(
 
 @door.command()
 def tap(
-    card: CardOption,
+    card: CardOption = None,
+    reader: ReaderOption = None,
     door_id: Annotated[str, typer.Option("--door", help="The door's id.")] = "main",
     url: Url = None,
     data: DataDir = None,
 ) -> None:
     """かざし: exit 0 when the door opens, 1 (with the reason) when it stays shut."""
     try:
-        with _door(data, url) as d, _card(card, data) as transport:
-            entry = d.tap(transport, door_id)
+        with _door(data, url) as d, inserted(card, reader, data) as target:
+            entry = d.tap(target.transport, door_id)
     except Error as exc:
         console.print(f"[red]error:[/] {escape(exc.message)}")
         raise typer.Exit(1) from exc

@@ -1,5 +1,5 @@
-"""``mynumber jlis …``: J-LIS's own operations — register and withdraw verifiers, print CA
-certificates.
+"""``mynumber jlis …``: J-LIS's own operations — register and withdraw verifiers, approve
+and withdraw free-area issuers, print CA certificates.
 
 Runs in-process on the data folder as J-LIS's local administrator, or against a running
 server with ``--url`` and an operator's ``--token``.
@@ -25,6 +25,10 @@ verifier_app = typer.Typer(
     help="Registered verifiers (may get OCSP and CRLs).", no_args_is_help=True
 )
 app.add_typer(verifier_app, name="verifier")
+free_area_app = typer.Typer(
+    help="Standing approvals of free-area issuers (employers, 公安委員会).", no_args_is_help=True
+)
+app.add_typer(free_area_app, name="free-area")
 out = Console()
 
 
@@ -61,6 +65,52 @@ def verifier_withdraw(
         raise typer.BadParameter("a verifier id is at most 40 characters", param_hint="ID")
     _as_operator(data, url, token, "POST", f"/verifiers/{verifier_id}/deactivate")
     out.print(f"verifier {escape(verifier_id)} withdrawn")
+
+
+@free_area_app.command("approve")
+def free_area_approve(
+    issuer: Annotated[str, typer.Argument(help="the issuer's name, e.g. 東京都公安委員会")],
+    application: Annotated[
+        str, typer.Option("--application", help="employee or licence")
+    ] = "employee",
+    data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+) -> None:
+    """A standing approval: the issuer may be granted sessions on the application."""
+    if application not in ("employee", "licence"):
+        raise typer.BadParameter("employee or licence", param_hint="--application")
+    body = {"issuer": issuer, "application": application}
+    done = _as_operator(data, url, token, "POST", "/free-area/approvals", body)
+    out.print(f"approved [bold]{escape(done['issuer'])}[/] ({done['application']}) as {done['id']}")
+
+
+@free_area_app.command("list")
+def free_area_list(
+    active: Annotated[bool, typer.Option("--active", help="standing approvals only")] = False,
+    data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+) -> None:
+    """Every approval, oldest first."""
+    path = "/free-area/approvals" + ("?active=true" if active else "")
+    for a in _as_operator(data, url, token, "GET", path):
+        state = "standing" if a["active"] else f"withdrawn {a['withdrawn_at']}"
+        out.print(f"{a['id']}  {a['application']:8}  {escape(a['issuer'])}  ({state})")
+
+
+@free_area_app.command("withdraw")
+def free_area_withdraw(
+    approval_id: Annotated[str, typer.Argument(help="the id printed by 'free-area approve'")],
+    data: DataDir = None,
+    url: Url = None,
+    token: Token = None,
+) -> None:
+    """Withdraw an approval: the issuer gets no more session keys."""
+    if len(approval_id) > 16:
+        raise typer.BadParameter("an approval id is at most 16 characters", param_hint="ID")
+    _as_operator(data, url, token, "POST", f"/free-area/approvals/{approval_id}/withdraw")
+    out.print(f"approval {escape(approval_id)} withdrawn")
 
 
 @app.command("ca-cert")

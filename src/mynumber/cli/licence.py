@@ -1,175 +1,136 @@
-"""``mynumber licence write|read``: the driver's licence in the card's free area
-(:mod:`mynumber.reader.freearea`).
+"""``mynumber licence …``: the driver's licence on the card (マイナ免許証,
+:mod:`mynumber.reader.freearea`), on a card file (``--card``) or the card in a PC/SC reader
+(``--reader``).
 
-``write`` is the police desk (公安委員会): J-LIS's operator grants the licence application's
-session key for this card (``POST /jlis/cards/{mfg}/free-area/licence``), the desk signs the
-licence record with its key and writes data, signature and the holder's licence PIN. The
-police keys live in ``DATA/police`` (DEMO values made on first use; ``police-root.pem`` is
-the trust anchor readers use). ``read`` shows the licence only once the police signature
-verifies; the PIN is the licence PIN (a wrong one counts down on the card). A police
-organisation keeping the records in the federation is not part of it yet.
+``write`` is the police desk (公安委員会): the police (``/police``) sign the licence record
+they keep (``POST /police/api/licences/{number}/card-data``), J-LIS's operator grants the
+licence application's session key for this card to the approved commission (``POST
+/jlis/cards/{mfg}/free-area/licence``), and the desk writes data, signature and the holder's
+licence PIN. ``read`` shows the licence only once the police signature verifies under the
+police root (``DATA/police/police-root.pem``); the PIN is the licence PIN (a wrong one
+counts down on the card). ``link`` is the holder presenting the signing certificate to the
+police (an application signed with the card's signing key).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from cryptography.x509.oid import NameOID
 from rich.console import Console
 from rich.markup import escape
 
-from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.cli.inserted import CardOption, ReaderOption, inserted
 from mynumber.cli.options import DataDir, settings
 from mynumber.cli.staff_client import Token, Url, staff_client
+from mynumber.devices.clinic import face_score
 from mynumber.errors import Error
+from mynumber.platform.http import Directory, ServiceClient
+from mynumber.reader import JPKIClient
+from mynumber.reader.cms import sign_detached
 from mynumber.reader.freearea import (
     FreeApp,
     FreeAreaSession,
-    Licence,
     read_licence,
-    sign_licence,
     validate_licence_number,
     verify_licence,
 )
+from mynumber.reader.transport import Transport
 
 app = typer.Typer(help="The driver's licence on the card (マイナ免許証).", no_args_is_help=True)
 console = Console()
 
+Number = Annotated[str, typer.Option("--number", help="The licence number (12 digits).")]
+SealKey = Annotated[
+    Path | None,
+    typer.Option("--seal-key-file", help="Card sealing key (default DATA/card-seal.key)."),
+]
 
-def _police_keys(data: Path | None) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    """The police licence-signing key and certificate, made as DEMO values on first use."""
-    folder = settings(data).data_dir / "police"
-    key_path, cert_path = folder / "licence-signer.key", folder / "licence-signer.pem"
-    if not key_path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        now = dt.datetime.now(dt.UTC)
-        root_key, key = (
-            ec.generate_private_key(ec.SECP256R1()),
-            ec.generate_private_key(ec.SECP256R1()),
-        )
-        root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "DEMO police licence root")])
-        name = x509.Name(
-            [x509.NameAttribute(NameOID.COMMON_NAME, "DEMO 公安委員会 licence signer")]
-        )
 
-        def cert(
-            subject: x509.Name, public: ec.EllipticCurvePublicKey, ca: bool
-        ) -> x509.Certificate:
-            return (
-                x509.CertificateBuilder()
-                .subject_name(subject)
-                .issuer_name(root_name)
-                .public_key(public)
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(minutes=5))
-                .not_valid_after(now + dt.timedelta(days=3650))
-                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-                .sign(root_key, hashes.SHA256())
-            )
-
-        root = cert(root_name, root_key.public_key(), True)
-        (folder / "police-root.pem").write_bytes(root.public_bytes(Encoding.PEM))
-        cert_path.write_bytes(cert(name, key.public_key(), False).public_bytes(Encoding.PEM))
-        pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        key_path.write_bytes(b"# DEMO police licence-signing key (demo value)\n" + pem)
-        key_path.chmod(0o600)
-    pem = b"\n".join(
-        line for line in key_path.read_bytes().splitlines() if not line.startswith(b"#")
-    )
-    loaded = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(loaded, ec.EllipticCurvePrivateKey):
-        raise typer.BadParameter("the police key is not an EC key", param_hint="--data")
-    return loaded, x509.load_pem_x509_certificate(cert_path.read_bytes())
+def _number(value: str) -> str:
+    try:
+        return validate_licence_number(value)
+    except Error as exc:
+        raise typer.BadParameter(exc.message, param_hint="--number") from exc
 
 
 @app.command()
 def write(
-    card: Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)],
-    record: Annotated[
-        Path, typer.Option("--licence", help="The licence record (JSON).", exists=True)
-    ],
+    number: Number,
     pin: Annotated[str, typer.Option("--pin", help="The licence PIN the holder chose.")],
+    card: CardOption = None,
+    reader: ReaderOption = None,
     url: Url = None,
     token: Token = None,
-    seal_key_file: Annotated[
-        Path | None,
-        typer.Option("--seal-key-file", help="Card sealing key (default DATA/card-seal.key)."),
+    jlis_token: Annotated[
+        str | None,
+        typer.Option(
+            "--jlis-token",
+            envvar="MYNUMBER_JLIS_TOKEN",
+            help="J-LIS staff token for the grant, with --url (default: --token)",
+            show_default=False,
+        ),
     ] = None,
+    seal_key_file: SealKey = None,
     data: DataDir = None,
 ) -> None:
-    """The police write the licence into the card's free area (J-LIS grants the session)."""
+    """The police write their licence record into the card's free area."""
+    licence_number = _number(number)
     try:
-        doc = json.loads(record.read_text(encoding="utf-8"))
-        licence = Licence(
-            number=validate_licence_number(str(doc["number"])),
-            name=str(doc["name"]),
-            birth_date=dt.date.fromisoformat(doc["birth_date"]),
-            address=str(doc["address"]),
-            issued_on=dt.date.fromisoformat(doc["issued_on"]),
-            valid_until=dt.date.fromisoformat(doc["valid_until"]),
-            types=tuple(str(t) for t in doc["types"]),
-            conditions=tuple(str(c) for c in doc.get("conditions", [])),
-            commission=str(doc["commission"]),
-        )
-    except (ValueError, KeyError, TypeError, Error) as exc:
-        raise typer.BadParameter(f"not a licence record: {exc}", param_hint="--licence") from exc
-    seal_key = load_or_create_demo_seal_key(
-        seal_key_file or settings(data).data_dir / "card-seal.key"
-    )
-    store = CardFile(card)
-    try:
-        chip = Chip.from_image(store.load(), seal_key=seal_key, store=store)
-        with staff_client("jlis", data=data, url=url, token=token) as jlis:
-            answer = jlis.request(
-                "POST",
-                f"/cards/{chip.manufacture_number}/free-area/licence",
-                {"issuer": licence.commission},
-            )
-        session_key = base64.b64decode(answer["session_key"])
-        key, cert = _police_keys(data)
-        body = licence.to_bytes()
-        session = FreeAreaSession.open(ChipTransport(chip), FreeApp.LICENCE, session_key)
-        session.write_licence(body, sign_licence(body, key, cert), pin)
+        with inserted(card, reader, data, seal_key_file) as target:
+            mfg = target.manufacture_number()
+            with staff_client("police", data=data, url=url, token=token) as police:
+                signed = police.request("POST", f"/api/licences/{licence_number}/card-data")
+                commission = str(
+                    police.request("GET", "/api/licences/" + licence_number)["commission"]
+                )
+            with staff_client("jlis", data=data, url=url, token=jlis_token or token) as jlis:
+                answer = jlis.request(
+                    "POST", f"/cards/{mfg}/free-area/licence", {"issuer": commission}
+                )
+            session_key = base64.b64decode(answer["session_key"])
+            body = base64.b64decode(signed["data"])
+            session = FreeAreaSession.open(target.transport, FreeApp.LICENCE, session_key)
+            session.write_licence(body, base64.b64decode(signed["signature"]), pin)
     except Error as exc:
         console.print(f"[red]refused:[/] {escape(exc.message)}")
         raise typer.Exit(1) from exc
-    console.print(f"licence {licence.number} written to card {chip.manufacture_number}")
+    console.print(f"licence {licence_number} written to card {mfg}")
 
 
 @app.command()
 def read(
-    card: Annotated[Path, typer.Option("--card", help="Card image file.", exists=True)],
     pin: Annotated[str, typer.Option("--pin", help="The licence PIN (4 digits).")],
+    card: CardOption = None,
+    reader: ReaderOption = None,
     police_root: Annotated[
-        Path, typer.Option("--police-root", help="The police licence root (PEM).", exists=True)
-    ],
-    seal_key_file: Annotated[
         Path | None,
-        typer.Option("--seal-key-file", help="Card sealing key (default DATA/card-seal.key)."),
+        typer.Option(
+            "--police-root",
+            help="The police licence root (PEM; default DATA/police/police-root.pem).",
+            show_default=False,
+        ),
     ] = None,
+    seal_key_file: SealKey = None,
     data: DataDir = None,
 ) -> None:
     """Verify and show the licence: exit 0 and the licence, or 1 and the reason."""
+    root_path = police_root or settings(data).data_dir / "police" / "police-root.pem"
     try:
-        root = x509.load_pem_x509_certificate(police_root.read_bytes())
-    except ValueError as exc:
+        root = x509.load_pem_x509_certificate(root_path.read_bytes())
+    except (OSError, ValueError) as exc:
         raise typer.BadParameter("not a PEM certificate", param_hint="--police-root") from exc
-    seal_key = load_or_create_demo_seal_key(
-        seal_key_file or settings(data).data_dir / "card-seal.key"
-    )
-    store = CardFile(card)
     try:
-        chip = Chip.from_image(store.load(), seal_key=seal_key, store=store)
-        licence = verify_licence(*read_licence(ChipTransport(chip), pin), root)
+        with inserted(card, reader, data, seal_key_file) as target:
+            licence = verify_licence(*read_licence(target.transport, pin), root)
     except Error as exc:
         console.print(f"[red]refused:[/] {escape(exc.message)}")
         raise typer.Exit(1) from exc
@@ -181,3 +142,110 @@ def read(
     console.print(f"種類 {escape('・'.join(licence.types))}")
     console.print(f"条件等 {escape('・'.join(licence.conditions) or 'なし')}")
     console.print(f"交付 {licence.issued_on}  {escape(licence.commission)}")
+
+
+def signed_application(
+    transport: Transport, document: dict[str, object], password: str
+) -> dict[str, str]:
+    """``document`` as JSON, signed with the card's signing key (the signing password)."""
+    data = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
+    cms = sign_detached(JPKIClient(transport), data, password=password)
+    return {
+        "data": base64.b64encode(data).decode("ascii"),
+        "cms": base64.b64encode(cms).decode("ascii"),
+    }
+
+
+@contextlib.contextmanager
+def _holder_client(data: Path | None, url: str | None) -> Iterator[ServiceClient]:
+    """The police as the holder reaches them: the signature (or the course id) is the
+    proof, no staff token."""
+    if url:
+        with httpx.Client(timeout=60.0) as http:
+            yield ServiceClient(
+                Directory({"police": url.rstrip("/") + "/police"}, http), "police", None
+            )
+        return
+    with staff_client("police", data=data, url=None, token=None) as police:
+        yield police
+
+
+@app.command()
+def link(
+    number: Number,
+    password: Annotated[str, typer.Option("--password", help="The signing password.")],
+    card: CardOption = None,
+    reader: ReaderOption = None,
+    url: Url = None,
+    seal_key_file: SealKey = None,
+    data: DataDir = None,
+) -> None:
+    """The holder presents the signing certificate to the police (an application signed
+    with the card): Mynaportal's licence view, the online course and one-stop follow."""
+    licence_number = _number(number)
+    document: dict[str, object] = {
+        "kind": "licence_link",
+        "number": licence_number,
+        "at": dt.datetime.now(dt.UTC).isoformat(),
+    }
+    try:
+        with inserted(card, reader, data, seal_key_file) as target:
+            body = signed_application(target.transport, document, password)
+        with _holder_client(data, url) as police:
+            answer = police.request("POST", "/api/links", body)
+    except Error as exc:
+        console.print(f"[red]refused:[/] {escape(exc.message)}")
+        raise typer.Exit(1) from exc
+    console.print(f"licence {licence_number} linked: {', '.join(answer['services'])}")
+
+
+@app.command()
+def course(
+    number: Number,
+    pin: Annotated[str, typer.Option("--pin", help="The licence PIN (reads the photo).")],
+    password: Annotated[str, typer.Option("--password", help="The signing password.")],
+    camera: Annotated[
+        Path, typer.Option("--camera", help="The camera's image of the holder.", exists=True)
+    ],
+    card: CardOption = None,
+    reader: ReaderOption = None,
+    url: Url = None,
+    seal_key_file: SealKey = None,
+    data: DataDir = None,
+) -> None:
+    """オンライン更新時講習 on the holder's device: the licence photo read from the card is
+    compared with the camera image (the clinic reader's matcher), the signed start goes to
+    the police with the score, every chapter is watched, and the renewal is recorded."""
+    licence_number = _number(number)
+    root_path = settings(data).data_dir / "police" / "police-root.pem"
+    try:
+        root = x509.load_pem_x509_certificate(root_path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter("no police root in the data folder", param_hint="--data") from exc
+    try:
+        with inserted(card, reader, data, seal_key_file) as target:
+            shown = verify_licence(*read_licence(target.transport, pin), root)
+            score = face_score(shown.photo, camera.read_bytes())
+            document: dict[str, object] = {
+                "kind": "online_course",
+                "number": licence_number,
+                "at": dt.datetime.now(dt.UTC).isoformat(),
+                "face_score": score,
+            }
+            body = signed_application(target.transport, document, password)
+        with _holder_client(data, url) as police:
+            started = police.request("POST", "/api/online-course", body)
+            for chapter in started["chapters"]:
+                console.print(f"視聴 {escape(chapter)}")
+            renewed = police.request(
+                "POST",
+                f"/api/online-course/{started['course_id']}/complete",
+                {"watched": started["chapters"]},
+            )
+    except Error as exc:
+        console.print(f"[red]refused:[/] {escape(exc.message)}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"face {score:.2f}: licence {licence_number} renewed until {renewed['valid_until']} "
+        "(written to the card at the next visit)"
+    )

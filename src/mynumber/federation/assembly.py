@@ -50,6 +50,8 @@ from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.orgs.oqs.app import OqsServices
 from mynumber.orgs.oqs.app import create_app as create_oqs
 from mynumber.orgs.pension.app import create_app as create_pension
+from mynumber.orgs.police.app import PoliceServices
+from mynumber.orgs.police.app import create_app as create_police
 from mynumber.orgs.portal.app import PortalServices
 from mynumber.orgs.portal.app import create_app as create_portal
 from mynumber.orgs.tax.app import create_app as create_tax
@@ -84,6 +86,7 @@ LINKAGE_ORGS = (
     "insurer-kokuho",
     "accounts",
     "oqs",
+    "police",
 )
 _LINKAGE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
     "hub": create_hub,
@@ -94,6 +97,7 @@ _LINKAGE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
     "insurer-kokuho": create_insurer,
     "accounts": create_accounts,  # 公金受取口座 registry (Digital Agency)
     "oqs": create_oqs,
+    "police": create_police,  # 東京都公安委員会: driver's licences (マイナ免許証)
 }
 #: The demo clinic and pharmacy (``/clinic/<10-digit code>``), relying parties of the card.
 CLINIC_CODES = tuple(i.code for i in DEMO_INSTITUTIONS)
@@ -211,6 +215,9 @@ class Federation:
     def insurer(self, org: str = "insurer") -> InsurerServices:
         return self.services(org, InsurerServices)
 
+    def police(self) -> PoliceServices:
+        return self.services("police", PoliceServices)
+
     def oqs(self) -> OqsServices:
         return self.services("oqs", OqsServices)
 
@@ -255,11 +262,12 @@ class Federation:
         code: str,
         resident_id: str,
         *,
-        auth_pin: str,
+        auth_pin: str | None,
         sign_password: str | None = None,
         text_pin: str | None = None,
         juki_pin: str | None = None,
         generation: int = 1,
+        face_only: bool = False,
     ) -> dict[str, Any]:
         """:func:`~mynumber.federation.demo.issue_card`."""
         return demo.issue_card(
@@ -271,6 +279,7 @@ class Federation:
             text_pin=text_pin,
             juki_pin=juki_pin,
             generation=generation,
+            face_only=face_only,
         )
 
     def demo_holder(self, code: str) -> dict[str, Any] | None:

@@ -76,6 +76,7 @@ def seed_demo(
             )
     seed_linkage(fed)
     seed_accounts(fed)
+    approve_demo_commission(fed)
     issue_demo_cards(fed)
     seed_kiosk_demo(fed)
     enrol_demo_staff(fed)
@@ -379,20 +380,24 @@ def issue_card(
     code: str,
     resident_id: str,
     *,
-    auth_pin: str,
+    auth_pin: str | None,
     sign_password: str | None = None,
     text_pin: str | None = None,
     juki_pin: str | None = None,
     generation: int = 1,
+    face_only: bool = False,
 ) -> dict[str, Any]:
-    """交付申請 + 交付 at the municipality; returns ``summary`` and ``card_image``."""
-    body = {
+    """交付申請 + 交付 at the municipality; returns ``summary`` and ``card_image``
+    (``face_only``: a 顔認証マイナンバーカード, no PINs)."""
+    body: dict[str, Any] = {
         "auth_pin": auth_pin,
         "sign_password": sign_password,
         "text_pin": text_pin,
         "juki_pin": juki_pin,
         "generation": generation,
     }
+    if face_only:
+        body = {"generation": generation, "face_only": True}
     api = _municipality_api(fed, code)
     return dict(api.request("POST", f"/residents/{resident_id}/card", body))
 
@@ -443,12 +448,54 @@ def issue_demo_cards(fed: Federation) -> list[Path]:
             "expires_on": str(issued["summary"]["expires_on"]),
             "demo": "demo values: never use these PINs anywhere else",
         }
+        licence = demo_licence(fed, holder)
+        if licence is not None:  # the police's record; `mynumber licence write` puts it on
+            note["licence_number"] = licence
         path.with_suffix(".json").write_text(
             json.dumps(note, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         made.append(path)
         register_insurance_card(fed, path, DEMO_AUTH_PIN)
     return made
+
+
+#: The demo commission (``orgs/police``): J-LIS's standing approval for the licence application.
+DEMO_COMMISSION = "東京都公安委員会"
+
+
+def approve_demo_commission(fed: Federation) -> None:
+    """J-LIS's standing free-area approval of the demo commission, once."""
+    if "police" not in fed.apps:
+        return
+    jlis = ServiceClient(Directory(fed.directory.urls, fed.admin_http), "jlis", None)
+    standing = jlis.request("GET", "/free-area/approvals?active=true")
+    if not any(a["issuer"] == DEMO_COMMISSION for a in standing):
+        jlis.request(
+            "POST",
+            "/free-area/approvals",
+            {"issuer": DEMO_COMMISSION, "application": "licence"},
+        )
+
+
+def demo_licence(fed: Federation, holder: dict[str, Any]) -> str | None:
+    """A card-only licence (普通, synthetic) for a demo card's holder at the police; its
+    number. No-op without the police."""
+    if "police" not in fed.apps:
+        return None
+    police = ServiceClient(Directory(fed.directory.urls, fed.admin_http), "police", None)
+    issued = police.request(
+        "POST",
+        "/api/licences",
+        {
+            "name": f"{holder['family_name']} {holder['given_name']}",
+            "birth_date": str(holder["birth_date"]),
+            "address": holder["address"],
+            "types": ["普通"],
+            "conditions": [],
+            "holding": "card",
+        },
+    )
+    return str(issued["licence"]["number"])
 
 
 def register_insurance_card(fed: Federation, card: Path, pin: str) -> bool:

@@ -28,6 +28,7 @@ from mynumber.reader.errors import (
     InvalidPin,
     PinBlocked,
     PinIncorrect,
+    PinNotSet,
     SecurityStatusNotSatisfied,
     TextSignatureInvalid,
 )
@@ -243,6 +244,8 @@ def status_error(sw: int, operation: str) -> CardStatusError:
         )
     if sw == codes.SW_BLOCKED or sw == 0x63C0:
         return PinBlocked("PIN blocked", status_word=sw, operation=operation)
+    if sw == codes.SW_PIN_NOT_SET:
+        return PinNotSet(status_word=sw, operation=operation)
     if sw & 0xFFF0 == 0x63C0:
         return PinIncorrect(tries_left=sw & 0x0F, status_word=sw, operation=operation)
     return CardStatusError("refused", status_word=sw, operation=operation)
@@ -345,6 +348,8 @@ class JPKIClient:
         self._ensure(aid)
         self.select_ef(fid)
         _, sw = self._ch.exchange(bytes((0x00, 0x20, 0x00, 0x80)))
+        if sw == codes.SW_PIN_NOT_SET:
+            raise PinNotSet(status_word=sw, operation="PIN STATUS")
         if sw & 0xFFF0 != 0x63C0:
             raise CardStatusError("no retry counter", status_word=sw, operation="PIN STATUS")
         return sw & 0x0F

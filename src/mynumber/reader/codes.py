@@ -43,6 +43,7 @@ __all__ = [
     "SW_BLOCKED",
     "SW_FILE_NOT_FOUND",
     "SW_OK",
+    "SW_PIN_NOT_SET",
     "SW_SECURITY",
     "SW_WRONG_P1P2",
 ]
@@ -97,5 +98,6 @@ SFI2_RECORDS = 0x1D
 SW_OK = 0x9000
 SW_SECURITY = 0x6982  # security status not satisfied
 SW_BLOCKED = 0x6983  # authentication method blocked
+SW_PIN_NOT_SET = 0x6984  # reference data not usable: the PIN was never set (a face-only card)
 SW_FILE_NOT_FOUND = 0x6A82
 SW_WRONG_P1P2 = 0x6B00  # an offset at or past the end of the EF (an empty EF at 0)

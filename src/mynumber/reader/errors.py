@@ -16,6 +16,7 @@ __all__ = [
     "IssuerAuthenticationFailed",
     "PinBlocked",
     "PinIncorrect",
+    "PinNotSet",
     "ReaderError",
     "SecurityStatusNotSatisfied",
     "TextSignatureInvalid",
@@ -74,6 +75,24 @@ class PinBlocked(CardStatusError, Forbidden):
     """``69 83`` (or ``63 C0``): the PIN is locked; the municipality can reset it."""
 
     code = "pin_blocked"
+
+
+class PinNotSet(CardStatusError, Forbidden):
+    """``69 84``: the card has no such PIN — a 顔認証マイナンバーカード (face-only card) has
+    none: it is confirmed by face or by sight at a clinic's reader only."""
+
+    code = "pin_not_set"
+
+    def __init__(self, *, status_word: int, operation: str) -> None:
+        super().__init__(
+            "暗証番号が設定されていないカードです（顔認証マイナンバーカード）。"
+            "マイナポータル・コンビニ交付などの暗証番号が要る手続には、"
+            "市区町村の窓口で暗証番号を設定してください / "
+            "this card has no PIN (a face-only card): have one set at your municipality's "
+            "counter to log in to Mynaportal or use a convenience-store kiosk",
+            status_word=status_word,
+            operation=operation,
+        )
 
 
 class IssuerAuthenticationFailed(CardStatusError, Unauthorized):

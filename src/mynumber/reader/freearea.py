@@ -20,8 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import cmac, hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import algorithms
-from cryptography.hazmat.primitives.serialization import Encoding
 
+from mynumber import licence as licence_rules
 from mynumber.reader import codes
 from mynumber.reader.client import _Channel, status_error
 from mynumber.reader.errors import (
@@ -221,34 +221,27 @@ def decode_employee_id(data: bytes) -> tuple[str, str]:
 # --- driver's licence -----------------------------------------------------------------
 
 
-_LICENCE_WEIGHTS = (2, 3, 4, 5, 6, 7, 2, 3, 4, 5)
-
-
 def licence_check_digit(first_ten: str) -> int:
-    """The 11th digit of a licence number. The real algorithm is not public: this
-    project's choice is 11 − (Σ digit × weight mod 11), weights 2–7 repeating from the
-    right, 10 and 11 giving 0."""
-    if len(first_ten) != 10 or not first_ten.isdigit():
-        raise LicenceError("a licence number starts with 10 digits")
-    total = sum(int(d) * w for d, w in zip(reversed(first_ten), _LICENCE_WEIGHTS, strict=True))
-    remainder = 11 - total % 11
-    return 0 if remainder >= 10 else remainder
+    """The 11th digit of a licence number (:func:`mynumber.licence.check_digit`)."""
+    try:
+        return licence_rules.check_digit(first_ten)
+    except ValueError as exc:
+        raise LicenceError(str(exc)) from exc
 
 
 def make_licence_number(commission: int, year: int, serial: int, reissues: int = 0) -> str:
-    """12 digits: 公安委員会 code (2), year of first licence (2, last two digits of the
-    Western year), serial (6), check digit (1), reissue count (1)."""
-    if not (0 <= commission <= 99 and 0 <= serial <= 999_999 and 0 <= reissues <= 9):
-        raise LicenceError("commission 00-99, serial up to 6 digits, reissues 0-9")
-    head = f"{commission:02d}{year % 100:02d}{serial:06d}"
-    return f"{head}{licence_check_digit(head)}{reissues}"
+    """12 digits (:func:`mynumber.licence.make_number`)."""
+    try:
+        return licence_rules.make_number(commission, year, serial, reissues)
+    except ValueError as exc:
+        raise LicenceError(str(exc)) from exc
 
 
 def validate_licence_number(number: str) -> str:
     """``number`` if it is 12 digits with a right check digit, else :class:`LicenceError`."""
     if len(number) != 12 or not number.isdigit() or not number.isascii():
         raise LicenceError("a licence number is 12 digits")
-    if licence_check_digit(number[:10]) != int(number[10]):
+    if not licence_rules.is_valid_number(number):
         raise LicenceError("the licence number's check digit is wrong")
     return number
 
@@ -271,26 +264,26 @@ class Licence:
     def to_bytes(self) -> bytes:
         """Canonical JSON (sorted keys, no spaces), UTF-8: what the police sign."""
         validate_licence_number(self.number)
-        doc = {
-            "format": "mynumber-licence/1",
-            "number": self.number,
-            "name": self.name,
-            "birth_date": self.birth_date.isoformat(),
-            "address": self.address,
-            "issued_on": self.issued_on.isoformat(),
-            "valid_until": self.valid_until.isoformat(),
-            "types": list(self.types),
-            "conditions": list(self.conditions),
-            "commission": self.commission,
-            "photo": base64.b64encode(self.photo).decode("ascii"),
-        }
-        return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        return licence_rules.encode(
+            {
+                "number": self.number,
+                "name": self.name,
+                "birth_date": self.birth_date.isoformat(),
+                "address": self.address,
+                "issued_on": self.issued_on.isoformat(),
+                "valid_until": self.valid_until.isoformat(),
+                "types": list(self.types),
+                "conditions": list(self.conditions),
+                "commission": self.commission,
+                "photo": base64.b64encode(self.photo).decode("ascii"),
+            }
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Licence:
         try:
             doc = json.loads(data.decode("utf-8"))
-            if not isinstance(doc, dict) or doc.get("format") != "mynumber-licence/1":
+            if not isinstance(doc, dict) or doc.get("format") != licence_rules.FORMAT:
                 raise ValueError("not a licence")
             licence = cls(
                 number=validate_licence_number(str(doc["number"])),
@@ -315,13 +308,8 @@ class Licence:
 def sign_licence(
     data: bytes, key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate
 ) -> bytes:
-    """EF 0011: JSON ``{"certificate": b64 DER, "signature": b64 DER ECDSA-SHA256}``."""
-    signature = key.sign(data, ec.ECDSA(hashes.SHA256()))
-    doc = {
-        "certificate": base64.b64encode(certificate.public_bytes(Encoding.DER)).decode("ascii"),
-        "signature": base64.b64encode(signature).decode("ascii"),
-    }
-    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("ascii")
+    """EF 0011 (:func:`mynumber.licence.signature_ef`)."""
+    return licence_rules.signature_ef(data, key, certificate)
 
 
 def verify_licence(data: bytes, signature_ef: bytes, police_root: x509.Certificate) -> Licence:

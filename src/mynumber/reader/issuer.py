@@ -199,6 +199,12 @@ class IssuerSession:
         self._select(*pin_location(pin, self.generation))
         self._ch.command("RESET RETRY COUNTER", 0x00, 0x2C, 0x02, 0x80, encoded)
 
+    def remove_pin(self, pin: PinRef) -> None:
+        """``00 2C 03 80`` without data: the PIN is removed (a 顔認証マイナンバーカード has
+        none; this project's command)."""
+        self._select(*pin_location(pin, self.generation))
+        self._ch.command("RESET RETRY COUNTER", 0x00, 0x2C, 0x03, 0x80)
+
     def finish(self) -> None:
         """ACTIVATE FILE ``00 44 00 00``: end personalisation; later writes are refused."""
         self._ch.command("ACTIVATE FILE", 0x00, 0x44, 0x00, 0x00)

@@ -63,6 +63,7 @@ def test_deliveries_carry_only_the_delivery_item_kinds():
         ("insurer", "portal"),
         ("municipality", "portal"),
         ("benefits", "portal"),
+        ("police", "portal"),
     }
 
 

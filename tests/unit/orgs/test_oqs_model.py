@@ -108,3 +108,32 @@ def test_the_stand_in_face_score() -> None:
     assert face_score(photo, photo) == 1.0
     assert face_score(photo, bytes(255 - b for b in photo)) < model.FACE_THRESHOLD
     assert face_score(photo, b"") == 0.0
+
+
+def test_a_reference_number_query_and_registration_round_trip() -> None:
+    person = model.InsuranceQuery(
+        "1311234567", "", "139993", "", "80423", "01", dt.date(1985, 6, 15)
+    )
+    registration = model.ReferenceRegistration("1311234567", "F1", "0042", person)
+    parsed = model.parse_registration(model.registration_xml(registration))
+    assert parsed.reference_number == "0042" and parsed.file_id == "F1"
+    assert parsed.person.insurer_number == "139993" and parsed.person.number == "80423"
+    by_number = model.InsuranceQuery("1311234567", "F2", "", "", "", "", None, "0042")
+    assert model.parse_query(model.query_xml(by_number)) == by_number
+    # a number is 1-10 digits; a registration needs the patient's insurance-card data
+    for bad in ("", "12345678901", "4a"):
+        with pytest.raises(InvalidInput):
+            model.parse_registration(
+                model.registration_xml(model.ReferenceRegistration("1311234567", "", bad, person))
+            )
+    nobody = model.ReferenceRegistration(
+        "1311234567", "", "1", model.InsuranceQuery("1311234567", "", "", "", "", "", None)
+    )
+    with pytest.raises(InvalidInput):
+        model.parse_registration(model.registration_xml(nobody))
+    with pytest.raises(InvalidInput):
+        model.parse_query(model.query_xml(replace_number(by_number, "x1")))
+
+
+def replace_number(q: model.InsuranceQuery, number: str) -> model.InsuranceQuery:
+    return model.InsuranceQuery(q.institution, q.file_id, "", "", "", "", None, number)

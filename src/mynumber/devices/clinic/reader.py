@@ -14,6 +14,9 @@ holder by face, by the 4-digit auth PIN, or lets staff check visually (目視確
   to the insured member through the card it was enrolled from.
 - **Visual mode**: staff compare the card's face with the person; only the certificate goes
   upstream, and the counters are untouched.
+- **A 顔認証マイナンバーカード** (face-only card) has no PIN: PIN mode is refused at the
+  reader (``face_only_card``, the chip answers ``69 84``); face and visual modes work as for
+  any card, and so does 利用登録 by face.
 
 The reader never sends a PIN, a photo or a My Number anywhere.
 """
@@ -27,7 +30,7 @@ from typing import Protocol
 import numpy as np
 
 from mynumber.errors import Forbidden
-from mynumber.reader import JPKIClient, KeyKind, PinBlocked, PinIncorrect
+from mynumber.reader import JPKIClient, KeyKind, PinBlocked, PinIncorrect, PinNotSet
 from mynumber.reader.cardfiles import decode_card_face
 from mynumber.reader.client import PinRef
 from mynumber.reader.codes import EF_VISUAL_FACE
@@ -103,6 +106,12 @@ class CardReader:
         """PIN mode: the card signs the challenge after the auth PIN."""
         try:
             signature = self.card.sign(KeyKind.AUTH, challenge, pin=pin)
+        except PinNotSet as exc:
+            raise ReaderRefused(
+                "顔認証マイナンバーカードです。暗証番号はありません：顔認証または目視で確認して"
+                "ください / a face-only card has no PIN: confirm by face or by sight",
+                code="face_only_card",
+            ) from exc
         except PinBlocked as exc:
             raise ReaderRefused(
                 "暗証番号がロックされています（市区町村で解除） / the PIN is locked",

@@ -84,22 +84,48 @@ class Terminal:
             return self.send(reader.with_face(*face), consent=consent, file_id=file_id)
         return self.send(reader.visual(), consent=consent, file_id=file_id)
 
-    def register(self, reader: CardReader, *, pin: str) -> bool:
-        """マイナ保険証の利用登録 at the reader; whether an insurer has records."""
-        challenge_id, nonce = self.challenge()
-        result = reader.with_pin(nonce, pin)
-        body = {
-            "mode": "pin",
-            "certificate": base64.b64encode(result.certificate).decode(),
-            "challenge_id": challenge_id,
-            "signature": base64.b64encode(result.signature or b"").decode(),
-        }
+    def register(
+        self,
+        reader: CardReader,
+        *,
+        pin: str | None = None,
+        face: tuple[PrintedFace, bytes] | None = None,
+    ) -> bool:
+        """マイナ保険証の利用登録 at the reader, with the PIN or by face (a face-only card);
+        whether an insurer has records."""
+        if (pin is None) == (face is None):
+            raise ValueError("exactly one of pin or face")
+        if face is not None:
+            result = reader.with_face(*face)
+            body: dict[str, Any] = {
+                "mode": "face",
+                "certificate": base64.b64encode(result.certificate).decode(),
+                "face_score": result.face_score,
+            }
+        else:
+            assert pin is not None
+            challenge_id, nonce = self.challenge()
+            result = reader.with_pin(nonce, pin)
+            body = {
+                "mode": "pin",
+                "certificate": base64.b64encode(result.certificate).decode(),
+                "challenge_id": challenge_id,
+                "signature": base64.b64encode(result.signature or b"").decode(),
+            }
         return bool(self._post("/api/reception/register", json=body).json()["has_records"])
 
     def insurance(self, request_xml: bytes) -> bytes:
         """By the insurance-card data: one request XML, its answer."""
         return self._post(
             "/api/reception/insurance",
+            content=request_xml,
+            headers={"content-type": "application/xml"},
+        ).content
+
+    def reference(self, request_xml: bytes) -> bytes:
+        """照会番号の登録: one request XML (``OQSsiimm01req``), its answer."""
+        return self._post(
+            "/api/reception/reference",
             content=request_xml,
             headers={"content-type": "application/xml"},
         ).content

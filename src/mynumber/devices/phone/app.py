@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 
 from mynumber import errors
 from mynumber.devices.phone.card import sign_challenge, sign_document
+from mynumber.devices.phone.licence import take_course
 from mynumber.devices.phone.protocol import LoginAsked, Resources, SignAsked, resource_of
 from mynumber.devices.phone.wallet import Wallet
 from mynumber.platform.secrets import same_secret, secret_bytes
@@ -267,6 +268,58 @@ def create_app(
         said = str(result.get("message") or "")
         done = "署名しました。PCの画面で手続きが続きます / Signed: the PC continues."
         return sign_page(request, request_url, done=f"{done} {said}".strip())
+
+    # --- the online renewal course (マイナ免許証) ---------------------------------------------
+
+    police_url = next(
+        (u.rstrip("/") for u in (allowed or []) if u.rstrip("/").endswith("/police")),
+        settings.base_url.rstrip("/") + "/police",
+    )
+
+    @app.get("/licence-course", response_class=HTMLResponse)
+    def course_form(request: Request) -> HTMLResponse:
+        """オンライン更新時講習: the card, the licence number, its PIN, the signing password
+        and the camera."""
+        return render(request, "licence_course.html")
+
+    @app.post("/licence-course", response_class=HTMLResponse)
+    def course(
+        request: Request,
+        card: Annotated[str, Form(max_length=200)],
+        number: Annotated[str, Form(max_length=12)],
+        licence_pin: Annotated[str, Form(max_length=4)],
+        password: Annotated[str, Form(max_length=32)],
+        camera: Annotated[Literal["holder", "other"], Form()] = "holder",
+        csrf: Annotated[str | None, Form()] = None,
+        phone_pre: Annotated[str | None, Cookie()] = None,
+    ) -> HTMLResponse:
+        """The face check, the signed start, the chapters and the renewal, at the police."""
+        check_csrf(phone_pre, csrf)
+        try:
+            with wallet.holding_chip(card) as transport:
+                renewed = take_course(
+                    transport,
+                    number=number,
+                    licence_pin=licence_pin,
+                    password=password,
+                    camera=camera,
+                    police_root=settings.data_dir / "police" / "police-root.pem",
+                    police_url=police_url,
+                    http=http,
+                )
+        except PinIncorrect as exc:
+            error = (
+                f"暗証番号またはパスワードが違います。残り{exc.tries_left}回 / "
+                f"Wrong PIN or password: {exc.tries_left} tries left"
+            )
+            return render(request, "licence_course.html", status=401, error=error, card=card)
+        except (PinBlocked, InvalidPin) as exc:
+            return render(request, "licence_course.html", status=403, error=str(exc), card=card)
+        except errors.Error as exc:
+            return render(
+                request, "licence_course.html", status=status_of(exc), error=exc.message, card=card
+            )
+        return render(request, "licence_course.html", renewed=renewed, card=card)
 
     def health() -> dict[str, object]:
         return {"org": "phone", "ok": True, "cards": len(wallet.cards())}

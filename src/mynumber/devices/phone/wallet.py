@@ -119,6 +119,18 @@ class Wallet:
             yield open_card(card.path, self.seal_key)
 
     @contextmanager
+    def holding_chip(self, card_id: str) -> Iterator[ChipTransport]:
+        """The card ``card_id``'s chip held to the phone (for an application other than
+        JPKI's: the licence in the free area), alone for the time of the block."""
+        card = self.card(card_id)
+        if card.kind == "phone":
+            raise InvalidInput("choose a card here, not the phone's own certificate", field="card")
+        with self._lock:
+            store = CardFile(card.path)
+            seal = load_or_create_demo_seal_key(self.seal_key)
+            yield ChipTransport(Chip.from_image(store.load(), seal_key=seal, store=store))
+
+    @contextmanager
     def holding_token(self, card_id: str) -> Iterator[JPKIClient | PhoneCredential]:
         """What signs a login, a document or a kiosk's challenge: the card ``card_id`` or the
         phone's own credential."""

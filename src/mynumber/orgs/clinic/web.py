@@ -71,7 +71,7 @@ def router(institution: Institution, oqs: Oqs, staff: Staff, engine: Engine) -> 
 
     @api.post("/api/reception/register", response_model=RegistrationOut)
     def register(body: ReaderResultIn, acting: Reception) -> RegistrationOut:
-        """マイナ保険証の利用登録 at the reader (PIN mode)."""
+        """マイナ保険証の利用登録 at the reader (PIN mode, or face mode for a face-only card)."""
         answer = RegistrationOut.model_validate(
             oqs.request("POST", "/api/registrations/reader", body.model_dump(mode="json"))
         )
@@ -87,6 +87,17 @@ def router(institution: Institution, oqs: Oqs, staff: Staff, engine: Engine) -> 
         """資格確認 by the insurance-card data: request XML in, answer XML out."""
         answer = oqs.xml("/api/confirmations/insurance", content=body)
         log(acting, "clinic.confirm", mode="insurance")
+        return Response(answer.content, media_type=XML)
+
+    @api.post(
+        "/api/reception/reference",
+        response_class=Response,
+        responses={200: {"content": {XML: {}}, "description": "the answer XML"}},
+    )
+    def reference(acting: Reception, body: Annotated[bytes, Depends(_xml_body)]) -> Response:
+        """照会番号の登録 (``OQSsiimm01req``): request XML in, answer XML out."""
+        answer = oqs.xml("/api/reference-numbers", content=body)
+        log(acting, "clinic.reference")
         return Response(answer.content, media_type=XML)
 
     @api.post("/api/reception/batch", response_model=BatchOut)

@@ -20,7 +20,7 @@ from mynumber.orgs.insurer import store
 from mynumber.orgs.insurer.clients import IntermediateServer
 from mynumber.orgs.insurer.model import BY_ORG, PLANS, ROLES, InsurerPlan
 from mynumber.orgs.insurer.schemas import Member
-from mynumber.orgs.insurer.services import copy_of, eligibility_of
+from mynumber.orgs.insurer.services import certificates_of, copy_of, eligibility_of
 from mynumber.orgs.insurer.web import documents_router
 from mynumber.platform.agency import Agency, Intake
 from mynumber.platform.composition import expose
@@ -45,9 +45,17 @@ def create_app(ctx: OrgContext, plan: InsurerPlan | None = None) -> FastAPI:
     plan = plan or BY_ORG[ctx.org]
     server = IntermediateServer(ctx)
 
+    engines: list[Any] = []  # the agency's engine, once the app is made
+
     def register(known: list[tuple[str, Any]]) -> None:
-        copies = [(code, c) for code, m in known if (c := copy_of(plan, m)) is not None]
-        if not copies or "oqs" not in ctx.directory.urls:
+        if "oqs" not in ctx.directory.urls:
+            return
+        with engines[0].connect() as conn:  # the 資格確認書 already issued stay in force
+            issued = certificates_of(conn, [code for code, _ in known])
+        copies = [
+            (code, c) for code, m in known if (c := copy_of(plan, m, issued.get(code))) is not None
+        ]
+        if not copies:
             return
         try:
             server.register(copies)
@@ -75,7 +83,8 @@ def create_app(ctx: OrgContext, plan: InsurerPlan | None = None) -> FastAPI:
         projections={"eligibility": eligibility_of(plan)},
     )
     app, base = agency_app(ctx, spec)
-    app.include_router(documents_router(plan, base.engine, server, base.staff))
+    engines.append(base.engine)
+    app.include_router(documents_router(plan, server, base.staff))
     expose(
         app,
         InsurerServices(

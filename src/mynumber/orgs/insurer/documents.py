@@ -3,8 +3,9 @@
 From 2024-12-02 no new insurance cards are issued. The insurer sends a 資格確認書 without
 application to a member who has no card registered as insurance card (valid up to 5 years:
 here to the loss of eligibility or 5 years from issue, whichever comes first — this
-project's choice within the rule), and a 資格情報のお知らせ (a notice of the same data, not a
-certificate) to one who has. The layout is this project's (the real forms vary by insurer).
+project's choice within the rule; the dates are :mod:`mynumber.insurance_dates`), and a
+資格情報のお知らせ (a notice of the same data, not a certificate) to one who has. The layout
+is this project's (the real forms vary by insurer).
 Japanese text is set in IPAex Gothic when installed (embedded), else reportlab's built-in
 HeiseiKakuGo-W5 (not embedded).
 """
@@ -29,8 +30,6 @@ from mynumber.orgs.insurer.model import InsurerPlan
 IPAEX = Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
 CERTIFICATE = "資格確認書"
 NOTICE = "資格情報のお知らせ"
-#: Longest validity of a 資格確認書 (健康保険法施行規則 as amended 2024: up to 5 years).
-MAX_YEARS = 5
 
 
 def _font() -> str:
@@ -43,20 +42,16 @@ def _font() -> str:
     return "HeiseiKakuGo-W5"
 
 
-def valid_until(member: Mapping[str, Any], issued: dt.date) -> dt.date:
-    """The 資格確認書's last day: the day before the loss, or 5 years from issue."""
-    try:
-        limit = issued.replace(year=issued.year + MAX_YEARS) - dt.timedelta(days=1)
-    except ValueError:  # 29 February
-        limit = issued.replace(year=issued.year + MAX_YEARS, day=28)
-    lost = member.get("valid_to")
-    return min(limit, lost) if lost is not None else limit
-
-
 def render(
-    plan: InsurerPlan, member: Mapping[str, Any], *, card_registered: bool, issued: dt.date
+    plan: InsurerPlan,
+    member: Mapping[str, Any],
+    *,
+    certificate_until: dt.date | None,
+    issued: dt.date,
 ) -> tuple[str, bytes]:
-    """(the document's kind, the PDF)."""
+    """(the document's kind, the PDF): a 資格確認書 valid to ``certificate_until``, or (None)
+    the 資格情報のお知らせ."""
+    card_registered = certificate_until is None
     kind = NOTICE if card_registered else CERTIFICATE
     font = _font()
     out = io.BytesIO()
@@ -78,8 +73,8 @@ def render(
         ("一部負担金の割合", f"{(member.get('ratio') or 30) // 10}割"),
         ("交付年月日", issued.isoformat()),
     ]
-    if not card_registered:
-        lines.append(("有効期限", valid_until(member, issued).isoformat()))
+    if certificate_until is not None:
+        lines.append(("有効期限", certificate_until.isoformat()))
     y = height - 45 * mm
     for label, value in lines:
         pdf.drawString(25 * mm, y, label)

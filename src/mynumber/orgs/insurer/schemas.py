@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from mynumber.insurance_dates import NO_NEW_PAPER_CARDS_FROM
 from mynumber.platform.agency import Numbered
 
 
@@ -24,6 +25,19 @@ class Member(Numbered):
     relation: str = Field(default="1", pattern="^[12]$", description="1 本人, 2 家族")
     insured_name: str | None = Field(default=None, max_length=100, description="被保険者氏名")
     ratio: int | None = Field(default=None, description="一部負担金の割合 (10, 20 or 30 %)")
+    paper_card_issued_on: date | None = Field(
+        default=None, description="the paper 被保険者証 the member holds: its issue day"
+    )
+    paper_card_expires_on: date | None = Field(
+        default=None, description="… and its own expiry (none: to the end of paper cards)"
+    )
+
+    @field_validator("paper_card_issued_on")
+    @classmethod
+    def _before_the_end(cls, value: date | None) -> date | None:
+        if value is not None and value >= NO_NEW_PAPER_CARDS_FROM:
+            raise ValueError("no paper insurance card is issued from 2024-12-02")
+        return value
 
 
 class DocumentIn(BaseModel):

@@ -26,4 +26,8 @@ members = Table(
     Column("relation", String(1)),  # 1 被保険者本人, 2 被扶養者
     Column("insured_name", String(100)),  # the 被保険者's name, for a family member
     Column("ratio", Integer),  # 一部負担金の割合 (%)
+    Column("paper_card_issued_on", Date),  # the paper 被保険者証 (issued before 2024-12-02)
+    Column("paper_card_expires_on", Date),
+    Column("certificate_issued_on", Date),  # the last 資格確認書 issued
+    Column("certificate_valid_to", Date),  # … and its last day
 )

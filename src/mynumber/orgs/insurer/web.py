@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from sqlalchemy import Engine
 
 from mynumber.orgs.insurer.clients import IntermediateServer
 from mynumber.orgs.insurer.model import InsurerPlan
@@ -15,11 +14,10 @@ from mynumber.orgs.insurer.services import issue_document
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.staff.web import staff as staff_permission
+from mynumber.platform.web.uow import Work
 
 
-def documents_router(
-    plan: InsurerPlan, engine: Engine, server: IntermediateServer, staff: Staff
-) -> APIRouter:
+def documents_router(plan: InsurerPlan, server: IntermediateServer, staff: Staff) -> APIRouter:
     router = APIRouter(tags=["documents"])
 
     @router.post(
@@ -28,12 +26,14 @@ def documents_router(
         responses={200: {"content": {"application/pdf": {}}, "description": "the PDF"}},
     )
     def issue(
-        body: DocumentIn, acting: Annotated[Acting, Depends(staff_permission("documents.issue"))]
+        body: DocumentIn,
+        acting: Annotated[Acting, Depends(staff_permission("documents.issue"))],
+        uow: Work,
     ) -> Response:
         """資格確認書 (no card registered as insurance card) or 資格情報のお知らせ (one is), as
         PDF: the member's copy is registered with the 中間サーバー again, whose answer says
         which."""
-        kind, pdf = issue_document(plan, engine, server, body)
+        kind, pdf = issue_document(plan, uow, server, body)
         staff.log(acting, action="documents.issue", purpose=kind, detail={"kind": kind})
         return Response(pdf, media_type="application/pdf")
 

@@ -91,7 +91,9 @@ from mynumber.reader import (
     Endorsement,
     InvalidPin,
     IssuerSession,
+    JPKIClient,
     KeyKind,
+    PinNotSet,
     PinRef,
     TextAttributes,
     placeholder_png,
@@ -243,6 +245,8 @@ class IssuedCard:
     #: the holder's earlier cards this issuance cancelled (their certificates revoked)
     replaced: tuple[str, ...] = ()
     generation: int = 1
+    #: 顔認証マイナンバーカード: no PIN at all and no signing certificate
+    face_only: bool = False
 
     @property
     def signing_certificate_issued(self) -> bool:
@@ -341,7 +345,7 @@ class CardIssuer:
         *,
         municipality: str,
         holder: Holder,
-        pins: Pins,
+        pins: Pins | None,
         idempotency_key: str | None = None,
         resident_code: str | None = None,
         generation: int = 1,
@@ -349,17 +353,27 @@ class CardIssuer:
         """Manufacture, personalise and record one card; return it with its image.
 
         With ``resident_code`` the card row keeps the code's keyed hash (never the code).
-        ``generation`` 2 makes a generation-2 card (see the module's rules).
+        ``generation`` 2 makes a generation-2 card (see the module's rules). Without
+        ``pins`` it is a 顔認証マイナンバーカード (from 2023-12-15, on request): no PIN is
+        set on the chip and no signing certificate is issued; the user-authentication key
+        and certificate are there (the clinic's reader reads the certificate without a PIN,
+        and the eligibility system links the card by its serial), but nothing can make the
+        key sign — this project's model of "face or visual check only".
         """
         if generation not in (1, 2):
             raise InvalidInput("a card generation is 1 or 2", field="generation")
+        face_only = pins is None
+        if face_only and generation != 1:
+            raise InvalidInput(
+                "a face-only card is modelled on today's card (generation 1)", field="generation"
+            )
         now = self.clock().replace(microsecond=0)
         issued_on = now.astimezone(JST).date()
         replaced: list[str] = []
         if holder.birth_date > issued_on:
             raise InvalidInput("the date of birth is after the issue day", field="birth_date")
-        with_signing = age_on(holder.birth_date, issued_on) >= SIGNING_MINIMUM_AGE
-        if with_signing and pins.sign is None:
+        with_signing = not face_only and age_on(holder.birth_date, issued_on) >= SIGNING_MINIMUM_AGE
+        if with_signing and pins is not None and pins.sign is None:
             raise InvalidInput("a signing password is needed from 15 up", field="sign_password")
         request_key = (
             None
@@ -439,12 +453,13 @@ class CardIssuer:
                 expiry=f"{expiry:%Y%m%d}",
             )
         )
-        session.set_pin(PinRef.JPKI_AUTH, pins.auth)
-        if with_signing and pins.sign is not None:
-            session.set_pin(PinRef.JPKI_SIGN, pins.sign)
-        if generation == 1:  # a generation-2 card has the card PIN and the password only
-            session.set_pin(PinRef.TEXT, pins.text or pins.auth)
-            session.set_pin(PinRef.JUKI, pins.juki or pins.auth)
+        if pins is not None:  # a face-only card has none
+            session.set_pin(PinRef.JPKI_AUTH, pins.auth)
+            if with_signing and pins.sign is not None:
+                session.set_pin(PinRef.JPKI_SIGN, pins.sign)
+            if generation == 1:  # a generation-2 card has the card PIN and the password only
+                session.set_pin(PinRef.TEXT, pins.text or pins.auth)
+                session.set_pin(PinRef.JUKI, pins.juki or pins.auth)
         session.set_pin(PinRef.VISUAL_A, holder.my_number)
         session.set_pin(PinRef.VISUAL_B, visual_pin_b(holder.birth_date, expiry, security_code))
         session.finish()
@@ -479,7 +494,14 @@ class CardIssuer:
                 self._refuse_repeat(uow, request_key)
             raise Conflict("the card could not be recorded; try again", code="retry") from exc
         return IssuedCard(
-            mfg, chip.to_image(), expiry, security_code, certificates, tuple(replaced), generation
+            mfg,
+            chip.to_image(),
+            expiry,
+            security_code,
+            certificates,
+            tuple(replaced),
+            generation,
+            face_only,
         )
 
     def _refuse_repeat(self, uow: UnitOfWork, request_key: str) -> None:
@@ -762,11 +784,16 @@ class CardIssuer:
             raise NotFound("no such free-area application", code="free_area_application")
         c = store.cards.c
         with uow as conn:
-            status = conn.scalar(select(c.status).where(c.manufacture_number == manufacture_number))
-        if status is None:
+            found = conn.execute(
+                select(c.status, c.expires_on).where(c.manufacture_number == manufacture_number)
+            ).first()
+        if found is None:
             raise NotFound("no card with that manufacture number", code="card_not_found")
-        if status != "active":
+        if found.status != "active":
             raise Conflict("the card is not active", code="card_not_active")
+        if found.expires_on < dt.datetime.now(dt.UTC).date():
+            # the licence stays valid, but nothing is written to an expired card
+            raise Conflict("the card has expired", code="card_expired")
         master = self.authority.get().issuer_master_key
         return derive_free_area_key(derive_issuer_key(master, manufacture_number), app)
 
@@ -916,7 +943,7 @@ class CardIssuer:
                     code="renewal_not_open",
                 )
         purposes = [Purpose.AUTH]
-        if age_on(items.birth_date, today) >= SIGNING_MINIMUM_AGE:
+        if age_on(items.birth_date, today) >= SIGNING_MINIMUM_AGE and not _face_only(chip):
             purposes.append(Purpose.SIGN)
         certificates = {
             p: self._new_certificate(session, p, items, now, card.expires_on) for p in purposes
@@ -930,6 +957,28 @@ class CardIssuer:
         return Rewritten(
             mfg, chip.to_image(), certificates, revoked, chip.generation, card.expires_on
         )
+
+    def make_face_only(self, uow: UnitOfWork, *, image: bytes, code_fp: str | None) -> Rewritten:
+        """顔認証マイナンバーカードへの切替 at the counter: every PIN is removed from the chip
+        and the signing certificate revoked; the user-authentication certificate stays (the
+        clinic's reader keeps working by face or sight). Back to a card with PINs: the
+        counter's PIN setting (暗証番号の初期化: the chip takes a new PIN where none is set)
+        — :mod:`.pin_reset`."""
+        chip, session = self._open(image)
+        mfg = chip.manufacture_number
+        if chip.generation != 1:
+            raise Conflict(
+                "a face-only card is modelled on today's card (generation 1)", code="generation"
+            )
+        with uow as conn:
+            self._card_for_counter(conn, mfg, code_fp)
+        for ref in (PinRef.JPKI_AUTH, PinRef.JPKI_SIGN, PinRef.TEXT, PinRef.JUKI):
+            session.remove_pin(ref)
+        chip.reset()
+        revoked = [
+            f"{r.serial:x}" for r in self.revoke_signing(uow, mfg, reason="cessationOfOperation")
+        ]
+        return Rewritten(mfg, chip.to_image(), {}, revoked, chip.generation)
 
     def _address_fp(self, address: str) -> str | None:
         """The keyed hash of an address as the card carries it (spaces and width ignored)."""
@@ -997,7 +1046,7 @@ class CardIssuer:
             endorsements=(*entries, entry),
         )
         certificates: dict[Purpose, x509.Certificate] = {}
-        if age_on(holder.birth_date, today) >= SIGNING_MINIMUM_AGE:
+        if age_on(holder.birth_date, today) >= SIGNING_MINIMUM_AGE and not _face_only(chip):
             certificates[Purpose.SIGN] = self._new_certificate(
                 session, Purpose.SIGN, holder.basic_items(), now, card.expires_on
             )
@@ -1081,6 +1130,16 @@ class CardIssuer:
             ).one()
             uow.commit()
         return _revoked(*row)
+
+
+def _face_only(chip: Chip) -> bool:
+    """Whether the card is a 顔認証マイナンバーカード: its auth PIN is not set (it gets no
+    signing certificate at a renewal or an address change either)."""
+    try:
+        JPKIClient(ChipTransport(chip)).pin_status(PinRef.JPKI_AUTH)
+    except PinNotSet:
+        return True
+    return False
 
 
 def _revoked(

@@ -71,7 +71,13 @@ class CardIssueIn(BaseModel):
         description="a foreign resident's end of the period of stay: the card ends then",
     )
     my_number: str = Field(repr=False, description="written to the chip only; J-LIS keeps none")
-    pins: CardPinsIn
+    pins: CardPinsIn | None = Field(
+        default=None, description="the PINs chosen; none for a face-only card"
+    )
+    face_only: bool = Field(
+        default=False,
+        description="顔認証マイナンバーカード: no PIN, no signing certificate (from 2023-12-15)",
+    )
     idempotency_key: str | None = Field(
         default=None,
         max_length=64,
@@ -106,6 +112,7 @@ class CardSummary(BaseModel):
     expires_on: date
     security_code: str = Field(description="printed on the card face; part of visual PIN B")
     signing_certificate_issued: bool
+    face_only: bool = Field(default=False, description='顔認証マイナンバーカード: "顔認証" printed')
     note: str | None = None
     certificates: list[CertificateOut]
     replaced: list[str] = Field(
@@ -157,6 +164,26 @@ class FreeAreaGrantOut(BaseModel):
     manufacture_number: str
     application: str
     session_key: str = Field(description="base64 of the 32-byte session key (one card)")
+
+
+class FreeAreaApprovalIn(BaseModel):
+    """A standing approval of a free-area issuer for one application."""
+
+    issuer: str = Field(min_length=1, max_length=100, examples=["DEMO 株式会社デモ (社員証)"])
+    application: Literal["employee", "licence"]
+
+
+class FreeAreaApprovalOut(BaseModel):
+    id: str
+    issuer: str
+    application: str
+    approved_at: datetime
+    withdrawn_at: datetime | None
+    active: bool
+
+
+class PoliceLinkIn(BaseModel):
+    serial: str = Field(max_length=64, description="signing certificate serial, hexadecimal")
 
 
 #: カード製造番号 as J-LIS issues it (13 of A-Z 0-9, this project's format).
@@ -247,7 +274,7 @@ class ResolveOut(BaseModel):
 
 
 class HubCodeOut(BaseModel):
-    hub_code: str = Field(description="the portal's code for the person at the linkage hub")
+    hub_code: str = Field(description="the caller's code for the person at the linkage hub")
 
 
 # --- LGPKI and the 証明書交付センター ------------------------------------------------------
@@ -300,6 +327,13 @@ class KioskIssuedOut(BaseModel):
     verification_code: str
     municipality: str
     certificate: str
+
+
+class FaceOnlyIn(BaseModel):
+    """The counter's switch of a live card to a 顔認証マイナンバーカード."""
+
+    card_image: str = Field(max_length=2_000_000, repr=False)
+    resident_code: str = Field(pattern=r"^[0-9]{11}$", repr=False)
 
 
 class CardRewriteIn(BaseModel):

@@ -226,3 +226,15 @@ Index(
     phone_certificates.c.hierarchy,
     phone_certificates.c.card_serial,
 )
+
+
+#: 空き領域: standing approvals of issuers (employers, 公安委員会) per free-area application.
+free_area_approvals = Table(
+    "free_area_approvals",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("issuer", String(100), nullable=False, index=True),
+    Column("application", String(8), nullable=False),  # employee | licence
+    Column("approved_at", UtcDateTime, nullable=False),
+    Column("withdrawn_at", UtcDateTime),
+)

@@ -29,6 +29,7 @@ from mynumber.orgs.municipality.web import (
     applications,
     card_counter,
     cards,
+    care,
     disclosure,
     eligibility,
     export,
@@ -96,7 +97,9 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(holder_items.router(ctx, code=municipality.code))
     link = build_linkage(ctx, municipality=municipality)
     registry.enrol = link.enrol_registered  # 符号取得 at registration and move-in
+    registry.moved = link.tell_police_of_move  # マイナ免許証: one-stop address change
     app.include_router(linkage.router(ctx, linkage=link, staff=staff, unit=unit))
+    app.include_router(care.router(staff))
     # 本人確認情報の提供状況の開示: staff reads and changes go to the person's Mynaportal
     disclosed = Disclosure(staff=staff, linkage=link)
     disclosure.install(app, disclosure=disclosed, staff=staff, unit=unit)

@@ -259,6 +259,7 @@ ROLES = Roles.of(
                 "kiosk.read",
                 "seals.register",
                 "koseki.record",
+                "care.record",
             }
         ),
     ),
@@ -400,3 +401,78 @@ def differing_items(items: CertificateItems, resident: Any) -> list[str]:
 #: The events that tie a card (its manufacture number) to a resident here: handed over
 #: here, or brought along on a move-in (the card stays valid when its holder moves).
 CARD_EVENTS = ("card_issued", "card_moved")  # an event kind is at most 12 characters
+
+
+# --- 介護保険: the municipality's insured persons and their 要介護・要支援認定 --------------
+
+#: 介護保険被保険者番号: 10 digits (the municipality's own numbering; the digits' meaning is
+#: not public — this project takes any 10 digits).
+CARE_INSURED_NUMBER = re.compile(r"^[0-9]{10}\Z")
+#: 第1号被保険者 from 65, 第2号 from 40 to 64 (介護保険法 Art. 9).
+FIRST_CATEGORY_AGE, SECOND_CATEGORY_AGE = 65, 40
+CARE_CATEGORIES = {"1": "第1号被保険者 (65歳以上)", "2": "第2号被保険者 (40〜64歳)"}
+#: The levels a 認定 decides (介護保険法 Art. 7, 要介護認定等基準時間 省令): 非該当 (自立) too.
+CARE_LEVELS = {
+    "support1": "要支援1",
+    "support2": "要支援2",
+    "care1": "要介護1",
+    "care2": "要介護2",
+    "care3": "要介護3",
+    "care4": "要介護4",
+    "care5": "要介護5",
+    "none": "非該当",
+}
+#: 認定有効期間 in months (施行規則 Art. 38, 41, 55 as amended): new and change applications
+#: 6 (3 to 12), renewals 12 (3 to 48). The period starts on the application day (認定の効力は
+#: 申請日に遡る, Art. 27(8)) and runs to the end of the month so many months on (the first
+#: month's remainder comes on top, as the rule counts whole months).
+CARE_PERIOD_MONTHS = {"new": (6, 3, 12), "change": (6, 3, 12), "renewal": (12, 3, 48)}
+
+
+def care_category(birth_date: date, today: date) -> str:
+    """第1号 (65+) or 第2号 (40-64); raise under 40 (nobody is insured then)."""
+    age = (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
+    if age >= FIRST_CATEGORY_AGE:
+        return "1"
+    if age >= SECOND_CATEGORY_AGE:
+        return "2"
+    raise InvalidInput("介護保険の被保険者は40歳以上です / insured from 40", field="birth_date")
+
+
+def care_period(request: str, applied_on: date, months: int | None = None) -> tuple[date, date]:
+    """The 認定有効期間 of a decision on an application of ``request`` (new, renewal,
+    change) made on ``applied_on``: from that day to the end of the month ``months`` on."""
+    if request not in CARE_PERIOD_MONTHS:
+        raise InvalidInput("the request is new, renewal or change", field="request")
+    default, shortest, longest = CARE_PERIOD_MONTHS[request]
+    chosen = default if months is None else months
+    if not shortest <= chosen <= longest:
+        raise InvalidInput(
+            f"認定有効期間は{shortest}〜{longest}か月です / {shortest} to {longest} months",
+            field="months",
+        )
+    month = applied_on.month - 1 + chosen
+    year, month = applied_on.year + month // 12, month % 12 + 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return applied_on, date.fromordinal(following.toordinal() - 1)
+
+
+def care_level(level: str) -> str:
+    if level not in CARE_LEVELS:
+        raise InvalidInput(f"the level is one of {', '.join(CARE_LEVELS)}", field="care_level")
+    return level
+
+
+def care_notice(level: str, period: tuple[date, date]) -> str:
+    """What the decision notice says of a 認定 (the person reads it on Mynaportal)."""
+    if level == "none":
+        return "認定結果: 非該当 / Not certified (no care need found)"
+    return (
+        f"認定結果: {CARE_LEVELS[level]}（認定有効期間 {period[0].isoformat()}〜"
+        f"{period[1].isoformat()}） / Certified {CARE_LEVELS[level]} from "
+        f"{period[0].isoformat()} to {period[1].isoformat()}"
+    )

@@ -177,7 +177,11 @@ class IncomeOut(BaseModel):
 class CardApplicationIn(BaseModel):
     """The PINs the resident sets at the counter (a legal representative for a minor)."""
 
-    auth_pin: str = Field(repr=False, description="利用者証明用電子証明書: 4 digits")
+    auth_pin: str | None = Field(
+        default=None,
+        repr=False,
+        description="利用者証明用電子証明書: 4 digits (none for a face-only card)",
+    )
     sign_password: str | None = Field(
         default=None,
         repr=False,
@@ -190,6 +194,11 @@ class CardApplicationIn(BaseModel):
     )
     generation: Literal[1, 2] = Field(
         default=1, description="2: the next-generation card (this project's model of it)"
+    )
+    face_only: bool = Field(
+        default=False,
+        description="顔認証マイナンバーカード (on request): no PIN, no signing certificate; "
+        "at a clinic's reader by face or by sight only",
     )
 
 
@@ -206,6 +215,7 @@ class CardSummary(BaseModel):
     expires_on: date
     security_code: str
     signing_certificate_issued: bool
+    face_only: bool = False
     note: str | None = None
     certificates: list[CardCertificate]
 
@@ -278,3 +288,19 @@ class ResidentNoticesIn(BaseModel):
         min_length=1, max_length=MAX_NOTICES
     )
     messages: list[Notice] = Field(min_length=1, max_length=MAX_NOTICES)
+
+
+# --- 介護保険 被保険者 -------------------------------------------------------------------
+
+
+class CareInsuredIn(BaseModel):
+    resident_id: str = Field(min_length=1, max_length=16, pattern="^[0-9a-f]+$")
+    insured_number: str = Field(pattern="^[0-9]{10}$", description="介護保険被保険者番号")
+    qualified_on: date = Field(description="資格取得日 (the 40th or 65th birthday, a move in …)")
+
+
+class CareInsuredOut(BaseModel):
+    resident_id: str
+    insured_number: str
+    category: str = Field(description="1 第1号被保険者 (65+), 2 第2号 (40-64)")
+    qualified_on: date

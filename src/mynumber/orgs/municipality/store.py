@@ -151,6 +151,24 @@ applications = Table(
 )
 
 
+#: 介護保険 被保険者 (the municipality is the insurer): one row per insured resident, with
+#: the last 要介護・要支援認定 (level and period) once decided.
+care_insured = Table(
+    "care_insured",
+    metadata,
+    Column("resident_id", String(16), ForeignKey("residents.id"), primary_key=True),
+    Column("insured_number", String(10), nullable=False, unique=True),
+    Column("category", String(1), nullable=False),  # 1 第1号, 2 第2号
+    Column("qualified_on", Date, nullable=False),  # 資格取得日
+    Column("lost_on", Date),  # 資格喪失日
+    Column("care_level", String(10)),  # a key of CARE_LEVELS
+    Column("certified_from", Date),
+    Column("certified_to", Date),
+    Column("certified_by", String(16)),  # the application decided (its id here)
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+
 # --- コンビニ交付: 戸籍 (kept here as 本籍地), 本籍地 issuance registrations, 印鑑登録, and
 # the certificates issued at kiosks ---------------------------------------------------------
 

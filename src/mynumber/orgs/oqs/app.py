@@ -5,7 +5,8 @@ eligibility copies and the system clinics and pharmacies query (services-referen
 - ``POST /api/registrations`` (Mynaportal): マイナ保険証の利用登録 by the auth serial, linked
   through J-LIS; ``/api/registrations/check``, ``/api/views`` (who viewed the drug data);
 - ``POST /api/challenges``, ``/api/confirmations``, ``/api/confirmations/insurance``,
-  ``/api/confirmations/batch``, ``/api/drugs``, ``/api/claims`` (a clinic or pharmacy);
+  ``/api/confirmations/batch``, ``/api/reference-numbers`` (照会番号), ``/api/drugs``,
+  ``/api/claims`` (a clinic or pharmacy);
 - ``POST /api/face-locks/reset`` (a municipality); ``GET /healthz``.
 
 It never holds a My Number: insurers send copies by its hub code, cards are linked by serial.

@@ -12,13 +12,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from defusedxml.ElementTree import fromstring
 
 from mynumber.errors import Forbidden, InvalidInput
+from mynumber.insurance_dates import (
+    PaperCard,
+    insurer_kind,
+    lapsed_certificate_usable_until,
+    paper_card_state,
+)
 from mynumber.platform.staff.model import Role, Roles
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -79,8 +85,39 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
         "E1010",
         "資格情報が住民基本台帳と一致しないため表示できません（保険者が確認中）",
     ),
+    "certificate_lapsed": (
+        "E1011",
+        "利用者証明用電子証明書の有効期限が切れてから3か月後の月末を過ぎています（更新してください）",
+    ),
     "unknown_institution": ("E2001", "医療機関等コードが正しくありません"),
+    "reference_invalid": ("E3001", "照会番号は1〜10桁の数字です"),
+    "reference_needs_card": (
+        "E3002",
+        "照会番号は、この医療機関等でマイナンバーカードによる資格確認をした患者にのみ登録できます",
+    ),
+    "reference_taken": ("E3003", "この照会番号は別の患者に登録されています"),
+    "reference_unknown": ("E3004", "照会番号が登録されていません"),
+    "paper_card_ended": (
+        "E4001",
+        "被保険者証の使用期限を過ぎています（2025年12月1日まで、国保・後期高齢者は2025年7月31日まで、"
+        "期限切れの被保険者証の暫定取扱いは2026年3月31日まで）",
+    ),
+    "paper_card_not_issued": ("E4002", "2024年12月2日以降、被保険者証は発行されていません"),
+    "certificate_expired": ("E4003", "資格確認書の有効期限を過ぎています"),
+    "paper_card_grace": (
+        "W4001",
+        "有効期限を過ぎた被保険者証です（2026年3月31日までの暫定取扱いにより確認しました）",
+    ),
 }
+
+#: 照会番号: the number a clinic or pharmacy gives a patient (its own patient or chart
+#: number) and registers with the system (``OQSsiimm01req``). Its format is this project's
+#: choice (1-10 digits: the real layout is not public); a 16-character confirmation number
+#: can never be one.
+REFERENCE = re.compile(r"^[0-9]{1,10}\Z")
+#: A 照会番号 is registered only for a patient whose card this institution checked within
+#: this long (this project's choice: the number is tied to a person who came with the card).
+REFERENCE_AFTER_CARD = dt.timedelta(hours=24)
 
 #: 保険医療機関等コード: 10 digits (prefecture 2, 点数表 1, institution 7) —
 #: point-table digit 1 medical, 3 dental, 4 pharmacy.
@@ -103,6 +140,12 @@ def check_institution(code: str) -> str:
     if not INSTITUTION.fullmatch(code):
         raise InvalidInput("a medical institution code is 10 digits", field="clinic")
     return code
+
+
+def check_reference(number: str) -> str:
+    if not REFERENCE.fullmatch(number):
+        raise refused("reference_invalid")
+    return number
 
 
 def is_pharmacy(institution: str) -> bool:
@@ -162,6 +205,37 @@ def choose(
     newest = max(records, key=lambda r: r["valid_from"])
     state = validity(newest, today)
     return state, newest if state == INVALID else None
+
+
+def document_check(record: Mapping[str, Any], today: dt.date) -> str | None:
+    """Whether the document a patient shows with their 記号・番号 (no card) still serves on
+    ``today`` (services-reference §1, "End of paper cards"): None when it does or when the
+    insurer named no document (nothing to check); else the reason (a key of ERROR_CODES) —
+    ``paper_card_grace`` alone leaves the answer valid. A member may hold a paper card and
+    a 資格確認書 at once: either in force serves."""
+    issued, expires = record.get("paper_card_issued_on"), record.get("paper_card_expires_on")
+    certificate = record.get("certificate_valid_to")
+    if issued is None and certificate is None:
+        return None
+    if certificate is not None and today <= certificate:
+        return None
+    if issued is None:
+        return "certificate_expired"
+    state = paper_card_state(insurer_kind(record["insurer_number"]), issued, expires, today)
+    if state is PaperCard.VALID:
+        return None
+    if state is PaperCard.GRACE:
+        return "paper_card_grace"
+    if certificate is not None:
+        return "certificate_expired"
+    return "paper_card_not_issued" if state is PaperCard.NEVER else "paper_card_ended"
+
+
+def certificate_usable(not_after: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a card whose auth certificate ends at ``not_after`` still serves as insurance
+    card at ``now`` (to the end of the third month after it lapsed)."""
+    lapsed_on = not_after.astimezone(JST).date()
+    return now.astimezone(JST).date() <= lapsed_certificate_usable_until(lapsed_on)
 
 
 def superseded(
@@ -242,13 +316,19 @@ def answer_xml(
     record: Mapping[str, Any] | None,
     reference_number: str = "",
     consents: Mapping[str, tuple[dt.datetime, dt.datetime]] | None = None,
+    reason: str | None = None,
 ) -> bytes:
-    """One answer (UTF-8): header, body with ProcessingResultStatus, QualificationValidity
-    and, where a record is shown, ResultList/ResultOfQualificationConfirmation."""
+    """One answer (UTF-8): header, body with ProcessingResultStatus (and, with ``reason``,
+    ProcessingResultCode/Message saying why), QualificationValidity and, where a record is
+    shown, ResultList/ResultOfQualificationConfirmation."""
     root = Element("XmlMsg")
     _header(root, header)
     body = SubElement(root, "MessageBody")
     _text(body, "ProcessingResultStatus", "1")
+    if reason is not None:
+        number, message = ERROR_CODES[reason]
+        _text(body, "ProcessingResultCode", number)
+        _text(body, "ProcessingResultMessage", message)
     _text(body, "QualificationValidity", validity_code)
     _text(body, "ReferenceNumber", reference_number)
     if record is not None:
@@ -266,6 +346,12 @@ def answer_xml(
         _text(found, "Birthdate", _yyyymmdd(record.get("birth_date")))
         _text(found, "QualificationDate", _yyyymmdd(record["valid_from"]))
         _text(found, "DisqualificationDate", _yyyymmdd(record["valid_to"]))
+        _text(found, "InsuredCardValidDate", _yyyymmdd(record.get("paper_card_issued_on")))
+        _text(
+            found,
+            "InsuredCardExpirationDate",
+            _yyyymmdd(record.get("certificate_valid_to") or record.get("paper_card_expires_on")),
+        )
         _text(found, "InsuredPartialContributionRatio", f"{int(record.get('ratio') or 30):03d}")
         _text(found, "InsurerName", record.get("insurer_name"))
         _consent_blocks(found, consents or {})
@@ -286,7 +372,9 @@ def error_xml(header: Header) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class InsuranceQuery:
-    """A 保険証の記号・番号 query (``OQSsiquc01req``): the insurance-card data, no card."""
+    """A query without the card (``OQSsiquc01req``): by the insurance-card data
+    (記号・番号・枝番 and birth date), or, with ``reference_number`` alone, by the 照会番号
+    this institution registered for the patient (the other fields then empty)."""
 
     institution: str
     file_id: str
@@ -294,22 +382,41 @@ class InsuranceQuery:
     symbol: str
     number: str
     branch: str
-    birth_date: dt.date
+    birth_date: dt.date | None
+    reference_number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceRegistration:
+    """照会番号の登録 (``OQSsiimm01req``): the number the institution chose, and the
+    insurance-card data of the patient it names (read from the answer to the card check).
+    The body's element ``ReferenceNumberRegistrationInfo`` is this project's name (the real
+    layout is not public); its children are those of ``QualificationConfirmSearchInfo``
+    plus ``ReferenceNumber``."""
+
+    institution: str
+    file_id: str
+    reference_number: str
+    person: InsuranceQuery
 
 
 MAX_XML = 64 * 1024
 _DIGITS = re.compile(r"^[0-9]+\Z")
 
 
-def parse_query(data: bytes) -> InsuranceQuery:
-    """The request XML, checked (raises InvalidInput with the field at fault)."""
+def _root(data: bytes) -> Element:
     if len(data) > MAX_XML:
         raise InvalidInput("the request is larger than 64 KiB", field="xml")
     try:
         root = fromstring(data)
     except Exception as exc:  # defusedxml's and expat's errors alike
         raise InvalidInput("the request is not well-formed XML", field="xml") from exc
+    if root.tag != "XmlMsg":
+        raise InvalidInput("the root element is XmlMsg", field="xml")
+    return root
 
+
+def _getter(root: Element) -> Any:
     def get(path: str, *, required: bool = True, limit: int = 20) -> str:
         node = root.find(path)
         value = (node.text or "").strip() if node is not None else ""
@@ -319,11 +426,20 @@ def parse_query(data: bytes) -> InsuranceQuery:
             raise InvalidInput(f"{path.rsplit('/', 1)[-1]} is not valid", field=path)
         return value
 
-    if root.tag != "XmlMsg":
-        raise InvalidInput("the root element is XmlMsg", field="xml")
+    return get
+
+
+def _search(root: Element, search: str, *, by_reference: bool) -> InsuranceQuery:
+    """The patient a request names under ``search`` (checked)."""
+    get = _getter(root)
     institution = get("MessageHeader/MedicalInstitutionCode")
     check_institution(institution)
-    search = "MessageBody/QualificationConfirmSearchInfo/"
+    file_id = get("MessageHeader/ArbitraryFileIdentifier", required=False, limit=40)
+    reference = get(search + "ReferenceNumber", required=False) if by_reference else ""
+    if reference and not get(search + "InsuredIdentificationNumber", required=False):
+        if not REFERENCE.fullmatch(reference):
+            raise InvalidInput("ReferenceNumber is 1-10 digits", field="ReferenceNumber")
+        return InsuranceQuery(institution, file_id, "", "", "", "", None, reference)
     insurer = get(search + "InsurerNumber")
     branch = get(search + "InsuredBranchNumber", required=False) or "00"
     birth = get(search + "Birthdate")
@@ -337,7 +453,7 @@ def parse_query(data: bytes) -> InsuranceQuery:
         raise InvalidInput("Birthdate is yyyyMMdd", field="Birthdate") from exc
     return InsuranceQuery(
         institution=institution,
-        file_id=get("MessageHeader/ArbitraryFileIdentifier", required=False, limit=40),
+        file_id=file_id,
         insurer_number=insurer,
         symbol=get(search + "InsuredCardSymbol", required=False),
         number=get(search + "InsuredIdentificationNumber"),
@@ -346,20 +462,63 @@ def parse_query(data: bytes) -> InsuranceQuery:
     )
 
 
-def query_xml(q: InsuranceQuery) -> bytes:
-    """The request XML for ``q`` (the parser's serialiser)."""
+def parse_query(data: bytes) -> InsuranceQuery:
+    """The request XML, checked (raises InvalidInput with the field at fault): by
+    insurance-card data, or by a registered 照会番号 (``ReferenceNumber`` alone)."""
+    return _search(_root(data), "MessageBody/QualificationConfirmSearchInfo/", by_reference=True)
+
+
+def parse_registration(data: bytes) -> ReferenceRegistration:
+    """A 照会番号 registration request (``OQSsiimm01req``), checked."""
+    root = _root(data)
+    search = "MessageBody/ReferenceNumberRegistrationInfo/"
+    person = _search(root, search, by_reference=False)
+    number = _getter(root)(search + "ReferenceNumber")
+    if not REFERENCE.fullmatch(number):
+        raise InvalidInput("ReferenceNumber is 1-10 digits", field="ReferenceNumber")
+    return ReferenceRegistration(person.institution, person.file_id, number, person)
+
+
+def _request(q: InsuranceQuery, body_name: str) -> tuple[Element, Element]:
     root = Element("XmlMsg")
     header = SubElement(root, "MessageHeader")
     _text(header, "QualificationConfirmationDate", dt.datetime.now(JST).strftime("%Y%m%d"))
     _text(header, "MedicalInstitutionCode", q.institution)
     _text(header, "ArbitraryFileIdentifier", q.file_id)
-    info = SubElement(SubElement(root, "MessageBody"), "QualificationConfirmSearchInfo")
-    _text(info, "InsurerNumber", insurer_number_field(q.insurer_number))
-    _text(info, "InsuredCardSymbol", q.symbol)
-    _text(info, "InsuredIdentificationNumber", q.number)
-    _text(info, "InsuredBranchNumber", q.branch)
-    _text(info, "Birthdate", q.birth_date.strftime("%Y%m%d"))
+    info = SubElement(SubElement(root, "MessageBody"), body_name)
+    if q.birth_date is not None:
+        _text(info, "InsurerNumber", insurer_number_field(q.insurer_number))
+        _text(info, "InsuredCardSymbol", q.symbol)
+        _text(info, "InsuredIdentificationNumber", q.number)
+        _text(info, "InsuredBranchNumber", q.branch)
+        _text(info, "Birthdate", q.birth_date.strftime("%Y%m%d"))
+    return root, info
+
+
+def query_xml(q: InsuranceQuery) -> bytes:
+    """The request XML for ``q`` (the parser's serialiser)."""
+    root, info = _request(q, "QualificationConfirmSearchInfo")
+    if q.reference_number:
+        _text(info, "ReferenceNumber", q.reference_number)
     _text(info, "LimitApplicationCertificateRelatedConsFlg", "0")
+    return _document(root)
+
+
+def registration_xml(r: ReferenceRegistration) -> bytes:
+    """The 照会番号 registration request for ``r`` (the parser's serialiser)."""
+    person = replace(r.person, institution=r.institution, file_id=r.file_id)
+    root, info = _request(person, "ReferenceNumberRegistrationInfo")
+    _text(info, "ReferenceNumber", r.reference_number)
+    return _document(root)
+
+
+def registered_xml(header: Header, reference_number: str) -> bytes:
+    """The answer to a 照会番号 registration: processed, and the number registered."""
+    root = Element("XmlMsg")
+    _header(root, header)
+    body = SubElement(root, "MessageBody")
+    _text(body, "ProcessingResultStatus", "1")
+    _text(body, "ReferenceNumber", reference_number)
     return _document(root)
 
 

@@ -20,7 +20,7 @@ import base64
 import datetime as dt
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography import x509
@@ -34,6 +34,7 @@ from mynumber.pki.mobile import is_mobile
 from mynumber.platform.db import insert_ignoring_duplicates, retrying
 from mynumber.platform.deliveries import Answer, Opened
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 Clock = Callable[[], dt.datetime]
 
@@ -55,8 +56,15 @@ COPY_FIELDS = frozenset(
         "valid_to",
         "ratio",
         "insured_name",
+        "paper_card_issued_on",
+        "paper_card_expires_on",
+        "certificate_valid_to",
     }
 )
+
+
+def _day(value: Any) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
 
 
 def _copy(message: Any) -> dict[str, Any] | None:
@@ -81,6 +89,9 @@ def _copy(message: Any) -> dict[str, Any] | None:
             if message["valid_to"] is None
             else dt.date.fromisoformat(message["valid_to"]),
             "ratio": int(message["ratio"]),
+            "paper_card_issued_on": _day(message["paper_card_issued_on"]),
+            "paper_card_expires_on": _day(message["paper_card_expires_on"]),
+            "certificate_valid_to": _day(message["certificate_valid_to"]),
         }
     except (TypeError, ValueError):
         return None
@@ -166,10 +177,21 @@ class EligibilitySystem:
         return self._link(serial)
 
     def register_at_reader(self, institution: str, asked: CardConfirmation) -> bool:
-        """利用登録 at a clinic's reader: the card signs our challenge after its PIN."""
+        """利用登録 at a clinic's reader: the card signs our challenge after its PIN, or (a
+        card's holder matched by face: how a 顔認証マイナンバーカード registers, this
+        project's reading of "face or visual check only") the reader's face score, counted
+        like a confirmation's. A phone registers nothing here (its card does)."""
         model.check_institution(institution)
+        if asked.mode == "face":
+            cert, serial, card_serial = self._check_certificate(asked.certificate)
+            if card_serial is not None:
+                raise model.refused("phone_pin_only")
+            self._face(serial, asked.face_score)
+            return self._link(serial)
         if asked.mode != "pin" or asked.challenge_id is None or asked.signature is None:
-            raise errors.InvalidInput("registration needs the card's PIN", field="mode")
+            raise errors.InvalidInput(
+                "registration needs the card's PIN or a face match", field="mode"
+            )
         cert, serial = self._check_card(asked.certificate)
         nonce = self._use_challenge(institution, asked.challenge_id)
         try:
@@ -252,12 +274,26 @@ class EligibilitySystem:
     def _check_certificate(self, certificate: bytes) -> tuple[x509.Certificate, str, str | None]:
         """The auth certificate (a card's or a phone's), chained to J-LIS's root and good
         now; its serial and, for a phone's, the card's auth serial it follows."""
+        now = self.clock()
         try:
             cert = x509.load_der_x509_certificate(certificate)
-            # a card of either generation, or a phone's certificate
-            verify_chain(cert, self.jlis.auth_roots(), self.clock(), purpose=Purpose.AUTH)
-        except (ValueError, CertificateError) as exc:
+        except ValueError as exc:
             raise model.refused("certificate_invalid") from exc
+        try:
+            # a card of either generation, or a phone's certificate
+            verify_chain(cert, self.jlis.auth_roots(), now, purpose=Purpose.AUTH)
+        except CertificateError as exc:
+            # a lapsed auth certificate: the card still serves as insurance card to the end
+            # of the third month after it lapsed (the chain checked as on its last moment)
+            ended = cert.not_valid_after_utc
+            if not ended < now:
+                raise model.refused("certificate_invalid") from exc
+            try:
+                verify_chain(cert, self.jlis.auth_roots(), ended, purpose=Purpose.AUTH)
+            except CertificateError as again:
+                raise model.refused("certificate_invalid") from again
+            if not model.certificate_usable(ended, now):
+                raise model.refused("certificate_lapsed") from exc
         serial = f"{cert.serial_number:x}"
         try:
             card_status, cert_status, card_serial = self.jlis.status(serial)
@@ -380,11 +416,14 @@ class EligibilitySystem:
         header = model.Header(
             institution=institution, reference=model.BY_CARD, file_id=asked.file_id, at=now
         )
+        with self.engine.connect() as conn:
+            registered = _registered_number(conn, institution, code)
         xml = model.answer_xml(
             header,
             validity_code=validity,
             record=record,
-            reference_number=reference,
+            # the 照会番号 this institution registered for the patient, else this confirmation's
+            reference_number=registered or reference,
             consents=given,
         )
         return reference, xml
@@ -420,51 +459,161 @@ class EligibilitySystem:
             return [dict(r) for r in conn.execute(select(e).where(e.c.code == code)).mappings()]
 
     def confirm_insurance(self, institution: str, query: model.InsuranceQuery) -> bytes:
-        """資格確認 by the insurance-card data (記号・番号・枝番 and birth date), no card."""
+        """資格確認 without the card, on a unit of work of its own (see :meth:`answer`)."""
+        return self.answer(UnitOfWork(self.engine), institution, query)
+
+    def confirm_batch(
+        self, institution: str, queries: Sequence[model.InsuranceQuery]
+    ) -> list[bytes]:
+        """一括照会: each query answered on its own."""
+        return self.answer_batch(UnitOfWork(self.engine), institution, queries)
+
+    def answer_batch(
+        self, uow: UnitOfWork, institution: str, queries: Sequence[model.InsuranceQuery]
+    ) -> list[bytes]:
+        """一括照会: each query answered on its own."""
+        return [self.answer(uow, institution, q) for q in queries]
+
+    def answer(self, uow: UnitOfWork, institution: str, query: model.InsuranceQuery) -> bytes:
+        """資格確認 without the card: by the insurance-card data (記号・番号・枝番 and birth
+        date) or by the 照会番号 this institution registered. The answer carries the
+        registered 照会番号 in ``ReferenceNumber``; an unknown 照会番号 is an error answer."""
         if query.institution != institution:
             raise errors.Forbidden(
                 "the request names another institution", code="institution_mismatch"
             )
-        e = store.eligibility.c
-        conditions = [
-            e.insurer_number == query.insurer_number.strip(),
-            e.number == query.number,
-            e.branch == query.branch,
-            e.birth_date == query.birth_date,
-        ]
-        if query.symbol:
-            conditions.append(e.symbol == query.symbol)
-        with self.engine.connect() as conn:
-            records = [
-                dict(r)
-                for r in conn.execute(select(store.eligibility).where(and_(*conditions))).mappings()
-            ]
         now = self.clock()
-        validity, record = model.choose(records, now.astimezone(model.JST).date())
-        if record is not None:
-            validity = model.superseded(validity, record, self._records(record["code"]))
+        today = now.astimezone(model.JST).date()
         header = model.Header(
             institution=institution,
             reference=model.BY_INSURANCE_DATA,
             file_id=query.file_id,
             at=now,
         )
-        return model.answer_xml(header, validity_code=validity, record=record)
+        with uow as conn:
+            if query.reference_number:
+                r = store.reference_numbers.c
+                code = conn.scalar(
+                    select(r.code).where(
+                        r.institution == institution, r.number == query.reference_number
+                    )
+                )
+                if code is None:
+                    return model.error_xml(
+                        replace(header, segment=model.ERROR, error="reference_unknown")
+                    )
+                records = _records_of(conn, str(code))
+                validity, record = model.choose(records, today)
+                if record is not None and _known_mismatch(conn, record["id"]):
+                    return model.error_xml(
+                        replace(header, segment=model.ERROR, error="identity_mismatch")
+                    )
+                return model.answer_xml(
+                    header,
+                    validity_code=validity,
+                    record=record,
+                    reference_number=query.reference_number,
+                )
+            records = _matching(conn, query)
+            validity, record = model.choose(records, today)
+            registered, reason = "", None
+            if record is not None:
+                validity = model.superseded(validity, record, _records_of(conn, record["code"]))
+                registered = _registered_number(conn, institution, record["code"]) or ""
+            if record is not None and validity == model.VALID:
+                # the paper card or 資格確認書 shown must still serve (End of paper cards)
+                reason = model.document_check(record, today)
+                if reason is not None and reason != "paper_card_grace":
+                    validity = model.INVALID
+        return model.answer_xml(
+            header,
+            validity_code=validity,
+            record=record,
+            reference_number=registered,
+            reason=reason,
+        )
 
-    def confirm_batch(
-        self, institution: str, queries: Sequence[model.InsuranceQuery]
-    ) -> list[bytes]:
-        """一括照会: each query answered on its own."""
-        return [self.confirm_insurance(institution, q) for q in queries]
+    # --- 照会番号 (reference numbers) ---------------------------------------------------------
+
+    def register_reference(
+        self, uow: UnitOfWork, institution: str, request: model.ReferenceRegistration
+    ) -> bytes:
+        """照会番号の登録 (``OQSsiimm01req``): the number the institution chose for the patient
+        its request names by insurance-card data. Registered only for a patient whose card
+        this institution checked within 24 hours (this project's rule); one number per patient
+        per institution (a new one replaces the old), a number names one patient. A refusal
+        is an error answer (SegmentOfResult 9) with its reason, and nothing is stored."""
+        if request.institution != institution:
+            raise errors.Forbidden(
+                "the request names another institution", code="institution_mismatch"
+            )
+        now = self.clock()
+        header = model.Header(
+            institution=institution,
+            reference=model.BY_INSURANCE_DATA,
+            file_id=request.file_id,
+            at=now,
+        )
+
+        def work(conn: Connection) -> str | None:
+            codes = {str(r["code"]) for r in _matching(conn, request.person)}
+            c = store.confirmations.c
+            if len(codes) != 1:
+                return "reference_needs_card"
+            (code,) = codes
+            c = store.confirmations.c
+            checked = conn.scalar(
+                select(func.count())
+                .select_from(store.confirmations)
+                .where(
+                    c.institution == institution,
+                    c.code == code,
+                    c.at >= now - model.REFERENCE_AFTER_CARD,
+                )
+            )
+            if not checked:
+                return "reference_needs_card"
+            r = store.reference_numbers.c
+            holder = conn.scalar(
+                select(r.code).where(
+                    r.institution == institution, r.number == request.reference_number
+                )
+            )
+            if holder is not None and holder != code:
+                return "reference_taken"
+            conn.execute(
+                delete(store.reference_numbers).where(r.institution == institution, r.code == code)
+            )
+            conn.execute(
+                store.reference_numbers.insert(),
+                {
+                    "institution": institution,
+                    "number": request.reference_number,
+                    "code": code,
+                    "registered_at": now,
+                },
+            )
+            return None
+
+        reason = uow.run(work)
+        if reason is not None:
+            return model.error_xml(replace(header, segment=model.ERROR, error=reason))
+        return model.registered_xml(header, request.reference_number)
 
     # --- drug data ---------------------------------------------------------------------------
 
     def _person_of(self, institution: str, reference: str) -> str:
         c = store.confirmations.c
+        r = store.reference_numbers.c
         with self.engine.connect() as conn:
             code = conn.scalar(
                 select(c.code).where(c.id == reference, c.institution == institution)
             )
+            if code is None and model.REFERENCE.fullmatch(reference):
+                # a 照会番号 this institution registered names the patient too
+                code = conn.scalar(
+                    select(r.code).where(r.institution == institution, r.number == reference)
+                )
         if code is None:
             raise errors.NotFound("no such confirmation here", code="unknown_reference")
         return str(code)
@@ -562,6 +711,46 @@ class EligibilitySystem:
             copies = conn.scalar(select(func.count()).select_from(store.eligibility))
             cards = conn.scalar(select(func.count()).select_from(store.registrations))
         return {"org": "oqs", "ok": True, "eligibility": copies, "registrations": cards}
+
+
+def _records_of(conn: Connection, code: str) -> list[Mapping[str, Any]]:
+    e = store.eligibility
+    return [dict(r) for r in conn.execute(select(e).where(e.c.code == code)).mappings()]
+
+
+def _matching(conn: Connection, query: model.InsuranceQuery) -> list[Mapping[str, Any]]:
+    """The copies a query by insurance-card data names."""
+    e = store.eligibility.c
+    conditions = [
+        e.insurer_number == query.insurer_number.strip(),
+        e.number == query.number,
+        e.branch == query.branch,
+        e.birth_date == query.birth_date,
+    ]
+    if query.symbol:
+        conditions.append(e.symbol == query.symbol)
+    return [
+        dict(r) for r in conn.execute(select(store.eligibility).where(and_(*conditions))).mappings()
+    ]
+
+
+def _registered_number(conn: Connection, institution: str, code: str) -> str | None:
+    """The 照会番号 ``institution`` registered for the person ``code``, if any."""
+    r = store.reference_numbers.c
+    found = conn.scalar(select(r.number).where(r.institution == institution, r.code == code))
+    return None if found is None else str(found)
+
+
+def _known_mismatch(conn: Connection, record: str) -> bool:
+    """Whether J-LIS said a copy is not its card holder's (本人確認判定フラグ)."""
+    i = store.identity_checks.c
+    return bool(
+        conn.scalar(
+            select(func.count())
+            .select_from(store.identity_checks)
+            .where(i.record == record, i.matches.is_(False))
+        )
+    )
 
 
 def b64(data: str, field: str, limit: int = 8192) -> bytes:

@@ -41,6 +41,10 @@ eligibility = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date),
     Column("ratio", Integer, nullable=False),
+    # the paper 被保険者証 the member holds (issued before 2024-12-02), if the insurer says
+    Column("paper_card_issued_on", Date),
+    Column("paper_card_expires_on", Date),
+    Column("certificate_valid_to", Date),  # the 資格確認書 issued, its last day
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("code", "insurer", name="uq_eligibility_person_insurer"),
     Index("ix_eligibility_card", "insurer_number", "symbol", "number", "branch"),
@@ -134,4 +138,16 @@ views = Table(
     Column("institution", String(10), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("at", UtcDateTime, nullable=False),
+)
+
+#: 照会番号: the number an institution registered for a patient (after a card check there),
+#: so it can ask about them later without the card; one per patient per institution.
+reference_numbers = Table(
+    "reference_numbers",
+    metadata,
+    Column("institution", String(10), primary_key=True),
+    Column("number", String(10), primary_key=True),
+    Column("code", String(32), nullable=False),
+    Column("registered_at", UtcDateTime, nullable=False),
+    UniqueConstraint("institution", "code", name="uq_reference_numbers_person"),
 )

@@ -31,6 +31,7 @@ from mynumber.platform.eligibility_wire import (
 )
 from mynumber.platform.policy import public
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.uow import Work
 
 XML = "application/xml"
 CLINIC = "clinic-"
@@ -126,19 +127,35 @@ def router(system: EligibilitySystem) -> APIRouter:
         tags=["clinics"],
     )
     def confirm_insurance(
-        clinic: FromClinic, body: Annotated[bytes, Depends(_xml_body)]
+        clinic: FromClinic, body: Annotated[bytes, Depends(_xml_body)], uow: Work
     ) -> Response:
-        """資格確認 by the insurance-card data: a request XML (``OQSsiquc01req``) in, the
-        answer XML out."""
+        """資格確認 without the card: a request XML (``OQSsiquc01req``) by the
+        insurance-card data or by a registered 照会番号 in, the answer XML out."""
         query = model.parse_query(body)
-        return Response(system.confirm_insurance(institution(clinic), query), media_type=XML)
+        return Response(system.answer(uow, institution(clinic), query), media_type=XML)
 
     @api.post("/api/confirmations/batch", response_model=BatchOut, tags=["clinics"])
-    def confirm_batch(body: BatchIn, clinic: FromClinic) -> BatchOut:
+    def confirm_batch(body: BatchIn, clinic: FromClinic, uow: Work) -> BatchOut:
         """一括照会 (``OQSmuquc01req``): up to 100 request XML documents, each answered."""
         queries = [model.parse_query(text.encode("utf-8")) for text in body.requests]
-        answers = system.confirm_batch(institution(clinic), queries)
+        answers = system.answer_batch(uow, institution(clinic), queries)
         return BatchOut(answers=[a.decode("utf-8") for a in answers])
+
+    @api.post(
+        "/api/reference-numbers",
+        response_class=Response,
+        responses={200: {"content": {XML: {}}, "description": "the answer XML"}},
+        tags=["clinics"],
+    )
+    def register_reference(
+        clinic: FromClinic, body: Annotated[bytes, Depends(_xml_body)], uow: Work
+    ) -> Response:
+        """照会番号の登録 (``OQSsiimm01req``): the institution's number for a patient whose
+        card it checked within 24 hours; the answer XML (an error answer when refused)."""
+        request = model.parse_registration(body)
+        return Response(
+            system.register_reference(uow, institution(clinic), request), media_type=XML
+        )
 
     @api.post("/api/drugs", response_model=DrugsOut, tags=["clinics"])
     def drugs(body: ReferenceIn, clinic: FromClinic) -> DrugsOut:

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from fastapi.params import Depends as DependsParam
 
 from mynumber.errors import InvalidInput, Unavailable
+from mynumber.orgs.jlis import free_area
 from mynumber.orgs.jlis.cards import (
     CardIssuer,
     Holder,
@@ -34,6 +35,9 @@ from mynumber.orgs.jlis.schemas import (
     EndorsementOut,
     EndorsementStatusIn,
     EndorsementStatusOut,
+    FaceOnlyIn,
+    FreeAreaApprovalIn,
+    FreeAreaApprovalOut,
     FreeAreaGrantIn,
     FreeAreaGrantOut,
     ResumeIn,
@@ -48,6 +52,10 @@ from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.web.uow import Work
 
+FACE_ONLY_NOTE = (
+    "顔認証マイナンバーカード: no PIN and no signing certificate; at a clinic's reader by face "
+    "or by sight only"
+)
 NO_SIGNING_NOTE = (
     "no signing certificate (署名用電子証明書): the holder is under 15 on the issue day"
 )
@@ -59,7 +67,12 @@ def summary(issuer: CardIssuer, card: IssuedCard) -> CardSummary:
         expires_on=card.expires_on,
         security_code=card.security_code,
         signing_certificate_issued=card.signing_certificate_issued,
-        note=None if card.signing_certificate_issued else NO_SIGNING_NOTE,
+        face_only=card.face_only,
+        note=FACE_ONLY_NOTE
+        if card.face_only
+        else None
+        if card.signing_certificate_issued
+        else NO_SIGNING_NOTE,
         certificates=[
             CertificateOut(
                 hierarchy=Hierarchy.of(purpose, card.generation).value,
@@ -105,6 +118,10 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
         records the card and the serials. Under 15: no signing certificate (see ``note``).
         """
         pins = body.pins
+        if body.face_only != (pins is None):
+            raise InvalidInput(
+                "a face-only card takes no PINs; any other card needs them", field="pins"
+            )
         card = issuer.issue(
             uow,
             municipality=municipality.removeprefix("municipality-"),
@@ -116,7 +133,9 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
                 my_number=body.my_number,
                 stay_until=body.stay_until,
             ),
-            pins=Pins(
+            pins=None
+            if pins is None
+            else Pins(
                 auth=pins.auth_pin, sign=pins.sign_password, text=pins.text_pin, juki=pins.juki_pin
             ),
             idempotency_key=body.idempotency_key,
@@ -153,8 +172,10 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
         uow: Work,
     ) -> FreeAreaGrantOut:
         """空き領域: J-LIS's operator grants an approved issuer (an employer, the police) the
-        session key of one free-area application on one active card (this project's model;
-        the key opens that application only, :mod:`mynumber.card.freearea`)."""
+        session key of one free-area application on one active, unexpired card (this
+        project's model; the key opens that application only, :mod:`mynumber.card.freearea`).
+        An issuer without a standing approval for the application gets none (403)."""
+        free_area.require(uow, body.issuer, application)
         key = issuer.free_area_key(uow, manufacture_number, application)
         staff.log(
             acting,
@@ -168,6 +189,46 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
             application=application,
             session_key=base64.b64encode(key).decode("ascii"),
         )
+
+    @api.post("/free-area/approvals", response_model=FreeAreaApprovalOut, status_code=201)
+    def approve_free_area(
+        body: FreeAreaApprovalIn, acting: VerifierManager, uow: Work
+    ) -> FreeAreaApprovalOut:
+        """A standing approval: the issuer may be granted sessions on the application."""
+        approval = free_area.approve(uow, body.issuer, body.application)
+        staff.log(
+            acting,
+            action="free_area.approve",
+            purpose="free-area approval",
+            detail={"issuer": body.issuer, "application": body.application},
+        )
+        return FreeAreaApprovalOut.model_validate(approval)
+
+    @api.get("/free-area/approvals", response_model=list[FreeAreaApprovalOut])
+    def list_free_area_approvals(
+        acting: VerifierManager, uow: Work, active: bool = False
+    ) -> list[FreeAreaApprovalOut]:
+        """Every approval (``?active=true``: those standing)."""
+        return [
+            FreeAreaApprovalOut.model_validate(a)
+            for a in free_area.approvals(uow, active_only=active)
+        ]
+
+    @api.post("/free-area/approvals/{approval_id}/withdraw", response_model=FreeAreaApprovalOut)
+    def withdraw_free_area(
+        approval_id: str, acting: VerifierManager, uow: Work
+    ) -> FreeAreaApprovalOut:
+        """Withdraw an approval: no more session keys for that issuer."""
+        if len(approval_id) > 16:
+            raise InvalidInput("not an approval id", field="approval_id")
+        approval = free_area.withdraw(uow, approval_id)
+        staff.log(
+            acting,
+            action="free_area.withdraw",
+            purpose="free-area approval",
+            detail={"issuer": approval["issuer"], "application": approval["application"]},
+        )
+        return FreeAreaApprovalOut.model_validate(approval)
 
     @api.post("/cards/{manufacture_number}/cancel", response_model=SuspendOut)
     def cancel_card(
@@ -254,6 +315,18 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
                 image=body.card_image.encode(),
                 items=holder_items,
                 code_fp=code_fp(body.resident_code),
+            )
+        )
+
+    @api.post("/cards/face-only", response_model=CardRewriteOut)
+    def make_face_only(
+        body: FaceOnlyIn, municipality: Annotated[str, from_municipality], uow: Work
+    ) -> CardRewriteOut:
+        """顔認証マイナンバーカードへの切替: the PINs removed from the chip, the signing
+        certificate revoked (back: the counter sets a PIN with 暗証番号の初期化)."""
+        return rewritten(
+            issuer.make_face_only(
+                uow, image=body.card_image.encode(), code_fp=code_fp(body.resident_code)
             )
         )
 

@@ -54,9 +54,13 @@ from mynumber.orgs.municipality.model import (
     STATUS,
     ChildCheck,
     Municipality,
+    care_notice,
+    care_period,
     compact,
     differing_items,
 )
+from mynumber.orgs.municipality.model import care_level as model_care_level
+from mynumber.orgs.municipality.services import care
 from mynumber.orgs.municipality.services.linkage import Linkage
 from mynumber.orgs.municipality.store import agency_codes, applications
 from mynumber.pki import CertificateError
@@ -65,6 +69,8 @@ from mynumber.platform.deliveries import Answer, Opened, Receivers
 from mynumber.platform.ids import new_id
 from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.uow import UnitOfWork
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 #: The largest application data taken (bytes): this project's bound.
 MAX_DATA = 256 * 1024
@@ -318,6 +324,11 @@ class MunicipalityApplications:
             uow.commit()
         return self.get(uow, own_id)
 
+    def _certification(
+        self, uow: UnitOfWork, application: dict[str, Any], care_level: str, months: int | None
+    ) -> tuple[str, tuple[dt.date, dt.date]]:
+        return _certification_of(uow, application, care_level, months)
+
     def child_checks(self, uow: UnitOfWork, application: dict[str, Any]) -> list[ChildCheck]:
         """For a child allowance claim, each claimed child (name and birth date as claimed)
         against the active residents here and the claimant's household; none otherwise.
@@ -373,13 +384,25 @@ class MunicipalityApplications:
         return checks
 
     def decide(
-        self, uow: UnitOfWork, own_id: str, decision: str, reason: str, *, override: str = ""
+        self,
+        uow: UnitOfWork,
+        own_id: str,
+        decision: str,
+        reason: str,
+        *,
+        override: str = "",
+        care_level: str = "",
+        months: int | None = None,
     ) -> dict[str, Any]:
         """Approve, reject (with a reason) or return (差戻し, with what to change); the
         decision goes to the person's Mynaportal through the hub before it is recorded.
 
         Approving a child allowance claim whose child checks do not all pass needs an
         ``override`` reason; the checks as they stood and the override are recorded.
+        Approving a 要介護・要支援認定 application needs the level decided (``care_level``;
+        ``months`` of 認定有効期間, else the usual): the applicant must be an insured person
+        here under the number the application gives; the 認定 is written on them and the
+        notice says it.
         """
         if decision not in DECISIONS:
             raise errors.InvalidInput("decide approved, rejected or returned", field="decision")
@@ -405,6 +428,10 @@ class MunicipalityApplications:
                 field="override",
                 code="override_required",
             )
+        certification = None
+        if decision == "approved" and application["kind"] == "care_certification":
+            certification = self._certification(uow, application, care_level, months)
+            reason = "\n".join(x for x in (care_notice(*certification), reason) if x)
         result = self.linkage.hub.deliver(
             procedure=DECISION,
             recipient="portal",
@@ -438,7 +465,36 @@ class MunicipalityApplications:
                 )
             )
             uow.commit()
+        if certification is not None:
+            care.certify(
+                uow,
+                application["resident_id"],
+                level=certification[0],
+                period=certification[1],
+                application_id=own_id,
+                now=self.clock(),
+            )
         return self.get(uow, own_id) | {"read": [c.resident_id for c in checks if c.resident_id]}
+
+
+def _certification_of(
+    uow: UnitOfWork, application: dict[str, Any], care_level: str, months: int | None
+) -> tuple[str, tuple[dt.date, dt.date]]:
+    """The 認定 an approval decides: the level, and the period from the application day."""
+    level = model_care_level(care_level)
+    form = application["document"].get("form")
+    form = form if isinstance(form, dict) else {}
+    with uow as conn:
+        insured = care.insured_of(conn, application["resident_id"])
+    if insured is None or insured["insured_number"] != form.get("insured_number"):
+        raise errors.InvalidInput(
+            "申請者はこの被保険者番号の介護保険被保険者ではありません（先に資格を登録） / "
+            "the applicant is not insured here under the number given",
+            field="care_level",
+            code="not_insured",
+        )
+    applied_on = application["received_at"].astimezone(JST).date()
+    return level, care_period(str(form.get("request") or "new"), applied_on, months)
 
 
 def register(

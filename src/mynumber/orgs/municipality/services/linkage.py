@@ -29,6 +29,7 @@ from mynumber import errors
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import Municipality, Sex, age_on
 from mynumber.orgs.municipality.schemas import IncomeOut, ResidentTax
+from mynumber.orgs.municipality.services.care import care_insurance
 from mynumber.orgs.municipality.store import agency_codes, resident_taxes
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import chunked, insert_ignoring_duplicates
@@ -49,7 +50,9 @@ SWEEP_INTERVAL = 60.0
 
 #: The procedure of the child allowance claim in the hub's permitted-exchange table.
 CHILD_ALLOWANCE = "child_allowance_claim"
-ITEMS = frozenset({"resident_tax", "household", "basic_items"})
+#: the police's one-stop address change (a row of the hub's permitted table)
+LICENCE_ADDRESS_CHANGE = "licence_address_change"
+ITEMS = frozenset({"resident_tax", "household", "basic_items", "care_insurance"})
 
 
 class Linkage:
@@ -176,6 +179,22 @@ class Linkage:
             self.enrol(uow, [resident_id])
         raise errors.Conflict("the resident has no current My Number", code="not_enrolled")
 
+    def tell_police_of_move(self, uow: UnitOfWork, resident_ids: list[str], address: str) -> None:
+        """住所変更のワンストップ (マイナ免許証): the movers' new address to the police by our
+        own codes; the hub passes it on only for people the police linked (the others:
+        ``not_enrolled``). Never raises: a move never waits for the police."""
+        try:
+            codes = [self.code_of(uow, i) for i in resident_ids]
+            self.hub.deliver(
+                procedure=LICENCE_ADDRESS_CHANGE,
+                recipient="police",
+                items=["notice"],
+                codes=codes,
+                messages=[{"address": address} for _ in codes],
+            )
+        except Exception as exc:  # the record is kept; the holder can still go to the police
+            log.warning("address change not passed to the police: %s", type(exc).__name__)
+
     def set_resident_taxes(self, uow: UnitOfWork, records: list[ResidentTax]) -> int:
         """Record assessments, replacing those of the same resident and year; all or none.
 
@@ -266,6 +285,8 @@ class Linkage:
                     "household_size": len(births),
                     "children_under_18": sum(1 for b in births if age_on(b, today) < 18),
                 }
+            if "care_insurance" in items:  # 介護保険: insured here, and the last 認定
+                data["care_insurance"] = care_insurance(conn, row.id)
         return data
 
     # --- requester side --------------------------------------------------------------------

@@ -69,6 +69,10 @@ class ResidentRegistry:
     jlis: JlisIssuer
     peer: Callable[[str], PeerMunicipality]
     enrol: Callable[[UnitOfWork, list[str]], None] = lambda uow, resident_ids: None
+    #: after a move-in is committed (and enrolled): the unit of work, the movers' ids and
+    #: new address, for agencies told of a move (the police's one-stop address change);
+    #: must not raise
+    moved: Callable[[UnitOfWork, list[str], str], None] = lambda uow, resident_ids, address: None
 
     # --- reading -------------------------------------------------------------------------
 
@@ -524,19 +528,21 @@ class ResidentRegistry:
                 "this person is already registered here", code="already_registered"
             ) from exc
         self.enrol(uow, ids)
+        self.moved(uow, ids, people[0].address)
         return [self.get(uow, i) for i in ids]
 
     def issue_card(
         self,
         uow: UnitOfWork,
         resident_id: str,
-        pins: dict[str, str | None],
+        pins: dict[str, str | None] | None,
         key: str | None,
         *,
         generation: int = 1,
     ) -> Any:
         """交付申請 and 交付: J-LIS makes the resident's card; its manufacture number goes in
-        the record's history (PINs are passed on, never stored or logged)."""
+        the record's history (PINs are passed on, never stored or logged). No ``pins``: a
+        顔認証マイナンバーカード."""
         with uow as conn:
             row = self._row(conn, resident_id)
         if row["status"] != Status.ACTIVE:
@@ -554,6 +560,7 @@ class ResidentRegistry:
                 "my_number": row["my_number"],
                 "resident_code": row["resident_code"],
                 "pins": pins,
+                "face_only": pins is None,
                 "idempotency_key": key,
                 "generation": generation,
             }

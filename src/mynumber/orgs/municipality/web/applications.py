@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mynumber import errors
-from mynumber.orgs.municipality.model import KINDS, STATUS, Municipality
+from mynumber.orgs.municipality.model import CARE_LEVELS, KINDS, STATUS, Municipality
 from mynumber.orgs.municipality.services.applications import MunicipalityApplications
 from mynumber.orgs.municipality.web.deps import (
     TEMPLATES,
@@ -42,6 +42,7 @@ def page_router(
                 "staff": acting.session,
                 "kinds": KINDS,
                 "statuses": STATUS,
+                "care_levels": CARE_LEVELS,
                 **values,
             },
             status_code=status,
@@ -141,11 +142,23 @@ def page_router(
         uow: Work,
         reason: Annotated[str, Form(max_length=2000)] = "",
         override: Annotated[str, Form(max_length=2000)] = "",
+        care_level: Annotated[str, Form(max_length=10)] = "",
+        months: Annotated[str, Form(max_length=3, pattern="^[0-9]*$")] = "",
     ) -> Response:
         """決定: approve, reject or return; the decision is delivered to the portal. An
-        approval with a child check failing needs ``override``, the reason (recorded)."""
+        approval with a child check failing needs ``override``, the reason (recorded); an
+        approval of a 要介護・要支援認定 needs ``care_level`` (and ``months`` of validity if
+        not the usual): the 認定 is written on the insured person and the notice says it."""
         try:
-            application = service.decide(uow, own_id, decision, reason, override=override)
+            application = service.decide(
+                uow,
+                own_id,
+                decision,
+                reason,
+                override=override,
+                care_level=care_level,
+                months=int(months) if months else None,
+            )
         except errors.NotFound:
             raise
         except errors.Error as exc:

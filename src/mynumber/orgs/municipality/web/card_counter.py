@@ -390,6 +390,22 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
         staff.log(acting, action="cards.renew", purpose="counter", person=resident_id)
         return CardRewriteOut.model_validate(answer)
 
+    @api.post("/residents/{resident_id}/card/face-only", response_model=CardRewriteOut)
+    def make_face_only(
+        resident_id: str, body: CardAtCounterIn, acting: CardIssuer, uow: Work
+    ) -> CardRewriteOut:
+        """顔認証マイナンバーカードへの切替 (on request): J-LIS removes every PIN from the
+        card and revokes its signing certificate. Back to PINs: ``card/pin-reset`` sets one
+        (the chip takes a PIN where none is set)."""
+        holder = registry.card_holder(uow, resident_id)
+        answer = jlis.request(
+            "POST",
+            "/cards/face-only",
+            {"card_image": body.card_image, "resident_code": holder["resident_code"]},
+        )
+        staff.log(acting, action="cards.face_only", purpose="counter", person=resident_id)
+        return CardRewriteOut.model_validate(answer)
+
     @api.post("/residents/{resident_id}/card/address", response_model=CardRewriteOut)
     def change_address(
         resident_id: str, body: CardAtCounterIn, acting: CardIssuer, uow: Work

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
+from mynumber.errors import InvalidInput
 from mynumber.orgs.municipality.schemas import CardApplicationIn, CardHandedOver, CardSummary
 from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.orgs.municipality.web.deps import CardIssuer
@@ -31,9 +32,22 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
         """交付申請 and 交付: J-LIS issues the resident's card; the image comes back.
 
         A resident who moved out or died gets 409. Under 15 the card has no signing
-        certificate (see ``summary.note``).
+        certificate (see ``summary.note``). ``face_only``: a 顔認証マイナンバーカード, without
+        any PIN.
         """
-        pins = body.model_dump(include={"auth_pin", "sign_password", "text_pin", "juki_pin"})
+        pins = (
+            None
+            if body.face_only
+            else body.model_dump(include={"auth_pin", "sign_password", "text_pin", "juki_pin"})
+        )
+        if body.face_only and any(
+            (body.auth_pin, body.sign_password, body.text_pin, body.juki_pin)
+        ):
+            raise InvalidInput("a face-only card takes no PIN", field="auth_pin")
+        if not body.face_only and body.auth_pin is None:
+            raise InvalidInput(
+                "the auth PIN is needed (or ask for a face-only card)", field="auth_pin"
+            )
         issued = registry.issue_card(
             uow, resident_id, pins, body.idempotency_key, generation=body.generation
         )

@@ -46,6 +46,7 @@ ORGANISATIONS: dict[str, Label] = {
     "bank": Label("金融機関", "Bank"),
     "oqs": Label("オンライン資格確認等システム（支払基金）", "Online eligibility system"),
     "trustplatform": Label("認定プラットフォーム事業者", "Certified platform operator"),
+    "police": Label("公安委員会（警察）", "Public safety commission (police)"),
 }
 #: 全国地方公共団体コード (with its check digit) of the municipalities this deployment knows.
 MUNICIPALITIES: dict[str, Label] = {
@@ -61,11 +62,13 @@ ITEMS: dict[str, Label] = {
     "access_record": Label("住民票の閲覧・変更の記録", "Who looked at your resident record"),
     "application": Label("申請内容", "Application"),
     "basic_items": Label("基本4情報", "The four basic items"),
+    "care_insurance": Label("介護保険（被保険者・認定）", "Long-term care insurance"),
     "decision": Label("決定", "Decision"),
     "eligibility": Label("医療保険の資格", "Health-insurance eligibility"),
     "eligibility_copy": Label("資格情報（医療機関での確認用）", "Eligibility for clinics"),
     "household": Label("世帯", "Household"),
     "income": Label("所得", "Income"),
+    "licence": Label("運転免許情報", "Driver's licence"),
     "notice": Label("お知らせ", "Notice"),
     "pension": Label("年金", "Pension"),
     "public_fund_account": Label("公金受取口座", "Public-fund account"),
@@ -93,6 +96,23 @@ ITEMS: dict[str, Label] = {
     "valid_from": Label("資格取得日", "Valid from"),
     "valid_to": Label("資格喪失日", "Valid to"),
     "eligible": Label("有効", "Eligible"),
+    # the police's answer (運転免許情報)
+    "licence_number": Label("免許証番号", "Licence number"),
+    "licence_category": Label("免許の区分", "Licence category"),
+    "types": Label("免許の種類", "Licence types"),
+    "conditions": Label("条件等", "Conditions"),
+    "issued_on": Label("交付日", "Issued on"),
+    "valid_until": Label("有効期限", "Valid until"),
+    "holding_name": Label("保有方法", "Held as"),
+    "commission": Label("公安委員会", "Commission"),
+    "card_pending": Label("カードへの記録待ちの変更", "A change awaiting the card"),
+    "insured_number": Label("被保険者番号", "Insured number"),
+    "care_category": Label("被保険者区分", "Insured category"),
+    "qualified_on": Label("資格取得日", "Insured from"),
+    "lost_on": Label("資格喪失日", "Insured to"),
+    "care_level": Label("要介護状態区分", "Care level certified"),
+    "certified_from": Label("認定有効期間（開始）", "Certified from"),
+    "certified_to": Label("認定有効期間（終了）", "Certified to"),
 }
 
 #: Coded values inside the answers, by field: 被保険者種別 (国民年金法 第7条; ``R`` is this

@@ -25,6 +25,7 @@ ACTION_LABEL = {
     "accept": "代理人として登録 / became your proxy",
     "act": "代理での操作を開始 / started acting for you",
     "information": "わたしの情報を閲覧 / viewed My information",
+    "licence": "運転免許情報を閲覧 / viewed the driver's licence",
     "notices": "お知らせを閲覧 / viewed the notices",
     "notice": "お知らせを開封 / opened a notice",
     "records": "やりとり履歴を閲覧 / viewed the exchange records",

@@ -23,6 +23,9 @@ from mynumber.platform.hub_client import HubClient
 
 ORG = "portal"
 SELF_INFORMATION = "self_information"
+#: マイナ免許証: the licence view, from the police once the holder linked (a permitted row)
+LICENCE_INFORMATION = "licence_information"
+POLICE = "police"
 
 #: 自己情報 the portal shows: (provider, items, heading) per permitted row of the hub's table.
 SOURCES: tuple[tuple[str, tuple[str, ...], Label], ...] = (
@@ -31,10 +34,10 @@ SOURCES: tuple[tuple[str, tuple[str, ...], Label], ...] = (
     ("insurer", ("eligibility",), Label("医療保険の資格", "Health-insurance eligibility")),
     (
         "municipality",
-        ("basic_items", "resident_tax", "household"),
+        ("basic_items", "resident_tax", "household", "care_insurance"),
         Label(
-            "基本4情報・住民税・世帯（お住まいの市区町村）",
-            "Basic items, resident tax, household (your municipality)",
+            "基本4情報・住民税・世帯・介護保険（お住まいの市区町村）",
+            "Basic items, resident tax, household, long-term care insurance (your municipality)",
         ),
     ),
 )
@@ -113,6 +116,28 @@ class HubLink:
                     )
                 )
         return sections
+
+    def licence(self, portal_code: str) -> Section:
+        """運転免許情報: the police's answer for a holder who presented the signing
+        certificate to them; otherwise why there is none."""
+        heading = Label("運転免許（公安委員会）", "Driver's licence (public safety commission)")
+        try:
+            data = self.ask(
+                portal_code, procedure=LICENCE_INFORMATION, provider=POLICE, items=["licence"]
+            )
+            return Section(POLICE, heading, dict(data))
+        except errors.NotFound:
+            return Section(
+                POLICE,
+                heading,
+                None,
+                "連携されていません。警察で署名用電子証明書を提示してください / Not linked: "
+                "present the signing certificate to the police",
+            )
+        except errors.Error as exc:
+            return Section(
+                POLICE, heading, None, f"現在表示できません / Not available now ({exc.code})"
+            )
 
     def records(self, portal_code: str) -> list[dict[str, Any]]:
         """やりとり履歴: every exchange about the person, newest first."""

@@ -31,6 +31,18 @@ def page_router(pages: Pages, link: HubLink) -> APIRouter:
             sections=link.self_information(pages.subject(session, "information")),
         )
 
+    @web.get("/licence", response_class=HTMLResponse)
+    def licence(
+        request: Request, session: Annotated[Session, Depends(pages.page_session)]
+    ) -> Response:
+        """運転免許情報: the licence the police keep, once linked (through the hub)."""
+        return pages.render(
+            request,
+            "information.html",
+            session=session,
+            sections=[link.licence(pages.subject(session, "licence"))],
+        )
+
     @web.get("/records", response_class=HTMLResponse)
     def records(
         request: Request, session: Annotated[Session, Depends(pages.page_session)]

@@ -1,0 +1,67 @@
+"""A card for a command: an image file (``--card FILE``) or the card inserted in a PC/SC
+reader (``--reader NAME``, part of the reader's name; ``""`` takes the first reader), as
+pcscd sees it (with vpcd, the virtual card ``mynumber card insert`` serves)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
+from mynumber.cli.options import settings
+from mynumber.reader import JPKIClient, PCSCTransport
+from mynumber.reader.transport import Transport
+
+CardOption = Annotated[
+    Path | None, typer.Option("--card", help="Card image file.", exists=True, show_default=False)
+]
+ReaderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reader",
+        help="Instead of --card: the card in this PC/SC reader (part of its name).",
+        show_default=False,
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Inserted:
+    """The card a command talks to, and how to begin again (a fresh session on it)."""
+
+    transport: Transport
+    chip: Chip | None
+
+    def manufacture_number(self) -> str:
+        if self.chip is not None:
+            return self.chip.manufacture_number
+        return JPKIClient(self.transport).read_manufacture_number()
+
+    def reset(self) -> None:
+        """The card leaves and comes back: no PIN verified, no session open."""
+        if self.chip is not None:
+            self.chip.reset()
+
+
+@contextlib.contextmanager
+def inserted(
+    card: Path | None, reader: str | None, data: Path | None, seal_key_file: Path | None = None
+) -> Iterator[Inserted]:
+    """The card of ``--card`` or ``--reader`` (exactly one of them)."""
+    if (card is None) == (reader is None):
+        raise typer.BadParameter("give either --card FILE or --reader NAME", param_hint="--card")
+    if card is not None:
+        seal_key = load_or_create_demo_seal_key(
+            seal_key_file or settings(data).data_dir / "card-seal.key"
+        )
+        store = CardFile(card)
+        chip = Chip.from_image(store.load(), seal_key=seal_key, store=store)
+        yield Inserted(ChipTransport(chip), chip)
+        return
+    with PCSCTransport(reader or None) as transport:
+        yield Inserted(transport, None)
