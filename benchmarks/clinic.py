@@ -111,7 +111,7 @@ def main() -> None:
             card = JPKIClient(
                 ChipTransport(Chip.from_image(issued["card_image"].encode(), seal_key=seal))
             )
-            with fed.registry("131016").engine.connect() as conn:
+            with fed.municipality("131016").engine.connect() as conn:
                 number = conn.execute(
                     text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident["id"]}
                 ).scalar_one()

@@ -118,7 +118,7 @@ def register_accounts(fed: federation.Federation) -> dict[str, Any]:
     entries: list[tuple[str, Account]] = []
     r = residents.c
     for code in fed.settings.municipalities:
-        with fed.registry(code).engine.connect() as conn:
+        with fed.municipality(code).engine.connect() as conn:
             rows = conn.execute(
                 select(r.my_number, r.family_name_kana, r.given_name_kana, r.birth_date).where(
                     r.status == "active", r.my_number.is_not(None)

@@ -131,7 +131,7 @@ def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
     tax office's code for each, as the hub converts it."""
     keys = KeyFolder(fed.settings.data_dir / "keys")
     to_hub = ServiceClient(fed.directory, "hub", Identity(REQUESTER, keys.private_key(REQUESTER)))
-    with fed.registry("131016").engine.connect() as conn:
+    with fed.municipality("131016").engine.connect() as conn:
         codes = list(conn.scalars(select(registry_store.agency_codes.c.code)))
     usable = []
     for code in codes:

@@ -222,7 +222,7 @@ def number_of(fed: federation.Federation) -> NumberOf:
     (the API only ever shows it masked)."""
 
     def read(municipality: str, resident_id: str) -> str | None:
-        with fed.registry(municipality).engine.connect() as conn:
+        with fed.municipality(municipality).engine.connect() as conn:
             value = conn.execute(
                 text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident_id}
             ).scalar_one()

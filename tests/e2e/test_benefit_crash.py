@@ -161,7 +161,7 @@ def expected_accounts(fed: federation.Federation) -> Counter[tuple[str, str, str
     registry's own code — what the run must pay, once each."""
     numbers = []
     for code in fed.settings.municipalities:
-        with fed.registry(code).engine.connect() as conn:
+        with fed.municipality(code).engine.connect() as conn:
             numbers += list(
                 conn.scalars(
                     text(

@@ -98,7 +98,7 @@ def numbers(fed, http, person) -> list[str]:
         made = http.post("/municipality/131016/api/residents", json=person())
         assert made.status_code == 201, made.text
         resident_id = made.json()["id"]
-        with fed.registry("131016").engine.connect() as conn:
+        with fed.municipality("131016").engine.connect() as conn:
             number = conn.execute(
                 text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident_id}
             ).scalar_one()

@@ -59,7 +59,7 @@ def browser(fed) -> httpx.Client:
 def with_income(fed, http, card: dict[str, Any]) -> dict[str, Any]:
     """The tax office has the person's income, and the municipality enrolled them."""
     resident_id = card["resident"]["id"]
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         number = conn.execute(
             text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident_id}
         ).scalar_one()
@@ -190,7 +190,7 @@ def portal_count(fed, table) -> int:
 
 
 def municipality_rows(fed) -> list[dict[str, Any]]:
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(municipality_applications))]
 
 
@@ -786,7 +786,7 @@ def test_the_same_application_delivered_twice_at_once_is_kept_once(fed, pc, hold
         "cms": None,
     }
     code = hub_code(fed, pc)
-    engine = fed.municipality(CHIYODA).applications.engine
+    engine = fed.municipality(CHIYODA).engine
     # hold each delivery at its INSERT until both have looked and found nothing: the two
     # really are at once, whatever the machine's timing
     at_insert = threading.Barrier(2, timeout=5)

@@ -67,7 +67,7 @@ def register(fed, http, person, municipality: str, **overrides: Any) -> dict[str
     )
     assert response.status_code == 201, response.text
     body = response.json()
-    with fed.registry(municipality).engine.connect() as conn:
+    with fed.municipality(municipality).engine.connect() as conn:
         number = conn.execute(
             text("SELECT my_number FROM residents WHERE id = :id"), {"id": body["id"]}
         ).scalar_one()
@@ -365,7 +365,7 @@ def holder(fed, http) -> dict[str, Any]:
     """A 千代田区 resident with a card, logged in to Mynaportal once, with no account."""
     card = issue(fed, http)
     resident = card["resident"]
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         number = conn.execute(
             text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident["id"]}
         ).scalar_one()

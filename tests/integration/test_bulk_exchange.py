@@ -58,7 +58,7 @@ def numbers(fed) -> list[str]:
     fed.seed(CHIYODA, 60)
     fed.seed_linkage()
     assert fed.seed_accounts() > 0
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         found = conn.execute(
             select(residents.c.my_number)
             .where(residents.c.my_number.is_not(None))
@@ -131,7 +131,7 @@ def head(http) -> int:
 
 
 def municipality_codes(fed, count: int) -> list[str]:
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         return [
             str(c)
             for c in conn.execute(select(registry_store.agency_codes.c.code).limit(count)).scalars()

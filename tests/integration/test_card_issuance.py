@@ -261,12 +261,14 @@ def test_suspension_revokes_both_certificates_at_once(fed, http) -> None:
 
     again = http.post(f"/jlis/cards/{mfg}/suspend", json={}).json()  # J-LIS's 24/7 desk
     assert again["revoked"] == answer["revoked"]  # nothing changes the second time
-    service = fed.jlis().revocation
     from mynumber.orgs.jlis.revocation import status_of
     from mynumber.pki import Revoked
+    from mynumber.platform.uow import UnitOfWork
 
     for cert in summary["certificates"]:
-        status = status_of(service.engine, Purpose(cert["hierarchy"]), int(cert["serial"], 16))
+        status = status_of(
+            UnitOfWork(fed.jlis().engine), Purpose(cert["hierarchy"]), int(cert["serial"], 16)
+        )
         assert isinstance(status, Revoked)
 
 
@@ -301,12 +303,11 @@ def test_jlis_tables_hold_no_my_number_and_no_four_items(fed, http, adult_card, 
 
 def certificate_statuses(fed, summary: dict[str, Any]) -> dict[str, str]:
     from mynumber.orgs.jlis.revocation import status_of
+    from mynumber.platform.uow import UnitOfWork
 
-    engine = fed.jlis().revocation.engine
+    uow = UnitOfWork(fed.jlis().engine)
     return {
-        c["hierarchy"]: type(
-            status_of(engine, Purpose(c["hierarchy"]), int(c["serial"], 16))
-        ).__name__
+        c["hierarchy"]: type(status_of(uow, Purpose(c["hierarchy"]), int(c["serial"], 16))).__name__
         for c in summary["certificates"]
     }
 

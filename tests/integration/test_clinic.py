@@ -50,7 +50,7 @@ PHARMACY = "1341234568"
 
 
 def my_number(fed, resident_id: str) -> str:
-    with fed.registry("131016").engine.connect() as conn:
+    with fed.municipality("131016").engine.connect() as conn:
         return str(
             conn.execute(
                 text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident_id}

@@ -67,7 +67,7 @@ def hub_client(fed, keys: KeyFolder, org: str) -> ServiceClient:
 
 
 def my_number(fed, resident_id: str) -> str:
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         return str(
             conn.execute(
                 text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident_id}

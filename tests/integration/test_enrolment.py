@@ -39,7 +39,7 @@ def register(http: httpx.Client, body: dict[str, Any], code: str = CHIYODA) -> d
 def agency_code(fed, code: str, resident_id: str) -> str | None:
     """The municipality's agency code for the resident (None: not enrolled)."""
     a = registry_store.agency_codes.c
-    with fed.registry(code).engine.connect() as conn:
+    with fed.municipality(code).engine.connect() as conn:
         found = conn.scalar(select(a.code).where(a.resident_id == resident_id))
     return None if found is None else str(found)
 
@@ -153,7 +153,7 @@ def test_seeding_enrols_every_seeded_resident(fed):
     report = fed.seed(SHINJUKU, 350)
 
     r, a = registry_store.residents.c, registry_store.agency_codes.c
-    with fed.registry(SHINJUKU).engine.connect() as conn:
+    with fed.municipality(SHINJUKU).engine.connect() as conn:
         unenrolled = conn.scalar(
             select(func.count())
             .select_from(

@@ -56,7 +56,7 @@ def dump(engine: Engine) -> str:
 
 
 def code_of(fed, resident_id: str) -> str:
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         return str(
             conn.scalar(
                 select(registry_store.agency_codes.c.code).where(
@@ -348,7 +348,7 @@ def test_no_my_number_and_no_data_at_the_hub_only_own_data_at_agencies(fed, http
     numbers = set()
     codes = set()
     for municipality in (CHIYODA, SHINJUKU):
-        with fed.registry(municipality).engine.connect() as conn:
+        with fed.municipality(municipality).engine.connect() as conn:
             numbers.update(
                 n for n in conn.scalars(text("SELECT my_number FROM residents")) if n is not None
             )

@@ -165,7 +165,7 @@ def test_the_account_is_keyed_by_the_portal_code_never_a_my_number(fed, http, pc
     log_in(pc, http, card)
     accounts = portal_rows(fed, portal_store.accounts)
     residents = municipality_store.residents
-    with fed.registry("131016").engine.connect() as conn:
+    with fed.municipality("131016").engine.connect() as conn:
         row = conn.execute(select(residents).where(residents.c.id == card["resident"]["id"])).one()
     codes = {a["portal_code"] for a in accounts}
     assert row.my_number not in codes and row.resident_code not in codes

@@ -54,7 +54,7 @@ def holder(fed, http) -> dict[str, Any]:
     municipality at registration, with no enrolment asked for)."""
     card = issue(fed, http)
     resident_id = card["resident"]["id"]
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         number = conn.execute(
             text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident_id}
         ).scalar_one()

@@ -37,7 +37,7 @@ def every_my_number(fed: Any) -> set[str]:
     """Every My Number the municipalities hold, current and retired."""
     numbers: set[str] = set()
     for code in fed.settings.municipalities:
-        with fed.registry(code).engine.connect() as conn:
+        with fed.municipality(code).engine.connect() as conn:
             numbers.update(
                 str(n)
                 for n in conn.execute(text("SELECT my_number FROM residents")).scalars()
@@ -69,7 +69,7 @@ def holder(fed, http) -> dict[str, Any]:
     """A resident of Chiyoda with a card, whose income the tax office holds."""
     card = issue(fed, http)
     resident_id = card["resident"]["id"]
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         number = str(
             conn.execute(
                 text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident_id}
@@ -176,7 +176,7 @@ def test_no_my_number_in_the_hub_or_the_portal_after_every_flow(fed, http, pc, h
     numbers = every_my_number(fed)
     assert holder["number"] in numbers
     # the scan finds a My Number where one belongs: the municipality's registry
-    _, registry = dump(fed.registry(CHIYODA).engine)
+    _, registry = dump(fed.municipality(CHIYODA).engine)
     assert holder["number"] in registry
     if fed.settings.database_url is None:
         assert holder["number"].encode() in raw_files(fed, f"municipality-{CHIYODA}")

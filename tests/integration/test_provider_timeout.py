@@ -65,7 +65,7 @@ def claimant(served, client, person) -> dict[str, Any]:
     resident = client.post(f"{API}/residents", json=person())
     assert resident.status_code == 201, resident.text
     resident_id = resident.json()["id"]
-    with served.registry(CHIYODA).engine.connect() as conn:
+    with served.municipality(CHIYODA).engine.connect() as conn:
         number = conn.execute(
             text("SELECT my_number FROM residents WHERE id = :id"), {"id": resident_id}
         ).scalar_one()

@@ -34,7 +34,7 @@ def resident(fed, http, income: int) -> dict[str, Any]:
     """A resident with a card, enrolled at the municipality, with income at the tax office."""
     card = issue(fed, http)
     rid = card["resident"]["id"]
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         number = str(
             conn.execute(
                 text("SELECT my_number FROM residents WHERE id = :id"), {"id": rid}
@@ -327,7 +327,7 @@ def test_the_grantors_name_follows_the_municipalitys_record(fed, grantor, alice,
     (proxy_id,) = proxy_ids(bob)
     rename = text("UPDATE residents SET family_name = :name WHERE id = :id")
     new_family = f"改姓{secrets.choice('一二三四五')}"
-    registry = fed.registry(CHIYODA).engine
+    registry = fed.municipality(CHIYODA).engine
     with registry.begin() as conn:  # 婚姻: the registry's record changes
         conn.execute(rename, {"name": new_family, "id": grantor["resident"]["id"]})
     try:

@@ -220,7 +220,7 @@ def municipality_code(fed, http, resident_id: str) -> str:
         f"/municipality/{CHIYODA}/api/linkage/enrol", json={"resident_ids": [resident_id]}
     )
     assert enrolled.status_code == 200, enrolled.text
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         return str(
             conn.scalar(
                 select(registry_store.agency_codes.c.code).where(

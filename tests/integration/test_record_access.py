@@ -21,6 +21,7 @@ from mynumber.orgs.municipality.services.disclosure import PROCEDURE
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.model import JST
 from mynumber.platform import store as platform_store
+from mynumber.platform.uow import UnitOfWork
 
 CHIYODA = "131016"
 ORG = f"municipality-{CHIYODA}"
@@ -63,13 +64,19 @@ def municipality(fed):
     return fed.services(ORG, MunicipalityServices)
 
 
+def send_pending(fed, persons: list[str] | None = None):
+    """The disclosure's run, as the ``audit disclose`` command makes it."""
+    services = municipality(fed)
+    return services.disclosure.send_pending(UnitOfWork(services.engine), persons)
+
+
 def drain(fed) -> None:
     """The sends after staff requests are done when the request returns (in-process)."""
 
 
 def log_rows(fed, person: str) -> list[dict[str, Any]]:
     a = platform_store.access_log.c
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         query = select(platform_store.access_log).where(a.person == person).order_by(a.seq)
         return [dict(r._mapping) for r in conn.execute(query)]
 
@@ -137,12 +144,12 @@ def test_a_resend_is_stored_once(fed, holder, pc, as_staff) -> None:
     before = portal_rows(fed)
     assert any("異動履歴" in r["action"] for r in before)
     # a crash after the hub's answer and before the marking: everything goes again
-    with fed.registry(CHIYODA).engine.begin() as conn:
+    with fed.municipality(CHIYODA).engine.begin() as conn:
         conn.execute(
             text("UPDATE access_log SET disclosed = :no WHERE person = :p"),
             {"no": False, "p": resident_id},
         )
-    sent = municipality(fed).disclosure.send_pending()
+    sent = send_pending(fed)
     assert sent.disclosed >= 2
     assert len(portal_rows(fed)) == len(before)
     assert all(e["disclosed"] for e in log_rows(fed, resident_id))
@@ -151,7 +158,7 @@ def test_a_resend_is_stored_once(fed, holder, pc, as_staff) -> None:
 def test_another_persons_disclosures_are_not_shown(fed, pc, other_pc, holder, other) -> None:
     # the other person's card issuance by the administrator is theirs alone
     drain(fed)
-    municipality(fed).disclosure.send_pending()
+    send_pending(fed)
     mine = shown(pc.get("/portal/record-access").text)
     theirs = shown(other_pc.get("/portal/record-access").text)
     assert mine and theirs
@@ -177,7 +184,7 @@ def test_entries_of_a_person_without_a_portal_account_are_kept_pending(fed, http
     assert read.status_code == 200
     drain(fed)
     assert not any(e["disclosed"] for e in log_rows(fed, resident_id))
-    sent = municipality(fed).disclosure.send_pending([resident_id])
+    sent = send_pending(fed, [resident_id])
     assert sent.entries >= 1 and sent.disclosed == 0 and sent.kept == sent.entries
 
 
@@ -223,7 +230,7 @@ def test_a_proxy_with_the_view_right_sees_the_principals_record_and_it_is_record
 ) -> None:
     from test_proxies import accept, act, invite, proxy_ids
 
-    municipality(fed).disclosure.send_pending()
+    send_pending(fed)
     own = shown(pc.get("/portal/record-access").text)
     assert accept(other_pc, invite(pc, "view")).status_code == 200
     (proxy_id,) = proxy_ids(other_pc)
@@ -254,7 +261,7 @@ def test_the_audit_disclose_command_sends_what_is_pending(fed, pc, holder, monke
         monkeypatch.setenv("MYNUMBER_DATABASE_PREFIX", fed.settings.database_prefix)
     resident_id = holder["resident"]["id"]
     drain(fed)
-    with fed.registry(CHIYODA).engine.begin() as conn:  # as after an outage of the hub
+    with fed.municipality(CHIYODA).engine.begin() as conn:  # as after an outage of the hub
         conn.execute(
             text("UPDATE access_log SET disclosed = :no WHERE person = :p"),
             {"no": False, "p": resident_id},

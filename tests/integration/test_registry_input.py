@@ -214,7 +214,7 @@ def test_the_largest_offset_still_answers(http):
 
 
 def _taxes_held(fed: Any) -> list[tuple[str, int, int]]:
-    with fed.registry(CHIYODA).engine.connect() as conn:
+    with fed.municipality(CHIYODA).engine.connect() as conn:
         rows = conn.execute(
             text("SELECT resident_id, year, amount_yen FROM resident_taxes ORDER BY 1, 2")
         ).all()

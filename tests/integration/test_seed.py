@@ -15,7 +15,7 @@ COUNT = 3000
 
 
 def rows(fed: federation.Federation, code: str, sql: str, **params: object) -> list[tuple]:
-    with fed.registry(code).engine.connect() as conn:
+    with fed.municipality(code).engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(sql), params)]
 
 

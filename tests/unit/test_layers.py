@@ -1,6 +1,7 @@
 """Only web layers declare routes and only ``store`` declares tables, for the
 municipality and the platform's shared agency, delivery, notice and intermediate-server
-modules (``lint-imports`` keeps the layer order; this checks what the layers hold)."""
+modules; services layers take a unit of work, never an engine (``lint-imports`` keeps the
+layer order; this checks what the layers hold)."""
 
 from __future__ import annotations
 
@@ -75,17 +76,24 @@ def test_the_platforms_shared_modules_declare_no_routes(graph, name: str) -> Non
 
 #: Organisations whose use cases take a unit of work from their caller, never an engine.
 UNIT_OF_WORK_ORGS = [
+    "jlis",
+    "municipality",
     "portal",
 ]
 
+#: J-LIS keeps its use cases in modules beside its layers: every module but these (and the
+#: packages ``web`` and ``migrations``) is its services layer.
+NOT_SERVICES = {"app", "store", "schemas", "model", "clients"}
+
 
 def _services_layer(org: str) -> list[Path]:
-    """The organisation's services package (every module in it) or services module."""
+    """The organisation's services package (every module in it), or else every module of
+    the organisation outside its other layers."""
     root = SRC / "orgs" / org
     package = root / "services"
     if package.is_dir():
         return sorted(package.rglob("*.py"))
-    return [root / "services.py"]
+    return sorted(p for p in root.glob("*.py") if p.stem not in NOT_SERVICES)
 
 
 def _names_engine(node: ast.AST | None) -> bool:
@@ -103,8 +111,8 @@ def _names_engine(node: ast.AST | None) -> bool:
 
 
 def _is_engine(node: ast.AST) -> bool:
-    """An expression that reads as an engine: ``engine``, ``self.engine``, ``x.db_engine``,
-    or a call that makes one (``create_engine(…)``, ``create_org_engine(…)``)."""
+    """An expression that reads as an engine: ``engine``, ``self.engine``,
+    ``self.issuer.engine``, or a call that makes one (``create_org_engine(…)``)."""
     if isinstance(node, ast.Name):
         return "engine" in node.id.lower()
     if isinstance(node, ast.Attribute):
@@ -164,7 +172,7 @@ class Service:
     def read(self) -> None:
         with self.engine.connect() as conn:
             pass
-        with self.engine.begin() as conn:
+        with self.issuer.engine.begin() as conn:
             pass
 """
     assert engine_uses(held) == [

@@ -22,6 +22,7 @@ from mynumber import errors, federation
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.municipality.app import MunicipalityServices
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.uow import UnitOfWork
 
 app = typer.Typer(
     help="An organisation's staff: enrol, list, remove, tokens.", no_args_is_help=True
@@ -208,7 +209,7 @@ def disclose(org: Org, data: DataDir = None) -> None:
         services = fed.services(org) if org in fed.apps else None
         if not isinstance(services, MunicipalityServices):
             raise errors.NotFound(f"{org} discloses no access log (a municipality does)")
-        sent = services.disclosure.send_pending()
+        sent = services.disclosure.send_pending(UnitOfWork(services.engine))
     finally:
         fed.close()
     out.print(

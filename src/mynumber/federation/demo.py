@@ -32,6 +32,7 @@ from mynumber.orgs.municipality.seed import SeedReport, seed
 from mynumber.platform.composition import OrgServices, services_of
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.uow import UnitOfWork
 
 #: The insurers demo members are spread over (健保組合, 協会けんぽ, 国保).
 INSURER_ORGS = tuple(plan.org for plan in PLANS)
@@ -91,7 +92,7 @@ def seed_residents(
     (hundreds of thousands of rows in bulk, too many for its per-resident API)."""
     registry = fed.registry(code)
     report = seed(
-        engine=registry.engine,
+        uow=UnitOfWork(fed.municipality(code).engine),
         municipality=registry.municipality,
         jlis=registry.jlis,
         count=count,

@@ -7,7 +7,6 @@ from itertools import pairwise
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import create_engine
 
 from mynumber import number
 from mynumber.orgs.jlis.acquisition import Acquisition
@@ -88,9 +87,7 @@ def test_fingerprints_in_bulk_are_the_fingerprints_one_at_a_time(codes: list[int
 
 
 def test_acquisition_numbers_in_bulk_are_those_one_at_a_time() -> None:
-    acquisition = Acquisition(
-        engine=create_engine("sqlite://"), numbering=Numbering(KEY), key=bytes(32)
-    )
+    acquisition = Acquisition(numbering=Numbering(KEY), key=bytes(32))
     fps = Numbering(KEY).fingerprints("code", [f"{i:011d}" for i in range(100)])
     assert acquisition.of_code_fps(fps) == [acquisition.of_code_fp(fp) for fp in fps]
     assert len(set(acquisition.of_code_fps(fps))) == len(fps)

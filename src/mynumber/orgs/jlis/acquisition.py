@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber.number import validate
 from mynumber.orgs.jlis import store
@@ -23,6 +23,7 @@ from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import among
 from mynumber.platform.secrets import secret_bytes
+from mynumber.platform.uow import UnitOfWork
 
 #: Generations tried when running the numbering backwards (a re-issue moves one up; a
 #: collision with an earlier number moves one more).
@@ -32,18 +33,17 @@ MAX_GENERATION = 16
 class Acquisition:
     """Turns My Numbers into 取得番号 from J-LIS's own tables and keys."""
 
-    def __init__(self, *, engine: Engine, numbering: Numbering, key: bytes) -> None:
-        self.engine = engine
+    def __init__(self, *, numbering: Numbering, key: bytes) -> None:
         self.numbering = numbering
         self._key = key
 
-    def acquisition_numbers(self, numbers: list[str]) -> list[str | None]:
+    def acquisition_numbers(self, uow: UnitOfWork, numbers: list[str]) -> list[str | None]:
         checked = [validate(n) for n in numbers]
         result: list[str | None] = [None] * len(checked)
         if not checked:
             return result
         number_fps = self.numbering.fingerprints("number", checked)
-        live = self._live(number_fps)
+        live = self._live(uow, number_fps)
         pending = [i for i, fp in enumerate(number_fps) if fp in live]
         bases = np.array([int(n[:11]) for n in checked], dtype=np.uint64)
         for generation in range(MAX_GENERATION):
@@ -52,7 +52,7 @@ class Acquisition:
             generations = np.full(len(pending), generation, dtype=np.uint32)
             codes = self.numbering.codes_of(bases[pending], generations)
             code_fps = self.numbering.fingerprints("code", [f"{c:011d}" for c in codes.tolist()])
-            held = self._at_generation(code_fps, generation)
+            held = self._at_generation(uow, code_fps, generation)
             still, found, found_fps = [], [], []
             for i, code_fp in zip(pending, code_fps, strict=True):
                 if code_fp in held:
@@ -75,9 +75,9 @@ class Acquisition:
         key, digest = self._key, hmac.digest
         return [digest(key, fp.encode(), "sha256")[:16].hex() for fp in code_fps]
 
-    def _live(self, number_fps: list[str]) -> set[str]:
+    def _live(self, uow: UnitOfWork, number_fps: list[str]) -> set[str]:
         t = store.issued_numbers
-        with self.engine.connect() as conn:
+        with uow as conn:
             wanted = among(conn, t.c.number_fp, list(set(number_fps)))
             return set(
                 conn.execute(select(t.c.number_fp).where(wanted, t.c.retired_at.is_(None)))
@@ -85,9 +85,9 @@ class Acquisition:
                 .all()
             )
 
-    def _at_generation(self, code_fps: list[str], generation: int) -> set[str]:
+    def _at_generation(self, uow: UnitOfWork, code_fps: list[str], generation: int) -> set[str]:
         t = store.resident_codes
-        with self.engine.connect() as conn:
+        with uow as conn:
             wanted = among(conn, t.c.code_fp, list(set(code_fps)))
             return set(
                 conn.execute(select(t.c.code_fp).where(wanted, t.c.generation == generation))
@@ -96,10 +96,9 @@ class Acquisition:
             )
 
 
-def acquisition_for(ctx: OrgContext, *, engine: Engine, numbering: Numbering) -> Acquisition:
+def acquisition_for(ctx: OrgContext, *, numbering: Numbering) -> Acquisition:
     """J-LIS's :class:`Acquisition` with its key from the data folder."""
     return Acquisition(
-        engine=engine,
         numbering=numbering,
         key=secret_bytes(ctx.settings.data_dir / "jlis" / "acquisition.key"),
     )

@@ -29,14 +29,15 @@ from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.phones import PhoneIssuer
 from mynumber.orgs.jlis.pin_reset import PinResets
 from mynumber.orgs.jlis.revocation import RevocationService
+from mynumber.orgs.jlis.services import health
 from mynumber.orgs.jlis.verifiers import VerifierUnauthorized
 from mynumber.orgs.jlis.web import kiosk as kiosk_web
-from mynumber.orgs.jlis.web.numbers import health
 from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import new_app, problem
 
 ORG = "jlis"
@@ -70,17 +71,14 @@ def create_app(ctx: OrgContext) -> FastAPI:
     # key material is made on first use (the first card, CA certificate or OCSP answer)
     authority = AuthorityStore(ctx.settings.data_dir)
     issuer = CardIssuer(
-        engine=engine,
         authority=authority,
         seal_key_path=ctx.settings.data_dir / "card-seal.key",
         base_url=ctx.settings.base_url,
         code_fingerprint=lambda code: numbering.fingerprint("code", code),
         item_fingerprint=numbering.fingerprint,
     )
-    revocation = RevocationService(engine=engine, authority=authority)
-    phones = PhoneIssuer(
-        engine=engine, authority=authority, ocsp_url=issuer.ocsp_url, crl_url=issuer.crl_url
-    )
+    revocation = RevocationService(authority=authority)
+    phones = PhoneIssuer(authority=authority, ocsp_url=issuer.ocsp_url, crl_url=issuer.crl_url)
     pin_resets = PinResets(
         issuer=issuer, key=secret_bytes(ctx.settings.data_dir / "jlis" / "pin-reset.key")
     )
@@ -94,13 +92,12 @@ def create_app(ctx: OrgContext) -> FastAPI:
     staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     app.include_router(
         web.router(
-            engine=engine,
             numbering=numbering,
             authority=authority,
             issuer=issuer,
             phone_issuer=phones,
             revocation_service=revocation,
-            acquisition=acquisition.acquisition_for(ctx, engine=engine, numbering=numbering),
+            acquisition=acquisition.acquisition_for(ctx, numbering=numbering),
             hub=HubCodesClient(ctx.directory, "hub", ctx.identity),
             municipalities=MunicipalityClients(ctx.directory, ctx.identity),
             portal_key=secret_bytes(ctx.settings.data_dir / "jlis" / "portal-code.key"),
@@ -111,7 +108,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     # LGPKI and the 証明書交付センター (コンビニ交付)
     lgpki = LgpkiAuthority(ctx.settings.data_dir)
     center = KioskCenter(
-        engine=engine,
         authority=authority,
         revocation=revocation,
         relay=lambda code: KioskRelayClient(ctx.directory, f"municipality-{code}", ctx.identity),
@@ -124,7 +120,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             org=ORG,
             engine=engine,
             staff=staff,
-            health=lambda: health(engine),
+            health=lambda: health(UnitOfWork(engine)),
             authority=authority,
             cards=issuer,
             revocation=revocation,

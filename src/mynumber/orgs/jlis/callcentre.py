@@ -32,6 +32,7 @@ from mynumber.errors import Forbidden
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.cards import CardIssuer, RevokedCertificate
 from mynumber.orgs.jlis.model import normalise_name
+from mynumber.platform.uow import UnitOfWork
 
 HOLD = "certificateHold"
 
@@ -59,10 +60,12 @@ class CallCentre:
         self.issuer = issuer
         self._fingerprint = issuer.item_fingerprint
 
-    def identify(self, card_number: str, *, name: str, birth_date: dt.date | None) -> None:
+    def identify(
+        self, uow: UnitOfWork, card_number: str, *, name: str, birth_date: dt.date | None
+    ) -> None:
         """Raise :class:`CallerNotIdentified` unless the card is known and the items match."""
         c = store.cards.c
-        with self.issuer.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(c.name_fp, c.birth_fp).where(c.manufacture_number == card_number)
             ).first()
@@ -82,6 +85,7 @@ class CallCentre:
 
     def suspend(
         self,
+        uow: UnitOfWork,
         card_number: str,
         *,
         name: str,
@@ -90,7 +94,7 @@ class CallCentre:
         police_receipt: str | None = None,
     ) -> Suspension:
         """一時利用停止 of an identified caller's card: both certificates held at once."""
-        self.identify(card_number, name=name, birth_date=birth_date)
+        self.identify(uow, card_number, name=name, birth_date=birth_date)
         receipt = police_receipt if lost_outside else None
-        status, revoked = self.issuer.suspend(card_number, reason=HOLD, police_receipt=receipt)
+        status, revoked = self.issuer.suspend(uow, card_number, reason=HOLD, police_receipt=receipt)
         return Suspension(card_number, status, revoked, receipt is not None)

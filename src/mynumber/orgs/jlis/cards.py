@@ -62,7 +62,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mynumber.card import (
@@ -311,7 +311,6 @@ class CardIssuer:
     def __init__(
         self,
         *,
-        engine: Engine,
         authority: AuthorityStore,
         seal_key_path: Path,
         base_url: str,
@@ -320,7 +319,6 @@ class CardIssuer:
         code_fingerprint: Callable[[str], str] | None = None,
         item_fingerprint: Callable[[str, str], str] | None = None,
     ) -> None:
-        self.engine = engine
         self.authority = authority
         self.seal_key_path = seal_key_path
         self.base_url = base_url.rstrip("/")
@@ -343,6 +341,7 @@ class CardIssuer:
 
     def issue(
         self,
+        uow: UnitOfWork,
         *,
         municipality: str,
         holder: Holder,
@@ -382,7 +381,7 @@ class CardIssuer:
             else hashlib.sha256(f"{municipality}\n{idempotency_key}".encode()).hexdigest()
         )
         if request_key is not None:
-            self._refuse_repeat(request_key)
+            self._refuse_repeat(uow, request_key)
 
         authority = self.authority.get()
         mfg = new_manufacture_number()
@@ -467,7 +466,7 @@ class CardIssuer:
         chip.reset()
 
         try:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 self._record(
                     conn, mfg, municipality, now, expiry, request_key, certificates, generation
                 )
@@ -489,9 +488,10 @@ class CardIssuer:
                         .values(code_fp=code_fp)
                     )
                     replaced = self._supersede(conn, code_fp, mfg, now)
+                uow.commit()
         except IntegrityError as exc:
             if request_key is not None:
-                self._refuse_repeat(request_key)
+                self._refuse_repeat(uow, request_key)
             raise Conflict("the card could not be recorded; try again", code="retry") from exc
         return IssuedCard(
             mfg,
@@ -504,8 +504,8 @@ class CardIssuer:
             face_only,
         )
 
-    def _refuse_repeat(self, request_key: str) -> None:
-        with self.engine.connect() as conn:
+    def _refuse_repeat(self, uow: UnitOfWork, request_key: str) -> None:
+        with uow as conn:
             done = conn.scalar(
                 select(store.cards.c.manufacture_number).where(
                     store.cards.c.request_key == request_key
@@ -560,6 +560,7 @@ class CardIssuer:
 
     def suspend(
         self,
+        uow: UnitOfWork,
         manufacture_number: str,
         *,
         reason: str = "keyCompromise",
@@ -574,7 +575,7 @@ class CardIssuer:
         flag = reason_of(reason)
         now = self.clock().replace(microsecond=0)
         c = store.cards.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             status = self._status(conn, manufacture_number)
             if status == "active":
                 conn.execute(
@@ -596,9 +597,12 @@ class CardIssuer:
                 .values(status="revoked", revoked_at=now, reason=flag.value)
             )
             rows = self._revocations(conn, manufacture_number)
+            uow.commit()
         return status, rows
 
-    def resume(self, auth_serial: str, *, code_fp: str) -> tuple[str, str, list[str]]:
+    def resume(
+        self, uow: UnitOfWork, auth_serial: str, *, code_fp: str
+    ) -> tuple[str, str, list[str]]:
         """一時停止の解除 of the card whose user-auth certificate is ``auth_serial`` (hex),
         asked by the holder's municipality where the card proved itself.
 
@@ -609,7 +613,7 @@ class CardIssuer:
         (manufacture number, card status, good hierarchies).
         """
         key = serial_hex(parse_serial(auth_serial))
-        with self.engine.connect() as conn:
+        with uow as conn:
             manufacture_number = conn.scalar(
                 select(store.certificates.c.manufacture_number).where(
                     store.certificates.c.hierarchy.in_(
@@ -621,7 +625,7 @@ class CardIssuer:
         if manufacture_number is None:
             raise NotFound("no card of this resident with that certificate", code="card_not_found")
         c, t = store.cards.c, store.certificates.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(c.status, c.code_fp).where(c.manufacture_number == manufacture_number)
             ).first()
@@ -655,10 +659,11 @@ class CardIssuer:
                 .scalars()
                 .all()
             )
+            uow.commit()
         return manufacture_number, "active", sorted(good)
 
     def cancel(
-        self, manufacture_number: str, *, reason: str = "cessationOfOperation"
+        self, uow: UnitOfWork, manufacture_number: str, *, reason: str = "cessationOfOperation"
     ) -> tuple[str, list[RevokedCertificate]]:
         """廃止: the card ends for good and every certificate on it is revoked (``reason``);
         held certificates are revoked for good too. Repeating it changes nothing."""
@@ -666,10 +671,11 @@ class CardIssuer:
         if flag is x509.ReasonFlags.certificate_hold:
             raise InvalidInput("a cancellation is final: not certificateHold", field="reason")
         now = self.clock().replace(microsecond=0)
-        with self.engine.begin() as conn:
+        with uow as conn:
             self._status(conn, manufacture_number)
             self._end(conn, [manufacture_number], now, "cancelled", None, flag)
             rows = self._revocations(conn, manufacture_number)
+            uow.commit()
         return "cancelled", rows
 
     def _supersede(self, conn: Connection, code_fp: str, mfg: str, now: dt.datetime) -> list[str]:
@@ -733,7 +739,7 @@ class CardIssuer:
         return [_revoked(*r) for r in rows]
 
     def revoke_signing(
-        self, manufacture_number: str, *, reason: str = "affiliationChanged"
+        self, uow: UnitOfWork, manufacture_number: str, *, reason: str = "affiliationChanged"
     ) -> list[RevokedCertificate]:
         """Revoke the card's signing certificate: one of the four basic items changed.
 
@@ -744,7 +750,7 @@ class CardIssuer:
         flag = reason_of(reason)
         now = self.clock().replace(microsecond=0)
         t = store.certificates.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             if (
                 conn.execute(
                     select(store.cards.c.status).where(
@@ -766,9 +772,10 @@ class CardIssuer:
             rows = conn.execute(
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(*signing)
             ).all()
+            uow.commit()
         return [_revoked(*r) for r in rows]
 
-    def free_area_key(self, manufacture_number: str, application: str) -> bytes:
+    def free_area_key(self, uow: UnitOfWork, manufacture_number: str, application: str) -> bytes:
         """The free-area session key of one application on one active card, for an issuer
         J-LIS approved (:mod:`mynumber.card.freearea`; the grant is this project's model).
         A suspended card gets none; a reissued card is another chip with other keys."""
@@ -776,7 +783,7 @@ class CardIssuer:
         if app is None:
             raise NotFound("no such free-area application", code="free_area_application")
         c = store.cards.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             found = conn.execute(
                 select(c.status, c.expires_on).where(c.manufacture_number == manufacture_number)
             ).first()
@@ -898,14 +905,16 @@ class CardIssuer:
         )
         return old
 
-    def renew(self, *, image: bytes, items: BasicItems, code_fp: str | None) -> Rewritten:
+    def renew(
+        self, uow: UnitOfWork, *, image: bytes, items: BasicItems, code_fp: str | None
+    ) -> Rewritten:
         """電子証明書の更新 at the counter: new key pairs and certificates on the same card."""
         now = self.clock().replace(microsecond=0)
         today = now.astimezone(JST).date()
         chip, session = self._open(image)
         mfg = chip.manufacture_number
         t = store.certificates.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             card = self._card_for_counter(conn, mfg, code_fp)
             ends = conn.scalar(
                 select(t.not_after)
@@ -940,15 +949,16 @@ class CardIssuer:
             p: self._new_certificate(session, p, items, now, card.expires_on) for p in purposes
         }
         chip.reset()
-        with self.engine.begin() as conn:
+        with uow as conn:
             revoked = self._replace(
                 conn, mfg, now, certificates, x509.ReasonFlags.superseded, chip.generation
             )
+            uow.commit()
         return Rewritten(
             mfg, chip.to_image(), certificates, revoked, chip.generation, card.expires_on
         )
 
-    def make_face_only(self, *, image: bytes, code_fp: str | None) -> Rewritten:
+    def make_face_only(self, uow: UnitOfWork, *, image: bytes, code_fp: str | None) -> Rewritten:
         """顔認証マイナンバーカードへの切替 at the counter: every PIN is removed from the chip
         and the signing certificate revoked; the user-authentication certificate stays (the
         clinic's reader keeps working by face or sight). Back to a card with PINs: the
@@ -960,12 +970,14 @@ class CardIssuer:
             raise Conflict(
                 "a face-only card is modelled on today's card (generation 1)", code="generation"
             )
-        with self.engine.connect() as conn:
+        with uow as conn:
             self._card_for_counter(conn, mfg, code_fp)
         for ref in (PinRef.JPKI_AUTH, PinRef.JPKI_SIGN, PinRef.TEXT, PinRef.JUKI):
             session.remove_pin(ref)
         chip.reset()
-        revoked = [f"{r.serial:x}" for r in self.revoke_signing(mfg, reason="cessationOfOperation")]
+        revoked = [
+            f"{r.serial:x}" for r in self.revoke_signing(uow, mfg, reason="cessationOfOperation")
+        ]
         return Rewritten(mfg, chip.to_image(), {}, revoked, chip.generation)
 
     def _address_fp(self, address: str) -> str | None:
@@ -976,6 +988,7 @@ class CardIssuer:
 
     def change_address(
         self,
+        uow: UnitOfWork,
         *,
         image: bytes,
         holder: Holder,
@@ -995,7 +1008,7 @@ class CardIssuer:
         mfg = chip.manufacture_number
         address_fp = self._address_fp(holder.address)
         c = store.cards.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             card = self._card_for_counter(conn, mfg, code_fp)
             carried = conn.scalar(select(c.address_fp).where(c.manufacture_number == mfg))
         if card.expires_on < today:
@@ -1040,7 +1053,7 @@ class CardIssuer:
         chip.reset()
         revoked: list[str] = []
         if certificates:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 revoked = self._replace(
                     conn,
                     mfg,
@@ -1049,8 +1062,9 @@ class CardIssuer:
                     x509.ReasonFlags.affiliation_changed,
                     chip.generation,
                 )
+                uow.commit()
         record_endorsement(
-            UnitOfWork(self.engine),
+            uow,
             mfg,
             entries=len(entries) + 1,
             full=len(entries) + 1 >= ENDORSEMENT_SLOTS,
@@ -1077,17 +1091,19 @@ class CardIssuer:
         key = derive_issuer_key(self.authority.get().issuer_master_key, manufacture_number)
         return admin_cryptogram(key, challenge)
 
-    def card_of(self, serial: str) -> str:
+    def card_of(self, uow: UnitOfWork, serial: str) -> str:
         """The manufacture number of the card a certificate (serial in hex) is on."""
         t = store.certificates.c
         key = serial_hex(parse_serial(serial))
-        with self.engine.connect() as conn:
+        with uow as conn:
             found = conn.scalar(select(t.manufacture_number).where(t.serial == key).limit(1))
         if found is None:
             raise NotFound("no certificate with that serial number", code="certificate_not_found")
         return str(found)
 
-    def revoke(self, serial: str, *, reason: str = "unspecified") -> RevokedCertificate:
+    def revoke(
+        self, uow: UnitOfWork, serial: str, *, reason: str = "unspecified"
+    ) -> RevokedCertificate:
         """Revoke one certificate (e.g. the signing one after a change of the four items).
 
         Revoking a revoked certificate changes nothing and answers the first revocation.
@@ -1096,7 +1112,7 @@ class CardIssuer:
         key = serial_hex(parse_serial(serial))
         now = self.clock().replace(microsecond=0)
         t = store.certificates.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             found = conn.execute(select(t.hierarchy).where(t.serial == key)).scalars().all()
             if not found:
                 raise NotFound(
@@ -1112,6 +1128,7 @@ class CardIssuer:
             row = conn.execute(
                 select(t.hierarchy, t.serial, t.revoked_at, t.reason).where(t.serial == key)
             ).one()
+            uow.commit()
         return _revoked(*row)
 
 

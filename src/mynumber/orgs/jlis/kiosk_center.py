@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import and_, func, select, update
 
 from mynumber import errors
 from mynumber.orgs.jlis import store
@@ -45,6 +45,7 @@ from mynumber.pki import (
     verify_signed,
 )
 from mynumber.pki.mobile import is_mobile
+from mynumber.platform.uow import UnitOfWork
 
 JST = dt.timezone(dt.timedelta(hours=9))
 OPENS, CLOSES = dt.time(6, 30), dt.time(23, 0)
@@ -80,7 +81,6 @@ def _refusal(exc: errors.Error) -> str:
 
 @dataclass
 class KioskCenter:
-    engine: Engine
     authority: AuthorityStore
     revocation: RevocationService
     relay: Callable[[str], KioskRelayClient]
@@ -96,26 +96,27 @@ class KioskCenter:
                 "not 29 Dec - 3 Jan"
             )
 
-    def open_session(self, chain: str) -> dict[str, Any]:
+    def open_session(self, uow: UnitOfWork, chain: str) -> dict[str, Any]:
         """A one-use challenge for the card on ``chain``'s kiosk."""
         now = self.clock()
         self._check_hours(now)
         session, nonce = secrets.token_urlsafe(18), secrets.token_bytes(32)
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 store.kiosk_sessions.insert().values(
                     id=session, chain=chain, nonce=nonce.hex(), created_at=dt.datetime.now(dt.UTC)
                 )
             )
+            uow.commit()
         return {
             "session": session,
             "challenge": base64.b64encode(nonce).decode(),
             "expires_at": dt.datetime.now(dt.UTC) + SESSION_LIFETIME,
         }
 
-    def _use_session(self, chain: str, session: str, now: dt.datetime) -> bytes:
+    def _use_session(self, uow: UnitOfWork, chain: str, session: str, now: dt.datetime) -> bytes:
         s = store.kiosk_sessions.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(s.nonce, s.created_at).where(
                     s.id == session, s.chain == chain, s.used_at.is_(None)
@@ -132,10 +133,16 @@ class KioskCenter:
             )
             if used.rowcount != 1:
                 raise errors.Conflict("the kiosk session was already used", code="session_invalid")
+            uow.commit()
         return bytes.fromhex(row.nonce)
 
     def _card_of(
-        self, cert: x509.Certificate, nonce: bytes, signature: bytes, now: dt.datetime
+        self,
+        uow: UnitOfWork,
+        cert: x509.Certificate,
+        nonce: bytes,
+        signature: bytes,
+        now: dt.datetime,
     ) -> tuple[str, str]:
         """(manufacture number, issuing municipality) of a card whose auth key signed
         ``nonce``, after the chain, the signature and OCSP; raises otherwise."""
@@ -143,12 +150,12 @@ class KioskCenter:
         roots = self.authority.roots(Purpose.AUTH)
         anchor = verify_signed(cert, nonce, signature, roots, now, purpose=Purpose.AUTH)
         hierarchy = Hierarchy.of_root(anchor)
-        answer = self.revocation.ocsp(hierarchy, build_ocsp_request(cert, anchor))
+        answer = self.revocation.ocsp(uow, hierarchy, build_ocsp_request(cert, anchor))
         check_ocsp_response(answer, cert, anchor, now)
         if is_mobile(cert):
-            self._check_phone_at_kiosk(cert)
+            self._check_phone_at_kiosk(uow, cert)
         t, c = store.certificates.c, store.cards.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(c.manufacture_number, c.municipality, c.status)
                 .join_from(
@@ -164,12 +171,12 @@ class KioskCenter:
             raise errors.Forbidden("this card is suspended", code="card_suspended")
         return str(row.manufacture_number), str(row.municipality)
 
-    def _check_phone_at_kiosk(self, cert: x509.Certificate) -> None:
+    def _check_phone_at_kiosk(self, uow: UnitOfWork, cert: x509.Certificate) -> None:
         """コンビニ交付 with the phone's own certificate: an Android phone's (services-reference
         §3: nationwide from 2024-01-22); the iPhone's is refused (this project's reading: the
         reference lists the kiosk for the Android phone only)."""
         p, d = store.phone_certificates.c, store.phone_devices.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             kind = conn.scalar(
                 select(d.kind)
                 .join_from(
@@ -202,7 +209,7 @@ class KioskCenter:
             )
         return str(found["municipality"])
 
-    def request(self, chain: str, body: dict[str, Any]) -> dict[str, Any]:
+    def request(self, uow: UnitOfWork, chain: str, body: dict[str, Any]) -> dict[str, Any]:
         """Verify the card's answer and relay the request; log it, issued or refused."""
         now = self.clock()
         store_id = str(body["store"])
@@ -212,13 +219,17 @@ class KioskCenter:
         target: str | None = body.get("honseki")
         try:
             self._check_hours(now)
-            nonce = self._use_session(chain, str(body["session"]), now)
+            nonce = self._use_session(uow, chain, str(body["session"]), now)
             try:
                 cert = x509.load_der_x509_certificate(base64.b64decode(body["certificate_der"]))
             except ValueError as exc:
                 raise MalformedCertificate("the certificate is not DER X.509") from exc
             manufacture_number, issuer = self._card_of(
-                cert, nonce, base64.b64decode(body["signature"]), dt.datetime.now(dt.UTC)
+                uow,
+                cert,
+                nonce,
+                base64.b64decode(body["signature"]),
+                dt.datetime.now(dt.UTC),
             )
             residence = self._residence(issuer, manufacture_number)
             target = target or residence
@@ -237,19 +248,20 @@ class KioskCenter:
                 }
             )
         except CertificateError as exc:
-            self._log(chain, store_id, target, kind, "refused", _refusal(exc), 0, now)
+            self._log(uow, chain, store_id, target, kind, "refused", _refusal(exc), 0, now)
             raise errors.Forbidden(
                 f"カードの電子証明書が使えません / {exc.message}", code=exc.code
             ) from exc
         except errors.Error as exc:
-            self._log(chain, store_id, target, kind, "refused", _refusal(exc), 0, now)
+            self._log(uow, chain, store_id, target, kind, "refused", _refusal(exc), 0, now)
             raise
         fee = int(answer["fee_yen"])
-        self._log(chain, store_id, target, kind, "issued", None, fee, now)
+        self._log(uow, chain, store_id, target, kind, "issued", None, fee, now)
         return {**answer, "municipality": target}
 
     def _log(
         self,
+        uow: UnitOfWork,
         chain: str,
         store_id: str,
         municipality: str | None,
@@ -259,7 +271,7 @@ class KioskCenter:
         fee: int,
         at: dt.datetime,
     ) -> None:
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 store.kiosk_transactions.insert().values(
                     id=secrets.token_hex(16),
@@ -273,12 +285,13 @@ class KioskCenter:
                     at=at,
                 )
             )
+            uow.commit()
 
-    def transactions(self, day: dt.date) -> list[dict[str, Any]]:
+    def transactions(self, uow: UnitOfWork, day: dt.date) -> list[dict[str, Any]]:
         """The log of one day (JST)."""
         start = dt.datetime.combine(day, dt.time(), JST)
         k = store.kiosk_transactions.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(store.kiosk_transactions)
                 .where(and_(k.at >= start, k.at < start + dt.timedelta(days=1)))
@@ -286,11 +299,11 @@ class KioskCenter:
             ).mappings()
             return [dict(r) for r in rows]
 
-    def settlement(self, day: dt.date) -> list[dict[str, Any]]:
+    def settlement(self, uow: UnitOfWork, day: dt.date) -> list[dict[str, Any]]:
         """What each chain collected for each municipality on ``day`` (JST): 手数料の精算."""
         start = dt.datetime.combine(day, dt.time(), JST)
         k = store.kiosk_transactions.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(k.chain, k.municipality, func.count(), func.sum(k.fee_yen))
                 .where(k.status == "issued", k.at >= start, k.at < start + dt.timedelta(days=1))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber.errors import Forbidden, NotFound
 from mynumber.orgs.jlis import store
@@ -35,6 +35,7 @@ from mynumber.orgs.jlis.cards import parse_serial, serial_hex
 from mynumber.orgs.jlis.clients import HubCodesClient, MunicipalityClients
 from mynumber.orgs.jlis.portal_link import _AUTH_HIERARCHIES, _card_of
 from mynumber.pki import Purpose
+from mynumber.platform.uow import UnitOfWork
 
 OQS = "oqs"
 #: Kinds of organisation whose enrolment also codes the person for ``oqs`` (the 中間サーバー
@@ -42,16 +43,16 @@ OQS = "oqs"
 CODED_FOR_OQS = frozenset({"insurer"})
 
 
-def status(engine: Engine, serial: str) -> tuple[str, str]:
+def status(uow: UnitOfWork, serial: str) -> tuple[str, str]:
     """(card status, certificate status) behind an auth serial; raise NotFound if none."""
-    _, _, card_status, cert_status = _card_of(engine, serial)
+    _, _, card_status, cert_status = _card_of(uow, serial)
     return card_status, cert_status
 
 
-def followed_card_serial(engine: Engine, serial: str) -> str | None:
+def followed_card_serial(uow: UnitOfWork, serial: str) -> str | None:
     """The card's auth serial a phone's auth certificate follows (None: a card's own)."""
     p = store.phone_certificates.c
-    with engine.connect() as conn:
+    with uow as conn:
         found = conn.scalar(
             select(p.card_serial).where(
                 p.hierarchy == Purpose.AUTH.value, p.serial == serial_hex(parse_serial(serial))
@@ -65,7 +66,7 @@ def _spaceless(name: str) -> str:
 
 
 def holder_matches(
-    engine: Engine,
+    uow: UnitOfWork,
     municipalities: MunicipalityClients,
     serial: str,
     *,
@@ -76,7 +77,7 @@ def holder_matches(
     """Whether the copy's name, sex and birth date are the card holder's (a card's or a
     phone's auth serial); a holder no longer in the register does not match."""
     t, c = store.certificates.c, store.cards.c
-    with engine.connect() as conn:
+    with uow as conn:
         row = conn.execute(
             select(c.manufacture_number, c.municipality)
             .join_from(
@@ -101,9 +102,9 @@ def holder_matches(
     )
 
 
-def oqs_code(engine: Engine, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:
+def oqs_code(uow: UnitOfWork, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:
     """The system's hub code for the holder of a good auth certificate."""
-    code_fp, _, card_status, cert_status = _card_of(engine, serial)
+    code_fp, _, card_status, cert_status = _card_of(uow, serial)
     if card_status != "active" or cert_status != "good":
         raise Forbidden("the card or its certificate is not valid", code="certificate_not_good")
     return hub.codes(OQS, [acquisition.of_code_fp(code_fp)])[0]

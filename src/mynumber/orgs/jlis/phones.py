@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, select, update
 
 from mynumber.errors import Conflict, Forbidden, InvalidInput
 from mynumber.orgs.jlis import store
@@ -54,6 +54,7 @@ from mynumber.pki.errors import CertificateError
 from mynumber.pki.mobile import ENROLMENT_KINDS, enrolment_payload, is_mobile, mobile_builder
 from mynumber.pki.profiles import KEY_SIZE
 from mynumber.pki.verify import verify_chain, verify_signature
+from mynumber.platform.uow import UnitOfWork
 
 HOLD = x509.ReasonFlags.certificate_hold.value
 
@@ -147,13 +148,11 @@ class PhoneIssuer:
     def __init__(
         self,
         *,
-        engine: Engine,
         authority: AuthorityStore,
         ocsp_url: Callable[[Purpose], str],
         crl_url: Callable[[Purpose], str],
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.authority = authority
         self.ocsp_url = ocsp_url
         self.crl_url = crl_url
@@ -182,7 +181,7 @@ class PhoneIssuer:
             )
         return cert, Hierarchy.of_root(anchor)
 
-    def enrol(self, request: EnrolRequest) -> EnrolledPhone:
+    def enrol(self, uow: UnitOfWork, request: EnrolRequest) -> EnrolledPhone:
         """Issue a phone's two certificates from the card and revoke any earlier phone's."""
         now = self.clock().replace(microsecond=0)
         if request.kind not in ENROLMENT_KINDS:
@@ -217,7 +216,7 @@ class PhoneIssuer:
             store.phone_devices.c,
             store.phone_certificates.c,
         )
-        with self.engine.begin() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(t.manufacture_number, t.status, c.status, c.code_fp)
                 .join_from(
@@ -311,6 +310,7 @@ class PhoneIssuer:
                         card_serial=card_rows[purpose][0],
                     )
                 )
+            uow.commit()
         return EnrolledPhone(device_id, request.kind, certificates, replaced)
 
     @staticmethod

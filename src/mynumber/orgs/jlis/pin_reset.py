@@ -45,6 +45,7 @@ from mynumber.orgs.jlis.cards import JST, CardIssuer, serial_hex
 from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.pki import Purpose, verify_signed
 from mynumber.pki.mobile import is_mobile
+from mynumber.platform.uow import UnitOfWork
 
 FACE_THRESHOLD = 0.9
 RESERVATION_TTL = dt.timedelta(hours=24)
@@ -111,13 +112,19 @@ class PinResets:
     # --- the counter -------------------------------------------------------------------------
 
     def at_counter(
-        self, manufacture_number: str, *, code_fp: str, pin: str, card_challenge: bytes
+        self,
+        uow: UnitOfWork,
+        manufacture_number: str,
+        *,
+        code_fp: str,
+        pin: str,
+        card_challenge: bytes,
     ) -> bytes:
         """The cryptogram for the holder's municipality, at its counter."""
         if pin not in COUNTER_PINS:
             raise InvalidInput(f"pin must be one of {', '.join(COUNTER_PINS)}", field="pin")
         c = store.cards.c
-        with self.issuer.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(c.status, c.code_fp).where(c.manufacture_number == manufacture_number)
             ).first()
@@ -129,7 +136,9 @@ class PinResets:
 
     # --- the phone and the kiosk ------------------------------------------------------------
 
-    def _card_of_proof(self, proof: CardProof, expected: Purpose, now: dt.datetime) -> str:
+    def _card_of_proof(
+        self, uow: UnitOfWork, proof: CardProof, expected: Purpose, now: dt.datetime
+    ) -> str:
         """The card whose other key answered; both its certificates must be valid now."""
         self._check_challenge(proof.challenge)
         try:
@@ -148,7 +157,7 @@ class PinResets:
             )
         hierarchy = Hierarchy.of_root(anchor)
         t = store.certificates.c
-        with self.issuer.engine.connect() as conn:
+        with uow as conn:
             mfg = conn.scalar(
                 select(t.manufacture_number).where(
                     t.hierarchy == hierarchy.value, t.serial == serial_hex(cert.serial_number)
@@ -171,7 +180,9 @@ class PinResets:
             )
         return str(mfg)
 
-    def reserve(self, *, pin: str, proof: CardProof, face_score: float) -> Reservation:
+    def reserve(
+        self, uow: UnitOfWork, *, pin: str, proof: CardProof, face_score: float
+    ) -> Reservation:
         """A reservation made on the phone: the other key's proof and the face match."""
         other = KIOSK_PINS.get(pin)
         if other is None:
@@ -182,14 +193,14 @@ class PinResets:
         if not 0.0 <= face_score <= 1.0:
             raise InvalidInput("a face match score is between 0 and 1", field="face_score")
         now = self.clock().replace(microsecond=0)
-        mfg = self._card_of_proof(proof, other, now)
+        mfg = self._card_of_proof(uow, proof, other, now)
         if face_score < FACE_THRESHOLD:
             raise PinResetRefused(
                 "the face did not match the card's photo: try again in good light, or reset "
                 "the PIN at your municipality's counter",
             )
         reservation = Reservation(secrets.token_hex(8).upper(), pin, now + RESERVATION_TTL)
-        with self.issuer.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 store.pin_resets.insert().values(
                     code=reservation.code,
@@ -200,32 +211,36 @@ class PinResets:
                     used_at=None,
                 )
             )
+            uow.commit()
         return reservation
 
-    def at_kiosk(self, *, code: str, proof: CardProof, card_challenge: bytes) -> tuple[str, bytes]:
+    def at_kiosk(
+        self, uow: UnitOfWork, *, code: str, proof: CardProof, card_challenge: bytes
+    ) -> tuple[str, bytes]:
         """(PIN, cryptogram) for a reserved reset, at a kiosk in its opening hours."""
         now = self.clock().replace(microsecond=0)
         local = now.astimezone(JST).time()
         if not KIOSK_OPENS <= local < KIOSK_CLOSES:
             raise PinResetRefused("kiosk PIN resets are open from 6:30 to 23:00")
         r = store.pin_resets.c
-        with self.issuer.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(select(store.pin_resets).where(r.code == code)).first()
         if row is None or row.used_at is not None or row.expires_at <= now:
             raise PinResetRefused(
                 "no reservation with that number is open (used, or older than 24 hours): "
                 "make a new one on the phone",
             )
-        mfg = self._card_of_proof(proof, KIOSK_PINS[row.pin], now)
+        mfg = self._card_of_proof(uow, proof, KIOSK_PINS[row.pin], now)
         if mfg != row.manufacture_number:
             raise PinResetRefused("the reservation is for another card")
         cryptogram = self.issuer.reset_cryptogram(mfg, card_challenge)
-        with self.issuer.engine.begin() as conn:
+        with uow as conn:
             used = conn.execute(
                 update(store.pin_resets)
                 .where(r.code == code, r.used_at.is_(None))
                 .values(used_at=now)
             ).rowcount
+            uow.commit()
         if used != 1:
             raise PinResetRefused("the reservation was used meanwhile")
         return str(row.pin), cryptogram

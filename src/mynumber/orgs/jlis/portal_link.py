@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hmac
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber.errors import Forbidden, NotFound
 from mynumber.orgs.jlis import store
@@ -33,6 +33,7 @@ from mynumber.orgs.jlis.cards import parse_serial, serial_hex
 from mynumber.orgs.jlis.clients import HubCodesClient
 from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.orgs.jlis.schemas import ResolveOut
+from mynumber.platform.uow import UnitOfWork
 
 #: a login certificate of either card generation
 _AUTH_HIERARCHIES = (Hierarchy.AUTH.value, Hierarchy.AUTH_G2.value)
@@ -49,11 +50,11 @@ def portal_code(key: bytes, code_fp: str) -> str:
     return hmac.digest(key, f"portal:{code_fp}".encode(), "sha256")[:16].hex()
 
 
-def _card_of(engine: Engine, serial: str) -> tuple[str, str, str, str]:
+def _card_of(uow: UnitOfWork, serial: str) -> tuple[str, str, str, str]:
     """(code_fp, municipality, card status, certificate status) behind an auth serial."""
     wanted = serial_hex(parse_serial(serial))
     t, c = store.certificates.c, store.cards.c
-    with engine.connect() as conn:
+    with uow as conn:
         row = conn.execute(
             select(c.code_fp, c.municipality, c.status, t.status)
             .join_from(
@@ -72,9 +73,9 @@ def _card_of(engine: Engine, serial: str) -> tuple[str, str, str, str]:
     return code_fp, municipality, card_status, cert_status
 
 
-def resolve(engine: Engine, key: bytes, serial: str) -> ResolveOut:
+def resolve(uow: UnitOfWork, key: bytes, serial: str) -> ResolveOut:
     """The person behind an auth certificate serial, as the portal's code; raise if unknown."""
-    code_fp, municipality, card_status, cert_status = _card_of(engine, serial)
+    code_fp, municipality, card_status, cert_status = _card_of(uow, serial)
     return ResolveOut(
         portal_code=portal_code(key, code_fp),
         municipality=municipality,
@@ -83,9 +84,9 @@ def resolve(engine: Engine, key: bytes, serial: str) -> ResolveOut:
     )
 
 
-def hub_code(engine: Engine, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:
+def hub_code(uow: UnitOfWork, acquisition: Acquisition, hub: HubCodesClient, serial: str) -> str:
     """The portal's hub code for the holder of an auth serial (the registry coded too)."""
-    code_fp, _, _, cert_status = _card_of(engine, serial)
+    code_fp, _, _, cert_status = _card_of(uow, serial)
     if cert_status != "good":
         raise Forbidden("the login certificate is not valid", code="certificate_not_good")
     number = acquisition.of_code_fp(code_fp)

@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from cryptography import x509
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, select, update
 
 from mynumber.errors import Unavailable
 from mynumber.orgs.jlis import store
@@ -35,10 +36,15 @@ from mynumber.pki import (
     Revoked,
     build_crl,
 )
-from mynumber.platform.db import retrying
+from mynumber.platform.uow import UnitOfWork
 
 CRL_VALIDITY = dt.timedelta(hours=24)
 CRL_REISSUE_AFTER = dt.timedelta(hours=1)
+
+#: The unit of work of the OCSP request being answered: a responder is built once per
+#: hierarchy (its cache outlives requests), so its status lookup reads the caller's unit
+#: of work from here (set by :meth:`RevocationService.ocsp` for the call's duration).
+_answering: ContextVar[UnitOfWork] = ContextVar("jlis_ocsp_unit_of_work")
 
 
 def _hierarchy(which: Hierarchy | Purpose) -> Hierarchy:
@@ -47,7 +53,7 @@ def _hierarchy(which: Hierarchy | Purpose) -> Hierarchy:
 
 
 def status_of(
-    engine: Engine, which: Hierarchy | Purpose, serial: int, *, today: dt.date | None = None
+    uow: UnitOfWork, which: Hierarchy | Purpose, serial: int, *, today: dt.date | None = None
 ) -> CertStatus:
     """What J-LIS's records say about one certificate of a hierarchy.
 
@@ -59,7 +65,7 @@ def status_of(
     hierarchy = _hierarchy(which)
     t, c = store.certificates.c, store.cards.c
     try:
-        with engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(t.status, t.revoked_at, t.reason, c.expires_on)
                 .join_from(
@@ -95,11 +101,9 @@ class RevocationService:
     def __init__(
         self,
         *,
-        engine: Engine,
         authority: AuthorityStore,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.authority = authority
         self.clock = clock
         self._lock = threading.Lock()
@@ -117,24 +121,36 @@ class RevocationService:
                     issuer=keys.ca(hierarchy.purpose, hierarchy.generation).certificate,
                     certificate=responder.certificate,
                     signer=LocalSigner(responder.key),
-                    status_of=lambda _key_hash, serial: status_of(self.engine, hierarchy, serial),
+                    status_of=lambda _key_hash, serial: status_of(
+                        _answering.get(), hierarchy, serial
+                    ),
                 )
             return found
 
-    def ocsp(self, which: Hierarchy | Purpose, request_der: bytes) -> bytes:
+    def ocsp(self, uow: UnitOfWork, which: Hierarchy | Purpose, request_der: bytes) -> bytes:
         """The DER OCSPResponse to a DER OCSPRequest (HTTP POST)."""
-        return self.responder(which).respond(request_der)
+        responder = self.responder(which)
+        token = _answering.set(uow)
+        try:
+            return responder.respond(request_der)
+        finally:
+            _answering.reset(token)
 
-    def ocsp_get(self, which: Hierarchy | Purpose, path_component: str) -> bytes:
+    def ocsp_get(self, uow: UnitOfWork, which: Hierarchy | Purpose, path_component: str) -> bytes:
         """The DER OCSPResponse to a GET request (RFC 6960 Appendix A.1)."""
-        return self.responder(which).respond_to_get(path_component)
+        responder = self.responder(which)
+        token = _answering.set(uow)
+        try:
+            return responder.respond_to_get(path_component)
+        finally:
+            _answering.reset(token)
 
-    def crl(self, which: Hierarchy | Purpose) -> tuple[bytes, dt.datetime]:
+    def crl(self, uow: UnitOfWork, which: Hierarchy | Purpose) -> tuple[bytes, dt.datetime]:
         """(DER CRL, its nextUpdate) of a hierarchy."""
         hierarchy = _hierarchy(which)
         now = self.clock().replace(microsecond=0)
         t = store.certificates.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(t.serial, t.revoked_at, t.reason).where(
                     t.hierarchy == hierarchy.value, t.status == "revoked", t.not_after > now
@@ -149,7 +165,7 @@ class RevocationService:
                 and cached.this_update <= now < cached.this_update + CRL_REISSUE_AFTER
             ):
                 return cached.der, cached.next_update
-            number = self._next_crl_number(hierarchy, now)
+            number = self._next_crl_number(uow, hierarchy, now)
             der = build_crl(
                 self.authority.get().ca(hierarchy.purpose, hierarchy.generation),
                 [
@@ -163,7 +179,7 @@ class RevocationService:
             self._crls[hierarchy] = _Crl(revoked, now, now + CRL_VALIDITY, der)
             return der, now + CRL_VALIDITY
 
-    def _next_crl_number(self, hierarchy: Hierarchy, now: dt.datetime) -> int:
+    def _next_crl_number(self, uow: UnitOfWork, hierarchy: Hierarchy, now: dt.datetime) -> int:
         c = store.crl_numbers.c
 
         def bump(conn: Connection) -> int:
@@ -182,4 +198,4 @@ class RevocationService:
                 conn.execute(select(c.number).where(c.hierarchy == hierarchy.value)).scalar_one()
             )
 
-        return retrying(self.engine, bump)
+        return uow.run(bump)

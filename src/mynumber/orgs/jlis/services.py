@@ -1,8 +1,9 @@
-"""J-LIS use cases for numbers: reserve resident codes, generate and re-issue My Numbers.
+"""J-LIS use cases for numbers: reserve resident codes, generate and re-issue My Numbers (and
+the health report, which counts them and the cards issued).
 
-Each function is one unit of work over a connection the caller opened in a transaction.
-A unique key that races with a concurrent writer raises ``IntegrityError``; the caller
-runs the unit again (:func:`mynumber.platform.db.retrying`), which then sees the winner.
+Each use case takes the unit of work of J-LIS's database from its caller and runs its work
+in it (:meth:`UnitOfWork.run`): a unique key that races with a concurrent writer raises
+``IntegrityError`` and the work runs again, which then sees the winner.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mynumber.number_bulk import validate_resident_codes
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.platform.db import bulk_insert, chunked
+from mynumber.platform.uow import UnitOfWork
 
 MAX_BATCH = 100_000
 
@@ -92,7 +94,7 @@ def _first_numbers(
 
 
 def generate_numbers(
-    conn: Connection,
+    uow: UnitOfWork,
     numbering: Numbering,
     *,
     municipality: str,
@@ -107,6 +109,21 @@ def generate_numbers(
     current numbers come back (asking again changes nothing); another's code is taken.
     Returns (numbers in the order of ``codes``, None where taken; the taken codes).
     """
+    return uow.run(
+        lambda conn: _generate_numbers(
+            conn, numbering, municipality=municipality, codes=codes, reserve=reserve
+        )
+    )
+
+
+def _generate_numbers(
+    conn: Connection,
+    numbering: Numbering,
+    *,
+    municipality: str,
+    codes: list[str],
+    reserve: bool,
+) -> tuple[list[str | None], list[str]]:
     checked = _checked_codes(codes)
     fps = [numbering.fingerprint("code", code) for code in checked]
     holders = _holders(conn, fps)
@@ -149,9 +166,19 @@ def generate_numbers(
 
 
 def reissue_number(
-    conn: Connection, numbering: Numbering, *, code: str, old_number: str, reason: str
+    uow: UnitOfWork, numbering: Numbering, *, code: str, old_number: str, reason: str
 ) -> str:
     """Retire a leaked My Number and issue the resident a new one (never issued before)."""
+    return uow.run(
+        lambda conn: _reissue_number(
+            conn, numbering, code=code, old_number=old_number, reason=reason
+        )
+    )
+
+
+def _reissue_number(
+    conn: Connection, numbering: Numbering, *, code: str, old_number: str, reason: str
+) -> str:
     code = validate_resident_code(code)
     old_number = validate(old_number)
     code_fp = numbering.fingerprint("code", code)
@@ -176,3 +203,10 @@ def reissue_number(
     conn.execute(issued_t.insert().values(number_fp=fp, issued_at=now))
     conn.execute(update(codes_t).where(codes_t.c.code_fp == code_fp).values(generation=generation))
     return number
+
+
+def health(uow: UnitOfWork) -> dict[str, object]:
+    """J-LIS's health report: numbers and cards issued."""
+    with uow as conn:
+        numbers, cards = store.issued(conn)
+    return {"org": "jlis", "ok": True, "numbers_issued": numbers, "cards_issued": cards}

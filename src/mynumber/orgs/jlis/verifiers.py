@@ -13,13 +13,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from mynumber.errors import InvalidInput, NotFound, Unauthorized
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.pki import Purpose
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 CREDENTIAL_PREFIX = "jv_"
 
@@ -44,7 +45,7 @@ def credential_hash(credential: str) -> str:
     return hashlib.sha256(credential.encode("utf-8")).hexdigest()
 
 
-def register(engine: Engine, *, name: str) -> tuple[RegisteredVerifier, str]:
+def register(uow: UnitOfWork, *, name: str) -> tuple[RegisteredVerifier, str]:
     """Register a verifier; returns it and its credential (shown this once, never stored)."""
     name = name.strip()
     if not name or len(name) > 100 or any(ord(ch) < 0x20 for ch in name):
@@ -53,7 +54,7 @@ def register(engine: Engine, *, name: str) -> tuple[RegisteredVerifier, str]:
     verifier = RegisteredVerifier(
         new_id(), name, dt.datetime.now(dt.UTC).replace(microsecond=0), True
     )
-    with engine.begin() as conn:
+    with uow as conn:
         conn.execute(
             store.verifiers.insert().values(
                 id=verifier.id,
@@ -63,20 +64,22 @@ def register(engine: Engine, *, name: str) -> tuple[RegisteredVerifier, str]:
                 active=True,
             )
         )
+        uow.commit()
     return verifier, credential
 
 
-def deactivate(engine: Engine, verifier_id: str) -> None:
+def deactivate(uow: UnitOfWork, verifier_id: str) -> None:
     """Withdraw a verifier's registration: its credential stops working at once."""
-    with engine.begin() as conn:
+    with uow as conn:
         changed = conn.execute(
             update(store.verifiers).where(store.verifiers.c.id == verifier_id).values(active=False)
         ).rowcount
+        uow.commit()
     if not changed:
         raise NotFound("no such verifier", code="verifier_not_found")
 
 
-def authenticate(engine: Engine, authorization: str | None) -> str:
+def authenticate(uow: UnitOfWork, authorization: str | None) -> str:
     """The id of the active verifier whose ``Authorization: Bearer …`` this is, or raise."""
     scheme, _, credential = (authorization or "").partition(" ")
     credential = credential.strip()
@@ -86,7 +89,7 @@ def authenticate(engine: Engine, authorization: str | None) -> str:
             "send Authorization: Bearer <credential>"
         )
     v = store.verifiers.c
-    with engine.connect() as conn:
+    with uow as conn:
         found = conn.scalar(
             select(v.id).where(v.credential_hash == credential_hash(credential), v.active.is_(True))
         )
@@ -105,11 +108,11 @@ PLATFORM_OPERATORS = frozenset({"trustplatform"})
 _SIGN_HIERARCHIES = (Hierarchy.SIGN.value, Hierarchy.SIGN_G2.value)
 
 
-def auth_serial_of(engine: Engine, sign_serial: int) -> tuple[str, str]:
+def auth_serial_of(uow: UnitOfWork, sign_serial: int) -> tuple[str, str]:
     """(serial, status) of the user-authentication certificate on the card that holds the
     signing certificate ``sign_serial`` (services-reference §5: a verifier may ask)."""
     t = store.certificates.c
-    with engine.connect() as conn:
+    with uow as conn:
         found = conn.execute(
             select(t.manufacture_number, t.hierarchy).where(
                 t.hierarchy.in_(_SIGN_HIERARCHIES), t.serial == f"{sign_serial:x}"
@@ -129,10 +132,10 @@ def auth_serial_of(engine: Engine, sign_serial: int) -> tuple[str, str]:
     return str(row.serial), str(row.status)
 
 
-def card_of_sign_serial(engine: Engine, sign_serial: int) -> tuple[str, str]:
+def card_of_sign_serial(uow: UnitOfWork, sign_serial: int) -> tuple[str, str]:
     """(manufacture number, municipality that handed it over) of a signing certificate."""
     t, c = store.certificates.c, store.cards.c
-    with engine.connect() as conn:
+    with uow as conn:
         row = conn.execute(
             select(c.manufacture_number, c.municipality)
             .join_from(

@@ -48,6 +48,7 @@ from mynumber.platform.deliveries import Receivers
 from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.notices import Notices
 from mynumber.platform.staff.web import install as install_staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import new_app
 from mynumber.platform.web.deliveries import receiver_router
 
@@ -66,12 +67,9 @@ class MunicipalityServices(OrgServices):
 
 
 def build_registry(ctx: OrgContext, municipality: Municipality) -> ResidentRegistry:
-    """The registry service with its database migrated and its clients wired."""
-    engine = create_org_engine(ctx.settings, municipality.org)
-    migrate(engine, MIGRATIONS)
+    """The registry service with its clients wired."""
     identity = ctx.identity
     return ResidentRegistry(
-        engine=engine,
         municipality=municipality,
         jlis=JlisIssuanceClient(ctx.directory, identity),
         peer=lambda code: PeerMunicipalityClient(ctx.directory, identity, code),
@@ -79,8 +77,13 @@ def build_registry(ctx: OrgContext, municipality: Municipality) -> ResidentRegis
 
 
 def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
+    engine = create_org_engine(ctx.settings, municipality.org)
+    migrate(engine, MIGRATIONS)
+
+    def unit() -> UnitOfWork:  # a unit of work for what runs outside a request's
+        return UnitOfWork(engine)
+
     registry = build_registry(ctx, municipality)
-    engine = registry.engine
     app = new_app(
         title=f"{municipality.full_name} ({municipality.name_en})",
         description="住民基本台帳 — the resident registry of one municipality.",
@@ -90,21 +93,20 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(cards.router(registry, staff), prefix="/api")
     app.include_router(card_counter.router(ctx, registry, staff), prefix="/api")
     app.include_router(export.router(staff=staff), prefix="/api")
-    app.include_router(eligibility.router(ctx, engine=engine), prefix="/api")
-    app.include_router(holder_items.router(ctx, engine=engine, code=municipality.code))
-    link = build_linkage(ctx, engine=engine, municipality=municipality)
+    app.include_router(eligibility.router(ctx), prefix="/api")
+    app.include_router(holder_items.router(ctx, code=municipality.code))
+    link = build_linkage(ctx, municipality=municipality)
     registry.enrol = link.enrol_registered  # 符号取得 at registration and move-in
     registry.moved = link.tell_police_of_move  # マイナ免許証: one-stop address change
-    app.include_router(linkage.router(ctx, linkage=link, staff=staff))
+    app.include_router(linkage.router(ctx, linkage=link, staff=staff, unit=unit))
     app.include_router(care.router(staff))
     # 本人確認情報の提供状況の開示: staff reads and changes go to the person's Mynaportal
-    disclosed = Disclosure(engine=engine, staff=staff, linkage=link)
-    disclosure.install(app, disclosure=disclosed, staff=staff)
-    resident_notices = ResidentNotices(engine=engine, linkage=link, notices=Notices(ctx))
+    disclosed = Disclosure(staff=staff, linkage=link)
+    disclosure.install(app, disclosure=disclosed, staff=staff, unit=unit)
+    resident_notices = ResidentNotices(linkage=link, notices=Notices(ctx))
     app.include_router(notices.router(org=ctx.org, service=resident_notices))
     # e-applications from Mynaportal, delivered through the hub; staff review pages
     e_applications = MunicipalityApplications(
-        engine=engine,
         municipality=municipality,
         linkage=link,
         jlis=JlisVerifierClient(
@@ -115,12 +117,11 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
         ),
     )
     receivers = Receivers(org=municipality.org, keys=link.keys)
-    register(receivers, e_applications)
+    register(receivers, e_applications, unit)
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(applications.page_router(e_applications, municipality, staff))
     # コンビニ交付: certificates for J-LIS's relay, signed by the mayor under LGPKI
     issuing = KioskIssuing(
-        engine=engine,
         municipality=municipality,
         mayor=MayorKeys(
             ctx.settings.data_dir / municipality.org,
@@ -132,7 +133,7 @@ def create_app(ctx: OrgContext, municipality: Municipality) -> FastAPI:
     app.include_router(kiosk.router(issuing, staff))
     app.include_router(pages.router(registry, staff))
 
-    healthz = health.report(municipality.org, registry)
+    healthz = health.report(municipality.org, registry, unit)
     app.include_router(health.router(healthz))
 
     expose(

@@ -18,7 +18,6 @@ from functools import partial
 from typing import Any
 
 from faker.providers.person.ja_JP import Provider as JaPerson
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from mynumber.number import random_resident_code
@@ -27,6 +26,7 @@ from mynumber.orgs.municipality.clients import JlisIssuer
 from mynumber.orgs.municipality.model import Municipality
 from mynumber.platform.db import bulk_insert, insert_ignoring_duplicates
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 BATCH = 20_000
 
@@ -145,7 +145,7 @@ def _batches(
 
 def seed(
     *,
-    engine: Engine,
+    uow: UnitOfWork,
     municipality: Municipality,
     jlis: JlisIssuer,
     count: int,
@@ -168,7 +168,7 @@ def seed(
             report.numbering_seconds += time.perf_counter() - clock
             if pending is not None:
                 pending.result()
-            pending = writer.submit(_write, engine, households, people, report)
+            pending = writer.submit(_write, uow, households, people, report)
             pending.add_done_callback(partial(_report_progress, progress, len(people)))
             report.residents += len(people)
             report.households += len(households)
@@ -208,19 +208,21 @@ def _number(jlis: JlisIssuer, people: list[dict[str, Any]], now: datetime) -> No
 
 
 def _write(
-    engine: Engine,
+    uow: UnitOfWork,
     households: list[dict[str, Any]],
     people: list[dict[str, Any]],
     report: SeedReport,
 ) -> None:
     clock = time.perf_counter()
     try:
-        with engine.begin() as conn:
+        with uow as conn:
             bulk_insert(conn, store.households, households)
             bulk_insert(conn, store.residents, people)
+            uow.commit()
     except IntegrityError:
         # someone seeded before us holds one of these people: skip just those
-        with engine.begin() as conn:
+        with uow as conn:
             conn.execute(store.households.insert(), households)
             insert_ignoring_duplicates(conn, store.residents, people)
+            uow.commit()
     report.writing_seconds += time.perf_counter() - clock

@@ -6,7 +6,6 @@ parses, is authorised, and calls a service."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import Engine
 
 from mynumber.orgs.jlis.acquisition import Acquisition
 from mynumber.orgs.jlis.authority import AuthorityStore
@@ -39,7 +38,6 @@ __all__ = ["router"]
 
 def router(
     *,
-    engine: Engine,
     numbering: Numbering,
     authority: AuthorityStore,
     issuer: CardIssuer,
@@ -62,29 +60,21 @@ def router(
     api.include_router(callcentre.router(CallCentre(issuer), staff=staff))
     api.include_router(pin_reset.router(pin_resets, issuer, from_municipality=from_municipality))
     api.include_router(
-        revocation.router(
-            engine=engine, authority=authority, revocation=revocation_service, staff=staff
-        )
+        revocation.router(authority=authority, revocation=revocation_service, staff=staff)
     )
     api.include_router(
         portal.router(
-            engine=engine,
             key=portal_key,
             from_portal=from_portal,
             acquisition=acquisition,
             hub=hub,
         )
     )
-    api.include_router(
-        platforms.router(engine=engine, authority=authority, municipalities=municipalities)
-    )
-    api.include_router(linkage.router(engine=engine, acquisition=acquisition, hub=hub))
-    api.include_router(
-        oqs.router(engine=engine, acquisition=acquisition, hub=hub, municipalities=municipalities)
-    )
+    api.include_router(platforms.router(authority=authority, municipalities=municipalities))
+    api.include_router(linkage.router(acquisition=acquisition, hub=hub))
+    api.include_router(oqs.router(acquisition=acquisition, hub=hub, municipalities=municipalities))
     api.include_router(
         numbers.router(
-            engine=engine,
             numbering=numbering,
             from_municipality=from_municipality,
             from_any_org=from_any_org,

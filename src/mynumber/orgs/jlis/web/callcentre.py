@@ -23,7 +23,9 @@ from mynumber.orgs.jlis.schemas import (
 )
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import status_of, templates_for
+from mynumber.platform.web.uow import Work
 
 PURPOSE = "24/7 call centre"
 
@@ -50,9 +52,10 @@ def router(centre: CallCentre, *, staff: Staff) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
     templates = templates_for(Path(__file__).parent.parent / "templates")
 
-    def suspend(acting: Acting, body: CallCentreSuspendIn) -> Suspension:
+    def suspend(uow: UnitOfWork, acting: Acting, body: CallCentreSuspendIn) -> Suspension:
         try:
             done = centre.suspend(
+                uow,
                 body.card_number,
                 name=body.name,
                 birth_date=body.birth_date,
@@ -82,12 +85,12 @@ def router(centre: CallCentre, *, staff: Staff) -> APIRouter:
 
     @api.post("/callcentre/suspensions", response_model=CallCentreSuspendOut)
     def suspend_by_call(
-        body: CallCentreSuspendIn, acting: CallCentreOperator
+        body: CallCentreSuspendIn, acting: CallCentreOperator, uow: Work
     ) -> CallCentreSuspendOut:
         """一時利用停止 by telephone: the caller is identified by the card number and the name
         (and date of birth, if given); both certificates are held at once (OCSP: revoked,
         ``certificateHold``). Lifting it is only at the municipality's counter."""
-        return _out(suspend(acting, body))
+        return _out(suspend(uow, acting, body))
 
     def page(request: Request, acting: Acting, status: int = 200, **values: Any) -> HTMLResponse:
         return templates.TemplateResponse(
@@ -114,6 +117,7 @@ def router(centre: CallCentre, *, staff: Staff) -> APIRouter:
         acting: CallCentreOperator,
         card_number: Annotated[str, Form(max_length=13)],
         name: Annotated[str, Form(max_length=100)],
+        uow: Work,
         birth_date: Annotated[str, Form(max_length=10)] = "",
         lost_outside: Annotated[str, Form(max_length=5)] = "",
         police_receipt: Annotated[str, Form(max_length=40)] = "",
@@ -135,7 +139,7 @@ def router(centre: CallCentre, *, staff: Staff) -> APIRouter:
                 "check the card number (13 of A-Z 0-9), the date of birth and the receipt number",
             )
         try:
-            done = suspend(acting, body)
+            done = suspend(uow, acting, body)
         except errors.Error as exc:
             return page(request, acting, status=status_of(exc), error=exc.message)
         return page(request, acting, done=_out(done))

@@ -110,7 +110,7 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
 
     @api.post("/cards", response_model=CardIssueOut, status_code=201)
     def issue_card(
-        body: CardIssueIn, municipality: Annotated[str, from_municipality]
+        body: CardIssueIn, municipality: Annotated[str, from_municipality], uow: Work
     ) -> CardIssueOut:
         """個人番号カードの発行: manufacture and personalise a card, issue its certificates.
 
@@ -123,6 +123,7 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
                 "a face-only card takes no PINs; any other card needs them", field="pins"
             )
         card = issuer.issue(
+            uow,
             municipality=municipality.removeprefix("municipality-"),
             holder=Holder(
                 name=body.items.name,
@@ -147,11 +148,12 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
     def suspend_card(
         manufacture_number: str,
         caller: Suspender,
+        uow: Work,
         body: SuspendIn | None = None,
     ) -> SuspendOut:
         """一時停止 (lost or stolen card): every certificate of the card is revoked at once."""
         reason = (body or SuspendIn()).reason
-        status, revoked = issuer.suspend(manufacture_number, reason=reason)
+        status, revoked = issuer.suspend(uow, manufacture_number, reason=reason)
         record(caller, "cards.suspend", manufacture_number, reason)
         return SuspendOut(
             manufacture_number=manufacture_number,
@@ -174,7 +176,7 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
         project's model; the key opens that application only, :mod:`mynumber.card.freearea`).
         An issuer without a standing approval for the application gets none (403)."""
         free_area.require(uow, body.issuer, application)
-        key = issuer.free_area_key(manufacture_number, application)
+        key = issuer.free_area_key(uow, manufacture_number, application)
         staff.log(
             acting,
             action="cards.free_area_grant",
@@ -230,11 +232,11 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
 
     @api.post("/cards/{manufacture_number}/cancel", response_model=SuspendOut)
     def cancel_card(
-        manufacture_number: str, caller: Canceller, body: CancelIn | None = None
+        manufacture_number: str, caller: Canceller, uow: Work, body: CancelIn | None = None
     ) -> SuspendOut:
         """廃止: the card ends for good, every certificate on it revoked; never lifted."""
         reason = (body or CancelIn()).reason
-        status, revoked = issuer.cancel(manufacture_number, reason=reason)
+        status, revoked = issuer.cancel(uow, manufacture_number, reason=reason)
         record(caller, "cards.cancel", manufacture_number, reason)
         return SuspendOut(
             manufacture_number=manufacture_number,
@@ -243,13 +245,15 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
         )
 
     @api.post("/cards/resume", response_model=ResumeOut)
-    def resume_card(body: ResumeIn, municipality: Annotated[str, from_municipality]) -> ResumeOut:
+    def resume_card(
+        body: ResumeIn, municipality: Annotated[str, from_municipality], uow: Work
+    ) -> ResumeOut:
         """一時停止の解除: only the holder's municipality, at its counter where the card proved
         itself (never by telephone). The certificates the suspension held are good again."""
         if issuer.code_fingerprint is None:
             raise Unavailable("J-LIS keeps no holder codes here", code="no_holder_codes")
         mfg, status, good = issuer.resume(
-            body.auth_serial, code_fp=issuer.code_fingerprint(body.resident_code)
+            uow, body.auth_serial, code_fp=issuer.code_fingerprint(body.resident_code)
         )
         return ResumeOut(
             manufacture_number=mfg,
@@ -295,7 +299,7 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
 
     @api.post("/cards/renew", response_model=CardRewriteOut)
     def renew_card(
-        body: CardRewriteIn, municipality: Annotated[str, from_municipality]
+        body: CardRewriteIn, municipality: Annotated[str, from_municipality], uow: Work
     ) -> CardRewriteOut:
         """電子証明書の更新 at the counter: from 3 months before the certificates end."""
         items = body.items
@@ -307,6 +311,7 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
         )
         return rewritten(
             issuer.renew(
+                uow,
                 image=body.card_image.encode(),
                 items=holder_items,
                 code_fp=code_fp(body.resident_code),
@@ -315,19 +320,19 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
 
     @api.post("/cards/face-only", response_model=CardRewriteOut)
     def make_face_only(
-        body: FaceOnlyIn, municipality: Annotated[str, from_municipality]
+        body: FaceOnlyIn, municipality: Annotated[str, from_municipality], uow: Work
     ) -> CardRewriteOut:
         """顔認証マイナンバーカードへの切替: the PINs removed from the chip, the signing
         certificate revoked (back: the counter sets a PIN with 暗証番号の初期化)."""
         return rewritten(
             issuer.make_face_only(
-                image=body.card_image.encode(), code_fp=code_fp(body.resident_code)
+                uow, image=body.card_image.encode(), code_fp=code_fp(body.resident_code)
             )
         )
 
     @api.post("/cards/address", response_model=CardRewriteOut)
     def change_address(
-        body: CardRewriteIn, municipality: Annotated[str, from_municipality]
+        body: CardRewriteIn, municipality: Annotated[str, from_municipality], uow: Work
     ) -> CardRewriteOut:
         """住所変更: the text AP rewritten and sealed again, a new signing certificate."""
         if body.my_number is None:
@@ -341,6 +346,7 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
         )
         return rewritten(
             issuer.change_address(
+                uow,
                 image=body.card_image.encode(),
                 holder=holder,
                 code_fp=code_fp(body.resident_code),
@@ -369,20 +375,21 @@ def router(issuer: CardIssuer, *, from_municipality: DependsParam, staff: Staff)
     def revoke_signing(
         manufacture_number: str,
         caller: Revoker,
+        uow: Work,
         body: RevokeIn | None = None,
     ) -> list[RevokedOut]:
         """署名用電子証明書の失効: a basic item changed (a move, a new name); the card and its
         user-authentication certificate stay valid."""
         reason = body.reason if body else "affiliationChanged"
-        revoked = issuer.revoke_signing(manufacture_number, reason=reason)
+        revoked = issuer.revoke_signing(uow, manufacture_number, reason=reason)
         record(caller, "cards.revoke_signing", manufacture_number, reason)
         return [_revoked_out(r) for r in revoked]
 
     @api.post("/certificates/{serial}/revoke", response_model=RevokedOut)
-    def revoke_certificate(serial: str, body: RevokeIn, caller: Revoker) -> RevokedOut:
+    def revoke_certificate(serial: str, body: RevokeIn, caller: Revoker, uow: Work) -> RevokedOut:
         """失効: revoke one certificate (serial in hexadecimal)."""
-        revoked = issuer.revoke(serial, reason=body.reason)
-        record(caller, "certificates.revoke", issuer.card_of(serial), body.reason)
+        revoked = issuer.revoke(uow, serial, reason=body.reason)
+        record(caller, "certificates.revoke", issuer.card_of(uow, serial), body.reason)
         return _revoked_out(revoked)
 
     return api

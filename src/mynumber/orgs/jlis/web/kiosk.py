@@ -24,6 +24,7 @@ from mynumber.platform.policy import public
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.web import staff as staff_permission
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.uow import Work
 
 PEM_FILE = "application/x-pem-file"
 
@@ -63,12 +64,14 @@ def router(*, lgpki: LgpkiAuthority, center: KioskCenter) -> APIRouter:
         )
 
     @api.post("/kiosk/sessions", tags=["kiosk"], response_model=KioskSessionOut, status_code=201)
-    def open_session(chain: Annotated[str, from_kiosk]) -> KioskSessionOut:
+    def open_session(chain: Annotated[str, from_kiosk], uow: Work) -> KioskSessionOut:
         """A challenge for the card on a kiosk (during service hours)."""
-        return KioskSessionOut.model_validate(center.open_session(chain))
+        return KioskSessionOut.model_validate(center.open_session(uow, chain))
 
     @api.post("/kiosk/requests", tags=["kiosk"], response_model=KioskIssuedOut)
-    def kiosk_request(body: KioskRequestIn, chain: Annotated[str, from_kiosk]) -> KioskIssuedOut:
+    def kiosk_request(
+        body: KioskRequestIn, chain: Annotated[str, from_kiosk], uow: Work
+    ) -> KioskIssuedOut:
         """The card's answer and the person's choice, relayed to the municipality."""
         try:
             base64.b64decode(body.signature, validate=True)
@@ -77,21 +80,21 @@ def router(*, lgpki: LgpkiAuthority, center: KioskCenter) -> APIRouter:
             raise errors.InvalidInput(
                 "signature and certificate are base64", field="signature"
             ) from exc
-        answer = center.request(chain, body.model_dump())
+        answer = center.request(uow, chain, body.model_dump())
         return KioskIssuedOut.model_validate(answer)
 
     @api.get("/kiosk/transactions", tags=["kiosk"])
     def transactions(
-        acting: Settler, day: Annotated[dt.date | None, Query()] = None
+        acting: Settler, uow: Work, day: Annotated[dt.date | None, Query()] = None
     ) -> list[dict[str, Any]]:
         """The day's transaction log (JST; today by default)."""
-        return center.transactions(day or dt.datetime.now(JST).date())
+        return center.transactions(uow, day or dt.datetime.now(JST).date())
 
     @api.get("/kiosk/settlement", tags=["kiosk"])
     def settlement(
-        acting: Settler, day: Annotated[dt.date | None, Query()] = None
+        acting: Settler, uow: Work, day: Annotated[dt.date | None, Query()] = None
     ) -> list[dict[str, Any]]:
         """The day's fees per chain and municipality (JST; today by default)."""
-        return center.settlement(day or dt.datetime.now(JST).date())
+        return center.settlement(uow, day or dt.datetime.now(JST).date())
 
     return api

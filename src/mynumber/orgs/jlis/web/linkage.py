@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import Engine
 
 from mynumber.orgs.jlis import verifiers
 from mynumber.orgs.jlis.acquisition import Acquisition
@@ -18,15 +17,15 @@ from mynumber.platform.web import signed_by
 from mynumber.platform.web.uow import Work
 
 
-def router(*, engine: Engine, acquisition: Acquisition, hub: HubCodesClient) -> APIRouter:
+def router(*, acquisition: Acquisition, hub: HubCodesClient) -> APIRouter:
     from_agency = Depends(signed_by(lambda org: org not in ("jlis", "hub"), who="an agency"))
     from_police = Depends(signed_by(lambda org: org == POLICE, who="the police"))
     api = APIRouter(tags=["linkage"])
 
     @api.post("/linkage/enrol", response_model=EnrolOut)
-    def enrol(body: EnrolIn, agency: Annotated[str, from_agency]) -> EnrolOut:
+    def enrol(body: EnrolIn, agency: Annotated[str, from_agency], uow: Work) -> EnrolOut:
         """機関別符号の取得: the caller's codes for My Numbers it holds, through the hub."""
-        found = acquisition.acquisition_numbers(body.numbers)
+        found = acquisition.acquisition_numbers(uow, body.numbers)
         known = [a for a in found if a is not None]
         codes = iter(hub.codes(agency, known) if known else [])
         if known and agency.partition("-")[0] in CODED_FOR_OQS:
@@ -40,10 +39,10 @@ def router(*, engine: Engine, acquisition: Acquisition, hub: HubCodesClient) -> 
         return HubCodeOut(hub_code=police_code(uow, acquisition, hub, body.serial))
 
     @api.post("/verifiers/police", response_model=VerifierOut, status_code=201)
-    def register_police(police: Annotated[str, from_police]) -> VerifierOut:
+    def register_police(police: Annotated[str, from_police], uow: Work) -> VerifierOut:
         """The police file their notice as a 署名検証者 (公的個人認証法 Art. 17(1)) to check
         the signatures on licence applications; the credential is shown this once."""
-        verifier, credential = verifiers.register(engine, name=f"{police} (署名検証者)")
+        verifier, credential = verifiers.register(uow, name=f"{police} (署名検証者)")
         return VerifierOut(
             id=verifier.id,
             name=verifier.name,

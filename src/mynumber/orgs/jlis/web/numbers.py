@@ -3,22 +3,20 @@ re-issue), the notices of 署名検証者 and 利用者証明検証者, and a he
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
 # made inside the router factory, which string annotations would hide from it
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi.params import Depends as DependsParam
-from sqlalchemy import Engine
 
-from mynumber.orgs.jlis import services, store, verifiers
+from mynumber.orgs.jlis import services, verifiers
 from mynumber.orgs.jlis.numbering import Numbering
 from mynumber.orgs.jlis.schemas import NumbersIn, NumbersOut, ReissueIn, ReissueOut, VerifierOut
-from mynumber.platform.db import retrying
 from mynumber.platform.policy import public
+from mynumber.platform.web.uow import Work
 
 
 def router(
     *,
-    engine: Engine,
     numbering: Numbering,
     from_municipality: DependsParam,
     from_any_org: DependsParam,
@@ -27,37 +25,36 @@ def router(
     api = APIRouter()
 
     @api.get("/healthz", dependencies=[public("health, for monitoring")])
-    def healthz() -> dict[str, object]:
-        return health(engine)
+    def healthz(uow: Work) -> dict[str, object]:
+        return services.health(uow)
 
     @api.post("/numbers", response_model=NumbersOut)
     def generate_numbers(
-        body: NumbersIn, municipality: Annotated[str, from_municipality]
+        body: NumbersIn, municipality: Annotated[str, from_municipality], uow: Work
     ) -> NumbersOut:
         """番号法 Art. 8: the My Number of each resident code, generated on first request.
 
         With ``reserve``, fresh codes are first reserved nationwide for the caller; codes
         another municipality holds come back in ``taken``.
         """
-        numbers, taken = retrying(
-            engine,
-            lambda conn: services.generate_numbers(
-                conn,
-                numbering,
-                municipality=municipality.removeprefix("municipality-"),
-                codes=body.resident_codes,
-                reserve=body.reserve,
-            ),
+        numbers, taken = services.generate_numbers(
+            uow,
+            numbering,
+            municipality=municipality.removeprefix("municipality-"),
+            codes=body.resident_codes,
+            reserve=body.reserve,
         )
         return NumbersOut(numbers=numbers, taken=taken)
 
     @api.post(
         "/verifiers/municipality", response_model=VerifierOut, status_code=201, tags=["verifiers"]
     )
-    def register_municipality(municipality: Annotated[str, from_municipality]) -> VerifierOut:
+    def register_municipality(
+        municipality: Annotated[str, from_municipality], uow: Work
+    ) -> VerifierOut:
         """A municipality files its notice as a 署名検証者 (公的個人認証法 Art. 17(1)) to check
         the signatures on e-applications; the credential is shown this once."""
-        verifier, credential = verifiers.register(engine, name=f"{municipality} (署名検証者)")
+        verifier, credential = verifiers.register(uow, name=f"{municipality} (署名検証者)")
         return VerifierOut(
             id=verifier.id,
             name=verifier.name,
@@ -67,12 +64,10 @@ def router(
         )
 
     @api.post("/verifiers/staff", response_model=VerifierOut, status_code=201, tags=["verifiers"])
-    def register_staff_verifier(org: Annotated[str, from_any_org]) -> VerifierOut:
+    def register_staff_verifier(org: Annotated[str, from_any_org], uow: Work) -> VerifierOut:
         """An organisation files its notice as a 利用者証明検証者 (公的個人認証法 Art. 36(1)) to
         check its staff's cards at sign-in; the credential is shown this once."""
-        verifier, credential = verifiers.register(
-            engine, name=f"{org} (利用者証明検証者: 職員認証)"
-        )
+        verifier, credential = verifiers.register(uow, name=f"{org} (利用者証明検証者: 職員認証)")
         return VerifierOut(
             id=verifier.id,
             name=verifier.name,
@@ -82,25 +77,17 @@ def router(
         )
 
     @api.post("/numbers/reissue", response_model=ReissueOut)
-    def reissue(body: ReissueIn, municipality: Annotated[str, from_municipality]) -> ReissueOut:
+    def reissue(
+        body: ReissueIn, municipality: Annotated[str, from_municipality], uow: Work
+    ) -> ReissueOut:
         """Retire a leaked number and issue a new one that was never issued before."""
-        number = retrying(
-            engine,
-            lambda conn: services.reissue_number(
-                conn,
-                numbering,
-                code=body.resident_code,
-                old_number=body.old_number,
-                reason=body.reason,
-            ),
+        number = services.reissue_number(
+            uow,
+            numbering,
+            code=body.resident_code,
+            old_number=body.old_number,
+            reason=body.reason,
         )
         return ReissueOut(number=number)
 
     return api
-
-
-def health(engine: Engine) -> dict[str, Any]:
-    """J-LIS's health report: numbers and cards issued."""
-    with engine.connect() as conn:
-        numbers, cards = store.issued(conn)
-    return {"org": "jlis", "ok": True, "numbers_issued": numbers, "cards_issued": cards}

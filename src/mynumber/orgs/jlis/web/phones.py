@@ -18,6 +18,7 @@ from mynumber.orgs.jlis.schemas import (
     PhoneReplacedOut,
 )
 from mynumber.platform.policy import marker
+from mynumber.platform.web.uow import Work
 
 
 def router(phones: PhoneIssuer) -> APIRouter:
@@ -29,10 +30,11 @@ def router(phones: PhoneIssuer) -> APIRouter:
     )
 
     @api.post("/phones", response_model=PhoneEnrolOut, status_code=201)
-    def enrol_phone(body: PhoneEnrolIn) -> PhoneEnrolOut:
+    def enrol_phone(body: PhoneEnrolIn, uow: Work) -> PhoneEnrolOut:
         """スマホ用電子証明書の発行: two certificates for the phone's new keys, asked with the
         card's signing key; an earlier phone of the same person loses its certificates."""
         enrolled = phones.enrol(
+            uow,
             EnrolRequest(
                 kind=body.kind,
                 auth_public_key=b64(body.auth_public_key, "auth_public_key"),
@@ -40,7 +42,7 @@ def router(phones: PhoneIssuer) -> APIRouter:
                 card_certificate=b64(body.card_certificate, "card_certificate"),
                 card_signature=b64(body.card_signature, "card_signature"),
                 liveness_checked=body.liveness_checked,
-            )
+            ),
         )
         return PhoneEnrolOut(
             device_id=enrolled.device_id,

@@ -15,6 +15,7 @@ from mynumber.orgs.jlis.cards import CardIssuer
 from mynumber.orgs.jlis.pin_reset import CardProof, PinResets
 from mynumber.orgs.jlis.schemas import CARD_NUMBER
 from mynumber.platform.policy import public
+from mynumber.platform.web.uow import Work
 
 
 def _b64(value: str, field: str) -> bytes:
@@ -84,17 +85,18 @@ def router(resets: PinResets, issuer: CardIssuer, *, from_municipality: DependsP
         status_code=201,
         dependencies=[by_card],
     )
-    def reserve(body: ReserveIn) -> ReservationOut:
+    def reserve(body: ReserveIn, uow: Work) -> ReservationOut:
         """The phone's reservation (「JPKI暗証番号リセット」): valid 24 hours at a kiosk."""
-        made = resets.reserve(pin=body.pin, proof=body.proof(), face_score=body.face_score)
+        made = resets.reserve(uow, pin=body.pin, proof=body.proof(), face_score=body.face_score)
         return ReservationOut(
             reservation=made.code, pin=made.pin, expires_at=made.expires_at.isoformat()
         )
 
     @api.post("/pin-reset/kiosk", response_model=CryptogramOut, dependencies=[by_card])
-    def kiosk(body: KioskIn) -> CryptogramOut:
+    def kiosk(body: KioskIn, uow: Work) -> CryptogramOut:
         """A kiosk completes a reservation: the chip's challenge answered, once."""
         pin, cryptogram = resets.at_kiosk(
+            uow,
             code=body.reservation,
             proof=body.proof(),
             card_challenge=_b64(body.card_challenge, "card_challenge"),
@@ -103,12 +105,13 @@ def router(resets: PinResets, issuer: CardIssuer, *, from_municipality: DependsP
 
     @api.post("/cards/pin-reset", response_model=CryptogramOut)
     def at_counter(
-        body: CounterResetIn, municipality: Annotated[str, from_municipality]
+        body: CounterResetIn, municipality: Annotated[str, from_municipality], uow: Work
     ) -> CryptogramOut:
         """The counter's reset, asked by the holder's municipality after its identity check."""
         if issuer.code_fingerprint is None:
             raise Unavailable("J-LIS keeps no holder codes here", code="no_holder_codes")
         cryptogram = resets.at_counter(
+            uow,
             body.manufacture_number,
             code_fp=issuer.code_fingerprint(body.resident_code),
             pin=body.pin,

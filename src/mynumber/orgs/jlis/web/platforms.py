@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 
 from mynumber.errors import Forbidden, InvalidInput
 from mynumber.orgs.jlis import verifiers
@@ -22,6 +21,7 @@ from mynumber.pki import Purpose
 from mynumber.pki.cms import verify_detached
 from mynumber.platform.policy import tagged
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.uow import Work
 
 _bearer = HTTPBearer(auto_error=False, description="a registered verifier's credential")
 
@@ -57,9 +57,7 @@ class LatestItemsOut(BaseModel):
 CONSENT = "latest-basic-items"
 
 
-def router(
-    *, engine: Engine, authority: AuthorityStore, municipalities: MunicipalityClients
-) -> APIRouter:
+def router(*, authority: AuthorityStore, municipalities: MunicipalityClients) -> APIRouter:
     api = APIRouter(tags=["verifiers"])
     from_platform = Depends(
         signed_by(lambda org: org in verifiers.PLATFORM_OPERATORS, who="a platform operator")
@@ -68,15 +66,16 @@ def router(
     @tagged("verifier", "a registered verifier's credential (Authorization: Bearer jv_…)")
     def registered_verifier(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        uow: Work,
     ) -> str:
         header = None if credentials is None else f"{credentials.scheme} {credentials.credentials}"
-        return verifiers.authenticate(engine, header)
+        return verifiers.authenticate(uow, header)
 
     @api.post("/verifiers/platform", response_model=VerifierOut, status_code=201)
-    def register_platform(org: Annotated[str, from_platform]) -> VerifierOut:
+    def register_platform(org: Annotated[str, from_platform], uow: Work) -> VerifierOut:
         """A platform operator files its notice; the credential is shown this once."""
         verifier, credential = verifiers.register(
-            engine, name=f"{org} (署名検証者・利用者証明検証者: プラットフォーム事業者)"
+            uow, name=f"{org} (署名検証者・利用者証明検証者: プラットフォーム事業者)"
         )
         return VerifierOut(
             id=verifier.id,
@@ -88,16 +87,16 @@ def router(
 
     @api.post("/platforms/serial-link", response_model=SerialLinkOut)
     def serial_link(
-        body: SerialIn, verifier: Annotated[str, Depends(registered_verifier)]
+        body: SerialIn, verifier: Annotated[str, Depends(registered_verifier)], uow: Work
     ) -> SerialLinkOut:
         """署名用 → 利用者証明用 serial of the same card, for a registered verifier."""
         sign = parse_serial(body.serial)
-        auth, status = verifiers.auth_serial_of(engine, sign)
+        auth, status = verifiers.auth_serial_of(uow, sign)
         return SerialLinkOut(sign_serial=f"{sign:x}", auth_serial=auth, auth_status=status)
 
     @api.post("/platforms/latest-items", response_model=LatestItemsOut)
     def latest_items(
-        body: LatestItemsIn, verifier: Annotated[str, Depends(registered_verifier)]
+        body: LatestItemsIn, verifier: Annotated[str, Depends(registered_verifier)], uow: Work
     ) -> LatestItemsOut:
         """基本4情報の最新情報: the person's current four items, with their consent signed
         with the signing certificate asked about (a registered verifier only)."""
@@ -117,7 +116,7 @@ def router(
             raise Forbidden(
                 "the consent was not signed with this signing certificate", code="consent_missing"
             )
-        manufacture_number, municipality = verifiers.card_of_sign_serial(engine, serial)
+        manufacture_number, municipality = verifiers.card_of_sign_serial(uow, serial)
         answer = municipalities.holder_items(municipality, manufacture_number)
         return LatestItemsOut(**{k: answer.get(k) for k in LatestItemsOut.model_fields})
 

@@ -8,7 +8,6 @@ from typing import Annotated
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
 
 from mynumber.orgs.jlis import verifiers
 from mynumber.orgs.jlis.authority import AuthorityStore
@@ -18,6 +17,7 @@ from mynumber.orgs.jlis.revocation import RevocationService
 from mynumber.orgs.jlis.schemas import VerifierIn, VerifierOut
 from mynumber.platform.policy import public, tagged
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.web.uow import Work
 
 OCSP_RESPONSE = "application/ocsp-response"
 PKIX_CRL = "application/pkix-crl"
@@ -33,7 +33,6 @@ async def _raw_body(request: Request) -> bytes:
 
 def router(
     *,
-    engine: Engine,
     authority: AuthorityStore,
     revocation: RevocationService,
     staff: Staff,
@@ -44,9 +43,10 @@ def router(
     @tagged("verifier", "a registered verifier's credential (Authorization: Bearer jv_…)")
     def registered_verifier(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        uow: Work,
     ) -> str:
         header = None if credentials is None else f"{credentials.scheme} {credentials.credentials}"
-        return verifiers.authenticate(engine, header)
+        return verifiers.authenticate(uow, header)
 
     Verifier = Annotated[str, Depends(registered_verifier)]  # noqa: N806 - a dependency alias
 
@@ -79,29 +79,32 @@ def router(
         return Response(pem, media_type=PEM_FILE)
 
     @api.get("/crl/{hierarchy}.crl", tags=["revocation"], response_class=Response)
-    def crl(hierarchy: Hierarchy, verifier: Verifier) -> Response:
+    def crl(hierarchy: Hierarchy, verifier: Verifier, uow: Work) -> Response:
         """The CRL of a hierarchy (DER, RFC 5280), for registered verifiers."""
-        der, next_update = revocation.crl(hierarchy)
+        der, next_update = revocation.crl(uow, hierarchy)
         return Response(
             der, media_type=PKIX_CRL, headers={"Expires": format_datetime(next_update, usegmt=True)}
         )
 
     @api.post("/ocsp/{hierarchy}", tags=["revocation"], response_class=Response)
     def ocsp_post(
-        hierarchy: Hierarchy, verifier: Verifier, body: Annotated[bytes, Depends(_raw_body)]
+        hierarchy: Hierarchy,
+        verifier: Verifier,
+        body: Annotated[bytes, Depends(_raw_body)],
+        uow: Work,
     ) -> Response:
         """OCSP (RFC 6960), body ``application/ocsp-request``; for registered verifiers."""
-        return Response(revocation.ocsp(hierarchy, body), media_type=OCSP_RESPONSE)
+        return Response(revocation.ocsp(uow, hierarchy, body), media_type=OCSP_RESPONSE)
 
     @api.get("/ocsp/{hierarchy}/{request:path}", tags=["revocation"], response_class=Response)
-    def ocsp_get(hierarchy: Hierarchy, request: str, verifier: Verifier) -> Response:
+    def ocsp_get(hierarchy: Hierarchy, request: str, verifier: Verifier, uow: Work) -> Response:
         """OCSP over GET (RFC 6960 Appendix A.1): the base64 DER request in the path."""
-        return Response(revocation.ocsp_get(hierarchy, request), media_type=OCSP_RESPONSE)
+        return Response(revocation.ocsp_get(uow, hierarchy, request), media_type=OCSP_RESPONSE)
 
     @api.post("/verifiers", tags=["verifiers"], response_model=VerifierOut, status_code=201)
-    def register_verifier(body: VerifierIn, acting: VerifierManager) -> VerifierOut:
+    def register_verifier(body: VerifierIn, acting: VerifierManager, uow: Work) -> VerifierOut:
         """Register a verifier (J-LIS's operator); the credential is shown this once."""
-        verifier, credential = verifiers.register(engine, name=body.name)
+        verifier, credential = verifiers.register(uow, name=body.name)
         staff.log(
             acting,
             action="verifiers.register",
@@ -117,9 +120,9 @@ def router(
         )
 
     @api.post("/verifiers/{verifier_id}/deactivate", tags=["verifiers"], status_code=204)
-    def deactivate_verifier(verifier_id: str, acting: VerifierManager) -> Response:
+    def deactivate_verifier(verifier_id: str, acting: VerifierManager, uow: Work) -> Response:
         """Withdraw a registration: the verifier's credential stops working at once."""
-        verifiers.deactivate(engine, verifier_id)
+        verifiers.deactivate(uow, verifier_id)
         staff.log(
             acting,
             action="verifiers.withdraw",

@@ -40,7 +40,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from mynumber import errors
 from mynumber.ages import age_on, end_of_child_period
@@ -65,7 +65,6 @@ from mynumber.orgs.municipality.services.linkage import Linkage
 from mynumber.orgs.municipality.store import agency_codes, applications
 from mynumber.pki import CertificateError
 from mynumber.pki.cms import verify_detached
-from mynumber.platform.db import retrying
 from mynumber.platform.deliveries import Answer, Opened, Receivers
 from mynumber.platform.ids import new_id
 from mynumber.platform.jlis_verifier import JlisVerifierClient
@@ -89,13 +88,11 @@ class MunicipalityApplications:
     def __init__(
         self,
         *,
-        engine: Engine,
         municipality: Municipality,
         linkage: Linkage,
         jlis: JlisVerifierClient,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.municipality = municipality
         self.linkage = linkage
         self.jlis = jlis
@@ -103,14 +100,14 @@ class MunicipalityApplications:
 
     # --- receiving ------------------------------------------------------------------------
 
-    def __call__(self, delivery: Opened) -> Answer:
+    def __call__(self, uow: UnitOfWork, delivery: Opened) -> Answer:
         accepted: list[bool] = []
         answers: list[Any] = []
         for code, message in zip(delivery.codes, delivery.messages, strict=True):
             try:
                 if delivery.sender != "portal" or delivery.items != ITEMS:
                     raise Refused("only Mynaportal's applications are taken here")
-                own_id = self.receive(delivery.procedure, code, message, delivery.delivery_id)
+                own_id = self.receive(uow, delivery.procedure, code, message, delivery.delivery_id)
             except (Refused, CertificateError) as exc:
                 accepted.append(False)
                 answers.append({"status": "refused", "code": exc.code, "reason": exc.message})
@@ -123,21 +120,23 @@ class MunicipalityApplications:
             answers.append({"status": "received", "id": own_id})
         return Answer(accepted=accepted, answers=answers)
 
-    def _resident(self, code: str | None) -> Any:
+    def _resident(self, uow: UnitOfWork, code: str | None) -> Any:
         if code is None:
             raise Refused("the person is not known here", code="unknown_person")
         r, a = store.residents, agency_codes
         query = select(r).select_from(r.join(a, a.c.resident_id == r.c.id)).where(a.c.code == code)
         for attempt in range(2):
-            with self.engine.connect() as conn:
+            with uow as conn:
                 row = conn.execute(query).first()
             if row is not None:
                 return row
             if attempt == 0:
-                self.linkage.enrol()  # residents registered since the last enrolment
+                self.linkage.enrol(uow)  # residents registered since the last enrolment
         raise Refused("the person is not a resident here", code="unknown_person")
 
-    def receive(self, kind: str, code: str | None, message: Any, delivery_id: str) -> str:
+    def receive(
+        self, uow: UnitOfWork, kind: str, code: str | None, message: Any, delivery_id: str
+    ) -> str:
         """Verify one application and keep it; returns the municipality's own id."""
         if kind not in KINDS:
             raise Refused(f"no e-application {kind!r} here", code="unknown_procedure")
@@ -168,7 +167,7 @@ class MunicipalityApplications:
             and isinstance(document.get("form"), dict)
         ):
             raise Refused("the signed data is not this application", code="malformed")
-        resident = self._resident(code)
+        resident = self._resident(uow, code)
         now = self.clock()
         needs_signature = KINDS[kind][1]
         verdict: dict[str, Any] = {"signed": False}
@@ -251,11 +250,13 @@ class MunicipalityApplications:
             )
             return own_id
 
-        return retrying(self.engine, keep)
+        return uow.run(keep)
 
     # --- staff ----------------------------------------------------------------------------
 
-    def search(self, *, status: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    def search(
+        self, uow: UnitOfWork, *, status: str | None = None, kind: str | None = None
+    ) -> list[dict[str, Any]]:
         a, r = applications.c, store.residents.c
         query = (
             select(
@@ -276,18 +277,18 @@ class MunicipalityApplications:
             query = query.where(a.status == status)
         if kind:
             query = query.where(a.kind == kind)
-        with self.engine.connect() as conn:
+        with uow as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, uow: UnitOfWork) -> dict[str, int]:
         a = applications.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(select(a.status, func.count()).group_by(a.status)).all()
         return {str(s): int(n) for s, n in rows}
 
-    def get(self, own_id: str) -> dict[str, Any]:
+    def get(self, uow: UnitOfWork, own_id: str) -> dict[str, Any]:
         a = applications.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(select(applications).where(a.id == own_id)).first()
             if row is None:
                 raise errors.NotFound("no such application", code="application_not_found")
@@ -304,13 +305,13 @@ class MunicipalityApplications:
         out["status_label"] = STATUS.get(row.status, row.status)
         return out
 
-    def fetch_income(self, own_id: str) -> dict[str, Any]:
+    def fetch_income(self, uow: UnitOfWork, own_id: str) -> dict[str, Any]:
         """児童手当: the claimant's income from the tax office, through the hub."""
-        application = self.get(own_id)
+        application = self.get(uow, own_id)
         if application["kind"] != "child_allowance_claim":
             raise errors.Conflict("income is asked for the child allowance claim only")
-        answer = self.linkage.income_for_child_allowance(application["resident_id"])
-        with self.engine.begin() as conn:
+        answer = self.linkage.income_for_child_allowance(uow, application["resident_id"])
+        with uow as conn:
             conn.execute(
                 update(applications)
                 .where(applications.c.id == own_id)
@@ -320,14 +321,15 @@ class MunicipalityApplications:
                     updated_at=self.clock(),
                 )
             )
-        return self.get(own_id)
+            uow.commit()
+        return self.get(uow, own_id)
 
     def _certification(
-        self, application: dict[str, Any], care_level: str, months: int | None
+        self, uow: UnitOfWork, application: dict[str, Any], care_level: str, months: int | None
     ) -> tuple[str, tuple[dt.date, dt.date]]:
-        return _certification_of(self.engine, application, care_level, months)
+        return _certification_of(uow, application, care_level, months)
 
-    def child_checks(self, application: dict[str, Any]) -> list[ChildCheck]:
+    def child_checks(self, uow: UnitOfWork, application: dict[str, Any]) -> list[ChildCheck]:
         """For a child allowance claim, each claimed child (name and birth date as claimed)
         against the active residents here and the claimant's household; none otherwise.
 
@@ -341,7 +343,7 @@ class MunicipalityApplications:
         today = dt.date.today()
         r = store.residents.c
         checks = []
-        with self.engine.connect() as conn:
+        with uow as conn:
             for n in range(1, MAX_CHILDREN + 1):
                 name = form.get(f"child{n}_name")
                 if not isinstance(name, str) or not name.strip():
@@ -383,6 +385,7 @@ class MunicipalityApplications:
 
     def decide(
         self,
+        uow: UnitOfWork,
         own_id: str,
         decision: str,
         reason: str,
@@ -412,10 +415,10 @@ class MunicipalityApplications:
             raise errors.InvalidInput("the reason is at most 1000 characters", field="reason")
         if len(override) > 1000:
             raise errors.InvalidInput("the override is at most 1000 characters", field="override")
-        application = self.get(own_id)
+        application = self.get(uow, own_id)
         if application["status"] != "received":
             raise errors.Conflict("this application was already decided", code="already_decided")
-        checks = self.child_checks(application)
+        checks = self.child_checks(uow, application)
         failing = [c for c in checks if not c.passed]
         if decision == "approved" and failing and not override:
             raise errors.InvalidInput(
@@ -427,13 +430,13 @@ class MunicipalityApplications:
             )
         certification = None
         if decision == "approved" and application["kind"] == "care_certification":
-            certification = self._certification(application, care_level, months)
+            certification = self._certification(uow, application, care_level, months)
             reason = "\n".join(x for x in (care_notice(*certification), reason) if x)
         result = self.linkage.hub.deliver(
             procedure=DECISION,
             recipient="portal",
             items=["decision"],
-            codes=[self.linkage.code_of(application["resident_id"])],
+            codes=[self.linkage.code_of(uow, application["resident_id"])],
             messages=[
                 {
                     "application_id": application["portal_application_id"],
@@ -449,7 +452,7 @@ class MunicipalityApplications:
                 code="decision_not_delivered",
             )
         a = applications.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(applications)
                 .where(a.id == own_id, a.status == "received")
@@ -461,26 +464,27 @@ class MunicipalityApplications:
                     updated_at=self.clock(),
                 )
             )
+            uow.commit()
         if certification is not None:
             care.certify(
-                UnitOfWork(self.engine),
+                uow,
                 application["resident_id"],
                 level=certification[0],
                 period=certification[1],
                 application_id=own_id,
                 now=self.clock(),
             )
-        return self.get(own_id) | {"read": [c.resident_id for c in checks if c.resident_id]}
+        return self.get(uow, own_id) | {"read": [c.resident_id for c in checks if c.resident_id]}
 
 
 def _certification_of(
-    engine: Engine, application: dict[str, Any], care_level: str, months: int | None
+    uow: UnitOfWork, application: dict[str, Any], care_level: str, months: int | None
 ) -> tuple[str, tuple[dt.date, dt.date]]:
     """The 認定 an approval decides: the level, and the period from the application day."""
     level = model_care_level(care_level)
     form = application["document"].get("form")
     form = form if isinstance(form, dict) else {}
-    with UnitOfWork(engine) as conn:
+    with uow as conn:
         insured = care.insured_of(conn, application["resident_id"])
     if insured is None or insured["insured_number"] != form.get("insured_number"):
         raise errors.InvalidInput(
@@ -493,6 +497,14 @@ def _certification_of(
     return level, care_period(str(form.get("request") or "new"), applied_on, months)
 
 
-def register(receivers: Receivers, service: MunicipalityApplications) -> None:
+def register(
+    receivers: Receivers, service: MunicipalityApplications, unit: Callable[[], UnitOfWork]
+) -> None:
+    """The service receives each kind of e-application, a delivery in a unit of work of its
+    own (``unit`` makes one on the municipality's database)."""
+
+    def receive(delivery: Opened) -> Answer:
+        return service(unit(), delivery)
+
     for kind in KINDS:
-        receivers[kind] = service
+        receivers[kind] = receive

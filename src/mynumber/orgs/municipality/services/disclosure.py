@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from mynumber.orgs.municipality.model import PURPOSES
 from mynumber.orgs.municipality.services.linkage import Linkage
@@ -45,6 +45,7 @@ from mynumber.platform import store
 from mynumber.platform.db import chunked
 from mynumber.platform.staff.model import Roles
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.uow import UnitOfWork
 
 log = logging.getLogger("mynumber.municipality.disclosure")
 
@@ -103,8 +104,7 @@ class Sent:
 class Disclosure:
     """The municipality's sender of access-log entries to its residents' Mynaportal."""
 
-    def __init__(self, *, engine: Engine, staff: Staff, linkage: Linkage) -> None:
-        self.engine = engine
+    def __init__(self, *, staff: Staff, linkage: Linkage) -> None:
         self.staff = staff
         self.linkage = linkage
         self.org = staff.org
@@ -120,7 +120,9 @@ class Disclosure:
             "purpose": purpose_label(str(entry.purpose)),
         }
 
-    def pending(self, *, persons: Iterable[str] | None = None, after: int = 0) -> list[Any]:
+    def pending(
+        self, uow: UnitOfWork, *, persons: Iterable[str] | None = None, after: int = 0
+    ) -> list[Any]:
         """Up to :data:`PAGE` undisclosed entries about persons after ``after``, by seq."""
         a = store.access_log.c
         query = (
@@ -129,7 +131,7 @@ class Disclosure:
             .order_by(a.seq)
             .limit(PAGE)
         )
-        with self.engine.connect() as conn:
+        with uow as conn:
             if persons is None:
                 return list(conn.execute(query))
             found: list[Any] = []
@@ -137,13 +139,13 @@ class Disclosure:
                 found.extend(conn.execute(query.where(a.person.in_(part))))
             return sorted(found, key=lambda e: e.seq)[:PAGE]
 
-    def codes_of(self, resident_ids: list[str]) -> dict[str, str]:
+    def codes_of(self, uow: UnitOfWork, resident_ids: list[str]) -> dict[str, str]:
         """Our agency code per resident already enrolled in the linkage; the others are left
         out (their entries wait for the enrolment, which registration and the linkage API do:
         the disclosure itself asks J-LIS nothing)."""
         found: dict[str, str] = {}
         c = agency_codes.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             for part in chunked(resident_ids):
                 for resident_id, code in conn.execute(
                     select(c.resident_id, c.code).where(c.resident_id.in_(part))
@@ -151,7 +153,7 @@ class Disclosure:
                     found[str(resident_id)] = str(code)
         return found
 
-    def send_pending(self, persons: Iterable[str] | None = None) -> Sent:
+    def send_pending(self, uow: UnitOfWork, persons: Iterable[str] | None = None) -> Sent:
         """Send every pending entry (of ``persons``, or of everyone) and mark what the portal
         took. Raises the hub's error (the rest stays pending for the next run)."""
         wanted = None if persons is None else sorted(set(persons))
@@ -159,11 +161,11 @@ class Disclosure:
         with self._lock:
             after = 0
             while True:
-                entries = self.pending(persons=wanted, after=after)
+                entries = self.pending(uow, persons=wanted, after=after)
                 if not entries:
                     return total
                 after = int(entries[-1].seq)
-                done = self._send(entries)
+                done = self._send(uow, entries)
                 total = Sent(
                     total.entries + done.entries,
                     total.disclosed + done.disclosed,
@@ -172,11 +174,11 @@ class Disclosure:
                 if len(entries) < PAGE:
                     return total
 
-    def _send(self, entries: list[Any]) -> Sent:
+    def _send(self, uow: UnitOfWork, entries: list[Any]) -> Sent:
         by_person: dict[str, list[Any]] = defaultdict(list)
         for entry in entries:
             by_person[str(entry.person)].append(entry)
-        codes = self.codes_of(list(by_person))
+        codes = self.codes_of(uow, list(by_person))
         people = [p for p in by_person if p in codes]
         disclosed = 0
         for part in chunked(people, BATCH):
@@ -193,12 +195,13 @@ class Disclosure:
                 if accepted
                 for e in by_person[person]
             ]
-            self._mark(taken)
+            self._mark(uow, taken)
             disclosed += len(taken)
         return Sent(len(entries), disclosed, len(entries) - disclosed)
 
-    def _mark(self, seqs: list[int]) -> None:
+    def _mark(self, uow: UnitOfWork, seqs: list[int]) -> None:
         a = store.access_log.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             for part in chunked(sorted(set(seqs))):
                 conn.execute(update(store.access_log).where(a.seq.in_(part)).values(disclosed=True))
+            uow.commit()

@@ -16,12 +16,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import or_, select
 
 from mynumber import errors
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import age_on, births_for_ages
 from mynumber.orgs.municipality.schemas import MAX_ELIGIBLE_PAGE
+from mynumber.platform.uow import UnitOfWork
 
 #: The organisation that may ask (the national benefit office, 給付金事務局).
 CALLERS = frozenset({"benefits"})
@@ -31,7 +32,7 @@ HEAD = "世帯主"
 
 
 def eligible(
-    conn: Connection,
+    uow: UnitOfWork,
     *,
     as_of: date,
     min_age: int | None = None,
@@ -74,7 +75,8 @@ def eligible(
         query = query.where(r.birth_date <= births.until)
     if births.after is not None:
         query = query.where(r.birth_date > births.after)
-    rows = list(conn.execute(query).all())
+    with uow as conn:
+        rows = list(conn.execute(query).all())
     more = len(rows) > limit
     rows = rows[:limit]
     people = [

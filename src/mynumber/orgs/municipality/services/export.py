@@ -10,14 +10,27 @@ every resident exported gets an entry in the access log (the person sees it on M
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Connection, select
 
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.schemas import ExportedResident, ExportOut
+from mynumber.platform.uow import UnitOfWork
 
 
-def export_page(conn: Connection, *, after: str | None, limit: int) -> ExportOut:
-    """Active residents holding a My Number, in id order, from just after ``after``."""
+def export_page(
+    uow: UnitOfWork,
+    *,
+    after: str | None,
+    limit: int,
+    record: Callable[[Connection, str], object] = lambda conn, resident_id: None,
+) -> ExportOut:
+    """Active residents holding a My Number, in id order, from just after ``after``.
+
+    ``record`` logs each resident exported in the same unit of work as the read: the page
+    and its access-log entries are committed together or not at all.
+    """
     r = store.residents.c
     query = (
         select(r.id, r.my_number, r.family_name_kana, r.given_name_kana, r.birth_date)
@@ -27,6 +40,10 @@ def export_page(conn: Connection, *, after: str | None, limit: int) -> ExportOut
     )
     if after is not None:
         query = query.where(r.id > after)
-    rows = conn.execute(query).all()
-    found = [ExportedResident.model_validate(row, from_attributes=True) for row in rows]
+    with uow as conn:
+        rows = conn.execute(query).all()
+        found = [ExportedResident.model_validate(row, from_attributes=True) for row in rows]
+        for resident in found:
+            record(conn, resident.id)
+        uow.commit()
     return ExportOut(residents=found, next=found[-1].id if len(found) == limit else None)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, and_, func, select
+from sqlalchemy import Connection, RowMapping, and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from mynumber import errors
@@ -31,6 +31,7 @@ from mynumber.orgs.municipality.model import CARD_EVENTS, Municipality, Sex
 from mynumber.orgs.municipality.services import kiosk_pdf
 from mynumber.orgs.municipality.services.mayor import MayorKeys
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 JST = dt.timezone(dt.timedelta(hours=9))
 
@@ -65,7 +66,6 @@ def _name(row: RowMapping) -> str:
 
 @dataclass
 class KioskIssuing:
-    engine: Engine
     municipality: Municipality
     mayor: MayorKeys
     verify_url: str
@@ -118,7 +118,7 @@ class KioskIssuing:
 
     # --- issuing ---------------------------------------------------------------------------
 
-    def issue(self, request: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, uow: UnitOfWork, request: dict[str, Any]) -> dict[str, Any]:
         """Render and sign the certificate asked for, record it, and hand it back."""
         kind = kiosk_model.kind(str(request["certificate"]))
         fee = kiosk_model.fee(self.municipality.code, kind.key)
@@ -129,7 +129,7 @@ class KioskIssuing:
             )
         options = dict(request.get("options") or {})
         now = self.clock()
-        with self.engine.connect() as conn:
+        with uow as conn:
             if kind.at_honseki:
                 member = self._koseki_member(conn, str(request["manufacture_number"]))
                 sections, holder, resident_id = self._koseki_sections(conn, kind, member)
@@ -162,7 +162,7 @@ class KioskIssuing:
             location=self.municipality.full_name,
         )
         try:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 conn.execute(
                     store.kiosk_issuances.insert().values(
                         id=new_id(),
@@ -178,6 +178,7 @@ class KioskIssuing:
                         issued_at=now,
                     )
                 )
+                uow.commit()
         except IntegrityError as exc:
             raise errors.Conflict("this transaction was already issued", code="duplicate") from exc
         return {
@@ -331,11 +332,11 @@ class KioskIssuing:
 
     # --- verification, lists, settlement --------------------------------------------------
 
-    def verify(self, code: str) -> dict[str, Any]:
+    def verify(self, uow: UnitOfWork, code: str) -> dict[str, Any]:
         """What a verification code stands for; NotFound if nothing was issued with it."""
         wanted = kiosk_model.normalise_code(code)
         i = store.kiosk_issuances.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(i.certificate, i.holder_name, i.issued_at, i.pdf_sha256).where(
                     i.verification_code == wanted
@@ -356,10 +357,10 @@ class KioskIssuing:
             "pdf_sha256": row.pdf_sha256,
         }
 
-    def issuances(self, day: dt.date) -> list[dict[str, Any]]:
+    def issuances(self, uow: UnitOfWork, day: dt.date) -> list[dict[str, Any]]:
         start = dt.datetime.combine(day, dt.time(), JST)
         i = store.kiosk_issuances.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(
                     i.id,
@@ -377,11 +378,11 @@ class KioskIssuing:
             ).mappings()
             return [dict(r) for r in rows]
 
-    def settlement(self, day: dt.date) -> dict[str, Any]:
+    def settlement(self, uow: UnitOfWork, day: dt.date) -> dict[str, Any]:
         """The day's issuances and fees per store chain: what J-LIS settles with it."""
         start = dt.datetime.combine(day, dt.time(), JST)
         i = store.kiosk_issuances.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(i.chain, func.count(), func.sum(i.fee_yen))
                 .where(i.issued_at >= start, i.issued_at < start + dt.timedelta(days=1))
@@ -398,9 +399,9 @@ class KioskIssuing:
 
     # --- the data certificates need --------------------------------------------------------
 
-    def register_seal(self, resident_id: str, impression: str) -> dict[str, Any]:
+    def register_seal(self, uow: UnitOfWork, resident_id: str, impression: str) -> dict[str, Any]:
         """印鑑登録: the seal of an active resident; the 印鑑登録証 number comes back."""
-        with self.engine.begin() as conn:
+        with uow as conn:
             r = store.residents.c
             status = conn.scalar(select(r.status).where(r.id == resident_id))
             if status is None:
@@ -423,15 +424,18 @@ class KioskIssuing:
                 )
             except IntegrityError as exc:
                 raise errors.Conflict("try again", code="seal_conflict") from exc
+            uow.commit()
         return {"resident_id": resident_id, "card_number": number}
 
-    def create_koseki(self, *, honseki: str, members: list[dict[str, Any]]) -> dict[str, Any]:
+    def create_koseki(
+        self, uow: UnitOfWork, *, honseki: str, members: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         """A 戸籍 whose 本籍 is here; the first member is the 筆頭者."""
         if not honseki.startswith(self.municipality.full_name):
             raise errors.InvalidInput("the 本籍 must be in this municipality", field="honseki")
         koseki_id = new_id()
         ids = []
-        with self.engine.begin() as conn:
+        with uow as conn:
             if any(p.get("resident_id") for p in members):
                 r = store.residents.c
                 known = set(
@@ -470,11 +474,14 @@ class KioskIssuing:
                         ),
                     )
                 )
+            uow.commit()
         return {"id": koseki_id, "member_ids": ids}
 
-    def register_honseki(self, *, member_id: str, manufacture_number: str) -> dict[str, Any]:
+    def register_honseki(
+        self, uow: UnitOfWork, *, member_id: str, manufacture_number: str
+    ) -> dict[str, Any]:
         """本籍地利用登録: this card may get the member's 戸籍 certificates from here."""
-        with self.engine.begin() as conn:
+        with uow as conn:
             m = store.koseki_members.c
             if conn.scalar(select(m.id).where(m.id == member_id)) is None:
                 raise errors.NotFound("no such 戸籍 member", code="member_not_found")
@@ -490,6 +497,7 @@ class KioskIssuing:
                 raise errors.Conflict(
                     "this card is already registered", code="already_registered"
                 ) from exc
+            uow.commit()
         return {"member_id": member_id, "manufacture_number": manufacture_number}
 
 

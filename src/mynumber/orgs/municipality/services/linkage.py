@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, select
+from sqlalchemy import and_, bindparam, select
 
 from mynumber import errors
 from mynumber.orgs.municipality import store
@@ -32,11 +32,12 @@ from mynumber.orgs.municipality.schemas import IncomeOut, ResidentTax
 from mynumber.orgs.municipality.services.care import care_insurance
 from mynumber.orgs.municipality.store import agency_codes, resident_taxes
 from mynumber.platform.context import OrgContext
-from mynumber.platform.db import chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.db import chunked, insert_ignoring_duplicates
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.hub_client import Exchanged, HubClient
 from mynumber.platform.intermediate import ENROL_BATCH, IntermediateServer, ProvideIn
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.wire import ExchangeRecord
 
 log = logging.getLogger("mynumber.municipality.linkage")
@@ -60,14 +61,12 @@ class Linkage:
     def __init__(
         self,
         *,
-        engine: Engine,
         municipality: Municipality,
         jlis: ServiceClient,
         hub: HubClient,
         keys: EncryptionKeys,
         sweep_interval: float = SWEEP_INTERVAL,
     ) -> None:
-        self.engine = engine
         self.sweep_interval = sweep_interval
         self.org = municipality.org
         self.jlis = jlis
@@ -82,7 +81,9 @@ class Linkage:
 
     # --- codes -----------------------------------------------------------------------------
 
-    def enrol(self, resident_ids: list[str] | None = None, *, limit: int | None = None) -> int:
+    def enrol(
+        self, uow: UnitOfWork, resident_ids: list[str] | None = None, *, limit: int | None = None
+    ) -> int:
         """Get our agency codes for residents (by their My Numbers, through J-LIS).
 
         ``resident_ids`` None: every active resident not yet enrolled (at most ``limit``).
@@ -98,7 +99,7 @@ class Linkage:
             query = query.where(r.c.status == "active")
             if limit is not None:
                 query = query.order_by(r.c.id).limit(limit)
-        with self.engine.connect() as conn:
+        with uow as conn:
             if resident_ids is None:
                 pending = conn.execute(query).all()
             else:
@@ -114,13 +115,11 @@ class Linkage:
                 for rid, number in part
                 if (code := code_of[str(number)]) is not None
             ]
-            retrying(
-                self.engine, partial(insert_ignoring_duplicates, table=agency_codes, rows=rows)
-            )
+            uow.run(partial(insert_ignoring_duplicates, table=agency_codes, rows=rows))
             enrolled += len(rows)
         return enrolled
 
-    def enrol_registered(self, resident_ids: list[str]) -> None:
+    def enrol_registered(self, uow: UnitOfWork, resident_ids: list[str]) -> None:
         """符号取得 for people just registered or moved in, after their records committed.
 
         Never raises: with J-LIS or the hub out, the people are left for later (first use,
@@ -128,7 +127,7 @@ class Linkage:
         or at the first registration since start, the sweep enrols whoever is still left.
         """
         try:
-            self.enrol(resident_ids)
+            self.enrol(uow, resident_ids)
         except errors.Error as exc:
             self._behind = True
             log.warning(
@@ -137,9 +136,9 @@ class Linkage:
                 exc.code,
             )
             return
-        self.sweep()
+        self.sweep(uow)
 
-    def sweep(self, *, force: bool = False) -> int | None:
+    def sweep(self, uow: UnitOfWork, *, force: bool = False) -> int | None:
         """Enrol active residents left unenrolled, at most :data:`SWEEP_LIMIT`, when some may
         be left (a failure, or a process start) and ``sweep_interval`` seconds have passed since
         the last sweep (``force``: now). Returns how many were enrolled (None: not run, or
@@ -152,7 +151,7 @@ class Linkage:
         try:
             self._last_sweep = now
             try:
-                enrolled = self.enrol(limit=SWEEP_LIMIT)
+                enrolled = self.enrol(uow, limit=SWEEP_LIMIT)
             except errors.Error as exc:
                 log.warning("the enrolment sweep failed (%s); left for the next", exc.code)
                 return None
@@ -163,10 +162,10 @@ class Linkage:
         finally:
             self._sweep_lock.release()
 
-    def code_of(self, resident_id: str) -> str:
+    def code_of(self, uow: UnitOfWork, resident_id: str) -> str:
         """Our code for the resident, enrolling on first use."""
         for _ in range(2):
-            with self.engine.connect() as conn:
+            with uow as conn:
                 exists = conn.scalar(
                     select(store.residents.c.id).where(store.residents.c.id == resident_id)
                 )
@@ -177,15 +176,15 @@ class Linkage:
                 raise errors.NotFound("no such resident")
             if code is not None:
                 return str(code)
-            self.enrol([resident_id])
+            self.enrol(uow, [resident_id])
         raise errors.Conflict("the resident has no current My Number", code="not_enrolled")
 
-    def tell_police_of_move(self, resident_ids: list[str], address: str) -> None:
+    def tell_police_of_move(self, uow: UnitOfWork, resident_ids: list[str], address: str) -> None:
         """住所変更のワンストップ (マイナ免許証): the movers' new address to the police by our
         own codes; the hub passes it on only for people the police linked (the others:
         ``not_enrolled``). Never raises: a move never waits for the police."""
         try:
-            codes = [self.code_of(i) for i in resident_ids]
+            codes = [self.code_of(uow, i) for i in resident_ids]
             self.hub.deliver(
                 procedure=LICENCE_ADDRESS_CHANGE,
                 recipient="police",
@@ -196,7 +195,7 @@ class Linkage:
         except Exception as exc:  # the record is kept; the holder can still go to the police
             log.warning("address change not passed to the police: %s", type(exc).__name__)
 
-    def set_resident_taxes(self, records: list[ResidentTax]) -> int:
+    def set_resident_taxes(self, uow: UnitOfWork, records: list[ResidentTax]) -> int:
         """Record assessments, replacing those of the same resident and year; all or none.
 
         A request naming one resident and year twice, or a resident this municipality does
@@ -214,7 +213,7 @@ class Linkage:
             seen.add(key)
         wanted = list(dict.fromkeys(x.resident_id for x in records))
         known: set[str] = set()
-        with self.engine.connect() as conn:
+        with uow as conn:
             for part in chunked(wanted):
                 known.update(
                     conn.scalars(select(store.residents.c.id).where(store.residents.c.id.in_(part)))
@@ -236,17 +235,17 @@ class Linkage:
             conn.execute(t.insert(), [x.model_dump() for x in records])
 
         if records:
-            retrying(self.engine, work)
+            uow.run(work)
         return len(records)
 
     # --- provider side ---------------------------------------------------------------------
 
-    def provide(self, request: ProvideIn) -> str:
-        return self.server.answer(request, self._data)
+    def provide(self, uow: UnitOfWork, request: ProvideIn) -> str:
+        return self.server.answer(request, partial(self._data, uow))
 
-    def _data(self, code: str, items: frozenset[str]) -> dict[str, Any] | None:
+    def _data(self, uow: UnitOfWork, code: str, items: frozenset[str]) -> dict[str, Any] | None:
         r = store.residents
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(r)
                 .select_from(r.join(agency_codes, agency_codes.c.resident_id == r.c.id))
@@ -293,16 +292,18 @@ class Linkage:
     # --- requester side --------------------------------------------------------------------
 
     def ask(
-        self, resident_id: str, *, procedure: str, provider: str, items: list[str]
+        self, uow: UnitOfWork, resident_id: str, *, procedure: str, provider: str, items: list[str]
     ) -> Exchanged:
         """情報照会 through the hub: the provider's answer, opened and checked."""
         return self.hub.exchange(
-            self.code_of(resident_id), procedure=procedure, provider=provider, items=items
+            self.code_of(uow, resident_id), procedure=procedure, provider=provider, items=items
         )
 
-    def income_for_child_allowance(self, resident_id: str) -> IncomeOut:
+    def income_for_child_allowance(self, uow: UnitOfWork, resident_id: str) -> IncomeOut:
         """児童手当 認定請求: the tax office's income of the claimant."""
-        answer = self.ask(resident_id, procedure=CHILD_ALLOWANCE, provider="tax", items=["income"])
+        answer = self.ask(
+            uow, resident_id, procedure=CHILD_ALLOWANCE, provider="tax", items=["income"]
+        )
         income = answer.data.get("income") if isinstance(answer.data, dict) else None
         if not isinstance(income, list):
             raise errors.Unavailable("the tax office answered no income", code="bad_answer")
@@ -313,18 +314,17 @@ class Linkage:
             income=income,
         )
 
-    def records(self, resident_id: str) -> list[ExchangeRecord]:
+    def records(self, uow: UnitOfWork, resident_id: str) -> list[ExchangeRecord]:
         """The resident's やりとり履歴 as the hub keeps it, oldest first."""
-        return self.hub.records(self.code_of(resident_id))
+        return self.hub.records(self.code_of(uow, resident_id))
 
 
-def build_linkage(ctx: OrgContext, *, engine: Engine, municipality: Municipality) -> Linkage:
+def build_linkage(ctx: OrgContext, *, municipality: Municipality) -> Linkage:
     """The municipality's linkage service with its keys and its clients of J-LIS and the hub."""
     keys = EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys)
     keys.ensure(municipality.org)
     identity = ctx.identity
     return Linkage(
-        engine=engine,
         municipality=municipality,
         jlis=ServiceClient(ctx.directory, "jlis", identity),
         hub=HubClient(ctx.directory, identity, keys),

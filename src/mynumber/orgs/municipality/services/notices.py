@@ -8,29 +8,29 @@ code (no current My Number) or without a Mynaportal account is ``accepted: false
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from mynumber import errors
 from mynumber.orgs.municipality.services.linkage import Linkage
 from mynumber.orgs.municipality.store import agency_codes
 from mynumber.platform.db import chunked
 from mynumber.platform.notices import Notice, Notices, NoticesOut
+from mynumber.platform.uow import UnitOfWork
 
 
 class ResidentNotices:
     """Resident ids → our codes → the hub → the residents' inboxes."""
 
-    def __init__(self, *, engine: Engine, linkage: Linkage, notices: Notices) -> None:
-        self.engine = engine
+    def __init__(self, *, linkage: Linkage, notices: Notices) -> None:
         self.linkage = linkage
         self.notices = notices
 
-    def codes_of(self, resident_ids: list[str]) -> dict[str, str]:
+    def codes_of(self, uow: UnitOfWork, resident_ids: list[str]) -> dict[str, str]:
         """Our code per resident id (enrolled now if not yet); ids with none are left out."""
-        self.linkage.enrol(list(dict.fromkeys(resident_ids)))
+        self.linkage.enrol(uow, list(dict.fromkeys(resident_ids)))
         found: dict[str, str] = {}
         a = agency_codes.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             for part in chunked(list(dict.fromkeys(resident_ids))):
                 for resident_id, code in conn.execute(
                     select(a.resident_id, a.code).where(a.resident_id.in_(part))
@@ -38,10 +38,10 @@ class ResidentNotices:
                     found[str(resident_id)] = str(code)
         return found
 
-    def send(self, resident_ids: list[str], messages: list[Notice]) -> NoticesOut:
+    def send(self, uow: UnitOfWork, resident_ids: list[str], messages: list[Notice]) -> NoticesOut:
         if len(resident_ids) != len(messages):
             raise errors.InvalidInput("one message per resident", field="messages")
-        codes = self.codes_of(resident_ids)
+        codes = self.codes_of(uow, resident_ids)
         sendable = [i for i, rid in enumerate(resident_ids) if rid in codes]
         accepted = [False] * len(resident_ids)
         if not sendable:

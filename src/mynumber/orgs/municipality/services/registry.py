@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, func, or_, select, update
+from sqlalchemy import Connection, RowMapping, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mynumber.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -38,6 +38,7 @@ from mynumber.orgs.municipality.schemas import (
     masked,
 )
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 _CODE_ATTEMPTS = 5
 
@@ -55,20 +56,23 @@ def to_out(row: RowMapping, code: str) -> ResidentOut:
 
 @dataclass
 class ResidentRegistry:
-    """One municipality's registry: its database and its clients of J-LIS and peers.
+    """One municipality's registry: its clients of J-LIS and peers. Each use case takes the
+    unit of work of the municipality's database from its caller; one that calls J-LIS or
+    another municipality opens it before and after the call, never across it.
 
-    ``enrol`` gets the ids of people registered or moved in, once their records are
-    committed, to enrol them at the hub; it must not raise (an outage leaves them for later).
+    ``enrol`` gets the unit of work and the ids of people registered or moved in, once their
+    records are committed, to enrol them at the hub; it must not raise (an outage leaves
+    them for later).
     """
 
-    engine: Engine
     municipality: Municipality
     jlis: JlisIssuer
     peer: Callable[[str], PeerMunicipality]
-    enrol: Callable[[list[str]], None] = lambda resident_ids: None
-    #: after a move-in is committed (and enrolled): the movers' ids and new address, for
-    #: agencies told of a move (the police's one-stop address change); must not raise
-    moved: Callable[[list[str], str], None] = lambda resident_ids, address: None
+    enrol: Callable[[UnitOfWork, list[str]], None] = lambda uow, resident_ids: None
+    #: after a move-in is committed (and enrolled): the unit of work, the movers' ids and
+    #: new address, for agencies told of a move (the police's one-stop address change);
+    #: must not raise
+    moved: Callable[[UnitOfWork, list[str], str], None] = lambda uow, resident_ids, address: None
 
     # --- reading -------------------------------------------------------------------------
 
@@ -79,9 +83,9 @@ class ResidentRegistry:
             raise NotFound("no such resident", code="resident_not_found")
         return found
 
-    def active_count(self) -> int:
+    def active_count(self, uow: UnitOfWork) -> int:
         """How many residents are active here (the health report)."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             return int(
                 conn.scalar(
                     select(func.count())
@@ -91,12 +95,12 @@ class ResidentRegistry:
                 or 0
             )
 
-    def get(self, resident_id: str) -> ResidentOut:
-        with self.engine.connect() as conn:
+    def get(self, uow: UnitOfWork, resident_id: str) -> ResidentOut:
+        with uow as conn:
             return to_out(self._row(conn, resident_id), self.municipality.code)
 
-    def household(self, household_id: str) -> HouseholdOut:
-        with self.engine.connect() as conn:
+    def household(self, uow: UnitOfWork, household_id: str) -> HouseholdOut:
+        with uow as conn:
             home = (
                 conn.execute(select(store.households).where(store.households.c.id == household_id))
                 .mappings()
@@ -115,8 +119,8 @@ class ResidentRegistry:
                 members=[to_out(m, self.municipality.code) for m in members],
             )
 
-    def history(self, resident_id: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+    def history(self, uow: UnitOfWork, resident_id: str) -> list[dict[str, Any]]:
+        with uow as conn:
             self._row(conn, resident_id)
             rows = conn.execute(
                 select(store.events.c.kind, store.events.c.on, store.events.c.detail)
@@ -128,7 +132,13 @@ class ResidentRegistry:
             ]
 
     def search(
-        self, *, query: str = "", status: str | None = "active", limit: int = 50, offset: int = 0
+        self,
+        uow: UnitOfWork,
+        *,
+        query: str = "",
+        status: str | None = "active",
+        limit: int = 50,
+        offset: int = 0,
     ) -> tuple[int, list[ResidentOut]]:
         """Residents whose name or kana contains ``query`` (all when empty), newest first."""
         r = store.residents.c
@@ -149,7 +159,7 @@ class ResidentRegistry:
                     r.address.like(like),
                 )
             )
-        with self.engine.connect() as conn:
+        with uow as conn:
             total = conn.scalar(
                 select(func.count()).select_from(store.residents).where(*conditions)
             )
@@ -163,7 +173,7 @@ class ResidentRegistry:
             return int(total or 0), [to_out(row, self.municipality.code) for row in rows]
 
     def find(
-        self, *, my_number: str | None = None, resident_code: str | None = None
+        self, uow: UnitOfWork, *, my_number: str | None = None, resident_code: str | None = None
     ) -> ResidentOut:
         """The active resident holding this My Number or resident code."""
         r = store.residents.c
@@ -173,7 +183,7 @@ class ResidentRegistry:
             condition = r.resident_code == validate_resident_code(resident_code)
         else:
             raise InvalidInput("give a My Number or a resident code", field="my_number")
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = (
                 conn.execute(select(store.residents).where(condition, r.status == "active"))
                 .mappings()
@@ -195,6 +205,7 @@ class ResidentRegistry:
 
     def register(
         self,
+        uow: UnitOfWork,
         *,
         items: BasicItems,
         household_id: str | None = None,
@@ -210,14 +221,14 @@ class ResidentRegistry:
         registered_on = check_date(
             registered_on or today, field="registered_on", birth=items.birth_date, today=today
         )
-        if idempotency_key and (done := self._by_idempotency_key(idempotency_key, items)):
-            self.enrol([done.id])  # a retry: perhaps the first try's enrolment failed
+        if idempotency_key and (done := self._by_idempotency_key(uow, idempotency_key, items)):
+            self.enrol(uow, [done.id])  # a retry: perhaps the first try's enrolment failed
             return done
-        self._refuse_duplicate(items)
+        self._refuse_duplicate(uow, items)
         for _ in range(_CODE_ATTEMPTS):
             code, number = self._code_and_number()
             try:
-                with self.engine.begin() as conn:
+                with uow as conn:
                     resident_id = self._insert(
                         conn,
                         items=items,
@@ -230,18 +241,23 @@ class ResidentRegistry:
                         idempotency_key=idempotency_key,
                         moved_from=None,
                     )
+                    uow.commit()
             except IntegrityError:
-                self._refuse_duplicate(items)
-                if idempotency_key and (done := self._by_idempotency_key(idempotency_key, items)):
+                self._refuse_duplicate(uow, items)
+                if idempotency_key and (
+                    done := self._by_idempotency_key(uow, idempotency_key, items)
+                ):
                     return done  # a concurrent retry of the same request won
                 continue
-            self.enrol([resident_id])
-            return self.get(resident_id)
+            self.enrol(uow, [resident_id])
+            return self.get(uow, resident_id)
         raise Conflict("could not register: resident codes kept colliding", code="codes_exhausted")
 
-    def _by_idempotency_key(self, key: str, items: BasicItems) -> ResidentOut | None:
+    def _by_idempotency_key(
+        self, uow: UnitOfWork, key: str, items: BasicItems
+    ) -> ResidentOut | None:
         """The resident an earlier request with this key registered, if any."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = (
                 conn.execute(
                     select(store.residents).where(store.residents.c.idempotency_key == key)
@@ -259,9 +275,9 @@ class ResidentRegistry:
             raise Conflict("this idempotency key was used for another person", code="key_reused")
         return to_out(row, self.municipality.code)
 
-    def _refuse_duplicate(self, items: BasicItems) -> None:
+    def _refuse_duplicate(self, uow: UnitOfWork, items: BasicItems) -> None:
         r = store.residents.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             existing = conn.execute(
                 select(r.id).where(
                     r.status == "active",
@@ -336,6 +352,7 @@ class ResidentRegistry:
 
     def move_out(
         self,
+        uow: UnitOfWork,
         resident_id: str,
         *,
         to: str,
@@ -354,7 +371,7 @@ class ResidentRegistry:
         """
         destination = self._destination(to)
         r = store.residents.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             mover = self._row(conn, resident_id)
             resuming = (
                 mover["status"] == Status.MOVING
@@ -398,24 +415,26 @@ class ResidentRegistry:
                 ).rowcount
                 if claimed != len(ids):
                     raise Conflict("a record changed during the move", code="not_active")
+            uow.commit()
         transfer = Transfer(
             moved_from=self.municipality.code,
             moved_on=on,
             address=address,
             members=[
-                _transfer_member(m, whole_household, self._cards_of([m["id"]])) for m in members
+                _transfer_member(m, whole_household, self._cards_of(uow, [m["id"]]))
+                for m in members
             ],
         )
         try:
             moved = self.peer(destination.code).move_in(transfer.model_dump(mode="json"))
         except (InvalidInput, Conflict, Forbidden, NotFound):
-            self._release(ids)  # refused: nothing moved, the people still live here
+            self._release(uow, ids)  # refused: nothing moved, the people still live here
             raise
         # the address changed: J-LIS revokes each mover's signing certificate (idempotent,
         # so a move resumed after a failure here asks again)
-        for card in self._cards_of(ids):
+        for card in self._cards_of(uow, ids):
             self.jlis.revoke_signing(card, reason="affiliationChanged")
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.residents)
                 .where(r.id.in_(ids), r.status == Status.MOVING)
@@ -423,6 +442,7 @@ class ResidentRegistry:
             )
             for resident in ids:
                 _event(conn, resident, "move_out", on, {"to": destination.code})
+            uow.commit()
         return [ResidentOut(**moved_in) for moved_in in moved]
 
     def _destination(self, to: str) -> Municipality:
@@ -436,15 +456,16 @@ class ResidentRegistry:
             raise InvalidInput(f"{destination.full_name} is not served here", field="to")
         return destination
 
-    def _release(self, ids: list[str]) -> None:
-        with self.engine.begin() as conn:
+    def _release(self, uow: UnitOfWork, ids: list[str]) -> None:
+        with uow as conn:
             conn.execute(
                 update(store.residents)
                 .where(store.residents.c.id.in_(ids), store.residents.c.status == Status.MOVING)
                 .values(status=Status.ACTIVE, moved_to=None, left_on=None)
             )
+            uow.commit()
 
-    def receive_move_in(self, transfer: Transfer) -> list[ResidentOut]:
+    def receive_move_in(self, uow: UnitOfWork, transfer: Transfer) -> list[ResidentOut]:
         """転入: take in people moving from another municipality, once (retries are no-ops)."""
         municipality(transfer.moved_from)
         if transfer.moved_from == self.municipality.code:
@@ -458,7 +479,7 @@ class ResidentRegistry:
         # every name, kana and the address checked before anything is looked up or written
         people = [m.items(transfer.address) for m in transfer.members]
         try:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 existing = dict(
                     conn.execute(
                         select(store.residents.c.resident_code, store.residents.c.id).where(
@@ -501,16 +522,18 @@ class ResidentRegistry:
                                 store.residents.c.id == ids[-1]
                             )
                         ).scalar_one()
+                uow.commit()
         except IntegrityError as exc:  # the same person already lives here
             raise Conflict(
                 "this person is already registered here", code="already_registered"
             ) from exc
-        self.enrol(ids)
-        self.moved(ids, people[0].address)
-        return [self.get(i) for i in ids]
+        self.enrol(uow, ids)
+        self.moved(uow, ids, people[0].address)
+        return [self.get(uow, i) for i in ids]
 
     def issue_card(
         self,
+        uow: UnitOfWork,
         resident_id: str,
         pins: dict[str, str | None] | None,
         key: str | None,
@@ -520,7 +543,7 @@ class ResidentRegistry:
         """交付申請 and 交付: J-LIS makes the resident's card; its manufacture number goes in
         the record's history (PINs are passed on, never stored or logged). No ``pins``: a
         顔認証マイナンバーカード."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = self._row(conn, resident_id)
         if row["status"] != Status.ACTIVE:
             raise Conflict("this resident no longer lives here", code="not_active")
@@ -542,7 +565,7 @@ class ResidentRegistry:
                 "generation": generation,
             }
         )
-        with self.engine.begin() as conn:
+        with uow as conn:
             _event(
                 conn,
                 resident_id,
@@ -550,12 +573,13 @@ class ResidentRegistry:
                 date.today(),
                 {"manufacture_number": issued["summary"]["manufacture_number"]},
             )
+            uow.commit()
         return issued
 
-    def card_holder(self, resident_id: str) -> dict[str, Any]:
+    def card_holder(self, uow: UnitOfWork, resident_id: str) -> dict[str, Any]:
         """What J-LIS needs to rewrite the resident's card at the counter: the four items as
         the card carries them, the My Number (for the text AP) and the resident code."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = self._row(conn, resident_id)
         if row["status"] != Status.ACTIVE:
             raise Conflict("this resident no longer lives here", code="not_active")
@@ -570,13 +594,13 @@ class ResidentRegistry:
             "resident_code": row["resident_code"],
         }
 
-    def cards_of(self, resident_id: str) -> list[str]:
+    def cards_of(self, uow: UnitOfWork, resident_id: str) -> list[str]:
         """Manufacture numbers of the cards issued to this resident here."""
-        return self._cards_of([resident_id])
+        return self._cards_of(uow, [resident_id])
 
-    def _cards_of(self, resident_ids: list[str]) -> list[str]:
+    def _cards_of(self, uow: UnitOfWork, resident_ids: list[str]) -> list[str]:
         """Manufacture numbers of the cards issued to these residents here."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             details = conn.execute(
                 select(store.events.c.detail).where(
                     store.events.c.resident_id.in_(resident_ids),
@@ -585,26 +609,31 @@ class ResidentRegistry:
             ).scalars()
             return [json.loads(detail)["manufacture_number"] for detail in details]
 
-    def reissue_number(self, resident_id: str, *, reason: str = "leak") -> ResidentOut:
+    def reissue_number(
+        self, uow: UnitOfWork, resident_id: str, *, reason: str = "leak"
+    ) -> ResidentOut:
         """個人番号の変更: after a leak, J-LIS issues a new number; the old one is retired."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = self._row(conn, resident_id)
         if row["status"] != "active" or row["my_number"] is None:
             raise Conflict("only a current resident's number can be changed", code="not_active")
         number = self.jlis.reissue_number(row["resident_code"], row["my_number"], reason)
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 update(store.residents)
                 .where(store.residents.c.id == resident_id)
                 .values(my_number=number, updated_at=datetime.now(UTC))
             )
             _event(conn, resident_id, "number", date.today(), {"reissued": True, "reason": reason})
-        return self.get(resident_id)
+            uow.commit()
+        return self.get(uow, resident_id)
 
-    def request_reissue(self, resident_id: str, *, reason: str, by: str) -> dict[str, Any]:
+    def request_reissue(
+        self, uow: UnitOfWork, resident_id: str, *, reason: str, by: str
+    ) -> dict[str, Any]:
         """Ask for a new My Number (the first of two people); nothing changes until a second
         supervisor approves (:meth:`approve_reissue`)."""
-        with self.engine.begin() as conn:
+        with uow as conn:
             row = self._row(conn, resident_id)
             if row["status"] != "active" or row["my_number"] is None:
                 raise Conflict("only a current resident's number can be changed", code="not_active")
@@ -625,10 +654,11 @@ class ResidentRegistry:
                 "approved_at": None,
             }
             conn.execute(store.reissue_requests.insert(), request)
+            uow.commit()
         return request
 
-    def reissue_request(self, request_id: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
+    def reissue_request(self, uow: UnitOfWork, request_id: str) -> dict[str, Any]:
+        with uow as conn:
             found = (
                 conn.execute(
                     select(store.reissue_requests).where(store.reissue_requests.c.id == request_id)
@@ -640,10 +670,10 @@ class ResidentRegistry:
             raise NotFound("no such re-issue request", code="reissue_request_not_found")
         return dict(found)
 
-    def approve_reissue(self, request_id: str, *, by: str) -> ResidentOut:
+    def approve_reissue(self, uow: UnitOfWork, request_id: str, *, by: str) -> ResidentOut:
         """The second person approves: J-LIS issues the new number. The one who asked may not
         approve their own request."""
-        request = self.reissue_request(request_id)
+        request = self.reissue_request(uow, request_id)
         if request["status"] != "pending":
             raise Conflict("this request was already approved", code="reissue_done")
         if request["requested_by"] == by:
@@ -652,28 +682,29 @@ class ResidentRegistry:
                 code="four_eyes_required",
             )
         r = store.reissue_requests.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             taken = conn.execute(
                 update(store.reissue_requests)
                 .where(r.id == request_id, r.status == "pending")
                 .values(status="approved", approved_by=by, approved_at=datetime.now(UTC))
             ).rowcount
+            uow.commit()
         if not taken:
             raise Conflict("this request was already approved", code="reissue_done")
-        return self.reissue_number(request["resident_id"], reason=request["reason"])
+        return self.reissue_number(uow, request["resident_id"], reason=request["reason"])
 
-    def record_death(self, resident_id: str, *, died_on: date) -> ResidentOut:
+    def record_death(self, uow: UnitOfWork, resident_id: str, *, died_on: date) -> ResidentOut:
         """死亡届: the record stays, closed; the My Number is never given to anyone else;
         the person's cards end (J-LIS revokes all their certificates first)."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = self._row(conn, resident_id)
         if row["status"] != "active":
             raise Conflict("this resident no longer lives here", code="not_active")
         if died_on < row["birth_date"] or died_on > date.today():
             raise InvalidInput("the date of death is not plausible", field="died_on")
-        for card in self._cards_of([resident_id]):
+        for card in self._cards_of(uow, [resident_id]):
             self.jlis.suspend_card(card, reason="cessationOfOperation")
-        with self.engine.begin() as conn:
+        with uow as conn:
             row = self._row(conn, resident_id)
             if row["status"] != "active":
                 raise Conflict("this resident no longer lives here", code="not_active")
@@ -683,7 +714,8 @@ class ResidentRegistry:
                 .values(status="deceased", left_on=died_on, updated_at=datetime.now(UTC))
             )
             _event(conn, resident_id, "death", died_on, {})
-        return self.get(resident_id)
+            uow.commit()
+        return self.get(uow, resident_id)
 
 
 def _transfer_member(row: RowMapping, whole_household: bool, cards: list[str]) -> TransferMember:

@@ -18,7 +18,9 @@ from mynumber.orgs.municipality.web.deps import (
 )
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import status_of, templates_for
+from mynumber.platform.web.uow import Work
 
 
 def page_router(
@@ -51,32 +53,37 @@ def page_router(
     def index(
         request: Request,
         acting: ApplicationReader,
+        uow: Work,
         status: Annotated[str, Query(max_length=20)] = "",
         kind: Annotated[str, Query(max_length=40)] = "",
     ) -> HTMLResponse:
         """電子申請の一覧: filter by status and procedure."""
-        found = service.search(status=status or None, kind=kind or None)
+        found = service.search(uow, status=status or None, kind=kind or None)
         return page(
             request,
             "applications.html",
             acting,
             applications=found,
-            counts=service.counts(),
+            counts=service.counts(uow),
             status_filter=status,
             kind_filter=kind,
         )
 
     def detail(
-        request: Request, own_id: str, acting: Acting, error: errors.Error | None = None
+        uow: UnitOfWork,
+        request: Request,
+        own_id: str,
+        acting: Acting,
+        error: errors.Error | None = None,
     ) -> HTMLResponse:
-        application = service.get(own_id)
+        application = service.get(uow, own_id)
         staff.log(
             acting,
             action="applications.read",
             purpose=f"application:{own_id}",
             person=application["resident_id"],
         )
-        checks = service.child_checks(application)
+        checks = service.child_checks(uow, application)
         log_household_read(acting, own_id, application, [c.resident_id for c in checks])
         return page(
             request,
@@ -103,21 +110,21 @@ def page_router(
             )
 
     @web.get("/applications/{own_id}", response_class=HTMLResponse)
-    def show(request: Request, own_id: str, acting: ApplicationReader) -> HTMLResponse:
+    def show(request: Request, own_id: str, acting: ApplicationReader, uow: Work) -> HTMLResponse:
         """One application: the form, the signature's verdict, income, the decision."""
-        return detail(request, own_id, acting)
+        return detail(uow, request, own_id, acting)
 
     @web.post("/applications/{own_id}/income", response_model=None)
-    def income(request: Request, own_id: str, acting: IncomeReader) -> Response:
+    def income(request: Request, own_id: str, acting: IncomeReader, uow: Work) -> Response:
         """所得を照会: the claimant's income from the tax office, through the hub."""
         try:
-            application = service.fetch_income(own_id)
+            application = service.fetch_income(uow, own_id)
         except errors.NotFound as exc:
             if exc.code == "application_not_found":
                 raise
-            return detail(request, own_id, acting, exc)
+            return detail(uow, request, own_id, acting, exc)
         except errors.Error as exc:
-            return detail(request, own_id, acting, exc)
+            return detail(uow, request, own_id, acting, exc)
         staff.log(
             acting,
             action="linkage.income",
@@ -132,6 +139,7 @@ def page_router(
         own_id: str,
         acting: ApplicationDecider,
         decision: Annotated[str, Form(max_length=20)],
+        uow: Work,
         reason: Annotated[str, Form(max_length=2000)] = "",
         override: Annotated[str, Form(max_length=2000)] = "",
         care_level: Annotated[str, Form(max_length=10)] = "",
@@ -143,6 +151,7 @@ def page_router(
         not the usual): the 認定 is written on the insured person and the notice says it."""
         try:
             application = service.decide(
+                uow,
                 own_id,
                 decision,
                 reason,
@@ -153,7 +162,7 @@ def page_router(
         except errors.NotFound:
             raise
         except errors.Error as exc:
-            return detail(request, own_id, acting, exc)
+            return detail(uow, request, own_id, acting, exc)
         staff.log(
             acting,
             action="applications.decide",

@@ -53,6 +53,8 @@ from mynumber.platform.context import OrgContext
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.uow import UnitOfWork
+from mynumber.platform.web.uow import Work
 
 Kind = Literal["normal", "express"]
 Reason = Literal[
@@ -233,10 +235,10 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
             raise Unavailable("J-LIS's root is not known here", code="no_jlis")
         return staff.authority
 
-    def check_full_endorsement(resident_id: str, kind: str) -> None:
+    def check_full_endorsement(uow: UnitOfWork, resident_id: str, kind: str) -> None:
         """A reissue because the 追記欄 is full: J-LIS says whether the holder's card is
         full and since when; 特急発行 is applied for within 30 days of it filling [O]."""
-        resident = registry.get(resident_id)
+        resident = registry.get(uow, resident_id)
         status = jlis.request(
             "POST", "/cards/endorsement-status", {"resident_code": resident.resident_code}
         )
@@ -255,15 +257,15 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
 
     @api.post("/residents/{resident_id}/card/reissue", response_model=ReissueOut, status_code=201)
     def reissue_card(
-        resident_id: str, body: Annotated[ReissueIn, Body()], acting: CardIssuer
+        resident_id: str, body: Annotated[ReissueIn, Body()], acting: CardIssuer, uow: Work
     ) -> ReissueOut:
         """再交付: a new card (normal or 特急) with its fee and lead time; J-LIS cancels the
         earlier card and revokes its certificates, so it logs in nowhere any more."""
         channel = check_reissue(body.kind, body.reason, body.police_receipt)
         if body.reason == "full_endorsement":
-            check_full_endorsement(resident_id, body.kind)
+            check_full_endorsement(uow, resident_id, body.kind)
         pins = body.model_dump(include={"auth_pin", "sign_password", "text_pin", "juki_pin"})
-        issued = registry.issue_card(resident_id, pins, body.idempotency_key)
+        issued = registry.issue_card(uow, resident_id, pins, body.idempotency_key)
         summary = issued["summary"]
         staff.log(
             acting,
@@ -291,9 +293,9 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
         )
 
     @api.post("/residents/{resident_id}/card/resume-challenge", response_model=ChallengeOut)
-    def resume_challenge(resident_id: str, acting: CardIssuer) -> ChallengeOut:
+    def resume_challenge(resident_id: str, acting: CardIssuer, uow: Work) -> ChallengeOut:
         """A challenge for the holder's card to sign at the counter (一時停止の解除)."""
-        registry.get(resident_id)  # 404 for no such resident
+        registry.get(uow, resident_id)  # 404 for no such resident
         made = new_challenge(challenge_key(), resident_id, dt.datetime.now(dt.UTC))
         return ChallengeOut(
             challenge=base64.b64encode(made).decode(),
@@ -302,10 +304,10 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
 
     @api.post("/residents/{resident_id}/card/resume", response_model=ResumeAtCounterOut)
     def resume_card(
-        resident_id: str, body: ResumeAtCounterIn, acting: CardIssuer
+        resident_id: str, body: ResumeAtCounterIn, acting: CardIssuer, uow: Work
     ) -> ResumeAtCounterOut:
         """一時停止の解除 at the counter: the holder in person, the card signing the challenge."""
-        resident = registry.get(resident_id)
+        resident = registry.get(uow, resident_id)
         now = dt.datetime.now(dt.UTC)
         challenge = _b64(body.challenge, "challenge")
         check_challenge(challenge_key(), resident_id, challenge, now)
@@ -350,10 +352,12 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
         )
 
     @api.post("/residents/{resident_id}/card/pin-reset", response_model=CryptogramOut)
-    def reset_pin(resident_id: str, body: PinResetIn, acting: CardIssuer) -> CryptogramOut:
+    def reset_pin(
+        resident_id: str, body: PinResetIn, acting: CardIssuer, uow: Work
+    ) -> CryptogramOut:
         """暗証番号の初期化 at the counter: J-LIS's cryptogram for the card's challenge, after the
         identity check; the counter's reader then sets the new PIN on the card."""
-        resident = registry.get(resident_id)
+        resident = registry.get(uow, resident_id)
         answer = jlis.request(
             "POST",
             "/cards/pin-reset",
@@ -373,25 +377,27 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
         )
         return CryptogramOut(pin=answer["pin"], cryptogram=answer["cryptogram"])
 
-    def rewrite(path: str, resident_id: str, card_image: str) -> dict[str, Any]:
-        holder = registry.card_holder(resident_id)
+    def rewrite(uow: UnitOfWork, path: str, resident_id: str, card_image: str) -> dict[str, Any]:
+        holder = registry.card_holder(uow, resident_id)
         return dict(jlis.request("POST", path, holder | {"card_image": card_image}))
 
     @api.post("/residents/{resident_id}/card/renew", response_model=CardRewriteOut)
-    def renew_card(resident_id: str, body: CardAtCounterIn, acting: CardIssuer) -> CardRewriteOut:
+    def renew_card(
+        resident_id: str, body: CardAtCounterIn, acting: CardIssuer, uow: Work
+    ) -> CardRewriteOut:
         """電子証明書の更新: from 3 months before the certificates end; free."""
-        answer = rewrite("/cards/renew", resident_id, body.card_image)
+        answer = rewrite(uow, "/cards/renew", resident_id, body.card_image)
         staff.log(acting, action="cards.renew", purpose="counter", person=resident_id)
         return CardRewriteOut.model_validate(answer)
 
     @api.post("/residents/{resident_id}/card/face-only", response_model=CardRewriteOut)
     def make_face_only(
-        resident_id: str, body: CardAtCounterIn, acting: CardIssuer
+        resident_id: str, body: CardAtCounterIn, acting: CardIssuer, uow: Work
     ) -> CardRewriteOut:
         """顔認証マイナンバーカードへの切替 (on request): J-LIS removes every PIN from the
         card and revokes its signing certificate. Back to PINs: ``card/pin-reset`` sets one
         (the chip takes a PIN where none is set)."""
-        holder = registry.card_holder(resident_id)
+        holder = registry.card_holder(uow, resident_id)
         answer = jlis.request(
             "POST",
             "/cards/face-only",
@@ -402,13 +408,13 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
 
     @api.post("/residents/{resident_id}/card/address", response_model=CardRewriteOut)
     def change_address(
-        resident_id: str, body: CardAtCounterIn, acting: CardIssuer
+        resident_id: str, body: CardAtCounterIn, acting: CardIssuer, uow: Work
     ) -> CardRewriteOut:
         """住所変更 on the card: an entry in the 追記欄 and the registry's current address in
         the text AP (sealed by J-LIS over both) and a new signing certificate; the auth
         certificate stays. Refused when the card already carries the address (no move) or
         its 追記欄 is full (a new card: 特急発行 within 30 days)."""
-        answer = rewrite("/cards/address", resident_id, body.card_image)
+        answer = rewrite(uow, "/cards/address", resident_id, body.card_image)
         staff.log(
             acting,
             action="cards.address",

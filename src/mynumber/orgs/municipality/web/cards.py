@@ -16,6 +16,7 @@ from mynumber.orgs.municipality.schemas import CardApplicationIn, CardHandedOver
 from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.orgs.municipality.web.deps import CardIssuer
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.web.uow import Work
 
 
 def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
@@ -23,7 +24,10 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
 
     @api.post("/residents/{resident_id}/card", response_model=CardHandedOver, status_code=201)
     def apply_for_card(
-        resident_id: str, body: Annotated[CardApplicationIn, Body()], acting: CardIssuer
+        resident_id: str,
+        body: Annotated[CardApplicationIn, Body()],
+        acting: CardIssuer,
+        uow: Work,
     ) -> CardHandedOver:
         """交付申請 and 交付: J-LIS issues the resident's card; the image comes back.
 
@@ -45,7 +49,7 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
                 "the auth PIN is needed (or ask for a face-only card)", field="auth_pin"
             )
         issued = registry.issue_card(
-            resident_id, pins, body.idempotency_key, generation=body.generation
+            uow, resident_id, pins, body.idempotency_key, generation=body.generation
         )
         staff.log(acting, action="cards.issue", purpose="counter", person=resident_id)
         summary = CardSummary.model_validate(issued["summary"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from collections.abc import Callable
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mynumber import errors
 from mynumber.orgs.municipality.services.disclosure import Disclosure
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.uow import UnitOfWork
 
 log = logging.getLogger("mynumber.municipality.disclosure")
 
@@ -29,9 +31,12 @@ class AfterRequest:
     member already has the answer; a failure is logged (its code, no personal data), never
     reaches them, and leaves the entries pending."""
 
-    def __init__(self, app: ASGIApp, disclosure: Disclosure) -> None:
+    def __init__(
+        self, app: ASGIApp, disclosure: Disclosure, unit: Callable[[], UnitOfWork]
+    ) -> None:
         self.app = app
         self.disclosure = disclosure
+        self.unit = unit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,7 +53,7 @@ class AfterRequest:
 
     def _send(self, persons: set[str]) -> None:
         try:
-            self.disclosure.send_pending(persons)
+            self.disclosure.send_pending(self.unit(), persons)
         except errors.Error as exc:
             log.warning("disclosure to Mynaportal failed (%s): kept for later", exc.code)
         except Exception as exc:  # the staff request never fails for this
@@ -61,8 +66,10 @@ def _note(person: str | None) -> None:
         touched.add(person)
 
 
-def install(app: FastAPI, *, disclosure: Disclosure, staff: Staff) -> None:
+def install(
+    app: FastAPI, *, disclosure: Disclosure, staff: Staff, unit: Callable[[], UnitOfWork]
+) -> None:
     """Wire the disclosure into a municipality's app, run after each staff request that
-    logged entries about persons."""
+    logged entries about persons (in a unit of work ``unit`` makes)."""
     staff.listeners.append(_note)
-    app.add_middleware(AfterRequest, disclosure=disclosure)
+    app.add_middleware(AfterRequest, disclosure=disclosure, unit=unit)

@@ -6,35 +6,36 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import Engine
 
 from mynumber.orgs.municipality.schemas import EligibleIn, EligibleOut
 from mynumber.orgs.municipality.services.eligibility import CALLERS, ELIGIBILITY, eligible
 from mynumber.platform.context import OrgContext
 from mynumber.platform.encryption import EncryptionKeys, seal_signed
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.uow import Work
 
 
-def router(ctx: OrgContext, *, engine: Engine) -> APIRouter:
+def router(ctx: OrgContext) -> APIRouter:
     keys = EncryptionKeys(ctx.settings.data_dir / "keys", ctx.keys)
     from_benefits = Depends(signed_by(lambda org: org in CALLERS))
     api = APIRouter(tags=["benefits"])
 
     @api.post("/benefits/eligible", response_model=EligibleOut)
-    def eligible_people(body: EligibleIn, caller: Annotated[str, from_benefits]) -> EligibleOut:
+    def eligible_people(
+        body: EligibleIn, caller: Annotated[str, from_benefits], uow: Work
+    ) -> EligibleOut:
         """給付対象者の抽出 (the benefit office only): one page of the residents registered
         in this municipality on ``as_of`` (not moved out or dead by then), with their age
         on that date, household id and whether they head it, signed by us and sealed to the
         caller (JWE). Page with ``after`` = the previous page's ``next`` until it is null."""
-        with engine.connect() as conn:
-            page = eligible(
-                conn,
-                as_of=body.as_of,
-                min_age=body.min_age,
-                max_age=body.max_age,
-                after=body.after,
-                limit=body.limit,
-            )
+        page = eligible(
+            uow,
+            as_of=body.as_of,
+            min_age=body.min_age,
+            max_age=body.max_age,
+            after=body.after,
+            limit=body.limit,
+        )
         sealed = seal_signed(  # signed by us and bound to this page's query
             keys,
             page,

@@ -8,13 +8,17 @@ from fastapi import APIRouter
 
 from mynumber.orgs.municipality.services import ResidentRegistry
 from mynumber.platform.policy import public
+from mynumber.platform.uow import UnitOfWork
 
 
-def report(org: str, registry: ResidentRegistry) -> Callable[[], dict[str, object]]:
-    """The health report: the organisation, up, and its active residents (a count only)."""
+def report(
+    org: str, registry: ResidentRegistry, unit: Callable[[], UnitOfWork]
+) -> Callable[[], dict[str, object]]:
+    """The health report: the organisation, up, and its active residents (a count only),
+    read in a unit of work ``unit`` makes."""
 
     def healthz() -> dict[str, object]:
-        return {"org": org, "ok": True, "residents": registry.active_count()}
+        return {"org": org, "ok": True, "residents": registry.active_count(unit())}
 
     return healthz
 

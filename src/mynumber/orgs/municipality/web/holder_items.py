@@ -10,18 +10,16 @@ choice: the real J-LIS holds 本人確認情報 in 住基ネット's national se
 """
 
 # no `from __future__ import annotations`: FastAPI resolves the dependency aliases
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
 
-from mynumber import errors
-from mynumber.orgs.municipality import store
+from mynumber.orgs.municipality.services.holder_items import holder_of_card, latest_record
 from mynumber.platform.context import OrgContext
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.uow import Work
 
 #: moves followed at most (a person moving more often within one request is unlikely)
 MAX_HOPS = 5
@@ -45,7 +43,7 @@ class ItemsOut(BaseModel):
     municipality: str | None = None
 
 
-def router(ctx: OrgContext, *, engine: Engine, code: str) -> APIRouter:
+def router(ctx: OrgContext, *, code: str) -> APIRouter:
     api = APIRouter(tags=["jlis"])
     from_jlis = Depends(signed_by(lambda org: org == "jlis", who="J-LIS"))
     from_peer = Depends(
@@ -79,41 +77,14 @@ def router(ctx: OrgContext, *, engine: Engine, code: str) -> APIRouter:
         return ItemsOut(status="unknown")
 
     @api.post("/api/jlis/holder-items", response_model=ItemsOut)
-    def holder_items(body: HolderIn, _: Annotated[str, from_jlis]) -> ItemsOut:
+    def holder_items(body: HolderIn, _: Annotated[str, from_jlis], uow: Work) -> ItemsOut:
         """The current four items of the holder of a card issued here (J-LIS only)."""
-        e, r = store.events.c, store.residents.c
-        with engine.connect() as conn:
-            for resident_id, detail in conn.execute(
-                select(e.resident_id, e.detail).where(
-                    e.kind == "card_issued", e.detail.contains(body.manufacture_number)
-                )
-            ):
-                if json.loads(detail).get("manufacture_number") == body.manufacture_number:
-                    row = (
-                        conn.execute(select(store.residents).where(r.id == resident_id))
-                        .mappings()
-                        .first()
-                    )
-                    if row is not None:
-                        break
-            else:
-                raise errors.NotFound("no card of that number was issued here", code="unknown_card")
-        return current(row, 0)
+        return current(holder_of_card(uow, body.manufacture_number), 0)
 
     @api.post("/api/residents/current-items", response_model=ItemsOut)
-    def current_items(body: CodeIn, _: Annotated[str, from_peer]) -> ItemsOut:
+    def current_items(body: CodeIn, _: Annotated[str, from_peer], uow: Work) -> ItemsOut:
         """The current four items of a person who moved here (the municipality they left)."""
-        r = store.residents.c
-        with engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(store.residents)
-                    .where(r.resident_code == body.resident_code)
-                    .order_by(r.updated_at.desc())
-                )
-                .mappings()
-                .first()
-            )
+        row = latest_record(uow, body.resident_code)
         if row is None:
             return ItemsOut(status="unknown")
         return current(row, body.hops)

@@ -19,6 +19,7 @@ from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.staff.web import staff as staff_permission
 from mynumber.platform.web import signed_by, status_of, templates_for
+from mynumber.platform.web.uow import Work
 
 KioskReader = Annotated[Acting, Depends(staff_permission("kiosk.read"))]
 SealRegistrar = Annotated[Acting, Depends(staff_permission("seals.register"))]
@@ -101,51 +102,53 @@ def router(issuing: KioskIssuing, staff: Staff) -> APIRouter:
     anyone = public("anyone holding a printed certificate may confirm its verification code")
 
     @api.post("/api/kiosk/issue", response_model=KioskIssueOut)
-    def issue(body: KioskIssueIn, caller: Annotated[str, from_jlis]) -> KioskIssueOut:
+    def issue(body: KioskIssueIn, caller: Annotated[str, from_jlis], uow: Work) -> KioskIssueOut:
         """A certificate for the card's holder, as a PDF signed by the mayor (relayed by
         J-LIS from a kiosk); refusals are 403/404 and change nothing."""
         for name in body.member_names:  # names only; never a My Number
             if not name.strip():
                 raise errors.InvalidInput("empty name", field="member_names")
-        return KioskIssueOut.model_validate(issuing.issue(body.model_dump()))
+        return KioskIssueOut.model_validate(issuing.issue(uow, body.model_dump()))
 
     @api.post("/api/kiosk/verify", response_model=VerifyOut, dependencies=[anyone])
-    def verify_api(body: VerifyIn) -> VerifyOut:
+    def verify_api(body: VerifyIn, uow: Work) -> VerifyOut:
         """What a verification code printed on a certificate stands for."""
-        return VerifyOut.model_validate(issuing.verify(body.code))
+        return VerifyOut.model_validate(issuing.verify(uow, body.code))
 
     @api.get("/api/kiosk/issuances")
     def issuances(
-        acting: KioskReader, day: Annotated[dt.date | None, Query()] = None
+        acting: KioskReader, uow: Work, day: Annotated[dt.date | None, Query()] = None
     ) -> list[dict[str, Any]]:
         """Certificates issued at kiosks on a day (JST; today by default)."""
         day = day or dt.datetime.now(JST).date()
-        found = issuing.issuances(day)
+        found = issuing.issuances(uow, day)
         staff.log(acting, action="kiosk.issuances", purpose="settlement", detail={"day": str(day)})
         return found
 
     @api.get("/api/kiosk/settlement")
     def settlement(
-        acting: KioskReader, day: Annotated[dt.date | None, Query()] = None
+        acting: KioskReader, uow: Work, day: Annotated[dt.date | None, Query()] = None
     ) -> dict[str, Any]:
         """The day's kiosk issuances and fees per store chain (JST; today by default)."""
-        return issuing.settlement(day or dt.datetime.now(JST).date())
+        return issuing.settlement(uow, day or dt.datetime.now(JST).date())
 
     @api.post("/api/residents/{resident_id}/seal", status_code=201)
-    def register_seal(resident_id: str, body: SealIn, acting: SealRegistrar) -> dict[str, Any]:
+    def register_seal(
+        resident_id: str, body: SealIn, acting: SealRegistrar, uow: Work
+    ) -> dict[str, Any]:
         """印鑑登録: the resident's seal; the 印鑑登録証 number comes back."""
-        done = issuing.register_seal(resident_id, body.impression)
+        done = issuing.register_seal(uow, resident_id, body.impression)
         staff.log(acting, action="seals.register", purpose="counter", person=resident_id)
         return done
 
     @api.post("/api/koseki", status_code=201)
-    def create_koseki(body: KosekiIn, acting: KosekiRecorder) -> dict[str, Any]:
+    def create_koseki(body: KosekiIn, acting: KosekiRecorder, uow: Work) -> dict[str, Any]:
         """A 戸籍 whose 本籍 is here (the first member is the 筆頭者)."""
         for member in body.members:
             if member.relationship not in _KOSEKI_RELATIONSHIPS + RELATIONSHIPS:
                 raise errors.InvalidInput("unknown relationship", field="relationship")
         done = issuing.create_koseki(
-            honseki=body.honseki, members=[m.model_dump() for m in body.members]
+            uow, honseki=body.honseki, members=[m.model_dump() for m in body.members]
         )
         for member in body.members:
             if member.resident_id:
@@ -155,10 +158,12 @@ def router(issuing: KioskIssuing, staff: Staff) -> APIRouter:
         return done
 
     @api.post("/api/koseki/registrations", status_code=201)
-    def register_honseki(body: HonsekiRegistrationIn, acting: KosekiRecorder) -> dict[str, Any]:
+    def register_honseki(
+        body: HonsekiRegistrationIn, acting: KosekiRecorder, uow: Work
+    ) -> dict[str, Any]:
         """本籍地利用登録: a card whose holder lives elsewhere may get 戸籍 certificates here."""
         done = issuing.register_honseki(
-            member_id=body.member_id, manufacture_number=body.manufacture_number
+            uow, member_id=body.member_id, manufacture_number=body.manufacture_number
         )
         staff.log(
             acting,
@@ -181,9 +186,11 @@ def router(issuing: KioskIssuing, staff: Staff) -> APIRouter:
     @api.post(
         "/verify", response_class=HTMLResponse, include_in_schema=False, dependencies=[anyone]
     )
-    def verify_page(request: Request, code: Annotated[str, Form(max_length=40)]) -> HTMLResponse:
+    def verify_page(
+        request: Request, code: Annotated[str, Form(max_length=40)], uow: Work
+    ) -> HTMLResponse:
         try:
-            found, error, status = issuing.verify(code), None, 200
+            found, error, status = issuing.verify(uow, code), None, 200
         except errors.Error as exc:
             found, error, status = None, exc.message, status_of(exc)
         return templates.TemplateResponse(
@@ -195,10 +202,13 @@ def router(issuing: KioskIssuing, staff: Staff) -> APIRouter:
 
     @api.get("/kiosk/", response_class=HTMLResponse, include_in_schema=False)
     def staff_page(
-        request: Request, acting: KioskReader, day: Annotated[dt.date | None, Query()] = None
+        request: Request,
+        acting: KioskReader,
+        uow: Work,
+        day: Annotated[dt.date | None, Query()] = None,
     ) -> HTMLResponse:
         day = day or dt.datetime.now(JST).date()
-        found = issuing.issuances(day)
+        found = issuing.issuances(uow, day)
         staff.log(acting, action="kiosk.issuances", purpose="settlement", detail={"day": str(day)})
         return templates.TemplateResponse(
             request,
@@ -207,7 +217,7 @@ def router(issuing: KioskIssuing, staff: Staff) -> APIRouter:
                 "m": m,
                 "day": day,
                 "issuances": found,
-                "settlement": issuing.settlement(day),
+                "settlement": issuing.settlement(uow, day),
                 "staff": acting.session,
                 "csrf": acting.session.csrf,
             },

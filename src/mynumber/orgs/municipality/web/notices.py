@@ -10,6 +10,7 @@ from mynumber.orgs.municipality.schemas import ResidentNoticesIn
 from mynumber.orgs.municipality.services.notices import ResidentNotices
 from mynumber.platform.notices import NoticesOut
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.uow import Work
 
 
 def router(*, org: str, service: ResidentNotices) -> APIRouter:
@@ -18,8 +19,10 @@ def router(*, org: str, service: ResidentNotices) -> APIRouter:
     api = APIRouter(tags=["notices"])
 
     @api.post("/api/notices", response_model=NoticesOut)
-    def send_notices(body: ResidentNoticesIn, _: Annotated[str, ourselves]) -> NoticesOut:
+    def send_notices(
+        body: ResidentNoticesIn, _: Annotated[str, ourselves], uow: Work
+    ) -> NoticesOut:
         """お知らせの送付: notices to residents' Mynaportal inbox (by resident record id)."""
-        return service.send(body.resident_ids, body.messages)
+        return service.send(uow, body.resident_ids, body.messages)
 
     return api

@@ -30,7 +30,9 @@ from mynumber.orgs.municipality.web.deps import (
 )
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import status_of, templates_for
+from mynumber.platform.web.uow import Work
 
 
 def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
@@ -63,12 +65,13 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
     def index(
         request: Request,
         acting: Reader,
+        uow: Work,
         q: Annotated[str, Query(max_length=100)] = "",
         status: Annotated[str, Query(pattern="^(active|moving|moved_out|deceased)?$")] = "active",
         page_no: Annotated[int, Query(ge=1, le=MAX_OFFSET // PAGE_SIZE)] = 1,
     ) -> HTMLResponse:
         total, found = registry.search(
-            query=q, status=status or None, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
+            uow, query=q, status=status or None, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
         )
         staff.log(
             acting,
@@ -105,6 +108,7 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
         given_name_kana: Annotated[str, Form()],
         birth_date: Annotated[str, Form()],
         sex: Annotated[str, Form()],
+        uow: Work,
         address: Annotated[str, Form()] = "",
         household_id: Annotated[str, Form()] = "",
         relationship: Annotated[str, Form()] = "世帯主",
@@ -127,8 +131,9 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
                 {**form, "household_id": household_id or None, "address": address or None}
             )
             if body.household_id:
-                address = registry.household(body.household_id).address
+                address = registry.household(uow, body.household_id).address
             resident = registry.register(
+                uow,
                 items=body.items(address),
                 household_id=body.household_id,
                 relationship=body.relationship,
@@ -150,22 +155,24 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
         request: Request,
         resident_id: str,
         acting: Reader,
+        uow: Work,
         purpose: Annotated[str | None, Query(pattern=PURPOSE_PATTERN, max_length=60)] = None,
     ) -> HTMLResponse:
         """One record, once the purpose is given (asked first, recorded, shown to the person)."""
         if purpose is None:
-            registry.get(resident_id)  # 404 before asking why
+            registry.get(uow, resident_id)  # 404 before asking why
             return page(request, "purpose.html", acting, resident_id=resident_id, purposes=PURPOSES)
-        return resident(request, resident_id, acting, purpose)
+        return resident(uow, request, resident_id, acting, purpose)
 
     def resident(
+        uow: UnitOfWork,
         request: Request,
         resident_id: str,
         acting: Acting,
         purpose: str,
         error: errors.Error | None = None,
     ) -> HTMLResponse:
-        person = registry.get(resident_id)
+        person = registry.get(uow, resident_id)
         staff.log(acting, action="residents.read", purpose=why(acting, purpose), person=resident_id)
         return page(
             request,
@@ -173,8 +180,8 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
             acting,
             status_of(error) if error else 200,
             r=person,
-            household=registry.household(person.household_id),
-            history=registry.history(resident_id),
+            household=registry.household(uow, person.household_id),
+            history=registry.history(uow, resident_id),
             error=error.message if error else None,
             registered=request.query_params.get("registered"),
             purpose=why(acting, purpose),
@@ -188,14 +195,15 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
         acting: Mover,
         to: Annotated[str, Form()],
         address: Annotated[str, Form()],
+        uow: Work,
         whole_household: Annotated[bool, Form()] = False,
     ) -> Response:
         try:
             moved = registry.move_out(
-                resident_id, to=to, address=address, whole_household=whole_household
+                uow, resident_id, to=to, address=address, whole_household=whole_household
             )
         except errors.Error as exc:
-            return resident(request, resident_id, acting, "counter", error=exc)
+            return resident(uow, request, resident_id, acting, "counter", error=exc)
         for person in moved:
             staff.log(
                 acting,
@@ -208,12 +216,16 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
 
     @router.post("/residents/{resident_id}/death", response_model=None)
     def death(
-        request: Request, resident_id: str, acting: DeathRecorder, died_on: Annotated[date, Form()]
+        request: Request,
+        resident_id: str,
+        acting: DeathRecorder,
+        died_on: Annotated[date, Form()],
+        uow: Work,
     ) -> Response:
         try:
-            registry.record_death(resident_id, died_on=died_on)
+            registry.record_death(uow, resident_id, died_on=died_on)
         except errors.Error as exc:
-            return resident(request, resident_id, acting, "counter", error=exc)
+            return resident(uow, request, resident_id, acting, "counter", error=exc)
         staff.log(acting, action="residents.death", purpose="counter", person=resident_id)
         return RedirectResponse(f"../{resident_id}?purpose=counter", status_code=303)
 
