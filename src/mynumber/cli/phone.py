@@ -109,6 +109,19 @@ def _phone(file: Path, data: Path | None) -> PhoneCredential:
         raise typer.Exit(1) from None
 
 
+def _card_or_phone(
+    card: Path | None, phone_file: Path | None, data: Path | None
+) -> JPKIClient | PhoneCredential:
+    """The card, or the phone's own certificates: exactly one of the two is given."""
+    if (card is None) == (phone_file is None):
+        console.print("[red]give either --card or --phone[/]")
+        raise typer.Exit(2)
+    if card is not None:
+        return _card(card, data)
+    assert phone_file is not None
+    return _phone(phone_file, data)
+
+
 @app.command()
 def login(
     target: Annotated[
@@ -131,15 +144,7 @@ def login(
 ) -> None:
     """Approve a login with a card, or with the phone's own certificate, as the app does."""
     base = (url or settings(data).base_url).rstrip("/")
-    if (card is None) == (phone_file is None):
-        console.print("[red]give either --card or --phone[/]")
-        raise typer.Exit(2)
-    client: JPKIToken
-    if card is not None:
-        client = _card(card, data)
-    else:
-        assert phone_file is not None
-        client = _phone(phone_file, data)
+    client: JPKIToken = _card_or_phone(card, phone_file, data)
     with httpx.Client(base_url=base, timeout=30.0) as http:
         phone = _resources(http)
         resource = resource_of(target, kind="login", base_url=base)
@@ -190,15 +195,7 @@ def sign_command(
     """Sign what a site asks for with the card's signing key, or with the phone's own
     signing certificate, as the smartphone app does."""
     base = (url or settings(data).base_url).rstrip("/")
-    if (card is None) == (phone_file is None):
-        console.print("[red]give either --card or --phone[/]")
-        raise typer.Exit(2)
-    client: SigningToken
-    if card is not None:
-        client = _card(card, data)
-    else:
-        assert phone_file is not None
-        client = _phone(phone_file, data)
+    client: SigningToken = _card_or_phone(card, phone_file, data)
     with httpx.Client(base_url=base, timeout=30.0) as http:
         phone = _resources(http)
         resource = resource_of(target, kind="sign", base_url=base)
