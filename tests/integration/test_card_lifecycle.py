@@ -581,11 +581,11 @@ def chip_photo(card: dict[str, Any]) -> bytes:
 def test_a_kiosk_reset_reserved_on_the_phone_sets_the_pin_within_24_hours_and_hours(
     fed, http, tmp_path, jlis_clock, server
 ) -> None:
+    jlis_clock.clock = at_jst(10)  # J-LIS issues the card at 10:00 JST today, the test's day
     card = issue(fed, http)
     path = card_file(card, tmp_path)
     face = tmp_path / "face.png"
     face.write_bytes(chip_photo(card))
-    jlis_clock.clock = at_jst(10)
     data = ["--data", str(fed.settings.data_dir), "--url", server]
 
     reserved = runner.invoke(
@@ -631,7 +631,7 @@ def test_a_kiosk_reset_reserved_on_the_phone_sets_the_pin_within_24_hours_and_ho
     assert closed.exit_code == 1 and "6:30" in closed.output
     jlis_clock.clock = at_jst(6, 29, days=1)
     assert runner.invoke(cli_app, kiosk).exit_code == 1
-    jlis_clock.clock = at_jst(8)
+    jlis_clock.clock = at_jst(8, days=1)  # 22 hours after the reservation
     done = runner.invoke(cli_app, kiosk, env={"COLUMNS": "200"})
     assert done.exit_code == 0, done.output
     client = reload(fed, path)
