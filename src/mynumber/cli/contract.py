@@ -26,10 +26,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from mynumber import errors, federation
-from mynumber.card import load_or_create_demo_seal_key
+from mynumber.cli.inserted import card_or_phone
 from mynumber.cli.options import DataDir, settings
-from mynumber.devices.phone import open_card
-from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.platform.http import InProcessTransport, error_from_response
 from mynumber.reader import (
     InvalidPin,
@@ -195,20 +193,7 @@ def sign_command(
 ) -> None:
     """Sign a PDF with the card's signing key (or the phone's own signing certificate); the
     platform completes it for the long term."""
-    if (card is None) == (phone_file is None):
-        console.print("[red]give either --card or --phone[/]")
-        raise typer.Exit(2)
-    seal = settings(data).data_dir / "card-seal.key"
-    client: SigningToken
-    try:
-        if card is not None:
-            client = open_card(card, seal)
-        else:
-            assert phone_file is not None
-            client = PhoneCredential.load(phone_file, load_or_create_demo_seal_key(seal))
-    except errors.Error as exc:
-        console.print(f"[red]{escape(exc.message)}[/]")
-        raise typer.Exit(1) from None
+    client: SigningToken = card_or_phone(card, phone_file, data)
     try:
         with _deployment(url, data) as http:
             contract_id, done = sign_contract(

@@ -11,9 +11,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 
+from mynumber import errors
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.options import settings
+from mynumber.devices.phone import open_card
+from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.reader import JPKIClient, PCSCTransport
 from mynumber.reader.transport import Transport
 
@@ -65,3 +70,23 @@ def inserted(
         return
     with PCSCTransport(reader or None) as transport:
         yield Inserted(transport, None)
+
+
+def card_or_phone(
+    card: Path | None, phone_file: Path | None, data: Path | None
+) -> JPKIClient | PhoneCredential:
+    """The card image, or the phone's own certificates (from ``phone enrol``): exactly one of
+    the two is given; both are sealed with the data folder's demo card-seal key."""
+    console = Console()
+    if (card is None) == (phone_file is None):
+        console.print("[red]give either --card or --phone[/]")
+        raise typer.Exit(2)
+    seal = settings(data).data_dir / "card-seal.key"
+    try:
+        if card is not None:
+            return open_card(card, seal)
+        assert phone_file is not None
+        return PhoneCredential.load(phone_file, load_or_create_demo_seal_key(seal))
+    except errors.Error as exc:
+        console.print(f"[red]{escape(exc.message)}[/]")
+        raise typer.Exit(1) from None

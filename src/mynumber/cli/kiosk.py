@@ -17,14 +17,12 @@ import typer
 from rich.console import Console
 
 from mynumber import federation
-from mynumber.card import load_or_create_demo_seal_key
 from mynumber.cli.benefits import Url
+from mynumber.cli.inserted import card_or_phone
 from mynumber.cli.options import DataDir, settings
 from mynumber.devices.kiosk import STORES, Issued, Kiosk
 from mynumber.devices.kiosk.terminal import Choice
-from mynumber.devices.phone import open_card
 from mynumber.devices.phone.card import JPKIToken
-from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import InvalidPin, PinBlocked, PinIncorrect
 
@@ -88,9 +86,6 @@ def issue(
 ) -> None:
     """Issue a certificate at a kiosk with the card (or an Android phone's own certificate),
     and write the PDF."""
-    if (card is None) == (phone_file is None):
-        console.print("[red]give either --card or --phone[/]")
-        raise typer.Exit(2)
     if store not in STORES:
         raise typer.BadParameter(f"one of {', '.join(STORES)}", param_hint="--store")
     config = settings(data)
@@ -103,13 +98,7 @@ def issue(
     )
     if pin is None:
         pin = typer.prompt("利用者証明用暗証番号 / auth PIN (4 digits)", hide_input=True)
-    seal = config.data_dir / "card-seal.key"
-    client: JPKIToken
-    if card is not None:
-        client = open_card(card, seal)
-    else:
-        assert phone_file is not None
-        client = PhoneCredential.load(phone_file, load_or_create_demo_seal_key(seal))
+    client: JPKIToken = card_or_phone(card, phone_file, data)
     keys = KeyFolder(config.data_dir / "keys")
     chain = STORES[store].chain
     with _http(url, data) as (http, jlis_url):

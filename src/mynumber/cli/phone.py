@@ -26,10 +26,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from mynumber.card import load_or_create_demo_seal_key
+from mynumber.cli.inserted import card_or_phone
 from mynumber.cli.options import DataDir, settings
 from mynumber.devices.phone import Resources, open_card, resource_of
 from mynumber.devices.phone.card import JPKIToken
-from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.devices.phone.enrolment import enrol as enrol_phone
 from mynumber.errors import Error
 from mynumber.reader import InvalidPin, JPKIClient, PinBlocked, PinIncorrect
@@ -101,27 +101,6 @@ def _seal(data: Path | None) -> bytes:
     return load_or_create_demo_seal_key(settings(data).data_dir / "card-seal.key")
 
 
-def _phone(file: Path, data: Path | None) -> PhoneCredential:
-    try:
-        return PhoneCredential.load(file, _seal(data))
-    except Error as exc:
-        console.print(f"[red]{escape(exc.message)}[/]")
-        raise typer.Exit(1) from None
-
-
-def _card_or_phone(
-    card: Path | None, phone_file: Path | None, data: Path | None
-) -> JPKIClient | PhoneCredential:
-    """The card, or the phone's own certificates: exactly one of the two is given."""
-    if (card is None) == (phone_file is None):
-        console.print("[red]give either --card or --phone[/]")
-        raise typer.Exit(2)
-    if card is not None:
-        return _card(card, data)
-    assert phone_file is not None
-    return _phone(phone_file, data)
-
-
 @app.command()
 def login(
     target: Annotated[
@@ -144,7 +123,7 @@ def login(
 ) -> None:
     """Approve a login with a card, or with the phone's own certificate, as the app does."""
     base = (url or settings(data).base_url).rstrip("/")
-    client: JPKIToken = _card_or_phone(card, phone_file, data)
+    client: JPKIToken = card_or_phone(card, phone_file, data)
     with httpx.Client(base_url=base, timeout=30.0) as http:
         phone = _resources(http)
         resource = resource_of(target, kind="login", base_url=base)
@@ -195,7 +174,7 @@ def sign_command(
     """Sign what a site asks for with the card's signing key, or with the phone's own
     signing certificate, as the smartphone app does."""
     base = (url or settings(data).base_url).rstrip("/")
-    client: SigningToken = _card_or_phone(card, phone_file, data)
+    client: SigningToken = card_or_phone(card, phone_file, data)
     with httpx.Client(base_url=base, timeout=30.0) as http:
         phone = _resources(http)
         resource = resource_of(target, kind="sign", base_url=base)
