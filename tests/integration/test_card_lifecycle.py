@@ -506,11 +506,16 @@ def jlis_clock(fed):
     resets.clock = real
 
 
+#: The day the tests count from, fixed once so that a test running across midnight JST
+#: keeps its moments in order.
+TODAY_JST = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).replace(
+    hour=0, minute=0, second=0, microsecond=0
+)
+
+
 def at_jst(hour: int, minute: int = 0, days: int = 0):
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).replace(
-        hour=hour, minute=minute, second=0, microsecond=0
-    )
-    moment = (today + dt.timedelta(days=days)).astimezone(dt.UTC)
+    """A clock stopped at ``hour:minute`` JST, ``days`` after :data:`TODAY_JST`."""
+    moment = (TODAY_JST + dt.timedelta(days=days, hours=hour, minutes=minute)).astimezone(dt.UTC)
     return lambda: moment
 
 
@@ -581,7 +586,10 @@ def chip_photo(card: dict[str, Any]) -> bytes:
 def test_a_kiosk_reset_reserved_on_the_phone_sets_the_pin_within_24_hours_and_hours(
     fed, http, tmp_path, jlis_clock, server
 ) -> None:
-    jlis_clock.clock = at_jst(10)  # J-LIS issues the card at 10:00 JST today, the test's day
+    # the reservation is made at 10:00 JST tomorrow: later than now at any hour the test runs
+    # (the certificates and their CA, made now, are valid then), in hours, and 22 hours before
+    # the kiosk opens the day after
+    jlis_clock.clock = at_jst(10, days=1)
     card = issue(fed, http)
     path = card_file(card, tmp_path)
     face = tmp_path / "face.png"
@@ -626,12 +634,12 @@ def test_a_kiosk_reset_reserved_on_the_phone_sets_the_pin_within_24_hours_and_ho
         *data,
     ]
 
-    jlis_clock.clock = at_jst(23, 30)  # the kiosk is closed
+    jlis_clock.clock = at_jst(23, 30, days=1)  # the kiosk is closed
     closed = runner.invoke(cli_app, kiosk, env={"COLUMNS": "200"})
     assert closed.exit_code == 1 and "6:30" in closed.output
-    jlis_clock.clock = at_jst(6, 29, days=1)
+    jlis_clock.clock = at_jst(6, 29, days=2)
     assert runner.invoke(cli_app, kiosk).exit_code == 1
-    jlis_clock.clock = at_jst(8, days=1)  # 22 hours after the reservation
+    jlis_clock.clock = at_jst(8, days=2)  # 22 hours after the reservation
     done = runner.invoke(cli_app, kiosk, env={"COLUMNS": "200"})
     assert done.exit_code == 0, done.output
     client = reload(fed, path)
@@ -641,7 +649,7 @@ def test_a_kiosk_reset_reserved_on_the_phone_sets_the_pin_within_24_hours_and_ho
 
 
 def test_kiosk_reset_refusals(fed, http, jlis_clock) -> None:
-    jlis_clock.clock = at_jst(12)
+    jlis_clock.clock = at_jst(12, days=1)  # tomorrow noon: after now, whatever the hour
     card = issue(fed, http)
     face = chip_photo(card)
     for pin in ("juki", "text"):
@@ -652,11 +660,11 @@ def test_kiosk_reset_refusals(fed, http, jlis_clock) -> None:
     # a reservation older than 24 hours is not honoured
     made = reserve(http, card, "sign", face, other_pin=AUTH_PIN)
     assert made.status_code == 201, made.text
-    jlis_clock.clock = at_jst(12, 1, days=1)
+    jlis_clock.clock = at_jst(12, 1, days=2)
     late = kiosk_reset(http, card, made.json()["reservation"], "sign")
     assert late.status_code == 403 and "24" in late.json()["detail"]
     # one of the four items changed (the signing certificate revoked): no kiosk reset
-    jlis_clock.clock = at_jst(12)
+    jlis_clock.clock = at_jst(12, days=1)
     moved = http.post(f"/jlis/cards/{card['mfg']}/revoke-signing", json={})
     assert moved.status_code == 200
     changed = reserve(http, card, "sign", face, other_pin=AUTH_PIN)
