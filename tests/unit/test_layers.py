@@ -76,9 +76,13 @@ def test_the_platforms_shared_modules_declare_no_routes(graph, name: str) -> Non
 
 #: Organisations whose use cases take a unit of work from their caller, never an engine.
 UNIT_OF_WORK_ORGS = [
+    "accounts",
+    "bank",
+    "clinic",
     "jlis",
     "municipality",
     "portal",
+    "trustplatform",
 ]
 
 #: J-LIS keeps its use cases in modules beside its layers: every module but these (and the

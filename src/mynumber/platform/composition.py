@@ -13,7 +13,8 @@ with :func:`expose`::
     def create_app(ctx: OrgContext, code: str) -> FastAPI:
         ...
         expose(app, BankServices(org=ctx.org, engine=engine, staff=staff,
-                                 health=lambda: web.health(accounts), bank=accounts))
+                                 health=lambda: web.health(UnitOfWork(engine), accounts),
+                                 bank=accounts))
         return app
 
 The root reads it back typed with :func:`services_of` (``services_of(app,

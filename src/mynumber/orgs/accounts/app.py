@@ -35,6 +35,7 @@ from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.intermediate import IntermediateServer
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import new_app
 
 ORG = "accounts"
@@ -57,7 +58,10 @@ def create_app(ctx: OrgContext) -> FastAPI:
         codes = server.codes(numbers)
         return [codes[n] for n in numbers]
 
-    registry = AccountRegistry(engine=engine, enrol=enrol, ask_bank=Banks(ctx).ask)
+    def unit() -> UnitOfWork:  # a unit of work for what runs outside a request's
+        return UnitOfWork(engine)
+
+    registry = AccountRegistry(enrol=enrol, ask_bank=Banks(ctx).ask)
     handle = handles.Handles(secret_bytes(ctx.settings.data_dir / ORG / "handle.key"))
 
     app = new_app(
@@ -67,7 +71,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     )
     staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
     app.include_router(
-        web.router(ctx, registry=registry, handle=handle, server=server, staff=staff)
+        web.router(ctx, registry=registry, handle=handle, server=server, staff=staff, unit=unit)
     )
     expose(
         app,
@@ -75,7 +79,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             org=ORG,
             engine=engine,
             staff=staff,
-            health=lambda: web.health(registry),
+            health=lambda: web.health(unit(), registry),
             registry=registry,
         ),
     )

@@ -30,6 +30,7 @@ from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.staff.web import install as install_staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import new_app
 
 __all__ = ["Bank", "create_app", "org_name"]
@@ -47,9 +48,9 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
     info = bank(code)
     engine = create_org_engine(ctx.settings, org_name(code))
     migrate(engine, "mynumber.orgs.bank.migrations")
-    accounts = Bank(engine=engine, code=code)
-    credits = Credits(engine=engine, code=code)
-    transfers = Transfers(engine=engine, credits=credits, network=ZenginNetwork(ctx))
+    accounts = Bank(code=code)
+    credits = Credits(code=code)
+    transfers = Transfers(credits=credits, network=ZenginNetwork(ctx))
     app = new_app(
         title=f"{info.name}銀行 ({info.code})",
         description="A bank: it answers only whether an account exists, is open and is held "
@@ -64,7 +65,7 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
             org=org_name(code),
             engine=engine,
             staff=staff,
-            health=lambda: web.health(accounts),
+            health=lambda: web.health(UnitOfWork(engine), accounts),
             bank=accounts,
         ),
     )

@@ -1,6 +1,7 @@
 """A bank's routes: the counter opens and closes accounts (a clerk), a signed caller asks
 口座名義の確認, payers send 総合振込 files, other banks forward Zengin records, and a health
-report. Each route parses, is authorised, and makes one service call."""
+report. Each route parses, is authorised, and makes one service call in the request's unit
+of work."""
 
 # no `from __future__ import annotations`: FastAPI must resolve the dependency aliases
 # made inside the router factory, which string annotations would hide from it
@@ -27,7 +28,9 @@ from mynumber.orgs.bank.schemas import (
 from mynumber.orgs.bank.services import Bank, Credits, Transfers
 from mynumber.platform.policy import public
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import signed_by
+from mynumber.platform.web.uow import Work
 
 _OCTETS = "application/octet-stream"
 
@@ -43,9 +46,9 @@ def router(*, bank: Bank, credits: Credits, transfers: Transfers, staff: Staff) 
     api = APIRouter()
 
     @api.post("/api/accounts/bulk", response_model=OpenedManyOut, status_code=201, tags=["counter"])
-    def open_accounts(body: OpenManyIn, acting: Clerk) -> OpenedManyOut:
+    def open_accounts(body: OpenManyIn, acting: Clerk, uow: Work) -> OpenedManyOut:
         """口座開設 by the back office, many at once, all or none (numbers drawn unless given)."""
-        rows = bank.open_many([a.model_dump(exclude_none=True) for a in body.accounts])
+        rows = bank.open_many(uow, [a.model_dump(exclude_none=True) for a in body.accounts])
         with staff.unit_of_work() as conn:
             for row in rows:
                 staff.record(
@@ -59,22 +62,23 @@ def router(*, bank: Bank, credits: Credits, transfers: Transfers, staff: Staff) 
         return OpenedManyOut(accounts=[_opened(row) for row in rows])
 
     @api.post("/api/accounts", response_model=OpenedOut, status_code=201, tags=["counter"])
-    def open_account(body: OpenIn, acting: Clerk) -> OpenedOut:
+    def open_account(body: OpenIn, acting: Clerk, uow: Work) -> OpenedOut:
         """口座開設 at the counter (a clerk): the number is drawn unless given."""
-        row = bank.open_account(body.model_dump(exclude_none=True))
+        row = bank.open_account(uow, body.model_dump(exclude_none=True))
         staff.log(acting, action="accounts.open", purpose="counter", person=row["id"])
         return _opened(row)
 
     @api.post("/api/accounts/close", status_code=204, tags=["counter"])
-    def close_account(body: CloseIn, acting: Closer) -> None:
+    def close_account(body: CloseIn, acting: Closer, uow: Work) -> None:
         """解約 at the counter (a clerk): the account stays on file, closed."""
-        closed = bank.close_account(body.branch_code, body.deposit_type, body.account_number)
+        closed = bank.close_account(uow, body.branch_code, body.deposit_type, body.account_number)
         staff.log(acting, action="accounts.close", purpose="counter", person=closed)
 
     @api.post("/api/accounts/verify", response_model=VerifyOut)
-    def verify(body: VerifyIn, _: Annotated[str, signed]) -> VerifyOut:
+    def verify(body: VerifyIn, _: Annotated[str, signed], uow: Work) -> VerifyOut:
         """口座確認 (signed callers only): yes, or no and why not."""
         verdict = bank.verify(
+            uow,
             branch_code=body.branch_code,
             deposit_type=body.deposit_type,
             number=body.account_number,
@@ -108,6 +112,7 @@ def router(*, bank: Bank, credits: Credits, transfers: Transfers, staff: Staff) 
     async def receive_file(
         request: Request,
         payer: Annotated[str, from_payer],
+        uow: Work,
         key: Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)] = None,
     ) -> Response:
         """総合振込 (payers only, signed): the body is a Zengin 総合振込 file (cp932, 120-byte
@@ -119,11 +124,13 @@ def router(*, bank: Bank, credits: Credits, transfers: Transfers, staff: Staff) 
         bank not connected, 9 other). 503 if a receiving bank's answer was lost: send the
         same file again."""
         data = await request.body()
-        answer = await run_in_threadpool(transfers.receive, payer=payer, key=key, data=data)
+        answer = await run_in_threadpool(transfers.receive, uow, payer=payer, key=key, data=data)
         return Response(answer, media_type=_OCTETS)
 
     @api.post("/api/zengin/credits", response_model=CreditsOut, name="receive", tags=["zengin"])
-    async def receive_credits(body: CreditsIn, sender: Annotated[str, from_bank]) -> CreditsOut:
+    async def receive_credits(
+        body: CreditsIn, sender: Annotated[str, from_bank], uow: Work
+    ) -> CreditsOut:
         """全銀システム (paying banks only, signed): records of a payer's 総合振込 file
         addressed to this bank, with their indexes in the file. Each is checked and
         credited at most once per (paying bank, file id, index) — the same records again
@@ -132,7 +139,7 @@ def router(*, bank: Bank, credits: Credits, transfers: Transfers, staff: Staff) 
         records = body.transfers()
         paying_bank = bank_of(sender)
         assert paying_bank is not None  # the dependency let only banks through
-        codes = await run_in_threadpool(credits.credit, paying_bank, body.file_id, records)
+        codes = await run_in_threadpool(credits.credit, uow, paying_bank, body.file_id, records)
         return CreditsOut(
             results=[
                 RecordResult(index=n, code=code.value)
@@ -141,15 +148,15 @@ def router(*, bank: Bank, credits: Credits, transfers: Transfers, staff: Staff) 
         )
 
     @api.get("/healthz", dependencies=[public("health, for monitoring")])
-    def healthz() -> dict[str, object]:
-        return health(bank)
+    def healthz(uow: Work) -> dict[str, object]:
+        return health(uow, bank)
 
     return api
 
 
-def health(bank: Bank) -> dict[str, Any]:
+def health(uow: UnitOfWork, bank: Bank) -> dict[str, Any]:
     """The bank's health report: it answers, and how many accounts it keeps."""
-    return {"org": org_name(bank.code), "ok": True, "accounts": bank.count()}
+    return {"org": org_name(bank.code), "ok": True, "accounts": bank.count(uow)}
 
 
 def _opened(row: dict[str, Any]) -> OpenedOut:

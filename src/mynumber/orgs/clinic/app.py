@@ -1,5 +1,6 @@
 """A clinic or pharmacy (``/clinic/<10-digit code>``): the reception terminal's routes
-(:mod:`.web`) over the eligibility system (:mod:`.clients`). The card reader is a device of
+(:mod:`.web`) over its use cases (:mod:`.services`), which ask the eligibility system
+(:mod:`.clients`). The card reader is a device of
 its own (:mod:`mynumber.devices.clinic`): the clinic receives its result, never a PIN."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from mynumber.orgs.clinic import web
 from mynumber.orgs.clinic.clients import Oqs
 from mynumber.orgs.clinic.model import ROLES, Institution, institution
+from mynumber.orgs.clinic.services import Reception
 from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
@@ -20,9 +22,10 @@ from mynumber.platform.web import new_app
 
 @dataclass(frozen=True, slots=True)
 class ClinicServices(OrgServices):
-    """A clinic's or pharmacy's services: which institution it is."""
+    """A clinic's or pharmacy's services: which institution it is, its reception."""
 
     institution: Institution
+    reception: Reception
 
 
 def org_name(code: str) -> str:
@@ -39,7 +42,8 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
         "eligibility with the My Number card.",
     )
     staff = install_staff(app, ctx, engine=engine, roles=ROLES, title=app.title)
-    app.include_router(web.router(place, Oqs(ctx), staff, engine))
+    reception = Reception(institution=place, oqs=Oqs(ctx))
+    app.include_router(web.router(reception, staff))
     expose(
         app,
         ClinicServices(
@@ -48,6 +52,7 @@ def create_app(ctx: OrgContext, code: str) -> FastAPI:
             staff=staff,
             health=lambda: {"org": place.org, "ok": True},
             institution=place,
+            reception=reception,
         ),
     )
     return app

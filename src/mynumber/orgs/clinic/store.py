@@ -3,14 +3,13 @@ numbers, no patient data — the answer XML stays with the clinic's own records 
 
 from __future__ import annotations
 
-import datetime as dt
-
-from sqlalchemy import Column, Engine, MetaData, String, Table
+from sqlalchemy import Column, MetaData, String, Table
 
 from mynumber.platform.db import UtcDateTime
 
 metadata = MetaData()
 
+#: The 照会番号 of each confirmation made here, with how the person was identified.
 confirmations = Table(
     "confirmations",
     metadata,
@@ -18,12 +17,3 @@ confirmations = Table(
     Column("mode", String(10), nullable=False),
     Column("at", UtcDateTime, nullable=False),
 )
-
-
-def record_confirmation(engine: Engine, reference: str, mode: str) -> None:
-    """Keep the 照会番号 of a confirmation made here, with how the person was identified."""
-    with engine.begin() as conn:
-        conn.execute(
-            confirmations.insert(),
-            {"reference": reference, "mode": mode, "at": dt.datetime.now(dt.UTC)},
-        )

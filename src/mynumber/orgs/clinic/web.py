@@ -1,24 +1,23 @@
 """The reception terminal's routes (the clinic's staff): a challenge for the reader, the
 confirmation with the reader's result, by insurance-card data (single and batch), drug
 data with consent, a pharmacy's claims. Each staff call is recorded in the access log
-(never with the patient's data); the answers come from the eligibility system."""
+(never with the patient's data); each route parses, is authorised, and makes one call of
+the reception's use cases (:mod:`.services`), which ask the eligibility system."""
 
 # no `from __future__ import annotations`: FastAPI resolves the route annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine
 
 from mynumber import errors
-from mynumber.orgs.clinic import store
-from mynumber.orgs.clinic.clients import XML, Oqs
-from mynumber.orgs.clinic.model import Institution
+from mynumber.orgs.clinic.clients import XML
 from mynumber.orgs.clinic.schemas import (
     ChallengeOut,
     ReaderResultIn,
     RegistrationOut,
 )
+from mynumber.orgs.clinic.services import Reception
 from mynumber.platform.eligibility_wire import (
     BatchIn,
     BatchOut,
@@ -31,8 +30,9 @@ from mynumber.platform.policy import public
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.staff.web import staff as staff_permission
+from mynumber.platform.web.uow import Work
 
-Reception = Annotated[Acting, Depends(staff_permission("clinic.confirm"))]
+Receptionist = Annotated[Acting, Depends(staff_permission("clinic.confirm"))]
 Pharmacist = Annotated[Acting, Depends(staff_permission("clinic.claim"))]
 MAX_XML = 64 * 1024
 
@@ -44,37 +44,35 @@ async def _xml_body(request: Request) -> bytes:
     return body
 
 
-def router(institution: Institution, oqs: Oqs, staff: Staff, engine: Engine) -> APIRouter:
+def router(reception: Reception, staff: Staff) -> APIRouter:
     api = APIRouter(tags=["reception"])
+    institution = reception.institution
 
     def log(acting: Acting, action: str, **detail: Any) -> None:
         staff.log(acting, action=action, purpose="資格確認", detail=detail)
 
     @api.post("/api/reception/challenge", response_model=ChallengeOut)
-    def challenge(acting: Reception) -> ChallengeOut:
+    def challenge(acting: Receptionist) -> ChallengeOut:
         """A one-time challenge from the system for the card to sign (PIN mode)."""
-        return ChallengeOut.model_validate(oqs.request("POST", "/api/challenges"))
+        return reception.challenge()
 
     @api.post(
         "/api/reception/confirm",
         response_class=Response,
         responses={200: {"content": {XML: {}}, "description": "the answer XML"}},
     )
-    def confirm(body: ReaderResultIn, acting: Reception) -> Response:
+    def confirm(body: ReaderResultIn, acting: Receptionist, uow: Work) -> Response:
         """資格確認 with the reader's result: the system's answer XML."""
-        answer = oqs.xml("/api/confirmations", json=body.model_dump(mode="json"))
-        reference = answer.headers.get("x-reference-number", "")
-        log(acting, "clinic.confirm", mode=body.mode, reference=reference)
-        if reference:
-            store.record_confirmation(engine, reference, body.mode)
-        return Response(answer.content, media_type=XML, headers={"X-Reference-Number": reference})
+        confirmed = reception.confirm(uow, body)
+        log(acting, "clinic.confirm", mode=body.mode, reference=confirmed.reference)
+        return Response(
+            confirmed.xml, media_type=XML, headers={"X-Reference-Number": confirmed.reference}
+        )
 
     @api.post("/api/reception/register", response_model=RegistrationOut)
-    def register(body: ReaderResultIn, acting: Reception) -> RegistrationOut:
+    def register(body: ReaderResultIn, acting: Receptionist) -> RegistrationOut:
         """マイナ保険証の利用登録 at the reader (PIN mode, or face mode for a face-only card)."""
-        answer = RegistrationOut.model_validate(
-            oqs.request("POST", "/api/registrations/reader", body.model_dump(mode="json"))
-        )
+        answer = reception.register(body)
         log(acting, "clinic.register")
         return answer
 
@@ -83,47 +81,41 @@ def router(institution: Institution, oqs: Oqs, staff: Staff, engine: Engine) -> 
         response_class=Response,
         responses={200: {"content": {XML: {}}, "description": "the answer XML"}},
     )
-    def insurance(acting: Reception, body: Annotated[bytes, Depends(_xml_body)]) -> Response:
+    def insurance(acting: Receptionist, body: Annotated[bytes, Depends(_xml_body)]) -> Response:
         """資格確認 by the insurance-card data: request XML in, answer XML out."""
-        answer = oqs.xml("/api/confirmations/insurance", content=body)
+        answer = reception.by_insurance(body)
         log(acting, "clinic.confirm", mode="insurance")
-        return Response(answer.content, media_type=XML)
+        return Response(answer, media_type=XML)
 
     @api.post(
         "/api/reception/reference",
         response_class=Response,
         responses={200: {"content": {XML: {}}, "description": "the answer XML"}},
     )
-    def reference(acting: Reception, body: Annotated[bytes, Depends(_xml_body)]) -> Response:
+    def reference(acting: Receptionist, body: Annotated[bytes, Depends(_xml_body)]) -> Response:
         """照会番号の登録 (``OQSsiimm01req``): request XML in, answer XML out."""
-        answer = oqs.xml("/api/reference-numbers", content=body)
+        answer = reception.reference(body)
         log(acting, "clinic.reference")
-        return Response(answer.content, media_type=XML)
+        return Response(answer, media_type=XML)
 
     @api.post("/api/reception/batch", response_model=BatchOut)
-    def batch(body: BatchIn, acting: Reception) -> BatchOut:
+    def batch(body: BatchIn, acting: Receptionist) -> BatchOut:
         """一括照会: up to 100 request XML documents."""
-        answer = BatchOut.model_validate(
-            oqs.request("POST", "/api/confirmations/batch", body.model_dump())
-        )
+        answer = reception.batch(body)
         log(acting, "clinic.confirm", mode="batch", count=len(body.requests))
         return answer
 
     @api.post("/api/drugs", response_model=DrugsOut)
-    def drugs(body: ReferenceIn, acting: Reception) -> DrugsOut:
+    def drugs(body: ReferenceIn, acting: Receptionist) -> DrugsOut:
         """薬剤情報 with the patient's consent (24 hours from the confirmation)."""
-        found = DrugsOut.model_validate(oqs.request("POST", "/api/drugs", body.model_dump()))
+        found = reception.drugs(body)
         log(acting, "clinic.drugs", reference=body.reference_number)
         return found
 
     @api.post("/api/claims", response_model=ClaimOut)
     def claims(body: ClaimIn, acting: Pharmacist) -> ClaimOut:
         """調剤レセプト (a pharmacy only): what it dispensed to a person it confirmed."""
-        if not institution.pharmacy:
-            raise errors.Forbidden("only a pharmacy submits dispensing claims", code="not_pharmacy")
-        taken = ClaimOut.model_validate(
-            oqs.request("POST", "/api/claims", body.model_dump(mode="json"))
-        )
+        taken = reception.claim(body)
         log(acting, "clinic.claim", reference=body.reference_number)
         return taken
 

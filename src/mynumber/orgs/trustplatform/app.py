@@ -36,7 +36,6 @@ def create_app(ctx: OrgContext) -> FastAPI:
     migrate(engine, "mynumber.orgs.trustplatform.migrations")
     folder = ctx.settings.data_dir / ORG
     platform = Platform(
-        engine=engine,
         jlis=JlisClient(ctx.directory, ctx.identity, folder / "jlis-verifier.credential"),
         tsa=TimeStampAuthority.load_or_create(folder / "tsa"),
     )

@@ -1,5 +1,8 @@
 """The platform operator's use cases: complete and keep a signed contract, validate one,
 re-check its signers' certificates (現況確認), the 犯収法 identity check by JPKI signature.
+What is kept (contracts, consents, identity-check records) is read and written in the
+:class:`~mynumber.platform.uow.UnitOfWork` the caller gives, opened only once J-LIS and the
+time-stamp authority have answered: no transaction is held across the network.
 
 Every check against J-LIS goes through the platform's own registration as a verifier: if
 J-LIS withdraws it, J-LIS refuses and so does the platform.
@@ -15,7 +18,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from mynumber.errors import Forbidden, InvalidInput, NotFound
 from mynumber.orgs.trustplatform import model, pades, store
@@ -26,6 +29,7 @@ from mynumber.pki.cms import verify_detached
 from mynumber.pki.verify import build_ocsp_request, check_ocsp_response, issuer_of
 from mynumber.platform.ids import new_id
 from mynumber.platform.jlis_verifier import hierarchy_of
+from mynumber.platform.uow import UnitOfWork
 
 
 def items_json(items: BasicItems | None) -> dict[str, Any] | None:
@@ -57,8 +61,9 @@ class Status:
 
 
 class Platform:
-    def __init__(self, *, engine: Engine, jlis: JlisClient, tsa: TimeStampAuthority) -> None:
-        self.engine = engine
+    """The operator's use cases, over J-LIS (as a registered verifier) and its own TSA."""
+
+    def __init__(self, *, jlis: JlisClient, tsa: TimeStampAuthority) -> None:
         self.jlis = jlis
         self.tsa = tsa
 
@@ -91,7 +96,7 @@ class Platform:
 
     # --- contracts ---------------------------------------------------------------------
 
-    def complete(self, provider_id: str, title: str, pdf: bytes) -> dict[str, Any]:
+    def complete(self, uow: UnitOfWork, provider_id: str, title: str, pdf: bytes) -> dict[str, Any]:
         """Validate the signatures, embed chain + OCSP + a document time-stamp, keep it."""
         provider = model.provider(provider_id)
         title = title.strip()
@@ -103,7 +108,7 @@ class Platform:
         report = pades.validate(done, roots=self.roots())
         contract_id = new_id()
         now = dt.datetime.now(dt.UTC)
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 store.contracts.insert().values(
                     id=contract_id, provider=provider.id, title=title, completed_at=now, pdf=done
@@ -119,6 +124,7 @@ class Platform:
                         items=json.dumps(items_json(s.items), ensure_ascii=False),
                     )
                 )
+            uow.commit()
         return {"id": contract_id, "provider": provider.id, "pdf": done, "report": report}
 
     def verify(self, pdf: bytes, *, current: bool = True) -> dict[str, Any]:
@@ -151,10 +157,11 @@ class Platform:
             "signatures": signatures,
         }
 
-    def contract(self, provider_id: str, contract_id: str) -> dict[str, Any]:
+    def contract(self, uow: UnitOfWork, provider_id: str, contract_id: str) -> dict[str, Any]:
+        """A kept contract of the provider's, its file and its signers."""
         model.provider(provider_id)
         c, s = store.contracts.c, store.signers.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(c.id, c.title, c.completed_at, c.pdf).where(
                     c.id == contract_id, c.provider == provider_id
@@ -184,9 +191,11 @@ class Platform:
             ],
         }
 
-    def contract_status(self, provider_id: str, contract_id: str) -> list[dict[str, Any]]:
+    def contract_status(
+        self, uow: UnitOfWork, provider_id: str, contract_id: str
+    ) -> list[dict[str, Any]]:
         """現況確認 of every signer of a kept contract."""
-        found = self.contract(provider_id, contract_id)
+        found = self.contract(uow, provider_id, contract_id)
         return [
             {"field": p["field"], **self.status_of(p["certificate"]).as_dict()}
             for p in found["signers"]
@@ -208,7 +217,9 @@ class Platform:
             raise InvalidInput("the statement names another certificate", field="data")
         return signature, statement, serial
 
-    def give_consent(self, provider_id: str, data: bytes, cms: bytes) -> dict[str, Any]:
+    def give_consent(
+        self, uow: UnitOfWork, provider_id: str, data: bytes, cms: bytes
+    ) -> dict[str, Any]:
         """Record a consent ``{"consent": "latest-basic-items", "serial": …}`` the person
         signed with a good signing certificate."""
         provider = model.provider(provider_id)
@@ -216,15 +227,16 @@ class Platform:
         if statement.get("consent") != model.CONSENT:
             raise InvalidInput(f"consent must be {model.CONSENT!r}", field="data")
         record = {"id": new_id(), "provider": provider.id, "serial": serial}
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 store.consents.insert().values(
                     **record, data=data, signature=cms, given_at=dt.datetime.now(dt.UTC)
                 )
             )
+            uow.commit()
         return record
 
-    def withdraw_consent(self, provider_id: str, data: bytes, cms: bytes) -> int:
+    def withdraw_consent(self, uow: UnitOfWork, provider_id: str, data: bytes, cms: bytes) -> int:
         """The person withdraws (``{"withdraw": "latest-basic-items", "serial": …}``,
         signed); every consent of theirs with this provider ends."""
         provider = model.provider(provider_id)
@@ -233,28 +245,32 @@ class Platform:
         if statement.get("withdraw") != model.CONSENT:
             raise InvalidInput(f"withdraw must be {model.CONSENT!r}", field="data")
         k = store.consents.c
-        with self.engine.begin() as conn:
-            return int(
-                conn.execute(
-                    update(store.consents)
-                    .where(k.provider == provider.id, k.serial == serial, k.withdrawn_at.is_(None))
-                    .values(withdrawn_at=dt.datetime.now(dt.UTC))
-                ).rowcount
-            )
+        with uow as conn:
+            withdrawn = conn.execute(
+                update(store.consents)
+                .where(k.provider == provider.id, k.serial == serial, k.withdrawn_at.is_(None))
+                .values(withdrawn_at=dt.datetime.now(dt.UTC))
+            ).rowcount
+            uow.commit()
+        return int(withdrawn)
 
-    def _signer(self, provider_id: str, contract_id: str, field: str) -> dict[str, Any]:
-        signers: list[dict[str, Any]] = self.contract(provider_id, contract_id)["signers"]
+    def _signer(
+        self, uow: UnitOfWork, provider_id: str, contract_id: str, field: str
+    ) -> dict[str, Any]:
+        signers: list[dict[str, Any]] = self.contract(uow, provider_id, contract_id)["signers"]
         for signer in signers:
             if signer["field"] == field:
                 return signer
         raise NotFound("no such signer", code="signer_not_found")
 
-    def latest_items(self, provider_id: str, contract_id: str, field: str) -> dict[str, Any]:
+    def latest_items(
+        self, uow: UnitOfWork, provider_id: str, contract_id: str, field: str
+    ) -> dict[str, Any]:
         """J-LIS's current four items of a signer, with their consent on file; ``changed``
         lists the items that differ from the signing certificate's."""
-        signer = self._signer(provider_id, contract_id, field)
+        signer = self._signer(uow, provider_id, contract_id, field)
         k = store.consents.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             consent = conn.execute(
                 select(k.data, k.signature)
                 .where(
@@ -275,14 +291,16 @@ class Platform:
         ]
         return {"field": field, "serial": signer["serial"], **latest, "changed": changed}
 
-    def auth_serial(self, provider_id: str, contract_id: str, field: str) -> dict[str, str]:
+    def auth_serial(
+        self, uow: UnitOfWork, provider_id: str, contract_id: str, field: str
+    ) -> dict[str, str]:
         """The user-authentication serial on the same card as a signer's certificate."""
-        signer = self._signer(provider_id, contract_id, field)
+        signer = self._signer(uow, provider_id, contract_id, field)
         return self.jlis.auth_serial(signer["serial"])
 
     # --- 犯収法 eKYC by JPKI signature ---------------------------------------------------
 
-    def ekyc(self, provider_id: str, data: bytes, cms: bytes) -> dict[str, Any]:
+    def ekyc(self, uow: UnitOfWork, provider_id: str, data: bytes, cms: bytes) -> dict[str, Any]:
         """Identity check (施行規則 Art. 6(1)(i)(ワ)): the signature over ``data`` with a
         good signing certificate; the record (items, certificate, signature) is kept."""
         provider = model.provider(provider_id)
@@ -299,7 +317,7 @@ class Platform:
             "checked_at": now,
             "keep_until": (now + model.EKYC_KEEP).date(),
         }
-        with self.engine.begin() as conn:
+        with uow as conn:
             conn.execute(
                 store.ekyc_records.insert().values(
                     id=record["id"],
@@ -312,12 +330,14 @@ class Platform:
                     keep_until=record["keep_until"],
                 )
             )
+            uow.commit()
         return record
 
-    def ekyc_record(self, provider_id: str, record_id: str) -> dict[str, Any]:
+    def ekyc_record(self, uow: UnitOfWork, provider_id: str, record_id: str) -> dict[str, Any]:
+        """A kept identity-check record (確認記録) of the provider's."""
         model.provider(provider_id)
         e = store.ekyc_records.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(e.id, e.provider, e.serial, e["items"], e.checked_at, e.keep_until).where(
                     e.id == record_id, e.provider == provider_id

@@ -1,5 +1,6 @@
 """A bank's accounts: the back office and the counter open and close them, and a signed
-caller asks whether one exists, is open and is held by a name (口座名義の確認)."""
+caller asks whether one exists, is open and is held by a name (口座名義の確認). Each use
+case works in the :class:`~mynumber.platform.uow.UnitOfWork` its caller gives."""
 
 from __future__ import annotations
 
@@ -7,22 +8,21 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mynumber import errors
 from mynumber.orgs.bank import store
 from mynumber.orgs.bank.model import CLOSED, NAME_MISMATCH, NO_SUCH_ACCOUNT, Verdict, same_name
 from mynumber.payments import DepositType, account_number, bank, branch, to_zengin_kana
-from mynumber.platform.db import retrying
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 
 class Bank:
-    """One bank's accounts over its own database."""
+    """One bank's accounts (in the caller's unit of work on the bank's database)."""
 
-    def __init__(self, *, engine: Engine, code: str) -> None:
-        self.engine = engine
+    def __init__(self, *, code: str) -> None:
         self.code = bank(code).code
 
     def _key(self, branch_code: str, deposit_type: str, number: str) -> tuple[str, str, str]:
@@ -43,47 +43,51 @@ class Bank:
             "closed_at": None,
         }
 
-    def open_accounts(self, accounts: list[dict[str, str]]) -> list[str]:
+    def open_accounts(self, uow: UnitOfWork, accounts: list[dict[str, str]]) -> list[str]:
         """The back office opens accounts (``branch_code``, ``deposit_type``, ``holder_kana``
         and optionally ``account_number``, else one is drawn); returns their numbers."""
         now = datetime.now(UTC)
         rows = [self._row(a, now) for a in accounts]
         if rows:
-            retrying(self.engine, lambda conn: conn.execute(store.accounts.insert(), rows))
+            uow.run(lambda conn: conn.execute(store.accounts.insert(), rows))
         return [r["number"] for r in rows]
 
-    def open_account(self, account: dict[str, str]) -> dict[str, Any]:
+    def open_account(self, uow: UnitOfWork, account: dict[str, str]) -> dict[str, Any]:
         """A clerk opens one account; its row. A number already in use is a conflict."""
         row = self._row(account, datetime.now(UTC))
         try:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 conn.execute(store.accounts.insert(), row)
+                uow.commit()
         except IntegrityError:
             raise errors.Conflict(
                 "this account number is already in use at this branch", code="account_exists"
             ) from None
         return row
 
-    def open_many(self, accounts: list[dict[str, str]]) -> list[dict[str, Any]]:
+    def open_many(self, uow: UnitOfWork, accounts: list[dict[str, str]]) -> list[dict[str, Any]]:
         """The back office opens accounts in one transaction; their rows. A number already
         in use (or given twice) is a conflict and nothing is opened."""
         now = datetime.now(UTC)
         rows = [self._row(a, now) for a in accounts]
         try:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 conn.execute(store.accounts.insert(), rows)
+                uow.commit()
         except IntegrityError:
             raise errors.Conflict(
                 "an account number is already in use at its branch", code="account_exists"
             ) from None
         return rows
 
-    def close_account(self, branch_code: str, deposit_type: str, number: str) -> str:
+    def close_account(
+        self, uow: UnitOfWork, branch_code: str, deposit_type: str, number: str
+    ) -> str:
         """Close an account; the bank's id for it."""
         br, kind, number = self._key(branch_code, deposit_type, number)
         a = store.accounts.c
         where = (a.branch_code == br, a.deposit_type == kind, a.number == number)
-        with self.engine.begin() as conn:
+        with uow as conn:
             found = conn.scalar(select(a.id).where(*where))
             if found is None:
                 raise errors.NotFound("no such account", code=NO_SUCH_ACCOUNT)
@@ -92,16 +96,17 @@ class Bank:
                 .where(*where, a.status == "open")
                 .values(status="closed", closed_at=datetime.now(UTC))
             )
+            uow.commit()
         return str(found)
 
     def verify(
-        self, *, branch_code: str, deposit_type: str, number: str, holder_kana: str
+        self, uow: UnitOfWork, *, branch_code: str, deposit_type: str, number: str, holder_kana: str
     ) -> Verdict:
         """口座名義の確認: exists, open, held by this name — or which of these fails."""
         br, kind, number = self._key(branch_code, deposit_type, number)
         name = to_zengin_kana(holder_kana, field="holder_kana")
         a = store.accounts.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(
                 select(a.status, a.holder_kana).where(
                     a.branch_code == br, a.deposit_type == kind, a.number == number
@@ -115,7 +120,7 @@ class Bank:
             return Verdict(False, NAME_MISMATCH)
         return Verdict(True)
 
-    def count(self) -> int:
+    def count(self, uow: UnitOfWork) -> int:
         """How many accounts the bank keeps (for the health report)."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             return int(conn.scalar(select(func.count()).select_from(store.accounts)) or 0)

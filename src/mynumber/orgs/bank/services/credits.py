@@ -18,27 +18,31 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, select
 
 from mynumber import errors
 from mynumber.orgs.bank import store
 from mynumber.orgs.bank.model import AccountState, credit_result
 from mynumber.payments import ResultCode, Transfer, bank
 from mynumber.platform.db import bulk_insert, chunked
+from mynumber.platform.uow import UnitOfWork
 
 #: Account numbers per lookup statement (SQLite allows 32,766 parameters).
 _SLICE = 30_000
 
 
 class Credits:
-    """One bank's credits over its own database."""
+    """One bank's credits (in the caller's unit of work on the bank's database)."""
 
-    def __init__(self, *, engine: Engine, code: str) -> None:
-        self.engine = engine
+    def __init__(self, *, code: str) -> None:
         self.code = bank(code).code
 
     def credit(
-        self, paying_bank: str, file_id: str, records: Sequence[tuple[int, Transfer]]
+        self,
+        uow: UnitOfWork,
+        paying_bank: str,
+        file_id: str,
+        records: Sequence[tuple[int, Transfer]],
     ) -> list[ResultCode]:
         """Each (index, transfer) addressed to this bank checked and credited once; the
         result codes in the same order. One transaction: all of it or nothing."""
@@ -49,7 +53,7 @@ class Credits:
             raise errors.InvalidInput("a record index appears twice", field="records")
         now = datetime.now(UTC)
         c = store.credits.c
-        with self.engine.begin() as conn:
+        with uow as conn:
             done: dict[int, int] = {}
             for part in chunked(indexes, _SLICE):
                 for index, amount in conn.execute(
@@ -89,6 +93,7 @@ class Credits:
                     )
             # a racing delivery of the same record inserted first: it is credited once
             bulk_insert(conn, store.credits, rows, ignore_duplicates=True)
+            uow.commit()
         return codes
 
     @staticmethod

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from mynumber import errors
@@ -40,18 +40,20 @@ from mynumber.payments import (
     read_file,
     write_results,
 )
+from mynumber.platform.uow import UnitOfWork
 
 
 class Transfers:
-    """One bank's 総合振込 intake as paying bank, over its own database."""
+    """One bank's 総合振込 intake as paying bank. The file is claimed, credited, forwarded
+    and answered in turns of the caller's unit of work: none is open while a receiving bank
+    is asked."""
 
-    def __init__(self, *, engine: Engine, credits: Credits, network: ZenginNetwork) -> None:
-        self.engine = engine
+    def __init__(self, *, credits: Credits, network: ZenginNetwork) -> None:
         self.credits = credits
         self.network = network
         self.code = credits.code
 
-    def receive(self, *, payer: str, key: str | None, data: bytes) -> bytes:
+    def receive(self, uow: UnitOfWork, *, payer: str, key: str | None, data: bytes) -> bytes:
         """Credit or forward every transfer of the file once; the result file."""
         if key is None or FILE_ID.fullmatch(key) is None:
             raise errors.InvalidInput(
@@ -61,7 +63,7 @@ class Transfers:
         if len(data) > MAX_BYTES:
             raise errors.InvalidInput("the file is larger than one 総合振込 file", field="file")
         digest = hashlib.sha256(data).hexdigest()
-        stored = self._stored(key)
+        stored = self._stored(uow, key)
         if stored is not None:
             _same_file(stored, payer, digest)
             if stored.results is not None:
@@ -74,8 +76,8 @@ class Transfers:
                 field="file",
             )
         if stored is None:
-            self._claim(key, payer, digest, len(parsed.transfers))
-        codes = self._route(key, parsed.transfers)
+            self._claim(uow, key, payer, digest, len(parsed.transfers))
+        codes = self._route(uow, key, parsed.transfers)
         crlf = data[RECORD_LENGTH : RECORD_LENGTH + 2] == b"\r\n"
         answer = write_results(
             parsed.header,
@@ -83,20 +85,21 @@ class Transfers:
             crlf=crlf,
         )
         f = store.transfer_files.c
-        with self.engine.begin() as conn:  # a racing submission may have stored it first
+        with uow as conn:  # a racing submission may have stored it first
             conn.execute(
                 update(store.transfer_files)
                 .where(f.id == key, f.results.is_(None))
                 .values(results=answer)
             )
-        stored = self._stored(key)
+            uow.commit()
+        stored = self._stored(uow, key)
         return bytes(stored.results)
 
-    def _claim(self, key: str, payer: str, digest: str, records: int) -> None:
+    def _claim(self, uow: UnitOfWork, key: str, payer: str, digest: str, records: int) -> None:
         """Hold the key for this payer's file before any record is credited or sent, so
         the same key with other bytes is refused even while this one is routed."""
         try:
-            with self.engine.begin() as conn:
+            with uow as conn:
                 conn.execute(
                     store.transfer_files.insert().values(
                         id=key,
@@ -107,13 +110,14 @@ class Transfers:
                         received_at=datetime.now(UTC),
                     )
                 )
+                uow.commit()
         except IntegrityError:  # the same key raced in: fine if it is the same file
-            stored = self._stored(key)
+            stored = self._stored(uow, key)
             if stored is None:
                 raise
             _same_file(stored, payer, digest)
 
-    def _route(self, key: str, transfers: Sequence[Transfer]) -> list[ResultCode]:
+    def _route(self, uow: UnitOfWork, key: str, transfers: Sequence[Transfer]) -> list[ResultCode]:
         """Each transfer's result code: credited here, or forwarded to its receiving bank."""
         by_bank: dict[str, list[tuple[int, Transfer]]] = {}
         for index, transfer in enumerate(transfers, start=1):
@@ -125,7 +129,7 @@ class Transfers:
                 answered: list[ResultCode] = []
                 for start in range(0, len(records), FORWARD_SLICE):
                     part = records[start : start + FORWARD_SLICE]
-                    answered += self.credits.credit(self.code, key, part)
+                    answered += self.credits.credit(uow, self.code, key, part)
             else:
                 answered = self.network.forward(bank_code, key, records)
             for (index, _), code in zip(records, answered, strict=True):
@@ -133,9 +137,9 @@ class Transfers:
         assert all(code is not None for code in codes)
         return codes  # type: ignore[return-value]
 
-    def _stored(self, key: str) -> Any:
+    def _stored(self, uow: UnitOfWork, key: str) -> Any:
         f = store.transfer_files.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             return conn.execute(select(f.payer, f.digest, f.results).where(f.id == key)).first()
 
 

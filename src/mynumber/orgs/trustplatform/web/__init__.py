@@ -1,4 +1,5 @@
-"""The platform operator's routes. Each parses, is authorised, and makes one service call.
+"""The platform operator's routes. Each parses, is authorised, and makes one service call
+(in the request's unit of work where something is kept or read).
 
 - public: the TSA (RFC 3161, ``application/timestamp-query``), its root, the providers;
   completing a card-signed contract (the file carries its own proof: only signatures by a
@@ -38,6 +39,7 @@ from mynumber.platform.policy import public
 from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.staff.web import staff as staff_permission
+from mynumber.platform.web.uow import Work
 
 PDF = "application/pdf"
 TS_REPLY = "application/timestamp-reply"
@@ -98,11 +100,12 @@ def router(*, platform: Platform, staff: Staff) -> APIRouter:
     def complete(
         provider: str,
         body: Body,
+        uow: Work,
         title: Annotated[str, Query(min_length=1, max_length=200)] = "契約書",
     ) -> Response:
         """A card-signed PDF (``application/pdf``) back with the chain, J-LIS's OCSP answers
         (DSS) and a document time-stamp; kept for the provider (``X-Contract-Id``)."""
-        done = platform.complete(provider, title, body)
+        done = platform.complete(uow, provider, title, body)
         return Response(
             done["pdf"], status_code=201, media_type=PDF, headers={"X-Contract-Id": done["id"]}
         )
@@ -121,9 +124,9 @@ def router(*, platform: Platform, staff: Staff) -> APIRouter:
         )
 
     @api.get("/api/providers/{provider}/contracts/{contract_id}", response_model=ContractOut)
-    def contract(provider: str, contract_id: str, acting: Contracts) -> ContractOut:
+    def contract(provider: str, contract_id: str, acting: Contracts, uow: Work) -> ContractOut:
         """A kept contract and its signers' four items, as their certificates carry them."""
-        found = platform.contract(provider, contract_id)
+        found = platform.contract(uow, provider, contract_id)
         staff.log(
             acting,
             action="contracts.read",
@@ -146,9 +149,9 @@ def router(*, platform: Platform, staff: Staff) -> APIRouter:
         response_class=Response,
         tags=["contracts"],
     )
-    def contract_pdf(provider: str, contract_id: str, acting: Contracts) -> Response:
+    def contract_pdf(provider: str, contract_id: str, acting: Contracts, uow: Work) -> Response:
         """The kept file, as completed."""
-        found = platform.contract(provider, contract_id)
+        found = platform.contract(uow, provider, contract_id)
         staff.log(
             acting,
             action="contracts.download",
@@ -162,9 +165,9 @@ def router(*, platform: Platform, staff: Staff) -> APIRouter:
         response_model=list[StatusOut],
         tags=["contracts"],
     )
-    def status(provider: str, contract_id: str, acting: StatusCheck) -> list[StatusOut]:
+    def status(provider: str, contract_id: str, acting: StatusCheck, uow: Work) -> list[StatusOut]:
         """現況確認: J-LIS's answer today about each signer's certificate, with the reason."""
-        answers = platform.contract_status(provider, contract_id)
+        answers = platform.contract_status(uow, provider, contract_id)
         staff.log(
             acting,
             action="status.check",
@@ -180,15 +183,17 @@ def router(*, platform: Platform, staff: Staff) -> APIRouter:
         tags=["ekyc"],
         dependencies=[self_proving],
     )
-    def ekyc(provider: str, body: EkycIn) -> EkycOut:
+    def ekyc(provider: str, body: EkycIn, uow: Work) -> EkycOut:
         """犯収法 identity check by the person's JPKI signature; the record is kept."""
-        record = platform.ekyc(provider, _b64(body.data, "data"), _b64(body.signature, "signature"))
+        record = platform.ekyc(
+            uow, provider, _b64(body.data, "data"), _b64(body.signature, "signature")
+        )
         return EkycOut(**record)
 
     @api.get("/api/providers/{provider}/ekyc/{record_id}", response_model=EkycOut, tags=["ekyc"])
-    def ekyc_record(provider: str, record_id: str, acting: EkycReader) -> EkycOut:
+    def ekyc_record(provider: str, record_id: str, acting: EkycReader, uow: Work) -> EkycOut:
         """A kept identity-check record (確認記録)."""
-        record = platform.ekyc_record(provider, record_id)
+        record = platform.ekyc_record(uow, provider, record_id)
         staff.log(
             acting,
             action="ekyc.read",
@@ -204,11 +209,11 @@ def router(*, platform: Platform, staff: Staff) -> APIRouter:
         tags=["latest items"],
         dependencies=[self_proving],
     )
-    def consent(provider: str, body: SignedStatementIn) -> ConsentOut:
+    def consent(provider: str, body: SignedStatementIn, uow: Work) -> ConsentOut:
         """The person consents, signing ``{"consent": "latest-basic-items", "serial": …}``
         with the card, to J-LIS telling this provider their current four items."""
         record = platform.give_consent(
-            provider, _b64(body.data, "data"), _b64(body.signature, "signature")
+            uow, provider, _b64(body.data, "data"), _b64(body.signature, "signature")
         )
         return ConsentOut(**record)
 
@@ -218,10 +223,10 @@ def router(*, platform: Platform, staff: Staff) -> APIRouter:
         tags=["latest items"],
         dependencies=[self_proving],
     )
-    def withdraw(provider: str, body: SignedStatementIn) -> WithdrawnOut:
+    def withdraw(provider: str, body: SignedStatementIn, uow: Work) -> WithdrawnOut:
         """The person withdraws, signing ``{"withdraw": "latest-basic-items", "serial": …}``."""
         count = platform.withdraw_consent(
-            provider, _b64(body.data, "data"), _b64(body.signature, "signature")
+            uow, provider, _b64(body.data, "data"), _b64(body.signature, "signature")
         )
         return WithdrawnOut(withdrawn=count)
 
@@ -231,11 +236,11 @@ def router(*, platform: Platform, staff: Staff) -> APIRouter:
         tags=["latest items"],
     )
     def latest_items(
-        provider: str, contract_id: str, field: str, acting: StatusCheck
+        provider: str, contract_id: str, field: str, acting: StatusCheck, uow: Work
     ) -> LatestItemsOut:
         """J-LIS's current four items of a signer who consented; ``changed`` names the
         items that differ from their certificate's."""
-        found = platform.latest_items(provider, contract_id, field)
+        found = platform.latest_items(uow, provider, contract_id, field)
         staff.log(
             acting,
             action="latest_items.read",
@@ -250,10 +255,10 @@ def router(*, platform: Platform, staff: Staff) -> APIRouter:
         tags=["latest items"],
     )
     def auth_serial(
-        provider: str, contract_id: str, field: str, acting: StatusCheck
+        provider: str, contract_id: str, field: str, acting: StatusCheck, uow: Work
     ) -> AuthSerialOut:
         """The user-authentication serial on the signer's card (J-LIS's serial link)."""
-        found = platform.auth_serial(provider, contract_id, field)
+        found = platform.auth_serial(uow, provider, contract_id, field)
         staff.log(
             acting,
             action="serial_link.read",
