@@ -67,6 +67,7 @@ from mynumber.orgs.municipality.store import residents
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
 from mynumber.platform.staff.model import LOCAL_ADMIN_ID
+from mynumber.platform.uow import UnitOfWork
 
 POSTGRES = os.environ.get(
     "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -151,14 +152,15 @@ def register_accounts(fed: federation.Federation) -> dict[str, Any]:
             )
     opening = time.perf_counter()
     for at in banks:
-        bank = fed.bank(bank_org(at)).bank
+        bank = fed.bank(bank_org(at))
         for start in range(0, len(opened[at]), 50_000):
-            bank.open_accounts(opened[at][start : start + 50_000])
+            bank.bank.open_accounts(UnitOfWork(bank.engine), opened[at][start : start + 50_000])
     registering = time.perf_counter()
-    registry = fed.accounts().registry
+    accounts = fed.accounts()
     registered = 0
     for start in range(0, len(entries), PAGE):
-        registered += registry.register_demo(entries[start : start + PAGE])
+        work = UnitOfWork(accounts.engine)
+        registered += accounts.registry.register_demo(work, entries[start : start + PAGE])
     done = time.perf_counter()
     return {
         "accounts": sum(len(v) for v in opened.values()),

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from mynumber.orgs.bank.app import Bank
 from mynumber.platform.db import create_org_engine
+from mynumber.platform.uow import UnitOfWork
 
 pytestmark = pytest.mark.browser
 
@@ -58,8 +59,9 @@ def own_account(server: dict[str, Any]) -> dict[str, str]:
         ).one()
     town.dispose()
     engine = create_org_engine(server["settings"], "bank-0001")
-    (number,) = Bank(engine=engine, code="0001").open_accounts(
-        [{"branch_code": "001", "deposit_type": "1", "holder_kana": f"{family} {given}"}]
+    (number,) = Bank(code="0001").open_accounts(
+        UnitOfWork(engine),
+        [{"branch_code": "001", "deposit_type": "1", "holder_kana": f"{family} {given}"}],
     )
     engine.dispose()
     return {"bank_code": "0001", "branch_code": "001", "number": number, "kana": family + given}

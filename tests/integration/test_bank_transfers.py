@@ -37,6 +37,7 @@ from mynumber.payments import (
     write_file,
 )
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 
 MIZUHO, MUFG, SANDBOX, SMBC = "0001", "0005", "9900", "0009"  # SMBC: off the network
 PATH = f"/bank/{MIZUHO}/api/transfers"
@@ -73,10 +74,13 @@ def accounts(fed) -> dict[str, dict[str, str]]:
         at = account.setdefault("bank", MIZUHO)
         first_branch = "001" if at != SANDBOX else next(iter(zengin_code.Bank.all[at].branches))
         account |= {"branch_code": first_branch, "deposit_type": "1"}
-        bank = fed.bank(f"bank-{at}").bank
+        bank = fed.bank(f"bank-{at}")
         fields = {k: v for k, v in account.items() if k != "bank"}
-        (account["account_number"],) = bank.open_accounts([fields])
-    fed.bank(f"bank-{MIZUHO}").bank.close_account("001", "1", opened["closed"]["account_number"])
+        (account["account_number"],) = bank.bank.open_accounts(UnitOfWork(bank.engine), [fields])
+    mizuho = fed.bank(f"bank-{MIZUHO}")
+    mizuho.bank.close_account(
+        UnitOfWork(mizuho.engine), "001", "1", opened["closed"]["account_number"]
+    )
     return opened
 
 

@@ -79,8 +79,10 @@ def register(fed, http, person, municipality: str, **overrides: Any) -> dict[str
 
 def open_account(fed, holder_kana: str, *, at: str = MIZUHO) -> dict[str, str]:
     """The bank's back office opens an account (no API does)."""
-    (number,) = fed.bank(f"bank-{at}").bank.open_accounts(
-        [{"branch_code": BRANCH[at], "deposit_type": "1", "holder_kana": holder_kana}]
+    bank = fed.bank(f"bank-{at}")
+    (number,) = bank.bank.open_accounts(
+        UnitOfWork(bank.engine),
+        [{"branch_code": BRANCH[at], "deposit_type": "1", "holder_kana": holder_kana}],
     )
     return {
         "bank_code": at,
@@ -108,7 +110,9 @@ def registered_before_the_check(fed, resident, account) -> None:
         number=account["account_number"],
         holder_kana=account["holder_kana"],
     )
-    assert fed.accounts().registry.register_demo([(resident["number"], entry)]) == 1
+    registry = fed.accounts()
+    work = UnitOfWork(registry.engine)
+    assert registry.registry.register_demo(work, [(resident["number"], entry)]) == 1
 
 
 @pytest.fixture(scope="module")

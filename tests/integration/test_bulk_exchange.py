@@ -25,6 +25,7 @@ from mynumber.platform.encryption import EncryptionKeys, open_answer
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.intermediate import IntermediateServer
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 
 CHIYODA = "131016"
 PAYER = "benefits"
@@ -85,11 +86,12 @@ def payer_codes(fed, keys, sealing, numbers) -> list[str]:
 def registered(fed, numbers) -> list[dict[str, str] | None]:
     """What the registry holds for each number, read through its own code for the person."""
     registry = fed.accounts().registry
+    work = UnitOfWork(fed.accounts().engine)
     expected: list[dict[str, str] | None] = []
     for number in numbers:
         code = registry.code_for(number)
         try:
-            shown = registry.show(code)
+            shown = registry.show(work, code)
         except Exception:
             expected.append(None)
             continue

@@ -19,6 +19,7 @@ from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.http import InProcessTransport
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 
 CHIYODA = "131016"
 API = f"/municipality/{CHIYODA}/api"
@@ -196,8 +197,10 @@ def test_logged_out_pages_send_to_login(fed) -> None:
 
 
 def open_account(fed, holder_kana: str, *, at: str = "0001", branch: str = "001") -> dict:
-    (number,) = fed.bank(f"bank-{at}").bank.open_accounts(
-        [{"branch_code": branch, "deposit_type": "1", "holder_kana": holder_kana}]
+    bank = fed.bank(f"bank-{at}")
+    (number,) = bank.bank.open_accounts(
+        UnitOfWork(bank.engine),
+        [{"branch_code": branch, "deposit_type": "1", "holder_kana": holder_kana}],
     )
     return {
         "bank_code": at,

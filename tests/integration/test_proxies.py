@@ -381,8 +381,9 @@ def test_own_money_and_consent_pages_refuse_a_proxy_and_change_nothing(
     programme = made.json()["id"]
     kana = f"{principal['resident']['family_name_kana']} {principal['resident']['given_name_kana']}"
     # a real account in the principal's own name: registering it would succeed for them
-    (number,) = fed.bank("bank-0001").bank.open_accounts(
-        [{"branch_code": "001", "deposit_type": "1", "holder_kana": kana}]
+    bank = fed.bank("bank-0001")
+    (number,) = bank.bank.open_accounts(
+        UnitOfWork(bank.engine), [{"branch_code": "001", "deposit_type": "1", "holder_kana": kana}]
     )
     account = {
         "bank_code": "0001",

@@ -56,8 +56,10 @@ def demo(fed) -> int:
 
 def open_account(fed, holder_kana: str, *, at: str = MIZUHO, branch: str = "001") -> dict[str, str]:
     """The bank's back office opens an account (no API does: banks answer one question)."""
-    (number,) = fed.bank(f"bank-{at}").bank.open_accounts(
-        [{"branch_code": branch, "deposit_type": "1", "holder_kana": holder_kana}]
+    bank = fed.bank(f"bank-{at}")
+    (number,) = bank.bank.open_accounts(
+        UnitOfWork(bank.engine),
+        [{"branch_code": branch, "deposit_type": "1", "holder_kana": holder_kana}],
     )
     return {
         "bank_code": at,
@@ -66,6 +68,14 @@ def open_account(fed, holder_kana: str, *, at: str = MIZUHO, branch: str = "001"
         "account_number": number,
         "holder_kana": holder_kana,
     }
+
+
+def close_account(fed, account: dict[str, str]) -> None:
+    """The bank's back office closes the account (at its own bank)."""
+    bank = fed.bank(f"bank-{account['bank_code']}")
+    bank.bank.close_account(
+        UnitOfWork(bank.engine), account["branch_code"], "1", account["account_number"]
+    )
 
 
 @pytest.fixture
@@ -108,7 +118,7 @@ def test_a_bank_says_only_whether_the_account_exists_is_open_and_is_held_by_the_
     assert other_name.json() == {"ok": False, "reason": "holder_name_mismatch"}
     assert unknown.json() == {"ok": False, "reason": "no_such_account"}
     assert unsigned.status_code == 401
-    fed.bank(f"bank-{MIZUHO}").bank.close_account("001", "1", account["account_number"])
+    close_account(fed, account)
     closed = signed(http, keys, "accounts", path, ask | {"holder_kana": "ヤマダ タロウ"})
     assert closed.json() == {"ok": False, "reason": "account_closed"}
 
@@ -180,7 +190,7 @@ def test_a_family_members_account_is_refused_with_the_reason(fed, http, keys, re
 
 def test_a_closed_account_is_refused(fed, http, keys, resident):
     account = open_account(fed, resident["kana"])
-    fed.bank(f"bank-{MIZUHO}").bank.close_account("001", "1", account["account_number"])
+    close_account(fed, account)
 
     response = at_counter(http, keys, resident, account)
 
@@ -436,7 +446,10 @@ def test_a_bank_deletes_only_an_account_held_at_itself(fed, http, keys, resident
     elsewhere = signed(http, keys, f"bank-{MIZUHO}", f"{COUNTER}/delete", delete)
 
     assert elsewhere.status_code == 403 and elsewhere.json()["title"] == "not_this_bank"
-    shown = fed.accounts().registry.show(fed.accounts().registry.code_for(resident["number"]))
+    registry = fed.accounts()
+    shown = registry.registry.show(
+        UnitOfWork(registry.engine), registry.registry.code_for(resident["number"])
+    )
     assert (shown["bank_code"], shown["account_number"]) == (MUFG, account["account_number"])
     held_here = signed(http, keys, f"bank-{MUFG}", f"{COUNTER}/delete", delete)
     assert held_here.status_code == 204
