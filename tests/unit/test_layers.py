@@ -76,8 +76,10 @@ def test_the_platforms_shared_modules_declare_no_routes(graph, name: str) -> Non
 
 #: Organisations whose use cases take a unit of work from their caller, never an engine.
 UNIT_OF_WORK_ORGS = [
+    "hub",
     "jlis",
     "municipality",
+    "oqs",
     "portal",
 ]
 
@@ -159,6 +161,13 @@ def test_the_services_layer_takes_a_unit_of_work_not_an_engine(org: str) -> None
         _module(p): found for p in modules if (found := engine_uses(p.read_text(encoding="utf-8")))
     }
     assert uses == {}
+
+
+def test_the_provider_agencies_take_a_unit_of_work_not_an_engine() -> None:
+    """The shape every provider agency shares (tax, pension, the insurers) holds no engine:
+    its intake, answers and health work in the caller's ``UnitOfWork``."""
+    source = (SRC / "platform" / "agency.py").read_text(encoding="utf-8")
+    assert engine_uses(source) == []
 
 
 def test_the_engine_check_sees_what_it_forbids() -> None:
