@@ -43,6 +43,7 @@ from mynumber.devices.clinic import CardReader, Terminal
 from mynumber.orgs.oqs.model import InsuranceQuery, query_xml
 from mynumber.orgs.oqs.services import CardConfirmation
 from mynumber.platform.settings import Settings
+from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import JPKIClient
 
 CLINIC = "1311234567"
@@ -131,11 +132,12 @@ def main() -> None:
             reader = CardReader(card)
             assert terminal.register(reader, pin=PIN)
             system = fed.oqs().system
+            uow = UnitOfWork(fed.oqs().engine)
             certificate = reader.certificate()
             # the card signs beforehand (its work, not the server's)
             pin_mode = []
             for _ in range(args.answers):
-                challenge_id, nonce = system.challenge(CLINIC)
+                challenge_id, nonce = system.challenge(uow, CLINIC)
                 signature = reader.with_pin(nonce, PIN).signature
                 pin_mode.append(
                     CardConfirmation(
@@ -158,8 +160,12 @@ def main() -> None:
                 )
             )
             results = {
-                "server_side": timed(args.answers, lambda i: system.confirm(CLINIC, pin_mode[i])),
-                "server_side_visual": timed(args.answers, lambda i: system.confirm(CLINIC, visual)),
+                "server_side": timed(
+                    args.answers, lambda i: system.confirm(uow, CLINIC, pin_mode[i])
+                ),
+                "server_side_visual": timed(
+                    args.answers, lambda i: system.confirm(uow, CLINIC, visual)
+                ),
                 "through_http": timed(
                     args.answers, lambda i: terminal.confirm(reader, visual=True)
                 ),

@@ -31,6 +31,7 @@ from mynumber.platform.encryption import EncryptionKeys, open_signed, seal_signe
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 
 
 def notice(i: int) -> dict[str, str]:
@@ -61,9 +62,10 @@ def people(fed: federation.Federation, count: int) -> list[str]:
     The hub codes them from made-up 取得番号 (what J-LIS would send), and the portal gets an
     account with its hub code, as a first login would leave it."""
     hub = fed.hub().hub
+    uow = UnitOfWork(fed.hub().engine)
     acquisitions = [f"bench-{secrets.token_hex(8)}" for _ in range(count)]
-    tax = hub.enrol("tax", acquisitions)
-    portal = hub.enrol("portal", acquisitions)
+    tax = hub.enrol(uow, "tax", acquisitions)
+    portal = hub.enrol(uow, "portal", acquisitions)
     now = datetime.now(UTC)
     with fed.services("portal").engine.begin() as conn:
         conn.execute(
@@ -131,7 +133,7 @@ def run(fed: federation.Federation, count: int) -> dict[str, Any]:
 
     hub = fed.hub().hub
     started = time.perf_counter()
-    head = chain.verify(hub.log(after=0, limit=1_000_000))
+    head = chain.verify(hub.log(UnitOfWork(fed.hub().engine), after=0, limit=1_000_000))
     verified = time.perf_counter() - started
     whole = batches[f"batch_{count}"]
     return {

@@ -52,6 +52,7 @@ from mynumber.platform.encryption import (
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 
 REQUESTER = "municipality-131016"
 PROCEDURE = "child_allowance_claim"
@@ -147,7 +148,7 @@ def people(fed: federation.Federation) -> tuple[list[str], dict[str, str]]:
     hub_engine = fed.hub().engine
     tax_codes: dict[str, str] = {}
     for code in usable:
-        ref = fed.hub().hub.person_of(REQUESTER, code)
+        ref = fed.hub().hub.person_of(UnitOfWork(hub_engine), REQUESTER, code)
         with hub_engine.connect() as conn:
             tax_codes[code] = conn.scalar(
                 select(store.codes.c.code).where(
@@ -238,7 +239,7 @@ def run(fed: federation.Federation, args: argparse.Namespace) -> dict[str, Any]:
         "direct_to_provider": straight,
         "hub_overhead_ratio": round(straight["per_s"] / hub["per_s"], 2),
         "target_per_s": 250,
-        "records_in_chain": fed.hub().hub.head().seq,
+        "records_in_chain": fed.hub().hub.head(UnitOfWork(fed.hub().engine)).seq,
         "answer_crypto": answer_crypto(fed.settings.data_dir),
     }
 

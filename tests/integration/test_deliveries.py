@@ -26,6 +26,7 @@ from mynumber.platform.deliveries import DeliveryResult, send
 from mynumber.platform.encryption import EncryptionKeys, seal, seal_signed
 from mynumber.platform.http import InProcessTransport, ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 
 CHIYODA = "131016"
 
@@ -133,7 +134,7 @@ def inbox_rows(fed) -> list[dict[str, Any]]:
 
 
 def hub_entries(fed, delivery_id: str) -> list[dict[str, Any]]:
-    log = fed.hub().hub.log(after=0, limit=10_000)
+    log = fed.hub().hub.log(UnitOfWork(fed.hub().engine), after=0, limit=10_000)
     return [e for e in log if e["exchange_id"] == delivery_id]
 
 
@@ -199,8 +200,8 @@ def test_codes_are_aligned_and_each_person_is_recorded(
         (e["outcome"], e["person"] != "") for e in hub_entries(fed, result.delivery_id)
     )
     assert outcomes == [("delivered", True), ("not_delivered", True), ("refused", False)]
-    log = fed.hub().hub.log(after=0, limit=100_000)
-    assert chain.verify(log).hash == fed.hub().hub.head().hash
+    log = fed.hub().hub.log(UnitOfWork(fed.hub().engine), after=0, limit=100_000)
+    assert chain.verify(log).hash == fed.hub().hub.head(UnitOfWork(fed.hub().engine)).hash
 
 
 def test_another_agencys_code_reaches_nobody(fed, keys, enc, holder, pc) -> None:
@@ -252,7 +253,7 @@ def test_a_procedure_outside_the_table_is_refused_and_recorded(fed, keys, enc, h
             codes=[agency_code(fed, "pension", holder["number"])],
             messages=[notice("なりすまし")],
         )
-    last = fed.hub().hub.log(after=0, limit=100_000)[-1]
+    last = fed.hub().hub.log(UnitOfWork(fed.hub().engine), after=0, limit=100_000)[-1]
     assert (last["requester"], last["procedure"], last["outcome"]) == (
         "pension",
         "tax_notice",
@@ -289,7 +290,7 @@ def test_a_tampered_jwe_is_refused_and_the_inbox_is_unchanged(
     assert response.json()["title"] == "delivery_refused"
     assert "bad_ciphertext" in response.json()["detail"]
     assert inbox_rows(fed) == before
-    last = fed.hub().hub.log(after=0, limit=100_000)[-1]
+    last = fed.hub().hub.log(UnitOfWork(fed.hub().engine), after=0, limit=100_000)[-1]
     assert last["outcome"] == "refused" and "bad_ciphertext" in last["reason"]
 
 
@@ -387,7 +388,7 @@ def test_a_recipient_that_is_down_gives_503_and_a_record(
     with pytest.raises(errors.Unavailable, match="did not answer"):
         tax_notice(fed, keys, enc, [holder["tax_code"]], [notice("届かない")])
     monkeypatch.undo()
-    last = fed.hub().hub.log(after=0, limit=100_000)[-1]
+    last = fed.hub().hub.log(UnitOfWork(fed.hub().engine), after=0, limit=100_000)[-1]
     assert (last["provider"], last["outcome"]) == ("portal", "recipient_unavailable")
 
 

@@ -18,6 +18,7 @@ from mynumber.orgs.hub import chain
 from mynumber.orgs.municipality import store as registry_store
 from mynumber.platform.encryption import EncryptionKeys, is_compact_jwe, open_answer
 from mynumber.platform.signing import Identity, KeyFolder
+from mynumber.platform.uow import UnitOfWork
 
 CHIYODA, SHINJUKU = "131016", "131041"
 API = f"/municipality/{CHIYODA}/api"
@@ -157,7 +158,7 @@ def test_another_agencys_code_matches_nobody_and_is_recorded(fed, http, keys, cl
 
     assert response.status_code == 404, response.text
     assert response.json()["title"] == "unknown_code"
-    last = fed.hub().hub.log(after=0, limit=10_000)[-1]
+    last = fed.hub().hub.log(UnitOfWork(fed.hub().engine), after=0, limit=10_000)[-1]
     assert (last["requester"], last["outcome"], last["person"]) == ("pension", "refused", "")
 
 
@@ -253,7 +254,7 @@ def test_an_unsigned_or_forged_provide_is_refused_by_the_provider(http, keys):
 
 
 def test_a_provider_that_is_down_gives_503_and_a_record(fed, http, claimant, monkeypatch):
-    def down(request: Any) -> str:
+    def down(uow: UnitOfWork, request: Any) -> str:
         raise ConnectionError("the intermediate server is down")
 
     monkeypatch.setattr(fed.agency("tax").agency, "provide", down)
@@ -301,7 +302,7 @@ def test_records_export_as_json_with_the_chain_head(fed, http, keys, claimant):
 
 def test_the_log_recomputes_and_a_changed_entry_breaks_it(fed, http, claimant):
     http.post(f"{API}/residents/{claimant['id']}/linkage/income").raise_for_status()
-    entries = fed.hub().hub.log(after=0, limit=100_000)
+    entries = fed.hub().hub.log(UnitOfWork(fed.hub().engine), after=0, limit=100_000)
 
     head = chain.verify(entries)
 
@@ -321,7 +322,7 @@ def test_concurrent_exchanges_share_commits_and_the_chain_still_recomputes(
 
     code = code_of(fed, claimant["id"])
     body = {"code": code, "procedure": "child_allowance_claim", "provider": "tax"}
-    before = fed.hub().hub.head().seq
+    before = fed.hub().hub.head(UnitOfWork(fed.hub().engine)).seq
 
     def exchange(n: int) -> str:
         # every other one refused (an item not in the table): both outcomes are recorded
@@ -333,7 +334,7 @@ def test_concurrent_exchanges_share_commits_and_the_chain_still_recomputes(
     with ThreadPoolExecutor(8) as pool:
         ids = [i for i in pool.map(exchange, range(40)) if i]
 
-    entries = fed.hub().hub.log(after=0, limit=100_000)
+    entries = fed.hub().hub.log(UnitOfWork(fed.hub().engine), after=0, limit=100_000)
     head = chain.verify(entries)
     assert head.seq == before + 40 and [e["seq"] for e in entries] == list(range(1, head.seq + 1))
     mine = [e for e in entries if e["seq"] > before]

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from mynumber import federation
 from mynumber.orgs.hub import app as hub_app
 from mynumber.platform.db import drop_postgres_databases
+from mynumber.platform.uow import UnitOfWork
 
 CHIYODA = "131016"
 API = f"/municipality/{CHIYODA}/api"
@@ -86,9 +87,9 @@ def test_a_provider_slower_than_the_deadline_gives_503_and_a_record(
     office = served.agency("tax").agency
     answer = office.provide
 
-    def slow(request: Any) -> str:
+    def slow(uow: UnitOfWork, request: Any) -> str:
         time.sleep(2.0)
-        return str(answer(request))
+        return str(answer(uow, request))
 
     monkeypatch.setattr(hub_app, "PROVIDER_TIMEOUT", 0.5)
     monkeypatch.setattr(office, "provide", slow)

@@ -127,7 +127,7 @@ def test_a_staff_read_shows_on_the_persons_portal_with_role_purpose_and_jst(
 
 
 def test_the_disclosure_goes_through_the_hub_as_a_permitted_delivery(fed, holder, pc) -> None:
-    log = fed.hub().hub.log(after=0, limit=100_000)
+    log = fed.hub().hub.log(UnitOfWork(fed.hub().engine), after=0, limit=100_000)
     sent = [e for e in log if e["procedure"] == PROCEDURE and e["requester"] == ORG]
     assert sent and {e["provider"] for e in sent} == {"portal"}
     assert "delivered" in {e["outcome"] for e in sent}

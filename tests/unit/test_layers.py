@@ -79,15 +79,20 @@ UNIT_OF_WORK_ORGS = [
     "accounts",
     "bank",
     "clinic",
+    "hub",
+    "insurer",
     "jlis",
     "municipality",
+    "oqs",
+    "police",
     "portal",
     "trustplatform",
 ]
 
-#: J-LIS keeps its use cases in modules beside its layers: every module but these (and the
-#: packages ``web`` and ``migrations``) is its services layer.
-NOT_SERVICES = {"app", "store", "schemas", "model", "clients"}
+#: An organisation without a ``services`` package (J-LIS, the hub, …) keeps its use cases in
+#: modules beside its layers: every module but these (and the packages ``web`` and
+#: ``migrations``) is its services layer.
+NOT_SERVICES = {"app", "store", "schemas", "model", "clients", "web", "deps"}
 
 
 def _services_layer(org: str) -> list[Path]:
@@ -163,6 +168,13 @@ def test_the_services_layer_takes_a_unit_of_work_not_an_engine(org: str) -> None
         _module(p): found for p in modules if (found := engine_uses(p.read_text(encoding="utf-8")))
     }
     assert uses == {}
+
+
+def test_the_provider_agencies_take_a_unit_of_work_not_an_engine() -> None:
+    """The shape every provider agency shares (tax, pension, the insurers) holds no engine:
+    its intake, answers and health work in the caller's ``UnitOfWork``."""
+    source = (SRC / "platform" / "agency.py").read_text(encoding="utf-8")
+    assert engine_uses(source) == []
 
 
 def test_the_engine_check_sees_what_it_forbids() -> None:

@@ -13,6 +13,10 @@ the rest, the same for all:
 - ``POST /intermediate/provide`` (the hub only): the projections asked for, signed and
   sealed to the requester; ``POST /api/notices`` (signed by the agency itself); ``GET
   /healthz``.
+
+:class:`ProviderAgency` holds no database: each use case works in the
+:class:`~mynumber.platform.uow.UnitOfWork` its caller gives (a route's, or one the
+composition makes for the intermediate server's answer).
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, RowMapping, Table, bindparam, func, select
+from sqlalchemy import Connection, RowMapping, Table, bindparam, func, select
 
-from mynumber.platform.db import insert_ignoring_duplicates, retrying
+from mynumber.platform.db import insert_ignoring_duplicates
 from mynumber.platform.ids import new_id
 from mynumber.platform.intermediate import IntermediateServer
 from mynumber.platform.staff.model import Roles
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.wire import ProvideIn
 
 #: Records per intake request.
@@ -61,9 +66,10 @@ class Intake:
     write: Write | None = None
     #: True: counted per person (the last record per person wins); False: per record
     per_person: bool = True
-    #: Called with the records of known people after they are written (e.g. an insurer
-    #: registers their eligibility with the 中間サーバー); its failure does not undo them.
-    after: Callable[[list[tuple[str, Any]]], None] | None = None
+    #: Called with the intake's unit of work (closed: open it to read) and the records of
+    #: known people after they are written (e.g. an insurer registers their eligibility
+    #: with the 中間サーバー); its failure does not undo them.
+    after: Callable[[UnitOfWork, list[tuple[str, Any]]], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +109,14 @@ def upsert_members(
 
 
 class ProviderAgency:
-    """A running agency: its database, its intermediate server, intake and answers."""
+    """A running agency: its intermediate server, intake and answers, on the caller's unit
+    of work."""
 
-    def __init__(self, spec: Agency, *, engine: Engine, server: IntermediateServer) -> None:
+    def __init__(self, spec: Agency, *, server: IntermediateServer) -> None:
         self.spec = spec
-        self.engine = engine
         self.server = server
 
-    def take(self, records: list[Numbered]) -> tuple[int, int]:
+    def take(self, uow: UnitOfWork, records: list[Numbered]) -> tuple[int, int]:
         """Enrol the numbers, write the records of the people we now have codes for; the
         count taken and the count whose number is not a current My Number."""
         intake = self.spec.intake
@@ -119,9 +125,9 @@ class ProviderAgency:
         if known:
             write = intake.write or self._write_fields
             now = datetime.now(UTC)
-            retrying(self.engine, lambda conn: write(conn, known, now))
+            uow.run(lambda conn: write(conn, known, now))
             if intake.after is not None:
-                intake.after(known)
+                intake.after(uow, known)
         if intake.per_person:
             people = len({code for code, _ in known})
             return people, len(code_of) - people
@@ -131,21 +137,21 @@ class ProviderAgency:
         rows = {code: r.model_dump(exclude={"my_number"}) for code, r in known}
         upsert_members(conn, self.spec.members, rows, now)
 
-    def data_for(self, code: str, items: frozenset[str]) -> dict[str, Any] | None:
+    def data_for(self, uow: UnitOfWork, code: str, items: frozenset[str]) -> dict[str, Any] | None:
         """The items about the member behind our ``code`` (None: nobody has it)."""
         members = self.spec.members
-        with self.engine.connect() as conn:
+        with uow as conn:
             found = conn.execute(select(members).where(members.c.code == code))
             member = found.mappings().first()
             if member is None:
                 return None
             return {item: self.spec.projections[item](conn, member) for item in sorted(items)}
 
-    def provide(self, request: ProvideIn) -> str:
+    def provide(self, uow: UnitOfWork, request: ProvideIn) -> str:
         """中間サーバー: the items asked for, about the person behind our code, sealed."""
-        return self.server.answer(request, self.data_for)
+        return self.server.answer(request, lambda code, items: self.data_for(uow, code, items))
 
-    def health(self) -> dict[str, object]:
-        with self.engine.connect() as conn:
+    def health(self, uow: UnitOfWork) -> dict[str, object]:
+        with uow as conn:
             count = conn.scalar(select(func.count()).select_from(self.spec.members))
         return {"org": self.spec.org, "ok": True, self.spec.members.name: count}

@@ -35,6 +35,7 @@ from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.http import PROVIDE_DEADLINE
 from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import new_app
 
 #: How long the hub waits for a provider's intermediate server (shorter than its caller's).
@@ -69,7 +70,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     def forward_delivery(recipient: str, body: dict[str, Any]) -> Any:
         return forwarder.deliver(recipient, body, timeout=RECIPIENT_TIMEOUT)
 
-    hub = Hub(engine=engine, scheme=scheme, forward=forward)
+    hub = Hub(scheme=scheme, forward=forward)
     deliveries = Deliveries(hub=hub, forward=forward_delivery)
 
     app = new_app(
@@ -92,7 +93,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             org=ORG,
             engine=engine,
             staff=staff,
-            health=lambda: web.health(hub),
+            health=lambda: web.health(hub, UnitOfWork(engine)),
             hub=hub,
             deliveries=deliveries,
         ),

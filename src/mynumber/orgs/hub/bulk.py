@@ -34,6 +34,7 @@ from mynumber.orgs.hub.services import (
 from mynumber.platform.db import among
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 log = logging.getLogger("mynumber.hub")
 
@@ -70,13 +71,14 @@ def _codes_at(conn: Connection, provider: str, persons: list[str]) -> dict[str, 
 
 
 class BulkRelay:
-    """The hub's bulk path, over the same tables, lock and chain as :class:`Hub`."""
+    """The hub's bulk path, over the same tables, lock and chain as :class:`Hub`, in the
+    caller's unit of work (opened apart before and after the provider is asked)."""
 
     def __init__(self, hub: Hub, forward: ForwardBulk) -> None:
         self.hub = hub
         self.forward = forward
 
-    def relay(self, request: BulkRequest) -> dict[str, Any]:
+    def relay(self, uow: UnitOfWork, request: BulkRequest) -> dict[str, Any]:
         """Check once, convert all, forward once, record each person; the sealed answer."""
         if not request.codes:
             raise errors.InvalidInput("no codes were given", field="codes")
@@ -88,7 +90,7 @@ class BulkRelay:
                 field="provider",
             )
         exchange_id = new_id()
-        with self.hub.engine.connect() as conn:
+        with uow as conn:
             persons = _persons(conn, request.requester, list(request.codes))
         people = list(dict.fromkeys(persons.values()))
         unmatched = sum(1 for c in request.codes if c not in persons)
@@ -113,7 +115,7 @@ class BulkRelay:
             if unmatched:
                 note = f"unknown_code: {unmatched} codes match nobody for the requester"
                 entries.append(entry("", REFUSED, note))
-            self.hub.append(entries)  # one transaction, one chain
+            self.hub.append(uow, entries)  # one transaction, one chain
 
         try:
             row = permitted.check(
@@ -123,7 +125,7 @@ class BulkRelay:
             record(REFUSED, f"not_permitted: {exc.message}", request.provider)
             raise
         provider = request.provider
-        with self.hub.engine.connect() as conn:
+        with uow as conn:
             at_provider = _codes_at(conn, provider, people)
         body = {
             "exchange_id": exchange_id,

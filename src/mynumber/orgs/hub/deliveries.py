@@ -33,6 +33,7 @@ from mynumber.orgs.hub.services import REFUSED, Entry, Hub, failure_reason
 from mynumber.platform.db import chunked
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 log = logging.getLogger("mynumber.hub.deliveries")
 
@@ -81,21 +82,22 @@ def sealed_to(token: str) -> str:
 
 
 class Deliveries:
-    """The hub's delivery rules, over the same codes and record chain as exchanges."""
+    """The hub's delivery rules, over the same codes and record chain as exchanges, in the
+    caller's unit of work (opened apart before and after the recipient is asked)."""
 
     def __init__(self, *, hub: Hub, forward: ForwardDelivery) -> None:
         self.hub = hub
         self.forward = forward
 
-    def deliver(self, delivery: Delivery) -> dict[str, Any]:
+    def deliver(self, uow: UnitOfWork, delivery: Delivery) -> dict[str, Any]:
         """Check, convert, forward, record; the answer aligned with the sender's codes."""
         if not 1 <= len(delivery.codes) <= MAX_CODES:
             raise errors.InvalidInput(f"between 1 and {MAX_CODES} codes", field="codes")
         if not is_compact_jwe(delivery.sealed):
             raise errors.InvalidInput("sealed is not a compact JWE", field="sealed")
         delivery_id = new_id()
-        persons = self._persons(delivery.sender, list(delivery.codes))
-        record = _Recorder(self.hub, delivery_id, delivery)
+        persons = self._persons(uow, delivery.sender, list(delivery.codes))
+        record = _Recorder(self.hub, uow, delivery_id, delivery)
         unknown = [i for i, p in enumerate(persons) if p is None]
         if unknown:
             record.aggregate_unknown(len(unknown))
@@ -114,7 +116,7 @@ class Deliveries:
                 record.add(ref, delivery.recipient, REFUSED, f"{exc.code}: {exc.message}")
             record.flush()
             raise
-        where = self._codes_at(delivery.recipient, [p for p in persons if p is not None])
+        where = self._codes_at(uow, delivery.recipient, [p for p in persons if p is not None])
         forwarded: list[str | None] = []
         for person in persons:
             found = where.get(person) if person is not None else None
@@ -206,11 +208,11 @@ class Deliveries:
             )
         return kid
 
-    def _persons(self, sender: str, codes: list[str]) -> list[str | None]:
+    def _persons(self, uow: UnitOfWork, sender: str, codes: list[str]) -> list[str | None]:
         """The internal reference behind each of the sender's codes (None: nobody)."""
         c = store.codes.c
         found: dict[str, str] = {}
-        with self.hub.engine.connect() as conn:
+        with uow as conn:
             for part in chunked(list(dict.fromkeys(codes))):
                 found.update(
                     conn.execute(
@@ -219,11 +221,13 @@ class Deliveries:
                 )
         return [found.get(code) for code in codes]
 
-    def _codes_at(self, recipient: str, persons: list[str]) -> dict[str, tuple[str, str]]:
+    def _codes_at(
+        self, uow: UnitOfWork, recipient: str, persons: list[str]
+    ) -> dict[str, tuple[str, str]]:
         """(organisation, its code) per person; for a kind, the newest of that kind."""
         c = store.codes.c
         newest: dict[str, tuple[Any, str, str]] = {}
-        with self.hub.engine.connect() as conn:
+        with uow as conn:
             for part in chunked(list(dict.fromkeys(persons))):
                 query = select(c.person_ref, c.created_at, c.agency, c.code).where(
                     c.person_ref.in_(part)
@@ -278,8 +282,9 @@ def _read_answer(answer: Any, forwarded: list[str | None]) -> tuple[list[bool], 
 class _Recorder:
     """Collects a delivery's entries and appends them to the chain in one transaction."""
 
-    def __init__(self, hub: Hub, delivery_id: str, delivery: Delivery) -> None:
+    def __init__(self, hub: Hub, uow: UnitOfWork, delivery_id: str, delivery: Delivery) -> None:
         self.hub = hub
+        self.uow = uow
         self.delivery_id = delivery_id
         self.delivery = delivery
         self.entries: list[Entry] = []
@@ -308,5 +313,5 @@ class _Recorder:
         )
 
     def flush(self) -> None:
-        self.hub.append(self.entries)
+        self.hub.append(self.uow, self.entries)
         self.entries = []

@@ -7,6 +7,9 @@ Records are appended with group commit: an exchange queues its record and waits 
 chain's writer lock; whoever holds it writes every record queued so far, each chained to
 the one before, in one transaction. Under load many exchanges share one commit; alone, an
 exchange writes its own record at once. The chain is the same as one record at a time.
+
+Each use case works in the :class:`~mynumber.platform.uow.UnitOfWork` its caller gives; a
+relay opens it apart before and after the provider is asked, never across the network.
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
 from mynumber import errors
 from mynumber.orgs.hub import chain, permitted, store
 from mynumber.orgs.hub.agency_codes import CodeScheme
 from mynumber.orgs.hub.model import MAX_ENROL
-from mynumber.platform.db import among, bulk_insert, retrying
+from mynumber.platform.db import among, bulk_insert
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 log = logging.getLogger("mynumber.hub")
 
@@ -108,8 +112,10 @@ def _refs(conn: Connection, fps: list[str]) -> dict[str, str]:
 
 
 class Hub:
-    def __init__(self, *, engine: Engine, scheme: CodeScheme, forward: Forward) -> None:
-        self.engine = engine
+    """The hub's rules over its codes and its record chain; the database is the caller's
+    unit of work, the chain's writer lock and queue are this process's."""
+
+    def __init__(self, *, scheme: CodeScheme, forward: Forward) -> None:
         self.scheme = scheme
         self.forward = forward
         self._append_lock = threading.Lock()  # the chain's writer in this process
@@ -118,13 +124,13 @@ class Hub:
 
     # --- codes -----------------------------------------------------------------------------
 
-    def enrol(self, agency: str, acquisitions: list[str]) -> list[str]:
+    def enrol(self, uow: UnitOfWork, agency: str, acquisitions: list[str]) -> list[str]:
         """The agency's codes for these 取得番号 (from J-LIS), made on first enrolment."""
         if len(acquisitions) > MAX_ENROL:
             raise errors.InvalidInput(f"at most {MAX_ENROL} per request", field="acquisition")
         if agency in ("hub", "jlis") or not agency:
             raise errors.InvalidInput("not an agency", field="agency")
-        return retrying(self.engine, lambda conn: self._enrol(conn, agency, acquisitions))
+        return uow.run(lambda conn: self._enrol(conn, agency, acquisitions))
 
     def _enrol(self, conn: Connection, agency: str, acquisitions: list[str]) -> list[str]:
         now = datetime.now(UTC)
@@ -148,31 +154,31 @@ class Hub:
         )
         return issued
 
-    def person_of(self, agency: str, code: str) -> str | None:
+    def person_of(self, uow: UnitOfWork, agency: str, code: str) -> str | None:
         """The internal reference behind an agency's own code (None: it matches nobody)."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             ref = conn.scalar(_PERSON_OF, {"wanted_agency": agency, "wanted": code})
         return None if ref is None else str(ref)
 
-    def _code_at(self, provider: str, person: str) -> tuple[str, str] | None:
+    def _code_at(self, uow: UnitOfWork, provider: str, person: str) -> tuple[str, str] | None:
         """(provider organisation, its code) for the person; a kind picks the newest."""
         if "-" in provider or provider not in ("municipality",):
             query, params = _CODE_OF_AGENCY, {"ref": person, "wanted_agency": provider}
         else:
             query, params = _CODE_OF_KIND, {"ref": person, "kind_pattern": f"{provider}-%"}
-        with self.engine.connect() as conn:
+        with uow as conn:
             row = conn.execute(query, params).first()
         return None if row is None else (str(row[0]), str(row[1]))
 
     # --- relay -----------------------------------------------------------------------------
 
-    def relay(self, request: Request) -> dict[str, Any]:
+    def relay(self, uow: UnitOfWork, request: Request) -> dict[str, Any]:
         """Check, convert, forward, record. Returns the provider's sealed answer (a JWE)."""
         exchange_id = new_id()
-        person = self.person_of(request.requester, request.code) or ""
+        person = self.person_of(uow, request.requester, request.code) or ""
 
         def record(outcome: str, reason: str = "", provider: str = request.provider) -> None:
-            self._append(exchange_id, person, request, provider, outcome, reason)
+            self._append(uow, exchange_id, person, request, provider, outcome, reason)
 
         if not person:
             record(REFUSED, "unknown_code: the code matches nobody for this requester")
@@ -184,7 +190,7 @@ class Hub:
         except permitted.NotPermitted as exc:
             record(REFUSED, f"not_permitted: {exc.message}")
             raise
-        target = self._code_at(request.provider, person)
+        target = self._code_at(uow, request.provider, person)
         if target is None:
             record(NOT_FOUND, "the provider holds no record of this person")
             raise errors.NotFound("the provider holds no record of this person", code="not_held")
@@ -227,6 +233,7 @@ class Hub:
 
     def _append(
         self,
+        uow: UnitOfWork,
         exchange_id: str,
         person: str,
         request: Request,
@@ -235,6 +242,7 @@ class Hub:
         reason: str,
     ) -> None:
         self.append(
+            uow,
             [
                 Entry(
                     exchange_id=exchange_id,
@@ -246,20 +254,21 @@ class Hub:
                     outcome=outcome,
                     reason=reason,
                 )
-            ]
+            ],
         )
 
-    def append(self, entries: Sequence[Entry]) -> chain.Head:
+    def append(self, uow: UnitOfWork, entries: Sequence[Entry]) -> chain.Head:
         """Append entries to the chain in one transaction, in order; returns the head after
         the last of them.
 
         A delivery to thousands of people is thousands of entries: one transaction keeps
         them together (all or none) and the chain unbroken. Group commit: the entries wait
         for the chain's writer lock; whoever holds it writes everything queued by then,
-        other callers' entries too, in one transaction (so all of them, or none).
+        other callers' entries too, in one transaction (so all of them, or none), in the
+        holder's unit of work (which must not be open: the write is its own transaction).
         """
         if not entries:
-            return self.head()
+            return self.head(uow)
         queued = _Queued(list(entries))
         with self._queue_lock:
             self._queue.append(queued)
@@ -268,7 +277,7 @@ class Hub:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 try:
-                    retrying(self.engine, lambda conn: self._write(conn, batch), attempts=20)
+                    uow.run(lambda conn: self._write(conn, batch), attempts=20)
                 except BaseException as exc:
                     for waiting in batch:
                         waiting.error = exc
@@ -311,19 +320,20 @@ class Hub:
             rows.extend(mine)
         bulk_insert(conn, store.records, rows)  # COPY on PostgreSQL
 
-    def population(self) -> tuple[int, int]:
+    def population(self, uow: UnitOfWork) -> tuple[int, int]:
         """How many people and agency codes the hub holds (for the health report)."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             return store.population(conn)
 
-    def head(self) -> chain.Head:
-        with self.engine.connect() as conn:
+    def head(self, uow: UnitOfWork) -> chain.Head:
+        """The chain's last record (sequence number and hash): genesis while it is empty."""
+        with uow as conn:
             last = conn.execute(_HEAD).first()
         return chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
 
-    def log(self, *, after: int = 0, limit: int = 5000) -> list[dict[str, Any]]:
+    def log(self, uow: UnitOfWork, *, after: int = 0, limit: int = 5000) -> list[dict[str, Any]]:
         """Entries after sequence number ``after``, oldest first (for ``verify-log``)."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(store.records)
                 .where(store.records.c.seq > after)
@@ -332,13 +342,13 @@ class Hub:
             ).mappings()
             return [dict(r) for r in rows]
 
-    def records_of(self, agency: str, code: str) -> list[dict[str, Any]]:
+    def records_of(self, uow: UnitOfWork, agency: str, code: str) -> list[dict[str, Any]]:
         """Every exchange about the person behind ``agency``'s ``code``, oldest first."""
-        person = self.person_of(agency, code)
+        person = self.person_of(uow, agency, code)
         if person is None:
             raise errors.NotFound("the code matches nobody for this caller", code="unknown_code")
         names = {r.procedure: r.procedure_name for r in permitted.table()}
-        with self.engine.connect() as conn:
+        with uow as conn:
             rows = conn.execute(
                 select(store.records)
                 .where(store.records.c.person == person)

@@ -25,6 +25,7 @@ from mynumber.orgs.insurer.web import documents_router
 from mynumber.platform.agency import Agency, Intake
 from mynumber.platform.composition import expose
 from mynumber.platform.context import OrgContext
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web.agency import AgencyServices, agency_app
 
 log = logging.getLogger("mynumber.insurer")
@@ -45,12 +46,10 @@ def create_app(ctx: OrgContext, plan: InsurerPlan | None = None) -> FastAPI:
     plan = plan or BY_ORG[ctx.org]
     server = IntermediateServer(ctx)
 
-    engines: list[Any] = []  # the agency's engine, once the app is made
-
-    def register(known: list[tuple[str, Any]]) -> None:
+    def register(uow: UnitOfWork, known: list[tuple[str, Any]]) -> None:
         if "oqs" not in ctx.directory.urls:
             return
-        with engines[0].connect() as conn:  # the 資格確認書 already issued stay in force
+        with uow as conn:  # the 資格確認書 already issued stay in force
             issued = certificates_of(conn, [code for code, _ in known])
         copies = [
             (code, c) for code, m in known if (c := copy_of(plan, m, issued.get(code))) is not None
@@ -83,7 +82,6 @@ def create_app(ctx: OrgContext, plan: InsurerPlan | None = None) -> FastAPI:
         projections={"eligibility": eligibility_of(plan)},
     )
     app, base = agency_app(ctx, spec)
-    engines.append(base.engine)
     app.include_router(documents_router(plan, server, base.staff))
     expose(
         app,

@@ -25,9 +25,10 @@ from mynumber.orgs.oqs.services import EligibilitySystem
 from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
-from mynumber.platform.deliveries import Receivers
+from mynumber.platform.deliveries import Answer, Opened, Receivers
 from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.staff.web import install as install_staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import new_app
 from mynumber.platform.web.deliveries import receiver_router
 
@@ -45,7 +46,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.oqs.migrations")
     jlis = Jlis(ctx, ctx.settings.data_dir / ORG / "jlis-verifier.credential")
-    system = EligibilitySystem(engine=engine, jlis=jlis)
+    system = EligibilitySystem(jlis=jlis)
     app = new_app(
         title="オンライン資格確認等システム (online eligibility, 支払基金)",
         description="Insurers' eligibility copies (中間サーバー) and the eligibility answers "
@@ -55,11 +56,21 @@ def create_app(ctx: OrgContext) -> FastAPI:
     keys = EncryptionKeys(ctx.settings.data_dir / "keys")
     keys.ensure(ORG)  # insurers seal their copies to us
     receivers = Receivers(org=ORG, keys=keys)
-    receivers["eligibility_registration"] = system.take_copies
+
+    def take_copies(opened: Opened) -> Answer:
+        return system.take_copies(UnitOfWork(engine), opened)
+
+    receivers["eligibility_registration"] = take_copies
     app.include_router(receiver_router(ctx, receivers))
     app.include_router(web.router(system))
     expose(
         app,
-        OqsServices(org=ORG, engine=engine, staff=staff, health=system.health, system=system),
+        OqsServices(
+            org=ORG,
+            engine=engine,
+            staff=staff,
+            health=lambda: system.health(UnitOfWork(engine)),
+            system=system,
+        ),
     )
     return app

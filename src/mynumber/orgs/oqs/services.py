@@ -12,6 +12,9 @@ before; the answer is kept): a record that does
 not match is hidden (refused, ``identity_mismatch``) until the insurer sends a corrected copy.
 Drug data only with the person's consent for that institution, within 24 hours, and every
 view recorded for the person.
+
+Each use case works in the :class:`~mynumber.platform.uow.UnitOfWork` its caller gives; one
+that asks J-LIS between reads and writes opens it apart on each side of the call.
 """
 
 from __future__ import annotations
@@ -24,14 +27,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Connection, Engine, and_, delete, func, select, update
+from sqlalchemy import Connection, and_, delete, func, select, update
 
 from mynumber import errors
 from mynumber.orgs.oqs import model, store
 from mynumber.orgs.oqs.clients import Jlis
 from mynumber.pki import CertificateError, Purpose, verify_chain, verify_signature
 from mynumber.pki.mobile import is_mobile
-from mynumber.platform.db import insert_ignoring_duplicates, retrying
+from mynumber.platform.db import insert_ignoring_duplicates
 from mynumber.platform.deliveries import Answer, Opened
 from mynumber.platform.ids import new_id
 from mynumber.platform.uow import UnitOfWork
@@ -121,22 +124,20 @@ class CardConfirmation:
 
 
 class EligibilitySystem:
-    """オンライン資格確認等システム over its own database and J-LIS."""
+    """オンライン資格確認等システム over its own database (the caller's unit of work) and J-LIS."""
 
     def __init__(
         self,
         *,
-        engine: Engine,
         jlis: Jlis,
         clock: Clock = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.engine = engine
         self.jlis = jlis
         self.clock = clock
 
     # --- insurers' copies (the hub only) ---------------------------------------------------
 
-    def take_copies(self, delivery: Opened) -> Answer:
+    def take_copies(self, uow: UnitOfWork, delivery: Opened) -> Answer:
         """Eligibility copies from an insurer, by our codes; a malformed one is refused."""
         if delivery.items != ("eligibility_copy",) or delivery.sender.partition("-")[0] != (
             "insurer"
@@ -151,20 +152,15 @@ class EligibilitySystem:
             if code is not None and copy is not None:
                 rows[code] = {"code": code, "insurer": delivery.sender, "updated_at": now, **copy}
 
-        def write(conn: Connection) -> None:
+        def write(conn: Connection) -> set[str]:
             e = store.eligibility
             conn.execute(delete(e).where(e.c.insurer == delivery.sender, e.c.code.in_(list(rows))))
-            if rows:
-                conn.execute(e.insert(), [{"id": new_id(), **r} for r in rows.values()])
+            conn.execute(e.insert(), [{"id": new_id(), **r} for r in rows.values()])
+            # the insurer learns who has a card registered (for 資格確認書 / お知らせ)
+            r = store.registrations.c
+            return set(conn.scalars(select(r.code).where(r.code.in_(list(rows)))).all())
 
-        if rows:
-            retrying(self.engine, write)
-        # the insurer learns who has a card registered (for 資格確認書 / お知らせ)
-        r = store.registrations.c
-        with self.engine.connect() as conn:
-            registered = set(
-                conn.scalars(select(r.code).where(r.code.in_(list(rows)))).all() if rows else []
-            )
+        registered = uow.run(write) if rows else set()
         return Answer(
             accepted=accepted,
             answers=[{"card_registered": code in registered} for code in delivery.codes],
@@ -172,11 +168,13 @@ class EligibilitySystem:
 
     # --- 利用登録 (Mynaportal) ---------------------------------------------------------------
 
-    def register(self, serial: str) -> bool:
+    def register(self, uow: UnitOfWork, serial: str) -> bool:
         """Link the card (its auth serial) to the person's records; True if records exist."""
-        return self._link(serial)
+        return self._link(uow, serial)
 
-    def register_at_reader(self, institution: str, asked: CardConfirmation) -> bool:
+    def register_at_reader(
+        self, uow: UnitOfWork, institution: str, asked: CardConfirmation
+    ) -> bool:
         """利用登録 at a clinic's reader: the card signs our challenge after its PIN, or (a
         card's holder matched by face: how a 顔認証マイナンバーカード registers, this
         project's reading of "face or visual check only") the reader's face score, counted
@@ -186,56 +184,44 @@ class EligibilitySystem:
             cert, serial, card_serial = self._check_certificate(asked.certificate)
             if card_serial is not None:
                 raise model.refused("phone_pin_only")
-            self._face(serial, asked.face_score)
-            return self._link(serial)
+            self._face(uow, serial, asked.face_score)
+            return self._link(uow, serial)
         if asked.mode != "pin" or asked.challenge_id is None or asked.signature is None:
             raise errors.InvalidInput(
                 "registration needs the card's PIN or a face match", field="mode"
             )
         cert, serial = self._check_card(asked.certificate)
-        nonce = self._use_challenge(institution, asked.challenge_id)
+        nonce = self._use_challenge(uow, institution, asked.challenge_id)
         try:
             verify_signature(cert, nonce, asked.signature)
         except CertificateError as exc:
             raise model.refused("challenge_invalid") from exc
-        return self._link(serial)
+        return self._link(uow, serial)
 
-    def _link(self, serial: str) -> bool:
+    def _link(self, uow: UnitOfWork, serial: str) -> bool:
         code = self.jlis.link(serial)
         now = self.clock()
-        retrying(
-            self.engine,
-            lambda conn: insert_ignoring_duplicates(
+
+        def link(conn: Connection) -> bool:
+            insert_ignoring_duplicates(
                 conn, store.registrations, [{"serial": serial, "code": code, "registered_at": now}]
-            ),
-        )
-        with self.engine.connect() as conn:
+            )
             found = conn.scalar(
                 select(func.count())
                 .select_from(store.eligibility)
                 .where(store.eligibility.c.code == code)
             )
-        return bool(found)
+            return bool(found)
 
-    def registered(self, serial: str) -> bool:
-        with self.engine.connect() as conn:
-            return (
-                conn.scalar(
-                    select(store.registrations.c.code).where(store.registrations.c.serial == serial)
-                )
-                is not None
-            )
+        return uow.run(link)
 
-    def _code_of(self, serial: str) -> str | None:
-        with self.engine.connect() as conn:
-            found = conn.scalar(
-                select(store.registrations.c.code).where(store.registrations.c.serial == serial)
-            )
-        return None if found is None else str(found)
+    def registered(self, uow: UnitOfWork, serial: str) -> bool:
+        with uow as conn:
+            return _code_of(conn, serial) is not None
 
     # --- the reader ------------------------------------------------------------------------
 
-    def challenge(self, institution: str) -> tuple[str, bytes]:
+    def challenge(self, uow: UnitOfWork, institution: str) -> tuple[str, bytes]:
         """A one-time challenge for the card to sign in PIN mode: (id, nonce)."""
         model.check_institution(institution)
         nonce = secrets.token_bytes(32)
@@ -246,13 +232,13 @@ class EligibilitySystem:
             "nonce": nonce.hex(),
             "expires_at": self.clock() + model.CHALLENGE_TTL,
         }
-        retrying(self.engine, lambda conn: conn.execute(store.challenges.insert(), row))
+        uow.run(lambda conn: conn.execute(store.challenges.insert(), row))
         return challenge_id, nonce
 
-    def _use_challenge(self, institution: str, challenge_id: str) -> bytes:
+    def _use_challenge(self, uow: UnitOfWork, institution: str, challenge_id: str) -> bytes:
         c = store.challenges.c
         now = self.clock()
-        with self.engine.begin() as conn:
+        with uow as conn:
             nonce = conn.scalar(
                 select(c.nonce).where(
                     c.id == challenge_id,
@@ -264,6 +250,7 @@ class EligibilitySystem:
             if nonce is None:
                 raise model.refused("challenge_invalid")
             conn.execute(update(store.challenges).where(c.id == challenge_id).values(used_at=now))
+            uow.commit()
         return bytes.fromhex(nonce)
 
     def _check_card(self, certificate: bytes) -> tuple[x509.Certificate, str]:
@@ -307,14 +294,14 @@ class EligibilitySystem:
             raise model.refused("certificate_invalid")
         return cert, serial, card_serial
 
-    def _face(self, serial: str, score: float | None) -> None:
+    def _face(self, uow: UnitOfWork, serial: str, score: float | None) -> None:
         """Count the face match; raise if it failed or the card's face mode is locked."""
         if score is None or not 0.0 <= score <= 1.0:
             raise errors.InvalidInput("face mode needs a score from 0 to 1", field="face_score")
         matched = score >= model.FACE_THRESHOLD
         f = store.face_counters.c
         now = self.clock()
-        with self.engine.begin() as conn:
+        with uow as conn:
             failures = conn.scalar(select(f.failures).where(f.serial == serial))
             counter = model.FaceCounter(int(failures or 0))
             if counter.locked:
@@ -331,14 +318,14 @@ class EligibilitySystem:
                     .where(f.serial == serial)
                     .values(failures=after.failures, updated_at=now)
                 )
+            uow.commit()
         if not matched:
             raise model.refused("face_locked" if after.locked else "face_mismatch")
 
-    def reset_face(self, serial: str) -> None:
+    def reset_face(self, uow: UnitOfWork, serial: str) -> None:
         """The municipality unlocks face mode for a card (the holder came in person)."""
         f = store.face_counters.c
-        retrying(
-            self.engine,
+        uow.run(
             lambda conn: conn.execute(
                 update(store.face_counters)
                 .where(f.serial == serial)
@@ -346,7 +333,9 @@ class EligibilitySystem:
             ),
         )
 
-    def confirm(self, institution: str, asked: CardConfirmation) -> tuple[str, bytes]:
+    def confirm(
+        self, uow: UnitOfWork, institution: str, asked: CardConfirmation
+    ) -> tuple[str, bytes]:
         """資格確認 by card: (reference number, answer XML); raise :class:`model.Refused`."""
         model.check_institution(institution)
         if asked.mode not in model.MODES:
@@ -359,23 +348,24 @@ class EligibilitySystem:
         if asked.mode == "pin":
             if asked.challenge_id is None or asked.signature is None:
                 raise errors.InvalidInput("PIN mode needs the signed challenge", field="signature")
-            nonce = self._use_challenge(institution, asked.challenge_id)
+            nonce = self._use_challenge(uow, institution, asked.challenge_id)
             try:
                 verify_signature(cert, nonce, asked.signature)
             except CertificateError as exc:
                 raise model.refused("challenge_invalid") from exc
         elif asked.mode == "face":
-            self._face(serial, asked.face_score)
-        # a phone's certificate reaches the insured member through the card's 利用登録
-        code = self._code_of(card_serial or serial)
-        if code is None:
-            raise model.refused("not_registered")
+            self._face(uow, serial, asked.face_score)
         mode = asked.mode if card_serial is None else model.PHONE
         now = self.clock()
         today = now.astimezone(model.JST).date()
-        records = self._records(code)
+        with uow as conn:
+            # a phone's certificate reaches the insured member through the card's 利用登録
+            code = _code_of(conn, card_serial or serial)
+            if code is None:
+                raise model.refused("not_registered")
+            records = _records_of(conn, code)
         validity, record = model.choose(records, today)
-        if record is not None and not self._holder_matches(record, card_serial or serial):
+        if record is not None and not self._holder_matches(uow, record, card_serial or serial):
             # 本人確認判定フラグ: a copy that is not the holder's is hidden until the insurer
             # sends a corrected one
             raise model.refused("identity_mismatch")
@@ -384,7 +374,7 @@ class EligibilitySystem:
         if validity in (model.VALID,) and consent:
             given = {kind: (now, now + model.CONSENT_TTL) for kind in consent}
 
-        def write(conn: Connection) -> None:
+        def write(conn: Connection) -> str | None:
             conn.execute(
                 store.confirmations.insert(),
                 {
@@ -411,13 +401,12 @@ class EligibilitySystem:
                         for kind, (at, until) in given.items()
                     ],
                 )
+            return _registered_number(conn, institution, code)
 
-        retrying(self.engine, write)
+        registered = uow.run(write)
         header = model.Header(
             institution=institution, reference=model.BY_CARD, file_id=asked.file_id, at=now
         )
-        with self.engine.connect() as conn:
-            registered = _registered_number(conn, institution, code)
         xml = model.answer_xml(
             header,
             validity_code=validity,
@@ -428,11 +417,11 @@ class EligibilitySystem:
         )
         return reference, xml
 
-    def _holder_matches(self, record: Mapping[str, Any], serial: str) -> bool:
+    def _holder_matches(self, uow: UnitOfWork, record: Mapping[str, Any], serial: str) -> bool:
         """本人確認判定 of a copy against the card holder: J-LIS asked once per copy and
         card, the answer kept (a corrected copy is a new row, asked again)."""
         i = store.identity_checks.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             known = conn.scalar(
                 select(i.matches).where(i.record == record["id"], i.serial == serial)
             )
@@ -445,28 +434,12 @@ class EligibilitySystem:
             birth_date=record["birth_date"].isoformat(),
         )
         row = {"record": record["id"], "serial": serial, "matches": matches}
-        retrying(
-            self.engine,
+        uow.run(
             lambda conn: insert_ignoring_duplicates(
                 conn, store.identity_checks, [row | {"checked_at": self.clock()}]
-            ),
+            )
         )
         return matches
-
-    def _records(self, code: str) -> list[Mapping[str, Any]]:
-        e = store.eligibility
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(select(e).where(e.c.code == code)).mappings()]
-
-    def confirm_insurance(self, institution: str, query: model.InsuranceQuery) -> bytes:
-        """資格確認 without the card, on a unit of work of its own (see :meth:`answer`)."""
-        return self.answer(UnitOfWork(self.engine), institution, query)
-
-    def confirm_batch(
-        self, institution: str, queries: Sequence[model.InsuranceQuery]
-    ) -> list[bytes]:
-        """一括照会: each query answered on its own."""
-        return self.answer_batch(UnitOfWork(self.engine), institution, queries)
 
     def answer_batch(
         self, uow: UnitOfWork, institution: str, queries: Sequence[model.InsuranceQuery]
@@ -602,29 +575,13 @@ class EligibilitySystem:
 
     # --- drug data ---------------------------------------------------------------------------
 
-    def _person_of(self, institution: str, reference: str) -> str:
-        c = store.confirmations.c
-        r = store.reference_numbers.c
-        with self.engine.connect() as conn:
-            code = conn.scalar(
-                select(c.code).where(c.id == reference, c.institution == institution)
-            )
-            if code is None and model.REFERENCE.fullmatch(reference):
-                # a 照会番号 this institution registered names the patient too
-                code = conn.scalar(
-                    select(r.code).where(r.institution == institution, r.number == reference)
-                )
-        if code is None:
-            raise errors.NotFound("no such confirmation here", code="unknown_reference")
-        return str(code)
-
-    def drugs(self, institution: str, reference: str) -> list[dict[str, Any]]:
+    def drugs(self, uow: UnitOfWork, institution: str, reference: str) -> list[dict[str, Any]]:
         """薬剤情報 for the person confirmed under ``reference``: with a consent for this
         institution within its 24 hours; the view is recorded for the person."""
-        code = self._person_of(institution, reference)
         now = self.clock()
         k = store.consents.c
-        with self.engine.connect() as conn:
+        with uow as conn:
+            code = _person_of(conn, institution, reference)
             consented = conn.scalar(
                 select(func.count())
                 .select_from(store.consents)
@@ -636,14 +593,13 @@ class EligibilitySystem:
                     k.expires_at > now,
                 )
             )
-        if not consented:
-            raise errors.Forbidden(
-                "no consent to view drug data, or it is older than 24 hours: confirm with the "
-                "card again",
-                code="no_consent",
-            )
-        d = store.drug_claims.c
-        with self.engine.begin() as conn:
+            if not consented:
+                raise errors.Forbidden(
+                    "no consent to view drug data, or it is older than 24 hours: confirm with "
+                    "the card again",
+                    code="no_consent",
+                )
+            d = store.drug_claims.c
             found = [
                 {
                     "dispensed_on": r.dispensed_on.isoformat(),
@@ -668,37 +624,48 @@ class EligibilitySystem:
                     "at": now,
                 },
             )
+            uow.commit()
         return found
 
-    def claim(self, pharmacy: str, reference: str, drugs: Sequence[Mapping[str, Any]]) -> int:
+    def claim(
+        self,
+        uow: UnitOfWork,
+        pharmacy: str,
+        reference: str,
+        drugs: Sequence[Mapping[str, Any]],
+    ) -> int:
         """A pharmacy's dispensing claim (調剤レセプト) for the person it confirmed."""
         if not model.is_pharmacy(pharmacy):
             raise errors.Forbidden("only a pharmacy submits dispensing claims", code="not_pharmacy")
-        code = self._person_of(pharmacy, reference)
         now = self.clock()
-        rows = [
-            {
-                "id": new_id(),
-                "code": code,
-                "pharmacy": pharmacy,
-                "dispensed_on": d["dispensed_on"],
-                "drug": d["drug"],
-                "quantity": d["quantity"],
-                "days": d["days"],
-                "received_at": now,
-            }
-            for d in drugs
-        ]
-        retrying(self.engine, lambda conn: conn.execute(store.drug_claims.insert(), rows))
-        return len(rows)
 
-    def views_of(self, serial: str) -> list[dict[str, Any]]:
+        def write(conn: Connection) -> int:
+            code = _person_of(conn, pharmacy, reference)
+            rows = [
+                {
+                    "id": new_id(),
+                    "code": code,
+                    "pharmacy": pharmacy,
+                    "dispensed_on": d["dispensed_on"],
+                    "drug": d["drug"],
+                    "quantity": d["quantity"],
+                    "days": d["days"],
+                    "received_at": now,
+                }
+                for d in drugs
+            ]
+            conn.execute(store.drug_claims.insert(), rows)
+            return len(rows)
+
+        return uow.run(write)
+
+    def views_of(self, uow: UnitOfWork, serial: str) -> list[dict[str, Any]]:
         """Who viewed the data of the holder of ``serial`` (for Mynaportal), newest first."""
-        code = self._code_of(serial)
-        if code is None:
-            raise errors.NotFound("this card is not registered", code="not_registered")
         v = store.views.c
-        with self.engine.connect() as conn:
+        with uow as conn:
+            code = _code_of(conn, serial)
+            if code is None:
+                raise errors.NotFound("this card is not registered", code="not_registered")
             return [
                 {"institution": r.institution, "kind": r.kind, "at": r.at}
                 for r in conn.execute(
@@ -706,11 +673,34 @@ class EligibilitySystem:
                 )
             ]
 
-    def health(self) -> dict[str, Any]:
-        with self.engine.connect() as conn:
+    def health(self, uow: UnitOfWork) -> dict[str, Any]:
+        with uow as conn:
             copies = conn.scalar(select(func.count()).select_from(store.eligibility))
             cards = conn.scalar(select(func.count()).select_from(store.registrations))
         return {"org": "oqs", "ok": True, "eligibility": copies, "registrations": cards}
+
+
+def _code_of(conn: Connection, serial: str) -> str | None:
+    """Our code for the holder of the card registered by ``serial`` (None: not registered)."""
+    r = store.registrations.c
+    found = conn.scalar(select(r.code).where(r.serial == serial))
+    return None if found is None else str(found)
+
+
+def _person_of(conn: Connection, institution: str, reference: str) -> str:
+    """Our code for the person ``institution`` confirmed under ``reference`` (or registered
+    under that 照会番号)."""
+    c = store.confirmations.c
+    r = store.reference_numbers.c
+    code = conn.scalar(select(c.code).where(c.id == reference, c.institution == institution))
+    if code is None and model.REFERENCE.fullmatch(reference):
+        # a 照会番号 this institution registered names the patient too
+        code = conn.scalar(
+            select(r.code).where(r.institution == institution, r.number == reference)
+        )
+    if code is None:
+        raise errors.NotFound("no such confirmation here", code="unknown_reference")
+    return str(code)
 
 
 def _records_of(conn: Connection, code: str) -> list[Mapping[str, Any]]:

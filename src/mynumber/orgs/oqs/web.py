@@ -81,31 +81,31 @@ def router(system: EligibilitySystem) -> APIRouter:
     api = APIRouter()
 
     @api.post("/api/registrations", response_model=RegistrationOut, tags=["Mynaportal"])
-    def register(body: SerialIn, _: FromPortal) -> RegistrationOut:
+    def register(body: SerialIn, _: FromPortal, uow: Work) -> RegistrationOut:
         """マイナ保険証の利用登録: the card (its auth serial) linked through J-LIS."""
-        has_records = system.register(body.serial.lower())
+        has_records = system.register(uow, body.serial.lower())
         return RegistrationOut(registered=True, has_records=has_records)
 
     @api.post("/api/registrations/check", response_model=RegisteredOut, tags=["Mynaportal"])
-    def registered(body: SerialIn, _: FromPortal) -> RegisteredOut:
+    def registered(body: SerialIn, _: FromPortal, uow: Work) -> RegisteredOut:
         """Whether the card is registered as insurance card."""
-        return RegisteredOut(registered=system.registered(body.serial.lower()))
+        return RegisteredOut(registered=system.registered(uow, body.serial.lower()))
 
     @api.post("/api/views", response_model=ViewsOut, tags=["Mynaportal"])
-    def views(body: SerialIn, _: FromPortal) -> ViewsOut:
+    def views(body: SerialIn, _: FromPortal, uow: Work) -> ViewsOut:
         """Which institution viewed the person's drug data and when (for Mynaportal)."""
-        return ViewsOut.model_validate({"views": system.views_of(body.serial.lower())})
+        return ViewsOut.model_validate({"views": system.views_of(uow, body.serial.lower())})
 
     @api.post("/api/registrations/reader", response_model=RegistrationOut, tags=["clinics"])
-    def register_at_reader(body: ConfirmIn, clinic: FromClinic) -> RegistrationOut:
+    def register_at_reader(body: ConfirmIn, clinic: FromClinic, uow: Work) -> RegistrationOut:
         """利用登録 at a clinic's reader (PIN mode: the card signed our challenge)."""
-        has_records = system.register_at_reader(institution(clinic), _asked(body))
+        has_records = system.register_at_reader(uow, institution(clinic), _asked(body))
         return RegistrationOut(registered=True, has_records=has_records)
 
     @api.post("/api/challenges", response_model=ChallengeOut, tags=["clinics"])
-    def challenge(clinic: FromClinic) -> ChallengeOut:
+    def challenge(clinic: FromClinic, uow: Work) -> ChallengeOut:
         """A one-time challenge for the card to sign in PIN mode (good for 5 minutes)."""
-        challenge_id, nonce = system.challenge(institution(clinic))
+        challenge_id, nonce = system.challenge(uow, institution(clinic))
         return ChallengeOut(challenge_id=challenge_id, nonce=base64.b64encode(nonce).decode())
 
     @api.post(
@@ -114,10 +114,10 @@ def router(system: EligibilitySystem) -> APIRouter:
         responses={200: {"content": {XML: {}}, "description": "the answer XML"}},
         tags=["clinics"],
     )
-    def confirm(body: ConfirmIn, clinic: FromClinic) -> Response:
+    def confirm(body: ConfirmIn, clinic: FromClinic, uow: Work) -> Response:
         """資格確認 with the card: the answer XML (ReferenceNumber in the body and in the
         ``X-Reference-Number`` header); a refusal is 403 with the reason's code."""
-        reference, xml = system.confirm(institution(clinic), _asked(body))
+        reference, xml = system.confirm(uow, institution(clinic), _asked(body))
         return Response(xml, media_type=XML, headers={"X-Reference-Number": reference})
 
     @api.post(
@@ -158,17 +158,18 @@ def router(system: EligibilitySystem) -> APIRouter:
         )
 
     @api.post("/api/drugs", response_model=DrugsOut, tags=["clinics"])
-    def drugs(body: ReferenceIn, clinic: FromClinic) -> DrugsOut:
+    def drugs(body: ReferenceIn, clinic: FromClinic, uow: Work) -> DrugsOut:
         """薬剤情報 of the person confirmed under the reference number: with consent, within
         24 hours; the view is shown to the person on Mynaportal."""
         return DrugsOut.model_validate(
-            {"drugs": system.drugs(institution(clinic), body.reference_number)}
+            {"drugs": system.drugs(uow, institution(clinic), body.reference_number)}
         )
 
     @api.post("/api/claims", response_model=ClaimOut, tags=["clinics"])
-    def claim(body: ClaimIn, clinic: FromClinic) -> ClaimOut:
+    def claim(body: ClaimIn, clinic: FromClinic, uow: Work) -> ClaimOut:
         """調剤レセプト: a pharmacy's claim for what it dispensed to a person it confirmed."""
         taken = system.claim(
+            uow,
             institution(clinic),
             body.reference_number,
             [d.model_dump() for d in body.drugs],
@@ -176,13 +177,13 @@ def router(system: EligibilitySystem) -> APIRouter:
         return ClaimOut(taken=taken)
 
     @api.post("/api/face-locks/reset", status_code=204, tags=["municipalities"])
-    def reset_face(body: SerialIn, _: FromMunicipality) -> Response:
+    def reset_face(body: SerialIn, _: FromMunicipality, uow: Work) -> Response:
         """顔認証ロックの解除: the holder came to the municipality in person."""
-        system.reset_face(body.serial.lower())
+        system.reset_face(uow, body.serial.lower())
         return Response(status_code=204)
 
     @api.get("/healthz", dependencies=[public("health, for monitoring: counts only")])
-    def healthz() -> dict[str, Any]:
-        return system.health()
+    def healthz(uow: Work) -> dict[str, Any]:
+        return system.health(uow)
 
     return api

@@ -18,9 +18,11 @@ from mynumber.platform.staff.model import Acting
 from mynumber.platform.staff.services import Staff
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.staff.web import staff as staff_permission
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import new_app
 from mynumber.platform.web.intermediate import provide_router
 from mynumber.platform.web.notices import notices_router
+from mynumber.platform.web.uow import Work
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +51,11 @@ def intake_router(agency: ProviderAgency, staff: Staff) -> APIRouter:
     router = APIRouter(tags=["intake"])
 
     def take(
-        body: body_model, acting: Annotated[Acting, Depends(staff_permission("records.intake"))]
+        body: body_model,
+        acting: Annotated[Acting, Depends(staff_permission("records.intake"))],
+        uow: Work,
     ) -> dict[str, int]:
-        taken, unknown = agency.take(getattr(body, intake.field))
+        taken, unknown = agency.take(uow, getattr(body, intake.field))
         staff.log(
             acting,
             action="records.intake",
@@ -80,19 +84,25 @@ def agency_app(ctx: OrgContext, spec: Agency) -> tuple[FastAPI, AgencyServices]:
     engine = create_org_engine(ctx.settings, spec.org)
     migrate(engine, spec.migrations)
     server = IntermediateServer.of(ctx, frozenset(spec.projections))
-    agency = ProviderAgency(spec, engine=engine, server=server)
+    agency = ProviderAgency(spec, server=server)
     app = new_app(title=spec.title, description=spec.description)
     staff = install_staff(app, ctx, engine=engine, roles=spec.roles, title=spec.title)
     app.include_router(intake_router(agency, staff))
     # late-bound, so the agency's answer can be swapped (tests take the provider down)
-    app.include_router(provide_router(ctx, lambda request: agency.provide(request)))
+    app.include_router(
+        provide_router(ctx, lambda request: agency.provide(UnitOfWork(engine), request))
+    )
     app.include_router(notices_router(ctx))  # お知らせ to Mynaportal, by our codes
 
     @app.get("/healthz", dependencies=[public("health, for monitoring")])
-    def healthz() -> dict[str, object]:
-        return agency.health()
+    def healthz(uow: Work) -> dict[str, object]:
+        return agency.health(uow)
 
     services = AgencyServices(
-        org=spec.org, engine=engine, staff=staff, health=agency.health, agency=agency
+        org=spec.org,
+        engine=engine,
+        staff=staff,
+        health=lambda: agency.health(UnitOfWork(engine)),
+        agency=agency,
     )
     return app, services
