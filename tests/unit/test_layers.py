@@ -76,6 +76,7 @@ def test_the_platforms_shared_modules_declare_no_routes(graph, name: str) -> Non
 
 #: Organisations whose use cases take a unit of work from their caller, never an engine.
 UNIT_OF_WORK_ORGS = [
+    "benefits",
     "jlis",
     "municipality",
     "portal",
