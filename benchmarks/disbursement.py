@@ -50,6 +50,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -237,7 +238,11 @@ def run_to_files(
     clients.enrol = _timed(calls, "enrol", clients.enrol)
     clients.accounts = _timed(calls, "accounts", clients.accounts)
     runner = PaymentRun(
-        engine=benefits.engine, clients=clients, folder=folder, page=PAGE, batch=PAGE
+        units=partial(UnitOfWork, benefits.engine),
+        clients=clients,
+        folder=folder,
+        page=PAGE,
+        batch=PAGE,
     )
     if workers is not None:
         runner.partitions = workers.partitions
@@ -257,6 +262,7 @@ def run_to_files(
 
     started, cpu_started = time.perf_counter(), time.process_time() + others()
     programme = benefits.programmes.create(
+        UnitOfWork(benefits.engine),
         name=f"bench-{secrets.token_hex(3)}",
         amount=100_000,
         per="person",
@@ -265,11 +271,13 @@ def run_to_files(
         by=LOCAL_ADMIN_ID,
     )
     # a run needs another staff member's approval: the benchmark's own approver
-    benefits.programmes.approve(programme["id"], by="benchmark-approver")
+    benefits.programmes.approve(
+        UnitOfWork(benefits.engine), programme["id"], by="benchmark-approver"
+    )
     with contextlib.suppress(_Stop):
         runner.run(programme["id"], progress)
     finished = starts["transfers"]
-    status = benefits.programmes.status(programme["id"])
+    status = benefits.programmes.status(UnitOfWork(benefits.engine), programme["id"])
     phase_seconds = {
         phase: starts[following] - starts[phase]
         for phase, following in (
@@ -364,7 +372,8 @@ def transfers(fed: federation.Federation, run: dict[str, Any]) -> dict[str, Any]
     with contextlib.suppress(_Stop):
         runner.run(run["programme"], progress)
     seconds = starts["notices"] - starts["transfers"]
-    status = fed.benefits().programmes.status(run["programme"])
+    benefits = fed.benefits()
+    status = benefits.programmes.status(UnitOfWork(benefits.engine), run["programme"])
     credited = status["instructions"].get("credited", {}).get("count", 0)
     return {
         "seconds": round(seconds, 2),

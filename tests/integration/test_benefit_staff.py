@@ -16,6 +16,7 @@ from mynumber.orgs.benefits.model import NotApproved
 from mynumber.platform.policy import api_routes, policies_of
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.platform.staff.model import LOCAL_ADMIN_ID
+from mynumber.platform.uow import UnitOfWork
 
 CHIYODA = "131016"
 API = "/benefits/api/programmes"
@@ -50,7 +51,10 @@ def new_programme(client: httpx.Client, headers: dict[str, str] | None = None) -
 def snapshot(fed) -> list[dict[str, Any]]:
     """Every programme as the office keeps it, with its status (what a refusal must not change)."""
     office = fed.benefits()
-    return [p | {"status": office.programmes.status(p["id"])} for p in office.programmes.all()]
+    uow = UnitOfWork(office.engine)
+    return [
+        p | {"status": office.programmes.status(uow, p["id"])} for p in office.programmes.all(uow)
+    ]
 
 
 def staff_routes(pid: str) -> list[tuple[str, str, dict[str, Any] | None]]:
@@ -157,12 +161,13 @@ def test_the_maker_may_not_approve_even_holding_both_roles_nor_the_local_adminis
     assert admins["created_by"] == LOCAL_ADMIN_ID and theirs["created_by"] == both_id
     page = anonymous.get(f"/benefits/programmes/{theirs['id']}", headers=both)
     assert 'id="approve"' not in page.text  # no approve button for the maker
-    office = fed.benefits().programmes
-    assert not office.get(theirs["id"])["approved"] and not office.get(admins["id"])["approved"]
+    office, uow = fed.benefits().programmes, UnitOfWork(fed.benefits().engine)
+    assert not office.get(uow, theirs["id"])["approved"]
+    assert not office.get(uow, admins["id"])["approved"]
     # another staff member may; approving again changes nothing
     for _ in range(2):
         assert http.post(f"{API}/{admins['id']}/approve", headers=both).status_code == 200
-    assert office.get(admins["id"])["approved_by"] == both_id
+    assert office.get(uow, admins["id"])["approved_by"] == both_id
 
 
 def test_what_staff_do_to_programmes_is_in_the_access_log(fed, anonymous, planner, approver):

@@ -354,7 +354,8 @@ def test_eligibility_follows_the_base_date_and_ages_and_a_household_is_paid_to_i
 def test_the_office_keeps_no_my_number(fed, http, person, approver):
     someone = register(fed, http, person, SHINJUKU)
     create(http, approver, name="番号を保存しない給付", municipalities=[SHINJUKU])
-    run(fed, fed.benefits().programmes.find("番号を保存しない給付"))
+    office = fed.benefits()
+    run(fed, office.programmes.find(UnitOfWork(office.engine), "番号を保存しない給付"))
     with fed.benefits().engine.connect() as conn:
         for table in store.metadata.sorted_tables:
             for row in conn.execute(select(table)):

@@ -78,6 +78,7 @@ def test_the_platforms_shared_modules_declare_no_routes(graph, name: str) -> Non
 UNIT_OF_WORK_ORGS = [
     "accounts",
     "bank",
+    "benefits",
     "clinic",
     "hub",
     "insurer",

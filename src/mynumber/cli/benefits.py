@@ -38,6 +38,7 @@ from mynumber.orgs.benefits.deps import PURPOSE
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.staff.model import Acting, PermissionDenied
 from mynumber.platform.staff.services import Staff
+from mynumber.platform.uow import UnitOfWork
 
 app = typer.Typer(
     help="Benefit programmes (給付金) paid push-type into public-fund accounts.",
@@ -210,7 +211,7 @@ def run(
         found = _find(api, programme)
         office = fed.benefits()
         acting = _acting(office.staff, token, "programmes.run")
-        office.programmes.require_approved(found["id"])
+        office.programmes.require_approved(UnitOfWork(office.engine), found["id"])
         office.staff.log(
             acting,
             action="programme.run",

@@ -11,7 +11,9 @@ parse, one call, schema.
   goes (phase, counts, files, results; the page refreshes itself), with an approve button;
 - ``/healthz`` (public).
 
-What staff make, approve and run is recorded in the office's access log.
+What staff make, approve and run is recorded in the office's access log. A route's use
+case works in the request's unit of work; what runs outside a request (a delivery's
+receiver, the health report, a run's many short steps) gets its units from ``unit`` here.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Answer, Receivers
 from mynumber.platform.staff.web import install as install_staff
+from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import new_app
 
 TITLE = "給付金事務局 (Benefit Office, demo)"
@@ -49,16 +52,18 @@ def create_app(ctx: OrgContext) -> FastAPI:
     routes."""
     engine = create_org_engine(ctx.settings, ORG)
     migrate(engine, "mynumber.orgs.benefits.migrations")
+
+    def unit() -> UnitOfWork:  # a unit of work for what runs outside a request's
+        return UnitOfWork(engine)
+
     clients = Clients(ctx)
-    programmes = Programmes(engine=engine, served=ctx.settings.municipalities)
-    applications = BenefitApplications(engine=engine)
-    runner = PaymentRun(
-        engine=engine, clients=clients, folder=ctx.settings.data_dir / ORG / "files"
-    )
+    programmes = Programmes(served=ctx.settings.municipalities)
+    applications = BenefitApplications()
+    runner = PaymentRun(units=unit, clients=clients, folder=ctx.settings.data_dir / ORG / "files")
 
     receivers = Receivers(org=ORG, keys=clients.keys)
     receivers[APPLICATION_PROCEDURE] = lambda d: Answer(
-        accepted=applications.receive(d.delivery_id, d.codes, d.messages)
+        accepted=applications.receive(unit(), d.delivery_id, d.codes, d.messages)
     )
 
     app = new_app(
@@ -83,7 +88,7 @@ def create_app(ctx: OrgContext) -> FastAPI:
             org=ORG,
             engine=engine,
             staff=staff,
-            health=lambda: web.health(programmes),
+            health=lambda: web.health(programmes, unit()),
             programmes=programmes,
             runner=runner,
             clients=clients,

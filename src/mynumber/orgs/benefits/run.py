@@ -42,14 +42,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
 
 from mynumber import errors
 from mynumber.orgs.benefits import files, model, store
-from mynumber.orgs.benefits.clients import Clients
+from mynumber.orgs.benefits.clients import EligiblePage
 from mynumber.payments import ResultCode, bank, read_results
-from mynumber.platform.db import among, bulk_insert, chunked, insert_ignoring_duplicates, retrying
+from mynumber.platform.db import among, bulk_insert, chunked, insert_ignoring_duplicates
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 log = logging.getLogger("mynumber.benefits")
 
@@ -72,6 +73,40 @@ LEASE = timedelta(minutes=10)
 
 #: (phase, done, total) — total None while unknown.
 Progress = Callable[[str, int, int | None], None]
+
+#: A fresh unit of work on the office's database, made by the composition (the app, a
+#: worker, a command): a run commits in many short transactions, one per page or batch.
+Units = Callable[[], UnitOfWork]
+
+
+class RunClients(Protocol):
+    """What a run asks of other organisations (:class:`.clients.Clients` over the network;
+    a service test's fakes): the municipalities' eligibility pages, the office's codes
+    (J-LIS and the hub), registered accounts (the hub), the paying bank, Mynaportal."""
+
+    def eligible(
+        self,
+        municipality: str,
+        *,
+        programme: str,
+        as_of: str,
+        min_age: int | None,
+        max_age: int | None,
+        after: str | None,
+        limit: int,
+    ) -> EligiblePage: ...
+
+    def enrol(self, numbers: list[str]) -> dict[str, str | None]: ...
+
+    def accounts(self, codes: list[str]) -> list[dict[str, str] | None]: ...
+
+    def reaches(self, bank_code: str) -> bool: ...
+
+    def transfer(self, bank_code: str, file_id: str, content: bytes) -> bytes: ...
+
+    def notify(
+        self, codes: list[str], messages: list[dict[str, str]]
+    ) -> tuple[str, list[bool]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,13 +163,15 @@ def reason_of(code: ResultCode) -> str:
 
 
 class PaymentRun:
-    """Runs (and resumes) rounds of a programme against the office's database."""
+    """Runs (and resumes) rounds of a programme against the office's database, each step
+    in a unit of work of its own from ``units`` (no transaction is held across a call to
+    another organisation)."""
 
     def __init__(
         self,
         *,
-        engine: Engine,
-        clients: Clients,
+        units: Units,
+        clients: RunClients,
         folder: Path,
         page: int = PAGE,
         batch: int = BATCH,
@@ -142,7 +179,7 @@ class PaymentRun:
         partitions: Partitions | None = None,
         part_size: int | None = None,
     ) -> None:
-        self.engine = engine
+        self.units = units
         self.clients = clients
         self.folder = folder
         self.page = page
@@ -198,28 +235,34 @@ class PaymentRun:
         r = store.rounds.c
         now = datetime.now(UTC)
         take = update(store.rounds).values(lease_owner=owner, lease_until=now + LEASE)
-        with self.engine.begin() as conn:
+
+        def work(conn: Connection) -> bool:
             free = or_(r.lease_owner.is_(None), r.lease_owner == owner, r.lease_until < now)
             if conn.execute(take.where(r.id == current.id, free)).rowcount == 1:
-                return
+                return True
             holder = conn.scalar(select(r.lease_owner).where(r.id == current.id))
             if holder is not None and not _alive(str(holder)):
                 gone = r.lease_owner == holder
-                if conn.execute(take.where(r.id == current.id, gone)).rowcount == 1:
-                    return
+                return bool(conn.execute(take.where(r.id == current.id, gone)).rowcount == 1)
+            return False
+
+        if self.units().run(work, attempts=1):
+            return
         raise errors.Conflict("another run of this programme is going on", code="running")
 
     def _release(self, current: Round, owner: str) -> None:
         r = store.rounds.c
-        with self.engine.begin() as conn:
-            conn.execute(
+        self.units().run(
+            lambda conn: conn.execute(
                 update(store.rounds)
                 .where(r.id == current.id, r.lease_owner == owner)
                 .values(lease_owner=None, lease_until=None)
-            )
+            ),
+            attempts=1,
+        )
 
     def _programme(self, programme_id: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
+        with self.units() as conn:
             row = (
                 conn.execute(select(store.programmes).where(store.programmes.c.id == programme_id))
                 .mappings()
@@ -261,20 +304,23 @@ class PaymentRun:
             )
             return row
 
-        return retrying(self.engine, work)
+        return self.units().run(work)
 
     def _advance(self, current: Round, phase: str) -> None:
         following = PHASES[PHASES.index(phase) + 1]
-        with self.engine.begin() as conn:
-            conn.execute(
+        self.units().run(
+            lambda conn: conn.execute(
                 update(store.rounds)
                 .where(store.rounds.c.id == current.id, store.rounds.c.phase == phase)
                 .values(phase=following)
-            )
+            ),
+            attempts=1,
+        )
 
     def _finish(self, current: Round) -> dict[str, Any]:
         i, n = store.instructions.c, store.notices.c
-        with self.engine.begin() as conn:
+
+        def work(conn: Connection) -> dict[str, Any]:
             made = conn.scalar(
                 select(func.count())
                 .select_from(store.instructions)
@@ -294,7 +340,9 @@ class PaymentRun:
                 .where(store.rounds.c.id == current.id, store.rounds.c.finished_at.is_(None))
                 .values(finished_at=datetime.now(UTC))
             )
-        return {"round": current.number, "instructions": made, "notices": told}
+            return {"round": current.number, "instructions": made, "notices": told}
+
+        return self.units().run(work, attempts=1)
 
     # --- 1. eligibility ---------------------------------------------------------------------
 
@@ -305,7 +353,7 @@ class PaymentRun:
             {"programme_id": p["id"], "municipality": m, "after": None, "done": False, "read": 0}
             for m in codes
         ]
-        retrying(self.engine, lambda conn: insert_ignoring_duplicates(conn, c, insert_rows))
+        self.units().run(lambda conn: insert_ignoring_duplicates(conn, c, insert_rows))
         progress("eligibility", self._read(p["id"]), None)
         parts = [Part("eligibility", p["id"], current.number, m, None) for m in codes]
         self.partitions.run_parts(
@@ -317,7 +365,7 @@ class PaymentRun:
         """Every page of one municipality, from its stored cursor to the end."""
         c = store.eligibility_cursors
         while True:
-            with self.engine.connect() as conn:
+            with self.units() as conn:
                 cursor = conn.execute(
                     select(c).where(c.c.programme_id == p["id"], c.c.municipality == m)
                 ).one()
@@ -327,7 +375,7 @@ class PaymentRun:
 
     def _read(self, programme_id: str) -> int:
         c = store.eligibility_cursors.c
-        with self.engine.connect() as conn:
+        with self.units() as conn:
             return int(
                 conn.scalar(select(func.sum(c.read)).where(c.programme_id == programme_id)) or 0
             )
@@ -379,7 +427,7 @@ class PaymentRun:
                 raise errors.Conflict("the page was read concurrently", code="concurrent_run")
 
         try:
-            retrying(self.engine, work)
+            self.units().run(work)
         except errors.Conflict:
             log.info("eligibility page of %s read by another run", m)
 
@@ -406,7 +454,7 @@ class PaymentRun:
         if programme.per == "person":
             # everyone admitted is paid once: no per-person objects, each distinct kana
             # converted to its Zengin form once
-            with self.engine.connect() as conn:
+            with self.units() as conn:
                 people = conn.execute(
                     select(e.code, e.municipality, e.household, e.kana).where(*admitted)
                 ).all()
@@ -431,7 +479,7 @@ class PaymentRun:
                 )
             del people
         else:
-            with self.engine.connect() as conn:
+            with self.units() as conn:
                 eligible = [
                     model.Eligible(*r)
                     for r in conn.execute(
@@ -459,7 +507,7 @@ class PaymentRun:
             # one payee per (programme, code): a resumed phase skips those it made before
             bulk_insert(conn, store.payees, rows, ignore_duplicates=True)
 
-        retrying(self.engine, work)
+        self.units().run(work)
         progress("payees", len(rows), len(rows))
 
     # --- 3. accounts → instructions ---------------------------------------------------------
@@ -479,7 +527,7 @@ class PaymentRun:
     def _accounts(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
         y = store.payees.c
         open_payees = self._open_payees(p, current.number)
-        with self.engine.connect() as conn:
+        with self.units() as conn:
             total = int(
                 conn.scalar(select(func.count()).select_from(store.payees).where(open_payees)) or 0
             )
@@ -552,7 +600,7 @@ class PaymentRun:
             *(last.c.deposit_type, last.c.account_number, last.c.created_at),
         )
         while True:
-            with self.engine.connect() as conn:
+            with self.units() as conn:
                 batch = conn.execute(
                     select(*columns)
                     .select_from(joined)
@@ -615,13 +663,13 @@ class PaymentRun:
                         .values(status=status, reason=None)
                     )
 
-        retrying(self.engine, work)
+        self.units().run(work)
 
     # --- 4. files ---------------------------------------------------------------------------
 
     def _files(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
         i, y = store.instructions.c, store.payees.c
-        with self.engine.connect() as conn:
+        with self.units() as conn:
             lines = [
                 files.Line(
                     r.id,
@@ -699,13 +747,13 @@ class PaymentRun:
             insert_ignoring_duplicates(conn, store.transfer_files, [row])
             _place(conn, plan.id, placed)
 
-        retrying(self.engine, work)
+        self.units().run(work)
 
     # --- 5. transfers -----------------------------------------------------------------------
 
     def _transfers(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
         f = store.transfer_files.c
-        with self.engine.connect() as conn:
+        with self.units() as conn:
             pending = conn.execute(
                 select(store.transfer_files)
                 .where(f.programme_id == p["id"], f.round == current.number)
@@ -719,7 +767,7 @@ class PaymentRun:
 
     def _submit(self, p: dict[str, Any], current: Round, row: Any) -> None:
         i = store.instructions
-        with self.engine.connect() as conn:
+        with self.units() as conn:
             placed = {
                 r.record_index: r
                 for r in conn.execute(
@@ -803,14 +851,14 @@ class PaymentRun:
                 )
             )
 
-        retrying(self.engine, work)
+        self.units().run(work)
 
     # --- 6. notices -------------------------------------------------------------------------
 
     def _notices(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
         self._plan_notices(p, current)
         n, y = store.notices.c, store.payees.c
-        with self.engine.connect() as conn:
+        with self.units() as conn:
             total = int(
                 conn.scalar(
                     select(func.count())
@@ -822,7 +870,7 @@ class PaymentRun:
         done = 0
         progress("notices", 0, total)
         while True:
-            with self.engine.connect() as conn:
+            with self.units() as conn:
                 pending = conn.execute(
                     select(n.id, n.subject, n.kind, n.round, n.payee_id, y.code, y.amount)
                     .join_from(store.notices, store.payees, y.id == n.payee_id)
@@ -838,7 +886,7 @@ class PaymentRun:
 
     def _plan_notices(self, p: dict[str, Any], current: Round) -> None:
         i, y = store.instructions.c, store.payees.c
-        with self.engine.connect() as conn:
+        with self.units() as conn:
             settled = conn.execute(
                 select(i.id, i.payee_id, i.status).where(
                     i.programme_id == p["id"],
@@ -881,12 +929,12 @@ class PaymentRun:
             for part in chunked(rows):
                 insert_ignoring_duplicates(conn, store.notices, part)
 
-        retrying(self.engine, work)
+        self.units().run(work)
 
     def _send_notices(self, p: dict[str, Any], pending: Sequence[Any]) -> None:
         i = store.instructions.c
         instruction_ids = [x.subject.partition(":")[2] for x in pending if ":" in x.subject]
-        with self.engine.connect() as conn:
+        with self.units() as conn:
             facts = {
                 r.id: r
                 for part in chunked(instruction_ids)
@@ -922,7 +970,7 @@ class PaymentRun:
                 ],
             )
 
-        retrying(self.engine, work)
+        self.units().run(work)
 
 
 def notice_ref(programme_id: str, round_number: int, payee_id: str, kind: str) -> str:

@@ -1,5 +1,7 @@
 """The benefit office's use cases besides the run: programmes, their status, and the
-one-click applications Mynaportal delivers through the hub."""
+one-click applications Mynaportal delivers through the hub — each on a
+:class:`~mynumber.platform.uow.UnitOfWork` the caller makes (a route's ``Work``, the
+deliveries receiver's, a command's)."""
 
 from __future__ import annotations
 
@@ -7,26 +9,26 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, func, select
 
 from mynumber import errors
 from mynumber.orgs.benefits import model, store
-from mynumber.platform.db import retrying
 from mynumber.platform.ids import new_id
+from mynumber.platform.uow import UnitOfWork
 
 PAYEE_STATUSES = ("pending", "no_account", "instructed", "credited", "failed")
 INSTRUCTION_STATUSES = ("planned", "filed", "credited", "failed")
 
 
 class Programmes:
-    """Programmes over the office's database."""
+    """Programmes on the office's database, for the municipalities this deployment serves."""
 
-    def __init__(self, *, engine: Engine, served: Iterable[str]) -> None:
-        self.engine = engine
+    def __init__(self, *, served: Iterable[str]) -> None:
         self.served = tuple(served)
 
     def create(
         self,
+        uow: UnitOfWork,
         *,
         name: str,
         amount: int,
@@ -76,10 +78,10 @@ class Programmes:
                 raise errors.Conflict("a programme has this name", code="programme_exists")
             conn.execute(store.programmes.insert().values(**row))
 
-        retrying(self.engine, work)
-        return self.get(row["id"])
+        uow.run(work)
+        return self.get(uow, row["id"])
 
-    def approve(self, programme_id: str, *, by: str) -> dict[str, Any]:
+    def approve(self, uow: UnitOfWork, programme_id: str, *, by: str) -> dict[str, Any]:
         """Approve a programme as staff member ``by``, who did not make it
         (:class:`model.OwnProgramme`); approving an approved programme changes nothing."""
         p = store.programmes.c
@@ -98,12 +100,12 @@ class Programmes:
                     .values(approved_by=by, approved_at=datetime.now(UTC))
                 )
 
-        retrying(self.engine, work)
-        return self.get(programme_id)
+        uow.run(work)
+        return self.get(uow, programme_id)
 
-    def require_approved(self, programme_id: str) -> dict[str, Any]:
+    def require_approved(self, uow: UnitOfWork, programme_id: str) -> dict[str, Any]:
         """The programme, or :class:`model.NotApproved` while nobody approved it."""
-        programme = self.get(programme_id)
+        programme = self.get(uow, programme_id)
         if not programme["approved"]:
             raise model.NotApproved(
                 "the programme is not approved yet: another staff member "
@@ -111,17 +113,17 @@ class Programmes:
             )
         return programme
 
-    def find(self, ref: str) -> str:
+    def find(self, uow: UnitOfWork, ref: str) -> str:
         """A programme's id from its id or its name."""
         p = store.programmes.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             found = conn.scalar(select(p.id).where((p.id == ref) | (p.name == ref)))
         if found is None:
             raise errors.NotFound("no such programme", code="no_programme")
         return str(found)
 
-    def get(self, programme_id: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
+    def get(self, uow: UnitOfWork, programme_id: str) -> dict[str, Any]:
+        with uow as conn:
             row = (
                 conn.execute(select(store.programmes).where(store.programmes.c.id == programme_id))
                 .mappings()
@@ -131,25 +133,25 @@ class Programmes:
             raise errors.NotFound("no such programme", code="no_programme")
         return _public(dict(row))
 
-    def count(self) -> int:
+    def count(self, uow: UnitOfWork) -> int:
         """How many programmes there are (for the health report)."""
-        with self.engine.connect() as conn:
+        with uow as conn:
             return int(conn.scalar(select(func.count()).select_from(store.programmes)) or 0)
 
-    def all(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+    def all(self, uow: UnitOfWork) -> list[dict[str, Any]]:
+        with uow as conn:
             rows = conn.execute(
                 select(store.programmes).order_by(store.programmes.c.created_at.desc())
             ).mappings()
             return [_public(dict(r)) for r in rows]
 
-    def status(self, programme_id: str) -> dict[str, Any]:
+    def status(self, uow: UnitOfWork, programme_id: str) -> dict[str, Any]:
         """Counts and yen per payee and instruction status, rounds, files with their
         trailer totals and results, notices by outcome."""
-        programme = self.get(programme_id)
+        programme = self.get(uow, programme_id)
         y, i, f = store.payees.c, store.instructions.c, store.transfer_files.c
         r, n = store.rounds.c, store.notices.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             payees = {
                 s: {"count": c, "yen": int(t or 0)}
                 for s, c, t in conn.execute(
@@ -247,10 +249,9 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 class BenefitApplications:
     """One-click applications (``benefit_application``) the hub delivers from Mynaportal."""
 
-    def __init__(self, *, engine: Engine) -> None:
-        self.engine = engine
-
-    def receive(self, delivery_id: str, codes: list[str | None], messages: list[Any]) -> list[bool]:
+    def receive(
+        self, uow: UnitOfWork, delivery_id: str, codes: list[str | None], messages: list[Any]
+    ) -> list[bool]:
         """Keep each valid application of a payee (the newest per person and programme);
         accepted per code. A message that fails a check is refused and changes nothing."""
         if len(messages) != len(codes):
@@ -259,7 +260,7 @@ class BenefitApplications:
         accepted: list[bool] = []
         rows: list[dict[str, Any]] = []
         y = store.payees.c
-        with self.engine.connect() as conn:
+        with uow as conn:
             for code, message in zip(codes, messages, strict=True):
                 row = None if code is None else _application(code, message, delivery_id, now)
                 if row is not None:
@@ -284,7 +285,7 @@ class BenefitApplications:
                 conn.execute(a.insert().values(**row))
 
         if rows:
-            retrying(self.engine, work)
+            uow.run(work)
         return accepted
 
 
