@@ -11,11 +11,10 @@ import json
 import operator
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 from alembic import command
@@ -43,8 +42,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 from mynumber.platform.settings import Settings
-
-T = TypeVar("T")
 
 _SAFE_NAME = re.compile(r"^[a-z0-9_]+$")
 
@@ -182,13 +179,6 @@ def run_migrations_online() -> None:
         context.run_migrations()
 
 
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """A unit of work: commits when the block ends, rolls back if it raises."""
-    with engine.begin() as connection:
-        yield connection
-
-
 def chunked(items: list[Any], size: int = 5000) -> Iterator[list[Any]]:
     """Slices of at most ``size`` items (SQLite caps the parameters of one statement)."""
     for start in range(0, len(items), size):
@@ -219,18 +209,6 @@ def insert_ignoring_duplicates(conn: Connection, table: Any, rows: list[dict[str
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         conn.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
-
-
-def retrying(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 3) -> T:
-    """Run ``work`` in a transaction, again if a unique key raced with another writer."""
-    for attempt in range(attempts):
-        try:
-            with engine.begin() as conn:
-                return work(conn)
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _sqlite_value(value: Any) -> Any:
