@@ -1,7 +1,7 @@
-"""Only web layers declare routes and only ``store`` declares tables, for the
-municipality and the platform's shared agency, delivery, notice and intermediate-server
-modules; services layers take a unit of work, never an engine (``lint-imports`` keeps the
-layer order; this checks what the layers hold)."""
+"""Only web layers declare routes and only ``store`` declares tables, in every organisation
+and in the platform's shared agency, delivery, notice and intermediate-server modules;
+services layers take a unit of work, never an engine (``lint-imports`` keeps the layer
+order; this checks what the layers hold)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 import mynumber
 
 SRC = Path(mynumber.__file__).parent
-MUNICIPALITY = SRC / "orgs" / "municipality"
 WEB_FRAMEWORK = ("fastapi", "starlette")
 
 
@@ -36,29 +35,36 @@ def _declares_tables(path: Path) -> bool:
     )
 
 
-def test_only_the_municipalitys_store_declares_tables() -> None:
+ORGS = sorted(p.name for p in (SRC / "orgs").iterdir() if (p / "__init__.py").is_file())
+#: The web layer of an organisation: its ``web`` package or module, its ``deps`` module of
+#: route dependencies; ``app`` composes the organisation (and mounts the routers).
+WEB_LAYER = {"web", "deps", "app"}
+
+
+def test_only_store_modules_declare_tables() -> None:
+    """Every table of the organisations and of the platform is declared in a ``store``
+    module (their migrations aside)."""
     declaring = {
         _module(p)
-        for p in MUNICIPALITY.rglob("*.py")
+        for root in (SRC / "orgs", SRC / "platform")
+        for p in root.rglob("*.py")
         if "migrations" not in p.parts and _declares_tables(p)
     }
-    assert declaring == {"mynumber.orgs.municipality.store"}
+    assert declaring
+    assert {m for m in declaring if m.rsplit(".", 1)[1] != "store"} == set()
 
 
-def test_only_the_municipalitys_web_layer_and_app_import_the_web_framework(graph) -> None:
+@pytest.mark.parametrize("org", ORGS)
+def test_only_the_web_layer_and_app_import_the_web_framework(graph, org: str) -> None:
+    prefix = f"mynumber.orgs.{org}"
     importers = {
         module
         for framework in WEB_FRAMEWORK
         for module in graph.find_modules_that_directly_import(framework)
-        if module.startswith("mynumber.orgs.municipality")
+        if module == prefix or module.startswith(prefix + ".")
     }
-    assert importers
-    outside = {
-        m
-        for m in importers
-        if not m.startswith("mynumber.orgs.municipality.web")
-        and m != "mynumber.orgs.municipality.app"
-    }
+    assert importers  # every organisation serves something
+    outside = {m for m in importers if m.removeprefix(prefix)[1:].split(".")[0] not in WEB_LAYER}
     assert outside == set()
 
 
