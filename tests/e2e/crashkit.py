@@ -39,14 +39,18 @@ SEEDS = (11, 23, 37)
 KILLS = 5
 AMOUNT = 100_000
 
-World = tuple[Settings, dict[str, str]]
+#: The world's settings, the environment of a ``mynumber`` subprocess, and the bearer token
+#: of an approver of the benefit office.
+World = tuple[Settings, dict[str, str], str]
 
 
 def make_world(
     folder: Path, database_kind: str, drop_databases: Callable[[str, str], None]
 ) -> Iterator[World]:
     """A data folder with residents, bank accounts and registrations; the environment a
-    ``mynumber`` subprocess needs to use it (a module fixture's body)."""
+    ``mynumber`` subprocess needs to use it; an approver's token, minted while the world's
+    federation is open (one federation fewer per programme: each holds a connection per
+    organisation, and the PostgreSQL server allows 100). A module fixture's body."""
     data = folder / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYNUMBER_")}
     values: dict[str, Any] = {"data_dir": data, "seed_residents": 0}
@@ -61,23 +65,20 @@ def make_world(
             fed.seed(code, PER_MUNICIPALITY)
         registered = fed.seed_accounts(per_municipality=PER_MUNICIPALITY)
         assert registered > 500
+        approver = approver_token(fed)
     finally:
         fed.close()
-    yield settings, env
+    yield settings, env, approver
     if settings.database_url:
         drop_databases(settings.database_url, settings.database_prefix)
 
 
-def approver_token(settings: Settings) -> str:
+def approver_token(fed: federation.Federation) -> str:
     """A second staff member of the benefit office, an approver (the local administrator
     made the programme and may not approve it): their bearer token."""
-    fed = federation.build(settings, in_process=True)
-    try:
-        staff = fed.benefits().staff
-        member = staff.add(name="承認 次郎", roles=["approver"], auth_serial=secrets.token_hex(8))
-        return staff.issue_token(member.id).token
-    finally:
-        fed.close()
+    staff = fed.benefits().staff
+    member = staff.add(name="承認 次郎", roles=["approver"], auth_serial=secrets.token_hex(8))
+    return staff.issue_token(member.id).token
 
 
 def mynumber(env: dict[str, str], data: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -94,7 +95,7 @@ def mynumber(env: dict[str, str], data: Path, *args: str) -> subprocess.Complete
 def approved_programme(world: World, name: str) -> str:
     """A programme of ``AMOUNT`` yen for everyone of both municipalities, created by the
     local administrator and approved by an approver, as the commands do it: its id."""
-    settings, env = world
+    settings, env, approver = world
     data = settings.data_dir
     created = mynumber(
         env,
@@ -112,7 +113,7 @@ def approved_programme(world: World, name: str) -> str:
     assert created.returncode == 0, created.stdout + created.stderr
     programme = created.stdout.strip().splitlines()[-1]
     approved = mynumber(
-        env | {"MYNUMBER_STAFF_TOKEN": approver_token(settings)},
+        env | {"MYNUMBER_STAFF_TOKEN": approver},
         data,
         "benefit",
         "approve",

@@ -80,7 +80,7 @@ def run_with_kills(
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_killed_run_reruns_to_exactly_one_credit_per_eligible_account(world, seed):
-    settings, env = world
+    settings, env, _ = world
     data = settings.data_dir
     programme = crashkit.approved_programme(world, f"crash-{seed}")
 

@@ -141,7 +141,7 @@ def run_on_workers_with_kills(
 @pytest.mark.parametrize("seed", SEEDS[:1])
 def test_workers_killed_with_parts_in_flight_still_credit_each_account_once(world, seed):
     broker_reachable()
-    settings, env = world
+    settings, env, _ = world
     data = settings.data_dir
     programme = crashkit.approved_programme(world, f"workers-{seed}")
 
