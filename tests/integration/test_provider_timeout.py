@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from mynumber import federation
 from mynumber.orgs.hub import app as hub_app
+from mynumber.platform.db import drop_postgres_databases
 
 CHIYODA = "131016"
 API = f"/municipality/{CHIYODA}/api"
@@ -31,9 +32,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, settings_for: Any, drop_databases: Any
-) -> Iterator[Any]:
+def served(tmp_path_factory: pytest.TempPathFactory, settings_for: Any) -> Iterator[Any]:
     """Every organisation on one real socket; organisations call each other by URL."""
     port = _free_port()
     settings = settings_for(tmp_path_factory.mktemp("data"), port=port)
@@ -50,7 +49,7 @@ def served(
     thread.join(timeout=10)
     fed.close()
     if settings.database_url:
-        drop_databases(settings.database_url, settings.database_prefix)
+        drop_postgres_databases(settings.database_url, settings.database_prefix)
 
 
 @pytest.fixture(scope="module")
