@@ -2,13 +2,22 @@
 
 ``--database=postgres`` (or ``MYNUMBER_TEST_DATABASE=postgres``) runs every test that uses
 a federation against PostgreSQL at ``MYNUMBER_TEST_POSTGRES_URL``; each test module gets
-databases of its own, dropped at the end. With ``CI=true`` an unreachable server fails.
+databases of its own, dropped at the end (on a thread of each worker's own, off the path of
+the tests; the session waits for the last drop). With ``CI=true`` an unreachable server
+fails.
+
+Files with a ``slow`` test run first, those marked ``slow(seconds=…)`` (about how long the
+file takes in CI) longest first (``--no-loadscope-reorder`` keeps that order under
+``--dist loadfile``): the long files start at once on the xdist workers and the short ones
+fill in at the end, instead of one worker still in a long file while the other is idle.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import secrets
+import threading
 from collections.abc import Callable, Generator, Iterator
 from datetime import date
 from functools import partial
@@ -58,6 +67,56 @@ def pytest_runtest_makereport(
         report.outcome = "failed"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of a file with a ``slow`` test before the other files, the files marked
+    ``slow(seconds=…)`` first, the most seconds first (a stable sort: collection order
+    otherwise, the same on every xdist worker)."""
+    weight: dict[Path, float] = {}
+    for item in items:
+        for marker in item.iter_markers("slow"):
+            seconds = float(marker.kwargs.get("seconds", 1))
+            weight[item.path] = max(weight.get(item.path, 0.0), seconds)
+    items.sort(key=lambda item: -weight.get(item.path, 0.0))
+
+
+class Dropper:
+    """Drops test databases (``prefix_*``) on a thread of its own, in the order asked:
+    ``DROP DATABASE`` takes a while per database and a federation has one per
+    organisation, so a module's teardown only queues the work."""
+
+    def __init__(self) -> None:
+        self.work: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self.thread = threading.Thread(target=self.run, name="drop-databases", daemon=True)
+        self.failures: list[str] = []
+
+    def later(self, server_url: str, prefix: str) -> None:
+        if not self.thread.is_alive():
+            self.thread.start()
+        self.work.put((server_url, prefix))
+
+    def run(self) -> None:
+        while (job := self.work.get()) is not None:
+            try:
+                drop_postgres_databases(*job)
+            except Exception as exc:  # reported when the session ends
+                self.failures.append(f"{job[1]}: {exc!r}")
+
+    def close(self) -> None:
+        if self.thread.is_alive():
+            self.work.put(None)
+            self.thread.join()
+        assert not self.failures, f"test databases not dropped: {self.failures}"
+
+
+@pytest.fixture(scope="session")
+def drop_databases() -> Iterator[Callable[[str, str], None]]:
+    """``drop(server_url, prefix)``: drop the test databases ``prefix_*`` soon, in the
+    background (every drop is done before the session ends)."""
+    dropper = Dropper()
+    yield dropper.later
+    dropper.close()
+
+
 @pytest.fixture(scope="session")
 def database_kind(request: pytest.FixtureRequest) -> str:
     kind: str = request.config.getoption("--database")
@@ -100,7 +159,9 @@ def settings_for(database_kind: str) -> Callable[..., Settings]:
 
 @pytest.fixture(scope="module")
 def fed(
-    tmp_path_factory: pytest.TempPathFactory, database_kind: str
+    tmp_path_factory: pytest.TempPathFactory,
+    database_kind: str,
+    drop_databases: Callable[[str, str], None],
 ) -> Iterator[federation.Federation]:
     """A whole federation in-process (no sockets), with empty registries."""
     settings = make_settings(tmp_path_factory.mktemp("data"), database_kind)
@@ -108,7 +169,7 @@ def fed(
     yield built
     built.close()
     if settings.database_url:
-        drop_postgres_databases(settings.database_url, settings.database_prefix)
+        drop_databases(settings.database_url, settings.database_prefix)
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from mynumber import federation
 from mynumber.federation import INTERNAL_BASE, KIOSK_PATH, PHONE_PATH, mount_path
 from mynumber.platform.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=25)
 
 #: examples per operation and mode; small for CI, raise it to search longer
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))

@@ -14,6 +14,8 @@ from mynumber import federation
 from mynumber.cli import main
 from mynumber.platform.settings import Settings
 
+pytestmark = pytest.mark.slow(seconds=30)
+
 
 @pytest.fixture
 def mynumber(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path):

@@ -22,6 +22,8 @@ from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli import app
 from mynumber.reader import JPKIClient, KeyKind, PinRef
 
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 AUTH_PIN, SIGN_PASSWORD = "1234", "ABC123"  # demo values
 CHIYODA, SHINJUKU = "131016", "131041"

@@ -20,6 +20,8 @@ from typer.testing import CliRunner, Result
 from mynumber.cli import app, main
 from mynumber.number import generate, is_valid
 
+pytestmark = pytest.mark.slow(seconds=20)
+
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 

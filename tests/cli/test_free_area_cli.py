@@ -8,9 +8,12 @@ from __future__ import annotations
 import base64
 import secrets
 
+import pytest
 from typer.testing import CliRunner
 
 from mynumber.cli import app
+
+pytestmark = pytest.mark.slow(seconds=60)
 
 runner = CliRunner()
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
 from mynumber import federation
 from mynumber.cli import app, hub
 from mynumber.platform.settings import Settings
+
+pytestmark = pytest.mark.slow
 
 runner = CliRunner()
 

@@ -21,7 +21,7 @@ from mynumber.federation.process import serving
 from mynumber.orgs.municipality.services.linkage import CHILD_ALLOWANCE
 from mynumber.platform.signing import Identity, KeyFolder
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=15)
 
 MUNICIPALITY = "municipality-131016"
 BURST = 60

@@ -16,10 +16,9 @@ from sqlalchemy.engine import make_url
 
 from mynumber.federation.process import clean_environment, serving
 from mynumber.number import validate
-from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=25)
 
 POSTGRES_URL = os.environ.get(
     "MYNUMBER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -48,7 +47,9 @@ class MunicipalityStaff(httpx.Auth):
 
 
 @pytest.fixture
-def environment(tmp_path: Path, database_kind: str) -> Iterator[tuple[dict[str, str], Any]]:
+def environment(
+    tmp_path: Path, database_kind: str, drop_databases: Callable[[str, str], None]
+) -> Iterator[tuple[dict[str, str], Any]]:
     env = clean_environment()
     env["MYNUMBER_SEED_RESIDENTS"] = str(SEEDED)
     data = tmp_path / "data"
@@ -61,7 +62,7 @@ def environment(tmp_path: Path, database_kind: str) -> Iterator[tuple[dict[str, 
             return make_url(POSTGRES_URL).set(database=name).render_as_string(False)
 
         yield env, database
-        drop_postgres_databases(POSTGRES_URL, prefix)
+        drop_databases(POSTGRES_URL, prefix)
     else:
         yield env, lambda org: f"sqlite:///{data / f'{org}.db'}"
 

@@ -29,7 +29,7 @@ from mynumber import federation
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=70)
 
 MYNUMBER = Path(sys.executable).with_name("mynumber")
 

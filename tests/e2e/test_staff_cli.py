@@ -18,7 +18,7 @@ from mynumber.cli import app
 from mynumber.federation.process import serving
 from mynumber.platform.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=25)
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select
 from sqlalchemy.exc import IntegrityError
 
-from mynumber.platform.db import bulk_insert, create_org_engine, drop_postgres_databases
+from mynumber.platform.db import bulk_insert, create_org_engine
 
 metadata = MetaData()
 things = Table(
@@ -24,14 +24,14 @@ things = Table(
 
 
 @pytest.fixture
-def engine(tmp_path, settings_for) -> Iterator[Engine]:
+def engine(tmp_path, settings_for, drop_databases) -> Iterator[Engine]:
     settings = settings_for(tmp_path)
     made = create_org_engine(settings, f"bulk-{secrets.token_hex(3)}")
     metadata.create_all(made)
     yield made
     made.dispose()
     if settings.database_url:
-        drop_postgres_databases(settings.database_url, settings.database_prefix)
+        drop_databases(settings.database_url, settings.database_prefix)
 
 
 def rows(*pairs: tuple[str, str]) -> list[dict[str, object]]:

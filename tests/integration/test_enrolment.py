@@ -23,7 +23,6 @@ from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_sea
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.municipality import store as registry_store
 from mynumber.orgs.municipality.services.linkage import SWEEP_INTERVAL
-from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.http import InProcessTransport
 from mynumber.reader import JPKIClient
 
@@ -168,14 +167,14 @@ def test_seeding_enrols_every_seeded_resident(fed):
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory, settings_for) -> Iterator[federation.Federation]:
+def fresh(tmp_path_factory, settings_for, drop_databases) -> Iterator[federation.Federation]:
     """A federation of its own, whose agencies hold no records yet (as on a first start)."""
     settings = settings_for(tmp_path_factory.mktemp("fresh"))
     built = federation.build(settings, in_process=True)
     yield built
     built.close()
     if settings.database_url:
-        drop_postgres_databases(settings.database_url, settings.database_prefix)
+        drop_databases(settings.database_url, settings.database_prefix)
 
 
 def test_the_demo_card_holder_sees_tax_pension_and_insurance_on_my_information(fresh):

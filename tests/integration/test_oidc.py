@@ -45,7 +45,6 @@ from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.contract import authorize_sign_transaction
 from mynumber.cli.phone import approve, sign, sign_request
 from mynumber.orgs.portal import store as portal_store
-from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
 from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import JPKIClient, KeyKind, PinIncorrect, PinRef
@@ -66,7 +65,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def fed(tmp_path_factory, database_kind) -> Iterator[federation.Federation]:
+def fed(tmp_path_factory, database_kind, drop_databases) -> Iterator[federation.Federation]:
     """The federation in-process, its root app also served on a free port (the RP's side)."""
     port = _free_port()
     values: dict[str, Any] = {
@@ -95,7 +94,7 @@ def fed(tmp_path_factory, database_kind) -> Iterator[federation.Federation]:
     thread.join(timeout=10)
     built.close()
     if settings.database_url:
-        drop_postgres_databases(settings.database_url, settings.database_prefix)
+        drop_databases(settings.database_url, settings.database_prefix)
 
 
 @pytest.fixture(scope="module", autouse=True)

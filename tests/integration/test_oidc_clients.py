@@ -18,6 +18,8 @@ from mynumber.orgs.portal import store as portal_store
 from mynumber.platform.settings import Settings
 from mynumber.platform.uow import UnitOfWork
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path):

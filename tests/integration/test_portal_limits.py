@@ -23,11 +23,13 @@ def client_of(fed: federation.Federation) -> httpx.Client:
 
 
 @pytest.fixture
-def limited(tmp_path, settings_for) -> Iterator[federation.Federation]:
+def limited(tmp_path, settings_for, drop_databases) -> Iterator[federation.Federation]:
     settings: Settings = settings_for(tmp_path, login_rate_per_minute=2, login_burst=3)
     built = federation.build(settings, in_process=True)
     yield built
     built.close()
+    if settings.database_url:
+        drop_databases(settings.database_url, settings.database_prefix)
 
 
 def challenges(fed: federation.Federation) -> int:

@@ -223,7 +223,9 @@ def test_a_cookie_session_needs_the_csrf_token_and_this_sites_origin(fed, anonym
         assert ok.status_code == 303, ok.text
 
 
-def test_a_signed_request_replayed_after_a_restart_is_refused(fed, tmp_path, settings_for, person):
+def test_a_signed_request_replayed_after_a_restart_is_refused(
+    fed, tmp_path, settings_for, person, drop_databases
+):
     settings = settings_for(tmp_path)
     first = federation.build(settings, in_process=True)
     keys = KeyFolder(settings.data_dir / "keys")
@@ -243,6 +245,8 @@ def test_a_signed_request_replayed_after_a_restart_is_refused(fed, tmp_path, set
         assert again.json()["title"] == "replay"
     finally:
         second.close()
+        if settings.database_url:
+            drop_databases(settings.database_url, settings.database_prefix)
 
 
 @pytest.mark.parametrize(

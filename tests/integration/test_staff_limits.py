@@ -17,13 +17,15 @@ from mynumber.platform.settings import Settings
 
 
 @pytest.fixture
-def limited(tmp_path, settings_for) -> Iterator[federation.Federation]:
+def limited(tmp_path, settings_for, drop_databases) -> Iterator[federation.Federation]:
     settings: Settings = settings_for(
         tmp_path, staff_sign_in_rate_per_minute=2, staff_sign_in_burst=3
     )
     built = federation.build(settings, in_process=True)
     yield built
     built.close()
+    if settings.database_url:
+        drop_databases(settings.database_url, settings.database_prefix)
 
 
 def client_of(fed: federation.Federation) -> httpx.Client:

@@ -30,7 +30,7 @@ from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.reader import JPKIClient, KeyKind, PinRef
 
 pytestmark = [
-    pytest.mark.slow,
+    pytest.mark.slow(seconds=30),
     pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command"),
 ]
 

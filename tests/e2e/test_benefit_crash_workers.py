@@ -1,0 +1,164 @@
+"""The benefit run with its parts on two Celery workers (RabbitMQ; the test fails if it is
+down): a worker — now and then the coordinator, ``mynumber benefit run`` — is SIGKILLed
+with parts in flight and started again; its unacknowledged part is redelivered, and the
+banks' credit rows must still hold each eligible account once.
+
+The world (seeded residents and accounts) and the checks are ``crashkit``'s, as for the
+killed run of ``test_benefit_crash.py``; this module is apart so that ``--dist loadfile``
+runs the two on different xdist workers. ``make test`` runs it on PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import crashkit
+import pytest
+from crashkit import AMOUNT, KILLS, MYNUMBER, SEEDS, World, mynumber, phase_of, rank
+
+from mynumber.platform.db import create_org_engine
+from mynumber.platform.settings import Settings
+
+pytestmark = pytest.mark.slow(seconds=40)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, database_kind, drop_databases) -> Iterator[World]:
+    yield from crashkit.make_world(tmp_path_factory.mktemp("crash"), database_kind, drop_databases)
+
+
+BROKER_URL = os.environ.get("MYNUMBER_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+#: Open payees per accounts part: several parts in flight on a few thousand payees.
+PART_SIZE = 700
+WORKERS = 2
+
+
+def broker_reachable() -> None:
+    """Fail (not skip) when RabbitMQ is down: ``scripts/ensure-rabbitmq.sh`` starts it."""
+    from kombu import Connection
+
+    try:
+        with Connection(BROKER_URL, connect_timeout=5) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:
+        pytest.fail(
+            f"RabbitMQ at {BROKER_URL} is not reachable ({exc}): scripts/ensure-rabbitmq.sh"
+        )
+
+
+class Workers:
+    """Single-process Celery workers of the world's federation, as subprocesses."""
+
+    def __init__(self, settings: Settings, env: dict[str, str]) -> None:
+        from mynumber.federation import distributed
+
+        self.argv = [sys.executable, "-m", "celery"]
+        self.settings, self.distributed = settings, distributed
+        self.env = distributed.worker_env(settings, env)
+        self.running: dict[int, subprocess.Popen[bytes]] = {}
+        self.killed = 0
+
+    def start(self, n: int) -> None:
+        argv = self.argv + self.distributed.worker_argv(
+            self.settings, name=f"w{n}-{time.time_ns()}"
+        )
+        self.running[n] = subprocess.Popen(
+            argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def kill(self, n: int) -> None:
+        """SIGKILL worker ``n`` (its task in flight is redelivered) and start another."""
+        self.running[n].send_signal(signal.SIGKILL)
+        self.running[n].wait()
+        self.killed += 1
+        self.start(n)
+
+    def stop(self) -> None:
+        for process in self.running.values():
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+
+
+def run_on_workers_with_kills(
+    settings: Settings, env: dict[str, str], programme: str, rng: random.Random
+) -> tuple[list[str], int]:
+    """The coordinator (``mynumber benefit run``) with its parts on two workers; at random
+    moments of the distributed phases a worker — or now and then the coordinator — is
+    killed and started again. Returns the phases of the kills and how many workers died."""
+    data = settings.data_dir
+    env = env | {"MYNUMBER_BROKER_URL": BROKER_URL, "MYNUMBER_RUN_PART_SIZE": str(PART_SIZE)}
+    workers = Workers(settings, env)
+    for n in range(WORKERS):
+        workers.start(n)
+    killed: list[str] = []
+    probe = create_org_engine(settings, "benefits")
+
+    def coordinator() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [str(MYNUMBER), "benefit", "run", programme, "--data", str(data)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    try:
+        process = coordinator()
+        for _ in range(KILLS + 2):
+            now = phase_of(probe, programme)
+            if rank(now) >= rank("files"):
+                break
+            target = rng.choice(("eligibility", "accounts"))
+            deadline = time.monotonic() + 300
+            while process.poll() is None and rank(phase_of(probe, programme)) < rank(target):
+                assert time.monotonic() < deadline, "the run made no progress in 5 minutes"
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 1.5))
+            if process.poll() is not None:
+                break
+            if rng.random() < 0.25:  # the coordinator, with parts in flight on the workers
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                killed.append("coordinator:" + phase_of(probe, programme))
+                process = coordinator()
+            else:
+                workers.kill(rng.randrange(WORKERS))
+                killed.append("worker:" + phase_of(probe, programme))
+        _, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr.decode()
+        return killed, workers.killed
+    finally:
+        workers.stop()
+        probe.dispose()
+
+
+@pytest.mark.parametrize("seed", SEEDS[:1])
+def test_workers_killed_with_parts_in_flight_still_credit_each_account_once(world, seed):
+    broker_reachable()
+    settings, env, _ = world
+    data = settings.data_dir
+    programme = crashkit.approved_programme(world, f"workers-{seed}")
+
+    killed, workers_killed = run_on_workers_with_kills(
+        settings, env, programme, random.Random(seed)
+    )
+    shown = mynumber(env, data, "benefit", "status", programme, "--json")
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    expected, credited = crashkit.accounts_owed_and_credited(settings, programme)
+    print(f"seed {seed}: killed {killed}")
+    assert workers_killed, "no worker was killed"
+    assert credited == expected  # each eligible account once, nobody else
+    assert report["phase"] == "done"
+    assert report["payees"]["credited"]["count"] == sum(credited.values())
+    assert report["instructions"]["credited"]["count"] == sum(credited.values())
+    assert sum(f["credited_total"] for f in report["files"]) == AMOUNT * sum(credited.values())
+    assert sum(f["total"] for f in report["files"]) == sum(
+        v["yen"] for k, v in report["instructions"].items()
+    )
