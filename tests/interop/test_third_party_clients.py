@@ -249,7 +249,7 @@ def test_the_face_ap_opens_with_its_real_pin_b(issued) -> None:
     raw = _raw_session(issued)
     _ok(raw(_select(AID_VISUAL)))
     assert raw("00B08200000000")[1] == 0x6982  # closed until a 照合番号 is verified
-    wrong = ("0" if pin_b[-1] != "0" else "1") + pin_b[1:]
+    wrong = ("1" if pin_b[0] == "0" else "0") + pin_b[1:]  # the first digit changed
     assert raw(_verify_sfi(0x12, wrong))[1] == 0x63C9
     _ok(raw(_verify_sfi(0x12, pin_b)))
     face = _ok(raw("00B08200000000"))
