@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from servicekit import Clock
+from servicekit import Authority, Clock
 from sqlalchemy import Connection, Table, func, select
 
 from mynumber import errors
@@ -32,14 +32,8 @@ from mynumber.orgs.portal.services.notices import NoticeReceiver
 from mynumber.orgs.portal.services.proxies import Proxies
 from mynumber.pki import (
     GOOD,
-    UNKNOWN,
-    CertificateAuthority,
-    CertStatus,
-    LocalSigner,
-    OCSPResponder,
     Purpose,
     Revoked,
-    create_root,
 )
 from mynumber.platform.deliveries import Opened
 from mynumber.platform.uow import UnitOfWork
@@ -48,27 +42,14 @@ OCSP_URL = "http://127.0.0.1:8001/ocsp/auth"
 CRL_URL = "http://127.0.0.1:8001/crl/auth.crl"
 
 
-class Jlis:
+class Jlis(Authority):
     """J-LIS as a login asks it (``services.login.LoginAuthority``): the user-authentication
     CA and its OCSP responder (real keys), whose certificate a serial is, and hub codes."""
 
     def __init__(self, keys: list[rsa.RSAPrivateKey], clock: Clock) -> None:
-        start = clock() - dt.timedelta(days=30)
-        self.ca: CertificateAuthority = create_root(
-            Purpose.AUTH, start, signer=LocalSigner(keys[0])
-        )
-        self.statuses: dict[int, CertStatus] = {}
+        super().__init__(Purpose.AUTH, keys, clock)
         self.holders: dict[str, dict[str, str]] = {}
         self.resolved: list[str] = []
-        self.responder = OCSPResponder(
-            issuer=self.ca.certificate,
-            certificate=self.ca.issue_ocsp_responder(keys[1].public_key(), now=start),
-            signer=LocalSigner(keys[1]),
-            status_of=lambda _issuer, serial: self.statuses.get(serial, UNKNOWN),
-            reuse_for=dt.timedelta(0),
-            clock=clock,
-        )
-        self.clock = clock
 
     def issue(self, key: rsa.RSAPrivateKey, portal_code: str) -> bytes:
         """A card's auth certificate (DER) for the person of ``portal_code``."""

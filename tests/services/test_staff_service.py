@@ -11,20 +11,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from servicekit import Clock
+from servicekit import Authority, Clock
 from sqlalchemy import update
 
 from mynumber import errors
 from mynumber.pki import (
     GOOD,
-    UNKNOWN,
-    CertificateAuthority,
-    CertStatus,
-    LocalSigner,
-    OCSPResponder,
     Purpose,
     Revoked,
-    create_root,
 )
 from mynumber.platform import store
 from mynumber.platform.staff.model import (
@@ -43,25 +37,12 @@ OCSP_URL = "http://127.0.0.1:8001/ocsp/auth"
 CRL_URL = "http://127.0.0.1:8001/crl/auth.crl"
 
 
-class CardAuthority:
+class CardAuthority(Authority):
     """J-LIS's user-authentication CA and its OCSP responder, in process (real keys)."""
 
     def __init__(self, keys: list[rsa.RSAPrivateKey], clock: Clock) -> None:
-        start = clock() - dt.timedelta(days=30)
-        self.ca: CertificateAuthority = create_root(
-            Purpose.AUTH, start, signer=LocalSigner(keys[0])
-        )
-        self.statuses: dict[int, CertStatus] = {}
+        super().__init__(Purpose.AUTH, keys, clock)
         self.asked = 0
-        self.responder = OCSPResponder(
-            issuer=self.ca.certificate,
-            certificate=self.ca.issue_ocsp_responder(keys[1].public_key(), now=start),
-            signer=LocalSigner(keys[1]),
-            status_of=lambda _issuer, serial: self.statuses.get(serial, UNKNOWN),
-            reuse_for=dt.timedelta(0),
-            clock=clock,
-        )
-        self.clock = clock
 
     def issue(self, key: rsa.RSAPrivateKey) -> x509.Certificate:
         cert = self.ca.issue_auth(

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from reportlab.pdfgen import canvas
-from servicekit import Clock
+from servicekit import Authority, Clock
 from sqlalchemy import Table, func, select
 
 from mynumber import errors
@@ -30,19 +30,13 @@ from mynumber.orgs.trustplatform.services import Platform
 from mynumber.orgs.trustplatform.tsa import TimeStampAuthority
 from mynumber.pki import (
     GOOD,
-    UNKNOWN,
     BasicItems,
-    CertificateAuthority,
     CertificateRevoked,
-    CertStatus,
     Gender,
-    LocalSigner,
-    OCSPResponder,
     Purpose,
     Revoked,
     build_ocsp_request,
     check_ocsp_response,
-    create_root,
 )
 from mynumber.platform.uow import UnitOfWork
 from mynumber.reader import KeyKind, PinRef
@@ -58,25 +52,12 @@ HANAKO = BasicItems(
 )
 
 
-class Jlis:
+class Jlis(Authority):
     """J-LIS as the platform asks it (``clients.JlisClient``): the signing CA and its OCSP
     responder, the latest four items (with the consent it is shown), the serial link."""
 
     def __init__(self, keys: list[rsa.RSAPrivateKey], clock: Clock) -> None:
-        start = clock() - dt.timedelta(days=30)
-        self.ca: CertificateAuthority = create_root(
-            Purpose.SIGN, start, signer=LocalSigner(keys[0])
-        )
-        self.statuses: dict[int, CertStatus] = {}
-        self.responder = OCSPResponder(
-            issuer=self.ca.certificate,
-            certificate=self.ca.issue_ocsp_responder(keys[1].public_key(), now=start),
-            signer=LocalSigner(keys[1]),
-            status_of=lambda _issuer, serial: self.statuses.get(serial, UNKNOWN),
-            reuse_for=dt.timedelta(0),
-            clock=clock,
-        )
-        self.clock = clock
+        super().__init__(Purpose.SIGN, keys, clock)
         self.consents: list[tuple[str, bytes]] = []
 
     def issue(self, key: rsa.RSAPrivateKey, items: BasicItems) -> x509.Certificate:
