@@ -4,7 +4,9 @@ Prints JSON. Set-up, timed apart: synthetic residents in the demo municipalities
 accounts for a share of the adults, registered as public-fund accounts (which enrols them
 at the account registry through J-LIS and the hub: the network is warm). Then the benefit
 office's own run (``mynumber.orgs.benefits.run.PaymentRun``, pages and batches of 10^5)
-for a programme paying every resident, phase by phase:
+for a programme paying every resident, twice: ``first_run`` is the office's first
+programme, which enrols everyone (J-LIS → hub) and keeps the codes; ``run`` is a later
+programme — the one a disaster calls for — which finds them. Phase by phase:
 
 - ``eligibility``: the municipalities' sealed pages (``POST …/api/benefits/eligible``);
 - ``enrolment``: the office's codes for those My Numbers (J-LIS 取得番号 → hub);
@@ -243,6 +245,7 @@ def run_to_files(
         folder=folder,
         page=PAGE,
         batch=PAGE,
+        number_key=benefits.runner.number_key,
     )
     if workers is not None:
         runner.partitions = workers.partitions
@@ -390,6 +393,9 @@ def measure(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             "accounts": register_accounts(fed),
         }
         folder = settings.data_dir / "benefits" / "bench-files"
+        # the office's first programme enrols everyone (J-LIS → hub) and keeps the codes;
+        # a later programme, the one a disaster calls for, finds them: both are reported
+        cold = run_to_files(fed, folder / "first")
         runs: list[dict[str, Any]] = []
         if args.workers:
             for k in range(1, args.workers + 1):
@@ -404,6 +410,7 @@ def measure(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         limit = io_limit(run["_folder"], run["payees"])
         result: dict[str, Any] = {
             "setup": setup,
+            "first_run": {k: v for k, v in cold.items() if not k.startswith("_")},
             "run": {k: v for k, v in run.items() if not k.startswith("_")},
             "io_limit": limit,
             "ratio_to_io_limit": round(run["payees_per_s"] / limit["payees_per_s"], 4),

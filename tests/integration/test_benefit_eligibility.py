@@ -106,7 +106,13 @@ def fetch_all(
             exchange_id=f"{sent['programme']}:{sent['as_of']}:{after or ''}",
             procedure="benefit_eligibility",
         )
-        pages.append(page["people"])
+        columns = page["people"]  # aligned lists: one person per index
+        pages.append(
+            [
+                dict(zip(columns, person, strict=True))
+                for person in zip(*columns.values(), strict=True)
+            ]
+        )
         after = page["next"]
         if after is None:
             return pages

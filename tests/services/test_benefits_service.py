@@ -57,6 +57,7 @@ class Others:
         self.closed: set[str] = set()  # account numbers the receiving banks closed
         self.on_portal: set[str] = set()  # My Numbers with a Mynaportal account
         self.asked: list[list[str]] = []  # codes per registry request
+        self.enrolled: list[str] = []  # My Numbers sent to J-LIS for the office's codes
         self.submitted: list[str] = []  # Idempotency-Keys, one per submission
         self.answers: dict[str, tuple[bytes, bytes]] = {}  # key → (file, result file)
         self.credited: list[tuple[str, int]] = []  # (account, amount), once per credit
@@ -92,20 +93,16 @@ class Others:
         people.sort(key=lambda x: x[0])
         page = people[:limit]
         return EligiblePage(
-            people=[
-                {
-                    "my_number": number,
-                    "household": f"h-{number}",
-                    "head": True,
-                    "kana": r.kana,
-                    "age": r.age,
-                }
-                for number, r in page
-            ],
+            my_number=[number for number, _ in page],
+            household=[f"h-{number}" for number, _ in page],
+            head=[True for _ in page],
+            kana=[r.kana for _, r in page],
+            age=[r.age for _, r in page],
             next=page[-1][0] if len(people) > limit else None,
         )
 
     def enrol(self, numbers: list[str]) -> dict[str, str | None]:
+        self.enrolled.extend(numbers)
         return {n: self.codes.get(n) for n in numbers}
 
     def accounts(self, codes: list[str]) -> list[dict[str, str] | None]:
@@ -228,6 +225,7 @@ def office(database, tmp_path: Path) -> Office:
         folder=tmp_path / "files",
         page=2,  # small pages and batches: several units of work per phase
         batch=2,
+        number_key=b"k" * 32,
     )
     return Office(engine, Programmes(served=SERVED), others, runner)
 
@@ -291,6 +289,22 @@ def test_the_office_keeps_no_my_number(office):
         for table in store.metadata.sorted_tables:
             for row in conn.execute(select(table)):
                 assert not numbers & {str(v) for v in row}, table.name
+
+
+def test_a_person_is_enrolled_once_not_once_per_programme(office):
+    first = office.programme()
+    office.runner.run(first)
+    enrolled = sorted(office.others.enrolled)
+    assert len(set(enrolled)) == len(enrolled) == 5  # the five adults, each once
+
+    second = office.programme()
+    assert office.runner.run(second)["instructions"] == 4
+
+    # the office found every code it had; the second programme pays the same people
+    assert sorted(office.others.enrolled) == enrolled
+    assert [c for c, *_ in office.instructions(second)] == [
+        c for c, *_ in office.instructions(first)
+    ]
 
 
 def test_an_unapproved_programme_does_not_run_and_asks_nobody_anything(office):
@@ -421,3 +435,18 @@ def test_a_later_round_pays_those_who_applied_with_an_account_and_nobody_else(of
     # everyone is paid or told: a third round finds nothing and leaves no trace
     assert office.runner.run(pid) == {"round": None, "instructions": 0, "notices": 0}
     assert [r["number"] for r in office.status(pid)["rounds"]] == [1, 2]
+
+
+def test_an_eligibility_page_that_is_not_one_is_refused():
+    good = {"my_number": ["1"], "household": ["h"], "head": [True], "kana": ["ｱ"], "age": [30]}
+    page = EligiblePage.of({"people": good, "next": None})
+    assert (page.my_number, page.age, page.next) == (["1"], [30], None)
+    for broken in (
+        {"people": good | {"age": [30, 31]}},  # columns of unequal length
+        {"people": {k: v for k, v in good.items() if k != "kana"}},  # a column missing
+        {"people": good | {"age": ["thirty"]}},
+        {"people": [good]},  # rows, not columns
+        {"next": None},
+    ):
+        with pytest.raises(errors.Unavailable):
+            EligiblePage.of(broken)

@@ -77,23 +77,25 @@ def test_a_rehashed_forgery_does_not_match_the_published_head():
 
 def test_linking_in_bulk_gives_the_hashes_of_entry_hash() -> None:
     texts = ['"quoted" \\ back', "改行\nand\ttab", "\x00\x1f\u2028", "ﾔﾏﾀﾞ 山田", ""]
-    rows = [
-        {
-            "at": "2025-01-01T00:00:00.000001+00:00",
-            "exchange_id": f"{n:016x}",
-            "person": texts[n % len(texts)],
-            "requester": "benefits",
-            "provider": texts[(n + 1) % len(texts)],
-            "procedure": "benefit_payment",
-            "items": "public_fund_account",
-            "outcome": "provided",
-            "reason": texts[(n + 2) % len(texts)],
-        }
+    entries = [
+        (
+            "2025-01-01T00:00:00.000001+00:00",
+            f"{n // 3:016x}",  # entries of one exchange share all but the person
+            texts[n % len(texts)] if n % 4 else f"{n:016x}",
+            "benefits",
+            texts[(n + 1) % len(texts)] + "%s %d %%",
+            "benefit_payment",
+            "public_fund_account",
+            "provided",
+            texts[(n + 2) % len(texts)],
+        )
         for n in range(20)
     ]
     start = chain.Head(7, "ab" * 32)
-    head = chain.link(rows, start)
+    records, head = chain.link(entries, start)
     assert head.seq == 27
-    for row in rows:
+    rows = [dict(zip(chain.RECORD, record, strict=True)) for record in records]
+    for row, entry in zip(rows, entries, strict=True):
+        assert tuple(row[name] for name in chain.ENTRY) == entry
         assert row["hash"] == chain.entry_hash(row)
     assert chain.verify(rows, start=start) == head

@@ -6,8 +6,10 @@ import io
 import json
 import logging
 
+import pytest
+
 from mynumber.platform import logs
-from mynumber.platform.ids import new_id
+from mynumber.platform.ids import PER_MILLISECOND, new_id, new_ids
 
 
 def test_twelve_digit_runs_are_redacted_however_written() -> None:
@@ -30,3 +32,12 @@ def test_ids_are_unique_and_sort_by_creation() -> None:
     assert len(set(made)) == len(made)
     assert all(len(i) == 16 for i in made)
     assert made[0][:11] <= made[-1][:11]
+
+
+def test_ids_made_in_batches_are_unique_with_single_ones_and_sort_by_creation() -> None:
+    made = [new_id(), *new_ids(100_000), new_id(), *new_ids(3), *new_ids(0)]
+    assert len(made) == 100_005 and len(set(made)) == len(made)
+    assert all(len(i) == 16 and int(i, 16) >= 0 for i in made)
+    assert made[0][:11] <= made[1][:11] <= made[-1][:11]
+    with pytest.raises(ValueError):
+        new_ids(PER_MILLISECOND)

@@ -31,6 +31,7 @@ from mynumber.platform.composition import OrgServices, expose
 from mynumber.platform.context import OrgContext
 from mynumber.platform.db import create_org_engine, migrate
 from mynumber.platform.deliveries import Answer, Receivers
+from mynumber.platform.secrets import secret_bytes
 from mynumber.platform.staff.web import install as install_staff
 from mynumber.platform.uow import UnitOfWork
 from mynumber.platform.web import new_app
@@ -59,7 +60,12 @@ def create_app(ctx: OrgContext) -> FastAPI:
     clients = Clients(ctx)
     programmes = Programmes(served=ctx.settings.municipalities)
     applications = BenefitApplications()
-    runner = PaymentRun(units=unit, clients=clients, folder=ctx.settings.data_dir / ORG / "files")
+    runner = PaymentRun(
+        units=unit,
+        clients=clients,
+        folder=ctx.settings.data_dir / ORG / "files",
+        number_key=secret_bytes(ctx.settings.data_dir / ORG / "number.key"),
+    )
 
     receivers = Receivers(org=ORG, keys=clients.keys)
     receivers[APPLICATION_PROCEDURE] = lambda d: Answer(

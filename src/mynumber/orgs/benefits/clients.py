@@ -49,10 +49,44 @@ def bank_org(code: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class EligiblePage:
-    """One page of eligible residents; ``people`` hold My Numbers — use, then drop."""
+    """One page of eligible residents, column by column (aligned lists); ``my_number``
+    holds My Numbers — use, then drop."""
 
-    people: list[dict[str, Any]]
+    my_number: list[str]
+    household: list[str]
+    head: list[bool]
+    kana: list[str]
+    age: list[int]
     next: str | None
+
+    @classmethod
+    def of(cls, data: Any) -> EligiblePage:
+        """A page from a municipality's answer (``{"people": {column: [...]}, "next"}``),
+        each column checked: :class:`errors.Unavailable` if it is not one."""
+        try:
+            people, after = data["people"], data.get("next")
+            page = cls(
+                my_number=[str(x) for x in people["my_number"]],
+                household=[str(x) for x in people["household"]],
+                head=[x is True for x in people["head"]],
+                kana=[str(x) for x in people["kana"]],
+                age=[int(x) for x in people["age"]],
+                next=None if after is None else str(after),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise errors.Unavailable("the municipality's page is malformed") from exc
+        if (
+            len(
+                {len(page.my_number), len(page.household), len(page.head)}
+                | {
+                    len(page.kana),
+                    len(page.age),
+                }
+            )
+            != 1
+        ):
+            raise errors.Unavailable("the municipality's page has columns of unequal length")
+        return page
 
 
 class Clients:
@@ -100,7 +134,7 @@ class Clients:
             exchange_id=f"{programme}:{date.fromisoformat(as_of)}:{after or ''}",
             procedure=ELIGIBILITY,
         )
-        return EligiblePage(people=list(data["people"]), next=data.get("next"))
+        return EligiblePage.of(data)
 
     def enrol(self, numbers: list[str]) -> dict[str, str | None]:
         """The office's own code for each My Number (None: not a current number)."""

@@ -5,8 +5,9 @@ again) starts at ``accounts`` and retries whoever is not yet paid: people who ha
 registered an account or applied get a new attempt, nobody else is touched.
 
 1. ``eligibility`` — pages of eligible residents from each municipality; each page's My
-   Numbers are enrolled at once for the office's own codes and dropped; the page and the
-   municipality's cursor are stored in one transaction;
+   Numbers become the office's own codes (kept from an earlier enrolment, else enrolled
+   now through J-LIS and the hub) and are dropped; the page, a per-person programme's
+   payees and the municipality's cursor are stored in one transaction;
 2. ``payees`` — one payee per (programme, code); a household benefit pays its head;
 3. ``accounts`` — each payee's account (a one-click application, else the registered
    public-fund account through the hub in bulk) becomes a payment instruction with the
@@ -49,7 +50,7 @@ from mynumber.orgs.benefits import files, model, store
 from mynumber.orgs.benefits.clients import EligiblePage
 from mynumber.payments import ResultCode, bank, read_results
 from mynumber.platform.db import among, bulk_insert, chunked, insert_ignoring_duplicates
-from mynumber.platform.ids import new_id
+from mynumber.platform.ids import new_id, new_ids
 from mynumber.platform.uow import UnitOfWork
 
 log = logging.getLogger("mynumber.benefits")
@@ -176,11 +177,14 @@ class PaymentRun:
         page: int = PAGE,
         batch: int = BATCH,
         max_records: int | None = None,
+        number_key: bytes,
         partitions: Partitions | None = None,
         part_size: int | None = None,
     ) -> None:
         self.units = units
         self.clients = clients
+        #: The office's key for the hashes it keeps of enrolled numbers (store.enrolments).
+        self.number_key = number_key
         self.folder = folder
         self.page = page
         self.batch = batch
@@ -390,29 +394,23 @@ class PaymentRun:
             after=after,
             limit=self.page,
         )
-        people = page.people
-        code_of = self.clients.enrol([str(x["my_number"]) for x in people])
-        rows = []  # in the column order of store.eligibles
-        for person in people:
-            code = code_of.get(str(person.pop("my_number")))  # the number is dropped here
-            if code is None:
-                continue
-            rows.append(
-                (
-                    p["id"],
-                    code,
-                    m,
-                    str(person["household"]),
-                    bool(person["head"]),
-                    str(person["kana"])[:60],
-                    int(person["age"]),
-                )
+        codes, enrolled = self._codes(page.my_number)  # the numbers are dropped here
+        read += len(codes)
+        rows = [  # in the column order of store.eligibles
+            (p["id"], code, m, household, head, kana[:60], age)
+            for code, household, head, kana, age in zip(
+                codes, page.household, page.head, page.kana, page.age, strict=True
             )
-        del code_of
+            if code is not None
+        ]
+        payees = _person_payees(p, rows) if p["per"] == "person" else []
         c = store.eligibility_cursors
 
         def work(conn: Connection) -> None:
+            bulk_insert(conn, store.enrolments, enrolled, ignore_duplicates=True)
             bulk_insert(conn, store.eligibles, rows, ignore_duplicates=True)
+            # one payee per (programme, code): a page read again adds none
+            bulk_insert(conn, store.payees, payees, ignore_duplicates=True)
             moved = conn.execute(
                 update(c)
                 .where(
@@ -421,7 +419,7 @@ class PaymentRun:
                     c.c.after.is_(None) if after is None else c.c.after == after,
                     c.c.done.is_(False),
                 )
-                .values(after=page.next, done=page.next is None, read=read + len(people))
+                .values(after=page.next, done=page.next is None, read=read)
             ).rowcount
             if moved != 1:  # another run read this page first: keep its work, not ours
                 raise errors.Conflict("the page was read concurrently", code="concurrent_run")
@@ -431,84 +429,60 @@ class PaymentRun:
         except errors.Conflict:
             log.info("eligibility page of %s read by another run", m)
 
+    def _codes(self, numbers: list[str]) -> tuple[list[str | None], list[tuple[str, str]]]:
+        """The office's code for each My Number of a page (None: not a current one), and
+        the (hash, code) pairs enrolled now: a number the office enrolled before is found
+        by its keyed hash; only the others go to J-LIS and the hub
+        (:meth:`RunClients.enrol`)."""
+        fps = model.number_fingerprints(self.number_key, numbers)
+        e = store.enrolments.c
+        with self.units() as conn:
+            found = conn.execute(select(e.number_fp, e.code).where(among(conn, e.number_fp, fps)))
+            known: dict[str, str] = {fp: code for fp, code in found}
+        unknown = [(n, fp) for n, fp in zip(numbers, fps, strict=True) if fp not in known]
+        fresh = self.clients.enrol([n for n, _ in unknown]) if unknown else {}
+        enrolled = [(fp, code) for n, fp in unknown if (code := fresh.get(n)) is not None]
+        known.update(enrolled)
+        return [known.get(fp) for fp in fps], enrolled
+
     # --- 2. payees --------------------------------------------------------------------------
 
     def _payees(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
-        progress("payees", 0, None)
-        programme = model.Programme(
-            p["name"],
-            p["amount"],
-            p["per"],
-            tuple(p["municipalities"].split()),
-            p["as_of"],
-            p["min_age"],
-            p["max_age"],
-        )
-        e = store.eligibles.c
-        admitted = [e.programme_id == p["id"]]
-        if programme.min_age is not None:
-            admitted.append(e.age >= programme.min_age)
-        if programme.max_age is not None:
-            admitted.append(e.age <= programme.max_age)
-        rows: list[tuple[Any, ...]]
-        if programme.per == "person":
-            # everyone admitted is paid once: no per-person objects, each distinct kana
-            # converted to its Zengin form once
-            with self.units() as conn:
-                people = conn.execute(
-                    select(e.code, e.municipality, e.household, e.kana).where(*admitted)
-                ).all()
-            name_of: dict[str, str] = {}
-            rows = []
-            for code, municipality, household, kana in people:
-                name = name_of.get(kana)
-                if name is None:
-                    name = name_of[kana] = model.payee_name(kana)
-                rows.append(
-                    (
-                        new_id(),
-                        p["id"],
-                        code,
-                        municipality,
-                        household,
-                        name,
-                        1,
-                        p["amount"],
-                        *_PENDING,
-                    )
-                )
-            del people
-        else:
+        """A household programme's payees, from all its eligible people (a per-person
+        programme's were made with each eligibility page)."""
+        y = store.payees.c
+        if p["per"] == "household":
+            programme = _rules(p)
+            e = store.eligibles.c
             with self.units() as conn:
                 eligible = [
                     model.Eligible(*r)
                     for r in conn.execute(
                         select(e.code, e.municipality, e.household, e.head, e.kana, e.age).where(
-                            *admitted
+                            e.programme_id == p["id"]
                         )
                     )
                 ]
+            paid = model.payees(programme, eligible)
             rows = [
                 (
-                    new_id(),
-                    p["id"],
-                    x.code,
-                    x.municipality,
-                    x.household,
-                    x.name,
-                    x.members,
-                    x.amount,
-                    *_PENDING,
+                    *(made, p["id"], x.code, x.municipality, x.household),
+                    *(x.name, x.members, x.amount, *_PENDING),
                 )
-                for x in model.payees(programme, eligible)
+                for made, x in zip(new_ids(len(paid)), paid, strict=True)
             ]
-
-        def work(conn: Connection) -> None:
             # one payee per (programme, code): a resumed phase skips those it made before
-            bulk_insert(conn, store.payees, rows, ignore_duplicates=True)
-
-        self.units().run(work)
-        progress("payees", len(rows), len(rows))
+            self.units().run(
+                lambda conn: bulk_insert(conn, store.payees, rows, ignore_duplicates=True)
+            )
+        with self.units() as conn:
+            made = int(
+                conn.scalar(
+                    select(func.count()).select_from(store.payees).where(y.programme_id == p["id"])
+                )
+                or 0
+            )
+        progress("payees", made, made)
 
     # --- 3. accounts → instructions ---------------------------------------------------------
 
@@ -620,6 +594,7 @@ class PaymentRun:
         ask = [b[1] for b in batch if b[4] != "account"]  # no account named in an application
         registered = dict(zip(ask, self.clients.accounts(ask), strict=True)) if ask else {}
         now = datetime.now(UTC)
+        ids = iter(new_ids(len(batch)))
         instructions: list[tuple[Any, ...]] = []
         instructed, missing = [], []
         for row in batch:
@@ -644,7 +619,7 @@ class PaymentRun:
                     continue  # the account that failed, again: a definitive failure, noticed
             instructions.append(
                 (
-                    *(new_id(), p["id"], payee, 1 if attempt is None else attempt + 1),
+                    *(next(ids), p["id"], payee, 1 if attempt is None else attempt + 1),
                     *(round_number, source, *account, amount, "planned"),
                     *(None, None, None, now, None),
                 )
@@ -971,6 +946,37 @@ class PaymentRun:
             )
 
         self.units().run(work)
+
+
+def _rules(p: dict[str, Any]) -> model.Programme:
+    """The programme's rules, from its stored row."""
+    return model.Programme(
+        p["name"],
+        p["amount"],
+        p["per"],
+        tuple(p["municipalities"].split()),
+        p["as_of"],
+        p["min_age"],
+        p["max_age"],
+    )
+
+
+def _person_payees(p: dict[str, Any], eligible: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """A per-person programme's payees (rows of store.payees) for eligible people (rows of
+    store.eligibles): each admitted person once, each distinct kana converted once."""
+    programme = _rules(p)
+    names: dict[str, str] = {}
+    rows = []
+    for made, (_, code, municipality, household, _, kana, age) in zip(
+        new_ids(len(eligible)), eligible, strict=True
+    ):
+        if not programme.admits(age):
+            continue
+        name = names.get(kana)
+        if name is None:
+            name = names[kana] = model.payee_name(kana)
+        rows.append((made, p["id"], code, municipality, household, name, 1, p["amount"], *_PENDING))
+    return rows
 
 
 def notice_ref(programme_id: str, round_number: int, payee_id: str, kind: str) -> str:

@@ -1,5 +1,5 @@
 """The benefit office's tables. People appear only under the office's own agency code
-(機関別符号); a My Number is never stored here.
+(機関別符号); a My Number is never stored here (``enrolments`` keeps a keyed hash of it).
 
 Unique keys carry the payment rules: one payee per (programme, code); one payment
 instruction per (programme, payee, attempt) and per (payee, round); at most one credited
@@ -79,6 +79,17 @@ eligibility_cursors = Table(
     Column("after", String(64)),
     Column("done", Boolean, nullable=False),
     Column("read", Integer, nullable=False),
+)
+
+#: The office's code for each My Number it has enrolled, so a person is enrolled once, not
+#: once per programme: under a keyed hash of the number (the office's own key, as J-LIS
+#: keeps ``number_fp``), never the number itself. A re-issued number hashes anew and is
+#: enrolled again, to the same code (the code follows the resident code, not the number).
+enrolments = Table(
+    "enrolments",
+    metadata,
+    Column("number_fp", String(32), primary_key=True),
+    Column("code", String(32), nullable=False),
 )
 
 #: Eligible people as the municipalities listed them, under the office's code only.

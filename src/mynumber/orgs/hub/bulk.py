@@ -2,7 +2,7 @@
 
 ``POST /exchanges/bulk`` does what :meth:`Hub.relay` does for one person, once for all of
 them: the permitted-exchange table is checked once, the requester's codes are converted to
-the provider's with one statement per slice, the provider gets one signed request
+the provider's with one statement, the provider gets one signed request
 (``POST /intermediate/provide-bulk``) and answers one JWE sealed to the requester holding a
 result per code, and the やりとり履歴 gets one entry per person in one transaction
 (:meth:`Hub.append`: the chain is computed in memory and written with COPY on PostgreSQL).
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, select
 
 from mynumber import errors
 from mynumber.orgs.hub import permitted, store
@@ -54,20 +54,22 @@ class BulkRequest:
     codes: tuple[str, ...]
 
 
-def _persons(conn: Connection, agency: str, codes: list[str]) -> dict[str, str]:
-    """Agency code → internal reference, for the codes that are the agency's own."""
-    c = store.codes.c
-    wanted = among(conn, c.code, list(dict.fromkeys(codes)))
-    rows = conn.execute(select(c.code, c.person_ref).where(c.agency == agency, wanted))
-    return dict(rows.all())
-
-
-def _codes_at(conn: Connection, provider: str, persons: list[str]) -> dict[str, str]:
-    """Internal reference → the provider's code, for the people the provider has."""
-    c = store.codes.c
-    wanted = among(conn, c.person_ref, list(dict.fromkeys(persons)))
-    rows = conn.execute(select(c.person_ref, c.code).where(c.agency == provider, wanted))
-    return dict(rows.all())
+def _persons(
+    conn: Connection, agency: str, provider: str, codes: list[str]
+) -> dict[str, tuple[str, str | None]]:
+    """Agency code → (internal reference, the provider's code or None), for the codes that
+    are the agency's own: one statement (the codes table joined to itself)."""
+    mine, theirs = store.codes.alias("mine"), store.codes.alias("theirs")
+    joined = mine.outerjoin(
+        theirs, and_(theirs.c.person_ref == mine.c.person_ref, theirs.c.agency == provider)
+    )
+    wanted = among(conn, mine.c.code, list(dict.fromkeys(codes)))
+    rows = conn.execute(
+        select(mine.c.code, mine.c.person_ref, theirs.c.code)
+        .select_from(joined)
+        .where(mine.c.agency == agency, wanted)
+    )
+    return {code: (person, at_provider) for code, person, at_provider in rows}
 
 
 class BulkRelay:
@@ -91,8 +93,8 @@ class BulkRelay:
             )
         exchange_id = new_id()
         with uow as conn:
-            persons = _persons(conn, request.requester, list(request.codes))
-        people = list(dict.fromkeys(persons.values()))
+            persons = _persons(conn, request.requester, request.provider, list(request.codes))
+        people = list(dict.fromkeys(person for person, _ in persons.values()))
         unmatched = sum(1 for c in request.codes if c not in persons)
 
         def record(outcome: str, reason: str, provider: str, held: set[str] | None = None) -> None:
@@ -125,16 +127,14 @@ class BulkRelay:
             record(REFUSED, f"not_permitted: {exc.message}", request.provider)
             raise
         provider = request.provider
-        with uow as conn:
-            at_provider = _codes_at(conn, provider, people)
         body = {
             "exchange_id": exchange_id,
             "requester": request.requester,
             "procedure": row.procedure,
             "items": sorted(request.items),
-            "codes": [at_provider.get(persons[c]) if c in persons else None for c in request.codes],
+            "codes": [persons[c][1] if c in persons else None for c in request.codes],
         }
-        held = set(at_provider)
+        held = {person for person, at_provider in persons.values() if at_provider is not None}
         try:
             answer = self.forward(provider, body)
         except Exception as exc:  # any failure of the provider is the same to the requester

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, select
 
@@ -29,7 +29,7 @@ from mynumber.orgs.hub.agency_codes import CodeScheme
 from mynumber.orgs.hub.model import MAX_ENROL
 from mynumber.platform.db import among, bulk_insert
 from mynumber.platform.encryption import is_compact_jwe
-from mynumber.platform.ids import new_id
+from mynumber.platform.ids import new_id, new_ids
 from mynumber.platform.uow import UnitOfWork
 
 log = logging.getLogger("mynumber.hub")
@@ -66,9 +66,9 @@ _HEAD = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One やりとり履歴 entry to append: who sent what about whom, and what came of it."""
+class Entry(NamedTuple):
+    """One やりとり履歴 entry to append: who sent what about whom, and what came of it
+    (a named tuple: a bulk exchange makes 10^5 of them at once)."""
 
     exchange_id: str
     person: str  # the internal reference; "" if no person matched
@@ -139,7 +139,7 @@ class Hub:
         refs = _refs(conn, unique)
         new = [fp for fp in unique if fp not in refs]
         if new:  # people no agency enrolled before: raw driver inserts (COPY on PostgreSQL)
-            rows = [(fp, new_id(), now) for fp in new]
+            rows = [(fp, ref, now) for fp, ref in zip(new, new_ids(len(new)), strict=True)]
             bulk_insert(conn, store.persons, rows, ignore_duplicates=True)
             refs.update(_refs(conn, new))  # ours, or those of a writer that raced us
         issued = [self.scheme.code(agency, a) for a in acquisitions]
@@ -300,23 +300,22 @@ class Hub:
         last = conn.execute(_HEAD).first()
         head = chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
         at = datetime.now(UTC).isoformat(timespec="microseconds")
-        rows: list[dict[str, Any]] = []
+        items_text: dict[tuple[str, ...], str] = {}  # entries of one exchange share items
+        rows: list[tuple[Any, ...]] = []
         for queued in batch:
-            mine = [
-                {
-                    "at": at,
-                    "exchange_id": e.exchange_id,
-                    "person": e.person,
-                    "requester": e.requester,
-                    "provider": e.provider,
-                    "procedure": e.procedure[:60],
-                    "items": " ".join(sorted(e.items))[:2000],
-                    "outcome": e.outcome,
-                    "reason": e.reason[:500],
-                }
-                for e in queued.entries
-            ]
-            head = queued.head = chain.link(mine, head)
+            entries = []
+            for e in queued.entries:
+                items = items_text.get(e.items)
+                if items is None:
+                    items = items_text[e.items] = " ".join(sorted(e.items))[:2000]
+                entries.append(
+                    (
+                        *(at, e.exchange_id, e.person, e.requester, e.provider),
+                        *(e.procedure[:60], items, e.outcome, e.reason[:500]),
+                    )
+                )
+            mine, head = chain.link(entries, head)
+            queued.head = head
             rows.extend(mine)
         bulk_insert(conn, store.records, rows)  # COPY on PostgreSQL
 
