@@ -487,15 +487,14 @@ class PaymentRun:
     # --- 3. accounts → instructions ---------------------------------------------------------
 
     def _open_payees(self, p: dict[str, Any], round_number: int) -> Any:
-        """Payees of the programme still to be instructed in this round."""
+        """Payees of the programme still to be instructed in this round (each looked up
+        in the unique key (payee, round): no list of the round's instructions is built)."""
         y, i = store.payees.c, store.instructions.c
-        this_round = (
-            select(i.payee_id).where(i.programme_id == p["id"], i.round == round_number)
-        ).scalar_subquery()
+        this_round = select(i.id).where(i.payee_id == y.id, i.round == round_number)
         return and_(
             y.programme_id == p["id"],
             y.status.in_(("pending", "no_account", "failed")),
-            y.id.not_in(this_round),
+            ~this_round.exists(),
         )
 
     def _accounts(self, p: dict[str, Any], current: Round, progress: Progress) -> None:

@@ -121,6 +121,9 @@ payees = Table(
     Column("reason", String(32)),
     UniqueConstraint("programme_id", "code", name="one_payee_per_code"),
 )
+#: A programme's payees in id order: a batch of open payees is read from where the last
+#: one ended (``id > after``), not by sorting every payee of the programme again.
+Index("payees_by_programme", payees.c.programme_id, payees.c.id)
 
 #: Payment instructions (振込指示): one per attempt; the account it pays into.
 instructions = Table(
@@ -193,6 +196,9 @@ notices = Table(
     Column("sent_at", UtcDateTime),
     UniqueConstraint("payee_id", "subject", name="one_notice_per_subject"),
 )
+#: A programme's notices still to send, in id order: each batch of them is found at the
+#: front of this index, not by scanning and sorting every notice of the programme.
+Index("notices_to_send", notices.c.programme_id, notices.c.outcome, notices.c.id)
 
 #: One-click applications from Mynaportal (a hub delivery), the newest per person.
 applications = Table(
