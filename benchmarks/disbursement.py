@@ -3,7 +3,7 @@
 Prints JSON. Set-up, timed apart: synthetic residents in the demo municipalities, bank
 accounts for a share of the adults, registered as public-fund accounts (which enrols them
 at the account registry through J-LIS and the hub: the network is warm). Then the benefit
-office's own run (``mynumber.orgs.benefits.run.PaymentRun``, pages and batches of 10^5)
+office's own run (``mynumber.orgs.benefits.run.PaymentRun``, with its pages and batches)
 for a programme paying every resident, twice: ``first_run`` is the office's first
 programme, which enrols everyone (J-LIS → hub) and keeps the codes; ``run`` is a later
 programme — the one a disaster calls for — which finds them. Phase by phase:
@@ -229,22 +229,20 @@ class Workers:
             p.wait(timeout=60)
 
 
-def run_to_files(
-    fed: federation.Federation, folder: Path, workers: Workers | None = None
-) -> dict[str, Any]:
-    """Create a programme paying every resident, run it until its files are written."""
+def run_to_files(fed: federation.Federation, workers: Workers | None = None) -> dict[str, Any]:
+    """Create a programme paying every resident, run it until its files are written (in the
+    office's folder, as the workers write them: ``files/<programme>/``)."""
     benefits = fed.benefits()
+    folder = benefits.runner.folder
     calls: dict[str, float] = {}
     clients = benefits.clients
     clients.eligible = _timed(calls, "eligible", clients.eligible)
     clients.enrol = _timed(calls, "enrol", clients.enrol)
     clients.accounts = _timed(calls, "accounts", clients.accounts)
-    runner = PaymentRun(
+    runner = PaymentRun(  # the office's own settings (pages, batches), timed clients
         units=partial(UnitOfWork, benefits.engine),
         clients=clients,
         folder=folder,
-        page=PAGE,
-        batch=PAGE,
         number_key=benefits.runner.number_key,
     )
     if workers is not None:
@@ -334,7 +332,7 @@ def run_to_files(
         "workers": 0 if workers is None else len(workers.processes),
         "broker_cpu_seconds": round(cpu_of(broker) - broker_started, 2) if broker else None,
         "_runner": runner,
-        "_folder": folder,
+        "_folder": folder / programme["id"],
     }
 
 
@@ -392,20 +390,19 @@ def measure(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             "residents": seed_residents(fed, args.residents),
             "accounts": register_accounts(fed),
         }
-        folder = settings.data_dir / "benefits" / "bench-files"
         # the office's first programme enrols everyone (J-LIS → hub) and keeps the codes;
         # a later programme, the one a disaster calls for, finds them: both are reported
-        cold = run_to_files(fed, folder / "first")
+        cold = run_to_files(fed)
         runs: list[dict[str, Any]] = []
         if args.workers:
             for k in range(1, args.workers + 1):
                 workers = Workers(settings, k)
                 try:
-                    runs.append(run_to_files(fed, folder / f"k{k}", workers))
+                    runs.append(run_to_files(fed, workers))
                 finally:
                     workers.stop()
         else:
-            runs.append(run_to_files(fed, folder))
+            runs.append(run_to_files(fed))
         run = runs[0]
         limit = io_limit(run["_folder"], run["payees"])
         result: dict[str, Any] = {

@@ -37,6 +37,7 @@ def world(tmp_path_factory, database_kind, drop_databases) -> Iterator[World]:
 BROKER_URL = os.environ.get("MYNUMBER_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 #: Open payees per accounts part: several parts in flight on a few thousand payees.
 PART_SIZE = 700
+FILE_RECORDS = 400  # the round's file in several parts, as a national one is
 WORKERS = 2
 
 
@@ -93,7 +94,11 @@ def run_on_workers_with_kills(
     moments of the distributed phases a worker — or now and then the coordinator — is
     killed and started again. Returns the phases of the kills and how many workers died."""
     data = settings.data_dir
-    env = env | {"MYNUMBER_BROKER_URL": BROKER_URL, "MYNUMBER_RUN_PART_SIZE": str(PART_SIZE)}
+    env = env | {
+        "MYNUMBER_BROKER_URL": BROKER_URL,
+        "MYNUMBER_RUN_PART_SIZE": str(PART_SIZE),
+        "MYNUMBER_RUN_FILE_RECORDS": str(FILE_RECORDS),
+    }
     workers = Workers(settings, env)
     for n in range(WORKERS):
         workers.start(n)
@@ -112,9 +117,9 @@ def run_on_workers_with_kills(
         process = coordinator()
         for _ in range(KILLS + 2):
             now = phase_of(probe, programme)
-            if rank(now) >= rank("files"):
+            if rank(now) >= rank("transfers"):
                 break
-            target = rng.choice(("eligibility", "accounts"))
+            target = rng.choice(("eligibility", "accounts", "files"))
             deadline = time.monotonic() + 300
             while process.poll() is None and rank(phase_of(probe, programme)) < rank(target):
                 assert time.monotonic() < deadline, "the run made no progress in 5 minutes"
@@ -156,6 +161,7 @@ def test_workers_killed_with_parts_in_flight_still_credit_each_account_once(worl
     assert workers_killed, "no worker was killed"
     assert credited == expected  # each eligible account once, nobody else
     assert report["phase"] == "done"
+    assert len(report["files"]) > 1  # parts of the round's file, written on the workers
     assert report["payees"]["credited"]["count"] == sum(credited.values())
     assert report["instructions"]["credited"]["count"] == sum(credited.values())
     assert sum(f["credited_total"] for f in report["files"]) == AMOUNT * sum(credited.values())

@@ -307,6 +307,22 @@ def test_a_person_is_enrolled_once_not_once_per_programme(office):
     ]
 
 
+def test_a_file_over_the_record_limit_is_written_in_parts_each_sent_once(office):
+    office.runner.max_records = 3  # as 999,999 records would be
+    pid = office.programme()
+
+    assert office.runner.run(pid)["instructions"] == 4
+
+    assert office.others.submitted == [f"{pid}-r001-{PAYER_BANK}-01", f"{pid}-r001-{PAYER_BANK}-02"]
+    written = office.status(pid)["files"]
+    assert [(f["part"], f["count"]) for f in written] == [(1, 3), (2, 1)]
+    # the records run on from one part to the next in the file's order
+    records = [t for f in written for t in read_file(Path(f["path"]).read_bytes()).transfers]
+    keys = [(t.bank_code, t.branch_code, t.account_number) for t in records]
+    assert keys == sorted(keys) and len(set(keys)) == 4
+    assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]
+
+
 def test_an_unapproved_programme_does_not_run_and_asks_nobody_anything(office):
     pid = office.programme(approved=False)
 

@@ -1,11 +1,12 @@
 """A benefit run's parts executed by Celery on RabbitMQ (``MYNUMBER_BROKER_URL``).
 
 The run (:class:`mynumber.orgs.benefits.run.PaymentRun`) stays the coordinator: it holds
-the round's lease, moves the phases and writes the files. The partitioned phases — each
-municipality's eligibility pages, the open payees in ranges of payee ids for the accounts
-through the hub — go to the broker as tasks, one per part, and the coordinator waits for
-all of them. A worker (``mynumber benefit worker``, or ``celery -A
-mynumber.federation.distributed worker``) builds the federation on the same data folder
+the round's lease and moves the phases. The partitioned phases — each municipality's
+eligibility pages (with a per-person programme's payees), the open payees in ranges of
+payee ids for the accounts through the hub, the parts of the round's Zengin file — go to
+the broker as tasks, one per part, and the coordinator waits for all of them. A worker
+(``mynumber benefit worker``, or ``celery -A mynumber.federation.distributed worker``)
+builds the federation on the same data folder
 and databases, as ``mynumber benefit run`` does, and does the part there.
 
 Why Celery on RabbitMQ (this project's choice): the parts are coarse (10^4–10^5 people
@@ -130,9 +131,11 @@ def _warm(**_: object) -> None:
     retry_backoff=1,
     max_retries=5,
 )
-def run_part(phase: str, programme_id: str, round_number: int, after: str, upto: str | None) -> int:
+def run_part(
+    phase: str, programme_id: str, round_number: int, after: str, upto: str | None, number: int = 0
+) -> int:
     """One part of a benefit run (idempotent: a redelivery redoes nothing done)."""
-    _worker_runner().run_part(Part(phase, programme_id, round_number, after, upto))
+    _worker_runner().run_part(Part(phase, programme_id, round_number, after, upto, number))
     return os.getpid()
 
 
@@ -149,7 +152,7 @@ class CeleryPartitions:
             return
         task = self.celery.signature("mynumber.benefits.part")
         sent = group(
-            task.clone(args=(x.phase, x.programme_id, x.round, x.after, x.upto)).set(
+            task.clone(args=(x.phase, x.programme_id, x.round, x.after, x.upto, x.number)).set(
                 queue=self.queue
             )
             for x in parts
@@ -174,12 +177,17 @@ def partitions(settings: Settings) -> CeleryPartitions | None:
 
 def use_engine(runner: PaymentRun, settings: Settings, part_size: int = PART_SIZE) -> bool:
     """Make ``runner`` send its parts to the engine if a broker is configured
-    (``MYNUMBER_RUN_PART_SIZE`` open payees per accounts part, else ``part_size``)."""
+    (``MYNUMBER_RUN_PART_SIZE`` open payees per accounts part, else ``part_size``;
+    ``MYNUMBER_RUN_FILE_RECORDS`` records per part of the round's file, else 999,999, the
+    most a 総合振込 file holds — a bank may want its files smaller)."""
     engine = partitions(settings)
     if engine is None:
         return False
     runner.partitions = engine
     runner.part_size = int(os.environ.get("MYNUMBER_RUN_PART_SIZE") or part_size)
+    records = int(os.environ.get("MYNUMBER_RUN_FILE_RECORDS") or 0)
+    if records:
+        runner.max_records = records
     return True
 
 

@@ -101,7 +101,7 @@ def lines(bank_code: str, count: int, *, start: int = 0) -> list[files.Line]:
     ]
 
 
-def test_a_round_makes_one_file_for_the_paying_bank_in_parts_ordered_by_receiving_bank():
+def test_a_part_of_the_file_for_the_paying_bank_is_ordered_by_receiving_bank():
     head = files.header(
         payer_code=model.PAYER_CODE,
         payer_name=model.PAYER_NAME,
@@ -112,23 +112,18 @@ def test_a_round_makes_one_file_for_the_paying_bank_in_parts_ordered_by_receivin
         transfer_date=AS_OF,
     )
     mixed = [*lines("0009", 2, start=10), *lines("0005", 5), *lines("0001", 3, start=20)]
-    planned = files.plan("p", 1, mixed, paying_bank="0001", max_count=4)
+    planned = files.part("p", 1, 2, mixed, paying_bank="0001")
 
-    assert [(p.bank_code, p.part, len(p.lines)) for p in planned] == [
-        ("0001", 1, 4),
-        ("0001", 2, 4),
-        ("0001", 3, 2),
-    ]
-    assert [p.id for p in planned] == ["p-r001-0001-01", "p-r001-0001-02", "p-r001-0001-03"]
-    in_order = [x for p in planned for x in p.lines]
-    assert [x.bank_code for x in in_order] == ["0001"] * 3 + ["0005"] * 5 + ["0009"] * 2
-    assert in_order == sorted(in_order, key=lambda x: (x.bank_code, x.account_number))
-    for p in planned:
-        zengin = read_file(files.render(head, p), reference=AS_OF)
-        assert zengin.header.bank_code == "0001"  # 仕向銀行: the payer account's bank
-        assert zengin.trailer.count == len(p.lines)
-        assert zengin.trailer.total == sum(x.amount for x in p.lines)
-        assert [t.bank_code for t in zengin.transfers] == [x.bank_code for x in p.lines]
+    assert (planned.id, planned.bank_code, planned.part) == ("p-r001-0001-02", "0001", 2)
+    assert [x.bank_code for x in planned.lines] == ["0001"] * 3 + ["0005"] * 5 + ["0009"] * 2
+    assert list(planned.lines) == sorted(mixed, key=files.order)
+    zengin = read_file(files.render(head, planned), reference=AS_OF)
+    assert zengin.header.bank_code == "0001"  # 仕向銀行: the payer account's bank
+    assert zengin.trailer.count == len(mixed)
+    assert zengin.trailer.total == sum(x.amount for x in mixed)
+    assert [t.bank_code for t in zengin.transfers] == [x.bank_code for x in planned.lines]
+    with pytest.raises(ValueError, match="999999"):
+        files.part("p", 1, 1, lines("0001", 1) * (files.MAX_COUNT + 1), paying_bank="0001")
 
 
 def test_the_same_instructions_in_any_order_make_the_same_bytes(tmp_path):
@@ -142,8 +137,8 @@ def test_the_same_instructions_in_any_order_make_the_same_bytes(tmp_path):
         transfer_date=AS_OF,
     )
     some = lines("0001", 20)
-    (one,) = files.plan("p", 1, some, paying_bank="0001")
-    (other,) = files.plan("p", 1, list(reversed(some)), paying_bank="0001")
+    one = files.part("p", 1, 1, some, paying_bank="0001")
+    other = files.part("p", 1, 1, list(reversed(some)), paying_bank="0001")
     path = tmp_path / "out" / "f.zengin"
 
     files.write_atomically(path, files.render(head, one))

@@ -58,35 +58,27 @@ def file_id(programme_id: str, round_number: int, bank_code: str, part: int) -> 
     return f"{programme_id}-r{round_number:03d}-{bank_code}-{part:02d}"
 
 
-def plan(
-    programme_id: str,
-    round_number: int,
-    lines: Iterable[Line],
-    *,
-    paying_bank: str,
-    max_count: int = MAX_COUNT,
-) -> list[Planned]:
-    """The round's file for the paying bank (in parts of ``max_count``), its records in a
-    fixed order: receiving bank, branch, deposit type, account, instruction."""
-    ordered = sorted(
-        lines,
-        key=lambda x: (
-            x.bank_code,
-            x.branch_code,
-            x.deposit_type,
-            x.account_number,
-            x.instruction_id,
-        ),
+def order(line: Line) -> tuple[str, ...]:
+    """Where a record stands in the round's file: receiving bank, branch, deposit type,
+    account, instruction (the run reads its parts from the database in this order)."""
+    return (
+        *(line.bank_code, line.branch_code, line.deposit_type),
+        *(line.account_number, line.instruction_id),
     )
-    return [
-        Planned(
-            file_id(programme_id, round_number, paying_bank, part),
-            paying_bank,
-            part,
-            tuple(ordered[start : start + max_count]),
-        )
-        for part, start in enumerate(range(0, len(ordered), max_count), start=1)
-    ]
+
+
+def part(
+    programme_id: str, round_number: int, number: int, lines: Iterable[Line], *, paying_bank: str
+) -> Planned:
+    """Part ``number`` of the round's file for the paying bank, its records in
+    :func:`order` (at most :data:`MAX_COUNT` of them)."""
+    listed = list(lines)
+    if len(listed) > MAX_COUNT:
+        raise ValueError(f"a 総合振込 file holds at most {MAX_COUNT} records")
+    ordered = tuple(sorted(listed, key=order))
+    return Planned(
+        file_id(programme_id, round_number, paying_bank, number), paying_bank, number, ordered
+    )
 
 
 def header(

@@ -43,12 +43,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, tuple_, update
 
 from mynumber import errors
 from mynumber.orgs.benefits import files, model, store
 from mynumber.orgs.benefits.clients import EligiblePage
-from mynumber.payments import ResultCode, bank, read_results
+from mynumber.payments import MAX_COUNT, ResultCode, bank, read_results
 from mynumber.platform.db import among, bulk_insert, chunked, insert_ignoring_duplicates
 from mynumber.platform.ids import new_id, new_ids
 from mynumber.platform.uow import UnitOfWork
@@ -64,9 +64,11 @@ BANK_NOT_CONNECTED = "bank_not_connected"
 _PENDING = ("pending", None)
 
 PHASES = ("eligibility", "payees", "accounts", "files", "transfers", "notices", "done")
-#: Residents per eligibility page; payees per account batch; notices per delivery.
-PAGE = 5_000
-BATCH = 10_000
+#: Residents per eligibility page; payees per account batch (a bulk exchange at the hub);
+#: notices per delivery. A page or batch costs a few round trips and signatures whatever
+#: its size, so a national run wants them large; a page of 50,000 is ~10 MB in memory.
+PAGE = 50_000
+BATCH = 20_000
 NOTICE_BATCH = 1_000
 
 #: How long a run's lease on its round lasts unless renewed (each batch renews it).
@@ -113,17 +115,20 @@ class RunClients(Protocol):
 @dataclass(frozen=True, slots=True)
 class Part:
     """One partition of a phase: a municipality's eligibility pages
-    (``("eligibility", programme, round, municipality, None)``) or the open payees of a
+    (``("eligibility", programme, round, municipality, None)``), the open payees of a
     round with ids in ``(after, upto]`` (``("accounts", programme, round, after, upto)``;
-    ``upto`` None: to the end). Each is idempotent: run twice, or by two workers at once,
-    it leaves what one run leaves (cursors move by compare-and-set; instructions have the
-    unique keys (programme, payee, attempt) and (payee, round))."""
+    ``upto`` None: to the end), or part ``number`` of the round's file, its records in
+    ``(after, upto]`` by :func:`files.order`. Each is idempotent: run twice, or by two
+    workers at once, it leaves what one run leaves (cursors move by compare-and-set;
+    instructions have the unique keys (programme, payee, attempt) and (payee, round); a
+    file's bytes depend on its records only, and it is recorded once by its id)."""
 
     phase: str
     programme_id: str
     round: int
     after: str
     upto: str | None
+    number: int = 0  # a file part's number (its records lie in (after, upto])
 
 
 class Partitions(Protocol):
@@ -200,6 +205,8 @@ class PaymentRun:
             self._eligibility_of(p, part.after)
         elif part.phase == "accounts":
             self._accounts_between(p, part.round, part.after, part.upto, _quiet, 0, 0)
+        elif part.phase == "files":
+            self._file_part(p, part.round, part.number, part.after, part.upto)
         else:
             raise errors.InvalidInput(f"no such part of a run: {part.phase}", field="phase")
 
@@ -642,42 +649,77 @@ class PaymentRun:
     # --- 4. files ---------------------------------------------------------------------------
 
     def _files(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
-        i, y = store.instructions.c, store.payees.c
+        """The round's file for the paying bank, in parts of at most ``max_records``
+        records: every ``max_records``-th record in :func:`files.order` ends a part, and
+        each part is read, written and recorded on its own (:meth:`_file_part`), on the
+        engine's workers when one is configured — no part needs another's lines."""
+        i = store.instructions.c
+        size = self.max_records or MAX_COUNT
+        in_order = (i.bank_code, i.branch_code, i.deposit_type, i.account_number, i.id)
+        this_round = and_(i.programme_id == p["id"], i.round == current.number)
         with self.units() as conn:
-            lines = [
-                files.Line(
-                    r.id,
-                    r.bank_code,
-                    r.branch_code,
-                    r.deposit_type,
-                    r.account_number,
-                    r.name,
-                    r.amount,
-                )
-                for r in conn.execute(
-                    select(
-                        i.id,
-                        i.bank_code,
-                        i.branch_code,
-                        i.deposit_type,
-                        i.account_number,
-                        y.name,
-                        i.amount,
-                    )
-                    .join_from(store.instructions, store.payees, y.id == i.payee_id)
-                    .where(i.programme_id == p["id"], i.round == current.number)
+            total = int(
+                conn.scalar(select(func.count()).select_from(store.instructions).where(this_round))
+                or 0
+            )
+            numbered = (
+                select(*in_order, func.row_number().over(order_by=in_order).label("n"))
+                .where(this_round)
+                .subquery()
+            )
+            ends = [
+                json.dumps(list(row))
+                for row in conn.execute(
+                    select(*list(numbered.c)[:5])
+                    .where(numbered.c.n % size == 0)
+                    .order_by(numbered.c.n)
                 )
             ]
-            settled = set(
-                conn.scalars(
-                    select(store.transfer_files.c.id).where(
-                        store.transfer_files.c.programme_id == p["id"],
-                        store.transfer_files.c.round == current.number,
-                    )
-                )
+        count = -(-total // size)
+        parts = [
+            Part("files", p["id"], current.number, after, upto, number)
+            for number, after, upto in zip(
+                range(1, count + 1), ["", *ends], [*ends, None], strict=False
             )
-        limit = {} if self.max_records is None else {"max_count": self.max_records}
-        planned = files.plan(p["id"], current.number, lines, paying_bank=p["payer_bank"], **limit)
+        ]
+        progress("files", 0, count)
+        self.partitions.run_parts(self, parts, lambda n: progress("files", n, count))
+
+    def _file_part(
+        self, p: dict[str, Any], round_number: int, number: int, after: str, upto: str | None
+    ) -> None:
+        """Part ``number`` of the round's file: the records after the key ``after`` and up
+        to ``upto`` (JSON lists in :func:`files.order`; "" from the first, None to the
+        last), written atomically and recorded with each instruction's place in it.
+        Idempotent: a part recorded before is left as it is."""
+        i, y, f = store.instructions.c, store.payees.c, store.transfer_files.c
+        file_id = files.file_id(p["id"], round_number, p["payer_bank"], number)
+        key = tuple_(i.bank_code, i.branch_code, i.deposit_type, i.account_number, i.id)
+        bounds = [i.programme_id == p["id"], i.round == round_number]
+        if after:
+            bounds.append(key > tuple_(*json.loads(after)))
+        if upto is not None:
+            bounds.append(key <= tuple_(*json.loads(upto)))
+        with self.units() as conn:
+            if conn.scalar(select(f.id).where(f.id == file_id)) is not None:
+                return
+            transfer_date: date = conn.execute(
+                select(store.rounds.c.transfer_date).where(
+                    store.rounds.c.programme_id == p["id"], store.rounds.c.number == round_number
+                )
+            ).scalar_one()
+            lines = [
+                files.Line(*row)
+                for row in conn.execute(
+                    select(
+                        *(i.id, i.bank_code, i.branch_code, i.deposit_type, i.account_number),
+                        *(y.name, i.amount),
+                    )
+                    .join_from(store.instructions, store.payees, y.id == i.payee_id)
+                    .where(*bounds)
+                )
+            ]
+        plan = files.part(p["id"], round_number, number, lines, paying_bank=p["payer_bank"])
         head = files.header(
             payer_code=p["payer_code"],
             payer_name=p["payer_name"],
@@ -685,24 +727,20 @@ class PaymentRun:
             branch_code=p["payer_branch"],
             deposit_type=p["payer_deposit_type"],
             account_number=p["payer_account"],
-            transfer_date=current.transfer_date,
+            transfer_date=transfer_date,
         )
-        progress("files", 0, len(planned))
-        for n, plan in enumerate(planned, start=1):
-            path = self.folder / p["id"] / f"round-{current.number:03d}" / f"{plan.id}.zengin"
-            if plan.id not in settled:
-                data = files.render(head, plan)
-                files.write_atomically(path, data)
-                self._record_file(p, current, plan, path, data)
-            progress("files", n, len(planned))
+        path = self.folder / p["id"] / f"round-{round_number:03d}" / f"{plan.id}.zengin"
+        data = files.render(head, plan)
+        files.write_atomically(path, data)
+        self._record_file(p, round_number, plan, path, data)
 
     def _record_file(
-        self, p: dict[str, Any], current: Round, plan: files.Planned, path: Path, data: bytes
+        self, p: dict[str, Any], round_number: int, plan: files.Planned, path: Path, data: bytes
     ) -> None:
         row = {
             "id": plan.id,
             "programme_id": p["id"],
-            "round": current.number,
+            "round": round_number,
             "bank_code": plan.bank_code,
             "part": plan.part,
             "path": str(path),

@@ -159,6 +159,14 @@ Index(
     postgresql_where=_CREDITED,
 )
 Index("instructions_by_file", instructions.c.file_id, instructions.c.record_index)
+#: A round's instructions in the order of its file's records (files.order): each part of
+#: the file is read from this index between its two bounds.
+Index(
+    "instructions_in_file_order",
+    *(instructions.c.programme_id, instructions.c.round, instructions.c.bank_code),
+    *(instructions.c.branch_code, instructions.c.deposit_type, instructions.c.account_number),
+    instructions.c.id,
+)
 
 #: Zengin 総合振込 files, one per paying bank (仕向銀行) per round (and part, over 999,999
 #: records); ``bank_code`` is the paying bank the file is handed to.
