@@ -106,6 +106,10 @@ def header(
     )
 
 
+#: Each deposit type by its code (a lookup per record, not an Enum call).
+_DEPOSIT_TYPES = {kind.value: kind for kind in DepositType}
+
+
 def transfers(lines: Iterable[Line]) -> Iterator[Transfer]:
     branches: dict[tuple[str, str], object] = {}
     for line in lines:
@@ -114,7 +118,7 @@ def transfers(lines: Iterable[Line]) -> Iterator[Transfer]:
             branches[key] = branch(*key)
         yield Transfer.for_branch(
             branches[key],  # type: ignore[arg-type]
-            deposit_type=DepositType(line.deposit_type),
+            deposit_type=_DEPOSIT_TYPES[line.deposit_type],
             account_number=line.account_number,
             payee_name=line.name,
             amount=line.amount,
