@@ -401,7 +401,8 @@ class PaymentRun:
             after=after,
             limit=self.page,
         )
-        codes, enrolled = self._codes(page.my_number)  # the numbers are dropped here
+        codes, enrolled = self._codes(page.my_number)
+        page.my_number.clear()  # the numbers are dropped here
         read += len(codes)
         rows = [  # in the column order of store.eligibles
             (p["id"], code, m, household, head, kana[:60], age)
