@@ -25,6 +25,7 @@ from mynumber.devices.kiosk import create_app as create_kiosk
 from mynumber.devices.phone import create_app as create_phone
 from mynumber.federation import demo
 from mynumber.federation.demo import DEMO_BANKS
+from mynumber.federation.paths import INTERNAL_BASE, KIOSK_PATH, PHONE_PATH, mount_path
 from mynumber.orgs.accounts.app import AccountServices
 from mynumber.orgs.accounts.app import create_app as create_accounts
 from mynumber.orgs.bank.app import BankServices
@@ -68,12 +69,6 @@ from mynumber.platform.staff.services import Staff
 from mynumber.platform.web import AccessLog, templates_for
 from mynumber.platform.web.agency import AgencyServices
 
-INTERNAL_BASE = "http://mynumber.internal"
-#: where the resident's phone app (:mod:`mynumber.devices.phone`) is served
-PHONE_PATH = "/phone"
-#: where the convenience-store kiosks (:mod:`mynumber.devices.kiosk`) are served
-KIOSK_PATH = "/kiosk"
-
 #: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``);
 #: the insurers (健保組合, 協会けんぽ, 国保) register eligibility with ``oqs`` (支払基金's
 #: オンライン資格確認等システム) through it.
@@ -111,12 +106,6 @@ PRIVATE_ORGS = ("trustplatform",)
 _PRIVATE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
     "trustplatform": create_trustplatform
 }
-
-
-def mount_path(org: str) -> str:
-    """``municipality-131016`` is served at ``/municipality/131016``; ``jlis`` at ``/jlis``."""
-    kind, _, code = org.partition("-")
-    return f"/{kind}/{code}" if code else f"/{kind}"
 
 
 class LocalAdministrator(httpx.Auth):
