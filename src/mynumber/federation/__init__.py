@@ -22,7 +22,6 @@ if TYPE_CHECKING:
         Federation,
         LocalAdministrator,
         build,
-        build_one,
         org_names,
         split_urls,
     )
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
         LINKAGE_SEED_PER_MUNICIPALITY,
     )
     from mynumber.federation.paths import INTERNAL_BASE, KIOSK_PATH, PHONE_PATH, mount_path
+    from mynumber.federation.split import build_one
 
 __all__ = [
     "DEMO_AUTH_PIN",
@@ -63,6 +63,7 @@ _MODULE = {
     "KIOSK_PATH": "paths",
     "PHONE_PATH": "paths",
     "mount_path": "paths",
+    "build_one": "split",
 }
 
 
