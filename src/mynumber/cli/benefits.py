@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
@@ -33,12 +33,11 @@ from rich.table import Table
 
 from mynumber import federation
 from mynumber.cli.options import DataDir, settings
-from mynumber.federation import distributed
-from mynumber.orgs.benefits.deps import PURPOSE
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.platform.staff.model import Acting, PermissionDenied
-from mynumber.platform.staff.services import Staff
-from mynumber.platform.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from mynumber.platform.staff.services import Staff
 
 app = typer.Typer(
     help="Benefit programmes (給付金) paid push-type into public-fund accounts.",
@@ -204,6 +203,10 @@ def run(
     if url is not None:
         _run_on_server(programme, url, token)
         return
+    from mynumber.federation import distributed  # Celery: only the commands that run
+    from mynumber.orgs.benefits.deps import PURPOSE
+    from mynumber.platform.uow import UnitOfWork
+
     if workers and distributed.broker_url() is None:
         raise typer.BadParameter("--workers needs MYNUMBER_BROKER_URL", param_hint="--workers")
     with _office(data, url, token) as (fed, api), _workers(fed, workers):
@@ -251,6 +254,8 @@ def _workers(fed: federation.Federation | None, count: int) -> Iterator[None]:
     if fed is None or not count:
         yield
         return
+    from mynumber.federation import distributed
+
     env = distributed.worker_env(fed.settings, dict(os.environ))
     started = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -277,6 +282,8 @@ def _workers(fed: federation.Federation | None, count: int) -> Iterator[None]:
 def worker(data: DataDir = None) -> None:
     """A Celery worker that does parts of benefit runs of this data folder's federation
     (MYNUMBER_BROKER_URL); stop it with Ctrl-C."""
+    from mynumber.federation import distributed
+
     if distributed.broker_url() is None:
         raise typer.BadParameter("a worker needs MYNUMBER_BROKER_URL")
     chosen = settings(data)

@@ -24,23 +24,21 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
 from rich.console import Console
 
 from mynumber import errors, federation
-from mynumber.card import load_or_create_demo_seal_key
 from mynumber.cli.options import DataDir, settings
-from mynumber.devices.clinic import CardReader, PrintedFace, Terminal
-from mynumber.devices.clinic.folders import answer_folder
-from mynumber.devices.phone.credential import PhoneCredential
-from mynumber.devices.phone.wallet import open_card
-from mynumber.federation.assembly import CLINIC_CODES
-from mynumber.platform.db import create_org_engine
-from mynumber.platform.staff.model import Roles
-from mynumber.platform.staff.services import Staff
+from mynumber.orgs.clinic.model import DEMO_INSTITUTIONS
+
+if TYPE_CHECKING:
+    from mynumber.devices.clinic import PrintedFace, Terminal
+
+#: the demo clinic (a federation's first, :data:`mynumber.federation.assembly.CLINIC_CODES`)
+DEMO_CLINIC = DEMO_INSTITUTIONS[0].code
 
 app = typer.Typer(help="A clinic's reception terminal and card reader.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -57,9 +55,15 @@ Url = Annotated[
 
 @contextmanager
 def terminal(clinic: str, *, url: str | None, data: Path | None) -> Iterator[Terminal]:
+    from mynumber.devices.clinic import Terminal
+
     org = f"clinic-{clinic}"
     config = settings(data)
     if url:
+        from mynumber.platform.db import create_org_engine
+        from mynumber.platform.staff.model import Roles
+        from mynumber.platform.staff.services import Staff
+
         engine = create_org_engine(config, org)
         try:
             token = Staff(engine=engine, org=org, roles=Roles.of(), authority=None)
@@ -82,6 +86,8 @@ def terminal(clinic: str, *, url: str | None, data: Path | None) -> Iterator[Ter
 
 def printed_face(card: Path) -> PrintedFace:
     """The card's printed face as the reader scans it (``CARD.json`` beside the card)."""
+    from mynumber.devices.clinic import PrintedFace
+
     note = card.with_suffix(".json")
     try:
         face = json.loads(note.read_text(encoding="utf-8"))
@@ -114,7 +120,7 @@ def confirm(
         Path | None, typer.Option("--face", help="the camera image", exists=True)
     ] = None,
     visual: Annotated[bool, typer.Option("--visual", help="staff checked the face")] = False,
-    clinic: Clinic = CLINIC_CODES[0],
+    clinic: Clinic = DEMO_CLINIC,
     consent: Annotated[
         str, typer.Option("--consent", help="data the patient consents to: drugs,checkups,…")
     ] = "",
@@ -128,6 +134,11 @@ def confirm(
         raise typer.BadParameter("give exactly one of --pin, --face or --visual")
     if phone is not None and pin is None:
         raise typer.BadParameter("a phone is confirmed with its own PIN: --phone PHONE --pin PIN")
+    from mynumber.card import load_or_create_demo_seal_key
+    from mynumber.devices.clinic import CardReader
+    from mynumber.devices.phone.credential import PhoneCredential
+    from mynumber.devices.phone.wallet import open_card
+
     kinds = [k.strip() for k in consent.split(",") if k.strip()]
     seal = settings(data).data_dir / "card-seal.key"
     if phone is not None:
@@ -147,11 +158,14 @@ def confirm(
 def register(
     card: Card,
     pin: Annotated[str, typer.Option("--pin", help="the 4-digit auth PIN")],
-    clinic: Clinic = CLINIC_CODES[0],
+    clinic: Clinic = DEMO_CLINIC,
     url: Url = None,
     data: DataDir = None,
 ) -> None:
     """マイナ保険証の利用登録 at the reader."""
+    from mynumber.devices.clinic import CardReader
+    from mynumber.devices.phone.wallet import open_card
+
     reader = CardReader(open_card(card, settings(data).data_dir / "card-seal.key"))
     with terminal(clinic, url=url, data=data) as desk:
         has_records = desk.register(reader, pin=pin)
@@ -161,7 +175,7 @@ def register(
 @app.command("query")
 def query(
     files: Annotated[list[Path], typer.Argument(help="request XML files", exists=True)],
-    clinic: Clinic = CLINIC_CODES[0],
+    clinic: Clinic = DEMO_CLINIC,
     url: Url = None,
     data: DataDir = None,
 ) -> None:
@@ -178,11 +192,13 @@ def query(
 @app.command("folders")
 def folders(
     folder: Annotated[Path, typer.Argument(help="the folder holding req/ and res/")],
-    clinic: Clinic = CLINIC_CODES[0],
+    clinic: Clinic = DEMO_CLINIC,
     url: Url = None,
     data: DataDir = None,
 ) -> None:
     """Answer every request in FOLDER/req (OQSsiquc01req_*.xml …) into FOLDER/res."""
+    from mynumber.devices.clinic.folders import answer_folder
+
     with terminal(clinic, url=url, data=data) as desk:
         done = answer_folder(desk, folder)
     err.print(f"{len(done)} answered")

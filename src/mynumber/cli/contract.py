@@ -16,12 +16,10 @@ import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
-from asn1crypto import tsp
-from pyhanko.sign.timestamps.api import TimeStamper
 from rich.console import Console
 from rich.markup import escape
 
@@ -38,8 +36,9 @@ from mynumber.reader import (
     PinRef,
     digest_info,
 )
-from mynumber.reader.cms import SigningToken
-from mynumber.reader.pades import sign_pdf
+
+if TYPE_CHECKING:
+    from mynumber.reader.cms import SigningToken
 
 app = typer.Typer(help="Contracts signed with the card (PAdES).", no_args_is_help=True)
 console = Console()
@@ -53,25 +52,6 @@ Url = Annotated[
         "--url", help="A running server, e.g. http://127.0.0.1:8000 (default: in-process)."
     ),
 ]
-
-
-class HttpTimeStamper(TimeStamper):
-    """pyHanko's RFC 3161 client over an httpx client (the platform's ``/tsa``)."""
-
-    def __init__(self, http: httpx.Client, path: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.http = http
-        self.path = path
-
-    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        answer = self.http.post(
-            self.path,
-            content=req.dump(),
-            headers={"content-type": "application/timestamp-query"},
-        )
-        if answer.status_code != 200:
-            raise OSError(f"the TSA answered {answer.status_code}")
-        return tsp.TimeStampResp.load(answer.content)
 
 
 def _check(response: httpx.Response) -> httpx.Response:
@@ -92,6 +72,9 @@ def sign_contract(
 ) -> tuple[str, bytes]:
     """(contract id, completed PDF): the card (either generation) or the phone's own
     credential signs, the platform completes and keeps."""
+    from mynumber.cli.timestamper import HttpTimeStamper  # pyHanko: only when signing
+    from mynumber.reader.pades import sign_pdf
+
     signed = sign_pdf(
         client,
         pdf,

@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,10 +17,11 @@ from rich.markup import escape
 from mynumber import errors
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.options import settings
-from mynumber.devices.phone import open_card
-from mynumber.devices.phone.credential import PhoneCredential
 from mynumber.reader import JPKIClient, PCSCTransport
 from mynumber.reader.transport import Transport
+
+if TYPE_CHECKING:
+    from mynumber.devices.phone.credential import PhoneCredential
 
 CardOption = Annotated[
     Path | None, typer.Option("--card", help="Card image file.", exists=True, show_default=False)
@@ -77,6 +78,9 @@ def card_or_phone(
 ) -> JPKIClient | PhoneCredential:
     """The card image, or the phone's own certificates (from ``phone enrol``): exactly one of
     the two is given; both are sealed with the data folder's demo card-seal key."""
+    from mynumber.devices.phone.credential import PhoneCredential
+    from mynumber.devices.phone.wallet import open_card
+
     console = Console()
     if (card is None) == (phone_file is None):
         console.print("[red]give either --card or --phone[/]")

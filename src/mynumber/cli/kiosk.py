@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
@@ -20,11 +20,12 @@ from mynumber import federation
 from mynumber.cli.benefits import Url
 from mynumber.cli.inserted import card_or_phone
 from mynumber.cli.options import DataDir, settings
-from mynumber.devices.kiosk import STORES, Issued, Kiosk
-from mynumber.devices.kiosk.terminal import Choice
-from mynumber.devices.phone.card import JPKIToken
 from mynumber.platform.signing import Identity, KeyFolder
 from mynumber.reader import InvalidPin, PinBlocked, PinIncorrect
+
+if TYPE_CHECKING:
+    from mynumber.devices.kiosk import Issued
+    from mynumber.devices.phone.card import JPKIToken
 
 app = typer.Typer(
     help="コンビニ交付: certificates at a convenience-store kiosk.", no_args_is_help=True
@@ -86,6 +87,9 @@ def issue(
 ) -> None:
     """Issue a certificate at a kiosk with the card (or an Android phone's own certificate),
     and write the PDF."""
+    from mynumber.devices.kiosk import STORES, Kiosk
+    from mynumber.devices.kiosk.terminal import Choice
+
     if store not in STORES:
         raise typer.BadParameter(f"one of {', '.join(STORES)}", param_hint="--store")
     config = settings(data)

@@ -31,11 +31,9 @@ from rich.markup import escape
 from mynumber.cli.inserted import CardOption, ReaderOption, inserted
 from mynumber.cli.options import DataDir, settings
 from mynumber.cli.staff_client import Token, Url, staff_client
-from mynumber.devices.clinic import face_score
 from mynumber.errors import Error
 from mynumber.platform.http import Directory, ServiceClient
 from mynumber.reader import JPKIClient
-from mynumber.reader.cms import sign_detached
 from mynumber.reader.freearea import (
     FreeApp,
     FreeAreaSession,
@@ -148,6 +146,8 @@ def signed_application(
     transport: Transport, document: dict[str, object], password: str
 ) -> dict[str, str]:
     """``document`` as JSON, signed with the card's signing key (the signing password)."""
+    from mynumber.reader.cms import sign_detached  # pyHanko: only when signing
+
     data = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
     cms = sign_detached(JPKIClient(transport), data, password=password)
     return {
@@ -225,6 +225,8 @@ def course(
     try:
         with inserted(card, reader, data, seal_key_file) as target:
             shown = verify_licence(*read_licence(target.transport, pin), root)
+            from mynumber.devices.clinic import face_score
+
             score = face_score(shown.photo, camera.read_bytes())
             document: dict[str, object] = {
                 "kind": "online_course",

@@ -10,7 +10,6 @@ from rich.console import Console
 
 from mynumber import number
 from mynumber.cli.options import DataDir
-from mynumber.number_bulk import check_file
 
 app = typer.Typer(help="Check and generate My Numbers (個人番号).", no_args_is_help=True)
 out = Console()
@@ -40,6 +39,8 @@ def check(
         out.print(f"valid: {number.format(valid)}")
         return
     assert file is not None
+    from mynumber.number_bulk import check_file  # numpy: only for a file
+
     report = check_file(file, limit=show)
     out.print(f"lines: {report.total}  valid: {report.valid}  invalid: {report.invalid}")
     for bad in report.bad_lines[:show]:

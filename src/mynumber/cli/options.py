@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mynumber.platform.settings import Settings
+if TYPE_CHECKING:
+    from mynumber.platform.settings import Settings
 
 DataDir = Annotated[
     Path | None,
@@ -18,4 +19,6 @@ DataDir = Annotated[
 
 
 def settings(data: Path | None) -> Settings:
+    from mynumber.platform.settings import Settings  # pydantic: not for --help
+
     return Settings().with_data_dir(data)

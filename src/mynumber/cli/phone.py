@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
@@ -28,12 +28,13 @@ from rich.markup import escape
 from mynumber.card import load_or_create_demo_seal_key
 from mynumber.cli.inserted import card_or_phone
 from mynumber.cli.options import DataDir, settings
-from mynumber.devices.phone import Resources, open_card, resource_of
-from mynumber.devices.phone.card import JPKIToken
-from mynumber.devices.phone.enrolment import enrol as enrol_phone
+from mynumber.devices import phone as device
 from mynumber.errors import Error
 from mynumber.reader import InvalidPin, JPKIClient, PinBlocked, PinIncorrect
-from mynumber.reader.cms import SigningToken
+
+if TYPE_CHECKING:
+    from mynumber.devices.phone.card import JPKIToken
+    from mynumber.reader.cms import SigningToken
 
 app = typer.Typer(help="The Mynaportal smartphone app, simulated.", no_args_is_help=True)
 console = Console()
@@ -44,13 +45,13 @@ Url = Annotated[
 ]
 
 
-def _resources(http: httpx.Client) -> Resources:
+def _resources(http: httpx.Client) -> device.Resources:
     """The phone's resources within the deployment ``http`` is based at."""
-    return Resources(allowed=[str(http.base_url).rstrip("/")], http=http)
+    return device.Resources(allowed=[str(http.base_url).rstrip("/")], http=http)
 
 
 def _url(http: httpx.Client, code: str, kind: str) -> str:
-    return resource_of(code, kind=kind, base_url=str(http.base_url))
+    return device.resource_of(code, kind=kind, base_url=str(http.base_url))
 
 
 def challenge(http: httpx.Client, code: str) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def sign(http: httpx.Client, code: str, client: SigningToken, *, password: str) 
 
 
 def _card(file: Path, data: Path | None) -> JPKIClient:
-    return open_card(file, settings(data).data_dir / "card-seal.key")
+    return device.open_card(file, settings(data).data_dir / "card-seal.key")
 
 
 def _seal(data: Path | None) -> bytes:
@@ -126,7 +127,7 @@ def login(
     client: JPKIToken = card_or_phone(card, phone_file, data)
     with httpx.Client(base_url=base, timeout=30.0) as http:
         phone = _resources(http)
-        resource = resource_of(target, kind="login", base_url=base)
+        resource = device.resource_of(target, kind="login", base_url=base)
         asked = phone.login_asked(resource)
         console.print(f"ログインを求めているサイト / site asking: [bold]{escape(asked.site)}[/]")
         if pin is None:
@@ -177,7 +178,7 @@ def sign_command(
     client: SigningToken = card_or_phone(card, phone_file, data)
     with httpx.Client(base_url=base, timeout=30.0) as http:
         phone = _resources(http)
-        resource = resource_of(target, kind="sign", base_url=base)
+        resource = device.resource_of(target, kind="sign", base_url=base)
         asked = phone.sign_asked(resource)
         console.print(f"署名を求めているサイト / site asking: [bold]{escape(asked.site)}[/]")
         console.print(f"目的 / purpose: [bold]{escape(asked.purpose)}[/]")
@@ -267,6 +268,8 @@ def enrol_command(
     client = _card(card, data)
     with httpx.Client(base_url=base, timeout=60.0) as http:
         try:
+            from mynumber.devices.phone.enrolment import enrol as enrol_phone
+
             enrolled = enrol_phone(
                 http,
                 client,

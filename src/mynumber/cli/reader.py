@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 
 from mynumber.cli.options import DataDir, settings
-from mynumber.devices.phone import open_card, sign_challenge
+from mynumber.devices import phone as device
 from mynumber.errors import Error
 from mynumber.reader import JPKIClient, PCSCTransport, PinBlocked, PinIncorrect
 
@@ -84,7 +84,7 @@ def make_server(
                 return
             try:
                 with lock:
-                    answer = sign_challenge(client(), challenge, pin=pin)
+                    answer = device.sign_challenge(client(), challenge, pin=pin)
             except PinIncorrect as exc:
                 self._send(
                     401,
@@ -132,7 +132,7 @@ def serve(
 
     def client() -> JPKIClient:
         if card is not None:
-            return open_card(card, settings(data).data_dir / "card-seal.key")
+            return device.open_card(card, settings(data).data_dir / "card-seal.key")
         return JPKIClient(PCSCTransport(reader))
 
     server = make_server(port=port, origin=allowed, client=client)

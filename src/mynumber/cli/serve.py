@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.cells import cell_len
@@ -21,8 +21,10 @@ from rich.progress import (
 from mynumber import federation
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.municipality.model import municipality
-from mynumber.platform import limits, logs
-from mynumber.platform.settings import Settings
+from mynumber.platform import logs
+
+if TYPE_CHECKING:
+    from mynumber.platform.settings import Settings
 
 out = Console()
 
@@ -80,6 +82,8 @@ def run(
     for title, url in rows:  # padded by display width: kanji take two columns
         out.print(f"  {title}{' ' * (width - cell_len(title))}  {url}", soft_wrap=True)
     _print_jpki(fed)
+    from mynumber.platform import limits
+
     _serve(fed.root, host, port, threads=limits.thread_tokens(config, len(fed.apps)))
 
 
@@ -206,6 +210,9 @@ def _run_split(config: Settings) -> None:
 
 
 def _serve_org(values: dict[str, Any], org: str, urls: dict[str, str], port: int) -> None:
+    from mynumber.platform import limits
+    from mynumber.platform.settings import Settings
+
     config = Settings.model_validate(values)
     logs.configure(config.log_level)
     app = federation.build_one(config, org, urls)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,9 +20,9 @@ from rich.table import Table
 
 from mynumber import errors, federation
 from mynumber.cli.options import DataDir, settings
-from mynumber.orgs.municipality.app import MunicipalityServices
-from mynumber.platform.staff.services import Staff
-from mynumber.platform.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from mynumber.platform.staff.services import Staff
 
 app = typer.Typer(
     help="An organisation's staff: enrol, list, remove, tokens.", no_args_is_help=True
@@ -203,6 +203,9 @@ def sign_in(
 def disclose(org: Org, data: DataDir = None) -> None:
     """Send the pending access-log entries to the persons' Mynaportal (a municipality; after
     an outage). Entries for people the portal does not take yet stay pending."""
+    from mynumber.orgs.municipality.app import MunicipalityServices
+    from mynumber.platform.uow import UnitOfWork
+
     config = settings(data)
     fed = federation.build(config, in_process=True)
     try:

@@ -8,7 +8,6 @@ in-process (the same HTTP requests, without a socket) for the command line and t
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from mynumber.devices.kiosk import create_app as create_kiosk
 from mynumber.devices.phone import create_app as create_phone
 from mynumber.federation import demo
 from mynumber.federation.demo import DEMO_BANKS
+from mynumber.federation.paths import INTERNAL_BASE, KIOSK_PATH, PHONE_PATH, mount_path
+from mynumber.federation.split import distribute
 from mynumber.orgs.accounts.app import AccountServices
 from mynumber.orgs.accounts.app import create_app as create_accounts
 from mynumber.orgs.bank.app import BankServices
@@ -68,12 +69,6 @@ from mynumber.platform.staff.services import Staff
 from mynumber.platform.web import AccessLog, templates_for
 from mynumber.platform.web.agency import AgencyServices
 
-INTERNAL_BASE = "http://mynumber.internal"
-#: where the resident's phone app (:mod:`mynumber.devices.phone`) is served
-PHONE_PATH = "/phone"
-#: where the convenience-store kiosks (:mod:`mynumber.devices.kiosk`) are served
-KIOSK_PATH = "/kiosk"
-
 #: The linkage network: the hub and the agencies that answer through it (see ``orgs/hub``);
 #: the insurers (健保組合, 協会けんぽ, 国保) register eligibility with ``oqs`` (支払基金's
 #: オンライン資格確認等システム) through it.
@@ -111,12 +106,6 @@ PRIVATE_ORGS = ("trustplatform",)
 _PRIVATE_FACTORIES: dict[str, Callable[[OrgContext], FastAPI]] = {
     "trustplatform": create_trustplatform
 }
-
-
-def mount_path(org: str) -> str:
-    """``municipality-131016`` is served at ``/municipality/131016``; ``jlis`` at ``/jlis``."""
-    kind, _, code = org.partition("-")
-    return f"/{kind}/{code}" if code else f"/{kind}"
 
 
 class LocalAdministrator(httpx.Auth):
@@ -339,7 +328,7 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
         federation.apps[bank_org(code)] = create_bank(context(bank_org(code)), code)
     for org in PAYING_ORGS:
         federation.apps[org] = _PAYING_FACTORIES[org](context(org))
-        _distribute(federation.apps[org], settings)
+        distribute(federation.apps[org], settings)
     for org in PRIVATE_ORGS:
         federation.apps[org] = _PRIVATE_FACTORIES[org](context(org))
     for code in CLINIC_CODES:
@@ -408,7 +397,7 @@ def _root_app(federation: Federation) -> FastAPI:
     return root
 
 
-# --- split deployment: one organisation per process ---------------------------------------
+# --- split deployment: one organisation per process (its app: :mod:`.split`) ---------------
 
 
 def org_names(settings: Settings) -> list[str]:
@@ -432,67 +421,3 @@ def split_urls(settings: Settings) -> dict[str, str]:
         org: f"http://{settings.host}:{settings.port + i}{mount_path(org)}"
         for i, org in enumerate(org_names(settings))
     }
-
-
-def _distribute(app: FastAPI, settings: Settings) -> None:
-    """With ``MYNUMBER_BROKER_URL`` set, the paying body's benefit runs send their parts to
-    Celery workers (:mod:`mynumber.federation.distributed`); unset, they run in-process."""
-    if os.environ.get("MYNUMBER_BROKER_URL"):
-        from mynumber.federation import distributed  # Celery only when a broker is set
-
-        distributed.use_engine(services_of(app, BenefitServices).runner, settings)
-
-
-def build_one(settings: Settings, org: str, urls: dict[str, str]) -> FastAPI:
-    """One organisation's app, mounted at its usual path, reaching the others by ``urls``."""
-    keys = KeyFolder(settings.data_dir / "keys")
-    directory = Directory(urls, httpx.Client(timeout=60.0))
-    if org == "portal" and settings.public_url is None:
-        # the portal's links (QR codes, the phone app beside it) name its own process
-        own = urls[org].removesuffix(mount_path(org))
-        settings = settings.model_copy(update={"public_url": own})
-    ctx = OrgContext(org=org, settings=settings, keys=keys, directory=directory)
-    if org == "jlis":
-        app = create_jlis(ctx)
-    elif org == "portal":
-        app = create_portal(ctx)
-    elif org in _LINKAGE_FACTORIES:
-        app = _LINKAGE_FACTORIES[org](ctx)
-    elif org.startswith("bank-"):
-        app = create_bank(ctx, org.removeprefix("bank-"))
-    elif org in _PAYING_FACTORIES:
-        app = _PAYING_FACTORIES[org](ctx)
-        _distribute(app, settings)
-    elif org in _PRIVATE_FACTORIES:
-        app = _PRIVATE_FACTORIES[org](ctx)
-    elif org.startswith("clinic-"):
-        app = create_clinic(ctx, org.removeprefix("clinic-"))
-    else:
-        app = create_municipality(ctx, municipality(org.removeprefix("municipality-")))
-    limits.configure(app, settings)
-    root = FastAPI(title=app.title)
-
-    @root.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        report = services_of(app, OrgServices).health()
-        return {"ok": bool(report.get("ok")), "orgs": {org: report}}
-
-    root.mount(mount_path(org), app)
-    if org == "portal":
-        # this project's choice: split, the phone app shares the portal's process (and its
-        # port); it may reach every organisation of the deployment by its split URL
-        phone = create_phone(
-            settings,
-            http=httpx.Client(timeout=60.0),
-            allowed=[settings.base_url, *urls.values()],
-        )
-        root.mount(PHONE_PATH, phone)
-        # the kiosks too, reaching J-LIS's 証明書交付センター by its split URL
-        kiosk_http = httpx.Client(timeout=60.0)
-        for store in STORES.values():
-            root.mount(
-                f"{KIOSK_PATH}/{store.id}",
-                create_kiosk(settings, store, http=kiosk_http, jlis_url=urls["jlis"]),
-            )
-    root.state.org_app = app
-    return root

@@ -32,6 +32,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     literal_column,
     select,
     text,
@@ -154,18 +155,76 @@ PLATFORM_VERSION_TABLE = "alembic_version_platform"
 
 def migrate(engine: Engine, migrations_package: str, *, with_platform: bool = True) -> None:
     """Upgrade the database to the newest revision of the given migrations package, and of
-    the platform's shared tables (unless ``with_platform`` is False)."""
+    the platform's shared tables (unless ``with_platform`` is False).
+
+    An empty database gets the statements Alembic ran on the first empty database of the
+    same histories and driver in this process, replayed (:class:`_Replay`): the same SQL on
+    the same starting point, without loading and running the migration scripts again (a
+    test run builds hundreds of databases). A database with tables is always upgraded by
+    Alembic."""
     histories = [(migrations_package, "alembic_version")]
     if with_platform:
         histories.append((PLATFORM_MIGRATIONS, PLATFORM_VERSION_TABLE))
+    key = (engine.url.drivername, tuple(histories))
+    with engine.begin() as connection:
+        if inspect(connection).get_table_names():
+            _upgrade(connection, histories)
+            return
+        replay = _replays.get(key)
+        if replay is not None:
+            replay.run(connection)
+            return
+        recorded = _Replay()
+        event.listen(connection, "before_cursor_execute", recorded.record)
+        try:
+            _upgrade(connection, histories)
+        finally:
+            event.remove(connection, "before_cursor_execute", recorded.record)
+    _replays.setdefault(key, recorded)
+
+
+def _upgrade(connection: Connection, histories: list[tuple[str, str]]) -> None:
     for package, version_table in histories:
         location = resources.files(package)
         config = Config()
         config.set_main_option("script_location", str(Path(str(location))))
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            config.attributes["version_table"] = version_table
-            command.upgrade(config, "head")
+        config.attributes["connection"] = connection
+        config.attributes["version_table"] = version_table
+        command.upgrade(config, "head")
+
+
+class _Replay:
+    """The statements (with their parameters) Alembic sent while migrating an empty
+    database, to send again as they were to another empty database."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Any, bool]] = []
+
+    def record(
+        self,
+        _conn: Connection,
+        _cursor: Any,
+        statement: str,
+        parameters: Any,
+        _context: Any,
+        executemany: bool,
+    ) -> None:
+        self.statements.append((statement, parameters, executemany))
+
+    def run(self, connection: Connection) -> None:
+        cursor = connection.connection.cursor()
+        try:
+            for statement, parameters, executemany in self.statements:
+                if executemany:
+                    cursor.executemany(statement, parameters)
+                else:
+                    cursor.execute(statement, parameters)
+        finally:
+            cursor.close()
+
+
+#: per process: (driver, histories) → what migrating an empty database sent
+_replays: dict[tuple[str, tuple[tuple[str, str], ...]], _Replay] = {}
 
 
 def run_migrations_online() -> None:

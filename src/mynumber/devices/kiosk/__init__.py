@@ -3,11 +3,25 @@ set on it, the 4-digit auth PIN goes to the card only, the card signs J-LIS's ch
 the certificate comes back as a PDF to print. The kiosk never sees a My Number.
 
 :mod:`.terminal` is the machine's logic (also used by ``mynumber kiosk issue``), :mod:`.app`
-its touch screen at ``/kiosk/<store>/``."""
+its touch screen at ``/kiosk/<store>/``. Each name is loaded from its module on first use
+(PEP 562): the command line imports the web app only when it serves."""
 
 from __future__ import annotations
 
-from mynumber.devices.kiosk.app import create_app
-from mynumber.devices.kiosk.terminal import STORES, Issued, Kiosk, Store
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mynumber.devices.kiosk.app import create_app
+    from mynumber.devices.kiosk.terminal import STORES, Issued, Kiosk, Store
 
 __all__ = ["STORES", "Issued", "Kiosk", "Store", "create_app"]
+
+
+def __getattr__(name: str) -> object:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = import_module(f"{__name__}.{'app' if name == 'create_app' else 'terminal'}")
+    value = getattr(module, name)
+    globals()[name] = value  # looked up once
+    return value
