@@ -9,7 +9,7 @@ loopback), and asks ``GET /portal/login`` every 100 ms while they run:
 
 - ``statuses``: how the exchanges ended (200, or 503 ``busy`` past the hub's queue);
 - ``burst_s``, ``exchanges_per_s``: from the first request to the last answer;
-- ``login_ms``: the login page's p50 and max during the burst (the issue's bound: 1 s);
+- ``login_ms``: the login page's p50 and max during the burst (its bound: 1 s);
 - ``concurrency``: ``MYNUMBER_ORG_CONCURRENCY`` of the server.
 """
 
