@@ -12,8 +12,9 @@ does not import every organisation's app.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from mynumber.lazy import names_of
 
 if TYPE_CHECKING:
     from mynumber.federation.assembly import (
@@ -67,10 +68,4 @@ _MODULE = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = import_module(f"{__name__}.{_MODULE.get(name, 'assembly')}")
-    value = getattr(module, name)
-    globals()[name] = value  # looked up once
-    return value
+__getattr__ = names_of(__name__, __all__, _MODULE, "assembly")

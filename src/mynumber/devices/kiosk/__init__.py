@@ -8,8 +8,9 @@ its touch screen at ``/kiosk/<store>/``. Each name is loaded from its module on 
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from mynumber.lazy import names_of
 
 if TYPE_CHECKING:
     from mynumber.devices.kiosk.app import create_app
@@ -18,10 +19,4 @@ if TYPE_CHECKING:
 __all__ = ["STORES", "Issued", "Kiosk", "Store", "create_app"]
 
 
-def __getattr__(name: str) -> object:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = import_module(f"{__name__}.{'app' if name == 'create_app' else 'terminal'}")
-    value = getattr(module, name)
-    globals()[name] = value  # looked up once
-    return value
+__getattr__ = names_of(__name__, __all__, {"create_app": "app"}, "terminal")

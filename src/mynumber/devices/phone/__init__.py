@@ -7,8 +7,9 @@ file does not import the phone's web app or the signing libraries."""
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from mynumber.lazy import names_of
 
 if TYPE_CHECKING:
     from mynumber.devices.phone.app import create_app
@@ -57,9 +58,4 @@ _MODULE = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_MODULE.get(name, 'protocol')}"), name)
-    globals()[name] = value  # looked up once
-    return value
+__getattr__ = names_of(__name__, __all__, _MODULE, "protocol")
