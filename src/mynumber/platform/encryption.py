@@ -16,7 +16,6 @@ that every bound field is the one the recipient expects.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -24,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from joserfc import jwe, jws
 from joserfc.errors import JoseError
 from joserfc.jwe import JWERegistry
@@ -140,7 +140,7 @@ def seal(keys: EncryptionKeys, recipient: str, payload: Any, *, exchange_id: str
     header = {"alg": ALGORITHM, "enc": ENCRYPTION, "kid": recipient, "cty": "json"}
     # the exchange id goes inside the ciphertext, so an answer cannot be replayed as another's
     body = {"exchange": exchange_id, "data": payload}
-    plaintext = json.dumps(body, ensure_ascii=False).encode()
+    plaintext = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
     return jwe.encrypt_compact(header, plaintext, keys.public_key(recipient))
 
 
@@ -152,7 +152,7 @@ def open_sealed(keys: EncryptionKeys, recipient: str, token: str, *, exchange_id
     except (JoseError, ValueError) as exc:
         raise InvalidInput("the answer does not decrypt", code="bad_ciphertext") from exc
     try:
-        body = json.loads(obj.plaintext or b"null")
+        body = orjson.loads(obj.plaintext or b"null")
         bound, data = body["exchange"], body["data"]
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInput("the answer is not a sealed answer", code="bad_ciphertext") from exc
@@ -187,7 +187,7 @@ def seal_signed(
     }
     signed = jws.serialize_compact(
         {"alg": SIGNATURE, "typ": "JWT", "kid": signer},
-        json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode(),
+        orjson.dumps(claims, option=orjson.OPT_NON_STR_KEYS),
         keys.signer(signer),
         registry=_SIGNATURES,
     )
@@ -231,7 +231,7 @@ def open_signed(
     try:
         if not jws.validate_compact(signed, keys.checker(kid), registry=_SIGNATURES):
             raise _refused("the provider's signature on the answer does not verify")
-        claims = json.loads(signed.payload)
+        claims = orjson.loads(signed.payload)
         bound = (claims["iss"], claims["aud"], claims["exchange"], claims["procedure"])
         data = claims["data"]
     except (JoseError, ValueError, TypeError, KeyError) as exc:

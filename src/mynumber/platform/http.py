@@ -9,7 +9,6 @@ error the other organisation raised.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -17,6 +16,7 @@ from typing import Any, TypeVar
 import anyio.from_thread
 import anyio.to_thread
 import httpx
+import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Message
 
@@ -239,7 +239,7 @@ class ServiceClient:
         url = httpx.URL(self.directory.url(self.org) + path)
         if isinstance(payload, BaseModel):
             payload = payload.model_dump(mode="json")
-        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
+        body = b"" if payload is None else orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
         headers = {"content-type": "application/json"} if payload is not None else {}
         if self.identity is not None:
             headers.update(self.identity.sign(method, url.raw_path.decode(), body))
@@ -255,7 +255,7 @@ class ServiceClient:
         if not response.content:
             return None
         try:
-            return response.json()
+            return orjson.loads(response.content)
         except ValueError as exc:
             raise errors.Unavailable(f"{self.org} answered something not JSON") from exc
 
