@@ -75,16 +75,8 @@ class EligiblePage:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise errors.Unavailable("the municipality's page is malformed") from exc
-        if (
-            len(
-                {len(page.my_number), len(page.household), len(page.head)}
-                | {
-                    len(page.kana),
-                    len(page.age),
-                }
-            )
-            != 1
-        ):
+        columns = (page.my_number, page.household, page.head, page.kana, page.age)
+        if len({len(column) for column in columns}) != 1:
             raise errors.Unavailable("the municipality's page has columns of unequal length")
         return page
 
