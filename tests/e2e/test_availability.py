@@ -1,8 +1,8 @@
 """``mynumber run`` under a burst: 60 simultaneous exchanges through the hub (each one a
 nested call to the tax office over loopback) must not stall the other organisations.
 
-The one timing assertion of the suite is here, as the issue asks: while the burst runs,
-the portal's login page answers within a second.
+The one timing assertion of the suite is here, because liveness is what it tests: while
+the burst runs, the portal's login page answers within a second.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow(seconds=15)
 
 MUNICIPALITY = "municipality-131016"
 BURST = 60
-#: the liveness bound the issue asks for (a visitor's login page during the burst)
+#: the liveness bound (a visitor's login page during the burst)
 LOGIN_WITHIN = 1.0
 
 
