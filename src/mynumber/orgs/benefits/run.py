@@ -656,7 +656,6 @@ class PaymentRun:
         engine's workers when one is configured — no part needs another's lines."""
         i = store.instructions.c
         size = self.max_records or MAX_COUNT
-        in_order = (i.bank_code, i.branch_code, i.deposit_type, i.account_number, i.id)
         this_round = and_(i.programme_id == p["id"], i.round == current.number)
         with self.units() as conn:
             total = int(
@@ -664,7 +663,7 @@ class PaymentRun:
                 or 0
             )
             numbered = (
-                select(*in_order, func.row_number().over(order_by=in_order).label("n"))
+                select(*_IN_FILE_ORDER, func.row_number().over(order_by=_IN_FILE_ORDER).label("n"))
                 .where(this_round)
                 .subquery()
             )
@@ -695,7 +694,7 @@ class PaymentRun:
         Idempotent: a part recorded before is left as it is."""
         i, y, f = store.instructions.c, store.payees.c, store.transfer_files.c
         file_id = files.file_id(p["id"], round_number, p["payer_bank"], number)
-        key = tuple_(i.bank_code, i.branch_code, i.deposit_type, i.account_number, i.id)
+        key = tuple_(*_IN_FILE_ORDER)
         bounds = [i.programme_id == p["id"], i.round == round_number]
         if after:
             bounds.append(key > tuple_(*json.loads(after)))
@@ -984,6 +983,15 @@ class PaymentRun:
             )
 
         self.units().run(work)
+
+
+#: An instruction's place in its round's file, as columns (:func:`files.order`; the index
+#: ``instructions_in_file_order`` serves it).
+_IN_FILE_ORDER = (
+    *(store.instructions.c.bank_code, store.instructions.c.branch_code),
+    *(store.instructions.c.deposit_type, store.instructions.c.account_number),
+    store.instructions.c.id,
+)
 
 
 def _rules(p: dict[str, Any]) -> model.Programme:
