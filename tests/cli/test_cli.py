@@ -424,30 +424,14 @@ def test_every_command_takes_data(cli, command, tmp_path):
         assert cli(*command, valid_number(), "--data", str(tmp_path)).exit_code == 0
 
 
-def test_data_folder_is_where_everything_lands(cli, tmp_path):
-    folder = tmp_path / "elsewhere"
+def test_data_folder_is_where_everything_lands(cli, tmp_path, monkeypatch):
+    """A command builds only the organisations it uses (here the municipality, with the
+    staff key it signs in with), and writes nothing outside ``--data``."""
+    folder, here = tmp_path / "elsewhere", tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
     result = cli("resident", "list", "--data", str(folder))
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in folder.glob("*.db")) == [
-        "accounts.db",
-        "bank-0001.db",
-        "bank-0005.db",
-        "bank-9900.db",
-        "benefits.db",
-        "clinic-1311234567.db",
-        "clinic-1341234568.db",
-        "hub.db",
-        "insurer-kokuho.db",
-        "insurer-kyokai.db",
-        "insurer.db",
-        "jlis.db",
-        "municipality-131016.db",
-        "municipality-131041.db",
-        "oqs.db",
-        "pension.db",
-        "police.db",
-        "portal.db",
-        "tax.db",
-        "trustplatform.db",
-    ]
+    assert sorted(p.name for p in folder.glob("*.db")) == ["municipality-131016.db"]
     assert (folder / "keys").is_dir()
+    assert list(here.iterdir()) == []

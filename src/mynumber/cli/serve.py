@@ -72,6 +72,7 @@ def run(
         fed.close()
         _run_split(config)
         return
+    fed.apps.build_all()  # every organisation ready (its database migrated) before it listens
     logs.configure(config.log_level)  # after seeding: its internal requests are not news
     out.print(f"[bold]mynumber[/bold] on {config.base_url}/  (data: {config.data_dir.resolve()})")
     rows = [(fed.apps[org].title, url) for org, url in fed.urls().items()]

@@ -9,15 +9,19 @@ in-process (the same HTTP requests, without a socket) for the command line and t
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
+from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 from mynumber.devices.kiosk import STORES
 from mynumber.devices.kiosk import create_app as create_kiosk
@@ -132,11 +136,50 @@ class LocalAdministrator(httpx.Auth):
         yield request
 
 
+class Apps(Mapping[str, FastAPI]):
+    """Each organisation's app by name, built when first asked for, once: a command or a
+    test uses a few of the ~30 organisations, and building one (its routes analysed by
+    FastAPI, its database migrated) costs tens of milliseconds. A server builds them all
+    before it listens (:meth:`build_all`)."""
+
+    def __init__(self, makers: dict[str, Callable[[], FastAPI]]) -> None:
+        self._makers = makers
+        self._built: dict[str, FastAPI] = {}
+        # one lock per organisation: building one may call another, from another thread
+        self._locks = {org: threading.Lock() for org in makers}
+
+    def __getitem__(self, org: str) -> FastAPI:
+        app = self._built.get(org)
+        if app is not None:
+            return app
+        with self._locks[org]:  # KeyError: no such organisation
+            if org not in self._built:
+                self._built[org] = self._makers[org]()
+            return self._built[org]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+    def get_built(self, org: str) -> FastAPI | None:
+        """``org``'s app if it was built, without building it."""
+        return self._built.get(org)
+
+    def built(self) -> list[FastAPI]:
+        return list(self._built.values())
+
+    def build_all(self) -> None:
+        for org in self:
+            self[org]
+
+
 @dataclass
 class Federation:
     settings: Settings
     directory: Directory
-    apps: dict[str, FastAPI] = field(default_factory=dict)
+    apps: Apps = field(default_factory=lambda: Apps({}))
     root: FastAPI = field(default_factory=FastAPI)
     _admin_http: httpx.Client | None = None
 
@@ -302,40 +345,37 @@ class Federation:
         self.directory.http.close()
         if self.phone_http is not None:
             self.phone_http.close()
-        for app in self.apps.values():
+        for app in self.apps.built():
             services_of(app, OrgServices).engine.dispose()
 
 
 def build(settings: Settings, *, in_process: bool = True) -> Federation:
-    """Build every organisation; ``in_process`` wires them without sockets."""
+    """Every organisation, each built when first used (see :class:`Apps`);
+    ``in_process`` wires them without sockets."""
     keys = KeyFolder(settings.data_dir / "keys")
     orgs = org_names(settings)
     base = INTERNAL_BASE if in_process else settings.base_url
     directory = Directory({org: base + mount_path(org) for org in orgs})
     federation = Federation(settings=settings, directory=directory)
-
-    def context(org: str) -> OrgContext:
-        return OrgContext(org=org, settings=settings, keys=keys, directory=directory)
-
-    federation.apps["jlis"] = create_jlis(context("jlis"))
+    makers: dict[str, Callable[[OrgContext], FastAPI]] = {"jlis": create_jlis}
     for code in settings.municipalities:
-        m = municipality(code)
-        federation.apps[m.org] = create_municipality(context(m.org), m)
-    federation.apps["portal"] = create_portal(context("portal"))
-    for org in LINKAGE_ORGS:
-        federation.apps[org] = _LINKAGE_FACTORIES[org](context(org))
+        makers[municipality(code).org] = partial(_create_municipality, code=code)
+    makers["portal"] = create_portal
+    makers |= _LINKAGE_FACTORIES
     for code in DEMO_BANKS:
-        federation.apps[bank_org(code)] = create_bank(context(bank_org(code)), code)
-    for org in PAYING_ORGS:
-        federation.apps[org] = _PAYING_FACTORIES[org](context(org))
-        distribute(federation.apps[org], settings)
-    for org in PRIVATE_ORGS:
-        federation.apps[org] = _PRIVATE_FACTORIES[org](context(org))
+        makers[bank_org(code)] = partial(_create_bank, code=code)
+    makers |= _PAYING_FACTORIES | _PRIVATE_FACTORIES
     for code in CLINIC_CODES:
-        federation.apps[clinic_org(code)] = create_clinic(context(clinic_org(code)), code)
+        makers[clinic_org(code)] = partial(_create_clinic, code=code)
 
-    for app in federation.apps.values():
+    def make(org: str) -> FastAPI:
+        app = makers[org](OrgContext(org=org, settings=settings, keys=keys, directory=directory))
+        if org in PAYING_ORGS:
+            distribute(app, settings)
         limits.configure(app, settings)
+        return app
+
+    federation.apps = Apps({org: partial(make, org) for org in orgs})
     federation.root = _root_app(federation)
     # the phone reaches the sites' challenge resources through the same root app, without
     # a socket: the same in one process under uvicorn or in tests
@@ -362,6 +402,37 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     else:
         directory.http = httpx.Client(timeout=60.0)
     return federation
+
+
+def _create_municipality(ctx: OrgContext, *, code: str) -> FastAPI:
+    return create_municipality(ctx, municipality(code))
+
+
+def _create_bank(ctx: OrgContext, *, code: str) -> FastAPI:
+    return create_bank(ctx, code)
+
+
+def _create_clinic(ctx: OrgContext, *, code: str) -> FastAPI:
+    return create_clinic(ctx, code)
+
+
+class _Mounted:
+    """The ASGI app mounted at an organisation's path: its app, built on the first request
+    (on a worker thread: building migrates its database and may ask other organisations)."""
+
+    def __init__(self, apps: Apps, org: str) -> None:
+        self.apps = apps
+        self.org = org
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return self.apps[self.org].routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.apps.get_built(self.org)
+        if app is None:
+            app = await anyio.to_thread.run_sync(self.apps.__getitem__, self.org)
+        await app(scope, receive, send)
 
 
 def _root_app(federation: Federation) -> FastAPI:
@@ -392,8 +463,8 @@ def _root_app(federation: Federation) -> FastAPI:
         return index_page.TemplateResponse(request, "index.html", {"orgs": orgs})
 
     # the longest mount first: ``/insurer/kyokai`` before ``/insurer``
-    for org, app in sorted(federation.apps.items(), key=lambda item: -len(mount_path(item[0]))):
-        root.mount(mount_path(org), app)
+    for org in sorted(federation.apps, key=lambda org: -len(mount_path(org))):
+        root.mount(mount_path(org), _Mounted(federation.apps, org))
     return root
 
 

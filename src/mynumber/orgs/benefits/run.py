@@ -6,8 +6,9 @@ registered an account or applied get a new attempt, nobody else is touched.
 
 1. ``eligibility`` — pages of eligible residents from each municipality; each page's My
    Numbers become the office's own codes (kept from an earlier enrolment, else enrolled
-   now through J-LIS and the hub) and are dropped; the page, a per-person programme's
-   payees and the municipality's cursor are stored in one transaction;
+   now through J-LIS and the hub) and are dropped; a per-person programme's payees (or a
+   household programme's eligible people) and the municipality's cursor are stored in one
+   transaction;
 2. ``payees`` — one payee per (programme, code); a household benefit pays its head;
 3. ``accounts`` — each payee's account (a one-click application, else the registered
    public-fund account through the hub in bulk) becomes a payment instruction with the
@@ -411,12 +412,16 @@ class PaymentRun:
             )
             if code is not None
         ]
-        payees = _person_payees(p, rows) if p["per"] == "person" else []
+        # a per-person programme's payees are its eligible people: they are written now and
+        # the page is not kept; a household programme keeps it to find each household's head
+        per_person = p["per"] == "person"
+        payees = _person_payees(p, rows) if per_person else []
         c = store.eligibility_cursors
 
         def work(conn: Connection) -> None:
             bulk_insert(conn, store.enrolments, enrolled, ignore_duplicates=True)
-            bulk_insert(conn, store.eligibles, rows, ignore_duplicates=True)
+            if not per_person:
+                bulk_insert(conn, store.eligibles, rows, ignore_duplicates=True)
             # one payee per (programme, code): a page read again adds none
             bulk_insert(conn, store.payees, payees, ignore_duplicates=True)
             moved = conn.execute(

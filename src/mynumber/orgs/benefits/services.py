@@ -206,10 +206,16 @@ class Programmes:
                     .group_by(n.outcome)
                 ).all()
             )
-            eligible = conn.scalar(
-                select(func.count())
-                .select_from(store.eligibles)
-                .where(store.eligibles.c.programme_id == programme_id)
+            # a per-person programme pays each eligible person: its payees are its eligible
+            # people (a household programme keeps them apart, and pays each household's head)
+            eligible = (
+                sum(x["count"] for x in payees.values())
+                if programme["per"] == "person"
+                else conn.scalar(
+                    select(func.count())
+                    .select_from(store.eligibles)
+                    .where(store.eligibles.c.programme_id == programme_id)
+                )
             )
         empty = {"count": 0, "yen": 0}
         return {

@@ -92,7 +92,8 @@ enrolments = Table(
     Column("code", String(32), nullable=False),
 )
 
-#: Eligible people as the municipalities listed them, under the office's code only.
+#: Eligible people of a household programme as the municipalities listed them, under the
+#: office's code only (a per-person programme's eligible people are its payees).
 eligibles = Table(
     "eligibles",
     metadata,
