@@ -65,6 +65,7 @@ from mynumber.orgs.trustplatform.app import create_app as create_trustplatform
 from mynumber.platform import limits
 from mynumber.platform.composition import OrgServices, S, services_of
 from mynumber.platform.context import OrgContext
+from mynumber.platform.encryption import EncryptionKeys
 from mynumber.platform.headers import SecurityHeaders
 from mynumber.platform.http import Directory, InProcessTransport
 from mynumber.platform.settings import Settings
@@ -376,6 +377,11 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
         return app
 
     federation.apps = Apps({org: partial(make, org) for org in orgs})
+    # every organisation's encryption key is published before any is built: one may seal a
+    # message to another that this process has not built yet (an insurer's copy to oqs)
+    sealing = EncryptionKeys(settings.data_dir / "keys", keys)
+    for org in orgs:
+        sealing.ensure(org)
     federation.root = _root_app(federation)
     # the phone reaches the sites' challenge resources through the same root app, without
     # a socket: the same in one process under uvicorn or in tests

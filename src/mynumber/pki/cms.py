@@ -25,10 +25,6 @@ from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyhanko.sign.general import extract_certificate_info, extract_signer_info
-from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
-from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko_certvalidator import ValidationContext
 
 from mynumber.pki._time import as_utc
 from mynumber.pki.basic_items import BasicItems, read_basic_items
@@ -99,6 +95,8 @@ def _signed_data(cms_der: bytes) -> cms.SignedData:
 
 
 def _signer_certificate(signed: cms.SignedData) -> x509.Certificate:
+    from pyhanko.sign.general import extract_certificate_info
+
     try:
         cert: asn1_x509.Certificate = extract_certificate_info(signed).signer_cert
         return x509.load_der_x509_certificate(cert.dump())
@@ -119,6 +117,13 @@ def verify_detached(
     signature mismatch) or another :class:`mynumber.pki.CertificateError` (chain, validity,
     purpose). Revocation is the caller's (see the module docstring).
     """
+    # pyHanko is imported when a signature is checked, not with every organisation that
+    # may check one: it takes longer to import than most of an organisation's own code
+    from pyhanko.sign.general import extract_signer_info
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
+    from pyhanko_certvalidator import ValidationContext
+
     moment = as_utc(at, field="at")
     signed = _signed_data(cms_der)
     certificate = _signer_certificate(signed)
