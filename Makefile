@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint unit postgres system-deps bench clean
+.PHONY: run test lint unit postgres system-deps bench clean browser-tests pcsc-tests
 
 # Byte-compiled modules are cached (__pycache__) even where the environment says not to: the
 # tests start hundreds of `mynumber` subprocesses, each of which would compile every module
@@ -32,9 +32,10 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python system-deps
 run: $(RUN_STAMP)
 	$(BIN)/mynumber run
 
-## The whole suite: format, lint, types, import contracts; tests on SQLite (the PC/SC ones
-## alone: they share pcscd's virtual reader; the browser ones alone: Playwright keeps an event
-## loop on the main thread for the rest of its process), then the tests that reach a database
+## The whole suite: format, lint, types, import contracts; tests on SQLite (the PC/SC ones in
+## a process of their own: they share pcscd's virtual reader; the browser ones in another,
+## beside it: Playwright keeps an event loop on the main thread for the rest of its process),
+## then the tests that reach a database
 ## again on PostgreSQL (the integration tests, the fuzz test as each organisation's
 ## administrator, `mynumber run` and the crash tests; the other end-to-end and API tests run
 ## servers on SQLite or stop before any query). The crash tests (payment runs and their
@@ -46,13 +47,21 @@ test: lint
 	scripts/ensure-rabbitmq.sh
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=20 -m "not pcsc and not browser" \
 		$(addprefix --ignore=,$(CRASH_TESTS))
-	$(BIN)/pytest -q -m browser
-	$(BIN)/pytest -q -m pcsc
+	$(MAKE) --no-print-directory -j2 --output-sync=target browser-tests pcsc-tests
 	scripts/ensure-postgres.sh
 	FUZZ_CALLERS=administrator PGOPTIONS='-c synchronous_commit=off' \
 		$(BIN)/pytest -q -n 2 --dist loadfile --durations=20 \
 		--database=postgres -m "not pcsc" tests/integration tests/api/test_no_server_errors.py \
 		tests/e2e/test_run.py $(CRASH_TESTS)
+
+## The browser tests and the PC/SC ones side by side (each runs its tests one at a time: a
+## server and Chromium, or pcscd and OpenSC, on the other side of every step), each collecting
+## only its own folder; each one's output is printed whole when it ends.
+browser-tests:
+	$(BIN)/pytest -q -m browser tests/browser
+
+pcsc-tests:
+	$(BIN)/pytest -q -m pcsc tests/interop
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check src tests benchmarks

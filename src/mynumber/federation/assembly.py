@@ -139,7 +139,7 @@ class LocalAdministrator(httpx.Auth):
 
 class Apps(Mapping[str, FastAPI]):
     """Each organisation's app by name, built when first asked for, once: a command or a
-    test uses a few of the ~30 organisations, and building one (its routes analysed by
+    test uses a few of the twenty organisations, and building one (its routes analysed by
     FastAPI, its database migrated) costs tens of milliseconds. A server builds them all
     before it listens (:meth:`build_all`)."""
 
@@ -360,14 +360,15 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     federation = Federation(settings=settings, directory=directory)
     makers: dict[str, Callable[[OrgContext], FastAPI]] = {"jlis": create_jlis}
     for code in settings.municipalities:
-        makers[municipality(code).org] = partial(_create_municipality, code=code)
+        m = municipality(code)
+        makers[m.org] = partial(create_municipality, municipality=m)
     makers["portal"] = create_portal
     makers |= _LINKAGE_FACTORIES
     for code in DEMO_BANKS:
-        makers[bank_org(code)] = partial(_create_bank, code=code)
+        makers[bank_org(code)] = partial(create_bank, code=code)
     makers |= _PAYING_FACTORIES | _PRIVATE_FACTORIES
     for code in CLINIC_CODES:
-        makers[clinic_org(code)] = partial(_create_clinic, code=code)
+        makers[clinic_org(code)] = partial(create_clinic, code=code)
 
     def make(org: str) -> FastAPI:
         app = makers[org](OrgContext(org=org, settings=settings, keys=keys, directory=directory))
@@ -408,18 +409,6 @@ def build(settings: Settings, *, in_process: bool = True) -> Federation:
     else:
         directory.http = httpx.Client(timeout=60.0)
     return federation
-
-
-def _create_municipality(ctx: OrgContext, *, code: str) -> FastAPI:
-    return create_municipality(ctx, municipality(code))
-
-
-def _create_bank(ctx: OrgContext, *, code: str) -> FastAPI:
-    return create_bank(ctx, code)
-
-
-def _create_clinic(ctx: OrgContext, *, code: str) -> FastAPI:
-    return create_clinic(ctx, code)
 
 
 class _Mounted:
