@@ -203,7 +203,7 @@ class PaymentRun:
         """Do one part of a phase (what a worker does with a task); idempotent."""
         p = self._programme(part.programme_id)
         if part.phase == "eligibility":
-            self._eligibility_of(p, part.after)
+            self._eligibility_of(p, part.round, part.after)
         elif part.phase == "accounts":
             self._accounts_between(p, part.round, part.after, part.upto, _quiet, 0, 0)
         elif part.phase == "files":
@@ -373,7 +373,7 @@ class PaymentRun:
         )
         progress("eligibility", self._read(p["id"]), self._read(p["id"]))
 
-    def _eligibility_of(self, p: dict[str, Any], m: str) -> None:
+    def _eligibility_of(self, p: dict[str, Any], round_number: int, m: str) -> None:
         """Every page of one municipality, from its stored cursor to the end."""
         c = store.eligibility_cursors
         while True:
@@ -383,7 +383,7 @@ class PaymentRun:
                 ).one()
             if cursor.done:
                 return
-            self._eligibility_page(p, m, cursor.after, cursor.read)
+            self._eligibility_page(p, round_number, m, cursor.after, cursor.read)
 
     def _read(self, programme_id: str) -> int:
         c = store.eligibility_cursors.c
@@ -392,7 +392,9 @@ class PaymentRun:
                 conn.scalar(select(func.sum(c.read)).where(c.programme_id == programme_id)) or 0
             )
 
-    def _eligibility_page(self, p: dict[str, Any], m: str, after: str | None, read: int) -> None:
+    def _eligibility_page(
+        self, p: dict[str, Any], round_number: int, m: str, after: str | None, read: int
+    ) -> None:
         page = self.clients.eligible(
             m,
             programme=p["id"],
@@ -412,18 +414,22 @@ class PaymentRun:
             )
             if code is not None
         ]
-        # a per-person programme's payees are its eligible people: they are written now and
-        # the page is not kept; a household programme keeps it to find each household's head
+        # a per-person programme's payees are its eligible people: they are written now,
+        # with their first round's instructions, and the page is not kept; a household
+        # programme keeps it to find each household's head
         per_person = p["per"] == "person"
         payees = _person_payees(p, rows) if per_person else []
+        payees, instructions = self._instruct_new(p, round_number, payees)
         c = store.eligibility_cursors
 
         def work(conn: Connection) -> None:
             bulk_insert(conn, store.enrolments, enrolled, ignore_duplicates=True)
             if not per_person:
                 bulk_insert(conn, store.eligibles, rows, ignore_duplicates=True)
-            # one payee per (programme, code): a page read again adds none
+            # one payee per (programme, code): a page read again adds none; its instructions
+            # have the unique keys (programme, payee, attempt) and (payee, round)
             bulk_insert(conn, store.payees, payees, ignore_duplicates=True)
+            bulk_insert(conn, store.instructions, instructions, ignore_duplicates=True)
             moved = conn.execute(
                 update(c)
                 .where(
@@ -441,6 +447,34 @@ class PaymentRun:
             self.units().run(work)
         except errors.Conflict:
             log.info("eligibility page of %s read by another run", m)
+
+    def _instruct_new(
+        self, p: dict[str, Any], round_number: int, payees: list[tuple[Any, ...]]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """A page's new payees (rows of store.payees), each ``instructed`` or
+        ``no_account``, and their first round's instructions: their accounts are asked for
+        with the page, so the round reads no payee back to ask again."""
+        if not payees:
+            return payees, []
+        a = store.applications.c
+        codes = [y[2] for y in payees]
+        applied: dict[str, tuple[Any, ...]] = {}
+        with self.units() as conn:
+            if conn.scalar(select(a.code).where(a.programme_id == p["id"]).limit(1)):
+                found = conn.execute(
+                    select(a.code, *_APPLICATION).where(
+                        a.programme_id == p["id"], among(conn, a.code, codes)
+                    )
+                )
+                applied = {code: tuple(rest) for code, *rest in found}
+        nothing = (None,) * len(_APPLICATION)
+        batch = [  # the shape of the accounts phase's rows: no earlier instruction
+            (y[0], y[2], "pending", y[7], *applied.get(y[2], nothing), *_NO_INSTRUCTION)
+            for y in payees
+        ]
+        instructions, instructed, missing = self._instructions(p, round_number, batch)
+        status = dict.fromkeys(instructed, "instructed") | dict.fromkeys(missing, "no_account")
+        return [(*y[:8], status.get(y[0], "pending"), None) for y in payees], instructions
 
     def _codes(self, numbers: list[str]) -> tuple[list[str | None], list[tuple[str, str]]]:
         """The office's code for each My Number of a page (None: not a current one), and
@@ -501,14 +535,13 @@ class PaymentRun:
 
     def _open_payees(self, p: dict[str, Any], round_number: int) -> Any:
         """Payees of the programme still to be instructed in this round (each looked up
-        in the unique key (payee, round): no list of the round's instructions is built)."""
+        in the unique key (payee, round): no list of the round's instructions is built).
+        The first round asks about each payee once (pending ones); a later round asks
+        again about whoever is not paid yet."""
         y, i = store.payees.c, store.instructions.c
         this_round = select(i.id).where(i.payee_id == y.id, i.round == round_number)
-        return and_(
-            y.programme_id == p["id"],
-            y.status.in_(("pending", "no_account", "failed")),
-            ~this_round.exists(),
-        )
+        unpaid = ("pending",) if round_number == 1 else ("pending", "no_account", "failed")
+        return and_(y.programme_id == p["id"], y.status.in_(unpaid), ~this_round.exists())
 
     def _accounts(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
         y = store.payees.c
@@ -580,9 +613,8 @@ class PaymentRun:
             ),
         )
         columns = (
-            *(y.id, y.code, y.status, y.amount),
-            *(a.choice, a.bank_code, a.branch_code, a.deposit_type, a.account_number),
-            *(a.received_at, last.c.attempt, last.c.bank_code, last.c.branch_code),
+            *(y.id, y.code, y.status, y.amount, *_APPLICATION),
+            *(last.c.attempt, last.c.bank_code, last.c.branch_code),
             *(last.c.deposit_type, last.c.account_number, last.c.created_at),
         )
         while True:
@@ -603,6 +635,29 @@ class PaymentRun:
 
     def _account_batch(self, p: dict[str, Any], round_number: int, batch: Sequence[Any]) -> None:
         """Instructions for a batch of open payees (rows of :meth:`_accounts`' query)."""
+        instructions, instructed, missing = self._instructions(p, round_number, batch)
+        y = store.payees.c
+
+        def work(conn: Connection) -> None:
+            # the unique keys (programme, payee, attempt) and (payee, round) are the guard
+            bulk_insert(conn, store.instructions, instructions, ignore_duplicates=True)
+            for ids, status in ((instructed, "instructed"), (missing, "no_account")):
+                if ids:
+                    conn.execute(
+                        update(store.payees)
+                        .where(among(conn, y.id, ids))
+                        .values(status=status, reason=None)
+                    )
+
+        self.units().run(work)
+
+    def _instructions(
+        self, p: dict[str, Any], round_number: int, batch: Sequence[Sequence[Any]]
+    ) -> tuple[list[tuple[Any, ...]], list[str], list[str]]:
+        """For payees (rows of :meth:`_accounts`' query: the payee, its application, its
+        last instruction), asking the hub for registered accounts where no application
+        names one: the instructions (rows of store.instructions), the payees instructed,
+        and the pending payees with no account."""
         ask = [b[1] for b in batch if b[4] != "account"]  # no account named in an application
         registered = dict(zip(ask, self.clients.accounts(ask), strict=True)) if ask else {}
         now = datetime.now(UTC)
@@ -637,20 +692,7 @@ class PaymentRun:
                 )
             )
             instructed.append(payee)
-        y = store.payees.c
-
-        def work(conn: Connection) -> None:
-            # the unique keys (programme, payee, attempt) and (payee, round) are the guard
-            bulk_insert(conn, store.instructions, instructions, ignore_duplicates=True)
-            for ids, status in ((instructed, "instructed"), (missing, "no_account")):
-                if ids:
-                    conn.execute(
-                        update(store.payees)
-                        .where(among(conn, y.id, ids))
-                        .values(status=status, reason=None)
-                    )
-
-        self.units().run(work)
+        return instructions, instructed, missing
 
     # --- 4. files ---------------------------------------------------------------------------
 
@@ -997,6 +1039,16 @@ _IN_FILE_ORDER = (
     *(store.instructions.c.deposit_type, store.instructions.c.account_number),
     store.instructions.c.id,
 )
+
+
+#: What an open payee's one-click application says (store.applications), as columns.
+_APPLICATION = (
+    *(store.applications.c.choice, store.applications.c.bank_code),
+    *(store.applications.c.branch_code, store.applications.c.deposit_type),
+    *(store.applications.c.account_number, store.applications.c.received_at),
+)
+#: A payee's last instruction (attempt, the account, when) when it has none.
+_NO_INSTRUCTION = (None,) * 6
 
 
 def _rules(p: dict[str, Any]) -> model.Programme:
