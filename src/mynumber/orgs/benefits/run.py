@@ -6,13 +6,15 @@ registered an account or applied get a new attempt, nobody else is touched.
 
 1. ``eligibility`` — pages of eligible residents from each municipality; each page's My
    Numbers become the office's own codes (kept from an earlier enrolment, else enrolled
-   now through J-LIS and the hub) and are dropped; a per-person programme's payees (or a
-   household programme's eligible people) and the municipality's cursor are stored in one
+   now through J-LIS and the hub) and are dropped; a per-person programme's payees with
+   their first round's instructions (their accounts asked for as in ``accounts``), or a
+   household programme's eligible people, and the municipality's cursor are stored in one
    transaction;
 2. ``payees`` — one payee per (programme, code); a household benefit pays its head;
 3. ``accounts`` — each payee's account (a one-click application, else the registered
    public-fund account through the hub in bulk) becomes a payment instruction with the
-   unique keys (programme, payee, attempt) and (payee, round);
+   unique keys (programme, payee, attempt) and (payee, round); the first round asks about
+   each pending payee once, a later round about everyone not yet paid;
 4. ``files`` — the round's Zengin 総合振込 file for the paying bank (the payer account's
    bank), in parts of at most 999,999 records (:mod:`.files`);
 5. ``transfers`` — each file to the paying bank with its id as ``Idempotency-Key``; the
