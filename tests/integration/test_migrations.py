@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from importlib import import_module, resources
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, inspect, text
 
 from mynumber import federation
 from mynumber.platform import db, store
@@ -110,3 +113,64 @@ def test_an_empty_database_gets_what_alembic_gave_the_first(
             engine.dispose()
         if settings.database_url:
             drop_databases(settings.database_url, settings.database_prefix)
+
+
+def test_a_written_file_part_keeps_its_records_through_the_bounds_migration(tmp_path):
+    """Benefits 0005: a part known by its instructions' marks (file_id, record_index) is
+    known by its first and last records' keys after it, and its instructions, ``filed``
+    before, are ``planned`` until the part is settled."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'benefits.db'}")
+    location = str(resources.files("mynumber.orgs.benefits.migrations"))
+
+    def upgrade(conn: Connection, revision: str) -> None:
+        config = Config()
+        config.set_main_option("script_location", location)
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+    records = [  # (id, bank, account, record index) as a part of the file had them
+        ("i2", "0001", "1000002", 0),
+        ("i3", "0001", "1000003", 1),
+        ("i1", "0005", "2000001", 2),
+    ]
+    with engine.begin() as conn:
+        upgrade(conn, "0004")
+        conn.execute(
+            text(
+                "INSERT INTO programmes (id, name, amount, per, municipalities, as_of, "
+                "payer_name, payer_code, payer_bank, payer_branch, payer_deposit_type, "
+                "payer_account, created_at) VALUES ('p', 'P', 1, 'person', '131016', "
+                "'2026-01-01', 'X', '1', '0001', '001', '1', '0000001', '2026-01-01')"
+            )
+        )
+        for n, (made, bank, account, index) in enumerate(records):
+            conn.execute(
+                text(
+                    "INSERT INTO payees VALUES (:p, 'p', :c, '131016', 'h', 'ﾔﾏﾀﾞ', 1, 1, "
+                    "'instructed', NULL)"
+                ),
+                {"p": f"y{n}", "c": f"code{n}"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO instructions (id, programme_id, payee_id, attempt, round, "
+                    "source, bank_code, branch_code, deposit_type, account_number, amount, "
+                    "status, file_id, record_index, created_at) VALUES (:i, 'p', :y, 1, 1, "
+                    "'registered', :b, '001', '1', :a, 1, 'filed', 'F', :n, '2026-01-01')"
+                ),
+                {"i": made, "y": f"y{n}", "b": bank, "a": account, "n": index},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO transfer_files (id, programme_id, round, bank_code, part, path, "
+                "sha256, count, total, status) VALUES ('F', 'p', 1, '0001', 1, 'f', 's', 3, 3, "
+                "'written')"
+            )
+        )
+        upgrade(conn, "head")
+        first, last = conn.execute(text("SELECT first_key, last_key FROM transfer_files")).one()
+        statuses = conn.execute(text("SELECT DISTINCT status FROM instructions")).scalars()
+        assert json.loads(first) == ["0001", "001", "1", "1000002", "i2"]
+        assert json.loads(last) == ["0005", "001", "1", "2000001", "i1"]
+        assert list(statuses) == ["planned"]
+    engine.dispose()

@@ -46,7 +46,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, tuple_, update
 
 from mynumber import errors
 from mynumber.orgs.benefits import files, model, store
@@ -690,7 +690,7 @@ class PaymentRun:
                 (
                     *(next(ids), p["id"], payee, 1 if attempt is None else attempt + 1),
                     *(round_number, source, *account, amount, "planned"),
-                    *(None, None, None, now, None),
+                    *(None, now, None),  # reason, created, settled
                 )
             )
             instructed.append(payee)
@@ -792,6 +792,8 @@ class PaymentRun:
             "round": round_number,
             "bank_code": plan.bank_code,
             "part": plan.part,
+            "first_key": json.dumps(files.order(plan.lines[0])),
+            "last_key": json.dumps(files.order(plan.lines[-1])),
             "path": str(path),
             "sha256": files.sha256(data),
             "count": len(plan.lines),
@@ -802,13 +804,7 @@ class PaymentRun:
             "credited_total": None,
             "settled_at": None,
         }
-        placed = [x.instruction_id for x in plan.lines]
-
-        def work(conn: Connection) -> None:
-            insert_ignoring_duplicates(conn, store.transfer_files, [row])
-            _place(conn, plan.id, placed)
-
-        self.units().run(work)
+        self.units().run(lambda conn: insert_ignoring_duplicates(conn, store.transfer_files, [row]))
 
     # --- 5. transfers -----------------------------------------------------------------------
 
@@ -827,16 +823,23 @@ class PaymentRun:
             progress("transfers", n, len(pending))
 
     def _submit(self, p: dict[str, Any], current: Round, row: Any) -> None:
-        i = store.instructions
+        i = store.instructions.c
+        key = tuple_(*_IN_FILE_ORDER)
         with self.units() as conn:
-            placed = {
-                r.record_index: r
-                for r in conn.execute(
-                    select(
-                        i.c.id, i.c.payee_id, i.c.record_index, i.c.amount, i.c.account_number
-                    ).where(i.c.file_id == row.id)
+            found = conn.execute(
+                select(*_IN_FILE_ORDER, i.payee_id, i.amount).where(
+                    i.programme_id == p["id"],
+                    i.round == current.number,
+                    key >= tuple_(*json.loads(row.first_key)),
+                    key <= tuple_(*json.loads(row.last_key)),
                 )
-            }
+            ).all()
+        placed = sorted(found, key=lambda r: r[:5])  # the part's records, as files.order has them
+        if len(placed) != row.count:
+            raise errors.Conflict(
+                f"transfer file {row.id} holds {row.count} records, not {len(placed)}",
+                code="file_changed",
+            )
         outcomes: list[tuple[Any, bool, str | None]] = []
         if not self.clients.reaches(row.bank_code):
             # the paying bank is in the Zengin list but not on this network
@@ -884,7 +887,7 @@ class PaymentRun:
             for part in chunked(settle):
                 conn.execute(
                     update(i)
-                    .where(i.c.id == bindparam("_id"), i.c.status == "filed")
+                    .where(i.c.id == bindparam("_id"), i.c.status == "planned")
                     .values(
                         status=bindparam("_status"),
                         reason=bindparam("_reason"),
@@ -1088,28 +1091,6 @@ def notice_ref(programme_id: str, round_number: int, payee_id: str, kind: str) -
     """The ref a payee's notice carries (``programme:round:payee:kind``): the same notice
     sent again after a crash has the same ref, and the portal keeps it once."""
     return f"{programme_id}:{round_number}:{payee_id}:{kind}"
-
-
-#: Each instruction of a file gets the file and its record's index, in one statement.
-_PLACE_SQLITE = text(
-    "UPDATE instructions SET file_id = :file, record_index = placed.key, status = 'filed' "
-    "FROM json_each(:ids) AS placed "
-    "WHERE instructions.id = placed.value AND instructions.status = 'planned'"
-)
-_PLACE_POSTGRES = text(
-    "UPDATE instructions SET file_id = :file, record_index = placed.n - 1, status = 'filed' "
-    "FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS placed(id, n) "
-    "WHERE instructions.id = placed.id AND instructions.status = 'planned'"
-)
-
-
-def _place(conn: Connection, file_id: str, ids: list[str]) -> None:
-    """Mark the instructions ``ids`` filed in ``file_id``, each at its index in the list
-    (still planned ones only: a resumed run does not move a filed instruction)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(_PLACE_POSTGRES, {"file": file_id, "ids": ids})
-    else:
-        conn.execute(_PLACE_SQLITE, {"file": file_id, "ids": json.dumps(ids)})
 
 
 def _account_of(found: dict[str, Any]) -> tuple[str, str, str, str]:

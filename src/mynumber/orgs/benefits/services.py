@@ -17,7 +17,7 @@ from mynumber.platform.ids import new_id
 from mynumber.platform.uow import UnitOfWork
 
 PAYEE_STATUSES = ("pending", "no_account", "instructed", "credited", "failed")
-INSTRUCTION_STATUSES = ("planned", "filed", "credited", "failed")
+INSTRUCTION_STATUSES = ("planned", "credited", "failed")
 
 
 class Programmes:

@@ -141,10 +141,8 @@ instructions = Table(
     Column("deposit_type", String(1), nullable=False),
     Column("account_number", String(7), nullable=False),
     Column("amount", BigInteger, nullable=False),
-    Column("status", String(10), nullable=False),  # planned | filed | credited | failed
+    Column("status", String(10), nullable=False),  # planned | credited | failed
     Column("reason", String(32)),
-    Column("file_id", String(64)),
-    Column("record_index", Integer),
     Column("created_at", UtcDateTime, nullable=False),
     Column("settled_at", UtcDateTime),
     UniqueConstraint("programme_id", "payee_id", "attempt", name="one_instruction_per_attempt"),
@@ -159,9 +157,9 @@ Index(
     sqlite_where=_CREDITED,
     postgresql_where=_CREDITED,
 )
-Index("instructions_by_file", instructions.c.file_id, instructions.c.record_index)
 #: A round's instructions in the order of its file's records (files.order): each part of
-#: the file is read from this index between its two bounds.
+#: the file is read from this index between its two bounds, to be written and to be
+#: settled (a record's index in its part is its place in this order).
 Index(
     "instructions_in_file_order",
     *(instructions.c.programme_id, instructions.c.round, instructions.c.bank_code),
@@ -179,6 +177,10 @@ transfer_files = Table(
     Column("round", Integer, nullable=False),
     Column("bank_code", String(4), nullable=False),
     Column("part", Integer, nullable=False),
+    # the part's first and last records' keys in files.order (JSON lists): its records are
+    # the round's instructions between them, in that order
+    Column("first_key", Text, nullable=False),
+    Column("last_key", Text, nullable=False),
     Column("path", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("count", Integer, nullable=False),

@@ -1,0 +1,55 @@
+"""A file part is known by its first and last records' keys in the file's order, not by
+a mark on each of its instructions: writing a part updates no instruction (an instruction
+is ``planned`` until its part is settled, then ``credited`` or ``failed``).
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import json
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+#: A part's records, in the order of its file (each instruction's key in files.order).
+_RECORDS = sa.text(
+    "SELECT bank_code, branch_code, deposit_type, account_number, id FROM instructions "
+    "WHERE file_id = :f ORDER BY record_index"
+)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("transfer_files") as batch:
+        batch.add_column(sa.Column("first_key", sa.Text, nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("last_key", sa.Text, nullable=False, server_default="[]"))
+    conn = op.get_bind()
+    for (file_id,) in conn.execute(sa.text("SELECT id FROM transfer_files")).all():
+        keys = conn.execute(_RECORDS, {"f": file_id}).all()
+        if keys:
+            conn.execute(
+                sa.text("UPDATE transfer_files SET first_key = :a, last_key = :z WHERE id = :f"),
+                {"a": json.dumps(list(keys[0])), "z": json.dumps(list(keys[-1])), "f": file_id},
+            )
+    conn.execute(sa.text("UPDATE instructions SET status = 'planned' WHERE status = 'filed'"))
+    with op.batch_alter_table("transfer_files") as batch:
+        batch.alter_column("first_key", server_default=None)
+        batch.alter_column("last_key", server_default=None)
+    op.drop_index("instructions_by_file", table_name="instructions")
+    with op.batch_alter_table("instructions") as batch:
+        batch.drop_column("record_index")
+        batch.drop_column("file_id")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("instructions") as batch:
+        batch.add_column(sa.Column("file_id", sa.String(64)))
+        batch.add_column(sa.Column("record_index", sa.Integer))
+    op.create_index("instructions_by_file", "instructions", ["file_id", "record_index"])
+    with op.batch_alter_table("transfer_files") as batch:
+        batch.drop_column("last_key")
+        batch.drop_column("first_key")
