@@ -323,6 +323,30 @@ def test_a_file_over_the_record_limit_is_written_in_parts_each_sent_once(office)
     assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]
 
 
+def test_parts_cut_for_an_engine_are_cut_the_same_when_the_run_resumes_without_it(office):
+    office.runner.part_size = 2  # on an engine: parts small enough to write side by side
+    pid = office.programme()
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_first_part(phase: str, done: int, total: int | None) -> None:
+        if phase == "files" and done == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        office.runner.run(pid, stop_after_first_part)
+    assert [f["part"] for f in office.status(pid)["files"]] == [1]
+    office.runner.part_size = None  # resumed in-process: the round's parts stay as cut
+
+    assert office.runner.run(pid)["instructions"] == 4
+
+    written = office.status(pid)["files"]
+    assert [(f["part"], f["count"]) for f in written] == [(1, 2), (2, 2)]
+    assert office.others.submitted == [f"{pid}-r001-{PAYER_BANK}-01", f"{pid}-r001-{PAYER_BANK}-02"]
+    assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]
+
+
 def test_an_unapproved_programme_does_not_run_and_asks_nobody_anything(office):
     pid = office.programme(approved=False)
 

@@ -74,6 +74,11 @@ PAGE = 50_000
 BATCH = 20_000
 NOTICE_BATCH = 1_000
 
+#: On an engine, a round's file is cut in at least this many parts (of at least
+#: ``part_size`` records) for workers to write side by side; the paying bank gets each part
+#: as a file of its own, as it does beyond 999,999 records. This project's choice.
+FILE_PARTS_ON_ENGINE = 8
+
 #: How long a run's lease on its round lasts unless renewed (each batch renews it).
 LEASE = timedelta(minutes=10)
 
@@ -704,13 +709,14 @@ class PaymentRun:
         each part is read, written and recorded on its own (:meth:`_file_part`), on the
         engine's workers when one is configured — no part needs another's lines."""
         i = store.instructions.c
-        size = self.max_records or MAX_COUNT
         this_round = and_(i.programme_id == p["id"], i.round == current.number)
         with self.units() as conn:
             total = int(
                 conn.scalar(select(func.count()).select_from(store.instructions).where(this_round))
                 or 0
             )
+        size = self._part_records(current, total)
+        with self.units() as conn:
             numbered = (
                 select(*_IN_FILE_ORDER, func.row_number().over(order_by=_IN_FILE_ORDER).label("n"))
                 .where(this_round)
@@ -733,6 +739,26 @@ class PaymentRun:
         ]
         progress("files", 0, count)
         self.partitions.run_parts(self, parts, lambda n: progress("files", n, count))
+
+    def _part_records(self, current: Round, total: int) -> int:
+        """Records per part of the round's file: at most ``max_records``; on an engine,
+        few enough that :data:`FILE_PARTS_ON_ENGINE` workers write parts side by side
+        (never fewer than ``part_size``). Fixed in the round the first time its files are
+        cut, so a resumed phase — on an engine or not — cuts the same parts."""
+        size = self.max_records or MAX_COUNT
+        if self.part_size:
+            size = min(size, max(self.part_size, -(-total // FILE_PARTS_ON_ENGINE)))
+        r = store.rounds.c
+
+        def work(conn: Connection) -> int:
+            conn.execute(
+                update(store.rounds)
+                .where(r.id == current.id, r.file_records.is_(None))
+                .values(file_records=size)
+            )
+            return int(conn.scalar(select(r.file_records).where(r.id == current.id)) or size)
+
+        return self.units().run(work)
 
     def _file_part(
         self, p: dict[str, Any], round_number: int, number: int, after: str, upto: str | None

@@ -62,6 +62,7 @@ rounds = Table(
     Column("number", Integer, nullable=False),
     Column("phase", String(12), nullable=False),
     Column("transfer_date", Date, nullable=False),  # 振込指定日 of the round's files
+    Column("file_records", Integer),  # records per part of its file, once they are cut
     Column("started_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime),
     # who runs the round now (host:pid) and until when, unless it renews: one run at a time

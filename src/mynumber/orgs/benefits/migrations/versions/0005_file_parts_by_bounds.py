@@ -1,6 +1,7 @@
 """A file part is known by its first and last records' keys in the file's order, not by
 a mark on each of its instructions: writing a part updates no instruction (an instruction
-is ``planned`` until its part is settled, then ``credited`` or ``failed``).
+is ``planned`` until its part is settled, then ``credited`` or ``failed``). A round keeps
+how many records a part of its file holds, once they are cut.
 
 Revision ID: 0005
 Revises: 0004
@@ -24,6 +25,7 @@ _RECORDS = sa.text(
 
 
 def upgrade() -> None:
+    op.add_column("rounds", sa.Column("file_records", sa.Integer))
     with op.batch_alter_table("transfer_files") as batch:
         batch.add_column(sa.Column("first_key", sa.Text, nullable=False, server_default="[]"))
         batch.add_column(sa.Column("last_key", sa.Text, nullable=False, server_default="[]"))
@@ -53,3 +55,5 @@ def downgrade() -> None:
     with op.batch_alter_table("transfer_files") as batch:
         batch.drop_column("last_key")
         batch.drop_column("first_key")
+    with op.batch_alter_table("rounds") as batch:
+        batch.drop_column("file_records")
