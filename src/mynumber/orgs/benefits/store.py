@@ -91,6 +91,7 @@ enrolments = Table(
     metadata,
     Column("number_fp", String(32), primary_key=True),
     Column("code", String(32), nullable=False),
+    sqlite_with_rowid=False,  # on SQLite, clustered on the hash: one search finds a code
 )
 
 #: Eligible people of a household programme as the municipalities listed them, under the

@@ -39,6 +39,9 @@ codes = Table(
     Column("code", String(32), primary_key=True),
     Column("person_ref", String(16), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # on SQLite, clustered on its key: a code is converted by one search, and the index by
+    # person below holds the key too (migration 0002)
+    sqlite_with_rowid=False,
 )
 Index("one_code_per_person_and_agency", codes.c.person_ref, codes.c.agency, unique=True)
 

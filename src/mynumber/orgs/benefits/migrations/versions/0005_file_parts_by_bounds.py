@@ -1,7 +1,8 @@
 """A file part is known by its first and last records' keys in the file's order, not by
 a mark on each of its instructions: writing a part updates no instruction (an instruction
 is ``planned`` until its part is settled, then ``credited`` or ``failed``). A round keeps
-how many records a part of its file holds, once they are cut.
+how many records a part of its file holds, once they are cut. On SQLite, the enrolments
+are a table clustered on their hash (``WITHOUT ROWID``): a code is found by one search.
 
 Revision ID: 0005
 Revises: 0004
@@ -24,7 +25,22 @@ _RECORDS = sa.text(
 )
 
 
+def _enrolments(with_rowid: bool) -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL's tables have no rowid: nothing to change
+    op.rename_table("enrolments", "enrolments_before")
+    op.create_table(
+        "enrolments",
+        sa.Column("number_fp", sa.String(32), primary_key=True),
+        sa.Column("code", sa.String(32), nullable=False),
+        sqlite_with_rowid=with_rowid,
+    )
+    op.execute("INSERT INTO enrolments SELECT number_fp, code FROM enrolments_before")
+    op.drop_table("enrolments_before")
+
+
 def upgrade() -> None:
+    _enrolments(with_rowid=False)
     op.add_column("rounds", sa.Column("file_records", sa.Integer))
     with op.batch_alter_table("transfer_files") as batch:
         batch.add_column(sa.Column("first_key", sa.Text, nullable=False, server_default="[]"))
@@ -48,6 +64,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _enrolments(with_rowid=True)
     with op.batch_alter_table("instructions") as batch:
         batch.add_column(sa.Column("file_id", sa.String(64)))
         batch.add_column(sa.Column("record_index", sa.Integer))
