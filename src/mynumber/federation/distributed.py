@@ -178,8 +178,10 @@ def partitions(settings: Settings) -> CeleryPartitions | None:
 def use_engine(runner: PaymentRun, settings: Settings, part_size: int = PART_SIZE) -> bool:
     """Make ``runner`` send its parts to the engine if a broker is configured
     (``MYNUMBER_RUN_PART_SIZE`` open payees per accounts part, else ``part_size``;
-    ``MYNUMBER_RUN_FILE_RECORDS`` records per part of the round's file, else 999,999, the
-    most a 総合振込 file holds — a bank may want its files smaller)."""
+    ``MYNUMBER_RUN_FILE_RECORDS`` records at most per part of the round's file, else
+    999,999, the most a 総合振込 file holds — a bank may want its files smaller; on the
+    engine the file is cut in up to :data:`~mynumber.orgs.benefits.run.FILE_PARTS_ON_ENGINE`
+    parts of at least ``part_size`` records, for the workers to write side by side)."""
     engine = partitions(settings)
     if engine is None:
         return False
