@@ -10,8 +10,8 @@ are this machine's figures written down in the README. The model, and what it as
   a worker is one core; workers past the first add ``scaling_1_to_2 − 1`` of a worker each
   (the measured parallel efficiency, held constant — optimistic past one machine's cores,
   pessimistic where the loss was this machine's contention).
-- Databases: each payee writes ``ROWS_PER_PAYEE`` rows (eligible, payee, instruction, the
-  hub's exchange record, the file placement) and one node takes ``--node-rows-per-s``
+- Databases: each payee writes ``ROWS_PER_PAYEE`` rows (a per-person programme's payee,
+  its instruction, the hub's exchange record) and one node takes ``--node-rows-per-s``
   rows/s of batched inserts (COPY on PostgreSQL); nodes = rows / (deadline × that rate),
   the organisations' databases sharded by municipality (eligibility, payees) and by
   payee-id range (accounts, instructions). The hub's hash chain is one sequence: it is
@@ -45,13 +45,13 @@ MUNICIPALITIES = 1_741
 PAGE = 100_000
 PART = 20_000
 MAX_RECORDS = 999_999
-ROWS_PER_PAYEE = 5
+ROWS_PER_PAYEE = 3
 
 #: Defaults: this machine's measured figures (see the README's capacity model).
 MEASURED = {
-    "payees_per_cpu_s": 9_762,
-    "scaling_1_to_2": 1.466,
-    "cpu_share": {"eligibility": 0.29, "payees": 0.03, "accounts": 0.55, "files": 0.13},
+    "payees_per_cpu_s": 14_848,
+    "scaling_1_to_2": 1.670,
+    "cpu_share": {"eligibility": 0.84, "payees": 0.0, "accounts": 0.01, "files": 0.14},
 }
 
 

@@ -180,7 +180,7 @@ def use_engine(runner: PaymentRun, settings: Settings, part_size: int = PART_SIZ
     (``MYNUMBER_RUN_PART_SIZE`` open payees per accounts part, else ``part_size``;
     ``MYNUMBER_RUN_FILE_RECORDS`` records at most per part of the round's file, else
     999,999, the most a 総合振込 file holds — a bank may want its files smaller; on the
-    engine the file is cut in up to :data:`~mynumber.orgs.benefits.run.FILE_PARTS_ON_ENGINE`
+    engine the file is cut in up to :data:`~mynumber.orgs.benefits.run.FILE_PARTS_ON_WORKERS`
     parts of at least ``part_size`` records, for the workers to write side by side)."""
     engine = partitions(settings)
     if engine is None:

@@ -74,10 +74,10 @@ PAGE = 50_000
 BATCH = 20_000
 NOTICE_BATCH = 1_000
 
-#: On an engine, a round's file is cut in at least this many parts (of at least
+#: On an engine's workers, a round's file is cut in up to this many parts (of at least
 #: ``part_size`` records) for workers to write side by side; the paying bank gets each part
 #: as a file of its own, as it does beyond 999,999 records. This project's choice.
-FILE_PARTS_ON_ENGINE = 8
+FILE_PARTS_ON_WORKERS = 8
 
 #: How long a run's lease on its round lasts unless renewed (each batch renews it).
 LEASE = timedelta(minutes=10)
@@ -742,12 +742,12 @@ class PaymentRun:
 
     def _part_records(self, current: Round, total: int) -> int:
         """Records per part of the round's file: at most ``max_records``; on an engine,
-        few enough that :data:`FILE_PARTS_ON_ENGINE` workers write parts side by side
+        few enough that :data:`FILE_PARTS_ON_WORKERS` workers write parts side by side
         (never fewer than ``part_size``). Fixed in the round the first time its files are
         cut, so a resumed phase — on an engine or not — cuts the same parts."""
         size = self.max_records or MAX_COUNT
         if self.part_size:
-            size = min(size, max(self.part_size, -(-total // FILE_PARTS_ON_ENGINE)))
+            size = min(size, max(self.part_size, -(-total // FILE_PARTS_ON_WORKERS)))
         r = store.rounds.c
 
         def work(conn: Connection) -> int:
