@@ -35,6 +35,9 @@ def world(tmp_path_factory, database_kind, drop_databases) -> Iterator[World]:
 
 
 BROKER_URL = os.environ.get("MYNUMBER_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+#: People per eligibility page and per range of a municipality (each range a part): each
+#: municipality's 2,000 in ranges, as a city's are.
+PAGE = 1_000
 #: Open payees per accounts part: several parts in flight on a few thousand payees.
 PART_SIZE = 150
 FILE_RECORDS = 100  # the round's file in several parts, as a national one is
@@ -96,6 +99,7 @@ def run_on_workers_with_kills(
     data = settings.data_dir
     env = env | {
         "MYNUMBER_BROKER_URL": BROKER_URL,
+        "MYNUMBER_RUN_PAGE": str(PAGE),
         "MYNUMBER_RUN_PART_SIZE": str(PART_SIZE),
         "MYNUMBER_RUN_FILE_RECORDS": str(FILE_RECORDS),
     }

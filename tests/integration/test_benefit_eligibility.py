@@ -27,6 +27,10 @@ def eligible_path(code: str) -> str:
     return f"/municipality/{code}/api/benefits/eligible"
 
 
+def bounds_path(code: str) -> str:
+    return f"/municipality/{code}/api/benefits/eligible/bounds"
+
+
 def signed(http: httpx.Client, keys: KeyFolder, org: str, path: str, body: Any) -> httpx.Response:
     content = json.dumps(body, ensure_ascii=False).encode()
     headers = {"content-type": "application/json"}
@@ -89,21 +93,27 @@ def town(fed, http, person) -> dict[str, dict[str, Any]]:
 
 
 def fetch_all(
-    http: httpx.Client, keys: KeyFolder, sealing: EncryptionKeys, code: str, **query: Any
+    http: httpx.Client,
+    keys: KeyFolder,
+    sealing: EncryptionKeys,
+    code: str,
+    after: str | None = None,
+    **query: Any,
 ) -> list[list[dict[str, Any]]]:
-    """Every page, each decrypted by the benefit office."""
-    pages, after = [], None
+    """Every page (after the id ``after``, if given), each decrypted by the benefit office."""
+    pages = []
     while True:
         body = {"programme": "tokubetsu-teigaku", "as_of": BASE.isoformat(), "after": after}
         sent = body | query
         response = signed(http, keys, CALLER, eligible_path(code), sent)
         assert response.status_code == 200, response.text
+        end = f":{sent['upto']}" if sent.get("upto") else ""
         page = open_signed(  # signed by the municipality, bound to this page's query
             sealing,
             response.json()["sealed"],
             recipient=CALLER,
             signer=f"municipality-{code}",
-            exchange_id=f"{sent['programme']}:{sent['as_of']}:{after or ''}",
+            exchange_id=f"{sent['programme']}:{sent['as_of']}:{after or ''}{end}",
             procedure="benefit_eligibility",
         )
         columns = page["people"]  # aligned lists: one person per index
@@ -167,6 +177,26 @@ def test_pages_cover_everyone_once(http, keys, sealing, town) -> None:
     assert [p["my_number"] for page in pages for p in page] == [p["my_number"] for p in whole]
 
 
+def test_ranges_from_the_bounds_cover_everyone_once(http, keys, sealing, town) -> None:
+    (whole,) = fetch_all(http, keys, sealing, CHIYODA)
+    body = {"programme": "x", "as_of": BASE.isoformat(), "every": 2}
+    response = signed(http, keys, CALLER, bounds_path(CHIYODA), body)
+    assert response.status_code == 200, response.text
+    bounds = response.json()["bounds"]
+    assert len(bounds) == 2  # five people in ranges of two: two bounds, the rest after
+    ends: list[str | None] = [*bounds, None]
+    ranges = [
+        fetch_all(http, keys, sealing, CHIYODA, after=after, upto=upto)
+        for after, upto in zip([None, *bounds], ends, strict=True)
+    ]
+    read = [[p["my_number"] for page in pages for p in page] for pages in ranges]
+    assert [len(r) for r in read] == [2, 2, 1]
+    assert [n for r in read for n in r] == [p["my_number"] for p in whole]
+    # the bounds are the same people's ages too: adults only, in ranges of three
+    adults = signed(http, keys, CALLER, bounds_path(CHIYODA), body | {"min_age": 18, "every": 3})
+    assert len(adults.json()["bounds"]) == 1
+
+
 def test_the_answer_is_sealed_to_the_benefit_office(http, keys, sealing, town, number_of) -> None:
     body = {"programme": "x", "as_of": BASE.isoformat()}
     response = signed(http, keys, CALLER, eligible_path(CHIYODA), body)
@@ -181,16 +211,19 @@ def test_the_answer_is_sealed_to_the_benefit_office(http, keys, sealing, town, n
     assert open_signed(sealing, sealed, recipient=CALLER, signer=f"municipality-{CHIYODA}", **bound)
 
 
+@pytest.mark.parametrize("path", [eligible_path, bounds_path])
 @pytest.mark.parametrize("caller", ["portal", f"municipality-{SHINJUKU}", "accounts"])
-def test_only_the_benefit_office_may_ask(http, keys, caller) -> None:
-    body = {"programme": "x", "as_of": BASE.isoformat()}
-    response = signed(http, keys, caller, eligible_path(CHIYODA), body)
+def test_only_the_benefit_office_may_ask(http, keys, caller, path) -> None:
+    body = {"programme": "x", "as_of": BASE.isoformat(), "every": 2}
+    response = signed(http, keys, caller, path(CHIYODA), body)
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_an_unsigned_request_is_refused(http) -> None:
-    response = http.post(eligible_path(CHIYODA), json={"programme": "x", "as_of": "2020-04-27"})
+@pytest.mark.parametrize("path", [eligible_path, bounds_path])
+def test_an_unsigned_request_is_refused(http, path) -> None:
+    body = {"programme": "x", "as_of": "2020-04-27", "every": 2}
+    response = http.post(path(CHIYODA), json=body)
     assert response.status_code == 401
 
 
@@ -208,4 +241,22 @@ def test_an_unsigned_request_is_refused(http) -> None:
 def test_bad_queries_are_refused(http, keys, town, bad) -> None:
     body = {"programme": "x", "as_of": BASE.isoformat()} | bad
     response = signed(http, keys, CALLER, eligible_path(CHIYODA), body)
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"every": 0},
+        {"every": 200_001},
+        {"every": "two"},
+        {"as_of": "2999-01-01"},
+        {"min_age": 30, "max_age": 20},
+        {"upto": "'; drop table residents"},
+    ],
+)
+def test_bad_bounds_queries_are_refused(http, keys, town, bad) -> None:
+    body = {"programme": "x", "as_of": BASE.isoformat(), "every": 2} | bad
+    path = eligible_path(CHIYODA) if "upto" in bad else bounds_path(CHIYODA)
+    response = signed(http, keys, CALLER, path, body)
     assert response.status_code == 422, response.text

@@ -22,7 +22,7 @@ from mynumber import errors
 from mynumber.orgs.benefits import store
 from mynumber.orgs.benefits.clients import EligiblePage
 from mynumber.orgs.benefits.model import FAILURES, PAYER_BANK, NotApproved
-from mynumber.orgs.benefits.run import PaymentRun
+from mynumber.orgs.benefits.run import InProcess, Part, PaymentRun
 from mynumber.orgs.benefits.services import BenefitApplications, Programmes
 from mynumber.payments import ResultCode, TransferResult, read_file
 from mynumber.payments.results import write_results
@@ -80,6 +80,7 @@ class Others:
         min_age: int | None,
         max_age: int | None,
         after: str | None,
+        upto: str | None,
         limit: int,
     ) -> EligiblePage:
         people = [
@@ -89,6 +90,7 @@ class Others:
             and (min_age is None or r.age >= min_age)
             and (max_age is None or r.age <= max_age)
             and (after is None or r.number > after)
+            and (upto is None or r.number <= upto)
         ]
         people.sort(key=lambda x: x[0])
         page = people[:limit]
@@ -100,6 +102,25 @@ class Others:
             age=[r.age for _, r in page],
             next=page[-1][0] if len(people) > limit else None,
         )
+
+    def eligible_bounds(
+        self,
+        municipality: str,
+        *,
+        programme: str,
+        as_of: str,
+        min_age: int | None,
+        max_age: int | None,
+        every: int,
+    ) -> list[str]:
+        people = sorted(
+            r.number
+            for r in self.residents
+            if r.town == municipality
+            and (min_age is None or r.age >= min_age)
+            and (max_age is None or r.age <= max_age)
+        )
+        return people[every - 1 :: every]
 
     def enrol(self, numbers: list[str]) -> dict[str, str | None]:
         self.enrolled.extend(numbers)
@@ -344,6 +365,44 @@ def test_parts_cut_for_an_engine_are_cut_the_same_when_the_run_resumes_without_i
     written = office.status(pid)["files"]
     assert [(f["part"], f["count"]) for f in written] == [(1, 2), (2, 2)]
     assert office.others.submitted == [f"{pid}-r001-{PAYER_BANK}-01", f"{pid}-r001-{PAYER_BANK}-02"]
+    assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]
+
+
+class Recorded(InProcess):
+    """The parts run in this process, as the embedded default does; the eligibility ones
+    are noted, and the run stops after ``stop_after`` of them (None: it does not stop)."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.ranges: list[tuple[str, int]] = []
+        self.stop_after = stop_after
+
+    def run_parts(self, runner: PaymentRun, parts: list[Part], done: Any) -> None:
+        for n, part in enumerate(parts, start=1):
+            runner.run_part(part)
+            if part.phase == "eligibility":
+                self.ranges.append((part.after, part.number))
+                if self.stop_after is not None and len(self.ranges) >= self.stop_after:
+                    raise Unavailable("the coordinator was killed")
+            done(n)
+
+
+def test_on_an_engine_a_municipality_is_read_in_ranges_that_a_resumed_run_keeps(office):
+    office.runner.part_size = 2  # on an engine: Chiyoda's four adults in ranges of two
+    office.runner.partitions = Recorded(stop_after=1)
+    pid = office.programme()
+
+    with pytest.raises(Unavailable):
+        office.runner.run(pid)
+    assert office.status(pid)["eligible"] == 2  # the first range, read and paid for
+    # resumed in-process: the ranges cut before are read, and only the ones not read yet
+    office.runner.part_size = None
+    office.runner.partitions = resumed = Recorded()
+
+    assert office.runner.run(pid)["instructions"] == 4
+
+    assert resumed.ranges == [(CHIYODA, 1), (CHIYODA, 2), (SHINJUKU, 0)]
+    assert office.status(pid)["eligible"] == 5
+    assert sorted(office.others.enrolled) == sorted(set(office.others.enrolled))
     assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]
 
 

@@ -177,7 +177,9 @@ def partitions(settings: Settings) -> CeleryPartitions | None:
 
 def use_engine(runner: PaymentRun, settings: Settings, part_size: int = PART_SIZE) -> bool:
     """Make ``runner`` send its parts to the engine if a broker is configured
-    (``MYNUMBER_RUN_PART_SIZE`` open payees per accounts part, else ``part_size``;
+    (``MYNUMBER_RUN_PAGE`` people per eligibility page and per range of a municipality,
+    each range a part, else the office's page of 50,000; ``MYNUMBER_RUN_PART_SIZE`` open
+    payees per accounts part, else ``part_size``;
     ``MYNUMBER_RUN_FILE_RECORDS`` records at most per part of the round's file, else
     999,999, the most a 総合振込 file holds — a bank may want its files smaller; on the
     engine the file is cut in up to :data:`~mynumber.orgs.benefits.run.FILE_PARTS_ON_WORKERS`
@@ -187,6 +189,7 @@ def use_engine(runner: PaymentRun, settings: Settings, part_size: int = PART_SIZ
         return False
     runner.partitions = engine
     runner.part_size = int(os.environ.get("MYNUMBER_RUN_PART_SIZE") or part_size)
+    runner.page = int(os.environ.get("MYNUMBER_RUN_PAGE") or runner.page)
     records = int(os.environ.get("MYNUMBER_RUN_FILE_RECORDS") or 0)
     if records:
         runner.max_records = records

@@ -105,6 +105,7 @@ class Clients:
         min_age: int | None,
         max_age: int | None,
         after: str | None,
+        upto: str | None = None,
         limit: int,
     ) -> EligiblePage:
         body = {
@@ -113,20 +114,49 @@ class Clients:
             "min_age": min_age,
             "max_age": max_age,
             "after": after,
+            "upto": upto,
             "limit": limit,
         }
         answer = self._client(municipality_org(municipality)).request(
             "POST", "/api/benefits/eligible", body
         )
+        place = f"{programme}:{date.fromisoformat(as_of)}:{after or ''}"
         data = open_signed(  # signed by the municipality, for this very page
             self.keys,
             answer["sealed"],
             recipient=ORG,
             signer=municipality_org(municipality),
-            exchange_id=f"{programme}:{date.fromisoformat(as_of)}:{after or ''}",
+            exchange_id=place + (f":{upto}" if upto else ""),
             procedure=ELIGIBILITY,
         )
         return EligiblePage.of(data)
+
+    def eligible_bounds(
+        self,
+        municipality: str,
+        *,
+        programme: str,
+        as_of: str,
+        min_age: int | None,
+        max_age: int | None,
+        every: int,
+    ) -> list[str]:
+        """The municipality's eligible people cut in ranges of ``every``: the id that ends
+        each range but the last (opaque resident ids, read with ``after``/``upto``)."""
+        body = {
+            "programme": programme,
+            "as_of": as_of,
+            "min_age": min_age,
+            "max_age": max_age,
+            "every": every,
+        }
+        answer = self._client(municipality_org(municipality)).request(
+            "POST", "/api/benefits/eligible/bounds", body
+        )
+        found = answer.get("bounds") if isinstance(answer, dict) else None
+        if not isinstance(found, list) or not all(isinstance(b, str) for b in found):
+            raise errors.Unavailable(f"{municipality} answered no bounds", code="bad_answer")
+        return found
 
     def enrol(self, numbers: list[str]) -> dict[str, str | None]:
         """The office's own code for each My Number (None: not a current number)."""

@@ -104,8 +104,20 @@ class RunClients(Protocol):
         min_age: int | None,
         max_age: int | None,
         after: str | None,
+        upto: str | None,
         limit: int,
     ) -> EligiblePage: ...
+
+    def eligible_bounds(
+        self,
+        municipality: str,
+        *,
+        programme: str,
+        as_of: str,
+        min_age: int | None,
+        max_age: int | None,
+        every: int,
+    ) -> list[str]: ...
 
     def enrol(self, numbers: list[str]) -> dict[str, str | None]: ...
 
@@ -122,8 +134,8 @@ class RunClients(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One partition of a phase: a municipality's eligibility pages
-    (``("eligibility", programme, round, municipality, None)``), the open payees of a
+    """One partition of a phase: a range of a municipality's eligibility pages
+    (``("eligibility", programme, round, municipality, None, range)``), the open payees of a
     round with ids in ``(after, upto]`` (``("accounts", programme, round, after, upto)``;
     ``upto`` None: to the end), or part ``number`` of the round's file, its records in
     ``(after, upto]`` by :func:`files.order`. Each is idempotent: run twice, or by two
@@ -136,7 +148,7 @@ class Part:
     round: int
     after: str
     upto: str | None
-    number: int = 0  # a file part's number (its records lie in (after, upto])
+    number: int = 0  # a file part's number (its records lie in (after, upto]); a range's
 
 
 class Partitions(Protocol):
@@ -210,7 +222,7 @@ class PaymentRun:
         """Do one part of a phase (what a worker does with a task); idempotent."""
         p = self._programme(part.programme_id)
         if part.phase == "eligibility":
-            self._eligibility_of(p, part.round, part.after)
+            self._eligibility_of(p, part.round, part.after, part.number)
         elif part.phase == "accounts":
             self._accounts_between(p, part.round, part.after, part.upto, _quiet, 0, 0)
         elif part.phase == "files":
@@ -366,31 +378,68 @@ class PaymentRun:
     # --- 1. eligibility ---------------------------------------------------------------------
 
     def _eligibility(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
-        c = store.eligibility_cursors
-        codes = p["municipalities"].split()
-        insert_rows = [
-            {"programme_id": p["id"], "municipality": m, "after": None, "done": False, "read": 0}
-            for m in codes
-        ]
-        self.units().run(lambda conn: insert_ignoring_duplicates(conn, c, insert_rows))
+        c = store.eligibility_cursors.c
+        for m in p["municipalities"].split():
+            self._cut(p, m)
+        with self.units() as conn:
+            ranges = conn.execute(
+                select(c.municipality, c.part)
+                .where(c.programme_id == p["id"], c.done.is_(False))
+                .order_by(c.municipality, c.part)
+            ).all()
         progress("eligibility", self._read(p["id"]), None)
-        parts = [Part("eligibility", p["id"], current.number, m, None) for m in codes]
+        parts = [Part("eligibility", p["id"], current.number, m, None, n) for m, n in ranges]
         self.partitions.run_parts(
             self, parts, lambda n: progress("eligibility", self._read(p["id"]), None)
         )
         progress("eligibility", self._read(p["id"]), self._read(p["id"]))
 
-    def _eligibility_of(self, p: dict[str, Any], round_number: int, m: str) -> None:
-        """Every page of one municipality, from its stored cursor to the end."""
+    def _cut(self, p: dict[str, Any], m: str) -> None:
+        """The municipality's cursors, once: on an engine one per range of ``page`` people
+        (the municipality's bounds), for workers to read side by side; else one to the end.
+        Kept as first made, so a resumed run reads the same ranges."""
         c = store.eligibility_cursors
+        with self.units() as conn:
+            if (
+                conn.scalar(
+                    select(c.c.part)
+                    .where(c.c.programme_id == p["id"], c.c.municipality == m)
+                    .limit(1)
+                )
+                is not None
+            ):
+                return
+        ends: list[str | None] = [None]
+        if self.part_size:
+            bounds = self.clients.eligible_bounds(
+                m,
+                programme=p["id"],
+                as_of=p["as_of"].isoformat(),
+                min_age=p["min_age"],
+                max_age=p["max_age"],
+                every=self.page,
+            )
+            ends = [*bounds, None]
+        starts = [None, *ends[:-1]]
+        rows = [
+            {
+                **{"programme_id": p["id"], "municipality": m, "part": n},
+                **{"after": after, "upto": upto, "done": False, "read": 0},
+            }
+            for n, (after, upto) in enumerate(zip(starts, ends, strict=True))
+        ]
+        self.units().run(lambda conn: insert_ignoring_duplicates(conn, c, rows))
+
+    def _eligibility_of(self, p: dict[str, Any], round_number: int, m: str, part: int) -> None:
+        """Every page of one range of a municipality, from its stored cursor to its end."""
+        c = store.eligibility_cursors
+        mine = (c.c.programme_id == p["id"], c.c.municipality == m, c.c.part == part)
         while True:
             with self.units() as conn:
-                cursor = conn.execute(
-                    select(c).where(c.c.programme_id == p["id"], c.c.municipality == m)
-                ).one()
+                cursor = conn.execute(select(c).where(*mine)).one()
             if cursor.done:
                 return
-            self._eligibility_page(p, round_number, m, cursor.after, cursor.read)
+            self._eligibility_page(p, round_number, cursor)
 
     def _read(self, programme_id: str) -> int:
         c = store.eligibility_cursors.c
@@ -399,9 +448,9 @@ class PaymentRun:
                 conn.scalar(select(func.sum(c.read)).where(c.programme_id == programme_id)) or 0
             )
 
-    def _eligibility_page(
-        self, p: dict[str, Any], round_number: int, m: str, after: str | None, read: int
-    ) -> None:
+    def _eligibility_page(self, p: dict[str, Any], round_number: int, cursor: Any) -> None:
+        """The page after a range's cursor (a row of store.eligibility_cursors)."""
+        m, after = cursor.municipality, cursor.after
         page = self.clients.eligible(
             m,
             programme=p["id"],
@@ -409,11 +458,12 @@ class PaymentRun:
             min_age=p["min_age"],
             max_age=p["max_age"],
             after=after,
+            upto=cursor.upto,
             limit=self.page,
         )
         codes, enrolled = self._codes(page.my_number)
         page.my_number.clear()  # the numbers are dropped here
-        read += len(codes)
+        read = cursor.read + len(codes)
         rows = [  # in the column order of store.eligibles
             (p["id"], code, m, household, head, kana[:60], age)
             for code, household, head, kana, age in zip(
@@ -442,6 +492,7 @@ class PaymentRun:
                 .where(
                     c.c.programme_id == p["id"],
                     c.c.municipality == m,
+                    c.c.part == cursor.part,
                     c.c.after.is_(None) if after is None else c.c.after == after,
                     c.c.done.is_(False),
                 )

@@ -71,13 +71,17 @@ rounds = Table(
     UniqueConstraint("programme_id", "number", name="one_round_number"),
 )
 
-#: How far eligibility was read from each municipality (the resident-id cursor).
+#: How far eligibility was read from each municipality (the resident-id cursor), per range
+#: of it (``part``: on an engine the municipality's list is cut in ranges that end at
+#: ``upto``, read side by side; else one range, part 0, to the end).
 eligibility_cursors = Table(
     "eligibility_cursors",
     metadata,
     Column("programme_id", String(16), ForeignKey("programmes.id"), primary_key=True),
     Column("municipality", String(6), primary_key=True),
+    Column("part", Integer, primary_key=True),
     Column("after", String(64)),
+    Column("upto", String(64)),
     Column("done", Boolean, nullable=False),
     Column("read", Integer, nullable=False),
 )

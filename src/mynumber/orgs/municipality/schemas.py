@@ -243,7 +243,33 @@ class EligibleIn(BaseModel):
         pattern="^[0-9a-f]{1,16}$",
         description="the previous page's `next`; none for the first page",
     )
+    upto: str | None = Field(
+        default=None,
+        max_length=16,
+        pattern="^[0-9a-f]{1,16}$",
+        description="the last id of the range read (one of `/eligible/bounds`); none: to the end",
+    )
     limit: int = Field(default=100_000, ge=1, le=MAX_ELIGIBLE_PAGE)
+
+
+#: The most ranges ``/eligible/bounds`` gives: a city of 3.7 million in ranges of 1,000 is
+#: 3,700 of them (this project's bound).
+MAX_BOUNDS = 10_000
+
+
+class EligibleBoundsIn(BaseModel):
+    programme: str = Field(min_length=1, max_length=60, description="the benefit's id")
+    as_of: date = Field(description="基準日: residents registered here on this date")
+    min_age: int | None = Field(default=None, ge=0, le=150, description="age on as_of, at least")
+    max_age: int | None = Field(default=None, ge=0, le=150, description="age on as_of, at most")
+    every: int = Field(ge=1, le=MAX_ELIGIBLE_PAGE, description="people in each range")
+
+
+class EligibleBoundsOut(BaseModel):
+    bounds: list[str] = Field(
+        description="the id of every `every`-th eligible resident, in id order: the ranges "
+        "(none, b1], (b1, b2] … (bn, none) are read with `after` and `upto`"
+    )
 
 
 class EligibleOut(BaseModel):

@@ -11,6 +11,10 @@ One page is one SQL statement over the residents table in id order (the cursor `
 is the last id of the previous page), so a national run reads 10^5 people per call. The
 page is columnar: ``people`` holds five aligned lists (``my_number``, ``household``,
 ``head``, ``kana``, ``age``).
+
+``POST /api/benefits/eligible/bounds`` cuts the same list into ranges for a run's workers:
+the id of every ``every``-th eligible resident (ids are opaque and carry nothing about the
+person); a page with ``upto`` stops at that id, so each range is read by itself.
 """
 
 from __future__ import annotations
@@ -18,12 +22,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from mynumber import errors
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import age_on, births_for_ages
-from mynumber.orgs.municipality.schemas import MAX_ELIGIBLE_PAGE
+from mynumber.orgs.municipality.schemas import MAX_BOUNDS, MAX_ELIGIBLE_PAGE
 from mynumber.platform.uow import UnitOfWork
 
 #: The organisation that may ask (the national benefit office, 給付金事務局).
@@ -33,6 +37,31 @@ ELIGIBILITY = "benefit_eligibility"
 HEAD = "世帯主"
 
 
+def page_exchange(programme: str, as_of: date, after: str | None, upto: str | None) -> str:
+    """What a sealed page is bound to: the programme, the base date and the page's place
+    (its cursor, and its range's end when it has one)."""
+    place = after or ""
+    return f"{programme}:{as_of.isoformat()}:{place}" + (f":{upto}" if upto else "")
+
+
+def _who(as_of: date, min_age: int | None, max_age: int | None) -> list[ColumnElement[bool]]:
+    """Who is eligible: registered here on ``as_of`` with a My Number, of the ages asked."""
+    if as_of > date.today():
+        raise errors.InvalidInput("as_of is in the future", field="as_of")
+    births = births_for_ages(as_of, min_age, max_age)
+    r = store.residents.c
+    where = [
+        r.registered_on <= as_of,
+        or_(r.left_on.is_(None), r.left_on > as_of),
+        r.my_number.is_not(None),
+    ]
+    if births.until is not None:
+        where.append(r.birth_date <= births.until)
+    if births.after is not None:
+        where.append(r.birth_date > births.after)
+    return where
+
+
 def eligible(
     uow: UnitOfWork,
     *,
@@ -40,19 +69,18 @@ def eligible(
     min_age: int | None = None,
     max_age: int | None = None,
     after: str | None = None,
+    upto: str | None = None,
     limit: int = 100_000,
 ) -> dict[str, Any]:
     """One page of the people registered here on ``as_of`` (in resident id order), as
-    aligned columns.
+    aligned columns: after the id ``after`` and up to the id ``upto`` (a range of
+    :func:`bounds`), when given.
 
     A record without a designated My Number yet is left out: the paying body could not
     enrol it. ``next`` is the cursor of the following page, or None after the last.
     """
-    if as_of > date.today():
-        raise errors.InvalidInput("as_of is in the future", field="as_of")
     if not 1 <= limit <= MAX_ELIGIBLE_PAGE:
         raise errors.InvalidInput(f"limit must be 1 to {MAX_ELIGIBLE_PAGE}", field="limit")
-    births = births_for_ages(as_of, min_age, max_age)
     r = store.residents.c
     query = (
         select(
@@ -64,20 +92,14 @@ def eligible(
             r.given_name_kana,
             r.birth_date,
         )
-        .where(
-            r.registered_on <= as_of,
-            or_(r.left_on.is_(None), r.left_on > as_of),
-            r.my_number.is_not(None),
-        )
+        .where(*_who(as_of, min_age, max_age))
         .order_by(r.id)
         .limit(limit + 1)
     )
     if after is not None:
         query = query.where(r.id > after)
-    if births.until is not None:
-        query = query.where(r.birth_date <= births.until)
-    if births.after is not None:
-        query = query.where(r.birth_date > births.after)
+    if upto is not None:
+        query = query.where(r.id <= upto)
     with uow as conn:
         rows = list(conn.execute(query).all())
     more = len(rows) > limit
@@ -94,3 +116,38 @@ def eligible(
         },
         "next": rows[-1][0] if more else None,
     }
+
+
+def bounds(
+    uow: UnitOfWork,
+    *,
+    as_of: date,
+    min_age: int | None = None,
+    max_age: int | None = None,
+    every: int,
+) -> list[str]:
+    """The id of every ``every``-th person :func:`eligible` lists, in id order: the ranges
+    ``(None, b1]``, ``(b1, b2]`` … ``(bn, None)`` hold ``every`` people each (the last the
+    rest), for a run to read side by side. At most :data:`MAX_BOUNDS` of them."""
+    if not 1 <= every <= MAX_ELIGIBLE_PAGE:
+        raise errors.InvalidInput(f"every must be 1 to {MAX_ELIGIBLE_PAGE}", field="every")
+    r = store.residents.c
+    numbered = (
+        select(r.id, func.row_number().over(order_by=r.id).label("n"))
+        .where(*_who(as_of, min_age, max_age))
+        .subquery()
+    )
+    with uow as conn:
+        found = list(
+            conn.scalars(
+                select(numbered.c.id)
+                .where(numbered.c.n % every == 0)
+                .order_by(numbered.c.id)
+                .limit(MAX_BOUNDS + 1)
+            )
+        )
+    if len(found) > MAX_BOUNDS:
+        raise errors.InvalidInput(
+            f"more than {MAX_BOUNDS} ranges: ask for larger ones", field="every"
+        )
+    return found
