@@ -406,6 +406,32 @@ def test_on_an_engine_a_municipality_is_read_in_ranges_that_a_resumed_run_keeps(
     assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]
 
 
+def test_a_page_read_by_two_runs_at_once_is_written_once(office, monkeypatch):
+    """A part run twice at once (a redelivered task beside the first, after a coordinator
+    was killed): whichever moves the page's cursor first writes the page; the other writes
+    nothing of it."""
+    pid = office.programme()
+    fetch = office.others.eligible
+    raced: list[str] = []
+
+    def eligible(municipality: str, **query: Any) -> EligiblePage:
+        page = fetch(municipality, **query)
+        if not raced:  # the first page: the same part runs to its end meanwhile
+            raced.append(municipality)
+            office.runner.run_part(Part("eligibility", pid, 1, municipality, None, 0))
+        return page
+
+    monkeypatch.setattr(office.others, "eligible", eligible)
+
+    assert office.runner.run(pid)["instructions"] == 4
+
+    assert raced == [CHIYODA]
+    status = office.status(pid)
+    assert status["eligible"] == 5
+    assert sum(s["count"] for s in status["payees"].values()) == 5
+    assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]
+
+
 def test_an_unapproved_programme_does_not_run_and_asks_nobody_anything(office):
     pid = office.programme(approved=False)
 

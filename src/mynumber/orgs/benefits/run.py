@@ -148,7 +148,7 @@ class Part:
     round: int
     after: str
     upto: str | None
-    number: int = 0  # a file part's number (its records lie in (after, upto]); a range's
+    number: int = 0  # a file part's number (its records in (after, upto]), a range's part
 
 
 class Partitions(Protocol):
@@ -480,13 +480,8 @@ class PaymentRun:
         c = store.eligibility_cursors
 
         def work(conn: Connection) -> None:
-            bulk_insert(conn, store.enrolments, enrolled, ignore_duplicates=True)
-            if not per_person:
-                bulk_insert(conn, store.eligibles, rows, ignore_duplicates=True)
-            # one payee per (programme, code): a page read again adds none; its instructions
-            # have the unique keys (programme, payee, attempt) and (payee, round)
-            bulk_insert(conn, store.payees, payees, ignore_duplicates=True)
-            bulk_insert(conn, store.instructions, instructions, ignore_duplicates=True)
+            # the cursor first (compare-and-set): a page another run read first is theirs,
+            # and this transaction writes nothing of it
             moved = conn.execute(
                 update(c)
                 .where(
@@ -498,8 +493,15 @@ class PaymentRun:
                 )
                 .values(after=page.next, done=page.next is None, read=read)
             ).rowcount
-            if moved != 1:  # another run read this page first: keep its work, not ours
+            if moved != 1:
                 raise errors.Conflict("the page was read concurrently", code="concurrent_run")
+            bulk_insert(conn, store.enrolments, enrolled, ignore_duplicates=True)
+            if not per_person:
+                bulk_insert(conn, store.eligibles, rows, ignore_duplicates=True)
+            # one payee per (programme, code), and its instructions have the unique keys
+            # (programme, payee, attempt) and (payee, round)
+            bulk_insert(conn, store.payees, payees, ignore_duplicates=True)
+            bulk_insert(conn, store.instructions, instructions, ignore_duplicates=True)
 
         try:
             self.units().run(work)
