@@ -385,7 +385,7 @@ class PaymentRun:
             ranges = conn.execute(
                 select(c.municipality, c.part)
                 .where(c.programme_id == p["id"], c.done.is_(False))
-                .order_by(c.municipality, c.part)
+                .order_by(c.part, c.municipality)  # municipalities side by side
             ).all()
         progress("eligibility", self._read(p["id"]), None)
         parts = [Part("eligibility", p["id"], current.number, m, None, n) for m, n in ranges]
