@@ -105,7 +105,7 @@ class Clients:
         min_age: int | None,
         max_age: int | None,
         after: str | None,
-        upto: str | None = None,
+        upto: str | None,
         limit: int,
     ) -> EligiblePage:
         body = {
