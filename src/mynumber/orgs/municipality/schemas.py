@@ -232,11 +232,16 @@ class CardHandedOver(BaseModel):
 MAX_ELIGIBLE_PAGE = 200_000
 
 
-class EligibleIn(BaseModel):
+class EligibleWho(BaseModel):
+    """Who is asked for: the residents of a benefit on its base date, of the ages given."""
+
     programme: str = Field(min_length=1, max_length=60, description="the benefit's id")
     as_of: date = Field(description="基準日: residents registered here on this date")
     min_age: int | None = Field(default=None, ge=0, le=150, description="age on as_of, at least")
     max_age: int | None = Field(default=None, ge=0, le=150, description="age on as_of, at most")
+
+
+class EligibleIn(EligibleWho):
     after: str | None = Field(
         default=None,
         max_length=16,
@@ -257,11 +262,7 @@ class EligibleIn(BaseModel):
 MAX_BOUNDS = 10_000
 
 
-class EligibleBoundsIn(BaseModel):
-    programme: str = Field(min_length=1, max_length=60, description="the benefit's id")
-    as_of: date = Field(description="基準日: residents registered here on this date")
-    min_age: int | None = Field(default=None, ge=0, le=150, description="age on as_of, at least")
-    max_age: int | None = Field(default=None, ge=0, le=150, description="age on as_of, at most")
+class EligibleBoundsIn(EligibleWho):
     every: int = Field(ge=1, le=MAX_ELIGIBLE_PAGE, description="people in each range")
 
 
