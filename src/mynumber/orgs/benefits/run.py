@@ -413,10 +413,7 @@ class PaymentRun:
         if self.part_size:
             bounds = self.clients.eligible_bounds(
                 m,
-                programme=p["id"],
-                as_of=p["as_of"].isoformat(),
-                min_age=p["min_age"],
-                max_age=p["max_age"],
+                **_who(p),
                 every=self.page,
             )
             ends = [*bounds, None]
@@ -453,10 +450,7 @@ class PaymentRun:
         m, after = cursor.municipality, cursor.after
         page = self.clients.eligible(
             m,
-            programme=p["id"],
-            as_of=p["as_of"].isoformat(),
-            min_age=p["min_age"],
-            max_age=p["max_age"],
+            **_who(p),
             after=after,
             upto=cursor.upto,
             limit=self.page,
@@ -818,7 +812,7 @@ class PaymentRun:
     ) -> None:
         """Part ``number`` of the round's file: the records after the key ``after`` and up
         to ``upto`` (JSON lists in :func:`files.order`; "" from the first, None to the
-        last), written atomically and recorded with each instruction's place in it.
+        last), written atomically and recorded with its first and last records' keys.
         Idempotent: a part recorded before is left as it is."""
         i, y, f = store.instructions.c, store.payees.c, store.transfer_files.c
         file_id = files.file_id(p["id"], round_number, p["payer_bank"], number)
@@ -1133,6 +1127,16 @@ _APPLICATION = (
 )
 #: A payee's last instruction (attempt, the account, when) when it has none.
 _NO_INSTRUCTION = (None,) * 6
+
+
+def _who(p: dict[str, Any]) -> dict[str, Any]:
+    """Whom the programme pays, as a municipality is asked for them (its base date, ages)."""
+    return {
+        "programme": p["id"],
+        "as_of": p["as_of"].isoformat(),
+        "min_age": p["min_age"],
+        "max_age": p["max_age"],
+    }
 
 
 def _rules(p: dict[str, Any]) -> model.Programme:
