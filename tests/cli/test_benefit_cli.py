@@ -137,6 +137,14 @@ def test_workers_need_a_broker_and_nothing_is_run(mynumber, monkeypatch):
     assert not mynumber.data.exists()  # no federation was even built
 
 
+def test_a_workers_port_is_a_split_deployments(mynumber, monkeypatch):
+    monkeypatch.setenv("MYNUMBER_BROKER_URL", "amqp://guest:guest@127.0.0.1:9//")
+    code, _, err = mynumber("benefit", "worker", "--port", "31000")
+
+    assert code != 0 and "--split" in err
+    assert not mynumber.data.exists()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -2,7 +2,8 @@
 killed; ``test_benefit_crash_workers.py``: its Celery workers killed): a data folder with a
 few thousand seeded residents and public-fund accounts, the ``mynumber`` commands, the
 probe of the run's phase and the two sides of the check — every eligible person's
-registered account, and the banks' own credit rows.
+registered account, and the banks' own credit rows; the broker the workers need (also the
+split deployment's worker in ``test_split.py``) and the office's second staff member.
 
 Two modules, so that ``--dist loadfile`` can run them on different xdist workers; each
 builds its world once.
@@ -38,6 +39,7 @@ SEEDS = (11, 23, 37)
 #: Kills per seed before a run is let to finish.
 KILLS = 5
 AMOUNT = 100_000
+BROKER_URL = os.environ.get("MYNUMBER_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 #: The world's settings, the environment of a ``mynumber`` subprocess, and the bearer token
 #: of an approver of the benefit office.
@@ -71,6 +73,20 @@ def make_world(
     yield settings, env, approver
     if settings.database_url:
         drop_databases(settings.database_url, settings.database_prefix)
+
+
+def broker_reachable() -> None:
+    """Fail (not skip) when RabbitMQ is down: ``scripts/ensure-rabbitmq.sh`` starts it."""
+    import pytest
+    from kombu import Connection
+
+    try:
+        with Connection(BROKER_URL, connect_timeout=5) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:
+        pytest.fail(
+            f"RabbitMQ at {BROKER_URL} is not reachable ({exc}): scripts/ensure-rabbitmq.sh"
+        )
 
 
 def approver_token(fed: federation.Federation) -> str:

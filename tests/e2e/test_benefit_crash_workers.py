@@ -11,7 +11,6 @@ runs the two on different xdist workers. ``make test`` runs it on PostgreSQL onl
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -21,7 +20,18 @@ from collections.abc import Iterator
 
 import crashkit
 import pytest
-from crashkit import AMOUNT, KILLS, MYNUMBER, SEEDS, World, mynumber, phase_of, rank
+from crashkit import (
+    AMOUNT,
+    BROKER_URL,
+    KILLS,
+    MYNUMBER,
+    SEEDS,
+    World,
+    broker_reachable,
+    mynumber,
+    phase_of,
+    rank,
+)
 
 from mynumber.platform.db import create_org_engine
 from mynumber.platform.settings import Settings
@@ -34,7 +44,6 @@ def world(tmp_path_factory, database_kind, drop_databases) -> Iterator[World]:
     yield from crashkit.make_world(tmp_path_factory.mktemp("crash"), database_kind, drop_databases)
 
 
-BROKER_URL = os.environ.get("MYNUMBER_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 #: People per eligibility page and per range of a municipality (each range a part): each
 #: municipality's 2,000 in ranges, as a city's are.
 PAGE = 1_000
@@ -42,19 +51,6 @@ PAGE = 1_000
 PART_SIZE = 150
 FILE_RECORDS = 100  # the round's file in several parts, as a national one is
 WORKERS = 2
-
-
-def broker_reachable() -> None:
-    """Fail (not skip) when RabbitMQ is down: ``scripts/ensure-rabbitmq.sh`` starts it."""
-    from kombu import Connection
-
-    try:
-        with Connection(BROKER_URL, connect_timeout=5) as conn:
-            conn.ensure_connection(max_retries=1)
-    except Exception as exc:
-        pytest.fail(
-            f"RabbitMQ at {BROKER_URL} is not reachable ({exc}): scripts/ensure-rabbitmq.sh"
-        )
 
 
 class Workers:

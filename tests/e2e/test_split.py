@@ -3,7 +3,9 @@ end-to-end flows across processes: a linkage exchange (municipality → hub → 
 back, sealed); a resident logging in to the portal with a demo card through the portal's
 HTTP API (``mynumber phone login``), わたしの情報 fetched through the hub, the exchange in
 やりとり履歴, an agency's notice in お知らせ; and ``mynumber hub verify-log`` on the split
-hub's log. One split deployment serves the whole module."""
+hub's log; a benefit run whose parts a split worker (``mynumber benefit worker --split``)
+does with the benefit office alone, every other organisation in its own process. One split
+deployment serves the whole module."""
 
 from __future__ import annotations
 
@@ -22,10 +24,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import crashkit
 import httpx
 import pytest
 
 from mynumber import federation
+from mynumber.federation import distributed
 from mynumber.platform.settings import Settings
 from mynumber.platform.signing import Identity, KeyFolder
 
@@ -71,8 +75,11 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     orgs = federation.org_names(Settings())
     base = free_base(len(orgs))
     urls = federation.split_urls(Settings(port=base))
-    env = os.environ | {"MYNUMBER_SEED_RESIDENTS": "20", "MYNUMBER_DATABASE_URL": ""}
-    env.pop("MYNUMBER_DATABASE_URL")
+    env = os.environ | {
+        "MYNUMBER_SEED_RESIDENTS": "20",
+        "MYNUMBER_BROKER_URL": crashkit.BROKER_URL,  # the office's runs go to its workers
+    }
+    env.pop("MYNUMBER_DATABASE_URL", None)
     output = tmp_path / "out.txt"
     log = output.open("wb")
     process = subprocess.Popen(
@@ -94,7 +101,7 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     pass
             time.sleep(0.3)
         assert not pending, output.read_text()
-        yield {"urls": urls, "data": data, "output": output}
+        yield {"urls": urls, "data": data, "output": output, "base": base, "env": env}
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -233,3 +240,71 @@ def test_verify_log_recomputes_the_split_hubs_chain(split, pc):
     assert with_head.returncode == 0, with_head.stdout + with_head.stderr
     unknown = mynumber("hub", "verify-log", "--expect", "ab" * 32, "--data", str(split["data"]))
     assert unknown.returncode == 1 and "not in the log" in unknown.stdout
+
+
+def _databases_open(pid: int, data: Path) -> set[str]:
+    """The names of the SQLite databases of ``data`` that process ``pid`` holds open."""
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = Path(os.readlink(fd))
+        except OSError:
+            continue
+        if target.parent == data and target.name.endswith(".db"):
+            held.add(target.name)
+    return held
+
+
+def test_a_benefit_run_on_a_split_worker_opens_no_database_but_the_offices(split, admin_token):
+    """The split office sends its run's parts to the broker; the worker builds the office
+    alone and asks the municipalities, J-LIS, the hub and the registry in their processes."""
+    crashkit.broker_reachable()
+    data: Path = split["data"]
+    env = split["env"]
+    settings = Settings(data_dir=data, database_url=None, port=split["base"])
+    worker = subprocess.Popen(
+        [str(MYNUMBER), "benefit", "worker", "--split", "--port", str(split["base"]),
+         "--data", str(data)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    celery = distributed.make_celery(crashkit.BROKER_URL)
+    node = distributed.node_name(settings, "worker")
+    try:
+        distributed.wait_for_workers(celery, [node], timeout=120)
+        fed = federation.build(settings, in_process=True)
+        try:
+            approver = crashkit.approver_token(fed)
+        finally:
+            fed.close()
+        name = f"split-{secrets.token_hex(3)}"
+        created = crashkit.mynumber(
+            env, data, "benefit", "create", name, "--amount", "30000",
+            "--municipality", "131016", "--municipality", "131041",
+        )  # fmt: skip
+        assert created.returncode == 0, created.stdout + created.stderr
+        approved = crashkit.mynumber(
+            env | {"MYNUMBER_STAFF_TOKEN": approver}, data, "benefit", "approve", name
+        )
+        assert approved.returncode == 0, approved.stdout + approved.stderr
+        office = origin(split["urls"]["benefits"])
+        token = admin_token(settings, "benefits")
+        ran = mynumber("benefit", "run", name, "--url", office, "--token", token)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+
+        status = httpx.get(
+            f"{split['urls']['benefits']}/api/programmes/{created.stdout.split()[-1]}/status",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ).json()
+        payees = {kind: s["count"] for kind, s in status["payees"].items()}
+        credited = status["instructions"]["credited"]["count"]
+        assert status["phase"] == "done" and credited > 0
+        assert payees["credited"] == credited and payees["pending"] == payees["instructed"] == 0
+        stats = celery.control.inspect(destination=[node], timeout=5).stats() or {}
+        parts = stats[node]["total"].get("mynumber.benefits.part", 0)
+        assert parts >= 3  # each municipality's eligibility, the file's part at least
+        assert _databases_open(worker.pid, data) == {"benefits.db"}
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)

@@ -279,17 +279,40 @@ def _workers(fed: federation.Federation | None, count: int) -> Iterator[None]:
 
 
 @app.command()
-def worker(data: DataDir = None) -> None:
+def worker(
+    data: DataDir = None,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split",
+            help="for `mynumber run --split` on PORT: the office alone in this worker, "
+            "every other organisation reached in its own process",
+        ),
+    ] = False,
+    port: Annotated[
+        int | None, typer.Option(help="with --split: the split deployment's first port")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="with --split: its address")] = None,
+) -> None:
     """A Celery worker that does parts of benefit runs of this data folder's federation
-    (MYNUMBER_BROKER_URL); stop it with Ctrl-C."""
+    (MYNUMBER_BROKER_URL); stop it with Ctrl-C. Without --split it builds every
+    organisation in its own process, as `mynumber benefit run` does; with --split it builds
+    the benefit office alone and opens no other organisation's database."""
     from mynumber.federation import distributed
 
     if distributed.broker_url() is None:
         raise typer.BadParameter("a worker needs MYNUMBER_BROKER_URL")
+    if (port is not None or host is not None) and not split:
+        raise typer.BadParameter("--port and --host go with --split", param_hint="--port")
     chosen = settings(data)
-    env = distributed.worker_env(chosen, dict(os.environ))
+    if port is not None:
+        chosen = chosen.model_copy(update={"port": port})
+    if host is not None:
+        chosen = chosen.model_copy(update={"host": host})
+    env = distributed.worker_env(chosen, dict(os.environ), split=split)
     argv = [sys.executable, "-m", "celery", *distributed.worker_argv(chosen, name="worker")]
-    raise typer.Exit(subprocess.call(argv, env=env))  # noqa: S603 - our own interpreter
+    # the worker is this process (signals reach Celery itself, not a parent it would outlive)
+    os.execve(sys.executable, argv, env)  # noqa: S606 - our own interpreter
 
 
 def _run_on_server(programme: str, url: str, token: str | None) -> None:

@@ -6,8 +6,12 @@ eligibility pages (with a per-person programme's payees), the open payees in ran
 payee ids for the accounts through the hub, the parts of the round's Zengin file — go to
 the broker as tasks, one per part, and the coordinator waits for all of them. A worker
 (``mynumber benefit worker``, or ``celery -A mynumber.federation.distributed worker``)
-builds the federation on the same data folder
-and databases, as ``mynumber benefit run`` does, and does the part there.
+builds the federation on the same data folder and databases, as ``mynumber benefit run``
+does, and does the part there. A worker of a split deployment (``mynumber run --split``;
+``mynumber benefit worker --split``) builds the benefit office alone: every other
+organisation's share of a part (a municipality's pages, J-LIS's and the hub's codes, the
+hub's relay to the account registry) is done in that organisation's own process, reached
+at its URL, and the worker opens no database but the office's.
 
 Why Celery on RabbitMQ (this project's choice): the parts are coarse (10^4–10^5 people
 each), so what matters is delivery, not scheduling latency. RabbitMQ redelivers a task
@@ -43,6 +47,8 @@ log = logging.getLogger("mynumber.distributed")
 PART_SIZE = 20_000
 #: How long the coordinator waits for one phase's parts before it gives up (it resumes).
 PHASE_TIMEOUT = 3600.0
+#: Set in the environment of a worker of a split deployment (see :func:`worker_env`).
+SPLIT = "MYNUMBER_WORKER_SPLIT"
 
 
 def wait_for_workers(celery: Celery, names: list[str], timeout: float = 120.0) -> int:
@@ -105,14 +111,22 @@ _runner_lock = threading.Lock()
 
 
 def _worker_runner() -> PaymentRun:
-    """The benefit office's run in this worker process, on a federation built once."""
+    """The benefit office's run in this worker process, built once: on the whole federation
+    in-process, or, in a split deployment, on the office alone with the others' URLs."""
     global _runner
     with _runner_lock:
         if _runner is None:
             from mynumber import federation  # the composition root, built once per worker
 
-            fed = federation.build(Settings(), in_process=True)
-            _runner = fed.benefits().runner
+            settings = Settings()
+            if os.environ.get(SPLIT):
+                from mynumber.orgs.benefits.app import BenefitServices
+                from mynumber.platform.composition import services_of
+
+                root = federation.build_one(settings, "benefits", federation.split_urls(settings))
+                _runner = services_of(root.state.org_app, BenefitServices).runner
+            else:
+                _runner = federation.build(settings, in_process=True).benefits().runner
         return _runner
 
 
@@ -196,15 +210,18 @@ def use_engine(runner: PaymentRun, settings: Settings, part_size: int = PART_SIZ
     return True
 
 
-def worker_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
+def worker_env(settings: Settings, base: dict[str, str], *, split: bool = False) -> dict[str, str]:
     """The environment of a worker process of this federation (``base`` plus where its
-    data and databases are)."""
+    data and databases are); ``split``: of the split deployment on ``settings``' host and
+    ports, whose organisations the worker reaches at their URLs."""
     env = dict(base) | {
         "MYNUMBER_DATA_DIR": str(settings.data_dir.resolve()),
         "MYNUMBER_DATABASE_PREFIX": settings.database_prefix,
     }
     if settings.database_url:
         env["MYNUMBER_DATABASE_URL"] = settings.database_url
+    if split:
+        env |= {SPLIT: "1", "MYNUMBER_HOST": settings.host, "MYNUMBER_PORT": str(settings.port)}
     return env
 
 
@@ -229,6 +246,7 @@ def worker_argv(settings: Settings, *, name: str) -> list[str]:
 
 
 __all__ = [
+    "SPLIT",
     "CeleryPartitions",
     "app",
     "node_name",
