@@ -39,7 +39,9 @@ from mynumber.payments.zengin import (
     ZenginFile,
     read_file,
     split_records,
+    transfer_records,
     write_file,
+    write_records,
 )
 
 __all__ = [
@@ -74,6 +76,8 @@ __all__ = [
     "read_results",
     "split_records",
     "to_zengin_kana",
+    "transfer_records",
     "write_file",
+    "write_records",
     "write_results",
 ]

@@ -40,7 +40,9 @@ __all__ = [
     "ZenginFile",
     "read_file",
     "split_records",
+    "transfer_records",
     "write_file",
+    "write_records",
 ]
 
 RECORD_LENGTH = 120
@@ -585,11 +587,61 @@ def write_file(header: Header, transfers: Iterable[Transfer], *, crlf: bool = Tr
     Lines are 122 bytes with CRLF (the default), or 120 bytes back to back.
     """
     transfers = transfers if isinstance(transfers, Sequence) else list(transfers)
-    trailer = Trailer.of(list(map(_amount, transfers)))
-    records = [header.to_record()]
-    records += [t._template % t.amount for t in transfers]  # = t.to_record(), inlined
+    records = [t._template % t.amount for t in transfers]  # = t.to_record(), inlined
+    return write_records(header, records, list(map(_amount, transfers)), crlf=crlf)
+
+
+def write_records(
+    header: Header, records: list[bytes], amounts: Sequence[int], *, crlf: bool = True
+) -> bytes:
+    """:func:`write_file` of data records already made (:func:`transfer_records`), their
+    amounts in the same order for the trailer. ``records`` becomes the file's list."""
+    trailer = Trailer.of(amounts)
+    records.insert(0, header.to_record())
     records += [trailer.to_record(), End().to_record()]
     return _join(records, crlf)
+
+
+#: The part of a plain data record that differs between accounts of one branch: 預金種目,
+#: 口座番号 and 受取人名 (record bytes 42–80), in normal form.
+_PER_ACCOUNT = re.compile(f"[1249][0-9]{{7}}{_C}{{30}}")
+
+
+def transfer_records(branch: Branch, accounts: Iterable[tuple[str, str, str, int]]) -> list[bytes]:
+    """The data records of plain transfers (the defaults of :class:`Transfer`) to accounts
+    at ``branch``, one per (deposit type code, account number, payee name, amount): byte for
+    byte ``Transfer.for_branch(...).to_record()``, without an object per record (a file
+    holds up to 999,999). The branch's part of the record is made and checked once; each
+    account's by one pattern; a value not already in normal form takes :class:`Transfer`,
+    which normalises it or raises :class:`ZenginError` naming the field."""
+    sample = Transfer.for_branch(
+        branch, deposit_type=DepositType.ORDINARY, account_number="0", payee_name="ｱ", amount=1
+    )
+    head, tail = sample._template[:42], sample._template[80:]  # tail: b"%010d" + the rest
+    template = head.decode("cp932") + "%s" + tail.decode("cp932")
+    match = _PER_ACCOUNT.fullmatch
+    records: list[bytes] = []
+    for kind, number, name, amount in accounts:
+        if (
+            type(kind) is type(number) is type(name) is str
+            and match(middle := f"{kind}{number}{name:<30}") is not None
+            and name[-1:] not in ("", " ")
+            and type(amount) is int
+            and 0 < amount <= MAX_AMOUNT
+        ):
+            records.append((template % (middle, amount)).encode("cp932"))
+            continue
+        deposit_type = _DEPOSIT_CODES.get(kind)
+        if deposit_type is None:
+            raise ZenginError("must be a DepositType", field="deposit_type")
+        transfer = Transfer.for_branch(
+            branch, deposit_type=deposit_type, account_number=number, payee_name=name, amount=amount
+        )
+        records.append(transfer.to_record())
+    return records
+
+
+_DEPOSIT_CODES: dict[object, DepositType] = {k.value: k for k in DepositType}
 
 
 _amount = operator.attrgetter("amount")

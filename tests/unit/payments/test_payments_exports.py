@@ -49,7 +49,9 @@ def test_exported_members_are_pinned() -> None:
         "read_results",
         "split_records",
         "to_zengin_kana",
+        "transfer_records",
         "write_file",
+        "write_records",
         "write_results",
     }
 

@@ -9,6 +9,7 @@ from mynumber_test_paykit import sample_header, sample_transfer
 
 from mynumber.errors import InvalidInput
 from mynumber.payments import (
+    MAX_AMOUNT,
     DepositType,
     End,
     Header,
@@ -18,7 +19,9 @@ from mynumber.payments import (
     branch,
     read_file,
     split_records,
+    transfer_records,
     write_file,
+    write_records,
 )
 
 
@@ -155,6 +158,54 @@ def test_a_transfer_for_a_registry_branch_cuts_long_names_to_their_fields() -> N
     assert t.bank_code == "0005"
     assert len(t.bank_name) <= 15
     assert t.to_record()[1:5] == b"0005"
+
+
+ACCOUNTS = [  # (deposit type, account number, payee name, amount)
+    ("1", "1234567", "ﾔﾏﾀﾞ ﾀﾛｳ", 100_000),
+    ("2", "0000001", "ｶ)ﾐﾗｲ", 1),
+    ("4", "7654321", "ﾀ" * 30, MAX_AMOUNT),
+    ("9", "5", "ﾔﾏﾀﾞ  ", 42),  # not in normal form: padded and trimmed as Transfer does
+]
+
+
+def test_transfer_records_are_the_records_of_transfers_byte_for_byte() -> None:
+    at = branch("0005", "001")
+    records = transfer_records(at, ACCOUNTS)
+    expected = [
+        Transfer.for_branch(
+            at,
+            deposit_type=DepositType(kind),
+            account_number=number,
+            payee_name=name,
+            amount=amount,
+        ).to_record()
+        for kind, number, name, amount in ACCOUNTS
+    ]
+    assert records == expected
+    header = sample_header()
+    transfers = [Transfer.parse_record(r) for r in expected]
+    assert write_records(header, records, [a[3] for a in ACCOUNTS]) == write_file(header, transfers)
+
+
+@pytest.mark.parametrize(
+    ("account", "field"),
+    [
+        (("3", "1234567", "ﾔﾏﾀﾞ", 1), "deposit_type"),
+        (("1", "12345678", "ﾔﾏﾀﾞ", 1), "account_number"),
+        (("1", "1234567", "", 1), "payee_name"),
+        (("1", "1234567", "山田", 1), "payee_name"),
+        (("1", "1234567", "ﾔ" * 31, 1), "payee_name"),
+        (("1", "1234567", "ﾔﾏﾀﾞ", 0), "amount"),
+        (("1", "1234567", "ﾔﾏﾀﾞ", 10**10), "amount"),
+        (("1", "1234567", "ﾔﾏﾀﾞ", True), "amount"),
+    ],
+)
+def test_transfer_records_refuse_what_a_transfer_refuses(
+    account: tuple[str, str, str, int], field: str
+) -> None:
+    with pytest.raises(ZenginError) as caught:
+        transfer_records(branch("0005", "001"), [ACCOUNTS[0], account])
+    assert caught.value.field == field
 
 
 def test_with_amount_keeps_the_payee_and_changes_only_the_amount() -> None:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
@@ -26,9 +27,9 @@ from mynumber.payments import (
     MAX_COUNT,
     DepositType,
     Header,
-    Transfer,
     branch,
-    write_file,
+    transfer_records,
+    write_records,
 )
 
 
@@ -103,28 +104,15 @@ def header(
     )
 
 
-#: Each deposit type by its code (a lookup per record, not an Enum call).
-_DEPOSIT_TYPES = {kind.value: kind for kind in DepositType}
-
-
-def transfers(lines: Iterable[Line]) -> Iterator[Transfer]:
-    branches: dict[tuple[str, str], object] = {}
-    for line in lines:
-        key = (line.bank_code, line.branch_code)
-        if key not in branches:
-            branches[key] = branch(*key)
-        yield Transfer.for_branch(
-            branches[key],  # type: ignore[arg-type]
-            deposit_type=_DEPOSIT_TYPES[line.deposit_type],
-            account_number=line.account_number,
-            payee_name=line.name,
-            amount=line.amount,
-        )
-
-
 def render(head: Header, planned: Planned) -> bytes:
-    """The file's bytes: header, data records, trailer (count and total), end; cp932."""
-    return write_file(head, list(transfers(planned.lines)))
+    """The file's bytes: header, data records, trailer (count and total), end; cp932. The
+    records are made branch by branch (:func:`~mynumber.payments.transfer_records`): the
+    lines are in :func:`order`, so each branch's accounts come together."""
+    records: list[bytes] = []
+    for (bank_code, branch_code), lines in groupby(planned.lines, key=itemgetter(1, 2)):
+        accounts = [(x.deposit_type, x.account_number, x.name, x.amount) for x in lines]
+        records += transfer_records(branch(bank_code, branch_code), accounts)
+    return write_records(head, records, [x.amount for x in planned.lines])
 
 
 def sha256(data: bytes) -> str:
