@@ -28,6 +28,7 @@ from mynumber.orgs.hub.services import (
     REFUSED,
     UNAVAILABLE,
     Entry,
+    EntryFields,
     Hub,
     failure_reason,
 )
@@ -98,25 +99,16 @@ class BulkRelay:
         unmatched = sum(1 for c in request.codes if c not in persons)
 
         def record(outcome: str, reason: str, provider: str, held: set[str] | None = None) -> None:
-            def entry(person: str, outcome: str, reason: str) -> Entry:
-                return Entry(
-                    exchange_id=exchange_id,
-                    person=person,
-                    requester=request.requester,
-                    provider=provider,
-                    procedure=request.procedure,
-                    items=request.items,
-                    outcome=outcome,
-                    reason=reason,
-                )
-
-            entries = [
-                entry(p, outcome if held is None or p in held else NOT_FOUND, reason)
+            first = (exchange_id, "", request.requester, provider, request.procedure)
+            last = (request.items, outcome, reason)  # Entry's fields, a tuple per person
+            not_found = (request.items, NOT_FOUND, reason)
+            entries: list[EntryFields] = [
+                (exchange_id, p, *first[2:], *(last if held is None or p in held else not_found))
                 for p in people
             ]
             if unmatched:
                 note = f"unknown_code: {unmatched} codes match nobody for the requester"
-                entries.append(entry("", REFUSED, note))
+                entries.append(Entry(*first, request.items, REFUSED, note))
             self.hub.append(uow, entries)  # one transaction, one chain
 
         try:

@@ -66,9 +66,14 @@ _HEAD = (
 )
 
 
+#: An entry's fields in :class:`Entry`'s order, as a plain tuple (what a bulk exchange makes
+#: for each of 10^5 people: no named tuple's constructor for each).
+EntryFields = tuple[str, str, str, str, str, tuple[str, ...], str, str]
+
+
 class Entry(NamedTuple):
     """One やりとり履歴 entry to append: who sent what about whom, and what came of it
-    (a named tuple: a bulk exchange makes 10^5 of them at once)."""
+    (a named tuple: a bulk exchange makes 10^5 of them at once, as :data:`EntryFields`)."""
 
     exchange_id: str
     person: str  # the internal reference; "" if no person matched
@@ -84,7 +89,7 @@ class Entry(NamedTuple):
 class _Queued:
     """Entries waiting for the chain's writer, then the head after them (or the error)."""
 
-    entries: list[Entry]
+    entries: Sequence[EntryFields]
     head: chain.Head | None = None
     written: bool = False
     error: BaseException | None = None
@@ -257,7 +262,7 @@ class Hub:
             ],
         )
 
-    def append(self, uow: UnitOfWork, entries: Sequence[Entry]) -> chain.Head:
+    def append(self, uow: UnitOfWork, entries: Sequence[EntryFields]) -> chain.Head:
         """Append entries to the chain in one transaction, in order; returns the head after
         the last of them.
 
@@ -300,20 +305,30 @@ class Hub:
         last = conn.execute(_HEAD).first()
         head = chain.Head(0, chain.GENESIS) if last is None else chain.Head(last[0], last[1])
         at = datetime.now(UTC).isoformat(timespec="microseconds")
-        items_text: dict[tuple[str, ...], str] = {}  # entries of one exchange share items
+        texts: dict[tuple[str, ...], str] = {}  # entries of one exchange share items
+
+        def text_of(items: tuple[str, ...]) -> str:
+            found = texts.get(items)
+            if found is None:
+                found = texts[items] = " ".join(sorted(items))[:2000]
+            return found
+
         rows: list[tuple[Any, ...]] = []
         for queued in batch:
-            entries = []
-            for e in queued.entries:
-                items = items_text.get(e.items)
-                if items is None:
-                    items = items_text[e.items] = " ".join(sorted(e.items))[:2000]
-                entries.append(
-                    (
-                        *(at, e.exchange_id, e.person, e.requester, e.provider),
-                        *(e.procedure[:60], items, e.outcome, e.reason[:500]),
-                    )
+            entries = [  # the columns of store.records between seq and prev
+                (
+                    at,
+                    exchange,
+                    person,
+                    asker,
+                    to,
+                    procedure[:60],
+                    text_of(items),
+                    outcome,
+                    why[:500],
                 )
+                for exchange, person, asker, to, procedure, items, outcome, why in queued.entries
+            ]
             mine, head = chain.link(entries, head)
             queued.head = head
             rows.extend(mine)
