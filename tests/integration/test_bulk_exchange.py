@@ -32,6 +32,8 @@ PAYER = "benefits"
 BULK = "/hub/exchanges/bulk"
 PROCEDURE = "benefit_payment"
 ITEM = "public_fund_account"
+#: The fields of an account in the registry's bulk answer, in the order of each row.
+FIELDS = ["bank_code", "branch_code", "deposit_type", "number", "holder_kana"]
 
 
 def signed(
@@ -83,11 +85,12 @@ def payer_codes(fed, keys, sealing, numbers) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def registered(fed, numbers) -> list[dict[str, str] | None]:
-    """What the registry holds for each number, read through its own code for the person."""
+def registered(fed, numbers) -> list[list[str] | None]:
+    """What the registry holds for each number, read through its own code for the person,
+    as the values of the answer's fields (FIELDS)."""
     registry = fed.accounts().registry
     work = UnitOfWork(fed.accounts().engine)
-    expected: list[dict[str, str] | None] = []
+    expected: list[list[str] | None] = []
     for number in numbers:
         code = registry.code_for(number)
         try:
@@ -96,13 +99,13 @@ def registered(fed, numbers) -> list[dict[str, str] | None]:
             expected.append(None)
             continue
         expected.append(
-            {
-                "bank_code": shown["bank_code"],
-                "branch_code": shown["branch_code"],
-                "deposit_type": shown["deposit_type"],
-                "number": shown["account_number"],
-                "holder_kana": shown["holder_kana"],
-            }
+            [
+                shown["bank_code"],
+                shown["branch_code"],
+                shown["deposit_type"],
+                shown["account_number"],
+                shown["holder_kana"],
+            ]
         )
     assert any(expected) and not all(expected)
     return expected
@@ -150,6 +153,7 @@ def test_results_are_aligned_with_the_codes_nulls_included(
     answer = response.json()
     data = opened(sealing, answer)
     results = data["results"]
+    assert data["fields"] == FIELDS  # named once; each result is a row of their values
     assert len(results) == len(codes)
     assert results[: len(payer_codes)] == registered
     assert results[-3:] == [None, None, registered[0]]
@@ -216,7 +220,7 @@ def test_codes_of_another_agency_match_nobody(fed, http, keys, sealing, numbers)
     assert response.status_code == 200, response.text
     answer = response.json()
     results = opened(sealing, answer)
-    assert results == {"results": [None] * len(foreign)}
+    assert results == {"fields": FIELDS, "results": [None] * len(foreign)}
     (entry,) = log_after(http, keys, before)
     assert entry["person"] == "" and entry["reason"].startswith(f"unknown_code: {len(foreign)} ")
 
@@ -228,7 +232,7 @@ def test_the_hub_cannot_read_the_answer(fed, http, keys, sealing, payer_codes, r
         opened(sealing, answer, requester="hub")
     with pytest.raises(InvalidInput, match="another exchange"):  # not replayable as another
         opened(sealing, answer | {"exchange_id": "0" * 16})
-    numbers_held = {a["number"] for a in registered if a}
+    numbers_held = {a[FIELDS.index("number")] for a in registered if a}
     log_text = json.dumps(log_after(http, keys, 0))
     assert not any(n in log_text for n in numbers_held)
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 from mynumber import errors
 from mynumber.orgs.benefits import store
 from mynumber.orgs.benefits.clients import EligiblePage
-from mynumber.orgs.benefits.model import FAILURES, PAYER_BANK, NotApproved
+from mynumber.orgs.benefits.model import FAILURES, PAYER_BANK, Account, NotApproved
 from mynumber.orgs.benefits.run import InProcess, Part, PaymentRun
 from mynumber.orgs.benefits.services import BenefitApplications, Programmes
 from mynumber.payments import ResultCode, TransferResult, read_file
@@ -126,24 +126,17 @@ class Others:
         self.enrolled.extend(numbers)
         return {n: self.codes.get(n) for n in numbers}
 
-    def accounts(self, codes: list[str]) -> list[dict[str, str] | None]:
+    def accounts(self, codes: list[str]) -> list[Account | None]:
         self._breaks(self.fail_before, "accounts")
         self.asked.append(list(codes))
-        found: list[dict[str, str] | None] = []
+        found: list[Account | None] = []
         for code in codes:
             resident = next(r for r in self.residents if r.number == self.person[code])
             if resident.account is None:
                 found.append(None)
             else:
                 bank, branch, number = resident.account
-                found.append(
-                    {
-                        "bank_code": bank,
-                        "branch_code": branch,
-                        "deposit_type": "1",
-                        "account_number": number,
-                    }
-                )
+                found.append((bank, branch, "1", number.zfill(7)))
         return found
 
     def reaches(self, bank_code: str) -> bool:

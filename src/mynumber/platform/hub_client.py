@@ -55,9 +55,11 @@ class Exchanged:
 
 @dataclass(frozen=True, slots=True)
 class BulkExchanged:
-    """A bulk exchange's answer, opened: ``results`` aligned with the codes asked."""
+    """A bulk exchange's answer, opened: ``results`` aligned with the codes asked, each
+    a list of values in the order of ``fields`` (or null)."""
 
     exchange_id: str
+    fields: list[str]
     results: list[Any]
 
 
@@ -140,7 +142,10 @@ class HubClient(ServiceClient):
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list) or len(results) != len(codes):
             raise errors.Unavailable(f"{provider} answered a different count", code="bad_answer")
-        return BulkExchanged(exchange_id=answer.exchange_id, results=results)
+        fields = data.get("fields")
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise errors.Unavailable(f"{provider} named no fields", code="bad_answer")
+        return BulkExchanged(exchange_id=answer.exchange_id, fields=fields, results=results)
 
     def records(self, code: str) -> list[wire.ExchangeRecord]:
         """やりとり履歴 of the person behind our ``code``, oldest first."""

@@ -9,12 +9,14 @@ cannot read and could not have written.
 The routes that call these are in :mod:`mynumber.platform.web.intermediate`.
 A bulk request (``POST /intermediate/provide-bulk``, up to :data:`MAX_BULK` people, for a
 national payment run) is answered the same way by :meth:`IntermediateServer.answer_bulk`:
-one lookup for all the codes, one signed JWE holding the results in the order of the codes.
+one lookup for all the codes, one signed JWE holding the results in the order of the codes,
+in columns: the field names once, then each person's values as a list (10^5 objects that
+repeat the same keys would be most of the answer's bytes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mynumber import errors
@@ -38,9 +40,10 @@ __all__ = [
 ENROL_BATCH = 100_000
 
 
-#: Reads our own records for many codes at once: (codes, items) → {code: data} for the
-#: codes someone here has (the others are left out).
-BulkData = Callable[[list[str], frozenset[str]], Mapping[str, Any]]
+#: Reads our own records for many codes at once: (codes, items) → {code: values} for the
+#: codes someone here has (the others are left out), each person's values in the order of
+#: the answer's fields.
+BulkData = Callable[[list[str], frozenset[str]], Mapping[str, Sequence[Any]]]
 
 
 class IntermediateServer:
@@ -88,8 +91,10 @@ class IntermediateServer:
             raise errors.NotFound("nobody here has this code", code="unknown_code")
         return self._seal(request, data)
 
-    def answer_bulk(self, request: ProvideBulkIn, data_for: BulkData) -> str:
-        """``{"results": [data | null, …]}`` in the order of the codes, sealed to the requester.
+    def answer_bulk(self, request: ProvideBulkIn, data_for: BulkData, fields: Sequence[str]) -> str:
+        """``{"fields": [name, …], "results": [[value, …] | null, …]}``, the results in the
+        order of the codes and each one's values in the order of ``fields``, sealed to the
+        requester.
 
         ``data_for(codes, items)`` reads our records for all the codes in one go; a code
         that is null (the hub found no code here) or that nobody has gives null.
@@ -102,7 +107,7 @@ class IntermediateServer:
         wanted = list(dict.fromkeys(c for c in request.codes if c is not None))
         found = data_for(wanted, frozenset(request.items)) if wanted else {}
         results = [None if c is None else found.get(c) for c in request.codes]
-        return self._seal(request, {"results": results})
+        return self._seal(request, {"fields": list(fields), "results": results})
 
     def _seal(self, request: ProvideIn | ProvideBulkIn, data: Any) -> str:
         """Signed by us, bound to the exchange, the procedure and the requester, and

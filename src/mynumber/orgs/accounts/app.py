@@ -9,8 +9,9 @@
 - ``POST /intermediate/provide`` (the hub only): a paying agency's request for the person's
   ``public_fund_account``, sealed to it — agencies never ask by My Number;
 - ``POST /intermediate/provide-bulk`` (the hub only): the same for up to 10^5 people at once
-  (a benefit run), ``{"results": [{"bank_code", "branch_code", "deposit_type", "number",
-  "holder_kana"} | null, …]}`` in the order of the codes, sealed to the paying agency.
+  (a benefit run), in columns: ``{"fields": ["bank_code", "branch_code", "deposit_type",
+  "number", "holder_kana"], "results": [[value, …] | null, …]}``, the rows in the order of
+  the codes, sealed to the paying agency.
 
 Every route is signed by the organisation it serves, except ``GET /healthz`` (public); the
 registry has no staff route (its operator role is kept for corrections to come).

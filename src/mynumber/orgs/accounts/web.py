@@ -118,6 +118,7 @@ def router(
             lambda codes, items: services.accounts_of(
                 unit(), registry=registry, codes=codes, items=items
             ),
+            services.BULK_FIELDS,
         )
 
     api.include_router(provide_router(ctx, provide))

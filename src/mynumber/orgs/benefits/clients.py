@@ -14,14 +14,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 import httpx
 
 from mynumber import errors
-from mynumber.orgs.benefits.model import ORG, check_account
+from mynumber.orgs.benefits.model import ORG, Account, checked_account
 from mynumber.platform.context import OrgContext
 from mynumber.platform.encryption import EncryptionKeys, open_signed
 from mynumber.platform.http import ServiceClient, error_from_response
@@ -164,15 +166,15 @@ class Clients:
 
     # (b) accounts through the hub ---------------------------------------------------------
 
-    def accounts(self, codes: list[str]) -> list[dict[str, str] | None]:
+    def accounts(self, codes: list[str]) -> list[Account | None]:
         """Each code's registered public-fund account, or None (aligned with ``codes``)."""
-        results: list[dict[str, str] | None] = []
+        results: list[Account | None] = []
         for start in range(0, len(codes), BULK_CODES):
             part = codes[start : start + BULK_CODES]
             answer = self.hub.exchange_bulk(
                 part, procedure=PAYMENT_PROCEDURE, provider="accounts", items=[ACCOUNT_ITEM]
             )
-            results.extend(_account(r) for r in answer.results)
+            results += accounts_in(answer.fields, answer.results)
         return results
 
     # (c) transfers ------------------------------------------------------------------------
@@ -215,18 +217,45 @@ class Clients:
         return result.delivery_id, result.accepted
 
 
-def _account(found: Any) -> dict[str, str] | None:
-    """The registry's answer for one code: the account in the office's terms (checked as
-    the registry checks accounts), or None — also for an answer that is not one."""
-    if not isinstance(found, dict):
-        return None
-    account = found.get(ACCOUNT_ITEM, found)
-    if not isinstance(account, dict):
-        return None
-    account = dict(account)
-    if "account_number" not in account and "number" in account:
-        account["account_number"] = account["number"]
+#: What the office reads of the registry's bulk answer, in :data:`Account`'s order.
+_ACCOUNT_FIELDS = ("bank_code", "branch_code", "deposit_type", "number")
+
+
+def accounts_in(fields: list[str], rows: list[Any]) -> list[Account | None]:
+    """The registry's bulk answer (each row the values of ``fields``, or null): each
+    account in the office's terms, checked as the registry checks accounts, or None — also
+    for a row that is not one. A bank, branch and deposit type is checked once an answer."""
+    if not set(_ACCOUNT_FIELDS) <= set(fields):
+        raise errors.Unavailable("the registry's answer names no account", code="bad_answer")
+    pick = itemgetter(*(fields.index(f) for f in _ACCOUNT_FIELDS))
+    width = len(fields)
+    places: dict[tuple[Any, ...], tuple[str, str, str] | None] = {}
+    accounts: list[Account | None] = []
+    for row in rows:
+        account = None
+        if type(row) is list and len(row) == width:
+            bank_code, branch_code, kind, number = pick(row)
+            try:
+                place = places.get((bank_code, branch_code, kind), ())
+                if place == ():
+                    place = places[(bank_code, branch_code, kind)] = _place(
+                        bank_code, branch_code, kind
+                    )
+                if place is not None and type(number) is str and _NUMBER.fullmatch(number):
+                    account = (*place, number.zfill(7))
+            except TypeError:  # a value that is not even hashable
+                account = None
+        accounts.append(account)
+    return accounts
+
+
+_NUMBER = re.compile(r"[0-9]{1,7}")
+
+
+def _place(bank_code: Any, branch_code: Any, kind: Any) -> tuple[str, str, str] | None:
+    """(bank, branch, deposit type) if they are an account's, else None."""
     try:
-        return check_account(account)
-    except (errors.InvalidInput, KeyError, TypeError, ValueError):
+        bank_code, branch_code, kind, _ = checked_account(bank_code, branch_code, kind, "0")
+    except (errors.InvalidInput, ValueError):
         return None
+    return bank_code, branch_code, kind

@@ -270,23 +270,42 @@ def notice(kind: str, *, programme: str, programme_id: str, **facts: object) -> 
     }
 
 
-def check_account(account: dict[str, Any]) -> dict[str, str]:
+#: An account a payment goes to: (bank, branch, deposit type, 7-digit number).
+Account = tuple[str, str, str, str]
+
+#: The deposit types a benefit is paid into: 普通, 当座, 貯蓄.
+PAYABLE_DEPOSIT_TYPES = (
+    DepositType.ORDINARY.value,
+    DepositType.CURRENT.value,
+    DepositType.SAVINGS.value,
+)
+
+
+def checked_account(
+    bank_code: object, branch_code: object, kind: object, number: object
+) -> Account:
     """Bank, branch, deposit type and number as the registry checks them (codes in the
     Zengin list, 普通/当座/貯蓄, up to 7 digits); InvalidInput naming the field."""
-    bank_code, branch_code = str(account["bank_code"]), str(account["branch_code"])
+    bank_code, branch_code, kind = str(bank_code), str(branch_code), str(kind)
     branch(bank_code, branch_code)
-    kind = str(account.get("deposit_type", "1"))
-    if kind not in (
-        DepositType.ORDINARY.value,
-        DepositType.CURRENT.value,
-        DepositType.SAVINGS.value,
-    ):
+    if kind not in PAYABLE_DEPOSIT_TYPES:
         raise InvalidInput("deposit_type must be 1, 2 or 4", field="deposit_type")
+    return bank_code, branch_code, kind, account_number(str(number))
+
+
+def check_account(account: dict[str, Any]) -> dict[str, str]:
+    """:func:`checked_account` of an account given by name (deposit type 1 if none)."""
+    bank_code, branch_code, kind, number = checked_account(
+        account["bank_code"],
+        account["branch_code"],
+        account.get("deposit_type", "1"),
+        account.get("account_number", ""),
+    )
     return {
         "bank_code": bank_code,
         "branch_code": branch_code,
         "deposit_type": kind,
-        "account_number": account_number(str(account.get("account_number", ""))),
+        "account_number": number,
     }
 
 

@@ -121,7 +121,7 @@ class RunClients(Protocol):
 
     def enrol(self, numbers: list[str]) -> dict[str, str | None]: ...
 
-    def accounts(self, codes: list[str]) -> list[dict[str, str] | None]: ...
+    def accounts(self, codes: list[str]) -> list[model.Account | None]: ...
 
     def reaches(self, bank_code: str) -> bool: ...
 
@@ -721,13 +721,12 @@ class PaymentRun:
         for row in batch:
             payee, code, status, amount, choice = row[:5]
             named, received_at, attempt, before = row[5:9], row[9], row[10], row[11:16]
-            account: tuple[str, str, str, str] | None
+            account: model.Account | None
             if choice == "account":
                 account = (named[0], named[1], named[2], str(named[3]).zfill(7))
                 source = "application"
             else:
-                found = registered.get(code)
-                account, source = None if found is None else _account_of(found), "registered"
+                account, source = registered.get(code), "registered"
             if account is None:
                 if status == "pending":
                     missing.append(payee)
@@ -1174,16 +1173,6 @@ def notice_ref(programme_id: str, round_number: int, payee_id: str, kind: str) -
     """The ref a payee's notice carries (``programme:round:payee:kind``): the same notice
     sent again after a crash has the same ref, and the portal keeps it once."""
     return f"{programme_id}:{round_number}:{payee_id}:{kind}"
-
-
-def _account_of(found: dict[str, Any]) -> tuple[str, str, str, str]:
-    """(bank, branch, deposit type, 7-digit number) of a registered account."""
-    return (
-        found["bank_code"],
-        found["branch_code"],
-        found["deposit_type"],
-        str(found["account_number"]).zfill(7),
-    )
 
 
 def _alive(owner: str) -> bool:
