@@ -16,6 +16,7 @@ from sqlalchemy import Engine, Table, func, select
 from mynumber import errors
 from mynumber.orgs.accounts import handles, store
 from mynumber.orgs.accounts.services import (
+    BULK_FIELDS,
     ITEM,
     Account,
     AccountRefused,
@@ -200,7 +201,7 @@ def test_the_hub_gets_the_account_one_by_one_with_a_handle_and_in_bulk_alone(
     assert handle.code_of(for_portal[handles.ITEM]) == nobody
 
     bulk = accounts_of(work, registry=registry, codes=[code, nobody], items=frozenset({ITEM}))
-    assert bulk == {
+    assert {c: dict(zip(BULK_FIELDS, values, strict=True)) for c, values in bulk.items()} == {
         code: {
             "bank_code": MIZUHO,
             "branch_code": BRANCH[MIZUHO],

@@ -25,6 +25,7 @@ from mynumber.platform.ids import new_id
 from mynumber.platform.uow import UnitOfWork
 
 __all__ = [
+    "BULK_FIELDS",
     "ITEM",
     "Account",
     "AccountRefused",
