@@ -290,15 +290,19 @@ def run_to_files(fed: federation.Federation, workers: Workers | None = None) -> 
     database_started = postgres_cpu() if postgres else None
     starts: dict[str, float] = {}
     cpu: dict[str, float] = {}
+    own: dict[str, float] = {}  # this process's share of ``cpu``: the coordinator's
     stop_at = {"transfers"}
 
     def progress(phase: str, done: int, total: int | None) -> None:
         starts.setdefault(phase, time.perf_counter())
-        cpu.setdefault(phase, time.process_time() + others())
+        if phase not in cpu:
+            own[phase] = time.process_time()
+            cpu[phase] = own[phase] + others()
         if phase in stop_at:
             raise _Stop(phase)
 
-    started, cpu_started = time.perf_counter(), time.process_time() + others()
+    started, own_started = time.perf_counter(), time.process_time()
+    cpu_started = own_started + others()
     programme = benefits.programmes.create(
         UnitOfWork(benefits.engine),
         name=f"bench-{secrets.token_hex(3)}",
@@ -372,6 +376,8 @@ def run_to_files(fed: federation.Federation, workers: Workers | None = None) -> 
         },
         "of_which_waiting_for_municipalities_s": round(calls.get("eligible", 0.0), 2),
         "workers": 0 if workers is None else len(workers.processes),
+        # with workers, how the CPU divides: this process (the coordinator) and the workers
+        "coordinator_cpu_seconds": round(own["transfers"] - own_started, 2),
         "broker_cpu_seconds": round(cpu_of(broker) - broker_started, 2) if broker else None,
         # PostgreSQL: the database server's CPU, beside the run's (not in payees_per_cpu_s)
         "database_cpu_seconds": None if database_cpu is None else round(database_cpu, 2),
