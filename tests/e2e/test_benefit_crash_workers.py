@@ -117,9 +117,9 @@ def run_on_workers_with_kills(
         process = coordinator()
         for _ in range(KILLS + 2):
             now = phase_of(probe, programme)
-            if rank(now) >= rank("transfers"):
+            if rank(now) >= rank("notices"):
                 break
-            target = rng.choice(("eligibility", "accounts", "files"))
+            target = rng.choice(("eligibility", "accounts", "files", "transfers"))
             deadline = time.monotonic() + 300
             while process.poll() is None and rank(phase_of(probe, programme)) < rank(target):
                 assert time.monotonic() < deadline, "the run made no progress in 5 minutes"

@@ -426,6 +426,36 @@ def test_a_page_read_by_two_runs_at_once_is_written_once(office, monkeypatch):
     assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]
 
 
+class Redelivered(InProcess):
+    """Every part done twice, as a broker redelivers a part whose worker died just before
+    acknowledging it; the phases of the parts are noted."""
+
+    def __init__(self) -> None:
+        self.phases: list[str] = []
+
+    def run_parts(self, runner: PaymentRun, parts: list[Part], done: Any) -> None:
+        for n, part in enumerate(parts, start=1):
+            runner.run_part(part)
+            runner.run_part(part)
+            self.phases.append(part.phase)
+            done(n)
+
+
+def test_every_part_done_twice_pays_each_account_once(office):
+    office.runner.max_records = 2  # the file in parts, each transferred as a part
+    office.runner.partitions = twice = Redelivered()
+    pid = office.programme()
+
+    assert office.runner.run(pid)["instructions"] == 4
+
+    assert twice.phases.count("transfers") == 2 == len(office.status(pid)["files"])
+    assert {"eligibility", "files", "transfers"} <= set(twice.phases)
+    # the second time, each file was found settled: nothing was sent again
+    assert sorted(set(office.others.submitted)) == sorted(office.others.submitted)
+    assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]
+    assert office.status(pid)["instructions"]["credited"]["count"] == 3
+
+
 def test_an_unapproved_programme_does_not_run_and_asks_nobody_anything(office):
     pid = office.programme(approved=False)
 

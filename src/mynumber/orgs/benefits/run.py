@@ -17,10 +17,10 @@ registered an account or applied get a new attempt, nobody else is touched.
    each pending payee once, a later round about everyone not yet paid;
 4. ``files`` — the round's Zengin 総合振込 file for the paying bank (the payer account's
    bank), in parts of at most 999,999 records (:mod:`.files`);
-5. ``transfers`` — each file to the paying bank with its id as ``Idempotency-Key``; the
-   paying bank credits its own records and routes the others over the Zengin network to
-   their receiving banks; its result file is stored and each instruction marked credited
-   or failed with the reason;
+5. ``transfers`` — each file (a part each) to the paying bank with its id as
+   ``Idempotency-Key``; the paying bank credits its own records and routes the others over
+   the Zengin network to their receiving banks; its result file is stored and each
+   instruction marked credited or failed with the reason;
 6. ``notices`` — through the hub to Mynaportal: credited, failed (why, what to do), or no
    registered account (with the one-click application link).
 
@@ -137,11 +137,14 @@ class Part:
     """One partition of a phase: a range of a municipality's eligibility pages
     (``("eligibility", programme, round, municipality, None, range)``), the open payees of a
     round with ids in ``(after, upto]`` (``("accounts", programme, round, after, upto)``;
-    ``upto`` None: to the end), or part ``number`` of the round's file, its records in
-    ``(after, upto]`` by :func:`files.order`. Each is idempotent: run twice, or by two
-    workers at once, it leaves what one run leaves (cursors move by compare-and-set;
-    instructions have the unique keys (programme, payee, attempt) and (payee, round); a
-    file's bytes depend on its records only, and it is recorded once by its id)."""
+    ``upto`` None: to the end), part ``number`` of the round's file, its records in
+    ``(after, upto]`` by :func:`files.order`, or a written file to transfer (``("transfers",
+    programme, round, file id, None)``). Each is idempotent: run twice, or by two workers
+    at once, it leaves what one run leaves (cursors move by compare-and-set; instructions
+    have the unique keys (programme, payee, attempt) and (payee, round); a file's bytes
+    depend on its records only, and it is recorded once by its id; the paying bank answers
+    a file sent again under its id with the same results, and a settled instruction is not
+    settled again)."""
 
     phase: str
     programme_id: str
@@ -227,6 +230,8 @@ class PaymentRun:
             self._accounts_between(p, part.round, part.after, part.upto, _quiet, 0, 0)
         elif part.phase == "files":
             self._file_part(p, part.round, part.number, part.after, part.upto)
+        elif part.phase == "transfers":
+            self._transfer(p, part.round, part.after)
         else:
             raise errors.InvalidInput(f"no such part of a run: {part.phase}", field="phase")
 
@@ -824,11 +829,7 @@ class PaymentRun:
         with self.units() as conn:
             if conn.scalar(select(f.id).where(f.id == file_id)) is not None:
                 return
-            transfer_date: date = conn.execute(
-                select(store.rounds.c.transfer_date).where(
-                    store.rounds.c.programme_id == p["id"], store.rounds.c.number == round_number
-                )
-            ).scalar_one()
+            transfer_date = _transfer_date(conn, p["id"], round_number)
             lines = [
                 files.Line(*row)
                 for row in conn.execute(
@@ -881,27 +882,38 @@ class PaymentRun:
     # --- 5. transfers -----------------------------------------------------------------------
 
     def _transfers(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        """Each file of the round not yet settled to the paying bank, a part each (on the
+        engine's workers when one is configured: the bank's ``Idempotency-Key`` and the
+        settlement's guards make a part done twice the same as once)."""
         f = store.transfer_files.c
         with self.units() as conn:
             pending = conn.execute(
-                select(store.transfer_files)
+                select(f.id)
                 .where(f.programme_id == p["id"], f.round == current.number)
+                .where(f.status != "settled")
                 .order_by(f.id)
-            ).all()
-        progress("transfers", 0, len(pending))
-        for n, row in enumerate(pending, start=1):
-            if row.status != "settled":
-                self._submit(p, current, row)
-            progress("transfers", n, len(pending))
+            ).scalars()
+            parts = [Part("transfers", p["id"], current.number, file, None) for file in pending]
+        progress("transfers", 0, len(parts))
+        self.partitions.run_parts(self, parts, lambda n: progress("transfers", n, len(parts)))
 
-    def _submit(self, p: dict[str, Any], current: Round, row: Any) -> None:
+    def _transfer(self, p: dict[str, Any], round_number: int, file_id: str) -> None:
+        """The file ``file_id`` to the paying bank and its results settled, unless it was."""
+        f = store.transfer_files.c
+        with self.units() as conn:
+            row = conn.execute(select(store.transfer_files).where(f.id == file_id)).one()
+            transfer_date = _transfer_date(conn, p["id"], round_number)
+        if row.status != "settled":
+            self._submit(p, round_number, transfer_date, row)
+
+    def _submit(self, p: dict[str, Any], round_number: int, transfer_date: date, row: Any) -> None:
         i = store.instructions.c
         key = tuple_(*_IN_FILE_ORDER)
         with self.units() as conn:
             found = conn.execute(
                 select(*_IN_FILE_ORDER, i.payee_id, i.amount).where(
                     i.programme_id == p["id"],
-                    i.round == current.number,
+                    i.round == round_number,
                     key >= tuple_(*json.loads(row.first_key)),
                     key <= tuple_(*json.loads(row.last_key)),
                 )
@@ -924,7 +936,7 @@ class PaymentRun:
         answer = self.clients.transfer(row.bank_code, row.id, data)
         result_path = Path(row.path).with_suffix(".result")
         files.write_atomically(result_path, answer)
-        results = read_results(answer, reference=current.transfer_date).results
+        results = read_results(answer, reference=transfer_date).results
         if len(results) != row.count:
             raise errors.Unavailable(f"bank {row.bank_code} answered {len(results)} results")
         for index, result in enumerate(results):
@@ -1126,6 +1138,15 @@ _APPLICATION = (
 )
 #: A payee's last instruction (attempt, the account, when) when it has none.
 _NO_INSTRUCTION = (None,) * 6
+
+
+def _transfer_date(conn: Connection, programme_id: str, round_number: int) -> date:
+    """振込指定日 of a round's files."""
+    r = store.rounds.c
+    found: date = conn.execute(
+        select(r.transfer_date).where(r.programme_id == programme_id, r.number == round_number)
+    ).scalar_one()
+    return found
 
 
 def _who(p: dict[str, Any]) -> dict[str, Any]:
