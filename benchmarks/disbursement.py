@@ -26,12 +26,15 @@ and times that too. All
 organisations in one process, in-process HTTP (no sockets), SQLite unless ``--postgres``:
 
     .venv/bin/python -m benchmarks.disbursement [--residents 1000000] [--large] [--postgres]
-        [--workers K] [--transfers]
+        [--workers K [--repeat R]] [--transfers]
 
 ``--workers K`` runs the same programme once per k = 1 … K with its parts on k Celery
 workers (single-process, started here against ``MYNUMBER_BROKER_URL``, by default the
 local RabbitMQ): ``run`` is then the k = 1 run, ``runs`` holds every k and ``scaling``
-each k's payees/s over k = 1's. ``payees_per_cpu_s`` then divides by the CPU of every
+each k's payees/s over k = 1's. ``--repeat R`` does that R times, every other time from
+k = K down to 1 (1 2 2 1 …: a host whose speed drifts during the benchmark favours no k),
+and ``scaling`` is then each k's median payees/s over k = 1's median; ``runs`` holds every
+run. ``payees_per_cpu_s`` then divides by the CPU of every
 process that takes part (this coordinator and each worker, read from ``/proc``); the
 broker's own CPU is reported beside it (``broker_cpu_seconds``). With ``--postgres`` the
 database server's CPU is reported beside it too (``database_cpu_seconds``: the whole
@@ -49,6 +52,7 @@ import json
 import os
 import random
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -448,12 +452,14 @@ def measure(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         cold = run_to_files(fed)
         runs: list[dict[str, Any]] = []
         if args.workers:
-            for k in range(1, args.workers + 1):
-                workers = Workers(settings, k)
-                try:
-                    runs.append(run_to_files(fed, workers))
-                finally:
-                    workers.stop()
+            ks = list(range(1, args.workers + 1))
+            for time_ in range(args.repeat):
+                for k in ks if time_ % 2 == 0 else reversed(ks):
+                    workers = Workers(settings, k)
+                    try:
+                        runs.append(run_to_files(fed, workers))
+                    finally:
+                        workers.stop()
         else:
             runs.append(run_to_files(fed))
         run = runs[0]
@@ -469,8 +475,12 @@ def measure(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         }
         if args.workers:
             result["runs"] = [{k: v for k, v in r.items() if not k.startswith("_")} for r in runs]
+            rates: dict[int, list[int]] = {}
+            for r in runs:
+                rates.setdefault(r["workers"], []).append(r["payees_per_s"])
+            one = statistics.median(rates[1])
             result["scaling"] = {
-                str(r["workers"]): round(r["payees_per_s"] / run["payees_per_s"], 3) for r in runs
+                str(k): round(statistics.median(v) / one, 3) for k, v in sorted(rates.items())
             }
         if args.transfers:
             result["transfers"] = transfers(fed, run)
@@ -488,7 +498,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=0, help="run once with 1 … K Celery workers (0: in-process)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="with --workers: the runs of 1 … K, R times"
+    )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.large:
         args.residents = 10_000_000
     result: dict[str, Any] = {
