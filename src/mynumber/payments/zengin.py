@@ -631,7 +631,7 @@ def transfer_records(branch: Branch, accounts: Iterable[tuple[str, str, str, int
         ):
             records.append((template % (middle, amount)).encode("cp932"))
             continue
-        deposit_type = _DEPOSIT_CODES.get(kind)
+        deposit_type = _DEPOSIT_CODES.get(kind) if type(kind) is str else None
         if deposit_type is None:
             raise ZenginError("must be a DepositType", field="deposit_type")
         transfer = Transfer.for_branch(

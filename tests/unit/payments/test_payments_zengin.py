@@ -191,6 +191,7 @@ def test_transfer_records_are_the_records_of_transfers_byte_for_byte() -> None:
     ("account", "field"),
     [
         (("3", "1234567", "ﾔﾏﾀﾞ", 1), "deposit_type"),
+        ((["1"], "1234567", "ﾔﾏﾀﾞ", 1), "deposit_type"),
         (("1", "12345678", "ﾔﾏﾀﾞ", 1), "account_number"),
         (("1", "1234567", "", 1), "payee_name"),
         (("1", "1234567", "山田", 1), "payee_name"),
