@@ -43,6 +43,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -470,6 +471,9 @@ class PaymentRun:
             )
             if code is not None
         ]
+        # in code order: the unique keys (programme, code) take the page's rows in order,
+        # not at random places (ids are made in this order, so their indexes still append)
+        rows.sort(key=itemgetter(1))
         # a per-person programme's payees are its eligible people: they are written now,
         # with their first round's instructions, and the page is not kept; a household
         # programme keeps it to find each household's head

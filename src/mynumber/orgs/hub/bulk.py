@@ -95,7 +95,8 @@ class BulkRelay:
         exchange_id = new_id()
         with uow as conn:
             persons = _persons(conn, request.requester, request.provider, list(request.codes))
-        people = list(dict.fromkeys(person for person, _ in persons.values()))
+        # in reference order: each person's record lands in the index by person in order
+        people = sorted({person for person, _ in persons.values()})
         unmatched = sum(1 for c in request.codes if c not in persons)
 
         def record(outcome: str, reason: str, provider: str, held: set[str] | None = None) -> None:
