@@ -435,3 +435,24 @@ def test_data_folder_is_where_everything_lands(cli, tmp_path, monkeypatch):
     assert sorted(p.name for p in folder.glob("*.db")) == ["municipality-131016.db"]
     assert (folder / "keys").is_dir()
     assert list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--processes", "hub=2"], "goes with --split"),
+        (["--split", "--processes", "nobody=2"], "no organisation"),
+        (["--split", "--processes", "hub=0"], "ORG=N"),
+        (["--split", "--processes", "hub=x"], "ORG=N"),
+        (["--split", "--processes", "hub=17"], "ORG=N"),
+        (["--split", "--processes", "hub"], "ORG=N"),
+    ],
+)
+def test_processes_for_an_organisation_are_checked_before_anything_starts(
+    cli, tmp_path, args, message
+):
+    data = tmp_path / "data"
+    result = cli("run", *args, "--data", str(data))
+    assert result.exit_code != 0
+    assert message in result.output
+    assert not data.exists()  # nothing seeded, nothing served

@@ -53,6 +53,8 @@ def free_base(count: int) -> int:
 
 
 CHIYODA = "municipality-131016"
+#: The hub's processes on its one port: every flow of the module goes through both.
+HUB_PROCESSES = 2
 PIN = "1234"  # the demo cards' PIN (printed by mynumber run)
 
 
@@ -83,11 +85,12 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     output = tmp_path / "out.txt"
     log = output.open("wb")
     process = subprocess.Popen(
-        [str(MYNUMBER), "run", "--split", "--port", str(base), "--data", str(data)],
+        [str(MYNUMBER), "run", "--split", "--port", str(base), "--data", str(data),
+         "--processes", f"hub={HUB_PROCESSES}"],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
-    )
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + 240  # 18 processes on a small shared machine
         pending = set(orgs)
@@ -305,6 +308,39 @@ def test_a_benefit_run_on_a_split_worker_opens_no_database_but_the_offices(split
         parts = stats[node]["total"].get("mynumber.benefits.part", 0)
         assert parts >= 3  # each municipality's eligibility, the file's part at least
         assert _databases_open(worker.pid, data) == {"benefits.db"}
+        # the hub's processes appended to one chain, which still recomputes
+        verified = mynumber("hub", "verify-log", "--data", str(data))
+        assert verified.returncode == 0, verified.stdout + verified.stderr
     finally:
         worker.terminate()
         worker.wait(timeout=60)
+
+
+def _listening_sockets(pid: int, port: int) -> int:
+    """How many sockets listening on ``port`` process ``pid`` holds (``/proc/net``)."""
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                listening.add(f"socket:[{fields[9]}]")
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            held += os.readlink(fd) in listening
+        except OSError:
+            continue
+    return held
+
+
+def test_the_hub_runs_as_processes_sharing_its_port(split):
+    """``--processes hub=2``: two processes, each listening on the hub's port."""
+    printed = " ".join(split["output"].read_text().split())  # the lines as rich wrapped them
+    found = re.search(r"hub http\S+ \(port (\d+), pids ([\d ]+)\)", printed)
+    assert found is not None, printed
+    port, pids = int(found[1]), [int(p) for p in found[2].split()]
+    assert port == split["base"] + list(split["urls"]).index("hub")
+    assert len(pids) == HUB_PROCESSES
+    assert all(_listening_sockets(pid, port) == 1 for pid in pids)
+    for _ in range(4):  # and the port answers, whichever process takes the connection
+        assert httpx.get(f"{origin(split['urls']['hub'])}/healthz", timeout=10).is_success

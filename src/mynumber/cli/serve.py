@@ -52,9 +52,18 @@ def run(
             "--split", help="one process per organisation, on ports PORT, PORT+1, … (printed)"
         ),
     ] = False,
+    processes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--processes",
+            help="with --split: ORG=N processes for that organisation, sharing its port "
+            "(the kernel spreads the connections); repeatable, e.g. --processes hub=4",
+        ),
+    ] = None,
 ) -> None:
     """Serve every organisation on one server, seeding demo data on first start."""
     config = settings(data).model_copy(update={"port": port, "host": host})
+    copies = _copies(config, processes or [], split=split)
     fed = federation.build(config, in_process=False)
     if seed_demo:
         in_process = federation.build(config, in_process=True)
@@ -70,7 +79,7 @@ def run(
         in_process.close()
     if split:
         fed.close()
-        _run_split(config)
+        _run_split(config, copies)
         return
     fed.apps.build_all()  # every organisation ready (its database migrated) before it listens
     logs.configure(config.log_level)  # after seeding: its internal requests are not news
@@ -171,9 +180,33 @@ def _print_jpki(fed: federation.Federation) -> None:
         )
 
 
-def _run_split(config: Settings) -> None:
+#: The most processes ``--processes`` gives one organisation.
+MAX_PROCESSES = 16
+
+
+def _copies(config: Settings, asked: list[str], *, split: bool) -> dict[str, int]:
+    """``--processes ORG=N`` as {organisation: N}, checked before anything is started."""
+    if asked and not split:
+        raise typer.BadParameter("goes with --split", param_hint="--processes")
+    orgs = federation.org_names(config)
+    copies: dict[str, int] = {}
+    for item in asked:
+        org, _, count = item.partition("=")
+        if org not in orgs:
+            raise typer.BadParameter(f"no organisation {org!r}", param_hint="--processes")
+        if not count.isdigit() or not 1 <= int(count) <= MAX_PROCESSES:
+            raise typer.BadParameter(
+                f"{item!r}: ORG=N, N from 1 to {MAX_PROCESSES}", param_hint="--processes"
+            )
+        copies[org] = int(count)
+    return copies
+
+
+def _run_split(config: Settings, copies: dict[str, int]) -> None:
     """Each organisation in its own process on its own port, wired by URLs (the hub, the
-    agencies, J-LIS and the municipalities reach each other over loopback HTTP)."""
+    agencies, J-LIS and the municipalities reach each other over loopback HTTP); an
+    organisation given N processes (``copies``) has N on its port, each with its own
+    threads and concurrency limit, all on the organisation's one database."""
     import multiprocessing
     import signal
     import sys
@@ -186,14 +219,21 @@ def _run_split(config: Settings) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         for index, (org, url) in enumerate(urls.items()):
-            process = spawn.Process(
-                target=_serve_org,
-                args=(config.model_dump(mode="json"), org, urls, config.port + index),
-                name=f"mynumber-{org}",
-            )
-            process.start()
-            processes.append(process)
-            out.print(f"  {org:22} {url}/  (port {config.port + index}, pid {process.pid})")
+            count = copies.get(org, 1)
+            started = []
+            for _ in range(count):
+                process = spawn.Process(
+                    target=_serve_org,
+                    args=(config.model_dump(mode="json"), org, urls, config.port + index),
+                    kwargs={"shared": count > 1},
+                    name=f"mynumber-{org}",
+                )
+                process.start()
+                started.append(process)
+            processes += started
+            pids = " ".join(str(p.pid) for p in started)
+            which = f"pid {pids}" if count == 1 else f"pids {pids}"
+            out.print(f"  {org:22} {url}/  (port {config.port + index}, {which})")
             if org == "portal":  # the phone app shares the portal's process
                 phone = url.removesuffix(federation.mount_path(org)) + federation.PHONE_PATH
                 out.print(f"  {'phone':22} {phone}/  (with the portal)")
@@ -210,21 +250,26 @@ def _run_split(config: Settings) -> None:
             process.join(10)
 
 
-def _serve_org(values: dict[str, Any], org: str, urls: dict[str, str], port: int) -> None:
+def _serve_org(
+    values: dict[str, Any], org: str, urls: dict[str, str], port: int, *, shared: bool = False
+) -> None:
     from mynumber.platform import limits
     from mynumber.platform.settings import Settings
 
     config = Settings.model_validate(values)
     logs.configure(config.log_level)
     app = federation.build_one(config, org, urls)
-    _serve(app, config.host, port, threads=limits.thread_tokens(config, 1))
+    _serve(app, config.host, port, threads=limits.thread_tokens(config, 1), shared=shared)
 
 
-def _serve(app: Any, host: str, port: int, *, threads: int) -> None:
+def _serve(app: Any, host: str, port: int, *, threads: int, shared: bool = False) -> None:
     """Serve ``app`` with uvicorn, its worker-thread pool (AnyIO's default limiter, where
-    sync routes run) sized for every organisation's concurrency limit together."""
+    sync routes run) sized for every organisation's concurrency limit together;
+    ``shared``: on a socket other processes bind too (``SO_REUSEPORT``), the kernel
+    handing each new connection to one of them."""
     import asyncio
     import contextlib
+    import socket
 
     import anyio.to_thread
     import uvicorn
@@ -232,10 +277,17 @@ def _serve(app: Any, host: str, port: int, *, threads: int) -> None:
     # log_config=None: uvicorn keeps the redacting handler logs.configure gave its loggers
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None)
     server = uvicorn.Server(config)
+    sockets = None
+    if shared:
+        listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listening.bind((host, port))
+        sockets = [listening]
 
     async def main() -> None:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        await server.serve()
+        await server.serve(sockets=sockets)
 
     # as uvicorn.run does, on the event loop it would pick
     with (
