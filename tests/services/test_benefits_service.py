@@ -441,15 +441,19 @@ class Redelivered(InProcess):
             done(n)
 
 
-def test_every_part_done_twice_pays_each_account_once(office):
+@pytest.mark.parametrize("per", ["person", "household"])
+def test_every_part_done_twice_pays_each_account_once(office, per):
     office.runner.max_records = 2  # the file in parts, each transferred as a part
     office.runner.partitions = twice = Redelivered()
-    pid = office.programme()
+    pid = office.programme(per=per)
 
     assert office.runner.run(pid)["instructions"] == 4
 
     assert twice.phases.count("transfers") == 2 == len(office.status(pid)["files"])
     assert {"eligibility", "files", "transfers"} <= set(twice.phases)
+    # a household programme's payees: a part per town (here each adult heads a household)
+    assert twice.phases.count("payees") == (len(SERVED) if per == "household" else 0)
+    assert sum(s["count"] for s in office.status(pid)["payees"].values()) == 5
     # the second time, each file was found settled: nothing was sent again
     assert sorted(set(office.others.submitted)) == sorted(office.others.submitted)
     assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]

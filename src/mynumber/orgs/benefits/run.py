@@ -10,7 +10,8 @@ registered an account or applied get a new attempt, nobody else is touched.
    their first round's instructions (their accounts asked for as in ``accounts``), or a
    household programme's eligible people, and the municipality's cursor are stored in one
    transaction;
-2. ``payees`` — one payee per (programme, code); a household benefit pays its head;
+2. ``payees`` — one payee per (programme, code); a household benefit pays its head (its
+   payees are made municipality by municipality, a part each);
 3. ``accounts`` — each payee's account (a one-click application, else the registered
    public-fund account through the hub in bulk) becomes a payment instruction with the
    unique keys (programme, payee, attempt) and (payee, round); the first round asks about
@@ -136,9 +137,11 @@ class RunClients(Protocol):
 @dataclass(frozen=True, slots=True)
 class Part:
     """One partition of a phase: a range of a municipality's eligibility pages
-    (``("eligibility", programme, round, municipality, None, range)``), the open payees of a
-    round with ids in ``(after, upto]`` (``("accounts", programme, round, after, upto)``;
-    ``upto`` None: to the end), part ``number`` of the round's file, its records in
+    (``("eligibility", programme, round, municipality, None, range)``), a household
+    programme's payees in one municipality (``("payees", programme, round, municipality,
+    None)``), the open payees of a round with ids in ``(after, upto]`` (``("accounts",
+    programme, round, after, upto)``; ``upto`` None: to the end), part ``number`` of the
+    round's file, its records in
     ``(after, upto]`` by :func:`files.order`, or a written file to transfer (``("transfers",
     programme, round, file id, None)``). Each is idempotent: run twice, or by two workers
     at once, it leaves what one run leaves (cursors move by compare-and-set; instructions
@@ -227,6 +230,8 @@ class PaymentRun:
         p = self._programme(part.programme_id)
         if part.phase == "eligibility":
             self._eligibility_of(p, part.round, part.after, part.number)
+        elif part.phase == "payees":
+            self._household_payees(p, part.after)
         elif part.phase == "accounts":
             self._accounts_between(p, part.round, part.after, part.upto, _quiet, 0, 0)
         elif part.phase == "files":
@@ -558,33 +563,16 @@ class PaymentRun:
     # --- 2. payees --------------------------------------------------------------------------
 
     def _payees(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
-        """A household programme's payees, from all its eligible people (a per-person
-        programme's were made with each eligibility page)."""
+        """A household programme's payees, municipality by municipality, a part each (a
+        household lives in one municipality); a per-person programme's were made with each
+        eligibility page."""
         y = store.payees.c
         if p["per"] == "household":
-            programme = _rules(p)
-            e = store.eligibles.c
-            with self.units() as conn:
-                eligible = [
-                    model.Eligible(*r)
-                    for r in conn.execute(
-                        select(e.code, e.municipality, e.household, e.head, e.kana, e.age).where(
-                            e.programme_id == p["id"]
-                        )
-                    )
-                ]
-            paid = model.payees(programme, eligible)
-            rows = [
-                (
-                    *(made, p["id"], x.code, x.municipality, x.household),
-                    *(x.name, x.members, x.amount, *_PENDING),
-                )
-                for made, x in zip(new_ids(len(paid)), paid, strict=True)
+            parts = [
+                Part("payees", p["id"], current.number, m, None)
+                for m in p["municipalities"].split()
             ]
-            # one payee per (programme, code): a resumed phase skips those it made before
-            self.units().run(
-                lambda conn: bulk_insert(conn, store.payees, rows, ignore_duplicates=True)
-            )
+            self.partitions.run_parts(self, parts, lambda n: None)
         with self.units() as conn:
             made = int(
                 conn.scalar(
@@ -595,6 +583,29 @@ class PaymentRun:
         progress("payees", made, made)
 
     # --- 3. accounts → instructions ---------------------------------------------------------
+
+    def _household_payees(self, p: dict[str, Any], municipality: str) -> None:
+        """The payees of a household programme's eligible people in one municipality."""
+        e = store.eligibles.c
+        with self.units() as conn:
+            eligible = [
+                model.Eligible(*r)
+                for r in conn.execute(
+                    select(e.code, e.municipality, e.household, e.head, e.kana, e.age).where(
+                        e.programme_id == p["id"], e.municipality == municipality
+                    )
+                )
+            ]
+        paid = model.payees(_rules(p), eligible)
+        rows = [
+            (
+                *(made, p["id"], x.code, x.municipality, x.household),
+                *(x.name, x.members, x.amount, *_PENDING),
+            )
+            for made, x in zip(new_ids(len(paid)), paid, strict=True)
+        ]
+        # one payee per (programme, code): a part done again skips those it made before
+        self.units().run(lambda conn: bulk_insert(conn, store.payees, rows, ignore_duplicates=True))
 
     def _open_payees(self, p: dict[str, Any], round_number: int) -> Any:
         """Payees of the programme still to be instructed in this round (each looked up

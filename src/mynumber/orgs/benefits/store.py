@@ -111,6 +111,8 @@ eligibles = Table(
     Column("kana", String(60), nullable=False),
     Column("age", Integer, nullable=False),
 )
+#: A programme's eligible people of one municipality: its households' payees are a part.
+Index("eligibles_by_municipality", eligibles.c.programme_id, eligibles.c.municipality)
 
 #: Who is paid: one row per (programme, code); a household benefit pays its head.
 payees = Table(
