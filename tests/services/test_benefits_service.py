@@ -454,6 +454,24 @@ def test_every_part_done_twice_pays_each_account_once(office, per):
     # a household programme's payees: a part per town (here each adult heads a household)
     assert twice.phases.count("payees") == (len(SERVED) if per == "household" else 0)
     assert sum(s["count"] for s in office.status(pid)["payees"].values()) == 5
+
+
+def test_on_an_engine_notices_are_sent_in_parts_each_once_however_often_a_part_runs(office):
+    office.runner.part_size = 2  # on an engine: five notices in parts of two
+    office.runner.partitions = twice = Redelivered()
+    pid = office.programme()
+
+    assert office.runner.run(pid) == {"round": 1, "instructions": 4, "notices": 5}
+
+    assert twice.phases.count("notices") == 3
+    assert kinds_told(office) == {  # each payee told once, though every part ran twice
+        "100000000001": ["credited"],
+        "100000000002": ["credited"],
+        "100000000003": ["no_account"],
+        "100000000004": ["failed"],
+        "100000000006": ["credited"],
+    }
+    assert office.status(pid)["notices"] == {"delivered": 3, "paper": 2}
     # the second time, each file was found settled: nothing was sent again
     assert sorted(set(office.others.submitted)) == sorted(office.others.submitted)
     assert accounts_credited(office) == ["0001-1000001", "0001-1000006", "0005-2000002"]

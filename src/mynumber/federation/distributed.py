@@ -3,10 +3,10 @@
 The run (:class:`mynumber.orgs.benefits.run.PaymentRun`) stays the coordinator: it holds
 the round's lease and moves the phases. The partitioned phases — each municipality's
 eligibility pages (with a per-person programme's payees), a household programme's payees
-by municipality, the open payees in ranges of
-payee ids for the accounts through the hub, the parts of the round's Zengin file, each
-written file's transfer to the paying bank — go to the broker as tasks, one per part, and
-the coordinator waits for all of them. A worker
+by municipality, the open payees in ranges of payee ids for the accounts through the hub,
+the parts of the round's Zengin file, each written file's transfer to the paying bank, the
+notices in ranges of notice ids — go to the broker as tasks, one per part, and the
+coordinator waits for all of them. A worker
 (``mynumber benefit worker``, or ``celery -A mynumber.federation.distributed worker``)
 builds the federation on the same data folder and databases, as ``mynumber benefit run``
 does, and does the part there. A worker of a split deployment (``mynumber run --split``;

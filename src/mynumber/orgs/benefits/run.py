@@ -23,7 +23,8 @@ registered an account or applied get a new attempt, nobody else is touched.
    the Zengin network to their receiving banks; its result file is stored and each
    instruction marked credited or failed with the reason;
 6. ``notices`` — through the hub to Mynaportal: credited, failed (why, what to do), or no
-   registered account (with the one-click application link).
+   registered account (with the one-click application link); on an engine in ranges of
+   notice ids, a part each.
 
 State lives in the office's database; each step commits what it did together with how far
 it got, so a process killed at any moment reruns to the same end. Payments are exactly
@@ -141,14 +142,15 @@ class Part:
     programme's payees in one municipality (``("payees", programme, round, municipality,
     None)``), the open payees of a round with ids in ``(after, upto]`` (``("accounts",
     programme, round, after, upto)``; ``upto`` None: to the end), part ``number`` of the
-    round's file, its records in
-    ``(after, upto]`` by :func:`files.order`, or a written file to transfer (``("transfers",
-    programme, round, file id, None)``). Each is idempotent: run twice, or by two workers
-    at once, it leaves what one run leaves (cursors move by compare-and-set; instructions
-    have the unique keys (programme, payee, attempt) and (payee, round); a file's bytes
-    depend on its records only, and it is recorded once by its id; the paying bank answers
-    a file sent again under its id with the same results, and a settled instruction is not
-    settled again)."""
+    round's file, its records in ``(after, upto]`` by :func:`files.order`, a written file
+    to transfer (``("transfers", programme, round, file id, None)``), or the pending
+    notices with ids in ``(after, upto]`` (``("notices", programme, round, after, upto)``).
+    Each is idempotent: run twice,
+    or by two workers at once, it leaves what one run leaves (cursors move by
+    compare-and-set; instructions have the unique keys (programme, payee, attempt) and
+    (payee, round); a file's bytes depend on its records only, and it is recorded once by
+    its id; the paying bank answers a file sent again under its id with the same results,
+    and a settled instruction is not settled again; a notice sent is no longer pending)."""
 
     phase: str
     programme_id: str
@@ -238,6 +240,8 @@ class PaymentRun:
             self._file_part(p, part.round, part.number, part.after, part.upto)
         elif part.phase == "transfers":
             self._transfer(p, part.round, part.after)
+        elif part.phase == "notices":
+            self._notices_between(p, part.after, part.upto)
         else:
             raise errors.InvalidInput(f"no such part of a run: {part.phase}", field="phase")
 
@@ -624,33 +628,41 @@ class PaymentRun:
             total = int(
                 conn.scalar(select(func.count()).select_from(store.payees).where(open_payees)) or 0
             )
-            # the parts' bounds: every part_size-th open payee id (one part if unset)
-            bounds: list[str] = []
-            if self.part_size and total > self.part_size:
-                numbered = select(y.id, func.row_number().over(order_by=y.id).label("n")).where(
-                    open_payees
-                )
-                inner = numbered.subquery()
-                bounds = list(
-                    conn.scalars(
-                        select(inner.c.id)
-                        .where(inner.c.n % self.part_size == 0)
-                        .order_by(inner.c.id)
-                    )
-                )
+            bounds = self._bounds(conn, y.id, open_payees, total)
         progress("accounts", 0, total)
-        if not self.part_size or len(bounds) == 0:
+        if not bounds:
             self._accounts_between(p, current.number, "", None, progress, 0, total)
             return
-        edges = ["", *bounds]
+        self._run_ranges("accounts", p, current, bounds, progress, total)
+
+    def _bounds(self, conn: Connection, key: Any, where: Any, total: int) -> list[str]:
+        """The parts' upper bounds: every ``part_size``-th ``key`` that ``where`` selects,
+        in order (none when unset, or when all ``total`` fit in one part)."""
+        if not self.part_size or total <= self.part_size:
+            return []
+        numbered = select(key, func.row_number().over(order_by=key).label("n")).where(where)
+        inner = numbered.subquery()
+        column = inner.c[key.name]
+        return list(
+            conn.scalars(select(column).where(inner.c.n % self.part_size == 0).order_by(column))
+        )
+
+    def _run_ranges(
+        self,
+        phase: str,
+        p: dict[str, Any],
+        current: Round,
+        bounds: list[str],
+        progress: Progress,
+        total: int,
+    ) -> None:
+        """The phase's parts between ``bounds`` (from the first key to the last)."""
         parts = [
-            Part("accounts", p["id"], current.number, low, high)
-            for low, high in zip(edges, [*bounds, None], strict=True)
+            Part(phase, p["id"], current.number, low, high)
+            for low, high in zip(["", *bounds], [*bounds, None], strict=True)
         ]
         self.partitions.run_parts(
-            self,
-            parts,
-            lambda n: progress("accounts", min(total, n * (self.part_size or total)), total),
+            self, parts, lambda n: progress(phase, min(total, n * (self.part_size or total)), total)
         )
 
     def _accounts_between(
@@ -1019,25 +1031,43 @@ class PaymentRun:
     # --- 6. notices -------------------------------------------------------------------------
 
     def _notices(self, p: dict[str, Any], current: Round, progress: Progress) -> None:
+        """The round's notices planned, then sent: in ranges of notice ids, a part each,
+        when an engine is set (a part sent again finds its notices sent: at least once,
+        and the portal keeps each ref once)."""
         self._plan_notices(p, current)
-        n, y = store.notices.c, store.payees.c
+        n = store.notices.c
+        pending = and_(n.programme_id == p["id"], n.outcome == "pending")
         with self.units() as conn:
             total = int(
-                conn.scalar(
-                    select(func.count())
-                    .select_from(store.notices)
-                    .where(n.programme_id == p["id"], n.outcome == "pending")
-                )
-                or 0
+                conn.scalar(select(func.count()).select_from(store.notices).where(pending)) or 0
             )
-        done = 0
+            bounds = self._bounds(conn, n.id, pending, total)
         progress("notices", 0, total)
+        if not bounds:
+            self._notices_between(p, "", None, progress, total)
+            return
+        self._run_ranges("notices", p, current, bounds, progress, total)
+
+    def _notices_between(
+        self,
+        p: dict[str, Any],
+        after: str,
+        upto: str | None,
+        progress: Progress = _quiet,
+        total: int = 0,
+    ) -> None:
+        """The programme's pending notices with ids in ``(after, upto]``, in batches."""
+        n, y = store.notices.c, store.payees.c
+        where = [n.programme_id == p["id"], n.outcome == "pending", n.id > after]
+        if upto is not None:
+            where.append(n.id <= upto)
+        done = 0
         while True:
             with self.units() as conn:
                 pending = conn.execute(
                     select(n.id, n.subject, n.kind, n.round, n.payee_id, y.code, y.amount)
                     .join_from(store.notices, store.payees, y.id == n.payee_id)
-                    .where(n.programme_id == p["id"], n.outcome == "pending")
+                    .where(*where)
                     .order_by(n.id)
                     .limit(NOTICE_BATCH)
                 ).all()
