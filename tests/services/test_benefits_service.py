@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 
 from mynumber import errors
 from mynumber.orgs.benefits import store
-from mynumber.orgs.benefits.clients import EligiblePage
+from mynumber.orgs.benefits.clients import Eligibility, EligiblePage
 from mynumber.orgs.benefits.model import FAILURES, PAYER_BANK, Account, NotApproved
 from mynumber.orgs.benefits.run import InProcess, Part, PaymentRun
 from mynumber.orgs.benefits.services import BenefitApplications, Programmes
@@ -71,28 +71,33 @@ class Others:
             table[name] -= 1
             raise Unavailable(f"{name} did not answer")
 
+    def _eligible(self, municipality: str, who: Eligibility) -> list[Resident]:
+        """The town's residents of the programme's ages, by number."""
+        return sorted(
+            (
+                r
+                for r in self.residents
+                if r.town == municipality
+                and (who.min_age is None or r.age >= who.min_age)
+                and (who.max_age is None or r.age <= who.max_age)
+            ),
+            key=lambda r: r.number,
+        )
+
     def eligible(
         self,
         municipality: str,
+        who: Eligibility,
         *,
-        programme: str,
-        as_of: str,
-        min_age: int | None,
-        max_age: int | None,
         after: str | None,
         upto: str | None,
         limit: int,
     ) -> EligiblePage:
         people = [
             (r.number, r)
-            for r in self.residents
-            if r.town == municipality
-            and (min_age is None or r.age >= min_age)
-            and (max_age is None or r.age <= max_age)
-            and (after is None or r.number > after)
-            and (upto is None or r.number <= upto)
+            for r in self._eligible(municipality, who)
+            if (after is None or r.number > after) and (upto is None or r.number <= upto)
         ]
-        people.sort(key=lambda x: x[0])
         page = people[:limit]
         return EligiblePage(
             my_number=[number for number, _ in page],
@@ -103,24 +108,8 @@ class Others:
             next=page[-1][0] if len(people) > limit else None,
         )
 
-    def eligible_bounds(
-        self,
-        municipality: str,
-        *,
-        programme: str,
-        as_of: str,
-        min_age: int | None,
-        max_age: int | None,
-        every: int,
-    ) -> list[str]:
-        people = sorted(
-            r.number
-            for r in self.residents
-            if r.town == municipality
-            and (min_age is None or r.age >= min_age)
-            and (max_age is None or r.age <= max_age)
-        )
-        return people[every - 1 :: every]
+    def eligible_bounds(self, municipality: str, who: Eligibility, *, every: int) -> list[str]:
+        return [r.number for r in self._eligible(municipality, who)][every - 1 :: every]
 
     def enrol(self, numbers: list[str]) -> dict[str, str | None]:
         self.enrolled.extend(numbers)
@@ -408,8 +397,8 @@ def test_a_page_read_by_two_runs_at_once_is_written_once(office, monkeypatch):
     fetch = office.others.eligible
     raced: list[str] = []
 
-    def eligible(municipality: str, **query: Any) -> EligiblePage:
-        page = fetch(municipality, **query)
+    def eligible(municipality: str, who: Eligibility, **query: Any) -> EligiblePage:
+        page = fetch(municipality, who, **query)
         if not raced:  # the first page: the same part runs to its end meanwhile
             raced.append(municipality)
             office.runner.run_part(Part("eligibility", pid, 1, municipality, None, 0))

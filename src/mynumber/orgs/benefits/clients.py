@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from operator import itemgetter
 from typing import Any
@@ -47,6 +47,17 @@ def municipality_org(code: str) -> str:
 
 def bank_org(code: str) -> str:
     return f"bank-{code}"
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """Whom a programme pays, as a municipality is asked for them: the programme, its base
+    date (ISO) and ages."""
+
+    programme: str
+    as_of: str
+    min_age: int | None
+    max_age: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,28 +112,17 @@ class Clients:
     def eligible(
         self,
         municipality: str,
+        who: Eligibility,
         *,
-        programme: str,
-        as_of: str,
-        min_age: int | None,
-        max_age: int | None,
         after: str | None,
         upto: str | None,
         limit: int,
     ) -> EligiblePage:
-        body = {
-            "programme": programme,
-            "as_of": as_of,
-            "min_age": min_age,
-            "max_age": max_age,
-            "after": after,
-            "upto": upto,
-            "limit": limit,
-        }
+        body = asdict(who) | {"after": after, "upto": upto, "limit": limit}
         answer = self._client(municipality_org(municipality)).request(
             "POST", "/api/benefits/eligible", body
         )
-        place = f"{programme}:{date.fromisoformat(as_of)}:{after or ''}"
+        place = f"{who.programme}:{date.fromisoformat(who.as_of)}:{after or ''}"
         data = open_signed(  # signed by the municipality, for this very page
             self.keys,
             answer["sealed"],
@@ -133,25 +133,10 @@ class Clients:
         )
         return EligiblePage.of(data)
 
-    def eligible_bounds(
-        self,
-        municipality: str,
-        *,
-        programme: str,
-        as_of: str,
-        min_age: int | None,
-        max_age: int | None,
-        every: int,
-    ) -> list[str]:
+    def eligible_bounds(self, municipality: str, who: Eligibility, *, every: int) -> list[str]:
         """The municipality's eligible people cut in ranges of ``every``: the id that ends
         each range but the last (opaque resident ids, read with ``after``/``upto``)."""
-        body = {
-            "programme": programme,
-            "as_of": as_of,
-            "min_age": min_age,
-            "max_age": max_age,
-            "every": every,
-        }
+        body = asdict(who) | {"every": every}
         answer = self._client(municipality_org(municipality)).request(
             "POST", "/api/benefits/eligible/bounds", body
         )

@@ -53,7 +53,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, tuple_, u
 
 from mynumber import errors
 from mynumber.orgs.benefits import files, model, store
-from mynumber.orgs.benefits.clients import EligiblePage
+from mynumber.orgs.benefits.clients import Eligibility, EligiblePage
 from mynumber.payments import MAX_COUNT, ResultCode, bank, read_results
 from mynumber.platform.db import among, bulk_insert, chunked, insert_ignoring_duplicates
 from mynumber.platform.ids import new_id, new_ids
@@ -101,26 +101,14 @@ class RunClients(Protocol):
     def eligible(
         self,
         municipality: str,
+        who: Eligibility,
         *,
-        programme: str,
-        as_of: str,
-        min_age: int | None,
-        max_age: int | None,
         after: str | None,
         upto: str | None,
         limit: int,
     ) -> EligiblePage: ...
 
-    def eligible_bounds(
-        self,
-        municipality: str,
-        *,
-        programme: str,
-        as_of: str,
-        min_age: int | None,
-        max_age: int | None,
-        every: int,
-    ) -> list[str]: ...
+    def eligible_bounds(self, municipality: str, who: Eligibility, *, every: int) -> list[str]: ...
 
     def enrol(self, numbers: list[str]) -> dict[str, str | None]: ...
 
@@ -407,7 +395,8 @@ class PaymentRun:
         self.partitions.run_parts(
             self, parts, lambda n: progress("eligibility", self._read(p["id"]), None)
         )
-        progress("eligibility", self._read(p["id"]), self._read(p["id"]))
+        read = self._read(p["id"])
+        progress("eligibility", read, read)
 
     def _cut(self, p: dict[str, Any], m: str) -> None:
         """The municipality's cursors, once: on an engine one per range of ``page`` people
@@ -426,11 +415,7 @@ class PaymentRun:
                 return
         ends: list[str | None] = [None]
         if self.part_size:
-            bounds = self.clients.eligible_bounds(
-                m,
-                **_who(p),
-                every=self.page,
-            )
+            bounds = self.clients.eligible_bounds(m, _who(p), every=self.page)
             ends = [*bounds, None]
         starts = [None, *ends[:-1]]
         rows = [
@@ -463,13 +448,7 @@ class PaymentRun:
     def _eligibility_page(self, p: dict[str, Any], round_number: int, cursor: Any) -> None:
         """The page after a range's cursor (a row of store.eligibility_cursors)."""
         m, after = cursor.municipality, cursor.after
-        page = self.clients.eligible(
-            m,
-            **_who(p),
-            after=after,
-            upto=cursor.upto,
-            limit=self.page,
-        )
+        page = self.clients.eligible(m, _who(p), after=after, upto=cursor.upto, limit=self.page)
         codes, enrolled = self._codes(page.my_number)
         page.my_number.clear()  # the numbers are dropped here
         read = cursor.read + len(codes)
@@ -1194,14 +1173,9 @@ def _transfer_date(conn: Connection, programme_id: str, round_number: int) -> da
     return found
 
 
-def _who(p: dict[str, Any]) -> dict[str, Any]:
+def _who(p: dict[str, Any]) -> Eligibility:
     """Whom the programme pays, as a municipality is asked for them (its base date, ages)."""
-    return {
-        "programme": p["id"],
-        "as_of": p["as_of"].isoformat(),
-        "min_age": p["min_age"],
-        "max_age": p["max_age"],
-    }
+    return Eligibility(p["id"], p["as_of"].isoformat(), p["min_age"], p["max_age"])
 
 
 def _rules(p: dict[str, Any]) -> model.Programme:
