@@ -74,6 +74,7 @@ from mynumber.orgs.bank.app import org_name as bank_org
 from mynumber.orgs.benefits.run import PaymentRun
 from mynumber.orgs.municipality.model import age_on, municipality
 from mynumber.orgs.municipality.store import residents
+from mynumber.platform import runtime
 from mynumber.platform.db import drop_postgres_databases
 from mynumber.platform.settings import Settings
 from mynumber.platform.staff.model import LOCAL_ADMIN_ID
@@ -502,6 +503,7 @@ def main() -> None:
         "--repeat", type=int, default=1, help="with --workers: the runs of 1 … K, R times"
     )
     args = parser.parse_args()
+    runtime.configure_gc()  # as every mynumber process does (the organisations run here)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     if args.large:

@@ -456,3 +456,18 @@ def test_processes_for_an_organisation_are_checked_before_anything_starts(
     assert result.exit_code != 0
     assert message in result.output
     assert not data.exists()  # nothing seeded, nothing served
+
+
+def test_the_command_collects_garbage_at_the_thresholds_of_a_bulk_process(run_main) -> None:
+    import gc
+
+    from mynumber.platform import runtime
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # CPython's own
+    try:
+        code, out, _ = run_main("--help")
+        assert code == 0 and "Usage" in out
+        assert gc.get_threshold() == runtime.GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)

@@ -25,6 +25,7 @@ from mynumber.cli import (
     staff,
 )
 from mynumber.errors import Error
+from mynumber.platform import runtime
 
 
 class _Commands(TyperGroup):
@@ -93,4 +94,5 @@ _add_optional_commands()
 
 
 def main() -> None:
+    runtime.configure_gc()
     app()

@@ -253,9 +253,10 @@ def _run_split(config: Settings, copies: dict[str, int]) -> None:
 def _serve_org(
     values: dict[str, Any], org: str, urls: dict[str, str], port: int, *, shared: bool = False
 ) -> None:
-    from mynumber.platform import limits
+    from mynumber.platform import limits, runtime
     from mynumber.platform.settings import Settings
 
+    runtime.configure_gc()  # a spawned process: main() did not run here
     config = Settings.model_validate(values)
     logs.configure(config.log_level)
     app = federation.build_one(config, org, urls)

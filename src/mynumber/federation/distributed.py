@@ -41,6 +41,7 @@ from sqlalchemy.exc import OperationalError
 
 from mynumber import errors
 from mynumber.orgs.benefits.run import Part, PaymentRun
+from mynumber.platform import runtime
 from mynumber.platform.settings import Settings
 
 log = logging.getLogger("mynumber.distributed")
@@ -135,6 +136,7 @@ def _worker_runner() -> PaymentRun:
 @signals.worker_ready.connect  # type: ignore[untyped-decorator]
 def _warm(**_: object) -> None:
     """Build the federation when the worker starts, not in its first task."""
+    runtime.configure_gc()  # celery's own main, not mynumber's, started this process
     _worker_runner()
 
 
