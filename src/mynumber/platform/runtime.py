@@ -9,9 +9,9 @@ collected about 4,600 times and spent about a tenth of its CPU there, mostly in 
 collections (``benchmarks/disbursement.py``, measured beside a run with the collector
 off). The rows are not cycles; reference counting frees them when their page is done.
 So the young generation is looked at once a million more containers are alive than at
-the last look (the 200,000-resident run then never collects); older generations keep CPython's ratios
-(this project's choice of figures). Cycles are still collected, in batches of up to
-about a million containers.
+the last look (the 200,000-resident run then never collects); older generations keep
+CPython's ratios (this project's choice of figures). Cycles are still collected, in
+batches of up to about a million containers.
 
 Called once at the start of each process that serves or runs organisations: ``mynumber``
 itself, each process of a split deployment, a Celery worker.

@@ -3,6 +3,7 @@ Zengin files a round's instructions make (deterministic, per paying bank, in par
 
 from __future__ import annotations
 
+import hmac
 from datetime import date, timedelta
 
 import pytest
@@ -146,3 +147,13 @@ def test_the_same_instructions_in_any_order_make_the_same_bytes(tmp_path):
 
     assert path.read_bytes() == files.render(head, one)
     assert [p.name for p in path.parent.iterdir()] == ["f.zengin"]  # no temp file left
+
+
+def test_a_number_fingerprint_is_the_first_half_of_its_hmac_sha256_under_the_office_key() -> None:
+    # what enrolments keep: a change of form would make every enrolled number unknown
+    key = bytes(range(32))
+    numbers = ["123456789018", "000000000000", "123456789018"]
+    expected = [hmac.digest(key, n.encode(), "sha256")[:16].hex() for n in numbers]
+    assert model.number_fingerprints(key, numbers) == expected
+    assert expected[0] == expected[2] != expected[1]
+    assert model.number_fingerprints(bytes(32), numbers[:1]) != expected[:1]

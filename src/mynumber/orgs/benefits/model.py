@@ -177,9 +177,15 @@ class Payee:
 
 def number_fingerprints(key: bytes, numbers: Iterable[str]) -> list[str]:
     """What the office keeps instead of each My Number it enrolled: a keyed hash under its
-    own key (hex, 32 characters), so its codes are found again without keeping a number."""
-    digest = hmac.digest
-    return [digest(key, n.encode(), "sha256")[:16].hex() for n in numbers]
+    own key (hex, 32 characters), so its codes are found again without keeping a number.
+    The key is set up once and its HMAC state copied for each number."""
+    keyed = hmac.new(key, digestmod="sha256").copy
+    out = []
+    for n in numbers:
+        mac = keyed()
+        mac.update(n.encode())
+        out.append(mac.digest()[:16].hex())
+    return out
 
 
 def payee_name(kana: str) -> str:
