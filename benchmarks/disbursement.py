@@ -34,7 +34,9 @@ local RabbitMQ): ``run`` is then the k = 1 run, ``runs`` holds every k and ``sca
 each k's payees/s over k = 1's. ``--repeat R`` does that R times, every other time from
 k = K down to 1 (1 2 2 1 …: a host whose speed drifts during the benchmark favours no k),
 and ``scaling`` is then each k's median payees/s over k = 1's median; ``runs`` holds every
-run. ``payees_per_cpu_s`` then divides by the CPU of every
+run; each run carries the CPU baseline (:func:`benchmarks.machine.cpu_baseline`) measured
+just before it, as the host's speed may drift between runs. ``payees_per_cpu_s`` then
+divides by the CPU of every
 process that takes part (this coordinator and each worker, read from ``/proc``); the
 broker's own CPU is reported beside it (``broker_cpu_seconds``). With ``--postgres`` the
 database server's CPU is reported beside it too (``database_cpu_seconds``: the whole
@@ -66,7 +68,7 @@ from typing import Any
 import zengin_code
 from sqlalchemy import select
 
-from benchmarks.machine import machine
+from benchmarks.machine import cpu_baseline, machine
 from mynumber import federation
 from mynumber.federation import distributed
 from mynumber.orgs.accounts.services import Account
@@ -288,6 +290,7 @@ def run_to_files(fed: federation.Federation, workers: Workers | None = None) -> 
     if workers is not None:
         runner.partitions = workers.partitions
         runner.part_size = distributed.PART_SIZE
+    baseline = cpu_baseline()  # the host's speed just before this run (it drifts)
     others = workers.cpu if workers is not None else (lambda: 0.0)
     broker = broker_pid() if workers is not None else None
     broker_started = cpu_of(broker) if broker else 0.0
@@ -381,6 +384,7 @@ def run_to_files(fed: federation.Federation, workers: Workers | None = None) -> 
         },
         "of_which_waiting_for_municipalities_s": round(calls.get("eligible", 0.0), 2),
         "workers": 0 if workers is None else len(workers.processes),
+        "cpu_baseline": baseline,
         # with workers, how the CPU divides: this process (the coordinator) and the workers
         "coordinator_cpu_seconds": round(own["transfers"] - own_started, 2),
         "broker_cpu_seconds": round(cpu_of(broker) - broker_started, 2) if broker else None,
