@@ -1,5 +1,6 @@
 """``bulk_insert`` at driver speed, with and without skipping rows that clash with a unique
-key, on SQLite and (``--database=postgres``) PostgreSQL."""
+key, and many keys looked up at once (``listed``), on SQLite and (``--database=postgres``)
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select
 from sqlalchemy.exc import IntegrityError
 
-from mynumber.platform.db import bulk_insert, create_org_engine
+from mynumber.platform.db import bulk_insert, create_org_engine, listed
 
 metadata = MetaData()
 things = Table(
@@ -60,3 +61,22 @@ def test_ignoring_duplicates_skips_clashes_on_any_unique_key(engine) -> None:
         bulk_insert(conn, things, rows(("1", "x"), ("3", "c")), ignore_duplicates=True)
         bulk_insert(conn, things, rows(("4", "b"), ("5", "e")), ignore_duplicates=True)
     assert stored(engine) == [("1", "a"), ("2", "b"), ("3", "c"), ("5", "e")]
+
+
+def test_listed_keys_are_looked_up_each_with_nulls_for_the_unknown(engine) -> None:
+    with engine.begin() as conn:
+        bulk_insert(conn, things, rows(("1", "a"), ("2", "b"), ("3", "c")))
+    with engine.connect() as conn:
+        wanted = listed(conn, ["c", "zz", "a", "a"])
+        found = conn.execute(
+            select(wanted.c.value, things.c.id).select_from(
+                wanted.outerjoin(things, things.c.name == wanted.c.value)
+            )
+        ).all()
+        # one value, quoted as SQL would need: still a value, not SQL
+        odd = listed(conn, ["x') OR 1=1 --"])
+        none = conn.execute(
+            select(things.c.id).select_from(odd.join(things, things.c.name == odd.c.value))
+        ).all()
+    assert sorted(tuple(r) for r in found) == [("a", "1"), ("a", "1"), ("c", "3"), ("zz", None)]
+    assert none == []

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeDecorator
 
 from mynumber.platform.settings import Settings
@@ -259,6 +260,25 @@ def among(conn: Connection, column: Any, values: list[str]) -> ColumnElement[boo
         func.json_each(bindparam(None, json.dumps(values), type_=String))
     )
     return column.in_(listed)  # type: ignore[no-any-return]
+
+
+def listed(conn: Connection, values: list[str]) -> TableValuedAlias:
+    """``values`` as a table of one column, ``value``, as one parameter: a JSON array on
+    SQLite (``json_each``), a PostgreSQL array (``unnest``).
+
+    To look many keys up, select from it and outer-join the table on its key
+    (``listed(…).outerjoin(table, table.c.key == listed.c.value)``); keys not found come
+    back with NULLs. On SQLite each value is then looked up once, in the list's order (the
+    outer join keeps the list as the outer loop; with an inner join the planner may scan
+    the table instead), and a sorted list walks the table's index in order: half the work
+    of ``key IN (SELECT value FROM json_each(?))`` (:func:`among`), which first copies the
+    list into a temporary index."""
+    if conn.dialect.name == "postgresql":
+        array = bindparam(None, values, type_=ARRAY(String))
+        return func.unnest(array).table_valued("value", name="listed").render_derived()
+    return func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued(
+        "value", name="listed"
+    )
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

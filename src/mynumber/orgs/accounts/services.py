@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from mynumber import errors
 from mynumber.orgs.accounts import handles, store
 from mynumber.orgs.accounts.model import ITEM, REFUSALS, Account, AccountRefused, bank_org
-from mynumber.platform.db import chunked, insert_ignoring_duplicates
+from mynumber.platform.db import chunked, insert_ignoring_duplicates, listed
 from mynumber.platform.ids import new_id
 from mynumber.platform.uow import UnitOfWork
 
@@ -37,8 +37,6 @@ __all__ = [
     "bank_org",
 ]
 
-#: Codes per statement of a bulk lookup (SQLite allows 32,766 parameters).
-BULK_SLICE = 30_000
 #: The fields of an account in a bulk answer (一括情報提供), in the order of each person's
 #: values: the columns of the answer, named once.
 BULK_FIELDS = ("bank_code", "branch_code", "deposit_type", "number", "holder_kana")
@@ -194,19 +192,22 @@ class AccountRegistry:
 
     def accounts_of(self, uow: UnitOfWork, codes: list[str]) -> dict[str, tuple[str, ...]]:
         """一括情報提供: the registered account of each code that has one, its values in the
-        order of :data:`BULK_FIELDS`, in one join per slice of codes (what a paying agency's
-        bulk exchange asks for)."""
+        order of :data:`BULK_FIELDS`, in one statement (what a paying agency's bulk exchange
+        asks for): the codes, in order, joined to the holders and their registrations."""
         h, r = store.holders.c, store.registrations.c
-        query = select(
-            h.code, r.bank_code, r.branch_code, r.deposit_type, r.account_number, r.holder_kana
-        ).join_from(store.registrations, store.holders, r.holder_id == h.id)
-        found: dict[str, tuple[str, ...]] = {}
         with uow as conn:
-            for part in chunked(codes, BULK_SLICE):
-                found.update(
-                    (row[0], row[1:]) for row in conn.execute(query.where(h.code.in_(part)))
-                )
-        return found
+            wanted = listed(conn, sorted(set(codes)))
+            joined = wanted.outerjoin(store.holders, h.code == wanted.c.value).outerjoin(
+                store.registrations, r.holder_id == h.id
+            )
+            rows = conn.execute(
+                select(
+                    wanted.c.value,
+                    *(r.bank_code, r.branch_code, r.deposit_type, r.account_number),
+                    r.holder_kana,
+                ).select_from(joined)
+            )
+            return {row[0]: row[1:] for row in rows if row[1] is not None}
 
     def register_demo(self, uow: UnitOfWork, entries: list[tuple[str, Account]]) -> int:
         """Seeding only: register accounts the demo banks have just opened in each holder's

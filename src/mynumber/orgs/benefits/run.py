@@ -55,7 +55,13 @@ from mynumber import errors
 from mynumber.orgs.benefits import files, model, store
 from mynumber.orgs.benefits.clients import Eligibility, EligiblePage
 from mynumber.payments import MAX_COUNT, ResultCode, bank, read_results
-from mynumber.platform.db import among, bulk_insert, chunked, insert_ignoring_duplicates
+from mynumber.platform.db import (
+    among,
+    bulk_insert,
+    chunked,
+    insert_ignoring_duplicates,
+    listed,
+)
 from mynumber.platform.ids import new_id, new_ids
 from mynumber.platform.uow import UnitOfWork
 
@@ -535,8 +541,13 @@ class PaymentRun:
         fps = model.number_fingerprints(self.number_key, numbers)
         e = store.enrolments.c
         with self.units() as conn:
-            found = conn.execute(select(e.number_fp, e.code).where(among(conn, e.number_fp, fps)))
-            known: dict[str, str] = {fp: code for fp, code in found}
+            wanted = listed(conn, sorted(fps))
+            found = conn.execute(
+                select(wanted.c.value, e.code).select_from(
+                    wanted.outerjoin(store.enrolments, e.number_fp == wanted.c.value)
+                )
+            )
+            known: dict[str, str] = {fp: code for fp, code in found if code is not None}
         unknown = [(n, fp) for n, fp in zip(numbers, fps, strict=True) if fp not in known]
         fresh = self.clients.enrol([n for n, _ in unknown]) if unknown else {}
         enrolled = [(fp, code) for n, fp in unknown if (code := fresh.get(n)) is not None]

@@ -32,7 +32,7 @@ from mynumber.orgs.hub.services import (
     Hub,
     failure_reason,
 )
-from mynumber.platform.db import among
+from mynumber.platform.db import listed
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
 from mynumber.platform.uow import UnitOfWork
@@ -59,18 +59,17 @@ def _persons(
     conn: Connection, agency: str, provider: str, codes: list[str]
 ) -> dict[str, tuple[str, str | None]]:
     """Agency code → (internal reference, the provider's code or None), for the codes that
-    are the agency's own: one statement (the codes table joined to itself)."""
+    are the agency's own: one statement (the codes, in order, joined to the codes table
+    twice)."""
     mine, theirs = store.codes.alias("mine"), store.codes.alias("theirs")
-    joined = mine.outerjoin(
-        theirs, and_(theirs.c.person_ref == mine.c.person_ref, theirs.c.agency == provider)
-    )
-    wanted = among(conn, mine.c.code, list(dict.fromkeys(codes)))
+    wanted = listed(conn, sorted(set(codes)))
+    joined = wanted.outerjoin(
+        mine, and_(mine.c.agency == agency, mine.c.code == wanted.c.value)
+    ).outerjoin(theirs, and_(theirs.c.person_ref == mine.c.person_ref, theirs.c.agency == provider))
     rows = conn.execute(
-        select(mine.c.code, mine.c.person_ref, theirs.c.code)
-        .select_from(joined)
-        .where(mine.c.agency == agency, wanted)
+        select(wanted.c.value, mine.c.person_ref, theirs.c.code).select_from(joined)
     )
-    return {code: (person, at_provider) for code, person, at_provider in rows}
+    return {code: (person, at) for code, person, at in rows if person is not None}
 
 
 class BulkRelay:
