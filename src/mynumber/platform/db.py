@@ -33,7 +33,6 @@ from sqlalchemy import (
     event,
     func,
     inspect,
-    literal_column,
     select,
     text,
 )
@@ -256,10 +255,7 @@ def among(conn: Connection, column: Any, values: list[str]) -> ColumnElement[boo
     of 10^5 values costs no statement of 10^5 placeholders nor slicing to SQLite's limit."""
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(String)))  # type: ignore[no-any-return]
-    listed: Any = select(literal_column("value")).select_from(
-        func.json_each(bindparam(None, json.dumps(values), type_=String))
-    )
-    return column.in_(listed)  # type: ignore[no-any-return]
+    return column.in_(select(listed(conn, values).c.value))  # type: ignore[no-any-return]
 
 
 def listed(conn: Connection, values: list[str]) -> TableValuedAlias:

@@ -139,12 +139,12 @@ class Part:
     round's file, its records in ``(after, upto]`` by :func:`files.order`, a written file
     to transfer (``("transfers", programme, round, file id, None)``), or the pending
     notices with ids in ``(after, upto]`` (``("notices", programme, round, after, upto)``).
-    Each is idempotent: run twice,
-    or by two workers at once, it leaves what one run leaves (cursors move by
-    compare-and-set; instructions have the unique keys (programme, payee, attempt) and
-    (payee, round); a file's bytes depend on its records only, and it is recorded once by
-    its id; the paying bank answers a file sent again under its id with the same results,
-    and a settled instruction is not settled again; a notice sent is no longer pending)."""
+    Each is idempotent: run twice, or by two workers at once, it leaves what one run leaves
+    (cursors move by compare-and-set; instructions have the unique keys (programme, payee,
+    attempt) and (payee, round); a file's bytes depend on its records only, and it is
+    recorded once by its id; the paying bank answers a file sent again under its id with
+    the same results, and a settled instruction is not settled again; a notice sent is no
+    longer pending)."""
 
     phase: str
     programme_id: str
