@@ -23,6 +23,8 @@ import calendar
 import datetime as dt
 from enum import StrEnum
 
+from mynumber.jst import JST
+
 __all__ = [
     "CERTIFICATE_YEARS",
     "EXPIRED_CARD_GRACE_UNTIL",
@@ -43,7 +45,6 @@ __all__ = [
 ]
 
 #: Every date here is a day in Japan.
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 #: 被保険者証の新規発行終了 (the day from which no paper card is issued).
 NO_NEW_PAPER_CARDS_FROM = dt.date(2024, 12, 2)

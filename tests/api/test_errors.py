@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from mynumber import jst
 from mynumber.federation import mount_path
 from mynumber.number import generate, mask
 
@@ -36,13 +37,15 @@ def without(key: str) -> dict[str, Any]:
     return {"drop": key}
 
 
+def tomorrow(key: str) -> dict[str, Any]:
+    """``key`` set to the day after today in Japan, worked out when the test runs."""
+    return {"tomorrow": key}
+
+
 BAD_REGISTRATIONS = {
     "invalid-date": ({"birth_date": "2020-02-30"}, "birth_date"),
     "not-a-date": ({"birth_date": "yesterday"}, "birth_date"),
-    "future-birth-date": (
-        {"birth_date": (date.today() + timedelta(days=1)).isoformat()},
-        "birth_date",
-    ),
+    "future-birth-date": (tomorrow("birth_date"), "birth_date"),
     "implausibly-early-birth": ({"birth_date": "1850-01-01"}, "birth_date"),
     "hiragana-kana": ({"family_name_kana": "さとう"}, "family_name_kana"),
     "latin-kana": ({"given_name_kana": "Hanako"}, "given_name_kana"),
@@ -66,6 +69,8 @@ def test_bad_registration_is_refused_with_a_problem_naming_the_field(http, perso
     body = person()
     if "drop" in change:
         del body[change["drop"]]
+    elif "tomorrow" in change:
+        body[change["tomorrow"]] = (jst.today() + timedelta(days=1)).isoformat()
     else:
         body.update(change)
     before = total(http)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
-from datetime import date
 
 import httpx
 import pytest
+
+from mynumber import jst
 
 BASE = "/municipality/131016"
 API = f"{BASE}/api"
@@ -205,12 +206,12 @@ def test_death_form_closes_the_record(http, person):
     resident = http.post(f"{API}/residents", json=person()).json()
 
     response = http.post(
-        f"{BASE}/residents/{resident['id']}/death", data={"died_on": date.today().isoformat()}
+        f"{BASE}/residents/{resident['id']}/death", data={"died_on": jst.today().isoformat()}
     )
 
     assert response.status_code == 303
     assert http.get(f"{API}/residents/{resident['id']}").json()["status"] == "deceased"
     again = http.post(
-        f"{BASE}/residents/{resident['id']}/death", data={"died_on": date.today().isoformat()}
+        f"{BASE}/residents/{resident['id']}/death", data={"died_on": jst.today().isoformat()}
     )
     assert 'role="alert"' in again.text

@@ -5,7 +5,6 @@ reaches お知らせ, the status reads 承認, the tax office's exchange shows i
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import text
 
-from mynumber import federation
+from mynumber import federation, jst
 from mynumber.platform.db import create_org_engine
 
 pytestmark = pytest.mark.browser
@@ -71,7 +70,7 @@ def test_a_child_allowance_claim_from_login_to_approval(
     address = pc.locator("#address")
     expect(address).not_to_have_value("")
     assert address.evaluate("e => e.scrollWidth <= e.clientWidth"), address.input_value()
-    five = dt.date.today().replace(year=dt.date.today().year - 5)
+    five = jst.today().replace(year=jst.today().year - 5)
     pc.fill("#tel", "03-1234-5678")
     pc.select_option("#spouse", "no")
     pc.fill("#child1_name", "試験 太郎")
@@ -190,7 +189,7 @@ def test_the_command_line_phone_logs_in_and_signs(server: dict[str, Any]) -> Non
         assert key is not None and csrf is not None
         prefilled = dict(re.findall(r'<input name="([a-z_]+)" id="[a-z_]+" value="([^"]*)"', form))
         fields = {k: prefilled[k] for k in ("name", "kana", "birth_date", "address")}
-        five = dt.date.today().replace(year=dt.date.today().year - 5).isoformat()
+        five = jst.today().replace(year=jst.today().year - 5).isoformat()
         fields |= {
             "tel": "0312345678",
             "spouse": "yes",

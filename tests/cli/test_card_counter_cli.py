@@ -18,6 +18,7 @@ import uvicorn
 from cryptography import x509
 from typer.testing import CliRunner
 
+from mynumber import jst
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli import app
 from mynumber.reader import JPKIClient, KeyKind, PinRef
@@ -95,7 +96,7 @@ def cli(*args: str) -> Any:
 def test_renew_on_the_data_folder_and_its_refusals(fed, http, tmp_path, issued_at) -> None:
     data = str(fed.settings.data_dir)
     # a card issued almost five years ago: its certificates end in about 60 days
-    ends_on = dt.date.today() + dt.timedelta(days=60)
+    ends_on = jst.today() + dt.timedelta(days=60)
     if (ends_on.month, ends_on.day) == (2, 29):
         ends_on += dt.timedelta(days=1)
     issued_on = ends_on.replace(year=ends_on.year - 5) + dt.timedelta(days=1)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import date
 from typing import Any
 
 import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from mynumber import jst
 from mynumber.cli import app, main
 from mynumber.number import generate, is_valid
 
@@ -271,7 +271,7 @@ def test_resident_commands_work_end_to_end(cli, tmp_path):
     assert "2 residents" in left.output
 
     died = cli(
-        "resident", "death", new_ids[0], "-m", "131041", "--date", date.today().isoformat(), *data
+        "resident", "death", new_ids[0], "-m", "131041", "--date", jst.today().isoformat(), *data
     )
     assert died.exit_code == 0, died.output
     assert field(died.output, "status") == "deceased"

@@ -24,6 +24,7 @@ from test_enrolment import jlis_enrolment_down
 from test_portal_login import AUTH_PIN, SIGN_PASSWORD, issue, log_in
 from test_proxies import accept, act, invite, proxy_ids
 
+from mynumber import jst
 from mynumber.ages import end_of_child_period
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli.phone import sign
@@ -43,7 +44,7 @@ from mynumber.reader.cms import sign_detached
 CHIYODA = "131016"
 API = f"/municipality/{CHIYODA}/api"
 STAFF = f"/municipality/{CHIYODA}/applications"
-TODAY = dt.date.today()
+TODAY = jst.today()
 
 
 def ago(years: int = 0, days: int = 0) -> str:

@@ -17,7 +17,6 @@ import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 import httpx
@@ -25,6 +24,7 @@ import pytest
 import zengin_code
 from sqlalchemy import func, select
 
+from mynumber import jst
 from mynumber.orgs.bank import store
 from mynumber.orgs.bank.services import transfers
 from mynumber.payments import (
@@ -103,7 +103,7 @@ def transfer(
 HEADER = Header(
     requester_code="1234567890",
     requester_name="ｷﾕｳﾌｷﾝｼﾞﾑｷﾖｸ",
-    transfer_date=date.today(),
+    transfer_date=jst.today(),
     bank_code=MIZUHO,
     bank_name="ﾐｽﾞﾎ",
     branch_code="001",

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.card import AID_TEXT, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.platform.http import ServiceClient
 from mynumber.platform.signing import Identity, KeyFolder
@@ -185,7 +185,7 @@ def test_certificates_end_with_a_card_that_ends_first(fed, http, tmp_path: Path)
     jlis = ServiceClient(
         fed.directory, "jlis", Identity(municipality, keys.private_key(municipality))
     )
-    stay_until = dt.date.today() + dt.timedelta(days=730)
+    stay_until = jst.today() + dt.timedelta(days=730)
     code = f"{secrets.randbelow(10**11):011d}"
     answer = jlis.request(
         "POST",
@@ -245,7 +245,7 @@ def test_a_generation_2_childs_card_caps_its_certificate_and_takes_an_entry(fed,
     jlis = ServiceClient(
         fed.directory, "jlis", Identity(municipality, keys.private_key(municipality))
     )
-    today = dt.date.today()
+    today = jst.today()
     birth = dt.date(today.year - 10, 3, 3)
     items = {
         "name": "次世代\u3000陽",

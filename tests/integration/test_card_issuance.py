@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
+from mynumber import jst
 from mynumber.card import Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.orgs.jlis import store as jlis_store
 from mynumber.pki import Gender, Purpose, read_basic_items, verify_chain, verify_signature
@@ -179,13 +180,13 @@ def test_text_ap_holds_the_number_and_four_items_sealed_by_jlis(
 def test_card_expires_on_the_tenth_birthday_for_adults(adult_card) -> None:
     born = date.fromisoformat(adult_card["resident"]["birth_date"])
     expires = date.fromisoformat(adult_card["summary"]["expires_on"])
-    today = date.today()
+    today = jst.today()
     assert expires.month == born.month and expires.day == born.day
     assert 9 <= expires.year - today.year <= 10
 
 
 def test_a_child_under_15_gets_a_card_without_signing_certificate(fed, http) -> None:
-    born = date.today() - timedelta(days=10 * 365)
+    born = jst.today() - timedelta(days=10 * 365)
     child = register(http, adult, birth_date=born.isoformat())
     answer = apply(http, child["id"], sign_password=None)
     assert answer.status_code == 201, answer.text
@@ -194,7 +195,7 @@ def test_a_child_under_15_gets_a_card_without_signing_certificate(fed, http) -> 
     assert "under 15" in summary["note"]
     assert [c["hierarchy"] for c in summary["certificates"]] == ["auth"]
     expires = date.fromisoformat(summary["expires_on"])
-    assert expires.year - date.today().year in (4, 5)  # under 18: the 5th birthday
+    assert expires.year - jst.today().year in (4, 5)  # under 18: the 5th birthday
 
     client = JPKIClient(ChipTransport(load_chip(fed, answer.json()["card_image"])))
     x509.load_der_x509_certificate(client.read_certificate(KeyKind.AUTH))
@@ -230,7 +231,7 @@ def test_a_resident_who_moved_out_or_died_gets_409(http, leaving: str) -> None:
     else:
         left = http.post(
             f"/municipality/131016/api/residents/{resident['id']}/death",
-            json={"died_on": date.today().isoformat()},
+            json={"died_on": jst.today().isoformat()},
         )
     assert left.status_code == 200, left.text
     refused = apply(http, resident["id"])
@@ -333,7 +334,7 @@ def test_a_death_ends_every_certificate_of_the_card(fed, http) -> None:
 
     died = http.post(
         f"/municipality/131016/api/residents/{resident['id']}/death",
-        json={"died_on": date.today().isoformat()},
+        json={"died_on": jst.today().isoformat()},
     )
 
     assert died.status_code == 200, died.text

@@ -24,10 +24,11 @@ from test_applications import (
 )
 from test_portal_login import SIGN_PASSWORD, issue, log_in
 
+from mynumber import jst
 from mynumber.cli.phone import sign
 from mynumber.orgs.portal import store as portal_store
 
-TODAY = dt.date.today()
+TODAY = jst.today()
 
 
 @pytest.fixture(scope="module")

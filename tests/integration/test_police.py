@@ -20,6 +20,7 @@ from cryptography import x509
 from sqlalchemy import text, update
 from test_portal_login import SIGN_PASSWORD, issue, log_in
 
+from mynumber import jst
 from mynumber import licence as rules
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.federation import INTERNAL_BASE
@@ -182,7 +183,7 @@ def test_no_licence_is_written_to_an_expired_card(fed, http) -> None:
         conn.execute(
             update(jlis_store.cards)
             .where(c.manufacture_number == mfg)
-            .values(expires_on=dt.date.today() - dt.timedelta(days=1))
+            .values(expires_on=jst.today() - dt.timedelta(days=1))
         )
     refused = http.post(f"/jlis/cards/{mfg}/free-area/licence", json={"issuer": COMMISSION})
     assert refused.status_code == 409 and refused.json()["title"] == "card_expired"

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select, text
 from test_portal_login import issue, log_in
 
+from mynumber import jst
 from mynumber.federation import INTERNAL_BASE
 from mynumber.orgs.portal import store as portal_store
 from mynumber.orgs.portal.model.proxies import ProxyRefused
@@ -297,8 +298,8 @@ def test_unknown_and_bad_input_change_nothing(fed, alice, bob, carol) -> None:
 
 
 def test_a_right_with_an_end_date_shows_it(alice, bob) -> None:
-    day = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-    far = (dt.date.today() + dt.timedelta(days=6 * 366)).isoformat()
+    day = (jst.today() + dt.timedelta(days=30)).isoformat()
+    far = (jst.today() + dt.timedelta(days=6 * 366)).isoformat()
     assert accept(bob, invite(alice, "view", until=day)).status_code == 200
 
     page = alice.get("/portal/proxies").text.split('id="granted"')[1].split("</table>")[0]

@@ -8,12 +8,13 @@ signed HTTP requests carried in-process.
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from mynumber import jst
 from mynumber.number import mask, validate, validate_resident_code
 from mynumber.platform.signing import Identity, KeyFolder
 
@@ -70,7 +71,7 @@ def test_birth_starts_a_household_with_a_valid_resident_code(http, person):
 def test_birth_into_a_household_takes_the_household_address(http, person):
     head = register(http, person())
     child_body = person(
-        birth_date=(date.today() - timedelta(days=3)).isoformat(),
+        birth_date=(jst.today() - timedelta(days=3)).isoformat(),
         household_id=head["household_id"],
         relationship="子",
         address=None,
@@ -223,7 +224,7 @@ def test_move_keeps_the_my_number_and_hands_the_record_over(http, person, number
     left = http.get(f"{API[CHIYODA]}/residents/{old['id']}").json()
     assert left["status"] == "moved_out"
     assert left["moved_to"] == SHINJUKU
-    assert left["left_on"] == date.today().isoformat()
+    assert left["left_on"] == jst.today().isoformat()
     assert_problem(find_by_number(http, CHIYODA, number), 404, "resident_not_found")
 
 
@@ -275,7 +276,7 @@ def test_retrying_a_move_in_transfer_changes_nothing(fed, http, person, number_o
     resident = register(http, person())
     transfer = {
         "moved_from": CHIYODA,
-        "moved_on": date.today().isoformat(),
+        "moved_on": jst.today().isoformat(),
         "address": person(SHINJUKU)["address"],
         "members": [
             {
@@ -307,7 +308,7 @@ def test_move_in_is_refused_unless_signed_by_the_municipality_moved_from(fed, ht
     resident = register(http, person())
     transfer = {
         "moved_from": CHIYODA,
-        "moved_on": date.today().isoformat(),
+        "moved_on": jst.today().isoformat(),
         "address": person(SHINJUKU)["address"],
         "members": [
             {
@@ -410,7 +411,7 @@ def test_moving_back_gives_a_new_record_with_the_same_number(http, person, numbe
 def test_death_closes_the_record_and_a_second_death_is_refused(http, person, number_of):
     resident = register(http, person())
     number = number_of(CHIYODA, resident["id"])
-    today = date.today().isoformat()
+    today = jst.today().isoformat()
 
     response = http.post(
         f"{API[CHIYODA]}/residents/{resident['id']}/death", json={"died_on": today}
@@ -426,10 +427,12 @@ def test_death_closes_the_record_and_a_second_death_is_refused(http, person, num
 
 @pytest.mark.parametrize(
     "died_on",
-    [(date.today() + timedelta(days=1)).isoformat(), "1900-01-01"],
+    ["tomorrow", "1900-01-01"],
     ids=["future", "before-birth"],
 )
 def test_implausible_date_of_death_is_refused(http, person, died_on):
+    if died_on == "tomorrow":  # in Japan, worked out now (not when the suite was collected)
+        died_on = (jst.today() + timedelta(days=1)).isoformat()
     resident = register(http, person(birth_date="1980-04-01"))
     response = http.post(
         f"{API[CHIYODA]}/residents/{resident['id']}/death", json={"died_on": died_on}
@@ -441,7 +444,7 @@ def test_implausible_date_of_death_is_refused(http, person, died_on):
 def test_death_of_an_unknown_resident_is_not_found(http):
     response = http.post(
         f"{API[CHIYODA]}/residents/ffffffffffffffff/death",
-        json={"died_on": date.today().isoformat()},
+        json={"died_on": jst.today().isoformat()},
     )
     assert_problem(response, 404, "resident_not_found")
 
@@ -454,7 +457,7 @@ def test_history_records_every_change_in_order(http, person):
     ).json()["residents"][0]
     http.post(
         f"{API[SHINJUKU]}/residents/{moved['id']}/death",
-        json={"died_on": date.today().isoformat()},
+        json={"died_on": jst.today().isoformat()},
     )
 
     old = http.get(f"{API[CHIYODA]}/residents/{resident['id']}/history").json()
@@ -477,7 +480,7 @@ def test_list_searches_by_name_kana_and_address_and_status(http, person):
         assert resident["id"] in {r["id"] for r in found["residents"]}, q
     http.post(
         f"{API[CHIYODA]}/residents/{resident['id']}/death",
-        json={"died_on": date.today().isoformat()},
+        json={"died_on": jst.today().isoformat()},
     )
     active = http.get(f"{API[CHIYODA]}/residents", params={"q": body["address"]}).json()
     deceased = http.get(
@@ -531,7 +534,7 @@ def test_reissue_for_a_resident_who_left_is_refused(http, person, number_of):
     number = number_of(CHIYODA, resident["id"])
     http.post(
         f"{API[CHIYODA]}/residents/{resident['id']}/death",
-        json={"died_on": date.today().isoformat()},
+        json={"died_on": jst.today().isoformat()},
     )
 
     response = http.post(f"{API[CHIYODA]}/residents/{resident['id']}/reissue-number", json={})

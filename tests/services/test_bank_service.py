@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import date
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.orgs.bank import store
 from mynumber.orgs.bank.model import CLOSED, NAME_MISMATCH, NO_SUCH_ACCOUNT
 from mynumber.orgs.bank.services import Bank, Credits, Transfers
@@ -33,7 +32,7 @@ BRANCH = {MIZUHO: "001", MUFG: "002"}
 HEADER = Header(
     requester_code="1234567890",
     requester_name="ｷﾕｳﾌｷﾝｼﾞﾑｷﾖｸ",
-    transfer_date=date.today(),
+    transfer_date=jst.today(),
     bank_code=MIZUHO,
     bank_name="ﾐｽﾞﾎ",
     branch_code="001",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.orgs.benefits import store
 from mynumber.orgs.benefits.clients import Eligibility, EligiblePage
 from mynumber.orgs.benefits.model import FAILURES, PAYER_BANK, Account, NotApproved
@@ -192,7 +191,7 @@ class Office:
             amount=AMOUNT,
             per=per,
             municipalities=list(SERVED),
-            as_of=date.today(),
+            as_of=jst.today(),
             min_age=18,
             by="staff-maker",
         )

@@ -6,13 +6,16 @@ gets the unit of work of its municipality's database, as a route would."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
-from datetime import date
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 import pytest
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.number import generate, is_valid, random_resident_code
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.clients import JlisIssuer, PeerMunicipality
@@ -241,11 +244,36 @@ def test_a_death_closes_the_record_and_suspends_the_persons_cards(chiyoda, jlis)
         "manufacture_number"
     ]
 
-    closed = chiyoda.registry.record_death(chiyoda.uow, resident.id, died_on=date.today())
+    closed = chiyoda.registry.record_death(chiyoda.uow, resident.id, died_on=jst.today())
 
     assert closed.status == "deceased" and jlis.suspended == [card]
     with pytest.raises(errors.NotFound):
         chiyoda.registry.find(chiyoda.uow, my_number=jlis.numbers[resident.resident_code])
+
+
+@pytest.fixture(params=["AOE+12", "LINT-14"], ids=["host-behind-japan", "host-ahead-of-japan"])
+def host_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The host's clock in a zone 21 hours behind Japan or 5 hours ahead (POSIX TZ strings):
+    at any moment, in one of the two the host's date is not Japan's."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_registrys_today_is_the_day_in_japan_whatever_the_hosts_zone(chiyoda, host_zone):
+    today = jst.today()
+    tomorrow = today + timedelta(days=1)
+
+    with pytest.raises(errors.InvalidInput):
+        dataclasses.replace(person(), birth_date=tomorrow)
+    born = chiyoda.registry.register(
+        chiyoda.uow, items=dataclasses.replace(person(), birth_date=today)
+    )
+    with pytest.raises(errors.InvalidInput):
+        chiyoda.registry.record_death(chiyoda.uow, born.id, died_on=tomorrow)
+    assert chiyoda.registry.record_death(chiyoda.uow, born.id, died_on=today).left_on == today
 
 
 def test_a_move_in_that_fails_half_way_leaves_nothing_behind(shinjuku):
@@ -270,7 +298,7 @@ def test_a_move_in_that_fails_half_way_leaves_nothing_behind(shinjuku):
     ]
     transfer = Transfer(
         moved_from=CHIYODA,
-        moved_on=date.today(),
+        moved_on=jst.today(),
         address="東京都新宿区西新宿二丁目８番１号",
         members=arriving,
     )

@@ -28,6 +28,7 @@ from cryptography import x509
 from rich.console import Console
 from rich.markup import escape
 
+from mynumber import jst
 from mynumber.cli.inserted import CardOption, ReaderOption, inserted
 from mynumber.cli.options import DataDir, settings
 from mynumber.cli.staff_client import Token, Url, staff_client
@@ -132,7 +133,7 @@ def read(
     except Error as exc:
         console.print(f"[red]refused:[/] {escape(exc.message)}")
         raise typer.Exit(1) from exc
-    today = dt.datetime.now(dt.UTC).date()
+    today = jst.today()
     state = "valid" if licence.valid_on(today) else "[red]not valid today[/]"
     console.print(f"免許証番号 {licence.number}  ({state}, until {licence.valid_until})")
     console.print(f"氏名 {escape(licence.name)}  生年月日 {licence.birth_date}")

@@ -10,7 +10,6 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Annotated, Any
 
 import httpx
@@ -18,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mynumber import errors, federation
+from mynumber import errors, federation, jst
 from mynumber.cli.options import DataDir, settings
 from mynumber.orgs.municipality.model import Sex, municipality
 from mynumber.platform.http import Directory, ServiceClient
@@ -215,11 +214,19 @@ def approve_reissue(
 @app.command()
 def death(
     resident_id: Annotated[str, typer.Argument(help="the resident's id")],
-    died_on: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")] = date.today().isoformat(),
+    died_on: Annotated[
+        str | None, typer.Option("--date", help="YYYY-MM-DD (today in Japan if not given)")
+    ] = None,
     code: Municipality = "131016",
     url: Url = None,
     data: DataDir = None,
 ) -> None:
     """死亡届: close the record."""
     with _registry(code, data, url) as api:
-        _print(api.request("POST", f"/residents/{resident_id}/death", {"died_on": died_on}))
+        _print(
+            api.request(
+                "POST",
+                f"/residents/{resident_id}/death",
+                {"died_on": died_on or jst.today().isoformat()},
+            )
+        )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import zengin_code
 from faker.providers.person.ja_JP import Provider as JaPerson
 
+from mynumber import jst
 from mynumber.card import CardFile
 from mynumber.devices.clinic import CardReader, Terminal
 from mynumber.devices.phone.wallet import open_card
@@ -146,7 +147,7 @@ def seed_linkage(fed: Federation, *, per_municipality: int = LINKAGE_SEED_PER_MU
     if fed.admin_http.get(fed.directory.url("tax") + "/healthz").json().get("taxpayers"):
         return 0
     rng = random.Random(secrets.randbits(64))
-    today = date.today()
+    today = jst.today()
     year = today.year - 1
     filings: list[dict[str, Any]] = []
     pensions: list[dict[str, Any]] = []
@@ -267,7 +268,7 @@ def seed_accounts(fed: Federation, *, per_municipality: int = LINKAGE_SEED_PER_M
     #: per bank, in the order opened: the holder's My Number when it is to be registered
     to_register: dict[str, list[str | None]] = {c: [] for c in banks}
     drawn: set[tuple[str, str, str]] = set()
-    today = date.today()
+    today = jst.today()
     for code in fed.settings.municipalities:
         for p in exported_residents(fed, code, limit=per_municipality):
             if age_on(p["birth_date"], today) < 18 or rng.random() >= BANK_SEED_SHARE:
@@ -367,7 +368,7 @@ def register_synthetic_adult(fed: Federation, code: str) -> dict[str, Any]:
         "given_name": given,
         "family_name_kana": family_kana,
         "given_name_kana": given_kana,
-        "birth_date": (date.today() - timedelta(days=age_days)).isoformat(),
+        "birth_date": (jst.today() - timedelta(days=age_days)).isoformat(),
         "sex": sex,
         "address": address,
         "reason": "move_in",
@@ -408,7 +409,7 @@ def demo_holder(fed: Federation, code: str) -> dict[str, Any] | None:
     adults = [
         r
         for r in found["residents"]
-        if (date.today() - date.fromisoformat(r["birth_date"])).days >= 20 * 366
+        if (jst.today() - date.fromisoformat(r["birth_date"])).days >= 20 * 366
     ]
     return adults[0] if adults else None
 

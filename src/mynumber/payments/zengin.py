@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
+from mynumber import jst
 from mynumber.errors import InvalidInput
 from mynumber.payments.banks import Branch, DepositType
 from mynumber.payments.kana import ZENGIN_BYTES, ZENGIN_CHARACTERS
@@ -269,7 +270,7 @@ class Header:
             cls,
             requester_code=r.digits(4, 14, "requester_code"),
             requester_name=r.text(14, 54, "requester_name"),
-            transfer_date=_transfer_date(mmdd, reference or date.today(), "transfer_date", r),
+            transfer_date=_transfer_date(mmdd, reference or jst.today(), "transfer_date", r),
             bank_code=r.digits(58, 62, "bank_code"),
             bank_name=r.text(62, 77, "bank_name"),
             branch_code=r.digits(77, 80, "branch_code"),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from mynumber.errors import InvalidInput
-
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
+from mynumber.jst import JST
 
 
 def as_utc(moment: dt.datetime, *, field: str = "now") -> dt.datetime:

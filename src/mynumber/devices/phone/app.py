@@ -13,7 +13,6 @@ import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import Cookie, FastAPI, Form, Query, Request
@@ -24,6 +23,7 @@ from mynumber.devices.phone.card import sign_challenge, sign_document
 from mynumber.devices.phone.licence import take_course
 from mynumber.devices.phone.protocol import LoginAsked, Resources, SignAsked, resource_of
 from mynumber.devices.phone.wallet import Wallet
+from mynumber.jst import JST
 from mynumber.platform.secrets import same_secret, secret_bytes
 from mynumber.platform.settings import Settings
 from mynumber.platform.web import new_app, status_of, templates_for
@@ -32,7 +32,6 @@ from mynumber.reader import InvalidPin, PinBlocked, PinIncorrect
 #: ``?request=`` the challenge resource's URL (from a QR code); ``?code=`` a typed code
 RequestUrl = Annotated[str | None, Query(alias="request", max_length=2000)]
 Code = Annotated[str, Query(max_length=40)]
-JST = ZoneInfo("Asia/Tokyo")
 PRE_COOKIE = "phone_pre"
 ADVICE_PIN_LOCKED = (
     "暗証番号がロックされています。お住まいの市区町村の窓口で初期化（再設定）してください。 / "

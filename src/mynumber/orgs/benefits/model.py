@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from mynumber import jst
 from mynumber.errors import Conflict, Forbidden, InvalidInput
 from mynumber.payments import (
     MAX_AMOUNT,
@@ -137,7 +138,7 @@ class Programme:
                 raise InvalidInput(f"municipality {code} is not served here", field="municipality")
         if not isinstance(as_of, date):
             raise InvalidInput("as_of must be a date", field="as_of")
-        if as_of > date.today():
+        if as_of > jst.today():
             raise InvalidInput("as_of (the base date) is in the future", field="as_of")
         for label, age in (("min_age", min_age), ("max_age", max_age)):
             if age is not None and not 0 <= age <= MAX_AGE:

@@ -51,7 +51,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, tuple_, update
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.orgs.benefits import files, model, store
 from mynumber.orgs.benefits.clients import Eligibility, EligiblePage
 from mynumber.payments import MAX_COUNT, ResultCode, bank, read_results
@@ -330,7 +330,7 @@ class PaymentRun:
                 programme_id,
                 number,
                 "eligibility" if number == 1 else "accounts",
-                date.today(),
+                jst.today(),
             )
             conn.execute(
                 store.rounds.insert().values(

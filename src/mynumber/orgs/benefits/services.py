@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.orgs.benefits import model, store
 from mynumber.platform.ids import new_id
 from mynumber.platform.uow import UnitOfWork
@@ -46,7 +46,7 @@ class Programmes:
             amount=amount,
             per=per,
             municipalities=municipalities,
-            as_of=as_of or date.today(),
+            as_of=as_of or jst.today(),
             min_age=min_age,
             max_age=max_age,
             served=self.served,

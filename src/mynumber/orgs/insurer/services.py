@@ -3,15 +3,13 @@ eligibility copy it registers with the 中間サーバー, and the 資格確認�
 
 from __future__ import annotations
 
-import datetime as dt
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.insurance_dates import (
-    JST,
     certificate_for_everyone,
     certificate_last_day,
     insurer_kind,
@@ -35,7 +33,7 @@ def eligibility_of(plan: InsurerPlan) -> Any:
             "branch": member["branch"],
             "valid_from": member["valid_from"].isoformat(),
             "valid_to": None if valid_to is None else valid_to.isoformat(),
-            "eligible": valid_to is None or valid_to >= date.today(),
+            "eligible": valid_to is None or valid_to >= jst.today(),
         }
 
     return eligibility
@@ -63,7 +61,7 @@ def copy_of(
         "birth_date": m.birth_date.isoformat(),
         "valid_from": m.valid_from.isoformat(),
         "valid_to": None if m.valid_to is None else m.valid_to.isoformat(),
-        "ratio": m.ratio or default_ratio(m.birth_date, dt.date.today()),
+        "ratio": m.ratio or default_ratio(m.birth_date, jst.today()),
         "insured_name": m.insured_name or m.name,
         "paper_card_issued_on": _iso(m.paper_card_issued_on),
         "paper_card_expires_on": _iso(m.paper_card_expires_on),
@@ -115,7 +113,7 @@ def issue_document(
     )
     copy = copy_of(plan, member, row["certificate_valid_to"])
     registered = server.register([(row["code"], copy)])[0] if copy else False
-    today = dt.datetime.now(JST).date()
+    today = jst.today()
     kind = insurer_kind(plan.number)
     until: date | None = None
     if not registered or certificate_for_everyone(kind, today):

@@ -65,6 +65,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mynumber import jst
 from mynumber.card import (
     Chip,
     ChipTransport,
@@ -76,6 +77,7 @@ from mynumber.card import (
 )
 from mynumber.card import load_or_create_demo_seal_key as load_seal_key
 from mynumber.errors import Conflict, Error, InvalidInput, NotFound
+from mynumber.jst import JST
 from mynumber.number import validate
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
@@ -99,7 +101,6 @@ from mynumber.reader import (
     placeholder_png,
 )
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 SIGNING_MINIMUM_AGE = 15
 ADULT_CARD_AGE = 18
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -791,7 +792,7 @@ class CardIssuer:
             raise NotFound("no card with that manufacture number", code="card_not_found")
         if found.status != "active":
             raise Conflict("the card is not active", code="card_not_active")
-        if found.expires_on < dt.datetime.now(dt.UTC).date():
+        if found.expires_on < jst.today():
             # the licence stays valid, but nothing is written to an expired card
             raise Conflict("the card has expired", code="card_expired")
         master = self.authority.get().issuer_master_key

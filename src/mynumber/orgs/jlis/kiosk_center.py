@@ -30,6 +30,7 @@ from cryptography import x509
 from sqlalchemy import and_, func, select, update
 
 from mynumber import errors
+from mynumber.jst import JST
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.cards import serial_hex
@@ -47,7 +48,6 @@ from mynumber.pki import (
 from mynumber.pki.mobile import is_mobile
 from mynumber.platform.uow import UnitOfWork
 
-JST = dt.timezone(dt.timedelta(hours=9))
 OPENS, CLOSES = dt.time(6, 30), dt.time(23, 0)
 SESSION_LIFETIME = dt.timedelta(minutes=5)
 

@@ -40,8 +40,9 @@ from cryptography import x509
 from sqlalchemy import select, update
 
 from mynumber.errors import Conflict, Forbidden, InvalidInput, NotFound
+from mynumber.jst import JST
 from mynumber.orgs.jlis import store
-from mynumber.orgs.jlis.cards import JST, CardIssuer, serial_hex
+from mynumber.orgs.jlis.cards import CardIssuer, serial_hex
 from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.pki import Purpose, verify_signed
 from mynumber.pki.mobile import is_mobile

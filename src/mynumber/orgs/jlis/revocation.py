@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from cryptography import x509
 from sqlalchemy import Connection, select, update
 
+from mynumber import jst
 from mynumber.errors import Unavailable
+from mynumber.jst import JST
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
-from mynumber.orgs.jlis.cards import JST
 from mynumber.orgs.jlis.hierarchy import Hierarchy
 from mynumber.pki import (
     GOOD,
@@ -79,7 +80,7 @@ def status_of(
         return UNKNOWN
     status, revoked_at, reason, card_expires = row
     if status != "revoked" or revoked_at is None:
-        today = today or dt.datetime.now(JST).date()
+        today = today or jst.today()
         if card_expires is not None and card_expires < today:
             ended = dt.datetime.combine(card_expires + dt.timedelta(days=1), dt.time(), JST)
             return Revoked(ended.astimezone(dt.UTC), x509.ReasonFlags.cessation_of_operation)

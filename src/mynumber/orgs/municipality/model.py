@@ -13,6 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from mynumber import jst
 from mynumber.errors import InvalidInput
 from mynumber.platform.staff.model import Role, Roles
 from mynumber.text import clean
@@ -213,7 +214,7 @@ class BasicItems:
             if not _KANA.match(value):
                 raise InvalidInput(f"{field} must be written in katakana", field=field)
             object.__setattr__(self, field, value)
-        if self.birth_date > date.today():
+        if self.birth_date > jst.today():
             raise InvalidInput("the date of birth is in the future", field="birth_date")
         if self.birth_date < EARLIEST_BIRTH:
             raise InvalidInput(

@@ -20,6 +20,7 @@ from typing import Any
 from faker.providers.person.ja_JP import Provider as JaPerson
 from sqlalchemy.exc import IntegrityError
 
+from mynumber import jst
 from mynumber.number import random_resident_code
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.clients import JlisIssuer
@@ -95,7 +96,7 @@ def _household(rng: random.Random, town_address: str, today: date) -> list[dict[
 
 def synthesize(municipality: Municipality, rng: random.Random) -> Iterator[list[dict[str, Any]]]:
     """Yield households of synthetic people, without end."""
-    today = date.today()
+    today = jst.today()
     while True:
         address = (
             f"{municipality.full_name}{rng.choice(municipality.towns)}"

@@ -25,9 +25,8 @@ from mynumber.insurance_dates import (
     lapsed_certificate_usable_until,
     paper_card_state,
 )
+from mynumber.jst import JST
 from mynumber.platform.staff.model import Role, Roles
-
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 #: QualificationValidity (資格有効性), services-reference §1.
 VALID = "1"

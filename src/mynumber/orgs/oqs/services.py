@@ -30,6 +30,7 @@ from cryptography import x509
 from sqlalchemy import Connection, and_, delete, func, select, update
 
 from mynumber import errors
+from mynumber.jst import JST
 from mynumber.orgs.oqs import model, store
 from mynumber.orgs.oqs.clients import Jlis
 from mynumber.pki import CertificateError, Purpose, verify_chain, verify_signature
@@ -357,7 +358,7 @@ class EligibilitySystem:
             self._face(uow, serial, asked.face_score)
         mode = asked.mode if card_serial is None else model.PHONE
         now = self.clock()
-        today = now.astimezone(model.JST).date()
+        today = now.astimezone(JST).date()
         with uow as conn:
             # a phone's certificate reaches the insured member through the card's 利用登録
             code = _code_of(conn, card_serial or serial)
@@ -456,7 +457,7 @@ class EligibilitySystem:
                 "the request names another institution", code="institution_mismatch"
             )
         now = self.clock()
-        today = now.astimezone(model.JST).date()
+        today = now.astimezone(JST).date()
         header = model.Header(
             institution=institution,
             reference=model.BY_INSURANCE_DATA,

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Query, Response
 
-from mynumber import errors
-from mynumber.orgs.jlis.kiosk_center import CHAINS, JST, KioskCenter
+from mynumber import errors, jst
+from mynumber.orgs.jlis.kiosk_center import CHAINS, KioskCenter
 from mynumber.orgs.jlis.lgpki import LgpkiAuthority
 from mynumber.orgs.jlis.schemas import (
     KioskIssuedOut,
@@ -88,13 +88,13 @@ def router(*, lgpki: LgpkiAuthority, center: KioskCenter) -> APIRouter:
         acting: Settler, uow: Work, day: Annotated[dt.date | None, Query()] = None
     ) -> list[dict[str, Any]]:
         """The day's transaction log (JST; today by default)."""
-        return center.transactions(uow, day or dt.datetime.now(JST).date())
+        return center.transactions(uow, day or jst.today())
 
     @api.get("/kiosk/settlement", tags=["kiosk"])
     def settlement(
         acting: Settler, uow: Work, day: Annotated[dt.date | None, Query()] = None
     ) -> list[dict[str, Any]]:
         """The day's fees per chain and municipality (JST; today by default)."""
-        return center.settlement(uow, day or dt.datetime.now(JST).date())
+        return center.settlement(uow, day or jst.today())
 
     return api

@@ -42,8 +42,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.ages import age_on, end_of_child_period
+from mynumber.jst import JST
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import (
     DECISION,
@@ -69,8 +70,6 @@ from mynumber.platform.deliveries import Answer, Opened, Receivers
 from mynumber.platform.ids import new_id
 from mynumber.platform.jlis_verifier import JlisVerifierClient
 from mynumber.platform.uow import UnitOfWork
-
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 #: The largest application data taken (bytes): this project's bound.
 MAX_DATA = 256 * 1024
@@ -340,7 +339,7 @@ class MunicipalityApplications:
         form = application["document"].get("form")
         form = form if isinstance(form, dict) else {}
         household = application["resident"].household_id
-        today = dt.date.today()
+        today = jst.today()
         r = store.residents.c
         checks = []
         with uow as conn:

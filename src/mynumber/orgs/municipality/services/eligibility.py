@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import age_on, births_for_ages
 from mynumber.orgs.municipality.schemas import MAX_BOUNDS, MAX_ELIGIBLE_PAGE
@@ -46,7 +46,7 @@ def page_exchange(programme: str, as_of: date, after: str | None, upto: str | No
 
 def _who(as_of: date, min_age: int | None, max_age: int | None) -> list[ColumnElement[bool]]:
     """Who is eligible: registered here on ``as_of`` with a My Number, of the ages asked."""
-    if as_of > date.today():
+    if as_of > jst.today():
         raise errors.InvalidInput("as_of is in the future", field="as_of")
     births = births_for_ages(as_of, min_age, max_age)
     r = store.residents.c

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, RowMapping, and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from mynumber import errors
+from mynumber.jst import JST
 from mynumber.orgs.municipality import kiosk_model, store
 from mynumber.orgs.municipality.kiosk_model import KINDS, CertificateKind
 from mynumber.orgs.municipality.model import CARD_EVENTS, Municipality, Sex
@@ -32,8 +33,6 @@ from mynumber.orgs.municipality.services import kiosk_pdf
 from mynumber.orgs.municipality.services.mayor import MayorKeys
 from mynumber.platform.ids import new_id
 from mynumber.platform.uow import UnitOfWork
-
-JST = dt.timezone(dt.timedelta(hours=9))
 
 
 class NotOffered(errors.Forbidden):

@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import Municipality, Sex, age_on
 from mynumber.orgs.municipality.schemas import IncomeOut, ResidentTax
@@ -279,7 +279,7 @@ class Linkage:
                     .scalars()
                     .all()
                 )
-                today = date.today()
+                today = jst.today()
                 data["household"] = {
                     "active": row.status == "active",
                     "household_size": len(births),

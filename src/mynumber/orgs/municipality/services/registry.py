@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mynumber import jst
 from mynumber.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mynumber.number import random_resident_code, validate, validate_resident_code
 from mynumber.orgs.municipality import store
@@ -217,7 +218,7 @@ class ResidentRegistry:
         """Register a person, assign a resident code and designate their My Number."""
         if relationship not in RELATIONSHIPS:
             raise InvalidInput("unknown relationship (続柄)", field="relationship")
-        today = date.today()
+        today = jst.today()
         registered_on = check_date(
             registered_on or today, field="registered_on", birth=items.birth_date, today=today
         )
@@ -383,7 +384,7 @@ class ResidentRegistry:
             if resuming:
                 on = mover["left_on"]
             else:
-                today = date.today()
+                today = jst.today()
                 on = check_date(
                     moved_on or today,
                     field="moved_on",
@@ -471,7 +472,7 @@ class ResidentRegistry:
         if transfer.moved_from == self.municipality.code:
             raise InvalidInput("a move-in from the same municipality", field="moved_from")
         codes = [validate_resident_code(m.resident_code) for m in transfer.members]
-        today = date.today()
+        today = jst.today()
         for m in transfer.members:
             if m.my_number is not None:
                 validate(m.my_number)
@@ -570,7 +571,7 @@ class ResidentRegistry:
                 conn,
                 resident_id,
                 "card_issued",
-                date.today(),
+                jst.today(),
                 {"manufacture_number": issued["summary"]["manufacture_number"]},
             )
             uow.commit()
@@ -624,7 +625,7 @@ class ResidentRegistry:
                 .where(store.residents.c.id == resident_id)
                 .values(my_number=number, updated_at=datetime.now(UTC))
             )
-            _event(conn, resident_id, "number", date.today(), {"reissued": True, "reason": reason})
+            _event(conn, resident_id, "number", jst.today(), {"reissued": True, "reason": reason})
             uow.commit()
         return self.get(uow, resident_id)
 
@@ -700,7 +701,7 @@ class ResidentRegistry:
             row = self._row(conn, resident_id)
         if row["status"] != "active":
             raise Conflict("this resident no longer lives here", code="not_active")
-        if died_on < row["birth_date"] or died_on > date.today():
+        if died_on < row["birth_date"] or died_on > jst.today():
             raise InvalidInput("the date of death is not plausible", field="died_on")
         for card in self._cards_of(uow, [resident_id]):
             self.jlis.suspend_card(card, reason="cessationOfOperation")

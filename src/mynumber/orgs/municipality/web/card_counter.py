@@ -38,6 +38,7 @@ from cryptography import x509
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
+from mynumber import jst
 from mynumber.errors import Conflict, InvalidInput, Unauthorized, Unavailable
 from mynumber.orgs.municipality.schemas import (
     CardApplicationIn,
@@ -72,7 +73,6 @@ Reason = Literal[
 EXPRESS_REASONS = frozenset(
     {"lost", "lost_outside", "stolen", "damaged", "under_one", "arrival", "full_endorsement"}
 )
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: Reasons for which the police's receipt number (受理番号) is needed [O].
 POLICE_REASONS = frozenset({"lost_outside", "stolen"})
 
@@ -248,7 +248,7 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
                 code="endorsement_not_full",
             )
         until = dt.date.fromisoformat(str(status["express_until"]))
-        if kind == "express" and dt.datetime.now(JST).date() > until:
+        if kind == "express" and jst.today() > until:
             raise Conflict(
                 f"特急発行 for a full 追記欄 is applied for within 30 days of its filling "
                 f"(until {until:%Y-%m-%d}); a normal reissue is still possible",
@@ -288,7 +288,7 @@ def router(ctx: OrgContext, registry: ResidentRegistry, staff: Staff) -> APIRout
             fee_yen=channel.fee_yen,
             fee_without_certificates_yen=channel.fee_without_certificates_yen,
             lead_time=channel.lead_time,
-            ready_by=dt.date.today() + channel.ready_within,
+            ready_by=jst.today() + channel.ready_within,
             replaced=list(summary.get("replaced", [])),
         )
 

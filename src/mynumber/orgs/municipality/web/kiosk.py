@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.orgs.municipality.model import RELATIONSHIPS
-from mynumber.orgs.municipality.services.kiosk import JST, KioskIssuing
+from mynumber.orgs.municipality.services.kiosk import KioskIssuing
 from mynumber.orgs.municipality.web.deps import TEMPLATES
 from mynumber.platform.policy import public
 from mynumber.platform.staff.model import Acting
@@ -120,7 +120,7 @@ def router(issuing: KioskIssuing, staff: Staff) -> APIRouter:
         acting: KioskReader, uow: Work, day: Annotated[dt.date | None, Query()] = None
     ) -> list[dict[str, Any]]:
         """Certificates issued at kiosks on a day (JST; today by default)."""
-        day = day or dt.datetime.now(JST).date()
+        day = day or jst.today()
         found = issuing.issuances(uow, day)
         staff.log(acting, action="kiosk.issuances", purpose="settlement", detail={"day": str(day)})
         return found
@@ -130,7 +130,7 @@ def router(issuing: KioskIssuing, staff: Staff) -> APIRouter:
         acting: KioskReader, uow: Work, day: Annotated[dt.date | None, Query()] = None
     ) -> dict[str, Any]:
         """The day's kiosk issuances and fees per store chain (JST; today by default)."""
-        return issuing.settlement(uow, day or dt.datetime.now(JST).date())
+        return issuing.settlement(uow, day or jst.today())
 
     @api.post("/api/residents/{resident_id}/seal", status_code=201)
     def register_seal(
@@ -207,7 +207,7 @@ def router(issuing: KioskIssuing, staff: Staff) -> APIRouter:
         uow: Work,
         day: Annotated[dt.date | None, Query()] = None,
     ) -> HTMLResponse:
-        day = day or dt.datetime.now(JST).date()
+        day = day or jst.today()
         found = issuing.issuances(uow, day)
         staff.log(acting, action="kiosk.issuances", purpose="settlement", detail={"day": str(day)})
         return templates.TemplateResponse(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.orgs.municipality.model import (
     MUNICIPALITIES,
     PURPOSE_PATTERN,
@@ -185,7 +185,7 @@ def router(registry: ResidentRegistry, staff: Staff) -> APIRouter:
             error=error.message if error else None,
             registered=request.query_params.get("registered"),
             purpose=why(acting, purpose),
-            today=date.today(),
+            today=jst.today(),
         )
 
     @router.post("/residents/{resident_id}/move", response_model=None)

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from mynumber.errors import Conflict, Forbidden, NotFound, Unauthorized
+from mynumber.jst import JST
 from mynumber.platform.staff.model import Role, Roles
 
 CHALLENGE_TTL = dt.timedelta(minutes=5)
@@ -174,9 +175,6 @@ class Session:
         self.check_idle(now)
         if now - self.created_at > SESSION_LIFETIME:
             raise SessionRequired("the session ended 8 hours after the login: log in again")
-
-
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 # --- staff roles (see platform/staff) --------------------------------------------------------

@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from mynumber.orgs.portal.model import JST
+from mynumber.jst import JST
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ import hashlib
 import secrets
 
 from mynumber import errors
-from mynumber.orgs.portal.model import CODE_ALPHABET, JST, normalise_code
+from mynumber.jst import JST
+from mynumber.orgs.portal.model import CODE_ALPHABET, normalise_code
 
 #: Rights, weakest first: a right includes every right before it.
 RIGHTS = ("view", "apply")

@@ -38,8 +38,8 @@ from typing import Any
 from sqlalchemy import exc, or_, select, update
 
 from mynumber import errors
+from mynumber.jst import JST
 from mynumber.orgs.portal import store
-from mynumber.orgs.portal.model import JST
 from mynumber.orgs.portal.model.care_forms import FORMS
 from mynumber.orgs.portal.model.forms import Form, validate
 from mynumber.orgs.portal.services.inbox import Inbox, NewNotice

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mynumber.errors import Error, NotFound
+from mynumber.jst import JST
 from mynumber.orgs.portal import model, store
 from mynumber.orgs.portal.model import (
     CHALLENGE_BYTES,
@@ -452,7 +453,7 @@ class Portal:
                 portal_code=code,
                 sender=SENDER,
                 title="マイナポータルにログインしました (You logged in)",
-                body=f"{now.astimezone(model.JST):%Y-%m-%d %H:%M} に{label}でログインしました。"
+                body=f"{now.astimezone(JST):%Y-%m-%d %H:%M} に{label}でログインしました。"
                 "心当たりがない場合は、市区町村の窓口またはマイナンバー総合フリーダイヤルに"
                 "ご連絡ください。 / If this was not you, contact your municipality.",
             )

@@ -12,7 +12,7 @@ from fastapi import Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from mynumber.orgs.portal import model
+from mynumber.jst import JST
 from mynumber.orgs.portal.model import CsrfRefused, Session, SessionRequired
 from mynumber.orgs.portal.model import names as display
 from mynumber.orgs.portal.services.login import Portal
@@ -126,7 +126,7 @@ class Pages:
     def render(self, request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("prefix", request.scope.get("root_path", ""))
         ctx.setdefault("method_label", METHOD_LABEL)
-        ctx.setdefault("jst", model.JST)
+        ctx.setdefault("jst", JST)
         for hook in self.context_hooks:
             hook(unit_of_work(request), ctx)
         return self.templates.TemplateResponse(request, name, ctx, status_code=status)
