@@ -61,7 +61,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -70,7 +69,7 @@ import zengin_code
 from sqlalchemy import select
 
 from benchmarks.machine import cpu_baseline, machine
-from mynumber import federation
+from mynumber import federation, jst
 from mynumber.federation import distributed
 from mynumber.orgs.accounts.services import Account
 from mynumber.orgs.bank.app import org_name as bank_org
@@ -129,7 +128,7 @@ def register_accounts(fed: federation.Federation) -> dict[str, Any]:
     banks = list(federation.DEMO_BANKS)
     branches = {b: sorted(zengin_code.Bank.all[b].branches)[:5] for b in banks}
     next_number = dict.fromkeys(((b, br) for b in banks for br in branches[b]), 1)
-    today = date.today()
+    today = jst.today()
     opened: dict[str, list[dict[str, str]]] = {b: [] for b in banks}
     entries: list[tuple[str, Account]] = []
     r = residents.c
@@ -319,7 +318,7 @@ def run_to_files(fed: federation.Federation, workers: Workers | None = None) -> 
         amount=100_000,
         per="person",
         municipalities=list(fed.settings.municipalities),
-        as_of=date.today(),
+        as_of=jst.today(),
         by=LOCAL_ADMIN_ID,
     )
     # a run needs another staff member's approval: the benchmark's own approver
