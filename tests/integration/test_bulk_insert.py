@@ -1,5 +1,6 @@
 """``bulk_insert`` at driver speed, with and without skipping rows that clash with a unique
-key, and many keys looked up at once (``listed``), on SQLite and (``--database=postgres``)
+key, many keys looked up at once (``listed``) and read back as plain tuples
+(``plain_rows``), on SQLite and (``--database=postgres``)
 PostgreSQL."""
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 
-from mynumber.platform.db import bulk_insert, create_org_engine, listed
+from mynumber.platform.db import UtcDateTime, bulk_insert, create_org_engine, listed, plain_rows
 
 metadata = MetaData()
 things = Table(
@@ -80,3 +81,22 @@ def test_listed_keys_are_looked_up_each_with_nulls_for_the_unknown(engine) -> No
         ).all()
     assert sorted(tuple(r) for r in found) == [("a", "1"), ("a", "1"), ("c", "3"), ("zz", None)]
     assert none == []
+
+
+def test_plain_rows_are_the_rows_as_the_driver_gives_them_and_converted_columns_are_refused(
+    engine,
+) -> None:
+    with engine.begin() as conn:
+        bulk_insert(conn, things, rows(("1", "a"), ("2", "b"), ("3", "c")))
+    with engine.connect() as conn:
+        wanted = listed(conn, ["a", "c", "zz"])
+        lookup = select(wanted.c.value, things.c.id).select_from(
+            wanted.outerjoin(things, things.c.name == wanted.c.value)
+        )
+        plain = plain_rows(conn, lookup)
+        assert sorted(plain, key=str) == sorted((tuple(r) for r in conn.execute(lookup)), key=str)
+        assert sorted(plain, key=str) == [("a", "1"), ("c", "3"), ("zz", None)]
+        assert {type(row) for row in plain} == {tuple}
+        # a column whose type converts what it reads is not handed over unconverted
+        with pytest.raises(TypeError, match="converting"):
+            plain_rows(conn, select(type_coerce(things.c.at, UtcDateTime)))

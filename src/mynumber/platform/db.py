@@ -25,6 +25,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    Select,
     String,
     Table,
     any_,
@@ -275,6 +276,24 @@ def listed(conn: Connection, values: list[str]) -> TableValuedAlias:
     return func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued(
         "value", name="listed"
     )
+
+
+def plain_rows(conn: Connection, statement: Select[Any]) -> list[Any]:
+    """All rows of ``statement`` as the driver returns them: plain tuples, fetched at once,
+    without a SQLAlchemy row object each (a bulk lookup of 10^5 keys: ~1 µs a row less).
+
+    Only for columns the driver already returns as Python values (text, integers, a
+    :func:`listed` value): a column whose type converts what it reads (a date or boolean
+    on SQLite, a timestamp) raises ``TypeError`` before anything is run."""
+    dialect = conn.dialect
+    for column in statement.selected_columns:
+        if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
+            raise TypeError(f"column {column.key!r} needs converting: read it with execute()")
+    result = conn.execute(statement)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from mynumber import errors
 from mynumber.orgs.accounts import handles, store
 from mynumber.orgs.accounts.model import ITEM, REFUSALS, Account, AccountRefused, bank_org
-from mynumber.platform.db import chunked, insert_ignoring_duplicates, listed
+from mynumber.platform.db import chunked, insert_ignoring_duplicates, listed, plain_rows
 from mynumber.platform.ids import new_id
 from mynumber.platform.uow import UnitOfWork
 
@@ -200,12 +200,13 @@ class AccountRegistry:
             joined = wanted.outerjoin(store.holders, h.code == wanted.c.value).outerjoin(
                 store.registrations, r.holder_id == h.id
             )
-            rows = conn.execute(
+            rows = plain_rows(
+                conn,
                 select(
                     wanted.c.value,
                     *(r.bank_code, r.branch_code, r.deposit_type, r.account_number),
                     r.holder_kana,
-                ).select_from(joined)
+                ).select_from(joined),
             )
             return {row[0]: row[1:] for row in rows if row[1] is not None}
 

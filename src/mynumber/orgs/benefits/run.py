@@ -61,6 +61,7 @@ from mynumber.platform.db import (
     chunked,
     insert_ignoring_duplicates,
     listed,
+    plain_rows,
 )
 from mynumber.platform.ids import new_id, new_ids
 from mynumber.platform.uow import UnitOfWork
@@ -542,10 +543,11 @@ class PaymentRun:
         e = store.enrolments.c
         with self.units() as conn:
             wanted = listed(conn, sorted(fps))
-            found = conn.execute(
+            found = plain_rows(
+                conn,
                 select(wanted.c.value, e.code).select_from(
                     wanted.outerjoin(store.enrolments, e.number_fp == wanted.c.value)
-                )
+                ),
             )
             known: dict[str, str] = {fp: code for fp, code in found if code is not None}
         unknown = [(n, fp) for n, fp in zip(numbers, fps, strict=True) if fp not in known]

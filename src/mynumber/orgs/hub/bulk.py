@@ -32,7 +32,7 @@ from mynumber.orgs.hub.services import (
     Hub,
     failure_reason,
 )
-from mynumber.platform.db import listed
+from mynumber.platform.db import listed, plain_rows
 from mynumber.platform.encryption import is_compact_jwe
 from mynumber.platform.ids import new_id
 from mynumber.platform.uow import UnitOfWork
@@ -66,8 +66,8 @@ def _persons(
     joined = wanted.outerjoin(
         mine, and_(mine.c.agency == agency, mine.c.code == wanted.c.value)
     ).outerjoin(theirs, and_(theirs.c.person_ref == mine.c.person_ref, theirs.c.agency == provider))
-    rows = conn.execute(
-        select(wanted.c.value, mine.c.person_ref, theirs.c.code).select_from(joined)
+    rows = plain_rows(
+        conn, select(wanted.c.value, mine.c.person_ref, theirs.c.code).select_from(joined)
     )
     return {code: (person, at) for code, person, at in rows if person is not None}
 

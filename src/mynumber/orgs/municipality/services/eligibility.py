@@ -22,12 +22,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, String, func, or_, select, type_coerce
 
 from mynumber import errors, jst
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import age_on, births_for_ages
 from mynumber.orgs.municipality.schemas import MAX_BOUNDS, MAX_ELIGIBLE_PAGE
+from mynumber.platform.db import plain_rows
 from mynumber.platform.uow import UnitOfWork
 
 #: The organisation that may ask (the national benefit office, 給付金事務局).
@@ -90,7 +91,9 @@ def eligible(
             r.relationship,
             r.family_name_kana,
             r.given_name_kana,
-            r.birth_date,
+            # as the driver reads it: ISO text on SQLite (parsed below, at C speed), a date
+            # on PostgreSQL
+            type_coerce(r.birth_date, String),
         )
         .where(*_who(as_of, min_age, max_age))
         .order_by(r.id)
@@ -101,7 +104,7 @@ def eligible(
     if upto is not None:
         query = query.where(r.id <= upto)
     with uow as conn:
-        rows = list(conn.execute(query).all())
+        rows = plain_rows(conn, query)
     more = len(rows) > limit
     rows = rows[:limit]
     # column by column (aligned lists): a page of 10^5 people is five JSON arrays, not
@@ -112,10 +115,14 @@ def eligible(
             "household": [r[2] for r in rows],
             "head": [r[3] == HEAD for r in rows],
             "kana": [f"{r[4]} {r[5]}" for r in rows],
-            "age": [age_on(r[6], as_of) for r in rows],
+            "age": [age_on(_day(r[6]), as_of) for r in rows],
         },
         "next": rows[-1][0] if more else None,
     }
+
+
+def _day(value: str | date) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def bounds(
