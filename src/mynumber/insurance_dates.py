@@ -44,7 +44,7 @@ __all__ = [
     "paper_card_state",
 ]
 
-#: Every date here is a day in Japan.
+# Every date here is a day in Japan (mynumber.jst).
 
 #: 被保険者証の新規発行終了 (the day from which no paper card is issued).
 NO_NEW_PAPER_CARDS_FROM = dt.date(2024, 12, 2)
