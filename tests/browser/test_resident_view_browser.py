@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import text
 
+from mynumber import jst
 from mynumber.orgs.bank.app import Bank
 from mynumber.platform.db import create_org_engine
 from mynumber.platform.uow import UnitOfWork
@@ -104,7 +105,7 @@ def test_records_show_names_labels_and_jst(server: dict[str, Any], context: Brow
     # would be nine hours off)
     shown = records.locator("td.at").first.inner_text()
     at = dt.datetime.strptime(shown, "%Y-%m-%d %H:%M:%S").replace(tzinfo=JST)
-    assert abs(dt.datetime.now(JST) - at) < dt.timedelta(hours=1), shown
+    assert abs(jst.now() - at) < dt.timedelta(hours=1), shown
 
 
 def test_deleting_the_public_fund_account_needs_a_confirmation(

@@ -25,7 +25,7 @@ from test_kiosk import NOON, kiosk
 from test_portal_login import AUTH_PIN, SIGN_PASSWORD, _adult, issue, log_in, open_login
 from typer.testing import CliRunner, Result
 
-from mynumber import errors
+from mynumber import errors, jst
 from mynumber.card import CardFile, Chip, ChipTransport, load_or_create_demo_seal_key
 from mynumber.cli import app
 from mynumber.cli.phone import approve
@@ -471,7 +471,7 @@ def test_an_old_paper_card_serves_to_its_last_day_then_the_grace_then_not(
         f"{found['InsuredCardExpirationDate'][:4]}-{found['InsuredCardExpirationDate'][4:6]}-"
         f"{found['InsuredCardExpirationDate'][6:]}"
     )
-    today = dt.datetime.now(JST).date()
+    today = jst.today()
     assert last == today.replace(year=today.year + 5) - dt.timedelta(days=1)
     with on_day(fed, last + dt.timedelta(days=1)):
         found = answer_of(terminal.insurance(query))

@@ -19,7 +19,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from typer.testing import CliRunner
 
-from mynumber import federation
+from mynumber import federation, jst
 from mynumber.card import CardFile
 from mynumber.cli import app as cli
 from mynumber.cli import kiosk as kiosk_cli
@@ -82,7 +82,7 @@ def issue(fed: federation.Federation, card: Path, pin: str = PIN, **choice: Any)
 
 
 def issuances(fed: federation.Federation, code: str = "131016") -> int:
-    day = dt.datetime.now(JST).date()  # the municipality's own clock
+    day = jst.today()  # the municipality's own clock
     found = fed.admin_http.get(
         f"/municipality/{code}/api/kiosk/issuances", params={"day": str(day)}
     )

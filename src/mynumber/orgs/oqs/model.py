@@ -18,6 +18,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from defusedxml.ElementTree import fromstring
 
+from mynumber import jst
 from mynumber.errors import Forbidden, InvalidInput
 from mynumber.insurance_dates import (
     PaperCard,
@@ -264,7 +265,7 @@ class Header:
     file_id: str = ""  # ArbitraryFileIdentifier
     segment: str = NORMAL
     error: str | None = None  # a reason of ERROR_CODES
-    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(JST))
+    at: dt.datetime = field(default_factory=jst.now)
 
 
 def _document(root: Element) -> bytes:
@@ -481,7 +482,7 @@ def parse_registration(data: bytes) -> ReferenceRegistration:
 def _request(q: InsuranceQuery, body_name: str) -> tuple[Element, Element]:
     root = Element("XmlMsg")
     header = SubElement(root, "MessageHeader")
-    _text(header, "QualificationConfirmationDate", dt.datetime.now(JST).strftime("%Y%m%d"))
+    _text(header, "QualificationConfirmationDate", jst.today().strftime("%Y%m%d"))
     _text(header, "MedicalInstitutionCode", q.institution)
     _text(header, "ArbitraryFileIdentifier", q.file_id)
     info = SubElement(SubElement(root, "MessageBody"), body_name)
