@@ -13,7 +13,14 @@ import pytest
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 
-from mynumber.platform.db import UtcDateTime, bulk_insert, create_org_engine, listed, plain_rows
+from mynumber.platform.db import (
+    UtcDateTime,
+    bulk_insert,
+    create_org_engine,
+    every_nth,
+    listed,
+    plain_rows,
+)
 
 metadata = MetaData()
 things = Table(
@@ -100,3 +107,25 @@ def test_plain_rows_are_the_rows_as_the_driver_gives_them_and_converted_columns_
         # a column whose type converts what it reads is not handed over unconverted
         with pytest.raises(TypeError, match="converting"):
             plain_rows(conn, select(type_coerce(things.c.at, UtcDateTime)))
+
+
+def test_every_nth_key_is_the_rows_numbered_in_key_order(engine) -> None:
+    """``every_nth`` against the rows numbered in Python: one column and two, a filter,
+    the last row when it is a multiple, a limit."""
+    named = [(f"{n:03d}", f"{'ab'[n % 2]}{n % 7}-{n:03d}") for n in range(61)]
+    with engine.begin() as conn:
+        bulk_insert(conn, things, rows(*named))
+    t = things.c
+    kept = sorted((i, n) for i, n in named if not n.endswith("5"))
+    where = ~t.name.like("%5")
+    for every in (1, 4, 7, len(kept), len(kept) + 1):
+        with engine.connect() as conn:
+            one = every_nth(conn, [t.id], where, every)
+            two = every_nth(conn, [t.name, t.id], where, every)
+        assert one == [(i,) for i, _ in kept[every - 1 :: every]]
+        by_name = sorted(kept, key=lambda x: x[1])
+        assert two == [(n, i) for i, n in by_name[every - 1 :: every]]
+    with engine.connect() as conn:
+        assert every_nth(conn, [t.id], where, 4, limit=3) == [(i,) for i, _ in kept[3:12:4]]
+        with pytest.raises(ValueError):
+            every_nth(conn, [t.id], where, 0)

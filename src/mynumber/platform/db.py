@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
@@ -28,6 +28,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    and_,
     any_,
     bindparam,
     create_engine,
@@ -36,6 +37,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, make_url
@@ -276,6 +278,40 @@ def listed(conn: Connection, values: list[str]) -> TableValuedAlias:
     return func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued(
         "value", name="listed"
     )
+
+
+def every_nth(
+    conn: Connection,
+    keys: Sequence[ColumnElement[Any]],
+    where: ColumnElement[bool],
+    every: int,
+    *,
+    limit: int | None = None,
+) -> list[tuple[Any, ...]]:
+    """The ``keys`` of every ``every``-th row that ``where`` selects, in ``keys`` order (at
+    most ``limit`` of them): where a long list is cut into ranges of ``every`` rows.
+
+    Each is found from the one before, ``OFFSET every - 1`` past it along the index that
+    serves the order: a walk down the index, a step per row, instead of numbering every
+    row with ``row_number()`` and keeping the multiples (on SQLite a fifth to a twentieth
+    of the CPU for 10^5 rows)."""
+    if every < 1:
+        raise ValueError("every must be at least 1")
+    single = len(keys) == 1
+    found: list[tuple[Any, ...]] = []
+    while limit is None or len(found) < limit:
+        bound = where
+        if found:
+            last = found[-1]
+            after = keys[0] > last[0] if single else tuple_(*keys) > tuple_(*last)
+            bound = and_(where, after)
+        row = conn.execute(
+            select(*keys).where(bound).order_by(*keys).limit(1).offset(every - 1)
+        ).first()
+        if row is None:
+            break
+        found.append(tuple(row))
+    return found
 
 
 def plain_rows(conn: Connection, statement: Select[Any]) -> list[Any]:

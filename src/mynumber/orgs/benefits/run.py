@@ -59,6 +59,7 @@ from mynumber.platform.db import (
     among,
     bulk_insert,
     chunked,
+    every_nth,
     insert_ignoring_duplicates,
     listed,
     plain_rows,
@@ -632,12 +633,7 @@ class PaymentRun:
         in order (none when unset, or when all ``total`` fit in one part)."""
         if not self.part_size or total <= self.part_size:
             return []
-        numbered = select(key, func.row_number().over(order_by=key).label("n")).where(where)
-        inner = numbered.subquery()
-        column = inner.c[key.name]
-        return list(
-            conn.scalars(select(column).where(inner.c.n % self.part_size == 0).order_by(column))
-        )
+        return [k for (k,) in every_nth(conn, [key], where, self.part_size)]
 
     def _run_ranges(
         self,
@@ -787,18 +783,8 @@ class PaymentRun:
             )
         size = self._part_records(current, total)
         with self.units() as conn:
-            numbered = (
-                select(*_IN_FILE_ORDER, func.row_number().over(order_by=_IN_FILE_ORDER).label("n"))
-                .where(this_round)
-                .subquery()
-            )
             ends = [
-                json.dumps(list(row))
-                for row in conn.execute(
-                    select(*list(numbered.c)[:5])
-                    .where(numbered.c.n % size == 0)
-                    .order_by(numbered.c.n)
-                )
+                json.dumps(list(key)) for key in every_nth(conn, _IN_FILE_ORDER, this_round, size)
             ]
         count = -(-total // size)
         parts = [

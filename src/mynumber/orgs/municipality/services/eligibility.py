@@ -22,13 +22,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, String, and_, or_, select, type_coerce
 
 from mynumber import errors, jst
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import age_on, births_for_ages
 from mynumber.orgs.municipality.schemas import MAX_BOUNDS, MAX_ELIGIBLE_PAGE
-from mynumber.platform.db import plain_rows
+from mynumber.platform.db import every_nth, plain_rows
 from mynumber.platform.uow import UnitOfWork
 
 #: The organisation that may ask (the national benefit office, 給付金事務局).
@@ -138,21 +138,11 @@ def bounds(
     rest), for a run to read side by side. At most :data:`MAX_BOUNDS` of them."""
     if not 1 <= every <= MAX_ELIGIBLE_PAGE:
         raise errors.InvalidInput(f"every must be 1 to {MAX_ELIGIBLE_PAGE}", field="every")
-    r = store.residents.c
-    numbered = (
-        select(r.id, func.row_number().over(order_by=r.id).label("n"))
-        .where(*_who(as_of, min_age, max_age))
-        .subquery()
-    )
+    who = and_(*_who(as_of, min_age, max_age))
     with uow as conn:
-        found = list(
-            conn.scalars(
-                select(numbered.c.id)
-                .where(numbered.c.n % every == 0)
-                .order_by(numbered.c.id)
-                .limit(MAX_BOUNDS + 1)
-            )
-        )
+        found = [
+            k for (k,) in every_nth(conn, [store.residents.c.id], who, every, limit=MAX_BOUNDS + 1)
+        ]
     if len(found) > MAX_BOUNDS:
         raise errors.InvalidInput(
             f"more than {MAX_BOUNDS} ranges: ask for larger ones", field="every"
