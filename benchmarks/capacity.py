@@ -42,7 +42,7 @@ from typing import Any
 PEOPLE = 126_000_000
 DEADLINE_S = 600.0
 MUNICIPALITIES = 1_741
-PAGE = 50_000
+PAGE = 20_000  # the benefit office's page (orgs/benefits/run.py)
 PART = 20_000
 MAX_RECORDS = 999_999
 ROWS_PER_PAYEE = 3

@@ -196,7 +196,7 @@ def partitions(settings: Settings) -> CeleryPartitions | None:
 def use_engine(runner: PaymentRun, settings: Settings, part_size: int = PART_SIZE) -> bool:
     """Make ``runner`` send its parts to the engine if a broker is configured
     (``MYNUMBER_RUN_PAGE`` people per eligibility page and per range of a municipality,
-    each range a part, else the office's page of 50,000; ``MYNUMBER_RUN_PART_SIZE`` open
+    each range a part, else the office's page of 20,000; ``MYNUMBER_RUN_PART_SIZE`` open
     payees per accounts part, else ``part_size``;
     ``MYNUMBER_RUN_FILE_RECORDS`` records at most per part of the round's file, else
     999,999, the most a 総合振込 file holds — a bank may want its files smaller; on the
