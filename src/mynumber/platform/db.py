@@ -64,6 +64,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # the write-ahead log copied back into the database every 10,000 pages (~40 MiB), not
+    # every 1,000: a bulk write rewrites the same index pages commit after commit, and a
+    # checkpoint copies each page once however often it changed since the last one (a
+    # benefit run: ~2.5 % less CPU, side by side)
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     # up to 512 MiB of page cache, allocated only as used: with millions of rows, index
     # upkeep on random keys dominates writes once the indexes outgrow the cache
     cursor.execute("PRAGMA cache_size=-524288")
