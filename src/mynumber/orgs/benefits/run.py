@@ -838,17 +838,20 @@ class PaymentRun:
             if conn.scalar(select(f.id).where(f.id == file_id)) is not None:
                 return
             transfer_date = _transfer_date(conn, p["id"], round_number)
-            lines = [
-                files.Line(*row)
-                for row in conn.execute(
-                    select(
-                        *(i.id, i.bank_code, i.branch_code, i.deposit_type, i.account_number),
-                        *(y.name, i.amount),
-                    )
-                    .join_from(store.instructions, store.payees, y.id == i.payee_id)
-                    .where(*bounds)
+            lines = list(
+                map(
+                    files.Line._make,
+                    plain_rows(
+                        conn,
+                        select(
+                            *(i.id, i.bank_code, i.branch_code, i.deposit_type, i.account_number),
+                            *(y.name, i.amount),
+                        )
+                        .join_from(store.instructions, store.payees, y.id == i.payee_id)
+                        .where(*bounds),
+                    ),
                 )
-            ]
+            )
         plan = files.part(p["id"], round_number, number, lines, paying_bank=p["payer_bank"])
         head = files.header(
             payer_code=p["payer_code"],
