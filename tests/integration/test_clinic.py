@@ -33,8 +33,8 @@ from mynumber.devices.clinic import CardReader, PrintedFace, ReaderRefused, Term
 from mynumber.devices.kiosk.terminal import Choice
 from mynumber.federation import INTERNAL_BASE
 from mynumber.insurance_dates import lapsed_certificate_usable_until
+from mynumber.jst import JST
 from mynumber.orgs.oqs.model import (
-    JST,
     InsuranceQuery,
     ReferenceRegistration,
     query_xml,

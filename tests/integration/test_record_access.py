@@ -16,10 +16,10 @@ from test_deliveries import browser
 from test_portal_login import issue, log_in
 from test_privacy_scan import dump, every_my_number, raw_files
 
+from mynumber.jst import JST
 from mynumber.orgs.municipality.app import MunicipalityServices
 from mynumber.orgs.municipality.services.disclosure import PROCEDURE
 from mynumber.orgs.portal import store as portal_store
-from mynumber.orgs.portal.model import JST
 from mynumber.platform import store as platform_store
 from mynumber.platform.uow import UnitOfWork
 

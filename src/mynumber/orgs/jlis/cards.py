@@ -77,7 +77,6 @@ from mynumber.card import (
 )
 from mynumber.card import load_or_create_demo_seal_key as load_seal_key
 from mynumber.errors import Conflict, Error, InvalidInput, NotFound
-from mynumber.jst import JST
 from mynumber.number import validate
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
@@ -369,7 +368,7 @@ class CardIssuer:
                 "a face-only card is modelled on today's card (generation 1)", field="generation"
             )
         now = self.clock().replace(microsecond=0)
-        issued_on = now.astimezone(JST).date()
+        issued_on = now.astimezone(jst.JST).date()
         replaced: list[str] = []
         if holder.birth_date > issued_on:
             raise InvalidInput("the date of birth is after the issue day", field="birth_date")
@@ -911,7 +910,7 @@ class CardIssuer:
     ) -> Rewritten:
         """電子証明書の更新 at the counter: new key pairs and certificates on the same card."""
         now = self.clock().replace(microsecond=0)
-        today = now.astimezone(JST).date()
+        today = now.astimezone(jst.JST).date()
         chip, session = self._open(image)
         mfg = chip.manufacture_number
         t = store.certificates.c
@@ -928,14 +927,14 @@ class CardIssuer:
             )
         if card.expires_on < today:
             raise Conflict("the card itself has expired: apply for a new card", code="card_expired")
-        if ends is not None and ends.astimezone(JST).date() >= card.expires_on:
+        if ends is not None and ends.astimezone(jst.JST).date() >= card.expires_on:
             raise Conflict(
                 "the certificates already run to the card's own expiry "
                 f"({card.expires_on:%Y-%m-%d}): renew the card instead (apply for a new card)",
                 code="card_expiring",
             )
         if ends is not None:
-            opens = renewal_opens(ends.astimezone(JST).date(), chip.generation)
+            opens = renewal_opens(ends.astimezone(jst.JST).date(), chip.generation)
             if today < opens:
                 months = RENEWAL_MONTHS[chip.generation]
                 raise Conflict(
@@ -1004,7 +1003,7 @@ class CardIssuer:
         filled, :mod:`mynumber.orgs.jlis.endorsements`).
         """
         now = self.clock().replace(microsecond=0)
-        today = now.astimezone(JST).date()
+        today = now.astimezone(jst.JST).date()
         chip, session = self._open(image)
         mfg = chip.manufacture_number
         address_fp = self._address_fp(holder.address)

@@ -22,7 +22,6 @@ from sqlalchemy import Connection, select, update
 
 from mynumber import jst
 from mynumber.errors import Unavailable
-from mynumber.jst import JST
 from mynumber.orgs.jlis import store
 from mynumber.orgs.jlis.authority import AuthorityStore
 from mynumber.orgs.jlis.hierarchy import Hierarchy
@@ -82,7 +81,7 @@ def status_of(
     if status != "revoked" or revoked_at is None:
         today = today or jst.today()
         if card_expires is not None and card_expires < today:
-            ended = dt.datetime.combine(card_expires + dt.timedelta(days=1), dt.time(), JST)
+            ended = dt.datetime.combine(card_expires + dt.timedelta(days=1), dt.time(), jst.JST)
             return Revoked(ended.astimezone(dt.UTC), x509.ReasonFlags.cessation_of_operation)
         return GOOD
     return Revoked(revoked_at, x509.ReasonFlags(reason) if reason else None)

@@ -26,7 +26,6 @@ from mynumber.insurance_dates import (
     lapsed_certificate_usable_until,
     paper_card_state,
 )
-from mynumber.jst import JST
 from mynumber.platform.staff.model import Role, Roles
 
 #: QualificationValidity (資格有効性), services-reference §1.
@@ -234,8 +233,8 @@ def document_check(record: Mapping[str, Any], today: dt.date) -> str | None:
 def certificate_usable(not_after: dt.datetime, now: dt.datetime) -> bool:
     """Whether a card whose auth certificate ends at ``not_after`` still serves as insurance
     card at ``now`` (to the end of the third month after it lapsed)."""
-    lapsed_on = not_after.astimezone(JST).date()
-    return now.astimezone(JST).date() <= lapsed_certificate_usable_until(lapsed_on)
+    lapsed_on = not_after.astimezone(jst.JST).date()
+    return now.astimezone(jst.JST).date() <= lapsed_certificate_usable_until(lapsed_on)
 
 
 def superseded(
@@ -278,7 +277,7 @@ def _text(parent: Element, name: str, value: str | None) -> None:
 
 def _header(root: Element, h: Header) -> None:
     header = SubElement(root, "MessageHeader")
-    at = h.at.astimezone(JST)
+    at = h.at.astimezone(jst.JST)
     _text(header, "ProcessExecutionTime", at.strftime("%Y%m%d%H%M%S"))
     _text(header, "QualificationConfirmationDate", at.strftime("%Y%m%d"))
     _text(header, "MedicalInstitutionCode", h.institution)
@@ -300,12 +299,12 @@ def _consent_blocks(
         _text(
             parent,
             f"{prefix}InfoConsTime",
-            given[0].astimezone(JST).strftime("%Y%m%d%H%M%S") if given else "",
+            given[0].astimezone(jst.JST).strftime("%Y%m%d%H%M%S") if given else "",
         )
         _text(
             parent,
             f"{prefix}InfoAvailableTime",
-            given[1].astimezone(JST).strftime("%Y%m%d%H%M%S") if given else "",
+            given[1].astimezone(jst.JST).strftime("%Y%m%d%H%M%S") if given else "",
         )
 
 

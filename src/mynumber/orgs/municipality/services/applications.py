@@ -44,7 +44,6 @@ from sqlalchemy import Connection, func, select, update
 
 from mynumber import errors, jst
 from mynumber.ages import age_on, end_of_child_period
-from mynumber.jst import JST
 from mynumber.orgs.municipality import store
 from mynumber.orgs.municipality.model import (
     DECISION,
@@ -492,7 +491,7 @@ def _certification_of(
             field="care_level",
             code="not_insured",
         )
-    applied_on = application["received_at"].astimezone(JST).date()
+    applied_on = application["received_at"].astimezone(jst.JST).date()
     return level, care_period(str(form.get("request") or "new"), applied_on, months)
 
 
